@@ -1,0 +1,64 @@
+/**
+ * kubelab's one command line. Each subcommand lives in ./commands/; this file
+ * only dispatches and turns errors into a message plus a hint (no stack trace).
+ */
+import { KubelabError } from "../errors.ts";
+import { clusterCommand } from "./commands/cluster.ts";
+import { kubectlCommand } from "./commands/kubectl.ts";
+
+export type Command = (args: string[]) => Promise<number>;
+
+const USAGE = `usage: ./kubelab <command> [...]
+
+  start                      bring up the local cluster and the lab server, print the URL
+  cluster up|down|status|reset|logs
+                             manage the embedded local cluster
+  kubectl ...                kubectl with the cluster's admin kubeconfig
+  grade <exercise> [--json]  grade an exercise in the learner namespace
+  lab verify [exercise]      author check: setup → fails, solve → passes
+  test [unit|integration|e2e]
+                             run the test suites (all by default)
+  bench [cluster|lab|graders]
+                             run benchmarks, write results to bench/results/
+
+environment: KUBELAB_PROVIDER=local|kubeconfig, KUBELAB_STATE (default /var/lib/kubelab),
+             KUBELAB_CACHE (default ~/.cache/kubelab)`;
+
+const lazy = (load: () => Promise<{ default: Command }>): Command => async (args) => (await load()).default(args);
+
+const commands: Record<string, Command> = {
+  cluster: clusterCommand,
+  kubectl: kubectlCommand,
+  start: lazy(() => import("./commands/start.ts")),
+  grade: lazy(() => import("./commands/grade.ts")),
+  lab: lazy(() => import("./commands/lab.ts")),
+  test: lazy(() => import("./commands/test.ts")),
+  bench: lazy(() => import("./commands/bench.ts")),
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === "help" || name === "--help" || name === "-h") {
+    console.log(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`kubelab: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  return command(args);
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (err) {
+  if (err instanceof KubelabError) {
+    console.error(`kubelab: ${err.message}`);
+    if (err.hint) console.error(`hint: ${err.hint}`);
+  } else {
+    console.error(`kubelab: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    console.error("hint: this is a bug in kubelab; please report it with the output above");
+  }
+  process.exitCode = 1;
+}

@@ -1,0 +1,143 @@
+/**
+ * The node's Go binaries (kubelab-node, kubectl, pause), built from the
+ * `cluster/` Go module through the Go module proxy and cached outside the
+ * repository, keyed by the Kubernetes version and a hash of the module's sources.
+ */
+import { createHash } from "node:crypto";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { cacheDir } from "./layout.ts";
+import { KubelabError } from "../../errors.ts";
+
+/** The Kubernetes release the node binaries are built from (see cluster/go.mod). */
+export const KUBERNETES_VERSION = "v1.34.4";
+
+export const MODULE_DIR = resolve(import.meta.dirname, "../../../cluster");
+
+export interface NodeBinaries {
+  dir: string;
+  /** Multi-call binary: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubectl. */
+  node: string;
+  kubectl: string;
+  pause: string;
+  /** Wraps runc so pod specs work where oom_score_adj can't be lowered (see cluster/cmd/runc-wrapper). */
+  runcWrapper: string;
+}
+
+/** Hash of everything that changes the build output. */
+function sourceKey(): string {
+  const hash = createHash("sha256");
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (/\.(go|mod|sum)$/.test(entry.name)) hash.update(path.slice(MODULE_DIR.length)).update(readFileSync(path));
+    }
+  };
+  walk(MODULE_DIR);
+  return hash.digest("hex").slice(0, 12);
+}
+
+export function binariesDir(): string {
+  return join(cacheDir(), "bin", `${KUBERNETES_VERSION}-${sourceKey()}`);
+}
+
+/** The binaries' paths inside a binaries directory. */
+export function binariesIn(dir: string): NodeBinaries {
+  const at = (name: string) => join(dir, name);
+  return { dir, node: at("kubelab-node"), kubectl: at("kubectl"), pause: at("pause"), runcWrapper: at("runc-wrapper") };
+}
+
+/** The cached binaries, or undefined when they have not been built yet. */
+export function cachedBinaries(): NodeBinaries | undefined {
+  const bins = binariesIn(binariesDir());
+  return [bins.node, bins.kubectl, bins.pause, bins.runcWrapper].every((p) => existsSync(p)) ? bins : undefined;
+}
+
+/**
+ * Return the node binaries, building them first when the cache lacks them.
+ * A cold build compiles Kubernetes and takes several minutes on two cores;
+ * progress is reported every 20 seconds.
+ */
+export async function ensureBinaries(onProgress: (line: string) => void = () => {}): Promise<NodeBinaries> {
+  const cached = cachedBinaries();
+  if (cached) return cached;
+  const final = binariesDir();
+  const staging = `${final}.partial`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  const started = Date.now();
+  onProgress(`building Kubernetes ${KUBERNETES_VERSION} node binaries from the Go module proxy (cold build: 10-25 min on 2 cores; cached afterwards in ${final})`);
+  const ldflags = versionLdflags();
+  const builds: [string, string, boolean][] = [
+    ["./cmd/kubelab-node", "kubelab-node", false],
+    ["./cmd/kubectl", "kubectl", false],
+    ["./cmd/pause", "pause", true],
+    ["./cmd/runc-wrapper", "runc-wrapper", true],
+  ];
+  for (const [pkg, out, small] of builds) {
+    await goBuild(pkg, join(staging, out), small ? "-s -w" : ldflags, (elapsed) =>
+      onProgress(`  go build ${out}: ${Math.round(elapsed / 1000)} s elapsed ...`),
+    );
+    onProgress(`  built ${out} (${(statSync(join(staging, out)).size / 1048576).toFixed(0)} MiB) after ${Math.round((Date.now() - started) / 1000)} s`);
+  }
+  rmSync(final, { recursive: true, force: true });
+  renameSync(staging, final);
+  onProgress(`node binaries ready in ${Math.round((Date.now() - started) / 1000)} s`);
+  return binariesIn(final);
+}
+
+function versionLdflags(): string {
+  const [major, minor] = KUBERNETES_VERSION.slice(1).split(".");
+  const vars = {
+    gitVersion: KUBERNETES_VERSION,
+    gitMajor: major,
+    gitMinor: minor,
+    gitTreeState: "clean",
+    gitCommit: "0000000000000000000000000000000000000000",
+    buildDate: "1970-01-01T00:00:00Z",
+  };
+  const flags = ["-s", "-w"];
+  for (const pkg of ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"]) {
+    for (const [name, value] of Object.entries(vars)) flags.push(`-X ${pkg}.${name}=${value}`);
+  }
+  return flags.join(" ");
+}
+
+function goBuild(pkg: string, output: string, ldflags: string, tick: (elapsedMs: number) => void): Promise<void> {
+  return new Promise((resolveBuild, reject) => {
+    const started = Date.now();
+    const child = spawn("go", ["build", "-trimpath", "-ldflags", ldflags, "-o", output, pkg], {
+      cwd: MODULE_DIR,
+      env: { ...process.env, CGO_ENABLED: "0", GOFLAGS: "-mod=mod" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-8000);
+    });
+    const timer = setInterval(() => tick(Date.now() - started), 20_000);
+    child.on("error", (err: NodeJS.ErrnoException) => {
+      clearInterval(timer);
+      reject(
+        err.code === "ENOENT"
+          ? new KubelabError("the Go toolchain (`go`) is not installed", "install Go 1.24 or newer (apt-get install golang-go, or from go.dev) and run again")
+          : new KubelabError(`could not run go build: ${err.message}`),
+      );
+    });
+    child.on("exit", (code) => {
+      clearInterval(timer);
+      if (code === 0) return resolveBuild();
+      const unreachable = /dial tcp|no such host|proxyconnect|connection refused|i\/o timeout|TLS handshake/i.test(stderr);
+      reject(
+        unreachable
+          ? new KubelabError(
+              `no cached node binaries and the Go module proxy is unreachable (go build ${pkg} failed)`,
+              `connect this machine to the network once (or set GOPROXY to a reachable proxy), or copy ${cacheDir()}/bin from a machine that has built them`,
+            )
+          : new KubelabError(`go build ${pkg} failed:\n${stderr.trim().split("\n").slice(-15).join("\n")}`, "see the compiler output above"),
+      );
+    });
+  });
+}

@@ -1,0 +1,142 @@
+/**
+ * Host-level helpers for the local node: running commands, finding our own
+ * processes, mounts, cgroups and the bridge. Everything here works on paths
+ * and markers of one state directory, so it never touches anything else.
+ */
+import { execFile } from "node:child_process";
+import { readdirSync, readFileSync, rmdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const execFileAsync = promisify(execFile);
+
+/** Environment variable set on every process the supervisor starts. */
+export const STATE_MARKER = "KUBELAB_STATE_DIR";
+
+export async function run(cmd: string, args: string[], options: { allowFail?: boolean } = {}): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync(cmd, args, { maxBuffer: 16 << 20 });
+    return stdout;
+  } catch (err) {
+    if (options.allowFail) return "";
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`${cmd} ${args.join(" ")} failed: ${(e.stderr || e.message).trim()}`);
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** PIDs of processes carrying this state dir's marker (supervised components, shims). */
+export function markedProcesses(state: string): number[] {
+  const wanted = `${STATE_MARKER}=${state}`;
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, "latin1").split("\0").includes(wanted)) pids.push(Number(entry));
+    } catch {
+      /* the process exited while we looked */
+    }
+  }
+  return pids;
+}
+
+/** Mount points at or below `dir`, deepest first. */
+export function mountsUnder(dir: string): string[] {
+  const mounts = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((line) => line.split(" ")[4])
+    .filter((mount): mount is string => !!mount)
+    .map((mount) => mount.replace(/\\040/g, " "))
+    .filter((mount) => mount === dir || mount.startsWith(dir + "/"));
+  return [...new Set(mounts)].sort((a, b) => b.length - a.length);
+}
+
+export async function unmountAll(dir: string): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const mounts = mountsUnder(dir);
+    if (mounts.length === 0) return;
+    for (const mount of mounts) await run("umount", ["-l", mount], { allowFail: true });
+  }
+}
+
+/** The cgroup v1 controller roots (or the v2 root) where the kubelet creates `kubepods`. */
+function cgroupRoots(): string[] {
+  try {
+    if (statSync("/sys/fs/cgroup/cgroup.controllers", { throwIfNoEntry: false })) return ["/sys/fs/cgroup"];
+    return readdirSync("/sys/fs/cgroup")
+      .map((name) => join("/sys/fs/cgroup", name))
+      .filter((path) => statSync(path).isDirectory());
+  } catch {
+    return [];
+  }
+}
+
+/** Kill every process in the kubelet's pod cgroups (the containers). */
+export function killPodProcesses(): number {
+  let killed = 0;
+  const visit = (dir: string) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) if (entry.isDirectory()) visit(join(dir, entry.name));
+    try {
+      for (const pid of readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean)) {
+        try {
+          process.kill(Number(pid), "SIGKILL");
+          killed++;
+        } catch {
+          /* already gone */
+        }
+      }
+    } catch {
+      /* not a cgroup dir */
+    }
+  };
+  for (const root of cgroupRoots()) visit(join(root, "kubepods"));
+  return killed;
+}
+
+/** Remove the kubelet's empty pod cgroups, leaves first. */
+export function removePodCgroups(): void {
+  const remove = (dir: string) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) if (entry.isDirectory()) remove(join(dir, entry.name));
+    try {
+      rmdirSync(dir);
+    } catch {
+      /* still busy or already gone */
+    }
+  };
+  for (const root of cgroupRoots()) remove(join(root, "kubepods"));
+}
+
+export async function linkExists(name: string): Promise<boolean> {
+  return (await run("ip", ["-o", "link", "show", "dev", name], { allowFail: true })).trim() !== "";
+}
+
+/** Host-side veth interfaces attached to a bridge. */
+export async function bridgePorts(bridge: string): Promise<string[]> {
+  const out = await run("ip", ["-o", "link", "show", "master", bridge], { allowFail: true });
+  return out
+    .split("\n")
+    .map((line) => line.split(":")[1]?.trim().split("@")[0])
+    .filter((name): name is string => !!name);
+}
+
+export const sleep = (ms: number) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));

@@ -1,0 +1,64 @@
+/**
+ * Where the local cluster keeps things. The *state* directory holds one
+ * cluster (PKI, etcd, containerd, kubelet, logs) and can be wiped to start
+ * fresh; the *cache* directory holds what is expensive to make (binaries,
+ * images) and is shared by every state directory on the machine.
+ */
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** Fixed network facts of the local node. */
+export const NETWORK = {
+  bridge: "kubelab0",
+  /** The node's IP: the bridge's own address, the pods' gateway, the API server's address. */
+  nodeIp: "10.244.0.1",
+  podSubnet: "10.244.0.0/16",
+  serviceSubnet: "10.96.0.0/16",
+  serviceIp: "10.96.0.1",
+} as const;
+
+export const PORTS = {
+  apiserver: 6443,
+  kubelet: 10250,
+  kubeletHealthz: 10248,
+  etcdClient: 12379,
+  etcdPeer: 12380,
+  registry: 15000,
+} as const;
+
+export const NODE_NAME = "kubelab-node";
+
+export function cacheDir(): string {
+  return resolve(process.env.KUBELAB_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "kubelab"));
+}
+
+export function defaultStateDir(): string {
+  return resolve(process.env.KUBELAB_STATE ?? "/var/lib/kubelab");
+}
+
+/** Paths inside one cluster's state directory. */
+export function stateLayout(state: string) {
+  return {
+    root: state,
+    pki: join(state, "pki"),
+    kubeconfigs: join(state, "kubeconfig"),
+    adminKubeconfig: join(state, "kubeconfig", "admin.conf"),
+    etcd: join(state, "etcd"),
+    containerd: join(state, "containerd"),
+    containerdSocket: join(state, "containerd", "containerd.sock"),
+    containerdConfig: join(state, "containerd", "config.toml"),
+    kubelet: join(state, "kubelet"),
+    kubeletConfig: join(state, "kubelet-config.yaml"),
+    cniConf: join(state, "cni", "net.d"),
+    cniIpam: join(state, "cni", "ipam"),
+    registryConfig: join(state, "registry.yml"),
+    logs: join(state, "logs"),
+    run: join(state, "run"),
+    supervisorPid: join(state, "run", "supervisor.pid"),
+    status: join(state, "run", "status.json"),
+    upLock: join(state, "run", "up.lock"),
+    bootstrapped: join(state, "bootstrapped"),
+  };
+}
+
+export type StateLayout = ReturnType<typeof stateLayout>;

@@ -1,0 +1,264 @@
+/**
+ * The `local` provider: a real single-node cluster made of host processes
+ * (see DESIGN §4). `up` is a sequence of ordered steps sharing one state
+ * directory; each step is idempotent, so `up` after an unclean stop recovers.
+ */
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { KubelabError, wrapError } from "../../errors.ts";
+import type { ClusterInfo, ClusterProvider, ClusterStatus, UpOptions } from "../provider.ts";
+import { ensureBinaries, type NodeBinaries } from "./binaries.ts";
+import { isAlive, linkExists, run, sleep } from "./host.ts";
+import { cacheDir, defaultStateDir, NETWORK, NODE_NAME, PORTS, stateLayout, type StateLayout } from "./layout.ts";
+import {
+  API_SERVER_URL,
+  cniConflist,
+  containerdConfigToml,
+  kubeconfigYaml,
+  kubeletConfigYaml,
+  registryMirrors,
+} from "./node-config.ts";
+import { generatePki } from "./pki.ts";
+import { checkCgroups, checkCommands, checkOverlayfs, checkPorts, checkRoot } from "./preflight.ts";
+import { checkReadiness, waitUntilReady } from "./readiness.ts";
+import { teardownNode } from "./teardown.ts";
+import { resetClusterObjects } from "./reset.ts";
+import { registryConfigYaml } from "../../images/registry.ts";
+import { ensureImages } from "../../images/build.ts";
+
+const SUPERVISOR_ENTRY = join(import.meta.dirname, "supervisor-main.ts");
+const READY_TIMEOUT_MS = 180_000;
+
+export class LocalProvider implements ClusterProvider {
+  readonly name = "local";
+  readonly layout: StateLayout;
+
+  constructor(stateDir: string = defaultStateDir()) {
+    this.layout = stateLayout(stateDir);
+  }
+
+  kubeconfigPath(): string {
+    return this.layout.adminKubeconfig;
+  }
+
+  /** PID of the running supervisor, if any. */
+  supervisorPid(): number | undefined {
+    try {
+      const pid = Number(readFileSync(this.layout.supervisorPid, "utf8"));
+      return pid > 0 && isAlive(pid) ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async up(options: UpOptions = {}): Promise<ClusterInfo> {
+    const started = Date.now();
+    const progress = (line: string) => options.onProgress?.(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`);
+    checkRoot();
+    checkCommands();
+    checkCgroups();
+    await checkOverlayfs();
+    mkdirSync(this.layout.run, { recursive: true });
+    const releaseLock = this.acquireUpLock();
+    try {
+      if (this.supervisorPid()) {
+        progress("cluster already running; checking it is ready");
+      } else {
+        progress("cleaning up after any earlier run");
+        await teardownNode(this.layout);
+        const bins = await ensureBinaries(progress);
+        await this.prepareState(bins, progress);
+        await this.createBridge();
+        await checkPorts();
+        progress("starting registry, containerd, etcd, kube-apiserver, controller-manager, scheduler, kubelet");
+        this.spawnSupervisor(bins);
+        await this.pushImages(bins, progress);
+      }
+      const readiness = await waitUntilReady(this.kubeconfigPath(), {
+        timeoutMs: READY_TIMEOUT_MS,
+        onProgress: progress,
+        isAlive: () => (this.supervisorPid() ? undefined : `the node supervisor exited; ${this.logHint()}`),
+      });
+      if (!readiness.ready) {
+        throw new KubelabError(
+          `the cluster did not become ready within ${READY_TIMEOUT_MS / 1000} s (still waiting for ${readiness.waitingFor.join(", ")})`,
+          this.logHint(),
+        );
+      }
+      if (!existsSync(this.layout.bootstrapped)) writeFileSync(this.layout.bootstrapped, new Date().toISOString());
+      progress("cluster ready");
+      return {
+        server: API_SERVER_URL,
+        kubeconfig: this.kubeconfigPath(),
+        nodeName: readiness.nodeName ?? NODE_NAME,
+        durationMs: Date.now() - started,
+      };
+    } finally {
+      releaseLock();
+    }
+  }
+
+  async down(): Promise<void> {
+    checkRoot();
+    const pid = this.supervisorPid();
+    if (pid) {
+      process.kill(pid, "SIGTERM");
+      for (let waited = 0; waited < 30_000 && isAlive(pid); waited += 100) await sleep(100);
+      if (isAlive(pid)) process.kill(pid, "SIGKILL");
+    }
+    // Idempotent, and covers a supervisor that was killed with -9.
+    await teardownNode(this.layout);
+    rmSync(this.layout.supervisorPid, { force: true });
+  }
+
+  /** Stop and delete the cluster's state (its PKI, etcd data and containers). */
+  async purge(): Promise<void> {
+    await this.down();
+    rmSync(this.layout.root, { recursive: true, force: true });
+  }
+
+  async reset(): Promise<void> {
+    if (!this.supervisorPid()) {
+      throw new KubelabError("the local cluster is not running", "start it with `./kubelab cluster up`");
+    }
+    await resetClusterObjects(this.kubeconfigPath());
+  }
+
+  async status(): Promise<ClusterStatus> {
+    const pid = this.supervisorPid();
+    if (!pid) return { state: "stopped", components: [] };
+    let components: ClusterStatus["components"] = [];
+    try {
+      components = JSON.parse(readFileSync(this.layout.status, "utf8")).components;
+    } catch {
+      /* the supervisor has not written its status yet */
+    }
+    const readiness = await checkReadiness(this.kubeconfigPath());
+    const allRunning = components.length > 0 && components.every((c) => c.running);
+    return {
+      state: readiness.ready && allRunning ? "running" : "degraded",
+      components,
+      server: API_SERVER_URL,
+      details: readiness.ready ? `node ${readiness.nodeName} Ready` : `waiting for ${readiness.waitingFor.join(", ")}`,
+    };
+  }
+
+  /** Paths of the component log files. */
+  logFiles(): Record<string, string> {
+    const names = ["supervisor", "registry", "containerd", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet"];
+    return Object.fromEntries(names.map((n) => [n, join(this.layout.logs, `${n}.log`)]));
+  }
+
+  private logHint(): string {
+    return `see the component logs with \`./kubelab cluster logs <component>\` (files in ${this.layout.logs})`;
+  }
+
+  /** Only one `up` at a time per state dir; a lock left by a dead process is taken over. */
+  private acquireUpLock(): () => void {
+    const lock = this.layout.upLock;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(lock, "wx");
+        writeFileSync(fd, String(process.pid));
+        closeSync(fd);
+        return () => rmSync(lock, { force: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+        const holder = Number(readFileSync(lock, "utf8"));
+        if (holder > 0 && isAlive(holder)) {
+          throw new KubelabError(
+            `another \`kubelab cluster up\` is already starting this cluster (pid ${holder})`,
+            "wait for it to finish, then run your command again (`./kubelab cluster status` shows progress)",
+          );
+        }
+        rmSync(lock, { force: true });
+      }
+    }
+    throw new KubelabError(`could not take the lock ${lock}`, "remove it if no kubelab is running");
+  }
+
+  /** Directories, PKI and kubeconfigs (first run only), then configs (every run). */
+  private async prepareState(bins: NodeBinaries, progress: (line: string) => void): Promise<void> {
+    const l = this.layout;
+    for (const dir of [l.pki, l.kubeconfigs, l.etcd, l.containerd, l.kubelet, l.cniConf, l.cniIpam, l.logs, l.run]) {
+      mkdirSync(dir, { recursive: true });
+    }
+    if (!existsSync(join(l.pki, "ca.crt"))) {
+      progress("generating certificates");
+      const pki = await generatePki({ nodeName: NODE_NAME, nodeIp: NETWORK.nodeIp, serviceIp: NETWORK.serviceIp });
+      const pairs: [string, { cert: string; key: string }][] = [
+        ["ca", pki.ca],
+        ["apiserver", pki.apiserver],
+        ["apiserver-kubelet-client", pki.apiserverKubeletClient],
+      ];
+      for (const [name, pair] of pairs) {
+        writeFileSync(join(l.pki, `${name}.crt`), pair.cert);
+        writeFileSync(join(l.pki, `${name}.key`), pair.key, { mode: 0o600 });
+      }
+      writeFileSync(join(l.pki, "sa.key"), pki.serviceAccount.key, { mode: 0o600 });
+      writeFileSync(join(l.pki, "sa.pub"), pki.serviceAccount.pub);
+      const kubeconfigs: [string, string, { cert: string; key: string }][] = [
+        ["admin.conf", "kubelab-admin", pki.admin],
+        ["controller-manager.conf", "system:kube-controller-manager", pki.controllerManager],
+        ["scheduler.conf", "system:kube-scheduler", pki.scheduler],
+        ["kubelet.conf", `system:node:${NODE_NAME}`, pki.kubelet],
+      ];
+      for (const [file, user, pair] of kubeconfigs) {
+        writeFileSync(join(l.kubeconfigs, file), kubeconfigYaml(user, pki.ca.cert, pair), { mode: 0o600 });
+      }
+    }
+    writeFileSync(l.containerdConfig, containerdConfigToml(l, bins.runcWrapper));
+    for (const { registry, hostsToml } of registryMirrors()) {
+      mkdirSync(join(l.containerd, "certs.d", registry), { recursive: true });
+      writeFileSync(join(l.containerd, "certs.d", registry, "hosts.toml"), hostsToml);
+    }
+    writeFileSync(join(l.cniConf, "10-kubelab.conflist"), cniConflist(l));
+    writeFileSync(l.kubeletConfig, kubeletConfigYaml(l));
+    mkdirSync(join(cacheDir(), "registry"), { recursive: true });
+    writeFileSync(l.registryConfig, registryConfigYaml(join(cacheDir(), "registry"), `127.0.0.1:${PORTS.registry}`));
+  }
+
+  /** The node's bridge carries the node IP, so the API server can bind it before any pod exists. */
+  private async createBridge(): Promise<void> {
+    const { bridge, nodeIp, podSubnet } = NETWORK;
+    try {
+      if (!(await linkExists(bridge))) await run("ip", ["link", "add", bridge, "type", "bridge"]);
+      const prefix = podSubnet.split("/")[1];
+      const addrs = await run("ip", ["-o", "-4", "addr", "show", "dev", bridge]);
+      if (!addrs.includes(`${nodeIp}/`)) await run("ip", ["addr", "add", `${nodeIp}/${prefix}`, "dev", bridge]);
+      await run("ip", ["link", "set", bridge, "up"]);
+    } catch (err) {
+      throw wrapError(err, `failed to create the node's network bridge ${bridge}`, "the local cluster needs root with CAP_NET_ADMIN (ip link add ... type bridge)");
+    }
+  }
+
+  private spawnSupervisor(bins: NodeBinaries): void {
+    const log = openSync(join(this.layout.logs, "supervisor.log"), "a");
+    const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", SUPERVISOR_ENTRY, this.layout.root, bins.dir], {
+      detached: true,
+      stdio: ["ignore", log, log],
+    });
+    closeSync(log);
+    child.unref();
+    writeFileSync(this.layout.supervisorPid, String(child.pid));
+  }
+
+  /** Build (cold) or verify (warm) the offline images, once the registry answers. */
+  private async pushImages(bins: NodeBinaries, progress: (line: string) => void): Promise<void> {
+    for (let waited = 0; ; waited += 100) {
+      const ok = await fetch(`http://127.0.0.1:${PORTS.registry}/v2/`).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (waited > 30_000 || !this.supervisorPid()) {
+        throw new KubelabError("the local image registry did not start", this.logHint());
+      }
+      await sleep(100);
+    }
+    await ensureImages({
+      cacheDir: join(cacheDir(), "images"),
+      registry: `127.0.0.1:${PORTS.registry}`,
+      binaries: { kubectl: bins.kubectl, pause: bins.pause },
+      onProgress: progress,
+    });
+  }
+}

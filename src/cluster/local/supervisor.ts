@@ -1,0 +1,187 @@
+/**
+ * The node supervisor: a small daemon that runs each component of the local
+ * node as a child process, restarts any that crash (with backoff), writes
+ * their logs to files and its view of them to a status file, and on SIGTERM
+ * stops them in reverse order and tears the node down.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, openSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { connect } from "node:net";
+import type { NodeBinaries } from "./binaries.ts";
+import { STATE_MARKER, sleep } from "./host.ts";
+import { componentArgs } from "./node-config.ts";
+import { NETWORK, PORTS, type StateLayout } from "./layout.ts";
+import { teardownNode } from "./teardown.ts";
+
+export interface ComponentSpec {
+  name: string;
+  command: string;
+  args: string[];
+  /** Components that must be up (reachable) before this one starts. */
+  after: string[];
+  /** Resolves when the component accepts connections. */
+  ready?: () => Promise<boolean>;
+}
+
+export interface ComponentStatus {
+  name: string;
+  running: boolean;
+  pid?: number;
+  restarts: number;
+  lastExit?: string;
+}
+
+function tcpOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolveOpen) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolveOpen(ok);
+    };
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+    socket.setTimeout(500, () => done(false));
+  });
+}
+
+/** The node's components in start order. */
+export function nodeComponents(layout: StateLayout, bins: NodeBinaries): ComponentSpec[] {
+  const args = componentArgs(layout);
+  const node = (name: string, after: string[], ready?: () => Promise<boolean>): ComponentSpec => ({
+    name,
+    command: bins.node,
+    args: [name, ...args[name]],
+    after,
+    ready,
+  });
+  return [
+    {
+      name: "registry",
+      command: "docker-registry",
+      args: ["serve", layout.registryConfig],
+      after: [],
+      ready: () => tcpOpen("127.0.0.1", PORTS.registry),
+    },
+    {
+      name: "containerd",
+      command: "containerd",
+      args: ["--config", layout.containerdConfig],
+      after: [],
+      ready: async () => {
+        const { existsSync } = await import("node:fs");
+        return existsSync(layout.containerdSocket);
+      },
+    },
+    node("etcd", [], () => tcpOpen("127.0.0.1", PORTS.etcdClient)),
+    node("kube-apiserver", ["etcd"], () => tcpOpen(NETWORK.nodeIp, PORTS.apiserver)),
+    node("kube-controller-manager", ["kube-apiserver"]),
+    node("kube-scheduler", ["kube-apiserver"]),
+    node("kubelet", ["kube-apiserver", "containerd"]),
+  ];
+}
+
+class Supervised {
+  child?: ChildProcess;
+  restarts = 0;
+  lastExit?: string;
+  startedAt = 0;
+  isReady = false;
+  readonly spec: ComponentSpec;
+  constructor(spec: ComponentSpec) {
+    this.spec = spec;
+  }
+}
+
+/** Run the supervisor until SIGTERM/SIGINT; never returns normally. */
+export async function runSupervisor(layout: StateLayout, bins: NodeBinaries): Promise<void> {
+  const components = nodeComponents(layout, bins).map((spec) => new Supervised(spec));
+  const byName = new Map(components.map((c) => [c.spec.name, c]));
+  let stopping = false;
+
+  const writeStatus = () => {
+    const status = {
+      pid: process.pid,
+      updatedAt: new Date().toISOString(),
+      components: components.map(
+        (c): ComponentStatus => ({
+          name: c.spec.name,
+          running: !!c.child && c.child.exitCode === null && c.child.signalCode === null,
+          pid: c.child?.pid,
+          restarts: c.restarts,
+          lastExit: c.lastExit,
+        }),
+      ),
+    };
+    writeFileSync(layout.status, JSON.stringify(status, null, 2));
+  };
+
+  const start = (c: Supervised) => {
+    const log = openSync(join(layout.logs, `${c.spec.name}.log`), "a");
+    const child = spawn(c.spec.command, c.spec.args, {
+      stdio: ["ignore", log, log],
+      env: { ...process.env, [STATE_MARKER]: layout.root, PATH: `${bins.dir}:${process.env.PATH}` },
+    });
+    closeSync(log);
+    c.child = child;
+    c.startedAt = Date.now();
+    child.on("error", (err) => {
+      c.lastExit = `could not start: ${err.message}`;
+    });
+    child.on("exit", (code, signal) => {
+      c.lastExit = signal ? `signal ${signal}` : `exit code ${code}`;
+      c.isReady = false;
+      writeStatus();
+      if (stopping) return;
+      // Restart with backoff; a component that ran a minute is considered healthy again.
+      if (Date.now() - c.startedAt > 60_000) c.restarts = 0;
+      c.restarts++;
+      const delay = Math.min(500 * 2 ** Math.min(c.restarts, 5), 10_000);
+      setTimeout(() => !stopping && start(c), delay);
+    });
+    writeStatus();
+  };
+
+  const waitReady = async (c: Supervised) => {
+    while (!stopping && !c.isReady) {
+      c.isReady = c.spec.ready ? await c.spec.ready() : true;
+      if (!c.isReady) await sleep(100);
+    }
+  };
+
+  const stopOne = async (c: Supervised, graceMs: number) => {
+    const child = c.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolveExit) => child.once("exit", resolveExit));
+    child.kill("SIGTERM");
+    if ((await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)])) === false) {
+      child.kill("SIGKILL");
+      await exited;
+    }
+  };
+
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    for (const c of [...components].reverse()) {
+      if (c.spec.name === "containerd") continue; // after its containers are gone (teardown)
+      await stopOne(c, c.spec.name === "kubelet" ? 5000 : 3000);
+    }
+    await teardownNode(layout, { stopContainerd: () => stopOne(byName.get("containerd")!, 3000) });
+    writeStatus();
+    process.exit(0);
+  };
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
+
+  // Start each component as soon as the ones it needs are reachable.
+  await Promise.all(
+    components.map(async (c) => {
+      for (const dep of c.spec.after) await waitReady(byName.get(dep)!);
+      if (!stopping) start(c);
+      await waitReady(c);
+    }),
+  );
+  writeStatus();
+  await new Promise(() => {});
+}

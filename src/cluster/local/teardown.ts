@@ -1,0 +1,45 @@
+/**
+ * Teardown of the local node: used by the supervisor on a clean stop and by
+ * `up`/`down` to recover from an unclean one (everything killed with -9).
+ * Afterwards no process, mount, veth or bridge of this state dir remains.
+ */
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { bridgePorts, killPodProcesses, linkExists, markedProcesses, removePodCgroups, run, sleep, unmountAll } from "./host.ts";
+import { NETWORK, type StateLayout } from "./layout.ts";
+
+export interface TeardownOptions {
+  /** Stops the supervised containerd gracefully; when absent it is killed by marker. */
+  stopContainerd?: () => Promise<void>;
+}
+
+export async function teardownNode(layout: StateLayout, options: TeardownOptions = {}): Promise<void> {
+  // 1. Containers first, so their shims exit and their mounts are released.
+  for (let round = 0; round < 5 && killPodProcesses() > 0; round++) await sleep(100);
+  if (options.stopContainerd) await options.stopContainerd();
+  // 2. Anything else we started (components, shims) that is still around.
+  for (let round = 0; round < 20; round++) {
+    const pids = markedProcesses(layout.root);
+    if (pids.length === 0) break;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, round < 10 ? "SIGTERM" : "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
+    await sleep(150);
+  }
+  killPodProcesses();
+  // 3. Mounts (container rootfs, netns, pod volumes, shm) — all live under the state dir.
+  await unmountAll(layout.root);
+  // Network namespace files are gone with their mounts; remove the leftovers so
+  // containerd does not try to reuse them.
+  rmSync(join(layout.containerd, "state", "netns"), { recursive: true, force: true });
+  removePodCgroups();
+  // 4. Network: veths vanish with their namespaces; delete any stragglers and the bridge.
+  for (const port of await bridgePorts(NETWORK.bridge)) await run("ip", ["link", "del", port], { allowFail: true });
+  if (await linkExists(NETWORK.bridge)) await run("ip", ["link", "del", NETWORK.bridge], { allowFail: true });
+  // host-local IPAM allocations would otherwise leak addresses across restarts.
+  rmSync(layout.cniIpam, { recursive: true, force: true });
+}

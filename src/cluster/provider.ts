@@ -1,0 +1,43 @@
+/**
+ * A cluster provider gives kubelab a real Kubernetes cluster to run labs in.
+ * Implementations live beside this file (`local/`, `kubeconfig/`); the rest of
+ * kubelab imports only this interface and `providers.ts`.
+ */
+export interface ClusterProvider {
+  /** Short provider name, e.g. "local". */
+  readonly name: string;
+  /** Bring the cluster up (idempotent) and wait until it is ready. */
+  up(options?: UpOptions): Promise<ClusterInfo>;
+  /** Stop the cluster, leaving nothing running (processes, mounts, links). */
+  down(): Promise<void>;
+  /** Return the cluster to the state right after `up`, keeping it running. */
+  reset(): Promise<void>;
+  /** Describe the cluster without changing it. */
+  status(): Promise<ClusterStatus>;
+  /** Path of a kubeconfig with cluster-admin rights, for kubelab's own clients. */
+  kubeconfigPath(): string;
+}
+
+export interface UpOptions {
+  /** Called with human-readable progress lines during long steps. */
+  onProgress?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface ClusterInfo {
+  /** API server URL, e.g. https://10.88.0.1:6443 */
+  server: string;
+  kubeconfig: string;
+  /** Name of the (first) node, for `kubectl debug node/<name>`. */
+  nodeName: string;
+  /** Milliseconds `up` took. */
+  durationMs: number;
+}
+
+export interface ClusterStatus {
+  state: "running" | "stopped" | "degraded";
+  /** Per component: running or not, pid, restart count. */
+  components: { name: string; running: boolean; pid?: number; restarts?: number }[];
+  server?: string;
+  details?: string;
+}

@@ -1,0 +1,22 @@
+/**
+ * The facade the rest of kubelab uses to get a cluster provider: chosen by
+ * KUBELAB_PROVIDER (`local`, the default, or `kubeconfig`).
+ */
+import { KubelabError } from "../errors.ts";
+import { KubeconfigProvider } from "./kubeconfig/kubeconfig-provider.ts";
+import { LocalProvider } from "./local/local-provider.ts";
+import type { ClusterProvider } from "./provider.ts";
+
+export type { ClusterProvider } from "./provider.ts";
+
+export function providerFromEnv(env: NodeJS.ProcessEnv = process.env): ClusterProvider {
+  const name = env.KUBELAB_PROVIDER ?? "local";
+  switch (name) {
+    case "local":
+      return new LocalProvider();
+    case "kubeconfig":
+      return new KubeconfigProvider();
+    default:
+      throw new KubelabError(`unknown cluster provider "${name}"`, "set KUBELAB_PROVIDER to `local` or `kubeconfig`");
+  }
+}

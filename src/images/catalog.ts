@@ -1,0 +1,37 @@
+/**
+ * The offline image catalog: every image a lab may pull, built from Debian
+ * packages and served by the node's local registry, which containerd uses as
+ * the mirror of the registries below. `ref` is what a manifest or
+ * `kubectl debug --image` names; `repository`/`tag` is where it sits in the
+ * local registry (the registry host is dropped by containerd's mirror lookup).
+ */
+export interface CatalogImage {
+  /** Reference as a learner writes it, e.g. "busybox" or "nginx:1.20.0". */
+  ref: string;
+  /** Repository path inside the local registry, e.g. "library/busybox". */
+  repository: string;
+  tag: string;
+}
+
+/** Registries the local registry stands in for (containerd mirrors). */
+export const MIRRORED_REGISTRIES = ["docker.io", "registry.k8s.io", "registry.cn-beijing.aliyuncs.com"] as const;
+
+export const PAUSE_IMAGE = "registry.k8s.io/pause:3.10.1";
+export const TOOLBOX_IMAGE = "docker.io/kubelab/toolbox:1";
+export const DEBUG_TOOLS_IMAGE = "registry.cn-beijing.aliyuncs.com/dotbalo/debug-tools:latest";
+
+/** A catalog image and the recipe (src/images/recipes.ts) that builds it. */
+export interface CatalogEntry extends CatalogImage {
+  recipe: string;
+}
+
+/** Every image the offline registry serves; several tags may share a recipe. */
+export const CATALOG: readonly CatalogEntry[] = [
+  { ref: "busybox", repository: "library/busybox", tag: "latest", recipe: "busybox" },
+  { ref: "busybox:1.36", repository: "library/busybox", tag: "1.36", recipe: "busybox" },
+  { ref: "nginx:1.20.0", repository: "library/nginx", tag: "1.20.0", recipe: "nginx" },
+  { ref: "nginx", repository: "library/nginx", tag: "latest", recipe: "nginx" },
+  { ref: DEBUG_TOOLS_IMAGE, repository: "dotbalo/debug-tools", tag: "latest", recipe: "debug-tools" },
+  { ref: PAUSE_IMAGE, repository: "pause", tag: "3.10.1", recipe: "pause" },
+  { ref: TOOLBOX_IMAGE, repository: "kubelab/toolbox", tag: "1", recipe: "toolbox" },
+];
