@@ -1,0 +1,93 @@
+/**
+ * The few Kubernetes operations the lab manager needs, behind a small
+ * interface so unit tests use a fake and the manager never sees HTTP.
+ */
+import { KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1Pod } from "@kubernetes/client-node";
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+export interface LabKube {
+  /** Create or update `obj` (server-side apply: idempotent, safe to repeat). */
+  apply(obj: KubernetesObject): Promise<void>;
+  /** The object, or undefined when it does not exist. */
+  read<T extends KubernetesObject = KubernetesObject>(ref: ObjectRef): Promise<T | undefined>;
+  /** Objects of one kind in a namespace. */
+  list(apiVersion: string, kind: string, namespace: string): Promise<KubernetesObject[]>;
+  /** Delete now (grace 0, background propagation); a missing object is not an error. */
+  delete(ref: ObjectRef): Promise<void>;
+}
+
+export const FIELD_MANAGER = "kubelab";
+
+function statusCode(err: unknown): number | undefined {
+  const e = err as { code?: unknown; statusCode?: unknown; response?: { statusCode?: unknown } };
+  for (const c of [e?.code, e?.statusCode, e?.response?.statusCode]) if (typeof c === "number") return c;
+  return undefined;
+}
+
+function describe(ref: ObjectRef): string {
+  return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`;
+}
+
+function wrap(action: string, ref: ObjectRef, err: unknown): Error {
+  const detail = (err as { body?: unknown })?.body;
+  const text = typeof detail === "string" ? detail : detail ? JSON.stringify(detail) : String((err as Error)?.message ?? err);
+  return new Error(`failed to ${action} ${describe(ref)}: ${text.slice(0, 500)}`, { cause: err });
+}
+
+/** The real implementation on client-node's generic object API. */
+export function createLabKube(kubeConfig: KubeConfig): LabKube {
+  const api = KubernetesObjectApi.makeApiClient(kubeConfig);
+  const refOf = (obj: KubernetesObject): ObjectRef => ({
+    apiVersion: obj.apiVersion ?? "v1",
+    kind: obj.kind ?? "",
+    name: obj.metadata?.name ?? "",
+    namespace: obj.metadata?.namespace,
+  });
+  const header = (ref: ObjectRef) => ({
+    apiVersion: ref.apiVersion,
+    kind: ref.kind,
+    metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+  });
+  return {
+    async apply(obj) {
+      try {
+        await api.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+      } catch (err) {
+        throw wrap("apply", refOf(obj), err);
+      }
+    },
+    async read<T extends KubernetesObject>(ref: ObjectRef) {
+      try {
+        return (await api.read(header(ref))) as T;
+      } catch (err) {
+        if (statusCode(err) === 404) return undefined;
+        throw wrap("read", ref, err);
+      }
+    },
+    async list(apiVersion, kind, namespace) {
+      try {
+        return (await api.list(apiVersion, kind, namespace)).items;
+      } catch (err) {
+        // A kind the cluster does not serve has nothing to list.
+        if (statusCode(err) === 404) return [];
+        throw wrap("list", { apiVersion, kind, name: "*", namespace }, err);
+      }
+    },
+    async delete(ref) {
+      try {
+        await api.delete(header(ref), undefined, undefined, 0, undefined, "Background");
+      } catch (err) {
+        if (statusCode(err) === 404) return;
+        throw wrap("delete", ref, err);
+      }
+    },
+  };
+}
+
+export type { V1Pod };

@@ -1,0 +1,479 @@
+/**
+ * The lab manager: learner → lab. Creates labs on demand (idempotent; one
+ * creation shared by concurrent callers), waits for the toolbox pod with
+ * progress, resets, deletes, and expires idle labs.
+ *
+ * Names are deterministic (cluster mode: one lab called `local`; namespace
+ * mode: an id derived from a hash of the session id), so after a server
+ * restart a returning learner gets their existing lab back, tmux session
+ * included, instead of a second one.
+ */
+import { createHash } from "node:crypto";
+import { EventEmitter } from "node:events";
+import type { KubernetesObject, V1Namespace, V1Pod } from "@kubernetes/client-node";
+import { TOOLBOX_IMAGE } from "../images/catalog.ts";
+import type { LabKube, ObjectRef } from "./kube-ops.ts";
+import {
+  DEFAULT_NAMESPACE_LIMITS,
+  RESET_KINDS,
+  TOOLBOX_CONTAINER,
+  TOOLBOX_POD,
+  clusterBindingName,
+  labNames,
+  labObjects,
+  limitRange,
+  namespaceAdminBinding,
+  resourceQuota,
+  type LabNames,
+  type NamespaceLimits,
+  type ToolboxOptions,
+} from "./manifests.ts";
+import { LabError, type IsolationMode, type Lab, type LabManager } from "./types.ts";
+
+export interface LabManagerOptions {
+  kube: LabKube;
+  /** API server URL reachable from pods (`ClusterInfo.server`). */
+  server: string;
+  /** Default `cluster`: one learner on their own cluster. */
+  mode?: IsolationMode;
+  toolboxImage?: string;
+  toolboxResources?: Pick<ToolboxOptions, "requests" | "limits">;
+  /** Files copied into /root/pod when the toolbox starts (flat names). */
+  starterFiles?: Record<string, string> | (() => Promise<Record<string, string>>);
+  /** Delete a lab after this long without terminal traffic or API calls. Default 60 min; 0 disables. */
+  idleTimeoutMs?: number;
+  /** How often idle labs are looked for. Default 30 s. */
+  sweepIntervalMs?: number;
+  /** Give up on a toolbox pod that is not ready after this long. Default 3 min. */
+  readyTimeoutMs?: number;
+  /** Poll interval while waiting for the pod. Default 500 ms. */
+  pollIntervalMs?: number;
+  /** Namespace mode: refuse new labs beyond this many. Default 200. */
+  maxLabs?: number;
+  limits?: NamespaceLimits;
+  /** Observability hook: one line per notable event. */
+  log?: (line: string) => void;
+  /** Injected for tests. */
+  now?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+interface Entry {
+  key: string;
+  names: LabNames;
+  lab: Lab;
+  /** Aborts the running creation (delete, shutdown). */
+  abort: AbortController;
+  creation?: Promise<void>;
+  deletion?: Promise<void>;
+  reset?: Promise<void>;
+}
+
+/** Pod waiting reasons that will not fix themselves. */
+const FATAL_REASONS = new Set([
+  "InvalidImageName",
+  "ErrImageNeverPull",
+  "ImagePullBackOff",
+  "CreateContainerConfigError",
+  "CreateContainerError",
+  "CrashLoopBackOff",
+  "RunContainerError",
+]);
+
+const defaultSleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+
+/** Lab id for a learner: short, DNS-safe, and stable across server restarts. */
+export function labIdFor(mode: IsolationMode, learnerId: string): string {
+  if (mode === "cluster") return "local";
+  return createHash("sha256").update(`kubelab-lab:${learnerId}`).digest("hex").slice(0, 10);
+}
+
+export function createLabManager(options: LabManagerOptions): LabManager {
+  const mode = options.mode ?? "cluster";
+  const kube = options.kube;
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? defaultSleep;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 60 * 60_000;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 180_000;
+  const pollIntervalMs = options.pollIntervalMs ?? 500;
+  const maxLabs = options.maxLabs ?? 200;
+  const limits = options.limits ?? DEFAULT_NAMESPACE_LIMITS;
+  const toolbox: ToolboxOptions = { image: options.toolboxImage ?? TOOLBOX_IMAGE, ...options.toolboxResources };
+  const log = options.log ?? (() => {});
+
+  const entries = new Map<string, Entry>();
+  /** Emits "change" (entry) on every state change, for waiters. */
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
+  let closed = false;
+
+  const keyOf = (learnerId: string) => (mode === "cluster" ? "cluster" : learnerId);
+  const snapshot = (lab: Lab): Lab => ({ ...lab, createdAt: new Date(lab.createdAt), lastActiveAt: new Date(lab.lastActiveAt) });
+
+  function setState(entry: Entry, state: Lab["state"], message?: string, hint?: string) {
+    entry.lab.state = state;
+    entry.lab.message = message;
+    entry.lab.hint = hint;
+    events.emit("change", entry);
+  }
+  function progress(entry: Entry, message: string) {
+    if (entry.lab.message === message) return;
+    entry.lab.message = message;
+    events.emit("change", entry);
+  }
+
+  async function starterFiles(): Promise<Record<string, string>> {
+    const files = options.starterFiles;
+    return typeof files === "function" ? await files() : { ...(files ?? {}) };
+  }
+
+  /** Wait for a namespace left over from an earlier deletion to be gone. */
+  async function waitNamespaceGone(entry: Entry, name: string, signal: AbortSignal, deadline: number) {
+    for (;;) {
+      const ns = await kube.read<V1Namespace>({ apiVersion: "v1", kind: "Namespace", name });
+      if (!ns || (!ns.metadata?.deletionTimestamp && ns.status?.phase !== "Terminating")) return;
+      progress(entry, "Waiting for the previous lab to finish cleaning up…");
+      if (now() > deadline) {
+        throw new LabError(`namespace ${name} is still terminating from an earlier lab`, {
+          hint: `Wait a minute and try again, or look at \`kubectl get ns ${name} -o yaml\` for stuck finalizers.`,
+          status: 503,
+        });
+      }
+      await sleep(pollIntervalMs, signal);
+    }
+  }
+
+  /** Describe a pod's progress, or throw when it cannot become ready. */
+  function podProgress(pod: V1Pod): { ready: boolean; message: string } {
+    const status = pod.status ?? {};
+    if (status.phase === "Failed" || status.phase === "Succeeded") {
+      throw new LabError(`the toolbox pod stopped (phase ${status.phase}${status.message ? `: ${status.message}` : ""})`, {
+        hint: "Reset or reload the page to create a new lab.",
+      });
+    }
+    const statuses = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])];
+    for (const cs of statuses) {
+      const waiting = cs.state?.waiting;
+      if (waiting?.reason && FATAL_REASONS.has(waiting.reason)) {
+        const pull = /Image|Pull/.test(waiting.reason);
+        throw new LabError(
+          `the toolbox container cannot start (${waiting.reason}${waiting.message ? `: ${waiting.message}` : ""})`,
+          {
+            hint: pull
+              ? `Make sure the image ${cs.image ?? toolbox.image} is available to the cluster (kubelab serves it from the node's local registry).`
+              : `Look at the toolbox pod's events: kubectl -n ${pod.metadata?.namespace} describe pod ${TOOLBOX_POD}`,
+          },
+        );
+      }
+    }
+    const main = status.containerStatuses?.find((cs) => cs.name === TOOLBOX_CONTAINER);
+    if (status.phase === "Running" && main?.ready) return { ready: true, message: "Ready" };
+    const unschedulable = status.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False");
+    if (unschedulable) return { ready: false, message: `Waiting for a node (${unschedulable.reason ?? "Pending"}: ${unschedulable.message ?? ""})` };
+    const waitingOn = statuses.find((cs) => cs.state?.waiting)?.state?.waiting?.reason;
+    return { ready: false, message: `Starting the toolbox${waitingOn ? ` (${waitingOn})` : ""}…` };
+  }
+
+  async function create(entry: Entry): Promise<void> {
+    const signal = entry.abort.signal;
+    const { names } = entry;
+    const deadline = now() + readyTimeoutMs;
+    const podRef: ObjectRef = { apiVersion: "v1", kind: "Pod", name: TOOLBOX_POD, namespace: names.toolboxNamespace };
+    try {
+      await waitNamespaceGone(entry, names.toolboxNamespace, signal, deadline);
+      if (mode === "namespace") await waitNamespaceGone(entry, names.namespace, signal, deadline);
+      progress(entry, "Creating the lab's namespace and permissions…");
+      const objects = labObjects(names, { server: options.server, toolbox, starterFiles: await starterFiles(), limits });
+      const pod = objects.pop()!;
+      for (const obj of objects) {
+        signal.throwIfAborted();
+        await kube.apply(obj);
+      }
+      // A pod's spec is immutable: keep a healthy existing one (adopted after a
+      // restart, tmux session intact), replace a finished one.
+      let existing = await kube.read<V1Pod>(podRef);
+      if (existing && (existing.metadata?.deletionTimestamp || existing.status?.phase === "Failed" || existing.status?.phase === "Succeeded")) {
+        progress(entry, "Replacing the stopped toolbox pod…");
+        await kube.delete(podRef);
+        while (existing && now() < deadline) {
+          await sleep(pollIntervalMs, signal);
+          existing = await kube.read<V1Pod>(podRef);
+        }
+      }
+      if (!existing) {
+        signal.throwIfAborted();
+        await kube.apply(pod);
+      }
+      progress(entry, "Starting the toolbox…");
+      for (;;) {
+        signal.throwIfAborted();
+        const current = await kube.read<V1Pod>(podRef);
+        if (current) {
+          const state = podProgress(current);
+          if (state.ready) break;
+          progress(entry, state.message);
+        }
+        if (now() > deadline) {
+          throw new LabError(`the toolbox pod was not ready after ${Math.round(readyTimeoutMs / 1000)} s (${entry.lab.message ?? "no status"})`, {
+            hint: `Look at its events: kubectl -n ${names.toolboxNamespace} describe pod ${TOOLBOX_POD}`,
+            status: 504,
+          });
+        }
+        await sleep(pollIntervalMs, signal);
+      }
+      signal.throwIfAborted();
+      entry.lab.lastActiveAt = new Date(now());
+      setState(entry, "ready");
+      log(`lab ${names.id}: ready`);
+    } catch (err) {
+      if (signal.aborted) return; // deleted or shutting down: not an error of the lab
+      const labErr = err instanceof LabError ? err : undefined;
+      const message = labErr ? labErr.message : `failed to create the lab: ${(err as Error)?.message ?? err}`;
+      const hint = labErr?.hint ?? "Check that the cluster is running (kubelab status), then reload the page to try again.";
+      setState(entry, "error", message, hint);
+      log(`lab ${names.id}: error: ${message}`);
+    }
+  }
+
+  function startCreation(entry: Entry) {
+    entry.abort = new AbortController();
+    const created = new Date(now());
+    entry.lab.createdAt = created;
+    entry.lab.lastActiveAt = created;
+    setState(entry, "starting", "Preparing the lab…");
+    entry.creation = create(entry).finally(() => {
+      entry.creation = undefined;
+    });
+  }
+
+  async function ensureLab(learnerId: string): Promise<Lab> {
+    if (closed) throw new LabError("the lab server is shutting down", { status: 503, hint: "Reload the page in a moment." });
+    const key = keyOf(learnerId);
+    let entry = entries.get(key);
+    // A lab being deleted finishes deleting first; then a fresh one is created.
+    while (entry?.deletion) {
+      await entry.deletion.catch(() => {});
+      entry = entries.get(key);
+    }
+    if (!entry) {
+      if (mode === "namespace" && entries.size >= maxLabs) {
+        throw new LabError(`the server already runs ${entries.size} labs, its limit`, {
+          status: 503,
+          hint: "Ask your instructor to raise the lab limit or to delete idle labs.",
+        });
+      }
+      const id = labIdFor(mode, learnerId);
+      const names = labNames(id, mode);
+      const at = new Date(now());
+      entry = {
+        key,
+        names,
+        abort: new AbortController(),
+        lab: {
+          id,
+          learnerId,
+          namespace: names.namespace,
+          toolboxNamespace: names.toolboxNamespace,
+          toolboxPod: TOOLBOX_POD,
+          toolboxContainer: TOOLBOX_CONTAINER,
+          state: "starting",
+          createdAt: at,
+          lastActiveAt: at,
+        },
+      };
+      entries.set(key, entry);
+      log(`lab ${id}: creating (${mode} mode)`);
+      startCreation(entry);
+    } else if (entry.lab.state === "error" && !entry.creation) {
+      log(`lab ${entry.names.id}: retrying after error`);
+      startCreation(entry);
+    } else {
+      entry.lab.lastActiveAt = new Date(now());
+    }
+    return snapshot(entry.lab);
+  }
+
+  function getLab(learnerId: string): Lab | undefined {
+    const entry = entries.get(keyOf(learnerId));
+    return entry ? snapshot(entry.lab) : undefined;
+  }
+
+  function waitUntilReady(learnerId: string, opts: { signal?: AbortSignal; onProgress?: (lab: Lab) => void } = {}): Promise<Lab> {
+    const key = keyOf(learnerId);
+    return new Promise<Lab>((resolve, reject) => {
+      let lastMessage: string | undefined;
+      const cleanup = () => {
+        events.off("change", check);
+        opts.signal?.removeEventListener("abort", onAbort);
+      };
+      const onAbort = () => {
+        cleanup();
+        reject(opts.signal!.reason ?? new LabError("stopped waiting for the lab"));
+      };
+      function check() {
+        const entry = entries.get(key);
+        if (!entry) {
+          cleanup();
+          return reject(new LabError("there is no lab for this session", { status: 409, hint: "Start one with POST /api/lab (reload the page)." }));
+        }
+        const lab = entry.lab;
+        if (lab.state === "ready") {
+          cleanup();
+          return resolve(snapshot(lab));
+        }
+        if (lab.state === "error") {
+          cleanup();
+          return reject(new LabError(lab.message ?? "the lab failed to start", { hint: lab.hint, status: 503 }));
+        }
+        if (lab.state === "deleting") {
+          cleanup();
+          return reject(new LabError("the lab is being deleted", { status: 409, hint: "Reload the page to start a new lab." }));
+        }
+        if (opts.onProgress && lab.message !== lastMessage) {
+          lastMessage = lab.message;
+          opts.onProgress(snapshot(lab));
+        }
+      }
+      if (opts.signal?.aborted) return onAbort();
+      opts.signal?.addEventListener("abort", onAbort, { once: true });
+      events.on("change", check);
+      check();
+    });
+  }
+
+  function touch(learnerId: string) {
+    const entry = entries.get(keyOf(learnerId));
+    if (entry) entry.lab.lastActiveAt = new Date(now());
+  }
+
+  async function deleteLearnerObjects(names: LabNames) {
+    for (const { apiVersion, kind, keep } of RESET_KINDS) {
+      const items = await kube.list(apiVersion, kind, names.namespace);
+      await Promise.all(
+        items
+          .filter((obj) => !keep?.(obj.metadata?.name ?? "", obj))
+          .map((obj) => kube.delete({ apiVersion, kind, name: obj.metadata!.name!, namespace: names.namespace })),
+      );
+    }
+  }
+
+  async function resetLab(learnerId: string): Promise<Lab> {
+    const entry = entries.get(keyOf(learnerId));
+    if (!entry) throw new LabError("there is no lab for this session", { status: 409, hint: "Start one first (reload the page)." });
+    if (entry.lab.state === "deleting") throw new LabError("the lab is being deleted", { status: 409, hint: "Reload the page to start a new lab." });
+    entry.lab.lastActiveAt = new Date(now());
+    // Concurrent resets (two tabs) share one.
+    entry.reset ??= (async () => {
+      try {
+        log(`lab ${entry.names.id}: reset`);
+        await deleteLearnerObjects(entry.names);
+        if (mode === "namespace") {
+          // The learner may have deleted kubelab's own objects; put them back.
+          for (const obj of [namespaceAdminBinding(entry.names), resourceQuota(entry.names, limits), limitRange(entry.names, limits)]) {
+            await kube.apply(obj as KubernetesObject);
+          }
+        }
+      } catch (err) {
+        throw new LabError(`failed to reset the lab: ${(err as Error)?.message ?? err}`, {
+          cause: err,
+          hint: "Try again; if it keeps failing, check the cluster with `kubelab status`.",
+        });
+      } finally {
+        entry.reset = undefined;
+      }
+    })();
+    await entry.reset;
+    return snapshot(entry.lab);
+  }
+
+  async function deleteLab(learnerId: string): Promise<void> {
+    const key = keyOf(learnerId);
+    const entry = entries.get(key);
+    if (!entry) return;
+    if (entry.deletion) return entry.deletion;
+    entry.deletion = (async () => {
+      const { names } = entry;
+      setState(entry, "deleting", "Deleting the lab…");
+      entry.abort.abort(new LabError("the lab was deleted", { status: 409 }));
+      await entry.creation?.catch(() => {});
+      await entry.reset?.catch(() => {});
+      log(`lab ${names.id}: deleting`);
+      try {
+        await kube.delete({ apiVersion: "v1", kind: "Pod", name: TOOLBOX_POD, namespace: names.toolboxNamespace });
+        if (mode === "cluster") {
+          // `default` outlives the lab: empty it instead of deleting it.
+          await deleteLearnerObjects(names);
+          await kube.delete({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", name: clusterBindingName(names) });
+        } else {
+          await kube.delete({ apiVersion: "v1", kind: "Namespace", name: names.namespace });
+        }
+        await kube.delete({ apiVersion: "v1", kind: "Namespace", name: names.toolboxNamespace });
+      } catch (err) {
+        log(`lab ${names.id}: delete failed: ${(err as Error)?.message ?? err}`);
+        throw new LabError(`failed to delete lab ${names.id}: ${(err as Error)?.message ?? err}`, {
+          cause: err,
+          hint: `Delete it by hand: kubectl delete ns ${names.toolboxNamespace}${mode === "namespace" ? ` ${names.namespace}` : ""}`,
+        });
+      } finally {
+        entries.delete(key);
+        events.emit("change", entry);
+      }
+    })();
+    return entry.deletion;
+  }
+
+  async function sweep() {
+    if (idleTimeoutMs <= 0) return;
+    const t = now();
+    for (const entry of [...entries.values()]) {
+      const { state, lastActiveAt } = entry.lab;
+      if ((state === "ready" || state === "error") && t - lastActiveAt.getTime() > idleTimeoutMs) {
+        log(`lab ${entry.names.id}: idle for ${Math.round((t - lastActiveAt.getTime()) / 60_000)} min, expiring`);
+        await deleteLab(entry.lab.learnerId).catch(() => {});
+      }
+    }
+  }
+
+  let sweeping: Promise<void> | undefined;
+  const timer =
+    idleTimeoutMs > 0
+      ? setInterval(() => {
+          sweeping ??= sweep().finally(() => (sweeping = undefined));
+        }, options.sweepIntervalMs ?? 30_000)
+      : undefined;
+  timer?.unref();
+
+  return {
+    mode,
+    ensureLab,
+    getLab,
+    waitUntilReady,
+    touch,
+    resetLab,
+    deleteLab,
+    listLabs: () => [...entries.values()].map((e) => snapshot(e.lab)),
+    async shutdown() {
+      closed = true;
+      if (timer) clearInterval(timer);
+      for (const entry of entries.values()) entry.abort.abort(new LabError("the lab server is shutting down", { status: 503 }));
+      await Promise.all([...entries.values()].map((e) => e.creation?.catch(() => {})));
+      // Release anyone still waiting on a lab that will not finish starting in this process.
+      for (const entry of entries.values()) {
+        if (entry.lab.state === "starting") setState(entry, "error", "the lab server is shutting down", "Reload the page in a moment.");
+      }
+      await sweeping?.catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,326 @@
+/**
+ * The Kubernetes objects that make up a lab, as pure functions of the lab's
+ * names and options, so they can be unit-tested and read in one place.
+ */
+import type {
+  KubernetesObject,
+  V1ClusterRoleBinding,
+  V1ConfigMap,
+  V1LimitRange,
+  V1Namespace,
+  V1Pod,
+  V1ResourceQuota,
+  V1RoleBinding,
+  V1ServiceAccount,
+} from "@kubernetes/client-node";
+import type { IsolationMode } from "./types.ts";
+
+/** Labels kubelab puts on everything it creates, to find and clean up. */
+export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
+export const LABEL_LAB_ID = "kubelab.dev/lab";
+export const LABEL_ROLE = "kubelab.dev/role";
+export const MANAGED_BY = "kubelab";
+
+export const TOOLBOX_POD = "toolbox";
+export const TOOLBOX_CONTAINER = "toolbox";
+export const TOOLBOX_SERVICE_ACCOUNT = "learner";
+export const KUBECONFIG_CONFIGMAP = "kubelab-kubeconfig";
+export const STARTER_CONFIGMAP = "kubelab-starter";
+export const KUBECONFIG_DIR = "/etc/kubelab";
+export const KUBECONFIG_PATH = `${KUBECONFIG_DIR}/kubeconfig`;
+export const STARTER_DIR = "/etc/kubelab-starter";
+export const WORK_DIR = "/root/pod";
+/** Where the kubelet mounts the service account's token and CA (automount). */
+export const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+export interface LabNames {
+  id: string;
+  mode: IsolationMode;
+  /** Learner namespace: `default` (cluster mode) or `lab-<id>`. */
+  namespace: string;
+  /** `kubelab-<id>`. */
+  toolboxNamespace: string;
+}
+
+export function labNames(id: string, mode: IsolationMode): LabNames {
+  return {
+    id,
+    mode,
+    namespace: mode === "cluster" ? "default" : `lab-${id}`,
+    toolboxNamespace: `kubelab-${id}`,
+  };
+}
+
+/** Limits for namespace mode: a class shares one cluster, so each lab is bounded. */
+export interface NamespaceLimits {
+  /** ResourceQuota `spec.hard`. */
+  quota: Record<string, string>;
+  /** LimitRange defaults for containers that state none (needed once the quota counts cpu/memory). */
+  defaultLimits: Record<string, string>;
+  defaultRequests: Record<string, string>;
+}
+
+export const DEFAULT_NAMESPACE_LIMITS: NamespaceLimits = {
+  quota: {
+    pods: "20",
+    "requests.cpu": "2",
+    "requests.memory": "2Gi",
+    "limits.cpu": "4",
+    "limits.memory": "4Gi",
+    "count/jobs.batch": "20",
+    "count/cronjobs.batch": "10",
+    "count/deployments.apps": "10",
+    services: "10",
+    persistentvolumeclaims: "5",
+  },
+  defaultLimits: { cpu: "500m", memory: "256Mi" },
+  defaultRequests: { cpu: "50m", memory: "64Mi" },
+};
+
+function labels(names: LabNames, role: string): Record<string, string> {
+  return { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_LAB_ID]: names.id, [LABEL_ROLE]: role };
+}
+
+/** The namespace holding the toolbox pod. */
+export function toolboxNamespace(names: LabNames): V1Namespace {
+  return { apiVersion: "v1", kind: "Namespace", metadata: { name: names.toolboxNamespace, labels: labels(names, "toolbox") } };
+}
+
+/** The learner namespace in namespace mode (cluster mode uses `default`, which exists). */
+export function learnerNamespace(names: LabNames): V1Namespace {
+  return {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: {
+      name: names.namespace,
+      labels: {
+        ...labels(names, "learner"),
+        // Pod Security "baseline": no privileged pods, host namespaces or hostPath.
+        "pod-security.kubernetes.io/enforce": "baseline",
+        "pod-security.kubernetes.io/warn": "baseline",
+        "pod-security.kubernetes.io/audit": "baseline",
+      },
+    },
+  };
+}
+
+export function serviceAccount(names: LabNames): V1ServiceAccount {
+  return {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name: TOOLBOX_SERVICE_ACCOUNT, namespace: names.toolboxNamespace, labels: labels(names, "toolbox") },
+  };
+}
+
+const learnerSubject = (names: LabNames) => ({ kind: "ServiceAccount", name: TOOLBOX_SERVICE_ACCOUNT, namespace: names.toolboxNamespace });
+
+/** Cluster mode: the learner owns the cluster. Cluster-scoped, so `deleteLab` removes it by name. */
+export function clusterAdminBinding(names: LabNames): V1ClusterRoleBinding {
+  return {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRoleBinding",
+    metadata: { name: clusterBindingName(names), labels: labels(names, "rbac") },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+    subjects: [learnerSubject(names)],
+  };
+}
+
+export function clusterBindingName(names: LabNames): string {
+  return `kubelab-${names.id}-learner`;
+}
+
+/** Namespace mode: the built-in `admin` role, only inside the learner namespace. */
+export function namespaceAdminBinding(names: LabNames): V1RoleBinding {
+  return {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
+    metadata: { name: "kubelab-learner", namespace: names.namespace, labels: labels(names, "rbac") },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "admin" },
+    subjects: [learnerSubject(names)],
+  };
+}
+
+export function resourceQuota(names: LabNames, limits: NamespaceLimits): V1ResourceQuota {
+  return {
+    apiVersion: "v1",
+    kind: "ResourceQuota",
+    metadata: { name: "kubelab-quota", namespace: names.namespace, labels: labels(names, "limits") },
+    spec: { hard: { ...limits.quota } },
+  };
+}
+
+export function limitRange(names: LabNames, limits: NamespaceLimits): V1LimitRange {
+  return {
+    apiVersion: "v1",
+    kind: "LimitRange",
+    metadata: { name: "kubelab-limits", namespace: names.namespace, labels: labels(names, "limits") },
+    spec: { limits: [{ type: "Container", _default: { ...limits.defaultLimits }, defaultRequest: { ...limits.defaultRequests } }] },
+  };
+}
+
+/**
+ * The toolbox's kubeconfig. `server` is the API URL reachable from pods (the
+ * local cluster runs no kube-proxy, so the `kubernetes` Service ClusterIP may
+ * not answer); credentials are the pod's own service account, re-read by
+ * kubectl from `tokenFile` as the projected token rotates.
+ */
+export function kubeconfigYaml(names: LabNames, server: string): string {
+  // JSON is valid YAML and needs no YAML library; kubectl reads either.
+  const config = {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: "kubelab", cluster: { server, "certificate-authority": `${SA_DIR}/ca.crt` } }],
+    users: [{ name: "learner", user: { tokenFile: `${SA_DIR}/token` } }],
+    contexts: [{ name: "kubelab", context: { cluster: "kubelab", user: "learner", namespace: names.namespace } }],
+    "current-context": "kubelab",
+    preferences: {},
+  };
+  return JSON.stringify(config, null, 2) + "\n";
+}
+
+export function kubeconfigConfigMap(names: LabNames, server: string): V1ConfigMap {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: KUBECONFIG_CONFIGMAP, namespace: names.toolboxNamespace, labels: labels(names, "toolbox") },
+    data: { kubeconfig: kubeconfigYaml(names, server) },
+  };
+}
+
+/** ConfigMap keys allow only [-._a-zA-Z0-9]: starter files are flat. */
+const STARTER_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
+
+export function starterConfigMap(names: LabNames, files: Record<string, string>): V1ConfigMap {
+  for (const key of Object.keys(files)) {
+    if (!STARTER_KEY.test(key) || key === "." || key === "..") {
+      throw new Error(`starter file name "${key}" is not allowed; use letters, digits, "-", "_" and "." only (no folders)`);
+    }
+  }
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: STARTER_CONFIGMAP, namespace: names.toolboxNamespace, labels: labels(names, "toolbox") },
+    data: { ...files },
+  };
+}
+
+export interface ToolboxOptions {
+  image: string;
+  /** Small by default: the toolbox mostly idles in `sleep infinity`. */
+  requests?: Record<string, string>;
+  limits?: Record<string, string>;
+}
+
+export function toolboxPod(names: LabNames, options: ToolboxOptions): V1Pod {
+  const env = [
+    { name: "KUBECONFIG", value: KUBECONFIG_PATH },
+    { name: "TERM", value: "xterm-256color" },
+    { name: "LANG", value: "C.UTF-8" },
+  ];
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: TOOLBOX_POD, namespace: names.toolboxNamespace, labels: labels(names, "toolbox") },
+    spec: {
+      serviceAccountName: TOOLBOX_SERVICE_ACCOUNT,
+      automountServiceAccountToken: true,
+      enableServiceLinks: false,
+      terminationGracePeriodSeconds: 0,
+      restartPolicy: "Always",
+      // Copy starter files into the writable work dir once; the learner edits the copies.
+      // The glob skips the ConfigMap volume's "..data" bookkeeping entries.
+      initContainers: [
+        {
+          name: "starter-files",
+          image: options.image,
+          imagePullPolicy: "IfNotPresent",
+          command: ["sh", "-c", `for f in ${STARTER_DIR}/*; do [ -e "$f" ] && cp -L "$f" ${WORK_DIR}/; done; true`],
+          resources: { requests: { cpu: "10m", memory: "16Mi" } },
+          volumeMounts: [
+            { name: "starter", mountPath: STARTER_DIR, readOnly: true },
+            { name: "work", mountPath: WORK_DIR },
+          ],
+        },
+      ],
+      containers: [
+        {
+          name: TOOLBOX_CONTAINER,
+          image: options.image,
+          imagePullPolicy: "IfNotPresent",
+          command: ["sleep", "infinity"],
+          workingDir: WORK_DIR,
+          env,
+          resources: {
+            requests: options.requests ?? { cpu: "10m", memory: "32Mi" },
+            ...(options.limits ? { limits: options.limits } : {}),
+          },
+          volumeMounts: [
+            { name: "kubeconfig", mountPath: KUBECONFIG_DIR, readOnly: true },
+            { name: "work", mountPath: WORK_DIR },
+          ],
+        },
+      ],
+      volumes: [
+        { name: "kubeconfig", configMap: { name: KUBECONFIG_CONFIGMAP } },
+        { name: "starter", configMap: { name: STARTER_CONFIGMAP } },
+        { name: "work", emptyDir: {} },
+      ],
+    },
+  };
+}
+
+/**
+ * Everything `createLab` applies, in order (namespaces before what lives in
+ * them; the pod last, once its ConfigMaps exist).
+ */
+export function labObjects(
+  names: LabNames,
+  options: { server: string; toolbox: ToolboxOptions; starterFiles: Record<string, string>; limits: NamespaceLimits },
+): KubernetesObject[] {
+  const objects: KubernetesObject[] = [toolboxNamespace(names)];
+  if (names.mode === "namespace") {
+    objects.push(learnerNamespace(names), resourceQuota(names, options.limits), limitRange(names, options.limits));
+  }
+  objects.push(serviceAccount(names));
+  objects.push(names.mode === "cluster" ? clusterAdminBinding(names) : namespaceAdminBinding(names));
+  objects.push(kubeconfigConfigMap(names, options.server), starterConfigMap(names, options.starterFiles));
+  objects.push(toolboxPod(names, options.toolbox));
+  return objects;
+}
+
+/**
+ * What `resetLab` deletes in the learner namespace, in order: owners before
+ * what they own, so a CronJob cannot start a new Job mid-reset.
+ * `keep` names objects that belong to the namespace itself.
+ */
+export const RESET_KINDS: { apiVersion: string; kind: string; keep?: (name: string, obj: KubernetesObject) => boolean }[] = [
+  { apiVersion: "batch/v1", kind: "CronJob" },
+  { apiVersion: "batch/v1", kind: "Job" },
+  { apiVersion: "apps/v1", kind: "Deployment" },
+  { apiVersion: "apps/v1", kind: "StatefulSet" },
+  { apiVersion: "apps/v1", kind: "DaemonSet" },
+  { apiVersion: "apps/v1", kind: "ReplicaSet" },
+  { apiVersion: "v1", kind: "ReplicationController" },
+  { apiVersion: "v1", kind: "Pod" },
+  // The `kubernetes` Service in `default` is the API server's own.
+  { apiVersion: "v1", kind: "Service", keep: (name) => name === "kubernetes" },
+  { apiVersion: "v1", kind: "ConfigMap", keep: (name) => name === "kube-root-ca.crt" },
+  {
+    apiVersion: "v1",
+    kind: "Secret",
+    keep: (_name, obj) => (obj as { type?: string }).type === "kubernetes.io/service-account-token",
+  },
+  { apiVersion: "v1", kind: "PersistentVolumeClaim" },
+  { apiVersion: "v1", kind: "ServiceAccount", keep: (name) => name === "default" },
+  { apiVersion: "networking.k8s.io/v1", kind: "Ingress" },
+  { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy" },
+  { apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler" },
+  { apiVersion: "policy/v1", kind: "PodDisruptionBudget" },
+  // kubelab's own RoleBinding in namespace mode must survive a reset.
+  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", keep: (_name, obj) => isManaged(obj) },
+  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role" },
+];
+
+export function isManaged(obj: KubernetesObject): boolean {
+  return obj.metadata?.labels?.[LABEL_MANAGED_BY] === MANAGED_BY;
+}

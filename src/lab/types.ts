@@ -1,0 +1,81 @@
+/**
+ * The lab contract: a learner (identified by an opaque session id) owns one lab,
+ * a place in a cluster with a toolbox pod to type into. The server, the
+ * terminal bridge and the graders import only these types; the implementation
+ * sits in `lab-manager.ts`.
+ */
+
+/**
+ * How labs share a cluster (DESIGN §3).
+ * - `cluster`: the learner owns the whole cluster; their namespace is `default`
+ *   and their toolbox has cluster-admin. One lab per cluster: every session
+ *   shares it.
+ * - `namespace`: a class on one shared cluster; each learner gets `lab-<id>` with
+ *   namespace-admin RBAC, a ResourceQuota, a LimitRange and Pod Security
+ *   "baseline"; nothing outside it is reachable.
+ */
+export type IsolationMode = "cluster" | "namespace";
+
+export type LabState = "starting" | "ready" | "error" | "deleting";
+
+export interface Lab {
+  /** Short DNS-label-safe id; names the toolbox namespace `kubelab-<id>`. */
+  id: string;
+  /** Session id of the learner who created it (never shown to other learners). */
+  learnerId: string;
+  /** Where the learner's objects live (`default` in cluster mode). */
+  namespace: string;
+  /** Namespace of the toolbox pod, separate so the learner's `kubectl get po` shows only their objects. */
+  toolboxNamespace: string;
+  toolboxPod: string;
+  /** Container inside the toolbox pod that the terminal execs into. */
+  toolboxContainer: string;
+  state: LabState;
+  /** Progress while starting, or what went wrong (with a hint) on error. */
+  message?: string;
+  /** What to do about an error, when there is something to do. */
+  hint?: string;
+  createdAt: Date;
+  lastActiveAt: Date;
+}
+
+/** What the server and the terminal bridge need from a lab manager. */
+export interface LabManager {
+  readonly mode: IsolationMode;
+  /**
+   * Return the learner's lab, creating it when absent or failed. Resolves as
+   * soon as the lab is registered (state `starting` while it comes up);
+   * concurrent calls share one creation.
+   */
+  ensureLab(learnerId: string): Promise<Lab>;
+  /** The learner's lab, if any (a snapshot). */
+  getLab(learnerId: string): Lab | undefined;
+  /**
+   * Wait until the learner's lab is ready. Rejects with a `LabError` when it
+   * fails, is deleted, or `signal` aborts. `onProgress` sees state changes.
+   */
+  waitUntilReady(learnerId: string, options?: { signal?: AbortSignal; onProgress?: (lab: Lab) => void }): Promise<Lab>;
+  /** Mark the lab as in use, postponing idle expiry. Cheap; call freely. */
+  touch(learnerId: string): void;
+  /** Delete the learner's objects, keeping the toolbox. */
+  resetLab(learnerId: string): Promise<Lab>;
+  /** Delete the lab and everything created for it. */
+  deleteLab(learnerId: string): Promise<void>;
+  /** All labs (snapshots), e.g. for health and, later, the instructor grid. */
+  listLabs(): Lab[];
+  /** Stop timers and pending waits. Labs stay in the cluster (they expire or are adopted on restart). */
+  shutdown(): Promise<void>;
+}
+
+/** An error meant for a person: what failed, and what to do next. */
+export class LabError extends Error {
+  readonly hint?: string;
+  /** Suggested HTTP status for the server. */
+  readonly status: number;
+  constructor(message: string, options: { hint?: string; status?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "LabError";
+    this.hint = options.hint;
+    this.status = options.status ?? 500;
+  }
+}

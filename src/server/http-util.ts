@@ -1,0 +1,118 @@
+/**
+ * Small HTTP helpers for the lab server: JSON bodies with a size limit,
+ * JSON errors that carry a hint, cookies, and the Origin rule.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+/** An error answered as `{ error, hint }` with an HTTP status. */
+export class HttpError extends Error {
+  readonly status: number;
+  readonly hint?: string;
+  readonly headers?: Record<string, string>;
+  constructor(status: number, message: string, hint?: string, headers?: Record<string, string>) {
+    super(message);
+    this.name = "HttpError";
+    this.status = status;
+    this.hint = hint;
+    this.headers = headers;
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, err: HttpError): void {
+  sendJson(res, err.status, err.hint ? { error: err.message, hint: err.hint } : { error: err.message }, err.headers);
+}
+
+/**
+ * Read a JSON object body of at most `limit` bytes. An empty body is `{}`.
+ * Throws HttpError 413/415/400 with a hint.
+ */
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+  const declared = Number(req.headers["content-length"] ?? "0");
+  if (declared > limit) {
+    req.resume();
+    throw new HttpError(413, `request body too large (${declared} bytes, limit ${limit})`, "Send a small JSON object.");
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      req.resume();
+      throw new HttpError(413, `request body too large (limit ${limit} bytes)`, "Send a small JSON object.");
+    }
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return {};
+  const type = String(req.headers["content-type"] ?? "");
+  if (!/^application\/json\b/i.test(type)) {
+    throw new HttpError(415, `expected a JSON body, got content-type "${type || "none"}"`, 'Send the header "Content-Type: application/json".');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch (err) {
+    throw new HttpError(400, `the body is not valid JSON (${(err as Error).message})`, 'Send a JSON object such as {"exercise":"job/echo","locale":"en"}.');
+  }
+  if (!value || typeof value !== "object" || Array.isArray(value)) {
+    throw new HttpError(400, "the body must be a JSON object", 'Send a JSON object such as {"exercise":"job/echo","locale":"en"}.');
+  }
+  return value as Record<string, unknown>;
+}
+
+export function parseCookies(header: string | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  for (const part of (header ?? "").split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    const name = part.slice(0, eq).trim();
+    if (!name || cookies.has(name)) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    try {
+      cookies.set(name, decodeURIComponent(value));
+    } catch {
+      cookies.set(name, value);
+    }
+  }
+  return cookies;
+}
+
+export function serializeCookie(
+  name: string,
+  value: string,
+  options: { maxAgeSeconds?: number; secure?: boolean; path?: string } = {},
+): string {
+  const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${options.path ?? "/"}`, "HttpOnly", "SameSite=Lax"];
+  if (options.maxAgeSeconds !== undefined) parts.push(`Max-Age=${options.maxAgeSeconds}`);
+  if (options.secure) parts.push("Secure");
+  return parts.join("; ");
+}
+
+/**
+ * The Origin rule for state-changing requests and the terminal upgrade: the
+ * Origin's host must be the request's own Host, or the Origin must be listed
+ * in `allowed`. The scheme is not compared because a TLS-terminating proxy
+ * makes https pages talk to a plain-http server.
+ */
+export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
+  if (!origin || origin === "null") return false;
+  const normalized = origin.replace(/\/+$/, "").toLowerCase();
+  if (allowed.some((a) => a.replace(/\/+$/, "").toLowerCase() === normalized)) return true;
+  if (!host) return false;
+  try {
+    return new URL(normalized).host === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,368 @@
+/**
+ * The lab server: one `http.Server` for the lab API, the terminal WebSocket
+ * and (through the site handler) the lesson pages.
+ *
+ * Routes
+ *   GET  /api/health          liveness + a summary
+ *   POST /api/lab             ensure the learner's lab; sets the `kubelab_sid` cookie
+ *   GET  /api/lab             the learner's lab
+ *   DELETE /api/lab           delete the learner's lab
+ *   POST /api/lab/reset       delete the learner's objects, keep the toolbox
+ *   POST /api/lab/grade       {exercise, locale} → GradeResult
+ *   GET  /api/lab/terminal    WebSocket upgrade (terminal-bridge.ts)
+ *   /api/instructor/*         behind `instructor.authenticate` (404 until configured)
+ *   anything else             the site handler
+ *
+ * A learner is an opaque random session id in an HttpOnly cookie; it never
+ * appears in a URL. State-changing requests and the upgrade must come from
+ * the server's own origin (or `allowedOrigins`).
+ */
+import { randomBytes } from "node:crypto";
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import { Exec, type KubeConfig } from "@kubernetes/client-node";
+import { WebSocketServer } from "ws";
+import type { ClusterInfo } from "../cluster/provider.ts";
+import type { GradeResult, Locale } from "../graders/types.ts";
+import { LabError, type Lab, type LabManager } from "../lab/types.ts";
+import { HttpError, originAllowed, parseCookies, readJsonBody, sendError, sendJson, serializeCookie } from "./http-util.ts";
+import { bridgeTerminal, type ExecClient, type TerminalSession } from "./terminal-bridge.ts";
+
+export const SESSION_COOKIE = "kubelab_sid";
+export const TERMINAL_PATH = "/api/lab/terminal";
+const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
+const EXERCISE_ID = /^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)+$/;
+const LOCALES: readonly Locale[] = ["en", "zh-CN"];
+
+/** Connect-style handler for everything outside /api (Astro's middleware + static files). */
+export type SiteHandler = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+/** Grading as the server needs it; the CLI adapts `gradeExercise` and the recorder to this. */
+export interface GradeService {
+  /** True when an exercise with this id exists. */
+  has(exerciseId: string): boolean;
+  /** Grade the exercise against the learner's lab (ready). */
+  grade(exerciseId: string, lab: Lab, locale: Locale): Promise<GradeResult>;
+}
+
+/** Seam for the instructor endpoints (a later issue). */
+export interface InstructorApi {
+  /** Decide whether the request is an instructor's (e.g. a bearer token or an instructor cookie). */
+  authenticate(req: IncomingMessage): boolean | Promise<boolean>;
+  /** Handle `/api/instructor/<path>`; the body is not read yet. */
+  handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void>;
+}
+
+export interface LabServerOptions {
+  labManager: LabManager;
+  grade: GradeService;
+  /** Used to build the terminal's `Exec` when `exec` is not given. */
+  kubeConfig?: KubeConfig;
+  /** Exec transport for the terminal (tests pass a fake). */
+  exec?: ExecClient;
+  /** Shown by /api/health. */
+  clusterInfo?: ClusterInfo;
+  siteHandler?: SiteHandler;
+  /** Extra origins allowed besides the server's own (e.g. "https://lab.example.org"). */
+  allowedOrigins?: string[];
+  instructor?: InstructorApi;
+  /** Port and host for `listen()`. Default 4321 on 127.0.0.1. */
+  port?: number;
+  host?: string;
+  /** Add `Secure` to the session cookie. Default: when the request came over TLS or via an https proxy. */
+  secureCookies?: boolean;
+  /** Largest JSON body accepted. Default 16 KiB. */
+  bodyLimitBytes?: number;
+  /** Bridge tuning (tests). */
+  terminal?: { highWaterMark?: number; lowWaterMark?: number; keepaliveMs?: number };
+  log?: (line: string) => void;
+}
+
+export interface LabServer {
+  readonly server: Server;
+  /** Start listening on `port`/`host`; resolves with the base URL, e.g. http://127.0.0.1:4321 */
+  listen(): Promise<string>;
+  /** Close terminals and the HTTP server. The lab manager is the caller's to shut down. */
+  close(): Promise<void>;
+  /** Open terminal sessions (for tests and health). */
+  readonly terminals: ReadonlySet<TerminalSession>;
+}
+
+/** What the API tells a browser about a lab (never the learner id). */
+export function publicLab(lab: Lab) {
+  return {
+    id: lab.id,
+    state: lab.state,
+    namespace: lab.namespace,
+    ...(lab.message ? { message: lab.message } : {}),
+    ...(lab.hint ? { hint: lab.hint } : {}),
+  };
+}
+
+const NOT_BUILT_PAGE = `<!doctype html>
+<html lang="en"><meta charset="utf-8"><title>kubelab</title>
+<body style="font-family:system-ui,sans-serif;max-width:40em;margin:4em auto;line-height:1.5">
+<h1>kubelab</h1>
+<p>The lab server is running, but the lesson site has not been built.</p>
+<p>Build it with <code>npm run build</code>, then restart the server.</p>
+<p>The API answers at <a href="/api/health">/api/health</a>.</p>
+</body></html>
+`;
+
+export function createLabServer(options: LabServerOptions): LabServer {
+  const { labManager, grade } = options;
+  const log = options.log ?? (() => {});
+  const allowedOrigins = options.allowedOrigins ?? [];
+  const bodyLimit = options.bodyLimitBytes ?? 16 * 1024;
+  let exec = options.exec;
+  const execClient = (): ExecClient => {
+    if (exec) return exec;
+    if (!options.kubeConfig) throw new LabError("the lab server has no Kubernetes client configured", { hint: "Pass kubeConfig to createLabServer." });
+    exec = new Exec(options.kubeConfig);
+    return exec;
+  };
+  const terminals = new Set<TerminalSession>();
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024, perMessageDeflate: false });
+
+  const isSecure = (req: IncomingMessage) =>
+    options.secureCookies ?? (Boolean((req.socket as { encrypted?: boolean }).encrypted) || req.headers["x-forwarded-proto"] === "https");
+
+  function sessionOf(req: IncomingMessage): string | undefined {
+    const sid = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
+    return sid && SESSION_ID.test(sid) ? sid : undefined;
+  }
+
+  function requireSession(req: IncomingMessage): string {
+    const sid = sessionOf(req);
+    if (!sid) throw new HttpError(401, "no lab session", "Start a lab first with POST /api/lab (reload the lesson page).");
+    return sid;
+  }
+
+  function requireLab(sid: string): Lab {
+    const lab = labManager.getLab(sid);
+    if (!lab) throw new HttpError(409, "there is no lab for this session", "Start a lab first with POST /api/lab (reload the lesson page).");
+    return lab;
+  }
+
+  function checkOrigin(req: IncomingMessage) {
+    const origin = req.headers.origin;
+    // Non-browser clients (curl, the CLI) send no Origin; browsers always do on cross-site POSTs.
+    if (origin !== undefined && !originAllowed(origin, req.headers.host, allowedOrigins)) {
+      throw new HttpError(403, `origin ${origin} is not allowed`, "Open the lesson from the lab server's own address, or add the origin to allowedOrigins.");
+    }
+  }
+
+  function methodNotAllowed(allowed: string[]): never {
+    throw new HttpError(405, "method not allowed", `Use ${allowed.join(" or ")}.`, { allow: allowed.join(", ") });
+  }
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const method = req.method ?? "GET";
+    if (method !== "GET" && method !== "HEAD") checkOrigin(req);
+
+    if (path === "/api/health") {
+      if (method !== "GET" && method !== "HEAD") methodNotAllowed(["GET"]);
+      const labs = labManager.listLabs();
+      return sendJson(res, 200, {
+        status: "ok",
+        mode: labManager.mode,
+        labs: { total: labs.length, ready: labs.filter((l) => l.state === "ready").length },
+        terminals: terminals.size,
+        ...(options.clusterInfo ? { cluster: { server: options.clusterInfo.server, node: options.clusterInfo.nodeName } } : {}),
+      });
+    }
+
+    if (path === "/api/lab") {
+      if (method === "POST") {
+        await readJsonBody(req, bodyLimit);
+        let sid = sessionOf(req);
+        const headers: Record<string, string> = {};
+        if (!sid) {
+          sid = randomBytes(16).toString("base64url");
+          headers["set-cookie"] = serializeCookie(SESSION_COOKIE, sid, { secure: isSecure(req), maxAgeSeconds: 7 * 24 * 3600 });
+        }
+        const lab = await labManager.ensureLab(sid);
+        return sendJson(res, 200, publicLab(lab), headers);
+      }
+      if (method === "GET" || method === "HEAD") {
+        const sid = requireSession(req);
+        const lab = labManager.getLab(sid);
+        if (!lab) throw new HttpError(404, "there is no lab for this session", "Start one with POST /api/lab (reload the lesson page).");
+        labManager.touch(sid);
+        return sendJson(res, 200, publicLab(lab));
+      }
+      if (method === "DELETE") {
+        const sid = requireSession(req);
+        await labManager.deleteLab(sid);
+        res.writeHead(204, { "cache-control": "no-store" });
+        return void res.end();
+      }
+      methodNotAllowed(["GET", "POST", "DELETE"]);
+    }
+
+    if (path === "/api/lab/reset") {
+      if (method !== "POST") methodNotAllowed(["POST"]);
+      await readJsonBody(req, bodyLimit);
+      const sid = requireSession(req);
+      requireLab(sid);
+      const lab = await labManager.resetLab(sid);
+      return sendJson(res, 200, publicLab(lab));
+    }
+
+    if (path === "/api/lab/grade") {
+      if (method !== "POST") methodNotAllowed(["POST"]);
+      const body = await readJsonBody(req, bodyLimit);
+      const { exercise, locale = "en" } = body;
+      if (typeof exercise !== "string" || !EXERCISE_ID.test(exercise)) {
+        throw new HttpError(400, `"exercise" must be an exercise id such as "job/echo"`, 'Send {"exercise":"job/echo","locale":"en"}.');
+      }
+      if (typeof locale !== "string" || !LOCALES.includes(locale as Locale)) {
+        throw new HttpError(400, `"locale" must be one of ${LOCALES.join(", ")}`, 'Send {"exercise":"job/echo","locale":"en"}.');
+      }
+      if (!grade.has(exercise)) {
+        throw new HttpError(400, `unknown exercise "${exercise}"`, "Use an exercise id from a lesson page (for example job/echo).");
+      }
+      const sid = requireSession(req);
+      const lab = requireLab(sid);
+      if (lab.state !== "ready") {
+        throw new HttpError(409, `the lab is not ready (${lab.state}${lab.message ? `: ${lab.message}` : ""})`, "Wait until the terminal says it is ready, then press Check again.");
+      }
+      labManager.touch(sid);
+      let result: GradeResult;
+      try {
+        result = await grade.grade(exercise, lab, locale as Locale);
+      } catch (err) {
+        log(`grading ${exercise} for lab ${lab.id} failed: ${(err as Error)?.stack ?? err}`);
+        throw new HttpError(500, `grading failed: ${(err as Error)?.message ?? err}`, "This is a problem with the lab, not your answer. Try again; if it persists, check the cluster with `kubelab status`.");
+      }
+      return sendJson(res, 200, result);
+    }
+
+    if (path === "/api/instructor" || path.startsWith("/api/instructor/")) {
+      const instructor = options.instructor;
+      if (!instructor) throw new HttpError(404, "instructor endpoints are not enabled on this server", "Start the server in class mode to use them.");
+      if (!(await instructor.authenticate(req))) throw new HttpError(401, "instructor authentication required", "Sign in as the instructor first.");
+      return instructor.handle(req, res, path.slice("/api/instructor".length) || "/");
+    }
+
+    if (path === TERMINAL_PATH) throw new HttpError(426, "this endpoint is a WebSocket", "Connect with a WebSocket client.", { upgrade: "websocket" });
+    throw new HttpError(404, `no API route ${method} ${path}`, "See the route list in src/server/server.ts.");
+  }
+
+  function serveSite(req: IncomingMessage, res: ServerResponse) {
+    const notFound = (err?: unknown) => {
+      if (res.headersSent) return void res.end();
+      if (err) {
+        log(`site handler error for ${req.url}: ${(err as Error)?.stack ?? err}`);
+        res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+        return void res.end("Internal error while rendering this page.\n");
+      }
+      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
+      res.end("Not found.\n");
+    };
+    if (!options.siteHandler) {
+      res.writeHead(503, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+      return void res.end(NOT_BUILT_PAGE);
+    }
+    try {
+      options.siteHandler(req, res, notFound);
+    } catch (err) {
+      notFound(err);
+    }
+  }
+
+  const server = createServer((req, res) => {
+    let path: string;
+    try {
+      path = new URL(req.url ?? "/", "http://localhost").pathname;
+    } catch {
+      return sendError(res, new HttpError(400, "malformed request URL"));
+    }
+    if (path !== "/api" && !path.startsWith("/api/")) return serveSite(req, res);
+    handleApi(req, res, path).catch((err: unknown) => {
+      if (res.headersSent) return void res.end();
+      if (err instanceof HttpError) return sendError(res, err);
+      if (err instanceof LabError) return sendError(res, new HttpError(err.status, err.message, err.hint));
+      log(`${req.method} ${path} failed: ${(err as Error)?.stack ?? err}`);
+      sendError(res, new HttpError(500, `internal error: ${(err as Error)?.message ?? err}`, "Try again; if it persists, look at the server's log."));
+    });
+  });
+
+  /** Refuse an upgrade with a plain HTTP response the client can read. */
+  function refuseUpgrade(socket: Duplex, status: number, error: string, hint?: string) {
+    const body = JSON.stringify(hint ? { error, hint } : { error });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on("error", () => {});
+    let path: string;
+    try {
+      path = new URL(req.url ?? "/", "http://localhost").pathname;
+    } catch {
+      return refuseUpgrade(socket, 400, "malformed request URL");
+    }
+    if (path !== TERMINAL_PATH) return refuseUpgrade(socket, 404, `no WebSocket endpoint at ${path}`, `The terminal is at ${TERMINAL_PATH}.`);
+    if (!originAllowed(req.headers.origin, req.headers.host, allowedOrigins)) {
+      log(`terminal upgrade refused: origin ${req.headers.origin ?? "(none)"} for host ${req.headers.host}`);
+      return refuseUpgrade(socket, 403, `origin ${req.headers.origin ?? "(none)"} is not allowed`, "Open the lesson from the lab server's own address, or add the origin to allowedOrigins.");
+    }
+    const sid = sessionOf(req);
+    if (!sid) return refuseUpgrade(socket, 401, "no lab session", "Start a lab first with POST /api/lab (reload the lesson page).");
+    const lab = labManager.getLab(sid);
+    if (!lab) return refuseUpgrade(socket, 409, "there is no lab for this session", "Start a lab first with POST /api/lab (reload the lesson page).");
+    if (lab.state === "deleting" || lab.state === "error") {
+      return refuseUpgrade(socket, 409, `the lab is ${lab.state === "error" ? "in error" : "being deleted"}${lab.message ? `: ${lab.message}` : ""}`, lab.hint ?? "Reload the page to start a new lab.");
+    }
+    let execForLab: ExecClient;
+    try {
+      execForLab = execClient();
+    } catch (err) {
+      return refuseUpgrade(socket, 500, (err as Error).message, (err as LabError).hint);
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      labManager.touch(sid);
+      const session = bridgeTerminal(ws, {
+        exec: execForLab,
+        resolveTarget: async (signal, onProgress) => {
+          const ready = await labManager.waitUntilReady(sid, { signal, onProgress: (l) => onProgress(l.message ?? "Starting the lab…") });
+          return { namespace: ready.toolboxNamespace, pod: ready.toolboxPod, container: ready.toolboxContainer };
+        },
+        onActivity: () => labManager.touch(sid),
+        ...options.terminal,
+        log,
+      });
+      terminals.add(session);
+      void session.closed.then(() => terminals.delete(session));
+    });
+  });
+
+  return {
+    server,
+    terminals,
+    listen() {
+      return new Promise<string>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(options.port ?? 4321, options.host ?? "127.0.0.1", () => {
+          server.off("error", reject);
+          const addr = server.address() as AddressInfo;
+          const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+          resolve(`http://${host}:${addr.port}`);
+        });
+      });
+    },
+    async close() {
+      for (const session of terminals) session.close("The lab server is shutting down.");
+      await Promise.all([...terminals].map((s) => s.closed));
+      wss.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * An in-memory LabKube for lab manager tests: stores applied objects and
+ * plays a scripted toolbox pod status.
+ */
+import type { KubernetesObject, V1Pod, V1PodStatus } from "@kubernetes/client-node";
+import type { LabKube, ObjectRef } from "../../src/lab/kube-ops.ts";
+
+const keyOf = (kind: string, namespace: string | undefined, name: string) => `${kind}/${namespace ?? ""}/${name}`;
+
+export class FakeKube implements LabKube {
+  objects = new Map<string, KubernetesObject>();
+  calls: string[] = [];
+  /** Reads of the toolbox pod before it reports Running+ready. */
+  readsUntilReady = 2;
+  /** When set, the toolbox pod reports this status instead. */
+  podStatus?: V1PodStatus;
+  /** Delay every call by this many ms, to widen race windows. */
+  latencyMs = 0;
+  #podReads = new Map<string, number>();
+
+  async #tick() {
+    if (this.latencyMs) await new Promise((r) => setTimeout(r, this.latencyMs));
+  }
+
+  add(obj: KubernetesObject) {
+    this.objects.set(keyOf(obj.kind!, obj.metadata?.namespace, obj.metadata!.name!), structuredClone(obj));
+  }
+
+  async apply(obj: KubernetesObject) {
+    this.calls.push(`apply ${keyOf(obj.kind!, obj.metadata?.namespace, obj.metadata!.name!)}`);
+    await this.#tick();
+    this.add(obj);
+  }
+
+  async read<T extends KubernetesObject = KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
+    await this.#tick();
+    const key = keyOf(ref.kind, ref.namespace, ref.name);
+    const obj = this.objects.get(key);
+    if (!obj) return undefined;
+    if (ref.kind === "Pod") {
+      const reads = (this.#podReads.get(key) ?? 0) + 1;
+      this.#podReads.set(key, reads);
+      const pod = structuredClone(obj) as V1Pod;
+      pod.status =
+        this.podStatus ??
+        (reads > this.readsUntilReady
+          ? { phase: "Running", containerStatuses: [{ name: "toolbox", ready: true, image: "x", imageID: "", restartCount: 0 }] as V1PodStatus["containerStatuses"] }
+          : { phase: "Pending", containerStatuses: [{ name: "toolbox", ready: false, image: "x", imageID: "", restartCount: 0, state: { waiting: { reason: "ContainerCreating" } } }] as V1PodStatus["containerStatuses"] });
+      return pod as T;
+    }
+    return structuredClone(obj) as T;
+  }
+
+  async list(apiVersion: string, kind: string, namespace: string) {
+    await this.#tick();
+    return [...this.objects.values()].filter((o) => o.kind === kind && o.metadata?.namespace === namespace).map((o) => structuredClone(o));
+  }
+
+  async delete(ref: ObjectRef) {
+    const key = keyOf(ref.kind, ref.namespace, ref.name);
+    this.calls.push(`delete ${key}`);
+    await this.#tick();
+    this.objects.delete(key);
+    this.#podReads.delete(key);
+    if (ref.kind === "Namespace") {
+      for (const [k, o] of this.objects) if (o.metadata?.namespace === ref.name) this.objects.delete(k);
+    }
+  }
+
+  count(prefix: string) {
+    return this.calls.filter((c) => c.startsWith(prefix)).length;
+  }
+  get(kind: string, namespace: string | undefined, name: string) {
+    return this.objects.get(keyOf(kind, namespace, name));
+  }
+}

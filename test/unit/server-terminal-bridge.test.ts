@@ -1,0 +1,295 @@
+import assert from "node:assert/strict";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, it } from "node:test";
+import { WebSocket, WebSocketServer } from "ws";
+import { bridgeTerminal, DEFAULT_TERMINAL_COMMAND, type TerminalBridgeOptions, type TerminalSession } from "../../src/server/terminal-bridge.ts";
+import { FakeExecTransport, waitFor } from "./server-fakes.ts";
+
+const TARGET = { namespace: "kubelab-local", pod: "toolbox", container: "toolbox" };
+
+interface Harness {
+  client: WebSocket;
+  /** The server end of the browser socket. */
+  server: () => WebSocket;
+  session: () => TerminalSession;
+  output: () => Buffer;
+  controls: Record<string, unknown>[];
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** A real ws server whose connections are bridged, and a real ws client. */
+async function harness(transport: FakeExecTransport, options: Partial<TerminalBridgeOptions> = {}): Promise<Harness> {
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+  await new Promise((r) => wss.once("listening", r));
+  let session: TerminalSession | undefined;
+  let serverSocket: WebSocket | undefined;
+  wss.on("connection", (ws) => {
+    serverSocket = ws;
+    session = bridgeTerminal(ws, { exec: transport.exec(), resolveTarget: async () => TARGET, keepaliveMs: 0, ...options });
+  });
+  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`);
+  const chunks: Buffer[] = [];
+  const controls: Record<string, unknown>[] = [];
+  client.on("message", (data, isBinary) => {
+    if (isBinary) chunks.push(data as Buffer);
+    else controls.push(JSON.parse(data.toString()));
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => client.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+  await new Promise((r) => client.once("open", r));
+  cleanups.push(async () => {
+    client.terminate();
+    await session?.closed;
+    await new Promise((r) => wss.close(r));
+  });
+  return { client, server: () => serverSocket!, session: () => session!, output: () => Buffer.concat(chunks), controls, closed };
+}
+
+const ready = (h: Harness) => waitFor(() => h.controls.some((c) => c.type === "status" && c.state === "ready"), "status ready");
+
+describe("terminal bridge", () => {
+  it("runs tmux with a TTY and carries bytes both ways", async () => {
+    const transport = new FakeExecTransport();
+    const h = await harness(transport);
+    await ready(h);
+    assert.deepEqual(h.controls[0], { type: "status", state: "starting", message: "Connecting to the lab…" });
+    const conn = transport.last!;
+    assert.match(conn.path, /^\/api\/v1\/namespaces\/kubelab-local\/pods\/toolbox\/exec\?/);
+    const query = new URLSearchParams(conn.path.split("?")[1]);
+    assert.equal(query.get("tty"), "true");
+    assert.equal(query.get("stdin"), "true");
+    assert.equal(query.get("stderr"), "false", "stderr is merged into the TTY");
+    assert.equal(query.get("container"), "toolbox");
+    assert.deepEqual(conn.command, DEFAULT_TERMINAL_COMMAND);
+
+    h.client.send(Buffer.from("kubectl get po\r"));
+    await waitFor(() => conn.stdin() === "kubectl get po\r", "stdin bytes");
+    conn.output("No resources found in default namespace.\r\n");
+    conn.output(Buffer.from([0xe4, 0xbd, 0xa0, 0xe5, 0xa5, 0xbd])); // UTF-8 passes untouched
+    await waitFor(() => h.output().length === Buffer.byteLength("No resources found in default namespace.\r\n你好"), "stdout bytes");
+    assert.equal(h.output().toString(), "No resources found in default namespace.\r\n你好");
+  });
+
+  it("buffers input typed before the shell is up", async () => {
+    const transport = new FakeExecTransport();
+    let release!: () => void;
+    transport.gate = new Promise((r) => (release = r));
+    const h = await harness(transport);
+    h.client.send(Buffer.from("ls\r"));
+    await new Promise((r) => setTimeout(r, 20));
+    release();
+    await ready(h);
+    await waitFor(() => transport.last!.stdin() === "ls\r", "early input");
+  });
+
+  it("forwards resizes through client-node's resize channel", async () => {
+    const transport = new FakeExecTransport();
+    const activity: number[] = [];
+    const h = await harness(transport, { onActivity: () => activity.push(1) });
+    h.client.send(JSON.stringify({ type: "resize", cols: 120, rows: 40 }));
+    await ready(h);
+    const conn = transport.last!;
+    await waitFor(() => conn.resizes().some((r) => r.width === 120 && r.height === 40), "initial size");
+    h.client.send(JSON.stringify({ type: "resize", cols: 100, rows: 30 }));
+    await waitFor(() => conn.resizes().at(-1)?.width === 100, "resize");
+    assert.deepEqual(conn.resizes().at(-1), { width: 100, height: 30 });
+    // Invalid sizes are ignored.
+    h.client.send(JSON.stringify({ type: "resize", cols: 0, rows: 1e9 }));
+    h.client.send("not json");
+    h.client.send(JSON.stringify({ type: "ping" }));
+    await waitFor(() => h.controls.some((c) => c.type === "pong"), "pong");
+    assert.deepEqual(conn.resizes().at(-1), { width: 100, height: 30 });
+    assert.ok(activity.length >= 1, "resizes count as activity");
+  });
+
+  it("pauses and resumes the exec stream when the client asks", async () => {
+    const transport = new FakeExecTransport();
+    const h = await harness(transport);
+    await ready(h);
+    const conn = transport.last!;
+    h.client.send(JSON.stringify({ type: "pause" }));
+    await waitFor(() => conn.paused, "pause");
+    h.client.send(JSON.stringify({ type: "pause" }));
+    h.client.send(JSON.stringify({ type: "resume" }));
+    await waitFor(() => !conn.paused, "resume");
+    assert.equal(conn.pauses, 1, "a repeated pause is not forwarded twice");
+    assert.equal(conn.resumes, 1);
+  });
+
+  it("applies backpressure: pauses the exec while the socket buffer is above the high-water mark", async () => {
+    const transport = new FakeExecTransport();
+    const highWaterMark = 256 * 1024;
+    const h = await harness(transport, { highWaterMark, lowWaterMark: 64 * 1024 });
+    await ready(h);
+    const conn = transport.last!;
+    // The browser stops reading (a busy tab): the kernel buffers fill, then ws buffers.
+    h.client.pause();
+    const chunk = Buffer.alloc(64 * 1024, "y");
+    let produced = 0;
+    const limit = 512 * 1024 * 1024;
+    let maxBuffered = 0;
+    // Like `yes`, produce as fast as allowed: a paused exec socket stops delivering.
+    while (!conn.paused && produced < limit) {
+      conn.output(chunk);
+      produced += chunk.length;
+      maxBuffered = Math.max(maxBuffered, h.server().bufferedAmount);
+      if (produced % (4 * 1024 * 1024) === 0) await new Promise((r) => setImmediate(r));
+    }
+    assert.ok(conn.paused, `exec paused after ${produced} bytes`);
+    const pausedAt = produced;
+    assert.ok(maxBuffered <= highWaterMark + chunk.length, `server buffer stayed bounded (max ${maxBuffered})`);
+    // The browser catches up: the exec is resumed and every byte arrives, in order.
+    h.client.resume();
+    await waitFor(() => !conn.paused, "resume after drain", 10_000);
+    await waitFor(() => h.output().length === pausedAt, "all bytes delivered", 10_000);
+    assert.ok(h.output().every((b) => b === 0x79));
+    assert.ok(pausedAt < limit);
+  });
+
+  it("closes the exec when the browser goes away, and nothing is left", async () => {
+    const transport = new FakeExecTransport();
+    const h = await harness(transport);
+    await ready(h);
+    const conn = transport.last!;
+    h.client.close();
+    await h.session().closed;
+    assert.ok(conn.terminated, "exec connection ended");
+    assert.equal(conn.listenerCount("close"), 1 , "only the bridge listened");
+  });
+
+  it("closes the browser socket with status closed when the shell exits", async () => {
+    const transport = new FakeExecTransport();
+    const h = await harness(transport);
+    await ready(h);
+    transport.last!.exit();
+    const { code } = await h.closed;
+    assert.equal(code, 1000);
+    assert.deepEqual(h.controls.at(-1), { type: "status", state: "closed", message: "The shell ended; reconnect to start a new one." });
+    await h.session().closed;
+  });
+
+  it("reports a failing exec as status error", async () => {
+    const transport = new FakeExecTransport();
+    transport.fail = new Error("pods \"toolbox\" is forbidden");
+    const h = await harness(transport);
+    const { code } = await h.closed;
+    assert.equal(code, 1011);
+    const last = h.controls.at(-1)!;
+    assert.equal(last.state, "error");
+    assert.match(String(last.message), /forbidden/);
+  });
+
+  it("reports a lab that fails to start, with its hint", async () => {
+    const transport = new FakeExecTransport();
+    const h = await harness(transport, {
+      resolveTarget: async (_signal, progress) => {
+        progress("Starting the toolbox (ContainerCreating)…");
+        throw Object.assign(new Error("the toolbox container cannot start (ImagePullBackOff)"), { hint: "Make sure the image is available." });
+      },
+    });
+    await h.closed;
+    assert.deepEqual(h.controls.map((c) => c.state), ["starting", "starting", "error"]);
+    assert.match(String(h.controls.at(-1)!.message), /ImagePullBackOff\) — Make sure/);
+    assert.equal(transport.conns.length, 0);
+  });
+
+  it("releases an exec that connects after the browser left", async () => {
+    const transport = new FakeExecTransport();
+    let release!: () => void;
+    transport.gate = new Promise((r) => (release = r));
+    const h = await harness(transport);
+    await waitFor(() => h.controls.length > 0, "starting");
+    h.client.close();
+    await new Promise((r) => setTimeout(r, 20));
+    release();
+    await h.session().closed;
+    assert.equal(transport.conns.length, 1);
+    assert.ok(transport.last!.terminated);
+  });
+
+  it("aborts waiting for the lab when the browser leaves", async () => {
+    const transport = new FakeExecTransport();
+    let aborted = false;
+    const h = await harness(transport, {
+      resolveTarget: (signal) =>
+        new Promise((_, reject) => signal.addEventListener("abort", () => ((aborted = true), reject(new Error("aborted"))))),
+    });
+    await waitFor(() => h.controls.length > 0, "starting");
+    h.client.close();
+    await h.session().closed;
+    assert.ok(aborted);
+    assert.equal(transport.conns.length, 0);
+  });
+});
+
+describe("terminal bridge over client-node's real WebSocket", () => {
+  it("stalls a fast producer at the API server instead of buffering it", async () => {
+    const { Exec, KubeConfig } = await import("@kubernetes/client-node");
+    // A stand-in API server speaking the exec channel protocol; it writes like a TTY
+    // under `yes`: as fast as its own socket accepts.
+    const api = new WebSocketServer({ port: 0, host: "127.0.0.1", handleProtocols: () => "v5.channel.k8s.io" });
+    await new Promise((r) => api.once("listening", r));
+    const total = 96 * 1024 * 1024;
+    let produced = 0;
+    api.on("connection", (ws) => {
+      const frame = Buffer.alloc(64 * 1024 + 1, "y");
+      frame[0] = 1; // stdout channel
+      const pump = () => {
+        while (ws.readyState === ws.OPEN && produced < total && ws.bufferedAmount < 1024 * 1024) {
+          ws.send(frame);
+          produced += frame.length - 1;
+        }
+        if (ws.readyState === ws.OPEN && produced < total) setTimeout(pump, 1);
+      };
+      pump();
+    });
+    cleanups.push(() => new Promise<void>((r) => api.close(() => r())));
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: "c", server: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, skipTLSVerify: true }],
+      users: [{ name: "u" }],
+      contexts: [{ name: "x", cluster: "c", user: "u" }],
+      currentContext: "x",
+    });
+    const highWaterMark = 512 * 1024;
+    let server!: WebSocket;
+    const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+    await new Promise((r) => wss.once("listening", r));
+    let session!: TerminalSession;
+    wss.on("connection", (ws) => {
+      server = ws;
+      session = bridgeTerminal(ws, { exec: new Exec(kc), resolveTarget: async () => TARGET, keepaliveMs: 0, highWaterMark, lowWaterMark: 128 * 1024 });
+    });
+    const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`);
+    let received = 0;
+    client.on("message", (d, binary) => binary && (received += (d as Buffer).length));
+    cleanups.push(async () => {
+      client.terminate();
+      await session?.closed;
+      await new Promise((r) => wss.close(r));
+    });
+    await new Promise((r) => client.once("open", r));
+    client.pause(); // the browser stops reading
+
+    // Wait until production stalls: the API server cannot send more.
+    let last = -1;
+    let maxBuffered = 0;
+    for (let i = 0; i < 200 && produced !== last; i++) {
+      last = produced;
+      for (let j = 0; j < 10; j++) {
+        await new Promise((r) => setTimeout(r, 10));
+        if (server) maxBuffered = Math.max(maxBuffered, server.bufferedAmount);
+      }
+    }
+    assert.equal(produced, last, "production stalled");
+    assert.ok(produced < total, `stalled at ${produced} of ${total} bytes`);
+    assert.ok(maxBuffered < highWaterMark + 2 * 1024 * 1024, `bridge buffer bounded (max ${maxBuffered})`);
+
+    client.resume();
+    await waitFor(() => received === total, `all ${total} bytes delivered (got ${received})`, 30_000);
+  });
+});
