@@ -26,6 +26,7 @@ import { teardownNode } from "./teardown.ts";
 import { resetClusterObjects } from "./reset.ts";
 import { registryConfigYaml } from "../../images/registry.ts";
 import { ensureImages } from "../../images/build.ts";
+import { ensureAptLists, ensureHostPackages, NODE_PACKAGES } from "../../setup/host-packages.ts";
 
 const SUPERVISOR_ENTRY = join(import.meta.dirname, "supervisor-main.ts");
 const READY_TIMEOUT_MS = 180_000;
@@ -56,6 +57,8 @@ export class LocalProvider implements ClusterProvider {
     const started = Date.now();
     const progress = (line: string) => options.onProgress?.(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`);
     checkRoot();
+    await ensureHostPackages(NODE_PACKAGES, progress);
+    await ensureAptLists(progress);
     checkCommands();
     checkCgroups();
     await checkOverlayfs();

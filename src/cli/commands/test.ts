@@ -1,0 +1,71 @@
+/**
+ * `./kubelab test [typecheck|unit|integration|verify|e2e ...]`: the one test
+ * command (the README's and CI's). With no argument it runs every layer in
+ * order: types, unit tests (fakes), integration tests on the real local
+ * cluster, `lab verify` of every exercise, and end-to-end tests in Chromium.
+ */
+import { spawn } from "node:child_process";
+import { resolve } from "node:path";
+import { providerFromEnv } from "../../cluster/providers.ts";
+import { BROWSER_PACKAGES, ensureHostPackages } from "../../setup/host-packages.ts";
+
+const ROOT = resolve(import.meta.dirname, "../../..");
+const LAYERS = ["typecheck", "unit", "integration", "verify", "e2e"] as const;
+type Layer = (typeof LAYERS)[number];
+
+function sh(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
+  return new Promise((resolveExit) => {
+    const child = spawn(command, args, { cwd: ROOT, stdio: "inherit", env: { ...process.env, ...env } });
+    child.on("error", (err) => {
+      console.error(`could not run ${command}: ${err.message}`);
+      resolveExit(127);
+    });
+    child.on("exit", (code, signal) => resolveExit(code ?? (signal ? 128 : 1)));
+  });
+}
+
+const node = (args: string[], env?: NodeJS.ProcessEnv) =>
+  sh(process.execPath, ["--disable-warning=ExperimentalWarning", ...args], env);
+const npx = (args: string[], env?: NodeJS.ProcessEnv) => sh(resolve(ROOT, "node_modules/.bin", args[0]), args.slice(1), env);
+
+async function clusterEnv(): Promise<NodeJS.ProcessEnv> {
+  const info = await providerFromEnv().up({ onProgress: (line) => console.error(line) });
+  return { KUBECONFIG: info.kubeconfig, KUBELAB_NODE_NAME: info.nodeName };
+}
+
+const run: Record<Layer, () => Promise<number>> = {
+  typecheck: () => npx(["tsc", "--noEmit", "-p", "."]),
+  unit: () => node(["--test", "--test-reporter=spec", "test/unit/**/*.test.ts"]),
+  integration: async () =>
+    node(["--test", "--test-concurrency=1", "--test-reporter=spec", "test/integration/**/*.test.ts"], await clusterEnv()),
+  verify: async () => node(["src/cli/main.ts", "lab", "verify"], await clusterEnv()),
+  e2e: async () => {
+    await ensureHostPackages(BROWSER_PACKAGES, (line) => console.error(line));
+    const env = await clusterEnv();
+    const built = await npx(["astro", "build"]);
+    if (built !== 0) return built;
+    return npx(["playwright", "test", "--config", "test/e2e/playwright.config.ts"], env);
+  },
+};
+
+export default async function testCommand(args: string[]): Promise<number> {
+  const unknown = args.filter((a) => !(LAYERS as readonly string[]).includes(a));
+  if (unknown.length > 0) {
+    console.error(`unknown test layer(s): ${unknown.join(", ")}; choose from ${LAYERS.join(", ")}`);
+    return 2;
+  }
+  const layers = args.length > 0 ? (args as Layer[]) : [...LAYERS];
+  const results: [Layer, number, number][] = [];
+  for (const layer of layers) {
+    console.error(`\n=== ${layer} ===`);
+    const started = Date.now();
+    const code = await run[layer]();
+    results.push([layer, code, Date.now() - started]);
+    // Later layers stand on earlier ones: stop at the first failure.
+    if (code !== 0) break;
+  }
+  console.error("\n=== summary ===");
+  for (const [layer, code, ms] of results) console.error(`${code === 0 ? "PASS" : "FAIL"}  ${layer.padEnd(12)} ${(ms / 1000).toFixed(1)} s`);
+  const failed = results.some(([, code]) => code !== 0) || results.length < layers.length;
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,43 @@
+/**
+ * Adds a Run button under runnable code blocks. Run dispatches a
+ * `kubelab:run` event whose `detail.command` the lab terminal types in.
+ * Expressive Code already provides Copy.
+ */
+import { toUiLocale, useUi } from '../i18n/ui/index.ts';
+import { runActionFor } from './run-commands.ts';
+
+const t = useUi(toUiLocale(document.documentElement.lang));
+
+/** Read a rendered Expressive Code block back into language, title and text. */
+function readBlock(container: HTMLElement) {
+	const pre = container.querySelector('pre');
+	// The copy button holds the exact source; \u007f marks line breaks there.
+	const copy = container.querySelector<HTMLElement>('.copy button[data-code]');
+	const code = copy?.dataset.code?.replace(/\u007f/g, '\n') ?? pre?.textContent ?? '';
+	const title = container.querySelector('figcaption .title')?.textContent?.trim() || undefined;
+	return { language: pre?.dataset.language ?? '', title, code };
+}
+
+function enhance(root: ParentNode): void {
+	for (const container of root.querySelectorAll<HTMLElement>('.expressive-code:not([data-kubelab-run])')) {
+		container.dataset.kubelabRun = '';
+		const action = runActionFor(readBlock(container));
+		if (!action) continue;
+		const bar = document.createElement('div');
+		bar.className = 'kl-run-bar not-content';
+		const button = document.createElement('button');
+		button.type = 'button';
+		button.className = 'kl-run';
+		button.dataset.run = action.kind;
+		button.textContent = action.kind === 'write' ? `▶ ${t('run.writeFile', { file: action.file! })}` : `▶ ${t('run.button')}`;
+		button.title = action.kind === 'write' ? t('run.writeFileTitle') : t('run.title');
+		button.addEventListener('click', () => {
+			button.dispatchEvent(new CustomEvent('kubelab:run', { detail: { command: action.command }, bubbles: true, composed: true }));
+		});
+		bar.append(button);
+		container.after(bar);
+	}
+}
+
+// Only lab pages have a terminal to run things in.
+if (document.querySelector('kubelab-terminal')) enhance(document);

@@ -1,0 +1,28 @@
+/** What the Run button under a lesson code block sends to the terminal. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runActionFor } from '../../src/site/run-commands.ts';
+
+test('shell blocks are sent as-is, heredocs included', () => {
+	const code = "cat > a.txt <<'EOF'\nhello\nEOF\nkubectl get po\n";
+	assert.deepEqual(runActionFor({ language: 'bash', code }), { kind: 'run', command: code.trimEnd() });
+});
+
+test('console transcripts get no Run button', () => {
+	assert.equal(runActionFor({ language: 'console', code: '[root@master pod]# kubectl get po\nNAME\n' }), undefined);
+});
+
+test('a titled YAML block becomes a quoted heredoc that writes the file', () => {
+	const action = runActionFor({ language: 'yaml', title: 'job.yaml', code: 'kind: Job\nname: $HOME\n' });
+	assert.deepEqual(action, { kind: 'write', file: 'job.yaml', command: "cat > job.yaml <<'EOF'\nkind: Job\nname: $HOME\nEOF" });
+});
+
+test('the heredoc delimiter never collides with the content', () => {
+	const action = runActionFor({ language: 'yaml', title: 'x.yaml', code: 'a: 1\nEOF\n' });
+	assert.equal(action?.command, "cat > x.yaml <<'EOF_'\na: 1\nEOF\nEOF_");
+});
+
+test('untitled YAML and unsafe titles are not runnable', () => {
+	assert.equal(runActionFor({ language: 'yaml', code: 'a: 1' }), undefined);
+	assert.equal(runActionFor({ language: 'yaml', title: 'a b; rm -rf x', code: 'a: 1' }), undefined);
+});
