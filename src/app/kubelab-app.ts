@@ -100,7 +100,7 @@ export async function startKubelab(options: KubelabOptions): Promise<RunningKube
         exerciseId,
         createGradeContext({
           namespace: lab.namespace,
-          recorder: recorders.for(lab.namespace).store,
+          recorder: recorders.for(lab.namespace).view,
           kubeConfig,
           exec,
           options: { nodeAccess: mode === "cluster" },

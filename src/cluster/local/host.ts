@@ -24,12 +24,27 @@ export async function run(cmd: string, args: string[], options: { allowFail?: bo
   }
 }
 
+/** True when `pid` runs (a zombie left unreaped by a careless init does not count). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** The process's command line, or "" when it is gone. */
+export function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+  } catch {
+    return "";
   }
 }
 
@@ -46,6 +61,22 @@ export function markedProcesses(state: string): number[] {
     }
   }
   return pids;
+}
+
+/** State dirs of kubelab nodes running on this machine (from the marker of their processes). */
+export function runningNodeStates(): string[] {
+  const states = new Set<string>();
+  const prefix = `${STATE_MARKER}=`;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const marker = readFileSync(`/proc/${entry}/environ`, "latin1").split("\0").find((v) => v.startsWith(prefix));
+      if (marker) states.add(marker.slice(prefix.length));
+    } catch {
+      /* the process exited while we looked */
+    }
+  }
+  return [...states];
 }
 
 /** Mount points at or below `dir`, deepest first. */

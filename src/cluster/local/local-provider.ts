@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { KubelabError, wrapError } from "../../errors.ts";
 import type { ClusterInfo, ClusterProvider, ClusterStatus, UpOptions } from "../provider.ts";
 import { ensureBinaries, type NodeBinaries } from "./binaries.ts";
-import { isAlive, linkExists, run, sleep } from "./host.ts";
+import { commandLine, isAlive, linkExists, run, runningNodeStates, sleep } from "./host.ts";
 import { cacheDir, defaultStateDir, NETWORK, NODE_NAME, PORTS, stateLayout, type StateLayout } from "./layout.ts";
 import {
   API_SERVER_URL,
@@ -47,7 +47,8 @@ export class LocalProvider implements ClusterProvider {
   supervisorPid(): number | undefined {
     try {
       const pid = Number(readFileSync(this.layout.supervisorPid, "utf8"));
-      return pid > 0 && isAlive(pid) ? pid : undefined;
+      // The pid must still be our supervisor, not a reused pid of another program.
+      return pid > 0 && isAlive(pid) && commandLine(pid).includes("supervisor-main") ? pid : undefined;
     } catch {
       return undefined;
     }
@@ -68,21 +69,31 @@ export class LocalProvider implements ClusterProvider {
       if (this.supervisorPid()) {
         progress("cluster already running; checking it is ready");
       } else {
+        this.refuseSecondNode();
         progress("cleaning up after any earlier run");
         await teardownNode(this.layout);
-        const bins = await ensureBinaries(progress);
-        await this.prepareState(bins, progress);
-        await this.createBridge();
-        await checkPorts();
-        progress("starting registry, containerd, etcd, kube-apiserver, controller-manager, scheduler, kubelet");
-        this.spawnSupervisor(bins);
-        await this.pushImages(bins, progress);
+        try {
+          const bins = await ensureBinaries(progress);
+          await this.prepareState(bins, progress);
+          await this.createBridge();
+          await checkPorts();
+          progress("starting registry, containerd, etcd, kube-apiserver, controller-manager, scheduler, kubelet");
+          this.spawnSupervisor(bins);
+          await this.pushImages(bins, progress);
+        } catch (err) {
+          // Leave nothing half-started behind (state files stay for the next try).
+          await this.down().catch(() => undefined);
+          throw err;
+        }
       }
       const readiness = await waitUntilReady(this.kubeconfigPath(), {
         timeoutMs: READY_TIMEOUT_MS,
         onProgress: progress,
-        isAlive: () => (this.supervisorPid() ? undefined : `the node supervisor exited; ${this.logHint()}`),
+        exited: () => !this.supervisorPid(),
       });
+      if (readiness.supervisorExited) {
+        throw new KubelabError("the node supervisor exited before the cluster was ready", this.logHint());
+      }
       if (!readiness.ready) {
         throw new KubelabError(
           `the cluster did not become ready within ${READY_TIMEOUT_MS / 1000} s (still waiting for ${readiness.waitingFor.join(", ")})`,
@@ -155,6 +166,17 @@ export class LocalProvider implements ClusterProvider {
 
   private logHint(): string {
     return `see the component logs with \`./kubelab cluster logs <component>\` (files in ${this.layout.logs})`;
+  }
+
+  /** The node's bridge and ports are machine-wide: one local cluster per machine. */
+  private refuseSecondNode(): void {
+    const other = runningNodeStates().find((state) => state !== this.layout.root);
+    if (other) {
+      throw new KubelabError(
+        `another kubelab local cluster is running on this machine (state dir ${other})`,
+        `stop it first with \`KUBELAB_STATE=${other} ./kubelab cluster down\`, or use that one`,
+      );
+    }
   }
 
   /** Only one `up` at a time per state dir; a lock left by a dead process is taken over. */

@@ -38,28 +38,28 @@ export function checkCommands(): void {
   if (missing.length > 0) throw new KubelabError(`missing on this machine: ${missing.join(", ")}`, APT_HINT);
 }
 
-export function checkCgroups(): void {
-  const v2 = existsSync("/sys/fs/cgroup/cgroup.controllers");
+export function checkCgroups(root = "/sys/fs/cgroup"): void {
+  const v2 = existsSync(`${root}/cgroup.controllers`);
   const needed = ["cpu", "memory", "pids"];
   const have = v2
-    ? readFileSync("/sys/fs/cgroup/cgroup.controllers", "utf8").trim().split(/\s+/)
-    : needed.filter((c) => existsSync(`/sys/fs/cgroup/${c}`));
+    ? readFileSync(`${root}/cgroup.controllers`, "utf8").trim().split(/\s+/)
+    : needed.filter((c) => existsSync(`${root}/${c}`));
   const missing = needed.filter((c) => !have.includes(c));
   if (missing.length > 0) {
     throw new KubelabError(
-      `cgroup controllers missing: ${missing.join(", ")} (looked in /sys/fs/cgroup, ${v2 ? "cgroup v2" : "cgroup v1"})`,
+      `cgroup controllers missing: ${missing.join(", ")} (looked in ${root}, ${v2 ? "cgroup v2" : "cgroup v1"})`,
       "the kubelet needs the cpu, memory and pids cgroup controllers; enable them in the kernel or container this runs in (e.g. run the container with --privileged and cgroups mounted read-write)",
     );
   }
 }
 
-export async function checkOverlayfs(): Promise<void> {
-  const hasOverlay = () => /\toverlay$/m.test(readFileSync("/proc/filesystems", "utf8"));
+export async function checkOverlayfs(filesystems = "/proc/filesystems"): Promise<void> {
+  const hasOverlay = () => /\toverlay$/m.test(readFileSync(filesystems, "utf8"));
   if (hasOverlay()) return;
   await run("modprobe", ["overlay"], { allowFail: true });
   if (!hasOverlay()) {
     throw new KubelabError(
-      "the overlay filesystem is not available (not listed in /proc/filesystems)",
+      `the overlay filesystem is not available (not listed in ${filesystems})`,
       "load it with `modprobe overlay`, or run on a kernel with overlayfs (CONFIG_OVERLAY_FS)",
     );
   }

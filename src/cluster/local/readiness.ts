@@ -11,6 +11,8 @@ export interface Readiness {
   /** What is still missing, for progress messages. */
   waitingFor: string[];
   nodeName?: string;
+  /** Set by waitUntilReady when the `exited` probe said the cluster's processes are gone. */
+  supervisorExited?: boolean;
 }
 
 export async function checkReadiness(kubeconfigPath: string): Promise<Readiness> {
@@ -41,7 +43,7 @@ export async function checkReadiness(kubeconfigPath: string): Promise<Readiness>
 /** Poll until ready, reporting what is awaited whenever it changes. */
 export async function waitUntilReady(
   kubeconfigPath: string,
-  options: { timeoutMs: number; onProgress?: (line: string) => void; isAlive?: () => string | undefined },
+  options: { timeoutMs: number; onProgress?: (line: string) => void; exited?: () => boolean },
 ): Promise<Readiness> {
   const deadline = Date.now() + options.timeoutMs;
   let last = "";
@@ -51,8 +53,7 @@ export async function waitUntilReady(
     const waiting = readiness.waitingFor.join(", ");
     if (waiting !== last) options.onProgress?.(`waiting for ${waiting}`);
     last = waiting;
-    const dead = options.isAlive?.();
-    if (dead) throw new Error(dead);
+    if (options.exited?.()) return { ...readiness, supervisorExited: true };
     if (Date.now() > deadline) return readiness;
     await sleep(150);
   }

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# CronJob hello with restartPolicy Never (valid, but not the exercise); grader must say cronjob.restart-policy-wrong.
+set -euo pipefail
+kubectl create -f - <<'YAML'
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  labels:
+    run: hello
+  name: hello
+spec:
+  schedule: '*/1 * * * *'
+  successfulJobsHistoryLimit: 3
+  suspend: false
+  concurrencyPolicy: Allow
+  failedJobsHistoryLimit: 1
+  jobTemplate:
+    metadata:
+    spec:
+      template:
+        metadata:
+          labels:
+            run: hello
+        spec:
+          containers:
+          - args:
+            - /bin/sh
+            - -c
+            - date; echo Hello from the Kubernetes cluster
+            image: busybox
+            imagePullPolicy: IfNotPresent
+            name: hello
+            resources: {}
+          restartPolicy: Never
+YAML

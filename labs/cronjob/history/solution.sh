@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# CronJob history keeping 1 successful and 2 failed Jobs; waits for two runs so the older Job gets pruned.
+set -euo pipefail
+kubectl create -f - <<'YAML'
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: history
+spec:
+  schedule: '*/1 * * * *'
+  successfulJobsHistoryLimit: 1
+  failedJobsHistoryLimit: 2
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+          - name: history
+            image: busybox
+            command: ["/bin/sh", "-c", "date"]
+          restartPolicy: OnFailure
+YAML
+wait_for_cronjob_job() { # $1 = CronJob name; waits until it has created a Job (up to 150 s)
+  for _ in $(seq 1 75); do
+    if kubectl get jobs -o jsonpath='{range .items[*]}{.metadata.ownerReferences[0].name}{"\n"}{end}' | grep -qx "$1"; then return 0; fi
+    sleep 2
+  done
+  echo "CronJob $1 created no Job within 150 s" >&2; return 1
+}
+sleep_to_next_minute() { sleep $(( 60 - $(date +%s) % 60 + ${1:-5} )); }
+wait_for_cronjob_job history
+sleep_to_next_minute 20
+kubectl get jobs

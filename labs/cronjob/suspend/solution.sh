@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# CronJob suspend created with suspend: true; waits past the next scheduled minute so the pause is observable.
+set -euo pipefail
+kubectl create -f - <<'YAML'
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: suspend
+spec:
+  schedule: '*/1 * * * *'
+  suspend: true
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+          - name: suspend
+            image: busybox
+            command: ["/bin/sh", "-c", "date"]
+          restartPolicy: OnFailure
+YAML
+sleep_to_next_minute() { sleep $(( 60 - $(date +%s) % 60 + ${1:-5} )); }
+sleep_to_next_minute 8
+kubectl get cj suspend

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Adds a busybox ephemeral container but never runs netstat in it; grader must say debug.netstat-missing.
+set -euo pipefail
+pod=$(kubectl get pod -l app=nginx --field-selector=status.phase=Running -o jsonpath='{.items[0].metadata.name}')
+# Wait (up to 120 s) until ephemeral container "$1" of "$pod" has terminated.
+wait_ephemeral_done() {
+  for _ in $(seq 1 60); do
+    state=$(kubectl get pod "$pod" -o jsonpath="{.status.ephemeralContainerStatuses[?(@.name=='$1')].state}")
+    case "$state" in *terminated*) return 0 ;; esac
+    sleep 2
+  done
+  echo "ephemeral container $1 did not finish within 120 s" >&2; return 1
+}
+kubectl debug "$pod" --image=busybox -c debugger -- ls /
+wait_ephemeral_done debugger

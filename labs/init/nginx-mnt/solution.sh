@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The document's Deployment nginx with init container init-test sharing an emptyDir at /mnt with nginx01; checks ls /mnt.
+set -euo pipefail
+kubectl create -f - <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: nginx
+  labels:
+    app: nginx
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: nginx
+  template:
+    metadata:
+      labels:
+        app: nginx
+    spec:
+      volumes:
+      - name: init-volume
+        emptyDir: {}
+      initContainers:
+      - command:
+        - sh
+        - -c
+        - touch /mnt/test-init.txt
+        image: nginx
+        name: init-test
+        volumeMounts:
+        - name: init-volume
+          mountPath: /mnt
+      containers:
+      - image: nginx:1.20.0
+        name: nginx01
+        volumeMounts:
+        - name: init-volume
+          mountPath: /mnt
+YAML
+kubectl rollout status deploy/nginx --timeout=180s
+kubectl exec deploy/nginx -c nginx01 -- ls /mnt

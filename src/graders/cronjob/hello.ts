@@ -1,0 +1,71 @@
+/**
+ * cronjob/hello — the document's CronJob: `hello`, schedule every minute,
+ * busybox running `date; echo Hello from the Kubernetes cluster`,
+ * restartPolicy OnFailure. A separate check (its own points) proves it works:
+ * it fired and a Job it owns completed; that check alone waits, bounded, for
+ * the next run, and only when the CronJob exists.
+ */
+import type { V1Job } from "@kubernetes/client-node";
+import { defineGrader, fail, needs, pass } from "../framework.ts";
+import type { CheckOutcome } from "../framework.ts";
+import { commandLine, imageRepository, isEveryMinute, jobState, jobsOwnedBy, logLines, podsOfJob } from "../k8s-helpers.ts";
+import { readCronJob, waitForSchedule } from "./shared.ts";
+
+const NAME = "hello";
+const TEXT = "Hello from the Kubernetes cluster";
+
+export default defineGrader({
+  id: "cronjob/hello",
+  title: { en: "Your first CronJob: hello", "zh-CN": "第一个 CronJob：hello" },
+  checks: [
+    { id: "exists", points: 2, title: "title.cronjob-exists", titleParams: { name: NAME } },
+    { id: "schedule", points: 1, title: "title.cronjob-schedule", titleParams: { name: NAME, schedule: "*/1 * * * *" } },
+    { id: "image", points: 1, title: "title.cronjob-image", titleParams: { name: NAME, image: "busybox" } },
+    { id: "command", points: 1, title: "title.cronjob-command", titleParams: { name: NAME } },
+    { id: "restart-policy", points: 1, title: "title.cronjob-restart-policy", titleParams: { name: NAME, policy: "OnFailure" } },
+    { id: "fired", points: 2, title: "title.cronjob-fired", titleParams: { name: NAME } },
+  ],
+  async grade(ctx) {
+    const cj = await readCronJob(ctx, NAME);
+    if (!cj) return ["exists", "schedule", "image", "command", "restart-policy", "fired"].map((id) => id === "exists" ? fail(id, "cronjob.missing", { name: NAME }) : needs(id, "CronJob", NAME));
+    const pod = cj.spec?.jobTemplate?.spec?.template?.spec;
+    const container = pod?.containers?.[0];
+    const cmd = commandLine(container);
+    const out: CheckOutcome[] = [
+      pass("exists", "cronjob.exists", { name: NAME }),
+      isEveryMinute(cj.spec?.schedule) ? pass("schedule", "cronjob.schedule-ok", { name: NAME, schedule: cj.spec!.schedule })
+        : fail("schedule", "cronjob.schedule-wrong", { name: NAME, expected: "*/1 * * * *", actual: cj.spec?.schedule ?? "" }),
+      imageRepository(container?.image) === "busybox" ? pass("image", "cronjob.image-ok", { name: NAME, image: container!.image! })
+        : fail("image", "cronjob.image-wrong", { name: NAME, expected: "busybox", actual: container?.image ?? "" }),
+      /\bdate\b/.test(cmd) && cmd.includes(`echo ${TEXT}`) ? pass("command", "cronjob.command-ok", { name: NAME })
+        : fail("command", "cronjob.command-wrong", { name: NAME, actual: cmd || "—" }),
+      pod?.restartPolicy === "OnFailure" ? pass("restart-policy", "cronjob.restart-policy-ok", { name: NAME, policy: "OnFailure" })
+        : fail("restart-policy", "cronjob.restart-policy-wrong", { name: NAME, expected: "OnFailure", actual: pod?.restartPolicy ?? "Always" }),
+    ];
+
+    if (cj.spec?.suspend) {
+      out.push(fail("fired", "cronjob.suspended-never-fired", { name: NAME }));
+      return out;
+    }
+    let done: V1Job | undefined;
+    const ready = async () => {
+      done = (await jobsOwnedBy(ctx, cj)).find((j) => jobState(j).state === "complete");
+      return done !== undefined;
+    };
+    if (!(await waitForSchedule(ctx, cj.spec?.schedule ?? "", ready))) {
+      const runs = ctx.recorder.jobsCreatedBy(NAME).length;
+      out.push(fail("fired", runs > 0 ? "cronjob.no-completed-job" : "cronjob.not-fired", { name: NAME, seconds: Math.round(ctx.options.cronWaitMs / 1000) }));
+      return out;
+    }
+    // The Job completed; if its pod is still there, its log must carry the greeting.
+    for (const p of await podsOfJob(ctx, done!)) {
+      const log = await ctx.readLog(ctx.namespace, p.metadata!.name!, p.spec?.containers?.[0]?.name);
+      if (log !== null && !logLines(log).some((l) => l.includes(TEXT))) {
+        out.push(fail("fired", "cronjob.output-wrong", { name: NAME, job: done!.metadata!.name!, expected: TEXT }));
+        return out;
+      }
+    }
+    out.push(pass("fired", "cronjob.fired", { name: NAME, job: done!.metadata!.name! }));
+    return out;
+  },
+});

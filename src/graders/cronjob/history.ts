@@ -1,0 +1,53 @@
+/**
+ * cronjob/history — keeping finished Jobs: CronJob `history` (every minute,
+ * Jobs that succeed) with successfulJobsHistoryLimit 1 and
+ * failedJobsHistoryLimit 2 (both differ from the defaults 3 and 1, so "set"
+ * is observable). Honoured means: after more successful runs than the limit,
+ * at most 1 successful and 2 failed Jobs remain, and the recorder saw the
+ * controller remove an older finished Job.
+ */
+import { defineGrader, fail, needs, pass } from "../framework.ts";
+import { jobState, jobsOwnedBy } from "../k8s-helpers.ts";
+import { readCronJob, waitForSchedule } from "./shared.ts";
+
+const NAME = "history";
+const SUCCESSFUL = 1;
+const FAILED = 2;
+
+export default defineGrader({
+  id: "cronjob/history",
+  title: { en: "Job history limits", "zh-CN": "保留多少历史任务" },
+  checks: [
+    { id: "exists", points: 1, title: "title.cronjob-exists", titleParams: { name: NAME } },
+    { id: "limits", points: 1, title: "title.cronjob-limits", titleParams: { name: NAME, successful: SUCCESSFUL, failed: FAILED } },
+    { id: "honoured", points: 3, title: "title.cronjob-history", titleParams: { name: NAME } },
+  ],
+  async grade(ctx) {
+    const cj = await readCronJob(ctx, NAME);
+    if (!cj) return [fail("exists", "cronjob.missing", { name: NAME }), needs("limits", "CronJob", NAME), needs("honoured", "CronJob", NAME)];
+    const head = [pass("exists", "cronjob.exists", { name: NAME })];
+    const s = cj.spec?.successfulJobsHistoryLimit ?? 3;
+    const f = cj.spec?.failedJobsHistoryLimit ?? 1;
+    if (s !== SUCCESSFUL || f !== FAILED) {
+      const [field, expected, actual] = s !== SUCCESSFUL ? ["successfulJobsHistoryLimit", SUCCESSFUL, s] : ["failedJobsHistoryLimit", FAILED, f];
+      return [...head, fail("limits", "cronjob.spec-mismatch", { name: NAME, field, expected, actual }), needs("honoured", "CronJob", NAME)];
+    }
+    head.push(pass("limits", "cronjob.limits-ok", { name: NAME, successful: s, failed: f }));
+
+    const successfulRuns = () => ctx.recorder.jobsCreatedBy(NAME).filter((r) => r.outcome === "complete");
+    const pruned = () => successfulRuns().find((r) => r.deletion && !r.deletion.gap);
+    await waitForSchedule(ctx, cj.spec?.schedule ?? "", async () => pruned() !== undefined);
+
+    const remaining = await jobsOwnedBy(ctx, cj);
+    const keptOk = remaining.filter((j) => jobState(j).state === "complete").length;
+    const keptFailed = remaining.filter((j) => jobState(j).state === "failed").length;
+    if (keptOk > SUCCESSFUL || keptFailed > FAILED) {
+      return [...head, fail("honoured", "cronjob.history-over-limit", { name: NAME, kept: keptOk > SUCCESSFUL ? keptOk : keptFailed, limit: keptOk > SUCCESSFUL ? SUCCESSFUL : FAILED })];
+    }
+    const removed = pruned();
+    if (!removed) {
+      return [...head, fail("honoured", "cronjob.history-not-enough-runs", { name: NAME, seen: successfulRuns().length, needed: SUCCESSFUL + 1 })];
+    }
+    return [...head, pass("honoured", "cronjob.history-pruned", { name: NAME, job: removed.name, kept: keptOk })];
+  },
+});

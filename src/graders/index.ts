@@ -1,0 +1,39 @@
+/**
+ * The grader registry and the facade of src/graders: the rest of kubelab
+ * imports from here. Exercise ids are stable (they are stored with progress).
+ */
+import type { Grader } from "./framework.ts";
+import cronjobConcurrency from "./cronjob/concurrency.ts";
+import cronjobHello from "./cronjob/hello.ts";
+import cronjobHistory from "./cronjob/history.ts";
+import cronjobSuspend from "./cronjob/suspend.ts";
+import debugNetstat from "./debug/netstat.ts";
+import debugNode from "./debug/node.ts";
+import initNginxMnt from "./init/nginx-mnt.ts";
+import initOrder from "./init/order.ts";
+import jobBackoff from "./job/backoff.ts";
+import jobCompletions from "./job/completions.ts";
+import jobEcho from "./job/echo.ts";
+import jobParallel from "./job/parallel.ts";
+import jobTtl from "./job/ttl.ts";
+
+const all: Grader[] = [
+  jobEcho, jobCompletions, jobParallel, jobBackoff, jobTtl,
+  cronjobHello, cronjobSuspend, cronjobConcurrency, cronjobHistory,
+  initNginxMnt, initOrder,
+  debugNetstat, debugNode,
+];
+
+export const graders: ReadonlyMap<string, Grader> = new Map(all.map((g) => [g.id, g]));
+
+export function getGrader(id: string): Grader | undefined {
+  return graders.get(id);
+}
+
+export { gradeExercise } from "./runner.ts";
+export type { GradeExerciseOptions } from "./runner.ts";
+export { createGradeContext, DEFAULT_GRADE_OPTIONS, kubeExec } from "./context.ts";
+export type { CreateGradeContextInput, ExecFn, ExecResult, GradeContext, GradeOptions } from "./context.ts";
+export { InfraError, isInfrastructureError } from "./errors.ts";
+export type { CheckOutcome, CheckSpec, Grader } from "./framework.ts";
+export type { CheckResult, GradeResult, Locale } from "./types.ts";

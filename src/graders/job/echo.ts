@@ -1,0 +1,71 @@
+/**
+ * job/echo — the document's first exercise: a Job `echo` (busybox,
+ * `echo "Hello, Job"`, restartPolicy Never) that completes, and whose pod
+ * printed `Hello, Job`. Judged on the Job and on its pods' logs, so a bare
+ * Pod named echo, a Job printing something else and a failed Job all fail,
+ * while the YAML and `kubectl create job echo --image=busybox -- echo "Hello, Job"`
+ * routes both pass.
+ */
+import type { V1Pod } from "@kubernetes/client-node";
+import type { GradeContext } from "../context.ts";
+import { orNull } from "../errors.ts";
+import { defineGrader, fail, needs, pass } from "../framework.ts";
+import type { CheckOutcome } from "../framework.ts";
+import { firstLine, jobState, logLines, podsOfJob, readJobSettled } from "../k8s-helpers.ts";
+
+const NAME = "echo";
+const EXPECTED = "Hello, Job";
+
+/** Succeeded pods first: their log is the one that counts. */
+function byOutcome(a: V1Pod, b: V1Pod): number {
+  const rank = (p: V1Pod) => (p.status?.phase === "Succeeded" ? 0 : p.status?.phase === "Failed" ? 2 : 1);
+  return rank(a) - rank(b);
+}
+
+/** Checks that some pod of the Job logged the expected line exactly (surrounding spaces ignored). */
+export async function checkJobOutput(ctx: GradeContext, checkId: string, pods: V1Pod[], jobName: string, expected: string): Promise<CheckOutcome> {
+  if (pods.length === 0) return fail(checkId, "job.no-pods", { name: jobName });
+  let sample: string | null = null;
+  for (const pod of [...pods].sort(byOutcome)) {
+    for (const container of pod.spec?.containers ?? []) {
+      const log = await ctx.readLog(ctx.namespace, pod.metadata!.name!, container.name);
+      if (log === null) continue;
+      if (logLines(log).some((l) => l.trim() === expected)) {
+        return pass(checkId, "job.output-ok", { pod: pod.metadata!.name!, text: expected });
+      }
+      sample ??= log;
+    }
+  }
+  if (sample === null) return fail(checkId, "job.no-logs", { name: jobName });
+  const actual = firstLine(sample);
+  return fail(checkId, actual ? "job.output-wrong" : "job.output-empty", { name: jobName, expected, actual });
+}
+
+export default defineGrader({
+  id: "job/echo",
+  title: { en: "Your first Job: echo", "zh-CN": "第一个 Job：echo" },
+  checks: [
+    { id: "exists", points: 2, title: "title.job-exists", titleParams: { name: NAME } },
+    { id: "complete", points: 2, title: "title.job-complete", titleParams: { name: NAME } },
+    { id: "output", points: 2, title: "title.job-output", titleParams: { name: NAME, text: EXPECTED } },
+  ],
+  async grade(ctx) {
+    const job = await readJobSettled(ctx, NAME);
+    if (!job) {
+      const pod = await orNull(ctx.core.readNamespacedPod({ name: NAME, namespace: ctx.namespace }));
+      const bare = pod && !pod.metadata?.ownerReferences?.some((o) => o.kind === "Job");
+      return [
+        bare ? fail("exists", "job.bare-pod", { name: NAME }) : fail("exists", "job.missing", { name: NAME }),
+        needs("complete", "Job", NAME),
+        needs("output", "Job", NAME),
+      ];
+    }
+    const out: CheckOutcome[] = [pass("exists", "job.exists", { name: NAME })];
+    const state = jobState(job);
+    if (state.state === "complete") out.push(pass("complete", "job.completed", { name: NAME, succeeded: state.succeeded }));
+    else if (state.state === "failed") out.push(fail("complete", "job.failed", { name: NAME, reason: state.reason }));
+    else out.push(fail("complete", "job.still-running", { name: NAME, seconds: Math.round(ctx.options.jobWaitMs / 1000) }));
+    out.push(await checkJobOutput(ctx, "output", await podsOfJob(ctx, job), NAME, EXPECTED));
+    return out;
+  },
+});

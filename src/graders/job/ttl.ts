@@ -1,0 +1,74 @@
+/**
+ * job/ttl — automatic clean-up: Job `ttl` with ttlSecondsAfterFinished: 10
+ * that completed and was then removed by the TTL-after-finished controller.
+ * That leaves no object to look at, so this grader relies on the recorder:
+ * it must have seen the Job complete and then be deleted in the foreground
+ * (the controller's way) no earlier than finish + TTL. A Job deleted by hand
+ * (`kubectl delete` deletes in the background) or one without a TTL fails.
+ */
+import type { V1Job } from "@kubernetes/client-node";
+import { orNull } from "../errors.ts";
+import { defineGrader, fail, needs, pass } from "../framework.ts";
+import type { CheckOutcome } from "../framework.ts";
+import { jobFinish } from "../../recorder/store.ts";
+import { jobState, ms, readJobSettled } from "../k8s-helpers.ts";
+
+const NAME = "ttl";
+const TTL = 10;
+
+export default defineGrader({
+  id: "job/ttl",
+  title: { en: "Clean-up after finishing: ttlSecondsAfterFinished", "zh-CN": "执行完自动清理：ttlSecondsAfterFinished" },
+  checks: [
+    { id: "ttl", points: 1, title: "title.job-ttl-set", titleParams: { name: NAME, ttl: TTL } },
+    { id: "complete", points: 1, title: "title.job-complete", titleParams: { name: NAME } },
+    { id: "removed", points: 3, title: "title.job-ttl-removed", titleParams: { name: NAME } },
+  ],
+  async grade(ctx) {
+    const read = () => orNull(ctx.batch.readNamespacedJob({ name: NAME, namespace: ctx.namespace }));
+    let job: V1Job | null = await readJobSettled(ctx, NAME);
+    // Still there, finished, with a TTL: the controller should remove it soon; wait (bounded).
+    const ttlNow = job?.spec?.ttlSecondsAfterFinished;
+    if (job && ttlNow !== undefined && jobState(job).state !== "running") {
+      const finishedAt = ms(job.status?.completionTime) ?? ms(job.status?.conditions?.find((c) => c.status === "True")?.lastTransitionTime) ?? ctx.now();
+      const due = finishedAt + ttlNow * 1000 + 5000 - ctx.now();
+      if (due <= ctx.options.ttlWaitMs) {
+        await ctx.waitFor(async () => (job = await read()) === null && ctx.recorder.deletionOf("Job", NAME) !== undefined,
+          { timeoutMs: Math.max(due, ctx.options.pollMs) });
+      }
+    }
+
+    // The latest incarnation the recorder knows, else the current object.
+    const history = ctx.recorder.history("Job", NAME);
+    const lastUid = job?.metadata?.uid ?? history.at(-1)?.object.uid;
+    const mine = history.filter((e) => e.object.uid === lastUid);
+    const ttl = job?.spec?.ttlSecondsAfterFinished ?? mine.findLast((e) => e.object.job?.ttlSecondsAfterFinished !== undefined)?.object.job?.ttlSecondsAfterFinished;
+    const finished = job ? jobState(job).state : mine.map((e) => jobFinish(e.object)).find((f) => f)?.outcome;
+
+    if (!job && mine.length === 0) {
+      const missed = ctx.recorder.coverage().since === null;
+      return [fail("ttl", missed ? "recorder.missed" : "job.missing", { kind: "Job", name: NAME }), needs("complete", "Job", NAME), needs("removed", "Job", NAME)];
+    }
+    const out: CheckOutcome[] = [
+      ttl === undefined ? fail("ttl", "job.ttl-missing", { name: NAME })
+        : ttl !== TTL ? fail("ttl", "job.spec-mismatch", { name: NAME, field: "ttlSecondsAfterFinished", expected: TTL, actual: ttl })
+          : pass("ttl", "job.spec-ok", { name: NAME, fields: `ttlSecondsAfterFinished: ${TTL}` }),
+      finished === "complete" ? pass("complete", "job.completed", { name: NAME, succeeded: 1 })
+        : finished === "failed" ? fail("complete", "job.failed", { name: NAME, reason: "Failed" })
+          : fail("complete", "job.still-running", { name: NAME, seconds: Math.round(ctx.options.jobWaitMs / 1000) }),
+    ];
+
+    if (job) {
+      out.push(ttl === undefined ? fail("removed", "job.ttl-missing", { name: NAME }) : fail("removed", "job.ttl-not-yet", { name: NAME, ttl }));
+      return out;
+    }
+    const deletion = ctx.recorder.deletionOf("Job", NAME);
+    if (!deletion || deletion.uid !== lastUid) out.push(fail("removed", "recorder.missed", { kind: "Job", name: NAME }));
+    else if (deletion.gap) out.push(fail("removed", "recorder.gap", { kind: "Job", name: NAME }));
+    else if (deletion.likelyCause === "ttl-after-finished") out.push(pass("removed", "job.ttl-removed", { name: NAME }));
+    else if (!deletion.finishedTime) out.push(fail("removed", "job.deleted-before-finish", { name: NAME }));
+    else if (ttl === undefined) out.push(fail("removed", "job.ttl-missing", { name: NAME }));
+    else out.push(fail("removed", "job.deleted-by-hand", { name: NAME }));
+    return out;
+  },
+});

@@ -1,0 +1,497 @@
+/** 评分器提示（简体中文）。键必须与 en.ts 完全一致；每条都有 text（看到了什么）和 hint（下一步怎么做）。 */
+import type { MessageId, MessageText, TitleId } from "./en.ts";
+
+export const titles: Record<TitleId, string> = {
+  "title.job-exists": "已创建 Job {name}",
+  "title.job-complete": "Job {name} 已执行完成",
+  "title.job-output": "Job {name} 的 Pod 输出了“{text}”",
+  "title.job-spec": "Job {name} 的配置符合练习要求",
+  "title.job-succeeded-n": "Job {name} 已完成，共 {count} 个 Pod 执行成功",
+  "title.job-sequential": "Job {name} 的 Pod 是一个接一个执行的",
+  "title.job-parallel": "Job {name} 的 Pod 并行执行，同时最多 {limit} 个",
+  "title.job-backoff-failed": "Job {name} 重试用尽后放弃",
+  "title.job-backoff-pods": "Job {name} 一共创建了 {count} 个 Pod（backoffLimit + 1）",
+  "title.job-ttl-set": "Job {name} 设置了 ttlSecondsAfterFinished: {ttl}",
+  "title.job-ttl-removed": "Job {name} 执行完后被 TTL 控制器自动清理",
+  "title.cronjob-exists": "已创建 CronJob {name}",
+  "title.cronjob-schedule": "CronJob {name} 每分钟执行一次（{schedule}）",
+  "title.cronjob-image": "CronJob {name} 使用 {image} 镜像",
+  "title.cronjob-command": "CronJob {name} 输出日期和问候语",
+  "title.cronjob-restart-policy": "CronJob {name} 的 Pod 重启策略是 {policy}",
+  "title.cronjob-fired": "CronJob {name} 已触发，且它创建的 Job 已完成",
+  "title.cronjob-suspended": "CronJob {name} 已暂停",
+  "title.cronjob-no-jobs": "{name} 暂停期间没有创建任何 Job",
+  "title.cronjob-policy": "CronJob {name} 不允许任务重叠执行",
+  "title.cronjob-behaviour": "观察到了 {name} 的并发策略实际生效",
+  "title.cronjob-limits": "CronJob {name} 保留 {successful} 个成功、{failed} 个失败的 Job",
+  "title.cronjob-history": "{name} 较早完成的 Job 已被清理",
+  "title.deploy-exists": "已创建 Deployment {name}",
+  "title.init-container": "Deployment {name} 有一个负责创建文件的初始化容器",
+  "title.app-container": "业务容器 {container} 使用 {image}，并共享 /mnt",
+  "title.init-ran-first": "初始化容器在 {container} 启动之前就已执行完",
+  "title.init-file": "在 {container} 的 /mnt 下能看到 {file}",
+  "title.pod-exists": "已创建 Pod {name}",
+  "title.init-two": "Pod {name} 至少有两个初始化容器",
+  "title.init-sequence": "{name} 的初始化容器是依次执行的",
+  "title.debug-target": "Deployment {name} 有正在运行的 Pod",
+  "title.debug-ephemeral": "Pod 里有一个使用 {image} 的临时容器",
+  "title.debug-ran": "临时容器已启动",
+  "title.debug-netstat": "在临时容器里执行过 netstat",
+  "title.node-pod": "用 kubectl debug node/… 创建了节点调试 Pod",
+  "title.node-image": "调试 Pod 使用 {image} 镜像",
+  "title.node-host": "调试 Pod 共享节点的网络、PID 和 IPC 命名空间，并把节点根目录挂载到 /host",
+  "title.node-ran": "调试容器已启动",
+};
+
+export const messages: Record<MessageId, MessageText> = {
+  "common.needs-object": {
+    text: "暂未检查：还没有名为 {name} 的 {kind}。",
+    hint: "先创建 {kind} {name}，再点一次“检查”。",
+  },
+  "common.not-evaluated": {
+    text: "这一项没有被检查到。",
+    hint: "再点一次“检查”；如果反复出现，请反馈给课程维护者。",
+  },
+  "common.unavailable-namespace-mode": {
+    text: "这个练习需要访问节点，而当前实验环境（多人共用集群、每人一个命名空间）不提供节点权限。",
+    hint: "可以先跳过，或者换到独占集群的实验环境里再做。",
+  },
+  "infra.unreachable": {
+    text: "暂时连不上集群，这一项没法检查。这不是你操作的问题。",
+    hint: "稍等几秒再点“检查”。如果一直失败，可以重置实验环境，或者联系老师。",
+  },
+  "infra.grader-error": {
+    text: "评分程序自身出了问题，这一项没法检查。这不是你操作的问题。",
+    hint: "再点一次“检查”；如果反复出现，请告诉老师或课程维护者。",
+  },
+
+  "job.missing": {
+    text: "你的命名空间里没有名为 {name} 的 Job。",
+    hint: "先创建它，比如 `kubectl create -f job.yaml`，再用 `kubectl get job {name}` 确认。",
+  },
+  "job.bare-pod": {
+    text: "{name} 是一个普通 Pod，不是 Job。Pod 只跑一次，失败了也没人替它重跑；Job 才会保证任务执行成功。",
+    hint: "先删掉这个 Pod（`kubectl delete pod {name}`），再创建一个名为 {name} 的 Job（`kind: Job`，或者用 `kubectl create job`）。",
+  },
+  "job.exists": {
+    text: "Job {name} 已创建。",
+    hint: "接下来确认它能顺利执行完。",
+  },
+  "job.completed": {
+    text: "Job {name} 已完成（成功的 Pod 数：{succeeded}）。",
+    hint: "用 `kubectl get po` 可以看到它的 Pod 状态是 Completed。",
+  },
+  "job.failed": {
+    text: "Job {name} 执行失败（{reason}）。",
+    hint: "用 `kubectl get po` 和 `kubectl logs <pod>` 看看失败原因，改好清单后删掉这个 Job 再重新创建。",
+  },
+  "job.still-running": {
+    text: "等了 {seconds} 秒，Job {name} 还在运行。",
+    hint: "再等一会儿；或者用 `kubectl get po`、`kubectl describe job {name}` 看看它卡在哪一步（拉镜像、调度等）。",
+  },
+  "job.no-pods": {
+    text: "Job {name} 已经没有 Pod 可供检查了。",
+    hint: "Job 执行完后 Pod 默认会保留，除非被删掉了。删掉这个 Job 重新创建一次吧。",
+  },
+  "job.no-logs": {
+    text: "Job {name} 的 Pod 还没有日志可读。",
+    hint: "等 Pod 跑起来（`kubectl get po`）之后再点“检查”。",
+  },
+  "job.output-ok": {
+    text: "Pod {pod} 输出了“{text}”。",
+    hint: "用 `kubectl logs {pod}` 也能看到这一行。",
+  },
+  "job.output-wrong": {
+    text: "Job {name} 的 Pod 输出的是“{actual}”，而不是“{expected}”。",
+    hint: "容器应当原样执行 `echo \"{expected}\"`。改好命令后，先 `kubectl delete job {name}`，再重新创建。",
+  },
+  "job.output-empty": {
+    text: "Job {name} 的 Pod 什么也没输出，应该输出“{expected}”。",
+    hint: "检查容器的命令（`command: [echo, \"{expected}\"]`），然后删掉 Job 重新创建。",
+  },
+
+  "job.spec-mismatch": {
+    text: "Job {name} 的 {field} 是 {actual}，练习要求是 {expected}。",
+    hint: "Job 的大部分字段创建后就不能再改：先改好清单，`kubectl delete job {name}`，再重新创建。",
+  },
+  "job.spec-ok": {
+    text: "Job {name} 的配置没问题（{fields}）。",
+    hint: "接下来看看它怎么运行：`kubectl get po -w`。",
+  },
+  "job.too-few-succeeded": {
+    text: "Job {name} 结束时只有 {succeeded} 个 Pod 成功，需要 {expected} 个。",
+    hint: "把 `completions` 设为 {expected}，然后删掉 Job 重新创建。",
+  },
+  "job.overlap": {
+    text: "Job {name} 同一时刻最多有 {peak} 个 Pod 在运行，而最多只应有 {limit} 个。",
+    hint: "同时运行多少个 Pod 由 `parallelism` 决定。把它设为 {limit}，删掉 Job 后重新创建。",
+  },
+  "job.sequential": {
+    text: "Job {name} 的 Pod 严格地一个接一个执行。",
+    hint: "这就是“固定完成次数”的模式：completions 大于 1，parallelism 为 1。",
+  },
+  "job.not-parallel": {
+    text: "Job {name} 的 Pod 从来没有同时运行过（同一时刻最多 {peak} 个）。",
+    hint: "让 Pod 多干一会儿（比如 `sleep 5`），并设置 `parallelism: 3`，然后删掉 Job 重新创建。",
+  },
+  "job.parallel-ok": {
+    text: "Job {name} 同时最多运行了 {peak} 个 Pod，从未超过 {limit} 个。",
+    hint: "注意最后一轮：只剩一个完成数，所以只启动了一个 Pod。",
+  },
+  "recorder.missed": {
+    text: "kubelab 没有观察到 {kind} {name} 的运行过程，无法检查它的历史（可能是在实验环境没有被监视时运行的）。",
+    hint: "如果 {kind} {name} 还在，先删掉；保持本页面打开，重新创建一次，再点“检查”。",
+  },
+  "recorder.gap": {
+    text: "{kind} {name} 被删除时，kubelab 与集群的连接中断了，因此无法判断是谁删除的。这不是你操作的问题。",
+    hint: "重新创建 {kind} {name}，保持本页面打开等它执行完，再点“检查”。",
+  },
+  "job.backoff-succeeded": {
+    text: "Job {name} 成功完成了，但这个练习需要一个一直失败的 Job。",
+    hint: "让容器以错误退出，比如 `command: [\"sh\", \"-c\", \"exit 1\"]`，然后删掉 Job 重新创建。",
+  },
+  "job.failed-other-reason": {
+    text: "Job {name} 失败了，但原因是 {reason}，而不是重试次数用尽。",
+    hint: "去掉 `activeDeadlineSeconds` 之类的限制，只让 `backoffLimit` 起作用；删掉 Job 后重新创建。",
+  },
+  "job.backoff-failed": {
+    text: "Job {name} 在 {limit} 次重试后以 BackoffLimitExceeded 失败。",
+    hint: "用 `kubectl describe job {name}` 看看，事件里记录了每次重试。",
+  },
+  "job.backoff-pods": {
+    text: "Job {name} 一共创建了 {count} 个 Pod：第一次执行加上每次重试各一个。",
+    hint: "`kubectl get po` 能看到它们都是 Error 状态。",
+  },
+  "job.backoff-pod-count": {
+    text: "Job {name} 创建了 {count} 个 Pod；在 restartPolicy 为 Never、backoffLimit 为 2 时应该是 {expected} 个。",
+    hint: "如果用 `restartPolicy: OnFailure`，失败时是原地重启同一个 Pod，而不是新建 Pod。请改成 `restartPolicy: Never`，删掉 Job 后重新创建。",
+  },
+  "job.backoff-not-finished": {
+    text: "Job {name} 还没有放弃重试，暂时没法清点它的 Pod。",
+    hint: "重试之间的等待会越来越长（10 秒、20 秒……）。等一分钟左右再点“检查”。",
+  },
+  "job.ttl-missing": {
+    text: "Job {name} 没有设置 ttlSecondsAfterFinished，执行完后不会被自动清理。",
+    hint: "在 `spec` 下加上 `ttlSecondsAfterFinished: 10`，删掉 Job 后重新创建。",
+  },
+  "job.ttl-not-yet": {
+    text: "Job {name} 还在；它应该在执行完 {ttl} 秒后自动消失。",
+    hint: "等几秒再点“检查”；用 `kubectl get job -w` 能看到它什么时候被删。不要自己手动删除。",
+  },
+  "job.ttl-removed": {
+    text: "Job {name} 执行完后，被 TTL 控制器（TTL-after-finished）自动删除了。",
+    hint: "它的 Pod 也一起被清理了，`kubectl get po` 里已经看不到了。",
+  },
+  "job.deleted-before-finish": {
+    text: "Job {name} 还没执行完就被删掉了，TTL 控制器根本没机会出手。",
+    hint: "重新创建它，让它执行完，它会被自动清理。",
+  },
+  "job.deleted-by-hand": {
+    text: "Job {name} 被删掉了，但不是 TTL 控制器删的（很可能是用 kubectl delete 手动删的）。",
+    hint: "重新创建它，这次不要手动删除：有了 `ttlSecondsAfterFinished: 10`，它执行完大约 10 秒后会自己消失。",
+  },
+  "cronjob.missing": {
+    text: "你的命名空间里没有名为 {name} 的 CronJob。",
+    hint: "先创建它，比如 `kubectl create -f cronjob.yaml`，再用 `kubectl get cj` 确认。",
+  },
+  "cronjob.exists": {
+    text: "CronJob {name} 已创建。",
+    hint: "`kubectl get cj` 能看到它的调度周期和上次执行时间。",
+  },
+  "cronjob.schedule-ok": {
+    text: "CronJob {name} 每分钟执行一次（{schedule}）。",
+    hint: "五个字段依次是分、时、日、月、周，和 crontab 一样。",
+  },
+  "cronjob.schedule-wrong": {
+    text: "CronJob {name} 的调度周期是“{actual}”，练习要求“{expected}”（每分钟一次）。",
+    hint: "用 `kubectl edit cj {name}` 修改（或者改好 YAML 再重新应用）。",
+  },
+  "cronjob.image-ok": {
+    text: "CronJob {name} 使用的镜像是 {image}。",
+    hint: "接下来看它执行的命令。",
+  },
+  "cronjob.image-wrong": {
+    text: "CronJob {name} 使用的镜像是“{actual}”，练习用的是 {expected}。",
+    hint: "把 `jobTemplate` 里容器的 `image` 改成 {expected}。",
+  },
+  "cronjob.command-ok": {
+    text: "CronJob {name} 会输出日期和“Hello from the Kubernetes cluster”。",
+    hint: "每次执行的输出都在对应 Pod 的日志里：`kubectl logs <pod>`。",
+  },
+  "cronjob.command-wrong": {
+    text: "CronJob {name} 执行的是“{actual}”，不会输出日期和问候语。",
+    hint: "把容器的 args（或 command）设成 `/bin/sh -c \"date; echo Hello from the Kubernetes cluster\"`。",
+  },
+  "cronjob.restart-policy-ok": {
+    text: "CronJob {name} 的 Pod 重启策略是 {policy}。",
+    hint: "用 OnFailure 时，容器失败后会在同一个 Pod 里重启。",
+  },
+  "cronjob.restart-policy-wrong": {
+    text: "CronJob {name} 的 Pod 重启策略是 {actual}，练习要求 {expected}。",
+    hint: "在 `jobTemplate` 的 Pod 模板里设置 `restartPolicy: {expected}`（Job 的 Pod 不能用 Always）。",
+  },
+  "cronjob.suspended-never-fired": {
+    text: "CronJob {name} 处于暂停状态，所以一直不会执行。",
+    hint: "把 `suspend` 设为 false（`kubectl patch cj {name} -p '{\"spec\":{\"suspend\":false}}'`），等到下一分钟。",
+  },
+  "cronjob.not-fired": {
+    text: "CronJob {name} 还没有创建过 Job（已等待 {seconds} 秒）。",
+    hint: "它在每分钟开始时触发。等一分钟再点“检查”；用 `kubectl get jobs -w` 可以看到新创建的 Job。",
+  },
+  "cronjob.no-completed-job": {
+    text: "CronJob {name} 已经创建过 Job，但还没有一个执行完成（已等待 {seconds} 秒）。",
+    hint: "看看最新那个 Job 的 Pod：`kubectl get po`、`kubectl logs <pod>`。镜像对不对？命令能否成功执行？",
+  },
+  "cronjob.output-wrong": {
+    text: "CronJob {name} 创建的 Job {job} 执行完了，但它的 Pod 没有输出“{expected}”。",
+    hint: "检查容器的 args：`date; echo {expected}`。",
+  },
+  "cronjob.fired": {
+    text: "CronJob {name} 已经执行：Job {job} 已完成。",
+    hint: "`kubectl get jobs` 能看到每分钟一个 Job；`kubectl logs job/{job}` 能看到输出。",
+  },
+  "cronjob.not-suspended": {
+    text: "CronJob {name} 没有处于暂停状态。",
+    hint: "在 spec 里设置 `suspend: true`（或者 `kubectl patch cj {name} -p '{\"spec\":{\"suspend\":true}}'`）。",
+  },
+  "cronjob.suspended": {
+    text: "CronJob {name} 已暂停。",
+    hint: "`kubectl get cj` 里 SUSPEND 一列显示 True。",
+  },
+  "cronjob.ran-while-suspended": {
+    text: "CronJob {name} 在暂停期间仍创建了 Job {job}。",
+    hint: "删掉这个 CronJob 和它的 Job，然后从一开始就带着 `suspend: true` 创建。",
+  },
+  "cronjob.suspend-not-observed": {
+    text: "CronJob {name} 暂停以来还没有经过任何一个调度时间点，暂时无法证明暂停生效。",
+    hint: "保持暂停状态，等过了下一分钟再点“检查”。",
+  },
+  "cronjob.no-jobs-while-suspended": {
+    text: "CronJob {name} 在暂停期间经过了 {count} 个调度时间点，一个 Job 都没有创建。",
+    hint: "需要恢复执行时，把 `suspend` 改回 false 即可。",
+  },
+  "cronjob.policy-allow": {
+    text: "CronJob {name} 的并发策略是 {actual}，允许任务重叠执行。",
+    hint: "改成 `concurrencyPolicy: Forbid`（上一个还没完成就跳过这次）或 `Replace`（停掉旧的，启动新的）。",
+  },
+  "cronjob.policy-ok": {
+    text: "CronJob {name} 的并发策略是 {policy}。",
+    hint: "接下来让一次执行超过一分钟，看看会发生什么：`kubectl get jobs -w`。",
+  },
+  "cronjob.overlap": {
+    text: "CronJob {name} 有多个 Job 同时在运行（最多 {peak} 个）。",
+    hint: "用 Forbid 时不应该出现这种情况；检查一下 `concurrencyPolicy`，以及这些 Job 是否真的属于这个 CronJob。",
+  },
+  "cronjob.policy-not-exercised": {
+    text: "kubelab 还没看到 CronJob {name} 出现“上一次没跑完、下一次又到点”的情况，{policy} 还没机会起作用。",
+    hint: "让每次执行的时间超过调度周期（比如 `*/1 * * * *` 配合 `sleep 90`），等两分钟左右再点“检查”。",
+  },
+  "cronjob.forbid-ok": {
+    text: "CronJob {name} 的某次执行到下一个调度时间点时还没结束，而且没有同时启动第二个 Job。",
+    hint: "这就是 Forbid：上一次没结束，新的一次就等待（或被跳过）。",
+  },
+  "cronjob.replace-ok": {
+    text: "CronJob {name} 发生了替换：Job {old} 被停掉，Job {next} 取而代之。",
+    hint: "这就是 Replace：总是以最新的一次为准。",
+  },
+  "cronjob.spec-mismatch": {
+    text: "CronJob {name} 的 {field} 是 {actual}，练习要求是 {expected}。",
+    hint: "用 `kubectl edit cj {name}` 修改，或者改好 YAML 后重新应用。",
+  },
+  "cronjob.limits-ok": {
+    text: "CronJob {name} 会保留 {successful} 个成功、{failed} 个失败的 Job。",
+    hint: "接下来让它多跑几次，看看旧的 Job 怎么消失：`kubectl get jobs -w`。",
+  },
+  "cronjob.history-over-limit": {
+    text: "CronJob {name} 同一类已完成的 Job 还留着 {kept} 个，上限是 {limit}。",
+    hint: "控制器会在每次执行后清理；如果一直这样，用 `kubectl get cj {name} -o yaml` 检查一下这两个上限。",
+  },
+  "cronjob.history-not-enough-runs": {
+    text: "kubelab 只看到 CronJob {name} 成功执行了 {seen} 次，至少要 {needed} 次才会开始清理旧的 Job。",
+    hint: "再等一两分钟，然后再点“检查”。",
+  },
+  "cronjob.history-pruned": {
+    text: "CronJob {name} 清理了较早的 Job {job}，现在保留 {kept} 个成功的 Job。",
+    hint: "这就是 successfulJobsHistoryLimit 在起作用。",
+  },
+  "deploy.missing": {
+    text: "你的命名空间里没有名为 {name} 的 Deployment。",
+    hint: "先创建它，比如 `kubectl create -f nginx-deploy.yaml`，再用 `kubectl get deploy {name}` 确认。",
+  },
+  "deploy.exists": {
+    text: "Deployment {name} 已创建。",
+    hint: "接下来看它的 Pod 模板。",
+  },
+  "init.no-init-container": {
+    text: "Deployment {name} 的 Pod 里没有初始化容器。",
+    hint: "在 Pod 模板里、和 `containers:` 平级的位置加上 `initContainers:`。",
+  },
+  "init.init-command": {
+    text: "Deployment {name} 的初始化容器里，没有一个执行 `touch /mnt/test-init.txt`。",
+    hint: "把初始化容器的命令设成 {expected}。",
+  },
+  "init.init-mount": {
+    text: "初始化容器 {container} 没有在 /mnt 挂载 emptyDir 卷。",
+    hint: "先声明 `volumes: [{name: init-volume, emptyDir: {}}]`，再用 `volumeMounts: [{name: init-volume, mountPath: /mnt}]` 挂载。",
+  },
+  "init.init-ok": {
+    text: "初始化容器 {container} 会在共享的 emptyDir 里创建 /mnt/test-init.txt。",
+    hint: "接下来，业务容器也要挂载同一个卷。",
+  },
+  "init.app-missing": {
+    text: "Deployment {name} 里没有名为 {container} 的容器。",
+    hint: "把业务容器命名为 `{container}`（在 `containers:` 下写 `name: {container}`）。",
+  },
+  "init.app-image": {
+    text: "容器 {container} 用的镜像是 {actual}，练习用的是 {expected}。",
+    hint: "改成 `image: {expected}`。",
+  },
+  "init.app-mount": {
+    text: "容器 {container} 没有在 /mnt 挂载初始化容器用的那个 emptyDir。",
+    hint: "给 {container} 加上同一个卷，`mountPath: /mnt`，这样两个容器看到的是同一个目录。",
+  },
+  "init.app-ok": {
+    text: "容器 {container} 使用 nginx:1.20.0，并与初始化容器共享 /mnt。",
+    hint: "接下来看实际运行的 Pod。",
+  },
+  "init.needs-template": {
+    text: "暂未检查：Deployment {name} 的 Pod 模板还不对。",
+    hint: "先把上面几项改好，再点“检查”。",
+  },
+  "init.pod-not-running": {
+    text: "Deployment {name} 还没有带初始化容器的 Pod 在运行。",
+    hint: "看看 `kubectl get po`：Init:0/1 表示初始化容器还在执行，Init:Error 或 Init:CrashLoopBackOff 表示它失败了（用 `kubectl logs <pod> -c <初始化容器名>` 查看）。",
+  },
+  "init.not-finished": {
+    text: "初始化容器 {container} 还没有执行完。",
+    hint: "稍等一下；如果一直这样，用 `kubectl describe pod` 看看原因。",
+  },
+  "init.init-failed": {
+    text: "初始化容器 {container} 的退出码是 {exitCode}。",
+    hint: "用 `kubectl logs <pod> -c {container}` 查看日志，改好命令后重建 Pod。",
+  },
+  "init.order-wrong": {
+    text: "{first} 还没执行完，{second} 就已经启动了。",
+    hint: "初始化容器总是在业务容器之前、一个接一个地执行完；确认它们确实是初始化容器（而不是普通容器或边车容器）。",
+  },
+  "init.ran-first-ok": {
+    text: "在 Pod {pod} 中，初始化容器 {container} 在 {app} 启动前就执行完了。",
+    hint: "这正是 postStart 做不到的保证。",
+  },
+  "init.app-writes-file": {
+    text: "容器 {container} 自己创建了 {file}（在启动命令或 postStart 里），这样就无法证明文件是初始化容器创建的。",
+    hint: "把这部分从 {container} 里去掉，只让初始化容器创建这个文件。",
+  },
+  "init.file-present": {
+    text: "在 Pod {pod} 的 {container} 里执行 `ls /mnt`，能看到 {file}。",
+    hint: "初始化容器和业务容器共享了同一个 emptyDir。",
+  },
+  "init.file-missing": {
+    text: "在 {container} 里执行 `ls /mnt`，看不到 {file}。",
+    hint: "两个容器必须在 /mnt 挂载同一个 emptyDir 卷；检查两边的 `volumeMounts`。",
+  },
+  "pod.missing": {
+    text: "你的命名空间里没有名为 {name} 的 Pod。",
+    hint: "先创建它，比如 `kubectl create -f init-order.yaml`，再用 `kubectl get po {name}` 确认。",
+  },
+  "pod.exists": {
+    text: "Pod {name} 已创建。",
+    hint: "接下来看它的初始化容器。",
+  },
+  "init.order-too-few": {
+    text: "Pod {name} 只有 {count} 个初始化容器，练习至少需要两个。",
+    hint: "在 `initContainers:` 下写两个容器，它们会按书写顺序执行。",
+  },
+  "init.order-sidecar": {
+    text: "初始化容器 {container} 设置了 `restartPolicy: Always`，这会让它变成与业务容器并行运行的边车容器，而不是先执行完。",
+    hint: "去掉 {container} 上的 `restartPolicy: Always`。",
+  },
+  "init.order-two-ok": {
+    text: "Pod {name} 有 {count} 个初始化容器。",
+    hint: "看看它们怎么执行：`kubectl get po {name} -w` 会依次显示 Init:0/2、Init:1/2……",
+  },
+  "init.app-not-started": {
+    text: "业务容器 {container} 还没有启动。",
+    hint: "稍等一下再点“检查”；`kubectl describe pod` 能看到它在等什么。",
+  },
+  "init.order-ok": {
+    text: "{name} 的初始化容器依次执行（{order}），之后业务容器才启动。",
+    hint: "每个初始化容器都是在上一个成功退出之后才启动的。",
+  },
+  "debug.no-running-pod": {
+    text: "Deployment {name} 还没有可供调试的运行中的 Pod。",
+    hint: "等 `kubectl get po` 显示 Running（或者先按课程创建这个 Deployment）。",
+  },
+  "debug.target-ok": {
+    text: "Deployment {name} 有正在运行的 Pod（{pod}）。",
+    hint: "先试试 `kubectl exec {pod} -- netstat -anpt`：nginx 镜像里没有 netstat。",
+  },
+  "debug.no-ephemeral": {
+    text: "Pod {pod} 里没有临时容器。`kubectl exec` 是在原有容器里执行，而那里没有 netstat；`kubectl debug --copy-to` 则会另外复制出一个 Pod。",
+    hint: "直接给这个 Pod 加一个临时容器：`kubectl debug {pod} -it --image=busybox`，然后执行 `netstat -anpt`。",
+  },
+  "debug.ephemeral-ok": {
+    text: "Pod {pod} 里有临时容器 {container}（{image}）。",
+    hint: "它和 Pod 共享网络命名空间，所以能看到 nginx 的端口。",
+  },
+  "debug.ephemeral-image": {
+    text: "临时容器 {container} 用的是 {image}，而不是 {expected}。",
+    hint: "用 `--image={expected}` 再加一个；busybox 自带 netstat。",
+  },
+  "debug.ran-ok": {
+    text: "临时容器 {container} 已启动。",
+    hint: "临时容器不会被重启；退出之后它就一直是 Terminated 状态。",
+  },
+  "debug.ephemeral-not-started": {
+    text: "临时容器 {container} 还没有启动（{reason}）。",
+    hint: "等镜像拉取完成；`kubectl describe pod` 能看到临时容器的状态。",
+  },
+  "debug.netstat-seen": {
+    text: "在临时容器 {container} 里执行了 netstat。",
+    hint: "输出里能看到 nginx 监听着 80 端口，这是在 nginx 容器里查不到的。",
+  },
+  "debug.netstat-missing": {
+    text: "看不出在临时容器 {container} 里执行过 netstat。",
+    hint: "重新连上它（如果还在运行：`kubectl attach {pod} -c {container} -it`），或用 `kubectl debug {pod} -it --image=busybox` 新开一个，然后执行 `netstat -anpt`。",
+  },
+  "debug.node-missing": {
+    text: "你的命名空间里没有节点调试 Pod（node-debugger-…）。",
+    hint: "执行 `kubectl debug node/<节点名> -it --image=registry.cn-beijing.aliyuncs.com/dotbalo/debug-tools`；节点名可以用 `kubectl get nodes` 查到。",
+  },
+  "debug.node-plain-pod": {
+    text: "Pod {pod} 虽然用了 debug-tools 镜像，但它只是一个普通 Pod，看不到节点。",
+    hint: "改用 `kubectl debug node/<节点名> -it --image=…`：它会把 Pod 固定到节点上，共享节点的命名空间，并把节点根目录挂载到 /host。",
+  },
+  "debug.node-needs-pod": {
+    text: "暂未检查：还没有节点调试 Pod。",
+    hint: "先用 `kubectl debug node/<节点名> -it --image=…` 创建一个。",
+  },
+  "debug.node-pod-ok": {
+    text: "节点调试 Pod {pod} 运行在节点 {node} 上。",
+    hint: "在里面，节点的文件都在 /host 下（可以 `chroot /host` 切换过去）。",
+  },
+  "debug.node-image-ok": {
+    text: "它使用的镜像是 {image}。",
+    hint: "这个镜像带了节点上可能没有的网络和进程排查工具。",
+  },
+  "debug.node-image": {
+    text: "调试 Pod 用的镜像是 {actual}，而不是 {expected}。",
+    hint: "用 `--image={expected}` 重新执行一次。",
+  },
+  "debug.node-host-ok": {
+    text: "Pod {pod} 共享节点的网络、PID 和 IPC 命名空间，节点根目录挂在 /host。",
+    hint: "在里面执行 `ps aux` 能看到节点上的进程。",
+  },
+  "debug.node-no-host": {
+    text: "Pod {pod} 缺少访问宿主机的配置：{missing}。",
+    hint: "用 `kubectl debug node/<节点名>`（默认 profile）创建，而不是手写或使用受限的 profile。",
+  },
+  "debug.node-ran-ok": {
+    text: "{pod} 的容器已经启动。",
+    hint: "用完记得删掉：`kubectl delete pod {pod}`。",
+  },
+  "debug.node-not-started": {
+    text: "{pod} 的容器还没有启动（{reason}）。",
+    hint: "等镜像拉取完成；`kubectl describe pod {pod}` 能看到它在等什么。",
+  },
+};

@@ -1,0 +1,74 @@
+/**
+ * The grader runner: exercise id → grader → translated GradeResult.
+ * It bounds grading by a deadline, and turns "could not ask the cluster"
+ * into checks marked `infrastructureError` instead of learner failures.
+ */
+import type { GradeContext } from "./context.ts";
+import { isInfrastructureError } from "./errors.ts";
+import type { CheckOutcome, Grader } from "./framework.ts";
+import { graders } from "./index.ts";
+import { translateMessage, translateTitle } from "./messages/index.ts";
+import type { MessageId } from "./messages/index.ts";
+import type { CheckResult, GradeResult, Locale } from "./types.ts";
+
+export interface GradeExerciseOptions {
+  /** Registry to look the grader up in (tests pass their own). */
+  registry?: ReadonlyMap<string, Grader>;
+  /** Reports grader bugs (unexpected exceptions) for the server log. */
+  onGraderError?: (exerciseId: string, err: unknown) => void;
+}
+
+/** Grades one exercise. Rejects only for an unknown exercise id (a programming error). */
+export async function gradeExercise(exerciseId: string, ctx: GradeContext, locale: Locale, options: GradeExerciseOptions = {}): Promise<GradeResult> {
+  const registry = options.registry ?? graders;
+  const grader = registry.get(exerciseId);
+  if (!grader) {
+    throw new Error(`no grader for exercise "${exerciseId}" (hint: known ids are ${[...registry.keys()].join(", ")})`);
+  }
+  const started = performance.now();
+  const deadline = AbortSignal.timeout(ctx.options.deadlineMs);
+  const run = ctx.withSignal(deadline);
+
+  let outcomes: CheckOutcome[];
+  try {
+    outcomes = await grader.grade(run);
+  } catch (err) {
+    const infra = isInfrastructureError(err) || deadline.aborted;
+    if (!infra) options.onGraderError?.(exerciseId, err);
+    const message: MessageId = infra ? "infra.unreachable" : "infra.grader-error";
+    outcomes = grader.checks.map((c) => ({ id: c.id, passed: false, message, infra: true }) as CheckOutcome & { infra: true });
+  }
+
+  const byId = new Map(outcomes.map((o) => [o.id, o]));
+  const checks: CheckResult[] = grader.checks.map((spec) => {
+    const o = byId.get(spec.id) ?? { id: spec.id, passed: false, message: "common.not-evaluated" as MessageId };
+    const { text, hint } = translateMessage(o.message, o.params, locale);
+    const result: CheckResult = {
+      id: spec.id,
+      title: translateTitle(spec.title, spec.titleParams, locale),
+      passed: o.passed,
+      points: spec.points,
+      message: text,
+      hint,
+      messageId: o.message,
+    };
+    if ((o as { infra?: boolean }).infra) result.infrastructureError = true;
+    if (o.unavailable) result.unavailable = true;
+    return result;
+  });
+
+  const score = checks.reduce((sum, c) => sum + (c.passed ? c.points : 0), 0);
+  const maxScore = checks.reduce((sum, c) => sum + c.points, 0);
+  const result: GradeResult = {
+    exercise: exerciseId,
+    passed: checks.length > 0 && checks.every((c) => c.passed),
+    score,
+    maxScore,
+    checks,
+    durationMs: Math.round(performance.now() - started),
+    locale,
+  };
+  if (checks.some((c) => c.infrastructureError)) result.infrastructureError = true;
+  if (checks.some((c) => c.unavailable)) result.unavailable = true;
+  return result;
+}

@@ -1,0 +1,110 @@
+/**
+ * "Fails before, passes after": proves an exercise's grader against a real
+ * lab. For one exercise:
+ *   fresh lab → setup → grade (must fail)
+ *   for each wrong attempt: fresh lab → setup → attempt → settle → grade (must fail, showing the expected message id)
+ *   for each solution:      fresh lab → setup → solution → settle → grade (must pass)
+ * An infrastructure error never counts as the expected failure. The caller
+ * (the lead's integration harness / CLI) supplies the lab operations.
+ */
+import { join } from "node:path";
+import { loadExercise } from "./exercises.ts";
+import type { ExerciseManifest } from "./exercises.ts";
+import type { GradeResult } from "./types.ts";
+
+export interface VerifyDriver {
+  /** Runs a lab script with kubectl pointed at the lab (current context's namespace); rejects on non-zero exit. */
+  runScript(path: string): Promise<void>;
+  /** Grades the exercise in the lab as it is now. */
+  grade(): Promise<GradeResult>;
+  /** Returns the lab to a clean state (and restarts its recorder). */
+  freshLab(): Promise<void>;
+  /** Defaults to setTimeout; injectable for tests. */
+  sleep?(ms: number): Promise<void>;
+  /** Progress lines. */
+  log?(line: string): void;
+}
+
+export interface VerifyStep {
+  /** "baseline", "wrong-bare-pod.sh", "solution.sh", … */
+  name: string;
+  kind: "baseline" | "wrong" | "solution";
+  expected: "fail" | "pass";
+  /** What the grade said: pass/fail/infra, or error when a script or the grade threw. */
+  actual: "pass" | "fail" | "infra" | "error";
+  ok: boolean;
+  score?: string;
+  /** Failed checks' message ids, for the table. */
+  messageIds: string[];
+  /** Why the step is not ok. */
+  problem?: string;
+  durationMs: number;
+}
+
+export interface VerifyRow {
+  exercise: string;
+  ok: boolean;
+  steps: VerifyStep[];
+  durationMs: number;
+}
+
+export interface VerifyOptions {
+  labsDir?: string;
+  /** Use this manifest instead of loading labs/<id>/exercise.json. */
+  manifest?: ExerciseManifest;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function verifyExercise(id: string, driver: VerifyDriver, options: VerifyOptions = {}): Promise<VerifyRow> {
+  const manifest = options.manifest ?? loadExercise(id, options.labsDir);
+  const sleep = driver.sleep ?? defaultSleep;
+  const log = driver.log ?? (() => {});
+  const started = performance.now();
+  const steps: VerifyStep[] = [];
+
+  const round = async (name: string, kind: VerifyStep["kind"], script: string | undefined, expect: "fail" | "pass", messageId?: string) => {
+    const t0 = performance.now();
+    const step: VerifyStep = { name, kind, expected: expect, actual: "error", ok: false, messageIds: [], durationMs: 0 };
+    try {
+      log(`${id}: ${name}: fresh lab`);
+      await driver.freshLab();
+      if (manifest.setup) await driver.runScript(join(manifest.dir, manifest.setup));
+      if (script) {
+        log(`${id}: ${name}: running ${script}`);
+        await driver.runScript(join(manifest.dir, script));
+        if (manifest.settleMs > 0) await sleep(manifest.settleMs);
+      }
+      const result = await driver.grade();
+      step.score = `${result.score}/${result.maxScore}`;
+      step.messageIds = result.checks.filter((c) => !c.passed).map((c) => c.messageId ?? c.id);
+      step.actual = result.infrastructureError ? "infra" : result.passed ? "pass" : "fail";
+      if (step.actual === "infra") step.problem = "the grader could not reach the cluster";
+      else if (step.actual !== expect) step.problem = expect === "pass" ? `expected a pass, failed on ${step.messageIds.join(", ")}` : "expected a failure, but the grade passed (false pass)";
+      else if (messageId && !step.messageIds.includes(messageId)) step.problem = `expected message ${messageId}, got ${step.messageIds.join(", ")}`;
+      step.ok = step.problem === undefined;
+    } catch (err) {
+      step.problem = `${script ?? "setup/grade"} failed: ${(err as Error).message}`;
+    }
+    step.durationMs = Math.round(performance.now() - t0);
+    log(`${id}: ${name}: ${step.ok ? "ok" : `NOT OK — ${step.problem}`}`);
+    steps.push(step);
+  };
+
+  await round("baseline", "baseline", undefined, "fail");
+  for (const w of manifest.wrongAttempts) await round(w.script, "wrong", w.script, "fail", w.expect);
+  for (const s of manifest.solutions) await round(s, "solution", s, "pass");
+
+  return { exercise: id, ok: steps.every((s) => s.ok), steps, durationMs: Math.round(performance.now() - started) };
+}
+
+/** One Markdown table for many rows (for the lead's results report). */
+export function formatVerifyTable(rows: VerifyRow[]): string {
+  const lines = ["| exercise | step | expected | actual | score | messages | ok |", "| --- | --- | --- | --- | --- | --- | --- |"];
+  for (const r of rows) {
+    for (const s of r.steps) {
+      lines.push(`| ${r.exercise} | ${s.name} | ${s.expected} | ${s.actual} | ${s.score ?? ""} | ${s.messageIds.join(" ")} | ${s.ok ? "✓" : `✗ ${s.problem ?? ""}`} |`);
+    }
+  }
+  return lines.join("\n");
+}

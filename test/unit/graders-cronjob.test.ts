@@ -1,0 +1,162 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { V1CronJob } from "@kubernetes/client-node";
+import { gradeExercise } from "../../src/graders/index.ts";
+import { EventStore } from "../../src/recorder/store.ts";
+import { fakeCluster, fakeContext, job, jobPod, T0 } from "./graders-fakes.ts";
+
+const ids = (r: { checks: { id: string; messageId?: string; passed: boolean }[] }) =>
+  Object.fromEntries(r.checks.map((c) => [c.id, `${c.passed ? "pass" : "fail"}:${c.messageId}`]));
+
+function cronJob(name: string, o: { schedule?: string; image?: string; command?: string[]; args?: string[]; restartPolicy?: string; suspend?: boolean; policy?: string; ok?: number; failed?: number } = {}): V1CronJob {
+  return {
+    metadata: { name, uid: `${name}-cj`, resourceVersion: "1", creationTimestamp: new Date(T0 - 300_000) },
+    spec: {
+      schedule: o.schedule ?? "*/1 * * * *", suspend: o.suspend ?? false, concurrencyPolicy: o.policy ?? "Allow",
+      successfulJobsHistoryLimit: o.ok ?? 3, failedJobsHistoryLimit: o.failed ?? 1,
+      jobTemplate: { spec: { template: { spec: { restartPolicy: o.restartPolicy ?? "OnFailure", containers: [{ name, image: o.image ?? "busybox", command: o.command, args: o.args ?? ["/bin/sh", "-c", "date; echo Hello from the Kubernetes cluster"] }] } } } },
+    },
+  } as V1CronJob;
+}
+const owner = (cj: V1CronJob) => ({ kind: "CronJob", name: cj.metadata!.name!, uid: cj.metadata!.uid! });
+
+describe("cronjob/hello", () => {
+  it("passes the document's CronJob once a Job completed", async () => {
+    const cj = cronJob("hello");
+    const j = job("hello-28950000", { state: "complete", owner: owner(cj) });
+    const cluster = fakeCluster({ cronJobs: [cj], jobs: [j], pods: [jobPod(j, "hello-28950000-abcde")], logs: { "hello-28950000-abcde/hello-28950000": "Mon Jan  6 10:00:01 UTC 2025\nHello from the Kubernetes cluster\n" } });
+    const r = await gradeExercise("cronjob/hello", fakeContext(cluster), "en");
+    assert.equal(r.passed, true, JSON.stringify(r.checks));
+  });
+  it("passes the kubectl create cronjob route (command instead of args), waiting for the first run", async () => {
+    const cj = cronJob("hello", { command: ["/bin/sh", "-c", "date; echo Hello from the Kubernetes cluster"], args: [] });
+    const cluster = fakeCluster({ cronJobs: [cj] });
+    cluster.onRead = (now) => {
+      if (now > T0 + 35_000 && cluster.jobs.length === 0) cluster.jobs.push(job("hello-1", { state: "complete", owner: owner(cj) }));
+    };
+    const ctx = fakeContext(cluster);
+    const r = await gradeExercise("cronjob/hello", ctx, "en");
+    assert.equal(r.passed, true, JSON.stringify(r.checks));
+    assert.ok(ctx.clock.now - T0 < 75_000);
+  });
+  it("fails other schedule, image, restart policy, command", async () => {
+    const cj = cronJob("hello", { schedule: "*/5 * * * *", image: "alpine", restartPolicy: "Never", args: ["/bin/sh", "-c", "echo hi"] });
+    const r = await gradeExercise("cronjob/hello", fakeContext(fakeCluster({ cronJobs: [cj] }), undefined, { cronWaitMs: 5000 }), "en");
+    assert.deepEqual(ids(r), {
+      exists: "pass:cronjob.exists", schedule: "fail:cronjob.schedule-wrong", image: "fail:cronjob.image-wrong",
+      command: "fail:cronjob.command-wrong", "restart-policy": "fail:cronjob.restart-policy-wrong", fired: "fail:cronjob.not-fired",
+    });
+  });
+  it("fails a plain Job named hello, without waiting", async () => {
+    const ctx = fakeContext(fakeCluster({ jobs: [job("hello", { state: "complete" })] }));
+    const r = await gradeExercise("cronjob/hello", ctx, "en");
+    assert.equal(ids(r).exists, "fail:cronjob.missing");
+    assert.equal(ctx.clock.now, T0);
+  });
+  it("says a suspended CronJob never fires", async () => {
+    const r = await gradeExercise("cronjob/hello", fakeContext(fakeCluster({ cronJobs: [cronJob("hello", { suspend: true })] })), "en");
+    assert.equal(ids(r).fired, "fail:cronjob.suspended-never-fired");
+  });
+});
+
+describe("cronjob/suspend", () => {
+  it("passes when suspended across a scheduled time with no Job", async () => {
+    const cj = cronJob("suspend", { suspend: true });
+    const store = new EventStore();
+    store.record("CronJob", "added", cj, { at: T0 - 90_000 });
+    const r = await gradeExercise("cronjob/suspend", fakeContext(fakeCluster({ cronJobs: [cj] }), store), "en");
+    assert.equal(r.passed, true, JSON.stringify(r.checks));
+  });
+  it("waits for the next scheduled time when none has passed yet", async () => {
+    const cj = cronJob("suspend", { suspend: true });
+    const store = new EventStore();
+    store.record("CronJob", "added", cj, { at: T0 - 10_000 });
+    const ctx = fakeContext(fakeCluster({ cronJobs: [cj] }), store);
+    const r = await gradeExercise("cronjob/suspend", ctx, "en");
+    assert.equal(r.passed, true, JSON.stringify(r.checks));
+    assert.ok(ctx.clock.now >= Date.parse("2025-01-06T10:01:00Z"));
+  });
+  it("fails a Job created while suspended", async () => {
+    const cj = cronJob("suspend", { suspend: true });
+    const store = new EventStore();
+    store.record("CronJob", "added", cj, { at: T0 - 90_000 });
+    store.record("Job", "added", job("suspend-1", { owner: owner(cj) }), { at: T0 - 30_000 });
+    const r = await gradeExercise("cronjob/suspend", fakeContext(fakeCluster({ cronJobs: [cj] }), store), "en");
+    assert.equal(ids(r)["no-jobs"], "fail:cronjob.ran-while-suspended");
+  });
+  it("fails when not suspended (e.g. a schedule that never comes)", async () => {
+    const r = await gradeExercise("cronjob/suspend", fakeContext(fakeCluster({ cronJobs: [cronJob("suspend", { schedule: "0 0 31 2 *" })] })), "en");
+    assert.equal(ids(r).suspended, "fail:cronjob.not-suspended");
+  });
+});
+
+describe("cronjob/concurrency", () => {
+  const minute = Date.parse("2025-01-06T10:00:00Z");
+  it("passes Forbid when a run spanned a scheduled time alone", async () => {
+    const cj = cronJob("concurrency", { policy: "Forbid" });
+    const store = new EventStore();
+    store.record("Job", "added", job("concurrency-1", { owner: owner(cj), uid: "C1" }), { at: minute - 58_000 });
+    const r = await gradeExercise("cronjob/concurrency", fakeContext(fakeCluster({ cronJobs: [cj] }), store), "en");
+    assert.equal(r.passed, true, JSON.stringify(r.checks));
+  });
+  it("passes Replace when a running Job was deleted and replaced", async () => {
+    const cj = cronJob("concurrency", { policy: "Replace" });
+    const store = new EventStore();
+    const j1 = job("concurrency-1", { owner: owner(cj), uid: "C1" });
+    store.record("Job", "added", j1, { at: minute - 60_000 });
+    store.record("Job", "deleted", { ...j1, metadata: { ...j1.metadata, resourceVersion: "9" } }, { at: minute + 1000 });
+    store.record("Job", "added", job("concurrency-2", { owner: owner(cj), uid: "C2" }), { at: minute + 1500 });
+    const r = await gradeExercise("cronjob/concurrency", fakeContext(fakeCluster({ cronJobs: [cj] }), store), "en");
+    assert.equal(r.passed, true, JSON.stringify(r.checks));
+  });
+  it("fails Allow", async () => {
+    const r = await gradeExercise("cronjob/concurrency", fakeContext(fakeCluster({ cronJobs: [cronJob("concurrency")] })), "en");
+    assert.equal(ids(r).policy, "fail:cronjob.policy-allow");
+  });
+  it("fails Forbid with short runs that never meet a schedule", async () => {
+    const cj = cronJob("concurrency", { policy: "Forbid" });
+    const store = new EventStore();
+    const j1 = job("concurrency-1", { owner: owner(cj), uid: "C1" });
+    store.record("Job", "added", j1, { at: minute - 60_000 });
+    store.record("Job", "modified", job("concurrency-1", { owner: owner(cj), uid: "C1", state: "complete" }), { at: minute - 55_000 });
+    const r = await gradeExercise("cronjob/concurrency", fakeContext(fakeCluster({ cronJobs: [cj] }), store, { cronWaitMs: 5000 }), "en");
+    assert.equal(ids(r).behaviour, "fail:cronjob.policy-not-exercised");
+  });
+  it("fails Forbid if two Jobs were ever active together", async () => {
+    const cj = cronJob("concurrency", { policy: "Forbid" });
+    const store = new EventStore();
+    store.record("Job", "added", job("concurrency-1", { owner: owner(cj), uid: "C1" }), { at: minute - 120_000 });
+    store.record("Job", "added", job("concurrency-2", { owner: owner(cj), uid: "C2" }), { at: minute - 60_000 });
+    const r = await gradeExercise("cronjob/concurrency", fakeContext(fakeCluster({ cronJobs: [cj] }), store), "en");
+    assert.equal(ids(r).behaviour, "fail:cronjob.overlap");
+  });
+});
+
+describe("cronjob/history", () => {
+  it("passes when limits are 1/2 and an older successful Job was pruned", async () => {
+    const cj = cronJob("history", { ok: 1, failed: 2 });
+    const store = new EventStore();
+    const j1 = job("history-1", { owner: owner(cj), uid: "H1", state: "complete" });
+    const j2 = job("history-2", { owner: owner(cj), uid: "H2", state: "complete" });
+    store.record("Job", "added", j1, { at: T0 - 90_000 });
+    store.record("Job", "added", j2, { at: T0 - 30_000 });
+    store.record("Job", "deleted", { ...j1, metadata: { ...j1.metadata, resourceVersion: "x" } }, { at: T0 - 25_000 });
+    const r = await gradeExercise("cronjob/history", fakeContext(fakeCluster({ cronJobs: [cj], jobs: [j2] }), store), "en");
+    assert.equal(r.passed, true, JSON.stringify(r.checks));
+  });
+  it("fails default limits", async () => {
+    const r = await gradeExercise("cronjob/history", fakeContext(fakeCluster({ cronJobs: [cronJob("history")] })), "en");
+    assert.equal(ids(r).limits, "fail:cronjob.spec-mismatch");
+  });
+  it("fails with too few runs seen", async () => {
+    const cj = cronJob("history", { ok: 1, failed: 2 });
+    const r = await gradeExercise("cronjob/history", fakeContext(fakeCluster({ cronJobs: [cj] }), new EventStore(), { cronWaitMs: 3000 }), "en");
+    assert.equal(ids(r).honoured, "fail:cronjob.history-not-enough-runs");
+  });
+  it("fails when more finished Jobs are kept than the limit", async () => {
+    const cj = cronJob("history", { ok: 1, failed: 2 });
+    const jobs = [1, 2].map((i) => job(`history-${i}`, { owner: owner(cj), state: "complete" }));
+    const r = await gradeExercise("cronjob/history", fakeContext(fakeCluster({ cronJobs: [cj], jobs }), new EventStore(), { cronWaitMs: 3000 }), "en");
+    assert.equal(ids(r).honoured, "fail:cronjob.history-over-limit");
+  });
+});

@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { gradeExercise } from "../../src/graders/index.ts";
+import { barePod, fakeCluster, fakeContext, job, jobPod, T0 } from "./graders-fakes.ts";
+
+const ids = (r: { checks: { id: string; messageId?: string; passed: boolean }[] }) =>
+  Object.fromEntries(r.checks.map((c) => [c.id, `${c.passed ? "pass" : "fail"}:${c.messageId}`]));
+
+describe("job/echo", () => {
+  it("passes for the document's Job (YAML route)", async () => {
+    const j = job("echo", { state: "complete" });
+    const p = jobPod(j, "echo-r4rpd");
+    const cluster = fakeCluster({ jobs: [j], pods: [p], logs: { "echo-r4rpd/echo": "Hello, Job\n" } });
+    const r = await gradeExercise("job/echo", fakeContext(cluster), "en");
+    assert.equal(r.passed, true, JSON.stringify(r.checks, null, 2));
+    assert.equal(r.score, r.maxScore);
+    assert.equal(r.infrastructureError, undefined);
+  });
+
+  it("passes for `kubectl create job echo --image=busybox -- echo \"Hello, Job\"` (container named echo, command split)", async () => {
+    const j = job("echo", { state: "complete", command: ["echo", "Hello, Job"], backoffLimit: 6 });
+    const p = jobPod(j, "echo-x7k2p");
+    const cluster = fakeCluster({ jobs: [j], pods: [p], logs: { "echo-x7k2p/echo": "Hello, Job\r\n" } });
+    const r = await gradeExercise("job/echo", fakeContext(cluster), "zh-CN");
+    assert.equal(r.passed, true);
+    assert.match(r.checks[0].title, /Job echo/);
+  });
+
+  it("fails a bare Pod named echo that printed Hello, Job", async () => {
+    const cluster = fakeCluster({ pods: [barePod("echo", { command: ["echo", "Hello, Job"] })], logs: { "echo/echo": "Hello, Job\n" } });
+    const r = await gradeExercise("job/echo", fakeContext(cluster), "en");
+    assert.equal(r.passed, false);
+    assert.deepEqual(ids(r), { exists: "fail:job.bare-pod", complete: "fail:common.needs-object", output: "fail:common.needs-object" });
+    assert.equal(r.score, 0);
+  });
+
+  it("fails when nothing exists", async () => {
+    const r = await gradeExercise("job/echo", fakeContext(fakeCluster()), "en");
+    assert.equal(ids(r).exists, "fail:job.missing");
+  });
+
+  it("fails a Job echo that printed something else", async () => {
+    const j = job("echo", { state: "complete", command: ["echo", "Hello, World"] });
+    const cluster = fakeCluster({ jobs: [j], pods: [jobPod(j, "echo-a")], logs: { "echo-a/echo": "Hello, World\n" } });
+    const r = await gradeExercise("job/echo", fakeContext(cluster), "en");
+    assert.deepEqual(ids(r), { exists: "pass:job.exists", complete: "pass:job.completed", output: "fail:job.output-wrong" });
+    assert.match(r.checks[2].message, /Hello, World/);
+  });
+
+  it("fails a Job printing the text with extra quotes", async () => {
+    const j = job("echo", { state: "complete" });
+    const cluster = fakeCluster({ jobs: [j], pods: [jobPod(j, "echo-a")], logs: { "echo-a/echo": "\"Hello, Job\"\n" } });
+    const r = await gradeExercise("job/echo", fakeContext(cluster), "en");
+    assert.equal(ids(r).output, "fail:job.output-wrong");
+  });
+
+  it("fails a failed Job", async () => {
+    const j = job("echo", { state: "failed", reason: "BackoffLimitExceeded", command: ["ech0", "Hello, Job"] });
+    const cluster = fakeCluster({ jobs: [j], pods: [jobPod(j, "echo-a", { phase: "Failed" })], logs: { "echo-a/echo": "exec: \"ech0\": executable file not found\n" } });
+    const r = await gradeExercise("job/echo", fakeContext(cluster), "en");
+    assert.equal(ids(r).complete, "fail:job.failed");
+    assert.match(r.checks[1].message, /BackoffLimitExceeded/);
+    assert.equal(r.passed, false);
+  });
+
+  it("waits for a running Job to complete (bounded)", async () => {
+    const j = job("echo", { state: "running" });
+    const p = jobPod(j, "echo-a", { phase: "Running" });
+    const cluster = fakeCluster({ jobs: [j], pods: [p] });
+    cluster.onRead = (now) => {
+      if (now >= T0 + 5000 && cluster.jobs[0].status!.conditions!.length === 0) {
+        cluster.jobs[0] = job("echo", { state: "complete", uid: j.metadata!.uid });
+        cluster.pods[0] = jobPod(cluster.jobs[0], "echo-a");
+        cluster.logs["echo-a/echo"] = "Hello, Job\n";
+      }
+    };
+    const ctx = fakeContext(cluster);
+    const r = await gradeExercise("job/echo", ctx, "en");
+    assert.equal(r.passed, true, JSON.stringify(r.checks));
+    assert.ok(ctx.clock.now >= T0 + 5000 && ctx.clock.now < T0 + 20_000);
+  });
+
+  it("gives up waiting after jobWaitMs and says the Job is still running", async () => {
+    const j = job("echo", { state: "running" });
+    const cluster = fakeCluster({ jobs: [j], pods: [jobPod(j, "echo-a", { phase: "Pending" })] });
+    const ctx = fakeContext(cluster, undefined, { jobWaitMs: 20_000 });
+    const r = await gradeExercise("job/echo", ctx, "en");
+    assert.equal(ids(r).complete, "fail:job.still-running");
+    assert.equal(ids(r).output, "fail:job.no-logs");
+    assert.ok(ctx.clock.now - T0 <= 21_000);
+  });
+
+  it("reports an unreachable cluster as an infrastructure error, not a learner failure", async () => {
+    const r = await gradeExercise("job/echo", fakeContext(fakeCluster({ down: "refused" })), "en");
+    assert.equal(r.passed, false);
+    assert.equal(r.infrastructureError, true);
+    assert.ok(r.checks.every((c) => c.infrastructureError && c.messageId === "infra.unreachable"));
+    assert.match(r.checks[0].message, /could not be reached/);
+  });
+
+  it("reports a 503 as an infrastructure error", async () => {
+    const r = await gradeExercise("job/echo", fakeContext(fakeCluster({ down: "503" })), "zh-CN");
+    assert.equal(r.infrastructureError, true);
+    assert.match(r.checks[0].message, /连不上集群/);
+  });
+});
