@@ -36,8 +36,12 @@ async function clusterEnv(): Promise<NodeJS.ProcessEnv> {
 const run: Record<Layer, () => Promise<number>> = {
   typecheck: () => npx(["tsc", "--noEmit", "-p", "."]),
   unit: () => node(["--test", "--test-reporter=spec", "test/unit/**/*.test.ts"]),
-  integration: async () =>
-    node(["--test", "--test-concurrency=1", "--test-reporter=spec", "test/integration/**/*.test.ts"], await clusterEnv()),
+  integration: async () => {
+    const env = await clusterEnv();
+    const code = await node(["--test", "--test-concurrency=1", "--test-reporter=spec", "test/integration/*.test.ts"], env);
+    // The life-cycle tests stop and restart the cluster, so they run last.
+    return code !== 0 ? code : node(["--test", "--test-reporter=spec", "test/integration/lifecycle/*.test.ts"], env);
+  },
   verify: async () => node(["src/cli/main.ts", "lab", "verify"], await clusterEnv()),
   e2e: async () => {
     await ensureHostPackages(BROWSER_PACKAGES, (line) => console.error(line));

@@ -136,6 +136,8 @@ failSwapOn: false
 failCgroupV1: false
 resolvConf: /etc/resolv.conf
 serializeImagePulls: false
+kubeAPIQPS: 100
+kubeAPIBurst: 200
 rotateCertificates: false
 serverTLSBootstrap: false
 registerNode: true
@@ -190,6 +192,9 @@ export function componentArgs(layout: StateLayout): Record<string, string[]> {
       `--authorization-kubeconfig=${kubeconfig("controller-manager.conf")}`,
       "--leader-elect=false",
       "--use-service-account-credentials=true",
+      // The default client rate limit (20 qps) makes the ~40 controllers start one by one over seconds.
+      "--kube-api-qps=500",
+      "--kube-api-burst=1000",
       `--service-account-private-key-file=${pki("sa.key")}`,
       `--root-ca-file=${pki("ca.crt")}`,
       `--cluster-signing-cert-file=${pki("ca.crt")}`,
@@ -206,6 +211,8 @@ export function componentArgs(layout: StateLayout): Record<string, string[]> {
       "--bind-address=127.0.0.1",
       "--secure-port=0",
       "--profiling=false",
+      "--kube-api-qps=500",
+      "--kube-api-burst=1000",
     ],
     kubelet: [
       `--config=${layout.kubeletConfig}`,

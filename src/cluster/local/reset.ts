@@ -44,6 +44,31 @@ async function deletableResources(config: KubeConfig): Promise<{ base: string; r
   return out;
 }
 
+/**
+ * Delete every object a user could have made in `namespace`, keeping what the
+ * cluster itself needs there, and wait until its pods are gone.
+ */
+export async function emptyNamespace(config: KubeConfig, namespace: string, options: { timeoutMs?: number } = {}): Promise<void> {
+  const resources = await deletableResources(config);
+  await Promise.all(resources.map(({ base, resource }) => deleteCollection(config, base, namespace, resource)));
+  const core = config.makeApiClient(CoreV1Api);
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  while ((await core.listNamespacedPod({ namespace })).items.length > 0) {
+    if (Date.now() > deadline) throw new Error(`pods in ${namespace} were still being deleted after the timeout`);
+    await sleep(200);
+  }
+}
+
+function deleteCollection(config: KubeConfig, base: string, namespace: string, resource: string) {
+  const keep = KEEP[resource] ?? [];
+  const selector = keep.map((name) => `metadata.name!=${name}`).join(",");
+  const query = selector ? `?fieldSelector=${encodeURIComponent(selector)}` : "";
+  return kubeRequest(config, "DELETE", `${base}/namespaces/${namespace}/${resource}${query}`, {
+    propagationPolicy: "Background",
+    gracePeriodSeconds: 0,
+  });
+}
+
 export async function resetClusterObjects(kubeconfigPath: string, options: { timeoutMs?: number } = {}): Promise<void> {
   const config = new KubeConfig();
   config.loadFromFile(kubeconfigPath);
@@ -51,27 +76,11 @@ export async function resetClusterObjects(kubeconfigPath: string, options: { tim
   const namespaces = (await core.listNamespace()).items.map((ns) => ns.metadata!.name!);
   const extra = namespaces.filter((ns) => !SYSTEM_NAMESPACES.has(ns));
   await Promise.all(extra.map((name) => core.deleteNamespace({ name, gracePeriodSeconds: 0 }).catch(() => undefined)));
-
-  const resources = await deletableResources(config);
-  const options0 = { propagationPolicy: "Background", gracePeriodSeconds: 0 };
-  await Promise.all(
-    ["default", "kube-public"].flatMap((namespace) =>
-      resources.map(({ base, resource }) => {
-        const keep = KEEP[resource] ?? [];
-        const selector = keep.map((name) => `metadata.name!=${name}`).join(",");
-        const query = selector ? `?fieldSelector=${encodeURIComponent(selector)}` : "";
-        return kubeRequest(config, "DELETE", `${base}/namespaces/${namespace}/${resource}${query}`, options0);
-      }),
-    ),
-  );
-  // Pods in the remaining namespaces are gone at once (grace 0); namespaces take
-  // a moment for the namespace controller to empty them.
+  await Promise.all(["default", "kube-public"].map((namespace) => emptyNamespace(config, namespace, options)));
+  // Namespaces take a moment for the namespace controller to empty them.
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  while (Date.now() < deadline) {
-    const left = (await core.listNamespace()).items.filter((ns) => extra.includes(ns.metadata!.name!));
-    const pods = (await core.listNamespacedPod({ namespace: "default" })).items;
-    if (left.length === 0 && pods.length === 0) return;
+  while ((await core.listNamespace()).items.some((ns) => extra.includes(ns.metadata!.name!))) {
+    if (Date.now() > deadline) throw new Error("reset: namespaces were still being deleted after the timeout");
     await sleep(200);
   }
-  throw new Error("reset: namespaces or pods were still being deleted after the timeout");
 }

@@ -1,0 +1,97 @@
+/**
+ * `./kubelab lab verify [exercise ...] [--concurrency N]`: the authoring check.
+ * For each exercise, in a namespace of its own: setup → grade must fail, each
+ * wrong attempt → grade must fail with its message, each reference solution →
+ * grade must pass. Prints a table; exits 0 only if every row is ok.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { KubelabError } from "../../errors.ts";
+import { providerFromEnv } from "../../cluster/providers.ts";
+import { cachedBinaries } from "../../cluster/local/binaries.ts";
+import { emptyNamespace } from "../../cluster/local/reset.ts";
+import { createGradeContext, gradeExercise, kubeExec } from "../../graders/index.ts";
+import { loadExercises } from "../../graders/exercises.ts";
+import { formatVerifyTable, verifyExercise, type VerifyRow } from "../../graders/verify.ts";
+import { LabRecorder } from "../../recorder/index.ts";
+import { flagString, parseArgs } from "../args.ts";
+
+export default async function labCommand(args: string[]): Promise<number> {
+  const parsed = parseArgs(args, ["concurrency"]);
+  const [sub, ...ids] = parsed.positional;
+  if (sub !== "verify") throw new KubelabError(`unknown lab command "${sub ?? ""}"`, "usage: ./kubelab lab verify [exercise ...]");
+  const all = loadExercises();
+  const unknown = ids.filter((id) => !all.some((e) => e.id === id));
+  if (unknown.length > 0) throw new KubelabError(`unknown exercise(s): ${unknown.join(", ")}`, `known: ${all.map((e) => e.id).join(", ")}`);
+  const chosen = ids.length > 0 ? all.filter((e) => ids.includes(e.id)) : all;
+  const concurrency = Number(flagString(parsed, "concurrency") ?? 7);
+
+  const adminPath = providerFromEnv().kubeconfigPath();
+  const admin = new KubeConfig();
+  admin.loadFromFile(adminPath);
+  const workDir = mkdtempSync(join(tmpdir(), "kubelab-verify-"));
+  const rows: VerifyRow[] = [];
+  const queue = [...chosen];
+  const started = Date.now();
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+        for (let exercise = queue.shift(); exercise; exercise = queue.shift()) {
+          rows.push(await verifyInOwnNamespace(exercise.id, admin, adminPath, workDir));
+        }
+      }),
+    );
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  rows.sort((a, b) => chosen.findIndex((e) => e.id === a.exercise) - chosen.findIndex((e) => e.id === b.exercise));
+  console.log(formatVerifyTable(rows));
+  console.log(`verified ${rows.length} exercise(s) in ${Math.round((Date.now() - started) / 1000)} s`);
+  return rows.every((r) => r.ok) ? 0 : 1;
+}
+
+async function verifyInOwnNamespace(id: string, admin: KubeConfig, adminPath: string, workDir: string): Promise<VerifyRow> {
+  const namespace = `verify-${id.replace(/[^a-z0-9]+/g, "-")}`;
+  const core = admin.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: namespace } } }).catch(() => undefined);
+  // kubectl in the scripts uses this kubeconfig: admin credentials, the exercise's namespace.
+  const kubeconfigPath = join(workDir, `${namespace}.conf`);
+  const scoped = new KubeConfig();
+  scoped.loadFromFile(adminPath);
+  scoped.contexts = scoped.contexts.map((c) => ({ ...c, namespace }));
+  writeFileSync(kubeconfigPath, scoped.exportConfig());
+  const kubectlDir = dirname(cachedBinaries()?.kubectl ?? "/usr/bin/kubectl");
+
+  let recorder = new LabRecorder({ namespace, kubeConfig: admin });
+  const exec = kubeExec(admin);
+  try {
+    return await verifyExercise(id, {
+      runScript: (path) => runScript(path, { KUBECONFIG: kubeconfigPath, PATH: `${kubectlDir}:${process.env.PATH}` }),
+      grade: () => gradeExercise(id, createGradeContext({ namespace, recorder: recorder.view, kubeConfig: admin, exec }), "en"),
+      freshLab: async () => {
+        await recorder.stop();
+        await emptyNamespace(admin, namespace);
+        recorder = new LabRecorder({ namespace, kubeConfig: admin });
+        await recorder.start();
+      },
+      log: (line) => console.error(line),
+    });
+  } finally {
+    await recorder.stop();
+    await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  }
+}
+
+function runScript(path: string, env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn("bash", [path], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (c) => (output = (output + c).slice(-2000)));
+    child.stderr.on("data", (c) => (output = (output + c).slice(-2000)));
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolveRun() : reject(new Error(`exit ${code}: ${output.trim().split("\n").slice(-3).join(" | ")}`))));
+  });
+}
