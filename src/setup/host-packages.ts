@@ -10,8 +10,8 @@ import { run } from "../cluster/local/host.ts";
 
 /** What the local cluster's node runs. */
 export const NODE_PACKAGES = ["containerd", "runc", "containernetworking-plugins", "docker-registry", "iproute2"];
-/** What the end-to-end tests drive. */
-export const BROWSER_PACKAGES = ["chromium"];
+/** What the end-to-end tests drive; a CJK font so the zh-CN lessons render (and screenshot) as text, not boxes. */
+export const BROWSER_PACKAGES = ["chromium", "fonts-wqy-microhei"];
 
 async function installed(pkg: string): Promise<boolean> {
   const status = await run("dpkg-query", ["-W", "-f=${Status}", pkg], { allowFail: true });

@@ -12,26 +12,9 @@ export interface LabInfo {
 	message?: string;
 }
 
-/** Mirrors src/graders/types.ts (kept separate: this file ships to browsers). */
-export interface CheckResult {
-	id: string;
-	title: string;
-	passed: boolean;
-	points: number;
-	message: string;
-	hint?: string;
-	infrastructureError?: boolean;
-}
-
-export interface GradeResult {
-	exercise: string;
-	passed: boolean;
-	score: number;
-	maxScore: number;
-	checks: CheckResult[];
-	durationMs: number;
-	infrastructureError?: boolean;
-}
+// The grading contract is shared with the server; a type-only import ships no code to browsers.
+import type { CheckResult, GradeResult } from '../graders/types.ts';
+export type { CheckResult, GradeResult };
 
 /** An HTTP failure with the server's own explanation when it gave one. */
 export class LabApiError extends Error {

@@ -1,0 +1,266 @@
+/**
+ * The embedded local cluster (issue: embedded cluster).
+ *
+ *   node bench/cluster.bench.ts [start] [reset] [memory] [--runs 5] [--idle 30] [--destructive]
+ *
+ * (a) start: cold start to ready with a fresh state dir and cached artifacts
+ *     (binaries, images): `--runs` times `LocalProvider.purge()` then `up()`,
+ *     timed until `up()` resolves (node Ready, `default` service account and
+ *     `kube-root-ca.crt` present). Target ≤ 10 s median.
+ * (b) reset: `--runs` times create a namespace, a Job, a Deployment and
+ *     configmaps, then time `provider.reset()`. Target ≤ 3 s median.
+ * (c) memory: after the cluster idled `--idle` seconds, the RSS (and PSS) of
+ *     every process of the node — the supervisor, the processes carrying
+ *     the state dir's marker (components, containerd shims) and every process
+ *     in the kubelet's pod cgroups — per component and in total. Target ≤ 1 GiB.
+ *
+ * (a) and (b) wipe the cluster (every namespace, or the whole state), so they
+ * run only with `--destructive`; without it they are recorded as skipped.
+ * The cluster is left up at the end. The state dir is KUBELAB_STATE (default
+ * /var/lib/kubelab), as for every kubelab command.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { LocalProvider } from "../src/cluster/local/local-provider.ts";
+import { commandLine, markedProcesses } from "../src/cluster/local/host.ts";
+import { flagString, parseArgs } from "../src/cli/args.ts";
+import { Report, runMain, sleep, STAT_HEADER, statCells, stats, table, target } from "./support.ts";
+
+const COLD_START_P50_MS = 10_000;
+const RESET_P50_MS = 3_000;
+const IDLE_MEMORY_MIB = 1024;
+const PARTS = ["start", "reset", "memory"] as const;
+type Part = (typeof PARTS)[number];
+
+async function main(argv: string[]): Promise<void> {
+  const parsed = parseArgs(argv, ["runs", "idle"]);
+  const runs = Number(flagString(parsed, "runs") ?? 5);
+  const idleSeconds = Number(flagString(parsed, "idle") ?? 30);
+  const destructive = parsed.flags.has("destructive");
+  const unknown = parsed.positional.filter((p) => !PARTS.includes(p as Part));
+  if (unknown.length) throw new Error(`unknown part(s): ${unknown.join(", ")} (known: ${PARTS.join(", ")})`);
+  const parts = (parsed.positional.length ? parsed.positional : [...PARTS]) as Part[];
+
+  const provider = new LocalProvider();
+  const report = new Report("cluster");
+  await report.start(provider.supervisorPid() ? provider.kubeconfigPath() : undefined);
+  report.results.stateDir = provider.layout.root;
+
+  for (const part of ["start", "reset"] as const) {
+    if (parts.includes(part) && !destructive) {
+      report.note(`${part} not measured: it ${part === "start" ? "purges the cluster's state" : "deletes every namespace"}; run with --destructive on a machine nobody else uses`);
+    }
+  }
+  try {
+    if (parts.includes("start") && destructive) await coldStart(provider, report, runs);
+    if (parts.includes("reset") && destructive) await resetTime(provider, report, runs);
+    if (parts.includes("memory")) {
+      if (!provider.supervisorPid()) await provider.up({ onProgress: (l) => console.log(`  ${l}`) });
+      await idleMemory(provider, report, idleSeconds);
+    }
+  } finally {
+    // Leave the cluster up, whatever happened.
+    if (!provider.supervisorPid()) await provider.up({ onProgress: (l) => console.log(`  ${l}`) }).catch((err) => report.note(`could not bring the cluster back up: ${err.message}`));
+  }
+  report.write();
+}
+
+/** (a) purge + up, `runs` times. */
+async function coldStart(provider: LocalProvider, report: Report, runs: number): Promise<void> {
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    await provider.purge();
+    const start = performance.now();
+    await provider.up();
+    samples.push(Math.round(performance.now() - start));
+    console.log(`  cold start ${i + 1}/${runs}: ${samples[i]} ms`);
+  }
+  const s = stats(samples);
+  console.log(`\n(a) cold start to ready (ms)\n${table([STAT_HEADER, statCells(s)])}`);
+  report.results.coldStart = { samples, stats: s };
+  report.targets.push(target("cold start to ready p50", s.p50, "<=", COLD_START_P50_MS, "ms"));
+}
+
+/** (b) create some objects, time reset, `runs` times. */
+async function resetTime(provider: LocalProvider, report: Report, runs: number): Promise<void> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(provider.kubeconfigPath());
+  const core = kc.makeApiClient(CoreV1Api);
+  const batch = kc.makeApiClient(BatchV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const namespace = `bench-reset-${i}`;
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    for (const ns of [namespace, "default"]) {
+      await batch.createNamespacedJob({
+        namespace: ns,
+        body: {
+          metadata: { name: "bench-job" },
+          spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox", command: ["sleep", "30"] }] } } },
+        },
+      });
+      await apps.createNamespacedDeployment({
+        namespace: ns,
+        body: {
+          metadata: { name: "bench-deploy" },
+          spec: {
+            replicas: 1,
+            selector: { matchLabels: { app: "bench" } },
+            template: { metadata: { labels: { app: "bench" } }, spec: { containers: [{ name: "c", image: "busybox", command: ["sleep", "3600"] }] } },
+          },
+        },
+      });
+      for (let c = 0; c < 5; c++) await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: `bench-cm-${c}` }, data: { n: String(c) } } });
+    }
+    await sleep(3000); // let pods get created and start
+    const start = performance.now();
+    await provider.reset();
+    samples.push(Math.round(performance.now() - start));
+    console.log(`  reset ${i + 1}/${runs}: ${samples[i]} ms`);
+  }
+  const s = stats(samples);
+  console.log(`\n(b) reset (ms)\n${table([STAT_HEADER, statCells(s)])}`);
+  report.results.reset = { samples, stats: s };
+  report.targets.push(target("reset p50", s.p50, "<=", RESET_P50_MS, "ms"));
+}
+
+interface ProcessMemory {
+  pid: number;
+  name: string;
+  rssKiB: number;
+  pssKiB: number;
+}
+
+/** RSS from /proc/<pid>/status and PSS from smaps_rollup (shared pages split among sharers), in KiB. */
+function processMemory(pid: number): { rssKiB: number; pssKiB: number } | undefined {
+  try {
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+    let pss = rss;
+    try {
+      pss = Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1] ?? rss);
+    } catch {
+      /* no smaps_rollup: PSS = RSS */
+    }
+    return { rssKiB: rss, pssKiB: pss };
+  } catch {
+    return undefined; // exited
+  }
+}
+
+/** What a node process is, from its command line (the multi-call binary's first argument names the component). */
+function componentName(pid: number, supervisor: number | undefined): string {
+  if (pid === supervisor) return "supervisor";
+  const argv = commandLine(pid).trim().split(" ");
+  const exe = argv[0]?.split("/").pop() ?? "?";
+  if (exe === "kubelab-node") return argv[1] ?? exe;
+  if (exe.startsWith("containerd-shim")) return "containerd-shim";
+  if (exe === "docker-registry" || exe === "registry") return "registry";
+  return exe;
+}
+
+/** Pod cgroup directories (…/kubepods/…/pod<uid>) → their processes, over every cgroup v1 hierarchy or the v2 root. */
+function podProcesses(): Map<string, Set<number>> {
+  const byPod = new Map<string, Set<number>>();
+  const visit = (dir: string, pod: string | undefined) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    const name = dir.split("/").pop() ?? "";
+    const here = /^pod[0-9a-f_-]{36}$/.test(name) ? name.slice(3).replaceAll("_", "-") : pod;
+    try {
+      for (const line of readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n")) {
+        if (!line) continue;
+        const key = here ?? "(kubepods, no pod)";
+        if (!byPod.has(key)) byPod.set(key, new Set());
+        byPod.get(key)!.add(Number(line));
+      }
+    } catch {
+      /* not a cgroup dir */
+    }
+    for (const entry of entries) if (entry.isDirectory()) visit(join(dir, entry.name), here);
+  };
+  let roots: string[];
+  try {
+    roots = statSync("/sys/fs/cgroup/cgroup.controllers", { throwIfNoEntry: false })
+      ? ["/sys/fs/cgroup"]
+      : readdirSync("/sys/fs/cgroup").map((n) => join("/sys/fs/cgroup", n));
+  } catch {
+    roots = [];
+  }
+  for (const root of roots) visit(join(root, "kubepods"), undefined);
+  return byPod;
+}
+
+/** (c) memory of every process of the node after `idleSeconds`. */
+async function idleMemory(provider: LocalProvider, report: Report, idleSeconds: number): Promise<void> {
+  console.log(`  letting the cluster idle ${idleSeconds} s…`);
+  await sleep(idleSeconds * 1000);
+  const kc = new KubeConfig();
+  kc.loadFromFile(provider.kubeconfigPath());
+  const pods = (await kc.makeApiClient(CoreV1Api).listPodForAllNamespaces()).items;
+  const podName = new Map(pods.map((p) => [p.metadata?.uid ?? "", `${p.metadata?.namespace}/${p.metadata?.name}`]));
+
+  // Three samples 2 s apart: the spread shows how steady "idle" is.
+  const totals: number[] = [];
+  let last: { processes: ProcessMemory[]; byComponent: Map<string, { rss: number; pss: number; count: number }> } | undefined;
+  for (let sample = 0; sample < 3; sample++) {
+    if (sample) await sleep(2000);
+    const supervisor = provider.supervisorPid();
+    const seen = new Set<number>();
+    const processes: ProcessMemory[] = [];
+    const add = (pid: number, name: string) => {
+      if (seen.has(pid)) return;
+      seen.add(pid);
+      const mem = processMemory(pid);
+      if (mem) processes.push({ pid, name, ...mem });
+    };
+    if (supervisor) add(supervisor, "supervisor");
+    for (const pid of markedProcesses(provider.layout.root)) add(pid, componentName(pid, supervisor));
+    for (const [uid, pids] of podProcesses()) for (const pid of pids) add(pid, `pod ${podName.get(uid) ?? uid}`);
+    const byComponent = new Map<string, { rss: number; pss: number; count: number }>();
+    for (const p of processes) {
+      const c = byComponent.get(p.name) ?? { rss: 0, pss: 0, count: 0 };
+      c.rss += p.rssKiB;
+      c.pss += p.pssKiB;
+      c.count++;
+      byComponent.set(p.name, c);
+    }
+    totals.push(processes.reduce((s, p) => s + p.rssKiB, 0) / 1024);
+    last = { processes, byComponent };
+  }
+  const mib = (kib: number) => Math.round((kib / 1024) * 10) / 10;
+  const rows = [...last!.byComponent.entries()].sort((a, b) => b[1].rss - a[1].rss);
+  const totalRss = rows.reduce((s, [, c]) => s + c.rss, 0);
+  const totalPss = rows.reduce((s, [, c]) => s + c.pss, 0);
+  const nodeRss = rows.filter(([n]) => !n.startsWith("pod ")).reduce((s, [, c]) => s + c.rss, 0);
+  console.log(
+    `\n(c) memory after ${idleSeconds} s idle (MiB; last of 3 samples)\n` +
+      table([
+        ["component", "processes", "RSS", "PSS"],
+        ...rows.map(([name, c]) => [name, c.count, mib(c.rss), mib(c.pss)]),
+        ["total (node components)", "", mib(nodeRss), ""],
+        ["total", last!.processes.length, mib(totalRss), mib(totalPss)],
+      ]),
+  );
+  const totalStats = stats(totals);
+  console.log(`total RSS over 3 samples: min ${totalStats.min.toFixed(1)} MiB, max ${totalStats.max.toFixed(1)} MiB`);
+  report.results.idleMemory = {
+    idleSeconds,
+    pods: pods.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`),
+    totalRssMiB: mib(totalRss),
+    totalPssMiB: mib(totalPss),
+    nodeComponentsRssMiB: mib(nodeRss),
+    totalRssSamplesMiB: totalStats,
+    components: Object.fromEntries(rows.map(([name, c]) => [name, { processes: c.count, rssMiB: mib(c.rss), pssMiB: mib(c.pss) }])),
+  };
+  const userPods = pods.filter((p) => !["kube-system"].includes(p.metadata?.namespace ?? ""));
+  if (userPods.length) report.note(`${userPods.length} pod(s) were running during the memory sample (they count in the total): ${userPods.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`).join(", ")}`);
+  report.targets.push(target("idle memory, total RSS", mib(totalRss), "<=", IDLE_MEMORY_MIB, "MiB"));
+}
+
+runMain(main);

@@ -1,0 +1,450 @@
+/**
+ * The learner's lab, measured through the real server (issue: Job chapter).
+ *
+ *   node bench/lab.bench.ts [--cold 5] [--warm 10] [--keys 200] [--grades 30] [--mode namespace|cluster]
+ *
+ * The server is started in this process with `startKubelab` on a free port,
+ * and driven like a browser: `POST /api/lab` with the server's Origin, then a
+ * WebSocket to /api/lab/terminal with the session cookie.
+ *
+ * (a) Lab ready: request → the shell prompt `[root@master pod]#` in the
+ *     terminal output. Cold: a new lab each time (the previous one deleted and
+ *     its namespaces gone); a pod watch timestamps the toolbox pod's progress
+ *     (created, scheduled, init container done, container running, Ready) so
+ *     the total splits into API objects, scheduling, sandbox + init container,
+ *     container start, the lab manager noticing Ready, and exec + tmux.
+ *     Warm: the lab exists; a new request and socket (a page reload).
+ * (b) Keystroke echo: one character at a time into the prompt line, timed
+ *     until its echo arrives, through kubelab's terminal (WebSocket → server
+ *     → exec → tmux → bash) beside two baselines into the same toolbox
+ *     container without tmux: client-node `Exec` with a TTY running bash
+ *     (what the server uses, minus the WebSocket hop and tmux), and
+ *     `kubectl exec -it` under `script` (which gives kubectl a pty).
+ * (c) Checking job/echo on a completed Job: kubelab's grader (in-process, and
+ *     through `POST /api/lab/grade` as the Check button does) beside a shell
+ *     verify script calling kubectl, interleaved in one run.
+ *
+ * Mode: `namespace` by default, so the bench's labs (`lab-<id>`,
+ * `kubelab-<id>`) never touch anyone else's: in `cluster` mode deleting the
+ * lab empties the shared `default` namespace. Everything is deleted at the end.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { PassThrough, Writable } from "node:stream";
+import { CoreV1Api, Exec, KubeConfig, Watch, type V1Pod } from "@kubernetes/client-node";
+import WebSocket from "ws";
+import { startKubelab, type RunningKubelab } from "../src/app/kubelab-app.ts";
+import { cachedBinaries } from "../src/cluster/local/binaries.ts";
+import { providerFromEnv } from "../src/cluster/providers.ts";
+import { createGradeContext, gradeExercise, kubeExec } from "../src/graders/index.ts";
+import { labIdFor } from "../src/lab/lab-manager.ts";
+import { labNames, TOOLBOX_CONTAINER, TOOLBOX_POD } from "../src/lab/manifests.ts";
+import type { IsolationMode } from "../src/lab/types.ts";
+import { LabRecorder } from "../src/recorder/index.ts";
+import { SESSION_COOKIE, TERMINAL_PATH } from "../src/server/server.ts";
+import { flagString, parseArgs } from "../src/cli/args.ts";
+import { elapsed, Report, ROOT, runMain, sleep, STAT_HEADER, statCells, stats, table, target } from "./support.ts";
+
+const PROMPT = "[root@master pod]#";
+const LAB_READY_P50_MS = 2000;
+const ECHO_P50_MS = 15;
+const ECHO_VS_PLAIN = 1.5;
+const GRADER_SPEEDUP = 5;
+
+async function main(argv: string[]): Promise<void> {
+  const parsed = parseArgs(argv, ["cold", "warm", "keys", "grades", "mode"]);
+  const coldRuns = Number(flagString(parsed, "cold") ?? 5);
+  const warmRuns = Number(flagString(parsed, "warm") ?? 10);
+  const keys = Number(flagString(parsed, "keys") ?? 200);
+  const gradeRuns = Number(flagString(parsed, "grades") ?? 30);
+  const mode = (flagString(parsed, "mode") ?? "namespace") as IsolationMode;
+  if (mode !== "namespace" && mode !== "cluster") throw new Error(`--mode must be namespace or cluster, not ${mode}`);
+
+  const provider = providerFromEnv();
+  const report = new Report("lab");
+  await report.start(provider.kubeconfigPath());
+  const admin = new KubeConfig();
+  admin.loadFromFile(provider.kubeconfigPath());
+  const core = admin.makeApiClient(CoreV1Api);
+  report.note(`lab isolation mode: ${mode}${mode === "namespace" ? " (bench labs get their own namespaces; cluster mode would empty the shared `default`)" : ""}`);
+
+  const app = await startKubelab({ provider, mode, port: 0, idleTimeoutMs: 0 });
+  const client = new LabClient(app.url);
+  const sessions: string[] = [];
+  try {
+    // (a) cold: a new lab per run, the previous one deleted and gone.
+    const cold: ColdRun[] = [];
+    for (let i = 0; i < coldRuns; i++) {
+      const sid = newSessionId();
+      sessions.push(sid);
+      const run = await coldLab(client, sid, mode, admin);
+      cold.push(run);
+      console.log(`  cold lab ${i + 1}/${coldRuns}: prompt after ${run.totalMs} ms (${Object.entries(run.phases).map(([k, v]) => `${k} ${v}`).join(", ")})`);
+      if (i < coldRuns - 1) await deleteLabAndWait(client, sid, mode, core);
+    }
+    // The last cold lab stays for the warm runs and (b), (c).
+    const sid = sessions[sessions.length - 1];
+    const warm: number[] = [];
+    for (let i = 0; i < warmRuns; i++) {
+      const start = performance.now();
+      await client.postLab(sid);
+      const term = await client.openTerminal(sid);
+      await term.waitFor(PROMPT, 30_000);
+      warm.push(elapsed(start));
+      term.close();
+    }
+    console.log(`  warm lab: p50 ${stats(warm).p50} ms`);
+
+    const coldTotal = stats(cold.map((r) => r.totalMs));
+    const phaseNames = Object.keys(cold[0]?.phases ?? {});
+    const phases = Object.fromEntries(phaseNames.map((p) => [p, stats(cold.map((r) => r.phases[p] ?? NaN).filter(Number.isFinite))]));
+    console.log(
+      "\n(a) lab ready: request → prompt (ms)\n" +
+        table([
+          ["run", ...STAT_HEADER],
+          ["cold (new lab)", ...statCells(coldTotal)],
+          ...phaseNames.map((p) => [`  ${p}`, ...statCells(phases[p])]),
+          ["warm (new socket)", ...statCells(stats(warm))],
+        ]),
+    );
+    report.results.labReady = { cold: coldTotal, coldPhases: phases, coldRuns: cold, warm: stats(warm) };
+    report.targets.push(target("cold lab ready p50", coldTotal.p50, "<=", LAB_READY_P50_MS, "ms"));
+    report.targets.push(target("warm lab ready p50", stats(warm).p50, "<=", LAB_READY_P50_MS, "ms"));
+
+    // (b) keystroke echo.
+    const lab = app.labManager.getLab(sid);
+    if (!lab) throw new Error("the bench's lab disappeared");
+    const toolbox = { namespace: lab.toolboxNamespace, pod: lab.toolboxPod, container: lab.toolboxContainer };
+    const viaKubelab = await echoLatency(await client.openTerminal(sid), keys);
+    const viaExec = await echoLatency(await execTerminal(admin, toolbox), keys);
+    const viaKubectl = await echoLatency(kubectlTerminal(provider.kubeconfigPath(), toolbox), keys);
+    const echo = { kubelab: stats(viaKubelab), clientNodeExec: stats(viaExec), kubectlExecIt: stats(viaKubectl) };
+    console.log(
+      `\n(b) keystroke echo, ${keys} keys each (ms)\n` +
+        table([
+          ["path", ...STAT_HEADER],
+          ["kubelab terminal (ws → server → exec → tmux → bash)", ...statCells(echo.kubelab)],
+          ["plain exec: client-node Exec, tty, bash (no tmux)", ...statCells(echo.clientNodeExec)],
+          ["plain exec: kubectl exec -it under script, bash", ...statCells(echo.kubectlExecIt)],
+        ]),
+    );
+    report.results.keystrokeEcho = echo;
+    report.targets.push(target("keystroke echo p50 (kubelab terminal)", echo.kubelab.p50, "<=", ECHO_P50_MS, "ms"));
+    report.targets.push(target("echo p50 kubelab / plain client-node exec", echo.kubelab.p50 / echo.clientNodeExec.p50, "<=", ECHO_VS_PLAIN, "×"));
+    report.targets.push(target("echo p50 kubelab / kubectl exec -it", echo.kubelab.p50 / echo.kubectlExecIt.p50, "<=", ECHO_VS_PLAIN, "×"));
+
+    // (c) grading job/echo vs a kubectl verify script.
+    const grading = await gradeVersusScript(client, sid, lab.namespace, admin, provider.kubeconfigPath(), gradeRuns);
+    const g = { graderInProcess: stats(grading.inProcess), checkHttp: stats(grading.http), kubectlScript: stats(grading.script) };
+    console.log(
+      `\n(c) job/echo on a completed Job, ${gradeRuns} runs each, interleaved (ms)\n` +
+        table([
+          ["checker", ...STAT_HEADER],
+          ["kubelab grader (in-process)", ...statCells(g.graderInProcess)],
+          ["kubelab Check (POST /api/lab/grade)", ...statCells(g.checkHttp)],
+          ["shell verify script (2× kubectl)", ...statCells(g.kubectlScript)],
+        ]),
+    );
+    report.results.jobEchoGrading = { ...g, allPassed: grading.allPassed };
+    if (!grading.allPassed) report.note("some job/echo grades or verify-script runs did not pass (see allPassed)");
+    report.targets.push(target("script p50 / grader p50 (in-process)", g.kubectlScript.p50 / g.graderInProcess.p50, ">=", GRADER_SPEEDUP, "×"));
+    report.targets.push(target("script p50 / Check p50 (HTTP)", g.kubectlScript.p50 / g.checkHttp.p50, ">=", GRADER_SPEEDUP, "×"));
+  } finally {
+    for (const sid of sessions) await deleteLabAndWait(client, sid, mode, core).catch(() => undefined);
+    await app.close();
+  }
+  report.write();
+}
+
+/** A learner's session id, as the server would make one (the bench picks it, so it knows the lab's names). */
+const newSessionId = () => randomBytes(16).toString("base64url");
+
+/** Talks to the server like the lesson page does. */
+class LabClient {
+  readonly url: string;
+  constructor(url: string) {
+    this.url = url;
+  }
+  private headers(sid: string): Record<string, string> {
+    return { origin: this.url, cookie: `${SESSION_COOKIE}=${sid}`, "content-type": "application/json" };
+  }
+  async postLab(sid: string): Promise<{ state: string }> {
+    const res = await fetch(`${this.url}/api/lab`, { method: "POST", headers: this.headers(sid), body: "{}" });
+    if (!res.ok) throw new Error(`POST /api/lab: HTTP ${res.status} ${await res.text()}`);
+    return (await res.json()) as { state: string };
+  }
+  async deleteLab(sid: string): Promise<void> {
+    const res = await fetch(`${this.url}/api/lab`, { method: "DELETE", headers: this.headers(sid) });
+    if (!res.ok && res.status !== 401) throw new Error(`DELETE /api/lab: HTTP ${res.status} ${await res.text()}`);
+  }
+  async grade(sid: string, exercise: string): Promise<{ passed: boolean }> {
+    const res = await fetch(`${this.url}/api/lab/grade`, { method: "POST", headers: this.headers(sid), body: JSON.stringify({ exercise, locale: "en" }) });
+    if (!res.ok) throw new Error(`POST /api/lab/grade: HTTP ${res.status} ${await res.text()}`);
+    return (await res.json()) as { passed: boolean };
+  }
+  openTerminal(sid: string): Promise<Terminal> {
+    const ws = new WebSocket(`${this.url.replace(/^http/, "ws")}${TERMINAL_PATH}`, { headers: { origin: this.url, cookie: `${SESSION_COOKIE}=${sid}` } });
+    const term = new Terminal((data) => ws.send(Buffer.from(data), { binary: true }), () => ws.close());
+    ws.on("message", (data, isBinary) => {
+      if (isBinary) term.receive(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer));
+      else term.control(JSON.parse(String(data)));
+    });
+    ws.on("close", () => term.ended());
+    return new Promise((resolve, reject) => {
+      ws.once("open", () => resolve(term));
+      ws.once("unexpected-response", (_req, res) => reject(new Error(`terminal upgrade refused: HTTP ${res.statusCode}`)));
+      ws.once("error", reject);
+    });
+  }
+}
+
+/** The output side of a terminal, whatever carries it: text with waiters, plus timestamps of status messages. */
+class Terminal {
+  private output = "";
+  private waiters: { text: string; from: number; resolve: () => void }[] = [];
+  readonly statusAt = new Map<string, number>();
+  readonly send: (data: string) => void;
+  readonly close: () => void;
+  private closed = false;
+  constructor(send: (data: string) => void, close: () => void) {
+    this.send = send;
+    this.close = close;
+  }
+  get length(): number {
+    return this.output.length;
+  }
+  receive(chunk: Buffer): void {
+    if (!this.statusAt.has("first-byte")) this.statusAt.set("first-byte", performance.now());
+    this.output += chunk.toString("utf8");
+    if (this.output.length > 1 << 20) {
+      // Keep memory bounded; offsets of pending waiters shift with it.
+      const cut = this.output.length - (1 << 16);
+      this.output = this.output.slice(cut);
+      for (const w of this.waiters) w.from = Math.max(0, w.from - cut);
+    }
+    this.waiters = this.waiters.filter((w) => {
+      if (this.output.indexOf(w.text, w.from) < 0) return true;
+      w.resolve();
+      return false;
+    });
+  }
+  control(msg: { type: string; state?: string }): void {
+    if (msg.type === "status" && msg.state && !this.statusAt.has(msg.state)) this.statusAt.set(msg.state, performance.now());
+  }
+  ended(): void {
+    this.closed = true;
+  }
+  /** Resolves when `text` appears in output received after offset `from` (default: anywhere). */
+  waitFor(text: string, timeoutMs: number, from = 0): Promise<void> {
+    if (this.output.indexOf(text, from) >= 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${JSON.stringify(text)} in the terminal within ${timeoutMs} ms${this.closed ? " (closed)" : ""}; last output: ${JSON.stringify(this.output.slice(-200))}`)), timeoutMs);
+      this.waiters.push({ text, from, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+  }
+}
+
+interface ColdRun {
+  totalMs: number;
+  /** Durations of consecutive phases (ms). */
+  phases: Record<string, number>;
+}
+
+/**
+ * One cold lab: times POST + WebSocket until the prompt, while a pod watch
+ * timestamps the toolbox pod's progress.
+ */
+async function coldLab(client: LabClient, sid: string, mode: IsolationMode, admin: KubeConfig): Promise<ColdRun> {
+  const names = labNames(labIdFor(mode, sid), mode);
+  const marks = new Map<string, number>();
+  const mark = (name: string) => {
+    if (!marks.has(name)) marks.set(name, performance.now());
+  };
+  const watch = new Watch(admin);
+  const req = await watch.watch(`/api/v1/namespaces/${names.toolboxNamespace}/pods`, {}, (_type, pod: V1Pod) => {
+    if (pod.metadata?.name !== TOOLBOX_POD) return;
+    mark("created");
+    if (pod.spec?.nodeName) mark("scheduled");
+    const init = pod.status?.initContainerStatuses?.[0];
+    if (init?.state?.running || init?.state?.terminated) mark("initStarted");
+    if (init?.state?.terminated) mark("initDone");
+    const main = pod.status?.containerStatuses?.find((c) => c.name === TOOLBOX_CONTAINER);
+    if (main?.state?.running) mark("running");
+    if (pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")) mark("ready");
+  }, () => undefined);
+  try {
+    const start = performance.now();
+    await client.postLab(sid);
+    const posted = performance.now();
+    const term = await client.openTerminal(sid);
+    await term.waitFor(PROMPT, 180_000);
+    const end = performance.now();
+    term.close();
+    const at = (name: string) => marks.get(name);
+    const seq: [string, number | undefined][] = [
+      ["POST /api/lab", posted],
+      ["objects → pod created", at("created")],
+      ["scheduling", at("scheduled")],
+      ["sandbox + init start", at("initStarted")],
+      ["init container run", at("initDone")],
+      ["container start", at("running")],
+      ["running → Ready", at("ready")],
+      ["manager sees Ready → exec up", term.statusAt.get("ready")],
+      ["exec up → first byte", term.statusAt.get("first-byte")],
+      ["first byte → prompt (tmux, bash)", end],
+    ];
+    const phases: Record<string, number> = {};
+    let prev = start;
+    for (const [name, t] of seq) {
+      if (t === undefined) continue;
+      phases[name] = Math.round(t - prev);
+      prev = t;
+    }
+    return { totalMs: Math.round(end - start), phases };
+  } finally {
+    req.abort();
+  }
+}
+
+/** Delete a lab through the API and wait until its namespaces are gone (so the next cold run starts clean). */
+async function deleteLabAndWait(client: LabClient, sid: string, mode: IsolationMode, core: CoreV1Api): Promise<void> {
+  await client.deleteLab(sid);
+  const names = labNames(labIdFor(mode, sid), mode);
+  const gone = [names.toolboxNamespace, ...(mode === "namespace" ? [names.namespace] : [])];
+  const deadline = Date.now() + 120_000;
+  for (const name of gone) {
+    while (Date.now() < deadline && (await core.readNamespace({ name }).then(() => true, () => false))) await sleep(250);
+  }
+}
+
+/** client-node Exec with a TTY into bash in the toolbox container (no tmux, no kubelab server in between). */
+async function execTerminal(admin: KubeConfig, t: { namespace: string; pod: string; container: string }): Promise<Terminal> {
+  const stdin = new PassThrough();
+  let term!: Terminal;
+  const stdout = new Writable({
+    write(chunk, _enc, cb) {
+      term.receive(Buffer.from(chunk));
+      cb();
+    },
+  });
+  const ws = await new Exec(admin).exec(t.namespace, t.pod, t.container, ["bash", "-c", "cd /root/pod && exec bash -l"], stdout, null, stdin, true);
+  term = new Terminal((data) => stdin.write(data), () => ws.close());
+  ws.on("close", () => term.ended());
+  return term;
+}
+
+/** `kubectl exec -it` with a pty from `script`, into bash in the toolbox container. */
+function kubectlTerminal(kubeconfig: string, t: { namespace: string; pod: string; container: string }): Terminal {
+  const kubectl = cachedBinaries()?.kubectl ?? "kubectl";
+  const cmd = `${kubectl} exec -it -n ${t.namespace} ${t.pod} -c ${t.container} -- bash -c 'cd /root/pod && exec bash -l'`;
+  const child: ChildProcessWithoutNullStreams = spawn("script", ["-qfc", cmd, "/dev/null"], { env: { ...process.env, KUBECONFIG: kubeconfig, TERM: "xterm-256color" } });
+  const term = new Terminal((data) => child.stdin.write(data), () => child.kill("SIGTERM"));
+  child.stdout.on("data", (c: Buffer) => term.receive(c));
+  child.on("exit", () => term.ended());
+  return term;
+}
+
+/**
+ * Echo latency: wait for the prompt, then type `keys` characters one at a time,
+ * each timed from the write until the character comes back; the line is
+ * cleared with Ctrl-U every 40 characters (untimed). Closes the terminal.
+ */
+async function echoLatency(termPromise: Terminal | Promise<Terminal>, keys: number): Promise<number[]> {
+  const term = await termPromise;
+  try {
+    await term.waitFor(PROMPT, 30_000);
+    await sleep(300); // let the first screen settle
+    const samples: number[] = [];
+    // Letters that are not final bytes of the escape sequences tmux and bash emit (h, l, m, K, H, …).
+    const alphabet = "vwyzjk";
+    for (let i = 0; i < keys; i++) {
+      if (i > 0 && i % 40 === 0) {
+        term.send("\x15");
+        await sleep(100);
+      }
+      const ch = alphabet[i % alphabet.length];
+      const from = term.length;
+      const start = performance.now();
+      term.send(ch);
+      await term.waitFor(ch, 5000, from);
+      samples.push(elapsed(start));
+      await sleep(5); // a fast typist, not a paste
+    }
+    term.send("\x15");
+    return samples;
+  } finally {
+    term.close();
+  }
+}
+
+/**
+ * (c) Creates the document's Job echo in the lab's namespace (kubectl with a
+ * namespace-scoped admin kubeconfig), then alternates: the grader in-process,
+ * the Check endpoint, and the shell verify script.
+ */
+async function gradeVersusScript(client: LabClient, sid: string, namespace: string, admin: KubeConfig, adminPath: string, runs: number) {
+  const workDir = mkdtempSync(join(tmpdir(), "kubelab-bench-lab-"));
+  const recorder = new LabRecorder({ namespace, kubeConfig: admin });
+  try {
+    const scoped = new KubeConfig();
+    scoped.loadFromFile(adminPath);
+    scoped.contexts = scoped.contexts.map((c) => ({ ...c, namespace }));
+    const kubeconfig = join(workDir, "scoped.conf");
+    writeFileSync(kubeconfig, scoped.exportConfig());
+    const env = { ...process.env, KUBECONFIG: kubeconfig, PATH: `${dirname(cachedBinaries()?.kubectl ?? "/usr/bin/kubectl")}:${process.env.PATH}` };
+    await recorder.start();
+    await runBash(join(ROOT, "labs/job/echo/solution.sh"), [], env);
+    // Killercoda-style verify script: exit 0 when the check passes.
+    const verify = join(workDir, "verify.sh");
+    writeFileSync(
+      verify,
+      [
+        "#!/usr/bin/env bash",
+        "set -euo pipefail",
+        `[ "$(kubectl get job echo -o jsonpath='{.status.succeeded}')" = "1" ]`,
+        "kubectl logs job/echo | grep -qx 'Hello, Job'",
+        "",
+      ].join("\n"),
+    );
+    const exec = kubeExec(admin);
+    const grader = () => gradeExercise("job/echo", createGradeContext({ namespace, recorder: recorder.view, kubeConfig: admin, exec }), "en");
+    // Warm-up, untimed: connections, discovery, kubectl's binary in the page cache.
+    await grader();
+    await client.grade(sid, "job/echo");
+    await runBash(verify, [], env);
+    const inProcess: number[] = [];
+    const http: number[] = [];
+    const script: number[] = [];
+    let allPassed = true;
+    for (let i = 0; i < runs; i++) {
+      let start = performance.now();
+      allPassed &&= (await grader()).passed;
+      inProcess.push(elapsed(start));
+      start = performance.now();
+      allPassed &&= (await client.grade(sid, "job/echo")).passed;
+      http.push(elapsed(start));
+      start = performance.now();
+      allPassed &&= await runBash(verify, [], env).then(() => true, () => false);
+      script.push(elapsed(start));
+    }
+    return { inProcess, http, script, allPassed };
+  } finally {
+    await recorder.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+function runBash(path: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn("bash", [path, ...args], { env, stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (c) => (err = (err + c).slice(-1000)));
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolveRun() : reject(new Error(`${path} exit ${code}: ${err.trim()}`))));
+  });
+}
+
+runMain(main);

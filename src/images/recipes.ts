@@ -1,0 +1,296 @@
+/**
+ * What goes into each offline image. A recipe is data: packages (resolved
+ * to a closure by apt), files to write, runtime config and checks. Everything
+ * here is part of the layer cache key, so editing a recipe rebuilds its image;
+ * code changes to the assembly steps bump BUILDER_VERSION in build.ts.
+ */
+import { DEFAULT_PATH, type ContainerConfig } from "./manifest.ts";
+
+/** Static binaries the caller supplies. */
+export type BinaryName = "kubectl" | "pause";
+
+/** A file to put into the root filesystem (paths are absolute inside the image). */
+export type FileEntry =
+  | { content: string; mode?: number }
+  | { symlink: string }
+  | { dir: true; mode?: number }
+  | { binary: BinaryName; mode?: number }
+  /** Output of running a supplied binary at build time; skipped if it fails. */
+  | { output: { binary: BinaryName; args: string[] }; mode?: number };
+
+/**
+ * How the root filesystem starts:
+ * - debian: merged-/usr Debian root with the closure extracted and the work
+ *   of maintainer scripts done by code (users, alternatives, ld.so.cache, CA bundle);
+ * - busybox: /bin/busybox from the packages (with its shared libraries) plus
+ *   one link per applet in /bin;
+ * - scratch: only `files`.
+ */
+export type RootfsBase = "debian" | "busybox" | "scratch";
+
+export interface ImageRecipe {
+  /** Short name for progress lines and cache files. */
+  name: string;
+  base: RootfsBase;
+  /** Root packages; their hard-dependency closure is installed. */
+  packages: readonly string[];
+  /** Dependencies deliberately left out (in addition to COMMON_EXCLUDES). */
+  exclude?: readonly string[];
+  /**
+   * busybox base only: programs from the packages that replace applets
+   * (placed in /bin with their shared libraries), e.g. net-tools' netstat,
+   * because Debian builds busybox without `netstat -p`.
+   */
+  programs?: readonly string[];
+  /** Extra /etc/passwd and /etc/group lines. */
+  passwd?: readonly string[];
+  group?: readonly string[];
+  files?: Readonly<Record<string, FileEntry>>;
+  /** Paths that must exist / must not exist in the finished root (build fails otherwise). */
+  mustHave?: readonly string[];
+  mustNotHave?: readonly string[];
+  config: ContainerConfig;
+}
+
+/**
+ * Packages only maintainer scripts need (which never run here), or that
+ * would drag in perl: leaving them out keeps the images small.
+ */
+export const COMMON_EXCLUDES = [
+  "debconf",
+  "adduser",
+  "init-system-helpers",
+  "dpkg",
+  "ucf",
+  "install-info",
+  "lsb-base",
+  "perl-base",
+  "usrmerge",
+  "usr-is-merged",
+  "sensible-utils",
+] as const;
+
+/** Providers to pick for virtual packages (Debian's defaults). */
+export const PREFERRED_PROVIDERS = ["mawk", "debconf", "bind9-host", "netcat-openbsd"] as const;
+
+/** Debian's update-alternatives links, set when a target exists: link → candidates. */
+export const ALTERNATIVES: Readonly<Record<string, readonly string[]>> = {
+  // dash's postinst makes /bin/sh; without dash, bash serves (`kubectl exec … -- sh` must work).
+  "/usr/bin/sh": ["dash", "bash"],
+  "/usr/bin/awk": ["mawk", "gawk"],
+  "/usr/bin/nawk": ["mawk", "gawk"],
+  "/usr/bin/vi": ["vim.basic", "vim.tiny"],
+  "/usr/bin/vim": ["vim.basic"],
+  "/usr/bin/view": ["vim.basic"],
+  "/usr/bin/editor": ["vim.basic", "vim.tiny"],
+  "/usr/bin/pager": ["less"],
+  "/usr/bin/which": ["which.debianutils"],
+  "/usr/bin/nc": ["nc.openbsd"],
+  "/usr/bin/netcat": ["nc.openbsd"],
+};
+
+/** Netstat-like tools the nginx image must not have (as in the tutorial document). */
+const NO_NETSTAT = ["/usr/bin/netstat", "/usr/sbin/netstat", "/usr/bin/ss", "/usr/sbin/ss", "/usr/bin/ifconfig", "/usr/sbin/ifconfig"];
+
+const NGINX_CONF = `# kubelab nginx: foreground-friendly, logs to the container's stdout/stderr
+user www-data;
+worker_processes auto;
+pid /run/nginx.pid;
+error_log /var/log/nginx/error.log notice;
+
+events {
+    worker_connections 1024;
+}
+
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    log_format main '$remote_addr - $remote_user [$time_local] "$request" '
+                    '$status $body_bytes_sent "$http_referer" '
+                    '"$http_user_agent" "$http_x_forwarded_for"';
+    access_log /var/log/nginx/access.log main;
+    sendfile on;
+    keepalive_timeout 65;
+    include /etc/nginx/conf.d/*.conf;
+}
+`;
+
+const NGINX_DEFAULT_SITE = `server {
+    listen 80;
+    listen [::]:80;
+    server_name localhost;
+
+    location / {
+        root /usr/share/nginx/html;
+        index index.html index.htm;
+    }
+
+    error_page 500 502 503 504 /50x.html;
+    location = /50x.html {
+        root /usr/share/nginx/html;
+    }
+}
+`;
+
+const NGINX_50X = `<!DOCTYPE html>
+<html><head><title>Error</title></head>
+<body><h1>An error occurred.</h1><p>Sorry, the page you are looking for is currently unavailable.</p></body>
+</html>
+`;
+
+const TOOLBOX_BASHRC = `# kubelab toolbox: the learner's shell
+[ -z "$PS1" ] && return
+
+# Inside tmux keep tmux's TERM; elsewhere the web terminal is an xterm.
+[ -z "$TMUX" ] && export TERM=xterm-256color
+export EDITOR=vim VISUAL=vim KUBE_EDITOR=vim PAGER=less LESS=-R
+export HISTSIZE=10000 HISTFILESIZE=20000 HISTCONTROL=ignoredups
+shopt -s histappend checkwinsize
+
+PS1='[\\u@master \\W]\\$ '
+
+alias ls='ls --color=auto'
+alias ll='ls -l'
+alias grep='grep --color=auto'
+alias k=kubectl
+
+if [ -f /usr/share/bash-completion/bash_completion ]; then
+  . /usr/share/bash-completion/bash_completion
+fi
+if [ -f /usr/share/bash-completion/completions/kubectl ]; then
+  . /usr/share/bash-completion/completions/kubectl
+elif command -v kubectl >/dev/null 2>&1; then
+  . <(kubectl completion bash 2>/dev/null)
+fi
+if type __start_kubectl >/dev/null 2>&1; then
+  complete -o default -F __start_kubectl k
+fi
+`;
+
+const TOOLBOX_PROFILE = `# login shells (tmux starts one) read the same settings as interactive ones
+[ -f ~/.bashrc ] && . ~/.bashrc
+`;
+
+const TOOLBOX_TMUX = `# kubelab: tmux inside a browser terminal
+set -g default-terminal "tmux-256color"
+set -g history-limit 50000
+set -g mouse off
+set -sg escape-time 0
+set -g status off
+setw -g aggressive-resize on
+`;
+
+const TOOLBOX_VIMRC = `" kubelab: YAML-friendly vim for a browser terminal
+runtime! defaults.vim
+let g:skip_defaults_vim = 1
+" mouse off, so the browser's copy and paste keep working
+set mouse=
+set background=dark
+set autoindent expandtab shiftwidth=2 softtabstop=2 tabstop=2
+filetype plugin indent on
+syntax on
+autocmd FileType yaml setlocal expandtab shiftwidth=2 softtabstop=2 tabstop=2 indentkeys-=0# indentkeys-=<:>
+`;
+
+export const RECIPES: Readonly<Record<string, ImageRecipe>> = {
+  busybox: {
+    name: "busybox",
+    base: "busybox",
+    // Debian's busybox lacks `netstat -p`, and busybox-static's shell runs its own applets
+    // before PATH; so: the glibc busybox (with libc, like busybox:glibc) plus net-tools' netstat.
+    packages: ["busybox", "net-tools"],
+    programs: ["netstat"],
+    files: {
+      "/etc/passwd": { content: "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n" },
+      "/etc/group": { content: "root:x:0:\nnogroup:x:65534:\n" },
+      "/root": { dir: true, mode: 0o700 },
+      "/tmp": { dir: true, mode: 0o1777 },
+      "/home": { dir: true },
+      "/var/www": { dir: true },
+    },
+    mustHave: ["/bin/busybox", "/bin/sh", "/bin/netstat", "/bin/ls", "/bin/wget", "/bin/nslookup", "/lib/x86_64-linux-gnu/libc.so.6"],
+    config: { Env: [DEFAULT_PATH], Cmd: ["sh"] },
+  },
+
+  nginx: {
+    name: "nginx",
+    base: "debian",
+    packages: ["base-files", "bash", "coreutils", "grep", "sed", "findutils", "nginx"],
+    // nginx depends on iproute2 (only for its init script); it would bring `ss`.
+    exclude: ["iproute2"],
+    files: {
+      "/etc/nginx/nginx.conf": { content: NGINX_CONF },
+      "/etc/nginx/conf.d/default.conf": { content: NGINX_DEFAULT_SITE },
+      "/usr/share/nginx/html/50x.html": { content: NGINX_50X },
+      "/var/log/nginx/access.log": { symlink: "/dev/stdout" },
+      "/var/log/nginx/error.log": { symlink: "/dev/stderr" },
+      "/var/lib/nginx": { dir: true },
+      "/var/cache/nginx": { dir: true },
+      "/var/www/html": { dir: true },
+    },
+    mustHave: ["/usr/sbin/nginx", "/usr/bin/bash", "/bin/sh", "/usr/bin/ls", "/etc/nginx/mime.types", "/usr/share/nginx/html/index.html"],
+    mustNotHave: NO_NETSTAT,
+    config: {
+      Env: [DEFAULT_PATH],
+      Cmd: ["nginx", "-g", "daemon off;"],
+      ExposedPorts: { "80/tcp": {} },
+      StopSignal: "SIGQUIT",
+    },
+  },
+
+  "debug-tools": {
+    name: "debug-tools",
+    base: "debian",
+    packages: [
+      "base-files", "bash", "coreutils", "grep", "sed", "findutils", "net-tools", "iproute2", "procps",
+      "curl", "tcpdump", "bind9-dnsutils", "iputils-ping", "netcat-openbsd", "ca-certificates", "libc-bin",
+    ],
+    // tcpdump drops privileges to this user after opening the capture.
+    passwd: ["tcpdump:x:100:101::/nonexistent:/usr/sbin/nologin"],
+    group: ["tcpdump:x:101:"],
+    mustHave: [
+      "/usr/bin/netstat", "/usr/bin/ip", "/usr/bin/ss", "/usr/bin/ps", "/usr/bin/curl", "/usr/bin/tcpdump",
+      "/usr/bin/dig", "/usr/bin/nslookup", "/usr/bin/ping", "/usr/bin/nc", "/etc/ssl/certs/ca-certificates.crt",
+    ],
+    config: { Env: [DEFAULT_PATH], Cmd: ["bash"] },
+  },
+
+  pause: {
+    name: "pause",
+    base: "scratch",
+    packages: [],
+    files: { "/pause": { binary: "pause", mode: 0o755 } },
+    mustHave: ["/pause"],
+    config: { Entrypoint: ["/pause"] },
+  },
+
+  toolbox: {
+    name: "toolbox",
+    base: "debian",
+    packages: [
+      "base-files", "bash", "coreutils", "grep", "sed", "findutils", "diffutils", "vim", "less",
+      "bash-completion", "tmux", "procps", "ncurses-base", "ncurses-bin", "ca-certificates",
+      // libc-bin: the C.UTF-8 locale tmux needs, and getent.
+      "libc-bin",
+    ],
+    files: {
+      "/usr/local/bin/kubectl": { binary: "kubectl", mode: 0o755 },
+      "/usr/share/bash-completion/completions/kubectl": { output: { binary: "kubectl", args: ["completion", "bash"] } },
+      "/root/.bashrc": { content: TOOLBOX_BASHRC },
+      "/root/.profile": { content: TOOLBOX_PROFILE },
+      "/root/.tmux.conf": { content: TOOLBOX_TMUX },
+      "/etc/vim/vimrc.local": { content: TOOLBOX_VIMRC },
+      "/root/pod": { dir: true },
+    },
+    mustHave: [
+      "/usr/bin/bash", "/usr/bin/vim", "/usr/bin/less", "/usr/bin/tmux", "/usr/bin/ps", "/usr/bin/sleep",
+      "/usr/local/bin/kubectl", "/usr/lib/terminfo/x/xterm-256color", "/usr/lib/locale/C.utf8", "/bin/sh", "/etc/ssl/certs/ca-certificates.crt",
+    ],
+    mustNotHave: ["/bin/busybox"],
+    config: {
+      Env: [DEFAULT_PATH, "TERM=xterm-256color", "EDITOR=vim", "KUBE_EDITOR=vim", "LANG=C.UTF-8"],
+      Cmd: ["sleep", "infinity"],
+      WorkingDir: "/root/pod",
+    },
+  },
+};

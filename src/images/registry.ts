@@ -1,0 +1,153 @@
+/**
+ * The node's local registry (Debian's docker-registry, distribution v2.8):
+ * its config file and a minimal Registry HTTP API v2 client for pushing
+ * blobs and manifests over plain http on the loopback interface.
+ */
+import { openAsBlob } from "node:fs";
+import { ImageBuildError } from "./exec.ts";
+import { MANIFEST_MEDIA_TYPE, type Document } from "./manifest.ts";
+
+/**
+ * docker-registry config: filesystem storage under `storageDir`, plain http on
+ * `listenAddr` (e.g. "127.0.0.1:5000"), deletes allowed (so labs can clean
+ * up), no auth, quiet logs. Strings are JSON-quoted, which YAML accepts.
+ */
+export function registryConfigYaml(storageDir: string, listenAddr: string): string {
+  return [
+    "version: 0.1",
+    "log:",
+    "  level: warn",
+    "  accesslog:",
+    "    disabled: true",
+    "storage:",
+    "  filesystem:",
+    `    rootdirectory: ${JSON.stringify(storageDir)}`,
+    "  delete:",
+    "    enabled: true",
+    "  cache:",
+    "    blobdescriptor: inmemory",
+    "  maintenance:",
+    "    uploadpurging:",
+    "      enabled: false",
+    "http:",
+    `  addr: ${JSON.stringify(listenAddr)}`,
+    // Only signs upload state between instances; a fixed value silences the startup warning.
+    "  secret: kubelab-local-registry",
+    "  headers:",
+    "    X-Content-Type-Options: [nosniff]",
+    "",
+  ].join("\n");
+}
+
+const HINT = (registry: string) =>
+  `is the local registry running on ${registry}? (docker-registry serve <config.yml>)`;
+
+/** Registry HTTP API v2 client for one registry host ("127.0.0.1:5000"). */
+export class RegistryClient {
+  readonly registry: string;
+  readonly base: string;
+
+  constructor(registry: string) {
+    this.registry = registry;
+    this.base = `http://${registry}`;
+  }
+
+  private async request(method: string, path: string, init: RequestInit = {}): Promise<Response> {
+    const url = path.startsWith("http") ? path : `${this.base}${path}`;
+    try {
+      return await fetch(url, { ...init, method, signal: init.signal ?? AbortSignal.timeout(120_000) });
+    } catch (e) {
+      const why = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+      throw new ImageBuildError(`${method} ${url} failed: ${why}`, HINT(this.registry), { cause: e });
+    }
+  }
+
+  private async fail(what: string, res: Response): Promise<never> {
+    const body = (await res.text().catch(() => "")).slice(0, 300);
+    throw new ImageBuildError(`${what}: HTTP ${res.status} ${body}`.trim(), HINT(this.registry));
+  }
+
+  /** True when the registry answers the v2 API base endpoint. */
+  async ping(): Promise<boolean> {
+    try {
+      const res = await fetch(`${this.base}/v2/`, { signal: AbortSignal.timeout(2000) });
+      await res.body?.cancel();
+      return res.status === 200 || res.status === 401;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Digest of the manifest stored under `repository:tag`, or undefined. */
+  async manifestDigest(repository: string, tag: string): Promise<string | undefined> {
+    const res = await this.request("HEAD", `/v2/${repository}/manifests/${tag}`, {
+      headers: { Accept: MANIFEST_MEDIA_TYPE },
+    });
+    if (res.status === 404) return undefined;
+    if (!res.ok) return this.fail(`HEAD manifest ${repository}:${tag}`, res);
+    return res.headers.get("docker-content-digest") ?? undefined;
+  }
+
+  async hasBlob(repository: string, digest: string): Promise<boolean> {
+    const res = await this.request("HEAD", `/v2/${repository}/blobs/${digest}`);
+    if (res.status === 404) return false;
+    if (!res.ok) return this.fail(`HEAD blob ${repository}@${digest}`, res);
+    return true;
+  }
+
+  /**
+   * Upload a blob in one request (POST to open an upload, PUT with the
+   * digest to complete it), unless the registry already has it.
+   * Returns true when bytes were sent.
+   */
+  async pushBlob(repository: string, digest: string, source: { file: string } | { bytes: Buffer }): Promise<boolean> {
+    if (await this.hasBlob(repository, digest)) return false;
+    const start = await this.request("POST", `/v2/${repository}/blobs/uploads/`);
+    await start.body?.cancel();
+    if (start.status !== 202) return this.fail(`start upload to ${repository}`, start);
+    const location = start.headers.get("location");
+    if (!location) throw new ImageBuildError(`registry gave no upload location for ${repository}`, HINT(this.registry));
+    const url = new URL(location, this.base);
+    url.searchParams.set("digest", digest);
+    const body = "file" in source ? await openAsBlob(source.file) : new Uint8Array(source.bytes);
+    const put = await this.request("PUT", url.toString(), {
+      headers: { "Content-Type": "application/octet-stream" },
+      body,
+    });
+    await put.body?.cancel();
+    if (put.status !== 201) return this.fail(`upload blob ${digest} to ${repository}`, put);
+    return true;
+  }
+
+  /** Store a manifest under a tag; returns the digest the registry computed. */
+  async putManifest(repository: string, tag: string, manifest: Document): Promise<string> {
+    const res = await this.request("PUT", `/v2/${repository}/manifests/${tag}`, {
+      headers: { "Content-Type": manifest.mediaType },
+      body: new Uint8Array(manifest.bytes),
+    });
+    await res.body?.cancel();
+    if (res.status !== 201) return this.fail(`PUT manifest ${repository}:${tag}`, res);
+    const digest = res.headers.get("docker-content-digest") ?? manifest.digest;
+    if (digest !== manifest.digest) {
+      throw new ImageBuildError(
+        `registry stored ${repository}:${tag} as ${digest}, expected ${manifest.digest}`,
+        "the registry rewrote the manifest; is it docker-registry 2.x?",
+      );
+    }
+    return digest;
+  }
+
+  /** Fetch a manifest document (for verification and tests). */
+  async getManifest(repository: string, ref: string): Promise<unknown> {
+    const res = await this.request("GET", `/v2/${repository}/manifests/${ref}`, { headers: { Accept: MANIFEST_MEDIA_TYPE } });
+    if (!res.ok) return this.fail(`GET manifest ${repository}:${ref}`, res);
+    return res.json();
+  }
+
+  /** Fetch a blob's bytes (for verification and tests). */
+  async getBlob(repository: string, digest: string): Promise<Buffer> {
+    const res = await this.request("GET", `/v2/${repository}/blobs/${digest}`);
+    if (!res.ok) return this.fail(`GET blob ${repository}@${digest}`, res);
+    return Buffer.from(await res.arrayBuffer());
+  }
+}
