@@ -77,7 +77,10 @@ export async function startKubelab(options: KubelabOptions): Promise<RunningKube
     server: info.server,
     mode,
     starterFiles: STARTER_FILES,
-    idleTimeoutMs: options.idleTimeoutMs,
+    // A solo learner's lab lives as long as the cluster: expiring it would
+    // empty their `default` namespace. Class labs (namespace mode) expire.
+    idleTimeoutMs: mode === "cluster" ? 0 : options.idleTimeoutMs,
+    pollIntervalMs: 200,
     log,
   });
   // In cluster mode every learner works in `default`: record it from the start,
@@ -125,6 +128,11 @@ export async function startKubelab(options: KubelabOptions): Promise<RunningKube
     log,
   });
   const url = await server.listen();
+  // In cluster mode there is one lab for the machine: start it now, so the
+  // first page load finds a shell ready instead of waiting for a pod.
+  if (mode === "cluster") {
+    recordingManager.ensureLab("local").catch((err) => log(`could not pre-start the lab: ${err instanceof Error ? err.message : err}`));
+  }
   return {
     url,
     labManager: recordingManager,

@@ -227,27 +227,16 @@ export function toolboxPod(names: LabNames, options: ToolboxOptions): V1Pod {
       enableServiceLinks: false,
       terminationGracePeriodSeconds: 0,
       restartPolicy: "Always",
-      // Copy starter files into the writable work dir once; the learner edits the copies.
-      // The glob skips the ConfigMap volume's "..data" bookkeeping entries.
-      initContainers: [
-        {
-          name: "starter-files",
-          image: options.image,
-          imagePullPolicy: "IfNotPresent",
-          command: ["sh", "-c", `for f in ${STARTER_DIR}/*; do [ -e "$f" ] && cp -L "$f" ${WORK_DIR}/; done; true`],
-          resources: { requests: { cpu: "10m", memory: "16Mi" } },
-          volumeMounts: [
-            { name: "starter", mountPath: STARTER_DIR, readOnly: true },
-            { name: "work", mountPath: WORK_DIR },
-          ],
-        },
-      ],
       containers: [
         {
           name: TOOLBOX_CONTAINER,
           image: options.image,
           imagePullPolicy: "IfNotPresent",
-          command: ["sleep", "infinity"],
+          // Copy the starter files into the writable work dir (never over the
+          // learner's edits; the glob skips the ConfigMap's "..data" entries),
+          // then idle: the shell arrives by exec. Done here rather than in an
+          // init container, which would cost the learner about a second.
+          command: ["sh", "-c", `for f in ${STARTER_DIR}/*; do [ -e "$f" ] && cp -nL "$f" ${WORK_DIR}/; done; exec sleep infinity`],
           workingDir: WORK_DIR,
           env,
           resources: {
@@ -256,6 +245,7 @@ export function toolboxPod(names: LabNames, options: ToolboxOptions): V1Pod {
           },
           volumeMounts: [
             { name: "kubeconfig", mountPath: KUBECONFIG_DIR, readOnly: true },
+            { name: "starter", mountPath: STARTER_DIR, readOnly: true },
             { name: "work", mountPath: WORK_DIR },
           ],
         },
