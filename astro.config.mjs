@@ -40,6 +40,11 @@ export default defineConfig({
 			// Lessons live outside src/content/docs, so Starlight's Markdown
 			// plugins (asides, heading links) must be told where they are.
 			markdown: { processedDirs: ['./content/lessons'] },
+			expressiveCode: {
+				// Starlight tells a code block's locale from its path under src/content/docs;
+				// lessons live elsewhere, so every block got the root locale (zh-CN) labels.
+				getBlockLocale: ({ file }) => (/[\\/]content[\\/]lessons[\\/]en[\\/]/.test(file.path) ? 'en' : 'zh-CN'),
+			},
 			components: {
 				// Lesson pages with exercises get the terminal beside the text.
 				TwoColumnContent: './src/components/overrides/TwoColumnContent.astro',

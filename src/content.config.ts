@@ -5,7 +5,8 @@
 import { defineCollection } from 'astro:content';
 import { glob } from 'astro/loaders';
 import { z } from 'astro/zod';
-import { docsSchema } from '@astrojs/starlight/schema';
+import { docsSchema, i18nSchema } from '@astrojs/starlight/schema';
+import { i18nLoader } from '@astrojs/starlight/loaders';
 
 /** One graded exercise, as listed in a lesson's frontmatter. */
 const exerciseSchema = z.object({
@@ -16,6 +17,13 @@ const exerciseSchema = z.object({
 });
 
 export const collections = {
+	/**
+	 * UI strings that override Starlight's own (src/content/i18n/<lang>.json).
+	 * en.json restates Expressive Code's English labels: Starlight's English
+	 * dictionary leaves them out, so with zh-CN as the default locale English
+	 * code blocks fell back to the Chinese "Copy" labels.
+	 */
+	i18n: defineCollection({ loader: i18nLoader(), schema: i18nSchema() }),
 	docs: defineCollection({
 		loader: glob({ base: './content/lessons', pattern: '**/*.{md,mdx}' }),
 		schema: docsSchema({
