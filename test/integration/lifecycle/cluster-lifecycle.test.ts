@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { bridgePorts, linkExists, markedProcesses, mountsUnder, killPodProcesses } from "../../../src/cluster/local/host.ts";
 import { defaultStateDir, NETWORK, PORTS, stateLayout } from "../../../src/cluster/local/layout.ts";
-import { kubectl, kubelab } from "../support.ts";
+import { eventually, kubectl, kubelab } from "../support.ts";
 
 const state = defaultStateDir();
 const layout = stateLayout(state);
@@ -75,7 +75,11 @@ describe("local cluster life cycle", { timeout: 900_000 }, () => {
     await kubectl(["create", "job", "leftover", "--image=busybox", "--", "sleep", "600"]);
     const reset = await kubelab(["cluster", "reset"], { timeoutMs: 90_000 });
     assert.equal(reset.code, 0, reset.stderr);
-    assert.equal((await kubectl(["get", "namespace", "scratch"])).code, 1);
+    // Emptied at once; the namespace controller finalizes it about 5 s later.
+    const phase = await kubectl(["get", "namespace", "scratch", "-o", "jsonpath={.status.phase}"]);
+    assert.ok(phase.code === 1 || phase.stdout === "Terminating", `scratch is ${phase.stdout}`);
+    assert.equal((await kubectl(["get", "pods", "-A", "-l", "job-name=leftover", "-o", "name"])).stdout.trim(), "");
+    await eventually(async () => (await kubectl(["get", "namespace", "scratch"])).code === 1, "namespace scratch to disappear", 30_000);
     assert.equal((await kubectl(["get", "configmap", "leftover"])).code, 1);
     assert.equal((await kubectl(["get", "job", "leftover"])).code, 1);
     assert.equal((await kubectl(["get", "sa", "default"])).code, 0);
