@@ -68,7 +68,7 @@ export async function ensureBinaries(onProgress: (line: string) => void = () => 
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   const started = Date.now();
-  onProgress(`building Kubernetes ${KUBERNETES_VERSION} node binaries from the Go module proxy (cold build: 10-25 min on 2 cores; cached afterwards in ${final})`);
+  onProgress(`building Kubernetes ${KUBERNETES_VERSION} node binaries from the Go module proxy (a cold build takes about 7 minutes on 2 cores, downloads included; cached afterwards in ${final})`);
   const ldflags = versionLdflags();
   const builds: [string, string, boolean][] = [
     ["./cmd/kubelab-node", "kubelab-node", false],

@@ -52,6 +52,30 @@ describe("local cluster life cycle", { timeout: 900_000 }, () => {
     assert.deepEqual(names, ["containerd", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "registry"]);
   });
 
+  test("a crashed component is restarted by the supervisor", async () => {
+    const before = JSON.parse((await kubelab(["cluster", "status", "--json"])).stdout);
+    const scheduler = before.components.find((c: { name: string }) => c.name === "kube-scheduler");
+    process.kill(scheduler.pid, "SIGKILL");
+    const after = await eventually(async () => {
+      const status = JSON.parse((await kubelab(["cluster", "status", "--json"])).stdout);
+      const s = status.components.find((c: { name: string }) => c.name === "kube-scheduler");
+      return s.running && s.pid !== scheduler.pid && s;
+    }, "the scheduler to be restarted", 30_000);
+    assert.ok(after.restarts >= 1);
+    // And it schedules again.
+    await kubectl(["delete", "pod", "after-restart", "--ignore-not-found"]);
+    assert.equal((await kubectl(["run", "after-restart", "--image=busybox", "--restart=Never", "--", "true"])).code, 0);
+    const done = await kubectl(["wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/after-restart", "--timeout=60s"], { timeoutMs: 70_000 });
+    assert.equal(done.code, 0, done.stderr);
+    await kubectl(["delete", "pod", "after-restart"]);
+  });
+
+  test("the kubeconfig provider sees the same cluster as ready", async () => {
+    const status = await kubelab(["cluster", "status"], { env: { KUBELAB_PROVIDER: "kubeconfig", KUBECONFIG: layout.adminKubeconfig } });
+    assert.equal(status.code, 0, status.stdout + status.stderr);
+    assert.match(status.stdout, /kubeconfig cluster: running \(https:\/\/10\.244\.0\.1:6443\)/);
+  });
+
   test("a second up while another up holds the lock is refused with a hint", async () => {
     writeFileSync(layout.upLock, String(process.pid));
     try {
