@@ -185,6 +185,8 @@ export function componentArgs(layout: StateLayout): Record<string, string[]> {
       "--allow-privileged=true",
       "--profiling=false",
       "--event-ttl=1h",
+      // One learner's cluster needs no fair queuing between API clients; off, it saves memory.
+      "--enable-priority-and-fairness=false",
     ],
     "kube-controller-manager": [
       `--kubeconfig=${kubeconfig("controller-manager.conf")}`,
