@@ -5,7 +5,7 @@
  * stops them in reverse order and tears the node down.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "node:net";
 import type { NodeBinaries } from "./binaries.ts";
@@ -68,10 +68,7 @@ export function nodeComponents(layout: StateLayout, bins: NodeBinaries): Compone
       command: "containerd",
       args: ["--config", layout.containerdConfig],
       after: [],
-      ready: async () => {
-        const { existsSync } = await import("node:fs");
-        return existsSync(layout.containerdSocket);
-      },
+      ready: async () => existsSync(layout.containerdSocket),
     },
     node("etcd", [], () => tcpOpen("127.0.0.1", PORTS.etcdClient)),
     node("kube-apiserver", ["etcd"], () => tcpOpen(NETWORK.nodeIp, PORTS.apiserver)),

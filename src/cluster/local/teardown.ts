@@ -4,7 +4,6 @@
  * Afterwards no process, mount, veth or bridge of this state dir remains.
  */
 import { rmSync } from "node:fs";
-import { join } from "node:path";
 import { bridgePorts, killPodProcesses, linkExists, markedProcesses, removePodCgroups, run, sleep, unmountAll } from "./host.ts";
 import { NETWORK, type StateLayout } from "./layout.ts";
 
@@ -33,9 +32,6 @@ export async function teardownNode(layout: StateLayout, options: TeardownOptions
   killPodProcesses();
   // 3. Mounts (container rootfs, netns, pod volumes, shm) — all live under the state dir.
   await unmountAll(layout.root);
-  // Network namespace files are gone with their mounts; remove the leftovers so
-  // containerd does not try to reuse them.
-  rmSync(join(layout.containerd, "state", "netns"), { recursive: true, force: true });
   removePodCgroups();
   // 4. Network: veths vanish with their namespaces; delete any stragglers and the bridge.
   for (const port of await bridgePorts(NETWORK.bridge)) await run("ip", ["link", "del", port], { allowFail: true });
