@@ -35,12 +35,12 @@ async function clusterEnv(): Promise<NodeJS.ProcessEnv> {
 
 const run: Record<Layer, () => Promise<number>> = {
   typecheck: () => npx(["tsc", "--noEmit", "-p", "."]),
-  unit: () => node(["--test", "--test-reporter=spec", "test/unit/**/*.test.ts"]),
+  unit: () => node(["--test", "--test-reporter=spec", "tests/unit/**/*.test.ts"]),
   integration: async () => {
     const env = await clusterEnv();
-    const code = await node(["--test", "--test-concurrency=1", "--test-reporter=spec", "test/integration/*.test.ts"], env);
+    const code = await node(["--test", "--test-concurrency=1", "--test-reporter=spec", "tests/integration/*.test.ts"], env);
     // The life-cycle tests stop and restart the cluster, so they run last.
-    return code !== 0 ? code : node(["--test", "--test-reporter=spec", "test/integration/lifecycle/*.test.ts"], env);
+    return code !== 0 ? code : node(["--test", "--test-reporter=spec", "tests/integration/lifecycle/*.test.ts"], env);
   },
   verify: async () => node(["src/cli/main.ts", "lab", "verify"], await clusterEnv()),
   e2e: async () => {
@@ -48,7 +48,7 @@ const run: Record<Layer, () => Promise<number>> = {
     const env = await clusterEnv();
     const built = await npx(["astro", "build"]);
     if (built !== 0) return built;
-    return npx(["playwright", "test", "--config", "test/e2e/playwright.config.ts"], env);
+    return npx(["playwright", "test", "--config", "tests/e2e/playwright.config.ts"], env);
   },
 };
 

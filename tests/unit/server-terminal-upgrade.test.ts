@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { WebSocket } from "ws";
 import { createLabServer, type LabServer } from "../../src/server/server.ts";
-import { FakeExecTransport, FakeLabManager, waitFor } from "./server-fakes.ts";
+import { FakeExecTransport, FakeLabManager, waitFor } from "../fakes/server-fakes.ts";
 
 const servers: LabServer[] = [];
 afterEach(async () => {

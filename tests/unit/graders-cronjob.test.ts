@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import type { V1CronJob } from "@kubernetes/client-node";
 import { gradeExercise } from "../../src/graders/index.ts";
 import { EventStore } from "../../src/recorder/store.ts";
-import { fakeCluster, fakeContext, job, jobPod, T0 } from "./graders-fakes.ts";
+import { fakeCluster, fakeContext, job, jobPod, T0 } from "../fakes/graders-fakes.ts";
 
 const ids = (r: { checks: { id: string; messageId?: string; passed: boolean }[] }) =>
   Object.fromEntries(r.checks.map((c) => [c.id, `${c.passed ? "pass" : "fail"}:${c.messageId}`]));

@@ -4,7 +4,7 @@ import type { V1ConfigMap, V1Namespace, V1Pod, V1RoleBinding } from "@kubernetes
 import { TOOLBOX_IMAGE } from "../../src/images/catalog.ts";
 import { createLabManager, type LabManagerOptions } from "../../src/lab/lab-manager.ts";
 import { LabError, type LabManager } from "../../src/lab/types.ts";
-import { FakeKube } from "./lab-fake-kube.ts";
+import { FakeKube } from "../fakes/lab-fake-kube.ts";
 
 const SERVER = "https://10.88.0.1:6443";
 let managers: LabManager[] = [];

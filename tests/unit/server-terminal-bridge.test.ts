@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, it } from "node:test";
 import { WebSocket, WebSocketServer } from "ws";
 import { bridgeTerminal, DEFAULT_TERMINAL_COMMAND, type TerminalBridgeOptions, type TerminalSession } from "../../src/server/terminal-bridge.ts";
-import { FakeExecTransport, waitFor } from "./server-fakes.ts";
+import { FakeExecTransport, waitFor } from "../fakes/server-fakes.ts";
 
 const TARGET = { namespace: "kubelab-local", pod: "toolbox", container: "toolbox" };
 

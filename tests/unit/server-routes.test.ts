@@ -3,7 +3,7 @@ import { afterEach, describe, it } from "node:test";
 import type { GradeResult, Locale } from "../../src/graders/types.ts";
 import type { Lab } from "../../src/lab/types.ts";
 import { createLabServer, type GradeService, type LabServerOptions, type SiteHandler } from "../../src/server/server.ts";
-import { FakeExecTransport, FakeLabManager } from "./server-fakes.ts";
+import { FakeExecTransport, FakeLabManager } from "../fakes/server-fakes.ts";
 
 const servers: { close(): Promise<void> }[] = [];
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { gradeExercise } from "../../src/graders/index.ts";
-import { barePod, fakeCluster, fakeContext, job, jobPod, T0 } from "./graders-fakes.ts";
+import { barePod, fakeCluster, fakeContext, job, jobPod, T0 } from "../fakes/graders-fakes.ts";
 
 const ids = (r: { checks: { id: string; messageId?: string; passed: boolean }[] }) =>
   Object.fromEntries(r.checks.map((c) => [c.id, `${c.passed ? "pass" : "fail"}:${c.messageId}`]));

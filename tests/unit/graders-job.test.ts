@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { gradeExercise } from "../../src/graders/index.ts";
 import { EventStore } from "../../src/recorder/store.ts";
-import { fakeCluster, fakeContext, job, jobPod, T0 } from "./graders-fakes.ts";
+import { fakeCluster, fakeContext, job, jobPod, T0 } from "../fakes/graders-fakes.ts";
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
 
 const ids = (r: { checks: { id: string; messageId?: string; passed: boolean }[] }) =>

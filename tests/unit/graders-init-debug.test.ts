@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { V1Container, V1Deployment, V1Pod, V1PodSpec, V1ReplicaSet } from "@kubernetes/client-node";
 import { gradeExercise } from "../../src/graders/index.ts";
-import { fakeCluster, fakeContext, T0 } from "./graders-fakes.ts";
+import { fakeCluster, fakeContext, T0 } from "../fakes/graders-fakes.ts";
 
 const ids = (r: { checks: { id: string; messageId?: string; passed: boolean }[] }) =>
   Object.fromEntries(r.checks.map((c) => [c.id, `${c.passed ? "pass" : "fail"}:${c.messageId}`]));
