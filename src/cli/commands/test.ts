@@ -1,8 +1,8 @@
 /**
- * `./kubelab test [typecheck|unit|integration|verify|e2e ...]`: the one test
+ * `./kubelab test [typecheck|unit|integration|security|verify|e2e ...]`: the one test
  * command (the README's and CI's). With no argument it runs every layer in
  * order: types, unit tests (fakes), integration tests on the real local
- * cluster, `lab verify` of every exercise, and end-to-end tests in Chromium.
+ * cluster, the attack suite, `lab verify` of every exercise, and end-to-end tests in Chromium.
  */
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
@@ -10,7 +10,7 @@ import { providerFromEnv } from "../../cluster/providers.ts";
 import { BROWSER_PACKAGES, ensureHostPackages } from "../../setup/host-packages.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
-const LAYERS = ["typecheck", "unit", "integration", "verify", "e2e"] as const;
+const LAYERS = ["typecheck", "unit", "integration", "security", "verify", "e2e"] as const;
 type Layer = (typeof LAYERS)[number];
 
 function sh(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
@@ -42,6 +42,9 @@ const run: Record<Layer, () => Promise<number>> = {
     // The life-cycle tests stop and restart the cluster, so they run last.
     return code !== 0 ? code : node(["--test", "--test-reporter=spec", "tests/integration/lifecycle/*.test.ts"], env);
   },
+  // The attack suite (tests/security/): each attack on the real server and cluster.
+  security: async () =>
+    node(["--test", "--test-concurrency=1", "--test-reporter=spec", "tests/security/*.test.ts"], await clusterEnv()),
   verify: async () => node(["src/cli/main.ts", "lab", "verify"], await clusterEnv()),
   e2e: async () => {
     await ensureHostPackages(BROWSER_PACKAGES, (line) => console.error(line));
