@@ -10,13 +10,15 @@ export type Command = (args: string[]) => Promise<number>;
 
 const USAGE = `usage: ./kubelab <command> [...]
 
-  start                      bring up the local cluster and the lab server, print the URL
+  start                      build the lesson site if needed, bring up the local cluster
+                             and the lab server, print the URL
+  build [--force|--check]    build the lesson site into dist/ when its sources changed
   cluster up|down|status|reset|logs
                              manage the embedded local cluster
   kubectl ...                kubectl with the cluster's admin kubeconfig
   grade <exercise> [--json]  grade an exercise in the learner namespace
   lab verify [exercise]      author check: setup → fails, solve → passes
-  test [unit|integration|e2e]
+  test [typecheck|unit|integration|security|verify|e2e]
                              run the test suites (all by default)
   bench [cluster|lab|graders]
                              run benchmarks, write results to bench/results/
@@ -30,6 +32,7 @@ const commands: Record<string, Command> = {
   cluster: clusterCommand,
   kubectl: kubectlCommand,
   start: lazy(() => import("./commands/start.ts")),
+  build: lazy(() => import("./commands/build.ts")),
   grade: lazy(() => import("./commands/grade.ts")),
   lab: lazy(() => import("./commands/lab.ts")),
   test: lazy(() => import("./commands/test.ts")),
