@@ -1,6 +1,6 @@
 /** The recorder's facade: import from here. */
 export { LabRecorder, kubeInformerFactory } from "./recorder.ts";
 export type { InformerFactory, InformerLike, LabRecorderOptions } from "./recorder.ts";
-export { EventStore, jobFinish, snapshot } from "./store.ts";
+export { DEFAULT_MAX_BYTES, EventStore, snapshot } from "./store.ts";
 export type { AnyObject, EventStoreOptions } from "./store.ts";
 export type * from "./types.ts";

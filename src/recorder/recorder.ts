@@ -98,6 +98,8 @@ export class LabRecorder {
    */
   async start(signal?: AbortSignal): Promise<void> {
     if (this.running) return;
+    // Started again after a stop: whatever happened in between was not seen.
+    if (this.store.coverage().since !== null) this.store.noteGap();
     const controller = new AbortController();
     this.controller = controller;
     signal?.addEventListener("abort", () => void this.stop(), { once: true });

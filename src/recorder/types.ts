@@ -20,55 +20,59 @@ export interface ConditionSnapshot {
   lastTransitionTime?: string;
 }
 
-export interface ContainerSnapshot {
+/** A container status reduced to its state (same shape as the API's, so the shared rules apply). */
+export interface ContainerStatusSnapshot {
   name: string;
-  state: "waiting" | "running" | "terminated" | "unknown";
-  startedAt?: string;
-  finishedAt?: string;
-  exitCode?: number;
-  reason?: string;
+  state?: {
+    running?: { startedAt?: string };
+    terminated?: { exitCode: number; reason?: string; startedAt?: string; finishedAt?: string };
+    waiting?: { reason?: string };
+  };
 }
 
-/** The few fields of an object the queries need; full objects are not kept (memory). */
+/**
+ * What the recorder keeps of an object: the API object with every field the
+ * graders do not read removed (no annotations, managedFields, other labels,
+ * templates), same shape as the API's, so `src/graders/k8s-rules.ts` applies
+ * to recorded and live objects alike. Strings are bounded in length and
+ * lists in count, so a learner's object cannot make a record large.
+ */
 export interface ObjectSnapshot {
-  uid: string;
-  name: string;
-  resourceVersion?: string;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  finalizers?: string[];
-  owners: OwnerRef[];
-  labels?: Record<string, string>;
-  conditions?: ConditionSnapshot[];
-  /** Pod only. */
-  pod?: {
-    phase?: string;
-    startTime?: string;
-    nodeName?: string;
-    containers: ContainerSnapshot[];
-    initContainers: ContainerSnapshot[];
+  metadata: {
+    name: string;
+    uid: string;
+    resourceVersion?: string;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+    /** Only `foregroundDeletion` (how it is being deleted) is kept. */
+    finalizers?: string[];
+    ownerReferences?: OwnerRef[];
+    /** Only the Job controller's controller-uid labels are kept. */
+    labels?: Record<string, string>;
   };
-  /** Job only. */
-  job?: {
+  spec?: {
+    /** Job */
     completions?: number;
     parallelism?: number;
     backoffLimit?: number;
     ttlSecondsAfterFinished?: number;
-    active?: number;
-    succeeded?: number;
-    failed?: number;
-    startTime?: string;
-    completionTime?: string;
-  };
-  /** CronJob only. */
-  cronJob?: {
+    /** CronJob */
     schedule?: string;
     suspend?: boolean;
     concurrencyPolicy?: string;
-    successfulJobsHistoryLimit?: number;
-    failedJobsHistoryLimit?: number;
-    active: string[];
-    lastScheduleTime?: string;
+  };
+  status?: {
+    conditions?: ConditionSnapshot[];
+    /** Pod */
+    phase?: string;
+    startTime?: string;
+    containerStatuses?: ContainerStatusSnapshot[];
+    initContainerStatuses?: ContainerStatusSnapshot[];
+    /** Job */
+    active?: number;
+    succeeded?: number;
+    failed?: number;
+    completionTime?: string;
   };
 }
 
@@ -118,7 +122,9 @@ export interface JobRun {
   finishedTime?: string;
   deletion?: DeletionRecord;
   deletedSeq?: number;
-  /** First seen already finished (e.g. recorder started late): its active period is unknown. */
+  /** Wall-clock ms when the recorder first saw it finished or deleted. */
+  endSeenAt?: number;
+  /** First seen already finished (e.g. recorder started late): the recorder did not see it active. */
   seenOnlyFinished: boolean;
   lastSeen: ObjectSnapshot;
 }
@@ -129,6 +135,8 @@ export interface PodRun {
   firstSeenSeq: number;
   /** Seq of the event ending its active period (terminal phase, deletion requested or deleted). */
   endSeq?: number;
+  /** Wall-clock ms of that event. */
+  endSeenAt?: number;
   phase?: string;
   deleted: boolean;
   lastSeen: ObjectSnapshot;
@@ -141,6 +149,12 @@ export interface RecorderCoverage {
   live: boolean;
   /** Number of watch errors that forced a re-list (events in between may be summarised). */
   gaps: number;
+  /**
+   * Older history was dropped to stay within the lab's byte budget: events
+   * before `since` are gone (`since` moves to the oldest event kept). Checks
+   * that need "never happened" must not conclude it from a truncated history.
+   */
+  truncated: boolean;
 }
 
 /** Read-only queries graders may make. */
@@ -150,12 +164,12 @@ export interface RecorderView {
   history(kind: RecordedKind, name: string): RecordedEvent[];
   /** The latest deletion of that kind/name, if one was seen. */
   deletionOf(kind: RecordedKind, name: string): DeletionRecord | undefined;
-  /** Jobs whose ownerReferences name this CronJob, oldest first. */
-  jobsCreatedBy(cronJobName: string): JobRun[];
-  /** Most Jobs of this CronJob active at the same time (0 when none seen active). */
-  peakConcurrentJobs(cronJobName: string): number;
-  /** Pods of the Job (ownerReferences, or the job-name labels), optionally only of one incarnation. */
-  podsOfJob(jobName: string, jobUid?: string): PodRun[];
-  /** Most pods of the Job active (created, not yet finished or deleted) at the same time. */
-  peakConcurrentPods(jobName: string, jobUid?: string): number;
+  /** Jobs owned by the CronJob with this uid (not by name: a re-created CronJob is another), oldest first. */
+  jobsCreatedBy(cronJobUid: string): JobRun[];
+  /** Most of those Jobs the recorder saw active at the same time (seen live only; 0 when none). */
+  peakConcurrentJobs(cronJobUid: string): number;
+  /** Pods owned by the Job with this uid (ownerReference, or the controller-uid label). */
+  podsOfJob(jobUid: string): PodRun[];
+  /** Most of those pods the recorder saw active (created, not yet finished or deleted) at the same time. */
+  peakConcurrentPods(jobUid: string): number;
 }

@@ -116,11 +116,42 @@ describe("cronjob/concurrency", () => {
   it("fails Forbid with short runs that never meet a schedule", async () => {
     const cj = cronJob("concurrency", { policy: "Forbid" });
     const store = new EventStore();
-    const j1 = job("concurrency-1", { owner: owner(cj), uid: "C1" });
+    const j1 = job("concurrency-1", { owner: owner(cj), uid: "C1", created: minute - 60_000 });
     store.record("Job", "added", j1, { at: minute - 60_000 });
-    store.record("Job", "modified", job("concurrency-1", { owner: owner(cj), uid: "C1", state: "complete" }), { at: minute - 55_000 });
+    store.record("Job", "modified", job("concurrency-1", { owner: owner(cj), uid: "C1", state: "complete", created: minute - 60_000, finished: minute - 55_000 }), { at: minute - 55_000 });
     const r = await gradeExercise("cronjob/concurrency", fakeContext(fakeCluster({ cronJobs: [cj] }), store, { cronWaitMs: 5000 }), "en");
     assert.equal(ids(r).behaviour, "fail:cronjob.policy-not-exercised");
+  });
+  it("passes Forbid after the CronJob was deleted and re-created: the old CronJob's overlapping Jobs are not its history", async () => {
+    // First attempt with Allow (two runs overlapping), deleted, re-created under the same name with Forbid.
+    const old = { ...cronJob("concurrency"), metadata: { name: "concurrency", uid: "concurrency-old", resourceVersion: "1" } } as V1CronJob;
+    const cj = cronJob("concurrency", { policy: "Forbid" });
+    const store = new EventStore();
+    const o1 = job("concurrency-1", { owner: owner(old), uid: "O1", created: minute - 180_000 });
+    const o2 = job("concurrency-2", { owner: owner(old), uid: "O2", created: minute - 120_000 });
+    store.record("Job", "added", o1, { at: minute - 180_000 });
+    store.record("Job", "added", o2, { at: minute - 120_000 });
+    const n1 = job("concurrency-3", { owner: owner(cj), uid: "N1", created: minute - 58_000 });
+    store.record("Job", "added", n1, { at: minute - 58_000 });
+    // The garbage collector removes the old CronJob's Jobs only after the new one made its first run.
+    store.record("Job", "deleted", { ...o1, metadata: { ...o1.metadata, resourceVersion: "d1" } }, { at: minute - 50_000 });
+    store.record("Job", "deleted", { ...o2, metadata: { ...o2.metadata, resourceVersion: "d2" } }, { at: minute - 50_000 });
+    const r = await gradeExercise("cronjob/concurrency", fakeContext(fakeCluster({ cronJobs: [cj], jobs: [n1] }), store), "en");
+    assert.equal(r.passed, true, JSON.stringify(r.checks));
+  });
+  it("passes Forbid from the Jobs' own timestamps when the recorder started after the run (CLI grade, server restart)", async () => {
+    const cj = cronJob("concurrency", { policy: "Forbid" });
+    const c1 = job("concurrency-1", { owner: owner(cj), uid: "C1", state: "complete", created: minute - 58_000, finished: minute + 25_000 });
+    const ctx = fakeContext(fakeCluster({ cronJobs: [cj], jobs: [c1] }), new EventStore(), { cronWaitMs: 5000 });
+    const r = await gradeExercise("cronjob/concurrency", ctx, "en");
+    assert.equal(r.passed, true, JSON.stringify(r.checks));
+  });
+  it("fails Forbid when two Jobs overlapped before the recorder started (timestamps)", async () => {
+    const cj = cronJob("concurrency", { policy: "Forbid" });
+    const c1 = job("concurrency-1", { owner: owner(cj), uid: "C1", state: "complete", created: minute - 120_000, finished: minute - 20_000 });
+    const c2 = job("concurrency-2", { owner: owner(cj), uid: "C2", state: "complete", created: minute - 60_000, finished: minute });
+    const r = await gradeExercise("cronjob/concurrency", fakeContext(fakeCluster({ cronJobs: [cj], jobs: [c1, c2] }), new EventStore()), "en");
+    assert.equal(ids(r).behaviour, "fail:cronjob.overlap");
   });
   it("fails Forbid if two Jobs were ever active together", async () => {
     const cj = cronJob("concurrency", { policy: "Forbid" });

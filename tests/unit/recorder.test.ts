@@ -25,13 +25,13 @@ describe("EventStore", () => {
     s.record("Pod", "modified", jobPod("a", "j", "J", "Succeeded"));
     s.record("Pod", "added", jobPod("b", "j", "J", "Pending"));
     s.record("Pod", "modified", jobPod("b", "j", "J", "Succeeded"));
-    assert.equal(s.peakConcurrentPods("j"), 1);
+    assert.equal(s.peakConcurrentPods("J"), 1);
     s.record("Pod", "added", jobPod("c", "j", "J", "Pending"));
     s.record("Pod", "added", jobPod("d", "j", "J", "Pending"));
     s.record("Pod", "added", jobPod("e", "j", "J", "Running"));
-    assert.equal(s.peakConcurrentPods("j"), 3);
-    assert.equal(s.peakConcurrentPods("j", "other-uid"), 0);
-    assert.equal(s.podsOfJob("j").length, 5);
+    assert.equal(s.peakConcurrentPods("J"), 3);
+    assert.equal(s.peakConcurrentPods("other-uid"), 0);
+    assert.equal(s.podsOfJob("J").length, 5);
   });
 
   it("ignores duplicate resourceVersions (informer re-lists)", () => {
@@ -78,12 +78,70 @@ describe("EventStore", () => {
     s.record("Job", "added", cronJob("cj", "cj-1", "J1"));
     s.record("Job", "modified", cronJob("cj", "cj-1", "J1", "Complete"));
     s.record("Job", "added", cronJob("cj", "cj-2", "J2"));
-    assert.equal(s.peakConcurrentJobs("cj"), 1);
+    assert.equal(s.peakConcurrentJobs("cj-uid"), 1);
     s.record("Job", "added", cronJob("cj", "cj-3", "J3"));
-    assert.equal(s.peakConcurrentJobs("cj"), 2);
-    const runs = s.jobsCreatedBy("cj");
+    assert.equal(s.peakConcurrentJobs("cj-uid"), 2);
+    const runs = s.jobsCreatedBy("cj-uid");
     assert.deepEqual(runs.map((r) => [r.name, r.outcome]), [["cj-1", "complete"], ["cj-2", "active"], ["cj-3", "active"]]);
     assert.deepEqual(s.jobsCreatedBy("other"), []);
+  });
+
+  it("tells a CronJob re-created under the same name from the old one (by uid, not name)", () => {
+    const s = new EventStore();
+    const ofOld = (job: string, uid: string): AnyObject => ({ metadata: meta(job, uid, { ownerReferences: [{ kind: "CronJob", name: "cj", uid: "old-uid" }] }), status: {} });
+    s.record("Job", "added", ofOld("cj-1", "O1"));
+    s.record("Job", "added", ofOld("cj-2", "O2"));
+    s.record("Job", "added", cronJob("cj", "cj-3", "N1"));
+    assert.equal(s.peakConcurrentJobs("old-uid"), 2);
+    assert.equal(s.peakConcurrentJobs("cj-uid"), 1);
+    assert.deepEqual(s.jobsCreatedBy("cj-uid").map((r) => r.uid), ["N1"]);
+  });
+
+  it("matches pods to a Job by uid: a re-created Job of the same name, or a pod only labelled with the name, is not it", () => {
+    const s = new EventStore();
+    s.record("Pod", "added", jobPod("a", "j", "OLD", "Running"));
+    s.record("Pod", "added", jobPod("b", "j", "NEW", "Running"));
+    s.record("Pod", "added", { metadata: meta("fake", "fake-uid", { labels: { "batch.kubernetes.io/job-name": "j", "job-name": "j" } }), status: { phase: "Running" } });
+    s.record("Pod", "added", { metadata: meta("labelled", "l-uid", { labels: { "batch.kubernetes.io/controller-uid": "NEW" } }), status: { phase: "Running" } });
+    assert.deepEqual(s.podsOfJob("NEW").map((p) => p.name), ["b", "labelled"]);
+    assert.equal(s.peakConcurrentPods("NEW"), 2);
+  });
+
+  it("keeps only the fields graders read and skips updates that change none of them", () => {
+    const s = new EventStore();
+    const big = "x".repeat(600 * 1024);
+    const pod = (i: number): AnyObject => ({
+      metadata: {
+        name: "p", uid: "P", resourceVersion: String(i), creationTimestamp: "2025-01-06T10:00:00Z",
+        labels: { big, "batch.kubernetes.io/controller-uid": "J" }, annotations: { big }, managedFields: [{ manager: big }],
+        ownerReferences: [{ kind: "Job", name: "j", uid: "J", apiVersion: "batch/v1" }],
+      },
+      spec: { containers: [{ name: "c", image: big }] },
+      status: { phase: "Running", containerStatuses: [{ name: "c", image: big, state: { running: { startedAt: "2025-01-06T10:00:01Z" } } }] },
+    });
+    for (let i = 0; i < 150; i++) s.record("Pod", i === 0 ? "added" : "modified", pod(i));
+    assert.equal(s.events().length, 1, "label-only patches are not history");
+    const kept = s.events()[0].object;
+    assert.deepEqual(kept.metadata.labels, { "batch.kubernetes.io/controller-uid": "J" });
+    assert.equal(kept.status?.containerStatuses?.[0].state?.running?.startedAt, "2025-01-06T10:00:01Z");
+    assert.ok(JSON.stringify(s.events()).length < 1000, `kept ${JSON.stringify(s.events()).length} bytes`);
+    assert.ok(s.byteSize < 1000);
+  });
+
+  it("stays within its byte budget, dropping the oldest history and saying so", () => {
+    let now = 1_000;
+    const s = new EventStore({ maxBytes: 20_000, now: () => now });
+    s.setLive(true);
+    assert.deepEqual(s.coverage(), { since: 1_000, live: true, gaps: 0, truncated: false });
+    for (let i = 0; i < 500; i++) {
+      now += 10;
+      s.record("Pod", "added", jobPod(`p${i}`, "j", "J", "Pending"));
+    }
+    assert.ok(s.byteSize <= 20_000, `${s.byteSize} bytes`);
+    const cov = s.coverage();
+    assert.equal(cov.truncated, true);
+    assert.equal(cov.since, s.events()[0].at, "since moves to the oldest event kept");
+    assert.ok(s.history("Pod", "p0").length === 0 && s.history("Pod", "p499").length === 1);
   });
 
   it("bounds memory per object and in total", () => {
@@ -143,7 +201,7 @@ describe("LabRecorder", () => {
     assert.equal(recorder.view.coverage().gaps, 1);
     assert.equal(recorder.view.coverage().live, true);
     made[2].emit("add", cronJob("cj", "cj-1", "J1"));
-    assert.equal(recorder.view.jobsCreatedBy("cj").length, 1);
+    assert.equal(recorder.view.jobsCreatedBy("cj-uid").length, 1);
 
     await recorder.stop();
     assert.equal(recorder.running, false);

@@ -3,13 +3,17 @@
  * (every minute) whose Jobs run longer than a minute (`sleep 90`), with
  * concurrencyPolicy Forbid or Replace. Judged on behaviour from the recorder:
  * - Forbid: a Job was still running when a later scheduled time came, and
- *   two Jobs of this CronJob were never active at once;
+ *   two Jobs of this CronJob were never active at once (by the Jobs' own
+ *   timestamps and the recorder's order, so a late recorder still judges);
  * - Replace: a Job was deleted while still running and a new one appeared
  *   within seconds (the controller deletes, then creates).
- * Allow, or runs too short to ever overlap, fail.
+ * Allow, or runs too short to ever overlap, fail. "This CronJob" is its uid:
+ * Jobs of an earlier CronJob deleted and re-created under the name are not its.
  */
+import type { V1CronJob } from "@kubernetes/client-node";
 import { defineGrader, fail, needs, pass } from "../framework.ts";
-import { scheduledTimes } from "../k8s-helpers.ts";
+import { jobActiveInterval, jobsOwnedBy, ms, peakOverlap, scheduledTimes } from "../k8s-helpers.ts";
+import type { Interval } from "../k8s-helpers.ts";
 import type { GradeContext } from "../context.ts";
 import type { JobRun } from "../../recorder/types.ts";
 import { readCronJob, waitForSchedule } from "./shared.ts";
@@ -17,16 +21,31 @@ import { readCronJob, waitForSchedule } from "./shared.ts";
 const NAME = "concurrency";
 const SLACK_MS = 5000;
 
-/** A Forbid run that was still active at a later scheduled time (so the policy had to act). */
-function spannedATick(ctx: GradeContext, schedule: string, run: JobRun): boolean {
-  if (run.seenOnlyFinished) return false;
-  const end = run.finishedSeq !== undefined || run.deletedSeq !== undefined
-    ? ctx.recorder.history("Job", run.name).find((e) => e.object.uid === run.uid && (e.type === "deleted" || e.seq === run.finishedSeq))?.at ?? ctx.now()
-    : ctx.now();
-  return scheduledTimes(schedule, run.firstSeenAt + SLACK_MS, end - SLACK_MS).length > 0;
+/**
+ * When each Job of this CronJob (by uid) was active: the Jobs that exist now
+ * and those the recorder saw, placed by their own timestamps (creation,
+ * finish condition) so a recorder started late still sees a run that
+ * spanned a scheduled time; the recorder's times fill in what objects do
+ * not say (a Job deleted while running ended when it was seen to go).
+ */
+async function activePeriods(ctx: GradeContext, cj: V1CronJob): Promise<Interval[]> {
+  const periods = new Map<string, Interval | undefined>();
+  for (const run of ctx.recorder.jobsCreatedBy(cj.metadata?.uid ?? "")) {
+    const own = jobActiveInterval(run.lastSeen);
+    const start = own?.start ?? ms(run.creationTimestamp) ?? run.firstSeenAt;
+    const end = own?.end ?? (run.deletion ? Math.max(start, run.deletion.at) : undefined);
+    periods.set(run.uid, { start, end });
+  }
+  for (const job of await jobsOwnedBy(ctx, cj)) periods.set(job.metadata!.uid!, jobActiveInterval(job));
+  return [...periods.values()].filter((p): p is Interval => p !== undefined);
 }
 
-function replaced(ctx: GradeContext, runs: JobRun[]): { old: string; next: string } | undefined {
+/** A Forbid run that was still active at a later scheduled time (so the policy had to act). */
+function spannedATick(ctx: GradeContext, schedule: string, period: Interval): boolean {
+  return scheduledTimes(schedule, period.start + SLACK_MS, (period.end ?? ctx.now()) - SLACK_MS).length > 0;
+}
+
+function replaced(runs: JobRun[]): { old: string; next: string } | undefined {
   for (const r of runs) {
     if (r.outcome !== "active" || !r.deletion || r.deletion.gap) continue;
     const next = runs.find((o) => o.uid !== r.uid && Math.abs(o.firstSeenAt - r.deletion!.at) <= 15_000 && o.firstSeenSeq > r.firstSeenSeq);
@@ -53,17 +72,19 @@ export default defineGrader({
       return [...head, fail("policy", "cronjob.policy-allow", { name: NAME, actual: policy }), fail("behaviour", "cronjob.policy-allow", { name: NAME, actual: policy })];
     }
     head.push(pass("policy", "cronjob.policy-ok", { name: NAME, policy }));
-    const runs = () => ctx.recorder.jobsCreatedBy(NAME);
-    const evidence = async () => policy === "Replace" ? replaced(ctx, runs()) !== undefined : runs().some((r) => spannedATick(ctx, schedule, r));
+    const uid = cj.metadata?.uid ?? "";
+    const runs = () => ctx.recorder.jobsCreatedBy(uid);
+    const spanned = async () => (await activePeriods(ctx, cj)).some((p) => spannedATick(ctx, schedule, p));
+    const evidence = async () => policy === "Replace" ? replaced(runs()) !== undefined : spanned();
     await waitForSchedule(ctx, schedule, evidence, SLACK_MS * 2);
 
     if (policy === "Forbid") {
-      const peak = ctx.recorder.peakConcurrentJobs(NAME);
+      const peak = Math.max(ctx.recorder.peakConcurrentJobs(uid), peakOverlap(await activePeriods(ctx, cj)));
       if (peak > 1) return [...head, fail("behaviour", "cronjob.overlap", { name: NAME, peak })];
-      if (!runs().some((r) => spannedATick(ctx, schedule, r))) return [...head, fail("behaviour", "cronjob.policy-not-exercised", { name: NAME, policy })];
+      if (!(await spanned())) return [...head, fail("behaviour", "cronjob.policy-not-exercised", { name: NAME, policy })];
       return [...head, pass("behaviour", "cronjob.forbid-ok", { name: NAME })];
     }
-    const swap = replaced(ctx, runs());
+    const swap = replaced(runs());
     if (!swap) return [...head, fail("behaviour", "cronjob.policy-not-exercised", { name: NAME, policy })];
     return [...head, pass("behaviour", "cronjob.replace-ok", { name: NAME, old: swap.old, next: swap.next })];
   },

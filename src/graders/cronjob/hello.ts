@@ -53,7 +53,7 @@ export default defineGrader({
       return done !== undefined;
     };
     if (!(await waitForSchedule(ctx, cj.spec?.schedule ?? "", ready))) {
-      const runs = ctx.recorder.jobsCreatedBy(NAME).length;
+      const runs = ctx.recorder.jobsCreatedBy(cj.metadata?.uid ?? "").length;
       out.push(fail("fired", runs > 0 ? "cronjob.no-completed-job" : "cronjob.not-fired", { name: NAME, seconds: Math.round(ctx.options.cronWaitMs / 1000) }));
       return out;
     }

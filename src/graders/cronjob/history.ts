@@ -34,7 +34,7 @@ export default defineGrader({
     }
     head.push(pass("limits", "cronjob.limits-ok", { name: NAME, successful: s, failed: f }));
 
-    const successfulRuns = () => ctx.recorder.jobsCreatedBy(NAME).filter((r) => r.outcome === "complete");
+    const successfulRuns = () => ctx.recorder.jobsCreatedBy(cj.metadata?.uid ?? "").filter((r) => r.outcome === "complete");
     const pruned = () => successfulRuns().find((r) => r.deletion && !r.deletion.gap);
     await waitForSchedule(ctx, cj.spec?.schedule ?? "", async () => pruned() !== undefined);
 

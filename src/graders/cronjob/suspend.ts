@@ -16,12 +16,12 @@ const NAME = "suspend";
 const SLACK_MS = 3000;
 
 /** [start, end) periods in which the recorder saw the CronJob suspended. */
-function suspendedPeriods(ctx: GradeContext, uid: string | undefined): { start: number; end: number }[] {
+function suspendedPeriods(ctx: GradeContext, uid: string): { start: number; end: number }[] {
   const periods: { start: number; end: number }[] = [];
   let open: number | undefined;
   for (const e of ctx.recorder.history("CronJob", NAME)) {
-    if (uid && e.object.uid !== uid) continue;
-    const suspended = e.type !== "deleted" && e.object.cronJob?.suspend === true;
+    if (e.object.metadata.uid !== uid) continue;
+    const suspended = e.type !== "deleted" && e.object.spec?.suspend === true;
     if (suspended && open === undefined) open = e.at;
     if (!suspended && open !== undefined) { periods.push({ start: open, end: e.at }); open = undefined; }
   }
@@ -44,7 +44,7 @@ export default defineGrader({
       return [pass("exists", "cronjob.exists", { name: NAME }), fail("suspended", "cronjob.not-suspended", { name: NAME }), fail("no-jobs", "cronjob.not-suspended", { name: NAME })];
     }
     const schedule = cj.spec?.schedule ?? "";
-    const uid = cj.metadata?.uid;
+    const uid = cj.metadata?.uid ?? "";
     const ticks = () => suspendedPeriods(ctx, uid).flatMap((p) => scheduledTimes(schedule, p.start + SLACK_MS, p.end));
     // No scheduled time seen yet while suspended: wait for the next one if it is within budget.
     if (ticks().length === 0) {
@@ -55,7 +55,7 @@ export default defineGrader({
     }
     const periods = suspendedPeriods(ctx, uid);
     const inside = (t: number | undefined) => t !== undefined && periods.some((p) => t >= p.start + SLACK_MS && t < p.end);
-    const made = ctx.recorder.jobsCreatedBy(NAME).find((r) => inside(r.firstSeenAt))?.name
+    const made = ctx.recorder.jobsCreatedBy(uid).find((r) => inside(r.firstSeenAt))?.name
       ?? (await jobsOwnedBy(ctx, cj)).find((j) => inside(ms(j.metadata?.creationTimestamp)))?.metadata?.name;
     return [
       pass("exists", "cronjob.exists", { name: NAME }),

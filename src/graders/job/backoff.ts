@@ -34,7 +34,7 @@ export default defineGrader({
     const uids = new Set<string>();
     const current: V1Pod[] = await podsOfJob(ctx, job);
     for (const p of current) uids.add(p.metadata!.uid!);
-    for (const p of ctx.recorder.podsOfJob(NAME, job.metadata?.uid)) uids.add(p.uid);
+    for (const p of ctx.recorder.podsOfJob(job.metadata!.uid!)) uids.add(p.uid);
     const expected = (job.spec?.backoffLimit ?? 6) + 1;
     const pods = state.state !== "failed" ? fail("pods", "job.backoff-not-finished", { name: NAME })
       : uids.size === expected ? pass("pods", "job.backoff-pods", { name: NAME, count: uids.size })

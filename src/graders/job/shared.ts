@@ -3,7 +3,8 @@ import type { V1Job } from "@kubernetes/client-node";
 import type { GradeContext } from "../context.ts";
 import { fail, pass } from "../framework.ts";
 import type { CheckOutcome } from "../framework.ts";
-import { jobState, peakFromPodTimes, podsOfJob } from "../k8s-helpers.ts";
+import { jobState, peakOverlap, podActiveInterval, podsOfJob } from "../k8s-helpers.ts";
+import type { Interval } from "../k8s-helpers.ts";
 
 /** Compares spec fields to the exercise; reports the first mismatch. */
 export function checkJobSpec(checkId: string, job: V1Job, expected: Record<string, number | string>): CheckOutcome {
@@ -34,15 +35,25 @@ export function checkJobCompleted(ctx: GradeContext, checkId: string, job: V1Job
 }
 
 /**
- * Peak number of the Job's pods active at once: from the recorder when it saw
- * the pods being created, else from the pods' own timestamps (second precision).
+ * Peak number of the Job's pods active at once, from all that is known:
+ * - the recorder's event order for pods it saw start and end (exact);
+ * - every pod of the Job, current or recorded, by its own timestamps
+ *   (second precision; covers pods that ran before the recorder started,
+ *   so a late recorder — CLI grade, server restart — cannot hide overlap).
+ * Neither over-counts (back-to-back is not overlap), so the larger counts.
+ * Undefined when no pod of the Job is known at all.
  */
-export async function jobPeakConcurrency(ctx: GradeContext, job: V1Job): Promise<{ peak: number; source: "recorder" | "timestamps" } | undefined> {
-  const name = job.metadata!.name!;
+export async function jobPeakConcurrency(ctx: GradeContext, job: V1Job): Promise<{ peak: number; pods: number } | undefined> {
   const uid = job.metadata?.uid;
-  const seen = ctx.recorder.podsOfJob(name, uid).filter((p) => p.endSeq !== p.firstSeenSeq);
-  if (seen.length > 0) return { peak: ctx.recorder.peakConcurrentPods(name, uid), source: "recorder" };
-  const pods = await podsOfJob(ctx, job);
-  if (pods.length === 0) return undefined;
-  return { peak: peakFromPodTimes(pods, ctx.now()), source: "timestamps" };
+  if (!uid) return undefined;
+  const intervals = new Map<string, Interval | undefined>();
+  for (const p of ctx.recorder.podsOfJob(uid)) {
+    const seen = podActiveInterval(p.lastSeen);
+    // Deleted while running, without a deletionTimestamp seen: it ended when the recorder saw it go.
+    intervals.set(p.uid, seen && seen.end === undefined && p.deleted ? { start: seen.start, end: Math.max(seen.start, p.endSeenAt ?? seen.start) } : seen);
+  }
+  for (const p of await podsOfJob(ctx, job)) intervals.set(p.metadata!.uid!, podActiveInterval(p));
+  if (intervals.size === 0) return undefined;
+  const fromTimestamps = peakOverlap([...intervals.values()].filter((i): i is Interval => i !== undefined));
+  return { peak: Math.max(ctx.recorder.peakConcurrentPods(uid), fromTimestamps), pods: intervals.size };
 }

@@ -10,7 +10,6 @@ import type { V1Job } from "@kubernetes/client-node";
 import { orNull } from "../errors.ts";
 import { defineGrader, fail, needs, pass } from "../framework.ts";
 import type { CheckOutcome } from "../framework.ts";
-import { jobFinish } from "../../recorder/store.ts";
 import { jobState, ms, readJobSettled } from "../k8s-helpers.ts";
 
 const NAME = "ttl";
@@ -40,10 +39,10 @@ export default defineGrader({
 
     // The latest incarnation the recorder knows, else the current object.
     const history = ctx.recorder.history("Job", NAME);
-    const lastUid = job?.metadata?.uid ?? history.at(-1)?.object.uid;
-    const mine = history.filter((e) => e.object.uid === lastUid);
-    const ttl = job?.spec?.ttlSecondsAfterFinished ?? mine.findLast((e) => e.object.job?.ttlSecondsAfterFinished !== undefined)?.object.job?.ttlSecondsAfterFinished;
-    const finished = job ? jobState(job).state : mine.map((e) => jobFinish(e.object)).find((f) => f)?.outcome;
+    const lastUid = job?.metadata?.uid ?? history.at(-1)?.object.metadata.uid;
+    const mine = history.filter((e) => e.object.metadata.uid === lastUid);
+    const ttl = job?.spec?.ttlSecondsAfterFinished ?? mine.findLast((e) => e.object.spec?.ttlSecondsAfterFinished !== undefined)?.object.spec?.ttlSecondsAfterFinished;
+    const finished = job ? jobState(job).state : mine.map((e) => jobState(e.object)).find((f) => f.state !== "running")?.state;
 
     if (!job && mine.length === 0) {
       const missed = ctx.recorder.coverage().since === null;
