@@ -12,6 +12,7 @@ import type { IsolationMode, Lab, LabManager } from "../lab/types.ts";
 import { LabRecorder } from "../recorder/index.ts";
 import { createLabServer, type GradeService } from "../server/server.ts";
 import { createSiteHandler } from "../server/site.ts";
+import { ensureSite } from "../site-build/site-build.ts";
 
 export interface KubelabOptions {
   provider: ClusterProvider;
@@ -22,6 +23,8 @@ export interface KubelabOptions {
   idleTimeoutMs?: number;
   onProgress?: (line: string) => void;
   log?: (line: string) => void;
+  /** Build the lesson site first when dist/ is missing or stale (default true; tests without a browser may skip it). */
+  buildSite?: boolean;
 }
 
 export interface RunningKubelab {
@@ -67,7 +70,11 @@ class RecorderPool {
 export async function startKubelab(options: KubelabOptions): Promise<RunningKubelab> {
   const log = options.log ?? (() => {});
   const mode = options.mode ?? "cluster";
+  // The site builds while the cluster comes up: both are needed before the URL is printed.
+  const site = options.buildSite === false ? undefined : ensureSite({ onProgress: options.onProgress });
+  site?.catch(() => {}); // awaited below; do not report it unhandled if the cluster fails first
   const info = await options.provider.up({ onProgress: options.onProgress });
+  await site;
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(options.provider.kubeconfigPath());
 
@@ -113,7 +120,7 @@ export async function startKubelab(options: KubelabOptions): Promise<RunningKube
   };
 
   const siteHandler = await createSiteHandler(DIST_DIR).catch((err) => {
-    log(`site not served (${err instanceof Error ? err.message : err}); build it with \`npm run build\``);
+    log(`site not served (${err instanceof Error ? err.message : err}); build it with \`./kubelab build\``);
     return undefined;
   });
   const server = createLabServer({

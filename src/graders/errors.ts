@@ -11,7 +11,7 @@ export class InfraError extends Error {
   constructor(message: string, options?: { cause?: unknown; hint?: string }) {
     super(message, { cause: options?.cause });
     this.name = "InfraError";
-    this.hint = options?.hint ?? "Check that the lab cluster is running (kubelab cluster status), then grade again.";
+    this.hint = options?.hint ?? "Check that the lab cluster is running (`./kubelab cluster status`), then grade again.";
   }
 }
 

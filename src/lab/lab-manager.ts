@@ -241,7 +241,7 @@ export function createLabManager(options: LabManagerOptions): LabManager {
       if (signal.aborted) return; // deleted or shutting down: not an error of the lab
       const labErr = err instanceof LabError ? err : undefined;
       const message = labErr ? labErr.message : `failed to create the lab: ${(err as Error)?.message ?? err}`;
-      const hint = labErr?.hint ?? "Check that the cluster is running (kubelab status), then reload the page to try again.";
+      const hint = labErr?.hint ?? "Check that the cluster is running (`./kubelab cluster status`), then reload the page to try again.";
       setState(entry, "error", message, hint);
       log(`lab ${names.id}: error: ${message}`);
     }
@@ -388,7 +388,7 @@ export function createLabManager(options: LabManagerOptions): LabManager {
       } catch (err) {
         throw new LabError(`failed to reset the lab: ${(err as Error)?.message ?? err}`, {
           cause: err,
-          hint: "Try again; if it keeps failing, check the cluster with `kubelab status`.",
+          hint: "Try again; if it keeps failing, check the cluster with `./kubelab cluster status`.",
         });
       } finally {
         entry.reset = undefined;

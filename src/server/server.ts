@@ -105,7 +105,7 @@ const NOT_BUILT_PAGE = `<!doctype html>
 <body style="font-family:system-ui,sans-serif;max-width:40em;margin:4em auto;line-height:1.5">
 <h1>kubelab</h1>
 <p>The lab server is running, but the lesson site has not been built.</p>
-<p>Build it with <code>npm run build</code>, then restart the server.</p>
+<p>Build it with <code>./kubelab build</code>, then restart the server (<code>./kubelab start</code> builds it by itself).</p>
 <p>The API answers at <a href="/api/health">/api/health</a>.</p>
 </body></html>
 `;
@@ -234,7 +234,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
         result = await grade.grade(exercise, lab, locale as Locale);
       } catch (err) {
         log(`grading ${exercise} for lab ${lab.id} failed: ${(err as Error)?.stack ?? err}`);
-        throw new HttpError(500, `grading failed: ${(err as Error)?.message ?? err}`, "This is a problem with the lab, not your answer. Try again; if it persists, check the cluster with `kubelab status`.");
+        throw new HttpError(500, `grading failed: ${(err as Error)?.message ?? err}`, "This is a problem with the lab, not your answer. Try again; if it persists, check the cluster with `./kubelab cluster status`.");
       }
       return sendJson(res, 200, result);
     }

@@ -54,7 +54,7 @@ export async function createSiteHandler(distDir: string): Promise<SiteHandler> {
 	try {
 		({ handler: astro } = (await import(pathToFileURL(entry).href)) as { handler: AstroHandler });
 	} catch (error) {
-		throw new Error(`failed to load the site from ${entry}: ${(error as Error).message}. Build it first with \`npm run build\`.`, {
+		throw new Error(`failed to load the site from ${entry}: ${(error as Error).message}. Build it first with \`./kubelab build\`.`, {
 			cause: error,
 		});
 	}

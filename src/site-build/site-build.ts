@@ -92,7 +92,7 @@ export async function ensureSite(options: EnsureSiteOptions = {}): Promise<SiteB
     const state = await siteState(root);
     if (state.fresh && !options.force) return { distDir, built: false, seconds: (performance.now() - started) / 1000 };
     const estimate = Math.max(1, Math.round(state.stamp?.seconds ?? FIRST_BUILD_ESTIMATE_S));
-    const why = options.force ? "as asked" : state.reason === "missing" ? "first run" : "its sources changed";
+    const why = state.fresh ? "as asked" : state.reason === "missing" ? "first run" : "its sources changed";
     progress(`building the lesson site (${why}, ~${estimate} s) ...`);
     const seconds = await buildInto(root, work, state.sources, options.runAstro ?? astroCli(root), progress);
     progress(`  lesson site built in ${seconds.toFixed(1)} s`);

@@ -159,7 +159,7 @@ describe("lab server routes", () => {
     const { base } = await start();
     const res = await fetch(`${base}/lessons/job/`);
     assert.equal(res.status, 503);
-    assert.match(await res.text(), /npm run build/);
+    assert.match(await res.text(), /\.\/kubelab build/);
   });
 
   it("hands everything outside /api to the site handler", async () => {

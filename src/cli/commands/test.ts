@@ -1,13 +1,16 @@
 /**
  * `./kubelab test [typecheck|unit|integration|security|verify|e2e ...]`: the one test
  * command (the README's and CI's). With no argument it runs every layer in
- * order: types, unit tests (fakes), integration tests on the real local
- * cluster, the attack suite, `lab verify` of every exercise, and end-to-end tests in Chromium.
+ * order: types (tsc for the server side, `astro check` for the site), unit
+ * tests (fakes), integration tests on the real local cluster, the attack
+ * suite, `lab verify` of every exercise, and end-to-end tests in Chromium
+ * (which build the lesson site first when dist/ is missing or stale).
  */
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { providerFromEnv } from "../../cluster/providers.ts";
 import { BROWSER_PACKAGES, ensureHostPackages } from "../../setup/host-packages.ts";
+import { ensureSite } from "../../site-build/site-build.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 const LAYERS = ["typecheck", "unit", "integration", "security", "verify", "e2e"] as const;
@@ -34,7 +37,10 @@ async function clusterEnv(): Promise<NodeJS.ProcessEnv> {
 }
 
 const run: Record<Layer, () => Promise<number>> = {
-  typecheck: () => npx(["tsc", "--noEmit", "-p", "."]),
+  typecheck: async () => {
+    const code = await npx(["tsc", "--noEmit", "-p", "."]);
+    return code !== 0 ? code : node(["src/site-build/astro-check.ts"]);
+  },
   unit: () => node(["--test", "--test-reporter=spec", "tests/unit/**/*.test.ts"]),
   integration: async () => {
     const env = await clusterEnv();
@@ -48,9 +54,7 @@ const run: Record<Layer, () => Promise<number>> = {
   verify: async () => node(["src/cli/main.ts", "lab", "verify"], await clusterEnv()),
   e2e: async () => {
     await ensureHostPackages(BROWSER_PACKAGES, (line) => console.error(line));
-    const env = await clusterEnv();
-    const built = await npx(["astro", "build"]);
-    if (built !== 0) return built;
+    const [env] = await Promise.all([clusterEnv(), ensureSite({ onProgress: (line) => console.error(line) })]);
     return npx(["playwright", "test", "--config", "tests/e2e/playwright.config.ts"], env);
   },
 };

@@ -122,7 +122,7 @@ function goBuild(pkg: string, output: string, ldflags: string, tick: (elapsedMs:
       clearInterval(timer);
       reject(
         err.code === "ENOENT"
-          ? new KubelabError("the Go toolchain (`go`) is not installed", "install Go 1.24 or newer (apt-get install golang-go, or from go.dev) and run again")
+          ? new KubelabError("the Go toolchain (`go`) is not installed", "install Go 1.24 or newer from https://go.dev/dl/ (Debian 12's golang-go is 1.19, too old) and run again")
           : new KubelabError(`could not run go build: ${err.message}`),
       );
     });
