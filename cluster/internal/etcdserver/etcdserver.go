@@ -1,52 +1,129 @@
 // Package etcdserver runs a single-member embedded etcd for the local node.
+//
+// etcd holds every object of the cluster, so it only speaks TLS and only to
+// clients holding a certificate from its own CA (the API server's
+// apiserver-etcd-client): a web page in a browser on the same machine, or any
+// other local process, cannot read or write it. The HTTP JSON gateway and
+// CORS headers, which exist for browsers and curl, are off.
 package etcdserver
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
+	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
+	"go.etcd.io/etcd/server/v3/etcdserver/api/membership"
 )
 
-// Run starts etcd with the given command-line flags and blocks until it stops
-// or the process receives SIGINT/SIGTERM.
-func Run(args []string) error {
-	flags := flag.NewFlagSet("etcd", flag.ContinueOnError)
-	dataDir := flags.String("data-dir", "", "directory holding etcd's data (required)")
-	clientURL := flags.String("listen-client-url", "http://127.0.0.1:2379", "URL serving etcd clients")
-	peerURL := flags.String("listen-peer-url", "http://127.0.0.1:2380", "URL for the (single) peer")
-	if err := flags.Parse(args); err != nil {
-		return err
-	}
-	if *dataDir == "" {
-		return fmt.Errorf("--data-dir is required")
-	}
-	client, err := url.Parse(*clientURL)
-	if err != nil {
-		return fmt.Errorf("bad --listen-client-url: %w", err)
-	}
-	peer, err := url.Parse(*peerURL)
-	if err != nil {
-		return fmt.Errorf("bad --listen-peer-url: %w", err)
-	}
+// noBrowserOrigin is the only "allowed" CORS origin. etcd treats an empty CORS
+// list as "allow every origin", so the list must hold something; a browser's
+// Origin header is always "scheme://host[:port]" or "null", never this.
+const noBrowserOrigin = "kubelab-no-cors"
 
+// Options are etcd's command-line settings.
+type Options struct {
+	DataDir   string
+	ClientURL string
+	PeerURL   string
+	// TLS for clients (the API server): server certificate and the CA that
+	// client certificates must chain to.
+	CertFile, KeyFile, TrustedCAFile string
+	// TLS between peers (a single member, but the listener exists).
+	PeerCertFile, PeerKeyFile, PeerTrustedCAFile string
+}
+
+func parseOptions(args []string) (Options, error) {
+	var o Options
+	flags := flag.NewFlagSet("etcd", flag.ContinueOnError)
+	flags.StringVar(&o.DataDir, "data-dir", "", "directory holding etcd's data (required)")
+	flags.StringVar(&o.ClientURL, "listen-client-url", "https://127.0.0.1:2379", "https URL serving etcd clients")
+	flags.StringVar(&o.PeerURL, "listen-peer-url", "https://127.0.0.1:2380", "https URL for the (single) peer")
+	flags.StringVar(&o.CertFile, "cert-file", "", "client-facing serving certificate (required)")
+	flags.StringVar(&o.KeyFile, "key-file", "", "key of --cert-file (required)")
+	flags.StringVar(&o.TrustedCAFile, "trusted-ca-file", "", "CA that client certificates must be signed by (required)")
+	flags.StringVar(&o.PeerCertFile, "peer-cert-file", "", "peer serving and client certificate (required)")
+	flags.StringVar(&o.PeerKeyFile, "peer-key-file", "", "key of --peer-cert-file (required)")
+	flags.StringVar(&o.PeerTrustedCAFile, "peer-trusted-ca-file", "", "CA that peer certificates must be signed by (required)")
+	if err := flags.Parse(args); err != nil {
+		return o, err
+	}
+	required := []struct{ name, value string }{
+		{"data-dir", o.DataDir}, {"cert-file", o.CertFile}, {"key-file", o.KeyFile}, {"trusted-ca-file", o.TrustedCAFile},
+		{"peer-cert-file", o.PeerCertFile}, {"peer-key-file", o.PeerKeyFile}, {"peer-trusted-ca-file", o.PeerTrustedCAFile},
+	}
+	for _, flag := range required {
+		if flag.value == "" {
+			return o, fmt.Errorf("--%s is required", flag.name)
+		}
+	}
+	return o, nil
+}
+
+func httpsURL(name, raw string) (url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return url.URL{}, fmt.Errorf("bad --%s: %w", name, err)
+	}
+	if u.Scheme != "https" {
+		return url.URL{}, fmt.Errorf("--%s must be an https:// URL (etcd only serves TLS with client certificates), got %q", name, raw)
+	}
+	return *u, nil
+}
+
+// Config builds the embedded etcd configuration for the options.
+func Config(o Options) (*embed.Config, error) {
+	client, err := httpsURL("listen-client-url", o.ClientURL)
+	if err != nil {
+		return nil, err
+	}
+	peer, err := httpsURL("listen-peer-url", o.PeerURL)
+	if err != nil {
+		return nil, err
+	}
 	cfg := embed.NewConfig()
 	cfg.Name = "kubelab"
-	cfg.Dir = *dataDir
-	cfg.ListenClientUrls = []url.URL{*client}
-	cfg.AdvertiseClientUrls = []url.URL{*client}
-	cfg.ListenPeerUrls = []url.URL{*peer}
-	cfg.AdvertisePeerUrls = []url.URL{*peer}
+	cfg.Dir = o.DataDir
+	cfg.ListenClientUrls = []url.URL{client}
+	cfg.AdvertiseClientUrls = []url.URL{client}
+	cfg.ListenPeerUrls = []url.URL{peer}
+	cfg.AdvertisePeerUrls = []url.URL{peer}
 	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
+	cfg.ClientTLSInfo.CertFile = o.CertFile
+	cfg.ClientTLSInfo.KeyFile = o.KeyFile
+	cfg.ClientTLSInfo.TrustedCAFile = o.TrustedCAFile
+	cfg.ClientTLSInfo.ClientCertAuth = true
+	cfg.PeerTLSInfo.CertFile = o.PeerCertFile
+	cfg.PeerTLSInfo.KeyFile = o.PeerKeyFile
+	cfg.PeerTLSInfo.TrustedCAFile = o.PeerTrustedCAFile
+	cfg.PeerTLSInfo.ClientCertAuth = true
+	// The API server talks gRPC; the JSON gateway only serves browsers and curl.
+	cfg.EnableGRPCGateway = false
+	cfg.CORS = map[string]struct{}{noBrowserOrigin: {}}
 	cfg.LogLevel = "warn"
 	// A lab cluster is disposable: skipping fsync makes writes several times
 	// faster and still survives a killed process (only a power loss can lose data).
 	cfg.UnsafeNoFsync = true
+	return cfg, nil
+}
 
+// Run starts etcd with the given command-line flags and blocks until it stops
+// or the process receives SIGINT/SIGTERM.
+func Run(args []string) error {
+	options, err := parseOptions(args)
+	if err != nil {
+		return err
+	}
+	cfg, err := Config(options)
+	if err != nil {
+		return err
+	}
 	server, err := embed.StartEtcd(cfg)
 	if err != nil {
 		return fmt.Errorf("start etcd: %w", err)
@@ -57,7 +134,10 @@ func Run(args []string) error {
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 	select {
 	case <-server.Server.ReadyNotify():
-		fmt.Fprintln(os.Stderr, "etcd: ready to serve clients on", client.String())
+		fmt.Fprintln(os.Stderr, "etcd: ready to serve clients on", options.ClientURL)
+		if err := updatePeerURL(server, options.PeerURL); err != nil {
+			fmt.Fprintln(os.Stderr, "etcd: could not update the member's peer URL:", err)
+		}
 	case err := <-server.Err():
 		return err
 	case <-stop:
@@ -69,4 +149,22 @@ func Run(args []string) error {
 	case <-stop:
 		return nil
 	}
+}
+
+// updatePeerURL records the peer URL in the member list when a data dir
+// written by an older kubelab (plain http peer URL) is started: etcd keeps a
+// restarted member's stored peer URLs, which would otherwise stay stale.
+func updatePeerURL(server *embed.Etcd, peerURL string) error {
+	id := server.Server.MemberID()
+	member := server.Server.Cluster().Member(id)
+	if member == nil || slices.Equal(member.PeerURLs, []string{peerURL}) {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := server.Server.UpdateMember(ctx, membership.Member{
+		ID:             id,
+		RaftAttributes: membership.RaftAttributes{PeerURLs: []string{peerURL}, IsLearner: member.IsLearner},
+	})
+	return err
 }

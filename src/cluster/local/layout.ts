@@ -41,6 +41,12 @@ export function stateLayout(state: string) {
   return {
     root: state,
     pki: join(state, "pki"),
+    /** etcd's own CA and certificates (kubeadm's pki/etcd). */
+    etcdPki: join(state, "pki", "etcd"),
+    /** The API server's EncryptionConfiguration: holds the key Secrets are encrypted with at rest. */
+    encryptionConfig: join(state, "pki", "encryption-config.yaml"),
+    /** Present while Secrets written before encryption at rest still need rewriting. */
+    encryptionPending: join(state, "pki", "encryption-pending"),
     kubeconfigs: join(state, "kubeconfig"),
     adminKubeconfig: join(state, "kubeconfig", "admin.conf"),
     etcd: join(state, "etcd"),

@@ -19,7 +19,8 @@ import {
   kubeletConfigYaml,
   registryMirrors,
 } from "./node-config.ts";
-import { generatePki } from "./pki.ts";
+import { generateEtcdPki, generatePki, type KeyPairPem } from "./pki.ts";
+import { encryptStoredSecrets, ensureEncryptionConfig } from "./encryption.ts";
 import { checkCgroups, checkCommands, checkOverlayfs, checkPorts, checkRoot } from "./preflight.ts";
 import { checkReadiness, waitUntilReady } from "./readiness.ts";
 import { teardownNode } from "./teardown.ts";
@@ -100,6 +101,8 @@ export class LocalProvider implements ClusterProvider {
           this.logHint(),
         );
       }
+      const reencrypted = await encryptStoredSecrets(this.layout, this.kubeconfigPath());
+      if (reencrypted > 0) progress(`encrypted ${reencrypted} Secrets stored before encryption at rest`);
       if (!existsSync(this.layout.bootstrapped)) writeFileSync(this.layout.bootstrapped, new Date().toISOString());
       progress("cluster ready");
       return {
@@ -203,10 +206,18 @@ export class LocalProvider implements ClusterProvider {
     throw new KubelabError(`could not take the lock ${lock}`, "remove it if no kubelab is running");
   }
 
-  /** Directories, PKI and kubeconfigs (first run only), then configs (every run). */
+  /**
+   * Directories, PKI and kubeconfigs (first run only), then configs (every
+   * run). Parts added in later versions (etcd's PKI, the encryption key) are
+   * made when missing, so a state dir from an older kubelab still comes up.
+   */
   private async prepareState(bins: NodeBinaries, progress: (line: string) => void): Promise<void> {
     const l = this.layout;
-    for (const dir of [l.pki, l.kubeconfigs, l.etcd, l.containerd, l.kubelet, l.cniConf, l.cniIpam, l.logs, l.run]) {
+    const writePair = (dir: string, name: string, pair: KeyPairPem) => {
+      writeFileSync(join(dir, `${name}.crt`), pair.cert);
+      writeFileSync(join(dir, `${name}.key`), pair.key, { mode: 0o600 });
+    };
+    for (const dir of [l.pki, l.etcdPki, l.kubeconfigs, l.etcd, l.containerd, l.kubelet, l.cniConf, l.cniIpam, l.logs, l.run]) {
       mkdirSync(dir, { recursive: true });
     }
     if (!existsSync(join(l.pki, "ca.crt"))) {
@@ -217,10 +228,7 @@ export class LocalProvider implements ClusterProvider {
         ["apiserver", pki.apiserver],
         ["apiserver-kubelet-client", pki.apiserverKubeletClient],
       ];
-      for (const [name, pair] of pairs) {
-        writeFileSync(join(l.pki, `${name}.crt`), pair.cert);
-        writeFileSync(join(l.pki, `${name}.key`), pair.key, { mode: 0o600 });
-      }
+      for (const [name, pair] of pairs) writePair(l.pki, name, pair);
       writeFileSync(join(l.pki, "sa.key"), pki.serviceAccount.key, { mode: 0o600 });
       writeFileSync(join(l.pki, "sa.pub"), pki.serviceAccount.pub);
       const kubeconfigs: [string, string, { cert: string; key: string }][] = [
@@ -233,6 +241,16 @@ export class LocalProvider implements ClusterProvider {
         writeFileSync(join(l.kubeconfigs, file), kubeconfigYaml(user, pki.ca.cert, pair), { mode: 0o600 });
       }
     }
+    // The API server's etcd client certificate is written last: its presence means the set is complete.
+    if (!existsSync(join(l.pki, "apiserver-etcd-client.crt"))) {
+      progress("generating etcd's certificates");
+      const etcd = await generateEtcdPki();
+      writePair(l.etcdPki, "ca", etcd.ca);
+      writePair(l.etcdPki, "server", etcd.server);
+      writePair(l.etcdPki, "peer", etcd.peer);
+      writePair(l.pki, "apiserver-etcd-client", etcd.apiserverClient);
+    }
+    ensureEncryptionConfig(l);
     writeFileSync(l.containerdConfig, containerdConfigToml(l, bins.runcWrapper));
     for (const { registry, hostsToml } of registryMirrors()) {
       mkdirSync(join(l.containerd, "certs.d", registry), { recursive: true });

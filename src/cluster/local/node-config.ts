@@ -112,6 +112,9 @@ export function cniConflist(layout: StateLayout): string {
   );
 }
 
+/** Most processes (threads included) one pod may run. */
+export const POD_PIDS_LIMIT = 1024;
+
 export function kubeletConfigYaml(layout: StateLayout): string {
   return `apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -145,6 +148,9 @@ registerNode: true
 nodeStatusUpdateFrequency: 4s
 syncFrequency: 10s
 fileCheckFrequency: 20s
+# A fork bomb in one pod must not take the node (and every other lab) down:
+# ample for a toolbox with tmux, bash and kubectl and for the lessons' pods.
+podPidsLimit: ${POD_PIDS_LIMIT}
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 evictionHard:
@@ -158,15 +164,27 @@ evictionHard:
 /** Command-line arguments of each supervised component, in start order. */
 export function componentArgs(layout: StateLayout): Record<string, string[]> {
   const pki = (name: string) => join(layout.pki, name);
+  const etcdPki = (name: string) => join(layout.etcdPki, name);
   const kubeconfig = (name: string) => join(layout.kubeconfigs, name);
   return {
+    // etcd speaks only TLS and only to holders of a certificate from its own CA (the API server).
     etcd: [
       `--data-dir=${layout.etcd}`,
-      `--listen-client-url=http://127.0.0.1:${PORTS.etcdClient}`,
-      `--listen-peer-url=http://127.0.0.1:${PORTS.etcdPeer}`,
+      `--listen-client-url=https://127.0.0.1:${PORTS.etcdClient}`,
+      `--listen-peer-url=https://127.0.0.1:${PORTS.etcdPeer}`,
+      `--cert-file=${etcdPki("server.crt")}`,
+      `--key-file=${etcdPki("server.key")}`,
+      `--trusted-ca-file=${etcdPki("ca.crt")}`,
+      `--peer-cert-file=${etcdPki("peer.crt")}`,
+      `--peer-key-file=${etcdPki("peer.key")}`,
+      `--peer-trusted-ca-file=${etcdPki("ca.crt")}`,
     ],
     "kube-apiserver": [
-      `--etcd-servers=http://127.0.0.1:${PORTS.etcdClient}`,
+      `--etcd-servers=https://127.0.0.1:${PORTS.etcdClient}`,
+      `--etcd-cafile=${etcdPki("ca.crt")}`,
+      `--etcd-certfile=${pki("apiserver-etcd-client.crt")}`,
+      `--etcd-keyfile=${pki("apiserver-etcd-client.key")}`,
+      `--encryption-provider-config=${layout.encryptionConfig}`,
       `--bind-address=${NETWORK.nodeIp}`,
       `--advertise-address=${NETWORK.nodeIp}`,
       `--secure-port=${PORTS.apiserver}`,
@@ -185,8 +203,8 @@ export function componentArgs(layout: StateLayout): Record<string, string[]> {
       "--allow-privileged=true",
       "--profiling=false",
       "--event-ttl=1h",
-      // One learner's cluster needs no fair queuing between API clients; off, it saves memory.
-      "--enable-priority-and-fairness=false",
+      // Priority and fairness stays on (the default): in a class, one learner's
+      // request flood must not starve the others' or the controllers' requests.
     ],
     "kube-controller-manager": [
       `--kubeconfig=${kubeconfig("controller-manager.conf")}`,
