@@ -62,10 +62,13 @@ export function fakeContext(cluster: FakeCluster, recorder = new EventStore(), o
   const core = {
     readNamespacedPod: ({ name }: { name: string }) => guard(`readPod ${name}`, () => find(cluster.pods, "pods", name)),
     listNamespacedPod: () => guard("listPods", () => ({ items: structuredClone(cluster.pods) })),
-    readNamespacedPodLog: ({ name, container }: { name: string; container?: string }) => guard(`log ${name}`, () => {
+    readNamespacedPodLog: ({ name, container, limitBytes, tailLines }: { name: string; container?: string; limitBytes?: number; tailLines?: number }) => guard(`log ${name}${tailLines ? ` tail ${tailLines}` : ""}`, () => {
       find(cluster.pods, "pods", name);
-      const log = cluster.logs[`${name}/${container}`];
+      let log = cluster.logs[`${name}/${container}`];
       if (log === undefined) throw new ApiException(400, "container is waiting to start", {}, {});
+      // As the kubelet does: the last tailLines lines, then at most limitBytes bytes.
+      if (tailLines !== undefined) log = log.split(/(?<=\n)/).slice(-tailLines).join("");
+      if (limitBytes !== undefined) log = Buffer.from(log).subarray(0, limitBytes).toString("utf8");
       return log;
     }),
   } as unknown as CoreReader;

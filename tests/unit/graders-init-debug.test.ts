@@ -57,6 +57,17 @@ describe("init/nginx-mnt", () => {
     assert.equal(ids(r)["app-container"], "fail:init.app-mount");
     assert.equal(ids(r).file, "fail:init.file-missing");
   });
+  it("says output too large (not file missing) when ls printed past the cap, and timed out when it never ended", async () => {
+    const { d, rs, pod } = deployment({ volumes, initContainers: [INIT], containers: [APP] });
+    const key = `${pod.metadata!.name}/nginx01`;
+    const flood = fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod], exec: { [key]: { stdout: "y\n".repeat(32 * 1024), stderr: "", exitCode: null, truncated: true } } });
+    assert.equal(ids(await gradeExercise("init/nginx-mnt", fakeContext(flood), "en")).file, "fail:common.output-too-large");
+    const hang = fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod], exec: { [key]: { stdout: "", stderr: "", exitCode: null, timedOut: true } } });
+    assert.equal(ids(await gradeExercise("init/nginx-mnt", fakeContext(hang), "en")).file, "fail:common.exec-timeout");
+    // Found in what was read: the cap does not matter.
+    const found = fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod], exec: { [key]: { stdout: "test-init.txt\n" + "y\n".repeat(1000), stderr: "", exitCode: null, truncated: true } } });
+    assert.equal(ids(await gradeExercise("init/nginx-mnt", fakeContext(found), "en")).file, "pass:init.file-present");
+  });
   it("fails a wrong image and an app started before the init container finished", async () => {
     const { d, rs, pod } = deployment({ volumes, initContainers: [INIT], containers: [{ ...APP, image: "nginx:latest" }] }, { initEnd: 5, appStart: 2 });
     const cluster = fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod], exec: { [`${pod.metadata!.name}/nginx01`]: { stdout: "test-init.txt", stderr: "", exitCode: 0 } } });
@@ -116,6 +127,18 @@ describe("debug/netstat", () => {
     const cluster = fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod], logs: { [`${pod.metadata!.name}/debugger-td4nt`]: TABLE } });
     const r = await gradeExercise("debug/netstat", fakeContext(cluster), "en");
     assert.equal(r.passed, true, JSON.stringify(r.checks));
+  });
+  it("reads a long session's log capped, and finds netstat at its end; says too long when it is in neither end", async () => {
+    const { d, rs, pod } = base();
+    withEphemeral(pod, { name: "debugger", image: "busybox" });
+    const key = `${pod.metadata!.name}/debugger`;
+    const chatter = "/ # ls\r\nbin dev etc\r\n".repeat(10_000);
+    const cluster = fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod], logs: { [key]: chatter + TABLE } });
+    const r = await gradeExercise("debug/netstat", fakeContext(cluster), "en");
+    assert.equal(r.passed, true, JSON.stringify(r.checks));
+    assert.ok(cluster.calls.includes(`log ${pod.metadata!.name} tail 500`));
+    cluster.logs[key] = chatter + TABLE + chatter;
+    assert.equal(ids(await gradeExercise("debug/netstat", fakeContext(cluster), "en")).netstat, "fail:common.log-too-large");
   });
   it("passes a debugger given netstat as its command", async () => {
     const { d, rs, pod } = base();

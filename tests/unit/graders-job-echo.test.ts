@@ -34,6 +34,15 @@ describe("job/echo", () => {
     assert.equal(r.score, 0);
   });
 
+  it("reads at most the output cap of a log, and says it is too long rather than wrong", async () => {
+    const j = job("echo", { state: "complete" });
+    const p = jobPod(j, "echo-big");
+    const cluster = fakeCluster({ jobs: [j], pods: [p], logs: { "echo-big/echo": "y\n".repeat(1024 * 1024) + "Hello, Job\n" } });
+    const r = await gradeExercise("job/echo", fakeContext(cluster), "en");
+    assert.equal(ids(r).output, "fail:common.log-too-large");
+    assert.match(r.checks.find((c) => c.id === "output")!.message, /64 KiB/);
+  });
+
   it("fails when nothing exists", async () => {
     const r = await gradeExercise("job/echo", fakeContext(fakeCluster()), "en");
     assert.equal(ids(r).exists, "fail:job.missing");

@@ -59,9 +59,12 @@ export default defineGrader({
     }
     // The Job completed; if its pod is still there, its log must carry the greeting.
     for (const p of await podsOfJob(ctx, done!)) {
-      const log = await ctx.readLog(ctx.namespace, p.metadata!.name!, p.spec?.containers?.[0]?.name);
-      if (log !== null && !logLines(log).some((l) => l.includes(TEXT))) {
-        out.push(fail("fired", "cronjob.output-wrong", { name: NAME, job: done!.metadata!.name!, expected: TEXT }));
+      const container = p.spec?.containers?.[0]?.name;
+      const log = await ctx.readLog(ctx.namespace, p.metadata!.name!, container);
+      if (log !== null && !logLines(log.text).some((l) => l.includes(TEXT))) {
+        out.push(log.truncated
+          ? fail("fired", "common.log-too-large", { pod: p.metadata!.name!, container: container ?? "", limit: Math.round(ctx.options.outputLimitBytes / 1024) })
+          : fail("fired", "cronjob.output-wrong", { name: NAME, job: done!.metadata!.name!, expected: TEXT }));
         return out;
       }
     }

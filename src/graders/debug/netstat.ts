@@ -13,6 +13,7 @@
  * and fails too.
  */
 import type { V1EphemeralContainer, V1Pod } from "@kubernetes/client-node";
+import type { LogText } from "../context.ts";
 import { orNull } from "../errors.ts";
 import { defineGrader, fail, needs, pass } from "../framework.ts";
 import type { CheckOutcome } from "../framework.ts";
@@ -20,6 +21,8 @@ import { commandLine, containerState, imageRepository } from "../k8s-helpers.ts"
 import { podsOfDeployment } from "../init/shared.ts";
 
 const NAME = "nginx";
+/** Lines read from the end of a log longer than the cap. */
+const TAIL_LINES = 500;
 
 /** netstat's own output: its header, or a listening socket line. */
 const NETSTAT_OUTPUT = /Active Internet connections|Proto\s+Recv-Q\s+Send-Q|^tcp6?\s+\d+\s+\d+\s+\S+:\d+\s+\S+\s+LISTEN/m;
@@ -57,12 +60,21 @@ export default defineGrader({
           ? pass("ran", "debug.ran-ok", { container: container.name })
           : fail("ran", "debug.ephemeral-not-started", { container: container.name, reason: st.state === "waiting" ? st.reason : "Unknown" }));
         let sawNetstat = /\bnetstat\b/.test(commandLine(container));
+        let tooLong = false;
         if (!sawNetstat && st.state !== "waiting") {
-          const log = await ctx.readLog(ctx.namespace, podName, container.name);
-          sawNetstat = log !== null && NETSTAT_OUTPUT.test(log.replace(/\r/g, ""));
+          const shows = (log: LogText | null) => log !== null && NETSTAT_OUTPUT.test(log.text.replace(/\r/g, ""));
+          const head = await ctx.readLog(ctx.namespace, podName, container.name);
+          sawNetstat = shows(head);
+          // A long session: netstat may have been run last; read the end too (also capped).
+          if (!sawNetstat && head?.truncated) {
+            const tail = await ctx.readLog(ctx.namespace, podName, container.name, { tailLines: TAIL_LINES });
+            sawNetstat = shows(tail);
+            tooLong = !sawNetstat;
+          }
         }
         outcomes.push(sawNetstat ? pass("netstat", "debug.netstat-seen", { container: container.name })
-          : fail("netstat", "debug.netstat-missing", { container: container.name, pod: podName }));
+          : tooLong ? fail("netstat", "common.log-too-large", { container: container.name, pod: podName, limit: Math.round(ctx.options.outputLimitBytes / 1024) })
+            : fail("netstat", "debug.netstat-missing", { container: container.name, pod: podName }));
         candidates.push({ pod, container, outcomes, score: outcomes.filter((o) => o.passed).length });
       }
     }

@@ -89,8 +89,11 @@ export default defineGrader({
     }
     const ls = await ctx.exec(ctx.namespace, pod.metadata!.name!, APP, ["ls", "/mnt"]);
     const listed = ls.stdout.split(/\s+/).includes(FILE);
+    // Output cut at the cap or at the timeout is not evidence that the file is missing: say what happened.
     out.push(listed ? pass("file", "init.file-present", { container: APP, file: FILE, pod: pod.metadata!.name! })
-      : fail("file", "init.file-missing", { container: APP, file: FILE }));
+      : ls.timedOut ? fail("file", "common.exec-timeout", { command: "ls /mnt", container: APP, seconds: Math.round(ctx.options.callTimeoutMs / 1000) })
+        : ls.truncated ? fail("file", "common.output-too-large", { command: "ls /mnt", container: APP, limit: Math.round(ctx.options.outputLimitBytes / 1024) })
+          : fail("file", "init.file-missing", { container: APP, file: FILE }));
     return out;
   },
 });

@@ -26,17 +26,20 @@ function byOutcome(a: V1Pod, b: V1Pod): number {
 export async function checkJobOutput(ctx: GradeContext, checkId: string, pods: V1Pod[], jobName: string, expected: string): Promise<CheckOutcome> {
   if (pods.length === 0) return fail(checkId, "job.no-pods", { name: jobName });
   let sample: string | null = null;
+  let tooLong: { pod: string; container: string } | undefined;
   for (const pod of [...pods].sort(byOutcome)) {
     for (const container of pod.spec?.containers ?? []) {
       const log = await ctx.readLog(ctx.namespace, pod.metadata!.name!, container.name);
       if (log === null) continue;
-      if (logLines(log).some((l) => l.trim() === expected)) {
+      if (logLines(log.text).some((l) => l.trim() === expected)) {
         return pass(checkId, "job.output-ok", { pod: pod.metadata!.name!, text: expected });
       }
-      sample ??= log;
+      if (log.truncated) tooLong ??= { pod: pod.metadata!.name!, container: container.name };
+      sample ??= log.text;
     }
   }
   if (sample === null) return fail(checkId, "job.no-logs", { name: jobName });
+  if (tooLong) return fail(checkId, "common.log-too-large", { ...tooLong, limit: Math.round(ctx.options.outputLimitBytes / 1024) });
   const actual = firstLine(sample);
   return fail(checkId, actual ? "job.output-wrong" : "job.output-empty", { name: jobName, expected, actual });
 }

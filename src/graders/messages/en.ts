@@ -66,6 +66,18 @@ export const messages = {
     text: "This exercise needs access to a node, which this lab (a shared cluster with one namespace per learner) does not give.",
     hint: "Skip it here, or do it in a lab with its own cluster.",
   },
+  "common.output-too-large": {
+    text: "`{command}` in container {container} printed more than {limit} KiB, so kubelab stopped reading it; what it looks for was not in the part it read.",
+    hint: "That command should print a short answer: make sure {container} runs the image the exercise asks for, unchanged, then press Check again.",
+  },
+  "common.exec-timeout": {
+    text: "`{command}` in container {container} did not finish within {seconds} s, so kubelab stopped it and could not check this.",
+    hint: "That command should answer at once: make sure {container} runs the image the exercise asks for, unchanged, then press Check again.",
+  },
+  "common.log-too-large": {
+    text: "The log of container {container} in pod {pod} is longer than {limit} KiB; kubelab reads only that much and did not find what it looks for there.",
+    hint: "Let the container print only what the exercise asks, then run it again.",
+  },
   "infra.unreachable": {
     text: "The cluster could not be reached, so this could not be checked. This is not a mistake on your part.",
     hint: "Wait a few seconds and press Check again. If it keeps failing, reset the lab or ask your instructor.",

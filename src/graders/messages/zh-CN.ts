@@ -56,6 +56,18 @@ export const messages: Record<MessageId, MessageText> = {
     text: "这个练习需要访问节点，而当前实验环境（多人共用集群、每人一个命名空间）不提供节点权限。",
     hint: "可以先跳过，或者换到独占集群的实验环境里再做。",
   },
+  "common.output-too-large": {
+    text: "容器 {container} 里的 `{command}` 输出超过了 {limit} KiB，kubelab 不再继续读取；在已读取的部分里没有找到要检查的内容。",
+    hint: "这条命令本应只输出很短的结果：确认 {container} 使用的是练习要求的镜像且未被改动，然后再点一次“检查”。",
+  },
+  "common.exec-timeout": {
+    text: "容器 {container} 里的 `{command}` 在 {seconds} 秒内没有结束，kubelab 已停止它，这一项没法检查。",
+    hint: "这条命令本应立即返回：确认 {container} 使用的是练习要求的镜像且未被改动，然后再点一次“检查”。",
+  },
+  "common.log-too-large": {
+    text: "Pod {pod} 中容器 {container} 的日志超过了 {limit} KiB；kubelab 只读取这么多，在其中没有找到要检查的内容。",
+    hint: "让容器只输出练习要求的内容，然后重新运行一次。",
+  },
   "infra.unreachable": {
     text: "暂时连不上集群，这一项没法检查。这不是你操作的问题。",
     hint: "稍等几秒再点“检查”。如果一直失败，可以重置实验环境，或者联系老师。",
