@@ -29,7 +29,7 @@ const WORK = ".astro/kubelab-build";
 /** Written into dist/ after a successful build; dist/ is fresh when its `sources` hash matches. */
 const STAMP = "kubelab-site.json";
 /** Shown before the first build, when no earlier build time is known (two cores, warm disk). */
-const FIRST_BUILD_ESTIMATE_S = 15;
+const FIRST_BUILD_ESTIMATE_S = 10;
 const TICK_MS = 15_000;
 const LOG_TAIL_LINES = 30;
 
