@@ -5,7 +5,7 @@
  * unit tests use fakes. Every API call is bounded by a per-call timeout and
  * the grading deadline, and infrastructure failures surface as InfraError.
  *
- * What the learner's containers print is bounded too (DESIGN §8): exec
+ * What the learner's containers print is bounded too (docs/architecture.md §8): exec
  * output and logs are read up to `outputLimitBytes` each; at the cap, or at
  * the timeout, the exec stream is closed and the result says `truncated` /
  * `timedOut`, so a container that prints without end costs the server

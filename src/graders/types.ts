@@ -1,5 +1,5 @@
 /**
- * The grading contract (DESIGN §5). A grader inspects cluster state for one
+ * The grading contract (docs/architecture.md §5). A grader inspects cluster state for one
  * exercise and reports checks; it never reads the learner's terminal.
  */
 import type { KubeConfig } from "@kubernetes/client-node";

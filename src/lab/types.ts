@@ -6,7 +6,7 @@
  */
 
 /**
- * How labs share a cluster (DESIGN §3).
+ * How labs share a cluster (docs/architecture.md §3).
  * - `cluster`: the learner owns the whole cluster; their namespace is `default`
  *   and their toolbox has cluster-admin. One lab per cluster: every session
  *   shares it.

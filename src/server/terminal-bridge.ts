@@ -3,7 +3,7 @@
  * learner's toolbox pod, running tmux so a reload or a dropped connection
  * reattaches to the same shell and several tabs share it.
  *
- * Protocol (DESIGN §5):
+ * Protocol (docs/architecture.md §4):
  * - binary frames: terminal bytes, both ways;
  * - text frames: JSON control messages.
  *   client → server: {"type":"resize","cols":n,"rows":n} | {"type":"ping"} |

@@ -1,6 +1,6 @@
 /**
  * The `local` provider: a real single-node cluster made of host processes
- * (see DESIGN §4). `up` is a sequence of ordered steps sharing one state
+ * (see docs/architecture.md §2). `up` is a sequence of ordered steps sharing one state
  * directory; each step is idempotent, so `up` after an unclean stop recovers.
  */
 import { spawn } from "node:child_process";
