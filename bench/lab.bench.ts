@@ -29,7 +29,6 @@
  * lab empties the shared `default` namespace. Everything is deleted at the end.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -78,7 +77,7 @@ async function main(argv: string[]): Promise<void> {
     // (a) cold: a new lab per run, the previous one deleted and gone.
     const cold: ColdRun[] = [];
     for (let i = 0; i < coldRuns; i++) {
-      const sid = newSessionId();
+      const sid = client.newSession(app.issueSession());
       sessions.push(sid);
       const run = await coldLab(client, sid, mode, admin);
       cold.push(run);
@@ -159,17 +158,23 @@ async function main(argv: string[]): Promise<void> {
   report.write();
 }
 
-/** A learner's session id, as the server would make one (the bench picks it, so it knows the lab's names). */
-const newSessionId = () => randomBytes(16).toString("base64url");
-
 /** Talks to the server like the lesson page does. */
 class LabClient {
   readonly url: string;
+  /** Session cookie values by learner id: the server mints them (the bench asks first, so it knows the lab's names). */
+  private readonly cookies = new Map<string, string>();
   constructor(url: string) {
     this.url = url;
   }
+  newSession(session: { learnerId: string; cookieValue: string }): string {
+    this.cookies.set(session.learnerId, session.cookieValue);
+    return session.learnerId;
+  }
+  private cookie(sid: string): string {
+    return `${SESSION_COOKIE}=${this.cookies.get(sid)}`;
+  }
   private headers(sid: string): Record<string, string> {
-    return { origin: this.url, cookie: `${SESSION_COOKIE}=${sid}`, "content-type": "application/json" };
+    return { origin: this.url, cookie: this.cookie(sid), "content-type": "application/json" };
   }
   async postLab(sid: string): Promise<{ state: string }> {
     const res = await fetch(`${this.url}/api/lab`, { method: "POST", headers: this.headers(sid), body: "{}" });
@@ -186,7 +191,7 @@ class LabClient {
     return (await res.json()) as { passed: boolean };
   }
   openTerminal(sid: string): Promise<Terminal> {
-    const ws = new WebSocket(`${this.url.replace(/^http/, "ws")}${TERMINAL_PATH}`, { headers: { origin: this.url, cookie: `${SESSION_COOKIE}=${sid}` } });
+    const ws = new WebSocket(`${this.url.replace(/^http/, "ws")}${TERMINAL_PATH}`, { headers: { origin: this.url, cookie: this.cookie(sid) } });
     const term = new Terminal((data) => ws.send(Buffer.from(data), { binary: true }), () => ws.close());
     ws.on("message", (data, isBinary) => {
       if (isBinary) term.receive(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer));

@@ -10,6 +10,7 @@ import { createGradeContext, graders, gradeExercise, kubeExec } from "../graders
 import { createLabKube, createLabManager } from "../lab/index.ts";
 import type { IsolationMode, Lab, LabManager } from "../lab/types.ts";
 import { LabRecorder } from "../recorder/index.ts";
+import { checkExposure } from "../server/access.ts";
 import { createLabServer, type GradeService } from "../server/server.ts";
 import { createSiteHandler } from "../server/site.ts";
 import { ensureSite } from "../site-build/site-build.ts";
@@ -20,6 +21,14 @@ export interface KubelabOptions {
   port?: number;
   host?: string;
   allowedOrigins?: string[];
+  /** Host names served besides loopback (see src/server/host-check.ts). */
+  allowedHosts?: string[];
+  /** Require a login with this password (see src/server/access.ts). */
+  accessPassword?: string;
+  /** Namespace mode: most labs at once. */
+  maxLabs?: number;
+  /** Open terminals per browser session. */
+  maxTerminalsPerSession?: number;
   idleTimeoutMs?: number;
   onProgress?: (line: string) => void;
   log?: (line: string) => void;
@@ -30,6 +39,8 @@ export interface KubelabOptions {
 export interface RunningKubelab {
   url: string;
   labManager: LabManager;
+  /** Mint a learner session (benchmarks that must know the lab's names first; see LabServer.issueSession). */
+  issueSession(): { learnerId: string; cookieValue: string };
   close(): Promise<void>;
 }
 
@@ -70,6 +81,8 @@ class RecorderPool {
 export async function startKubelab(options: KubelabOptions): Promise<RunningKubelab> {
   const log = options.log ?? (() => {});
   const mode = options.mode ?? "cluster";
+  // Refuse an unsafe exposure before spending a minute on the cluster (the server checks again).
+  checkExposure({ host: options.host, mode, password: options.accessPassword });
   // The site builds while the cluster comes up: both are needed before the URL is printed.
   const site = options.buildSite === false ? undefined : ensureSite({ onProgress: options.onProgress });
   site?.catch(() => {}); // awaited below; do not report it unhandled if the cluster fails first
@@ -87,6 +100,7 @@ export async function startKubelab(options: KubelabOptions): Promise<RunningKube
     // A solo learner's lab lives as long as the cluster: expiring it would
     // empty their `default` namespace. Class labs (namespace mode) expire.
     idleTimeoutMs: mode === "cluster" ? 0 : options.idleTimeoutMs,
+    maxLabs: options.maxLabs,
     pollIntervalMs: 200,
     log,
   });
@@ -130,6 +144,9 @@ export async function startKubelab(options: KubelabOptions): Promise<RunningKube
     clusterInfo: info,
     siteHandler,
     allowedOrigins: options.allowedOrigins,
+    allowedHosts: options.allowedHosts,
+    accessPassword: options.accessPassword,
+    maxTerminalsPerSession: options.maxTerminalsPerSession,
     port: options.port,
     host: options.host,
     log,
@@ -143,6 +160,7 @@ export async function startKubelab(options: KubelabOptions): Promise<RunningKube
   return {
     url,
     labManager: recordingManager,
+    issueSession: () => server.issueSession(),
     close: async () => {
       await server.close();
       await labManager.shutdown();

@@ -33,11 +33,48 @@ export function sendError(res: ServerResponse, err: HttpError): void {
   sendJson(res, err.status, err.hint ? { error: err.message, hint: err.hint } : { error: err.message }, err.headers);
 }
 
+export function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string | string[]> = {}): void {
+  res.writeHead(status, {
+    "content-type": "text/html; charset=utf-8",
+    "content-length": Buffer.byteLength(html),
+    "cache-control": "no-store",
+    // Server-rendered pages here have inline styles only: nothing else may load or frame them.
+    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    ...headers,
+  });
+  res.end(html);
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A small server-rendered page (errors, the login form): same look as the "site not built" page. */
+export function htmlPage(title: string, body: string, lang = "en"): string {
+  return `<!doctype html>
+<html lang="${lang}"><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title>
+<body style="font-family:system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em;line-height:1.5">
+${body}
+</body></html>
+`;
+}
+
 /**
- * Read a JSON object body of at most `limit` bytes. An empty body is `{}`.
- * Throws HttpError 413/415/400 with a hint.
+ * True when an error only says the client went away (closed the tab, reset
+ * the connection mid-body): worth one log line, not a stack trace.
  */
-export async function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+export function isClientAbort(err: unknown, req?: IncomingMessage): boolean {
+  const code = (err as { code?: string } | undefined)?.code;
+  if (code === "ECONNRESET" || code === "ECONNABORTED" || code === "EPIPE" || code === "ERR_STREAM_PREMATURE_CLOSE") return true;
+  if ((err as Error | undefined)?.message === "aborted") return true;
+  return Boolean(req && req.destroyed && !req.complete);
+}
+
+/**
+ * Read a body of at most `limit` bytes. Throws HttpError 413 (and drains the
+ * rest) when it is larger, whether declared or streamed.
+ */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"] ?? "0");
   if (declared > limit) {
     req.resume();
@@ -53,6 +90,16 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     }
     chunks.push(chunk as Buffer);
   }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Read a JSON object body of at most `limit` bytes. An empty body is `{}`.
+ * Throws HttpError 413/415/400 with a hint.
+ */
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+  const body = await readBody(req, limit);
+  const size = body.length;
   if (size === 0) return {};
   const type = String(req.headers["content-type"] ?? "");
   if (!/^application\/json\b/i.test(type)) {
@@ -60,7 +107,7 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   }
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    value = JSON.parse(body.toString("utf8"));
   } catch (err) {
     throw new HttpError(400, `the body is not valid JSON (${(err as Error).message})`, 'Send a JSON object such as {"exercise":"job/echo","locale":"en"}.');
   }

@@ -13,11 +13,19 @@
  *   /api/instructor/*         behind `instructor.authenticate` (404 until configured)
  *   anything else             the site handler
  *
- * A learner is an opaque random session id in an HttpOnly cookie; it never
- * appears in a URL. State-changing requests and the upgrade must come from
- * the server's own origin (or `allowedOrigins`).
+ * The front door (docs/architecture.md §8), in the order a request meets it:
+ * 1. Host must be on the allowlist (host-check.ts): 421 otherwise, which
+ *    defeats DNS rebinding.
+ * 2. With an access password, a valid access cookie (access.ts), else the
+ *    login page / 401.
+ * 3. State-changing requests and the upgrade come from the server's own
+ *    origin (or `allowedOrigins`): 403 otherwise.
+ * 4. A learner is a session id the server minted and signed (sessions.ts),
+ *    in an HttpOnly cookie, never in a URL; a cookie it did not issue is
+ *    ignored and replaced, never adopted.
+ * Namespace mode rate-limits lab creation per client address; each session
+ * has at most `maxTerminalsPerSession` terminals open.
  */
-import { randomBytes } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
@@ -26,12 +34,27 @@ import { WebSocketServer } from "ws";
 import type { ClusterInfo } from "../cluster/provider.ts";
 import type { GradeResult, Locale } from "../graders/types.ts";
 import { LabError, type Lab, type LabManager } from "../lab/types.ts";
-import { HttpError, originAllowed, parseCookies, readJsonBody, sendError, sendJson, serializeCookie } from "./http-util.ts";
+import { checkExposure, createAccessGate, LOGIN_PATH, type AccessGate } from "./access.ts";
+import { ALLOWED_HOST_FLAG, createHostPolicy, isLoopbackBind } from "./host-check.ts";
+import {
+  escapeHtml,
+  HttpError,
+  htmlPage,
+  isClientAbort,
+  originAllowed,
+  parseCookies,
+  readJsonBody,
+  sendError,
+  sendHtml,
+  sendJson,
+  serializeCookie,
+} from "./http-util.ts";
+import { clientAddress, createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
+import { createTokenIssuer } from "./sessions.ts";
 import { bridgeTerminal, type ExecClient, type TerminalSession } from "./terminal-bridge.ts";
 
 export const SESSION_COOKIE = "kubelab_sid";
 export const TERMINAL_PATH = "/api/lab/terminal";
-const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
 const EXERCISE_ID = /^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)+$/;
 const LOCALES: readonly Locale[] = ["en", "zh-CN"];
 
@@ -64,8 +87,21 @@ export interface LabServerOptions {
   /** Shown by /api/health. */
   clusterInfo?: ClusterInfo;
   siteHandler?: SiteHandler;
-  /** Extra origins allowed besides the server's own (e.g. "https://lab.example.org"). */
+  /** Extra origins allowed besides the server's own (e.g. "https://lab.example.org"); their names join `allowedHosts`. */
   allowedOrigins?: string[];
+  /** Host names served besides loopback and this machine's addresses (`name` any port, `name:port`). */
+  allowedHosts?: string[];
+  /** When set, every request needs the access cookie from /login (access.ts). */
+  accessPassword?: string;
+  /** Open terminal WebSockets per session. Default 4. */
+  maxTerminalsPerSession?: number;
+  /** Namespace mode: labs created per client address. Default 20 at once, 20 per minute. */
+  labCreationRate?: RateLimitOptions;
+  /** Failed logins per client address (access.ts default when absent). */
+  loginRate?: RateLimitOptions;
+  /** Slowloris bounds for the http.Server. Defaults 20 s for headers, 60 s for a whole request. */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
   instructor?: InstructorApi;
   /** Port and host for `listen()`. Default 4321 on 127.0.0.1. */
   port?: number;
@@ -87,6 +123,12 @@ export interface LabServer {
   close(): Promise<void>;
   /** Open terminal sessions (for tests and health). */
   readonly terminals: ReadonlySet<TerminalSession>;
+  /**
+   * Mint a session as POST /api/lab would, for programs on this machine that
+   * drive the server as a learner and must know the lab's names up front
+   * (benchmarks). `cookieValue` goes in the `kubelab_sid` cookie.
+   */
+  issueSession(): { learnerId: string; cookieValue: string };
 }
 
 /** What the API tells a browser about a lab (never the learner id). */
@@ -99,6 +141,8 @@ export function publicLab(lab: Lab) {
     ...(lab.hint ? { hint: lab.hint } : {}),
   };
 }
+
+const ORIGIN_HINT = "Open the lesson from the lab server's own address, or start the server with `./kubelab start --origin URL` for a page served elsewhere.";
 
 const NOT_BUILT_PAGE = `<!doctype html>
 <html lang="en"><meta charset="utf-8"><title>kubelab</title>
@@ -115,6 +159,23 @@ export function createLabServer(options: LabServerOptions): LabServer {
   const log = options.log ?? (() => {});
   const allowedOrigins = options.allowedOrigins ?? [];
   const bodyLimit = options.bodyLimitBytes ?? 16 * 1024;
+  // Refuses (throws) the cluster-admin lab on a network address without a password.
+  const exposureWarnings = checkExposure({ host: options.host, mode: labManager.mode, password: options.accessPassword });
+  const hosts = createHostPolicy({
+    port: () => (server.address() as AddressInfo | null)?.port,
+    bindHost: options.host ?? "127.0.0.1",
+    allowedHosts: [...(options.allowedHosts ?? []), ...allowedOrigins],
+  });
+  if (hosts.invalid.length) {
+    throw new LabError(`invalid allowed host ${hosts.invalid.map((h) => JSON.stringify(h)).join(", ")}`, {
+      hint: `Give a name such as lab.example.org or lab.example.org:4321 to ${ALLOWED_HOST_FLAG}.`,
+    });
+  }
+  const sessions = createTokenIssuer({ purpose: "session", maxAgeSeconds: 7 * 24 * 3600 });
+  const maxTerminals = options.maxTerminalsPerSession ?? 4;
+  /** Open terminal sockets per session id; entries go when they reach 0. */
+  const terminalCounts = new Map<string, number>();
+  const labCreation = createRateLimiter(options.labCreationRate ?? { burst: 20, perMinute: 20 });
   let exec = options.exec;
   const execClient = (): ExecClient => {
     if (exec) return exec;
@@ -128,9 +189,9 @@ export function createLabServer(options: LabServerOptions): LabServer {
   const isSecure = (req: IncomingMessage) =>
     options.secureCookies ?? (Boolean((req.socket as { encrypted?: boolean }).encrypted) || req.headers["x-forwarded-proto"] === "https");
 
+  /** The session id, only when this server run issued the cookie. */
   function sessionOf(req: IncomingMessage): string | undefined {
-    const sid = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
-    return sid && SESSION_ID.test(sid) ? sid : undefined;
+    return sessions.verify(parseCookies(req.headers.cookie).get(SESSION_COOKIE));
   }
 
   function requireSession(req: IncomingMessage): string {
@@ -149,8 +210,26 @@ export function createLabServer(options: LabServerOptions): LabServer {
     const origin = req.headers.origin;
     // Non-browser clients (curl, the CLI) send no Origin; browsers always do on cross-site POSTs.
     if (origin !== undefined && !originAllowed(origin, req.headers.host, allowedOrigins)) {
-      throw new HttpError(403, `origin ${origin} is not allowed`, "Open the lesson from the lab server's own address, or add the origin to allowedOrigins.");
+      throw new HttpError(403, `origin ${origin} is not allowed`, ORIGIN_HINT);
     }
+  }
+
+  const access: AccessGate | undefined =
+    options.accessPassword === undefined
+      ? undefined
+      : createAccessGate({ password: options.accessPassword, loginRate: options.loginRate, isSecure, checkOrigin, log });
+
+  /** The 421 for a Host this server does not answer to (JSON for the API, a page otherwise). */
+  function misdirected(host: string | undefined) {
+    const shown = (host ?? "(none)").slice(0, 100);
+    const name = shown.replace(/:\d+$/, "");
+    const port = (server.address() as AddressInfo | null)?.port ?? 4321;
+    return {
+      error: `this server does not answer to the host name "${shown}"`,
+      hint:
+        `Open it at http://localhost:${port}/ instead. If you run this server and want it reachable under that name, ` +
+        `start it with \`./kubelab start ${ALLOWED_HOST_FLAG} ${/^[a-z0-9.-]+$/i.test(name) ? name : "NAME"}\` (or set KUBELAB_ALLOWED_HOSTS).`,
+    };
   }
 
   function methodNotAllowed(allowed: string[]): never {
@@ -177,10 +256,19 @@ export function createLabServer(options: LabServerOptions): LabServer {
       if (method === "POST") {
         await readJsonBody(req, bodyLimit);
         let sid = sessionOf(req);
+        // In a class, each new lab is a namespace and a pod: creation is rate-limited per address.
+        if (labManager.mode === "namespace" && !(sid && labManager.getLab(sid))) {
+          const wait = labCreation.take(clientAddress(req.socket));
+          if (wait > 0) {
+            throw new HttpError(429, "too many new labs from this address", `Wait ${wait} s and reload the page; a lab is made once per browser session.`, { "retry-after": String(wait) });
+          }
+        }
         const headers: Record<string, string> = {};
         if (!sid) {
-          sid = randomBytes(16).toString("base64url");
-          headers["set-cookie"] = serializeCookie(SESSION_COOKIE, sid, { secure: isSecure(req), maxAgeSeconds: 7 * 24 * 3600 });
+          // No cookie, or one this server run did not issue: a fresh session, never the client's value.
+          const issued = sessions.issue();
+          sid = issued.id;
+          headers["set-cookie"] = serializeCookie(SESSION_COOKIE, issued.value, { secure: isSecure(req), maxAgeSeconds: sessions.maxAgeSeconds });
         }
         const lab = await labManager.ensureLab(sid);
         return sendJson(res, 200, publicLab(lab), headers);
@@ -272,21 +360,56 @@ export function createLabServer(options: LabServerOptions): LabServer {
     }
   }
 
-  const server = createServer((req, res) => {
-    let path: string;
-    try {
-      path = new URL(req.url ?? "/", "http://localhost").pathname;
-    } catch {
-      return sendError(res, new HttpError(400, "malformed request URL"));
+  /** Errors of an API (or login) handler, answered as JSON; a client that went away costs one log line. */
+  function failed(req: IncomingMessage, res: ServerResponse, path: string, err: unknown) {
+    if (isClientAbort(err, req)) {
+      log(`${req.method} ${path}: the client went away (${(err as { code?: string })?.code ?? "aborted"})`);
+      return void res.destroy();
     }
-    if (path !== "/api" && !path.startsWith("/api/")) return serveSite(req, res);
-    handleApi(req, res, path).catch((err: unknown) => {
-      if (res.headersSent) return void res.end();
-      if (err instanceof HttpError) return sendError(res, err);
-      if (err instanceof LabError) return sendError(res, new HttpError(err.status, err.message, err.hint));
-      log(`${req.method} ${path} failed: ${(err as Error)?.stack ?? err}`);
-      sendError(res, new HttpError(500, `internal error: ${(err as Error)?.message ?? err}`, "Try again; if it persists, look at the server's log."));
-    });
+    if (res.headersSent) return void res.end();
+    if (err instanceof HttpError) return sendError(res, err);
+    if (err instanceof LabError) return sendError(res, new HttpError(err.status, err.message, err.hint));
+    log(`${req.method} ${path} failed: ${(err as Error)?.stack ?? err}`);
+    sendError(res, new HttpError(500, `internal error: ${(err as Error)?.message ?? err}`, "Try again; if it persists, look at the server's log."));
+  }
+
+  const server = createServer(
+    {
+      headersTimeout: options.headersTimeoutMs ?? 20_000,
+      requestTimeout: options.requestTimeoutMs ?? 60_000,
+      // How often those timeouts are enforced (Node's default is 30 s).
+      connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs ?? 1000),
+    },
+    (req, res) => {
+      req.on("error", () => {}); // a reset mid-body surfaces in the handler's read; never as an uncaught error
+      let path: string;
+      try {
+        path = new URL(req.url ?? "/", "http://localhost").pathname;
+      } catch {
+        return sendError(res, new HttpError(400, "malformed request URL"));
+      }
+      const api = path === "/api" || path.startsWith("/api/");
+      if (!hosts.allows(req.headers.host)) {
+        req.resume();
+        const { error, hint } = misdirected(req.headers.host);
+        if (api) return sendError(res, new HttpError(421, error, hint));
+        return sendHtml(res, 421, htmlPage("kubelab: wrong host name", `<h1>Wrong host name</h1>\n<p>${escapeHtml(error)}.</p>\n<p>${escapeHtml(hint)}</p>`));
+      }
+      if (access) {
+        if (path === LOGIN_PATH) return void access.handleLogin(req, res).catch((err: unknown) => failed(req, res, path, err));
+        if (!access.allows(req)) return access.deny(req, res, path);
+      }
+      if (!api) return serveSite(req, res);
+      handleApi(req, res, path).catch((err: unknown) => failed(req, res, path, err));
+    },
+  );
+
+  // Malformed requests, oversized headers, timeouts and resets before a request exists:
+  // answer what can still be answered, never log a stack, never throw.
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
+    const status = err.code === "HPE_HEADER_OVERFLOW" ? 431 : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
 
   /** Refuse an upgrade with a plain HTTP response the client can read. */
@@ -306,13 +429,29 @@ export function createLabServer(options: LabServerOptions): LabServer {
     } catch {
       return refuseUpgrade(socket, 400, "malformed request URL");
     }
+    if (!hosts.allows(req.headers.host)) {
+      log(`terminal upgrade refused: host ${(req.headers.host ?? "(none)").slice(0, 100)} is not allowed`);
+      const { error, hint } = misdirected(req.headers.host);
+      return refuseUpgrade(socket, 421, error, hint);
+    }
     if (path !== TERMINAL_PATH) return refuseUpgrade(socket, 404, `no WebSocket endpoint at ${path}`, `The terminal is at ${TERMINAL_PATH}.`);
     if (!originAllowed(req.headers.origin, req.headers.host, allowedOrigins)) {
       log(`terminal upgrade refused: origin ${req.headers.origin ?? "(none)"} for host ${req.headers.host}`);
-      return refuseUpgrade(socket, 403, `origin ${req.headers.origin ?? "(none)"} is not allowed`, "Open the lesson from the lab server's own address, or add the origin to allowedOrigins.");
+      return refuseUpgrade(socket, 403, `origin ${req.headers.origin ?? "(none)"} is not allowed`, ORIGIN_HINT);
     }
+    if (access && !access.allows(req)) return refuseUpgrade(socket, access.upgradeRefusal.status, access.upgradeRefusal.error, access.upgradeRefusal.hint);
     const sid = sessionOf(req);
     if (!sid) return refuseUpgrade(socket, 401, "no lab session", "Start a lab first with POST /api/lab (reload the lesson page).");
+    const open = terminalCounts.get(sid) ?? 0;
+    if (open >= maxTerminals) {
+      log(`terminal upgrade refused: ${open} terminals already open for one session`);
+      return refuseUpgrade(
+        socket,
+        429,
+        `this session already has ${open} terminals open (the limit is ${maxTerminals})`,
+        "Close the lesson in other tabs or windows, then reload this page.",
+      );
+    }
     const lab = labManager.getLab(sid);
     if (!lab) return refuseUpgrade(socket, 409, "there is no lab for this session", "Start a lab first with POST /api/lab (reload the lesson page).");
     if (lab.state === "deleting" || lab.state === "error") {
@@ -324,6 +463,13 @@ export function createLabServer(options: LabServerOptions): LabServer {
     } catch (err) {
       return refuseUpgrade(socket, 500, (err as Error).message, (err as LabError).hint);
     }
+    // The slot is held from here until the connection closes, whether or not the handshake completes.
+    terminalCounts.set(sid, open + 1);
+    socket.once("close", () => {
+      const left = (terminalCounts.get(sid) ?? 1) - 1;
+      if (left > 0) terminalCounts.set(sid, left);
+      else terminalCounts.delete(sid);
+    });
     wss.handleUpgrade(req, socket, head, (ws) => {
       labManager.touch(sid);
       const session = bridgeTerminal(ws, {
@@ -344,6 +490,10 @@ export function createLabServer(options: LabServerOptions): LabServer {
   return {
     server,
     terminals,
+    issueSession() {
+      const issued = sessions.issue();
+      return { learnerId: issued.id, cookieValue: issued.value };
+    },
     listen() {
       return new Promise<string>((resolve, reject) => {
         server.once("error", reject);
@@ -351,7 +501,10 @@ export function createLabServer(options: LabServerOptions): LabServer {
           server.off("error", reject);
           const addr = server.address() as AddressInfo;
           const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
-          resolve(`http://${host}:${addr.port}`);
+          for (const warning of exposureWarnings) log(warning);
+          // A wildcard address is no URL to open; loopback reaches it from this machine.
+          const shown = isLoopbackBind(addr.address) || (addr.address !== "0.0.0.0" && addr.address !== "::") ? host : "127.0.0.1";
+          resolve(`http://${shown}:${addr.port}`);
         });
       });
     },

@@ -8,7 +8,7 @@ import { Exec, KubeConfig } from "@kubernetes/client-node";
 
 /** client-node does not export this type from its index. */
 type WebSocketInterface = NonNullable<ConstructorParameters<typeof Exec>[1]>;
-import type { Lab, LabManager } from "../../src/lab/types.ts";
+import type { IsolationMode, Lab, LabManager } from "../../src/lab/types.ts";
 import { LabError } from "../../src/lab/types.ts";
 
 export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
@@ -25,6 +25,8 @@ export class FakeExecConn extends EventEmitter {
   readyState = 1;
   /** Frames the bridge sent: byte 0 is the channel (0 stdin, 4 resize). */
   sent: Buffer[] = [];
+  /** Stdin bytes "not yet sent to the API server"; tests raise it to simulate a shell that does not read. */
+  bufferedAmount = 0;
   paused = false;
   pauses = 0;
   resumes = 0;
@@ -103,7 +105,10 @@ export class FakeExecTransport {
 
 /** A lab manager with labs made ready by hand. */
 export class FakeLabManager implements LabManager {
-  readonly mode = "cluster" as const;
+  readonly mode: IsolationMode;
+  constructor(mode: IsolationMode = "cluster") {
+    this.mode = mode;
+  }
   labs = new Map<string, Lab>();
   calls: string[] = [];
   /** State given to new labs. */

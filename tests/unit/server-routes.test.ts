@@ -45,7 +45,7 @@ describe("lab server routes", () => {
     const { res, cookie, body } = await newSession(base);
     assert.equal(res.status, 200);
     const header = res.headers.get("set-cookie")!;
-    assert.match(header, /^kubelab_sid=[A-Za-z0-9_-]{22};/);
+    assert.match(header, /^kubelab_sid=[A-Za-z0-9_-]{22}\.[0-9a-z]+\.[A-Za-z0-9_-]{43};/, "a signed id: <id>.<expiry>.<mac>");
     assert.match(header, /HttpOnly/);
     assert.match(header, /SameSite=Lax/);
     assert.doesNotMatch(header, /Secure/, "plain http: no Secure");
@@ -67,9 +67,14 @@ describe("lab server routes", () => {
     assert.equal(noCookie.status, 401);
     const body = await noCookie.json();
     assert.ok(body.error && body.hint);
+    // A cookie this server did not issue is no session at all.
     const unknown = await fetch(`${base}/api/lab`, { headers: { cookie: "kubelab_sid=AAAAAAAAAAAAAAAAAAAAAA" } });
-    assert.equal(unknown.status, 404);
-    const reset = await postJson(`${base}/api/lab/reset`, {}, { cookie: "kubelab_sid=AAAAAAAAAAAAAAAAAAAAAA" });
+    assert.equal(unknown.status, 401);
+    // An issued session whose lab was deleted: 404 / 409.
+    const { cookie } = await newSession(base);
+    await fetch(`${base}/api/lab`, { method: "DELETE", headers: { cookie } });
+    assert.equal((await fetch(`${base}/api/lab`, { headers: { cookie } })).status, 404);
+    const reset = await postJson(`${base}/api/lab/reset`, {}, { cookie });
     assert.equal(reset.status, 409);
   });
 
@@ -115,7 +120,7 @@ describe("lab server routes", () => {
   it("reset and delete reach the lab manager", async () => {
     const { base, labManager } = await start();
     const { cookie } = await newSession(base);
-    const sid = cookie.split("=")[1];
+    const sid = cookie.split("=")[1].split(".")[0];
     const reset = await postJson(`${base}/api/lab/reset`, {}, { cookie });
     assert.equal(reset.status, 200);
     assert.ok(labManager.calls.includes(`reset ${sid}`));

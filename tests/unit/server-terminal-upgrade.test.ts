@@ -68,28 +68,32 @@ describe("terminal upgrade", () => {
   });
 
   it("requires the session cookie (401) and an existing lab (409)", async () => {
-    const { base, ws } = await start();
+    const { base, ws, cookie } = await start();
     const noCookie = await connect(ws, { origin: base });
     assert.equal(noCookie.status, 401);
     assert.ok(JSON.parse(noCookie.body!).hint);
-    const noLab = await connect(ws, { origin: base, cookie: "kubelab_sid=AAAAAAAAAAAAAAAAAAAAAA" });
+    const forged = await connect(ws, { origin: base, cookie: "kubelab_sid=AAAAAAAAAAAAAAAAAAAAAA" });
+    assert.equal(forged.status, 401, "a session id the server did not issue is no session");
+    await fetch(`${base}/api/lab`, { method: "DELETE", headers: { cookie } });
+    const noLab = await connect(ws, { origin: base, cookie });
     assert.equal(noLab.status, 409);
   });
 
   it("bridges an accepted socket to the toolbox, and closes it with the server", async () => {
     const { base, ws, cookie, transport, labManager, server } = await start();
-    const sid = cookie.split("=")[1];
+    const sid = cookie.split("=")[1].split(".")[0];
     labManager.setState(sid, "starting", "Starting the toolbox (ContainerCreating)…");
     const { socket, controls, output } = await connect(ws, { origin: base, cookie });
     await waitFor(() => controls.some((c) => c.message === "Starting the toolbox (ContainerCreating)…"), "progress while starting");
     labManager.setState(sid, "ready");
-    await waitFor(() => controls.some((c) => c.state === "ready"), "ready");
+    await waitFor(() => transport.conns.length > 0, "exec");
     const conn = transport.last!;
     assert.match(conn.path, /namespaces\/kubelab-local\/pods\/toolbox\/exec/);
     socket!.send(Buffer.from("echo hi\r"));
     await waitFor(() => conn.stdin() === "echo hi\r", "input");
     conn.output("hi\r\n");
     await waitFor(() => output() === "hi\r\n", "output");
+    assert.ok(controls.some((c) => c.state === "ready"), "ready once the shell drew");
     assert.ok(labManager.calls.includes(`touch ${sid}`), "terminal traffic touches the lab");
     assert.equal(server.terminals.size, 1);
 

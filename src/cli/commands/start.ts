@@ -1,15 +1,54 @@
 /**
- * `./kubelab start [--port N] [--host H] [--mode cluster|namespace]`: bring up
- * the cluster (the embedded local one by default) and the lab server, print
- * the URL, and serve until interrupted.
+ * `./kubelab start [--port N] [--host H] [--mode cluster|namespace] [--origin URL]
+ *  [--allowed-host NAME]... [--access-password-file FILE|-] [--max-labs N] [--max-terminals N]`:
+ * bring up the cluster (the embedded local one by default) and the lab server,
+ * print the URL, and serve until interrupted.
+ *
+ * The access password comes from KUBELAB_ACCESS_PASSWORD or a file (or stdin
+ * with `-`), never from an argument: arguments show in `ps`.
  */
+import { readFileSync } from "node:fs";
 import { KubelabError } from "../../errors.ts";
 import { startKubelab } from "../../app/kubelab-app.ts";
 import { providerFromEnv } from "../../cluster/providers.ts";
+import { PASSWORD_ENV, PASSWORD_FILE_FLAG } from "../../server/access.ts";
+import { ALLOWED_HOST_FLAG, splitHostList } from "../../server/host-check.ts";
 import { flagString, parseArgs } from "../args.ts";
 
+/** Every value of a repeatable flag (`--name v`, `--name=v`), each split on commas. */
+function repeatedFlag(args: string[], name: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === `--${name}` && i + 1 < args.length) values.push(args[++i]);
+    else if (args[i].startsWith(`--${name}=`)) values.push(args[i].slice(name.length + 3));
+  }
+  return values.flatMap(splitHostList);
+}
+
+function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new KubelabError(`invalid ${flag} ${value}`, `give ${flag} a whole number of at least 1`);
+  return n;
+}
+
+/** The access password from the file flag (or stdin for `-`) or the environment; one trailing newline dropped. */
+function accessPassword(file: string | undefined): string | undefined {
+  const fromEnv = process.env[PASSWORD_ENV];
+  // Keep it out of the environment of anything this process starts.
+  delete process.env[PASSWORD_ENV];
+  if (file === undefined) return fromEnv || undefined;
+  let text: string;
+  try {
+    text = readFileSync(file === "-" ? 0 : file, "utf8");
+  } catch (err) {
+    throw new KubelabError(`cannot read the access password from ${file === "-" ? "stdin" : file}: ${(err as Error).message}`, `give ${PASSWORD_FILE_FLAG} a readable file holding the password, or - to read it from stdin`);
+  }
+  return text.replace(/\r?\n$/, "");
+}
+
 export default async function startCommand(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, ["port", "host", "mode", "origin"]);
+  const parsed = parseArgs(args, ["port", "host", "mode", "origin", "allowed-host", "access-password-file", "max-labs", "max-terminals"]);
   const port = Number(flagString(parsed, "port") ?? process.env.KUBELAB_PORT ?? 4321);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) {
     throw new KubelabError(`invalid --port ${flagString(parsed, "port")}`, "give a port number between 1 and 65535");
@@ -18,6 +57,9 @@ export default async function startCommand(args: string[]): Promise<number> {
   if (mode !== "cluster" && mode !== "namespace") {
     throw new KubelabError(`invalid --mode ${mode}`, "use --mode cluster (one learner) or --mode namespace (a class)");
   }
+  if (parsed.flags.get("access-password") !== undefined) {
+    throw new KubelabError("the access password is not taken on the command line (other users see it in `ps`)", `set ${PASSWORD_ENV}, or pass ${PASSWORD_FILE_FLAG} FILE (- reads stdin)`);
+  }
   const origin = flagString(parsed, "origin");
   const app = await startKubelab({
     provider: providerFromEnv(),
@@ -25,6 +67,10 @@ export default async function startCommand(args: string[]): Promise<number> {
     port,
     host: flagString(parsed, "host") ?? process.env.KUBELAB_HOST ?? "127.0.0.1",
     allowedOrigins: origin ? [origin] : undefined,
+    allowedHosts: [...splitHostList(process.env.KUBELAB_ALLOWED_HOSTS), ...repeatedFlag(args, ALLOWED_HOST_FLAG.slice(2))],
+    accessPassword: accessPassword(flagString(parsed, "access-password-file")),
+    maxLabs: positiveInt(flagString(parsed, "max-labs"), "--max-labs"),
+    maxTerminalsPerSession: positiveInt(flagString(parsed, "max-terminals"), "--max-terminals"),
     onProgress: (line) => console.error(line),
     log: (line) => console.error(`[kubelab] ${line}`),
   });
