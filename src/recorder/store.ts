@@ -44,7 +44,8 @@ const EVENT_OVERHEAD = 120;
 
 function str(value: unknown): string | undefined {
   if (typeof value !== "string") return undefined;
-  return value.length > MAX_STRING ? value.slice(0, MAX_STRING) : value;
+  // A slice would keep the whole (learner-sized) original alive; copy the prefix out.
+  return value.length > MAX_STRING ? Buffer.from(value.slice(0, MAX_STRING)).toString() : value;
 }
 
 function num(value: unknown): number | undefined {
