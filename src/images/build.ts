@@ -24,7 +24,7 @@ import { blobPath, createLayer } from "./layer.ts";
 import { imageConfig, imageManifest, type Document, type Layer } from "./manifest.ts";
 import { ALTERNATIVES, COMMON_EXCLUDES, PREFERRED_PROVIDERS, RECIPES, type BinaryName, type ImageRecipe } from "./recipes.ts";
 import { assembleRootfs } from "./rootfs.ts";
-import { RegistryClient } from "./registry.ts";
+import { RegistryClient, type RegistryTls } from "./registry.ts";
 
 /** Bump when assembly code changes in a way that changes image contents. */
 export const BUILDER_VERSION = 2;
@@ -34,6 +34,8 @@ export interface ImageBuildOptions {
   cacheDir: string;
   /** Local registry host:port, e.g. "127.0.0.1:5000". */
   registry: string;
+  /** The registry's CA and a client certificate, when it requires TLS with client certificates. */
+  registryTls?: RegistryTls;
   /** Static binaries to put in the toolbox and pause images. */
   binaries: { kubectl: string; pause: string };
   /** Human progress lines ("building nginx: 41 packages"). */
@@ -201,7 +203,7 @@ export async function ensureImages(o: ImageBuildOptions): Promise<EnsuredImage[]
   const started = Date.now();
   const progress = o.onProgress ?? (() => {});
   const entries = o.images ?? CATALOG;
-  const client = new RegistryClient(o.registry);
+  const client = new RegistryClient(o.registry, o.registryTls);
   if (!(await client.ping())) {
     throw new ImageBuildError(`the local registry at ${o.registry} is not answering`, "start it first (docker-registry serve <config.yml>)");
   }

@@ -1,18 +1,37 @@
 /**
  * The node's local registry (Debian's docker-registry, distribution v2.8):
  * its config file and a minimal Registry HTTP API v2 client for pushing
- * blobs and manifests over plain http on the loopback interface.
+ * blobs and manifests on the loopback interface. The node's registry speaks
+ * only TLS with client certificates (see {@link RegistryTls}): otherwise any
+ * local program, or a web page through DNS rebinding, could replace the
+ * images the lessons run (debug-tools runs privileged on the host).
  */
 import { openAsBlob } from "node:fs";
+import { Agent, fetch, type BodyInit, type RequestInit, type Response } from "undici";
 import { ImageBuildError } from "./exec.ts";
 import { MANIFEST_MEDIA_TYPE, type Document } from "./manifest.ts";
 
+/** TLS of a registry: its serving certificate and the CA its clients' certificates must chain to (file paths). */
+export interface RegistryServerTls {
+  certificate: string;
+  key: string;
+  clientCa: string;
+}
+
+/** A client's side of the registry's TLS: the CA to trust and the client certificate (PEM text). */
+export interface RegistryTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
 /**
- * docker-registry config: filesystem storage under `storageDir`, plain http on
- * `listenAddr` (e.g. "127.0.0.1:5000"), deletes allowed (so labs can clean
- * up), no auth, quiet logs. Strings are JSON-quoted, which YAML accepts.
+ * docker-registry config: filesystem storage under `storageDir`, served on
+ * `listenAddr` (e.g. "127.0.0.1:5000") over TLS requiring a client
+ * certificate when `tls` is given (plain http otherwise), deletes allowed
+ * (so labs can clean up), quiet logs. Strings are JSON-quoted, which YAML accepts.
  */
-export function registryConfigYaml(storageDir: string, listenAddr: string): string {
+export function registryConfigYaml(storageDir: string, listenAddr: string, tls?: RegistryServerTls): string {
   return [
     "version: 0.1",
     "log:",
@@ -35,6 +54,16 @@ export function registryConfigYaml(storageDir: string, listenAddr: string): stri
     "  secret: kubelab-local-registry",
     "  headers:",
     "    X-Content-Type-Options: [nosniff]",
+    ...(tls
+      ? [
+          "  tls:",
+          `    certificate: ${JSON.stringify(tls.certificate)}`,
+          `    key: ${JSON.stringify(tls.key)}`,
+          // With client CAs the registry requires and verifies a client certificate.
+          `    clientcas: [${JSON.stringify(tls.clientCa)}]`,
+          "    minimumtls: tls1.2",
+        ]
+      : []),
     "",
   ].join("\n");
 }
@@ -42,20 +71,22 @@ export function registryConfigYaml(storageDir: string, listenAddr: string): stri
 const HINT = (registry: string) =>
   `is the local registry running on ${registry}? (docker-registry serve <config.yml>)`;
 
-/** Registry HTTP API v2 client for one registry host ("127.0.0.1:5000"). */
+/** Registry HTTP API v2 client for one registry host ("127.0.0.1:5000"), over https with a client certificate when `tls` is given. */
 export class RegistryClient {
   readonly registry: string;
   readonly base: string;
+  private readonly dispatcher?: Agent;
 
-  constructor(registry: string) {
+  constructor(registry: string, tls?: RegistryTls) {
     this.registry = registry;
-    this.base = `http://${registry}`;
+    this.base = `${tls ? "https" : "http"}://${registry}`;
+    if (tls) this.dispatcher = new Agent({ connect: { ca: tls.ca, cert: tls.cert, key: tls.key } });
   }
 
   private async request(method: string, path: string, init: RequestInit = {}): Promise<Response> {
     const url = path.startsWith("http") ? path : `${this.base}${path}`;
     try {
-      return await fetch(url, { ...init, method, signal: init.signal ?? AbortSignal.timeout(120_000) });
+      return await fetch(url, { ...init, method, dispatcher: this.dispatcher, signal: init.signal ?? AbortSignal.timeout(120_000) });
     } catch (e) {
       const why = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
       throw new ImageBuildError(`${method} ${url} failed: ${why}`, HINT(this.registry), { cause: e });
@@ -70,7 +101,7 @@ export class RegistryClient {
   /** True when the registry answers the v2 API base endpoint. */
   async ping(): Promise<boolean> {
     try {
-      const res = await fetch(`${this.base}/v2/`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`${this.base}/v2/`, { dispatcher: this.dispatcher, signal: AbortSignal.timeout(2000) });
       await res.body?.cancel();
       return res.status === 200 || res.status === 401;
     } catch {
@@ -109,7 +140,8 @@ export class RegistryClient {
     if (!location) throw new ImageBuildError(`registry gave no upload location for ${repository}`, HINT(this.registry));
     const url = new URL(location, this.base);
     url.searchParams.set("digest", digest);
-    const body = "file" in source ? await openAsBlob(source.file) : new Uint8Array(source.bytes);
+    // A file-backed Blob streams the layer from disk. (The cast: undici's types see a newer @types/node Blob; same runtime class.)
+    const body = "file" in source ? ((await openAsBlob(source.file)) as unknown as BodyInit) : new Uint8Array(source.bytes);
     const put = await this.request("PUT", url.toString(), {
       headers: { "Content-Type": "application/octet-stream" },
       body,

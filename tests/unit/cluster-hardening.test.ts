@@ -2,7 +2,8 @@
  * The local node's own hardening, as generated configuration: etcd only
  * speaks TLS with client certificates from its own CA, the API server uses
  * them and encrypts Secrets at rest with a key kept across restarts,
- * priority-and-fairness is on, and the kubelet caps the pids of a pod.
+ * priority-and-fairness is on, the kubelet caps the pids of a pod, and the
+ * image registry requires TLS client certificates, which containerd presents.
  */
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
@@ -13,8 +14,9 @@ import { test } from "node:test";
 import { loadYaml } from "@kubernetes/client-node";
 import { encryptionConfigYaml, ensureEncryptionConfig } from "../../src/cluster/local/encryption.ts";
 import { stateLayout } from "../../src/cluster/local/layout.ts";
-import { componentArgs, kubeletConfigYaml, POD_PIDS_LIMIT } from "../../src/cluster/local/node-config.ts";
-import { generateEtcdPki, generatePki } from "../../src/cluster/local/pki.ts";
+import { componentArgs, kubeletConfigYaml, localRegistryServerTls, POD_PIDS_LIMIT, registryMirrors } from "../../src/cluster/local/node-config.ts";
+import { generateEtcdPki, generatePki, generateRegistryPki } from "../../src/cluster/local/pki.ts";
+import { registryConfigYaml } from "../../src/images/registry.ts";
 
 const layout = stateLayout("/state");
 const flags = (args: string[]) => new Map(args.map((a) => [a.split("=")[0], a.slice(a.indexOf("=") + 1)]));
@@ -106,4 +108,28 @@ test("a cluster from before encryption at rest gets its Secrets marked for rewri
   writeFileSync(old.bootstrapped, "2026-01-01T00:00:00Z");
   ensureEncryptionConfig(old);
   assert.ok(existsSync(old.encryptionPending));
+});
+
+test("the node's registry requires a client certificate of its own CA, and containerd presents one", async () => {
+  const config = loadYaml<any>(registryConfigYaml("/cache/registry", "127.0.0.1:15000", localRegistryServerTls(layout)));
+  assert.deepEqual(config.http.tls, {
+    certificate: "/state/pki/registry/server.crt",
+    key: "/state/pki/registry/server.key",
+    clientcas: ["/state/pki/registry/ca.crt"],
+    minimumtls: "tls1.2",
+  });
+  assert.equal(loadYaml<any>(registryConfigYaml("/s", "127.0.0.1:5000")).http.tls, undefined, "plain http only when asked (throwaway test registries)");
+  for (const { hostsToml } of registryMirrors(layout)) {
+    assert.match(hostsToml, /^\[host\."https:\/\/127\.0\.0\.1:15000"\]$/m);
+    assert.match(hostsToml, /^  ca = "\/state\/pki\/registry\/ca\.crt"$/m);
+    assert.match(hostsToml, /^  client = \[\["\/state\/pki\/registry\/client\.crt", "\/state\/pki\/registry\/client\.key"\]\]$/m);
+    assert.doesNotMatch(hostsToml, /http:\/\//);
+  }
+  const pki = await generateRegistryPki();
+  const ca = new X509Certificate(pki.ca.cert);
+  const server = new X509Certificate(pki.server.cert);
+  const client = new X509Certificate(pki.client.cert);
+  assert.ok(server.verify(ca.publicKey) && client.verify(ca.publicKey));
+  assert.match(server.subjectAltName ?? "", /IP Address:127\.0\.0\.1/);
+  assert.deepEqual(client.keyUsage, ["1.3.6.1.5.5.7.3.2"]);
 });

@@ -43,6 +43,8 @@ export function stateLayout(state: string) {
     pki: join(state, "pki"),
     /** etcd's own CA and certificates (kubeadm's pki/etcd). */
     etcdPki: join(state, "pki", "etcd"),
+    /** The local image registry's own CA, serving and client certificates. */
+    registryPki: join(state, "pki", "registry"),
     /** The API server's EncryptionConfiguration: holds the key Secrets are encrypted with at rest. */
     encryptionConfig: join(state, "pki", "encryption-config.yaml"),
     /** Present while Secrets written before encryption at rest still need rewriting. */

@@ -10,22 +10,24 @@ import { KubelabError, wrapError } from "../../errors.ts";
 import type { ClusterInfo, ClusterProvider, ClusterStatus, UpOptions } from "../provider.ts";
 import { ensureBinaries, type NodeBinaries } from "./binaries.ts";
 import { commandLine, isAlive, linkExists, run, runningNodeStates, sleep } from "./host.ts";
-import { cacheDir, defaultStateDir, NETWORK, NODE_NAME, PORTS, stateLayout, type StateLayout } from "./layout.ts";
+import { cacheDir, defaultStateDir, NETWORK, NODE_NAME, stateLayout, type StateLayout } from "./layout.ts";
 import {
   API_SERVER_URL,
   cniConflist,
   containerdConfigToml,
   kubeconfigYaml,
   kubeletConfigYaml,
+  LOCAL_REGISTRY,
+  localRegistryServerTls,
   registryMirrors,
 } from "./node-config.ts";
-import { generateEtcdPki, generatePki, type KeyPairPem } from "./pki.ts";
+import { generateEtcdPki, generatePki, generateRegistryPki, type KeyPairPem } from "./pki.ts";
 import { encryptStoredSecrets, ensureEncryptionConfig } from "./encryption.ts";
 import { checkCgroups, checkCommands, checkOverlayfs, checkPorts, checkRoot } from "./preflight.ts";
 import { checkReadiness, waitUntilReady } from "./readiness.ts";
 import { teardownNode } from "./teardown.ts";
 import { resetClusterObjects } from "./reset.ts";
-import { registryConfigYaml } from "../../images/registry.ts";
+import { RegistryClient, registryConfigYaml, type RegistryTls } from "../../images/registry.ts";
 import { ensureImages } from "../../images/build.ts";
 import { ensureAptLists, ensureHostPackages, NODE_PACKAGES } from "../../setup/host-packages.ts";
 
@@ -42,6 +44,12 @@ export class LocalProvider implements ClusterProvider {
 
   kubeconfigPath(): string {
     return this.layout.adminKubeconfig;
+  }
+
+  /** What a client of the node's image registry presents (its CA and the client certificate), made on the first `up`. */
+  registryTls(): RegistryTls {
+    const read = (name: string) => readFileSync(join(this.layout.registryPki, name), "utf8");
+    return { ca: read("ca.crt"), cert: read("client.crt"), key: read("client.key") };
   }
 
   /** PID of the running supervisor, if any. */
@@ -217,7 +225,7 @@ export class LocalProvider implements ClusterProvider {
       writeFileSync(join(dir, `${name}.crt`), pair.cert);
       writeFileSync(join(dir, `${name}.key`), pair.key, { mode: 0o600 });
     };
-    for (const dir of [l.pki, l.etcdPki, l.kubeconfigs, l.etcd, l.containerd, l.kubelet, l.cniConf, l.cniIpam, l.logs, l.run]) {
+    for (const dir of [l.pki, l.etcdPki, l.registryPki, l.kubeconfigs, l.etcd, l.containerd, l.kubelet, l.cniConf, l.cniIpam, l.logs, l.run]) {
       mkdirSync(dir, { recursive: true });
     }
     if (!existsSync(join(l.pki, "ca.crt"))) {
@@ -250,16 +258,23 @@ export class LocalProvider implements ClusterProvider {
       writePair(l.etcdPki, "peer", etcd.peer);
       writePair(l.pki, "apiserver-etcd-client", etcd.apiserverClient);
     }
+    if (!existsSync(join(l.registryPki, "client.crt"))) {
+      progress("generating the image registry's certificates");
+      const registry = await generateRegistryPki();
+      writePair(l.registryPki, "ca", registry.ca);
+      writePair(l.registryPki, "server", registry.server);
+      writePair(l.registryPki, "client", registry.client);
+    }
     ensureEncryptionConfig(l);
     writeFileSync(l.containerdConfig, containerdConfigToml(l, bins.runcWrapper));
-    for (const { registry, hostsToml } of registryMirrors()) {
+    for (const { registry, hostsToml } of registryMirrors(l)) {
       mkdirSync(join(l.containerd, "certs.d", registry), { recursive: true });
       writeFileSync(join(l.containerd, "certs.d", registry, "hosts.toml"), hostsToml);
     }
     writeFileSync(join(l.cniConf, "10-kubelab.conflist"), cniConflist(l));
     writeFileSync(l.kubeletConfig, kubeletConfigYaml(l));
     mkdirSync(join(cacheDir(), "registry"), { recursive: true });
-    writeFileSync(l.registryConfig, registryConfigYaml(join(cacheDir(), "registry"), `127.0.0.1:${PORTS.registry}`));
+    writeFileSync(l.registryConfig, registryConfigYaml(join(cacheDir(), "registry"), LOCAL_REGISTRY, localRegistryServerTls(l)));
   }
 
   /** The node's bridge carries the node IP, so the API server can bind it before any pod exists. */
@@ -289,9 +304,10 @@ export class LocalProvider implements ClusterProvider {
 
   /** Build (cold) or verify (warm) the offline images, once the registry answers. */
   private async pushImages(bins: NodeBinaries, progress: (line: string) => void): Promise<void> {
+    const registryTls = this.registryTls();
+    const registry = new RegistryClient(LOCAL_REGISTRY, registryTls);
     for (let waited = 0; ; waited += 100) {
-      const ok = await fetch(`http://127.0.0.1:${PORTS.registry}/v2/`).then((r) => r.ok, () => false);
-      if (ok) break;
+      if (await registry.ping()) break;
       if (waited > 30_000 || !this.supervisorPid()) {
         throw new KubelabError("the local image registry did not start", this.logHint());
       }
@@ -299,7 +315,8 @@ export class LocalProvider implements ClusterProvider {
     }
     await ensureImages({
       cacheDir: join(cacheDir(), "images"),
-      registry: `127.0.0.1:${PORTS.registry}`,
+      registry: LOCAL_REGISTRY,
+      registryTls,
       binaries: { kubectl: bins.kubectl, pause: bins.pause },
       onProgress: progress,
     });
