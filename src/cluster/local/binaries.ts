@@ -32,7 +32,10 @@ function sourceKey(): string {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (/\.(go|mod|sum)$/.test(entry.name)) hash.update(path.slice(MODULE_DIR.length)).update(readFileSync(path));
+      // Go tests (_test.go) are not part of the binaries, so they do not force a rebuild.
+      else if (/\.(go|mod|sum)$/.test(entry.name) && !entry.name.endsWith("_test.go")) {
+        hash.update(path.slice(MODULE_DIR.length)).update(readFileSync(path));
+      }
     }
   };
   walk(MODULE_DIR);
