@@ -113,7 +113,7 @@ export function astroCli(root: string): AstroRunner {
         // Telemetry off: kubelab runs offline and in classrooms.
         env: { ...process.env, ASTRO_TELEMETRY_DISABLED: "1" },
       });
-      child.on("error", (err) => reject(new KubelabError(`could not run astro: ${err.message}`, "run `./kubelab build` again; the launcher reinstalls the npm dependencies if they are missing")));
+      child.on("error", (err) => reject(new KubelabError(`could not run astro: ${err.message}`, "reinstall the npm dependencies (`rm node_modules/.kubelab-lock`, then `./kubelab build`)")));
       child.on("exit", (code, signal) => resolveExit(code ?? (signal ? 128 : 1)));
     });
 }
