@@ -183,6 +183,10 @@ export class EventStore implements RecorderView {
     return { since: this.startedAt, live: this.live, gaps: this.gaps, truncated: this.truncated };
   }
 
+  seenFromCreation(firstSeenAt: number): boolean {
+    return this.startedAt !== null && firstSeenAt > this.startedAt && this.gaps === 0 && !this.truncated;
+  }
+
   /** Estimated bytes held (for tests and diagnostics). */
   get byteSize(): number {
     return this.bytes;
@@ -335,7 +339,7 @@ export class EventStore implements RecorderView {
       const last = events[events.length - 1];
       const end = events.find((e) => e.type === "deleted" || podIsTerminal(e.object) || e.object.metadata.deletionTimestamp);
       return {
-        name: first.object.metadata.name, uid: first.object.metadata.uid, firstSeenSeq: first.seq, endSeq: end?.seq, endSeenAt: end?.at,
+        name: first.object.metadata.name, uid: first.object.metadata.uid, firstSeenSeq: first.seq, firstSeenAt: first.at, endSeq: end?.seq, endSeenAt: end?.at,
         phase: events.findLast((e) => e.object.status?.phase)?.object.status?.phase,
         deleted: last.type === "deleted", lastSeen: last.object,
       };

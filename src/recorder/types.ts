@@ -133,6 +133,7 @@ export interface PodRun {
   name: string;
   uid: string;
   firstSeenSeq: number;
+  firstSeenAt: number;
   /** Seq of the event ending its active period (terminal phase, deletion requested or deleted). */
   endSeq?: number;
   /** Wall-clock ms of that event. */
@@ -164,6 +165,13 @@ export interface RecorderView {
   history(kind: RecordedKind, name: string): RecordedEvent[];
   /** The latest deletion of that kind/name, if one was seen. */
   deletionOf(kind: RecordedKind, name: string): DeletionRecord | undefined;
+  /**
+   * True when an object first seen at `firstSeenAt` (ms) was seen from its
+   * creation: the watches were live before then, with no gap and no history
+   * dropped since. Only then is the recorder's own order the whole story;
+   * otherwise checks add what the objects' timestamps say.
+   */
+  seenFromCreation(firstSeenAt: number): boolean;
   /** Jobs owned by the CronJob with this uid (not by name: a re-created CronJob is another), oldest first. */
   jobsCreatedBy(cronJobUid: string): JobRun[];
   /** Most of those Jobs the recorder saw active at the same time (seen live only; 0 when none). */

@@ -48,6 +48,28 @@ describe("job/completions", () => {
     const r = await gradeExercise("job/completions", fakeContext(fakeCluster({ jobs: [j], pods }), store), "en");
     assert.equal(ids(r).sequential, "fail:job.overlap");
   });
+  it("trusts the recorder's order over skewed timestamps when it saw every pod from its creation", async () => {
+    const j = job("completions", { state: "complete", completions: 3, parallelism: 1, succeeded: 3 });
+    let now = T0 - 120_000;
+    const store = new EventStore({ now: () => now });
+    store.setLive(true);
+    now += 1000;
+    // The node's clock runs 2 s ahead of the API server's: each pod "finished" after the next was created.
+    const pods = runPods(j, 3, 1).map((p) => {
+      const t = p.status!.containerStatuses![0].state!.terminated!;
+      t.finishedAt = new Date((t.finishedAt as Date).getTime() + 2000);
+      return p;
+    });
+    for (const p of pods) {
+      store.record("Pod", "added", { ...p, status: { phase: "Pending" }, metadata: { ...p.metadata, resourceVersion: `${p.metadata!.name}-1` } });
+      store.record("Pod", "modified", { ...p, metadata: { ...p.metadata, resourceVersion: `${p.metadata!.name}-2` } });
+    }
+    const r = await gradeExercise("job/completions", fakeContext(fakeCluster({ jobs: [j], pods }), store), "en");
+    assert.equal(ids(r).sequential, "pass:job.sequential", JSON.stringify(r.checks));
+    // Without the recorder, the same skewed timestamps would read as overlap.
+    const alone = await gradeExercise("job/completions", fakeContext(fakeCluster({ jobs: [j], pods })), "en");
+    assert.equal(ids(alone).sequential, "fail:job.overlap");
+  });
   it("fails parallelism 3 with job.overlap", async () => {
     const j = job("completions", { state: "complete", completions: 3, parallelism: 3, succeeded: 3 });
     const store = new EventStore();

@@ -28,16 +28,20 @@ const SLACK_MS = 5000;
  * spanned a scheduled time; the recorder's times fill in what objects do
  * not say (a Job deleted while running ended when it was seen to go).
  */
-async function activePeriods(ctx: GradeContext, cj: V1CronJob): Promise<Interval[]> {
+async function activePeriods(ctx: GradeContext, cj: V1CronJob): Promise<{ periods: Interval[]; seenFromCreation: boolean }> {
   const periods = new Map<string, Interval | undefined>();
-  for (const run of ctx.recorder.jobsCreatedBy(cj.metadata?.uid ?? "")) {
+  const runs = ctx.recorder.jobsCreatedBy(cj.metadata?.uid ?? "");
+  for (const run of runs) {
     const own = jobActiveInterval(run.lastSeen);
     const start = own?.start ?? ms(run.creationTimestamp) ?? run.firstSeenAt;
     const end = own?.end ?? (run.deletion ? Math.max(start, run.deletion.at) : undefined);
     periods.set(run.uid, { start, end });
   }
-  for (const job of await jobsOwnedBy(ctx, cj)) periods.set(job.metadata!.uid!, jobActiveInterval(job));
-  return [...periods.values()].filter((p): p is Interval => p !== undefined);
+  const live = await jobsOwnedBy(ctx, cj);
+  const recorded = new Set(runs.map((r) => r.uid));
+  const seenFromCreation = runs.length > 0 && runs.every((r) => ctx.recorder.seenFromCreation(r.firstSeenAt)) && live.every((j) => recorded.has(j.metadata!.uid!));
+  for (const job of live) periods.set(job.metadata!.uid!, jobActiveInterval(job));
+  return { periods: [...periods.values()].filter((p): p is Interval => p !== undefined), seenFromCreation };
 }
 
 /** A Forbid run that was still active at a later scheduled time (so the policy had to act). */
@@ -74,12 +78,15 @@ export default defineGrader({
     head.push(pass("policy", "cronjob.policy-ok", { name: NAME, policy }));
     const uid = cj.metadata?.uid ?? "";
     const runs = () => ctx.recorder.jobsCreatedBy(uid);
-    const spanned = async () => (await activePeriods(ctx, cj)).some((p) => spannedATick(ctx, schedule, p));
+    const spanned = async () => (await activePeriods(ctx, cj)).periods.some((p) => spannedATick(ctx, schedule, p));
     const evidence = async () => policy === "Replace" ? replaced(runs()) !== undefined : spanned();
     await waitForSchedule(ctx, schedule, evidence, SLACK_MS * 2);
 
     if (policy === "Forbid") {
-      const peak = Math.max(ctx.recorder.peakConcurrentJobs(uid), peakOverlap(await activePeriods(ctx, cj)));
+      // The recorder's order when it saw every run begin (immune to clock skew), else also the Jobs' timestamps.
+      const { periods, seenFromCreation } = await activePeriods(ctx, cj);
+      const fromRecorder = ctx.recorder.peakConcurrentJobs(uid);
+      const peak = seenFromCreation ? fromRecorder : Math.max(fromRecorder, peakOverlap(periods));
       if (peak > 1) return [...head, fail("behaviour", "cronjob.overlap", { name: NAME, peak })];
       if (!(await spanned())) return [...head, fail("behaviour", "cronjob.policy-not-exercised", { name: NAME, policy })];
       return [...head, pass("behaviour", "cronjob.forbid-ok", { name: NAME })];

@@ -40,20 +40,29 @@ export function checkJobCompleted(ctx: GradeContext, checkId: string, job: V1Job
  * - every pod of the Job, current or recorded, by its own timestamps
  *   (second precision; covers pods that ran before the recorder started,
  *   so a late recorder — CLI grade, server restart — cannot hide overlap).
- * Neither over-counts (back-to-back is not overlap), so the larger counts.
- * Undefined when no pod of the Job is known at all.
+ * When the recorder saw every pod from its creation its order is the whole
+ * story (and immune to clock skew between node and API server); otherwise
+ * the larger of the two counts, as neither over-counts (back-to-back is not
+ * overlap). Undefined when no pod of the Job is known at all.
  */
 export async function jobPeakConcurrency(ctx: GradeContext, job: V1Job): Promise<{ peak: number; pods: number } | undefined> {
   const uid = job.metadata?.uid;
   if (!uid) return undefined;
+  const recorded = ctx.recorder.podsOfJob(uid);
+  const live = await podsOfJob(ctx, job);
+  const fromRecorder = ctx.recorder.peakConcurrentPods(uid);
+  const recordedUids = new Set(recorded.map((p) => p.uid));
+  if (recorded.length > 0 && recorded.every((p) => ctx.recorder.seenFromCreation(p.firstSeenAt)) && live.every((p) => recordedUids.has(p.metadata!.uid!))) {
+    return { peak: fromRecorder, pods: recorded.length };
+  }
   const intervals = new Map<string, Interval | undefined>();
-  for (const p of ctx.recorder.podsOfJob(uid)) {
+  for (const p of recorded) {
     const seen = podActiveInterval(p.lastSeen);
     // Deleted while running, without a deletionTimestamp seen: it ended when the recorder saw it go.
     intervals.set(p.uid, seen && seen.end === undefined && p.deleted ? { start: seen.start, end: Math.max(seen.start, p.endSeenAt ?? seen.start) } : seen);
   }
-  for (const p of await podsOfJob(ctx, job)) intervals.set(p.metadata!.uid!, podActiveInterval(p));
+  for (const p of live) intervals.set(p.metadata!.uid!, podActiveInterval(p));
   if (intervals.size === 0) return undefined;
   const fromTimestamps = peakOverlap([...intervals.values()].filter((i): i is Interval => i !== undefined));
-  return { peak: Math.max(ctx.recorder.peakConcurrentPods(uid), fromTimestamps), pods: intervals.size };
+  return { peak: Math.max(fromRecorder, fromTimestamps), pods: intervals.size };
 }
