@@ -11,7 +11,7 @@ import type { GradeContext } from "../context.ts";
 import { orNull } from "../errors.ts";
 import { defineGrader, fail, needs, pass } from "../framework.ts";
 import type { CheckOutcome } from "../framework.ts";
-import { firstLine, jobState, logLines, podsOfJob, readJobSettled } from "../k8s-helpers.ts";
+import { firstLine, jobState, logLines, ownerUid, podsOfJob, readJobSettled } from "../k8s-helpers.ts";
 
 const NAME = "echo";
 const EXPECTED = "Hello, Job";
@@ -56,7 +56,7 @@ export default defineGrader({
     const job = await readJobSettled(ctx, NAME);
     if (!job) {
       const pod = await orNull(ctx.core.readNamespacedPod({ name: NAME, namespace: ctx.namespace }));
-      const bare = pod && !pod.metadata?.ownerReferences?.some((o) => o.kind === "Job");
+      const bare = pod && ownerUid(pod, "Job") === undefined;
       return [
         bare ? fail("exists", "job.bare-pod", { name: NAME }) : fail("exists", "job.missing", { name: NAME }),
         needs("complete", "Job", NAME),

@@ -10,7 +10,7 @@ import type { V1Job } from "@kubernetes/client-node";
 import { orNull } from "../errors.ts";
 import { defineGrader, fail, needs, pass } from "../framework.ts";
 import type { CheckOutcome } from "../framework.ts";
-import { jobState, ms, readJobSettled } from "../k8s-helpers.ts";
+import { jobState, readJobSettled } from "../k8s-helpers.ts";
 
 const NAME = "ttl";
 const TTL = 10;
@@ -28,8 +28,9 @@ export default defineGrader({
     let job: V1Job | null = await readJobSettled(ctx, NAME);
     // Still there, finished, with a TTL: the controller should remove it soon; wait (bounded).
     const ttlNow = job?.spec?.ttlSecondsAfterFinished;
-    if (job && ttlNow !== undefined && jobState(job).state !== "running") {
-      const finishedAt = ms(job.status?.completionTime) ?? ms(job.status?.conditions?.find((c) => c.status === "True")?.lastTransitionTime) ?? ctx.now();
+    const settled = job ? jobState(job) : undefined;
+    if (job && ttlNow !== undefined && settled && settled.state !== "running") {
+      const finishedAt = settled.at ?? ctx.now();
       const due = finishedAt + ttlNow * 1000 + 5000 - ctx.now();
       if (due <= ctx.options.ttlWaitMs) {
         await ctx.waitFor(async () => (job = await read()) === null && ctx.recorder.deletionOf("Job", NAME) !== undefined,
