@@ -13,7 +13,7 @@
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { createRequire, registerHooks } from "node:module";
 import { join } from "node:path";
-import { astroCli, PROJECT_ROOT } from "./site-build.ts";
+import { astroCli, lockSiteBuild, PROJECT_ROOT } from "./site-build.ts";
 
 registerHooks({ resolve: (specifier, context, next) => next(specifier === "typescript" ? "typescript6" : specifier, context) });
 
@@ -35,7 +35,11 @@ async function main(): Promise<number> {
   const log = join(PROJECT_ROOT, ".astro", "astro-sync.log");
   mkdirSync(join(PROJECT_ROOT, ".astro"), { recursive: true });
   const logFd = openSync(log, "w");
-  const synced = await astroCli(PROJECT_ROOT)(["sync"], { cwd: PROJECT_ROOT, logFd }).finally(() => closeSync(logFd));
+  const release = await lockSiteBuild(PROJECT_ROOT, (line) => console.error(line));
+  const synced = await astroCli(PROJECT_ROOT)(["sync"], { cwd: PROJECT_ROOT, logFd }).finally(async () => {
+    closeSync(logFd);
+    await release();
+  });
   if (synced !== 0) {
     console.error(`astro sync failed (exit ${synced}); see ${log}`);
     return synced;

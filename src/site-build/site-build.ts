@@ -84,9 +84,7 @@ export async function ensureSite(options: EnsureSiteOptions = {}): Promise<SiteB
   const before = await siteState(root);
   if (before.fresh && !options.force) return { distDir, built: false, seconds: (performance.now() - started) / 1000 };
 
-  const work = join(root, WORK);
-  await mkdir(work, { recursive: true });
-  const release = await acquireBuildLock(work, progress);
+  const release = await lockSiteBuild(root, progress);
   try {
     // Another kubelab may have built it while this one waited for the lock.
     const state = await siteState(root);
@@ -94,7 +92,7 @@ export async function ensureSite(options: EnsureSiteOptions = {}): Promise<SiteB
     const estimate = Math.max(1, Math.round(state.stamp?.seconds ?? FIRST_BUILD_ESTIMATE_S));
     const why = state.fresh ? "as asked" : state.reason === "missing" ? "first run" : "its sources changed";
     progress(`building the lesson site (${why}, ~${estimate} s) ...`);
-    const seconds = await buildInto(root, work, state.sources, options.runAstro ?? astroCli(root), progress);
+    const seconds = await buildInto(root, join(root, WORK), state.sources, options.runAstro ?? astroCli(root), progress);
     progress(`  lesson site built in ${seconds.toFixed(1)} s`);
     return { distDir, built: true, seconds };
   } finally {
@@ -163,8 +161,14 @@ async function readStamp(root: string): Promise<SiteStamp | undefined> {
   }
 }
 
-/** One builder per tree: wait (with a line saying so) while another kubelab builds. */
-async function acquireBuildLock(work: string, progress: (line: string) => void): Promise<() => Promise<void>> {
+/**
+ * One Astro per tree at a time (a build, or the `astro sync` of a check: both
+ * write `.astro/`): wait, with a line saying so, while another kubelab holds it.
+ * Resolves with the release function.
+ */
+export async function lockSiteBuild(root: string, progress: (line: string) => void = () => {}): Promise<() => Promise<void>> {
+  const work = join(root, WORK);
+  await mkdir(work, { recursive: true });
   const options = { lockfilePath: join(work, "lock"), realpath: false, stale: 30_000, update: 10_000 };
   try {
     return await lockfile.lock(work, options);
