@@ -196,15 +196,15 @@ class CappedSink extends Writable {
   }
 }
 
+/** How Exec opens its WebSocket (client-node's WebSocketInterface; injectable so unit tests stream without a cluster). */
+export type ExecConnector = ConstructorParameters<typeof Exec>[1];
+
 /**
  * exec through the API server's exec subresource (needs pods/exec create on
  * the grader's account). Output is capped per stream; the WebSocket is
  * terminated at the cap, at the timeout and on abort, so nothing keeps
  * streaming into the server after the result is returned.
  */
-/** How Exec opens its WebSocket (client-node's WebSocketInterface; injectable so unit tests stream without a cluster). */
-export type ExecConnector = ConstructorParameters<typeof Exec>[1];
-
 export function kubeExec(kubeConfig: KubeConfig, webSockets?: ExecConnector): ExecFn {
   const exec = new Exec(kubeConfig, webSockets);
   return async (namespace, pod, container, command, options = {}) => {
