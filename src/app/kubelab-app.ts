@@ -29,6 +29,8 @@ export interface KubelabOptions {
   maxLabs?: number;
   /** Open terminals per browser session. */
   maxTerminalsPerSession?: number;
+  /** Namespace mode: new labs per client address per minute (also the burst). */
+  labsPerMinute?: number;
   idleTimeoutMs?: number;
   onProgress?: (line: string) => void;
   log?: (line: string) => void;
@@ -147,6 +149,7 @@ export async function startKubelab(options: KubelabOptions): Promise<RunningKube
     allowedHosts: options.allowedHosts,
     accessPassword: options.accessPassword,
     maxTerminalsPerSession: options.maxTerminalsPerSession,
+    labCreationRate: options.labsPerMinute ? { burst: options.labsPerMinute, perMinute: options.labsPerMinute } : undefined,
     port: options.port,
     host: options.host,
     log,

@@ -71,26 +71,37 @@ export function isClientAbort(err: unknown, req?: IncomingMessage): boolean {
 }
 
 /**
- * Read a body of at most `limit` bytes. Throws HttpError 413 (and drains the
- * rest) when it is larger, whether declared or streamed.
+ * Read a body of at most `limit` bytes. Rejects with HttpError 413 when it is
+ * larger, declared or streamed; the answer carries `Connection: close`, so the
+ * rest is never read (memory stays flat however much a client sends).
  */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"] ?? "0");
-  if (declared > limit) {
-    req.resume();
-    throw new HttpError(413, `request body too large (${declared} bytes, limit ${limit})`, "Send a small JSON object.");
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      req.resume();
-      throw new HttpError(413, `request body too large (limit ${limit} bytes)`, "Send a small JSON object.");
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  const tooLarge = (detail: string) => new HttpError(413, `request body too large (${detail})`, "Send a small JSON object.", { connection: "close" });
+  if (declared > limit) return Promise.reject(tooLarge(`${declared} bytes, limit ${limit}`));
+  // Listeners, not `for await`: leaving a for-await loop early destroys the socket, and the 413 would never be read.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      done();
+      req.pause();
+      reject(tooLarge(`limit ${limit} bytes`));
+    };
+    const onEnd = () => (done(), resolve(Buffer.concat(chunks)));
+    const onError = (err: Error) => (done(), reject(err));
+    const onClose = () => {
+      if (req.complete) return;
+      done();
+      reject(Object.assign(new Error("aborted"), { code: "ECONNRESET" }));
+    };
+    req.on("data", onData).on("end", onEnd).on("error", onError).on("close", onClose);
+  });
 }
 
 /**

@@ -352,6 +352,13 @@ describe("aborted requests", () => {
       });
     assert.match(await rawReply("GARBAGE\r\n\r\n"), /^HTTP\/1\.1 400/);
     assert.match(await rawReply(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"a".repeat(64 * 1024)}\r\n\r\n`), /^HTTP\/1\.1 431/);
+    // A streamed body past the limit: 413 and the connection closed (the rest is never read).
+    const chunk = "x".repeat(32 * 1024);
+    const streamed = await rawReply(
+      `POST /api/lab/grade HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${(32 * 1024).toString(16)}\r\n${chunk}\r\n`,
+    );
+    assert.match(streamed, /^HTTP\/1\.1 413/);
+    assert.match(streamed, /connection: close/i);
     assert.equal((await fetch(`${base}/api/health`)).status, 200);
   });
 });

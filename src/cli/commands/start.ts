@@ -1,6 +1,6 @@
 /**
  * `./kubelab start [--port N] [--host H] [--mode cluster|namespace] [--origin URL]
- *  [--allowed-host NAME]... [--access-password-file FILE|-] [--max-labs N] [--max-terminals N]`:
+ *  [--allowed-host NAME]... [--access-password-file FILE|-] [--max-labs N] [--labs-per-minute N] [--max-terminals N]`:
  * bring up the cluster (the embedded local one by default) and the lab server,
  * print the URL, and serve until interrupted.
  *
@@ -48,7 +48,7 @@ function accessPassword(file: string | undefined): string | undefined {
 }
 
 export default async function startCommand(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, ["port", "host", "mode", "origin", "allowed-host", "access-password-file", "max-labs", "max-terminals"]);
+  const parsed = parseArgs(args, ["port", "host", "mode", "origin", "allowed-host", "access-password-file", "max-labs", "max-terminals", "labs-per-minute"]);
   const port = Number(flagString(parsed, "port") ?? process.env.KUBELAB_PORT ?? 4321);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) {
     throw new KubelabError(`invalid --port ${flagString(parsed, "port")}`, "give a port number between 1 and 65535");
@@ -71,6 +71,7 @@ export default async function startCommand(args: string[]): Promise<number> {
     accessPassword: accessPassword(flagString(parsed, "access-password-file")),
     maxLabs: positiveInt(flagString(parsed, "max-labs"), "--max-labs"),
     maxTerminalsPerSession: positiveInt(flagString(parsed, "max-terminals"), "--max-terminals"),
+    labsPerMinute: positiveInt(flagString(parsed, "labs-per-minute"), "--labs-per-minute"),
     onProgress: (line) => console.error(line),
     log: (line) => console.error(`[kubelab] ${line}`),
   });

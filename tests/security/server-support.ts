@@ -1,0 +1,193 @@
+/**
+ * Helpers for the attacks on the lab server: start a real `kubelab start`
+ * process on a random loopback port, send raw HTTP (any Host, any client
+ * address on 127/8) and WebSocket upgrades, read the server's memory.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { createServer } from "node:net";
+import { WebSocket } from "ws";
+import { kubeconfig, kubectl, ROOT } from "../integration/support.ts";
+
+export interface ServerProcess {
+  url: string;
+  port: number;
+  pid: number;
+  /** stderr so far (progress and `[kubelab]` log lines). */
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function cliArgs(args: string[]): string[] {
+  return ["--disable-warning=ExperimentalWarning", "src/cli/main.ts", "start", ...args];
+}
+
+/**
+ * `kubelab start ARGS` as a child process; resolves when it prints its URL.
+ * Another process bringing the shared cluster up at the same moment makes
+ * `start` refuse; that is retried for a while.
+ */
+export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 240_000): Promise<ServerProcess> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await startServerOnce(args, env, timeoutMs);
+    } catch (err) {
+      if (!/another `kubelab cluster up` is already starting/.test(String(err)) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+  }
+}
+
+async function startServerOnce(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<ServerProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, cliArgs(["--port", String(port), ...args]), {
+    cwd: ROOT,
+    env: { ...process.env, KUBECONFIG: kubeconfig(), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d) => (stdout += d));
+  child.stderr!.on("data", (d) => (stderr += d));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`kubelab start did not become ready in ${timeoutMs} ms:\n${stderr}`));
+    }, timeoutMs);
+    const onData = () => {
+      if (/kubelab is ready: /.test(stdout)) {
+        clearTimeout(timer);
+        child.stdout!.off("data", onData);
+        resolve();
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`kubelab start exited (${code}) before it was ready:\n${stderr}`));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    pid: child.pid!,
+    stderr: () => stderr,
+    stop: () => stopChild(child),
+  };
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    child.once("exit", () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+/** `kubelab start ARGS` expected to refuse: resolves with its exit code and output (kills it after `timeoutMs`). */
+export function runStart(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, cliArgs(args), { cwd: ROOT, env: { ...process.env, KUBECONFIG: kubeconfig(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGTERM");
+    }, timeoutMs);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, timedOut });
+    });
+  });
+}
+
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface RawRequest {
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** Client address on 127/8 (each is its own "client" to per-address limits). */
+  localAddress?: string;
+}
+
+/** One HTTP request with exactly the headers given (Host included). */
+export function raw(port: number, options: RawRequest): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: "127.0.0.1", port, method: options.method ?? "GET", path: options.path ?? "/", headers: { host: `127.0.0.1:${port}`, ...options.headers }, setHost: false, localAddress: options.localAddress, agent: false },
+      (res) => {
+        let body = "";
+        res.on("data", (d) => (body += d));
+        res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      },
+    );
+    req.on("error", reject);
+    req.end(options.body);
+  });
+}
+
+export const setCookies = (res: RawResponse): string[] => [res.headers["set-cookie"] ?? []].flat();
+/** `name=value` of the cookie `name` set by the response, if any. */
+export const cookieFrom = (res: RawResponse, name: string) => setCookies(res).find((c) => c.startsWith(`${name}=`))?.split(";")[0];
+
+export interface UpgradeResult {
+  status?: number;
+  body?: string;
+  socket?: WebSocket;
+}
+
+/** A WebSocket upgrade with the given headers; resolves with the refusal or the open socket. */
+export function upgrade(port: number, headers: Record<string, string>, path = "/api/lab/terminal"): Promise<UpgradeResult> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers, handshakeTimeout: 30_000 });
+    socket.on("unexpected-response", (_req, res) => {
+      let body = "";
+      res.on("data", (d: Buffer) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode, body }));
+    });
+    socket.on("open", () => resolve({ socket }));
+    socket.on("error", (err) => {
+      if (!/Unexpected server response/.test(err.message)) reject(err);
+    });
+  });
+}
+
+/** Resident memory of a process, now and at its peak, in MiB. */
+export function memoryOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+  return { rss: kib("VmRSS") / 1024, peak: kib("VmHWM") / 1024 };
+}
+
+/** Delete the namespaces of labs a namespace-mode server made (by session), without waiting. */
+export async function deleteLabNamespaces(ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await kubectl(["delete", "namespace", ...ids.flatMap((id) => [`lab-${id}`, `kubelab-${id}`]), "--ignore-not-found", "--wait=false"]);
+}
