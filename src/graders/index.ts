@@ -11,16 +11,18 @@ import debugNetstat from "./debug/netstat.ts";
 import debugNode from "./debug/node.ts";
 import initNginxMnt from "./init/nginx-mnt.ts";
 import initOrder from "./init/order.ts";
+import initSidecar from "./init/sidecar.ts";
 import jobBackoff from "./job/backoff.ts";
 import jobCompletions from "./job/completions.ts";
+import jobDeadline from "./job/deadline.ts";
 import jobEcho from "./job/echo.ts";
 import jobParallel from "./job/parallel.ts";
 import jobTtl from "./job/ttl.ts";
 
 const all: Grader[] = [
-  jobEcho, jobCompletions, jobParallel, jobBackoff, jobTtl,
+  jobEcho, jobCompletions, jobParallel, jobBackoff, jobTtl, jobDeadline,
   cronjobHello, cronjobSuspend, cronjobConcurrency, cronjobHistory,
-  initNginxMnt, initOrder,
+  initNginxMnt, initOrder, initSidecar,
   debugNetstat, debugNode,
 ];
 

@@ -50,6 +50,11 @@ export const titles = {
   "title.node-image": "It uses the {image} image",
   "title.node-host": "It shares the node's network, PID and IPC namespaces and mounts the node's root at /host",
   "title.node-ran": "Its container started",
+  "title.job-deadline-set": "Job {name} has activeDeadlineSeconds: {seconds}",
+  "title.job-deadline-exceeded": "Job {name} was stopped by its deadline (DeadlineExceeded)",
+  "title.init-sidecar-native": "Pod {name} has a native sidecar (an init container with restartPolicy: Always)",
+  "title.init-sidecar-running": "The sidecar and the app container of {name} run side by side",
+  "title.init-sidecar-output": "The sidecar's log shows “{text}” written by the app",
 } satisfies Record<string, string>;
 
 export const messages = {
@@ -516,6 +521,66 @@ export const messages = {
   "debug.node-not-started": {
     text: "The container of {pod} has not started ({reason}).",
     hint: "Wait for the image to be pulled; `kubectl describe pod {pod}` shows why it is waiting.",
+  },
+  "job.deadline-set": {
+    text: "Job {name} may run for at most {seconds} s (activeDeadlineSeconds in the Job's spec).",
+    hint: "Next, let the deadline pass: the Job should fail with reason DeadlineExceeded.",
+  },
+  "job.deadline-missing": {
+    text: "Job {name} has no activeDeadlineSeconds, so nothing limits how long it runs (a `timeout` in the command limits one container, not the Job).",
+    hint: "Add `activeDeadlineSeconds: {seconds}` under the Job's `spec:` (beside `template:`), `kubectl delete job {name}` and create it again.",
+  },
+  "job.deadline-on-pod": {
+    text: "activeDeadlineSeconds ({seconds}) is in the Pod template of Job {name}: that limits each Pod, and the Job starts a new Pod after each one that fails.",
+    hint: "Move it up to the Job's own `spec:` (beside `template:` and `backoffLimit`), `kubectl delete job {name}` and create it again.",
+  },
+  "job.deadline-succeeded": {
+    text: "Job {name} completed before its deadline, so the deadline never stopped it.",
+    hint: "Make the container run longer than the deadline (`sleep 60`), `kubectl delete job {name}` and create it again.",
+  },
+  "job.deadline-exceeded": {
+    text: "Job {name} failed with reason DeadlineExceeded: the controller stopped its Pod when the time was up.",
+    hint: "`kubectl describe job {name}` shows the condition and the event.",
+  },
+  "job.deadline-other-reason": {
+    text: "Job {name} failed, but with reason {reason}, not DeadlineExceeded: it failed before the deadline was reached.",
+    hint: "Let the container run without failing (`sleep 60`) so that only activeDeadlineSeconds ends it; `kubectl delete job {name}` and create it again.",
+  },
+  "init.sidecar-pod-missing": {
+    text: "There is no Pod named {name} in your namespace.",
+    hint: "Create it, e.g. `kubectl create -f sidecar.yaml`, then check with `kubectl get po {name}`.",
+  },
+  "init.sidecar-missing": {
+    text: "Pod {name} has no init container with `restartPolicy: Always`, so it has no native sidecar.",
+    hint: "Add the follower under `initContainers:` with `restartPolicy: Always`, `kubectl delete pod {name}` and create it again.",
+  },
+  "init.sidecar-blocks": {
+    text: "Init container {container} has not finished, and a regular init container must finish before the app starts: a follower that never exits keeps the Pod in Init forever.",
+    hint: "Give {container} `restartPolicy: Always` to make it a sidecar that keeps running beside the app. A Pod's containers cannot be changed in place: `kubectl delete pod sidecar` and create it again from the corrected file.",
+  },
+  "init.sidecar-regular-container": {
+    text: "The follower is an ordinary container ({containers}): that works, but it is the pattern from before native sidecars — it is not started before the app, and it would keep a Job's Pod from ever completing.",
+    hint: "Move the follower from `containers:` to `initContainers:` and give it `restartPolicy: Always`; delete the Pod and create it again.",
+  },
+  "init.sidecar-native": {
+    text: "{container} is a native sidecar: an init container with restartPolicy: Always.",
+    hint: "It starts before the app container and keeps running beside it.",
+  },
+  "init.sidecar-not-running": {
+    text: "{container} is not running ({reason}).",
+    hint: "`kubectl describe pod sidecar` and `kubectl logs sidecar -c {container}` show why.",
+  },
+  "init.sidecar-running": {
+    text: "Sidecar {sidecar} runs beside the app container(s) {apps}.",
+    hint: "`kubectl get po sidecar` counts the sidecar in READY (2/2).",
+  },
+  "init.sidecar-output": {
+    text: "The log of {container} shows “{text}”: the sidecar reads what the app writes to the shared volume.",
+    hint: "`kubectl logs sidecar -c {container} -f` follows it live.",
+  },
+  "init.sidecar-no-output": {
+    text: "The log of {container} does not show “{text}”: the sidecar does not see the app's file.",
+    hint: "Mount the same emptyDir volume in both containers and have the sidecar follow the file the app writes (`tail -f`).",
   },
 } satisfies Record<string, MessageText>;
 

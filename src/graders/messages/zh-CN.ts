@@ -41,6 +41,11 @@ export const titles: Record<TitleId, string> = {
   "title.node-image": "调试 Pod 使用 {image} 镜像",
   "title.node-host": "调试 Pod 共享节点的网络、PID 和 IPC 命名空间，并把节点根目录挂载到 /host",
   "title.node-ran": "调试容器已启动",
+  "title.job-deadline-set": "Job {name} 设置了 activeDeadlineSeconds: {seconds}",
+  "title.job-deadline-exceeded": "Job {name} 因超过时限而终止（DeadlineExceeded）",
+  "title.init-sidecar-native": "Pod {name} 有原生边车容器（restartPolicy: Always 的初始化容器）",
+  "title.init-sidecar-running": "{name} 的边车容器和应用容器同时在运行",
+  "title.init-sidecar-output": "边车容器的日志里有应用写入的“{text}”",
 };
 
 export const messages: Record<MessageId, MessageText> = {
@@ -505,5 +510,65 @@ export const messages: Record<MessageId, MessageText> = {
   "debug.node-not-started": {
     text: "{pod} 的容器还没有启动（{reason}）。",
     hint: "等镜像拉取完成；`kubectl describe pod {pod}` 能看到它在等什么。",
+  },
+  "job.deadline-set": {
+    text: "Job {name} 最多运行 {seconds} 秒（activeDeadlineSeconds 写在 Job 的 spec 里）。",
+    hint: "接下来等时限过去：Job 应该以原因 DeadlineExceeded 失败。",
+  },
+  "job.deadline-missing": {
+    text: "Job {name} 没有设置 activeDeadlineSeconds，没有任何东西限制它的运行时间（命令里的 `timeout` 只限制一个容器，而不是整个 Job）。",
+    hint: "在 Job 的 `spec:` 下（与 `template:` 同级）加上 `activeDeadlineSeconds: {seconds}`，`kubectl delete job {name}` 后重新创建。",
+  },
+  "job.deadline-on-pod": {
+    text: "activeDeadlineSeconds（{seconds}）写在了 Job {name} 的 Pod 模板里：那只限制单个 Pod，每个 Pod 失败后 Job 还会再创建新的。",
+    hint: "把它移到 Job 自己的 `spec:` 下（与 `template:`、`backoffLimit` 同级），`kubectl delete job {name}` 后重新创建。",
+  },
+  "job.deadline-succeeded": {
+    text: "Job {name} 在时限之前就完成了，时限根本没有起作用。",
+    hint: "让容器运行得比时限更久（`sleep 60`），`kubectl delete job {name}` 后重新创建。",
+  },
+  "job.deadline-exceeded": {
+    text: "Job {name} 以原因 DeadlineExceeded 失败：时间一到，控制器就停掉了它的 Pod。",
+    hint: "`kubectl describe job {name}` 能看到对应的状况和事件。",
+  },
+  "job.deadline-other-reason": {
+    text: "Job {name} 失败了，但原因是 {reason}，而不是 DeadlineExceeded：它在时限到达之前就失败了。",
+    hint: "让容器正常运行不出错（`sleep 60`），只由 activeDeadlineSeconds 来结束它；`kubectl delete job {name}` 后重新创建。",
+  },
+  "init.sidecar-pod-missing": {
+    text: "当前命名空间里没有名为 {name} 的 Pod。",
+    hint: "先创建它，例如 `kubectl create -f sidecar.yaml`，再用 `kubectl get po {name}` 查看。",
+  },
+  "init.sidecar-missing": {
+    text: "Pod {name} 没有 `restartPolicy: Always` 的初始化容器，也就没有原生边车容器。",
+    hint: "把跟踪日志的容器写到 `initContainers:` 下并加上 `restartPolicy: Always`，`kubectl delete pod {name}` 后重新创建。",
+  },
+  "init.sidecar-blocks": {
+    text: "初始化容器 {container} 还没有结束。普通的初始化容器必须先结束，应用才会启动：一个永不退出的跟踪程序会让 Pod 永远停在 Init 状态。",
+    hint: "给 {container} 加上 `restartPolicy: Always`，让它成为与应用并行运行的边车容器；Pod 的容器不能原地修改：`kubectl delete pod sidecar` 后用改好的文件重新创建。",
+  },
+  "init.sidecar-regular-container": {
+    text: "跟踪日志的是一个普通容器（{containers}）：能用，但这是原生边车出现之前的做法——它不保证先于应用启动，放在 Job 的 Pod 里还会让 Pod 永远无法完成。",
+    hint: "把它从 `containers:` 移到 `initContainers:`，并加上 `restartPolicy: Always`；删除 Pod 后重新创建。",
+  },
+  "init.sidecar-native": {
+    text: "{container} 是原生边车容器：restartPolicy: Always 的初始化容器。",
+    hint: "它先于应用容器启动，并一直与应用并行运行。",
+  },
+  "init.sidecar-not-running": {
+    text: "{container} 没有在运行（{reason}）。",
+    hint: "用 `kubectl describe pod sidecar` 和 `kubectl logs sidecar -c {container}` 查看原因。",
+  },
+  "init.sidecar-running": {
+    text: "边车容器 {sidecar} 与应用容器 {apps} 同时在运行。",
+    hint: "`kubectl get po sidecar` 的 READY 列也把边车算在内（2/2）。",
+  },
+  "init.sidecar-output": {
+    text: "{container} 的日志里有“{text}”：边车容器读到了应用写入共享卷的内容。",
+    hint: "用 `kubectl logs sidecar -c {container} -f` 可以实时跟踪。",
+  },
+  "init.sidecar-no-output": {
+    text: "{container} 的日志里没有“{text}”：边车容器看不到应用写的文件。",
+    hint: "让两个容器挂载同一个 emptyDir 卷，并让边车容器跟踪应用写的那个文件（`tail -f`）。",
   },
 };

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Pod sidecar: the app appends "hello from app" to a shared file, a native sidecar (restartPolicy: Always) follows it.
+set -euo pipefail
+kubectl create -f - <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: sidecar
+spec:
+  volumes:
+  - name: logs
+    emptyDir: {}
+  initContainers:
+  - name: log-shipper
+    image: busybox
+    restartPolicy: Always
+    command: ["sh", "-c", "touch /var/log/app/app.log; tail -f /var/log/app/app.log"]
+    volumeMounts:
+    - name: logs
+      mountPath: /var/log/app
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "while true; do echo \"$(date) hello from app\" >> /var/log/app/app.log; sleep 5; done"]
+    volumeMounts:
+    - name: logs
+      mountPath: /var/log/app
+YAML
+kubectl wait --for=condition=Ready pod/sidecar --timeout=90s

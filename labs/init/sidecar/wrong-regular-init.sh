@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The follower as a regular init container (no restartPolicy: Always): it never exits, the app never starts; grader must say init.sidecar-blocks.
+set -euo pipefail
+kubectl create -f - <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: sidecar
+spec:
+  volumes:
+  - name: logs
+    emptyDir: {}
+  initContainers:
+  - name: log-shipper
+    image: busybox
+    command: ["sh", "-c", "touch /var/log/app/app.log; tail -f /var/log/app/app.log"]
+    volumeMounts:
+    - name: logs
+      mountPath: /var/log/app
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "while true; do echo \"$(date) hello from app\" >> /var/log/app/app.log; sleep 5; done"]
+    volumeMounts:
+    - name: logs
+      mountPath: /var/log/app
+YAML
+kubectl wait --for=jsonpath='{.status.initContainerStatuses[0].started}'=true pod/sidecar --timeout=90s

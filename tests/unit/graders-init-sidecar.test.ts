@@ -1,0 +1,80 @@
+/** init/sidecar on a fake cluster: native sidecars pass under any names, the older patterns and a blind sidecar fail with their messages. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { V1Container, V1Pod } from "@kubernetes/client-node";
+import { gradeExercise } from "../../src/graders/index.ts";
+import { fakeCluster, fakeContext, T0 } from "../fakes/graders-fakes.ts";
+
+const ids = (r: { checks: { id: string; messageId?: string; passed: boolean }[] }) =>
+  Object.fromEntries(r.checks.map((c) => [c.id, `${c.passed ? "pass" : "fail"}:${c.messageId}`]));
+const at = (s: number) => new Date(T0 + s * 1000);
+const mount = [{ name: "logs", mountPath: "/var/log/app" }];
+const FOLLOW = ["sh", "-c", "touch /var/log/app/app.log; tail -f /var/log/app/app.log"];
+const SIDECAR: V1Container = { name: "log-shipper", image: "busybox", restartPolicy: "Always", command: FOLLOW, volumeMounts: mount };
+const APP: V1Container = { name: "app", image: "busybox", command: ["sh", "-c", "while true; do echo \"$(date) hello from app\" >> /var/log/app/app.log; sleep 5; done"], volumeMounts: mount };
+const running = (name: string) => ({ name, image: "busybox", imageID: "", ready: true, started: true, restartCount: 0, state: { running: { startedAt: at(1) } } });
+const done = (name: string) => ({ name, image: "busybox", imageID: "", ready: true, restartCount: 0, state: { terminated: { exitCode: 0, startedAt: at(0), finishedAt: at(1) } } });
+const waiting = (name: string, reason = "PodInitializing") => ({ name, image: "busybox", imageID: "", ready: false, restartCount: 0, state: { waiting: { reason } } });
+
+/** Pod `sidecar`; init container statuses: running for sidecars and for `blocked` ones, terminated for the rest. */
+function pod(initContainers: V1Container[], containers: V1Container[], opts: { blocked?: string[]; appWaiting?: boolean } = {}): V1Pod {
+  return {
+    metadata: { name: "sidecar", namespace: "lab", uid: "P" },
+    spec: { volumes: [{ name: "logs", emptyDir: {} }], initContainers, containers },
+    status: {
+      phase: opts.appWaiting ? "Pending" : "Running",
+      initContainerStatuses: initContainers.map((c) => (c.restartPolicy === "Always" || opts.blocked?.includes(c.name) ? running(c.name) : done(c.name))),
+      containerStatuses: containers.map((c) => (opts.appWaiting ? waiting(c.name) : running(c.name))),
+    },
+  };
+}
+const LINES = "Mon Jan  6 10:00:31 UTC 2025 hello from app\nMon Jan  6 10:00:36 UTC 2025 hello from app\n";
+const grade = (p: V1Pod | undefined, logs: Record<string, string> = {}, locale: "en" | "zh-CN" = "en") =>
+  gradeExercise("init/sidecar", fakeContext(fakeCluster({ pods: p ? [p] : [], logs })), locale);
+
+describe("init/sidecar", () => {
+  it("passes the lesson's Pod", async () => {
+    const r = await grade(pod([SIDECAR], [APP]), { "sidecar/log-shipper": LINES, "sidecar/app": "" });
+    assert.equal(r.passed, true, JSON.stringify(r.checks));
+  });
+  it("passes other names, a regular init container first and a probe on the sidecar", async () => {
+    const prepare: V1Container = { name: "prepare", image: "busybox", command: ["sh", "-c", "touch /data/out.txt"] };
+    const follower: V1Container = { name: "follower", image: "busybox", restartPolicy: "Always", command: ["tail", "-F", "/data/out.txt"], startupProbe: { exec: { command: ["test", "-f", "/data/out.txt"] } } };
+    const r = await grade(pod([prepare, follower], [{ name: "writer", image: "busybox" }]), { "sidecar/follower": "hello from app\n" }, "zh-CN");
+    assert.equal(r.passed, true, JSON.stringify(r.checks));
+  });
+  it("fails the follower as a regular init container: it blocks the app", async () => {
+    const regular = { ...SIDECAR, restartPolicy: undefined };
+    const r = await grade(pod([regular], [APP], { blocked: ["log-shipper"], appWaiting: true }));
+    assert.equal(ids(r).native, "fail:init.sidecar-blocks");
+    assert.equal(ids(r).running, "fail:common.needs-object");
+    assert.match(r.checks.find((c) => c.id === "native")!.hint!, /restartPolicy: Always/);
+  });
+  it("fails the follower as a second ordinary container", async () => {
+    const r = await grade(pod([], [APP, { ...SIDECAR, restartPolicy: undefined }]), { "sidecar/log-shipper": LINES });
+    assert.equal(ids(r).native, "fail:init.sidecar-regular-container");
+    assert.equal(r.passed, false);
+  });
+  it("fails a Pod with no follower at all", async () => {
+    const r = await grade(pod([], [APP]));
+    assert.equal(ids(r).native, "fail:init.sidecar-missing");
+  });
+  it("fails a sidecar that does not see the app's file", async () => {
+    const r = await grade(pod([{ ...SIDECAR, volumeMounts: undefined }], [APP]), { "sidecar/log-shipper": "" });
+    assert.equal(ids(r).native, "pass:init.sidecar-native");
+    assert.equal(ids(r).running, "pass:init.sidecar-running");
+    assert.equal(ids(r).output, "fail:init.sidecar-no-output");
+  });
+  it("fails a sidecar that keeps crashing", async () => {
+    const p = pod([SIDECAR], [APP]);
+    p.status!.initContainerStatuses![0] = waiting("log-shipper", "CrashLoopBackOff");
+    const r = await grade(p);
+    assert.equal(ids(r).running, "fail:init.sidecar-not-running");
+    assert.match(r.checks.find((c) => c.id === "running")!.message, /CrashLoopBackOff/);
+  });
+  it("reports a missing Pod", async () => {
+    const r = await grade(undefined);
+    assert.equal(ids(r).exists, "fail:init.sidecar-pod-missing");
+    assert.equal(r.passed, false);
+  });
+});
