@@ -1,10 +1,11 @@
 /**
  * Adds a Run button under runnable code blocks. Run dispatches a
- * `kubelab:run` event whose `detail.command` the lab terminal types in.
+ * `kubelab:run` event whose `detail.command` the lab terminal types in
+ * (after Ctrl+C: see `typeAction`).
  * Expressive Code already provides Copy.
  */
 import { toUiLocale, useUi } from '../i18n/ui/index.ts';
-import { runActionFor } from './run-commands.ts';
+import { runActionFor, typeAction } from './run-commands.ts';
 
 const t = useUi(toUiLocale(document.documentElement.lang));
 
@@ -32,7 +33,11 @@ function enhance(root: ParentNode): void {
 		button.textContent = action.kind === 'write' ? `▶ ${t('run.writeFile', { file: action.file! })}` : `▶ ${t('run.button')}`;
 		button.title = action.kind === 'write' ? t('run.writeFileTitle') : t('run.title');
 		button.addEventListener('click', () => {
-			button.dispatchEvent(new CustomEvent('kubelab:run', { detail: { command: action.command }, bubbles: true, composed: true }));
+			void typeAction(action, {
+				sendInput: (text) => window.kubelabTerminal?.sendInput(text),
+				run: (command) => button.dispatchEvent(new CustomEvent('kubelab:run', { detail: { command }, bubbles: true, composed: true })),
+				sleep: (ms) => new Promise((done) => setTimeout(done, ms)),
+			});
 		});
 		bar.append(button);
 		container.after(bar);

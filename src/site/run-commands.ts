@@ -6,6 +6,10 @@
  * - `console` transcripts (prompt + output, e.g. `[root@master pod]# …`)
  *   show what to expect and name example pods, so they get no Run button.
  * - YAML blocks with a title (```yaml title="job.yaml"): a heredoc that writes the file.
+ *
+ * The button presses Ctrl+C before typing (`typeAction`), so that a command
+ * the lesson left running (a `kubectl get -w` watch) stops instead of
+ * swallowing the next block's text.
  */
 
 export interface CodeBlock {
@@ -42,4 +46,30 @@ export function runActionFor(block: CodeBlock): RunAction | undefined {
 		};
 	}
 	return undefined;
+}
+
+/** Ctrl+C: the tty turns it into SIGINT for whatever runs in the foreground. */
+export const INTERRUPT = '\x03';
+
+/**
+ * Pause between Ctrl+C and the command. Bash handles the interrupt as it
+ * reads its next key, and that key is lost (`echo` would arrive as `cho`);
+ * after a short pause it is at a fresh prompt. At an idle prompt Ctrl+C only
+ * starts a new line.
+ */
+export const INTERRUPT_SETTLE_MS = 150;
+
+export interface RunTarget {
+	/** Raw keystrokes, no Enter added. */
+	sendInput(text: string): void;
+	/** Type the command and press Enter. */
+	run(command: string): void;
+	sleep(ms: number): Promise<void>;
+}
+
+/** What a Run or Write button does: stop whatever is running, then type the command. */
+export async function typeAction(action: RunAction, target: RunTarget): Promise<void> {
+	target.sendInput(INTERRUPT);
+	await target.sleep(INTERRUPT_SETTLE_MS);
+	target.run(action.command);
 }

@@ -1,7 +1,7 @@
 /** What the Run button under a lesson code block sends to the terminal. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runActionFor } from '../../src/site/run-commands.ts';
+import { INTERRUPT, INTERRUPT_SETTLE_MS, runActionFor, typeAction } from '../../src/site/run-commands.ts';
 
 test('shell blocks are sent as-is, heredocs included', () => {
 	const code = "cat > a.txt <<'EOF'\nhello\nEOF\nkubectl get po\n";
@@ -25,4 +25,17 @@ test('the heredoc delimiter never collides with the content', () => {
 test('untitled YAML and unsafe titles are not runnable', () => {
 	assert.equal(runActionFor({ language: 'yaml', code: 'a: 1' }), undefined);
 	assert.equal(runActionFor({ language: 'yaml', title: 'a b; rm -rf x', code: 'a: 1' }), undefined);
+});
+
+test('Run and Write press Ctrl+C, pause, then type, so a watch left running stops instead of swallowing the text', async () => {
+	const seen: string[] = [];
+	const target = {
+		sendInput: (text: string) => void seen.push(`keys ${JSON.stringify(text)}`),
+		run: (command: string) => void seen.push(`run ${command}`),
+		sleep: async (ms: number) => void seen.push(`sleep ${ms}`),
+	};
+	await typeAction(runActionFor({ language: 'bash', code: 'kubectl get job parallel\n' })!, target);
+	assert.deepEqual(seen, [`keys "\\u0003"`, `sleep ${INTERRUPT_SETTLE_MS}`, 'run kubectl get job parallel']);
+	assert.equal(INTERRUPT, '\u0003');
+	assert.ok(INTERRUPT_SETTLE_MS >= 50 && INTERRUPT_SETTLE_MS <= 500, 'long enough for bash to settle, short enough not to be felt');
 });
