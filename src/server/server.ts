@@ -227,7 +227,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
     return {
       error: `this server does not answer to the host name "${shown}"`,
       hint:
-        `Open it at http://localhost:${port}/ instead. If you run this server and want it reachable under that name, ` +
+        `Open it under the address it was started with (on that machine, http://localhost:${port}/). If you run this server and want it reachable under this name, ` +
         `start it with \`./kubelab start ${ALLOWED_HOST_FLAG} ${/^[a-z0-9.-]+$/i.test(name) ? name : "NAME"}\` (or set KUBELAB_ALLOWED_HOSTS).`,
     };
   }
@@ -340,6 +340,10 @@ export function createLabServer(options: LabServerOptions): LabServer {
 
   function serveSite(req: IncomingMessage, res: ServerResponse) {
     const notFound = (err?: unknown) => {
+      if (err && isClientAbort(err, req)) {
+        log(`${req.method} ${(req.url ?? "/").slice(0, 200)}: the client went away (${(err as { code?: string })?.code ?? "aborted"})`);
+        return void res.destroy();
+      }
       if (res.headersSent) return void res.end();
       if (err) {
         log(`site handler error for ${req.url}: ${(err as Error)?.stack ?? err}`);
