@@ -11,10 +11,24 @@
  *   server → client: {"type":"status","state":"starting"|"ready"|"closed"|"error","message"?} |
  *                    {"type":"pong"}
  *
- * Flow control: the exec connection is paused while the client asked for a
- * pause, or while the browser socket has more than `highWaterMark` bytes
- * unsent; paused, the kernel's TCP window pushes back on the API server and
- * from there on the process writing to the TTY, so server memory stays bounded.
+ * Flow control, both ways, so server memory stays bounded:
+ * - output: the exec connection is paused while the client asked for a pause,
+ *   or while the browser socket has more than `highWaterMark` bytes unsent;
+ *   paused, the kernel's TCP window pushes back on the API server and from
+ *   there on the process writing to the TTY;
+ * - input: the browser socket is paused while more than `inputHighWaterMark`
+ *   bytes of stdin wait for the API server (a shell that does not read), so
+ *   TCP pushes back on the browser; bytes that still arrive past
+ *   `maxInputBytes` (a peer that ignores the window, or frames already in
+ *   flight) close the terminal with a status message.
+ *
+ * Lifecycle: the default command prints a marker with the tmux client's pid
+ * before exec'ing tmux. "ready" is sent on tmux's first output (it is
+ * attached and has drawn), not when the exec opens. When the bridge closes an
+ * exec, it hangs that tmux client up with a second exec: closing the exec
+ * stream does not end a process that runs on a TTY (the container runtime
+ * keeps the console open), so without it every connection would leave a
+ * client behind in the pod.
  */
 import { PassThrough, Writable } from "node:stream";
 import type { V1Status } from "@kubernetes/client-node";
@@ -22,6 +36,8 @@ import type { RawData, WebSocket } from "ws";
 
 /** The exec connection (a `ws` WebSocket to the API server in production). */
 export interface ExecSocket {
+  /** Bytes sent (stdin) but not yet handed to the kernel. */
+  readonly bufferedAmount: number;
   pause(): void;
   resume(): void;
   terminate(): void;
@@ -64,6 +80,14 @@ export interface TerminalBridgeOptions {
   highWaterMark?: number;
   /** Resume once the buffer is below this. Default 256 KiB. */
   lowWaterMark?: number;
+  /** Stop reading the browser socket while more stdin than this waits for the exec. Default 256 KiB. */
+  inputHighWaterMark?: number;
+  /** Read it again below this. Default 64 KiB. */
+  inputLowWaterMark?: number;
+  /** Close the terminal when more stdin than this would be buffered. Default 1 MiB. */
+  maxInputBytes?: number;
+  /** Give up on a shell that has not drawn anything after this long. Default 30 s. */
+  attachTimeoutMs?: number;
   /** WebSocket ping interval to drop dead peers; 0 disables. Default 30 s. */
   keepaliveMs?: number;
   log?: (line: string) => void;
@@ -76,7 +100,24 @@ export interface TerminalSession {
   close(reason?: string): void;
 }
 
-export const DEFAULT_TERMINAL_COMMAND = ["tmux", "-u", "new-session", "-A", "-s", "main", "-c", "/root/pod"];
+/**
+ * Starts the exec's output with the pid of the process, which `exec` turns
+ * into the tmux client: an OSC sequence, stripped by the bridge (and ignored
+ * by terminals, should it ever reach one).
+ */
+export const CLIENT_MARKER = "\x1b]7770;kubelab-client=";
+const MARKER_MAX = CLIENT_MARKER.length + 16;
+
+/** Print the marker, then attach to (or create) the tmux session "main" in /root/pod. */
+export const DEFAULT_TERMINAL_COMMAND = [
+  "sh",
+  "-c",
+  `printf '\\033]7770;kubelab-client=%s\\007' "$$"; exec tmux -u new-session -A -s main -c /root/pod`,
+];
+
+/** Hang up the tmux client `$1`, if that pid still is one (pids are reused). */
+const HANG_UP_SCRIPT = 'case "$(cat /proc/$1/comm 2>/dev/null)" in tmux*) kill -HUP "$1" ;; esac';
+const HANG_UP_TIMEOUT_MS = 5000;
 
 /** Input typed before the exec is up is buffered up to this much, then dropped. */
 const MAX_EARLY_INPUT = 64 * 1024;
@@ -153,15 +194,31 @@ function closeReason(text: string): string {
 export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions): TerminalSession {
   const highWater = options.highWaterMark ?? 1024 * 1024;
   const lowWater = options.lowWaterMark ?? 256 * 1024;
+  const inputHighWater = options.inputHighWaterMark ?? 256 * 1024;
+  const inputLowWater = options.inputLowWaterMark ?? 64 * 1024;
+  const maxInput = options.maxInputBytes ?? 1024 * 1024;
+  const attachTimeoutMs = options.attachTimeoutMs ?? 30_000;
   const log = options.log ?? (() => {});
   const abort = new AbortController();
 
   let conn: ExecSocket | undefined;
   let connClosed = false;
+  /** The exec ended from the pod's side (its process exited): nothing to hang up. */
+  let execGone = false;
   /** True while `exec` is connecting: the connection it returns must still be released. */
   let execPending = false;
   let execStatus: V1Status | undefined;
-  let ready = false;
+  let target: TerminalTarget | undefined;
+  /** tmux has drawn: "ready" was sent. */
+  let attached = false;
+  /** Output before the marker was complete (undefined once it was looked for). */
+  let preamble: Buffer | undefined = Buffer.alloc(0);
+  /** The tmux client's pid, from the marker. */
+  let clientPid: number | undefined;
+  let hangingUp = false;
+  let attachTimer: NodeJS.Timeout | undefined;
+  let inputPaused = false;
+  let inputTimer: NodeJS.Timeout | undefined;
   let finished = false;
   let clientPaused = false;
   let backpressured = false;
@@ -174,7 +231,7 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
   let socketClosed = false;
   const settle = () => {
-    if (socketClosed && !execPending && (connClosed || !conn)) resolveClosed();
+    if (socketClosed && !execPending && (connClosed || !conn) && !hangingUp) resolveClosed();
   };
 
   const send = (msg: object) => {
@@ -202,9 +259,60 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
     }
   }
 
+  /** Bytes of input held by the server: in `stdin` and unsent on the exec socket. */
+  const inputBuffered = () => stdin.readableLength + stdin.writableLength + (conn && !connClosed ? conn.bufferedAmount : 0);
+
+  /** Stop reading the browser while the exec's stdin is full; poll for it to drain (client-node gives no signal). */
+  function checkInput() {
+    const full = inputBuffered() > (inputPaused ? inputLowWater : inputHighWater);
+    if (full === inputPaused || finished) return;
+    inputPaused = full;
+    if (full) {
+      socket.pause();
+      inputTimer = setInterval(checkInput, 20);
+    } else {
+      clearInterval(inputTimer);
+      inputTimer = undefined;
+      socket.resume();
+    }
+  }
+
+  /** Strip the marker from the start of the output; returns what is left to show, or undefined to wait for more. */
+  function takeMarker(chunk: Buffer): Buffer | undefined {
+    const head = Buffer.concat([preamble!, chunk]);
+    const text = head.subarray(0, MARKER_MAX).toString("latin1");
+    if (text.length < CLIENT_MARKER.length && CLIENT_MARKER.startsWith(text)) {
+      preamble = head;
+      return undefined;
+    }
+    if (text.startsWith(CLIENT_MARKER)) {
+      const end = text.indexOf("\x07");
+      if (end < 0 && head.length < MARKER_MAX) {
+        preamble = head;
+        return undefined;
+      }
+      const pid = Number(text.slice(CLIENT_MARKER.length, end));
+      if (end > 0 && Number.isInteger(pid) && pid > 1) {
+        clientPid = pid;
+        preamble = undefined;
+        return head.subarray(end + 1);
+      }
+    }
+    preamble = undefined; // not our marker (another command): show everything
+    return head;
+  }
+
   const stdin = new PassThrough();
   const stdout = new TerminalOutput(
-    (chunk) => {
+    (data) => {
+      let chunk: Buffer | undefined = data;
+      if (preamble) chunk = takeMarker(data);
+      if (!chunk?.length || finished) return;
+      if (!attached) {
+        attached = true;
+        clearTimeout(attachTimer);
+        status("ready");
+      }
       if (socket.readyState !== socket.OPEN) return;
       socket.send(chunk, { binary: true }, checkDrain);
       if (!backpressured && socket.bufferedAmount > highWater) {
@@ -222,6 +330,7 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
 
   /** The exec finished (status message or connection closed): report how. */
   function execEnded() {
+    execGone = true;
     if (execStatus?.status === "Failure") finish("error", `The shell failed: ${execStatus.message ?? execStatus.reason ?? "unknown reason"}`);
     else finish("closed", "The shell ended; reconnect to start a new one.");
   }
@@ -244,7 +353,11 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
     abort.abort();
     clearInterval(drainTimer);
     clearInterval(keepalive);
+    clearInterval(inputTimer);
+    clearTimeout(attachTimer);
     if (conn && !connClosed) {
+      // Before terminate(), which may settle `closed` at once.
+      if (clientPid !== undefined && target && !execGone && !hangingUp) void hangUp(target, clientPid);
       // terminate(): a paused socket would never read the close handshake's answer.
       conn.terminate();
     }
@@ -252,13 +365,44 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
     stdout.destroy();
   }
 
+  /** End the tmux client `pid` that the closed exec leaves running; bounded by HANG_UP_TIMEOUT_MS. */
+  async function hangUp(at: TerminalTarget, pid: number) {
+    hangingUp = true;
+    try {
+      const sink = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+      const ws = await options.exec.exec(at.namespace, at.pod, at.container, ["sh", "-c", HANG_UP_SCRIPT, "sh", String(pid)], sink, null, null, false);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => (ws.terminate(), resolve()), HANG_UP_TIMEOUT_MS);
+        ws.on("close", () => (clearTimeout(timer), resolve()));
+      });
+    } catch (err) {
+      log(`terminal: could not hang up tmux client ${pid} in ${at.namespace}/${at.pod}: ${(err as Error)?.message ?? err}`);
+    } finally {
+      hangingUp = false;
+      settle();
+    }
+  }
+
   socket.on("message", (data: RawData, isBinary: boolean) => {
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     if (isBinary) {
       if (finished) return;
-      if (!ready && stdin.readableLength + buf.length > MAX_EARLY_INPUT) return;
+      if (!conn) {
+        if (inputBuffered() + buf.length <= MAX_EARLY_INPUT) stdin.write(buf);
+        return;
+      }
+      if (inputBuffered() + buf.length > maxInput) {
+        log(`terminal into ${target?.namespace}/${target?.pod}: more than ${maxInput} bytes of input buffered, closing`);
+        finish(
+          "error",
+          `More than ${Math.round(maxInput / 1024)} KiB of input is waiting for a shell that does not read it, so the terminal was closed. Reconnect to go on; the tmux session is kept.`,
+          1008,
+        );
+        return;
+      }
       stdin.write(buf);
       options.onActivity?.();
+      checkInput();
       return;
     }
     const msg = parseControl(buf.toString("utf8"));
@@ -291,6 +435,8 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
 
   if ((options.keepaliveMs ?? 30_000) > 0) {
     keepalive = setInterval(() => {
+      // While input is paused, pongs are not read either: the peer is waiting on the shell, not gone.
+      if (inputPaused) return void (alive = true);
       if (!alive) return socket.terminate();
       alive = false;
       socket.ping();
@@ -300,7 +446,6 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
 
   void (async () => {
     status("starting", "Connecting to the lab…");
-    let target: TerminalTarget;
     try {
       target = await options.resolveTarget(abort.signal, (message) => status("starting", message));
     } catch (err) {
@@ -343,9 +488,15 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
       release();
       return;
     }
-    ready = true;
     updateFlow();
-    status("ready");
+    checkInput(); // input typed while connecting
+    // "ready" follows on tmux's first output; a shell that never draws must not hang the client.
+    if (!attached) {
+      attachTimer = setTimeout(
+        () => finish("error", `The shell in ${target!.namespace}/${target!.pod} did not start within ${Math.round(attachTimeoutMs / 1000)} s. Reload the page to try again.`),
+        attachTimeoutMs,
+      );
+    }
   })();
 
   return {

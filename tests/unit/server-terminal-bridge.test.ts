@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, it } from "node:test";
 import { WebSocket, WebSocketServer } from "ws";
-import { bridgeTerminal, DEFAULT_TERMINAL_COMMAND, type TerminalBridgeOptions, type TerminalSession } from "../../src/server/terminal-bridge.ts";
-import { FakeExecTransport, waitFor } from "../fakes/server-fakes.ts";
+import { bridgeTerminal, CLIENT_MARKER, DEFAULT_TERMINAL_COMMAND, type TerminalBridgeOptions, type TerminalSession } from "../../src/server/terminal-bridge.ts";
+import { FakeExecTransport, waitFor, type FakeExecConn } from "../fakes/server-fakes.ts";
 
 const TARGET = { namespace: "kubelab-local", pod: "toolbox", container: "toolbox" };
 
@@ -12,7 +12,10 @@ interface Harness {
   /** The server end of the browser socket. */
   server: () => WebSocket;
   session: () => TerminalSession;
+  /** Terminal bytes received after the first screen drawn by `attach`. */
   output: () => Buffer;
+  /** Forget the output so far. */
+  clearOutput: () => void;
   controls: Record<string, unknown>[];
   closed: Promise<{ code: number; reason: string }>;
 }
@@ -33,7 +36,7 @@ async function harness(transport: FakeExecTransport, options: Partial<TerminalBr
     session = bridgeTerminal(ws, { exec: transport.exec(), resolveTarget: async () => TARGET, keepaliveMs: 0, ...options });
   });
   const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`);
-  const chunks: Buffer[] = [];
+  let chunks: Buffer[] = [];
   const controls: Record<string, unknown>[] = [];
   client.on("message", (data, isBinary) => {
     if (isBinary) chunks.push(data as Buffer);
@@ -46,18 +49,31 @@ async function harness(transport: FakeExecTransport, options: Partial<TerminalBr
     await session?.closed;
     await new Promise((r) => wss.close(r));
   });
-  return { client, server: () => serverSocket!, session: () => session!, output: () => Buffer.concat(chunks), controls, closed };
+  return { client, server: () => serverSocket!, session: () => session!, output: () => Buffer.concat(chunks), clearOutput: () => (chunks = []), controls, closed };
 }
 
-const ready = (h: Harness) => waitFor(() => h.controls.some((c) => c.type === "status" && c.state === "ready"), "status ready");
+const isReady = (h: Harness) => h.controls.some((c) => c.type === "status" && c.state === "ready");
+const ready = (h: Harness) => waitFor(() => isReady(h), "status ready");
+/** What tmux draws when it attaches. */
+const SCREEN = "\x1b[?1049h\x1b[H\x1b[2J";
+
+/** The exec opens and tmux draws its first screen (after the pid marker, if given): the bridge reports ready. */
+async function attach(h: Harness, transport: FakeExecTransport, pid?: number): Promise<FakeExecConn> {
+  await waitFor(() => transport.conns.length > 0, "exec");
+  const conn = transport.last!;
+  conn.output(`${pid ? `${CLIENT_MARKER}${pid}\x07` : ""}${SCREEN}`);
+  await ready(h);
+  await waitFor(() => h.output().toString() === SCREEN, "first screen");
+  h.clearOutput();
+  return conn;
+}
 
 describe("terminal bridge", () => {
   it("runs tmux with a TTY and carries bytes both ways", async () => {
     const transport = new FakeExecTransport();
     const h = await harness(transport);
-    await ready(h);
+    const conn = await attach(h, transport);
     assert.deepEqual(h.controls[0], { type: "status", state: "starting", message: "Connecting to the lab…" });
-    const conn = transport.last!;
     assert.match(conn.path, /^\/api\/v1\/namespaces\/kubelab-local\/pods\/toolbox\/exec\?/);
     const query = new URLSearchParams(conn.path.split("?")[1]);
     assert.equal(query.get("tty"), "true");
@@ -82,7 +98,7 @@ describe("terminal bridge", () => {
     h.client.send(Buffer.from("ls\r"));
     await new Promise((r) => setTimeout(r, 20));
     release();
-    await ready(h);
+    await attach(h, transport);
     await waitFor(() => transport.last!.stdin() === "ls\r", "early input");
   });
 
@@ -91,8 +107,7 @@ describe("terminal bridge", () => {
     const activity: number[] = [];
     const h = await harness(transport, { onActivity: () => activity.push(1) });
     h.client.send(JSON.stringify({ type: "resize", cols: 120, rows: 40 }));
-    await ready(h);
-    const conn = transport.last!;
+    const conn = await attach(h, transport);
     await waitFor(() => conn.resizes().some((r) => r.width === 120 && r.height === 40), "initial size");
     h.client.send(JSON.stringify({ type: "resize", cols: 100, rows: 30 }));
     await waitFor(() => conn.resizes().at(-1)?.width === 100, "resize");
@@ -109,8 +124,7 @@ describe("terminal bridge", () => {
   it("pauses and resumes the exec stream when the client asks", async () => {
     const transport = new FakeExecTransport();
     const h = await harness(transport);
-    await ready(h);
-    const conn = transport.last!;
+    const conn = await attach(h, transport);
     h.client.send(JSON.stringify({ type: "pause" }));
     await waitFor(() => conn.paused, "pause");
     h.client.send(JSON.stringify({ type: "pause" }));
@@ -124,8 +138,7 @@ describe("terminal bridge", () => {
     const transport = new FakeExecTransport();
     const highWaterMark = 256 * 1024;
     const h = await harness(transport, { highWaterMark, lowWaterMark: 64 * 1024 });
-    await ready(h);
-    const conn = transport.last!;
+    const conn = await attach(h, transport);
     // The browser stops reading (a busy tab): the kernel buffers fill, then ws buffers.
     h.client.pause();
     const chunk = Buffer.alloc(64 * 1024, "y");
@@ -150,11 +163,110 @@ describe("terminal bridge", () => {
     assert.ok(pausedAt < limit);
   });
 
+  it("sends ready only once tmux has drawn, and strips the client marker", async () => {
+    const transport = new FakeExecTransport();
+    const h = await harness(transport);
+    await waitFor(() => transport.conns.length > 0, "exec");
+    await new Promise((r) => setTimeout(r, 30));
+    assert.ok(!isReady(h), "an open exec is not yet an attached tmux");
+    const conn = transport.last!;
+    // The marker may arrive split across chunks.
+    conn.output(CLIENT_MARKER.slice(0, 4));
+    conn.output(`${CLIENT_MARKER.slice(4)}4242`);
+    await new Promise((r) => setTimeout(r, 30));
+    assert.ok(!isReady(h), "the marker alone is not tmux's screen");
+    conn.output(`\x07${SCREEN}`);
+    await ready(h);
+    await waitFor(() => h.output().length === SCREEN.length, "screen");
+    assert.equal(h.output().toString(), SCREEN, "the marker never reaches the browser");
+  });
+
+  it("closes a terminal whose shell never draws", async () => {
+    const transport = new FakeExecTransport();
+    const h = await harness(transport, { attachTimeoutMs: 50 });
+    const { code } = await h.closed;
+    assert.equal(code, 1011);
+    assert.equal(h.controls.at(-1)!.state, "error");
+    assert.match(String(h.controls.at(-1)!.message), /did not start/);
+    assert.ok(transport.last!.terminated);
+  });
+
+  it("stops reading the browser while the shell's stdin is full, and reads again once it drains", async () => {
+    const transport = new FakeExecTransport();
+    const h = await harness(transport, { inputHighWaterMark: 64 * 1024, inputLowWaterMark: 16 * 1024 });
+    const conn = await attach(h, transport);
+    // The shell does not read: stdin piles up unsent on the exec socket.
+    conn.bufferedAmount = 100 * 1024;
+    h.client.send(Buffer.from("a"));
+    await waitFor(() => h.server().isPaused, "browser socket paused");
+    h.client.send(Buffer.from("b"));
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(conn.stdin(), "a", "nothing is read while paused");
+    conn.bufferedAmount = 20 * 1024; // above the low-water mark: still paused
+    await new Promise((r) => setTimeout(r, 60));
+    assert.ok(h.server().isPaused);
+    conn.bufferedAmount = 0;
+    await waitFor(() => !h.server().isPaused, "browser socket resumed");
+    await waitFor(() => conn.stdin() === "ab", "input after the drain");
+    assert.ok(isReady(h) && !h.controls.some((c) => c.state === "error"));
+  });
+
+  it("closes the terminal, with a reason, once buffered input passes the cap", async () => {
+    const transport = new FakeExecTransport();
+    const h = await harness(transport, { maxInputBytes: 64 * 1024, inputHighWaterMark: 1024 * 1024 });
+    const conn = await attach(h, transport, 4242);
+    conn.bufferedAmount = 60 * 1024;
+    h.client.send(Buffer.alloc(2 * 1024, "x"));
+    await waitFor(() => conn.stdin().length === 2048, "input under the cap");
+    h.client.send(Buffer.alloc(8 * 1024, "x"));
+    const { code, reason } = await h.closed;
+    assert.equal(code, 1008);
+    assert.match(reason, /input is waiting for a shell that does not read it/);
+    assert.equal(h.controls.at(-1)!.state, "error");
+    assert.match(String(h.controls.at(-1)!.message), /64 KiB of input/);
+    assert.equal(conn.stdin().length, 2048, "the frame past the cap was not queued");
+    assert.ok(conn.terminated);
+    // The tmux client is hung up like on any close.
+    await waitFor(() => transport.conns.length === 2, "hang-up exec");
+    transport.last!.exit();
+    await h.session().closed;
+  });
+
+  it("hangs up its tmux client when the browser leaves, and settles after that", async () => {
+    const transport = new FakeExecTransport();
+    const h = await harness(transport);
+    const conn = await attach(h, transport, 4242);
+    h.client.close();
+    await waitFor(() => transport.conns.length === 2, "hang-up exec");
+    assert.ok(conn.terminated);
+    const hangUp = transport.last!;
+    const query = new URLSearchParams(hangUp.path.split("?")[1]);
+    assert.equal(query.get("tty"), "false");
+    assert.deepEqual(hangUp.command.slice(0, 2), ["sh", "-c"]);
+    assert.match(hangUp.command[2], /kill -HUP/);
+    assert.deepEqual(hangUp.command.slice(3), ["sh", "4242"]);
+    let settled = false;
+    void h.session().closed.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 30));
+    assert.ok(!settled, "closed waits for the hang-up");
+    hangUp.exit();
+    await h.session().closed;
+  });
+
+  it("leaves the pod alone when the shell ended by itself", async () => {
+    const transport = new FakeExecTransport();
+    const h = await harness(transport);
+    await attach(h, transport, 4242);
+    transport.last!.exit();
+    await h.closed;
+    await h.session().closed;
+    assert.equal(transport.conns.length, 1, "no hang-up exec");
+  });
+
   it("closes the exec when the browser goes away, and nothing is left", async () => {
     const transport = new FakeExecTransport();
     const h = await harness(transport);
-    await ready(h);
-    const conn = transport.last!;
+    const conn = await attach(h, transport);
     h.client.close();
     await h.session().closed;
     assert.ok(conn.terminated, "exec connection ended");
@@ -164,7 +276,7 @@ describe("terminal bridge", () => {
   it("closes the browser socket with status closed when the shell exits", async () => {
     const transport = new FakeExecTransport();
     const h = await harness(transport);
-    await ready(h);
+    await attach(h, transport);
     transport.last!.exit();
     const { code } = await h.closed;
     assert.equal(code, 1000);
