@@ -272,6 +272,8 @@ export const RECIPES: Readonly<Record<string, ImageRecipe>> = {
       "bash-completion", "tmux", "procps", "ncurses-base", "ncurses-bin", "ca-certificates",
       // libc-bin: the C.UTF-8 locale tmux needs, and getent.
       "libc-bin",
+      // tini: PID 1 that reaps orphans (tmux's server, the learner's background jobs).
+      "tini",
     ],
     files: {
       "/usr/local/bin/kubectl": { binary: "kubectl", mode: 0o755 },
@@ -285,10 +287,13 @@ export const RECIPES: Readonly<Record<string, ImageRecipe>> = {
     mustHave: [
       "/usr/bin/bash", "/usr/bin/vim", "/usr/bin/less", "/usr/bin/tmux", "/usr/bin/ps", "/usr/bin/sleep",
       "/usr/local/bin/kubectl", "/usr/lib/terminfo/x/xterm-256color", "/usr/lib/locale/C.utf8", "/bin/sh", "/etc/ssl/certs/ca-certificates.crt",
+      "/usr/bin/tini",
     ],
     mustNotHave: ["/bin/busybox"],
     config: {
       Env: [DEFAULT_PATH, "TERM=xterm-256color", "EDITOR=vim", "KUBE_EDITOR=vim", "LANG=C.UTF-8"],
+      // The pod sets only `args`, so tini stays PID 1 under whatever the lab runs.
+      Entrypoint: ["/usr/bin/tini", "--"],
       Cmd: ["sleep", "infinity"],
       WorkingDir: "/root/pod",
     },

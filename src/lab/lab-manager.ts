@@ -14,6 +14,7 @@ import type { KubernetesObject, V1Namespace, V1Pod } from "@kubernetes/client-no
 import { TOOLBOX_IMAGE } from "../images/catalog.ts";
 import type { LabKube, ObjectRef } from "./kube-ops.ts";
 import {
+  ANNOTATION_SPEC_HASH,
   DEFAULT_NAMESPACE_LIMITS,
   RESET_KINDS,
   TOOLBOX_CONTAINER,
@@ -202,10 +203,12 @@ export function createLabManager(options: LabManagerOptions): LabManager {
         await kube.apply(obj);
       }
       // A pod's spec is immutable: keep a healthy existing one (adopted after a
-      // restart, tmux session intact), replace a finished one.
+      // restart, tmux session intact), replace a finished one or one made
+      // from another spec (an older kubelab: other image, no limits).
       let existing = await kube.read<V1Pod>(podRef);
-      if (existing && (existing.metadata?.deletionTimestamp || existing.status?.phase === "Failed" || existing.status?.phase === "Succeeded")) {
-        progress(entry, "Replacing the stopped toolbox pod…");
+      const outdated = (p: V1Pod) => p.metadata?.annotations?.[ANNOTATION_SPEC_HASH] !== pod.metadata?.annotations?.[ANNOTATION_SPEC_HASH];
+      if (existing && (existing.metadata?.deletionTimestamp || existing.status?.phase === "Failed" || existing.status?.phase === "Succeeded" || outdated(existing))) {
+        progress(entry, "Replacing the toolbox pod…");
         await kube.delete(podRef);
         while (existing && now() < deadline) {
           await sleep(pollIntervalMs, signal);

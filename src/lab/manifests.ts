@@ -13,12 +13,15 @@ import type {
   V1RoleBinding,
   V1ServiceAccount,
 } from "@kubernetes/client-node";
+import { createHash } from "node:crypto";
 import type { IsolationMode } from "./types.ts";
 
 /** Labels kubelab puts on everything it creates, to find and clean up. */
 export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
 export const LABEL_LAB_ID = "kubelab.dev/lab";
 export const LABEL_ROLE = "kubelab.dev/role";
+/** Hash of the toolbox pod's spec: a kept pod whose hash differs was made by an older kubelab and is replaced. */
+export const ANNOTATION_SPEC_HASH = "kubelab.dev/spec-hash";
 export const MANAGED_BY = "kubelab";
 
 export const TOOLBOX_POD = "toolbox";
@@ -67,23 +70,75 @@ export const DEFAULT_NAMESPACE_LIMITS: NamespaceLimits = {
     "requests.memory": "2Gi",
     "limits.cpu": "4",
     "limits.memory": "4Gi",
+    // Container logs, writable layers and emptyDirs all land on the node's one disk.
+    "requests.ephemeral-storage": "2Gi",
+    "limits.ephemeral-storage": "4Gi",
     "count/jobs.batch": "20",
     "count/cronjobs.batch": "10",
     "count/deployments.apps": "10",
     services: "10",
     persistentvolumeclaims: "5",
   },
-  defaultLimits: { cpu: "500m", memory: "256Mi" },
-  defaultRequests: { cpu: "50m", memory: "64Mi" },
+  defaultLimits: { cpu: "500m", memory: "256Mi", "ephemeral-storage": "256Mi" },
+  defaultRequests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "16Mi" },
 };
+
+/**
+ * The toolbox's resources, in both modes (in cluster mode too: the learner
+ * owns the cluster, but a runaway shell must not take the node with it).
+ * kubectl, vim and bash completion fit well within the memory limit; the
+ * node's podPidsLimit bounds its processes (a fork bomb).
+ */
+export const DEFAULT_TOOLBOX_RESOURCES: Required<Pick<ToolboxOptions, "requests" | "limits">> = {
+  requests: { cpu: "10m", memory: "32Mi", "ephemeral-storage": "64Mi" },
+  limits: { cpu: "1", memory: "512Mi", "ephemeral-storage": "1Gi" },
+};
+
+/** Pod Security labels for a namespace, one level for enforce, warn and audit. */
+function podSecurity(level: "baseline" | "restricted"): Record<string, string> {
+  return {
+    "pod-security.kubernetes.io/enforce": level,
+    "pod-security.kubernetes.io/warn": level,
+    "pod-security.kubernetes.io/audit": level,
+  };
+}
 
 function labels(names: LabNames, role: string): Record<string, string> {
   return { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_LAB_ID]: names.id, [LABEL_ROLE]: role };
 }
 
-/** The namespace holding the toolbox pod. */
+/**
+ * The namespace holding the toolbox pod. Pod Security "baseline", not
+ * "restricted": the toolbox runs as root (the lessons' `root@master` prompt,
+ * /root/pod), which restricted forbids; it meets every other restricted rule
+ * (no capabilities, no privilege escalation, RuntimeDefault seccomp).
+ */
 export function toolboxNamespace(names: LabNames): V1Namespace {
-  return { apiVersion: "v1", kind: "Namespace", metadata: { name: names.toolboxNamespace, labels: labels(names, "toolbox") } };
+  return {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: names.toolboxNamespace, labels: { ...labels(names, "toolbox"), ...podSecurity("baseline") } },
+  };
+}
+
+/**
+ * The toolbox namespace's quota: room for exactly the toolbox (one pod with
+ * its limits), so nothing else runs there, even for a cluster-mode learner
+ * who may create pods anywhere; a pod without limits is refused.
+ */
+export function toolboxQuota(names: LabNames, toolbox: ToolboxOptions): V1ResourceQuota {
+  const limits = { ...DEFAULT_TOOLBOX_RESOURCES.limits, ...toolbox.limits };
+  const hard: Record<string, string> = { pods: "1", services: "0", persistentvolumeclaims: "0" };
+  for (const [resource, value] of Object.entries(limits)) {
+    hard[`requests.${resource}`] = value;
+    hard[`limits.${resource}`] = value;
+  }
+  return {
+    apiVersion: "v1",
+    kind: "ResourceQuota",
+    metadata: { name: "kubelab-toolbox-quota", namespace: names.toolboxNamespace, labels: labels(names, "limits") },
+    spec: { hard },
+  };
 }
 
 /** The learner namespace in namespace mode (cluster mode uses `default`, which exists). */
@@ -93,13 +148,8 @@ export function learnerNamespace(names: LabNames): V1Namespace {
     kind: "Namespace",
     metadata: {
       name: names.namespace,
-      labels: {
-        ...labels(names, "learner"),
-        // Pod Security "baseline": no privileged pods, host namespaces or hostPath.
-        "pod-security.kubernetes.io/enforce": "baseline",
-        "pod-security.kubernetes.io/warn": "baseline",
-        "pod-security.kubernetes.io/audit": "baseline",
-      },
+      // Pod Security "baseline": no privileged pods, host namespaces or hostPath (the lessons' pods state no securityContext).
+      labels: { ...labels(names, "learner"), ...podSecurity("baseline") },
     },
   };
 }
@@ -206,7 +256,7 @@ export function starterConfigMap(names: LabNames, files: Record<string, string>)
 
 export interface ToolboxOptions {
   image: string;
-  /** Small by default: the toolbox mostly idles in `sleep infinity`. */
+  /** Merged over DEFAULT_TOOLBOX_RESOURCES (small requests: the toolbox mostly idles). */
   requests?: Record<string, string>;
   limits?: Record<string, string>;
 }
@@ -217,45 +267,54 @@ export function toolboxPod(names: LabNames, options: ToolboxOptions): V1Pod {
     { name: "TERM", value: "xterm-256color" },
     { name: "LANG", value: "C.UTF-8" },
   ];
+  const spec: V1Pod["spec"] = {
+    serviceAccountName: TOOLBOX_SERVICE_ACCOUNT,
+    automountServiceAccountToken: true,
+    enableServiceLinks: false,
+    terminationGracePeriodSeconds: 0,
+    restartPolicy: "Always",
+    containers: [
+      {
+        name: TOOLBOX_CONTAINER,
+        image: options.image,
+        imagePullPolicy: "IfNotPresent",
+        // Copy the starter files into the writable work dir (never over the
+        // learner's edits; the glob skips the ConfigMap's "..data" entries),
+        // then idle: the shell arrives by exec. Done here rather than in an
+        // init container, which would cost the learner about a second.
+        // `args`, not `command`: the image's entrypoint (tini) stays PID 1 and reaps orphans.
+        args: ["sh", "-c", `for f in ${STARTER_DIR}/*; do [ -e "$f" ] && cp -nL "$f" ${WORK_DIR}/; done; exec sleep infinity`],
+        workingDir: WORK_DIR,
+        env,
+        resources: {
+          requests: { ...DEFAULT_TOOLBOX_RESOURCES.requests, ...options.requests },
+          limits: { ...DEFAULT_TOOLBOX_RESOURCES.limits, ...options.limits },
+        },
+        // Root in the container, but without capabilities: enough for a shell, kubectl and tmux.
+        securityContext: {
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ["ALL"] },
+          seccompProfile: { type: "RuntimeDefault" },
+        },
+        volumeMounts: [
+          { name: "kubeconfig", mountPath: KUBECONFIG_DIR, readOnly: true },
+          { name: "starter", mountPath: STARTER_DIR, readOnly: true },
+          { name: "work", mountPath: WORK_DIR },
+        ],
+      },
+    ],
+    volumes: [
+      { name: "kubeconfig", configMap: { name: KUBECONFIG_CONFIGMAP } },
+      { name: "starter", configMap: { name: STARTER_CONFIGMAP } },
+      { name: "work", emptyDir: {} },
+    ],
+  };
+  const hash = createHash("sha256").update(JSON.stringify(spec)).digest("hex").slice(0, 16);
   return {
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { name: TOOLBOX_POD, namespace: names.toolboxNamespace, labels: labels(names, "toolbox") },
-    spec: {
-      serviceAccountName: TOOLBOX_SERVICE_ACCOUNT,
-      automountServiceAccountToken: true,
-      enableServiceLinks: false,
-      terminationGracePeriodSeconds: 0,
-      restartPolicy: "Always",
-      containers: [
-        {
-          name: TOOLBOX_CONTAINER,
-          image: options.image,
-          imagePullPolicy: "IfNotPresent",
-          // Copy the starter files into the writable work dir (never over the
-          // learner's edits; the glob skips the ConfigMap's "..data" entries),
-          // then idle: the shell arrives by exec. Done here rather than in an
-          // init container, which would cost the learner about a second.
-          command: ["sh", "-c", `for f in ${STARTER_DIR}/*; do [ -e "$f" ] && cp -nL "$f" ${WORK_DIR}/; done; exec sleep infinity`],
-          workingDir: WORK_DIR,
-          env,
-          resources: {
-            requests: options.requests ?? { cpu: "10m", memory: "32Mi" },
-            ...(options.limits ? { limits: options.limits } : {}),
-          },
-          volumeMounts: [
-            { name: "kubeconfig", mountPath: KUBECONFIG_DIR, readOnly: true },
-            { name: "starter", mountPath: STARTER_DIR, readOnly: true },
-            { name: "work", mountPath: WORK_DIR },
-          ],
-        },
-      ],
-      volumes: [
-        { name: "kubeconfig", configMap: { name: KUBECONFIG_CONFIGMAP } },
-        { name: "starter", configMap: { name: STARTER_CONFIGMAP } },
-        { name: "work", emptyDir: {} },
-      ],
-    },
+    metadata: { name: TOOLBOX_POD, namespace: names.toolboxNamespace, labels: labels(names, "toolbox"), annotations: { [ANNOTATION_SPEC_HASH]: hash } },
+    spec,
   };
 }
 
@@ -267,7 +326,7 @@ export function labObjects(
   names: LabNames,
   options: { server: string; toolbox: ToolboxOptions; starterFiles: Record<string, string>; limits: NamespaceLimits },
 ): KubernetesObject[] {
-  const objects: KubernetesObject[] = [toolboxNamespace(names)];
+  const objects: KubernetesObject[] = [toolboxNamespace(names), toolboxQuota(names, options.toolbox)];
   if (names.mode === "namespace") {
     objects.push(learnerNamespace(names), resourceQuota(names, options.limits), limitRange(names, options.limits));
   }

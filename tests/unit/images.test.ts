@@ -148,7 +148,7 @@ test("catalog: every entry has a recipe; required refs are present", () => {
   for (const e of CATALOG) assert.ok(RECIPES[e.recipe], `recipe ${e.recipe} for ${e.ref}`);
   const names = CATALOG.map((e) => `${e.repository}:${e.tag}`);
   for (const n of ["library/busybox:latest", "library/busybox:1.36", "library/nginx:1.20.0", "library/nginx:latest",
-    "dotbalo/debug-tools:latest", "pause:3.10.1", "kubelab/toolbox:1"]) assert.ok(names.includes(n), n);
+    "dotbalo/debug-tools:latest", "pause:3.10.1", "kubelab/toolbox:2"]) assert.ok(names.includes(n), n);
   for (const ref of [PAUSE_IMAGE, TOOLBOX_IMAGE, DEBUG_TOOLS_IMAGE]) assert.ok(CATALOG.some((e) => e.ref === ref), ref);
   assert.ok(RECIPES.nginx.mustNotHave?.includes("/usr/bin/netstat"));
 });

@@ -36,7 +36,9 @@ describe("lab manager: cluster mode", () => {
     const c = pod.spec!.containers[0];
     assert.equal(c.image, TOOLBOX_IMAGE);
     assert.equal(c.imagePullPolicy, "IfNotPresent");
-    assert.match(c.command!.join(" "), /exec sleep infinity$/);
+    assert.equal(c.command, undefined, "the image's entrypoint (tini) stays PID 1");
+    assert.match(c.args!.join(" "), /exec sleep infinity$/);
+    assert.ok(c.resources!.limits!.memory && c.resources!.limits!["ephemeral-storage"], "the toolbox is bounded");
     assert.ok(c.env!.some((e) => e.name === "KUBECONFIG" && e.value === "/etc/kubelab/kubeconfig"));
     assert.equal(pod.spec!.serviceAccountName, "learner");
 
@@ -75,6 +77,21 @@ describe("lab manager: cluster mode", () => {
     await second.ensureLab("a");
     await second.waitUntilReady("a");
     assert.equal(kube.count("apply Pod/"), 1);
+  });
+
+  it("replaces an existing toolbox pod made from another spec (an older kubelab)", async () => {
+    const kube = new FakeKube();
+    const first = manager(kube, { toolboxImage: "docker.io/kubelab/toolbox:1" });
+    await first.ensureLab("a");
+    await first.waitUntilReady("a");
+    await first.shutdown();
+    const second = manager(kube);
+    await second.ensureLab("a");
+    await second.waitUntilReady("a");
+    assert.equal(kube.count("delete Pod/"), 1);
+    assert.equal(kube.count("apply Pod/"), 2);
+    const pod = kube.get("Pod", "kubelab-local", "toolbox") as V1Pod;
+    assert.equal(pod.spec!.containers[0].image, TOOLBOX_IMAGE);
   });
 
   it("reports a pull failure as an error with a hint, and retries on the next ensure", async () => {

@@ -1,12 +1,24 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DEFAULT_NAMESPACE_LIMITS, RESET_KINDS, labNames, labObjects, starterConfigMap, toolboxPod } from "../../src/lab/manifests.ts";
+import type { V1Namespace, V1ResourceQuota } from "@kubernetes/client-node";
+import {
+  ANNOTATION_SPEC_HASH,
+  DEFAULT_NAMESPACE_LIMITS,
+  DEFAULT_TOOLBOX_RESOURCES,
+  RESET_KINDS,
+  labNames,
+  labObjects,
+  limitRange,
+  resourceQuota,
+  starterConfigMap,
+  toolboxPod,
+} from "../../src/lab/manifests.ts";
 
 describe("lab manifests", () => {
   it("orders objects so namespaces come first and the pod last", () => {
     const names = labNames("abc", "namespace");
     const objects = labObjects(names, { server: "https://10.0.0.1:6443", toolbox: { image: "toolbox:1" }, starterFiles: {}, limits: DEFAULT_NAMESPACE_LIMITS });
-    assert.deepEqual(objects.map((o) => o.kind), ["Namespace", "Namespace", "ResourceQuota", "LimitRange", "ServiceAccount", "RoleBinding", "ConfigMap", "ConfigMap", "Pod"]);
+    assert.deepEqual(objects.map((o) => o.kind), ["Namespace", "ResourceQuota", "Namespace", "ResourceQuota", "LimitRange", "ServiceAccount", "RoleBinding", "ConfigMap", "ConfigMap", "Pod"]);
     assert.equal(objects.at(-1)!.metadata!.namespace, "kubelab-abc");
   });
 
@@ -14,10 +26,51 @@ describe("lab manifests", () => {
     const pod = toolboxPod(labNames("abc", "cluster"), { image: "toolbox:1" });
     assert.equal(pod.spec!.initContainers, undefined, "no init container: it would delay the lab");
     const main = pod.spec!.containers[0];
-    assert.match(main.command!.join(" "), /cp -nL "\$f" \/root\/pod\/.*exec sleep infinity/);
+    assert.match(main.args!.join(" "), /cp -nL "\$f" \/root\/pod\/.*exec sleep infinity/);
     assert.equal(main.workingDir, "/root/pod");
     assert.ok(main.volumeMounts!.some((m) => m.mountPath === "/etc/kubelab" && m.readOnly));
     assert.ok(main.resources!.requests!.cpu);
+  });
+
+  it("bounds the toolbox in both modes: limits, no capabilities, a quota that fits only it", () => {
+    for (const mode of ["cluster", "namespace"] as const) {
+      const names = labNames("abc", mode);
+      const objects = labObjects(names, { server: "https://10.0.0.1:6443", toolbox: { image: "toolbox:2" }, starterFiles: {}, limits: DEFAULT_NAMESPACE_LIMITS });
+      const pod = toolboxPod(names, { image: "toolbox:2" });
+      const main = pod.spec!.containers[0];
+      assert.deepEqual(main.resources!.limits, DEFAULT_TOOLBOX_RESOURCES.limits);
+      for (const r of ["memory", "ephemeral-storage", "cpu"]) assert.ok(main.resources!.limits![r], `${mode}: limit on ${r}`);
+      assert.deepEqual(main.securityContext!.capabilities!.drop, ["ALL"]);
+      assert.equal(main.securityContext!.allowPrivilegeEscalation, false);
+      const ns = objects.find((o) => o.kind === "Namespace" && o.metadata!.name === names.toolboxNamespace) as V1Namespace;
+      assert.equal(ns.metadata!.labels!["pod-security.kubernetes.io/enforce"], "baseline");
+      const quota = objects.find((o) => o.kind === "ResourceQuota" && o.metadata!.namespace === names.toolboxNamespace) as V1ResourceQuota;
+      assert.equal(quota.spec!.hard!.pods, "1");
+      assert.equal(quota.spec!.hard!["limits.memory"], main.resources!.limits!.memory);
+      assert.equal(quota.spec!.hard!["limits.ephemeral-storage"], main.resources!.limits!["ephemeral-storage"]);
+    }
+    // Overrides merge over the defaults, and the quota follows them.
+    const names = labNames("abc", "cluster");
+    const objects = labObjects(names, { server: "https://x", toolbox: { image: "t", limits: { memory: "1Gi" } }, starterFiles: {}, limits: DEFAULT_NAMESPACE_LIMITS });
+    const quota = objects.find((o) => o.kind === "ResourceQuota") as V1ResourceQuota;
+    assert.equal(quota.spec!.hard!["limits.memory"], "1Gi");
+    assert.equal(quota.spec!.hard!["limits.ephemeral-storage"], DEFAULT_TOOLBOX_RESOURCES.limits["ephemeral-storage"]);
+  });
+
+  it("gives learner namespaces an ephemeral-storage quota and defaults for it", () => {
+    const names = labNames("abc", "namespace");
+    const hard = resourceQuota(names, DEFAULT_NAMESPACE_LIMITS).spec!.hard!;
+    assert.ok(hard["requests.ephemeral-storage"] && hard["limits.ephemeral-storage"]);
+    const range = limitRange(names, DEFAULT_NAMESPACE_LIMITS).spec!.limits[0];
+    assert.ok(range._default!["ephemeral-storage"] && range.defaultRequest!["ephemeral-storage"]);
+  });
+
+  it("stamps the toolbox pod with a hash of its spec", () => {
+    const names = labNames("abc", "cluster");
+    const a = toolboxPod(names, { image: "toolbox:1" }).metadata!.annotations![ANNOTATION_SPEC_HASH];
+    assert.match(a, /^[0-9a-f]{16}$/);
+    assert.equal(toolboxPod(names, { image: "toolbox:1" }).metadata!.annotations![ANNOTATION_SPEC_HASH], a);
+    assert.notEqual(toolboxPod(names, { image: "toolbox:2" }).metadata!.annotations![ANNOTATION_SPEC_HASH], a);
   });
 
   it("rejects starter file names a ConfigMap cannot hold", () => {
