@@ -50,6 +50,8 @@ describe("front door: cluster mode on loopback", { timeout: 300_000 }, () => {
     const cookie = cookieFrom(own, "kubelab_sid")!;
     const shell = await upgrade(port, { ...EVIL(port), cookie });
     assert.equal(shell.status, 421, "no shell for a rebinding page");
+    // The refusal is logged (stderr arrives a moment after the response).
+    for (let i = 0; i < 40 && !/terminal upgrade refused: host evil\.example/.test(server.stderr()); i++) await new Promise((r) => setTimeout(r, 50));
     assert.match(server.stderr(), /terminal upgrade refused: host evil\.example/);
 
     // The same requests under the server's own name pass the Host rule: the 421s were the Host's doing.
