@@ -11,6 +11,7 @@ import { createLabKube, createLabManager } from "../lab/index.ts";
 import type { IsolationMode, Lab, LabManager } from "../lab/types.ts";
 import { LabRecorder } from "../recorder/index.ts";
 import { checkExposure } from "../server/access.ts";
+import { assertAllowedHosts } from "../server/host-check.ts";
 import { createLabServer, type GradeService } from "../server/server.ts";
 import { createSiteHandler } from "../server/site.ts";
 import { ensureSite } from "../site-build/site-build.ts";
@@ -85,6 +86,7 @@ export async function startKubelab(options: KubelabOptions): Promise<RunningKube
   const mode = options.mode ?? "cluster";
   // Refuse an unsafe exposure before spending a minute on the cluster (the server checks again).
   checkExposure({ host: options.host, mode, password: options.accessPassword });
+  assertAllowedHosts([...(options.allowedHosts ?? []), ...(options.allowedOrigins ?? [])]);
   // The site builds while the cluster comes up: both are needed before the URL is printed.
   const site = options.buildSite === false ? undefined : ensureSite({ onProgress: options.onProgress });
   site?.catch(() => {}); // awaited below; do not report it unhandled if the cluster fails first

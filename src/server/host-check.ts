@@ -18,6 +18,7 @@
  */
 import { isIP } from "node:net";
 import { networkInterfaces } from "node:os";
+import { KubelabError } from "../errors.ts";
 
 /** The flag named in hints; it must exist on `./kubelab start`. */
 export const ALLOWED_HOST_FLAG = "--allowed-host";
@@ -93,8 +94,6 @@ export interface HostPolicyOptions {
 export interface HostPolicy {
   /** True when a request with this Host header may be served. */
   allows(hostHeader: string | undefined): boolean;
-  /** Configured entries that did not parse (reported at start). */
-  readonly invalid: readonly string[];
 }
 
 function machineAddresses(): string[] {
@@ -105,13 +104,8 @@ function machineAddresses(): string[] {
 }
 
 export function createHostPolicy(options: HostPolicyOptions): HostPolicy {
-  const configured: ParsedHost[] = [];
-  const invalid: string[] = [];
-  for (const entry of options.allowedHosts ?? []) {
-    const parsed = parseAllowedHost(entry);
-    if (parsed) configured.push(parsed);
-    else invalid.push(entry);
-  }
+  // Entries that do not parse are left out here; assertAllowedHosts reports them at start.
+  const configured = (options.allowedHosts ?? []).map(parseAllowedHost).filter((h) => h !== undefined);
   const bind = options.bindHost?.toLowerCase().replace(/^\[|\]$/g, "");
   const wildcard = bind === "0.0.0.0" || bind === "::";
   const ownAddress = (hostname: string): boolean => {
@@ -120,7 +114,6 @@ export function createHostPolicy(options: HostPolicyOptions): HostPolicy {
     return (options.interfaceAddresses ?? machineAddresses)().includes(hostname);
   };
   return {
-    invalid,
     allows(header) {
       const parsed = parseHost(header);
       if (!parsed) return false;
@@ -131,6 +124,17 @@ export function createHostPolicy(options: HostPolicyOptions): HostPolicy {
       return configured.some((c) => c.hostname === hostname && (c.port === undefined || c.port === (port ?? 80)));
     },
   };
+}
+
+/** Throw a KubelabError naming the entries that are not host names (checked at start, before the cluster). */
+export function assertAllowedHosts(entries: readonly string[]): void {
+  const invalid = entries.filter((e) => parseAllowedHost(e) === undefined);
+  if (invalid.length) {
+    throw new KubelabError(
+      `invalid allowed host ${invalid.map((h) => JSON.stringify(h)).join(", ")}`,
+      `Give ${ALLOWED_HOST_FLAG} a name such as lab.example.org or lab.example.org:4321 (or an origin such as https://lab.example.org).`,
+    );
+  }
 }
 
 /** Split `KUBELAB_ALLOWED_HOSTS` / a `--allowed-host` value: comma- or space-separated. */

@@ -35,7 +35,7 @@ import type { ClusterInfo } from "../cluster/provider.ts";
 import type { GradeResult, Locale } from "../graders/types.ts";
 import { LabError, type Lab, type LabManager } from "../lab/types.ts";
 import { checkExposure, createAccessGate, LOGIN_PATH, type AccessGate } from "./access.ts";
-import { ALLOWED_HOST_FLAG, createHostPolicy, isLoopbackBind } from "./host-check.ts";
+import { ALLOWED_HOST_FLAG, assertAllowedHosts, createHostPolicy, isLoopbackBind } from "./host-check.ts";
 import {
   escapeHtml,
   HttpError,
@@ -161,16 +161,9 @@ export function createLabServer(options: LabServerOptions): LabServer {
   const bodyLimit = options.bodyLimitBytes ?? 16 * 1024;
   // Refuses (throws) the cluster-admin lab on a network address without a password.
   const exposureWarnings = checkExposure({ host: options.host, mode: labManager.mode, password: options.accessPassword });
-  const hosts = createHostPolicy({
-    port: () => (server.address() as AddressInfo | null)?.port,
-    bindHost: options.host ?? "127.0.0.1",
-    allowedHosts: [...(options.allowedHosts ?? []), ...allowedOrigins],
-  });
-  if (hosts.invalid.length) {
-    throw new LabError(`invalid allowed host ${hosts.invalid.map((h) => JSON.stringify(h)).join(", ")}`, {
-      hint: `Give a name such as lab.example.org or lab.example.org:4321 to ${ALLOWED_HOST_FLAG}.`,
-    });
-  }
+  const allowedHosts = [...(options.allowedHosts ?? []), ...allowedOrigins];
+  assertAllowedHosts(allowedHosts);
+  const hosts = createHostPolicy({ port: () => (server.address() as AddressInfo | null)?.port, bindHost: options.host ?? "127.0.0.1", allowedHosts });
   const sessions = createTokenIssuer({ purpose: "session", maxAgeSeconds: 7 * 24 * 3600 });
   const maxTerminals = options.maxTerminalsPerSession ?? 4;
   /** Open terminal sockets per session id; entries go when they reach 0. */
