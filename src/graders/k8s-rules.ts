@@ -138,7 +138,7 @@ export interface Interval {
  * at an unknown time (an estimate must not invent overlap).
  */
 export function podActiveInterval(pod: PodLike): Interval | undefined {
-  const start = ms(pod.metadata?.creationTimestamp);
+  const start = ms(pod.metadata?.creationTimestamp) ?? ms(pod.status?.startTime);
   if (start === undefined) return undefined;
   let end: number | undefined;
   if (podIsTerminal(pod)) {

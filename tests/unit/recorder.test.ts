@@ -128,6 +128,19 @@ describe("EventStore", () => {
     assert.ok(s.byteSize < 1000);
   });
 
+  it("knows which objects it saw from their creation (live before, no gap, nothing dropped)", () => {
+    let now = 1_000;
+    const s = new EventStore({ now: () => now });
+    const listed = s.record("Pod", "added", jobPod("old", "j", "J", "Running"))!; // initial list, before live
+    s.setLive(true);
+    now += 5;
+    const created = s.record("Pod", "added", jobPod("new", "j", "J", "Pending"))!;
+    assert.equal(s.seenFromCreation(listed.at), false);
+    assert.equal(s.seenFromCreation(created.at), true);
+    s.noteGap();
+    assert.equal(s.seenFromCreation(created.at), false, "after a gap the recorder may have missed something");
+  });
+
   it("stays within its byte budget, dropping the oldest history and saying so", () => {
     let now = 1_000;
     const s = new EventStore({ maxBytes: 20_000, now: () => now });
