@@ -3,8 +3,9 @@
  * recorder per learner namespace, the graders, the site and the lab server,
  * wired into one running kubelab. The CLI's `start` and the tests use this.
  */
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
+import { defaultStateDir } from "../cluster/local/layout.ts";
 import type { ClusterProvider } from "../cluster/provider.ts";
 import { createGradeContext, graders, gradeExercise, kubeExec } from "../graders/index.ts";
 import { createLabKube, createLabManager } from "../lab/index.ts";
@@ -12,6 +13,7 @@ import type { IsolationMode, Lab, LabManager } from "../lab/types.ts";
 import { LabRecorder } from "../recorder/index.ts";
 import { checkExposure } from "../server/access.ts";
 import { assertAllowedHosts } from "../server/host-check.ts";
+import { persistentSecret } from "../server/sessions.ts";
 import { createLabServer, type GradeService } from "../server/server.ts";
 import { createSiteHandler } from "../server/site.ts";
 import { ensureSite } from "../site-build/site-build.ts";
@@ -78,6 +80,19 @@ class RecorderPool {
     await Promise.all([...this.recorders.values()].map((r) => r.stop()));
     this.recorders.clear();
   }
+}
+
+/**
+ * Namespace mode keeps the session key across restarts, so a learner's cookie
+ * still finds their lab (lab ids derive from the session id) instead of leaving
+ * it behind. Cluster mode has one lab whoever the session is: a key per run.
+ */
+function sessionSecret(mode: IsolationMode, log: (line: string) => void): Buffer | undefined {
+  if (mode !== "namespace") return undefined;
+  const path = join(defaultStateDir(), "lab-server", "session.key");
+  const key = persistentSecret(path);
+  if (!key) log(`could not keep the session key in ${path}: sessions (and so labs) will not survive a restart`);
+  return key;
 }
 
 /** Bring up the cluster (idempotent) and serve kubelab; resolves once listening. */
@@ -151,6 +166,7 @@ export async function startKubelab(options: KubelabOptions): Promise<RunningKube
     allowedHosts: options.allowedHosts,
     accessPassword: options.accessPassword,
     maxTerminalsPerSession: options.maxTerminalsPerSession,
+    sessionSecret: sessionSecret(mode, log),
     labCreationRate: options.labsPerMinute ? { burst: options.labsPerMinute, perMinute: options.labsPerMinute } : undefined,
     port: options.port,
     host: options.host,

@@ -97,6 +97,11 @@ export interface LabServerOptions {
   maxTerminalsPerSession?: number;
   /** Namespace mode: labs created per client address. Default 20 at once, 20 per minute. */
   labCreationRate?: RateLimitOptions;
+  /**
+   * HMAC key for session cookies (32 bytes). Default: a random key for this run,
+   * so cookies from before a restart are replaced.
+   */
+  sessionSecret?: Buffer;
   /** Failed logins per client address (access.ts default when absent). */
   loginRate?: RateLimitOptions;
   /** Slowloris bounds for the http.Server. Defaults 20 s for headers, 60 s for a whole request. */
@@ -164,7 +169,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
   const allowedHosts = [...(options.allowedHosts ?? []), ...allowedOrigins];
   assertAllowedHosts(allowedHosts);
   const hosts = createHostPolicy({ port: () => (server.address() as AddressInfo | null)?.port, bindHost: options.host ?? "127.0.0.1", allowedHosts });
-  const sessions = createTokenIssuer({ purpose: "session", maxAgeSeconds: 7 * 24 * 3600 });
+  const sessions = createTokenIssuer({ purpose: "session", maxAgeSeconds: 7 * 24 * 3600, secret: options.sessionSecret });
   const maxTerminals = options.maxTerminalsPerSession ?? 4;
   /** Open terminal sockets per session id; entries go when they reach 0. */
   const terminalCounts = new Map<string, number>();

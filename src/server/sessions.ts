@@ -9,6 +9,8 @@
  * a cookie without quoting. `id` is 16 random bytes (22 characters).
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 
 export interface IssuedToken {
   /** The token to put in a cookie. */
@@ -61,4 +63,28 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
       return id;
     },
   };
+}
+
+/**
+ * A 32-byte key kept in `path` (mode 0600, created on first use), for
+ * sessions that must survive a server restart. Anyone who can read it can
+ * mint sessions, so it belongs next to the cluster's admin credentials.
+ * Returns undefined when the file cannot be read or made (the caller then
+ * falls back to a key for this run only).
+ */
+export function persistentSecret(path: string): Buffer | undefined {
+  try {
+    const key = readFileSync(path);
+    if (key.length === 32) return key;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") return undefined;
+  }
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const key = randomBytes(32);
+    writeFileSync(path, key, { mode: 0o600 });
+    return key;
+  } catch {
+    return undefined;
+  }
 }

@@ -227,3 +227,34 @@ describe("front door: namespace mode", { timeout: 400_000 }, () => {
     for (const s of open) s.close();
   });
 });
+
+describe("front door: namespace mode across a restart", { timeout: 400_000 }, () => {
+  let server: ServerProcess | undefined;
+  let labId: string | undefined;
+  after(async () => {
+    await server?.stop();
+    if (labId) await deleteLabNamespaces([labId]).catch(() => undefined);
+  });
+
+  test("an issued session still finds its lab after a restart; a forged one still does not", async () => {
+    server = await startServer(["--mode", "namespace"]);
+    const created = await raw(server.port, { method: "POST", path: "/api/lab", headers: { origin: server.url, ...json }, body: "{}" });
+    assert.equal(created.status, 200);
+    const cookie = cookieFrom(created, "kubelab_sid")!;
+    labId = JSON.parse(created.body).id;
+    await server.stop();
+
+    server = await startServer(["--mode", "namespace"]);
+    const again = await raw(server.port, { method: "POST", path: "/api/lab", headers: { origin: server.url, cookie, ...json }, body: "{}" });
+    assert.equal(again.status, 200);
+    assert.equal(cookieFrom(again, "kubelab_sid"), undefined, "the cookie is kept");
+    assert.equal(JSON.parse(again.body).id, labId, "the same lab, not a second one");
+    const forged = await raw(server.port, { method: "POST", path: "/api/lab", headers: { origin: server.url, cookie: `kubelab_sid=${randomBytes(16).toString("base64url")}`, ...json }, body: "{}" });
+    assert.ok(cookieFrom(forged, "kubelab_sid"), "a forged cookie is replaced");
+    const forgedLab = JSON.parse(forged.body).id;
+    assert.notEqual(forgedLab, labId);
+    await raw(server.port, { method: "DELETE", path: "/api/lab", headers: { origin: server.url, cookie: cookieFrom(forged, "kubelab_sid")! } });
+    await deleteLabNamespaces([forgedLab]).catch(() => undefined);
+    await raw(server.port, { method: "DELETE", path: "/api/lab", headers: { origin: server.url, cookie } });
+  });
+});

@@ -4,6 +4,9 @@
  * rate limit, terminals per session, and aborted requests.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { request as httpRequest } from "node:http";
 import { connect as netConnect } from "node:net";
 import { afterEach, describe, it } from "node:test";
@@ -13,7 +16,7 @@ import { checkExposure } from "../../src/server/access.ts";
 import { createHostPolicy, isLoopbackName, parseHost } from "../../src/server/host-check.ts";
 import { createRateLimiter } from "../../src/server/rate-limit.ts";
 import { createLabServer, type LabServer, type LabServerOptions } from "../../src/server/server.ts";
-import { createTokenIssuer } from "../../src/server/sessions.ts";
+import { createTokenIssuer, persistentSecret } from "../../src/server/sessions.ts";
 import { FakeExecTransport, FakeLabManager, waitFor } from "../fakes/server-fakes.ts";
 
 const servers: LabServer[] = [];
@@ -150,6 +153,25 @@ describe("sessions only as issued", () => {
     assert.equal(a.verify("x".repeat(5000)), undefined);
     now += 61_000;
     assert.equal(a.verify(t.value), undefined, "expired");
+  });
+
+  it("a persistent key is created once with mode 0600 and read back; an unusable path gives none", () => {
+    const dir = mkdtempSync(join(tmpdir(), "kubelab-key-"));
+    try {
+      const path = join(dir, "lab-server", "session.key");
+      const key = persistentSecret(path)!;
+      assert.equal(key.length, 32);
+      assert.equal(statSync(path).mode & 0o777, 0o600);
+      assert.deepEqual(persistentSecret(path), key, "the same key after a restart");
+      const a = createTokenIssuer({ purpose: "session", maxAgeSeconds: 60, secret: key });
+      const b = createTokenIssuer({ purpose: "session", maxAgeSeconds: 60, secret: persistentSecret(path) });
+      const t = a.issue();
+      assert.equal(b.verify(t.value), t.id, "a session from before the restart still verifies");
+      writeFileSync(join(dir, "file"), "x");
+      assert.equal(persistentSecret(join(dir, "file", "session.key")), undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("replaces a cookie it did not issue with a fresh one and never adopts it", async () => {
