@@ -1,11 +1,11 @@
 /**
  * Adds a Run button under runnable code blocks. Run dispatches a
  * `kubelab:run` event whose `detail.command` the lab terminal types in
- * (after Ctrl+C: see `typeAction`).
+ * (after Ctrl+C when the previous one left a watch running: see `typeAction`).
  * Expressive Code already provides Copy.
  */
 import { toUiLocale, useUi } from '../i18n/ui/index.ts';
-import { runActionFor, typeAction } from './run-commands.ts';
+import { runActionFor, typeAction, type RunAction } from './run-commands.ts';
 
 const t = useUi(toUiLocale(document.documentElement.lang));
 
@@ -18,6 +18,9 @@ function readBlock(container: HTMLElement) {
 	const title = container.querySelector('figcaption .title')?.textContent?.trim() || undefined;
 	return { language: pre?.dataset.language ?? '', title, code };
 }
+
+/** The last action a button typed: if it left a watch running, the next one stops it first. */
+let previous: RunAction | undefined;
 
 function enhance(root: ParentNode): void {
 	for (const container of root.querySelectorAll<HTMLElement>('.expressive-code:not([data-kubelab-run])')) {
@@ -33,7 +36,9 @@ function enhance(root: ParentNode): void {
 		button.textContent = action.kind === 'write' ? `▶ ${t('run.writeFile', { file: action.file! })}` : `▶ ${t('run.button')}`;
 		button.title = action.kind === 'write' ? t('run.writeFileTitle') : t('run.title');
 		button.addEventListener('click', () => {
-			void typeAction(action, {
+			const before = previous;
+			previous = action;
+			void typeAction(action, before, {
 				sendInput: (text) => window.kubelabTerminal?.sendInput(text),
 				run: (command) => button.dispatchEvent(new CustomEvent('kubelab:run', { detail: { command }, bubbles: true, composed: true })),
 				sleep: (ms) => new Promise((done) => setTimeout(done, ms)),

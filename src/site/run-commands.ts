@@ -7,9 +7,10 @@
  *   show what to expect and name example pods, so they get no Run button.
  * - YAML blocks with a title (```yaml title="job.yaml"): a heredoc that writes the file.
  *
- * The button presses Ctrl+C before typing (`typeAction`), so that a command
- * the lesson left running (a `kubectl get -w` watch) stops instead of
- * swallowing the next block's text.
+ * After a block that leaves a command running (a `kubectl get -w` watch),
+ * the next button presses Ctrl+C before typing (`typeAction`), so the watch
+ * stops instead of swallowing the text. Only then: Ctrl+C inside a
+ * container's shell would make its `exit` report code 130.
  */
 
 export interface CodeBlock {
@@ -24,7 +25,12 @@ export interface RunAction {
 	command: string;
 	/** For `write`: the file name. */
 	file?: string;
+	/** Its last line keeps running until interrupted (`-w`, `--watch`, `-f`, `--follow`). */
+	keepsRunning?: boolean;
 }
+
+/** Flags of kubectl (and tail) that keep a command running: watch and follow. */
+const KEEPS_RUNNING = /^(kubectl|tail)\b.*\s(-w|--watch|--watch-only|-f|--follow|-F)(\s|=|$)/;
 
 const SHELL = new Set(['sh', 'bash', 'shell', 'zsh']);
 
@@ -33,7 +39,12 @@ export function runActionFor(block: CodeBlock): RunAction | undefined {
 	const code = block.code.replace(/\r\n?/g, '\n').replace(/\n+$/, '');
 	if (!code.trim()) return undefined;
 
-	if (SHELL.has(language)) return { kind: 'run', command: code };
+	if (SHELL.has(language)) {
+		const last = code.split('\n').at(-1)!.trim();
+		// `kubectl create -f file` is a file, not a follow.
+		const keepsRunning = KEEPS_RUNNING.test(last) && !/^kubectl\s+(create|apply|delete|replace)\b/.test(last);
+		return keepsRunning ? { kind: 'run', command: code, keepsRunning } : { kind: 'run', command: code };
+	}
 
 	if ((language === 'yaml' || language === 'yml') && block.title && /^[\w.-]+$/.test(block.title)) {
 		// A quoted delimiter keeps the shell from expanding $vars inside the manifest.
@@ -54,8 +65,7 @@ export const INTERRUPT = '\x03';
 /**
  * Pause between Ctrl+C and the command. Bash handles the interrupt as it
  * reads its next key, and that key is lost (`echo` would arrive as `cho`);
- * after a short pause it is at a fresh prompt. At an idle prompt Ctrl+C only
- * starts a new line.
+ * after a short pause it is at a fresh prompt.
  */
 export const INTERRUPT_SETTLE_MS = 150;
 
@@ -67,9 +77,11 @@ export interface RunTarget {
 	sleep(ms: number): Promise<void>;
 }
 
-/** What a Run or Write button does: stop whatever is running, then type the command. */
-export async function typeAction(action: RunAction, target: RunTarget): Promise<void> {
-	target.sendInput(INTERRUPT);
-	await target.sleep(INTERRUPT_SETTLE_MS);
+/** What a Run or Write button does: stop what the previous one left running, then type the command. */
+export async function typeAction(action: RunAction, previous: RunAction | undefined, target: RunTarget): Promise<void> {
+	if (previous?.keepsRunning) {
+		target.sendInput(INTERRUPT);
+		await target.sleep(INTERRUPT_SETTLE_MS);
+	}
 	target.run(action.command);
 }

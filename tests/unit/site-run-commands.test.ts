@@ -27,15 +27,32 @@ test('untitled YAML and unsafe titles are not runnable', () => {
 	assert.equal(runActionFor({ language: 'yaml', title: 'a b; rm -rf x', code: 'a: 1' }), undefined);
 });
 
-test('Run and Write press Ctrl+C, pause, then type, so a watch left running stops instead of swallowing the text', async () => {
+test('a block whose last line watches or follows is marked as left running', () => {
+	for (const code of ['kubectl create -f job-parallel.yaml\nkubectl get po -l job-name=parallel -w', 'kubectl get cj concurrency --watch', 'kubectl logs -f job/echo', 'tail -f /var/log/app.log']) {
+		assert.equal(runActionFor({ language: 'bash', code })?.keepsRunning, true, code);
+	}
+	for (const code of ['kubectl get po -w\nkubectl get job parallel', 'kubectl create -f job.yaml', 'kubectl logs sidecar -c log-shipper --tail=3', "kubectl describe po x | grep -A8 'Init Containers'", 'exit']) {
+		assert.equal(runActionFor({ language: 'bash', code })?.keepsRunning, undefined, code);
+	}
+});
+
+test('after a block left a watch running, the next button presses Ctrl+C and pauses before typing', async () => {
 	const seen: string[] = [];
 	const target = {
 		sendInput: (text: string) => void seen.push(`keys ${JSON.stringify(text)}`),
 		run: (command: string) => void seen.push(`run ${command}`),
 		sleep: async (ms: number) => void seen.push(`sleep ${ms}`),
 	};
-	await typeAction(runActionFor({ language: 'bash', code: 'kubectl get job parallel\n' })!, target);
-	assert.deepEqual(seen, [`keys "\\u0003"`, `sleep ${INTERRUPT_SETTLE_MS}`, 'run kubectl get job parallel']);
+	const watch = runActionFor({ language: 'bash', code: 'kubectl get po -l job-name=parallel -w' })!;
+	const next = runActionFor({ language: 'bash', code: 'kubectl get job parallel\n' })!;
+	await typeAction(watch, undefined, target);
+	assert.deepEqual(seen, ['run kubectl get po -l job-name=parallel -w'], 'nothing to interrupt before the first');
+	await typeAction(next, watch, target);
+	assert.deepEqual(seen.slice(1), [`keys "\\u0003"`, `sleep ${INTERRUPT_SETTLE_MS}`, 'run kubectl get job parallel']);
+	seen.length = 0;
+	// Inside a container's shell, `exit` after `netstat` must not be preceded by Ctrl+C (the exit code would be 130).
+	await typeAction(runActionFor({ language: 'bash', code: 'exit' })!, runActionFor({ language: 'bash', code: 'netstat -anpt' }), target);
+	assert.deepEqual(seen, ['run exit']);
 	assert.equal(INTERRUPT, '\u0003');
 	assert.ok(INTERRUPT_SETTLE_MS >= 50 && INTERRUPT_SETTLE_MS <= 500, 'long enough for bash to settle, short enough not to be felt');
 });
