@@ -2,7 +2,11 @@
  * The grader registry and the facade of src/graders: the rest of kubelab
  * imports from here. Exercise ids are stable (they are stored with progress).
  */
+import type { GradeContext } from "./context.ts";
 import type { Grader } from "./framework.ts";
+import { gradeExercise as runGrader } from "./runner.ts";
+import type { GradeExerciseOptions } from "./runner.ts";
+import type { GradeResult, Locale } from "./types.ts";
 import cronjobConcurrency from "./cronjob/concurrency.ts";
 import cronjobHello from "./cronjob/hello.ts";
 import cronjobHistory from "./cronjob/history.ts";
@@ -32,7 +36,11 @@ export function getGrader(id: string): Grader | undefined {
   return graders.get(id);
 }
 
-export { gradeExercise } from "./runner.ts";
+/** Grades one exercise (see runner.ts), looked up in this registry unless `options.registry` says otherwise. */
+export function gradeExercise(exerciseId: string, ctx: GradeContext, locale: Locale, options: GradeExerciseOptions = {}): Promise<GradeResult> {
+  return runGrader(exerciseId, ctx, locale, { ...options, registry: options.registry ?? graders });
+}
+
 export type { GradeExerciseOptions } from "./runner.ts";
 export { createGradeContext, DEFAULT_GRADE_OPTIONS, kubeExec } from "./context.ts";
 export type { CreateGradeContextInput, ExecFn, ExecResult, GradeContext, GradeOptions } from "./context.ts";

@@ -6,21 +6,24 @@
 import type { GradeContext } from "./context.ts";
 import { isInfrastructureError } from "./errors.ts";
 import type { CheckOutcome, Grader } from "./framework.ts";
-import { graders } from "./index.ts";
 import { translateMessage, translateTitle } from "./messages/index.ts";
 import type { MessageId } from "./messages/index.ts";
 import type { CheckResult, GradeResult, Locale } from "./types.ts";
 
 export interface GradeExerciseOptions {
-  /** Registry to look the grader up in (tests pass their own). */
+  /** Registry to look the grader up in (the facade passes the exercises' registry; tests their own). */
   registry?: ReadonlyMap<string, Grader>;
   /** Reports grader bugs (unexpected exceptions) for the server log. */
   onGraderError?: (exerciseId: string, err: unknown) => void;
 }
 
-/** Grades one exercise. Rejects only for an unknown exercise id (a programming error). */
+/**
+ * Grades one exercise of `options.registry`. Rejects only for an unknown
+ * exercise id (a programming error). The registry is passed in, not
+ * imported, so the runner does not depend on the facade that lists graders.
+ */
 export async function gradeExercise(exerciseId: string, ctx: GradeContext, locale: Locale, options: GradeExerciseOptions = {}): Promise<GradeResult> {
-  const registry = options.registry ?? graders;
+  const registry = options.registry ?? new Map<string, Grader>();
   const grader = registry.get(exerciseId);
   if (!grader) {
     throw new Error(`no grader for exercise "${exerciseId}" (hint: known ids are ${[...registry.keys()].join(", ")})`);
