@@ -42,8 +42,8 @@ export function gradeExercise(exerciseId: string, ctx: GradeContext, locale: Loc
 }
 
 export type { GradeExerciseOptions } from "./runner.ts";
-export { createGradeContext, DEFAULT_GRADE_OPTIONS, kubeExec } from "./context.ts";
-export type { CreateGradeContextInput, ExecFn, ExecResult, GradeContext, GradeOptions } from "./context.ts";
+export { createGradeContext, DEFAULT_GRADE_OPTIONS, DEFAULT_OUTPUT_LIMIT_BYTES, kubeExec } from "./context.ts";
+export type { CreateGradeContextInput, ExecFn, ExecOptions, ExecResult, GradeContext, GradeOptions, LogText } from "./context.ts";
 export { InfraError, isInfrastructureError } from "./errors.ts";
 export type { CheckOutcome, CheckSpec, Grader } from "./framework.ts";
 export type { CheckResult, GradeResult, Locale } from "./types.ts";
