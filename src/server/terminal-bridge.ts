@@ -22,14 +22,16 @@
  *   `maxInputBytes` (a peer that ignores the window, or frames already in
  *   flight) close the terminal with a status message.
  *
- * Lifecycle: the default command prints a marker with the tmux client's pid
- * before exec'ing tmux. "ready" is sent on tmux's first output (it is
- * attached and has drawn), not when the exec opens. When the bridge closes an
- * exec, it hangs that tmux client up with a second exec: closing the exec
- * stream does not end a process that runs on a TTY (the container runtime
- * keeps the console open), so without it every connection would leave a
- * client behind in the pod.
+ * Lifecycle: "ready" is sent on tmux's first output (it is attached and has
+ * drawn), not when the exec opens. The default command records the tmux
+ * client's pid in the pod under a random terminal id (a file, not the
+ * output: tmux flushes the TTY's unread output when it starts); when the
+ * bridge closes an exec, it hangs that client up with a second exec. Closing
+ * the exec stream does not end a process that runs on a TTY (the container
+ * runtime keeps the console open), so without this every connection would
+ * leave a client behind in the pod.
  */
+import { randomBytes } from "node:crypto";
 import { PassThrough, Writable } from "node:stream";
 import type { V1Status } from "@kubernetes/client-node";
 import type { RawData, WebSocket } from "ws";
@@ -72,7 +74,7 @@ export interface TerminalBridgeOptions {
    * progress with `onProgress` (sent to the client as status "starting").
    */
   resolveTarget(signal: AbortSignal, onProgress: (message: string) => void): Promise<TerminalTarget>;
-  /** Default: attach to (or create) the tmux session "main" in /root/pod. */
+  /** Default: `terminalCommand` (tmux session "main", hung up on close). Another command is not hung up. */
   command?: string[];
   /** Called on learner input and resizes (keeps the lab from idling out). */
   onActivity?: () => void;
@@ -100,23 +102,26 @@ export interface TerminalSession {
   close(reason?: string): void;
 }
 
+/** Where the default command records each terminal's tmux client pid, in the toolbox. */
+const PID_DIR = "/tmp/.kubelab-terminals";
+
 /**
- * Starts the exec's output with the pid of the process, which `exec` turns
- * into the tmux client: an OSC sequence, stripped by the bridge (and ignored
- * by terminals, should it ever reach one).
+ * The default command for terminal `id`: record the pid (which `exec` makes
+ * the tmux client's; entries of processes gone are pruned first), then attach
+ * to (or create) the tmux session "main" in /root/pod.
  */
-export const CLIENT_MARKER = "\x1b]7770;kubelab-client=";
-const MARKER_MAX = CLIENT_MARKER.length + 16;
+export function terminalCommand(id: string): string[] {
+  const script =
+    `d=${PID_DIR}; mkdir -p "$d"; ` +
+    `for f in "$d"/*; do [ -f "$f" ] && { [ -d "/proc/$(cat "$f")" ] || rm -f "$f"; }; done; ` +
+    `echo $$ > "$d/$1"; exec tmux -u new-session -A -s main -c /root/pod`;
+  return ["sh", "-c", script, "sh", id];
+}
 
-/** Print the marker, then attach to (or create) the tmux session "main" in /root/pod. */
-export const DEFAULT_TERMINAL_COMMAND = [
-  "sh",
-  "-c",
-  `printf '\\033]7770;kubelab-client=%s\\007' "$$"; exec tmux -u new-session -A -s main -c /root/pod`,
-];
-
-/** Hang up the tmux client `$1`, if that pid still is one (pids are reused). */
-const HANG_UP_SCRIPT = 'case "$(cat /proc/$1/comm 2>/dev/null)" in tmux*) kill -HUP "$1" ;; esac';
+/** Hang up the tmux client of terminal `$1`, if its pid still is one (pids are reused). */
+export const HANG_UP_SCRIPT =
+  `f=${PID_DIR}/$1; p=$(cat "$f" 2>/dev/null); rm -f "$f"; ` +
+  `[ -n "$p" ] && case "$(cat /proc/$p/comm 2>/dev/null)" in tmux*) kill -HUP "$p" ;; esac; true`;
 const HANG_UP_TIMEOUT_MS = 5000;
 
 /** Input typed before the exec is up is buffered up to this much, then dropped. */
@@ -211,10 +216,8 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
   let target: TerminalTarget | undefined;
   /** tmux has drawn: "ready" was sent. */
   let attached = false;
-  /** Output before the marker was complete (undefined once it was looked for). */
-  let preamble: Buffer | undefined = Buffer.alloc(0);
-  /** The tmux client's pid, from the marker. */
-  let clientPid: number | undefined;
+  /** Set for the default command: the id its tmux client is recorded under. */
+  const terminalId = options.command ? undefined : randomBytes(8).toString("hex");
   let hangingUp = false;
   let attachTimer: NodeJS.Timeout | undefined;
   let inputPaused = false;
@@ -277,37 +280,10 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
     }
   }
 
-  /** Strip the marker from the start of the output; returns what is left to show, or undefined to wait for more. */
-  function takeMarker(chunk: Buffer): Buffer | undefined {
-    const head = Buffer.concat([preamble!, chunk]);
-    const text = head.subarray(0, MARKER_MAX).toString("latin1");
-    if (text.length < CLIENT_MARKER.length && CLIENT_MARKER.startsWith(text)) {
-      preamble = head;
-      return undefined;
-    }
-    if (text.startsWith(CLIENT_MARKER)) {
-      const end = text.indexOf("\x07");
-      if (end < 0 && head.length < MARKER_MAX) {
-        preamble = head;
-        return undefined;
-      }
-      const pid = Number(text.slice(CLIENT_MARKER.length, end));
-      if (end > 0 && Number.isInteger(pid) && pid > 1) {
-        clientPid = pid;
-        preamble = undefined;
-        return head.subarray(end + 1);
-      }
-    }
-    preamble = undefined; // not our marker (another command): show everything
-    return head;
-  }
-
   const stdin = new PassThrough();
   const stdout = new TerminalOutput(
-    (data) => {
-      let chunk: Buffer | undefined = data;
-      if (preamble) chunk = takeMarker(data);
-      if (!chunk?.length || finished) return;
+    (chunk) => {
+      if (!chunk.length || finished) return;
       if (!attached) {
         attached = true;
         clearTimeout(attachTimer);
@@ -357,7 +333,7 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
     clearTimeout(attachTimer);
     if (conn && !connClosed) {
       // Before terminate(), which may settle `closed` at once.
-      if (clientPid !== undefined && target && !execGone && !hangingUp) void hangUp(target, clientPid);
+      if (terminalId && target && !execGone && !hangingUp) void hangUp(target, terminalId);
       // terminate(): a paused socket would never read the close handshake's answer.
       conn.terminate();
     }
@@ -365,18 +341,18 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
     stdout.destroy();
   }
 
-  /** End the tmux client `pid` that the closed exec leaves running; bounded by HANG_UP_TIMEOUT_MS. */
-  async function hangUp(at: TerminalTarget, pid: number) {
+  /** End the tmux client of terminal `id` that the closed exec leaves running; bounded by HANG_UP_TIMEOUT_MS. */
+  async function hangUp(at: TerminalTarget, id: string) {
     hangingUp = true;
     try {
       const sink = new Writable({ write: (_chunk, _encoding, callback) => callback() });
-      const ws = await options.exec.exec(at.namespace, at.pod, at.container, ["sh", "-c", HANG_UP_SCRIPT, "sh", String(pid)], sink, null, null, false);
+      const ws = await options.exec.exec(at.namespace, at.pod, at.container, ["sh", "-c", HANG_UP_SCRIPT, "sh", id], sink, null, null, false);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => (ws.terminate(), resolve()), HANG_UP_TIMEOUT_MS);
         ws.on("close", () => (clearTimeout(timer), resolve()));
       });
     } catch (err) {
-      log(`terminal: could not hang up tmux client ${pid} in ${at.namespace}/${at.pod}: ${(err as Error)?.message ?? err}`);
+      log(`terminal: could not hang up the tmux client of terminal ${id} in ${at.namespace}/${at.pod}: ${(err as Error)?.message ?? err}`);
     } finally {
       hangingUp = false;
       settle();
@@ -462,7 +438,7 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
         target.namespace,
         target.pod,
         target.container,
-        options.command ?? DEFAULT_TERMINAL_COMMAND,
+        options.command ?? terminalCommand(terminalId!),
         stdout,
         null, // with a TTY, stderr is merged into stdout (the API refuses both)
         stdin,

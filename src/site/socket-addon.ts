@@ -38,6 +38,9 @@ export interface SocketAddonOptions {
 
 const encoder = new TextEncoder();
 
+/** Largest input frame: well under the server's message and input limits. */
+const INPUT_FRAME = 64 * 1024;
+
 export class LabSocketAddon implements ITerminalAddon {
 	#options: Required<Omit<SocketAddonOptions, 'beforeConnect' | 'onStatus'>> & SocketAddonOptions;
 	#term?: Terminal;
@@ -103,8 +106,12 @@ export class LabSocketAddon implements ITerminalAddon {
 	}
 
 	#sendBytes(bytes: Uint8Array<ArrayBuffer>): void {
-		if (this.#socket?.readyState === WebSocket.OPEN && this.#status.state === 'ready') this.#socket.send(bytes);
-		else this.#outbox.push(bytes);
+		// A large paste goes in frames the server can pause between (it stops reading while the shell's stdin is full).
+		for (let at = 0; at < bytes.byteLength; at += INPUT_FRAME) {
+			const frame = bytes.byteLength <= INPUT_FRAME ? bytes : bytes.slice(at, at + INPUT_FRAME);
+			if (this.#socket?.readyState === WebSocket.OPEN && this.#status.state === 'ready') this.#socket.send(frame);
+			else this.#outbox.push(frame);
+		}
 	}
 
 	#sendControl(message: object): void {

@@ -86,12 +86,15 @@ export class FakeExecTransport {
   fail?: Error;
   /** When set, connect waits for this promise first. */
   gate?: Promise<void>;
+  /** Commands without a TTY (the terminal's hang-up) exit with Success right away, unless this is set. */
+  holdCommands = false;
 
   async connect(path: string, _text: unknown, binary: (stream: number, data: Buffer) => boolean) {
     if (this.gate) await this.gate;
     if (this.fail) throw this.fail;
     const conn = new FakeExecConn(path, binary);
     this.conns.push(conn);
+    if (!this.holdCommands && new URLSearchParams(path.split("?")[1]).get("tty") !== "true") setTimeout(() => conn.exit(), 1);
     return conn;
   }
   /** client-node's real Exec on top of this transport. */

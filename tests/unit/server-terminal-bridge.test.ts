@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, it } from "node:test";
 import { WebSocket, WebSocketServer } from "ws";
-import { bridgeTerminal, CLIENT_MARKER, DEFAULT_TERMINAL_COMMAND, type TerminalBridgeOptions, type TerminalSession } from "../../src/server/terminal-bridge.ts";
+import { bridgeTerminal, HANG_UP_SCRIPT, type TerminalBridgeOptions, type TerminalSession } from "../../src/server/terminal-bridge.ts";
 import { FakeExecTransport, waitFor, type FakeExecConn } from "../fakes/server-fakes.ts";
 
 const TARGET = { namespace: "kubelab-local", pod: "toolbox", container: "toolbox" };
@@ -24,6 +24,8 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
+
+const isHangUp = (conn: FakeExecConn) => conn.command[2] === HANG_UP_SCRIPT;
 
 /** A real ws server whose connections are bridged, and a real ws client. */
 async function harness(transport: FakeExecTransport, options: Partial<TerminalBridgeOptions> = {}): Promise<Harness> {
@@ -57,11 +59,11 @@ const ready = (h: Harness) => waitFor(() => isReady(h), "status ready");
 /** What tmux draws when it attaches. */
 const SCREEN = "\x1b[?1049h\x1b[H\x1b[2J";
 
-/** The exec opens and tmux draws its first screen (after the pid marker, if given): the bridge reports ready. */
-async function attach(h: Harness, transport: FakeExecTransport, pid?: number): Promise<FakeExecConn> {
+/** The exec opens and tmux draws its first screen: the bridge reports ready. */
+async function attach(h: Harness, transport: FakeExecTransport): Promise<FakeExecConn> {
   await waitFor(() => transport.conns.length > 0, "exec");
   const conn = transport.last!;
-  conn.output(`${pid ? `${CLIENT_MARKER}${pid}\x07` : ""}${SCREEN}`);
+  conn.output(SCREEN);
   await ready(h);
   await waitFor(() => h.output().toString() === SCREEN, "first screen");
   h.clearOutput();
@@ -80,7 +82,10 @@ describe("terminal bridge", () => {
     assert.equal(query.get("stdin"), "true");
     assert.equal(query.get("stderr"), "false", "stderr is merged into the TTY");
     assert.equal(query.get("container"), "toolbox");
-    assert.deepEqual(conn.command, DEFAULT_TERMINAL_COMMAND);
+    // tmux, after recording its pid under a random terminal id (for the hang-up).
+    assert.deepEqual(conn.command.slice(0, 2), ["sh", "-c"]);
+    assert.match(conn.command[2], /echo \$\$ > "\$d\/\$1"; exec tmux -u new-session -A -s main -c \/root\/pod$/);
+    assert.match(conn.command[4], /^[0-9a-f]{16}$/);
 
     h.client.send(Buffer.from("kubectl get po\r"));
     await waitFor(() => conn.stdin() === "kubectl get po\r", "stdin bytes");
@@ -163,22 +168,16 @@ describe("terminal bridge", () => {
     assert.ok(pausedAt < limit);
   });
 
-  it("sends ready only once tmux has drawn, and strips the client marker", async () => {
+  it("sends ready only once tmux has drawn, before its first bytes", async () => {
     const transport = new FakeExecTransport();
     const h = await harness(transport);
     await waitFor(() => transport.conns.length > 0, "exec");
     await new Promise((r) => setTimeout(r, 30));
     assert.ok(!isReady(h), "an open exec is not yet an attached tmux");
-    const conn = transport.last!;
-    // The marker may arrive split across chunks.
-    conn.output(CLIENT_MARKER.slice(0, 4));
-    conn.output(`${CLIENT_MARKER.slice(4)}4242`);
-    await new Promise((r) => setTimeout(r, 30));
-    assert.ok(!isReady(h), "the marker alone is not tmux's screen");
-    conn.output(`\x07${SCREEN}`);
+    transport.last!.output(SCREEN);
     await ready(h);
     await waitFor(() => h.output().length === SCREEN.length, "screen");
-    assert.equal(h.output().toString(), SCREEN, "the marker never reaches the browser");
+    assert.equal(h.output().toString(), SCREEN);
   });
 
   it("closes a terminal whose shell never draws", async () => {
@@ -188,7 +187,7 @@ describe("terminal bridge", () => {
     assert.equal(code, 1011);
     assert.equal(h.controls.at(-1)!.state, "error");
     assert.match(String(h.controls.at(-1)!.message), /did not start/);
-    assert.ok(transport.last!.terminated);
+    assert.ok(transport.conns[0].terminated);
   });
 
   it("stops reading the browser while the shell's stdin is full, and reads again once it drains", async () => {
@@ -214,7 +213,7 @@ describe("terminal bridge", () => {
   it("closes the terminal, with a reason, once buffered input passes the cap", async () => {
     const transport = new FakeExecTransport();
     const h = await harness(transport, { maxInputBytes: 64 * 1024, inputHighWaterMark: 1024 * 1024 });
-    const conn = await attach(h, transport, 4242);
+    const conn = await attach(h, transport);
     conn.bufferedAmount = 60 * 1024;
     h.client.send(Buffer.alloc(2 * 1024, "x"));
     await waitFor(() => conn.stdin().length === 2048, "input under the cap");
@@ -227,24 +226,23 @@ describe("terminal bridge", () => {
     assert.equal(conn.stdin().length, 2048, "the frame past the cap was not queued");
     assert.ok(conn.terminated);
     // The tmux client is hung up like on any close.
-    await waitFor(() => transport.conns.length === 2, "hang-up exec");
-    transport.last!.exit();
+    await waitFor(() => transport.conns.length === 2 && isHangUp(transport.last!), "hang-up exec");
     await h.session().closed;
   });
 
   it("hangs up its tmux client when the browser leaves, and settles after that", async () => {
     const transport = new FakeExecTransport();
+    transport.holdCommands = true;
     const h = await harness(transport);
-    const conn = await attach(h, transport, 4242);
+    const conn = await attach(h, transport);
     h.client.close();
     await waitFor(() => transport.conns.length === 2, "hang-up exec");
     assert.ok(conn.terminated);
     const hangUp = transport.last!;
     const query = new URLSearchParams(hangUp.path.split("?")[1]);
     assert.equal(query.get("tty"), "false");
-    assert.deepEqual(hangUp.command.slice(0, 2), ["sh", "-c"]);
-    assert.match(hangUp.command[2], /kill -HUP/);
-    assert.deepEqual(hangUp.command.slice(3), ["sh", "4242"]);
+    assert.deepEqual(hangUp.command, ["sh", "-c", HANG_UP_SCRIPT, "sh", conn.command[4]], "the same terminal id");
+    assert.match(HANG_UP_SCRIPT, /tmux\*\) kill -HUP/);
     let settled = false;
     void h.session().closed.then(() => (settled = true));
     await new Promise((r) => setTimeout(r, 30));
@@ -256,7 +254,7 @@ describe("terminal bridge", () => {
   it("leaves the pod alone when the shell ended by itself", async () => {
     const transport = new FakeExecTransport();
     const h = await harness(transport);
-    await attach(h, transport, 4242);
+    await attach(h, transport);
     transport.last!.exit();
     await h.closed;
     await h.session().closed;
@@ -319,8 +317,10 @@ describe("terminal bridge", () => {
     await new Promise((r) => setTimeout(r, 20));
     release();
     await h.session().closed;
-    assert.equal(transport.conns.length, 1);
-    assert.ok(transport.last!.terminated);
+    assert.ok(transport.conns[0].terminated);
+    // Its tmux client had started in the pod, so it is hung up too.
+    assert.equal(transport.conns.length, 2);
+    assert.ok(isHangUp(transport.last!));
   });
 
   it("aborts waiting for the lab when the browser leaves", async () => {
@@ -347,7 +347,12 @@ describe("terminal bridge over client-node's real WebSocket", () => {
     await new Promise((r) => api.once("listening", r));
     const total = 96 * 1024 * 1024;
     let produced = 0;
-    api.on("connection", (ws) => {
+    api.on("connection", (ws, req) => {
+      if (!req.url?.includes("tty=true")) {
+        // The terminal's hang-up: a command that succeeds at once.
+        ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ status: "Success" }))]));
+        return ws.close();
+      }
       const frame = Buffer.alloc(64 * 1024 + 1, "y");
       frame[0] = 1; // stdout channel
       const pump = () => {
