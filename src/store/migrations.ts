@@ -1,0 +1,83 @@
+/**
+ * The SQLite schema, as an ordered list of migrations. A database's version
+ * is its `PRAGMA user_version`: migration n takes it from n-1 to n. Never edit
+ * a released migration; add the next one (the store backs the file up before
+ * running any).
+ *
+ * Times are ISO 8601 strings in UTC (they sort as text); booleans 0/1.
+ */
+export interface Migration {
+  version: number;
+  /** One line for the log and the backup's name. */
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "learners, attempts with their checks, lab events, secrets",
+    sql: `
+      CREATE TABLE learners (
+        id TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL UNIQUE,
+        display_name TEXT,
+        lab_id TEXT,
+        created_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX learners_lab ON learners(lab_id);
+
+      CREATE TABLE attempts (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        request_id TEXT UNIQUE,
+        learner_id TEXT NOT NULL REFERENCES learners(id),
+        exercise TEXT NOT NULL,
+        passed INTEGER NOT NULL,
+        score REAL NOT NULL,
+        max_score REAL NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        mode TEXT NOT NULL,
+        lab_id TEXT,
+        locale TEXT,
+        infrastructure_error INTEGER NOT NULL,
+        at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX attempts_learner_exercise ON attempts(learner_id, exercise, seq);
+
+      CREATE TABLE attempt_checks (
+        attempt_seq INTEGER NOT NULL REFERENCES attempts(seq),
+        position INTEGER NOT NULL,
+        check_id TEXT NOT NULL,
+        passed INTEGER NOT NULL,
+        points REAL NOT NULL,
+        message_id TEXT,
+        infrastructure_error INTEGER NOT NULL,
+        unavailable INTEGER NOT NULL,
+        PRIMARY KEY (attempt_seq, position)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE lab_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        learner_id TEXT NOT NULL REFERENCES learners(id),
+        kind TEXT NOT NULL,
+        lab_id TEXT,
+        mode TEXT,
+        exercise TEXT,
+        at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX lab_events_learner ON lab_events(learner_id, seq);
+
+      -- Facts are appended, never changed.
+      CREATE TRIGGER attempts_append_only BEFORE UPDATE ON attempts BEGIN SELECT RAISE(ABORT, 'attempts are append-only'); END;
+      CREATE TRIGGER attempts_keep BEFORE DELETE ON attempts BEGIN SELECT RAISE(ABORT, 'attempts are append-only'); END;
+      CREATE TRIGGER lab_events_append_only BEFORE UPDATE ON lab_events BEGIN SELECT RAISE(ABORT, 'lab events are append-only'); END;
+      CREATE TRIGGER lab_events_keep BEFORE DELETE ON lab_events BEGIN SELECT RAISE(ABORT, 'lab events are append-only'); END;
+
+      CREATE TABLE secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL) STRICT;
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -1,0 +1,463 @@
+/**
+ * The embedded store: one SQLite file through Node's built-in `node:sqlite`
+ * (no native add-on), in WAL mode so readers (an export, the CLI) never block
+ * the server's writes, with a busy timeout so a second writer waits its turn
+ * instead of failing.
+ *
+ * Durability: `synchronous=FULL`, and every write is its own `BEGIN
+ * IMMEDIATE` transaction committed before the call returns, so an answered
+ * Check survives `kill -9` (and a power cut). node:sqlite is synchronous: a
+ * transaction never yields to another request of this process in the middle,
+ * and across processes IMMEDIATE takes the write lock up front.
+ *
+ * Opening checks everything that would otherwise fail later, and says so with
+ * a hint, leaving the file as it found it: not a database / corrupt, locked
+ * by another process, not writable, or written by a newer kubelab.
+ */
+import { randomBytes } from "node:crypto";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { KubelabError } from "../errors.ts";
+import { MIGRATIONS, type Migration } from "./migrations.ts";
+import type {
+  Attempt,
+  AttemptCheck,
+  AttemptInput,
+  AttemptQuery,
+  ExerciseProgress,
+  LabEvent,
+  LabEventInput,
+  Learner,
+  ProgressExport,
+  Store,
+} from "./types.ts";
+
+export interface SqliteStoreOptions {
+  path: string;
+  /** How long a write waits for another process's lock. Default 5 s. */
+  busyTimeoutMs?: number;
+  /** The schema (tests add a migration to exercise upgrades). Default MIGRATIONS. */
+  migrations?: readonly Migration[];
+  /** Backups kept beside the file (oldest removed first). Default 5. */
+  keepBackups?: number;
+  log?: (line: string) => void;
+  now?: () => Date;
+}
+
+const MAX_LIMIT = 10_000;
+const MAX_NAME = 60;
+
+/** SQLite primary result codes (the low byte of an extended code). */
+const SQLITE = { PERM: 3, BUSY: 5, LOCKED: 6, READONLY: 8, IOERR: 10, CORRUPT: 11, CANTOPEN: 14, NOTADB: 26 } as const;
+
+/** A node:sqlite or file-system error as a KubelabError that says what to do. */
+export function storeError(err: unknown, path: string, doing: string): KubelabError {
+  if (err instanceof KubelabError) return err;
+  const e = err as { errcode?: number; errstr?: string; code?: string; message?: string };
+  const code = typeof e.errcode === "number" ? e.errcode & 0xff : undefined;
+  const detail = e.errstr ?? e.message ?? String(err);
+  const dir = dirname(path);
+  if (code === SQLITE.NOTADB || code === SQLITE.CORRUPT) {
+    return new KubelabError(
+      `the progress store ${path} is damaged (${detail}) while ${doing}; kubelab left it untouched`,
+      `Restore the newest backup beside it (ls ${dir}/*.bak), or move it aside (mv ${path} ${path}.damaged) to start an empty store; the learners' progress is in that file.`,
+      { cause: err },
+    );
+  }
+  if (code === SQLITE.BUSY || code === SQLITE.LOCKED) {
+    return new KubelabError(
+      `the progress store ${path} is locked by another process (${detail}) while ${doing}`,
+      `Another kubelab server or an sqlite3 shell holds it; stop that one (\`fuser ${path}\` names it) and start again.`,
+      { cause: err },
+    );
+  }
+  if (code === SQLITE.READONLY || code === SQLITE.PERM || code === SQLITE.CANTOPEN || e.code === "EACCES" || e.code === "EROFS" || e.code === "EPERM") {
+    return new KubelabError(
+      `the progress store ${path} cannot be written (${detail}) while ${doing}`,
+      `Make ${path} and the folder ${dir} writable by the user running kubelab (ls -l ${dir}), or set KUBELAB_STORE to a file in a writable folder.`,
+      { cause: err },
+    );
+  }
+  return new KubelabError(`the progress store ${path} failed while ${doing}: ${detail}`, `Check the disk (df -h ${dir}) and the file's permissions, then start again.`, { cause: err });
+}
+
+type Row = Record<string, SQLInputValue>;
+
+const iso = (d: Date) => d.toISOString();
+const bool = (v: unknown) => v === 1 || v === 1n || v === true;
+const optional = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
+
+/** Open (creating or upgrading) the store at `path`. */
+export function openSqliteStore(options: SqliteStoreOptions): Store {
+  const { path } = options;
+  const log = options.log ?? (() => {});
+  const now = options.now ?? (() => new Date());
+  const migrations = options.migrations ?? MIGRATIONS;
+  const latest = migrations[migrations.length - 1]?.version ?? 0;
+
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    if (!existsSync(path)) closeSync(openSync(path, "wx", 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw storeError(err, path, "creating it");
+  }
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(path, { timeout: options.busyTimeoutMs ?? 5000, enableForeignKeyConstraints: true });
+  } catch (err) {
+    throw storeError(err, path, "opening it");
+  }
+  try {
+    // The file holds every learner's record and the session key: owner only.
+    // (Its -wal and -shm files take the same mode from it.)
+    try {
+      chmodSync(path, 0o600);
+    } catch {
+      // not ours to change (read-only): the write probe below says so
+    }
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = FULL");
+    const check = db.prepare("PRAGMA quick_check(1)").get() as { quick_check?: string } | undefined;
+    if (check?.quick_check !== "ok") throw new KubelabError(`the progress store ${path} is damaged (integrity check: ${check?.quick_check ?? "no answer"}); kubelab left it untouched`, `Restore the newest backup beside it (ls ${dirname(path)}/*.bak), or move it aside to start an empty store.`);
+    migrate(db, path, migrations, latest, options.keepBackups ?? 5, log, now);
+    // A store that cannot be written fails now, not at a learner's first Check.
+    db.exec("BEGIN IMMEDIATE");
+    db.prepare("INSERT INTO meta(key, value) VALUES ('opened_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(iso(now()));
+    db.exec("COMMIT");
+  } catch (err) {
+    try {
+      if (db.isTransaction) db.exec("ROLLBACK");
+      db.close();
+    } catch {
+      // already failing; the first error is the one to report
+    }
+    throw storeError(err, path, "opening it");
+  }
+  return new SqliteStore(db, path, now);
+}
+
+/** Bring the schema to `latest`, backing the file up first when it already holds data. */
+function migrate(db: DatabaseSync, path: string, migrations: readonly Migration[], latest: number, keepBackups: number, log: (l: string) => void, now: () => Date) {
+  const current = Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
+  if (current > latest) {
+    throw new KubelabError(
+      `the progress store ${path} has schema version ${current}, newer than this kubelab knows (${latest})`,
+      "It was written by a newer kubelab: run that version, or restore a backup made before the upgrade (the .bak files beside it).",
+    );
+  }
+  if (current === latest) return;
+  if (current > 0) {
+    const backup = `${path}.v${current}-${iso(now()).replace(/[:.]/g, "-")}.bak`;
+    // VACUUM INTO writes a consistent copy even while another process reads.
+    db.prepare("VACUUM INTO ?").run(backup);
+    chmodSync(backup, 0o600);
+    log(`progress store: backed up schema v${current} to ${backup} before migrating`);
+    pruneBackups(path, keepBackups);
+  }
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    for (const m of migrations) {
+      if (m.version <= current) continue;
+      db.exec(m.sql);
+      db.exec(`PRAGMA user_version = ${m.version}`);
+      log(`progress store: schema v${m.version}: ${m.description}`);
+    }
+    db.exec("COMMIT");
+  } catch (err) {
+    db.exec("ROLLBACK");
+    throw err;
+  }
+}
+
+function pruneBackups(path: string, keep: number) {
+  const prefix = `${basename(path)}.v`;
+  const backups = readdirSync(dirname(path))
+    .filter((f) => f.startsWith(prefix) && f.endsWith(".bak"))
+    .sort((a, b) => a.slice(a.indexOf("-")).localeCompare(b.slice(b.indexOf("-"))));
+  for (const old of backups.slice(0, Math.max(0, backups.length - keep))) rmSync(join(dirname(path), old), { force: true });
+}
+
+const ATTEMPT_COLUMNS = `a.seq, a.request_id, a.learner_id, a.exercise, a.passed, a.score, a.max_score, a.duration_ms, a.mode, a.lab_id, a.locale, a.infrastructure_error, a.at,
+  (SELECT json_group_array(json_object('id', c.check_id, 'passed', c.passed, 'points', c.points, 'messageId', c.message_id,
+     'infrastructureError', c.infrastructure_error, 'unavailable', c.unavailable))
+   FROM attempt_checks c WHERE c.attempt_seq = a.seq) AS checks`;
+
+function checksFrom(json: unknown): AttemptCheck[] {
+  const raw = JSON.parse(String(json ?? "[]")) as { id: string; passed: number; points: number; messageId: string | null; infrastructureError: number; unavailable: number }[];
+  return raw.map((c) => ({
+    id: c.id,
+    passed: c.passed === 1,
+    points: c.points,
+    ...(c.messageId ? { messageId: c.messageId } : {}),
+    ...(c.infrastructureError ? { infrastructureError: true } : {}),
+    ...(c.unavailable ? { unavailable: true } : {}),
+  }));
+}
+
+function attemptFrom(r: Row): Attempt {
+  return {
+    seq: Number(r.seq),
+    ...(r.request_id ? { requestId: String(r.request_id) } : {}),
+    learnerId: String(r.learner_id),
+    exercise: String(r.exercise),
+    passed: bool(r.passed),
+    score: Number(r.score),
+    maxScore: Number(r.max_score),
+    durationMs: Number(r.duration_ms),
+    mode: String(r.mode),
+    ...(r.lab_id ? { labId: String(r.lab_id) } : {}),
+    ...(r.locale ? { locale: String(r.locale) } : {}),
+    infrastructureError: bool(r.infrastructure_error),
+    checks: checksFrom(r.checks),
+    at: String(r.at),
+  };
+}
+
+function learnerFrom(r: Row): Learner {
+  return {
+    id: String(r.id),
+    ...(r.display_name ? { displayName: String(r.display_name) } : {}),
+    ...(r.lab_id ? { labId: String(r.lab_id) } : {}),
+    createdAt: String(r.created_at),
+    lastSeenAt: String(r.last_seen_at),
+  };
+}
+
+function eventFrom(r: Row): LabEvent {
+  return {
+    seq: Number(r.seq),
+    learnerId: String(r.learner_id),
+    kind: String(r.kind) as LabEvent["kind"],
+    ...(r.lab_id ? { labId: String(r.lab_id) } : {}),
+    ...(r.mode ? { mode: String(r.mode) } : {}),
+    ...(r.exercise ? { exercise: String(r.exercise) } : {}),
+    at: String(r.at),
+  };
+}
+
+class SqliteStore implements Store {
+  readonly location: string;
+  private readonly db: DatabaseSync;
+  private readonly now: () => Date;
+  private closed = false;
+
+  constructor(db: DatabaseSync, path: string, now: () => Date) {
+    this.db = db;
+    this.location = path;
+    this.now = now;
+  }
+
+  /** Run `fn` as one write transaction (nothing async inside, so nothing of this process interleaves). */
+  private tx<T>(doing: string, fn: () => T): T {
+    if (this.closed) throw new KubelabError(`the progress store ${this.location} is closed`, "The server is shutting down; try again after it restarts.");
+    try {
+      this.db.exec("BEGIN IMMEDIATE");
+      try {
+        const out = fn();
+        this.db.exec("COMMIT");
+        return out;
+      } catch (err) {
+        if (this.db.isTransaction) this.db.exec("ROLLBACK");
+        throw err;
+      }
+    } catch (err) {
+      throw storeError(err, this.location, doing);
+    }
+  }
+
+  private read<T>(doing: string, fn: () => T): T {
+    if (this.closed) throw new KubelabError(`the progress store ${this.location} is closed`, "The server is shutting down; try again after it restarts.");
+    try {
+      return fn();
+    } catch (err) {
+      throw storeError(err, this.location, doing);
+    }
+  }
+
+  async learnerForSession(sessionId: string): Promise<Learner> {
+    return this.tx("recording a learner", () => {
+      const at = iso(this.now());
+      const found = this.db.prepare("UPDATE learners SET last_seen_at = ? WHERE session_id = ? RETURNING *").get(at, sessionId) as Row | undefined;
+      if (found) return learnerFrom(found);
+      const row = this.db
+        .prepare("INSERT INTO learners(id, session_id, created_at, last_seen_at) VALUES (?, ?, ?, ?) RETURNING *")
+        .get(randomBytes(9).toString("base64url"), sessionId, at, at) as Row;
+      return learnerFrom(row);
+    });
+  }
+
+  async labOwners(labIds: string[]): Promise<{ sessionId: string; learner: Learner }[]> {
+    if (labIds.length === 0) return [];
+    return this.read("finding lab owners", () =>
+      (this.db.prepare("SELECT * FROM learners WHERE lab_id IN (SELECT value FROM json_each(?)) ORDER BY last_seen_at DESC").all(JSON.stringify(labIds)) as Row[]).map(
+        (r) => ({ sessionId: String(r.session_id), learner: learnerFrom(r) }),
+      ),
+    );
+  }
+
+  async setLab(learnerId: string, labId: string): Promise<void> {
+    this.tx("recording a learner's lab", () => this.db.prepare("UPDATE learners SET lab_id = ? WHERE id = ? AND lab_id IS NOT ?").run(labId, learnerId, labId));
+  }
+
+  async setDisplayName(learnerId: string, name: string | undefined): Promise<Learner> {
+    const clean = name?.normalize("NFC").replace(/[\p{Cc}\p{Cf}]/gu, "").trim().slice(0, MAX_NAME) || null;
+    return this.tx("setting a display name", () => {
+      const row = this.db.prepare("UPDATE learners SET display_name = ? WHERE id = ? RETURNING *").get(clean, learnerId) as Row | undefined;
+      if (!row) throw new KubelabError(`no learner ${learnerId}`, "Reload the lesson page to start a session.");
+      return learnerFrom(row);
+    });
+  }
+
+  async getLearner(learnerId: string): Promise<Learner | undefined> {
+    return this.read("reading a learner", () => {
+      const row = this.db.prepare("SELECT * FROM learners WHERE id = ?").get(learnerId) as Row | undefined;
+      return row ? learnerFrom(row) : undefined;
+    });
+  }
+
+  async recordAttempt(input: AttemptInput): Promise<{ attempt: Attempt; duplicate: boolean }> {
+    const { result } = input;
+    return this.tx("recording an attempt", () => {
+      if (input.requestId) {
+        const existing = this.db.prepare(`SELECT ${ATTEMPT_COLUMNS} FROM attempts a WHERE a.request_id = ?`).get(input.requestId) as Row | undefined;
+        if (existing) {
+          const attempt = attemptFrom(existing);
+          // A request id names one learner's request; another learner reusing it gets no view of it.
+          if (attempt.learnerId !== input.learnerId) throw new KubelabError("this Check's request id is already taken", "Send a new random requestId with each Check.");
+          return { attempt, duplicate: true };
+        }
+      }
+      const { seq } = this.db
+        .prepare(
+          `INSERT INTO attempts(request_id, learner_id, exercise, passed, score, max_score, duration_ms, mode, lab_id, locale, infrastructure_error, at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+        )
+        .get(
+          input.requestId ?? null,
+          input.learnerId,
+          result.exercise,
+          result.passed ? 1 : 0,
+          result.score,
+          result.maxScore,
+          Math.round(result.durationMs),
+          input.mode,
+          input.labId ?? null,
+          result.locale ?? null,
+          result.infrastructureError ? 1 : 0,
+          iso(input.at ?? this.now()),
+        ) as { seq: number };
+      const insertCheck = this.db.prepare(
+        "INSERT INTO attempt_checks(attempt_seq, position, check_id, passed, points, message_id, infrastructure_error, unavailable) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      );
+      result.checks.forEach((c, i) =>
+        insertCheck.run(seq, i, c.id, c.passed ? 1 : 0, c.points, c.messageId ?? null, c.infrastructureError ? 1 : 0, c.unavailable ? 1 : 0),
+      );
+      const row = this.db.prepare(`SELECT ${ATTEMPT_COLUMNS} FROM attempts a WHERE a.seq = ?`).get(seq) as Row;
+      return { attempt: attemptFrom(row), duplicate: false };
+    });
+  }
+
+  async recordEvent(input: LabEventInput): Promise<LabEvent> {
+    return this.tx("recording a lab event", () =>
+      eventFrom(
+        this.db
+          .prepare("INSERT INTO lab_events(learner_id, kind, lab_id, mode, exercise, at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *")
+          .get(input.learnerId, input.kind, input.labId ?? null, input.mode ?? null, input.exercise ?? null, iso(input.at ?? this.now())) as Row,
+      ),
+    );
+  }
+
+  async attempts(query: AttemptQuery = {}): Promise<Attempt[]> {
+    const where: string[] = ["a.seq > ?"];
+    const params: SQLInputValue[] = [query.afterSeq ?? 0];
+    if (query.learnerId !== undefined) (where.push("a.learner_id = ?"), params.push(query.learnerId));
+    if (query.exercise !== undefined) (where.push("a.exercise = ?"), params.push(query.exercise));
+    const limit = Math.min(Math.max(1, query.limit ?? MAX_LIMIT), MAX_LIMIT);
+    return this.read("reading attempts", () =>
+      (this.db.prepare(`SELECT ${ATTEMPT_COLUMNS} FROM attempts a WHERE ${where.join(" AND ")} ORDER BY a.seq LIMIT ${limit}`).all(...params) as Row[]).map(attemptFrom),
+    );
+  }
+
+  async events(query: { learnerId?: string; limit?: number; afterSeq?: number } = {}): Promise<LabEvent[]> {
+    const limit = Math.min(Math.max(1, query.limit ?? MAX_LIMIT), MAX_LIMIT);
+    return this.read("reading lab events", () => {
+      const sql = `SELECT * FROM lab_events WHERE seq > ? ${query.learnerId !== undefined ? "AND learner_id = ?" : ""} ORDER BY seq LIMIT ${limit}`;
+      const params: SQLInputValue[] = [query.afterSeq ?? 0, ...(query.learnerId !== undefined ? [query.learnerId] : [])];
+      return (this.db.prepare(sql).all(...params) as Row[]).map(eventFrom);
+    });
+  }
+
+  async progress(learnerId: string): Promise<ExerciseProgress[]> {
+    return this.read("reading progress", () => {
+      // One pass over the learner's attempts (index learner_id, exercise, seq): per exercise the best
+      // (highest share of points, earliest on a tie) and the last attempt, with counts.
+      const rows = this.db
+        .prepare(
+          `WITH ranked AS (
+             SELECT a.seq, a.exercise, a.passed, a.score, a.max_score, a.at,
+               ROW_NUMBER() OVER (PARTITION BY a.exercise ORDER BY CASE WHEN a.max_score > 0 THEN a.score / a.max_score ELSE a.passed END DESC, a.seq) AS best_rank,
+               ROW_NUMBER() OVER (PARTITION BY a.exercise ORDER BY a.seq DESC) AS last_rank,
+               COUNT(*) OVER (PARTITION BY a.exercise) AS n,
+               SUM(a.passed = 0 AND a.infrastructure_error = 0) OVER (PARTITION BY a.exercise) AS failed,
+               MIN(CASE WHEN a.passed = 1 THEN a.at END) OVER (PARTITION BY a.exercise) AS first_passed_at
+             FROM attempts a WHERE a.learner_id = ?)
+           SELECT r.*, CASE WHEN r.last_rank = 1 THEN (SELECT json_group_array(json_object('id', c.check_id, 'passed', c.passed, 'points', c.points, 'messageId', c.message_id,
+               'infrastructureError', c.infrastructure_error, 'unavailable', c.unavailable)) FROM attempt_checks c WHERE c.attempt_seq = r.seq) END AS checks
+           FROM ranked r WHERE r.best_rank = 1 OR r.last_rank = 1 ORDER BY r.exercise`,
+        )
+        .all(learnerId) as Row[];
+      const revealed = new Map(
+        (this.db.prepare("SELECT exercise, MIN(at) AS at FROM lab_events WHERE learner_id = ? AND kind = 'solution-revealed' AND exercise IS NOT NULL GROUP BY exercise").all(learnerId) as Row[]).map(
+          (r) => [String(r.exercise), String(r.at)],
+        ),
+      );
+      const out = new Map<string, ExerciseProgress>();
+      for (const r of rows) {
+        const exercise = String(r.exercise);
+        const entry =
+          out.get(exercise) ??
+          ({
+            exercise,
+            attempts: Number(r.n),
+            failed: Number(r.failed),
+            passed: r.first_passed_at !== null,
+            ...(optional(r.first_passed_at) ? { firstPassedAt: String(r.first_passed_at) } : {}),
+            ...(revealed.has(exercise) ? { solutionRevealedAt: revealed.get(exercise) } : {}),
+          } as ExerciseProgress);
+        if (Number(r.best_rank) === 1) entry.best = { score: Number(r.score), maxScore: Number(r.max_score), at: String(r.at) };
+        if (Number(r.last_rank) === 1) entry.last = { score: Number(r.score), maxScore: Number(r.max_score), passed: bool(r.passed), at: String(r.at), checks: checksFrom(r.checks) };
+        out.set(exercise, entry);
+      }
+      return [...out.values()];
+    });
+  }
+
+  async export(learnerId?: string): Promise<ProgressExport> {
+    const learners = this.read("exporting learners", () =>
+      (this.db.prepare(`SELECT * FROM learners ${learnerId !== undefined ? "WHERE id = ?" : ""} ORDER BY created_at, id`).all(...(learnerId !== undefined ? [learnerId] : [])) as Row[]).map(learnerFrom),
+    );
+    const attempts: Attempt[] = [];
+    for (let page = await this.attempts({ learnerId }); page.length; page = await this.attempts({ learnerId, afterSeq: page[page.length - 1].seq })) attempts.push(...page);
+    const events: LabEvent[] = [];
+    for (let page = await this.events({ learnerId }); page.length; page = await this.events({ learnerId, afterSeq: page[page.length - 1].seq })) events.push(...page);
+    return { format: "kubelab-progress", version: 1, exportedAt: iso(this.now()), learners, attempts, events };
+  }
+
+  async secret(name: string, make: () => Buffer): Promise<Buffer> {
+    return this.tx("keeping a secret", () => {
+      // Inside one IMMEDIATE transaction: a second server racing here reads the first one's key.
+      const row = this.db.prepare("SELECT value FROM secrets WHERE name = ?").get(name) as { value: Uint8Array } | undefined;
+      if (row) return Buffer.from(row.value);
+      const value = make();
+      this.db.prepare("INSERT INTO secrets(name, value) VALUES (?, ?)").run(name, value);
+      return value;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}
