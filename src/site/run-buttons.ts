@@ -5,18 +5,19 @@
  * Expressive Code already provides Copy.
  */
 import { toUiLocale, useUi } from '../i18n/ui/index.ts';
-import { runActionFor, typeAction, type RunAction } from './run-commands.ts';
+import { blockFromRendered, runActionFor, typeAction, type RunAction } from './run-commands.ts';
 
 const t = useUi(toUiLocale(document.documentElement.lang));
 
 /** Read a rendered Expressive Code block back into language, title and text. */
 function readBlock(container: HTMLElement) {
 	const pre = container.querySelector('pre');
-	// The copy button holds the exact source; \u007f marks line breaks there.
-	const copy = container.querySelector<HTMLElement>('.copy button[data-code]');
-	const code = copy?.dataset.code?.replace(/\u007f/g, '\n') ?? pre?.textContent ?? '';
-	const title = container.querySelector('figcaption .title')?.textContent?.trim() || undefined;
-	return { language: pre?.dataset.language ?? '', title, code };
+	return blockFromRendered({
+		language: pre?.dataset.language,
+		title: container.querySelector('figcaption .title')?.textContent ?? undefined,
+		copyCode: container.querySelector<HTMLElement>('.copy button[data-code]')?.dataset.code,
+		text: pre?.textContent ?? undefined,
+	});
 }
 
 /** The last action a button typed: if it left a watch running, the next one stops it first. */

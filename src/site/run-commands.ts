@@ -34,6 +34,24 @@ const KEEPS_RUNNING = /^(kubectl|tail)\b.*\s(-w|--watch|--watch-only|-f|--follow
 
 const SHELL = new Set(['sh', 'bash', 'shell', 'zsh']);
 
+/** What Expressive Code renders for a block: its language, caption title, copy button source and visible text. */
+export interface RenderedBlock {
+	language?: string;
+	title?: string;
+	/** The copy button's `data-code`: the exact source, with U+007F for line breaks. */
+	copyCode?: string;
+	text?: string;
+}
+
+/** A rendered block read back into its source (the page's buttons and the lesson-command test both use this). */
+export function blockFromRendered(rendered: RenderedBlock): CodeBlock {
+	return {
+		language: rendered.language ?? '',
+		title: rendered.title?.trim() || undefined,
+		code: rendered.copyCode?.replace(/\u007f/g, '\n') ?? rendered.text ?? '',
+	};
+}
+
 export function runActionFor(block: CodeBlock): RunAction | undefined {
 	const language = block.language.toLowerCase();
 	const code = block.code.replace(/\r\n?/g, '\n').replace(/\n+$/, '');

@@ -35,7 +35,7 @@ describe("job/deadline", () => {
     assert.equal(r.passed, false);
   });
   it("fails a command limited with timeout instead of the Job", async () => {
-    const r = await grade(deadlineJob({ backoffLimit: 0, state: "failed", reason: "BackoffLimitExceeded", command: ["sh", "-c", "timeout 10 sleep 60"] }));
+    const r = await grade(deadlineJob({ backoffLimit: 0, state: "failed", reason: "BackoffLimitExceeded", command: ["sh", "-c", "timeout 10 sleep 60 || exit 1"] }));
     assert.equal(ids(r).deadline, "fail:job.deadline-missing");
     assert.match(r.checks.find((c) => c.id === "deadline")!.message, /activeDeadlineSeconds/);
   });

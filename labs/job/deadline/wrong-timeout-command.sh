@@ -13,7 +13,7 @@ spec:
       containers:
       - name: sleep
         image: busybox
-        command: ["sh", "-c", "timeout 10 sleep 60"]
+        command: ["sh", "-c", "timeout 10 sleep 60 || exit 1"]
       restartPolicy: Never
 YAML
 kubectl wait --for=condition=failed job/deadline --timeout=120s
