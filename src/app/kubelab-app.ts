@@ -3,20 +3,23 @@
  * recorder per learner namespace, the graders, the site and the lab server,
  * wired into one running kubelab. The CLI's `start` and the tests use this.
  */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { defaultStateDir } from "../cluster/local/layout.ts";
 import type { ClusterProvider } from "../cluster/provider.ts";
 import { createGradeContext, graders, gradeExercise, kubeExec } from "../graders/index.ts";
+import { loadExercises } from "../graders/exercises.ts";
 import { createLabKube, createLabManager } from "../lab/index.ts";
 import type { IsolationMode, Lab, LabManager } from "../lab/types.ts";
 import { LabRecorder } from "../recorder/index.ts";
 import { checkExposure } from "../server/access.ts";
 import { assertAllowedHosts } from "../server/host-check.ts";
-import { persistentSecret } from "../server/sessions.ts";
 import { createLabServer, type GradeService } from "../server/server.ts";
 import { createSiteHandler } from "../server/site.ts";
 import { ensureSite } from "../site-build/site-build.ts";
+import { openStore, type Store } from "../store/index.ts";
 
 export interface KubelabOptions {
   provider: ClusterProvider;
@@ -39,11 +42,15 @@ export interface KubelabOptions {
   log?: (line: string) => void;
   /** Build the lesson site first when dist/ is missing or stale (default true; tests without a browser may skip it). */
   buildSite?: boolean;
+  /** The progress store's file (default KUBELAB_STORE, else `<state>/lab-server/progress.db`; see src/store). */
+  storePath?: string;
 }
 
 export interface RunningKubelab {
   url: string;
   labManager: LabManager;
+  /** Attempts, learners and lab events (closed by `close`). */
+  store: Store;
   /** Mint a learner session (benchmarks that must know the lab's names first; see LabServer.issueSession). */
   issueSession(): { learnerId: string; cookieValue: string };
   close(): Promise<void>;
@@ -83,16 +90,55 @@ class RecorderPool {
 }
 
 /**
- * Namespace mode keeps the session key across restarts, so a learner's cookie
- * still finds their lab (lab ids derive from the session id) instead of leaving
- * it behind. Cluster mode has one lab whoever the session is: a key per run.
+ * The session key lives in the progress store, in both modes: a learner is a
+ * session id only that key signs, so their record and the key that proves
+ * the cookie must be kept (backed up, restored, shared by servers on one
+ * PostgreSQL store) together. Cluster mode needs it now too: its lab is the
+ * same for every session, but progress is the learner's. The first run seeds
+ * it from the key file earlier versions kept for namespace mode, so those
+ * cookies keep working.
  */
-function sessionSecret(mode: IsolationMode, log: (line: string) => void): Buffer | undefined {
-  if (mode !== "namespace") return undefined;
-  const path = join(defaultStateDir(), "lab-server", "session.key");
-  const key = persistentSecret(path);
-  if (!key) log(`could not keep the session key in ${path}: sessions (and so labs) will not survive a restart`);
-  return key;
+function sessionSecret(store: Store): Promise<Buffer> {
+  return store.secret("session", () => {
+    try {
+      const old = readFileSync(join(defaultStateDir(), "lab-server", "session.key"));
+      if (old.length === 32) return old;
+    } catch {
+      // none kept before
+    }
+    return randomBytes(32);
+  });
+}
+
+/** The reference solution an exercise's manifest names first (labs/<id>/solution.sh). */
+function solutionReader(): (exerciseId: string) => Promise<string | undefined> {
+  let manifests: Map<string, string> | undefined;
+  return async (exerciseId) => {
+    manifests ??= new Map(loadExercises().map((m) => [m.id, join(m.dir, m.solutions[0] ?? "solution.sh")]));
+    const file = manifests.get(exerciseId);
+    if (!file) return undefined;
+    try {
+      return readFileSync(file, "utf8");
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+/**
+ * Labs outlive the server (namespace mode): take back the labs found in the
+ * cluster whose owners the store knows, so a returning learner finds theirs
+ * (same toolbox pod, same tmux session) and idle ones still expire. Labs
+ * nobody here owns (another server's) are left alone.
+ */
+async function adoptLabs(labManager: LabManager, store: Store, mode: IsolationMode, log: (line: string) => void): Promise<void> {
+  const found = (await labManager.findLabs?.()) ?? [];
+  for (const { sessionId, learner } of await store.labOwners(found)) {
+    const lab = await labManager.ensureLab(sessionId);
+    if (lab.id !== learner.labId) continue; // named by another scheme: ensureLab made the learner's own
+    await store.recordEvent({ learnerId: learner.id, kind: "lab-adopted", labId: lab.id, mode });
+    log(`lab ${lab.id}: adopted after a restart`);
+  }
 }
 
 /** Bring up the cluster (idempotent) and serve kubelab; resolves once listening. */
@@ -102,6 +148,17 @@ export async function startKubelab(options: KubelabOptions): Promise<RunningKube
   // Refuse an unsafe exposure before spending a minute on the cluster (the server checks again).
   checkExposure({ host: options.host, mode, password: options.accessPassword });
   assertAllowedHosts([...(options.allowedHosts ?? []), ...(options.allowedOrigins ?? [])]);
+  // A damaged, locked or read-only store fails now, with a hint, before the cluster's minute.
+  const store = openStore({ path: options.storePath, log });
+  try {
+    return await serve(options, store, log, mode);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+async function serve(options: KubelabOptions, store: Store, log: (line: string) => void, mode: IsolationMode): Promise<RunningKubelab> {
   // The site builds while the cluster comes up: both are needed before the URL is printed.
   const site = options.buildSite === false ? undefined : ensureSite({ onProgress: options.onProgress });
   site?.catch(() => {}); // awaited below; do not report it unhandled if the cluster fails first
@@ -166,12 +223,15 @@ export async function startKubelab(options: KubelabOptions): Promise<RunningKube
     allowedHosts: options.allowedHosts,
     accessPassword: options.accessPassword,
     maxTerminalsPerSession: options.maxTerminalsPerSession,
-    sessionSecret: sessionSecret(mode, log),
+    sessionSecret: await sessionSecret(store),
+    store,
+    solutions: solutionReader(),
     labCreationRate: options.labsPerMinute ? { burst: options.labsPerMinute, perMinute: options.labsPerMinute } : undefined,
     port: options.port,
     host: options.host,
     log,
   });
+  if (mode === "namespace") await adoptLabs(recordingManager, store, mode, log).catch((err) => log(`could not adopt the labs in the cluster: ${err instanceof Error ? err.message : err}`));
   const url = await server.listen();
   // In cluster mode there is one lab for the machine: start it now, so the
   // first page load finds a shell ready instead of waiting for a pod.
@@ -181,11 +241,13 @@ export async function startKubelab(options: KubelabOptions): Promise<RunningKube
   return {
     url,
     labManager: recordingManager,
+    store,
     issueSession: () => server.issueSession(),
     close: async () => {
       await server.close();
       await labManager.shutdown();
       await recorders.stopAll();
+      await store.close();
     },
   };
 }

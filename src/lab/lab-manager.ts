@@ -16,6 +16,8 @@ import type { LabKube, ObjectRef } from "./kube-ops.ts";
 import {
   ANNOTATION_SPEC_HASH,
   DEFAULT_NAMESPACE_LIMITS,
+  LABEL_LAB_ID,
+  LABEL_ROLE,
   RESET_KINDS,
   TOOLBOX_CONTAINER,
   TOOLBOX_POD,
@@ -24,6 +26,7 @@ import {
   labObjects,
   limitRange,
   namespaceAdminBinding,
+  isManaged,
   resourceQuota,
   type LabNames,
   type NamespaceLimits,
@@ -467,6 +470,14 @@ export function createLabManager(options: LabManagerOptions): LabManager {
     resetLab,
     deleteLab,
     listLabs: () => [...entries.values()].map((e) => snapshot(e.lab)),
+    async findLabs() {
+      // A lab is its toolbox namespace (labelled with the lab id); one being deleted is no longer a lab.
+      const namespaces = await kube.list("v1", "Namespace", "");
+      return namespaces
+        .filter((ns) => isManaged(ns) && ns.metadata?.labels?.[LABEL_ROLE] === "toolbox" && !ns.metadata?.deletionTimestamp)
+        .map((ns) => ns.metadata!.labels![LABEL_LAB_ID])
+        .filter((id): id is string => Boolean(id));
+    },
     async shutdown() {
       closed = true;
       if (timer) clearInterval(timer);

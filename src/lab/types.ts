@@ -63,6 +63,8 @@ export interface LabManager {
   deleteLab(learnerId: string): Promise<void>;
   /** All labs (snapshots), e.g. for health and, later, the instructor grid. */
   listLabs(): Lab[];
+  /** Ids of the labs in the cluster (by their labels), this server's or not: what a restarted server may adopt. */
+  findLabs?(): Promise<string[]>;
   /** Stop timers and pending waits. Labs stay in the cluster (they expire or are adopted on restart). */
   shutdown(): Promise<void>;
 }

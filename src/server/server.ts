@@ -8,7 +8,9 @@
  *   GET  /api/lab             the learner's lab
  *   DELETE /api/lab           delete the learner's lab
  *   POST /api/lab/reset       delete the learner's objects, keep the toolbox
- *   POST /api/lab/grade       {exercise, locale} → GradeResult
+ *   POST /api/lab/grade       {exercise, locale, requestId?} → GradeResult + {attempt}, recorded before it is answered
+ *   GET  /api/progress, GET /api/progress/export, POST /api/learner, POST /api/lab/solution
+ *                             the learner's progress (progress-api.ts)
  *   GET  /api/lab/terminal    WebSocket upgrade (terminal-bridge.ts)
  *   /api/instructor/*         behind `instructor.authenticate` (404 until configured)
  *   anything else             the site handler
@@ -50,6 +52,8 @@ import {
   serializeCookie,
 } from "./http-util.ts";
 import { clientAddress, createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
+import type { Store } from "../store/index.ts";
+import { createProgressApi } from "./progress-api.ts";
 import { createTokenIssuer } from "./sessions.ts";
 import { bridgeTerminal, type ExecClient, type TerminalSession } from "./terminal-bridge.ts";
 
@@ -108,6 +112,10 @@ export interface LabServerOptions {
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
   instructor?: InstructorApi;
+  /** Where attempts and lab events are kept (src/store); without one nothing outlives the page. */
+  store?: Store;
+  /** An exercise's reference solution script, for "Show solution" (undefined: none). */
+  solutions?: (exerciseId: string) => Promise<string | undefined>;
   /** Port and host for `listen()`. Default 4321 on 127.0.0.1. */
   port?: number;
   host?: string;
@@ -174,6 +182,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
   /** Open terminal sockets per session id; entries go when they reach 0. */
   const terminalCounts = new Map<string, number>();
   const labCreation = createRateLimiter(options.labCreationRate ?? { burst: 20, perMinute: 20 });
+  const progress = createProgressApi({ store: options.store, solutions: options.solutions, mode: labManager.mode, bodyLimit, log });
   let exec = options.exec;
   const execClient = (): ExecClient => {
     if (exec) return exec;
@@ -269,6 +278,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
           headers["set-cookie"] = serializeCookie(SESSION_COOKIE, issued.value, { secure: isSecure(req), maxAgeSeconds: sessions.maxAgeSeconds });
         }
         const lab = await labManager.ensureLab(sid);
+        await progress.labEnsured(sid, lab);
         return sendJson(res, 200, publicLab(lab), headers);
       }
       if (method === "GET" || method === "HEAD") {
@@ -280,7 +290,9 @@ export function createLabServer(options: LabServerOptions): LabServer {
       }
       if (method === "DELETE") {
         const sid = requireSession(req);
+        const deleted = labManager.getLab(sid);
         await labManager.deleteLab(sid);
+        if (deleted) await progress.labEvent(sid, "lab-deleted", deleted);
         res.writeHead(204, { "cache-control": "no-store" });
         return void res.end();
       }
@@ -293,13 +305,14 @@ export function createLabServer(options: LabServerOptions): LabServer {
       const sid = requireSession(req);
       requireLab(sid);
       const lab = await labManager.resetLab(sid);
+      await progress.labEvent(sid, "lab-reset", lab);
       return sendJson(res, 200, publicLab(lab));
     }
 
     if (path === "/api/lab/grade") {
       if (method !== "POST") methodNotAllowed(["POST"]);
       const body = await readJsonBody(req, bodyLimit);
-      const { exercise, locale = "en" } = body;
+      const { exercise, locale = "en", requestId } = body;
       if (typeof exercise !== "string" || !EXERCISE_ID.test(exercise)) {
         throw new HttpError(400, `"exercise" must be an exercise id such as "job/echo"`, 'Send {"exercise":"job/echo","locale":"en"}.');
       }
@@ -322,8 +335,12 @@ export function createLabServer(options: LabServerOptions): LabServer {
         log(`grading ${exercise} for lab ${lab.id} failed: ${(err as Error)?.stack ?? err}`);
         throw new HttpError(500, `grading failed: ${(err as Error)?.message ?? err}`, "This is a problem with the lab, not your answer. Try again; if it persists, check the cluster with `./kubelab cluster status`.");
       }
-      return sendJson(res, 200, result);
+      // Committed before the answer leaves: a crash after this line loses nothing the learner saw.
+      const attempt = await progress.recordAttempt(sid, lab, result, requestId);
+      return sendJson(res, 200, attempt ? { ...result, attempt } : result);
     }
+
+    if (progress.handles(path)) return progress.handle(req, res, path, sessionOf(req));
 
     if (path === "/api/instructor" || path.startsWith("/api/instructor/")) {
       const instructor = options.instructor;

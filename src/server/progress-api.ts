@@ -1,0 +1,209 @@
+/**
+ * The lab server's side of progress (docs/architecture.md §10): a session
+ * maps to a learner row in the store; every Check becomes an attempt,
+ * committed before its response is sent; labs' lifecycle and revealed
+ * solutions become events. Routes:
+ *
+ *   GET  /api/progress         {enabled, learner, mode, exercises: ExerciseProgress[]}
+ *   GET  /api/progress/export  the learner's own attempts and events (JSON download)
+ *   POST /api/learner          {displayName} → the learner
+ *   POST /api/lab/solution     {exercise, confirm} → the reference solution as runnable blocks
+ *
+ * Without a store (tests, a server started bare) the routes answer
+ * `enabled: false` and nothing is recorded.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { GradeResult } from "../graders/types.ts";
+import type { Lab } from "../lab/types.ts";
+import type { Attempt, LabEventKind, Learner, Store } from "../store/index.ts";
+import { HttpError, readJsonBody, sendJson } from "./http-util.ts";
+
+/** Failed attempts after which "Show solution" is offered without asking for confirmation. */
+export const SOLUTION_AFTER_FAILURES = 2;
+const REQUEST_ID = /^[A-Za-z0-9_-]{8,64}$/;
+const EXERCISE_ID = /^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)+$/;
+/** Learners remembered per process (session id → learner id); beyond it the store is asked again. */
+const LEARNER_CACHE = 10_000;
+
+/** One runnable piece of a solution script: what the comment above it said, and the command. */
+export interface SolutionBlock {
+  comment?: string;
+  code: string;
+}
+
+export interface ProgressApiOptions {
+  store?: Store;
+  /** The reference solution script of an exercise (labs/<id>/solution.sh), undefined when it has none. */
+  solutions?: (exerciseId: string) => Promise<string | undefined>;
+  mode: string;
+  bodyLimit: number;
+  log: (line: string) => void;
+}
+
+export interface ProgressApi {
+  /** The session's learner; undefined without a store. */
+  learner(sessionId: string): Promise<Learner | undefined>;
+  /** POST /api/lab ensured `lab` for the session: mark the learner seen, note a new lab. */
+  labEnsured(sessionId: string, lab: Lab): Promise<void>;
+  /** A lab reset or deletion, as an event. Never fails the request it follows. */
+  labEvent(sessionId: string, kind: LabEventKind, lab?: Lab): Promise<void>;
+  /** Commit a Check's result before it is answered; throws 503 when it cannot be kept. */
+  recordAttempt(sessionId: string, lab: Lab, result: GradeResult, requestId: unknown): Promise<Pick<Attempt, "seq" | "at"> & { duplicate: boolean } | undefined>;
+  /** True when this module answers `path`. */
+  handles(path: string): boolean;
+  handle(req: IncomingMessage, res: ServerResponse, path: string, sessionId: string | undefined): Promise<void>;
+}
+
+/**
+ * Split a solution script into blocks a learner can run one at a time:
+ * comments become the caption of the command under them; a command runs on
+ * through `\` continuations and heredocs; the shebang and `set -e…` (which
+ * would make an interactive shell exit on the first error) are dropped.
+ */
+export function solutionBlocks(script: string): SolutionBlock[] {
+  const blocks: SolutionBlock[] = [];
+  const lines = script.replace(/\r\n/g, "\n").split("\n");
+  let comment: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (i === 0 && line.startsWith("#!")) continue;
+    if (/^\s*set\s+-[euxo]+( pipefail)?\s*$/.test(line)) continue;
+    if (/^\s*$/.test(line)) continue;
+    if (/^\s*#/.test(line)) {
+      comment.push(line.replace(/^\s*#\s?/, ""));
+      continue;
+    }
+    const code = [line];
+    for (;;) {
+      const last = code[code.length - 1];
+      const heredoc = /<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\1/.exec(last);
+      if (heredoc) {
+        const end = heredoc[2];
+        while (++i < lines.length) {
+          code.push(lines[i]);
+          if (lines[i].trim() === end) break;
+        }
+      }
+      if (/\\$/.test(code[code.length - 1]) && i + 1 < lines.length) {
+        code.push(lines[++i]);
+        continue;
+      }
+      break;
+    }
+    blocks.push({ ...(comment.length ? { comment: comment.join(" ") } : {}), code: code.join("\n") });
+    comment = [];
+  }
+  return blocks;
+}
+
+export function createProgressApi(options: ProgressApiOptions): ProgressApi {
+  const { store, mode, bodyLimit, log } = options;
+  const learners = new Map<string, Learner>();
+
+  async function learner(sessionId: string): Promise<Learner | undefined> {
+    if (!store) return undefined;
+    const known = learners.get(sessionId);
+    if (known) return known;
+    const found = await store.learnerForSession(sessionId);
+    if (learners.size >= LEARNER_CACHE) learners.clear();
+    learners.set(sessionId, found);
+    return found;
+  }
+
+  function requireLearner(sessionId: string | undefined): string {
+    if (!sessionId) throw new HttpError(401, "no lab session", "Open a lesson page first: it starts your session.");
+    return sessionId;
+  }
+
+  return {
+    learner,
+
+    async labEnsured(sessionId, lab) {
+      if (!store) return;
+      // Seen again: refresh the row (and the cache) once per page load.
+      learners.delete(sessionId);
+      const l = await learner(sessionId);
+      if (!l || l.labId === lab.id) return;
+      await store.setLab(l.id, lab.id);
+      learners.set(sessionId, { ...l, labId: lab.id });
+      await store.recordEvent({ learnerId: l.id, kind: "lab-created", labId: lab.id, mode });
+    },
+
+    async labEvent(sessionId, kind, lab) {
+      try {
+        const l = await learner(sessionId);
+        if (l) await store!.recordEvent({ learnerId: l.id, kind, labId: lab?.id ?? l.labId, mode });
+      } catch (err) {
+        log(`could not record ${kind}: ${(err as Error).message}`);
+      }
+    },
+
+    async recordAttempt(sessionId, lab, result, requestId) {
+      if (requestId !== undefined && (typeof requestId !== "string" || !REQUEST_ID.test(requestId))) {
+        throw new HttpError(400, `"requestId" must be 8 to 64 letters, digits, - or _`, "Send a new random id with each Check, or none.");
+      }
+      if (!store) return undefined;
+      try {
+        const l = await learner(sessionId);
+        const { attempt, duplicate } = await store.recordAttempt({ learnerId: l!.id, result, mode, labId: lab.id, requestId: requestId as string | undefined });
+        return { seq: attempt.seq, at: attempt.at, duplicate };
+      } catch (err) {
+        log(`could not record an attempt at ${result.exercise}: ${(err as Error).message}`);
+        throw new HttpError(503, `your answer was checked but could not be recorded (${(err as Error).message})`, "Press Check again in a moment; if it persists, the server's log says what is wrong with its progress store.");
+      }
+    },
+
+    handles: (path) => path === "/api/progress" || path === "/api/progress/export" || path === "/api/learner" || path === "/api/lab/solution",
+
+    async handle(req, res, path, sessionId) {
+      const method = req.method ?? "GET";
+      const allow = (methods: string[]) => {
+        if (!methods.includes(method) && !(method === "HEAD" && methods.includes("GET"))) {
+          throw new HttpError(405, "method not allowed", `Use ${methods.join(" or ")}.`, { allow: methods.join(", ") });
+        }
+      };
+      if (path === "/api/progress") {
+        allow(["GET"]);
+        if (!store) return sendJson(res, 200, { enabled: false, mode, exercises: [] });
+        // Pages ask before any lab exists (the sidebar on a reading page): no session, nothing yet.
+        if (!sessionId) return sendJson(res, 200, { enabled: true, mode, learner: null, exercises: [] });
+        const l = (await learner(sessionId))!;
+        const exercises = await store.progress(l.id);
+        return sendJson(res, 200, { enabled: true, mode, learner: { id: l.id, displayName: l.displayName ?? null }, solutionAfterFailures: SOLUTION_AFTER_FAILURES, exercises });
+      }
+      if (path === "/api/progress/export") {
+        allow(["GET"]);
+        if (!store) throw new HttpError(404, "this server keeps no progress", "Start it with `./kubelab start` (it keeps progress in its state directory).");
+        const l = (await learner(requireLearner(sessionId)))!;
+        const data = await store.export(l.id);
+        return sendJson(res, 200, data, { "content-disposition": `attachment; filename="kubelab-progress-${l.id}.json"` });
+      }
+      if (!store) throw new HttpError(404, "this server keeps no progress", "Start it with `./kubelab start` (it keeps progress in its state directory).");
+      if (path === "/api/learner") {
+        allow(["POST"]);
+        const body = await readJsonBody(req, bodyLimit);
+        const name = body.displayName;
+        if (name !== null && name !== undefined && typeof name !== "string") throw new HttpError(400, `"displayName" must be a string or null`, 'Send {"displayName":"Ada"}.');
+        const sid = requireLearner(sessionId);
+        const l = (await learner(sid))!;
+        const updated = await store.setDisplayName(l.id, name ?? undefined);
+        learners.set(sid, updated);
+        return sendJson(res, 200, { id: updated.id, displayName: updated.displayName ?? null });
+      }
+      // /api/lab/solution
+      allow(["POST"]);
+      const body = await readJsonBody(req, bodyLimit);
+      const { exercise, confirm } = body;
+      if (typeof exercise !== "string" || !EXERCISE_ID.test(exercise)) throw new HttpError(400, `"exercise" must be an exercise id such as "job/echo"`, 'Send {"exercise":"job/echo","confirm":true}.');
+      const script = await options.solutions?.(exercise);
+      if (script === undefined) throw new HttpError(404, `exercise "${exercise}" has no reference solution`, "Use an exercise id from a lesson page (for example job/echo).");
+      const l = (await learner(requireLearner(sessionId)))!;
+      const standing = (await store.progress(l.id)).find((p) => p.exercise === exercise);
+      if ((standing?.failed ?? 0) < SOLUTION_AFTER_FAILURES && !standing?.solutionRevealedAt && confirm !== true) {
+        throw new HttpError(409, `the solution to ${exercise} is offered after ${SOLUTION_AFTER_FAILURES} failed attempts`, 'Try it yourself first; to see it anyway, send {"confirm":true}.');
+      }
+      const event = await store.recordEvent({ learnerId: l.id, kind: "solution-revealed", exercise, labId: l.labId, mode });
+      return sendJson(res, 200, { exercise, revealedAt: event.at, blocks: solutionBlocks(script) });
+    },
+  };
+}
