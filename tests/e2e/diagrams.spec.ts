@@ -3,12 +3,12 @@
  * the page's language (zh-CN diagrams on zh-CN pages), every label inside
  * the viewBox and inside the box it is written in, no arrow running under a
  * box drawn on top of it, and a screenshot of each
- * into tests/e2e/screenshots/diagrams/ to look at.
+ * into test-results/e2e/screenshots/diagrams/ (the e2e artefacts) to look at.
  */
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
 
-const SCREENSHOTS = fileURLToPath(new URL('./screenshots/diagrams/', import.meta.url));
+const SCREENSHOTS = fileURLToPath(new URL('../../test-results/e2e/screenshots/diagrams/', import.meta.url));
 const CHAPTERS = ['job', 'cronjob', 'init-containers', 'ephemeral-containers'];
 const LOCALES = [
 	{ lang: 'zh-CN', prefix: '/', diagrams: '/diagrams/zh-CN/' },

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { clearTerminal, expectTerminal, openLesson, resetLab, terminalText } from './support.ts';
 
-const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
+const SCREENSHOTS = fileURLToPath(new URL('../../test-results/e2e/screenshots/', import.meta.url));
 
 /** The pod line `kubectl get po` prints once the Job's Pod has finished. */
 const POD_COMPLETED = /^echo-[a-z0-9]{5}\s+0\/1\s+Completed\s+0\s+/m;
