@@ -91,7 +91,8 @@ export const DEFAULT_NAMESPACE_LIMITS: NamespaceLimits = {
  */
 export const DEFAULT_TOOLBOX_RESOURCES: Required<Pick<ToolboxOptions, "requests" | "limits">> = {
   requests: { cpu: "10m", memory: "32Mi", "ephemeral-storage": "64Mi" },
-  limits: { cpu: "1", memory: "512Mi", "ephemeral-storage": "1Gi" },
+  // No CPU limit: CFS throttling would show as keystroke latency; the cpu request weighs it against other pods.
+  limits: { memory: "512Mi", "ephemeral-storage": "1Gi" },
 };
 
 /** Pod Security labels for a namespace, one level for enforce, warn and audit. */

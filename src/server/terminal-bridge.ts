@@ -111,9 +111,10 @@ const PID_DIR = "/tmp/.kubelab-terminals";
  * to (or create) the tmux session "main" in /root/pod.
  */
 export function terminalCommand(id: string): string[] {
+  // Shell builtins only (no fork) on the way to tmux: this runs before every prompt.
   const script =
-    `d=${PID_DIR}; mkdir -p "$d"; ` +
-    `for f in "$d"/*; do [ -f "$f" ] && { [ -d "/proc/$(cat "$f")" ] || rm -f "$f"; }; done; ` +
+    `d=${PID_DIR}; [ -d "$d" ] || mkdir -p "$d"; ` +
+    `for f in "$d"/*; do [ -f "$f" ] && read -r p < "$f" && [ ! -d "/proc/$p" ] && rm -f "$f"; done; ` +
     `echo $$ > "$d/$1"; exec tmux -u new-session -A -s main -c /root/pod`;
   return ["sh", "-c", script, "sh", id];
 }

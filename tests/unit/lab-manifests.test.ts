@@ -39,7 +39,7 @@ describe("lab manifests", () => {
       const pod = toolboxPod(names, { image: "toolbox:2" });
       const main = pod.spec!.containers[0];
       assert.deepEqual(main.resources!.limits, DEFAULT_TOOLBOX_RESOURCES.limits);
-      for (const r of ["memory", "ephemeral-storage", "cpu"]) assert.ok(main.resources!.limits![r], `${mode}: limit on ${r}`);
+      for (const r of ["memory", "ephemeral-storage"]) assert.ok(main.resources!.limits![r], `${mode}: limit on ${r}`);
       assert.deepEqual(main.securityContext!.capabilities!.drop, ["ALL"]);
       assert.equal(main.securityContext!.allowPrivilegeEscalation, false);
       const ns = objects.find((o) => o.kind === "Namespace" && o.metadata!.name === names.toolboxNamespace) as V1Namespace;
