@@ -12,8 +12,8 @@ import type { ClusterProvider } from "../cluster/provider.ts";
 import { createGradeContext, graders, gradeExercise, kubeExec } from "../graders/index.ts";
 import { loadExercises } from "../graders/exercises.ts";
 import { createLabKube, createLabManager } from "../lab/index.ts";
-import type { IsolationMode, Lab, LabManager } from "../lab/types.ts";
-import { LabRecorder } from "../recorder/index.ts";
+import type { IsolationMode, LabManager } from "../lab/types.ts";
+import { RecorderPool } from "../recorder/index.ts";
 import { checkExposure } from "../server/access.ts";
 import { assertAllowedHosts } from "../server/host-check.ts";
 import { createLabServer, type GradeService } from "../server/server.ts";
@@ -64,30 +64,6 @@ const STARTER_FILES = {
     "Create the chapter's files here (vim job.yaml), then kubectl create -f job.yaml.\n" +
     "这是你的实验终端：kubectl 连接的是你自己的集群。在这里用 vim 创建章节中的文件，再用 kubectl create -f 创建对象。\n",
 };
-
-/** One recorder per namespace, started the first time a lab uses it, stopped on close. */
-class RecorderPool {
-  private readonly recorders = new Map<string, LabRecorder>();
-  private readonly kubeConfig: KubeConfig;
-  private readonly log: (line: string) => void;
-  constructor(kubeConfig: KubeConfig, log: (line: string) => void) {
-    this.kubeConfig = kubeConfig;
-    this.log = log;
-  }
-  for(namespace: string): LabRecorder {
-    let recorder = this.recorders.get(namespace);
-    if (!recorder) {
-      recorder = new LabRecorder({ namespace, kubeConfig: this.kubeConfig, log: this.log });
-      this.recorders.set(namespace, recorder);
-      recorder.start().catch((err) => this.log(`recorder for ${namespace} failed to start: ${err}`));
-    }
-    return recorder;
-  }
-  async stopAll(): Promise<void> {
-    await Promise.all([...this.recorders.values()].map((r) => r.stop()));
-    this.recorders.clear();
-  }
-}
 
 /**
  * The session key lives in the progress store, in both modes: a learner is a
@@ -167,7 +143,7 @@ async function serve(options: KubelabOptions, store: Store, log: (line: string) 
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(options.provider.kubeconfigPath());
 
-  const recorders = new RecorderPool(kubeConfig, log);
+  const recorders = new RecorderPool({ kubeConfig, log });
   const labManager = createLabManager({
     kube: createLabKube(kubeConfig),
     server: info.server,
@@ -179,18 +155,12 @@ async function serve(options: KubelabOptions, store: Store, log: (line: string) 
     maxLabs: options.maxLabs,
     pollIntervalMs: 200,
     log,
+    // Each lab's recorder lives as long as the lab: fresh after a reset, stopped when it is deleted or expires.
+    lifecycle: recorders.labHooks(),
   });
   // In cluster mode every learner works in `default`: record it from the start,
   // so history-aware graders see what happened before the first Check.
   if (mode === "cluster") recorders.for("default");
-  const recordingManager: LabManager = {
-    ...labManager,
-    ensureLab: async (learnerId: string): Promise<Lab> => {
-      const lab = await labManager.ensureLab(learnerId);
-      recorders.for(lab.namespace);
-      return lab;
-    },
-  };
 
   const exec = kubeExec(kubeConfig);
   const grade: GradeService = {
@@ -214,7 +184,7 @@ async function serve(options: KubelabOptions, store: Store, log: (line: string) 
     return undefined;
   });
   const server = createLabServer({
-    labManager: recordingManager,
+    labManager,
     grade,
     kubeConfig,
     clusterInfo: info,
@@ -231,16 +201,16 @@ async function serve(options: KubelabOptions, store: Store, log: (line: string) 
     host: options.host,
     log,
   });
-  if (mode === "namespace") await adoptLabs(recordingManager, store, mode, log).catch((err) => log(`could not adopt the labs in the cluster: ${err instanceof Error ? err.message : err}`));
+  if (mode === "namespace") await adoptLabs(labManager, store, mode, log).catch((err) => log(`could not adopt the labs in the cluster: ${err instanceof Error ? err.message : err}`));
   const url = await server.listen();
   // In cluster mode there is one lab for the machine: start it now, so the
   // first page load finds a shell ready instead of waiting for a pod.
   if (mode === "cluster") {
-    recordingManager.ensureLab("local").catch((err) => log(`could not pre-start the lab: ${err instanceof Error ? err.message : err}`));
+    labManager.ensureLab("local").catch((err) => log(`could not pre-start the lab: ${err instanceof Error ? err.message : err}`));
   }
   return {
     url,
-    labManager: recordingManager,
+    labManager,
     store,
     issueSession: () => server.issueSession(),
     close: async () => {

@@ -3,6 +3,7 @@
  * interface so unit tests use a fake and the manager never sees HTTP.
  */
 import { KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1Pod } from "@kubernetes/client-node";
+import { kubeResetApi, type ResetApi } from "../cluster/reset.ts";
 
 export interface ObjectRef {
   apiVersion: string;
@@ -20,6 +21,8 @@ export interface LabKube {
   list(apiVersion: string, kind: string, namespace: string): Promise<KubernetesObject[]>;
   /** Delete now (grace 0, background propagation); a missing object is not an error. */
   delete(ref: ObjectRef): Promise<void>;
+  /** The calls of the one reset (`src/cluster/reset.ts`), for emptying the learner's namespace. */
+  readonly reset: ResetApi;
 }
 
 export const FIELD_MANAGER = "kubelab";
@@ -55,6 +58,7 @@ export function createLabKube(kubeConfig: KubeConfig): LabKube {
     metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
   });
   return {
+    reset: kubeResetApi(kubeConfig),
     async apply(obj) {
       try {
         await api.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);

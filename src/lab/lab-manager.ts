@@ -18,7 +18,6 @@ import {
   DEFAULT_NAMESPACE_LIMITS,
   LABEL_LAB_ID,
   LABEL_ROLE,
-  RESET_KINDS,
   TOOLBOX_CONTAINER,
   TOOLBOX_POD,
   clusterBindingName,
@@ -32,7 +31,8 @@ import {
   type NamespaceLimits,
   type ToolboxOptions,
 } from "./manifests.ts";
-import { LabError, type IsolationMode, type Lab, type LabManager } from "./types.ts";
+import { resetLabNamespace } from "./reset.ts";
+import { LabError, type IsolationMode, type Lab, type LabLifecycle, type LabManager } from "./types.ts";
 
 export interface LabManagerOptions {
   kube: LabKube;
@@ -57,6 +57,8 @@ export interface LabManagerOptions {
   limits?: NamespaceLimits;
   /** Observability hook: one line per notable event. */
   log?: (line: string) => void;
+  /** What lives as long as each lab (its recorder). */
+  lifecycle?: LabLifecycle;
   /** Injected for tests. */
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -302,6 +304,7 @@ export function createLabManager(options: LabManagerOptions): LabManager {
       entries.set(key, entry);
       log(`lab ${id}: creating (${mode} mode)`);
       startCreation(entry);
+      void hook("created", entry);
     } else if (entry.lab.state === "error" && !entry.creation) {
       log(`lab ${entry.names.id}: retrying after error`);
       startCreation(entry);
@@ -364,14 +367,15 @@ export function createLabManager(options: LabManagerOptions): LabManager {
     if (entry) entry.lab.lastActiveAt = new Date(now());
   }
 
-  async function deleteLearnerObjects(names: LabNames) {
-    for (const { apiVersion, kind, keep } of RESET_KINDS) {
-      const items = await kube.list(apiVersion, kind, names.namespace);
-      await Promise.all(
-        items
-          .filter((obj) => !keep?.(obj.metadata?.name ?? "", obj))
-          .map((obj) => kube.delete({ apiVersion, kind, name: obj.metadata!.name!, namespace: names.namespace })),
-      );
+  /** The one reset (src/lab/reset.ts), as `./kubelab lab verify` runs it. */
+  const deleteLearnerObjects = (names: LabNames) => resetLabNamespace(kube.reset, names.namespace);
+
+  /** Run a lifecycle hook; its failure is logged, never the lab's. */
+  async function hook(name: keyof LabLifecycle, entry: Entry) {
+    try {
+      await options.lifecycle?.[name]?.(snapshot(entry.lab));
+    } catch (err) {
+      log(`lab ${entry.names.id}: ${name} hook failed: ${(err as Error)?.message ?? err}`);
     }
   }
 
@@ -384,6 +388,7 @@ export function createLabManager(options: LabManagerOptions): LabManager {
     entry.reset ??= (async () => {
       try {
         log(`lab ${entry.names.id}: reset`);
+        await hook("resetting", entry);
         await deleteLearnerObjects(entry.names);
         if (mode === "namespace") {
           // The learner may have deleted kubelab's own objects; put them back.
@@ -397,6 +402,7 @@ export function createLabManager(options: LabManagerOptions): LabManager {
           hint: "Try again; if it keeps failing, check the cluster with `./kubelab cluster status`.",
         });
       } finally {
+        await hook("reset", entry);
         entry.reset = undefined;
       }
     })();
@@ -435,6 +441,7 @@ export function createLabManager(options: LabManagerOptions): LabManager {
       } finally {
         entries.delete(key);
         events.emit("change", entry);
+        await hook("deleted", entry);
       }
     })();
     return entry.deletion;

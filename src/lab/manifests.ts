@@ -338,39 +338,6 @@ export function labObjects(
   return objects;
 }
 
-/**
- * What `resetLab` deletes in the learner namespace, in order: owners before
- * what they own, so a CronJob cannot start a new Job mid-reset.
- * `keep` names objects that belong to the namespace itself.
- */
-export const RESET_KINDS: { apiVersion: string; kind: string; keep?: (name: string, obj: KubernetesObject) => boolean }[] = [
-  { apiVersion: "batch/v1", kind: "CronJob" },
-  { apiVersion: "batch/v1", kind: "Job" },
-  { apiVersion: "apps/v1", kind: "Deployment" },
-  { apiVersion: "apps/v1", kind: "StatefulSet" },
-  { apiVersion: "apps/v1", kind: "DaemonSet" },
-  { apiVersion: "apps/v1", kind: "ReplicaSet" },
-  { apiVersion: "v1", kind: "ReplicationController" },
-  { apiVersion: "v1", kind: "Pod" },
-  // The `kubernetes` Service in `default` is the API server's own.
-  { apiVersion: "v1", kind: "Service", keep: (name) => name === "kubernetes" },
-  { apiVersion: "v1", kind: "ConfigMap", keep: (name) => name === "kube-root-ca.crt" },
-  {
-    apiVersion: "v1",
-    kind: "Secret",
-    keep: (_name, obj) => (obj as { type?: string }).type === "kubernetes.io/service-account-token",
-  },
-  { apiVersion: "v1", kind: "PersistentVolumeClaim" },
-  { apiVersion: "v1", kind: "ServiceAccount", keep: (name) => name === "default" },
-  { apiVersion: "networking.k8s.io/v1", kind: "Ingress" },
-  { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy" },
-  { apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler" },
-  { apiVersion: "policy/v1", kind: "PodDisruptionBudget" },
-  // kubelab's own RoleBinding in namespace mode must survive a reset.
-  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", keep: (_name, obj) => isManaged(obj) },
-  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role" },
-];
-
 export function isManaged(obj: KubernetesObject): boolean {
   return obj.metadata?.labels?.[LABEL_MANAGED_BY] === MANAGED_BY;
 }

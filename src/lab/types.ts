@@ -39,6 +39,23 @@ export interface Lab {
   lastActiveAt: Date;
 }
 
+/**
+ * What lives as long as a lab (its recorder): told when the lab is created,
+ * reset and deleted, so a reset starts its history afresh and a deleted lab
+ * leaves nothing running (idle expiry included). A hook that fails is logged,
+ * never fails the lab.
+ */
+export interface LabLifecycle {
+  /** A lab was registered (created, retried or adopted); it may still be starting. */
+  created?(lab: Lab): void;
+  /** A reset is about to delete the learner's objects. */
+  resetting?(lab: Lab): Promise<void> | void;
+  /** A reset finished (or failed): what comes next is the learner's again. */
+  reset?(lab: Lab): Promise<void> | void;
+  /** The lab is gone. */
+  deleted?(lab: Lab): Promise<void> | void;
+}
+
 /** What the server and the terminal bridge need from a lab manager. */
 export interface LabManager {
   readonly mode: IsolationMode;

@@ -4,3 +4,4 @@ export type { InformerFactory, InformerLike, LabRecorderOptions } from "./record
 export { DEFAULT_MAX_BYTES, EventStore, snapshot } from "./store.ts";
 export type { AnyObject, EventStoreOptions } from "./store.ts";
 export type * from "./types.ts";
+export { RecorderPool, type RecorderPoolOptions } from "./pool.ts";

@@ -4,6 +4,7 @@
  */
 import type { KubernetesObject, V1Pod, V1PodStatus } from "@kubernetes/client-node";
 import type { LabKube, ObjectRef } from "../../src/lab/kube-ops.ts";
+import { FakeResetApi } from "./reset-fake.ts";
 
 const keyOf = (kind: string, namespace: string | undefined, name: string) => `${kind}/${namespace ?? ""}/${name}`;
 
@@ -17,6 +18,8 @@ export class FakeKube implements LabKube {
   /** Delay every call by this many ms, to widen race windows. */
   latencyMs = 0;
   #podReads = new Map<string, number>();
+  /** The one reset's calls, over the same objects. */
+  readonly reset = new FakeResetApi(this.objects);
 
   async #tick() {
     if (this.latencyMs) await new Promise((r) => setTimeout(r, this.latencyMs));

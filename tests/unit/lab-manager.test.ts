@@ -137,8 +137,8 @@ describe("lab manager: cluster mode", () => {
     const left = [...kube.objects.values()].filter((o) => o.metadata?.namespace === ns).map((o) => `${o.kind}/${o.metadata!.name}`).sort();
     assert.deepEqual(left, ["ConfigMap/kube-root-ca.crt", "Service/kubernetes", "ServiceAccount/default"]);
     assert.ok(kube.get("Pod", lab.toolboxNamespace, "toolbox"), "the toolbox survives a reset");
-    const order = kube.calls.filter((c) => c.startsWith("delete"));
-    assert.ok(order.indexOf("delete CronJob/default/hello") < order.indexOf("delete Job/default/echo"), "CronJobs go before Jobs");
+    const order = kube.reset.calls;
+    assert.ok(order.indexOf("delete default/cronjobs") < order.indexOf("delete default/jobs"), "CronJobs go before Jobs");
   });
 
   it("deleteLab leaves nothing behind, even while starting", async () => {

@@ -5,7 +5,6 @@ import {
   ANNOTATION_SPEC_HASH,
   DEFAULT_NAMESPACE_LIMITS,
   DEFAULT_TOOLBOX_RESOURCES,
-  RESET_KINDS,
   labNames,
   labObjects,
   limitRange,
@@ -75,12 +74,5 @@ describe("lab manifests", () => {
 
   it("rejects starter file names a ConfigMap cannot hold", () => {
     assert.throws(() => starterConfigMap(labNames("abc", "cluster"), { "dir/job.yaml": "" }), /no folders/);
-  });
-
-  it("resets owners before what they own", () => {
-    const kinds = RESET_KINDS.map((k) => k.kind);
-    assert.ok(kinds.indexOf("CronJob") < kinds.indexOf("Job"));
-    assert.ok(kinds.indexOf("Deployment") < kinds.indexOf("ReplicaSet"));
-    assert.ok(kinds.indexOf("ReplicaSet") < kinds.indexOf("Pod"));
   });
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { EventStore } from "../../src/recorder/store.ts";
 import { LabRecorder } from "../../src/recorder/recorder.ts";
-import type { InformerLike } from "../../src/recorder/recorder.ts";
+import { FakeInformer } from "../fakes/recorder-fakes.ts";
 import type { AnyObject } from "../../src/recorder/store.ts";
 
 let rv = 0;
@@ -167,27 +167,6 @@ describe("EventStore", () => {
     assert.ok(s.events().length <= 50);
   });
 });
-
-/** A controllable informer: tests push events and errors. */
-class FakeInformer implements InformerLike {
-  handlers: Record<string, ((x?: unknown) => void)[]> = {};
-  started = 0;
-  stopped = 0;
-  failStart = false;
-  on: InformerLike["on"] = (verb: string, cb: (x: never) => void): void => {
-    (this.handlers[verb] ??= []).push(cb as (x?: unknown) => void);
-  };
-  emit(verb: string, x?: unknown) {
-    for (const h of this.handlers[verb] ?? []) h(x);
-  }
-  async start() {
-    this.started++;
-    if (this.failStart) this.emit("error", new Error("connect ECONNREFUSED"));
-  }
-  async stop() {
-    this.stopped++;
-  }
-}
 
 describe("LabRecorder", () => {
   it("records informer events, restarts a failed watch with backoff, and stops everything", async () => {

@@ -12,11 +12,12 @@ import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { KubelabError } from "../../errors.ts";
 import { providerFromEnv } from "../../cluster/providers.ts";
 import { cachedBinaries } from "../../cluster/local/binaries.ts";
-import { emptyNamespace } from "../../cluster/local/reset.ts";
+import { kubeResetApi, type ResetApi } from "../../cluster/reset.ts";
 import { createGradeContext, gradeExercise, kubeExec } from "../../graders/index.ts";
 import { loadExercises } from "../../graders/exercises.ts";
 import { formatVerifyTable, verifyExercise, type VerifyRow } from "../../graders/verify.ts";
-import { LabRecorder } from "../../recorder/index.ts";
+import { resetLabNamespace } from "../../lab/index.ts";
+import { RecorderPool } from "../../recorder/index.ts";
 import { flagString, parseArgs } from "../args.ts";
 
 export default async function labCommand(args: string[]): Promise<number> {
@@ -33,6 +34,8 @@ export default async function labCommand(args: string[]): Promise<number> {
   const admin = new KubeConfig();
   admin.loadFromFile(adminPath);
   const workDir = mkdtempSync(join(tmpdir(), "kubelab-verify-"));
+  const resetApi = kubeResetApi(admin);
+  const recorders = new RecorderPool({ kubeConfig: admin, log: (line) => console.error(line) });
   const rows: VerifyRow[] = [];
   const queue = [...chosen];
   const started = Date.now();
@@ -40,11 +43,12 @@ export default async function labCommand(args: string[]): Promise<number> {
     await Promise.all(
       Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
         for (let exercise = queue.shift(); exercise; exercise = queue.shift()) {
-          rows.push(await verifyInOwnNamespace(exercise.id, admin, adminPath, workDir));
+          rows.push(await verifyInOwnNamespace(exercise.id, { admin, adminPath, workDir, resetApi, recorders }));
         }
       }),
     );
   } finally {
+    await recorders.stopAll();
     rmSync(workDir, { recursive: true, force: true });
   }
   rows.sort((a, b) => chosen.findIndex((e) => e.id === a.exercise) - chosen.findIndex((e) => e.id === b.exercise));
@@ -53,7 +57,15 @@ export default async function labCommand(args: string[]): Promise<number> {
   return rows.every((r) => r.ok) ? 0 : 1;
 }
 
-async function verifyInOwnNamespace(id: string, admin: KubeConfig, adminPath: string, workDir: string): Promise<VerifyRow> {
+interface VerifyEnv {
+  admin: KubeConfig;
+  adminPath: string;
+  workDir: string;
+  resetApi: ResetApi;
+  recorders: RecorderPool;
+}
+
+async function verifyInOwnNamespace(id: string, { admin, adminPath, workDir, resetApi, recorders }: VerifyEnv): Promise<VerifyRow> {
   const namespace = `verify-${id.replace(/[^a-z0-9]+/g, "-")}`;
   const core = admin.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: namespace } } }).catch(() => undefined);
@@ -65,22 +77,27 @@ async function verifyInOwnNamespace(id: string, admin: KubeConfig, adminPath: st
   writeFileSync(kubeconfigPath, scoped.exportConfig());
   const kubectlDir = dirname(cachedBinaries()?.kubectl ?? "/usr/bin/kubectl");
 
-  let recorder = new LabRecorder({ namespace, kubeConfig: admin });
+  // The learner's Reset, step for step (src/lab/lab-manager.ts resetLab): the
+  // recorder stops, the one reset empties the namespace, a fresh recorder starts.
+  const hooks = recorders.labHooks();
+  const lab = { namespace };
   const exec = kubeExec(admin);
   try {
     return await verifyExercise(id, {
       runScript: (path) => runScript(path, { KUBECONFIG: kubeconfigPath, PATH: `${kubectlDir}:${process.env.PATH}` }),
-      grade: () => gradeExercise(id, createGradeContext({ namespace, recorder: recorder.view, kubeConfig: admin, exec }), "en"),
+      grade: () => gradeExercise(id, createGradeContext({ namespace, recorder: recorders.for(namespace).view, kubeConfig: admin, exec }), "en"),
       freshLab: async () => {
-        await recorder.stop();
-        await emptyNamespace(admin, namespace);
-        recorder = new LabRecorder({ namespace, kubeConfig: admin });
-        await recorder.start();
+        await hooks.resetting(lab);
+        try {
+          await resetLabNamespace(resetApi, namespace);
+        } finally {
+          await hooks.reset(lab);
+        }
       },
       log: (line) => console.error(line),
     });
   } finally {
-    await recorder.stop();
+    await hooks.deleted(lab);
     await core.deleteNamespace({ name: namespace }).catch(() => undefined);
   }
 }

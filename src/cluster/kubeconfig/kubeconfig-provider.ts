@@ -9,7 +9,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { KubelabError } from "../../errors.ts";
 import { checkReadiness } from "../local/readiness.ts";
-import { resetClusterObjects } from "../local/reset.ts";
+import { resetClusterObjects } from "../reset.ts";
 import type { ClusterInfo, ClusterProvider, ClusterStatus } from "../provider.ts";
 
 export class KubeconfigProvider implements ClusterProvider {

@@ -1,0 +1,23 @@
+/** Fakes for the recorder's seams. */
+import type { InformerLike } from "../../src/recorder/recorder.ts";
+
+/** A controllable informer: tests push events and errors. */
+export class FakeInformer implements InformerLike {
+  handlers: Record<string, ((x?: unknown) => void)[]> = {};
+  started = 0;
+  stopped = 0;
+  failStart = false;
+  on: InformerLike["on"] = (verb: string, cb: (x: never) => void): void => {
+    (this.handlers[verb] ??= []).push(cb as (x?: unknown) => void);
+  };
+  emit(verb: string, x?: unknown) {
+    for (const h of this.handlers[verb] ?? []) h(x);
+  }
+  async start() {
+    this.started++;
+    if (this.failStart) this.emit("error", new Error("connect ECONNREFUSED"));
+  }
+  async stop() {
+    this.stopped++;
+  }
+}
