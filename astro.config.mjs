@@ -36,6 +36,8 @@ export default defineConfig({
 					translations: { en: 'Lessons' },
 					items: ['job', 'cronjob', 'init-containers', 'ephemeral-containers'],
 				},
+				// Filled in the browser from the learner's record (src/components/ProgressReport.astro).
+				'progress',
 			],
 			// Lessons live outside src/content/docs, so Starlight's Markdown
 			// plugins (asides, heading links) must be told where they are.
@@ -48,6 +50,8 @@ export default defineConfig({
 			components: {
 				// Lesson pages with exercises get the terminal beside the text.
 				TwoColumnContent: './src/components/overrides/TwoColumnContent.astro',
+				// Marks lessons done / partly done from the learner's progress.
+				Sidebar: './src/components/overrides/Sidebar.astro',
 			},
 			routeMiddleware: './src/components/lab-route-data.ts',
 			customCss: ['./src/components/lab.css'],

@@ -7,9 +7,17 @@
  * Markup it expects (rendered by Check.astro):
  *   <kubelab-check exercise="…"><button data-check>…</button><div data-result></div></kubelab-check>
  * After grading, `data-state` is `passed`, `failed` or `infra-error`.
+ *
+ * Progress (src/site/progress-client.ts): on load the panel shows the best
+ * result and the last attempt kept by the server (`[data-progress]`,
+ * `data-best` = `passed` | `tried`); each Check carries a request id so a
+ * retry is recorded once. "Show solution" (`[data-solution-button]`) is
+ * offered after two failed attempts, earlier behind a confirmation, and
+ * renders the reference solution as blocks with Run buttons.
  */
 import { toUiLocale, useUi } from '../i18n/ui/index.ts';
-import { gradeExercise, type CheckResult, type GradeResult } from './lab-api.ts';
+import { type CheckResult, type GradeResult } from './lab-api.ts';
+import { ago, getProgress, newRequestId, revealSolution, type ExerciseProgress, type ProgressInfo } from './progress-client.ts';
 
 export class KubelabCheck extends HTMLElement {
 	readonly locale = toUiLocale(document.documentElement.lang);
@@ -17,6 +25,9 @@ export class KubelabCheck extends HTMLElement {
 	/** The last result, for tests and other scripts. */
 	result?: GradeResult;
 	#onReset = () => this.clear();
+	#onProgress = (event: CustomEvent<ProgressInfo>) => this.#renderProgress(event.detail);
+	/** Failed attempts after which the solution is offered without asking (from the server). */
+	#solutionAfter = 2;
 
 	get exercise(): string {
 		return this.getAttribute('exercise') ?? '';
@@ -25,10 +36,14 @@ export class KubelabCheck extends HTMLElement {
 	connectedCallback(): void {
 		this.button?.addEventListener('click', () => void this.check());
 		window.addEventListener('kubelab:lab-reset', this.#onReset);
+		window.addEventListener('kubelab:progress', this.#onProgress);
+		this.querySelector('[data-solution-button]')?.addEventListener('click', () => void this.showSolution());
+		void getProgress().then((info) => this.#renderProgress(info));
 	}
 
 	disconnectedCallback(): void {
 		window.removeEventListener('kubelab:lab-reset', this.#onReset);
+		window.removeEventListener('kubelab:progress', this.#onProgress);
 	}
 
 	get button(): HTMLButtonElement | null {
@@ -46,8 +61,9 @@ export class KubelabCheck extends HTMLElement {
 		}
 		this.dataset.state = 'running';
 		try {
-			this.result = await gradeExercise(this.exercise, this.locale);
+			this.result = await this.#grade();
 			this.#render(this.result);
+			void getProgress(true);
 			return this.result;
 		} catch (error) {
 			this.result = undefined;
@@ -58,6 +74,87 @@ export class KubelabCheck extends HTMLElement {
 				button.removeAttribute('aria-busy');
 				button.textContent = this.t('check.again');
 			}
+		}
+	}
+
+	/** POST /api/lab/grade with a request id; a dropped connection is retried once with the same id (never counted twice). */
+	async #grade(): Promise<GradeResult> {
+		const requestId = newRequestId();
+		const send = () =>
+			fetch('/api/lab/grade', {
+				method: 'POST',
+				credentials: 'same-origin',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify({ exercise: this.exercise, locale: this.locale, requestId }),
+			});
+		const response = await send().catch(() => send());
+		const data = (await response.json().catch(() => ({}))) as GradeResult & { error?: string };
+		if (!response.ok) throw new Error(data.error ?? `HTTP ${response.status}`);
+		return data;
+	}
+
+	/** Best result and last attempt as the server keeps them; the solution button once it is due. */
+	#renderProgress(info: ProgressInfo): void {
+		const line = this.querySelector<HTMLElement>('[data-progress]');
+		const solution = this.querySelector<HTMLButtonElement>('[data-solution-button]');
+		if (!info.enabled) return;
+		this.#solutionAfter = info.solutionAfterFailures ?? this.#solutionAfter;
+		const mine: ExerciseProgress | undefined = info.exercises.find((p) => p.exercise === this.exercise);
+		if (solution) {
+			solution.hidden = false;
+			const due = (mine?.failed ?? 0) >= this.#solutionAfter || Boolean(mine?.solutionRevealedAt);
+			solution.dataset.due = String(due);
+			solution.textContent = due ? this.t('solution.show') : this.t('solution.showEarly');
+		}
+		if (!line) return;
+		line.hidden = false;
+		if (!mine) {
+			delete this.dataset.best;
+			line.textContent = this.t('progress.none');
+			return;
+		}
+		this.dataset.best = mine.passed ? 'passed' : 'tried';
+		line.replaceChildren(
+			el('strong', '', `${mine.passed ? '✓ ' : ''}${this.t('progress.best', { score: mine.best.score, maxScore: mine.best.maxScore })}`),
+			' · ',
+			this.t('progress.last', { score: mine.last.score, maxScore: mine.last.maxScore, when: ago(this.t, mine.last.at) }),
+			' · ',
+			mine.attempts === 1 ? this.t('progress.attempt1') : this.t('progress.attempts', { count: mine.attempts }),
+		);
+	}
+
+	/** Reveal the reference solution (asking first when it is not yet due) as runnable blocks. */
+	async showSolution(): Promise<void> {
+		const button = this.querySelector<HTMLButtonElement>('[data-solution-button]');
+		const box = this.querySelector<HTMLElement>('[data-solution]');
+		if (!button || !box) return;
+		const due = button.dataset.due === 'true';
+		if (!due && !window.confirm(this.t('solution.confirm'))) return;
+		button.disabled = true;
+		try {
+			const blocks = await revealSolution(this.exercise, true);
+			box.replaceChildren(el('p', 'kl-solution-title', this.t('solution.title')));
+			for (const block of blocks) {
+				const figure = el('div', 'kl-solution-block');
+				if (block.comment) figure.append(el('p', 'kl-solution-comment', block.comment));
+				const pre = el('pre', 'kl-solution-code');
+				pre.append(el('code', '', block.code));
+				const run = el('button', 'kl-run', `▶ ${this.t('run.button')}`);
+				run.type = 'button';
+				run.title = this.t('run.title');
+				run.dataset.run = 'run';
+				// The lab terminal types what a `kubelab:run` event carries (as the lesson's Run buttons do).
+				run.addEventListener('click', () => run.dispatchEvent(new CustomEvent('kubelab:run', { detail: { command: block.code }, bubbles: true, composed: true })));
+				figure.append(pre, run);
+				box.append(figure);
+			}
+			box.hidden = false;
+			void getProgress(true);
+		} catch (error) {
+			box.replaceChildren(el('p', 'kl-check-detail', `${this.t('solution.failed')}: ${error instanceof Error ? error.message : String(error)}`));
+			box.hidden = false;
+		} finally {
+			button.disabled = false;
 		}
 	}
 
