@@ -20,11 +20,14 @@ const USAGE = `usage: ./kubelab <command> [...]
   lab verify [exercise]      author check: setup → fails, solve → passes
   test [typecheck|unit|integration|security|verify|e2e]
                              run the test suites (all by default)
-  bench [cluster|lab|graders]
+  progress export [--format json|csv] [--learner ID] [--output FILE]
+                             learners' attempts and lab events from the progress store
+  bench [cluster|lab|graders|store]
                              run benchmarks, write results to bench/results/
 
 environment: KUBELAB_PROVIDER=local|kubeconfig, KUBELAB_STATE (default /var/lib/kubelab),
-             KUBELAB_CACHE (default ~/.cache/kubelab)`;
+             KUBELAB_CACHE (default ~/.cache/kubelab),
+             KUBELAB_STORE (progress store file, default <state>/lab-server/progress.db)`;
 
 const lazy = (load: () => Promise<{ default: Command }>): Command => async (args) => (await load()).default(args);
 
@@ -37,6 +40,7 @@ const commands: Record<string, Command> = {
   lab: lazy(() => import("./commands/lab.ts")),
   test: lazy(() => import("./commands/test.ts")),
   bench: lazy(() => import("./commands/bench.ts")),
+  progress: lazy(() => import("./commands/progress.ts")),
 };
 
 async function main(argv: string[]): Promise<number> {

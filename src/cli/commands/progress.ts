@@ -1,0 +1,70 @@
+/**
+ * `./kubelab progress export [--format json|csv] [--learner ID] [--output FILE]`:
+ * write the progress store's record (docs/architecture.md §10): JSON with
+ * every learner, attempt and lab event (the default), or CSV with one row per
+ * attempt. Reads the store the lab server uses (KUBELAB_STORE, else the state
+ * directory); safe while the server runs (WAL: readers never block it).
+ */
+import { existsSync, writeFileSync } from "node:fs";
+import { stringify } from "csv-stringify/sync";
+import { KubelabError } from "../../errors.ts";
+import { defaultStorePath, openStore, STORE_ENV, type ProgressExport } from "../../store/index.ts";
+import { flagString, parseArgs } from "../args.ts";
+
+const USAGE = "usage: ./kubelab progress export [--format json|csv] [--learner ID] [--output FILE]";
+
+/** One CSV row per attempt; each check as `id:passed|failed[:messageId]`, separated by spaces. */
+export function attemptsCsv(data: ProgressExport): string {
+  const names = new Map(data.learners.map((l) => [l.id, l.displayName ?? ""]));
+  return stringify(
+    data.attempts.map((a) => ({
+      seq: a.seq,
+      at: a.at,
+      learner: a.learnerId,
+      displayName: names.get(a.learnerId) ?? "",
+      exercise: a.exercise,
+      passed: a.passed,
+      score: a.score,
+      maxScore: a.maxScore,
+      durationMs: a.durationMs,
+      mode: a.mode,
+      lab: a.labId ?? "",
+      locale: a.locale ?? "",
+      infrastructureError: a.infrastructureError,
+      checks: a.checks.map((c) => [c.id, c.infrastructureError ? "infra-error" : c.passed ? "passed" : "failed", c.messageId].filter(Boolean).join(":")).join(" "),
+    })),
+    { header: true, cast: { boolean: (v) => (v ? "true" : "false") } },
+  );
+}
+
+export default async function progressCommand(args: string[]): Promise<number> {
+  const parsed = parseArgs(args, ["format", "learner", "output"]);
+  const [sub] = parsed.positional;
+  if (sub !== "export") throw new KubelabError(sub ? `unknown progress command "${sub}"` : "which progress command?", USAGE);
+  const format = flagString(parsed, "format") ?? "json";
+  if (format !== "json" && format !== "csv") throw new KubelabError(`unknown format ${format}`, "use --format json or --format csv");
+  const path = defaultStorePath();
+  if (!existsSync(path)) {
+    throw new KubelabError(`there is no progress store at ${path}`, `Start the lab server once (\`./kubelab start\`) to create it, or set ${STORE_ENV} to the store's file.`);
+  }
+  const store = openStore({ path });
+  try {
+    const learner = flagString(parsed, "learner");
+    if (learner !== undefined && !(await store.getLearner(learner))) {
+      throw new KubelabError(`no learner ${learner} in ${path}`, "Learner ids are in the JSON export (learners[].id) and on the learner's progress page.");
+    }
+    const data = await store.export(learner);
+    const text = format === "csv" ? attemptsCsv(data) : `${JSON.stringify(data, null, 2)}\n`;
+    const output = flagString(parsed, "output");
+    if (output) {
+      // Learners' records: owner-only, like the store.
+      writeFileSync(output, text, { mode: 0o600 });
+      console.error(`wrote ${data.attempts.length} attempts and ${data.events.length} events of ${data.learners.length} learners to ${output}`);
+    } else {
+      process.stdout.write(text);
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
