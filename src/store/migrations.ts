@@ -78,6 +78,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
     `,
   },
+  {
+    version: 2,
+    description: "covering index for deriving progress (a learner's attempts per exercise, no table reads)",
+    sql: `
+      CREATE INDEX attempts_progress ON attempts(learner_id, exercise, seq, passed, infrastructure_error, score, max_score, at);
+      DROP INDEX attempts_learner_exercise;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

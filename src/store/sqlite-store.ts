@@ -390,46 +390,49 @@ class SqliteStore implements Store {
 
   async progress(learnerId: string): Promise<ExerciseProgress[]> {
     return this.read("reading progress", () => {
-      // One pass over the learner's attempts (index learner_id, exercise, seq): per exercise the best
-      // (highest share of points, earliest on a tie) and the last attempt, with counts.
-      const rows = this.db
+      // Two passes over the covering index attempts_progress (no table reads): counts and the
+      // last attempt per exercise; the best one (highest share of points, the earliest on a tie:
+      // SQLite takes a bare column from the row holding the MAX, the first such in seq order).
+      const counts = this.db
         .prepare(
-          `WITH ranked AS (
-             SELECT a.seq, a.exercise, a.passed, a.score, a.max_score, a.at,
-               ROW_NUMBER() OVER (PARTITION BY a.exercise ORDER BY CASE WHEN a.max_score > 0 THEN a.score / a.max_score ELSE a.passed END DESC, a.seq) AS best_rank,
-               ROW_NUMBER() OVER (PARTITION BY a.exercise ORDER BY a.seq DESC) AS last_rank,
-               COUNT(*) OVER (PARTITION BY a.exercise) AS n,
-               SUM(a.passed = 0 AND a.infrastructure_error = 0) OVER (PARTITION BY a.exercise) AS failed,
-               MIN(CASE WHEN a.passed = 1 THEN a.at END) OVER (PARTITION BY a.exercise) AS first_passed_at
-             FROM attempts a WHERE a.learner_id = ?)
-           SELECT r.*, CASE WHEN r.last_rank = 1 THEN (SELECT json_group_array(json_object('id', c.check_id, 'passed', c.passed, 'points', c.points, 'messageId', c.message_id,
-               'infrastructureError', c.infrastructure_error, 'unavailable', c.unavailable)) FROM attempt_checks c WHERE c.attempt_seq = r.seq) END AS checks
-           FROM ranked r WHERE r.best_rank = 1 OR r.last_rank = 1 ORDER BY r.exercise`,
+          `SELECT exercise, COUNT(*) AS n, SUM(passed = 0 AND infrastructure_error = 0) AS failed,
+             MIN(CASE WHEN passed = 1 THEN at END) AS first_passed_at, MAX(seq) AS last_seq
+           FROM attempts WHERE learner_id = ? GROUP BY exercise ORDER BY exercise`,
         )
         .all(learnerId) as Row[];
+      const best = new Map(
+        (this.db
+          .prepare(
+            `SELECT exercise, MAX(CASE WHEN max_score > 0 THEN score / max_score ELSE passed END) AS share, score, max_score, at
+             FROM attempts WHERE learner_id = ? GROUP BY exercise`,
+          )
+          .all(learnerId) as Row[]).map((r) => [String(r.exercise), r]),
+      );
+      const last = new Map(
+        (this.db.prepare(`SELECT ${ATTEMPT_COLUMNS} FROM attempts a WHERE a.seq IN (SELECT value FROM json_each(?))`).all(JSON.stringify(counts.map((c) => Number(c.last_seq)))) as Row[]).map(
+          (r) => [String(r.exercise), attemptFrom(r)],
+        ),
+      );
       const revealed = new Map(
         (this.db.prepare("SELECT exercise, MIN(at) AS at FROM lab_events WHERE learner_id = ? AND kind = 'solution-revealed' AND exercise IS NOT NULL GROUP BY exercise").all(learnerId) as Row[]).map(
           (r) => [String(r.exercise), String(r.at)],
         ),
       );
-      const out = new Map<string, ExerciseProgress>();
-      for (const r of rows) {
-        const exercise = String(r.exercise);
-        const entry =
-          out.get(exercise) ??
-          ({
-            exercise,
-            attempts: Number(r.n),
-            failed: Number(r.failed),
-            passed: r.first_passed_at !== null,
-            ...(optional(r.first_passed_at) ? { firstPassedAt: String(r.first_passed_at) } : {}),
-            ...(revealed.has(exercise) ? { solutionRevealedAt: revealed.get(exercise) } : {}),
-          } as ExerciseProgress);
-        if (Number(r.best_rank) === 1) entry.best = { score: Number(r.score), maxScore: Number(r.max_score), at: String(r.at) };
-        if (Number(r.last_rank) === 1) entry.last = { score: Number(r.score), maxScore: Number(r.max_score), passed: bool(r.passed), at: String(r.at), checks: checksFrom(r.checks) };
-        out.set(exercise, entry);
-      }
-      return [...out.values()];
+      return counts.map((c): ExerciseProgress => {
+        const exercise = String(c.exercise);
+        const b = best.get(exercise)!;
+        const l = last.get(exercise)!;
+        return {
+          exercise,
+          attempts: Number(c.n),
+          failed: Number(c.failed),
+          passed: c.first_passed_at !== null,
+          best: { score: Number(b.score), maxScore: Number(b.max_score), at: String(b.at) },
+          last: { score: l.score, maxScore: l.maxScore, passed: l.passed, at: l.at, checks: l.checks },
+          ...(optional(c.first_passed_at) ? { firstPassedAt: String(c.first_passed_at) } : {}),
+          ...(revealed.has(exercise) ? { solutionRevealedAt: revealed.get(exercise) } : {}),
+        };
+      });
     });
   }
 

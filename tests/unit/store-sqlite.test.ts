@@ -131,13 +131,13 @@ describe("sqlite store", () => {
 
   it("backs the file up before migrating, and the backup holds the old data", async () => {
     const path = scratch();
-    const v1 = openSqliteStore({ path });
+    // A store as the first schema made it, upgraded by the real migrations.
+    const v1 = openSqliteStore({ path, migrations: MIGRATIONS.slice(0, 1) });
     const l = await v1.learnerForSession("s");
     await v1.recordAttempt({ learnerId: l.id, result: result("job/echo", 3), mode: "cluster" });
     await v1.close();
     const lines: string[] = [];
-    const v2 = [...MIGRATIONS, { version: MIGRATIONS.at(-1)!.version + 1, description: "test column", sql: "ALTER TABLE learners ADD COLUMN test_note TEXT" }];
-    const upgraded = openSqliteStore({ path, migrations: v2, log: (line) => lines.push(line) });
+    const upgraded = openSqliteStore({ path, log: (line) => lines.push(line) });
     assert.equal((await upgraded.attempts()).length, 1, "data kept through the migration");
     await upgraded.close();
     const backups = readdirSync(join(path, "..")).filter((f) => f.endsWith(".bak"));
@@ -151,6 +151,8 @@ describe("sqlite store", () => {
     old.close();
     assert.ok(lines.some((line) => line.includes("backed up")));
     // And a file from a newer kubelab is refused, untouched.
+    const newer = [...MIGRATIONS, { version: MIGRATIONS.at(-1)!.version + 1, description: "test column", sql: "ALTER TABLE learners ADD COLUMN test_note TEXT" }];
+    openSqliteStore({ path, migrations: newer }).close();
     const before = sha(path);
     expectStoreError(() => openSqliteStore({ path }), /newer than this kubelab/);
     assert.equal(sha(path), before);
