@@ -16,6 +16,16 @@ export interface ClusterProvider {
   status(): Promise<ClusterStatus>;
   /** Path of a kubeconfig with cluster-admin rights, for kubelab's own clients. */
   kubeconfigPath(): string;
+  /**
+   * Stop the cluster and delete its state (`cluster down --purge`). A
+   * provider whose cluster is not kubelab's refuses with a KubelabError.
+   */
+  purge(): Promise<void>;
+  /**
+   * The control plane's log file per component (`cluster logs`). A provider
+   * whose components kubelab does not run refuses with a KubelabError.
+   */
+  logFiles(): Record<string, string>;
 }
 
 export interface UpOptions {

@@ -2,8 +2,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { KubelabError } from "../../errors.ts";
-import { LocalProvider } from "../../cluster/local/local-provider.ts";
-import { providerFromEnv } from "../../cluster/providers.ts";
+import { providerFromEnv, type ClusterProvider } from "../../cluster/providers.ts";
 
 const USAGE = `usage: ./kubelab cluster <up | down [--purge] | status [--json] | reset | logs <component> [-f] [--tail N]>`;
 
@@ -21,7 +20,7 @@ export async function clusterCommand(args: string[]): Promise<number> {
     }
     case "down": {
       const purge = rest.includes("--purge");
-      if (purge && provider instanceof LocalProvider) await provider.purge();
+      if (purge) await provider.purge();
       else await provider.down();
       console.log(purge ? "cluster stopped and its state deleted" : "cluster stopped");
       return 0;
@@ -53,10 +52,7 @@ export async function clusterCommand(args: string[]): Promise<number> {
   }
 }
 
-function showLogs(provider: ReturnType<typeof providerFromEnv>, args: string[]): Promise<number> {
-  if (!(provider instanceof LocalProvider)) {
-    throw new KubelabError("component logs exist only for the local provider", "use kubectl logs for pods");
-  }
+function showLogs(provider: ClusterProvider, args: string[]): Promise<number> {
   const files = provider.logFiles();
   const component = args.find((a) => !a.startsWith("-") && !/^\d+$/.test(a));
   if (!component || !files[component]) {

@@ -1,7 +1,8 @@
 /**
  * The `kubeconfig` provider: an existing cluster kubelab does not own (a
  * class cluster, or one made with kind elsewhere). `up` only checks it is
- * reachable and ready; `down` does nothing; `reset` deletes user objects.
+ * reachable and ready; `down` does nothing; `reset` deletes user objects;
+ * `purge` and `logFiles` refuse (the cluster and its components are not kubelab's).
  */
 import { KubeConfig } from "@kubernetes/client-node";
 import { existsSync } from "node:fs";
@@ -50,6 +51,20 @@ export class KubeconfigProvider implements ClusterProvider {
 
   async down(): Promise<void> {
     /* not ours to stop */
+  }
+
+  async purge(): Promise<void> {
+    throw new KubelabError(
+      "`cluster down --purge` is not supported by the kubeconfig provider: the cluster is not kubelab's to delete",
+      "empty it with `./kubelab cluster reset`, or delete it with the tool that made it",
+    );
+  }
+
+  logFiles(): Record<string, string> {
+    throw new KubelabError(
+      "component logs are not supported by the kubeconfig provider: kubelab does not run that cluster's control plane",
+      "read a component's pod logs with `./kubelab kubectl -n kube-system logs <pod>`",
+    );
   }
 
   async reset(): Promise<void> {
