@@ -11,11 +11,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { kubectl } from '../integration/support.ts';
 import { startServer, type ServerProcess } from '../security/server-support.ts';
 import { clearTerminal, resetLab } from './support.ts';
 
+const SCREENSHOTS = fileURLToPath(new URL('../../test-results/e2e/screenshots/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'kubelab-e2e-progress-'));
 const env = { KUBELAB_STORE: join(dir, 'progress.db') };
 let server: ServerProcess | undefined;
@@ -82,6 +84,7 @@ test('progress survives a reload and a server restart; a revealed solution is in
 	const jobLink = page.locator('nav.sidebar a[href="/en/job/"]');
 	await expect(jobLink).toHaveAttribute('data-progress', 'partial');
 	await expect(jobLink.locator('.kl-lesson-mark')).toHaveText('◐');
+	await check.screenshot({ path: `${SCREENSHOTS}progress-check-en.png` });
 
 	const before = await (await page.request.get('/api/progress')).json();
 	const uid = await toolboxUid();
@@ -106,9 +109,11 @@ test('progress survives a reload and a server restart; a revealed solution is in
 	await expect(row).toHaveAttribute('data-state', 'passed');
 	await expect(row).toContainText('solution shown');
 	await expect(page.locator('section[data-chapter="/en/job/"] svg.kl-progress-chart rect.bar[data-state="passed"]')).toHaveCount(1);
+	await page.screenshot({ path: `${SCREENSHOTS}progress-page-en.png`, fullPage: true });
 	await page.goto('/progress/');
 	await expect(page.locator('kubelab-progress tr[data-exercise="job/echo"]')).toHaveAttribute('data-state', 'passed');
 	await expect(page.locator('h1')).toHaveText('我的进度');
+	await page.screenshot({ path: `${SCREENSHOTS}progress-page-zh-CN.png`, fullPage: true });
 
 	// The learner's own export: the attempts and the solution revealed.
 	const download = page.waitForEvent('download');
