@@ -90,6 +90,11 @@ export interface TerminalBridgeOptions {
   maxInputBytes?: number;
   /** Give up on a shell that has not drawn anything after this long. Default 30 s. */
   attachTimeoutMs?: number;
+  /**
+   * After the browser leaves, wait this long before hanging up its tmux client,
+   * so a reload's new terminal (an exec too) does not wait behind it. Default 1 s.
+   */
+  hangUpDelayMs?: number;
   /** WebSocket ping interval to drop dead peers; 0 disables. Default 30 s. */
   keepaliveMs?: number;
   log?: (line: string) => void;
@@ -325,8 +330,8 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
     release();
   }
 
-  /** Release the exec side; idempotent. */
-  function release() {
+  /** Release the exec side; idempotent. `hangUpDelayMs`: see the option. */
+  function release(hangUpDelayMs = 0) {
     abort.abort();
     clearInterval(drainTimer);
     clearInterval(keepalive);
@@ -334,7 +339,7 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
     clearTimeout(attachTimer);
     if (conn && !connClosed) {
       // Before terminate(), which may settle `closed` at once.
-      if (terminalId && target && !execGone && !hangingUp) void hangUp(target, terminalId);
+      if (terminalId && target && !execGone && !hangingUp) void hangUp(target, terminalId, hangUpDelayMs);
       // terminate(): a paused socket would never read the close handshake's answer.
       conn.terminate();
     }
@@ -343,9 +348,10 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
   }
 
   /** End the tmux client of terminal `id` that the closed exec leaves running; bounded by HANG_UP_TIMEOUT_MS. */
-  async function hangUp(at: TerminalTarget, id: string) {
+  async function hangUp(at: TerminalTarget, id: string, delayMs: number) {
     hangingUp = true;
     try {
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
       const sink = new Writable({ write: (_chunk, _encoding, callback) => callback() });
       const ws = await options.exec.exec(at.namespace, at.pod, at.container, ["sh", "-c", HANG_UP_SCRIPT, "sh", id], sink, null, null, false);
       await new Promise<void>((resolve) => {
@@ -406,7 +412,7 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
   socket.on("close", () => {
     socketClosed = true;
     finished = true;
-    release();
+    release(options.hangUpDelayMs ?? 1000);
     settle();
   });
 

@@ -35,7 +35,7 @@ async function harness(transport: FakeExecTransport, options: Partial<TerminalBr
   let serverSocket: WebSocket | undefined;
   wss.on("connection", (ws) => {
     serverSocket = ws;
-    session = bridgeTerminal(ws, { exec: transport.exec(), resolveTarget: async () => TARGET, keepaliveMs: 0, ...options });
+    session = bridgeTerminal(ws, { exec: transport.exec(), resolveTarget: async () => TARGET, keepaliveMs: 0, hangUpDelayMs: 0, ...options });
   });
   const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`);
   let chunks: Buffer[] = [];
@@ -248,6 +248,17 @@ describe("terminal bridge", () => {
     await new Promise((r) => setTimeout(r, 30));
     assert.ok(!settled, "closed waits for the hang-up");
     hangUp.exit();
+    await h.session().closed;
+  });
+
+  it("waits a moment after the browser leaves before the hang-up, so a reload's new shell goes first", async () => {
+    const transport = new FakeExecTransport();
+    const h = await harness(transport, { hangUpDelayMs: 80 });
+    await attach(h, transport);
+    const left = Date.now();
+    h.client.close();
+    await waitFor(() => transport.conns.length === 2, "hang-up exec");
+    assert.ok(Date.now() - left >= 70, `hang-up after ${Date.now() - left} ms`);
     await h.session().closed;
   });
 
