@@ -41,6 +41,7 @@ describe("progress: kill -9 during a burst of Checks", { timeout: 900_000 }, () 
     const requests = Array.from({ length: CHECKS }, (_, i) => ({ learner: i % LEARNERS, requestId: `crash-${String(i).padStart(4, "0")}` }));
     const answered = new Map<string, number>();
     let killed = false;
+    let killAt: NodeJS.Timeout | undefined;
     await Promise.all(
       Array.from({ length: LEARNERS }, async (_, learner) => {
         for (const r of requests.filter((q) => q.learner === learner)) {
@@ -52,14 +53,21 @@ describe("progress: kill -9 during a burst of Checks", { timeout: 900_000 }, () 
           } catch (err) {
             if (!killed) throw err; // before the kill every Check must be answered
           }
-          if (!killed && answered.size >= KILL_AFTER) {
-            killed = true;
-            process.kill(first.pid, "SIGKILL");
+          // A moment later (0-300 ms, while other Checks are mid-grade or mid-commit), kill -9.
+          if (!killAt && answered.size >= KILL_AFTER) {
+            killAt = setTimeout(() => {
+              killed = true;
+              process.kill(first.pid, "SIGKILL");
+            }, Math.random() * 300);
           }
         }
       }),
     );
-    assert.ok(killed, "the server was killed partway");
+    if (!killed) {
+      // Every Check was answered before the timer fired: the kill did not land partway.
+      clearTimeout(killAt);
+      assert.fail("the server was not killed partway (all Checks answered first)");
+    }
     assert.ok(answered.size >= KILL_AFTER && answered.size < CHECKS, `answered ${answered.size} of ${CHECKS} before the kill`);
     await first.stop();
 
