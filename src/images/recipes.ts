@@ -192,6 +192,48 @@ syntax on
 autocmd FileType yaml setlocal expandtab shiftwidth=2 softtabstop=2 tabstop=2 indentkeys-=0# indentkeys-=<:>
 `;
 
+/**
+ * Debian builds busybox without wget's timeout support (FEATURE_WGET_TIMEOUT,
+ * enabled only from 1:1.36.1-5), yet its option parser still accepts `-T`
+ * and stores the number through a null pointer: `wget -T 5 …` dies with
+ * SIGSEGV (exit 139). This /bin/wget takes the timeout off the command line,
+ * passes everything else to busybox's wget and enforces the timeout with
+ * busybox's `timeout` (for the whole transfer; busybox's own -T is per read),
+ * failing as busybox does: "download timed out", exit 1.
+ */
+const BUSYBOX_WGET = `#!/bin/sh
+t=
+n=$#
+while [ "$n" -gt 0 ]; do
+  a=$1; shift; n=$((n - 1))
+  case $a in
+    --) set -- "$@" "$a"; while [ "$n" -gt 0 ]; do set -- "$@" "$1"; shift; n=$((n - 1)); done; break ;;
+    -T | --timeout) t=$1; shift; n=$((n - 1)); continue ;;
+    -T*) t=\${a#-T}; continue ;;
+    --timeout=*) t=\${a#--timeout=}; continue ;;
+    -[cqS]*T*)
+      flags=\${a%%T*}
+      case \${flags#-} in
+        *[!cqS]*) ;;
+        *) rest=\${a#"$flags"T}
+           if [ -n "$rest" ]; then t=$rest; else t=$1; shift; n=$((n - 1)); fi
+           set -- "$@" "$flags"; continue ;;
+      esac ;;
+  esac
+  set -- "$@" "$a"
+done
+[ -z "$t" ] && exec busybox wget "$@"
+case $t in
+  *[!0-9]* | '') echo "wget: invalid number '$t'" >&2; exit 1 ;;
+esac
+[ "$t" -eq 0 ] && exec busybox wget "$@"
+# SIGINT: the one signal (with SIGPIPE) the shell does not report as "Terminated".
+busybox timeout -s INT "$t" busybox wget "$@"
+rc=$?
+[ "$rc" -eq 130 ] && { echo "wget: download timed out" >&2; exit 1; }
+exit "$rc"
+`;
+
 export const RECIPES: Readonly<Record<string, ImageRecipe>> = {
   busybox: {
     name: "busybox",
@@ -203,6 +245,7 @@ export const RECIPES: Readonly<Record<string, ImageRecipe>> = {
     files: {
       "/etc/passwd": { content: "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n" },
       "/etc/group": { content: "root:x:0:\nnogroup:x:65534:\n" },
+      "/bin/wget": { content: BUSYBOX_WGET, mode: 0o755 },
       "/root": { dir: true, mode: 0o700 },
       "/tmp": { dir: true, mode: 0o1777 },
       "/home": { dir: true },
