@@ -9,7 +9,7 @@ import { KubelabError } from "../errors.ts";
 import { run } from "../cluster/local/host.ts";
 
 /** What the local cluster's node runs. */
-export const NODE_PACKAGES = ["containerd", "runc", "containernetworking-plugins", "docker-registry", "iproute2"];
+export const NODE_PACKAGES = ["containerd", "runc", "containernetworking-plugins", "docker-registry", "iproute2", "nftables"];
 /** What the end-to-end tests drive; a CJK font so the zh-CN lessons render (and screenshot) as text, not boxes. */
 export const BROWSER_PACKAGES = ["chromium", "fonts-wqy-microhei"];
 

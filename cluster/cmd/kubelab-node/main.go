@@ -15,6 +15,7 @@ import (
 	_ "time/tzdata" // CronJob time zones
 
 	"github.com/spf13/cobra"
+	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/component-base/cli"
 	"k8s.io/component-base/logs"
 	_ "k8s.io/component-base/logs/json/register"
@@ -27,7 +28,9 @@ import (
 	proxy "k8s.io/kubernetes/cmd/kube-proxy/app"
 	scheduler "k8s.io/kubernetes/cmd/kube-scheduler/app"
 	kubelet "k8s.io/kubernetes/cmd/kubelet/app"
+	metricsserver "sigs.k8s.io/metrics-server/cmd/metrics-server/app"
 
+	"kubelab.local/cluster/internal/dns"
 	"kubelab.local/cluster/internal/etcdserver"
 )
 
@@ -38,6 +41,7 @@ var components = map[string]func() *cobra.Command{
 	"kube-scheduler":          func() *cobra.Command { return scheduler.NewSchedulerCommand() },
 	"kube-proxy":              proxy.NewProxyCommand,
 	"kubelet":                 func() *cobra.Command { return kubelet.NewKubeletCommand(context.Background()) },
+	"metrics-server":          func() *cobra.Command { return metricsserver.NewMetricsServerCommand(genericapiserver.SetupSignalHandler()) },
 }
 
 func main() {
@@ -62,6 +66,10 @@ func main() {
 	case "kubectl":
 		runKubectl()
 		return
+	case "coredns":
+		// CoreDNS parses its own flags (-conf Corefile) with the standard flag package.
+		dns.Run()
+		return
 	}
 	newCommand, ok := components[name]
 	if !ok {
@@ -83,7 +91,7 @@ func runKubectl() {
 }
 
 func usage() {
-	names := []string{"etcd", "kubectl"}
+	names := []string{"coredns", "etcd", "kubectl"}
 	for n := range components {
 		names = append(names, n)
 	}

@@ -4,9 +4,10 @@
  * and markers of one state directory, so it never touches anything else.
  */
 import { execFile } from "node:child_process";
-import { readdirSync, readFileSync, rmdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { KubelabError } from "../../errors.ts";
 
 const execFileAsync = promisify(execFile);
 
@@ -169,5 +170,35 @@ export async function bridgePorts(bridge: string): Promise<string[]> {
     .map((line) => line.split(":")[1]?.trim().split("@")[0])
     .filter((name): name is string => !!name);
 }
+
+/**
+ * Bridged IPv4 traffic through the host's netfilter hooks (br_netfilter), as
+ * kube-proxy needs: a pod's reply to a pod that reached it through a Service
+ * IP crosses the bridge directly and must be un-NATed on the way. Kernels
+ * with br_netfilter loaded default to this; kubeadm requires it.
+ */
+export async function enableBridgeNetfilter(): Promise<void> {
+  const sysctl = "/proc/sys/net/bridge/bridge-nf-call-iptables";
+  if (!existsSync(sysctl)) await run("modprobe", ["br_netfilter"], { allowFail: true });
+  if (!existsSync(sysctl)) {
+    throw new KubelabError(
+      "the kernel's bridge netfilter (br_netfilter) is not available",
+      "load it with `modprobe br_netfilter` (CONFIG_BRIDGE_NETFILTER); Services answer pods only with it",
+    );
+  }
+  if (readFileSync(sysctl, "utf8").trim() !== "1") writeFileSync(sysctl, "1");
+}
+
+/** True when the host's /etc/resolv.conf names a nameserver CoreDNS can forward to. */
+export function hostHasNameservers(resolvConf = "/etc/resolv.conf"): boolean {
+  try {
+    return /^\s*nameserver\s+\S+/m.test(readFileSync(resolvConf, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+/** nftables tables the node's kube-proxy creates (nftables mode), and only those. */
+export const KUBE_PROXY_TABLES = [["ip", "kube-proxy"], ["ip6", "kube-proxy"]] as const;
 
 export const sleep = (ms: number) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));

@@ -15,6 +15,9 @@ export const NETWORK = {
   podSubnet: "10.244.0.0/16",
   serviceSubnet: "10.96.0.0/16",
   serviceIp: "10.96.0.1",
+  /** The `kube-dns` Service's ClusterIP: the 10th of the service range, as kubeadm picks it. */
+  dnsIp: "10.96.0.10",
+  clusterDomain: "cluster.local",
 } as const;
 
 export const PORTS = {
@@ -24,6 +27,14 @@ export const PORTS = {
   etcdClient: 12379,
   etcdPeer: 12380,
   registry: 15000,
+  /** CoreDNS serves on the node IP; the kube-dns Service's endpoint. */
+  dns: 53,
+  dnsHealth: 10261,
+  dnsReady: 10262,
+  kubeProxyHealthz: 10256,
+  kubeProxyMetrics: 10249,
+  /** metrics-server's secure port on the node IP (behind the metrics-server Service). */
+  metricsServer: 10251,
 } as const;
 
 export const NODE_NAME = "kubelab-node";
@@ -57,6 +68,8 @@ export function stateLayout(state: string) {
     containerdConfig: join(state, "containerd", "config.toml"),
     kubelet: join(state, "kubelet"),
     kubeletConfig: join(state, "kubelet-config.yaml"),
+    kubeProxyConfig: join(state, "kube-proxy-config.yaml"),
+    corefile: join(state, "Corefile"),
     cniConf: join(state, "cni", "net.d"),
     cniIpam: join(state, "cni", "ipam"),
     registryConfig: join(state, "registry.yml"),

@@ -9,19 +9,22 @@ import { join } from "node:path";
 import { KubelabError, wrapError } from "../../errors.ts";
 import type { ClusterInfo, ClusterProvider, ClusterStatus, UpOptions } from "../provider.ts";
 import { ensureBinaries, type NodeBinaries } from "./binaries.ts";
-import { commandLine, isAlive, linkExists, run, runningNodeStates, sleep } from "./host.ts";
+import { commandLine, enableBridgeNetfilter, hostHasNameservers, isAlive, linkExists, run, runningNodeStates, sleep } from "./host.ts";
 import { cacheDir, defaultStateDir, NETWORK, NODE_NAME, stateLayout, type StateLayout } from "./layout.ts";
 import {
   API_SERVER_URL,
   cniConflist,
   containerdConfigToml,
+  corefile,
   kubeconfigYaml,
+  kubeProxyConfigYaml,
   kubeletConfigYaml,
   LOCAL_REGISTRY,
   localRegistryServerTls,
   registryMirrors,
 } from "./node-config.ts";
-import { generateEtcdPki, generatePki, generateRegistryPki, type KeyPairPem } from "./pki.ts";
+import { generateAddonPki, generateEtcdPki, generatePki, generateRegistryPki, type KeyPairPem } from "./pki.ts";
+import { applyAddons } from "./addons.ts";
 import { encryptStoredSecrets, ensureEncryptionConfig } from "./encryption.ts";
 import { checkCgroups, checkCommands, checkOverlayfs, checkPorts, checkRoot } from "./preflight.ts";
 import { checkReadiness, waitUntilReady } from "./readiness.ts";
@@ -86,7 +89,7 @@ export class LocalProvider implements ClusterProvider {
           await this.prepareState(bins, progress);
           await this.createBridge();
           await checkPorts();
-          progress("starting registry, containerd, etcd, kube-apiserver, controller-manager, scheduler, kubelet");
+          progress("starting registry, containerd, etcd, kube-apiserver, controller-manager, scheduler, kubelet, kube-proxy, coredns, metrics-server");
           this.spawnSupervisor(bins);
           await this.pushImages(bins, progress);
         } catch (err) {
@@ -109,6 +112,8 @@ export class LocalProvider implements ClusterProvider {
           this.logHint(),
         );
       }
+      const bins = await ensureBinaries(progress);
+      await applyAddons(bins.kubectl, this.kubeconfigPath(), readFileSync(join(this.layout.pki, "ca.crt"), "utf8"));
       const reencrypted = await encryptStoredSecrets(this.layout, this.kubeconfigPath());
       if (reencrypted > 0) progress(`encrypted ${reencrypted} Secrets stored before encryption at rest`);
       if (!existsSync(this.layout.bootstrapped)) writeFileSync(this.layout.bootstrapped, new Date().toISOString());
@@ -171,7 +176,10 @@ export class LocalProvider implements ClusterProvider {
 
   /** Paths of the component log files. */
   logFiles(): Record<string, string> {
-    const names = ["supervisor", "registry", "containerd", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet"];
+    const names = [
+      "supervisor", "registry", "containerd", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet",
+      "kube-proxy", "coredns", "metrics-server",
+    ];
     return Object.fromEntries(names.map((n) => [n, join(this.layout.logs, `${n}.log`)]));
   }
 
@@ -265,6 +273,25 @@ export class LocalProvider implements ClusterProvider {
       writePair(l.registryPki, "server", registry.server);
       writePair(l.registryPki, "client", registry.client);
     }
+    // The add-ons' credentials (kube-proxy, CoreDNS, metrics-server, the aggregation layer,
+    // the kubelet's serving certificate); the front proxy's client certificate is written last.
+    if (!existsSync(join(l.pki, "front-proxy-client.crt"))) {
+      progress("generating the add-ons' certificates");
+      const ca = { cert: readFileSync(join(l.pki, "ca.crt"), "utf8"), key: readFileSync(join(l.pki, "ca.key"), "utf8") };
+      const addons = await generateAddonPki(ca, { nodeName: NODE_NAME, nodeIp: NETWORK.nodeIp });
+      const kubeconfigs: [string, string, KeyPairPem][] = [
+        ["kube-proxy.conf", "system:kube-proxy", addons.kubeProxy],
+        ["coredns.conf", "system:coredns", addons.coredns],
+        ["metrics-server.conf", "system:metrics-server", addons.metricsServer],
+      ];
+      for (const [file, user, pair] of kubeconfigs) {
+        writeFileSync(join(l.kubeconfigs, file), kubeconfigYaml(user, ca.cert, pair), { mode: 0o600 });
+      }
+      writePair(l.pki, "metrics-server", addons.metricsServerServing);
+      writePair(l.pki, "kubelet-serving", addons.kubeletServing);
+      writePair(l.pki, "front-proxy-ca", addons.frontProxyCa);
+      writePair(l.pki, "front-proxy-client", addons.frontProxyClient);
+    }
     ensureEncryptionConfig(l);
     writeFileSync(l.containerdConfig, containerdConfigToml(l, bins.runcWrapper));
     for (const { registry, hostsToml } of registryMirrors(l)) {
@@ -273,6 +300,8 @@ export class LocalProvider implements ClusterProvider {
     }
     writeFileSync(join(l.cniConf, "10-kubelab.conflist"), cniConflist(l));
     writeFileSync(l.kubeletConfig, kubeletConfigYaml(l));
+    writeFileSync(l.kubeProxyConfig, kubeProxyConfigYaml(l));
+    writeFileSync(l.corefile, corefile(l, { forwardToHost: hostHasNameservers() }));
     mkdirSync(join(cacheDir(), "registry"), { recursive: true });
     writeFileSync(l.registryConfig, registryConfigYaml(join(cacheDir(), "registry"), LOCAL_REGISTRY, localRegistryServerTls(l)));
   }
@@ -286,6 +315,7 @@ export class LocalProvider implements ClusterProvider {
       const addrs = await run("ip", ["-o", "-4", "addr", "show", "dev", bridge]);
       if (!addrs.includes(`${nodeIp}/`)) await run("ip", ["addr", "add", `${nodeIp}/${prefix}`, "dev", bridge]);
       await run("ip", ["link", "set", bridge, "up"]);
+      await enableBridgeNetfilter();
     } catch (err) {
       throw wrapError(err, `failed to create the node's network bridge ${bridge}`, "the local cluster needs root with CAP_NET_ADMIN (ip link add ... type bridge)");
     }

@@ -199,3 +199,49 @@ export async function generateRegistryPki(): Promise<RegistryPki> {
   ]);
   return { ca: ca.pem, server, client };
 }
+
+/** A CA loaded back from its PEM files, to sign certificates added by later versions. */
+async function loadCa(pem: KeyPairPem): Promise<{ keys: CryptoKeyPair; cert: x509.X509Certificate }> {
+  const cert = new x509.X509Certificate(pem.cert);
+  const der = x509.PemConverter.decode(pem.key)[0];
+  const privateKey = await webcrypto.subtle.importKey("pkcs8", der, ALG, true, ["sign"]);
+  const publicKey = await cert.publicKey.export(ALG, ["verify"], webcrypto as unknown as Crypto);
+  return { keys: { privateKey, publicKey } as CryptoKeyPair, cert };
+}
+
+/** The credentials of the node's add-on components, made with the cluster CA already on disk. */
+export interface AddonPki {
+  /** kube-proxy's client certificate: the user the bootstrap RBAC binds to system:node-proxier. */
+  kubeProxy: KeyPairPem;
+  /** CoreDNS's client certificate (user system:coredns, bound to kubeadm's system:coredns role). */
+  coredns: KeyPairPem;
+  /** metrics-server's client certificate (user system:metrics-server). */
+  metricsServer: KeyPairPem;
+  /** metrics-server's serving certificate, for the API server's aggregation layer. */
+  metricsServerServing: KeyPairPem;
+  /** The kubelet's serving certificate (instead of a self-signed one), so metrics-server can verify it. */
+  kubeletServing: KeyPairPem;
+  /** kubeadm's front-proxy-ca: the only issuer of the aggregation layer's request-header identity. */
+  frontProxyCa: KeyPairPem;
+  /** The API server's client certificate towards aggregated API servers (CN front-proxy-client). */
+  frontProxyClient: KeyPairPem;
+}
+
+export async function generateAddonPki(clusterCa: KeyPairPem, options: { nodeName: string; nodeIp: string }): Promise<AddonPki> {
+  const ca = await loadCa(clusterCa);
+  const frontProxy = await createCa("kubelab-front-proxy-ca");
+  const [kubeProxy, coredns, metricsServer, metricsServerServing, kubeletServing, frontProxyClient] = await Promise.all([
+    createLeaf(ca, { commonName: "system:kube-proxy", usage: ["client"] }),
+    createLeaf(ca, { commonName: "system:coredns", usage: ["client"] }),
+    createLeaf(ca, { commonName: "system:metrics-server", usage: ["client"] }),
+    createLeaf(ca, {
+      commonName: "metrics-server",
+      usage: ["server"],
+      dnsNames: ["metrics-server", "metrics-server.kube-system", "metrics-server.kube-system.svc"],
+      ips: [options.nodeIp],
+    }),
+    createLeaf(ca, { commonName: `system:node:${options.nodeName}`, organization: "system:nodes", usage: ["server"], dnsNames: [options.nodeName], ips: [options.nodeIp] }),
+    createLeaf(frontProxy, { commonName: "front-proxy-client", usage: ["client"] }),
+  ]);
+  return { kubeProxy, coredns, metricsServer, metricsServerServing, kubeletServing, frontProxyCa: frontProxy.pem, frontProxyClient };
+}

@@ -8,7 +8,7 @@ import { KubelabError } from "../../errors.ts";
 import { run } from "./host.ts";
 import { NETWORK, PORTS } from "./layout.ts";
 
-const APT_HINT = "install the node's packages: apt-get install -y containerd runc containernetworking-plugins docker-registry iproute2";
+const APT_HINT = "install the node's packages: apt-get install -y containerd runc containernetworking-plugins docker-registry iproute2 nftables";
 
 export function checkRoot(): void {
   if (process.getuid?.() !== 0) {
@@ -31,7 +31,7 @@ function onPath(command: string): boolean {
 }
 
 export function checkCommands(): void {
-  const missing = ["containerd", "containerd-shim-runc-v2", "runc", "docker-registry", "ip"].filter((c) => !onPath(c));
+  const missing = ["containerd", "containerd-shim-runc-v2", "runc", "docker-registry", "ip", "nft"].filter((c) => !onPath(c));
   for (const plugin of ["bridge", "host-local", "loopback"]) {
     if (!existsSync(`/usr/lib/cni/${plugin}`)) missing.push(`CNI plugin ${plugin}`);
   }
@@ -82,6 +82,12 @@ export async function checkPorts(): Promise<void> {
     ["etcd", "127.0.0.1", PORTS.etcdClient],
     ["etcd peer", "127.0.0.1", PORTS.etcdPeer],
     ["image registry", "127.0.0.1", PORTS.registry],
+    ["cluster DNS (CoreDNS)", NETWORK.nodeIp, PORTS.dns],
+    ["CoreDNS health", "127.0.0.1", PORTS.dnsHealth],
+    ["CoreDNS readiness", "127.0.0.1", PORTS.dnsReady],
+    ["kube-proxy healthz", "127.0.0.1", PORTS.kubeProxyHealthz],
+    ["kube-proxy metrics", "127.0.0.1", PORTS.kubeProxyMetrics],
+    ["metrics-server", NETWORK.nodeIp, PORTS.metricsServer],
   ];
   for (const [component, host, port] of wanted) {
     const err = await canListen(host, port);

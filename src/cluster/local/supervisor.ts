@@ -75,6 +75,10 @@ export function nodeComponents(layout: StateLayout, bins: NodeBinaries): Compone
     node("kube-controller-manager", ["kube-apiserver"]),
     node("kube-scheduler", ["kube-apiserver"]),
     node("kubelet", ["kube-apiserver", "containerd"]),
+    // The add-ons, from the same binary: Service NAT, cluster DNS, resource metrics.
+    node("kube-proxy", ["kube-apiserver"]),
+    node("coredns", ["kube-apiserver"], () => tcpOpen(NETWORK.nodeIp, PORTS.dns)),
+    node("metrics-server", ["kube-apiserver"]),
   ];
 }
 

@@ -1,10 +1,10 @@
 /**
  * Teardown of the local node: used by the supervisor on a clean stop and by
  * `up`/`down` to recover from an unclean one (everything killed with -9).
- * Afterwards no process, mount, veth or bridge of this state dir remains.
+ * Afterwards no process, mount, veth, bridge or nftables table of this state dir remains.
  */
 import { rmSync } from "node:fs";
-import { bridgePorts, killPodProcesses, linkExists, markedProcesses, removePodCgroups, run, sleep, unmountAll } from "./host.ts";
+import { bridgePorts, KUBE_PROXY_TABLES, killPodProcesses, linkExists, markedProcesses, removePodCgroups, run, sleep, unmountAll } from "./host.ts";
 import { NETWORK, type StateLayout } from "./layout.ts";
 
 export interface TeardownOptions {
@@ -36,6 +36,8 @@ export async function teardownNode(layout: StateLayout, options: TeardownOptions
   // 4. Network: veths vanish with their namespaces; delete any stragglers and the bridge.
   for (const port of await bridgePorts(NETWORK.bridge)) await run("ip", ["link", "del", port], { allowFail: true });
   if (await linkExists(NETWORK.bridge)) await run("ip", ["link", "del", NETWORK.bridge], { allowFail: true });
+  // 5. kube-proxy's own nftables tables (it is stopped by now); no other rule of the host is touched.
+  for (const [family, table] of KUBE_PROXY_TABLES) await run("nft", ["delete", "table", family, table], { allowFail: true });
   // host-local IPAM allocations would otherwise leak addresses across restarts.
   rmSync(layout.cniIpam, { recursive: true, force: true });
 }

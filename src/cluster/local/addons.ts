@@ -1,0 +1,183 @@
+/**
+ * The API objects of the node's add-ons, which run as host processes from the
+ * node binary (kube-proxy, CoreDNS, metrics-server): the RBAC their users
+ * need, and the Services learners expect to find in kube-system (`kube-dns`
+ * at the 10th IP of the service range, `metrics-server` behind the
+ * `v1beta1.metrics.k8s.io` APIService). The Services have no selector: their
+ * Endpoints name the node IP, where the add-ons listen (the endpoint-slice
+ * mirroring controller makes the EndpointSlices kube-proxy reads).
+ * Applied server-side on every `up`, so an upgraded state dir gets them too.
+ */
+import { execFile } from "node:child_process";
+import { KubelabError } from "../../errors.ts";
+import { NETWORK, NODE_NAME, PORTS } from "./layout.ts";
+
+const LABELS = "    app.kubernetes.io/managed-by: kubelab";
+
+/** Selector-less Service and its Endpoints, pointing at a port of the node IP. */
+function nodeService(name: string, ports: { name: string; port: number; targetPort: number; protocol: string }[], extra: { clusterIP?: string; labels?: string[] } = {}): string {
+  const labels = [LABELS, ...(extra.labels ?? []).map((l) => `    ${l}`)].join("\n");
+  return `apiVersion: v1
+kind: Service
+metadata:
+  name: ${name}
+  namespace: kube-system
+  labels:
+${labels}
+spec:
+  type: ClusterIP
+${extra.clusterIP ? `  clusterIP: ${extra.clusterIP}\n` : ""}  ports:
+${ports.map((p) => `  - name: ${p.name}\n    port: ${p.port}\n    targetPort: ${p.targetPort}\n    protocol: ${p.protocol}`).join("\n")}
+---
+apiVersion: v1
+kind: Endpoints
+metadata:
+  name: ${name}
+  namespace: kube-system
+  labels:
+${labels}
+subsets:
+- addresses:
+  - ip: ${NETWORK.nodeIp}
+    nodeName: ${NODE_NAME}
+  ports:
+${ports.map((p) => `  - name: ${p.name}\n    port: ${p.targetPort}\n    protocol: ${p.protocol}`).join("\n")}
+`;
+}
+
+function clusterRoleBinding(name: string, role: string, user: string): string {
+  return `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: ${name}
+  labels:
+${LABELS}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: ${role}
+subjects:
+- apiGroup: rbac.authorization.k8s.io
+  kind: User
+  name: ${user}
+`;
+}
+
+/** Every add-on object, as one multi-document YAML. `caPem` is the cluster CA (the metrics APIService's caBundle). */
+export function addonManifests(caPem: string): string {
+  const docs = [
+    // kubeadm's CoreDNS role, for CoreDNS's user (kube-proxy's user is bound by the bootstrap policy).
+    `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:coredns
+  labels:
+${LABELS}
+rules:
+- apiGroups: [""]
+  resources: [endpoints, services, pods, namespaces]
+  verbs: [list, watch]
+- apiGroups: [discovery.k8s.io]
+  resources: [endpointslices]
+  verbs: [list, watch]
+`,
+    clusterRoleBinding("system:coredns", "system:coredns", "system:coredns"),
+    nodeService(
+      "kube-dns",
+      [
+        { name: "dns", port: 53, targetPort: PORTS.dns, protocol: "UDP" },
+        { name: "dns-tcp", port: 53, targetPort: PORTS.dns, protocol: "TCP" },
+      ],
+      { clusterIP: NETWORK.dnsIp, labels: ["k8s-app: kube-dns", "kubernetes.io/name: CoreDNS", "kubernetes.io/cluster-service: \"true\""] },
+    ),
+    // metrics-server's roles, as its release manifest has them, for its user.
+    `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:metrics-server
+  labels:
+${LABELS}
+rules:
+- apiGroups: [""]
+  resources: [nodes/metrics]
+  verbs: [get]
+- apiGroups: [""]
+  resources: [pods, nodes]
+  verbs: [get, list, watch]
+`,
+    `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:aggregated-metrics-reader
+  labels:
+${LABELS}
+    rbac.authorization.k8s.io/aggregate-to-admin: "true"
+    rbac.authorization.k8s.io/aggregate-to-edit: "true"
+    rbac.authorization.k8s.io/aggregate-to-view: "true"
+rules:
+- apiGroups: [metrics.k8s.io]
+  resources: [pods, nodes]
+  verbs: [get, list, watch]
+`,
+    clusterRoleBinding("system:metrics-server", "system:metrics-server", "system:metrics-server"),
+    clusterRoleBinding("metrics-server:system:auth-delegator", "system:auth-delegator", "system:metrics-server"),
+    `apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: metrics-server-auth-reader
+  namespace: kube-system
+  labels:
+${LABELS}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: extension-apiserver-authentication-reader
+subjects:
+- apiGroup: rbac.authorization.k8s.io
+  kind: User
+  name: system:metrics-server
+`,
+    nodeService("metrics-server", [{ name: "https", port: 443, targetPort: PORTS.metricsServer, protocol: "TCP" }], {
+      labels: ["k8s-app: metrics-server"],
+    }),
+    `apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata:
+  name: v1beta1.metrics.k8s.io
+  labels:
+${LABELS}
+spec:
+  group: metrics.k8s.io
+  version: v1beta1
+  groupPriorityMinimum: 100
+  versionPriority: 100
+  service:
+    name: metrics-server
+    namespace: kube-system
+    port: 443
+  caBundle: ${Buffer.from(caPem).toString("base64")}
+`,
+  ];
+  return docs.join("---\n");
+}
+
+/** Apply the add-on objects (server-side, so repeated `up`s converge). */
+export function applyAddons(kubectl: string, kubeconfig: string, caPem: string): Promise<void> {
+  return new Promise((resolveApply, reject) => {
+    const child = execFile(
+      kubectl,
+      ["--kubeconfig", kubeconfig, "apply", "--server-side", "--force-conflicts", "--field-manager=kubelab", "-f", "-"],
+      { timeout: 30_000, maxBuffer: 1 << 20 },
+      (err, _stdout, stderr) => {
+        if (!err) return resolveApply();
+        reject(
+          new KubelabError(
+            `could not create the cluster's add-on objects (kube-dns, metrics-server): ${(stderr || err.message).trim().split("\n").slice(-5).join("\n")}`,
+            "see `./kubelab cluster logs kube-apiserver`; `./kubelab cluster up` applies them again",
+          ),
+        );
+      },
+    );
+    child.stdin?.end(addonManifests(caPem));
+  });
+}

@@ -1,0 +1,133 @@
+/**
+ * The node's add-ons as generated configuration: kube-proxy in nftables mode
+ * with its own tables and hands off the host's conntrack settings, CoreDNS
+ * on the node IP behind the kube-dns Service (kubeadm's 10th service IP),
+ * the kubelet's cluster DNS, pods routed to Service IPs and nowhere else,
+ * metrics-server behind an APIService with the aggregation layer's
+ * request-header CA, and the add-ons' certificates signed by the right CAs.
+ */
+import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { loadAllYaml, loadYaml } from "@kubernetes/client-node";
+import { addonManifests } from "../../src/cluster/local/addons.ts";
+import { hostHasNameservers, KUBE_PROXY_TABLES } from "../../src/cluster/local/host.ts";
+import { NETWORK, PORTS, stateLayout } from "../../src/cluster/local/layout.ts";
+import { cniConflist, componentArgs, corefile, kubeletConfigYaml, kubeProxyConfigYaml } from "../../src/cluster/local/node-config.ts";
+import { generateAddonPki, generatePki } from "../../src/cluster/local/pki.ts";
+import { nodeComponents } from "../../src/cluster/local/supervisor.ts";
+import { binariesIn } from "../../src/cluster/local/binaries.ts";
+
+const layout = stateLayout("/state");
+const flags = (args: string[]) => new Map(args.map((a) => [a.split("=")[0], a.slice(a.indexOf("=") + 1)]));
+
+test("the DNS Service IP is the 10th of the service range, as kubeadm picks it", () => {
+  const [base, prefix] = NETWORK.serviceSubnet.split("/");
+  assert.equal(prefix, "16");
+  const octets = base.split(".").map(Number);
+  octets[3] += 10;
+  assert.equal(NETWORK.dnsIp, octets.join("."));
+});
+
+test("kube-proxy runs in nftables mode, NodePorts on the node IP only, host conntrack untouched", () => {
+  const config = loadYaml<any>(kubeProxyConfigYaml(layout));
+  assert.equal(config.kind, "KubeProxyConfiguration");
+  assert.equal(config.mode, "nftables");
+  assert.equal(config.clusterCIDR, NETWORK.podSubnet);
+  assert.deepEqual(config.nodePortAddresses, [`${NETWORK.nodeIp}/32`]);
+  assert.equal(config.clientConnection.kubeconfig, "/state/kubeconfig/kube-proxy.conf");
+  assert.equal(config.conntrack.maxPerCore, 0);
+  assert.match(config.healthzBindAddress, /^127\.0\.0\.1:/);
+  assert.match(config.metricsBindAddress, /^127\.0\.0\.1:/);
+  assert.deepEqual(componentArgs(layout)["kube-proxy"], ["--config=/state/kube-proxy-config.yaml"]);
+  // Teardown deletes exactly kube-proxy's tables (nftables mode names them so).
+  assert.deepEqual(KUBE_PROXY_TABLES.map(([family, name]) => `${family} ${name}`), ["ip kube-proxy", "ip6 kube-proxy"]);
+});
+
+test("pods get a route to Service IPs through the node and no default route", () => {
+  const ipam = JSON.parse(cniConflist(layout)).plugins[0].ipam;
+  assert.deepEqual(ipam.routes, [{ dst: NETWORK.serviceSubnet, gw: NETWORK.nodeIp }]);
+});
+
+test("the kubelet points pods at the cluster DNS with the cluster domain and serves a CA-signed certificate", () => {
+  const config = loadYaml<any>(kubeletConfigYaml(layout));
+  assert.deepEqual(config.clusterDNS, [NETWORK.dnsIp]);
+  assert.equal(config.clusterDomain, "cluster.local");
+  assert.equal(config.tlsCertFile, "/state/pki/kubelet-serving.crt");
+});
+
+test("CoreDNS serves cluster.local on the node IP; forwards to the host's resolvers only when there are any", () => {
+  const online = corefile(layout, { forwardToHost: true });
+  assert.match(online, new RegExp(`^\\.:${PORTS.dns} \\{`, "m"));
+  assert.match(online, new RegExp(`bind ${NETWORK.nodeIp.replaceAll(".", "\\.")}`));
+  assert.match(online, /kubernetes cluster\.local in-addr\.arpa ip6\.arpa \{[^}]*kubeconfig \/state\/kubeconfig\/coredns\.conf kubelab/);
+  assert.match(online, /forward \. \/etc\/resolv\.conf/);
+  assert.doesNotMatch(corefile(layout, { forwardToHost: false }), /forward/);
+  assert.deepEqual(componentArgs(layout).coredns, ["-conf", "/state/Corefile"]);
+  const dir = mkdtempSync(join(tmpdir(), "kubelab-resolv-"));
+  writeFileSync(join(dir, "a"), "search example.org\nnameserver 10.0.0.2\n");
+  writeFileSync(join(dir, "b"), "# no servers\nsearch example.org\n");
+  assert.equal(hostHasNameservers(join(dir, "a")), true);
+  assert.equal(hostHasNameservers(join(dir, "b")), false);
+  assert.equal(hostHasNameservers(join(dir, "missing")), false);
+});
+
+test("kube-dns and metrics-server Services point at the node; metrics.k8s.io is aggregated with the cluster CA", () => {
+  const docs: any[] = JSON.parse(JSON.stringify(loadAllYaml(addonManifests("CA-PEM"))));
+  const find = (kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name);
+  const dns = find("Service", "kube-dns");
+  assert.equal(dns.metadata.namespace, "kube-system");
+  assert.equal(dns.spec.clusterIP, NETWORK.dnsIp);
+  assert.equal(dns.spec.selector, undefined, "no selector: the Endpoints name the node");
+  assert.deepEqual(dns.spec.ports.map((p: any) => `${p.port}/${p.protocol}`), ["53/UDP", "53/TCP"]);
+  assert.equal(dns.metadata.labels["k8s-app"], "kube-dns");
+  assert.equal(find("Endpoints", "kube-dns").subsets[0].addresses[0].ip, NETWORK.nodeIp);
+  const api = find("APIService", "v1beta1.metrics.k8s.io");
+  assert.deepEqual(api.spec.service, { name: "metrics-server", namespace: "kube-system", port: 443 });
+  assert.equal(Buffer.from(api.spec.caBundle, "base64").toString(), "CA-PEM");
+  assert.equal(find("Endpoints", "metrics-server").subsets[0].ports[0].port, PORTS.metricsServer);
+  const reader = find("ClusterRole", "system:aggregated-metrics-reader");
+  assert.equal(reader.metadata.labels["rbac.authorization.k8s.io/aggregate-to-view"], "true");
+  assert.equal(find("ClusterRoleBinding", "system:coredns").subjects[0].name, "system:coredns");
+});
+
+test("the API server has the aggregation layer's request-header CA and front-proxy client", () => {
+  const api = flags(componentArgs(layout)["kube-apiserver"]);
+  assert.equal(api.get("--requestheader-client-ca-file"), "/state/pki/front-proxy-ca.crt");
+  assert.equal(api.get("--requestheader-allowed-names"), "front-proxy-client");
+  assert.equal(api.get("--proxy-client-cert-file"), "/state/pki/front-proxy-client.crt");
+  const ms = flags(componentArgs(layout)["metrics-server"]);
+  assert.equal(ms.get("--bind-address"), NETWORK.nodeIp);
+  assert.equal(ms.get("--kubelet-certificate-authority"), "/state/pki/ca.crt");
+  assert.ok(!componentArgs(layout)["metrics-server"].includes("--kubelet-insecure-tls"));
+});
+
+test("the supervisor runs the add-ons from the node binary, after the API server", () => {
+  const specs = nodeComponents(layout, binariesIn("/bin-dir"));
+  for (const name of ["kube-proxy", "coredns", "metrics-server"]) {
+    const spec = specs.find((s) => s.name === name)!;
+    assert.equal(spec.command, "/bin-dir/kubelab-node");
+    assert.equal(spec.args[0], name);
+    assert.deepEqual(spec.after, ["kube-apiserver"]);
+  }
+});
+
+test("add-on certificates: cluster CA for clients and servers, a CA of its own for the front proxy", async () => {
+  const pki = await generatePki({ nodeName: "n", nodeIp: "10.0.0.1", serviceIp: "10.96.0.1" });
+  const addons = await generateAddonPki(pki.ca, { nodeName: "n", nodeIp: "10.0.0.1" });
+  const ca = new X509Certificate(pki.ca.cert);
+  const cert = (pem: string) => new X509Certificate(pem);
+  for (const pair of [addons.kubeProxy, addons.coredns, addons.metricsServer, addons.metricsServerServing, addons.kubeletServing]) {
+    assert.ok(cert(pair.cert).verify(ca.publicKey));
+  }
+  assert.match(cert(addons.kubeProxy.cert).subject, /CN=system:kube-proxy/);
+  assert.match(cert(addons.metricsServerServing.cert).subjectAltName!, /DNS:metrics-server\.kube-system\.svc/);
+  assert.match(cert(addons.kubeletServing.cert).subjectAltName!, /IP Address:10\.0\.0\.1/);
+  const frontProxy = new X509Certificate(addons.frontProxyCa.cert);
+  assert.ok(cert(addons.frontProxyClient.cert).verify(frontProxy.publicKey));
+  assert.ok(!cert(addons.frontProxyClient.cert).verify(ca.publicKey), "the cluster CA must not vouch for request headers");
+  assert.match(cert(addons.frontProxyClient.cert).subject, /CN=front-proxy-client/);
+});
