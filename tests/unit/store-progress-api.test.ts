@@ -140,3 +140,15 @@ describe("solution blocks", () => {
     ]);
   });
 });
+
+describe("progress in the page", () => {
+  it("marks a lesson done only when every exercise passed, partly done when any was tried", async () => {
+    const { lessonState } = await import("../../src/site/progress-client.ts");
+    const p = (exercise: string, passed: boolean) => ({ exercise, passed }) as Parameters<typeof lessonState>[1][number];
+    assert.equal(lessonState(["job/echo", "job/ttl"], []), undefined);
+    assert.equal(lessonState(["job/echo", "job/ttl"], [p("cronjob/hello", true)]), undefined, "other lessons' exercises do not count");
+    assert.equal(lessonState(["job/echo", "job/ttl"], [p("job/echo", true)]), "partial");
+    assert.equal(lessonState(["job/echo", "job/ttl"], [p("job/echo", true), p("job/ttl", false)]), "partial");
+    assert.equal(lessonState(["job/echo", "job/ttl"], [p("job/echo", true), p("job/ttl", true)]), "done");
+  });
+});
