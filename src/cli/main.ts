@@ -2,7 +2,7 @@
  * kubelab's one command line. Each subcommand lives in ./commands/; this file
  * only dispatches and turns errors into a message plus a hint (no stack trace).
  */
-import { KubelabError } from "../errors.ts";
+import { errorLines } from "./report-error.ts";
 import { clusterCommand } from "./commands/cluster.ts";
 import { kubectlCommand } from "./commands/kubectl.ts";
 
@@ -60,12 +60,6 @@ async function main(argv: string[]): Promise<number> {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
-  if (err instanceof KubelabError) {
-    console.error(`kubelab: ${err.message}`);
-    if (err.hint) console.error(`hint: ${err.hint}`);
-  } else {
-    console.error(`kubelab: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    console.error("hint: this is a bug in kubelab; please report it with the output above");
-  }
+  for (const line of errorLines(err, { debug: Boolean(process.env.KUBELAB_DEBUG) })) console.error(line);
   process.exitCode = 1;
 }

@@ -4,14 +4,13 @@
  * which the runner reports as `infrastructureError` checks. A 404 of the
  * object under test is the learner's state and stays an ordinary answer.
  */
+import { KubelabError } from "../errors.ts";
 
-/** The cluster could not be asked (network, timeout, 5xx, auth of kubelab's own client). */
-export class InfraError extends Error {
-  readonly hint: string;
+/** The cluster could not be asked (network, timeout, 5xx, auth of kubelab's own client); answered as 503. */
+export class InfraError extends KubelabError {
   constructor(message: string, options?: { cause?: unknown; hint?: string }) {
-    super(message, { cause: options?.cause });
+    super(message, options?.hint ?? "Check that the lab cluster is running (`./kubelab cluster status`), then grade again.", { cause: options?.cause, status: 503 });
     this.name = "InfraError";
-    this.hint = options?.hint ?? "Check that the lab cluster is running (`./kubelab cluster status`), then grade again.";
   }
 }
 

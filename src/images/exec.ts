@@ -3,6 +3,7 @@
  * output, and fail with the command line, its stderr tail and a hint.
  */
 import { spawn } from "node:child_process";
+import { KubelabError } from "../errors.ts";
 
 export interface RunOptions {
   cwd?: string;
@@ -21,13 +22,11 @@ export interface RunResult {
   stderr: string;
 }
 
-/** An error that says what failed and what to try next. */
-export class ImageBuildError extends Error {
-  readonly hint?: string;
+/** An offline image could not be built or pushed: what failed and what to try next. */
+export class ImageBuildError extends KubelabError {
   constructor(message: string, hint?: string, options?: { cause?: unknown }) {
-    super(hint ? `${message}\nhint: ${hint}` : message, options);
+    super(message, hint, options);
     this.name = "ImageBuildError";
-    this.hint = hint;
   }
 }
 

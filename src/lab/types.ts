@@ -4,6 +4,8 @@
  * terminal bridge and the graders import only these types; the implementation
  * sits in `lab-manager.ts`.
  */
+import { KubelabError } from "../errors.ts";
+import type { LabState } from "../shared/contract.ts";
 
 /**
  * How labs share a cluster (docs/architecture.md §3).
@@ -16,7 +18,8 @@
  */
 export type IsolationMode = "cluster" | "namespace";
 
-export type LabState = "starting" | "ready" | "error" | "deleting";
+/** As the browser sees it too (src/shared/contract.ts). */
+export type { LabState };
 
 export interface Lab {
   /** Short DNS-label-safe id; names the toolbox namespace `kubelab-<id>`. */
@@ -86,15 +89,10 @@ export interface LabManager {
   shutdown(): Promise<void>;
 }
 
-/** An error meant for a person: what failed, and what to do next. */
-export class LabError extends Error {
-  readonly hint?: string;
-  /** Suggested HTTP status for the server. */
-  readonly status: number;
+/** A lab that could not be made, found, reset or deleted: a KubelabError with the status the server answers. */
+export class LabError extends KubelabError {
   constructor(message: string, options: { hint?: string; status?: number; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, options.hint, { cause: options.cause, status: options.status });
     this.name = "LabError";
-    this.hint = options.hint;
-    this.status = options.status ?? 500;
   }
 }

@@ -3,17 +3,15 @@
  * JSON errors that carry a hint, cookies, and the Origin rule.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { KubelabError } from "../errors.ts";
+import type { ErrorJson } from "../shared/contract.ts";
 
-/** An error answered as `{ error, hint }` with an HTTP status. */
-export class HttpError extends Error {
-  readonly status: number;
-  readonly hint?: string;
+/** A refusal of the lab server itself (bad request, no session, wrong origin …), with headers to send along. */
+export class HttpError extends KubelabError {
   readonly headers?: Record<string, string>;
   constructor(status: number, message: string, hint?: string, headers?: Record<string, string>) {
-    super(message);
+    super(message, hint, { status });
     this.name = "HttpError";
-    this.status = status;
-    this.hint = hint;
     this.headers = headers;
   }
 }
@@ -29,8 +27,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, err: HttpError): void {
-  sendJson(res, err.status, err.hint ? { error: err.message, hint: err.hint } : { error: err.message }, err.headers);
+/** Any KubelabError, answered as its status and `{ error, hint }`. */
+export function sendError(res: ServerResponse, err: KubelabError): void {
+  const body: ErrorJson = err.hint ? { error: err.message, hint: err.hint } : { error: err.message };
+  sendJson(res, err.status, body, err instanceof HttpError ? err.headers : undefined);
 }
 
 export function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string | string[]> = {}): void {

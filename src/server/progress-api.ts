@@ -16,20 +16,16 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { GradeResult } from "../graders/types.ts";
 import type { Lab } from "../lab/types.ts";
 import type { Attempt, LabEventKind, Learner, Store } from "../store/index.ts";
+import { API, EXERCISE_ID, type SolutionBlock } from "../shared/contract.ts";
 import { HttpError, readJsonBody, sendJson } from "./http-util.ts";
+
+export type { SolutionBlock };
 
 /** Failed attempts after which "Show solution" is offered without asking for confirmation. */
 export const SOLUTION_AFTER_FAILURES = 2;
 const REQUEST_ID = /^[A-Za-z0-9_-]{8,64}$/;
-const EXERCISE_ID = /^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)+$/;
 /** Learners remembered per process (session id → learner id); beyond it the store is asked again. */
 const LEARNER_CACHE = 10_000;
-
-/** One runnable piece of a solution script: what the comment above it said, and the command. */
-export interface SolutionBlock {
-  comment?: string;
-  code: string;
-}
 
 export interface ProgressApiOptions {
   store?: Store;
@@ -153,7 +149,7 @@ export function createProgressApi(options: ProgressApiOptions): ProgressApi {
       }
     },
 
-    handles: (path) => path === "/api/progress" || path === "/api/progress/export" || path === "/api/learner" || path === "/api/lab/solution",
+    handles: (path) => path === API.progress || path === API.progressExport || path === API.learner || path === API.labSolution,
 
     async handle(req, res, path, sessionId) {
       const method = req.method ?? "GET";
@@ -162,7 +158,7 @@ export function createProgressApi(options: ProgressApiOptions): ProgressApi {
           throw new HttpError(405, "method not allowed", `Use ${methods.join(" or ")}.`, { allow: methods.join(", ") });
         }
       };
-      if (path === "/api/progress") {
+      if (path === API.progress) {
         allow(["GET"]);
         if (!store) return sendJson(res, 200, { enabled: false, mode, exercises: [] });
         // Pages ask before any lab exists (the sidebar on a reading page): no session, nothing yet.
@@ -171,7 +167,7 @@ export function createProgressApi(options: ProgressApiOptions): ProgressApi {
         const exercises = await store.progress(l.id);
         return sendJson(res, 200, { enabled: true, mode, learner: { id: l.id, displayName: l.displayName ?? null }, solutionAfterFailures: SOLUTION_AFTER_FAILURES, exercises });
       }
-      if (path === "/api/progress/export") {
+      if (path === API.progressExport) {
         allow(["GET"]);
         if (!store) throw new HttpError(404, "this server keeps no progress", "Start it with `./kubelab start` (it keeps progress in its state directory).");
         const l = (await learner(requireLearner(sessionId)))!;
@@ -179,7 +175,7 @@ export function createProgressApi(options: ProgressApiOptions): ProgressApi {
         return sendJson(res, 200, data, { "content-disposition": `attachment; filename="kubelab-progress-${l.id}.json"` });
       }
       if (!store) throw new HttpError(404, "this server keeps no progress", "Start it with `./kubelab start` (it keeps progress in its state directory).");
-      if (path === "/api/learner") {
+      if (path === API.learner) {
         allow(["POST"]);
         const body = await readJsonBody(req, bodyLimit);
         const name = body.displayName;

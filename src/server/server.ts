@@ -34,8 +34,10 @@ import type { Duplex } from "node:stream";
 import { Exec, type KubeConfig } from "@kubernetes/client-node";
 import { WebSocketServer } from "ws";
 import type { ClusterInfo } from "../cluster/provider.ts";
-import type { GradeResult, Locale } from "../graders/types.ts";
-import { LabError, type Lab, type LabManager } from "../lab/types.ts";
+import { KubelabError } from "../errors.ts";
+import type { GradeResult } from "../graders/types.ts";
+import type { Lab, LabManager } from "../lab/types.ts";
+import { API, EXERCISE_ID, LOCALES, type LabJson, type Locale } from "../shared/contract.ts";
 import { checkExposure, createAccessGate, LOGIN_PATH, type AccessGate } from "./access.ts";
 import { ALLOWED_HOST_FLAG, assertAllowedHosts, createHostPolicy, isLoopbackBind } from "./host-check.ts";
 import {
@@ -58,9 +60,7 @@ import { createTokenIssuer } from "./sessions.ts";
 import { bridgeTerminal, type ExecClient, type TerminalSession } from "./terminal-bridge.ts";
 
 export const SESSION_COOKIE = "kubelab_sid";
-export const TERMINAL_PATH = "/api/lab/terminal";
-const EXERCISE_ID = /^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)+$/;
-const LOCALES: readonly Locale[] = ["en", "zh-CN"];
+export const TERMINAL_PATH = API.labTerminal;
 
 /** Connect-style handler for everything outside /api (Astro's middleware + static files). */
 export type SiteHandler = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
@@ -145,7 +145,7 @@ export interface LabServer {
 }
 
 /** What the API tells a browser about a lab (never the learner id). */
-export function publicLab(lab: Lab) {
+export function publicLab(lab: Lab): LabJson {
   return {
     id: lab.id,
     state: lab.state,
@@ -186,7 +186,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
   let exec = options.exec;
   const execClient = (): ExecClient => {
     if (exec) return exec;
-    if (!options.kubeConfig) throw new LabError("the lab server has no Kubernetes client configured", { hint: "Pass kubeConfig to createLabServer." });
+    if (!options.kubeConfig) throw new KubelabError("the lab server has no Kubernetes client configured", "Pass kubeConfig to createLabServer.");
     exec = new Exec(options.kubeConfig);
     return exec;
   };
@@ -247,7 +247,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
     const method = req.method ?? "GET";
     if (method !== "GET" && method !== "HEAD") checkOrigin(req);
 
-    if (path === "/api/health") {
+    if (path === API.health) {
       if (method !== "GET" && method !== "HEAD") methodNotAllowed(["GET"]);
       const labs = labManager.listLabs();
       return sendJson(res, 200, {
@@ -259,7 +259,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
       });
     }
 
-    if (path === "/api/lab") {
+    if (path === API.lab) {
       if (method === "POST") {
         await readJsonBody(req, bodyLimit);
         let sid = sessionOf(req);
@@ -299,7 +299,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
       methodNotAllowed(["GET", "POST", "DELETE"]);
     }
 
-    if (path === "/api/lab/reset") {
+    if (path === API.labReset) {
       if (method !== "POST") methodNotAllowed(["POST"]);
       await readJsonBody(req, bodyLimit);
       const sid = requireSession(req);
@@ -309,7 +309,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
       return sendJson(res, 200, publicLab(lab));
     }
 
-    if (path === "/api/lab/grade") {
+    if (path === API.labGrade) {
       if (method !== "POST") methodNotAllowed(["POST"]);
       const body = await readJsonBody(req, bodyLimit);
       const { exercise, locale = "en", requestId } = body;
@@ -386,8 +386,8 @@ export function createLabServer(options: LabServerOptions): LabServer {
       return void res.destroy();
     }
     if (res.headersSent) return void res.end();
-    if (err instanceof HttpError) return sendError(res, err);
-    if (err instanceof LabError) return sendError(res, new HttpError(err.status, err.message, err.hint));
+    // Every module's errors are KubelabErrors: their own status, message and hint.
+    if (err instanceof KubelabError) return sendError(res, err);
     log(`${req.method} ${path} failed: ${(err as Error)?.stack ?? err}`);
     sendError(res, new HttpError(500, `internal error: ${(err as Error)?.message ?? err}`, "Try again; if it persists, look at the server's log."));
   }
@@ -481,7 +481,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
     try {
       execForLab = execClient();
     } catch (err) {
-      return refuseUpgrade(socket, 500, (err as Error).message, (err as LabError).hint);
+      return refuseUpgrade(socket, err instanceof KubelabError ? err.status : 500, (err as Error).message, err instanceof KubelabError ? err.hint : undefined);
     }
     // The slot is held from here until the connection closes, whether or not the handshake completes.
     terminalCounts.set(sid, open + 1);

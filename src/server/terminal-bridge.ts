@@ -35,6 +35,8 @@ import { randomBytes } from "node:crypto";
 import { PassThrough, Writable } from "node:stream";
 import type { V1Status } from "@kubernetes/client-node";
 import type { RawData, WebSocket } from "ws";
+import { KubelabError } from "../errors.ts";
+import type { ClientControl, ServerControl, TerminalState } from "../shared/contract.ts";
 
 /** The exec connection (a `ws` WebSocket to the API server in production). */
 export interface ExecSocket {
@@ -169,9 +171,7 @@ export class TerminalOutput extends Writable {
   }
 }
 
-type ControlMessage = { type: "resize"; cols: number; rows: number } | { type: "ping" } | { type: "pause" } | { type: "resume" };
-
-function parseControl(text: string): ControlMessage | undefined {
+function parseControl(text: string): ClientControl | undefined {
   let msg: unknown;
   try {
     msg = JSON.parse(text);
@@ -243,11 +243,11 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
     if (socketClosed && !execPending && (connClosed || !conn) && !hangingUp) resolveClosed();
   };
 
-  const send = (msg: object) => {
+  const send = (msg: ServerControl) => {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(msg));
   };
-  const status = (state: "starting" | "ready" | "closed" | "error", message?: string) =>
-    send(message === undefined ? { type: "status", state } : { type: "status", state, message });
+  const status = (state: TerminalState, message?: string, hint?: string) =>
+    send({ type: "status", state, ...(message === undefined ? {} : { message }), ...(hint ? { hint } : {}) });
 
   /** Pause or resume the exec connection to match what the client and the socket buffer want. */
   function updateFlow() {
@@ -318,10 +318,10 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
   }
 
   /** End the session from the exec side: tell the client why, then close the socket. */
-  function finish(state: "closed" | "error", message: string, code = state === "error" ? 1011 : 1000) {
+  function finish(state: "closed" | "error", message: string, code = state === "error" ? 1011 : 1000, hint?: string) {
     if (finished) return;
     finished = true;
-    status(state, message);
+    status(state, message, hint);
     if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) {
       socket.close(code, closeReason(message));
       // A peer that never answers the close handshake must not hold the session open.
@@ -433,8 +433,8 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
       target = await options.resolveTarget(abort.signal, (message) => status("starting", message));
     } catch (err) {
       if (!finished) {
-        const e = err as { message?: string; hint?: string };
-        finish("error", [e?.message ?? String(err), e?.hint].filter(Boolean).join(" — "));
+        // A lab that cannot start says why and what to do (a LabError): the page shows both.
+        finish("error", err instanceof Error ? err.message : String(err), undefined, err instanceof KubelabError ? err.hint : (err as { hint?: string })?.hint);
       }
       return;
     }

@@ -16,7 +16,7 @@
  * renders the reference solution as blocks with Run buttons.
  */
 import { toUiLocale, useUi } from '../i18n/ui/index.ts';
-import { type CheckResult, type GradeResult } from './lab-api.ts';
+import { errorText, gradeExercise, LabApiError, type CheckResult, type GradeResult } from './lab-api.ts';
 import { ago, getProgress, newRequestId, revealSolution, type ExerciseProgress, type ProgressInfo } from './progress-client.ts';
 
 export class KubelabCheck extends HTMLElement {
@@ -67,7 +67,7 @@ export class KubelabCheck extends HTMLElement {
 			return this.result;
 		} catch (error) {
 			this.result = undefined;
-			this.#renderInfraError(error instanceof Error ? error.message : String(error));
+			this.#renderInfraError(error instanceof Error ? error.message : String(error), error instanceof LabApiError ? error.hint : undefined);
 		} finally {
 			if (button) {
 				button.disabled = false;
@@ -77,20 +77,9 @@ export class KubelabCheck extends HTMLElement {
 		}
 	}
 
-	/** POST /api/lab/grade with a request id; a dropped connection is retried once with the same id (never counted twice). */
-	async #grade(): Promise<GradeResult> {
-		const requestId = newRequestId();
-		const send = () =>
-			fetch('/api/lab/grade', {
-				method: 'POST',
-				credentials: 'same-origin',
-				headers: { 'content-type': 'application/json' },
-				body: JSON.stringify({ exercise: this.exercise, locale: this.locale, requestId }),
-			});
-		const response = await send().catch(() => send());
-		const data = (await response.json().catch(() => ({}))) as GradeResult & { error?: string };
-		if (!response.ok) throw new Error(data.error ?? `HTTP ${response.status}`);
-		return data;
+	/** Grade with a request id, so the retry of a dropped connection is counted once. */
+	#grade(): Promise<GradeResult> {
+		return gradeExercise({ exercise: this.exercise, locale: this.locale, requestId: newRequestId() });
 	}
 
 	/** Best result and last attempt as the server keeps them; the solution button once it is due. */
@@ -151,7 +140,7 @@ export class KubelabCheck extends HTMLElement {
 			box.hidden = false;
 			void getProgress(true);
 		} catch (error) {
-			box.replaceChildren(el('p', 'kl-check-detail', `${this.t('solution.failed')}: ${error instanceof Error ? error.message : String(error)}`));
+			box.replaceChildren(el('p', 'kl-check-detail', `${this.t('solution.failed')}: ${errorText(error)}`));
 			box.hidden = false;
 		} finally {
 			button.disabled = false;
@@ -214,12 +203,19 @@ export class KubelabCheck extends HTMLElement {
 		return item;
 	}
 
-	#renderInfraError(message: string): void {
+	/** The lab could not be checked: the server's message, and its hint (what to do) when it gave one. */
+	#renderInfraError(message: string, hint?: string): void {
 		this.dataset.state = 'infra-error';
 		const summary = el('p', 'kl-check-summary');
 		summary.dataset.summary = 'infra-error';
 		summary.append(el('strong', '', this.t('check.infra')), ' ', this.t('check.infraDetail'));
-		this.#resultBox().replaceChildren(summary, el('p', 'kl-check-detail', message));
+		const parts: HTMLElement[] = [summary, el('p', 'kl-check-detail', message)];
+		if (hint) {
+			const box = el('div', 'kl-check-hint');
+			box.append(el('strong', '', `${this.t('check.hint')}: `), hint);
+			parts.push(box);
+		}
+		this.#resultBox().replaceChildren(...parts);
 	}
 }
 

@@ -1,31 +1,38 @@
 /**
- * Browser side of the lab HTTP API. The server identifies the learner by an
- * HttpOnly cookie set by `POST /api/lab`, so requests only need credentials.
+ * Browser side of the lab HTTP API: the one place the page calls the server.
+ * The server identifies the learner by an HttpOnly cookie set by
+ * `POST /api/lab`, so requests only need credentials. Bodies, paths and
+ * error answers are the shared contract's (src/shared/contract.ts); its
+ * type imports ship no code to browsers, `API` is a few strings.
  */
+import { API, type CheckResult, type ErrorJson, type GradeRequest, type GradeResponse, type GradeResult, type LabJson } from '../shared/contract.ts';
 
-/** What the server says about the learner's lab. */
-export interface LabInfo {
-	id: string;
-	/** `ready` once the toolbox pod accepts a terminal; `error` carries `message`. */
-	state: 'pending' | 'starting' | 'ready' | 'error' | (string & {});
-	namespace: string;
-	message?: string;
-}
+export type { CheckResult, GradeResult, LabJson };
 
-// The grading contract is shared with the server; a type-only import ships no code to browsers.
-import type { CheckResult, GradeResult } from '../graders/types.ts';
-export type { CheckResult, GradeResult };
-
-/** An HTTP failure with the server's own explanation when it gave one. */
+/** An HTTP failure with the server's own explanation and hint when it gave them. */
 export class LabApiError extends Error {
 	readonly status: number;
-	constructor(message: string, status: number) {
+	readonly hint?: string;
+	constructor(message: string, status: number, hint?: string) {
 		super(message);
+		this.name = 'LabApiError';
 		this.status = status;
+		this.hint = hint;
 	}
 }
 
-async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+/** What the page shows for a failure: the message, then the server's hint when there is one. */
+export function errorText(error: unknown): string {
+	const message = error instanceof Error ? error.message : String(error);
+	return error instanceof LabApiError && error.hint ? `${message} — ${error.hint}` : message;
+}
+
+/**
+ * One JSON request to the lab server. Rejects with LabApiError (the answer's
+ * `{ error, hint }`) on an HTTP error, with the fetch's own error when the
+ * server could not be reached.
+ */
+export async function apiRequest<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
 	const response = await fetch(path, {
 		method,
 		credentials: 'same-origin',
@@ -41,18 +48,25 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
 		data = undefined;
 	}
 	if (!response.ok) {
-		const detail = (data as { message?: string; error?: string } | undefined) ?? {};
-		throw new LabApiError(detail.message ?? detail.error ?? `${method} ${path}: HTTP ${response.status}`, response.status);
+		const detail = (data as Partial<ErrorJson> | undefined) ?? {};
+		throw new LabApiError(detail.error ?? `${method} ${path}: HTTP ${response.status}`, response.status, detail.hint);
 	}
 	return data as T;
 }
 
 /** Create the learner's lab, or return the existing one (idempotent). */
-export const createLab = (signal?: AbortSignal) => request<LabInfo>('POST', '/api/lab', {}, signal);
-export const getLab = (signal?: AbortSignal) => request<LabInfo>('GET', '/api/lab', undefined, signal);
-export const resetLab = () => request<LabInfo | undefined>('POST', '/api/lab/reset', {});
-export const gradeExercise = (exercise: string, locale: string) =>
-	request<GradeResult>('POST', '/api/lab/grade', { exercise, locale });
+export const createLab = (signal?: AbortSignal) => apiRequest<LabJson>('POST', API.lab, {}, signal);
+export const getLab = (signal?: AbortSignal) => apiRequest<LabJson>('GET', API.lab, undefined, signal);
+export const resetLab = () => apiRequest<LabJson>('POST', API.labReset, {});
+
+/** Grade one exercise; a dropped connection is retried once with the same request id (never counted twice). */
+export function gradeExercise(request: GradeRequest): Promise<GradeResponse> {
+	const send = () => apiRequest<GradeResponse>('POST', API.labGrade, request);
+	return send().catch((error: unknown) => {
+		if (error instanceof LabApiError) throw error; // the server answered: not a dropped connection
+		return send();
+	});
+}
 
 const sleep = (ms: number, signal?: AbortSignal) =>
 	new Promise<void>((resolve, reject) => {
@@ -62,14 +76,14 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 /**
  * Ensure a lab exists and wait until it is ready, reporting each state seen.
- * Throws LabApiError when the server reports `error`.
+ * Throws LabApiError (with the lab's hint) when the server reports `error`.
  */
-export async function waitForLab(onProgress: (lab: LabInfo) => void, signal?: AbortSignal): Promise<LabInfo> {
+export async function waitForLab(onProgress: (lab: LabJson) => void, signal?: AbortSignal): Promise<LabJson> {
 	let lab = await createLab(signal);
 	for (let delay = 500; ; delay = Math.min(delay * 1.5, 3000)) {
 		onProgress(lab);
 		if (lab.state === 'ready') return lab;
-		if (lab.state === 'error') throw new LabApiError(lab.message ?? 'lab error', 500);
+		if (lab.state === 'error') throw new LabApiError(lab.message ?? 'lab error', 500, lab.hint);
 		await sleep(delay, signal);
 		lab = await getLab(signal);
 	}

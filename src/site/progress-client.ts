@@ -3,23 +3,13 @@
  * `GET /api/progress` per page, shared by every Check panel and the sidebar;
  * after a Check the page refreshes it and announces `kubelab:progress`.
  */
-import type { ExerciseProgress } from '../store/types.ts';
 import type { UiKey } from '../i18n/ui/index.ts';
+import { API, type ExerciseProgress, type ProgressJson, type SolutionBlock, type SolutionJson } from '../shared/contract.ts';
+import { apiRequest } from './lab-api.ts';
 
-export type { ExerciseProgress };
-
-export interface ProgressInfo {
-	enabled: boolean;
-	mode?: string;
-	learner?: { id: string; displayName: string | null } | null;
-	solutionAfterFailures?: number;
-	exercises: ExerciseProgress[];
-}
-
-export interface SolutionBlock {
-	comment?: string;
-	code: string;
-}
+export type { ExerciseProgress, SolutionBlock };
+/** GET /api/progress as the contract says. */
+export type ProgressInfo = ProgressJson;
 
 declare global {
 	interface WindowEventMap {
@@ -29,47 +19,23 @@ declare global {
 
 let current: Promise<ProgressInfo> | undefined;
 
-async function fetchProgress(): Promise<ProgressInfo> {
-	const res = await fetch('/api/progress', { credentials: 'same-origin' });
-	if (!res.ok) return { enabled: false, exercises: [] };
-	return (await res.json()) as ProgressInfo;
-}
 
 /** The learner's progress (fetched once per page unless `refresh`). Never throws: no server means none. */
 export function getProgress(refresh = false): Promise<ProgressInfo> {
 	if (!current || refresh) {
-		current = fetchProgress().catch(() => ({ enabled: false, exercises: [] }));
+		current = apiRequest<ProgressInfo>('GET', API.progress).catch(() => ({ enabled: false, exercises: [] }));
 		if (refresh) void current.then((info) => window.dispatchEvent(new CustomEvent('kubelab:progress', { detail: info })));
 	}
 	return current;
 }
 
-/** The server's reason, when it gave one. */
-async function failure(res: Response): Promise<Error> {
-	const body = (await res.json().catch(() => ({}))) as { error?: string; hint?: string };
-	return new Error([body.error ?? `HTTP ${res.status}`, body.hint].filter(Boolean).join(' — '));
-}
-
-/** Reveal an exercise's reference solution (recorded as an event). */
+/** Reveal an exercise's reference solution (recorded as an event). Rejects with LabApiError (message and hint). */
 export async function revealSolution(exercise: string, confirm: boolean): Promise<SolutionBlock[]> {
-	const res = await fetch('/api/lab/solution', {
-		method: 'POST',
-		credentials: 'same-origin',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify({ exercise, confirm }),
-	});
-	if (!res.ok) throw await failure(res);
-	return ((await res.json()) as { blocks: SolutionBlock[] }).blocks;
+	return (await apiRequest<SolutionJson>('POST', API.labSolution, { exercise, confirm })).blocks;
 }
 
 export async function setDisplayName(displayName: string): Promise<void> {
-	const res = await fetch('/api/learner', {
-		method: 'POST',
-		credentials: 'same-origin',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify({ displayName: displayName || null }),
-	});
-	if (!res.ok) throw await failure(res);
+	await apiRequest('POST', API.learner, { displayName: displayName || null });
 }
 
 /** A new id for one Check request, so a retry after a lost response is not counted twice. */

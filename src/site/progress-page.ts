@@ -6,6 +6,7 @@
  */
 import { toUiLocale, useUi } from '../i18n/ui/index.ts';
 import { ago, getProgress, setDisplayName, type ExerciseProgress, type ProgressInfo } from './progress-client.ts';
+import { errorText } from './lab-api.ts';
 
 interface Chapter {
 	path: string;
@@ -133,7 +134,7 @@ export class KubelabProgress extends HTMLElement {
 			status.textContent = this.t('progress.saved');
 			this.render(await getProgress(true));
 		} catch (error) {
-			status.textContent = error instanceof Error ? error.message : String(error);
+			status.textContent = errorText(error); // the server's message and hint
 		}
 	}
 }

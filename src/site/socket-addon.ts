@@ -8,6 +8,7 @@
  * status, pong).
  */
 import type { IDisposable, ITerminalAddon, Terminal } from '@xterm/xterm';
+import type { ClientControl, ServerControl } from '../shared/contract.ts';
 
 /** Connection states shown to the learner. */
 export type SocketState = 'connecting' | 'starting' | 'ready' | 'reconnecting' | 'closed' | 'error';
@@ -15,13 +16,11 @@ export type SocketState = 'connecting' | 'starting' | 'ready' | 'reconnecting' |
 export interface SocketStatus {
 	state: SocketState;
 	message?: string;
+	/** For `error`: what to do about it, as the server said. */
+	hint?: string;
 	/** For `reconnecting`: milliseconds until the next attempt. */
 	retryInMs?: number;
 }
-
-type ServerMessage =
-	| { type: 'status'; state: 'starting' | 'ready' | 'closed' | 'error'; message?: string }
-	| { type: 'pong' };
 
 export interface SocketAddonOptions {
 	/** Full ws(s):// URL of the terminal endpoint. */
@@ -114,7 +113,7 @@ export class LabSocketAddon implements ITerminalAddon {
 		}
 	}
 
-	#sendControl(message: object): void {
+	#sendControl(message: ClientControl): void {
 		if (this.#socket?.readyState === WebSocket.OPEN) this.#socket.send(JSON.stringify(message));
 	}
 
@@ -159,9 +158,9 @@ export class LabSocketAddon implements ITerminalAddon {
 	}
 
 	#onControl(text: string, rememberError: (message?: string) => void): void {
-		let message: ServerMessage;
+		let message: ServerControl;
 		try {
-			message = JSON.parse(text) as ServerMessage;
+			message = JSON.parse(text) as ServerControl;
 		} catch {
 			return; // Unknown frames are ignored so the server can grow the protocol.
 		}
@@ -174,7 +173,7 @@ export class LabSocketAddon implements ITerminalAddon {
 			for (const bytes of queued) this.#socket?.send(bytes);
 		} else if (message.state === 'error') {
 			rememberError(message.message);
-			this.#setStatus({ state: 'error', message: message.message });
+			this.#setStatus({ state: 'error', message: message.message, hint: message.hint });
 		} else {
 			this.#setStatus({ state: message.state, message: message.message });
 		}

@@ -13,7 +13,8 @@
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { toUiLocale, useUi } from '../i18n/ui/index.ts';
-import { LabApiError, resetLab, waitForLab } from './lab-api.ts';
+import { API } from '../shared/contract.ts';
+import { errorText, LabApiError, resetLab, waitForLab } from './lab-api.ts';
 import { LabSocketAddon, type SocketStatus } from './socket-addon.ts';
 
 /** Detail of the `kubelab:run` event: text to type into the terminal. */
@@ -64,7 +65,7 @@ export class KubelabTerminal extends HTMLElement {
 
 		const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
 		this.#socket = new LabSocketAddon({
-			url: `${scheme}//${location.host}/api/lab/terminal`,
+			url: `${scheme}//${location.host}${API.labTerminal}`,
 			beforeConnect: () => this.#ensureLab(),
 			onStatus: (status) => this.#showStatus(status),
 		});
@@ -131,7 +132,7 @@ export class KubelabTerminal extends HTMLElement {
 		try {
 			await resetLab();
 		} catch (error) {
-			this.#setState('error', `${this.t('lab.resetFailed')}: ${errorMessage(error)}`);
+			this.#setState('error', `${this.t('lab.resetFailed')}: ${errorText(error)}`);
 			return;
 		}
 		this.term?.reset();
@@ -155,18 +156,19 @@ export class KubelabTerminal extends HTMLElement {
 				if (lab.state !== 'ready') this.#setState('provisioning', lab.message ?? this.t('state.provisioning'));
 			});
 		} catch (error) {
-			const message = error instanceof LabApiError ? error.message : this.t('error.labUnavailable');
+			const message = error instanceof LabApiError ? errorText(error) : this.t('error.labUnavailable');
 			this.#setState('error', message);
 			throw new Error(message);
 		}
 	}
 
-	#showStatus({ state, message, retryInMs }: SocketStatus): void {
+	#showStatus({ state, message, hint, retryInMs }: SocketStatus): void {
 		if (state === 'reconnecting' && retryInMs !== undefined) {
 			const text = this.t('state.reconnecting', { seconds: Math.ceil(retryInMs / 1000) });
 			this.#setState(state, message ? `${text} (${message})` : text);
 		} else if (state === 'error') {
-			this.#setState(state, message ? `${this.t('state.error')}: ${message}` : this.t('state.error'));
+			const text = message ? `${this.t('state.error')}: ${message}` : this.t('state.error');
+			this.#setState(state, hint ? `${text} — ${hint}` : text);
 		} else if (state === 'reconnecting' || state === 'connecting') {
 			// Keep a provisioning message visible while waitForLab is still polling.
 			if (this.state !== 'provisioning' || state === 'connecting') this.#setState(state, this.t(`state.${state}`));
@@ -186,10 +188,6 @@ export class KubelabTerminal extends HTMLElement {
 		const status = this.querySelector<HTMLElement>('[data-status]');
 		if (status) status.textContent = message;
 	}
-}
-
-function errorMessage(error: unknown): string {
-	return error instanceof Error ? error.message : String(error);
 }
 
 customElements.define('kubelab-terminal', KubelabTerminal);

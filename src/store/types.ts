@@ -28,15 +28,9 @@ export interface Learner {
   lastSeenAt: string;
 }
 
-/** One check of an attempt, as recorded (the translated texts are not facts; their message id is). */
-export interface AttemptCheck {
-  id: string;
-  passed: boolean;
-  points: number;
-  messageId?: string;
-  infrastructureError?: boolean;
-  unavailable?: boolean;
-}
+// What the progress API sends the page is the browser↔server contract's.
+export type { AttemptCheck, ExerciseProgress } from "../shared/contract.ts";
+import type { AttemptCheck, ExerciseProgress } from "../shared/contract.ts";
 
 export interface AttemptInput {
   learnerId: string;
@@ -88,19 +82,6 @@ export interface LabEvent extends Required<Pick<LabEventInput, "learnerId" | "ki
   mode?: string;
   exercise?: string;
   at: string;
-}
-
-/** A learner's standing on one exercise, derived from their attempts. */
-export interface ExerciseProgress {
-  exercise: string;
-  attempts: number;
-  /** Attempts that failed on the learner's answer (infrastructure errors do not count). */
-  failed: number;
-  passed: boolean;
-  best: { score: number; maxScore: number; at: string };
-  last: { score: number; maxScore: number; passed: boolean; at: string; checks: AttemptCheck[] };
-  firstPassedAt?: string;
-  solutionRevealedAt?: string;
 }
 
 export interface AttemptQuery {

@@ -314,7 +314,8 @@ describe("terminal bridge", () => {
     });
     await h.closed;
     assert.deepEqual(h.controls.map((c) => c.state), ["starting", "starting", "error"]);
-    assert.match(String(h.controls.at(-1)!.message), /ImagePullBackOff\) — Make sure/);
+    assert.match(String(h.controls.at(-1)!.message), /ImagePullBackOff\)$/);
+    assert.equal(h.controls.at(-1)!.hint, "Make sure the image is available.", "the hint travels apart, for the page to show");
     assert.equal(transport.conns.length, 0);
   });
 

@@ -12,7 +12,7 @@ const catalogs: Record<Locale, { messages: Record<MessageId, MessageText>; title
   "zh-CN": { messages: zhCN.messages, titles: zhCN.titles },
 };
 
-export const LOCALES: readonly Locale[] = ["en", "zh-CN"];
+export { LOCALES } from "../../shared/contract.ts";
 
 /** Replaces `{key}` with params[key]; unknown keys stay visible so a missing param is noticed. */
 export function fill(template: string, params: Params = {}): string {

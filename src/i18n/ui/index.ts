@@ -2,10 +2,12 @@
  * UI message catalogues. English is the reference: every other locale must
  * provide the same keys (checked by the `satisfies` in each file).
  */
+import type { Locale } from '../../shared/contract.ts';
 import en from './en.ts';
 import zhCN from './zh-CN.ts';
 
-export type UiLocale = 'zh-CN' | 'en';
+/** The page's languages are the contract's locales (the graders answer in the same ones). */
+export type UiLocale = Locale;
 export type UiKey = keyof typeof en;
 export type UiStrings = Record<UiKey, string>;
 

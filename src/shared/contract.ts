@@ -1,0 +1,151 @@
+/**
+ * The browser↔server contract (docs/architecture.md §4, §5): every JSON body,
+ * control message, path and locale the lesson pages (src/site) and the lab
+ * server (src/server) exchange. Types and constants only, importing nothing,
+ * so the browser bundle can import it and both sides change together or not
+ * at all. The lab, graders and store modules take their wire types from here.
+ */
+/** The lab server's HTTP API, and the terminal's WebSocket. */
+export const API = {
+  health: "/api/health",
+  /** POST: ensure the learner's lab (sets the session cookie); GET: read it; DELETE: delete it. */
+  lab: "/api/lab",
+  /** POST: delete the learner's objects, keep the toolbox. */
+  labReset: "/api/lab/reset",
+  /** POST GradeRequest → GradeResponse. */
+  labGrade: "/api/lab/grade",
+  /** POST {exercise, confirm} → SolutionJson. */
+  labSolution: "/api/lab/solution",
+  /** WebSocket: terminal bytes as binary frames, control messages as text frames. */
+  labTerminal: "/api/lab/terminal",
+  /** GET → ProgressJson. */
+  progress: "/api/progress",
+  /** GET: the learner's own attempts and events (a JSON download). */
+  progressExport: "/api/progress/export",
+  /** POST {displayName} → the learner. */
+  learner: "/api/learner",
+} as const;
+
+/** An exercise id as lessons name it: `job/echo`, `cronjob/concurrency`. */
+export const EXERCISE_ID = /^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)+$/;
+
+/** Languages of the lessons, the UI strings and the graders' messages. */
+export const LOCALES = ["zh-CN", "en"] as const;
+export type Locale = (typeof LOCALES)[number];
+
+/** Every error answer's body: what failed, and what to do next (a KubelabError on the server). */
+export interface ErrorJson {
+  error: string;
+  hint?: string;
+}
+
+/** A lab's state: `starting` while the toolbox comes up, `error` with a message and hint. */
+export type LabState = "starting" | "ready" | "error" | "deleting";
+
+/** What the API tells a browser about its lab (never the learner id). */
+export interface LabJson {
+  id: string;
+  state: LabState;
+  /** Where the learner's objects live (`default` in cluster mode). */
+  namespace: string;
+  /** Progress while starting, or what went wrong. */
+  message?: string;
+  hint?: string;
+}
+
+/** One check as shown to the learner (already translated). */
+export interface CheckResult {
+  id: string;
+  title: string;
+  passed: boolean;
+  points: number;
+  message: string;
+  hint?: string;
+  /** True when the check could not decide because infrastructure failed
+   * (cluster unreachable, timeout talking to the API) — not the learner's fault. */
+  infrastructureError?: boolean;
+  /** Stable id of the message shown (e.g. "job.bare-pod"), for tests, analytics and the verify tool. */
+  messageId?: string;
+  /** The check cannot run in this lab mode (e.g. node access in namespace isolation); not a failure of the learner. */
+  unavailable?: boolean;
+}
+
+export interface GradeResult {
+  exercise: string;
+  passed: boolean;
+  score: number;
+  maxScore: number;
+  checks: CheckResult[];
+  durationMs: number;
+  /** Set when any check hit an infrastructure error. */
+  infrastructureError?: boolean;
+  /** Set when any check is unavailable in this lab mode. */
+  unavailable?: boolean;
+  /** Locale the messages are in. */
+  locale?: Locale;
+}
+
+/** POST /api/lab/grade. `requestId` makes a retried request count as one attempt. */
+export interface GradeRequest {
+  exercise: string;
+  locale?: Locale;
+  requestId?: string;
+}
+
+/** The answer to a Check: the result, and the attempt it was recorded as (src/store's Attempt) when progress is kept. */
+export type GradeResponse = GradeResult & { attempt?: { seq: number; at: string } };
+
+/** One check of an attempt, as recorded (the translated texts are not facts; their message id is). */
+export interface AttemptCheck {
+  id: string;
+  passed: boolean;
+  points: number;
+  messageId?: string;
+  infrastructureError?: boolean;
+  unavailable?: boolean;
+}
+
+/** A learner's standing on one exercise, derived from their attempts. */
+export interface ExerciseProgress {
+  exercise: string;
+  attempts: number;
+  /** Attempts that failed on the learner's answer (infrastructure errors do not count). */
+  failed: number;
+  passed: boolean;
+  best: { score: number; maxScore: number; at: string };
+  last: { score: number; maxScore: number; passed: boolean; at: string; checks: AttemptCheck[] };
+  firstPassedAt?: string;
+  solutionRevealedAt?: string;
+}
+
+/** GET /api/progress. */
+export interface ProgressJson {
+  enabled: boolean;
+  mode?: string;
+  learner?: { id: string; displayName: string | null } | null;
+  /** Failed attempts after which the solution is offered without asking. */
+  solutionAfterFailures?: number;
+  exercises: ExerciseProgress[];
+}
+
+/** One step of a reference solution, shown with a Run button. */
+export interface SolutionBlock {
+  comment?: string;
+  code: string;
+}
+
+/** POST /api/lab/solution. */
+export interface SolutionJson {
+  exercise: string;
+  revealedAt: string;
+  blocks: SolutionBlock[];
+}
+
+/** Text frames from the browser to the terminal bridge. */
+export type ClientControl = { type: "resize"; cols: number; rows: number } | { type: "ping" } | { type: "pause" } | { type: "resume" };
+
+/** The terminal's state as the bridge reports it. */
+export type TerminalState = "starting" | "ready" | "closed" | "error";
+
+/** Text frames from the terminal bridge to the browser. */
+export type ServerControl = { type: "status"; state: TerminalState; message?: string; hint?: string } | { type: "pong" };
