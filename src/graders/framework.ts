@@ -35,6 +35,55 @@ export interface Grader {
   checks: readonly CheckSpec[];
   /** Inspects the cluster; side-effect free and idempotent. May throw InfraError. */
   grade(ctx: GradeContext): Promise<CheckOutcome[]>;
+  /**
+   * The values this grader asks for (object names, counts, images, texts):
+   * the lesson's in the registry, an exam's draw after withParams; absent
+   * when the exercise takes none. The scripts in
+   * labs/<id>/ read the same values from environment variables (paramEnv).
+   */
+  params?: Readonly<ParamValues>;
+  /** The same exercise asked with other values (an exam's draw); see defineParamGrader. */
+  withParams?(values: ParamValues): Grader;
+}
+
+/** An exercise's parameter values: each key is a value the task text names. */
+export type ParamValues = Record<string, string | number>;
+
+/** A grader whose checks and grading depend on its parameters. */
+export interface ParamGraderSpec<P extends ParamValues> {
+  id: string;
+  title: Localized;
+  /** Today's lesson values: the registered grader uses exactly these. */
+  defaults: P;
+  checks(p: P): readonly CheckSpec[];
+  grade(ctx: GradeContext, p: P): Promise<CheckOutcome[]>;
+}
+
+/**
+ * Declares a parameterised grader. The result is the lesson's grader (the
+ * defaults); `withParams` gives the same grader for other values, refusing
+ * unknown keys and values of another type than the default's (a typo in an
+ * exam file would otherwise grade against the default silently).
+ */
+export function defineParamGrader<P extends ParamValues>(spec: ParamGraderSpec<P>): Grader {
+  const withParams = (values: ParamValues): Grader => {
+    for (const [key, value] of Object.entries(values)) {
+      if (!(key in spec.defaults)) throw new Error(`grader ${spec.id}: unknown parameter "${key}" (hint: it takes ${Object.keys(spec.defaults).join(", ")})`);
+      if (typeof value !== typeof spec.defaults[key]) throw new Error(`grader ${spec.id}: parameter "${key}" must be a ${typeof spec.defaults[key]}, got ${JSON.stringify(value)}`);
+    }
+    return build({ ...spec.defaults, ...values } as P);
+  };
+  const build = (p: P): Grader =>
+    defineGrader({ id: spec.id, title: spec.title, checks: spec.checks(p), grade: (ctx) => spec.grade(ctx, p), params: p, withParams });
+  return build(spec.defaults);
+}
+
+/**
+ * The environment variables a lab script reads its parameters from:
+ * `name` → NAME, `cronName` → CRON_NAME. Scripts default each to the lesson's value.
+ */
+export function paramEnv(values: Readonly<ParamValues>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase(), String(v)]));
 }
 
 export function pass(id: string, message: MessageId, params?: Params): CheckOutcome {

@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Job backoff: exits 1, backoffLimit 2, restartPolicy Never → 3 failed pods, BackoffLimitExceeded.
 set -euo pipefail
-kubectl create -f - <<'YAML'
+# Parameters (an exam draws others); the defaults are the lesson's.
+NAME=${NAME:-backoff}
+BACKOFF_LIMIT=${BACKOFF_LIMIT:-2}
+kubectl create -f - <<YAML
 apiVersion: batch/v1
 kind: Job
 metadata:
-  name: backoff
+  name: ${NAME}
 spec:
-  backoffLimit: 2
+  backoffLimit: ${BACKOFF_LIMIT}
   template:
     spec:
       containers:
-      - name: backoff
+      - name: ${NAME}
         image: busybox
         command: ["sh", "-c", "exit 1"]
       restartPolicy: Never
 YAML
-kubectl wait --for=condition=failed job/backoff --timeout=240s
+kubectl wait --for=condition=failed job/${NAME} --timeout=240s

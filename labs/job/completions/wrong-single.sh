@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # completions omitted (defaults to 1): one pod only; grader must say job.spec-mismatch.
 set -euo pipefail
-kubectl create -f - <<'YAML'
+# Parameters (an exam draws others); the defaults are the lesson's.
+NAME=${NAME:-completions}
+COMPLETIONS=${COMPLETIONS:-3}
+kubectl create -f - <<YAML
 apiVersion: batch/v1
 kind: Job
 metadata:
-  name: completions
+  name: ${NAME}
 spec:
   parallelism: 1
   template:
     spec:
       containers:
-      - name: completions
+      - name: ${NAME}
         image: busybox
         command: ["sh", "-c", "date; sleep 3"]
       restartPolicy: Never
 YAML
-kubectl wait --for=condition=complete job/completions --timeout=180s
+kubectl wait --for=condition=complete job/${NAME} --timeout=180s

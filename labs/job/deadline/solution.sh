@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Job deadline: sleep 60 with activeDeadlineSeconds 10 in the Job's spec → Failed, reason DeadlineExceeded.
 set -euo pipefail
-kubectl create -f - <<'YAML'
+# Parameters (an exam draws others); the defaults are the lesson's.
+NAME=${NAME:-deadline}
+DEADLINE_SECONDS=${DEADLINE_SECONDS:-10}
+kubectl create -f - <<YAML
 apiVersion: batch/v1
 kind: Job
 metadata:
-  name: deadline
+  name: ${NAME}
 spec:
-  activeDeadlineSeconds: 10
+  activeDeadlineSeconds: ${DEADLINE_SECONDS}
   template:
     spec:
       containers:
@@ -16,4 +19,4 @@ spec:
         command: ["sleep", "60"]
       restartPolicy: Never
 YAML
-kubectl wait --for=condition=failed job/deadline --timeout=120s
+kubectl wait --for=condition=failed job/${NAME} --timeout=120s

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # activeDeadlineSeconds 10 but the command ends after 2 s, so the Job completes; grader must say job.deadline-succeeded.
 set -euo pipefail
-kubectl create -f - <<'YAML'
+# Parameters (an exam draws others); the defaults are the lesson's.
+NAME=${NAME:-deadline}
+DEADLINE_SECONDS=${DEADLINE_SECONDS:-10}
+kubectl create -f - <<YAML
 apiVersion: batch/v1
 kind: Job
 metadata:
-  name: deadline
+  name: ${NAME}
 spec:
-  activeDeadlineSeconds: 10
+  activeDeadlineSeconds: ${DEADLINE_SECONDS}
   template:
     spec:
       containers:
@@ -16,4 +19,4 @@ spec:
         command: ["sleep", "2"]
       restartPolicy: Never
 YAML
-kubectl wait --for=condition=complete job/deadline --timeout=120s
+kubectl wait --for=condition=complete job/${NAME} --timeout=120s

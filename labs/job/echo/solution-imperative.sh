@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Imperative route: kubectl create job (restartPolicy Never by default), wait until it completes.
 set -euo pipefail
-kubectl create job echo --image=busybox -- echo "Hello, Job"
-kubectl wait --for=condition=complete job/echo --timeout=90s
-kubectl logs job/echo
+# Parameters (an exam draws others); the defaults are the lesson's.
+NAME=${NAME:-echo}
+TEXT=${TEXT:-Hello, Job}
+kubectl create job "${NAME}" --image=busybox -- echo "${TEXT}"
+kubectl wait --for=condition=complete job/${NAME} --timeout=90s
+kubectl logs job/${NAME}

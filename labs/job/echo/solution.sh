@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The document's route: create Job echo from YAML (namespace left to the current context), wait until it completes.
 set -euo pipefail
-kubectl create -f - <<'YAML'
+# Parameters (an exam draws others); the defaults are the lesson's.
+NAME=${NAME:-echo}
+TEXT=${TEXT:-Hello, Job}
+kubectl create -f - <<YAML
 apiVersion: batch/v1
 kind: Job
 metadata:
   labels:
-    job-name: echo
-  name: echo
+    job-name: ${NAME}
+  name: ${NAME}
 spec:
   backoffLimit: 4
   completions: 1
@@ -17,12 +20,12 @@ spec:
       containers:
       - command:
         - echo
-        - Hello, Job
+        - ${TEXT}
         image: busybox
         imagePullPolicy: IfNotPresent
-        name: echo
+        name: ${NAME}
         resources: {}
       restartPolicy: Never
 YAML
-kubectl wait --for=condition=complete job/echo --timeout=90s
-kubectl logs job/echo
+kubectl wait --for=condition=complete job/${NAME} --timeout=90s
+kubectl logs job/${NAME}

@@ -4,23 +4,22 @@
  * with reason BackoffLimitExceeded after exactly backoffLimit + 1 pods.
  */
 import type { V1Pod } from "@kubernetes/client-node";
-import { defineGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, needs, pass } from "../framework.ts";
 import { jobState, podsOfJob, readJobSettled } from "../k8s-helpers.ts";
 import { checkJobSpec } from "./shared.ts";
 
-const NAME = "backoff";
-const LIMIT = 2;
 
-export default defineGrader({
+export default defineParamGrader({
   id: "job/backoff",
   title: { en: "Retries: backoffLimit", "zh-CN": "失败重试：backoffLimit" },
-  checks: [
+  defaults: { name: "backoff", backoffLimit: 2 },
+  checks: ({ name: NAME, backoffLimit: LIMIT }) => [
     { id: "exists", points: 1, title: "title.job-exists", titleParams: { name: NAME } },
     { id: "spec", points: 1, title: "title.job-spec", titleParams: { name: NAME } },
     { id: "failed", points: 2, title: "title.job-backoff-failed", titleParams: { name: NAME } },
     { id: "pods", points: 2, title: "title.job-backoff-pods", titleParams: { name: NAME, count: LIMIT + 1 } },
   ],
-  async grade(ctx) {
+  async grade(ctx, { name: NAME, backoffLimit: LIMIT }) {
     // Retries back off 10 s, 20 s, …: three attempts need about 40 s.
     const job = await readJobSettled(ctx, NAME, ctx.options.backoffWaitMs);
     if (!job) return [fail("exists", "job.missing", { name: NAME }), needs("spec", "Job", NAME), needs("failed", "Job", NAME), needs("pods", "Job", NAME)];

@@ -3,30 +3,30 @@
  * with completions 3 and parallelism 1. Passes when 3 pods succeeded and no
  * two of its pods were ever active at once (recorder, or pod timestamps).
  */
-import { defineGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, needs, pass } from "../framework.ts";
 import { readJobSettled } from "../k8s-helpers.ts";
 import { checkJobCompleted, checkJobSpec, jobPeakConcurrency } from "./shared.ts";
 
-const NAME = "completions";
 
-export default defineGrader({
+export default defineParamGrader({
   id: "job/completions",
   title: { en: "Fixed completions, one pod at a time", "zh-CN": "固定完成次数，逐个执行" },
-  checks: [
+  defaults: { name: "completions", completions: 3 },
+  checks: ({ name: NAME, completions }) => [
     { id: "exists", points: 1, title: "title.job-exists", titleParams: { name: NAME } },
     { id: "spec", points: 1, title: "title.job-spec", titleParams: { name: NAME } },
-    { id: "complete", points: 2, title: "title.job-succeeded-n", titleParams: { name: NAME, count: 3 } },
+    { id: "complete", points: 2, title: "title.job-succeeded-n", titleParams: { name: NAME, count: completions } },
     { id: "sequential", points: 2, title: "title.job-sequential", titleParams: { name: NAME } },
   ],
-  async grade(ctx) {
-    // Three pods one after another take longer than one: wait up to 3× the Job wait.
-    const job = await readJobSettled(ctx, NAME, ctx.options.jobWaitMs * 3);
+  async grade(ctx, { name: NAME, completions }) {
+    // Pods one after another take longer than one: wait up to (completions)× the Job wait.
+    const job = await readJobSettled(ctx, NAME, ctx.options.jobWaitMs * Math.max(3, completions));
     if (!job) return [fail("exists", "job.missing", { name: NAME }), needs("spec", "Job", NAME), needs("complete", "Job", NAME), needs("sequential", "Job", NAME)];
     const peak = await jobPeakConcurrency(ctx, job);
     return [
       pass("exists", "job.exists", { name: NAME }),
-      checkJobSpec("spec", job, { completions: 3, parallelism: 1 }),
-      checkJobCompleted(ctx, "complete", job, 3),
+      checkJobSpec("spec", job, { completions, parallelism: 1 }),
+      checkJobCompleted(ctx, "complete", job, completions),
       !peak ? fail("sequential", "recorder.missed", { kind: "Job", name: NAME })
         : peak.peak > 1 ? fail("sequential", "job.overlap", { name: NAME, peak: peak.peak, limit: 1 })
           : pass("sequential", "job.sequential", { name: NAME }),

@@ -8,22 +8,21 @@
  * `timeout` instead: the Job fails with BackoffLimitExceeded), and a command
  * that ends before the deadline (the Job completes).
  */
-import { defineGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, needs, pass } from "../framework.ts";
 import type { CheckOutcome } from "../framework.ts";
 import { jobState, readJobSettled } from "../k8s-helpers.ts";
 
-const NAME = "deadline";
-const DEADLINE = 10;
 
-export default defineGrader({
+export default defineParamGrader({
   id: "job/deadline",
   title: { en: "A time limit for a Job: activeDeadlineSeconds", "zh-CN": "Job 的运行时限：activeDeadlineSeconds" },
-  checks: [
+  defaults: { name: "deadline", deadlineSeconds: 10 },
+  checks: ({ name: NAME, deadlineSeconds: DEADLINE }) => [
     { id: "exists", points: 1, title: "title.job-exists", titleParams: { name: NAME } },
     { id: "deadline", points: 2, title: "title.job-deadline-set", titleParams: { name: NAME, seconds: DEADLINE } },
     { id: "exceeded", points: 2, title: "title.job-deadline-exceeded", titleParams: { name: NAME } },
   ],
-  async grade(ctx) {
+  async grade(ctx, { name: NAME, deadlineSeconds: DEADLINE }) {
     // The deadline ends the Job at 10 s, but it is marked Failed only once its
     // Pod has terminated (a process ignoring SIGTERM: 30 s grace period).
     const job = await readJobSettled(ctx, NAME, ctx.options.backoffWaitMs);

@@ -4,30 +4,29 @@
  * really overlapped, but never more than 3 at once (the controller starts 3,
  * then only the 1 remaining).
  */
-import { defineGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, needs, pass } from "../framework.ts";
 import { readJobSettled } from "../k8s-helpers.ts";
 import { checkJobCompleted, checkJobSpec, jobPeakConcurrency } from "./shared.ts";
 
-const NAME = "parallel";
-const LIMIT = 3;
 
-export default defineGrader({
+export default defineParamGrader({
   id: "job/parallel",
   title: { en: "Fixed completions in parallel", "zh-CN": "固定完成次数的并行 Job" },
-  checks: [
+  defaults: { name: "parallel", completions: 4, parallelism: 3 },
+  checks: ({ name: NAME, completions, parallelism: LIMIT }) => [
     { id: "exists", points: 1, title: "title.job-exists", titleParams: { name: NAME } },
     { id: "spec", points: 1, title: "title.job-spec", titleParams: { name: NAME } },
-    { id: "complete", points: 2, title: "title.job-succeeded-n", titleParams: { name: NAME, count: 4 } },
+    { id: "complete", points: 2, title: "title.job-succeeded-n", titleParams: { name: NAME, count: completions } },
     { id: "parallel", points: 2, title: "title.job-parallel", titleParams: { name: NAME, limit: LIMIT } },
   ],
-  async grade(ctx) {
+  async grade(ctx, { name: NAME, completions, parallelism: LIMIT }) {
     const job = await readJobSettled(ctx, NAME, ctx.options.jobWaitMs * 2);
     if (!job) return [fail("exists", "job.missing", { name: NAME }), needs("spec", "Job", NAME), needs("complete", "Job", NAME), needs("parallel", "Job", NAME)];
     const peak = await jobPeakConcurrency(ctx, job);
     return [
       pass("exists", "job.exists", { name: NAME }),
-      checkJobSpec("spec", job, { completions: 4, parallelism: LIMIT }),
-      checkJobCompleted(ctx, "complete", job, 4),
+      checkJobSpec("spec", job, { completions, parallelism: LIMIT }),
+      checkJobCompleted(ctx, "complete", job, completions),
       !peak ? fail("parallel", "recorder.missed", { kind: "Job", name: NAME })
         : peak.peak > LIMIT ? fail("parallel", "job.overlap", { name: NAME, peak: peak.peak, limit: LIMIT })
           : peak.peak < 2 ? fail("parallel", "job.not-parallel", { name: NAME, peak: peak.peak })

@@ -8,22 +8,21 @@
  */
 import type { V1Job } from "@kubernetes/client-node";
 import { orNull } from "../errors.ts";
-import { defineGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, needs, pass } from "../framework.ts";
 import type { CheckOutcome } from "../framework.ts";
 import { jobState, readJobSettled } from "../k8s-helpers.ts";
 
-const NAME = "ttl";
-const TTL = 10;
 
-export default defineGrader({
+export default defineParamGrader({
   id: "job/ttl",
   title: { en: "Clean-up after finishing: ttlSecondsAfterFinished", "zh-CN": "执行完自动清理：ttlSecondsAfterFinished" },
-  checks: [
+  defaults: { name: "ttl", ttl: 10 },
+  checks: ({ name: NAME, ttl: TTL }) => [
     { id: "ttl", points: 1, title: "title.job-ttl-set", titleParams: { name: NAME, ttl: TTL } },
     { id: "complete", points: 1, title: "title.job-complete", titleParams: { name: NAME } },
     { id: "removed", points: 3, title: "title.job-ttl-removed", titleParams: { name: NAME } },
   ],
-  async grade(ctx) {
+  async grade(ctx, { name: NAME, ttl: TTL }) {
     const read = () => orNull(ctx.batch.readNamespacedJob({ name: NAME, namespace: ctx.namespace }));
     let job: V1Job | null = await readJobSettled(ctx, NAME);
     // Still there, finished, with a TTL: the controller should remove it soon; wait (bounded).
