@@ -5,6 +5,7 @@
  */
 import type { V1Pod } from "@kubernetes/client-node";
 import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import type { CheckSpec } from "../framework.ts";
 import { jobState, podsOfJob, readJobSettled } from "../k8s-helpers.ts";
 import { checkJobSpec } from "./shared.ts";
 
@@ -13,7 +14,7 @@ export default defineParamGrader({
   id: "job/backoff",
   title: { en: "Retries: backoffLimit", "zh-CN": "失败重试：backoffLimit" },
   defaults: { name: "backoff", backoffLimit: 2 },
-  checks: ({ name: NAME, backoffLimit: LIMIT }) => [
+  checks: ({ name: NAME, backoffLimit: LIMIT }): CheckSpec[] => [
     { id: "exists", points: 1, title: "title.job-exists", titleParams: { name: NAME } },
     { id: "spec", points: 1, title: "title.job-spec", titleParams: { name: NAME } },
     { id: "failed", points: 2, title: "title.job-backoff-failed", titleParams: { name: NAME } },

@@ -4,6 +4,7 @@
  * two of its pods were ever active at once (recorder, or pod timestamps).
  */
 import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import type { CheckSpec } from "../framework.ts";
 import { readJobSettled } from "../k8s-helpers.ts";
 import { checkJobCompleted, checkJobSpec, jobPeakConcurrency } from "./shared.ts";
 
@@ -12,7 +13,7 @@ export default defineParamGrader({
   id: "job/completions",
   title: { en: "Fixed completions, one pod at a time", "zh-CN": "固定完成次数，逐个执行" },
   defaults: { name: "completions", completions: 3 },
-  checks: ({ name: NAME, completions }) => [
+  checks: ({ name: NAME, completions }): CheckSpec[] => [
     { id: "exists", points: 1, title: "title.job-exists", titleParams: { name: NAME } },
     { id: "spec", points: 1, title: "title.job-spec", titleParams: { name: NAME } },
     { id: "complete", points: 2, title: "title.job-succeeded-n", titleParams: { name: NAME, count: completions } },

@@ -9,7 +9,7 @@
  * that ends before the deadline (the Job completes).
  */
 import { defineParamGrader, fail, needs, pass } from "../framework.ts";
-import type { CheckOutcome } from "../framework.ts";
+import type { CheckOutcome, CheckSpec } from "../framework.ts";
 import { jobState, readJobSettled } from "../k8s-helpers.ts";
 
 
@@ -17,7 +17,7 @@ export default defineParamGrader({
   id: "job/deadline",
   title: { en: "A time limit for a Job: activeDeadlineSeconds", "zh-CN": "Job 的运行时限：activeDeadlineSeconds" },
   defaults: { name: "deadline", deadlineSeconds: 10 },
-  checks: ({ name: NAME, deadlineSeconds: DEADLINE }) => [
+  checks: ({ name: NAME, deadlineSeconds: DEADLINE }): CheckSpec[] => [
     { id: "exists", points: 1, title: "title.job-exists", titleParams: { name: NAME } },
     { id: "deadline", points: 2, title: "title.job-deadline-set", titleParams: { name: NAME, seconds: DEADLINE } },
     { id: "exceeded", points: 2, title: "title.job-deadline-exceeded", titleParams: { name: NAME } },

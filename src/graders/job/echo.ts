@@ -10,7 +10,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import type { GradeContext } from "../context.ts";
 import { orNull } from "../errors.ts";
 import { defineParamGrader, fail, needs, pass } from "../framework.ts";
-import type { CheckOutcome } from "../framework.ts";
+import type { CheckOutcome, CheckSpec } from "../framework.ts";
 import { firstLine, jobState, logLines, ownerUid, podsOfJob, readJobSettled } from "../k8s-helpers.ts";
 
 
@@ -47,7 +47,7 @@ export default defineParamGrader({
   title: { en: "Your first Job: echo", "zh-CN": "第一个 Job：echo" },
   // The lesson's values; an exam asks for other ones (labs/job/echo/*.sh read NAME and TEXT).
   defaults: { name: "echo", text: "Hello, Job" },
-  checks: ({ name: NAME, text: EXPECTED }) => [
+  checks: ({ name: NAME, text: EXPECTED }): CheckSpec[] => [
     { id: "exists", points: 2, title: "title.job-exists", titleParams: { name: NAME } },
     { id: "complete", points: 2, title: "title.job-complete", titleParams: { name: NAME } },
     { id: "output", points: 2, title: "title.job-output", titleParams: { name: NAME, text: EXPECTED } },

@@ -5,6 +5,7 @@
  * then only the 1 remaining).
  */
 import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import type { CheckSpec } from "../framework.ts";
 import { readJobSettled } from "../k8s-helpers.ts";
 import { checkJobCompleted, checkJobSpec, jobPeakConcurrency } from "./shared.ts";
 
@@ -13,7 +14,7 @@ export default defineParamGrader({
   id: "job/parallel",
   title: { en: "Fixed completions in parallel", "zh-CN": "固定完成次数的并行 Job" },
   defaults: { name: "parallel", completions: 4, parallelism: 3 },
-  checks: ({ name: NAME, completions, parallelism: LIMIT }) => [
+  checks: ({ name: NAME, completions, parallelism: LIMIT }): CheckSpec[] => [
     { id: "exists", points: 1, title: "title.job-exists", titleParams: { name: NAME } },
     { id: "spec", points: 1, title: "title.job-spec", titleParams: { name: NAME } },
     { id: "complete", points: 2, title: "title.job-succeeded-n", titleParams: { name: NAME, count: completions } },

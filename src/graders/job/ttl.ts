@@ -9,7 +9,7 @@
 import type { V1Job } from "@kubernetes/client-node";
 import { orNull } from "../errors.ts";
 import { defineParamGrader, fail, needs, pass } from "../framework.ts";
-import type { CheckOutcome } from "../framework.ts";
+import type { CheckOutcome, CheckSpec } from "../framework.ts";
 import { jobState, readJobSettled } from "../k8s-helpers.ts";
 
 
@@ -17,7 +17,7 @@ export default defineParamGrader({
   id: "job/ttl",
   title: { en: "Clean-up after finishing: ttlSecondsAfterFinished", "zh-CN": "执行完自动清理：ttlSecondsAfterFinished" },
   defaults: { name: "ttl", ttl: 10 },
-  checks: ({ name: NAME, ttl: TTL }) => [
+  checks: ({ name: NAME, ttl: TTL }): CheckSpec[] => [
     { id: "ttl", points: 1, title: "title.job-ttl-set", titleParams: { name: NAME, ttl: TTL } },
     { id: "complete", points: 1, title: "title.job-complete", titleParams: { name: NAME } },
     { id: "removed", points: 3, title: "title.job-ttl-removed", titleParams: { name: NAME } },
