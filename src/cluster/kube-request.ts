@@ -5,6 +5,19 @@
  */
 import { request as httpsRequest, type RequestOptions } from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { KubelabError } from "../errors.ts";
+
+/**
+ * The HTTP status of a failed API call: client-node's ApiException (`code`),
+ * older clients' `statusCode` / `response.statusCode`. Undefined for errors
+ * that never reached the API server (network, timeout).
+ */
+export function apiStatus(err: unknown): number | undefined {
+  if (typeof err !== "object" || err === null) return undefined;
+  const e = err as { code?: unknown; statusCode?: unknown; response?: { statusCode?: unknown } };
+  for (const c of [e.code, e.statusCode, e.response?.statusCode]) if (typeof c === "number") return c;
+  return undefined;
+}
 
 export interface KubeResponse {
   status: number;
@@ -13,7 +26,7 @@ export interface KubeResponse {
 
 export async function kubeRequest(config: KubeConfig, method: string, path: string, body?: unknown): Promise<KubeResponse> {
   const server = config.getCurrentCluster()?.server;
-  if (!server) throw new Error("the kubeconfig has no current cluster");
+  if (!server) throw new KubelabError("the kubeconfig has no current cluster", "run `./kubelab cluster status`; with KUBELAB_PROVIDER=kubeconfig, `kubectl config use-context <name>`");
   const url = new URL(path, server);
   const options: RequestOptions = { method, headers: { accept: "application/json" } };
   await config.applyToHTTPSOptions(options);
@@ -34,6 +47,6 @@ export async function kubeRequest(config: KubeConfig, method: string, path: stri
 
 export async function kubeGetJson(config: KubeConfig, path: string): Promise<any> {
   const response = await kubeRequest(config, "GET", path);
-  if (response.status !== 200) throw new Error(`GET ${path}: HTTP ${response.status}`);
+  if (response.status !== 200) throw new KubelabError(`GET ${path}: HTTP ${response.status}`, "check the cluster with `./kubelab cluster status`", { status: 502 });
   return JSON.parse(response.body);
 }

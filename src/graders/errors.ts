@@ -4,6 +4,7 @@
  * which the runner reports as `infrastructureError` checks. A 404 of the
  * object under test is the learner's state and stays an ordinary answer.
  */
+import { apiStatus } from "../cluster/kube-request.ts";
 import { KubelabError } from "../errors.ts";
 
 /** The cluster could not be asked (network, timeout, 5xx, auth of kubelab's own client); answered as 503. */
@@ -20,15 +21,8 @@ const NETWORK_CODES = new Set([
   "ERR_TLS_CERT_ALTNAME_INVALID", "DEPTH_ZERO_SELF_SIGNED_CERT", "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
 ]);
 
-/** HTTP status of a client-node ApiException (or any error carrying `code`/`statusCode` as a number). */
-export function httpStatus(err: unknown): number | undefined {
-  if (typeof err !== "object" || err === null) return undefined;
-  const e = err as { code?: unknown; statusCode?: unknown; response?: { statusCode?: unknown } };
-  if (typeof e.code === "number") return e.code;
-  if (typeof e.statusCode === "number") return e.statusCode;
-  if (typeof e.response?.statusCode === "number") return e.response.statusCode;
-  return undefined;
-}
+/** HTTP status of a client-node ApiException (the one rule, shared with the lab manager). */
+export const httpStatus = apiStatus;
 
 /** True when the API said the object does not exist. */
 export function isNotFound(err: unknown): boolean {

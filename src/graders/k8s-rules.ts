@@ -31,18 +31,19 @@ export interface MetaLike {
   labels?: Record<string, string>;
 }
 
-export interface ConditionLike {
+/** `T`: how the object spells its times (the recorder's copies: strings only). */
+export interface ConditionLike<T = Time> {
   type: string;
   status: string;
   reason?: string;
-  lastTransitionTime?: Time;
+  lastTransitionTime?: T;
 }
 
-export interface ContainerStatusLike {
+export interface ContainerStatusLike<T = Time> {
   name: string;
   state?: {
-    running?: { startedAt?: Time };
-    terminated?: { exitCode: number; reason?: string; startedAt?: Time; finishedAt?: Time };
+    running?: { startedAt?: T };
+    terminated?: { exitCode: number; reason?: string; startedAt?: T; finishedAt?: T };
     waiting?: { reason?: string };
   };
 }

@@ -3,6 +3,7 @@
  * interface so unit tests use a fake and the manager never sees HTTP.
  */
 import { KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1Pod } from "@kubernetes/client-node";
+import { apiStatus as statusCode } from "../cluster/kube-request.ts";
 import { kubeResetApi, type ResetApi } from "../cluster/reset.ts";
 
 export interface ObjectRef {
@@ -27,11 +28,6 @@ export interface LabKube {
 
 export const FIELD_MANAGER = "kubelab";
 
-function statusCode(err: unknown): number | undefined {
-  const e = err as { code?: unknown; statusCode?: unknown; response?: { statusCode?: unknown } };
-  for (const c of [e?.code, e?.statusCode, e?.response?.statusCode]) if (typeof c === "number") return c;
-  return undefined;
-}
 
 function describe(ref: ObjectRef): string {
   return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`;

@@ -4,31 +4,18 @@
  * (`LabRecorder`) stays behind it so unit tests feed an `EventStore` directly.
  */
 
+import type { ConditionLike, ContainerStatusLike, OwnerRefLike } from "../graders/k8s-rules.ts";
+
 export type RecordedKind = "Pod" | "Job" | "CronJob" | "Deployment";
 export type RecordedEventType = "added" | "modified" | "deleted";
 
-export interface OwnerRef {
-  kind: string;
-  name: string;
-  uid: string;
-}
+export type OwnerRef = OwnerRefLike;
 
-export interface ConditionSnapshot {
-  type: string;
-  status: string;
-  reason?: string;
-  lastTransitionTime?: string;
-}
+/** A condition as recorded: the shared rules' shape, times as RFC 3339 strings. */
+export type ConditionSnapshot = ConditionLike<string>;
 
-/** A container status reduced to its state (same shape as the API's, so the shared rules apply). */
-export interface ContainerStatusSnapshot {
-  name: string;
-  state?: {
-    running?: { startedAt?: string };
-    terminated?: { exitCode: number; reason?: string; startedAt?: string; finishedAt?: string };
-    waiting?: { reason?: string };
-  };
-}
+/** A container status reduced to its state (the shared rules' shape, so they apply). */
+export type ContainerStatusSnapshot = ContainerStatusLike<string>;
 
 /**
  * What the recorder keeps of an object: the API object with every field the
