@@ -1,7 +1,7 @@
 /**
  * The learner's lab, measured through the real server (issue: Job chapter).
  *
- *   node bench/lab.bench.ts [--cold 5] [--warm 10] [--keys 200] [--grades 30] [--mode namespace|cluster]
+ *   node bench/lab.bench.ts [--cold 5] [--warm 10] [--keys 200] [--grades 30] [--resets 5] [--mode namespace|cluster]
  *
  * The server is started in this process with `startKubelab` on a free port,
  * and driven like a browser: `POST /api/lab` with the server's Origin, then a
@@ -23,6 +23,10 @@
  * (c) Checking job/echo on a completed Job: kubelab's grader (in-process, and
  *     through `POST /api/lab/grade` as the Check button does) beside a shell
  *     verify script calling kubectl, interleaved in one run.
+ * (d) Lab reset: the lab's namespace holds a Job, a Deployment (2 pods) and
+ *     a ConfigMap; `POST /api/lab/reset`, as the Reset button does, is timed
+ *     until it answers (the one reset of src/cluster/reset.ts: every pod
+ *     gone, the lab's recorder restarted).
  *
  * Mode: `namespace` by default, so the bench's labs (`lab-<id>`,
  * `kubelab-<id>`) never touch anyone else's: in `cluster` mode deleting the
@@ -33,7 +37,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
-import { CoreV1Api, Exec, KubeConfig, Watch, type V1Pod } from "@kubernetes/client-node";
+import { AppsV1Api, BatchV1Api, CoreV1Api, Exec, KubeConfig, Watch, type V1Pod } from "@kubernetes/client-node";
 import WebSocket from "ws";
 import { startKubelab, type RunningKubelab } from "../src/app/kubelab-app.ts";
 import { cachedBinaries } from "../src/cluster/local/binaries.ts";
@@ -52,13 +56,16 @@ const LAB_READY_P50_MS = 2000;
 const ECHO_P50_MS = 15;
 const ECHO_VS_PLAIN = 1.5;
 const GRADER_SPEEDUP = 5;
+/** The cluster reset's p50 before the one reset (bench cluster --destructive): a lab's may not be slower. */
+const RESET_P50_MS = 900;
 
 async function main(argv: string[]): Promise<void> {
-  const parsed = parseArgs(argv, ["cold", "warm", "keys", "grades", "mode"]);
+  const parsed = parseArgs(argv, ["cold", "warm", "keys", "grades", "resets", "mode"]);
   const coldRuns = Number(flagString(parsed, "cold") ?? 5);
   const warmRuns = Number(flagString(parsed, "warm") ?? 10);
   const keys = Number(flagString(parsed, "keys") ?? 200);
   const gradeRuns = Number(flagString(parsed, "grades") ?? 30);
+  const resetRuns = Number(flagString(parsed, "resets") ?? 5);
   const mode = (flagString(parsed, "mode") ?? "namespace") as IsolationMode;
   if (mode !== "namespace" && mode !== "cluster") throw new Error(`--mode must be namespace or cluster, not ${mode}`);
 
@@ -151,6 +158,23 @@ async function main(argv: string[]): Promise<void> {
     if (!grading.allPassed) report.note("some job/echo grades or verify-script runs did not pass (see allPassed)");
     report.targets.push(target("script p50 / grader p50 (in-process)", g.kubectlScript.p50 / g.graderInProcess.p50, ">=", GRADER_SPEEDUP, "×"));
     report.targets.push(target("script p50 / Check p50 (HTTP)", g.kubectlScript.p50 / g.checkHttp.p50, ">=", GRADER_SPEEDUP, "×"));
+
+    // (d) the learner's Reset.
+    const resets: number[] = [];
+    for (let i = 0; i < resetRuns; i++) {
+      await fillLab(admin, lab.namespace, i);
+      const start = performance.now();
+      await client.reset(sid);
+      resets.push(elapsed(start));
+      const left = (await core.listNamespacedPod({ namespace: lab.namespace })).items.length;
+      if (left > 0) report.note(`reset ${i + 1} answered with ${left} pod(s) left`);
+      console.log(`  lab reset ${i + 1}/${resetRuns}: ${resets[i]} ms`);
+    }
+    if (resetRuns > 0) {
+      console.log(`\n(d) lab reset: POST /api/lab/reset (ms)\n${table([STAT_HEADER, statCells(stats(resets))])}`);
+      report.results.labReset = { samples: resets, stats: stats(resets) };
+      report.targets.push(target("lab reset p50", stats(resets).p50, "<=", RESET_P50_MS, "ms"));
+    }
   } finally {
     for (const sid of sessions) await deleteLabAndWait(client, sid, mode, core).catch(() => undefined);
     await app.close();
@@ -184,6 +208,10 @@ class LabClient {
   async deleteLab(sid: string): Promise<void> {
     const res = await fetch(`${this.url}/api/lab`, { method: "DELETE", headers: this.headers(sid) });
     if (!res.ok && res.status !== 401) throw new Error(`DELETE /api/lab: HTTP ${res.status} ${await res.text()}`);
+  }
+  async reset(sid: string): Promise<void> {
+    const res = await fetch(`${this.url}/api/lab/reset`, { method: "POST", headers: this.headers(sid), body: "{}" });
+    if (!res.ok) throw new Error(`POST /api/lab/reset: HTTP ${res.status} ${await res.text()}`);
   }
   async grade(sid: string, exercise: string): Promise<{ passed: boolean }> {
     const res = await fetch(`${this.url}/api/lab/grade`, { method: "POST", headers: this.headers(sid), body: JSON.stringify({ exercise, locale: "en" }) });
@@ -250,6 +278,23 @@ class Terminal {
       this.waiters.push({ text, from, resolve: () => (clearTimeout(timer), resolve()) });
     });
   }
+}
+
+/** What a learner leaves in a lab before pressing Reset: a Job, a Deployment's two pods, a ConfigMap; returns once the pods exist. */
+async function fillLab(admin: KubeConfig, namespace: string, run: number): Promise<void> {
+  const container = { name: "c", image: "busybox", command: ["sleep", "3600"], resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } } };
+  const labels = { app: `bench-reset-${run}` };
+  await admin.makeApiClient(BatchV1Api).createNamespacedJob({ namespace, body: { metadata: { name: `bench-reset-${run}` }, spec: { template: { spec: { restartPolicy: "Never", containers: [container] } } } } });
+  await admin.makeApiClient(AppsV1Api).createNamespacedDeployment({
+    namespace,
+    body: { metadata: { name: `bench-reset-${run}` }, spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [container] } } } },
+  });
+  await admin.makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace, body: { metadata: { name: `bench-reset-${run}` }, data: { a: "b" } } });
+  const core = admin.makeApiClient(CoreV1Api);
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(200)) {
+    if ((await core.listNamespacedPod({ namespace })).items.length >= 3) return;
+  }
+  throw new Error(`the reset bench's pods did not appear in ${namespace}`);
 }
 
 interface ColdRun {

@@ -9,6 +9,7 @@
  * The API calls sit behind `ResetApi`, so the rules (what is kept, owners
  * before what they own, pods forced until gone) are unit-tested on a fake.
  */
+import { setTimeout as delay } from "node:timers/promises";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { KubelabError } from "../errors.ts";
 import { kubeGetJson, kubeRequest } from "./kube-request.ts";
@@ -69,14 +70,12 @@ export interface EmptyOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * Delete every object a user could have made in `namespace`, keeping what the
  * cluster itself needs there, and wait until its pods are gone.
  */
 export async function emptyNamespace(api: ResetApi, namespace: string, options: EmptyOptions = {}): Promise<void> {
-  const sleep = options.sleep ?? defaultSleep;
+  const sleep = options.sleep ?? ((ms: number) => delay(ms));
   const resources = (await api.deletableResources()).filter((r) => !SKIP.has(r.resource));
   const selectorsFor = (resource: string): Selectors => {
     const keep = KEEP[resource] ?? [];

@@ -25,7 +25,7 @@ export const BENCH_USAGE = `usage: ./kubelab bench [cluster|lab|graders|store ..
 
   cluster [start|reset|memory] [--runs 5] [--idle 30] [--destructive]
           cold start and reset run only with --destructive (they purge / wipe the cluster)
-  lab     [--cold 5] [--warm 10] [--keys 200] [--grades 30] [--mode namespace|cluster]
+  lab     [--cold 5] [--warm 10] [--keys 200] [--grades 30] [--resets 5] [--mode namespace|cluster]
   graders [exercise ...] [--runs 20] [--concurrency 7] [--skip-slow]
   store   [--attempts 10000] [--requests 200] [--dir DIR]   (no cluster needed)`;
 
