@@ -138,11 +138,15 @@ test("pause: the given binary as entrypoint", { skip }, async () => {
 });
 
 test("toolbox: shell, prompt, completion, tmux, kubectl", { skip }, async () => {
-  const { config, names, read } = await inspect("kubelab/toolbox", "1");
+  const toolbox = CATALOG.find((image) => image.repository === "kubelab/toolbox");
+  assert.ok(toolbox, "the catalog has the toolbox image");
+  const { config, names, read } = await inspect(toolbox.repository, toolbox.tag);
   assert.equal(config.WorkingDir, "/root/pod");
+  // tini is PID 1 and reaps orphans; the pod gives only the arguments.
+  assert.deepEqual(config.Entrypoint, ["/usr/bin/tini", "--"]);
   assert.deepEqual(config.Cmd, ["sleep", "infinity"]);
   assert.ok(config.Env?.includes("TERM=xterm-256color") && config.Env.includes("EDITOR=vim"));
-  for (const n of ["usr/bin/bash", "usr/bin/vim", "usr/bin/less", "usr/bin/tmux", "usr/bin/sleep", "usr/bin/ps", "usr/local/bin/kubectl",
+  for (const n of ["usr/bin/bash", "usr/bin/vim", "usr/bin/less", "usr/bin/tmux", "usr/bin/sleep", "usr/bin/ps", "usr/bin/tini", "usr/local/bin/kubectl",
     "usr/share/bash-completion/bash_completion", "usr/share/bash-completion/completions/kubectl", "root/pod", "root/.tmux.conf"]) {
     assert.ok(names.has(n), n);
   }

@@ -7,7 +7,9 @@
  * (which build the lesson site first when dist/ is missing or stale).
  */
 import { spawn } from "node:child_process";
-import { resolve } from "node:path";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { providerFromEnv } from "../../cluster/providers.ts";
 import { BROWSER_PACKAGES, ensureHostPackages } from "../../setup/host-packages.ts";
 import { ensureSite } from "../../site-build/site-build.ts";
@@ -16,9 +18,15 @@ const ROOT = resolve(import.meta.dirname, "../../..");
 const LAYERS = ["typecheck", "unit", "integration", "security", "verify", "e2e"] as const;
 type Layer = (typeof LAYERS)[number];
 
+/**
+ * Tests never touch the learner's own progress store: every layer of one run
+ * shares a fresh store file (tests that need their own still set KUBELAB_STORE).
+ */
+const TEST_ENV: NodeJS.ProcessEnv = { KUBELAB_STORE: join(mkdtempSync(join(tmpdir(), "kubelab-test-")), "progress.db") };
+
 function sh(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
   return new Promise((resolveExit) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: "inherit", env: { ...process.env, ...env } });
+    const child = spawn(command, args, { cwd: ROOT, stdio: "inherit", env: { ...process.env, ...TEST_ENV, ...env } });
     child.on("error", (err) => {
       console.error(`could not run ${command}: ${err.message}`);
       resolveExit(127);
