@@ -392,9 +392,8 @@ export function createLabManager(options: LabManagerOptions): LabManager {
         await deleteLearnerObjects(entry.names);
         if (mode === "namespace") {
           // The learner may have deleted kubelab's own objects; put them back.
-          for (const obj of [namespaceAdminBinding(entry.names), resourceQuota(entry.names, limits), limitRange(entry.names, limits)]) {
-            await kube.apply(obj as KubernetesObject);
-          }
+          const own = [namespaceAdminBinding(entry.names), resourceQuota(entry.names, limits), limitRange(entry.names, limits)];
+          await Promise.all(own.map((obj) => kube.apply(obj as KubernetesObject)));
         }
       } catch (err) {
         throw new LabError(`failed to reset the lab: ${(err as Error)?.message ?? err}`, {
