@@ -18,7 +18,7 @@ import type { WebSocket } from "ws";
 import { InfraError, isNotFound, httpStatus, toInfraError } from "./errors.ts";
 import type { RecorderView } from "../recorder/types.ts";
 
-export type CoreReader = Pick<CoreV1Api, "readNamespacedPod" | "listNamespacedPod" | "readNamespacedPodLog">;
+export type CoreReader = Pick<CoreV1Api, "readNamespacedPod" | "listNamespacedPod" | "readNamespacedPodLog" | "readNamespacedService" | "readNamespacedConfigMap">;
 export type BatchReader = Pick<BatchV1Api, "readNamespacedJob" | "listNamespacedJob" | "readNamespacedCronJob" | "listNamespacedCronJob">;
 export type AppsReader = Pick<AppsV1Api, "readNamespacedDeployment" | "listNamespacedReplicaSet">;
 

@@ -32,11 +32,18 @@ export interface ExerciseManifest {
 
 export const LABS_DIR = resolve(import.meta.dirname, "../../labs");
 
-/** Loads every labs/<chapter>/<name>/exercise.json; throws with the file name on a bad manifest. */
-export function loadExercises(labsDir = LABS_DIR): ExerciseManifest[] {
+/** labs/exam/: the exam-only tasks (src/graders/exam/), not part of any lesson. */
+export const EXAM_CHAPTER = "exam";
+
+/**
+ * Loads every labs/<chapter>/<name>/exercise.json; throws with the file name
+ * on a bad manifest. The lessons' exercises by default; `{ exam: true }`:
+ * the exam-only tasks under labs/exam/ instead.
+ */
+export function loadExercises(labsDir = LABS_DIR, options: { exam?: boolean } = {}): ExerciseManifest[] {
   const out: ExerciseManifest[] = [];
   for (const chapter of readdirSync(labsDir, { withFileTypes: true })) {
-    if (!chapter.isDirectory()) continue;
+    if (!chapter.isDirectory() || (chapter.name === EXAM_CHAPTER) !== (options.exam ?? false)) continue;
     for (const lab of readdirSync(join(labsDir, chapter.name), { withFileTypes: true })) {
       if (!lab.isDirectory()) continue;
       const dir = join(labsDir, chapter.name, lab.name);
@@ -61,7 +68,7 @@ export function loadExercises(labsDir = LABS_DIR): ExerciseManifest[] {
 }
 
 export function loadExercise(id: string, labsDir = LABS_DIR): ExerciseManifest {
-  const found = loadExercises(labsDir).find((e) => e.id === id);
+  const found = loadExercises(labsDir, { exam: id.startsWith(`${EXAM_CHAPTER}/`) }).find((e) => e.id === id);
   if (!found) throw new Error(`no exercise "${id}" under ${labsDir} (hint: create labs/${id}/exercise.json)`);
   return found;
 }

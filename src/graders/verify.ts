@@ -13,8 +13,8 @@ import type { ExerciseManifest } from "./exercises.ts";
 import type { GradeResult } from "./types.ts";
 
 export interface VerifyDriver {
-  /** Runs a lab script with kubectl pointed at the lab (current context's namespace); rejects on non-zero exit. */
-  runScript(path: string): Promise<void>;
+  /** Runs a lab script with kubectl pointed at the lab (current context's namespace) and `env` added; rejects on non-zero exit. */
+  runScript(path: string, env?: Record<string, string>): Promise<void>;
   /** Grades the exercise in the lab as it is now. */
   grade(): Promise<GradeResult>;
   /** Returns the lab to a clean state (and restarts its recorder). */
@@ -52,6 +52,12 @@ export interface VerifyOptions {
   labsDir?: string;
   /** Use this manifest instead of loading labs/<id>/exercise.json. */
   manifest?: ExerciseManifest;
+  /** Parameters for the scripts (an exam's draw, see paramEnv); the scripts' defaults otherwise. */
+  env?: Record<string, string>;
+  /** The row's name, e.g. "task-3 job/echo (seed a1)"; the id by default. */
+  label?: string;
+  /** Run the wrong attempts too (default true). */
+  wrongAttempts?: boolean;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -69,10 +75,10 @@ export async function verifyExercise(id: string, driver: VerifyDriver, options: 
     try {
       log(`${id}: ${name}: fresh lab`);
       await driver.freshLab();
-      if (manifest.setup) await driver.runScript(join(manifest.dir, manifest.setup));
+      if (manifest.setup) await driver.runScript(join(manifest.dir, manifest.setup), options.env);
       if (script) {
         log(`${id}: ${name}: running ${script}`);
-        await driver.runScript(join(manifest.dir, script));
+        await driver.runScript(join(manifest.dir, script), options.env);
         if (manifest.settleMs > 0) await sleep(manifest.settleMs);
       }
       const result = await driver.grade();
@@ -92,10 +98,10 @@ export async function verifyExercise(id: string, driver: VerifyDriver, options: 
   };
 
   await round("baseline", "baseline", undefined, "fail");
-  for (const w of manifest.wrongAttempts) await round(w.script, "wrong", w.script, "fail", w.expect);
+  for (const w of options.wrongAttempts === false ? [] : manifest.wrongAttempts) await round(w.script, "wrong", w.script, "fail", w.expect);
   for (const s of manifest.solutions) await round(s, "solution", s, "pass");
 
-  return { exercise: id, ok: steps.every((s) => s.ok), steps, durationMs: Math.round(performance.now() - started) };
+  return { exercise: options.label ?? id, ok: steps.every((s) => s.ok), steps, durationMs: Math.round(performance.now() - started) };
 }
 
 /** One Markdown table for many rows (for the lead's results report). */

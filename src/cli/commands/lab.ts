@@ -3,6 +3,8 @@
  * For each exercise, in a namespace of its own: setup → grade must fail, each
  * wrong attempt → grade must fail with its message, each reference solution →
  * grade must pass. Prints a table; exits 0 only if every row is ok.
+ * `--exam [exam-id ...] [--seeds a,b,c]`: every task of exams/*.yaml instead,
+ * with values drawn under each seed (src/exams/verify-exam.ts).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -15,19 +17,35 @@ import { cachedBinaries } from "../../cluster/local/binaries.ts";
 import { kubeResetApi, type ResetApi } from "../../cluster/reset.ts";
 import { createGradeContext, gradeExercise, kubeExec } from "../../graders/index.ts";
 import { loadExercises } from "../../graders/exercises.ts";
-import { formatVerifyTable, verifyExercise, type VerifyRow } from "../../graders/verify.ts";
+import { formatVerifyTable, verifyExercise, type VerifyOptions, type VerifyRow } from "../../graders/verify.ts";
+import type { Grader } from "../../graders/framework.ts";
+import { loadExams } from "../../exams/exam-file.ts";
+import { examVerifyJobs, VERIFY_SEEDS } from "../../exams/verify-exam.ts";
 import { resetLabNamespace } from "../../lab/index.ts";
 import { RecorderPool } from "../../recorder/index.ts";
 import { flagString, parseArgs } from "../args.ts";
 
 export default async function labCommand(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, ["concurrency"]);
+  const parsed = parseArgs(args, ["concurrency", "seeds"]);
   const [sub, ...ids] = parsed.positional;
-  if (sub !== "verify") throw new KubelabError(`unknown lab command "${sub ?? ""}"`, "usage: ./kubelab lab verify [exercise ...]");
-  const all = loadExercises();
-  const unknown = ids.filter((id) => !all.some((e) => e.id === id));
-  if (unknown.length > 0) throw new KubelabError(`unknown exercise(s): ${unknown.join(", ")}`, `known: ${all.map((e) => e.id).join(", ")}`);
-  const chosen = ids.length > 0 ? all.filter((e) => ids.includes(e.id)) : all;
+  if (sub !== "verify") throw new KubelabError(`unknown lab command "${sub ?? ""}"`, "usage: ./kubelab lab verify [exercise ...] | ./kubelab lab verify --exam [exam ...] [--seeds a,b,c]");
+  let chosen: { id: string; job?: ExamJob }[];
+  if (parsed.flags.has("exam")) {
+    const exams = loadExams();
+    const unknownExams = ids.filter((id) => !exams.some((e) => e.id === id));
+    if (unknownExams.length > 0) throw new KubelabError(`unknown exam(s): ${unknownExams.join(", ")}`, `known: ${exams.map((e) => e.id).join(", ")}`);
+    const seeds = flagString(parsed, "seeds")?.split(",").filter(Boolean) ?? VERIFY_SEEDS;
+    if (seeds.length < 3) throw new KubelabError(`--seeds names ${seeds.length} seed(s)`, "an exam is proven under at least 3 seeds");
+    chosen = examVerifyJobs(ids.length > 0 ? exams.filter((e) => ids.includes(e.id)) : exams, seeds).map((j) => ({
+      id: j.label,
+      job: { exercise: j.exercise, slug: j.slug, grader: j.grader, options: { manifest: j.manifest, env: j.env, label: j.label, wrongAttempts: j.wrongAttempts } },
+    }));
+  } else {
+    const all = loadExercises();
+    const unknown = ids.filter((id) => !all.some((e) => e.id === id));
+    if (unknown.length > 0) throw new KubelabError(`unknown exercise(s): ${unknown.join(", ")}`, `known: ${all.map((e) => e.id).join(", ")}`);
+    chosen = ids.length > 0 ? all.filter((e) => ids.includes(e.id)) : all;
+  }
   const concurrency = Number(flagString(parsed, "concurrency") ?? 7);
 
   const adminPath = providerFromEnv().kubeconfigPath();
@@ -43,7 +61,7 @@ export default async function labCommand(args: string[]): Promise<number> {
     await Promise.all(
       Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
         for (let exercise = queue.shift(); exercise; exercise = queue.shift()) {
-          rows.push(await verifyInOwnNamespace(exercise.id, { admin, adminPath, workDir, resetApi, recorders }));
+          rows.push(await verifyInOwnNamespace(exercise.id, { admin, adminPath, workDir, resetApi, recorders }, exercise.job));
         }
       }),
     );
@@ -57,6 +75,14 @@ export default async function labCommand(args: string[]): Promise<number> {
   return rows.every((r) => r.ok) ? 0 : 1;
 }
 
+/** One exam task under one seed: its grader for the drawn values, the scripts' parameters. */
+interface ExamJob {
+  exercise: string;
+  slug: string;
+  grader: Grader;
+  options: VerifyOptions;
+}
+
 interface VerifyEnv {
   admin: KubeConfig;
   adminPath: string;
@@ -65,8 +91,10 @@ interface VerifyEnv {
   recorders: RecorderPool;
 }
 
-async function verifyInOwnNamespace(id: string, { admin, adminPath, workDir, resetApi, recorders }: VerifyEnv): Promise<VerifyRow> {
-  const namespace = `verify-${id.replace(/[^a-z0-9]+/g, "-")}`;
+async function verifyInOwnNamespace(id: string, { admin, adminPath, workDir, resetApi, recorders }: VerifyEnv, job?: ExamJob): Promise<VerifyRow> {
+  const namespace = `verify-${job?.slug ?? id.replace(/[^a-z0-9]+/g, "-")}`;
+  const exercise = job?.exercise ?? id;
+  const registry = job ? new Map([[exercise, job.grader]]) : undefined;
   const core = admin.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: namespace } } }).catch(() => undefined);
   // kubectl in the scripts uses this kubeconfig: admin credentials, the exercise's namespace.
@@ -83,9 +111,9 @@ async function verifyInOwnNamespace(id: string, { admin, adminPath, workDir, res
   const lab = { namespace };
   const exec = kubeExec(admin);
   try {
-    return await verifyExercise(id, {
-      runScript: (path) => runScript(path, { KUBECONFIG: kubeconfigPath, PATH: `${kubectlDir}:${process.env.PATH}` }),
-      grade: () => gradeExercise(id, createGradeContext({ namespace, recorder: recorders.for(namespace).view, kubeConfig: admin, exec }), "en"),
+    return await verifyExercise(exercise, {
+      runScript: (path, env) => runScript(path, { ...env, KUBECONFIG: kubeconfigPath, PATH: `${kubectlDir}:${process.env.PATH}` }),
+      grade: () => gradeExercise(exercise, createGradeContext({ namespace, recorder: recorders.for(namespace).view, kubeConfig: admin, exec }), "en", { registry }),
       freshLab: async () => {
         await hooks.resetting(lab);
         try {
@@ -95,7 +123,7 @@ async function verifyInOwnNamespace(id: string, { admin, adminPath, workDir, res
         }
       },
       log: (line) => console.error(line),
-    });
+    }, job?.options);
   } finally {
     await hooks.deleted(lab);
     await core.deleteNamespace({ name: namespace }).catch(() => undefined);

@@ -55,6 +55,17 @@ export const titles = {
   "title.init-sidecar-native": "Pod {name} has a native sidecar (an init container with restartPolicy: Always)",
   "title.init-sidecar-running": "The sidecar and the app container of {name} run side by side",
   "title.init-sidecar-output": "The sidecar's log shows “{text}” written by the app",
+  // Exam-only tasks (src/graders/exam/).
+  "title.exam-exists": "{kind} {name} exists",
+  "title.exam-field": "{kind} {name}: {field} is {expected}",
+  "title.exam-pod-running": "Pod {name} is running and ready",
+  "title.exam-init-waits": "Pod {name} has an init container that waits for Service {service}",
+  "title.exam-service": "Service {name} exists and selects pod {pod}",
+  "title.exam-native-sidecar": "{container} is a native sidecar of pod {name} (init container, restartPolicy Always)",
+  "title.exam-sidecar-output": "The sidecar {container} shows “{text}”",
+  "title.exam-ephemeral": "An ephemeral container {container} (busybox) debugged pod {name}, targeting its container {target}",
+  "title.exam-answer": "ConfigMap {name} holds the answer in key {key}",
+  "title.exam-from-cronjob": "Job {name} was created from CronJob {cronjob}",
 } satisfies Record<string, string>;
 
 export const messages = {
@@ -581,6 +592,103 @@ export const messages = {
   "init.sidecar-no-output": {
     text: "The log of {container} does not show “{text}”: the sidecar does not see the app's file.",
     hint: "Mount the same emptyDir volume in both containers and have the sidecar follow the file the app writes (`tail -f`).",
+  },
+  // Exam-only tasks (src/graders/exam/). {expected}/{actual}: what the task asks, what kubelab saw.
+  "exam.object-missing": {
+    text: "There is no {kind} named {name} in this task's namespace.",
+    hint: "Check the name and the context: `kubectl config current-context`, then `kubectl get {kind} {name}`.",
+  },
+  "exam.object-exists": {
+    text: "{kind} {name} exists.",
+    hint: "`kubectl get {kind} {name} -o yaml` shows it in full.",
+  },
+  "exam.field-ok": {
+    text: "{kind} {name}: {field} is {expected}.",
+    hint: "`kubectl get {kind} {name} -o yaml` shows the field.",
+  },
+  "exam.field-wrong": {
+    text: "{kind} {name}: {field} is {actual}, the task asks for {expected}.",
+    hint: "Most fields of a running object cannot be changed: `kubectl get {kind} {name} -o yaml > t.yaml`, edit, `kubectl replace --force -f t.yaml`.",
+  },
+  "exam.field-missing": {
+    text: "{kind} {name}: {field} is not set, the task asks for {expected}.",
+    hint: "`kubectl explain {kind}.{field}` shows where the field belongs.",
+  },
+  "exam.pod-running": {
+    text: "Pod {name} is running and ready.",
+    hint: "`kubectl get pod {name}` shows READY.",
+  },
+  "exam.pod-not-running": {
+    text: "Pod {name} is not running and ready (phase {phase}, {reason}).",
+    hint: "`kubectl describe pod {name}` shows the events; `kubectl logs {name} -c <init-container>` what an init container waits for.",
+  },
+  "exam.init-waits": {
+    text: "Init container {container} waits for Service {service}.",
+    hint: "`kubectl logs {name} -c {container}` shows its lookups.",
+  },
+  "exam.init-missing": {
+    text: "Pod {name} has no init container that names Service {service}.",
+    hint: "Add an init container to spec.initContainers whose command loops until the name resolves, e.g. `until nslookup {service}; do sleep 2; done`.",
+  },
+  "exam.service-ok": {
+    text: "Service {name} selects pod {pod}.",
+    hint: "`kubectl get endpointslices -l kubernetes.io/service-name={name}` lists its endpoints.",
+  },
+  "exam.service-no-match": {
+    text: "Service {name} does not select pod {pod} (selector {selector}).",
+    hint: "The Service's selector must match the pod's labels: `kubectl get pod {pod} --show-labels`.",
+  },
+  "exam.sidecar-native": {
+    text: "{container} is an init container with restartPolicy Always: a native sidecar.",
+    hint: "`kubectl get pod {name} -o jsonpath='{.spec.initContainers[*].restartPolicy}'` shows it.",
+  },
+  "exam.sidecar-not-native": {
+    text: "Pod {name} has no init container {container} with restartPolicy Always.",
+    hint: "Put the sidecar under spec.initContainers with `restartPolicy: Always`, not under spec.containers.",
+  },
+  "exam.sidecar-output": {
+    text: "The log of {container} shows “{text}”.",
+    hint: "`kubectl logs {name} -c {container}` shows it.",
+  },
+  "exam.sidecar-no-output": {
+    text: "The log of {container} does not show “{text}”.",
+    hint: "Both containers must mount the same volume; the sidecar follows the file the app writes (`tail -F`).",
+  },
+  "exam.ephemeral-ok": {
+    text: "Ephemeral container {container} ran in pod {name}, targeting {target}.",
+    hint: "`kubectl get pod {name} -o jsonpath='{.spec.ephemeralContainers}'` lists it.",
+  },
+  "exam.ephemeral-missing": {
+    text: "Pod {name} has no ephemeral container {container} with the busybox image.",
+    hint: "A pod without a shell cannot be entered with `kubectl exec`: `kubectl debug -it {name} --image=busybox --target={target} -c {container}`.",
+  },
+  "exam.ephemeral-no-target": {
+    text: "Ephemeral container {container} does not target {target}, so it cannot see that container's processes.",
+    hint: "Add `--target={target}` to `kubectl debug` (it shares the process namespace).",
+  },
+  "exam.answer-ok": {
+    text: "ConfigMap {name} key {key} is {expected}.",
+    hint: "`kubectl get cm {name} -o yaml` shows it.",
+  },
+  "exam.answer-wrong": {
+    text: "ConfigMap {name} key {key} is “{actual}”, which is not the answer.",
+    hint: "From the debug container, `ps` or `cat /proc/1/cmdline` shows the target container's process.",
+  },
+  "exam.answer-missing": {
+    text: "There is no ConfigMap {name} with key {key}.",
+    hint: "`kubectl create configmap {name} --from-literal={key}=<answer>`.",
+  },
+  "exam.from-cronjob-ok": {
+    text: "Job {name} is owned by CronJob {cronjob}.",
+    hint: "`kubectl get job {name} -o jsonpath='{.metadata.ownerReferences}'` shows it.",
+  },
+  "exam.not-from-cronjob": {
+    text: "Job {name} was not created from CronJob {cronjob}: it has no owner reference to it.",
+    hint: "`kubectl create job {name} --from=cronjob/{cronjob}` copies the CronJob's template and records where it came from.",
+  },
+  "exam.wrong-namespace": {
+    text: "{kind} {name} is in namespace {found}; this task's namespace is {namespace}.",
+    hint: "Each task has its own context: run the `kubectl config use-context` line at the top of the task before you start.",
   },
 } satisfies Record<string, MessageText>;
 

@@ -46,6 +46,17 @@ export const titles: Record<TitleId, string> = {
   "title.init-sidecar-native": "Pod {name} 有原生边车容器（restartPolicy: Always 的初始化容器）",
   "title.init-sidecar-running": "{name} 的边车容器和应用容器同时在运行",
   "title.init-sidecar-output": "边车容器的日志里有应用写入的“{text}”",
+  // 考试专用任务（src/graders/exam/）。
+  "title.exam-exists": "{kind} {name} 已存在",
+  "title.exam-field": "{kind} {name}：{field} 为 {expected}",
+  "title.exam-pod-running": "Pod {name} 正在运行且就绪",
+  "title.exam-init-waits": "Pod {name} 有一个等待 Service {service} 的 init 容器",
+  "title.exam-service": "Service {name} 已存在并选中 Pod {pod}",
+  "title.exam-native-sidecar": "{container} 是 Pod {name} 的原生边车（init 容器，restartPolicy Always）",
+  "title.exam-sidecar-output": "边车 {container} 显示了“{text}”",
+  "title.exam-ephemeral": "临时容器 {container}（busybox）调试了 Pod {name}，目标容器为 {target}",
+  "title.exam-answer": "ConfigMap {name} 的键 {key} 中有答案",
+  "title.exam-from-cronjob": "Job {name} 由 CronJob {cronjob} 创建",
 };
 
 export const messages: Record<MessageId, MessageText> = {
@@ -570,5 +581,102 @@ export const messages: Record<MessageId, MessageText> = {
   "init.sidecar-no-output": {
     text: "{container} 的日志里没有“{text}”：边车容器看不到应用写的文件。",
     hint: "让两个容器挂载同一个 emptyDir 卷，并让边车容器跟踪应用写的那个文件（`tail -f`）。",
+  },
+  // 考试专用任务（src/graders/exam/）。{expected}/{actual}：任务要求的值、kubelab 看到的值。
+  "exam.object-missing": {
+    text: "本任务的命名空间里没有名为 {name} 的 {kind}。",
+    hint: "检查名称和上下文：`kubectl config current-context`，然后 `kubectl get {kind} {name}`。",
+  },
+  "exam.object-exists": {
+    text: "{kind} {name} 已存在。",
+    hint: "`kubectl get {kind} {name} -o yaml` 可查看完整内容。",
+  },
+  "exam.field-ok": {
+    text: "{kind} {name}：{field} 为 {expected}。",
+    hint: "`kubectl get {kind} {name} -o yaml` 可查看该字段。",
+  },
+  "exam.field-wrong": {
+    text: "{kind} {name}：{field} 为 {actual}，任务要求 {expected}。",
+    hint: "运行中对象的大多数字段不能修改：`kubectl get {kind} {name} -o yaml > t.yaml`，编辑后 `kubectl replace --force -f t.yaml`。",
+  },
+  "exam.field-missing": {
+    text: "{kind} {name}：{field} 未设置，任务要求 {expected}。",
+    hint: "`kubectl explain {kind}.{field}` 说明该字段的位置。",
+  },
+  "exam.pod-running": {
+    text: "Pod {name} 正在运行且就绪。",
+    hint: "`kubectl get pod {name}` 的 READY 一栏可见。",
+  },
+  "exam.pod-not-running": {
+    text: "Pod {name} 未运行或未就绪（阶段 {phase}，{reason}）。",
+    hint: "`kubectl describe pod {name}` 查看事件；`kubectl logs {name} -c <init 容器>` 查看 init 容器在等什么。",
+  },
+  "exam.init-waits": {
+    text: "init 容器 {container} 等待 Service {service}。",
+    hint: "`kubectl logs {name} -c {container}` 可查看它的解析记录。",
+  },
+  "exam.init-missing": {
+    text: "Pod {name} 没有提到 Service {service} 的 init 容器。",
+    hint: "在 spec.initContainers 中添加一个循环等待名称可解析的 init 容器，例如 `until nslookup {service}; do sleep 2; done`。",
+  },
+  "exam.service-ok": {
+    text: "Service {name} 选中了 Pod {pod}。",
+    hint: "`kubectl get endpointslices -l kubernetes.io/service-name={name}` 列出它的端点。",
+  },
+  "exam.service-no-match": {
+    text: "Service {name} 没有选中 Pod {pod}（选择器 {selector}）。",
+    hint: "Service 的选择器必须与 Pod 的标签一致：`kubectl get pod {pod} --show-labels`。",
+  },
+  "exam.sidecar-native": {
+    text: "{container} 是 restartPolicy 为 Always 的 init 容器：原生边车。",
+    hint: "`kubectl get pod {name} -o jsonpath='{.spec.initContainers[*].restartPolicy}'` 可查看。",
+  },
+  "exam.sidecar-not-native": {
+    text: "Pod {name} 没有 restartPolicy 为 Always 的 init 容器 {container}。",
+    hint: "把边车放在 spec.initContainers 下并设置 `restartPolicy: Always`，而不是放在 spec.containers 下。",
+  },
+  "exam.sidecar-output": {
+    text: "{container} 的日志显示了“{text}”。",
+    hint: "`kubectl logs {name} -c {container}` 可查看。",
+  },
+  "exam.sidecar-no-output": {
+    text: "{container} 的日志没有显示“{text}”。",
+    hint: "两个容器必须挂载同一个卷；边车跟踪应用写入的文件（`tail -F`）。",
+  },
+  "exam.ephemeral-ok": {
+    text: "临时容器 {container} 在 Pod {name} 中运行过，目标为 {target}。",
+    hint: "`kubectl get pod {name} -o jsonpath='{.spec.ephemeralContainers}'` 列出它。",
+  },
+  "exam.ephemeral-missing": {
+    text: "Pod {name} 没有使用 busybox 镜像的临时容器 {container}。",
+    hint: "没有 shell 的 Pod 无法用 `kubectl exec` 进入：`kubectl debug -it {name} --image=busybox --target={target} -c {container}`。",
+  },
+  "exam.ephemeral-no-target": {
+    text: "临时容器 {container} 没有以 {target} 为目标，因此看不到该容器的进程。",
+    hint: "给 `kubectl debug` 加上 `--target={target}`（共享进程命名空间）。",
+  },
+  "exam.answer-ok": {
+    text: "ConfigMap {name} 的键 {key} 为 {expected}。",
+    hint: "`kubectl get cm {name} -o yaml` 可查看。",
+  },
+  "exam.answer-wrong": {
+    text: "ConfigMap {name} 的键 {key} 为“{actual}”，不是正确答案。",
+    hint: "在调试容器中用 `ps` 或 `cat /proc/1/cmdline` 查看目标容器的进程。",
+  },
+  "exam.answer-missing": {
+    text: "没有带键 {key} 的 ConfigMap {name}。",
+    hint: "`kubectl create configmap {name} --from-literal={key}=<答案>`。",
+  },
+  "exam.from-cronjob-ok": {
+    text: "Job {name} 归 CronJob {cronjob} 所有。",
+    hint: "`kubectl get job {name} -o jsonpath='{.metadata.ownerReferences}'` 可查看。",
+  },
+  "exam.not-from-cronjob": {
+    text: "Job {name} 不是由 CronJob {cronjob} 创建的：它没有指向该 CronJob 的 ownerReference。",
+    hint: "`kubectl create job {name} --from=cronjob/{cronjob}` 会复制 CronJob 的模板并记录来源。",
+  },
+  "exam.wrong-namespace": {
+    text: "{kind} {name} 在命名空间 {found} 中；本任务的命名空间是 {namespace}。",
+    hint: "每个任务有自己的上下文：开始前先运行任务顶部的 `kubectl config use-context` 命令。",
   },
 };

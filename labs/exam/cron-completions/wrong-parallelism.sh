@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# parallelism instead of completions: one completion is enough for such a Job; grader must say exam.field-wrong.
+set -euo pipefail
+# Parameters (the exam draws them); the defaults are the grader's.
+NAME=${NAME:-report}
+SCHEDULE=${SCHEDULE:-*/5 * * * *}
+COMPLETIONS=${COMPLETIONS:-3}
+DEADLINE=${DEADLINE:-40}
+kubectl create cronjob "$NAME" --image=busybox --schedule="$SCHEDULE" --dry-run=client -o json -- sh -c 'date; sleep 2' \
+  | kubectl patch --local -f - --type=merge -o yaml \
+      -p "{\"spec\":{\"jobTemplate\":{\"spec\":{\"completions\":1,\"parallelism\":$COMPLETIONS,\"activeDeadlineSeconds\":$DEADLINE}}}}" \
+  | kubectl create -f -

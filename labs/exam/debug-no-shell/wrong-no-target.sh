@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Ephemeral container without --target: it sees only its own processes (PID 1 is its sleep); grader must say exam.ephemeral-no-target.
+set -euo pipefail
+# Parameters (the exam draws them); the defaults are the grader's.
+POD=${POD:-vault}
+DEBUGGER=${DEBUGGER:-dbg}
+CONFIGMAP=${CONFIGMAP:-answer}
+# Wait (up to 120 s) until ephemeral container "$1" of the pod is running.
+wait_ephemeral_running() {
+  for _ in $(seq 1 60); do
+    case "$(kubectl get pod "$POD" -o jsonpath="{.status.ephemeralContainerStatuses[?(@.name==\"$1\")].state}")" in *running*) return 0 ;; esac
+    sleep 2
+  done
+  echo "ephemeral container $1 did not start within 120 s" >&2; return 1
+}
+kubectl debug "$POD" --image=busybox -c "$DEBUGGER" -- sleep 3600
+wait_ephemeral_running "$DEBUGGER"
+process=$(kubectl exec "$POD" -c "$DEBUGGER" -- sh -c 'tr "\\0" " " < /proc/1/cmdline' | awk '{print $1}')
+kubectl create configmap "$CONFIGMAP" --from-literal=process="$process"

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Native sidecar, but it mounts another emptyDir than the app: it follows a file nobody writes; grader must say exam.sidecar-no-output.
+set -euo pipefail
+# Parameters (the exam draws them); the defaults are the grader's.
+POD=${POD:-shop}
+SIDECAR=${SIDECAR:-log-shipper}
+TEXT=${TEXT:-order received}
+kubectl create -f - <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: ${POD}
+spec:
+  initContainers:
+  - name: ${SIDECAR}
+    image: busybox
+    command: ["sh", "-c", "tail -F /var/log/app/app.log"]
+    volumeMounts:
+    - name: other
+      mountPath: /var/log/app
+    restartPolicy: Always
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "while true; do echo \"\$(date) ${TEXT}\" >> /var/log/app/app.log; sleep 2; done"]
+    volumeMounts:
+    - name: logs
+      mountPath: /var/log/app
+  volumes:
+  - name: logs
+    emptyDir: {}
+  - name: other
+    emptyDir: {}
+YAML
+kubectl wait --for=condition=Ready "pod/$POD" --timeout=120s

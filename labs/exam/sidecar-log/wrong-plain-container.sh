@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The shipper as a second app container: it works, but it is not a native sidecar; grader must say exam.sidecar-not-native.
+set -euo pipefail
+# Parameters (the exam draws them); the defaults are the grader's.
+POD=${POD:-shop}
+SIDECAR=${SIDECAR:-log-shipper}
+TEXT=${TEXT:-order received}
+kubectl create -f - <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: ${POD}
+spec:
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "while true; do echo \"\$(date) ${TEXT}\" >> /var/log/app/app.log; sleep 2; done"]
+    volumeMounts:
+    - name: logs
+      mountPath: /var/log/app
+  - name: ${SIDECAR}
+    image: busybox
+    command: ["sh", "-c", "tail -F /var/log/app/app.log"]
+    volumeMounts:
+    - name: logs
+      mountPath: /var/log/app
+  volumes:
+  - name: logs
+    emptyDir: {}
+  - name: other
+    emptyDir: {}
+YAML
+kubectl wait --for=condition=Ready "pod/$POD" --timeout=120s

@@ -1,0 +1,37 @@
+/**
+ * exam/job-parallel-ttl — a batch Job with every knob of the Job chapter:
+ * {completions} completions, {parallelism} at a time, at most
+ * {backoffLimit} retries, removed {ttl} s after it finished (long enough to
+ * be graded before the TTL controller removes it).
+ */
+import { defineParamGrader, pass } from "../framework.ts";
+import type { CheckSpec } from "../framework.ts";
+import { readJobSettled } from "../k8s-helpers.ts";
+import { checkJobCompleted, checkJobSpec } from "../job/shared.ts";
+import { missing } from "./shared.ts";
+
+const defaults = { name: "batch", completions: 5, parallelism: 2, backoffLimit: 3, ttl: 600 };
+
+const checks = ({ name, completions }: typeof defaults): CheckSpec[] => [
+  { id: "exists", points: 1, title: "title.exam-exists", titleParams: { kind: "Job", name } },
+  { id: "counts", points: 2, title: "title.job-spec", titleParams: { name } },
+  { id: "cleanup", points: 1, title: "title.job-spec", titleParams: { name } },
+  { id: "complete", points: 2, title: "title.job-succeeded-n", titleParams: { name, count: completions } },
+];
+
+export default defineParamGrader({
+  id: "exam/job-parallel-ttl",
+  title: { en: "A batch Job: completions, parallelism, retries, clean-up", "zh-CN": "批处理 Job：完成次数、并行度、重试与清理" },
+  defaults,
+  checks,
+  async grade(ctx, p) {
+    const job = await readJobSettled(ctx, p.name, ctx.options.jobWaitMs * 3);
+    if (!job) return missing(checks(p), "Job", p.name);
+    return [
+      pass("exists", "exam.object-exists", { kind: "Job", name: p.name }),
+      checkJobSpec("counts", job, { completions: p.completions, parallelism: p.parallelism }),
+      checkJobSpec("cleanup", job, { backoffLimit: p.backoffLimit, ttlSecondsAfterFinished: p.ttl }),
+      checkJobCompleted(ctx, "complete", job, p.completions),
+    ];
+  },
+});
