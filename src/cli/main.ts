@@ -27,7 +27,8 @@ const USAGE = `usage: ./kubelab <command> [...]
 
 environment: KUBELAB_PROVIDER=local|kubeconfig, KUBELAB_STATE (default /var/lib/kubelab),
              KUBELAB_CACHE (default ~/.cache/kubelab),
-             KUBELAB_STORE (progress store file, default <state>/lab-server/progress.db)`;
+             KUBELAB_STORE (progress store file, default <state>/lab-server/progress.db),
+             KUBELAB_DEBUG=1 (a failure's stack trace too)`;
 
 const lazy = (load: () => Promise<{ default: Command }>): Command => async (args) => (await load()).default(args);
 
