@@ -4,7 +4,7 @@
  * A fake clock makes waits instant.
  */
 import { ApiException } from "@kubernetes/client-node";
-import type { V1CronJob, V1Deployment, V1Job, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
+import type { V1ConfigMap, V1CronJob, V1Deployment, V1Job, V1Pod, V1ReplicaSet, V1Service } from "@kubernetes/client-node";
 import { createGradeContext } from "../../src/graders/context.ts";
 import type { AppsReader, BatchReader, CoreReader, ExecResult, GradeContext, GradeOptions } from "../../src/graders/context.ts";
 import { EventStore } from "../../src/recorder/store.ts";
@@ -18,6 +18,8 @@ export interface FakeCluster {
   cronJobs: V1CronJob[];
   deployments: V1Deployment[];
   replicaSets: V1ReplicaSet[];
+  services?: V1Service[];
+  configMaps?: V1ConfigMap[];
   /** "pod/container" → log text */
   logs: Record<string, string>;
   /** "pod/container" → result of exec */
@@ -62,6 +64,8 @@ export function fakeContext(cluster: FakeCluster, recorder = new EventStore(), o
   const core = {
     readNamespacedPod: ({ name }: { name: string }) => guard(`readPod ${name}`, () => find(cluster.pods, "pods", name)),
     listNamespacedPod: () => guard("listPods", () => ({ items: structuredClone(cluster.pods) })),
+    readNamespacedService: ({ name }: { name: string }) => guard(`readService ${name}`, () => find(cluster.services ?? [], "services", name)),
+    readNamespacedConfigMap: ({ name }: { name: string }) => guard(`readConfigMap ${name}`, () => find(cluster.configMaps ?? [], "configmaps", name)),
     readNamespacedPodLog: ({ name, container, limitBytes, tailLines }: { name: string; container?: string; limitBytes?: number; tailLines?: number }) => guard(`log ${name}${tailLines ? ` tail ${tailLines}` : ""}`, () => {
       find(cluster.pods, "pods", name);
       let log = cluster.logs[`${name}/${container}`];
