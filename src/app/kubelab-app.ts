@@ -6,7 +6,9 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
+import { Exec, KubeConfig } from "@kubernetes/client-node";
+import { createClassHttp } from "../class/class-http.ts";
+import { createClassService } from "../class/class-service.ts";
 import { defaultStateDir } from "../cluster/local/layout.ts";
 import type { ClusterProvider } from "../cluster/provider.ts";
 import { createGradeContext, graders, gradeExercise, kubeExec } from "../graders/index.ts";
@@ -110,7 +112,9 @@ function solutionReader(): (exerciseId: string) => Promise<string | undefined> {
 async function adoptLabs(labManager: LabManager, store: Store, mode: IsolationMode, log: (line: string) => void): Promise<void> {
   const found = (await labManager.findLabs?.()) ?? [];
   for (const { sessionId, learner } of await store.labOwners(found)) {
-    const lab = await labManager.ensureLab(sessionId);
+    if (labManager.getLab(sessionId)) continue; // a class's, taken back already
+    // The recorded id: a class lab came from its warm pool, not from the session's name.
+    const lab = await labManager.ensureLab(sessionId, { labId: learner.labId });
     if (lab.id !== learner.labId) continue; // named by another scheme: ensureLab made the learner's own
     await store.recordEvent({ learnerId: learner.id, kind: "lab-adopted", labId: lab.id, mode });
     log(`lab ${lab.id}: adopted after a restart`);
@@ -183,7 +187,11 @@ async function serve(options: KubelabOptions, store: Store, log: (line: string) 
     log(`site not served (${err instanceof Error ? err.message : err}); build it with \`./kubelab build\``);
     return undefined;
   });
+  // Classes are namespace mode's: an instructor, join codes, warm pools, the live grid (src/class).
+  const classes = mode === "namespace" ? createClassService({ store, labManager, log }) : undefined;
+  const instructor = classes ? createClassHttp({ service: classes, store, labManager, exec: () => new Exec(kubeConfig), log }) : undefined;
   const server = createLabServer({
+    instructor,
     labManager,
     grade,
     kubeConfig,
@@ -201,6 +209,8 @@ async function serve(options: KubelabOptions, store: Store, log: (line: string) 
     host: options.host,
     log,
   });
+  // A class's labs first (with its labels and lifetime), then everyone else's.
+  if (classes) await classes.resume().catch((err) => log(`could not take back the classes' labs: ${err instanceof Error ? err.message : err}`));
   if (mode === "namespace") await adoptLabs(labManager, store, mode, log).catch((err) => log(`could not adopt the labs in the cluster: ${err instanceof Error ? err.message : err}`));
   const url = await server.listen();
   // In cluster mode there is one lab for the machine: start it now, so the

@@ -22,6 +22,7 @@ const USAGE = `usage: ./kubelab <command> [...]
                              run the test suites (all by default)
   progress export [--format json|csv] [--learner ID] [--output FILE]
                              learners' attempts and lab events from the progress store
+  instructor add <name>      make an instructor who runs classes (password from the terminal or stdin)
   bench [cluster|lab|graders|store]
                              run benchmarks, write results to bench/results/
 
@@ -42,6 +43,7 @@ const commands: Record<string, Command> = {
   test: lazy(() => import("./commands/test.ts")),
   bench: lazy(() => import("./commands/bench.ts")),
   progress: lazy(() => import("./commands/progress.ts")),
+  instructor: lazy(() => import("./commands/instructor.ts")),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -8,7 +8,7 @@
  * restart a returning learner gets their existing lab back, tmux session
  * included, instead of a second one.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { KubernetesObject, V1Namespace, V1Pod } from "@kubernetes/client-node";
 import { TOOLBOX_IMAGE } from "../images/catalog.ts";
@@ -32,7 +32,7 @@ import {
   type ToolboxOptions,
 } from "./manifests.ts";
 import { resetLabNamespace } from "./reset.ts";
-import { LabError, type IsolationMode, type Lab, type LabLifecycle, type LabManager } from "./types.ts";
+import { LabError, type EnsureLabOptions, type IsolationMode, type Lab, type LabLifecycle, type LabManager } from "./types.ts";
 
 export interface LabManagerOptions {
   kube: LabKube;
@@ -73,6 +73,10 @@ interface Entry {
   creation?: Promise<void>;
   deletion?: Promise<void>;
   reset?: Promise<void>;
+  /** Set while the lab is an unassigned spare of this warm pool. */
+  pool?: string;
+  labels?: Record<string, string>;
+  idleTimeoutMs?: number;
 }
 
 /** Pod waiting reasons that will not fix themselves. */
@@ -203,6 +207,8 @@ export function createLabManager(options: LabManagerOptions): LabManager {
       progress(entry, "Creating the lab's namespace and permissions…");
       const objects = labObjects(names, { server: options.server, toolbox, starterFiles: await starterFiles(), limits });
       const pod = objects.pop()!;
+      // A class's labs carry its label on their namespaces (found and removed together when it ends).
+      for (const obj of objects) if (entry.labels && obj.kind === "Namespace") obj.metadata = { ...obj.metadata, labels: { ...obj.metadata?.labels, ...entry.labels } };
       for (const obj of objects) {
         signal.throwIfAborted();
         await kube.apply(obj);
@@ -266,7 +272,79 @@ export function createLabManager(options: LabManagerOptions): LabManager {
     });
   }
 
-  async function ensureLab(learnerId: string): Promise<Lab> {
+  /** Spares of a pool, as entries (ready ones first, then the oldest). */
+  const sparesOf = (pool: string) =>
+    [...entries.values()]
+      .filter((e) => e.pool === pool && !e.deletion)
+      .sort((a, b) => Number(b.lab.state === "ready") - Number(a.lab.state === "ready") || a.lab.createdAt.getTime() - b.lab.createdAt.getTime());
+
+  function newEntry(key: string, id: string, opts: EnsureLabOptions, learnerId = key): Entry {
+    const names = labNames(id, mode);
+    const at = new Date(now());
+    const entry: Entry = {
+      key,
+      names,
+      abort: new AbortController(),
+      labels: opts.labels,
+      idleTimeoutMs: opts.idleTimeoutMs,
+      lab: {
+        id,
+        learnerId,
+        namespace: names.namespace,
+        toolboxNamespace: names.toolboxNamespace,
+        toolboxPod: TOOLBOX_POD,
+        toolboxContainer: TOOLBOX_CONTAINER,
+        state: "starting",
+        createdAt: at,
+        lastActiveAt: at,
+      },
+    };
+    entries.set(key, entry);
+    log(`lab ${id}: creating (${mode} mode)`);
+    startCreation(entry);
+    void hook("created", entry);
+    return entry;
+  }
+
+  function atLimit(): never | void {
+    if (mode === "namespace" && entries.size >= maxLabs) {
+      throw new LabError(`the server already runs ${entries.size} labs, its limit`, {
+        status: 503,
+        hint: "Ask your instructor to raise the lab limit or to delete idle labs.",
+      });
+    }
+  }
+
+  /** Hand a spare of `pool` to the learner: the same entry under the learner's key, so its pod and tmux session stay. */
+  function takeSpare(pool: string, key: string, opts: EnsureLabOptions): Entry | undefined {
+    const spare = sparesOf(pool).find((e) => e.lab.state !== "error");
+    if (!spare) return undefined;
+    spare.idleTimeoutMs = opts.idleTimeoutMs ?? spare.idleTimeoutMs;
+    entries.delete(spare.key);
+    spare.key = key;
+    spare.pool = undefined;
+    spare.lab.learnerId = key;
+    spare.lab.lastActiveAt = new Date(now());
+    entries.set(key, spare);
+    log(`lab ${spare.names.id}: assigned from pool ${pool} (${spare.lab.state})`);
+    events.emit("change", spare);
+    return spare;
+  }
+
+  function warmPool(pool: string, spares: number, opts: Pick<EnsureLabOptions, "labels" | "idleTimeoutMs"> = {}) {
+    if (mode !== "namespace" || closed) return;
+    const current = sparesOf(pool);
+    // A spare that failed is replaced, not handed out.
+    for (const failed of current.filter((e) => e.lab.state === "error")) void deleteLab(failed.key).catch(() => {});
+    const healthy = current.filter((e) => e.lab.state !== "error");
+    for (const extra of healthy.slice(Math.max(0, spares))) void deleteLab(extra.key).catch(() => {});
+    for (let n = healthy.length; n < spares && entries.size < maxLabs; n++) {
+      const id = randomBytes(5).toString("hex");
+      newEntry(`pool:${pool}:${id}`, id, opts).pool = pool;
+    }
+  }
+
+  async function ensureLab(learnerId: string, opts: EnsureLabOptions = {}): Promise<Lab> {
     if (closed) throw new LabError("the lab server is shutting down", { status: 503, hint: "Reload the page in a moment." });
     const key = keyOf(learnerId);
     let entry = entries.get(key);
@@ -275,36 +353,10 @@ export function createLabManager(options: LabManagerOptions): LabManager {
       await entry.deletion.catch(() => {});
       entry = entries.get(key);
     }
+    if (!entry && opts.pool && mode === "namespace") entry = takeSpare(opts.pool, key, opts);
     if (!entry) {
-      if (mode === "namespace" && entries.size >= maxLabs) {
-        throw new LabError(`the server already runs ${entries.size} labs, its limit`, {
-          status: 503,
-          hint: "Ask your instructor to raise the lab limit or to delete idle labs.",
-        });
-      }
-      const id = labIdFor(mode, learnerId);
-      const names = labNames(id, mode);
-      const at = new Date(now());
-      entry = {
-        key,
-        names,
-        abort: new AbortController(),
-        lab: {
-          id,
-          learnerId,
-          namespace: names.namespace,
-          toolboxNamespace: names.toolboxNamespace,
-          toolboxPod: TOOLBOX_POD,
-          toolboxContainer: TOOLBOX_CONTAINER,
-          state: "starting",
-          createdAt: at,
-          lastActiveAt: at,
-        },
-      };
-      entries.set(key, entry);
-      log(`lab ${id}: creating (${mode} mode)`);
-      startCreation(entry);
-      void hook("created", entry);
+      atLimit();
+      entry = newEntry(key, mode === "namespace" && opts.labId ? opts.labId : labIdFor(mode, learnerId), opts, learnerId);
     } else if (entry.lab.state === "error" && !entry.creation) {
       log(`lab ${entry.names.id}: retrying after error`);
       startCreation(entry);
@@ -451,7 +503,10 @@ export function createLabManager(options: LabManagerOptions): LabManager {
     const t = now();
     for (const entry of [...entries.values()]) {
       const { state, lastActiveAt } = entry.lab;
-      if ((state === "ready" || state === "error") && t - lastActiveAt.getTime() > idleTimeoutMs) {
+      // A spare waits for its learner; a class's lab has the class's lifetime.
+      if (entry.pool) continue;
+      const limit = entry.idleTimeoutMs ?? idleTimeoutMs;
+      if ((state === "ready" || state === "error") && t - lastActiveAt.getTime() > limit) {
         log(`lab ${entry.names.id}: idle for ${Math.round((t - lastActiveAt.getTime()) / 60_000)} min, expiring`);
         await deleteLab(entry.lab.learnerId).catch(() => {});
       }
@@ -476,6 +531,18 @@ export function createLabManager(options: LabManagerOptions): LabManager {
     resetLab,
     deleteLab,
     listLabs: () => [...entries.values()].map((e) => snapshot(e.lab)),
+    warmPool,
+    poolStatus(pool) {
+      const spares = sparesOf(pool);
+      const count = (state: Lab["state"]) => spares.filter((e) => e.lab.state === state).length;
+      return { starting: count("starting"), ready: count("ready"), error: count("error") };
+    },
+    extendLab(learnerId, ms) {
+      const entry = entries.get(keyOf(learnerId));
+      if (!entry) return undefined;
+      entry.lab.lastActiveAt = new Date(Math.max(now(), entry.lab.lastActiveAt.getTime()) + ms);
+      return snapshot(entry.lab);
+    },
     async findLabs() {
       // A lab is its toolbox namespace (labelled with the lab id); one being deleted is no longer a lab.
       const namespaces = await kube.list("v1", "Namespace", "");

@@ -59,6 +59,18 @@ export interface LabLifecycle {
   deleted?(lab: Lab): Promise<void> | void;
 }
 
+/** How a new lab is made (all optional; a lab that exists is returned as it is). */
+export interface EnsureLabOptions {
+  /** The lab's id instead of the one derived from the learner (adopting a pooled lab after a restart). */
+  labId?: string;
+  /** Take a spare of this warm pool when one is there (namespace mode). */
+  pool?: string;
+  /** Extra labels on the lab's namespaces (e.g. its class). */
+  labels?: Record<string, string>;
+  /** This lab's idle expiry instead of the manager's. */
+  idleTimeoutMs?: number;
+}
+
 /** What the server and the terminal bridge need from a lab manager. */
 export interface LabManager {
   readonly mode: IsolationMode;
@@ -67,7 +79,7 @@ export interface LabManager {
    * soon as the lab is registered (state `starting` while it comes up);
    * concurrent calls share one creation.
    */
-  ensureLab(learnerId: string): Promise<Lab>;
+  ensureLab(learnerId: string, options?: EnsureLabOptions): Promise<Lab>;
   /** The learner's lab, if any (a snapshot). */
   getLab(learnerId: string): Lab | undefined;
   /**
@@ -85,6 +97,16 @@ export interface LabManager {
   listLabs(): Lab[];
   /** Ids of the labs in the cluster (by their labels), this server's or not: what a restarted server may adopt. */
   findLabs?(): Promise<string[]>;
+  /**
+   * Namespace mode: keep `spares` unassigned labs of `pool` starting or ready
+   * (a class's warm pool), creating or deleting spares to match; `ensureLab`
+   * with that pool hands one over instead of creating a lab.
+   */
+  warmPool?(pool: string, spares: number, options?: Pick<EnsureLabOptions, "labels" | "idleTimeoutMs">): void;
+  /** Unassigned labs of a pool, by state. */
+  poolStatus?(pool: string): { starting: number; ready: number; error: number };
+  /** Postpone the lab's idle expiry by `ms` beyond now (or its last activity, if later). */
+  extendLab?(learnerId: string, ms: number): Lab | undefined;
   /** Stop timers and pending waits. Labs stay in the cluster (they expire or are adopted on restart). */
   shutdown(): Promise<void>;
 }

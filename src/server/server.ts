@@ -73,12 +73,31 @@ export interface GradeService {
   grade(exerciseId: string, lab: Lab, locale: Locale): Promise<GradeResult>;
 }
 
-/** Seam for the instructor endpoints (a later issue). */
+/** What the instructor module may use of the server's own front door: learner sessions (a class join makes one) and the Origin rule. */
+export interface PageContext {
+  learners: {
+    /** The learner session id of the request, when this server issued its cookie. */
+    current(req: IncomingMessage): string | undefined;
+    /** A fresh learner session: its id and the Set-Cookie header carrying it. */
+    issue(req: IncomingMessage): { sessionId: string; setCookie: string };
+  };
+  /** Throws HttpError 403 for a cross-origin request. */
+  checkOrigin(req: IncomingMessage): void;
+  isSecure(req: IncomingMessage): boolean;
+}
+
+/** Seam for the instructor endpoints and pages (src/class). */
 export interface InstructorApi {
   /** Decide whether the request is an instructor's (e.g. a bearer token or an instructor cookie). */
   authenticate(req: IncomingMessage): boolean | Promise<boolean>;
   /** Handle `/api/instructor/<path>`; the body is not read yet. */
   handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void>;
+  /** Pages outside /api it serves (its sign-in, the learners' /join): behind the host and access rules like every page. */
+  ownsPage?(path: string): boolean;
+  page?(req: IncomingMessage, res: ServerResponse, path: string, context: PageContext): Promise<void>;
+  /** A WebSocket upgrade under /api/instructor/ (host and Origin already checked; its own authentication). */
+  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): void;
+  close?(): Promise<void>;
 }
 
 export interface LabServerOptions {
@@ -225,6 +244,18 @@ export function createLabServer(options: LabServerOptions): LabServer {
     options.accessPassword === undefined
       ? undefined
       : createAccessGate({ password: options.accessPassword, loginRate: options.loginRate, isSecure, checkOrigin, log });
+
+  const pageContext: PageContext = {
+    learners: {
+      current: sessionOf,
+      issue(req) {
+        const issued = sessions.issue();
+        return { sessionId: issued.id, setCookie: serializeCookie(SESSION_COOKIE, issued.value, { secure: isSecure(req), maxAgeSeconds: sessions.maxAgeSeconds }) };
+      },
+    },
+    checkOrigin,
+    isSecure,
+  };
 
   /** The 421 for a Host this server does not answer to (JSON for the API, a page otherwise). */
   function misdirected(host: string | undefined) {
@@ -418,6 +449,9 @@ export function createLabServer(options: LabServerOptions): LabServer {
         if (path === LOGIN_PATH) return void access.handleLogin(req, res).catch((err: unknown) => failed(req, res, path, err));
         if (!access.allows(req)) return access.deny(req, res, path);
       }
+      if (!api && options.instructor?.ownsPage?.(path)) {
+        return void options.instructor.page!(req, res, path, pageContext).catch((err: unknown) => failed(req, res, path, err));
+      }
       if (!api) return serveSite(req, res);
       handleApi(req, res, path).catch((err: unknown) => failed(req, res, path, err));
     },
@@ -454,12 +488,14 @@ export function createLabServer(options: LabServerOptions): LabServer {
       const { error, hint } = misdirected(req.headers.host);
       return refuseUpgrade(socket, 421, error, hint);
     }
-    if (path !== TERMINAL_PATH) return refuseUpgrade(socket, 404, `no WebSocket endpoint at ${path}`, `The terminal is at ${TERMINAL_PATH}.`);
+    const instructorUpgrade = path.startsWith("/api/instructor/") && options.instructor?.upgrade;
+    if (path !== TERMINAL_PATH && !instructorUpgrade) return refuseUpgrade(socket, 404, `no WebSocket endpoint at ${path}`, `The terminal is at ${TERMINAL_PATH}.`);
     if (!originAllowed(req.headers.origin, req.headers.host, allowedOrigins)) {
       log(`terminal upgrade refused: origin ${req.headers.origin ?? "(none)"} for host ${req.headers.host}`);
       return refuseUpgrade(socket, 403, `origin ${req.headers.origin ?? "(none)"} is not allowed`, ORIGIN_HINT);
     }
     if (access && !access.allows(req)) return refuseUpgrade(socket, access.upgradeRefusal.status, access.upgradeRefusal.error, access.upgradeRefusal.hint);
+    if (instructorUpgrade) return options.instructor!.upgrade!(req, socket, head, path);
     const sid = sessionOf(req);
     if (!sid) return refuseUpgrade(socket, 401, "no lab session", "Start a lab first with POST /api/lab (reload the lesson page).");
     const open = terminalCounts.get(sid) ?? 0;
@@ -531,6 +567,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
     async close() {
       for (const session of terminals) session.close("The lab server is shutting down.");
       await Promise.all([...terminals].map((s) => s.closed));
+      await options.instructor?.close?.();
       wss.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

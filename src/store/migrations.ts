@@ -86,6 +86,70 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX attempts_learner_exercise;
     `,
   },
+  {
+    version: 3,
+    description: "instructors, classes with their join codes and members",
+    sql: `
+      -- password_hash: scrypt$N$r$p$<salt>$<key> (src/class/passwords.ts); never the password.
+      CREATE TABLE instructors (
+        name TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE classes (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        join_code TEXT NOT NULL,
+        lessons TEXT NOT NULL,
+        capacity INTEGER NOT NULL,
+        lab_lifetime_minutes INTEGER NOT NULL,
+        instructor TEXT NOT NULL REFERENCES instructors(name),
+        created_at TEXT NOT NULL,
+        ended_at TEXT
+      ) STRICT;
+      -- A code names one running class; an ended class frees it.
+      CREATE UNIQUE INDEX classes_open_code ON classes(join_code) WHERE ended_at IS NULL;
+
+      CREATE TABLE class_members (
+        class_id TEXT NOT NULL REFERENCES classes(id),
+        learner_id TEXT NOT NULL REFERENCES learners(id),
+        joined_at TEXT NOT NULL,
+        PRIMARY KEY (class_id, learner_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX class_members_learner ON class_members(learner_id);
+    `,
+  },
+  {
+    version: 4,
+    description: "exam attempts: seed, server-side deadline, flags, the stored score report",
+    sql: `
+      -- One timed attempt at an exam (exams/<exam>.yaml). ends_at is the
+      -- server's deadline (a reload cannot reset it); the values are drawn
+      -- from seed alone, so report_json can be reproduced.
+      CREATE TABLE exam_attempts (
+        id TEXT PRIMARY KEY,
+        learner_id TEXT NOT NULL REFERENCES learners(id),
+        exam TEXT NOT NULL,
+        seed TEXT NOT NULL,
+        namespace_prefix TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ends_at TEXT NOT NULL,
+        flags TEXT NOT NULL DEFAULT '[]',
+        submitted_at TEXT,
+        auto_submitted INTEGER NOT NULL DEFAULT 0,
+        percent REAL,
+        passed INTEGER,
+        report_json TEXT
+      ) STRICT;
+      CREATE INDEX exam_attempts_learner ON exam_attempts(learner_id, started_at);
+      -- At most one running attempt per learner.
+      CREATE UNIQUE INDEX exam_attempts_running ON exam_attempts(learner_id) WHERE submitted_at IS NULL;
+      -- A submitted attempt is final.
+      CREATE TRIGGER exam_attempts_final BEFORE UPDATE ON exam_attempts WHEN OLD.submitted_at IS NOT NULL
+        BEGIN SELECT RAISE(ABORT, 'a submitted exam attempt is final'); END;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -23,8 +23,13 @@ import { MIGRATIONS, type Migration } from "./migrations.ts";
 import type {
   Attempt,
   AttemptCheck,
+  ClassInput,
+  ClassMember,
+  ClassRecord,
   AttemptInput,
   AttemptQuery,
+  ExamAttemptInput,
+  ExamAttemptRecord,
   ExerciseProgress,
   LabEvent,
   LabEventInput,
@@ -221,6 +226,20 @@ function learnerFrom(r: Row): Learner {
     ...(r.lab_id ? { labId: String(r.lab_id) } : {}),
     createdAt: String(r.created_at),
     lastSeenAt: String(r.last_seen_at),
+  };
+}
+
+function classFrom(r: Row): ClassRecord {
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    joinCode: String(r.join_code),
+    lessons: JSON.parse(String(r.lessons)) as string[],
+    capacity: Number(r.capacity),
+    labLifetimeMinutes: Number(r.lab_lifetime_minutes),
+    instructor: String(r.instructor),
+    createdAt: String(r.created_at),
+    ...(r.ended_at ? { endedAt: String(r.ended_at) } : {}),
   };
 }
 
@@ -447,6 +466,133 @@ class SqliteStore implements Store {
     return { format: "kubelab-progress", version: 1, exportedAt: iso(this.now()), learners, attempts, events };
   }
 
+  async setInstructor(name: string, passwordHash: string): Promise<void> {
+    this.tx("keeping an instructor", () =>
+      this.db
+        .prepare("INSERT INTO instructors(name, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET password_hash = excluded.password_hash")
+        .run(name, passwordHash, iso(this.now())),
+    );
+  }
+
+  async instructorHash(name: string): Promise<string | undefined> {
+    return this.read("reading an instructor", () => {
+      const row = this.db.prepare("SELECT password_hash FROM instructors WHERE name = ?").get(name) as Row | undefined;
+      return row ? String(row.password_hash) : undefined;
+    });
+  }
+
+  async createClass(input: ClassInput): Promise<ClassRecord> {
+    return this.tx("creating a class", () => {
+      if (this.db.prepare("SELECT 1 FROM classes WHERE join_code = ? AND ended_at IS NULL").get(input.joinCode)) {
+        throw new KubelabError(`an open class already has the join code ${input.joinCode}`, "Create the class again: a new code is drawn.", { status: 409 });
+      }
+      const row = this.db
+        .prepare(
+          `INSERT INTO classes(id, name, join_code, lessons, capacity, lab_lifetime_minutes, instructor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        )
+        .get(randomBytes(9).toString("base64url"), input.name, input.joinCode, JSON.stringify(input.lessons), input.capacity, input.labLifetimeMinutes, input.instructor, iso(this.now())) as Row;
+      return classFrom(row);
+    });
+  }
+
+  async getClass(id: string): Promise<ClassRecord | undefined> {
+    return this.read("reading a class", () => {
+      const row = this.db.prepare("SELECT * FROM classes WHERE id = ?").get(id) as Row | undefined;
+      return row ? classFrom(row) : undefined;
+    });
+  }
+
+  async classByCode(joinCode: string): Promise<ClassRecord | undefined> {
+    return this.read("finding a class", () => {
+      const row = this.db.prepare("SELECT * FROM classes WHERE join_code = ? AND ended_at IS NULL").get(joinCode) as Row | undefined;
+      return row ? classFrom(row) : undefined;
+    });
+  }
+
+  async listClasses(options: { all?: boolean } = {}): Promise<ClassRecord[]> {
+    return this.read("listing classes", () =>
+      (this.db.prepare(`SELECT * FROM classes ${options.all ? "" : "WHERE ended_at IS NULL"} ORDER BY created_at DESC LIMIT ${MAX_LIMIT}`).all() as Row[]).map(classFrom),
+    );
+  }
+
+  async joinClass(classId: string, learnerId: string): Promise<"joined" | "already" | "full" | "ended"> {
+    return this.tx("joining a class", () => {
+      const cls = this.db.prepare("SELECT capacity, ended_at FROM classes WHERE id = ?").get(classId) as Row | undefined;
+      if (!cls || cls.ended_at) return "ended";
+      if (this.db.prepare("SELECT 1 FROM class_members WHERE class_id = ? AND learner_id = ?").get(classId, learnerId)) return "already";
+      const { n } = this.db.prepare("SELECT COUNT(*) AS n FROM class_members WHERE class_id = ?").get(classId) as { n: number };
+      if (Number(n) >= Number(cls.capacity)) return "full";
+      this.db.prepare("INSERT INTO class_members(class_id, learner_id, joined_at) VALUES (?, ?, ?)").run(classId, learnerId, iso(this.now()));
+      return "joined";
+    });
+  }
+
+  async members(classId: string): Promise<ClassMember[]> {
+    return this.read("reading a class's members", () =>
+      (this.db.prepare("SELECT l.*, m.joined_at AS joined FROM class_members m JOIN learners l ON l.id = m.learner_id WHERE m.class_id = ? ORDER BY m.joined_at, l.id").all(classId) as Row[]).map(
+        (r) => ({ learner: learnerFrom(r), joinedAt: String(r.joined) }),
+      ),
+    );
+  }
+
+  async classOf(learnerId: string): Promise<ClassRecord | undefined> {
+    return this.read("finding a learner's class", () => {
+      const row = this.db
+        .prepare("SELECT c.* FROM class_members m JOIN classes c ON c.id = m.class_id WHERE m.learner_id = ? AND c.ended_at IS NULL ORDER BY m.joined_at DESC LIMIT 1")
+        .get(learnerId) as Row | undefined;
+      return row ? classFrom(row) : undefined;
+    });
+  }
+
+  async endClass(id: string): Promise<void> {
+    this.tx("ending a class", () => this.db.prepare("UPDATE classes SET ended_at = ? WHERE id = ? AND ended_at IS NULL").run(iso(this.now()), id));
+  }
+
+  async startExamAttempt(input: ExamAttemptInput): Promise<ExamAttemptRecord> {
+    return this.tx("starting an exam", () => {
+      if (this.db.prepare("SELECT 1 FROM exam_attempts WHERE learner_id = ? AND submitted_at IS NULL").get(input.learnerId)) {
+        throw new KubelabError("an exam is already running for this learner", "Finish or submit it first (/exam).", { status: 409 });
+      }
+      const row = this.db
+        .prepare("INSERT INTO exam_attempts(id, learner_id, exam, seed, namespace_prefix, started_at, ends_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *")
+        .get(input.id, input.learnerId, input.exam, input.seed, input.namespacePrefix, iso(this.now()), input.endsAt) as Row;
+      return examAttemptFrom(row);
+    });
+  }
+
+  async getExamAttempt(id: string): Promise<ExamAttemptRecord | undefined> {
+    return this.read("reading an exam attempt", () => {
+      const row = this.db.prepare("SELECT * FROM exam_attempts WHERE id = ?").get(id) as Row | undefined;
+      return row ? examAttemptFrom(row) : undefined;
+    });
+  }
+
+  async runningExamAttempt(learnerId: string): Promise<ExamAttemptRecord | undefined> {
+    return this.read("reading a running exam", () => {
+      const row = this.db.prepare("SELECT * FROM exam_attempts WHERE learner_id = ? AND submitted_at IS NULL").get(learnerId) as Row | undefined;
+      return row ? examAttemptFrom(row) : undefined;
+    });
+  }
+
+  async setExamFlags(id: string, flags: string[]): Promise<void> {
+    this.tx("flagging exam tasks", () => this.db.prepare("UPDATE exam_attempts SET flags = ? WHERE id = ? AND submitted_at IS NULL").run(JSON.stringify(flags.slice(0, 100)), id));
+  }
+
+  async submitExamAttempt(id: string, result: { percent: number; passed: boolean; report: unknown; auto: boolean }): Promise<boolean> {
+    return this.tx("submitting an exam", () => {
+      const changed = this.db
+        .prepare("UPDATE exam_attempts SET submitted_at = ?, auto_submitted = ?, percent = ?, passed = ?, report_json = ? WHERE id = ? AND submitted_at IS NULL")
+        .run(iso(this.now()), result.auto ? 1 : 0, result.percent, result.passed ? 1 : 0, JSON.stringify(result.report), id);
+      return Number(changed.changes) === 1;
+    });
+  }
+
+  async examAttempts(learnerId: string): Promise<ExamAttemptRecord[]> {
+    return this.read("listing exam attempts", () =>
+      (this.db.prepare(`SELECT * FROM exam_attempts WHERE learner_id = ? ORDER BY started_at DESC LIMIT ${MAX_LIMIT}`).all(learnerId) as Row[]).map(examAttemptFrom),
+    );
+  }
+
   async secret(name: string, make: () => Buffer): Promise<Buffer> {
     return this.tx("keeping a secret", () => {
       // Inside one IMMEDIATE transaction: a second server racing here reads the first one's key.
@@ -463,4 +609,20 @@ class SqliteStore implements Store {
     this.closed = true;
     this.db.close();
   }
+}
+
+function examAttemptFrom(row: Row): ExamAttemptRecord {
+  const out: ExamAttemptRecord = {
+    id: String(row.id), learnerId: String(row.learner_id), exam: String(row.exam), seed: String(row.seed),
+    namespacePrefix: String(row.namespace_prefix), startedAt: String(row.started_at), endsAt: String(row.ends_at),
+    flags: JSON.parse(String(row.flags)) as string[],
+  };
+  if (row.submitted_at !== null) {
+    out.submittedAt = String(row.submitted_at);
+    out.autoSubmitted = row.auto_submitted === 1;
+    out.percent = Number(row.percent);
+    out.passed = row.passed === 1;
+    out.report = row.report_json === null ? undefined : JSON.parse(String(row.report_json));
+  }
+  return out;
 }

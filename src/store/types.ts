@@ -103,7 +103,91 @@ export interface ProgressExport {
   events: LabEvent[];
 }
 
-export interface Store {
+/** A class an instructor runs (src/class): learners join it with its code. */
+export interface ClassRecord {
+  id: string;
+  name: string;
+  /** Short code learners type on /join; unique among classes not ended. */
+  joinCode: string;
+  /** Lesson slugs in order; the first is where a learner lands. */
+  lessons: string[];
+  capacity: number;
+  /** Idle minutes after which a member's lab is stopped. */
+  labLifetimeMinutes: number;
+  instructor: string;
+  createdAt: string;
+  endedAt?: string;
+}
+
+export type ClassInput = Omit<ClassRecord, "id" | "createdAt" | "endedAt">;
+
+export interface ClassMember {
+  learner: Learner;
+  joinedAt: string;
+}
+
+/** Instructors and their classes (schema v3); kept beside the learners they concern. */
+export interface ClassStore {
+  /** Create or replace an instructor's password hash. */
+  setInstructor(name: string, passwordHash: string): Promise<void>;
+  instructorHash(name: string): Promise<string | undefined>;
+  /** Throws a KubelabError (status 409) when an open class already has this code. */
+  createClass(input: ClassInput): Promise<ClassRecord>;
+  getClass(id: string): Promise<ClassRecord | undefined>;
+  /** The open class with this code. */
+  classByCode(joinCode: string): Promise<ClassRecord | undefined>;
+  /** Open classes (and ended ones too with `all`), newest first. */
+  listClasses(options?: { all?: boolean }): Promise<ClassRecord[]>;
+  /** Add a learner, unless the class is full or ended; one transaction, so concurrent joins never exceed capacity. */
+  joinClass(classId: string, learnerId: string): Promise<"joined" | "already" | "full" | "ended">;
+  members(classId: string): Promise<ClassMember[]>;
+  /** The open class a learner belongs to. */
+  classOf(learnerId: string): Promise<ClassRecord | undefined>;
+  endClass(id: string): Promise<void>;
+}
+
+/** One timed attempt at an exam (schema v4; src/exams/session.ts). */
+export interface ExamAttemptRecord {
+  id: string;
+  learnerId: string;
+  /** The exam's id (exams/<id>.yaml). */
+  exam: string;
+  /** Every drawn value follows from it (src/exams/draw.ts). */
+  seed: string;
+  /** Task i's namespace is `<namespacePrefix>task-<i>`. */
+  namespacePrefix: string;
+  startedAt: string;
+  /** The server's deadline: remaining time is always computed from it. */
+  endsAt: string;
+  /** Task ids the learner flagged to come back to. */
+  flags: string[];
+  submittedAt?: string;
+  /** Submitted by the server at the deadline, not by the learner. */
+  autoSubmitted?: boolean;
+  percent?: number;
+  passed?: boolean;
+  /** The score report (src/exams/attempt.ts ExamReport), as stored. */
+  report?: unknown;
+}
+
+export type ExamAttemptInput = Pick<ExamAttemptRecord, "id" | "learnerId" | "exam" | "seed" | "namespacePrefix" | "endsAt">;
+
+/** Exam attempts, kept beside the learner's progress. */
+export interface ExamStore {
+  /** Throws a KubelabError (status 409) when the learner already has a running attempt. */
+  startExamAttempt(input: ExamAttemptInput): Promise<ExamAttemptRecord>;
+  getExamAttempt(id: string): Promise<ExamAttemptRecord | undefined>;
+  /** The learner's attempt not yet submitted. */
+  runningExamAttempt(learnerId: string): Promise<ExamAttemptRecord | undefined>;
+  /** Replace the flags of a running attempt (a submitted one is final). */
+  setExamFlags(id: string, flags: string[]): Promise<void>;
+  /** Store the report; false when the attempt was already submitted (the first submission wins). */
+  submitExamAttempt(id: string, result: { percent: number; passed: boolean; report: unknown; auto: boolean }): Promise<boolean>;
+  /** The learner's attempts, newest first. */
+  examAttempts(learnerId: string): Promise<ExamAttemptRecord[]>;
+}
+
+export interface Store extends ClassStore, ExamStore {
   /** Where it lives, for messages (a file path, a database name). */
   readonly location: string;
   /** The learner for a session id, created on first sight; marks them seen. */
@@ -120,7 +204,7 @@ export interface Store {
   /** Append a lab event; resolves once it is committed. */
   recordEvent(input: LabEventInput): Promise<LabEvent>;
   attempts(query?: AttemptQuery): Promise<Attempt[]>;
-  events(query?: { learnerId?: string; limit?: number }): Promise<LabEvent[]>;
+  events(query?: { learnerId?: string; limit?: number; afterSeq?: number }): Promise<LabEvent[]>;
   /** Per exercise the learner attempted, derived from their attempts and events. */
   progress(learnerId: string): Promise<ExerciseProgress[]>;
   /** All of it, or one learner's. */

@@ -1,0 +1,338 @@
+/**
+ * Classes (docs/architecture.md §11): the rules, without HTTP. An instructor
+ * creates a class (name, lessons, capacity, lab lifetime) and gets a join
+ * code; learners join with it and get a lab from the class's warm pool; the
+ * grid is derived from the progress store; Checks reach the grid by polling
+ * the store's append-only attempts and events (one indexed query per tick),
+ * so nothing in the Check path has to know about classes.
+ *
+ * A learner is their session id inside the lab manager and the server, and
+ * their store id (`Learner.id`) everywhere the instructor sees them.
+ */
+import { EventEmitter } from "node:events";
+import { KubelabError } from "../errors.ts";
+import type { Lab, LabManager } from "../lab/types.ts";
+import type { Attempt, ClassRecord, ExerciseProgress, Learner, Store } from "../store/index.ts";
+import { newJoinCode } from "./join-code.ts";
+import { loadClassLessons, type ClassLesson } from "./lessons.ts";
+
+/** Label on a class's lab namespaces. */
+export const LABEL_CLASS = "kubelab.dev/class";
+export const MAX_CAPACITY = 200;
+export const MAX_LIFETIME_MINUTES = 24 * 60;
+/** Failed attempts at one exercise after which a learner is marked as stuck. */
+export const STUCK_AFTER_FAILURES = 3;
+
+export interface NewClass {
+  name: string;
+  lessons: string[];
+  capacity: number;
+  labLifetimeMinutes: number;
+}
+
+export interface GridCell {
+  attempts: number;
+  failed: number;
+  passed: boolean;
+  best: { score: number; maxScore: number };
+  /** The last attempt's checks (the detail on click). */
+  checks: ExerciseProgress["last"]["checks"];
+  lastAt: string;
+  /** Failed at least STUCK_AFTER_FAILURES times and not passed yet. */
+  stuck: boolean;
+  solutionRevealed: boolean;
+}
+
+export interface GridRow {
+  learnerId: string;
+  displayName: string;
+  joinedAt: string;
+  lab?: { id: string; state: Lab["state"]; expiresAt?: string };
+  cells: Record<string, GridCell>;
+}
+
+export interface Grid {
+  class: ClassRecord;
+  exercises: string[];
+  rows: GridRow[];
+  pool: { starting: number; ready: number; error: number };
+}
+
+export type JoinOutcome =
+  | { status: "joined" | "already"; class: ClassRecord; learner: Learner; lab: Lab; path: string }
+  | { status: "full"; class: ClassRecord }
+  | { status: "unknown" };
+
+export interface ClassServiceOptions {
+  store: Store;
+  labManager: LabManager;
+  lessons?: ClassLesson[];
+  /** How often new attempts are looked for. Default 500 ms (the grid promises 2 s). */
+  pollMs?: number;
+  log?: (line: string) => void;
+}
+
+/** A class change, for the grid's Server-Sent Events. */
+export interface ClassChange {
+  classId: string;
+  learnerId: string;
+  kind: "attempt" | "joined" | "solution-revealed" | "lab";
+  exercise?: string;
+}
+
+export interface ClassService {
+  readonly lessons: readonly ClassLesson[];
+  create(input: unknown, instructor: string): Promise<ClassRecord>;
+  join(code: string, displayName: string, sessionId: string, locale: string): Promise<JoinOutcome>;
+  grid(classId: string): Promise<Grid>;
+  /** One learner's attempts, newest last. */
+  attempts(classId: string, learnerId: string): Promise<Attempt[]>;
+  /** Every attempt of the class's members. */
+  allAttempts(classId: string): Promise<{ learner: Learner; attempt: Attempt }[]>;
+  /** The member's session id (to reach their lab), or a 404. */
+  sessionOf(classId: string, learnerId: string): Promise<string>;
+  resetLab(classId: string, learnerId: string): Promise<Lab>;
+  extendLab(classId: string, learnerId: string, minutes: number): Promise<Lab>;
+  end(classId: string): Promise<void>;
+  /** Take back the class labs found in the cluster and warm the pools again (after a restart). */
+  resume(): Promise<void>;
+  /** Subscribe to changes of one class; returns the unsubscribe. */
+  subscribe(classId: string, listener: (change: ClassChange) => void): () => void;
+  close(): void;
+}
+
+const bad = (message: string, hint: string) => new KubelabError(message, hint, { status: 400 });
+
+/** Validate what an instructor sent for a new class. */
+export function parseNewClass(input: unknown, lessons: readonly ClassLesson[]): NewClass {
+  const body = (input ?? {}) as Record<string, unknown>;
+  const name = typeof body.name === "string" ? body.name.normalize("NFC").replace(/[\p{Cc}\p{Cf}]/gu, "").trim().slice(0, 80) : "";
+  if (!name) throw bad('"name" must be a non-empty text', 'Send {"name":"Tuesday group","lessons":["job"],"capacity":30,"labLifetimeMinutes":120}.');
+  const known = new Set(lessons.map((l) => l.slug));
+  const chosen = Array.isArray(body.lessons) ? body.lessons : [];
+  if (chosen.length === 0 || chosen.length > 50 || !chosen.every((l) => typeof l === "string" && known.has(l))) {
+    throw bad(`"lessons" must list lessons of this site`, `Choose among: ${[...known].join(", ")}.`);
+  }
+  const capacity = Number(body.capacity);
+  if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY) throw bad(`"capacity" must be a whole number from 1 to ${MAX_CAPACITY}`, "Give the number of learners in the room.");
+  const labLifetimeMinutes = Number(body.labLifetimeMinutes);
+  if (!Number.isInteger(labLifetimeMinutes) || labLifetimeMinutes < 5 || labLifetimeMinutes > MAX_LIFETIME_MINUTES) {
+    throw bad(`"labLifetimeMinutes" must be a whole number from 5 to ${MAX_LIFETIME_MINUTES}`, "A lab idle this long is stopped (its progress is kept).");
+  }
+  return { name, lessons: [...new Set(chosen as string[])], capacity, labLifetimeMinutes };
+}
+
+/** The grid's cell for one exercise's progress. */
+export function gridCell(p: ExerciseProgress): GridCell {
+  return {
+    attempts: p.attempts,
+    failed: p.failed,
+    passed: p.passed,
+    best: { score: p.best.score, maxScore: p.best.maxScore },
+    checks: p.last.checks,
+    lastAt: p.last.at,
+    stuck: !p.passed && p.failed >= STUCK_AFTER_FAILURES,
+    solutionRevealed: p.solutionRevealedAt !== undefined,
+  };
+}
+
+export function createClassService(options: ClassServiceOptions): ClassService {
+  const { store, labManager } = options;
+  const log = options.log ?? (() => {});
+  const lessons = options.lessons ?? loadClassLessons();
+  const changes = new EventEmitter();
+  changes.setMaxListeners(0);
+  /** learner id → class id, for routing attempts to a grid. */
+  const memberOf = new Map<string, string>();
+
+  const labOptions = (cls: ClassRecord) => ({ labels: { [LABEL_CLASS]: cls.id }, idleTimeoutMs: cls.labLifetimeMinutes * 60_000 });
+  const exercisesOf = (cls: ClassRecord) => cls.lessons.flatMap((slug) => lessons.find((l) => l.slug === slug)?.exercises ?? []);
+
+  async function openClass(classId: string): Promise<ClassRecord> {
+    const cls = await store.getClass(classId);
+    if (!cls || cls.endedAt) throw new KubelabError(`no open class ${classId}`, "Open the class from the instructor page's list.", { status: 404 });
+    return cls;
+  }
+
+  async function warm(cls: ClassRecord) {
+    const members = await store.members(cls.id);
+    for (const m of members) memberOf.set(m.learner.id, cls.id);
+    labManager.warmPool?.(cls.id, Math.max(0, cls.capacity - members.length), labOptions(cls));
+  }
+
+  const emit = (change: ClassChange) => changes.emit(change.classId, change);
+
+  // Checks and revealed solutions, as the store commits them.
+  let attemptSeq = 0;
+  let eventSeq = 0;
+  let polling = false;
+  async function poll() {
+    if (polling) return;
+    polling = true;
+    try {
+      for (const a of await store.attempts({ afterSeq: attemptSeq, limit: 1000 })) {
+        attemptSeq = a.seq;
+        const classId = memberOf.get(a.learnerId);
+        if (classId) emit({ classId, learnerId: a.learnerId, kind: "attempt", exercise: a.exercise });
+      }
+      for (const e of await store.events({ afterSeq: eventSeq, limit: 1000 })) {
+        eventSeq = e.seq;
+        const classId = memberOf.get(e.learnerId);
+        if (classId) emit({ classId, learnerId: e.learnerId, kind: e.kind === "solution-revealed" ? "solution-revealed" : "lab", exercise: e.exercise });
+      }
+    } catch (err) {
+      log(`class grid: could not read new attempts: ${(err as Error).message}`);
+    } finally {
+      polling = false;
+    }
+  }
+  // Start from the store's end: the grid reads what came before.
+  const started = (async () => {
+    for (let page = await store.attempts({ afterSeq: 0 }); page.length; page = await store.attempts({ afterSeq: attemptSeq })) attemptSeq = page[page.length - 1].seq;
+    for (let page = await store.events({ afterSeq: 0 }); page.length; page = await store.events({ afterSeq: eventSeq })) eventSeq = page[page.length - 1].seq;
+  })().catch((err) => log(`class grid: ${(err as Error).message}`));
+  const timer = setInterval(() => void started.then(poll), options.pollMs ?? 500);
+  timer.unref();
+
+  async function memberSession(classId: string, learnerId: string): Promise<{ sessionId: string; learner: Learner }> {
+    const member = (await store.members(classId)).find((m) => m.learner.id === learnerId);
+    const owner = member?.learner.labId ? (await store.labOwners([member.learner.labId])).find((o) => o.learner.id === learnerId) : undefined;
+    if (!member || !owner) throw new KubelabError(`no learner ${learnerId} with a lab in this class`, "Pick a learner from the class's grid.", { status: 404 });
+    return owner;
+  }
+
+  return {
+    lessons,
+
+    async create(input, instructor) {
+      const wanted = parseNewClass(input, lessons);
+      let cls: ClassRecord | undefined;
+      // A clash with an open class's code is rare (1 in 2·10^8 per class); draw again.
+      for (let i = 0; !cls; i++) {
+        try {
+          cls = await store.createClass({ ...wanted, joinCode: newJoinCode(), instructor });
+        } catch (err) {
+          if (i >= 4 || (err as KubelabError).status !== 409) throw err;
+        }
+      }
+      log(`class ${cls.id} "${cls.name}": created by ${instructor}, ${cls.capacity} places; warming ${cls.capacity} labs`);
+      await warm(cls);
+      return cls;
+    },
+
+    async join(code, displayName, sessionId, locale) {
+      const cls = await store.classByCode(code);
+      if (!cls) return { status: "unknown" };
+      const learner = await store.learnerForSession(sessionId);
+      const joined = await store.joinClass(cls.id, learner.id);
+      if (joined === "full") return { status: "full", class: cls };
+      if (joined === "ended") return { status: "unknown" };
+      memberOf.set(learner.id, cls.id);
+      const named = await store.setDisplayName(learner.id, displayName);
+      const lab = await labManager.ensureLab(sessionId, { pool: cls.id, ...labOptions(cls) });
+      if (named.labId !== lab.id) {
+        await store.setLab(learner.id, lab.id);
+        await store.recordEvent({ learnerId: learner.id, kind: "lab-created", labId: lab.id, mode: labManager.mode });
+      }
+      emit({ classId: cls.id, learnerId: learner.id, kind: "joined" });
+      const first = cls.lessons[0];
+      return { status: joined, class: cls, learner: { ...named, labId: lab.id }, lab, path: locale === "en" ? `/en/${first}/` : `/${first}/` };
+    },
+
+    async grid(classId) {
+      const cls = await openClass(classId);
+      const labs = new Map(labManager.listLabs().map((l) => [l.id, l]));
+      const rows: GridRow[] = [];
+      for (const m of await store.members(classId)) {
+        const lab = m.learner.labId ? labs.get(m.learner.labId) : undefined;
+        const cells: Record<string, GridCell> = {};
+        for (const p of await store.progress(m.learner.id)) cells[p.exercise] = gridCell(p);
+        rows.push({
+          learnerId: m.learner.id,
+          displayName: m.learner.displayName ?? m.learner.id,
+          joinedAt: m.joinedAt,
+          ...(lab ? { lab: { id: lab.id, state: lab.state, expiresAt: new Date(lab.lastActiveAt.getTime() + cls.labLifetimeMinutes * 60_000).toISOString() } } : {}),
+          cells,
+        });
+      }
+      return { class: cls, exercises: exercisesOf(cls), rows, pool: labManager.poolStatus?.(classId) ?? { starting: 0, ready: 0, error: 0 } };
+    },
+
+    async attempts(classId, learnerId) {
+      await openClass(classId);
+      await memberSession(classId, learnerId);
+      return store.attempts({ learnerId });
+    },
+
+    async allAttempts(classId) {
+      await openClass(classId);
+      const out: { learner: Learner; attempt: Attempt }[] = [];
+      for (const m of await store.members(classId)) {
+        for (let page = await store.attempts({ learnerId: m.learner.id }); page.length; page = await store.attempts({ learnerId: m.learner.id, afterSeq: page[page.length - 1].seq })) {
+          for (const attempt of page) out.push({ learner: m.learner, attempt });
+        }
+      }
+      return out.sort((a, b) => a.attempt.seq - b.attempt.seq);
+    },
+
+    async sessionOf(classId, learnerId) {
+      await openClass(classId);
+      return (await memberSession(classId, learnerId)).sessionId;
+    },
+
+    async resetLab(classId, learnerId) {
+      await openClass(classId);
+      const { sessionId, learner } = await memberSession(classId, learnerId);
+      if (!labManager.getLab(sessionId)) throw new KubelabError("this learner's lab was stopped", "It starts again when they reload their lesson page.", { status: 409 });
+      const lab = await labManager.resetLab(sessionId);
+      await store.recordEvent({ learnerId: learner.id, kind: "lab-reset", labId: lab.id, mode: labManager.mode });
+      emit({ classId, learnerId, kind: "lab" });
+      return lab;
+    },
+
+    async extendLab(classId, learnerId, minutes) {
+      const cls = await openClass(classId);
+      if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_LIFETIME_MINUTES) throw bad(`"minutes" must be a whole number from 1 to ${MAX_LIFETIME_MINUTES}`, 'Send {"minutes":30}.');
+      const { sessionId } = await memberSession(cls.id, learnerId);
+      const lab = labManager.extendLab?.(sessionId, minutes * 60_000);
+      if (!lab) throw new KubelabError("this learner's lab was stopped", "It starts again when they reload their lesson page.", { status: 409 });
+      emit({ classId, learnerId, kind: "lab" });
+      return lab;
+    },
+
+    async end(classId) {
+      const cls = await openClass(classId);
+      // Closed to joins first, so no new lab appears while the others go.
+      await store.endClass(cls.id);
+      labManager.warmPool?.(cls.id, 0);
+      const members = await store.members(cls.id);
+      const owners = await store.labOwners(members.map((m) => m.learner.labId).filter((id): id is string => Boolean(id)));
+      await Promise.all(owners.map((o) => labManager.deleteLab(o.sessionId).catch((err) => log(`class ${cls.id}: ${(err as Error).message}`))));
+      for (const m of members) memberOf.delete(m.learner.id);
+      log(`class ${cls.id} "${cls.name}": ended, ${owners.length} labs deleted (progress kept)`);
+    },
+
+    async resume() {
+      const found = new Set((await labManager.findLabs?.()) ?? []);
+      for (const cls of await store.listClasses()) {
+        const members = await store.members(cls.id);
+        const owners = await store.labOwners(members.map((m) => m.learner.labId).filter((id): id is string => id !== undefined && found.has(id)));
+        for (const { sessionId, learner } of owners) {
+          const lab = await labManager.ensureLab(sessionId, { labId: learner.labId, ...labOptions(cls) });
+          await store.recordEvent({ learnerId: learner.id, kind: "lab-adopted", labId: lab.id, mode: labManager.mode });
+        }
+        await warm(cls);
+        log(`class ${cls.id} "${cls.name}": ${owners.length} labs adopted after a restart`);
+      }
+    },
+
+    subscribe(classId, listener) {
+      changes.on(classId, listener);
+      return () => changes.off(classId, listener);
+    },
+
+    close() {
+      clearInterval(timer);
+    },
+  };
+}

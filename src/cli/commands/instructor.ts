@@ -1,0 +1,78 @@
+/**
+ * `./kubelab instructor add <name>`: make (or re-password) an instructor who
+ * can sign in at /instructor/login and run classes (namespace mode). The
+ * password is read from the terminal without echo (asked twice), or from
+ * stdin when it is not a terminal (`… | ./kubelab instructor add ana`); never
+ * from an argument, which other users see in `ps`. Only its scrypt hash is
+ * kept, in the progress store.
+ */
+import { KubelabError } from "../../errors.ts";
+import { hashPassword, MIN_INSTRUCTOR_PASSWORD } from "../../class/passwords.ts";
+import { openStore } from "../../store/index.ts";
+
+const USAGE = "usage: ./kubelab instructor add <name>   (password from the terminal, or stdin)";
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
+/** Read one line from a TTY without echoing it (raw mode; backspace, Ctrl-C and Ctrl-D understood). */
+export function readHidden(prompt: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Promise<string> {
+  return new Promise((resolve, reject) => {
+    output.write(prompt);
+    let line = "";
+    input.setRawMode(true);
+    input.resume();
+    input.setEncoding("utf8");
+    const done = (err?: Error) => {
+      input.setRawMode(false);
+      input.pause();
+      input.off("data", onData);
+      output.write("\n");
+      if (err) reject(err);
+      else resolve(line);
+    };
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === "\r" || ch === "\n") return done();
+        if (ch === "\u0003") return done(new KubelabError("cancelled", "Run the command again to set the password."));
+        if (ch === "\u0004") return done();
+        if (ch === "\u007f" || ch === "\b") line = [...line].slice(0, -1).join("");
+        else if (ch >= " ") line += ch;
+      }
+    };
+    input.on("data", onData);
+  });
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    if (chunks.reduce((n, c) => n + c.length, 0) > 4096) throw new KubelabError("the password on stdin is longer than 4 KiB", "Pipe just the password, one line.");
+  }
+  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+}
+
+export default async function instructorCommand(args: string[]): Promise<number> {
+  const [sub, name, ...rest] = args;
+  if (sub !== "add" || !name || rest.length) {
+    console.error(USAGE);
+    return 2;
+  }
+  if (!NAME.test(name)) throw new KubelabError(`invalid instructor name "${name.slice(0, 80)}"`, "Use letters, digits and . _ @ - (at most 64 characters), e.g. ana or ana@school.");
+  let password: string;
+  if (process.stdin.isTTY) {
+    password = await readHidden(`Password for instructor ${name} (at least ${MIN_INSTRUCTOR_PASSWORD} characters): `);
+    const again = await readHidden("Again: ");
+    if (again !== password) throw new KubelabError("the two passwords differ", "Run the command again and type the same password twice.");
+  } else {
+    password = await readStdin();
+  }
+  const hash = await hashPassword(password);
+  const store = openStore();
+  try {
+    await store.setInstructor(name, hash);
+  } finally {
+    await store.close();
+  }
+  console.log(`instructor ${name} can sign in at /instructor/login (serve a class with ./kubelab start --mode namespace)`);
+  return 0;
+}

@@ -1,0 +1,181 @@
+/**
+ * The instructor's front door and /join over real HTTP, with a fake lab
+ * manager and a real store in a temporary file (no cluster).
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, it } from "node:test";
+import { createClassHttp, CSRF_HEADER, INSTRUCTOR_COOKIE } from "../../src/class/class-http.ts";
+import { createClassService } from "../../src/class/class-service.ts";
+import { hashPassword } from "../../src/class/passwords.ts";
+import { createLabServer } from "../../src/server/server.ts";
+import { openSqliteStore } from "../../src/store/sqlite-store.ts";
+import { FakeExecTransport, FakeLabManager } from "../fakes/server-fakes.ts";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const PASSWORD = "correct horse battery";
+
+async function start(rates: { login?: number; join?: number } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "kubelab-class-http-"));
+  const store = openSqliteStore({ path: join(dir, "p.db") });
+  await store.setInstructor("ana", await hashPassword(PASSWORD, { N: 1024, r: 8, p: 1 }));
+  const labManager = new FakeLabManager("namespace");
+  const service = createClassService({ store, labManager, pollMs: 50, lessons: [{ slug: "job", title: "Job", order: 1, exercises: ["job/echo"] }] });
+  const exec = new FakeExecTransport().exec();
+  const instructor = createClassHttp({
+    service,
+    store,
+    labManager,
+    exec: () => exec,
+    loginRate: rates.login ? { burst: rates.login, perMinute: rates.login } : undefined,
+    joinRate: rates.join ? { burst: rates.join, perMinute: rates.join } : undefined,
+  });
+  const server = createLabServer({ labManager, grade: { has: () => true, grade: async () => { throw new Error("unused"); } }, exec, store, instructor, port: 0 });
+  const base = await server.listen();
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => store.close(), () => server.close());
+  return { base, store, labManager };
+}
+
+const form = (fields: Record<string, string>) => ({ method: "POST", redirect: "manual" as const, headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields).toString() });
+
+async function signIn(base: string, password = PASSWORD) {
+  const res = await fetch(`${base}/instructor/login?lang=en`, form({ name: "ana", password }));
+  const cookie = res.headers.get("set-cookie")?.split(";")[0];
+  return { res, cookie };
+}
+
+async function csrfOf(base: string, cookie: string) {
+  const html = await (await fetch(`${base}/instructor?lang=en`, { headers: { cookie } })).text();
+  return JSON.parse(/<script type="application\/json" id="kubelab-instructor-data">(.*?)<\/script>/s.exec(html)![1]).csrf as string;
+}
+
+async function newClass(base: string, cookie: string, csrf: string, capacity = 2) {
+  const res = await fetch(`${base}/api/instructor/classes`, {
+    method: "POST",
+    headers: { cookie, [CSRF_HEADER]: csrf, "content-type": "application/json" },
+    body: JSON.stringify({ name: "Tuesday", lessons: ["job"], capacity, labLifetimeMinutes: 60 }),
+  });
+  assert.equal(res.status, 201, await res.clone().text());
+  return (await res.json()) as { id: string; joinCode: string };
+}
+
+describe("instructor sign-in", () => {
+  it("sets an HttpOnly, SameSite=Strict instructor cookie only for the right password", async () => {
+    const { base } = await start();
+    const wrong = await signIn(base, "not the password!");
+    assert.equal(wrong.res.status, 401);
+    assert.equal(wrong.cookie, undefined);
+    const { res, cookie } = await signIn(base);
+    assert.equal(res.status, 303);
+    assert.match(res.headers.get("set-cookie")!, new RegExp(`^${INSTRUCTOR_COOKIE}=.*; HttpOnly; SameSite=Strict`));
+    assert.equal((await fetch(`${base}/api/instructor/classes`, { headers: { cookie: cookie! } })).status, 200);
+  });
+
+  it("refuses every instructor endpoint without the cookie, with a learner's or a forged one", async () => {
+    const { base } = await start();
+    const learner = (await fetch(`${base}/api/lab`, { method: "POST" })).headers.get("set-cookie")!.split(";")[0];
+    for (const cookie of ["", learner, learner.replace("kubelab_sid", INSTRUCTOR_COOKIE), `${INSTRUCTOR_COOKIE}=AAAAAAAAAAAAAAAAAAAAAA.zzzzzz.${"A".repeat(43)}`]) {
+      assert.equal((await fetch(`${base}/api/instructor/classes`, { headers: { cookie } })).status, 401, cookie);
+    }
+    assert.equal((await fetch(`${base}/instructor`, { redirect: "manual" })).status, 303, "the page sends to the sign-in");
+  });
+
+  it("rate-limits failed sign-ins per address; a success does not count", async () => {
+    const { base } = await start({ login: 3 });
+    assert.equal((await signIn(base)).res.status, 303);
+    for (let i = 0; i < 3; i++) assert.equal((await signIn(base, "wrong password!")).res.status, 401);
+    const limited = await signIn(base);
+    assert.equal(limited.res.status, 429);
+    assert.ok(Number(limited.res.headers.get("retry-after")) > 0);
+  });
+
+  it("refuses a cross-origin sign-in form", async () => {
+    const { base } = await start();
+    const res = await fetch(`${base}/instructor/login`, { ...form({ name: "ana", password: PASSWORD }), headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://evil.example" } });
+    assert.equal(res.status, 403);
+  });
+});
+
+describe("instructor CSRF", () => {
+  it("refuses a POST without the CSRF header, with another session's token, or from another origin", async () => {
+    const { base } = await start();
+    const { cookie } = await signIn(base);
+    const other = (await signIn(base)).cookie!;
+    const otherCsrf = await csrfOf(base, other);
+    const body = JSON.stringify({ name: "x", lessons: ["job"], capacity: 2, labLifetimeMinutes: 60 });
+    const post = (headers: Record<string, string>) => fetch(`${base}/api/instructor/classes`, { method: "POST", headers: { cookie: cookie!, "content-type": "application/json", ...headers }, body });
+    assert.equal((await post({})).status, 403);
+    assert.equal((await post({ [CSRF_HEADER]: otherCsrf })).status, 403);
+    const csrf = await csrfOf(base, cookie!);
+    assert.equal((await post({ [CSRF_HEADER]: csrf, origin: "http://evil.example" })).status, 403);
+    assert.equal((await post({ [CSRF_HEADER]: csrf })).status, 201);
+  });
+});
+
+describe("joining a class", () => {
+  it("gives a learner a session and their lab, lands them on the first lesson, and says when the class is full", async () => {
+    const { base, store, labManager } = await start();
+    const { cookie } = await signIn(base);
+    const cls = await newClass(base, cookie!, await csrfOf(base, cookie!), 1);
+    const joined = await fetch(`${base}/join?lang=en`, form({ code: cls.joinCode.toLowerCase().replace(/^(...)/, "$1-"), name: "Li Lei" }));
+    assert.equal(joined.status, 303);
+    assert.equal(joined.headers.get("location"), "/en/job/");
+    const sid = joined.headers.get("set-cookie")!;
+    assert.match(sid, /^kubelab_sid=.*HttpOnly/);
+    assert.equal(labManager.labs.size, 1, "the learner has a lab");
+    const members = await store.members(cls.id);
+    assert.deepEqual(members.map((m) => m.learner.displayName), ["Li Lei"]);
+
+    const full = await fetch(`${base}/join?lang=en`, form({ code: cls.joinCode, name: "Han Meimei" }));
+    assert.equal(full.status, 409);
+    assert.match(await full.text(), /full \(1 places\)/);
+
+    const zh = await fetch(`${base}/join?lang=zh-CN`);
+    assert.match(await zh.text(), /加入课堂/);
+  });
+
+  it("rate-limits wrong codes per address", async () => {
+    const { base } = await start({ join: 3 });
+    for (let i = 0; i < 3; i++) assert.equal((await fetch(`${base}/join`, form({ code: "ACD479", name: "x" }))).status, 404);
+    assert.equal((await fetch(`${base}/join`, form({ code: "ACD479", name: "x" }))).status, 429);
+  });
+});
+
+describe("the grid", () => {
+  it("shows a learner's Check within 2 s over Server-Sent Events, and exports it as CSV", async () => {
+    const { base, store } = await start();
+    const { cookie } = await signIn(base);
+    const cls = await newClass(base, cookie!, await csrfOf(base, cookie!));
+    await fetch(`${base}/join`, form({ code: cls.joinCode, name: "Li, \"Lei\"" }));
+    const [member] = await store.members(cls.id);
+
+    const controller = new AbortController();
+    cleanups.push(() => controller.abort());
+    const events = await fetch(`${base}/api/instructor/classes/${cls.id}/events`, { headers: { cookie: cookie! }, signal: controller.signal });
+    assert.equal(events.headers.get("content-type"), "text/event-stream; charset=utf-8");
+    const reader = events.body!.getReader();
+    const started = Date.now();
+    await store.recordAttempt({
+      learnerId: member.learner.id,
+      mode: "namespace",
+      result: { exercise: "job/echo", passed: true, score: 3, maxScore: 3, durationMs: 10, checks: [{ id: "exists", title: "t", passed: true, points: 3, message: "ok" }] },
+    });
+    let text = "";
+    while (!text.includes("event: change")) text += new TextDecoder().decode((await reader.read()).value);
+    assert.ok(Date.now() - started < 2000, `within 2 s (${Date.now() - started} ms)`);
+    assert.match(text, /"kind":"attempt"/);
+
+    const grid = await (await fetch(`${base}/api/instructor/classes/${cls.id}/grid`, { headers: { cookie: cookie! } })).json();
+    assert.equal(grid.rows[0].cells["job/echo"].passed, true);
+    const csv = await (await fetch(`${base}/api/instructor/classes/${cls.id}/grid.csv`, { headers: { cookie: cookie! } })).text();
+    assert.match(csv, /"Li, ""Lei""",3,3,1,yes/);
+    const attempts = await (await fetch(`${base}/api/instructor/classes/${cls.id}/attempts.csv`, { headers: { cookie: cookie! } })).text();
+    assert.match(attempts, /job\/echo,yes,3,3,10,exists,,no/);
+  });
+});

@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import type { V1Namespace } from "@kubernetes/client-node";
+import { afterEach, describe, it } from "node:test";
+import { createLabManager, type LabManagerOptions } from "../../src/lab/lab-manager.ts";
+import type { LabManager } from "../../src/lab/types.ts";
+import { FakeKube } from "../fakes/lab-fake-kube.ts";
+
+let managers: LabManager[] = [];
+afterEach(async () => {
+  await Promise.all(managers.map((m) => m.shutdown()));
+  managers = [];
+});
+function manager(kube: FakeKube, options: Partial<LabManagerOptions> = {}) {
+  const m = createLabManager({ kube, server: "https://10.88.0.1:6443", mode: "namespace", pollIntervalMs: 2, readyTimeoutMs: 2000, ...options });
+  managers.push(m);
+  return m;
+}
+const until = async (what: string, fn: () => boolean) => {
+  for (let i = 0; i < 500 && !fn(); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(fn(), what);
+};
+
+describe("warm pool", () => {
+  it("starts spares up to the size, labelled with the class, and hands a ready one to a learner", async () => {
+    const kube = new FakeKube();
+    const labs = manager(kube);
+    labs.warmPool!("c1", 3, { labels: { "kubelab.dev/class": "c1" } });
+    await until("three spares ready", () => labs.poolStatus!("c1").ready === 3);
+    const spareIds = labs.listLabs().map((l) => l.id);
+    const ns = kube.get("Namespace", "", `lab-${spareIds[0]}`) as V1Namespace;
+    assert.equal(ns.metadata?.labels?.["kubelab.dev/class"], "c1");
+
+    const lab = await labs.ensureLab("sid-a", { pool: "c1" });
+    assert.equal(lab.state, "ready", "the learner's lab is ready at once");
+    assert.ok(spareIds.includes(lab.id), "it is a spare, not a new lab");
+    assert.equal(lab.learnerId, "sid-a");
+    assert.equal(labs.poolStatus!("c1").ready, 2);
+    assert.equal((await labs.ensureLab("sid-a", { pool: "c1" })).id, lab.id, "the same lab again");
+    assert.equal(labs.listLabs().length, 3, "no lab was created for the join");
+  });
+
+  it("creates a lab when the pool is empty, and shrinks the pool to zero on demand", async () => {
+    const kube = new FakeKube();
+    const labs = manager(kube);
+    const lab = await labs.ensureLab("sid-b", { pool: "none", labels: { "kubelab.dev/class": "none" } });
+    assert.equal(lab.state, "starting");
+    labs.warmPool!("c2", 2);
+    await until("two spares", () => labs.poolStatus!("c2").ready === 2);
+    labs.warmPool!("c2", 0);
+    await until("spares deleted", () => labs.listLabs().length === 1);
+  });
+
+  it("never expires a spare; a class lab expires after its own lifetime, later when extended", async () => {
+    let now = 1_000_000;
+    const kube = new FakeKube();
+    const labs = manager(kube, { idleTimeoutMs: 60 * 60_000, sweepIntervalMs: 5, now: () => now });
+    labs.warmPool!("c3", 2);
+    await until("spares ready", () => labs.poolStatus!("c3").ready === 2);
+    await labs.ensureLab("sid-c", { pool: "c3", idleTimeoutMs: 10 * 60_000 });
+    labs.extendLab!("sid-c", 30 * 60_000);
+    now += 20 * 60_000;
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(labs.getLab("sid-c"), "extended: still there after 20 min");
+    now += 25 * 60_000;
+    await until("the class lab expired", () => labs.getLab("sid-c") === undefined);
+    assert.equal(labs.poolStatus!("c3").ready, 1, "the spare stays");
+  });
+
+  it("adopts a lab under its recorded id", async () => {
+    const kube = new FakeKube();
+    const labs = manager(kube);
+    const lab = await labs.ensureLab("sid-d", { labId: "abcdef0123" });
+    assert.equal(lab.id, "abcdef0123");
+    assert.equal(lab.namespace, "lab-abcdef0123");
+  });
+});

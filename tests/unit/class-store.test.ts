@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, it } from "node:test";
+import { MIGRATIONS } from "../../src/store/migrations.ts";
+import { openSqliteStore } from "../../src/store/sqlite-store.ts";
+import type { Store } from "../../src/store/types.ts";
+
+const dirs: string[] = [];
+const stores: Store[] = [];
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((s) => s.close()));
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function open(migrations = MIGRATIONS) {
+  const dir = mkdtempSync(join(tmpdir(), "kubelab-class-store-"));
+  dirs.push(dir);
+  const store = openSqliteStore({ path: join(dir, "p.db"), migrations });
+  stores.push(store);
+  return { store, path: join(dir, "p.db") };
+}
+const input = (joinCode: string, capacity = 2) => ({ name: "Tuesday", joinCode, lessons: ["job"], capacity, labLifetimeMinutes: 60, instructor: "ana" });
+
+describe("class store (schema v3)", () => {
+  it("upgrades a v2 store in place, keeping its learners", async () => {
+    const { store: v2, path } = open(MIGRATIONS.slice(0, 2));
+    const learner = await v2.learnerForSession("sid-1");
+    await v2.close();
+    const v3 = openSqliteStore({ path });
+    stores.push(v3);
+    assert.equal((await v3.getLearner(learner.id))?.id, learner.id);
+    await v3.setInstructor("ana", "scrypt$1$1$1$a$b");
+    assert.equal(await v3.instructorHash("ana"), "scrypt$1$1$1$a$b");
+  });
+
+  it("keeps instructors' hashes, replaced by a second add", async () => {
+    const { store } = open();
+    assert.equal(await store.instructorHash("ana"), undefined);
+    await store.setInstructor("ana", "h1");
+    await store.setInstructor("ana", "h2");
+    assert.equal(await store.instructorHash("ana"), "h2");
+  });
+
+  it("finds an open class by its code; an ended class frees the code", async () => {
+    const { store } = open();
+    await store.setInstructor("ana", "h");
+    const cls = await store.createClass(input("ACD479"));
+    assert.deepEqual((await store.classByCode("ACD479"))?.lessons, ["job"]);
+    await assert.rejects(store.createClass(input("ACD479")), (err: { status: number }) => err.status === 409);
+    await store.endClass(cls.id);
+    assert.equal(await store.classByCode("ACD479"), undefined);
+    assert.ok((await store.getClass(cls.id))?.endedAt);
+    const again = await store.createClass(input("ACD479"));
+    assert.notEqual(again.id, cls.id);
+    assert.deepEqual((await store.listClasses()).map((c) => c.id), [again.id]);
+    assert.equal((await store.listClasses({ all: true })).length, 2);
+  });
+
+  it("never lets more learners join than the capacity, even at once; a second join is 'already'", async () => {
+    const { store } = open();
+    await store.setInstructor("ana", "h");
+    const cls = await store.createClass(input("ACD479", 3));
+    const learners = await Promise.all(Array.from({ length: 8 }, (_, i) => store.learnerForSession(`sid-${i}`)));
+    const outcomes = await Promise.all(learners.map((l) => store.joinClass(cls.id, l.id)));
+    assert.equal(outcomes.filter((o) => o === "joined").length, 3);
+    assert.equal(outcomes.filter((o) => o === "full").length, 5);
+    const first = learners[outcomes.indexOf("joined")];
+    assert.equal(await store.joinClass(cls.id, first.id), "already");
+    assert.equal((await store.members(cls.id)).length, 3);
+    assert.equal((await store.classOf(first.id))?.id, cls.id);
+    await store.endClass(cls.id);
+    assert.equal(await store.joinClass(cls.id, learners[7].id), "ended");
+    assert.equal(await store.classOf(first.id), undefined);
+  });
+});
