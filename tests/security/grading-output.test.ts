@@ -3,7 +3,7 @@
  * reads from the learner's own containers. On the real cluster, through the
  * real grading path (`gradeOnce`: a real KubeConfig, recorder and exec, as
  * `./kubelab grade` and the lab server use), in a namespace of its own:
- * - a Job's container logs 200 MB, and job/echo reads its log;
+ * - a Job's container logs 100 MB, and job/echo reads its log;
  * - the app container's `ls` is replaced by a program that prints without
  *   end (`yes`), and init/nginx-mnt execs `ls /mnt` in it.
  * Each grade must return in bounded time with a failed check (not throw,
@@ -54,11 +54,11 @@ describe("grading the learner's output cannot exhaust the server", { timeout: 60
     await kubectl(["delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=false"]);
   });
 
-  test("a container that logs 200 MB: the log is read capped, the check fails, memory stays flat", { timeout: 300_000 }, async () => {
+  test("a container that logs 100 MB: the log is read capped, the check fails, memory stays flat", { timeout: 300_000 }, async () => {
     // The kubelet rotates a running container's log past 10 MiB and then serves only the newest file, so the
     // flood is written fast and the container exits; if a rotation still caught it, run it again.
     let bytes = 0;
-    for (let attempt = 0; attempt < 3 && bytes < 200_000_000; attempt++) {
+    for (let attempt = 0; attempt < 3 && bytes < 100_000_000; attempt++) {
       await kubectl(["-n", NAMESPACE, "delete", "job", "echo", "--ignore-not-found", "--wait=true"], { timeoutMs: 60_000 });
       await apply(`apiVersion: batch/v1
 kind: Job
@@ -72,21 +72,23 @@ spec:
       containers:
       - name: echo
         image: busybox
-        # One long line (the runtime splits it into 16 KiB log records): fast to write, 200 MB to read.
-        command: ["sh", "-c", "head -c 200000000 /dev/zero | tr '\\\\0' y; echo; echo 'Hello, Job'"]
+        # One long line (the runtime splits it into 16 KiB log records): fast to write, 100 MB to read.
+        command: ["sh", "-c", "head -c 100000000 /dev/zero | tr '\\\\0' y; echo; echo 'Hello, Job'"]
 `);
       const done = await kubectl(["-n", NAMESPACE, "wait", "--for=condition=complete", "job/echo", "--timeout=180s"], { timeoutMs: 200_000 });
       assert.equal(done.code, 0, done.stderr);
-      // The attack is real: the log served is 200 MB (counted outside this process, which is being measured).
+      // The attack is real: the log served is 100 MB (counted outside this process, which is being measured).
       const count = await runCommand("sh", ["-c", `"${kubectlPath()}" -n ${NAMESPACE} logs job/echo --limit-bytes=300000000 | wc -c`], { env: { KUBECONFIG: kubeconfig() }, timeoutMs: 120_000 });
       bytes = Number(count.stdout.trim());
     }
-    assert.ok(bytes > 200_000_000, `the log served is ${bytes} bytes`);
+    // A rotation under load can still cut it; 50 MB is past the cap by three orders of magnitude and
+    // would cost the old, uncapped reader more than the memory bound below.
+    assert.ok(bytes > 50_000_000, `the log served is ${bytes} bytes`);
 
     const { value: result, rssGrowth, heapGrowth, ms } = await measured(() => gradeOnce(kubeconfig(), "job/echo", NAMESPACE, "en"));
-    console.log(`job/echo with a 200 MB log: ${ms} ms, peak RSS +${(rssGrowth / MiB).toFixed(1)} MiB, heap +${(heapGrowth / MiB).toFixed(1)} MiB`);
-    assert.ok(rssGrowth < 50 * MiB, `RSS grew by ${(rssGrowth / MiB).toFixed(1)} MiB`);
-    assert.ok(heapGrowth < 50 * MiB, `heap grew by ${(heapGrowth / MiB).toFixed(1)} MiB`);
+    console.log(`job/echo with a 100 MB log: ${ms} ms, peak RSS +${(rssGrowth / MiB).toFixed(1)} MiB, heap +${(heapGrowth / MiB).toFixed(1)} MiB`);
+    assert.ok(rssGrowth < 32 * MiB, `RSS grew by ${(rssGrowth / MiB).toFixed(1)} MiB`);
+    assert.ok(heapGrowth < 32 * MiB, `heap grew by ${(heapGrowth / MiB).toFixed(1)} MiB`);
     assert.ok(ms < 60_000, `graded in ${ms} ms`);
     const output = result.checks.find((c) => c.id === "output")!;
     assert.equal(output.passed, false);
