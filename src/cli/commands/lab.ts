@@ -7,6 +7,7 @@
  * with values drawn under each seed (src/exams/verify-exam.ts).
  */
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -54,6 +55,8 @@ export default async function labCommand(args: string[]): Promise<number> {
   const workDir = mkdtempSync(join(tmpdir(), "kubelab-verify-"));
   const resetApi = kubeResetApi(admin);
   const recorders = new RecorderPool({ kubeConfig: admin, log: (line) => console.error(line) });
+  // Two verify runs on one cluster (two authors, CI) must not share a namespace: one's clean-up would delete the other's lab.
+  const runId = randomBytes(3).toString("hex");
   const rows: VerifyRow[] = [];
   const queue = [...chosen];
   const started = Date.now();
@@ -61,7 +64,7 @@ export default async function labCommand(args: string[]): Promise<number> {
     await Promise.all(
       Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
         for (let exercise = queue.shift(); exercise; exercise = queue.shift()) {
-          rows.push(await verifyInOwnNamespace(exercise.id, { admin, adminPath, workDir, resetApi, recorders }, exercise.job));
+          rows.push(await verifyInOwnNamespace(exercise.id, { admin, adminPath, workDir, resetApi, recorders, runId }, exercise.job));
         }
       }),
     );
@@ -89,10 +92,12 @@ interface VerifyEnv {
   workDir: string;
   resetApi: ResetApi;
   recorders: RecorderPool;
+  /** Makes this run's namespaces its own. */
+  runId: string;
 }
 
-async function verifyInOwnNamespace(id: string, { admin, adminPath, workDir, resetApi, recorders }: VerifyEnv, job?: ExamJob): Promise<VerifyRow> {
-  const namespace = `verify-${job?.slug ?? id.replace(/[^a-z0-9]+/g, "-")}`;
+async function verifyInOwnNamespace(id: string, { admin, adminPath, workDir, resetApi, recorders, runId }: VerifyEnv, job?: ExamJob): Promise<VerifyRow> {
+  const namespace = `verify-${(job?.slug ?? id.replace(/[^a-z0-9]+/g, "-")).slice(0, 48).replace(/-+$/, "")}-${runId}`;
   const exercise = job?.exercise ?? id;
   const registry = job ? new Map([[exercise, job.grader]]) : undefined;
   const core = admin.makeApiClient(CoreV1Api);
