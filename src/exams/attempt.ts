@@ -14,6 +14,7 @@ import { LABS_DIR, loadExercise } from "../graders/exercises.ts";
 import { paramEnv } from "../graders/framework.ts";
 import type { ParamValues } from "../graders/framework.ts";
 import { translateMessage } from "../graders/messages/index.ts";
+import { renderScript } from "../graders/scripts.ts";
 import { gradeExercise } from "../graders/runner.ts";
 import type { GradeResult, Locale } from "../graders/types.ts";
 import { Draw } from "./draw.ts";
@@ -72,7 +73,7 @@ export interface TaskReport {
   checks: { id: string; expected: string; observed: string; hint?: string; points: number; passed: boolean; infrastructureError?: boolean }[];
   /** "Job echo-7f2 is in namespace default; this task's namespace is task-3". */
   wrongNamespace: string[];
-  /** The reference solution: its script and the values it runs with. */
+  /** The reference solution with this attempt's values filled in, and those values as the script's environment. */
   solution: { script: string; env: Record<string, string> } | null;
   durationMs: number;
 }
@@ -105,7 +106,7 @@ function referenceSolution(task: AttemptTask, labsDir: string): TaskReport["solu
     const manifest = loadExercise(task.exercise, labsDir);
     const script = manifest.solutions[0];
     if (!script) return null;
-    return { script: readFileSync(join(manifest.dir, script), "utf8"), env: paramEnv(task.params) };
+    return { script: renderScript(readFileSync(join(manifest.dir, script), "utf8"), task.params), env: paramEnv(task.params) };
   } catch {
     return null;
   }

@@ -18,6 +18,7 @@ import type { Lab } from "../lab/types.ts";
 import type { Attempt, LabEventKind, Learner, Store } from "../store/index.ts";
 import { API, EXERCISE_ID, type SolutionBlock } from "../shared/contract.ts";
 import { HttpError, readJsonBody, sendJson } from "./http-util.ts";
+import { renderScript } from "../graders/scripts.ts";
 
 export type { SolutionBlock };
 
@@ -199,7 +200,7 @@ export function createProgressApi(options: ProgressApiOptions): ProgressApi {
         throw new HttpError(409, `the solution to ${exercise} is offered after ${SOLUTION_AFTER_FAILURES} failed attempts`, 'Try it yourself first; to see it anyway, send {"confirm":true}.');
       }
       const event = await store.recordEvent({ learnerId: l.id, kind: "solution-revealed", exercise, labId: l.labId, mode });
-      return sendJson(res, 200, { exercise, revealedAt: event.at, blocks: solutionBlocks(script) });
+      return sendJson(res, 200, { exercise, revealedAt: event.at, blocks: solutionBlocks(renderScript(script)) });
     },
   };
 }

@@ -1,0 +1,156 @@
+/**
+ * Exam sessions on the server: start (seed drawn, deadline stored), the
+ * learner's view (remaining time always from the stored deadline, so a
+ * reload or a server restart cannot reset it), flags, and submission —
+ * by the learner or, at the deadline, by the server — which grades every
+ * task and stores the report with the attempt. The first submission wins;
+ * a second (a double click, the timer racing the button) gets the same report.
+ */
+import { randomUUID } from "node:crypto";
+import { KubeConfig } from "@kubernetes/client-node";
+import { KubelabError } from "../errors.ts";
+import type { GradeContext } from "../graders/context.ts";
+import type { Locale } from "../graders/types.ts";
+import type { ExamAttemptRecord, ExamStore } from "../store/types.ts";
+import { drawTasks, gradeAttempt } from "./attempt.ts";
+import type { AttemptTask, ExamReport, ObjectFinder } from "./attempt.ts";
+import { newSeed } from "./draw.ts";
+import { loadExam } from "./exam-file.ts";
+import type { ExamDef } from "./exam-file.ts";
+
+export interface ExamTaskView {
+  id: string;
+  /** What the learner runs first: `kubectl config use-context <context>`. */
+  context: string;
+  namespace: string;
+  weight: number;
+  text: string;
+  flagged: boolean;
+}
+
+export interface ExamView {
+  id: string;
+  exam: string;
+  title: string;
+  startedAt: string;
+  endsAt: string;
+  /** Whole seconds left by the server's clock; 0 once due. */
+  remainingSeconds: number;
+  tasks: ExamTaskView[];
+  submitted: boolean;
+  report?: ExamReport;
+}
+
+export interface ExamSessionDeps {
+  store: ExamStore;
+  /** A grading context for a task's namespace. */
+  contextFor(task: AttemptTask): GradeContext;
+  findElsewhere?: ObjectFinder;
+  /** Makes the tasks' namespaces and runs their setup scripts (the lab side). */
+  prepare?(attempt: ExamAttemptRecord, tasks: AttemptTask[]): Promise<void>;
+  now?: () => number;
+  loadExam?: (id: string) => ExamDef;
+}
+
+export class ExamSessions {
+  private readonly deps: ExamSessionDeps;
+  private readonly now: () => number;
+  /** Submissions in flight, by attempt id: concurrent submits share one grading. */
+  private readonly grading = new Map<string, Promise<ExamReport>>();
+
+  constructor(deps: ExamSessionDeps) {
+    this.deps = deps;
+    this.now = deps.now ?? Date.now;
+  }
+
+  private exam(id: string): ExamDef {
+    return (this.deps.loadExam ?? loadExam)(id);
+  }
+
+  private tasksOf(a: ExamAttemptRecord): AttemptTask[] {
+    return drawTasks(this.exam(a.exam), a.seed, a.namespacePrefix);
+  }
+
+  async start(learnerId: string, examId: string, seed = newSeed()): Promise<ExamAttemptRecord> {
+    const exam = this.exam(examId);
+    const id = randomUUID();
+    // Namespaces: exam-<8 hex>-task-<i>, short and unique per attempt.
+    const attempt = await this.deps.store.startExamAttempt({
+      id, learnerId, exam: exam.id, seed, namespacePrefix: `exam-${id.slice(0, 8)}-`,
+      endsAt: new Date(this.now() + exam.timeLimitMinutes * 60_000).toISOString(),
+    });
+    await this.deps.prepare?.(attempt, this.tasksOf(attempt));
+    return attempt;
+  }
+
+  /** The learner's view; an attempt past its deadline is submitted (graded) first. */
+  async view(attemptId: string, locale: Locale): Promise<ExamView> {
+    let a = await this.get(attemptId);
+    if (!a.submittedAt && Date.parse(a.endsAt) <= this.now()) {
+      await this.submit(attemptId, locale, { auto: true });
+      a = await this.get(attemptId);
+    }
+    const exam = this.exam(a.exam);
+    return {
+      id: a.id, exam: a.exam, title: exam.title[locale], startedAt: a.startedAt, endsAt: a.endsAt,
+      remainingSeconds: a.submittedAt ? 0 : Math.max(0, Math.floor((Date.parse(a.endsAt) - this.now()) / 1000)),
+      tasks: this.tasksOf(a).map((t) => ({ id: t.id, context: t.id, namespace: t.namespace, weight: t.weight, text: t.text[locale], flagged: a.flags.includes(t.id) })),
+      submitted: Boolean(a.submittedAt),
+      ...(a.report ? { report: a.report as ExamReport } : {}),
+    };
+  }
+
+  async flag(attemptId: string, taskId: string, flagged: boolean): Promise<void> {
+    const a = await this.get(attemptId);
+    if (a.submittedAt) throw new KubelabError("this exam was submitted", "Flags only matter while the exam runs.", { status: 409 });
+    if (!this.tasksOf(a).some((t) => t.id === taskId)) throw new KubelabError(`no task "${taskId}" in this exam`, "Task ids are task-1, task-2, …", { status: 404 });
+    const flags = new Set(a.flags);
+    if (flagged) flags.add(taskId);
+    else flags.delete(taskId);
+    await this.deps.store.setExamFlags(attemptId, [...flags]);
+  }
+
+  /** Grades and stores; the report of an attempt already submitted is returned as stored. */
+  async submit(attemptId: string, locale: Locale, options: { auto?: boolean } = {}): Promise<ExamReport> {
+    const inFlight = this.grading.get(attemptId);
+    if (inFlight) return inFlight;
+    const run = (async () => {
+      const a = await this.get(attemptId);
+      if (a.report) return a.report as ExamReport;
+      const exam = this.exam(a.exam);
+      const report = await gradeAttempt(exam, a.seed, this.tasksOf(a), locale, { contextFor: this.deps.contextFor, findElsewhere: this.deps.findElsewhere });
+      const stored = await this.deps.store.submitExamAttempt(attemptId, { percent: report.percent, passed: report.passed, report, auto: options.auto ?? false });
+      return stored ? report : ((await this.get(attemptId)).report as ExamReport);
+    })();
+    this.grading.set(attemptId, run);
+    try {
+      return await run;
+    } finally {
+      this.grading.delete(attemptId);
+    }
+  }
+
+  private async get(id: string): Promise<ExamAttemptRecord> {
+    const a = await this.deps.store.getExamAttempt(id);
+    if (!a) throw new KubelabError(`no exam attempt "${id}"`, "Start an exam from /exam.", { status: 404 });
+    return a;
+  }
+}
+
+/**
+ * The kubeconfig of an attempt: one context per task (named like the task,
+ * pointing at its namespace) on the cluster and user of `base`'s current
+ * context, as on the real exam; the first task's context is current.
+ */
+export function examKubeconfig(base: KubeConfig, tasks: Pick<AttemptTask, "id" | "namespace">[]): string {
+  const current = base.getContextObject(base.getCurrentContext());
+  if (!current) throw new KubelabError("the base kubeconfig has no current context", "Pass the lab's kubeconfig.");
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: base.clusters.filter((c) => c.name === current.cluster),
+    users: base.users.filter((u) => u.name === current.user),
+    contexts: tasks.map((t) => ({ name: t.id, cluster: current.cluster, user: current.user, namespace: t.namespace })),
+    currentContext: tasks[0]?.id ?? current.name,
+  });
+  return kc.exportConfig();
+}

@@ -1,0 +1,123 @@
+/**
+ * Exam sessions on a real SQLite store (temp file) and fake clusters: the
+ * deadline is the stored one (a reload, or a new server object, does not
+ * reset it), flags persist, the server submits at the deadline, the first
+ * submission wins, a submitted attempt is final and listed with the
+ * learner's attempts; the attempt's kubeconfig has one context per task.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { KubeConfig } from "@kubernetes/client-node";
+import { parseExam } from "../../src/exams/exam-file.ts";
+import { ExamSessions, examKubeconfig } from "../../src/exams/session.ts";
+import { openSqliteStore } from "../../src/store/sqlite-store.ts";
+import { fakeCluster, fakeContext, job, jobPod } from "../fakes/graders-fakes.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "kubelab-exam-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const EXAM = parseExam(`id: small
+title: { en: Small, zh-CN: 小 }
+timeLimitMinutes: 30
+tasks:
+  - exercise: job/echo
+    weight: 1
+    params: { name: { name: echo } }
+    objects: [{ kind: Job, name: "{name}" }]
+    text: { en: "Job {name} in {namespace}", zh-CN: "Job {name}" }
+  - exercise: exam/fix-job
+    weight: 1
+    params: { name: { name: greeter } }
+    objects: [{ kind: Job, name: "{name}" }]
+    text: { en: "Fix Job {name}", zh-CN: "修复 Job {name}" }
+`, "exams/small.yaml");
+
+function setup(clock: { t: number }) {
+  const store = openSqliteStore({ path: join(dir, `${Math.random()}.db`), now: () => new Date(clock.t) });
+  let gradings = 0;
+  const sessions = () => new ExamSessions({
+    store, now: () => clock.t, loadExam: () => EXAM,
+    contextFor: (task) => {
+      gradings++;
+      if (task.exercise !== "job/echo") return fakeContext(fakeCluster({ namespace: task.namespace }));
+      const name = String(task.params.name);
+      const j = job(name, { state: "complete" });
+      return fakeContext(fakeCluster({ namespace: task.namespace, jobs: [j], pods: [jobPod(j, `${name}-p`)], logs: { [`${name}-p/${name}`]: "Hello, Job\n" } }));
+    },
+    findElsewhere: async (kind, name) => (name.startsWith("greeter-") ? ["default"] : []),
+  });
+  return { store, sessions, gradings: () => gradings };
+}
+
+describe("exam sessions", () => {
+  it("the timer is the server's: a reload (a new view, a new service object) shows the same deadline", async () => {
+    const clock = { t: Date.parse("2026-01-01T10:00:00Z") };
+    const { store, sessions } = setup(clock);
+    const learner = await store.learnerForSession("s1");
+    const a = await sessions().start(learner.id, "small", "seed-1");
+    clock.t += 61_000;
+    const v1 = await sessions().view(a.id, "en");
+    assert.equal(v1.remainingSeconds, 30 * 60 - 61);
+    clock.t += 1000;
+    const v2 = await sessions().view(a.id, "en");
+    assert.equal(v2.endsAt, v1.endsAt);
+    assert.equal(v2.remainingSeconds, v1.remainingSeconds - 1);
+    assert.deepEqual(v2.tasks.map((t) => t.context), ["task-1", "task-2"]);
+    assert.match(v2.tasks[0]!.text, new RegExp(`in ${a.namespacePrefix}task-1$`));
+    await assert.rejects(sessions().start(learner.id, "small"), /already running/);
+  });
+
+  it("flags persist; submission grades, stores, is final, and the first one wins", async () => {
+    const clock = { t: Date.parse("2026-01-01T10:00:00Z") };
+    const { store, sessions, gradings } = setup(clock);
+    const learner = await store.learnerForSession("s2");
+    const s = sessions();
+    const a = await s.start(learner.id, "small", "seed-2");
+    await s.flag(a.id, "task-2", true);
+    assert.deepEqual((await s.view(a.id, "en")).tasks.map((t) => t.flagged), [false, true]);
+    const [r1, r2] = await Promise.all([s.submit(a.id, "en"), s.submit(a.id, "en")]);
+    assert.deepEqual(r1, r2);
+    assert.equal(gradings(), 2, "graded once (two tasks)");
+    assert.equal(r1.percent, 50);
+    assert.equal(r1.passed, false);
+    assert.match(r1.tasks[1]!.wrongNamespace[0]!, /^Job greeter-[0-9a-f]{3} is in namespace default; this task's namespace is exam-[0-9a-f]{8}-task-2\.$/);
+    const again = await sessions().submit(a.id, "en");
+    assert.deepEqual(again, JSON.parse(JSON.stringify(r1)));
+    await assert.rejects(s.flag(a.id, "task-1", true), /was submitted/);
+    const listed = await store.examAttempts(learner.id);
+    assert.equal(listed.length, 1);
+    assert.equal(listed[0]!.percent, 50);
+    assert.equal(listed[0]!.autoSubmitted, false);
+  });
+
+  it("the server submits at the deadline", async () => {
+    const clock = { t: Date.parse("2026-01-01T10:00:00Z") };
+    const { store, sessions } = setup(clock);
+    const learner = await store.learnerForSession("s3");
+    const a = await sessions().start(learner.id, "small", "seed-3");
+    clock.t += 30 * 60_000;
+    const v = await sessions().view(a.id, "en");
+    assert.equal(v.submitted, true);
+    assert.equal(v.remainingSeconds, 0);
+    assert.equal(v.report!.tasks.length, 2);
+    assert.equal((await store.getExamAttempt(a.id))!.autoSubmitted, true);
+    assert.equal(await store.runningExamAttempt(learner.id), undefined);
+  });
+
+  it("the attempt's kubeconfig: one context per task, pointing at its namespace", () => {
+    const base = new KubeConfig();
+    base.loadFromOptions({
+      clusters: [{ name: "c", server: "https://10.0.0.1:6443", skipTLSVerify: true }],
+      users: [{ name: "u", token: "t" }],
+      contexts: [{ name: "lab", cluster: "c", user: "u", namespace: "lab-1" }],
+      currentContext: "lab",
+    });
+    const kc = new KubeConfig();
+    kc.loadFromString(examKubeconfig(base, [{ id: "task-1", namespace: "exam-a-task-1" }, { id: "task-2", namespace: "exam-a-task-2" }]));
+    assert.equal(kc.getCurrentContext(), "task-1");
+    assert.deepEqual(kc.contexts.map((c) => [c.name, c.namespace, c.cluster, c.user]), [["task-1", "exam-a-task-1", "c", "u"], ["task-2", "exam-a-task-2", "c", "u"]]);
+  });
+});
