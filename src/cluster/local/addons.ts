@@ -8,8 +8,11 @@
  * mirroring controller makes the EndpointSlices kube-proxy reads).
  * Applied server-side on every `up`, so an upgraded state dir gets them too.
  */
-import { execFile } from "node:child_process";
+import { Resolver } from "node:dns/promises";
+import { KubeConfig, KubernetesObjectApi, loadAllYaml, PatchStrategy, type KubernetesObject } from "@kubernetes/client-node";
 import { KubelabError } from "../../errors.ts";
+import { apiStatus } from "../kube-request.ts";
+import { sleep } from "./host.ts";
 import { NETWORK, NODE_NAME, PORTS } from "./layout.ts";
 
 const LABELS = "    app.kubernetes.io/managed-by: kubelab";
@@ -161,23 +164,64 @@ spec:
   return docs.join("---\n");
 }
 
-/** Apply the add-on objects (server-side, so repeated `up`s converge). */
-export function applyAddons(kubectl: string, kubeconfig: string, caPem: string): Promise<void> {
-  return new Promise((resolveApply, reject) => {
-    const child = execFile(
-      kubectl,
-      ["--kubeconfig", kubeconfig, "apply", "--server-side", "--force-conflicts", "--field-manager=kubelab", "-f", "-"],
-      { timeout: 30_000, maxBuffer: 1 << 20 },
-      (err, _stdout, stderr) => {
-        if (!err) return resolveApply();
-        reject(
-          new KubelabError(
-            `could not create the cluster's add-on objects (kube-dns, metrics-server): ${(stderr || err.message).trim().split("\n").slice(-5).join("\n")}`,
-            "see `./kubelab cluster logs kube-apiserver`; `./kubelab cluster up` applies them again",
-          ),
-        );
-      },
-    );
-    child.stdin?.end(addonManifests(caPem));
-  });
+/**
+ * Apply the add-on objects server-side (repeated `up`s converge), retrying
+ * while the API server is still starting: called as soon as `up` has spawned
+ * the node, in parallel with the wait for the node to be Ready.
+ */
+export async function applyAddons(kubeconfigPath: string, caPem: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+  const config = new KubeConfig();
+  config.loadFromFile(kubeconfigPath);
+  const api = KubernetesObjectApi.makeApiClient(config);
+  const objects = loadAllYaml(addonManifests(caPem)) as KubernetesObject[];
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  // Independent objects (a binding may name a role that comes later): all at once.
+  await Promise.all(objects.map(async (obj) => {
+    for (;;) {
+      options.signal?.throwIfAborted();
+      try {
+        await api.patch(obj, undefined, undefined, "kubelab", true, PatchStrategy.ServerSideApply);
+        return;
+      } catch (err) {
+        // Retry only while the API server is starting (no answer, 5xx, a group not yet
+        // discovered); a refused object would be refused again.
+        const status = apiStatus(err);
+        const starting = status === undefined || status >= 500 || status === 404 || status === 429;
+        if (!starting || Date.now() > deadline) {
+          throw new KubelabError(
+            `could not create the cluster's add-on object ${obj.kind} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ""}${obj.metadata?.name}: ${(err as Error).message}`,
+            "see `./kubelab cluster logs kube-apiserver`; `./kubelab cluster up` applies the add-ons again",
+          );
+        }
+        await sleep(200);
+      }
+    }
+  }));
+}
+
+/**
+ * Wait until CoreDNS answers for the cluster (it has synced with the API server,
+ * which it can only once its RBAC exists), so the first pod after `up` resolves names.
+ */
+export async function waitForClusterDns(timeoutMs = 20_000): Promise<void> {
+  const resolver = new Resolver({ timeout: 500, tries: 1 });
+  resolver.setServers([`${NETWORK.nodeIp}:${PORTS.dns}`]);
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  for (;;) {
+    try {
+      const addresses = await resolver.resolve4(`kubernetes.default.svc.${NETWORK.clusterDomain}`);
+      if (addresses.includes(NETWORK.serviceIp)) return;
+      last = `answered ${addresses.join(", ")}`;
+    } catch (err) {
+      last = (err as NodeJS.ErrnoException).code ?? String(err);
+    }
+    if (Date.now() > deadline) {
+      throw new KubelabError(
+        `the cluster DNS (CoreDNS on ${NETWORK.nodeIp}:${PORTS.dns}) did not answer for kubernetes.default within ${timeoutMs / 1000} s (${last})`,
+        "see `./kubelab cluster logs coredns`",
+      );
+    }
+    await sleep(100);
+  }
 }

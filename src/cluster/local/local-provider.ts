@@ -24,7 +24,7 @@ import {
   registryMirrors,
 } from "./node-config.ts";
 import { generateAddonPki, generateEtcdPki, generatePki, generateRegistryPki, type KeyPairPem } from "./pki.ts";
-import { applyAddons } from "./addons.ts";
+import { applyAddons, waitForClusterDns } from "./addons.ts";
 import { encryptStoredSecrets, ensureEncryptionConfig } from "./encryption.ts";
 import { checkCgroups, checkCommands, checkOverlayfs, checkPorts, checkRoot } from "./preflight.ts";
 import { checkReadiness, waitUntilReady } from "./readiness.ts";
@@ -77,6 +77,18 @@ export class LocalProvider implements ClusterProvider {
     await checkOverlayfs();
     mkdirSync(this.layout.run, { recursive: true });
     const releaseLock = this.acquireUpLock();
+    const stopAddons = new AbortController();
+    // The add-ons' objects (kube-dns, metrics-server, their RBAC) go in as soon as the API
+    // server answers, while images are checked and the node gets Ready.
+    let addons: Promise<void> | undefined;
+    const startAddons = () => {
+      const applying = applyAddons(this.kubeconfigPath(), readFileSync(join(this.layout.pki, "ca.crt"), "utf8"), {
+        timeoutMs: READY_TIMEOUT_MS,
+        signal: stopAddons.signal,
+      });
+      applying.catch(() => undefined); // awaited below; a failure is reported there
+      return applying;
+    };
     try {
       if (this.supervisorPid()) {
         progress("cluster already running; checking it is ready");
@@ -91,6 +103,7 @@ export class LocalProvider implements ClusterProvider {
           await checkPorts();
           progress("starting registry, containerd, etcd, kube-apiserver, controller-manager, scheduler, kubelet, kube-proxy, coredns, metrics-server");
           this.spawnSupervisor(bins);
+          addons = startAddons();
           await this.pushImages(bins, progress);
         } catch (err) {
           // Leave nothing half-started behind (state files stay for the next try).
@@ -98,6 +111,7 @@ export class LocalProvider implements ClusterProvider {
           throw err;
         }
       }
+      addons ??= startAddons();
       const readiness = await waitUntilReady(this.kubeconfigPath(), {
         timeoutMs: READY_TIMEOUT_MS,
         onProgress: progress,
@@ -112,8 +126,8 @@ export class LocalProvider implements ClusterProvider {
           this.logHint(),
         );
       }
-      const bins = await ensureBinaries(progress);
-      await applyAddons(bins.kubectl, this.kubeconfigPath(), readFileSync(join(this.layout.pki, "ca.crt"), "utf8"));
+      await addons;
+      await waitForClusterDns();
       const reencrypted = await encryptStoredSecrets(this.layout, this.kubeconfigPath());
       if (reencrypted > 0) progress(`encrypted ${reencrypted} Secrets stored before encryption at rest`);
       if (!existsSync(this.layout.bootstrapped)) writeFileSync(this.layout.bootstrapped, new Date().toISOString());
@@ -125,6 +139,7 @@ export class LocalProvider implements ClusterProvider {
         durationMs: Date.now() - started,
       };
     } finally {
+      stopAddons.abort();
       releaseLock();
     }
   }
