@@ -15,7 +15,7 @@ spec:
   initContainers:
   - name: wait-for-${SERVICE}
     image: busybox
-    command: ["sh", "-c", "until nslookup ${SERVICE}; do echo waiting for ${SERVICE}; sleep 2; done"]
+    command: ["sh", "-c", "until nslookup ${SERVICE} | grep -q '^Name:'; do echo waiting for ${SERVICE}; sleep 2; done"]
   containers:
   - name: web
     image: nginx

@@ -3,7 +3,7 @@
  * For each exercise, in a namespace of its own: setup → grade must fail, each
  * wrong attempt → grade must fail with its message, each reference solution →
  * grade must pass. Prints a table; exits 0 only if every row is ok.
- * `--exam [exam-id ...] [--seeds a,b,c]`: every task of exams/*.yaml instead,
+ * `--exam [exam-id ...] [--seeds a,b,c] [--task <exercise>]`: every task of exams/*.yaml instead,
  * with values drawn under each seed (src/exams/verify-exam.ts).
  */
 import { spawn } from "node:child_process";
@@ -27,7 +27,7 @@ import { RecorderPool } from "../../recorder/index.ts";
 import { flagString, parseArgs } from "../args.ts";
 
 export default async function labCommand(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, ["concurrency", "seeds"]);
+  const parsed = parseArgs(args, ["concurrency", "seeds", "task"]);
   const [sub, ...ids] = parsed.positional;
   if (sub !== "verify") throw new KubelabError(`unknown lab command "${sub ?? ""}"`, "usage: ./kubelab lab verify [exercise ...] | ./kubelab lab verify --exam [exam ...] [--seeds a,b,c]");
   let chosen: { id: string; job?: ExamJob }[];
@@ -37,7 +37,8 @@ export default async function labCommand(args: string[]): Promise<number> {
     if (unknownExams.length > 0) throw new KubelabError(`unknown exam(s): ${unknownExams.join(", ")}`, `known: ${exams.map((e) => e.id).join(", ")}`);
     const seeds = flagString(parsed, "seeds")?.split(",").filter(Boolean) ?? VERIFY_SEEDS;
     if (seeds.length < 3) throw new KubelabError(`--seeds names ${seeds.length} seed(s)`, "an exam is proven under at least 3 seeds");
-    chosen = examVerifyJobs(ids.length > 0 ? exams.filter((e) => ids.includes(e.id)) : exams, seeds).map((j) => ({
+    const only = flagString(parsed, "task"); // one exercise's tasks, e.g. --task exam/fix-job
+    chosen = examVerifyJobs(ids.length > 0 ? exams.filter((e) => ids.includes(e.id)) : exams, seeds).filter((j) => !only || j.exercise === only).map((j) => ({
       id: j.label,
       job: { exercise: j.exercise, slug: j.slug, grader: j.grader, options: { manifest: j.manifest, env: j.env, label: j.label, wrongAttempts: j.wrongAttempts } },
     }));

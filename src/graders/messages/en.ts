@@ -628,7 +628,7 @@ export const messages = {
   },
   "exam.init-missing": {
     text: "Pod {name} has no init container that names Service {service}.",
-    hint: "Add an init container to spec.initContainers whose command loops until the name resolves, e.g. `until nslookup {service}; do sleep 2; done`.",
+    hint: "Add an init container to spec.initContainers whose command loops until the name resolves, e.g. `until nslookup {service} | grep -q '^Name:'; do sleep 2; done` (busybox's nslookup exits 1 even once the name resolves, when one of the search domains does not).",
   },
   "exam.service-ok": {
     text: "Service {name} selects pod {pod}.",

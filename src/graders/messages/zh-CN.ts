@@ -617,7 +617,7 @@ export const messages: Record<MessageId, MessageText> = {
   },
   "exam.init-missing": {
     text: "Pod {name} 没有提到 Service {service} 的 init 容器。",
-    hint: "在 spec.initContainers 中添加一个循环等待名称可解析的 init 容器，例如 `until nslookup {service}; do sleep 2; done`。",
+    hint: "在 spec.initContainers 中添加一个循环等待名称可解析的 init 容器，例如 `until nslookup {service} | grep -q '^Name:'; do sleep 2; done`（busybox 的 nslookup 只要有一个搜索域查不到就返回 1，即使名称已能解析）。",
   },
   "exam.service-ok": {
     text: "Service {name} 选中了 Pod {pod}。",
