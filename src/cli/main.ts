@@ -23,7 +23,7 @@ const USAGE = `usage: ./kubelab <command> [...]
   progress export [--format json|csv] [--learner ID] [--output FILE]
                              learners' attempts and lab events from the progress store
   instructor add <name>      make an instructor who runs classes (password from the terminal or stdin)
-  bench [cluster|lab|graders|store]
+  bench [cluster|lab|graders|store|class]
                              run benchmarks, write results to bench/results/
 
 environment: KUBELAB_PROVIDER=local|kubeconfig, KUBELAB_STATE (default /var/lib/kubelab),

@@ -179,3 +179,29 @@ describe("the grid", () => {
     assert.match(attempts, /job\/echo,yes,3,3,10,exists,,no/);
   });
 });
+
+describe("one learner and the end of a class", () => {
+  it("resets and extends a member's lab, lists their attempts; ending the class deletes the labs, keeps progress and frees the code", async () => {
+    const { base, store, labManager } = await start();
+    const { cookie } = await signIn(base);
+    const csrf = await csrfOf(base, cookie!);
+    const cls = await newClass(base, cookie!, csrf);
+    await fetch(`${base}/join`, form({ code: cls.joinCode, name: "Li Lei" }));
+    const [member] = await store.members(cls.id);
+    await store.recordAttempt({ learnerId: member.learner.id, mode: "namespace", result: { exercise: "job/echo", passed: false, score: 0, maxScore: 3, durationMs: 1, checks: [] } });
+    const post = (path: string, body: unknown = {}) => fetch(`${base}/api/instructor/classes/${cls.id}${path}`, { method: "POST", headers: { cookie: cookie!, [CSRF_HEADER]: csrf, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const learner = `/learners/${member.learner.id}`;
+    assert.equal((await post(`${learner}/reset`)).status, 200);
+    assert.ok(labManager.calls.some((c) => c.startsWith("reset ")));
+    assert.equal((await post(`${learner}/extend`, { minutes: 0 })).status, 400);
+    const attempts = await (await fetch(`${base}/api/instructor/classes/${cls.id}${learner}/attempts`, { headers: { cookie: cookie! } })).json();
+    assert.equal(attempts.attempts.length, 1);
+    assert.equal((await fetch(`${base}/api/instructor/classes/${cls.id}/learners/nobody/attempts`, { headers: { cookie: cookie! } })).status, 404);
+
+    assert.equal((await post("/end")).status, 200);
+    assert.equal(labManager.labs.size, 0, "the class's labs are deleted");
+    assert.equal((await store.attempts({ learnerId: member.learner.id })).length, 1, "progress is kept");
+    assert.equal((await fetch(`${base}/join`, form({ code: cls.joinCode, name: "late" }))).status, 404);
+    assert.equal((await fetch(`${base}/api/instructor/classes/${cls.id}/grid`, { headers: { cookie: cookie! } })).status, 404);
+  });
+});

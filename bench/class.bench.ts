@@ -1,0 +1,230 @@
+/**
+ * A class, measured through the real server and cluster (issue: classes).
+ *
+ *   node bench/class.bench.ts [--learners 50] [--keys 20]
+ *
+ * A namespace-mode server is started in this process on a free port with a
+ * store of its own; an instructor (made directly in that store) signs in
+ * and creates a class of N places, and the bench waits for its warm pool.
+ * Then N simulated learners at once, each as a browser would: POST /join
+ * with the code and a name, POST /api/lab, a WebSocket terminal until the
+ * shell prompt (join → prompt); they type the Job exercise into the
+ * terminal, then single keystrokes timed until their echo (echo under
+ * load: the others are typing and checking at the same time), and press
+ * Check (POST /api/lab/grade job/echo) until it passes. Also: the server's
+ * RSS, the class's pods' memory per learner (metrics-server), and etcd's
+ * database file before and after. The class is ended at the end (its labs
+ * and namespaces deleted).
+ */
+import { statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+import WebSocket from "ws";
+import { startKubelab } from "../src/app/kubelab-app.ts";
+import { hashPassword } from "../src/class/passwords.ts";
+import { defaultStateDir } from "../src/cluster/local/layout.ts";
+import { providerFromEnv } from "../src/cluster/providers.ts";
+import { flagString, parseArgs } from "../src/cli/args.ts";
+import { TERMINAL_PATH } from "../src/server/server.ts";
+import { elapsed, Report, runMain, sleep, STAT_HEADER, statCells, stats, table, target } from "./support.ts";
+import { cachedBinaries } from "../src/cluster/local/binaries.ts";
+import { spawnSync } from "node:child_process";
+
+const PROMPT = "[root@master pod]#";
+const PASSWORD = "bench class password";
+const JOB = `kubectl create -f - <<'YAML'
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: echo
+spec:
+  template:
+    spec:
+      containers:
+      - name: echo
+        image: busybox
+        imagePullPolicy: IfNotPresent
+        command: ["echo", "Hello, Job"]
+      restartPolicy: Never
+YAML
+kubectl wait --for=condition=complete job/echo --timeout=120s; echo WAITED-$((40+2))
+`;
+
+const etcdBytes = () => {
+  try {
+    return statSync(join(defaultStateDir(), "etcd", "member", "snap", "db")).size;
+  } catch {
+    return NaN;
+  }
+};
+
+function kubectlTop(kubeconfig: string): string {
+  const kubectl = cachedBinaries()?.kubectl ?? "kubectl";
+  const r = spawnSync(kubectl, ["top", "pods", "-A", "--no-headers"], { env: { ...process.env, KUBECONFIG: kubeconfig }, encoding: "utf8", timeout: 30_000 });
+  return r.status === 0 ? r.stdout : "";
+}
+
+/** A terminal: resolves `until(pattern)` when the output so far matches. */
+function terminal(base: string, cookie: string) {
+  const ws = new WebSocket(`${base.replace("http", "ws")}${TERMINAL_PATH}`, { headers: { cookie, origin: base } });
+  ws.binaryType = "nodebuffer";
+  let out = "";
+  const waiters = new Set<() => void>();
+  ws.on("message", (d: Buffer, binary: boolean) => {
+    if (!binary) return;
+    out += d.toString("utf8");
+    if (out.length > 200_000) out = out.slice(-100_000);
+    for (const w of waiters) w();
+  });
+  return {
+    ws,
+    get text() {
+      return out;
+    },
+    send: (s: string) => ws.send(Buffer.from(s)),
+    until(test: (text: string) => boolean, timeoutMs: number): Promise<void> {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (test(out)) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`terminal: timed out after ${timeoutMs} ms (last: ${JSON.stringify(out.slice(-200))})`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+async function main(args: string[]) {
+  const parsed = parseArgs(args, ["learners", "keys"]);
+  const n = Number(flagString(parsed, "learners") ?? 50);
+  const keys = Number(flagString(parsed, "keys") ?? 20);
+  const report = new Report("class");
+  const provider = providerFromEnv();
+  await report.start(provider.kubeconfigPath());
+  const dir = mkdtempSync(join(tmpdir(), "kubelab-bench-class-"));
+  const etcdBefore = etcdBytes();
+  const app = await startKubelab({ provider, mode: "namespace", port: 0, buildSite: false, storePath: join(dir, "progress.db"), maxLabs: n + 20, labsPerMinute: 10_000, log: () => {} });
+  const base = app.url;
+  let classId: string | undefined;
+  let csrf = "";
+  let instructor = "";
+  try {
+    await app.store.setInstructor("bench", await hashPassword(PASSWORD));
+    const login = await fetch(`${base}/instructor/login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", origin: base }, body: new URLSearchParams({ name: "bench", password: PASSWORD }) });
+    instructor = login.headers.get("set-cookie")!.split(";")[0];
+    const page = await (await fetch(`${base}/instructor`, { headers: { cookie: instructor } })).text();
+    csrf = JSON.parse(/id="kubelab-instructor-data">(.*?)<\/script>/s.exec(page)![1]).csrf;
+    const auth = { cookie: instructor, "x-kubelab-csrf": csrf, origin: base, "content-type": "application/json" };
+    const warmStart = performance.now();
+    const created = await (await fetch(`${base}/api/instructor/classes`, { method: "POST", headers: auth, body: JSON.stringify({ name: "bench", lessons: ["job"], capacity: n, labLifetimeMinutes: 60 }) })).json();
+    classId = created.id as string;
+    const code = created.joinCode as string;
+    for (;;) {
+      const grid = await (await fetch(`${base}/api/instructor/classes/${classId}/grid`, { headers: { cookie: instructor } })).json();
+      if (grid.pool.ready >= n) break;
+      if (performance.now() - warmStart > 15 * 60_000) throw new Error(`the pool did not warm in 15 min (${JSON.stringify(grid.pool)})`);
+      await sleep(1000);
+    }
+    const warmMs = elapsed(warmStart);
+    console.log(`warm pool of ${n} labs ready in ${(warmMs / 1000).toFixed(1)} s`);
+    const rssIdle = process.memoryUsage().rss;
+
+    const joinMs: number[] = [];
+    const checkMs: number[] = [];
+    const echoMs: number[] = [];
+    const failures: string[] = [];
+    let served = 0;
+    await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        try {
+          const t0 = performance.now();
+          const joined = await fetch(`${base}/join?lang=en`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", origin: base }, body: new URLSearchParams({ code, name: `learner ${i + 1}` }) });
+          if (joined.status !== 303) throw new Error(`join answered ${joined.status}`);
+          const cookie = joined.headers.get("set-cookie")!.split(";")[0];
+          await fetch(`${base}/api/lab`, { method: "POST", headers: { cookie, origin: base } });
+          const term = terminal(base, cookie);
+          await term.until((t) => t.includes(PROMPT), 120_000);
+          joinMs.push(elapsed(t0));
+          term.send(JOB);
+          await term.until((t) => t.includes("WAITED-42"), 240_000);
+          // Echo under load: one key at a time, each until it is drawn.
+          for (let k = 0; k < keys; k++) {
+            const ch = String.fromCharCode(97 + (k % 26));
+            const before = term.text.length;
+            const start = performance.now();
+            term.send(ch);
+            await term.until((t) => t.length > before && t.slice(before).includes(ch), 10_000);
+            echoMs.push(elapsed(start));
+          }
+          term.send("\u0015");
+          for (let tries = 0; ; tries++) {
+            const start = performance.now();
+            const res = await fetch(`${base}/api/lab/grade`, { method: "POST", headers: { cookie, origin: base, "content-type": "application/json" }, body: JSON.stringify({ exercise: "job/echo", locale: "en" }) });
+            const body = await res.json();
+            checkMs.push(elapsed(start));
+            if (body.passed) break;
+            if (tries >= 5) throw new Error(`job/echo did not pass: ${JSON.stringify(body).slice(0, 300)}`);
+            await sleep(2000);
+          }
+          served++;
+          term.ws.close();
+        } catch (err) {
+          failures.push(`learner ${i + 1}: ${(err as Error).message}`);
+        }
+      }),
+    );
+    const rssLoaded = process.memoryUsage().rss;
+    const top = kubectlTop(provider.kubeconfigPath());
+    const labs = new Set(app.labManager.listLabs().map((l) => l.id));
+    let classMiB = 0;
+    for (const line of top.split("\n")) {
+      const [ns, , , mem] = line.trim().split(/\s+/);
+      const id = /^(?:lab|kubelab)-([0-9a-f]{10})$/.exec(ns ?? "")?.[1];
+      if (id && labs.has(id) && mem?.endsWith("Mi")) classMiB += Number(mem.slice(0, -2));
+    }
+    const etcdAfter = etcdBytes();
+    const join = stats(joinMs);
+    const check = stats(checkMs);
+    const echo = stats(echoMs);
+    console.log(table([["", ...STAT_HEADER], ["join → prompt (ms)", ...statCells(join)], ["Check (ms)", ...statCells(check)], ["keystroke echo (ms)", ...statCells(echo)]]));
+    console.log(`served ${served}/${n}; server RSS ${(rssIdle / 2 ** 20).toFixed(0)} MiB idle with the pool, ${(rssLoaded / 2 ** 20).toFixed(0)} MiB after the class; class pods ${top ? `${(classMiB / n).toFixed(1)} MiB per learner` : "(metrics-server gave nothing)"}; etcd db ${(etcdBefore / 2 ** 20).toFixed(1)} → ${(etcdAfter / 2 ** 20).toFixed(1)} MiB`);
+    for (const f of failures.slice(0, 10)) console.log(`failed: ${f}`);
+    Object.assign(report.results, {
+      learners: n,
+      served,
+      failures,
+      warmPoolMs: warmMs,
+      joinToPromptMs: join,
+      checkMs: check,
+      echoMs: echo,
+      serverRssMiB: { idleWithPool: Math.round(rssIdle / 2 ** 20), afterClass: Math.round(rssLoaded / 2 ** 20) },
+      classPodsMiBPerLearner: top ? Math.round((classMiB / n) * 10) / 10 : null,
+      etcdDbMiB: { before: Math.round((etcdBefore / 2 ** 20) * 10) / 10, after: Math.round((etcdAfter / 2 ** 20) * 10) / 10 },
+    });
+    report.targets.push(
+      target("learners served", served, ">=", n, "learners"),
+      target("join → prompt p95", join.p95, "<=", 2000, "ms"),
+      target("Check p95", check.p95, "<=", 1000, "ms"),
+      target("keystroke echo p95 under load", echo.p95, "<=", 50, "ms"),
+    );
+    report.note("the server runs in the bench's process, so its RSS includes the simulated learners' sockets");
+    report.note("Check times include the attempts before the Job completed (retried every 2 s until it passes)");
+  } finally {
+    if (classId) await fetch(`${base}/api/instructor/classes/${classId}/end`, { method: "POST", headers: { cookie: instructor, "x-kubelab-csrf": csrf, origin: base } }).catch(() => {});
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+    report.write();
+  }
+}
+
+runMain(main);
