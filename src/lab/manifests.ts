@@ -78,6 +78,10 @@ export const DEFAULT_NAMESPACE_LIMITS: NamespaceLimits = {
     "count/deployments.apps": "10",
     services: "10",
     persistentvolumeclaims: "5",
+    // Each can hold about 1 MiB, and etcd (2 GiB by default) is shared by the class:
+    // uncounted, one learner fills it in minutes and the whole cluster turns read-only.
+    configmaps: "20",
+    secrets: "20",
   },
   defaultLimits: { cpu: "500m", memory: "256Mi", "ephemeral-storage": "256Mi" },
   defaultRequests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "16Mi" },
