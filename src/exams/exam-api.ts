@@ -1,0 +1,85 @@
+/**
+ * The exam routes of the lab server (JSON; the learner is the session's):
+ *   GET  /api/exam                 exams on offer, the running attempt, past attempts (score, pass)
+ *   POST /api/exam/start   {exam}  a new attempt → its view
+ *   GET  /api/exam/attempt?id=     the view: tasks, flags, remaining seconds (from the stored deadline)
+ *   POST /api/exam/flag    {id, task, flagged}
+ *   POST /api/exam/submit  {id}    grade now → the report (at the deadline the server submits by itself)
+ * An attempt is only ever shown to the learner who started it.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Locale } from "../graders/types.ts";
+import { HttpError, readJsonBody, sendJson } from "../server/http-util.ts";
+import type { ExamStore, Learner } from "../store/types.ts";
+import { loadExams } from "./exam-file.ts";
+import type { ExamSessions } from "./session.ts";
+
+export const EXAM_API = {
+  root: "/api/exam",
+  start: "/api/exam/start",
+  attempt: "/api/exam/attempt",
+  flag: "/api/exam/flag",
+  submit: "/api/exam/submit",
+} as const;
+
+export interface ExamApiOptions {
+  sessions: ExamSessions;
+  store: ExamStore;
+  learner(sessionId: string): Promise<Learner | undefined>;
+  bodyLimit: number;
+}
+
+const locale = (value: unknown): Locale => (value === "zh-CN" ? "zh-CN" : "en");
+
+export function createExamApi(options: ExamApiOptions) {
+  const { sessions, store } = options;
+  const paths = new Set<string>(Object.values(EXAM_API));
+
+  /** The attempt, if it is this learner's; 404 otherwise (no hint that it exists). */
+  const own = async (id: unknown, learner: Learner) => {
+    const a = typeof id === "string" ? await store.getExamAttempt(id) : undefined;
+    if (!a || a.learnerId !== learner.id) throw new HttpError(404, "no such exam attempt", "Open /exam to see your attempts.");
+    return a;
+  };
+
+  return {
+    handles: (path: string) => paths.has(path),
+
+    async handle(req: IncomingMessage, res: ServerResponse, path: string, sessionId: string | undefined): Promise<void> {
+      const method = req.method ?? "GET";
+      const want = path === EXAM_API.root || path === EXAM_API.attempt ? "GET" : "POST";
+      if (method !== want) throw new HttpError(405, "method not allowed", `Use ${want}.`, { allow: want });
+      const learner = sessionId ? await options.learner(sessionId) : undefined;
+      if (!learner) throw new HttpError(401, "no learner session", "Open a lesson page first; it starts your session.");
+      const url = new URL(req.url ?? "/", "http://x");
+
+      if (path === EXAM_API.root) {
+        const running = await store.runningExamAttempt(learner.id);
+        const attempts = (await store.examAttempts(learner.id)).map(({ report: _r, ...a }) => a);
+        const lang = locale(url.searchParams.get("locale"));
+        return sendJson(res, 200, {
+          exams: loadExams().map((e) => ({ id: e.id, title: e.title[lang], tasks: e.tasks.length, timeLimitMinutes: e.timeLimitMinutes, passPercent: e.passPercent })),
+          running: running?.id ?? null,
+          attempts,
+        });
+      }
+      if (path === EXAM_API.attempt) {
+        const a = await own(url.searchParams.get("id"), learner);
+        return sendJson(res, 200, await sessions.view(a.id, locale(url.searchParams.get("locale"))));
+      }
+      const body = await readJsonBody(req, options.bodyLimit);
+      if (path === EXAM_API.start) {
+        if (typeof body.exam !== "string") throw new HttpError(400, `"exam" must be an exam id`, "GET /api/exam lists them.");
+        const a = await sessions.start(learner.id, body.exam);
+        return sendJson(res, 201, await sessions.view(a.id, locale(body.locale)));
+      }
+      const a = await own(body.id, learner);
+      if (path === EXAM_API.flag) {
+        if (typeof body.task !== "string" || typeof body.flagged !== "boolean") throw new HttpError(400, `"task" (e.g. "task-3") and "flagged" (true/false) are needed`, "Send both.");
+        await sessions.flag(a.id, body.task, body.flagged);
+        return sendJson(res, 200, { ok: true });
+      }
+      return sendJson(res, 200, await sessions.submit(a.id, locale(body.locale)));
+    },
+  };
+}

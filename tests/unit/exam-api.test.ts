@@ -1,0 +1,64 @@
+/**
+ * The exam routes over real HTTP with a real SQLite store and fake
+ * clusters: start, view after a "reload" (same deadline), flag, submit
+ * (report), listing; another learner cannot see the attempt.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { createExamApi } from "../../src/exams/exam-api.ts";
+import { ExamSessions } from "../../src/exams/session.ts";
+import { KubelabError } from "../../src/errors.ts";
+import { sendError } from "../../src/server/http-util.ts";
+import { openSqliteStore } from "../../src/store/sqlite-store.ts";
+import { fakeCluster, fakeContext } from "../fakes/graders-fakes.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "kubelab-exam-api-"));
+const store = openSqliteStore({ path: join(dir, "p.db") });
+const sessions = new ExamSessions({ store, contextFor: (t) => fakeContext(fakeCluster({ namespace: t.namespace })) });
+const api = createExamApi({ sessions, store, learner: (sid) => store.learnerForSession(sid), bodyLimit: 4096 });
+const server = createServer((req, res) => {
+  const path = new URL(req.url ?? "/", "http://x").pathname;
+  if (!api.handles(path)) return void res.writeHead(404).end();
+  api.handle(req, res, path, req.headers["x-sid"] as string | undefined).catch((err) => sendError(res, err instanceof KubelabError ? err : new KubelabError(String(err))));
+});
+await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+after(async () => {
+  server.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const call = (path: string, sid: string, body?: unknown) =>
+  fetch(`${base}${path}`, { method: body === undefined ? "GET" : "POST", headers: { "x-sid": sid, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+
+describe("exam API", () => {
+  it("start, reload, flag, submit, list; other learners get 404", async () => {
+    const list = await (await call("/api/exam", "learner-a")).json();
+    assert.ok(list.exams.some((e: { id: string }) => e.id === "ckad-mock"));
+    const started = await call("/api/exam/start", "learner-a", { exam: "ckad-mock" });
+    assert.equal(started.status, 201);
+    const view = await started.json();
+    assert.equal(view.tasks.length, 22);
+    assert.ok(view.remainingSeconds > 119 * 60);
+    const reloaded = await (await call(`/api/exam/attempt?id=${view.id}`, "learner-a")).json();
+    assert.equal(reloaded.endsAt, view.endsAt);
+    assert.equal((await call("/api/exam/start", "learner-a", { exam: "ckad-mock" })).status, 409);
+    assert.equal((await call(`/api/exam/attempt?id=${view.id}`, "learner-b")).status, 404);
+    assert.equal((await call("/api/exam/flag", "learner-a", { id: view.id, task: "task-3", flagged: true })).status, 200);
+    assert.equal((await (await call(`/api/exam/attempt?id=${view.id}`, "learner-a")).json()).tasks[2].flagged, true);
+    const report = await (await call("/api/exam/submit", "learner-a", { id: view.id })).json();
+    assert.equal(report.tasks.length, 22);
+    assert.equal(report.passed, false);
+    const after = await (await call("/api/exam", "learner-a")).json();
+    assert.equal(after.running, null);
+    assert.equal(after.attempts[0].id, view.id);
+    assert.equal(after.attempts[0].passed, false);
+    assert.equal((await call("/api/exam", "")).status, 401);
+  });
+});
