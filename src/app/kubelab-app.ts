@@ -16,6 +16,10 @@ import { loadExercises } from "../graders/exercises.ts";
 import { createLabKube, createLabManager } from "../lab/index.ts";
 import type { IsolationMode, LabManager } from "../lab/types.ts";
 import { RecorderPool } from "../recorder/index.ts";
+import { createExamApi } from "../exams/exam-api.ts";
+import { kubeObjectFinder } from "../exams/finder.ts";
+import { examPreparer } from "../exams/prepare.ts";
+import { ExamSessions } from "../exams/session.ts";
 import { checkExposure } from "../server/access.ts";
 import { assertAllowedHosts } from "../server/host-check.ts";
 import { createLabServer, type GradeService } from "../server/server.ts";
@@ -183,6 +187,17 @@ async function serve(options: KubelabOptions, store: Store, log: (line: string) 
       ),
   };
 
+  // Exams (src/exams): cluster mode only for now — in namespace mode a
+  // learner's toolbox reaches its own lab namespace, not the tasks' ones.
+  const examSessions = mode === "cluster"
+    ? new ExamSessions({
+      store,
+      contextFor: (t) => createGradeContext({ namespace: t.namespace, recorder: recorders.for(t.namespace).view, kubeConfig, exec, options: { nodeAccess: false } }),
+      findElsewhere: kubeObjectFinder(kubeConfig),
+      prepare: examPreparer(kubeConfig, recorders),
+    })
+    : undefined;
+
   const siteHandler = await createSiteHandler(DIST_DIR).catch((err) => {
     log(`site not served (${err instanceof Error ? err.message : err}); build it with \`./kubelab build\``);
     return undefined;
@@ -204,6 +219,7 @@ async function serve(options: KubelabOptions, store: Store, log: (line: string) 
     sessionSecret: await sessionSecret(store),
     store,
     solutions: solutionReader(),
+    exams: examSessions ? createExamApi({ sessions: examSessions, store, learner: (sid) => store.learnerForSession(sid), bodyLimit: 16 * 1024 }) : undefined,
     labCreationRate: options.labsPerMinute ? { burst: options.labsPerMinute, perMinute: options.labsPerMinute } : undefined,
     port: options.port,
     host: options.host,

@@ -133,6 +133,8 @@ export interface LabServerOptions {
   instructor?: InstructorApi;
   /** Where attempts and lab events are kept (src/store); without one nothing outlives the page. */
   store?: Store;
+  /** The exam routes (src/exams/exam-api.ts); absent: no exams on this server. */
+  exams?: { handles(path: string): boolean; handle(req: IncomingMessage, res: ServerResponse, path: string, sessionId: string | undefined): Promise<void> };
   /** An exercise's reference solution script, for "Show solution" (undefined: none). */
   solutions?: (exerciseId: string) => Promise<string | undefined>;
   /** Port and host for `listen()`. Default 4321 on 127.0.0.1. */
@@ -372,6 +374,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
     }
 
     if (progress.handles(path)) return progress.handle(req, res, path, sessionOf(req));
+    if (options.exams?.handles(path)) return options.exams.handle(req, res, path, sessionOf(req));
 
     if (path === "/api/instructor" || path.startsWith("/api/instructor/")) {
       const instructor = options.instructor;
