@@ -154,10 +154,10 @@ export function createClassService(options: ClassServiceOptions): ClassService {
     return cls;
   }
 
-  async function warm(cls: ClassRecord) {
+  async function warm(cls: ClassRecord, existing: string[] = []) {
     const members = await store.members(cls.id);
     for (const m of members) memberOf.set(m.learner.id, cls.id);
-    labManager.warmPool?.(cls.id, Math.max(0, cls.capacity - members.length), labOptions(cls));
+    labManager.warmPool?.(cls.id, Math.max(0, cls.capacity - members.length), { ...labOptions(cls), existing });
   }
 
   const emit = (change: ClassChange) => changes.emit(change.classId, change);
@@ -321,8 +321,11 @@ export function createClassService(options: ClassServiceOptions): ClassService {
           const lab = await labManager.ensureLab(sessionId, { labId: learner.labId, ...labOptions(cls) });
           await store.recordEvent({ learnerId: learner.id, kind: "lab-adopted", labId: lab.id, mode: labManager.mode });
         }
-        await warm(cls);
-        log(`class ${cls.id} "${cls.name}": ${owners.length} labs adopted after a restart`);
+        // The class's other labs in the cluster are its spares from before the restart.
+        const owned = new Set(members.map((m) => m.learner.labId));
+        const spares = ((await labManager.findLabs?.({ [LABEL_CLASS]: cls.id })) ?? []).filter((id) => !owned.has(id));
+        await warm(cls, spares);
+        log(`class ${cls.id} "${cls.name}": ${owners.length} labs adopted after a restart, ${spares.length} spares taken back`);
       }
     },
 

@@ -331,15 +331,18 @@ export function createLabManager(options: LabManagerOptions): LabManager {
     return spare;
   }
 
-  function warmPool(pool: string, spares: number, opts: Pick<EnsureLabOptions, "labels" | "idleTimeoutMs"> = {}) {
+  function warmPool(pool: string, spares: number, opts: Pick<EnsureLabOptions, "labels" | "idleTimeoutMs"> & { existing?: string[] } = {}) {
     if (mode !== "namespace" || closed) return;
     const current = sparesOf(pool);
     // A spare that failed is replaced, not handed out.
     for (const failed of current.filter((e) => e.lab.state === "error")) void deleteLab(failed.key).catch(() => {});
     const healthy = current.filter((e) => e.lab.state !== "error");
     for (const extra of healthy.slice(Math.max(0, spares))) void deleteLab(extra.key).catch(() => {});
+    // Spares an earlier run left are taken back (their pods kept), before new ones are made.
+    const known = new Set([...entries.values()].map((e) => e.names.id));
+    const reuse = (opts.existing ?? []).filter((id) => !known.has(id));
     for (let n = healthy.length; n < spares && entries.size < maxLabs; n++) {
-      const id = randomBytes(5).toString("hex");
+      const id = reuse.shift() ?? randomBytes(5).toString("hex");
       newEntry(`pool:${pool}:${id}`, id, opts).pool = pool;
     }
   }
@@ -543,11 +546,13 @@ export function createLabManager(options: LabManagerOptions): LabManager {
       entry.lab.lastActiveAt = new Date(Math.max(now(), entry.lab.lastActiveAt.getTime()) + ms);
       return snapshot(entry.lab);
     },
-    async findLabs() {
+    async findLabs(labels = {}) {
       // A lab is its toolbox namespace (labelled with the lab id); one being deleted is no longer a lab.
       const namespaces = await kube.list("v1", "Namespace", "");
+      const wanted = Object.entries(labels);
       return namespaces
         .filter((ns) => isManaged(ns) && ns.metadata?.labels?.[LABEL_ROLE] === "toolbox" && !ns.metadata?.deletionTimestamp)
+        .filter((ns) => wanted.every(([k, v]) => ns.metadata?.labels?.[k] === v))
         .map((ns) => ns.metadata!.labels![LABEL_LAB_ID])
         .filter((id): id is string => Boolean(id));
     },

@@ -96,13 +96,14 @@ export interface LabManager {
   /** All labs (snapshots), e.g. for health and, later, the instructor grid. */
   listLabs(): Lab[];
   /** Ids of the labs in the cluster (by their labels), this server's or not: what a restarted server may adopt. */
-  findLabs?(): Promise<string[]>;
+  findLabs?(labels?: Record<string, string>): Promise<string[]>;
   /**
    * Namespace mode: keep `spares` unassigned labs of `pool` starting or ready
    * (a class's warm pool), creating or deleting spares to match; `ensureLab`
-   * with that pool hands one over instead of creating a lab.
+   * with that pool hands one over instead of creating a lab. `existing`:
+   * ids of spares left in the cluster by an earlier run, taken back first.
    */
-  warmPool?(pool: string, spares: number, options?: Pick<EnsureLabOptions, "labels" | "idleTimeoutMs">): void;
+  warmPool?(pool: string, spares: number, options?: Pick<EnsureLabOptions, "labels" | "idleTimeoutMs"> & { existing?: string[] }): void;
   /** Unassigned labs of a pool, by state. */
   poolStatus?(pool: string): { starting: number; ready: number; error: number };
   /** Postpone the lab's idle expiry by `ms` beyond now (or its last activity, if later). */

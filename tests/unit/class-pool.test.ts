@@ -66,6 +66,16 @@ describe("warm pool", () => {
     assert.equal(labs.poolStatus!("c3").ready, 1, "the spare stays");
   });
 
+  it("takes back the spares an earlier run left, before making new ones", async () => {
+    const kube = new FakeKube();
+    const labs = manager(kube);
+    labs.warmPool!("c4", 3, { existing: ["aaaaaaaaaa", "bbbbbbbbbb"] });
+    await until("three spares", () => labs.poolStatus!("c4").ready === 3);
+    const ids = labs.listLabs().map((l) => l.id);
+    assert.ok(ids.includes("aaaaaaaaaa") && ids.includes("bbbbbbbbbb"), ids.join(","));
+    assert.deepEqual(await labs.findLabs!({ "kubelab.dev/class": "c4" }), [], "labels are the caller's: none given here");
+  });
+
   it("adopts a lab under its recorded id", async () => {
     const kube = new FakeKube();
     const labs = manager(kube);
