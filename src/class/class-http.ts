@@ -76,6 +76,8 @@ const ASSETS: Record<string, { type: string; file: string }> = {
 };
 const assetCache = new Map<string, Buffer>();
 const MAX_SESSIONS = 1000;
+/** Read-only terminal views open at once (each is an exec into a toolbox). */
+const MAX_WATCHERS = 20;
 
 function localeOf(req: IncomingMessage, url: URL): UiLocale {
   const lang = url.searchParams.get("lang");
@@ -385,6 +387,8 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
 
     handle: (req, res, path) => api(req, res, path),
 
+    labOptions: (sessionId) => service.labOptions(sessionId),
+
     ownsPage: (path) => path === JOIN_PATH || path === "/instructor" || path.startsWith("/instructor/"),
 
     async page(req, res, path, ctx) {
@@ -423,6 +427,7 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
       const m = /^\/api\/instructor\/classes\/([A-Za-z0-9_-]{1,40})\/learners\/([A-Za-z0-9_-]{1,40})\/terminal$/.exec(path);
       if (!m) return refuse(socket, 404, `no WebSocket endpoint at ${path}`);
       if (!instructorOf(req)) return refuse(socket, 401, "instructor authentication required", "Sign in as the instructor first.");
+      if (watchers.size >= MAX_WATCHERS) return refuse(socket, 429, `${watchers.size} terminal views are open (the limit is ${MAX_WATCHERS})`, "Close a terminal view first.");
       const [, classId, learnerId] = m;
       service.sessionOf(classId, learnerId).then(
         (sessionId) => {

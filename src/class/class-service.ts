@@ -11,7 +11,7 @@
  */
 import { EventEmitter } from "node:events";
 import { KubelabError } from "../errors.ts";
-import type { Lab, LabManager } from "../lab/types.ts";
+import type { EnsureLabOptions, Lab, LabManager } from "../lab/types.ts";
 import type { Attempt, ClassRecord, ExerciseProgress, Learner, Store } from "../store/index.ts";
 import { newJoinCode } from "./join-code.ts";
 import { loadClassLessons, type ClassLesson } from "./lessons.ts";
@@ -96,6 +96,8 @@ export interface ClassService {
   end(classId: string): Promise<void>;
   /** Take back the class labs found in the cluster and warm the pools again (after a restart). */
   resume(): Promise<void>;
+  /** For a new lab of this session (its first one idled out): its class's labels and lifetime, when it is a member of an open class. */
+  labOptions(sessionId: string): Promise<EnsureLabOptions | undefined>;
   /** Subscribe to changes of one class; returns the unsubscribe. */
   subscribe(classId: string, listener: (change: ClassChange) => void): () => void;
   close(): void;
@@ -327,6 +329,12 @@ export function createClassService(options: ClassServiceOptions): ClassService {
         await warm(cls, spares);
         log(`class ${cls.id} "${cls.name}": ${owners.length} labs adopted after a restart, ${spares.length} spares taken back`);
       }
+    },
+
+    async labOptions(sessionId) {
+      const cls = await store.classOf((await store.learnerForSession(sessionId)).id);
+      // Not from the pool: its spares are for the places not taken yet.
+      return cls ? labOptions(cls) : undefined;
     },
 
     subscribe(classId, listener) {

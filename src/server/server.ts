@@ -36,7 +36,7 @@ import { WebSocketServer } from "ws";
 import type { ClusterInfo } from "../cluster/provider.ts";
 import { KubelabError } from "../errors.ts";
 import type { GradeResult } from "../graders/types.ts";
-import type { Lab, LabManager } from "../lab/types.ts";
+import type { EnsureLabOptions, Lab, LabManager } from "../lab/types.ts";
 import { API, EXERCISE_ID, LOCALES, type LabJson, type Locale } from "../shared/contract.ts";
 import { checkExposure, createAccessGate, LOGIN_PATH, type AccessGate } from "./access.ts";
 import { ALLOWED_HOST_FLAG, assertAllowedHosts, createHostPolicy, isLoopbackBind } from "./host-check.ts";
@@ -97,6 +97,8 @@ export interface InstructorApi {
   page?(req: IncomingMessage, res: ServerResponse, path: string, context: PageContext): Promise<void>;
   /** A WebSocket upgrade under /api/instructor/ (host and Origin already checked; its own authentication). */
   upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): void;
+  /** How a new lab for this learner session is made (a class member's: its labels and lifetime). */
+  labOptions?(sessionId: string): Promise<EnsureLabOptions | undefined>;
   close?(): Promise<void>;
 }
 
@@ -310,7 +312,8 @@ export function createLabServer(options: LabServerOptions): LabServer {
           sid = issued.id;
           headers["set-cookie"] = serializeCookie(SESSION_COOKIE, issued.value, { secure: isSecure(req), maxAgeSeconds: sessions.maxAgeSeconds });
         }
-        const lab = await labManager.ensureLab(sid);
+        // A class member's lab, made again after it idled out, is the class's again (label, lifetime).
+        const lab = await labManager.ensureLab(sid, labManager.getLab(sid) ? undefined : await options.instructor?.labOptions?.(sid));
         await progress.labEnsured(sid, lab);
         return sendJson(res, 200, publicLab(lab), headers);
       }

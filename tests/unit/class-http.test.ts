@@ -39,7 +39,7 @@ async function start(rates: { login?: number; join?: number } = {}) {
   const server = createLabServer({ labManager, grade: { has: () => true, grade: async () => { throw new Error("unused"); } }, exec, store, instructor, port: 0 });
   const base = await server.listen();
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => store.close(), () => server.close());
-  return { base, store, labManager };
+  return { base, store, labManager, service };
 }
 
 const form = (fields: Record<string, string>) => ({ method: "POST", redirect: "manual" as const, headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields).toString() });
@@ -120,7 +120,7 @@ describe("instructor CSRF", () => {
 
 describe("joining a class", () => {
   it("gives a learner a session and their lab, lands them on the first lesson, and says when the class is full", async () => {
-    const { base, store, labManager } = await start();
+    const { base, store, labManager, service } = await start();
     const { cookie } = await signIn(base);
     const cls = await newClass(base, cookie!, await csrfOf(base, cookie!), 1);
     const joined = await fetch(`${base}/join?lang=en`, form({ code: cls.joinCode.toLowerCase().replace(/^(...)/, "$1-"), name: "Li Lei" }));
@@ -135,6 +135,11 @@ describe("joining a class", () => {
     const full = await fetch(`${base}/join?lang=en`, form({ code: cls.joinCode, name: "Han Meimei" }));
     assert.equal(full.status, 409);
     assert.match(await full.text(), /full \(1 places\)/);
+
+    // A lab made again later (after it idled out) is the class's again.
+    const [sessionId] = labManager.labs.keys();
+    assert.deepEqual(await service.labOptions(sessionId), { labels: { "kubelab.dev/class": cls.id }, idleTimeoutMs: 60 * 60_000 });
+    assert.equal(await service.labOptions("not-a-member"), undefined);
 
     const zh = await fetch(`${base}/join?lang=zh-CN`);
     assert.match(await zh.text(), /加入课堂/);
