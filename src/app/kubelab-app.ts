@@ -18,7 +18,7 @@ import type { IsolationMode, LabManager } from "../lab/types.ts";
 import { RecorderPool } from "../recorder/index.ts";
 import { createExamApi } from "../exams/exam-api.ts";
 import { kubeObjectFinder } from "../exams/finder.ts";
-import { examPreparer } from "../exams/prepare.ts";
+import { examCleaner, examPreparer } from "../exams/prepare.ts";
 import { ExamSessions } from "../exams/session.ts";
 import { checkExposure } from "../server/access.ts";
 import { assertAllowedHosts } from "../server/host-check.ts";
@@ -195,6 +195,8 @@ async function serve(options: KubelabOptions, store: Store, log: (line: string) 
       contextFor: (t) => createGradeContext({ namespace: t.namespace, recorder: recorders.for(t.namespace).view, kubeConfig, exec, options: { nodeAccess: false } }),
       findElsewhere: kubeObjectFinder(kubeConfig),
       prepare: examPreparer(kubeConfig, recorders),
+      cleanup: examCleaner(kubeConfig, recorders),
+      log,
     })
     : undefined;
 

@@ -55,3 +55,17 @@ export function examPreparer(kubeConfig: KubeConfig, recorders: RecorderPool) {
     }
   };
 }
+
+/** Deletes an attempt's task namespaces (by the attempt's label) and stops their recorders. */
+export function examCleaner(kubeConfig: KubeConfig, recorders: RecorderPool) {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  return async (attempt: ExamAttemptRecord, tasks: AttemptTask[]): Promise<void> => {
+    const hooks = recorders.labHooks();
+    await Promise.all(tasks.map(async (t) => {
+      await hooks.deleted({ namespace: t.namespace });
+      const ns = await core.readNamespace({ name: t.namespace }).catch(() => undefined);
+      if (ns?.metadata?.labels?.[EXAM_LABEL] === attempt.id) await core.deleteNamespace({ name: t.namespace });
+    }));
+  };
+}
+

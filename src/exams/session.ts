@@ -48,6 +48,9 @@ export interface ExamSessionDeps {
   findElsewhere?: ObjectFinder;
   /** Makes the tasks' namespaces and runs their setup scripts (the lab side). */
   prepare?(attempt: ExamAttemptRecord, tasks: AttemptTask[]): Promise<void>;
+  /** Removes the tasks' namespaces once the report is stored; failures are only logged. */
+  cleanup?(attempt: ExamAttemptRecord, tasks: AttemptTask[]): Promise<void>;
+  log?: (line: string) => void;
   now?: () => number;
   loadExam?: (id: string) => ExamDef;
 }
@@ -120,7 +123,10 @@ export class ExamSessions {
       const exam = this.exam(a.exam);
       const report = await gradeAttempt(exam, a.seed, this.tasksOf(a), locale, { contextFor: this.deps.contextFor, findElsewhere: this.deps.findElsewhere });
       const stored = await this.deps.store.submitExamAttempt(attemptId, { percent: report.percent, passed: report.passed, report, auto: options.auto ?? false });
-      return stored ? report : ((await this.get(attemptId)).report as ExamReport);
+      if (!stored) return (await this.get(attemptId)).report as ExamReport;
+      // The report holds what was seen; the namespaces are not needed any more.
+      void this.deps.cleanup?.(a, this.tasksOf(a)).catch((err) => this.deps.log?.(`could not remove the namespaces of exam attempt ${a.id}: ${err instanceof Error ? err.message : err}`));
+      return report;
     })();
     this.grading.set(attemptId, run);
     try {

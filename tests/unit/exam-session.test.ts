@@ -38,8 +38,10 @@ tasks:
 function setup(clock: { t: number }) {
   const store = openSqliteStore({ path: join(dir, `${Math.random()}.db`), now: () => new Date(clock.t) });
   let gradings = 0;
+  const cleaned: string[] = [];
   const sessions = () => new ExamSessions({
     store, now: () => clock.t, loadExam: () => EXAM,
+    cleanup: async (_a, tasks) => void cleaned.push(...tasks.map((t) => t.namespace)),
     contextFor: (task) => {
       gradings++;
       if (task.exercise !== "job/echo") return fakeContext(fakeCluster({ namespace: task.namespace }));
@@ -49,7 +51,7 @@ function setup(clock: { t: number }) {
     },
     findElsewhere: async (kind, name) => (name.startsWith("greeter-") ? ["default"] : []),
   });
-  return { store, sessions, gradings: () => gradings };
+  return { store, sessions, gradings: () => gradings, cleaned };
 }
 
 describe("exam sessions", () => {
@@ -72,7 +74,7 @@ describe("exam sessions", () => {
 
   it("flags persist; submission grades, stores, is final, and the first one wins", async () => {
     const clock = { t: Date.parse("2026-01-01T10:00:00Z") };
-    const { store, sessions, gradings } = setup(clock);
+    const { store, sessions, gradings, cleaned } = setup(clock);
     const learner = await store.learnerForSession("s2");
     const s = sessions();
     const a = await s.start(learner.id, "small", "seed-2");
@@ -81,6 +83,7 @@ describe("exam sessions", () => {
     const [r1, r2] = await Promise.all([s.submit(a.id, "en"), s.submit(a.id, "en")]);
     assert.deepEqual(r1, r2);
     assert.equal(gradings(), 2, "graded once (two tasks)");
+    assert.deepEqual(cleaned, [`${a.namespacePrefix}task-1`, `${a.namespacePrefix}task-2`], "namespaces removed once, after the report is stored");
     assert.equal(r1.percent, 50);
     assert.equal(r1.passed, false);
     assert.match(r1.tasks[1]!.wrongNamespace[0]!, /^Job greeter-[0-9a-f]{3} is in namespace default; this task's namespace is exam-[0-9a-f]{8}-task-2\.$/);
