@@ -281,7 +281,11 @@ export function componentArgs(layout: StateLayout): Record<string, string[]> {
       "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
       `--service-cluster-ip-range=${NETWORK.serviceSubnet}`,
       "--authorization-mode=Node,RBAC",
-      "--enable-admission-plugins=NodeRestriction",
+      // No anonymous requests: otherwise a learner's RoleBinding to system:unauthenticated
+      // opens their namespace to any local process or pod without credentials.
+      "--anonymous-auth=false",
+      // A Service's externalIPs would let a learner take over traffic to the node's (or any) address.
+      "--enable-admission-plugins=NodeRestriction,DenyServiceExternalIPs",
       "--allow-privileged=true",
       "--profiling=false",
       "--event-ttl=1h",
