@@ -5,7 +5,7 @@
  * stops them in reverse order and tears the node down.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, openSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, existsSync, openSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "node:net";
 import type { NodeBinaries } from "./binaries.ts";
@@ -95,6 +95,31 @@ class Supervised {
 }
 
 /** Run the supervisor until SIGTERM/SIGINT; never returns normally. */
+/** A component's log is rotated past this size, keeping one older copy (`<name>.log.1`). */
+export const LOG_MAX_BYTES = 32 * 1024 * 1024;
+const LOG_CHECK_MS = 30_000;
+
+/**
+ * Copy-and-truncate rotation: the component holds its log open in append mode,
+ * so truncating in place is safe (its next write lands at the new end). Lines
+ * written between the copy and the truncation are lost, as with logrotate's
+ * copytruncate; without it a learner's slow request stream grows the node's
+ * logs until the disk is full.
+ */
+export function rotateLog(path: string, maxBytes = LOG_MAX_BYTES): boolean {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    return false;
+  }
+  if (size <= maxBytes) return false;
+  copyFileSync(path, `${path}.1`);
+  chmodSync(`${path}.1`, 0o600);
+  truncateSync(path, 0);
+  return true;
+}
+
 export async function runSupervisor(layout: StateLayout, bins: NodeBinaries): Promise<void> {
   const components = nodeComponents(layout, bins).map((spec) => new Supervised(spec));
   const byName = new Map(components.map((c) => [c.spec.name, c]));
@@ -118,7 +143,11 @@ export async function runSupervisor(layout: StateLayout, bins: NodeBinaries): Pr
   };
 
   const start = (c: Supervised) => {
-    const log = openSync(join(layout.logs, `${c.spec.name}.log`), "a");
+    const logPath = join(layout.logs, `${c.spec.name}.log`);
+    rotateLog(logPath);
+    // Owner-only: the logs name objects and requests of every learner.
+    const log = openSync(logPath, "a", 0o600);
+    chmodSync(logPath, 0o600);
     const child = spawn(c.spec.command, c.spec.args, {
       stdio: ["ignore", log, log],
       // GOGC=50: the Go components collect garbage twice as often, which costs
@@ -176,6 +205,9 @@ export async function runSupervisor(layout: StateLayout, bins: NodeBinaries): Pr
   };
   process.on("SIGTERM", shutdown);
   process.on("SIGINT", shutdown);
+  setInterval(() => {
+    for (const c of components) rotateLog(join(layout.logs, `${c.spec.name}.log`));
+  }, LOG_CHECK_MS).unref();
 
   // Start each component as soon as the ones it needs are reachable.
   await Promise.all(
