@@ -57,6 +57,11 @@ async function main(argv: string[]): Promise<number> {
     console.error(`kubelab: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
+  // `./kubelab start --help` must print help, not start a server.
+  if (name !== "kubectl" && (args.includes("--help") || args.includes("-h"))) {
+    console.log(USAGE);
+    return 0;
+  }
   return command(args);
 }
 
