@@ -59,7 +59,12 @@ const run: Record<Layer, () => Promise<number>> = {
   // The attack suite (tests/security/): each attack on the real server and cluster.
   security: async () =>
     node(["--test", "--test-concurrency=1", "--test-reporter=spec", "tests/security/*.test.ts"], await clusterEnv()),
-  verify: async () => node(["src/cli/main.ts", "lab", "verify"], await clusterEnv()),
+  // Every exercise (fails before, passes after), then every exam task under several seeds.
+  verify: async () => {
+    const env = await clusterEnv();
+    const code = await node(["src/cli/main.ts", "lab", "verify"], env);
+    return code !== 0 ? code : node(["src/cli/main.ts", "lab", "verify", "--exam"], env);
+  },
   e2e: async () => {
     await ensureHostPackages(BROWSER_PACKAGES, (line) => console.error(line));
     const [env] = await Promise.all([clusterEnv(), ensureSite({ onProgress: (line) => console.error(line) })]);
