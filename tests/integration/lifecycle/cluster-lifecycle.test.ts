@@ -49,7 +49,9 @@ describe("local cluster life cycle", { timeout: 900_000 }, () => {
     const parsed = JSON.parse(status.stdout);
     assert.equal(parsed.state, "running");
     const names = parsed.components.map((c: { name: string }) => c.name).sort();
-    assert.deepEqual(names, ["containerd", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "registry"]);
+    assert.deepEqual(names, [
+      "containerd", "coredns", "etcd", "kube-apiserver", "kube-controller-manager", "kube-proxy", "kube-scheduler", "kubelet", "metrics-server", "registry",
+    ]);
   });
 
   test("a crashed component is restarted by the supervisor", async () => {
