@@ -16,7 +16,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { cookieFrom, deleteLabNamespaces, freePort, raw, runStart, startServer, upgrade, type RawResponse, type ServerProcess } from "./server-support.ts";
+import { cookieFrom, deleteLabNamespaces, freePort, ownStore, raw, runStart, startServer, upgrade, type RawResponse, type ServerProcess } from "./server-support.ts";
 
 const EVIL = (port: number) => ({ host: `evil.example:${port}`, origin: `http://evil.example:${port}` });
 const json = { "content-type": "application/json" };
@@ -186,7 +186,8 @@ describe("front door: namespace mode", { timeout: 400_000 }, () => {
     return res;
   };
   before(async () => {
-    server = await startServer(["--mode", "namespace", "--labs-per-minute", "2", "--max-labs", "3"]);
+    // Its own store: the lab cap counts only the labs this test makes.
+    server = await startServer(["--mode", "namespace", "--labs-per-minute", "2", "--max-labs", "3"], ownStore());
   });
   after(async () => {
     await server?.stop();
@@ -237,14 +238,15 @@ describe("front door: namespace mode across a restart", { timeout: 400_000 }, ()
   });
 
   test("an issued session still finds its lab after a restart; a forged one still does not", async () => {
-    server = await startServer(["--mode", "namespace"]);
+    const store = ownStore(); // the same store for both starts, as a restarted server has
+    server = await startServer(["--mode", "namespace"], store);
     const created = await raw(server.port, { method: "POST", path: "/api/lab", headers: { origin: server.url, ...json }, body: "{}" });
     assert.equal(created.status, 200);
     const cookie = cookieFrom(created, "kubelab_sid")!;
     labId = JSON.parse(created.body).id;
     await server.stop();
 
-    server = await startServer(["--mode", "namespace"]);
+    server = await startServer(["--mode", "namespace"], store);
     const again = await raw(server.port, { method: "POST", path: "/api/lab", headers: { origin: server.url, cookie, ...json }, body: "{}" });
     assert.equal(again.status, 200);
     assert.equal(cookieFrom(again, "kubelab_sid"), undefined, "the cookie is kept");

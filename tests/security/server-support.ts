@@ -4,7 +4,9 @@
  * address on 127/8) and WebSocket upgrades, read the server's memory.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { createServer } from "node:net";
 import { WebSocket } from "ws";
@@ -20,6 +22,15 @@ export interface ServerProcess {
 }
 
 /** A free TCP port on loopback. */
+/**
+ * A progress store of its own for a server (or for the starts of one restart
+ * test): a namespace-mode server adopts every lab whose learner its store
+ * knows, so a store shared with other tests would hand it their labs.
+ */
+export function ownStore(): NodeJS.ProcessEnv {
+  return { KUBELAB_STORE: join(mkdtempSync(join(tmpdir(), "kubelab-store-")), "progress.db") };
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
