@@ -136,7 +136,9 @@ describe("terminals are bounded", { timeout: 600_000 }, () => {
     term.socket.terminate();
     const growth = peak - before;
     t.diagnostic(`sent ${(sent / MiB).toFixed(1)} MiB, server took ${(taken / MiB).toFixed(1)} MiB, RSS +${growth.toFixed(1)} MiB, ${closedBy ? `closed (${closedBy.code})` : "paused"}`);
-    assert.ok(growth < 60, `server RSS grew by ${growth.toFixed(0)} MiB while ${(taken / MiB).toFixed(0)} MiB of input was sent`);
+    // Peak RSS includes the garbage of frames already handed on (+13 to +65 MiB seen under load);
+    // the unbounded server grew by 259 to 361 MiB, so 120 MiB separates the two with room for noise.
+    assert.ok(growth < 120, `server RSS grew by ${growth.toFixed(0)} MiB while ${(taken / MiB).toFixed(0)} MiB of input was sent`);
     assert.ok(closedBy || taken < total, `the terminal was neither paused nor closed: the server took all ${(taken / MiB).toFixed(0)} MiB`);
     if (closedBy) {
       const error = term.controls.findLast((c) => c.state === "error");
