@@ -86,7 +86,9 @@ test.beforeAll(async () => {
 	const port = await freePort();
 	server = spawn(join(clone, 'kubelab'), ['start', '--port', String(port), '--mode', 'namespace'], {
 		cwd: clone,
-		env: { ...process.env, PATH, KUBELAB_NODE: '' },
+		// A store of its own: a namespace-mode server adopts every lab its store knows, and the
+		// cluster-mode server of the other specs must keep its lab.
+		env: { ...process.env, PATH, KUBELAB_NODE: '', KUBELAB_STORE: join(mkdtempSync(join(CLONES, 'store-')), 'progress.db') },
 		stdio: ['ignore', 'pipe', 'pipe'],
 	});
 	url = await waitForReady(server);
