@@ -62,7 +62,11 @@ const etcdBytes = () => {
 
 function kubectlTop(kubeconfig: string): string {
   const kubectl = cachedBinaries()?.kubectl ?? "kubectl";
-  const r = spawnSync(kubectl, ["top", "pods", "-A", "--no-headers"], { env: { ...process.env, KUBECONFIG: kubeconfig }, encoding: "utf8", timeout: 30_000 });
+  const r = spawnSync(kubectl, ["top", "pods", "-A", "--no-headers"], {
+    env: { ...process.env, KUBECONFIG: kubeconfig },
+    encoding: "utf8",
+    timeout: 30_000,
+  });
   return r.status === 0 ? r.stdout : "";
 }
 
@@ -113,26 +117,49 @@ async function main(args: string[]) {
   await report.start(provider.kubeconfigPath());
   const dir = mkdtempSync(join(tmpdir(), "kubelab-bench-class-"));
   const etcdBefore = etcdBytes();
-  const app = await startKubelab({ provider, mode: "namespace", port: 0, buildSite: false, storePath: join(dir, "progress.db"), maxLabs: n + 20, labsPerMinute: 10_000, log: () => {} });
+  const app = await startKubelab({
+    provider,
+    mode: "namespace",
+    port: 0,
+    buildSite: false,
+    storePath: join(dir, "progress.db"),
+    maxLabs: n + 20,
+    labsPerMinute: 10_000,
+    log: () => {},
+  });
   const base = app.url;
   let classId: string | undefined;
   let csrf = "";
   let instructor = "";
   try {
     await app.store.setInstructor("bench", await hashPassword(PASSWORD));
-    const login = await fetch(`${base}/instructor/login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", origin: base }, body: new URLSearchParams({ name: "bench", password: PASSWORD }) });
+    const login = await fetch(`${base}/instructor/login`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: base },
+      body: new URLSearchParams({ name: "bench", password: PASSWORD }),
+    });
     instructor = login.headers.get("set-cookie")!.split(";")[0];
     const page = await (await fetch(`${base}/instructor`, { headers: { cookie: instructor } })).text();
     csrf = JSON.parse(/id="kubelab-instructor-data">(.*?)<\/script>/s.exec(page)![1]).csrf;
     const auth = { cookie: instructor, "x-kubelab-csrf": csrf, origin: base, "content-type": "application/json" };
     const warmStart = performance.now();
-    const created = await (await fetch(`${base}/api/instructor/classes`, { method: "POST", headers: auth, body: JSON.stringify({ name: "bench", lessons: ["job"], capacity: n, labLifetimeMinutes: 60 }) })).json();
+    const created = await (
+      await fetch(`${base}/api/instructor/classes`, {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({ name: "bench", lessons: ["job"], capacity: n, labLifetimeMinutes: 60 }),
+      })
+    ).json();
     classId = created.id as string;
     const code = created.joinCode as string;
     for (;;) {
-      const grid = await (await fetch(`${base}/api/instructor/classes/${classId}/grid`, { headers: { cookie: instructor } })).json();
+      const grid = await (
+        await fetch(`${base}/api/instructor/classes/${classId}/grid`, { headers: { cookie: instructor } })
+      ).json();
       if (grid.pool.ready >= n) break;
-      if (performance.now() - warmStart > 15 * 60_000) throw new Error(`the pool did not warm in 15 min (${JSON.stringify(grid.pool)})`);
+      if (performance.now() - warmStart > 15 * 60_000)
+        throw new Error(`the pool did not warm in 15 min (${JSON.stringify(grid.pool)})`);
       await sleep(1000);
     }
     const warmMs = elapsed(warmStart);
@@ -148,7 +175,12 @@ async function main(args: string[]) {
       Array.from({ length: n }, async (_, i) => {
         try {
           const t0 = performance.now();
-          const joined = await fetch(`${base}/join?lang=en`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", origin: base }, body: new URLSearchParams({ code, name: `learner ${i + 1}` }) });
+          const joined = await fetch(`${base}/join?lang=en`, {
+            method: "POST",
+            redirect: "manual",
+            headers: { "content-type": "application/x-www-form-urlencoded", origin: base },
+            body: new URLSearchParams({ code, name: `learner ${i + 1}` }),
+          });
           if (joined.status !== 303) throw new Error(`join answered ${joined.status}`);
           const cookie = joined.headers.get("set-cookie")!.split(";")[0];
           await fetch(`${base}/api/lab`, { method: "POST", headers: { cookie, origin: base } });
@@ -169,7 +201,11 @@ async function main(args: string[]) {
           term.send("\u0015");
           for (let tries = 0; ; tries++) {
             const start = performance.now();
-            const res = await fetch(`${base}/api/lab/grade`, { method: "POST", headers: { cookie, origin: base, "content-type": "application/json" }, body: JSON.stringify({ exercise: "job/echo", locale: "en" }) });
+            const res = await fetch(`${base}/api/lab/grade`, {
+              method: "POST",
+              headers: { cookie, origin: base, "content-type": "application/json" },
+              body: JSON.stringify({ exercise: "job/echo", locale: "en" }),
+            });
             const body = await res.json();
             checkMs.push(elapsed(start));
             if (body.passed) break;
@@ -196,8 +232,17 @@ async function main(args: string[]) {
     const join = stats(joinMs);
     const check = stats(checkMs);
     const echo = stats(echoMs);
-    console.log(table([["", ...STAT_HEADER], ["join → prompt (ms)", ...statCells(join)], ["Check (ms)", ...statCells(check)], ["keystroke echo (ms)", ...statCells(echo)]]));
-    console.log(`served ${served}/${n}; server RSS ${(rssIdle / 2 ** 20).toFixed(0)} MiB idle with the pool, ${(rssLoaded / 2 ** 20).toFixed(0)} MiB after the class; class pods ${top ? `${(classMiB / n).toFixed(1)} MiB per learner` : "(metrics-server gave nothing)"}; etcd db ${(etcdBefore / 2 ** 20).toFixed(1)} → ${(etcdAfter / 2 ** 20).toFixed(1)} MiB`);
+    console.log(
+      table([
+        ["", ...STAT_HEADER],
+        ["join → prompt (ms)", ...statCells(join)],
+        ["Check (ms)", ...statCells(check)],
+        ["keystroke echo (ms)", ...statCells(echo)],
+      ]),
+    );
+    console.log(
+      `served ${served}/${n}; server RSS ${(rssIdle / 2 ** 20).toFixed(0)} MiB idle with the pool, ${(rssLoaded / 2 ** 20).toFixed(0)} MiB after the class; class pods ${top ? `${(classMiB / n).toFixed(1)} MiB per learner` : "(metrics-server gave nothing)"}; etcd db ${(etcdBefore / 2 ** 20).toFixed(1)} → ${(etcdAfter / 2 ** 20).toFixed(1)} MiB`,
+    );
     for (const f of failures.slice(0, 10)) console.log(`failed: ${f}`);
     Object.assign(report.results, {
       learners: n,
@@ -209,7 +254,10 @@ async function main(args: string[]) {
       echoMs: echo,
       serverRssMiB: { idleWithPool: Math.round(rssIdle / 2 ** 20), afterClass: Math.round(rssLoaded / 2 ** 20) },
       classPodsMiBPerLearner: top ? Math.round((classMiB / n) * 10) / 10 : null,
-      etcdDbMiB: { before: Math.round((etcdBefore / 2 ** 20) * 10) / 10, after: Math.round((etcdAfter / 2 ** 20) * 10) / 10 },
+      etcdDbMiB: {
+        before: Math.round((etcdBefore / 2 ** 20) * 10) / 10,
+        after: Math.round((etcdAfter / 2 ** 20) * 10) / 10,
+      },
     });
     report.targets.push(
       target("learners served", served, ">=", n, "learners"),
@@ -220,7 +268,11 @@ async function main(args: string[]) {
     report.note("the server runs in the bench's process, so its RSS includes the simulated learners' sockets");
     report.note("Check times include the attempts before the Job completed (retried every 2 s until it passes)");
   } finally {
-    if (classId) await fetch(`${base}/api/instructor/classes/${classId}/end`, { method: "POST", headers: { cookie: instructor, "x-kubelab-csrf": csrf, origin: base } }).catch(() => {});
+    if (classId)
+      await fetch(`${base}/api/instructor/classes/${classId}/end`, {
+        method: "POST",
+        headers: { cookie: instructor, "x-kubelab-csrf": csrf, origin: base },
+      }).catch(() => {});
     await app.close();
     rmSync(dir, { recursive: true, force: true });
     report.write();

@@ -49,7 +49,9 @@ async function main(argv: string[]): Promise<void> {
 
   for (const part of ["start", "reset"] as const) {
     if (parts.includes(part) && !destructive) {
-      report.note(`${part} not measured: it ${part === "start" ? "purges the cluster's state" : "deletes every namespace"}; run with --destructive on a machine nobody else uses`);
+      report.note(
+        `${part} not measured: it ${part === "start" ? "purges the cluster's state" : "deletes every namespace"}; run with --destructive on a machine nobody else uses`,
+      );
     }
   }
   try {
@@ -61,7 +63,10 @@ async function main(argv: string[]): Promise<void> {
     }
   } finally {
     // Leave the cluster up, whatever happened.
-    if (!provider.supervisorPid()) await provider.up({ onProgress: (l) => console.log(`  ${l}`) }).catch((err) => report.note(`could not bring the cluster back up: ${err.message}`));
+    if (!provider.supervisorPid())
+      await provider
+        .up({ onProgress: (l) => console.log(`  ${l}`) })
+        .catch((err) => report.note(`could not bring the cluster back up: ${err.message}`));
   }
   report.write();
 }
@@ -98,7 +103,11 @@ async function resetTime(provider: LocalProvider, report: Report, runs: number):
         namespace: ns,
         body: {
           metadata: { name: "bench-job" },
-          spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox", command: ["sleep", "30"] }] } } },
+          spec: {
+            template: {
+              spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox", command: ["sleep", "30"] }] },
+            },
+          },
         },
       });
       await apps.createNamespacedDeployment({
@@ -108,11 +117,18 @@ async function resetTime(provider: LocalProvider, report: Report, runs: number):
           spec: {
             replicas: 1,
             selector: { matchLabels: { app: "bench" } },
-            template: { metadata: { labels: { app: "bench" } }, spec: { containers: [{ name: "c", image: "busybox", command: ["sleep", "3600"] }] } },
+            template: {
+              metadata: { labels: { app: "bench" } },
+              spec: { containers: [{ name: "c", image: "busybox", command: ["sleep", "3600"] }] },
+            },
           },
         },
       });
-      for (let c = 0; c < 5; c++) await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: `bench-cm-${c}` }, data: { n: String(c) } } });
+      for (let c = 0; c < 5; c++)
+        await core.createNamespacedConfigMap({
+          namespace: ns,
+          body: { metadata: { name: `bench-cm-${c}` }, data: { n: String(c) } },
+        });
     }
     await sleep(3000); // let pods get created and start
     const start = performance.now();
@@ -207,7 +223,8 @@ async function idleMemory(provider: LocalProvider, report: Report, idleSeconds: 
 
   // Three samples 2 s apart: the spread shows how steady "idle" is.
   const totals: number[] = [];
-  let last: { processes: ProcessMemory[]; byComponent: Map<string, { rss: number; pss: number; count: number }> } | undefined;
+  let last:
+    { processes: ProcessMemory[]; byComponent: Map<string, { rss: number; pss: number; count: number }> } | undefined;
   for (let sample = 0; sample < 3; sample++) {
     if (sample) await sleep(2000);
     const supervisor = provider.supervisorPid();
@@ -256,10 +273,15 @@ async function idleMemory(provider: LocalProvider, report: Report, idleSeconds: 
     totalPssMiB: mib(totalPss),
     nodeComponentsRssMiB: mib(nodeRss),
     totalRssSamplesMiB: totalStats,
-    components: Object.fromEntries(rows.map(([name, c]) => [name, { processes: c.count, rssMiB: mib(c.rss), pssMiB: mib(c.pss) }])),
+    components: Object.fromEntries(
+      rows.map(([name, c]) => [name, { processes: c.count, rssMiB: mib(c.rss), pssMiB: mib(c.pss) }]),
+    ),
   };
   const userPods = pods.filter((p) => !["kube-system"].includes(p.metadata?.namespace ?? ""));
-  if (userPods.length) report.note(`${userPods.length} pod(s) were running during the memory sample (they count in the total): ${userPods.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`).join(", ")}`);
+  if (userPods.length)
+    report.note(
+      `${userPods.length} pod(s) were running during the memory sample (they count in the total): ${userPods.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`).join(", ")}`,
+    );
   report.targets.push(target("idle memory, total RSS", mib(totalRss), "<=", IDLE_MEMORY_MIB, "MiB"));
 }
 

@@ -72,7 +72,8 @@ async function main(argv: string[]): Promise<void> {
   const skipSlow = parsed.flags.has("skip-slow");
   const all = loadExercises();
   const unknown = parsed.positional.filter((id) => !all.some((e) => e.id === id));
-  if (unknown.length) throw new Error(`unknown exercise(s): ${unknown.join(", ")} (known: ${all.map((e) => e.id).join(", ")})`);
+  if (unknown.length)
+    throw new Error(`unknown exercise(s): ${unknown.join(", ")} (known: ${all.map((e) => e.id).join(", ")})`);
   let chosen = parsed.positional.length ? all.filter((e) => parsed.positional.includes(e.id)) : all;
 
   const adminPath = providerFromEnv().kubeconfigPath();
@@ -81,7 +82,12 @@ async function main(argv: string[]): Promise<void> {
   const results: ExerciseResult[] = [];
   if (skipSlow) {
     for (const e of chosen.filter((e) => SLOW(e.id))) {
-      results.push({ exercise: e.id, namespace: "", prepareMs: 0, skipped: "--skip-slow: its reference solution waits for CronJob schedules (1-3 min)" });
+      results.push({
+        exercise: e.id,
+        namespace: "",
+        prepareMs: 0,
+        skipped: "--skip-slow: its reference solution waits for CronJob schedules (1-3 min)",
+      });
     }
     chosen = chosen.filter((e) => !SLOW(e.id));
   }
@@ -105,14 +111,22 @@ async function main(argv: string[]): Promise<void> {
     // 2. Grade each prepared exercise, one at a time.
     for (const p of prepared) {
       if (p.error) {
-        results.push({ exercise: p.exercise.id, namespace: p.namespace, prepareMs: p.prepareMs, skipped: `preparation failed: ${p.error}` });
+        results.push({
+          exercise: p.exercise.id,
+          namespace: p.namespace,
+          prepareMs: p.prepareMs,
+          skipped: `preparation failed: ${p.error}`,
+        });
         continue;
       }
       results.push(await gradeRepeatedly(p, admin, runs));
     }
   } finally {
     await Promise.all(prepared.map((p) => p.recorder.stop().catch(() => undefined)));
-    await deleteNamespaces(core, prepared.map((p) => p.namespace));
+    await deleteNamespaces(
+      core,
+      prepared.map((p) => p.namespace),
+    );
     rmSync(workDir, { recursive: true, force: true });
   }
 
@@ -120,10 +134,26 @@ async function main(argv: string[]): Promise<void> {
   console.log(
     "\n" +
       table([
-        ["exercise", "kind", ...STAT_HEADER.map((h) => `${h}${h === "n" ? "" : " ms"}`), "first ms", "passed", "prepare s", "note"],
+        [
+          "exercise",
+          "kind",
+          ...STAT_HEADER.map((h) => `${h}${h === "n" ? "" : " ms"}`),
+          "first ms",
+          "passed",
+          "prepare s",
+          "note",
+        ],
         ...results.map((r) =>
           r.stats
-            ? [r.exercise, r.kind ?? "", ...statCells(r.stats), r.firstMs ?? NaN, `${r.passed}/${r.runs}`, Math.round(r.prepareMs / 100) / 10, ""]
+            ? [
+                r.exercise,
+                r.kind ?? "",
+                ...statCells(r.stats),
+                r.firstMs ?? NaN,
+                `${r.passed}/${r.runs}`,
+                Math.round(r.prepareMs / 100) / 10,
+                "",
+              ]
             : [r.exercise, "", "", "", "", "", "", "", "", "", "", "", r.skipped ?? ""],
         ),
       ]),
@@ -132,7 +162,8 @@ async function main(argv: string[]): Promise<void> {
     if (!r.stats || !r.kind) continue;
     const limit = r.kind === "logs/exec" ? LOGS_OR_EXEC_P95_MS : CURRENT_STATE_P95_MS;
     report.targets.push(target(`${r.exercise} grading p95 (${r.kind})`, r.stats.p95, "<=", limit, "ms"));
-    if (r.passed !== r.runs) report.note(`${r.exercise}: only ${r.passed}/${r.runs} grades passed on the prepared state (timed anyway)`);
+    if (r.passed !== r.runs)
+      report.note(`${r.exercise}: only ${r.passed}/${r.runs} grades passed on the prepared state (timed anyway)`);
   }
   for (const r of results) if (r.skipped) report.note(`${r.exercise} not measured: ${r.skipped}`);
   report.results.runsPerExercise = runs;
@@ -141,7 +172,12 @@ async function main(argv: string[]): Promise<void> {
 }
 
 /** Scratch namespace, recorder, setup and first solution; never throws (the error is kept). */
-async function prepare(exercise: ExerciseManifest, admin: KubeConfig, adminPath: string, workDir: string): Promise<Prepared> {
+async function prepare(
+  exercise: ExerciseManifest,
+  admin: KubeConfig,
+  adminPath: string,
+  workDir: string,
+): Promise<Prepared> {
   const namespace = `bench-${exercise.id.replace(/[^a-z0-9]+/g, "-")}`;
   const core = admin.makeApiClient(CoreV1Api);
   const started = performance.now();
@@ -156,7 +192,10 @@ async function prepare(exercise: ExerciseManifest, admin: KubeConfig, adminPath:
     scoped.contexts = scoped.contexts.map((c) => ({ ...c, namespace }));
     const kubeconfigPath = join(workDir, `${namespace}.conf`);
     writeFileSync(kubeconfigPath, scoped.exportConfig());
-    const env = { KUBECONFIG: kubeconfigPath, PATH: `${dirname(cachedBinaries()?.kubectl ?? "/usr/bin/kubectl")}:${process.env.PATH}` };
+    const env = {
+      KUBECONFIG: kubeconfigPath,
+      PATH: `${dirname(cachedBinaries()?.kubectl ?? "/usr/bin/kubectl")}:${process.env.PATH}`,
+    };
     const scripts = [exercise.setup, exercise.solutions[0]].filter((s): s is string => !!s);
     for (const script of scripts) await runScript(join(exercise.dir, script), env, exercise.timeoutMs);
     if (exercise.settleMs > 0) await sleep(exercise.settleMs);
@@ -164,7 +203,9 @@ async function prepare(exercise: ExerciseManifest, admin: KubeConfig, adminPath:
     result.error = (err as Error).message;
   }
   result.prepareMs = Math.round(performance.now() - started);
-  console.log(`  ${exercise.id}: ${result.error ? `FAILED (${result.error})` : "prepared"} in ${(result.prepareMs / 1000).toFixed(1)} s`);
+  console.log(
+    `  ${exercise.id}: ${result.error ? `FAILED (${result.error})` : "prepared"} in ${(result.prepareMs / 1000).toFixed(1)} s`,
+  );
   return result;
 }
 
@@ -191,7 +232,17 @@ async function gradeRepeatedly(p: Prepared, admin: KubeConfig, runs: number): Pr
     },
   }) as CoreReader;
   const grade = (): Promise<GradeResult> =>
-    gradeExercise(p.exercise.grader, createGradeContext({ namespace: p.namespace, recorder: p.recorder.view, kubeConfig: admin, clients: { core: coreClient }, exec }), "en");
+    gradeExercise(
+      p.exercise.grader,
+      createGradeContext({
+        namespace: p.namespace,
+        recorder: p.recorder.view,
+        kubeConfig: admin,
+        clients: { core: coreClient },
+        exec,
+      }),
+      "en",
+    );
 
   const t0 = performance.now();
   const first = await grade();
@@ -209,7 +260,9 @@ async function gradeRepeatedly(p: Prepared, admin: KubeConfig, runs: number): Pr
   }
   const s = stats(samples);
   const kind = logReads > 0 || execs > 0 ? "logs/exec" : "current-state";
-  console.log(`  ${p.exercise.id}: p50 ${s.p50} ms, p95 ${s.p95} ms (${kind}; first ${firstMs} ms, ${first.passed ? "passed" : "failed"}; ${passed}/${samples.length} passed)`);
+  console.log(
+    `  ${p.exercise.id}: p50 ${s.p50} ms, p95 ${s.p95} ms (${kind}; first ${firstMs} ms, ${first.passed ? "passed" : "failed"}; ${passed}/${samples.length} passed)`,
+  );
   return {
     exercise: p.exercise.id,
     namespace: p.namespace,
@@ -236,7 +289,10 @@ function runScript(path: string, env: NodeJS.ProcessEnv, timeoutMs: number): Pro
     child.on("exit", (code) => {
       clearTimeout(timer);
       if (code === 0) resolveRun();
-      else reject(new Error(`${path.split("/").slice(-1)[0]} exit ${code}: ${output.trim().split("\n").slice(-3).join(" | ")}`));
+      else
+        reject(
+          new Error(`${path.split("/").slice(-1)[0]} exit ${code}: ${output.trim().split("\n").slice(-3).join(" | ")}`),
+        );
     });
   });
 }
@@ -246,7 +302,14 @@ async function deleteNamespaces(core: CoreV1Api, names: string[]): Promise<void>
   await Promise.all(names.map((name) => core.deleteNamespace({ name }).catch(() => undefined)));
   const deadline = Date.now() + 120_000;
   for (const name of names) {
-    while (Date.now() < deadline && (await core.readNamespace({ name }).then(() => true, () => false))) await sleep(500);
+    while (
+      Date.now() < deadline &&
+      (await core.readNamespace({ name }).then(
+        () => true,
+        () => false,
+      ))
+    )
+      await sleep(500);
   }
 }
 

@@ -75,7 +75,9 @@ async function main(argv: string[]): Promise<void> {
   const admin = new KubeConfig();
   admin.loadFromFile(provider.kubeconfigPath());
   const core = admin.makeApiClient(CoreV1Api);
-  report.note(`lab isolation mode: ${mode}${mode === "namespace" ? " (bench labs get their own namespaces; cluster mode would empty the shared `default`)" : ""}`);
+  report.note(
+    `lab isolation mode: ${mode}${mode === "namespace" ? " (bench labs get their own namespaces; cluster mode would empty the shared `default`)" : ""}`,
+  );
 
   const app = await startKubelab({ provider, mode, port: 0, idleTimeoutMs: 0 });
   const client = new LabClient(app.url);
@@ -88,7 +90,11 @@ async function main(argv: string[]): Promise<void> {
       sessions.push(sid);
       const run = await coldLab(client, sid, mode, admin);
       cold.push(run);
-      console.log(`  cold lab ${i + 1}/${coldRuns}: prompt after ${run.totalMs} ms (${Object.entries(run.phases).map(([k, v]) => `${k} ${v}`).join(", ")})`);
+      console.log(
+        `  cold lab ${i + 1}/${coldRuns}: prompt after ${run.totalMs} ms (${Object.entries(run.phases)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")})`,
+      );
       if (i < coldRuns - 1) await deleteLabAndWait(client, sid, mode, core);
     }
     // The last cold lab stays for the warm runs and (b), (c).
@@ -106,7 +112,9 @@ async function main(argv: string[]): Promise<void> {
 
     const coldTotal = stats(cold.map((r) => r.totalMs));
     const phaseNames = Object.keys(cold[0]?.phases ?? {});
-    const phases = Object.fromEntries(phaseNames.map((p) => [p, stats(cold.map((r) => r.phases[p] ?? NaN).filter(Number.isFinite))]));
+    const phases = Object.fromEntries(
+      phaseNames.map((p) => [p, stats(cold.map((r) => r.phases[p] ?? NaN).filter(Number.isFinite))]),
+    );
     console.log(
       "\n(a) lab ready: request → prompt (ms)\n" +
         table([
@@ -139,12 +147,32 @@ async function main(argv: string[]): Promise<void> {
     );
     report.results.keystrokeEcho = echo;
     report.targets.push(target("keystroke echo p50 (kubelab terminal)", echo.kubelab.p50, "<=", ECHO_P50_MS, "ms"));
-    report.targets.push(target("echo p50 kubelab / plain client-node exec", echo.kubelab.p50 / echo.clientNodeExec.p50, "<=", ECHO_VS_PLAIN, "×"));
-    report.targets.push(target("echo p50 kubelab / kubectl exec -it", echo.kubelab.p50 / echo.kubectlExecIt.p50, "<=", ECHO_VS_PLAIN, "×"));
+    report.targets.push(
+      target(
+        "echo p50 kubelab / plain client-node exec",
+        echo.kubelab.p50 / echo.clientNodeExec.p50,
+        "<=",
+        ECHO_VS_PLAIN,
+        "×",
+      ),
+    );
+    report.targets.push(
+      target(
+        "echo p50 kubelab / kubectl exec -it",
+        echo.kubelab.p50 / echo.kubectlExecIt.p50,
+        "<=",
+        ECHO_VS_PLAIN,
+        "×",
+      ),
+    );
 
     // (c) grading job/echo vs a kubectl verify script.
     const grading = await gradeVersusScript(client, sid, lab.namespace, admin, provider.kubeconfigPath(), gradeRuns);
-    const g = { graderInProcess: stats(grading.inProcess), checkHttp: stats(grading.http), kubectlScript: stats(grading.script) };
+    const g = {
+      graderInProcess: stats(grading.inProcess),
+      checkHttp: stats(grading.http),
+      kubectlScript: stats(grading.script),
+    };
     console.log(
       `\n(c) job/echo on a completed Job, ${gradeRuns} runs each, interleaved (ms)\n` +
         table([
@@ -156,8 +184,18 @@ async function main(argv: string[]): Promise<void> {
     );
     report.results.jobEchoGrading = { ...g, allPassed: grading.allPassed };
     if (!grading.allPassed) report.note("some job/echo grades or verify-script runs did not pass (see allPassed)");
-    report.targets.push(target("script p50 / grader p50 (in-process)", g.kubectlScript.p50 / g.graderInProcess.p50, ">=", GRADER_SPEEDUP, "×"));
-    report.targets.push(target("script p50 / Check p50 (HTTP)", g.kubectlScript.p50 / g.checkHttp.p50, ">=", GRADER_SPEEDUP, "×"));
+    report.targets.push(
+      target(
+        "script p50 / grader p50 (in-process)",
+        g.kubectlScript.p50 / g.graderInProcess.p50,
+        ">=",
+        GRADER_SPEEDUP,
+        "×",
+      ),
+    );
+    report.targets.push(
+      target("script p50 / Check p50 (HTTP)", g.kubectlScript.p50 / g.checkHttp.p50, ">=", GRADER_SPEEDUP, "×"),
+    );
 
     // (d) the learner's Reset.
     const resets: number[] = [];
@@ -214,13 +252,22 @@ class LabClient {
     if (!res.ok) throw new Error(`POST /api/lab/reset: HTTP ${res.status} ${await res.text()}`);
   }
   async grade(sid: string, exercise: string): Promise<{ passed: boolean }> {
-    const res = await fetch(`${this.url}/api/lab/grade`, { method: "POST", headers: this.headers(sid), body: JSON.stringify({ exercise, locale: "en" }) });
+    const res = await fetch(`${this.url}/api/lab/grade`, {
+      method: "POST",
+      headers: this.headers(sid),
+      body: JSON.stringify({ exercise, locale: "en" }),
+    });
     if (!res.ok) throw new Error(`POST /api/lab/grade: HTTP ${res.status} ${await res.text()}`);
     return (await res.json()) as { passed: boolean };
   }
   openTerminal(sid: string): Promise<Terminal> {
-    const ws = new WebSocket(`${this.url.replace(/^http/, "ws")}${TERMINAL_PATH}`, { headers: { origin: this.url, cookie: this.cookie(sid) } });
-    const term = new Terminal((data) => ws.send(Buffer.from(data), { binary: true }), () => ws.close());
+    const ws = new WebSocket(`${this.url.replace(/^http/, "ws")}${TERMINAL_PATH}`, {
+      headers: { origin: this.url, cookie: this.cookie(sid) },
+    });
+    const term = new Terminal(
+      (data) => ws.send(Buffer.from(data), { binary: true }),
+      () => ws.close(),
+    );
     ws.on("message", (data, isBinary) => {
       if (isBinary) term.receive(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer));
       else term.control(JSON.parse(String(data)));
@@ -228,7 +275,9 @@ class LabClient {
     ws.on("close", () => term.ended());
     return new Promise((resolve, reject) => {
       ws.once("open", () => resolve(term));
-      ws.once("unexpected-response", (_req, res) => reject(new Error(`terminal upgrade refused: HTTP ${res.statusCode}`)));
+      ws.once("unexpected-response", (_req, res) =>
+        reject(new Error(`terminal upgrade refused: HTTP ${res.statusCode}`)),
+      );
       ws.once("error", reject);
     });
   }
@@ -265,7 +314,8 @@ class Terminal {
     });
   }
   control(msg: { type: string; state?: string }): void {
-    if (msg.type === "status" && msg.state && !this.statusAt.has(msg.state)) this.statusAt.set(msg.state, performance.now());
+    if (msg.type === "status" && msg.state && !this.statusAt.has(msg.state))
+      this.statusAt.set(msg.state, performance.now());
   }
   ended(): void {
     this.closed = true;
@@ -274,7 +324,15 @@ class Terminal {
   waitFor(text: string, timeoutMs: number, from = 0): Promise<void> {
     if (this.output.indexOf(text, from) >= 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${JSON.stringify(text)} in the terminal within ${timeoutMs} ms${this.closed ? " (closed)" : ""}; last output: ${JSON.stringify(this.output.slice(-200))}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no ${JSON.stringify(text)} in the terminal within ${timeoutMs} ms${this.closed ? " (closed)" : ""}; last output: ${JSON.stringify(this.output.slice(-200))}`,
+            ),
+          ),
+        timeoutMs,
+      );
       this.waiters.push({ text, from, resolve: () => (clearTimeout(timer), resolve()) });
     });
   }
@@ -282,14 +340,34 @@ class Terminal {
 
 /** What a learner leaves in a lab before pressing Reset: a Job, a Deployment's two pods, a ConfigMap; returns once the pods exist. */
 async function fillLab(admin: KubeConfig, namespace: string, run: number): Promise<void> {
-  const container = { name: "c", image: "busybox", command: ["sleep", "3600"], resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } } };
+  const container = {
+    name: "c",
+    image: "busybox",
+    command: ["sleep", "3600"],
+    resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
+  };
   const labels = { app: `bench-reset-${run}` };
-  await admin.makeApiClient(BatchV1Api).createNamespacedJob({ namespace, body: { metadata: { name: `bench-reset-${run}` }, spec: { template: { spec: { restartPolicy: "Never", containers: [container] } } } } });
+  await admin.makeApiClient(BatchV1Api).createNamespacedJob({
+    namespace,
+    body: {
+      metadata: { name: `bench-reset-${run}` },
+      spec: { template: { spec: { restartPolicy: "Never", containers: [container] } } },
+    },
+  });
   await admin.makeApiClient(AppsV1Api).createNamespacedDeployment({
     namespace,
-    body: { metadata: { name: `bench-reset-${run}` }, spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [container] } } } },
+    body: {
+      metadata: { name: `bench-reset-${run}` },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: labels },
+        template: { metadata: { labels }, spec: { containers: [container] } },
+      },
+    },
   });
-  await admin.makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace, body: { metadata: { name: `bench-reset-${run}` }, data: { a: "b" } } });
+  await admin
+    .makeApiClient(CoreV1Api)
+    .createNamespacedConfigMap({ namespace, body: { metadata: { name: `bench-reset-${run}` }, data: { a: "b" } } });
   const core = admin.makeApiClient(CoreV1Api);
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(200)) {
     if ((await core.listNamespacedPod({ namespace })).items.length >= 3) return;
@@ -314,17 +392,22 @@ async function coldLab(client: LabClient, sid: string, mode: IsolationMode, admi
     if (!marks.has(name)) marks.set(name, performance.now());
   };
   const watch = new Watch(admin);
-  const req = await watch.watch(`/api/v1/namespaces/${names.toolboxNamespace}/pods`, {}, (_type, pod: V1Pod) => {
-    if (pod.metadata?.name !== TOOLBOX_POD) return;
-    mark("created");
-    if (pod.spec?.nodeName) mark("scheduled");
-    const init = pod.status?.initContainerStatuses?.[0];
-    if (init?.state?.running || init?.state?.terminated) mark("initStarted");
-    if (init?.state?.terminated) mark("initDone");
-    const main = pod.status?.containerStatuses?.find((c) => c.name === TOOLBOX_CONTAINER);
-    if (main?.state?.running) mark("running");
-    if (pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")) mark("ready");
-  }, () => undefined);
+  const req = await watch.watch(
+    `/api/v1/namespaces/${names.toolboxNamespace}/pods`,
+    {},
+    (_type, pod: V1Pod) => {
+      if (pod.metadata?.name !== TOOLBOX_POD) return;
+      mark("created");
+      if (pod.spec?.nodeName) mark("scheduled");
+      const init = pod.status?.initContainerStatuses?.[0];
+      if (init?.state?.running || init?.state?.terminated) mark("initStarted");
+      if (init?.state?.terminated) mark("initDone");
+      const main = pod.status?.containerStatuses?.find((c) => c.name === TOOLBOX_CONTAINER);
+      if (main?.state?.running) mark("running");
+      if (pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")) mark("ready");
+    },
+    () => undefined,
+  );
   try {
     const start = performance.now();
     await client.postLab(sid);
@@ -366,12 +449,22 @@ async function deleteLabAndWait(client: LabClient, sid: string, mode: IsolationM
   const gone = [names.toolboxNamespace, ...(mode === "namespace" ? [names.namespace] : [])];
   const deadline = Date.now() + 120_000;
   for (const name of gone) {
-    while (Date.now() < deadline && (await core.readNamespace({ name }).then(() => true, () => false))) await sleep(250);
+    while (
+      Date.now() < deadline &&
+      (await core.readNamespace({ name }).then(
+        () => true,
+        () => false,
+      ))
+    )
+      await sleep(250);
   }
 }
 
 /** client-node Exec with a TTY into bash in the toolbox container (no tmux, no kubelab server in between). */
-async function execTerminal(admin: KubeConfig, t: { namespace: string; pod: string; container: string }): Promise<Terminal> {
+async function execTerminal(
+  admin: KubeConfig,
+  t: { namespace: string; pod: string; container: string },
+): Promise<Terminal> {
   const stdin = new PassThrough();
   let term!: Terminal;
   const stdout = new Writable({
@@ -380,8 +473,20 @@ async function execTerminal(admin: KubeConfig, t: { namespace: string; pod: stri
       cb();
     },
   });
-  const ws = await new Exec(admin).exec(t.namespace, t.pod, t.container, ["bash", "-c", "cd /root/pod && exec bash -l"], stdout, null, stdin, true);
-  term = new Terminal((data) => stdin.write(data), () => ws.close());
+  const ws = await new Exec(admin).exec(
+    t.namespace,
+    t.pod,
+    t.container,
+    ["bash", "-c", "cd /root/pod && exec bash -l"],
+    stdout,
+    null,
+    stdin,
+    true,
+  );
+  term = new Terminal(
+    (data) => stdin.write(data),
+    () => ws.close(),
+  );
   ws.on("close", () => term.ended());
   return term;
 }
@@ -390,8 +495,13 @@ async function execTerminal(admin: KubeConfig, t: { namespace: string; pod: stri
 function kubectlTerminal(kubeconfig: string, t: { namespace: string; pod: string; container: string }): Terminal {
   const kubectl = cachedBinaries()?.kubectl ?? "kubectl";
   const cmd = `${kubectl} exec -it -n ${t.namespace} ${t.pod} -c ${t.container} -- bash -c 'cd /root/pod && exec bash -l'`;
-  const child: ChildProcessWithoutNullStreams = spawn("script", ["-qfc", cmd, "/dev/null"], { env: { ...process.env, KUBECONFIG: kubeconfig, TERM: "xterm-256color" } });
-  const term = new Terminal((data) => child.stdin.write(data), () => child.kill("SIGTERM"));
+  const child: ChildProcessWithoutNullStreams = spawn("script", ["-qfc", cmd, "/dev/null"], {
+    env: { ...process.env, KUBECONFIG: kubeconfig, TERM: "xterm-256color" },
+  });
+  const term = new Terminal(
+    (data) => child.stdin.write(data),
+    () => child.kill("SIGTERM"),
+  );
   child.stdout.on("data", (c: Buffer) => term.receive(c));
   child.on("exit", () => term.ended());
   return term;
@@ -435,7 +545,14 @@ async function echoLatency(termPromise: Terminal | Promise<Terminal>, keys: numb
  * namespace-scoped admin kubeconfig), then alternates: the grader in-process,
  * the Check endpoint, and the shell verify script.
  */
-async function gradeVersusScript(client: LabClient, sid: string, namespace: string, admin: KubeConfig, adminPath: string, runs: number) {
+async function gradeVersusScript(
+  client: LabClient,
+  sid: string,
+  namespace: string,
+  admin: KubeConfig,
+  adminPath: string,
+  runs: number,
+) {
   const workDir = mkdtempSync(join(tmpdir(), "kubelab-bench-lab-"));
   const recorder = new LabRecorder({ namespace, kubeConfig: admin });
   try {
@@ -444,7 +561,11 @@ async function gradeVersusScript(client: LabClient, sid: string, namespace: stri
     scoped.contexts = scoped.contexts.map((c) => ({ ...c, namespace }));
     const kubeconfig = join(workDir, "scoped.conf");
     writeFileSync(kubeconfig, scoped.exportConfig());
-    const env = { ...process.env, KUBECONFIG: kubeconfig, PATH: `${dirname(cachedBinaries()?.kubectl ?? "/usr/bin/kubectl")}:${process.env.PATH}` };
+    const env = {
+      ...process.env,
+      KUBECONFIG: kubeconfig,
+      PATH: `${dirname(cachedBinaries()?.kubectl ?? "/usr/bin/kubectl")}:${process.env.PATH}`,
+    };
     await recorder.start();
     await runBash(join(ROOT, "labs/job/echo/solution.sh"), [], env);
     // Killercoda-style verify script: exit 0 when the check passes.
@@ -460,7 +581,12 @@ async function gradeVersusScript(client: LabClient, sid: string, namespace: stri
       ].join("\n"),
     );
     const exec = kubeExec(admin);
-    const grader = () => gradeExercise("job/echo", createGradeContext({ namespace, recorder: recorder.view, kubeConfig: admin, exec }), "en");
+    const grader = () =>
+      gradeExercise(
+        "job/echo",
+        createGradeContext({ namespace, recorder: recorder.view, kubeConfig: admin, exec }),
+        "en",
+      );
     // Warm-up, untimed: connections, discovery, kubectl's binary in the page cache.
     await grader();
     await client.grade(sid, "job/echo");
@@ -477,7 +603,10 @@ async function gradeVersusScript(client: LabClient, sid: string, namespace: stri
       allPassed &&= (await client.grade(sid, "job/echo")).passed;
       http.push(elapsed(start));
       start = performance.now();
-      allPassed &&= await runBash(verify, [], env).then(() => true, () => false);
+      allPassed &&= await runBash(verify, [], env).then(
+        () => true,
+        () => false,
+      );
       script.push(elapsed(start));
     }
     return { inProcess, http, script, allPassed };

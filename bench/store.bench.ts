@@ -31,18 +31,59 @@ import { ROOT, Report, runMain, STAT_HEADER, statCells, stats, table, target } f
 
 const WRITE_P95_MS = 5;
 const TTFB_P95_MS = 50;
-const EXERCISES = ["job/echo", "job/completions", "job/parallel", "job/backoff", "job/ttl", "job/deadline", "cronjob/hello", "cronjob/suspend", "cronjob/concurrency", "cronjob/history", "init/nginx-mnt", "init/order", "init/sidecar", "debug/netstat", "debug/node"];
+const EXERCISES = [
+  "job/echo",
+  "job/completions",
+  "job/parallel",
+  "job/backoff",
+  "job/ttl",
+  "job/deadline",
+  "cronjob/hello",
+  "cronjob/suspend",
+  "cronjob/concurrency",
+  "cronjob/history",
+  "init/nginx-mnt",
+  "init/order",
+  "init/sidecar",
+  "debug/netstat",
+  "debug/node",
+];
 
 function attemptResult(i: number): GradeResult {
   const exercise = EXERCISES[i % EXERCISES.length];
   const score = i % 5;
-  const checks = [0, 1, 2, 3].map((k) => ({ id: `check-${k}`, title: "t", passed: k < score, points: 1, message: "m", messageId: k < score ? `${exercise}.ok` : `${exercise}.wrong` }));
-  return { exercise, passed: score >= 4, score: Math.min(score, 4), maxScore: 4, checks, durationMs: 40 + (i % 300), locale: "en" };
+  const checks = [0, 1, 2, 3].map((k) => ({
+    id: `check-${k}`,
+    title: "t",
+    passed: k < score,
+    points: 1,
+    message: "m",
+    messageId: k < score ? `${exercise}.ok` : `${exercise}.wrong`,
+  }));
+  return {
+    exercise,
+    passed: score >= 4,
+    score: Math.min(score, 4),
+    maxScore: 4,
+    checks,
+    durationMs: 40 + (i % 300),
+    locale: "en",
+  };
 }
 
 /** A lab manager with one ready lab and no cluster behind it. */
 function standInLabs(): LabManager {
-  const lab = (learnerId: string): Lab => ({ id: "bench", learnerId, namespace: "default", toolboxNamespace: "kubelab-bench", toolboxPod: "toolbox", toolboxContainer: "toolbox", state: "ready", createdAt: new Date(), lastActiveAt: new Date() });
+  const lab = (learnerId: string): Lab => ({
+    id: "bench",
+    learnerId,
+    namespace: "default",
+    toolboxNamespace: "kubelab-bench",
+    toolboxPod: "toolbox",
+    toolboxContainer: "toolbox",
+    state: "ready",
+    createdAt: new Date(),
+    lastActiveAt: new Date(),
+  });
   return {
     mode: "cluster",
     ensureLab: async (id) => lab(id),
@@ -75,7 +116,13 @@ async function main(args: string[]) {
   await report.start();
   const dir = mkdtempSync(join(parent, "bench-store-"));
   const store = openStore({ path: join(dir, "progress.db") });
-  const server = createLabServer({ labManager: standInLabs(), grade: { has: () => true, grade: async () => attemptResult(0) }, store, port: 0, siteHandler: await createSiteHandler(join(ROOT, "dist")) });
+  const server = createLabServer({
+    labManager: standInLabs(),
+    grade: { has: () => true, grade: async () => attemptResult(0) },
+    store,
+    port: 0,
+    siteHandler: await createSiteHandler(join(ROOT, "dist")),
+  });
   try {
     const base = await server.listen();
     const { learnerId: sessionId, cookieValue } = server.issueSession();
@@ -85,12 +132,19 @@ async function main(args: string[]) {
     const writes: number[] = [];
     for (let i = 0; i < attempts; i++) {
       const start = performance.now();
-      await store.recordAttempt({ learnerId: learner.id, result: attemptResult(i), mode: "cluster", labId: "bench", requestId: `bench-${i}-${sessionId.slice(0, 8)}` });
+      await store.recordAttempt({
+        learnerId: learner.id,
+        result: attemptResult(i),
+        mode: "cluster",
+        labId: "bench",
+        requestId: `bench-${i}-${sessionId.slice(0, 8)}`,
+      });
       writes.push(performance.now() - start);
     }
     const write = stats(writes);
 
-    for (let i = 0; i < 10; i++) await Promise.all([ttfb(`${base}/en/progress/`, cookie), ttfb(`${base}/api/progress`, cookie)]);
+    for (let i = 0; i < 10; i++)
+      await Promise.all([ttfb(`${base}/en/progress/`, cookie), ttfb(`${base}/api/progress`, cookie)]);
     const page: number[] = [];
     const api: number[] = [];
     for (let i = 0; i < requests; i++) {
@@ -99,7 +153,9 @@ async function main(args: string[]) {
     }
     const pageStats = stats(page);
     const apiStats = stats(api);
-    const exercises = ((await (await fetch(`${base}/api/progress`, { headers: { cookie } })).json()) as { exercises: unknown[] }).exercises.length;
+    const exercises = (
+      (await (await fetch(`${base}/api/progress`, { headers: { cookie } })).json()) as { exercises: unknown[] }
+    ).exercises.length;
 
     console.log(
       table([
@@ -121,7 +177,9 @@ async function main(args: string[]) {
       target(`progress data TTFB p95 (${attempts} attempts)`, apiStats.p95, "<=", TTFB_P95_MS, "ms"),
     );
     report.note("each write is its own committed transaction (synchronous=FULL: an fsync), as before a Check's answer");
-    report.note("the page is prerendered (static file); its data, GET /api/progress, derives progress from all the learner's attempts on each request");
+    report.note(
+      "the page is prerendered (static file); its data, GET /api/progress, derives progress from all the learner's attempts on each request",
+    );
     report.write();
   } finally {
     await server.close();

@@ -74,7 +74,10 @@ export function target(what: string, value: number, op: "<=" | ">=", limit: numb
 
 export function formatTargets(targets: readonly Target[]): string {
   return targets
-    .map((t) => `${t.met ? "met    " : "MISSED "} ${t.what}: ${t.value} ${t.unit} (target ${t.op === "<=" ? "≤" : "≥"} ${t.limit} ${t.unit})`)
+    .map(
+      (t) =>
+        `${t.met ? "met    " : "MISSED "} ${t.what}: ${t.value} ${t.unit} (target ${t.op === "<=" ? "≤" : "≥"} ${t.limit} ${t.unit})`,
+    )
     .join("\n");
 }
 
@@ -94,7 +97,11 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 export function table(rows: readonly (readonly (string | number)[])[]): string {
   const cells = rows.map((r) => r.map((c) => (typeof c === "number" ? fmt(c) : c)));
   const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   return [line(cells[0]), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)].join("\n");
 }
 

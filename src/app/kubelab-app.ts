@@ -113,7 +113,12 @@ function solutionReader(): (exerciseId: string) => Promise<string | undefined> {
  * (same toolbox pod, same tmux session) and idle ones still expire. Labs
  * nobody here owns (another server's) are left alone.
  */
-async function adoptLabs(labManager: LabManager, store: Store, mode: IsolationMode, log: (line: string) => void): Promise<void> {
+async function adoptLabs(
+  labManager: LabManager,
+  store: Store,
+  mode: IsolationMode,
+  log: (line: string) => void,
+): Promise<void> {
   const found = (await labManager.findLabs?.()) ?? [];
   for (const { sessionId, learner } of await store.labOwners(found)) {
     if (labManager.getLab(sessionId)) continue; // a class's, taken back already
@@ -142,7 +147,12 @@ export async function startKubelab(options: KubelabOptions): Promise<RunningKube
   }
 }
 
-async function serve(options: KubelabOptions, store: Store, log: (line: string) => void, mode: IsolationMode): Promise<RunningKubelab> {
+async function serve(
+  options: KubelabOptions,
+  store: Store,
+  log: (line: string) => void,
+  mode: IsolationMode,
+): Promise<RunningKubelab> {
   // The site builds while the cluster comes up: both are needed before the URL is printed.
   const site = options.buildSite === false ? undefined : ensureSite({ onProgress: options.onProgress });
   site?.catch(() => {}); // awaited below; do not report it unhandled if the cluster fails first
@@ -189,16 +199,24 @@ async function serve(options: KubelabOptions, store: Store, log: (line: string) 
 
   // Exams (src/exams): cluster mode only for now — in namespace mode a
   // learner's toolbox reaches its own lab namespace, not the tasks' ones.
-  const examSessions = mode === "cluster"
-    ? new ExamSessions({
-      store,
-      contextFor: (t) => createGradeContext({ namespace: t.namespace, recorder: recorders.for(t.namespace).view, kubeConfig, exec, options: { nodeAccess: false } }),
-      findElsewhere: kubeObjectFinder(kubeConfig),
-      prepare: examPreparer(kubeConfig, recorders),
-      cleanup: examCleaner(kubeConfig, recorders),
-      log,
-    })
-    : undefined;
+  const examSessions =
+    mode === "cluster"
+      ? new ExamSessions({
+          store,
+          contextFor: (t) =>
+            createGradeContext({
+              namespace: t.namespace,
+              recorder: recorders.for(t.namespace).view,
+              kubeConfig,
+              exec,
+              options: { nodeAccess: false },
+            }),
+          findElsewhere: kubeObjectFinder(kubeConfig),
+          prepare: examPreparer(kubeConfig, recorders),
+          cleanup: examCleaner(kubeConfig, recorders),
+          log,
+        })
+      : undefined;
 
   const siteHandler = await createSiteHandler(DIST_DIR).catch((err) => {
     log(`site not served (${err instanceof Error ? err.message : err}); build it with \`./kubelab build\``);
@@ -206,7 +224,9 @@ async function serve(options: KubelabOptions, store: Store, log: (line: string) 
   });
   // Classes are namespace mode's: an instructor, join codes, warm pools, the live grid (src/class).
   const classes = mode === "namespace" ? createClassService({ store, labManager, log }) : undefined;
-  const instructor = classes ? createClassHttp({ service: classes, store, labManager, exec: () => new Exec(kubeConfig), log }) : undefined;
+  const instructor = classes
+    ? createClassHttp({ service: classes, store, labManager, exec: () => new Exec(kubeConfig), log })
+    : undefined;
   const server = createLabServer({
     instructor,
     labManager,
@@ -221,20 +241,37 @@ async function serve(options: KubelabOptions, store: Store, log: (line: string) 
     sessionSecret: await sessionSecret(store),
     store,
     solutions: solutionReader(),
-    exams: examSessions ? createExamApi({ sessions: examSessions, store, learner: (sid) => store.learnerForSession(sid), bodyLimit: 16 * 1024 }) : undefined,
-    labCreationRate: options.labsPerMinute ? { burst: options.labsPerMinute, perMinute: options.labsPerMinute } : undefined,
+    exams: examSessions
+      ? createExamApi({
+          sessions: examSessions,
+          store,
+          learner: (sid) => store.learnerForSession(sid),
+          bodyLimit: 16 * 1024,
+        })
+      : undefined,
+    labCreationRate: options.labsPerMinute
+      ? { burst: options.labsPerMinute, perMinute: options.labsPerMinute }
+      : undefined,
     port: options.port,
     host: options.host,
     log,
   });
   // A class's labs first (with its labels and lifetime), then everyone else's.
-  if (classes) await classes.resume().catch((err) => log(`could not take back the classes' labs: ${err instanceof Error ? err.message : err}`));
-  if (mode === "namespace") await adoptLabs(labManager, store, mode, log).catch((err) => log(`could not adopt the labs in the cluster: ${err instanceof Error ? err.message : err}`));
+  if (classes)
+    await classes
+      .resume()
+      .catch((err) => log(`could not take back the classes' labs: ${err instanceof Error ? err.message : err}`));
+  if (mode === "namespace")
+    await adoptLabs(labManager, store, mode, log).catch((err) =>
+      log(`could not adopt the labs in the cluster: ${err instanceof Error ? err.message : err}`),
+    );
   const url = await server.listen();
   // In cluster mode there is one lab for the machine: start it now, so the
   // first page load finds a shell ready instead of waiting for a pod.
   if (mode === "cluster") {
-    labManager.ensureLab("local").catch((err) => log(`could not pre-start the lab: ${err instanceof Error ? err.message : err}`));
+    labManager
+      .ensureLab("local")
+      .catch((err) => log(`could not pre-start the lab: ${err instanceof Error ? err.message : err}`));
   }
   return {
     url,

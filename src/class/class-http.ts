@@ -33,7 +33,16 @@ import { KubelabError } from "../errors.ts";
 import useUiKeys from "../i18n/ui/en.ts";
 import { toUiLocale, useUi, type UiKey, type UiLocale } from "../i18n/ui/index.ts";
 import type { LabManager } from "../lab/types.ts";
-import { escapeHtml, HttpError, htmlPage, parseCookies, readBody, readJsonBody, sendHtml, sendJson } from "../server/http-util.ts";
+import {
+  escapeHtml,
+  HttpError,
+  htmlPage,
+  parseCookies,
+  readBody,
+  readJsonBody,
+  sendHtml,
+  sendJson,
+} from "../server/http-util.ts";
 import { clientAddress, createRateLimiter, type RateLimitOptions } from "../server/rate-limit.ts";
 import type { InstructorApi, PageContext } from "../server/server.ts";
 import { createTokenIssuer } from "../server/sessions.ts";
@@ -66,11 +75,15 @@ export interface ClassHttpOptions {
   log?: (line: string) => void;
 }
 
-const PAGE_CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'";
+const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'";
 const require = createRequire(import.meta.url);
 /** The instructor pages' script, and xterm (already the lesson terminal's) for the read-only view. */
 const ASSETS: Record<string, { type: string; file: string }> = {
-  "/instructor/assets/instructor.js": { type: "text/javascript", file: new URL("./assets/instructor.js", import.meta.url).pathname },
+  "/instructor/assets/instructor.js": {
+    type: "text/javascript",
+    file: new URL("./assets/instructor.js", import.meta.url).pathname,
+  },
   "/instructor/assets/xterm.js": { type: "text/javascript", file: require.resolve("@xterm/xterm/lib/xterm.js") },
   "/instructor/assets/xterm.css": { type: "text/css", file: require.resolve("@xterm/xterm/css/xterm.css") },
 };
@@ -132,17 +145,38 @@ export function createClassHttp(options: ClassHttpOptions): InstructorApi {
     const expected = Buffer.from(csrfFor(sid));
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       req.resume();
-      throw new HttpError(403, "missing or wrong CSRF token", `Send the instructor page's token in the ${CSRF_HEADER} header (reload the page for a fresh one).`);
+      throw new HttpError(
+        403,
+        "missing or wrong CSRF token",
+        `Send the instructor page's token in the ${CSRF_HEADER} header (reload the page for a fresh one).`,
+      );
     }
   }
 
-  function page(res: ServerResponse, locale: UiLocale, title: string, body: string, status = 200, headers: Record<string, string> = {}) {
-    sendHtml(res, status, htmlPage(`kubelab: ${title}`, body, locale).replace("max-width:40em", "max-width:80em"), { "content-security-policy": PAGE_CSP, ...headers });
+  function page(
+    res: ServerResponse,
+    locale: UiLocale,
+    title: string,
+    body: string,
+    status = 200,
+    headers: Record<string, string> = {},
+  ) {
+    sendHtml(res, status, htmlPage(`kubelab: ${title}`, body, locale).replace("max-width:40em", "max-width:80em"), {
+      "content-security-policy": PAGE_CSP,
+      ...headers,
+    });
   }
 
-  const langLinks = (path: string) => `<p style="text-align:right"><a href="${path}?lang=zh-CN">中文</a> · <a href="${path}?lang=en">English</a></p>`;
+  const langLinks = (path: string) =>
+    `<p style="text-align:right"><a href="${path}?lang=zh-CN">中文</a> · <a href="${path}?lang=en">English</a></p>`;
 
-  function loginPage(res: ServerResponse, locale: UiLocale, error?: string, status = 200, headers: Record<string, string> = {}) {
+  function loginPage(
+    res: ServerResponse,
+    locale: UiLocale,
+    error?: string,
+    status = 200,
+    headers: Record<string, string> = {},
+  ) {
     const t = useUi(locale);
     page(
       res,
@@ -160,7 +194,14 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
     );
   }
 
-  function joinPage(res: ServerResponse, locale: UiLocale, values: { code?: string; name?: string } = {}, error?: string, status = 200, headers: Record<string, string> = {}) {
+  function joinPage(
+    res: ServerResponse,
+    locale: UiLocale,
+    values: { code?: string; name?: string } = {},
+    error?: string,
+    status = 200,
+    headers: Record<string, string> = {},
+  ) {
     const t = useUi(locale);
     page(
       res,
@@ -180,11 +221,23 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
   }
 
   /** The instructor's pages: a shell the script fills; the strings and the CSRF token ride along as data. */
-  function appPage(res: ServerResponse, locale: UiLocale, who: { sid: string; name: string }, view: Record<string, unknown>) {
+  function appPage(
+    res: ServerResponse,
+    locale: UiLocale,
+    who: { sid: string; name: string },
+    view: Record<string, unknown>,
+  ) {
     const t = useUi(locale);
     const keys = Object.keys(useUiKeys).filter((k) => k.startsWith("class.")) as UiKey[];
     const strings = Object.fromEntries(keys.map((k) => [k, t(k)]));
-    const data = JSON.stringify({ locale, csrf: csrfFor(who.sid), instructor: who.name, strings, lessons: service.lessons, ...view }).replace(/</g, "\\u003c");
+    const data = JSON.stringify({
+      locale,
+      csrf: csrfFor(who.sid),
+      instructor: who.name,
+      strings,
+      lessons: service.lessons,
+      ...view,
+    }).replace(/</g, "\\u003c");
     page(
       res,
       locale,
@@ -199,7 +252,8 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
 
   async function handleLogin(req: IncomingMessage, res: ServerResponse, locale: UiLocale, ctx: PageContext) {
     if (req.method === "GET" || req.method === "HEAD") return loginPage(res, locale);
-    if (req.method !== "POST") throw new HttpError(405, "method not allowed", "Use GET or POST.", { allow: "GET, POST" });
+    if (req.method !== "POST")
+      throw new HttpError(405, "method not allowed", "Use GET or POST.", { allow: "GET, POST" });
     ctx.checkOrigin(req);
     const t = useUi(locale);
     const address = clientAddress(req.socket);
@@ -221,13 +275,17 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
     sessions.set(token.id, name);
     while (sessions.size > MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
     log(`instructor ${name} signed in from ${address}`);
-    redirect(res, `/instructor?lang=${locale}`, { "set-cookie": strictCookie(INSTRUCTOR_COOKIE, token.value, ctx.isSecure(req), tokens.maxAgeSeconds) });
+    redirect(res, `/instructor?lang=${locale}`, {
+      "set-cookie": strictCookie(INSTRUCTOR_COOKIE, token.value, ctx.isSecure(req), tokens.maxAgeSeconds),
+    });
   }
 
   async function handleJoin(req: IncomingMessage, res: ServerResponse, locale: UiLocale, ctx: PageContext) {
     const url = new URL(req.url ?? "/", "http://localhost");
-    if (req.method === "GET" || req.method === "HEAD") return joinPage(res, locale, { code: url.searchParams.get("code") ?? undefined });
-    if (req.method !== "POST") throw new HttpError(405, "method not allowed", "Use GET or POST.", { allow: "GET, POST" });
+    if (req.method === "GET" || req.method === "HEAD")
+      return joinPage(res, locale, { code: url.searchParams.get("code") ?? undefined });
+    if (req.method !== "POST")
+      throw new HttpError(405, "method not allowed", "Use GET or POST.", { allow: "GET, POST" });
     ctx.checkOrigin(req);
     const t = useUi(locale);
     const address = clientAddress(req.socket);
@@ -239,7 +297,10 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
     }
     const form = await readForm(req);
     const typed = form.get("code") ?? "";
-    const name = (form.get("name") ?? "").normalize("NFC").replace(/[\p{Cc}\p{Cf}]/gu, "").trim();
+    const name = (form.get("name") ?? "")
+      .normalize("NFC")
+      .replace(/[\p{Cc}\p{Cf}]/gu, "")
+      .trim();
     const code = normalizeJoinCode(typed);
     if (!name || name.length > 60) {
       joins.refund(address);
@@ -259,13 +320,27 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
     const outcome = code ? await service.join(code, name, sessionId!, locale) : ({ status: "unknown" } as const);
     if (outcome.status === "unknown") return joinPage(res, locale, { code: typed, name }, t("class.join.unknown"), 404);
     joins.refund(address);
-    if (outcome.status === "full") return joinPage(res, locale, { code: typed, name }, t("class.join.full", { capacity: outcome.class.capacity }), 409);
-    log(`class ${outcome.class.id}: ${outcome.learner.id} joined (${outcome.status}), lab ${outcome.lab.id} ${outcome.lab.state}`);
+    if (outcome.status === "full")
+      return joinPage(
+        res,
+        locale,
+        { code: typed, name },
+        t("class.join.full", { capacity: outcome.class.capacity }),
+        409,
+      );
+    log(
+      `class ${outcome.class.id}: ${outcome.learner.id} joined (${outcome.status}), lab ${outcome.lab.id} ${outcome.lab.state}`,
+    );
     redirect(res, outcome.path, setCookie ? { "set-cookie": setCookie } : {});
   }
 
   function events(req: IncomingMessage, res: ServerResponse, classId: string) {
-    res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", connection: "keep-alive", "x-accel-buffering": "no" });
+    res.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-store",
+      connection: "keep-alive",
+      "x-accel-buffering": "no",
+    });
     res.write(": kubelab class events\n\n");
     const off = service.subscribe(classId, (change) => res.write(`event: change\ndata: ${JSON.stringify(change)}\n\n`));
     const ping = setInterval(() => res.write(": ping\n\n"), 15_000);
@@ -297,12 +372,19 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
     if (parts[0] === "logout" && parts.length === 1) {
       if (method !== "POST") notAllowed("POST");
       sessions.delete(who.sid);
-      res.writeHead(204, { "set-cookie": `${INSTRUCTOR_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`, "cache-control": "no-store" });
+      res.writeHead(204, {
+        "set-cookie": `${INSTRUCTOR_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`,
+        "cache-control": "no-store",
+      });
       return void res.end();
     }
-    if (parts[0] !== "classes") throw new HttpError(404, `no instructor route ${path}`, "See the route list in src/class/class-http.ts.");
+    if (parts[0] !== "classes")
+      throw new HttpError(404, `no instructor route ${path}`, "See the route list in src/class/class-http.ts.");
     if (parts.length === 1) {
-      if (method === "GET") return sendJson(res, 200, { classes: (await store.listClasses()).map((c) => ({ ...c, joinCodeShown: displayJoinCode(c.joinCode) })) });
+      if (method === "GET")
+        return sendJson(res, 200, {
+          classes: (await store.listClasses()).map((c) => ({ ...c, joinCodeShown: displayJoinCode(c.joinCode) })),
+        });
       if (method !== "POST") notAllowed("GET, POST");
       const cls = await service.create(await readJsonBody(req, 16 * 1024), who.name);
       return sendJson(res, 201, { ...cls, joinCodeShown: displayJoinCode(cls.joinCode) });
@@ -320,7 +402,11 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
     }
     if (rest === "grid.csv") {
       const grid = await service.grid(classId);
-      const header = ["learner", "name", ...grid.exercises.flatMap((e) => [`${e} best`, `${e} max`, `${e} attempts`, `${e} passed`])];
+      const header = [
+        "learner",
+        "name",
+        ...grid.exercises.flatMap((e) => [`${e} best`, `${e} max`, `${e} attempts`, `${e} passed`]),
+      ];
       const rows = grid.rows.map((r) => [
         r.learnerId,
         r.displayName,
@@ -333,7 +419,20 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
     }
     if (rest === "attempts.csv") {
       const all = await service.allAttempts(classId);
-      const header = ["seq", "at", "learner", "name", "exercise", "passed", "score", "max_score", "duration_ms", "checks_passed", "checks_failed", "infrastructure_error"];
+      const header = [
+        "seq",
+        "at",
+        "learner",
+        "name",
+        "exercise",
+        "passed",
+        "score",
+        "max_score",
+        "duration_ms",
+        "checks_passed",
+        "checks_failed",
+        "infrastructure_error",
+      ];
       const rows = all.map(({ learner, attempt: a }) => [
         a.seq,
         a.at,
@@ -344,8 +443,14 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
         a.score,
         a.maxScore,
         a.durationMs,
-        a.checks.filter((c) => c.passed).map((c) => c.id).join(" "),
-        a.checks.filter((c) => !c.passed).map((c) => c.id).join(" "),
+        a.checks
+          .filter((c) => c.passed)
+          .map((c) => c.id)
+          .join(" "),
+        a.checks
+          .filter((c) => !c.passed)
+          .map((c) => c.id)
+          .join(" "),
         a.infrastructureError ? "yes" : "no",
       ]);
       return csv(res, `class-${classId}-attempts.csv`, [header, ...rows]);
@@ -379,7 +484,9 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
 
   function refuse(socket: Duplex, status: number, error: string, hint?: string) {
     const body = JSON.stringify(hint ? { error, hint } : { error });
-    socket.end(`HTTP/1.1 ${status} Refused\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 ${status} Refused\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
   }
 
   return {
@@ -402,13 +509,18 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
           req.resume();
           let body = assetCache.get(path);
           if (!body) assetCache.set(path, (body = readFileSync(asset.file)));
-          res.writeHead(200, { "content-type": `${asset.type}; charset=utf-8`, "cache-control": "no-cache", "content-length": body.length });
+          res.writeHead(200, {
+            "content-type": `${asset.type}; charset=utf-8`,
+            "cache-control": "no-cache",
+            "content-length": body.length,
+          });
           return void res.end(body);
         }
         req.resume();
         const who = instructorOf(req);
         if (!who) return redirect(res, `${INSTRUCTOR_LOGIN_PATH}?lang=${locale}`);
-        if (req.method !== "GET" && req.method !== "HEAD") throw new HttpError(405, "method not allowed", "Use GET.", { allow: "GET" });
+        if (req.method !== "GET" && req.method !== "HEAD")
+          throw new HttpError(405, "method not allowed", "Use GET.", { allow: "GET" });
         if (path === "/instructor" || path === "/instructor/") return appPage(res, locale, who, { view: "home" });
         const m = /^\/instructor\/class\/([A-Za-z0-9_-]{1,40})$/.exec(path);
         if (m) return appPage(res, locale, who, { view: "class", classId: m[1] });
@@ -417,21 +529,43 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
         if (res.headersSent) return void res.end();
         if (err instanceof KubelabError) {
           const body = `<h1>${err.status}</h1><p>${escapeHtml(err.message)}</p>${err.hint ? `<p>${escapeHtml(err.hint)}</p>` : ""}`;
-          return page(res, locale, String(err.status), body, err.status, err instanceof HttpError && err.headers ? err.headers : {});
+          return page(
+            res,
+            locale,
+            String(err.status),
+            body,
+            err.status,
+            err instanceof HttpError && err.headers ? err.headers : {},
+          );
         }
         throw err;
       }
     },
 
     upgrade(req, socket, head, path) {
-      const m = /^\/api\/instructor\/classes\/([A-Za-z0-9_-]{1,40})\/learners\/([A-Za-z0-9_-]{1,40})\/terminal$/.exec(path);
+      const m = /^\/api\/instructor\/classes\/([A-Za-z0-9_-]{1,40})\/learners\/([A-Za-z0-9_-]{1,40})\/terminal$/.exec(
+        path,
+      );
       if (!m) return refuse(socket, 404, `no WebSocket endpoint at ${path}`);
-      if (!instructorOf(req)) return refuse(socket, 401, "instructor authentication required", "Sign in as the instructor first.");
-      if (watchers.size >= MAX_WATCHERS) return refuse(socket, 429, `${watchers.size} terminal views are open (the limit is ${MAX_WATCHERS})`, "Close a terminal view first.");
+      if (!instructorOf(req))
+        return refuse(socket, 401, "instructor authentication required", "Sign in as the instructor first.");
+      if (watchers.size >= MAX_WATCHERS)
+        return refuse(
+          socket,
+          429,
+          `${watchers.size} terminal views are open (the limit is ${MAX_WATCHERS})`,
+          "Close a terminal view first.",
+        );
       const [, classId, learnerId] = m;
       service.sessionOf(classId, learnerId).then(
         (sessionId) => {
-          if (!labManager.getLab(sessionId)) return refuse(socket, 409, "this learner's lab was stopped", "It starts again when they reload their lesson page.");
+          if (!labManager.getLab(sessionId))
+            return refuse(
+              socket,
+              409,
+              "this learner's lab was stopped",
+              "It starts again when they reload their lesson page.",
+            );
           wss.handleUpgrade(req, socket, head, (ws) => {
             const session = bridgeTerminal(ws, {
               exec: options.exec(),

@@ -108,18 +108,36 @@ const bad = (message: string, hint: string) => new KubelabError(message, hint, {
 /** Validate what an instructor sent for a new class. */
 export function parseNewClass(input: unknown, lessons: readonly ClassLesson[]): NewClass {
   const body = (input ?? {}) as Record<string, unknown>;
-  const name = typeof body.name === "string" ? body.name.normalize("NFC").replace(/[\p{Cc}\p{Cf}]/gu, "").trim().slice(0, 80) : "";
-  if (!name) throw bad('"name" must be a non-empty text', 'Send {"name":"Tuesday group","lessons":["job"],"capacity":30,"labLifetimeMinutes":120}.');
+  const name =
+    typeof body.name === "string"
+      ? body.name
+          .normalize("NFC")
+          .replace(/[\p{Cc}\p{Cf}]/gu, "")
+          .trim()
+          .slice(0, 80)
+      : "";
+  if (!name)
+    throw bad(
+      '"name" must be a non-empty text',
+      'Send {"name":"Tuesday group","lessons":["job"],"capacity":30,"labLifetimeMinutes":120}.',
+    );
   const known = new Set(lessons.map((l) => l.slug));
   const chosen = Array.isArray(body.lessons) ? body.lessons : [];
   if (chosen.length === 0 || chosen.length > 50 || !chosen.every((l) => typeof l === "string" && known.has(l))) {
     throw bad(`"lessons" must list lessons of this site`, `Choose among: ${[...known].join(", ")}.`);
   }
   const capacity = Number(body.capacity);
-  if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY) throw bad(`"capacity" must be a whole number from 1 to ${MAX_CAPACITY}`, "Give the number of learners in the room.");
+  if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY)
+    throw bad(
+      `"capacity" must be a whole number from 1 to ${MAX_CAPACITY}`,
+      "Give the number of learners in the room.",
+    );
   const labLifetimeMinutes = Number(body.labLifetimeMinutes);
   if (!Number.isInteger(labLifetimeMinutes) || labLifetimeMinutes < 5 || labLifetimeMinutes > MAX_LIFETIME_MINUTES) {
-    throw bad(`"labLifetimeMinutes" must be a whole number from 5 to ${MAX_LIFETIME_MINUTES}`, "A lab idle this long is stopped (its progress is kept).");
+    throw bad(
+      `"labLifetimeMinutes" must be a whole number from 5 to ${MAX_LIFETIME_MINUTES}`,
+      "A lab idle this long is stopped (its progress is kept).",
+    );
   }
   return { name, lessons: [...new Set(chosen as string[])], capacity, labLifetimeMinutes };
 }
@@ -147,12 +165,19 @@ export function createClassService(options: ClassServiceOptions): ClassService {
   /** learner id → class id, for routing attempts to a grid. */
   const memberOf = new Map<string, string>();
 
-  const labOptions = (cls: ClassRecord) => ({ labels: { [LABEL_CLASS]: cls.id }, idleTimeoutMs: cls.labLifetimeMinutes * 60_000 });
-  const exercisesOf = (cls: ClassRecord) => cls.lessons.flatMap((slug) => lessons.find((l) => l.slug === slug)?.exercises ?? []);
+  const labOptions = (cls: ClassRecord) => ({
+    labels: { [LABEL_CLASS]: cls.id },
+    idleTimeoutMs: cls.labLifetimeMinutes * 60_000,
+  });
+  const exercisesOf = (cls: ClassRecord) =>
+    cls.lessons.flatMap((slug) => lessons.find((l) => l.slug === slug)?.exercises ?? []);
 
   async function openClass(classId: string): Promise<ClassRecord> {
     const cls = await store.getClass(classId);
-    if (!cls || cls.endedAt) throw new KubelabError(`no open class ${classId}`, "Open the class from the instructor page's list.", { status: 404 });
+    if (!cls || cls.endedAt)
+      throw new KubelabError(`no open class ${classId}`, "Open the class from the instructor page's list.", {
+        status: 404,
+      });
     return cls;
   }
 
@@ -180,7 +205,13 @@ export function createClassService(options: ClassServiceOptions): ClassService {
       for (const e of await store.events({ afterSeq: eventSeq, limit: 1000 })) {
         eventSeq = e.seq;
         const classId = memberOf.get(e.learnerId);
-        if (classId) emit({ classId, learnerId: e.learnerId, kind: e.kind === "solution-revealed" ? "solution-revealed" : "lab", exercise: e.exercise });
+        if (classId)
+          emit({
+            classId,
+            learnerId: e.learnerId,
+            kind: e.kind === "solution-revealed" ? "solution-revealed" : "lab",
+            exercise: e.exercise,
+          });
       }
     } catch (err) {
       log(`class grid: could not read new attempts: ${(err as Error).message}`);
@@ -190,16 +221,29 @@ export function createClassService(options: ClassServiceOptions): ClassService {
   }
   // Start from the store's end: the grid reads what came before.
   const started = (async () => {
-    for (let page = await store.attempts({ afterSeq: 0 }); page.length; page = await store.attempts({ afterSeq: attemptSeq })) attemptSeq = page[page.length - 1].seq;
-    for (let page = await store.events({ afterSeq: 0 }); page.length; page = await store.events({ afterSeq: eventSeq })) eventSeq = page[page.length - 1].seq;
+    for (
+      let page = await store.attempts({ afterSeq: 0 });
+      page.length;
+      page = await store.attempts({ afterSeq: attemptSeq })
+    )
+      attemptSeq = page[page.length - 1].seq;
+    for (let page = await store.events({ afterSeq: 0 }); page.length; page = await store.events({ afterSeq: eventSeq }))
+      eventSeq = page[page.length - 1].seq;
   })().catch((err) => log(`class grid: ${(err as Error).message}`));
   const timer = setInterval(() => void started.then(poll), options.pollMs ?? 500);
   timer.unref();
 
   async function memberSession(classId: string, learnerId: string): Promise<{ sessionId: string; learner: Learner }> {
     const member = (await store.members(classId)).find((m) => m.learner.id === learnerId);
-    const owner = member?.learner.labId ? (await store.labOwners([member.learner.labId])).find((o) => o.learner.id === learnerId) : undefined;
-    if (!member || !owner) throw new KubelabError(`no learner ${learnerId} with a lab in this class`, "Pick a learner from the class's grid.", { status: 404 });
+    const owner = member?.learner.labId
+      ? (await store.labOwners([member.learner.labId])).find((o) => o.learner.id === learnerId)
+      : undefined;
+    if (!member || !owner)
+      throw new KubelabError(
+        `no learner ${learnerId} with a lab in this class`,
+        "Pick a learner from the class's grid.",
+        { status: 404 },
+      );
     return owner;
   }
 
@@ -217,7 +261,9 @@ export function createClassService(options: ClassServiceOptions): ClassService {
           if (i >= 4 || (err as KubelabError).status !== 409) throw err;
         }
       }
-      log(`class ${cls.id} "${cls.name}": created by ${instructor}, ${cls.capacity} places; warming ${cls.capacity} labs`);
+      log(
+        `class ${cls.id} "${cls.name}": created by ${instructor}, ${cls.capacity} places; warming ${cls.capacity} labs`,
+      );
       await warm(cls);
       return cls;
     },
@@ -238,7 +284,13 @@ export function createClassService(options: ClassServiceOptions): ClassService {
       }
       emit({ classId: cls.id, learnerId: learner.id, kind: "joined" });
       const first = cls.lessons[0];
-      return { status: joined, class: cls, learner: { ...named, labId: lab.id }, lab, path: locale === "en" ? `/en/${first}/` : `/${first}/` };
+      return {
+        status: joined,
+        class: cls,
+        learner: { ...named, labId: lab.id },
+        lab,
+        path: locale === "en" ? `/en/${first}/` : `/${first}/`,
+      };
     },
 
     async grid(classId) {
@@ -253,11 +305,24 @@ export function createClassService(options: ClassServiceOptions): ClassService {
           learnerId: m.learner.id,
           displayName: m.learner.displayName ?? m.learner.id,
           joinedAt: m.joinedAt,
-          ...(lab ? { lab: { id: lab.id, state: lab.state, expiresAt: new Date(lab.lastActiveAt.getTime() + cls.labLifetimeMinutes * 60_000).toISOString() } } : {}),
+          ...(lab
+            ? {
+                lab: {
+                  id: lab.id,
+                  state: lab.state,
+                  expiresAt: new Date(lab.lastActiveAt.getTime() + cls.labLifetimeMinutes * 60_000).toISOString(),
+                },
+              }
+            : {}),
           cells,
         });
       }
-      return { class: cls, exercises: exercisesOf(cls), rows, pool: labManager.poolStatus?.(classId) ?? { starting: 0, ready: 0, error: 0 } };
+      return {
+        class: cls,
+        exercises: exercisesOf(cls),
+        rows,
+        pool: labManager.poolStatus?.(classId) ?? { starting: 0, ready: 0, error: 0 },
+      };
     },
 
     async attempts(classId, learnerId) {
@@ -270,7 +335,11 @@ export function createClassService(options: ClassServiceOptions): ClassService {
       await openClass(classId);
       const out: { learner: Learner; attempt: Attempt }[] = [];
       for (const m of await store.members(classId)) {
-        for (let page = await store.attempts({ learnerId: m.learner.id }); page.length; page = await store.attempts({ learnerId: m.learner.id, afterSeq: page[page.length - 1].seq })) {
+        for (
+          let page = await store.attempts({ learnerId: m.learner.id });
+          page.length;
+          page = await store.attempts({ learnerId: m.learner.id, afterSeq: page[page.length - 1].seq })
+        ) {
           for (const attempt of page) out.push({ learner: m.learner, attempt });
         }
       }
@@ -285,7 +354,12 @@ export function createClassService(options: ClassServiceOptions): ClassService {
     async resetLab(classId, learnerId) {
       await openClass(classId);
       const { sessionId, learner } = await memberSession(classId, learnerId);
-      if (!labManager.getLab(sessionId)) throw new KubelabError("this learner's lab was stopped", "It starts again when they reload their lesson page.", { status: 409 });
+      if (!labManager.getLab(sessionId))
+        throw new KubelabError(
+          "this learner's lab was stopped",
+          "It starts again when they reload their lesson page.",
+          { status: 409 },
+        );
       const lab = await labManager.resetLab(sessionId);
       await store.recordEvent({ learnerId: learner.id, kind: "lab-reset", labId: lab.id, mode: labManager.mode });
       emit({ classId, learnerId, kind: "lab" });
@@ -294,10 +368,16 @@ export function createClassService(options: ClassServiceOptions): ClassService {
 
     async extendLab(classId, learnerId, minutes) {
       const cls = await openClass(classId);
-      if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_LIFETIME_MINUTES) throw bad(`"minutes" must be a whole number from 1 to ${MAX_LIFETIME_MINUTES}`, 'Send {"minutes":30}.');
+      if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_LIFETIME_MINUTES)
+        throw bad(`"minutes" must be a whole number from 1 to ${MAX_LIFETIME_MINUTES}`, 'Send {"minutes":30}.');
       const { sessionId } = await memberSession(cls.id, learnerId);
       const lab = labManager.extendLab?.(sessionId, minutes * 60_000);
-      if (!lab) throw new KubelabError("this learner's lab was stopped", "It starts again when they reload their lesson page.", { status: 409 });
+      if (!lab)
+        throw new KubelabError(
+          "this learner's lab was stopped",
+          "It starts again when they reload their lesson page.",
+          { status: 409 },
+        );
       emit({ classId, learnerId, kind: "lab" });
       return lab;
     },
@@ -308,8 +388,14 @@ export function createClassService(options: ClassServiceOptions): ClassService {
       await store.endClass(cls.id);
       labManager.warmPool?.(cls.id, 0);
       const members = await store.members(cls.id);
-      const owners = await store.labOwners(members.map((m) => m.learner.labId).filter((id): id is string => Boolean(id)));
-      await Promise.all(owners.map((o) => labManager.deleteLab(o.sessionId).catch((err) => log(`class ${cls.id}: ${(err as Error).message}`))));
+      const owners = await store.labOwners(
+        members.map((m) => m.learner.labId).filter((id): id is string => Boolean(id)),
+      );
+      await Promise.all(
+        owners.map((o) =>
+          labManager.deleteLab(o.sessionId).catch((err) => log(`class ${cls.id}: ${(err as Error).message}`)),
+        ),
+      );
       for (const m of members) memberOf.delete(m.learner.id);
       log(`class ${cls.id} "${cls.name}": ended, ${owners.length} labs deleted (progress kept)`);
     },
@@ -318,7 +404,9 @@ export function createClassService(options: ClassServiceOptions): ClassService {
       const found = new Set((await labManager.findLabs?.()) ?? []);
       for (const cls of await store.listClasses()) {
         const members = await store.members(cls.id);
-        const owners = await store.labOwners(members.map((m) => m.learner.labId).filter((id): id is string => id !== undefined && found.has(id)));
+        const owners = await store.labOwners(
+          members.map((m) => m.learner.labId).filter((id): id is string => id !== undefined && found.has(id)),
+        );
         for (const { sessionId, learner } of owners) {
           const lab = await labManager.ensureLab(sessionId, { labId: learner.labId, ...labOptions(cls) });
           await store.recordEvent({ learnerId: learner.id, kind: "lab-adopted", labId: lab.id, mode: labManager.mode });
@@ -327,7 +415,9 @@ export function createClassService(options: ClassServiceOptions): ClassService {
         const owned = new Set(members.map((m) => m.learner.labId));
         const spares = ((await labManager.findLabs?.({ [LABEL_CLASS]: cls.id })) ?? []).filter((id) => !owned.has(id));
         await warm(cls, spares);
-        log(`class ${cls.id} "${cls.name}": ${owners.length} labs adopted after a restart, ${spares.length} spares taken back`);
+        log(
+          `class ${cls.id} "${cls.name}": ${owners.length} labs adopted after a restart, ${spares.length} spares taken back`,
+        );
       }
     },
 

@@ -13,13 +13,22 @@ export const MIN_INSTRUCTOR_PASSWORD = 10;
 
 function derive(password: string, salt: Buffer, params: { N: number; r: number; p: number }): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    scrypt(password.normalize("NFC"), salt, KEY_BYTES, { ...params, maxmem: 256 * params.N * params.r + 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key))),
+    scrypt(
+      password.normalize("NFC"),
+      salt,
+      KEY_BYTES,
+      { ...params, maxmem: 256 * params.N * params.r + 1024 * 1024 },
+      (err, key) => (err ? reject(err) : resolve(key)),
+    ),
   );
 }
 
 export async function hashPassword(password: string, params = DEFAULT): Promise<string> {
   if (password.length < MIN_INSTRUCTOR_PASSWORD) {
-    throw new KubelabError(`the password is too short (${password.length} characters, at least ${MIN_INSTRUCTOR_PASSWORD})`, "Choose a longer one: a few unrelated words make a good one.");
+    throw new KubelabError(
+      `the password is too short (${password.length} characters, at least ${MIN_INSTRUCTOR_PASSWORD})`,
+      "Choose a longer one: a few unrelated words make a good one.",
+    );
   }
   const salt = randomBytes(16);
   const key = await derive(password, salt, params);
@@ -34,7 +43,13 @@ export async function verifyPassword(password: string, encoded: string | undefin
   const parts = encoded?.split("$") ?? [];
   const [scheme, n, r, p, salt, key] = parts;
   const params = { N: Number(n), r: Number(r), p: Number(p) };
-  const valid = parts.length === 6 && scheme === "scrypt" && [params.N, params.r, params.p].every((v) => Number.isInteger(v) && v > 0) && params.N <= 2 ** 20 && params.r <= 32 && params.p <= 4;
+  const valid =
+    parts.length === 6 &&
+    scheme === "scrypt" &&
+    [params.N, params.r, params.p].every((v) => Number.isInteger(v) && v > 0) &&
+    params.N <= 2 ** 20 &&
+    params.r <= 32 &&
+    params.p <= 4;
   if (!valid) {
     decoy ??= hashPassword(randomBytes(18).toString("base64url"));
     await verifyPassword(password, await decoy);

@@ -18,7 +18,8 @@ const USAGE = `usage: ./kubelab <command> [...]
   kubectl ...                kubectl with the cluster's admin kubeconfig
   grade <exercise> [--json]  grade an exercise in the learner namespace
   lab verify [exercise]      author check: setup → fails, solve → passes
-  test [typecheck|unit|integration|security|verify|e2e]
+  format [--check]           format the code with Prettier (--check: only report)
+  test [format|typecheck|unit|integration|security|verify|e2e]
                              run the test suites (all by default)
   progress export [--format json|csv] [--learner ID] [--output FILE]
                              learners' attempts and lab events from the progress store
@@ -31,7 +32,10 @@ environment: KUBELAB_PROVIDER=local|kubeconfig, KUBELAB_STATE (default /var/lib/
              KUBELAB_STORE (progress store file, default <state>/lab-server/progress.db),
              KUBELAB_DEBUG=1 (a failure's stack trace too)`;
 
-const lazy = (load: () => Promise<{ default: Command }>): Command => async (args) => (await load()).default(args);
+const lazy =
+  (load: () => Promise<{ default: Command }>): Command =>
+  async (args) =>
+    (await load()).default(args);
 
 const commands: Record<string, Command> = {
   cluster: clusterCommand,
@@ -40,6 +44,7 @@ const commands: Record<string, Command> = {
   build: lazy(() => import("./commands/build.ts")),
   grade: lazy(() => import("./commands/grade.ts")),
   lab: lazy(() => import("./commands/lab.ts")),
+  format: lazy(() => import("./commands/format.ts")),
   test: lazy(() => import("./commands/test.ts")),
   bench: lazy(() => import("./commands/bench.ts")),
   progress: lazy(() => import("./commands/progress.ts")),

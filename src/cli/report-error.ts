@@ -28,7 +28,9 @@ export function errorLines(err: unknown, options: { debug?: boolean } = {}): str
     lines.push("hint: check it with `./kubelab cluster status`; start it with `./kubelab cluster up`");
   } else {
     lines.push(`kubelab: unexpected error: ${message}`);
-    lines.push("hint: this is a bug in kubelab; run the command again with KUBELAB_DEBUG=1 for the stack trace, and report it");
+    lines.push(
+      "hint: this is a bug in kubelab; run the command again with KUBELAB_DEBUG=1 for the stack trace, and report it",
+    );
   }
   if (options.debug && err instanceof Error && err.stack) lines.push(err.stack);
   return lines;

@@ -42,13 +42,23 @@ export function drawTasks(exam: ExamDef, seed: string, namespacePrefix = ""): At
   return exam.tasks.map((t, index) => {
     const id = `task-${index + 1}`;
     const grader = taskGrader(t.exercise);
-    if (!grader) throw new KubelabError(`${exam.file}: task ${id}: no exercise "${t.exercise}"`, "the exam file changed since it was loaded; reload it");
+    if (!grader)
+      throw new KubelabError(
+        `${exam.file}: task ${id}: no exercise "${t.exercise}"`,
+        "the exam file changed since it was loaded; reload it",
+      );
     const params: ParamValues = { ...grader.params };
-    for (const [key, rule] of Object.entries(t.params)) params[key] = resolveRule(draw, `${exam.id}/${id}/${key}`, rule);
+    for (const [key, rule] of Object.entries(t.params))
+      params[key] = resolveRule(draw, `${exam.id}/${id}/${key}`, rule);
     const namespace = `${namespacePrefix}${id}`;
     const values = { ...params, namespace };
     return {
-      id, index, exercise: t.exercise, weight: t.weight, params, namespace,
+      id,
+      index,
+      exercise: t.exercise,
+      weight: t.weight,
+      params,
+      namespace,
       text: { en: fillPlaceholders(t.text.en, values), "zh-CN": fillPlaceholders(t.text["zh-CN"], values) },
       objects: t.objects.map((o) => ({ kind: o.kind, name: fillPlaceholders(o.name, values) })),
       grader: grader.withParams ? grader.withParams(params) : grader,
@@ -70,7 +80,15 @@ export interface TaskReport {
   maxScore: number;
   /** weight × score / maxScore. */
   earned: number;
-  checks: { id: string; expected: string; observed: string; hint?: string; points: number; passed: boolean; infrastructureError?: boolean }[];
+  checks: {
+    id: string;
+    expected: string;
+    observed: string;
+    hint?: string;
+    points: number;
+    passed: boolean;
+    infrastructureError?: boolean;
+  }[];
   /** "Job echo-7f2 is in namespace default; this task's namespace is task-3". */
   wrongNamespace: string[];
   /** The reference solution with this attempt's values filled in, and those values as the script's environment. */
@@ -106,7 +124,10 @@ function referenceSolution(task: AttemptTask, labsDir: string): TaskReport["solu
     const manifest = loadExercise(task.exercise, labsDir);
     const script = manifest.solutions[0];
     if (!script) return null;
-    return { script: renderScript(readFileSync(join(manifest.dir, script), "utf8"), task.params), env: paramEnv(task.params) };
+    return {
+      script: renderScript(readFileSync(join(manifest.dir, script), "utf8"), task.params),
+      env: paramEnv(task.params),
+    };
   } catch {
     return null;
   }
@@ -118,16 +139,38 @@ async function gradeTask(task: AttemptTask, locale: Locale, options: GradeAttemp
   const wrongNamespace: string[] = [];
   if (!result.passed && options.findElsewhere) {
     for (const o of task.objects) {
-      for (const found of (await options.findElsewhere(o.kind, o.name).catch(() => [])).filter((ns) => ns !== task.namespace)) {
-        wrongNamespace.push(translateMessage("exam.wrong-namespace", { kind: o.kind, name: o.name, found, namespace: task.namespace }, locale).text);
+      for (const found of (await options.findElsewhere(o.kind, o.name).catch(() => [])).filter(
+        (ns) => ns !== task.namespace,
+      )) {
+        wrongNamespace.push(
+          translateMessage(
+            "exam.wrong-namespace",
+            { kind: o.kind, name: o.name, found, namespace: task.namespace },
+            locale,
+          ).text,
+        );
       }
     }
   }
   return {
-    id: task.id, exercise: task.exercise, namespace: task.namespace, text: task.text[locale], params: task.params, weight: task.weight,
-    score: result.score, maxScore: result.maxScore,
-    earned: result.maxScore > 0 ? Math.round((task.weight * result.score / result.maxScore) * 100) / 100 : 0,
-    checks: result.checks.map((c) => ({ id: c.id, expected: c.title, observed: c.message, hint: c.hint, points: c.passed ? c.points : 0, passed: c.passed, ...(c.infrastructureError ? { infrastructureError: true } : {}) })),
+    id: task.id,
+    exercise: task.exercise,
+    namespace: task.namespace,
+    text: task.text[locale],
+    params: task.params,
+    weight: task.weight,
+    score: result.score,
+    maxScore: result.maxScore,
+    earned: result.maxScore > 0 ? Math.round(((task.weight * result.score) / result.maxScore) * 100) / 100 : 0,
+    checks: result.checks.map((c) => ({
+      id: c.id,
+      expected: c.title,
+      observed: c.message,
+      hint: c.hint,
+      points: c.passed ? c.points : 0,
+      passed: c.passed,
+      ...(c.infrastructureError ? { infrastructureError: true } : {}),
+    })),
     wrongNamespace,
     solution: referenceSolution(task, options.labsDir ?? LABS_DIR),
     durationMs: result.durationMs,
@@ -135,18 +178,35 @@ async function gradeTask(task: AttemptTask, locale: Locale, options: GradeAttemp
 }
 
 /** Grades every task of an attempt (bounded concurrency) into the score report. */
-export async function gradeAttempt(exam: ExamDef, seed: string, tasks: AttemptTask[], locale: Locale, options: GradeAttemptOptions): Promise<ExamReport> {
+export async function gradeAttempt(
+  exam: ExamDef,
+  seed: string,
+  tasks: AttemptTask[],
+  locale: Locale,
+  options: GradeAttemptOptions,
+): Promise<ExamReport> {
   const started = performance.now();
   const reports: TaskReport[] = new Array(tasks.length);
   const queue = tasks.map((t, i) => [t, i] as const);
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, tasks.length) }, async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) reports[next[1]] = await gradeTask(next[0], locale, options);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(options.concurrency ?? 8, tasks.length) }, async () => {
+      for (let next = queue.shift(); next; next = queue.shift())
+        reports[next[1]] = await gradeTask(next[0], locale, options);
+    }),
+  );
   const earned = Math.round(reports.reduce((s, r) => s + r.earned, 0) * 100) / 100;
   const possible = tasks.reduce((s, t) => s + t.weight, 0);
   const percent = possible > 0 ? Math.round((earned / possible) * 1000) / 10 : 0;
   return {
-    exam: exam.id, seed, locale, tasks: reports, earned, possible, percent, passPercent: exam.passPercent,
-    passed: percent >= exam.passPercent, gradingMs: Math.round(performance.now() - started),
+    exam: exam.id,
+    seed,
+    locale,
+    tasks: reports,
+    earned,
+    possible,
+    percent,
+    passPercent: exam.passPercent,
+    passed: percent >= exam.passPercent,
+    gradingMs: Math.round(performance.now() - started),
   };
 }

@@ -25,7 +25,8 @@ export class Draw {
 
   /** Integer in [min, max]. */
   int(label: string, min: number, max: number): number {
-    if (!Number.isInteger(min) || !Number.isInteger(max) || max < min) throw new RangeError(`draw ${label}: bad range [${min}, ${max}]`);
+    if (!Number.isInteger(min) || !Number.isInteger(max) || max < min)
+      throw new RangeError(`draw ${label}: bad range [${min}, ${max}]`);
     return min + (this.bits(label) % (max - min + 1));
   }
 

@@ -38,14 +38,20 @@ export function createExamApi(options: ExamApiOptions) {
   /** The attempt, if it is this learner's; 404 otherwise (no hint that it exists). */
   const own = async (id: unknown, learner: Learner) => {
     const a = typeof id === "string" ? await store.getExamAttempt(id) : undefined;
-    if (!a || a.learnerId !== learner.id) throw new HttpError(404, "no such exam attempt", "Open /exam to see your attempts.");
+    if (!a || a.learnerId !== learner.id)
+      throw new HttpError(404, "no such exam attempt", "Open /exam to see your attempts.");
     return a;
   };
 
   return {
     handles: (path: string) => paths.has(path),
 
-    async handle(req: IncomingMessage, res: ServerResponse, path: string, sessionId: string | undefined): Promise<void> {
+    async handle(
+      req: IncomingMessage,
+      res: ServerResponse,
+      path: string,
+      sessionId: string | undefined,
+    ): Promise<void> {
       const method = req.method ?? "GET";
       const want = path === EXAM_API.root || path === EXAM_API.attempt ? "GET" : "POST";
       if (method !== want) throw new HttpError(405, "method not allowed", `Use ${want}.`, { allow: want });
@@ -58,7 +64,13 @@ export function createExamApi(options: ExamApiOptions) {
         const attempts = (await store.examAttempts(learner.id)).map(({ report: _r, ...a }) => a);
         const lang = locale(url.searchParams.get("locale"));
         return sendJson(res, 200, {
-          exams: loadExams().map((e) => ({ id: e.id, title: e.title[lang], tasks: e.tasks.length, timeLimitMinutes: e.timeLimitMinutes, passPercent: e.passPercent })),
+          exams: loadExams().map((e) => ({
+            id: e.id,
+            title: e.title[lang],
+            tasks: e.tasks.length,
+            timeLimitMinutes: e.timeLimitMinutes,
+            passPercent: e.passPercent,
+          })),
           running: running?.id ?? null,
           attempts,
         });
@@ -69,13 +81,15 @@ export function createExamApi(options: ExamApiOptions) {
       }
       const body = await readJsonBody(req, options.bodyLimit);
       if (path === EXAM_API.start) {
-        if (typeof body.exam !== "string") throw new HttpError(400, `"exam" must be an exam id`, "GET /api/exam lists them.");
+        if (typeof body.exam !== "string")
+          throw new HttpError(400, `"exam" must be an exam id`, "GET /api/exam lists them.");
         const a = await sessions.start(learner.id, body.exam);
         return sendJson(res, 201, await sessions.view(a.id, locale(body.locale)));
       }
       const a = await own(body.id, learner);
       if (path === EXAM_API.flag) {
-        if (typeof body.task !== "string" || typeof body.flagged !== "boolean") throw new HttpError(400, `"task" (e.g. "task-3") and "flagged" (true/false) are needed`, "Send both.");
+        if (typeof body.task !== "string" || typeof body.flagged !== "boolean")
+          throw new HttpError(400, `"task" (e.g. "task-3") and "flagged" (true/false) are needed`, "Send both.");
         await sessions.flag(a.id, body.task, body.flagged);
         return sendJson(res, 200, { ok: true });
       }

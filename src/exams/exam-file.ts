@@ -32,7 +32,11 @@ const localized = z.object({ en: z.string().min(1), "zh-CN": z.string().min(1) }
 const scalar = z.union([z.string().min(1), z.number()]);
 const paramRule = z.union([
   scalar,
-  z.object({ int: z.tuple([z.number().int(), z.number().int()]).refine(([a, b]) => a <= b, "int: [min, max] needs min ≤ max") }).strict(),
+  z
+    .object({
+      int: z.tuple([z.number().int(), z.number().int()]).refine(([a, b]) => a <= b, "int: [min, max] needs min ≤ max"),
+    })
+    .strict(),
   z.object({ pick: z.array(scalar).min(1) }).strict(),
   z.object({ name: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, "name: a lower-case base such as echo") }).strict(),
 ]);
@@ -41,21 +45,25 @@ export type ParamRule = z.infer<typeof paramRule>;
 /** Kinds the wrong-namespace diagnosis can look for. */
 export const OBJECT_KINDS = ["Job", "CronJob", "Pod", "Service", "ConfigMap"] as const;
 
-const task = z.object({
-  exercise: z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, "an exercise id such as job/echo"),
-  weight: z.number().positive(),
-  params: z.record(z.string(), paramRule).default({}),
-  objects: z.array(z.object({ kind: z.enum(OBJECT_KINDS), name: z.string().min(1) }).strict()).default([]),
-  text: localized,
-}).strict();
+const task = z
+  .object({
+    exercise: z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, "an exercise id such as job/echo"),
+    weight: z.number().positive(),
+    params: z.record(z.string(), paramRule).default({}),
+    objects: z.array(z.object({ kind: z.enum(OBJECT_KINDS), name: z.string().min(1) }).strict()).default([]),
+    text: localized,
+  })
+  .strict();
 
-const examSchema = z.object({
-  id: z.string().regex(/^[a-z0-9-]+$/, "lower-case letters, digits and dashes"),
-  title: localized,
-  timeLimitMinutes: z.number().int().min(1).max(600),
-  passPercent: z.number().min(0).max(100).default(DEFAULT_PASS_PERCENT),
-  tasks: z.array(task).min(1).max(40),
-}).strict();
+const examSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9-]+$/, "lower-case letters, digits and dashes"),
+    title: localized,
+    timeLimitMinutes: z.number().int().min(1).max(600),
+    passPercent: z.number().min(0).max(100).default(DEFAULT_PASS_PERCENT),
+    tasks: z.array(task).min(1).max(40),
+  })
+  .strict();
 
 export type ExamTaskDef = z.infer<typeof task>;
 export interface ExamDef extends z.infer<typeof examSchema> {
@@ -90,7 +98,11 @@ export function lineOf(text: string, path: readonly PropertyKey[]): number {
         if (ind >= 0 && ind <= indent && !lines[i]!.trimStart().startsWith("#") && i > from) break;
         if (m && (itemIndent === -1 || m[1]!.length === itemIndent) && m[1]!.length > indent - 1) {
           itemIndent = m[1]!.length;
-          if (++seen === step) { hit = i; indent = itemIndent; break; }
+          if (++seen === step) {
+            hit = i;
+            indent = itemIndent;
+            break;
+          }
         }
       }
     } else {
@@ -98,9 +110,20 @@ export function lineOf(text: string, path: readonly PropertyKey[]): number {
       const re = new RegExp(`^(\\s*(?:- )?)["']?${key}["']?\\s*:`);
       for (let i = from; i < lines.length; i++) {
         const ind = lines[i]!.search(/\S/);
-        if (i > from && ind >= 0 && ind <= indent && !/^\s*- /.test(lines[i]!) && !lines[i]!.trimStart().startsWith("#")) break;
+        if (
+          i > from &&
+          ind >= 0 &&
+          ind <= indent &&
+          !/^\s*- /.test(lines[i]!) &&
+          !lines[i]!.trimStart().startsWith("#")
+        )
+          break;
         const m = re.exec(lines[i]!);
-        if (m && m[1]!.length > indent) { hit = i; indent = m[1]!.length; break; }
+        if (m && m[1]!.length > indent) {
+          hit = i;
+          indent = m[1]!.length;
+          break;
+        }
       }
     }
     if (hit < 0) break;
@@ -119,29 +142,52 @@ export function parseExam(text: string, file: string): ExamDef {
   try {
     raw = load(text);
   } catch (err) {
-    if (err instanceof YAMLException) throw at((err.mark?.line ?? 0) + 1, `not valid YAML: ${err.reason}`, "check the indentation and quoting on that line");
+    if (err instanceof YAMLException)
+      throw at(
+        (err.mark?.line ?? 0) + 1,
+        `not valid YAML: ${err.reason}`,
+        "check the indentation and quoting on that line",
+      );
     throw err;
   }
   const parsed = examSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = issue.path.length ? issue.path.join(".") : "(top level)";
-    throw at(lineOf(text, issue.path), `${where}: ${issue.message}`, "the exam file format is described in src/exams/exam-file.ts");
+    throw at(
+      lineOf(text, issue.path),
+      `${where}: ${issue.message}`,
+      "the exam file format is described in src/exams/exam-file.ts",
+    );
   }
   const exam = parsed.data;
   exam.tasks.forEach((t, i) => {
     const grader = taskGrader(t.exercise);
-    if (!grader) throw at(lineOf(text, ["tasks", i, "exercise"]), `tasks.${i}.exercise: no exercise "${t.exercise}"`, "use a lesson's exercise id (labs/<chapter>/<name>) or an exam-only one (labs/exam/<name>)");
+    if (!grader)
+      throw at(
+        lineOf(text, ["tasks", i, "exercise"]),
+        `tasks.${i}.exercise: no exercise "${t.exercise}"`,
+        "use a lesson's exercise id (labs/<chapter>/<name>) or an exam-only one (labs/exam/<name>)",
+      );
     const known = Object.keys(grader.params ?? {});
     for (const key of Object.keys(t.params)) {
       if (!known.includes(key)) {
-        throw at(lineOf(text, ["tasks", i, "params", key]), `tasks.${i}.params.${key}: ${t.exercise} takes no parameter "${key}"`, known.length ? `it takes ${known.join(", ")}` : `${t.exercise} takes no parameters`);
+        throw at(
+          lineOf(text, ["tasks", i, "params", key]),
+          `tasks.${i}.params.${key}: ${t.exercise} takes no parameter "${key}"`,
+          known.length ? `it takes ${known.join(", ")}` : `${t.exercise} takes no parameters`,
+        );
       }
     }
     const names = new Set([...known, "namespace"]);
     for (const locale of ["en", "zh-CN"] as const) {
       for (const [, key] of t.text[locale].matchAll(PLACEHOLDER)) {
-        if (!names.has(key!)) throw at(lineOf(text, ["tasks", i, "text", locale]), `tasks.${i}.text.${locale}: unknown placeholder {${key}}`, `placeholders are the task's parameters and {namespace}: ${[...names].join(", ")}`);
+        if (!names.has(key!))
+          throw at(
+            lineOf(text, ["tasks", i, "text", locale]),
+            `tasks.${i}.text.${locale}: unknown placeholder {${key}}`,
+            `placeholders are the task's parameters and {namespace}: ${[...names].join(", ")}`,
+          );
       }
     }
   });
@@ -150,11 +196,14 @@ export function parseExam(text: string, file: string): ExamDef {
 
 /** Every exams/*.yaml, sorted by id; throws on the first bad file. */
 export function loadExams(dir = EXAMS_DIR): ExamDef[] {
-  const exams = readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort()
+  const exams = readdirSync(dir)
+    .filter((f) => f.endsWith(".yaml"))
+    .sort()
     .map((f) => parseExam(readFileSync(join(dir, f), "utf8"), relative(resolve(dir, ".."), join(dir, f))));
   const ids = new Set<string>();
   for (const e of exams) {
-    if (ids.has(e.id)) throw new KubelabError(`${e.file}: exam id "${e.id}" is used twice`, "each exam file needs its own id");
+    if (ids.has(e.id))
+      throw new KubelabError(`${e.file}: exam id "${e.id}" is used twice`, "each exam file needs its own id");
     ids.add(e.id);
   }
   return exams.sort((a, b) => a.id.localeCompare(b.id));
@@ -163,7 +212,11 @@ export function loadExams(dir = EXAMS_DIR): ExamDef[] {
 export function loadExam(id: string, dir = EXAMS_DIR): ExamDef {
   const exams = loadExams(dir);
   const found = exams.find((e) => e.id === id);
-  if (!found) throw new KubelabError(`no exam "${id}"`, `known exams: ${exams.map((e) => e.id).join(", ") || "none"} (exams/*.yaml)`);
+  if (!found)
+    throw new KubelabError(
+      `no exam "${id}"`,
+      `known exams: ${exams.map((e) => e.id).join(", ") || "none"} (exams/*.yaml)`,
+    );
   return found;
 }
 

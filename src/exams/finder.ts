@@ -14,12 +14,20 @@ export function kubeObjectFinder(kc: KubeConfig): ObjectFinder {
   const batch = kc.makeApiClient(BatchV1Api);
   return async (kind, name) => {
     const q = { fieldSelector: `metadata.name=${name}`, limit: 20 };
-    const list = kind === "Job" ? await batch.listJobForAllNamespaces(q)
-      : kind === "CronJob" ? await batch.listCronJobForAllNamespaces(q)
-        : kind === "Pod" ? await core.listPodForAllNamespaces(q)
-          : kind === "Service" ? await core.listServiceForAllNamespaces(q)
-            : kind === "ConfigMap" ? await core.listConfigMapForAllNamespaces(q)
-              : { items: [] };
-    return [...new Set(list.items.map((o: { metadata?: { namespace?: string } }) => o.metadata?.namespace ?? ""))].filter(Boolean).sort();
+    const list =
+      kind === "Job"
+        ? await batch.listJobForAllNamespaces(q)
+        : kind === "CronJob"
+          ? await batch.listCronJobForAllNamespaces(q)
+          : kind === "Pod"
+            ? await core.listPodForAllNamespaces(q)
+            : kind === "Service"
+              ? await core.listServiceForAllNamespaces(q)
+              : kind === "ConfigMap"
+                ? await core.listConfigMapForAllNamespaces(q)
+                : { items: [] };
+    return [...new Set(list.items.map((o: { metadata?: { namespace?: string } }) => o.metadata?.namespace ?? ""))]
+      .filter(Boolean)
+      .sort();
   };
 }

@@ -79,7 +79,11 @@ export class ExamSessions {
     const id = randomUUID();
     // Namespaces: exam-<8 hex>-task-<i>, short and unique per attempt.
     const attempt = await this.deps.store.startExamAttempt({
-      id, learnerId, exam: exam.id, seed, namespacePrefix: `exam-${id.slice(0, 8)}-`,
+      id,
+      learnerId,
+      exam: exam.id,
+      seed,
+      namespacePrefix: `exam-${id.slice(0, 8)}-`,
       endsAt: new Date(this.now() + exam.timeLimitMinutes * 60_000).toISOString(),
     });
     await this.deps.prepare?.(attempt, this.tasksOf(attempt));
@@ -95,9 +99,20 @@ export class ExamSessions {
     }
     const exam = this.exam(a.exam);
     return {
-      id: a.id, exam: a.exam, title: exam.title[locale], startedAt: a.startedAt, endsAt: a.endsAt,
+      id: a.id,
+      exam: a.exam,
+      title: exam.title[locale],
+      startedAt: a.startedAt,
+      endsAt: a.endsAt,
       remainingSeconds: a.submittedAt ? 0 : Math.max(0, Math.floor((Date.parse(a.endsAt) - this.now()) / 1000)),
-      tasks: this.tasksOf(a).map((t) => ({ id: t.id, context: t.id, namespace: t.namespace, weight: t.weight, text: t.text[locale], flagged: a.flags.includes(t.id) })),
+      tasks: this.tasksOf(a).map((t) => ({
+        id: t.id,
+        context: t.id,
+        namespace: t.namespace,
+        weight: t.weight,
+        text: t.text[locale],
+        flagged: a.flags.includes(t.id),
+      })),
       submitted: Boolean(a.submittedAt),
       ...(a.report ? { report: a.report as ExamReport } : {}),
     };
@@ -105,8 +120,10 @@ export class ExamSessions {
 
   async flag(attemptId: string, taskId: string, flagged: boolean): Promise<void> {
     const a = await this.get(attemptId);
-    if (a.submittedAt) throw new KubelabError("this exam was submitted", "Flags only matter while the exam runs.", { status: 409 });
-    if (!this.tasksOf(a).some((t) => t.id === taskId)) throw new KubelabError(`no task "${taskId}" in this exam`, "Task ids are task-1, task-2, …", { status: 404 });
+    if (a.submittedAt)
+      throw new KubelabError("this exam was submitted", "Flags only matter while the exam runs.", { status: 409 });
+    if (!this.tasksOf(a).some((t) => t.id === taskId))
+      throw new KubelabError(`no task "${taskId}" in this exam`, "Task ids are task-1, task-2, …", { status: 404 });
     const flags = new Set(a.flags);
     if (flagged) flags.add(taskId);
     else flags.delete(taskId);
@@ -121,11 +138,25 @@ export class ExamSessions {
       const a = await this.get(attemptId);
       if (a.report) return a.report as ExamReport;
       const exam = this.exam(a.exam);
-      const report = await gradeAttempt(exam, a.seed, this.tasksOf(a), locale, { contextFor: this.deps.contextFor, findElsewhere: this.deps.findElsewhere });
-      const stored = await this.deps.store.submitExamAttempt(attemptId, { percent: report.percent, passed: report.passed, report, auto: options.auto ?? false });
+      const report = await gradeAttempt(exam, a.seed, this.tasksOf(a), locale, {
+        contextFor: this.deps.contextFor,
+        findElsewhere: this.deps.findElsewhere,
+      });
+      const stored = await this.deps.store.submitExamAttempt(attemptId, {
+        percent: report.percent,
+        passed: report.passed,
+        report,
+        auto: options.auto ?? false,
+      });
       if (!stored) return (await this.get(attemptId)).report as ExamReport;
       // The report holds what was seen; the namespaces are not needed any more.
-      void this.deps.cleanup?.(a, this.tasksOf(a)).catch((err) => this.deps.log?.(`could not remove the namespaces of exam attempt ${a.id}: ${err instanceof Error ? err.message : err}`));
+      void this.deps
+        .cleanup?.(a, this.tasksOf(a))
+        .catch((err) =>
+          this.deps.log?.(
+            `could not remove the namespaces of exam attempt ${a.id}: ${err instanceof Error ? err.message : err}`,
+          ),
+        );
       return report;
     })();
     this.grading.set(attemptId, run);

@@ -18,8 +18,18 @@ import type { WebSocket } from "ws";
 import { InfraError, isNotFound, httpStatus, toInfraError } from "./errors.ts";
 import type { RecorderView } from "../recorder/types.ts";
 
-export type CoreReader = Pick<CoreV1Api, "readNamespacedPod" | "listNamespacedPod" | "readNamespacedPodLog" | "readNamespacedService" | "readNamespacedConfigMap">;
-export type BatchReader = Pick<BatchV1Api, "readNamespacedJob" | "listNamespacedJob" | "readNamespacedCronJob" | "listNamespacedCronJob">;
+export type CoreReader = Pick<
+  CoreV1Api,
+  | "readNamespacedPod"
+  | "listNamespacedPod"
+  | "readNamespacedPodLog"
+  | "readNamespacedService"
+  | "readNamespacedConfigMap"
+>;
+export type BatchReader = Pick<
+  BatchV1Api,
+  "readNamespacedJob" | "listNamespacedJob" | "readNamespacedCronJob" | "listNamespacedCronJob"
+>;
 export type AppsReader = Pick<AppsV1Api, "readNamespacedDeployment" | "listNamespacedReplicaSet">;
 
 export interface ExecResult {
@@ -43,7 +53,13 @@ export interface ExecOptions {
 }
 
 /** Runs a (read-only) command in a container and collects its output, bounded. */
-export type ExecFn = (namespace: string, pod: string, container: string, command: string[], options?: ExecOptions) => Promise<ExecResult>;
+export type ExecFn = (
+  namespace: string,
+  pod: string,
+  container: string,
+  command: string[],
+  options?: ExecOptions,
+) => Promise<ExecResult>;
 
 /** A container log as read (at most `outputLimitBytes`); `truncated` when the cap was reached. */
 export interface LogText {
@@ -136,14 +152,21 @@ export interface CreateGradeContextInput {
 
 function abortable<T>(promise: Promise<T>, signal: AbortSignal, timeoutMs: number, doing: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    if (signal.aborted) return reject(new InfraError(`gave up before trying to ${doing}: grading was cancelled or ran out of time`));
-    const timer = setTimeout(() => reject(new InfraError(`timed out after ${timeoutMs} ms trying to ${doing}`)), timeoutMs);
-    const onAbort = () => reject(new InfraError(`stopped while trying to ${doing}: grading was cancelled or ran out of time`));
+    if (signal.aborted)
+      return reject(new InfraError(`gave up before trying to ${doing}: grading was cancelled or ran out of time`));
+    const timer = setTimeout(
+      () => reject(new InfraError(`timed out after ${timeoutMs} ms trying to ${doing}`)),
+      timeoutMs,
+    );
+    const onAbort = () =>
+      reject(new InfraError(`stopped while trying to ${doing}: grading was cancelled or ran out of time`));
     signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, (err) => reject(toInfraError(err, doing))).finally(() => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
-    });
+    promise
+      .then(resolve, (err) => reject(toInfraError(err, doing)))
+      .finally(() => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+      });
   });
 }
 
@@ -210,7 +233,8 @@ export function kubeExec(kubeConfig: KubeConfig, webSockets?: ExecConnector): Ex
   return async (namespace, pod, container, command, options = {}) => {
     const { signal, timeoutMs, limitBytes = DEFAULT_OUTPUT_LIMIT_BYTES } = options;
     const doing = `exec ${command.join(" ")} in ${pod}/${container}`;
-    if (signal?.aborted) throw new InfraError(`gave up before trying to ${doing}: grading was cancelled or ran out of time`);
+    if (signal?.aborted)
+      throw new InfraError(`gave up before trying to ${doing}: grading was cancelled or ran out of time`);
     let ws: WebSocket | undefined;
     let stopped: "cap" | "timeout" | "abort" | undefined;
     const stop = (why: "cap" | "timeout" | "abort") => {
@@ -224,14 +248,17 @@ export function kubeExec(kubeConfig: KubeConfig, webSockets?: ExecConnector): Ex
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => stop("timeout"), timeoutMs);
     try {
       let status: V1Status | undefined;
-      ws = (await exec.exec(namespace, pod, container, command, stdout, stderr, null, false, (s) => { status = s; })) as unknown as WebSocket;
+      ws = (await exec.exec(namespace, pod, container, command, stdout, stderr, null, false, (s) => {
+        status = s;
+      })) as unknown as WebSocket;
       const socket = ws;
       await new Promise<void>((resolve) => {
         if (socket.readyState === socket.CLOSED) return resolve();
         socket.on("close", () => resolve());
         if (stopped) socket.terminate(); // stopped while connecting
       });
-      if (stopped === "abort") throw new InfraError(`stopped while trying to ${doing}: grading was cancelled or ran out of time`);
+      if (stopped === "abort")
+        throw new InfraError(`stopped while trying to ${doing}: grading was cancelled or ran out of time`);
       let exitCode: number | null = null;
       if (status?.status === "Success") exitCode = 0;
       else {
@@ -252,7 +279,14 @@ export function kubeExec(kubeConfig: KubeConfig, webSockets?: ExecConnector): Ex
 const realSleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 
 /** Builds a GradeContext from a KubeConfig (production) or from fake clients (tests). */
@@ -260,14 +294,20 @@ export function createGradeContext(input: CreateGradeContextInput): GradeContext
   const options: GradeOptions = { ...DEFAULT_GRADE_OPTIONS, ...input.options };
   const kc = input.kubeConfig;
   const need = (what: string): never => {
-    throw new Error(`createGradeContext: no ${what} client and no kubeConfig (hint: pass kubeConfig, or clients.${what} in tests)`);
+    throw new Error(
+      `createGradeContext: no ${what} client and no kubeConfig (hint: pass kubeConfig, or clients.${what} in tests)`,
+    );
   };
   const rawCore = input.clients?.core ?? (kc ? kc.makeApiClient(CoreV1Api) : need("core"));
   const rawBatch = input.clients?.batch ?? (kc ? kc.makeApiClient(BatchV1Api) : need("batch"));
   const rawApps = input.clients?.apps ?? (kc ? kc.makeApiClient(AppsV1Api) : need("apps"));
-  const rawExec: ExecFn = input.exec ?? (kc ? kubeExec(kc) : async () => {
-    throw new InfraError("exec is not available in this grading context");
-  });
+  const rawExec: ExecFn =
+    input.exec ??
+    (kc
+      ? kubeExec(kc)
+      : async () => {
+          throw new InfraError("exec is not available in this grading context");
+        });
   const now = input.now ?? Date.now;
   const sleepImpl = input.sleep ?? realSleep;
 
@@ -278,7 +318,9 @@ export function createGradeContext(input: CreateGradeContextInput): GradeContext
     const apps = guard(rawApps, "apps", getSignal, options.callTimeoutMs);
     const ctx: GradeContext = {
       namespace: input.namespace,
-      core, batch, apps,
+      core,
+      batch,
+      apps,
       recorder: input.recorder,
       signal,
       options,
@@ -288,7 +330,13 @@ export function createGradeContext(input: CreateGradeContextInput): GradeContext
         const limitBytes = options.outputLimitBytes;
         try {
           // limitBytes makes the kubelet stop reading: a huge log costs at most the cap here.
-          const text = await core.readNamespacedPodLog({ name: pod, namespace, container, limitBytes, tailLines: read.tailLines });
+          const text = await core.readNamespacedPodLog({
+            name: pod,
+            namespace,
+            container,
+            limitBytes,
+            tailLines: read.tailLines,
+          });
           return { text, truncated: Buffer.byteLength(text) >= limitBytes };
         } catch (err) {
           // 404: pod gone; 400: container not started or name ambiguous — the learner's state, not ours.
@@ -298,8 +346,16 @@ export function createGradeContext(input: CreateGradeContextInput): GradeContext
       },
       // The exec closes its own stream at callTimeoutMs; the outer bound is a backstop for one that does not.
       exec: (namespace, pod, container, command) =>
-        abortable(rawExec(namespace, pod, container, command, { signal, timeoutMs: options.callTimeoutMs, limitBytes: options.outputLimitBytes }),
-          signal, options.callTimeoutMs + 5000, `exec ${command.join(" ")} in ${pod}/${container}`),
+        abortable(
+          rawExec(namespace, pod, container, command, {
+            signal,
+            timeoutMs: options.callTimeoutMs,
+            limitBytes: options.outputLimitBytes,
+          }),
+          signal,
+          options.callTimeoutMs + 5000,
+          `exec ${command.join(" ")} in ${pod}/${container}`,
+        ),
       async waitFor(probe, wait = {}) {
         const timeoutMs = wait.timeoutMs ?? options.jobWaitMs;
         const intervalMs = wait.intervalMs ?? options.pollMs;

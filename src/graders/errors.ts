@@ -10,15 +10,32 @@ import { KubelabError } from "../errors.ts";
 /** The cluster could not be asked (network, timeout, 5xx, auth of kubelab's own client); answered as 503. */
 export class InfraError extends KubelabError {
   constructor(message: string, options?: { cause?: unknown; hint?: string }) {
-    super(message, options?.hint ?? "Check that the lab cluster is running (`./kubelab cluster status`), then grade again.", { cause: options?.cause, status: 503 });
+    super(
+      message,
+      options?.hint ?? "Check that the lab cluster is running (`./kubelab cluster status`), then grade again.",
+      { cause: options?.cause, status: 503 },
+    );
     this.name = "InfraError";
   }
 }
 
 const NETWORK_CODES = new Set([
-  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EPIPE", "EAI_AGAIN",
-  "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_SOCKET", "UND_ERR_CLOSED",
-  "ERR_TLS_CERT_ALTNAME_INVALID", "DEPTH_ZERO_SELF_SIGNED_CERT", "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+  "EAI_AGAIN",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
 ]);
 
 /** HTTP status of a client-node ApiException (the one rule, shared with the lab manager). */
@@ -60,7 +77,7 @@ export function toInfraError(err: unknown, doing: string): unknown {
   if (err instanceof InfraError) return err;
   if (!isInfrastructureError(err)) return err;
   const status = httpStatus(err);
-  const detail = status !== undefined ? `HTTP ${status}` : networkCode(err) ?? (err as Error)?.name ?? "error";
+  const detail = status !== undefined ? `HTTP ${status}` : (networkCode(err) ?? (err as Error)?.name ?? "error");
   return new InfraError(`failed to ${doing}: ${detail}`, { cause: err });
 }
 

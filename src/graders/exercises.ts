@@ -56,11 +56,20 @@ export function loadExercises(labsDir = LABS_DIR, options: { exam?: boolean } = 
         throw new Error(`failed to parse ${file}: ${(err as Error).message} (hint: it must be plain JSON)`);
       }
       const expectedId = `${chapter.name}/${lab.name}`;
-      if (raw.id !== expectedId) throw new Error(`${file}: id "${raw.id}" should be "${expectedId}" (hint: the id is the folder path under labs/)`);
+      if (raw.id !== expectedId)
+        throw new Error(
+          `${file}: id "${raw.id}" should be "${expectedId}" (hint: the id is the folder path under labs/)`,
+        );
       out.push({
-        id: raw.id, grader: raw.grader ?? raw.id, setup: raw.setup, solutions: raw.solutions ?? [],
-        wrongAttempts: raw.wrongAttempts ?? [], settleMs: raw.settleMs ?? 0, timeoutMs: raw.timeoutMs ?? 120_000,
-        requires: raw.requires, dir,
+        id: raw.id,
+        grader: raw.grader ?? raw.id,
+        setup: raw.setup,
+        solutions: raw.solutions ?? [],
+        wrongAttempts: raw.wrongAttempts ?? [],
+        settleMs: raw.settleMs ?? 0,
+        timeoutMs: raw.timeoutMs ?? 120_000,
+        requires: raw.requires,
+        dir,
       });
     }
   }

@@ -68,13 +68,26 @@ export interface ParamGraderSpec<P extends ParamValues> {
 export function defineParamGrader<P extends ParamValues>(spec: ParamGraderSpec<P>): Grader {
   const withParams = (values: ParamValues): Grader => {
     for (const [key, value] of Object.entries(values)) {
-      if (!(key in spec.defaults)) throw new Error(`grader ${spec.id}: unknown parameter "${key}" (hint: it takes ${Object.keys(spec.defaults).join(", ")})`);
-      if (typeof value !== typeof spec.defaults[key]) throw new Error(`grader ${spec.id}: parameter "${key}" must be a ${typeof spec.defaults[key]}, got ${JSON.stringify(value)}`);
+      if (!(key in spec.defaults))
+        throw new Error(
+          `grader ${spec.id}: unknown parameter "${key}" (hint: it takes ${Object.keys(spec.defaults).join(", ")})`,
+        );
+      if (typeof value !== typeof spec.defaults[key])
+        throw new Error(
+          `grader ${spec.id}: parameter "${key}" must be a ${typeof spec.defaults[key]}, got ${JSON.stringify(value)}`,
+        );
     }
     return build({ ...spec.defaults, ...values } as P);
   };
   const build = (p: P): Grader =>
-    defineGrader({ id: spec.id, title: spec.title, checks: spec.checks(p), grade: (ctx) => spec.grade(ctx, p), params: p, withParams });
+    defineGrader({
+      id: spec.id,
+      title: spec.title,
+      checks: spec.checks(p),
+      grade: (ctx) => spec.grade(ctx, p),
+      params: p,
+      withParams,
+    });
   return build(spec.defaults);
 }
 
@@ -83,7 +96,9 @@ export function defineParamGrader<P extends ParamValues>(spec: ParamGraderSpec<P
  * `name` → NAME, `cronName` → CRON_NAME. Scripts default each to the lesson's value.
  */
 export function paramEnv(values: Readonly<ParamValues>): Record<string, string> {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase(), String(v)]));
+  return Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [k.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase(), String(v)]),
+  );
 }
 
 export function pass(id: string, message: MessageId, params?: Params): CheckOutcome {

@@ -24,10 +24,21 @@ import jobParallel from "./job/parallel.ts";
 import jobTtl from "./job/ttl.ts";
 
 const all: Grader[] = [
-  jobEcho, jobCompletions, jobParallel, jobBackoff, jobTtl, jobDeadline,
-  cronjobHello, cronjobSuspend, cronjobConcurrency, cronjobHistory,
-  initNginxMnt, initOrder, initSidecar,
-  debugNetstat, debugNode,
+  jobEcho,
+  jobCompletions,
+  jobParallel,
+  jobBackoff,
+  jobTtl,
+  jobDeadline,
+  cronjobHello,
+  cronjobSuspend,
+  cronjobConcurrency,
+  cronjobHistory,
+  initNginxMnt,
+  initOrder,
+  initSidecar,
+  debugNetstat,
+  debugNode,
 ];
 
 export const graders: ReadonlyMap<string, Grader> = new Map(all.map((g) => [g.id, g]));
@@ -37,13 +48,26 @@ export function getGrader(id: string): Grader | undefined {
 }
 
 /** Grades one exercise (see runner.ts), looked up in this registry unless `options.registry` says otherwise. */
-export function gradeExercise(exerciseId: string, ctx: GradeContext, locale: Locale, options: GradeExerciseOptions = {}): Promise<GradeResult> {
+export function gradeExercise(
+  exerciseId: string,
+  ctx: GradeContext,
+  locale: Locale,
+  options: GradeExerciseOptions = {},
+): Promise<GradeResult> {
   return runGrader(exerciseId, ctx, locale, { ...options, registry: options.registry ?? graders });
 }
 
 export type { GradeExerciseOptions } from "./runner.ts";
 export { createGradeContext, DEFAULT_GRADE_OPTIONS, DEFAULT_OUTPUT_LIMIT_BYTES, kubeExec } from "./context.ts";
-export type { CreateGradeContextInput, ExecFn, ExecOptions, ExecResult, GradeContext, GradeOptions, LogText } from "./context.ts";
+export type {
+  CreateGradeContextInput,
+  ExecFn,
+  ExecOptions,
+  ExecResult,
+  GradeContext,
+  GradeOptions,
+  LogText,
+} from "./context.ts";
 export { InfraError, isInfrastructureError } from "./errors.ts";
 export type { CheckOutcome, CheckSpec, Grader } from "./framework.ts";
 export type { CheckResult, GradeResult, Locale } from "./types.ts";

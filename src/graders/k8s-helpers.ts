@@ -10,19 +10,38 @@ import { orNull } from "./errors.ts";
 import { isOwnedBy, jobState } from "./k8s-rules.ts";
 
 export {
-  containerStartedAt, containerState, cronMatches, isEveryMinute, isOwnedBy, jobActiveInterval, jobState, ms,
-  nextScheduledTime, ownerUid, peakOverlap, podActiveInterval, podIsTerminal, scheduledTimes,
+  containerStartedAt,
+  containerState,
+  cronMatches,
+  isEveryMinute,
+  isOwnedBy,
+  jobActiveInterval,
+  jobState,
+  ms,
+  nextScheduledTime,
+  ownerUid,
+  peakOverlap,
+  podActiveInterval,
+  podIsTerminal,
+  scheduledTimes,
 } from "./k8s-rules.ts";
 export type { ContainerRunState, Interval, JobState } from "./k8s-rules.ts";
 
 /** Reads a Job and, while it is still running, waits (bounded) for it to finish. */
-export async function readJobSettled(ctx: GradeContext, name: string, timeoutMs = ctx.options.jobWaitMs): Promise<V1Job | null> {
+export async function readJobSettled(
+  ctx: GradeContext,
+  name: string,
+  timeoutMs = ctx.options.jobWaitMs,
+): Promise<V1Job | null> {
   const read = () => orNull(ctx.batch.readNamespacedJob({ name, namespace: ctx.namespace }));
   let last: V1Job | null = null;
-  await ctx.waitFor(async () => {
-    last = await read();
-    return last === null || jobState(last).state !== "running";
-  }, { timeoutMs });
+  await ctx.waitFor(
+    async () => {
+      last = await read();
+      return last === null || jobState(last).state !== "running";
+    },
+    { timeoutMs },
+  );
   return last;
 }
 

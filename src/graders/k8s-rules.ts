@@ -95,19 +95,33 @@ export type JobState =
 export function jobState(job: JobLike): JobState {
   for (const c of job.status?.conditions ?? []) {
     if (c.status !== "True") continue;
-    if (c.type === "Complete") return { state: "complete", succeeded: job.status?.succeeded ?? 0, at: ms(c.lastTransitionTime) ?? ms(job.status?.completionTime) };
+    if (c.type === "Complete")
+      return {
+        state: "complete",
+        succeeded: job.status?.succeeded ?? 0,
+        at: ms(c.lastTransitionTime) ?? ms(job.status?.completionTime),
+      };
     if (c.type === "Failed") return { state: "failed", reason: c.reason ?? "Failed", at: ms(c.lastTransitionTime) };
   }
   return { state: "running" };
 }
 
-export type ContainerRunState = { state: "waiting"; reason: string } | { state: "running"; startedAt?: number }
-  | { state: "terminated"; exitCode: number; startedAt?: number; finishedAt?: number; reason?: string } | { state: "unknown" };
+export type ContainerRunState =
+  | { state: "waiting"; reason: string }
+  | { state: "running"; startedAt?: number }
+  | { state: "terminated"; exitCode: number; startedAt?: number; finishedAt?: number; reason?: string }
+  | { state: "unknown" };
 
 export function containerState(status: ContainerStatusLike | undefined): ContainerRunState {
   const s = status?.state;
   if (s?.terminated) {
-    return { state: "terminated", exitCode: s.terminated.exitCode, startedAt: ms(s.terminated.startedAt), finishedAt: ms(s.terminated.finishedAt), reason: s.terminated.reason };
+    return {
+      state: "terminated",
+      exitCode: s.terminated.exitCode,
+      startedAt: ms(s.terminated.startedAt),
+      finishedAt: ms(s.terminated.finishedAt),
+      reason: s.terminated.reason,
+    };
   }
   if (s?.running) return { state: "running", startedAt: ms(s.running.startedAt) };
   if (s?.waiting) return { state: "waiting", reason: s.waiting.reason ?? "Waiting" };
@@ -143,7 +157,9 @@ export function podActiveInterval(pod: PodLike): Interval | undefined {
   if (start === undefined) return undefined;
   let end: number | undefined;
   if (podIsTerminal(pod)) {
-    const finishes = (pod.status?.containerStatuses ?? []).map((s) => containerState(s)).map((s) => (s.state === "terminated" ? s.finishedAt : undefined));
+    const finishes = (pod.status?.containerStatuses ?? [])
+      .map((s) => containerState(s))
+      .map((s) => (s.state === "terminated" ? s.finishedAt : undefined));
     if (finishes.length > 0 && finishes.every((f) => f !== undefined)) end = Math.max(...(finishes as number[]));
   }
   end ??= ms(pod.metadata?.deletionTimestamp);
@@ -190,17 +206,28 @@ function fieldMatches(field: string, value: number, min: number, max: number): b
     const step = stepText === undefined ? 1 : Number(stepText);
     let lo: number;
     let hi: number;
-    if (range === "*" || range === "?") { lo = min; hi = max; }
-    else if (range.includes("-")) { [lo, hi] = range.split("-").map(Number); }
-    else { lo = Number(range); hi = stepText === undefined ? lo : max; }
+    if (range === "*" || range === "?") {
+      lo = min;
+      hi = max;
+    } else if (range.includes("-")) {
+      [lo, hi] = range.split("-").map(Number);
+    } else {
+      lo = Number(range);
+      hi = stepText === undefined ? lo : max;
+    }
     if ([lo, hi, step].some((n) => Number.isNaN(n)) || step <= 0) return false;
     return value >= lo && value <= hi && (value - lo) % step === 0;
   });
 }
 
 const MACROS: Record<string, string> = {
-  "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0",
-  "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *",
+  "@yearly": "0 0 1 1 *",
+  "@annually": "0 0 1 1 *",
+  "@monthly": "0 0 1 * *",
+  "@weekly": "0 0 * * 0",
+  "@daily": "0 0 * * *",
+  "@midnight": "0 0 * * *",
+  "@hourly": "0 * * * *",
 };
 
 /**
@@ -217,8 +244,12 @@ export function cronMatches(schedule: string, time: number): boolean {
   const dow = fieldMatches(f[4], d.getUTCDay(), 0, 7) || (d.getUTCDay() === 0 && fieldMatches(f[4], 7, 0, 7));
   // Vixie cron: when both day fields are restricted, either may match.
   const dayOk = f[2] !== "*" && f[4] !== "*" ? dom || dow : dom && dow;
-  return fieldMatches(f[0], d.getUTCMinutes(), 0, 59) && fieldMatches(f[1], d.getUTCHours(), 0, 23)
-    && fieldMatches(f[3], d.getUTCMonth() + 1, 1, 12) && dayOk;
+  return (
+    fieldMatches(f[0], d.getUTCMinutes(), 0, 59) &&
+    fieldMatches(f[1], d.getUTCHours(), 0, 23) &&
+    fieldMatches(f[3], d.getUTCMonth() + 1, 1, 12) &&
+    dayOk
+  );
 }
 
 /** Scheduled times (minute starts) in (from, to], at most `limit` of them. */

@@ -22,7 +22,12 @@ export interface GradeExerciseOptions {
  * exercise id (a programming error). The registry is passed in, not
  * imported, so the runner does not depend on the facade that lists graders.
  */
-export async function gradeExercise(exerciseId: string, ctx: GradeContext, locale: Locale, options: GradeExerciseOptions = {}): Promise<GradeResult> {
+export async function gradeExercise(
+  exerciseId: string,
+  ctx: GradeContext,
+  locale: Locale,
+  options: GradeExerciseOptions = {},
+): Promise<GradeResult> {
   const registry = options.registry ?? new Map<string, Grader>();
   const grader = registry.get(exerciseId);
   if (!grader) {
@@ -39,7 +44,9 @@ export async function gradeExercise(exerciseId: string, ctx: GradeContext, local
     const infra = isInfrastructureError(err) || deadline.aborted;
     if (!infra) options.onGraderError?.(exerciseId, err);
     const message: MessageId = infra ? "infra.unreachable" : "infra.grader-error";
-    outcomes = grader.checks.map((c) => ({ id: c.id, passed: false, message, infra: true }) as CheckOutcome & { infra: true });
+    outcomes = grader.checks.map(
+      (c) => ({ id: c.id, passed: false, message, infra: true }) as CheckOutcome & { infra: true },
+    );
   }
 
   const byId = new Map(outcomes.map((o) => [o.id, o]));

@@ -30,11 +30,16 @@ export function renderScript(script: string, values: Readonly<ParamValues> = {})
   if (Object.keys(env).length === 0) return script;
   Object.assign(env, Object.fromEntries(Object.entries(paramEnv(values)).filter(([k]) => k in env)));
   const names = Object.keys(env).join("|");
-  let out = kept.join("\n")
+  let out = kept
+    .join("\n")
     // "${NAME}" / "$NAME" as a whole word: unquote when the value needs no quotes.
-    .replace(new RegExp(`"\\$\\{?(${names})\\}?"`, "g"), (_, k: string) => (PLAIN.test(env[k]!) ? env[k]! : `"${env[k]}"`))
+    .replace(new RegExp(`"\\$\\{?(${names})\\}?"`, "g"), (_, k: string) =>
+      PLAIN.test(env[k]!) ? env[k]! : `"${env[k]}"`,
+    )
     .replace(new RegExp(`\\$\\{(${names})\\}|\\$(${names})\\b`, "g"), (_, a?: string, b?: string) => env[(a ?? b)!]!);
   // A heredoc that no longer expands anything reads as the lesson wrote it: quoted.
-  out = out.replace(/<<YAML\n([\s\S]*?)\nYAML\n/g, (whole, body: string) => (/[$\\`]/.test(body) ? whole : `<<'YAML'\n${body}\nYAML\n`));
+  out = out.replace(/<<YAML\n([\s\S]*?)\nYAML\n/g, (whole, body: string) =>
+    /[$\\`]/.test(body) ? whole : `<<'YAML'\n${body}\nYAML\n`,
+  );
   return out;
 }

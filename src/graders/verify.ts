@@ -62,16 +62,34 @@ export interface VerifyOptions {
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function verifyExercise(id: string, driver: VerifyDriver, options: VerifyOptions = {}): Promise<VerifyRow> {
+export async function verifyExercise(
+  id: string,
+  driver: VerifyDriver,
+  options: VerifyOptions = {},
+): Promise<VerifyRow> {
   const manifest = options.manifest ?? loadExercise(id, options.labsDir);
   const sleep = driver.sleep ?? defaultSleep;
   const log = driver.log ?? (() => {});
   const started = performance.now();
   const steps: VerifyStep[] = [];
 
-  const round = async (name: string, kind: VerifyStep["kind"], script: string | undefined, expect: "fail" | "pass", messageId?: string) => {
+  const round = async (
+    name: string,
+    kind: VerifyStep["kind"],
+    script: string | undefined,
+    expect: "fail" | "pass",
+    messageId?: string,
+  ) => {
     const t0 = performance.now();
-    const step: VerifyStep = { name, kind, expected: expect, actual: "error", ok: false, messageIds: [], durationMs: 0 };
+    const step: VerifyStep = {
+      name,
+      kind,
+      expected: expect,
+      actual: "error",
+      ok: false,
+      messageIds: [],
+      durationMs: 0,
+    };
     try {
       log(`${id}: ${name}: fresh lab`);
       await driver.freshLab();
@@ -86,8 +104,13 @@ export async function verifyExercise(id: string, driver: VerifyDriver, options: 
       step.messageIds = result.checks.filter((c) => !c.passed).map((c) => c.messageId ?? c.id);
       step.actual = result.infrastructureError ? "infra" : result.passed ? "pass" : "fail";
       if (step.actual === "infra") step.problem = "the grader could not reach the cluster";
-      else if (step.actual !== expect) step.problem = expect === "pass" ? `expected a pass, failed on ${step.messageIds.join(", ")}` : "expected a failure, but the grade passed (false pass)";
-      else if (messageId && !step.messageIds.includes(messageId)) step.problem = `expected message ${messageId}, got ${step.messageIds.join(", ")}`;
+      else if (step.actual !== expect)
+        step.problem =
+          expect === "pass"
+            ? `expected a pass, failed on ${step.messageIds.join(", ")}`
+            : "expected a failure, but the grade passed (false pass)";
+      else if (messageId && !step.messageIds.includes(messageId))
+        step.problem = `expected message ${messageId}, got ${step.messageIds.join(", ")}`;
       step.ok = step.problem === undefined;
     } catch (err) {
       step.problem = `${script ?? "setup/grade"} failed: ${(err as Error).message}`;
@@ -98,18 +121,29 @@ export async function verifyExercise(id: string, driver: VerifyDriver, options: 
   };
 
   await round("baseline", "baseline", undefined, "fail");
-  for (const w of options.wrongAttempts === false ? [] : manifest.wrongAttempts) await round(w.script, "wrong", w.script, "fail", w.expect);
+  for (const w of options.wrongAttempts === false ? [] : manifest.wrongAttempts)
+    await round(w.script, "wrong", w.script, "fail", w.expect);
   for (const s of manifest.solutions) await round(s, "solution", s, "pass");
 
-  return { exercise: options.label ?? id, ok: steps.every((s) => s.ok), steps, durationMs: Math.round(performance.now() - started) };
+  return {
+    exercise: options.label ?? id,
+    ok: steps.every((s) => s.ok),
+    steps,
+    durationMs: Math.round(performance.now() - started),
+  };
 }
 
 /** One Markdown table for many rows (for the lead's results report). */
 export function formatVerifyTable(rows: VerifyRow[]): string {
-  const lines = ["| exercise | step | expected | actual | score | messages | ok |", "| --- | --- | --- | --- | --- | --- | --- |"];
+  const lines = [
+    "| exercise | step | expected | actual | score | messages | ok |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+  ];
   for (const r of rows) {
     for (const s of r.steps) {
-      lines.push(`| ${r.exercise} | ${s.name} | ${s.expected} | ${s.actual} | ${s.score ?? ""} | ${s.messageIds.join(" ")} | ${s.ok ? "✓" : `✗ ${s.problem ?? ""}`} |`);
+      lines.push(
+        `| ${r.exercise} | ${s.name} | ${s.expected} | ${s.actual} | ${s.score ?? ""} | ${s.messageIds.join(" ")} | ${s.ok ? "✓" : `✗ ${s.problem ?? ""}`} |`,
+      );
     }
   }
   return lines.join("\n");

@@ -135,7 +135,10 @@ export function resolveClosure(graph: DepGraph, roots: readonly string[], policy
     for (const group of graph.get(pkg) ?? []) {
       const candidates = groupCandidates(graph, group);
       if (candidates.some((c) => chosen.has(c))) continue;
-      const excluded = group.map((a) => a.name).concat(candidates).find((c) => exclude.has(bareName(c)));
+      const excluded = group
+        .map((a) => a.name)
+        .concat(candidates)
+        .find((c) => exclude.has(bareName(c)));
       if (excluded) {
         dropped.push(`${pkg} -> ${excluded}`);
         continue;
@@ -244,17 +247,25 @@ export async function ensureDebs(debDir: string, packages: readonly PackageVersi
     await mkdir(tmp);
     try {
       // Sandbox user root: the cache dir usually is not readable by _apt.
-      await run("apt-get", ["download", "-q", "-o", "APT::Sandbox::User=root", ...missing.map((p) => `${p.name}=${p.version}`)], {
-        cwd: tmp,
-        hint: `${APT_HINT}; check that the Debian mirror in /etc/apt/sources.list* is reachable`,
-      });
+      await run(
+        "apt-get",
+        ["download", "-q", "-o", "APT::Sandbox::User=root", ...missing.map((p) => `${p.name}=${p.version}`)],
+        {
+          cwd: tmp,
+          hint: `${APT_HINT}; check that the Debian mirror in /etc/apt/sources.list* is reachable`,
+        },
+      );
       for (const p of missing) {
         const file = debFileName(p);
         const got = join(tmp, file);
-        if (!existsSync(got)) throw new ImageBuildError(`apt-get download ${p.name}=${p.version} did not produce ${file}`, APT_HINT);
+        if (!existsSync(got))
+          throw new ImageBuildError(`apt-get download ${p.name}=${p.version} did not produce ${file}`, APT_HINT);
         if (p.sha256) {
-          const sum = createHash("sha256").update(await readFile(got)).digest("hex");
-          if (sum !== p.sha256) throw new ImageBuildError(`checksum mismatch for ${file}: got ${sum}, index says ${p.sha256}`, APT_HINT);
+          const sum = createHash("sha256")
+            .update(await readFile(got))
+            .digest("hex");
+          if (sum !== p.sha256)
+            throw new ImageBuildError(`checksum mismatch for ${file}: got ${sum}, index says ${p.sha256}`, APT_HINT);
         }
         await rename(got, join(debDir, file));
       }

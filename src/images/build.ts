@@ -22,7 +22,14 @@ import { CATALOG, type CatalogEntry } from "./catalog.ts";
 import { ImageBuildError } from "./exec.ts";
 import { blobPath, createLayer } from "./layer.ts";
 import { imageConfig, imageManifest, type Document, type Layer } from "./manifest.ts";
-import { ALTERNATIVES, COMMON_EXCLUDES, PREFERRED_PROVIDERS, RECIPES, type BinaryName, type ImageRecipe } from "./recipes.ts";
+import {
+  ALTERNATIVES,
+  COMMON_EXCLUDES,
+  PREFERRED_PROVIDERS,
+  RECIPES,
+  type BinaryName,
+  type ImageRecipe,
+} from "./recipes.ts";
 import { assembleRootfs } from "./rootfs.ts";
 import { RegistryClient, type RegistryTls } from "./registry.ts";
 
@@ -103,7 +110,10 @@ async function binaryDigests(o: ImageBuildOptions, needed: readonly BinaryName[]
     const path = o.binaries[name];
     const s = await stat(path).catch(() => undefined);
     if (!s?.isFile()) {
-      throw new ImageBuildError(`the ${name} binary for the offline images is missing: ${path}`, `build ${name} first, or pass its path in binaries.${name}`);
+      throw new ImageBuildError(
+        `the ${name} binary for the offline images is missing: ${path}`,
+        `build ${name} first, or pass its path in binaries.${name}`,
+      );
     }
     const hit = cache[path];
     if (hit && hit.size === s.size && hit.mtimeMs === s.mtimeMs) {
@@ -177,7 +187,10 @@ async function lockCache(cacheDir: string, progress: (l: string) => void): Promi
       continue;
     }
     if (Date.now() > deadline) {
-      throw new ImageBuildError(`the image cache ${cacheDir} stayed locked by process ${owner}`, `wait for it, or remove ${file} if it is stale`);
+      throw new ImageBuildError(
+        `the image cache ${cacheDir} stayed locked by process ${owner}`,
+        `wait for it, or remove ${file} if it is stale`,
+      );
     }
     if (!told) progress(`waiting for process ${owner}, which is building images in ${cacheDir}`);
     told = true;
@@ -205,9 +218,13 @@ export async function ensureImages(o: ImageBuildOptions): Promise<EnsuredImage[]
   const entries = o.images ?? CATALOG;
   const client = new RegistryClient(o.registry, o.registryTls);
   if (!(await client.ping())) {
-    throw new ImageBuildError(`the local registry at ${o.registry} is not answering`, "start it first (docker-registry serve <config.yml>)");
+    throw new ImageBuildError(
+      `the local registry at ${o.registry} is not answering`,
+      "start it first (docker-registry serve <config.yml>)",
+    );
   }
-  for (const d of ["closures", "debs", "layers", "blobs", "rootfs"]) await mkdir(join(o.cacheDir, d), { recursive: true });
+  for (const d of ["closures", "debs", "layers", "blobs", "rootfs"])
+    await mkdir(join(o.cacheDir, d), { recursive: true });
   const unlock = await lockCache(o.cacheDir, progress);
   try {
     return await buildAndPush(o, entries, client, progress, started);
@@ -223,10 +240,13 @@ async function buildAndPush(
   progress: (line: string) => void,
   started: number,
 ): Promise<EnsuredImage[]> {
-
   const recipes = [...new Set(entries.map((e) => e.recipe))].map((name) => {
     const r = RECIPES[name];
-    if (!r) throw new ImageBuildError(`no recipe named ${name} for the offline images`, "see RECIPES in src/images/recipes.ts");
+    if (!r)
+      throw new ImageBuildError(
+        `no recipe named ${name} for the offline images`,
+        "see RECIPES in src/images/recipes.ts",
+      );
     return r;
   });
   const aptState = recipes.some((r) => r.packages.length) ? await aptListsFingerprint() : "";
@@ -251,7 +271,8 @@ async function buildAndPush(
     const union = new Map(toBuild.flatMap((p) => p.packages).map((p) => [`${p.name}=${p.version}`, p]));
     const debDir = join(o.cacheDir, "debs");
     const before = [...union.values()].filter((p) => !existsSync(join(debDir, debFileName(p))));
-    if (before.length) progress(`downloading ${before.length} Debian packages (${mb(before.reduce((a, p) => a + p.size, 0))})`);
+    if (before.length)
+      progress(`downloading ${before.length} Debian packages (${mb(before.reduce((a, p) => a + p.size, 0))})`);
     await ensureDebs(debDir, [...union.values()]);
     await Promise.all(
       toBuild.map(async (plan) => {
@@ -264,9 +285,14 @@ async function buildAndPush(
         await rm(dir, { recursive: true, force: true });
         const recordFile = join(o.cacheDir, "layers", `${r.name}.json`);
         const old = await readJson<LayerRecord>(recordFile);
-        await writeJson(recordFile, { key: plan.key, layer, packages: plan.packages.map((p) => `${p.name}=${p.version}`) } satisfies LayerRecord);
+        await writeJson(recordFile, {
+          key: plan.key,
+          layer,
+          packages: plan.packages.map((p) => `${p.name}=${p.version}`),
+        } satisfies LayerRecord);
         // The previous layer of this recipe is no longer referenced by the cache.
-        if (old && old.layer.digest !== layer.digest) await rm(blobPath(join(o.cacheDir, "blobs"), old.layer.digest), { force: true });
+        if (old && old.layer.digest !== layer.digest)
+          await rm(blobPath(join(o.cacheDir, "blobs"), old.layer.digest), { force: true });
         plan.layer = layer;
         built.add(r.name);
         progress(`built ${r.name}: layer ${mb(layer.size)}`);
@@ -288,7 +314,9 @@ async function buildAndPush(
   );
   // One push at a time, so two tags of one image never upload the same blob twice.
   for (const j of jobs.filter((j) => !j.current)) {
-    const sent = await client.pushBlob(j.e.repository, j.layer.digest, { file: blobPath(join(o.cacheDir, "blobs"), j.layer.digest) });
+    const sent = await client.pushBlob(j.e.repository, j.layer.digest, {
+      file: blobPath(join(o.cacheDir, "blobs"), j.layer.digest),
+    });
     await client.pushBlob(j.e.repository, j.config.digest, { bytes: j.config.bytes });
     await client.putManifest(j.e.repository, j.e.tag, j.manifest);
     progress(`pushed ${j.e.repository}:${j.e.tag}${sent ? ` (${mb(j.layer.size)})` : ""}`);
@@ -299,7 +327,9 @@ async function buildAndPush(
     built: j.built || !j.current,
   }));
   const changed = results.filter((r) => r.built).length;
-  progress(`images: ${changed ? `${changed} of ${results.length} built or pushed` : `all ${results.length} up to date`} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  progress(
+    `images: ${changed ? `${changed} of ${results.length} built or pushed` : `all ${results.length} up to date`} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
   return results;
 }
 

@@ -44,7 +44,11 @@ export function run(cmd: string, args: string[], o: RunOptions = {}): Promise<Ru
     child.stdout?.on("data", (b: Buffer) => out.push(b));
     child.stderr?.on("data", (b: Buffer) => err.push(b));
     child.on("error", (e) =>
-      reject(new ImageBuildError(`cannot run ${cmd}: ${e.message}`, o.hint ?? `is ${cmd} installed and on PATH?`, { cause: e })),
+      reject(
+        new ImageBuildError(`cannot run ${cmd}: ${e.message}`, o.hint ?? `is ${cmd} installed and on PATH?`, {
+          cause: e,
+        }),
+      ),
     );
     child.on("close", (code, signal) => {
       const stdout = Buffer.concat(out).toString("utf8");

@@ -52,7 +52,9 @@ export async function createLayer(rootfs: string, blobDir: string): Promise<Laye
   const entries = (await readdir(rootfs)).sort();
   if (!entries.length) throw new ImageBuildError(`cannot pack ${rootfs}: it is empty`);
   const tmp = join(blobDir, `.layer-${process.pid}-${Date.now()}.tar.gz`);
-  const tar = spawn("tar", [...TAR_FLAGS, "-C", rootfs, "-cf", "-", "--", ...entries], { stdio: ["ignore", "pipe", "pipe"] });
+  const tar = spawn("tar", [...TAR_FLAGS, "-C", rootfs, "-cf", "-", "--", ...entries], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const stderr: Buffer[] = [];
   tar.stderr.on("data", (b: Buffer) => stderr.push(b));
   const exited = new Promise<number | null>((resolve, reject) => {
@@ -66,7 +68,10 @@ export async function createLayer(rootfs: string, blobDir: string): Promise<Laye
     await pipeline(tar.stdout, hasher(diff), createGzip({ level: 6 }), hasher(blob, size), createWriteStream(tmp));
     const code = await exited;
     if (code !== 0) {
-      throw new ImageBuildError(`tar of ${rootfs} exited with ${code}: ${Buffer.concat(stderr).toString().trim()}`, "is GNU tar installed?");
+      throw new ImageBuildError(
+        `tar of ${rootfs} exited with ${code}: ${Buffer.concat(stderr).toString().trim()}`,
+        "is GNU tar installed?",
+      );
     }
   } catch (e) {
     await rm(tmp, { force: true });

@@ -87,5 +87,9 @@ export function imageManifest(config: Document, layers: readonly Layer[]): Docum
 
 /** Copy with keys in sorted order, so key order in code never changes a digest. */
 function sortKeys<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1))) as T;
+  return Object.fromEntries(
+    Object.entries(o)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1)),
+  ) as T;
 }

@@ -68,8 +68,7 @@ export function registryConfigYaml(storageDir: string, listenAddr: string, tls?:
   ].join("\n");
 }
 
-const HINT = (registry: string) =>
-  `is the local registry running on ${registry}? (docker-registry serve <config.yml>)`;
+const HINT = (registry: string) => `is the local registry running on ${registry}? (docker-registry serve <config.yml>)`;
 
 /** Registry HTTP API v2 client for one registry host ("127.0.0.1:5000"), over https with a client certificate when `tls` is given. */
 export class RegistryClient {
@@ -86,7 +85,12 @@ export class RegistryClient {
   private async request(method: string, path: string, init: RequestInit = {}): Promise<Response> {
     const url = path.startsWith("http") ? path : `${this.base}${path}`;
     try {
-      return await fetch(url, { ...init, method, dispatcher: this.dispatcher, signal: init.signal ?? AbortSignal.timeout(120_000) });
+      return await fetch(url, {
+        ...init,
+        method,
+        dispatcher: this.dispatcher,
+        signal: init.signal ?? AbortSignal.timeout(120_000),
+      });
     } catch (e) {
       const why = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
       throw new ImageBuildError(`${method} ${url} failed: ${why}`, HINT(this.registry), { cause: e });
@@ -141,7 +145,8 @@ export class RegistryClient {
     const url = new URL(location, this.base);
     url.searchParams.set("digest", digest);
     // A file-backed Blob streams the layer from disk. (The cast: undici's types see a newer @types/node Blob; same runtime class.)
-    const body = "file" in source ? ((await openAsBlob(source.file)) as unknown as BodyInit) : new Uint8Array(source.bytes);
+    const body =
+      "file" in source ? ((await openAsBlob(source.file)) as unknown as BodyInit) : new Uint8Array(source.bytes);
     const put = await this.request("PUT", url.toString(), {
       headers: { "Content-Type": "application/octet-stream" },
       body,
@@ -171,7 +176,9 @@ export class RegistryClient {
 
   /** Fetch a manifest document (for verification and tests). */
   async getManifest(repository: string, ref: string): Promise<unknown> {
-    const res = await this.request("GET", `/v2/${repository}/manifests/${ref}`, { headers: { Accept: MANIFEST_MEDIA_TYPE } });
+    const res = await this.request("GET", `/v2/${repository}/manifests/${ref}`, {
+      headers: { Accept: MANIFEST_MEDIA_TYPE },
+    });
     if (!res.ok) return this.fail(`GET manifest ${repository}:${ref}`, res);
     return res.json();
   }

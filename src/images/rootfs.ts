@@ -30,13 +30,30 @@ const BASE_PASSWD = [
   "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin",
 ];
 const BASE_GROUP = [
-  "root:x:0:", "daemon:x:1:", "bin:x:2:", "sys:x:3:", "adm:x:4:", "tty:x:5:", "disk:x:6:",
-  "www-data:x:33:", "staff:x:50:", "users:x:100:", "nogroup:x:65534:",
+  "root:x:0:",
+  "daemon:x:1:",
+  "bin:x:2:",
+  "sys:x:3:",
+  "adm:x:4:",
+  "tty:x:5:",
+  "disk:x:6:",
+  "www-data:x:33:",
+  "staff:x:50:",
+  "users:x:100:",
+  "nogroup:x:65534:",
 ];
-const NSSWITCH = "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n";
+const NSSWITCH =
+  "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n";
 
 /** Directories dropped from Debian roots: not needed at runtime. */
-const TRIM = ["usr/share/man", "usr/share/info", "usr/share/locale", "usr/share/lintian", "usr/share/linda", "usr/share/bug"];
+const TRIM = [
+  "usr/share/man",
+  "usr/share/info",
+  "usr/share/locale",
+  "usr/share/lintian",
+  "usr/share/linda",
+  "usr/share/bug",
+];
 
 /**
  * Resolve `path` inside `root` as if root were "/": symlinks (absolute ones
@@ -79,7 +96,8 @@ async function existsInRoot(root: string, path: string): Promise<boolean> {
 /** Extract .debs in order into dir, one shell for all of them. */
 async function extractDebs(debs: readonly string[], dir: string): Promise<void> {
   if (!debs.length) return;
-  const script = 'd="$1"; shift; for f in "$@"; do dpkg-deb --fsys-tarfile "$f" | tar -x --keep-directory-symlink -C "$d" || { echo "extracting $f failed" >&2; exit 1; }; done';
+  const script =
+    'd="$1"; shift; for f in "$@"; do dpkg-deb --fsys-tarfile "$f" | tar -x --keep-directory-symlink -C "$d" || { echo "extracting $f failed" >&2; exit 1; }; done';
   await run("bash", ["-o", "pipefail", "-c", script, "extract", dir, ...debs], {
     hint: "is dpkg-deb installed, and is the cached .deb intact? (delete it from the cache to download it again)",
   });
@@ -129,7 +147,10 @@ async function caBundle(root: string): Promise<void> {
   const files = (await readdir(src, { recursive: true })).filter((f) => f.endsWith(".crt")).sort();
   const pems = await Promise.all(files.map((f) => readFile(join(src, f), "utf8")));
   await mkdir(join(root, "etc/ssl/certs"), { recursive: true });
-  await writeFile(join(root, "etc/ssl/certs/ca-certificates.crt"), pems.map((p) => (p.endsWith("\n") ? p : `${p}\n`)).join(""));
+  await writeFile(
+    join(root, "etc/ssl/certs/ca-certificates.crt"),
+    pems.map((p) => (p.endsWith("\n") ? p : `${p}\n`)).join(""),
+  );
 }
 
 async function debianRoot(o: AssembleOptions): Promise<void> {
@@ -147,7 +168,11 @@ async function debianRoot(o: AssembleOptions): Promise<void> {
   if (!existsSync(join(root, "etc/nsswitch.conf"))) await writeFile(join(root, "etc/nsswitch.conf"), NSSWITCH);
   // base-files' postinst copies these into place.
   const share = join(root, "usr/share/base-files");
-  for (const [from, to] of [["profile", "etc/profile"], ["dot.bashrc", "root/.bashrc"], ["dot.profile", "root/.profile"]]) {
+  for (const [from, to] of [
+    ["profile", "etc/profile"],
+    ["dot.bashrc", "root/.bashrc"],
+    ["dot.profile", "root/.profile"],
+  ]) {
     if (existsSync(join(share, from))) {
       await mkdir(dirname(join(root, to)), { recursive: true });
       await copyFile(join(share, from), join(root, to));
@@ -158,15 +183,27 @@ async function debianRoot(o: AssembleOptions): Promise<void> {
     if (target && !existsSync(join(root, link))) await symlink(target, join(root, link));
   }
   await caBundle(root);
-  for (const [d, mode] of [["tmp", 0o1777], ["var/tmp", 0o1777], ["root", 0o700], ["run", 0o755], ["run/lock", 0o1777],
-    ["var/log", 0o755], ["home", 0o755], ["proc", 0o555], ["sys", 0o555], ["dev", 0o755], ["usr/local/bin", 0o755]] as const) {
+  for (const [d, mode] of [
+    ["tmp", 0o1777],
+    ["var/tmp", 0o1777],
+    ["root", 0o700],
+    ["run", 0o755],
+    ["run/lock", 0o1777],
+    ["var/log", 0o755],
+    ["home", 0o755],
+    ["proc", 0o555],
+    ["sys", 0o555],
+    ["dev", 0o755],
+    ["usr/local/bin", 0o755],
+  ] as const) {
     await mkdir(join(root, d), { recursive: true });
     await chmod(join(root, d), mode);
   }
-  if (!existsSync(join(root, "etc/ld.so.conf"))) await writeFile(join(root, "etc/ld.so.conf"), "include /etc/ld.so.conf.d/*.conf\n");
+  if (!existsSync(join(root, "etc/ld.so.conf")))
+    await writeFile(join(root, "etc/ld.so.conf"), "include /etc/ld.so.conf.d/*.conf\n");
   // libc-bin's trigger would run ldconfig; without a cache ld.so still finds the multiarch dirs.
-  await run("ldconfig", ["-r", root], { env: { PATH: `${process.env.PATH ?? ""}:/usr/sbin:/sbin` } }).catch((e: Error) =>
-    o.onProgress?.(`${r.name}: ldconfig skipped (${e.message.split("\n")[0]})`),
+  await run("ldconfig", ["-r", root], { env: { PATH: `${process.env.PATH ?? ""}:/usr/sbin:/sbin` } }).catch(
+    (e: Error) => o.onProgress?.(`${r.name}: ldconfig skipped (${e.message.split("\n")[0]})`),
   );
 }
 
@@ -185,7 +222,8 @@ async function copyProgram(unpack: string, name: string, root: string): Promise<
     if (existsSync(p)) from = p;
     if (from) break;
   }
-  if (!from) throw new ImageBuildError(`program ${name} is not in the packages`, "add the package that ships it to the recipe");
+  if (!from)
+    throw new ImageBuildError(`program ${name} is not in the packages`, "add the package that ships it to the recipe");
   await rm(join(root, "bin", name), { force: true });
   await copyFile(from, join(root, "bin", name));
   await chmod(join(root, "bin", name), 0o755);
@@ -215,7 +253,11 @@ async function copyProgram(unpack: string, name: string, root: string): Promise<
           break;
         }
       }
-      if (!found) throw new ImageBuildError(`${name} needs ${so}, which no package of the closure ships`, "add the library's package to the recipe");
+      if (!found)
+        throw new ImageBuildError(
+          `${name} needs ${so}, which no package of the closure ships`,
+          "add the library's package to the recipe",
+        );
     }
     for (const [path, host] of wanted) {
       seen.add(posix.basename(path));

@@ -2,7 +2,13 @@
  * The few Kubernetes operations the lab manager needs, behind a small
  * interface so unit tests use a fake and the manager never sees HTTP.
  */
-import { KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1Pod } from "@kubernetes/client-node";
+import {
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1Pod,
+} from "@kubernetes/client-node";
 import { apiStatus as statusCode } from "../cluster/kube-request.ts";
 import { kubeResetApi, type ResetApi } from "../cluster/reset.ts";
 
@@ -28,14 +34,14 @@ export interface LabKube {
 
 export const FIELD_MANAGER = "kubelab";
 
-
 function describe(ref: ObjectRef): string {
   return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`;
 }
 
 function wrap(action: string, ref: ObjectRef, err: unknown): Error {
   const detail = (err as { body?: unknown })?.body;
-  const text = typeof detail === "string" ? detail : detail ? JSON.stringify(detail) : String((err as Error)?.message ?? err);
+  const text =
+    typeof detail === "string" ? detail : detail ? JSON.stringify(detail) : String((err as Error)?.message ?? err);
   return new Error(`failed to ${action} ${describe(ref)}: ${text.slice(0, 500)}`, { cause: err });
 }
 

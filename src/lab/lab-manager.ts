@@ -32,7 +32,14 @@ import {
   type ToolboxOptions,
 } from "./manifests.ts";
 import { resetLabNamespace } from "./reset.ts";
-import { LabError, type EnsureLabOptions, type IsolationMode, type Lab, type LabLifecycle, type LabManager } from "./types.ts";
+import {
+  LabError,
+  type EnsureLabOptions,
+  type IsolationMode,
+  type Lab,
+  type LabLifecycle,
+  type LabManager,
+} from "./types.ts";
 
 export interface LabManagerOptions {
   kube: LabKube;
@@ -130,7 +137,11 @@ export function createLabManager(options: LabManagerOptions): LabManager {
   let closed = false;
 
   const keyOf = (learnerId: string) => (mode === "cluster" ? "cluster" : learnerId);
-  const snapshot = (lab: Lab): Lab => ({ ...lab, createdAt: new Date(lab.createdAt), lastActiveAt: new Date(lab.lastActiveAt) });
+  const snapshot = (lab: Lab): Lab => ({
+    ...lab,
+    createdAt: new Date(lab.createdAt),
+    lastActiveAt: new Date(lab.lastActiveAt),
+  });
 
   function setState(entry: Entry, state: Lab["state"], message?: string, hint?: string) {
     entry.lab.state = state;
@@ -169,9 +180,12 @@ export function createLabManager(options: LabManagerOptions): LabManager {
   function podProgress(pod: V1Pod): { ready: boolean; message: string } {
     const status = pod.status ?? {};
     if (status.phase === "Failed" || status.phase === "Succeeded") {
-      throw new LabError(`the toolbox pod stopped (phase ${status.phase}${status.message ? `: ${status.message}` : ""})`, {
-        hint: "Reset or reload the page to create a new lab.",
-      });
+      throw new LabError(
+        `the toolbox pod stopped (phase ${status.phase}${status.message ? `: ${status.message}` : ""})`,
+        {
+          hint: "Reset or reload the page to create a new lab.",
+        },
+      );
     }
     const statuses = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])];
     for (const cs of statuses) {
@@ -191,7 +205,11 @@ export function createLabManager(options: LabManagerOptions): LabManager {
     const main = status.containerStatuses?.find((cs) => cs.name === TOOLBOX_CONTAINER);
     if (status.phase === "Running" && main?.ready) return { ready: true, message: "Ready" };
     const unschedulable = status.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False");
-    if (unschedulable) return { ready: false, message: `Waiting for a node (${unschedulable.reason ?? "Pending"}: ${unschedulable.message ?? ""})` };
+    if (unschedulable)
+      return {
+        ready: false,
+        message: `Waiting for a node (${unschedulable.reason ?? "Pending"}: ${unschedulable.message ?? ""})`,
+      };
     const waitingOn = statuses.find((cs) => cs.state?.waiting)?.state?.waiting?.reason;
     return { ready: false, message: `Starting the toolbox${waitingOn ? ` (${waitingOn})` : ""}…` };
   }
@@ -205,10 +223,17 @@ export function createLabManager(options: LabManagerOptions): LabManager {
       await waitNamespaceGone(entry, names.toolboxNamespace, signal, deadline);
       if (mode === "namespace") await waitNamespaceGone(entry, names.namespace, signal, deadline);
       progress(entry, "Creating the lab's namespace and permissions…");
-      const objects = labObjects(names, { server: options.server, toolbox, starterFiles: await starterFiles(), limits });
+      const objects = labObjects(names, {
+        server: options.server,
+        toolbox,
+        starterFiles: await starterFiles(),
+        limits,
+      });
       const pod = objects.pop()!;
       // A class's labs carry its label on their namespaces (found and removed together when it ends).
-      for (const obj of objects) if (entry.labels && obj.kind === "Namespace") obj.metadata = { ...obj.metadata, labels: { ...obj.metadata?.labels, ...entry.labels } };
+      for (const obj of objects)
+        if (entry.labels && obj.kind === "Namespace")
+          obj.metadata = { ...obj.metadata, labels: { ...obj.metadata?.labels, ...entry.labels } };
       for (const obj of objects) {
         signal.throwIfAborted();
         await kube.apply(obj);
@@ -217,8 +242,15 @@ export function createLabManager(options: LabManagerOptions): LabManager {
       // restart, tmux session intact), replace a finished one or one made
       // from another spec (an older kubelab: other image, no limits).
       let existing = await kube.read<V1Pod>(podRef);
-      const outdated = (p: V1Pod) => p.metadata?.annotations?.[ANNOTATION_SPEC_HASH] !== pod.metadata?.annotations?.[ANNOTATION_SPEC_HASH];
-      if (existing && (existing.metadata?.deletionTimestamp || existing.status?.phase === "Failed" || existing.status?.phase === "Succeeded" || outdated(existing))) {
+      const outdated = (p: V1Pod) =>
+        p.metadata?.annotations?.[ANNOTATION_SPEC_HASH] !== pod.metadata?.annotations?.[ANNOTATION_SPEC_HASH];
+      if (
+        existing &&
+        (existing.metadata?.deletionTimestamp ||
+          existing.status?.phase === "Failed" ||
+          existing.status?.phase === "Succeeded" ||
+          outdated(existing))
+      ) {
         progress(entry, "Replacing the toolbox pod…");
         await kube.delete(podRef);
         while (existing && now() < deadline) {
@@ -240,10 +272,13 @@ export function createLabManager(options: LabManagerOptions): LabManager {
           progress(entry, state.message);
         }
         if (now() > deadline) {
-          throw new LabError(`the toolbox pod was not ready after ${Math.round(readyTimeoutMs / 1000)} s (${entry.lab.message ?? "no status"})`, {
-            hint: `Look at its events: kubectl -n ${names.toolboxNamespace} describe pod ${TOOLBOX_POD}`,
-            status: 504,
-          });
+          throw new LabError(
+            `the toolbox pod was not ready after ${Math.round(readyTimeoutMs / 1000)} s (${entry.lab.message ?? "no status"})`,
+            {
+              hint: `Look at its events: kubectl -n ${names.toolboxNamespace} describe pod ${TOOLBOX_POD}`,
+              status: 504,
+            },
+          );
         }
         await sleep(pollIntervalMs, signal);
       }
@@ -255,7 +290,9 @@ export function createLabManager(options: LabManagerOptions): LabManager {
       if (signal.aborted) return; // deleted or shutting down: not an error of the lab
       const labErr = err instanceof LabError ? err : undefined;
       const message = labErr ? labErr.message : `failed to create the lab: ${(err as Error)?.message ?? err}`;
-      const hint = labErr?.hint ?? "Check that the cluster is running (`./kubelab cluster status`), then reload the page to try again.";
+      const hint =
+        labErr?.hint ??
+        "Check that the cluster is running (`./kubelab cluster status`), then reload the page to try again.";
       setState(entry, "error", message, hint);
       log(`lab ${names.id}: error: ${message}`);
     }
@@ -276,7 +313,11 @@ export function createLabManager(options: LabManagerOptions): LabManager {
   const sparesOf = (pool: string) =>
     [...entries.values()]
       .filter((e) => e.pool === pool && !e.deletion)
-      .sort((a, b) => Number(b.lab.state === "ready") - Number(a.lab.state === "ready") || a.lab.createdAt.getTime() - b.lab.createdAt.getTime());
+      .sort(
+        (a, b) =>
+          Number(b.lab.state === "ready") - Number(a.lab.state === "ready") ||
+          a.lab.createdAt.getTime() - b.lab.createdAt.getTime(),
+      );
 
   function newEntry(key: string, id: string, opts: EnsureLabOptions, learnerId = key): Entry {
     const names = labNames(id, mode);
@@ -331,7 +372,11 @@ export function createLabManager(options: LabManagerOptions): LabManager {
     return spare;
   }
 
-  function warmPool(pool: string, spares: number, opts: Pick<EnsureLabOptions, "labels" | "idleTimeoutMs"> & { existing?: string[] } = {}) {
+  function warmPool(
+    pool: string,
+    spares: number,
+    opts: Pick<EnsureLabOptions, "labels" | "idleTimeoutMs"> & { existing?: string[] } = {},
+  ) {
     if (mode !== "namespace" || closed) return;
     const current = sparesOf(pool);
     // A spare that failed is replaced, not handed out.
@@ -348,7 +393,8 @@ export function createLabManager(options: LabManagerOptions): LabManager {
   }
 
   async function ensureLab(learnerId: string, opts: EnsureLabOptions = {}): Promise<Lab> {
-    if (closed) throw new LabError("the lab server is shutting down", { status: 503, hint: "Reload the page in a moment." });
+    if (closed)
+      throw new LabError("the lab server is shutting down", { status: 503, hint: "Reload the page in a moment." });
     const key = keyOf(learnerId);
     let entry = entries.get(key);
     // A lab being deleted finishes deleting first; then a fresh one is created.
@@ -359,7 +405,12 @@ export function createLabManager(options: LabManagerOptions): LabManager {
     if (!entry && opts.pool && mode === "namespace") entry = takeSpare(opts.pool, key, opts);
     if (!entry) {
       atLimit();
-      entry = newEntry(key, mode === "namespace" && opts.labId ? opts.labId : labIdFor(mode, learnerId), opts, learnerId);
+      entry = newEntry(
+        key,
+        mode === "namespace" && opts.labId ? opts.labId : labIdFor(mode, learnerId),
+        opts,
+        learnerId,
+      );
     } else if (entry.lab.state === "error" && !entry.creation) {
       log(`lab ${entry.names.id}: retrying after error`);
       startCreation(entry);
@@ -374,7 +425,10 @@ export function createLabManager(options: LabManagerOptions): LabManager {
     return entry ? snapshot(entry.lab) : undefined;
   }
 
-  function waitUntilReady(learnerId: string, opts: { signal?: AbortSignal; onProgress?: (lab: Lab) => void } = {}): Promise<Lab> {
+  function waitUntilReady(
+    learnerId: string,
+    opts: { signal?: AbortSignal; onProgress?: (lab: Lab) => void } = {},
+  ): Promise<Lab> {
     const key = keyOf(learnerId);
     return new Promise<Lab>((resolve, reject) => {
       let lastMessage: string | undefined;
@@ -390,7 +444,12 @@ export function createLabManager(options: LabManagerOptions): LabManager {
         const entry = entries.get(key);
         if (!entry) {
           cleanup();
-          return reject(new LabError("there is no lab for this session", { status: 409, hint: "Start one with POST /api/lab (reload the page)." }));
+          return reject(
+            new LabError("there is no lab for this session", {
+              status: 409,
+              hint: "Start one with POST /api/lab (reload the page).",
+            }),
+          );
         }
         const lab = entry.lab;
         if (lab.state === "ready") {
@@ -403,7 +462,9 @@ export function createLabManager(options: LabManagerOptions): LabManager {
         }
         if (lab.state === "deleting") {
           cleanup();
-          return reject(new LabError("the lab is being deleted", { status: 409, hint: "Reload the page to start a new lab." }));
+          return reject(
+            new LabError("the lab is being deleted", { status: 409, hint: "Reload the page to start a new lab." }),
+          );
         }
         if (opts.onProgress && lab.message !== lastMessage) {
           lastMessage = lab.message;
@@ -436,8 +497,13 @@ export function createLabManager(options: LabManagerOptions): LabManager {
 
   async function resetLab(learnerId: string): Promise<Lab> {
     const entry = entries.get(keyOf(learnerId));
-    if (!entry) throw new LabError("there is no lab for this session", { status: 409, hint: "Start one first (reload the page)." });
-    if (entry.lab.state === "deleting") throw new LabError("the lab is being deleted", { status: 409, hint: "Reload the page to start a new lab." });
+    if (!entry)
+      throw new LabError("there is no lab for this session", {
+        status: 409,
+        hint: "Start one first (reload the page).",
+      });
+    if (entry.lab.state === "deleting")
+      throw new LabError("the lab is being deleted", { status: 409, hint: "Reload the page to start a new lab." });
     entry.lab.lastActiveAt = new Date(now());
     // Concurrent resets (two tabs) share one.
     entry.reset ??= (async () => {
@@ -447,7 +513,11 @@ export function createLabManager(options: LabManagerOptions): LabManager {
         await deleteLearnerObjects(entry.names);
         if (mode === "namespace") {
           // The learner may have deleted kubelab's own objects; put them back.
-          const own = [namespaceAdminBinding(entry.names), resourceQuota(entry.names, limits), limitRange(entry.names, limits)];
+          const own = [
+            namespaceAdminBinding(entry.names),
+            resourceQuota(entry.names, limits),
+            limitRange(entry.names, limits),
+          ];
           await Promise.all(own.map((obj) => kube.apply(obj as KubernetesObject)));
         }
       } catch (err) {
@@ -481,7 +551,11 @@ export function createLabManager(options: LabManagerOptions): LabManager {
         if (mode === "cluster") {
           // `default` outlives the lab: empty it instead of deleting it.
           await deleteLearnerObjects(names);
-          await kube.delete({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", name: clusterBindingName(names) });
+          await kube.delete({
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind: "ClusterRoleBinding",
+            name: clusterBindingName(names),
+          });
         } else {
           await kube.delete({ apiVersion: "v1", kind: "Namespace", name: names.namespace });
         }
@@ -551,7 +625,9 @@ export function createLabManager(options: LabManagerOptions): LabManager {
       const namespaces = await kube.list("v1", "Namespace", "");
       const wanted = Object.entries(labels);
       return namespaces
-        .filter((ns) => isManaged(ns) && ns.metadata?.labels?.[LABEL_ROLE] === "toolbox" && !ns.metadata?.deletionTimestamp)
+        .filter(
+          (ns) => isManaged(ns) && ns.metadata?.labels?.[LABEL_ROLE] === "toolbox" && !ns.metadata?.deletionTimestamp,
+        )
         .filter((ns) => wanted.every(([k, v]) => ns.metadata?.labels?.[k] === v))
         .map((ns) => ns.metadata!.labels![LABEL_LAB_ID])
         .filter((id): id is string => Boolean(id));
@@ -559,11 +635,13 @@ export function createLabManager(options: LabManagerOptions): LabManager {
     async shutdown() {
       closed = true;
       if (timer) clearInterval(timer);
-      for (const entry of entries.values()) entry.abort.abort(new LabError("the lab server is shutting down", { status: 503 }));
+      for (const entry of entries.values())
+        entry.abort.abort(new LabError("the lab server is shutting down", { status: 503 }));
       await Promise.all([...entries.values()].map((e) => e.creation?.catch(() => {})));
       // Release anyone still waiting on a lab that will not finish starting in this process.
       for (const entry of entries.values()) {
-        if (entry.lab.state === "starting") setState(entry, "error", "the lab server is shutting down", "Reload the page in a moment.");
+        if (entry.lab.state === "starting")
+          setState(entry, "error", "the lab server is shutting down", "Reload the page in a moment.");
       }
       await sweeping?.catch(() => {});
     },

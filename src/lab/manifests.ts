@@ -167,7 +167,11 @@ export function serviceAccount(names: LabNames): V1ServiceAccount {
   };
 }
 
-const learnerSubject = (names: LabNames) => ({ kind: "ServiceAccount", name: TOOLBOX_SERVICE_ACCOUNT, namespace: names.toolboxNamespace });
+const learnerSubject = (names: LabNames) => ({
+  kind: "ServiceAccount",
+  name: TOOLBOX_SERVICE_ACCOUNT,
+  namespace: names.toolboxNamespace,
+});
 
 /** Cluster mode: the learner owns the cluster. Cluster-scoped, so `deleteLab` removes it by name. */
 export function clusterAdminBinding(names: LabNames): V1ClusterRoleBinding {
@@ -209,7 +213,11 @@ export function limitRange(names: LabNames, limits: NamespaceLimits): V1LimitRan
     apiVersion: "v1",
     kind: "LimitRange",
     metadata: { name: "kubelab-limits", namespace: names.namespace, labels: labels(names, "limits") },
-    spec: { limits: [{ type: "Container", _default: { ...limits.defaultLimits }, defaultRequest: { ...limits.defaultRequests } }] },
+    spec: {
+      limits: [
+        { type: "Container", _default: { ...limits.defaultLimits }, defaultRequest: { ...limits.defaultRequests } },
+      ],
+    },
   };
 }
 
@@ -248,7 +256,9 @@ const STARTER_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
 export function starterConfigMap(names: LabNames, files: Record<string, string>): V1ConfigMap {
   for (const key of Object.keys(files)) {
     if (!STARTER_KEY.test(key) || key === "." || key === "..") {
-      throw new Error(`starter file name "${key}" is not allowed; use letters, digits, "-", "_" and "." only (no folders)`);
+      throw new Error(
+        `starter file name "${key}" is not allowed; use letters, digits, "-", "_" and "." only (no folders)`,
+      );
     }
   }
   return {
@@ -288,7 +298,11 @@ export function toolboxPod(names: LabNames, options: ToolboxOptions): V1Pod {
         // then idle: the shell arrives by exec. Done here rather than in an
         // init container, which would cost the learner about a second.
         // `args`, not `command`: the image's entrypoint (tini) stays PID 1 and reaps orphans.
-        args: ["sh", "-c", `for f in ${STARTER_DIR}/*; do [ -e "$f" ] && cp -nL "$f" ${WORK_DIR}/; done; exec sleep infinity`],
+        args: [
+          "sh",
+          "-c",
+          `for f in ${STARTER_DIR}/*; do [ -e "$f" ] && cp -nL "$f" ${WORK_DIR}/; done; exec sleep infinity`,
+        ],
         workingDir: WORK_DIR,
         env,
         resources: {
@@ -318,7 +332,12 @@ export function toolboxPod(names: LabNames, options: ToolboxOptions): V1Pod {
   return {
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { name: TOOLBOX_POD, namespace: names.toolboxNamespace, labels: labels(names, "toolbox"), annotations: { [ANNOTATION_SPEC_HASH]: hash } },
+    metadata: {
+      name: TOOLBOX_POD,
+      namespace: names.toolboxNamespace,
+      labels: labels(names, "toolbox"),
+      annotations: { [ANNOTATION_SPEC_HASH]: hash },
+    },
     spec,
   };
 }

@@ -10,6 +10,10 @@ import { LABEL_MANAGED_BY, MANAGED_BY } from "./manifests.ts";
 /** Everything in a lab's namespace that is the learner's, not kubelab's. */
 export const LEARNER_OBJECTS = `${LABEL_MANAGED_BY}!=${MANAGED_BY}`;
 
-export function resetLabNamespace(api: ResetApi, namespace: string, options: Omit<EmptyOptions, "labelSelector"> = {}): Promise<void> {
+export function resetLabNamespace(
+  api: ResetApi,
+  namespace: string,
+  options: Omit<EmptyOptions, "labelSelector"> = {},
+): Promise<void> {
   return emptyNamespace(api, namespace, { ...options, labelSelector: LEARNER_OBJECTS });
 }

@@ -103,7 +103,11 @@ export interface LabManager {
    * with that pool hands one over instead of creating a lab. `existing`:
    * ids of spares left in the cluster by an earlier run, taken back first.
    */
-  warmPool?(pool: string, spares: number, options?: Pick<EnsureLabOptions, "labels" | "idleTimeoutMs"> & { existing?: string[] }): void;
+  warmPool?(
+    pool: string,
+    spares: number,
+    options?: Pick<EnsureLabOptions, "labels" | "idleTimeoutMs"> & { existing?: string[] },
+  ): void;
   /** Unassigned labs of a pool, by state. */
   poolStatus?(pool: string): { starting: number; ready: number; error: number };
   /** Postpone the lab's idle expiry by `ms` beyond now (or its last activity, if later). */

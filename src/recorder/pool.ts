@@ -77,7 +77,12 @@ export class RecorderPool {
   }
 
   private create(namespace: string): LabRecorder {
-    const recorder = new LabRecorder({ namespace, kubeConfig: this.options.kubeConfig, informerFactory: this.options.informerFactory, log: this.log });
+    const recorder = new LabRecorder({
+      namespace,
+      kubeConfig: this.options.kubeConfig,
+      informerFactory: this.options.informerFactory,
+      log: this.log,
+    });
     this.recorders.set(namespace, recorder);
     return recorder;
   }

@@ -50,10 +50,16 @@ export function kubeInformerFactory(kubeConfig: KubeConfig): InformerFactory {
     const mk = <T extends KubernetesObject>(path: string, list: () => Promise<{ items: T[]; metadata?: object }>) =>
       makeInformer<T>(kubeConfig, path, list as never) as unknown as InformerLike;
     switch (kind) {
-      case "Pod": return mk(`/api/v1/namespaces/${namespace}/pods`, () => core.listNamespacedPod({ namespace }));
-      case "Job": return mk(`/apis/batch/v1/namespaces/${namespace}/jobs`, () => batch.listNamespacedJob({ namespace }));
-      case "CronJob": return mk(`/apis/batch/v1/namespaces/${namespace}/cronjobs`, () => batch.listNamespacedCronJob({ namespace }));
-      case "Deployment": return mk(`/apis/apps/v1/namespaces/${namespace}/deployments`, () => apps.listNamespacedDeployment({ namespace }));
+      case "Pod":
+        return mk(`/api/v1/namespaces/${namespace}/pods`, () => core.listNamespacedPod({ namespace }));
+      case "Job":
+        return mk(`/apis/batch/v1/namespaces/${namespace}/jobs`, () => batch.listNamespacedJob({ namespace }));
+      case "CronJob":
+        return mk(`/apis/batch/v1/namespaces/${namespace}/cronjobs`, () => batch.listNamespacedCronJob({ namespace }));
+      case "Deployment":
+        return mk(`/apis/apps/v1/namespaces/${namespace}/deployments`, () =>
+          apps.listNamespacedDeployment({ namespace }),
+        );
     }
   };
 }
@@ -131,9 +137,14 @@ export class LabRecorder {
       this.live.delete(kind);
       this.store.setLive(false);
       this.store.noteGap();
-      this.log(`recorder: ${kind} watch in ${this.namespace} failed (${(err as Error)?.message ?? err}); retrying in ${backoffMs} ms`);
+      this.log(
+        `recorder: ${kind} watch in ${this.namespace} failed (${(err as Error)?.message ?? err}); retrying in ${backoffMs} ms`,
+      );
       void informer.stop();
-      const timer = setTimeout(() => void this.open(kind, signal, Math.min(backoffMs * 2, this.maxBackoffMs), true), backoffMs);
+      const timer = setTimeout(
+        () => void this.open(kind, signal, Math.min(backoffMs * 2, this.maxBackoffMs), true),
+        backoffMs,
+      );
       signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
     };
     const on = (type: RecordedEventType) => (obj: AnyObject) => {

@@ -15,8 +15,18 @@
  */
 import { isOwnedBy, jobState, ms, peakOverlap, podIsTerminal } from "../graders/k8s-rules.ts";
 import type {
-  ConditionSnapshot, ContainerStatusSnapshot, DeletionRecord, JobRun, ObjectSnapshot, OwnerRef, PodRun,
-  RecordedEvent, RecordedEventType, RecordedKind, RecorderCoverage, RecorderView,
+  ConditionSnapshot,
+  ContainerStatusSnapshot,
+  DeletionRecord,
+  JobRun,
+  ObjectSnapshot,
+  OwnerRef,
+  PodRun,
+  RecordedEvent,
+  RecordedEventType,
+  RecordedKind,
+  RecorderCoverage,
+  RecorderView,
 } from "./types.ts";
 
 export interface EventStoreOptions {
@@ -71,8 +81,10 @@ function containerStatuses(statuses: unknown): ContainerStatusSnapshot[] | undef
     if (st.terminated) {
       out.state = {
         terminated: compact({
-          exitCode: num(st.terminated.exitCode) ?? -1, reason: str(st.terminated.reason),
-          startedAt: iso(st.terminated.startedAt), finishedAt: iso(st.terminated.finishedAt),
+          exitCode: num(st.terminated.exitCode) ?? -1,
+          reason: str(st.terminated.reason),
+          startedAt: iso(st.terminated.startedAt),
+          finishedAt: iso(st.terminated.finishedAt),
         }),
       };
     } else if (st.running) out.state = { running: compact({ startedAt: iso(st.running.startedAt) }) };
@@ -85,9 +97,15 @@ function containerStatuses(statuses: unknown): ContainerStatusSnapshot[] | undef
 export function snapshot(kind: RecordedKind, obj: AnyObject): ObjectSnapshot {
   const m = obj.metadata ?? {};
   const name = str(m.name) ?? "";
-  const labels = Object.fromEntries(KEPT_LABELS.filter((l) => typeof m.labels?.[l] === "string").map((l) => [l, str(m.labels[l])!]));
+  const labels = Object.fromEntries(
+    KEPT_LABELS.filter((l) => typeof m.labels?.[l] === "string").map((l) => [l, str(m.labels[l])!]),
+  );
   const owners: OwnerRef[] = Array.isArray(m.ownerReferences)
-    ? m.ownerReferences.slice(0, MAX_OWNERS).map((o: Record<string, unknown>) => ({ kind: str(o?.kind) ?? "", name: str(o?.name) ?? "", uid: str(o?.uid) ?? "" }))
+    ? m.ownerReferences.slice(0, MAX_OWNERS).map((o: Record<string, unknown>) => ({
+        kind: str(o?.kind) ?? "",
+        name: str(o?.name) ?? "",
+        uid: str(o?.uid) ?? "",
+      }))
     : [];
   const snap: ObjectSnapshot = {
     metadata: compact({
@@ -103,29 +121,44 @@ export function snapshot(kind: RecordedKind, obj: AnyObject): ObjectSnapshot {
   };
   const spec = obj.spec ?? {};
   const status = obj.status ?? {};
-  const conditions: ConditionSnapshot[] | undefined = Array.isArray(status.conditions) && status.conditions.length
-    ? status.conditions.slice(0, MAX_CONDITIONS).map((c: Record<string, unknown>) => compact({
-      type: str(c?.type) ?? "", status: str(c?.status) ?? "", reason: str(c?.reason), lastTransitionTime: iso(c?.lastTransitionTime),
-    }))
-    : undefined;
+  const conditions: ConditionSnapshot[] | undefined =
+    Array.isArray(status.conditions) && status.conditions.length
+      ? status.conditions.slice(0, MAX_CONDITIONS).map((c: Record<string, unknown>) =>
+          compact({
+            type: str(c?.type) ?? "",
+            status: str(c?.status) ?? "",
+            reason: str(c?.reason),
+            lastTransitionTime: iso(c?.lastTransitionTime),
+          }),
+        )
+      : undefined;
   if (kind === "Pod") {
     snap.status = compact({
-      phase: str(status.phase), startTime: iso(status.startTime), conditions: undefined,
+      phase: str(status.phase),
+      startTime: iso(status.startTime),
+      conditions: undefined,
       containerStatuses: containerStatuses(status.containerStatuses),
       initContainerStatuses: containerStatuses(status.initContainerStatuses),
     });
   } else if (kind === "Job") {
     snap.spec = compact({
-      completions: num(spec.completions), parallelism: num(spec.parallelism), backoffLimit: num(spec.backoffLimit),
+      completions: num(spec.completions),
+      parallelism: num(spec.parallelism),
+      backoffLimit: num(spec.backoffLimit),
       ttlSecondsAfterFinished: num(spec.ttlSecondsAfterFinished),
     });
     snap.status = compact({
-      conditions, active: num(status.active), succeeded: num(status.succeeded), failed: num(status.failed),
-      startTime: iso(status.startTime), completionTime: iso(status.completionTime),
+      conditions,
+      active: num(status.active),
+      succeeded: num(status.succeeded),
+      failed: num(status.failed),
+      startTime: iso(status.startTime),
+      completionTime: iso(status.completionTime),
     });
   } else if (kind === "CronJob") {
     snap.spec = compact({
-      schedule: str(spec.schedule), suspend: typeof spec.suspend === "boolean" ? spec.suspend : undefined,
+      schedule: str(spec.schedule),
+      suspend: typeof spec.suspend === "boolean" ? spec.suspend : undefined,
       concurrencyPolicy: str(spec.concurrencyPolicy),
     });
   }
@@ -196,11 +229,22 @@ export class EventStore implements RecorderView {
    * Records one watch/informer event. Duplicates (same uid and
    * resourceVersion) and updates that change no kept field are ignored.
    */
-  record(kind: RecordedKind, type: RecordedEventType, obj: AnyObject, options: { relist?: boolean; at?: number } = {}): RecordedEvent | undefined {
+  record(
+    kind: RecordedKind,
+    type: RecordedEventType,
+    obj: AnyObject,
+    options: { relist?: boolean; at?: number } = {},
+  ): RecordedEvent | undefined {
     const object = snapshot(kind, obj);
     const key = `${kind}/${object.metadata.uid}`;
     const prev = this.last.get(key);
-    if (type !== "deleted" && prev && object.metadata.resourceVersion !== undefined && prev.version === object.metadata.resourceVersion) return undefined;
+    if (
+      type !== "deleted" &&
+      prev &&
+      object.metadata.resourceVersion !== undefined &&
+      prev.version === object.metadata.resourceVersion
+    )
+      return undefined;
     if (type === "added" && prev) type = "modified"; // re-list of a known object
     const print = fingerprint(object);
     if (type !== "deleted" && prev && prev.print === print) {
@@ -226,7 +270,10 @@ export class EventStore implements RecorderView {
     let seenFirst = false;
     const index = this.all.findIndex((e) => {
       if (e.kind !== kind || e.object.metadata.uid !== uid) return false;
-      if (!seenFirst) { seenFirst = true; return false; }
+      if (!seenFirst) {
+        seenFirst = true;
+        return false;
+      }
       return true;
     });
     if (index >= 0) {
@@ -275,17 +322,33 @@ export class EventStore implements RecorderView {
     const deletionTimestamp = same.find((e) => e.object.metadata.deletionTimestamp)?.object.metadata.deletionTimestamp;
     const foreground = same.some((e) => e.object.metadata.finalizers?.includes(FOREGROUND));
     const finished = same.map((e) => finishOf(e.object)).find((f) => f);
-    const ttl = same.findLast((e) => e.object.spec?.ttlSecondsAfterFinished !== undefined)?.object.spec?.ttlSecondsAfterFinished;
+    const ttl = same.findLast((e) => e.object.spec?.ttlSecondsAfterFinished !== undefined)?.object.spec
+      ?.ttlSecondsAfterFinished;
     let likelyCause: DeletionRecord["likelyCause"] = "unknown";
     const finishedAt = ms(finished?.time);
     const deletedAt = ms(deletionTimestamp);
-    if (del.kind === "Job" && !del.relist && foreground && ttl !== undefined && finishedAt !== undefined && deletedAt !== undefined) {
+    if (
+      del.kind === "Job" &&
+      !del.relist &&
+      foreground &&
+      ttl !== undefined &&
+      finishedAt !== undefined &&
+      deletedAt !== undefined
+    ) {
       // Both timestamps come from the API server's clock (second precision).
       if ((deletedAt - finishedAt) / 1000 >= ttl - 1) likelyCause = "ttl-after-finished";
     }
     return {
-      kind: del.kind, name: del.object.metadata.name, uid, at: del.at, gap: del.relist === true,
-      deletionTimestamp, foreground, finishedTime: finished?.time, likelyCause, lastSeen: del.object,
+      kind: del.kind,
+      name: del.object.metadata.name,
+      uid,
+      at: del.at,
+      gap: del.relist === true,
+      deletionTimestamp,
+      foreground,
+      finishedTime: finished?.time,
+      likelyCause,
+      lastSeen: del.object,
     };
   }
 
@@ -307,7 +370,8 @@ export class EventStore implements RecorderView {
 
   jobsCreatedBy(cronJobUid: string): JobRun[] {
     return this.byObject("Job", (e) => isOwnedBy(e.object, "CronJob", cronJobUid))
-      .map((events) => this.jobRun(events)).sort((a, b) => a.firstSeenSeq - b.firstSeenSeq);
+      .map((events) => this.jobRun(events))
+      .sort((a, b) => a.firstSeenSeq - b.firstSeenSeq);
   }
 
   private jobRun(events: RecordedEvent[]): JobRun {
@@ -318,11 +382,19 @@ export class EventStore implements RecorderView {
     const deletedEvent = events.find((e) => e.type === "deleted");
     const endEvent = finishedEvent ?? deletedEvent;
     return {
-      name: first.object.metadata.name, uid: first.object.metadata.uid, firstSeenSeq: first.seq, firstSeenAt: first.at,
-      creationTimestamp: first.object.metadata.creationTimestamp, outcome: finish?.outcome ?? "active",
-      finishedSeq: finishedEvent?.seq, finishedTime: finish?.time,
-      deletion: deletedEvent ? this.deletionFrom(events) : undefined, deletedSeq: deletedEvent?.seq,
-      endSeenAt: endEvent?.at, seenOnlyFinished: finishedEvent === first, lastSeen: last.object,
+      name: first.object.metadata.name,
+      uid: first.object.metadata.uid,
+      firstSeenSeq: first.seq,
+      firstSeenAt: first.at,
+      creationTimestamp: first.object.metadata.creationTimestamp,
+      outcome: finish?.outcome ?? "active",
+      finishedSeq: finishedEvent?.seq,
+      finishedTime: finish?.time,
+      deletion: deletedEvent ? this.deletionFrom(events) : undefined,
+      deletedSeq: deletedEvent?.seq,
+      endSeenAt: endEvent?.at,
+      seenOnlyFinished: finishedEvent === first,
+      lastSeen: last.object,
     };
   }
 
@@ -334,16 +406,26 @@ export class EventStore implements RecorderView {
   }
 
   podsOfJob(jobUid: string): PodRun[] {
-    return this.byObject("Pod", (e) => isOwnedBy(e.object, "Job", jobUid)).map((events) => {
-      const first = events[0];
-      const last = events[events.length - 1];
-      const end = events.find((e) => e.type === "deleted" || podIsTerminal(e.object) || e.object.metadata.deletionTimestamp);
-      return {
-        name: first.object.metadata.name, uid: first.object.metadata.uid, firstSeenSeq: first.seq, firstSeenAt: first.at, endSeq: end?.seq, endSeenAt: end?.at,
-        phase: events.findLast((e) => e.object.status?.phase)?.object.status?.phase,
-        deleted: last.type === "deleted", lastSeen: last.object,
-      };
-    }).sort((a, b) => a.firstSeenSeq - b.firstSeenSeq);
+    return this.byObject("Pod", (e) => isOwnedBy(e.object, "Job", jobUid))
+      .map((events) => {
+        const first = events[0];
+        const last = events[events.length - 1];
+        const end = events.find(
+          (e) => e.type === "deleted" || podIsTerminal(e.object) || e.object.metadata.deletionTimestamp,
+        );
+        return {
+          name: first.object.metadata.name,
+          uid: first.object.metadata.uid,
+          firstSeenSeq: first.seq,
+          firstSeenAt: first.at,
+          endSeq: end?.seq,
+          endSeenAt: end?.at,
+          phase: events.findLast((e) => e.object.status?.phase)?.object.status?.phase,
+          deleted: last.type === "deleted",
+          lastSeen: last.object,
+        };
+      })
+      .sort((a, b) => a.firstSeenSeq - b.firstSeenSeq);
   }
 
   peakConcurrentPods(jobUid: string): number {

@@ -18,7 +18,16 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { KubelabError } from "../errors.ts";
 import type { IsolationMode } from "../lab/types.ts";
 import { isLoopbackBind } from "./host-check.ts";
-import { escapeHtml, HttpError, htmlPage, parseCookies, readBody, sendError, sendHtml, serializeCookie } from "./http-util.ts";
+import {
+  escapeHtml,
+  HttpError,
+  htmlPage,
+  parseCookies,
+  readBody,
+  sendError,
+  sendHtml,
+  serializeCookie,
+} from "./http-util.ts";
 import { clientAddress, createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 import { createTokenIssuer } from "./sessions.ts";
 
@@ -55,7 +64,10 @@ export function checkExposure(options: { host?: string; mode: IsolationMode; pas
     `WARNING: listening on ${host}, reachable from the network, over plain HTTP (put a TLS proxy in front for anything beyond a trusted LAN).`,
   ];
   if (password !== undefined) warnings.push(`Every page asks for the access password first (${LOGIN_PATH}).`);
-  else warnings.push(`No access password: anyone who can reach this address can create a lab (rate-limited per address). Set ${PASSWORD_ENV} to require a login.`);
+  else
+    warnings.push(
+      `No access password: anyone who can reach this address can create a lab (rate-limited per address). Set ${PASSWORD_ENV} to require a login.`,
+    );
   return warnings;
 }
 
@@ -135,10 +147,15 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
     deny(req, res, path) {
       const method = req.method ?? "GET";
       req.resume();
-      if (path === "/api" || path.startsWith("/api/")) return sendError(res, new HttpError(401, refusal.error, refusal.hint));
+      if (path === "/api" || path.startsWith("/api/"))
+        return sendError(res, new HttpError(401, refusal.error, refusal.hint));
       if (method === "GET" || method === "HEAD") {
         const next = safeNext(req.url);
-        res.writeHead(303, { location: `${LOGIN_PATH}?next=${encodeURIComponent(next)}`, "cache-control": "no-store", "content-length": 0 });
+        res.writeHead(303, {
+          location: `${LOGIN_PATH}?next=${encodeURIComponent(next)}`,
+          "cache-control": "no-store",
+          "content-length": 0,
+        });
         return void res.end();
       }
       sendHtml(res, 401, loginPage("/"));
@@ -147,7 +164,8 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
     async handleLogin(req, res) {
       const method = req.method ?? "GET";
       const url = new URL(req.url ?? "/", "http://localhost");
-      if (method === "GET" || method === "HEAD") return sendHtml(res, 200, loginPage(safeNext(url.searchParams.get("next"))));
+      if (method === "GET" || method === "HEAD")
+        return sendHtml(res, 200, loginPage(safeNext(url.searchParams.get("next"))));
       if (method !== "POST") throw new HttpError(405, "method not allowed", "Use GET or POST.", { allow: "GET, POST" });
       options.checkOrigin(req);
       const address = clientAddress(req.socket);
@@ -158,14 +176,21 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
         return sendHtml(
           res,
           429,
-          loginPage("/", { en: `Too many attempts. Wait ${wait} s, then try again.`, zh: `尝试次数过多，请等待 ${wait} 秒后再试。` }),
+          loginPage("/", {
+            en: `Too many attempts. Wait ${wait} s, then try again.`,
+            zh: `尝试次数过多，请等待 ${wait} 秒后再试。`,
+          }),
           { "retry-after": String(wait) },
         );
       }
       const type = String(req.headers["content-type"] ?? "");
       if (!/^application\/x-www-form-urlencoded\b/i.test(type)) {
         req.resume();
-        throw new HttpError(415, `expected a form, got content-type "${type || "none"}"`, "Sign in through the form on /login.");
+        throw new HttpError(
+          415,
+          `expected a form, got content-type "${type || "none"}"`,
+          "Sign in through the form on /login.",
+        );
       }
       const form = new URLSearchParams((await readBody(req, 4096)).toString("utf8"));
       const next = safeNext(form.get("next"));
@@ -177,7 +202,10 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
       const token = tokens.issue();
       res.writeHead(303, {
         location: next,
-        "set-cookie": serializeCookie(ACCESS_COOKIE, token.value, { secure: options.isSecure(req), maxAgeSeconds: tokens.maxAgeSeconds }),
+        "set-cookie": serializeCookie(ACCESS_COOKIE, token.value, {
+          secure: options.isSecure(req),
+          maxAgeSeconds: tokens.maxAgeSeconds,
+        }),
         "cache-control": "no-store",
         "content-length": 0,
       });

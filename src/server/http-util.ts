@@ -16,7 +16,12 @@ export class HttpError extends KubelabError {
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string | string[]> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
@@ -33,13 +38,19 @@ export function sendError(res: ServerResponse, err: KubelabError): void {
   sendJson(res, err.status, body, err instanceof HttpError ? err.headers : undefined);
 }
 
-export function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string | string[]> = {}): void {
+export function sendHtml(
+  res: ServerResponse,
+  status: number,
+  html: string,
+  headers: Record<string, string | string[]> = {},
+): void {
   res.writeHead(status, {
     "content-type": "text/html; charset=utf-8",
     "content-length": Buffer.byteLength(html),
     "cache-control": "no-store",
     // Server-rendered pages here have inline styles only: nothing else may load or frame them.
-    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    "content-security-policy":
+      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
     ...headers,
   });
   res.end(html);
@@ -65,7 +76,8 @@ ${body}
  */
 export function isClientAbort(err: unknown, req?: IncomingMessage): boolean {
   const code = (err as { code?: string } | undefined)?.code;
-  if (code === "ECONNRESET" || code === "ECONNABORTED" || code === "EPIPE" || code === "ERR_STREAM_PREMATURE_CLOSE") return true;
+  if (code === "ECONNRESET" || code === "ECONNABORTED" || code === "EPIPE" || code === "ERR_STREAM_PREMATURE_CLOSE")
+    return true;
   if ((err as Error | undefined)?.message === "aborted") return true;
   return Boolean(req && req.destroyed && !req.complete);
 }
@@ -77,7 +89,8 @@ export function isClientAbort(err: unknown, req?: IncomingMessage): boolean {
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"] ?? "0");
-  const tooLarge = (detail: string) => new HttpError(413, `request body too large (${detail})`, "Send a small JSON object.", { connection: "close" });
+  const tooLarge = (detail: string) =>
+    new HttpError(413, `request body too large (${detail})`, "Send a small JSON object.", { connection: "close" });
   if (declared > limit) return Promise.reject(tooLarge(`${declared} bytes, limit ${limit}`));
   // Listeners, not `for await`: leaving a for-await loop early destroys the socket, and the 413 would never be read.
   return new Promise((resolve, reject) => {
@@ -114,16 +127,28 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   if (size === 0) return {};
   const type = String(req.headers["content-type"] ?? "");
   if (!/^application\/json\b/i.test(type)) {
-    throw new HttpError(415, `expected a JSON body, got content-type "${type || "none"}"`, 'Send the header "Content-Type: application/json".');
+    throw new HttpError(
+      415,
+      `expected a JSON body, got content-type "${type || "none"}"`,
+      'Send the header "Content-Type: application/json".',
+    );
   }
   let value: unknown;
   try {
     value = JSON.parse(body.toString("utf8"));
   } catch (err) {
-    throw new HttpError(400, `the body is not valid JSON (${(err as Error).message})`, 'Send a JSON object such as {"exercise":"job/echo","locale":"en"}.');
+    throw new HttpError(
+      400,
+      `the body is not valid JSON (${(err as Error).message})`,
+      'Send a JSON object such as {"exercise":"job/echo","locale":"en"}.',
+    );
   }
   if (!value || typeof value !== "object" || Array.isArray(value)) {
-    throw new HttpError(400, "the body must be a JSON object", 'Send a JSON object such as {"exercise":"job/echo","locale":"en"}.');
+    throw new HttpError(
+      400,
+      "the body must be a JSON object",
+      'Send a JSON object such as {"exercise":"job/echo","locale":"en"}.',
+    );
   }
   return value as Record<string, unknown>;
 }
@@ -163,7 +188,11 @@ export function serializeCookie(
  * in `allowed`. The scheme is not compared because a TLS-terminating proxy
  * makes https pages talk to a plain-http server.
  */
-export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
+export function originAllowed(
+  origin: string | undefined,
+  host: string | undefined,
+  allowed: readonly string[],
+): boolean {
   if (!origin || origin === "null") return false;
   const normalized = origin.replace(/\/+$/, "").toLowerCase();
   if (allowed.some((a) => a.replace(/\/+$/, "").toLowerCase() === normalized)) return true;

@@ -45,7 +45,12 @@ export interface ProgressApi {
   /** A lab reset or deletion, as an event. Never fails the request it follows. */
   labEvent(sessionId: string, kind: LabEventKind, lab?: Lab): Promise<void>;
   /** Commit a Check's result before it is answered; throws 503 when it cannot be kept. */
-  recordAttempt(sessionId: string, lab: Lab, result: GradeResult, requestId: unknown): Promise<Pick<Attempt, "seq" | "at"> & { duplicate: boolean } | undefined>;
+  recordAttempt(
+    sessionId: string,
+    lab: Lab,
+    result: GradeResult,
+    requestId: unknown,
+  ): Promise<(Pick<Attempt, "seq" | "at"> & { duplicate: boolean }) | undefined>;
   /** True when this module answers `path`. */
   handles(path: string): boolean;
   handle(req: IncomingMessage, res: ServerResponse, path: string, sessionId: string | undefined): Promise<void>;
@@ -137,20 +142,35 @@ export function createProgressApi(options: ProgressApiOptions): ProgressApi {
 
     async recordAttempt(sessionId, lab, result, requestId) {
       if (requestId !== undefined && (typeof requestId !== "string" || !REQUEST_ID.test(requestId))) {
-        throw new HttpError(400, `"requestId" must be 8 to 64 letters, digits, - or _`, "Send a new random id with each Check, or none.");
+        throw new HttpError(
+          400,
+          `"requestId" must be 8 to 64 letters, digits, - or _`,
+          "Send a new random id with each Check, or none.",
+        );
       }
       if (!store) return undefined;
       try {
         const l = await learner(sessionId);
-        const { attempt, duplicate } = await store.recordAttempt({ learnerId: l!.id, result, mode, labId: lab.id, requestId: requestId as string | undefined });
+        const { attempt, duplicate } = await store.recordAttempt({
+          learnerId: l!.id,
+          result,
+          mode,
+          labId: lab.id,
+          requestId: requestId as string | undefined,
+        });
         return { seq: attempt.seq, at: attempt.at, duplicate };
       } catch (err) {
         log(`could not record an attempt at ${result.exercise}: ${(err as Error).message}`);
-        throw new HttpError(503, `your answer was checked but could not be recorded (${(err as Error).message})`, "Press Check again in a moment; if it persists, the server's log says what is wrong with its progress store.");
+        throw new HttpError(
+          503,
+          `your answer was checked but could not be recorded (${(err as Error).message})`,
+          "Press Check again in a moment; if it persists, the server's log says what is wrong with its progress store.",
+        );
       }
     },
 
-    handles: (path) => path === API.progress || path === API.progressExport || path === API.learner || path === API.labSolution,
+    handles: (path) =>
+      path === API.progress || path === API.progressExport || path === API.learner || path === API.labSolution,
 
     async handle(req, res, path, sessionId) {
       const method = req.method ?? "GET";
@@ -166,21 +186,40 @@ export function createProgressApi(options: ProgressApiOptions): ProgressApi {
         if (!sessionId) return sendJson(res, 200, { enabled: true, mode, learner: null, exercises: [] });
         const l = (await learner(sessionId))!;
         const exercises = await store.progress(l.id);
-        return sendJson(res, 200, { enabled: true, mode, learner: { id: l.id, displayName: l.displayName ?? null }, solutionAfterFailures: SOLUTION_AFTER_FAILURES, exercises });
+        return sendJson(res, 200, {
+          enabled: true,
+          mode,
+          learner: { id: l.id, displayName: l.displayName ?? null },
+          solutionAfterFailures: SOLUTION_AFTER_FAILURES,
+          exercises,
+        });
       }
       if (path === API.progressExport) {
         allow(["GET"]);
-        if (!store) throw new HttpError(404, "this server keeps no progress", "Start it with `./kubelab start` (it keeps progress in its state directory).");
+        if (!store)
+          throw new HttpError(
+            404,
+            "this server keeps no progress",
+            "Start it with `./kubelab start` (it keeps progress in its state directory).",
+          );
         const l = (await learner(requireLearner(sessionId)))!;
         const data = await store.export(l.id);
-        return sendJson(res, 200, data, { "content-disposition": `attachment; filename="kubelab-progress-${l.id}.json"` });
+        return sendJson(res, 200, data, {
+          "content-disposition": `attachment; filename="kubelab-progress-${l.id}.json"`,
+        });
       }
-      if (!store) throw new HttpError(404, "this server keeps no progress", "Start it with `./kubelab start` (it keeps progress in its state directory).");
+      if (!store)
+        throw new HttpError(
+          404,
+          "this server keeps no progress",
+          "Start it with `./kubelab start` (it keeps progress in its state directory).",
+        );
       if (path === API.learner) {
         allow(["POST"]);
         const body = await readJsonBody(req, bodyLimit);
         const name = body.displayName;
-        if (name !== null && name !== undefined && typeof name !== "string") throw new HttpError(400, `"displayName" must be a string or null`, 'Send {"displayName":"Ada"}.');
+        if (name !== null && name !== undefined && typeof name !== "string")
+          throw new HttpError(400, `"displayName" must be a string or null`, 'Send {"displayName":"Ada"}.');
         const sid = requireLearner(sessionId);
         const l = (await learner(sid))!;
         const updated = await store.setDisplayName(l.id, name ?? undefined);
@@ -191,15 +230,35 @@ export function createProgressApi(options: ProgressApiOptions): ProgressApi {
       allow(["POST"]);
       const body = await readJsonBody(req, bodyLimit);
       const { exercise, confirm } = body;
-      if (typeof exercise !== "string" || !EXERCISE_ID.test(exercise)) throw new HttpError(400, `"exercise" must be an exercise id such as "job/echo"`, 'Send {"exercise":"job/echo","confirm":true}.');
+      if (typeof exercise !== "string" || !EXERCISE_ID.test(exercise))
+        throw new HttpError(
+          400,
+          `"exercise" must be an exercise id such as "job/echo"`,
+          'Send {"exercise":"job/echo","confirm":true}.',
+        );
       const script = await options.solutions?.(exercise);
-      if (script === undefined) throw new HttpError(404, `exercise "${exercise}" has no reference solution`, "Use an exercise id from a lesson page (for example job/echo).");
+      if (script === undefined)
+        throw new HttpError(
+          404,
+          `exercise "${exercise}" has no reference solution`,
+          "Use an exercise id from a lesson page (for example job/echo).",
+        );
       const l = (await learner(requireLearner(sessionId)))!;
       const standing = (await store.progress(l.id)).find((p) => p.exercise === exercise);
       if ((standing?.failed ?? 0) < SOLUTION_AFTER_FAILURES && !standing?.solutionRevealedAt && confirm !== true) {
-        throw new HttpError(409, `the solution to ${exercise} is offered after ${SOLUTION_AFTER_FAILURES} failed attempts`, 'Try it yourself first; to see it anyway, send {"confirm":true}.');
+        throw new HttpError(
+          409,
+          `the solution to ${exercise} is offered after ${SOLUTION_AFTER_FAILURES} failed attempts`,
+          'Try it yourself first; to see it anyway, send {"confirm":true}.',
+        );
       }
-      const event = await store.recordEvent({ learnerId: l.id, kind: "solution-revealed", exercise, labId: l.labId, mode });
+      const event = await store.recordEvent({
+        learnerId: l.id,
+        kind: "solution-revealed",
+        exercise,
+        labId: l.labId,
+        mode,
+      });
       return sendJson(res, 200, { exercise, revealedAt: event.at, blocks: solutionBlocks(renderScript(script)) });
     },
   };

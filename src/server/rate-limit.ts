@@ -68,9 +68,13 @@ export function clientAddress(socket: { remoteAddress?: string }): string {
 /** `2001:db8:1:2:aa::1` → `2001:db8:1:2::/64` (zone dropped, groups without leading zeros). */
 function ipv6Prefix64(address: string): string {
   const [head, tail] = address.toLowerCase().replace(/%.*$/, "").split("::");
-  const groups = (part: string | undefined) => (part ? part.split(":").flatMap((g) => (g.includes(".") ? ["0", "0"] : [g])) : []);
+  const groups = (part: string | undefined) =>
+    part ? part.split(":").flatMap((g) => (g.includes(".") ? ["0", "0"] : [g])) : [];
   const before = groups(head);
   const after = groups(tail);
   const all = tail === undefined ? before : [...before, ...Array(8 - before.length - after.length).fill("0"), ...after];
-  return `${all.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(":")}::/64`;
+  return `${all
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(":")}::/64`;
 }

@@ -136,7 +136,10 @@ export interface LabServerOptions {
   /** Where attempts and lab events are kept (src/store); without one nothing outlives the page. */
   store?: Store;
   /** The exam routes (src/exams/exam-api.ts); absent: no exams on this server. */
-  exams?: { handles(path: string): boolean; handle(req: IncomingMessage, res: ServerResponse, path: string, sessionId: string | undefined): Promise<void> };
+  exams?: {
+    handles(path: string): boolean;
+    handle(req: IncomingMessage, res: ServerResponse, path: string, sessionId: string | undefined): Promise<void>;
+  };
   /** An exercise's reference solution script, for "Show solution" (undefined: none). */
   solutions?: (exerciseId: string) => Promise<string | undefined>;
   /** Port and host for `listen()`. Default 4321 on 127.0.0.1. */
@@ -178,7 +181,8 @@ export function publicLab(lab: Lab): LabJson {
   };
 }
 
-const ORIGIN_HINT = "Open the lesson from the lab server's own address, or start the server with `./kubelab start --origin URL` for a page served elsewhere.";
+const ORIGIN_HINT =
+  "Open the lesson from the lab server's own address, or start the server with `./kubelab start --origin URL` for a page served elsewhere.";
 
 const NOT_BUILT_PAGE = `<!doctype html>
 <html lang="en"><meta charset="utf-8"><title>kubelab</title>
@@ -196,20 +200,42 @@ export function createLabServer(options: LabServerOptions): LabServer {
   const allowedOrigins = options.allowedOrigins ?? [];
   const bodyLimit = options.bodyLimitBytes ?? 16 * 1024;
   // Refuses (throws) the cluster-admin lab on a network address without a password.
-  const exposureWarnings = checkExposure({ host: options.host, mode: labManager.mode, password: options.accessPassword });
+  const exposureWarnings = checkExposure({
+    host: options.host,
+    mode: labManager.mode,
+    password: options.accessPassword,
+  });
   const allowedHosts = [...(options.allowedHosts ?? []), ...allowedOrigins];
   assertAllowedHosts(allowedHosts);
-  const hosts = createHostPolicy({ port: () => (server.address() as AddressInfo | null)?.port, bindHost: options.host ?? "127.0.0.1", allowedHosts });
-  const sessions = createTokenIssuer({ purpose: "session", maxAgeSeconds: 7 * 24 * 3600, secret: options.sessionSecret });
+  const hosts = createHostPolicy({
+    port: () => (server.address() as AddressInfo | null)?.port,
+    bindHost: options.host ?? "127.0.0.1",
+    allowedHosts,
+  });
+  const sessions = createTokenIssuer({
+    purpose: "session",
+    maxAgeSeconds: 7 * 24 * 3600,
+    secret: options.sessionSecret,
+  });
   const maxTerminals = options.maxTerminalsPerSession ?? 4;
   /** Open terminal sockets per session id; entries go when they reach 0. */
   const terminalCounts = new Map<string, number>();
   const labCreation = createRateLimiter(options.labCreationRate ?? { burst: 20, perMinute: 20 });
-  const progress = createProgressApi({ store: options.store, solutions: options.solutions, mode: labManager.mode, bodyLimit, log });
+  const progress = createProgressApi({
+    store: options.store,
+    solutions: options.solutions,
+    mode: labManager.mode,
+    bodyLimit,
+    log,
+  });
   let exec = options.exec;
   const execClient = (): ExecClient => {
     if (exec) return exec;
-    if (!options.kubeConfig) throw new KubelabError("the lab server has no Kubernetes client configured", "Pass kubeConfig to createLabServer.");
+    if (!options.kubeConfig)
+      throw new KubelabError(
+        "the lab server has no Kubernetes client configured",
+        "Pass kubeConfig to createLabServer.",
+      );
     exec = new Exec(options.kubeConfig);
     return exec;
   };
@@ -217,7 +243,8 @@ export function createLabServer(options: LabServerOptions): LabServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024, perMessageDeflate: false });
 
   const isSecure = (req: IncomingMessage) =>
-    options.secureCookies ?? (Boolean((req.socket as { encrypted?: boolean }).encrypted) || req.headers["x-forwarded-proto"] === "https");
+    options.secureCookies ??
+    (Boolean((req.socket as { encrypted?: boolean }).encrypted) || req.headers["x-forwarded-proto"] === "https");
 
   /** The session id, only when this server run issued the cookie. */
   function sessionOf(req: IncomingMessage): string | undefined {
@@ -226,13 +253,19 @@ export function createLabServer(options: LabServerOptions): LabServer {
 
   function requireSession(req: IncomingMessage): string {
     const sid = sessionOf(req);
-    if (!sid) throw new HttpError(401, "no lab session", "Start a lab first with POST /api/lab (reload the lesson page).");
+    if (!sid)
+      throw new HttpError(401, "no lab session", "Start a lab first with POST /api/lab (reload the lesson page).");
     return sid;
   }
 
   function requireLab(sid: string): Lab {
     const lab = labManager.getLab(sid);
-    if (!lab) throw new HttpError(409, "there is no lab for this session", "Start a lab first with POST /api/lab (reload the lesson page).");
+    if (!lab)
+      throw new HttpError(
+        409,
+        "there is no lab for this session",
+        "Start a lab first with POST /api/lab (reload the lesson page).",
+      );
     return lab;
   }
 
@@ -247,14 +280,26 @@ export function createLabServer(options: LabServerOptions): LabServer {
   const access: AccessGate | undefined =
     options.accessPassword === undefined
       ? undefined
-      : createAccessGate({ password: options.accessPassword, loginRate: options.loginRate, isSecure, checkOrigin, log });
+      : createAccessGate({
+          password: options.accessPassword,
+          loginRate: options.loginRate,
+          isSecure,
+          checkOrigin,
+          log,
+        });
 
   const pageContext: PageContext = {
     learners: {
       current: sessionOf,
       issue(req) {
         const issued = sessions.issue();
-        return { sessionId: issued.id, setCookie: serializeCookie(SESSION_COOKIE, issued.value, { secure: isSecure(req), maxAgeSeconds: sessions.maxAgeSeconds }) };
+        return {
+          sessionId: issued.id,
+          setCookie: serializeCookie(SESSION_COOKIE, issued.value, {
+            secure: isSecure(req),
+            maxAgeSeconds: sessions.maxAgeSeconds,
+          }),
+        };
       },
     },
     checkOrigin,
@@ -290,7 +335,9 @@ export function createLabServer(options: LabServerOptions): LabServer {
         mode: labManager.mode,
         labs: { total: labs.length, ready: labs.filter((l) => l.state === "ready").length },
         terminals: terminals.size,
-        ...(options.clusterInfo ? { cluster: { server: options.clusterInfo.server, node: options.clusterInfo.nodeName } } : {}),
+        ...(options.clusterInfo
+          ? { cluster: { server: options.clusterInfo.server, node: options.clusterInfo.nodeName } }
+          : {}),
       });
     }
 
@@ -302,7 +349,12 @@ export function createLabServer(options: LabServerOptions): LabServer {
         if (labManager.mode === "namespace" && !(sid && labManager.getLab(sid))) {
           const wait = labCreation.take(clientAddress(req.socket));
           if (wait > 0) {
-            throw new HttpError(429, "too many new labs from this address", `Wait ${wait} s and reload the page; a lab is made once per browser session.`, { "retry-after": String(wait) });
+            throw new HttpError(
+              429,
+              "too many new labs from this address",
+              `Wait ${wait} s and reload the page; a lab is made once per browser session.`,
+              { "retry-after": String(wait) },
+            );
           }
         }
         const headers: Record<string, string> = {};
@@ -310,17 +362,28 @@ export function createLabServer(options: LabServerOptions): LabServer {
           // No cookie, or one this server run did not issue: a fresh session, never the client's value.
           const issued = sessions.issue();
           sid = issued.id;
-          headers["set-cookie"] = serializeCookie(SESSION_COOKIE, issued.value, { secure: isSecure(req), maxAgeSeconds: sessions.maxAgeSeconds });
+          headers["set-cookie"] = serializeCookie(SESSION_COOKIE, issued.value, {
+            secure: isSecure(req),
+            maxAgeSeconds: sessions.maxAgeSeconds,
+          });
         }
         // A class member's lab, made again after it idled out, is the class's again (label, lifetime).
-        const lab = await labManager.ensureLab(sid, labManager.getLab(sid) ? undefined : await options.instructor?.labOptions?.(sid));
+        const lab = await labManager.ensureLab(
+          sid,
+          labManager.getLab(sid) ? undefined : await options.instructor?.labOptions?.(sid),
+        );
         await progress.labEnsured(sid, lab);
         return sendJson(res, 200, publicLab(lab), headers);
       }
       if (method === "GET" || method === "HEAD") {
         const sid = requireSession(req);
         const lab = labManager.getLab(sid);
-        if (!lab) throw new HttpError(404, "there is no lab for this session", "Start one with POST /api/lab (reload the lesson page).");
+        if (!lab)
+          throw new HttpError(
+            404,
+            "there is no lab for this session",
+            "Start one with POST /api/lab (reload the lesson page).",
+          );
         labManager.touch(sid);
         return sendJson(res, 200, publicLab(lab));
       }
@@ -350,18 +413,34 @@ export function createLabServer(options: LabServerOptions): LabServer {
       const body = await readJsonBody(req, bodyLimit);
       const { exercise, locale = "en", requestId } = body;
       if (typeof exercise !== "string" || !EXERCISE_ID.test(exercise)) {
-        throw new HttpError(400, `"exercise" must be an exercise id such as "job/echo"`, 'Send {"exercise":"job/echo","locale":"en"}.');
+        throw new HttpError(
+          400,
+          `"exercise" must be an exercise id such as "job/echo"`,
+          'Send {"exercise":"job/echo","locale":"en"}.',
+        );
       }
       if (typeof locale !== "string" || !LOCALES.includes(locale as Locale)) {
-        throw new HttpError(400, `"locale" must be one of ${LOCALES.join(", ")}`, 'Send {"exercise":"job/echo","locale":"en"}.');
+        throw new HttpError(
+          400,
+          `"locale" must be one of ${LOCALES.join(", ")}`,
+          'Send {"exercise":"job/echo","locale":"en"}.',
+        );
       }
       if (!grade.has(exercise)) {
-        throw new HttpError(400, `unknown exercise "${exercise}"`, "Use an exercise id from a lesson page (for example job/echo).");
+        throw new HttpError(
+          400,
+          `unknown exercise "${exercise}"`,
+          "Use an exercise id from a lesson page (for example job/echo).",
+        );
       }
       const sid = requireSession(req);
       const lab = requireLab(sid);
       if (lab.state !== "ready") {
-        throw new HttpError(409, `the lab is not ready (${lab.state}${lab.message ? `: ${lab.message}` : ""})`, "Wait until the terminal says it is ready, then press Check again.");
+        throw new HttpError(
+          409,
+          `the lab is not ready (${lab.state}${lab.message ? `: ${lab.message}` : ""})`,
+          "Wait until the terminal says it is ready, then press Check again.",
+        );
       }
       labManager.touch(sid);
       let result: GradeResult;
@@ -369,7 +448,11 @@ export function createLabServer(options: LabServerOptions): LabServer {
         result = await grade.grade(exercise, lab, locale as Locale);
       } catch (err) {
         log(`grading ${exercise} for lab ${lab.id} failed: ${(err as Error)?.stack ?? err}`);
-        throw new HttpError(500, `grading failed: ${(err as Error)?.message ?? err}`, "This is a problem with the lab, not your answer. Try again; if it persists, check the cluster with `./kubelab cluster status`.");
+        throw new HttpError(
+          500,
+          `grading failed: ${(err as Error)?.message ?? err}`,
+          "This is a problem with the lab, not your answer. Try again; if it persists, check the cluster with `./kubelab cluster status`.",
+        );
       }
       // Committed before the answer leaves: a crash after this line loses nothing the learner saw.
       const attempt = await progress.recordAttempt(sid, lab, result, requestId);
@@ -381,19 +464,30 @@ export function createLabServer(options: LabServerOptions): LabServer {
 
     if (path === "/api/instructor" || path.startsWith("/api/instructor/")) {
       const instructor = options.instructor;
-      if (!instructor) throw new HttpError(404, "instructor endpoints are not enabled on this server", "Start the server in class mode to use them.");
-      if (!(await instructor.authenticate(req))) throw new HttpError(401, "instructor authentication required", "Sign in as the instructor first.");
+      if (!instructor)
+        throw new HttpError(
+          404,
+          "instructor endpoints are not enabled on this server",
+          "Start the server in class mode to use them.",
+        );
+      if (!(await instructor.authenticate(req)))
+        throw new HttpError(401, "instructor authentication required", "Sign in as the instructor first.");
       return instructor.handle(req, res, path.slice("/api/instructor".length) || "/");
     }
 
-    if (path === TERMINAL_PATH) throw new HttpError(426, "this endpoint is a WebSocket", "Connect with a WebSocket client.", { upgrade: "websocket" });
+    if (path === TERMINAL_PATH)
+      throw new HttpError(426, "this endpoint is a WebSocket", "Connect with a WebSocket client.", {
+        upgrade: "websocket",
+      });
     throw new HttpError(404, `no API route ${method} ${path}`, "See the route list in src/server/server.ts.");
   }
 
   function serveSite(req: IncomingMessage, res: ServerResponse) {
     const notFound = (err?: unknown) => {
       if (err && isClientAbort(err, req)) {
-        log(`${req.method} ${(req.url ?? "/").slice(0, 200)}: the client went away (${(err as { code?: string })?.code ?? "aborted"})`);
+        log(
+          `${req.method} ${(req.url ?? "/").slice(0, 200)}: the client went away (${(err as { code?: string })?.code ?? "aborted"})`,
+        );
         return void res.destroy();
       }
       if (res.headersSent) return void res.end();
@@ -426,7 +520,14 @@ export function createLabServer(options: LabServerOptions): LabServer {
     // Every module's errors are KubelabErrors: their own status, message and hint.
     if (err instanceof KubelabError) return sendError(res, err);
     log(`${req.method} ${path} failed: ${(err as Error)?.stack ?? err}`);
-    sendError(res, new HttpError(500, `internal error: ${(err as Error)?.message ?? err}`, "Try again; if it persists, look at the server's log."));
+    sendError(
+      res,
+      new HttpError(
+        500,
+        `internal error: ${(err as Error)?.message ?? err}`,
+        "Try again; if it persists, look at the server's log.",
+      ),
+    );
   }
 
   const server = createServer(
@@ -449,14 +550,24 @@ export function createLabServer(options: LabServerOptions): LabServer {
         req.resume();
         const { error, hint } = misdirected(req.headers.host);
         if (api) return sendError(res, new HttpError(421, error, hint));
-        return sendHtml(res, 421, htmlPage("kubelab: wrong host name", `<h1>Wrong host name</h1>\n<p>${escapeHtml(error)}.</p>\n<p>${escapeHtml(hint)}</p>`));
+        return sendHtml(
+          res,
+          421,
+          htmlPage(
+            "kubelab: wrong host name",
+            `<h1>Wrong host name</h1>\n<p>${escapeHtml(error)}.</p>\n<p>${escapeHtml(hint)}</p>`,
+          ),
+        );
       }
       if (access) {
-        if (path === LOGIN_PATH) return void access.handleLogin(req, res).catch((err: unknown) => failed(req, res, path, err));
+        if (path === LOGIN_PATH)
+          return void access.handleLogin(req, res).catch((err: unknown) => failed(req, res, path, err));
         if (!access.allows(req)) return access.deny(req, res, path);
       }
       if (!api && options.instructor?.ownsPage?.(path)) {
-        return void options.instructor.page!(req, res, path, pageContext).catch((err: unknown) => failed(req, res, path, err));
+        return void options.instructor.page!(req, res, path, pageContext).catch((err: unknown) =>
+          failed(req, res, path, err),
+        );
       }
       if (!api) return serveSite(req, res);
       handleApi(req, res, path).catch((err: unknown) => failed(req, res, path, err));
@@ -469,7 +580,9 @@ export function createLabServer(options: LabServerOptions): LabServer {
     if (err.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
     const status = err.code === "HPE_HEADER_OVERFLOW" ? 431 : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
     // Write, then close both ways: a slowloris peer never ends its side, so a half-close would keep the socket.
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () =>
+      socket.destroy(),
+    );
   });
 
   /** Refuse an upgrade with a plain HTTP response the client can read. */
@@ -495,15 +608,28 @@ export function createLabServer(options: LabServerOptions): LabServer {
       return refuseUpgrade(socket, 421, error, hint);
     }
     const instructorUpgrade = path.startsWith("/api/instructor/") && options.instructor?.upgrade;
-    if (path !== TERMINAL_PATH && !instructorUpgrade) return refuseUpgrade(socket, 404, `no WebSocket endpoint at ${path}`, `The terminal is at ${TERMINAL_PATH}.`);
+    if (path !== TERMINAL_PATH && !instructorUpgrade)
+      return refuseUpgrade(socket, 404, `no WebSocket endpoint at ${path}`, `The terminal is at ${TERMINAL_PATH}.`);
     if (!originAllowed(req.headers.origin, req.headers.host, allowedOrigins)) {
       log(`terminal upgrade refused: origin ${req.headers.origin ?? "(none)"} for host ${req.headers.host}`);
       return refuseUpgrade(socket, 403, `origin ${req.headers.origin ?? "(none)"} is not allowed`, ORIGIN_HINT);
     }
-    if (access && !access.allows(req)) return refuseUpgrade(socket, access.upgradeRefusal.status, access.upgradeRefusal.error, access.upgradeRefusal.hint);
+    if (access && !access.allows(req))
+      return refuseUpgrade(
+        socket,
+        access.upgradeRefusal.status,
+        access.upgradeRefusal.error,
+        access.upgradeRefusal.hint,
+      );
     if (instructorUpgrade) return options.instructor!.upgrade!(req, socket, head, path);
     const sid = sessionOf(req);
-    if (!sid) return refuseUpgrade(socket, 401, "no lab session", "Start a lab first with POST /api/lab (reload the lesson page).");
+    if (!sid)
+      return refuseUpgrade(
+        socket,
+        401,
+        "no lab session",
+        "Start a lab first with POST /api/lab (reload the lesson page).",
+      );
     const open = terminalCounts.get(sid) ?? 0;
     if (open >= maxTerminals) {
       log(`terminal upgrade refused: ${open} terminals already open for one session`);
@@ -515,15 +641,31 @@ export function createLabServer(options: LabServerOptions): LabServer {
       );
     }
     const lab = labManager.getLab(sid);
-    if (!lab) return refuseUpgrade(socket, 409, "there is no lab for this session", "Start a lab first with POST /api/lab (reload the lesson page).");
+    if (!lab)
+      return refuseUpgrade(
+        socket,
+        409,
+        "there is no lab for this session",
+        "Start a lab first with POST /api/lab (reload the lesson page).",
+      );
     if (lab.state === "deleting" || lab.state === "error") {
-      return refuseUpgrade(socket, 409, `the lab is ${lab.state === "error" ? "in error" : "being deleted"}${lab.message ? `: ${lab.message}` : ""}`, lab.hint ?? "Reload the page to start a new lab.");
+      return refuseUpgrade(
+        socket,
+        409,
+        `the lab is ${lab.state === "error" ? "in error" : "being deleted"}${lab.message ? `: ${lab.message}` : ""}`,
+        lab.hint ?? "Reload the page to start a new lab.",
+      );
     }
     let execForLab: ExecClient;
     try {
       execForLab = execClient();
     } catch (err) {
-      return refuseUpgrade(socket, err instanceof KubelabError ? err.status : 500, (err as Error).message, err instanceof KubelabError ? err.hint : undefined);
+      return refuseUpgrade(
+        socket,
+        err instanceof KubelabError ? err.status : 500,
+        (err as Error).message,
+        err instanceof KubelabError ? err.hint : undefined,
+      );
     }
     // The slot is held from here until the connection closes, whether or not the handshake completes.
     terminalCounts.set(sid, open + 1);
@@ -537,7 +679,10 @@ export function createLabServer(options: LabServerOptions): LabServer {
       const session = bridgeTerminal(ws, {
         exec: execForLab,
         resolveTarget: async (signal, onProgress) => {
-          const ready = await labManager.waitUntilReady(sid, { signal, onProgress: (l) => onProgress(l.message ?? "Starting the lab…") });
+          const ready = await labManager.waitUntilReady(sid, {
+            signal,
+            onProgress: (l) => onProgress(l.message ?? "Starting the lab…"),
+          });
           return { namespace: ready.toolboxNamespace, pod: ready.toolboxPod, container: ready.toolboxContainer };
         },
         onActivity: () => labManager.touch(sid),
@@ -565,7 +710,8 @@ export function createLabServer(options: LabServerOptions): LabServer {
           const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
           for (const warning of exposureWarnings) log(warning);
           // A wildcard address is no URL to open; loopback reaches it from this machine.
-          const shown = isLoopbackBind(addr.address) || (addr.address !== "0.0.0.0" && addr.address !== "::") ? host : "127.0.0.1";
+          const shown =
+            isLoopbackBind(addr.address) || (addr.address !== "0.0.0.0" && addr.address !== "::") ? host : "127.0.0.1";
           resolve(`http://${shown}:${addr.port}`);
         });
       });

@@ -183,7 +183,9 @@ function parseControl(text: string): ClientControl | undefined {
   switch (m.type) {
     case "resize": {
       const ok = (v: unknown, max: number) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
-      return ok(m.cols, MAX_COLS) && ok(m.rows, MAX_ROWS) ? { type: "resize", cols: m.cols as number, rows: m.rows as number } : undefined;
+      return ok(m.cols, MAX_COLS) && ok(m.rows, MAX_ROWS)
+        ? { type: "resize", cols: m.cols as number, rows: m.rows as number }
+        : undefined;
     }
     case "ping":
     case "pause":
@@ -269,7 +271,8 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
   }
 
   /** Bytes of input held by the server: in `stdin` and unsent on the exec socket. */
-  const inputBuffered = () => stdin.readableLength + stdin.writableLength + (conn && !connClosed ? conn.bufferedAmount : 0);
+  const inputBuffered = () =>
+    stdin.readableLength + stdin.writableLength + (conn && !connClosed ? conn.bufferedAmount : 0);
 
   /** Stop reading the browser while the exec's stdin is full; poll for it to drain (client-node gives no signal). */
   function checkInput() {
@@ -313,7 +316,8 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
   /** The exec finished (status message or connection closed): report how. */
   function execEnded() {
     execGone = true;
-    if (execStatus?.status === "Failure") finish("error", `The shell failed: ${execStatus.message ?? execStatus.reason ?? "unknown reason"}`);
+    if (execStatus?.status === "Failure")
+      finish("error", `The shell failed: ${execStatus.message ?? execStatus.reason ?? "unknown reason"}`);
     else finish("closed", "The shell ended; reconnect to start a new one.");
   }
 
@@ -353,13 +357,24 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
     try {
       if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
       const sink = new Writable({ write: (_chunk, _encoding, callback) => callback() });
-      const ws = await options.exec.exec(at.namespace, at.pod, at.container, ["sh", "-c", HANG_UP_SCRIPT, "sh", id], sink, null, null, false);
+      const ws = await options.exec.exec(
+        at.namespace,
+        at.pod,
+        at.container,
+        ["sh", "-c", HANG_UP_SCRIPT, "sh", id],
+        sink,
+        null,
+        null,
+        false,
+      );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => (ws.terminate(), resolve()), HANG_UP_TIMEOUT_MS);
         ws.on("close", () => (clearTimeout(timer), resolve()));
       });
     } catch (err) {
-      log(`terminal: could not hang up the tmux client of terminal ${id} in ${at.namespace}/${at.pod}: ${(err as Error)?.message ?? err}`);
+      log(
+        `terminal: could not hang up the tmux client of terminal ${id} in ${at.namespace}/${at.pod}: ${(err as Error)?.message ?? err}`,
+      );
     } finally {
       hangingUp = false;
       settle();
@@ -375,7 +390,9 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
         return;
       }
       if (inputBuffered() + buf.length > maxInput) {
-        log(`terminal into ${target?.namespace}/${target?.pod}: more than ${maxInput} bytes of input buffered, closing`);
+        log(
+          `terminal into ${target?.namespace}/${target?.pod}: more than ${maxInput} bytes of input buffered, closing`,
+        );
         finish(
           "error",
           `More than ${Math.round(maxInput / 1024)} KiB of input is waiting for a shell that does not read it, so the terminal was closed. Reconnect to go on; the tmux session is kept.`,
@@ -434,7 +451,12 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
     } catch (err) {
       if (!finished) {
         // A lab that cannot start says why and what to do (a LabError): the page shows both.
-        finish("error", err instanceof Error ? err.message : String(err), undefined, err instanceof KubelabError ? err.hint : (err as { hint?: string })?.hint);
+        finish(
+          "error",
+          err instanceof Error ? err.message : String(err),
+          undefined,
+          err instanceof KubelabError ? err.hint : (err as { hint?: string })?.hint,
+        );
       }
       return;
     }
@@ -455,7 +477,10 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
     } catch (err) {
       const text = (err as { message?: string })?.message ?? String(err);
       log(`terminal exec into ${target.namespace}/${target.pod} failed: ${text}`);
-      finish("error", `Could not open a shell in the toolbox pod ${target.namespace}/${target.pod}: ${text}. Reload the page to try again.`);
+      finish(
+        "error",
+        `Could not open a shell in the toolbox pod ${target.namespace}/${target.pod}: ${text}. Reload the page to try again.`,
+      );
       return;
     } finally {
       execPending = false;
@@ -476,7 +501,11 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
     // "ready" follows on tmux's first output; a shell that never draws must not hang the client.
     if (!attached) {
       attachTimer = setTimeout(
-        () => finish("error", `The shell in ${target!.namespace}/${target!.pod} did not start within ${Math.round(attachTimeoutMs / 1000)} s. Reload the page to try again.`),
+        () =>
+          finish(
+            "error",
+            `The shell in ${target!.namespace}/${target!.pod} did not start within ${Math.round(attachTimeoutMs / 1000)} s. Reload the page to try again.`,
+          ),
         attachTimeoutMs,
       );
     }

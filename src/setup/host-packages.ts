@@ -9,7 +9,14 @@ import { KubelabError } from "../errors.ts";
 import { run } from "../cluster/local/host.ts";
 
 /** What the local cluster's node runs. */
-export const NODE_PACKAGES = ["containerd", "runc", "containernetworking-plugins", "docker-registry", "iproute2", "nftables"];
+export const NODE_PACKAGES = [
+  "containerd",
+  "runc",
+  "containernetworking-plugins",
+  "docker-registry",
+  "iproute2",
+  "nftables",
+];
 /** What the end-to-end tests drive; a CJK font so the zh-CN lessons render (and screenshot) as text, not boxes. */
 export const BROWSER_PACKAGES = ["chromium", "fonts-wqy-microhei"];
 
@@ -35,11 +42,18 @@ function apt(args: string[], progress: (line: string) => void): Promise<void> {
     });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk).slice(-4000)));
-    child.on("error", (err) => reject(new KubelabError(`could not run apt-get: ${err.message}`, "this needs a Debian-based machine with apt")));
+    child.on("error", (err) =>
+      reject(new KubelabError(`could not run apt-get: ${err.message}`, "this needs a Debian-based machine with apt")),
+    );
     child.on("exit", (code) =>
       code === 0
         ? resolveApt()
-        : reject(new KubelabError(`apt-get ${args[0]} failed (exit ${code}): ${stderr.trim().split("\n").slice(-3).join(" ")}`, "check that Debian's package mirror is reachable (apt-get update)")),
+        : reject(
+            new KubelabError(
+              `apt-get ${args[0]} failed (exit ${code}): ${stderr.trim().split("\n").slice(-3).join(" ")}`,
+              "check that Debian's package mirror is reachable (apt-get update)",
+            ),
+          ),
     );
   });
 }
@@ -55,7 +69,10 @@ export async function ensureHostPackages(packages: string[], progress: (line: st
   for (const pkg of packages) if (!(await installed(pkg))) missing.push(pkg);
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0) {
-    throw new KubelabError(`missing Debian packages: ${missing.join(" ")}`, `install them as root: apt-get install -y ${missing.join(" ")}`);
+    throw new KubelabError(
+      `missing Debian packages: ${missing.join(" ")}`,
+      `install them as root: apt-get install -y ${missing.join(" ")}`,
+    );
   }
   progress(`installing Debian packages: ${missing.join(" ")}`);
   await apt(["update", "-qq"], progress);

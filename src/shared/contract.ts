@@ -142,10 +142,12 @@ export interface SolutionJson {
 }
 
 /** Text frames from the browser to the terminal bridge. */
-export type ClientControl = { type: "resize"; cols: number; rows: number } | { type: "ping" } | { type: "pause" } | { type: "resume" };
+export type ClientControl =
+  { type: "resize"; cols: number; rows: number } | { type: "ping" } | { type: "pause" } | { type: "resume" };
 
 /** The terminal's state as the bridge reports it. */
 export type TerminalState = "starting" | "ready" | "closed" | "error";
 
 /** Text frames from the terminal bridge to the browser. */
-export type ServerControl = { type: "status"; state: TerminalState; message?: string; hint?: string } | { type: "pong" };
+export type ServerControl =
+  { type: "status"; state: TerminalState; message?: string; hint?: string } | { type: "pong" };

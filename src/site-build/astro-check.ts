@@ -15,7 +15,9 @@ import { createRequire, registerHooks } from "node:module";
 import { join } from "node:path";
 import { astroCli, lockSiteBuild, PROJECT_ROOT } from "./site-build.ts";
 
-registerHooks({ resolve: (specifier, context, next) => next(specifier === "typescript" ? "typescript6" : specifier, context) });
+registerHooks({
+  resolve: (specifier, context, next) => next(specifier === "typescript" ? "typescript6" : specifier, context),
+});
 
 const TSCONFIG = "tsconfig.site.json";
 
@@ -26,7 +28,11 @@ interface LintResult {
   hints: number;
 }
 interface AstroCheckClass {
-  new (workspace: string, typescriptPath: string, tsconfig: string): { lint(options: { logErrors: { level: "error" | "warning" | "hint" } }): Promise<LintResult> };
+  new (
+    workspace: string,
+    typescriptPath: string,
+    tsconfig: string,
+  ): { lint(options: { logErrors: { level: "error" | "warning" | "hint" } }): Promise<LintResult> };
 }
 
 async function main(): Promise<number> {
@@ -49,7 +55,9 @@ async function main(): Promise<number> {
   const checker = new AstroCheck(PROJECT_ROOT, require.resolve("typescript6"), TSCONFIG);
   const result = await checker.lint({ logErrors: { level: "warning" } });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  console.log(`astro check (${TSCONFIG}): ${result.fileChecked} files, ${result.errors} errors, ${result.warnings} warnings in ${seconds} s`);
+  console.log(
+    `astro check (${TSCONFIG}): ${result.fileChecked} files, ${result.errors} errors, ${result.warnings} warnings in ${seconds} s`,
+  );
   return result.errors + result.warnings > 0 ? 1 : 0;
 }
 

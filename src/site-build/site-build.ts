@@ -69,7 +69,10 @@ export interface SiteBuildResult {
 /** Is `root`'s dist/ there and built from the sources as they are now? */
 export async function siteState(root: string = PROJECT_ROOT): Promise<SiteState> {
   const [sources, stamp] = await Promise.all([hashSiteSources(root), readStamp(root)]);
-  const entry = await stat(join(root, DIST, "server", "entry.mjs")).then((s) => s.isFile(), () => false);
+  const entry = await stat(join(root, DIST, "server", "entry.mjs")).then(
+    (s) => s.isFile(),
+    () => false,
+  );
   if (!stamp || !entry) return { fresh: false, sources, reason: "missing", stamp };
   if (stamp.sources !== sources) return { fresh: false, sources, reason: "stale", stamp };
   return { fresh: true, sources, stamp };
@@ -92,7 +95,13 @@ export async function ensureSite(options: EnsureSiteOptions = {}): Promise<SiteB
     const estimate = Math.max(1, Math.round(state.stamp?.seconds ?? FIRST_BUILD_ESTIMATE_S));
     const why = state.fresh ? "as asked" : state.reason === "missing" ? "first run" : "its sources changed";
     progress(`building the lesson site (${why}, ~${estimate} s) ...`);
-    const seconds = await buildInto(root, join(root, WORK), state.sources, options.runAstro ?? astroCli(root), progress);
+    const seconds = await buildInto(
+      root,
+      join(root, WORK),
+      state.sources,
+      options.runAstro ?? astroCli(root),
+      progress,
+    );
     progress(`  lesson site built in ${seconds.toFixed(1)} s`);
     return { distDir, built: true, seconds };
   } finally {
@@ -111,17 +120,33 @@ export function astroCli(root: string): AstroRunner {
         // Telemetry off: kubelab runs offline and in classrooms.
         env: { ...process.env, ASTRO_TELEMETRY_DISABLED: "1" },
       });
-      child.on("error", (err) => reject(new KubelabError(`could not run astro: ${err.message}`, "reinstall the npm dependencies (`rm node_modules/.kubelab-lock`, then `./kubelab build`)")));
+      child.on("error", (err) =>
+        reject(
+          new KubelabError(
+            `could not run astro: ${err.message}`,
+            "reinstall the npm dependencies (`rm node_modules/.kubelab-lock`, then `./kubelab build`)",
+          ),
+        ),
+      );
       child.on("exit", (code, signal) => resolveExit(code ?? (signal ? 128 : 1)));
     });
 }
 
-async function buildInto(root: string, work: string, sources: string, runAstro: AstroRunner, progress: (line: string) => void): Promise<number> {
+async function buildInto(
+  root: string,
+  work: string,
+  sources: string,
+  runAstro: AstroRunner,
+  progress: (line: string) => void,
+): Promise<number> {
   const out = join(work, "out");
   const log = join(work, "astro-build.log");
   await rm(out, { recursive: true, force: true });
   const started = performance.now();
-  const tick = setInterval(() => progress(`  astro build: ${Math.round((performance.now() - started) / 1000)} s elapsed ...`), TICK_MS);
+  const tick = setInterval(
+    () => progress(`  astro build: ${Math.round((performance.now() - started) / 1000)} s elapsed ...`),
+    TICK_MS,
+  );
   const logFd = openSync(log, "w");
   let code: number;
   try {
@@ -138,7 +163,12 @@ async function buildInto(root: string, work: string, sources: string, runAstro: 
       "fix what the log names (often a lesson's frontmatter or a component), then run `./kubelab build`; the previous site, if any, is still in dist/",
     );
   }
-  const stamp: SiteStamp = { sources, builtAt: new Date().toISOString(), seconds: Math.round(seconds * 10) / 10, node: process.version };
+  const stamp: SiteStamp = {
+    sources,
+    builtAt: new Date().toISOString(),
+    seconds: Math.round(seconds * 10) / 10,
+    node: process.version,
+  };
   await writeFile(join(out, STAMP), `${JSON.stringify(stamp, null, 2)}\n`);
   // Swap the new build in: two renames, so dist/ is never a half-written tree.
   const previous = join(work, "previous");
@@ -166,7 +196,10 @@ async function readStamp(root: string): Promise<SiteStamp | undefined> {
  * write `.astro/`): wait, with a line saying so, while another kubelab holds it.
  * Resolves with the release function.
  */
-export async function lockSiteBuild(root: string, progress: (line: string) => void = () => {}): Promise<() => Promise<void>> {
+export async function lockSiteBuild(
+  root: string,
+  progress: (line: string) => void = () => {},
+): Promise<() => Promise<void>> {
   const work = join(root, WORK);
   await mkdir(work, { recursive: true });
   const options = { lockfilePath: join(work, "lock"), realpath: false, stale: 30_000, update: 10_000 };

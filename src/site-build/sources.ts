@@ -59,7 +59,10 @@ export async function siteSourceFiles(root: string): Promise<string[]> {
       const target = resolve(dirname(file), specifier.split(/[?#]/)[0]);
       const inside = target.startsWith(resolve(root) + sep) && !target.includes(`${sep}node_modules${sep}`);
       if (!inside || files.has(target)) continue;
-      const isFile = await stat(target).then((s) => s.isFile(), () => false);
+      const isFile = await stat(target).then(
+        (s) => s.isFile(),
+        () => false,
+      );
       if (!isFile) continue; // a directory or a name Vite resolves: nothing more to hash
       files.add(target);
       queue.push(target);

@@ -15,216 +15,245 @@
  * offered after two failed attempts, earlier behind a confirmation, and
  * renders the reference solution as blocks with Run buttons.
  */
-import { toUiLocale, useUi } from '../i18n/ui/index.ts';
-import { errorText, gradeExercise, LabApiError, type CheckResult, type GradeResult } from './lab-api.ts';
-import { ago, getProgress, newRequestId, revealSolution, type ExerciseProgress, type ProgressInfo } from './progress-client.ts';
+import { toUiLocale, useUi } from "../i18n/ui/index.ts";
+import { errorText, gradeExercise, LabApiError, type CheckResult, type GradeResult } from "./lab-api.ts";
+import {
+  ago,
+  getProgress,
+  newRequestId,
+  revealSolution,
+  type ExerciseProgress,
+  type ProgressInfo,
+} from "./progress-client.ts";
 
 export class KubelabCheck extends HTMLElement {
-	readonly locale = toUiLocale(document.documentElement.lang);
-	readonly t = useUi(this.locale);
-	/** The last result, for tests and other scripts. */
-	result?: GradeResult;
-	#onReset = () => this.clear();
-	#onProgress = (event: CustomEvent<ProgressInfo>) => this.#renderProgress(event.detail);
-	/** Failed attempts after which the solution is offered without asking (from the server). */
-	#solutionAfter = 2;
+  readonly locale = toUiLocale(document.documentElement.lang);
+  readonly t = useUi(this.locale);
+  /** The last result, for tests and other scripts. */
+  result?: GradeResult;
+  #onReset = () => this.clear();
+  #onProgress = (event: CustomEvent<ProgressInfo>) => this.#renderProgress(event.detail);
+  /** Failed attempts after which the solution is offered without asking (from the server). */
+  #solutionAfter = 2;
 
-	get exercise(): string {
-		return this.getAttribute('exercise') ?? '';
-	}
+  get exercise(): string {
+    return this.getAttribute("exercise") ?? "";
+  }
 
-	connectedCallback(): void {
-		this.button?.addEventListener('click', () => void this.check());
-		window.addEventListener('kubelab:lab-reset', this.#onReset);
-		window.addEventListener('kubelab:progress', this.#onProgress);
-		this.querySelector('[data-solution-button]')?.addEventListener('click', () => void this.showSolution());
-		void getProgress().then((info) => this.#renderProgress(info));
-	}
+  connectedCallback(): void {
+    this.button?.addEventListener("click", () => void this.check());
+    window.addEventListener("kubelab:lab-reset", this.#onReset);
+    window.addEventListener("kubelab:progress", this.#onProgress);
+    this.querySelector("[data-solution-button]")?.addEventListener("click", () => void this.showSolution());
+    void getProgress().then((info) => this.#renderProgress(info));
+  }
 
-	disconnectedCallback(): void {
-		window.removeEventListener('kubelab:lab-reset', this.#onReset);
-		window.removeEventListener('kubelab:progress', this.#onProgress);
-	}
+  disconnectedCallback(): void {
+    window.removeEventListener("kubelab:lab-reset", this.#onReset);
+    window.removeEventListener("kubelab:progress", this.#onProgress);
+  }
 
-	get button(): HTMLButtonElement | null {
-		return this.querySelector<HTMLButtonElement>('[data-check]');
-	}
+  get button(): HTMLButtonElement | null {
+    return this.querySelector<HTMLButtonElement>("[data-check]");
+  }
 
-	/** Grade the exercise and render the result. */
-	async check(): Promise<GradeResult | undefined> {
-		const button = this.button;
-		if (button?.disabled) return;
-		if (button) {
-			button.disabled = true;
-			button.setAttribute('aria-busy', 'true');
-			button.textContent = this.t('check.running');
-		}
-		this.dataset.state = 'running';
-		try {
-			this.result = await this.#grade();
-			this.#render(this.result);
-			void getProgress(true);
-			return this.result;
-		} catch (error) {
-			this.result = undefined;
-			this.#renderInfraError(error instanceof Error ? error.message : String(error), error instanceof LabApiError ? error.hint : undefined);
-		} finally {
-			if (button) {
-				button.disabled = false;
-				button.removeAttribute('aria-busy');
-				button.textContent = this.t('check.again');
-			}
-		}
-	}
+  /** Grade the exercise and render the result. */
+  async check(): Promise<GradeResult | undefined> {
+    const button = this.button;
+    if (button?.disabled) return;
+    if (button) {
+      button.disabled = true;
+      button.setAttribute("aria-busy", "true");
+      button.textContent = this.t("check.running");
+    }
+    this.dataset.state = "running";
+    try {
+      this.result = await this.#grade();
+      this.#render(this.result);
+      void getProgress(true);
+      return this.result;
+    } catch (error) {
+      this.result = undefined;
+      this.#renderInfraError(
+        error instanceof Error ? error.message : String(error),
+        error instanceof LabApiError ? error.hint : undefined,
+      );
+    } finally {
+      if (button) {
+        button.disabled = false;
+        button.removeAttribute("aria-busy");
+        button.textContent = this.t("check.again");
+      }
+    }
+  }
 
-	/** Grade with a request id, so the retry of a dropped connection is counted once. */
-	#grade(): Promise<GradeResult> {
-		return gradeExercise({ exercise: this.exercise, locale: this.locale, requestId: newRequestId() });
-	}
+  /** Grade with a request id, so the retry of a dropped connection is counted once. */
+  #grade(): Promise<GradeResult> {
+    return gradeExercise({ exercise: this.exercise, locale: this.locale, requestId: newRequestId() });
+  }
 
-	/** Best result and last attempt as the server keeps them; the solution button once it is due. */
-	#renderProgress(info: ProgressInfo): void {
-		const line = this.querySelector<HTMLElement>('[data-progress]');
-		const solution = this.querySelector<HTMLButtonElement>('[data-solution-button]');
-		if (!info.enabled) return;
-		this.#solutionAfter = info.solutionAfterFailures ?? this.#solutionAfter;
-		const mine: ExerciseProgress | undefined = info.exercises.find((p) => p.exercise === this.exercise);
-		if (solution) {
-			solution.hidden = false;
-			const due = (mine?.failed ?? 0) >= this.#solutionAfter || Boolean(mine?.solutionRevealedAt);
-			solution.dataset.due = String(due);
-			solution.textContent = due ? this.t('solution.show') : this.t('solution.showEarly');
-		}
-		if (!line) return;
-		line.hidden = false;
-		if (!mine) {
-			delete this.dataset.best;
-			line.textContent = this.t('progress.none');
-			return;
-		}
-		this.dataset.best = mine.passed ? 'passed' : 'tried';
-		line.replaceChildren(
-			el('strong', '', `${mine.passed ? '✓ ' : ''}${this.t('progress.best', { score: mine.best.score, maxScore: mine.best.maxScore })}`),
-			' · ',
-			this.t('progress.last', { score: mine.last.score, maxScore: mine.last.maxScore, when: ago(this.t, mine.last.at) }),
-			' · ',
-			mine.attempts === 1 ? this.t('progress.attempt1') : this.t('progress.attempts', { count: mine.attempts }),
-		);
-	}
+  /** Best result and last attempt as the server keeps them; the solution button once it is due. */
+  #renderProgress(info: ProgressInfo): void {
+    const line = this.querySelector<HTMLElement>("[data-progress]");
+    const solution = this.querySelector<HTMLButtonElement>("[data-solution-button]");
+    if (!info.enabled) return;
+    this.#solutionAfter = info.solutionAfterFailures ?? this.#solutionAfter;
+    const mine: ExerciseProgress | undefined = info.exercises.find((p) => p.exercise === this.exercise);
+    if (solution) {
+      solution.hidden = false;
+      const due = (mine?.failed ?? 0) >= this.#solutionAfter || Boolean(mine?.solutionRevealedAt);
+      solution.dataset.due = String(due);
+      solution.textContent = due ? this.t("solution.show") : this.t("solution.showEarly");
+    }
+    if (!line) return;
+    line.hidden = false;
+    if (!mine) {
+      delete this.dataset.best;
+      line.textContent = this.t("progress.none");
+      return;
+    }
+    this.dataset.best = mine.passed ? "passed" : "tried";
+    line.replaceChildren(
+      el(
+        "strong",
+        "",
+        `${mine.passed ? "✓ " : ""}${this.t("progress.best", { score: mine.best.score, maxScore: mine.best.maxScore })}`,
+      ),
+      " · ",
+      this.t("progress.last", {
+        score: mine.last.score,
+        maxScore: mine.last.maxScore,
+        when: ago(this.t, mine.last.at),
+      }),
+      " · ",
+      mine.attempts === 1 ? this.t("progress.attempt1") : this.t("progress.attempts", { count: mine.attempts }),
+    );
+  }
 
-	/** Reveal the reference solution (asking first when it is not yet due) as runnable blocks. */
-	async showSolution(): Promise<void> {
-		const button = this.querySelector<HTMLButtonElement>('[data-solution-button]');
-		const box = this.querySelector<HTMLElement>('[data-solution]');
-		if (!button || !box) return;
-		const due = button.dataset.due === 'true';
-		if (!due && !window.confirm(this.t('solution.confirm'))) return;
-		button.disabled = true;
-		try {
-			const blocks = await revealSolution(this.exercise, true);
-			box.replaceChildren(el('p', 'kl-solution-title', this.t('solution.title')));
-			for (const block of blocks) {
-				const figure = el('div', 'kl-solution-block');
-				if (block.comment) figure.append(el('p', 'kl-solution-comment', block.comment));
-				const pre = el('pre', 'kl-solution-code');
-				pre.append(el('code', '', block.code));
-				const run = el('button', 'kl-run', `▶ ${this.t('run.button')}`);
-				run.type = 'button';
-				run.title = this.t('run.title');
-				run.dataset.run = 'run';
-				// The lab terminal types what a `kubelab:run` event carries (as the lesson's Run buttons do).
-				run.addEventListener('click', () => run.dispatchEvent(new CustomEvent('kubelab:run', { detail: { command: block.code }, bubbles: true, composed: true })));
-				figure.append(pre, run);
-				box.append(figure);
-			}
-			box.hidden = false;
-			void getProgress(true);
-		} catch (error) {
-			box.replaceChildren(el('p', 'kl-check-detail', `${this.t('solution.failed')}: ${errorText(error)}`));
-			box.hidden = false;
-		} finally {
-			button.disabled = false;
-		}
-	}
+  /** Reveal the reference solution (asking first when it is not yet due) as runnable blocks. */
+  async showSolution(): Promise<void> {
+    const button = this.querySelector<HTMLButtonElement>("[data-solution-button]");
+    const box = this.querySelector<HTMLElement>("[data-solution]");
+    if (!button || !box) return;
+    const due = button.dataset.due === "true";
+    if (!due && !window.confirm(this.t("solution.confirm"))) return;
+    button.disabled = true;
+    try {
+      const blocks = await revealSolution(this.exercise, true);
+      box.replaceChildren(el("p", "kl-solution-title", this.t("solution.title")));
+      for (const block of blocks) {
+        const figure = el("div", "kl-solution-block");
+        if (block.comment) figure.append(el("p", "kl-solution-comment", block.comment));
+        const pre = el("pre", "kl-solution-code");
+        pre.append(el("code", "", block.code));
+        const run = el("button", "kl-run", `▶ ${this.t("run.button")}`);
+        run.type = "button";
+        run.title = this.t("run.title");
+        run.dataset.run = "run";
+        // The lab terminal types what a `kubelab:run` event carries (as the lesson's Run buttons do).
+        run.addEventListener("click", () =>
+          run.dispatchEvent(
+            new CustomEvent("kubelab:run", { detail: { command: block.code }, bubbles: true, composed: true }),
+          ),
+        );
+        figure.append(pre, run);
+        box.append(figure);
+      }
+      box.hidden = false;
+      void getProgress(true);
+    } catch (error) {
+      box.replaceChildren(el("p", "kl-check-detail", `${this.t("solution.failed")}: ${errorText(error)}`));
+      box.hidden = false;
+    } finally {
+      button.disabled = false;
+    }
+  }
 
-	/** Forget the last result (after a lab reset). */
-	clear(): void {
-		this.result = undefined;
-		delete this.dataset.state;
-		this.#resultBox().replaceChildren();
-		if (this.button) this.button.textContent = this.t('check.button');
-	}
+  /** Forget the last result (after a lab reset). */
+  clear(): void {
+    this.result = undefined;
+    delete this.dataset.state;
+    this.#resultBox().replaceChildren();
+    if (this.button) this.button.textContent = this.t("check.button");
+  }
 
-	#resultBox(): HTMLElement {
-		return this.querySelector<HTMLElement>('[data-result]') ?? this;
-	}
+  #resultBox(): HTMLElement {
+    return this.querySelector<HTMLElement>("[data-result]") ?? this;
+  }
 
-	#render(result: GradeResult): void {
-		const state = result.infrastructureError ? 'infra-error' : result.passed ? 'passed' : 'failed';
-		this.dataset.state = state;
-		const box = this.#resultBox();
-		box.replaceChildren();
+  #render(result: GradeResult): void {
+    const state = result.infrastructureError ? "infra-error" : result.passed ? "passed" : "failed";
+    this.dataset.state = state;
+    const box = this.#resultBox();
+    box.replaceChildren();
 
-		const summary = el('p', 'kl-check-summary');
-		summary.dataset.summary = state;
-		if (result.infrastructureError) {
-			summary.append(el('strong', '', this.t('check.infra')), ' ', this.t('check.infraDetail'));
-		} else {
-			summary.append(
-				el('strong', '', result.passed ? this.t('check.passed') : this.t('check.failed')),
-				' · ',
-				this.t('check.score', { score: result.score, maxScore: result.maxScore }),
-				' · ',
-				this.t('check.duration', { seconds: (result.durationMs / 1000).toFixed(1) }),
-			);
-		}
-		box.append(summary);
+    const summary = el("p", "kl-check-summary");
+    summary.dataset.summary = state;
+    if (result.infrastructureError) {
+      summary.append(el("strong", "", this.t("check.infra")), " ", this.t("check.infraDetail"));
+    } else {
+      summary.append(
+        el("strong", "", result.passed ? this.t("check.passed") : this.t("check.failed")),
+        " · ",
+        this.t("check.score", { score: result.score, maxScore: result.maxScore }),
+        " · ",
+        this.t("check.duration", { seconds: (result.durationMs / 1000).toFixed(1) }),
+      );
+    }
+    box.append(summary);
 
-		const list = el('ul', 'kl-check-list');
-		for (const check of result.checks) list.append(this.#renderCheck(check));
-		box.append(list);
-	}
+    const list = el("ul", "kl-check-list");
+    for (const check of result.checks) list.append(this.#renderCheck(check));
+    box.append(list);
+  }
 
-	#renderCheck(check: CheckResult): HTMLElement {
-		const state = check.infrastructureError ? 'infra-error' : check.passed ? 'passed' : 'failed';
-		const item = el('li', 'kl-check-item');
-		item.dataset.check = check.id;
-		item.dataset.state = state;
-		const icon = el('span', 'kl-check-icon', state === 'passed' ? '✓' : state === 'failed' ? '✗' : '!');
-		icon.setAttribute('aria-label', state === 'passed' ? this.t('check.passed') : state === 'failed' ? this.t('check.failed') : this.t('check.checkInfra'));
-		const body = el('div', 'kl-check-body');
-		body.append(el('div', 'kl-check-title', check.title), el('div', 'kl-check-message', check.message));
-		if (check.hint && !check.passed) {
-			const hint = el('div', 'kl-check-hint');
-			hint.append(el('strong', '', `${this.t('check.hint')}: `), check.hint);
-			body.append(hint);
-		}
-		item.append(icon, body);
-		return item;
-	}
+  #renderCheck(check: CheckResult): HTMLElement {
+    const state = check.infrastructureError ? "infra-error" : check.passed ? "passed" : "failed";
+    const item = el("li", "kl-check-item");
+    item.dataset.check = check.id;
+    item.dataset.state = state;
+    const icon = el("span", "kl-check-icon", state === "passed" ? "✓" : state === "failed" ? "✗" : "!");
+    icon.setAttribute(
+      "aria-label",
+      state === "passed"
+        ? this.t("check.passed")
+        : state === "failed"
+          ? this.t("check.failed")
+          : this.t("check.checkInfra"),
+    );
+    const body = el("div", "kl-check-body");
+    body.append(el("div", "kl-check-title", check.title), el("div", "kl-check-message", check.message));
+    if (check.hint && !check.passed) {
+      const hint = el("div", "kl-check-hint");
+      hint.append(el("strong", "", `${this.t("check.hint")}: `), check.hint);
+      body.append(hint);
+    }
+    item.append(icon, body);
+    return item;
+  }
 
-	/** The lab could not be checked: the server's message, and its hint (what to do) when it gave one. */
-	#renderInfraError(message: string, hint?: string): void {
-		this.dataset.state = 'infra-error';
-		const summary = el('p', 'kl-check-summary');
-		summary.dataset.summary = 'infra-error';
-		summary.append(el('strong', '', this.t('check.infra')), ' ', this.t('check.infraDetail'));
-		const parts: HTMLElement[] = [summary, el('p', 'kl-check-detail', message)];
-		if (hint) {
-			const box = el('div', 'kl-check-hint');
-			box.append(el('strong', '', `${this.t('check.hint')}: `), hint);
-			parts.push(box);
-		}
-		this.#resultBox().replaceChildren(...parts);
-	}
+  /** The lab could not be checked: the server's message, and its hint (what to do) when it gave one. */
+  #renderInfraError(message: string, hint?: string): void {
+    this.dataset.state = "infra-error";
+    const summary = el("p", "kl-check-summary");
+    summary.dataset.summary = "infra-error";
+    summary.append(el("strong", "", this.t("check.infra")), " ", this.t("check.infraDetail"));
+    const parts: HTMLElement[] = [summary, el("p", "kl-check-detail", message)];
+    if (hint) {
+      const box = el("div", "kl-check-hint");
+      box.append(el("strong", "", `${this.t("check.hint")}: `), hint);
+      parts.push(box);
+    }
+    this.#resultBox().replaceChildren(...parts);
+  }
 }
 
 /** Create an element with a class and optional text (never HTML: messages come from the server). */
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
-	const node = document.createElement(tag);
-	if (className) node.className = className;
-	if (text !== undefined) node.textContent = text;
-	return node;
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
 }
 
-customElements.define('kubelab-check', KubelabCheck);
+customElements.define("kubelab-check", KubelabCheck);

@@ -6,162 +6,244 @@
  * which submits by itself. A submitted attempt shows its report, printable.
  * Routes: src/exams/exam-api.ts.
  */
-import { toUiLocale, useUi } from '../i18n/ui/index.ts';
-import { apiRequest, errorText } from './lab-api.ts';
+import { toUiLocale, useUi } from "../i18n/ui/index.ts";
+import { apiRequest, errorText } from "./lab-api.ts";
 
-interface TaskView { id: string; context: string; namespace: string; weight: number; text: string; flagged: boolean }
-interface CheckRow { id: string; expected: string; observed: string; hint?: string; points: number; passed: boolean }
-interface TaskReport { id: string; exercise: string; namespace: string; text: string; weight: number; earned: number; score: number; maxScore: number; checks: CheckRow[]; wrongNamespace: string[]; solution: { script: string } | null }
-interface Report { seed: string; tasks: TaskReport[]; earned: number; possible: number; percent: number; passPercent: number; passed: boolean; gradingMs: number }
-interface AttemptView { id: string; title: string; endsAt: string; remainingSeconds: number; tasks: TaskView[]; submitted: boolean; report?: Report }
-interface ExamList { exams: { id: string; title: string; tasks: number; timeLimitMinutes: number; passPercent: number }[]; running: string | null; attempts: { id: string; exam: string; startedAt: string; submittedAt?: string; percent?: number; passed?: boolean }[] }
+interface TaskView {
+  id: string;
+  context: string;
+  namespace: string;
+  weight: number;
+  text: string;
+  flagged: boolean;
+}
+interface CheckRow {
+  id: string;
+  expected: string;
+  observed: string;
+  hint?: string;
+  points: number;
+  passed: boolean;
+}
+interface TaskReport {
+  id: string;
+  exercise: string;
+  namespace: string;
+  text: string;
+  weight: number;
+  earned: number;
+  score: number;
+  maxScore: number;
+  checks: CheckRow[];
+  wrongNamespace: string[];
+  solution: { script: string } | null;
+}
+interface Report {
+  seed: string;
+  tasks: TaskReport[];
+  earned: number;
+  possible: number;
+  percent: number;
+  passPercent: number;
+  passed: boolean;
+  gradingMs: number;
+}
+interface AttemptView {
+  id: string;
+  title: string;
+  endsAt: string;
+  remainingSeconds: number;
+  tasks: TaskView[];
+  submitted: boolean;
+  report?: Report;
+}
+interface ExamList {
+  exams: { id: string; title: string; tasks: number; timeLimitMinutes: number; passPercent: number }[];
+  running: string | null;
+  attempts: { id: string; exam: string; startedAt: string; submittedAt?: string; percent?: number; passed?: boolean }[];
+}
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, className = ''): HTMLElementTagNameMap[K] {
-	const node = document.createElement(tag);
-	if (className) node.className = className;
-	if (text !== undefined) node.textContent = text;
-	return node;
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, className = ""): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
 }
 
 export class KubelabExam extends HTMLElement {
-	readonly locale = toUiLocale(document.documentElement.lang);
-	readonly t = useUi(this.locale);
-	#timer: ReturnType<typeof setInterval> | undefined;
+  readonly locale = toUiLocale(document.documentElement.lang);
+  readonly t = useUi(this.locale);
+  #timer: ReturnType<typeof setInterval> | undefined;
 
-	connectedCallback(): void {
-		const id = new URLSearchParams(location.search).get('attempt');
-		void (id ? this.showAttempt(id) : this.showList());
-	}
+  connectedCallback(): void {
+    const id = new URLSearchParams(location.search).get("attempt");
+    void (id ? this.showAttempt(id) : this.showList());
+  }
 
-	disconnectedCallback(): void {
-		clearInterval(this.#timer);
-	}
+  disconnectedCallback(): void {
+    clearInterval(this.#timer);
+  }
 
-	#body(): HTMLElement {
-		return this.querySelector<HTMLElement>('[data-exam]')!;
-	}
+  #body(): HTMLElement {
+    return this.querySelector<HTMLElement>("[data-exam]")!;
+  }
 
-	#fail(err: unknown): void {
-		this.#body().replaceChildren(el('p', errorText(err), 'kl-exam-error'));
-	}
+  #fail(err: unknown): void {
+    this.#body().replaceChildren(el("p", errorText(err), "kl-exam-error"));
+  }
 
-	async showList(): Promise<void> {
-		try {
-			const list = await apiRequest<ExamList>('GET', `/api/exam?locale=${this.locale}`);
-			if (list.running) return this.showAttempt(list.running);
-			const body = this.#body();
-			body.replaceChildren();
-			for (const e of list.exams) {
-				const start = el('button', this.t('exam.start'), 'kl-button');
-				start.addEventListener('click', () => void this.start(e.id));
-				body.append(el('h2', e.title), el('p', this.t('exam.about', { tasks: e.tasks, minutes: e.timeLimitMinutes, pass: e.passPercent })), start);
-			}
-			if (list.attempts.length > 0) {
-				body.append(el('h2', this.t('exam.past')));
-				const ul = el('ul');
-				for (const a of list.attempts) {
-					const li = el('li');
-					const link = el('a', `${a.exam} — ${new Date(a.startedAt).toLocaleString(this.locale)}`);
-					link.href = `?attempt=${encodeURIComponent(a.id)}`;
-					li.append(link, document.createTextNode(a.submittedAt ? ` — ${a.percent} % ${a.passed ? this.t('exam.passed') : this.t('exam.failed')}` : ''));
-					ul.append(li);
-				}
-				body.append(ul);
-			}
-		} catch (err) {
-			this.#fail(err);
-		}
-	}
+  async showList(): Promise<void> {
+    try {
+      const list = await apiRequest<ExamList>("GET", `/api/exam?locale=${this.locale}`);
+      if (list.running) return this.showAttempt(list.running);
+      const body = this.#body();
+      body.replaceChildren();
+      for (const e of list.exams) {
+        const start = el("button", this.t("exam.start"), "kl-button");
+        start.addEventListener("click", () => void this.start(e.id));
+        body.append(
+          el("h2", e.title),
+          el("p", this.t("exam.about", { tasks: e.tasks, minutes: e.timeLimitMinutes, pass: e.passPercent })),
+          start,
+        );
+      }
+      if (list.attempts.length > 0) {
+        body.append(el("h2", this.t("exam.past")));
+        const ul = el("ul");
+        for (const a of list.attempts) {
+          const li = el("li");
+          const link = el("a", `${a.exam} — ${new Date(a.startedAt).toLocaleString(this.locale)}`);
+          link.href = `?attempt=${encodeURIComponent(a.id)}`;
+          li.append(
+            link,
+            document.createTextNode(
+              a.submittedAt ? ` — ${a.percent} % ${a.passed ? this.t("exam.passed") : this.t("exam.failed")}` : "",
+            ),
+          );
+          ul.append(li);
+        }
+        body.append(ul);
+      }
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
 
-	async start(exam: string): Promise<void> {
-		try {
-			this.#body().replaceChildren(el('p', this.t('exam.preparing')));
-			const view = await apiRequest<AttemptView>('POST', '/api/exam/start', { exam, locale: this.locale });
-			history.replaceState(null, '', `?attempt=${encodeURIComponent(view.id)}`);
-			this.render(view);
-		} catch (err) {
-			this.#fail(err);
-		}
-	}
+  async start(exam: string): Promise<void> {
+    try {
+      this.#body().replaceChildren(el("p", this.t("exam.preparing")));
+      const view = await apiRequest<AttemptView>("POST", "/api/exam/start", { exam, locale: this.locale });
+      history.replaceState(null, "", `?attempt=${encodeURIComponent(view.id)}`);
+      this.render(view);
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
 
-	async showAttempt(id: string): Promise<void> {
-		try {
-			this.render(await apiRequest<AttemptView>('GET', `/api/exam/attempt?id=${encodeURIComponent(id)}&locale=${this.locale}`));
-		} catch (err) {
-			this.#fail(err);
-		}
-	}
+  async showAttempt(id: string): Promise<void> {
+    try {
+      this.render(
+        await apiRequest<AttemptView>("GET", `/api/exam/attempt?id=${encodeURIComponent(id)}&locale=${this.locale}`),
+      );
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
 
-	render(view: AttemptView): void {
-		clearInterval(this.#timer);
-		const body = this.#body();
-		body.replaceChildren(el('h2', view.title));
-		if (view.submitted && view.report) return this.renderReport(view.report);
-		const clock = el('p', '', 'kl-exam-timer');
-		clock.setAttribute('role', 'timer');
-		// Counted from the server's deadline: the page's own clock only ticks.
-		const endsAt = Date.now() + view.remainingSeconds * 1000;
-		const tick = () => {
-			const left = Math.max(0, Math.round((endsAt - Date.now()) / 1000));
-			clock.textContent = this.t('exam.left', { time: `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}` });
-			if (left === 0) {
-				clearInterval(this.#timer);
-				void this.showAttempt(view.id);
-			}
-		};
-		tick();
-		this.#timer = setInterval(tick, 1000);
-		const submit = el('button', this.t('exam.submit'), 'kl-button');
-		submit.addEventListener('click', () => {
-			if (!confirm(this.t('exam.submitConfirm'))) return;
-			submit.disabled = true;
-			void apiRequest<Report>('POST', '/api/exam/submit', { id: view.id, locale: this.locale }).then(() => this.showAttempt(view.id), (err) => this.#fail(err));
-		});
-		const ol = el('ol', undefined, 'kl-exam-tasks');
-		for (const task of view.tasks) {
-			const li = el('li');
-			const flag = el('input');
-			flag.type = 'checkbox';
-			flag.checked = task.flagged;
-			flag.addEventListener('change', () => void apiRequest('POST', '/api/exam/flag', { id: view.id, task: task.id, flagged: flag.checked }).catch((err) => this.#fail(err)));
-			const label = el('label', ` ${this.t('exam.flag')}`);
-			label.prepend(flag);
-			li.append(el('p', task.text), el('code', `kubectl config use-context ${task.context}`), el('span', ` · ${this.t('exam.weight', { weight: task.weight })} · `), label);
-			ol.append(li);
-		}
-		body.append(clock, ol, submit);
-	}
+  render(view: AttemptView): void {
+    clearInterval(this.#timer);
+    const body = this.#body();
+    body.replaceChildren(el("h2", view.title));
+    if (view.submitted && view.report) return this.renderReport(view.report);
+    const clock = el("p", "", "kl-exam-timer");
+    clock.setAttribute("role", "timer");
+    // Counted from the server's deadline: the page's own clock only ticks.
+    const endsAt = Date.now() + view.remainingSeconds * 1000;
+    const tick = () => {
+      const left = Math.max(0, Math.round((endsAt - Date.now()) / 1000));
+      clock.textContent = this.t("exam.left", {
+        time: `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`,
+      });
+      if (left === 0) {
+        clearInterval(this.#timer);
+        void this.showAttempt(view.id);
+      }
+    };
+    tick();
+    this.#timer = setInterval(tick, 1000);
+    const submit = el("button", this.t("exam.submit"), "kl-button");
+    submit.addEventListener("click", () => {
+      if (!confirm(this.t("exam.submitConfirm"))) return;
+      submit.disabled = true;
+      void apiRequest<Report>("POST", "/api/exam/submit", { id: view.id, locale: this.locale }).then(
+        () => this.showAttempt(view.id),
+        (err) => this.#fail(err),
+      );
+    });
+    const ol = el("ol", undefined, "kl-exam-tasks");
+    for (const task of view.tasks) {
+      const li = el("li");
+      const flag = el("input");
+      flag.type = "checkbox";
+      flag.checked = task.flagged;
+      flag.addEventListener(
+        "change",
+        () =>
+          void apiRequest("POST", "/api/exam/flag", { id: view.id, task: task.id, flagged: flag.checked }).catch(
+            (err) => this.#fail(err),
+          ),
+      );
+      const label = el("label", ` ${this.t("exam.flag")}`);
+      label.prepend(flag);
+      li.append(
+        el("p", task.text),
+        el("code", `kubectl config use-context ${task.context}`),
+        el("span", ` · ${this.t("exam.weight", { weight: task.weight })} · `),
+        label,
+      );
+      ol.append(li);
+    }
+    body.append(clock, ol, submit);
+  }
 
-	renderReport(r: Report): void {
-		const body = this.#body();
-		const print = el('button', this.t('exam.print'), 'kl-button');
-		print.addEventListener('click', () => window.print());
-		body.append(el('p', this.t('exam.total', { earned: r.earned, possible: r.possible, percent: r.percent, pass: r.passPercent }), 'kl-exam-total'),
-			el('p', r.passed ? this.t('exam.passed') : this.t('exam.failed'), r.passed ? 'kl-exam-pass' : 'kl-exam-fail'), print);
-		for (const task of r.tasks) {
-			const section = el('section', undefined, 'kl-exam-task');
-			section.append(el('h3', `${task.id} · ${task.earned} / ${task.weight}`), el('p', task.text));
-			for (const line of task.wrongNamespace) section.append(el('p', line, 'kl-exam-wrong-ns'));
-			const table = el('table');
-			const head = el('tr');
-			for (const h of [this.t('exam.expected'), this.t('exam.observed'), this.t('exam.points')]) head.append(el('th', h));
-			table.append(head);
-			for (const c of task.checks) {
-				const row = el('tr');
-				row.dataset.passed = String(c.passed);
-				row.append(el('td', `${c.passed ? '✓' : '✗'} ${c.expected}`), el('td', c.observed), el('td', String(c.points)));
-				table.append(row);
-			}
-			section.append(table);
-			if (task.solution) {
-				const details = el('details');
-				details.append(el('summary', this.t('exam.solution')), el('pre', task.solution.script));
-				section.append(details);
-			}
-			body.append(section);
-		}
-		body.append(el('p', this.t('exam.seed', { seed: r.seed, ms: r.gradingMs })));
-	}
+  renderReport(r: Report): void {
+    const body = this.#body();
+    const print = el("button", this.t("exam.print"), "kl-button");
+    print.addEventListener("click", () => window.print());
+    body.append(
+      el(
+        "p",
+        this.t("exam.total", { earned: r.earned, possible: r.possible, percent: r.percent, pass: r.passPercent }),
+        "kl-exam-total",
+      ),
+      el("p", r.passed ? this.t("exam.passed") : this.t("exam.failed"), r.passed ? "kl-exam-pass" : "kl-exam-fail"),
+      print,
+    );
+    for (const task of r.tasks) {
+      const section = el("section", undefined, "kl-exam-task");
+      section.append(el("h3", `${task.id} · ${task.earned} / ${task.weight}`), el("p", task.text));
+      for (const line of task.wrongNamespace) section.append(el("p", line, "kl-exam-wrong-ns"));
+      const table = el("table");
+      const head = el("tr");
+      for (const h of [this.t("exam.expected"), this.t("exam.observed"), this.t("exam.points")])
+        head.append(el("th", h));
+      table.append(head);
+      for (const c of task.checks) {
+        const row = el("tr");
+        row.dataset.passed = String(c.passed);
+        row.append(el("td", `${c.passed ? "✓" : "✗"} ${c.expected}`), el("td", c.observed), el("td", String(c.points)));
+        table.append(row);
+      }
+      section.append(table);
+      if (task.solution) {
+        const details = el("details");
+        details.append(el("summary", this.t("exam.solution")), el("pre", task.solution.script));
+        section.append(details);
+      }
+      body.append(section);
+    }
+    body.append(el("p", this.t("exam.seed", { seed: r.seed, ms: r.gradingMs })));
+  }
 }
 
-customElements.define('kubelab-exam', KubelabExam);
+customElements.define("kubelab-exam", KubelabExam);

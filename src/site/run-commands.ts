@@ -14,71 +14,71 @@
  */
 
 export interface CodeBlock {
-	language: string;
-	/** The block's title (usually a file name), if any. */
-	title?: string;
-	code: string;
+  language: string;
+  /** The block's title (usually a file name), if any. */
+  title?: string;
+  code: string;
 }
 
 export interface RunAction {
-	kind: 'run' | 'write';
-	command: string;
-	/** For `write`: the file name. */
-	file?: string;
-	/** Its last line keeps running until interrupted (`-w`, `--watch`, `-f`, `--follow`). */
-	keepsRunning?: boolean;
+  kind: "run" | "write";
+  command: string;
+  /** For `write`: the file name. */
+  file?: string;
+  /** Its last line keeps running until interrupted (`-w`, `--watch`, `-f`, `--follow`). */
+  keepsRunning?: boolean;
 }
 
 /** Flags of kubectl (and tail) that keep a command running: watch and follow. */
 const KEEPS_RUNNING = /^(kubectl|tail)\b.*\s(-w|--watch|--watch-only|-f|--follow|-F)(\s|=|$)/;
 
-const SHELL = new Set(['sh', 'bash', 'shell', 'zsh']);
+const SHELL = new Set(["sh", "bash", "shell", "zsh"]);
 
 /** What Expressive Code renders for a block: its language, caption title, copy button source and visible text. */
 export interface RenderedBlock {
-	language?: string;
-	title?: string;
-	/** The copy button's `data-code`: the exact source, with U+007F for line breaks. */
-	copyCode?: string;
-	text?: string;
+  language?: string;
+  title?: string;
+  /** The copy button's `data-code`: the exact source, with U+007F for line breaks. */
+  copyCode?: string;
+  text?: string;
 }
 
 /** A rendered block read back into its source (the page's buttons and the lesson-command test both use this). */
 export function blockFromRendered(rendered: RenderedBlock): CodeBlock {
-	return {
-		language: rendered.language ?? '',
-		title: rendered.title?.trim() || undefined,
-		code: rendered.copyCode?.replace(/\u007f/g, '\n') ?? rendered.text ?? '',
-	};
+  return {
+    language: rendered.language ?? "",
+    title: rendered.title?.trim() || undefined,
+    code: rendered.copyCode?.replace(/\u007f/g, "\n") ?? rendered.text ?? "",
+  };
 }
 
 export function runActionFor(block: CodeBlock): RunAction | undefined {
-	const language = block.language.toLowerCase();
-	const code = block.code.replace(/\r\n?/g, '\n').replace(/\n+$/, '');
-	if (!code.trim()) return undefined;
+  const language = block.language.toLowerCase();
+  const code = block.code.replace(/\r\n?/g, "\n").replace(/\n+$/, "");
+  if (!code.trim()) return undefined;
 
-	if (SHELL.has(language)) {
-		const last = code.split('\n').at(-1)!.trim();
-		// `kubectl create -f file` is a file, not a follow.
-		const keepsRunning = KEEPS_RUNNING.test(last) && !/^kubectl\s+(create|apply|delete|replace)\b/.test(last);
-		return keepsRunning ? { kind: 'run', command: code, keepsRunning } : { kind: 'run', command: code };
-	}
+  if (SHELL.has(language)) {
+    const last = code.split("\n").at(-1)!.trim();
+    // `kubectl create -f file` is a file, not a follow.
+    const keepsRunning = KEEPS_RUNNING.test(last) && !/^kubectl\s+(create|apply|delete|replace)\b/.test(last);
+    return keepsRunning ? { kind: "run", command: code, keepsRunning } : { kind: "run", command: code };
+  }
 
-	if ((language === 'yaml' || language === 'yml') && block.title && /^[\w.-]+$/.test(block.title)) {
-		// A quoted delimiter keeps the shell from expanding $vars inside the manifest.
-		let delimiter = 'EOF';
-		while (code.split('\n').includes(delimiter)) delimiter += '_';
-		return {
-			kind: 'write',
-			file: block.title,
-			command: `cat > ${block.title} <<'${delimiter}'\n${code}\n${delimiter}`,
-		};
-	}
-	return undefined;
+  if ((language === "yaml" || language === "yml") && block.title && /^[\w.-]+$/.test(block.title)) {
+    // A quoted delimiter keeps the shell from expanding $vars inside the manifest.
+    let delimiter = "EOF";
+    while (code.split("\n").includes(delimiter)) delimiter += "_";
+    return {
+      kind: "write",
+      file: block.title,
+      command: `cat > ${block.title} <<'${delimiter}'\n${code}\n${delimiter}`,
+    };
+  }
+  return undefined;
 }
 
 /** Ctrl+C: the tty turns it into SIGINT for whatever runs in the foreground. */
-export const INTERRUPT = '\x03';
+export const INTERRUPT = "\x03";
 
 /**
  * Pause between Ctrl+C and the command. Bash handles the interrupt as it
@@ -88,18 +88,18 @@ export const INTERRUPT = '\x03';
 export const INTERRUPT_SETTLE_MS = 150;
 
 export interface RunTarget {
-	/** Raw keystrokes, no Enter added. */
-	sendInput(text: string): void;
-	/** Type the command and press Enter. */
-	run(command: string): void;
-	sleep(ms: number): Promise<void>;
+  /** Raw keystrokes, no Enter added. */
+  sendInput(text: string): void;
+  /** Type the command and press Enter. */
+  run(command: string): void;
+  sleep(ms: number): Promise<void>;
 }
 
 /** What a Run or Write button does: stop what the previous one left running, then type the command. */
 export async function typeAction(action: RunAction, previous: RunAction | undefined, target: RunTarget): Promise<void> {
-	if (previous?.keepsRunning) {
-		target.sendInput(INTERRUPT);
-		await target.sleep(INTERRUPT_SETTLE_MS);
-	}
-	target.run(action.command);
+  if (previous?.keepsRunning) {
+    target.sendInput(INTERRUPT);
+    await target.sleep(INTERRUPT_SETTLE_MS);
+  }
+  target.run(action.command);
 }

@@ -7,32 +7,32 @@
  * JSON control messages (client: resize, ping, pause, resume; server:
  * status, pong).
  */
-import type { IDisposable, ITerminalAddon, Terminal } from '@xterm/xterm';
-import type { ClientControl, ServerControl } from '../shared/contract.ts';
+import type { IDisposable, ITerminalAddon, Terminal } from "@xterm/xterm";
+import type { ClientControl, ServerControl } from "../shared/contract.ts";
 
 /** Connection states shown to the learner. */
-export type SocketState = 'connecting' | 'starting' | 'ready' | 'reconnecting' | 'closed' | 'error';
+export type SocketState = "connecting" | "starting" | "ready" | "reconnecting" | "closed" | "error";
 
 export interface SocketStatus {
-	state: SocketState;
-	message?: string;
-	/** For `error`: what to do about it, as the server said. */
-	hint?: string;
-	/** For `reconnecting`: milliseconds until the next attempt. */
-	retryInMs?: number;
+  state: SocketState;
+  message?: string;
+  /** For `error`: what to do about it, as the server said. */
+  hint?: string;
+  /** For `reconnecting`: milliseconds until the next attempt. */
+  retryInMs?: number;
 }
 
 export interface SocketAddonOptions {
-	/** Full ws(s):// URL of the terminal endpoint. */
-	url: string;
-	/** Called before every (re)connection, e.g. to make sure the lab exists. */
-	beforeConnect?: () => Promise<void>;
-	onStatus?: (status: SocketStatus) => void;
-	/** Pending-write watermarks for flow control, in bytes. */
-	highWater?: number;
-	lowWater?: number;
-	/** Keep-alive interval; proxies drop idle sockets. */
-	pingIntervalMs?: number;
+  /** Full ws(s):// URL of the terminal endpoint. */
+  url: string;
+  /** Called before every (re)connection, e.g. to make sure the lab exists. */
+  beforeConnect?: () => Promise<void>;
+  onStatus?: (status: SocketStatus) => void;
+  /** Pending-write watermarks for flow control, in bytes. */
+  highWater?: number;
+  lowWater?: number;
+  /** Keep-alive interval; proxies drop idle sockets. */
+  pingIntervalMs?: number;
 }
 
 const encoder = new TextEncoder();
@@ -41,183 +41,183 @@ const encoder = new TextEncoder();
 const INPUT_FRAME = 64 * 1024;
 
 export class LabSocketAddon implements ITerminalAddon {
-	#options: Required<Omit<SocketAddonOptions, 'beforeConnect' | 'onStatus'>> & SocketAddonOptions;
-	#term?: Terminal;
-	#socket?: WebSocket;
-	#disposables: IDisposable[] = [];
-	#pending = 0;
-	#paused = false;
-	#attempt = 0;
-	#stopped = true;
-	#retryTimer?: ReturnType<typeof setTimeout>;
-	#pingTimer?: ReturnType<typeof setInterval>;
-	#status: SocketStatus = { state: 'closed' };
-	/** Input typed or sent before the socket was ready. */
-	#outbox: Uint8Array<ArrayBuffer>[] = [];
+  #options: Required<Omit<SocketAddonOptions, "beforeConnect" | "onStatus">> & SocketAddonOptions;
+  #term?: Terminal;
+  #socket?: WebSocket;
+  #disposables: IDisposable[] = [];
+  #pending = 0;
+  #paused = false;
+  #attempt = 0;
+  #stopped = true;
+  #retryTimer?: ReturnType<typeof setTimeout>;
+  #pingTimer?: ReturnType<typeof setInterval>;
+  #status: SocketStatus = { state: "closed" };
+  /** Input typed or sent before the socket was ready. */
+  #outbox: Uint8Array<ArrayBuffer>[] = [];
 
-	constructor(options: SocketAddonOptions) {
-		this.#options = { highWater: 2 * 1024 * 1024, lowWater: 512 * 1024, pingIntervalMs: 25_000, ...options };
-	}
+  constructor(options: SocketAddonOptions) {
+    this.#options = { highWater: 2 * 1024 * 1024, lowWater: 512 * 1024, pingIntervalMs: 25_000, ...options };
+  }
 
-	get status(): SocketStatus {
-		return this.#status;
-	}
+  get status(): SocketStatus {
+    return this.#status;
+  }
 
-	activate(term: Terminal): void {
-		this.#term = term;
-		this.#disposables.push(
-			term.onData((data) => this.sendInput(data)),
-			// onBinary carries non-UTF-8 input (some mouse reports) as a byte string.
-			term.onBinary((data) => this.#sendBytes(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff))),
-			term.onResize(({ cols, rows }) => this.#sendControl({ type: 'resize', cols, rows })),
-		);
-	}
+  activate(term: Terminal): void {
+    this.#term = term;
+    this.#disposables.push(
+      term.onData((data) => this.sendInput(data)),
+      // onBinary carries non-UTF-8 input (some mouse reports) as a byte string.
+      term.onBinary((data) => this.#sendBytes(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff))),
+      term.onResize(({ cols, rows }) => this.#sendControl({ type: "resize", cols, rows })),
+    );
+  }
 
-	dispose(): void {
-		this.stop();
-		for (const d of this.#disposables) d.dispose();
-		this.#disposables = [];
-	}
+  dispose(): void {
+    this.stop();
+    for (const d of this.#disposables) d.dispose();
+    this.#disposables = [];
+  }
 
-	/** Start connecting; reconnects after drops until stop(). */
-	start(): void {
-		this.#stopped = false;
-		this.#attempt = 0;
-		void this.#connect();
-	}
+  /** Start connecting; reconnects after drops until stop(). */
+  start(): void {
+    this.#stopped = false;
+    this.#attempt = 0;
+    void this.#connect();
+  }
 
-	/** Close the socket and stop reconnecting. */
-	stop(): void {
-		this.#stopped = true;
-		clearTimeout(this.#retryTimer);
-		this.#closeSocket();
-	}
+  /** Close the socket and stop reconnecting. */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#retryTimer);
+    this.#closeSocket();
+  }
 
-	/** Drop the current connection and connect again now (e.g. after a lab reset). */
-	restart(): void {
-		this.stop();
-		this.start();
-	}
+  /** Drop the current connection and connect again now (e.g. after a lab reset). */
+  restart(): void {
+    this.stop();
+    this.start();
+  }
 
-	/** Send text as keystrokes (UTF-8 in a binary frame). Queued while not connected. */
-	sendInput(text: string): void {
-		this.#sendBytes(encoder.encode(text));
-	}
+  /** Send text as keystrokes (UTF-8 in a binary frame). Queued while not connected. */
+  sendInput(text: string): void {
+    this.#sendBytes(encoder.encode(text));
+  }
 
-	#sendBytes(bytes: Uint8Array<ArrayBuffer>): void {
-		// A large paste goes in frames the server can pause between (it stops reading while the shell's stdin is full).
-		for (let at = 0; at < bytes.byteLength; at += INPUT_FRAME) {
-			const frame = bytes.byteLength <= INPUT_FRAME ? bytes : bytes.slice(at, at + INPUT_FRAME);
-			if (this.#socket?.readyState === WebSocket.OPEN && this.#status.state === 'ready') this.#socket.send(frame);
-			else this.#outbox.push(frame);
-		}
-	}
+  #sendBytes(bytes: Uint8Array<ArrayBuffer>): void {
+    // A large paste goes in frames the server can pause between (it stops reading while the shell's stdin is full).
+    for (let at = 0; at < bytes.byteLength; at += INPUT_FRAME) {
+      const frame = bytes.byteLength <= INPUT_FRAME ? bytes : bytes.slice(at, at + INPUT_FRAME);
+      if (this.#socket?.readyState === WebSocket.OPEN && this.#status.state === "ready") this.#socket.send(frame);
+      else this.#outbox.push(frame);
+    }
+  }
 
-	#sendControl(message: ClientControl): void {
-		if (this.#socket?.readyState === WebSocket.OPEN) this.#socket.send(JSON.stringify(message));
-	}
+  #sendControl(message: ClientControl): void {
+    if (this.#socket?.readyState === WebSocket.OPEN) this.#socket.send(JSON.stringify(message));
+  }
 
-	#setStatus(status: SocketStatus): void {
-		this.#status = status;
-		this.#options.onStatus?.(status);
-	}
+  #setStatus(status: SocketStatus): void {
+    this.#status = status;
+    this.#options.onStatus?.(status);
+  }
 
-	async #connect(): Promise<void> {
-		this.#setStatus({ state: this.#attempt === 0 ? 'connecting' : 'reconnecting' });
-		try {
-			await this.#options.beforeConnect?.();
-		} catch (error) {
-			this.#scheduleRetry(error instanceof Error ? error.message : String(error));
-			return;
-		}
-		if (this.#stopped) return;
-		this.#setStatus({ state: 'connecting' });
-		const socket = new WebSocket(this.#options.url);
-		socket.binaryType = 'arraybuffer';
-		this.#socket = socket;
-		this.#pending = 0;
-		this.#paused = false;
-		let lastError: string | undefined;
+  async #connect(): Promise<void> {
+    this.#setStatus({ state: this.#attempt === 0 ? "connecting" : "reconnecting" });
+    try {
+      await this.#options.beforeConnect?.();
+    } catch (error) {
+      this.#scheduleRetry(error instanceof Error ? error.message : String(error));
+      return;
+    }
+    if (this.#stopped) return;
+    this.#setStatus({ state: "connecting" });
+    const socket = new WebSocket(this.#options.url);
+    socket.binaryType = "arraybuffer";
+    this.#socket = socket;
+    this.#pending = 0;
+    this.#paused = false;
+    let lastError: string | undefined;
 
-		socket.addEventListener('open', () => {
-			this.#sendTerminalSize();
-			clearInterval(this.#pingTimer);
-			this.#pingTimer = setInterval(() => this.#sendControl({ type: 'ping' }), this.#options.pingIntervalMs);
-		});
-		socket.addEventListener('message', (event) => {
-			if (typeof event.data === 'string') this.#onControl(event.data, (message) => (lastError = message));
-			else this.#onOutput(new Uint8Array(event.data as ArrayBuffer));
-		});
-		socket.addEventListener('close', (event) => {
-			if (this.#socket !== socket) return;
-			clearInterval(this.#pingTimer);
-			this.#socket = undefined;
-			if (this.#stopped) return;
-			this.#scheduleRetry(lastError ?? (event.reason || undefined));
-		});
-	}
+    socket.addEventListener("open", () => {
+      this.#sendTerminalSize();
+      clearInterval(this.#pingTimer);
+      this.#pingTimer = setInterval(() => this.#sendControl({ type: "ping" }), this.#options.pingIntervalMs);
+    });
+    socket.addEventListener("message", (event) => {
+      if (typeof event.data === "string") this.#onControl(event.data, (message) => (lastError = message));
+      else this.#onOutput(new Uint8Array(event.data as ArrayBuffer));
+    });
+    socket.addEventListener("close", (event) => {
+      if (this.#socket !== socket) return;
+      clearInterval(this.#pingTimer);
+      this.#socket = undefined;
+      if (this.#stopped) return;
+      this.#scheduleRetry(lastError ?? (event.reason || undefined));
+    });
+  }
 
-	#onControl(text: string, rememberError: (message?: string) => void): void {
-		let message: ServerControl;
-		try {
-			message = JSON.parse(text) as ServerControl;
-		} catch {
-			return; // Unknown frames are ignored so the server can grow the protocol.
-		}
-		if (message.type !== 'status') return;
-		if (message.state === 'ready') {
-			this.#attempt = 0;
-			this.#setStatus({ state: 'ready' });
-			this.#sendTerminalSize();
-			const queued = this.#outbox.splice(0);
-			for (const bytes of queued) this.#socket?.send(bytes);
-		} else if (message.state === 'error') {
-			rememberError(message.message);
-			this.#setStatus({ state: 'error', message: message.message, hint: message.hint });
-		} else {
-			this.#setStatus({ state: message.state, message: message.message });
-		}
-	}
+  #onControl(text: string, rememberError: (message?: string) => void): void {
+    let message: ServerControl;
+    try {
+      message = JSON.parse(text) as ServerControl;
+    } catch {
+      return; // Unknown frames are ignored so the server can grow the protocol.
+    }
+    if (message.type !== "status") return;
+    if (message.state === "ready") {
+      this.#attempt = 0;
+      this.#setStatus({ state: "ready" });
+      this.#sendTerminalSize();
+      const queued = this.#outbox.splice(0);
+      for (const bytes of queued) this.#socket?.send(bytes);
+    } else if (message.state === "error") {
+      rememberError(message.message);
+      this.#setStatus({ state: "error", message: message.message, hint: message.hint });
+    } else {
+      this.#setStatus({ state: message.state, message: message.message });
+    }
+  }
 
-	/** Write output, pausing the server while xterm has too much unprocessed data. */
-	#onOutput(bytes: Uint8Array): void {
-		const term = this.#term;
-		if (!term) return;
-		const socket = this.#socket;
-		this.#pending += bytes.byteLength;
-		term.write(bytes, () => {
-			this.#pending -= bytes.byteLength;
-			if (this.#paused && this.#pending < this.#options.lowWater && this.#socket === socket) {
-				this.#paused = false;
-				this.#sendControl({ type: 'resume' });
-			}
-		});
-		if (!this.#paused && this.#pending > this.#options.highWater) {
-			this.#paused = true;
-			this.#sendControl({ type: 'pause' });
-		}
-	}
+  /** Write output, pausing the server while xterm has too much unprocessed data. */
+  #onOutput(bytes: Uint8Array): void {
+    const term = this.#term;
+    if (!term) return;
+    const socket = this.#socket;
+    this.#pending += bytes.byteLength;
+    term.write(bytes, () => {
+      this.#pending -= bytes.byteLength;
+      if (this.#paused && this.#pending < this.#options.lowWater && this.#socket === socket) {
+        this.#paused = false;
+        this.#sendControl({ type: "resume" });
+      }
+    });
+    if (!this.#paused && this.#pending > this.#options.highWater) {
+      this.#paused = true;
+      this.#sendControl({ type: "pause" });
+    }
+  }
 
-	#sendTerminalSize(): void {
-		if (this.#term) this.#sendControl({ type: 'resize', cols: this.#term.cols, rows: this.#term.rows });
-	}
+  #sendTerminalSize(): void {
+    if (this.#term) this.#sendControl({ type: "resize", cols: this.#term.cols, rows: this.#term.rows });
+  }
 
-	#scheduleRetry(message?: string): void {
-		if (this.#stopped) return;
-		this.#attempt += 1;
-		// 1s, 2s, 4s … capped at 30s, with jitter so a class does not reconnect in lockstep.
-		const base = Math.min(30_000, 1000 * 2 ** (this.#attempt - 1));
-		const delay = Math.round(base * (0.8 + Math.random() * 0.4));
-		this.#setStatus({ state: 'reconnecting', message, retryInMs: delay });
-		clearTimeout(this.#retryTimer);
-		this.#retryTimer = setTimeout(() => void this.#connect(), delay);
-	}
+  #scheduleRetry(message?: string): void {
+    if (this.#stopped) return;
+    this.#attempt += 1;
+    // 1s, 2s, 4s … capped at 30s, with jitter so a class does not reconnect in lockstep.
+    const base = Math.min(30_000, 1000 * 2 ** (this.#attempt - 1));
+    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    this.#setStatus({ state: "reconnecting", message, retryInMs: delay });
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => void this.#connect(), delay);
+  }
 
-	#closeSocket(): void {
-		clearInterval(this.#pingTimer);
-		const socket = this.#socket;
-		this.#socket = undefined;
-		if (socket && socket.readyState <= WebSocket.OPEN) socket.close(1000, 'client closed');
-		this.#setStatus({ state: 'closed' });
-	}
+  #closeSocket(): void {
+    clearInterval(this.#pingTimer);
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (socket && socket.readyState <= WebSocket.OPEN) socket.close(1000, "client closed");
+    this.#setStatus({ state: "closed" });
+  }
 }

@@ -77,14 +77,25 @@ export function storeError(err: unknown, path: string, doing: string): KubelabEr
       { cause: err },
     );
   }
-  if (code === SQLITE.READONLY || code === SQLITE.PERM || code === SQLITE.CANTOPEN || e.code === "EACCES" || e.code === "EROFS" || e.code === "EPERM") {
+  if (
+    code === SQLITE.READONLY ||
+    code === SQLITE.PERM ||
+    code === SQLITE.CANTOPEN ||
+    e.code === "EACCES" ||
+    e.code === "EROFS" ||
+    e.code === "EPERM"
+  ) {
     return new KubelabError(
       `the progress store ${path} cannot be written (${detail}) while ${doing}`,
       `Make ${path} and the folder ${dir} writable by the user running kubelab (ls -l ${dir}), or set KUBELAB_STORE to a file in a writable folder.`,
       { cause: err },
     );
   }
-  return new KubelabError(`the progress store ${path} failed while ${doing}: ${detail}`, `Check the disk (df -h ${dir}) and the file's permissions, then start again.`, { cause: err });
+  return new KubelabError(
+    `the progress store ${path} failed while ${doing}: ${detail}`,
+    `Check the disk (df -h ${dir}) and the file's permissions, then start again.`,
+    { cause: err },
+  );
 }
 
 type Row = Record<string, SQLInputValue>;
@@ -124,11 +135,17 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = FULL");
     const check = db.prepare("PRAGMA quick_check(1)").get() as { quick_check?: string } | undefined;
-    if (check?.quick_check !== "ok") throw new KubelabError(`the progress store ${path} is damaged (integrity check: ${check?.quick_check ?? "no answer"}); kubelab left it untouched`, `Restore the newest backup beside it (ls ${dirname(path)}/*.bak), or move it aside to start an empty store.`);
+    if (check?.quick_check !== "ok")
+      throw new KubelabError(
+        `the progress store ${path} is damaged (integrity check: ${check?.quick_check ?? "no answer"}); kubelab left it untouched`,
+        `Restore the newest backup beside it (ls ${dirname(path)}/*.bak), or move it aside to start an empty store.`,
+      );
     migrate(db, path, migrations, latest, options.keepBackups ?? 5, log, now);
     // A store that cannot be written fails now, not at a learner's first Check.
     db.exec("BEGIN IMMEDIATE");
-    db.prepare("INSERT INTO meta(key, value) VALUES ('opened_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(iso(now()));
+    db.prepare(
+      "INSERT INTO meta(key, value) VALUES ('opened_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    ).run(iso(now()));
     db.exec("COMMIT");
   } catch (err) {
     try {
@@ -143,7 +160,15 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
 }
 
 /** Bring the schema to `latest`, backing the file up first when it already holds data. */
-function migrate(db: DatabaseSync, path: string, migrations: readonly Migration[], latest: number, keepBackups: number, log: (l: string) => void, now: () => Date) {
+function migrate(
+  db: DatabaseSync,
+  path: string,
+  migrations: readonly Migration[],
+  latest: number,
+  keepBackups: number,
+  log: (l: string) => void,
+  now: () => Date,
+) {
   const current = Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
   if (current > latest) {
     throw new KubelabError(
@@ -180,7 +205,8 @@ function pruneBackups(path: string, keep: number) {
   const backups = readdirSync(dirname(path))
     .filter((f) => f.startsWith(prefix) && f.endsWith(".bak"))
     .sort((a, b) => a.slice(a.indexOf("-")).localeCompare(b.slice(b.indexOf("-"))));
-  for (const old of backups.slice(0, Math.max(0, backups.length - keep))) rmSync(join(dirname(path), old), { force: true });
+  for (const old of backups.slice(0, Math.max(0, backups.length - keep)))
+    rmSync(join(dirname(path), old), { force: true });
 }
 
 const ATTEMPT_COLUMNS = `a.seq, a.request_id, a.learner_id, a.exercise, a.passed, a.score, a.max_score, a.duration_ms, a.mode, a.lab_id, a.locale, a.infrastructure_error, a.at,
@@ -189,7 +215,14 @@ const ATTEMPT_COLUMNS = `a.seq, a.request_id, a.learner_id, a.exercise, a.passed
    FROM attempt_checks c WHERE c.attempt_seq = a.seq) AS checks`;
 
 function checksFrom(json: unknown): AttemptCheck[] {
-  const raw = JSON.parse(String(json ?? "[]")) as { id: string; passed: number; points: number; messageId: string | null; infrastructureError: number; unavailable: number }[];
+  const raw = JSON.parse(String(json ?? "[]")) as {
+    id: string;
+    passed: number;
+    points: number;
+    messageId: string | null;
+    infrastructureError: number;
+    unavailable: number;
+  }[];
   return raw.map((c) => ({
     id: c.id,
     passed: c.passed === 1,
@@ -269,7 +302,11 @@ class SqliteStore implements Store {
 
   /** Run `fn` as one write transaction (nothing async inside, so nothing of this process interleaves). */
   private tx<T>(doing: string, fn: () => T): T {
-    if (this.closed) throw new KubelabError(`the progress store ${this.location} is closed`, "The server is shutting down; try again after it restarts.");
+    if (this.closed)
+      throw new KubelabError(
+        `the progress store ${this.location} is closed`,
+        "The server is shutting down; try again after it restarts.",
+      );
     try {
       this.db.exec("BEGIN IMMEDIATE");
       try {
@@ -286,7 +323,11 @@ class SqliteStore implements Store {
   }
 
   private read<T>(doing: string, fn: () => T): T {
-    if (this.closed) throw new KubelabError(`the progress store ${this.location} is closed`, "The server is shutting down; try again after it restarts.");
+    if (this.closed)
+      throw new KubelabError(
+        `the progress store ${this.location} is closed`,
+        "The server is shutting down; try again after it restarts.",
+      );
     try {
       return fn();
     } catch (err) {
@@ -297,7 +338,9 @@ class SqliteStore implements Store {
   async learnerForSession(sessionId: string): Promise<Learner> {
     return this.tx("recording a learner", () => {
       const at = iso(this.now());
-      const found = this.db.prepare("UPDATE learners SET last_seen_at = ? WHERE session_id = ? RETURNING *").get(at, sessionId) as Row | undefined;
+      const found = this.db
+        .prepare("UPDATE learners SET last_seen_at = ? WHERE session_id = ? RETURNING *")
+        .get(at, sessionId) as Row | undefined;
       if (found) return learnerFrom(found);
       const row = this.db
         .prepare("INSERT INTO learners(id, session_id, created_at, last_seen_at) VALUES (?, ?, ?, ?) RETURNING *")
@@ -309,20 +352,31 @@ class SqliteStore implements Store {
   async labOwners(labIds: string[]): Promise<{ sessionId: string; learner: Learner }[]> {
     if (labIds.length === 0) return [];
     return this.read("finding lab owners", () =>
-      (this.db.prepare("SELECT * FROM learners WHERE lab_id IN (SELECT value FROM json_each(?)) ORDER BY last_seen_at DESC").all(JSON.stringify(labIds)) as Row[]).map(
-        (r) => ({ sessionId: String(r.session_id), learner: learnerFrom(r) }),
-      ),
+      (
+        this.db
+          .prepare("SELECT * FROM learners WHERE lab_id IN (SELECT value FROM json_each(?)) ORDER BY last_seen_at DESC")
+          .all(JSON.stringify(labIds)) as Row[]
+      ).map((r) => ({ sessionId: String(r.session_id), learner: learnerFrom(r) })),
     );
   }
 
   async setLab(learnerId: string, labId: string): Promise<void> {
-    this.tx("recording a learner's lab", () => this.db.prepare("UPDATE learners SET lab_id = ? WHERE id = ? AND lab_id IS NOT ?").run(labId, learnerId, labId));
+    this.tx("recording a learner's lab", () =>
+      this.db.prepare("UPDATE learners SET lab_id = ? WHERE id = ? AND lab_id IS NOT ?").run(labId, learnerId, labId),
+    );
   }
 
   async setDisplayName(learnerId: string, name: string | undefined): Promise<Learner> {
-    const clean = name?.normalize("NFC").replace(/[\p{Cc}\p{Cf}]/gu, "").trim().slice(0, MAX_NAME) || null;
+    const clean =
+      name
+        ?.normalize("NFC")
+        .replace(/[\p{Cc}\p{Cf}]/gu, "")
+        .trim()
+        .slice(0, MAX_NAME) || null;
     return this.tx("setting a display name", () => {
-      const row = this.db.prepare("UPDATE learners SET display_name = ? WHERE id = ? RETURNING *").get(clean, learnerId) as Row | undefined;
+      const row = this.db
+        .prepare("UPDATE learners SET display_name = ? WHERE id = ? RETURNING *")
+        .get(clean, learnerId) as Row | undefined;
       if (!row) throw new KubelabError(`no learner ${learnerId}`, "Reload the lesson page to start a session.");
       return learnerFrom(row);
     });
@@ -339,11 +393,17 @@ class SqliteStore implements Store {
     const { result } = input;
     return this.tx("recording an attempt", () => {
       if (input.requestId) {
-        const existing = this.db.prepare(`SELECT ${ATTEMPT_COLUMNS} FROM attempts a WHERE a.request_id = ?`).get(input.requestId) as Row | undefined;
+        const existing = this.db
+          .prepare(`SELECT ${ATTEMPT_COLUMNS} FROM attempts a WHERE a.request_id = ?`)
+          .get(input.requestId) as Row | undefined;
         if (existing) {
           const attempt = attemptFrom(existing);
           // A request id names one learner's request; another learner reusing it gets no view of it.
-          if (attempt.learnerId !== input.learnerId) throw new KubelabError("this Check's request id is already taken", "Send a new random requestId with each Check.");
+          if (attempt.learnerId !== input.learnerId)
+            throw new KubelabError(
+              "this Check's request id is already taken",
+              "Send a new random requestId with each Check.",
+            );
           return { attempt, duplicate: true };
         }
       }
@@ -370,7 +430,16 @@ class SqliteStore implements Store {
         "INSERT INTO attempt_checks(attempt_seq, position, check_id, passed, points, message_id, infrastructure_error, unavailable) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       );
       result.checks.forEach((c, i) =>
-        insertCheck.run(seq, i, c.id, c.passed ? 1 : 0, c.points, c.messageId ?? null, c.infrastructureError ? 1 : 0, c.unavailable ? 1 : 0),
+        insertCheck.run(
+          seq,
+          i,
+          c.id,
+          c.passed ? 1 : 0,
+          c.points,
+          c.messageId ?? null,
+          c.infrastructureError ? 1 : 0,
+          c.unavailable ? 1 : 0,
+        ),
       );
       const row = this.db.prepare(`SELECT ${ATTEMPT_COLUMNS} FROM attempts a WHERE a.seq = ?`).get(seq) as Row;
       return { attempt: attemptFrom(row), duplicate: false };
@@ -381,8 +450,17 @@ class SqliteStore implements Store {
     return this.tx("recording a lab event", () =>
       eventFrom(
         this.db
-          .prepare("INSERT INTO lab_events(learner_id, kind, lab_id, mode, exercise, at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *")
-          .get(input.learnerId, input.kind, input.labId ?? null, input.mode ?? null, input.exercise ?? null, iso(input.at ?? this.now())) as Row,
+          .prepare(
+            "INSERT INTO lab_events(learner_id, kind, lab_id, mode, exercise, at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+          )
+          .get(
+            input.learnerId,
+            input.kind,
+            input.labId ?? null,
+            input.mode ?? null,
+            input.exercise ?? null,
+            iso(input.at ?? this.now()),
+          ) as Row,
       ),
     );
   }
@@ -394,7 +472,13 @@ class SqliteStore implements Store {
     if (query.exercise !== undefined) (where.push("a.exercise = ?"), params.push(query.exercise));
     const limit = Math.min(Math.max(1, query.limit ?? MAX_LIMIT), MAX_LIMIT);
     return this.read("reading attempts", () =>
-      (this.db.prepare(`SELECT ${ATTEMPT_COLUMNS} FROM attempts a WHERE ${where.join(" AND ")} ORDER BY a.seq LIMIT ${limit}`).all(...params) as Row[]).map(attemptFrom),
+      (
+        this.db
+          .prepare(
+            `SELECT ${ATTEMPT_COLUMNS} FROM attempts a WHERE ${where.join(" AND ")} ORDER BY a.seq LIMIT ${limit}`,
+          )
+          .all(...params) as Row[]
+      ).map(attemptFrom),
     );
   }
 
@@ -402,7 +486,10 @@ class SqliteStore implements Store {
     const limit = Math.min(Math.max(1, query.limit ?? MAX_LIMIT), MAX_LIMIT);
     return this.read("reading lab events", () => {
       const sql = `SELECT * FROM lab_events WHERE seq > ? ${query.learnerId !== undefined ? "AND learner_id = ?" : ""} ORDER BY seq LIMIT ${limit}`;
-      const params: SQLInputValue[] = [query.afterSeq ?? 0, ...(query.learnerId !== undefined ? [query.learnerId] : [])];
+      const params: SQLInputValue[] = [
+        query.afterSeq ?? 0,
+        ...(query.learnerId !== undefined ? [query.learnerId] : []),
+      ];
       return (this.db.prepare(sql).all(...params) as Row[]).map(eventFrom);
     });
   }
@@ -420,22 +507,30 @@ class SqliteStore implements Store {
         )
         .all(learnerId) as Row[];
       const best = new Map(
-        (this.db
-          .prepare(
-            `SELECT exercise, MAX(CASE WHEN max_score > 0 THEN score / max_score ELSE passed END) AS share, score, max_score, at
+        (
+          this.db
+            .prepare(
+              `SELECT exercise, MAX(CASE WHEN max_score > 0 THEN score / max_score ELSE passed END) AS share, score, max_score, at
              FROM attempts WHERE learner_id = ? GROUP BY exercise`,
-          )
-          .all(learnerId) as Row[]).map((r) => [String(r.exercise), r]),
+            )
+            .all(learnerId) as Row[]
+        ).map((r) => [String(r.exercise), r]),
       );
       const last = new Map(
-        (this.db.prepare(`SELECT ${ATTEMPT_COLUMNS} FROM attempts a WHERE a.seq IN (SELECT value FROM json_each(?))`).all(JSON.stringify(counts.map((c) => Number(c.last_seq)))) as Row[]).map(
-          (r) => [String(r.exercise), attemptFrom(r)],
-        ),
+        (
+          this.db
+            .prepare(`SELECT ${ATTEMPT_COLUMNS} FROM attempts a WHERE a.seq IN (SELECT value FROM json_each(?))`)
+            .all(JSON.stringify(counts.map((c) => Number(c.last_seq)))) as Row[]
+        ).map((r) => [String(r.exercise), attemptFrom(r)]),
       );
       const revealed = new Map(
-        (this.db.prepare("SELECT exercise, MIN(at) AS at FROM lab_events WHERE learner_id = ? AND kind = 'solution-revealed' AND exercise IS NOT NULL GROUP BY exercise").all(learnerId) as Row[]).map(
-          (r) => [String(r.exercise), String(r.at)],
-        ),
+        (
+          this.db
+            .prepare(
+              "SELECT exercise, MIN(at) AS at FROM lab_events WHERE learner_id = ? AND kind = 'solution-revealed' AND exercise IS NOT NULL GROUP BY exercise",
+            )
+            .all(learnerId) as Row[]
+        ).map((r) => [String(r.exercise), String(r.at)]),
       );
       return counts.map((c): ExerciseProgress => {
         const exercise = String(c.exercise);
@@ -457,19 +552,35 @@ class SqliteStore implements Store {
 
   async export(learnerId?: string): Promise<ProgressExport> {
     const learners = this.read("exporting learners", () =>
-      (this.db.prepare(`SELECT * FROM learners ${learnerId !== undefined ? "WHERE id = ?" : ""} ORDER BY created_at, id`).all(...(learnerId !== undefined ? [learnerId] : [])) as Row[]).map(learnerFrom),
+      (
+        this.db
+          .prepare(`SELECT * FROM learners ${learnerId !== undefined ? "WHERE id = ?" : ""} ORDER BY created_at, id`)
+          .all(...(learnerId !== undefined ? [learnerId] : [])) as Row[]
+      ).map(learnerFrom),
     );
     const attempts: Attempt[] = [];
-    for (let page = await this.attempts({ learnerId }); page.length; page = await this.attempts({ learnerId, afterSeq: page[page.length - 1].seq })) attempts.push(...page);
+    for (
+      let page = await this.attempts({ learnerId });
+      page.length;
+      page = await this.attempts({ learnerId, afterSeq: page[page.length - 1].seq })
+    )
+      attempts.push(...page);
     const events: LabEvent[] = [];
-    for (let page = await this.events({ learnerId }); page.length; page = await this.events({ learnerId, afterSeq: page[page.length - 1].seq })) events.push(...page);
+    for (
+      let page = await this.events({ learnerId });
+      page.length;
+      page = await this.events({ learnerId, afterSeq: page[page.length - 1].seq })
+    )
+      events.push(...page);
     return { format: "kubelab-progress", version: 1, exportedAt: iso(this.now()), learners, attempts, events };
   }
 
   async setInstructor(name: string, passwordHash: string): Promise<void> {
     this.tx("keeping an instructor", () =>
       this.db
-        .prepare("INSERT INTO instructors(name, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET password_hash = excluded.password_hash")
+        .prepare(
+          "INSERT INTO instructors(name, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET password_hash = excluded.password_hash",
+        )
         .run(name, passwordHash, iso(this.now())),
     );
   }
@@ -484,13 +595,26 @@ class SqliteStore implements Store {
   async createClass(input: ClassInput): Promise<ClassRecord> {
     return this.tx("creating a class", () => {
       if (this.db.prepare("SELECT 1 FROM classes WHERE join_code = ? AND ended_at IS NULL").get(input.joinCode)) {
-        throw new KubelabError(`an open class already has the join code ${input.joinCode}`, "Create the class again: a new code is drawn.", { status: 409 });
+        throw new KubelabError(
+          `an open class already has the join code ${input.joinCode}`,
+          "Create the class again: a new code is drawn.",
+          { status: 409 },
+        );
       }
       const row = this.db
         .prepare(
           `INSERT INTO classes(id, name, join_code, lessons, capacity, lab_lifetime_minutes, instructor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
         )
-        .get(randomBytes(9).toString("base64url"), input.name, input.joinCode, JSON.stringify(input.lessons), input.capacity, input.labLifetimeMinutes, input.instructor, iso(this.now())) as Row;
+        .get(
+          randomBytes(9).toString("base64url"),
+          input.name,
+          input.joinCode,
+          JSON.stringify(input.lessons),
+          input.capacity,
+          input.labLifetimeMinutes,
+          input.instructor,
+          iso(this.now()),
+        ) as Row;
       return classFrom(row);
     });
   }
@@ -504,58 +628,95 @@ class SqliteStore implements Store {
 
   async classByCode(joinCode: string): Promise<ClassRecord | undefined> {
     return this.read("finding a class", () => {
-      const row = this.db.prepare("SELECT * FROM classes WHERE join_code = ? AND ended_at IS NULL").get(joinCode) as Row | undefined;
+      const row = this.db.prepare("SELECT * FROM classes WHERE join_code = ? AND ended_at IS NULL").get(joinCode) as
+        Row | undefined;
       return row ? classFrom(row) : undefined;
     });
   }
 
   async listClasses(options: { all?: boolean } = {}): Promise<ClassRecord[]> {
     return this.read("listing classes", () =>
-      (this.db.prepare(`SELECT * FROM classes ${options.all ? "" : "WHERE ended_at IS NULL"} ORDER BY created_at DESC LIMIT ${MAX_LIMIT}`).all() as Row[]).map(classFrom),
+      (
+        this.db
+          .prepare(
+            `SELECT * FROM classes ${options.all ? "" : "WHERE ended_at IS NULL"} ORDER BY created_at DESC LIMIT ${MAX_LIMIT}`,
+          )
+          .all() as Row[]
+      ).map(classFrom),
     );
   }
 
   async joinClass(classId: string, learnerId: string): Promise<"joined" | "already" | "full" | "ended"> {
     return this.tx("joining a class", () => {
-      const cls = this.db.prepare("SELECT capacity, ended_at FROM classes WHERE id = ?").get(classId) as Row | undefined;
+      const cls = this.db.prepare("SELECT capacity, ended_at FROM classes WHERE id = ?").get(classId) as
+        Row | undefined;
       if (!cls || cls.ended_at) return "ended";
-      if (this.db.prepare("SELECT 1 FROM class_members WHERE class_id = ? AND learner_id = ?").get(classId, learnerId)) return "already";
-      const { n } = this.db.prepare("SELECT COUNT(*) AS n FROM class_members WHERE class_id = ?").get(classId) as { n: number };
+      if (this.db.prepare("SELECT 1 FROM class_members WHERE class_id = ? AND learner_id = ?").get(classId, learnerId))
+        return "already";
+      const { n } = this.db.prepare("SELECT COUNT(*) AS n FROM class_members WHERE class_id = ?").get(classId) as {
+        n: number;
+      };
       if (Number(n) >= Number(cls.capacity)) return "full";
-      this.db.prepare("INSERT INTO class_members(class_id, learner_id, joined_at) VALUES (?, ?, ?)").run(classId, learnerId, iso(this.now()));
+      this.db
+        .prepare("INSERT INTO class_members(class_id, learner_id, joined_at) VALUES (?, ?, ?)")
+        .run(classId, learnerId, iso(this.now()));
       return "joined";
     });
   }
 
   async members(classId: string): Promise<ClassMember[]> {
     return this.read("reading a class's members", () =>
-      (this.db.prepare("SELECT l.*, m.joined_at AS joined FROM class_members m JOIN learners l ON l.id = m.learner_id WHERE m.class_id = ? ORDER BY m.joined_at, l.id").all(classId) as Row[]).map(
-        (r) => ({ learner: learnerFrom(r), joinedAt: String(r.joined) }),
-      ),
+      (
+        this.db
+          .prepare(
+            "SELECT l.*, m.joined_at AS joined FROM class_members m JOIN learners l ON l.id = m.learner_id WHERE m.class_id = ? ORDER BY m.joined_at, l.id",
+          )
+          .all(classId) as Row[]
+      ).map((r) => ({ learner: learnerFrom(r), joinedAt: String(r.joined) })),
     );
   }
 
   async classOf(learnerId: string): Promise<ClassRecord | undefined> {
     return this.read("finding a learner's class", () => {
       const row = this.db
-        .prepare("SELECT c.* FROM class_members m JOIN classes c ON c.id = m.class_id WHERE m.learner_id = ? AND c.ended_at IS NULL ORDER BY m.joined_at DESC LIMIT 1")
+        .prepare(
+          "SELECT c.* FROM class_members m JOIN classes c ON c.id = m.class_id WHERE m.learner_id = ? AND c.ended_at IS NULL ORDER BY m.joined_at DESC LIMIT 1",
+        )
         .get(learnerId) as Row | undefined;
       return row ? classFrom(row) : undefined;
     });
   }
 
   async endClass(id: string): Promise<void> {
-    this.tx("ending a class", () => this.db.prepare("UPDATE classes SET ended_at = ? WHERE id = ? AND ended_at IS NULL").run(iso(this.now()), id));
+    this.tx("ending a class", () =>
+      this.db.prepare("UPDATE classes SET ended_at = ? WHERE id = ? AND ended_at IS NULL").run(iso(this.now()), id),
+    );
   }
 
   async startExamAttempt(input: ExamAttemptInput): Promise<ExamAttemptRecord> {
     return this.tx("starting an exam", () => {
-      if (this.db.prepare("SELECT 1 FROM exam_attempts WHERE learner_id = ? AND submitted_at IS NULL").get(input.learnerId)) {
-        throw new KubelabError("an exam is already running for this learner", "Finish or submit it first (/exam).", { status: 409 });
+      if (
+        this.db
+          .prepare("SELECT 1 FROM exam_attempts WHERE learner_id = ? AND submitted_at IS NULL")
+          .get(input.learnerId)
+      ) {
+        throw new KubelabError("an exam is already running for this learner", "Finish or submit it first (/exam).", {
+          status: 409,
+        });
       }
       const row = this.db
-        .prepare("INSERT INTO exam_attempts(id, learner_id, exam, seed, namespace_prefix, started_at, ends_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *")
-        .get(input.id, input.learnerId, input.exam, input.seed, input.namespacePrefix, iso(this.now()), input.endsAt) as Row;
+        .prepare(
+          "INSERT INTO exam_attempts(id, learner_id, exam, seed, namespace_prefix, started_at, ends_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        )
+        .get(
+          input.id,
+          input.learnerId,
+          input.exam,
+          input.seed,
+          input.namespacePrefix,
+          iso(this.now()),
+          input.endsAt,
+        ) as Row;
       return examAttemptFrom(row);
     });
   }
@@ -569,34 +730,57 @@ class SqliteStore implements Store {
 
   async runningExamAttempt(learnerId: string): Promise<ExamAttemptRecord | undefined> {
     return this.read("reading a running exam", () => {
-      const row = this.db.prepare("SELECT * FROM exam_attempts WHERE learner_id = ? AND submitted_at IS NULL").get(learnerId) as Row | undefined;
+      const row = this.db
+        .prepare("SELECT * FROM exam_attempts WHERE learner_id = ? AND submitted_at IS NULL")
+        .get(learnerId) as Row | undefined;
       return row ? examAttemptFrom(row) : undefined;
     });
   }
 
   async setExamFlags(id: string, flags: string[]): Promise<void> {
-    this.tx("flagging exam tasks", () => this.db.prepare("UPDATE exam_attempts SET flags = ? WHERE id = ? AND submitted_at IS NULL").run(JSON.stringify(flags.slice(0, 100)), id));
+    this.tx("flagging exam tasks", () =>
+      this.db
+        .prepare("UPDATE exam_attempts SET flags = ? WHERE id = ? AND submitted_at IS NULL")
+        .run(JSON.stringify(flags.slice(0, 100)), id),
+    );
   }
 
-  async submitExamAttempt(id: string, result: { percent: number; passed: boolean; report: unknown; auto: boolean }): Promise<boolean> {
+  async submitExamAttempt(
+    id: string,
+    result: { percent: number; passed: boolean; report: unknown; auto: boolean },
+  ): Promise<boolean> {
     return this.tx("submitting an exam", () => {
       const changed = this.db
-        .prepare("UPDATE exam_attempts SET submitted_at = ?, auto_submitted = ?, percent = ?, passed = ?, report_json = ? WHERE id = ? AND submitted_at IS NULL")
-        .run(iso(this.now()), result.auto ? 1 : 0, result.percent, result.passed ? 1 : 0, JSON.stringify(result.report), id);
+        .prepare(
+          "UPDATE exam_attempts SET submitted_at = ?, auto_submitted = ?, percent = ?, passed = ?, report_json = ? WHERE id = ? AND submitted_at IS NULL",
+        )
+        .run(
+          iso(this.now()),
+          result.auto ? 1 : 0,
+          result.percent,
+          result.passed ? 1 : 0,
+          JSON.stringify(result.report),
+          id,
+        );
       return Number(changed.changes) === 1;
     });
   }
 
   async examAttempts(learnerId: string): Promise<ExamAttemptRecord[]> {
     return this.read("listing exam attempts", () =>
-      (this.db.prepare(`SELECT * FROM exam_attempts WHERE learner_id = ? ORDER BY started_at DESC LIMIT ${MAX_LIMIT}`).all(learnerId) as Row[]).map(examAttemptFrom),
+      (
+        this.db
+          .prepare(`SELECT * FROM exam_attempts WHERE learner_id = ? ORDER BY started_at DESC LIMIT ${MAX_LIMIT}`)
+          .all(learnerId) as Row[]
+      ).map(examAttemptFrom),
     );
   }
 
   async secret(name: string, make: () => Buffer): Promise<Buffer> {
     return this.tx("keeping a secret", () => {
       // Inside one IMMEDIATE transaction: a second server racing here reads the first one's key.
-      const row = this.db.prepare("SELECT value FROM secrets WHERE name = ?").get(name) as { value: Uint8Array } | undefined;
+      const row = this.db.prepare("SELECT value FROM secrets WHERE name = ?").get(name) as
+        { value: Uint8Array } | undefined;
       if (row) return Buffer.from(row.value);
       const value = make();
       this.db.prepare("INSERT INTO secrets(name, value) VALUES (?, ?)").run(name, value);
@@ -613,8 +797,13 @@ class SqliteStore implements Store {
 
 function examAttemptFrom(row: Row): ExamAttemptRecord {
   const out: ExamAttemptRecord = {
-    id: String(row.id), learnerId: String(row.learner_id), exam: String(row.exam), seed: String(row.seed),
-    namespacePrefix: String(row.namespace_prefix), startedAt: String(row.started_at), endsAt: String(row.ends_at),
+    id: String(row.id),
+    learnerId: String(row.learner_id),
+    exam: String(row.exam),
+    seed: String(row.seed),
+    namespacePrefix: String(row.namespace_prefix),
+    startedAt: String(row.started_at),
+    endsAt: String(row.ends_at),
     flags: JSON.parse(String(row.flags)) as string[],
   };
   if (row.submitted_at !== null) {

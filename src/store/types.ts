@@ -170,7 +170,10 @@ export interface ExamAttemptRecord {
   report?: unknown;
 }
 
-export type ExamAttemptInput = Pick<ExamAttemptRecord, "id" | "learnerId" | "exam" | "seed" | "namespacePrefix" | "endsAt">;
+export type ExamAttemptInput = Pick<
+  ExamAttemptRecord,
+  "id" | "learnerId" | "exam" | "seed" | "namespacePrefix" | "endsAt"
+>;
 
 /** Exam attempts, kept beside the learner's progress. */
 export interface ExamStore {
@@ -182,7 +185,10 @@ export interface ExamStore {
   /** Replace the flags of a running attempt (a submitted one is final). */
   setExamFlags(id: string, flags: string[]): Promise<void>;
   /** Store the report; false when the attempt was already submitted (the first submission wins). */
-  submitExamAttempt(id: string, result: { percent: number; passed: boolean; report: unknown; auto: boolean }): Promise<boolean>;
+  submitExamAttempt(
+    id: string,
+    result: { percent: number; passed: boolean; report: unknown; auto: boolean },
+  ): Promise<boolean>;
   /** The learner's attempts, newest first. */
   examAttempts(learnerId: string): Promise<ExamAttemptRecord[]>;
 }

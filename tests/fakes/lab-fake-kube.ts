@@ -47,8 +47,25 @@ export class FakeKube implements LabKube {
       pod.status =
         this.podStatus ??
         (reads > this.readsUntilReady
-          ? { phase: "Running", containerStatuses: [{ name: "toolbox", ready: true, image: "x", imageID: "", restartCount: 0 }] as V1PodStatus["containerStatuses"] }
-          : { phase: "Pending", containerStatuses: [{ name: "toolbox", ready: false, image: "x", imageID: "", restartCount: 0, state: { waiting: { reason: "ContainerCreating" } } }] as V1PodStatus["containerStatuses"] });
+          ? {
+              phase: "Running",
+              containerStatuses: [
+                { name: "toolbox", ready: true, image: "x", imageID: "", restartCount: 0 },
+              ] as V1PodStatus["containerStatuses"],
+            }
+          : {
+              phase: "Pending",
+              containerStatuses: [
+                {
+                  name: "toolbox",
+                  ready: false,
+                  image: "x",
+                  imageID: "",
+                  restartCount: 0,
+                  state: { waiting: { reason: "ContainerCreating" } },
+                },
+              ] as V1PodStatus["containerStatuses"],
+            });
       return pod as T;
     }
     return structuredClone(obj) as T;
@@ -56,7 +73,9 @@ export class FakeKube implements LabKube {
 
   async list(apiVersion: string, kind: string, namespace: string) {
     await this.#tick();
-    return [...this.objects.values()].filter((o) => o.kind === kind && o.metadata?.namespace === namespace).map((o) => structuredClone(o));
+    return [...this.objects.values()]
+      .filter((o) => o.kind === kind && o.metadata?.namespace === namespace)
+      .map((o) => structuredClone(o));
   }
 
   async delete(ref: ObjectRef) {

@@ -28,7 +28,8 @@ export const FAKE_RESOURCES: (ResourceRef & { kind: string })[] = [
 /** Does `obj` match a deletecollection's selectors (`a!=b,c!=d` field and label terms, `k=v` too)? */
 export function matchesSelectors(obj: KubernetesObject, selectors: Selectors): boolean {
   const terms = (s: string | undefined) => (s ? s.split(",").map((t) => t.match(/^([^!=]+)(!?=)(.*)$/)!) : []);
-  const field = (path: string) => (path === "metadata.name" ? obj.metadata?.name : path === "metadata.namespace" ? obj.metadata?.namespace : undefined);
+  const field = (path: string) =>
+    path === "metadata.name" ? obj.metadata?.name : path === "metadata.namespace" ? obj.metadata?.namespace : undefined;
   const ok = (value: string | undefined, op: string, want: string) => (op === "=" ? value === want : value !== want);
   return (
     terms(selectors.fieldSelector).every(([, key, op, want]) => ok(field(key), op, want)) &&
@@ -55,7 +56,10 @@ export class FakeResetApi implements ResetApi {
   }
 
   left(namespace: string): string[] {
-    return [...this.objects.values()].filter((o) => o.metadata?.namespace === namespace).map((o) => `${o.kind}/${o.metadata!.name}`).sort();
+    return [...this.objects.values()]
+      .filter((o) => o.metadata?.namespace === namespace)
+      .map((o) => `${o.kind}/${o.metadata!.name}`)
+      .sort();
   }
 
   async deletableResources(): Promise<ResourceRef[]> {
@@ -78,7 +82,9 @@ export class FakeResetApi implements ResetApi {
   }
 
   async countPods(namespace: string, labelSelector?: string): Promise<number> {
-    return [...this.objects.values()].filter((o) => o.kind === "Pod" && o.metadata?.namespace === namespace && matchesSelectors(o, { labelSelector })).length;
+    return [...this.objects.values()].filter(
+      (o) => o.kind === "Pod" && o.metadata?.namespace === namespace && matchesSelectors(o, { labelSelector }),
+    ).length;
   }
 
   async listNamespaces(): Promise<string[]> {

@@ -94,7 +94,8 @@ export class FakeExecTransport {
     if (this.fail) throw this.fail;
     const conn = new FakeExecConn(path, binary);
     this.conns.push(conn);
-    if (!this.holdCommands && new URLSearchParams(path.split("?")[1]).get("tty") !== "true") setTimeout(() => conn.exit(), 1);
+    if (!this.holdCommands && new URLSearchParams(path.split("?")[1]).get("tty") !== "true")
+      setTimeout(() => conn.exit(), 1);
     return conn;
   }
   /** client-node's real Exec on top of this transport. */
@@ -123,7 +124,18 @@ export class FakeLabManager implements LabManager {
     let lab = this.labs.get(learnerId);
     if (!lab) {
       const now = new Date();
-      lab = { id: "local", learnerId, namespace: "default", toolboxNamespace: "kubelab-local", toolboxPod: "toolbox", toolboxContainer: "toolbox", state: this.initialState, message: this.initialState === "starting" ? "Starting the toolbox…" : undefined, createdAt: now, lastActiveAt: now };
+      lab = {
+        id: "local",
+        learnerId,
+        namespace: "default",
+        toolboxNamespace: "kubelab-local",
+        toolboxPod: "toolbox",
+        toolboxContainer: "toolbox",
+        state: this.initialState,
+        message: this.initialState === "starting" ? "Starting the toolbox…" : undefined,
+        createdAt: now,
+        lastActiveAt: now,
+      };
       this.labs.set(learnerId, lab);
     }
     return { ...lab };
@@ -138,13 +150,17 @@ export class FakeLabManager implements LabManager {
     lab.message = message;
     this.#events.emit("change");
   }
-  waitUntilReady(learnerId: string, options: { signal?: AbortSignal; onProgress?: (lab: Lab) => void } = {}): Promise<Lab> {
+  waitUntilReady(
+    learnerId: string,
+    options: { signal?: AbortSignal; onProgress?: (lab: Lab) => void } = {},
+  ): Promise<Lab> {
     return new Promise((resolve, reject) => {
       const check = () => {
         const lab = this.labs.get(learnerId);
         if (!lab) return done(() => reject(new LabError("no lab", { status: 409 })));
         if (lab.state === "ready") return done(() => resolve({ ...lab }));
-        if (lab.state === "error") return done(() => reject(new LabError(lab.message ?? "error", { hint: "try again" })));
+        if (lab.state === "error")
+          return done(() => reject(new LabError(lab.message ?? "error", { hint: "try again" })));
         options.onProgress?.({ ...lab });
       };
       const onAbort = () => done(() => reject(options.signal!.reason));

@@ -23,16 +23,26 @@ after(async () => {
 });
 
 async function signIn(base: string) {
-  const res = await fetch(`${base}/instructor/login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", origin: base }, body: new URLSearchParams({ name: "ana", password: PASSWORD }) });
+  const res = await fetch(`${base}/instructor/login`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: base },
+    body: new URLSearchParams({ name: "ana", password: PASSWORD }),
+  });
   const cookie = res.headers.get("set-cookie")!.split(";")[0];
   const html = await (await fetch(`${base}/instructor`, { headers: { cookie } })).text();
   return { cookie, csrf: JSON.parse(/id="kubelab-instructor-data">(.*?)<\/script>/s.exec(html)![1]).csrf as string };
 }
 
-const podUid = async (labId: string) => (await kubectl(["-n", `kubelab-${labId}`, "get", "pod", "toolbox", "-o", "jsonpath={.metadata.uid}"])).stdout.trim();
+const podUid = async (labId: string) =>
+  (await kubectl(["-n", `kubelab-${labId}`, "get", "pod", "toolbox", "-o", "jsonpath={.metadata.uid}"])).stdout.trim();
 
 it("class labs survive a restart; ending the class removes them", { timeout: 600_000 }, async () => {
-  const added = await runCommand(process.execPath, ["--disable-warning=ExperimentalWarning", "src/cli/main.ts", "instructor", "add", "ana"], { env, input: PASSWORD });
+  const added = await runCommand(
+    process.execPath,
+    ["--disable-warning=ExperimentalWarning", "src/cli/main.ts", "instructor", "add", "ana"],
+    { env, input: PASSWORD },
+  );
   assert.equal(added.code, 0, added.stderr);
   server = await startServer(["--mode", "namespace"], env);
   let base = server.url;
@@ -43,33 +53,76 @@ it("class labs survive a restart; ending the class removes them", { timeout: 600
     body: JSON.stringify({ name: "restart", lessons: ["job"], capacity: 2, labLifetimeMinutes: 30 }),
   });
   const cls = (await created.json()) as { id: string; joinCode: string };
-  const joined = await fetch(`${base}/join`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", origin: base }, body: new URLSearchParams({ code: cls.joinCode, name: "Li Lei" }) });
+  const joined = await fetch(`${base}/join`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: base },
+    body: new URLSearchParams({ code: cls.joinCode, name: "Li Lei" }),
+  });
   const learner = joined.headers.get("set-cookie")!.split(";")[0];
-  const lab = await eventually(async () => {
-    const body = (await (await fetch(`${base}/api/lab`, { method: "POST", headers: { cookie: learner, origin: base } })).json()) as { id: string; state: string };
-    return body.state === "ready" ? body : undefined;
-  }, "the learner's lab", 180_000);
+  const lab = await eventually(
+    async () => {
+      const body = (await (
+        await fetch(`${base}/api/lab`, { method: "POST", headers: { cookie: learner, origin: base } })
+      ).json()) as { id: string; state: string };
+      return body.state === "ready" ? body : undefined;
+    },
+    "the learner's lab",
+    180_000,
+  );
   const uid = await podUid(lab.id);
 
   await server.stop();
   server = await startServer(["--mode", "namespace"], env);
   base = server.url;
   assert.match(server.stderr(), new RegExp(`class ${cls.id} "restart": 1 labs adopted after a restart`));
-  const again = (await (await fetch(`${base}/api/lab`, { method: "POST", headers: { cookie: learner, origin: base } })).json()) as { id: string };
+  const again = (await (
+    await fetch(`${base}/api/lab`, { method: "POST", headers: { cookie: learner, origin: base } })
+  ).json()) as { id: string };
   assert.equal(again.id, lab.id, "the same lab");
   assert.equal(await podUid(lab.id), uid, "the same toolbox pod");
   who = await signIn(base);
-  const grid = (await (await fetch(`${base}/api/instructor/classes/${cls.id}/grid`, { headers: { cookie: who.cookie } })).json()) as { rows: { displayName: string; lab?: { id: string } }[]; pool: { ready: number; starting: number } };
-  assert.deepEqual(grid.rows.map((r) => [r.displayName, r.lab?.id]), [["Li Lei", lab.id]]);
+  const grid = (await (
+    await fetch(`${base}/api/instructor/classes/${cls.id}/grid`, { headers: { cookie: who.cookie } })
+  ).json()) as { rows: { displayName: string; lab?: { id: string } }[]; pool: { ready: number; starting: number } };
+  assert.deepEqual(
+    grid.rows.map((r) => [r.displayName, r.lab?.id]),
+    [["Li Lei", lab.id]],
+  );
   assert.equal(grid.pool.ready + grid.pool.starting, 1, "the pool is topped up to the one free place");
-  const toolboxes = await kubectl(["get", "namespaces", "-l", `kubelab.dev/class=${cls.id},kubelab.dev/role=toolbox`, "-o", "name"]);
-  assert.equal(toolboxes.stdout.trim().split("\n").length, 2, `the spare from before was taken back, not a third lab made: ${toolboxes.stdout}`);
+  const toolboxes = await kubectl([
+    "get",
+    "namespaces",
+    "-l",
+    `kubelab.dev/class=${cls.id},kubelab.dev/role=toolbox`,
+    "-o",
+    "name",
+  ]);
+  assert.equal(
+    toolboxes.stdout.trim().split("\n").length,
+    2,
+    `the spare from before was taken back, not a third lab made: ${toolboxes.stdout}`,
+  );
 
-  const ended = await fetch(`${base}/api/instructor/classes/${cls.id}/end`, { method: "POST", headers: { cookie: who.cookie, "x-kubelab-csrf": who.csrf, origin: base } });
+  const ended = await fetch(`${base}/api/instructor/classes/${cls.id}/end`, {
+    method: "POST",
+    headers: { cookie: who.cookie, "x-kubelab-csrf": who.csrf, origin: base },
+  });
   assert.equal(ended.status, 200);
-  await eventually(async () => {
-    const left = await kubectl(["get", "namespaces", "-l", `kubelab.dev/class=${cls.id}`, "-o", "name"]);
-    const terminating = await kubectl(["get", "namespaces", "-l", `kubelab.dev/class=${cls.id}`, "-o", "jsonpath={.items[*].status.phase}"]);
-    return left.stdout.trim() === "" || /^(Terminating\s*)+$/.test(terminating.stdout.trim());
-  }, "the class's namespaces deleted", 120_000);
+  await eventually(
+    async () => {
+      const left = await kubectl(["get", "namespaces", "-l", `kubelab.dev/class=${cls.id}`, "-o", "name"]);
+      const terminating = await kubectl([
+        "get",
+        "namespaces",
+        "-l",
+        `kubelab.dev/class=${cls.id}`,
+        "-o",
+        "jsonpath={.items[*].status.phase}",
+      ]);
+      return left.stdout.trim() === "" || /^(Terminating\s*)+$/.test(terminating.stdout.trim());
+    },
+    "the class's namespaces deleted",
+    120_000,
+  );
 });

@@ -42,7 +42,12 @@ describe("the document's commands on the local cluster", () => {
     // The schedule fires at the next minute boundary: wait up to ~2 minutes.
     const job = await eventually(
       async () => {
-        const { stdout } = await kubectl(["get", "jobs", "-o", "jsonpath={range .items[*]}{.metadata.name} {.status.succeeded}{\"\\n\"}{end}"]);
+        const { stdout } = await kubectl([
+          "get",
+          "jobs",
+          "-o",
+          'jsonpath={range .items[*]}{.metadata.name} {.status.succeeded}{"\\n"}{end}',
+        ]);
         return stdout.split("\n").find((line) => /^hello-\d+ 1$/.test(line));
       },
       "a Job created by CronJob hello to succeed",
@@ -58,7 +63,9 @@ describe("the document's commands on the local cluster", () => {
     assert.equal(created.code, 0, created.stderr);
     const rollout = await kubectl(["rollout", "status", "deployment/nginx", "--timeout=90s"], { timeoutMs: 100_000 });
     assert.equal(rollout.code, 0, rollout.stderr);
-    const pod = (await kubectl(["get", "po", "-l", "app=nginx", "-o", "jsonpath={.items[0].metadata.name}"])).stdout.trim();
+    const pod = (
+      await kubectl(["get", "po", "-l", "app=nginx", "-o", "jsonpath={.items[0].metadata.name}"])
+    ).stdout.trim();
     const ls = await kubectl(["exec", pod, "--", "ls", "/mnt"]);
     assert.equal(ls.code, 0, ls.stderr);
     assert.match(ls.stdout, /^test-init\.txt$/m);
@@ -80,8 +87,16 @@ describe("the document's commands on the local cluster", () => {
     const node = (await kubectl(["get", "nodes", "-o", "jsonpath={.items[0].metadata.name}"])).stdout.trim();
     const debug = await runCommand(
       "script",
-      ["-qec", `${kubectlPath()} debug node/${node} -it --image=registry.cn-beijing.aliyuncs.com/dotbalo/debug-tools`, "/dev/null"],
-      { input: "echo shell-on-$(cat /host/etc/hostname >/dev/null && echo node)\nexit\n", env: { KUBECONFIG: kubeconfig() }, timeoutMs: 90_000 },
+      [
+        "-qec",
+        `${kubectlPath()} debug node/${node} -it --image=registry.cn-beijing.aliyuncs.com/dotbalo/debug-tools`,
+        "/dev/null",
+      ],
+      {
+        input: "echo shell-on-$(cat /host/etc/hostname >/dev/null && echo node)\nexit\n",
+        env: { KUBECONFIG: kubeconfig() },
+        timeoutMs: 90_000,
+      },
     );
     assert.match(debug.stdout, /Creating debugging pod node-debugger-/);
     assert.match(debug.stdout, /shell-on-node/, debug.stdout + debug.stderr);

@@ -69,10 +69,14 @@ describe("cluster network: Services, DNS, metrics", { timeout: 300_000 }, () => 
     assert.equal((await kubectl(["create", "namespace", ns])).code, 0);
     const applied = await kubectl(["apply", "-f", "-"], { input: manifests });
     assert.equal(applied.code, 0, applied.stderr);
-    const ready = await kubectl(["-n", ns, "wait", "--for=condition=Ready", "pod", "--all", "--timeout=120s"], { timeoutMs: 130_000 });
+    const ready = await kubectl(["-n", ns, "wait", "--for=condition=Ready", "pod", "--all", "--timeout=120s"], {
+      timeoutMs: 130_000,
+    });
     assert.equal(ready.code, 0, ready.stderr);
     await kubectl(["-n", ns, "rollout", "status", "deployment/web", "--timeout=60s"], { timeoutMs: 70_000 });
-    nodePort = Number((await kubectl(["-n", ns, "get", "svc", "web-np", "-o", "jsonpath={.spec.ports[0].nodePort}"])).stdout);
+    nodePort = Number(
+      (await kubectl(["-n", ns, "get", "svc", "web-np", "-o", "jsonpath={.spec.ports[0].nodePort}"])).stdout,
+    );
   });
   after(async () => {
     await kubectl(["delete", "namespace", ns, "--wait=false"]);
@@ -83,15 +87,22 @@ describe("cluster network: Services, DNS, metrics", { timeout: 300_000 }, () => 
     assert.equal(svc.stdout, NETWORK.dnsIp);
     const resolv = await exec("client", "cat /etc/resolv.conf");
     assert.match(resolv.stdout, new RegExp(`^nameserver ${NETWORK.dnsIp.replaceAll(".", "\\.")}$`, "m"));
-    assert.match(resolv.stdout, new RegExp(`^search ${ns}\\.svc\\.cluster\\.local svc\\.cluster\\.local cluster\\.local\\b`, "m"));
+    assert.match(
+      resolv.stdout,
+      new RegExp(`^search ${ns}\\.svc\\.cluster\\.local svc\\.cluster\\.local cluster\\.local\\b`, "m"),
+    );
     assert.match(resolv.stdout, /^options ndots:5$/m);
   });
 
   test("a Service name resolves and answers from a pod (busybox wget and nslookup)", async () => {
-    const got = await eventually(async () => {
-      const r = await exec("client", "wget -T 5 -qO- http://web/");
-      return r.code === 0 && r.stdout.includes("Welcome to nginx!") && r;
-    }, "wget http://web/ from a busybox pod", 30_000);
+    const got = await eventually(
+      async () => {
+        const r = await exec("client", "wget -T 5 -qO- http://web/");
+        return r.code === 0 && r.stdout.includes("Welcome to nginx!") && r;
+      },
+      "wget http://web/ from a busybox pod",
+      30_000,
+    );
     assert.ok(got);
     const full = await exec("client", `wget -qO- http://web.${ns}.svc.cluster.local/`);
     assert.match(full.stdout, /Welcome to nginx!/, full.stderr);
@@ -105,10 +116,16 @@ describe("cluster network: Services, DNS, metrics", { timeout: 300_000 }, () => 
   });
 
   test("a Service name resolves and answers from the toolbox", async () => {
-    const names = await exec("toolbox", `getent hosts web web.${ns}.svc.cluster.local kubernetes.default.svc.cluster.local`);
+    const names = await exec(
+      "toolbox",
+      `getent hosts web web.${ns}.svc.cluster.local kubernetes.default.svc.cluster.local`,
+    );
     assert.equal(names.code, 0, names.stderr);
     assert.match(names.stdout, new RegExp(`\\bweb\\.${ns}\\.svc\\.cluster\\.local\\b`));
-    assert.match(names.stdout, new RegExp(`^${NETWORK.serviceIp.replaceAll(".", "\\.")}\\s+kubernetes\\.default\\.svc\\.cluster\\.local`, "m"));
+    assert.match(
+      names.stdout,
+      new RegExp(`^${NETWORK.serviceIp.replaceAll(".", "\\.")}\\s+kubernetes\\.default\\.svc\\.cluster\\.local`, "m"),
+    );
     const page = await kubectl(["-n", ns, "exec", "toolbox", "--", "bash", "-c", bashGet("web", 80)]);
     assert.match(page.stdout, /^HTTP\/1\.1 200 OK/);
     assert.match(page.stdout, /Welcome to nginx!/);
@@ -118,27 +135,63 @@ describe("cluster network: Services, DNS, metrics", { timeout: 300_000 }, () => 
     assert.ok(nodePort >= 30000 && nodePort <= 32767, `nodePort ${nodePort}`);
     const fromPod = await exec("client", `wget -T 5 -qO- http://${NETWORK.nodeIp}:${nodePort}/`);
     assert.match(fromPod.stdout, /Welcome to nginx!/, fromPod.stderr);
-    const fromToolbox = await kubectl(["-n", ns, "exec", "toolbox", "--", "bash", "-c", bashGet(NETWORK.nodeIp, nodePort)]);
+    const fromToolbox = await kubectl([
+      "-n",
+      ns,
+      "exec",
+      "toolbox",
+      "--",
+      "bash",
+      "-c",
+      bashGet(NETWORK.nodeIp, nodePort),
+    ]);
     assert.match(fromToolbox.stdout, /Welcome to nginx!/, fromToolbox.stderr);
   });
 
   test("a pod reaches itself through its own Service (hairpin)", async () => {
-    const pod = (await kubectl(["-n", ns, "get", "pod", "-l", "app=web", "-o", "jsonpath={.items[0].metadata.name}"])).stdout;
+    const pod = (await kubectl(["-n", ns, "get", "pod", "-l", "app=web", "-o", "jsonpath={.items[0].metadata.name}"]))
+      .stdout;
     // Both replicas sit behind the Service: a few tries reach the pod itself at least once.
-    const r = await kubectl(["-n", ns, "exec", pod, "--", "bash", "-c", `for i in 1 2 3 4 5 6; do (${bashGet("web", 80)}) | head -1; done`]);
-    assert.equal(r.stdout.trim().split("\n").filter((l) => l.startsWith("HTTP/1.1 200")).length, 6, r.stdout + r.stderr);
+    const r = await kubectl([
+      "-n",
+      ns,
+      "exec",
+      pod,
+      "--",
+      "bash",
+      "-c",
+      `for i in 1 2 3 4 5 6; do (${bashGet("web", 80)}) | head -1; done`,
+    ]);
+    assert.equal(
+      r.stdout
+        .trim()
+        .split("\n")
+        .filter((l) => l.startsWith("HTTP/1.1 200")).length,
+      6,
+      r.stdout + r.stderr,
+    );
   });
 
   test("kubectl top node and top pod show resource metrics", async () => {
-    const node = await eventually(async () => {
-      const r = await kubectl(["top", "node"]);
-      return r.code === 0 && /kubelab-node\s+\d+m\s+\d+%?\s+\d+Mi/.test(r.stdout) && r;
-    }, "kubectl top node", 90_000, 2000);
+    const node = await eventually(
+      async () => {
+        const r = await kubectl(["top", "node"]);
+        return r.code === 0 && /kubelab-node\s+\d+m\s+\d+%?\s+\d+Mi/.test(r.stdout) && r;
+      },
+      "kubectl top node",
+      90_000,
+      2000,
+    );
     assert.ok(node);
-    const pods = await eventually(async () => {
-      const r = await kubectl(["-n", ns, "top", "pod"]);
-      return r.code === 0 && /^client\s+\d+m\s+\d+Mi/m.test(r.stdout) && r;
-    }, "kubectl top pod", 90_000, 2000);
+    const pods = await eventually(
+      async () => {
+        const r = await kubectl(["-n", ns, "top", "pod"]);
+        return r.code === 0 && /^client\s+\d+m\s+\d+Mi/m.test(r.stdout) && r;
+      },
+      "kubectl top pod",
+      90_000,
+      2000,
+    );
     assert.ok(pods);
   });
 });

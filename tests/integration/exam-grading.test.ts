@@ -46,10 +46,15 @@ function run(script: string, namespace: string, env: Record<string, string>): Pr
   scoped.contexts = scoped.contexts.map((c) => ({ ...c, namespace }));
   writeFileSync(conf, scoped.exportConfig());
   return new Promise((resolve, reject) => {
-    const child = spawn("bash", [script], { env: { ...process.env, ...env, KUBECONFIG: conf, PATH: `${dirname(kubectlPath())}:${process.env.PATH}` }, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn("bash", [script], {
+      env: { ...process.env, ...env, KUBECONFIG: conf, PATH: `${dirname(kubectlPath())}:${process.env.PATH}` },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let err = "";
     child.stderr.on("data", (c) => (err = (err + c).slice(-1000)));
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${script} in ${namespace}: exit ${code}: ${err}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`${script} in ${namespace}: exit ${code}: ${err}`)),
+    );
   });
 }
 
@@ -72,7 +77,11 @@ describe(`grading a whole exam (${tasks.length} tasks, seed ${seed})`, { timeout
   });
   after(async () => {
     await recorders.stopAll();
-    await Promise.all([...tasks.map((t) => t.namespace), elsewhere].map((name) => core.deleteNamespace({ name }).catch(() => undefined)));
+    await Promise.all(
+      [...tasks.map((t) => t.namespace), elsewhere].map((name) =>
+        core.deleteNamespace({ name }).catch(() => undefined),
+      ),
+    );
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -83,7 +92,13 @@ describe(`grading a whole exam (${tasks.length} tasks, seed ${seed})`, { timeout
     let report;
     for (let i = 0; i < ROUNDS; i++) {
       report = await gradeAttempt(exam, seed, tasks, "en", {
-        contextFor: (t) => createGradeContext({ namespace: t.namespace, recorder: recorders.for(t.namespace).view, kubeConfig: admin, exec }),
+        contextFor: (t) =>
+          createGradeContext({
+            namespace: t.namespace,
+            recorder: recorders.for(t.namespace).view,
+            kubeConfig: admin,
+            exec,
+          }),
         findElsewhere,
         concurrency: tasks.length,
       });
@@ -91,14 +106,25 @@ describe(`grading a whole exam (${tasks.length} tasks, seed ${seed})`, { timeout
     }
     times.sort((a, b) => a - b);
     const p = (q: number) => times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)]!;
-    console.log(`exam grading, ${tasks.length} tasks, ${ROUNDS} rounds: p50 ${p(0.5)} ms, p95 ${p(0.95)} ms, max ${times.at(-1)} ms; per task (last round): ${report!.tasks.map((t) => `${t.exercise} ${t.durationMs}`).join(", ")}`);
+    console.log(
+      `exam grading, ${tasks.length} tasks, ${ROUNDS} rounds: p50 ${p(0.5)} ms, p95 ${p(0.95)} ms, max ${times.at(-1)} ms; per task (last round): ${report!.tasks.map((t) => `${t.exercise} ${t.durationMs}`).join(", ")}`,
+    );
     for (const t of report!.tasks) {
       if (t.id === misplaced.id) continue;
-      assert.equal(t.score, t.maxScore, `${t.id} ${t.exercise}: ${t.checks.filter((c) => !c.passed).map((c) => c.observed).join(" | ")}`);
+      assert.equal(
+        t.score,
+        t.maxScore,
+        `${t.id} ${t.exercise}: ${t.checks
+          .filter((c) => !c.passed)
+          .map((c) => c.observed)
+          .join(" | ")}`,
+      );
     }
     const wrong = report!.tasks.find((t) => t.id === misplaced.id)!;
     assert.equal(wrong.score, 0);
-    assert.deepEqual(wrong.wrongNamespace, [`Job ${misplaced.params.name} is in namespace ${elsewhere}; this task's namespace is ${misplaced.namespace}.`]);
+    assert.deepEqual(wrong.wrongNamespace, [
+      `Job ${misplaced.params.name} is in namespace ${elsewhere}; this task's namespace is ${misplaced.namespace}.`,
+    ]);
     assert.ok(report!.percent < 100 && report!.percent > 80, `partial credit: ${report!.percent} %`);
     assert.ok(p(0.95) <= 10_000, `p95 ${p(0.95)} ms within the 10 s target`);
   });

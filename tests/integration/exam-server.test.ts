@@ -17,7 +17,13 @@ import { eventually, kubectl } from "./support.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kubelab-exam-server-"));
 const port = 20000 + Math.floor(Math.random() * 20000);
-const app = await startKubelab({ provider: providerFromEnv(), mode: "cluster", buildSite: false, port, storePath: join(dir, "p.db") });
+const app = await startKubelab({
+  provider: providerFromEnv(),
+  mode: "cluster",
+  buildSite: false,
+  port,
+  storePath: join(dir, "p.db"),
+});
 const base = `http://127.0.0.1:${port}`;
 const cleanup: string[] = [];
 after(async () => {
@@ -37,7 +43,11 @@ describe("an exam through the lab server", { timeout: 600_000 }, () => {
     const lab = await fetch(`${base}/api/lab`, { method: "POST", headers: { origin: base } });
     const cookie = lab.headers.get("set-cookie")!.split(";")[0]!;
     const headers = { cookie, origin: base, "content-type": "application/json" };
-    const start = await fetch(`${base}/api/exam/start`, { method: "POST", headers, body: JSON.stringify({ exam: "ckad-mock" }) });
+    const start = await fetch(`${base}/api/exam/start`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ exam: "ckad-mock" }),
+    });
     assert.equal(start.status, 201);
     const view = await start.json();
     const fix = view.tasks.find((t: { text: string }) => t.text.includes("fails. Find out why"));
@@ -49,26 +59,50 @@ describe("an exam through the lab server", { timeout: 600_000 }, () => {
     await ok("task 1", ["-n", echo.namespace, "create", "job", name!, "--image=busybox", "--", "echo", text!]);
     const [, misplaced] = /Create a Job (\S+)/.exec(view.tasks[1].text)!;
     cleanup.push(misplaced!);
-    await ok("task 2, wrong namespace", ["-n", "default", "create", "job", misplaced!, "--image=busybox", "--", "true"]);
+    await ok("task 2, wrong namespace", [
+      "-n",
+      "default",
+      "create",
+      "job",
+      misplaced!,
+      "--image=busybox",
+      "--",
+      "true",
+    ]);
     await ok("task 1 done", ["-n", echo.namespace, "wait", "--for=condition=complete", `job/${name}`, "--timeout=90s"]);
 
     const reloaded = await (await fetch(`${base}/api/exam/attempt?id=${view.id}`, { headers })).json();
     assert.equal(reloaded.endsAt, view.endsAt);
     assert.ok(reloaded.remainingSeconds <= view.remainingSeconds);
 
-    const report = await (await fetch(`${base}/api/exam/submit`, { method: "POST", headers, body: JSON.stringify({ id: view.id }) })).json();
+    const report = await (
+      await fetch(`${base}/api/exam/submit`, { method: "POST", headers, body: JSON.stringify({ id: view.id }) })
+    ).json();
     console.log(`exam graded in ${report.gradingMs} ms (${report.tasks.length} tasks): ${report.percent} %`);
     assert.equal(report.tasks[0].score, report.tasks[0].maxScore);
     assert.equal(report.tasks[1].score, 0);
-    assert.deepEqual(report.tasks[1].wrongNamespace, [`Job ${misplaced} is in namespace default; this task's namespace is ${view.tasks[1].namespace}.`]);
+    assert.deepEqual(report.tasks[1].wrongNamespace, [
+      `Job ${misplaced} is in namespace default; this task's namespace is ${view.tasks[1].namespace}.`,
+    ]);
     assert.ok(report.percent > 0 && report.percent < 66 && report.passed === false);
 
     const list = await (await fetch(`${base}/api/exam`, { headers })).json();
     assert.equal(list.running, null);
     assert.equal(list.attempts[0].id, view.id);
-    await eventually(async () => {
-      const r = await kubectl(["get", "ns", "-l", `kubelab.dev/exam-attempt=${view.id}`, "-o", "jsonpath={.items[*].status.phase}"]);
-      return !r.stdout.includes("Active");
-    }, "the tasks' namespaces removed", 60_000);
+    await eventually(
+      async () => {
+        const r = await kubectl([
+          "get",
+          "ns",
+          "-l",
+          `kubelab.dev/exam-attempt=${view.id}`,
+          "-o",
+          "jsonpath={.items[*].status.phase}",
+        ]);
+        return !r.stdout.includes("Active");
+      },
+      "the tasks' namespaces removed",
+      60_000,
+    );
   });
 });

@@ -42,7 +42,8 @@ spec:
   containers: [{name: dt, image: ${DEBUG_TOOLS_IMAGE}, command: [sleep, "3600"]}]
 `;
 
-const run = (pod: string, script: string) => kubectl(["-n", ns, "exec", pod, "--", "sh", "-c", script], { timeoutMs: 60_000 });
+const run = (pod: string, script: string) =>
+  kubectl(["-n", ns, "exec", pod, "--", "sh", "-c", script], { timeoutMs: 60_000 });
 let webIp = "";
 
 describe("offline images: the commands learners type", { timeout: 300_000 }, () => {
@@ -50,7 +51,9 @@ describe("offline images: the commands learners type", { timeout: 300_000 }, () 
     assert.equal((await kubectl(["create", "namespace", ns])).code, 0);
     const applied = await kubectl(["apply", "-f", "-"], { input: pods });
     assert.equal(applied.code, 0, applied.stderr);
-    const ready = await kubectl(["-n", ns, "wait", "--for=condition=Ready", "pod", "--all", "--timeout=120s"], { timeoutMs: 130_000 });
+    const ready = await kubectl(["-n", ns, "wait", "--for=condition=Ready", "pod", "--all", "--timeout=120s"], {
+      timeoutMs: 130_000,
+    });
     assert.equal(ready.code, 0, ready.stderr);
     webIp = (await kubectl(["-n", ns, "get", "pod", "web", "-o", "jsonpath={.status.podIP}"])).stdout;
   });
@@ -59,7 +62,12 @@ describe("offline images: the commands learners type", { timeout: 300_000 }, () 
   });
 
   test("busybox wget: by IP, by name, with -T (no segfault), a timeout and a refused port", async () => {
-    for (const cmd of [`wget -qO- http://${webIp}/`, "wget -qO- http://web/", `wget -T 5 -qO- http://${webIp}/`, `wget -qT5 -O- http://web/`]) {
+    for (const cmd of [
+      `wget -qO- http://${webIp}/`,
+      "wget -qO- http://web/",
+      `wget -T 5 -qO- http://${webIp}/`,
+      `wget -qT5 -O- http://web/`,
+    ]) {
       const r = await run("bb", cmd);
       assert.equal(r.code, 0, `${cmd}: ${r.stderr}`);
       assert.match(r.stdout, /Welcome to nginx!/, cmd);
@@ -94,7 +102,10 @@ describe("offline images: the commands learners type", { timeout: 300_000 }, () 
   test("busybox nc, ping, netstat -anpt, date", async () => {
     const http = await run("bb", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${webIp} 80`);
     assert.match(http.stdout, /^HTTP\/1\.1 200 OK/);
-    const listen = await run("bb", "nc -l -p 9000 </dev/null >/tmp/got 2>&1 & sleep 0.5; echo hello | nc -w 1 127.0.0.1 9000; sleep 0.5; cat /tmp/got");
+    const listen = await run(
+      "bb",
+      "nc -l -p 9000 </dev/null >/tmp/got 2>&1 & sleep 0.5; echo hello | nc -w 1 127.0.0.1 9000; sleep 0.5; cat /tmp/got",
+    );
     assert.match(listen.stdout, /hello/);
     const ping = await run("bb", `ping -c 1 -W 3 ${webIp}`);
     assert.equal(ping.code, 0, ping.stdout + ping.stderr);
@@ -120,7 +131,12 @@ describe("offline images: the commands learners type", { timeout: 300_000 }, () 
   test("debug-tools: ip, ss, curl, dig, tcpdump -c1", async () => {
     const ip = await run("dt", "ip -4 addr show eth0; ip route");
     assert.match(ip.stdout, /inet 10\.244\.\d+\.\d+\/16/);
-    assert.match(ip.stdout, new RegExp(`${NETWORK.serviceSubnet.replace(".", "\\.").replace("/", "\\/")} via ${NETWORK.nodeIp.replaceAll(".", "\\.")}`));
+    assert.match(
+      ip.stdout,
+      new RegExp(
+        `${NETWORK.serviceSubnet.replace(".", "\\.").replace("/", "\\/")} via ${NETWORK.nodeIp.replaceAll(".", "\\.")}`,
+      ),
+    );
     const ss = await run("dt", "nc -l -p 8082 </dev/null >/dev/null 2>&1 & sleep 0.5; ss -ltnp; kill $!");
     assert.match(ss.stdout, /LISTEN.+:8082\b.+"nc"/);
     const curl = await run("dt", "curl -sS -I http://web/");
@@ -128,7 +144,10 @@ describe("offline images: the commands learners type", { timeout: 300_000 }, () 
     const dig = await run("dt", "dig +short kubernetes.default.svc.cluster.local; dig +search +short web");
     const webSvc = (await kubectl(["-n", ns, "get", "svc", "web", "-o", "jsonpath={.spec.clusterIP}"])).stdout;
     assert.deepEqual(dig.stdout.trim().split("\n"), [NETWORK.serviceIp, webSvc]);
-    const tcpdump = await run("dt", `(sleep 1; ping -c 3 ${webIp} >/dev/null) & timeout 20 tcpdump -c1 -nn -i eth0 icmp 2>&1`);
+    const tcpdump = await run(
+      "dt",
+      `(sleep 1; ping -c 3 ${webIp} >/dev/null) & timeout 20 tcpdump -c1 -nn -i eth0 icmp 2>&1`,
+    );
     assert.equal(tcpdump.code, 0, tcpdump.stdout);
     assert.match(tcpdump.stdout, /ICMP echo request/);
     assert.match(tcpdump.stdout, /1 packet captured/);

@@ -69,7 +69,10 @@ after(() => {
 /** Pushed image: manifest, config and the names in its (single) layer. */
 async function inspect(repository: string, tag: string) {
   const client = new RegistryClient(registry);
-  const manifest = (await client.getManifest(repository, tag)) as { config: { digest: string }; layers: { digest: string }[] };
+  const manifest = (await client.getManifest(repository, tag)) as {
+    config: { digest: string };
+    layers: { digest: string }[];
+  };
   const config = JSON.parse((await client.getBlob(repository, manifest.config.digest)).toString()) as {
     config: { Cmd?: string[]; Entrypoint?: string[]; WorkingDir?: string; Env?: string[] };
   };
@@ -107,7 +110,16 @@ test("cold build pushes every catalog image", { skip, timeout: 20 * 60_000 }, as
 test("busybox: applets, sh, and a netstat with -p", { skip }, async () => {
   const { config, names } = await inspect("library/busybox", "latest");
   assert.deepEqual(config.Cmd, ["sh"]);
-  for (const n of ["bin/busybox", "bin/sh", "bin/ls", "bin/wget", "bin/nslookup", "bin/netstat", "lib/x86_64-linux-gnu/libc.so.6", "etc/passwd"]) {
+  for (const n of [
+    "bin/busybox",
+    "bin/sh",
+    "bin/ls",
+    "bin/wget",
+    "bin/nslookup",
+    "bin/netstat",
+    "lib/x86_64-linux-gnu/libc.so.6",
+    "etc/passwd",
+  ]) {
     assert.ok(names.has(n), n);
   }
 });
@@ -115,10 +127,18 @@ test("busybox: applets, sh, and a netstat with -p", { skip }, async () => {
 test("nginx: Debian nginx with bash and ls, no netstat or ss", { skip }, async () => {
   const { config, names, read } = await inspect("library/nginx", "1.20.0");
   assert.deepEqual(config.Cmd, ["nginx", "-g", "daemon off;"]);
-  for (const n of ["usr/sbin/nginx", "usr/bin/bash", "usr/bin/ls", "etc/nginx/nginx.conf", "etc/nginx/conf.d/default.conf", "usr/share/nginx/html/index.html"]) {
+  for (const n of [
+    "usr/sbin/nginx",
+    "usr/bin/bash",
+    "usr/bin/ls",
+    "etc/nginx/nginx.conf",
+    "etc/nginx/conf.d/default.conf",
+    "usr/share/nginx/html/index.html",
+  ]) {
     assert.ok(names.has(n), n);
   }
-  for (const n of ["usr/bin/netstat", "usr/sbin/netstat", "usr/bin/ss", "usr/sbin/ss", "bin/netstat"]) assert.ok(!names.has(n), `${n} must be absent`);
+  for (const n of ["usr/bin/netstat", "usr/sbin/netstat", "usr/bin/ss", "usr/sbin/ss", "bin/netstat"])
+    assert.ok(!names.has(n), `${n} must be absent`);
   assert.match(read("etc/passwd"), /^www-data:x:33:33:/m);
   assert.match(read("etc/group"), /^www-data:x:33:/m);
 });
@@ -126,7 +146,18 @@ test("nginx: Debian nginx with bash and ls, no netstat or ss", { skip }, async (
 test("debug-tools: network debugging tools", { skip }, async () => {
   const { config, names } = await inspect("dotbalo/debug-tools", "latest");
   assert.deepEqual(config.Cmd, ["bash"]);
-  for (const n of ["usr/bin/bash", "usr/bin/netstat", "usr/bin/ip", "usr/bin/ss", "usr/bin/ps", "usr/bin/curl", "usr/bin/tcpdump", "usr/bin/dig", "usr/bin/nslookup", "usr/bin/ls"]) {
+  for (const n of [
+    "usr/bin/bash",
+    "usr/bin/netstat",
+    "usr/bin/ip",
+    "usr/bin/ss",
+    "usr/bin/ps",
+    "usr/bin/curl",
+    "usr/bin/tcpdump",
+    "usr/bin/dig",
+    "usr/bin/nslookup",
+    "usr/bin/ls",
+  ]) {
     assert.ok(names.has(n), n);
   }
 });
@@ -146,8 +177,20 @@ test("toolbox: shell, prompt, completion, tmux, kubectl", { skip }, async () => 
   assert.deepEqual(config.Entrypoint, ["/usr/bin/tini", "--"]);
   assert.deepEqual(config.Cmd, ["sleep", "infinity"]);
   assert.ok(config.Env?.includes("TERM=xterm-256color") && config.Env.includes("EDITOR=vim"));
-  for (const n of ["usr/bin/bash", "usr/bin/vim", "usr/bin/less", "usr/bin/tmux", "usr/bin/sleep", "usr/bin/ps", "usr/bin/tini", "usr/local/bin/kubectl",
-    "usr/share/bash-completion/bash_completion", "usr/share/bash-completion/completions/kubectl", "root/pod", "root/.tmux.conf"]) {
+  for (const n of [
+    "usr/bin/bash",
+    "usr/bin/vim",
+    "usr/bin/less",
+    "usr/bin/tmux",
+    "usr/bin/sleep",
+    "usr/bin/ps",
+    "usr/bin/tini",
+    "usr/local/bin/kubectl",
+    "usr/share/bash-completion/bash_completion",
+    "usr/share/bash-completion/completions/kubectl",
+    "root/pod",
+    "root/.tmux.conf",
+  ]) {
     assert.ok(names.has(n), n);
   }
   assert.ok(!names.has("usr/bin/busybox") && !names.has("bin/busybox"));
@@ -160,10 +203,17 @@ test("toolbox: shell, prompt, completion, tmux, kubectl", { skip }, async () => 
 
 test("warm run builds and pushes nothing, in under two seconds", { skip }, async () => {
   const started = Date.now();
-  const again = await ensureImages({ cacheDir, registry, binaries: { kubectl: join(work, "kubectl"), pause: join(work, "kubectl") } });
+  const again = await ensureImages({
+    cacheDir,
+    registry,
+    binaries: { kubectl: join(work, "kubectl"), pause: join(work, "kubectl") },
+  });
   const ms = Date.now() - started;
   console.log(`  warm run: ${ms} ms`);
-  assert.deepEqual(again.map((r) => [r.image, r.digest]), first.map((r) => [r.image, r.digest]));
+  assert.deepEqual(
+    again.map((r) => [r.image, r.digest]),
+    first.map((r) => [r.image, r.digest]),
+  );
   assert.ok(again.every((r) => !r.built));
   assert.ok(ms < 2000, `warm run took ${ms} ms`);
 });

@@ -38,18 +38,23 @@ describe("namespace isolation between learners", { timeout: 300_000 }, () => {
       const created = await api("/api/lab", undefined, {});
       const cookie = created.headers.get("set-cookie")!.split(";")[0];
       assert.ok(cookie.startsWith(`${SESSION_COOKIE}=`));
-      const lab = await eventually(async () => {
-        const info = await (await api("/api/lab", cookie)).json();
-        assert.notEqual(info.state, "error", info.message);
-        return info.state === "ready" && info;
-      }, "the learner's lab to be ready", 120_000);
+      const lab = await eventually(
+        async () => {
+          const info = await (await api("/api/lab", cookie)).json();
+          assert.notEqual(info.state, "error", info.message);
+          return info.state === "ready" && info;
+        },
+        "the learner's lab to be ready",
+        120_000,
+      );
       const toolboxNamespace = app.labManager.listLabs().find((l) => l.namespace === lab.namespace)!.toolboxNamespace;
       learners.push({ cookie, namespace: lab.namespace, toolboxNamespace });
     }
   });
 
   after(async () => {
-    for (const l of learners) await kubectl(["delete", "namespace", l.namespace, l.toolboxNamespace, "--wait=false", "--ignore-not-found"]);
+    for (const l of learners)
+      await kubectl(["delete", "namespace", l.namespace, l.toolboxNamespace, "--wait=false", "--ignore-not-found"]);
     await app?.close();
   });
 
@@ -61,7 +66,10 @@ describe("namespace isolation between learners", { timeout: 300_000 }, () => {
 
   test("a learner's shell works in its own namespace and is forbidden in the other's", async () => {
     const [a, b] = learners;
-    const own = await inToolbox(a, "kubectl create job echo --image=busybox -- echo 'Hello, Job' && kubectl get jobs -o name");
+    const own = await inToolbox(
+      a,
+      "kubectl create job echo --image=busybox -- echo 'Hello, Job' && kubectl get jobs -o name",
+    );
     assert.equal(own.code, 0, own.stderr);
     assert.match(own.stdout, /job.batch\/echo/);
     const other = await inToolbox(a, `kubectl get pods -n ${b.namespace}`);
@@ -73,10 +81,15 @@ describe("namespace isolation between learners", { timeout: 300_000 }, () => {
 
   test("grading sees only the learner's own namespace", async () => {
     const [a, b] = learners;
-    const passed = await eventually(async () => {
-      const result = await (await api("/api/lab/grade", a.cookie, { exercise: "job/echo", locale: "en" })).json();
-      return result.passed && result;
-    }, "learner A's job/echo to pass", 60_000, 1000);
+    const passed = await eventually(
+      async () => {
+        const result = await (await api("/api/lab/grade", a.cookie, { exercise: "job/echo", locale: "en" })).json();
+        return result.passed && result;
+      },
+      "learner A's job/echo to pass",
+      60_000,
+      1000,
+    );
     assert.equal(passed.score, passed.maxScore);
     const other = await (await api("/api/lab/grade", b.cookie, { exercise: "job/echo", locale: "en" })).json();
     assert.equal(other.passed, false, "learner B did nothing and must not pass on A's Job");

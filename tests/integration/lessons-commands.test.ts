@@ -23,7 +23,10 @@ import { blockFromRendered, runActionFor, typeAction, type RunAction } from "../
 import { kubeconfig, kubectl, kubectlPath } from "./support.ts";
 
 const CHAPTERS = ["job", "cronjob", "init-containers", "ephemeral-containers"] as const;
-const LOCALES = [{ lang: "zh-CN", prefix: "" }, { lang: "en", prefix: "en/" }] as const;
+const LOCALES = [
+  { lang: "zh-CN", prefix: "" },
+  { lang: "en", prefix: "en/" },
+] as const;
 
 /** How a block ends, as its page describes it. */
 type Outcome =
@@ -63,7 +66,10 @@ const OUTCOMES: [RegExp, Outcome][] = [
   [/^ip addr\n/, { kind: "inside", output: /\bboot\b/ }],
   [/-c peek -- netstat/, { kind: "ok", output: /LISTEN/, retryFor: 30_000 }],
   [/-c peek-ps -- ps/, { kind: "ok", output: /nginx: master/, retryFor: 30_000 }],
-  [/^kubectl debug node\/\$NODE -it .* -- chroot \/host sh$/, { kind: "enter", ready: /If you don't see a command prompt/ }],
+  [
+    /^kubectl debug node\/\$NODE -it .* -- chroot \/host sh$/,
+    { kind: "enter", ready: /If you don't see a command prompt/ },
+  ],
 ];
 
 function outcomeOf(action: RunAction): Outcome {
@@ -74,21 +80,29 @@ function outcomeOf(action: RunAction): Outcome {
 /** The Run and Write actions of one built lesson page, in page order. */
 function pageActions(distDir: string, prefix: string, chapter: string): RunAction[] {
   const html = readFileSync(join(distDir, "client", prefix, chapter, "index.html"), "utf8");
-  return html.split('<div class="expressive-code">').slice(1).flatMap((chunk) => {
-    const action = runActionFor(blockFromRendered({
-      language: chunk.match(/<pre data-language="([^"]*)"/)?.[1],
-      title: decodeEntities(chunk.match(/<span class="title">([^<]*)<\/span>/)?.[1] ?? ""),
-      copyCode: decodeEntities(chunk.match(/data-code="([^"]*)"/)?.[1] ?? ""),
-    }));
-    return action ? [action] : [];
-  });
+  return html
+    .split('<div class="expressive-code">')
+    .slice(1)
+    .flatMap((chunk) => {
+      const action = runActionFor(
+        blockFromRendered({
+          language: chunk.match(/<pre data-language="([^"]*)"/)?.[1],
+          title: decodeEntities(chunk.match(/<span class="title">([^<]*)<\/span>/)?.[1] ?? ""),
+          copyCode: decodeEntities(chunk.match(/data-code="([^"]*)"/)?.[1] ?? ""),
+        }),
+      );
+      return action ? [action] : [];
+    });
 }
 
 /** HTML attribute text back to characters (the entities Astro and Expressive Code write). */
 function decodeEntities(text: string): string {
   const named: Record<string, string> = { quot: '"', amp: "&", lt: "<", gt: ">", apos: "'" };
   return text.replace(/&(#x[0-9a-f]+|#\d+|quot|amp|lt|gt|apos);/gi, (_, e: string) =>
-    e[0] === "#" ? String.fromCodePoint(e[1].toLowerCase() === "x" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)) : named[e.toLowerCase()]);
+    e[0] === "#"
+      ? String.fromCodePoint(e[1].toLowerCase() === "x" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10))
+      : named[e.toLowerCase()],
+  );
 }
 
 const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Z0-9]|\x1b[=>]|\r/g;
@@ -104,12 +118,23 @@ class Shell {
   constructor(cwd: string, env: NodeJS.ProcessEnv) {
     const rc = join(cwd, ".bashrc");
     // Test scaffolding only: a prompt to recognise, and a count of the commands that failed since the last reset.
-    writeFileSync(rc, [
-      `PS1='${PS1}'`, "PS2='> '", "stty cols 200 -echoctl",
-      `trap '__kl_e=$((__kl_e+1)); __kl_failed+="$BASH_COMMAND; "' ERR`,
-    ].join("\n") + "\n");
-    this.#child = spawn("script", ["-qfec", `bash --noprofile --rcfile ${rc} -i`, "/dev/null"], { cwd, env: { ...process.env, ...env, TERM: "xterm" } });
-    this.#child.stdout.on("data", (chunk: Buffer) => (this.#text = (this.#text + chunk.toString("utf8").replace(ANSI, "")).slice(-200_000)));
+    writeFileSync(
+      rc,
+      [
+        `PS1='${PS1}'`,
+        "PS2='> '",
+        "stty cols 200 -echoctl",
+        `trap '__kl_e=$((__kl_e+1)); __kl_failed+="$BASH_COMMAND; "' ERR`,
+      ].join("\n") + "\n",
+    );
+    this.#child = spawn("script", ["-qfec", `bash --noprofile --rcfile ${rc} -i`, "/dev/null"], {
+      cwd,
+      env: { ...process.env, ...env, TERM: "xterm" },
+    });
+    this.#child.stdout.on(
+      "data",
+      (chunk: Buffer) => (this.#text = (this.#text + chunk.toString("utf8").replace(ANSI, "")).slice(-200_000)),
+    );
     this.#child.stderr.on("data", (chunk: Buffer) => (this.#text += chunk.toString("utf8")));
   }
 
@@ -131,8 +156,13 @@ class Shell {
     const n = ++this.#ended;
     await typeAction(action, previous, {
       sendInput: (text) => this.write(text),
-      run: (command) => this.write((scaffold ? "__kl_e=0 __kl_failed=\r" : "") + command.replace(/\n/g, "\r") + "\r"
-        + (scaffold ? `printf '\\n__KL_END %s %s [%s]\\n' ${n} "$__kl_e" "$__kl_failed"\r` : "")),
+      run: (command) =>
+        this.write(
+          (scaffold ? "__kl_e=0 __kl_failed=\r" : "") +
+            command.replace(/\n/g, "\r") +
+            "\r" +
+            (scaffold ? `printf '\\n__KL_END %s %s [%s]\\n' ${n} "$__kl_e" "$__kl_failed"\r` : ""),
+        ),
       sleep: (ms) => new Promise((done) => setTimeout(done, ms)),
     });
     return n;
@@ -170,35 +200,49 @@ async function runLesson(shell: Shell, steps: Step[]): Promise<string[]> {
   for (const { chapter, index, action } of steps) {
     const outcome = outcomeOf(action);
     const label = `${chapter} #${index} ${action.kind === "write" ? `write ${action.file}` : JSON.stringify(action.command)}`;
-    const problem = (what: string, output: string) => problems.push(`${label}: ${what}\n    ${output.trim().split("\n").slice(-8).join("\n    ")}`);
+    const problem = (what: string, output: string) =>
+      problems.push(`${label}: ${what}\n    ${output.trim().split("\n").slice(-8).join("\n    ")}`);
     if (inside !== (outcome.kind === "inside" || outcome.kind === "leave")) {
-      problem(inside ? "typed into a container's shell the page left open (an `exit` block is missing)" : "runs inside a container, but no shell is open", "");
+      problem(
+        inside
+          ? "typed into a container's shell the page left open (an `exit` block is missing)"
+          : "runs inside a container, but no shell is open",
+        "",
+      );
       break;
     }
     const scaffold = outcome.kind !== "enter" && outcome.kind !== "inside" && outcome.kind !== "leave";
-    const deadline = Date.now() + (outcome.kind === "ok" ? outcome.retryFor ?? 0 : 0);
+    const deadline = Date.now() + (outcome.kind === "ok" ? (outcome.retryFor ?? 0) : 0);
     for (;;) {
       const mark = shell.length;
       const n = await shell.type(action, previous, scaffold);
       previous = action;
       if (outcome.kind === "enter") {
-        if (!(await shell.waitFor(mark, outcome.ready, 120_000))) problem("the container's shell did not open", shell.since(mark));
+        if (!(await shell.waitFor(mark, outcome.ready, 120_000)))
+          problem("the container's shell did not open", shell.since(mark));
         await new Promise((done) => setTimeout(done, 1500));
         inside = true;
         break;
       }
       if (outcome.kind === "inside") {
-        if (!(await shell.waitFor(mark, outcome.output, 30_000))) problem(`expected ${outcome.output}`, shell.since(mark));
+        if (!(await shell.waitFor(mark, outcome.output, 30_000)))
+          problem(`expected ${outcome.output}`, shell.since(mark));
         break;
       }
       if (outcome.kind === "leave") {
-        if (!(await shell.waitFor(mark, new RegExp(`\\n${PS1.replace(/[$]/g, "\\$")}$`), 30_000))) problem("did not return to the lab's shell", shell.since(mark));
+        if (!(await shell.waitFor(mark, new RegExp(`\\n${PS1.replace(/[$]/g, "\\$")}$`), 30_000)))
+          problem("did not return to the lab's shell", shell.since(mark));
         // 130: a Run button pressed Ctrl+C in the container's shell before `exit`.
-        if (/command terminated with exit code 130/.test(shell.since(mark))) problem("the container's shell was interrupted before exit", shell.since(mark));
+        if (/command terminated with exit code 130/.test(shell.since(mark)))
+          problem("the container's shell was interrupted before exit", shell.since(mark));
         inside = false;
         break;
       }
-      const end = await shell.waitFor(mark, new RegExp(`__KL_END ${n} (\\d+) \\[([^\\]]*)\\]`), outcome.kind === "watch" ? 4000 : 180_000);
+      const end = await shell.waitFor(
+        mark,
+        new RegExp(`__KL_END ${n} (\\d+) \\[([^\\]]*)\\]`),
+        outcome.kind === "watch" ? 4000 : 180_000,
+      );
       const output = shell.since(mark);
       if (outcome.kind === "watch") {
         if (end) problem("was expected to keep watching until interrupted, but ended", output);
@@ -216,7 +260,8 @@ async function runLesson(shell: Shell, steps: Step[]): Promise<string[]> {
         else if (!outcome.output.test(output)) problem(`failed, but without ${outcome.output}`, output);
         break;
       }
-      const good = failures === 0 && (!outcome.output || outcome.output.test(output.slice(0, output.lastIndexOf("__KL_END"))));
+      const good =
+        failures === 0 && (!outcome.output || outcome.output.test(output.slice(0, output.lastIndexOf("__KL_END"))));
       if (good) break;
       if (Date.now() < deadline) {
         await new Promise((done) => setTimeout(done, 3000));
@@ -237,12 +282,20 @@ describe("lesson commands, as the Run and Write buttons type them", { timeout: 3
   before(async () => {
     distDir = (await ensureSite()).distDir;
     for (const { lang, prefix } of LOCALES) {
-      stepsOf.set(lang, CHAPTERS.flatMap((chapter) => pageActions(distDir, prefix, chapter).map((action, index) => ({ chapter, index, action }))));
+      stepsOf.set(
+        lang,
+        CHAPTERS.flatMap((chapter) =>
+          pageActions(distDir, prefix, chapter).map((action, index) => ({ chapter, index, action })),
+        ),
+      );
     }
   });
 
   it("both languages give the learner the same commands and files, in the same order", () => {
-    const shape = (steps: Step[]) => steps.map(({ chapter, action }) => `${chapter}: ${action.kind === "write" ? `write ${action.file}` : action.command}`);
+    const shape = (steps: Step[]) =>
+      steps.map(
+        ({ chapter, action }) => `${chapter}: ${action.kind === "write" ? `write ${action.file}` : action.command}`,
+      );
     assert.deepEqual(shape(stepsOf.get("zh-CN")!), shape(stepsOf.get("en")!));
   });
 
@@ -267,11 +320,19 @@ describe("lesson commands, as the Run and Write buttons type them", { timeout: 3
         config.contexts = config.contexts.map((c) => ({ ...c, namespace }));
         const path = join(work, ".kubeconfig");
         writeFileSync(path, config.exportConfig(), { mode: 0o600 });
-        shell = new Shell(work, { KUBECONFIG: path, PATH: `${dirname(kubectlPath())}:${process.env.PATH}`, HOME: work });
+        shell = new Shell(work, {
+          KUBECONFIG: path,
+          PATH: `${dirname(kubectlPath())}:${process.env.PATH}`,
+          HOME: work,
+        });
         assert.ok(await shell.waitFor(0, new RegExp(PS1.replace(/[$]/g, "\\$")), 15_000), "bash started");
 
         const problems = await runLesson(shell, stepsOf.get(lang)!);
-        assert.deepEqual(problems, [], `${problems.length} block(s) of the ${lang} lessons did not end as the page says:\n${problems.join("\n")}`);
+        assert.deepEqual(
+          problems,
+          [],
+          `${problems.length} block(s) of the ${lang} lessons did not end as the page says:\n${problems.join("\n")}`,
+        );
       });
     });
   }

@@ -38,7 +38,10 @@ describe("progress: kill -9 during a burst of Checks", { timeout: 900_000 }, () 
     await labReady(first.url, cookies[0]);
 
     // Each learner sends their share one after another; all learners at once.
-    const requests = Array.from({ length: CHECKS }, (_, i) => ({ learner: i % LEARNERS, requestId: `crash-${String(i).padStart(4, "0")}` }));
+    const requests = Array.from({ length: CHECKS }, (_, i) => ({
+      learner: i % LEARNERS,
+      requestId: `crash-${String(i).padStart(4, "0")}`,
+    }));
     const answered = new Map<string, number>();
     let killed = false;
     let killAt: NodeJS.Timeout | undefined;
@@ -68,7 +71,10 @@ describe("progress: kill -9 during a burst of Checks", { timeout: 900_000 }, () 
       clearTimeout(killAt);
       assert.fail("the server was not killed partway (all Checks answered first)");
     }
-    assert.ok(answered.size >= KILL_AFTER && answered.size < CHECKS, `answered ${answered.size} of ${CHECKS} before the kill`);
+    assert.ok(
+      answered.size >= KILL_AFTER && answered.size < CHECKS,
+      `answered ${answered.size} of ${CHECKS} before the kill`,
+    );
     await first.stop();
 
     // Every answered attempt is in the store, once, under the seq its response named.
@@ -77,9 +83,15 @@ describe("progress: kill -9 during a burst of Checks", { timeout: 900_000 }, () 
       const stored = (await store.export()).attempts;
       const byRequest = new Map(stored.map((a) => [a.requestId!, a]));
       assert.equal(byRequest.size, stored.length, "no request id twice");
-      for (const [requestId, seq] of answered) assert.equal(byRequest.get(requestId)?.seq, seq, `answered ${requestId} is stored`);
-      assert.ok(stored.length <= answered.size + LEARNERS, "at most one in flight per learner beyond the answered ones");
-      t.diagnostic(`killed after ${answered.size} answered Checks; ${stored.length} stored (${stored.length - answered.size} committed whose answer the kill cut off)`);
+      for (const [requestId, seq] of answered)
+        assert.equal(byRequest.get(requestId)?.seq, seq, `answered ${requestId} is stored`);
+      assert.ok(
+        stored.length <= answered.size + LEARNERS,
+        "at most one in flight per learner beyond the answered ones",
+      );
+      t.diagnostic(
+        `killed after ${answered.size} answered Checks; ${stored.length} stored (${stored.length - answered.size} committed whose answer the kill cut off)`,
+      );
     } finally {
       await store.close();
     }
@@ -89,7 +101,8 @@ describe("progress: kill -9 during a burst of Checks", { timeout: 900_000 }, () 
     const second = running;
     await labReady(second.url, cookies[0]);
     const learnersBefore = new Set<string>();
-    for (const cookie of cookies) learnersBefore.add((await json(await fetch(`${second.url}/api/progress`, { headers: { cookie } }))).learner.id);
+    for (const cookie of cookies)
+      learnersBefore.add((await json(await fetch(`${second.url}/api/progress`, { headers: { cookie } }))).learner.id);
     assert.equal(learnersBefore.size, LEARNERS, "every cookie still names its own learner");
     await Promise.all(
       Array.from({ length: LEARNERS }, async (_, learner) => {

@@ -74,8 +74,13 @@ describe("progress: the same learner after a restart", { timeout: 600_000 }, () 
     assert.equal(await toolboxUid(learner.labId), uid, "the same toolbox pod");
     assert.equal(await tmuxCreated(learner.labId), tmux, "the same tmux session");
 
-    const exported = await json(await fetch(`${second.url}/api/progress/export`, { headers: { cookie: learner.cookie } }));
-    assert.deepEqual(exported.events.map((e: { kind: string }) => e.kind), ["lab-created", "lab-adopted"]);
+    const exported = await json(
+      await fetch(`${second.url}/api/progress/export`, { headers: { cookie: learner.cookie } }),
+    );
+    assert.deepEqual(
+      exported.events.map((e: { kind: string }) => e.kind),
+      ["lab-created", "lab-adopted"],
+    );
     assert.equal(exported.attempts.length, 1);
 
     await fetch(`${second.url}/api/lab`, { method: "DELETE", headers: { cookie: learner.cookie } });

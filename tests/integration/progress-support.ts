@@ -40,7 +40,11 @@ export async function labReady(base: string, cookie: string, timeoutMs = 240_000
 }
 
 export const check = (base: string, cookie: string, exercise: string, requestId?: string) =>
-  fetch(`${base}/api/lab/grade`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify({ exercise, locale: "en", requestId }) });
+  fetch(`${base}/api/lab/grade`, {
+    method: "POST",
+    headers: { cookie, "content-type": "application/json" },
+    body: JSON.stringify({ exercise, locale: "en", requestId }),
+  });
 
 /** uid of a lab's toolbox pod. */
 export async function toolboxUid(labId: string): Promise<string> {
@@ -51,6 +55,20 @@ export async function toolboxUid(labId: string): Promise<string> {
 
 /** When the toolbox's tmux session "main" was created (undefined without one). */
 export async function tmuxCreated(labId: string): Promise<string | undefined> {
-  const r = await kubectl(["-n", `kubelab-${labId}`, "exec", "toolbox", "-c", "toolbox", "--", "tmux", "display-message", "-p", "-t", "main", "#{session_created}"]);
+  const r = await kubectl([
+    "-n",
+    `kubelab-${labId}`,
+    "exec",
+    "toolbox",
+    "-c",
+    "toolbox",
+    "--",
+    "tmux",
+    "display-message",
+    "-p",
+    "-t",
+    "main",
+    "#{session_created}",
+  ]);
   return r.code === 0 ? r.stdout.trim() : undefined;
 }

@@ -52,7 +52,10 @@ export function kubectl(args: string[], options: { input?: string; timeoutMs?: n
 }
 
 /** The kubelab CLI itself (`./kubelab ...` without the launcher's set-up). */
-export function kubelab(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+export function kubelab(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return runCommand(process.execPath, ["--disable-warning=ExperimentalWarning", "src/cli/main.ts", ...args], options);
 }
 

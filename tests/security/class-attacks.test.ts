@@ -34,18 +34,26 @@ async function joinClass(name: string) {
   const res = await fetch(`${base}/join?lang=en`, form({ code: joinCode, name }));
   assert.equal(res.status, 303, await res.clone().text());
   const cookie = res.headers.get("set-cookie")!.split(";")[0];
-  const lab = await eventually(async () => {
-    const r = await fetch(`${base}/api/lab`, { method: "POST", headers: { cookie, origin: base } });
-    const body = (await r.json()) as { id: string; namespace: string; state: string };
-    return body.state === "ready" ? body : undefined;
-  }, `${name}'s lab ready`, 180_000);
+  const lab = await eventually(
+    async () => {
+      const r = await fetch(`${base}/api/lab`, { method: "POST", headers: { cookie, origin: base } });
+      const body = (await r.json()) as { id: string; namespace: string; state: string };
+      return body.state === "ready" ? body : undefined;
+    },
+    `${name}'s lab ready`,
+    180_000,
+  );
   return { cookie, lab };
 }
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "kubelab-class-attacks-"));
   const env = { KUBELAB_STORE: join(dir, "progress.db") };
-  const added = await runCommand(process.execPath, ["--disable-warning=ExperimentalWarning", "src/cli/main.ts", "instructor", "add", "ana"], { env, input: PASSWORD });
+  const added = await runCommand(
+    process.execPath,
+    ["--disable-warning=ExperimentalWarning", "src/cli/main.ts", "instructor", "add", "ana"],
+    { env, input: PASSWORD },
+  );
   assert.equal(added.code, 0, added.stderr);
   server = await startServer(["--mode", "namespace"], env);
   base = server.url;
@@ -62,12 +70,18 @@ before(async () => {
   assert.equal(created.status, 201, await created.clone().text());
   ({ id: classId, joinCode } = (await created.json()) as { id: string; joinCode: string });
   for (const name of ["alice", "bob"]) learners.push({ ...(await joinClass(name)), learnerId: "" });
-  const grid = (await (await fetch(`${base}/api/instructor/classes/${classId}/grid`, { headers: { cookie: instructor } })).json()) as { rows: { learnerId: string; lab?: { id: string } }[] };
+  const grid = (await (
+    await fetch(`${base}/api/instructor/classes/${classId}/grid`, { headers: { cookie: instructor } })
+  ).json()) as { rows: { learnerId: string; lab?: { id: string } }[] };
   for (const l of learners) l.learnerId = grid.rows.find((r) => r.lab?.id === l.lab.id)!.learnerId;
 });
 
 after(async () => {
-  if (classId) await fetch(`${base}/api/instructor/classes/${classId}/end`, { method: "POST", headers: { cookie: instructor, "x-kubelab-csrf": csrf, origin: base } }).catch(() => {});
+  if (classId)
+    await fetch(`${base}/api/instructor/classes/${classId}/end`, {
+      method: "POST",
+      headers: { cookie: instructor, "x-kubelab-csrf": csrf, origin: base },
+    }).catch(() => {});
   await server?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -75,34 +89,62 @@ after(async () => {
 describe("class attacks", () => {
   it("the learners' labs came from the class's warm pool, labelled with the class", async () => {
     for (const { lab } of learners) {
-      const ns = await kubectl(["get", "namespace", lab.namespace, "-o", "jsonpath={.metadata.labels.kubelab\\.dev/class}"]);
+      const ns = await kubectl([
+        "get",
+        "namespace",
+        lab.namespace,
+        "-o",
+        "jsonpath={.metadata.labels.kubelab\\.dev/class}",
+      ]);
       assert.equal(ns.stdout, classId);
     }
   });
 
   it("a learner's cookie opens no instructor endpoint, page or terminal", async () => {
     const { cookie } = learners[0];
-    for (const path of ["/classes", `/classes/${classId}/grid`, `/classes/${classId}/grid.csv`, `/classes/${classId}/learners/${learners[1].learnerId}/attempts`]) {
+    for (const path of [
+      "/classes",
+      `/classes/${classId}/grid`,
+      `/classes/${classId}/grid.csv`,
+      `/classes/${classId}/learners/${learners[1].learnerId}/attempts`,
+    ]) {
       assert.equal((await fetch(`${base}/api/instructor${path}`, { headers: { cookie } })).status, 401, path);
     }
-    const reset = await fetch(`${base}/api/instructor/classes/${classId}/learners/${learners[1].learnerId}/reset`, { method: "POST", headers: { cookie, origin: base } });
+    const reset = await fetch(`${base}/api/instructor/classes/${classId}/learners/${learners[1].learnerId}/reset`, {
+      method: "POST",
+      headers: { cookie, origin: base },
+    });
     assert.equal(reset.status, 401);
     assert.equal((await fetch(`${base}/instructor`, { headers: { cookie }, redirect: "manual" })).status, 303);
-    const watch = await upgrade(server.port, { cookie, origin: base }, `/api/instructor/classes/${classId}/learners/${learners[1].learnerId}/terminal`);
+    const watch = await upgrade(
+      server.port,
+      { cookie, origin: base },
+      `/api/instructor/classes/${classId}/learners/${learners[1].learnerId}/terminal`,
+    );
     assert.equal(watch.status, 401);
   });
 
   it("forged instructor cookies are refused: made up, a learner's token renamed, a signed one tampered with", async () => {
     const learnerToken = learners[0].cookie.split("=")[1];
     const [id, exp, mac] = instructor.split("=")[1].split(".");
-    const forged = [`kubelab_instructor=${learnerToken}`, `kubelab_instructor=${"A".repeat(22)}.zzzzzz.${"A".repeat(43)}`, `kubelab_instructor=${id}.${(parseInt(exp, 36) + 1000).toString(36)}.${mac}`];
-    for (const cookie of forged) assert.equal((await fetch(`${base}/api/instructor/classes`, { headers: { cookie } })).status, 401, cookie);
+    const forged = [
+      `kubelab_instructor=${learnerToken}`,
+      `kubelab_instructor=${"A".repeat(22)}.zzzzzz.${"A".repeat(43)}`,
+      `kubelab_instructor=${id}.${(parseInt(exp, 36) + 1000).toString(36)}.${mac}`,
+    ];
+    for (const cookie of forged)
+      assert.equal((await fetch(`${base}/api/instructor/classes`, { headers: { cookie } })).status, 401, cookie);
   });
 
   it("an instructor POST needs the CSRF header and the server's own origin", async () => {
     const path = `${base}/api/instructor/classes/${classId}/learners/${learners[1].learnerId}/extend`;
     const body = JSON.stringify({ minutes: 5 });
-    const post = (headers: Record<string, string>) => fetch(path, { method: "POST", body, headers: { cookie: instructor, "content-type": "application/json", ...headers } });
+    const post = (headers: Record<string, string>) =>
+      fetch(path, {
+        method: "POST",
+        body,
+        headers: { cookie: instructor, "content-type": "application/json", ...headers },
+      });
     assert.equal((await post({ origin: base })).status, 403, "no CSRF header");
     assert.equal((await post({ origin: base, "x-kubelab-csrf": "A".repeat(43) })).status, 403, "a made-up token");
     assert.equal((await post({ origin: "http://evil.example", "x-kubelab-csrf": csrf })).status, 403, "another site");
@@ -111,7 +153,8 @@ describe("class attacks", () => {
 
   it("one learner's toolbox cannot read or change another learner's lab", async () => {
     const [a, b] = learners;
-    const tryIt = (cmd: string) => kubectl(["-n", `kubelab-${a.lab.id}`, "exec", "toolbox", "-c", "toolbox", "--", "sh", "-c", cmd]);
+    const tryIt = (cmd: string) =>
+      kubectl(["-n", `kubelab-${a.lab.id}`, "exec", "toolbox", "-c", "toolbox", "--", "sh", "-c", cmd]);
     const read = await tryIt(`kubectl -n ${b.lab.namespace} get pods 2>&1`);
     assert.match(read.stdout, /forbidden/i);
     const write = await tryIt(`kubectl -n ${b.lab.namespace} create configmap x --from-literal=a=b 2>&1`);
@@ -131,7 +174,10 @@ describe("class attacks", () => {
         text += d.toString();
         if (text.includes("NS=lab-")) resolve(text);
       });
-      setTimeout(() => ws.socket!.send(Buffer.from("echo NS=$(kubectl config view --minify -o jsonpath='{..namespace}')\r")), 1500);
+      setTimeout(
+        () => ws.socket!.send(Buffer.from("echo NS=$(kubectl config view --minify -o jsonpath='{..namespace}')\r")),
+        1500,
+      );
       setTimeout(() => resolve(text), 20_000);
     });
     ws.socket!.close();
@@ -140,8 +186,12 @@ describe("class attacks", () => {
 
   it("guessing join codes is limited per address", async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 12; i++) statuses.push((await fetch(`${base}/join`, form({ code: "ACD479", name: "guess" }))).status);
-    assert.ok(statuses.slice(0, 5).every((s) => s === 404), statuses.join(","));
+    for (let i = 0; i < 12; i++)
+      statuses.push((await fetch(`${base}/join`, form({ code: "ACD479", name: "guess" }))).status);
+    assert.ok(
+      statuses.slice(0, 5).every((s) => s === 404),
+      statuses.join(","),
+    );
     assert.equal(statuses.at(-1), 429);
   });
 
@@ -154,7 +204,11 @@ describe("class attacks", () => {
     await eventually(async () => ownScreen.length > 0, "the learner's terminal draws", 30_000, 200);
     own.socket!.send(Buffer.from("echo CLASS-MARK-$((6*7))\r"));
     await eventually(async () => ownScreen.includes("CLASS-MARK-42"), "the learner's mark", 20_000, 200);
-    const ws = await upgrade(server.port, { cookie: instructor, origin: base }, `/api/instructor/classes/${classId}/learners/${b.learnerId}/terminal`);
+    const ws = await upgrade(
+      server.port,
+      { cookie: instructor, origin: base },
+      `/api/instructor/classes/${classId}/learners/${b.learnerId}/terminal`,
+    );
     assert.ok(ws.socket, ws.body);
     let screen = "";
     ws.socket!.on("message", (d: Buffer, binary: boolean) => binary && (screen += d.toString()));
@@ -163,7 +217,18 @@ describe("class attacks", () => {
     ws.socket!.send(Buffer.from("touch /tmp/instructor-typed\r"));
     await new Promise((r) => setTimeout(r, 2000));
     ws.socket!.close();
-    const probe = await kubectl(["-n", `kubelab-${b.lab.id}`, "exec", "toolbox", "-c", "toolbox", "--", "sh", "-c", "test -e /tmp/instructor-typed && echo TYPED || echo CLEAN"]);
+    const probe = await kubectl([
+      "-n",
+      `kubelab-${b.lab.id}`,
+      "exec",
+      "toolbox",
+      "-c",
+      "toolbox",
+      "--",
+      "sh",
+      "-c",
+      "test -e /tmp/instructor-typed && echo TYPED || echo CLEAN",
+    ]);
     assert.equal(probe.stdout.trim(), "CLEAN");
   });
 });

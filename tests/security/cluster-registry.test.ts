@@ -74,10 +74,20 @@ describe("the node's image registry", { skip: !local && "needs the local provide
     assert.equal(typeof (await registryTls("/v2/_catalog")), "string", "no client certificate");
     // Certificates of the cluster's other CAs do not open it either.
     const pki = local!.layout.pki;
-    const etcdClient = { cert: readFileSync(join(pki, "apiserver-etcd-client.crt"), "utf8"), key: readFileSync(join(pki, "apiserver-etcd-client.key"), "utf8") };
-    const kubeletClient = { cert: readFileSync(join(pki, "apiserver-kubelet-client.crt"), "utf8"), key: readFileSync(join(pki, "apiserver-kubelet-client.key"), "utf8") };
+    const etcdClient = {
+      cert: readFileSync(join(pki, "apiserver-etcd-client.crt"), "utf8"),
+      key: readFileSync(join(pki, "apiserver-etcd-client.key"), "utf8"),
+    };
+    const kubeletClient = {
+      cert: readFileSync(join(pki, "apiserver-kubelet-client.crt"), "utf8"),
+      key: readFileSync(join(pki, "apiserver-kubelet-client.key"), "utf8"),
+    };
     assert.equal(typeof (await registryTls("/v2/_catalog", etcdClient)), "string", "etcd's client certificate");
-    assert.equal(typeof (await registryTls("/v2/_catalog", kubeletClient)), "string", "a cluster-CA client certificate");
+    assert.equal(
+      typeof (await registryTls("/v2/_catalog", kubeletClient)),
+      "string",
+      "a cluster-CA client certificate",
+    );
   });
 
   test("the registry's client certificate opens it (the builder's path)", async () => {
@@ -100,16 +110,34 @@ describe("the node's image registry", { skip: !local && "needs the local provide
     };
     const applied = await kubectl(["apply", "-f", "-"], { input: JSON.stringify(pod) });
     assert.equal(applied.code, 0, applied.stderr);
-    await eventually(async () => {
-      const phase = (await kubectl(["get", "pod", "pull-always", "-n", namespace, "-o", "jsonpath={.status.phase}"])).stdout;
-      assert.notEqual(phase, "Failed");
-      const events = (await kubectl(["get", "events", "-n", namespace, "-o", "jsonpath={.items[*].reason}"])).stdout;
-      assert.doesNotMatch(events, /ErrImagePull|ImagePullBackOff/, events);
-      return phase === "Succeeded";
-    }, "the pod to pull busybox and run", 60_000);
+    await eventually(
+      async () => {
+        const phase = (await kubectl(["get", "pod", "pull-always", "-n", namespace, "-o", "jsonpath={.status.phase}"]))
+          .stdout;
+        assert.notEqual(phase, "Failed");
+        const events = (await kubectl(["get", "events", "-n", namespace, "-o", "jsonpath={.items[*].reason}"])).stdout;
+        assert.doesNotMatch(events, /ErrImagePull|ImagePullBackOff/, events);
+        return phase === "Succeeded";
+      },
+      "the pod to pull busybox and run",
+      60_000,
+    );
     // From the local registry (kubelab's own busybox), not from the upstream containerd falls back to.
-    const imageId = (await kubectl(["get", "pod", "pull-always", "-n", namespace, "-o", "jsonpath={.status.containerStatuses[0].imageID}"])).stdout;
-    const localDigest = await new RegistryClient(LOCAL_REGISTRY, local!.registryTls()).manifestDigest("library/busybox", "latest");
+    const imageId = (
+      await kubectl([
+        "get",
+        "pod",
+        "pull-always",
+        "-n",
+        namespace,
+        "-o",
+        "jsonpath={.status.containerStatuses[0].imageID}",
+      ])
+    ).stdout;
+    const localDigest = await new RegistryClient(LOCAL_REGISTRY, local!.registryTls()).manifestDigest(
+      "library/busybox",
+      "latest",
+    );
     assert.equal(imageId.split("@")[1], localDigest);
   });
 });

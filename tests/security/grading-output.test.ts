@@ -21,7 +21,9 @@ const NAMESPACE = `sec-grading-${process.pid}`;
 const MiB = 1024 * 1024;
 
 /** Runs `fn` while sampling the process's RSS and heap; returns the peak growth over the level before. */
-async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; rssGrowth: number; heapGrowth: number; ms: number }> {
+async function measured<T>(
+  fn: () => Promise<T>,
+): Promise<{ value: T; rssGrowth: number; heapGrowth: number; ms: number }> {
   const base = process.memoryUsage();
   let peakRss = base.rss;
   let peakHeap = base.heapUsed;
@@ -54,13 +56,18 @@ describe("grading the learner's output cannot exhaust the server", { timeout: 60
     await kubectl(["delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=false"]);
   });
 
-  test("a container that logs 100 MB: the log is read capped, the check fails, memory stays flat", { timeout: 300_000 }, async () => {
-    // The kubelet rotates a running container's log past 10 MiB and then serves only the newest file, so the
-    // flood is written fast and the container exits; if a rotation still caught it, run it again.
-    let bytes = 0;
-    for (let attempt = 0; attempt < 3 && bytes < 100_000_000; attempt++) {
-      await kubectl(["-n", NAMESPACE, "delete", "job", "echo", "--ignore-not-found", "--wait=true"], { timeoutMs: 60_000 });
-      await apply(`apiVersion: batch/v1
+  test(
+    "a container that logs 100 MB: the log is read capped, the check fails, memory stays flat",
+    { timeout: 300_000 },
+    async () => {
+      // The kubelet rotates a running container's log past 10 MiB and then serves only the newest file, so the
+      // flood is written fast and the container exits; if a rotation still caught it, run it again.
+      let bytes = 0;
+      for (let attempt = 0; attempt < 3 && bytes < 100_000_000; attempt++) {
+        await kubectl(["-n", NAMESPACE, "delete", "job", "echo", "--ignore-not-found", "--wait=true"], {
+          timeoutMs: 60_000,
+        });
+        await apply(`apiVersion: batch/v1
 kind: Job
 metadata:
   name: echo
@@ -75,29 +82,47 @@ spec:
         # One long line (the runtime splits it into 16 KiB log records): fast to write, 100 MB to read.
         command: ["sh", "-c", "head -c 100000000 /dev/zero | tr '\\\\0' y; echo; echo 'Hello, Job'"]
 `);
-      const done = await kubectl(["-n", NAMESPACE, "wait", "--for=condition=complete", "job/echo", "--timeout=180s"], { timeoutMs: 200_000 });
-      assert.equal(done.code, 0, done.stderr);
-      // The attack is real: the log served is 100 MB (counted outside this process, which is being measured).
-      const count = await runCommand("sh", ["-c", `"${kubectlPath()}" -n ${NAMESPACE} logs job/echo --limit-bytes=300000000 | wc -c`], { env: { KUBECONFIG: kubeconfig() }, timeoutMs: 120_000 });
-      bytes = Number(count.stdout.trim());
-    }
-    // A rotation under load can still cut it; 50 MB is past the cap by three orders of magnitude and
-    // would cost the old, uncapped reader more than the memory bound below.
-    assert.ok(bytes > 50_000_000, `the log served is ${bytes} bytes`);
+        const done = await kubectl(
+          ["-n", NAMESPACE, "wait", "--for=condition=complete", "job/echo", "--timeout=180s"],
+          { timeoutMs: 200_000 },
+        );
+        assert.equal(done.code, 0, done.stderr);
+        // The attack is real: the log served is 100 MB (counted outside this process, which is being measured).
+        const count = await runCommand(
+          "sh",
+          ["-c", `"${kubectlPath()}" -n ${NAMESPACE} logs job/echo --limit-bytes=300000000 | wc -c`],
+          { env: { KUBECONFIG: kubeconfig() }, timeoutMs: 120_000 },
+        );
+        bytes = Number(count.stdout.trim());
+      }
+      // A rotation under load can still cut it; 50 MB is past the cap by three orders of magnitude and
+      // would cost the old, uncapped reader more than the memory bound below.
+      assert.ok(bytes > 50_000_000, `the log served is ${bytes} bytes`);
 
-    const { value: result, rssGrowth, heapGrowth, ms } = await measured(() => gradeOnce(kubeconfig(), "job/echo", NAMESPACE, "en"));
-    console.log(`job/echo with a 100 MB log: ${ms} ms, peak RSS +${(rssGrowth / MiB).toFixed(1)} MiB, heap +${(heapGrowth / MiB).toFixed(1)} MiB`);
-    assert.ok(rssGrowth < 32 * MiB, `RSS grew by ${(rssGrowth / MiB).toFixed(1)} MiB`);
-    assert.ok(heapGrowth < 32 * MiB, `heap grew by ${(heapGrowth / MiB).toFixed(1)} MiB`);
-    assert.ok(ms < 60_000, `graded in ${ms} ms`);
-    const output = result.checks.find((c) => c.id === "output")!;
-    assert.equal(output.passed, false);
-    assert.equal(output.messageId, "common.log-too-large", JSON.stringify(output));
-  });
+      const {
+        value: result,
+        rssGrowth,
+        heapGrowth,
+        ms,
+      } = await measured(() => gradeOnce(kubeconfig(), "job/echo", NAMESPACE, "en"));
+      console.log(
+        `job/echo with a 100 MB log: ${ms} ms, peak RSS +${(rssGrowth / MiB).toFixed(1)} MiB, heap +${(heapGrowth / MiB).toFixed(1)} MiB`,
+      );
+      assert.ok(rssGrowth < 32 * MiB, `RSS grew by ${(rssGrowth / MiB).toFixed(1)} MiB`);
+      assert.ok(heapGrowth < 32 * MiB, `heap grew by ${(heapGrowth / MiB).toFixed(1)} MiB`);
+      assert.ok(ms < 60_000, `graded in ${ms} ms`);
+      const output = result.checks.find((c) => c.id === "output")!;
+      assert.equal(output.passed, false);
+      assert.equal(output.messageId, "common.log-too-large", JSON.stringify(output));
+    },
+  );
 
-  test("an `ls` that prints without end: the exec is cut at the cap, the check fails, memory stays flat", { timeout: 300_000 }, async () => {
-    // The exercise's Deployment, except that nginx01 replaces `ls` with `yes` (prints "/mnt" forever) before starting nginx.
-    await apply(`apiVersion: apps/v1
+  test(
+    "an `ls` that prints without end: the exec is cut at the cap, the check fails, memory stays flat",
+    { timeout: 300_000 },
+    async () => {
+      // The exercise's Deployment, except that nginx01 replaces `ls` with `yes` (prints "/mnt" forever) before starting nginx.
+      await apply(`apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: nginx
@@ -123,22 +148,41 @@ spec:
         command: ["sh", "-c", "mkdir -p /usr/local/bin && cp \\"$(command -v yes)\\" /usr/local/bin/ls && exec nginx -g 'daemon off;'"]
         volumeMounts: [{ name: init-volume, mountPath: /mnt }]
 `);
-    const rollout = await kubectl(["-n", NAMESPACE, "rollout", "status", "deploy/nginx", "--timeout=180s"], { timeoutMs: 200_000 });
-    assert.equal(rollout.code, 0, rollout.stderr);
-    // The attack is real: `ls /mnt` in nginx01 now floods (read only 1 MB of it here).
-    const probe = await kubectl(["-n", NAMESPACE, "exec", "deploy/nginx", "-c", "nginx01", "--", "sh", "-c", "ls /mnt | head -c 1000000 | wc -c"]);
-    assert.equal(probe.stdout.trim(), "1000000", probe.stderr);
+      const rollout = await kubectl(["-n", NAMESPACE, "rollout", "status", "deploy/nginx", "--timeout=180s"], {
+        timeoutMs: 200_000,
+      });
+      assert.equal(rollout.code, 0, rollout.stderr);
+      // The attack is real: `ls /mnt` in nginx01 now floods (read only 1 MB of it here).
+      const probe = await kubectl([
+        "-n",
+        NAMESPACE,
+        "exec",
+        "deploy/nginx",
+        "-c",
+        "nginx01",
+        "--",
+        "sh",
+        "-c",
+        "ls /mnt | head -c 1000000 | wc -c",
+      ]);
+      assert.equal(probe.stdout.trim(), "1000000", probe.stderr);
 
-    const { value: result, rssGrowth, heapGrowth, ms } = await measured(() => gradeOnce(kubeconfig(), "init/nginx-mnt", NAMESPACE, "en"));
-    console.log(`init/nginx-mnt with a flooding ls: ${ms} ms, peak RSS +${(rssGrowth / MiB).toFixed(1)} MiB, heap +${(heapGrowth / MiB).toFixed(1)} MiB`);
-    assert.ok(rssGrowth < 50 * MiB, `RSS grew by ${(rssGrowth / MiB).toFixed(1)} MiB`);
-    assert.ok(heapGrowth < 50 * MiB, `heap grew by ${(heapGrowth / MiB).toFixed(1)} MiB`);
-    assert.ok(ms < 60_000, `graded in ${ms} ms`);
-    const file = result.checks.find((c) => c.id === "file")!;
-    assert.equal(file.passed, false);
-    assert.equal(file.messageId, "common.output-too-large", JSON.stringify(file));
-    assert.ok(!result.infrastructureError, "the learner's container, not the infrastructure");
-  });
-
-
+      const {
+        value: result,
+        rssGrowth,
+        heapGrowth,
+        ms,
+      } = await measured(() => gradeOnce(kubeconfig(), "init/nginx-mnt", NAMESPACE, "en"));
+      console.log(
+        `init/nginx-mnt with a flooding ls: ${ms} ms, peak RSS +${(rssGrowth / MiB).toFixed(1)} MiB, heap +${(heapGrowth / MiB).toFixed(1)} MiB`,
+      );
+      assert.ok(rssGrowth < 50 * MiB, `RSS grew by ${(rssGrowth / MiB).toFixed(1)} MiB`);
+      assert.ok(heapGrowth < 50 * MiB, `heap grew by ${(heapGrowth / MiB).toFixed(1)} MiB`);
+      assert.ok(ms < 60_000, `graded in ${ms} ms`);
+      const file = result.checks.find((c) => c.id === "file")!;
+      assert.equal(file.passed, false);
+      assert.equal(file.messageId, "common.output-too-large", JSON.stringify(file));
+      assert.ok(!result.infrastructureError, "the learner's container, not the infrastructure");
+    },
+  );
 });

@@ -40,31 +40,52 @@ describe("the recorder's memory is bounded per lab", { timeout: 600_000 }, () =>
     await core.deleteNamespace({ name: NAMESPACE }).catch(() => undefined);
   });
 
-  test(`a pod with 600 KB of labels patched ${PATCHES} times costs the recorder almost nothing`, { timeout: 500_000 }, async () => {
-    recorder = new LabRecorder({ namespace: NAMESPACE, kubeConfig: kc });
-    await recorder.start();
+  test(
+    `a pod with 600 KB of labels patched ${PATCHES} times costs the recorder almost nothing`,
+    { timeout: 500_000 },
+    async () => {
+      recorder = new LabRecorder({ namespace: NAMESPACE, kubeConfig: kc });
+      await recorder.start();
 
-    // Label values are at most 63 characters: ~8,000 labels make 600 KB.
-    const labels: Record<string, string> = {};
-    for (let i = 0; JSON.stringify(labels).length < 600 * 1024; i++) labels[`k${i}`] = `v${"x".repeat(58)}${String(i).padStart(4, "0")}`;
-    await core.createNamespacedPod({
-      namespace: NAMESPACE,
-      body: { metadata: { name: "big", labels }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: "c", image: "busybox", command: ["sleep", "3600"] }] } },
-    });
-    await eventually(async () => recorder.view.history("Pod", "big").length > 0, "the recorder to see the pod");
+      // Label values are at most 63 characters: ~8,000 labels make 600 KB.
+      const labels: Record<string, string> = {};
+      for (let i = 0; JSON.stringify(labels).length < 600 * 1024; i++)
+        labels[`k${i}`] = `v${"x".repeat(58)}${String(i).padStart(4, "0")}`;
+      await core.createNamespacedPod({
+        namespace: NAMESPACE,
+        body: {
+          metadata: { name: "big", labels },
+          spec: {
+            terminationGracePeriodSeconds: 0,
+            containers: [{ name: "c", image: "busybox", command: ["sleep", "3600"] }],
+          },
+        },
+      });
+      await eventually(async () => recorder.view.history("Pod", "big").length > 0, "the recorder to see the pod");
 
-    const base = heapAfterGc();
-    for (let i = 0; i < PATCHES; i++) {
-      // What `kubectl label pod big round=i --overwrite` sends (a JSON patch), without a process per patch.
-      await core.patchNamespacedPod({ name: "big", namespace: NAMESPACE, body: [{ op: "add", path: "/metadata/labels/round", value: String(i) }] });
-    }
-    // Delete it (a change the recorder keeps) and wait until that reached the recorder: every patch was delivered before.
-    await core.deleteNamespacedPod({ name: "big", namespace: NAMESPACE, gracePeriodSeconds: 0 });
-    await eventually(async () => recorder.view.deletionOf("Pod", "big") !== undefined, "the recorder to see the deletion", 60_000);
-    const growth = heapAfterGc() - base;
-    const events = recorder.view.history("Pod", "big").length;
-    console.log(`recorder after ${PATCHES} patches of a 600 KB-label pod: ${events} event(s) kept, heap +${(growth / MiB).toFixed(1)} MiB`);
-    assert.ok(growth < 10 * MiB, `recorder heap grew by ${(growth / MiB).toFixed(1)} MiB`);
-    assert.ok(!JSON.stringify(recorder.view.history("Pod", "big")).includes("k100"), "learner labels are not kept");
-  });
+      const base = heapAfterGc();
+      for (let i = 0; i < PATCHES; i++) {
+        // What `kubectl label pod big round=i --overwrite` sends (a JSON patch), without a process per patch.
+        await core.patchNamespacedPod({
+          name: "big",
+          namespace: NAMESPACE,
+          body: [{ op: "add", path: "/metadata/labels/round", value: String(i) }],
+        });
+      }
+      // Delete it (a change the recorder keeps) and wait until that reached the recorder: every patch was delivered before.
+      await core.deleteNamespacedPod({ name: "big", namespace: NAMESPACE, gracePeriodSeconds: 0 });
+      await eventually(
+        async () => recorder.view.deletionOf("Pod", "big") !== undefined,
+        "the recorder to see the deletion",
+        60_000,
+      );
+      const growth = heapAfterGc() - base;
+      const events = recorder.view.history("Pod", "big").length;
+      console.log(
+        `recorder after ${PATCHES} patches of a 600 KB-label pod: ${events} event(s) kept, heap +${(growth / MiB).toFixed(1)} MiB`,
+      );
+      assert.ok(growth < 10 * MiB, `recorder heap grew by ${(growth / MiB).toFixed(1)} MiB`);
+      assert.ok(!JSON.stringify(recorder.view.history("Pod", "big")).includes("k100"), "learner labels are not kept");
+    },
+  );
 });

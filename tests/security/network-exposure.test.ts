@@ -98,9 +98,13 @@ spec:
 `,
     });
     assert.equal(applied.code, 0, applied.stderr);
-    const ready = await kubectl(["-n", ns, "wait", "--for=condition=Ready", "pod", "--all", "--timeout=120s"], { timeoutMs: 130_000 });
+    const ready = await kubectl(["-n", ns, "wait", "--for=condition=Ready", "pod", "--all", "--timeout=120s"], {
+      timeoutMs: 130_000,
+    });
     assert.equal(ready.code, 0, ready.stderr);
-    nodePort = Number((await kubectl(["-n", ns, "get", "svc", "web", "-o", "jsonpath={.spec.ports[0].nodePort}"])).stdout);
+    nodePort = Number(
+      (await kubectl(["-n", ns, "get", "svc", "web", "-o", "jsonpath={.spec.ports[0].nodePort}"])).stdout,
+    );
   });
   after(async () => {
     await kubectl(["delete", "namespace", ns, "--wait=false"]);
@@ -108,30 +112,51 @@ spec:
 
   test("a NodePort opens on the node IP only, not on the host's network interfaces", async () => {
     // kube-proxy programs the endpoint a moment after the pod is Ready.
-    await eventually(async () => (await tcpConnect(NETWORK.nodeIp, nodePort)) === "open", `NodePort ${nodePort} open on the node IP`, 20_000);
+    await eventually(
+      async () => (await tcpConnect(NETWORK.nodeIp, nodePort)) === "open",
+      `NodePort ${nodePort} open on the node IP`,
+      20_000,
+    );
     const addresses = hostAddresses();
     assert.ok(addresses.length > 0, "this machine has a network interface to attack from");
     for (const address of addresses) {
-      assert.notEqual(await tcpConnect(address, nodePort), "open", `NodePort ${nodePort} must not be open on ${address}`);
+      assert.notEqual(
+        await tcpConnect(address, nodePort),
+        "open",
+        `NodePort ${nodePort} must not be open on ${address}`,
+      );
     }
   });
 
   test("CoreDNS answers on the node IP only: no open resolver on the host's network interfaces", async () => {
     assert.equal(await dnsQuery(NETWORK.nodeIp, "kubernetes.default.svc.cluster.local"), 0, "NOERROR on the node IP");
     for (const address of hostAddresses()) {
-      assert.equal(await dnsQuery(address, "kubernetes.default.svc.cluster.local"), "timeout", `no DNS answer on ${address}`);
+      assert.equal(
+        await dnsQuery(address, "kubernetes.default.svc.cluster.local"),
+        "timeout",
+        `no DNS answer on ${address}`,
+      );
     }
   });
 
   test("a pod sending the aggregation layer's identity headers to metrics-server gets nothing", async () => {
     const base = `https://${NETWORK.nodeIp}:${PORTS.metricsServer}`;
     const forged = `-H 'X-Remote-User: kubelab-admin' -H 'X-Remote-Group: system:masters'`;
-    const codes = await kubectl(["-n", ns, "exec", "attacker", "--", "sh", "-c",
-      `for p in /apis/metrics.k8s.io/v1beta1/nodes /apis/metrics.k8s.io/v1beta1/pods /metrics; do curl -sk -o /dev/null -w '%{http_code} ' ${forged} ${base}$p; curl -sk -o /dev/null -w '%{http_code} ' ${base}$p; done`]);
+    const codes = await kubectl([
+      "-n",
+      ns,
+      "exec",
+      "attacker",
+      "--",
+      "sh",
+      "-c",
+      `for p in /apis/metrics.k8s.io/v1beta1/nodes /apis/metrics.k8s.io/v1beta1/pods /metrics; do curl -sk -o /dev/null -w '%{http_code} ' ${forged} ${base}$p; curl -sk -o /dev/null -w '%{http_code} ' ${base}$p; done`,
+    ]);
     assert.equal(codes.code, 0, codes.stderr);
     const statuses = codes.stdout.trim().split(" ").map(Number);
     assert.equal(statuses.length, 6, codes.stdout);
-    for (const status of statuses) assert.ok(status === 401 || status === 403, `metrics-server answered ${status}: ${codes.stdout}`);
+    for (const status of statuses)
+      assert.ok(status === 401 || status === 403, `metrics-server answered ${status}: ${codes.stdout}`);
     // The same data through the API server, with real credentials, is there (the test reaches a live metrics-server).
     const real = await kubectl(["get", "--raw", "/apis/metrics.k8s.io/v1beta1/nodes"]);
     assert.equal(real.code, 0, real.stderr);

@@ -28,17 +28,26 @@ describe("pods are bounded", { timeout: 600_000 }, () => {
 
   before(async () => {
     server = await startServer(["--mode", "namespace"]);
-    const created = await raw(server.port, { method: "POST", path: "/api/lab", headers: { origin: server.url, ...json }, body: "{}" });
+    const created = await raw(server.port, {
+      method: "POST",
+      path: "/api/lab",
+      headers: { origin: server.url, ...json },
+      body: "{}",
+    });
     assert.equal(created.status, 200, created.body);
     const cookie = cookieFrom(created, "kubelab_sid")!;
     labId = JSON.parse(created.body).id;
     ns = `lab-${labId}`;
     toolboxNs = `kubelab-${labId}`;
-    await eventually(async () => {
-      const lab = JSON.parse((await raw(server.port, { path: "/api/lab", headers: { cookie } })).body);
-      assert.notEqual(lab.state, "error", lab.message);
-      return lab.state === "ready";
-    }, "the lab to be ready", 180_000);
+    await eventually(
+      async () => {
+        const lab = JSON.parse((await raw(server.port, { path: "/api/lab", headers: { cookie } })).body);
+        assert.notEqual(lab.state, "error", lab.message);
+        return lab.state === "ready";
+      },
+      "the lab to be ready",
+      180_000,
+    );
   });
 
   after(async () => {
@@ -53,9 +62,19 @@ describe("pods are bounded", { timeout: 600_000 }, () => {
     assert.ok(c.resources?.limits?.["ephemeral-storage"], "ephemeral-storage limit");
     assert.deepEqual(c.securityContext?.capabilities?.drop, ["ALL"]);
     assert.equal(c.securityContext?.allowPrivilegeEscalation, false);
-    const labels = (await getJson<{ metadata: { labels: Record<string, string> } }>(["get", "namespace", toolboxNs])).metadata.labels;
+    const labels = (await getJson<{ metadata: { labels: Record<string, string> } }>(["get", "namespace", toolboxNs]))
+      .metadata.labels;
     assert.equal(labels["pod-security.kubernetes.io/enforce"], "baseline");
-    const inside = await kubectl(["exec", "-n", toolboxNs, "toolbox", "--", "sh", "-c", "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes; grep CapEff /proc/self/status"]);
+    const inside = await kubectl([
+      "exec",
+      "-n",
+      toolboxNs,
+      "toolbox",
+      "--",
+      "sh",
+      "-c",
+      "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes; grep CapEff /proc/self/status",
+    ]);
     assert.equal(inside.code, 0, inside.stderr);
     const [memoryMax, capEff] = inside.stdout.trim().split("\n");
     assert.equal(Number(memoryMax), 512 * 1024 * 1024, "the limit reaches the container's cgroup");
@@ -66,7 +85,10 @@ describe("pods are bounded", { timeout: 600_000 }, () => {
     const res = await kubectl(["get", "--raw", `/api/v1/nodes/${NODE_NAME}/proxy/configz`]);
     assert.equal(res.code, 0, res.stderr);
     const limit = JSON.parse(res.stdout).kubeletconfig?.podPidsLimit;
-    assert.ok(Number.isInteger(limit) && limit > 0 && limit < 100_000, `kubelet podPidsLimit is ${limit}: a fork bomb in one pod would exhaust the node's pids`);
+    assert.ok(
+      Number.isInteger(limit) && limit > 0 && limit < 100_000,
+      `kubelet podPidsLimit is ${limit}: a fork bomb in one pod would exhaust the node's pids`,
+    );
   });
 
   test("both namespaces have quotas; the learner's counts ephemeral storage", async () => {
@@ -79,7 +101,17 @@ describe("pods are bounded", { timeout: 600_000 }, () => {
   });
 
   test("a second pod in the toolbox namespace, or a learner pod over the quota, is refused", async () => {
-    const extra = await kubectl(["run", "extra", "-n", toolboxNs, "--image=busybox", "--restart=Never", "--", "sleep", "3600"]);
+    const extra = await kubectl([
+      "run",
+      "extra",
+      "-n",
+      toolboxNs,
+      "--image=busybox",
+      "--restart=Never",
+      "--",
+      "sleep",
+      "3600",
+    ]);
     assert.notEqual(extra.code, 0, "nothing but the toolbox runs beside it");
     assert.match(extra.stderr, /exceeded quota|forbidden/i);
     const greedy = await kubectl(["apply", "-f", "-"], {
@@ -87,7 +119,16 @@ describe("pods are bounded", { timeout: 600_000 }, () => {
         apiVersion: "v1",
         kind: "Pod",
         metadata: { name: "greedy", namespace: ns },
-        spec: { containers: [{ name: "c", image: "busybox", command: ["sleep", "3600"], resources: { limits: { "ephemeral-storage": "100Gi" } } }] },
+        spec: {
+          containers: [
+            {
+              name: "c",
+              image: "busybox",
+              command: ["sleep", "3600"],
+              resources: { limits: { "ephemeral-storage": "100Gi" } },
+            },
+          ],
+        },
       }),
     });
     assert.notEqual(greedy.code, 0);
@@ -97,10 +138,15 @@ describe("pods are bounded", { timeout: 600_000 }, () => {
   test("a learner's pod without limits gets the defaults and still runs (the lessons' Jobs)", async () => {
     const job = await kubectl(["create", "job", "echo", "-n", ns, "--image=busybox", "--", "echo", "Hello, Job"]);
     assert.equal(job.code, 0, job.stderr);
-    const pod = await eventually(async () => {
-      const list = await getJson<{ items: V1Pod[] }>(["get", "pods", "-n", ns, "-l", "job-name=echo"]);
-      return list.items[0]?.status?.phase === "Succeeded" && list.items[0];
-    }, "the Job's pod to succeed", 90_000, 1000);
+    const pod = await eventually(
+      async () => {
+        const list = await getJson<{ items: V1Pod[] }>(["get", "pods", "-n", ns, "-l", "job-name=echo"]);
+        return list.items[0]?.status?.phase === "Succeeded" && list.items[0];
+      },
+      "the Job's pod to succeed",
+      90_000,
+      1000,
+    );
     assert.ok(pod.spec!.containers[0].resources?.limits?.["ephemeral-storage"], "LimitRange default applied");
   });
 
@@ -108,21 +154,43 @@ describe("pods are bounded", { timeout: 600_000 }, () => {
     const before = await getJson<V1Pod>(["get", "pod", "toolbox", "-n", toolboxNs]);
     const restarts = before.status!.containerStatuses![0].restartCount;
     // bash holds the whole 2 GiB in one variable: far above the 512 MiB limit.
-    const hog = await kubectl(["exec", "-n", toolboxNs, "toolbox", "--", "bash", "-c", "x=$(head -c 2G /dev/zero | tr '\\0' a); echo survived ${#x}"], { timeoutMs: 120_000 });
+    const hog = await kubectl(
+      [
+        "exec",
+        "-n",
+        toolboxNs,
+        "toolbox",
+        "--",
+        "bash",
+        "-c",
+        "x=$(head -c 2G /dev/zero | tr '\\0' a); echo survived ${#x}",
+      ],
+      { timeoutMs: 120_000 },
+    );
     assert.doesNotMatch(hog.stdout, /survived/, "the hog was stopped");
-    const killed = await eventually(async () => {
-      const events = await kubectl(["get", "events", "-n", toolboxNs, "-o", "json"]);
-      const pod = await getJson<V1Pod>(["get", "pod", "toolbox", "-n", toolboxNs]);
-      const cs = pod.status!.containerStatuses![0];
-      const oomEvent = /OOM/i.test(events.stdout);
-      const oomRestart = cs.restartCount > restarts && cs.lastState?.terminated?.reason === "OOMKilled";
-      return (oomEvent || oomRestart || hog.code === 137) && { oomEvent, oomRestart, code: hog.code };
-    }, "an OOM kill to be recorded", 60_000, 1000);
+    const killed = await eventually(
+      async () => {
+        const events = await kubectl(["get", "events", "-n", toolboxNs, "-o", "json"]);
+        const pod = await getJson<V1Pod>(["get", "pod", "toolbox", "-n", toolboxNs]);
+        const cs = pod.status!.containerStatuses![0];
+        const oomEvent = /OOM/i.test(events.stdout);
+        const oomRestart = cs.restartCount > restarts && cs.lastState?.terminated?.reason === "OOMKilled";
+        return (oomEvent || oomRestart || hog.code === 137) && { oomEvent, oomRestart, code: hog.code };
+      },
+      "an OOM kill to be recorded",
+      60_000,
+      1000,
+    );
     assert.ok(killed);
     // The lab recovers: the toolbox runs again.
-    await eventually(async () => {
-      const pod = await getJson<V1Pod>(["get", "pod", "toolbox", "-n", toolboxNs]);
-      return pod.status?.containerStatuses?.[0]?.ready;
-    }, "the toolbox to be ready again", 120_000, 1000);
+    await eventually(
+      async () => {
+        const pod = await getJson<V1Pod>(["get", "pod", "toolbox", "-n", toolboxNs]);
+        return pod.status?.containerStatuses?.[0]?.ready;
+      },
+      "the toolbox to be ready again",
+      120_000,
+      1000,
+    );
   });
 });

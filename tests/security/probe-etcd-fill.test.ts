@@ -22,16 +22,25 @@ describe("a learner cannot fill the shared etcd", { timeout: 600_000 }, () => {
 
   before(async () => {
     server = await startServer(["--mode", "namespace"]);
-    const created = await raw(server.port, { method: "POST", path: "/api/lab", headers: { origin: server.url, ...json }, body: "{}" });
+    const created = await raw(server.port, {
+      method: "POST",
+      path: "/api/lab",
+      headers: { origin: server.url, ...json },
+      body: "{}",
+    });
     assert.equal(created.status, 200, created.body);
     const cookie = cookieFrom(created, "kubelab_sid")!;
     labId = JSON.parse(created.body).id;
     toolboxNs = `kubelab-${labId}`;
-    await eventually(async () => {
-      const lab = JSON.parse((await raw(server.port, { path: "/api/lab", headers: { cookie } })).body);
-      assert.notEqual(lab.state, "error", lab.message);
-      return lab.state === "ready";
-    }, "the lab to be ready", 180_000);
+    await eventually(
+      async () => {
+        const lab = JSON.parse((await raw(server.port, { path: "/api/lab", headers: { cookie } })).body);
+        assert.notEqual(lab.state, "error", lab.message);
+        return lab.state === "ready";
+      },
+      "the lab to be ready",
+      180_000,
+    );
   });
 
   after(async () => {
@@ -46,7 +55,10 @@ describe("a learner cannot fill the shared etcd", { timeout: 600_000 }, () => {
       const res = await kubectl(["exec", "-n", toolboxNs, "toolbox", "--", "sh", "-c", script], { timeoutMs: 180_000 });
       assert.equal(res.code, 0, res.stderr);
       const created = Number(/created=(\d+)/.exec(res.stdout)?.[1]);
-      assert.ok(created < ATTEMPTS, `all ${ATTEMPTS} ${kind}s of 400 KB were accepted: nothing bounds what one learner writes to etcd\n${res.stdout}`);
+      assert.ok(
+        created < ATTEMPTS,
+        `all ${ATTEMPTS} ${kind}s of 400 KB were accepted: nothing bounds what one learner writes to etcd\n${res.stdout}`,
+      );
       assert.match(res.stdout, /exceeded quota/i);
     });
   }

@@ -16,7 +16,18 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { cookieFrom, deleteLabNamespaces, freePort, ownStore, raw, runStart, startServer, upgrade, type RawResponse, type ServerProcess } from "./server-support.ts";
+import {
+  cookieFrom,
+  deleteLabNamespaces,
+  freePort,
+  ownStore,
+  raw,
+  runStart,
+  startServer,
+  upgrade,
+  type RawResponse,
+  type ServerProcess,
+} from "./server-support.ts";
 
 const EVIL = (port: number) => ({ host: `evil.example:${port}`, origin: `http://evil.example:${port}` });
 const json = { "content-type": "application/json" };
@@ -42,16 +53,27 @@ describe("front door: cluster mode on loopback", { timeout: 300_000 }, () => {
     const post = await raw(port, { method: "POST", path: "/api/lab", headers: { ...EVIL(port), ...json }, body: "{}" });
     assert.equal(post.status, 421);
     assert.equal(cookieFrom(post, "kubelab_sid"), undefined, "no session for the rebinding page");
-    const grade = await raw(port, { method: "POST", path: "/api/lab/grade", headers: { ...EVIL(port), ...json }, body: '{"exercise":"job/echo"}' });
+    const grade = await raw(port, {
+      method: "POST",
+      path: "/api/lab/grade",
+      headers: { ...EVIL(port), ...json },
+      body: '{"exercise":"job/echo"}',
+    });
     assert.equal(grade.status, 421);
 
     // The terminal: even with a session cookie the page could not have, the Host alone refuses it.
-    const own = await raw(port, { method: "POST", path: "/api/lab", headers: { origin: server.url, ...json }, body: "{}" });
+    const own = await raw(port, {
+      method: "POST",
+      path: "/api/lab",
+      headers: { origin: server.url, ...json },
+      body: "{}",
+    });
     const cookie = cookieFrom(own, "kubelab_sid")!;
     const shell = await upgrade(port, { ...EVIL(port), cookie });
     assert.equal(shell.status, 421, "no shell for a rebinding page");
     // The refusal is logged (stderr arrives a moment after the response).
-    for (let i = 0; i < 40 && !/terminal upgrade refused: host evil\.example/.test(server.stderr()); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 40 && !/terminal upgrade refused: host evil\.example/.test(server.stderr()); i++)
+      await new Promise((r) => setTimeout(r, 50));
     assert.match(server.stderr(), /terminal upgrade refused: host evil\.example/);
 
     // The same requests under the server's own name pass the Host rule: the 421s were the Host's doing.
@@ -61,7 +83,12 @@ describe("front door: cluster mode on loopback", { timeout: 300_000 }, () => {
   test("a session id the server did not issue is not adopted: a fresh cookie, and the forged one gets nothing", async () => {
     const { port } = server;
     const forged = `kubelab_sid=${randomBytes(16).toString("base64url")}`;
-    const created = await raw(port, { method: "POST", path: "/api/lab", headers: { origin: server.url, cookie: forged, ...json }, body: "{}" });
+    const created = await raw(port, {
+      method: "POST",
+      path: "/api/lab",
+      headers: { origin: server.url, cookie: forged, ...json },
+      body: "{}",
+    });
     assert.equal(created.status, 200);
     const fresh = cookieFrom(created, "kubelab_sid");
     assert.ok(fresh, "a new Set-Cookie replaces the forged one");
@@ -70,20 +97,40 @@ describe("front door: cluster mode on loopback", { timeout: 300_000 }, () => {
     assert.match(header, /HttpOnly/);
     assert.match(header, /SameSite=Lax/);
 
-    assert.equal((await raw(port, { path: "/api/lab", headers: { cookie: forged } })).status, 401, "the forged id reaches no lab");
-    assert.equal((await raw(port, { method: "POST", path: "/api/lab/reset", headers: { origin: server.url, cookie: forged, ...json }, body: "{}" })).status, 401);
+    assert.equal(
+      (await raw(port, { path: "/api/lab", headers: { cookie: forged } })).status,
+      401,
+      "the forged id reaches no lab",
+    );
+    assert.equal(
+      (
+        await raw(port, {
+          method: "POST",
+          path: "/api/lab/reset",
+          headers: { origin: server.url, cookie: forged, ...json },
+          body: "{}",
+        })
+      ).status,
+      401,
+    );
     const shell = await upgrade(port, { origin: server.url, cookie: forged });
     assert.equal(shell.status, 401, "no cluster-admin shell for a forged cookie");
     // A well-formed token signed by someone else (another server run) is no better.
     const otherRun = `kubelab_sid=${randomBytes(16).toString("base64url")}.zzzzzz.${randomBytes(32).toString("base64url")}`;
     assert.equal((await raw(port, { path: "/api/lab", headers: { cookie: otherRun } })).status, 401);
-    assert.equal((await raw(port, { path: "/api/lab", headers: { cookie: fresh! } })).status, 200, "the issued cookie works");
+    assert.equal(
+      (await raw(port, { path: "/api/lab", headers: { cookie: fresh! } })).status,
+      200,
+      "the issued cookie works",
+    );
   });
 });
 
 describe("front door: network addresses need a password", { timeout: 300_000 }, () => {
   test("cluster mode on 0.0.0.0 without a password refuses to start, with the hint", async () => {
-    const result = await runStart(["--host", "0.0.0.0", "--port", String(await freePort())], { KUBELAB_ACCESS_PASSWORD: "" });
+    const result = await runStart(["--host", "0.0.0.0", "--port", String(await freePort())], {
+      KUBELAB_ACCESS_PASSWORD: "",
+    });
     assert.equal(result.timedOut, false, `it started instead of refusing:\n${result.stdout}\n${result.stderr}`);
     assert.notEqual(result.code, 0);
     assert.doesNotMatch(result.stdout, /kubelab is ready/);
@@ -113,7 +160,13 @@ describe("front door: network addresses need a password", { timeout: 300_000 }, 
       return res;
     };
     const login = (body: string, localAddress?: string) =>
-      raw(server.port, { method: "POST", path: "/login", headers: { origin: server.url, "content-type": "application/x-www-form-urlencoded" }, body, localAddress }).then(track);
+      raw(server.port, {
+        method: "POST",
+        path: "/login",
+        headers: { origin: server.url, "content-type": "application/x-www-form-urlencoded" },
+        body,
+        localAddress,
+      }).then(track);
 
     test("it warns that it is reachable from the network", () => {
       assert.match(server.stderr(), /WARNING: listening on 0\.0\.0\.0, reachable from the network/);
@@ -128,8 +181,18 @@ describe("front door: network addresses need a password", { timeout: 300_000 }, 
       assert.match(form.body, /<form method="post" action="\/login">/);
       assert.match(form.body, /type="password"/);
       assert.match(form.body, /访问密码/);
-      for (const [method, path] of [["GET", "/api/health"], ["POST", "/api/lab"], ["GET", "/api/lab"], ["POST", "/api/lab/grade"]]) {
-        const res = await raw(server.port, { method, path, headers: { origin: server.url, ...json }, body: method === "POST" ? "{}" : undefined });
+      for (const [method, path] of [
+        ["GET", "/api/health"],
+        ["POST", "/api/lab"],
+        ["GET", "/api/lab"],
+        ["POST", "/api/lab/grade"],
+      ]) {
+        const res = await raw(server.port, {
+          method,
+          path,
+          headers: { origin: server.url, ...json },
+          body: method === "POST" ? "{}" : undefined,
+        });
         assert.equal(res.status, 401, `${method} ${path}`);
         assert.match(JSON.parse(res.body).hint, /\/login/);
       }
@@ -148,11 +211,23 @@ describe("front door: network addresses need a password", { timeout: 300_000 }, 
       assert.match(header, /SameSite=Lax/);
       const access = header.split(";")[0];
       assert.equal((await raw(server.port, { path: "/api/health", headers: { cookie: access } })).status, 200);
-      const lab = await raw(server.port, { method: "POST", path: "/api/lab", headers: { origin: server.url, cookie: access, ...json }, body: "{}" });
+      const lab = await raw(server.port, {
+        method: "POST",
+        path: "/api/lab",
+        headers: { origin: server.url, cookie: access, ...json },
+        body: "{}",
+      });
       assert.equal(lab.status, 200);
       const sid = cookieFrom(lab, "kubelab_sid")!;
-      assert.equal((await raw(server.port, { path: "/api/lab", headers: { cookie: `${access}; ${sid}` } })).status, 200);
-      assert.equal((await raw(server.port, { path: "/api/lab", headers: { cookie: sid } })).status, 401, "the session alone is not enough");
+      assert.equal(
+        (await raw(server.port, { path: "/api/lab", headers: { cookie: `${access}; ${sid}` } })).status,
+        200,
+      );
+      assert.equal(
+        (await raw(server.port, { path: "/api/lab", headers: { cookie: sid } })).status,
+        401,
+        "the session alone is not enough",
+      );
       const token = access.split("=")[1];
       for (const url of locations) {
         assert.ok(!url.includes(token) && !url.includes(password), `no secret in ${url}`);
@@ -170,7 +245,13 @@ describe("front door: network addresses need a password", { timeout: 300_000 }, 
       // Another address is not held up by this one.
       assert.equal((await login(`password=${encodeURIComponent(password)}`, "127.0.0.3")).status, 303);
       // A foreign page cannot post the form.
-      const foreign = await raw(server.port, { method: "POST", path: "/login", headers: { origin: "http://evil.example", "content-type": "application/x-www-form-urlencoded" }, body: `password=${encodeURIComponent(password)}`, localAddress: "127.0.0.4" });
+      const foreign = await raw(server.port, {
+        method: "POST",
+        path: "/login",
+        headers: { origin: "http://evil.example", "content-type": "application/x-www-form-urlencoded" },
+        body: `password=${encodeURIComponent(password)}`,
+        localAddress: "127.0.0.4",
+      });
       assert.equal(foreign.status, 403);
     });
   });
@@ -181,7 +262,13 @@ describe("front door: namespace mode", { timeout: 400_000 }, () => {
   const labIds: string[] = [];
   let firstCookie: string | undefined;
   const newLab = async (localAddress: string, cookie?: string) => {
-    const res = await raw(server.port, { method: "POST", path: "/api/lab", headers: { origin: server.url, ...json, ...(cookie ? { cookie } : {}) }, body: "{}", localAddress });
+    const res = await raw(server.port, {
+      method: "POST",
+      path: "/api/lab",
+      headers: { origin: server.url, ...json, ...(cookie ? { cookie } : {}) },
+      body: "{}",
+      localAddress,
+    });
     if (res.status === 200) labIds.push(JSON.parse(res.body).id);
     return res;
   };
@@ -240,22 +327,41 @@ describe("front door: namespace mode across a restart", { timeout: 400_000 }, ()
   test("an issued session still finds its lab after a restart; a forged one still does not", async () => {
     const store = ownStore(); // the same store for both starts, as a restarted server has
     server = await startServer(["--mode", "namespace"], store);
-    const created = await raw(server.port, { method: "POST", path: "/api/lab", headers: { origin: server.url, ...json }, body: "{}" });
+    const created = await raw(server.port, {
+      method: "POST",
+      path: "/api/lab",
+      headers: { origin: server.url, ...json },
+      body: "{}",
+    });
     assert.equal(created.status, 200);
     const cookie = cookieFrom(created, "kubelab_sid")!;
     labId = JSON.parse(created.body).id;
     await server.stop();
 
     server = await startServer(["--mode", "namespace"], store);
-    const again = await raw(server.port, { method: "POST", path: "/api/lab", headers: { origin: server.url, cookie, ...json }, body: "{}" });
+    const again = await raw(server.port, {
+      method: "POST",
+      path: "/api/lab",
+      headers: { origin: server.url, cookie, ...json },
+      body: "{}",
+    });
     assert.equal(again.status, 200);
     assert.equal(cookieFrom(again, "kubelab_sid"), undefined, "the cookie is kept");
     assert.equal(JSON.parse(again.body).id, labId, "the same lab, not a second one");
-    const forged = await raw(server.port, { method: "POST", path: "/api/lab", headers: { origin: server.url, cookie: `kubelab_sid=${randomBytes(16).toString("base64url")}`, ...json }, body: "{}" });
+    const forged = await raw(server.port, {
+      method: "POST",
+      path: "/api/lab",
+      headers: { origin: server.url, cookie: `kubelab_sid=${randomBytes(16).toString("base64url")}`, ...json },
+      body: "{}",
+    });
     assert.ok(cookieFrom(forged, "kubelab_sid"), "a forged cookie is replaced");
     const forgedLab = JSON.parse(forged.body).id;
     assert.notEqual(forgedLab, labId);
-    await raw(server.port, { method: "DELETE", path: "/api/lab", headers: { origin: server.url, cookie: cookieFrom(forged, "kubelab_sid")! } });
+    await raw(server.port, {
+      method: "DELETE",
+      path: "/api/lab",
+      headers: { origin: server.url, cookie: cookieFrom(forged, "kubelab_sid")! },
+    });
     await deleteLabNamespaces([forgedLab]).catch(() => undefined);
     await raw(server.port, { method: "DELETE", path: "/api/lab", headers: { origin: server.url, cookie } });
   });

@@ -51,7 +51,11 @@ function cliArgs(args: string[]): string[] {
  * Another process bringing the shared cluster up at the same moment makes
  * `start` refuse; that is retried for a while.
  */
-export async function startServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 240_000): Promise<ServerProcess> {
+export async function startServer(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 240_000,
+): Promise<ServerProcess> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -114,9 +118,17 @@ function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** `kubelab start ARGS` expected to refuse: resolves with its exit code and output (kills it after `timeoutMs`). */
-export function runStart(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
+export function runStart(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, cliArgs(args), { cwd: ROOT, env: { ...process.env, KUBECONFIG: kubeconfig(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, cliArgs(args), {
+      cwd: ROOT,
+      env: { ...process.env, KUBECONFIG: kubeconfig(), ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     let timedOut = false;
@@ -152,7 +164,16 @@ export interface RawRequest {
 export function raw(port: number, options: RawRequest): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: "127.0.0.1", port, method: options.method ?? "GET", path: options.path ?? "/", headers: { host: `127.0.0.1:${port}`, ...options.headers }, setHost: false, localAddress: options.localAddress, agent: false },
+      {
+        host: "127.0.0.1",
+        port,
+        method: options.method ?? "GET",
+        path: options.path ?? "/",
+        headers: { host: `127.0.0.1:${port}`, ...options.headers },
+        setHost: false,
+        localAddress: options.localAddress,
+        agent: false,
+      },
       (res) => {
         let body = "";
         res.on("data", (d) => (body += d));
@@ -166,7 +187,10 @@ export function raw(port: number, options: RawRequest): Promise<RawResponse> {
 
 export const setCookies = (res: RawResponse): string[] => [res.headers["set-cookie"] ?? []].flat();
 /** `name=value` of the cookie `name` set by the response, if any. */
-export const cookieFrom = (res: RawResponse, name: string) => setCookies(res).find((c) => c.startsWith(`${name}=`))?.split(";")[0];
+export const cookieFrom = (res: RawResponse, name: string) =>
+  setCookies(res)
+    .find((c) => c.startsWith(`${name}=`))
+    ?.split(";")[0];
 
 export interface UpgradeResult {
   status?: number;
@@ -175,7 +199,11 @@ export interface UpgradeResult {
 }
 
 /** A WebSocket upgrade with the given headers; resolves with the refusal or the open socket. */
-export function upgrade(port: number, headers: Record<string, string>, path = "/api/lab/terminal"): Promise<UpgradeResult> {
+export function upgrade(
+  port: number,
+  headers: Record<string, string>,
+  path = "/api/lab/terminal",
+): Promise<UpgradeResult> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers, handshakeTimeout: 30_000 });
     socket.on("unexpected-response", (_req, res) => {
@@ -200,5 +228,11 @@ export function memoryOf(pid: number): { rss: number; peak: number } {
 /** Delete the namespaces of labs a namespace-mode server made (by session), without waiting. */
 export async function deleteLabNamespaces(ids: string[]): Promise<void> {
   if (ids.length === 0) return;
-  await kubectl(["delete", "namespace", ...ids.flatMap((id) => [`lab-${id}`, `kubelab-${id}`]), "--ignore-not-found", "--wait=false"]);
+  await kubectl([
+    "delete",
+    "namespace",
+    ...ids.flatMap((id) => [`lab-${id}`, `kubelab-${id}`]),
+    "--ignore-not-found",
+    "--wait=false",
+  ]);
 }

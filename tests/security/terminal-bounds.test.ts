@@ -9,7 +9,15 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { WebSocket } from "ws";
 import { eventually, kubectl } from "../integration/support.ts";
-import { cookieFrom, deleteLabNamespaces, memoryOf, raw, startServer, upgrade, type ServerProcess } from "./server-support.ts";
+import {
+  cookieFrom,
+  deleteLabNamespaces,
+  memoryOf,
+  raw,
+  startServer,
+  upgrade,
+  type ServerProcess,
+} from "./server-support.ts";
 
 const json = { "content-type": "application/json" };
 const MiB = 1024 * 1024;
@@ -40,27 +48,43 @@ describe("terminals are bounded", { timeout: 600_000 }, () => {
       if (binary) output = (output + data.toString("latin1")).slice(-64 * 1024);
       else controls.push(JSON.parse(data.toString()));
     });
-    const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
-    await eventually(async () => {
-      const error = controls.find((c) => c.state === "error");
-      if (error) throw new Error(`the terminal failed: ${error.message}`);
-      return controls.some((c) => c.state === "ready");
-    }, "the terminal to be ready", 60_000, 50);
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+    await eventually(
+      async () => {
+        const error = controls.find((c) => c.state === "error");
+        if (error) throw new Error(`the terminal failed: ${error.message}`);
+        return controls.some((c) => c.state === "ready");
+      },
+      "the terminal to be ready",
+      60_000,
+      50,
+    );
     return { socket, controls, output: () => output, closed };
   }
 
   before(async () => {
     server = await startServer(["--mode", "namespace"]);
-    const created = await raw(server.port, { method: "POST", path: "/api/lab", headers: { origin: server.url, ...json }, body: "{}" });
+    const created = await raw(server.port, {
+      method: "POST",
+      path: "/api/lab",
+      headers: { origin: server.url, ...json },
+      body: "{}",
+    });
     assert.equal(created.status, 200, created.body);
     cookie = cookieFrom(created, "kubelab_sid")!;
     labId = JSON.parse(created.body).id;
     toolboxNs = `kubelab-${labId}`;
-    await eventually(async () => {
-      const lab = JSON.parse((await raw(server.port, { path: "/api/lab", headers: { cookie } })).body);
-      assert.notEqual(lab.state, "error", lab.message);
-      return lab.state === "ready";
-    }, "the lab to be ready", 180_000);
+    await eventually(
+      async () => {
+        const lab = JSON.parse((await raw(server.port, { path: "/api/lab", headers: { cookie } })).body);
+        assert.notEqual(lab.state, "error", lab.message);
+        return lab.state === "ready";
+      },
+      "the lab to be ready",
+      180_000,
+    );
   });
 
   after(async () => {
@@ -75,25 +99,42 @@ describe("terminals are bounded", { timeout: 600_000 }, () => {
       t.socket.close();
       await t.closed;
     }
-    const clients = await eventually(async () => {
+    const clients = await eventually(
+      async () => {
+        const list = await inToolbox("tmux list-clients");
+        assert.equal(list.code, 0, list.stderr);
+        const lines = list.stdout.split("\n").filter(Boolean);
+        return lines.length <= 1 && lines;
+      },
+      "tmux clients of closed terminals to end",
+      30_000,
+      500,
+    ).catch(async (err) => {
       const list = await inToolbox("tmux list-clients");
-      assert.equal(list.code, 0, list.stderr);
-      const lines = list.stdout.split("\n").filter(Boolean);
-      return lines.length <= 1 && lines;
-    }, "tmux clients of closed terminals to end", 30_000, 500).catch(async (err) => {
-      const list = await inToolbox("tmux list-clients");
-      const log = server.stderr().split("\n").filter((l) => /terminal/.test(l)).slice(-10).join("\n");
+      const log = server
+        .stderr()
+        .split("\n")
+        .filter((l) => /terminal/.test(l))
+        .slice(-10)
+        .join("\n");
       throw new Error(`${err.message}; still attached:\n${list.stdout}\nserver log:\n${log}`);
     });
     assert.equal(clients.length, 1, "the open terminal keeps its client");
     keep.socket.close();
     await keep.closed;
-    await eventually(async () => (await inToolbox("tmux list-clients")).stdout.trim() === "", "the last client to end", 30_000, 500);
+    await eventually(
+      async () => (await inToolbox("tmux list-clients")).stdout.trim() === "",
+      "the last client to end",
+      30_000,
+      500,
+    );
   });
 
   test("PID 1 in the toolbox is an init that reaps orphans", async () => {
     // Each subshell exits at once, orphaning its `sleep`, which is then reparented to PID 1 and exits too.
-    const made = await inToolbox("for i in 1 2 3 4 5 6 7 8 9 10; do (sleep 0.2 &); done; sleep 1.5; ps -eo stat=,pid=,ppid=,comm=");
+    const made = await inToolbox(
+      "for i in 1 2 3 4 5 6 7 8 9 10; do (sleep 0.2 &); done; sleep 1.5; ps -eo stat=,pid=,ppid=,comm=",
+    );
     assert.equal(made.code, 0, made.stderr);
     const zombies = made.stdout.split("\n").filter((l) => /^Z/.test(l.trim()));
     assert.deepEqual(zombies, [], "no zombie is left");
@@ -135,11 +176,19 @@ describe("terminals are bounded", { timeout: 600_000 }, () => {
     const taken = sent - term.socket.bufferedAmount;
     term.socket.terminate();
     const growth = peak - before;
-    t.diagnostic(`sent ${(sent / MiB).toFixed(1)} MiB, server took ${(taken / MiB).toFixed(1)} MiB, RSS +${growth.toFixed(1)} MiB, ${closedBy ? `closed (${closedBy.code})` : "paused"}`);
+    t.diagnostic(
+      `sent ${(sent / MiB).toFixed(1)} MiB, server took ${(taken / MiB).toFixed(1)} MiB, RSS +${growth.toFixed(1)} MiB, ${closedBy ? `closed (${closedBy.code})` : "paused"}`,
+    );
     // Peak RSS includes the garbage of frames already handed on (+13 to +65 MiB seen under load);
     // the unbounded server grew by 259 to 361 MiB, so 120 MiB separates the two with room for noise.
-    assert.ok(growth < 120, `server RSS grew by ${growth.toFixed(0)} MiB while ${(taken / MiB).toFixed(0)} MiB of input was sent`);
-    assert.ok(closedBy || taken < total, `the terminal was neither paused nor closed: the server took all ${(taken / MiB).toFixed(0)} MiB`);
+    assert.ok(
+      growth < 120,
+      `server RSS grew by ${growth.toFixed(0)} MiB while ${(taken / MiB).toFixed(0)} MiB of input was sent`,
+    );
+    assert.ok(
+      closedBy || taken < total,
+      `the terminal was neither paused nor closed: the server took all ${(taken / MiB).toFixed(0)} MiB`,
+    );
     if (closedBy) {
       const error = term.controls.findLast((c) => c.state === "error");
       assert.match(error?.message ?? closedBy.reason, /input/, "the learner is told why");

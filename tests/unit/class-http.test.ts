@@ -26,7 +26,12 @@ async function start(rates: { login?: number; join?: number } = {}) {
   const store = openSqliteStore({ path: join(dir, "p.db") });
   await store.setInstructor("ana", await hashPassword(PASSWORD, { N: 1024, r: 8, p: 1 }));
   const labManager = new FakeLabManager("namespace");
-  const service = createClassService({ store, labManager, pollMs: 50, lessons: [{ slug: "job", title: "Job", order: 1, exercises: ["job/echo"] }] });
+  const service = createClassService({
+    store,
+    labManager,
+    pollMs: 50,
+    lessons: [{ slug: "job", title: "Job", order: 1, exercises: ["job/echo"] }],
+  });
   const exec = new FakeExecTransport().exec();
   const instructor = createClassHttp({
     service,
@@ -36,13 +41,34 @@ async function start(rates: { login?: number; join?: number } = {}) {
     loginRate: rates.login ? { burst: rates.login, perMinute: rates.login } : undefined,
     joinRate: rates.join ? { burst: rates.join, perMinute: rates.join } : undefined,
   });
-  const server = createLabServer({ labManager, grade: { has: () => true, grade: async () => { throw new Error("unused"); } }, exec, store, instructor, port: 0 });
+  const server = createLabServer({
+    labManager,
+    grade: {
+      has: () => true,
+      grade: async () => {
+        throw new Error("unused");
+      },
+    },
+    exec,
+    store,
+    instructor,
+    port: 0,
+  });
   const base = await server.listen();
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => store.close(), () => server.close());
+  cleanups.push(
+    () => rmSync(dir, { recursive: true, force: true }),
+    () => store.close(),
+    () => server.close(),
+  );
   return { base, store, labManager, service };
 }
 
-const form = (fields: Record<string, string>) => ({ method: "POST", redirect: "manual" as const, headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields).toString() });
+const form = (fields: Record<string, string>) => ({
+  method: "POST",
+  redirect: "manual" as const,
+  headers: { "content-type": "application/x-www-form-urlencoded" },
+  body: new URLSearchParams(fields).toString(),
+});
 
 async function signIn(base: string, password = PASSWORD) {
   const res = await fetch(`${base}/instructor/login?lang=en`, form({ name: "ana", password }));
@@ -52,7 +78,8 @@ async function signIn(base: string, password = PASSWORD) {
 
 async function csrfOf(base: string, cookie: string) {
   const html = await (await fetch(`${base}/instructor?lang=en`, { headers: { cookie } })).text();
-  return JSON.parse(/<script type="application\/json" id="kubelab-instructor-data">(.*?)<\/script>/s.exec(html)![1]).csrf as string;
+  return JSON.parse(/<script type="application\/json" id="kubelab-instructor-data">(.*?)<\/script>/s.exec(html)![1])
+    .csrf as string;
 }
 
 async function newClass(base: string, cookie: string, csrf: string, capacity = 2) {
@@ -80,10 +107,19 @@ describe("instructor sign-in", () => {
   it("refuses every instructor endpoint without the cookie, with a learner's or a forged one", async () => {
     const { base } = await start();
     const learner = (await fetch(`${base}/api/lab`, { method: "POST" })).headers.get("set-cookie")!.split(";")[0];
-    for (const cookie of ["", learner, learner.replace("kubelab_sid", INSTRUCTOR_COOKIE), `${INSTRUCTOR_COOKIE}=AAAAAAAAAAAAAAAAAAAAAA.zzzzzz.${"A".repeat(43)}`]) {
+    for (const cookie of [
+      "",
+      learner,
+      learner.replace("kubelab_sid", INSTRUCTOR_COOKIE),
+      `${INSTRUCTOR_COOKIE}=AAAAAAAAAAAAAAAAAAAAAA.zzzzzz.${"A".repeat(43)}`,
+    ]) {
       assert.equal((await fetch(`${base}/api/instructor/classes`, { headers: { cookie } })).status, 401, cookie);
     }
-    assert.equal((await fetch(`${base}/instructor`, { redirect: "manual" })).status, 303, "the page sends to the sign-in");
+    assert.equal(
+      (await fetch(`${base}/instructor`, { redirect: "manual" })).status,
+      303,
+      "the page sends to the sign-in",
+    );
   });
 
   it("rate-limits failed sign-ins per address; a success does not count", async () => {
@@ -97,7 +133,10 @@ describe("instructor sign-in", () => {
 
   it("refuses a cross-origin sign-in form", async () => {
     const { base } = await start();
-    const res = await fetch(`${base}/instructor/login`, { ...form({ name: "ana", password: PASSWORD }), headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://evil.example" } });
+    const res = await fetch(`${base}/instructor/login`, {
+      ...form({ name: "ana", password: PASSWORD }),
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://evil.example" },
+    });
     assert.equal(res.status, 403);
   });
 });
@@ -109,7 +148,12 @@ describe("instructor CSRF", () => {
     const other = (await signIn(base)).cookie!;
     const otherCsrf = await csrfOf(base, other);
     const body = JSON.stringify({ name: "x", lessons: ["job"], capacity: 2, labLifetimeMinutes: 60 });
-    const post = (headers: Record<string, string>) => fetch(`${base}/api/instructor/classes`, { method: "POST", headers: { cookie: cookie!, "content-type": "application/json", ...headers }, body });
+    const post = (headers: Record<string, string>) =>
+      fetch(`${base}/api/instructor/classes`, {
+        method: "POST",
+        headers: { cookie: cookie!, "content-type": "application/json", ...headers },
+        body,
+      });
     assert.equal((await post({})).status, 403);
     assert.equal((await post({ [CSRF_HEADER]: otherCsrf })).status, 403);
     const csrf = await csrfOf(base, cookie!);
@@ -123,14 +167,20 @@ describe("joining a class", () => {
     const { base, store, labManager, service } = await start();
     const { cookie } = await signIn(base);
     const cls = await newClass(base, cookie!, await csrfOf(base, cookie!), 1);
-    const joined = await fetch(`${base}/join?lang=en`, form({ code: cls.joinCode.toLowerCase().replace(/^(...)/, "$1-"), name: "Li Lei" }));
+    const joined = await fetch(
+      `${base}/join?lang=en`,
+      form({ code: cls.joinCode.toLowerCase().replace(/^(...)/, "$1-"), name: "Li Lei" }),
+    );
     assert.equal(joined.status, 303);
     assert.equal(joined.headers.get("location"), "/en/job/");
     const sid = joined.headers.get("set-cookie")!;
     assert.match(sid, /^kubelab_sid=.*HttpOnly/);
     assert.equal(labManager.labs.size, 1, "the learner has a lab");
     const members = await store.members(cls.id);
-    assert.deepEqual(members.map((m) => m.learner.displayName), ["Li Lei"]);
+    assert.deepEqual(
+      members.map((m) => m.learner.displayName),
+      ["Li Lei"],
+    );
 
     const full = await fetch(`${base}/join?lang=en`, form({ code: cls.joinCode, name: "Han Meimei" }));
     assert.equal(full.status, 409);
@@ -138,7 +188,10 @@ describe("joining a class", () => {
 
     // A lab made again later (after it idled out) is the class's again.
     const [sessionId] = labManager.labs.keys();
-    assert.deepEqual(await service.labOptions(sessionId), { labels: { "kubelab.dev/class": cls.id }, idleTimeoutMs: 60 * 60_000 });
+    assert.deepEqual(await service.labOptions(sessionId), {
+      labels: { "kubelab.dev/class": cls.id },
+      idleTimeoutMs: 60 * 60_000,
+    });
     assert.equal(await service.labOptions("not-a-member"), undefined);
 
     const zh = await fetch(`${base}/join?lang=zh-CN`);
@@ -147,7 +200,8 @@ describe("joining a class", () => {
 
   it("rate-limits wrong codes per address", async () => {
     const { base } = await start({ join: 3 });
-    for (let i = 0; i < 3; i++) assert.equal((await fetch(`${base}/join`, form({ code: "ACD479", name: "x" }))).status, 404);
+    for (let i = 0; i < 3; i++)
+      assert.equal((await fetch(`${base}/join`, form({ code: "ACD479", name: "x" }))).status, 404);
     assert.equal((await fetch(`${base}/join`, form({ code: "ACD479", name: "x" }))).status, 429);
   });
 });
@@ -157,30 +211,46 @@ describe("the grid", () => {
     const { base, store } = await start();
     const { cookie } = await signIn(base);
     const cls = await newClass(base, cookie!, await csrfOf(base, cookie!));
-    await fetch(`${base}/join`, form({ code: cls.joinCode, name: "Li, \"Lei\"" }));
+    await fetch(`${base}/join`, form({ code: cls.joinCode, name: 'Li, "Lei"' }));
     const [member] = await store.members(cls.id);
 
     const controller = new AbortController();
     cleanups.push(() => controller.abort());
-    const events = await fetch(`${base}/api/instructor/classes/${cls.id}/events`, { headers: { cookie: cookie! }, signal: controller.signal });
+    const events = await fetch(`${base}/api/instructor/classes/${cls.id}/events`, {
+      headers: { cookie: cookie! },
+      signal: controller.signal,
+    });
     assert.equal(events.headers.get("content-type"), "text/event-stream; charset=utf-8");
     const reader = events.body!.getReader();
     const started = Date.now();
     await store.recordAttempt({
       learnerId: member.learner.id,
       mode: "namespace",
-      result: { exercise: "job/echo", passed: true, score: 3, maxScore: 3, durationMs: 10, checks: [{ id: "exists", title: "t", passed: true, points: 3, message: "ok" }] },
+      result: {
+        exercise: "job/echo",
+        passed: true,
+        score: 3,
+        maxScore: 3,
+        durationMs: 10,
+        checks: [{ id: "exists", title: "t", passed: true, points: 3, message: "ok" }],
+      },
     });
     let text = "";
     while (!text.includes("event: change")) text += new TextDecoder().decode((await reader.read()).value);
     assert.ok(Date.now() - started < 2000, `within 2 s (${Date.now() - started} ms)`);
     assert.match(text, /"kind":"attempt"/);
 
-    const grid = await (await fetch(`${base}/api/instructor/classes/${cls.id}/grid`, { headers: { cookie: cookie! } })).json();
+    const grid = await (
+      await fetch(`${base}/api/instructor/classes/${cls.id}/grid`, { headers: { cookie: cookie! } })
+    ).json();
     assert.equal(grid.rows[0].cells["job/echo"].passed, true);
-    const csv = await (await fetch(`${base}/api/instructor/classes/${cls.id}/grid.csv`, { headers: { cookie: cookie! } })).text();
+    const csv = await (
+      await fetch(`${base}/api/instructor/classes/${cls.id}/grid.csv`, { headers: { cookie: cookie! } })
+    ).text();
     assert.match(csv, /"Li, ""Lei""",3,3,1,yes/);
-    const attempts = await (await fetch(`${base}/api/instructor/classes/${cls.id}/attempts.csv`, { headers: { cookie: cookie! } })).text();
+    const attempts = await (
+      await fetch(`${base}/api/instructor/classes/${cls.id}/attempts.csv`, { headers: { cookie: cookie! } })
+    ).text();
     assert.match(attempts, /job\/echo,yes,3,3,10,exists,,no/);
   });
 });
@@ -193,20 +263,41 @@ describe("one learner and the end of a class", () => {
     const cls = await newClass(base, cookie!, csrf);
     await fetch(`${base}/join`, form({ code: cls.joinCode, name: "Li Lei" }));
     const [member] = await store.members(cls.id);
-    await store.recordAttempt({ learnerId: member.learner.id, mode: "namespace", result: { exercise: "job/echo", passed: false, score: 0, maxScore: 3, durationMs: 1, checks: [] } });
-    const post = (path: string, body: unknown = {}) => fetch(`${base}/api/instructor/classes/${cls.id}${path}`, { method: "POST", headers: { cookie: cookie!, [CSRF_HEADER]: csrf, "content-type": "application/json" }, body: JSON.stringify(body) });
+    await store.recordAttempt({
+      learnerId: member.learner.id,
+      mode: "namespace",
+      result: { exercise: "job/echo", passed: false, score: 0, maxScore: 3, durationMs: 1, checks: [] },
+    });
+    const post = (path: string, body: unknown = {}) =>
+      fetch(`${base}/api/instructor/classes/${cls.id}${path}`, {
+        method: "POST",
+        headers: { cookie: cookie!, [CSRF_HEADER]: csrf, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     const learner = `/learners/${member.learner.id}`;
     assert.equal((await post(`${learner}/reset`)).status, 200);
     assert.ok(labManager.calls.some((c) => c.startsWith("reset ")));
     assert.equal((await post(`${learner}/extend`, { minutes: 0 })).status, 400);
-    const attempts = await (await fetch(`${base}/api/instructor/classes/${cls.id}${learner}/attempts`, { headers: { cookie: cookie! } })).json();
+    const attempts = await (
+      await fetch(`${base}/api/instructor/classes/${cls.id}${learner}/attempts`, { headers: { cookie: cookie! } })
+    ).json();
     assert.equal(attempts.attempts.length, 1);
-    assert.equal((await fetch(`${base}/api/instructor/classes/${cls.id}/learners/nobody/attempts`, { headers: { cookie: cookie! } })).status, 404);
+    assert.equal(
+      (
+        await fetch(`${base}/api/instructor/classes/${cls.id}/learners/nobody/attempts`, {
+          headers: { cookie: cookie! },
+        })
+      ).status,
+      404,
+    );
 
     assert.equal((await post("/end")).status, 200);
     assert.equal(labManager.labs.size, 0, "the class's labs are deleted");
     assert.equal((await store.attempts({ learnerId: member.learner.id })).length, 1, "progress is kept");
     assert.equal((await fetch(`${base}/join`, form({ code: cls.joinCode, name: "late" }))).status, 404);
-    assert.equal((await fetch(`${base}/api/instructor/classes/${cls.id}/grid`, { headers: { cookie: cookie! } })).status, 404);
+    assert.equal(
+      (await fetch(`${base}/api/instructor/classes/${cls.id}/grid`, { headers: { cookie: cookie! } })).status,
+      404,
+    );
   });
 });

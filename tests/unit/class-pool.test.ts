@@ -11,7 +11,14 @@ afterEach(async () => {
   managers = [];
 });
 function manager(kube: FakeKube, options: Partial<LabManagerOptions> = {}) {
-  const m = createLabManager({ kube, server: "https://10.88.0.1:6443", mode: "namespace", pollIntervalMs: 2, readyTimeoutMs: 2000, ...options });
+  const m = createLabManager({
+    kube,
+    server: "https://10.88.0.1:6443",
+    mode: "namespace",
+    pollIntervalMs: 2,
+    readyTimeoutMs: 2000,
+    ...options,
+  });
   managers.push(m);
   return m;
 }
@@ -73,7 +80,11 @@ describe("warm pool", () => {
     await until("three spares", () => labs.poolStatus!("c4").ready === 3);
     const ids = labs.listLabs().map((l) => l.id);
     assert.ok(ids.includes("aaaaaaaaaa") && ids.includes("bbbbbbbbbb"), ids.join(","));
-    assert.deepEqual(await labs.findLabs!({ "kubelab.dev/class": "c4" }), [], "labels are the caller's: none given here");
+    assert.deepEqual(
+      await labs.findLabs!({ "kubelab.dev/class": "c4" }),
+      [],
+      "labels are the caller's: none given here",
+    );
   });
 
   it("adopts a lab under its recorded id", async () => {

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { gridCell, parseNewClass, STUCK_AFTER_FAILURES } from "../../src/class/class-service.ts";
-import { CODE_ALPHABET, CODE_LENGTH, displayJoinCode, newJoinCode, normalizeJoinCode } from "../../src/class/join-code.ts";
+import {
+  CODE_ALPHABET,
+  CODE_LENGTH,
+  displayJoinCode,
+  newJoinCode,
+  normalizeJoinCode,
+} from "../../src/class/join-code.ts";
 import { loadClassLessons, parseLessonFrontmatter } from "../../src/class/lessons.ts";
 import { hashPassword, verifyPassword } from "../../src/class/passwords.ts";
 
@@ -49,11 +55,28 @@ describe("class rules: instructor passwords", () => {
 describe("class rules: a new class", () => {
   const ok = { name: " Tuesday ", lessons: ["job"], capacity: 30, labLifetimeMinutes: 120 };
   it("takes a name, lessons of the site, a capacity and a lifetime", () => {
-    assert.deepEqual(parseNewClass(ok, LESSONS), { name: "Tuesday", lessons: ["job"], capacity: 30, labLifetimeMinutes: 120 });
+    assert.deepEqual(parseNewClass(ok, LESSONS), {
+      name: "Tuesday",
+      lessons: ["job"],
+      capacity: 30,
+      labLifetimeMinutes: 120,
+    });
   });
   it("refuses each wrong field with a hint", () => {
-    for (const bad of [{ name: "" }, { lessons: ["nope"] }, { lessons: [] }, { capacity: 0 }, { capacity: 201 }, { capacity: 2.5 }, { labLifetimeMinutes: 1 }]) {
-      assert.throws(() => parseNewClass({ ...ok, ...bad }, LESSONS), (err: { status: number; hint?: string }) => err.status === 400 && Boolean(err.hint), JSON.stringify(bad));
+    for (const bad of [
+      { name: "" },
+      { lessons: ["nope"] },
+      { lessons: [] },
+      { capacity: 0 },
+      { capacity: 201 },
+      { capacity: 2.5 },
+      { labLifetimeMinutes: 1 },
+    ]) {
+      assert.throws(
+        () => parseNewClass({ ...ok, ...bad }, LESSONS),
+        (err: { status: number; hint?: string }) => err.status === 400 && Boolean(err.hint),
+        JSON.stringify(bad),
+      );
     }
   });
 });
@@ -65,7 +88,13 @@ describe("class rules: the grid", () => {
     failed,
     passed,
     best: { score: passed ? 3 : 1, maxScore: 3, at: "2026-01-01T00:00:00Z" },
-    last: { score: 1, maxScore: 3, passed, at: "2026-01-01T00:01:00Z", checks: [{ id: "exists", passed: true, points: 1 }] },
+    last: {
+      score: 1,
+      maxScore: 3,
+      passed,
+      at: "2026-01-01T00:01:00Z",
+      checks: [{ id: "exists", passed: true, points: 1 }],
+    },
     ...(revealed ? { solutionRevealedAt: "2026-01-01T00:00:30Z" } : {}),
   });
   it("marks a learner stuck after repeated failures, until they pass, and marks a revealed solution", () => {
@@ -81,7 +110,10 @@ describe("class rules: the grid", () => {
 
 describe("class rules: lessons", () => {
   it("reads each lesson's exercises from its frontmatter", () => {
-    const lesson = parseLessonFrontmatter("job", "---\ntitle: 'Jobs'\nsidebar:\n  label: Job\n  order: 1\nexercises:\n  - id: job/echo\n    title: Echo\n  - id: job/ttl\n    title: TTL\n---\nbody\n  - id: not/this\n");
+    const lesson = parseLessonFrontmatter(
+      "job",
+      "---\ntitle: 'Jobs'\nsidebar:\n  label: Job\n  order: 1\nexercises:\n  - id: job/echo\n    title: Echo\n  - id: job/ttl\n    title: TTL\n---\nbody\n  - id: not/this\n",
+    );
     assert.deepEqual(lesson, { slug: "job", title: "Job", order: 1, exercises: ["job/echo", "job/ttl"] });
     assert.equal(parseLessonFrontmatter("x", "---\ntitle: x\n---\n"), undefined);
     const real = loadClassLessons();

@@ -20,7 +20,14 @@ function open(migrations = MIGRATIONS) {
   stores.push(store);
   return { store, path: join(dir, "p.db") };
 }
-const input = (joinCode: string, capacity = 2) => ({ name: "Tuesday", joinCode, lessons: ["job"], capacity, labLifetimeMinutes: 60, instructor: "ana" });
+const input = (joinCode: string, capacity = 2) => ({
+  name: "Tuesday",
+  joinCode,
+  lessons: ["job"],
+  capacity,
+  labLifetimeMinutes: 60,
+  instructor: "ana",
+});
 
 describe("class store (schema v3)", () => {
   it("upgrades a v2 store in place, keeping its learners", async () => {
@@ -53,7 +60,10 @@ describe("class store (schema v3)", () => {
     assert.ok((await store.getClass(cls.id))?.endedAt);
     const again = await store.createClass(input("ACD479"));
     assert.notEqual(again.id, cls.id);
-    assert.deepEqual((await store.listClasses()).map((c) => c.id), [again.id]);
+    assert.deepEqual(
+      (await store.listClasses()).map((c) => c.id),
+      [again.id],
+    );
     assert.equal((await store.listClasses({ all: true })).length, 2);
   });
 

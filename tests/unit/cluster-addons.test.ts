@@ -16,7 +16,13 @@ import { loadAllYaml, loadYaml } from "@kubernetes/client-node";
 import { addonManifests } from "../../src/cluster/local/addons.ts";
 import { hostHasNameservers, KUBE_PROXY_TABLES } from "../../src/cluster/local/host.ts";
 import { NETWORK, PORTS, stateLayout } from "../../src/cluster/local/layout.ts";
-import { cniConflist, componentArgs, corefile, kubeletConfigYaml, kubeProxyConfigYaml } from "../../src/cluster/local/node-config.ts";
+import {
+  cniConflist,
+  componentArgs,
+  corefile,
+  kubeletConfigYaml,
+  kubeProxyConfigYaml,
+} from "../../src/cluster/local/node-config.ts";
 import { generateAddonPki, generatePki } from "../../src/cluster/local/pki.ts";
 import { nodeComponents } from "../../src/cluster/local/supervisor.ts";
 import { binariesIn } from "../../src/cluster/local/binaries.ts";
@@ -44,7 +50,10 @@ test("kube-proxy runs in nftables mode, NodePorts on the node IP only, host conn
   assert.match(config.metricsBindAddress, /^127\.0\.0\.1:/);
   assert.deepEqual(componentArgs(layout)["kube-proxy"], ["--config=/state/kube-proxy-config.yaml"]);
   // Teardown deletes exactly kube-proxy's tables (nftables mode names them so).
-  assert.deepEqual(KUBE_PROXY_TABLES.map(([family, name]) => `${family} ${name}`), ["ip kube-proxy", "ip6 kube-proxy"]);
+  assert.deepEqual(
+    KUBE_PROXY_TABLES.map(([family, name]) => `${family} ${name}`),
+    ["ip kube-proxy", "ip6 kube-proxy"],
+  );
 });
 
 test("pods get a route to Service IPs through the node and no default route", () => {
@@ -63,7 +72,10 @@ test("CoreDNS serves cluster.local on the node IP; forwards to the host's resolv
   const online = corefile(layout, { forwardToHost: true });
   assert.match(online, new RegExp(`^\\.:${PORTS.dns} \\{`, "m"));
   assert.match(online, new RegExp(`bind ${NETWORK.nodeIp.replaceAll(".", "\\.")}`));
-  assert.match(online, /kubernetes cluster\.local in-addr\.arpa ip6\.arpa \{[^}]*kubeconfig \/state\/kubeconfig\/coredns\.conf kubelab/);
+  assert.match(
+    online,
+    /kubernetes cluster\.local in-addr\.arpa ip6\.arpa \{[^}]*kubeconfig \/state\/kubeconfig\/coredns\.conf kubelab/,
+  );
   assert.match(online, /forward \. \/etc\/resolv\.conf/);
   assert.doesNotMatch(corefile(layout, { forwardToHost: false }), /forward/);
   assert.deepEqual(componentArgs(layout).coredns, ["-conf", "/state/Corefile"]);
@@ -82,7 +94,10 @@ test("kube-dns and metrics-server Services point at the node; metrics.k8s.io is 
   assert.equal(dns.metadata.namespace, "kube-system");
   assert.equal(dns.spec.clusterIP, NETWORK.dnsIp);
   assert.equal(dns.spec.selector, undefined, "no selector: the Endpoints name the node");
-  assert.deepEqual(dns.spec.ports.map((p: any) => `${p.port}/${p.protocol}`), ["53/UDP", "53/TCP"]);
+  assert.deepEqual(
+    dns.spec.ports.map((p: any) => `${p.port}/${p.protocol}`),
+    ["53/UDP", "53/TCP"],
+  );
   assert.equal(dns.metadata.labels["k8s-app"], "kube-dns");
   assert.equal(find("Endpoints", "kube-dns").subsets[0].addresses[0].ip, NETWORK.nodeIp);
   const api = find("APIService", "v1beta1.metrics.k8s.io");
@@ -120,7 +135,13 @@ test("add-on certificates: cluster CA for clients and servers, a CA of its own f
   const addons = await generateAddonPki(pki.ca, { nodeName: "n", nodeIp: "10.0.0.1" });
   const ca = new X509Certificate(pki.ca.cert);
   const cert = (pem: string) => new X509Certificate(pem);
-  for (const pair of [addons.kubeProxy, addons.coredns, addons.metricsServer, addons.metricsServerServing, addons.kubeletServing]) {
+  for (const pair of [
+    addons.kubeProxy,
+    addons.coredns,
+    addons.metricsServer,
+    addons.metricsServerServing,
+    addons.kubeletServing,
+  ]) {
     assert.ok(cert(pair.cert).verify(ca.publicKey));
   }
   assert.match(cert(addons.kubeProxy.cert).subject, /CN=system:kube-proxy/);
@@ -128,6 +149,9 @@ test("add-on certificates: cluster CA for clients and servers, a CA of its own f
   assert.match(cert(addons.kubeletServing.cert).subjectAltName!, /IP Address:10\.0\.0\.1/);
   const frontProxy = new X509Certificate(addons.frontProxyCa.cert);
   assert.ok(cert(addons.frontProxyClient.cert).verify(frontProxy.publicKey));
-  assert.ok(!cert(addons.frontProxyClient.cert).verify(ca.publicKey), "the cluster CA must not vouch for request headers");
+  assert.ok(
+    !cert(addons.frontProxyClient.cert).verify(ca.publicKey),
+    "the cluster CA must not vouch for request headers",
+  );
   assert.match(cert(addons.frontProxyClient.cert).subject, /CN=front-proxy-client/);
 });

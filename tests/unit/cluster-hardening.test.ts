@@ -14,7 +14,13 @@ import { test } from "node:test";
 import { loadYaml } from "@kubernetes/client-node";
 import { encryptionConfigYaml, ensureEncryptionConfig } from "../../src/cluster/local/encryption.ts";
 import { stateLayout } from "../../src/cluster/local/layout.ts";
-import { componentArgs, kubeletConfigYaml, localRegistryServerTls, POD_PIDS_LIMIT, registryMirrors } from "../../src/cluster/local/node-config.ts";
+import {
+  componentArgs,
+  kubeletConfigYaml,
+  localRegistryServerTls,
+  POD_PIDS_LIMIT,
+  registryMirrors,
+} from "../../src/cluster/local/node-config.ts";
 import { generateEtcdPki, generatePki, generateRegistryPki } from "../../src/cluster/local/pki.ts";
 import { registryConfigYaml } from "../../src/images/registry.ts";
 
@@ -111,18 +117,27 @@ test("a cluster from before encryption at rest gets its Secrets marked for rewri
 });
 
 test("the node's registry requires a client certificate of its own CA, and containerd presents one", async () => {
-  const config = loadYaml<any>(registryConfigYaml("/cache/registry", "127.0.0.1:15000", localRegistryServerTls(layout)));
+  const config = loadYaml<any>(
+    registryConfigYaml("/cache/registry", "127.0.0.1:15000", localRegistryServerTls(layout)),
+  );
   assert.deepEqual(config.http.tls, {
     certificate: "/state/pki/registry/server.crt",
     key: "/state/pki/registry/server.key",
     clientcas: ["/state/pki/registry/ca.crt"],
     minimumtls: "tls1.2",
   });
-  assert.equal(loadYaml<any>(registryConfigYaml("/s", "127.0.0.1:5000")).http.tls, undefined, "plain http only when asked (throwaway test registries)");
+  assert.equal(
+    loadYaml<any>(registryConfigYaml("/s", "127.0.0.1:5000")).http.tls,
+    undefined,
+    "plain http only when asked (throwaway test registries)",
+  );
   for (const { hostsToml } of registryMirrors(layout)) {
     assert.match(hostsToml, /^\[host\."https:\/\/127\.0\.0\.1:15000"\]$/m);
     assert.match(hostsToml, /^  ca = "\/state\/pki\/registry\/ca\.crt"$/m);
-    assert.match(hostsToml, /^  client = \[\["\/state\/pki\/registry\/client\.crt", "\/state\/pki\/registry\/client\.key"\]\]$/m);
+    assert.match(
+      hostsToml,
+      /^  client = \[\["\/state\/pki\/registry\/client\.crt", "\/state\/pki\/registry\/client\.key"\]\]$/m,
+    );
     assert.doesNotMatch(hostsToml, /http:\/\//);
   }
   const pki = await generateRegistryPki();

@@ -13,12 +13,15 @@ test("cgroup v1 without the memory controller is refused with a hint", () => {
   const root = temp();
   mkdirSync(join(root, "cpu"));
   mkdirSync(join(root, "pids"));
-  assert.throws(() => checkCgroups(root), (err: unknown) => {
-    assert.ok(err instanceof KubelabError);
-    assert.match(err.message, /cgroup controllers missing: memory/);
-    assert.match(err.hint ?? "", /cpu, memory and pids/);
-    return true;
-  });
+  assert.throws(
+    () => checkCgroups(root),
+    (err: unknown) => {
+      assert.ok(err instanceof KubelabError);
+      assert.match(err.message, /cgroup controllers missing: memory/);
+      assert.match(err.hint ?? "", /cpu, memory and pids/);
+      return true;
+    },
+  );
 });
 
 test("cgroup v2 with all controllers passes; without pids it is refused", () => {

@@ -5,7 +5,8 @@ import { clusterCommand } from "../../src/cli/commands/cluster.ts";
 import { KubeconfigProvider } from "../../src/cluster/kubeconfig/kubeconfig-provider.ts";
 import { KubelabError } from "../../src/errors.ts";
 
-const refused = (pattern: RegExp) => (err: unknown) => err instanceof KubelabError && pattern.test(err.message) && Boolean(err.hint);
+const refused = (pattern: RegExp) => (err: unknown) =>
+  err instanceof KubelabError && pattern.test(err.message) && Boolean(err.hint);
 
 describe("cluster providers: logs and purge are part of the interface", () => {
   it("the kubeconfig provider refuses purge and component logs with a hint", async () => {
@@ -22,7 +23,10 @@ describe("cluster providers: logs and purge are part of the interface", () => {
       await assert.rejects(clusterCommand(["logs", "kubelet"]), refused(/component logs are not supported/));
       await assert.rejects(clusterCommand(["down", "--purge"]), refused(/--purge` is not supported/));
     } finally {
-      for (const [key, value] of [["KUBELAB_PROVIDER", saved.provider], ["KUBECONFIG", saved.kubeconfig]] as const) {
+      for (const [key, value] of [
+        ["KUBELAB_PROVIDER", saved.provider],
+        ["KUBECONFIG", saved.kubeconfig],
+      ] as const) {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }

@@ -5,7 +5,11 @@ import { LEARNER_OBJECTS, resetLabNamespace } from "../../src/lab/reset.ts";
 import { FakeResetApi } from "../fakes/reset-fake.ts";
 
 const noSleep = async () => {};
-const obj = (kind: string, namespace: string, name: string, labels?: Record<string, string>) => ({ kind, apiVersion: "v1", metadata: { name, namespace, labels } });
+const obj = (kind: string, namespace: string, name: string, labels?: Record<string, string>) => ({
+  kind,
+  apiVersion: "v1",
+  metadata: { name, namespace, labels },
+});
 
 function seeded(namespace: string) {
   const api = new FakeResetApi();
@@ -29,7 +33,12 @@ describe("the one reset", () => {
     api.add(obj("Service", "default", "kubernetes"));
     api.add(obj("Pod", "other", "theirs"));
     await emptyNamespace(api, "default", { sleep: noSleep });
-    assert.deepEqual(api.left("default"), ["ConfigMap/kube-root-ca.crt", "Event/echo.1", "Service/kubernetes", "ServiceAccount/default"]);
+    assert.deepEqual(api.left("default"), [
+      "ConfigMap/kube-root-ca.crt",
+      "Event/echo.1",
+      "Service/kubernetes",
+      "ServiceAccount/default",
+    ]);
     assert.deepEqual(api.left("other"), ["Pod/theirs"], "other namespaces are untouched");
   });
 
@@ -53,12 +62,18 @@ describe("the one reset", () => {
       }
     };
     await emptyNamespace(api, "default", { sleep: noSleep });
-    assert.deepEqual(api.left("default").filter((o) => o.startsWith("Pod/")), []);
+    assert.deepEqual(
+      api.left("default").filter((o) => o.startsWith("Pod/")),
+      [],
+    );
     assert.ok(api.calls.filter((c) => c === "delete default/pods").length >= 2);
 
     const stuck = seeded("default");
     stuck.stubbornPods = Infinity;
-    await assert.rejects(emptyNamespace(stuck, "default", { sleep: () => new Promise((r) => setTimeout(r, 5)), timeoutMs: 20 }), (err: Error & { hint?: string }) => /still being deleted/.test(err.message) && /get pods/.test(err.hint ?? ""));
+    await assert.rejects(
+      emptyNamespace(stuck, "default", { sleep: () => new Promise((r) => setTimeout(r, 5)), timeoutMs: 20 }),
+      (err: Error & { hint?: string }) => /still being deleted/.test(err.message) && /get pods/.test(err.hint ?? ""),
+    );
   });
 
   it("a lab's reset keeps kubelab's own objects in the lab's namespace", async () => {
@@ -82,7 +97,8 @@ describe("the one reset", () => {
 
   it("a cluster reset empties the system namespaces and deletes the others", async () => {
     const api = seeded("default");
-    for (const name of ["default", "kube-system", "kube-public", "kube-node-lease", "mine"]) api.add({ kind: "Namespace", apiVersion: "v1", metadata: { name } });
+    for (const name of ["default", "kube-system", "kube-public", "kube-node-lease", "mine"])
+      api.add({ kind: "Namespace", apiVersion: "v1", metadata: { name } });
     api.add(obj("Pod", "kube-system", "etcd-node"));
     api.add(obj("Job", "mine", "j"));
     const { terminatingNamespaces } = await resetCluster(api, { sleep: noSleep });
@@ -91,6 +107,10 @@ describe("the one reset", () => {
     assert.deepEqual(api.left("mine"), []);
     assert.ok(api.calls.includes("namespace-delete mine"));
     assert.ok(!api.calls.some((c) => c.startsWith("namespace-delete kube-")));
-    assert.ok(api.left("default").every((o) => ["ConfigMap/kube-root-ca.crt", "Event/echo.1", "ServiceAccount/default"].includes(o)));
+    assert.ok(
+      api
+        .left("default")
+        .every((o) => ["ConfigMap/kube-root-ca.crt", "Event/echo.1", "ServiceAccount/default"].includes(o)),
+    );
   });
 });

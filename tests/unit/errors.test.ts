@@ -35,7 +35,10 @@ describe("one error type", () => {
     assert.deepEqual([lab.status, http.status, infra.status, image.status, cluster.status], [409, 429, 503, 500, 503]);
     assert.equal(image.message, "tar exited with 2", "the hint is not glued into the message");
     assert.match(infra.hint!, /cluster status/, "InfraError has a default hint");
-    assert.deepEqual([lab.name, http.name, infra.name, image.name], ["LabError", "HttpError", "InfraError", "ImageBuildError"]);
+    assert.deepEqual(
+      [lab.name, http.name, infra.name, image.name],
+      ["LabError", "HttpError", "InfraError", "ImageBuildError"],
+    );
   });
 
   it("wrapError keeps the inner hint and status", () => {
@@ -54,7 +57,10 @@ describe("one error type", () => {
     assert.equal(bug[0], "kubelab: unexpected error: x is undefined");
     assert.match(bug[1], /^hint: .*KUBELAB_DEBUG=1/);
     assert.ok(!bug.join("\n").includes("    at "), "no stack trace");
-    assert.ok(errorLines(new TypeError("x"), { debug: true }).join("\n").includes("    at "), "KUBELAB_DEBUG=1 shows it");
+    assert.ok(
+      errorLines(new TypeError("x"), { debug: true }).join("\n").includes("    at "),
+      "KUBELAB_DEBUG=1 shows it",
+    );
     const down = errorLines(Object.assign(new Error("connect ECONNREFUSED 10.88.0.1:6443"), { code: "ECONNREFUSED" }));
     assert.match(down[1], /cluster status/);
   });
@@ -65,12 +71,21 @@ describe("one error type", () => {
       labManager.resetLab = async () => {
         throw err;
       };
-      const server = createLabServer({ labManager, grade: { has: () => false, grade: async () => assert.fail() }, exec: new FakeExecTransport().exec(), port: 0 });
+      const server = createLabServer({
+        labManager,
+        grade: { has: () => false, grade: async () => assert.fail() },
+        exec: new FakeExecTransport().exec(),
+        port: 0,
+      });
       const base = await server.listen();
       servers.push(server);
       const created = await fetch(`${base}/api/lab`, { method: "POST" });
       const cookie = created.headers.get("set-cookie")!.split(";")[0];
-      const res = await fetch(`${base}/api/lab/reset`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: "{}" });
+      const res = await fetch(`${base}/api/lab/reset`, {
+        method: "POST",
+        headers: { cookie, "content-type": "application/json" },
+        body: "{}",
+      });
       assert.equal(res.status, err.status, `${err.name} → ${err.status}`);
       const body = (await res.json()) as ErrorJson;
       assert.deepEqual(body, { error: err.message, hint: err.hint });

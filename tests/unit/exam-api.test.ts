@@ -24,7 +24,9 @@ const api = createExamApi({ sessions, store, learner: (sid) => store.learnerForS
 const server = createServer((req, res) => {
   const path = new URL(req.url ?? "/", "http://x").pathname;
   if (!api.handles(path)) return void res.writeHead(404).end();
-  api.handle(req, res, path, req.headers["x-sid"] as string | undefined).catch((err) => sendError(res, err instanceof KubelabError ? err : new KubelabError(String(err))));
+  api
+    .handle(req, res, path, req.headers["x-sid"] as string | undefined)
+    .catch((err) => sendError(res, err instanceof KubelabError ? err : new KubelabError(String(err))));
 });
 await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -35,7 +37,11 @@ after(async () => {
 });
 
 const call = (path: string, sid: string, body?: unknown) =>
-  fetch(`${base}${path}`, { method: body === undefined ? "GET" : "POST", headers: { "x-sid": sid, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  fetch(`${base}${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { "x-sid": sid, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 
 describe("exam API", () => {
   it("start, reload, flag, submit, list; other learners get 404", async () => {
@@ -50,7 +56,10 @@ describe("exam API", () => {
     assert.equal(reloaded.endsAt, view.endsAt);
     assert.equal((await call("/api/exam/start", "learner-a", { exam: "ckad-mock" })).status, 409);
     assert.equal((await call(`/api/exam/attempt?id=${view.id}`, "learner-b")).status, 404);
-    assert.equal((await call("/api/exam/flag", "learner-a", { id: view.id, task: "task-3", flagged: true })).status, 200);
+    assert.equal(
+      (await call("/api/exam/flag", "learner-a", { id: view.id, task: "task-3", flagged: true })).status,
+      200,
+    );
     assert.equal((await (await call(`/api/exam/attempt?id=${view.id}`, "learner-a")).json()).tasks[2].flagged, true);
     const report = await (await call("/api/exam/submit", "learner-a", { id: view.id })).json();
     assert.equal(report.tasks.length, 22);

@@ -19,7 +19,8 @@ import { fakeCluster, fakeContext, job, jobPod } from "../fakes/graders-fakes.ts
 const dir = mkdtempSync(join(tmpdir(), "kubelab-exam-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const EXAM = parseExam(`id: small
+const EXAM = parseExam(
+  `id: small
 title: { en: Small, zh-CN: 小 }
 timeLimitMinutes: 30
 tasks:
@@ -33,24 +34,36 @@ tasks:
     params: { name: { name: greeter } }
     objects: [{ kind: Job, name: "{name}" }]
     text: { en: "Fix Job {name}", zh-CN: "修复 Job {name}" }
-`, "exams/small.yaml");
+`,
+  "exams/small.yaml",
+);
 
 function setup(clock: { t: number }) {
   const store = openSqliteStore({ path: join(dir, `${Math.random()}.db`), now: () => new Date(clock.t) });
   let gradings = 0;
   const cleaned: string[] = [];
-  const sessions = () => new ExamSessions({
-    store, now: () => clock.t, loadExam: () => EXAM,
-    cleanup: async (_a, tasks) => void cleaned.push(...tasks.map((t) => t.namespace)),
-    contextFor: (task) => {
-      gradings++;
-      if (task.exercise !== "job/echo") return fakeContext(fakeCluster({ namespace: task.namespace }));
-      const name = String(task.params.name);
-      const j = job(name, { state: "complete" });
-      return fakeContext(fakeCluster({ namespace: task.namespace, jobs: [j], pods: [jobPod(j, `${name}-p`)], logs: { [`${name}-p/${name}`]: "Hello, Job\n" } }));
-    },
-    findElsewhere: async (kind, name) => (name.startsWith("greeter-") ? ["default"] : []),
-  });
+  const sessions = () =>
+    new ExamSessions({
+      store,
+      now: () => clock.t,
+      loadExam: () => EXAM,
+      cleanup: async (_a, tasks) => void cleaned.push(...tasks.map((t) => t.namespace)),
+      contextFor: (task) => {
+        gradings++;
+        if (task.exercise !== "job/echo") return fakeContext(fakeCluster({ namespace: task.namespace }));
+        const name = String(task.params.name);
+        const j = job(name, { state: "complete" });
+        return fakeContext(
+          fakeCluster({
+            namespace: task.namespace,
+            jobs: [j],
+            pods: [jobPod(j, `${name}-p`)],
+            logs: { [`${name}-p/${name}`]: "Hello, Job\n" },
+          }),
+        );
+      },
+      findElsewhere: async (kind, name) => (name.startsWith("greeter-") ? ["default"] : []),
+    });
   return { store, sessions, gradings: () => gradings, cleaned };
 }
 
@@ -67,7 +80,10 @@ describe("exam sessions", () => {
     const v2 = await sessions().view(a.id, "en");
     assert.equal(v2.endsAt, v1.endsAt);
     assert.equal(v2.remainingSeconds, v1.remainingSeconds - 1);
-    assert.deepEqual(v2.tasks.map((t) => t.context), ["task-1", "task-2"]);
+    assert.deepEqual(
+      v2.tasks.map((t) => t.context),
+      ["task-1", "task-2"],
+    );
     assert.match(v2.tasks[0]!.text, new RegExp(`in ${a.namespacePrefix}task-1$`));
     await assert.rejects(sessions().start(learner.id, "small"), /already running/);
   });
@@ -79,14 +95,24 @@ describe("exam sessions", () => {
     const s = sessions();
     const a = await s.start(learner.id, "small", "seed-2");
     await s.flag(a.id, "task-2", true);
-    assert.deepEqual((await s.view(a.id, "en")).tasks.map((t) => t.flagged), [false, true]);
+    assert.deepEqual(
+      (await s.view(a.id, "en")).tasks.map((t) => t.flagged),
+      [false, true],
+    );
     const [r1, r2] = await Promise.all([s.submit(a.id, "en"), s.submit(a.id, "en")]);
     assert.deepEqual(r1, r2);
     assert.equal(gradings(), 2, "graded once (two tasks)");
-    assert.deepEqual(cleaned, [`${a.namespacePrefix}task-1`, `${a.namespacePrefix}task-2`], "namespaces removed once, after the report is stored");
+    assert.deepEqual(
+      cleaned,
+      [`${a.namespacePrefix}task-1`, `${a.namespacePrefix}task-2`],
+      "namespaces removed once, after the report is stored",
+    );
     assert.equal(r1.percent, 50);
     assert.equal(r1.passed, false);
-    assert.match(r1.tasks[1]!.wrongNamespace[0]!, /^Job greeter-[0-9a-f]{3} is in namespace default; this task's namespace is exam-[0-9a-f]{8}-task-2\.$/);
+    assert.match(
+      r1.tasks[1]!.wrongNamespace[0]!,
+      /^Job greeter-[0-9a-f]{3} is in namespace default; this task's namespace is exam-[0-9a-f]{8}-task-2\.$/,
+    );
     const again = await sessions().submit(a.id, "en");
     assert.deepEqual(again, JSON.parse(JSON.stringify(r1)));
     await assert.rejects(s.flag(a.id, "task-1", true), /was submitted/);
@@ -119,8 +145,19 @@ describe("exam sessions", () => {
       currentContext: "lab",
     });
     const kc = new KubeConfig();
-    kc.loadFromString(examKubeconfig(base, [{ id: "task-1", namespace: "exam-a-task-1" }, { id: "task-2", namespace: "exam-a-task-2" }]));
+    kc.loadFromString(
+      examKubeconfig(base, [
+        { id: "task-1", namespace: "exam-a-task-1" },
+        { id: "task-2", namespace: "exam-a-task-2" },
+      ]),
+    );
     assert.equal(kc.getCurrentContext(), "task-1");
-    assert.deepEqual(kc.contexts.map((c) => [c.name, c.namespace, c.cluster, c.user]), [["task-1", "exam-a-task-1", "c", "u"], ["task-2", "exam-a-task-2", "c", "u"]]);
+    assert.deepEqual(
+      kc.contexts.map((c) => [c.name, c.namespace, c.cluster, c.user]),
+      [
+        ["task-1", "exam-a-task-1", "c", "u"],
+        ["task-2", "exam-a-task-2", "c", "u"],
+      ],
+    );
   });
 });

@@ -21,8 +21,10 @@ import { gradeExercise, graders } from "../../src/graders/index.ts";
 import { fakeCluster, fakeContext, job, jobPod, T0 } from "../fakes/graders-fakes.ts";
 import type { FakeCluster } from "../fakes/graders-fakes.ts";
 
-const grade = (g: Grader, cluster: FakeCluster) => gradeExercise(g.id, fakeContext(cluster), "en", { registry: new Map([[g.id, g]]) });
-const failedIds = (r: { checks: { passed: boolean; messageId?: string }[] }) => r.checks.filter((c) => !c.passed).map((c) => c.messageId);
+const grade = (g: Grader, cluster: FakeCluster) =>
+  gradeExercise(g.id, fakeContext(cluster), "en", { registry: new Map([[g.id, g]]) });
+const failedIds = (r: { checks: { passed: boolean; messageId?: string }[] }) =>
+  r.checks.filter((c) => !c.passed).map((c) => c.messageId);
 const exam = (id: string) => examGraders.get(id)!;
 
 describe("grader parameters", () => {
@@ -32,10 +34,18 @@ describe("grader parameters", () => {
     const drawn = echo.withParams!({ name: "echo-7f2", text: "Job done" });
     assert.match(drawn.checks[2]!.titleParams!.text as string, /Job done/);
     const j = job("echo-7f2", { state: "complete", command: ["echo", "Job done"] });
-    const cluster = fakeCluster({ jobs: [j], pods: [jobPod(j, "echo-7f2-abc")], logs: { "echo-7f2-abc/echo-7f2": "Job done\n" } });
+    const cluster = fakeCluster({
+      jobs: [j],
+      pods: [jobPod(j, "echo-7f2-abc")],
+      logs: { "echo-7f2-abc/echo-7f2": "Job done\n" },
+    });
     assert.equal((await grade(drawn, cluster)).passed, true);
     // The lesson's grader does not accept the drawn Job: the name is part of the task.
-    assert.deepEqual(failedIds(await grade(echo, cluster)), ["job.missing", "common.needs-object", "common.needs-object"]);
+    assert.deepEqual(failedIds(await grade(echo, cluster)), [
+      "job.missing",
+      "common.needs-object",
+      "common.needs-object",
+    ]);
   });
 
   it("refuses unknown parameters and values of another type", () => {
@@ -52,13 +62,19 @@ describe("grader parameters", () => {
   });
 
   it("scripts get the values as environment variables", () => {
-    assert.deepEqual(paramEnv({ name: "a", backoffLimit: 2, deadlineSeconds: 9 }), { NAME: "a", BACKOFF_LIMIT: "2", DEADLINE_SECONDS: "9" });
+    assert.deepEqual(paramEnv({ name: "a", backoffLimit: 2, deadlineSeconds: 9 }), {
+      NAME: "a",
+      BACKOFF_LIMIT: "2",
+      DEADLINE_SECONDS: "9",
+    });
   });
 });
 
 describe("seeded draws", () => {
   it("the same seed gives the same values, another seed other ones", () => {
-    const a = new Draw("s1"), b = new Draw("s1"), c = new Draw("s2");
+    const a = new Draw("s1"),
+      b = new Draw("s1"),
+      c = new Draw("s2");
     const sample = (d: Draw) => [d.int("x", 1, 1000), d.pick("y", ["p", "q", "r", "s"]), d.name("z", "echo")];
     assert.deepEqual(sample(a), sample(b));
     assert.notDeepEqual(sample(a), sample(c));
@@ -66,7 +82,8 @@ describe("seeded draws", () => {
   });
 
   it("values are keyed by label, not by drawing order", () => {
-    const a = new Draw("s"), b = new Draw("s");
+    const a = new Draw("s"),
+      b = new Draw("s");
     const first = a.int("t1/count", 1, 100);
     b.int("t0/other", 1, 100);
     assert.equal(b.int("t1/count", 1, 100), first);
@@ -84,9 +101,18 @@ describe("seeded draws", () => {
   it("an attempt is reproducible from its seed, and each task has its own namespace", () => {
     const [mock] = loadExams();
     const one = drawTasks(mock!, "abc", "exam-1-");
-    assert.deepEqual(drawTasks(mock!, "abc", "exam-1-").map((t) => t.params), one.map((t) => t.params));
-    assert.notDeepEqual(drawTasks(mock!, "abd", "exam-1-").map((t) => t.params), one.map((t) => t.params));
-    assert.deepEqual(one.map((t) => t.namespace), one.map((_, i) => `exam-1-task-${i + 1}`));
+    assert.deepEqual(
+      drawTasks(mock!, "abc", "exam-1-").map((t) => t.params),
+      one.map((t) => t.params),
+    );
+    assert.notDeepEqual(
+      drawTasks(mock!, "abd", "exam-1-").map((t) => t.params),
+      one.map((t) => t.params),
+    );
+    assert.deepEqual(
+      one.map((t) => t.namespace),
+      one.map((_, i) => `exam-1-task-${i + 1}`),
+    );
     const echo = one.find((t) => t.exercise === "job/echo")!;
     assert.ok(echo.text.en.includes(String(echo.params.name)) && echo.text["zh-CN"].includes(String(echo.params.text)));
   });
@@ -114,18 +140,37 @@ tasks:
     ["a missing field", good.replace("timeLimitMinutes: 30\n", ""), /^exams\/t\.yaml:1: timeLimitMinutes: /],
     ["a wrong type", good.replace("weight: 2", "weight: two"), /^exams\/t\.yaml:6: tasks\.0\.weight: /],
     ["an unknown key", good.replace("weight: 2", "weight: 2\n    wieght: 3"), /^exams\/t\.yaml:5: tasks\.0: .*wieght/],
-    ["an unknown exercise", good.replace("job/echo", "job/ehco"), /^exams\/t\.yaml:5: tasks\.0\.exercise: no exercise "job\/ehco"/],
-    ["an unknown parameter", good.replace("name: { name: echo }", "name: { name: echo }\n      colour: red"), /^exams\/t\.yaml:9: tasks\.0\.params\.colour: job\/echo takes no parameter "colour"/],
-    ["a bad draw rule", good.replace("{ name: echo }", "{ int: [5, 1] }"), /^exams\/t\.yaml:8: tasks\.0\.params\.name\.int: .*min ≤ max/],
-    ["an unknown placeholder", good.replace('en: "Job {name}"', 'en: "Job {nmae}"'), /^exams\/t\.yaml:9: tasks\.0\.text\.en: unknown placeholder \{nmae\}/],
+    [
+      "an unknown exercise",
+      good.replace("job/echo", "job/ehco"),
+      /^exams\/t\.yaml:5: tasks\.0\.exercise: no exercise "job\/ehco"/,
+    ],
+    [
+      "an unknown parameter",
+      good.replace("name: { name: echo }", "name: { name: echo }\n      colour: red"),
+      /^exams\/t\.yaml:9: tasks\.0\.params\.colour: job\/echo takes no parameter "colour"/,
+    ],
+    [
+      "a bad draw rule",
+      good.replace("{ name: echo }", "{ int: [5, 1] }"),
+      /^exams\/t\.yaml:8: tasks\.0\.params\.name\.int: .*min ≤ max/,
+    ],
+    [
+      "an unknown placeholder",
+      good.replace('en: "Job {name}"', 'en: "Job {nmae}"'),
+      /^exams\/t\.yaml:9: tasks\.0\.text\.en: unknown placeholder \{nmae\}/,
+    ],
   ];
   for (const [what, text, message] of bad) {
     it(`${what} fails naming the file and the line`, () => {
-      assert.throws(() => parseExam(text, "exams/t.yaml"), (err: Error & { hint?: string }) => {
-        assert.match(err.message, message);
-        assert.ok(err.hint && err.hint.length > 5, "has a hint");
-        return true;
-      });
+      assert.throws(
+        () => parseExam(text, "exams/t.yaml"),
+        (err: Error & { hint?: string }) => {
+          assert.match(err.message, message);
+          assert.ok(err.hint && err.hint.length > 5, "has a hint");
+          return true;
+        },
+      );
     });
   }
 
@@ -139,7 +184,12 @@ tasks:
   it("the shipped exam: every lesson exercise but debug/node, and at least 8 exam-only tasks, each with a lab folder", () => {
     const [mock] = loadExams();
     const used = mock!.tasks.map((t) => t.exercise);
-    assert.deepEqual(loadExercises().map((e) => e.id).filter((id) => !used.includes(id)), ["debug/node"]);
+    assert.deepEqual(
+      loadExercises()
+        .map((e) => e.id)
+        .filter((id) => !used.includes(id)),
+      ["debug/node"],
+    );
     const examOnly = used.filter((id) => id.startsWith("exam/"));
     assert.ok(examOnly.length >= 8);
     assert.deepEqual([...examOnly].sort(), [...examGraders.keys()].sort());
@@ -166,10 +216,24 @@ tasks:
 // ---- exam-only graders on fake clusters -----------------------------------
 
 function cronJob(name: string, spec: Record<string, unknown>, uid = `${name}-uid`): V1CronJob {
-  return { metadata: { name, namespace: "lab", uid }, spec: { schedule: "*/5 * * * *", jobTemplate: { spec: { template: { spec: { containers: [{ name: "c", image: "busybox" }], restartPolicy: "OnFailure" } } } }, ...spec } } as V1CronJob;
+  return {
+    metadata: { name, namespace: "lab", uid },
+    spec: {
+      schedule: "*/5 * * * *",
+      jobTemplate: {
+        spec: { template: { spec: { containers: [{ name: "c", image: "busybox" }], restartPolicy: "OnFailure" } } },
+      },
+      ...spec,
+    },
+  } as V1CronJob;
 }
 
-function runningPod(name: string, spec: Record<string, unknown>, status: Record<string, unknown> = {}, labels: Record<string, string> = {}): V1Pod {
+function runningPod(
+  name: string,
+  spec: Record<string, unknown>,
+  status: Record<string, unknown> = {},
+  labels: Record<string, string> = {},
+): V1Pod {
   return {
     metadata: { name, namespace: "lab", uid: `${name}-uid`, labels },
     spec,
@@ -179,30 +243,142 @@ function runningPod(name: string, spec: Record<string, unknown>, status: Record<
 
 describe("exam-only graders", () => {
   it("exam/cron-completions: fields in jobTemplate pass; startingDeadlineSeconds or parallelism instead fail", async () => {
-    const g = exam("exam/cron-completions").withParams!({ name: "report-1", schedule: "0 * * * *", completions: 4, deadline: 50 });
-    const tmpl = (spec: Record<string, unknown>) => ({ spec: { ...spec, template: { spec: { containers: [{ name: "c", image: "busybox" }], restartPolicy: "OnFailure" } } } });
-    assert.equal((await grade(g, fakeCluster({ cronJobs: [cronJob("report-1", { schedule: "0 * * * *", jobTemplate: tmpl({ completions: 4, activeDeadlineSeconds: 50 }) })] }))).passed, true);
-    const starting = await grade(g, fakeCluster({ cronJobs: [cronJob("report-1", { schedule: "0 * * * *", startingDeadlineSeconds: 50, jobTemplate: tmpl({ completions: 4 }) })] }));
+    const g = exam("exam/cron-completions").withParams!({
+      name: "report-1",
+      schedule: "0 * * * *",
+      completions: 4,
+      deadline: 50,
+    });
+    const tmpl = (spec: Record<string, unknown>) => ({
+      spec: {
+        ...spec,
+        template: { spec: { containers: [{ name: "c", image: "busybox" }], restartPolicy: "OnFailure" } },
+      },
+    });
+    assert.equal(
+      (
+        await grade(
+          g,
+          fakeCluster({
+            cronJobs: [
+              cronJob("report-1", {
+                schedule: "0 * * * *",
+                jobTemplate: tmpl({ completions: 4, activeDeadlineSeconds: 50 }),
+              }),
+            ],
+          }),
+        )
+      ).passed,
+      true,
+    );
+    const starting = await grade(
+      g,
+      fakeCluster({
+        cronJobs: [
+          cronJob("report-1", {
+            schedule: "0 * * * *",
+            startingDeadlineSeconds: 50,
+            jobTemplate: tmpl({ completions: 4 }),
+          }),
+        ],
+      }),
+    );
     assert.deepEqual(failedIds(starting), ["exam.field-missing"]);
-    const parallel = await grade(g, fakeCluster({ cronJobs: [cronJob("report-1", { schedule: "0 * * * *", jobTemplate: tmpl({ completions: 1, parallelism: 4, activeDeadlineSeconds: 50 }) })] }));
+    const parallel = await grade(
+      g,
+      fakeCluster({
+        cronJobs: [
+          cronJob("report-1", {
+            schedule: "0 * * * *",
+            jobTemplate: tmpl({ completions: 1, parallelism: 4, activeDeadlineSeconds: 50 }),
+          }),
+        ],
+      }),
+    );
     assert.deepEqual(failedIds(parallel), ["exam.field-wrong"]);
     assert.match(parallel.checks.find((c) => !c.passed)!.message, /completions is 1, the task asks for 4/);
-    assert.deepEqual(failedIds(await grade(g, fakeCluster())), ["exam.object-missing", "common.needs-object", "common.needs-object", "common.needs-object"]);
+    assert.deepEqual(failedIds(await grade(g, fakeCluster())), [
+      "exam.object-missing",
+      "common.needs-object",
+      "common.needs-object",
+      "common.needs-object",
+    ]);
   });
 
   it("exam/cron-history: suspended with policy and limits passes; unsuspended or default limits fail", async () => {
-    const g = exam("exam/cron-history").withParams!({ name: "c-1", schedule: "0 3 * * *", policy: "Replace", successful: 4, failed: 2 });
-    const ok = { schedule: "0 3 * * *", suspend: true, concurrencyPolicy: "Replace", successfulJobsHistoryLimit: 4, failedJobsHistoryLimit: 2 };
+    const g = exam("exam/cron-history").withParams!({
+      name: "c-1",
+      schedule: "0 3 * * *",
+      policy: "Replace",
+      successful: 4,
+      failed: 2,
+    });
+    const ok = {
+      schedule: "0 3 * * *",
+      suspend: true,
+      concurrencyPolicy: "Replace",
+      successfulJobsHistoryLimit: 4,
+      failedJobsHistoryLimit: 2,
+    };
     assert.equal((await grade(g, fakeCluster({ cronJobs: [cronJob("c-1", ok)] }))).passed, true);
-    assert.deepEqual(failedIds(await grade(g, fakeCluster({ cronJobs: [cronJob("c-1", { ...ok, suspend: undefined })] }))), ["exam.field-wrong"]);
-    assert.deepEqual(failedIds(await grade(g, fakeCluster({ cronJobs: [cronJob("c-1", { ...ok, successfulJobsHistoryLimit: undefined, failedJobsHistoryLimit: undefined })] }))), ["exam.field-wrong", "exam.field-wrong"]);
+    assert.deepEqual(
+      failedIds(await grade(g, fakeCluster({ cronJobs: [cronJob("c-1", { ...ok, suspend: undefined })] }))),
+      ["exam.field-wrong"],
+    );
+    assert.deepEqual(
+      failedIds(
+        await grade(
+          g,
+          fakeCluster({
+            cronJobs: [
+              cronJob("c-1", { ...ok, successfulJobsHistoryLimit: undefined, failedJobsHistoryLimit: undefined }),
+            ],
+          }),
+        ),
+      ),
+      ["exam.field-wrong", "exam.field-wrong"],
+    );
   });
 
   it("exam/job-parallel-ttl: all fields and completion pass; no TTL or swapped counts fail", async () => {
-    const g = exam("exam/job-parallel-ttl").withParams!({ name: "b-1", completions: 5, parallelism: 2, backoffLimit: 3, ttl: 400 });
-    assert.equal((await grade(g, fakeCluster({ jobs: [job("b-1", { state: "complete", completions: 5, parallelism: 2, backoffLimit: 3, ttl: 400 })] }))).passed, true);
-    assert.deepEqual(failedIds(await grade(g, fakeCluster({ jobs: [job("b-1", { state: "complete", completions: 5, parallelism: 2, backoffLimit: 3 })] }))), ["job.spec-mismatch"]);
-    assert.deepEqual(failedIds(await grade(g, fakeCluster({ jobs: [job("b-1", { state: "complete", completions: 2, parallelism: 5, backoffLimit: 3, ttl: 400 })] }))), ["job.spec-mismatch", "job.too-few-succeeded"]);
+    const g = exam("exam/job-parallel-ttl").withParams!({
+      name: "b-1",
+      completions: 5,
+      parallelism: 2,
+      backoffLimit: 3,
+      ttl: 400,
+    });
+    assert.equal(
+      (
+        await grade(
+          g,
+          fakeCluster({
+            jobs: [job("b-1", { state: "complete", completions: 5, parallelism: 2, backoffLimit: 3, ttl: 400 })],
+          }),
+        )
+      ).passed,
+      true,
+    );
+    assert.deepEqual(
+      failedIds(
+        await grade(
+          g,
+          fakeCluster({ jobs: [job("b-1", { state: "complete", completions: 5, parallelism: 2, backoffLimit: 3 })] }),
+        ),
+      ),
+      ["job.spec-mismatch"],
+    );
+    assert.deepEqual(
+      failedIds(
+        await grade(
+          g,
+          fakeCluster({
+            jobs: [job("b-1", { state: "complete", completions: 2, parallelism: 5, backoffLimit: 3, ttl: 400 })],
+          }),
+        ),
+      ),
+      ["job.spec-mismatch", "job.too-few-succeeded"],
+    );
   });
 
   it("exam/job-from-cronjob: a Job owned by the CronJob passes; a hand-made one or none fails", async () => {
@@ -210,49 +386,154 @@ describe("exam-only graders", () => {
     const cj = cronJob("n-1", { suspend: true });
     const owned = job("m-1", { state: "complete", owner: { kind: "CronJob", name: "n-1", uid: cj.metadata!.uid! } });
     assert.equal((await grade(g, fakeCluster({ cronJobs: [cj], jobs: [owned] }))).passed, true);
-    assert.deepEqual(failedIds(await grade(g, fakeCluster({ cronJobs: [cj], jobs: [job("m-1", { state: "complete" })] }))), ["exam.not-from-cronjob"]);
+    assert.deepEqual(
+      failedIds(await grade(g, fakeCluster({ cronJobs: [cj], jobs: [job("m-1", { state: "complete" })] }))),
+      ["exam.not-from-cronjob"],
+    );
     assert.equal(failedIds(await grade(g, fakeCluster({ cronJobs: [cj] })))[0], "exam.object-missing");
   });
 
   it("exam/fix-job: the fixed Job passes; the broken one or another text fails", async () => {
     const g = exam("exam/fix-job").withParams!({ name: "g-1", text: "All systems go" });
     const fixed = job("g-1", { state: "complete", command: ["echo", "All systems go"] });
-    assert.equal((await grade(g, fakeCluster({ jobs: [fixed], pods: [jobPod(fixed, "g-1-a")], logs: { "g-1-a/g-1": "All systems go\n" } }))).passed, true);
+    assert.equal(
+      (
+        await grade(
+          g,
+          fakeCluster({ jobs: [fixed], pods: [jobPod(fixed, "g-1-a")], logs: { "g-1-a/g-1": "All systems go\n" } }),
+        )
+      ).passed,
+      true,
+    );
     const broken = job("g-1", { state: "failed", command: ["ech0", "All systems go"] });
-    assert.ok(failedIds(await grade(g, fakeCluster({ jobs: [broken], pods: [jobPod(broken, "g-1-a", { phase: "Failed" })] }))).includes("job.failed"));
+    assert.ok(
+      failedIds(
+        await grade(g, fakeCluster({ jobs: [broken], pods: [jobPod(broken, "g-1-a", { phase: "Failed" })] })),
+      ).includes("job.failed"),
+    );
     const other = job("g-1", { state: "complete", command: ["echo", "Hello"] });
-    assert.deepEqual(failedIds(await grade(g, fakeCluster({ jobs: [other], pods: [jobPod(other, "g-1-a")], logs: { "g-1-a/g-1": "Hello\n" } }))), ["job.output-wrong"]);
+    assert.deepEqual(
+      failedIds(
+        await grade(
+          g,
+          fakeCluster({ jobs: [other], pods: [jobPod(other, "g-1-a")], logs: { "g-1-a/g-1": "Hello\n" } }),
+        ),
+      ),
+      ["job.output-wrong"],
+    );
   });
 
   it("exam/init-wait-service: waiting init container, matching Service, ready pod pass; no Service or no init container fail", async () => {
     const g = exam("exam/init-wait-service").withParams!({ pod: "web-1", service: "db-1" });
-    const spec = { initContainers: [{ name: "wait", image: "busybox", command: ["sh", "-c", "until nslookup db-1; do sleep 2; done"] }], containers: [{ name: "web", image: "nginx" }] };
+    const spec = {
+      initContainers: [
+        { name: "wait", image: "busybox", command: ["sh", "-c", "until nslookup db-1; do sleep 2; done"] },
+      ],
+      containers: [{ name: "web", image: "nginx" }],
+    };
     const svc = { metadata: { name: "db-1" }, spec: { selector: { app: "web-1" } } } as V1Service;
-    assert.equal((await grade(g, fakeCluster({ pods: [runningPod("web-1", spec, {}, { app: "web-1" })], services: [svc] }))).passed, true);
-    const stuck = runningPod("web-1", spec, { phase: "Pending", conditions: [], initContainerStatuses: [{ name: "wait", ready: false, state: { running: {} } }] }, { app: "web-1" });
-    assert.deepEqual(failedIds(await grade(g, fakeCluster({ pods: [stuck] }))), ["common.needs-object", "exam.pod-not-running"]);
-    assert.deepEqual(failedIds(await grade(g, fakeCluster({ pods: [runningPod("web-1", { containers: spec.containers }, {}, { app: "web-1" })], services: [svc] }))), ["exam.init-missing"]);
+    assert.equal(
+      (await grade(g, fakeCluster({ pods: [runningPod("web-1", spec, {}, { app: "web-1" })], services: [svc] })))
+        .passed,
+      true,
+    );
+    const stuck = runningPod(
+      "web-1",
+      spec,
+      {
+        phase: "Pending",
+        conditions: [],
+        initContainerStatuses: [{ name: "wait", ready: false, state: { running: {} } }],
+      },
+      { app: "web-1" },
+    );
+    assert.deepEqual(failedIds(await grade(g, fakeCluster({ pods: [stuck] }))), [
+      "common.needs-object",
+      "exam.pod-not-running",
+    ]);
+    assert.deepEqual(
+      failedIds(
+        await grade(
+          g,
+          fakeCluster({
+            pods: [runningPod("web-1", { containers: spec.containers }, {}, { app: "web-1" })],
+            services: [svc],
+          }),
+        ),
+      ),
+      ["exam.init-missing"],
+    );
   });
 
   it("exam/sidecar-log: native sidecar showing the text passes; a plain container or another volume fails", async () => {
     const g = exam("exam/sidecar-log").withParams!({ pod: "s-1", sidecar: "tailer", text: "payment ok" });
     const side = { name: "tailer", image: "busybox", restartPolicy: "Always" };
     const app = { name: "app", image: "busybox" };
-    assert.equal((await grade(g, fakeCluster({ pods: [runningPod("s-1", { initContainers: [side], containers: [app] })], logs: { "s-1/tailer": "Mon payment ok\n" } }))).passed, true);
+    assert.equal(
+      (
+        await grade(
+          g,
+          fakeCluster({
+            pods: [runningPod("s-1", { initContainers: [side], containers: [app] })],
+            logs: { "s-1/tailer": "Mon payment ok\n" },
+          }),
+        )
+      ).passed,
+      true,
+    );
     const plain = { ...side, restartPolicy: undefined };
-    assert.deepEqual(failedIds(await grade(g, fakeCluster({ pods: [runningPod("s-1", { containers: [app, plain] })], logs: { "s-1/tailer": "payment ok\n" } }))), ["exam.sidecar-not-native"]);
-    assert.deepEqual(failedIds(await grade(g, fakeCluster({ pods: [runningPod("s-1", { initContainers: [side], containers: [app] })], logs: { "s-1/tailer": "" } }))), ["exam.sidecar-no-output"]);
+    assert.deepEqual(
+      failedIds(
+        await grade(
+          g,
+          fakeCluster({
+            pods: [runningPod("s-1", { containers: [app, plain] })],
+            logs: { "s-1/tailer": "payment ok\n" },
+          }),
+        ),
+      ),
+      ["exam.sidecar-not-native"],
+    );
+    assert.deepEqual(
+      failedIds(
+        await grade(
+          g,
+          fakeCluster({
+            pods: [runningPod("s-1", { initContainers: [side], containers: [app] })],
+            logs: { "s-1/tailer": "" },
+          }),
+        ),
+      ),
+      ["exam.sidecar-no-output"],
+    );
   });
 
   it("exam/debug-no-shell: a targeted ephemeral container and the answer pass; no target or no debug container fail", async () => {
     const g = exam("exam/debug-no-shell").withParams!({ pod: "v-1", debugger: "inspect", configmap: "a-1" });
-    const pod = (target?: string) => runningPod("v-1", { containers: [{ name: "app", image: "registry.k8s.io/pause:3.10.1" }], ephemeralContainers: [{ name: "inspect", image: "busybox", targetContainerName: target }] },
-      { ephemeralContainerStatuses: [{ name: "inspect", ready: false, state: { running: { startedAt: new Date(T0) } } }] });
+    const pod = (target?: string) =>
+      runningPod(
+        "v-1",
+        {
+          containers: [{ name: "app", image: "registry.k8s.io/pause:3.10.1" }],
+          ephemeralContainers: [{ name: "inspect", image: "busybox", targetContainerName: target }],
+        },
+        {
+          ephemeralContainerStatuses: [
+            { name: "inspect", ready: false, state: { running: { startedAt: new Date(T0) } } },
+          ],
+        },
+      );
     const cm = (answer: string) => ({ metadata: { name: "a-1" }, data: { process: answer } }) as V1ConfigMap;
     assert.equal((await grade(g, fakeCluster({ pods: [pod("app")], configMaps: [cm("/pause")] }))).passed, true);
-    assert.deepEqual(failedIds(await grade(g, fakeCluster({ pods: [pod()], configMaps: [cm("sleep")] }))), ["exam.ephemeral-no-target", "exam.answer-wrong"]);
+    assert.deepEqual(failedIds(await grade(g, fakeCluster({ pods: [pod()], configMaps: [cm("sleep")] }))), [
+      "exam.ephemeral-no-target",
+      "exam.answer-wrong",
+    ]);
     const noDebug = runningPod("v-1", { containers: [{ name: "app", image: "registry.k8s.io/pause:3.10.1" }] });
-    assert.deepEqual(failedIds(await grade(g, fakeCluster({ pods: [noDebug], configMaps: [cm("sh")] }))), ["exam.ephemeral-missing", "exam.answer-wrong"]);
+    assert.deepEqual(failedIds(await grade(g, fakeCluster({ pods: [noDebug], configMaps: [cm("sh")] }))), [
+      "exam.ephemeral-missing",
+      "exam.answer-wrong",
+    ]);
   });
 });
 
@@ -278,14 +559,27 @@ tasks:
     // Task 1 solved in the wrong namespace (not in a1-task-1 at all); task 2 solved right.
     const clusters: Record<string, FakeCluster> = {
       "a1-task-1": fakeCluster({ namespace: "a1-task-1" }),
-      "a1-task-2": fakeCluster({ namespace: "a1-task-2", cronJobs: [cronJob("cleanup", { schedule: "0 3 * * *", suspend: true, concurrencyPolicy: "Forbid", successfulJobsHistoryLimit: 2, failedJobsHistoryLimit: 1 })] }),
+      "a1-task-2": fakeCluster({
+        namespace: "a1-task-2",
+        cronJobs: [
+          cronJob("cleanup", {
+            schedule: "0 3 * * *",
+            suspend: true,
+            concurrencyPolicy: "Forbid",
+            successfulJobsHistoryLimit: 2,
+            failedJobsHistoryLimit: 1,
+          }),
+        ],
+      }),
     };
     const report = await gradeAttempt(def, "seed-r", tasks, "en", {
       contextFor: (t) => fakeContext(clusters[t.namespace]!),
       findElsewhere: async (kind, name) => (kind === "Job" && name === echoName ? ["default"] : []),
     });
     assert.equal(report.tasks[0]!.score, 0);
-    assert.deepEqual(report.tasks[0]!.wrongNamespace, [`Job ${echoName} is in namespace default; this task's namespace is a1-task-1.`]);
+    assert.deepEqual(report.tasks[0]!.wrongNamespace, [
+      `Job ${echoName} is in namespace default; this task's namespace is a1-task-1.`,
+    ]);
     assert.equal(report.tasks[1]!.score, report.tasks[1]!.maxScore);
     assert.deepEqual(report.tasks[1]!.wrongNamespace, []);
     assert.equal(report.earned, 3);
@@ -295,7 +589,11 @@ tasks:
     const check = report.tasks[0]!.checks[0]!;
     assert.equal(check.expected, `Job ${echoName} exists`);
     assert.match(check.observed, new RegExp(`no Job|${echoName}`));
-    assert.match(report.tasks[0]!.solution!.script, new RegExp(`kubectl wait --for=condition=complete job/${echoName} `), "the attempt's values filled in");
+    assert.match(
+      report.tasks[0]!.solution!.script,
+      new RegExp(`kubectl wait --for=condition=complete job/${echoName} `),
+      "the attempt's values filled in",
+    );
     assert.doesNotMatch(report.tasks[0]!.solution!.script, /\$\{?NAME/);
     assert.equal(report.tasks[0]!.solution!.env.NAME, echoName);
   });

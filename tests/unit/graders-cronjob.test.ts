@@ -8,13 +8,45 @@ import { fakeCluster, fakeContext, job, jobPod, T0 } from "../fakes/graders-fake
 const ids = (r: { checks: { id: string; messageId?: string; passed: boolean }[] }) =>
   Object.fromEntries(r.checks.map((c) => [c.id, `${c.passed ? "pass" : "fail"}:${c.messageId}`]));
 
-function cronJob(name: string, o: { schedule?: string; image?: string; command?: string[]; args?: string[]; restartPolicy?: string; suspend?: boolean; policy?: string; ok?: number; failed?: number } = {}): V1CronJob {
+function cronJob(
+  name: string,
+  o: {
+    schedule?: string;
+    image?: string;
+    command?: string[];
+    args?: string[];
+    restartPolicy?: string;
+    suspend?: boolean;
+    policy?: string;
+    ok?: number;
+    failed?: number;
+  } = {},
+): V1CronJob {
   return {
     metadata: { name, uid: `${name}-cj`, resourceVersion: "1", creationTimestamp: new Date(T0 - 300_000) },
     spec: {
-      schedule: o.schedule ?? "*/1 * * * *", suspend: o.suspend ?? false, concurrencyPolicy: o.policy ?? "Allow",
-      successfulJobsHistoryLimit: o.ok ?? 3, failedJobsHistoryLimit: o.failed ?? 1,
-      jobTemplate: { spec: { template: { spec: { restartPolicy: o.restartPolicy ?? "OnFailure", containers: [{ name, image: o.image ?? "busybox", command: o.command, args: o.args ?? ["/bin/sh", "-c", "date; echo Hello from the Kubernetes cluster"] }] } } } },
+      schedule: o.schedule ?? "*/1 * * * *",
+      suspend: o.suspend ?? false,
+      concurrencyPolicy: o.policy ?? "Allow",
+      successfulJobsHistoryLimit: o.ok ?? 3,
+      failedJobsHistoryLimit: o.failed ?? 1,
+      jobTemplate: {
+        spec: {
+          template: {
+            spec: {
+              restartPolicy: o.restartPolicy ?? "OnFailure",
+              containers: [
+                {
+                  name,
+                  image: o.image ?? "busybox",
+                  command: o.command,
+                  args: o.args ?? ["/bin/sh", "-c", "date; echo Hello from the Kubernetes cluster"],
+                },
+              ],
+            },
+          },
+        },
+      },
     },
   } as V1CronJob;
 }
@@ -24,15 +56,26 @@ describe("cronjob/hello", () => {
   it("passes the document's CronJob once a Job completed", async () => {
     const cj = cronJob("hello");
     const j = job("hello-28950000", { state: "complete", owner: owner(cj) });
-    const cluster = fakeCluster({ cronJobs: [cj], jobs: [j], pods: [jobPod(j, "hello-28950000-abcde")], logs: { "hello-28950000-abcde/hello-28950000": "Mon Jan  6 10:00:01 UTC 2025\nHello from the Kubernetes cluster\n" } });
+    const cluster = fakeCluster({
+      cronJobs: [cj],
+      jobs: [j],
+      pods: [jobPod(j, "hello-28950000-abcde")],
+      logs: {
+        "hello-28950000-abcde/hello-28950000": "Mon Jan  6 10:00:01 UTC 2025\nHello from the Kubernetes cluster\n",
+      },
+    });
     const r = await gradeExercise("cronjob/hello", fakeContext(cluster), "en");
     assert.equal(r.passed, true, JSON.stringify(r.checks));
   });
   it("passes the kubectl create cronjob route (command instead of args), waiting for the first run", async () => {
-    const cj = cronJob("hello", { command: ["/bin/sh", "-c", "date; echo Hello from the Kubernetes cluster"], args: [] });
+    const cj = cronJob("hello", {
+      command: ["/bin/sh", "-c", "date; echo Hello from the Kubernetes cluster"],
+      args: [],
+    });
     const cluster = fakeCluster({ cronJobs: [cj] });
     cluster.onRead = (now) => {
-      if (now > T0 + 35_000 && cluster.jobs.length === 0) cluster.jobs.push(job("hello-1", { state: "complete", owner: owner(cj) }));
+      if (now > T0 + 35_000 && cluster.jobs.length === 0)
+        cluster.jobs.push(job("hello-1", { state: "complete", owner: owner(cj) }));
     };
     const ctx = fakeContext(cluster);
     const r = await gradeExercise("cronjob/hello", ctx, "en");
@@ -40,11 +83,24 @@ describe("cronjob/hello", () => {
     assert.ok(ctx.clock.now - T0 < 75_000);
   });
   it("fails other schedule, image, restart policy, command", async () => {
-    const cj = cronJob("hello", { schedule: "*/5 * * * *", image: "alpine", restartPolicy: "Never", args: ["/bin/sh", "-c", "echo hi"] });
-    const r = await gradeExercise("cronjob/hello", fakeContext(fakeCluster({ cronJobs: [cj] }), undefined, { cronWaitMs: 5000 }), "en");
+    const cj = cronJob("hello", {
+      schedule: "*/5 * * * *",
+      image: "alpine",
+      restartPolicy: "Never",
+      args: ["/bin/sh", "-c", "echo hi"],
+    });
+    const r = await gradeExercise(
+      "cronjob/hello",
+      fakeContext(fakeCluster({ cronJobs: [cj] }), undefined, { cronWaitMs: 5000 }),
+      "en",
+    );
     assert.deepEqual(ids(r), {
-      exists: "pass:cronjob.exists", schedule: "fail:cronjob.schedule-wrong", image: "fail:cronjob.image-wrong",
-      command: "fail:cronjob.command-wrong", "restart-policy": "fail:cronjob.restart-policy-wrong", fired: "fail:cronjob.not-fired",
+      exists: "pass:cronjob.exists",
+      schedule: "fail:cronjob.schedule-wrong",
+      image: "fail:cronjob.image-wrong",
+      command: "fail:cronjob.command-wrong",
+      "restart-policy": "fail:cronjob.restart-policy-wrong",
+      fired: "fail:cronjob.not-fired",
     });
   });
   it("fails a plain Job named hello, without waiting", async () => {
@@ -54,7 +110,11 @@ describe("cronjob/hello", () => {
     assert.equal(ctx.clock.now, T0);
   });
   it("says a suspended CronJob never fires", async () => {
-    const r = await gradeExercise("cronjob/hello", fakeContext(fakeCluster({ cronJobs: [cronJob("hello", { suspend: true })] })), "en");
+    const r = await gradeExercise(
+      "cronjob/hello",
+      fakeContext(fakeCluster({ cronJobs: [cronJob("hello", { suspend: true })] })),
+      "en",
+    );
     assert.equal(ids(r).fired, "fail:cronjob.suspended-never-fired");
   });
 });
@@ -85,7 +145,11 @@ describe("cronjob/suspend", () => {
     assert.equal(ids(r)["no-jobs"], "fail:cronjob.ran-while-suspended");
   });
   it("fails when not suspended (e.g. a schedule that never comes)", async () => {
-    const r = await gradeExercise("cronjob/suspend", fakeContext(fakeCluster({ cronJobs: [cronJob("suspend", { schedule: "0 0 31 2 *" })] })), "en");
+    const r = await gradeExercise(
+      "cronjob/suspend",
+      fakeContext(fakeCluster({ cronJobs: [cronJob("suspend", { schedule: "0 0 31 2 *" })] })),
+      "en",
+    );
     assert.equal(ids(r).suspended, "fail:cronjob.not-suspended");
   });
 });
@@ -104,13 +168,22 @@ describe("cronjob/concurrency", () => {
     const store = new EventStore();
     const j1 = job("concurrency-1", { owner: owner(cj), uid: "C1" });
     store.record("Job", "added", j1, { at: minute - 60_000 });
-    store.record("Job", "deleted", { ...j1, metadata: { ...j1.metadata, resourceVersion: "9" } }, { at: minute + 1000 });
+    store.record(
+      "Job",
+      "deleted",
+      { ...j1, metadata: { ...j1.metadata, resourceVersion: "9" } },
+      { at: minute + 1000 },
+    );
     store.record("Job", "added", job("concurrency-2", { owner: owner(cj), uid: "C2" }), { at: minute + 1500 });
     const r = await gradeExercise("cronjob/concurrency", fakeContext(fakeCluster({ cronJobs: [cj] }), store), "en");
     assert.equal(r.passed, true, JSON.stringify(r.checks));
   });
   it("fails Allow", async () => {
-    const r = await gradeExercise("cronjob/concurrency", fakeContext(fakeCluster({ cronJobs: [cronJob("concurrency")] })), "en");
+    const r = await gradeExercise(
+      "cronjob/concurrency",
+      fakeContext(fakeCluster({ cronJobs: [cronJob("concurrency")] })),
+      "en",
+    );
     assert.equal(ids(r).policy, "fail:cronjob.policy-allow");
   });
   it("fails Forbid with short runs that never meet a schedule", async () => {
@@ -118,13 +191,31 @@ describe("cronjob/concurrency", () => {
     const store = new EventStore();
     const j1 = job("concurrency-1", { owner: owner(cj), uid: "C1", created: minute - 60_000 });
     store.record("Job", "added", j1, { at: minute - 60_000 });
-    store.record("Job", "modified", job("concurrency-1", { owner: owner(cj), uid: "C1", state: "complete", created: minute - 60_000, finished: minute - 55_000 }), { at: minute - 55_000 });
-    const r = await gradeExercise("cronjob/concurrency", fakeContext(fakeCluster({ cronJobs: [cj] }), store, { cronWaitMs: 5000 }), "en");
+    store.record(
+      "Job",
+      "modified",
+      job("concurrency-1", {
+        owner: owner(cj),
+        uid: "C1",
+        state: "complete",
+        created: minute - 60_000,
+        finished: minute - 55_000,
+      }),
+      { at: minute - 55_000 },
+    );
+    const r = await gradeExercise(
+      "cronjob/concurrency",
+      fakeContext(fakeCluster({ cronJobs: [cj] }), store, { cronWaitMs: 5000 }),
+      "en",
+    );
     assert.equal(ids(r).behaviour, "fail:cronjob.policy-not-exercised");
   });
   it("passes Forbid after the CronJob was deleted and re-created: the old CronJob's overlapping Jobs are not its history", async () => {
     // First attempt with Allow (two runs overlapping), deleted, re-created under the same name with Forbid.
-    const old = { ...cronJob("concurrency"), metadata: { name: "concurrency", uid: "concurrency-old", resourceVersion: "1" } } as V1CronJob;
+    const old = {
+      ...cronJob("concurrency"),
+      metadata: { name: "concurrency", uid: "concurrency-old", resourceVersion: "1" },
+    } as V1CronJob;
     const cj = cronJob("concurrency", { policy: "Forbid" });
     const store = new EventStore();
     const o1 = job("concurrency-1", { owner: owner(old), uid: "O1", created: minute - 180_000 });
@@ -134,23 +225,59 @@ describe("cronjob/concurrency", () => {
     const n1 = job("concurrency-3", { owner: owner(cj), uid: "N1", created: minute - 58_000 });
     store.record("Job", "added", n1, { at: minute - 58_000 });
     // The garbage collector removes the old CronJob's Jobs only after the new one made its first run.
-    store.record("Job", "deleted", { ...o1, metadata: { ...o1.metadata, resourceVersion: "d1" } }, { at: minute - 50_000 });
-    store.record("Job", "deleted", { ...o2, metadata: { ...o2.metadata, resourceVersion: "d2" } }, { at: minute - 50_000 });
-    const r = await gradeExercise("cronjob/concurrency", fakeContext(fakeCluster({ cronJobs: [cj], jobs: [n1] }), store), "en");
+    store.record(
+      "Job",
+      "deleted",
+      { ...o1, metadata: { ...o1.metadata, resourceVersion: "d1" } },
+      { at: minute - 50_000 },
+    );
+    store.record(
+      "Job",
+      "deleted",
+      { ...o2, metadata: { ...o2.metadata, resourceVersion: "d2" } },
+      { at: minute - 50_000 },
+    );
+    const r = await gradeExercise(
+      "cronjob/concurrency",
+      fakeContext(fakeCluster({ cronJobs: [cj], jobs: [n1] }), store),
+      "en",
+    );
     assert.equal(r.passed, true, JSON.stringify(r.checks));
   });
   it("passes Forbid from the Jobs' own timestamps when the recorder started after the run (CLI grade, server restart)", async () => {
     const cj = cronJob("concurrency", { policy: "Forbid" });
-    const c1 = job("concurrency-1", { owner: owner(cj), uid: "C1", state: "complete", created: minute - 58_000, finished: minute + 25_000 });
+    const c1 = job("concurrency-1", {
+      owner: owner(cj),
+      uid: "C1",
+      state: "complete",
+      created: minute - 58_000,
+      finished: minute + 25_000,
+    });
     const ctx = fakeContext(fakeCluster({ cronJobs: [cj], jobs: [c1] }), new EventStore(), { cronWaitMs: 5000 });
     const r = await gradeExercise("cronjob/concurrency", ctx, "en");
     assert.equal(r.passed, true, JSON.stringify(r.checks));
   });
   it("fails Forbid when two Jobs overlapped before the recorder started (timestamps)", async () => {
     const cj = cronJob("concurrency", { policy: "Forbid" });
-    const c1 = job("concurrency-1", { owner: owner(cj), uid: "C1", state: "complete", created: minute - 120_000, finished: minute - 20_000 });
-    const c2 = job("concurrency-2", { owner: owner(cj), uid: "C2", state: "complete", created: minute - 60_000, finished: minute });
-    const r = await gradeExercise("cronjob/concurrency", fakeContext(fakeCluster({ cronJobs: [cj], jobs: [c1, c2] }), new EventStore()), "en");
+    const c1 = job("concurrency-1", {
+      owner: owner(cj),
+      uid: "C1",
+      state: "complete",
+      created: minute - 120_000,
+      finished: minute - 20_000,
+    });
+    const c2 = job("concurrency-2", {
+      owner: owner(cj),
+      uid: "C2",
+      state: "complete",
+      created: minute - 60_000,
+      finished: minute,
+    });
+    const r = await gradeExercise(
+      "cronjob/concurrency",
+      fakeContext(fakeCluster({ cronJobs: [cj], jobs: [c1, c2] }), new EventStore()),
+      "en",
+    );
     assert.equal(ids(r).behaviour, "fail:cronjob.overlap");
   });
   it("fails Forbid if two Jobs were ever active together", async () => {
@@ -172,22 +299,38 @@ describe("cronjob/history", () => {
     store.record("Job", "added", j1, { at: T0 - 90_000 });
     store.record("Job", "added", j2, { at: T0 - 30_000 });
     store.record("Job", "deleted", { ...j1, metadata: { ...j1.metadata, resourceVersion: "x" } }, { at: T0 - 25_000 });
-    const r = await gradeExercise("cronjob/history", fakeContext(fakeCluster({ cronJobs: [cj], jobs: [j2] }), store), "en");
+    const r = await gradeExercise(
+      "cronjob/history",
+      fakeContext(fakeCluster({ cronJobs: [cj], jobs: [j2] }), store),
+      "en",
+    );
     assert.equal(r.passed, true, JSON.stringify(r.checks));
   });
   it("fails default limits", async () => {
-    const r = await gradeExercise("cronjob/history", fakeContext(fakeCluster({ cronJobs: [cronJob("history")] })), "en");
+    const r = await gradeExercise(
+      "cronjob/history",
+      fakeContext(fakeCluster({ cronJobs: [cronJob("history")] })),
+      "en",
+    );
     assert.equal(ids(r).limits, "fail:cronjob.spec-mismatch");
   });
   it("fails with too few runs seen", async () => {
     const cj = cronJob("history", { ok: 1, failed: 2 });
-    const r = await gradeExercise("cronjob/history", fakeContext(fakeCluster({ cronJobs: [cj] }), new EventStore(), { cronWaitMs: 3000 }), "en");
+    const r = await gradeExercise(
+      "cronjob/history",
+      fakeContext(fakeCluster({ cronJobs: [cj] }), new EventStore(), { cronWaitMs: 3000 }),
+      "en",
+    );
     assert.equal(ids(r).honoured, "fail:cronjob.history-not-enough-runs");
   });
   it("fails when more finished Jobs are kept than the limit", async () => {
     const cj = cronJob("history", { ok: 1, failed: 2 });
     const jobs = [1, 2].map((i) => job(`history-${i}`, { owner: owner(cj), state: "complete" }));
-    const r = await gradeExercise("cronjob/history", fakeContext(fakeCluster({ cronJobs: [cj], jobs }), new EventStore(), { cronWaitMs: 3000 }), "en");
+    const r = await gradeExercise(
+      "cronjob/history",
+      fakeContext(fakeCluster({ cronJobs: [cj], jobs }), new EventStore(), { cronWaitMs: 3000 }),
+      "en",
+    );
     assert.equal(ids(r).honoured, "fail:cronjob.history-over-limit");
   });
 });

@@ -8,20 +8,56 @@ const ids = (r: { checks: { id: string; messageId?: string; passed: boolean }[] 
   Object.fromEntries(r.checks.map((c) => [c.id, `${c.passed ? "pass" : "fail"}:${c.messageId}`]));
 const at = (s: number) => new Date(T0 + s * 1000);
 const mnt = [{ name: "init-volume", mountPath: "/mnt" }];
-const INIT: V1Container = { name: "init-test", image: "nginx", command: ["sh", "-c", "touch /mnt/test-init.txt"], volumeMounts: mnt };
+const INIT: V1Container = {
+  name: "init-test",
+  image: "nginx",
+  command: ["sh", "-c", "touch /mnt/test-init.txt"],
+  volumeMounts: mnt,
+};
 const APP: V1Container = { name: "nginx01", image: "nginx:1.20.0", volumeMounts: mnt };
 
 /** A Deployment, its ReplicaSet and one running pod with the given template and container timings. */
 function deployment(spec: V1PodSpec, timing: { initEnd?: number; appStart?: number; initExit?: number } = {}) {
-  const d: V1Deployment = { metadata: { name: "nginx", uid: "D" }, spec: { selector: { matchLabels: { app: "nginx" } }, template: { metadata: { labels: { app: "nginx" } }, spec } } };
-  const rs: V1ReplicaSet = { metadata: { name: "nginx-67f9b78699", uid: "RS", ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: "nginx", uid: "D" }] }, spec: { selector: { matchLabels: { app: "nginx" } } } };
+  const d: V1Deployment = {
+    metadata: { name: "nginx", uid: "D" },
+    spec: { selector: { matchLabels: { app: "nginx" } }, template: { metadata: { labels: { app: "nginx" } }, spec } },
+  };
+  const rs: V1ReplicaSet = {
+    metadata: {
+      name: "nginx-67f9b78699",
+      uid: "RS",
+      ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: "nginx", uid: "D" }],
+    },
+    spec: { selector: { matchLabels: { app: "nginx" } } },
+  };
   const pod: V1Pod = {
-    metadata: { name: "nginx-67f9b78699-r8kbm", uid: "P", labels: { app: "nginx" }, ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: rs.metadata!.name!, uid: "RS" }] },
+    metadata: {
+      name: "nginx-67f9b78699-r8kbm",
+      uid: "P",
+      labels: { app: "nginx" },
+      ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: rs.metadata!.name!, uid: "RS" }],
+    },
     spec: structuredClone(spec),
     status: {
       phase: "Running",
-      initContainerStatuses: (spec.initContainers ?? []).map((c) => ({ name: c.name, image: c.image!, imageID: "", ready: true, restartCount: 0, state: { terminated: { exitCode: timing.initExit ?? 0, startedAt: at(0), finishedAt: at(timing.initEnd ?? 1) } } })),
-      containerStatuses: spec.containers.map((c) => ({ name: c.name, image: c.image!, imageID: "", ready: true, restartCount: 0, state: { running: { startedAt: at(timing.appStart ?? 2) } } })),
+      initContainerStatuses: (spec.initContainers ?? []).map((c) => ({
+        name: c.name,
+        image: c.image!,
+        imageID: "",
+        ready: true,
+        restartCount: 0,
+        state: {
+          terminated: { exitCode: timing.initExit ?? 0, startedAt: at(0), finishedAt: at(timing.initEnd ?? 1) },
+        },
+      })),
+      containerStatuses: spec.containers.map((c) => ({
+        name: c.name,
+        image: c.image!,
+        imageID: "",
+        ready: true,
+        restartCount: 0,
+        state: { running: { startedAt: at(timing.appStart ?? 2) } },
+      })),
     },
   };
   return { d, rs, pod };
@@ -31,7 +67,12 @@ const volumes = [{ name: "init-volume", emptyDir: {} }];
 describe("init/nginx-mnt", () => {
   it("passes the document's Deployment", async () => {
     const { d, rs, pod } = deployment({ volumes, initContainers: [INIT], containers: [APP] });
-    const cluster = fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod], exec: { [`${pod.metadata!.name}/nginx01`]: { stdout: "test-init.txt\n", stderr: "", exitCode: 0 } } });
+    const cluster = fakeCluster({
+      deployments: [d],
+      replicaSets: [rs],
+      pods: [pod],
+      exec: { [`${pod.metadata!.name}/nginx01`]: { stdout: "test-init.txt\n", stderr: "", exitCode: 0 } },
+    });
     const r = await gradeExercise("init/nginx-mnt", fakeContext(cluster), "zh-CN");
     assert.equal(r.passed, true, JSON.stringify(r.checks));
     assert.ok(cluster.calls.some((c) => c.startsWith("exec nginx-67f9b78699-r8kbm/nginx01 ls /mnt")));
@@ -39,20 +80,38 @@ describe("init/nginx-mnt", () => {
   it("fails a postStart hook writing the file (no init container)", async () => {
     const app = { ...APP, lifecycle: { postStart: { exec: { command: ["sh", "-c", "touch /mnt/test-init.txt"] } } } };
     const { d, rs, pod } = deployment({ volumes, containers: [app] });
-    const r = await gradeExercise("init/nginx-mnt", fakeContext(fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod] })), "en");
+    const r = await gradeExercise(
+      "init/nginx-mnt",
+      fakeContext(fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod] })),
+      "en",
+    );
     assert.equal(ids(r)["init-container"], "fail:init.no-init-container");
     assert.equal(r.passed, false);
   });
   it("fails when nginx01 creates the file even with an init container present", async () => {
     const app = { ...APP, command: ["sh", "-c", "touch /mnt/test-init.txt && exec nginx -g 'daemon off;'"] };
     const { d, rs, pod } = deployment({ volumes, initContainers: [INIT], containers: [app] });
-    const cluster = fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod], exec: { [`${pod.metadata!.name}/nginx01`]: { stdout: "test-init.txt\n", stderr: "", exitCode: 0 } } });
+    const cluster = fakeCluster({
+      deployments: [d],
+      replicaSets: [rs],
+      pods: [pod],
+      exec: { [`${pod.metadata!.name}/nginx01`]: { stdout: "test-init.txt\n", stderr: "", exitCode: 0 } },
+    });
     const r = await gradeExercise("init/nginx-mnt", fakeContext(cluster), "en");
     assert.equal(ids(r).file, "fail:init.app-writes-file");
   });
   it("fails when nginx01 does not share the volume", async () => {
-    const { d, rs, pod } = deployment({ volumes, initContainers: [INIT], containers: [{ name: "nginx01", image: "nginx:1.20.0" }] });
-    const cluster = fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod], exec: { [`${pod.metadata!.name}/nginx01`]: { stdout: "", stderr: "", exitCode: 0 } } });
+    const { d, rs, pod } = deployment({
+      volumes,
+      initContainers: [INIT],
+      containers: [{ name: "nginx01", image: "nginx:1.20.0" }],
+    });
+    const cluster = fakeCluster({
+      deployments: [d],
+      replicaSets: [rs],
+      pods: [pod],
+      exec: { [`${pod.metadata!.name}/nginx01`]: { stdout: "", stderr: "", exitCode: 0 } },
+    });
     const r = await gradeExercise("init/nginx-mnt", fakeContext(cluster), "en");
     assert.equal(ids(r)["app-container"], "fail:init.app-mount");
     assert.equal(ids(r).file, "fail:init.file-missing");
@@ -60,17 +119,43 @@ describe("init/nginx-mnt", () => {
   it("says output too large (not file missing) when ls printed past the cap, and timed out when it never ended", async () => {
     const { d, rs, pod } = deployment({ volumes, initContainers: [INIT], containers: [APP] });
     const key = `${pod.metadata!.name}/nginx01`;
-    const flood = fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod], exec: { [key]: { stdout: "y\n".repeat(32 * 1024), stderr: "", exitCode: null, truncated: true } } });
-    assert.equal(ids(await gradeExercise("init/nginx-mnt", fakeContext(flood), "en")).file, "fail:common.output-too-large");
-    const hang = fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod], exec: { [key]: { stdout: "", stderr: "", exitCode: null, timedOut: true } } });
+    const flood = fakeCluster({
+      deployments: [d],
+      replicaSets: [rs],
+      pods: [pod],
+      exec: { [key]: { stdout: "y\n".repeat(32 * 1024), stderr: "", exitCode: null, truncated: true } },
+    });
+    assert.equal(
+      ids(await gradeExercise("init/nginx-mnt", fakeContext(flood), "en")).file,
+      "fail:common.output-too-large",
+    );
+    const hang = fakeCluster({
+      deployments: [d],
+      replicaSets: [rs],
+      pods: [pod],
+      exec: { [key]: { stdout: "", stderr: "", exitCode: null, timedOut: true } },
+    });
     assert.equal(ids(await gradeExercise("init/nginx-mnt", fakeContext(hang), "en")).file, "fail:common.exec-timeout");
     // Found in what was read: the cap does not matter.
-    const found = fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod], exec: { [key]: { stdout: "test-init.txt\n" + "y\n".repeat(1000), stderr: "", exitCode: null, truncated: true } } });
+    const found = fakeCluster({
+      deployments: [d],
+      replicaSets: [rs],
+      pods: [pod],
+      exec: { [key]: { stdout: "test-init.txt\n" + "y\n".repeat(1000), stderr: "", exitCode: null, truncated: true } },
+    });
     assert.equal(ids(await gradeExercise("init/nginx-mnt", fakeContext(found), "en")).file, "pass:init.file-present");
   });
   it("fails a wrong image and an app started before the init container finished", async () => {
-    const { d, rs, pod } = deployment({ volumes, initContainers: [INIT], containers: [{ ...APP, image: "nginx:latest" }] }, { initEnd: 5, appStart: 2 });
-    const cluster = fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod], exec: { [`${pod.metadata!.name}/nginx01`]: { stdout: "test-init.txt", stderr: "", exitCode: 0 } } });
+    const { d, rs, pod } = deployment(
+      { volumes, initContainers: [INIT], containers: [{ ...APP, image: "nginx:latest" }] },
+      { initEnd: 5, appStart: 2 },
+    );
+    const cluster = fakeCluster({
+      deployments: [d],
+      replicaSets: [rs],
+      pods: [pod],
+      exec: { [`${pod.metadata!.name}/nginx01`]: { stdout: "test-init.txt", stderr: "", exitCode: 0 } },
+    });
     const r = await gradeExercise("init/nginx-mnt", fakeContext(cluster), "en");
     assert.equal(ids(r)["app-container"], "fail:init.app-image");
     assert.equal(ids(r)["ran-first"], "fail:init.order-wrong");
@@ -83,13 +168,45 @@ describe("init/order", () => {
     spec: { initContainers: inits, containers: [{ name: "app", image: "busybox" }] },
     status: {
       phase: "Running",
-      initContainerStatuses: inits.map((c, i) => ({ name: c.name, image: "busybox", imageID: "", ready: true, restartCount: 0, state: { terminated: { exitCode: 0, startedAt: at(times[i][0]), finishedAt: at(times[i][1]) } } })),
-      containerStatuses: [{ name: "app", image: "busybox", imageID: "", ready: true, restartCount: 0, state: { running: { startedAt: at(appStart) } } }],
+      initContainerStatuses: inits.map((c, i) => ({
+        name: c.name,
+        image: "busybox",
+        imageID: "",
+        ready: true,
+        restartCount: 0,
+        state: { terminated: { exitCode: 0, startedAt: at(times[i][0]), finishedAt: at(times[i][1]) } },
+      })),
+      containerStatuses: [
+        {
+          name: "app",
+          image: "busybox",
+          imageID: "",
+          ready: true,
+          restartCount: 0,
+          state: { running: { startedAt: at(appStart) } },
+        },
+      ],
     },
   });
   const c = (name: string, extra: Partial<V1Container> = {}): V1Container => ({ name, image: "busybox", ...extra });
   it("passes two init containers in sequence", async () => {
-    const r = await gradeExercise("init/order", fakeContext(fakeCluster({ pods: [pod([c("first"), c("second")], [[0, 2], [2, 4]])] })), "en");
+    const r = await gradeExercise(
+      "init/order",
+      fakeContext(
+        fakeCluster({
+          pods: [
+            pod(
+              [c("first"), c("second")],
+              [
+                [0, 2],
+                [2, 4],
+              ],
+            ),
+          ],
+        }),
+      ),
+      "en",
+    );
     assert.equal(r.passed, true, JSON.stringify(r.checks));
   });
   it("fails one init container", async () => {
@@ -97,11 +214,43 @@ describe("init/order", () => {
     assert.equal(ids(r)["two-inits"], "fail:init.order-too-few");
   });
   it("fails a sidecar", async () => {
-    const r = await gradeExercise("init/order", fakeContext(fakeCluster({ pods: [pod([c("first"), c("second", { restartPolicy: "Always" })], [[0, 2], [2, 4]])] })), "en");
+    const r = await gradeExercise(
+      "init/order",
+      fakeContext(
+        fakeCluster({
+          pods: [
+            pod(
+              [c("first"), c("second", { restartPolicy: "Always" })],
+              [
+                [0, 2],
+                [2, 4],
+              ],
+            ),
+          ],
+        }),
+      ),
+      "en",
+    );
     assert.equal(ids(r)["two-inits"], "fail:init.order-sidecar");
   });
   it("fails overlapping init containers", async () => {
-    const r = await gradeExercise("init/order", fakeContext(fakeCluster({ pods: [pod([c("first"), c("second")], [[0, 5], [2, 6]])] })), "en");
+    const r = await gradeExercise(
+      "init/order",
+      fakeContext(
+        fakeCluster({
+          pods: [
+            pod(
+              [c("first"), c("second")],
+              [
+                [0, 5],
+                [2, 6],
+              ],
+            ),
+          ],
+        }),
+      ),
+      "en",
+    );
     assert.equal(ids(r).sequence, "fail:init.order-wrong");
   });
   it("fails when the pod is missing", async () => {
@@ -112,19 +261,42 @@ describe("init/order", () => {
 
 describe("debug/netstat", () => {
   const base = () => deployment({ containers: [{ name: "nginx01", image: "nginx:1.20.0" }] });
-  const withEphemeral = (pod: V1Pod, e: { name: string; image: string; command?: string[] }, state: "running" | "terminated" | "waiting" = "terminated") => {
-    pod.spec!.ephemeralContainers = [{ name: e.name, image: e.image, command: e.command, stdin: true, tty: !e.command }];
-    pod.status!.ephemeralContainerStatuses = [{
-      name: e.name, image: e.image, imageID: "", ready: false, restartCount: 0,
-      state: state === "waiting" ? { waiting: { reason: "ContainerCreating" } } : state === "running" ? { running: { startedAt: at(5) } } : { terminated: { exitCode: 0, startedAt: at(5), finishedAt: at(9) } },
-    }];
+  const withEphemeral = (
+    pod: V1Pod,
+    e: { name: string; image: string; command?: string[] },
+    state: "running" | "terminated" | "waiting" = "terminated",
+  ) => {
+    pod.spec!.ephemeralContainers = [
+      { name: e.name, image: e.image, command: e.command, stdin: true, tty: !e.command },
+    ];
+    pod.status!.ephemeralContainerStatuses = [
+      {
+        name: e.name,
+        image: e.image,
+        imageID: "",
+        ready: false,
+        restartCount: 0,
+        state:
+          state === "waiting"
+            ? { waiting: { reason: "ContainerCreating" } }
+            : state === "running"
+              ? { running: { startedAt: at(5) } }
+              : { terminated: { exitCode: 0, startedAt: at(5), finishedAt: at(9) } },
+      },
+    ];
     return pod;
   };
-  const TABLE = "/ # netstat -anpt\r\nActive Internet connections (servers and established)\r\nProto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name\r\ntcp        0      0 0.0.0.0:80              0.0.0.0:*               LISTEN      -\r\n/ # exit\r\n";
+  const TABLE =
+    "/ # netstat -anpt\r\nActive Internet connections (servers and established)\r\nProto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name\r\ntcp        0      0 0.0.0.0:80              0.0.0.0:*               LISTEN      -\r\n/ # exit\r\n";
   it("passes an interactive busybox debugger whose log shows netstat", async () => {
     const { d, rs, pod } = base();
     withEphemeral(pod, { name: "debugger-td4nt", image: "busybox" });
-    const cluster = fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod], logs: { [`${pod.metadata!.name}/debugger-td4nt`]: TABLE } });
+    const cluster = fakeCluster({
+      deployments: [d],
+      replicaSets: [rs],
+      pods: [pod],
+      logs: { [`${pod.metadata!.name}/debugger-td4nt`]: TABLE },
+    });
     const r = await gradeExercise("debug/netstat", fakeContext(cluster), "en");
     assert.equal(r.passed, true, JSON.stringify(r.checks));
   });
@@ -138,37 +310,70 @@ describe("debug/netstat", () => {
     assert.equal(r.passed, true, JSON.stringify(r.checks));
     assert.ok(cluster.calls.includes(`log ${pod.metadata!.name} tail 500`));
     cluster.logs[key] = chatter + TABLE + chatter;
-    assert.equal(ids(await gradeExercise("debug/netstat", fakeContext(cluster), "en")).netstat, "fail:common.log-too-large");
+    assert.equal(
+      ids(await gradeExercise("debug/netstat", fakeContext(cluster), "en")).netstat,
+      "fail:common.log-too-large",
+    );
   });
   it("passes a debugger given netstat as its command", async () => {
     const { d, rs, pod } = base();
     withEphemeral(pod, { name: "debugger", image: "busybox:1.36", command: ["netstat", "-anpt"] }, "running");
-    const r = await gradeExercise("debug/netstat", fakeContext(fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod] })), "en");
+    const r = await gradeExercise(
+      "debug/netstat",
+      fakeContext(fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod] })),
+      "en",
+    );
     assert.equal(r.passed, true, JSON.stringify(r.checks));
   });
   it("fails kubectl exec (no ephemeral container)", async () => {
     const { d, rs, pod } = base();
-    const r = await gradeExercise("debug/netstat", fakeContext(fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod] })), "en");
+    const r = await gradeExercise(
+      "debug/netstat",
+      fakeContext(fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod] })),
+      "en",
+    );
     assert.equal(ids(r).ephemeral, "fail:debug.no-ephemeral");
   });
   it("fails a debugger where netstat was never run", async () => {
     const { d, rs, pod } = base();
     withEphemeral(pod, { name: "debugger", image: "busybox" });
-    const cluster = fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod], logs: { [`${pod.metadata!.name}/debugger`]: "/ # ls\r\nbin dev etc\r\n/ # exit\r\n" } });
+    const cluster = fakeCluster({
+      deployments: [d],
+      replicaSets: [rs],
+      pods: [pod],
+      logs: { [`${pod.metadata!.name}/debugger`]: "/ # ls\r\nbin dev etc\r\n/ # exit\r\n" },
+    });
     const r = await gradeExercise("debug/netstat", fakeContext(cluster), "en");
-    assert.deepEqual(ids(r), { target: "pass:debug.target-ok", ephemeral: "pass:debug.ephemeral-ok", ran: "pass:debug.ran-ok", netstat: "fail:debug.netstat-missing" });
+    assert.deepEqual(ids(r), {
+      target: "pass:debug.target-ok",
+      ephemeral: "pass:debug.ephemeral-ok",
+      ran: "pass:debug.ran-ok",
+      netstat: "fail:debug.netstat-missing",
+    });
   });
   it("fails a copy made with --copy-to (not owned by the Deployment)", async () => {
     const { d, rs, pod } = base();
-    const copy = withEphemeral(structuredClone(pod), { name: "debugger", image: "busybox", command: ["netstat", "-anpt"] });
+    const copy = withEphemeral(structuredClone(pod), {
+      name: "debugger",
+      image: "busybox",
+      command: ["netstat", "-anpt"],
+    });
     copy.metadata = { name: "nginx-debug", uid: "COPY" };
-    const r = await gradeExercise("debug/netstat", fakeContext(fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod, copy] })), "en");
+    const r = await gradeExercise(
+      "debug/netstat",
+      fakeContext(fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod, copy] })),
+      "en",
+    );
     assert.equal(ids(r).ephemeral, "fail:debug.no-ephemeral");
   });
   it("fails a non-busybox ephemeral image", async () => {
     const { d, rs, pod } = base();
     withEphemeral(pod, { name: "debugger", image: "nginx", command: ["netstat"] });
-    const r = await gradeExercise("debug/netstat", fakeContext(fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod] })), "en");
+    const r = await gradeExercise(
+      "debug/netstat",
+      fakeContext(fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod] })),
+      "en",
+    );
     assert.equal(ids(r).ephemeral, "fail:debug.ephemeral-image");
   });
 });
@@ -178,14 +383,42 @@ describe("debug/node", () => {
   const nodePod = (name: string, host: boolean): V1Pod => ({
     metadata: { name, uid: name },
     spec: {
-      nodeName: "k8s-node02", hostNetwork: host, hostPID: host, hostIPC: host, restartPolicy: "Never",
+      nodeName: "k8s-node02",
+      hostNetwork: host,
+      hostPID: host,
+      hostIPC: host,
+      restartPolicy: "Never",
       volumes: host ? [{ name: "host-root", hostPath: { path: "/" } }] : [],
-      containers: [{ name: "debugger", image: IMG, stdin: true, tty: true, volumeMounts: host ? [{ name: "host-root", mountPath: "/host" }] : [] }],
+      containers: [
+        {
+          name: "debugger",
+          image: IMG,
+          stdin: true,
+          tty: true,
+          volumeMounts: host ? [{ name: "host-root", mountPath: "/host" }] : [],
+        },
+      ],
     },
-    status: { phase: "Running", containerStatuses: [{ name: "debugger", image: IMG, imageID: "", ready: true, restartCount: 0, state: { running: { startedAt: at(1) } } }] },
+    status: {
+      phase: "Running",
+      containerStatuses: [
+        {
+          name: "debugger",
+          image: IMG,
+          imageID: "",
+          ready: true,
+          restartCount: 0,
+          state: { running: { startedAt: at(1) } },
+        },
+      ],
+    },
   });
   it("passes the pod kubectl debug node/… creates", async () => {
-    const r = await gradeExercise("debug/node", fakeContext(fakeCluster({ pods: [nodePod("node-debugger-k8s-node02-bgfx9", true)] })), "en");
+    const r = await gradeExercise(
+      "debug/node",
+      fakeContext(fakeCluster({ pods: [nodePod("node-debugger-k8s-node02-bgfx9", true)] })),
+      "en",
+    );
     assert.equal(r.passed, true, JSON.stringify(r.checks));
   });
   it("fails a plain pod with the debug-tools image", async () => {
@@ -193,7 +426,11 @@ describe("debug/node", () => {
     assert.equal(ids(r).pod, "fail:debug.node-plain-pod");
   });
   it("fails a look-alike pod without host access", async () => {
-    const r = await gradeExercise("debug/node", fakeContext(fakeCluster({ pods: [nodePod("node-debugger-k8s-node02-abcde", false)] })), "en");
+    const r = await gradeExercise(
+      "debug/node",
+      fakeContext(fakeCluster({ pods: [nodePod("node-debugger-k8s-node02-abcde", false)] })),
+      "en",
+    );
     assert.equal(ids(r).host, "fail:debug.node-no-host");
   });
   it("is unavailable (not failed by the learner) without node access", async () => {

@@ -10,20 +10,59 @@ const ids = (r: { checks: { id: string; messageId?: string; passed: boolean }[] 
 const at = (s: number) => new Date(T0 + s * 1000);
 const mount = [{ name: "logs", mountPath: "/var/log/app" }];
 const FOLLOW = ["sh", "-c", "touch /var/log/app/app.log; tail -f /var/log/app/app.log"];
-const SIDECAR: V1Container = { name: "log-shipper", image: "busybox", restartPolicy: "Always", command: FOLLOW, volumeMounts: mount };
-const APP: V1Container = { name: "app", image: "busybox", command: ["sh", "-c", "while true; do echo \"$(date) hello from app\" >> /var/log/app/app.log; sleep 5; done"], volumeMounts: mount };
-const running = (name: string) => ({ name, image: "busybox", imageID: "", ready: true, started: true, restartCount: 0, state: { running: { startedAt: at(1) } } });
-const done = (name: string) => ({ name, image: "busybox", imageID: "", ready: true, restartCount: 0, state: { terminated: { exitCode: 0, startedAt: at(0), finishedAt: at(1) } } });
-const waiting = (name: string, reason = "PodInitializing") => ({ name, image: "busybox", imageID: "", ready: false, restartCount: 0, state: { waiting: { reason } } });
+const SIDECAR: V1Container = {
+  name: "log-shipper",
+  image: "busybox",
+  restartPolicy: "Always",
+  command: FOLLOW,
+  volumeMounts: mount,
+};
+const APP: V1Container = {
+  name: "app",
+  image: "busybox",
+  command: ["sh", "-c", 'while true; do echo "$(date) hello from app" >> /var/log/app/app.log; sleep 5; done'],
+  volumeMounts: mount,
+};
+const running = (name: string) => ({
+  name,
+  image: "busybox",
+  imageID: "",
+  ready: true,
+  started: true,
+  restartCount: 0,
+  state: { running: { startedAt: at(1) } },
+});
+const done = (name: string) => ({
+  name,
+  image: "busybox",
+  imageID: "",
+  ready: true,
+  restartCount: 0,
+  state: { terminated: { exitCode: 0, startedAt: at(0), finishedAt: at(1) } },
+});
+const waiting = (name: string, reason = "PodInitializing") => ({
+  name,
+  image: "busybox",
+  imageID: "",
+  ready: false,
+  restartCount: 0,
+  state: { waiting: { reason } },
+});
 
 /** Pod `sidecar`; init container statuses: running for sidecars and for `blocked` ones, terminated for the rest. */
-function pod(initContainers: V1Container[], containers: V1Container[], opts: { blocked?: string[]; appWaiting?: boolean } = {}): V1Pod {
+function pod(
+  initContainers: V1Container[],
+  containers: V1Container[],
+  opts: { blocked?: string[]; appWaiting?: boolean } = {},
+): V1Pod {
   return {
     metadata: { name: "sidecar", namespace: "lab", uid: "P" },
     spec: { volumes: [{ name: "logs", emptyDir: {} }], initContainers, containers },
     status: {
       phase: opts.appWaiting ? "Pending" : "Running",
-      initContainerStatuses: initContainers.map((c) => (c.restartPolicy === "Always" || opts.blocked?.includes(c.name) ? running(c.name) : done(c.name))),
+      initContainerStatuses: initContainers.map((c) =>
+        c.restartPolicy === "Always" || opts.blocked?.includes(c.name) ? running(c.name) : done(c.name),
+      ),
       containerStatuses: containers.map((c) => (opts.appWaiting ? waiting(c.name) : running(c.name))),
     },
   };
@@ -39,8 +78,18 @@ describe("init/sidecar", () => {
   });
   it("passes other names, a regular init container first and a probe on the sidecar", async () => {
     const prepare: V1Container = { name: "prepare", image: "busybox", command: ["sh", "-c", "touch /data/out.txt"] };
-    const follower: V1Container = { name: "follower", image: "busybox", restartPolicy: "Always", command: ["tail", "-F", "/data/out.txt"], startupProbe: { exec: { command: ["test", "-f", "/data/out.txt"] } } };
-    const r = await grade(pod([prepare, follower], [{ name: "writer", image: "busybox" }]), { "sidecar/follower": "hello from app\n" }, "zh-CN");
+    const follower: V1Container = {
+      name: "follower",
+      image: "busybox",
+      restartPolicy: "Always",
+      command: ["tail", "-F", "/data/out.txt"],
+      startupProbe: { exec: { command: ["test", "-f", "/data/out.txt"] } },
+    };
+    const r = await grade(
+      pod([prepare, follower], [{ name: "writer", image: "busybox" }]),
+      { "sidecar/follower": "hello from app\n" },
+      "zh-CN",
+    );
     assert.equal(r.passed, true, JSON.stringify(r.checks));
   });
   it("fails the follower as a regular init container: it blocks the app", async () => {

@@ -21,11 +21,16 @@ const grade = (j: V1Job | undefined, locale: "en" | "zh-CN" = "en") =>
 
 describe("job/deadline", () => {
   it("passes the lesson's Job: deadline 10 s, failed with DeadlineExceeded", async () => {
-    const r = await grade(deadlineJob({ onJob: 10, state: "failed", reason: "DeadlineExceeded", failed: 1, container: "sleep" }));
+    const r = await grade(
+      deadlineJob({ onJob: 10, state: "failed", reason: "DeadlineExceeded", failed: 1, container: "sleep" }),
+    );
     assert.equal(r.passed, true, JSON.stringify(r.checks));
   });
   it("passes the imperative route (kubectl's container name, default backoffLimit)", async () => {
-    const r = await grade(deadlineJob({ onJob: 10, state: "failed", reason: "DeadlineExceeded", container: "deadline" }), "zh-CN");
+    const r = await grade(
+      deadlineJob({ onJob: 10, state: "failed", reason: "DeadlineExceeded", container: "deadline" }),
+      "zh-CN",
+    );
     assert.equal(r.passed, true, JSON.stringify(r.checks));
   });
   it("says where the field belongs when it is in the Pod template", async () => {
@@ -35,7 +40,14 @@ describe("job/deadline", () => {
     assert.equal(r.passed, false);
   });
   it("fails a command limited with timeout instead of the Job", async () => {
-    const r = await grade(deadlineJob({ backoffLimit: 0, state: "failed", reason: "BackoffLimitExceeded", command: ["sh", "-c", "timeout 10 sleep 60 || exit 1"] }));
+    const r = await grade(
+      deadlineJob({
+        backoffLimit: 0,
+        state: "failed",
+        reason: "BackoffLimitExceeded",
+        command: ["sh", "-c", "timeout 10 sleep 60 || exit 1"],
+      }),
+    );
     assert.equal(ids(r).deadline, "fail:job.deadline-missing");
     assert.match(r.checks.find((c) => c.id === "deadline")!.message, /activeDeadlineSeconds/);
   });
@@ -55,6 +67,10 @@ describe("job/deadline", () => {
   });
   it("reports a missing Job without checking the rest", async () => {
     const r = await grade(undefined);
-    assert.deepEqual(ids(r), { exists: "fail:job.missing", deadline: "fail:common.needs-object", exceeded: "fail:common.needs-object" });
+    assert.deepEqual(ids(r), {
+      exists: "fail:job.missing",
+      deadline: "fail:common.needs-object",
+      exceeded: "fail:common.needs-object",
+    });
   });
 });

@@ -17,7 +17,7 @@ describe("job/echo", () => {
     assert.equal(r.infrastructureError, undefined);
   });
 
-  it("passes for `kubectl create job echo --image=busybox -- echo \"Hello, Job\"` (container named echo, command split)", async () => {
+  it('passes for `kubectl create job echo --image=busybox -- echo "Hello, Job"` (container named echo, command split)', async () => {
     const j = job("echo", { state: "complete", command: ["echo", "Hello, Job"], backoffLimit: 6 });
     const p = jobPod(j, "echo-x7k2p");
     const cluster = fakeCluster({ jobs: [j], pods: [p], logs: { "echo-x7k2p/echo": "Hello, Job\r\n" } });
@@ -27,17 +27,28 @@ describe("job/echo", () => {
   });
 
   it("fails a bare Pod named echo that printed Hello, Job", async () => {
-    const cluster = fakeCluster({ pods: [barePod("echo", { command: ["echo", "Hello, Job"] })], logs: { "echo/echo": "Hello, Job\n" } });
+    const cluster = fakeCluster({
+      pods: [barePod("echo", { command: ["echo", "Hello, Job"] })],
+      logs: { "echo/echo": "Hello, Job\n" },
+    });
     const r = await gradeExercise("job/echo", fakeContext(cluster), "en");
     assert.equal(r.passed, false);
-    assert.deepEqual(ids(r), { exists: "fail:job.bare-pod", complete: "fail:common.needs-object", output: "fail:common.needs-object" });
+    assert.deepEqual(ids(r), {
+      exists: "fail:job.bare-pod",
+      complete: "fail:common.needs-object",
+      output: "fail:common.needs-object",
+    });
     assert.equal(r.score, 0);
   });
 
   it("reads at most the output cap of a log, and says it is too long rather than wrong", async () => {
     const j = job("echo", { state: "complete" });
     const p = jobPod(j, "echo-big");
-    const cluster = fakeCluster({ jobs: [j], pods: [p], logs: { "echo-big/echo": "y\n".repeat(1024 * 1024) + "Hello, Job\n" } });
+    const cluster = fakeCluster({
+      jobs: [j],
+      pods: [p],
+      logs: { "echo-big/echo": "y\n".repeat(1024 * 1024) + "Hello, Job\n" },
+    });
     const r = await gradeExercise("job/echo", fakeContext(cluster), "en");
     assert.equal(ids(r).output, "fail:common.log-too-large");
     assert.match(r.checks.find((c) => c.id === "output")!.message, /64 KiB/);
@@ -52,20 +63,28 @@ describe("job/echo", () => {
     const j = job("echo", { state: "complete", command: ["echo", "Hello, World"] });
     const cluster = fakeCluster({ jobs: [j], pods: [jobPod(j, "echo-a")], logs: { "echo-a/echo": "Hello, World\n" } });
     const r = await gradeExercise("job/echo", fakeContext(cluster), "en");
-    assert.deepEqual(ids(r), { exists: "pass:job.exists", complete: "pass:job.completed", output: "fail:job.output-wrong" });
+    assert.deepEqual(ids(r), {
+      exists: "pass:job.exists",
+      complete: "pass:job.completed",
+      output: "fail:job.output-wrong",
+    });
     assert.match(r.checks[2].message, /Hello, World/);
   });
 
   it("fails a Job printing the text with extra quotes", async () => {
     const j = job("echo", { state: "complete" });
-    const cluster = fakeCluster({ jobs: [j], pods: [jobPod(j, "echo-a")], logs: { "echo-a/echo": "\"Hello, Job\"\n" } });
+    const cluster = fakeCluster({ jobs: [j], pods: [jobPod(j, "echo-a")], logs: { "echo-a/echo": '"Hello, Job"\n' } });
     const r = await gradeExercise("job/echo", fakeContext(cluster), "en");
     assert.equal(ids(r).output, "fail:job.output-wrong");
   });
 
   it("fails a failed Job", async () => {
     const j = job("echo", { state: "failed", reason: "BackoffLimitExceeded", command: ["ech0", "Hello, Job"] });
-    const cluster = fakeCluster({ jobs: [j], pods: [jobPod(j, "echo-a", { phase: "Failed" })], logs: { "echo-a/echo": "exec: \"ech0\": executable file not found\n" } });
+    const cluster = fakeCluster({
+      jobs: [j],
+      pods: [jobPod(j, "echo-a", { phase: "Failed" })],
+      logs: { "echo-a/echo": 'exec: "ech0": executable file not found\n' },
+    });
     const r = await gradeExercise("job/echo", fakeContext(cluster), "en");
     assert.equal(ids(r).complete, "fail:job.failed");
     assert.match(r.checks[1].message, /BackoffLimitExceeded/);

@@ -13,13 +13,28 @@ function runPods(j: V1Job, count: number, width: number, store?: EventStore, pha
   const pods: V1Pod[] = [];
   for (let i = 0; i < count; i++) {
     const round = Math.floor(i / width);
-    pods.push(jobPod(j, `${j.metadata!.name}-${i}`, { created: T0 - 60_000 + round * 4000, finished: T0 - 60_000 + round * 4000 + 3000, phase }));
+    pods.push(
+      jobPod(j, `${j.metadata!.name}-${i}`, {
+        created: T0 - 60_000 + round * 4000,
+        finished: T0 - 60_000 + round * 4000 + 3000,
+        phase,
+      }),
+    );
   }
   if (store) {
     for (let r = 0; r * width < count; r++) {
       const batch = pods.slice(r * width, r * width + width);
-      for (const p of batch) store.record("Pod", "added", { ...p, status: { phase: "Pending" }, metadata: { ...p.metadata, resourceVersion: `${p.metadata!.name}-1` } });
-      for (const p of batch) store.record("Pod", "modified", { ...p, metadata: { ...p.metadata, resourceVersion: `${p.metadata!.name}-2` } });
+      for (const p of batch)
+        store.record("Pod", "added", {
+          ...p,
+          status: { phase: "Pending" },
+          metadata: { ...p.metadata, resourceVersion: `${p.metadata!.name}-1` },
+        });
+      for (const p of batch)
+        store.record("Pod", "modified", {
+          ...p,
+          metadata: { ...p.metadata, resourceVersion: `${p.metadata!.name}-2` },
+        });
     }
   }
   return pods;
@@ -29,12 +44,20 @@ describe("job/completions", () => {
   it("passes: 3 pods one at a time (recorder)", async () => {
     const j = job("completions", { state: "complete", completions: 3, parallelism: 1, succeeded: 3 });
     const store = new EventStore();
-    const r = await gradeExercise("job/completions", fakeContext(fakeCluster({ jobs: [j], pods: runPods(j, 3, 1, store) }), store), "en");
+    const r = await gradeExercise(
+      "job/completions",
+      fakeContext(fakeCluster({ jobs: [j], pods: runPods(j, 3, 1, store) }), store),
+      "en",
+    );
     assert.equal(r.passed, true, JSON.stringify(r.checks));
   });
   it("passes from pod timestamps when the recorder missed it", async () => {
     const j = job("completions", { state: "complete", completions: 3, parallelism: 1, succeeded: 3 });
-    const r = await gradeExercise("job/completions", fakeContext(fakeCluster({ jobs: [j], pods: runPods(j, 3, 1) })), "en");
+    const r = await gradeExercise(
+      "job/completions",
+      fakeContext(fakeCluster({ jobs: [j], pods: runPods(j, 3, 1) })),
+      "en",
+    );
     assert.equal(r.passed, true, JSON.stringify(r.checks));
   });
   it("fails overlap the recorder missed but the pods' timestamps show (late recorder)", async () => {
@@ -42,8 +65,13 @@ describe("job/completions", () => {
     const pods = runPods(j, 3, 2);
     const store = new EventStore();
     // Only the last pod was seen live; the first two ran side by side before.
-    for (const p of pods.slice(0, 2)) store.record("Pod", "added", { ...p, metadata: { ...p.metadata, resourceVersion: "x" } });
-    store.record("Pod", "added", { ...pods[2], status: { phase: "Running" }, metadata: { ...pods[2].metadata, resourceVersion: "y1" } });
+    for (const p of pods.slice(0, 2))
+      store.record("Pod", "added", { ...p, metadata: { ...p.metadata, resourceVersion: "x" } });
+    store.record("Pod", "added", {
+      ...pods[2],
+      status: { phase: "Running" },
+      metadata: { ...pods[2].metadata, resourceVersion: "y1" },
+    });
     store.record("Pod", "modified", { ...pods[2], metadata: { ...pods[2].metadata, resourceVersion: "y2" } });
     const r = await gradeExercise("job/completions", fakeContext(fakeCluster({ jobs: [j], pods }), store), "en");
     assert.equal(ids(r).sequential, "fail:job.overlap");
@@ -61,7 +89,11 @@ describe("job/completions", () => {
       return p;
     });
     for (const p of pods) {
-      store.record("Pod", "added", { ...p, status: { phase: "Pending" }, metadata: { ...p.metadata, resourceVersion: `${p.metadata!.name}-1` } });
+      store.record("Pod", "added", {
+        ...p,
+        status: { phase: "Pending" },
+        metadata: { ...p.metadata, resourceVersion: `${p.metadata!.name}-1` },
+      });
       store.record("Pod", "modified", { ...p, metadata: { ...p.metadata, resourceVersion: `${p.metadata!.name}-2` } });
     }
     const r = await gradeExercise("job/completions", fakeContext(fakeCluster({ jobs: [j], pods }), store), "en");
@@ -73,12 +105,25 @@ describe("job/completions", () => {
   it("fails parallelism 3 with job.overlap", async () => {
     const j = job("completions", { state: "complete", completions: 3, parallelism: 3, succeeded: 3 });
     const store = new EventStore();
-    const r = await gradeExercise("job/completions", fakeContext(fakeCluster({ jobs: [j], pods: runPods(j, 3, 3, store) }), store), "en");
-    assert.deepEqual(ids(r), { exists: "pass:job.exists", spec: "fail:job.spec-mismatch", complete: "pass:job.completed", sequential: "fail:job.overlap" });
+    const r = await gradeExercise(
+      "job/completions",
+      fakeContext(fakeCluster({ jobs: [j], pods: runPods(j, 3, 3, store) }), store),
+      "en",
+    );
+    assert.deepEqual(ids(r), {
+      exists: "pass:job.exists",
+      spec: "fail:job.spec-mismatch",
+      complete: "pass:job.completed",
+      sequential: "fail:job.overlap",
+    });
   });
   it("fails completions 1", async () => {
     const j = job("completions", { state: "complete", completions: 1, succeeded: 1 });
-    const r = await gradeExercise("job/completions", fakeContext(fakeCluster({ jobs: [j], pods: runPods(j, 1, 1) })), "en");
+    const r = await gradeExercise(
+      "job/completions",
+      fakeContext(fakeCluster({ jobs: [j], pods: runPods(j, 1, 1) })),
+      "en",
+    );
     assert.equal(ids(r).spec, "fail:job.spec-mismatch");
     assert.equal(ids(r).complete, "fail:job.too-few-succeeded");
   });
@@ -88,7 +133,11 @@ describe("job/parallel", () => {
   it("passes: 3 then 1", async () => {
     const j = job("parallel", { state: "complete", completions: 4, parallelism: 3, succeeded: 4 });
     const store = new EventStore();
-    const r = await gradeExercise("job/parallel", fakeContext(fakeCluster({ jobs: [j], pods: runPods(j, 4, 3, store) }), store), "en");
+    const r = await gradeExercise(
+      "job/parallel",
+      fakeContext(fakeCluster({ jobs: [j], pods: runPods(j, 4, 3, store) }), store),
+      "en",
+    );
     assert.equal(r.passed, true, JSON.stringify(r.checks));
   });
   it("passes when the recorder started after the first pods had finished (late recorder: CLI grade, server restart)", async () => {
@@ -96,9 +145,14 @@ describe("job/parallel", () => {
     const pods = runPods(j, 4, 3);
     const store = new EventStore();
     // The recorder's first list shows pods 0–2 already Succeeded and pod 3 running; then pod 3 finishes.
-    for (const p of pods.slice(0, 3)) store.record("Pod", "added", { ...p, metadata: { ...p.metadata, resourceVersion: `${p.metadata!.name}-2` } });
+    for (const p of pods.slice(0, 3))
+      store.record("Pod", "added", { ...p, metadata: { ...p.metadata, resourceVersion: `${p.metadata!.name}-2` } });
     const last = pods[3];
-    store.record("Pod", "added", { ...last, status: { phase: "Running" }, metadata: { ...last.metadata, resourceVersion: "r1" } });
+    store.record("Pod", "added", {
+      ...last,
+      status: { phase: "Running" },
+      metadata: { ...last.metadata, resourceVersion: "r1" },
+    });
     store.setLive(true);
     store.record("Pod", "modified", { ...last, metadata: { ...last.metadata, resourceVersion: "r2" } });
     const r = await gradeExercise("job/parallel", fakeContext(fakeCluster({ jobs: [j], pods }), store), "en");
@@ -107,12 +161,20 @@ describe("job/parallel", () => {
   it("fails parallelism 1 with job.not-parallel", async () => {
     const j = job("parallel", { state: "complete", completions: 4, parallelism: 1, succeeded: 4 });
     const store = new EventStore();
-    const r = await gradeExercise("job/parallel", fakeContext(fakeCluster({ jobs: [j], pods: runPods(j, 4, 1, store) }), store), "en");
+    const r = await gradeExercise(
+      "job/parallel",
+      fakeContext(fakeCluster({ jobs: [j], pods: runPods(j, 4, 1, store) }), store),
+      "en",
+    );
     assert.equal(ids(r).parallel, "fail:job.not-parallel");
   });
   it("fails 4 at once with job.overlap", async () => {
     const j = job("parallel", { state: "complete", completions: 4, parallelism: 4, succeeded: 4 });
-    const r = await gradeExercise("job/parallel", fakeContext(fakeCluster({ jobs: [j], pods: runPods(j, 4, 4) })), "en");
+    const r = await gradeExercise(
+      "job/parallel",
+      fakeContext(fakeCluster({ jobs: [j], pods: runPods(j, 4, 4) })),
+      "en",
+    );
     assert.equal(ids(r).parallel, "fail:job.overlap");
   });
 });
@@ -120,19 +182,31 @@ describe("job/parallel", () => {
 describe("job/backoff", () => {
   it("passes: failed with BackoffLimitExceeded after 3 pods", async () => {
     const j = job("backoff", { state: "failed", backoffLimit: 2, failed: 3, command: ["sh", "-c", "exit 1"] });
-    const r = await gradeExercise("job/backoff", fakeContext(fakeCluster({ jobs: [j], pods: runPods(j, 3, 1, undefined, "Failed") })), "en");
+    const r = await gradeExercise(
+      "job/backoff",
+      fakeContext(fakeCluster({ jobs: [j], pods: runPods(j, 3, 1, undefined, "Failed") })),
+      "en",
+    );
     assert.equal(r.passed, true, JSON.stringify(r.checks));
   });
   it("counts pods the recorder saw even if they are gone", async () => {
     const j = job("backoff", { state: "failed", backoffLimit: 2, failed: 3 });
     const store = new EventStore();
     const pods = runPods(j, 3, 1, store, "Failed");
-    const r = await gradeExercise("job/backoff", fakeContext(fakeCluster({ jobs: [j], pods: pods.slice(2) }), store), "en");
+    const r = await gradeExercise(
+      "job/backoff",
+      fakeContext(fakeCluster({ jobs: [j], pods: pods.slice(2) }), store),
+      "en",
+    );
     assert.equal(ids(r).pods, "pass:job.backoff-pods");
   });
   it("fails restartPolicy OnFailure (one pod restarted in place)", async () => {
     const j = job("backoff", { state: "failed", backoffLimit: 2, restartPolicy: "OnFailure" });
-    const r = await gradeExercise("job/backoff", fakeContext(fakeCluster({ jobs: [j], pods: runPods(j, 1, 1, undefined, "Failed") })), "en");
+    const r = await gradeExercise(
+      "job/backoff",
+      fakeContext(fakeCluster({ jobs: [j], pods: runPods(j, 1, 1, undefined, "Failed") })),
+      "en",
+    );
     assert.equal(ids(r).spec, "fail:job.spec-mismatch");
     assert.equal(ids(r).pods, "fail:job.backoff-pod-count");
   });
@@ -143,7 +217,11 @@ describe("job/backoff", () => {
   });
   it("fails another failure reason", async () => {
     const j = job("backoff", { state: "failed", reason: "DeadlineExceeded", backoffLimit: 2 });
-    const r = await gradeExercise("job/backoff", fakeContext(fakeCluster({ jobs: [j], pods: runPods(j, 1, 1, undefined, "Failed") })), "en");
+    const r = await gradeExercise(
+      "job/backoff",
+      fakeContext(fakeCluster({ jobs: [j], pods: runPods(j, 1, 1, undefined, "Failed") })),
+      "en",
+    );
     assert.equal(ids(r).failed, "fail:job.failed-other-reason");
   });
 });
@@ -153,11 +231,29 @@ describe("job/ttl", () => {
   function record(store: EventStore, opts: { ttl?: number; foregroundAt?: string }) {
     const spec = { ttlSecondsAfterFinished: opts.ttl };
     store.record("Job", "added", { metadata: { name: "ttl", uid: "T", resourceVersion: "1" }, spec, status: {} });
-    store.record("Job", "modified", { metadata: { name: "ttl", uid: "T", resourceVersion: "2" }, spec, status: complete });
+    store.record("Job", "modified", {
+      metadata: { name: "ttl", uid: "T", resourceVersion: "2" },
+      spec,
+      status: complete,
+    });
     if (opts.foregroundAt) {
-      store.record("Job", "modified", { metadata: { name: "ttl", uid: "T", resourceVersion: "3", deletionTimestamp: opts.foregroundAt, finalizers: ["foregroundDeletion"] }, spec, status: complete });
+      store.record("Job", "modified", {
+        metadata: {
+          name: "ttl",
+          uid: "T",
+          resourceVersion: "3",
+          deletionTimestamp: opts.foregroundAt,
+          finalizers: ["foregroundDeletion"],
+        },
+        spec,
+        status: complete,
+      });
     }
-    store.record("Job", "deleted", { metadata: { name: "ttl", uid: "T", resourceVersion: "4" }, spec, status: complete });
+    store.record("Job", "deleted", {
+      metadata: { name: "ttl", uid: "T", resourceVersion: "4" },
+      spec,
+      status: complete,
+    });
   }
   it("passes when the TTL controller removed it", async () => {
     const store = new EventStore();
@@ -185,7 +281,11 @@ describe("job/ttl", () => {
     store.setLive(true);
     record(store, {});
     const r = await gradeExercise("job/ttl", fakeContext(fakeCluster(), store), "en");
-    assert.deepEqual(ids(r), { ttl: "fail:job.ttl-missing", complete: "pass:job.completed", removed: "fail:job.ttl-missing" });
+    assert.deepEqual(ids(r), {
+      ttl: "fail:job.ttl-missing",
+      complete: "pass:job.completed",
+      removed: "fail:job.ttl-missing",
+    });
   });
   it("fails a TTL Job deleted by hand before the TTL", async () => {
     const store = new EventStore();

@@ -20,7 +20,8 @@ describe("labs and graders", () => {
       assert.ok(readFileSync(join(e.dir, "README.md"), "utf8").includes(e.id), `${e.id} README names the exercise`);
       assert.ok(e.solutions.length >= 1, e.id);
       assert.ok(e.wrongAttempts.length >= 2, e.id);
-      for (const w of e.wrongAttempts) assert.ok(w.expect in messages, `${e.id} ${w.script} expects unknown ${w.expect}`);
+      for (const w of e.wrongAttempts)
+        assert.ok(w.expect in messages, `${e.id} ${w.script} expects unknown ${w.expect}`);
       const grader = graders.get(e.id)!;
       assert.ok(e.timeoutMs > 0 && e.settleMs >= 0, e.id);
       assert.ok(grader.checks.length > 0);
@@ -40,8 +41,13 @@ describe("labs and graders", () => {
         assert.match(lines[1], /^# \S.{20,}/, `${path}: one-line comment saying what it does`);
         assert.equal(lines[2], "set -euo pipefail", path);
         const body = lines.join("\n");
-        assert.doesNotMatch(body, /(^|\s)(-n|--namespace)[ =]|namespace: default/, `${path} must rely on the current context's namespace`);
-        if (s.startsWith("wrong-")) assert.match(lines[1], /grader must say [a-z.-]+/, `${path} says what the grader must say`);
+        assert.doesNotMatch(
+          body,
+          /(^|\s)(-n|--namespace)[ =]|namespace: default/,
+          `${path} must rely on the current context's namespace`,
+        );
+        if (s.startsWith("wrong-"))
+          assert.match(lines[1], /grader must say [a-z.-]+/, `${path} says what the grader must say`);
         assert.doesNotMatch(body, /\s-it\s/, `${path} must be non-interactive`);
       }
     }

@@ -5,11 +5,22 @@ import { describe, it } from "node:test";
 import { graders } from "../../src/graders/index.ts";
 import { catalog, LOCALES } from "../../src/graders/messages/index.ts";
 
-const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort().join(",");
+const placeholders = (s: string) =>
+  [...s.matchAll(/\{(\w+)\}/g)]
+    .map((m) => m[1])
+    .sort()
+    .join(",");
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? (e.name === "messages" ? [] : sourceFiles(join(dir, e.name))) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []);
+    e.isDirectory()
+      ? e.name === "messages"
+        ? []
+        : sourceFiles(join(dir, e.name))
+      : e.name.endsWith(".ts")
+        ? [join(dir, e.name)]
+        : [],
+  );
 }
 
 describe("grader messages", () => {
@@ -27,11 +38,19 @@ describe("grader messages", () => {
         assert.ok(m.text.trim().length > 5, `${locale} ${id} text`);
         assert.ok(m.hint.trim().length > 5, `${locale} ${id} hint`);
         const ref = en.messages[id as keyof typeof en.messages];
-        assert.equal(placeholders(m.text + m.hint).replace(/(\w+)(,\1)+/g, "$1"), placeholders(ref.text + ref.hint).replace(/(\w+)(,\1)+/g, "$1"), `${locale} ${id} placeholders`);
+        assert.equal(
+          placeholders(m.text + m.hint).replace(/(\w+)(,\1)+/g, "$1"),
+          placeholders(ref.text + ref.hint).replace(/(\w+)(,\1)+/g, "$1"),
+          `${locale} ${id} placeholders`,
+        );
       }
       for (const [id, t] of Object.entries(catalog(locale).titles)) {
         assert.ok(t.trim().length > 3, `${locale} ${id}`);
-        assert.equal(placeholders(t), placeholders(en.titles[id as keyof typeof en.titles]), `${locale} ${id} placeholders`);
+        assert.equal(
+          placeholders(t),
+          placeholders(en.titles[id as keyof typeof en.titles]),
+          `${locale} ${id} placeholders`,
+        );
       }
     }
   });
@@ -46,7 +65,10 @@ describe("grader messages", () => {
   it("every message id used in grader sources exists", () => {
     const used = new Set<string>();
     for (const file of sourceFiles(join(import.meta.dirname, "../../src/graders"))) {
-      for (const m of readFileSync(file, "utf8").matchAll(/"((?:common|infra|job|cronjob|init|debug|deploy|pod|recorder)\.[a-z0-9-]+)"/g)) used.add(m[1]);
+      for (const m of readFileSync(file, "utf8").matchAll(
+        /"((?:common|infra|job|cronjob|init|debug|deploy|pod|recorder)\.[a-z0-9-]+)"/g,
+      ))
+        used.add(m[1]);
     }
     assert.ok(used.size > 50);
     for (const id of used) assert.ok(id in en.messages, `message ${id} is used but not defined`);
@@ -56,7 +78,10 @@ describe("grader messages", () => {
     for (const g of graders.values()) {
       assert.ok(g.title.en && g.title["zh-CN"], g.id);
       for (const c of g.checks) assert.ok(c.title in en.titles, `${g.id}:${c.id} title ${c.title}`);
-      assert.ok(g.checks.every((c) => c.points > 0), g.id);
+      assert.ok(
+        g.checks.every((c) => c.points > 0),
+        g.id,
+      );
     }
   });
 });

@@ -25,7 +25,10 @@ class FakeSocket extends EventEmitter {
 }
 
 /** A connector whose stream is driven by `script` until the socket closes. */
-function connector(script: (send: (stream: number, data: string | Buffer) => void, socket: FakeSocket) => void): { connect: ExecConnector; socket: FakeSocket } {
+function connector(script: (send: (stream: number, data: string | Buffer) => void, socket: FakeSocket) => void): {
+  connect: ExecConnector;
+  socket: FakeSocket;
+} {
   const socket = new FakeSocket();
   const connect = {
     connect: async (_path: string, _text: unknown, binary: ((stream: number, buff: Buffer) => boolean) | null) => {
@@ -94,7 +97,10 @@ describe("kubeExec", () => {
     const { connect, socket } = connector(() => {});
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 20);
-    await assert.rejects(kubeExec(kc, connect)("lab", "p", "c", ["ls"], { signal: controller.signal, timeoutMs: 5000 }), InfraError);
+    await assert.rejects(
+      kubeExec(kc, connect)("lab", "p", "c", ["ls"], { signal: controller.signal, timeoutMs: 5000 }),
+      InfraError,
+    );
     assert.equal(socket.terminated, 1);
   });
 });

@@ -4,8 +4,23 @@ import { formatVerifyTable, verifyExercise } from "../../src/graders/verify.ts";
 import type { GradeResult } from "../../src/graders/types.ts";
 
 const result = (passed: boolean, messageId = "job.missing", infra = false): GradeResult => ({
-  exercise: "job/echo", passed, score: passed ? 6 : 0, maxScore: 6, durationMs: 1, infrastructureError: infra || undefined,
-  checks: [{ id: "exists", title: "t", passed, points: 6, message: "m", messageId: passed ? "job.exists" : messageId, infrastructureError: infra || undefined }],
+  exercise: "job/echo",
+  passed,
+  score: passed ? 6 : 0,
+  maxScore: 6,
+  durationMs: 1,
+  infrastructureError: infra || undefined,
+  checks: [
+    {
+      id: "exists",
+      title: "t",
+      passed,
+      points: 6,
+      message: "m",
+      messageId: passed ? "job.exists" : messageId,
+      infrastructureError: infra || undefined,
+    },
+  ],
 });
 
 describe("verifyExercise", () => {
@@ -13,26 +28,62 @@ describe("verifyExercise", () => {
     const calls: string[] = [];
     let last = "";
     const row = await verifyExercise("job/echo", {
-      freshLab: async () => { calls.push("fresh"); last = ""; },
-      runScript: async (p) => { calls.push(p.split("/").pop()!); last = p; },
-      grade: async () => last.includes("solution") ? result(true)
-        : last.includes("bare-pod") ? result(false, "job.bare-pod")
-          : last.includes("other-text") ? result(false, "job.output-wrong")
-            : last.includes("failed") ? result(false, "job.failed") : result(false),
+      freshLab: async () => {
+        calls.push("fresh");
+        last = "";
+      },
+      runScript: async (p) => {
+        calls.push(p.split("/").pop()!);
+        last = p;
+      },
+      grade: async () =>
+        last.includes("solution")
+          ? result(true)
+          : last.includes("bare-pod")
+            ? result(false, "job.bare-pod")
+            : last.includes("other-text")
+              ? result(false, "job.output-wrong")
+              : last.includes("failed")
+                ? result(false, "job.failed")
+                : result(false),
     });
     assert.equal(row.ok, true, JSON.stringify(row.steps, null, 2));
-    assert.deepEqual(calls, ["fresh", "fresh", "wrong-bare-pod.sh", "fresh", "wrong-other-text.sh", "fresh", "wrong-failed.sh", "fresh", "solution.sh", "fresh", "solution-imperative.sh"]);
+    assert.deepEqual(calls, [
+      "fresh",
+      "fresh",
+      "wrong-bare-pod.sh",
+      "fresh",
+      "wrong-other-text.sh",
+      "fresh",
+      "wrong-failed.sh",
+      "fresh",
+      "solution.sh",
+      "fresh",
+      "solution-imperative.sh",
+    ]);
     assert.match(formatVerifyTable([row]), /\| job\/echo \| solution\.sh \| pass \| pass \|/);
   });
 
   it("flags a false pass, a wrong message, an infrastructure error and a failing script", async () => {
     let last = "";
     const row = await verifyExercise("job/echo", {
-      freshLab: async () => { last = ""; },
-      runScript: async (p) => { if (p.endsWith("solution-imperative.sh")) throw new Error("exit 1"); last = p; },
-      grade: async () => last.includes("bare-pod") ? result(true)
-        : last.includes("other-text") ? result(false, "job.failed")
-          : last.includes("wrong-failed") ? result(false, "job.failed", true) : last.includes("solution") ? result(true) : result(false),
+      freshLab: async () => {
+        last = "";
+      },
+      runScript: async (p) => {
+        if (p.endsWith("solution-imperative.sh")) throw new Error("exit 1");
+        last = p;
+      },
+      grade: async () =>
+        last.includes("bare-pod")
+          ? result(true)
+          : last.includes("other-text")
+            ? result(false, "job.failed")
+            : last.includes("wrong-failed")
+              ? result(false, "job.failed", true)
+              : last.includes("solution")
+                ? result(true)
+                : result(false),
     });
     assert.equal(row.ok, false);
     const byName = Object.fromEntries(row.steps.map((s) => [s.name, s]));

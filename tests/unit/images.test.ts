@@ -12,7 +12,13 @@ import { debFileName, parseAptDepends, parseAptShow, resolveClosure } from "../.
 import { CATALOG, DEBUG_TOOLS_IMAGE, PAUSE_IMAGE, TOOLBOX_IMAGE } from "../../src/images/catalog.ts";
 import { elfDependencies } from "../../src/images/elf.ts";
 import { blobPath, createLayer } from "../../src/images/layer.ts";
-import { imageConfig, imageManifest, MANIFEST_MEDIA_TYPE, sha256Digest, type Layer } from "../../src/images/manifest.ts";
+import {
+  imageConfig,
+  imageManifest,
+  MANIFEST_MEDIA_TYPE,
+  sha256Digest,
+  type Layer,
+} from "../../src/images/manifest.ts";
 import { RECIPES } from "../../src/images/recipes.ts";
 import { registryConfigYaml } from "../../src/images/registry.ts";
 import { resolveInRoot } from "../../src/images/rootfs.ts";
@@ -55,7 +61,9 @@ perl-base
 test("parseAptDepends: groups, alternatives and virtual providers", () => {
   const g = parseAptDepends(DEPENDS);
   assert.deepEqual(g.get("nginx"), [[{ name: "libc6" }], [{ name: "iproute2" }], [{ name: "nginx-common" }]]);
-  assert.deepEqual(g.get("nginx-common"), [[{ name: "debconf" }, { name: "debconf-2.0", providers: ["cdebconf", "debconf"] }]]);
+  assert.deepEqual(g.get("nginx-common"), [
+    [{ name: "debconf" }, { name: "debconf-2.0", providers: ["cdebconf", "debconf"] }],
+  ]);
   assert.deepEqual(g.get("base-files")?.[0], [{ name: "awk", providers: ["gawk", "mawk"] }]);
   assert.ok(!g.has("<awk>") && !g.has("awk"), "top-level virtual lines are not packages");
   assert.deepEqual(g.get("perl-base"), [[{ name: "libc6" }]]);
@@ -80,7 +88,10 @@ test("resolveClosure: without a policy apt's first alternative is taken", () => 
 test("resolveClosure: unknown root fails with a hint", () => {
   assert.throws(
     () => resolveClosure(new Map(), ["nope"]),
-    (err: unknown) => err instanceof KubelabError && /nope is not known to apt/.test(err.message) && /run apt-get update/.test(err.hint ?? ""),
+    (err: unknown) =>
+      err instanceof KubelabError &&
+      /nope is not known to apt/.test(err.message) &&
+      /run apt-get update/.test(err.hint ?? ""),
   );
 });
 
@@ -100,7 +111,13 @@ Size: 160948
 SHA256: def456
 `;
   const [vim, ca] = parseAptShow(text);
-  assert.deepEqual(vim, { name: "vim", version: "2:9.0.1378-2+deb12u2", architecture: "amd64", sha256: "abc123", size: 1567756 });
+  assert.deepEqual(vim, {
+    name: "vim",
+    version: "2:9.0.1378-2+deb12u2",
+    architecture: "amd64",
+    sha256: "abc123",
+    size: 1567756,
+  });
   assert.equal(debFileName(vim), "vim_2%3a9.0.1378-2+deb12u2_amd64.deb");
   assert.equal(debFileName(ca), "ca-certificates_20250419~deb12u2_all.deb");
 });
@@ -127,7 +144,11 @@ test("image config and manifest: schema 2 documents with exact digests", () => {
   assert.equal(manifest.mediaType, MANIFEST_MEDIA_TYPE);
   assert.equal(m.schemaVersion, 2);
   assert.equal(m.mediaType, MANIFEST_MEDIA_TYPE);
-  assert.deepEqual(m.config, { mediaType: "application/vnd.docker.container.image.v1+json", size: config.bytes.length, digest: config.digest });
+  assert.deepEqual(m.config, {
+    mediaType: "application/vnd.docker.container.image.v1+json",
+    size: config.bytes.length,
+    digest: config.digest,
+  });
   assert.deepEqual(m.layers, [{ mediaType: LAYER.mediaType, size: 1234, digest: LAYER.digest }]);
 });
 
@@ -151,9 +172,21 @@ test("registryConfigYaml: filesystem storage, address, deletes, quiet, no auth",
 test("catalog: every entry has a recipe; required refs are present", () => {
   for (const e of CATALOG) assert.ok(RECIPES[e.recipe], `recipe ${e.recipe} for ${e.ref}`);
   const names = CATALOG.map((e) => `${e.repository}:${e.tag}`);
-  for (const n of ["library/busybox:latest", "library/busybox:1.36", "library/nginx:1.20.0", "library/nginx:latest",
-    "dotbalo/debug-tools:latest", "pause:3.10.1", "kubelab/toolbox:2"]) assert.ok(names.includes(n), n);
-  for (const ref of [PAUSE_IMAGE, TOOLBOX_IMAGE, DEBUG_TOOLS_IMAGE]) assert.ok(CATALOG.some((e) => e.ref === ref), ref);
+  for (const n of [
+    "library/busybox:latest",
+    "library/busybox:1.36",
+    "library/nginx:1.20.0",
+    "library/nginx:latest",
+    "dotbalo/debug-tools:latest",
+    "pause:3.10.1",
+    "kubelab/toolbox:2",
+  ])
+    assert.ok(names.includes(n), n);
+  for (const ref of [PAUSE_IMAGE, TOOLBOX_IMAGE, DEBUG_TOOLS_IMAGE])
+    assert.ok(
+      CATALOG.some((e) => e.ref === ref),
+      ref,
+    );
   assert.ok(RECIPES.nginx.mustNotHave?.includes("/usr/bin/netstat"));
 });
 
@@ -180,7 +213,11 @@ function fakeElf(): Buffer {
   buf.write("/lib64/ld-linux-x86-64.so.2\0", 300, "latin1");
   const strtab = 400;
   buf.write("\0libc.so.6\0libm.so.6\0", strtab, "latin1");
-  const dyn = [[1n, 1n], [1n, 11n], [5n, BigInt(base + strtab)]];
+  const dyn = [
+    [1n, 1n],
+    [1n, 11n],
+    [5n, BigInt(base + strtab)],
+  ];
   dyn.forEach(([t, v], i) => {
     buf.writeBigInt64LE(t, 240 + i * 16);
     buf.writeBigUInt64LE(v, 248 + i * 16);
@@ -189,7 +226,10 @@ function fakeElf(): Buffer {
 }
 
 test("elfDependencies reads interpreter and DT_NEEDED", () => {
-  assert.deepEqual(elfDependencies(fakeElf()), { interpreter: "/lib64/ld-linux-x86-64.so.2", needed: ["libc.so.6", "libm.so.6"] });
+  assert.deepEqual(elfDependencies(fakeElf()), {
+    interpreter: "/lib64/ld-linux-x86-64.so.2",
+    needed: ["libc.so.6", "libm.so.6"],
+  });
   assert.throws(() => elfDependencies(Buffer.from("#!/bin/sh\n".padEnd(80))), /not an ELF/);
 });
 
@@ -225,7 +265,10 @@ test("createLayer is reproducible and its diff_id is the tar's digest", async ()
     assert.equal(a.digest, sha256Digest(gz));
     const tar = gunzipSync(gz);
     assert.equal(a.diffId, sha256Digest(tar));
-    assert.ok(tar.includes(Buffer.from("etc/hello")) && !tar.includes(Buffer.from("./etc")), "entries have no ./ prefix");
+    assert.ok(
+      tar.includes(Buffer.from("etc/hello")) && !tar.includes(Buffer.from("./etc")),
+      "entries have no ./ prefix",
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -17,12 +17,23 @@ function setup(mode: "cluster" | "namespace", extra: { idleTimeoutMs?: number; n
     },
   });
   const kube = new FakeKube();
-  const labs = createLabManager({ kube, server: "https://api", mode, pollIntervalMs: 2, sweepIntervalMs: 5, lifecycle: recorders.labHooks(), ...extra });
+  const labs = createLabManager({
+    kube,
+    server: "https://api",
+    mode,
+    pollIntervalMs: 2,
+    sweepIntervalMs: 5,
+    lifecycle: recorders.labHooks(),
+    ...extra,
+  });
   const running = () => informers.filter((i) => i.informer.started > i.informer.stopped);
   return { labs, recorders, informers, running, kube };
 }
 
-const pod = (name: string) => ({ metadata: { name, uid: `${name}-uid`, resourceVersion: "1", creationTimestamp: new Date().toISOString() }, status: { phase: "Running" } });
+const pod = (name: string) => ({
+  metadata: { name, uid: `${name}-uid`, resourceVersion: "1", creationTimestamp: new Date().toISOString() },
+  status: { phase: "Running" },
+});
 
 describe("a lab's recorder lives as long as the lab", () => {
   it("starts with the lab, and a reset gives it a fresh recorder (the old one stopped)", async () => {
@@ -52,7 +63,10 @@ describe("a lab's recorder lives as long as the lab", () => {
     await labs.waitUntilReady("a");
     await labs.deleteLab("a");
     assert.deepEqual(recorders.namespaces(), [b.namespace]);
-    assert.ok(running().every((i) => i.namespace === b.namespace), `no watch left in ${a.namespace}`);
+    assert.ok(
+      running().every((i) => i.namespace === b.namespace),
+      `no watch left in ${a.namespace}`,
+    );
     await labs.shutdown();
     await recorders.stopAll();
   });

@@ -42,14 +42,24 @@ describe("lab manager: cluster mode", () => {
     assert.ok(c.env!.some((e) => e.name === "KUBECONFIG" && e.value === "/etc/kubelab/kubeconfig"));
     assert.equal(pod.spec!.serviceAccountName, "learner");
 
-    const kubeconfig = JSON.parse((kube.get("ConfigMap", lab.toolboxNamespace, "kubelab-kubeconfig") as V1ConfigMap).data!.kubeconfig);
+    const kubeconfig = JSON.parse(
+      (kube.get("ConfigMap", lab.toolboxNamespace, "kubelab-kubeconfig") as V1ConfigMap).data!.kubeconfig,
+    );
     assert.equal(kubeconfig.clusters[0].cluster.server, SERVER);
-    assert.equal(kubeconfig.clusters[0].cluster["certificate-authority"], "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt");
+    assert.equal(
+      kubeconfig.clusters[0].cluster["certificate-authority"],
+      "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+    );
     assert.equal(kubeconfig.users[0].user.tokenFile, "/var/run/secrets/kubernetes.io/serviceaccount/token");
     assert.equal(kubeconfig.contexts[0].context.namespace, "default");
-    assert.equal((kube.get("ConfigMap", lab.toolboxNamespace, "kubelab-starter") as V1ConfigMap).data!["job.yaml"], "kind: Job\n");
+    assert.equal(
+      (kube.get("ConfigMap", lab.toolboxNamespace, "kubelab-starter") as V1ConfigMap).data!["job.yaml"],
+      "kind: Job\n",
+    );
 
-    const binding = kube.get("ClusterRoleBinding", undefined, `kubelab-${lab.id}-learner`) as { roleRef: { name: string } };
+    const binding = kube.get("ClusterRoleBinding", undefined, `kubelab-${lab.id}-learner`) as {
+      roleRef: { name: string };
+    };
     assert.equal(binding.roleRef.name, "cluster-admin");
   });
 
@@ -96,10 +106,25 @@ describe("lab manager: cluster mode", () => {
 
   it("reports a pull failure as an error with a hint, and retries on the next ensure", async () => {
     const kube = new FakeKube();
-    kube.podStatus = { phase: "Pending", containerStatuses: [{ name: "toolbox", ready: false, image: TOOLBOX_IMAGE, imageID: "", restartCount: 0, state: { waiting: { reason: "ImagePullBackOff", message: "not found" } } }] };
+    kube.podStatus = {
+      phase: "Pending",
+      containerStatuses: [
+        {
+          name: "toolbox",
+          ready: false,
+          image: TOOLBOX_IMAGE,
+          imageID: "",
+          restartCount: 0,
+          state: { waiting: { reason: "ImagePullBackOff", message: "not found" } },
+        },
+      ],
+    };
     const labs = manager(kube);
     await labs.ensureLab("a");
-    await assert.rejects(labs.waitUntilReady("a"), (err: LabError) => /ImagePullBackOff/.test(err.message) && /image/.test(err.hint ?? ""));
+    await assert.rejects(
+      labs.waitUntilReady("a"),
+      (err: LabError) => /ImagePullBackOff/.test(err.message) && /image/.test(err.hint ?? ""),
+    );
     const failed = labs.getLab("a")!;
     assert.equal(failed.state, "error");
     assert.ok(failed.hint);
@@ -113,7 +138,10 @@ describe("lab manager: cluster mode", () => {
     kube.readsUntilReady = Infinity;
     const labs = manager(kube, { readyTimeoutMs: 30 });
     await labs.ensureLab("a");
-    await assert.rejects(labs.waitUntilReady("a"), (err: LabError) => /not ready after/.test(err.message) && /describe pod/.test(err.hint ?? ""));
+    await assert.rejects(
+      labs.waitUntilReady("a"),
+      (err: LabError) => /not ready after/.test(err.message) && /describe pod/.test(err.hint ?? ""),
+    );
   });
 
   it("reset deletes the learner's objects but keeps the toolbox and the namespace's own", async () => {
@@ -134,11 +162,17 @@ describe("lab manager: cluster mode", () => {
 
     const after = await labs.resetLab("a");
     assert.equal(after.state, "ready");
-    const left = [...kube.objects.values()].filter((o) => o.metadata?.namespace === ns).map((o) => `${o.kind}/${o.metadata!.name}`).sort();
+    const left = [...kube.objects.values()]
+      .filter((o) => o.metadata?.namespace === ns)
+      .map((o) => `${o.kind}/${o.metadata!.name}`)
+      .sort();
     assert.deepEqual(left, ["ConfigMap/kube-root-ca.crt", "Service/kubernetes", "ServiceAccount/default"]);
     assert.ok(kube.get("Pod", lab.toolboxNamespace, "toolbox"), "the toolbox survives a reset");
     const order = kube.reset.calls;
-    assert.ok(order.indexOf("delete default/cronjobs") < order.indexOf("delete default/jobs"), "CronJobs go before Jobs");
+    assert.ok(
+      order.indexOf("delete default/cronjobs") < order.indexOf("delete default/jobs"),
+      "CronJobs go before Jobs",
+    );
   });
 
   it("deleteLab leaves nothing behind, even while starting", async () => {
@@ -196,8 +230,14 @@ describe("lab manager: namespace mode", () => {
     assert.deepEqual(rb.subjects, [{ kind: "ServiceAccount", name: "learner", namespace: a.toolboxNamespace }]);
     assert.ok(kube.get("ResourceQuota", a.namespace, "kubelab-quota"));
     assert.ok(kube.get("LimitRange", a.namespace, "kubelab-limits"));
-    assert.equal([...kube.objects.values()].filter((o) => o.kind === "ClusterRoleBinding").length, 0, "no cluster-wide rights");
-    const kubeconfig = JSON.parse((kube.get("ConfigMap", a.toolboxNamespace, "kubelab-kubeconfig") as V1ConfigMap).data!.kubeconfig);
+    assert.equal(
+      [...kube.objects.values()].filter((o) => o.kind === "ClusterRoleBinding").length,
+      0,
+      "no cluster-wide rights",
+    );
+    const kubeconfig = JSON.parse(
+      (kube.get("ConfigMap", a.toolboxNamespace, "kubelab-kubeconfig") as V1ConfigMap).data!.kubeconfig,
+    );
     assert.equal(kubeconfig.contexts[0].context.namespace, a.namespace);
 
     // The same learner gets the same lab; its id is stable across restarts.
@@ -213,7 +253,12 @@ describe("lab manager: namespace mode", () => {
     const labs = manager(kube, { mode: "namespace" });
     const lab = await labs.ensureLab("a");
     await labs.waitUntilReady("a");
-    await kube.delete({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", name: "kubelab-learner", namespace: lab.namespace });
+    await kube.delete({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      name: "kubelab-learner",
+      namespace: lab.namespace,
+    });
     kube.add({ apiVersion: "batch/v1", kind: "Job", metadata: { name: "echo", namespace: lab.namespace } });
     await labs.resetLab("a");
     assert.ok(kube.get("RoleBinding", lab.namespace, "kubelab-learner"));

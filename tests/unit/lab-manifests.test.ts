@@ -16,8 +16,27 @@ import {
 describe("lab manifests", () => {
   it("orders objects so namespaces come first and the pod last", () => {
     const names = labNames("abc", "namespace");
-    const objects = labObjects(names, { server: "https://10.0.0.1:6443", toolbox: { image: "toolbox:1" }, starterFiles: {}, limits: DEFAULT_NAMESPACE_LIMITS });
-    assert.deepEqual(objects.map((o) => o.kind), ["Namespace", "ResourceQuota", "Namespace", "ResourceQuota", "LimitRange", "ServiceAccount", "RoleBinding", "ConfigMap", "ConfigMap", "Pod"]);
+    const objects = labObjects(names, {
+      server: "https://10.0.0.1:6443",
+      toolbox: { image: "toolbox:1" },
+      starterFiles: {},
+      limits: DEFAULT_NAMESPACE_LIMITS,
+    });
+    assert.deepEqual(
+      objects.map((o) => o.kind),
+      [
+        "Namespace",
+        "ResourceQuota",
+        "Namespace",
+        "ResourceQuota",
+        "LimitRange",
+        "ServiceAccount",
+        "RoleBinding",
+        "ConfigMap",
+        "ConfigMap",
+        "Pod",
+      ],
+    );
     assert.equal(objects.at(-1)!.metadata!.namespace, "kubelab-abc");
   });
 
@@ -34,23 +53,37 @@ describe("lab manifests", () => {
   it("bounds the toolbox in both modes: limits, no capabilities, a quota that fits only it", () => {
     for (const mode of ["cluster", "namespace"] as const) {
       const names = labNames("abc", mode);
-      const objects = labObjects(names, { server: "https://10.0.0.1:6443", toolbox: { image: "toolbox:2" }, starterFiles: {}, limits: DEFAULT_NAMESPACE_LIMITS });
+      const objects = labObjects(names, {
+        server: "https://10.0.0.1:6443",
+        toolbox: { image: "toolbox:2" },
+        starterFiles: {},
+        limits: DEFAULT_NAMESPACE_LIMITS,
+      });
       const pod = toolboxPod(names, { image: "toolbox:2" });
       const main = pod.spec!.containers[0];
       assert.deepEqual(main.resources!.limits, DEFAULT_TOOLBOX_RESOURCES.limits);
       for (const r of ["memory", "ephemeral-storage"]) assert.ok(main.resources!.limits![r], `${mode}: limit on ${r}`);
       assert.deepEqual(main.securityContext!.capabilities!.drop, ["ALL"]);
       assert.equal(main.securityContext!.allowPrivilegeEscalation, false);
-      const ns = objects.find((o) => o.kind === "Namespace" && o.metadata!.name === names.toolboxNamespace) as V1Namespace;
+      const ns = objects.find(
+        (o) => o.kind === "Namespace" && o.metadata!.name === names.toolboxNamespace,
+      ) as V1Namespace;
       assert.equal(ns.metadata!.labels!["pod-security.kubernetes.io/enforce"], "baseline");
-      const quota = objects.find((o) => o.kind === "ResourceQuota" && o.metadata!.namespace === names.toolboxNamespace) as V1ResourceQuota;
+      const quota = objects.find(
+        (o) => o.kind === "ResourceQuota" && o.metadata!.namespace === names.toolboxNamespace,
+      ) as V1ResourceQuota;
       assert.equal(quota.spec!.hard!.pods, "1");
       assert.equal(quota.spec!.hard!["limits.memory"], main.resources!.limits!.memory);
       assert.equal(quota.spec!.hard!["limits.ephemeral-storage"], main.resources!.limits!["ephemeral-storage"]);
     }
     // Overrides merge over the defaults, and the quota follows them.
     const names = labNames("abc", "cluster");
-    const objects = labObjects(names, { server: "https://x", toolbox: { image: "t", limits: { memory: "1Gi" } }, starterFiles: {}, limits: DEFAULT_NAMESPACE_LIMITS });
+    const objects = labObjects(names, {
+      server: "https://x",
+      toolbox: { image: "t", limits: { memory: "1Gi" } },
+      starterFiles: {},
+      limits: DEFAULT_NAMESPACE_LIMITS,
+    });
     const quota = objects.find((o) => o.kind === "ResourceQuota") as V1ResourceQuota;
     assert.equal(quota.spec!.hard!["limits.memory"], "1Gi");
     assert.equal(quota.spec!.hard!["limits.ephemeral-storage"], DEFAULT_TOOLBOX_RESOURCES.limits["ephemeral-storage"]);

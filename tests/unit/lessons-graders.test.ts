@@ -25,7 +25,10 @@ function lessonExerciseIds(path: string): string[] {
 const exerciseIds = (dir: string) => lessonFiles(dir).flatMap((file) => lessonExerciseIds(join(dir, file)));
 
 describe("lessons and graders", () => {
-  for (const [locale, dir] of [["zh-CN", LESSONS], ["en", join(LESSONS, "en")]] as const) {
+  for (const [locale, dir] of [
+    ["zh-CN", LESSONS],
+    ["en", join(LESSONS, "en")],
+  ] as const) {
     it(`${locale} lessons list every graded exercise exactly once`, () => {
       const ids = exerciseIds(dir);
       assert.equal(new Set(ids).size, ids.length, `duplicate exercise ids in ${locale}: ${ids}`);
@@ -41,6 +44,7 @@ describe("lessons and graders", () => {
 
   it("every UI string exists, non-empty, in both languages", () => {
     assert.deepEqual(Object.keys(zhCN).sort(), Object.keys(en).sort());
-    for (const [key, text] of Object.entries({ ...en, ...zhCN })) assert.ok(String(text).trim(), `empty UI string ${key}`);
+    for (const [key, text] of Object.entries({ ...en, ...zhCN }))
+      assert.ok(String(text).trim(), `empty UI string ${key}`);
   });
 });

@@ -22,7 +22,8 @@ test("a new source address in the same /64 for each attempt does not escape the 
   const limiter = createRateLimiter({ burst: 10, perMinute: 10, now: () => 0 });
   let allowed = 0;
   for (let i = 1; i <= 1000; i++) {
-    if (limiter.take(clientAddress({ remoteAddress: `2001:db8:1:2:${i.toString(16)}::${i.toString(16)}` })) === 0) allowed++;
+    if (limiter.take(clientAddress({ remoteAddress: `2001:db8:1:2:${i.toString(16)}::${i.toString(16)}` })) === 0)
+      allowed++;
   }
   assert.equal(allowed, 10, `${allowed} of 1000 attempts from one /64 were allowed`);
 });

@@ -6,12 +6,26 @@ import { FakeInformer } from "../fakes/recorder-fakes.ts";
 import type { AnyObject } from "../../src/recorder/store.ts";
 
 let rv = 0;
-const meta = (name: string, uid: string, extra: Record<string, unknown> = {}) => ({ name, uid, resourceVersion: String(++rv), ...extra });
+const meta = (name: string, uid: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  uid,
+  resourceVersion: String(++rv),
+  ...extra,
+});
 const jobPod = (name: string, job: string, jobUid: string, phase: string): AnyObject => ({
-  metadata: meta(name, `${name}-uid`, { ownerReferences: [{ kind: "Job", name: job, uid: jobUid }], labels: { "batch.kubernetes.io/job-name": job } }),
+  metadata: meta(name, `${name}-uid`, {
+    ownerReferences: [{ kind: "Job", name: job, uid: jobUid }],
+    labels: { "batch.kubernetes.io/job-name": job },
+  }),
   status: { phase },
 });
-const cronJob = (name: string, job: string, uid: string, cond?: string, extra: Record<string, unknown> = {}): AnyObject => ({
+const cronJob = (
+  name: string,
+  job: string,
+  uid: string,
+  cond?: string,
+  extra: Record<string, unknown> = {},
+): AnyObject => ({
   metadata: meta(job, uid, { ownerReferences: [{ kind: "CronJob", name, uid: "cj-uid" }], ...extra }),
   spec: {},
   status: cond ? { conditions: [{ type: cond, status: "True", lastTransitionTime: "2025-01-06T10:00:10Z" }] } : {},
@@ -44,10 +58,16 @@ describe("EventStore", () => {
 
   it("tells a TTL-controller deletion (foreground, after finish + ttl) from a manual one", () => {
     const s = new EventStore();
-    const base = { spec: { ttlSecondsAfterFinished: 10 }, status: { conditions: [{ type: "Complete", status: "True", lastTransitionTime: "2025-01-06T10:00:00Z" }] } };
+    const base = {
+      spec: { ttlSecondsAfterFinished: 10 },
+      status: { conditions: [{ type: "Complete", status: "True", lastTransitionTime: "2025-01-06T10:00:00Z" }] },
+    };
     s.record("Job", "added", { metadata: meta("ttl", "T1"), spec: base.spec, status: {} });
     s.record("Job", "modified", { metadata: meta("ttl", "T1"), ...base });
-    s.record("Job", "modified", { metadata: meta("ttl", "T1", { deletionTimestamp: "2025-01-06T10:00:10Z", finalizers: ["foregroundDeletion"] }), ...base });
+    s.record("Job", "modified", {
+      metadata: meta("ttl", "T1", { deletionTimestamp: "2025-01-06T10:00:10Z", finalizers: ["foregroundDeletion"] }),
+      ...base,
+    });
     s.record("Job", "deleted", { metadata: meta("ttl", "T1", { deletionTimestamp: "2025-01-06T10:00:10Z" }), ...base });
     const d = s.deletionOf("Job", "ttl")!;
     assert.equal(d.likelyCause, "ttl-after-finished");
@@ -68,7 +88,11 @@ describe("EventStore", () => {
     const s = new EventStore();
     const status = { conditions: [{ type: "Complete", status: "True", lastTransitionTime: "2025-01-06T10:00:00Z" }] };
     s.record("Job", "added", { metadata: meta("ttl", "T3"), spec: { ttlSecondsAfterFinished: 10 }, status });
-    s.record("Job", "modified", { metadata: meta("ttl", "T3", { deletionTimestamp: "2025-01-06T10:00:02Z", finalizers: ["foregroundDeletion"] }), spec: { ttlSecondsAfterFinished: 10 }, status });
+    s.record("Job", "modified", {
+      metadata: meta("ttl", "T3", { deletionTimestamp: "2025-01-06T10:00:02Z", finalizers: ["foregroundDeletion"] }),
+      spec: { ttlSecondsAfterFinished: 10 },
+      status,
+    });
     s.record("Job", "deleted", { metadata: meta("ttl", "T3"), spec: { ttlSecondsAfterFinished: 10 }, status });
     assert.equal(s.deletionOf("Job", "ttl")!.likelyCause, "unknown");
   });
@@ -82,28 +106,50 @@ describe("EventStore", () => {
     s.record("Job", "added", cronJob("cj", "cj-3", "J3"));
     assert.equal(s.peakConcurrentJobs("cj-uid"), 2);
     const runs = s.jobsCreatedBy("cj-uid");
-    assert.deepEqual(runs.map((r) => [r.name, r.outcome]), [["cj-1", "complete"], ["cj-2", "active"], ["cj-3", "active"]]);
+    assert.deepEqual(
+      runs.map((r) => [r.name, r.outcome]),
+      [
+        ["cj-1", "complete"],
+        ["cj-2", "active"],
+        ["cj-3", "active"],
+      ],
+    );
     assert.deepEqual(s.jobsCreatedBy("other"), []);
   });
 
   it("tells a CronJob re-created under the same name from the old one (by uid, not name)", () => {
     const s = new EventStore();
-    const ofOld = (job: string, uid: string): AnyObject => ({ metadata: meta(job, uid, { ownerReferences: [{ kind: "CronJob", name: "cj", uid: "old-uid" }] }), status: {} });
+    const ofOld = (job: string, uid: string): AnyObject => ({
+      metadata: meta(job, uid, { ownerReferences: [{ kind: "CronJob", name: "cj", uid: "old-uid" }] }),
+      status: {},
+    });
     s.record("Job", "added", ofOld("cj-1", "O1"));
     s.record("Job", "added", ofOld("cj-2", "O2"));
     s.record("Job", "added", cronJob("cj", "cj-3", "N1"));
     assert.equal(s.peakConcurrentJobs("old-uid"), 2);
     assert.equal(s.peakConcurrentJobs("cj-uid"), 1);
-    assert.deepEqual(s.jobsCreatedBy("cj-uid").map((r) => r.uid), ["N1"]);
+    assert.deepEqual(
+      s.jobsCreatedBy("cj-uid").map((r) => r.uid),
+      ["N1"],
+    );
   });
 
   it("matches pods to a Job by uid: a re-created Job of the same name, or a pod only labelled with the name, is not it", () => {
     const s = new EventStore();
     s.record("Pod", "added", jobPod("a", "j", "OLD", "Running"));
     s.record("Pod", "added", jobPod("b", "j", "NEW", "Running"));
-    s.record("Pod", "added", { metadata: meta("fake", "fake-uid", { labels: { "batch.kubernetes.io/job-name": "j", "job-name": "j" } }), status: { phase: "Running" } });
-    s.record("Pod", "added", { metadata: meta("labelled", "l-uid", { labels: { "batch.kubernetes.io/controller-uid": "NEW" } }), status: { phase: "Running" } });
-    assert.deepEqual(s.podsOfJob("NEW").map((p) => p.name), ["b", "labelled"]);
+    s.record("Pod", "added", {
+      metadata: meta("fake", "fake-uid", { labels: { "batch.kubernetes.io/job-name": "j", "job-name": "j" } }),
+      status: { phase: "Running" },
+    });
+    s.record("Pod", "added", {
+      metadata: meta("labelled", "l-uid", { labels: { "batch.kubernetes.io/controller-uid": "NEW" } }),
+      status: { phase: "Running" },
+    });
+    assert.deepEqual(
+      s.podsOfJob("NEW").map((p) => p.name),
+      ["b", "labelled"],
+    );
     assert.equal(s.peakConcurrentPods("NEW"), 2);
   });
 
@@ -112,12 +158,20 @@ describe("EventStore", () => {
     const big = "x".repeat(600 * 1024);
     const pod = (i: number): AnyObject => ({
       metadata: {
-        name: "p", uid: "P", resourceVersion: String(i), creationTimestamp: "2025-01-06T10:00:00Z",
-        labels: { big, "batch.kubernetes.io/controller-uid": "J" }, annotations: { big }, managedFields: [{ manager: big }],
+        name: "p",
+        uid: "P",
+        resourceVersion: String(i),
+        creationTimestamp: "2025-01-06T10:00:00Z",
+        labels: { big, "batch.kubernetes.io/controller-uid": "J" },
+        annotations: { big },
+        managedFields: [{ manager: big }],
         ownerReferences: [{ kind: "Job", name: "j", uid: "J", apiVersion: "batch/v1" }],
       },
       spec: { containers: [{ name: "c", image: big }] },
-      status: { phase: "Running", containerStatuses: [{ name: "c", image: big, state: { running: { startedAt: "2025-01-06T10:00:01Z" } } }] },
+      status: {
+        phase: "Running",
+        containerStatuses: [{ name: "c", image: big, state: { running: { startedAt: "2025-01-06T10:00:01Z" } } }],
+      },
     });
     for (let i = 0; i < 150; i++) s.record("Pod", i === 0 ? "added" : "modified", pod(i));
     assert.equal(s.events().length, 1, "label-only patches are not history");
@@ -178,7 +232,10 @@ describe("LabRecorder", () => {
       initialBackoffMs: 5,
       informerFactory: () => {
         const i = new FakeInformer();
-        if (made.length === 1 && failNext) { i.failStart = true; failNext = false; }
+        if (made.length === 1 && failNext) {
+          i.failStart = true;
+          failNext = false;
+        }
         made.push(i);
         return i;
       },
@@ -206,8 +263,15 @@ describe("LabRecorder", () => {
     const made: FakeInformer[] = [];
     const controller = new AbortController();
     const recorder = new LabRecorder({
-      namespace: "lab", kinds: ["Pod"], initialBackoffMs: 20,
-      informerFactory: () => { const i = new FakeInformer(); i.failStart = true; made.push(i); return i; },
+      namespace: "lab",
+      kinds: ["Pod"],
+      initialBackoffMs: 20,
+      informerFactory: () => {
+        const i = new FakeInformer();
+        i.failStart = true;
+        made.push(i);
+        return i;
+      },
     });
     await recorder.start(controller.signal);
     controller.abort();

@@ -43,16 +43,31 @@ async function start(options: Partial<LabServerOptions> = {}, mode: "cluster" | 
 }
 
 /** A raw request with any Host header (fetch will not let us set one). */
-function raw(port: number, options: { method?: string; path?: string; headers?: Record<string, string>; body?: string }) {
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
-    const req = httpRequest({ host: "127.0.0.1", port, method: options.method ?? "GET", path: options.path ?? "/", headers: options.headers, setHost: false }, (res) => {
-      let body = "";
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    });
-    req.on("error", reject);
-    req.end(options.body);
-  });
+function raw(
+  port: number,
+  options: { method?: string; path?: string; headers?: Record<string, string>; body?: string },
+) {
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>(
+    (resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: "127.0.0.1",
+          port,
+          method: options.method ?? "GET",
+          path: options.path ?? "/",
+          headers: options.headers,
+          setHost: false,
+        },
+        (res) => {
+          let body = "";
+          res.on("data", (d) => (body += d));
+          res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+        },
+      );
+      req.on("error", reject);
+      req.end(options.body);
+    },
+  );
 }
 
 function upgrade(url: string, headers: Record<string, string>) {
@@ -71,7 +86,8 @@ function upgrade(url: string, headers: Record<string, string>) {
 }
 
 const cookieOf = (res: Response | { headers: Record<string, string | string[] | undefined> }, name: string) => {
-  const header = res instanceof Response ? res.headers.getSetCookie() : ([res.headers["set-cookie"] ?? []].flat() as string[]);
+  const header =
+    res instanceof Response ? res.headers.getSetCookie() : ([res.headers["set-cookie"] ?? []].flat() as string[]);
   return header.find((c) => c.startsWith(`${name}=`))?.split(";")[0];
 };
 
@@ -83,8 +99,10 @@ describe("Host allowlist", () => {
     assert.equal(parseHost("a b"), undefined);
     assert.equal(parseHost("[nope]:1"), undefined);
     assert.equal(parseHost("x:99999"), undefined);
-    for (const name of ["localhost", "lab.localhost", "127.0.0.1", "127.8.9.10", "::1"]) assert.ok(isLoopbackName(name), name);
-    for (const name of ["localhost.evil.example", "128.0.0.1", "0.0.0.0", "evil.example"]) assert.ok(!isLoopbackName(name), name);
+    for (const name of ["localhost", "lab.localhost", "127.0.0.1", "127.8.9.10", "::1"])
+      assert.ok(isLoopbackName(name), name);
+    for (const name of ["localhost.evil.example", "128.0.0.1", "0.0.0.0", "evil.example"])
+      assert.ok(!isLoopbackName(name), name);
   });
 
   it("allows loopback with the server's port, configured names, and own addresses on a wildcard bind", () => {
@@ -94,13 +112,36 @@ describe("Host allowlist", () => {
       allowedHosts: ["lab.example.org", "pinned.example:8443", "https://class.example"],
       interfaceAddresses: () => ["127.0.0.1", "192.168.1.20"],
     });
-    for (const ok of ["localhost:4321", "127.0.0.1:4321", "[::1]:4321", "a.localhost:4321", "192.168.1.20:4321", "lab.example.org", "lab.example.org:9", "pinned.example:8443", "class.example"]) {
+    for (const ok of [
+      "localhost:4321",
+      "127.0.0.1:4321",
+      "[::1]:4321",
+      "a.localhost:4321",
+      "192.168.1.20:4321",
+      "lab.example.org",
+      "lab.example.org:9",
+      "pinned.example:8443",
+      "class.example",
+    ]) {
       assert.ok(policy.allows(ok), ok);
     }
-    for (const bad of ["evil.example:4321", "localhost:4322", "localhost", "192.168.1.21:4321", "pinned.example", "pinned.example:443", undefined, ""]) {
+    for (const bad of [
+      "evil.example:4321",
+      "localhost:4322",
+      "localhost",
+      "192.168.1.21:4321",
+      "pinned.example",
+      "pinned.example:443",
+      undefined,
+      "",
+    ]) {
       assert.ok(!policy.allows(bad), String(bad));
     }
-    const loopbackOnly = createHostPolicy({ port: () => 4321, bindHost: "127.0.0.1", interfaceAddresses: () => ["192.168.1.20"] });
+    const loopbackOnly = createHostPolicy({
+      port: () => 4321,
+      bindHost: "127.0.0.1",
+      interfaceAddresses: () => ["192.168.1.20"],
+    });
     assert.ok(!loopbackOnly.allows("192.168.1.20:4321"), "machine addresses only when bound to them");
   });
 
@@ -115,12 +156,19 @@ describe("Host allowlist", () => {
     assert.equal(page.status, 421);
     assert.match(String(page.headers["content-type"]), /text\/html/);
     assert.match(page.body, /--allowed-host/);
-    const post = await raw(port, { method: "POST", path: "/api/lab", headers: { host: `evil.example:${port}`, origin: `http://evil.example:${port}` } });
+    const post = await raw(port, {
+      method: "POST",
+      path: "/api/lab",
+      headers: { host: `evil.example:${port}`, origin: `http://evil.example:${port}` },
+    });
     assert.equal(post.status, 421);
     assert.equal(post.headers["set-cookie"], undefined);
     assert.equal(labManager.labs.size, 0, "no lab for a rebinding page");
 
-    const up = await upgrade(`ws://127.0.0.1:${port}/api/lab/terminal`, { host: `evil.example:${port}`, origin: `http://evil.example:${port}` });
+    const up = await upgrade(`ws://127.0.0.1:${port}/api/lab/terminal`, {
+      host: `evil.example:${port}`,
+      origin: `http://evil.example:${port}`,
+    });
     assert.equal(up.status, 421);
     assert.ok(lines.some((l) => /host evil\.example/.test(l)));
     const own = await raw(port, { path: "/api/health", headers: { host: `localhost:${port}` } });
@@ -131,7 +179,15 @@ describe("Host allowlist", () => {
     const { port } = await start({ allowedHosts: ["lab.example.org"], allowedOrigins: ["https://proxy.example"] });
     assert.equal((await raw(port, { path: "/api/health", headers: { host: "lab.example.org" } })).status, 200);
     assert.equal((await raw(port, { path: "/api/health", headers: { host: "proxy.example" } })).status, 200);
-    assert.throws(() => createLabServer({ labManager: new FakeLabManager(), grade: { has: () => false, grade: async () => Promise.reject(new Error()) }, allowedHosts: ["bad host/"] }), /invalid allowed host/);
+    assert.throws(
+      () =>
+        createLabServer({
+          labManager: new FakeLabManager(),
+          grade: { has: () => false, grade: async () => Promise.reject(new Error()) },
+          allowedHosts: ["bad host/"],
+        }),
+      /invalid allowed host/,
+    );
   });
 });
 
@@ -198,20 +254,39 @@ describe("exposure at start", () => {
     assert.deepEqual(checkExposure({ host: "localhost", mode: "cluster" }), []);
     assert.throws(
       () => checkExposure({ host: "0.0.0.0", mode: "cluster" }),
-      (err: unknown) => err instanceof KubelabError && /without an access password/.test(err.message) && /KUBELAB_ACCESS_PASSWORD/.test(err.hint ?? ""),
+      (err: unknown) =>
+        err instanceof KubelabError &&
+        /without an access password/.test(err.message) &&
+        /KUBELAB_ACCESS_PASSWORD/.test(err.hint ?? ""),
     );
     assert.throws(() => checkExposure({ host: "0.0.0.0", mode: "cluster", password: "short" }), /too short/);
-    assert.match(checkExposure({ host: "0.0.0.0", mode: "cluster", password: "long enough" }).join("\n"), /WARNING: listening on 0\.0\.0\.0/);
+    assert.match(
+      checkExposure({ host: "0.0.0.0", mode: "cluster", password: "long enough" }).join("\n"),
+      /WARNING: listening on 0\.0\.0\.0/,
+    );
     assert.match(checkExposure({ host: "::", mode: "namespace" }).join("\n"), /No access password/);
     // createLabServer applies the same rule (no listening socket is ever opened).
-    assert.throws(() => createLabServer({ labManager: new FakeLabManager(), grade: { has: () => false, grade: async () => Promise.reject(new Error()) }, host: "0.0.0.0" }), /without an access password/);
+    assert.throws(
+      () =>
+        createLabServer({
+          labManager: new FakeLabManager(),
+          grade: { has: () => false, grade: async () => Promise.reject(new Error()) },
+          host: "0.0.0.0",
+        }),
+      /without an access password/,
+    );
   });
 });
 
 describe("access password", () => {
   const password = "correct horse battery";
   const login = (base: string, body: string, headers: Record<string, string> = {}) =>
-    fetch(`${base}/login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", origin: base, ...headers }, body });
+    fetch(`${base}/login`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: base, ...headers },
+      body,
+    });
 
   it("sends pages to /login, 401s the API and the terminal, until the right password is given", async () => {
     const { base, ws, port } = await start({ accessPassword: password });
@@ -253,7 +328,16 @@ describe("access password", () => {
     assert.ok(term.socket, "the terminal opens with both cookies");
     term.socket!.close();
     // A forged access cookie is nothing.
-    assert.equal((await fetch(`${base}/api/health`, { headers: { cookie: "kubelab_access=AAAAAAAAAAAAAAAAAAAAAA.zzzzzz.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" } })).status, 401);
+    assert.equal(
+      (
+        await fetch(`${base}/api/health`, {
+          headers: {
+            cookie: "kubelab_access=AAAAAAAAAAAAAAAAAAAAAA.zzzzzz.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+          },
+        })
+      ).status,
+      401,
+    );
     // A rebinding Host meets the 421 before the login page.
     assert.equal((await raw(port, { path: "/login", headers: { host: "evil.example" } })).status, 421);
   });
@@ -279,7 +363,8 @@ describe("access password", () => {
 
   it("does not count successful logins against the limit", async () => {
     const { base } = await start({ accessPassword: password, loginRate: { burst: 2, perMinute: 1 } });
-    for (let i = 0; i < 5; i++) assert.equal((await login(base, `password=${encodeURIComponent(password)}`)).status, 303);
+    for (let i = 0; i < 5; i++)
+      assert.equal((await login(base, `password=${encodeURIComponent(password)}`)).status, 303);
   });
 });
 
@@ -306,7 +391,11 @@ describe("limits", () => {
     assert.ok(Number(third.headers.get("retry-after")) > 0);
     assert.ok((await third.json()).hint);
     assert.equal(labManager.labs.size, 2);
-    assert.equal((await fetch(`${base}/api/lab`, { method: "POST", headers: { cookie } })).status, 200, "a learner with a lab is not limited");
+    assert.equal(
+      (await fetch(`${base}/api/lab`, { method: "POST", headers: { cookie } })).status,
+      200,
+      "a learner with a lab is not limited",
+    );
   });
 
   it("cluster mode does not rate-limit the one lab", async () => {
@@ -348,7 +437,9 @@ describe("aborted requests", () => {
     const cookie = cookieOf(await fetch(`${base}/api/lab`, { method: "POST" }), "kubelab_sid")!;
     await new Promise<void>((resolve) => {
       const socket = netConnect(port, "127.0.0.1", () => {
-        socket.write(`POST /api/lab/grade HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nCookie: ${cookie}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"exer`);
+        socket.write(
+          `POST /api/lab/grade HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nCookie: ${cookie}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"exer`,
+        );
         setTimeout(() => {
           socket.resetAndDestroy();
           resolve();
@@ -373,7 +464,10 @@ describe("aborted requests", () => {
         socket.on("error", () => resolve(out));
       });
     assert.match(await rawReply("GARBAGE\r\n\r\n"), /^HTTP\/1\.1 400/);
-    assert.match(await rawReply(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"a".repeat(64 * 1024)}\r\n\r\n`), /^HTTP\/1\.1 431/);
+    assert.match(
+      await rawReply(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"a".repeat(64 * 1024)}\r\n\r\n`),
+      /^HTTP\/1\.1 431/,
+    );
     // A streamed body past the limit: 413 and the connection closed (the rest is never read).
     const chunk = "x".repeat(32 * 1024);
     const streamed = await rawReply(

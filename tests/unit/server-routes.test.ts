@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import type { GradeResult, Locale } from "../../src/graders/types.ts";
 import type { Lab } from "../../src/lab/types.ts";
-import { createLabServer, type GradeService, type LabServerOptions, type SiteHandler } from "../../src/server/server.ts";
+import {
+  createLabServer,
+  type GradeService,
+  type LabServerOptions,
+  type SiteHandler,
+} from "../../src/server/server.ts";
 import { FakeExecTransport, FakeLabManager } from "../fakes/server-fakes.ts";
 
 const servers: { close(): Promise<void> }[] = [];
@@ -17,14 +22,27 @@ class FakeGrader implements GradeService {
   }
   async grade(exercise: string, lab: Lab, locale: Locale): Promise<GradeResult> {
     this.calls.push({ exercise, lab, locale });
-    return { exercise, passed: false, score: 1, maxScore: 3, durationMs: 5, checks: [{ id: "exists", title: "Job exists", passed: true, points: 1, message: "ok" }] };
+    return {
+      exercise,
+      passed: false,
+      score: 1,
+      maxScore: 3,
+      durationMs: 5,
+      checks: [{ id: "exists", title: "Job exists", passed: true, points: 1, message: "ok" }],
+    };
   }
 }
 
 async function start(options: Partial<LabServerOptions> = {}) {
   const labManager = new FakeLabManager();
   const grader = new FakeGrader();
-  const server = createLabServer({ labManager, grade: grader, exec: new FakeExecTransport().exec(), port: 0, ...options });
+  const server = createLabServer({
+    labManager,
+    grade: grader,
+    exec: new FakeExecTransport().exec(),
+    port: 0,
+    ...options,
+  });
   const base = await server.listen();
   servers.push(server);
   return { base, labManager, grader, server };
@@ -37,7 +55,11 @@ async function newSession(base: string) {
 }
 
 const postJson = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
 
 describe("lab server routes", () => {
   it("POST /api/lab issues an HttpOnly SameSite=Lax session cookie and returns the lab", async () => {
@@ -45,7 +67,11 @@ describe("lab server routes", () => {
     const { res, cookie, body } = await newSession(base);
     assert.equal(res.status, 200);
     const header = res.headers.get("set-cookie")!;
-    assert.match(header, /^kubelab_sid=[A-Za-z0-9_-]{22}\.[0-9a-z]+\.[A-Za-z0-9_-]{43};/, "a signed id: <id>.<expiry>.<mac>");
+    assert.match(
+      header,
+      /^kubelab_sid=[A-Za-z0-9_-]{22}\.[0-9a-z]+\.[A-Za-z0-9_-]{43};/,
+      "a signed id: <id>.<expiry>.<mac>",
+    );
     assert.match(header, /HttpOnly/);
     assert.match(header, /SameSite=Lax/);
     assert.doesNotMatch(header, /Secure/, "plain http: no Secure");
@@ -106,7 +132,11 @@ describe("lab server routes", () => {
       assert.match(err.error, pattern);
       assert.ok(err.hint, "every error has a hint");
     }
-    const wrongType = await fetch(`${base}/api/lab/grade`, { method: "POST", headers: { cookie, "content-type": "text/plain" }, body: "x" });
+    const wrongType = await fetch(`${base}/api/lab/grade`, {
+      method: "POST",
+      headers: { cookie, "content-type": "text/plain" },
+      body: "x",
+    });
     assert.equal(wrongType.status, 415);
     const big = await postJson(`${base}/api/lab/grade`, { exercise: "job/echo", pad: "x".repeat(20_000) }, { cookie });
     assert.equal(big.status, 413);
@@ -139,7 +169,9 @@ describe("lab server routes", () => {
   });
 
   it("serves health, 404s unknown API routes, and keeps instructor routes closed", async () => {
-    const { base } = await start({ clusterInfo: { server: "https://10.88.0.1:6443", kubeconfig: "", nodeName: "node-1", durationMs: 1 } });
+    const { base } = await start({
+      clusterInfo: { server: "https://10.88.0.1:6443", kubeconfig: "", nodeName: "node-1", durationMs: 1 },
+    });
     const health = await (await fetch(`${base}/api/health`)).json();
     assert.equal(health.status, "ok");
     assert.equal(health.cluster.node, "node-1");

@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, it } from "node:test";
 import { WebSocket, WebSocketServer } from "ws";
-import { bridgeTerminal, HANG_UP_SCRIPT, type TerminalBridgeOptions, type TerminalSession } from "../../src/server/terminal-bridge.ts";
+import {
+  bridgeTerminal,
+  HANG_UP_SCRIPT,
+  type TerminalBridgeOptions,
+  type TerminalSession,
+} from "../../src/server/terminal-bridge.ts";
 import { FakeExecTransport, waitFor, type FakeExecConn } from "../fakes/server-fakes.ts";
 
 const TARGET = { namespace: "kubelab-local", pod: "toolbox", container: "toolbox" };
@@ -35,7 +40,13 @@ async function harness(transport: FakeExecTransport, options: Partial<TerminalBr
   let serverSocket: WebSocket | undefined;
   wss.on("connection", (ws) => {
     serverSocket = ws;
-    session = bridgeTerminal(ws, { exec: transport.exec(), resolveTarget: async () => TARGET, keepaliveMs: 0, hangUpDelayMs: 0, ...options });
+    session = bridgeTerminal(ws, {
+      exec: transport.exec(),
+      resolveTarget: async () => TARGET,
+      keepaliveMs: 0,
+      hangUpDelayMs: 0,
+      ...options,
+    });
   });
   const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`);
   let chunks: Buffer[] = [];
@@ -44,14 +55,24 @@ async function harness(transport: FakeExecTransport, options: Partial<TerminalBr
     if (isBinary) chunks.push(data as Buffer);
     else controls.push(JSON.parse(data.toString()));
   });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => client.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    client.on("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   await new Promise((r) => client.once("open", r));
   cleanups.push(async () => {
     client.terminate();
     await session?.closed;
     await new Promise((r) => wss.close(r));
   });
-  return { client, server: () => serverSocket!, session: () => session!, output: () => Buffer.concat(chunks), clearOutput: () => (chunks = []), controls, closed };
+  return {
+    client,
+    server: () => serverSocket!,
+    session: () => session!,
+    output: () => Buffer.concat(chunks),
+    clearOutput: () => (chunks = []),
+    controls,
+    closed,
+  };
 }
 
 const isReady = (h: Harness) => h.controls.some((c) => c.type === "status" && c.state === "ready");
@@ -91,7 +112,10 @@ describe("terminal bridge", () => {
     await waitFor(() => conn.stdin() === "kubectl get po\r", "stdin bytes");
     conn.output("No resources found in default namespace.\r\n");
     conn.output(Buffer.from([0xe4, 0xbd, 0xa0, 0xe5, 0xa5, 0xbd])); // UTF-8 passes untouched
-    await waitFor(() => h.output().length === Buffer.byteLength("No resources found in default namespace.\r\n你好"), "stdout bytes");
+    await waitFor(
+      () => h.output().length === Buffer.byteLength("No resources found in default namespace.\r\n你好"),
+      "stdout bytes",
+    );
     assert.equal(h.output().toString(), "No resources found in default namespace.\r\n你好");
   });
 
@@ -279,7 +303,7 @@ describe("terminal bridge", () => {
     h.client.close();
     await h.session().closed;
     assert.ok(conn.terminated, "exec connection ended");
-    assert.equal(conn.listenerCount("close"), 1 , "only the bridge listened");
+    assert.equal(conn.listenerCount("close"), 1, "only the bridge listened");
   });
 
   it("closes the browser socket with status closed when the shell exits", async () => {
@@ -289,13 +313,17 @@ describe("terminal bridge", () => {
     transport.last!.exit();
     const { code } = await h.closed;
     assert.equal(code, 1000);
-    assert.deepEqual(h.controls.at(-1), { type: "status", state: "closed", message: "The shell ended; reconnect to start a new one." });
+    assert.deepEqual(h.controls.at(-1), {
+      type: "status",
+      state: "closed",
+      message: "The shell ended; reconnect to start a new one.",
+    });
     await h.session().closed;
   });
 
   it("reports a failing exec as status error", async () => {
     const transport = new FakeExecTransport();
-    transport.fail = new Error("pods \"toolbox\" is forbidden");
+    transport.fail = new Error('pods "toolbox" is forbidden');
     const h = await harness(transport);
     const { code } = await h.closed;
     assert.equal(code, 1011);
@@ -309,13 +337,22 @@ describe("terminal bridge", () => {
     const h = await harness(transport, {
       resolveTarget: async (_signal, progress) => {
         progress("Starting the toolbox (ContainerCreating)…");
-        throw Object.assign(new Error("the toolbox container cannot start (ImagePullBackOff)"), { hint: "Make sure the image is available." });
+        throw Object.assign(new Error("the toolbox container cannot start (ImagePullBackOff)"), {
+          hint: "Make sure the image is available.",
+        });
       },
     });
     await h.closed;
-    assert.deepEqual(h.controls.map((c) => c.state), ["starting", "starting", "error"]);
+    assert.deepEqual(
+      h.controls.map((c) => c.state),
+      ["starting", "starting", "error"],
+    );
     assert.match(String(h.controls.at(-1)!.message), /ImagePullBackOff\)$/);
-    assert.equal(h.controls.at(-1)!.hint, "Make sure the image is available.", "the hint travels apart, for the page to show");
+    assert.equal(
+      h.controls.at(-1)!.hint,
+      "Make sure the image is available.",
+      "the hint travels apart, for the page to show",
+    );
     assert.equal(transport.conns.length, 0);
   });
 
@@ -340,7 +377,9 @@ describe("terminal bridge", () => {
     let aborted = false;
     const h = await harness(transport, {
       resolveTarget: (signal) =>
-        new Promise((_, reject) => signal.addEventListener("abort", () => ((aborted = true), reject(new Error("aborted"))))),
+        new Promise((_, reject) =>
+          signal.addEventListener("abort", () => ((aborted = true), reject(new Error("aborted")))),
+        ),
     });
     await waitFor(() => h.controls.length > 0, "starting");
     h.client.close();
@@ -391,7 +430,13 @@ describe("terminal bridge over client-node's real WebSocket", () => {
     let session!: TerminalSession;
     wss.on("connection", (ws) => {
       server = ws;
-      session = bridgeTerminal(ws, { exec: new Exec(kc), resolveTarget: async () => TARGET, keepaliveMs: 0, highWaterMark, lowWaterMark: 128 * 1024 });
+      session = bridgeTerminal(ws, {
+        exec: new Exec(kc),
+        resolveTarget: async () => TARGET,
+        keepaliveMs: 0,
+        highWaterMark,
+        lowWaterMark: 128 * 1024,
+      });
     });
     const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`);
     let received = 0;

@@ -84,7 +84,10 @@ describe("terminal upgrade", () => {
     const sid = cookie.split("=")[1].split(".")[0];
     labManager.setState(sid, "starting", "Starting the toolbox (ContainerCreating)…");
     const { socket, controls, output } = await connect(ws, { origin: base, cookie });
-    await waitFor(() => controls.some((c) => c.message === "Starting the toolbox (ContainerCreating)…"), "progress while starting");
+    await waitFor(
+      () => controls.some((c) => c.message === "Starting the toolbox (ContainerCreating)…"),
+      "progress while starting",
+    );
     labManager.setState(sid, "ready");
     await waitFor(() => transport.conns.length > 0, "exec");
     const conn = transport.last!;
@@ -93,7 +96,10 @@ describe("terminal upgrade", () => {
     await waitFor(() => conn.stdin() === "echo hi\r", "input");
     conn.output("hi\r\n");
     await waitFor(() => output() === "hi\r\n", "output");
-    assert.ok(controls.some((c) => c.state === "ready"), "ready once the shell drew");
+    assert.ok(
+      controls.some((c) => c.state === "ready"),
+      "ready once the shell drew",
+    );
     assert.ok(labManager.calls.includes(`touch ${sid}`), "terminal traffic touches the lab");
     assert.equal(server.terminals.size, 1);
 

@@ -28,7 +28,11 @@ async function project(): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), "kubelab-site-"));
   roots.push(root);
   await write(root, "content/lessons/job.mdx", "---\ntitle: Job\n---\nA lesson.\n");
-  await write(root, "src/components/Check.astro", "---\nimport type { GradeResult } from '../contract/types.ts';\n---\n<p/>\n");
+  await write(
+    root,
+    "src/components/Check.astro",
+    "---\nimport type { GradeResult } from '../contract/types.ts';\n---\n<p/>\n",
+  );
   await write(root, "src/contract/types.ts", "export type GradeResult = { passed: boolean };\n");
   await write(root, "src/server/server.ts", "export const server = 1;\n");
   await write(root, "astro.config.mjs", "export default {};\n");
@@ -74,7 +78,11 @@ describe("site build", () => {
   test("a fresh dist/ is left alone", async () => {
     const astro = fakeAstro();
     await ensureSite({ root, runAstro: astro.run });
-    const again = await ensureSite({ root, runAstro: astro.run, onProgress: () => assert.fail("no progress when fresh") });
+    const again = await ensureSite({
+      root,
+      runAstro: astro.run,
+      onProgress: () => assert.fail("no progress when fresh"),
+    });
     assert.equal(again.built, false);
     assert.equal(astro.calls.length, 1);
   });
@@ -101,7 +109,11 @@ describe("site build", () => {
   });
 
   test("the source list follows imports out of the site's folders, but not into node_modules", async () => {
-    await write(root, "src/site/terminal.ts", "import { x } from '../../node_modules/pkg/index.js';\nimport '../contract/types.ts';\n");
+    await write(
+      root,
+      "src/site/terminal.ts",
+      "import { x } from '../../node_modules/pkg/index.js';\nimport '../contract/types.ts';\n",
+    );
     await write(root, "node_modules/pkg/index.js", "export const x = 1;\n");
     const files = (await siteSourceFiles(root)).map((f) => f.slice(root.length + 1));
     assert.ok(files.includes("src/contract/types.ts"));
@@ -113,7 +125,10 @@ describe("site build", () => {
     await ensureSite({ root, runAstro: fakeAstro().run });
     const page = await readFile(join(root, "dist/client/index.html"), "utf8");
     await write(root, "content/lessons/job.mdx", "---\ntitle: [broken\n---\n");
-    const broken = fakeAstro({ code: 1, output: "[InvalidContentEntryDataError] job.mdx frontmatter does not match\n" });
+    const broken = fakeAstro({
+      code: 1,
+      output: "[InvalidContentEntryDataError] job.mdx frontmatter does not match\n",
+    });
     await assert.rejects(ensureSite({ root, runAstro: broken.run }), (err: unknown) => {
       assert.ok(err instanceof KubelabError);
       assert.match(err.message, /exited with code 1/);
@@ -145,7 +160,11 @@ describe("site build", () => {
   });
 
   test("Astro runs under kubelab's own Node, not the `node` on PATH", async () => {
-    await write(root, "node_modules/astro/bin/astro.mjs", "console.log(process.execPath, process.argv.slice(2).join(' '));\n");
+    await write(
+      root,
+      "node_modules/astro/bin/astro.mjs",
+      "console.log(process.execPath, process.argv.slice(2).join(' '));\n",
+    );
     const log = join(root, "astro.log");
     const fd = openSync(log, "w");
     const code = await astroCli(root)(["build", "--outDir", "x"], { cwd: root, logFd: fd });

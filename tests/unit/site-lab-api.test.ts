@@ -20,7 +20,8 @@ function script(...answers: (Response | Error)[]) {
   }) as typeof fetch;
   return calls;
 }
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 
 describe("the page's lab API client shows the server's hint", () => {
   it("an error answer becomes a LabApiError with the server's message, hint and status", async () => {
@@ -37,15 +38,35 @@ describe("the page's lab API client shows the server's hint", () => {
     const result = { exercise: "job/echo", passed: true, score: 1, maxScore: 1, checks: [], durationMs: 1 };
     const calls = script(new TypeError("fetch failed"), json(200, result));
     assert.deepEqual(await gradeExercise({ exercise: "job/echo", locale: "en", requestId: "r1" }), result);
-    assert.deepEqual(calls.map((c) => `${c.method} ${c.url}`), ["POST /api/lab/grade", "POST /api/lab/grade"]);
+    assert.deepEqual(
+      calls.map((c) => `${c.method} ${c.url}`),
+      ["POST /api/lab/grade", "POST /api/lab/grade"],
+    );
 
-    const once = script(json(409, { error: "the lab is not ready", hint: "Wait until the terminal says it is ready." }));
-    await assert.rejects(gradeExercise({ exercise: "job/echo" }), (e: unknown) => e instanceof LabApiError && e.hint === "Wait until the terminal says it is ready.");
+    const once = script(
+      json(409, { error: "the lab is not ready", hint: "Wait until the terminal says it is ready." }),
+    );
+    await assert.rejects(
+      gradeExercise({ exercise: "job/echo" }),
+      (e: unknown) => e instanceof LabApiError && e.hint === "Wait until the terminal says it is ready.",
+    );
     assert.equal(once.length, 1);
   });
 
   it("a lab in error carries its hint to the terminal", async () => {
-    script(json(200, { id: "local", state: "error", namespace: "default", message: "the toolbox cannot start", hint: "Make sure the image is available." }));
-    await assert.rejects(waitForLab(() => {}), (e: unknown) => e instanceof LabApiError && errorText(e) === "the toolbox cannot start — Make sure the image is available.");
+    script(
+      json(200, {
+        id: "local",
+        state: "error",
+        namespace: "default",
+        message: "the toolbox cannot start",
+        hint: "Make sure the image is available.",
+      }),
+    );
+    await assert.rejects(
+      waitForLab(() => {}),
+      (e: unknown) =>
+        e instanceof LabApiError && errorText(e) === "the toolbox cannot start — Make sure the image is available.",
+    );
   });
 });

@@ -15,7 +15,11 @@ const dir = mkdtempSync(join(tmpdir(), "kubelab-export-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const cli = (args: string[], store: string) =>
-  spawnSync(process.execPath, ["--disable-warning=ExperimentalWarning", "src/cli/main.ts", "progress", ...args], { cwd: ROOT, env: { ...process.env, KUBELAB_STORE: store }, encoding: "utf8" });
+  spawnSync(process.execPath, ["--disable-warning=ExperimentalWarning", "src/cli/main.ts", "progress", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, KUBELAB_STORE: store },
+    encoding: "utf8",
+  });
 
 describe("progress export", () => {
   it("writes JSON and CSV from the store", async () => {
@@ -28,8 +32,17 @@ describe("progress export", () => {
       { id: "exists", title: "t", passed: true, points: 1, message: "m", messageId: "job.exists" },
       { id: "output", title: "t", passed: false, points: 2, message: "m", messageId: "job.output-wrong" },
     ];
-    await store.recordAttempt({ learnerId: ada.id, result: { exercise: "job/echo", passed: false, score: 1, maxScore: 3, checks, durationMs: 120 }, mode: "cluster", labId: "local" });
-    await store.recordAttempt({ learnerId: bob.id, result: { exercise: "job/ttl", passed: true, score: 2, maxScore: 2, checks: [], durationMs: 80 }, mode: "cluster" });
+    await store.recordAttempt({
+      learnerId: ada.id,
+      result: { exercise: "job/echo", passed: false, score: 1, maxScore: 3, checks, durationMs: 120 },
+      mode: "cluster",
+      labId: "local",
+    });
+    await store.recordAttempt({
+      learnerId: bob.id,
+      result: { exercise: "job/ttl", passed: true, score: 2, maxScore: 2, checks: [], durationMs: 80 },
+      mode: "cluster",
+    });
     await store.recordEvent({ learnerId: ada.id, kind: "solution-revealed", exercise: "job/echo" });
     await store.close();
 
@@ -43,16 +56,27 @@ describe("progress export", () => {
     const csv = cli(["export", "--format", "csv"], path);
     assert.equal(csv.status, 0, csv.stderr);
     const lines = csv.stdout.trimEnd().split("\n");
-    assert.equal(lines[0], "seq,at,learner,displayName,exercise,passed,score,maxScore,durationMs,mode,lab,locale,infrastructureError,checks");
+    assert.equal(
+      lines[0],
+      "seq,at,learner,displayName,exercise,passed,score,maxScore,durationMs,mode,lab,locale,infrastructureError,checks",
+    );
     assert.equal(lines.length, 3);
     assert.ok(lines[1].includes(`"Ada, ""the first"""`), "quoted by csv-stringify");
-    assert.ok(lines[1].endsWith(",job/echo,false,1,3,120,cluster,local,,false,exists:passed:job.exists output:failed:job.output-wrong"), lines[1]);
+    assert.ok(
+      lines[1].endsWith(
+        ",job/echo,false,1,3,120,cluster,local,,false,exists:passed:job.exists output:failed:job.output-wrong",
+      ),
+      lines[1],
+    );
 
     const out = join(dir, "bob.json");
     const own = cli(["export", "--learner", bob.id, "--output", out], path);
     assert.equal(own.status, 0, own.stderr);
     assert.equal(statSync(out).mode & 0o777, 0o600);
-    assert.deepEqual(JSON.parse(readFileSync(out, "utf8")).attempts.map((a: { exercise: string }) => a.exercise), ["job/ttl"]);
+    assert.deepEqual(
+      JSON.parse(readFileSync(out, "utf8")).attempts.map((a: { exercise: string }) => a.exercise),
+      ["job/ttl"],
+    );
   });
 
   it("says how to get a store when there is none", () => {

@@ -30,7 +30,14 @@ class ScriptedGrader implements GradeService {
   has = (id: string) => id === "job/echo";
   async grade(exercise: string, _lab: Lab, locale: Locale): Promise<GradeResult> {
     const score = this.scores.shift() ?? 3;
-    const checks = [0, 1, 2].map((i) => ({ id: `c${i}`, title: `t${i}`, passed: i < score, points: 1, message: "m", messageId: i < score ? "job.ok" : "job.output-wrong" }));
+    const checks = [0, 1, 2].map((i) => ({
+      id: `c${i}`,
+      title: `t${i}`,
+      passed: i < score,
+      points: 1,
+      message: "m",
+      messageId: i < score ? "job.ok" : "job.output-wrong",
+    }));
     return { exercise, passed: score === 3, score, maxScore: 3, durationMs: 7, checks, locale };
   }
 }
@@ -45,14 +52,23 @@ async function start() {
     exec: new FakeExecTransport().exec(),
     port: 0,
     store,
-    solutions: async (id) => (id === "job/echo" ? readFileSync(new URL("../../labs/job/echo/solution.sh", import.meta.url), "utf8") : undefined),
+    solutions: async (id) =>
+      id === "job/echo" ? readFileSync(new URL("../../labs/job/echo/solution.sh", import.meta.url), "utf8") : undefined,
   });
   const base = await server.listen();
-  cleanup.push(() => store.close(), () => server.close());
+  cleanup.push(
+    () => store.close(),
+    () => server.close(),
+  );
   const res = await fetch(`${base}/api/lab`, { method: "POST" });
   const cookie = res.headers.get("set-cookie")!.split(";")[0];
   const call = (path: string, body?: unknown) =>
-    fetch(`${base}${path}`, body === undefined ? { headers: { cookie } } : { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify(body) });
+    fetch(
+      `${base}${path}`,
+      body === undefined
+        ? { headers: { cookie } }
+        : { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify(body) },
+    );
   return { base, store, grader, cookie, call };
 }
 
@@ -60,11 +76,15 @@ describe("progress routes", () => {
   it("records each Check before answering it, a retried request once", async () => {
     const { store, grader, call } = await start();
     grader.scores = [1, 3];
-    const first = await (await call("/api/lab/grade", { exercise: "job/echo", locale: "en", requestId: "req-aaaaaaaa" })).json();
+    const first = await (
+      await call("/api/lab/grade", { exercise: "job/echo", locale: "en", requestId: "req-aaaaaaaa" })
+    ).json();
     assert.equal(first.score, 1);
     assert.equal(first.attempt.duplicate, false);
     assert.equal((await store.attempts()).length, 1, "in the store when the response arrived");
-    const retry = await (await call("/api/lab/grade", { exercise: "job/echo", locale: "en", requestId: "req-aaaaaaaa" })).json();
+    const retry = await (
+      await call("/api/lab/grade", { exercise: "job/echo", locale: "en", requestId: "req-aaaaaaaa" })
+    ).json();
     assert.equal(retry.attempt.duplicate, true);
     assert.equal(retry.attempt.seq, first.attempt.seq);
     assert.equal((await store.attempts()).length, 1);
@@ -95,20 +115,31 @@ describe("progress routes", () => {
     assert.equal(confirmed.status, 200);
     const body = await confirmed.json();
     assert.ok(body.blocks.length >= 2);
-    assert.match(body.blocks[0].code, /^kubectl create -f - <<'YAML'\n[\s\S]*\nYAML$/, "the heredoc stays with its command");
+    assert.match(
+      body.blocks[0].code,
+      /^kubectl create -f - <<'YAML'\n[\s\S]*\nYAML$/,
+      "the heredoc stays with its command",
+    );
     assert.ok(body.blocks.every((b: { code: string }) => !/set -euo|^#!/.test(b.code)));
 
     grader.scores = [0, 1];
     await call("/api/lab/grade", { exercise: "job/echo" });
     await call("/api/lab/grade", { exercise: "job/echo" });
-    assert.equal((await call("/api/lab/solution", { exercise: "job/echo" })).status, 200, "after two failures no confirmation");
+    assert.equal(
+      (await call("/api/lab/solution", { exercise: "job/echo" })).status,
+      200,
+      "after two failures no confirmation",
+    );
     assert.equal((await call("/api/lab/solution", { exercise: "job/nope" })).status, 404);
 
     const exported = await call("/api/progress/export");
     assert.match(exported.headers.get("content-disposition") ?? "", /attachment; filename="kubelab-progress-/);
     const data = await exported.json();
     assert.equal(data.format, "kubelab-progress");
-    assert.deepEqual(data.events.map((e: { kind: string }) => e.kind), ["lab-created", "solution-revealed", "solution-revealed"]);
+    assert.deepEqual(
+      data.events.map((e: { kind: string }) => e.kind),
+      ["lab-created", "solution-revealed", "solution-revealed"],
+    );
     assert.equal(data.attempts.length, 2);
     assert.equal(data.learners.length, 1);
   });
@@ -126,13 +157,18 @@ describe("progress routes", () => {
   it("records a reset as an event", async () => {
     const { store, call } = await start();
     assert.equal((await call("/api/lab/reset", {})).status, 200);
-    assert.deepEqual((await store.events()).map((e) => e.kind), ["lab-created", "lab-reset"]);
+    assert.deepEqual(
+      (await store.events()).map((e) => e.kind),
+      ["lab-created", "lab-reset"],
+    );
   });
 });
 
 describe("solution blocks", () => {
   it("keeps continuations and heredocs together and comments as captions", () => {
-    const blocks = solutionBlocks("#!/usr/bin/env bash\nset -euo pipefail\n# make it\nkubectl create job x \\\n  --image=busybox\n\ncat <<EOF > a.yaml\nkind: Job\nEOF\nkubectl get jobs\n");
+    const blocks = solutionBlocks(
+      "#!/usr/bin/env bash\nset -euo pipefail\n# make it\nkubectl create job x \\\n  --image=busybox\n\ncat <<EOF > a.yaml\nkind: Job\nEOF\nkubectl get jobs\n",
+    );
     assert.deepEqual(blocks, [
       { comment: "make it", code: "kubectl create job x \\\n  --image=busybox" },
       { code: "cat <<EOF > a.yaml\nkind: Job\nEOF" },
@@ -144,9 +180,14 @@ describe("solution blocks", () => {
 describe("progress in the page", () => {
   it("marks a lesson done only when every exercise passed, partly done when any was tried", async () => {
     const { lessonState } = await import("../../src/site/progress-client.ts");
-    const p = (exercise: string, passed: boolean) => ({ exercise, passed }) as Parameters<typeof lessonState>[1][number];
+    const p = (exercise: string, passed: boolean) =>
+      ({ exercise, passed }) as Parameters<typeof lessonState>[1][number];
     assert.equal(lessonState(["job/echo", "job/ttl"], []), undefined);
-    assert.equal(lessonState(["job/echo", "job/ttl"], [p("cronjob/hello", true)]), undefined, "other lessons' exercises do not count");
+    assert.equal(
+      lessonState(["job/echo", "job/ttl"], [p("cronjob/hello", true)]),
+      undefined,
+      "other lessons' exercises do not count",
+    );
     assert.equal(lessonState(["job/echo", "job/ttl"], [p("job/echo", true)]), "partial");
     assert.equal(lessonState(["job/echo", "job/ttl"], [p("job/echo", true), p("job/ttl", false)]), "partial");
     assert.equal(lessonState(["job/echo", "job/ttl"], [p("job/echo", true), p("job/ttl", true)]), "done");

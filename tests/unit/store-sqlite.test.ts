@@ -29,7 +29,14 @@ const scratch = () => {
 const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
 function result(exercise: string, score: number, maxScore = 3, extra: Partial<GradeResult> = {}): GradeResult {
-  const checks = Array.from({ length: maxScore }, (_, i) => ({ id: `c${i}`, title: `check ${i}`, passed: i < score, points: 1, message: "m", messageId: i < score ? "ok" : `${exercise}.wrong` }));
+  const checks = Array.from({ length: maxScore }, (_, i) => ({
+    id: `c${i}`,
+    title: `check ${i}`,
+    passed: i < score,
+    points: 1,
+    message: "m",
+    messageId: i < score ? "ok" : `${exercise}.wrong`,
+  }));
   return { exercise, passed: score === maxScore, score, maxScore, checks, durationMs: 12.4, locale: "en", ...extra };
 }
 
@@ -50,7 +57,10 @@ describe("sqlite store", () => {
     assert.equal(statSync(path).mode & 0o777, 0o600);
     const db = new DatabaseSync(path);
     assert.equal((db.prepare("PRAGMA journal_mode").get() as { journal_mode: string }).journal_mode, "wal");
-    assert.equal((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version, MIGRATIONS.at(-1)!.version);
+    assert.equal(
+      (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
+      MIGRATIONS.at(-1)!.version,
+    );
     db.close();
   });
 
@@ -62,7 +72,11 @@ describe("sqlite store", () => {
     await store.recordAttempt({ learnerId: alice.id, result: result("job/echo", 1), mode: "cluster", labId: "local" });
     await store.recordAttempt({ learnerId: alice.id, result: result("job/echo", 3), mode: "cluster", labId: "local" });
     await store.recordAttempt({ learnerId: alice.id, result: result("job/echo", 2), mode: "cluster", labId: "local" });
-    await store.recordAttempt({ learnerId: alice.id, result: result("job/echo", 0, 3, { infrastructureError: true }), mode: "cluster" });
+    await store.recordAttempt({
+      learnerId: alice.id,
+      result: result("job/echo", 0, 3, { infrastructureError: true }),
+      mode: "cluster",
+    });
     await store.recordAttempt({ learnerId: bob.id, result: result("cronjob/hello", 0), mode: "cluster" });
     await store.recordEvent({ learnerId: alice.id, kind: "solution-revealed", exercise: "job/echo" });
 
@@ -79,13 +93,26 @@ describe("sqlite store", () => {
     assert.ok(echo.firstPassedAt && echo.solutionRevealedAt);
 
     const attempts = await store.attempts({ learnerId: alice.id });
-    assert.deepEqual(attempts.map((a) => a.score), [1, 3, 2, 0]);
-    assert.deepEqual(attempts[1].checks.map((c) => [c.id, c.passed, c.messageId]), [["c0", true, "ok"], ["c1", true, "ok"], ["c2", true, "ok"]]);
+    assert.deepEqual(
+      attempts.map((a) => a.score),
+      [1, 3, 2, 0],
+    );
+    assert.deepEqual(
+      attempts[1].checks.map((c) => [c.id, c.passed, c.messageId]),
+      [
+        ["c0", true, "ok"],
+        ["c1", true, "ok"],
+        ["c2", true, "ok"],
+      ],
+    );
     assert.equal(attempts[0].mode, "cluster");
     assert.equal(attempts[0].durationMs, 12);
 
     const exported = await store.export(bob.id);
-    assert.deepEqual(exported.learners.map((l) => l.id), [bob.id]);
+    assert.deepEqual(
+      exported.learners.map((l) => l.id),
+      [bob.id],
+    );
     assert.equal(exported.attempts.length, 1);
     assert.equal(exported.events.length, 0);
     assert.ok(!JSON.stringify(await store.export()).includes("session-a"), "session ids never leave the store");
@@ -95,14 +122,27 @@ describe("sqlite store", () => {
   it("stores a retried request once", async () => {
     const store = openSqliteStore({ path: scratch() });
     const l = await store.learnerForSession("s");
-    const first = await store.recordAttempt({ learnerId: l.id, result: result("job/echo", 3), mode: "cluster", requestId: "r-1" });
-    const again = await store.recordAttempt({ learnerId: l.id, result: result("job/echo", 0), mode: "cluster", requestId: "r-1" });
+    const first = await store.recordAttempt({
+      learnerId: l.id,
+      result: result("job/echo", 3),
+      mode: "cluster",
+      requestId: "r-1",
+    });
+    const again = await store.recordAttempt({
+      learnerId: l.id,
+      result: result("job/echo", 0),
+      mode: "cluster",
+      requestId: "r-1",
+    });
     assert.equal(first.duplicate, false);
     assert.equal(again.duplicate, true);
     assert.equal(again.attempt.seq, first.attempt.seq);
     assert.equal(again.attempt.score, 3, "the stored fact, not the retry's");
     const other = await store.learnerForSession("t");
-    await assert.rejects(store.recordAttempt({ learnerId: other.id, result: result("job/echo", 3), mode: "cluster", requestId: "r-1" }), KubelabError);
+    await assert.rejects(
+      store.recordAttempt({ learnerId: other.id, result: result("job/echo", 3), mode: "cluster", requestId: "r-1" }),
+      KubelabError,
+    );
     assert.equal((await store.attempts()).length, 1);
     await store.close();
   });
@@ -151,7 +191,14 @@ describe("sqlite store", () => {
     old.close();
     assert.ok(lines.some((line) => line.includes("backed up")));
     // And a file from a newer kubelab is refused, untouched.
-    const newer = [...MIGRATIONS, { version: MIGRATIONS.at(-1)!.version + 1, description: "test column", sql: "ALTER TABLE learners ADD COLUMN test_note TEXT" }];
+    const newer = [
+      ...MIGRATIONS,
+      {
+        version: MIGRATIONS.at(-1)!.version + 1,
+        description: "test column",
+        sql: "ALTER TABLE learners ADD COLUMN test_note TEXT",
+      },
+    ];
     openSqliteStore({ path, migrations: newer }).close();
     const before = sha(path);
     expectStoreError(() => openSqliteStore({ path }), /newer than this kubelab/);
@@ -170,7 +217,8 @@ describe("sqlite store", () => {
     const path = scratch();
     const store = openSqliteStore({ path });
     const l = await store.learnerForSession("s");
-    for (let i = 0; i < 200; i++) await store.recordAttempt({ learnerId: l.id, result: result("job/echo", i % 4), mode: "cluster" });
+    for (let i = 0; i < 200; i++)
+      await store.recordAttempt({ learnerId: l.id, result: result("job/echo", i % 4), mode: "cluster" });
     await store.close();
     const bytes = readFileSync(path);
     // Scribble over the middle pages, keeping the header: the integrity check must notice.
@@ -197,7 +245,11 @@ describe("sqlite store", () => {
   it("refuses a store it cannot write, at start, and leaves the file as it was", async (t) => {
     const path = scratch();
     const store = openSqliteStore({ path });
-    await store.recordAttempt({ learnerId: (await store.learnerForSession("s")).id, result: result("job/echo", 3), mode: "cluster" });
+    await store.recordAttempt({
+      learnerId: (await store.learnerForSession("s")).id,
+      result: result("job/echo", 3),
+      mode: "cluster",
+    });
     await store.close();
     const dir = join(path, "..");
     const before = sha(path);
@@ -250,13 +302,15 @@ describe("sqlite store", () => {
         parentPort.postMessage("done");
       }).catch((err) => { throw err; });`;
     await Promise.all(
-      Array.from({ length: writers }, (_, w) =>
-        new Promise<void>((resolve, reject) => {
-          const worker = new Worker(code, { eval: true, workerData: { path, w, n: perWriter } });
-          worker.once("message", () => resolve());
-          worker.once("error", reject);
-          worker.once("exit", (c) => (c === 0 ? resolve() : reject(new Error(`writer exited ${c}`))));
-        }),
+      Array.from(
+        { length: writers },
+        (_, w) =>
+          new Promise<void>((resolve, reject) => {
+            const worker = new Worker(code, { eval: true, workerData: { path, w, n: perWriter } });
+            worker.once("message", () => resolve());
+            worker.once("error", reject);
+            worker.once("exit", (c) => (c === 0 ? resolve() : reject(new Error(`writer exited ${c}`))));
+          }),
       ),
     );
     const store = openSqliteStore({ path });
@@ -267,7 +321,11 @@ describe("sqlite store", () => {
     assert.equal(learners.size, writers);
     for (const a of all) {
       const [, w, i] = /^w(\d+)-(\d+)$/.exec(a.requestId!)!;
-      assert.deepEqual(a.checks.map((c) => c.id), [0, 1, 2].map((k) => `w${w}-a${i}-c${k}`), "an attempt's checks are its own, in order");
+      assert.deepEqual(
+        a.checks.map((c) => c.id),
+        [0, 1, 2].map((k) => `w${w}-a${i}-c${k}`),
+        "an attempt's checks are its own, in order",
+      );
       assert.equal(a.score, (Number(i) % 3) + 1);
     }
     assert.deepEqual([...new Set(all.map((a) => a.learnerId))].length, writers);

@@ -46,7 +46,10 @@ export function planBenches(args: string[]): { bench: Bench; args: string[] }[] 
 function runBench(bench: Bench, args: string[]): Promise<number> {
   return new Promise((resolveExit) => {
     const script = resolve(ROOT, "bench", `${bench}.bench.ts`);
-    const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", script, ...args], { cwd: ROOT, stdio: "inherit" });
+    const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", script, ...args], {
+      cwd: ROOT,
+      stdio: "inherit",
+    });
     child.on("error", (err) => {
       console.error(`could not run ${script}: ${err.message}`);
       resolveExit(127);

@@ -21,6 +21,8 @@ export default async function buildCommand(args: string[]): Promise<number> {
     return state.fresh ? 0 : 1;
   }
   const result = await ensureSite({ force: parsed.flags.has("force"), onProgress: (line) => console.error(line) });
-  console.log(result.built ? `lesson site built into dist/` : `dist/ is already fresh (\`./kubelab build --force\` rebuilds it)`);
+  console.log(
+    result.built ? `lesson site built into dist/` : `dist/ is already fresh (\`./kubelab build --force\` rebuilds it)`,
+  );
   return 0;
 }

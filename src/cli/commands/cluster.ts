@@ -39,7 +39,9 @@ export async function clusterCommand(args: string[]): Promise<number> {
         console.log(`${provider.name} cluster: ${status.state}${status.server ? ` (${status.server})` : ""}`);
         if (status.details) console.log(`  ${status.details}`);
         for (const c of status.components) {
-          console.log(`  ${c.name.padEnd(24)} ${c.running ? "running" : "stopped"}  pid ${c.pid ?? "-"}  restarts ${c.restarts ?? 0}`);
+          console.log(
+            `  ${c.name.padEnd(24)} ${c.running ? "running" : "stopped"}  pid ${c.pid ?? "-"}  restarts ${c.restarts ?? 0}`,
+          );
         }
       }
       return status.state === "running" ? 0 : 3;
@@ -56,11 +58,17 @@ function showLogs(provider: ClusterProvider, args: string[]): Promise<number> {
   const files = provider.logFiles();
   const component = args.find((a) => !a.startsWith("-") && !/^\d+$/.test(a));
   if (!component || !files[component]) {
-    throw new KubelabError(`which component? one of: ${Object.keys(files).join(", ")}`, "example: ./kubelab cluster logs kubelet --tail 50");
+    throw new KubelabError(
+      `which component? one of: ${Object.keys(files).join(", ")}`,
+      "example: ./kubelab cluster logs kubelet --tail 50",
+    );
   }
-  if (!existsSync(files[component])) throw new KubelabError(`no log yet for ${component} (${files[component]})`, "start the cluster first");
+  if (!existsSync(files[component]))
+    throw new KubelabError(`no log yet for ${component} (${files[component]})`, "start the cluster first");
   const tailIndex = args.indexOf("--tail");
   const lines = tailIndex >= 0 ? args[tailIndex + 1] : "200";
   const tailArgs = ["-n", lines, ...(args.includes("-f") ? ["-F"] : []), files[component]];
-  return new Promise((resolveExit) => spawn("tail", tailArgs, { stdio: "inherit" }).on("exit", (code) => resolveExit(code ?? 0)));
+  return new Promise((resolveExit) =>
+    spawn("tail", tailArgs, { stdio: "inherit" }).on("exit", (code) => resolveExit(code ?? 0)),
+  );
 }

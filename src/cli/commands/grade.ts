@@ -6,7 +6,14 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import { KubelabError } from "../../errors.ts";
 import { providerFromEnv } from "../../cluster/providers.ts";
-import { createGradeContext, graders, gradeExercise, kubeExec, type GradeResult, type Locale } from "../../graders/index.ts";
+import {
+  createGradeContext,
+  graders,
+  gradeExercise,
+  kubeExec,
+  type GradeResult,
+  type Locale,
+} from "../../graders/index.ts";
 import { LabRecorder } from "../../recorder/index.ts";
 import { flagString, parseArgs } from "../args.ts";
 
@@ -20,7 +27,8 @@ export default async function gradeCommand(args: string[]): Promise<number> {
     );
   }
   const locale = (flagString(parsed, "locale") ?? "en") as Locale;
-  if (locale !== "en" && locale !== "zh-CN") throw new KubelabError(`unknown locale ${locale}`, "use --locale en or --locale zh-CN");
+  if (locale !== "en" && locale !== "zh-CN")
+    throw new KubelabError(`unknown locale ${locale}`, "use --locale en or --locale zh-CN");
   const namespace = flagString(parsed, "namespace") ?? "default";
   const result = await gradeOnce(providerFromEnv().kubeconfigPath(), exercise, namespace, locale);
   if (parsed.flags.has("json")) console.log(JSON.stringify(result, null, 2));
@@ -33,7 +41,12 @@ export default async function gradeCommand(args: string[]): Promise<number> {
  * ones, so history-based checks may ask the learner to repeat the exercise
  * (the lab server records from the start of a lab instead).
  */
-export async function gradeOnce(kubeconfigPath: string, exercise: string, namespace: string, locale: Locale): Promise<GradeResult> {
+export async function gradeOnce(
+  kubeconfigPath: string,
+  exercise: string,
+  namespace: string,
+  locale: Locale,
+): Promise<GradeResult> {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubeconfigPath);
   const recorder = new LabRecorder({ namespace, kubeConfig });

@@ -14,7 +14,11 @@ const USAGE = "usage: ./kubelab instructor add <name>   (password from the termi
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
 /** Read one line from a TTY without echoing it (raw mode; backspace, Ctrl-C and Ctrl-D understood). */
-export function readHidden(prompt: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Promise<string> {
+export function readHidden(
+  prompt: string,
+  input: NodeJS.ReadStream = process.stdin,
+  output: NodeJS.WriteStream = process.stderr,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     output.write(prompt);
     let line = "";
@@ -46,9 +50,12 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) {
     chunks.push(chunk as Buffer);
-    if (chunks.reduce((n, c) => n + c.length, 0) > 4096) throw new KubelabError("the password on stdin is longer than 4 KiB", "Pipe just the password, one line.");
+    if (chunks.reduce((n, c) => n + c.length, 0) > 4096)
+      throw new KubelabError("the password on stdin is longer than 4 KiB", "Pipe just the password, one line.");
   }
-  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
 }
 
 export default async function instructorCommand(args: string[]): Promise<number> {
@@ -57,12 +64,17 @@ export default async function instructorCommand(args: string[]): Promise<number>
     console.error(USAGE);
     return 2;
   }
-  if (!NAME.test(name)) throw new KubelabError(`invalid instructor name "${name.slice(0, 80)}"`, "Use letters, digits and . _ @ - (at most 64 characters), e.g. ana or ana@school.");
+  if (!NAME.test(name))
+    throw new KubelabError(
+      `invalid instructor name "${name.slice(0, 80)}"`,
+      "Use letters, digits and . _ @ - (at most 64 characters), e.g. ana or ana@school.",
+    );
   let password: string;
   if (process.stdin.isTTY) {
     password = await readHidden(`Password for instructor ${name} (at least ${MIN_INSTRUCTOR_PASSWORD} characters): `);
     const again = await readHidden("Again: ");
-    if (again !== password) throw new KubelabError("the two passwords differ", "Run the command again and type the same password twice.");
+    if (again !== password)
+      throw new KubelabError("the two passwords differ", "Run the command again and type the same password twice.");
   } else {
     password = await readStdin();
   }
@@ -73,6 +85,8 @@ export default async function instructorCommand(args: string[]): Promise<number>
   } finally {
     await store.close();
   }
-  console.log(`instructor ${name} can sign in at /instructor/login (serve a class with ./kubelab start --mode namespace)`);
+  console.log(
+    `instructor ${name} can sign in at /instructor/login (serve a class with ./kubelab start --mode namespace)`,
+  );
   return 0;
 }

@@ -18,7 +18,12 @@ export async function kubectlCommand(args: string[]): Promise<number> {
       env: { ...process.env, KUBECONFIG: provider.kubeconfigPath() },
     });
     child.on("error", (err) =>
-      reject(new KubelabError(`could not run kubectl: ${err.message}`, "build the node binaries first with `./kubelab cluster up`")),
+      reject(
+        new KubelabError(
+          `could not run kubectl: ${err.message}`,
+          "build the node binaries first with `./kubelab cluster up`",
+        ),
+      ),
     );
     child.on("exit", (code, signal) => resolveExit(code ?? (signal ? 128 : 1)));
   });

@@ -29,23 +29,40 @@ import { flagString, parseArgs } from "../args.ts";
 export default async function labCommand(args: string[]): Promise<number> {
   const parsed = parseArgs(args, ["concurrency", "seeds", "task"]);
   const [sub, ...ids] = parsed.positional;
-  if (sub !== "verify") throw new KubelabError(`unknown lab command "${sub ?? ""}"`, "usage: ./kubelab lab verify [exercise ...] | ./kubelab lab verify --exam [exam ...] [--seeds a,b,c]");
+  if (sub !== "verify")
+    throw new KubelabError(
+      `unknown lab command "${sub ?? ""}"`,
+      "usage: ./kubelab lab verify [exercise ...] | ./kubelab lab verify --exam [exam ...] [--seeds a,b,c]",
+    );
   let chosen: { id: string; job?: ExamJob }[];
   if (parsed.flags.has("exam")) {
     const exams = loadExams();
     const unknownExams = ids.filter((id) => !exams.some((e) => e.id === id));
-    if (unknownExams.length > 0) throw new KubelabError(`unknown exam(s): ${unknownExams.join(", ")}`, `known: ${exams.map((e) => e.id).join(", ")}`);
+    if (unknownExams.length > 0)
+      throw new KubelabError(
+        `unknown exam(s): ${unknownExams.join(", ")}`,
+        `known: ${exams.map((e) => e.id).join(", ")}`,
+      );
     const seeds = flagString(parsed, "seeds")?.split(",").filter(Boolean) ?? VERIFY_SEEDS;
-    if (seeds.length < 3) throw new KubelabError(`--seeds names ${seeds.length} seed(s)`, "an exam is proven under at least 3 seeds");
+    if (seeds.length < 3)
+      throw new KubelabError(`--seeds names ${seeds.length} seed(s)`, "an exam is proven under at least 3 seeds");
     const only = flagString(parsed, "task"); // one exercise's tasks, e.g. --task exam/fix-job
-    chosen = examVerifyJobs(ids.length > 0 ? exams.filter((e) => ids.includes(e.id)) : exams, seeds).filter((j) => !only || j.exercise === only).map((j) => ({
-      id: j.label,
-      job: { exercise: j.exercise, slug: j.slug, grader: j.grader, options: { manifest: j.manifest, env: j.env, label: j.label, wrongAttempts: j.wrongAttempts } },
-    }));
+    chosen = examVerifyJobs(ids.length > 0 ? exams.filter((e) => ids.includes(e.id)) : exams, seeds)
+      .filter((j) => !only || j.exercise === only)
+      .map((j) => ({
+        id: j.label,
+        job: {
+          exercise: j.exercise,
+          slug: j.slug,
+          grader: j.grader,
+          options: { manifest: j.manifest, env: j.env, label: j.label, wrongAttempts: j.wrongAttempts },
+        },
+      }));
   } else {
     const all = loadExercises();
     const unknown = ids.filter((id) => !all.some((e) => e.id === id));
-    if (unknown.length > 0) throw new KubelabError(`unknown exercise(s): ${unknown.join(", ")}`, `known: ${all.map((e) => e.id).join(", ")}`);
+    if (unknown.length > 0)
+      throw new KubelabError(`unknown exercise(s): ${unknown.join(", ")}`, `known: ${all.map((e) => e.id).join(", ")}`);
     chosen = ids.length > 0 ? all.filter((e) => ids.includes(e.id)) : all;
   }
   const concurrency = Number(flagString(parsed, "concurrency") ?? 7);
@@ -65,7 +82,13 @@ export default async function labCommand(args: string[]): Promise<number> {
     await Promise.all(
       Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
         for (let exercise = queue.shift(); exercise; exercise = queue.shift()) {
-          rows.push(await verifyInOwnNamespace(exercise.id, { admin, adminPath, workDir, resetApi, recorders, runId }, exercise.job));
+          rows.push(
+            await verifyInOwnNamespace(
+              exercise.id,
+              { admin, adminPath, workDir, resetApi, recorders, runId },
+              exercise.job,
+            ),
+          );
         }
       }),
     );
@@ -97,7 +120,11 @@ interface VerifyEnv {
   runId: string;
 }
 
-async function verifyInOwnNamespace(id: string, { admin, adminPath, workDir, resetApi, recorders, runId }: VerifyEnv, job?: ExamJob): Promise<VerifyRow> {
+async function verifyInOwnNamespace(
+  id: string,
+  { admin, adminPath, workDir, resetApi, recorders, runId }: VerifyEnv,
+  job?: ExamJob,
+): Promise<VerifyRow> {
   const namespace = `verify-${(job?.slug ?? id.replace(/[^a-z0-9]+/g, "-")).slice(0, 48).replace(/-+$/, "")}-${runId}`;
   const exercise = job?.exercise ?? id;
   const registry = job ? new Map([[exercise, job.grader]]) : undefined;
@@ -117,19 +144,30 @@ async function verifyInOwnNamespace(id: string, { admin, adminPath, workDir, res
   const lab = { namespace };
   const exec = kubeExec(admin);
   try {
-    return await verifyExercise(exercise, {
-      runScript: (path, env) => runScript(path, { ...env, KUBECONFIG: kubeconfigPath, PATH: `${kubectlDir}:${process.env.PATH}` }),
-      grade: () => gradeExercise(exercise, createGradeContext({ namespace, recorder: recorders.for(namespace).view, kubeConfig: admin, exec }), "en", { registry }),
-      freshLab: async () => {
-        await hooks.resetting(lab);
-        try {
-          await resetLabNamespace(resetApi, namespace);
-        } finally {
-          await hooks.reset(lab);
-        }
+    return await verifyExercise(
+      exercise,
+      {
+        runScript: (path, env) =>
+          runScript(path, { ...env, KUBECONFIG: kubeconfigPath, PATH: `${kubectlDir}:${process.env.PATH}` }),
+        grade: () =>
+          gradeExercise(
+            exercise,
+            createGradeContext({ namespace, recorder: recorders.for(namespace).view, kubeConfig: admin, exec }),
+            "en",
+            { registry },
+          ),
+        freshLab: async () => {
+          await hooks.resetting(lab);
+          try {
+            await resetLabNamespace(resetApi, namespace);
+          } finally {
+            await hooks.reset(lab);
+          }
+        },
+        log: (line) => console.error(line),
       },
-      log: (line) => console.error(line),
-    }, job?.options);
+      job?.options,
+    );
   } finally {
     await hooks.deleted(lab);
     await core.deleteNamespace({ name: namespace }).catch(() => undefined);
@@ -143,6 +181,8 @@ function runScript(path: string, env: NodeJS.ProcessEnv): Promise<void> {
     child.stdout.on("data", (c) => (output = (output + c).slice(-2000)));
     child.stderr.on("data", (c) => (output = (output + c).slice(-2000)));
     child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolveRun() : reject(new Error(`exit ${code}: ${output.trim().split("\n").slice(-3).join(" | ")}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolveRun() : reject(new Error(`exit ${code}: ${output.trim().split("\n").slice(-3).join(" | ")}`)),
+    );
   });
 }

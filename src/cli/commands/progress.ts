@@ -31,7 +31,13 @@ export function attemptsCsv(data: ProgressExport): string {
       lab: a.labId ?? "",
       locale: a.locale ?? "",
       infrastructureError: a.infrastructureError,
-      checks: a.checks.map((c) => [c.id, c.infrastructureError ? "infra-error" : c.passed ? "passed" : "failed", c.messageId].filter(Boolean).join(":")).join(" "),
+      checks: a.checks
+        .map((c) =>
+          [c.id, c.infrastructureError ? "infra-error" : c.passed ? "passed" : "failed", c.messageId]
+            .filter(Boolean)
+            .join(":"),
+        )
+        .join(" "),
     })),
     { header: true, cast: { boolean: (v) => (v ? "true" : "false") } },
   );
@@ -40,18 +46,26 @@ export function attemptsCsv(data: ProgressExport): string {
 export default async function progressCommand(args: string[]): Promise<number> {
   const parsed = parseArgs(args, ["format", "learner", "output"]);
   const [sub] = parsed.positional;
-  if (sub !== "export") throw new KubelabError(sub ? `unknown progress command "${sub}"` : "which progress command?", USAGE);
+  if (sub !== "export")
+    throw new KubelabError(sub ? `unknown progress command "${sub}"` : "which progress command?", USAGE);
   const format = flagString(parsed, "format") ?? "json";
-  if (format !== "json" && format !== "csv") throw new KubelabError(`unknown format ${format}`, "use --format json or --format csv");
+  if (format !== "json" && format !== "csv")
+    throw new KubelabError(`unknown format ${format}`, "use --format json or --format csv");
   const path = defaultStorePath();
   if (!existsSync(path)) {
-    throw new KubelabError(`there is no progress store at ${path}`, `Start the lab server once (\`./kubelab start\`) to create it, or set ${STORE_ENV} to the store's file.`);
+    throw new KubelabError(
+      `there is no progress store at ${path}`,
+      `Start the lab server once (\`./kubelab start\`) to create it, or set ${STORE_ENV} to the store's file.`,
+    );
   }
   const store = openStore({ path });
   try {
     const learner = flagString(parsed, "learner");
     if (learner !== undefined && !(await store.getLearner(learner))) {
-      throw new KubelabError(`no learner ${learner} in ${path}`, "Learner ids are in the JSON export (learners[].id) and on the learner's progress page.");
+      throw new KubelabError(
+        `no learner ${learner} in ${path}`,
+        "Learner ids are in the JSON export (learners[].id) and on the learner's progress page.",
+      );
     }
     const data = await store.export(learner);
     const text = format === "csv" ? attemptsCsv(data) : `${JSON.stringify(data, null, 2)}\n`;
@@ -59,7 +73,9 @@ export default async function progressCommand(args: string[]): Promise<number> {
     if (output) {
       // Learners' records: owner-only, like the store.
       writeFileSync(output, text, { mode: 0o600 });
-      console.error(`wrote ${data.attempts.length} attempts and ${data.events.length} events of ${data.learners.length} learners to ${output}`);
+      console.error(
+        `wrote ${data.attempts.length} attempts and ${data.events.length} events of ${data.learners.length} learners to ${output}`,
+      );
     } else {
       process.stdout.write(text);
     }

@@ -28,7 +28,8 @@ function repeatedFlag(args: string[], name: string): string[] {
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new KubelabError(`invalid ${flag} ${value}`, `give ${flag} a whole number of at least 1`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new KubelabError(`invalid ${flag} ${value}`, `give ${flag} a whole number of at least 1`);
   return n;
 }
 
@@ -42,13 +43,26 @@ function accessPassword(file: string | undefined): string | undefined {
   try {
     text = readFileSync(file === "-" ? 0 : file, "utf8");
   } catch (err) {
-    throw new KubelabError(`cannot read the access password from ${file === "-" ? "stdin" : file}: ${(err as Error).message}`, `give ${PASSWORD_FILE_FLAG} a readable file holding the password, or - to read it from stdin`);
+    throw new KubelabError(
+      `cannot read the access password from ${file === "-" ? "stdin" : file}: ${(err as Error).message}`,
+      `give ${PASSWORD_FILE_FLAG} a readable file holding the password, or - to read it from stdin`,
+    );
   }
   return text.replace(/\r?\n$/, "");
 }
 
 export default async function startCommand(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, ["port", "host", "mode", "origin", "allowed-host", "access-password-file", "max-labs", "max-terminals", "labs-per-minute"]);
+  const parsed = parseArgs(args, [
+    "port",
+    "host",
+    "mode",
+    "origin",
+    "allowed-host",
+    "access-password-file",
+    "max-labs",
+    "max-terminals",
+    "labs-per-minute",
+  ]);
   const port = Number(flagString(parsed, "port") ?? process.env.KUBELAB_PORT ?? 4321);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) {
     throw new KubelabError(`invalid --port ${flagString(parsed, "port")}`, "give a port number between 1 and 65535");
@@ -58,7 +72,10 @@ export default async function startCommand(args: string[]): Promise<number> {
     throw new KubelabError(`invalid --mode ${mode}`, "use --mode cluster (one learner) or --mode namespace (a class)");
   }
   if (parsed.flags.get("access-password") !== undefined) {
-    throw new KubelabError("the access password is not taken on the command line (other users see it in `ps`)", `set ${PASSWORD_ENV}, or pass ${PASSWORD_FILE_FLAG} FILE (- reads stdin)`);
+    throw new KubelabError(
+      "the access password is not taken on the command line (other users see it in `ps`)",
+      `set ${PASSWORD_ENV}, or pass ${PASSWORD_FILE_FLAG} FILE (- reads stdin)`,
+    );
   }
   const origin = flagString(parsed, "origin");
   const app = await startKubelab({
@@ -67,7 +84,10 @@ export default async function startCommand(args: string[]): Promise<number> {
     port,
     host: flagString(parsed, "host") ?? process.env.KUBELAB_HOST ?? "127.0.0.1",
     allowedOrigins: origin ? [origin] : undefined,
-    allowedHosts: [...splitHostList(process.env.KUBELAB_ALLOWED_HOSTS), ...repeatedFlag(args, ALLOWED_HOST_FLAG.slice(2))],
+    allowedHosts: [
+      ...splitHostList(process.env.KUBELAB_ALLOWED_HOSTS),
+      ...repeatedFlag(args, ALLOWED_HOST_FLAG.slice(2)),
+    ],
     accessPassword: accessPassword(flagString(parsed, "access-password-file")),
     maxLabs: positiveInt(flagString(parsed, "max-labs"), "--max-labs"),
     maxTerminalsPerSession: positiveInt(flagString(parsed, "max-terminals"), "--max-terminals"),

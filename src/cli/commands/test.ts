@@ -1,7 +1,8 @@
 /**
- * `./kubelab test [typecheck|unit|integration|security|verify|e2e ...]`: the one test
- * command (the README's and CI's). With no argument it runs every layer in
- * order: types (tsc for the server side, `astro check` for the site), unit
+ * `./kubelab test [format|typecheck|unit|integration|security|verify|e2e ...]`: the one
+ * test command (the README's and CI's). With no argument it runs every layer in
+ * order: the formatter's check (Prettier), types (tsc for the server side,
+ * `astro check` for the site), unit
  * tests (fakes), integration tests on the real local cluster, the attack
  * suite, `lab verify` of every exercise, and end-to-end tests in Chromium
  * (which build the lesson site first when dist/ is missing or stale).
@@ -15,14 +16,16 @@ import { BROWSER_PACKAGES, ensureHostPackages } from "../../setup/host-packages.
 import { ensureSite } from "../../site-build/site-build.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
-const LAYERS = ["typecheck", "unit", "integration", "security", "verify", "e2e"] as const;
+const LAYERS = ["format", "typecheck", "unit", "integration", "security", "verify", "e2e"] as const;
 type Layer = (typeof LAYERS)[number];
 
 /**
  * Tests never touch the learner's own progress store: every layer of one run
  * shares a fresh store file (tests that need their own still set KUBELAB_STORE).
  */
-const TEST_ENV: NodeJS.ProcessEnv = { KUBELAB_STORE: join(mkdtempSync(join(tmpdir(), "kubelab-test-")), "progress.db") };
+const TEST_ENV: NodeJS.ProcessEnv = {
+  KUBELAB_STORE: join(mkdtempSync(join(tmpdir(), "kubelab-test-")), "progress.db"),
+};
 
 function sh(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
   return new Promise((resolveExit) => {
@@ -37,7 +40,8 @@ function sh(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promi
 
 const node = (args: string[], env?: NodeJS.ProcessEnv) =>
   sh(process.execPath, ["--disable-warning=ExperimentalWarning", ...args], env);
-const npx = (args: string[], env?: NodeJS.ProcessEnv) => sh(resolve(ROOT, "node_modules/.bin", args[0]), args.slice(1), env);
+const npx = (args: string[], env?: NodeJS.ProcessEnv) =>
+  sh(resolve(ROOT, "node_modules/.bin", args[0]), args.slice(1), env);
 
 async function clusterEnv(): Promise<NodeJS.ProcessEnv> {
   const info = await providerFromEnv().up({ onProgress: (line) => console.error(line) });
@@ -45,6 +49,7 @@ async function clusterEnv(): Promise<NodeJS.ProcessEnv> {
 }
 
 const run: Record<Layer, () => Promise<number>> = {
+  format: () => node(["src/cli/main.ts", "format", "--check"]),
   typecheck: async () => {
     const code = await npx(["tsc", "--noEmit", "-p", "."]);
     return code !== 0 ? code : node(["src/site-build/astro-check.ts"]);
@@ -52,7 +57,10 @@ const run: Record<Layer, () => Promise<number>> = {
   unit: () => node(["--test", "--test-reporter=spec", "tests/unit/**/*.test.ts"]),
   integration: async () => {
     const env = await clusterEnv();
-    const code = await node(["--test", "--test-concurrency=1", "--test-reporter=spec", "tests/integration/*.test.ts"], env);
+    const code = await node(
+      ["--test", "--test-concurrency=1", "--test-reporter=spec", "tests/integration/*.test.ts"],
+      env,
+    );
     // The life-cycle tests stop and restart the cluster, so they run last.
     return code !== 0 ? code : node(["--test", "--test-reporter=spec", "tests/integration/lifecycle/*.test.ts"], env);
   },
@@ -89,7 +97,8 @@ export default async function testCommand(args: string[]): Promise<number> {
     if (code !== 0) break;
   }
   console.error("\n=== summary ===");
-  for (const [layer, code, ms] of results) console.error(`${code === 0 ? "PASS" : "FAIL"}  ${layer.padEnd(12)} ${(ms / 1000).toFixed(1)} s`);
+  for (const [layer, code, ms] of results)
+    console.error(`${code === 0 ? "PASS" : "FAIL"}  ${layer.padEnd(12)} ${(ms / 1000).toFixed(1)} s`);
   const failed = results.some(([, code]) => code !== 0) || results.length < layers.length;
   return failed ? 1 : 0;
 }

@@ -31,7 +31,10 @@ function sourceKey(): string {
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
+      if (entry.isDirectory()) {
+        // A directory with a go.mod of its own (cluster/conformance) is another module, not part of these binaries.
+        if (!existsSync(join(path, "go.mod"))) walk(path);
+      }
       // Go tests (_test.go) are not part of the binaries, so they do not force a rebuild.
       else if (/\.(go|mod|sum)$/.test(entry.name) && !entry.name.endsWith("_test.go")) {
         hash.update(path.slice(MODULE_DIR.length)).update(readFileSync(path));

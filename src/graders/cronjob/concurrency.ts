@@ -28,7 +28,10 @@ const SLACK_MS = 5000;
  * spanned a scheduled time; the recorder's times fill in what objects do
  * not say (a Job deleted while running ended when it was seen to go).
  */
-async function activePeriods(ctx: GradeContext, cj: V1CronJob): Promise<{ periods: Interval[]; seenFromCreation: boolean }> {
+async function activePeriods(
+  ctx: GradeContext,
+  cj: V1CronJob,
+): Promise<{ periods: Interval[]; seenFromCreation: boolean }> {
   const periods = new Map<string, Interval | undefined>();
   const runs = ctx.recorder.jobsCreatedBy(cj.metadata?.uid ?? "");
   for (const run of runs) {
@@ -39,7 +42,10 @@ async function activePeriods(ctx: GradeContext, cj: V1CronJob): Promise<{ period
   }
   const live = await jobsOwnedBy(ctx, cj);
   const recorded = new Set(runs.map((r) => r.uid));
-  const seenFromCreation = runs.length > 0 && runs.every((r) => ctx.recorder.seenFromCreation(r.firstSeenAt)) && live.every((j) => recorded.has(j.metadata!.uid!));
+  const seenFromCreation =
+    runs.length > 0 &&
+    runs.every((r) => ctx.recorder.seenFromCreation(r.firstSeenAt)) &&
+    live.every((j) => recorded.has(j.metadata!.uid!));
   for (const job of live) periods.set(job.metadata!.uid!, jobActiveInterval(job));
   return { periods: [...periods.values()].filter((p): p is Interval => p !== undefined), seenFromCreation };
 }
@@ -52,7 +58,9 @@ function spannedATick(ctx: GradeContext, schedule: string, period: Interval): bo
 function replaced(runs: JobRun[]): { old: string; next: string } | undefined {
   for (const r of runs) {
     if (r.outcome !== "active" || !r.deletion || r.deletion.gap) continue;
-    const next = runs.find((o) => o.uid !== r.uid && Math.abs(o.firstSeenAt - r.deletion!.at) <= 15_000 && o.firstSeenSeq > r.firstSeenSeq);
+    const next = runs.find(
+      (o) => o.uid !== r.uid && Math.abs(o.firstSeenAt - r.deletion!.at) <= 15_000 && o.firstSeenSeq > r.firstSeenSeq,
+    );
     if (next) return { old: r.name, next: next.name };
   }
   return undefined;
@@ -68,18 +76,27 @@ export default defineGrader({
   ],
   async grade(ctx) {
     const cj = await readCronJob(ctx, NAME);
-    if (!cj) return [fail("exists", "cronjob.missing", { name: NAME }), needs("policy", "CronJob", NAME), needs("behaviour", "CronJob", NAME)];
+    if (!cj)
+      return [
+        fail("exists", "cronjob.missing", { name: NAME }),
+        needs("policy", "CronJob", NAME),
+        needs("behaviour", "CronJob", NAME),
+      ];
     const policy = cj.spec?.concurrencyPolicy ?? "Allow";
     const schedule = cj.spec?.schedule ?? "";
     const head = [pass("exists", "cronjob.exists", { name: NAME })];
     if (policy !== "Forbid" && policy !== "Replace") {
-      return [...head, fail("policy", "cronjob.policy-allow", { name: NAME, actual: policy }), fail("behaviour", "cronjob.policy-allow", { name: NAME, actual: policy })];
+      return [
+        ...head,
+        fail("policy", "cronjob.policy-allow", { name: NAME, actual: policy }),
+        fail("behaviour", "cronjob.policy-allow", { name: NAME, actual: policy }),
+      ];
     }
     head.push(pass("policy", "cronjob.policy-ok", { name: NAME, policy }));
     const uid = cj.metadata?.uid ?? "";
     const runs = () => ctx.recorder.jobsCreatedBy(uid);
     const spanned = async () => (await activePeriods(ctx, cj)).periods.some((p) => spannedATick(ctx, schedule, p));
-    const evidence = async () => policy === "Replace" ? replaced(runs()) !== undefined : spanned();
+    const evidence = async () => (policy === "Replace" ? replaced(runs()) !== undefined : spanned());
     await waitForSchedule(ctx, schedule, evidence, SLACK_MS * 2);
 
     if (policy === "Forbid") {
@@ -88,7 +105,8 @@ export default defineGrader({
       const fromRecorder = ctx.recorder.peakConcurrentJobs(uid);
       const peak = seenFromCreation ? fromRecorder : Math.max(fromRecorder, peakOverlap(periods));
       if (peak > 1) return [...head, fail("behaviour", "cronjob.overlap", { name: NAME, peak })];
-      if (!(await spanned())) return [...head, fail("behaviour", "cronjob.policy-not-exercised", { name: NAME, policy })];
+      if (!(await spanned()))
+        return [...head, fail("behaviour", "cronjob.policy-not-exercised", { name: NAME, policy })];
       return [...head, pass("behaviour", "cronjob.forbid-ok", { name: NAME })];
     }
     const swap = replaced(runs());

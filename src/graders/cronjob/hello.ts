@@ -8,7 +8,15 @@
 import type { V1Job } from "@kubernetes/client-node";
 import { defineGrader, fail, needs, pass } from "../framework.ts";
 import type { CheckOutcome } from "../framework.ts";
-import { commandLine, imageRepository, isEveryMinute, jobState, jobsOwnedBy, logLines, podsOfJob } from "../k8s-helpers.ts";
+import {
+  commandLine,
+  imageRepository,
+  isEveryMinute,
+  jobState,
+  jobsOwnedBy,
+  logLines,
+  podsOfJob,
+} from "../k8s-helpers.ts";
 import { readCronJob, waitForSchedule } from "./shared.ts";
 
 const NAME = "hello";
@@ -19,28 +27,53 @@ export default defineGrader({
   title: { en: "Your first CronJob: hello", "zh-CN": "第一个 CronJob：hello" },
   checks: [
     { id: "exists", points: 2, title: "title.cronjob-exists", titleParams: { name: NAME } },
-    { id: "schedule", points: 1, title: "title.cronjob-schedule", titleParams: { name: NAME, schedule: "*/1 * * * *" } },
+    {
+      id: "schedule",
+      points: 1,
+      title: "title.cronjob-schedule",
+      titleParams: { name: NAME, schedule: "*/1 * * * *" },
+    },
     { id: "image", points: 1, title: "title.cronjob-image", titleParams: { name: NAME, image: "busybox" } },
     { id: "command", points: 1, title: "title.cronjob-command", titleParams: { name: NAME } },
-    { id: "restart-policy", points: 1, title: "title.cronjob-restart-policy", titleParams: { name: NAME, policy: "OnFailure" } },
+    {
+      id: "restart-policy",
+      points: 1,
+      title: "title.cronjob-restart-policy",
+      titleParams: { name: NAME, policy: "OnFailure" },
+    },
     { id: "fired", points: 2, title: "title.cronjob-fired", titleParams: { name: NAME } },
   ],
   async grade(ctx) {
     const cj = await readCronJob(ctx, NAME);
-    if (!cj) return ["exists", "schedule", "image", "command", "restart-policy", "fired"].map((id) => id === "exists" ? fail(id, "cronjob.missing", { name: NAME }) : needs(id, "CronJob", NAME));
+    if (!cj)
+      return ["exists", "schedule", "image", "command", "restart-policy", "fired"].map((id) =>
+        id === "exists" ? fail(id, "cronjob.missing", { name: NAME }) : needs(id, "CronJob", NAME),
+      );
     const pod = cj.spec?.jobTemplate?.spec?.template?.spec;
     const container = pod?.containers?.[0];
     const cmd = commandLine(container);
     const out: CheckOutcome[] = [
       pass("exists", "cronjob.exists", { name: NAME }),
-      isEveryMinute(cj.spec?.schedule) ? pass("schedule", "cronjob.schedule-ok", { name: NAME, schedule: cj.spec!.schedule })
-        : fail("schedule", "cronjob.schedule-wrong", { name: NAME, expected: "*/1 * * * *", actual: cj.spec?.schedule ?? "" }),
-      imageRepository(container?.image) === "busybox" ? pass("image", "cronjob.image-ok", { name: NAME, image: container!.image! })
+      isEveryMinute(cj.spec?.schedule)
+        ? pass("schedule", "cronjob.schedule-ok", { name: NAME, schedule: cj.spec!.schedule })
+        : fail("schedule", "cronjob.schedule-wrong", {
+            name: NAME,
+            expected: "*/1 * * * *",
+            actual: cj.spec?.schedule ?? "",
+          }),
+      imageRepository(container?.image) === "busybox"
+        ? pass("image", "cronjob.image-ok", { name: NAME, image: container!.image! })
         : fail("image", "cronjob.image-wrong", { name: NAME, expected: "busybox", actual: container?.image ?? "" }),
-      /\bdate\b/.test(cmd) && cmd.includes(`echo ${TEXT}`) ? pass("command", "cronjob.command-ok", { name: NAME })
+      /\bdate\b/.test(cmd) && cmd.includes(`echo ${TEXT}`)
+        ? pass("command", "cronjob.command-ok", { name: NAME })
         : fail("command", "cronjob.command-wrong", { name: NAME, actual: cmd || "—" }),
-      pod?.restartPolicy === "OnFailure" ? pass("restart-policy", "cronjob.restart-policy-ok", { name: NAME, policy: "OnFailure" })
-        : fail("restart-policy", "cronjob.restart-policy-wrong", { name: NAME, expected: "OnFailure", actual: pod?.restartPolicy ?? "Always" }),
+      pod?.restartPolicy === "OnFailure"
+        ? pass("restart-policy", "cronjob.restart-policy-ok", { name: NAME, policy: "OnFailure" })
+        : fail("restart-policy", "cronjob.restart-policy-wrong", {
+            name: NAME,
+            expected: "OnFailure",
+            actual: pod?.restartPolicy ?? "Always",
+          }),
     ];
 
     if (cj.spec?.suspend) {
@@ -54,7 +87,12 @@ export default defineGrader({
     };
     if (!(await waitForSchedule(ctx, cj.spec?.schedule ?? "", ready))) {
       const runs = ctx.recorder.jobsCreatedBy(cj.metadata?.uid ?? "").length;
-      out.push(fail("fired", runs > 0 ? "cronjob.no-completed-job" : "cronjob.not-fired", { name: NAME, seconds: Math.round(ctx.options.cronWaitMs / 1000) }));
+      out.push(
+        fail("fired", runs > 0 ? "cronjob.no-completed-job" : "cronjob.not-fired", {
+          name: NAME,
+          seconds: Math.round(ctx.options.cronWaitMs / 1000),
+        }),
+      );
       return out;
     }
     // The Job completed; if its pod is still there, its log must carry the greeting.
@@ -62,9 +100,15 @@ export default defineGrader({
       const container = p.spec?.containers?.[0]?.name;
       const log = await ctx.readLog(ctx.namespace, p.metadata!.name!, container);
       if (log !== null && !logLines(log.text).some((l) => l.includes(TEXT))) {
-        out.push(log.truncated
-          ? fail("fired", "common.log-too-large", { pod: p.metadata!.name!, container: container ?? "", limit: Math.round(ctx.options.outputLimitBytes / 1024) })
-          : fail("fired", "cronjob.output-wrong", { name: NAME, job: done!.metadata!.name!, expected: TEXT }));
+        out.push(
+          log.truncated
+            ? fail("fired", "common.log-too-large", {
+                pod: p.metadata!.name!,
+                container: container ?? "",
+                limit: Math.round(ctx.options.outputLimitBytes / 1024),
+              })
+            : fail("fired", "cronjob.output-wrong", { name: NAME, job: done!.metadata!.name!, expected: TEXT }),
+        );
         return out;
       }
     }

@@ -19,22 +19,38 @@ export default defineGrader({
   title: { en: "Job history limits", "zh-CN": "保留多少历史任务" },
   checks: [
     { id: "exists", points: 1, title: "title.cronjob-exists", titleParams: { name: NAME } },
-    { id: "limits", points: 1, title: "title.cronjob-limits", titleParams: { name: NAME, successful: SUCCESSFUL, failed: FAILED } },
+    {
+      id: "limits",
+      points: 1,
+      title: "title.cronjob-limits",
+      titleParams: { name: NAME, successful: SUCCESSFUL, failed: FAILED },
+    },
     { id: "honoured", points: 3, title: "title.cronjob-history", titleParams: { name: NAME } },
   ],
   async grade(ctx) {
     const cj = await readCronJob(ctx, NAME);
-    if (!cj) return [fail("exists", "cronjob.missing", { name: NAME }), needs("limits", "CronJob", NAME), needs("honoured", "CronJob", NAME)];
+    if (!cj)
+      return [
+        fail("exists", "cronjob.missing", { name: NAME }),
+        needs("limits", "CronJob", NAME),
+        needs("honoured", "CronJob", NAME),
+      ];
     const head = [pass("exists", "cronjob.exists", { name: NAME })];
     const s = cj.spec?.successfulJobsHistoryLimit ?? 3;
     const f = cj.spec?.failedJobsHistoryLimit ?? 1;
     if (s !== SUCCESSFUL || f !== FAILED) {
-      const [field, expected, actual] = s !== SUCCESSFUL ? ["successfulJobsHistoryLimit", SUCCESSFUL, s] : ["failedJobsHistoryLimit", FAILED, f];
-      return [...head, fail("limits", "cronjob.spec-mismatch", { name: NAME, field, expected, actual }), needs("honoured", "CronJob", NAME)];
+      const [field, expected, actual] =
+        s !== SUCCESSFUL ? ["successfulJobsHistoryLimit", SUCCESSFUL, s] : ["failedJobsHistoryLimit", FAILED, f];
+      return [
+        ...head,
+        fail("limits", "cronjob.spec-mismatch", { name: NAME, field, expected, actual }),
+        needs("honoured", "CronJob", NAME),
+      ];
     }
     head.push(pass("limits", "cronjob.limits-ok", { name: NAME, successful: s, failed: f }));
 
-    const successfulRuns = () => ctx.recorder.jobsCreatedBy(cj.metadata?.uid ?? "").filter((r) => r.outcome === "complete");
+    const successfulRuns = () =>
+      ctx.recorder.jobsCreatedBy(cj.metadata?.uid ?? "").filter((r) => r.outcome === "complete");
     const pruned = () => successfulRuns().find((r) => r.deletion && !r.deletion.gap);
     await waitForSchedule(ctx, cj.spec?.schedule ?? "", async () => pruned() !== undefined);
 
@@ -42,11 +58,25 @@ export default defineGrader({
     const keptOk = remaining.filter((j) => jobState(j).state === "complete").length;
     const keptFailed = remaining.filter((j) => jobState(j).state === "failed").length;
     if (keptOk > SUCCESSFUL || keptFailed > FAILED) {
-      return [...head, fail("honoured", "cronjob.history-over-limit", { name: NAME, kept: keptOk > SUCCESSFUL ? keptOk : keptFailed, limit: keptOk > SUCCESSFUL ? SUCCESSFUL : FAILED })];
+      return [
+        ...head,
+        fail("honoured", "cronjob.history-over-limit", {
+          name: NAME,
+          kept: keptOk > SUCCESSFUL ? keptOk : keptFailed,
+          limit: keptOk > SUCCESSFUL ? SUCCESSFUL : FAILED,
+        }),
+      ];
     }
     const removed = pruned();
     if (!removed) {
-      return [...head, fail("honoured", "cronjob.history-not-enough-runs", { name: NAME, seen: successfulRuns().length, needed: SUCCESSFUL + 1 })];
+      return [
+        ...head,
+        fail("honoured", "cronjob.history-not-enough-runs", {
+          name: NAME,
+          seen: successfulRuns().length,
+          needed: SUCCESSFUL + 1,
+        }),
+      ];
     }
     return [...head, pass("honoured", "cronjob.history-pruned", { name: NAME, job: removed.name, kept: keptOk })];
   },

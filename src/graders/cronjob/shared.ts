@@ -13,10 +13,18 @@ export function readCronJob(ctx: GradeContext, name: string): Promise<V1CronJob 
  * scheduled run can happen within the budget; returns whether it holds.
  * Keeps Check quick when waiting could not help.
  */
-export async function waitForSchedule(ctx: GradeContext, schedule: string, ready: () => Promise<boolean>, graceMs = 20_000): Promise<boolean> {
+export async function waitForSchedule(
+  ctx: GradeContext,
+  schedule: string,
+  ready: () => Promise<boolean>,
+  graceMs = 20_000,
+): Promise<boolean> {
   if (await ready()) return true;
   const next = nextScheduledTime(schedule, ctx.now());
   if (next === undefined || next + graceMs - ctx.now() > ctx.options.cronWaitMs + graceMs) return false;
-  const found = await ctx.waitFor(async () => (await ready()) || undefined, { timeoutMs: ctx.options.cronWaitMs, intervalMs: Math.max(ctx.options.pollMs, 2000) });
+  const found = await ctx.waitFor(async () => (await ready()) || undefined, {
+    timeoutMs: ctx.options.cronWaitMs,
+    intervalMs: Math.max(ctx.options.pollMs, 2000),
+  });
   return found === true;
 }

@@ -23,7 +23,10 @@ function suspendedPeriods(ctx: GradeContext, uid: string): { start: number; end:
     if (e.object.metadata.uid !== uid) continue;
     const suspended = e.type !== "deleted" && e.object.spec?.suspend === true;
     if (suspended && open === undefined) open = e.at;
-    if (!suspended && open !== undefined) { periods.push({ start: open, end: e.at }); open = undefined; }
+    if (!suspended && open !== undefined) {
+      periods.push({ start: open, end: e.at });
+      open = undefined;
+    }
   }
   if (open !== undefined) periods.push({ start: open, end: ctx.now() });
   return periods;
@@ -39,9 +42,18 @@ export default defineGrader({
   ],
   async grade(ctx) {
     const cj: V1CronJob | null = await readCronJob(ctx, NAME);
-    if (!cj) return [fail("exists", "cronjob.missing", { name: NAME }), needs("suspended", "CronJob", NAME), needs("no-jobs", "CronJob", NAME)];
+    if (!cj)
+      return [
+        fail("exists", "cronjob.missing", { name: NAME }),
+        needs("suspended", "CronJob", NAME),
+        needs("no-jobs", "CronJob", NAME),
+      ];
     if (cj.spec?.suspend !== true) {
-      return [pass("exists", "cronjob.exists", { name: NAME }), fail("suspended", "cronjob.not-suspended", { name: NAME }), fail("no-jobs", "cronjob.not-suspended", { name: NAME })];
+      return [
+        pass("exists", "cronjob.exists", { name: NAME }),
+        fail("suspended", "cronjob.not-suspended", { name: NAME }),
+        fail("no-jobs", "cronjob.not-suspended", { name: NAME }),
+      ];
     }
     const schedule = cj.spec?.schedule ?? "";
     const uid = cj.metadata?.uid ?? "";
@@ -50,18 +62,24 @@ export default defineGrader({
     if (ticks().length === 0) {
       const next = nextScheduledTime(schedule, ctx.now());
       if (next !== undefined && next + SLACK_MS - ctx.now() <= ctx.options.cronWaitMs) {
-        await ctx.waitFor(async () => ticks().length > 0 || undefined, { timeoutMs: next + SLACK_MS - ctx.now() + ctx.options.pollMs });
+        await ctx.waitFor(async () => ticks().length > 0 || undefined, {
+          timeoutMs: next + SLACK_MS - ctx.now() + ctx.options.pollMs,
+        });
       }
     }
     const periods = suspendedPeriods(ctx, uid);
-    const inside = (t: number | undefined) => t !== undefined && periods.some((p) => t >= p.start + SLACK_MS && t < p.end);
-    const made = ctx.recorder.jobsCreatedBy(uid).find((r) => inside(r.firstSeenAt))?.name
-      ?? (await jobsOwnedBy(ctx, cj)).find((j) => inside(ms(j.metadata?.creationTimestamp)))?.metadata?.name;
+    const inside = (t: number | undefined) =>
+      t !== undefined && periods.some((p) => t >= p.start + SLACK_MS && t < p.end);
+    const made =
+      ctx.recorder.jobsCreatedBy(uid).find((r) => inside(r.firstSeenAt))?.name ??
+      (await jobsOwnedBy(ctx, cj)).find((j) => inside(ms(j.metadata?.creationTimestamp)))?.metadata?.name;
     return [
       pass("exists", "cronjob.exists", { name: NAME }),
       pass("suspended", "cronjob.suspended", { name: NAME }),
-      made ? fail("no-jobs", "cronjob.ran-while-suspended", { name: NAME, job: made })
-        : ticks().length === 0 ? fail("no-jobs", "cronjob.suspend-not-observed", { name: NAME })
+      made
+        ? fail("no-jobs", "cronjob.ran-while-suspended", { name: NAME, job: made })
+        : ticks().length === 0
+          ? fail("no-jobs", "cronjob.suspend-not-observed", { name: NAME })
           : pass("no-jobs", "cronjob.no-jobs-while-suspended", { name: NAME, count: ticks().length }),
     ];
   },

@@ -25,9 +25,15 @@ const NAME = "nginx";
 const TAIL_LINES = 500;
 
 /** netstat's own output: its header, or a listening socket line. */
-const NETSTAT_OUTPUT = /Active Internet connections|Proto\s+Recv-Q\s+Send-Q|^tcp6?\s+\d+\s+\d+\s+\S+:\d+\s+\S+\s+LISTEN/m;
+const NETSTAT_OUTPUT =
+  /Active Internet connections|Proto\s+Recv-Q\s+Send-Q|^tcp6?\s+\d+\s+\d+\s+\S+:\d+\s+\S+\s+LISTEN/m;
 
-interface Candidate { pod: V1Pod; container: V1EphemeralContainer; outcomes: CheckOutcome[]; score: number }
+interface Candidate {
+  pod: V1Pod;
+  container: V1EphemeralContainer;
+  outcomes: CheckOutcome[];
+  score: number;
+}
 
 export default defineGrader({
   id: "debug/netstat",
@@ -40,10 +46,22 @@ export default defineGrader({
   ],
   async grade(ctx) {
     const deploy = await orNull(ctx.apps.readNamespacedDeployment({ name: NAME, namespace: ctx.namespace }));
-    if (!deploy) return [fail("target", "deploy.missing", { name: NAME }), needs("ephemeral", "Deployment", NAME), needs("ran", "Deployment", NAME), needs("netstat", "Deployment", NAME)];
+    if (!deploy)
+      return [
+        fail("target", "deploy.missing", { name: NAME }),
+        needs("ephemeral", "Deployment", NAME),
+        needs("ran", "Deployment", NAME),
+        needs("netstat", "Deployment", NAME),
+      ];
     const pods = await podsOfDeployment(ctx, deploy);
     const running = pods.filter((p) => p.status?.phase === "Running");
-    if (running.length === 0) return [fail("target", "debug.no-running-pod", { name: NAME }), needs("ephemeral", "Pod", `${NAME}-…`), needs("ran", "Pod", `${NAME}-…`), needs("netstat", "Pod", `${NAME}-…`)];
+    if (running.length === 0)
+      return [
+        fail("target", "debug.no-running-pod", { name: NAME }),
+        needs("ephemeral", "Pod", `${NAME}-…`),
+        needs("ran", "Pod", `${NAME}-…`),
+        needs("netstat", "Pod", `${NAME}-…`),
+      ];
     const head = pass("target", "debug.target-ok", { name: NAME, pod: running[0].metadata!.name! });
 
     const candidates: Candidate[] = [];
@@ -52,13 +70,20 @@ export default defineGrader({
         const podName = pod.metadata!.name!;
         const outcomes: CheckOutcome[] = [];
         const image = container.image ?? "";
-        outcomes.push(imageRepository(image) === "busybox"
-          ? pass("ephemeral", "debug.ephemeral-ok", { pod: podName, container: container.name, image })
-          : fail("ephemeral", "debug.ephemeral-image", { container: container.name, image, expected: "busybox" }));
+        outcomes.push(
+          imageRepository(image) === "busybox"
+            ? pass("ephemeral", "debug.ephemeral-ok", { pod: podName, container: container.name, image })
+            : fail("ephemeral", "debug.ephemeral-image", { container: container.name, image, expected: "busybox" }),
+        );
         const st = containerState(pod.status?.ephemeralContainerStatuses?.find((s) => s.name === container.name));
-        outcomes.push(st.state === "running" || st.state === "terminated"
-          ? pass("ran", "debug.ran-ok", { container: container.name })
-          : fail("ran", "debug.ephemeral-not-started", { container: container.name, reason: st.state === "waiting" ? st.reason : "Unknown" }));
+        outcomes.push(
+          st.state === "running" || st.state === "terminated"
+            ? pass("ran", "debug.ran-ok", { container: container.name })
+            : fail("ran", "debug.ephemeral-not-started", {
+                container: container.name,
+                reason: st.state === "waiting" ? st.reason : "Unknown",
+              }),
+        );
         let sawNetstat = /\bnetstat\b/.test(commandLine(container));
         let tooLong = false;
         if (!sawNetstat && st.state !== "waiting") {
@@ -72,15 +97,28 @@ export default defineGrader({
             tooLong = !sawNetstat;
           }
         }
-        outcomes.push(sawNetstat ? pass("netstat", "debug.netstat-seen", { container: container.name })
-          : tooLong ? fail("netstat", "common.log-too-large", { container: container.name, pod: podName, limit: Math.round(ctx.options.outputLimitBytes / 1024) })
-            : fail("netstat", "debug.netstat-missing", { container: container.name, pod: podName }));
+        outcomes.push(
+          sawNetstat
+            ? pass("netstat", "debug.netstat-seen", { container: container.name })
+            : tooLong
+              ? fail("netstat", "common.log-too-large", {
+                  container: container.name,
+                  pod: podName,
+                  limit: Math.round(ctx.options.outputLimitBytes / 1024),
+                })
+              : fail("netstat", "debug.netstat-missing", { container: container.name, pod: podName }),
+        );
         candidates.push({ pod, container, outcomes, score: outcomes.filter((o) => o.passed).length });
       }
     }
     if (candidates.length === 0) {
       const pod = running[0].metadata!.name!;
-      return [head, fail("ephemeral", "debug.no-ephemeral", { pod }), needs("ran", "EphemeralContainer", pod), needs("netstat", "EphemeralContainer", pod)];
+      return [
+        head,
+        fail("ephemeral", "debug.no-ephemeral", { pod }),
+        needs("ran", "EphemeralContainer", pod),
+        needs("netstat", "EphemeralContainer", pod),
+      ];
     }
     candidates.sort((a, b) => b.score - a.score);
     return [head, ...candidates[0].outcomes];

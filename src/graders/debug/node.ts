@@ -17,7 +17,12 @@ const CHECK_IDS = ["pod", "image", "host", "ran"] as const;
 
 function isNodeDebugger(p: V1Pod): boolean {
   const node = p.spec?.nodeName;
-  return !!node && new RegExp(`^node-debugger-${node.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-[a-z0-9]{5}$`).test(p.metadata?.name ?? "");
+  return (
+    !!node &&
+    new RegExp(`^node-debugger-${node.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-[a-z0-9]{5}$`).test(
+      p.metadata?.name ?? "",
+    )
+  );
 }
 
 function hostAccessMissing(p: V1Pod): string[] {
@@ -26,7 +31,9 @@ function hostAccessMissing(p: V1Pod): string[] {
   if (!p.spec?.hostPID) missing.push("hostPID");
   if (!p.spec?.hostIPC) missing.push("hostIPC");
   const rootVolumes = new Set((p.spec?.volumes ?? []).filter((v) => v.hostPath?.path === "/").map((v) => v.name));
-  const mounted = (p.spec?.containers ?? []).some((c) => c.volumeMounts?.some((m) => m.mountPath.replace(/\/+$/, "") === "/host" && rootVolumes.has(m.name)));
+  const mounted = (p.spec?.containers ?? []).some((c) =>
+    c.volumeMounts?.some((m) => m.mountPath.replace(/\/+$/, "") === "/host" && rootVolumes.has(m.name)),
+  );
   if (!mounted) missing.push("/host");
   return missing;
 }
@@ -62,10 +69,18 @@ export default defineGrader({
       const st = containerState(p.status?.containerStatuses?.find((s) => s.name === c?.name));
       return [
         pass("pod", "debug.node-pod-ok", { pod: name, node: p.spec!.nodeName! }),
-        withImage(p) ? pass("image", "debug.node-image-ok", { image: c!.image! }) : fail("image", "debug.node-image", { expected: IMAGE, actual: c?.image ?? "" }),
-        missing.length === 0 ? pass("host", "debug.node-host-ok", { pod: name }) : fail("host", "debug.node-no-host", { pod: name, missing: missing.join(", ") }),
-        st.state === "running" || st.state === "terminated" ? pass("ran", "debug.node-ran-ok", { pod: name })
-          : fail("ran", "debug.node-not-started", { pod: name, reason: st.state === "waiting" ? st.reason : "Unknown" }),
+        withImage(p)
+          ? pass("image", "debug.node-image-ok", { image: c!.image! })
+          : fail("image", "debug.node-image", { expected: IMAGE, actual: c?.image ?? "" }),
+        missing.length === 0
+          ? pass("host", "debug.node-host-ok", { pod: name })
+          : fail("host", "debug.node-no-host", { pod: name, missing: missing.join(", ") }),
+        st.state === "running" || st.state === "terminated"
+          ? pass("ran", "debug.node-ran-ok", { pod: name })
+          : fail("ran", "debug.node-not-started", {
+              pod: name,
+              reason: st.state === "waiting" ? st.reason : "Unknown",
+            }),
       ];
     });
     judged.sort((a, b) => b.filter((o) => o.passed).length - a.filter((o) => o.passed).length);

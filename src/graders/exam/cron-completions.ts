@@ -14,9 +14,24 @@ const defaults = { name: "report", schedule: "*/5 * * * *", completions: 3, dead
 
 const checks = ({ name, schedule, completions, deadline }: typeof defaults): CheckSpec[] => [
   { id: "exists", points: 1, title: "title.exam-exists", titleParams: { kind: "CronJob", name } },
-  { id: "schedule", points: 1, title: "title.exam-field", titleParams: { kind: "CronJob", name, field: "spec.schedule", expected: schedule } },
-  { id: "completions", points: 2, title: "title.exam-field", titleParams: { kind: "CronJob", name, field: "spec.jobTemplate.spec.completions", expected: completions } },
-  { id: "deadline", points: 2, title: "title.exam-field", titleParams: { kind: "CronJob", name, field: "spec.jobTemplate.spec.activeDeadlineSeconds", expected: deadline } },
+  {
+    id: "schedule",
+    points: 1,
+    title: "title.exam-field",
+    titleParams: { kind: "CronJob", name, field: "spec.schedule", expected: schedule },
+  },
+  {
+    id: "completions",
+    points: 2,
+    title: "title.exam-field",
+    titleParams: { kind: "CronJob", name, field: "spec.jobTemplate.spec.completions", expected: completions },
+  },
+  {
+    id: "deadline",
+    points: 2,
+    title: "title.exam-field",
+    titleParams: { kind: "CronJob", name, field: "spec.jobTemplate.spec.activeDeadlineSeconds", expected: deadline },
+  },
 ];
 
 export default defineParamGrader({
@@ -33,7 +48,14 @@ export default defineParamGrader({
       pass("exists", "exam.object-exists", { kind: "CronJob", name }),
       fieldCheck("schedule", "CronJob", name, "spec.schedule", schedule, cj.spec?.schedule),
       fieldCheck("completions", "CronJob", name, "spec.jobTemplate.spec.completions", completions, job?.completions),
-      fieldCheck("deadline", "CronJob", name, "spec.jobTemplate.spec.activeDeadlineSeconds", deadline, job?.activeDeadlineSeconds),
+      fieldCheck(
+        "deadline",
+        "CronJob",
+        name,
+        "spec.jobTemplate.spec.activeDeadlineSeconds",
+        deadline,
+        job?.activeDeadlineSeconds,
+      ),
     ];
   },
 });

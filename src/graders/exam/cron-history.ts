@@ -13,16 +13,44 @@ const defaults = { name: "cleanup", schedule: "0 3 * * *", policy: "Forbid", suc
 
 const checks = ({ name, schedule, policy, successful, failed }: typeof defaults): CheckSpec[] => [
   { id: "exists", points: 1, title: "title.exam-exists", titleParams: { kind: "CronJob", name } },
-  { id: "schedule", points: 1, title: "title.exam-field", titleParams: { kind: "CronJob", name, field: "spec.schedule", expected: schedule } },
-  { id: "suspend", points: 1, title: "title.exam-field", titleParams: { kind: "CronJob", name, field: "spec.suspend", expected: "true" } },
-  { id: "policy", points: 1, title: "title.exam-field", titleParams: { kind: "CronJob", name, field: "spec.concurrencyPolicy", expected: policy } },
-  { id: "successful", points: 1, title: "title.exam-field", titleParams: { kind: "CronJob", name, field: "spec.successfulJobsHistoryLimit", expected: successful } },
-  { id: "failed", points: 1, title: "title.exam-field", titleParams: { kind: "CronJob", name, field: "spec.failedJobsHistoryLimit", expected: failed } },
+  {
+    id: "schedule",
+    points: 1,
+    title: "title.exam-field",
+    titleParams: { kind: "CronJob", name, field: "spec.schedule", expected: schedule },
+  },
+  {
+    id: "suspend",
+    points: 1,
+    title: "title.exam-field",
+    titleParams: { kind: "CronJob", name, field: "spec.suspend", expected: "true" },
+  },
+  {
+    id: "policy",
+    points: 1,
+    title: "title.exam-field",
+    titleParams: { kind: "CronJob", name, field: "spec.concurrencyPolicy", expected: policy },
+  },
+  {
+    id: "successful",
+    points: 1,
+    title: "title.exam-field",
+    titleParams: { kind: "CronJob", name, field: "spec.successfulJobsHistoryLimit", expected: successful },
+  },
+  {
+    id: "failed",
+    points: 1,
+    title: "title.exam-field",
+    titleParams: { kind: "CronJob", name, field: "spec.failedJobsHistoryLimit", expected: failed },
+  },
 ];
 
 export default defineParamGrader({
   id: "exam/cron-history",
-  title: { en: "A suspended CronJob with a history and a concurrency policy", "zh-CN": "暂停的 CronJob：历史记录与并发策略" },
+  title: {
+    en: "A suspended CronJob with a history and a concurrency policy",
+    "zh-CN": "暂停的 CronJob：历史记录与并发策略",
+  },
   defaults,
   checks,
   async grade(ctx, p) {
@@ -36,7 +64,14 @@ export default defineParamGrader({
       // Unset means false: say "false", not "not set", so the learner sees the value that counts.
       fieldCheck("suspend", "CronJob", name, "spec.suspend", true, s?.suspend ?? false),
       fieldCheck("policy", "CronJob", name, "spec.concurrencyPolicy", p.policy, s?.concurrencyPolicy ?? "Allow"),
-      fieldCheck("successful", "CronJob", name, "spec.successfulJobsHistoryLimit", p.successful, s?.successfulJobsHistoryLimit ?? 3),
+      fieldCheck(
+        "successful",
+        "CronJob",
+        name,
+        "spec.successfulJobsHistoryLimit",
+        p.successful,
+        s?.successfulJobsHistoryLimit ?? 3,
+      ),
       fieldCheck("failed", "CronJob", name, "spec.failedJobsHistoryLimit", p.failed, s?.failedJobsHistoryLimit ?? 1),
     ];
     return out;

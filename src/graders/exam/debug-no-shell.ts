@@ -19,7 +19,12 @@ const KEY = "process";
 const ANSWERS = ["pause", "/pause"];
 
 const checks = ({ pod, debugger: dbg, configmap }: typeof defaults): CheckSpec[] => [
-  { id: "ephemeral", points: 2, title: "title.exam-ephemeral", titleParams: { name: pod, container: dbg, target: TARGET } },
+  {
+    id: "ephemeral",
+    points: 2,
+    title: "title.exam-ephemeral",
+    titleParams: { name: pod, container: dbg, target: TARGET },
+  },
   { id: "answer", points: 2, title: "title.exam-answer", titleParams: { name: configmap, key: KEY } },
 ];
 
@@ -31,17 +36,25 @@ export default defineParamGrader({
   async grade(ctx, p) {
     const pod = await orNull(ctx.core.readNamespacedPod({ name: p.pod, namespace: ctx.namespace }));
     if (!pod) return missing(checks(p), "Pod", p.pod);
-    const eph = (pod.spec?.ephemeralContainers ?? []).find((c) => c.name === p.debugger && imageRepository(c.image) === "busybox");
-    const started = (pod.status?.ephemeralContainerStatuses ?? []).some((s) => s.name === p.debugger && (s.state?.running || s.state?.terminated));
+    const eph = (pod.spec?.ephemeralContainers ?? []).find(
+      (c) => c.name === p.debugger && imageRepository(c.image) === "busybox",
+    );
+    const started = (pod.status?.ephemeralContainerStatuses ?? []).some(
+      (s) => s.name === p.debugger && (s.state?.running || s.state?.terminated),
+    );
     const cm = await orNull(ctx.core.readNamespacedConfigMap({ name: p.configmap, namespace: ctx.namespace }));
     const answer = cm?.data?.[KEY]?.trim();
     const params = { name: p.pod, container: p.debugger, target: TARGET };
     return [
-      !eph || !started ? fail("ephemeral", "exam.ephemeral-missing", params)
-        : eph.targetContainerName !== TARGET ? fail("ephemeral", "exam.ephemeral-no-target", params)
+      !eph || !started
+        ? fail("ephemeral", "exam.ephemeral-missing", params)
+        : eph.targetContainerName !== TARGET
+          ? fail("ephemeral", "exam.ephemeral-no-target", params)
           : pass("ephemeral", "exam.ephemeral-ok", params),
-      answer === undefined ? fail("answer", "exam.answer-missing", { name: p.configmap, key: KEY })
-        : ANSWERS.includes(answer) ? pass("answer", "exam.answer-ok", { name: p.configmap, key: KEY, expected: answer })
+      answer === undefined
+        ? fail("answer", "exam.answer-missing", { name: p.configmap, key: KEY })
+        : ANSWERS.includes(answer)
+          ? pass("answer", "exam.answer-ok", { name: p.configmap, key: KEY, expected: answer })
           : fail("answer", "exam.answer-wrong", { name: p.configmap, key: KEY, actual: answer }),
     ];
   },

@@ -14,6 +14,15 @@ import jobFromCronjob from "./job-from-cronjob.ts";
 import jobParallelTtl from "./job-parallel-ttl.ts";
 import sidecarLog from "./sidecar-log.ts";
 
-const all: Grader[] = [cronCompletions, cronHistory, jobParallelTtl, jobFromCronjob, fixJob, initWaitService, sidecarLog, debugNoShell];
+const all: Grader[] = [
+  cronCompletions,
+  cronHistory,
+  jobParallelTtl,
+  jobFromCronjob,
+  fixJob,
+  initWaitService,
+  sidecarLog,
+  debugNoShell,
+];
 
 export const examGraders: ReadonlyMap<string, Grader> = new Map(all.map((g) => [g.id, g]));

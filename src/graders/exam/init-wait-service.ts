@@ -30,22 +30,48 @@ export default defineParamGrader({
     const read = () => orNull(ctx.core.readNamespacedPod({ name: p.pod, namespace: ctx.namespace }));
     let pod: V1Pod | null = await read();
     if (!pod) return missing(checks(p), "Pod", p.pod);
-    const waiter = (pod.spec?.initContainers ?? []).find((c) => c.restartPolicy !== "Always" && new RegExp(`\\b${p.service}\\b`).test(commandLine(c)));
+    const waiter = (pod.spec?.initContainers ?? []).find(
+      (c) => c.restartPolicy !== "Always" && new RegExp(`\\b${p.service}\\b`).test(commandLine(c)),
+    );
     const out: CheckOutcome[] = [
-      waiter ? pass("init", "exam.init-waits", { name: p.pod, container: waiter.name, service: p.service })
+      waiter
+        ? pass("init", "exam.init-waits", { name: p.pod, container: waiter.name, service: p.service })
         : fail("init", "exam.init-missing", { name: p.pod, service: p.service }),
     ];
     const svc = await orNull(ctx.core.readNamespacedService({ name: p.service, namespace: ctx.namespace }));
     const selector = svc?.spec?.selector ?? {};
     const labels = pod.metadata?.labels ?? {};
     const selects = Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
-    out.push(!svc ? needs("service", "Service", p.service)
-      : selects ? pass("service", "exam.service-ok", { name: p.service, pod: p.pod })
-        : fail("service", "exam.service-no-match", { name: p.service, pod: p.pod, selector: Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(",") || "—" }));
+    out.push(
+      !svc
+        ? needs("service", "Service", p.service)
+        : selects
+          ? pass("service", "exam.service-ok", { name: p.service, pod: p.pod })
+          : fail("service", "exam.service-no-match", {
+              name: p.service,
+              pod: p.pod,
+              selector:
+                Object.entries(selector)
+                  .map(([k, v]) => `${k}=${v}`)
+                  .join(",") || "—",
+            }),
+    );
     // The init container may still be polling DNS: wait (bounded) for the pod to become ready.
-    if (!podReady(pod)) pod = (await ctx.waitFor(async () => { const now = await read(); return podReady(now) ? now : null; })) ?? (await read());
-    out.push(pod && podReady(pod) ? pass("running", "exam.pod-running", { name: p.pod })
-      : fail("running", "exam.pod-not-running", { name: p.pod, phase: pod?.status?.phase ?? "gone", reason: pod ? podNotReadyReason(pod) : "deleted" }));
+    if (!podReady(pod))
+      pod =
+        (await ctx.waitFor(async () => {
+          const now = await read();
+          return podReady(now) ? now : null;
+        })) ?? (await read());
+    out.push(
+      pod && podReady(pod)
+        ? pass("running", "exam.pod-running", { name: p.pod })
+        : fail("running", "exam.pod-not-running", {
+            name: p.pod,
+            phase: pod?.status?.phase ?? "gone",
+            reason: pod ? podNotReadyReason(pod) : "deleted",
+          }),
+    );
     return out;
   },
 });

@@ -31,7 +31,8 @@ export default defineParamGrader({
     const owner = ownerUid(job, "CronJob");
     return [
       pass("exists", "exam.object-exists", { kind: "Job", name: p.job }),
-      cj && owner === cj.metadata?.uid ? pass("from-cronjob", "exam.from-cronjob-ok", { name: p.job, cronjob: p.cronjob })
+      cj && owner === cj.metadata?.uid
+        ? pass("from-cronjob", "exam.from-cronjob-ok", { name: p.job, cronjob: p.cronjob })
         : fail("from-cronjob", "exam.not-from-cronjob", { name: p.job, cronjob: p.cronjob }),
       checkJobCompleted(ctx, "complete", job, 1),
     ];

@@ -21,7 +21,10 @@ const checks = ({ name, completions }: typeof defaults): CheckSpec[] => [
 
 export default defineParamGrader({
   id: "exam/job-parallel-ttl",
-  title: { en: "A batch Job: completions, parallelism, retries, clean-up", "zh-CN": "批处理 Job：完成次数、并行度、重试与清理" },
+  title: {
+    en: "A batch Job: completions, parallelism, retries, clean-up",
+    "zh-CN": "批处理 Job：完成次数、并行度、重试与清理",
+  },
   defaults,
   checks,
   async grade(ctx, p) {

@@ -9,10 +9,19 @@ import { fail, needs, pass } from "../framework.ts";
 import type { CheckOutcome, CheckSpec } from "../framework.ts";
 
 /** `actual` undefined: the field is not set at all (its own message, with where it belongs in the hint). */
-export function fieldCheck(id: string, kind: string, name: string, field: string, expected: string | number | boolean, actual: unknown): CheckOutcome {
+export function fieldCheck(
+  id: string,
+  kind: string,
+  name: string,
+  field: string,
+  expected: string | number | boolean,
+  actual: unknown,
+): CheckOutcome {
   const params = { kind, name, field, expected: String(expected) };
   if (actual === undefined || actual === null) return fail(id, "exam.field-missing", params);
-  return String(actual) === String(expected) ? pass(id, "exam.field-ok", params) : fail(id, "exam.field-wrong", { ...params, actual: String(actual) });
+  return String(actual) === String(expected)
+    ? pass(id, "exam.field-ok", params)
+    : fail(id, "exam.field-wrong", { ...params, actual: String(actual) });
 }
 
 /** The object the task is about does not exist: the first check says so, the others need it. */
@@ -21,7 +30,10 @@ export function missing(checks: readonly CheckSpec[], kind: string, name: string
 }
 
 export function podReady(pod: V1Pod | null | undefined): boolean {
-  return pod?.status?.phase === "Running" && (pod.status.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+  return (
+    pod?.status?.phase === "Running" &&
+    (pod.status.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True")
+  );
 }
 
 /** Why a pod is not ready, for the message: the first waiting container's reason. */

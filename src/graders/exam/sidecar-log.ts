@@ -30,19 +30,39 @@ export default defineParamGrader({
     let pod = await read();
     if (!pod) return missing(checks(p), "Pod", p.pod);
     const native = (pod.spec?.initContainers ?? []).some((c) => c.name === p.sidecar && c.restartPolicy === "Always");
-    if (!podReady(pod)) pod = (await ctx.waitFor(async () => { const now = await read(); return podReady(now) ? now : null; })) ?? pod;
+    if (!podReady(pod))
+      pod =
+        (await ctx.waitFor(async () => {
+          const now = await read();
+          return podReady(now) ? now : null;
+        })) ?? pod;
     const ready = podReady(pod);
-    const inPod = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].some((c) => c.name === p.sidecar);
+    const inPod = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].some(
+      (c) => c.name === p.sidecar,
+    );
     // The app writes every few seconds: wait (bounded) for the line to reach the sidecar's log.
-    const seen = inPod && ready ? await ctx.waitFor(async () => {
-      const log = await ctx.readLog(ctx.namespace, p.pod, p.sidecar, { tailLines: 200 });
-      return log !== null && logLines(log.text).some((l) => l.includes(p.text));
-    }) : false;
+    const seen =
+      inPod && ready
+        ? await ctx.waitFor(async () => {
+            const log = await ctx.readLog(ctx.namespace, p.pod, p.sidecar, { tailLines: 200 });
+            return log !== null && logLines(log.text).some((l) => l.includes(p.text));
+          })
+        : false;
     return [
-      native ? pass("native", "exam.sidecar-native", { name: p.pod, container: p.sidecar }) : fail("native", "exam.sidecar-not-native", { name: p.pod, container: p.sidecar }),
-      ready ? pass("running", "exam.pod-running", { name: p.pod }) : fail("running", "exam.pod-not-running", { name: p.pod, phase: pod.status?.phase ?? "Unknown", reason: podNotReadyReason(pod) }),
-      !ready ? needs("output", "Pod", p.pod)
-        : seen ? pass("output", "exam.sidecar-output", { name: p.pod, container: p.sidecar, text: p.text })
+      native
+        ? pass("native", "exam.sidecar-native", { name: p.pod, container: p.sidecar })
+        : fail("native", "exam.sidecar-not-native", { name: p.pod, container: p.sidecar }),
+      ready
+        ? pass("running", "exam.pod-running", { name: p.pod })
+        : fail("running", "exam.pod-not-running", {
+            name: p.pod,
+            phase: pod.status?.phase ?? "Unknown",
+            reason: podNotReadyReason(pod),
+          }),
+      !ready
+        ? needs("output", "Pod", p.pod)
+        : seen
+          ? pass("output", "exam.sidecar-output", { name: p.pod, container: p.sidecar, text: p.text })
           : fail("output", "exam.sidecar-no-output", { name: p.pod, container: p.sidecar, text: p.text }),
     ];
   },

@@ -37,14 +37,22 @@ export default defineGrader({
   checks: [
     { id: "exists", points: 1, title: "title.deploy-exists", titleParams: { name: NAME } },
     { id: "init-container", points: 2, title: "title.init-container", titleParams: { name: NAME } },
-    { id: "app-container", points: 1, title: "title.app-container", titleParams: { container: APP, image: "nginx:1.20.0" } },
+    {
+      id: "app-container",
+      points: 1,
+      title: "title.app-container",
+      titleParams: { container: APP, image: "nginx:1.20.0" },
+    },
     { id: "ran-first", points: 2, title: "title.init-ran-first", titleParams: { container: APP } },
     { id: "file", points: 2, title: "title.init-file", titleParams: { container: APP, file: FILE } },
   ],
   async grade(ctx) {
     const deploy = await orNull(ctx.apps.readNamespacedDeployment({ name: NAME, namespace: ctx.namespace }));
     if (!deploy) {
-      return [fail("exists", "deploy.missing", { name: NAME }), ...["init-container", "app-container", "ran-first", "file"].map((id) => needs(id, "Deployment", NAME))];
+      return [
+        fail("exists", "deploy.missing", { name: NAME }),
+        ...["init-container", "app-container", "ran-first", "file"].map((id) => needs(id, "Deployment", NAME)),
+      ];
     }
     const spec = deploy.spec?.template?.spec;
     const out: CheckOutcome[] = [pass("exists", "deploy.exists", { name: NAME })];
@@ -53,34 +61,51 @@ export default defineGrader({
     const init = inits.find((c) => commandLine(c).includes(TOUCH));
     if (inits.length === 0) out.push(fail("init-container", "init.no-init-container", { name: NAME }));
     else if (!init) out.push(fail("init-container", "init.init-command", { name: NAME, expected: `sh -c "${TOUCH}"` }));
-    else if (!emptyDirAt(spec, init, "/mnt")) out.push(fail("init-container", "init.init-mount", { container: init.name }));
+    else if (!emptyDirAt(spec, init, "/mnt"))
+      out.push(fail("init-container", "init.init-mount", { container: init.name }));
     else out.push(pass("init-container", "init.init-ok", { container: init.name }));
 
     const app = spec?.containers?.find((c) => c.name === APP);
     const appVolume = emptyDirAt(spec, app, "/mnt");
     if (!app) out.push(fail("app-container", "init.app-missing", { name: NAME, container: APP }));
-    else if (imageRepository(app.image) !== "nginx" || imageTag(app.image) !== "1.20.0") out.push(fail("app-container", "init.app-image", { container: APP, expected: "nginx:1.20.0", actual: app.image ?? "" }));
-    else if (!appVolume || (init && appVolume !== emptyDirAt(spec, init, "/mnt"))) out.push(fail("app-container", "init.app-mount", { container: APP }));
+    else if (imageRepository(app.image) !== "nginx" || imageTag(app.image) !== "1.20.0")
+      out.push(
+        fail("app-container", "init.app-image", { container: APP, expected: "nginx:1.20.0", actual: app.image ?? "" }),
+      );
+    else if (!appVolume || (init && appVolume !== emptyDirAt(spec, init, "/mnt")))
+      out.push(fail("app-container", "init.app-mount", { container: APP }));
     else out.push(pass("app-container", "init.app-ok", { container: APP }));
 
     if (!init || !app) {
-      out.push(fail("ran-first", "init.needs-template", { name: NAME }), fail("file", "init.needs-template", { name: NAME }));
+      out.push(
+        fail("ran-first", "init.needs-template", { name: NAME }),
+        fail("file", "init.needs-template", { name: NAME }),
+      );
       return out;
     }
     // A running pod whose app container is up (wait bounded for a fresh rollout).
-    const running = (pods: V1Pod[]) => pods.find((p) => p.status?.phase === "Running"
-      && containerState(p.status?.containerStatuses?.find((s) => s.name === APP)).state === "running"
-      && p.spec?.initContainers?.some((c) => c.name === init.name));
+    const running = (pods: V1Pod[]) =>
+      pods.find(
+        (p) =>
+          p.status?.phase === "Running" &&
+          containerState(p.status?.containerStatuses?.find((s) => s.name === APP)).state === "running" &&
+          p.spec?.initContainers?.some((c) => c.name === init.name),
+      );
     const pod = await ctx.waitFor(async () => running(await podsOfDeployment(ctx, deploy)));
     if (!pod) {
-      out.push(fail("ran-first", "init.pod-not-running", { name: NAME }), fail("file", "init.pod-not-running", { name: NAME }));
+      out.push(
+        fail("ran-first", "init.pod-not-running", { name: NAME }),
+        fail("file", "init.pod-not-running", { name: NAME }),
+      );
       return out;
     }
     const initState = containerState(pod.status?.initContainerStatuses?.find((s) => s.name === init.name));
     const appStart = containerStartedAt(pod.status?.containerStatuses?.find((s) => s.name === APP));
     if (initState.state !== "terminated") out.push(fail("ran-first", "init.not-finished", { container: init.name }));
-    else if (initState.exitCode !== 0) out.push(fail("ran-first", "init.init-failed", { container: init.name, exitCode: initState.exitCode }));
-    else if (initState.finishedAt === undefined || appStart === undefined || initState.finishedAt > appStart) out.push(fail("ran-first", "init.order-wrong", { first: init.name, second: APP }));
+    else if (initState.exitCode !== 0)
+      out.push(fail("ran-first", "init.init-failed", { container: init.name, exitCode: initState.exitCode }));
+    else if (initState.finishedAt === undefined || appStart === undefined || initState.finishedAt > appStart)
+      out.push(fail("ran-first", "init.order-wrong", { first: init.name, second: APP }));
     else out.push(pass("ran-first", "init.ran-first-ok", { container: init.name, app: APP, pod: pod.metadata!.name! }));
 
     if (appWritesFile(app)) {
@@ -90,10 +115,23 @@ export default defineGrader({
     const ls = await ctx.exec(ctx.namespace, pod.metadata!.name!, APP, ["ls", "/mnt"]);
     const listed = ls.stdout.split(/\s+/).includes(FILE);
     // Output cut at the cap or at the timeout is not evidence that the file is missing: say what happened.
-    out.push(listed ? pass("file", "init.file-present", { container: APP, file: FILE, pod: pod.metadata!.name! })
-      : ls.timedOut ? fail("file", "common.exec-timeout", { command: "ls /mnt", container: APP, seconds: Math.round(ctx.options.callTimeoutMs / 1000) })
-        : ls.truncated ? fail("file", "common.output-too-large", { command: "ls /mnt", container: APP, limit: Math.round(ctx.options.outputLimitBytes / 1024) })
-          : fail("file", "init.file-missing", { container: APP, file: FILE }));
+    out.push(
+      listed
+        ? pass("file", "init.file-present", { container: APP, file: FILE, pod: pod.metadata!.name! })
+        : ls.timedOut
+          ? fail("file", "common.exec-timeout", {
+              command: "ls /mnt",
+              container: APP,
+              seconds: Math.round(ctx.options.callTimeoutMs / 1000),
+            })
+          : ls.truncated
+            ? fail("file", "common.output-too-large", {
+                command: "ls /mnt",
+                container: APP,
+                limit: Math.round(ctx.options.outputLimitBytes / 1024),
+              })
+            : fail("file", "init.file-missing", { container: APP, file: FILE }),
+    );
     return out;
   },
 });

@@ -13,8 +13,17 @@ const NAME = "init-order";
 
 function allInitsDone(pod: V1Pod): boolean {
   const statuses = pod.status?.initContainerStatuses ?? [];
-  const failedHard = statuses.some((s) => containerState(s).state === "terminated" && (s.state?.terminated?.exitCode ?? 0) !== 0 && pod.spec?.restartPolicy === "Never");
-  return failedHard || (statuses.length > 0 && statuses.every((s) => containerState(s).state === "terminated" && s.state?.terminated?.exitCode === 0));
+  const failedHard = statuses.some(
+    (s) =>
+      containerState(s).state === "terminated" &&
+      (s.state?.terminated?.exitCode ?? 0) !== 0 &&
+      pod.spec?.restartPolicy === "Never",
+  );
+  return (
+    failedHard ||
+    (statuses.length > 0 &&
+      statuses.every((s) => containerState(s).state === "terminated" && s.state?.terminated?.exitCode === 0))
+  );
 }
 
 export default defineGrader({
@@ -28,22 +37,42 @@ export default defineGrader({
   async grade(ctx) {
     const read = () => orNull(ctx.core.readNamespacedPod({ name: NAME, namespace: ctx.namespace }));
     let pod = await read();
-    if (!pod) return [fail("exists", "pod.missing", { name: NAME }), needs("two-inits", "Pod", NAME), needs("sequence", "Pod", NAME)];
+    if (!pod)
+      return [
+        fail("exists", "pod.missing", { name: NAME }),
+        needs("two-inits", "Pod", NAME),
+        needs("sequence", "Pod", NAME),
+      ];
     const inits = pod.spec?.initContainers ?? [];
     const sidecar = inits.find((c) => c.restartPolicy === "Always");
     const head = [pass("exists", "pod.exists", { name: NAME })];
-    if (inits.length < 2) return [...head, fail("two-inits", "init.order-too-few", { name: NAME, count: inits.length }), needs("sequence", "Pod", NAME)];
-    if (sidecar) return [...head, fail("two-inits", "init.order-sidecar", { container: sidecar.name }), fail("sequence", "init.order-sidecar", { container: sidecar.name })];
+    if (inits.length < 2)
+      return [
+        ...head,
+        fail("two-inits", "init.order-too-few", { name: NAME, count: inits.length }),
+        needs("sequence", "Pod", NAME),
+      ];
+    if (sidecar)
+      return [
+        ...head,
+        fail("two-inits", "init.order-sidecar", { container: sidecar.name }),
+        fail("sequence", "init.order-sidecar", { container: sidecar.name }),
+      ];
     head.push(pass("two-inits", "init.order-two-ok", { name: NAME, count: inits.length }));
 
-    pod = (await ctx.waitFor(async () => { const p = await read(); return p && allInitsDone(p) ? p : undefined; })) ?? (await read());
+    pod =
+      (await ctx.waitFor(async () => {
+        const p = await read();
+        return p && allInitsDone(p) ? p : undefined;
+      })) ?? (await read());
     if (!pod) return [...head, fail("sequence", "pod.missing", { name: NAME })];
     let previousEnd: number | undefined;
     let previousName = "";
     for (const c of inits) {
       const st = containerState(pod.status?.initContainerStatuses?.find((s) => s.name === c.name));
       if (st.state !== "terminated") return [...head, fail("sequence", "init.not-finished", { container: c.name })];
-      if (st.exitCode !== 0) return [...head, fail("sequence", "init.init-failed", { container: c.name, exitCode: st.exitCode })];
+      if (st.exitCode !== 0)
+        return [...head, fail("sequence", "init.init-failed", { container: c.name, exitCode: st.exitCode })];
       if (previousEnd !== undefined && (st.startedAt === undefined || st.startedAt < previousEnd)) {
         return [...head, fail("sequence", "init.order-wrong", { first: previousName, second: c.name })];
       }
@@ -53,7 +82,8 @@ export default defineGrader({
     for (const c of pod.spec?.containers ?? []) {
       const start = containerStartedAt(pod.status?.containerStatuses?.find((s) => s.name === c.name));
       if (start === undefined) return [...head, fail("sequence", "init.app-not-started", { container: c.name })];
-      if (previousEnd !== undefined && start < previousEnd) return [...head, fail("sequence", "init.order-wrong", { first: previousName, second: c.name })];
+      if (previousEnd !== undefined && start < previousEnd)
+        return [...head, fail("sequence", "init.order-wrong", { first: previousName, second: c.name })];
     }
     return [...head, pass("sequence", "init.order-ok", { name: NAME, order: inits.map((c) => c.name).join(" → ") })];
   },

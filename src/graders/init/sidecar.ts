@@ -24,7 +24,9 @@ const TAIL_LINES = 200;
 
 const isSidecar = (c: V1Container) => c.restartPolicy === "Always";
 const stateOf = (pod: V1Pod, name: string, init: boolean) =>
-  containerState((init ? pod.status?.initContainerStatuses : pod.status?.containerStatuses)?.find((s) => s.name === name));
+  containerState(
+    (init ? pod.status?.initContainerStatuses : pod.status?.containerStatuses)?.find((s) => s.name === name),
+  );
 const running = (pod: V1Pod, name: string, init: boolean) => stateOf(pod, name, init).state === "running";
 
 export default defineGrader({
@@ -39,7 +41,13 @@ export default defineGrader({
   async grade(ctx) {
     const read = () => orNull(ctx.core.readNamespacedPod({ name: NAME, namespace: ctx.namespace }));
     let pod = await read();
-    if (!pod) return [fail("exists", "init.sidecar-pod-missing", { name: NAME }), needs("native", "Pod", NAME), needs("running", "Pod", NAME), needs("output", "Pod", NAME)];
+    if (!pod)
+      return [
+        fail("exists", "init.sidecar-pod-missing", { name: NAME }),
+        needs("native", "Pod", NAME),
+        needs("running", "Pod", NAME),
+        needs("output", "Pod", NAME),
+      ];
     const head = pass("exists", "pod.exists", { name: NAME });
     const inits = pod.spec?.initContainers ?? [];
     const apps = pod.spec?.containers ?? [];
@@ -47,24 +55,43 @@ export default defineGrader({
 
     if (sidecars.length === 0) {
       const blocking = inits.find((c) => stateOf(pod!, c.name, true).state !== "terminated");
-      const native = blocking ? fail("native", "init.sidecar-blocks", { container: blocking.name })
-        : apps.length > 1 ? fail("native", "init.sidecar-regular-container", { containers: apps.map((c) => c.name).join(", ") })
+      const native = blocking
+        ? fail("native", "init.sidecar-blocks", { container: blocking.name })
+        : apps.length > 1
+          ? fail("native", "init.sidecar-regular-container", { containers: apps.map((c) => c.name).join(", ") })
           : fail("native", "init.sidecar-missing", { name: NAME });
       return [head, native, needs("running", "Pod", NAME), needs("output", "Pod", NAME)];
     }
     const native = pass("native", "init.sidecar-native", { container: sidecars.map((c) => c.name).join(", ") });
 
     // Just created: give the images and the first lines a moment (bounded).
-    const allRunning = (p: V1Pod) => sidecars.every((c) => running(p, c.name, true)) && apps.every((c) => running(p, c.name, false));
-    pod = (await ctx.waitFor(async () => { const p = await read(); return p && allRunning(p) ? p : undefined; })) ?? (await read());
-    if (!pod) return [head, native, fail("running", "init.sidecar-pod-missing", { name: NAME }), needs("output", "Pod", NAME)];
-    const stopped = [...sidecars.map((c) => ({ c, init: true })), ...apps.map((c) => ({ c, init: false }))].find(({ c, init }) => !running(pod!, c.name, init));
+    const allRunning = (p: V1Pod) =>
+      sidecars.every((c) => running(p, c.name, true)) && apps.every((c) => running(p, c.name, false));
+    pod =
+      (await ctx.waitFor(async () => {
+        const p = await read();
+        return p && allRunning(p) ? p : undefined;
+      })) ?? (await read());
+    if (!pod)
+      return [head, native, fail("running", "init.sidecar-pod-missing", { name: NAME }), needs("output", "Pod", NAME)];
+    const stopped = [...sidecars.map((c) => ({ c, init: true })), ...apps.map((c) => ({ c, init: false }))].find(
+      ({ c, init }) => !running(pod!, c.name, init),
+    );
     if (stopped) {
       const st = stateOf(pod, stopped.c.name, stopped.init);
-      const reason = st.state === "waiting" ? st.reason : st.state === "terminated" ? `exit ${st.exitCode}` : "not started";
-      return [head, native, fail("running", "init.sidecar-not-running", { container: stopped.c.name, reason }), needs("output", "Pod", NAME)];
+      const reason =
+        st.state === "waiting" ? st.reason : st.state === "terminated" ? `exit ${st.exitCode}` : "not started";
+      return [
+        head,
+        native,
+        fail("running", "init.sidecar-not-running", { container: stopped.c.name, reason }),
+        needs("output", "Pod", NAME),
+      ];
     }
-    const runningOk = pass("running", "init.sidecar-running", { sidecar: sidecars.map((c) => c.name).join(", "), apps: apps.map((c) => c.name).join(", ") });
+    const runningOk = pass("running", "init.sidecar-running", {
+      sidecar: sidecars.map((c) => c.name).join(", "),
+      apps: apps.map((c) => c.name).join(", "),
+    });
 
     // The app writes every few seconds; a follower that sees the file shows the line soon.
     const shows = async () => {
@@ -75,7 +102,8 @@ export default defineGrader({
       return undefined;
     };
     const seenIn = await ctx.waitFor(shows);
-    const output: CheckOutcome = seenIn ? pass("output", "init.sidecar-output", { container: seenIn, text: TEXT })
+    const output: CheckOutcome = seenIn
+      ? pass("output", "init.sidecar-output", { container: seenIn, text: TEXT })
       : fail("output", "init.sidecar-no-output", { container: sidecars[0].name, text: TEXT });
     return [head, native, runningOk, output];
   },

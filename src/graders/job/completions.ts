@@ -8,7 +8,6 @@ import type { CheckSpec } from "../framework.ts";
 import { readJobSettled } from "../k8s-helpers.ts";
 import { checkJobCompleted, checkJobSpec, jobPeakConcurrency } from "./shared.ts";
 
-
 export default defineParamGrader({
   id: "job/completions",
   title: { en: "Fixed completions, one pod at a time", "zh-CN": "固定完成次数，逐个执行" },
@@ -22,14 +21,22 @@ export default defineParamGrader({
   async grade(ctx, { name: NAME, completions }) {
     // Pods one after another take longer than one: wait up to (completions)× the Job wait.
     const job = await readJobSettled(ctx, NAME, ctx.options.jobWaitMs * Math.max(3, completions));
-    if (!job) return [fail("exists", "job.missing", { name: NAME }), needs("spec", "Job", NAME), needs("complete", "Job", NAME), needs("sequential", "Job", NAME)];
+    if (!job)
+      return [
+        fail("exists", "job.missing", { name: NAME }),
+        needs("spec", "Job", NAME),
+        needs("complete", "Job", NAME),
+        needs("sequential", "Job", NAME),
+      ];
     const peak = await jobPeakConcurrency(ctx, job);
     return [
       pass("exists", "job.exists", { name: NAME }),
       checkJobSpec("spec", job, { completions, parallelism: 1 }),
       checkJobCompleted(ctx, "complete", job, completions),
-      !peak ? fail("sequential", "recorder.missed", { kind: "Job", name: NAME })
-        : peak.peak > 1 ? fail("sequential", "job.overlap", { name: NAME, peak: peak.peak, limit: 1 })
+      !peak
+        ? fail("sequential", "recorder.missed", { kind: "Job", name: NAME })
+        : peak.peak > 1
+          ? fail("sequential", "job.overlap", { name: NAME, peak: peak.peak, limit: 1 })
           : pass("sequential", "job.sequential", { name: NAME }),
     ];
   },

@@ -12,7 +12,6 @@ import { defineParamGrader, fail, needs, pass } from "../framework.ts";
 import type { CheckOutcome, CheckSpec } from "../framework.ts";
 import { jobState, readJobSettled } from "../k8s-helpers.ts";
 
-
 export default defineParamGrader({
   id: "job/deadline",
   title: { en: "A time limit for a Job: activeDeadlineSeconds", "zh-CN": "Job 的运行时限：activeDeadlineSeconds" },
@@ -26,20 +25,38 @@ export default defineParamGrader({
     // The deadline ends the Job at 10 s, but it is marked Failed only once its
     // Pod has terminated (a process ignoring SIGTERM: 30 s grace period).
     const job = await readJobSettled(ctx, NAME, ctx.options.backoffWaitMs);
-    if (!job) return [fail("exists", "job.missing", { name: NAME }), needs("deadline", "Job", NAME), needs("exceeded", "Job", NAME)];
+    if (!job)
+      return [
+        fail("exists", "job.missing", { name: NAME }),
+        needs("deadline", "Job", NAME),
+        needs("exceeded", "Job", NAME),
+      ];
 
     const onJob = job.spec?.activeDeadlineSeconds;
     const onPod = job.spec?.template?.spec?.activeDeadlineSeconds;
-    const deadline: CheckOutcome = onJob === DEADLINE ? pass("deadline", "job.deadline-set", { name: NAME, seconds: DEADLINE })
-      : onJob !== undefined ? fail("deadline", "job.spec-mismatch", { name: NAME, field: "activeDeadlineSeconds", expected: DEADLINE, actual: String(onJob) })
-        : onPod !== undefined ? fail("deadline", "job.deadline-on-pod", { name: NAME, seconds: onPod })
-          : fail("deadline", "job.deadline-missing", { name: NAME, seconds: DEADLINE });
+    const deadline: CheckOutcome =
+      onJob === DEADLINE
+        ? pass("deadline", "job.deadline-set", { name: NAME, seconds: DEADLINE })
+        : onJob !== undefined
+          ? fail("deadline", "job.spec-mismatch", {
+              name: NAME,
+              field: "activeDeadlineSeconds",
+              expected: DEADLINE,
+              actual: String(onJob),
+            })
+          : onPod !== undefined
+            ? fail("deadline", "job.deadline-on-pod", { name: NAME, seconds: onPod })
+            : fail("deadline", "job.deadline-missing", { name: NAME, seconds: DEADLINE });
 
     const state = jobState(job);
-    const exceeded = state.state === "complete" ? fail("exceeded", "job.deadline-succeeded", { name: NAME })
-      : state.state === "running" ? fail("exceeded", "job.still-running", { name: NAME, seconds: Math.round(ctx.options.backoffWaitMs / 1000) })
-        : state.reason === "DeadlineExceeded" ? pass("exceeded", "job.deadline-exceeded", { name: NAME })
-          : fail("exceeded", "job.deadline-other-reason", { name: NAME, reason: state.reason });
+    const exceeded =
+      state.state === "complete"
+        ? fail("exceeded", "job.deadline-succeeded", { name: NAME })
+        : state.state === "running"
+          ? fail("exceeded", "job.still-running", { name: NAME, seconds: Math.round(ctx.options.backoffWaitMs / 1000) })
+          : state.reason === "DeadlineExceeded"
+            ? pass("exceeded", "job.deadline-exceeded", { name: NAME })
+            : fail("exceeded", "job.deadline-other-reason", { name: NAME, reason: state.reason });
 
     return [pass("exists", "job.exists", { name: NAME }), deadline, exceeded];
   },

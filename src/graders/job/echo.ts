@@ -13,7 +13,6 @@ import { defineParamGrader, fail, needs, pass } from "../framework.ts";
 import type { CheckOutcome, CheckSpec } from "../framework.ts";
 import { firstLine, jobState, logLines, ownerUid, podsOfJob, readJobSettled } from "../k8s-helpers.ts";
 
-
 /** Succeeded pods first: their log is the one that counts. */
 function byOutcome(a: V1Pod, b: V1Pod): number {
   const rank = (p: V1Pod) => (p.status?.phase === "Succeeded" ? 0 : p.status?.phase === "Failed" ? 2 : 1);
@@ -21,7 +20,13 @@ function byOutcome(a: V1Pod, b: V1Pod): number {
 }
 
 /** Checks that some pod of the Job logged the expected line exactly (surrounding spaces ignored). */
-export async function checkJobOutput(ctx: GradeContext, checkId: string, pods: V1Pod[], jobName: string, expected: string): Promise<CheckOutcome> {
+export async function checkJobOutput(
+  ctx: GradeContext,
+  checkId: string,
+  pods: V1Pod[],
+  jobName: string,
+  expected: string,
+): Promise<CheckOutcome> {
   if (pods.length === 0) return fail(checkId, "job.no-pods", { name: jobName });
   let sample: string | null = null;
   let tooLong: { pod: string; container: string } | undefined;
@@ -37,7 +42,11 @@ export async function checkJobOutput(ctx: GradeContext, checkId: string, pods: V
     }
   }
   if (sample === null) return fail(checkId, "job.no-logs", { name: jobName });
-  if (tooLong) return fail(checkId, "common.log-too-large", { ...tooLong, limit: Math.round(ctx.options.outputLimitBytes / 1024) });
+  if (tooLong)
+    return fail(checkId, "common.log-too-large", {
+      ...tooLong,
+      limit: Math.round(ctx.options.outputLimitBytes / 1024),
+    });
   const actual = firstLine(sample);
   return fail(checkId, actual ? "job.output-wrong" : "job.output-empty", { name: jobName, expected, actual });
 }
@@ -65,9 +74,13 @@ export default defineParamGrader({
     }
     const out: CheckOutcome[] = [pass("exists", "job.exists", { name: NAME })];
     const state = jobState(job);
-    if (state.state === "complete") out.push(pass("complete", "job.completed", { name: NAME, succeeded: state.succeeded }));
+    if (state.state === "complete")
+      out.push(pass("complete", "job.completed", { name: NAME, succeeded: state.succeeded }));
     else if (state.state === "failed") out.push(fail("complete", "job.failed", { name: NAME, reason: state.reason }));
-    else out.push(fail("complete", "job.still-running", { name: NAME, seconds: Math.round(ctx.options.jobWaitMs / 1000) }));
+    else
+      out.push(
+        fail("complete", "job.still-running", { name: NAME, seconds: Math.round(ctx.options.jobWaitMs / 1000) }),
+      );
     out.push(await checkJobOutput(ctx, "output", await podsOfJob(ctx, job), NAME, EXPECTED));
     return out;
   },

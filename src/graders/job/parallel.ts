@@ -9,7 +9,6 @@ import type { CheckSpec } from "../framework.ts";
 import { readJobSettled } from "../k8s-helpers.ts";
 import { checkJobCompleted, checkJobSpec, jobPeakConcurrency } from "./shared.ts";
 
-
 export default defineParamGrader({
   id: "job/parallel",
   title: { en: "Fixed completions in parallel", "zh-CN": "固定完成次数的并行 Job" },
@@ -22,15 +21,24 @@ export default defineParamGrader({
   ],
   async grade(ctx, { name: NAME, completions, parallelism: LIMIT }) {
     const job = await readJobSettled(ctx, NAME, ctx.options.jobWaitMs * 2);
-    if (!job) return [fail("exists", "job.missing", { name: NAME }), needs("spec", "Job", NAME), needs("complete", "Job", NAME), needs("parallel", "Job", NAME)];
+    if (!job)
+      return [
+        fail("exists", "job.missing", { name: NAME }),
+        needs("spec", "Job", NAME),
+        needs("complete", "Job", NAME),
+        needs("parallel", "Job", NAME),
+      ];
     const peak = await jobPeakConcurrency(ctx, job);
     return [
       pass("exists", "job.exists", { name: NAME }),
       checkJobSpec("spec", job, { completions, parallelism: LIMIT }),
       checkJobCompleted(ctx, "complete", job, completions),
-      !peak ? fail("parallel", "recorder.missed", { kind: "Job", name: NAME })
-        : peak.peak > LIMIT ? fail("parallel", "job.overlap", { name: NAME, peak: peak.peak, limit: LIMIT })
-          : peak.peak < 2 ? fail("parallel", "job.not-parallel", { name: NAME, peak: peak.peak })
+      !peak
+        ? fail("parallel", "recorder.missed", { kind: "Job", name: NAME })
+        : peak.peak > LIMIT
+          ? fail("parallel", "job.overlap", { name: NAME, peak: peak.peak, limit: LIMIT })
+          : peak.peak < 2
+            ? fail("parallel", "job.not-parallel", { name: NAME, peak: peak.peak })
             : pass("parallel", "job.parallel-ok", { name: NAME, peak: peak.peak, limit: LIMIT }),
     ];
   },

@@ -21,7 +21,12 @@ export function checkJobSpec(checkId: string, job: V1Job, expected: Record<strin
       return fail(checkId, "job.spec-mismatch", { name, field, expected: want, actual: String(actual[field] ?? "—") });
     }
   }
-  return pass(checkId, "job.spec-ok", { name, fields: Object.entries(expected).map(([k, v]) => `${k}: ${v}`).join(", ") });
+  return pass(checkId, "job.spec-ok", {
+    name,
+    fields: Object.entries(expected)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(", "),
+  });
 }
 
 /** Complete with at least `minSucceeded` successes. */
@@ -29,8 +34,10 @@ export function checkJobCompleted(ctx: GradeContext, checkId: string, job: V1Job
   const name = job.metadata!.name!;
   const state = jobState(job);
   if (state.state === "failed") return fail(checkId, "job.failed", { name, reason: state.reason });
-  if (state.state === "running") return fail(checkId, "job.still-running", { name, seconds: Math.round(ctx.options.jobWaitMs / 1000) });
-  if (state.succeeded < minSucceeded) return fail(checkId, "job.too-few-succeeded", { name, succeeded: state.succeeded, expected: minSucceeded });
+  if (state.state === "running")
+    return fail(checkId, "job.still-running", { name, seconds: Math.round(ctx.options.jobWaitMs / 1000) });
+  if (state.succeeded < minSucceeded)
+    return fail(checkId, "job.too-few-succeeded", { name, succeeded: state.succeeded, expected: minSucceeded });
   return pass(checkId, "job.completed", { name, succeeded: state.succeeded });
 }
 
@@ -45,21 +52,33 @@ export function checkJobCompleted(ctx: GradeContext, checkId: string, job: V1Job
  * the larger of the two counts, as neither over-counts (back-to-back is not
  * overlap). Undefined when no pod of the Job is known at all.
  */
-export async function jobPeakConcurrency(ctx: GradeContext, job: V1Job): Promise<{ peak: number; pods: number } | undefined> {
+export async function jobPeakConcurrency(
+  ctx: GradeContext,
+  job: V1Job,
+): Promise<{ peak: number; pods: number } | undefined> {
   const uid = job.metadata?.uid;
   if (!uid) return undefined;
   const recorded = ctx.recorder.podsOfJob(uid);
   const live = await podsOfJob(ctx, job);
   const fromRecorder = ctx.recorder.peakConcurrentPods(uid);
   const recordedUids = new Set(recorded.map((p) => p.uid));
-  if (recorded.length > 0 && recorded.every((p) => ctx.recorder.seenFromCreation(p.firstSeenAt)) && live.every((p) => recordedUids.has(p.metadata!.uid!))) {
+  if (
+    recorded.length > 0 &&
+    recorded.every((p) => ctx.recorder.seenFromCreation(p.firstSeenAt)) &&
+    live.every((p) => recordedUids.has(p.metadata!.uid!))
+  ) {
     return { peak: fromRecorder, pods: recorded.length };
   }
   const intervals = new Map<string, Interval | undefined>();
   for (const p of recorded) {
     const seen = podActiveInterval(p.lastSeen);
     // Deleted while running, without a deletionTimestamp seen: it ended when the recorder saw it go.
-    intervals.set(p.uid, seen && seen.end === undefined && p.deleted ? { start: seen.start, end: Math.max(seen.start, p.endSeenAt ?? seen.start) } : seen);
+    intervals.set(
+      p.uid,
+      seen && seen.end === undefined && p.deleted
+        ? { start: seen.start, end: Math.max(seen.start, p.endSeenAt ?? seen.start) }
+        : seen,
+    );
   }
   for (const p of live) intervals.set(p.metadata!.uid!, podActiveInterval(p));
   if (intervals.size === 0) return undefined;

@@ -12,10 +12,12 @@ import { defineParamGrader, fail, needs, pass } from "../framework.ts";
 import type { CheckOutcome, CheckSpec } from "../framework.ts";
 import { jobState, readJobSettled } from "../k8s-helpers.ts";
 
-
 export default defineParamGrader({
   id: "job/ttl",
-  title: { en: "Clean-up after finishing: ttlSecondsAfterFinished", "zh-CN": "执行完自动清理：ttlSecondsAfterFinished" },
+  title: {
+    en: "Clean-up after finishing: ttlSecondsAfterFinished",
+    "zh-CN": "执行完自动清理：ttlSecondsAfterFinished",
+  },
   defaults: { name: "ttl", ttl: 10 },
   checks: ({ name: NAME, ttl: TTL }): CheckSpec[] => [
     { id: "ttl", points: 1, title: "title.job-ttl-set", titleParams: { name: NAME, ttl: TTL } },
@@ -32,8 +34,10 @@ export default defineParamGrader({
       const finishedAt = settled.at ?? ctx.now();
       const due = finishedAt + ttlNow * 1000 + 5000 - ctx.now();
       if (due <= ctx.options.ttlWaitMs) {
-        await ctx.waitFor(async () => (job = await read()) === null && ctx.recorder.deletionOf("Job", NAME) !== undefined,
-          { timeoutMs: Math.max(due, ctx.options.pollMs) });
+        await ctx.waitFor(
+          async () => (job = await read()) === null && ctx.recorder.deletionOf("Job", NAME) !== undefined,
+          { timeoutMs: Math.max(due, ctx.options.pollMs) },
+        );
       }
     }
 
@@ -41,30 +45,53 @@ export default defineParamGrader({
     const history = ctx.recorder.history("Job", NAME);
     const lastUid = job?.metadata?.uid ?? history.at(-1)?.object.metadata.uid;
     const mine = history.filter((e) => e.object.metadata.uid === lastUid);
-    const ttl = job?.spec?.ttlSecondsAfterFinished ?? mine.findLast((e) => e.object.spec?.ttlSecondsAfterFinished !== undefined)?.object.spec?.ttlSecondsAfterFinished;
-    const finished = job ? jobState(job).state : mine.map((e) => jobState(e.object)).find((f) => f.state !== "running")?.state;
+    const ttl =
+      job?.spec?.ttlSecondsAfterFinished ??
+      mine.findLast((e) => e.object.spec?.ttlSecondsAfterFinished !== undefined)?.object.spec?.ttlSecondsAfterFinished;
+    const finished = job
+      ? jobState(job).state
+      : mine.map((e) => jobState(e.object)).find((f) => f.state !== "running")?.state;
 
     if (!job && mine.length === 0) {
       const missed = ctx.recorder.coverage().since === null;
-      return [fail("ttl", missed ? "recorder.missed" : "job.missing", { kind: "Job", name: NAME }), needs("complete", "Job", NAME), needs("removed", "Job", NAME)];
+      return [
+        fail("ttl", missed ? "recorder.missed" : "job.missing", { kind: "Job", name: NAME }),
+        needs("complete", "Job", NAME),
+        needs("removed", "Job", NAME),
+      ];
     }
     const out: CheckOutcome[] = [
-      ttl === undefined ? fail("ttl", "job.ttl-missing", { name: NAME })
-        : ttl !== TTL ? fail("ttl", "job.spec-mismatch", { name: NAME, field: "ttlSecondsAfterFinished", expected: TTL, actual: ttl })
+      ttl === undefined
+        ? fail("ttl", "job.ttl-missing", { name: NAME })
+        : ttl !== TTL
+          ? fail("ttl", "job.spec-mismatch", {
+              name: NAME,
+              field: "ttlSecondsAfterFinished",
+              expected: TTL,
+              actual: ttl,
+            })
           : pass("ttl", "job.spec-ok", { name: NAME, fields: `ttlSecondsAfterFinished: ${TTL}` }),
-      finished === "complete" ? pass("complete", "job.completed", { name: NAME, succeeded: 1 })
-        : finished === "failed" ? fail("complete", "job.failed", { name: NAME, reason: "Failed" })
+      finished === "complete"
+        ? pass("complete", "job.completed", { name: NAME, succeeded: 1 })
+        : finished === "failed"
+          ? fail("complete", "job.failed", { name: NAME, reason: "Failed" })
           : fail("complete", "job.still-running", { name: NAME, seconds: Math.round(ctx.options.jobWaitMs / 1000) }),
     ];
 
     if (job) {
-      out.push(ttl === undefined ? fail("removed", "job.ttl-missing", { name: NAME }) : fail("removed", "job.ttl-not-yet", { name: NAME, ttl }));
+      out.push(
+        ttl === undefined
+          ? fail("removed", "job.ttl-missing", { name: NAME })
+          : fail("removed", "job.ttl-not-yet", { name: NAME, ttl }),
+      );
       return out;
     }
     const deletion = ctx.recorder.deletionOf("Job", NAME);
-    if (!deletion || deletion.uid !== lastUid) out.push(fail("removed", "recorder.missed", { kind: "Job", name: NAME }));
+    if (!deletion || deletion.uid !== lastUid)
+      out.push(fail("removed", "recorder.missed", { kind: "Job", name: NAME }));
     else if (deletion.gap) out.push(fail("removed", "recorder.gap", { kind: "Job", name: NAME }));
-    else if (deletion.likelyCause === "ttl-after-finished") out.push(pass("removed", "job.ttl-removed", { name: NAME }));
+    else if (deletion.likelyCause === "ttl-after-finished")
+      out.push(pass("removed", "job.ttl-removed", { name: NAME }));
     else if (!deletion.finishedTime) out.push(fail("removed", "job.deleted-before-finish", { name: NAME }));
     else if (ttl === undefined) out.push(fail("removed", "job.ttl-missing", { name: NAME }));
     else out.push(fail("removed", "job.deleted-by-hand", { name: NAME }));

@@ -63,7 +63,8 @@ export const titles = {
   "title.exam-service": "Service {name} exists and selects pod {pod}",
   "title.exam-native-sidecar": "{container} is a native sidecar of pod {name} (init container, restartPolicy Always)",
   "title.exam-sidecar-output": "The sidecar {container} shows “{text}”",
-  "title.exam-ephemeral": "An ephemeral container {container} (busybox) debugged pod {name}, targeting its container {target}",
+  "title.exam-ephemeral":
+    "An ephemeral container {container} (busybox) debugged pod {name}, targeting its container {target}",
   "title.exam-answer": "ConfigMap {name} holds the answer in key {key}",
   "title.exam-from-cronjob": "Job {name} was created from CronJob {cronjob}",
 } satisfies Record<string, string>;
@@ -142,11 +143,11 @@ export const messages = {
   },
   "job.output-wrong": {
     text: "Job {name}'s pod printed “{actual}”, not “{expected}”.",
-    hint: "The container should run `echo \"{expected}\"` exactly. Fix the command, delete the Job (`kubectl delete job {name}`) and create it again.",
+    hint: 'The container should run `echo "{expected}"` exactly. Fix the command, delete the Job (`kubectl delete job {name}`) and create it again.',
   },
   "job.output-empty": {
     text: "Job {name}'s pod printed nothing; it should print “{expected}”.",
-    hint: "Check the container's command (`command: [echo, \"{expected}\"]`), then delete the Job and create it again.",
+    hint: 'Check the container\'s command (`command: [echo, "{expected}"]`), then delete the Job and create it again.',
   },
 
   "job.spec-mismatch": {
@@ -167,7 +168,7 @@ export const messages = {
   },
   "job.sequential": {
     text: "The pods of Job {name} ran strictly one after another.",
-    hint: "That is the \"fixed completion count\" pattern: completions > 1, parallelism 1.",
+    hint: 'That is the "fixed completion count" pattern: completions > 1, parallelism 1.',
   },
   "job.not-parallel": {
     text: "The pods of Job {name} never overlapped (at most {peak} at a time).",
@@ -187,7 +188,7 @@ export const messages = {
   },
   "job.backoff-succeeded": {
     text: "Job {name} completed successfully, but this exercise needs a Job that keeps failing.",
-    hint: "Make the container exit with an error, e.g. `command: [\"sh\", \"-c\", \"exit 1\"]`, then delete the Job and create it again.",
+    hint: 'Make the container exit with an error, e.g. `command: ["sh", "-c", "exit 1"]`, then delete the Job and create it again.',
   },
   "job.failed-other-reason": {
     text: "Job {name} failed, but for another reason ({reason}) than running out of retries.",
@@ -242,7 +243,7 @@ export const messages = {
     hint: "The five fields are minute, hour, day of month, month and day of week, like crontab.",
   },
   "cronjob.schedule-wrong": {
-    text: "CronJob {name} has schedule \"{actual}\"; the exercise asks for \"{expected}\" (every minute).",
+    text: 'CronJob {name} has schedule "{actual}"; the exercise asks for "{expected}" (every minute).',
     hint: "Change it with `kubectl edit cj {name}` (or fix the YAML and apply it again).",
   },
   "cronjob.image-ok": {
@@ -250,7 +251,7 @@ export const messages = {
     hint: "Next: the command it runs.",
   },
   "cronjob.image-wrong": {
-    text: "CronJob {name} runs the image \"{actual}\"; the exercise uses {expected}.",
+    text: 'CronJob {name} runs the image "{actual}"; the exercise uses {expected}.',
     hint: "Set `image: {expected}` in the container under `jobTemplate`.",
   },
   "cronjob.command-ok": {
@@ -259,7 +260,7 @@ export const messages = {
   },
   "cronjob.command-wrong": {
     text: "CronJob {name} runs “{actual}”, which does not print the date and the greeting.",
-    hint: "Use `/bin/sh -c \"date; echo Hello from the Kubernetes cluster\"` as the container's args (or command).",
+    hint: 'Use `/bin/sh -c "date; echo Hello from the Kubernetes cluster"` as the container\'s args (or command).',
   },
   "cronjob.restart-policy-ok": {
     text: "The pods of CronJob {name} use restartPolicy {policy}.",
@@ -271,7 +272,7 @@ export const messages = {
   },
   "cronjob.suspended-never-fired": {
     text: "CronJob {name} is suspended, so it never runs.",
-    hint: "Set `suspend: false` (`kubectl patch cj {name} -p '{\"spec\":{\"suspend\":false}}'`) and wait for the next minute.",
+    hint: 'Set `suspend: false` (`kubectl patch cj {name} -p \'{"spec":{"suspend":false}}\'`) and wait for the next minute.',
   },
   "cronjob.not-fired": {
     text: "CronJob {name} has not created a Job yet (waited {seconds} s).",
@@ -291,7 +292,7 @@ export const messages = {
   },
   "cronjob.not-suspended": {
     text: "CronJob {name} is not suspended.",
-    hint: "Set `suspend: true` in its spec (or `kubectl patch cj {name} -p '{\"spec\":{\"suspend\":true}}'`).",
+    hint: 'Set `suspend: true` in its spec (or `kubectl patch cj {name} -p \'{"spec":{"suspend":true}}\'`).',
   },
   "cronjob.suspended": {
     text: "CronJob {name} is suspended.",

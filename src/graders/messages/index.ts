@@ -21,13 +21,15 @@ export function fill(template: string, params: Params = {}): string {
 
 export function translateMessage(id: MessageId, params: Params | undefined, locale: Locale): MessageText {
   const m = catalogs[locale].messages[id] ?? catalogs.en.messages[id];
-  if (!m) throw new Error(`unknown grader message id "${id}" (hint: add it to src/graders/messages/en.ts and zh-CN.ts)`);
+  if (!m)
+    throw new Error(`unknown grader message id "${id}" (hint: add it to src/graders/messages/en.ts and zh-CN.ts)`);
   return { text: fill(m.text, params), hint: fill(m.hint, params) };
 }
 
 export function translateTitle(id: TitleId, params: Params | undefined, locale: Locale): string {
   const t = catalogs[locale].titles[id] ?? catalogs.en.titles[id];
-  if (t === undefined) throw new Error(`unknown grader title id "${id}" (hint: add it to src/graders/messages/en.ts and zh-CN.ts)`);
+  if (t === undefined)
+    throw new Error(`unknown grader title id "${id}" (hint: add it to src/graders/messages/en.ts and zh-CN.ts)`);
   return fill(t, params);
 }
 

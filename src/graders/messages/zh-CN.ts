@@ -131,11 +131,11 @@ export const messages: Record<MessageId, MessageText> = {
   },
   "job.output-wrong": {
     text: "Job {name} 的 Pod 输出的是“{actual}”，而不是“{expected}”。",
-    hint: "容器应当原样执行 `echo \"{expected}\"`。改好命令后，先 `kubectl delete job {name}`，再重新创建。",
+    hint: '容器应当原样执行 `echo "{expected}"`。改好命令后，先 `kubectl delete job {name}`，再重新创建。',
   },
   "job.output-empty": {
     text: "Job {name} 的 Pod 什么也没输出，应该输出“{expected}”。",
-    hint: "检查容器的命令（`command: [echo, \"{expected}\"]`），然后删掉 Job 重新创建。",
+    hint: '检查容器的命令（`command: [echo, "{expected}"]`），然后删掉 Job 重新创建。',
   },
 
   "job.spec-mismatch": {
@@ -176,7 +176,7 @@ export const messages: Record<MessageId, MessageText> = {
   },
   "job.backoff-succeeded": {
     text: "Job {name} 成功完成了，但这个练习需要一个一直失败的 Job。",
-    hint: "让容器以错误退出，比如 `command: [\"sh\", \"-c\", \"exit 1\"]`，然后删掉 Job 重新创建。",
+    hint: '让容器以错误退出，比如 `command: ["sh", "-c", "exit 1"]`，然后删掉 Job 重新创建。',
   },
   "job.failed-other-reason": {
     text: "Job {name} 失败了，但原因是 {reason}，而不是重试次数用尽。",
@@ -248,7 +248,7 @@ export const messages: Record<MessageId, MessageText> = {
   },
   "cronjob.command-wrong": {
     text: "CronJob {name} 执行的是“{actual}”，不会输出日期和问候语。",
-    hint: "把容器的 args（或 command）设成 `/bin/sh -c \"date; echo Hello from the Kubernetes cluster\"`。",
+    hint: '把容器的 args（或 command）设成 `/bin/sh -c "date; echo Hello from the Kubernetes cluster"`。',
   },
   "cronjob.restart-policy-ok": {
     text: "CronJob {name} 的 Pod 重启策略是 {policy}。",
@@ -260,7 +260,7 @@ export const messages: Record<MessageId, MessageText> = {
   },
   "cronjob.suspended-never-fired": {
     text: "CronJob {name} 处于暂停状态，所以一直不会执行。",
-    hint: "把 `suspend` 设为 false（`kubectl patch cj {name} -p '{\"spec\":{\"suspend\":false}}'`），等到下一分钟。",
+    hint: '把 `suspend` 设为 false（`kubectl patch cj {name} -p \'{"spec":{"suspend":false}}\'`），等到下一分钟。',
   },
   "cronjob.not-fired": {
     text: "CronJob {name} 还没有创建过 Job（已等待 {seconds} 秒）。",
@@ -280,7 +280,7 @@ export const messages: Record<MessageId, MessageText> = {
   },
   "cronjob.not-suspended": {
     text: "CronJob {name} 没有处于暂停状态。",
-    hint: "在 spec 里设置 `suspend: true`（或者 `kubectl patch cj {name} -p '{\"spec\":{\"suspend\":true}}'`）。",
+    hint: '在 spec 里设置 `suspend: true`（或者 `kubectl patch cj {name} -p \'{"spec":{"suspend":true}}\'`）。',
   },
   "cronjob.suspended": {
     text: "CronJob {name} 已暂停。",

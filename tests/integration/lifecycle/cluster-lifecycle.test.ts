@@ -10,7 +10,13 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { bridgePorts, linkExists, markedProcesses, mountsUnder, killPodProcesses } from "../../../src/cluster/local/host.ts";
+import {
+  bridgePorts,
+  linkExists,
+  markedProcesses,
+  mountsUnder,
+  killPodProcesses,
+} from "../../../src/cluster/local/host.ts";
 import { defaultStateDir, NETWORK, PORTS, stateLayout } from "../../../src/cluster/local/layout.ts";
 import { eventually, kubectl, kubelab } from "../support.ts";
 
@@ -50,7 +56,16 @@ describe("local cluster life cycle", { timeout: 900_000 }, () => {
     assert.equal(parsed.state, "running");
     const names = parsed.components.map((c: { name: string }) => c.name).sort();
     assert.deepEqual(names, [
-      "containerd", "coredns", "etcd", "kube-apiserver", "kube-controller-manager", "kube-proxy", "kube-scheduler", "kubelet", "metrics-server", "registry",
+      "containerd",
+      "coredns",
+      "etcd",
+      "kube-apiserver",
+      "kube-controller-manager",
+      "kube-proxy",
+      "kube-scheduler",
+      "kubelet",
+      "metrics-server",
+      "registry",
     ]);
   });
 
@@ -58,22 +73,31 @@ describe("local cluster life cycle", { timeout: 900_000 }, () => {
     const before = JSON.parse((await kubelab(["cluster", "status", "--json"])).stdout);
     const scheduler = before.components.find((c: { name: string }) => c.name === "kube-scheduler");
     process.kill(scheduler.pid, "SIGKILL");
-    const after = await eventually(async () => {
-      const status = JSON.parse((await kubelab(["cluster", "status", "--json"])).stdout);
-      const s = status.components.find((c: { name: string }) => c.name === "kube-scheduler");
-      return s.running && s.pid !== scheduler.pid && s;
-    }, "the scheduler to be restarted", 30_000);
+    const after = await eventually(
+      async () => {
+        const status = JSON.parse((await kubelab(["cluster", "status", "--json"])).stdout);
+        const s = status.components.find((c: { name: string }) => c.name === "kube-scheduler");
+        return s.running && s.pid !== scheduler.pid && s;
+      },
+      "the scheduler to be restarted",
+      30_000,
+    );
     assert.ok(after.restarts >= 1);
     // And it schedules again.
     await kubectl(["delete", "pod", "after-restart", "--ignore-not-found"]);
     assert.equal((await kubectl(["run", "after-restart", "--image=busybox", "--restart=Never", "--", "true"])).code, 0);
-    const done = await kubectl(["wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/after-restart", "--timeout=60s"], { timeoutMs: 70_000 });
+    const done = await kubectl(
+      ["wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/after-restart", "--timeout=60s"],
+      { timeoutMs: 70_000 },
+    );
     assert.equal(done.code, 0, done.stderr);
     await kubectl(["delete", "pod", "after-restart"]);
   });
 
   test("the kubeconfig provider sees the same cluster as ready", async () => {
-    const status = await kubelab(["cluster", "status"], { env: { KUBELAB_PROVIDER: "kubeconfig", KUBECONFIG: layout.adminKubeconfig } });
+    const status = await kubelab(["cluster", "status"], {
+      env: { KUBELAB_PROVIDER: "kubeconfig", KUBECONFIG: layout.adminKubeconfig },
+    });
     assert.equal(status.code, 0, status.stdout + status.stderr);
     assert.match(status.stdout, /kubeconfig cluster: running \(https:\/\/10\.244\.0\.1:6443\)/);
   });
@@ -105,7 +129,11 @@ describe("local cluster life cycle", { timeout: 900_000 }, () => {
     const phase = await kubectl(["get", "namespace", "scratch", "-o", "jsonpath={.status.phase}"]);
     assert.ok(phase.code === 1 || phase.stdout === "Terminating", `scratch is ${phase.stdout}`);
     assert.equal((await kubectl(["get", "pods", "-A", "-l", "job-name=leftover", "-o", "name"])).stdout.trim(), "");
-    await eventually(async () => (await kubectl(["get", "namespace", "scratch"])).code === 1, "namespace scratch to disappear", 30_000);
+    await eventually(
+      async () => (await kubectl(["get", "namespace", "scratch"])).code === 1,
+      "namespace scratch to disappear",
+      30_000,
+    );
     assert.equal((await kubectl(["get", "configmap", "leftover"])).code, 1);
     assert.equal((await kubectl(["get", "job", "leftover"])).code, 1);
     assert.equal((await kubectl(["get", "sa", "default"])).code, 0);
@@ -121,9 +149,22 @@ describe("local cluster life cycle", { timeout: 900_000 }, () => {
     copyFileSync(process.execPath, node);
     chmodSync(node, 0o755);
     const { runCommand } = await import("../support.ts");
-    const result = await runCommand("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", node, "--disable-warning=ExperimentalWarning", "src/cli/main.ts", "cluster", "up"], {
-      env: { HOME: dir, KUBELAB_CACHE: join(dir, "cache") },
-    });
+    const result = await runCommand(
+      "setpriv",
+      [
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        node,
+        "--disable-warning=ExperimentalWarning",
+        "src/cli/main.ts",
+        "cluster",
+        "up",
+      ],
+      {
+        env: { HOME: dir, KUBELAB_CACHE: join(dir, "cache") },
+      },
+    );
     rmSync(dir, { recursive: true, force: true });
     assertCleanError(result, /must run as root/);
   });
@@ -150,7 +191,12 @@ describe("local cluster life cycle", { timeout: 900_000 }, () => {
     const empty = mkdtempSync(join(tmpdir(), "kubelab-noproxy-"));
     const up = await kubelab(["cluster", "up"], {
       timeoutMs: 300_000,
-      env: { KUBELAB_CACHE: join(empty, "cache"), GOMODCACHE: join(empty, "mod"), GOPROXY: "http://127.0.0.1:9", GOFLAGS: "-mod=mod" },
+      env: {
+        KUBELAB_CACHE: join(empty, "cache"),
+        GOMODCACHE: join(empty, "mod"),
+        GOPROXY: "http://127.0.0.1:9",
+        GOFLAGS: "-mod=mod",
+      },
     });
     rmSync(empty, { recursive: true, force: true });
     assertCleanError(up, /no cached node binaries and the Go module proxy is unreachable/);
@@ -172,7 +218,9 @@ describe("local cluster life cycle", { timeout: 900_000 }, () => {
     assert.equal((await kubectl(["get", "configmap", "survivor"])).code, 0);
     const job = await kubectl(["create", "job", "after-crash", "--image=busybox", "--", "echo", "ok"]);
     assert.equal(job.code, 0);
-    const done = await kubectl(["wait", "--for=condition=complete", "job/after-crash", "--timeout=60s"], { timeoutMs: 70_000 });
+    const done = await kubectl(["wait", "--for=condition=complete", "job/after-crash", "--timeout=60s"], {
+      timeoutMs: 70_000,
+    });
     assert.equal(done.code, 0, done.stderr);
     await kubectl(["delete", "job", "after-crash", "configmap", "survivor"]);
   });

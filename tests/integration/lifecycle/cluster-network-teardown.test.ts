@@ -13,27 +13,47 @@ const ours = new Set(KUBE_PROXY_TABLES.map(([family, name]) => `${family} ${name
 /** Every nftables table on the host, as "family name". */
 async function tables(): Promise<string[]> {
   const out = await run("nft", ["list", "tables"]);
-  return out.split("\n").map((l) => l.replace(/^table /, "").trim()).filter(Boolean).sort();
+  return out
+    .split("\n")
+    .map((l) => l.replace(/^table /, "").trim())
+    .filter(Boolean)
+    .sort();
 }
 
-test("cluster down deletes kube-proxy's nftables tables and nothing else; up restores them", { timeout: 600_000 }, async () => {
-  const up = await kubelab(["cluster", "up"], { timeoutMs: 300_000 });
-  assert.equal(up.code, 0, up.stderr);
-  const ip = await eventually(async () => (await tables()).includes("ip kube-proxy") && (await tables()), "kube-proxy's ip table", 30_000);
-  const hosts = ip.filter((t) => !ours.has(t));
-  // A host rule of someone else's, to prove it is left alone.
-  await run("nft", ["add", "table", "inet", "kubelab-test-bystander"]);
-  try {
-    const down = await kubelab(["cluster", "down"], { timeoutMs: 120_000 });
-    assert.equal(down.code, 0, down.stderr);
-    const after = await tables();
-    assert.deepEqual(after.filter((t) => ours.has(t)), [], "no table of kube-proxy's left");
-    assert.deepEqual(after.filter((t) => t !== "inet kubelab-test-bystander"), hosts, "the host's other tables untouched");
-    assert.ok(after.includes("inet kubelab-test-bystander"));
-  } finally {
-    await run("nft", ["delete", "table", "inet", "kubelab-test-bystander"], { allowFail: true });
-    const again = await kubelab(["cluster", "up"], { timeoutMs: 300_000 });
-    assert.equal(again.code, 0, again.stderr);
-  }
-  await eventually(async () => (await tables()).includes("ip kube-proxy"), "kube-proxy's table after up", 30_000);
-});
+test(
+  "cluster down deletes kube-proxy's nftables tables and nothing else; up restores them",
+  { timeout: 600_000 },
+  async () => {
+    const up = await kubelab(["cluster", "up"], { timeoutMs: 300_000 });
+    assert.equal(up.code, 0, up.stderr);
+    const ip = await eventually(
+      async () => (await tables()).includes("ip kube-proxy") && (await tables()),
+      "kube-proxy's ip table",
+      30_000,
+    );
+    const hosts = ip.filter((t) => !ours.has(t));
+    // A host rule of someone else's, to prove it is left alone.
+    await run("nft", ["add", "table", "inet", "kubelab-test-bystander"]);
+    try {
+      const down = await kubelab(["cluster", "down"], { timeoutMs: 120_000 });
+      assert.equal(down.code, 0, down.stderr);
+      const after = await tables();
+      assert.deepEqual(
+        after.filter((t) => ours.has(t)),
+        [],
+        "no table of kube-proxy's left",
+      );
+      assert.deepEqual(
+        after.filter((t) => t !== "inet kubelab-test-bystander"),
+        hosts,
+        "the host's other tables untouched",
+      );
+      assert.ok(after.includes("inet kubelab-test-bystander"));
+    } finally {
+      await run("nft", ["delete", "table", "inet", "kubelab-test-bystander"], { allowFail: true });
+      const again = await kubelab(["cluster", "up"], { timeoutMs: 300_000 });
+      assert.equal(again.code, 0, again.stderr);
+    }
+    await eventually(async () => (await tables()).includes("ip kube-proxy"), "kube-proxy's table after up", 30_000);
+  },
+);
