@@ -7,7 +7,7 @@
  * Routes: src/exams/exam-api.ts.
  */
 import { toUiLocale, useUi } from "../i18n/ui/index.ts";
-import { apiRequest, errorText } from "./lab-api.ts";
+import { apiRequest, createLab, errorText } from "./lab-api.ts";
 
 interface TaskView {
   id: string;
@@ -77,7 +77,10 @@ export class KubelabExam extends HTMLElement {
 
   connectedCallback(): void {
     const id = new URLSearchParams(location.search).get("attempt");
-    void (id ? this.showAttempt(id) : this.showList());
+    // A first visit has no session cookie yet: POST /api/lab makes one (as the page's terminal does).
+    void createLab()
+      .catch(() => undefined)
+      .then(() => (id ? this.showAttempt(id) : this.showList()));
   }
 
   disconnectedCallback(): void {

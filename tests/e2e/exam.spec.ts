@@ -1,0 +1,200 @@
+/**
+ * The mock exam in Chromium, as a candidate sits it: open the exam page,
+ * start the exam, solve task 1 (job/echo) and task 2 (job/completions) in
+ * the exam's terminal, solve task 3 (job/parallel) in the wrong namespace,
+ * reload mid-exam (the timer goes on from the server's deadline), submit:
+ * the report gives the two tasks full marks, task 3 none with the
+ * wrong-namespace line, a total between 0 and the pass mark. Everything is
+ * real cluster state made through the page's terminal; the attempt's
+ * namespaces are removed by the server after the report, and by this spec
+ * if it fails before.
+ */
+import { fileURLToPath } from "node:url";
+import { BatchV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { expect, test, type Page } from "@playwright/test";
+import { providerFromEnv } from "../../src/cluster/providers.ts";
+import { clearTerminal, expectTerminal, openLesson, runInTerminal } from "./support.ts";
+
+const SCREENSHOTS = fileURLToPath(new URL("../../test-results/e2e/screenshots/", import.meta.url));
+const EXAM_LABEL = "kubelab.dev/exam-attempt";
+/** Where task 3 is (wrongly) solved. */
+const WRONG_NAMESPACE = "default";
+
+interface TaskView {
+  id: string;
+  context: string;
+  namespace: string;
+  weight: number;
+  text: string;
+}
+interface AttemptView {
+  id: string;
+  endsAt: string;
+  remainingSeconds: number;
+  tasks: TaskView[];
+  submitted: boolean;
+}
+
+const kc = new KubeConfig();
+kc.loadFromFile(process.env.KUBECONFIG ?? providerFromEnv().kubeconfigPath());
+const core = kc.makeApiClient(CoreV1Api);
+const batch = kc.makeApiClient(BatchV1Api);
+
+let attemptId: string | undefined;
+let misplacedJob: string | undefined;
+
+test.afterAll(async () => {
+  if (misplacedJob) {
+    await batch
+      .deleteNamespacedJob({ name: misplacedJob, namespace: WRONG_NAMESPACE, propagationPolicy: "Background" })
+      .catch(() => {});
+  }
+  if (!attemptId) return;
+  // An attempt the test left running: its namespaces go here, whatever the server did.
+  const left = await core.listNamespace({ labelSelector: `${EXAM_LABEL}=${attemptId}` });
+  await Promise.all(left.items.map((ns) => core.deleteNamespace({ name: ns.metadata!.name! }).catch(() => {})));
+});
+
+/** A task's text matched against `pattern`: the values this attempt drew. */
+function drawn(task: TaskView, pattern: RegExp): string[] {
+  const m = pattern.exec(task.text);
+  expect(m, `task ${task.id} "${task.text}" should match ${pattern}`).not.toBeNull();
+  return m!.slice(1);
+}
+
+/** The seconds the page's timer shows ("Time left: 119:42"). */
+async function timerSeconds(page: Page): Promise<number> {
+  const text = (await page.locator(".kl-exam-timer").textContent()) ?? "";
+  const m = /(\d+):(\d\d)/.exec(text);
+  expect(m, `timer text "${text}"`).not.toBeNull();
+  return Number(m![1]) * 60 + Number(m![2]);
+}
+
+/** A Job manifest typed as a here-document, one line per terminal line. */
+function jobHeredoc(namespace: string, name: string, spec: Record<string, number>): string {
+  return [
+    `kubectl -n ${namespace} create -f - <<EOF`,
+    "apiVersion: batch/v1",
+    "kind: Job",
+    "metadata:",
+    `  name: ${name}`,
+    "spec:",
+    ...Object.entries(spec).map(([k, v]) => `  ${k}: ${v}`),
+    "  template:",
+    "    spec:",
+    "      restartPolicy: Never",
+    "      containers:",
+    "      - name: work",
+    "        image: busybox",
+    '        command: ["sh", "-c", "sleep 1"]',
+    "EOF",
+  ].join("\n");
+}
+
+test("en: start the exam, solve two tasks, one in the wrong namespace, reload, submit", async ({ page }) => {
+  test.setTimeout(15 * 60_000);
+  await openLesson(page, "/en/exam/");
+  await page.getByRole("button", { name: "Start the exam" }).click();
+  await expect(page.locator(".kl-exam-timer")).toBeVisible({ timeout: 240_000 });
+  attemptId = new URL(page.url()).searchParams.get("attempt") ?? undefined;
+  expect(attemptId).toBeTruthy();
+  const view = (await (await page.request.get(`/api/exam/attempt?id=${attemptId}&locale=en`)).json()) as AttemptView;
+  const [echo, steps, crunch] = view.tasks;
+  // The page lists every task with its context line.
+  await expect(page.locator(".kl-exam-tasks > li")).toHaveCount(view.tasks.length);
+  await expect(page.locator(".kl-exam-tasks > li").first().locator("code")).toHaveText(
+    `kubectl config use-context ${echo!.context}`,
+  );
+
+  // Task 1: a Job whose pod prints the drawn text.
+  const [echoName, echoText] = drawn(echo!, /Create a Job (\S+) \(image busybox\) whose pod prints exactly “(.+)”/);
+  await runInTerminal(
+    page,
+    `kubectl -n ${echo!.namespace} create job ${echoName} --image=busybox -- echo "${echoText}"`,
+  );
+  await expectTerminal(page, new RegExp(`^job\\.batch/${echoName} created$`, "m"));
+
+  // Task 2: the drawn number of completions, one pod at a time.
+  const [stepsName, completions] = drawn(
+    steps!,
+    /Create a Job (\S+) that needs (\d+) successful pods, run one after another/,
+  );
+  await clearTerminal(page);
+  await runInTerminal(
+    page,
+    jobHeredoc(steps!.namespace, stepsName!, { completions: Number(completions), parallelism: 1 }),
+  );
+  await expectTerminal(page, new RegExp(`^job\\.batch/${stepsName} created$`, "m"));
+
+  // Task 3, solved right but in the wrong namespace.
+  const [crunchName, crunchCompletions, parallelism] = drawn(
+    crunch!,
+    /Create a Job (\S+) that needs (\d+) successful pods, at most (\d+) running at once/,
+  );
+  misplacedJob = crunchName;
+  await clearTerminal(page);
+  await runInTerminal(
+    page,
+    jobHeredoc(WRONG_NAMESPACE, crunchName!, {
+      completions: Number(crunchCompletions),
+      parallelism: Number(parallelism),
+    }),
+  );
+  await expectTerminal(page, new RegExp(`^job\\.batch/${crunchName} created$`, "m"));
+
+  // Reload mid-exam: the timer goes on from the server's deadline.
+  const before = await timerSeconds(page);
+  const reloadedAt = Date.now();
+  await page.reload();
+  await expect(page.locator(".kl-exam-timer")).toBeVisible();
+  const after = await timerSeconds(page);
+  const elapsed = (Date.now() - reloadedAt) / 1000;
+  expect(after).toBeLessThanOrEqual(before);
+  expect(before - after).toBeLessThanOrEqual(Math.ceil(elapsed) + 2);
+  // …and agrees with the deadline the server stored at the start.
+  expect(Math.abs(after - (Date.parse(view.endsAt) - Date.now()) / 1000)).toBeLessThanOrEqual(3);
+  const again = (await (await page.request.get(`/api/exam/attempt?id=${attemptId}&locale=en`)).json()) as AttemptView;
+  expect(again.endsAt).toBe(view.endsAt);
+
+  // Both tasks done in the cluster before submitting, watched from the terminal.
+  await expect(page.locator("kubelab-terminal")).toHaveAttribute("data-state", "ready", { timeout: 120_000 });
+  await clearTerminal(page);
+  await runInTerminal(
+    page,
+    `kubectl -n ${echo!.namespace} wait --for=condition=complete job/${echoName} --timeout=120s && kubectl -n ${steps!.namespace} wait --for=condition=complete job/${stepsName} --timeout=120s && echo BOTH-DONE`,
+  );
+  await expectTerminal(page, /^BOTH-DONE$/m, 180_000);
+
+  page.on("dialog", (dialog) => void dialog.accept());
+  await page.getByRole("button", { name: "Submit" }).click();
+  const total = page.locator(".kl-exam-total");
+  await expect(total).toBeVisible({ timeout: 300_000 });
+  const sections = page.locator("section.kl-exam-task");
+  await expect(sections.nth(0).locator("h3")).toHaveText(`${echo!.id} · ${echo!.weight} / ${echo!.weight}`);
+  await expect(sections.nth(1).locator("h3")).toHaveText(`${steps!.id} · ${steps!.weight} / ${steps!.weight}`);
+  await expect(sections.nth(2).locator("h3")).toHaveText(`${crunch!.id} · 0 / ${crunch!.weight}`);
+  await expect(sections.nth(2).locator(".kl-exam-wrong-ns")).toHaveText(
+    `Job ${crunchName} is in namespace ${WRONG_NAMESPACE}; this task's namespace is ${crunch!.namespace}.`,
+  );
+  // Partial credit, short of the pass mark.
+  const m = /^(\S+) of (\S+) points: (\S+) % \(pass mark (\d+) %\)$/.exec((await total.textContent()) ?? "");
+  expect(m).not.toBeNull();
+  const [earned, percent, pass] = [Number(m![1]), Number(m![3]), Number(m![4])];
+  expect(earned).toBeGreaterThanOrEqual(echo!.weight + steps!.weight);
+  expect(percent).toBeGreaterThan(0);
+  expect(percent).toBeLessThan(pass);
+  await expect(page.locator(".kl-exam-fail")).toHaveText("Not passed");
+  await total.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${SCREENSHOTS}exam-report.png`, fullPage: true });
+
+  // The server removes the attempt's namespaces once the report is stored.
+  await expect
+    .poll(
+      async () =>
+        (await core.listNamespace({ labelSelector: `${EXAM_LABEL}=${attemptId}` })).items.filter(
+          (ns) => ns.status?.phase === "Active",
+        ).length,
+      { timeout: 120_000 },
+    )
+    .toBe(0);
+});
