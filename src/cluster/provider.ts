@@ -42,6 +42,8 @@ export interface ClusterInfo {
   nodeName: string;
   /** Milliseconds `up` took. */
   durationMs: number;
+  /** The steps `up` ran, each with its time (providers without steps give none). */
+  steps?: { name: string; ms: number }[];
 }
 
 export interface ClusterStatus {

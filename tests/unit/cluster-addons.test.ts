@@ -24,7 +24,7 @@ import {
   kubeProxyConfigYaml,
 } from "../../src/cluster/local/node-config.ts";
 import { generateAddonPki, generatePki } from "../../src/cluster/local/pki.ts";
-import { nodeComponents } from "../../src/cluster/local/supervisor.ts";
+import { NODE_COMPONENTS, nodeComponents } from "../../src/cluster/local/supervisor.ts";
 import { binariesIn } from "../../src/cluster/local/binaries.ts";
 
 const layout = stateLayout("/state");
@@ -128,6 +128,11 @@ test("the supervisor runs the add-ons from the node binary, after the API server
     assert.equal(spec.args[0], name);
     assert.deepEqual(spec.after, ["kube-apiserver"]);
   }
+  // `cluster logs` and the start line name the components from this list.
+  assert.deepEqual(
+    specs.map((s) => s.name),
+    [...NODE_COMPONENTS],
+  );
 });
 
 test("add-on certificates: cluster CA for clients and servers, a CA of its own for the front proxy", async () => {

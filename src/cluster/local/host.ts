@@ -14,6 +14,7 @@ const execFileAsync = promisify(execFile);
 /** Environment variable set on every process the supervisor starts. */
 export const STATE_MARKER = "KUBELAB_STATE_DIR";
 
+/** Run a host command; its failure is a KubelabError carrying the command and its stderr (callers add the hint). */
 export async function run(cmd: string, args: string[], options: { allowFail?: boolean } = {}): Promise<string> {
   try {
     const { stdout } = await execFileAsync(cmd, args, { maxBuffer: 16 << 20 });
@@ -21,7 +22,9 @@ export async function run(cmd: string, args: string[], options: { allowFail?: bo
   } catch (err) {
     if (options.allowFail) return "";
     const e = err as { stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(" ")} failed: ${(e.stderr || e.message).trim()}`);
+    throw new KubelabError(`${cmd} ${args.join(" ")} failed: ${(e.stderr || e.message).trim()}`, undefined, {
+      cause: err,
+    });
   }
 }
 

@@ -29,6 +29,8 @@ import { encryptStoredSecrets, ensureEncryptionConfig } from "./encryption.ts";
 import { checkCgroups, checkCommands, checkOverlayfs, checkPorts, checkRoot } from "./preflight.ts";
 import { checkReadiness, waitUntilReady } from "./readiness.ts";
 import { teardownNode } from "./teardown.ts";
+import { runSteps, type UpStep } from "./up-steps.ts";
+import { NODE_COMPONENTS } from "./supervisor.ts";
 import { resetClusterObjects } from "./reset.ts";
 import { RegistryClient, registryConfigYaml, type RegistryTls } from "../../images/registry.ts";
 import { ensureImages } from "../../images/build.ts";
@@ -69,12 +71,7 @@ export class LocalProvider implements ClusterProvider {
   async up(options: UpOptions = {}): Promise<ClusterInfo> {
     const started = Date.now();
     const progress = (line: string) => options.onProgress?.(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`);
-    checkRoot();
-    await ensureHostPackages(NODE_PACKAGES, progress);
-    await ensureAptLists(progress);
-    checkCommands();
-    checkCgroups();
-    await checkOverlayfs();
+    const steps = await runSteps([{ name: "check the host", run: () => this.checkHost(progress) }], progress);
     mkdirSync(this.layout.run, { recursive: true });
     const releaseLock = this.acquireUpLock();
     const stopAddons = new AbortController();
@@ -86,58 +83,70 @@ export class LocalProvider implements ClusterProvider {
         timeoutMs: READY_TIMEOUT_MS,
         signal: stopAddons.signal,
       });
-      applying.catch(() => undefined); // awaited below; a failure is reported there
+      applying.catch(() => undefined); // awaited in its step; a failure is reported there
       return applying;
     };
-    try {
-      if (this.supervisorPid()) {
-        progress("cluster already running; checking it is ready");
-      } else {
-        this.refuseSecondNode();
-        progress("cleaning up after any earlier run");
-        await teardownNode(this.layout);
-        try {
-          const bins = await ensureBinaries(progress);
-          await this.prepareState(bins, progress);
+    let bins: NodeBinaries | undefined;
+    let nodeName: string = NODE_NAME;
+    // Only what this `up` started is stopped on failure: a cluster found running stays up.
+    let startedNode = false;
+    const alreadyRunning = Boolean(this.supervisorPid());
+    if (alreadyRunning) progress("cluster already running; checking it is ready");
+    const startSteps: UpStep[] = [
+      {
+        name: "clean up after any earlier run",
+        run: async () => {
+          this.refuseSecondNode();
+          await teardownNode(this.layout);
+        },
+      },
+      { name: "node binaries", run: async () => void (bins = await ensureBinaries(progress)) },
+      { name: "state and certificates", run: () => this.prepareState(bins!, progress) },
+      {
+        name: "node network",
+        run: async () => {
           await this.createBridge();
           await checkPorts();
-          progress("starting registry, containerd, etcd, kube-apiserver, controller-manager, scheduler, kubelet, kube-proxy, coredns, metrics-server");
-          this.spawnSupervisor(bins);
+        },
+      },
+      {
+        name: "start node processes",
+        run: async () => {
+          progress(`starting ${NODE_COMPONENTS.join(", ")}`);
+          startedNode = true;
+          this.spawnSupervisor(bins!);
           addons = startAddons();
-          await this.pushImages(bins, progress);
-        } catch (err) {
-          // Leave nothing half-started behind (state files stay for the next try).
-          await this.down().catch(() => undefined);
-          throw err;
-        }
-      }
-      addons ??= startAddons();
-      const readiness = await waitUntilReady(this.kubeconfigPath(), {
-        timeoutMs: READY_TIMEOUT_MS,
-        onProgress: progress,
-        exited: () => !this.supervisorPid(),
-      });
-      if (readiness.supervisorExited) {
-        throw new KubelabError("the node supervisor exited before the cluster was ready", this.logHint());
-      }
-      if (!readiness.ready) {
-        throw new KubelabError(
-          `the cluster did not become ready within ${READY_TIMEOUT_MS / 1000} s (still waiting for ${readiness.waitingFor.join(", ")})`,
-          this.logHint(),
-        );
-      }
-      await addons;
-      await waitForClusterDns();
-      const reencrypted = await encryptStoredSecrets(this.layout, this.kubeconfigPath());
-      if (reencrypted > 0) progress(`encrypted ${reencrypted} Secrets stored before encryption at rest`);
-      if (!existsSync(this.layout.bootstrapped)) writeFileSync(this.layout.bootstrapped, new Date().toISOString());
+        },
+      },
+      { name: "offline images", run: () => this.pushImages(bins!, progress) },
+    ];
+    const readySteps: UpStep[] = [
+      { name: "node Ready", run: async () => void (nodeName = await this.waitForNode(progress)) },
+      {
+        name: "add-ons and cluster DNS",
+        run: async () => {
+          await (addons ?? startAddons());
+          await waitForClusterDns();
+        },
+      },
+      {
+        name: "Secrets encrypted at rest",
+        run: async () => {
+          const reencrypted = await encryptStoredSecrets(this.layout, this.kubeconfigPath());
+          if (reencrypted > 0) progress(`encrypted ${reencrypted} Secrets stored before encryption at rest`);
+          if (!existsSync(this.layout.bootstrapped)) writeFileSync(this.layout.bootstrapped, new Date().toISOString());
+        },
+      },
+    ];
+    try {
+      steps.push(
+        ...(await runSteps([...(alreadyRunning ? [] : startSteps), ...readySteps], progress, async () => {
+          // State files stay for the next try; the logs stay for `./kubelab cluster logs`.
+          if (startedNode) await this.down();
+        })),
+      );
       progress("cluster ready");
-      return {
-        server: API_SERVER_URL,
-        kubeconfig: this.kubeconfigPath(),
-        nodeName: readiness.nodeName ?? NODE_NAME,
-        durationMs: Date.now() - started,
-      };
+      return { server: API_SERVER_URL, kubeconfig: this.kubeconfigPath(), nodeName, durationMs: Date.now() - started, steps };
     } finally {
       stopAddons.abort();
       releaseLock();
@@ -191,11 +200,37 @@ export class LocalProvider implements ClusterProvider {
 
   /** Paths of the component log files. */
   logFiles(): Record<string, string> {
-    const names = [
-      "supervisor", "registry", "containerd", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet",
-      "kube-proxy", "coredns", "metrics-server",
-    ];
+    const names = ["supervisor", ...NODE_COMPONENTS];
     return Object.fromEntries(names.map((n) => [n, join(this.layout.logs, `${n}.log`)]));
+  }
+
+  /** The host checks: root, the node's Debian packages, cgroups and overlayfs. */
+  private async checkHost(progress: (line: string) => void): Promise<void> {
+    checkRoot();
+    await ensureHostPackages(NODE_PACKAGES, progress);
+    await ensureAptLists(progress);
+    checkCommands();
+    checkCgroups();
+    await checkOverlayfs();
+  }
+
+  /** Wait until the node is Ready; returns its name. */
+  private async waitForNode(progress: (line: string) => void): Promise<string> {
+    const readiness = await waitUntilReady(this.kubeconfigPath(), {
+      timeoutMs: READY_TIMEOUT_MS,
+      onProgress: progress,
+      exited: () => !this.supervisorPid(),
+    });
+    if (readiness.supervisorExited) {
+      throw new KubelabError("the node supervisor exited before the cluster was ready", this.logHint());
+    }
+    if (!readiness.ready) {
+      throw new KubelabError(
+        `the cluster did not become ready within ${READY_TIMEOUT_MS / 1000} s (still waiting for ${readiness.waitingFor.join(", ")})`,
+        this.logHint(),
+      );
+    }
+    return readiness.nodeName ?? NODE_NAME;
   }
 
   private logHint(): string {

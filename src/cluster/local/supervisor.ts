@@ -45,7 +45,21 @@ function tcpOpen(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** The node's components in start order. */
+/** The node's components' names in start order (their log files carry these names). */
+export const NODE_COMPONENTS = [
+  "registry",
+  "containerd",
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kubelet",
+  "kube-proxy",
+  "coredns",
+  "metrics-server",
+] as const;
+
+/** The node's components in start order; their names are NODE_COMPONENTS. */
 export function nodeComponents(layout: StateLayout, bins: NodeBinaries): ComponentSpec[] {
   const args = componentArgs(layout);
   const node = (name: string, after: string[], ready?: () => Promise<boolean>): ComponentSpec => ({
