@@ -1,10 +1,11 @@
 /**
- * The study document's commands, unchanged, on the real embedded cluster:
+ * The study document's commands, unchanged, on the real embedded cluster
+ * (its manifests are the exercises' reference solutions in labs/):
  * every chapter's exercise works as the document shows it.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { DOCUMENT, eventually, kubectl, runCommand, kubectlPath, kubeconfig } from "./support.ts";
+import { eventually, kubectl, labSolution, runCommand, kubectlPath, kubeconfig } from "./support.ts";
 
 async function cleanDefault() {
   await kubectl(["delete", "job,cronjob,deployment,pod", "--all", "--grace-period=0", "--force", "--wait=false"]);
@@ -22,7 +23,7 @@ describe("the document's commands on the local cluster", () => {
   });
 
   test("Job echo: create -f job.yaml → Completed → logs print Hello, Job", async () => {
-    const created = await kubectl(["create", "-f", "-"], { input: DOCUMENT.jobYaml });
+    const created = await labSolution("job/echo");
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.stdout, /job.batch\/echo created/);
     const pods = await eventually(async () => {
@@ -34,9 +35,11 @@ describe("the document's commands on the local cluster", () => {
     assert.equal(logs.stdout.trim(), "Hello, Job");
   });
 
-  test("CronJob hello: listed by kubectl get cj, fires and its Job completes", { timeout: 150_000 }, async () => {
-    const created = await kubectl(["create", "-f", "-"], { input: DOCUMENT.cronjobYaml });
+  test("CronJob hello: listed by kubectl get cj, fires and its Job completes", { timeout: 220_000 }, async () => {
+    // The solution waits for the schedule's first Job (the next minute boundary).
+    const created = await labSolution("cronjob/hello");
     assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /cronjob.batch\/hello created/);
     const listed = await kubectl(["get", "cj"]);
     assert.match(listed.stdout, /^hello\s+\*\/1 \* \* \* \*\s+(<none>\s+)?False/m);
     // The schedule fires at the next minute boundary: wait up to ~2 minutes.
@@ -59,7 +62,7 @@ describe("the document's commands on the local cluster", () => {
   });
 
   test("init containers: nginx Deployment → ls /mnt shows test-init.txt; netstat absent; kubectl debug shows :80", async () => {
-    const created = await kubectl(["create", "-f", "-"], { input: DOCUMENT.nginxInitYaml });
+    const created = await labSolution("init/nginx-mnt");
     assert.equal(created.code, 0, created.stderr);
     const rollout = await kubectl(["rollout", "status", "deployment/nginx", "--timeout=90s"], { timeoutMs: 100_000 });
     assert.equal(rollout.code, 0, rollout.stderr);

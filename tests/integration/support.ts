@@ -3,7 +3,7 @@
  * kubelab CLI) as a learner would, and poll for eventually consistent state.
  */
 import { spawn } from "node:child_process";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { cachedBinaries } from "../../src/cluster/local/binaries.ts";
 import { providerFromEnv } from "../../src/cluster/providers.ts";
 
@@ -75,97 +75,15 @@ export async function eventually<T>(
   }
 }
 
-/** The study document's manifests, verbatim (with `namespace: default`). */
-export const DOCUMENT = {
-  jobYaml: `apiVersion: batch/v1
-kind: Job
-metadata:
-  labels:
-    job-name: echo
-  name: echo
-  namespace: default
-spec:
-  backoffLimit: 4
-  completions: 1
-  parallelism: 1
-  template:
-    spec:
-      containers:
-      - command:
-        - echo
-        - Hello, Job
-        image: busybox
-        imagePullPolicy: IfNotPresent
-        name: echo
-        resources: {}
-      restartPolicy: Never
-`,
-  cronjobYaml: `apiVersion: batch/v1
-kind: CronJob
-metadata:
-  labels:
-    run: hello
-  name: hello
-  namespace: default
-spec:
-  schedule: '*/1 * * * *'
-  successfulJobsHistoryLimit: 3
-  suspend: false
-  concurrencyPolicy: Allow
-  failedJobsHistoryLimit: 1
-  jobTemplate:
-    metadata:
-    spec:
-      template:
-        metadata:
-          labels:
-            run: hello
-        spec:
-          containers:
-          - args:
-            - /bin/sh
-            - -c
-            - date; echo Hello from the Kubernetes cluster
-            image: busybox
-            imagePullPolicy: IfNotPresent
-            name: hello
-            resources: {}
-          restartPolicy: OnFailure
-`,
-  nginxInitYaml: `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: nginx
-  labels:
-    app: nginx
-spec:
-  replicas: 1
-  selector:
-    matchLabels:
-      app: nginx
-  template:
-    metadata:
-      labels:
-        app: nginx
-    spec:
-      volumes:
-      - name: init-volume
-        emptyDir: {}
-      initContainers:
-      - command:
-        - sh
-        - -c
-        - touch /mnt/test-init.txt
-        image: nginx
-        name: init-test
-        volumeMounts:
-        - name: init-volume
-          mountPath: /mnt
-      containers:
-      - image: nginx:1.20.0
-        name: nginx01
-        volumeMounts:
-        - name: init-volume
-          mountPath: /mnt
-`,
-};
+/**
+ * Run an exercise's reference solution (labs/<exercise>/solution.sh, the
+ * document's own manifests) with the admin kubeconfig, in the namespace of the
+ * current context (default): one copy of each manifest, shared with `lab verify`.
+ */
+export function labSolution(exercise: string, options: { timeoutMs?: number } = {}): Promise<RunResult> {
+  const script = resolve(ROOT, "labs", exercise, "solution.sh");
+  return runCommand("bash", [script], {
+    timeoutMs: options.timeoutMs ?? 200_000,
+    env: { KUBECONFIG: kubeconfig(), PATH: `${dirname(kubectlPath())}:${process.env.PATH}` },
+  });
+}
