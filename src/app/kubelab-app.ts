@@ -13,7 +13,7 @@ import { defaultStateDir } from "../cluster/local/layout.ts";
 import type { ClusterProvider } from "../cluster/provider.ts";
 import { createGradeContext, graders, gradeExercise, kubeExec } from "../graders/index.ts";
 import { loadExercises } from "../graders/exercises.ts";
-import { createLabKube, createLabManager } from "../lab/index.ts";
+import { createLabKube, createLabManager, labIdIsOfMode } from "../lab/index.ts";
 import type { IsolationMode, LabManager } from "../lab/types.ts";
 import { RecorderPool } from "../recorder/index.ts";
 import { createExamApi } from "../exams/exam-api.ts";
@@ -111,7 +111,8 @@ function solutionReader(): (exerciseId: string) => Promise<string | undefined> {
  * Labs outlive the server (namespace mode): take back the labs found in the
  * cluster whose owners the store knows, so a returning learner finds theirs
  * (same toolbox pod, same tmux session) and idle ones still expire. Labs
- * nobody here owns (another server's) are left alone.
+ * nobody here owns (another server's) are left alone, and so are labs of the
+ * other mode: a namespace-mode server must not take over cluster mode's lab.
  */
 async function adoptLabs(
   labManager: LabManager,
@@ -119,7 +120,7 @@ async function adoptLabs(
   mode: IsolationMode,
   log: (line: string) => void,
 ): Promise<void> {
-  const found = (await labManager.findLabs?.()) ?? [];
+  const found = ((await labManager.findLabs?.()) ?? []).filter((id) => labIdIsOfMode(id, mode));
   for (const { sessionId, learner } of await store.labOwners(found)) {
     if (labManager.getLab(sessionId)) continue; // a class's, taken back already
     // The recorded id: a class lab came from its warm pool, not from the session's name.

@@ -111,10 +111,17 @@ const defaultSleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 
+const CLUSTER_LAB_ID = "local";
+
 /** Lab id for a learner: short, DNS-safe, and stable across server restarts. */
 export function labIdFor(mode: IsolationMode, learnerId: string): string {
-  if (mode === "cluster") return "local";
+  if (mode === "cluster") return CLUSTER_LAB_ID;
   return createHash("sha256").update(`kubelab-lab:${learnerId}`).digest("hex").slice(0, 10);
+}
+
+/** Whether a lab id belongs to a server in `mode`: cluster mode has the one lab `local`, namespace mode every other. */
+export function labIdIsOfMode(id: string, mode: IsolationMode): boolean {
+  return (id === CLUSTER_LAB_ID) === (mode === "cluster");
 }
 
 export function createLabManager(options: LabManagerOptions): LabManager {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { afterEach, describe, it } from "node:test";
+import { afterEach, describe, it, test } from "node:test";
 import type { V1ConfigMap, V1Namespace, V1Pod, V1RoleBinding } from "@kubernetes/client-node";
 import { TOOLBOX_IMAGE } from "../../src/images/catalog.ts";
-import { createLabManager, type LabManagerOptions } from "../../src/lab/lab-manager.ts";
+import { createLabManager, labIdFor, labIdIsOfMode, type LabManagerOptions } from "../../src/lab/lab-manager.ts";
 import { LabError, type LabManager } from "../../src/lab/types.ts";
 import { FakeKube } from "../fakes/lab-fake-kube.ts";
 
@@ -270,4 +270,12 @@ describe("lab manager: namespace mode", () => {
     await labs.ensureLab("a");
     await assert.rejects(labs.ensureLab("b"), (err: LabError) => err.status === 503 && Boolean(err.hint));
   });
+});
+
+test("a server adopts only labs of its own mode: cluster mode's one lab, namespace mode's hashed ids", () => {
+  const namespaceLab = labIdFor("namespace", "learner-1");
+  assert.ok(labIdIsOfMode(labIdFor("cluster", "learner-1"), "cluster"));
+  assert.ok(!labIdIsOfMode(labIdFor("cluster", "learner-1"), "namespace"));
+  assert.ok(labIdIsOfMode(namespaceLab, "namespace"));
+  assert.ok(!labIdIsOfMode(namespaceLab, "cluster"));
 });
