@@ -175,7 +175,14 @@ async function serve(
     pollIntervalMs: 200,
     log,
     // Each lab's recorder lives as long as the lab: fresh after a reset, stopped when it is deleted or expires.
-    lifecycle: recorders.labHooks(),
+    // An expiry is the learner's history too: their progress page shows when the lab went.
+    lifecycle: {
+      ...recorders.labHooks(),
+      expired: async (lab) => {
+        const learner = await store.learnerForSession(lab.learnerId);
+        if (learner) await store.recordEvent({ learnerId: learner.id, kind: "lab-expired", labId: lab.id, mode });
+      },
+    },
   });
   // In cluster mode every learner works in `default`: record it from the start,
   // so history-aware graders see what happened before the first Check.

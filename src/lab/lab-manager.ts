@@ -592,6 +592,7 @@ export function createLabManager(options: LabManagerOptions): LabManager {
       const limit = entry.idleTimeoutMs ?? idleTimeoutMs;
       if ((state === "ready" || state === "error") && t - lastActiveAt.getTime() > limit) {
         log(`lab ${entry.names.id}: idle for ${Math.round((t - lastActiveAt.getTime()) / 60_000)} min, expiring`);
+        await hook("expired", entry);
         await deleteLab(entry.lab.learnerId).catch(() => {});
       }
     }

@@ -55,6 +55,8 @@ export interface LabLifecycle {
   resetting?(lab: Lab): Promise<void> | void;
   /** A reset finished (or failed): what comes next is the learner's again. */
   reset?(lab: Lab): Promise<void> | void;
+  /** The lab was idle past its lifetime and is about to be deleted (`deleted` follows). */
+  expired?(lab: Lab): Promise<void> | void;
   /** The lab is gone. */
   deleted?(lab: Lab): Promise<void> | void;
 }

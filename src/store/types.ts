@@ -64,7 +64,14 @@ export interface Attempt {
   at: string;
 }
 
-export type LabEventKind = "lab-created" | "lab-adopted" | "lab-reset" | "lab-deleted" | "solution-revealed";
+export type LabEventKind =
+  | "lab-created"
+  | "lab-adopted"
+  | "lab-reset"
+  | "lab-deleted"
+  /** Deleted by idle expiry (the learner's progress stays). */
+  | "lab-expired"
+  | "solution-revealed";
 
 export interface LabEventInput {
   learnerId: string;

@@ -192,7 +192,16 @@ describe("lab manager: cluster mode", () => {
   it("expires a lab after the idle timeout; touch postpones it", async () => {
     const kube = new FakeKube();
     let clock = 1_000_000;
-    const labs = manager(kube, { idleTimeoutMs: 1000, sweepIntervalMs: 5, now: () => clock });
+    const hooks: string[] = [];
+    const labs = manager(kube, {
+      idleTimeoutMs: 1000,
+      sweepIntervalMs: 5,
+      now: () => clock,
+      lifecycle: {
+        expired: (l) => void hooks.push(`expired ${l.id}`),
+        deleted: (l) => void hooks.push(`deleted ${l.id}`),
+      },
+    });
     const lab = await labs.ensureLab("a");
     await labs.waitUntilReady("a");
     clock += 800;
@@ -204,6 +213,8 @@ describe("lab manager: cluster mode", () => {
     for (let i = 0; i < 100 && labs.getLab("a"); i++) await new Promise((r) => setTimeout(r, 5));
     assert.equal(labs.getLab("a"), undefined);
     assert.equal(kube.get("Namespace", undefined, lab.toolboxNamespace), undefined);
+    // The expiry is told apart from a learner's delete (the store records it as lab-expired).
+    assert.deepEqual(hooks, [`expired ${lab.id}`, `deleted ${lab.id}`]);
   });
 
   it("refuses new labs after shutdown", async () => {
