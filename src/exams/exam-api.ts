@@ -6,10 +6,18 @@
  *   POST /api/exam/flag    {id, task, flagged}
  *   POST /api/exam/submit  {id}    grade now → the report (at the deadline the server submits by itself)
  * An attempt is only ever shown to the learner who started it.
+ *
+ * While a learner's attempt runs, the server asks `hidden` about every page
+ * and lesson route of their session: only the exam page and the site's
+ * build assets stay; lessons, progress, search index and diagrams send the
+ * learner to the exam, and the lessons' Check and solution routes refuse.
+ * Decided on the server from the stored attempt, so page scripts cannot
+ * undo it, and a reload or a restart does not either.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Locale } from "../graders/types.ts";
 import { HttpError, readJsonBody, sendJson } from "../server/http-util.ts";
+import { API } from "../shared/contract.ts";
 import type { ExamStore, Learner } from "../store/types.ts";
 import { loadExams } from "./exam-file.ts";
 import type { ExamSessions } from "./session.ts";
@@ -31,6 +39,24 @@ export interface ExamApiOptions {
 
 const locale = (value: unknown): Locale => (value === "zh-CN" ? "zh-CN" : "en");
 
+/** The exam page of each site locale (zh-CN is the site's root). */
+export const EXAM_PAGES = { "zh-CN": "/exam/", en: "/en/exam/" } as const;
+/** Lesson routes of the API an exam closes: they grade or reveal the lessons' exercises. */
+const LESSON_API = new Set<string>([API.labGrade, API.labSolution]);
+
+/**
+ * Whether `path` is hidden while an exam runs: every site path but the exam
+ * page and the build's assets (an allowlist, so a page added later is
+ * hidden too), and the lessons' API routes. Returns the exam page to go to.
+ */
+export function hiddenDuringExam(path: string): string | undefined {
+  const page = path.startsWith("/en/") || path === "/en" ? EXAM_PAGES.en : EXAM_PAGES["zh-CN"];
+  if (path.startsWith("/api/")) return LESSON_API.has(path) ? page : undefined;
+  if (path.startsWith("/_astro/") || path === "/favicon.svg") return undefined;
+  if (path === page || `${path}/` === page) return undefined;
+  return page;
+}
+
 export function createExamApi(options: ExamApiOptions) {
   const { sessions, store } = options;
   const paths = new Set<string>(Object.values(EXAM_API));
@@ -45,6 +71,14 @@ export function createExamApi(options: ExamApiOptions) {
 
   return {
     handles: (path: string) => paths.has(path),
+
+    /** The exam page to send the session to, when `path` is hidden and its learner has an exam running. */
+    async hidden(path: string, sessionId: string | undefined): Promise<string | undefined> {
+      const page = hiddenDuringExam(path);
+      if (!page || !sessionId) return undefined;
+      const learner = await options.learner(sessionId);
+      return learner && (await store.runningExamAttempt(learner.id)) ? page : undefined;
+    },
 
     async handle(
       req: IncomingMessage,

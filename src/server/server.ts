@@ -14,6 +14,7 @@
  *   GET  /api/lab/terminal    WebSocket upgrade (terminal-bridge.ts)
  *   /api/instructor/*         behind `instructor.authenticate` (404 until configured)
  *   anything else             the site handler
+ * While a session's exam runs, `exams.hidden` closes the lessons (pages and their API routes).
  *
  * The front door (docs/architecture.md §8), in the order a request meets it:
  * 1. Host must be on the allowlist (host-check.ts): 421 otherwise, which
@@ -139,6 +140,8 @@ export interface LabServerOptions {
   exams?: {
     handles(path: string): boolean;
     handle(req: IncomingMessage, res: ServerResponse, path: string, sessionId: string | undefined): Promise<void>;
+    /** While the session's exam runs, the exam page a hidden path leads to (pages: 303 there; API routes: 403). */
+    hidden?(path: string, sessionId: string | undefined): Promise<string | undefined>;
   };
   /** An exercise's reference solution script, for "Show solution" (undefined: none). */
   solutions?: (exerciseId: string) => Promise<string | undefined>;
@@ -569,8 +572,18 @@ export function createLabServer(options: LabServerOptions): LabServer {
           failed(req, res, path, err),
         );
       }
-      if (!api) return serveSite(req, res);
-      handleApi(req, res, path).catch((err: unknown) => failed(req, res, path, err));
+      const route = async () => {
+        // While the session's exam runs, lessons lead to the exam and their API routes refuse (exam-api.ts).
+        const examPage = await options.exams?.hidden?.(path, sessionOf(req));
+        if (examPage && !api) {
+          res.writeHead(303, { location: examPage, "cache-control": "no-store" });
+          return void res.end();
+        }
+        if (examPage)
+          throw new HttpError(403, "an exam is running", `Lessons come back once you submit it at ${examPage}.`);
+        return api ? handleApi(req, res, path) : serveSite(req, res);
+      };
+      route().catch((err: unknown) => failed(req, res, path, err));
     },
   );
 

@@ -2,7 +2,8 @@
  * The mock exam in Chromium, as a candidate sits it: open the exam page,
  * start the exam, solve task 1 (job/echo) and task 2 (job/completions) in
  * the exam's terminal, solve task 3 (job/parallel) in the wrong namespace,
- * reload mid-exam (the timer goes on from the server's deadline), submit:
+ * reload mid-exam (the timer goes on from the server's deadline), find the
+ * lessons closed (their pages lead to the exam), submit:
  * the report gives the two tasks full marks, task 3 none with the
  * wrong-namespace line, a total between 0 and the pass mark. Everything is
  * real cluster state made through the page's terminal; the attempt's
@@ -155,6 +156,12 @@ test("en: start the exam, solve two tasks, one in the wrong namespace, reload, s
   expect(Math.abs(after - (Date.parse(view.endsAt) - Date.now()) / 1000)).toBeLessThanOrEqual(3);
   const again = (await (await page.request.get(`/api/exam/attempt?id=${attemptId}&locale=en`)).json()) as AttemptView;
   expect(again.endsAt).toBe(view.endsAt);
+
+  // Lessons are hidden while the exam runs: the server sends their pages to the exam.
+  await page.goto("/en/job/");
+  await expect(page).toHaveURL(/\/en\/exam\/$/);
+  await expect(page.locator(".kl-exam-timer")).toBeVisible();
+  await expect(page.locator("kubelab-check")).toHaveCount(0);
 
   // Both tasks done in the cluster before submitting, watched from the terminal.
   await expect(page.locator("kubelab-terminal")).toHaveAttribute("data-state", "ready", { timeout: 120_000 });
