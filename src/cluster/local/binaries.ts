@@ -94,7 +94,8 @@ export async function ensureBinaries(onProgress: (line: string) => void = () => 
   return binariesIn(final);
 }
 
-function versionLdflags(): string {
+/** Linker flags that stamp the Kubernetes version into a binary (as the release build does), stripped. */
+export function versionLdflags(): string {
   const [major, minor] = KUBERNETES_VERSION.slice(1).split(".");
   const vars = {
     gitVersion: KUBERNETES_VERSION,
@@ -112,10 +113,29 @@ function versionLdflags(): string {
 }
 
 function goBuild(pkg: string, output: string, ldflags: string, tick: (elapsedMs: number) => void): Promise<void> {
+  return goCompile(["build", "-trimpath", "-ldflags", ldflags, "-o", output, pkg], MODULE_DIR, {
+    what: "node binaries",
+    label: `go build ${pkg}`,
+    tick,
+  });
+}
+
+/** How a Go compile names itself in errors and reports progress. */
+export interface GoCompileOptions {
+  /** What it builds ("node binaries"), for the offline error. */
+  what: string;
+  /** The command in short ("go build ./cmd/pause"). */
+  label: string;
+  /** Called every 20 seconds while it runs. */
+  tick: (elapsedMs: number) => void;
+}
+
+/** Run one static (CGO_ENABLED=0) `go build` or `go test -c` in a module directory. */
+export function goCompile(args: string[], cwd: string, { what, label, tick }: GoCompileOptions): Promise<void> {
   return new Promise((resolveBuild, reject) => {
     const started = Date.now();
-    const child = spawn("go", ["build", "-trimpath", "-ldflags", ldflags, "-o", output, pkg], {
-      cwd: MODULE_DIR,
+    const child = spawn("go", args, {
+      cwd,
       env: { ...process.env, CGO_ENABLED: "0", GOFLAGS: "-mod=mod" },
       stdio: ["ignore", "ignore", "pipe"],
     });
@@ -129,7 +149,7 @@ function goBuild(pkg: string, output: string, ldflags: string, tick: (elapsedMs:
       reject(
         err.code === "ENOENT"
           ? new KubelabError("the Go toolchain (`go`) is not installed", "install Go 1.24 or newer from https://go.dev/dl/ (Debian 12's golang-go is 1.19, too old) and run again")
-          : new KubelabError(`could not run go build: ${err.message}`),
+          : new KubelabError(`could not run ${label}: ${err.message}`),
       );
     });
     child.on("exit", (code) => {
@@ -139,10 +159,10 @@ function goBuild(pkg: string, output: string, ldflags: string, tick: (elapsedMs:
       reject(
         unreachable
           ? new KubelabError(
-              `no cached node binaries and the Go module proxy is unreachable (go build ${pkg} failed)`,
+              `no cached ${what} and the Go module proxy is unreachable (${label} failed)`,
               `connect this machine to the network once (or set GOPROXY to a reachable proxy), or copy ${cacheDir()}/bin from a machine that has built them`,
             )
-          : new KubelabError(`go build ${pkg} failed:\n${stderr.trim().split("\n").slice(-15).join("\n")}`, "see the compiler output above"),
+          : new KubelabError(`${label} failed:\n${stderr.trim().split("\n").slice(-15).join("\n")}`, "see the compiler output above"),
       );
     });
   });
