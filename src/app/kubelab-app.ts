@@ -14,6 +14,7 @@ import type { ClusterProvider } from "../cluster/provider.ts";
 import { createGradeContext, graders, gradeExercise, kubeExec } from "../graders/index.ts";
 import { loadExercises } from "../graders/exercises.ts";
 import { createLabKube, createLabManager, labIdIsOfMode } from "../lab/index.ts";
+import { kubeconfigYaml, labNames } from "../lab/manifests.ts";
 import type { IsolationMode, LabManager } from "../lab/types.ts";
 import { RecorderPool } from "../recorder/index.ts";
 import { createExamApi } from "../exams/exam-api.ts";
@@ -255,6 +256,7 @@ async function serve(
           store,
           learner: (sid) => store.learnerForSession(sid),
           bodyLimit: 16 * 1024,
+          toolboxKubeconfig: (lab) => kubeconfigYaml(labNames(lab.id, mode), info.server),
         })
       : undefined,
     labCreationRate: options.labsPerMinute

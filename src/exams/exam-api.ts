@@ -20,6 +20,9 @@ import { HttpError, readJsonBody, sendJson } from "../server/http-util.ts";
 import { API } from "../shared/contract.ts";
 import type { ExamStore, Learner } from "../store/types.ts";
 import { loadExams } from "./exam-file.ts";
+import type { Lab } from "../lab/types.ts";
+import type { TerminalShell } from "../server/terminal-bridge.ts";
+import { examKubeconfig } from "./session.ts";
 import type { ExamSessions } from "./session.ts";
 
 export const EXAM_API = {
@@ -35,6 +38,8 @@ export interface ExamApiOptions {
   store: ExamStore;
   learner(sessionId: string): Promise<Learner | undefined>;
   bodyLimit: number;
+  /** The lab's toolbox kubeconfig (its text): the exam terminal's contexts use its cluster and user. */
+  toolboxKubeconfig?(lab: Lab): string;
 }
 
 const locale = (value: unknown): Locale => (value === "zh-CN" ? "zh-CN" : "en");
@@ -71,6 +76,22 @@ export function createExamApi(options: ExamApiOptions) {
 
   return {
     handles: (path: string) => paths.has(path),
+
+    /**
+     * The exam's shell while the session's learner has an attempt running:
+     * tmux session `exam-<8 hex>` (like its namespaces), with a kubeconfig of
+     * one context per task on the toolbox's own credentials.
+     */
+    async terminal(sessionId: string, lab: Lab): Promise<TerminalShell | undefined> {
+      if (!options.toolboxKubeconfig) return undefined;
+      const learner = await options.learner(sessionId);
+      const running = learner && (await store.runningExamAttempt(learner.id));
+      if (!running) return undefined;
+      return {
+        session: running.namespacePrefix.replace(/-$/, ""),
+        kubeconfig: examKubeconfig(options.toolboxKubeconfig(lab), sessions.tasks(running)),
+      };
+    },
 
     /** The exam page to send the session to, when `path` is hidden and its learner has an exam running. */
     async hidden(path: string, sessionId: string | undefined): Promise<string | undefined> {

@@ -7,7 +7,7 @@
  * a second (a double click, the timer racing the button) gets the same report.
  */
 import { randomUUID } from "node:crypto";
-import { KubeConfig } from "@kubernetes/client-node";
+import { load } from "js-yaml";
 import { KubelabError } from "../errors.ts";
 import type { GradeContext } from "../graders/context.ts";
 import type { Locale } from "../graders/types.ts";
@@ -70,7 +70,8 @@ export class ExamSessions {
     return (this.deps.loadExam ?? loadExam)(id);
   }
 
-  private tasksOf(a: ExamAttemptRecord): AttemptTask[] {
+  /** The attempt's tasks with its drawn values and namespaces. */
+  tasks(a: ExamAttemptRecord): AttemptTask[] {
     return drawTasks(this.exam(a.exam), a.seed, a.namespacePrefix);
   }
 
@@ -86,7 +87,7 @@ export class ExamSessions {
       namespacePrefix: `exam-${id.slice(0, 8)}-`,
       endsAt: new Date(this.now() + exam.timeLimitMinutes * 60_000).toISOString(),
     });
-    await this.deps.prepare?.(attempt, this.tasksOf(attempt));
+    await this.deps.prepare?.(attempt, this.tasks(attempt));
     return attempt;
   }
 
@@ -105,7 +106,7 @@ export class ExamSessions {
       startedAt: a.startedAt,
       endsAt: a.endsAt,
       remainingSeconds: a.submittedAt ? 0 : Math.max(0, Math.floor((Date.parse(a.endsAt) - this.now()) / 1000)),
-      tasks: this.tasksOf(a).map((t) => ({
+      tasks: this.tasks(a).map((t) => ({
         id: t.id,
         context: t.id,
         namespace: t.namespace,
@@ -122,7 +123,7 @@ export class ExamSessions {
     const a = await this.get(attemptId);
     if (a.submittedAt)
       throw new KubelabError("this exam was submitted", "Flags only matter while the exam runs.", { status: 409 });
-    if (!this.tasksOf(a).some((t) => t.id === taskId))
+    if (!this.tasks(a).some((t) => t.id === taskId))
       throw new KubelabError(`no task "${taskId}" in this exam`, "Task ids are task-1, task-2, …", { status: 404 });
     const flags = new Set(a.flags);
     if (flagged) flags.add(taskId);
@@ -138,7 +139,7 @@ export class ExamSessions {
       const a = await this.get(attemptId);
       if (a.report) return a.report as ExamReport;
       const exam = this.exam(a.exam);
-      const report = await gradeAttempt(exam, a.seed, this.tasksOf(a), locale, {
+      const report = await gradeAttempt(exam, a.seed, this.tasks(a), locale, {
         contextFor: this.deps.contextFor,
         findElsewhere: this.deps.findElsewhere,
       });
@@ -151,7 +152,7 @@ export class ExamSessions {
       if (!stored) return (await this.get(attemptId)).report as ExamReport;
       // The report holds what was seen; the namespaces are not needed any more.
       void this.deps
-        .cleanup?.(a, this.tasksOf(a))
+        .cleanup?.(a, this.tasks(a))
         .catch((err) =>
           this.deps.log?.(
             `could not remove the namespaces of exam attempt ${a.id}: ${err instanceof Error ? err.message : err}`,
@@ -174,20 +175,35 @@ export class ExamSessions {
   }
 }
 
+/** The parts of a kubeconfig file the exam's is made from; other fields are kept as they are. */
+interface KubeconfigFile {
+  clusters?: { name: string }[];
+  users?: { name: string }[];
+  contexts?: { name: string; context: { cluster: string; user: string; namespace?: string } }[];
+  "current-context"?: string;
+}
+
 /**
- * The kubeconfig of an attempt: one context per task (named like the task,
- * pointing at its namespace) on the cluster and user of `base`'s current
- * context, as on the real exam; the first task's context is current.
+ * The kubeconfig of an attempt's terminal: one context per task (named like
+ * the task, pointing at its namespace) on the cluster and user of `base`'s
+ * current context, as on the real exam; the first task's context is current.
+ * `base` is a kubeconfig file's text (the toolbox's): its cluster and user
+ * entries are copied field by field, so a `tokenFile` (which client-node's
+ * KubeConfig does not keep) survives.
  */
-export function examKubeconfig(base: KubeConfig, tasks: Pick<AttemptTask, "id" | "namespace">[]): string {
-  const current = base.getContextObject(base.getCurrentContext());
+export function examKubeconfig(base: string, tasks: Pick<AttemptTask, "id" | "namespace">[]): string {
+  const file = load(base) as KubeconfigFile | null;
+  const current = file?.contexts?.find((c) => c.name === file["current-context"]);
   if (!current) throw new KubelabError("the base kubeconfig has no current context", "Pass the lab's kubeconfig.");
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: base.clusters.filter((c) => c.name === current.cluster),
-    users: base.users.filter((u) => u.name === current.user),
-    contexts: tasks.map((t) => ({ name: t.id, cluster: current.cluster, user: current.user, namespace: t.namespace })),
-    currentContext: tasks[0]?.id ?? current.name,
-  });
-  return kc.exportConfig();
+  const { cluster, user } = current.context;
+  const config = {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: file!.clusters?.filter((c) => c.name === cluster) ?? [],
+    users: file!.users?.filter((u) => u.name === user) ?? [],
+    contexts: tasks.map((t) => ({ name: t.id, context: { cluster, user, namespace: t.namespace } })),
+    "current-context": tasks[0]?.id ?? current.name,
+    preferences: {},
+  };
+  return JSON.stringify(config, null, 2) + "\n";
 }

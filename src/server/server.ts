@@ -58,7 +58,7 @@ import { clientAddress, createRateLimiter, type RateLimitOptions } from "./rate-
 import type { Store } from "../store/index.ts";
 import { createProgressApi } from "./progress-api.ts";
 import { createTokenIssuer } from "./sessions.ts";
-import { bridgeTerminal, type ExecClient, type TerminalSession } from "./terminal-bridge.ts";
+import { bridgeTerminal, type ExecClient, type TerminalSession, type TerminalShell } from "./terminal-bridge.ts";
 
 export const SESSION_COOKIE = "kubelab_sid";
 export const TERMINAL_PATH = API.labTerminal;
@@ -142,6 +142,8 @@ export interface LabServerOptions {
     handle(req: IncomingMessage, res: ServerResponse, path: string, sessionId: string | undefined): Promise<void>;
     /** While the session's exam runs, the exam page a hidden path leads to (pages: 303 there; API routes: 403). */
     hidden?(path: string, sessionId: string | undefined): Promise<string | undefined>;
+    /** While the session's exam runs, the tmux session and kubeconfig its terminal opens instead of "main". */
+    terminal?(sessionId: string, lab: Lab): Promise<TerminalShell | undefined>;
   };
   /** An exercise's reference solution script, for "Show solution" (undefined: none). */
   solutions?: (exerciseId: string) => Promise<string | undefined>;
@@ -696,7 +698,14 @@ export function createLabServer(options: LabServerOptions): LabServer {
             signal,
             onProgress: (l) => onProgress(l.message ?? "Starting the lab…"),
           });
-          return { namespace: ready.toolboxNamespace, pod: ready.toolboxPod, container: ready.toolboxContainer };
+          // While the session's exam runs, its terminal is the exam's shell (a context per task).
+          const shell = await options.exams?.terminal?.(sid, ready);
+          return {
+            namespace: ready.toolboxNamespace,
+            pod: ready.toolboxPod,
+            container: ready.toolboxContainer,
+            ...(shell ? { shell } : {}),
+          };
         },
         onActivity: () => labManager.touch(sid),
         ...options.terminal,

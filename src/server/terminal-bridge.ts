@@ -67,7 +67,22 @@ export interface TerminalTarget {
   namespace: string;
   pod: string;
   container: string;
+  /** A tmux session other than "main" (an exam's), with the kubeconfig its shells use. */
+  shell?: TerminalShell;
 }
+
+/**
+ * A tmux session of its own: `session` names it and its kubeconfig file in
+ * the toolbox (/root/.kube/<session>.conf, mode 0600), written from
+ * `kubeconfig` when the file is not there yet — a reconnect keeps the
+ * context the learner switched to.
+ */
+export interface TerminalShell {
+  session: string;
+  kubeconfig: string;
+}
+
+const SHELL_SESSION = /^[a-z0-9][a-z0-9-]{0,40}$/;
 
 export interface TerminalBridgeOptions {
   exec: ExecClient;
@@ -115,15 +130,22 @@ const PID_DIR = "/tmp/.kubelab-terminals";
 /**
  * The default command for terminal `id`: record the pid (which `exec` makes
  * the tmux client's; entries of processes gone are pruned first), then attach
- * to (or create) the tmux session "main" in /root/pod.
+ * to (or create) the tmux session "main" in /root/pod — or `shell`'s session,
+ * whose shells get KUBECONFIG pointing at its own file.
  */
-export function terminalCommand(id: string): string[] {
+export function terminalCommand(id: string, shell?: TerminalShell): string[] {
+  if (shell && !SHELL_SESSION.test(shell.session)) throw new KubelabError(`bad tmux session name "${shell.session}"`);
   // Shell builtins only (no fork) on the way to tmux: this runs before every prompt.
-  const script =
+  const record =
     `d=${PID_DIR}; [ -d "$d" ] || mkdir -p "$d"; ` +
     `for f in "$d"/*; do [ -f "$f" ] && read -r p < "$f" && [ ! -d "/proc/$p" ] && rm -f "$f"; done; ` +
-    `echo $$ > "$d/$1"; exec tmux -u new-session -A -s main -c /root/pod`;
-  return ["sh", "-c", script, "sh", id];
+    `echo $$ > "$d/$1"; `;
+  if (!shell) return ["sh", "-c", `${record}exec tmux -u new-session -A -s main -c /root/pod`, "sh", id];
+  const own =
+    `k=/root/.kube/$2.conf; [ -d /root/.kube ] || mkdir -p /root/.kube; ` +
+    `[ -f "$k" ] || (umask 077; printf '%s' "$3" > "$k"); ` +
+    `exec tmux -u new-session -A -s "$2" -c /root/pod -e KUBECONFIG="$k"`;
+  return ["sh", "-c", record + own, "sh", id, shell.session, shell.kubeconfig];
 }
 
 /** Hang up the tmux client of terminal `$1`, if its pid still is one (pids are reused). */
@@ -467,7 +489,7 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
         target.namespace,
         target.pod,
         target.container,
-        options.command ?? terminalCommand(terminalId!),
+        options.command ?? terminalCommand(terminalId!, target.shell),
         stdout,
         null, // with a TTY, stderr is merged into stdout (the API refuses both)
         stdin,

@@ -70,6 +70,15 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, classN
   return node;
 }
 
+/**
+ * The page's terminal opens a new shell: the server gives a session with a
+ * running exam the exam's (a kubectl context per task), and the lessons'
+ * shell again once it is submitted.
+ */
+function reconnectTerminal(): void {
+  window.kubelabTerminal?.reconnect();
+}
+
 export class KubelabExam extends HTMLElement {
   readonly locale = toUiLocale(document.documentElement.lang);
   readonly t = useUi(this.locale);
@@ -137,6 +146,7 @@ export class KubelabExam extends HTMLElement {
       this.#body().replaceChildren(el("p", this.t("exam.preparing")));
       const view = await apiRequest<AttemptView>("POST", "/api/exam/start", { exam, locale: this.locale });
       history.replaceState(null, "", `?attempt=${encodeURIComponent(view.id)}`);
+      reconnectTerminal();
       this.render(view);
     } catch (err) {
       this.#fail(err);
@@ -169,7 +179,7 @@ export class KubelabExam extends HTMLElement {
       });
       if (left === 0) {
         clearInterval(this.#timer);
-        void this.showAttempt(view.id);
+        void this.showAttempt(view.id).then(reconnectTerminal);
       }
     };
     tick();
@@ -179,7 +189,7 @@ export class KubelabExam extends HTMLElement {
       if (!confirm(this.t("exam.submitConfirm"))) return;
       submit.disabled = true;
       void apiRequest<Report>("POST", "/api/exam/submit", { id: view.id, locale: this.locale }).then(
-        () => this.showAttempt(view.id),
+        () => (reconnectTerminal(), this.showAttempt(view.id)),
         (err) => this.#fail(err),
       );
     });

@@ -105,6 +105,11 @@ export class KubelabTerminal extends HTMLElement {
     this.term?.focus();
   }
 
+  /** Drop the shell's connection and open a new one (the server may hand out another shell: an exam's). */
+  reconnect(): void {
+    this.#socket?.restart();
+  }
+
   /** Send raw keystrokes without adding Enter. */
   sendInput(text: string): void {
     this.#socket?.sendInput(text);

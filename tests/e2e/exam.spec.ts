@@ -1,25 +1,26 @@
 /**
  * The mock exam in Chromium, as a candidate sits it: open the exam page,
- * start the exam, solve task 1 (job/echo) and task 2 (job/completions) in
- * the exam's terminal, solve task 3 (job/parallel) in the wrong namespace,
- * reload mid-exam (the timer goes on from the server's deadline), find the
- * lessons closed (their pages lead to the exam), submit:
- * the report gives the two tasks full marks, task 3 none with the
- * wrong-namespace line, a total between 0 and the pass mark. Everything is
- * real cluster state made through the page's terminal; the attempt's
- * namespaces are removed by the server after the report, and by this spec
- * if it fails before.
+ * start the exam; the page's terminal becomes the exam's shell, with one
+ * kubectl context per task and `k` completing like kubectl. Switch to task
+ * 1's context and solve it (job/echo), switch to task 2's and solve it
+ * (job/completions), then solve task 3 (job/parallel) forgetting to switch
+ * — in task 2's namespace. Reload mid-exam (the timer goes on from the
+ * server's deadline; the shell keeps its context), find the lessons closed
+ * (their pages lead to the exam), submit: the report gives the two tasks
+ * full marks, task 3 none with the wrong-namespace line, a total between 0
+ * and the pass mark, and the terminal is the lessons' shell again.
+ * Everything is real cluster state made through the page's terminal; the
+ * attempt's namespaces are removed by the server after the report, and by
+ * this spec if it fails before.
  */
 import { fileURLToPath } from "node:url";
-import { BatchV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { expect, test, type Page } from "@playwright/test";
 import { providerFromEnv } from "../../src/cluster/providers.ts";
-import { clearTerminal, expectTerminal, openLesson, runInTerminal } from "./support.ts";
+import { clearTerminal, expectTerminal, openLesson, runInTerminal, sendInput } from "./support.ts";
 
 const SCREENSHOTS = fileURLToPath(new URL("../../test-results/e2e/screenshots/", import.meta.url));
 const EXAM_LABEL = "kubelab.dev/exam-attempt";
-/** Where task 3 is (wrongly) solved. */
-const WRONG_NAMESPACE = "default";
 
 interface TaskView {
   id: string;
@@ -39,17 +40,10 @@ interface AttemptView {
 const kc = new KubeConfig();
 kc.loadFromFile(process.env.KUBECONFIG ?? providerFromEnv().kubeconfigPath());
 const core = kc.makeApiClient(CoreV1Api);
-const batch = kc.makeApiClient(BatchV1Api);
 
 let attemptId: string | undefined;
-let misplacedJob: string | undefined;
 
 test.afterAll(async () => {
-  if (misplacedJob) {
-    await batch
-      .deleteNamespacedJob({ name: misplacedJob, namespace: WRONG_NAMESPACE, propagationPolicy: "Background" })
-      .catch(() => {});
-  }
   if (!attemptId) return;
   // An attempt the test left running: its namespaces go here, whatever the server did.
   const left = await core.listNamespace({ labelSelector: `${EXAM_LABEL}=${attemptId}` });
@@ -71,10 +65,25 @@ async function timerSeconds(page: Page): Promise<number> {
   return Number(m![1]) * 60 + Number(m![2]);
 }
 
-/** A Job manifest typed as a here-document, one line per terminal line. */
-function jobHeredoc(namespace: string, name: string, spec: Record<string, number>): string {
+/**
+ * Wait until the page's terminal is a shell whose current context is
+ * `context` (the page reconnects it when the exam starts and ends), then
+ * leave it cleared.
+ */
+async function shellOnContext(page: Page, context: string): Promise<void> {
+  await expect(async () => {
+    await expect(page.locator("kubelab-terminal")).toHaveAttribute("data-state", "ready");
+    await clearTerminal(page);
+    await runInTerminal(page, "kubectl config current-context");
+    await expectTerminal(page, new RegExp(`^${context}$`, "m"), 5_000);
+  }).toPass({ timeout: 120_000, intervals: [500, 1000, 2000] });
+  await clearTerminal(page);
+}
+
+/** A Job manifest typed as a here-document (into the current context's namespace), one line per terminal line. */
+function jobHeredoc(name: string, spec: Record<string, number>): string {
   return [
-    `kubectl -n ${namespace} create -f - <<EOF`,
+    `k create -f - <<EOF`,
     "apiVersion: batch/v1",
     "kind: Job",
     "metadata:",
@@ -107,12 +116,22 @@ test("en: start the exam, solve two tasks, one in the wrong namespace, reload, s
     `kubectl config use-context ${echo!.context}`,
   );
 
-  // Task 1: a Job whose pod prints the drawn text.
+  // The terminal is the exam's shell now: a context per task, on the task's namespace, the first one current.
+  await shellOnContext(page, "task-1");
+  await runInTerminal(page, "k config get-contexts --no-headers | wc -l; k config get-contexts task-3 --no-headers");
+  await expectTerminal(page, new RegExp(`^${view.tasks.length}$`, "m"));
+  await expectTerminal(page, new RegExp(`^\\s+task-3\\s+kubelab\\s+learner\\s+${crunch!.namespace}$`, "m"));
+  await runInTerminal(page, 'k config current-context; command -v vim tmux; [ -n "$TMUX" ] && echo IN-TMUX');
+  await expectTerminal(page, /^task-1\n\/usr\/bin\/vim\n\/usr\/bin\/tmux\nIN-TMUX$/m);
+
+  // Task 1 in its context, typed with `k` and completion: Tab completes "use-cont" to "use-context".
+  await clearTerminal(page);
+  await sendInput(page, "k config use-cont\t");
+  await expectTerminal(page, /^\[root@master pod\]# k config use-context $/m);
+  await runInTerminal(page, echo!.context);
+  await expectTerminal(page, new RegExp(`^Switched to context "${echo!.context}"\\.$`, "m"));
   const [echoName, echoText] = drawn(echo!, /Create a Job (\S+) \(image busybox\) whose pod prints exactly “(.+)”/);
-  await runInTerminal(
-    page,
-    `kubectl -n ${echo!.namespace} create job ${echoName} --image=busybox -- echo "${echoText}"`,
-  );
+  await runInTerminal(page, `k create job ${echoName} --image=busybox -- echo "${echoText}"`);
   await expectTerminal(page, new RegExp(`^job\\.batch/${echoName} created$`, "m"));
 
   // Task 2: the drawn number of completions, one pod at a time.
@@ -121,22 +140,19 @@ test("en: start the exam, solve two tasks, one in the wrong namespace, reload, s
     /Create a Job (\S+) that needs (\d+) successful pods, run one after another/,
   );
   await clearTerminal(page);
-  await runInTerminal(
-    page,
-    jobHeredoc(steps!.namespace, stepsName!, { completions: Number(completions), parallelism: 1 }),
-  );
+  await runInTerminal(page, `kubectl config use-context ${steps!.context}`);
+  await runInTerminal(page, jobHeredoc(stepsName!, { completions: Number(completions), parallelism: 1 }));
   await expectTerminal(page, new RegExp(`^job\\.batch/${stepsName} created$`, "m"));
 
-  // Task 3, solved right but in the wrong namespace.
+  // Task 3, solved right but without switching context: in task 2's namespace.
   const [crunchName, crunchCompletions, parallelism] = drawn(
     crunch!,
     /Create a Job (\S+) that needs (\d+) successful pods, at most (\d+) running at once/,
   );
-  misplacedJob = crunchName;
   await clearTerminal(page);
   await runInTerminal(
     page,
-    jobHeredoc(WRONG_NAMESPACE, crunchName!, {
+    jobHeredoc(crunchName!, {
       completions: Number(crunchCompletions),
       parallelism: Number(parallelism),
     }),
@@ -163,12 +179,12 @@ test("en: start the exam, solve two tasks, one in the wrong namespace, reload, s
   await expect(page.locator(".kl-exam-timer")).toBeVisible();
   await expect(page.locator("kubelab-check")).toHaveCount(0);
 
+  // The shell after the reloads is the same exam shell, still on task 2's context.
+  await shellOnContext(page, steps!.context);
   // Both tasks done in the cluster before submitting, watched from the terminal.
-  await expect(page.locator("kubelab-terminal")).toHaveAttribute("data-state", "ready", { timeout: 120_000 });
-  await clearTerminal(page);
   await runInTerminal(
     page,
-    `kubectl -n ${echo!.namespace} wait --for=condition=complete job/${echoName} --timeout=120s && kubectl -n ${steps!.namespace} wait --for=condition=complete job/${stepsName} --timeout=120s && echo BOTH-DONE`,
+    `k --context ${echo!.context} wait --for=condition=complete job/${echoName} --timeout=120s && k wait --for=condition=complete job/${stepsName} --timeout=120s && echo BOTH-DONE`,
   );
   await expectTerminal(page, /^BOTH-DONE$/m, 180_000);
 
@@ -181,7 +197,7 @@ test("en: start the exam, solve two tasks, one in the wrong namespace, reload, s
   await expect(sections.nth(1).locator("h3")).toHaveText(`${steps!.id} · ${steps!.weight} / ${steps!.weight}`);
   await expect(sections.nth(2).locator("h3")).toHaveText(`${crunch!.id} · 0 / ${crunch!.weight}`);
   await expect(sections.nth(2).locator(".kl-exam-wrong-ns")).toHaveText(
-    `Job ${crunchName} is in namespace ${WRONG_NAMESPACE}; this task's namespace is ${crunch!.namespace}.`,
+    `Job ${crunchName} is in namespace ${steps!.namespace}; this task's namespace is ${crunch!.namespace}.`,
   );
   // Partial credit, short of the pass mark.
   const m = /^(\S+) of (\S+) points: (\S+) % \(pass mark (\d+) %\)$/.exec((await total.textContent()) ?? "");
@@ -193,6 +209,9 @@ test("en: start the exam, solve two tasks, one in the wrong namespace, reload, s
   await expect(page.locator(".kl-exam-fail")).toHaveText("Not passed");
   await total.scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${SCREENSHOTS}exam-report.png`, fullPage: true });
+
+  // Submitted: the terminal is the lessons' shell again.
+  await shellOnContext(page, "kubelab");
 
   // The server removes the attempt's namespaces once the report is stored.
   await expect

@@ -14,13 +14,21 @@ import { createExamApi } from "../../src/exams/exam-api.ts";
 import { ExamSessions } from "../../src/exams/session.ts";
 import { KubelabError } from "../../src/errors.ts";
 import { sendError } from "../../src/server/http-util.ts";
+import { kubeconfigYaml, labNames } from "../../src/lab/manifests.ts";
+import type { Lab } from "../../src/lab/types.ts";
 import { openSqliteStore } from "../../src/store/sqlite-store.ts";
 import { fakeCluster, fakeContext } from "../fakes/graders-fakes.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kubelab-exam-api-"));
 const store = openSqliteStore({ path: join(dir, "p.db") });
 const sessions = new ExamSessions({ store, contextFor: (t) => fakeContext(fakeCluster({ namespace: t.namespace })) });
-const api = createExamApi({ sessions, store, learner: (sid) => store.learnerForSession(sid), bodyLimit: 4096 });
+const api = createExamApi({
+  sessions,
+  store,
+  learner: (sid) => store.learnerForSession(sid),
+  bodyLimit: 4096,
+  toolboxKubeconfig: (lab) => kubeconfigYaml(labNames(lab.id, "cluster"), "https://10.0.0.1:6443"),
+});
 const server = createServer((req, res) => {
   const path = new URL(req.url ?? "/", "http://x").pathname;
   if (!api.handles(path)) return void res.writeHead(404).end();
@@ -69,5 +77,23 @@ describe("exam API", () => {
     assert.equal(after.attempts[0].id, view.id);
     assert.equal(after.attempts[0].passed, false);
     assert.equal((await call("/api/exam", "")).status, 401);
+  });
+
+  it("the exam's terminal: its own tmux session with a context per task while it runs, the lessons' shell after", async () => {
+    const lab = { id: "local" } as Lab;
+    assert.equal(await api.terminal("learner-c", lab), undefined, "no exam: the lessons' shell");
+    const view = await (await call("/api/exam/start", "learner-c", { exam: "ckad-mock" })).json();
+    const shell = await api.terminal("learner-c", lab);
+    assert.equal(shell?.session, `exam-${view.id.slice(0, 8)}`);
+    const file = JSON.parse(shell!.kubeconfig);
+    assert.deepEqual(
+      file.contexts.map((c: { name: string; context: { namespace: string } }) => [c.name, c.context.namespace]),
+      view.tasks.map((t: { context: string; namespace: string }) => [t.context, t.namespace]),
+    );
+    assert.equal(file["current-context"], "task-1");
+    assert.equal(file.users[0].user.tokenFile, "/var/run/secrets/kubernetes.io/serviceaccount/token");
+    assert.equal(await api.terminal("learner-d", lab), undefined, "another learner's terminal is theirs");
+    await call("/api/exam/submit", "learner-c", { id: view.id });
+    assert.equal(await api.terminal("learner-c", lab), undefined, "submitted: the lessons' shell again");
   });
 });

@@ -13,6 +13,7 @@ import { after, describe, it } from "node:test";
 import { KubeConfig } from "@kubernetes/client-node";
 import { parseExam } from "../../src/exams/exam-file.ts";
 import { ExamSessions, examKubeconfig } from "../../src/exams/session.ts";
+import { kubeconfigYaml, labNames } from "../../src/lab/manifests.ts";
 import { openSqliteStore } from "../../src/store/sqlite-store.ts";
 import { fakeCluster, fakeContext, job, jobPod } from "../fakes/graders-fakes.ts";
 
@@ -136,28 +137,26 @@ describe("exam sessions", () => {
     assert.equal(await store.runningExamAttempt(learner.id), undefined);
   });
 
-  it("the attempt's kubeconfig: one context per task, pointing at its namespace", () => {
-    const base = new KubeConfig();
-    base.loadFromOptions({
-      clusters: [{ name: "c", server: "https://10.0.0.1:6443", skipTLSVerify: true }],
-      users: [{ name: "u", token: "t" }],
-      contexts: [{ name: "lab", cluster: "c", user: "u", namespace: "lab-1" }],
-      currentContext: "lab",
-    });
+  it("the attempt's kubeconfig: one context per task, pointing at its namespace, the base's credentials kept", () => {
+    // The toolbox's own kubeconfig (src/lab/manifests.ts): a tokenFile user, which client-node would drop.
+    const base = kubeconfigYaml(labNames("local", "cluster"), "https://10.0.0.1:6443");
+    const text = examKubeconfig(base, [
+      { id: "task-1", namespace: "exam-a-task-1" },
+      { id: "task-2", namespace: "exam-a-task-2" },
+    ]);
     const kc = new KubeConfig();
-    kc.loadFromString(
-      examKubeconfig(base, [
-        { id: "task-1", namespace: "exam-a-task-1" },
-        { id: "task-2", namespace: "exam-a-task-2" },
-      ]),
-    );
+    kc.loadFromString(text);
     assert.equal(kc.getCurrentContext(), "task-1");
     assert.deepEqual(
       kc.contexts.map((c) => [c.name, c.namespace, c.cluster, c.user]),
       [
-        ["task-1", "exam-a-task-1", "c", "u"],
-        ["task-2", "exam-a-task-2", "c", "u"],
+        ["task-1", "exam-a-task-1", "kubelab", "learner"],
+        ["task-2", "exam-a-task-2", "kubelab", "learner"],
       ],
     );
+    const file = JSON.parse(text);
+    assert.deepEqual(file.users, JSON.parse(base).users);
+    assert.deepEqual(file.clusters, JSON.parse(base).clusters);
+    assert.throws(() => examKubeconfig("{}", []), /no current context/);
   });
 });
