@@ -29,6 +29,7 @@ import {
   RECIPES,
   type BinaryName,
   type ImageRecipe,
+  type SuppliedBinaries,
 } from "./recipes.ts";
 import { assembleRootfs } from "./rootfs.ts";
 import { RegistryClient, type RegistryTls } from "./registry.ts";
@@ -43,8 +44,8 @@ export interface ImageBuildOptions {
   registry: string;
   /** The registry's CA and a client certificate, when it requires TLS with client certificates. */
   registryTls?: RegistryTls;
-  /** Static binaries to put in the toolbox and pause images. */
-  binaries: { kubectl: string; pause: string };
+  /** Files to put in the images: kubectl (toolbox), pause (pause), agnhost and its certificate (agnhost). */
+  binaries: SuppliedBinaries;
   /** Human progress lines ("building nginx: 41 packages"). */
   onProgress?: (line: string) => void;
   /** Build only these catalog entries (default: the whole CATALOG). */
@@ -108,10 +109,10 @@ async function binaryDigests(o: ImageBuildOptions, needed: readonly BinaryName[]
   let changed = false;
   for (const name of needed) {
     const path = o.binaries[name];
-    const s = await stat(path).catch(() => undefined);
-    if (!s?.isFile()) {
+    const s = path === undefined ? undefined : await stat(path).catch(() => undefined);
+    if (path === undefined || !s?.isFile()) {
       throw new ImageBuildError(
-        `the ${name} binary for the offline images is missing: ${path}`,
+        `the ${name} binary for the offline images is missing: ${path ?? "no path given"}`,
         `build ${name} first, or pass its path in binaries.${name}`,
       );
     }

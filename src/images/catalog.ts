@@ -36,3 +36,26 @@ export const CATALOG: readonly CatalogEntry[] = [
   { ref: PAUSE_IMAGE, repository: "pause", tag: "3.10.1", recipe: "pause" },
   { ref: TOOLBOX_IMAGE, repository: "kubelab/toolbox", tag: "2", recipe: "toolbox" },
 ];
+
+/**
+ * The images the upstream conformance specs pull (k8s.io/kubernetes/test/utils/image),
+ * under the names they use, so no repository override is needed: containerd's
+ * registry.k8s.io mirror finds them. Built only for `./kubelab test conformance`.
+ * agnhost runs the upstream program; for busybox, nginx, httpd and
+ * jessie-dnsutils our images of the same role stand in (busybox with bash as
+ * its shell; see docs/conformance.md).
+ */
+export const CONFORMANCE_IMAGES: readonly CatalogEntry[] = [
+  ["agnhost", "2.56", "agnhost"],
+  ["busybox", "1.37.0-1", "e2e-busybox"],
+  ["nginx", "1.14-4", "nginx"],
+  ["nginx", "1.15-4", "nginx"],
+  ["httpd", "2.4.38-4", "nginx"],
+  ["httpd", "2.4.39-4", "nginx"],
+  ["jessie-dnsutils", "1.7", "debug-tools"],
+].map(([name, tag, recipe]) => ({
+  ref: `registry.k8s.io/e2e-test-images/${name}:${tag}`,
+  repository: `e2e-test-images/${name}`,
+  tag,
+  recipe,
+}));

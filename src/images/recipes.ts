@@ -6,8 +6,14 @@
  */
 import { DEFAULT_PATH, type ContainerConfig } from "./manifest.ts";
 
-/** Static binaries the caller supplies. */
-export type BinaryName = "kubectl" | "pause";
+/**
+ * Files the caller supplies: static binaries, and for the conformance images
+ * agnhost and the test certificate its TLS servers use (agnhostCert/agnhostKey).
+ */
+export type BinaryName = "kubectl" | "pause" | "agnhost" | "agnhostCert" | "agnhostKey";
+
+/** Paths of the supplied binaries; a recipe's build fails when one it uses is missing. */
+export type SuppliedBinaries = { readonly [name in BinaryName]?: string };
 
 /** A file to put into the root filesystem (paths are absolute inside the image). */
 export type FileEntry =
@@ -270,6 +276,30 @@ export const RECIPES: Readonly<Record<string, ImageRecipe>> = {
     config: { Env: [DEFAULT_PATH], Cmd: ["sh"] },
   },
 
+  /**
+   * busybox as the conformance specs' busybox image: the same applets, but bash
+   * as /bin/sh. Debian's busybox 1.35 ash drops environment variables whose
+   * names are not shell identifiers (upstream's 1.37 passes them on), and the
+   * ConfigMap specs look for `data-1=value-1` in the output of `sh -c env`.
+   */
+  "e2e-busybox": {
+    name: "e2e-busybox",
+    base: "busybox",
+    packages: ["busybox", "bash"],
+    programs: ["bash"],
+    files: {
+      "/bin/sh": { symlink: "bash" },
+      "/etc/passwd": { content: "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n" },
+      "/etc/group": { content: "root:x:0:\nnogroup:x:65534:\n" },
+      "/bin/wget": { content: BUSYBOX_WGET, mode: 0o755 },
+      "/root": { dir: true, mode: 0o700 },
+      "/tmp": { dir: true, mode: 0o1777 },
+      "/home": { dir: true },
+    },
+    mustHave: ["/bin/busybox", "/bin/bash", "/bin/sh", "/bin/ls", "/bin/wget", "/bin/nslookup"],
+    config: { Env: [DEFAULT_PATH], Cmd: ["sh"] },
+  },
+
   nginx: {
     name: "nginx",
     base: "debian",
@@ -341,6 +371,56 @@ export const RECIPES: Readonly<Record<string, ImageRecipe>> = {
       "/etc/ssl/certs/ca-certificates.crt",
     ],
     config: { Env: [DEFAULT_PATH], Cmd: ["bash"] },
+  },
+
+  /**
+   * The upstream e2e specs' test image (k8s.io/kubernetes/test/images/agnhost):
+   * its one Go program as the entrypoint, with the shell tools specs run in it
+   * (dig, nslookup, curl, nc, ip), the image-defined user and group some check,
+   * and the upstream self-signed 127.0.0.1 certificate its TLS servers load.
+   */
+  agnhost: {
+    name: "agnhost",
+    base: "debian",
+    packages: [
+      "base-files",
+      "bash",
+      "coreutils",
+      "grep",
+      "sed",
+      "findutils",
+      "procps",
+      "iproute2",
+      "curl",
+      "bind9-dnsutils",
+      "netcat-openbsd",
+      "ca-certificates",
+      "libc-bin",
+    ],
+    passwd: ["user-defined-in-image:x:1000:1000::/home/user-defined-in-image:/bin/sh"],
+    group: ["user-defined-in-image:x:1000:", "group-defined-in-image:x:50000:user-defined-in-image"],
+    files: {
+      "/agnhost": { binary: "agnhost", mode: 0o755 },
+      "/agnhost-2": { symlink: "agnhost" },
+      "/localhost.crt": { binary: "agnhostCert", mode: 0o644 },
+      "/localhost.key": { binary: "agnhostKey", mode: 0o644 },
+      "/uploads": { dir: true },
+    },
+    mustHave: [
+      "/agnhost",
+      "/bin/sh",
+      "/usr/bin/dig",
+      "/usr/bin/nslookup",
+      "/usr/bin/curl",
+      "/usr/bin/nc",
+      "/usr/bin/ip",
+    ],
+    config: {
+      Env: [DEFAULT_PATH],
+      Entrypoint: ["/agnhost"],
+      Cmd: ["pause"],
+      ExposedPorts: { "80/tcp": {}, "8080/tcp": {}, "8081/tcp": {}, "9376/tcp": {}, "5000/tcp": {} },
+    },
   },
 
   pause: {

@@ -9,7 +9,7 @@ import { chmod, copyFile, lstat, mkdir, readdir, readFile, readlink, rm, symlink
 import { dirname, join, posix } from "node:path";
 import { elfDependencies } from "./elf.ts";
 import { ImageBuildError, run } from "./exec.ts";
-import { ALTERNATIVES, type BinaryName, type FileEntry, type ImageRecipe } from "./recipes.ts";
+import { ALTERNATIVES, type FileEntry, type ImageRecipe, type SuppliedBinaries } from "./recipes.ts";
 
 export interface AssembleOptions {
   recipe: ImageRecipe;
@@ -17,7 +17,8 @@ export interface AssembleOptions {
   debs: readonly string[];
   /** Target directory; replaced if it exists. */
   dir: string;
-  binaries: Readonly<Record<BinaryName, string>>;
+  /** Every binary the recipe uses is present (checked by the builder first). */
+  binaries: SuppliedBinaries;
   onProgress?: (line: string) => void;
 }
 
@@ -114,11 +115,11 @@ async function writeEntry(root: string, path: string, entry: FileEntry, o: Assem
   await rm(host, { recursive: true, force: true });
   if ("symlink" in entry) return symlink(entry.symlink, host);
   if ("content" in entry) await writeFile(host, entry.content);
-  else if ("binary" in entry) await copyFile(o.binaries[entry.binary], host);
+  else if ("binary" in entry) await copyFile(o.binaries[entry.binary]!, host);
   else {
     const { binary, args } = entry.output;
     try {
-      const { stdout } = await run(o.binaries[binary], args, { timeoutMs: 10_000 });
+      const { stdout } = await run(o.binaries[binary]!, args, { timeoutMs: 10_000 });
       await writeFile(host, stdout);
     } catch (e) {
       o.onProgress?.(`${o.recipe.name}: skipping ${path}: ${(e as Error).message.split("\n")[0]}`);
