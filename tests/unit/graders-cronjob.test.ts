@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { V1CronJob } from "@kubernetes/client-node";
-import { gradeExercise } from "../../src/graders/index.ts";
+import { gradeExercise, graders } from "../../src/graders/index.ts";
 import { EventStore } from "../../src/recorder/store.ts";
 import { fakeCluster, fakeContext, job, jobPod, T0 } from "../fakes/graders-fakes.ts";
 
@@ -332,5 +332,36 @@ describe("cronjob/history", () => {
       "en",
     );
     assert.equal(ids(r).honoured, "fail:cronjob.history-over-limit");
+  });
+});
+
+describe("cronjob/hello and cronjob/suspend with an exam's names", () => {
+  const withName = (id: string, name: string) => {
+    const grader = graders.get(id)!.withParams!({ name });
+    return (ctx: ReturnType<typeof fakeContext>) => gradeExercise(id, ctx, "en", { registry: new Map([[id, grader]]) });
+  };
+  it("hello: the drawn name passes, the lesson's name is missing", async () => {
+    const grade = withName("cronjob/hello", "hello-7f2");
+    const cj = cronJob("hello-7f2");
+    const j = job("hello-7f2-28950000", { state: "complete", owner: owner(cj) });
+    const pod = jobPod(j, "hello-7f2-28950000-abcde");
+    const logs = {
+      "hello-7f2-28950000-abcde/hello-7f2": "Mon Jan  6 10:00:01 UTC 2025\nHello from the Kubernetes cluster\n",
+    };
+    const r = await grade(fakeContext(fakeCluster({ cronJobs: [cj], jobs: [j], pods: [pod], logs })));
+    assert.equal(r.passed, true, JSON.stringify(r.checks));
+    assert.equal(r.checks[0]!.title, "CronJob hello-7f2 exists");
+    const lesson = await grade(fakeContext(fakeCluster({ cronJobs: [cronJob("hello")] })));
+    assert.equal(ids(lesson).exists, "fail:cronjob.missing");
+  });
+  it("suspend: the drawn name passes, the lesson's name is missing", async () => {
+    const grade = withName("cronjob/suspend", "pause-1a2");
+    const cj = cronJob("pause-1a2", { suspend: true });
+    const store = new EventStore();
+    store.record("CronJob", "added", cj, { at: T0 - 90_000 });
+    const r = await grade(fakeContext(fakeCluster({ cronJobs: [cj] }), store));
+    assert.equal(r.passed, true, JSON.stringify(r.checks));
+    const lesson = await grade(fakeContext(fakeCluster({ cronJobs: [cronJob("suspend", { suspend: true })] })));
+    assert.equal(ids(lesson).exists, "fail:cronjob.missing");
   });
 });

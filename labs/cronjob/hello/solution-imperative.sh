@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Imperative route: kubectl create cronjob (command instead of args, OnFailure by default); waits for a completed Job.
 set -euo pipefail
-kubectl create cronjob hello --image=busybox --schedule="*/1 * * * *" -- /bin/sh -c "date; echo Hello from the Kubernetes cluster"
+# Parameters (an exam draws others); the defaults are the lesson's.
+NAME=${NAME:-hello}
+kubectl create cronjob ${NAME} --image=busybox --schedule="*/1 * * * *" -- /bin/sh -c "date; echo Hello from the Kubernetes cluster"
 # Wait (up to 150 s) until a Job of CronJob hello has completed.
 for _ in $(seq 1 75); do
-  if kubectl get jobs -o jsonpath='{range .items[*]}{.metadata.ownerReferences[0].name} {.status.succeeded}{"\n"}{end}' | grep -qx 'hello 1'; then
-    kubectl get cj hello; exit 0
+  if kubectl get jobs -o jsonpath='{range .items[*]}{.metadata.ownerReferences[0].name} {.status.succeeded}{"\n"}{end}' | grep -qx "${NAME} 1"; then
+    kubectl get cj ${NAME}; exit 0
   fi
   sleep 2
 done
-echo "no Job of CronJob hello completed within 150 s" >&2; exit 1
+echo "no Job of CronJob ${NAME} completed within 150 s" >&2; exit 1

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The document's CronJob hello from YAML; waits until its first Job completed.
 set -euo pipefail
-kubectl create -f - <<'YAML'
+# Parameters (an exam draws others); the defaults are the lesson's.
+NAME=${NAME:-hello}
+kubectl create -f - <<YAML
 apiVersion: batch/v1
 kind: CronJob
 metadata:
   labels:
-    run: hello
-  name: hello
+    run: ${NAME}
+  name: ${NAME}
 spec:
   schedule: '*/1 * * * *'
   successfulJobsHistoryLimit: 3
@@ -20,7 +22,7 @@ spec:
       template:
         metadata:
           labels:
-            run: hello
+            run: ${NAME}
         spec:
           containers:
           - args:
@@ -29,15 +31,15 @@ spec:
             - date; echo Hello from the Kubernetes cluster
             image: busybox
             imagePullPolicy: IfNotPresent
-            name: hello
+            name: ${NAME}
             resources: {}
           restartPolicy: OnFailure
 YAML
 # Wait (up to 150 s) until a Job of CronJob hello has completed.
 for _ in $(seq 1 75); do
-  if kubectl get jobs -o jsonpath='{range .items[*]}{.metadata.ownerReferences[0].name} {.status.succeeded}{"\n"}{end}' | grep -qx 'hello 1'; then
-    kubectl get cj hello; exit 0
+  if kubectl get jobs -o jsonpath='{range .items[*]}{.metadata.ownerReferences[0].name} {.status.succeeded}{"\n"}{end}' | grep -qx "${NAME} 1"; then
+    kubectl get cj ${NAME}; exit 0
   fi
   sleep 2
 done
-echo "no Job of CronJob hello completed within 150 s" >&2; exit 1
+echo "no Job of CronJob ${NAME} completed within 150 s" >&2; exit 1

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # CronJob hello with restartPolicy Never (valid, but not the exercise); grader must say cronjob.restart-policy-wrong.
 set -euo pipefail
-kubectl create -f - <<'YAML'
+# Parameters (an exam draws others); the defaults are the lesson's.
+NAME=${NAME:-hello}
+kubectl create -f - <<YAML
 apiVersion: batch/v1
 kind: CronJob
 metadata:
   labels:
-    run: hello
-  name: hello
+    run: ${NAME}
+  name: ${NAME}
 spec:
   schedule: '*/1 * * * *'
   successfulJobsHistoryLimit: 3
@@ -20,7 +22,7 @@ spec:
       template:
         metadata:
           labels:
-            run: hello
+            run: ${NAME}
         spec:
           containers:
           - args:
@@ -29,7 +31,7 @@ spec:
             - date; echo Hello from the Kubernetes cluster
             image: busybox
             imagePullPolicy: IfNotPresent
-            name: hello
+            name: ${NAME}
             resources: {}
           restartPolicy: Never
 YAML

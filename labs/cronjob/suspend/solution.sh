@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # CronJob suspend created with suspend: true; waits past the next scheduled minute so the pause is observable.
 set -euo pipefail
-kubectl create -f - <<'YAML'
+# Parameters (an exam draws others); the defaults are the lesson's.
+NAME=${NAME:-suspend}
+kubectl create -f - <<YAML
 apiVersion: batch/v1
 kind: CronJob
 metadata:
-  name: suspend
+  name: ${NAME}
 spec:
   schedule: '*/1 * * * *'
   suspend: true
@@ -14,11 +16,11 @@ spec:
       template:
         spec:
           containers:
-          - name: suspend
+          - name: ${NAME}
             image: busybox
             command: ["/bin/sh", "-c", "date"]
           restartPolicy: OnFailure
 YAML
 sleep_to_next_minute() { sleep $(( 60 - $(date +%s) % 60 + ${1:-5} )); }
 sleep_to_next_minute 8
-kubectl get cj suspend
+kubectl get cj ${NAME}

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # CronJob suspend left running (suspend: false); grader must say cronjob.not-suspended.
 set -euo pipefail
-kubectl create -f - <<'YAML'
+# Parameters (an exam draws others); the defaults are the lesson's.
+NAME=${NAME:-suspend}
+kubectl create -f - <<YAML
 apiVersion: batch/v1
 kind: CronJob
 metadata:
-  name: suspend
+  name: ${NAME}
 spec:
   schedule: '*/1 * * * *'
   suspend: false
@@ -14,7 +16,7 @@ spec:
       template:
         spec:
           containers:
-          - name: suspend
+          - name: ${NAME}
             image: busybox
             command: ["/bin/sh", "-c", "date"]
           restartPolicy: OnFailure

@@ -3,11 +3,12 @@
  * busybox running `date; echo Hello from the Kubernetes cluster`,
  * restartPolicy OnFailure. A separate check (its own points) proves it works:
  * it fired and a Job it owns completed; that check alone waits, bounded, for
- * the next run, and only when the CronJob exists.
+ * the next run, and only when the CronJob exists. The name is a parameter
+ * (an exam draws it); the lesson's is `hello`.
  */
 import type { V1Job } from "@kubernetes/client-node";
-import { defineGrader, fail, needs, pass } from "../framework.ts";
-import type { CheckOutcome } from "../framework.ts";
+import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import type { CheckOutcome, CheckSpec } from "../framework.ts";
 import {
   commandLine,
   imageRepository,
@@ -19,13 +20,14 @@ import {
 } from "../k8s-helpers.ts";
 import { readCronJob, waitForSchedule } from "./shared.ts";
 
-const NAME = "hello";
 const TEXT = "Hello from the Kubernetes cluster";
 
-export default defineGrader({
+export default defineParamGrader({
   id: "cronjob/hello",
   title: { en: "Your first CronJob: hello", "zh-CN": "第一个 CronJob：hello" },
-  checks: [
+  // The lesson's value; an exam asks for another (labs/cronjob/hello/*.sh read NAME).
+  defaults: { name: "hello" },
+  checks: ({ name: NAME }): CheckSpec[] => [
     { id: "exists", points: 2, title: "title.cronjob-exists", titleParams: { name: NAME } },
     {
       id: "schedule",
@@ -43,7 +45,7 @@ export default defineGrader({
     },
     { id: "fired", points: 2, title: "title.cronjob-fired", titleParams: { name: NAME } },
   ],
-  async grade(ctx) {
+  async grade(ctx, { name: NAME }) {
     const cj = await readCronJob(ctx, NAME);
     if (!cj)
       return ["exists", "schedule", "image", "command", "restart-policy", "fired"].map((id) =>

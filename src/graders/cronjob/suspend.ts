@@ -3,23 +3,24 @@
  * `suspend: true`. "No Job was created" is only meaningful if a scheduled
  * time passed while it was suspended, so the grader asks the recorder for the
  * periods it saw the CronJob suspended, requires at least one scheduled time
- * inside them, and no Job of this CronJob first seen inside them.
+ * inside them, and no Job of this CronJob first seen inside them. The name
+ * is a parameter (an exam draws it); the lesson's is `suspend`.
  */
 import type { V1CronJob } from "@kubernetes/client-node";
 import type { GradeContext } from "../context.ts";
-import { defineGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import type { CheckSpec } from "../framework.ts";
 import { jobsOwnedBy, ms, nextScheduledTime, scheduledTimes } from "../k8s-helpers.ts";
 import { readCronJob } from "./shared.ts";
 
-const NAME = "suspend";
 /** Controller and recorder clocks/latency: a Job seen this soon after suspension was made before it. */
 const SLACK_MS = 3000;
 
 /** [start, end) periods in which the recorder saw the CronJob suspended. */
-function suspendedPeriods(ctx: GradeContext, uid: string): { start: number; end: number }[] {
+function suspendedPeriods(ctx: GradeContext, name: string, uid: string): { start: number; end: number }[] {
   const periods: { start: number; end: number }[] = [];
   let open: number | undefined;
-  for (const e of ctx.recorder.history("CronJob", NAME)) {
+  for (const e of ctx.recorder.history("CronJob", name)) {
     if (e.object.metadata.uid !== uid) continue;
     const suspended = e.type !== "deleted" && e.object.spec?.suspend === true;
     if (suspended && open === undefined) open = e.at;
@@ -32,15 +33,17 @@ function suspendedPeriods(ctx: GradeContext, uid: string): { start: number; end:
   return periods;
 }
 
-export default defineGrader({
+export default defineParamGrader({
   id: "cronjob/suspend",
   title: { en: "Pausing a CronJob: suspend", "zh-CN": "暂停 CronJob：suspend" },
-  checks: [
+  // The lesson's value; an exam asks for another (labs/cronjob/suspend/*.sh read NAME).
+  defaults: { name: "suspend" },
+  checks: ({ name: NAME }): CheckSpec[] => [
     { id: "exists", points: 1, title: "title.cronjob-exists", titleParams: { name: NAME } },
     { id: "suspended", points: 1, title: "title.cronjob-suspended", titleParams: { name: NAME } },
     { id: "no-jobs", points: 3, title: "title.cronjob-no-jobs", titleParams: { name: NAME } },
   ],
-  async grade(ctx) {
+  async grade(ctx, { name: NAME }) {
     const cj: V1CronJob | null = await readCronJob(ctx, NAME);
     if (!cj)
       return [
@@ -57,7 +60,8 @@ export default defineGrader({
     }
     const schedule = cj.spec?.schedule ?? "";
     const uid = cj.metadata?.uid ?? "";
-    const ticks = () => suspendedPeriods(ctx, uid).flatMap((p) => scheduledTimes(schedule, p.start + SLACK_MS, p.end));
+    const ticks = () =>
+      suspendedPeriods(ctx, NAME, uid).flatMap((p) => scheduledTimes(schedule, p.start + SLACK_MS, p.end));
     // No scheduled time seen yet while suspended: wait for the next one if it is within budget.
     if (ticks().length === 0) {
       const next = nextScheduledTime(schedule, ctx.now());
@@ -67,7 +71,7 @@ export default defineGrader({
         });
       }
     }
-    const periods = suspendedPeriods(ctx, uid);
+    const periods = suspendedPeriods(ctx, NAME, uid);
     const inside = (t: number | undefined) =>
       t !== undefined && periods.some((p) => t >= p.start + SLACK_MS && t < p.end);
     const made =
