@@ -110,7 +110,47 @@ func Config(o Options) (*embed.Config, error) {
 	// A lab cluster is disposable: skipping fsync makes writes several times
 	// faster and still survives a killed process (only a power loss can lose data).
 	cfg.UnsafeNoFsync = true
+	// etcd's file is memory-mapped whole, so its free pages (left by compacted
+	// revisions: Events, learners' objects come and go) are resident memory.
+	// Start-up defragments when that frees enough; a running node does it in
+	// defragWhenWasteful.
+	cfg.BootstrapDefragThresholdMegabytes = defragThresholdBytes >> 20
 	return cfg, nil
+}
+
+// defragThresholdBytes is how much free space in etcd's file is worth a
+// defragmentation, which blocks requests for its duration (about a second per
+// 100 MB here).
+const defragThresholdBytes = 64 << 20
+
+// defragCheckInterval is how often a running etcd looks at its free space.
+// The API server compacts old revisions every 5 minutes.
+const defragCheckInterval = 10 * time.Minute
+
+// defragWhenWasteful looks every interval and defragments etcd's file
+// whenever at least defragThresholdBytes of it are free pages, until stop is
+// closed.
+func defragWhenWasteful(server *embed.Etcd, interval time.Duration, stop <-chan struct{}) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-ticker.C:
+		}
+		be := server.Server.Backend()
+		before, inUse := be.Size(), be.SizeInUse()
+		if before-inUse < defragThresholdBytes {
+			continue
+		}
+		started := time.Now()
+		if err := be.Defrag(); err != nil {
+			fmt.Fprintln(os.Stderr, "etcd: defragmentation failed:", err)
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "etcd: defragmented %d MiB to %d MiB in %s\n", before>>20, be.Size()>>20, time.Since(started).Round(time.Millisecond))
+	}
 }
 
 // Run starts etcd with the given command-line flags and blocks until it stops
@@ -138,6 +178,9 @@ func Run(args []string) error {
 		if err := updatePeerURL(server, options.PeerURL); err != nil {
 			fmt.Fprintln(os.Stderr, "etcd: could not update the member's peer URL:", err)
 		}
+		done := make(chan struct{})
+		defer close(done)
+		go defragWhenWasteful(server, defragCheckInterval, done)
 	case err := <-server.Err():
 		return err
 	case <-stop:
