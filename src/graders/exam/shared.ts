@@ -24,6 +24,41 @@ export function fieldCheck(
     : fail(id, "exam.field-wrong", { ...params, actual: String(actual) });
 }
 
+/** One field a task sets on its object: the check's id and points, the field's path, the task's value, how to read it. */
+export interface FieldRule<T> {
+  id: string;
+  points: number;
+  field: string;
+  expected: string | number | boolean;
+  /** The field's value on the object; undefined when unset (give the API's default where unset has a meaning). */
+  actual: (obj: T) => unknown;
+}
+
+/**
+ * The checks of a task judged field by field: "the object exists" first,
+ * then one check per rule. `grade` judges an object found against the same
+ * rules, so the checks a report lists and the outcomes always match.
+ */
+export function fieldTask<T>(kind: string, name: string, rules: readonly FieldRule<T>[]) {
+  const specs: CheckSpec[] = [
+    { id: "exists", points: 1, title: "title.exam-exists", titleParams: { kind, name } },
+    ...rules.map((r): CheckSpec => ({
+      id: r.id,
+      points: r.points,
+      title: "title.exam-field",
+      titleParams: { kind, name, field: r.field, expected: String(r.expected) },
+    })),
+  ];
+  const grade = (obj: T | null | undefined): CheckOutcome[] =>
+    obj
+      ? [
+          pass("exists", "exam.object-exists", { kind, name }),
+          ...rules.map((r) => fieldCheck(r.id, kind, name, r.field, r.expected, r.actual(obj))),
+        ]
+      : missing(specs, kind, name);
+  return { specs, grade };
+}
+
 /** The object the task is about does not exist: the first check says so, the others need it. */
 export function missing(checks: readonly CheckSpec[], kind: string, name: string): CheckOutcome[] {
   return checks.map((c, i) => (i === 0 ? fail(c.id, "exam.object-missing", { kind, name }) : needs(c.id, kind, name)));
