@@ -20,6 +20,7 @@ import type { GradeResult, Locale } from "../graders/types.ts";
 import { Draw } from "./draw.ts";
 import { fillPlaceholders, taskGrader } from "./exam-file.ts";
 import type { DrawnTask, ExamDef, ParamRule } from "./exam-file.ts";
+import type { ExamReport, ExamTaskReport as TaskReport } from "../shared/contract.ts";
 
 export interface AttemptTask extends DrawnTask {
   /** The namespace the task is graded in (its kubectl context points there). */
@@ -68,47 +69,6 @@ export function drawTasks(exam: ExamDef, seed: string, namespacePrefix = ""): At
 
 /** Where else objects of a kind and name exist: namespaces, for the wrong-namespace diagnosis. */
 export type ObjectFinder = (kind: string, name: string) => Promise<string[]>;
-
-export interface TaskReport {
-  id: string;
-  exercise: string;
-  namespace: string;
-  text: string;
-  params: ParamValues;
-  weight: number;
-  score: number;
-  maxScore: number;
-  /** weight × score / maxScore. */
-  earned: number;
-  checks: {
-    id: string;
-    expected: string;
-    observed: string;
-    hint?: string;
-    points: number;
-    passed: boolean;
-    infrastructureError?: boolean;
-  }[];
-  /** "Job echo-7f2 is in namespace default; this task's namespace is task-3". */
-  wrongNamespace: string[];
-  /** The reference solution with this attempt's values filled in, and those values as the script's environment. */
-  solution: { script: string; env: Record<string, string> } | null;
-  durationMs: number;
-}
-
-export interface ExamReport {
-  exam: string;
-  seed: string;
-  locale: Locale;
-  tasks: TaskReport[];
-  earned: number;
-  possible: number;
-  percent: number;
-  passPercent: number;
-  passed: boolean;
-  /** Wall time of grading the whole attempt. */
-  gradingMs: number;
-}
 
 export interface GradeAttemptOptions {
   /** A grading context for the task's namespace. */

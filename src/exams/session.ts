@@ -13,33 +13,11 @@ import type { GradeContext } from "../graders/context.ts";
 import type { Locale } from "../graders/types.ts";
 import type { ExamAttemptRecord, ExamStore } from "../store/types.ts";
 import { drawTasks, gradeAttempt } from "./attempt.ts";
-import type { AttemptTask, ExamReport, ObjectFinder } from "./attempt.ts";
+import type { AttemptTask, ObjectFinder } from "./attempt.ts";
 import { newSeed } from "./draw.ts";
 import { loadExam } from "./exam-file.ts";
 import type { ExamDef } from "./exam-file.ts";
-
-export interface ExamTaskView {
-  id: string;
-  /** What the learner runs first: `kubectl config use-context <context>`. */
-  context: string;
-  namespace: string;
-  weight: number;
-  text: string;
-  flagged: boolean;
-}
-
-export interface ExamView {
-  id: string;
-  exam: string;
-  title: string;
-  startedAt: string;
-  endsAt: string;
-  /** Whole seconds left by the server's clock; 0 once due. */
-  remainingSeconds: number;
-  tasks: ExamTaskView[];
-  submitted: boolean;
-  report?: ExamReport;
-}
+import type { ExamReport, ExamTaskView, ExamView } from "../shared/contract.ts";
 
 export interface ExamSessionDeps {
   store: ExamStore;

@@ -151,3 +151,78 @@ export type TerminalState = "starting" | "ready" | "closed" | "error";
 /** Text frames from the terminal bridge to the browser. */
 export type ServerControl =
   { type: "status"; state: TerminalState; message?: string; hint?: string } | { type: "pong" };
+
+/** An exam task as the exam page shows it while the attempt runs. */
+export interface ExamTaskView {
+  id: string;
+  /** What the learner runs first: `kubectl config use-context <context>`. */
+  context: string;
+  namespace: string;
+  weight: number;
+  text: string;
+  flagged: boolean;
+}
+
+/** One task of a graded attempt: per check what was expected and what was observed. */
+export interface ExamTaskReport {
+  id: string;
+  exercise: string;
+  namespace: string;
+  text: string;
+  params: Record<string, string | number>;
+  weight: number;
+  score: number;
+  maxScore: number;
+  /** weight × score / maxScore. */
+  earned: number;
+  checks: {
+    id: string;
+    expected: string;
+    observed: string;
+    hint?: string;
+    points: number;
+    passed: boolean;
+    infrastructureError?: boolean;
+  }[];
+  /** "Job echo-7f2 is in namespace default; this task's namespace is task-3". */
+  wrongNamespace: string[];
+  /** The reference solution with this attempt's values filled in, and those values as the script's environment. */
+  solution: { script: string; env: Record<string, string> } | null;
+  durationMs: number;
+}
+
+/** A graded attempt: stored, listed under the learner's progress, printable. */
+export interface ExamReport {
+  exam: string;
+  seed: string;
+  locale: Locale;
+  tasks: ExamTaskReport[];
+  earned: number;
+  possible: number;
+  percent: number;
+  passPercent: number;
+  passed: boolean;
+  /** Wall time of grading the whole attempt. */
+  gradingMs: number;
+}
+
+/** GET the exam attempt: its tasks and time left; the report once submitted. */
+export interface ExamView {
+  id: string;
+  exam: string;
+  title: string;
+  startedAt: string;
+  endsAt: string;
+  /** Whole seconds left by the server's clock; 0 once due. */
+  remainingSeconds: number;
+  tasks: ExamTaskView[];
+  submitted: boolean;
+  report?: ExamReport;
+}
+
+/** GET the exam root: the exams there are, the running attempt, the learner's past attempts. */
+export interface ExamListJson {
+  exams: { id: string; title: string; tasks: number; timeLimitMinutes: number; passPercent: number }[];
+  running: string | null;
+  attempts: { id: string; exam: string; startedAt: string; submittedAt?: string; percent?: number; passed?: boolean }[];
+}

@@ -8,60 +8,13 @@
  */
 import { toUiLocale, useUi } from "../i18n/ui/index.ts";
 import { apiRequest, createLab, errorText } from "./lab-api.ts";
-
-interface TaskView {
-  id: string;
-  context: string;
-  namespace: string;
-  weight: number;
-  text: string;
-  flagged: boolean;
-}
-interface CheckRow {
-  id: string;
-  expected: string;
-  observed: string;
-  hint?: string;
-  points: number;
-  passed: boolean;
-}
-interface TaskReport {
-  id: string;
-  exercise: string;
-  namespace: string;
-  text: string;
-  weight: number;
-  earned: number;
-  score: number;
-  maxScore: number;
-  checks: CheckRow[];
-  wrongNamespace: string[];
-  solution: { script: string } | null;
-}
-interface Report {
-  seed: string;
-  tasks: TaskReport[];
-  earned: number;
-  possible: number;
-  percent: number;
-  passPercent: number;
-  passed: boolean;
-  gradingMs: number;
-}
-interface AttemptView {
-  id: string;
-  title: string;
-  endsAt: string;
-  remainingSeconds: number;
-  tasks: TaskView[];
-  submitted: boolean;
-  report?: Report;
-}
-interface ExamList {
-  exams: { id: string; title: string; tasks: number; timeLimitMinutes: number; passPercent: number }[];
-  running: string | null;
-  attempts: { id: string; exam: string; startedAt: string; submittedAt?: string; percent?: number; passed?: boolean }[];
-}
+import type {
+  ExamListJson as ExamList,
+  ExamReport as Report,
+  ExamTaskReport as TaskReport,
+  ExamTaskView as TaskView,
+  ExamView as AttemptView,
+} from "../shared/contract.ts";
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, className = ""): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
