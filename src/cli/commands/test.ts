@@ -1,22 +1,24 @@
 /**
- * `./kubelab test [format|typecheck|unit|integration|security|verify|e2e ...]`: the one
+ * `./kubelab test [format|typecheck|unit|integration|security|verify|e2e|conformance ...]`: the one
  * test command (the README's and CI's). With no argument it runs every layer in
  * order: the formatter's check (Prettier), types (tsc for the server side,
  * `astro check` for the site), unit
  * tests (fakes), integration tests on the real local cluster, the attack
- * suite, `lab verify` of every exercise, and end-to-end tests in Chromium
- * (which build the lesson site first when dist/ is missing or stale).
+ * suite, `lab verify` of every exercise, end-to-end tests in Chromium
+ * (which build the lesson site first when dist/ is missing or stale), and
+ * the upstream Kubernetes conformance specs of the areas learners touch.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { providerFromEnv } from "../../cluster/providers.ts";
+import { testConformance } from "../../conformance/conformance.ts";
 import { BROWSER_PACKAGES, ensureHostPackages } from "../../setup/host-packages.ts";
 import { ensureSite } from "../../site-build/site-build.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
-const LAYERS = ["format", "typecheck", "unit", "integration", "security", "verify", "e2e"] as const;
+const LAYERS = ["format", "typecheck", "unit", "integration", "security", "verify", "e2e", "conformance"] as const;
 type Layer = (typeof LAYERS)[number];
 
 /**
@@ -27,9 +29,9 @@ const TEST_ENV: NodeJS.ProcessEnv = {
   KUBELAB_STORE: join(mkdtempSync(join(tmpdir(), "kubelab-test-")), "progress.db"),
 };
 
-function sh(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
+function sh(command: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): Promise<number> {
   return new Promise((resolveExit) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: "inherit", env: { ...process.env, ...TEST_ENV, ...env } });
+    const child = spawn(command, args, { cwd, stdio: "inherit", env: { ...process.env, ...TEST_ENV, ...env } });
     child.on("error", (err) => {
       console.error(`could not run ${command}: ${err.message}`);
       resolveExit(127);
@@ -37,6 +39,10 @@ function sh(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promi
     child.on("exit", (code, signal) => resolveExit(code ?? (signal ? 128 : 1)));
   });
 }
+
+/** `go test` in the node binaries' module (cluster/), built as they are: no cgo, modules resolved from go.sum. */
+const goTest = (packages: string[]) =>
+  sh("go", ["test", "-count=1", ...packages], { CGO_ENABLED: "0", GOFLAGS: "-mod=mod" }, join(ROOT, "cluster"));
 
 const node = (args: string[], env?: NodeJS.ProcessEnv) =>
   sh(process.execPath, ["--disable-warning=ExperimentalWarning", ...args], env);
@@ -54,7 +60,11 @@ const run: Record<Layer, () => Promise<number>> = {
     const code = await npx(["tsc", "--noEmit", "-p", "."]);
     return code !== 0 ? code : node(["src/site-build/astro-check.ts"]);
   },
-  unit: () => node(["--test", "--test-reporter=spec", "tests/unit/**/*.test.ts"]),
+  // TypeScript against fakes, then the node binaries' own Go packages (etcd's set-up, the NetworkPolicy compiler).
+  unit: async () => {
+    const code = await node(["--test", "--test-reporter=spec", "tests/unit/**/*.test.ts"]);
+    return code !== 0 ? code : goTest(["./internal/..."]);
+  },
   integration: async () => {
     const env = await clusterEnv();
     const code = await node(
@@ -78,6 +88,13 @@ const run: Record<Layer, () => Promise<number>> = {
     const [env] = await Promise.all([clusterEnv(), ensureSite({ onProgress: (line) => console.error(line) })]);
     return npx(["playwright", "test", "--config", "tests/e2e/playwright.config.ts"], env);
   },
+  // The slowest layer, so last: builds the e2e test binary once (cached), then runs the specs.
+  conformance: () =>
+    testConformance({
+      provider: providerFromEnv(),
+      reportDir: join(ROOT, "test-results", "conformance"),
+      onProgress: (line) => console.error(line),
+    }),
 };
 
 export default async function testCommand(args: string[]): Promise<number> {
