@@ -1,5 +1,5 @@
 /**
- * `./kubelab bench [cluster|lab|graders|store|class ...]`: run the benchmarks in bench/
+ * `./kubelab bench [cluster|lab|graders|store|class|exam ...]`: run the benchmarks in bench/
  * (all by default, in that order), each as its own Node process so one
  * bench's memory and event loop do not colour the next one's numbers. Each
  * writes bench/results/<name>.json and prints a table.
@@ -17,18 +17,19 @@ import { resolve } from "node:path";
 import { KubelabError } from "../../errors.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
-const BENCHES = ["cluster", "lab", "graders", "store", "class"] as const;
+const BENCHES = ["cluster", "lab", "graders", "store", "class", "exam"] as const;
 type Bench = (typeof BENCHES)[number];
 const isBench = (s: string): s is Bench => (BENCHES as readonly string[]).includes(s);
 
-export const BENCH_USAGE = `usage: ./kubelab bench [cluster|lab|graders|store|class ...] [bench args]
+export const BENCH_USAGE = `usage: ./kubelab bench [cluster|lab|graders|store|class|exam ...] [bench args]
 
   cluster [start|reset|memory] [--runs 5] [--idle 30] [--destructive]
           cold start and reset run only with --destructive (they purge / wipe the cluster)
   lab     [--cold 5] [--warm 10] [--keys 200] [--grades 30] [--resets 5] [--mode namespace|cluster]
   graders [exercise ...] [--runs 20] [--concurrency 7] [--skip-slow]
   store   [--attempts 10000] [--requests 200] [--dir DIR]   (no cluster needed)
-  class   [--learners 50] [--keys 20]   a class of N simulated learners (warm pool, join, type, Check)`;
+  class   [--learners 50] [--keys 20]   a class of N simulated learners (warm pool, join, type, Check)
+  exam    [--exam ckad-mock] [--seed bench-1] [--runs 10] [--unsolved]   grading a whole attempt at submit`;
 
 /** Split the command line into the benches to run and each one's arguments. */
 export function planBenches(args: string[]): { bench: Bench; args: string[] }[] {
