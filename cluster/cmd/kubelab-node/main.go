@@ -32,6 +32,7 @@ import (
 
 	"kubelab.local/cluster/internal/dns"
 	"kubelab.local/cluster/internal/etcdserver"
+	"kubelab.local/cluster/internal/netpol"
 )
 
 // components maps a component name to the cobra command that runs it.
@@ -70,6 +71,12 @@ func main() {
 		// CoreDNS parses its own flags (-conf Corefile) with the standard flag package.
 		dns.Run()
 		return
+	case "network-policy":
+		if err := netpol.Run(args); err != nil {
+			fmt.Fprintf(os.Stderr, "network-policy: %v\n", err)
+			os.Exit(1)
+		}
+		return
 	}
 	newCommand, ok := components[name]
 	if !ok {
@@ -91,7 +98,7 @@ func runKubectl() {
 }
 
 func usage() {
-	names := []string{"coredns", "etcd", "kubectl"}
+	names := []string{"coredns", "etcd", "kubectl", "network-policy"}
 	for n := range components {
 		names = append(names, n)
 	}
