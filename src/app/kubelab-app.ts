@@ -17,7 +17,7 @@ import { createLabKube, createLabManager, labIdIsOfMode } from "../lab/index.ts"
 import { kubeconfigYaml, labNames } from "../lab/manifests.ts";
 import type { IsolationMode, LabManager } from "../lab/types.ts";
 import { RecorderPool } from "../recorder/index.ts";
-import { createExamApi } from "../exams/exam-api.ts";
+import { createExamApi, examShellSession } from "../exams/exam-api.ts";
 import { kubeObjectFinder } from "../exams/finder.ts";
 import { examCleaner, examPreparer } from "../exams/prepare.ts";
 import { ExamSessions } from "../exams/session.ts";
@@ -25,6 +25,7 @@ import { checkExposure } from "../server/access.ts";
 import { assertAllowedHosts } from "../server/host-check.ts";
 import { createLabServer, type GradeService } from "../server/server.ts";
 import { createSiteHandler } from "../server/site.ts";
+import { endShellCommand } from "../server/terminal-bridge.ts";
 import { ensureSite } from "../site-build/site-build.ts";
 import { openStore, type Store } from "../store/index.ts";
 
@@ -222,7 +223,19 @@ async function serve(
             }),
           findElsewhere: kubeObjectFinder(kubeConfig),
           prepare: examPreparer(kubeConfig, recorders),
-          cleanup: examCleaner(kubeConfig, recorders),
+          cleanup: async (attempt, tasks) => {
+            await examCleaner(kubeConfig, recorders)(attempt, tasks);
+            // The attempt's shell in the toolbox goes too: its contexts name namespaces that are gone.
+            const lab = labManager.listLabs()[0];
+            if (lab?.state === "ready")
+              await exec(
+                lab.toolboxNamespace,
+                lab.toolboxPod,
+                lab.toolboxContainer,
+                endShellCommand(examShellSession(attempt)),
+                { timeoutMs: 10_000 },
+              );
+          },
           log,
         })
       : undefined;

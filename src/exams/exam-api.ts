@@ -18,7 +18,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Locale } from "../graders/types.ts";
 import { HttpError, readJsonBody, sendJson } from "../server/http-util.ts";
 import { API } from "../shared/contract.ts";
-import type { ExamStore, Learner } from "../store/types.ts";
+import type { ExamAttemptRecord, ExamStore, Learner } from "../store/types.ts";
 import { loadExams } from "./exam-file.ts";
 import type { Lab } from "../lab/types.ts";
 import type { TerminalShell } from "../server/terminal-bridge.ts";
@@ -43,6 +43,10 @@ export interface ExamApiOptions {
 }
 
 const locale = (value: unknown): Locale => (value === "zh-CN" ? "zh-CN" : "en");
+
+/** The tmux session (and kubeconfig file) of an attempt's terminal: `exam-<8 hex>`, like its namespaces. */
+export const examShellSession = (a: Pick<ExamAttemptRecord, "namespacePrefix">): string =>
+  a.namespacePrefix.replace(/-$/, "");
 
 /** The exam page of each site locale (zh-CN is the site's root). */
 export const EXAM_PAGES = { "zh-CN": "/exam/", en: "/en/exam/" } as const;
@@ -88,7 +92,7 @@ export function createExamApi(options: ExamApiOptions) {
       const running = learner && (await store.runningExamAttempt(learner.id));
       if (!running) return undefined;
       return {
-        session: running.namespacePrefix.replace(/-$/, ""),
+        session: examShellSession(running),
         kubeconfig: examKubeconfig(options.toolboxKubeconfig(lab), sessions.tasks(running)),
       };
     },

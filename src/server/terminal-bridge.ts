@@ -84,6 +84,12 @@ export interface TerminalShell {
 
 const SHELL_SESSION = /^[a-z0-9][a-z0-9-]{0,40}$/;
 
+/** Ends a TerminalShell's tmux session (its shells with it) and removes its kubeconfig file. */
+export function endShellCommand(session: string): string[] {
+  if (!SHELL_SESSION.test(session)) throw new KubelabError(`bad tmux session name "${session}"`);
+  return ["sh", "-c", `tmux kill-session -t "$1" 2>/dev/null; rm -f "/root/.kube/$1.conf"; true`, "sh", session];
+}
+
 export interface TerminalBridgeOptions {
   exec: ExecClient;
   /**

@@ -210,8 +210,14 @@ test("en: start the exam, solve two tasks, one in the wrong namespace, reload, s
   await total.scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${SCREENSHOTS}exam-report.png`, fullPage: true });
 
-  // Submitted: the terminal is the lessons' shell again.
+  // Submitted: the terminal is the lessons' shell again, and the exam's shell is gone from the toolbox.
   await shellOnContext(page, "kubelab");
+  const examShell = echo!.namespace.replace(/-task-1$/, "");
+  await expect(async () => {
+    await clearTerminal(page);
+    await runInTerminal(page, `tmux ls -F '#S' | grep -c '^${examShell}$'; ls /root/.kube/ | grep -c '^${examShell}'`);
+    await expectTerminal(page, /^0\n0$/m, 5_000);
+  }).toPass({ timeout: 60_000, intervals: [1000, 2000] });
 
   // The server removes the attempt's namespaces once the report is stored.
   await expect
