@@ -13,8 +13,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadAllYaml, loadYaml } from "@kubernetes/client-node";
-import { addonManifests } from "../../src/cluster/local/addons.ts";
-import { hostHasNameservers, KUBE_PROXY_TABLES } from "../../src/cluster/local/host.ts";
+import { addonManifests, NETWORK_POLICY_USER } from "../../src/cluster/local/addons.ts";
+import { hostHasNameservers, KUBE_PROXY_TABLES, NODE_NFT_TABLES } from "../../src/cluster/local/host.ts";
 import { NETWORK, PORTS, stateLayout } from "../../src/cluster/local/layout.ts";
 import {
   cniConflist,
@@ -159,4 +159,33 @@ test("add-on certificates: cluster CA for clients and servers, a CA of its own f
     "the cluster CA must not vouch for request headers",
   );
   assert.match(cert(addons.frontProxyClient.cert).subject, /CN=front-proxy-client/);
+});
+
+test("the NetworkPolicy enforcer runs from the node binary with a user that may only read what policies select", () => {
+  const args = componentArgs(layout)["network-policy"];
+  assert.deepEqual(args, [
+    "--kubeconfig=/state/kubeconfig/network-policy.conf",
+    `--node-ip=${NETWORK.nodeIp}`,
+    `--bridge=${NETWORK.bridge}`,
+  ]);
+  const spec = nodeComponents(layout, binariesIn("/bin-dir")).find((s) => s.name === "network-policy")!;
+  assert.deepEqual(spec.args, ["network-policy", ...args]);
+  const role = (loadAllYaml(addonManifests("CA")) as any[]).find(
+    (o) => o.kind === "ClusterRole" && o.metadata.name === NETWORK_POLICY_USER,
+  );
+  assert.deepEqual(
+    role.rules.map((r: any) => [r.resources, r.verbs]),
+    [
+      [
+        ["pods", "namespaces"],
+        ["list", "watch"],
+      ],
+      [["networkpolicies"], ["list", "watch"]],
+    ],
+  );
+  // Teardown deletes its table with kube-proxy's, and no other.
+  assert.deepEqual(
+    NODE_NFT_TABLES.map(([family, name]) => `${family} ${name}`),
+    ["ip kube-proxy", "ip6 kube-proxy", "inet kubelab-netpol"],
+  );
 });

@@ -1,6 +1,6 @@
 /**
  * The API objects of the node's add-ons, which run as host processes from the
- * node binary (kube-proxy, CoreDNS, metrics-server): the RBAC their users
+ * node binary (kube-proxy, CoreDNS, metrics-server, the NetworkPolicy enforcer): the RBAC their users
  * need, and the Services learners expect to find in kube-system (`kube-dns`
  * at the 10th IP of the service range, `metrics-server` behind the
  * `v1beta1.metrics.k8s.io` APIService). The Services have no selector: their
@@ -66,6 +66,9 @@ subjects:
 `;
 }
 
+/** The NetworkPolicy enforcer's user (its client certificate's CN). */
+export const NETWORK_POLICY_USER = "system:kubelab-network-policy";
+
 /** Every add-on object, as one multi-document YAML. `caPem` is the cluster CA (the metrics APIService's caBundle). */
 export function addonManifests(caPem: string): string {
   const docs = [
@@ -85,6 +88,22 @@ rules:
   verbs: [list, watch]
 `,
     clusterRoleBinding("system:coredns", "system:coredns", "system:coredns"),
+    // The NetworkPolicy enforcer reads what the policies select and nothing more.
+    `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: ${NETWORK_POLICY_USER}
+  labels:
+${LABELS}
+rules:
+- apiGroups: [""]
+  resources: [pods, namespaces]
+  verbs: [list, watch]
+- apiGroups: [networking.k8s.io]
+  resources: [networkpolicies]
+  verbs: [list, watch]
+`,
+    clusterRoleBinding(NETWORK_POLICY_USER, NETWORK_POLICY_USER, NETWORK_POLICY_USER),
     nodeService(
       "kube-dns",
       [

@@ -204,4 +204,10 @@ export function hostHasNameservers(resolvConf = "/etc/resolv.conf"): boolean {
 /** nftables tables the node's kube-proxy creates (nftables mode), and only those. */
 export const KUBE_PROXY_TABLES = [["ip", "kube-proxy"], ["ip6", "kube-proxy"]] as const;
 
+/** The NetworkPolicy enforcer's table (`kubelab-node network-policy`, cluster/internal/netpol). */
+export const NETWORK_POLICY_TABLE = ["inet", "kubelab-netpol"] as const;
+
+/** Every nftables table of the node's, which teardown deletes (and no other). */
+export const NODE_NFT_TABLES = [...KUBE_PROXY_TABLES, NETWORK_POLICY_TABLE] as const;
+
 export const sleep = (ms: number) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));

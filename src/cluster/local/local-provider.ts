@@ -23,8 +23,8 @@ import {
   localRegistryServerTls,
   registryMirrors,
 } from "./node-config.ts";
-import { generateAddonPki, generateEtcdPki, generatePki, generateRegistryPki, type KeyPairPem } from "./pki.ts";
-import { applyAddons, waitForClusterDns } from "./addons.ts";
+import { generateAddonPki, generateClientCertificate, generateEtcdPki, generatePki, generateRegistryPki, type KeyPairPem } from "./pki.ts";
+import { applyAddons, NETWORK_POLICY_USER, waitForClusterDns } from "./addons.ts";
 import { encryptStoredSecrets, ensureEncryptionConfig } from "./encryption.ts";
 import { checkCgroups, checkCommands, checkOverlayfs, checkPorts, checkRoot } from "./preflight.ts";
 import { checkReadiness, waitUntilReady } from "./readiness.ts";
@@ -341,6 +341,13 @@ export class LocalProvider implements ClusterProvider {
       writePair(l.pki, "kubelet-serving", addons.kubeletServing);
       writePair(l.pki, "front-proxy-ca", addons.frontProxyCa);
       writePair(l.pki, "front-proxy-client", addons.frontProxyClient);
+    }
+    // The NetworkPolicy enforcer's credentials (user system:kubelab-network-policy), added later.
+    const networkPolicyConf = join(l.kubeconfigs, "network-policy.conf");
+    if (!existsSync(networkPolicyConf)) {
+      const ca = { cert: readFileSync(join(l.pki, "ca.crt"), "utf8"), key: readFileSync(join(l.pki, "ca.key"), "utf8") };
+      const client = await generateClientCertificate(ca, NETWORK_POLICY_USER);
+      writeFileSync(networkPolicyConf, kubeconfigYaml(NETWORK_POLICY_USER, ca.cert, client), { mode: 0o600 });
     }
     ensureEncryptionConfig(l);
     writeFileSync(l.containerdConfig, containerdConfigToml(l, bins.runcWrapper));

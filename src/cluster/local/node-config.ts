@@ -339,6 +339,12 @@ export function componentArgs(layout: StateLayout): Record<string, string[]> {
       `--cert-dir=${join(layout.kubelet, "pki")}`,
     ],
     "kube-proxy": [`--config=${layout.kubeProxyConfig}`],
+    // NetworkPolicies compiled into its own nftables table (cluster/internal/netpol).
+    "network-policy": [
+      `--kubeconfig=${kubeconfig("network-policy.conf")}`,
+      `--node-ip=${NETWORK.nodeIp}`,
+      `--bridge=${NETWORK.bridge}`,
+    ],
     coredns: ["-conf", layout.corefile],
     "metrics-server": [
       `--bind-address=${NETWORK.nodeIp}`,

@@ -227,6 +227,11 @@ export interface AddonPki {
   frontProxyClient: KeyPairPem;
 }
 
+/** A client certificate of the cluster CA for `commonName` (an add-on added after the state dir was made). */
+export async function generateClientCertificate(clusterCa: KeyPairPem, commonName: string): Promise<KeyPairPem> {
+  return createLeaf(await loadCa(clusterCa), { commonName, usage: ["client"] });
+}
+
 export async function generateAddonPki(clusterCa: KeyPairPem, options: { nodeName: string; nodeIp: string }): Promise<AddonPki> {
   const ca = await loadCa(clusterCa);
   const frontProxy = await createCa("kubelab-front-proxy-ca");

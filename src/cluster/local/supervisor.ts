@@ -57,6 +57,7 @@ export const NODE_COMPONENTS = [
   "kube-proxy",
   "coredns",
   "metrics-server",
+  "network-policy",
 ] as const;
 
 /** The node's components in start order; their names are NODE_COMPONENTS. */
@@ -89,10 +90,11 @@ export function nodeComponents(layout: StateLayout, bins: NodeBinaries): Compone
     node("kube-controller-manager", ["kube-apiserver"]),
     node("kube-scheduler", ["kube-apiserver"]),
     node("kubelet", ["kube-apiserver", "containerd"]),
-    // The add-ons, from the same binary: Service NAT, cluster DNS, resource metrics.
+    // The add-ons, from the same binary: Service NAT, cluster DNS, resource metrics, NetworkPolicy.
     node("kube-proxy", ["kube-apiserver"]),
     node("coredns", ["kube-apiserver"], () => tcpOpen(NETWORK.nodeIp, PORTS.dns)),
     node("metrics-server", ["kube-apiserver"]),
+    node("network-policy", ["kube-apiserver"]),
   ];
 }
 

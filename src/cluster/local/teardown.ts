@@ -4,7 +4,7 @@
  * Afterwards no process, mount, veth, bridge or nftables table of this state dir remains.
  */
 import { rmSync } from "node:fs";
-import { bridgePorts, KUBE_PROXY_TABLES, killPodProcesses, linkExists, markedProcesses, removePodCgroups, run, sleep, unmountAll } from "./host.ts";
+import { bridgePorts, killPodProcesses, linkExists, markedProcesses, NODE_NFT_TABLES, removePodCgroups, run, sleep, unmountAll } from "./host.ts";
 import { NETWORK, type StateLayout } from "./layout.ts";
 
 export interface TeardownOptions {
@@ -36,8 +36,9 @@ export async function teardownNode(layout: StateLayout, options: TeardownOptions
   // 4. Network: veths vanish with their namespaces; delete any stragglers and the bridge.
   for (const port of await bridgePorts(NETWORK.bridge)) await run("ip", ["link", "del", port], { allowFail: true });
   if (await linkExists(NETWORK.bridge)) await run("ip", ["link", "del", NETWORK.bridge], { allowFail: true });
-  // 5. kube-proxy's own nftables tables (it is stopped by now); no other rule of the host is touched.
-  for (const [family, table] of KUBE_PROXY_TABLES) await run("nft", ["delete", "table", family, table], { allowFail: true });
+  // 5. kube-proxy's and the NetworkPolicy enforcer's own nftables tables (both are stopped by now);
+  // no other rule of the host is touched.
+  for (const [family, table] of NODE_NFT_TABLES) await run("nft", ["delete", "table", family, table], { allowFail: true });
   // host-local IPAM allocations would otherwise leak addresses across restarts.
   rmSync(layout.cniIpam, { recursive: true, force: true });
 }

@@ -1,14 +1,15 @@
 /**
  * `cluster down` leaves no nftables table of the node's (kube-proxy's own
- * tables) and touches no other table of the host's; `up` brings them back.
+ * tables, the NetworkPolicy enforcer's) and touches no other table of the
+ * host's; `up` brings them back.
  * Runs with the life-cycle tests because it stops the cluster.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { KUBE_PROXY_TABLES, run } from "../../../src/cluster/local/host.ts";
+import { NODE_NFT_TABLES, run } from "../../../src/cluster/local/host.ts";
 import { eventually, kubelab } from "../support.ts";
 
-const ours = new Set(KUBE_PROXY_TABLES.map(([family, name]) => `${family} ${name}`));
+const ours = new Set(NODE_NFT_TABLES.map(([family, name]) => `${family} ${name}`));
 
 /** Every nftables table on the host, as "family name". */
 async function tables(): Promise<string[]> {
@@ -21,14 +22,17 @@ async function tables(): Promise<string[]> {
 }
 
 test(
-  "cluster down deletes kube-proxy's nftables tables and nothing else; up restores them",
+  "cluster down deletes the node's nftables tables and nothing else; up restores them",
   { timeout: 600_000 },
   async () => {
     const up = await kubelab(["cluster", "up"], { timeoutMs: 300_000 });
     assert.equal(up.code, 0, up.stderr);
     const ip = await eventually(
-      async () => (await tables()).includes("ip kube-proxy") && (await tables()),
-      "kube-proxy's ip table",
+      async () => {
+        const all = await tables();
+        return [...ours].every((t) => all.includes(t)) && all;
+      },
+      "kube-proxy's and the NetworkPolicy enforcer's tables",
       30_000,
     );
     const hosts = ip.filter((t) => !ours.has(t));
@@ -41,7 +45,7 @@ test(
       assert.deepEqual(
         after.filter((t) => ours.has(t)),
         [],
-        "no table of kube-proxy's left",
+        "no table of the node's left",
       );
       assert.deepEqual(
         after.filter((t) => t !== "inet kubelab-test-bystander"),
@@ -54,6 +58,13 @@ test(
       const again = await kubelab(["cluster", "up"], { timeoutMs: 300_000 });
       assert.equal(again.code, 0, again.stderr);
     }
-    await eventually(async () => (await tables()).includes("ip kube-proxy"), "kube-proxy's table after up", 30_000);
+    await eventually(
+      async () => {
+        const all = await tables();
+        return [...ours].every((t) => all.includes(t));
+      },
+      "the node's tables after up",
+      30_000,
+    );
   },
 );
