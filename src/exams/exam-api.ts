@@ -10,9 +10,10 @@
  * While a learner's attempt runs, the server asks `hidden` about every page
  * and lesson route of their session: only the exam page and the site's
  * build assets stay; lessons, progress, search index and diagrams send the
- * learner to the exam, and the lessons' Check and solution routes refuse.
- * Decided on the server from the stored attempt, so page scripts cannot
- * undo it, and a reload or a restart does not either.
+ * learner to the exam, and the lessons' Check and solution routes refuse;
+ * their terminal opens the exam's shell (`terminal`: a kubectl context per
+ * task). Decided on the server from the stored attempt, so page scripts
+ * cannot undo it, and a reload or a restart does not either.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Locale } from "../graders/types.ts";
