@@ -8,6 +8,7 @@ import type {
   V1ConfigMap,
   V1LimitRange,
   V1Namespace,
+  V1NetworkPolicy,
   V1Pod,
   V1ResourceQuota,
   V1RoleBinding,
@@ -221,6 +222,75 @@ export function limitRange(names: LabNames, limits: NamespaceLimits): V1LimitRan
   };
 }
 
+/** The label the API server sets on every namespace to its name (users cannot change it). */
+const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+
+/**
+ * Namespace mode: the network of a class. The learner namespace's pods take
+ * connections only from their own namespace and their own toolbox, and open
+ * them only within the namespace, to the cluster DNS (the kube-dns pods of
+ * kube-system) and to the API server (`server`: its address as pods reach it,
+ * which is also where the `kubernetes` Service leads). A learner, admin of
+ * their namespace, may delete or widen this policy: that opens only their own
+ * namespace, since every other learner's namespace is isolated by its own
+ * copy, which they cannot touch (and which the lab manager applies again
+ * whenever it makes the lab).
+ */
+export function learnerNetworkPolicy(names: LabNames, server: string): V1NetworkPolicy {
+  const api = new URL(server);
+  const apiIsIp = /^\d+\.\d+\.\d+\.\d+$/.test(api.hostname);
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: "kubelab-isolation", namespace: names.namespace, labels: labels(names, "network") },
+    spec: {
+      podSelector: {},
+      policyTypes: ["Ingress", "Egress"],
+      ingress: [
+        {
+          _from: [
+            { podSelector: {} },
+            { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: names.toolboxNamespace } } },
+          ],
+        },
+      ],
+      egress: [
+        { to: [{ podSelector: {} }] },
+        {
+          to: [
+            {
+              namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "kube-system" } },
+              podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+            },
+          ],
+          ports: [
+            { protocol: "UDP", port: 53 },
+            { protocol: "TCP", port: 53 },
+          ],
+        },
+        ...(apiIsIp
+          ? [
+              {
+                to: [{ ipBlock: { cidr: `${api.hostname}/32` } }],
+                ports: [{ protocol: "TCP", port: Number(api.port || 443) }],
+              },
+            ]
+          : []),
+      ],
+    },
+  };
+}
+
+/** Namespace mode: nothing connects to a toolbox pod (its terminal is an exec through the API server). */
+export function toolboxNetworkPolicy(names: LabNames): V1NetworkPolicy {
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: "kubelab-isolation", namespace: names.toolboxNamespace, labels: labels(names, "network") },
+    spec: { podSelector: {}, policyTypes: ["Ingress"] },
+  };
+}
+
 /**
  * The toolbox's kubeconfig. `server` is the API URL reachable from pods (the
  * local cluster runs no kube-proxy, so the `kubernetes` Service ClusterIP may
@@ -353,6 +423,7 @@ export function labObjects(
   const objects: KubernetesObject[] = [toolboxNamespace(names), toolboxQuota(names, options.toolbox)];
   if (names.mode === "namespace") {
     objects.push(learnerNamespace(names), resourceQuota(names, options.limits), limitRange(names, options.limits));
+    objects.push(learnerNetworkPolicy(names, options.server), toolboxNetworkPolicy(names));
   }
   objects.push(serviceAccount(names));
   objects.push(names.mode === "cluster" ? clusterAdminBinding(names) : namespaceAdminBinding(names));

@@ -7,9 +7,11 @@ import {
   DEFAULT_TOOLBOX_RESOURCES,
   labNames,
   labObjects,
+  learnerNetworkPolicy,
   limitRange,
   resourceQuota,
   starterConfigMap,
+  toolboxNetworkPolicy,
   toolboxPod,
 } from "../../src/lab/manifests.ts";
 
@@ -30,6 +32,8 @@ describe("lab manifests", () => {
         "Namespace",
         "ResourceQuota",
         "LimitRange",
+        "NetworkPolicy",
+        "NetworkPolicy",
         "ServiceAccount",
         "RoleBinding",
         "ConfigMap",
@@ -107,5 +111,36 @@ describe("lab manifests", () => {
 
   it("rejects starter file names a ConfigMap cannot hold", () => {
     assert.throws(() => starterConfigMap(labNames("abc", "cluster"), { "dir/job.yaml": "" }), /no folders/);
+  });
+  it("isolates a learner namespace: in from its own pods and toolbox; out to its own pods, DNS and the API server", () => {
+    const names = labNames("abc", "namespace");
+    const policy = learnerNetworkPolicy(names, "https://10.244.0.1:6443");
+    assert.equal(policy.metadata!.namespace, "lab-abc");
+    assert.equal(policy.metadata!.labels!["app.kubernetes.io/managed-by"], "kubelab", "a lab's Reset keeps it");
+    assert.deepEqual(policy.spec!.podSelector, {});
+    assert.deepEqual(policy.spec!.policyTypes, ["Ingress", "Egress"]);
+    assert.deepEqual(policy.spec!.ingress![0]._from, [
+      { podSelector: {} },
+      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kubelab-abc" } } },
+    ]);
+    const egress = policy.spec!.egress!;
+    assert.deepEqual(egress[0], { to: [{ podSelector: {} }] });
+    assert.deepEqual(egress[1].to![0].podSelector, { matchLabels: { "k8s-app": "kube-dns" } });
+    assert.deepEqual(egress[2], {
+      to: [{ ipBlock: { cidr: "10.244.0.1/32" } }],
+      ports: [{ protocol: "TCP", port: 6443 }],
+    });
+    // An API server by name (another provider) cannot be an ipBlock: DNS and the namespace only.
+    assert.equal(learnerNetworkPolicy(names, "https://api.example:443").spec!.egress!.length, 2);
+    const toolbox = toolboxNetworkPolicy(names);
+    assert.equal(toolbox.metadata!.namespace, "kubelab-abc");
+    assert.deepEqual(toolbox.spec, { podSelector: {}, policyTypes: ["Ingress"] });
+    const cluster = labObjects(labNames("abc", "cluster"), {
+      server: "https://10.244.0.1:6443",
+      toolbox: { image: "t" },
+      starterFiles: {},
+      limits: DEFAULT_NAMESPACE_LIMITS,
+    });
+    assert.ok(!cluster.some((o) => o.kind === "NetworkPolicy"), "cluster mode: the learner owns the cluster");
   });
 });
