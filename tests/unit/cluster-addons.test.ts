@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadAllYaml, loadYaml } from "@kubernetes/client-node";
-import { addonManifests, NETWORK_POLICY_USER } from "../../src/cluster/local/addons.ts";
+import { addonManifests, apiServerStarting, NETWORK_POLICY_USER } from "../../src/cluster/local/addons.ts";
 import { hostHasNameservers, KUBE_PROXY_TABLES, NODE_NFT_TABLES } from "../../src/cluster/local/host.ts";
 import { NETWORK, PORTS, stateLayout } from "../../src/cluster/local/layout.ts";
 import {
@@ -188,4 +188,18 @@ test("the NetworkPolicy enforcer runs from the node binary with a user that may 
     NODE_NFT_TABLES.map(([family, name]) => `${family} ${name}`),
     ["ip kube-proxy", "ip6 kube-proxy", "inet kubelab-netpol"],
   );
+});
+
+test("add-ons are retried while the API server starts, including a ServiceCIDR not ready yet; refusals are not", () => {
+  for (const status of [undefined, 500, 503, 404, 429]) assert.ok(apiServerStarting(status, ""), `status ${status}`);
+  // A fresh cluster's first seconds: kube-dns's fixed IP before the default ServiceCIDR is ready.
+  assert.ok(
+    apiServerStarting(
+      422,
+      'Service "kube-dns" is invalid: spec.clusterIPs: Invalid value: ["10.96.0.10"]: failed to allocate IP 10.96.0.10: the provided network does not match the current range',
+    ),
+  );
+  assert.ok(!apiServerStarting(422, 'Service "kube-dns" is invalid: spec.ports: Required value'));
+  assert.ok(!apiServerStarting(403, "forbidden"));
+  assert.ok(!apiServerStarting(400, "bad request"));
 });

@@ -183,6 +183,20 @@ spec:
   return docs.join("---\n");
 }
 
+/** The API server's answer to a Service with a fixed cluster IP before its ServiceCIDR is ready. */
+const SERVICE_CIDR_NOT_READY = /failed to allocate IP .*does not match the current range/;
+
+/**
+ * Whether an add-on object's failure means "the API server is still starting"
+ * (retry): no answer, 5xx, 429, a group not yet discovered (404), or a fresh
+ * cluster whose default ServiceCIDR is not ready yet, so kube-dns's fixed IP
+ * "does not match the current range" (422). Anything else would be refused again.
+ */
+export function apiServerStarting(status: number | undefined, message: string): boolean {
+  if (status === undefined || status >= 500 || status === 404 || status === 429) return true;
+  return status === 422 && SERVICE_CIDR_NOT_READY.test(message);
+}
+
 /**
  * Apply the add-on objects server-side (repeated `up`s converge), retrying
  * while the API server is still starting: called as soon as `up` has spawned
@@ -202,11 +216,7 @@ export async function applyAddons(kubeconfigPath: string, caPem: string, options
         await api.patch(obj, undefined, undefined, "kubelab", true, PatchStrategy.ServerSideApply);
         return;
       } catch (err) {
-        // Retry only while the API server is starting (no answer, 5xx, a group not yet
-        // discovered); a refused object would be refused again.
-        const status = apiStatus(err);
-        const starting = status === undefined || status >= 500 || status === 404 || status === 429;
-        if (!starting || Date.now() > deadline) {
+        if (!apiServerStarting(apiStatus(err), (err as Error).message) || Date.now() > deadline) {
           throw new KubelabError(
             `could not create the cluster's add-on object ${obj.kind} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ""}${obj.metadata?.name}: ${(err as Error).message}`,
             "see `./kubelab cluster logs kube-apiserver`; `./kubelab cluster up` applies the add-ons again",
