@@ -247,6 +247,20 @@ rc=$?
 exit "$rc"
 `;
 
+/**
+ * What both busybox images need beside Debian's busybox package (which has no
+ * base-files): root and nobody, a home for root, a world-writable /tmp, and
+ * the wget that busybox's own cannot be (BUSYBOX_WGET).
+ */
+const BUSYBOX_FILES: ImageRecipe["files"] = {
+  "/etc/passwd": { content: "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n" },
+  "/etc/group": { content: "root:x:0:\nnogroup:x:65534:\n" },
+  "/bin/wget": { content: BUSYBOX_WGET, mode: 0o755 },
+  "/root": { dir: true, mode: 0o700 },
+  "/tmp": { dir: true, mode: 0o1777 },
+  "/home": { dir: true },
+};
+
 export const RECIPES: Readonly<Record<string, ImageRecipe>> = {
   busybox: {
     name: "busybox",
@@ -256,12 +270,7 @@ export const RECIPES: Readonly<Record<string, ImageRecipe>> = {
     packages: ["busybox", "net-tools"],
     programs: ["netstat"],
     files: {
-      "/etc/passwd": { content: "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n" },
-      "/etc/group": { content: "root:x:0:\nnogroup:x:65534:\n" },
-      "/bin/wget": { content: BUSYBOX_WGET, mode: 0o755 },
-      "/root": { dir: true, mode: 0o700 },
-      "/tmp": { dir: true, mode: 0o1777 },
-      "/home": { dir: true },
+      ...BUSYBOX_FILES,
       "/var/www": { dir: true },
     },
     mustHave: [
@@ -289,12 +298,7 @@ export const RECIPES: Readonly<Record<string, ImageRecipe>> = {
     programs: ["bash"],
     files: {
       "/bin/sh": { symlink: "bash" },
-      "/etc/passwd": { content: "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n" },
-      "/etc/group": { content: "root:x:0:\nnogroup:x:65534:\n" },
-      "/bin/wget": { content: BUSYBOX_WGET, mode: 0o755 },
-      "/root": { dir: true, mode: 0o700 },
-      "/tmp": { dir: true, mode: 0o1777 },
-      "/home": { dir: true },
+      ...BUSYBOX_FILES,
     },
     mustHave: ["/bin/busybox", "/bin/bash", "/bin/sh", "/bin/ls", "/bin/wget", "/bin/nslookup"],
     config: { Env: [DEFAULT_PATH], Cmd: ["sh"] },
