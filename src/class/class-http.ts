@@ -21,6 +21,9 @@
  * learner's cookie opens nothing here. CSRF: the server's Origin rule, the
  * Strict cookie, and `X-Kubelab-CSRF` carrying a per-session HMAC that only
  * the instructor's own pages know (a cross-site form cannot set a header).
+ * Every authenticated request re-reads the instructor's row (one primary-key
+ * read), so `./kubelab instructor remove`, or a new password from
+ * `instructor add`, ends their open sessions at once.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -125,8 +128,8 @@ export function createClassHttp(options: ClassHttpOptions): InstructorApi {
   const log = options.log ?? (() => {});
   const tokens = createTokenIssuer({ purpose: "instructor", maxAgeSeconds: options.maxAgeSeconds ?? 12 * 3600 });
   const csrfKey = randomBytes(32);
-  /** Instructor session id → name (this run only; bounded, oldest dropped). */
-  const sessions = new Map<string, string>();
+  /** Instructor session id → name and the hash signed in with (this run only; bounded, oldest dropped). */
+  const sessions = new Map<string, { name: string; hash: string }>();
   const logins = createRateLimiter(options.loginRate ?? { burst: 5, perMinute: 5 });
   const joins = createRateLimiter(options.joinRate ?? { burst: 10, perMinute: 10 });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
@@ -134,10 +137,16 @@ export function createClassHttp(options: ClassHttpOptions): InstructorApi {
 
   const csrfFor = (sid: string) => createHmac("sha256", csrfKey).update(`csrf\n${sid}`).digest("base64url");
 
-  function instructorOf(req: IncomingMessage): { sid: string; name: string } | undefined {
+  async function instructorOf(req: IncomingMessage): Promise<{ sid: string; name: string } | undefined> {
     const sid = tokens.verify(parseCookies(req.headers.cookie).get(INSTRUCTOR_COOKIE));
-    const name = sid ? sessions.get(sid) : undefined;
-    return sid && name ? { sid, name } : undefined;
+    const session = sid ? sessions.get(sid) : undefined;
+    if (!sid || !session) return undefined;
+    // Removed (no hash) or given a new password since: the session is over.
+    if ((await store.instructorHash(session.name)) !== session.hash) {
+      sessions.delete(sid);
+      return undefined;
+    }
+    return { sid, name: session.name };
   }
 
   function checkCsrf(req: IncomingMessage, sid: string) {
@@ -272,7 +281,7 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
     }
     logins.refund(address);
     const token = tokens.issue();
-    sessions.set(token.id, name);
+    sessions.set(token.id, { name, hash: hash! });
     while (sessions.size > MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
     log(`instructor ${name} signed in from ${address}`);
     redirect(res, `/instructor?lang=${locale}`, {
@@ -362,7 +371,8 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
   }
 
   async function api(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const who = instructorOf(req)!;
+    const who = await instructorOf(req);
+    if (!who) throw new HttpError(401, "instructor authentication required", "Sign in as the instructor first.");
     const method = req.method ?? "GET";
     if (method !== "GET" && method !== "HEAD") checkCsrf(req, who.sid);
     const parts = path.split("/").filter(Boolean);
@@ -490,7 +500,7 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
   }
 
   return {
-    authenticate: (req) => instructorOf(req) !== undefined,
+    authenticate: async (req) => (await instructorOf(req)) !== undefined,
 
     handle: (req, res, path) => api(req, res, path),
 
@@ -517,7 +527,7 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
           return void res.end(body);
         }
         req.resume();
-        const who = instructorOf(req);
+        const who = await instructorOf(req);
         if (!who) return redirect(res, `${INSTRUCTOR_LOGIN_PATH}?lang=${locale}`);
         if (req.method !== "GET" && req.method !== "HEAD")
           throw new HttpError(405, "method not allowed", "Use GET.", { allow: "GET" });
@@ -547,17 +557,19 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
         path,
       );
       if (!m) return refuse(socket, 404, `no WebSocket endpoint at ${path}`);
-      if (!instructorOf(req))
-        return refuse(socket, 401, "instructor authentication required", "Sign in as the instructor first.");
-      if (watchers.size >= MAX_WATCHERS)
-        return refuse(
-          socket,
-          429,
-          `${watchers.size} terminal views are open (the limit is ${MAX_WATCHERS})`,
-          "Close a terminal view first.",
-        );
       const [, classId, learnerId] = m;
-      service.sessionOf(classId, learnerId).then(
+      const authorized = async () => {
+        if (!(await instructorOf(req)))
+          throw new HttpError(401, "instructor authentication required", "Sign in as the instructor first.");
+        if (watchers.size >= MAX_WATCHERS)
+          throw new HttpError(
+            429,
+            `${watchers.size} terminal views are open (the limit is ${MAX_WATCHERS})`,
+            "Close a terminal view first.",
+          );
+        return service.sessionOf(classId, learnerId);
+      };
+      authorized().then(
         (sessionId) => {
           if (!labManager.getLab(sessionId))
             return refuse(
@@ -581,7 +593,10 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
             log(`class ${classId}: instructor watching ${learnerId}'s terminal (read-only)`);
           });
         },
-        (err: unknown) => refuse(socket, err instanceof KubelabError ? err.status : 500, (err as Error).message),
+        (err: unknown) =>
+          err instanceof KubelabError
+            ? refuse(socket, err.status, err.message, err.hint)
+            : refuse(socket, 500, (err as Error).message),
       );
     },
 

@@ -24,6 +24,8 @@ const USAGE = `usage: ./kubelab <command> [...]
   progress export [--format json|csv] [--learner ID] [--output FILE]
                              learners' attempts and lab events from the progress store
   instructor add <name>      make an instructor who runs classes (password from the terminal or stdin)
+  instructor list|remove <name>
+                             list instructors; remove one (their sessions end, their classes stay)
   bench [cluster|lab|graders|store|class]
                              run benchmarks, write results to bench/results/
 

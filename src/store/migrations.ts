@@ -150,6 +150,16 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'a submitted exam attempt is final'); END;
     `,
   },
+  {
+    version: 5,
+    description: "instructors can be removed (disabled: their classes keep naming them)",
+    sql: `
+      -- Set by "./kubelab instructor remove", which also blanks password_hash;
+      -- "instructor add" of the same name clears it. The row stays because
+      -- classes.instructor references it.
+      ALTER TABLE instructors ADD COLUMN disabled_at TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -26,6 +26,7 @@ import type {
   ClassInput,
   ClassMember,
   ClassRecord,
+  InstructorRecord,
   AttemptInput,
   AttemptQuery,
   ExamAttemptInput,
@@ -579,7 +580,7 @@ class SqliteStore implements Store {
     this.tx("keeping an instructor", () =>
       this.db
         .prepare(
-          "INSERT INTO instructors(name, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET password_hash = excluded.password_hash",
+          "INSERT INTO instructors(name, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET password_hash = excluded.password_hash, disabled_at = NULL",
         )
         .run(name, passwordHash, iso(this.now())),
     );
@@ -587,8 +588,34 @@ class SqliteStore implements Store {
 
   async instructorHash(name: string): Promise<string | undefined> {
     return this.read("reading an instructor", () => {
-      const row = this.db.prepare("SELECT password_hash FROM instructors WHERE name = ?").get(name) as Row | undefined;
+      const row = this.db
+        .prepare("SELECT password_hash FROM instructors WHERE name = ? AND disabled_at IS NULL")
+        .get(name) as Row | undefined;
       return row ? String(row.password_hash) : undefined;
+    });
+  }
+
+  async listInstructors(): Promise<InstructorRecord[]> {
+    return this.read("listing instructors", () =>
+      (this.db.prepare("SELECT name, created_at, disabled_at FROM instructors ORDER BY name").all() as Row[]).map(
+        (r) => ({
+          name: String(r.name),
+          createdAt: String(r.created_at),
+          ...(r.disabled_at == null ? {} : { removedAt: String(r.disabled_at) }),
+        }),
+      ),
+    );
+  }
+
+  async removeInstructor(name: string): Promise<"removed" | "already" | "unknown"> {
+    return this.tx("removing an instructor", () => {
+      const row = this.db.prepare("SELECT disabled_at FROM instructors WHERE name = ?").get(name) as Row | undefined;
+      if (!row) return "unknown";
+      if (row.disabled_at != null) return "already";
+      this.db
+        .prepare("UPDATE instructors SET password_hash = '', disabled_at = ? WHERE name = ?")
+        .run(iso(this.now()), name);
+      return "removed";
     });
   }
 

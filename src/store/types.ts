@@ -133,11 +133,27 @@ export interface ClassMember {
   joinedAt: string;
 }
 
+/** An instructor account, without its password hash (`./kubelab instructor list`). */
+export interface InstructorRecord {
+  name: string;
+  createdAt: string;
+  /** When `./kubelab instructor remove` disabled it (schema v5). */
+  removedAt?: string;
+}
+
 /** Instructors and their classes (schema v3); kept beside the learners they concern. */
 export interface ClassStore {
-  /** Create or replace an instructor's password hash. */
+  /** Create or replace an instructor's password hash; enables a removed instructor again. */
   setInstructor(name: string, passwordHash: string): Promise<void>;
+  /** The hash of an instructor who may sign in: undefined when unknown or removed. */
   instructorHash(name: string): Promise<string | undefined>;
+  /** Every instructor, removed ones too, by name. */
+  listInstructors(): Promise<InstructorRecord[]>;
+  /**
+   * Disable an instructor and forget their hash; the row stays, since their
+   * classes name it. "unknown" when there is no such instructor.
+   */
+  removeInstructor(name: string): Promise<"removed" | "already" | "unknown">;
   /** Throws a KubelabError (status 409) when an open class already has this code. */
   createClass(input: ClassInput): Promise<ClassRecord>;
   getClass(id: string): Promise<ClassRecord | undefined>;

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
+import { WebSocket } from "ws";
 import { createClassHttp, CSRF_HEADER, INSTRUCTOR_COOKIE } from "../../src/class/class-http.ts";
 import { createClassService } from "../../src/class/class-service.ts";
 import { hashPassword } from "../../src/class/passwords.ts";
@@ -76,6 +77,24 @@ async function signIn(base: string, password = PASSWORD) {
   return { res, cookie };
 }
 
+/** The status a refused WebSocket upgrade gets. */
+function upgradeStatus(base: string, path: string, cookie: string): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${base.replace(/^http/, "ws")}${path}`, { headers: { cookie, origin: base } });
+    ws.on("unexpected-response", (_req, res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    ws.on("open", () => {
+      ws.close();
+      reject(new Error("the upgrade was accepted"));
+    });
+    ws.on("error", (err) => {
+      if (!/Unexpected server response/.test(err.message)) reject(err);
+    });
+  });
+}
+
 async function csrfOf(base: string, cookie: string) {
   const html = await (await fetch(`${base}/instructor?lang=en`, { headers: { cookie } })).text();
   return JSON.parse(/<script type="application\/json" id="kubelab-instructor-data">(.*?)<\/script>/s.exec(html)![1])
@@ -120,6 +139,29 @@ describe("instructor sign-in", () => {
       303,
       "the page sends to the sign-in",
     );
+  });
+
+  it("ends a removed or re-passworded instructor's sessions at their next request", async () => {
+    const { base, store } = await start();
+    const { cookie } = await signIn(base);
+    const csrf = await csrfOf(base, cookie!);
+    const cls = await newClass(base, cookie!, csrf);
+    const terminal = `/api/instructor/classes/${cls.id}/learners/nobody/terminal`;
+    assert.equal(await upgradeStatus(base, terminal, cookie!), 404, "signed in: past authentication");
+    assert.equal(await store.removeInstructor("ana"), "removed");
+    assert.equal(await upgradeStatus(base, terminal, cookie!), 401);
+    assert.equal((await fetch(`${base}/api/instructor/classes`, { headers: { cookie: cookie! } })).status, 401);
+    const page = await fetch(`${base}/instructor?lang=en`, { headers: { cookie: cookie! }, redirect: "manual" });
+    assert.equal(page.status, 303);
+    assert.match(page.headers.get("location")!, /^\/instructor\/login/);
+    assert.equal((await signIn(base)).res.status, 401, "nor can they sign in again");
+    // Added back with a new password: the old cookie stays dead, the new password works.
+    await store.setInstructor("ana", await hashPassword("another good password", { N: 1024, r: 8, p: 1 }));
+    assert.equal((await fetch(`${base}/api/instructor/classes`, { headers: { cookie: cookie! } })).status, 401);
+    const again = await signIn(base, "another good password");
+    assert.equal(again.res.status, 303);
+    const classes = await fetch(`${base}/api/instructor/classes`, { headers: { cookie: again.cookie! } });
+    assert.equal(((await classes.json()) as { classes: unknown[] }).classes.length, 1, "their class stayed");
   });
 
   it("rate-limits failed sign-ins per address; a success does not count", async () => {

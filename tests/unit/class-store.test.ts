@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, it } from "node:test";
 import { MIGRATIONS } from "../../src/store/migrations.ts";
 import { openSqliteStore } from "../../src/store/sqlite-store.ts";
@@ -47,6 +48,41 @@ describe("class store (schema v3)", () => {
     await store.setInstructor("ana", "h1");
     await store.setInstructor("ana", "h2");
     assert.equal(await store.instructorHash("ana"), "h2");
+  });
+
+  it("removes an instructor (schema v5): no hash, listed as removed, classes kept; add brings them back", async () => {
+    const { store: v4, path } = open(MIGRATIONS.slice(0, 4));
+    await v4.close();
+    // A v4 file with an instructor and their class (today's code writes v5 rows).
+    const raw = new DatabaseSync(path);
+    raw.exec(`INSERT INTO instructors VALUES ('ana', 'h1', '2026-01-01T00:00:00.000Z');
+      INSERT INTO classes VALUES ('c1', 'Tuesday', 'ACD479', '["job"]', 2, 60, 'ana', '2026-01-01T00:00:00.000Z', NULL);`);
+    raw.close();
+    const store = openSqliteStore({ path });
+    stores.push(store);
+    assert.equal(await store.instructorHash("ana"), "h1", "kept through the migration");
+    await store.setInstructor("bo", "hb");
+    assert.equal(await store.removeInstructor("nobody"), "unknown");
+    assert.equal(await store.removeInstructor("ana"), "removed");
+    assert.equal(await store.removeInstructor("ana"), "already");
+    assert.equal(await store.instructorHash("ana"), undefined, "a removed instructor cannot sign in");
+    assert.equal(await store.instructorHash("bo"), "hb");
+    const listed = await store.listInstructors();
+    assert.deepEqual(
+      listed.map((i) => [i.name, Boolean(i.removedAt)]),
+      [
+        ["ana", true],
+        ["bo", false],
+      ],
+    );
+    assert.ok(
+      listed.every((i) => !("passwordHash" in i) && !Object.values(i).includes("h1")),
+      "no hashes",
+    );
+    assert.equal((await store.getClass("c1"))?.instructor, "ana", "their class stays");
+    await store.setInstructor("ana", "h2");
+    assert.equal(await store.instructorHash("ana"), "h2");
+    assert.equal((await store.listInstructors())[0].removedAt, undefined);
   });
 
   it("finds an open class by its code; an ended class frees the code", async () => {

@@ -1,16 +1,23 @@
 /**
- * `./kubelab instructor add <name>`: make (or re-password) an instructor who
- * can sign in at /instructor/login and run classes (namespace mode). The
- * password is read from the terminal without echo (asked twice), or from
- * stdin when it is not a terminal (`… | ./kubelab instructor add ana`); never
- * from an argument, which other users see in `ps`. Only its scrypt hash is
- * kept, in the progress store.
+ * `./kubelab instructor add <name>`: make (or re-password, or bring back) an
+ * instructor who can sign in at /instructor/login and run classes (namespace
+ * mode). The password is read from the terminal without echo (asked twice),
+ * or from stdin when it is not a terminal (`… | ./kubelab instructor add ana`);
+ * never from an argument, which other users see in `ps`. Only its scrypt hash
+ * is kept, in the progress store.
+ *
+ * `instructor list` prints names and dates (never hashes); `instructor remove
+ * <name>` disables the account: it cannot sign in and its open sessions stop
+ * working at their next request (the server re-reads the account on each).
+ * Its classes stay, and keep naming it.
  */
 import { KubelabError } from "../../errors.ts";
 import { hashPassword, MIN_INSTRUCTOR_PASSWORD } from "../../class/passwords.ts";
 import { openStore } from "../../store/index.ts";
 
-const USAGE = "usage: ./kubelab instructor add <name>   (password from the terminal, or stdin)";
+const USAGE = `usage: ./kubelab instructor add <name>      (password from the terminal, or stdin)
+       ./kubelab instructor list
+       ./kubelab instructor remove <name>`;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
 /** Read one line from a TTY without echoing it (raw mode; backspace, Ctrl-C and Ctrl-D understood). */
@@ -58,8 +65,43 @@ async function readStdin(): Promise<string> {
     .replace(/\r?\n$/, "");
 }
 
+async function list(): Promise<number> {
+  const store = openStore();
+  try {
+    const all = await store.listInstructors();
+    if (!all.length) console.log("no instructors yet: add one with ./kubelab instructor add <name>");
+    for (const i of all) console.log(`${i.name}\tadded ${i.createdAt}${i.removedAt ? `\tremoved ${i.removedAt}` : ""}`);
+  } finally {
+    await store.close();
+  }
+  return 0;
+}
+
+async function remove(name: string): Promise<number> {
+  const store = openStore();
+  let outcome: Awaited<ReturnType<typeof store.removeInstructor>>;
+  try {
+    outcome = await store.removeInstructor(name);
+  } finally {
+    await store.close();
+  }
+  if (outcome === "unknown")
+    throw new KubelabError(
+      `there is no instructor "${name.slice(0, 80)}"`,
+      "See the names with ./kubelab instructor list.",
+    );
+  console.log(
+    outcome === "already"
+      ? `instructor ${name} was already removed`
+      : `instructor ${name} removed: they cannot sign in, their open sessions end now; their classes stay (./kubelab instructor add ${name} brings them back)`,
+  );
+  return 0;
+}
+
 export default async function instructorCommand(args: string[]): Promise<number> {
   const [sub, name, ...rest] = args;
+  if (sub === "list" && !name) return list();
+  if (sub === "remove" && name && !rest.length) return remove(name);
   if (sub !== "add" || !name || rest.length) {
     console.error(USAGE);
     return 2;
