@@ -247,7 +247,15 @@ async function serve(
   // Classes are namespace mode's: an instructor, join codes, warm pools, the live grid (src/class).
   const classes = mode === "namespace" ? createClassService({ store, labManager, log }) : undefined;
   const instructor = classes
-    ? createClassHttp({ service: classes, store, labManager, exec: () => new Exec(kubeConfig), log })
+    ? createClassHttp({
+        service: classes,
+        store,
+        labManager,
+        exec: () => new Exec(kubeConfig),
+        log,
+        // The learners' key (another purpose): instructor sessions outlive a restart too.
+        sessionSecret: await sessionSecret(store),
+      })
     : undefined;
   const server = createLabServer({
     instructor,

@@ -17,13 +17,15 @@
  *   WS   /api/instructor/classes/<id>/learners/<lid>/terminal   read-only view (tmux attach -r)
  *
  * The instructor session is its own cookie (`kubelab_instructor`: HttpOnly,
- * SameSite=Strict, a token this server run signed), never a learner's; a
- * learner's cookie opens nothing here. CSRF: the server's Origin rule, the
- * Strict cookie, and `X-Kubelab-CSRF` carrying a per-session HMAC that only
- * the instructor's own pages know (a cross-site form cannot set a header).
- * Every authenticated request re-reads the instructor's row (one primary-key
- * read), so `./kubelab instructor remove`, or a new password from
- * `instructor add`, ends their open sessions at once.
+ * SameSite=Strict, a token signed with the server's session key for another
+ * purpose), never a learner's; a learner's cookie opens nothing here. The
+ * session lives in the store (its id only hashed), so it outlives a restart.
+ * CSRF: the server's Origin rule, the Strict cookie, and `X-Kubelab-CSRF`
+ * carrying a per-session HMAC that only the instructor's own pages know (a
+ * cross-site form cannot set a header).
+ * Every authenticated request reads the session and its instructor (one
+ * indexed query), so signing out, `./kubelab instructor remove`, or a new
+ * password from `instructor add` ends a session at once.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -73,8 +75,10 @@ export interface ClassHttpOptions {
   loginRate?: RateLimitOptions;
   /** Failed join codes per address. Default 10 at once, 10 per minute. */
   joinRate?: RateLimitOptions;
-  /** Instructor session lifetime. Default 12 h (and never beyond this server run). */
+  /** Instructor session lifetime. Default 12 h. */
   maxAgeSeconds?: number;
+  /** Key of the session tokens and CSRF tokens; default random (sessions then end with this server run). */
+  sessionSecret?: Buffer;
   log?: (line: string) => void;
 }
 
@@ -91,7 +95,6 @@ const ASSETS: Record<string, { type: string; file: string }> = {
   "/instructor/assets/xterm.css": { type: "text/css", file: require.resolve("@xterm/xterm/css/xterm.css") },
 };
 const assetCache = new Map<string, Buffer>();
-const MAX_SESSIONS = 1000;
 /** Read-only terminal views open at once (each is an exec into a toolbox). */
 const MAX_WATCHERS = 20;
 
@@ -126,10 +129,13 @@ const button = "font:inherit;padding:.3em 1.2em";
 export function createClassHttp(options: ClassHttpOptions): InstructorApi {
   const { service, store, labManager } = options;
   const log = options.log ?? (() => {});
-  const tokens = createTokenIssuer({ purpose: "instructor", maxAgeSeconds: options.maxAgeSeconds ?? 12 * 3600 });
-  const csrfKey = randomBytes(32);
-  /** Instructor session id → name and the hash signed in with (this run only; bounded, oldest dropped). */
-  const sessions = new Map<string, { name: string; hash: string }>();
+  const secret = options.sessionSecret ?? randomBytes(32);
+  const tokens = createTokenIssuer({
+    purpose: "instructor",
+    secret,
+    maxAgeSeconds: options.maxAgeSeconds ?? 12 * 3600,
+  });
+  const csrfKey = createHmac("sha256", secret).update("instructor csrf key").digest();
   const logins = createRateLimiter(options.loginRate ?? { burst: 5, perMinute: 5 });
   const joins = createRateLimiter(options.joinRate ?? { burst: 10, perMinute: 10 });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
@@ -139,14 +145,8 @@ export function createClassHttp(options: ClassHttpOptions): InstructorApi {
 
   async function instructorOf(req: IncomingMessage): Promise<{ sid: string; name: string } | undefined> {
     const sid = tokens.verify(parseCookies(req.headers.cookie).get(INSTRUCTOR_COOKIE));
-    const session = sid ? sessions.get(sid) : undefined;
-    if (!sid || !session) return undefined;
-    // Removed (no hash) or given a new password since: the session is over.
-    if ((await store.instructorHash(session.name)) !== session.hash) {
-      sessions.delete(sid);
-      return undefined;
-    }
-    return { sid, name: session.name };
+    const name = sid ? await store.instructorOfSession(sid) : undefined;
+    return sid && name ? { sid, name } : undefined;
   }
 
   function checkCsrf(req: IncomingMessage, sid: string) {
@@ -281,8 +281,7 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
     }
     logins.refund(address);
     const token = tokens.issue();
-    sessions.set(token.id, { name, hash: hash! });
-    while (sessions.size > MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
+    await store.startInstructorSession(token.id, name, new Date(Date.now() + tokens.maxAgeSeconds * 1000));
     log(`instructor ${name} signed in from ${address}`);
     redirect(res, `/instructor?lang=${locale}`, {
       "set-cookie": strictCookie(INSTRUCTOR_COOKIE, token.value, ctx.isSecure(req), tokens.maxAgeSeconds),
@@ -381,7 +380,7 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
     };
     if (parts[0] === "logout" && parts.length === 1) {
       if (method !== "POST") notAllowed("POST");
-      sessions.delete(who.sid);
+      await store.endInstructorSession(who.sid);
       res.writeHead(204, {
         "set-cookie": `${INSTRUCTOR_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`,
         "cache-control": "no-store",

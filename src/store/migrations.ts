@@ -160,6 +160,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE instructors ADD COLUMN disabled_at TEXT;
     `,
   },
+  {
+    version: 6,
+    description: "instructor sessions outlive a server restart",
+    sql: `
+      -- id_hash: SHA-256 of the session id inside the cookie's token (never the
+      -- id). Signing out, a new password or removing the instructor deletes rows.
+      CREATE TABLE instructor_sessions (
+        id_hash TEXT PRIMARY KEY,
+        instructor TEXT NOT NULL REFERENCES instructors(name),
+        expires_at TEXT NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX instructor_sessions_instructor ON instructor_sessions(instructor);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

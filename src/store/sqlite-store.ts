@@ -14,7 +14,7 @@
  * a hint, leaving the file as it found it: not a database / corrupt, locked
  * by another process, not writable, or written by a newer kubelab.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
@@ -102,6 +102,8 @@ export function storeError(err: unknown, path: string, doing: string): KubelabEr
 type Row = Record<string, SQLInputValue>;
 
 const iso = (d: Date) => d.toISOString();
+/** Session ids are kept only as this: a copy of the file opens no session. */
+const sha256 = (value: string) => createHash("sha256").update(value).digest("base64url");
 const bool = (v: unknown) => v === 1 || v === 1n || v === true;
 const optional = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
 
@@ -577,13 +579,14 @@ class SqliteStore implements Store {
   }
 
   async setInstructor(name: string, passwordHash: string): Promise<void> {
-    this.tx("keeping an instructor", () =>
+    this.tx("keeping an instructor", () => {
       this.db
         .prepare(
           "INSERT INTO instructors(name, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET password_hash = excluded.password_hash, disabled_at = NULL",
         )
-        .run(name, passwordHash, iso(this.now())),
-    );
+        .run(name, passwordHash, iso(this.now()));
+      this.db.prepare("DELETE FROM instructor_sessions WHERE instructor = ?").run(name);
+    });
   }
 
   async instructorHash(name: string): Promise<string | undefined> {
@@ -615,8 +618,36 @@ class SqliteStore implements Store {
       this.db
         .prepare("UPDATE instructors SET password_hash = '', disabled_at = ? WHERE name = ?")
         .run(iso(this.now()), name);
+      this.db.prepare("DELETE FROM instructor_sessions WHERE instructor = ?").run(name);
       return "removed";
     });
+  }
+
+  async startInstructorSession(sessionId: string, name: string, expiresAt: Date): Promise<void> {
+    this.tx("keeping an instructor session", () => {
+      this.db.prepare("DELETE FROM instructor_sessions WHERE expires_at <= ?").run(iso(this.now()));
+      this.db
+        .prepare("INSERT INTO instructor_sessions(id_hash, instructor, expires_at) VALUES (?, ?, ?)")
+        .run(sha256(sessionId), name, iso(expiresAt));
+    });
+  }
+
+  async instructorOfSession(sessionId: string): Promise<string | undefined> {
+    return this.read("reading an instructor session", () => {
+      const row = this.db
+        .prepare(
+          `SELECT s.instructor FROM instructor_sessions s JOIN instructors i ON i.name = s.instructor
+           WHERE s.id_hash = ? AND s.expires_at > ? AND i.disabled_at IS NULL`,
+        )
+        .get(sha256(sessionId), iso(this.now())) as Row | undefined;
+      return row ? String(row.instructor) : undefined;
+    });
+  }
+
+  async endInstructorSession(sessionId: string): Promise<void> {
+    this.tx("ending an instructor session", () =>
+      this.db.prepare("DELETE FROM instructor_sessions WHERE id_hash = ?").run(sha256(sessionId)),
+    );
   }
 
   async createClass(input: ClassInput): Promise<ClassRecord> {

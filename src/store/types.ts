@@ -154,6 +154,15 @@ export interface ClassStore {
    * classes name it. "unknown" when there is no such instructor.
    */
   removeInstructor(name: string): Promise<"removed" | "already" | "unknown">;
+  /**
+   * Instructor sessions (schema v6), keyed by the session id, which the store
+   * keeps only as a SHA-256. A new password or removal ends the instructor's
+   * sessions; expired ones are pruned as new ones start.
+   */
+  startInstructorSession(sessionId: string, name: string, expiresAt: Date): Promise<void>;
+  /** The instructor of a session not expired, ended, or whose instructor was removed. */
+  instructorOfSession(sessionId: string): Promise<string | undefined>;
+  endInstructorSession(sessionId: string): Promise<void>;
   /** Throws a KubelabError (status 409) when an open class already has this code. */
   createClass(input: ClassInput): Promise<ClassRecord>;
   getClass(id: string): Promise<ClassRecord | undefined>;

@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
+import { randomBytes } from "node:crypto";
+import { DatabaseSync } from "node:sqlite";
 import { WebSocket } from "ws";
 import { createClassHttp, CSRF_HEADER, INSTRUCTOR_COOKIE } from "../../src/class/class-http.ts";
 import { createClassService } from "../../src/class/class-service.ts";
@@ -22,10 +24,14 @@ afterEach(async () => {
 
 const PASSWORD = "correct horse battery";
 
-async function start(rates: { login?: number; join?: number } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), "kubelab-class-http-"));
+/** A server on a fresh store, or on the store in `again.dir` (a restart: give both the same session key). */
+async function start(
+  rates: { login?: number; join?: number } = {},
+  again: { dir?: string; sessionSecret?: Buffer } = {},
+) {
+  const dir = again.dir ?? mkdtempSync(join(tmpdir(), "kubelab-class-http-"));
   const store = openSqliteStore({ path: join(dir, "p.db") });
-  await store.setInstructor("ana", await hashPassword(PASSWORD, { N: 1024, r: 8, p: 1 }));
+  if (!again.dir) await store.setInstructor("ana", await hashPassword(PASSWORD, { N: 1024, r: 8, p: 1 }));
   const labManager = new FakeLabManager("namespace");
   const service = createClassService({
     store,
@@ -39,6 +45,7 @@ async function start(rates: { login?: number; join?: number } = {}) {
     store,
     labManager,
     exec: () => exec,
+    sessionSecret: again.sessionSecret,
     loginRate: rates.login ? { burst: rates.login, perMinute: rates.login } : undefined,
     joinRate: rates.join ? { burst: rates.join, perMinute: rates.join } : undefined,
   });
@@ -56,12 +63,15 @@ async function start(rates: { login?: number; join?: number } = {}) {
     port: 0,
   });
   const base = await server.listen();
-  cleanups.push(
-    () => rmSync(dir, { recursive: true, force: true }),
-    () => store.close(),
-    () => server.close(),
-  );
-  return { base, store, labManager, service };
+  let running = true;
+  const stop = async () => {
+    if (!running) return;
+    running = false;
+    await server.close();
+    await store.close();
+  };
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }), stop);
+  return { base, store, labManager, service, dir, stop };
 }
 
 const form = (fields: Record<string, string>) => ({
@@ -162,6 +172,33 @@ describe("instructor sign-in", () => {
     assert.equal(again.res.status, 303);
     const classes = await fetch(`${base}/api/instructor/classes`, { headers: { cookie: again.cookie! } });
     assert.equal(((await classes.json()) as { classes: unknown[] }).classes.length, 1, "their class stayed");
+  });
+
+  it("keeps sessions in the store: a restarted server knows them, a signed-out one stays out", async () => {
+    const sessionSecret = randomBytes(32);
+    const one = await start({}, { sessionSecret });
+    const kept = await signIn(one.base);
+    const out = await signIn(one.base);
+    const csrf = await csrfOf(one.base, out.cookie!);
+    const logout = await fetch(`${one.base}/api/instructor/logout`, {
+      method: "POST",
+      headers: { cookie: out.cookie!, [CSRF_HEADER]: csrf },
+    });
+    assert.equal(logout.status, 204);
+    await one.stop();
+    const db = new DatabaseSync(join(one.dir, "p.db"), { readOnly: true });
+    const rows = db.prepare("SELECT id_hash FROM instructor_sessions").all() as { id_hash: string }[];
+    db.close();
+    assert.equal(rows.length, 1, "the signed-out session is gone");
+    const id = decodeURIComponent(kept.cookie!.split("=")[1]).split(".")[0];
+    assert.ok(!rows.some((r) => r.id_hash.includes(id)), "only a hash of the id is kept");
+    const two = await start({}, { dir: one.dir, sessionSecret });
+    const classes = (cookie: string) => fetch(`${two.base}/api/instructor/classes`, { headers: { cookie } });
+    assert.equal((await classes(kept.cookie!)).status, 200, "signed in across the restart");
+    assert.equal((await classes(out.cookie!)).status, 401, "signed out stays signed out");
+    const other = await start({}, { dir: one.dir });
+    const elsewhere = await fetch(`${other.base}/api/instructor/classes`, { headers: { cookie: kept.cookie! } });
+    assert.equal(elsewhere.status, 401, "a server with another key does not take the cookie");
   });
 
   it("rate-limits failed sign-ins per address; a success does not count", async () => {

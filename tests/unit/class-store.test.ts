@@ -85,6 +85,40 @@ describe("class store (schema v3)", () => {
     assert.equal((await store.listInstructors())[0].removedAt, undefined);
   });
 
+  it("keeps instructor sessions hashed until they expire, end, or the instructor changes (schema v6)", async () => {
+    let now = new Date("2026-01-01T00:00:00Z");
+    const dir = mkdtempSync(join(tmpdir(), "kubelab-class-store-"));
+    dirs.push(dir);
+    const store = openSqliteStore({ path: join(dir, "p.db"), now: () => now });
+    stores.push(store);
+    await store.setInstructor("ana", "h");
+    const hour = new Date(now.getTime() + 3600_000);
+    for (const sid of ["s1", "s2", "s3"]) await store.startInstructorSession(sid, "ana", hour);
+    assert.equal(await store.instructorOfSession("s1"), "ana");
+    assert.equal(await store.instructorOfSession("nope"), undefined);
+    await store.endInstructorSession("s1");
+    assert.equal(await store.instructorOfSession("s1"), undefined, "signed out");
+    now = new Date(hour.getTime());
+    assert.equal(await store.instructorOfSession("s2"), undefined, "expired");
+    now = new Date("2026-01-01T00:00:00Z");
+    assert.equal(await store.instructorOfSession("s2"), "ana");
+    await store.setInstructor("ana", "h2");
+    assert.equal(await store.instructorOfSession("s2"), undefined, "a new password ends the sessions");
+    await store.startInstructorSession("s4", "ana", hour);
+    await store.removeInstructor("ana");
+    assert.equal(await store.instructorOfSession("s4"), undefined, "so does removal");
+    await store.setInstructor("bo", "hb");
+    await store.startInstructorSession("s5", "bo", hour);
+    now = new Date(hour.getTime() + 1);
+    await store.startInstructorSession("s6", "bo", new Date(now.getTime() + 3600_000));
+    await store.close();
+    const raw = new DatabaseSync(join(dir, "p.db"), { readOnly: true });
+    const rows = raw.prepare("SELECT id_hash FROM instructor_sessions").all() as { id_hash: string }[];
+    raw.close();
+    assert.equal(rows.length, 1, "expired sessions are pruned when one starts");
+    assert.notEqual(rows[0].id_hash, "s6", "the id itself is never kept");
+  });
+
   it("finds an open class by its code; an ended class frees the code", async () => {
     const { store } = open();
     await store.setInstructor("ana", "h");
