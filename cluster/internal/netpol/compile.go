@@ -3,7 +3,8 @@
 // The kernel may lack nftables' `queue` statement (nfnetlink_queue), which
 // userspace policy engines need, so every decision is a plain nftables rule:
 // a chain per isolated pod, matching its peers' IP addresses and ports.
-// Any change of a Pod, Namespace or NetworkPolicy recompiles the whole table
+// Any change of a Pod, Namespace or NetworkPolicy that the compiler can see
+// (not a pod's conditions or container statuses) recompiles the whole table
 // and replaces it in one transaction: simple, and never half-applied.
 package netpol
 

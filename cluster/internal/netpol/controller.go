@@ -11,6 +11,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -84,6 +86,53 @@ func Transaction(nft knftables.Interface, rs Ruleset, opts Options) *knftables.T
 	return tx
 }
 
+// handler pokes the sync loop on every add and delete, and on the updates that
+// can change the compiled rules. Most updates cannot: a class's pods report
+// probes, restarts and Job progress in their status all the time, and each
+// would otherwise recompile and replace the whole table.
+func handler(matters func(old, new any) bool, poke func()) cache.ResourceEventHandlerFuncs {
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc: func(any) { poke() },
+		UpdateFunc: func(old, new any) {
+			if matters(old, new) {
+				poke()
+			}
+		},
+		DeleteFunc: func(any) { poke() },
+	}
+}
+
+// podChangeMatters: the compiler sees a pod only through PodFromObject (its
+// address, labels, named ports and whether it has an address at all, i.e.
+// phase and host network), so an update matters exactly when that changes.
+func podChangeMatters(old, new *corev1.Pod) bool {
+	o, oldOK := PodFromObject(old)
+	n, newOK := PodFromObject(new)
+	return oldOK != newOK || !equality.Semantic.DeepEqual(o, n)
+}
+
+// namespaceChangeMatters: of a namespace the compiler reads only its labels
+// (for namespaceSelector).
+func namespaceChangeMatters(old, new *corev1.Namespace) bool {
+	return !equality.Semantic.DeepEqual(old.Labels, new.Labels)
+}
+
+// policyChangeMatters: of a policy the compiler reads only its spec (its
+// name and namespace cannot change). The spec is compared rather than
+// metadata.generation, so the check does not rest on the API server's bookkeeping.
+func policyChangeMatters(old, new *networkingv1.NetworkPolicy) bool {
+	return !equality.Semantic.DeepEqual(old.Spec, new.Spec)
+}
+
+// typed adapts a check to the informer's untyped objects; anything unexpected matters.
+func typed[T any](matters func(old, new T) bool) func(old, new any) bool {
+	return func(old, new any) bool {
+		o, ok1 := old.(T)
+		n, ok2 := new.(T)
+		return !ok1 || !ok2 || matters(o, n)
+	}
+}
+
 // Run is `kubelab-node network-policy`: watch Pods, Namespaces and
 // NetworkPolicies and keep the table in step, until SIGTERM. The table stays
 // after exit (a restarted enforcer starts from it); node teardown deletes it.
@@ -125,13 +174,12 @@ func Run(args []string) error {
 		default:
 		}
 	}
-	handler := cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { poke() },
-		UpdateFunc: func(any, any) { poke() },
-		DeleteFunc: func(any) { poke() },
-	}
-	for _, inf := range []cache.SharedIndexInformer{pods.Informer(), namespaces.Informer(), policies.Informer()} {
-		if _, err := inf.AddEventHandler(handler); err != nil {
+	for inf, matters := range map[cache.SharedIndexInformer]func(old, new any) bool{
+		pods.Informer():       typed(podChangeMatters),
+		namespaces.Informer(): typed(namespaceChangeMatters),
+		policies.Informer():   typed(policyChangeMatters),
+	} {
+		if _, err := inf.AddEventHandler(handler(matters, poke)); err != nil {
 			return err
 		}
 	}
