@@ -16,49 +16,12 @@
  * database file before and after. The class is ended at the end (its labs
  * and namespaces deleted).
  */
-import { statSync } from "node:fs";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
-import WebSocket from "ws";
-import { startKubelab } from "../src/app/kubelab-app.ts";
-import { hashPassword } from "../src/class/passwords.ts";
-import { defaultStateDir } from "../src/cluster/local/layout.ts";
-import { providerFromEnv } from "../src/cluster/providers.ts";
-import { flagString, parseArgs } from "../src/cli/args.ts";
-import { TERMINAL_PATH } from "../src/server/server.ts";
-import { elapsed, Report, runMain, sleep, STAT_HEADER, statCells, stats, table, target } from "./support.ts";
-import { cachedBinaries } from "../src/cluster/local/binaries.ts";
 import { spawnSync } from "node:child_process";
-
-const PROMPT = "[root@master pod]#";
-const PASSWORD = "bench class password";
-const JOB = `kubectl create -f - <<'YAML'
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: echo
-spec:
-  template:
-    spec:
-      containers:
-      - name: echo
-        image: busybox
-        imagePullPolicy: IfNotPresent
-        command: ["echo", "Hello, Job"]
-      restartPolicy: Never
-YAML
-kubectl wait --for=condition=complete job/echo --timeout=120s; echo WAITED-$((40+2))
-`;
-
-const etcdBytes = () => {
-  try {
-    return statSync(join(defaultStateDir(), "etcd", "member", "snap", "db")).size;
-  } catch {
-    return NaN;
-  }
-};
+import { providerFromEnv } from "../src/cluster/providers.ts";
+import { cachedBinaries } from "../src/cluster/local/binaries.ts";
+import { flagString, parseArgs } from "../src/cli/args.ts";
+import { etcdBytes, JOB, joinClass, openClass, pressCheck, PROMPT, terminal } from "./classroom.ts";
+import { elapsed, Report, runMain, sleep, STAT_HEADER, statCells, stats, table, target } from "./support.ts";
 
 function kubectlTop(kubeconfig: string): string {
   const kubectl = cachedBinaries()?.kubectl ?? "kubectl";
@@ -70,44 +33,6 @@ function kubectlTop(kubeconfig: string): string {
   return r.status === 0 ? r.stdout : "";
 }
 
-/** A terminal: resolves `until(pattern)` when the output so far matches. */
-function terminal(base: string, cookie: string) {
-  const ws = new WebSocket(`${base.replace("http", "ws")}${TERMINAL_PATH}`, { headers: { cookie, origin: base } });
-  ws.binaryType = "nodebuffer";
-  let out = "";
-  const waiters = new Set<() => void>();
-  ws.on("message", (d: Buffer, binary: boolean) => {
-    if (!binary) return;
-    out += d.toString("utf8");
-    if (out.length > 200_000) out = out.slice(-100_000);
-    for (const w of waiters) w();
-  });
-  return {
-    ws,
-    get text() {
-      return out;
-    },
-    send: (s: string) => ws.send(Buffer.from(s)),
-    until(test: (text: string) => boolean, timeoutMs: number): Promise<void> {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (test(out)) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            resolve();
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`terminal: timed out after ${timeoutMs} ms (last: ${JSON.stringify(out.slice(-200))})`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
-    },
-  };
-}
-
 async function main(args: string[]) {
   const parsed = parseArgs(args, ["learners", "keys"]);
   const n = Number(flagString(parsed, "learners") ?? 50);
@@ -115,54 +40,11 @@ async function main(args: string[]) {
   const report = new Report("class");
   const provider = providerFromEnv();
   await report.start(provider.kubeconfigPath());
-  const dir = mkdtempSync(join(tmpdir(), "kubelab-bench-class-"));
   const etcdBefore = etcdBytes();
-  const app = await startKubelab({
-    provider,
-    mode: "namespace",
-    port: 0,
-    buildSite: false,
-    storePath: join(dir, "progress.db"),
-    maxLabs: n + 20,
-    labsPerMinute: 10_000,
-    log: () => {},
-  });
-  const base = app.url;
-  let classId: string | undefined;
-  let csrf = "";
-  let instructor = "";
+  const room = await openClass(provider, n);
+  const { app, base, code } = room;
   try {
-    await app.store.setInstructor("bench", await hashPassword(PASSWORD));
-    const login = await fetch(`${base}/instructor/login`, {
-      method: "POST",
-      redirect: "manual",
-      headers: { "content-type": "application/x-www-form-urlencoded", origin: base },
-      body: new URLSearchParams({ name: "bench", password: PASSWORD }),
-    });
-    instructor = login.headers.get("set-cookie")!.split(";")[0];
-    const page = await (await fetch(`${base}/instructor`, { headers: { cookie: instructor } })).text();
-    csrf = JSON.parse(/id="kubelab-instructor-data">(.*?)<\/script>/s.exec(page)![1]).csrf;
-    const auth = { cookie: instructor, "x-kubelab-csrf": csrf, origin: base, "content-type": "application/json" };
-    const warmStart = performance.now();
-    const created = await (
-      await fetch(`${base}/api/instructor/classes`, {
-        method: "POST",
-        headers: auth,
-        body: JSON.stringify({ name: "bench", lessons: ["job"], capacity: n, labLifetimeMinutes: 60 }),
-      })
-    ).json();
-    classId = created.id as string;
-    const code = created.joinCode as string;
-    for (;;) {
-      const grid = await (
-        await fetch(`${base}/api/instructor/classes/${classId}/grid`, { headers: { cookie: instructor } })
-      ).json();
-      if (grid.pool.ready >= n) break;
-      if (performance.now() - warmStart > 15 * 60_000)
-        throw new Error(`the pool did not warm in 15 min (${JSON.stringify(grid.pool)})`);
-      await sleep(1000);
-    }
-    const warmMs = elapsed(warmStart);
+    const warmMs = room.warmMs;
     console.log(`warm pool of ${n} labs ready in ${(warmMs / 1000).toFixed(1)} s`);
     const rssIdle = process.memoryUsage().rss;
 
@@ -175,15 +57,7 @@ async function main(args: string[]) {
       Array.from({ length: n }, async (_, i) => {
         try {
           const t0 = performance.now();
-          const joined = await fetch(`${base}/join?lang=en`, {
-            method: "POST",
-            redirect: "manual",
-            headers: { "content-type": "application/x-www-form-urlencoded", origin: base },
-            body: new URLSearchParams({ code, name: `learner ${i + 1}` }),
-          });
-          if (joined.status !== 303) throw new Error(`join answered ${joined.status}`);
-          const cookie = joined.headers.get("set-cookie")!.split(";")[0];
-          await fetch(`${base}/api/lab`, { method: "POST", headers: { cookie, origin: base } });
+          const cookie = await joinClass(base, code, `learner ${i + 1}`);
           const term = terminal(base, cookie);
           await term.until((t) => t.includes(PROMPT), 120_000);
           joinMs.push(elapsed(t0));
@@ -200,16 +74,10 @@ async function main(args: string[]) {
           }
           term.send("\u0015");
           for (let tries = 0; ; tries++) {
-            const start = performance.now();
-            const res = await fetch(`${base}/api/lab/grade`, {
-              method: "POST",
-              headers: { cookie, origin: base, "content-type": "application/json" },
-              body: JSON.stringify({ exercise: "job/echo", locale: "en" }),
-            });
-            const body = await res.json();
-            checkMs.push(elapsed(start));
-            if (body.passed) break;
-            if (tries >= 5) throw new Error(`job/echo did not pass: ${JSON.stringify(body).slice(0, 300)}`);
+            const check = await pressCheck(base, cookie, "job/echo");
+            checkMs.push(check.ms);
+            if (check.passed) break;
+            if (tries >= 5) throw new Error(`job/echo did not pass: ${JSON.stringify(check.body).slice(0, 300)}`);
             await sleep(2000);
           }
           served++;
@@ -268,13 +136,7 @@ async function main(args: string[]) {
     report.note("the server runs in the bench's process, so its RSS includes the simulated learners' sockets");
     report.note("Check times include the attempts before the Job completed (retried every 2 s until it passes)");
   } finally {
-    if (classId)
-      await fetch(`${base}/api/instructor/classes/${classId}/end`, {
-        method: "POST",
-        headers: { cookie: instructor, "x-kubelab-csrf": csrf, origin: base },
-      }).catch(() => {});
-    await app.close();
-    rmSync(dir, { recursive: true, force: true });
+    await room.close();
     report.write();
   }
 }

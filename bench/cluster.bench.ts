@@ -25,7 +25,8 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { LocalProvider } from "../src/cluster/local/local-provider.ts";
-import { commandLine, markedProcesses } from "../src/cluster/local/host.ts";
+import { markedProcesses } from "../src/cluster/local/host.ts";
+import { componentName, type ProcessMemory, processMemory } from "./node-memory.ts";
 import { flagString, parseArgs } from "../src/cli/args.ts";
 import { Report, runMain, sleep, STAT_HEADER, statCells, stats, table, target } from "./support.ts";
 
@@ -142,40 +143,6 @@ async function resetTime(provider: LocalProvider, report: Report, runs: number):
   console.log(`\n(b) reset (ms)\n${table([STAT_HEADER, statCells(s)])}`);
   report.results.reset = { samples, stats: s };
   report.targets.push(target("reset p50", s.p50, "<=", RESET_P50_MS, "ms"));
-}
-
-interface ProcessMemory {
-  pid: number;
-  name: string;
-  rssKiB: number;
-  pssKiB: number;
-}
-
-/** RSS from /proc/<pid>/status and PSS from smaps_rollup (shared pages split among sharers), in KiB. */
-function processMemory(pid: number): { rssKiB: number; pssKiB: number } | undefined {
-  try {
-    const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
-    let pss = rss;
-    try {
-      pss = Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1] ?? rss);
-    } catch {
-      /* no smaps_rollup: PSS = RSS */
-    }
-    return { rssKiB: rss, pssKiB: pss };
-  } catch {
-    return undefined; // exited
-  }
-}
-
-/** What a node process is, from its command line (the multi-call binary's first argument names the component). */
-function componentName(pid: number, supervisor: number | undefined): string {
-  if (pid === supervisor) return "supervisor";
-  const argv = commandLine(pid).trim().split(" ");
-  const exe = argv[0]?.split("/").pop() ?? "?";
-  if (exe === "kubelab-node") return argv[1] ?? exe;
-  if (exe.startsWith("containerd-shim")) return "containerd-shim";
-  if (exe === "docker-registry" || exe === "registry") return "registry";
-  return exe;
 }
 
 /** Pod cgroup directories (…/kubepods/…/pod<uid>) → their processes, over every cgroup v1 hierarchy or the v2 root. */

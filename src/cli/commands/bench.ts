@@ -1,6 +1,6 @@
 /**
- * `./kubelab bench [cluster|lab|graders|store|class|exam ...]`: run the benchmarks in bench/
- * (all by default, in that order), each as its own Node process so one
+ * `./kubelab bench [cluster|lab|graders|store|class|exam|soak ...]`: run the benchmarks in bench/
+ * (all but the long soak by default, in that order), each as its own Node process so one
  * bench's memory and event loop do not colour the next one's numbers. Each
  * writes bench/results/<name>.json and prints a table.
  *
@@ -17,11 +17,13 @@ import { resolve } from "node:path";
 import { KubelabError } from "../../errors.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
-const BENCHES = ["cluster", "lab", "graders", "store", "class", "exam"] as const;
+const BENCHES = ["cluster", "lab", "graders", "store", "class", "exam", "soak"] as const;
+/** Run only when named: the soak takes two hours by default. */
+const DEFAULT_BENCHES = BENCHES.filter((b) => b !== "soak");
 type Bench = (typeof BENCHES)[number];
 const isBench = (s: string): s is Bench => (BENCHES as readonly string[]).includes(s);
 
-export const BENCH_USAGE = `usage: ./kubelab bench [cluster|lab|graders|store|class|exam ...] [bench args]
+export const BENCH_USAGE = `usage: ./kubelab bench [cluster|lab|graders|store|class|exam|soak ...] [bench args]
 
   cluster [start|reset|memory] [--runs 5] [--idle 30] [--destructive]
           cold start and reset run only with --destructive (they purge / wipe the cluster)
@@ -29,7 +31,9 @@ export const BENCH_USAGE = `usage: ./kubelab bench [cluster|lab|graders|store|cl
   graders [exercise ...] [--runs 20] [--concurrency 7] [--skip-slow]
   store   [--attempts 10000] [--requests 200] [--dir DIR]   (no cluster needed)
   class   [--learners 50] [--keys 20]   a class of N simulated learners (warm pool, join, type, Check)
-  exam    [--exam ckad-mock] [--seed bench-1] [--runs 10] [--unsolved]   grading a whole attempt at submit`;
+  exam    [--exam ckad-mock] [--seed bench-1] [--runs 10] [--unsolved]   grading a whole attempt at submit
+  soak    [--minutes 120] [--learners 20] [--sample 60]   a class left running: memory, etcd, restarts over time
+          (only when named; not part of a plain \`./kubelab bench\`)`;
 
 /** Split the command line into the benches to run and each one's arguments. */
 export function planBenches(args: string[]): { bench: Bench; args: string[] }[] {
@@ -41,7 +45,7 @@ export function planBenches(args: string[]): { bench: Bench; args: string[] }[] 
     else if (arg.startsWith("--")) shared.push(arg);
     else throw new KubelabError(`unknown benchmark "${arg}"`, BENCH_USAGE);
   }
-  return plan.length ? plan : BENCHES.map((bench) => ({ bench, args: shared }));
+  return plan.length ? plan : DEFAULT_BENCHES.map((bench) => ({ bench, args: shared }));
 }
 
 function runBench(bench: Bench, args: string[]): Promise<number> {

@@ -1,0 +1,203 @@
+/**
+ * A simulated class for the benches (class.bench.ts, soak.bench.ts): a
+ * namespace-mode server in this process with a store of its own, an
+ * instructor signed in, a class with its warm pool, and learners who join
+ * with the code, open a real WebSocket terminal and press Check — each step
+ * as a browser does it.
+ */
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import WebSocket from "ws";
+import { startKubelab, type RunningKubelab } from "../src/app/kubelab-app.ts";
+import { hashPassword } from "../src/class/passwords.ts";
+import { defaultStateDir } from "../src/cluster/local/layout.ts";
+import type { ClusterProvider } from "../src/cluster/provider.ts";
+import { TERMINAL_PATH } from "../src/server/server.ts";
+import { elapsed, sleep } from "./support.ts";
+
+export const PROMPT = "[root@master pod]#";
+const PASSWORD = "bench class password";
+
+/** The Job exercise (job/echo) as a learner types it; prints WAITED-42 once the Job completed. */
+export const JOB = `kubectl create -f - <<'YAML'
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: echo
+spec:
+  template:
+    spec:
+      containers:
+      - name: echo
+        image: busybox
+        imagePullPolicy: IfNotPresent
+        command: ["echo", "Hello, Job"]
+      restartPolicy: Never
+YAML
+kubectl wait --for=condition=complete job/echo --timeout=120s; echo WAITED-$((40+2))
+`;
+
+/** Size of the local cluster's etcd database file in bytes (NaN when there is none, e.g. another provider). */
+export const etcdBytes = (): number => {
+  try {
+    return statSync(join(defaultStateDir(), "etcd", "member", "snap", "db")).size;
+  } catch {
+    return NaN;
+  }
+};
+
+export type Terminal = ReturnType<typeof terminal>;
+
+/** A terminal: resolves `until(pattern)` when the output so far matches. */
+export function terminal(base: string, cookie: string) {
+  const ws = new WebSocket(`${base.replace("http", "ws")}${TERMINAL_PATH}`, { headers: { cookie, origin: base } });
+  ws.binaryType = "nodebuffer";
+  let out = "";
+  const waiters = new Set<() => void>();
+  ws.on("message", (d: Buffer, binary: boolean) => {
+    if (!binary) return;
+    out += d.toString("utf8");
+    if (out.length > 200_000) out = out.slice(-100_000);
+    for (const w of waiters) w();
+  });
+  return {
+    ws,
+    get text() {
+      return out;
+    },
+    send: (s: string) => ws.send(Buffer.from(s)),
+    until(test: (text: string) => boolean, timeoutMs: number): Promise<void> {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (test(out)) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`terminal: timed out after ${timeoutMs} ms (last: ${JSON.stringify(out.slice(-200))})`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+export interface Classroom {
+  app: RunningKubelab;
+  base: string;
+  code: string;
+  /** Milliseconds until the warm pool held a lab per place. */
+  warmMs: number;
+  /** Ends the class (its labs and namespaces deleted), stops the server and deletes its store; idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the server, signs an instructor in and creates a class of
+ * `learners` places on `lessons`, then waits (up to 15 min) for its warm pool.
+ * Aborting `signal` while it waits ends the class and rejects.
+ */
+export async function openClass(
+  provider: ClusterProvider,
+  learners: number,
+  options: { lessons?: string[]; labLifetimeMinutes?: number; signal?: AbortSignal } = {},
+): Promise<Classroom> {
+  const dir = mkdtempSync(join(tmpdir(), "kubelab-bench-class-"));
+  const app = await startKubelab({
+    provider,
+    mode: "namespace",
+    port: 0,
+    buildSite: false,
+    storePath: join(dir, "progress.db"),
+    maxLabs: learners + 20,
+    labsPerMinute: 10_000,
+    log: () => {},
+  });
+  const base = app.url;
+  let classId: string | undefined;
+  let auth: Record<string, string> = {};
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      if (classId)
+        await fetch(`${base}/api/instructor/classes/${classId}/end`, { method: "POST", headers: auth }).catch(() => {});
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    })());
+  try {
+    await app.store.setInstructor("bench", await hashPassword(PASSWORD));
+    const login = await fetch(`${base}/instructor/login`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: base },
+      body: new URLSearchParams({ name: "bench", password: PASSWORD }),
+    });
+    const cookie = login.headers.get("set-cookie")!.split(";")[0];
+    const page = await (await fetch(`${base}/instructor`, { headers: { cookie } })).text();
+    const csrf = JSON.parse(/id="kubelab-instructor-data">(.*?)<\/script>/s.exec(page)![1]).csrf;
+    auth = { cookie, "x-kubelab-csrf": csrf, origin: base };
+    const warmStart = performance.now();
+    const created = await (
+      await fetch(`${base}/api/instructor/classes`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify({
+          name: "bench",
+          lessons: options.lessons ?? ["job"],
+          capacity: learners,
+          labLifetimeMinutes: options.labLifetimeMinutes ?? 60,
+        }),
+      })
+    ).json();
+    classId = created.id as string;
+    for (;;) {
+      const grid = await (
+        await fetch(`${base}/api/instructor/classes/${classId}/grid`, { headers: { cookie } })
+      ).json();
+      if (grid.pool.ready >= learners) break;
+      options.signal?.throwIfAborted();
+      if (performance.now() - warmStart > 15 * 60_000)
+        throw new Error(`the pool did not warm in 15 min (${JSON.stringify(grid.pool)})`);
+      await sleep(1000);
+    }
+    return { app, base, code: created.joinCode as string, warmMs: elapsed(warmStart), close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** A learner joins with the code and a name and starts their lab (POST /join, POST /api/lab); returns their cookie. */
+export async function joinClass(base: string, code: string, name: string): Promise<string> {
+  const joined = await fetch(`${base}/join?lang=en`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: base },
+    body: new URLSearchParams({ code, name }),
+  });
+  if (joined.status !== 303) throw new Error(`join answered ${joined.status}`);
+  const cookie = joined.headers.get("set-cookie")!.split(";")[0];
+  await fetch(`${base}/api/lab`, { method: "POST", headers: { cookie, origin: base } });
+  return cookie;
+}
+
+/** Presses Check on `exercise` once (POST /api/lab/grade): its time and whether it passed. */
+export async function pressCheck(
+  base: string,
+  cookie: string,
+  exercise: string,
+): Promise<{ ms: number; passed: boolean; body: unknown }> {
+  const start = performance.now();
+  const res = await fetch(`${base}/api/lab/grade`, {
+    method: "POST",
+    headers: { cookie, origin: base, "content-type": "application/json" },
+    body: JSON.stringify({ exercise, locale: "en" }),
+  });
+  const body = await res.json();
+  return { ms: elapsed(start), passed: Boolean(body.passed), body };
+}
