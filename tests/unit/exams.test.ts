@@ -207,7 +207,8 @@ tasks:
     assert.equal(echo.length, 3);
     assert.equal(new Set(echo.map((j) => j.env.NAME)).size, 3);
     assert.equal(jobs.filter((j) => j.exercise === "cronjob/hello").length, 3);
-    assert.equal(jobs.filter((j) => j.exercise === "cronjob/history").length, 1);
+    assert.equal(jobs.filter((j) => j.exercise === "cronjob/history").length, 3);
+    assert.equal(jobs.filter((j) => j.exercise === "debug/netstat").length, 1);
     assert.ok(jobs.filter((j) => j.exercise.startsWith("exam/")).every((j) => j.wrongAttempts));
     assert.ok(jobs.filter((j) => !j.exercise.startsWith("exam/")).every((j) => !j.wrongAttempts));
     assert.equal(new Set(jobs.map((j) => j.slug)).size, jobs.length, "one namespace each");

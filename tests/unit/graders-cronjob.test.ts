@@ -335,7 +335,7 @@ describe("cronjob/history", () => {
   });
 });
 
-describe("cronjob/hello and cronjob/suspend with an exam's names", () => {
+describe("cronjob graders with an exam's names", () => {
   const withName = (id: string, name: string) => {
     const grader = graders.get(id)!.withParams!({ name });
     return (ctx: ReturnType<typeof fakeContext>) => gradeExercise(id, ctx, "en", { registry: new Map([[id, grader]]) });
@@ -362,6 +362,32 @@ describe("cronjob/hello and cronjob/suspend with an exam's names", () => {
     const r = await grade(fakeContext(fakeCluster({ cronJobs: [cj] }), store));
     assert.equal(r.passed, true, JSON.stringify(r.checks));
     const lesson = await grade(fakeContext(fakeCluster({ cronJobs: [cronJob("suspend", { suspend: true })] })));
+    assert.equal(ids(lesson).exists, "fail:cronjob.missing");
+  });
+  it("concurrency: the drawn name passes Forbid, the lesson's name is missing", async () => {
+    const grade = withName("cronjob/concurrency", "overlap-3c4");
+    const minute = Date.parse("2025-01-06T10:00:00Z");
+    const cj = cronJob("overlap-3c4", { policy: "Forbid" });
+    const store = new EventStore();
+    store.record("Job", "added", job("overlap-3c4-1", { owner: owner(cj), uid: "O1" }), { at: minute - 58_000 });
+    const r = await grade(fakeContext(fakeCluster({ cronJobs: [cj] }), store));
+    assert.equal(r.passed, true, JSON.stringify(r.checks));
+    assert.equal(r.checks[0]!.title, "CronJob overlap-3c4 exists");
+    const lesson = await grade(fakeContext(fakeCluster({ cronJobs: [cronJob("concurrency", { policy: "Forbid" })] })));
+    assert.equal(ids(lesson).exists, "fail:cronjob.missing");
+  });
+  it("history: the drawn name passes once pruned, the lesson's name is missing", async () => {
+    const grade = withName("cronjob/history", "keep-0b9");
+    const cj = cronJob("keep-0b9", { ok: 1, failed: 2 });
+    const store = new EventStore();
+    const j1 = job("keep-0b9-1", { owner: owner(cj), uid: "K1", state: "complete" });
+    const j2 = job("keep-0b9-2", { owner: owner(cj), uid: "K2", state: "complete" });
+    store.record("Job", "added", j1, { at: T0 - 90_000 });
+    store.record("Job", "added", j2, { at: T0 - 30_000 });
+    store.record("Job", "deleted", { ...j1, metadata: { ...j1.metadata, resourceVersion: "x" } }, { at: T0 - 25_000 });
+    const r = await grade(fakeContext(fakeCluster({ cronJobs: [cj], jobs: [j2] }), store));
+    assert.equal(r.passed, true, JSON.stringify(r.checks));
+    const lesson = await grade(fakeContext(fakeCluster({ cronJobs: [cronJob("history", { ok: 1, failed: 2 })] })));
     assert.equal(ids(lesson).exists, "fail:cronjob.missing");
   });
 });

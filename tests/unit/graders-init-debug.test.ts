@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { V1Container, V1Deployment, V1Pod, V1PodSpec, V1ReplicaSet } from "@kubernetes/client-node";
-import { gradeExercise } from "../../src/graders/index.ts";
+import { gradeExercise, graders } from "../../src/graders/index.ts";
 import { fakeCluster, fakeContext, T0 } from "../fakes/graders-fakes.ts";
 
 const ids = (r: { checks: { id: string; messageId?: string; passed: boolean }[] }) =>
@@ -160,6 +160,32 @@ describe("init/nginx-mnt", () => {
     assert.equal(ids(r)["app-container"], "fail:init.app-image");
     assert.equal(ids(r)["ran-first"], "fail:init.order-wrong");
   });
+  it("grades an exam's drawn names: Deployment web-2a1 touching ready.flag passes, the lesson's names fail", async () => {
+    const id = "init/nginx-mnt";
+    const grader = graders.get(id)!.withParams!({ name: "web-2a1", file: "ready.flag" });
+    const grade = (ctx: ReturnType<typeof fakeContext>) =>
+      gradeExercise(id, ctx, "en", { registry: new Map([[id, grader]]) });
+    const cluster = (command: string, rename: boolean) => {
+      const init = { ...INIT, command: ["sh", "-c", command] };
+      const { d, rs, pod } = deployment({ volumes, initContainers: [init], containers: [APP] });
+      if (rename) d.metadata!.name = rs.metadata!.ownerReferences![0]!.name = "web-2a1";
+      return fakeCluster({
+        deployments: [d],
+        replicaSets: [rs],
+        pods: [pod],
+        exec: {
+          [`${pod.metadata!.name}/nginx01`]: { stdout: `${command.split("/").pop()}\n`, stderr: "", exitCode: 0 },
+        },
+      });
+    };
+    const r = await grade(fakeContext(cluster("touch /mnt/ready.flag", true)));
+    assert.equal(r.passed, true, JSON.stringify(r.checks));
+    assert.equal(r.checks[0]!.title, "Deployment web-2a1 exists");
+    const lessonFile = await grade(fakeContext(cluster("touch /mnt/test-init.txt", true)));
+    assert.equal(ids(lessonFile)["init-container"], "fail:init.init-command");
+    const lessonName = await grade(fakeContext(cluster("touch /mnt/ready.flag", false)));
+    assert.equal(ids(lessonName).exists, "fail:deploy.missing");
+  });
 });
 
 describe("init/order", () => {
@@ -256,6 +282,31 @@ describe("init/order", () => {
   it("fails when the pod is missing", async () => {
     const r = await gradeExercise("init/order", fakeContext(fakeCluster()), "en");
     assert.equal(ids(r).exists, "fail:pod.missing");
+  });
+  it("grades an exam's drawn name: that Pod passes, the lesson's init-order is missing", async () => {
+    const id = "init/order";
+    const grader = graders.get(id)!.withParams!({ name: "steps-4d1" });
+    const grade = (ctx: ReturnType<typeof fakeContext>) =>
+      gradeExercise(id, ctx, "en", { registry: new Map([[id, grader]]) });
+    const drawn = pod(
+      [c("first"), c("second")],
+      [
+        [0, 2],
+        [2, 4],
+      ],
+    );
+    drawn.metadata!.name = "steps-4d1";
+    const r = await grade(fakeContext(fakeCluster({ pods: [drawn] })));
+    assert.equal(r.passed, true, JSON.stringify(r.checks));
+    assert.equal(r.checks[0]!.title, "Pod steps-4d1 exists");
+    const lesson = pod(
+      [c("first"), c("second")],
+      [
+        [0, 2],
+        [2, 4],
+      ],
+    );
+    assert.equal(ids(await grade(fakeContext(fakeCluster({ pods: [lesson] })))).exists, "fail:pod.missing");
   });
 });
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
-import { gradeExercise } from "../../src/graders/index.ts";
+import { gradeExercise, graders } from "../../src/graders/index.ts";
 import { fakeCluster, fakeContext, T0 } from "../fakes/graders-fakes.ts";
 
 const ids = (r: { checks: { id: string; messageId?: string; passed: boolean }[] }) =>
@@ -125,5 +125,25 @@ describe("init/sidecar", () => {
     const r = await grade(undefined);
     assert.equal(ids(r).exists, "fail:init.sidecar-pod-missing");
     assert.equal(r.passed, false);
+  });
+  it("grades an exam's drawn name and text: they pass, the lesson's name is missing and its text is not enough", async () => {
+    const id = "init/sidecar";
+    const grader = graders.get(id)!.withParams!({ name: "tail-5e0", text: "ship this line" });
+    const drawn = (p: V1Pod | undefined, logs: Record<string, string>) =>
+      gradeExercise(id, fakeContext(fakeCluster({ pods: p ? [p] : [], logs })), "en", {
+        registry: new Map([[id, grader]]),
+      });
+    const named = () => {
+      const p = pod([SIDECAR], [APP]);
+      p.metadata!.name = "tail-5e0";
+      return p;
+    };
+    const r = await drawn(named(), { "tail-5e0/log-shipper": "Mon Jan  6 10:00:31 UTC 2025 ship this line\n" });
+    assert.equal(r.passed, true, JSON.stringify(r.checks));
+    assert.equal(r.checks[0]!.title, "Pod tail-5e0 exists");
+    const oldText = await drawn(named(), { "tail-5e0/log-shipper": LINES });
+    assert.equal(ids(oldText).output, "fail:init.sidecar-no-output");
+    const lesson = await drawn(pod([SIDECAR], [APP]), { "sidecar/log-shipper": LINES });
+    assert.equal(ids(lesson).exists, "fail:init.sidecar-pod-missing");
   });
 });

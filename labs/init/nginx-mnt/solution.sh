@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The document's Deployment nginx with init container init-test sharing an emptyDir at /mnt with nginx01; checks ls /mnt.
 set -euo pipefail
-kubectl create -f - <<'YAML'
+# Parameters (an exam draws others); the defaults are the lesson's.
+NAME=${NAME:-nginx}
+FILE=${FILE:-test-init.txt}
+kubectl create -f - <<YAML
 apiVersion: apps/v1
 kind: Deployment
 metadata:
-  name: nginx
+  name: ${NAME}
   labels:
     app: nginx
 spec:
@@ -25,7 +28,7 @@ spec:
       - command:
         - sh
         - -c
-        - touch /mnt/test-init.txt
+        - touch /mnt/${FILE}
         image: nginx
         name: init-test
         volumeMounts:
@@ -38,5 +41,5 @@ spec:
         - name: init-volume
           mountPath: /mnt
 YAML
-kubectl rollout status deploy/nginx --timeout=180s
-kubectl exec deploy/nginx -c nginx01 -- ls /mnt
+kubectl rollout status deploy/${NAME} --timeout=180s
+kubectl exec deploy/${NAME} -c nginx01 -- ls /mnt

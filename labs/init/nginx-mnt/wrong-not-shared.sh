@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Init container touches /mnt/test-init.txt, but nginx01 does not mount the emptyDir, so it never sees the file; grader must say init.app-mount.
 set -euo pipefail
-kubectl create -f - <<'YAML'
+# Parameters (an exam draws others); the defaults are the lesson's.
+NAME=${NAME:-nginx}
+FILE=${FILE:-test-init.txt}
+kubectl create -f - <<YAML
 apiVersion: apps/v1
 kind: Deployment
 metadata:
-  name: nginx
+  name: ${NAME}
   labels:
     app: nginx
 spec:
@@ -25,7 +28,7 @@ spec:
       - command:
         - sh
         - -c
-        - touch /mnt/test-init.txt
+        - touch /mnt/${FILE}
         image: nginx
         name: init-test
         volumeMounts:
@@ -35,4 +38,4 @@ spec:
       - image: nginx:1.20.0
         name: nginx01
 YAML
-kubectl rollout status deploy/nginx --timeout=180s
+kubectl rollout status deploy/${NAME} --timeout=180s

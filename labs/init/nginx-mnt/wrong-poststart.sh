@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # No init container: nginx01's postStart hook creates the file (ls /mnt shows it too); grader must say init.no-init-container.
 set -euo pipefail
-kubectl create -f - <<'YAML'
+# Parameters (an exam draws others); the defaults are the lesson's.
+NAME=${NAME:-nginx}
+FILE=${FILE:-test-init.txt}
+kubectl create -f - <<YAML
 apiVersion: apps/v1
 kind: Deployment
 metadata:
-  name: nginx
+  name: ${NAME}
   labels:
     app: nginx
 spec:
@@ -30,6 +33,6 @@ spec:
         lifecycle:
           postStart:
             exec:
-              command: ["sh", "-c", "touch /mnt/test-init.txt"]
+              command: ["sh", "-c", "touch /mnt/${FILE}"]
 YAML
-kubectl rollout status deploy/nginx --timeout=180s
+kubectl rollout status deploy/${NAME} --timeout=180s

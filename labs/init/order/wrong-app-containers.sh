@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The two steps as regular containers, which start side by side; grader must say init.order-too-few.
 set -euo pipefail
-kubectl create -f - <<'YAML'
+# Parameters (an exam draws others); the defaults are the lesson's.
+NAME=${NAME:-init-order}
+kubectl create -f - <<YAML
 apiVersion: v1
 kind: Pod
 metadata:
-  name: init-order
+  name: ${NAME}
 spec:
   volumes:
   - name: work
@@ -22,4 +24,4 @@ spec:
     volumeMounts:
     - {name: work, mountPath: /work}
 YAML
-kubectl wait --for=condition=Ready pod/init-order --timeout=120s
+kubectl wait --for=condition=Ready pod/${NAME} --timeout=120s

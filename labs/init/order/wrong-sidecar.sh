@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Second init container is a native sidecar (restartPolicy: Always) that never finishes; grader must say init.order-sidecar.
 set -euo pipefail
-kubectl create -f - <<'YAML'
+# Parameters (an exam draws others); the defaults are the lesson's.
+NAME=${NAME:-init-order}
+kubectl create -f - <<YAML
 apiVersion: v1
 kind: Pod
 metadata:
-  name: init-order
+  name: ${NAME}
 spec:
   volumes:
   - name: work
@@ -29,4 +31,4 @@ spec:
     volumeMounts:
     - {name: work, mountPath: /work}
 YAML
-kubectl wait --for=condition=Ready pod/init-order --timeout=120s
+kubectl wait --for=condition=Ready pod/${NAME} --timeout=120s

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Same idea with other names, a regular init container before the sidecar and a startupProbe on it (sidecars may have probes).
 set -euo pipefail
-kubectl create -f - <<'YAML'
+# Parameters (an exam draws others); the defaults are the lesson's.
+NAME=${NAME:-sidecar}
+TEXT=${TEXT:-hello from app}
+kubectl create -f - <<YAML
 apiVersion: v1
 kind: Pod
 metadata:
-  name: sidecar
+  name: ${NAME}
 spec:
   volumes:
   - name: shared
@@ -30,9 +33,9 @@ spec:
   containers:
   - name: writer
     image: busybox
-    command: ["sh", "-c", "while true; do echo hello from app >> /data/log/out.txt; sleep 3; done"]
+    command: ["sh", "-c", "while true; do echo ${TEXT} >> /data/log/out.txt; sleep 3; done"]
     volumeMounts:
     - name: shared
       mountPath: /data
 YAML
-kubectl wait --for=condition=Ready pod/sidecar --timeout=90s
+kubectl wait --for=condition=Ready pod/${NAME} --timeout=90s

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Pod sidecar: the app appends "hello from app" to a shared file, a native sidecar (restartPolicy: Always) follows it.
 set -euo pipefail
-kubectl create -f - <<'YAML'
+# Parameters (an exam draws others); the defaults are the lesson's.
+NAME=${NAME:-sidecar}
+TEXT=${TEXT:-hello from app}
+kubectl create -f - <<YAML
 apiVersion: v1
 kind: Pod
 metadata:
-  name: sidecar
+  name: ${NAME}
 spec:
   volumes:
   - name: logs
@@ -21,9 +24,9 @@ spec:
   containers:
   - name: app
     image: busybox
-    command: ["sh", "-c", "while true; do echo \"$(date) hello from app\" >> /var/log/app/app.log; sleep 5; done"]
+    command: ["sh", "-c", "while true; do echo \"\$(date) ${TEXT}\" >> /var/log/app/app.log; sleep 5; done"]
     volumeMounts:
     - name: logs
       mountPath: /var/log/app
 YAML
-kubectl wait --for=condition=Ready pod/sidecar --timeout=90s
+kubectl wait --for=condition=Ready pod/${NAME} --timeout=90s

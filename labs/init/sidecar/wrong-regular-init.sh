@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The follower as a regular init container (no restartPolicy: Always): it never exits, the app never starts; grader must say init.sidecar-blocks.
 set -euo pipefail
-kubectl create -f - <<'YAML'
+# Parameters (an exam draws others); the defaults are the lesson's.
+NAME=${NAME:-sidecar}
+TEXT=${TEXT:-hello from app}
+kubectl create -f - <<YAML
 apiVersion: v1
 kind: Pod
 metadata:
-  name: sidecar
+  name: ${NAME}
 spec:
   volumes:
   - name: logs
@@ -20,9 +23,9 @@ spec:
   containers:
   - name: app
     image: busybox
-    command: ["sh", "-c", "while true; do echo \"$(date) hello from app\" >> /var/log/app/app.log; sleep 5; done"]
+    command: ["sh", "-c", "while true; do echo \"\$(date) ${TEXT}\" >> /var/log/app/app.log; sleep 5; done"]
     volumeMounts:
     - name: logs
       mountPath: /var/log/app
 YAML
-kubectl wait --for=jsonpath='{.status.initContainerStatuses[0].started}'=true pod/sidecar --timeout=90s
+kubectl wait --for=jsonpath='{.status.initContainerStatuses[0].started}'=true pod/${NAME} --timeout=90s

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The follower as a second ordinary container (the pre-1.28 pattern); grader must say init.sidecar-regular-container.
 set -euo pipefail
-kubectl create -f - <<'YAML'
+# Parameters (an exam draws others); the defaults are the lesson's.
+NAME=${NAME:-sidecar}
+TEXT=${TEXT:-hello from app}
+kubectl create -f - <<YAML
 apiVersion: v1
 kind: Pod
 metadata:
-  name: sidecar
+  name: ${NAME}
 spec:
   volumes:
   - name: logs
@@ -13,7 +16,7 @@ spec:
   containers:
   - name: app
     image: busybox
-    command: ["sh", "-c", "while true; do echo \"$(date) hello from app\" >> /var/log/app/app.log; sleep 5; done"]
+    command: ["sh", "-c", "while true; do echo \"\$(date) ${TEXT}\" >> /var/log/app/app.log; sleep 5; done"]
     volumeMounts:
     - name: logs
       mountPath: /var/log/app
@@ -24,4 +27,4 @@ spec:
     - name: logs
       mountPath: /var/log/app
 YAML
-kubectl wait --for=condition=Ready pod/sidecar --timeout=90s
+kubectl wait --for=condition=Ready pod/${NAME} --timeout=90s

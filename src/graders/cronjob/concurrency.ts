@@ -9,16 +9,17 @@
  *   within seconds (the controller deletes, then creates).
  * Allow, or runs too short to ever overlap, fail. "This CronJob" is its uid:
  * Jobs of an earlier CronJob deleted and re-created under the name are not its.
+ * The name is a parameter (an exam draws it); the lesson's is `concurrency`.
  */
 import type { V1CronJob } from "@kubernetes/client-node";
-import { defineGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import type { CheckSpec } from "../framework.ts";
 import { jobActiveInterval, jobsOwnedBy, ms, peakOverlap, scheduledTimes } from "../k8s-helpers.ts";
 import type { Interval } from "../k8s-helpers.ts";
 import type { GradeContext } from "../context.ts";
 import type { JobRun } from "../../recorder/types.ts";
 import { readCronJob, waitForSchedule } from "./shared.ts";
 
-const NAME = "concurrency";
 const SLACK_MS = 5000;
 
 /**
@@ -66,15 +67,17 @@ function replaced(runs: JobRun[]): { old: string; next: string } | undefined {
   return undefined;
 }
 
-export default defineGrader({
+export default defineParamGrader({
   id: "cronjob/concurrency",
   title: { en: "Overlapping runs: concurrencyPolicy", "zh-CN": "任务重叠时怎么办：concurrencyPolicy" },
-  checks: [
+  // The lesson's value; an exam asks for another (labs/cronjob/concurrency/*.sh read NAME).
+  defaults: { name: "concurrency" },
+  checks: ({ name: NAME }): CheckSpec[] => [
     { id: "exists", points: 1, title: "title.cronjob-exists", titleParams: { name: NAME } },
     { id: "policy", points: 1, title: "title.cronjob-policy", titleParams: { name: NAME } },
     { id: "behaviour", points: 3, title: "title.cronjob-behaviour", titleParams: { name: NAME } },
   ],
-  async grade(ctx) {
+  async grade(ctx, { name: NAME }) {
     const cj = await readCronJob(ctx, NAME);
     if (!cj)
       return [

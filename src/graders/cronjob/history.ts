@@ -4,20 +4,23 @@
  * failedJobsHistoryLimit 2 (both differ from the defaults 3 and 1, so "set"
  * is observable). Honoured means: after more successful runs than the limit,
  * at most 1 successful and 2 failed Jobs remain, and the recorder saw the
- * controller remove an older finished Job.
+ * controller remove an older finished Job. The name is a parameter (an exam
+ * draws it); the lesson's is `history`.
  */
-import { defineGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import type { CheckSpec } from "../framework.ts";
 import { jobState, jobsOwnedBy } from "../k8s-helpers.ts";
 import { readCronJob, waitForSchedule } from "./shared.ts";
 
-const NAME = "history";
 const SUCCESSFUL = 1;
 const FAILED = 2;
 
-export default defineGrader({
+export default defineParamGrader({
   id: "cronjob/history",
   title: { en: "Job history limits", "zh-CN": "保留多少历史任务" },
-  checks: [
+  // The lesson's value; an exam asks for another (labs/cronjob/history/*.sh read NAME).
+  defaults: { name: "history" },
+  checks: ({ name: NAME }): CheckSpec[] => [
     { id: "exists", points: 1, title: "title.cronjob-exists", titleParams: { name: NAME } },
     {
       id: "limits",
@@ -27,7 +30,7 @@ export default defineGrader({
     },
     { id: "honoured", points: 3, title: "title.cronjob-history", titleParams: { name: NAME } },
   ],
-  async grade(ctx) {
+  async grade(ctx, { name: NAME }) {
     const cj = await readCronJob(ctx, NAME);
     if (!cj)
       return [

@@ -5,18 +5,17 @@
  * Passes when the template is so, a running pod's init container exited 0
  * before nginx01 started, and `ls /mnt` in nginx01 shows test-init.txt.
  * The file written by the app container itself (command or postStart) fails.
+ * The Deployment's name and the file's are parameters (an exam draws them);
+ * the lesson's are `nginx` and `test-init.txt`.
  */
 import type { V1Container, V1Pod, V1PodSpec } from "@kubernetes/client-node";
 import { orNull } from "../errors.ts";
-import { defineGrader, fail, needs, pass } from "../framework.ts";
-import type { CheckOutcome } from "../framework.ts";
+import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import type { CheckOutcome, CheckSpec } from "../framework.ts";
 import { commandLine, containerStartedAt, containerState, imageRepository, imageTag } from "../k8s-helpers.ts";
 import { podsOfDeployment } from "./shared.ts";
 
-const NAME = "nginx";
 const APP = "nginx01";
-const FILE = "test-init.txt";
-const TOUCH = "touch /mnt/test-init.txt";
 
 function emptyDirAt(spec: V1PodSpec | undefined, c: V1Container | undefined, path: string): string | undefined {
   const m = c?.volumeMounts?.find((v) => v.mountPath.replace(/\/+$/, "") === path);
@@ -25,16 +24,18 @@ function emptyDirAt(spec: V1PodSpec | undefined, c: V1Container | undefined, pat
 }
 
 /** The app container creating the file itself defeats the point of the exercise. */
-function appWritesFile(c: V1Container | undefined): boolean {
+function appWritesFile(c: V1Container | undefined, file: string): boolean {
   const hook = c?.lifecycle?.postStart;
   const hookCmd = hook?.exec?.command?.join(" ") ?? "";
-  return commandLine(c).includes(FILE) || hookCmd.includes(FILE);
+  return commandLine(c).includes(file) || hookCmd.includes(file);
 }
 
-export default defineGrader({
+export default defineParamGrader({
   id: "init/nginx-mnt",
   title: { en: "An init container prepares a file", "zh-CN": "用初始化容器准备文件" },
-  checks: [
+  // The lesson's values; an exam asks for others (labs/init/nginx-mnt/*.sh read NAME and FILE).
+  defaults: { name: "nginx", file: "test-init.txt" },
+  checks: ({ name: NAME, file: FILE }): CheckSpec[] => [
     { id: "exists", points: 1, title: "title.deploy-exists", titleParams: { name: NAME } },
     { id: "init-container", points: 2, title: "title.init-container", titleParams: { name: NAME } },
     {
@@ -46,7 +47,8 @@ export default defineGrader({
     { id: "ran-first", points: 2, title: "title.init-ran-first", titleParams: { container: APP } },
     { id: "file", points: 2, title: "title.init-file", titleParams: { container: APP, file: FILE } },
   ],
-  async grade(ctx) {
+  async grade(ctx, { name: NAME, file: FILE }) {
+    const TOUCH = `touch /mnt/${FILE}`;
     const deploy = await orNull(ctx.apps.readNamespacedDeployment({ name: NAME, namespace: ctx.namespace }));
     if (!deploy) {
       return [
@@ -108,7 +110,7 @@ export default defineGrader({
       out.push(fail("ran-first", "init.order-wrong", { first: init.name, second: APP }));
     else out.push(pass("ran-first", "init.ran-first-ok", { container: init.name, app: APP, pod: pod.metadata!.name! }));
 
-    if (appWritesFile(app)) {
+    if (appWritesFile(app, FILE)) {
       out.push(fail("file", "init.app-writes-file", { container: APP, file: FILE }));
       return out;
     }

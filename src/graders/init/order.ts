@@ -2,14 +2,14 @@
  * init/order — init containers run one at a time, in order: Pod `init-order`
  * with at least two (regular, non-sidecar) init containers. Passes when each
  * exited 0, each started only after the previous one finished, and the app
- * container started after the last.
+ * container started after the last. The name is a parameter (an exam draws
+ * it); the lesson's is `init-order`.
  */
 import type { V1Pod } from "@kubernetes/client-node";
 import { orNull } from "../errors.ts";
-import { defineGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import type { CheckSpec } from "../framework.ts";
 import { containerStartedAt, containerState } from "../k8s-helpers.ts";
-
-const NAME = "init-order";
 
 function allInitsDone(pod: V1Pod): boolean {
   const statuses = pod.status?.initContainerStatuses ?? [];
@@ -26,15 +26,17 @@ function allInitsDone(pod: V1Pod): boolean {
   );
 }
 
-export default defineGrader({
+export default defineParamGrader({
   id: "init/order",
   title: { en: "Init containers run in order", "zh-CN": "初始化容器按顺序执行" },
-  checks: [
+  // The lesson's value; an exam asks for another (labs/init/order/*.sh read NAME).
+  defaults: { name: "init-order" },
+  checks: ({ name: NAME }): CheckSpec[] => [
     { id: "exists", points: 1, title: "title.pod-exists", titleParams: { name: NAME } },
     { id: "two-inits", points: 1, title: "title.init-two", titleParams: { name: NAME } },
     { id: "sequence", points: 3, title: "title.init-sequence", titleParams: { name: NAME } },
   ],
-  async grade(ctx) {
+  async grade(ctx, { name: NAME }) {
     const read = () => orNull(ctx.core.readNamespacedPod({ name: NAME, namespace: ctx.namespace }));
     let pod = await read();
     if (!pod)

@@ -10,15 +10,16 @@
  * container (the pattern from before native sidecars: no start-up order, and
  * it would keep a Job's Pod from completing), and a sidecar that does not
  * see the app's file.
+ *
+ * The Pod's name and the app's text are parameters (an exam draws them); the
+ * lesson's are `sidecar` and "hello from app".
  */
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
 import { orNull } from "../errors.ts";
-import { defineGrader, fail, needs, pass } from "../framework.ts";
-import type { CheckOutcome } from "../framework.ts";
+import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import type { CheckOutcome, CheckSpec } from "../framework.ts";
 import { containerState } from "../k8s-helpers.ts";
 
-const NAME = "sidecar";
-const TEXT = "hello from app";
 /** The end of a follower's log is what matters; it grows as long as the Pod runs. */
 const TAIL_LINES = 200;
 
@@ -29,16 +30,18 @@ const stateOf = (pod: V1Pod, name: string, init: boolean) =>
   );
 const running = (pod: V1Pod, name: string, init: boolean) => stateOf(pod, name, init).state === "running";
 
-export default defineGrader({
+export default defineParamGrader({
   id: "init/sidecar",
   title: { en: "A native sidecar container", "zh-CN": "原生边车容器" },
-  checks: [
+  // The lesson's values; an exam asks for others (labs/init/sidecar/*.sh read NAME and TEXT).
+  defaults: { name: "sidecar", text: "hello from app" },
+  checks: ({ name: NAME, text: TEXT }): CheckSpec[] => [
     { id: "exists", points: 1, title: "title.pod-exists", titleParams: { name: NAME } },
     { id: "native", points: 2, title: "title.init-sidecar-native", titleParams: { name: NAME } },
     { id: "running", points: 1, title: "title.init-sidecar-running", titleParams: { name: NAME } },
     { id: "output", points: 2, title: "title.init-sidecar-output", titleParams: { name: NAME, text: TEXT } },
   ],
-  async grade(ctx) {
+  async grade(ctx, { name: NAME, text: TEXT }) {
     const read = () => orNull(ctx.core.readNamespacedPod({ name: NAME, namespace: ctx.namespace }));
     let pod = await read();
     if (!pod)
