@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect, test, type Browser, type Page } from "@playwright/test";
+import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
 import { eventually, kubectl, runCommand } from "../integration/support.ts";
 import { startServer, type ServerProcess } from "../security/server-support.ts";
 import { expectTerminal, runInTerminal } from "./support.ts";
@@ -20,8 +20,17 @@ const dir = mkdtempSync(join(tmpdir(), "kubelab-e2e-class-"));
 const env = { KUBELAB_STORE: join(dir, "progress.db") };
 let server: ServerProcess | undefined;
 let endClass: (() => Promise<unknown>) | undefined;
+// The three people's browser contexts: closed at the end, or their pages (terminals,
+// the grid's event stream) go on reconnecting in the browser the next specs share.
+const contexts: BrowserContext[] = [];
+const newPage = async (browser: Browser, baseURL: string) => {
+  const context = await browser.newContext({ baseURL });
+  contexts.push(context);
+  return context.newPage();
+};
 
 test.afterAll(async () => {
+  await Promise.all(contexts.map((c) => c.close().catch(() => {})));
   await endClass?.().catch(() => {});
   await server?.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -44,7 +53,7 @@ spec:
 YAML`;
 
 async function joinAs(browser: Browser, url: string, code: string, name: string): Promise<Page> {
-  const page = await (await browser.newContext({ baseURL: url })).newPage();
+  const page = await newPage(browser, url);
   await page.goto("/join?lang=en");
   await page.getByLabel("Class code").fill(code);
   await page.getByLabel("Your name").fill(name);
@@ -67,7 +76,7 @@ test("an instructor runs a class of two learners: grid within 2 s, CSV, reset, r
   server = await startServer(["--mode", "namespace"], env);
 
   // The instructor signs in and creates a class of two.
-  const teacher = await (await browser.newContext({ baseURL: server.url })).newPage();
+  const teacher = await newPage(browser, server.url);
   await teacher.goto("/instructor/login?lang=en");
   await teacher.getByLabel("Instructor name").fill("ana");
   await teacher.getByLabel("Password").fill(PASSWORD);

@@ -43,7 +43,18 @@ for (const { lang, prefix, diagrams } of LOCALES) {
         ).toBe(true);
         await image.scrollIntoViewIfNeeded();
         await expect
-          .poll(() => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0))
+          .poll(() =>
+            image.evaluate((img: HTMLImageElement) => {
+              // A pod starting on this host adds a veth; Chromium takes that for a network change
+              // and fails the requests in flight (net::ERR_NETWORK_CHANGED). A failed image is asked for again.
+              if (img.complete && img.naturalWidth === 0) {
+                const again = new URL(img.src);
+                again.searchParams.set("retry", String(Date.now()));
+                img.src = again.href;
+              }
+              return img.complete && img.naturalWidth > 0;
+            }),
+          )
           .toBe(true);
         const name = src
           .split("/")
