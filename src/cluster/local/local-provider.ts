@@ -88,8 +88,8 @@ export class LocalProvider implements ClusterProvider {
     };
     let bins: NodeBinaries | undefined;
     let nodeName: string = NODE_NAME;
-    // Only what this `up` started is stopped on failure: a cluster found running stays up.
-    let startedNode = false;
+    // Only what this `up` made is taken down on failure (bridge, processes): a cluster found running stays up.
+    let madeNode = false;
     const alreadyRunning = Boolean(this.supervisorPid());
     if (alreadyRunning) progress("cluster already running; checking it is ready");
     const startSteps: UpStep[] = [
@@ -97,6 +97,7 @@ export class LocalProvider implements ClusterProvider {
         name: "clean up after any earlier run",
         run: async () => {
           this.refuseSecondNode();
+          madeNode = true;
           await teardownNode(this.layout);
         },
       },
@@ -113,7 +114,6 @@ export class LocalProvider implements ClusterProvider {
         name: "start node processes",
         run: async () => {
           progress(`starting ${NODE_COMPONENTS.join(", ")}`);
-          startedNode = true;
           this.spawnSupervisor(bins!);
           addons = startAddons();
         },
@@ -142,7 +142,7 @@ export class LocalProvider implements ClusterProvider {
       steps.push(
         ...(await runSteps([...(alreadyRunning ? [] : startSteps), ...readySteps], progress, async () => {
           // State files stay for the next try; the logs stay for `./kubelab cluster logs`.
-          if (startedNode) await this.down();
+          if (madeNode) await this.down();
         })),
       );
       progress("cluster ready");

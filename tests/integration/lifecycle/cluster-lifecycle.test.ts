@@ -18,6 +18,7 @@ import {
   killPodProcesses,
 } from "../../../src/cluster/local/host.ts";
 import { defaultStateDir, NETWORK, PORTS, stateLayout } from "../../../src/cluster/local/layout.ts";
+import { NODE_COMPONENTS } from "../../../src/cluster/local/supervisor.ts";
 import { eventually, kubectl, kubelab } from "../support.ts";
 
 const state = defaultStateDir();
@@ -55,18 +56,7 @@ describe("local cluster life cycle", { timeout: 900_000 }, () => {
     const parsed = JSON.parse(status.stdout);
     assert.equal(parsed.state, "running");
     const names = parsed.components.map((c: { name: string }) => c.name).sort();
-    assert.deepEqual(names, [
-      "containerd",
-      "coredns",
-      "etcd",
-      "kube-apiserver",
-      "kube-controller-manager",
-      "kube-proxy",
-      "kube-scheduler",
-      "kubelet",
-      "metrics-server",
-      "registry",
-    ]);
+    assert.deepEqual(names, [...NODE_COMPONENTS].sort());
   });
 
   test("a crashed component is restarted by the supervisor", async () => {
