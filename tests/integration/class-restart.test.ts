@@ -60,16 +60,23 @@ it("class labs survive a restart; ending the class removes them", { timeout: 600
     body: new URLSearchParams({ code: cls.joinCode, name: "Li Lei" }),
   });
   const learner = joined.headers.get("set-cookie")!.split(";")[0];
+  let last: unknown;
   const lab = await eventually(
     async () => {
       const body = (await (
         await fetch(`${base}/api/lab`, { method: "POST", headers: { cookie: learner, origin: base } })
       ).json()) as { id: string; state: string };
+      last = body;
       return body.state === "ready" ? body : undefined;
     },
     "the learner's lab",
     180_000,
-  );
+  ).catch((err: Error) => {
+    // What the lab and the server said is what tells a slow cluster from a stuck lab.
+    throw new Error(
+      `${err.message}; last answer ${JSON.stringify(last)}; server log:\n${server!.stderr().slice(-6000)}`,
+    );
+  });
   const uid = await podUid(lab.id);
 
   await server.stop();
