@@ -14,29 +14,14 @@ import { hashPassword } from "../src/class/passwords.ts";
 import { defaultStateDir } from "../src/cluster/local/layout.ts";
 import type { ClusterProvider } from "../src/cluster/provider.ts";
 import { TERMINAL_PATH } from "../src/server/server.ts";
+import { typedSolution } from "../tests/integration/support.ts";
 import { elapsed, sleep } from "./support.ts";
 
 export const PROMPT = "[root@master pod]#";
 const PASSWORD = "bench class password";
 
-/** The Job exercise (job/echo) as a learner types it; prints WAITED-42 once the Job completed. */
-export const JOB = `kubectl create -f - <<'YAML'
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: echo
-spec:
-  template:
-    spec:
-      containers:
-      - name: echo
-        image: busybox
-        imagePullPolicy: IfNotPresent
-        command: ["echo", "Hello, Job"]
-      restartPolicy: Never
-YAML
-kubectl wait --for=condition=complete job/echo --timeout=120s; echo WAITED-$((40+2))
-`;
+/** The Job exercise (job/echo) as a learner types it (its reference solution); prints WAITED-42 once it is done. */
+export const JOB = `${typedSolution("job/echo")}\necho WAITED-$((40+2))\n`;
 
 /** Size of the local cluster's etcd database file in bytes (NaN when there is none, e.g. another provider). */
 export const etcdBytes = (): number => {

@@ -396,8 +396,14 @@ export function createClassService(options: ClassServiceOptions): ClassService {
           labManager.deleteLab(o.sessionId).catch((err) => log(`class ${cls.id}: ${(err as Error).message}`)),
         ),
       );
+      // Then whatever else carries the class's label: spares, and labs whose learner's session is gone.
+      const rest = await labManager
+        .deleteLabsWith?.({ [LABEL_CLASS]: cls.id })
+        .catch((err) => (log(`class ${cls.id}: ${(err as Error).message}`), []));
       for (const m of members) memberOf.delete(m.learner.id);
-      log(`class ${cls.id} "${cls.name}": ended, ${owners.length} labs deleted (progress kept)`);
+      log(
+        `class ${cls.id} "${cls.name}": ended, ${owners.length} learners' labs and ${rest?.length ?? 0} others deleted (progress kept)`,
+      );
     },
 
     async resume() {

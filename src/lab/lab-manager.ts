@@ -598,6 +598,19 @@ export function createLabManager(options: LabManagerOptions): LabManager {
     }
   }
 
+  async function findLabs(labels: Record<string, string> = {}): Promise<string[]> {
+    // A lab is its toolbox namespace (labelled with the lab id); one being deleted is no longer a lab.
+    const namespaces = await kube.list("v1", "Namespace", "");
+    const wanted = Object.entries(labels);
+    return namespaces
+      .filter(
+        (ns) => isManaged(ns) && ns.metadata?.labels?.[LABEL_ROLE] === "toolbox" && !ns.metadata?.deletionTimestamp,
+      )
+      .filter((ns) => wanted.every(([k, v]) => ns.metadata?.labels?.[k] === v))
+      .map((ns) => ns.metadata!.labels![LABEL_LAB_ID])
+      .filter((id): id is string => Boolean(id));
+  }
+
   let sweeping: Promise<void> | undefined;
   const timer =
     idleTimeoutMs > 0
@@ -628,17 +641,22 @@ export function createLabManager(options: LabManagerOptions): LabManager {
       entry.lab.lastActiveAt = new Date(Math.max(now(), entry.lab.lastActiveAt.getTime()) + ms);
       return snapshot(entry.lab);
     },
-    async findLabs(labels = {}) {
-      // A lab is its toolbox namespace (labelled with the lab id); one being deleted is no longer a lab.
-      const namespaces = await kube.list("v1", "Namespace", "");
-      const wanted = Object.entries(labels);
-      return namespaces
-        .filter(
-          (ns) => isManaged(ns) && ns.metadata?.labels?.[LABEL_ROLE] === "toolbox" && !ns.metadata?.deletionTimestamp,
-        )
-        .filter((ns) => wanted.every(([k, v]) => ns.metadata?.labels?.[k] === v))
-        .map((ns) => ns.metadata!.labels![LABEL_LAB_ID])
-        .filter((id): id is string => Boolean(id));
+    findLabs,
+    async deleteLabsWith(labels) {
+      if (mode !== "namespace") return [];
+      const ids = await findLabs(labels);
+      await Promise.all(
+        ids.map(async (id) => {
+          const entry = [...entries.values()].find((e) => e.names.id === id);
+          if (entry) return deleteLab(entry.key);
+          // Not this server's (left by a run that died, or a spare lost track of): its two namespaces are all of it.
+          log(`lab ${id}: deleting (found in the cluster, not held by this server)`);
+          const names = labNames(id, mode);
+          for (const name of [names.toolboxNamespace, names.namespace])
+            await kube.delete({ apiVersion: "v1", kind: "Namespace", name });
+        }),
+      );
+      return ids;
     },
     async shutdown() {
       closed = true;

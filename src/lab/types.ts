@@ -100,6 +100,11 @@ export interface LabManager {
   /** Ids of the labs in the cluster (by their labels), this server's or not: what a restarted server may adopt. */
   findLabs?(labels?: Record<string, string>): Promise<string[]>;
   /**
+   * Namespace mode: delete every lab in the cluster carrying these labels,
+   * this server's or not (a class's labs when it ends). Resolves with their ids.
+   */
+  deleteLabsWith?(labels: Record<string, string>): Promise<string[]>;
+  /**
    * Namespace mode: keep `spares` unassigned labs of `pool` starting or ready
    * (a class's warm pool), creating or deleting spares to match; `ensureLab`
    * with that pool hands one over instead of creating a lab. `existing`:

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
-import { eventually, kubectl, runCommand } from "../integration/support.ts";
+import { eventually, kubectl, runCommand, typedSolution } from "../integration/support.ts";
 import { startServer, type ServerProcess } from "../security/server-support.ts";
 import { expectTerminal, runInTerminal } from "./support.ts";
 
@@ -35,22 +35,6 @@ test.afterAll(async () => {
   await server?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const JOB = `kubectl create -f - <<'YAML'
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: echo
-spec:
-  template:
-    spec:
-      containers:
-      - name: echo
-        image: busybox
-        imagePullPolicy: IfNotPresent
-        command: ["echo", "Hello, Job"]
-      restartPolicy: Never
-YAML`;
 
 async function joinAs(browser: Browser, url: string, code: string, name: string): Promise<Page> {
   const page = await newPage(browser, url);
@@ -103,8 +87,7 @@ test("an instructor runs a class of two learners: grid within 2 s, CSV, reset, r
   await expect(teacher.locator("#grid tr[data-learner]")).toHaveCount(2, { timeout: 15_000 });
 
   // Li passes job/echo; the grid shows it within 2 s of the Check's answer.
-  await runInTerminal(li, JOB);
-  await runInTerminal(li, "kubectl wait --for=condition=complete job/echo --timeout=90s");
+  await runInTerminal(li, typedSolution("job/echo"));
   await expectTerminal(li, /job.batch\/echo condition met/, 120_000);
   const check = li.locator('kubelab-check[exercise="job/echo"]');
   await check.locator("button[data-check]").click();

@@ -74,7 +74,7 @@ export class FakeKube implements LabKube {
   async list(apiVersion: string, kind: string, namespace: string) {
     await this.#tick();
     return [...this.objects.values()]
-      .filter((o) => o.kind === kind && o.metadata?.namespace === namespace)
+      .filter((o) => o.kind === kind && (o.metadata?.namespace ?? "") === namespace)
       .map((o) => structuredClone(o));
   }
 

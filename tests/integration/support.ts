@@ -3,9 +3,11 @@
  * kubelab CLI) as a learner would, and poll for eventually consistent state.
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { cachedBinaries } from "../../src/cluster/local/binaries.ts";
 import { providerFromEnv } from "../../src/cluster/providers.ts";
+import { solutionBlocks } from "../../src/server/progress-api.ts";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -86,4 +88,15 @@ export function labSolution(exercise: string, options: { timeoutMs?: number } = 
     timeoutMs: options.timeoutMs ?? 200_000,
     env: { KUBECONFIG: kubeconfig(), PATH: `${dirname(kubectlPath())}:${process.env.PATH}` },
   });
+}
+
+/**
+ * An exercise's reference solution as a learner types it into the terminal:
+ * the blocks "Show solution" offers (no shebang, no `set -e`), one after another.
+ */
+export function typedSolution(exercise: string): string {
+  const script = readFileSync(resolve(ROOT, "labs", exercise, "solution.sh"), "utf8");
+  return solutionBlocks(script)
+    .map((block) => block.code)
+    .join("\n");
 }

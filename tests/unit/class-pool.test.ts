@@ -87,6 +87,31 @@ describe("warm pool", () => {
     );
   });
 
+  it("deletes every lab carrying a label: its own, its spares, and ones no server holds", async () => {
+    const kube = new FakeKube();
+    const earlier = manager(kube);
+    const class5 = { labels: { "kubelab.dev/class": "c5" } };
+    await earlier.ensureLab("sid-gone", { labId: "0000000001", ...class5 });
+    await until("the earlier server's lab ready", () => earlier.getLab("sid-gone")?.state === "ready");
+    await earlier.shutdown(); // its lab stays in the cluster, held by nobody
+    const labs = manager(kube);
+    await labs.ensureLab("sid-e", { labId: "0000000002", ...class5 });
+    labs.warmPool!("c5", 1, class5);
+    await labs.ensureLab("sid-other", { labId: "0000000003", labels: { "kubelab.dev/class": "c6" } });
+    await until("all ready", () => labs.listLabs().every((l) => l.state === "ready") && labs.listLabs().length === 3);
+
+    const deleted = await labs.deleteLabsWith!({ "kubelab.dev/class": "c5" });
+    assert.equal(deleted.length, 3, deleted.join(","));
+    for (const id of ["0000000001", "0000000002"])
+      for (const ns of [`lab-${id}`, `kubelab-${id}`]) assert.equal(kube.get("Namespace", "", ns), undefined, ns);
+    assert.deepEqual(await labs.findLabs!({ "kubelab.dev/class": "c5" }), [], "no lab of the class is left");
+    assert.deepEqual(
+      labs.listLabs().map((l) => l.id),
+      ["0000000003"],
+      "the other class's lab stays",
+    );
+  });
+
   it("adopts a lab under its recorded id", async () => {
     const kube = new FakeKube();
     const labs = manager(kube);
