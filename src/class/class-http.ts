@@ -37,6 +37,7 @@ import { WebSocketServer } from "ws";
 import { KubelabError } from "../errors.ts";
 import useUiKeys from "../i18n/ui/en.ts";
 import { toUiLocale, useUi, type UiKey, type UiLocale } from "../i18n/ui/index.ts";
+import { MAIN_SESSION } from "../lab/manifests.ts";
 import type { LabManager } from "../lab/types.ts";
 import {
   escapeHtml,
@@ -63,7 +64,7 @@ export const JOIN_PATH = "/join";
 export const INSTRUCTOR_LOGIN_PATH = "/instructor/login";
 
 /** A read-only client of the learner's tmux session "main" that never resizes their window. */
-export const WATCH_COMMAND = ["tmux", "-u", "attach-session", "-t", "main", "-f", "read-only,ignore-size"];
+export const WATCH_COMMAND = ["tmux", "-u", "attach-session", "-t", MAIN_SESSION, "-f", "read-only,ignore-size"];
 
 export interface ClassHttpOptions {
   service: ClassService;

@@ -10,24 +10,28 @@ export type Command = (args: string[]) => Promise<number>;
 
 const USAGE = `usage: ./kubelab <command> [...]
 
-  start                      build the lesson site if needed, bring up the local cluster
-                             and the lab server, print the URL
+  start [--mode cluster|namespace] [--port N] [--host H] [--origin URL] [--allowed-host NAME]...
+        [--access-password-file FILE|-] [--max-labs N] [--labs-per-minute N] [--max-terminals N]
+                             build the lesson site if needed, bring up the local cluster
+                             and the lab server, print the URL (namespace: a lab per learner)
   build [--force|--check]    build the lesson site into dist/ when its sources changed
   cluster up|down|status|reset|logs
                              manage the embedded local cluster
   kubectl ...                kubectl with the cluster's admin kubeconfig
   grade <exercise> [--json]  grade an exercise in the learner namespace
-  lab verify [exercise]      author check: setup → fails, solve → passes
+  lab verify [exercise] [--exam]
+                             author check: setup → fails, solve → passes (--exam: every exam
+                             task under several seeds)
   format [--check]           format the code with Prettier (--check: only report)
-  test [format|typecheck|unit|integration|security|verify|e2e]
+  test [format|typecheck|unit|integration|security|verify|e2e|conformance]
                              run the test suites (all by default)
   progress export [--format json|csv] [--learner ID] [--output FILE]
                              learners' attempts and lab events from the progress store
   instructor add <name>      make an instructor who runs classes (password from the terminal or stdin)
   instructor list|remove <name>
                              list instructors; remove one (their sessions end, their classes stay)
-  bench [cluster|lab|graders|store|class]
-                             run benchmarks, write results to bench/results/
+  bench [cluster|lab|graders|store|class|exam|soak]
+                             run benchmarks (all but soak by default), write results to bench/results/
 
 environment: KUBELAB_PROVIDER=local|kubeconfig, KUBELAB_STATE (default /var/lib/kubelab),
              KUBELAB_CACHE (default ~/.cache/kubelab),

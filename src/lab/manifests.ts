@@ -34,6 +34,8 @@ export const KUBECONFIG_DIR = "/etc/kubelab";
 export const KUBECONFIG_PATH = `${KUBECONFIG_DIR}/kubeconfig`;
 export const STARTER_DIR = "/etc/kubelab-starter";
 export const WORK_DIR = "/root/pod";
+/** The learner's tmux session in the toolbox: started with the pod, attached to by every terminal. */
+export const MAIN_SESSION = "main";
 /** Where the kubelet mounts the service account's token and CA (automount). */
 export const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
@@ -365,13 +367,19 @@ export function toolboxPod(names: LabNames, options: ToolboxOptions): V1Pod {
         imagePullPolicy: "IfNotPresent",
         // Copy the starter files into the writable work dir (never over the
         // learner's edits; the glob skips the ConfigMap's "..data" entries),
-        // then idle: the shell arrives by exec. Done here rather than in an
-        // init container, which would cost the learner about a second.
+        // start the learner's tmux session (hot start: its shell has read its
+        // start-up files before anyone attaches, so a terminal's first prompt
+        // costs an attach, not a shell start — which 50 learners joining at
+        // once would pay together), then idle: terminals arrive by exec.
+        // Done here rather than in an init container, which would cost the
+        // learner about a second. A terminal that attached first already made
+        // the session; `|| true` keeps the pod up then.
         // `args`, not `command`: the image's entrypoint (tini) stays PID 1 and reaps orphans.
         args: [
           "sh",
           "-c",
-          `for f in ${STARTER_DIR}/*; do [ -e "$f" ] && cp -nL "$f" ${WORK_DIR}/; done; exec sleep infinity`,
+          `for f in ${STARTER_DIR}/*; do [ -e "$f" ] && cp -nL "$f" ${WORK_DIR}/; done; ` +
+            `tmux -u new-session -d -s ${MAIN_SESSION} -c ${WORK_DIR} 2>/dev/null || true; exec sleep infinity`,
         ],
         workingDir: WORK_DIR,
         env,

@@ -36,6 +36,7 @@ import { PassThrough, Writable } from "node:stream";
 import type { V1Status } from "@kubernetes/client-node";
 import type { RawData, WebSocket } from "ws";
 import { KubelabError } from "../errors.ts";
+import { MAIN_SESSION, WORK_DIR } from "../lab/manifests.ts";
 import type { ClientControl, ServerControl, TerminalState } from "../shared/contract.ts";
 
 /** The exec connection (a `ws` WebSocket to the API server in production). */
@@ -146,11 +147,11 @@ export function terminalCommand(id: string, shell?: TerminalShell): string[] {
     `d=${PID_DIR}; [ -d "$d" ] || mkdir -p "$d"; ` +
     `for f in "$d"/*; do [ -f "$f" ] && read -r p < "$f" && [ ! -d "/proc/$p" ] && rm -f "$f"; done; ` +
     `echo $$ > "$d/$1"; `;
-  if (!shell) return ["sh", "-c", `${record}exec tmux -u new-session -A -s main -c /root/pod`, "sh", id];
+  if (!shell) return ["sh", "-c", `${record}exec tmux -u new-session -A -s ${MAIN_SESSION} -c ${WORK_DIR}`, "sh", id];
   const own =
     `k=/root/.kube/$2.conf; [ -d /root/.kube ] || mkdir -p /root/.kube; ` +
     `[ -f "$k" ] || (umask 077; printf '%s' "$3" > "$k"); ` +
-    `exec tmux -u new-session -A -s "$2" -c /root/pod -e KUBECONFIG="$k"`;
+    `exec tmux -u new-session -A -s "$2" -c ${WORK_DIR} -e KUBECONFIG="$k"`;
   return ["sh", "-c", record + own, "sh", id, shell.session, shell.kubeconfig];
 }
 

@@ -48,7 +48,11 @@ describe("lab manifests", () => {
     const pod = toolboxPod(labNames("abc", "cluster"), { image: "toolbox:1" });
     assert.equal(pod.spec!.initContainers, undefined, "no init container: it would delay the lab");
     const main = pod.spec!.containers[0];
-    assert.match(main.args!.join(" "), /cp -nL "\$f" \/root\/pod\/.*exec sleep infinity/);
+    assert.match(
+      main.args!.join(" "),
+      /cp -nL "\$f" \/root\/pod\/.*tmux -u new-session -d -s main -c \/root\/pod 2>\/dev\/null \|\| true; exec sleep infinity/,
+      "starter files first, then the learner's tmux session (hot start), then idle",
+    );
     assert.equal(main.workingDir, "/root/pod");
     assert.ok(main.volumeMounts!.some((m) => m.mountPath === "/etc/kubelab" && m.readOnly));
     assert.ok(main.resources!.requests!.cpu);
