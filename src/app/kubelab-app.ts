@@ -17,15 +17,13 @@ import { createLabKube, createLabManager, labIdIsOfMode } from "../lab/index.ts"
 import { kubeconfigYaml, labNames } from "../lab/manifests.ts";
 import type { IsolationMode, LabManager } from "../lab/types.ts";
 import { RecorderPool } from "../recorder/index.ts";
-import { createExamApi, examShellSession } from "../exams/exam-api.ts";
-import { kubeObjectFinder } from "../exams/finder.ts";
-import { examCleaner, examPreparer } from "../exams/prepare.ts";
-import { ExamSessions } from "../exams/session.ts";
+import { createExamApi } from "../exams/exam-api.ts";
+import { createExamService, type ExamService } from "../exams/exam-service.ts";
 import { checkExposure } from "../server/access.ts";
 import { assertAllowedHosts } from "../server/host-check.ts";
 import { createLabServer, type GradeService } from "../server/server.ts";
 import { createSiteHandler } from "../server/site.ts";
-import { endShellCommand } from "../server/terminal-bridge.ts";
+import { createTerminalPark } from "../server/terminal-park.ts";
 import { ensureSite } from "../site-build/site-build.ts";
 import { openStore, type Store } from "../store/index.ts";
 
@@ -165,6 +163,10 @@ async function serve(
   kubeConfig.loadFromFile(options.provider.kubeconfigPath());
 
   const recorders = new RecorderPool({ kubeConfig, log });
+  // Namespace mode: a warm-pool lab gets its terminal opened while it waits (src/server/terminal-park.ts).
+  const terminalPark = mode === "namespace" ? createTerminalPark({ exec: new Exec(kubeConfig), log }) : undefined;
+  // Made below, once the lab manager exists: a lab that goes takes its exam with it.
+  const examsOfLabs: { service?: ExamService } = {};
   const labManager = createLabManager({
     kube: createLabKube(kubeConfig),
     server: info.server,
@@ -180,6 +182,15 @@ async function serve(
     // An expiry is the learner's history too: their progress page shows when the lab went.
     lifecycle: {
       ...recorders.labHooks(),
+      ready: (lab, spare) => {
+        if (spare)
+          terminalPark?.park({ namespace: lab.toolboxNamespace, pod: lab.toolboxPod, container: lab.toolboxContainer });
+      },
+      deleted: async (lab) => {
+        await recorders.labHooks().deleted(lab);
+        // Not awaited: submitting grades for seconds, and the lab is gone already.
+        void examsOfLabs.service?.labDeleted(lab);
+      },
       expired: async (lab) => {
         const learner = await store.learnerForSession(lab.learnerId);
         if (learner) await store.recordEvent({ learnerId: learner.id, kind: "lab-expired", labId: lab.id, mode });
@@ -207,38 +218,9 @@ async function serve(
       ),
   };
 
-  // Exams (src/exams): cluster mode only for now — in namespace mode a
-  // learner's toolbox reaches its own lab namespace, not the tasks' ones.
-  const examSessions =
-    mode === "cluster"
-      ? new ExamSessions({
-          store,
-          contextFor: (t) =>
-            createGradeContext({
-              namespace: t.namespace,
-              recorder: recorders.for(t.namespace).view,
-              kubeConfig,
-              exec,
-              options: { nodeAccess: false },
-            }),
-          findElsewhere: kubeObjectFinder(kubeConfig),
-          prepare: examPreparer(kubeConfig, recorders),
-          cleanup: async (attempt, tasks) => {
-            await examCleaner(kubeConfig, recorders)(attempt, tasks);
-            // The attempt's shell in the toolbox goes too: its contexts name namespaces that are gone.
-            const lab = labManager.listLabs()[0];
-            if (lab?.state === "ready")
-              await exec(
-                lab.toolboxNamespace,
-                lab.toolboxPod,
-                lab.toolboxContainer,
-                endShellCommand(examShellSession(attempt)),
-                { timeoutMs: 10_000 },
-              );
-          },
-          log,
-        })
-      : undefined;
+  // Exams (src/exams/exam-service.ts): in namespace mode an attempt's task namespaces are the learner's lab's.
+  const exams = createExamService({ mode, store, kubeConfig, recorders, exec, labManager, server: info.server, log });
+  examsOfLabs.service = exams;
 
   const siteHandler = await createSiteHandler(DIST_DIR).catch((err) => {
     log(`site not served (${err instanceof Error ? err.message : err}); build it with \`./kubelab build\``);
@@ -259,6 +241,7 @@ async function serve(
     : undefined;
   const server = createLabServer({
     instructor,
+    terminalPark,
     labManager,
     grade,
     kubeConfig,
@@ -271,15 +254,14 @@ async function serve(
     sessionSecret: await sessionSecret(store),
     store,
     solutions: solutionReader(),
-    exams: examSessions
-      ? createExamApi({
-          sessions: examSessions,
-          store,
-          learner: (sid) => store.learnerForSession(sid),
-          bodyLimit: 16 * 1024,
-          toolboxKubeconfig: (lab) => kubeconfigYaml(labNames(lab.id, mode), info.server),
-        })
-      : undefined,
+    exams: createExamApi({
+      sessions: exams.sessions,
+      store,
+      learner: (sid) => store.learnerForSession(sid),
+      bodyLimit: 16 * 1024,
+      toolboxKubeconfig: (lab) => kubeconfigYaml(labNames(lab.id, mode), info.server),
+      ...(mode === "namespace" ? { lab: (sid: string) => labManager.getLab(sid) } : {}),
+    }),
     labCreationRate: options.labsPerMinute
       ? { burst: options.labsPerMinute, perMinute: options.labsPerMinute }
       : undefined,
@@ -311,6 +293,7 @@ async function serve(
     issueSession: () => server.issueSession(),
     close: async () => {
       await server.close();
+      terminalPark?.close();
       await labManager.shutdown();
       await recorders.stopAll();
       await store.close();

@@ -41,6 +41,11 @@ export interface ExamApiOptions {
   bodyLimit: number;
   /** The lab's toolbox kubeconfig (its text): the exam terminal's contexts use its cluster and user. */
   toolboxKubeconfig?(lab: Lab): string;
+  /**
+   * Namespace mode: the session's lab. An attempt's task namespaces are that
+   * lab's, so a session without one cannot start (the exam page makes it first).
+   */
+  lab?(sessionId: string): Lab | undefined;
 }
 
 const locale = (value: unknown): Locale => (value === "zh-CN" ? "zh-CN" : "en");
@@ -143,7 +148,10 @@ export function createExamApi(options: ExamApiOptions) {
       if (path === EXAM_API.start) {
         if (typeof body.exam !== "string")
           throw new HttpError(400, `"exam" must be an exam id`, "GET /api/exam lists them.");
-        const a = await sessions.start(learner.id, body.exam);
+        const lab = options.lab?.(sessionId!);
+        if (options.lab && !lab)
+          throw new HttpError(409, "this session has no lab yet", "Reload the exam page: it starts your lab.");
+        const a = await sessions.start(learner.id, body.exam, { lab });
         return sendJson(res, 201, await sessions.view(a.id, locale(body.locale)));
       }
       const a = await own(body.id, learner);

@@ -5,16 +5,27 @@
  * namespace with the attempt's values — the broken Job to fix, the pod
  * without a shell. Scripts are the repository's, run with the server's
  * credentials scoped to the task's namespace by the current context.
+ *
+ * In namespace mode a task's namespace is the learner's lab's, made like
+ * the lab's own (`taskNamespaceObjects`: the lab's toolbox account as admin,
+ * quota, LimitRange, network isolation) and labelled with the lab's id: the
+ * learner's exam shell works there and nowhere else, and what a lab leaves
+ * behind can be found by its id (`labTaskNamespaces`).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import type { V1Namespace } from "@kubernetes/client-node";
 import { KubelabError } from "../errors.ts";
 import { cachedBinaries } from "../cluster/local/binaries.ts";
 import { loadExercise } from "../graders/exercises.ts";
 import { paramEnv } from "../graders/framework.ts";
+import { createLabKube } from "../lab/kube-ops.ts";
+import { LABEL_LAB_ID, LABEL_ROLE, ROLE_EXAM_TASK, labNames, taskNamespaceObjects } from "../lab/manifests.ts";
+import type { NamespaceLimits } from "../lab/manifests.ts";
+import type { Lab } from "../lab/types.ts";
 import type { RecorderPool } from "../recorder/index.ts";
 import type { ExamAttemptRecord } from "../store/types.ts";
 import type { AttemptTask } from "./attempt.ts";
@@ -46,16 +57,42 @@ function runSetup(script: string, kubeconfigPath: string, env: Record<string, st
   });
 }
 
-export function examPreparer(kubeConfig: KubeConfig, recorders: RecorderPool) {
+/** Namespace mode: the task namespaces are a lab's (see the file's comment). */
+export interface LabIsolation {
+  /** The API server's address as pods reach it (the lab's NetworkPolicy lets pods reach it). */
+  server: string;
+  /** Each task namespace's quota and LimitRange (default EXAM_TASK_LIMITS). */
+  limits?: NamespaceLimits;
+}
+
+export function examPreparer(kubeConfig: KubeConfig, recorders: RecorderPool, isolation?: LabIsolation) {
   const core = kubeConfig.makeApiClient(CoreV1Api);
-  return async (attempt: ExamAttemptRecord, tasks: AttemptTask[]): Promise<void> => {
+  const kube = createLabKube(kubeConfig);
+  /** Creates (never takes over: an existing namespace fails the start) the task's namespace and what lives in it. */
+  const makeNamespace = async (attempt: ExamAttemptRecord, t: AttemptTask, lab?: Lab) => {
+    const labels = { [EXAM_LABEL]: attempt.id };
+    if (!isolation) return void (await core.createNamespace({ body: { metadata: { name: t.namespace, labels } } }));
+    if (!lab)
+      throw new KubelabError(
+        "this server runs labs per learner, and this session has none yet",
+        "Reload the exam page: it starts your lab.",
+        { status: 409 },
+      );
+    const [namespace, ...inside] = taskNamespaceObjects(labNames(lab.id, "namespace"), t.namespace, {
+      server: isolation.server,
+      limits: isolation.limits,
+      labels,
+    });
+    await core.createNamespace({ body: namespace as V1Namespace });
+    // Quota and LimitRange before the setup script's pods; the admin binding before the learner's shell.
+    for (const obj of inside) await kube.apply(obj);
+  };
+  return async (attempt: ExamAttemptRecord, tasks: AttemptTask[], lab?: Lab): Promise<void> => {
     const work = mkdtempSync(join(tmpdir(), "kubelab-exam-"));
     try {
       await Promise.all(
         tasks.map(async (t) => {
-          await core.createNamespace({
-            body: { metadata: { name: t.namespace, labels: { [EXAM_LABEL]: attempt.id } } },
-          });
+          await makeNamespace(attempt, t, lab);
           recorders.for(t.namespace);
           const manifest = loadExercise(t.exercise);
           if (!manifest.setup) return;
@@ -85,5 +122,28 @@ export function examCleaner(kubeConfig: KubeConfig, recorders: RecorderPool) {
         if (ns?.metadata?.labels?.[EXAM_LABEL] === attempt.id) await core.deleteNamespace({ name: t.namespace });
       }),
     );
+  };
+}
+
+/**
+ * The lab an attempt's task namespaces belong to (namespace mode: their lab
+ * label), or undefined when they carry none (cluster mode) or are gone.
+ */
+export function attemptLab(kubeConfig: KubeConfig) {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  return async (attempt: Pick<ExamAttemptRecord, "id">): Promise<string | undefined> => {
+    const list = await core.listNamespace({ labelSelector: `${EXAM_LABEL}=${attempt.id}` });
+    return list.items.map((ns) => ns.metadata?.labels?.[LABEL_LAB_ID]).find(Boolean);
+  };
+}
+
+/** The exam task namespaces of lab `labId` (namespace mode), whichever attempt made them. */
+export function labTaskNamespaces(kubeConfig: KubeConfig) {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  return async (labId: string): Promise<string[]> => {
+    const list = await core.listNamespace({
+      labelSelector: `${LABEL_LAB_ID}=${labId},${LABEL_ROLE}=${ROLE_EXAM_TASK}`,
+    });
+    return list.items.map((ns) => ns.metadata!.name!);
   };
 }

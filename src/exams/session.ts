@@ -11,6 +11,7 @@ import { load } from "js-yaml";
 import { KubelabError } from "../errors.ts";
 import type { GradeContext } from "../graders/context.ts";
 import type { Locale } from "../graders/types.ts";
+import type { Lab } from "../lab/types.ts";
 import type { ExamAttemptRecord, ExamStore } from "../store/types.ts";
 import { drawTasks, gradeAttempt } from "./attempt.ts";
 import type { AttemptTask, ObjectFinder } from "./attempt.ts";
@@ -23,9 +24,16 @@ export interface ExamSessionDeps {
   store: ExamStore;
   /** A grading context for a task's namespace. */
   contextFor(task: AttemptTask): GradeContext;
-  findElsewhere?: ObjectFinder;
-  /** Makes the tasks' namespaces and runs their setup scripts (the lab side). */
-  prepare?(attempt: ExamAttemptRecord, tasks: AttemptTask[]): Promise<void>;
+  /**
+   * Where the wrong-namespace diagnosis looks for an attempt's objects:
+   * the whole cluster in cluster mode, only the attempt's lab in namespace mode.
+   */
+  finderFor?(attempt: ExamAttemptRecord, tasks: AttemptTask[]): ObjectFinder | Promise<ObjectFinder>;
+  /**
+   * Makes the tasks' namespaces and runs their setup scripts (the lab side).
+   * `lab`: the learner's lab, whose namespaces they become (namespace mode).
+   */
+  prepare?(attempt: ExamAttemptRecord, tasks: AttemptTask[], lab?: Lab): Promise<void>;
   /** Removes the tasks' namespaces once the report is stored; failures are only logged. */
   cleanup?(attempt: ExamAttemptRecord, tasks: AttemptTask[]): Promise<void>;
   log?: (line: string) => void;
@@ -53,7 +61,12 @@ export class ExamSessions {
     return drawTasks(this.exam(a.exam), a.seed, a.namespacePrefix);
   }
 
-  async start(learnerId: string, examId: string, seed = newSeed()): Promise<ExamAttemptRecord> {
+  /** A new attempt; `lab` is the learner's (namespace mode: the tasks' namespaces are that lab's). */
+  async start(
+    learnerId: string,
+    examId: string,
+    { seed = newSeed(), lab }: { seed?: string; lab?: Lab } = {},
+  ): Promise<ExamAttemptRecord> {
     const exam = this.exam(examId);
     const id = randomUUID();
     // Namespaces: exam-<8 hex>-task-<i>, short and unique per attempt.
@@ -65,7 +78,7 @@ export class ExamSessions {
       namespacePrefix: `exam-${id.slice(0, 8)}-`,
       endsAt: new Date(this.now() + exam.timeLimitMinutes * 60_000).toISOString(),
     });
-    await this.deps.prepare?.(attempt, this.tasks(attempt));
+    await this.deps.prepare?.(attempt, this.tasks(attempt), lab);
     return attempt;
   }
 
@@ -117,9 +130,10 @@ export class ExamSessions {
       const a = await this.get(attemptId);
       if (a.report) return a.report as ExamReport;
       const exam = this.exam(a.exam);
-      const report = await gradeAttempt(exam, a.seed, this.tasks(a), locale, {
+      const tasks = this.tasks(a);
+      const report = await gradeAttempt(exam, a.seed, tasks, locale, {
         contextFor: this.deps.contextFor,
-        findElsewhere: this.deps.findElsewhere,
+        findElsewhere: await this.deps.finderFor?.(a, tasks),
       });
       const stored = await this.deps.store.submitExamAttempt(attemptId, {
         percent: report.percent,

@@ -149,15 +149,18 @@ export function toolboxQuota(names: LabNames, toolbox: ToolboxOptions): V1Resour
   };
 }
 
-/** The learner namespace in namespace mode (cluster mode uses `default`, which exists). */
-export function learnerNamespace(names: LabNames): V1Namespace {
+/**
+ * The learner namespace in namespace mode (cluster mode uses `default`, which exists).
+ * `role` tells a lab's own namespace (`learner`) from its exam tasks' (`exam-task`, see taskNamespaceObjects).
+ */
+export function learnerNamespace(names: LabNames, role = "learner"): V1Namespace {
   return {
     apiVersion: "v1",
     kind: "Namespace",
     metadata: {
       name: names.namespace,
       // Pod Security "baseline": no privileged pods, host namespaces or hostPath (the lessons' pods state no securityContext).
-      labels: { ...labels(names, "learner"), ...podSecurity("baseline") },
+      labels: { ...labels(names, role), ...podSecurity("baseline") },
     },
   };
 }
@@ -418,6 +421,64 @@ export function toolboxPod(names: LabNames, options: ToolboxOptions): V1Pod {
     },
     spec,
   };
+}
+
+/**
+ * The limits of one exam task's namespace (namespace mode). An attempt has a
+ * namespace per task, so each is smaller than a lab's: room for a task's
+ * Jobs with their parallelism, a CronJob's history, a Deployment or a
+ * debugged pod (finished pods do not count against `pods`).
+ */
+export const EXAM_TASK_LIMITS: NamespaceLimits = {
+  quota: {
+    pods: "10",
+    "requests.cpu": "1",
+    "requests.memory": "1Gi",
+    "limits.cpu": "2",
+    "limits.memory": "2Gi",
+    "requests.ephemeral-storage": "1Gi",
+    "limits.ephemeral-storage": "2Gi",
+    "count/jobs.batch": "20",
+    "count/cronjobs.batch": "5",
+    "count/deployments.apps": "5",
+    services: "5",
+    persistentvolumeclaims: "2",
+    configmaps: "10",
+    secrets: "10",
+  },
+  defaultLimits: DEFAULT_NAMESPACE_LIMITS.defaultLimits,
+  defaultRequests: DEFAULT_NAMESPACE_LIMITS.defaultRequests,
+};
+
+/** The role label of an exam task's namespace (a lab's own namespace is `learner`, its toolbox's `toolbox`). */
+export const ROLE_EXAM_TASK = "exam-task";
+
+/**
+ * Namespace mode: an exam task's namespace for the lab `names`, made like
+ * the lab's own namespace by the same builders — Pod Security baseline, the
+ * lab's toolbox service account as its admin (and nobody else's), the
+ * quota and LimitRange, and the network isolation (its pods reach only each
+ * other, the lab's toolbox reaches them). Labelled with the lab's id, so a
+ * lab's task namespaces can be found, and with `labels` (the attempt's).
+ * The namespace comes first: everything else lives in it.
+ */
+export function taskNamespaceObjects(
+  names: LabNames,
+  namespace: string,
+  options: { server: string; limits?: NamespaceLimits; labels?: Record<string, string> },
+): KubernetesObject[] {
+  const task: LabNames = { ...names, namespace };
+  const limits = options.limits ?? EXAM_TASK_LIMITS;
+  const ns = learnerNamespace(task, ROLE_EXAM_TASK);
+  // The lab's own labels win: `labels` cannot claim the namespace for another lab.
+  ns.metadata!.labels = { ...options.labels, ...ns.metadata!.labels };
+  return [
+    ns,
+    resourceQuota(task, limits),
+    limitRange(task, limits),
+    learnerNetworkPolicy(task, options.server),
+    namespaceAdminBinding(task),
+  ];
 }
 
 /**

@@ -63,7 +63,7 @@ function setup(clock: { t: number }) {
           }),
         );
       },
-      findElsewhere: async (kind, name) => (name.startsWith("greeter-") ? ["default"] : []),
+      finderFor: () => async (_kind, name) => (name.startsWith("greeter-") ? ["default"] : []),
     });
   return { store, sessions, gradings: () => gradings, cleaned };
 }
@@ -73,7 +73,7 @@ describe("exam sessions", () => {
     const clock = { t: Date.parse("2026-01-01T10:00:00Z") };
     const { store, sessions } = setup(clock);
     const learner = await store.learnerForSession("s1");
-    const a = await sessions().start(learner.id, "small", "seed-1");
+    const a = await sessions().start(learner.id, "small", { seed: "seed-1" });
     clock.t += 61_000;
     const v1 = await sessions().view(a.id, "en");
     assert.equal(v1.remainingSeconds, 30 * 60 - 61);
@@ -94,7 +94,7 @@ describe("exam sessions", () => {
     const { store, sessions, gradings, cleaned } = setup(clock);
     const learner = await store.learnerForSession("s2");
     const s = sessions();
-    const a = await s.start(learner.id, "small", "seed-2");
+    const a = await s.start(learner.id, "small", { seed: "seed-2" });
     await s.flag(a.id, "task-2", true);
     assert.deepEqual(
       (await s.view(a.id, "en")).tasks.map((t) => t.flagged),
@@ -127,7 +127,7 @@ describe("exam sessions", () => {
     const clock = { t: Date.parse("2026-01-01T10:00:00Z") };
     const { store, sessions } = setup(clock);
     const learner = await store.learnerForSession("s3");
-    const a = await sessions().start(learner.id, "small", "seed-3");
+    const a = await sessions().start(learner.id, "small", { seed: "seed-3" });
     clock.t += 30 * 60_000;
     const v = await sessions().view(a.id, "en");
     assert.equal(v.submitted, true);
