@@ -293,6 +293,7 @@ export function createLabManager(options: LabManagerOptions): LabManager {
       entry.lab.lastActiveAt = new Date(now());
       setState(entry, "ready");
       log(`lab ${names.id}: ready`);
+      void hook("ready", entry);
     } catch (err) {
       if (signal.aborted) return; // deleted or shutting down: not an error of the lab
       const labErr = err instanceof LabError ? err : undefined;
@@ -496,7 +497,7 @@ export function createLabManager(options: LabManagerOptions): LabManager {
   /** Run a lifecycle hook; its failure is logged, never the lab's. */
   async function hook(name: keyof LabLifecycle, entry: Entry) {
     try {
-      await options.lifecycle?.[name]?.(snapshot(entry.lab));
+      await options.lifecycle?.[name]?.(snapshot(entry.lab), entry.pool !== undefined);
     } catch (err) {
       log(`lab ${entry.names.id}: ${name} hook failed: ${(err as Error)?.message ?? err}`);
     }

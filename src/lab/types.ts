@@ -51,6 +51,8 @@ export interface Lab {
 export interface LabLifecycle {
   /** A lab was registered (created, retried or adopted); it may still be starting. */
   created?(lab: Lab): void;
+  /** The toolbox is ready; `spare`: the lab waits unassigned in a warm pool. */
+  ready?(lab: Lab, spare: boolean): void;
   /** A reset is about to delete the learner's objects. */
   resetting?(lab: Lab): Promise<void> | void;
   /** A reset finished (or failed): what comes next is the learner's again. */

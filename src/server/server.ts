@@ -59,6 +59,7 @@ import type { Store } from "../store/index.ts";
 import { createProgressApi } from "./progress-api.ts";
 import { createTokenIssuer } from "./sessions.ts";
 import { bridgeTerminal, type ExecClient, type TerminalSession, type TerminalShell } from "./terminal-bridge.ts";
+import type { TerminalPark } from "./terminal-park.ts";
 
 export const SESSION_COOKIE = "kubelab_sid";
 export const TERMINAL_PATH = API.labTerminal;
@@ -156,6 +157,8 @@ export interface LabServerOptions {
   bodyLimitBytes?: number;
   /** Bridge tuning (tests). */
   terminal?: { highWaterMark?: number; lowWaterMark?: number; keepaliveMs?: number };
+  /** Terminals opened ahead of time for warm-pool labs; a learner's first terminal takes theirs. */
+  terminalPark?: TerminalPark;
   log?: (line: string) => void;
 }
 
@@ -708,6 +711,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
           };
         },
         onActivity: () => labManager.touch(sid),
+        park: options.terminalPark,
         ...options.terminal,
         log,
       });

@@ -37,6 +37,7 @@ import type { V1Status } from "@kubernetes/client-node";
 import type { RawData, WebSocket } from "ws";
 import { KubelabError } from "../errors.ts";
 import { MAIN_SESSION, WORK_DIR } from "../lab/manifests.ts";
+import type { TerminalPark } from "./terminal-park.ts";
 import type { ClientControl, ServerControl, TerminalState } from "../shared/contract.ts";
 
 /** The exec connection (a `ws` WebSocket to the API server in production). */
@@ -100,6 +101,8 @@ export interface TerminalBridgeOptions {
   resolveTarget(signal: AbortSignal, onProgress: (message: string) => void): Promise<TerminalTarget>;
   /** Default: `terminalCommand` (tmux session "main", hung up on close). Another command is not hung up. */
   command?: string[];
+  /** Terminals opened ahead of time (warm-pool labs): the default command takes one when there is one. */
+  park?: Pick<TerminalPark, "take">;
   /** Called on learner input and resizes (keeps the lab from idling out). */
   onActivity?: () => void;
   /** Pause the exec stream when the browser socket buffers more than this. Default 1 MiB. */
@@ -253,8 +256,8 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
   let target: TerminalTarget | undefined;
   /** tmux has drawn: "ready" was sent. */
   let attached = false;
-  /** Set for the default command: the id its tmux client is recorded under. */
-  const terminalId = options.command ? undefined : randomBytes(8).toString("hex");
+  /** Set for the default command: the id its tmux client is recorded under (a parked terminal brings its own). */
+  let terminalId = options.command ? undefined : randomBytes(8).toString("hex");
   let hangingUp = false;
   let attachTimer: NodeJS.Timeout | undefined;
   let inputPaused = false;
@@ -490,19 +493,25 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
       return;
     }
     if (finished) return;
+    // A terminal opened while the lab waited in a warm pool: no exec to wait for.
+    const parked = options.command || target.shell ? undefined : options.park?.take(target);
     execPending = true;
     try {
-      conn = await options.exec.exec(
-        target.namespace,
-        target.pod,
-        target.container,
-        options.command ?? terminalCommand(terminalId!, target.shell),
-        stdout,
-        null, // with a TTY, stderr is merged into stdout (the API refuses both)
-        stdin,
-        true,
-        (s) => (execStatus = s),
-      );
+      if (parked) {
+        terminalId = parked.id;
+        conn = parked.adopt(stdout, stdin, (s) => (execStatus = s));
+      } else
+        conn = await options.exec.exec(
+          target.namespace,
+          target.pod,
+          target.container,
+          options.command ?? terminalCommand(terminalId!, target.shell),
+          stdout,
+          null, // with a TTY, stderr is merged into stdout (the API refuses both)
+          stdin,
+          true,
+          (s) => (execStatus = s),
+        );
     } catch (err) {
       const text = (err as { message?: string })?.message ?? String(err);
       log(`terminal exec into ${target.namespace}/${target.pod} failed: ${text}`);

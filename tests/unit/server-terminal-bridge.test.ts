@@ -8,6 +8,7 @@ import {
   type TerminalBridgeOptions,
   type TerminalSession,
 } from "../../src/server/terminal-bridge.ts";
+import { createTerminalPark } from "../../src/server/terminal-park.ts";
 import { FakeExecTransport, waitFor, type FakeExecConn } from "../fakes/server-fakes.ts";
 
 const TARGET = { namespace: "kubelab-local", pod: "toolbox", container: "toolbox" };
@@ -465,5 +466,67 @@ describe("terminal bridge over client-node's real WebSocket", () => {
 
     client.resume();
     await waitFor(() => received === total, `all ${total} bytes delivered (got ${received})`, 30_000);
+  });
+});
+
+describe("terminal park", () => {
+  it("hands a terminal opened ahead of time to the first browser: no exec of its own, screen, input, size, hang-up", async () => {
+    const transport = new FakeExecTransport();
+    const park = createTerminalPark({ exec: transport.exec() });
+    cleanups.push(() => park.close());
+    park.park(TARGET);
+    await waitFor(() => transport.conns.length === 1, "the parked exec");
+    const parked = transport.last!;
+    assert.match(parked.command[2], /exec tmux -u new-session -A -s main -c \/root\/pod$/, "the bridge's own command");
+    await new Promise((r) => setTimeout(r, 10)); // client-node has the connection
+    parked.output(SCREEN); // tmux draws while nobody watches
+
+    const h = await harness(transport, { park });
+    await ready(h);
+    await waitFor(() => h.output().toString() === SCREEN, "the screen drawn before the browser came");
+    assert.equal(transport.conns.length, 1, "no exec was opened for the browser");
+    assert.equal(park.size, 0, "taken out of the park");
+
+    h.client.send(JSON.stringify({ type: "resize", cols: 132, rows: 43 }));
+    await waitFor(() => parked.resizes().some((r) => r.width === 132 && r.height === 43), "the browser's size");
+    h.client.send(Buffer.from("ls\r"));
+    await waitFor(() => parked.stdin() === "ls\r", "input reaches the parked shell");
+
+    h.client.close();
+    await waitFor(() => transport.conns.length === 2 && isHangUp(transport.last!), "hang-up exec");
+    assert.deepEqual(transport.last!.command.slice(-1), [parked.command[4]], "the parked terminal's id is hung up");
+    await waitFor(() => parked.terminated, "the parked exec closed");
+  });
+
+  it("opens a new exec when the parked one ended, and never parks twice for one lab", async () => {
+    const transport = new FakeExecTransport();
+    const park = createTerminalPark({ exec: transport.exec(), maxBufferBytes: 8 });
+    cleanups.push(() => park.close());
+    park.park(TARGET);
+    park.park(TARGET);
+    await waitFor(() => transport.conns.length === 1, "one parked exec");
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(transport.conns.length, 1, "a second park for the same lab opens nothing");
+    transport.last!.exit();
+    await waitFor(() => park.size === 0, "the ended exec is forgotten");
+
+    const h = await harness(transport, { park });
+    const conn = await attach(h, transport);
+    assert.equal(transport.conns.length, 2, "the browser got an exec of its own");
+    assert.notEqual(conn, transport.conns[0]);
+  });
+
+  it("keeps at most maxBufferBytes of a parked terminal's output", async () => {
+    const transport = new FakeExecTransport();
+    const park = createTerminalPark({ exec: transport.exec(), maxBufferBytes: 10 });
+    cleanups.push(() => park.close());
+    park.park(TARGET);
+    await waitFor(() => transport.conns.length === 1, "the parked exec");
+    await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 100; i++) transport.last!.output("0123456789");
+    const h = await harness(transport, { park });
+    await ready(h);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(h.output().toString(), "0123456789", "only the newest output within the bound");
   });
 });
