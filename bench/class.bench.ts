@@ -49,6 +49,9 @@ async function main(args: string[]) {
     const rssIdle = process.memoryUsage().rss;
 
     const joinMs: number[] = [];
+    // Its two parts: POST /join + POST /api/lab, then the terminal's WebSocket until the prompt shows.
+    const joinHttpMs: number[] = [];
+    const terminalMs: number[] = [];
     const checkMs: number[] = [];
     const echoMs: number[] = [];
     const failures: string[] = [];
@@ -58,8 +61,11 @@ async function main(args: string[]) {
         try {
           const t0 = performance.now();
           const cookie = await joinClass(base, code, `learner ${i + 1}`);
+          joinHttpMs.push(elapsed(t0));
+          const t1 = performance.now();
           const term = terminal(base, cookie);
           await term.until((t) => t.includes(PROMPT), 120_000);
+          terminalMs.push(elapsed(t1));
           joinMs.push(elapsed(t0));
           term.send(JOB);
           await term.until((t) => t.includes("WAITED-42"), 240_000);
@@ -104,6 +110,8 @@ async function main(args: string[]) {
       table([
         ["", ...STAT_HEADER],
         ["join → prompt (ms)", ...statCells(join)],
+        ["  join + lab requests (ms)", ...statCells(stats(joinHttpMs))],
+        ["  terminal → prompt (ms)", ...statCells(stats(terminalMs))],
         ["Check (ms)", ...statCells(check)],
         ["keystroke echo (ms)", ...statCells(echo)],
       ]),
@@ -118,6 +126,8 @@ async function main(args: string[]) {
       failures,
       warmPoolMs: warmMs,
       joinToPromptMs: join,
+      joinRequestsMs: stats(joinHttpMs),
+      terminalToPromptMs: stats(terminalMs),
       checkMs: check,
       echoMs: echo,
       serverRssMiB: { idleWithPool: Math.round(rssIdle / 2 ** 20), afterClass: Math.round(rssLoaded / 2 ** 20) },
