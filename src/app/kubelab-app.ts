@@ -260,7 +260,14 @@ async function serve(
       learner: (sid) => store.learnerForSession(sid),
       bodyLimit: 16 * 1024,
       toolboxKubeconfig: (lab) => kubeconfigYaml(labNames(lab.id, mode), info.server),
-      ...(mode === "namespace" ? { lab: (sid: string) => labManager.getLab(sid) } : {}),
+      ...(mode === "namespace"
+        ? {
+            labs: {
+              get: (sid: string) => labManager.getLab(sid),
+              keepUntil: (sid: string, deadline: Date) => labManager.extendLab?.(sid, deadline.getTime() - Date.now()),
+            },
+          }
+        : {}),
     }),
     labCreationRate: options.labsPerMinute
       ? { burst: options.labsPerMinute, perMinute: options.labsPerMinute }

@@ -43,9 +43,14 @@ export interface ExamApiOptions {
   toolboxKubeconfig?(lab: Lab): string;
   /**
    * Namespace mode: the session's lab. An attempt's task namespaces are that
-   * lab's, so a session without one cannot start (the exam page makes it first).
+   * lab's, so a session without one cannot start (the exam page makes it
+   * first), and the lab is kept from idling out before the deadline (its
+   * going would submit the attempt).
    */
-  lab?(sessionId: string): Lab | undefined;
+  labs?: {
+    get(sessionId: string): Lab | undefined;
+    keepUntil(sessionId: string, deadline: Date): void;
+  };
 }
 
 const locale = (value: unknown): Locale => (value === "zh-CN" ? "zh-CN" : "en");
@@ -148,10 +153,11 @@ export function createExamApi(options: ExamApiOptions) {
       if (path === EXAM_API.start) {
         if (typeof body.exam !== "string")
           throw new HttpError(400, `"exam" must be an exam id`, "GET /api/exam lists them.");
-        const lab = options.lab?.(sessionId!);
-        if (options.lab && !lab)
+        const lab = options.labs?.get(sessionId!);
+        if (options.labs && !lab)
           throw new HttpError(409, "this session has no lab yet", "Reload the exam page: it starts your lab.");
         const a = await sessions.start(learner.id, body.exam, { lab });
+        options.labs?.keepUntil(sessionId!, new Date(a.endsAt));
         return sendJson(res, 201, await sessions.view(a.id, locale(body.locale)));
       }
       const a = await own(body.id, learner);

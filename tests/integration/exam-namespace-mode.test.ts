@@ -251,6 +251,9 @@ describe("exams in namespace mode", { timeout: 900_000 }, () => {
 
   test("B's lab deleted mid-exam: B's attempt is submitted and its task namespaces removed", async () => {
     const b = learners[1]!;
+    // Starting kept B's lab from idling out before the deadline (B opened no terminal since).
+    const kept = app.labManager.getLab(b.sessionId)!.lastActiveAt.getTime();
+    assert.ok(kept > Date.now() + 100 * 60_000, `B's lab kept only until ${new Date(kept).toISOString()}`);
     await app.labManager.deleteLab(b.sessionId);
     const list = await eventually(
       async () => {

@@ -1,11 +1,24 @@
 /**
  * Exams in namespace mode, without a cluster: a task namespace is made of
  * the lab's own builders (its learner admin there and nobody else, quota,
- * LimitRange, isolation), and the wrong-namespace finder looks only in the
- * namespaces it is given.
+ * LimitRange, isolation), the wrong-namespace finder looks only in the
+ * namespaces it is given, and the exam API starts an attempt only for a
+ * session's lab, which it keeps until the deadline.
  */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { KubelabError } from "../../src/errors.ts";
+import { createExamApi } from "../../src/exams/exam-api.ts";
+import { ExamSessions } from "../../src/exams/session.ts";
+import type { Lab } from "../../src/lab/types.ts";
+import { sendError } from "../../src/server/http-util.ts";
+import { openSqliteStore } from "../../src/store/sqlite-store.ts";
+import { fakeCluster, fakeContext } from "../fakes/graders-fakes.ts";
 import type { V1NetworkPolicy, V1Namespace, V1ResourceQuota, V1RoleBinding } from "@kubernetes/client-node";
 import { scopedObjectFinder, type ObjectProbe } from "../../src/exams/finder.ts";
 import {
@@ -98,5 +111,64 @@ describe("the scoped wrong-namespace finder", () => {
   it("finds nothing for another kind or name; a failed read is left out, not fatal", async () => {
     assert.deepEqual(await finder("CronJob", "echo-1"), []);
     assert.deepEqual(await finder("Job", "echo-2"), []);
+  });
+});
+
+describe("the exam API in namespace mode", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kubelab-exam-ns-"));
+  const store = openSqliteStore({ path: join(dir, "p.db") });
+  const prepared: { attempt: string; lab?: string }[] = [];
+  const kept: { sid: string; deadline: string }[] = [];
+  const lab = { id: "abc", namespace: "lab-abc", toolboxNamespace: "kubelab-abc" } as Lab;
+  const sessions = new ExamSessions({
+    store,
+    contextFor: (t) => fakeContext(fakeCluster({ namespace: t.namespace })),
+    prepare: async (attempt, _tasks, l) => void prepared.push({ attempt: attempt.id, lab: l?.id }),
+  });
+  const api = createExamApi({
+    sessions,
+    store,
+    learner: (sid) => store.learnerForSession(sid),
+    bodyLimit: 4096,
+    labs: {
+      get: (sid) => (sid === "with-lab" ? lab : undefined),
+      keepUntil: (sid, deadline) => void kept.push({ sid, deadline: deadline.toISOString() }),
+    },
+  });
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://x").pathname;
+    api
+      .handle(req, res, path, req.headers["x-sid"] as string | undefined)
+      .catch((err) => sendError(res, err instanceof KubelabError ? err : new KubelabError(String(err))));
+  });
+  const listening = new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  after(async () => {
+    server.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const start = async (sid: string) => {
+    await listening;
+    return fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/exam/start`, {
+      method: "POST",
+      headers: { "x-sid": sid, "content-type": "application/json" },
+      body: JSON.stringify({ exam: "ckad-mock" }),
+    });
+  };
+
+  it("refuses a session without a lab, and stores no attempt for it", async () => {
+    const res = await start("no-lab");
+    assert.equal(res.status, 409);
+    assert.match((await res.json()).hint, /Reload the exam page/);
+    assert.equal(await store.runningExamAttempt((await store.learnerForSession("no-lab")).id), undefined);
+    assert.deepEqual(prepared, []);
+  });
+
+  it("prepares the attempt for the session's lab and keeps the lab until the deadline", async () => {
+    const res = await start("with-lab");
+    assert.equal(res.status, 201);
+    const view = await res.json();
+    assert.deepEqual(prepared, [{ attempt: view.id, lab: "abc" }]);
+    assert.deepEqual(kept, [{ sid: "with-lab", deadline: view.endsAt }]);
   });
 });
