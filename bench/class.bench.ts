@@ -17,6 +17,7 @@
  * and namespaces deleted).
  */
 import { spawnSync } from "node:child_process";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { providerFromEnv } from "../src/cluster/providers.ts";
 import { cachedBinaries } from "../src/cluster/local/binaries.ts";
 import { flagString, parseArgs } from "../src/cli/args.ts";
@@ -56,6 +57,9 @@ async function main(args: string[]) {
     const echoMs: number[] = [];
     const failures: string[] = [];
     let served = 0;
+    // The server and the simulated learners share this process: its event loop's delay is part of every echo.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     await Promise.all(
       Array.from({ length: n }, async (_, i) => {
         try {
@@ -93,6 +97,9 @@ async function main(args: string[]) {
         }
       }),
     );
+    loopDelay.disable();
+    const loopMs = (q: number) => Math.round((loopDelay.percentile(q) / 1e6) * 10) / 10;
+    const eventLoopDelayMs = { p50: loopMs(50), p95: loopMs(95), p99: loopMs(99), max: loopMs(100) };
     const rssLoaded = process.memoryUsage().rss;
     const top = kubectlTop(provider.kubeconfigPath());
     const labs = new Set(app.labManager.listLabs().map((l) => l.id));
@@ -117,7 +124,7 @@ async function main(args: string[]) {
       ]),
     );
     console.log(
-      `served ${served}/${n}; server RSS ${(rssIdle / 2 ** 20).toFixed(0)} MiB idle with the pool, ${(rssLoaded / 2 ** 20).toFixed(0)} MiB after the class; class pods ${top ? `${(classMiB / n).toFixed(1)} MiB per learner` : "(metrics-server gave nothing)"}; etcd db ${(etcdBefore / 2 ** 20).toFixed(1)} → ${(etcdAfter / 2 ** 20).toFixed(1)} MiB`,
+      `served ${served}/${n}; server RSS ${(rssIdle / 2 ** 20).toFixed(0)} MiB idle with the pool, ${(rssLoaded / 2 ** 20).toFixed(0)} MiB after the class; class pods ${top ? `${(classMiB / n).toFixed(1)} MiB per learner` : "(metrics-server gave nothing)"}; etcd db ${(etcdBefore / 2 ** 20).toFixed(1)} → ${(etcdAfter / 2 ** 20).toFixed(1)} MiB; event loop delay p50/p95/max ${eventLoopDelayMs.p50}/${eventLoopDelayMs.p95}/${eventLoopDelayMs.max} ms`,
     );
     for (const f of failures.slice(0, 10)) console.log(`failed: ${f}`);
     Object.assign(report.results, {
@@ -130,6 +137,7 @@ async function main(args: string[]) {
       terminalToPromptMs: stats(terminalMs),
       checkMs: check,
       echoMs: echo,
+      eventLoopDelayMs,
       serverRssMiB: { idleWithPool: Math.round(rssIdle / 2 ** 20), afterClass: Math.round(rssLoaded / 2 ** 20) },
       classPodsMiBPerLearner: top ? Math.round((classMiB / n) * 10) / 10 : null,
       etcdDbMiB: {

@@ -488,7 +488,8 @@ export function createLabManager(options: LabManagerOptions): LabManager {
 
   function touch(learnerId: string) {
     const entry = entries.get(keyOf(learnerId));
-    if (entry) entry.lab.lastActiveAt = new Date(now());
+    // Never earlier than it is: an extension (a class's, an exam's deadline) pushed it into the future.
+    if (entry) entry.lab.lastActiveAt = new Date(Math.max(now(), entry.lab.lastActiveAt.getTime()));
   }
 
   /** The one reset (src/lab/reset.ts), as `./kubelab lab verify` runs it. */
@@ -646,15 +647,16 @@ export function createLabManager(options: LabManagerOptions): LabManager {
     async deleteLabsWith(labels) {
       if (mode !== "namespace") return [];
       const ids = await findLabs(labels);
+      const namespaces = ids.length ? await kube.list("v1", "Namespace", "") : [];
       await Promise.all(
         ids.map(async (id) => {
           const entry = [...entries.values()].find((e) => e.names.id === id);
           if (entry) return deleteLab(entry.key);
-          // Not this server's (left by a run that died, or a spare lost track of): its two namespaces are all of it.
+          // Not this server's (left by a run that died, or a spare lost track of): every namespace
+          // labelled with the lab is it — its two, and an exam's task namespaces.
           log(`lab ${id}: deleting (found in the cluster, not held by this server)`);
-          const names = labNames(id, mode);
-          for (const name of [names.toolboxNamespace, names.namespace])
-            await kube.delete({ apiVersion: "v1", kind: "Namespace", name });
+          const own = namespaces.filter((ns) => isManaged(ns) && ns.metadata?.labels?.[LABEL_LAB_ID] === id);
+          for (const ns of own) await kube.delete({ apiVersion: "v1", kind: "Namespace", name: ns.metadata!.name! });
         }),
       );
       return ids;

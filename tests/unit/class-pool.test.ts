@@ -65,6 +65,7 @@ describe("warm pool", () => {
     await until("spares ready", () => labs.poolStatus!("c3").ready === 2);
     await labs.ensureLab("sid-c", { pool: "c3", idleTimeoutMs: 10 * 60_000 });
     labs.extendLab!("sid-c", 30 * 60_000);
+    labs.touch("sid-c"); // a keystroke does not take the extension back
     now += 20 * 60_000;
     await new Promise((r) => setTimeout(r, 50));
     assert.ok(labs.getLab("sid-c"), "extended: still there after 20 min");
@@ -93,6 +94,19 @@ describe("warm pool", () => {
     const class5 = { labels: { "kubelab.dev/class": "c5" } };
     await earlier.ensureLab("sid-gone", { labId: "0000000001", ...class5 });
     await until("the earlier server's lab ready", () => earlier.getLab("sid-gone")?.state === "ready");
+    // An exam's task namespace of that lab, labelled with it.
+    kube.add({
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: {
+        name: "exam-0a0a0a0a-task-1",
+        labels: {
+          "app.kubernetes.io/managed-by": "kubelab",
+          "kubelab.dev/lab": "0000000001",
+          "kubelab.dev/role": "exam-task",
+        },
+      },
+    });
     await earlier.shutdown(); // its lab stays in the cluster, held by nobody
     const labs = manager(kube);
     await labs.ensureLab("sid-e", { labId: "0000000002", ...class5 });
@@ -104,6 +118,11 @@ describe("warm pool", () => {
     assert.equal(deleted.length, 3, deleted.join(","));
     for (const id of ["0000000001", "0000000002"])
       for (const ns of [`lab-${id}`, `kubelab-${id}`]) assert.equal(kube.get("Namespace", "", ns), undefined, ns);
+    assert.equal(
+      kube.get("Namespace", "", "exam-0a0a0a0a-task-1"),
+      undefined,
+      "the held-by-nobody lab's task namespace",
+    );
     assert.deepEqual(await labs.findLabs!({ "kubelab.dev/class": "c5" }), [], "no lab of the class is left");
     assert.deepEqual(
       labs.listLabs().map((l) => l.id),
