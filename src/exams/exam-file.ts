@@ -43,7 +43,7 @@ const paramRule = z.union([
 export type ParamRule = z.infer<typeof paramRule>;
 
 /** Kinds the wrong-namespace diagnosis can look for. */
-export const OBJECT_KINDS = ["Job", "CronJob", "Pod", "Service", "ConfigMap"] as const;
+export const OBJECT_KINDS = ["Job", "CronJob", "Pod", "Service", "ConfigMap", "Deployment"] as const;
 
 const task = z
   .object({

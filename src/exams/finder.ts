@@ -12,7 +12,7 @@
  *   attempt's tasks' — one read each: another learner's namespace is never
  *   read, so it cannot be named.
  */
-import { BatchV1Api, CoreV1Api } from "@kubernetes/client-node";
+import { AppsV1Api, BatchV1Api, CoreV1Api } from "@kubernetes/client-node";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { apiStatus } from "../cluster/kube-request.ts";
 import type { ObjectFinder } from "./attempt.ts";
@@ -20,6 +20,7 @@ import type { ObjectFinder } from "./attempt.ts";
 export function kubeObjectFinder(kc: KubeConfig): ObjectFinder {
   const core = kc.makeApiClient(CoreV1Api);
   const batch = kc.makeApiClient(BatchV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
   return async (kind, name) => {
     const q = { fieldSelector: `metadata.name=${name}`, limit: 20 };
     const list =
@@ -33,7 +34,9 @@ export function kubeObjectFinder(kc: KubeConfig): ObjectFinder {
               ? await core.listServiceForAllNamespaces(q)
               : kind === "ConfigMap"
                 ? await core.listConfigMapForAllNamespaces(q)
-                : { items: [] };
+                : kind === "Deployment"
+                  ? await apps.listDeploymentForAllNamespaces(q)
+                  : { items: [] };
     return [...new Set(list.items.map((o: { metadata?: { namespace?: string } }) => o.metadata?.namespace ?? ""))]
       .filter(Boolean)
       .sort();
@@ -47,12 +50,14 @@ export type ObjectProbe = (kind: string, name: string, namespace: string) => Pro
 export function kubeObjectProbe(kc: KubeConfig): ObjectProbe {
   const core = kc.makeApiClient(CoreV1Api);
   const batch = kc.makeApiClient(BatchV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
   const readers: Record<string, (q: { name: string; namespace: string }) => Promise<unknown>> = {
     Job: (q) => batch.readNamespacedJob(q),
     CronJob: (q) => batch.readNamespacedCronJob(q),
     Pod: (q) => core.readNamespacedPod(q),
     Service: (q) => core.readNamespacedService(q),
     ConfigMap: (q) => core.readNamespacedConfigMap(q),
+    Deployment: (q) => apps.readNamespacedDeployment(q),
   };
   return async (kind, name, namespace) => {
     const read = readers[kind];

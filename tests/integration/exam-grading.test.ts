@@ -30,7 +30,9 @@ const exam = loadExam("ckad-mock");
 const seed = newSeed();
 const prefix = `itx-${seed.slice(0, 6)}-`;
 const tasks = drawTasks(exam, seed, prefix);
+// Two tasks solved in the wrong namespace: a Job and a Deployment, each named in the report.
 const misplaced = tasks.find((t) => t.exercise === "job/echo")!;
+const misplacedDeployment = tasks.find((t) => t.exercise === "init/nginx-mnt")!;
 const elsewhere = `${prefix}elsewhere`;
 
 const admin = new KubeConfig();
@@ -60,7 +62,7 @@ function run(script: string, namespace: string, env: Record<string, string>): Pr
 
 async function solve(t: AttemptTask): Promise<void> {
   const m = loadExercise(t.exercise);
-  const ns = t === misplaced ? elsewhere : t.namespace;
+  const ns = t === misplaced || t === misplacedDeployment ? elsewhere : t.namespace;
   const env = paramEnv(t.params);
   if (m.setup) await run(join(m.dir, m.setup), ns, env);
   await run(join(m.dir, m.solutions[0]!), ns, env);
@@ -85,7 +87,7 @@ describe(`grading a whole exam (${tasks.length} tasks, seed ${seed})`, { timeout
     rmSync(work, { recursive: true, force: true });
   });
 
-  it("full marks for every task solved in its namespace, none and a diagnosis for the misplaced one; p95 reported", async () => {
+  it("full marks for every task solved in its namespace, none and a diagnosis for the misplaced ones; p95 reported", async () => {
     const exec = kubeExec(admin);
     const findElsewhere = kubeObjectFinder(admin);
     const times: number[] = [];
@@ -110,7 +112,7 @@ describe(`grading a whole exam (${tasks.length} tasks, seed ${seed})`, { timeout
       `exam grading, ${tasks.length} tasks, ${ROUNDS} rounds: p50 ${p(0.5)} ms, p95 ${p(0.95)} ms, max ${times.at(-1)} ms; per task (last round): ${report!.tasks.map((t) => `${t.exercise} ${t.durationMs}`).join(", ")}`,
     );
     for (const t of report!.tasks) {
-      if (t.id === misplaced.id) continue;
+      if (t.id === misplaced.id || t.id === misplacedDeployment.id) continue;
       assert.equal(
         t.score,
         t.maxScore,
@@ -125,7 +127,12 @@ describe(`grading a whole exam (${tasks.length} tasks, seed ${seed})`, { timeout
     assert.deepEqual(wrong.wrongNamespace, [
       `Job ${misplaced.params.name} is in namespace ${elsewhere}; this task's namespace is ${misplaced.namespace}.`,
     ]);
-    assert.ok(report!.percent < 100 && report!.percent > 80, `partial credit: ${report!.percent} %`);
+    const wrongDeployment = report!.tasks.find((t) => t.id === misplacedDeployment.id)!;
+    assert.equal(wrongDeployment.score, 0);
+    assert.deepEqual(wrongDeployment.wrongNamespace, [
+      `Deployment ${misplacedDeployment.params.name} is in namespace ${elsewhere}; this task's namespace is ${misplacedDeployment.namespace}.`,
+    ]);
+    assert.ok(report!.percent < 100 && report!.percent > 70, `partial credit: ${report!.percent} %`);
     assert.ok(p(0.95) <= 10_000, `p95 ${p(0.95)} ms within the 10 s target`);
   });
 });
