@@ -427,6 +427,22 @@ describe("debug/netstat", () => {
     );
     assert.equal(ids(r).ephemeral, "fail:debug.ephemeral-image");
   });
+  it("grades an exam's drawn name: a debugger in Deployment front-7c2's pod passes, the lesson's name fails", async () => {
+    const id = "debug/netstat";
+    const grader = graders.get(id)!.withParams!({ name: "front-7c2" });
+    const grade = (ctx: ReturnType<typeof fakeContext>) =>
+      gradeExercise(id, ctx, "en", { registry: new Map([[id, grader]]) });
+    const cluster = (rename: boolean) => {
+      const { d, rs, pod } = base();
+      if (rename) d.metadata!.name = rs.metadata!.ownerReferences![0]!.name = "front-7c2";
+      withEphemeral(pod, { name: "debugger", image: "busybox", command: ["netstat", "-anpt"] });
+      return fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod] });
+    };
+    const r = await grade(fakeContext(cluster(true)));
+    assert.equal(r.passed, true, JSON.stringify(r.checks));
+    assert.match(r.checks[0]!.title, /front-7c2/);
+    assert.equal(ids(await grade(fakeContext(cluster(false)))).target, "fail:deploy.missing");
+  });
 });
 
 describe("debug/node", () => {

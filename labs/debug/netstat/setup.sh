@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
 # Creates the document's Deployment nginx (nginx01, nginx:1.20.0, no netstat inside) and waits for it.
 set -euo pipefail
-kubectl create -f - <<'YAML'
+# Parameters (an exam draws another name); the default is the lesson's.
+NAME=${NAME:-nginx}
+kubectl create -f - <<YAML
 apiVersion: apps/v1
 kind: Deployment
 metadata:
-  name: nginx
+  name: ${NAME}
   labels:
-    app: nginx
+    app: ${NAME}
 spec:
   replicas: 1
   selector:
     matchLabels:
-      app: nginx
+      app: ${NAME}
   template:
     metadata:
       labels:
-        app: nginx
+        app: ${NAME}
     spec:
       containers:
       - image: nginx:1.20.0
         name: nginx01
 YAML
-kubectl rollout status deploy/nginx --timeout=180s
+kubectl rollout status deploy/${NAME} --timeout=180s

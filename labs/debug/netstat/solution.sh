@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The document's route without a terminal: kubectl debug -i --image=busybox with 'netstat -anpt' piped to the shell; the ephemeral container and its log are the same as with -it.
 set -euo pipefail
-pod=$(kubectl get pod -l app=nginx --field-selector=status.phase=Running -o jsonpath='{.items[0].metadata.name}')
+NAME=${NAME:-nginx}
+pod=$(kubectl get pod -l app=${NAME} --field-selector=status.phase=Running -o jsonpath='{.items[0].metadata.name}')
 # Wait (up to 120 s) until ephemeral container "$1" of "$pod" has terminated.
 wait_ephemeral_done() {
   for _ in $(seq 1 60); do

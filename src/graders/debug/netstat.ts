@@ -1,6 +1,7 @@
 /**
  * debug/netstat — an ephemeral container for tools the image lacks: in a pod
- * of Deployment `nginx` (no netstat in the image), the learner adds a
+ * of Deployment `nginx` (no netstat in the image; an exam draws another
+ * name, labs/debug/netstat/*.sh read NAME), the learner adds a
  * busybox ephemeral container (`kubectl debug <pod> -it --image=busybox`)
  * and runs `netstat -anpt` there.
  *
@@ -15,12 +16,11 @@
 import type { V1EphemeralContainer, V1Pod } from "@kubernetes/client-node";
 import type { LogText } from "../context.ts";
 import { orNull } from "../errors.ts";
-import { defineGrader, fail, needs, pass } from "../framework.ts";
-import type { CheckOutcome } from "../framework.ts";
+import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import type { CheckOutcome, CheckSpec } from "../framework.ts";
 import { commandLine, containerState, imageRepository } from "../k8s-helpers.ts";
 import { podsOfDeployment } from "../init/shared.ts";
 
-const NAME = "nginx";
 /** Lines read from the end of a log longer than the cap. */
 const TAIL_LINES = 500;
 
@@ -35,16 +35,18 @@ interface Candidate {
   score: number;
 }
 
-export default defineGrader({
+export default defineParamGrader({
   id: "debug/netstat",
   title: { en: "Debugging with an ephemeral container", "zh-CN": "用临时容器排查问题" },
-  checks: [
+  // The lesson's Deployment; an exam names another.
+  defaults: { name: "nginx" },
+  checks: ({ name: NAME }): CheckSpec[] => [
     { id: "target", points: 1, title: "title.debug-target", titleParams: { name: NAME } },
     { id: "ephemeral", points: 2, title: "title.debug-ephemeral", titleParams: { image: "busybox" } },
     { id: "ran", points: 1, title: "title.debug-ran" },
     { id: "netstat", points: 2, title: "title.debug-netstat" },
   ],
-  async grade(ctx) {
+  async grade(ctx, { name: NAME }) {
     const deploy = await orNull(ctx.apps.readNamespacedDeployment({ name: NAME, namespace: ctx.namespace }));
     if (!deploy)
       return [
