@@ -62,19 +62,29 @@ export async function apiRequest<T>(method: string, path: string, body?: unknown
   return data as T;
 }
 
-/** Create the learner's lab, or return the existing one (idempotent). */
-export const createLab = (signal?: AbortSignal) => apiRequest<LabJson>("POST", API.lab, {}, signal);
-export const getLab = (signal?: AbortSignal) => apiRequest<LabJson>("GET", API.lab, undefined, signal);
-export const resetLab = () => apiRequest<LabJson>("POST", API.labReset, {});
-
-/** Grade one exercise; a dropped connection is retried once with the same request id (never counted twice). */
-export function gradeExercise(request: GradeRequest): Promise<GradeResponse> {
-  const send = () => apiRequest<GradeResponse>("POST", API.labGrade, request);
+/**
+ * A request that is safe to send twice, sent again once when the connection
+ * dropped before any answer (the browser reports a network change, e.g. when
+ * a pod's network interface appears on this machine) — never when the server
+ * answered, nor when the caller aborted.
+ */
+function idempotent<T>(send: () => Promise<T>, signal?: AbortSignal): Promise<T> {
   return send().catch((error: unknown) => {
-    if (error instanceof LabApiError) throw error; // the server answered: not a dropped connection
+    if (error instanceof LabApiError || signal?.aborted) throw error;
     return send();
   });
 }
+
+/** Create the learner's lab, or return the existing one (idempotent). */
+export const createLab = (signal?: AbortSignal) =>
+  idempotent(() => apiRequest<LabJson>("POST", API.lab, {}, signal), signal);
+export const getLab = (signal?: AbortSignal) =>
+  idempotent(() => apiRequest<LabJson>("GET", API.lab, undefined, signal), signal);
+export const resetLab = () => apiRequest<LabJson>("POST", API.labReset, {});
+
+/** Grade one exercise; a dropped connection is retried once with the same request id (never counted twice). */
+export const gradeExercise = (request: GradeRequest): Promise<GradeResponse> =>
+  idempotent(() => apiRequest<GradeResponse>("POST", API.labGrade, request));
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {

@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { API } from "../../src/shared/contract.ts";
-import { apiRequest, errorText, gradeExercise, LabApiError, waitForLab } from "../../src/site/lab-api.ts";
+import {
+  apiRequest,
+  createLab,
+  errorText,
+  getLab,
+  gradeExercise,
+  LabApiError,
+  waitForLab,
+} from "../../src/site/lab-api.ts";
 
 const realFetch = globalThis.fetch;
 afterEach(() => {
@@ -51,6 +59,27 @@ describe("the page's lab API client shows the server's hint", () => {
       (e: unknown) => e instanceof LabApiError && e.hint === "Wait until the terminal says it is ready.",
     );
     assert.equal(once.length, 1);
+  });
+
+  it("starting and reading the lab are retried once when the connection dropped, never when the server answered", async () => {
+    const lab = { id: "local", state: "ready" };
+    let calls = script(new TypeError("network changed"), json(200, lab));
+    assert.deepEqual(await createLab(), lab);
+    assert.deepEqual(
+      calls.map((c) => c.method),
+      ["POST", "POST"],
+    );
+    calls = script(new TypeError("network changed"), json(200, lab));
+    assert.deepEqual(await getLab(), lab);
+    assert.equal(calls.length, 2);
+    calls = script(json(409, { error: "no lab" }), json(200, lab));
+    assert.ok((await getLab().catch((e: unknown) => e)) instanceof LabApiError);
+    assert.equal(calls.length, 1, "an answer is not retried");
+    const aborted = new AbortController();
+    aborted.abort();
+    calls = script(new DOMException("aborted", "AbortError"), json(200, lab));
+    await assert.rejects(getLab(aborted.signal));
+    assert.equal(calls.length, 1, "an abort is not retried");
   });
 
   it("a lab in error carries its hint to the terminal", async () => {
