@@ -219,7 +219,18 @@ async function serve(
   };
 
   // Exams (src/exams/exam-service.ts): in namespace mode an attempt's task namespaces are the learner's lab's.
-  const exams = createExamService({ mode, store, kubeConfig, recorders, exec, labManager, server: info.server, log });
+  const exams = createExamService({
+    mode,
+    store,
+    kubeConfig,
+    recorders,
+    exec,
+    labManager,
+    server: info.server,
+    // A class exam's attempts reach its grid (classes is made below; attempts start once the server listens).
+    onAttemptChange: (attempt) => classes?.examChanged(attempt),
+    log,
+  });
   examsOfLabs.service = exams;
 
   const siteHandler = await createSiteHandler(DIST_DIR).catch((err) => {
@@ -227,7 +238,10 @@ async function serve(
     return undefined;
   });
   // Classes are namespace mode's: an instructor, join codes, warm pools, the live grid (src/class).
-  const classes = mode === "namespace" ? createClassService({ store, labManager, log }) : undefined;
+  const classes =
+    mode === "namespace"
+      ? createClassService({ store, labManager, log, submitExam: (id) => exams.sessions.submit(id, "en") })
+      : undefined;
   const instructor = classes
     ? createClassHttp({
         service: classes,

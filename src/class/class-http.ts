@@ -10,9 +10,10 @@
  *   GET/POST /join                a learner joins with code + name (rate-limited failures per address)
  * API (every route needs the instructor cookie; every POST the CSRF header):
  *   GET/POST /api/instructor/classes
- *   GET  /api/instructor/classes/<id>/grid | /events (SSE) | /grid.csv | /attempts.csv
+ *   GET  /api/instructor/classes/<id>/grid | /events (SSE) | /grid.csv | /attempts.csv | /exam.csv
+ *   POST /api/instructor/classes/<id>/exam {exam} | /exam/end   offer the class an exam, or stop
  *   GET  /api/instructor/classes/<id>/learners/<lid>/attempts
- *   POST /api/instructor/classes/<id>/learners/<lid>/reset | /extend {minutes}
+ *   POST /api/instructor/classes/<id>/learners/<lid>/reset | /extend {minutes} | /exam/submit
  *   POST /api/instructor/classes/<id>/end
  *   WS   /api/instructor/classes/<id>/learners/<lid>/terminal   read-only view (tmux attach -r)
  *
@@ -54,6 +55,7 @@ import type { InstructorApi, PageContext } from "../server/server.ts";
 import { createTokenIssuer } from "../server/sessions.ts";
 import { bridgeTerminal, type ExecClient, type TerminalSession } from "../server/terminal-bridge.ts";
 import type { Store } from "../store/index.ts";
+import { examCsvRows, gridCsvRows } from "./class-csv.ts";
 import type { ClassService } from "./class-service.ts";
 import { displayJoinCode, normalizeJoinCode } from "./join-code.ts";
 import { verifyPassword } from "./passwords.ts";
@@ -246,6 +248,7 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
       instructor: who.name,
       strings,
       lessons: service.lessons,
+      exams: service.examIds(),
       ...view,
     }).replace(/</g, "\\u003c");
     page(
@@ -411,21 +414,17 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
       return events(req, res, classId);
     }
     if (rest === "grid.csv") {
-      const grid = await service.grid(classId);
-      const header = [
-        "learner",
-        "name",
-        ...grid.exercises.flatMap((e) => [`${e} best`, `${e} max`, `${e} attempts`, `${e} passed`]),
-      ];
-      const rows = grid.rows.map((r) => [
-        r.learnerId,
-        r.displayName,
-        ...grid.exercises.flatMap((e) => {
-          const c = r.cells[e];
-          return c ? [c.best.score, c.best.maxScore, c.attempts, c.passed ? "yes" : "no"] : ["", "", 0, "no"];
-        }),
-      ]);
-      return csv(res, `class-${classId}-grid.csv`, [header, ...rows]);
+      return csv(res, `class-${classId}-grid.csv`, gridCsvRows(await service.grid(classId)));
+    }
+    if (rest === "exam.csv") {
+      if (method !== "GET") notAllowed("GET");
+      return csv(res, `class-${classId}-exam.csv`, examCsvRows((await service.examResults(classId)).rows));
+    }
+    if (rest === "exam" || rest === "exam/end") {
+      if (method !== "POST") notAllowed("POST");
+      const body = await readJsonBody(req, 1024);
+      const cls = rest === "exam" ? await service.startExam(classId, body) : await service.endExam(classId);
+      return sendJson(res, 200, { exam: cls.exam ?? null });
     }
     if (rest === "attempts.csv") {
       const all = await service.allAttempts(classId);
@@ -470,19 +469,25 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
       await service.end(classId);
       return sendJson(res, 200, { ended: true });
     }
-    if (parts[2] === "learners" && parts.length === 5) {
+    if (parts[2] === "learners" && parts.length >= 5) {
       const learnerId = parts[3];
-      if (parts[4] === "attempts") {
+      const action = parts.slice(4).join("/");
+      if (action === "attempts") {
         if (method !== "GET") notAllowed("GET");
         return sendJson(res, 200, { attempts: await service.attempts(classId, learnerId) });
       }
-      if (parts[4] === "reset") {
+      if (action === "reset") {
         if (method !== "POST") notAllowed("POST");
         await readJsonBody(req, 1024);
         const lab = await service.resetLab(classId, learnerId);
         return sendJson(res, 200, { id: lab.id, state: lab.state });
       }
-      if (parts[4] === "extend") {
+      if (action === "exam/submit") {
+        if (method !== "POST") notAllowed("POST");
+        await readJsonBody(req, 1024);
+        return sendJson(res, 200, await service.submitExam(classId, learnerId));
+      }
+      if (action === "extend") {
         if (method !== "POST") notAllowed("POST");
         const body = await readJsonBody(req, 1024);
         const lab = await service.extendLab(classId, learnerId, Number(body.minutes ?? 30));

@@ -12,7 +12,8 @@
 import { EventEmitter } from "node:events";
 import { KubelabError } from "../errors.ts";
 import type { EnsureLabOptions, Lab, LabManager } from "../lab/types.ts";
-import type { Attempt, ClassRecord, ExerciseProgress, Learner, Store } from "../store/index.ts";
+import type { Attempt, ClassRecord, ExamAttemptRecord, ExerciseProgress, Learner, Store } from "../store/index.ts";
+import { loadExams } from "../exams/exam-file.ts";
 import { newJoinCode } from "./join-code.ts";
 import { loadClassLessons, type ClassLesson } from "./lessons.ts";
 
@@ -43,12 +44,29 @@ export interface GridCell {
   solutionRevealed: boolean;
 }
 
+/** A learner's latest attempt at the class's exam, as the grid shows it. */
+export interface GridExam {
+  attemptId: string;
+  exam: string;
+  state: "running" | "submitted";
+  startedAt: string;
+  endsAt: string;
+  /** Running: whole seconds to the deadline (0 once due: the server submits at the learner's next view). */
+  remainingSeconds?: number;
+  submittedAt?: string;
+  autoSubmitted?: boolean;
+  percent?: number;
+  passed?: boolean;
+}
+
 export interface GridRow {
   learnerId: string;
   displayName: string;
   joinedAt: string;
   lab?: { id: string; state: Lab["state"]; expiresAt?: string };
   cells: Record<string, GridCell>;
+  /** Absent: no attempt at the class's exam (not started). */
+  exam?: GridExam;
 }
 
 export interface Grid {
@@ -67,6 +85,10 @@ export interface ClassServiceOptions {
   store: Store;
   labManager: LabManager;
   lessons?: ClassLesson[];
+  /** Exam ids an instructor may start for a class. Default: the exams in exams/. */
+  examIds?: () => string[];
+  /** Submits a running exam attempt (src/exams/session.ts); absent: instructors cannot submit for a learner. */
+  submitExam?: (attemptId: string) => Promise<unknown>;
   /** How often new attempts are looked for. Default 500 ms (the grid promises 2 s). */
   pollMs?: number;
   log?: (line: string) => void;
@@ -76,12 +98,14 @@ export interface ClassServiceOptions {
 export interface ClassChange {
   classId: string;
   learnerId: string;
-  kind: "attempt" | "joined" | "solution-revealed" | "lab";
+  kind: "attempt" | "joined" | "solution-revealed" | "lab" | "exam";
   exercise?: string;
 }
 
 export interface ClassService {
   readonly lessons: readonly ClassLesson[];
+  /** The exams an instructor may start for a class. */
+  examIds(): string[];
   create(input: unknown, instructor: string): Promise<ClassRecord>;
   join(code: string, displayName: string, sessionId: string, locale: string): Promise<JoinOutcome>;
   grid(classId: string): Promise<Grid>;
@@ -94,6 +118,18 @@ export interface ClassService {
   resetLab(classId: string, learnerId: string): Promise<Lab>;
   extendLab(classId: string, learnerId: string, minutes: number): Promise<Lab>;
   end(classId: string): Promise<void>;
+  /** Offer an exam to the class's members from now on (`{exam}`, validated); the class. */
+  startExam(classId: string, input: unknown): Promise<ClassRecord>;
+  /** Stop offering the class's exam (attempts running go on to their deadline). */
+  endExam(classId: string): Promise<ClassRecord>;
+  /** Each member (in the grid's order) with their latest attempt at the class's exam, report included. */
+  examResults(
+    classId: string,
+  ): Promise<{ class: ClassRecord; rows: { learner: Learner; attempt?: ExamAttemptRecord }[] }>;
+  /** Submit a member's running class exam attempt now; the stored report's percent and pass. */
+  submitExam(classId: string, learnerId: string): Promise<GridExam>;
+  /** An exam attempt started or was submitted: its class's grid hears of it. */
+  examChanged(attempt: ExamAttemptRecord): void;
   /** Take back the class labs found in the cluster and warm the pools again (after a restart). */
   resume(): Promise<void>;
   /** For a new lab of this session (its first one idled out): its class's labels and lifetime, when it is a member of an open class. */
@@ -142,6 +178,46 @@ export function parseNewClass(input: unknown, lessons: readonly ClassLesson[]): 
   return { name, lessons: [...new Set(chosen as string[])], capacity, labLifetimeMinutes };
 }
 
+/** Validate what an instructor sent to start a class exam. */
+export function parseClassExam(input: unknown, examIds: readonly string[]): { exam: string } {
+  const exam = (input ?? {}) as Record<string, unknown>;
+  if (typeof exam.exam !== "string" || !examIds.includes(exam.exam))
+    throw bad(
+      '"exam" must name an exam of this site',
+      `Send {"exam":"${examIds[0] ?? "ckad-mock"}"}; exams here: ${examIds.join(", ") || "none (exams/*.yaml)"}.`,
+    );
+  return { exam: exam.exam };
+}
+
+/**
+ * The attempt the grid shows for a member: while the class's exam is on, only
+ * an attempt at it started since it was started (an earlier one is another
+ * sitting); once it is off, the latest.
+ */
+export function classExamAttempt(cls: ClassRecord, attempt: ExamAttemptRecord | undefined) {
+  if (!attempt || !cls.exam) return attempt;
+  return attempt.exam === cls.exam.exam && attempt.startedAt >= cls.exam.startedAt ? attempt : undefined;
+}
+
+/** The grid's view of an exam attempt at `now`. */
+export function gridExam(a: ExamAttemptRecord, now: number): GridExam {
+  const base = { attemptId: a.id, exam: a.exam, startedAt: a.startedAt, endsAt: a.endsAt };
+  if (!a.submittedAt)
+    return {
+      ...base,
+      state: "running",
+      remainingSeconds: Math.max(0, Math.floor((Date.parse(a.endsAt) - now) / 1000)),
+    };
+  return {
+    ...base,
+    state: "submitted",
+    submittedAt: a.submittedAt,
+    autoSubmitted: a.autoSubmitted ?? false,
+    percent: a.percent,
+    passed: a.passed,
+  };
+}
+
 /** The grid's cell for one exercise's progress. */
 export function gridCell(p: ExerciseProgress): GridCell {
   return {
@@ -169,6 +245,16 @@ export function createClassService(options: ClassServiceOptions): ClassService {
     labels: { [LABEL_CLASS]: cls.id },
     idleTimeoutMs: cls.labLifetimeMinutes * 60_000,
   });
+  const examIds = options.examIds ?? (() => loadExams().map((e) => e.id));
+  /** Member id → their attempt the grid shows. */
+  async function examAttemptsOf(cls: ClassRecord): Promise<Map<string, ExamAttemptRecord>> {
+    const out = new Map<string, ExamAttemptRecord>();
+    for (const a of await store.latestClassExamAttempts(cls.id)) {
+      const shown = classExamAttempt(cls, a);
+      if (shown) out.set(a.learnerId, shown);
+    }
+    return out;
+  }
   const exercisesOf = (cls: ClassRecord) =>
     cls.lessons.flatMap((slug) => lessons.find((l) => l.slug === slug)?.exercises ?? []);
 
@@ -249,6 +335,7 @@ export function createClassService(options: ClassServiceOptions): ClassService {
 
   return {
     lessons,
+    examIds,
 
     async create(input, instructor) {
       const wanted = parseNewClass(input, lessons);
@@ -296,6 +383,8 @@ export function createClassService(options: ClassServiceOptions): ClassService {
     async grid(classId) {
       const cls = await openClass(classId);
       const labs = new Map(labManager.listLabs().map((l) => [l.id, l]));
+      const exams = await examAttemptsOf(cls);
+      const now = Date.now();
       const rows: GridRow[] = [];
       for (const m of await store.members(classId)) {
         const lab = m.learner.labId ? labs.get(m.learner.labId) : undefined;
@@ -315,6 +404,7 @@ export function createClassService(options: ClassServiceOptions): ClassService {
               }
             : {}),
           cells,
+          ...(exams.has(m.learner.id) ? { exam: gridExam(exams.get(m.learner.id)!, now) } : {}),
         });
       }
       return {
@@ -404,6 +494,50 @@ export function createClassService(options: ClassServiceOptions): ClassService {
       log(
         `class ${cls.id} "${cls.name}": ended, ${owners.length} learners' labs and ${rest?.length ?? 0} others deleted (progress kept)`,
       );
+    },
+
+    async startExam(classId, input) {
+      await openClass(classId);
+      const { exam } = parseClassExam(input, examIds());
+      const cls = (await store.setClassExam(classId, exam)) ?? (await openClass(classId));
+      log(`class ${cls.id} "${cls.name}": exam ${exam} started for the class`);
+      return cls;
+    },
+
+    async endExam(classId) {
+      await openClass(classId);
+      const cls = (await store.setClassExam(classId, undefined)) ?? (await openClass(classId));
+      log(`class ${cls.id} "${cls.name}": the class's exam is no longer offered`);
+      return cls;
+    },
+
+    async examResults(classId) {
+      const cls = await openClass(classId);
+      const exams = await examAttemptsOf(cls);
+      const rows = (await store.members(classId)).map((m) => ({
+        learner: m.learner,
+        attempt: exams.get(m.learner.id),
+      }));
+      return { class: cls, rows };
+    },
+
+    async submitExam(classId, learnerId) {
+      const cls = await openClass(classId);
+      const member = (await store.members(classId)).some((m) => m.learner.id === learnerId);
+      const attempt = member ? (await examAttemptsOf(cls)).get(learnerId) : undefined;
+      if (!attempt || attempt.submittedAt || !options.submitExam)
+        throw new KubelabError(
+          `no running class exam for learner ${learnerId}`,
+          "Only a member's running attempt at the class's exam can be submitted; see the grid's exam column.",
+          { status: 409 },
+        );
+      await options.submitExam(attempt.id);
+      log(`class ${cls.id}: the instructor submitted ${learnerId}'s exam attempt ${attempt.id}`);
+      return gridExam((await store.getExamAttempt(attempt.id))!, Date.now());
+    },
+
+    examChanged(attempt) {
+      if (attempt.classId) emit({ classId: attempt.classId, learnerId: attempt.learnerId, kind: "exam" });
     },
 
     async resume() {

@@ -1,6 +1,6 @@
 /**
  * The exam routes of the lab server (JSON; the learner is the session's):
- *   GET  /api/exam                 exams on offer, the running attempt, past attempts (score, pass)
+ *   GET  /api/exam                 exams on offer (and the learner's class's), the running attempt, past attempts
  *   POST /api/exam/start   {exam}  a new attempt → its view
  *   GET  /api/exam/attempt?id=     the view: tasks, flags, remaining seconds (from the stored deadline)
  *   POST /api/exam/flag    {id, task, flagged}
@@ -19,7 +19,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Locale } from "../graders/types.ts";
 import { HttpError, readJsonBody, sendJson } from "../server/http-util.ts";
 import { API } from "../shared/contract.ts";
-import type { ExamAttemptRecord, ExamStore, Learner } from "../store/types.ts";
+import type { ClassStore, ExamAttemptRecord, ExamStore, Learner } from "../store/types.ts";
 import { loadExams } from "./exam-file.ts";
 import type { Lab } from "../lab/types.ts";
 import type { TerminalShell } from "../server/terminal-bridge.ts";
@@ -36,7 +36,8 @@ export const EXAM_API = {
 
 export interface ExamApiOptions {
   sessions: ExamSessions;
-  store: ExamStore;
+  /** With `classOf` (namespace mode's classes): a member is offered their class's exam. */
+  store: ExamStore & Partial<Pick<ClassStore, "classOf">>;
   learner(sessionId: string): Promise<Learner | undefined>;
   bodyLimit: number;
   /** The lab's toolbox kubeconfig (its text): the exam terminal's contexts use its cluster and user. */
@@ -87,6 +88,12 @@ export function createExamApi(options: ExamApiOptions) {
     if (!a || a.learnerId !== learner.id)
       throw new HttpError(404, "no such exam attempt", "Open /exam to see your attempts.");
     return a;
+  };
+
+  /** The exam the learner's open class offers now, if any. */
+  const classExam = async (learner: Learner) => {
+    const cls = await store.classOf?.(learner.id);
+    return cls?.exam ? { classId: cls.id, exam: cls.exam.exam } : undefined;
   };
 
   return {
@@ -142,6 +149,7 @@ export function createExamApi(options: ExamApiOptions) {
             passPercent: e.passPercent,
           })),
           running: running?.id ?? null,
+          classExam: (await classExam(learner))?.exam ?? null,
           attempts,
         });
       }
@@ -156,7 +164,10 @@ export function createExamApi(options: ExamApiOptions) {
         const lab = options.labs?.get(sessionId!);
         if (options.labs && !lab)
           throw new HttpError(409, "this session has no lab yet", "Reload the exam page: it starts your lab.");
-        const a = await sessions.start(learner.id, body.exam, { lab });
+        // While the learner's class has this exam on, the attempt is the class's (its grid shows it).
+        const offered = await classExam(learner);
+        const classId = offered?.exam === body.exam ? offered.classId : undefined;
+        const a = await sessions.start(learner.id, body.exam, { lab, classId });
         options.labs?.keepUntil(sessionId!, new Date(a.endsAt));
         return sendJson(res, 201, await sessions.view(a.id, locale(body.locale)));
       }

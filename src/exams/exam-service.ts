@@ -27,7 +27,7 @@ import type { AttemptTask } from "./attempt.ts";
 import { examShellSession } from "./exam-api.ts";
 import { kubeObjectFinder, kubeObjectProbe, scopedObjectFinder } from "./finder.ts";
 import { attemptLab, examCleaner, examPreparer, labTaskNamespaces } from "./prepare.ts";
-import { ExamSessions } from "./session.ts";
+import { ExamSessions, type ExamSessionDeps } from "./session.ts";
 
 export interface ExamServiceOptions {
   mode: IsolationMode;
@@ -39,6 +39,8 @@ export interface ExamServiceOptions {
   labManager: Pick<LabManager, "listLabs">;
   /** The API server's address as pods reach it. */
   server: string;
+  /** An attempt started or was submitted (src/exams/session.ts). */
+  onAttemptChange?: ExamSessionDeps["onChange"];
   log: (line: string) => void;
 }
 
@@ -102,6 +104,7 @@ export function createExamService(o: ExamServiceOptions): ExamService {
           { timeoutMs: 10_000 },
         );
     },
+    onChange: (attempt, change) => o.onAttemptChange?.(attempt, change),
     log,
   });
 

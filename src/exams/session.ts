@@ -36,6 +36,8 @@ export interface ExamSessionDeps {
   prepare?(attempt: ExamAttemptRecord, tasks: AttemptTask[], lab?: Lab): Promise<void>;
   /** Removes the tasks' namespaces once the report is stored; failures are only logged. */
   cleanup?(attempt: ExamAttemptRecord, tasks: AttemptTask[]): Promise<void>;
+  /** An attempt was stored as started or submitted (a class's grid follows its members'). */
+  onChange?(attempt: ExamAttemptRecord, change: "started" | "submitted"): void;
   log?: (line: string) => void;
   now?: () => number;
   loadExam?: (id: string) => ExamDef;
@@ -61,11 +63,14 @@ export class ExamSessions {
     return drawTasks(this.exam(a.exam), a.seed, a.namespacePrefix);
   }
 
-  /** A new attempt; `lab` is the learner's (namespace mode: the tasks' namespaces are that lab's). */
+  /**
+   * A new attempt; `lab` is the learner's (namespace mode: the tasks' namespaces are that lab's),
+   * `classId` the class whose exam it is.
+   */
   async start(
     learnerId: string,
     examId: string,
-    { seed = newSeed(), lab }: { seed?: string; lab?: Lab } = {},
+    { seed = newSeed(), lab, classId }: { seed?: string; lab?: Lab; classId?: string } = {},
   ): Promise<ExamAttemptRecord> {
     const exam = this.exam(examId);
     const id = randomUUID();
@@ -77,7 +82,9 @@ export class ExamSessions {
       seed,
       namespacePrefix: `exam-${id.slice(0, 8)}-`,
       endsAt: new Date(this.now() + exam.timeLimitMinutes * 60_000).toISOString(),
+      ...(classId ? { classId } : {}),
     });
+    this.deps.onChange?.(attempt, "started");
     await this.deps.prepare?.(attempt, this.tasks(attempt), lab);
     return attempt;
   }
@@ -142,6 +149,7 @@ export class ExamSessions {
         auto: options.auto ?? false,
       });
       if (!stored) return (await this.get(attemptId)).report as ExamReport;
+      this.deps.onChange?.(a, "submitted");
       // The report holds what was seen; the namespaces are not needed any more.
       void this.deps
         .cleanup?.(a, this.tasks(a))

@@ -224,5 +224,7 @@ export interface ExamView {
 export interface ExamListJson {
   exams: { id: string; title: string; tasks: number; timeLimitMinutes: number; passPercent: number }[];
   running: string | null;
+  /** The exam the learner's class has on (an instructor started it), or null. */
+  classExam: string | null;
   attempts: { id: string; exam: string; startedAt: string; submittedAt?: string; percent?: number; passed?: boolean }[];
 }

@@ -63,11 +63,14 @@ export class KubelabExam extends HTMLElement {
       if (list.running) return this.showAttempt(list.running);
       const body = this.#body();
       body.replaceChildren();
-      for (const e of list.exams) {
+      // The class's exam (an instructor started it) comes first and says so.
+      const exams = [...list.exams].sort((a, b) => Number(b.id === list.classExam) - Number(a.id === list.classExam));
+      for (const e of exams) {
         const start = el("button", this.t("exam.start"), "kl-button");
         start.addEventListener("click", () => void this.start(e.id));
         body.append(
           el("h2", e.title),
+          ...(e.id === list.classExam ? [el("p", this.t("exam.classExam"), "kl-exam-class")] : []),
           el("p", this.t("exam.about", { tasks: e.tasks, minutes: e.timeLimitMinutes, pass: e.passPercent })),
           start,
         );

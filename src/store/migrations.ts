@@ -174,6 +174,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX instructor_sessions_instructor ON instructor_sessions(instructor);
     `,
   },
+  {
+    version: 7,
+    description: "exams in a class: the class's exam on offer, attempts that belong to a class",
+    sql: `
+      -- The exam an instructor started for the class (exams/<exam>.yaml) and
+      -- when; both NULL when none is on. Members' attempts of it while it is on
+      -- carry the class id.
+      ALTER TABLE classes ADD COLUMN exam TEXT;
+      ALTER TABLE classes ADD COLUMN exam_started_at TEXT;
+      ALTER TABLE exam_attempts ADD COLUMN class_id TEXT REFERENCES classes(id);
+      CREATE INDEX exam_attempts_class ON exam_attempts(class_id, learner_id, started_at) WHERE class_id IS NOT NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

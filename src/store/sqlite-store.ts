@@ -276,6 +276,7 @@ function classFrom(r: Row): ClassRecord {
     instructor: String(r.instructor),
     createdAt: String(r.created_at),
     ...(r.ended_at ? { endedAt: String(r.ended_at) } : {}),
+    ...(r.exam ? { exam: { exam: String(r.exam), startedAt: String(r.exam_started_at) } } : {}),
   };
 }
 
@@ -751,6 +752,28 @@ class SqliteStore implements Store {
     );
   }
 
+  async setClassExam(classId: string, exam: string | undefined): Promise<ClassRecord | undefined> {
+    return this.tx("setting a class's exam", () => {
+      const row = this.db
+        .prepare("UPDATE classes SET exam = ?, exam_started_at = ? WHERE id = ? AND ended_at IS NULL RETURNING *")
+        .get(exam ?? null, exam ? iso(this.now()) : null, classId) as Row | undefined;
+      return row ? classFrom(row) : undefined;
+    });
+  }
+
+  async latestClassExamAttempts(classId: string): Promise<ExamAttemptRecord[]> {
+    return this.read("reading a class's exam attempts", () =>
+      (
+        this.db
+          .prepare(
+            // Per learner the row with the greatest started_at (SQLite's bare-column rule for max()).
+            `SELECT *, max(started_at) FROM exam_attempts WHERE class_id = ? GROUP BY learner_id ORDER BY learner_id LIMIT ${MAX_LIMIT}`,
+          )
+          .all(classId) as Row[]
+      ).map(examAttemptFrom),
+    );
+  }
+
   async startExamAttempt(input: ExamAttemptInput): Promise<ExamAttemptRecord> {
     return this.tx("starting an exam", () => {
       if (
@@ -764,7 +787,7 @@ class SqliteStore implements Store {
       }
       const row = this.db
         .prepare(
-          "INSERT INTO exam_attempts(id, learner_id, exam, seed, namespace_prefix, started_at, ends_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+          "INSERT INTO exam_attempts(id, learner_id, exam, seed, namespace_prefix, started_at, ends_at, class_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
         )
         .get(
           input.id,
@@ -774,6 +797,7 @@ class SqliteStore implements Store {
           input.namespacePrefix,
           iso(this.now()),
           input.endsAt,
+          input.classId ?? null,
         ) as Row;
       return examAttemptFrom(row);
     });
@@ -863,6 +887,7 @@ function examAttemptFrom(row: Row): ExamAttemptRecord {
     startedAt: String(row.started_at),
     endsAt: String(row.ends_at),
     flags: JSON.parse(String(row.flags)) as string[],
+    ...(row.class_id ? { classId: String(row.class_id) } : {}),
   };
   if (row.submitted_at !== null) {
     out.submittedAt = String(row.submitted_at);

@@ -124,9 +124,11 @@ export interface ClassRecord {
   instructor: string;
   createdAt: string;
   endedAt?: string;
+  /** The exam the instructor started for the class (schema v7), while it is on. */
+  exam?: { exam: string; startedAt: string };
 }
 
-export type ClassInput = Omit<ClassRecord, "id" | "createdAt" | "endedAt">;
+export type ClassInput = Omit<ClassRecord, "id" | "createdAt" | "endedAt" | "exam">;
 
 export interface ClassMember {
   learner: Learner;
@@ -176,6 +178,10 @@ export interface ClassStore {
   /** The open class a learner belongs to. */
   classOf(learnerId: string): Promise<ClassRecord | undefined>;
   endClass(id: string): Promise<void>;
+  /** Offer an exam to the open class's members from now on, or stop (undefined); the class as it is then. */
+  setClassExam(classId: string, exam: string | undefined): Promise<ClassRecord | undefined>;
+  /** The latest attempt carrying this class's id of each learner who has one (schema v7). */
+  latestClassExamAttempts(classId: string): Promise<ExamAttemptRecord[]>;
 }
 
 /** One timed attempt at an exam (schema v4; src/exams/session.ts). */
@@ -200,11 +206,13 @@ export interface ExamAttemptRecord {
   passed?: boolean;
   /** The score report (src/exams/attempt.ts ExamReport), as stored. */
   report?: unknown;
+  /** Started as the class exam of this class (schema v7). */
+  classId?: string;
 }
 
 export type ExamAttemptInput = Pick<
   ExamAttemptRecord,
-  "id" | "learnerId" | "exam" | "seed" | "namespacePrefix" | "endsAt"
+  "id" | "learnerId" | "exam" | "seed" | "namespacePrefix" | "endsAt" | "classId"
 >;
 
 /** Exam attempts, kept beside the learner's progress. */

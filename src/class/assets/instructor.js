@@ -154,6 +154,22 @@
     return `${cell.best.score}/${cell.best.maxScore}`;
   }
 
+  /** The exam column's text and colour for a row's attempt at the class's exam. */
+  function examCell(exam) {
+    if (!exam) return { text: t("class.grid.examNone"), colour: "#fff", title: "" };
+    if (exam.state === "running")
+      return {
+        text: t("class.grid.examLeft", { minutes: Math.ceil(exam.remainingSeconds / 60) }),
+        colour: "#fff3c0",
+        title: "",
+      };
+    return {
+      text: t(exam.passed ? "class.grid.examPassed" : "class.grid.examFailed", { percent: exam.percent }),
+      colour: exam.passed ? "#c8f0c8" : "#f8c8c8",
+      title: exam.autoSubmitted ? t("class.grid.examAuto") : "",
+    };
+  }
+
   async function classView() {
     const id = data.classId;
     const error = alertBox();
@@ -162,7 +178,42 @@
     const detail = el("section", { id: "detail" });
     const pool = el("p", { id: "pool" });
     const codeBox = el("p", {});
+    const examBox = el("p", { id: "class-exam", style: "display:flex;gap:.5em;align-items:center" });
     let grid;
+
+    function renderExam() {
+      const post = (path, body) =>
+        call("POST", `/classes/${id}${path}`, body)
+          .then(refresh)
+          .catch((err) => (error.textContent = err.message));
+      if (grid.class.exam) {
+        examBox.replaceChildren(
+          t("class.grid.examOn", {
+            exam: grid.class.exam.exam,
+            time: new Date(grid.class.exam.startedAt).toLocaleTimeString(data.locale),
+          }),
+          el(
+            "button",
+            { type: "button", id: "exam-end", on: { click: () => post("/exam/end", {}) } },
+            t("class.grid.examEnd"),
+          ),
+        );
+        return;
+      }
+      const select = el(
+        "select",
+        { id: "exam-choice" },
+        data.exams.map((e) => el("option", { value: e }, e)),
+      );
+      examBox.replaceChildren(
+        select,
+        el(
+          "button",
+          { type: "button", id: "exam-start", on: { click: () => post("/exam", { exam: select.value }) } },
+          t("class.grid.examStart"),
+        ),
+      );
+    }
 
     function render() {
       codeBox.replaceChildren(
@@ -183,6 +234,7 @@
         el("th", {}, t("class.grid.learner")),
         el("th", {}, t("class.grid.lab")),
         grid.exercises.map((e) => el("th", { style: "padding:.2em .5em;font-size:.8em" }, e)),
+        el("th", { style: "padding:.2em .5em" }, t("class.grid.exam")),
       );
       const rows = grid.rows.map((r) =>
         el(
@@ -231,9 +283,22 @@
               marks ? " " + marks : "",
             );
           }),
+          (() => {
+            const x = examCell(r.exam);
+            return el(
+              "td",
+              {
+                "data-exam": r.exam ? r.exam.state : "none",
+                title: x.title,
+                style: `padding:.2em .5em;text-align:center;border:1px solid #ccc;background:${x.colour}`,
+              },
+              x.text,
+            );
+          })(),
         ),
       );
       table.replaceChildren(head, ...rows);
+      renderExam();
     }
 
     function checks(r, exercise, c) {
@@ -300,6 +365,11 @@
             call("POST", `/classes/${id}/learners/${r.learnerId}/extend`, { minutes: 30 }),
           ),
           act(t("class.learner.watch"), () => watch(r, screen)),
+          r.exam?.state === "running"
+            ? act(t("class.learner.examSubmit"), () =>
+                call("POST", `/classes/${id}/learners/${r.learnerId}/exam/submit`, {}).then(refresh),
+              )
+            : undefined,
           act(t("class.learner.close"), () => {
             watching?.close();
             detail.replaceChildren();
@@ -374,6 +444,7 @@
       { style: "display:flex;gap:1em" },
       el("a", { id: "grid-csv", href: `${api}/classes/${id}/grid.csv` }, t("class.grid.csv")),
       el("a", { id: "attempts-csv", href: `${api}/classes/${id}/attempts.csv` }, t("class.grid.attemptsCsv")),
+      el("a", { id: "exam-csv", href: `${api}/classes/${id}/exam.csv` }, t("class.grid.examCsv")),
       el(
         "button",
         {
@@ -399,6 +470,7 @@
       el("h1", { id: "class-name" }),
       codeBox,
       pool,
+      examBox,
       error,
       el("div", { style: "overflow-x:auto" }, table),
       links,
