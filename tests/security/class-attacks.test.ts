@@ -106,15 +106,24 @@ describe("class attacks", () => {
       "/classes",
       `/classes/${classId}/grid`,
       `/classes/${classId}/grid.csv`,
+      `/classes/${classId}/exam.csv`,
       `/classes/${classId}/learners/${learners[1].learnerId}/attempts`,
     ]) {
       assert.equal((await fetch(`${base}/api/instructor${path}`, { headers: { cookie } })).status, 401, path);
     }
-    const reset = await fetch(`${base}/api/instructor/classes/${classId}/learners/${learners[1].learnerId}/reset`, {
-      method: "POST",
-      headers: { cookie, origin: base },
-    });
-    assert.equal(reset.status, 401);
+    for (const path of [
+      `/learners/${learners[1].learnerId}/reset`,
+      "/exam",
+      "/exam/end",
+      `/learners/${learners[1].learnerId}/exam/submit`,
+    ]) {
+      const post = await fetch(`${base}/api/instructor/classes/${classId}${path}`, {
+        method: "POST",
+        headers: { cookie, origin: base, "content-type": "application/json" },
+        body: JSON.stringify({ exam: "ckad-mock" }),
+      });
+      assert.equal(post.status, 401, path);
+    }
     assert.equal((await fetch(`${base}/instructor`, { headers: { cookie }, redirect: "manual" })).status, 303);
     const watch = await upgrade(
       server.port,
