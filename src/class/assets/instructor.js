@@ -200,11 +200,13 @@
         );
         return;
       }
+      const chosen = examBox.querySelector("select")?.value;
       const select = el(
         "select",
         { id: "exam-choice" },
         data.exams.map((e) => el("option", { value: e }, e)),
       );
+      if (chosen) select.value = chosen;
       examBox.replaceChildren(
         select,
         el(
@@ -228,13 +230,15 @@
         t("class.grid.joinAt", { url: location.origin + "/join" }),
       );
       pool.textContent = t("class.grid.pool", grid.pool);
+      const showExam = Boolean(grid.class.exam) || grid.rows.some((r) => r.exam);
       const head = el(
         "tr",
         {},
         el("th", {}, t("class.grid.learner")),
         el("th", {}, t("class.grid.lab")),
         grid.exercises.map((e) => el("th", { style: "padding:.2em .5em;font-size:.8em" }, e)),
-        el("th", { style: "padding:.2em .5em" }, t("class.grid.exam")),
+        // The exam column once the class has had an exam.
+        showExam ? el("th", { style: "padding:.2em .5em" }, t("class.grid.exam")) : undefined,
       );
       const rows = grid.rows.map((r) =>
         el(
@@ -283,18 +287,20 @@
               marks ? " " + marks : "",
             );
           }),
-          (() => {
-            const x = examCell(r.exam);
-            return el(
-              "td",
-              {
-                "data-exam": r.exam ? r.exam.state : "none",
-                title: x.title,
-                style: `padding:.2em .5em;text-align:center;border:1px solid #ccc;background:${x.colour}`,
-              },
-              x.text,
-            );
-          })(),
+          showExam
+            ? (() => {
+                const x = examCell(r.exam);
+                return el(
+                  "td",
+                  {
+                    "data-exam": r.exam ? r.exam.state : "none",
+                    title: x.title,
+                    style: `padding:.2em .5em;text-align:center;border:1px solid #ccc;background:${x.colour}`,
+                  },
+                  x.text,
+                );
+              })()
+            : undefined,
         ),
       );
       table.replaceChildren(head, ...rows);
