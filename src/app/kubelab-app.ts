@@ -299,6 +299,11 @@ async function serve(
     await adoptLabs(labManager, store, mode, log).catch((err) =>
       log(`could not adopt the labs in the cluster: ${err instanceof Error ? err.message : err}`),
     );
+  // Exams that ran when the server stopped are submitted at their deadlines (past ones now).
+  await exams.sessions
+    .resume()
+    .then((n) => n > 0 && log(`${n} running exam attempts: each is submitted at its deadline`))
+    .catch((err) => log(`could not take back the running exams: ${err instanceof Error ? err.message : err}`));
   const url = await server.listen();
   // In cluster mode there is one lab for the machine: start it now, so the
   // first page load finds a shell ready instead of waiting for a pod.
@@ -315,6 +320,7 @@ async function serve(
     close: async () => {
       await server.close();
       terminalPark?.close();
+      exams.sessions.close();
       await labManager.shutdown();
       await recorders.stopAll();
       await store.close();

@@ -48,6 +48,8 @@ export class ExamSessions {
   private readonly now: () => number;
   /** Submissions in flight, by attempt id: concurrent submits share one grading. */
   private readonly grading = new Map<string, Promise<ExamReport>>();
+  /** Each running attempt's deadline, by attempt id: the server submits it then, whoever watches. */
+  private readonly deadlines = new Map<string, NodeJS.Timeout>();
 
   constructor(deps: ExamSessionDeps) {
     this.deps = deps;
@@ -85,8 +87,44 @@ export class ExamSessions {
       ...(classId ? { classId } : {}),
     });
     this.deps.onChange?.(attempt, "started");
+    this.atDeadline(attempt);
     await this.deps.prepare?.(attempt, this.tasks(attempt), lab);
     return attempt;
+  }
+
+  /**
+   * Submit `a` at its deadline (at once when it is past): what the task
+   * namespaces hold then is graded, not what they hold when someone next
+   * looks. The report is in English, as no one's page asked for it.
+   */
+  private atDeadline(a: ExamAttemptRecord): void {
+    if (a.submittedAt || this.deadlines.has(a.id)) return;
+    // setTimeout's longest delay is about 24.8 days; a later deadline is looked at again then.
+    const delay = Math.min(Math.max(0, Date.parse(a.endsAt) - this.now()), 2 ** 31 - 1);
+    const timer = setTimeout(() => {
+      this.deadlines.delete(a.id);
+      if (Date.parse(a.endsAt) > this.now()) return this.atDeadline(a);
+      this.submit(a.id, "en", { auto: true }).catch((err) =>
+        this.deps.log?.(
+          `could not submit exam attempt ${a.id} at its deadline: ${err instanceof Error ? err.message : err}`,
+        ),
+      );
+    }, delay);
+    timer.unref();
+    this.deadlines.set(a.id, timer);
+  }
+
+  /** After a restart: every running attempt is submitted at its deadline again (past ones now). */
+  async resume(): Promise<number> {
+    const running = await this.deps.store.runningExamAttempts();
+    for (const a of running) this.atDeadline(a);
+    return running.length;
+  }
+
+  /** Stop the deadline timers (the server is stopping; `resume` takes them up in the next run). */
+  close(): void {
+    for (const timer of this.deadlines.values()) clearTimeout(timer);
+    this.deadlines.clear();
   }
 
   /** The learner's view; an attempt past its deadline is submitted (graded) first. */
@@ -148,6 +186,8 @@ export class ExamSessions {
         report,
         auto: options.auto ?? false,
       });
+      clearTimeout(this.deadlines.get(attemptId));
+      this.deadlines.delete(attemptId);
       if (!stored) return (await this.get(attemptId)).report as ExamReport;
       this.deps.onChange?.(a, "submitted");
       // The report holds what was seen; the namespaces are not needed any more.

@@ -819,6 +819,12 @@ class SqliteStore implements Store {
     });
   }
 
+  async runningExamAttempts(): Promise<ExamAttemptRecord[]> {
+    return this.read("reading the running exams", () =>
+      (this.db.prepare("SELECT * FROM exam_attempts WHERE submitted_at IS NULL").all() as Row[]).map(examAttemptFrom),
+    );
+  }
+
   async setExamFlags(id: string, flags: string[]): Promise<void> {
     this.tx("flagging exam tasks", () =>
       this.db

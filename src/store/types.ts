@@ -222,6 +222,8 @@ export interface ExamStore {
   getExamAttempt(id: string): Promise<ExamAttemptRecord | undefined>;
   /** The learner's attempt not yet submitted. */
   runningExamAttempt(learnerId: string): Promise<ExamAttemptRecord | undefined>;
+  /** Every attempt not yet submitted (a restarted server submits each at its deadline). */
+  runningExamAttempts(): Promise<ExamAttemptRecord[]>;
   /** Replace the flags of a running attempt (a submitted one is final). */
   setExamFlags(id: string, flags: string[]): Promise<void>;
   /** Store the report; false when the attempt was already submitted (the first submission wins). */

@@ -1,7 +1,8 @@
 /**
  * Exam sessions on a real SQLite store (temp file) and fake clusters: the
  * deadline is the stored one (a reload, or a new server object, does not
- * reset it), flags persist, the server submits at the deadline, the first
+ * reset it), flags persist, the server submits at the deadline (also after
+ * a restart, with nobody looking), the first
  * submission wins, a submitted attempt is final and listed with the
  * learner's attempts; the attempt's kubeconfig has one context per task.
  */
@@ -135,6 +136,25 @@ describe("exam sessions", () => {
     assert.equal(v.report!.tasks.length, 2);
     assert.equal((await store.getExamAttempt(a.id))!.autoSubmitted, true);
     assert.equal(await store.runningExamAttempt(learner.id), undefined);
+  });
+
+  it("with nobody looking, a restarted server submits what ran past its deadline, and not a minute early", async () => {
+    const clock = { t: Date.parse("2026-01-01T10:00:00Z") };
+    const { store, sessions } = setup(clock);
+    const early = await sessions().start((await store.learnerForSession("s4")).id, "small", { seed: "seed-4" });
+    clock.t += 10 * 60_000;
+    const late = await sessions().start((await store.learnerForSession("s5")).id, "small", { seed: "seed-5" });
+    clock.t += 21 * 60_000; // early's deadline passed while the server was down; late's is 9 minutes away
+    const restarted = sessions();
+    assert.equal(await restarted.resume(), 2);
+    for (let i = 0; i < 200 && !(await store.getExamAttempt(early.id))!.submittedAt; i++)
+      await new Promise((r) => setTimeout(r, 5));
+    const submitted = (await store.getExamAttempt(early.id))!;
+    assert.ok(submitted.submittedAt, "the attempt past its deadline was submitted without a view");
+    assert.equal(submitted.autoSubmitted, true);
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal((await store.getExamAttempt(late.id))!.submittedAt, undefined, "the other runs on");
+    restarted.close();
   });
 
   it("the attempt's kubeconfig: one context per task, pointing at its namespace, the base's credentials kept", () => {
