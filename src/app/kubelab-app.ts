@@ -22,6 +22,7 @@ import { createExamService, type ExamService } from "../exams/exam-service.ts";
 import { checkExposure } from "../server/access.ts";
 import { assertAllowedHosts } from "../server/host-check.ts";
 import { createLabServer, type GradeService } from "../server/server.ts";
+import { shareConnections } from "../cluster/kube-connections.ts";
 import { createSiteHandler } from "../server/site.ts";
 import { createTerminalPark } from "../server/terminal-park.ts";
 import { ensureSite } from "../site-build/site-build.ts";
@@ -161,6 +162,7 @@ async function serve(
   await site;
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(options.provider.kubeconfigPath());
+  shareConnections(kubeConfig);
 
   const recorders = new RecorderPool({ kubeConfig, log });
   // Namespace mode: a warm-pool lab gets its terminal opened while it waits (src/server/terminal-park.ts).

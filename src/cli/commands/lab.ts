@@ -24,6 +24,7 @@ import { loadExams } from "../../exams/exam-file.ts";
 import { examVerifyJobs, VERIFY_SEEDS } from "../../exams/verify-exam.ts";
 import { resetLabNamespace } from "../../lab/index.ts";
 import { RecorderPool } from "../../recorder/index.ts";
+import { shareConnections } from "../../cluster/kube-connections.ts";
 import { flagString, parseArgs } from "../args.ts";
 
 export default async function labCommand(args: string[]): Promise<number> {
@@ -70,6 +71,7 @@ export default async function labCommand(args: string[]): Promise<number> {
   const adminPath = providerFromEnv().kubeconfigPath();
   const admin = new KubeConfig();
   admin.loadFromFile(adminPath);
+  shareConnections(admin);
   const workDir = mkdtempSync(join(tmpdir(), "kubelab-verify-"));
   const resetApi = kubeResetApi(admin);
   const recorders = new RecorderPool({ kubeConfig: admin, log: (line) => console.error(line) });
