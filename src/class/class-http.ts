@@ -38,7 +38,6 @@ import { WebSocketServer } from "ws";
 import { KubelabError } from "../errors.ts";
 import useUiKeys from "../i18n/ui/en.ts";
 import { toUiLocale, useUi, type UiKey, type UiLocale } from "../i18n/ui/index.ts";
-import { MAIN_SESSION } from "../lab/manifests.ts";
 import type { LabManager } from "../lab/types.ts";
 import {
   escapeHtml,
@@ -64,9 +63,6 @@ export const INSTRUCTOR_COOKIE = "kubelab_instructor";
 export const CSRF_HEADER = "x-kubelab-csrf";
 export const JOIN_PATH = "/join";
 export const INSTRUCTOR_LOGIN_PATH = "/instructor/login";
-
-/** A read-only client of the learner's tmux session "main" that never resizes their window. */
-export const WATCH_COMMAND = ["tmux", "-u", "attach-session", "-t", MAIN_SESSION, "-f", "read-only,ignore-size"];
 
 export interface ClassHttpOptions {
   service: ClassService;
@@ -586,7 +582,7 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
           wss.handleUpgrade(req, socket, head, (ws) => {
             const session = bridgeTerminal(ws, {
               exec: options.exec(),
-              command: WATCH_COMMAND,
+              readOnly: true,
               resolveTarget: async (signal) => {
                 const lab = await labManager.waitUntilReady(sessionId, { signal });
                 return { namespace: lab.toolboxNamespace, pod: lab.toolboxPod, container: lab.toolboxContainer };

@@ -101,6 +101,8 @@ export interface TerminalBridgeOptions {
   resolveTarget(signal: AbortSignal, onProgress: (message: string) => void): Promise<TerminalTarget>;
   /** Default: `terminalCommand` (tmux session "main", hung up on close). Another command is not hung up. */
   command?: string[];
+  /** Attach read-only to the learner's session "main" (an instructor watching); hung up on close like the default. */
+  readOnly?: boolean;
   /** Terminals opened ahead of time (warm-pool labs): the default command takes one when there is one. */
   park?: Pick<TerminalPark, "take">;
   /** Called on learner input and resizes (keeps the lab from idling out). */
@@ -143,13 +145,16 @@ const PID_DIR = "/tmp/.kubelab-terminals";
  * to (or create) the tmux session "main" in /root/pod — or `shell`'s session,
  * whose shells get KUBECONFIG pointing at its own file.
  */
-export function terminalCommand(id: string, shell?: TerminalShell): string[] {
+export function terminalCommand(id: string, shell?: TerminalShell, options: { readOnly?: boolean } = {}): string[] {
   if (shell && !SHELL_SESSION.test(shell.session)) throw new KubelabError(`bad tmux session name "${shell.session}"`);
   // Shell builtins only (no fork) on the way to tmux: this runs before every prompt.
   const record =
     `d=${PID_DIR}; [ -d "$d" ] || mkdir -p "$d"; ` +
     `for f in "$d"/*; do [ -f "$f" ] && read -r p < "$f" && [ ! -d "/proc/$p" ] && rm -f "$f"; done; ` +
     `echo $$ > "$d/$1"; `;
+  // Read-only: tmux ignores this client's keys and never sizes the learner's window after it (an instructor watching).
+  if (options.readOnly)
+    return ["sh", "-c", `${record}exec tmux -u attach-session -t ${MAIN_SESSION} -f read-only,ignore-size`, "sh", id];
   if (!shell) return ["sh", "-c", `${record}exec tmux -u new-session -A -s ${MAIN_SESSION} -c ${WORK_DIR}`, "sh", id];
   const own =
     `k=/root/.kube/$2.conf; [ -d /root/.kube ] || mkdir -p /root/.kube; ` +
@@ -494,7 +499,7 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
     }
     if (finished) return;
     // A terminal opened while the lab waited in a warm pool: no exec to wait for.
-    const parked = options.command || target.shell ? undefined : options.park?.take(target);
+    const parked = options.command || options.readOnly || target.shell ? undefined : options.park?.take(target);
     execPending = true;
     try {
       if (parked) {
@@ -505,7 +510,7 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
           target.namespace,
           target.pod,
           target.container,
-          options.command ?? terminalCommand(terminalId!, target.shell),
+          options.command ?? terminalCommand(terminalId!, target.shell, { readOnly: options.readOnly }),
           stdout,
           null, // with a TTY, stderr is merged into stdout (the API refuses both)
           stdin,

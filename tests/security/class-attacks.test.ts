@@ -239,5 +239,26 @@ describe("class attacks", () => {
       "test -e /tmp/instructor-typed && echo TYPED || echo CLEAN",
     ]);
     assert.equal(probe.stdout.trim(), "CLEAN");
+    // Closing the views leaves no tmux client behind in the learner's pod (each would hold a pty for the pod's life).
+    await eventually(
+      async () => {
+        const clients = await kubectl([
+          "-n",
+          `kubelab-${b.lab.id}`,
+          "exec",
+          "toolbox",
+          "-c",
+          "toolbox",
+          "--",
+          "sh",
+          "-c",
+          "tmux list-clients 2>/dev/null | wc -l",
+        ]);
+        return clients.stdout.trim() === "0";
+      },
+      "no tmux client left once the learner's and the instructor's terminals closed",
+      20_000,
+      500,
+    );
   });
 });

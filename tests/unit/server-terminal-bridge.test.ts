@@ -469,6 +469,27 @@ describe("terminal bridge over client-node's real WebSocket", () => {
   });
 });
 
+describe("read-only terminal", () => {
+  it("attaches read-only to the learner's session, records its pid and is hung up like any other", async () => {
+    const transport = new FakeExecTransport();
+    const park = createTerminalPark({ exec: transport.exec() });
+    cleanups.push(() => park.close());
+    park.park(TARGET);
+    await waitFor(() => transport.conns.length === 1, "a parked terminal");
+    await new Promise((r) => setTimeout(r, 10));
+    const h = await harness(transport, { readOnly: true, park });
+    const conn = await attach(h, transport);
+    assert.notEqual(conn, transport.conns[0], "never the learner's parked terminal");
+    assert.match(
+      conn.command[2],
+      /echo \$\$ > "\$d\/\$1"; exec tmux -u attach-session -t main -f read-only,ignore-size$/,
+    );
+    h.client.close();
+    await waitFor(() => isHangUp(transport.last!), "hang-up exec");
+    assert.deepEqual(transport.last!.command.slice(-1), [conn.command[4]]);
+  });
+});
+
 describe("terminal park", () => {
   it("hands a terminal opened ahead of time to the first browser: no exec of its own, screen, input, size, hang-up", async () => {
     const transport = new FakeExecTransport();
