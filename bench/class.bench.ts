@@ -21,7 +21,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { providerFromEnv } from "../src/cluster/providers.ts";
 import { cachedBinaries } from "../src/cluster/local/binaries.ts";
 import { flagString, parseArgs } from "../src/cli/args.ts";
-import { etcdBytes, JOB, joinClass, openClass, pressCheck, PROMPT, terminal } from "./classroom.ts";
+import { etcdBytes, JOB, joinClass, openClass, pressCheck, PROMPT, quietCluster, terminal } from "./classroom.ts";
 import { elapsed, Report, runMain, sleep, STAT_HEADER, statCells, stats, table, target } from "./support.ts";
 
 function kubectlTop(kubeconfig: string): string {
@@ -40,6 +40,7 @@ async function main(args: string[]) {
   const keys = Number(flagString(parsed, "keys") ?? 20);
   const report = new Report("class");
   const provider = providerFromEnv();
+  await quietCluster(provider);
   await report.start(provider.kubeconfigPath());
   const etcdBefore = etcdBytes();
   const room = await openClass(provider, n);

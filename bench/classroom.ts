@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import WebSocket from "ws";
 import { startKubelab, type RunningKubelab } from "../src/app/kubelab-app.ts";
 import { hashPassword } from "../src/class/passwords.ts";
@@ -80,6 +81,28 @@ export interface Classroom {
   warmMs: number;
   /** Ends the class (its labs and namespaces deleted), stops the server and deletes its store; idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * Waits (up to 5 min) until no namespace is being deleted: an earlier run's
+ * class still going away would load the machine the next measurement runs on.
+ */
+export async function quietCluster(
+  provider: ClusterProvider,
+  log: (line: string) => void = console.log,
+): Promise<void> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(provider.kubeconfigPath());
+  const core = kc.makeApiClient(CoreV1Api);
+  const started = performance.now();
+  for (let said = false; ; said = true) {
+    const going = (await core.listNamespace()).items.filter((ns) => ns.metadata?.deletionTimestamp).length;
+    if (going === 0) return;
+    if (!said) log(`waiting for ${going} namespaces an earlier run left to be deleted ...`);
+    if (performance.now() - started > 5 * 60_000)
+      return log(`${going} namespaces still being deleted; measuring anyway`);
+    await sleep(2000);
+  }
 }
 
 /**

@@ -24,15 +24,16 @@ import { LocalProvider } from "../src/cluster/local/local-provider.ts";
 import { providerFromEnv } from "../src/cluster/providers.ts";
 import { flagString, parseArgs } from "../src/cli/args.ts";
 import {
-  type Classroom,
   etcdBytes,
   JOB,
   joinClass,
   openClass,
   pressCheck,
   PROMPT,
-  type Terminal,
+  quietCluster,
   terminal,
+  type Classroom,
+  type Terminal,
 } from "./classroom.ts";
 import { nodeComponentsPssMiB } from "./node-memory.ts";
 import { percentile, Report, runMain, sleep, table, target } from "./support.ts";
@@ -73,6 +74,7 @@ async function main(args: string[]) {
   const report = new Report("soak");
   const provider = providerFromEnv();
   const local = provider instanceof LocalProvider ? provider : undefined;
+  await quietCluster(provider);
   await report.start(provider.kubeconfigPath());
 
   let room: Classroom | undefined;
