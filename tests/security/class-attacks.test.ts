@@ -226,36 +226,15 @@ describe("class attacks", () => {
     ws.socket!.send(Buffer.from("touch /tmp/instructor-typed\r"));
     await new Promise((r) => setTimeout(r, 2000));
     ws.socket!.close();
-    const probe = await kubectl([
-      "-n",
-      `kubelab-${b.lab.id}`,
-      "exec",
-      "toolbox",
-      "-c",
-      "toolbox",
-      "--",
-      "sh",
-      "-c",
-      "test -e /tmp/instructor-typed && echo TYPED || echo CLEAN",
-    ]);
-    assert.equal(probe.stdout.trim(), "CLEAN");
+    // A shell command in the learner's toolbox (admin credentials): what it prints.
+    const inToolbox = async (script: string) =>
+      (
+        await kubectl(["-n", `kubelab-${b.lab.id}`, "exec", "toolbox", "-c", "toolbox", "--", "sh", "-c", script])
+      ).stdout.trim();
+    assert.equal(await inToolbox("test -e /tmp/instructor-typed && echo TYPED || echo CLEAN"), "CLEAN");
     // Closing the views leaves no tmux client behind in the learner's pod (each would hold a pty for the pod's life).
     await eventually(
-      async () => {
-        const clients = await kubectl([
-          "-n",
-          `kubelab-${b.lab.id}`,
-          "exec",
-          "toolbox",
-          "-c",
-          "toolbox",
-          "--",
-          "sh",
-          "-c",
-          "tmux list-clients 2>/dev/null | wc -l",
-        ]);
-        return clients.stdout.trim() === "0";
-      },
+      async () => (await inToolbox("tmux list-clients 2>/dev/null | wc -l")) === "0",
       "no tmux client left once the learner's and the instructor's terminals closed",
       20_000,
       500,
