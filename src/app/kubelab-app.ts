@@ -24,6 +24,7 @@ import { assertAllowedHosts } from "../server/host-check.ts";
 import { createLabServer, type GradeService } from "../server/server.ts";
 import { shareConnections } from "../cluster/kube-connections.ts";
 import { createSiteHandler } from "../server/site.ts";
+import { agentExec, locateToolboxAgent } from "../server/terminal-agent.ts";
 import { createTerminalPark } from "../server/terminal-park.ts";
 import { ensureSite } from "../site-build/site-build.ts";
 import { openStore, type Store } from "../store/index.ts";
@@ -165,12 +166,17 @@ async function serve(
   shareConnections(kubeConfig);
 
   const recorders = new RecorderPool({ kubeConfig, log });
+  // Terminals: straight to the toolbox's agent where this process reaches pods (src/server/terminal-agent.ts).
+  const labKube = createLabKube(kubeConfig);
+  const terminalExec = info.podNetworkReachable
+    ? agentExec({ fallback: new Exec(kubeConfig), locate: locateToolboxAgent(labKube), log })
+    : new Exec(kubeConfig);
   // Namespace mode: a warm-pool lab gets its terminal opened while it waits (src/server/terminal-park.ts).
-  const terminalPark = mode === "namespace" ? createTerminalPark({ exec: new Exec(kubeConfig), log }) : undefined;
+  const terminalPark = mode === "namespace" ? createTerminalPark({ exec: terminalExec, log }) : undefined;
   // Made below, once the lab manager exists: a lab that goes takes its exam with it.
   const examsOfLabs: { service?: ExamService } = {};
   const labManager = createLabManager({
-    kube: createLabKube(kubeConfig),
+    kube: labKube,
     server: info.server,
     mode,
     starterFiles: STARTER_FILES,
@@ -249,7 +255,7 @@ async function serve(
         service: classes,
         store,
         labManager,
-        exec: () => new Exec(kubeConfig),
+        exec: () => terminalExec,
         log,
         // The learners' key (another purpose): instructor sessions outlive a restart too.
         sessionSecret: await sessionSecret(store),
@@ -261,6 +267,7 @@ async function serve(
     labManager,
     grade,
     kubeConfig,
+    exec: terminalExec,
     clusterInfo: info,
     siteHandler,
     allowedOrigins: options.allowedOrigins,

@@ -44,6 +44,11 @@ export interface ClusterInfo {
   durationMs: number;
   /** The steps `up` ran, each with its time (providers without steps give none). */
   steps?: { name: string; ms: number }[];
+  /**
+   * This process reaches pod addresses (it runs on the node), so terminals
+   * go straight to the toolbox's terminal agent rather than through the API's exec.
+   */
+  podNetworkReachable?: boolean;
 }
 
 export interface ClusterStatus {

@@ -17,8 +17,8 @@ export interface CatalogImage {
 export const MIRRORED_REGISTRIES = ["docker.io", "registry.k8s.io", "registry.cn-beijing.aliyuncs.com"] as const;
 
 export const PAUSE_IMAGE = "registry.k8s.io/pause:3.10.1";
-/** The tag changes with the toolbox's contract (2: tini as entrypoint): pods pull IfNotPresent. */
-export const TOOLBOX_IMAGE = "docker.io/kubelab/toolbox:2";
+/** The tag changes with the toolbox's contract (2: tini as entrypoint; 3: the terminal agent): pods pull IfNotPresent. */
+export const TOOLBOX_IMAGE = "docker.io/kubelab/toolbox:3";
 export const DEBUG_TOOLS_IMAGE = "registry.cn-beijing.aliyuncs.com/dotbalo/debug-tools:latest";
 
 /** A catalog image and the recipe (src/images/recipes.ts) that builds it. */
@@ -34,7 +34,7 @@ export const CATALOG: readonly CatalogEntry[] = [
   { ref: "nginx", repository: "library/nginx", tag: "latest", recipe: "nginx" },
   { ref: DEBUG_TOOLS_IMAGE, repository: "dotbalo/debug-tools", tag: "latest", recipe: "debug-tools" },
   { ref: PAUSE_IMAGE, repository: "pause", tag: "3.10.1", recipe: "pause" },
-  { ref: TOOLBOX_IMAGE, repository: "kubelab/toolbox", tag: "2", recipe: "toolbox" },
+  { ref: TOOLBOX_IMAGE, repository: "kubelab/toolbox", tag: "3", recipe: "toolbox" },
 ];
 
 /**

@@ -7,10 +7,11 @@
 import { DEFAULT_PATH, type ContainerConfig } from "./manifest.ts";
 
 /**
- * Files the caller supplies: static binaries, and for the conformance images
- * agnhost and the test certificate its TLS servers use (agnhostCert/agnhostKey).
+ * Files the caller supplies: static binaries (the toolbox's terminal agent
+ * among them), and for the conformance images agnhost and the test
+ * certificate its TLS servers use (agnhostCert/agnhostKey).
  */
-export type BinaryName = "kubectl" | "pause" | "agnhost" | "agnhostCert" | "agnhostKey";
+export type BinaryName = "kubectl" | "pause" | "terminalAgent" | "agnhost" | "agnhostCert" | "agnhostKey";
 
 /** Paths of the supplied binaries; a recipe's build fails when one it uses is missing. */
 export type SuppliedBinaries = { readonly [name in BinaryName]?: string };
@@ -462,6 +463,7 @@ export const RECIPES: Readonly<Record<string, ImageRecipe>> = {
     ],
     files: {
       "/usr/local/bin/kubectl": { binary: "kubectl", mode: 0o755 },
+      "/usr/local/bin/kubelab-terminal-agent": { binary: "terminalAgent", mode: 0o755 },
       "/usr/share/bash-completion/completions/kubectl": { output: { binary: "kubectl", args: ["completion", "bash"] } },
       "/root/.bashrc": { content: TOOLBOX_BASHRC },
       "/root/.profile": { content: TOOLBOX_PROFILE },
@@ -477,6 +479,7 @@ export const RECIPES: Readonly<Record<string, ImageRecipe>> = {
       "/usr/bin/ps",
       "/usr/bin/sleep",
       "/usr/local/bin/kubectl",
+      "/usr/local/bin/kubelab-terminal-agent",
       "/usr/lib/terminfo/x/xterm-256color",
       "/usr/lib/locale/C.utf8",
       "/bin/sh",

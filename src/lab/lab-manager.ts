@@ -23,6 +23,8 @@ import {
   clusterBindingName,
   labNames,
   labObjects,
+  TERMINAL_SECRET,
+  terminalSecret,
   limitRange,
   namespaceAdminBinding,
   isManaged,
@@ -245,6 +247,14 @@ export function createLabManager(options: LabManagerOptions): LabManager {
         signal.throwIfAborted();
         await kube.apply(obj);
       }
+      // The terminal agent's token: made once and kept, since a running toolbox has it mounted.
+      const tokenRef: ObjectRef = {
+        apiVersion: "v1",
+        kind: "Secret",
+        name: TERMINAL_SECRET,
+        namespace: names.toolboxNamespace,
+      };
+      if (!(await kube.read(tokenRef))) await kube.apply(terminalSecret(names, randomBytes(32).toString("base64url")));
       // A pod's spec is immutable: keep a healthy existing one (adopted after a
       // restart, tmux session intact), replace a finished one or one made
       // from another spec (an older kubelab: other image, no limits).

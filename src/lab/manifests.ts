@@ -12,6 +12,7 @@ import type {
   V1Pod,
   V1ResourceQuota,
   V1RoleBinding,
+  V1Secret,
   V1ServiceAccount,
 } from "@kubernetes/client-node";
 import { createHash } from "node:crypto";
@@ -36,6 +37,16 @@ export const STARTER_DIR = "/etc/kubelab-starter";
 export const WORK_DIR = "/root/pod";
 /** The learner's tmux session in the toolbox: started with the pod, attached to by every terminal. */
 export const MAIN_SESSION = "main";
+/**
+ * The toolbox's terminal agent (cluster/terminal-agent): the port it serves
+ * terminals on, and the Secret (in the toolbox namespace, which the learner
+ * cannot read in namespace mode) holding the token it wants, mounted at
+ * TERMINAL_TOKEN_DIR.
+ */
+export const TERMINAL_AGENT_PORT = 7681;
+export const TERMINAL_SECRET = "kubelab-terminal";
+export const TERMINAL_TOKEN_KEY = "token";
+export const TERMINAL_TOKEN_DIR = "/var/run/kubelab/terminal";
 /** Where the kubelet mounts the service account's token and CA (automount). */
 export const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
@@ -377,13 +388,17 @@ export function toolboxPod(names: LabNames, options: ToolboxOptions): V1Pod {
         // Done here rather than in an init container, which would cost the
         // learner about a second. A terminal that attached first already made
         // the session; `|| true` keeps the pod up then.
+        // Then serve terminals: the terminal agent (its port is reached from
+        // the node only; other learners' pods are kept out by the network isolation).
         // `args`, not `command`: the image's entrypoint (tini) stays PID 1 and reaps orphans.
         args: [
           "sh",
           "-c",
           `for f in ${STARTER_DIR}/*; do [ -e "$f" ] && cp -nL "$f" ${WORK_DIR}/; done; ` +
-            `tmux -u new-session -d -s ${MAIN_SESSION} -c ${WORK_DIR} 2>/dev/null || true; exec sleep infinity`,
+            `tmux -u new-session -d -s ${MAIN_SESSION} -c ${WORK_DIR} 2>/dev/null || true; ` +
+            `exec kubelab-terminal-agent --listen :${TERMINAL_AGENT_PORT} --token-file ${TERMINAL_TOKEN_DIR}/${TERMINAL_TOKEN_KEY}`,
         ],
+        ports: [{ name: "terminal", containerPort: TERMINAL_AGENT_PORT, protocol: "TCP" }],
         workingDir: WORK_DIR,
         env,
         resources: {
@@ -400,6 +415,7 @@ export function toolboxPod(names: LabNames, options: ToolboxOptions): V1Pod {
           { name: "kubeconfig", mountPath: KUBECONFIG_DIR, readOnly: true },
           { name: "starter", mountPath: STARTER_DIR, readOnly: true },
           { name: "work", mountPath: WORK_DIR },
+          { name: "terminal-token", mountPath: TERMINAL_TOKEN_DIR, readOnly: true },
         ],
       },
     ],
@@ -407,6 +423,7 @@ export function toolboxPod(names: LabNames, options: ToolboxOptions): V1Pod {
       { name: "kubeconfig", configMap: { name: KUBECONFIG_CONFIGMAP } },
       { name: "starter", configMap: { name: STARTER_CONFIGMAP } },
       { name: "work", emptyDir: {} },
+      { name: "terminal-token", secret: { secretName: TERMINAL_SECRET, defaultMode: 0o400 } },
     ],
   };
   const hash = createHash("sha256").update(JSON.stringify(spec)).digest("hex").slice(0, 16);
@@ -420,6 +437,21 @@ export function toolboxPod(names: LabNames, options: ToolboxOptions): V1Pod {
       annotations: { [ANNOTATION_SPEC_HASH]: hash },
     },
     spec,
+  };
+}
+
+/**
+ * The terminal agent's token (see TERMINAL_SECRET). Made once per lab, with
+ * a fresh `token`: createLab keeps an existing one, so a running toolbox and
+ * the server agree on it.
+ */
+export function terminalSecret(names: LabNames, token: string): V1Secret {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: TERMINAL_SECRET, namespace: names.toolboxNamespace, labels: labels(names, "toolbox") },
+    type: "Opaque",
+    stringData: { [TERMINAL_TOKEN_KEY]: token },
   };
 }
 

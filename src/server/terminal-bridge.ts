@@ -44,6 +44,8 @@ import type { ClientControl, ServerControl, TerminalState } from "../shared/cont
 export interface ExecSocket {
   /** Bytes sent (stdin) but not yet handed to the kernel. */
   readonly bufferedAmount: number;
+  /** The far end hangs the command up when this socket closes (the toolbox's terminal agent): no hang-up exec. */
+  readonly hangsUpOnClose?: boolean;
   pause(): void;
   resume(): void;
   terminate(): void;
@@ -380,7 +382,8 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
     clearTimeout(attachTimer);
     if (conn && !connClosed) {
       // Before terminate(), which may settle `closed` at once.
-      if (terminalId && target && !execGone && !hangingUp) void hangUp(target, terminalId, hangUpDelayMs);
+      if (terminalId && target && !execGone && !hangingUp && !conn.hangsUpOnClose)
+        void hangUp(target, terminalId, hangUpDelayMs);
       // terminate(): a paused socket would never read the close handshake's answer.
       conn.terminate();
     }

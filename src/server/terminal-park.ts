@@ -107,6 +107,11 @@ export function createTerminalPark(options: TerminalParkOptions): TerminalPark {
             p.buffered.push(chunk);
             p.bufferedBytes += chunk.length;
             while (p.bufferedBytes > maxBuffer && p.buffered.length > 1) p.bufferedBytes -= p.buffered.shift()!.length;
+            // One chunk larger than the bound keeps only its newest bytes.
+            if (p.bufferedBytes > maxBuffer) {
+              p.buffered[0] = p.buffered[0].subarray(-maxBuffer);
+              p.bufferedBytes = maxBuffer;
+            }
           },
           () => {
             if (p.sink) return void p.sink.stdout.end();

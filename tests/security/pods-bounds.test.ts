@@ -10,9 +10,7 @@ import { after, before, describe, test } from "node:test";
 import type { V1Pod, V1ResourceQuota } from "@kubernetes/client-node";
 import { NODE_NAME } from "../../src/cluster/local/layout.ts";
 import { eventually, kubectl } from "../integration/support.ts";
-import { cookieFrom, deleteLabNamespaces, raw, startServer, type ServerProcess } from "./server-support.ts";
-
-const json = { "content-type": "application/json" };
+import { deleteLabNamespaces, startLab, startServer, type ServerProcess } from "./server-support.ts";
 
 async function getJson<T>(args: string[]): Promise<T> {
   const res = await kubectl([...args, "-o", "json"]);
@@ -28,26 +26,9 @@ describe("pods are bounded", { timeout: 600_000 }, () => {
 
   before(async () => {
     server = await startServer(["--mode", "namespace"]);
-    const created = await raw(server.port, {
-      method: "POST",
-      path: "/api/lab",
-      headers: { origin: server.url, ...json },
-      body: "{}",
-    });
-    assert.equal(created.status, 200, created.body);
-    const cookie = cookieFrom(created, "kubelab_sid")!;
-    labId = JSON.parse(created.body).id;
+    ({ id: labId } = await startLab(server));
     ns = `lab-${labId}`;
     toolboxNs = `kubelab-${labId}`;
-    await eventually(
-      async () => {
-        const lab = JSON.parse((await raw(server.port, { path: "/api/lab", headers: { cookie } })).body);
-        assert.notEqual(lab.state, "error", lab.message);
-        return lab.state === "ready";
-      },
-      "the lab to be ready",
-      180_000,
-    );
   });
 
   after(async () => {

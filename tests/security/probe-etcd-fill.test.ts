@@ -8,8 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { eventually, kubectl } from "../integration/support.ts";
-import { cookieFrom, deleteLabNamespaces, raw, startServer, type ServerProcess } from "./server-support.ts";
+import { kubectl } from "../integration/support.ts";
+import { deleteLabNamespaces, startLab, startServer, type ServerProcess } from "./server-support.ts";
 
 const json = { "content-type": "application/json" };
 /** Objects the attack tries to create of each kind: the quota (20) plus one, bounded. */
@@ -22,25 +22,8 @@ describe("a learner cannot fill the shared etcd", { timeout: 600_000 }, () => {
 
   before(async () => {
     server = await startServer(["--mode", "namespace"]);
-    const created = await raw(server.port, {
-      method: "POST",
-      path: "/api/lab",
-      headers: { origin: server.url, ...json },
-      body: "{}",
-    });
-    assert.equal(created.status, 200, created.body);
-    const cookie = cookieFrom(created, "kubelab_sid")!;
-    labId = JSON.parse(created.body).id;
+    ({ id: labId } = await startLab(server));
     toolboxNs = `kubelab-${labId}`;
-    await eventually(
-      async () => {
-        const lab = JSON.parse((await raw(server.port, { path: "/api/lab", headers: { cookie } })).body);
-        assert.notEqual(lab.state, "error", lab.message);
-        return lab.state === "ready";
-      },
-      "the lab to be ready",
-      180_000,
-    );
   });
 
   after(async () => {

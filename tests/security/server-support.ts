@@ -3,6 +3,7 @@
  * process on a random loopback port, send raw HTTP (any Host, any client
  * address on 127/8) and WebSocket upgrades, read the server's memory.
  */
+import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +11,7 @@ import { join } from "node:path";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { createServer } from "node:net";
 import { WebSocket } from "ws";
-import { kubeconfig, kubectl, ROOT } from "../integration/support.ts";
+import { eventually, kubeconfig, kubectl, ROOT } from "../integration/support.ts";
 
 export interface ServerProcess {
   url: string;
@@ -216,6 +217,62 @@ export function upgrade(
       if (!/Unexpected server response/.test(err.message)) reject(err);
     });
   });
+}
+
+/** A learner's new lab on `server` (POST /api/lab), once it is ready: the learner's cookie and the lab's id. */
+export async function startLab(server: ServerProcess): Promise<{ cookie: string; id: string }> {
+  const created = await raw(server.port, {
+    method: "POST",
+    path: "/api/lab",
+    headers: { origin: server.url, "content-type": "application/json" },
+    body: "{}",
+  });
+  assert.equal(created.status, 200, created.body);
+  const cookie = cookieFrom(created, "kubelab_sid")!;
+  await eventually(
+    async () => {
+      const lab = JSON.parse((await raw(server.port, { path: "/api/lab", headers: { cookie } })).body);
+      assert.notEqual(lab.state, "error", lab.message);
+      return lab.state === "ready";
+    },
+    "the lab to be ready",
+    180_000,
+  );
+  return { cookie, id: JSON.parse(created.body).id };
+}
+
+export interface Terminal {
+  socket: WebSocket;
+  controls: { type: string; state?: string; message?: string }[];
+  /** The last 64 KiB of output. */
+  output: () => string;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+/** Open the learner's terminal on `server` and wait for "ready" (tmux attached). */
+export async function openTerminal(server: ServerProcess, cookie: string): Promise<Terminal> {
+  const { socket, status, body } = await upgrade(server.port, { origin: server.url, cookie });
+  assert.ok(socket, `terminal refused: ${status} ${body}`);
+  const controls: Terminal["controls"] = [];
+  let output = "";
+  socket.on("message", (data, binary) => {
+    if (binary) output = (output + data.toString("latin1")).slice(-64 * 1024);
+    else controls.push(JSON.parse(data.toString()));
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  await eventually(
+    async () => {
+      const error = controls.find((c) => c.state === "error");
+      if (error) throw new Error(`the terminal failed: ${error.message}`);
+      return controls.some((c) => c.state === "ready");
+    },
+    "the terminal to be ready",
+    60_000,
+    50,
+  );
+  return { socket, controls, output: () => output, closed };
 }
 
 /** Resident memory of a process, now and at its peak, in MiB. */

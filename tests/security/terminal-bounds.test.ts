@@ -7,27 +7,17 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { WebSocket } from "ws";
 import { eventually, kubectl } from "../integration/support.ts";
 import {
-  cookieFrom,
   deleteLabNamespaces,
   memoryOf,
-  raw,
+  openTerminal as openServerTerminal,
+  startLab,
   startServer,
-  upgrade,
   type ServerProcess,
 } from "./server-support.ts";
 
-const json = { "content-type": "application/json" };
 const MiB = 1024 * 1024;
-
-interface Terminal {
-  socket: WebSocket;
-  controls: { type: string; state?: string; message?: string }[];
-  output: () => string;
-  closed: Promise<{ code: number; reason: string }>;
-}
 
 describe("terminals are bounded", { timeout: 600_000 }, () => {
   let server: ServerProcess;
@@ -38,53 +28,12 @@ describe("terminals are bounded", { timeout: 600_000 }, () => {
   const inToolbox = (script: string, timeoutMs = 60_000) =>
     kubectl(["exec", "-n", toolboxNs, "toolbox", "--", "sh", "-c", script], { timeoutMs });
 
-  /** Open a terminal and wait for "ready" (tmux attached). */
-  async function openTerminal(): Promise<Terminal> {
-    const { socket, status, body } = await upgrade(server.port, { origin: server.url, cookie });
-    assert.ok(socket, `terminal refused: ${status} ${body}`);
-    const controls: Terminal["controls"] = [];
-    let output = "";
-    socket.on("message", (data, binary) => {
-      if (binary) output = (output + data.toString("latin1")).slice(-64 * 1024);
-      else controls.push(JSON.parse(data.toString()));
-    });
-    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-      socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() })),
-    );
-    await eventually(
-      async () => {
-        const error = controls.find((c) => c.state === "error");
-        if (error) throw new Error(`the terminal failed: ${error.message}`);
-        return controls.some((c) => c.state === "ready");
-      },
-      "the terminal to be ready",
-      60_000,
-      50,
-    );
-    return { socket, controls, output: () => output, closed };
-  }
+  const openTerminal = () => openServerTerminal(server, cookie);
 
   before(async () => {
     server = await startServer(["--mode", "namespace"]);
-    const created = await raw(server.port, {
-      method: "POST",
-      path: "/api/lab",
-      headers: { origin: server.url, ...json },
-      body: "{}",
-    });
-    assert.equal(created.status, 200, created.body);
-    cookie = cookieFrom(created, "kubelab_sid")!;
-    labId = JSON.parse(created.body).id;
+    ({ cookie, id: labId } = await startLab(server));
     toolboxNs = `kubelab-${labId}`;
-    await eventually(
-      async () => {
-        const lab = JSON.parse((await raw(server.port, { path: "/api/lab", headers: { cookie } })).body);
-        assert.notEqual(lab.state, "error", lab.message);
-        return lab.state === "ready";
-      },
-      "the lab to be ready",
-      180_000,
-    );
   });
 
   after(async () => {

@@ -179,7 +179,7 @@ test("catalog: every entry has a recipe; required refs are present", () => {
     "library/nginx:latest",
     "dotbalo/debug-tools:latest",
     "pause:3.10.1",
-    "kubelab/toolbox:2",
+    "kubelab/toolbox:3",
   ])
     assert.ok(names.includes(n), n);
   for (const ref of [PAUSE_IMAGE, TOOLBOX_IMAGE, DEBUG_TOOLS_IMAGE])

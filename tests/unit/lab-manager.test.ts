@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it, test } from "node:test";
-import type { V1ConfigMap, V1Namespace, V1Pod, V1RoleBinding } from "@kubernetes/client-node";
+import type { V1ConfigMap, V1Namespace, V1Pod, V1RoleBinding, V1Secret } from "@kubernetes/client-node";
 import { TOOLBOX_IMAGE } from "../../src/images/catalog.ts";
 import { createLabManager, labIdFor, labIdIsOfMode, type LabManagerOptions } from "../../src/lab/lab-manager.ts";
 import { LabError, type LabManager } from "../../src/lab/types.ts";
@@ -37,7 +37,15 @@ describe("lab manager: cluster mode", () => {
     assert.equal(c.image, TOOLBOX_IMAGE);
     assert.equal(c.imagePullPolicy, "IfNotPresent");
     assert.equal(c.command, undefined, "the image's entrypoint (tini) stays PID 1");
-    assert.match(c.args!.join(" "), /exec sleep infinity$/);
+    assert.match(
+      c.args!.join(" "),
+      /exec kubelab-terminal-agent --listen :7681 --token-file \/var\/run\/kubelab\/terminal\/token$/,
+    );
+    // The agent's token: a Secret of its own in the toolbox namespace, mounted read-only for root alone.
+    const secret = kube.get("Secret", lab.toolboxNamespace, "kubelab-terminal") as V1Secret;
+    assert.match(secret.stringData!.token, /^[A-Za-z0-9_-]{43}$/, "32 random bytes");
+    assert.ok(c.volumeMounts!.some((m) => m.mountPath === "/var/run/kubelab/terminal" && m.readOnly));
+    assert.equal(pod.spec!.volumes!.find((v) => v.name === "terminal-token")?.secret?.defaultMode, 0o400);
     assert.ok(c.resources!.limits!.memory && c.resources!.limits!["ephemeral-storage"], "the toolbox is bounded");
     assert.ok(c.env!.some((e) => e.name === "KUBECONFIG" && e.value === "/etc/kubelab/kubeconfig"));
     assert.equal(pod.spec!.serviceAccountName, "learner");
@@ -87,6 +95,11 @@ describe("lab manager: cluster mode", () => {
     await second.ensureLab("a");
     await second.waitUntilReady("a");
     assert.equal(kube.count("apply Pod/"), 1);
+    assert.equal(
+      kube.count("apply Secret/"),
+      1,
+      "the terminal agent's token is kept: the adopted toolbox has it mounted",
+    );
   });
 
   it("replaces an existing toolbox pod made from another spec (an older kubelab)", async () => {

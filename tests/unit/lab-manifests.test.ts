@@ -50,8 +50,8 @@ describe("lab manifests", () => {
     const main = pod.spec!.containers[0];
     assert.match(
       main.args!.join(" "),
-      /cp -nL "\$f" \/root\/pod\/.*tmux -u new-session -d -s main -c \/root\/pod 2>\/dev\/null \|\| true; exec sleep infinity/,
-      "starter files first, then the learner's tmux session (hot start), then idle",
+      /cp -nL "\$f" \/root\/pod\/.*tmux -u new-session -d -s main -c \/root\/pod 2>\/dev\/null \|\| true; exec kubelab-terminal-agent /,
+      "starter files first, then the learner's tmux session (hot start), then the terminal agent",
     );
     assert.equal(main.workingDir, "/root/pod");
     assert.ok(main.volumeMounts!.some((m) => m.mountPath === "/etc/kubelab" && m.readOnly));

@@ -545,9 +545,11 @@ describe("terminal park", () => {
     await waitFor(() => transport.conns.length === 1, "the parked exec");
     await new Promise((r) => setTimeout(r, 10));
     for (let i = 0; i < 100; i++) transport.last!.output("0123456789");
+    // One chunk larger than the bound: its newest bytes.
+    transport.last!.output("abcdefghijklmnopqrstuvwxyz");
     const h = await harness(transport, { park });
     await ready(h);
     await new Promise((r) => setTimeout(r, 50));
-    assert.equal(h.output().toString(), "0123456789", "only the newest output within the bound");
+    assert.equal(h.output().toString(), "qrstuvwxyz", "only the newest output within the bound");
   });
 });

@@ -40,9 +40,9 @@ function sh(command: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = 
   });
 }
 
-/** `go test` in the node binaries' module (cluster/), built as they are: no cgo, modules resolved from go.sum. */
-const goTest = (packages: string[]) =>
-  sh("go", ["test", "-count=1", ...packages], { CGO_ENABLED: "0", GOFLAGS: "-mod=mod" }, join(ROOT, "cluster"));
+/** `go test` in a Go module under cluster/ (default: the node binaries'), built as they are: no cgo, modules resolved from go.sum. */
+const goTest = (packages: string[], module = "cluster") =>
+  sh("go", ["test", "-count=1", ...packages], { CGO_ENABLED: "0", GOFLAGS: "-mod=mod" }, join(ROOT, module));
 
 const node = (args: string[], env?: NodeJS.ProcessEnv) =>
   sh(process.execPath, ["--disable-warning=ExperimentalWarning", ...args], env);
@@ -60,10 +60,12 @@ const run: Record<Layer, () => Promise<number>> = {
     const code = await npx(["tsc", "--noEmit", "-p", "."]);
     return code !== 0 ? code : node(["src/site-build/astro-check.ts"]);
   },
-  // TypeScript against fakes, then the node binaries' own Go packages (etcd's set-up, the NetworkPolicy compiler).
+  // TypeScript against fakes, then the Go packages: the node binaries' own (etcd's set-up, the NetworkPolicy
+  // compiler) and the toolbox's terminal agent.
   unit: async () => {
-    const code = await node(["--test", "--test-reporter=spec", "tests/unit/**/*.test.ts"]);
-    return code !== 0 ? code : goTest(["./internal/..."]);
+    let code = await node(["--test", "--test-reporter=spec", "tests/unit/**/*.test.ts"]);
+    if (code === 0) code = await goTest(["./internal/..."]);
+    return code !== 0 ? code : goTest(["."], "cluster/terminal-agent");
   },
   integration: async () => {
     const env = await clusterEnv();

@@ -1,7 +1,9 @@
 /**
  * The node's Go binaries (kubelab-node, kubectl, pause), built from the
  * `cluster/` Go module through the Go module proxy and cached outside the
- * repository, keyed by the Kubernetes version and a hash of the module's sources.
+ * repository, keyed by the Kubernetes version and a hash of the module's sources;
+ * and the toolbox's terminal agent, from its own module (`cluster/terminal-agent`),
+ * keyed by that module's sources alone.
  */
 import { createHash } from "node:crypto";
 import { spawn } from "node:child_process";
@@ -14,6 +16,7 @@ import { KubelabError } from "../../errors.ts";
 export const KUBERNETES_VERSION = "v1.34.4";
 
 export const MODULE_DIR = resolve(import.meta.dirname, "../../../cluster");
+export const TERMINAL_AGENT_MODULE_DIR = join(MODULE_DIR, "terminal-agent");
 
 export interface NodeBinaries {
   dir: string;
@@ -25,8 +28,8 @@ export interface NodeBinaries {
   runcWrapper: string;
 }
 
-/** Hash of everything that changes the build output. */
-function sourceKey(): string {
+/** Hash of everything in a module's directory that changes its build output. */
+function sourceKey(moduleDir = MODULE_DIR): string {
   const hash = createHash("sha256");
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -37,11 +40,11 @@ function sourceKey(): string {
       }
       // Go tests (_test.go) are not part of the binaries, so they do not force a rebuild.
       else if (/\.(go|mod|sum)$/.test(entry.name) && !entry.name.endsWith("_test.go")) {
-        hash.update(path.slice(MODULE_DIR.length)).update(readFileSync(path));
+        hash.update(path.slice(moduleDir.length)).update(readFileSync(path));
       }
     }
   };
-  walk(MODULE_DIR);
+  walk(moduleDir);
   return hash.digest("hex").slice(0, 12);
 }
 
@@ -92,6 +95,32 @@ export async function ensureBinaries(onProgress: (line: string) => void = () => 
   renameSync(staging, final);
   onProgress(`node binaries ready in ${Math.round((Date.now() - started) / 1000)} s`);
   return binariesIn(final);
+}
+
+/**
+ * Return the toolbox's terminal agent (a small static binary), building it
+ * first when the cache lacks it: seconds, once its two modules are downloaded.
+ */
+export async function ensureTerminalAgent(onProgress: (line: string) => void = () => {}): Promise<string> {
+  const dir = join(cacheDir(), "bin", `terminal-agent-${sourceKey(TERMINAL_AGENT_MODULE_DIR)}`);
+  const binary = join(dir, "terminal-agent");
+  if (existsSync(binary)) return binary;
+  const staging = `${dir}.partial-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  onProgress("building the toolbox's terminal agent (cluster/terminal-agent)");
+  await goCompile(
+    ["build", "-trimpath", "-ldflags", "-s -w", "-o", join(staging, "terminal-agent"), "."],
+    TERMINAL_AGENT_MODULE_DIR,
+    {
+      what: "the terminal agent",
+      label: "go build ./terminal-agent",
+      tick: (elapsed) => onProgress(`  go build terminal-agent: ${Math.round(elapsed / 1000)} s elapsed ...`),
+    },
+  );
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(staging, dir);
+  return binary;
 }
 
 /** Linker flags that stamp the Kubernetes version into a binary (as the release build does), stripped. */

@@ -8,7 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { join } from "node:path";
 import { KubelabError, wrapError } from "../../errors.ts";
 import type { ClusterInfo, ClusterProvider, ClusterStatus, UpOptions } from "../provider.ts";
-import { ensureBinaries, type NodeBinaries } from "./binaries.ts";
+import { ensureBinaries, ensureTerminalAgent, type NodeBinaries } from "./binaries.ts";
 import { commandLine, enableBridgeNetfilter, hostHasNameservers, isAlive, linkExists, run, runningNodeStates, sleep } from "./host.ts";
 import { cacheDir, defaultStateDir, NETWORK, NODE_NAME, stateLayout, type StateLayout } from "./layout.ts";
 import {
@@ -146,7 +146,15 @@ export class LocalProvider implements ClusterProvider {
         })),
       );
       progress("cluster ready");
-      return { server: API_SERVER_URL, kubeconfig: this.kubeconfigPath(), nodeName, durationMs: Date.now() - started, steps };
+      return {
+        server: API_SERVER_URL,
+        kubeconfig: this.kubeconfigPath(),
+        nodeName,
+        durationMs: Date.now() - started,
+        steps,
+        // kubelab runs on the node, whose bridge carries the pods' network.
+        podNetworkReachable: true,
+      };
     } finally {
       stopAddons.abort();
       releaseLock();
@@ -404,7 +412,7 @@ export class LocalProvider implements ClusterProvider {
       cacheDir: join(cacheDir(), "images"),
       registry: LOCAL_REGISTRY,
       registryTls,
-      binaries: { kubectl: bins.kubectl, pause: bins.pause },
+      binaries: { kubectl: bins.kubectl, pause: bins.pause, terminalAgent: await ensureTerminalAgent(progress) },
       onProgress: progress,
     });
   }

@@ -1,0 +1,197 @@
+import assert from "node:assert/strict";
+import type { IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import { PassThrough } from "node:stream";
+import { afterEach, describe, it } from "node:test";
+import type { V1Status } from "@kubernetes/client-node";
+import { WebSocket, WebSocketServer } from "ws";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { ObjectRef } from "../../src/lab/index.ts";
+import { toolboxPod, labNames, terminalSecret } from "../../src/lab/manifests.ts";
+import { agentExec, locateToolboxAgent, type AgentAddress } from "../../src/server/terminal-agent.ts";
+import { bridgeTerminal, TerminalOutput } from "../../src/server/terminal-bridge.ts";
+import { FakeExecTransport, waitFor } from "../fakes/server-fakes.ts";
+
+const TOKEN = "agent-token";
+const TARGET = { namespace: "kubelab-x", pod: "toolbox", container: "toolbox" };
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** A stand-in for cluster/terminal-agent speaking its protocol: echoes input, "exit N" ends with code N. */
+class FakeAgent {
+  hellos: { command: string[]; cols: number; rows: number }[] = [];
+  controls: Record<string, unknown>[] = [];
+  sockets: WebSocket[] = [];
+  readonly closed: WebSocket[] = [];
+  readonly wss: WebSocketServer;
+  private constructor(wss: WebSocketServer) {
+    this.wss = wss;
+    wss.on("connection", (ws) => {
+      this.sockets.push(ws);
+      ws.on("close", () => this.closed.push(ws));
+      let hello = false;
+      ws.on("message", (data: Buffer, isBinary) => {
+        if (!hello) return void ((hello = true), this.hellos.push(JSON.parse(data.toString())));
+        if (!isBinary) return void this.controls.push(JSON.parse(data.toString()));
+        const exit = /^exit (\d+)/.exec(data.toString());
+        if (!exit) return void ws.send(data, { binary: true });
+        ws.send(JSON.stringify({ type: "exit", code: Number(exit[1]) }));
+        ws.close();
+      });
+    });
+  }
+  static async start(port = 0): Promise<FakeAgent> {
+    const wss = new WebSocketServer({
+      port,
+      host: "127.0.0.1",
+      verifyClient: (info: { req: IncomingMessage }) => info.req.headers.authorization === `Bearer ${TOKEN}`,
+    });
+    await new Promise((r) => wss.once("listening", r));
+    const agent = new FakeAgent(wss);
+    cleanups.push(() => agent.stop());
+    return agent;
+  }
+  get address(): AgentAddress {
+    return { url: `ws://127.0.0.1:${(this.wss.address() as AddressInfo).port}/terminal`, token: TOKEN };
+  }
+  async stop(): Promise<void> {
+    for (const ws of this.wss.clients) ws.terminate();
+    await new Promise((r) => this.wss.close(r));
+  }
+}
+
+/** An unused local port: listened on, then freed. */
+async function freePort(): Promise<number> {
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+  await new Promise((r) => wss.once("listening", r));
+  const { port } = wss.address() as AddressInfo;
+  await new Promise((r) => wss.close(r));
+  return port;
+}
+
+function streams() {
+  let out = "";
+  let ended = false;
+  const stdout = new TerminalOutput(
+    (chunk) => (out += chunk.toString()),
+    () => (ended = true),
+  );
+  stdout.setSize(120, 40);
+  const stdin = new PassThrough();
+  return { stdout, stdin, output: () => out, ended: () => ended };
+}
+
+describe("terminal agent client", () => {
+  it("runs the command through the agent: size, input, output, resize and exit status", async () => {
+    const agent = await FakeAgent.start();
+    const fallback = new FakeExecTransport();
+    const exec = agentExec({ fallback: fallback.exec(), locate: async () => agent.address });
+    const s = streams();
+    const statuses: V1Status[] = [];
+    const conn = await exec.exec("ns", "toolbox", "toolbox", ["tmux", "attach"], s.stdout, null, s.stdin, true, (st) =>
+      statuses.push(st),
+    );
+    assert.equal(conn.hangsUpOnClose, true, "the agent hangs up: the bridge needs no hang-up exec");
+    await waitFor(() => agent.hellos.length === 1, "the hello");
+    assert.deepEqual(agent.hellos[0], { command: ["tmux", "attach"], cols: 120, rows: 40 });
+    s.stdin.write("kubectl get po\r");
+    await waitFor(() => s.output() === "kubectl get po\r", "the echo");
+    s.stdout.setSize(100, 30);
+    await waitFor(() => agent.controls.length === 1, "the resize");
+    assert.deepEqual(agent.controls[0], { type: "resize", cols: 100, rows: 30 });
+    s.stdin.write("exit 3");
+    await waitFor(() => s.ended(), "the end of the output");
+    assert.equal(statuses.length, 1);
+    assert.equal(statuses[0].status, "Failure");
+    assert.equal(statuses[0].details?.causes?.[0]?.message, "3");
+    assert.equal(fallback.conns.length, 0, "the API's exec was not used");
+  });
+
+  it("falls back to the API's exec: no TTY, no agent, a refused token, nobody listening", async () => {
+    const agent = await FakeAgent.start();
+    const fallback = new FakeExecTransport();
+    const lines: string[] = [];
+    const run = async (locate: () => Promise<AgentAddress | undefined>, tty = true) => {
+      const exec = agentExec({ fallback: fallback.exec(), locate, connectTimeoutMs: 300, log: (l) => lines.push(l) });
+      const s = streams();
+      await exec.exec("ns", "toolbox", "toolbox", ["true"], s.stdout, null, s.stdin, tty);
+    };
+    await run(async () => agent.address, false);
+    await run(async () => undefined);
+    await run(async () => ({ ...agent.address, token: "not-the-token" }));
+    await run(async () => ({ url: `ws://127.0.0.1:${await freePort()}/terminal`, token: TOKEN }));
+    await run(async () => {
+      throw new Error('pods "toolbox" is forbidden');
+    });
+    assert.equal(fallback.conns.length, 5, "every one went through the API's exec");
+    assert.equal(agent.hellos.length, 0, "the agent ran nothing");
+    assert.match(lines[0], /no terminal agent/);
+    assert.match(lines[1], /HTTP 401/);
+    assert.match(lines[2], /ECONNREFUSED/);
+    assert.match(lines[3], /forbidden/);
+  });
+
+  it("waits for an agent that is still starting", async () => {
+    const port = await freePort();
+    const fallback = new FakeExecTransport();
+    const exec = agentExec({
+      fallback: fallback.exec(),
+      locate: async () => ({ url: `ws://127.0.0.1:${port}/terminal`, token: TOKEN }),
+      connectTimeoutMs: 3000,
+    });
+    setTimeout(() => void FakeAgent.start(port), 300);
+    const s = streams();
+    await exec.exec("ns", "toolbox", "toolbox", ["sh"], s.stdout, null, s.stdin, true);
+    assert.equal(fallback.conns.length, 0);
+  });
+
+  it("a bridged terminal through the agent closes without a hang-up exec", async () => {
+    const agent = await FakeAgent.start();
+    const fallback = new FakeExecTransport();
+    const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+    await new Promise((r) => wss.once("listening", r));
+    let closed: Promise<void> | undefined;
+    wss.on("connection", (ws) => {
+      closed = bridgeTerminal(ws, {
+        exec: agentExec({ fallback: fallback.exec(), locate: async () => agent.address }),
+        resolveTarget: async () => TARGET,
+        keepaliveMs: 0,
+        hangUpDelayMs: 0,
+      }).closed;
+    });
+    cleanups.push(() => new Promise<void>((r) => wss.close(() => r())));
+    const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`);
+    await new Promise((r) => client.once("open", r));
+    await waitFor(() => agent.sockets.length === 1 && agent.hellos.length === 1, "the agent's terminal");
+    assert.match(agent.hellos[0].command[2], /exec tmux -u new-session -A -s main/);
+    client.close();
+    await waitFor(() => agent.closed.length === 1, "the agent's socket closed");
+    await closed;
+    assert.equal(fallback.conns.length, 0, "no hang-up exec through the API");
+  });
+
+  it("finds a toolbox's agent from its pod's address and its lab's Secret", async () => {
+    const names = labNames("abc", "namespace");
+    const pod = toolboxPod(names, { image: "toolbox" });
+    pod.status = { podIP: "10.244.3.7" };
+    const secret = terminalSecret(names, "s3cret");
+    secret.data = { token: Buffer.from("s3cret").toString("base64") };
+    const objects = (...present: KubernetesObject[]) => ({
+      read: async <T extends KubernetesObject>(ref: ObjectRef) =>
+        present.find((o) => o.kind === ref.kind && o.metadata?.name === ref.name) as T | undefined,
+    });
+    const at = (kube: ReturnType<typeof objects>) => locateToolboxAgent(kube)(names.toolboxNamespace, "toolbox");
+    assert.deepEqual(await at(objects(pod, secret)), { url: "ws://10.244.3.7:7681/terminal", token: "s3cret" });
+    assert.equal(await at(objects(pod)), undefined, "no token: a lab made by an older kubelab");
+    assert.equal(await at(objects(secret)), undefined, "no pod");
+    const older = structuredClone(pod);
+    older.spec!.containers[0].ports = undefined;
+    assert.equal(await at(objects(older, secret)), undefined, "a toolbox without the agent's port");
+    const pending = structuredClone(pod);
+    pending.status = {};
+    assert.equal(await at(objects(pending, secret)), undefined, "no address yet");
+  });
+});
