@@ -51,9 +51,9 @@ const (
 	helloTimeout = 5 * time.Second
 	// hangUpGrace is how long a hung-up command has to exit before it is killed.
 	hangUpGrace = 2 * time.Second
-	// maxArgs and maxArgBytes bound the command.
+	// maxArgs and maxArgBytes bound the command (an exam shell's carries a kubeconfig).
 	maxArgs     = 64
-	maxArgBytes = 4096
+	maxArgBytes = 32 << 10
 )
 
 // hello is the first message of a connection.
