@@ -12,9 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { hashPassword } from "../../src/class/passwords.ts";
-import { startKubelab, type RunningKubelab } from "../../src/app/kubelab-app.ts";
-import { providerFromEnv } from "../../src/cluster/providers.ts";
-import { eventually, kubectl } from "./support.ts";
+import type { RunningKubelab } from "../../src/app/kubelab-app.ts";
+import { eventually, kubectl, startNamespaceKubelab } from "./support.ts";
 
 const PASSWORD = "correct horse battery staple";
 const EXAM_LABEL = "kubelab.dev/exam-attempt";
@@ -45,15 +44,7 @@ describe("an exam in a class", { timeout: 600_000 }, () => {
     call(`/api/instructor/classes/${classId}${path}`, { ...instructor, body });
 
   before(async () => {
-    app = await startKubelab({
-      provider: providerFromEnv(),
-      mode: "namespace",
-      buildSite: false,
-      port: 0,
-      idleTimeoutMs: 0,
-      storePath: join(dir, "p.db"),
-      log: (line) => logs.push(line),
-    });
+    app = await startNamespaceKubelab(dir, (line) => logs.push(line));
     await app.store.setInstructor("ana", await hashPassword(PASSWORD, { N: 1024, r: 8, p: 1 }));
     const login = await fetch(`${app.url}/instructor/login`, {
       method: "POST",

@@ -14,9 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { WebSocket } from "ws";
-import { startKubelab, type RunningKubelab } from "../../src/app/kubelab-app.ts";
-import { providerFromEnv } from "../../src/cluster/providers.ts";
-import { eventually, kubectl } from "./support.ts";
+import type { RunningKubelab } from "../../src/app/kubelab-app.ts";
+import { eventually, kubectl, startNamespaceKubelab } from "./support.ts";
 
 interface Learner {
   cookie: string;
@@ -66,15 +65,7 @@ describe("exams in namespace mode", { timeout: 900_000 }, () => {
     (await kubectl(["get", "ns", "-l", `${EXAM_LABEL}=${attempt}`, "-o", "jsonpath={.items[*].status.phase}"])).stdout;
 
   before(async () => {
-    app = await startKubelab({
-      provider: providerFromEnv(),
-      mode: "namespace",
-      buildSite: false,
-      port: 0,
-      idleTimeoutMs: 0,
-      storePath: join(dir, "p.db"),
-      log: (line) => logs.push(line),
-    });
+    app = await startNamespaceKubelab(dir, (line) => logs.push(line));
     for (let i = 0; i < 2; i++) {
       const created = await api("/api/lab", undefined, {});
       const cookie = created.headers.get("set-cookie")!.split(";")[0]!;

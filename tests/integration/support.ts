@@ -4,7 +4,8 @@
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { startKubelab, type RunningKubelab } from "../../src/app/kubelab-app.ts";
 import { cachedBinaries } from "../../src/cluster/local/binaries.ts";
 import { providerFromEnv } from "../../src/cluster/providers.ts";
 import { solutionBlocks } from "../../src/server/progress-api.ts";
@@ -99,4 +100,21 @@ export function typedSolution(exercise: string): string {
   return solutionBlocks(script)
     .map((block) => block.code)
     .join("\n");
+}
+
+/**
+ * An in-process namespace-mode kubelab on a free port, without the lesson
+ * site, with a progress store of its own in `dir` and labs that never idle
+ * out; its log lines go to `log`.
+ */
+export function startNamespaceKubelab(dir: string, log: (line: string) => void): Promise<RunningKubelab> {
+  return startKubelab({
+    provider: providerFromEnv(),
+    mode: "namespace",
+    buildSite: false,
+    port: 0,
+    idleTimeoutMs: 0,
+    storePath: join(dir, "p.db"),
+    log,
+  });
 }
