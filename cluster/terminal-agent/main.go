@@ -7,7 +7,10 @@
 // each a process that must be woken on a busy machine. From the node, the
 // pod's address is one hop away.
 //
-// Protocol (GET /terminal, upgraded to a WebSocket; docs/architecture.md):
+// Protocol (GET /terminal over TLS, upgraded to a WebSocket; docs/architecture.md):
+//   - TLS with the lab's own key pair (--tls-cert, --tls-key), which the
+//     server pins: a learner's pod that forges packets on the node's bridge
+//     can neither read the token nor pose as the agent;
 //   - the request carries "Authorization: Bearer <token>", the token being
 //     the contents of --token-file, read on each request (a rotated Secret
 //     takes effect without a restart); a request with an Origin header is
@@ -24,6 +27,7 @@ package main
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -289,12 +293,16 @@ func writeJSON(conn *websocket.Conn, mu *sync.Mutex, v any) {
 
 func main() {
 	listen := flag.String("listen", ":7681", "address to serve terminals on")
-	tokenFile := flag.String("token-file", "/var/run/kubelab/terminal/token", "file holding the bearer token clients must present")
+	dir := "/var/run/kubelab/terminal"
+	tokenFile := flag.String("token-file", dir+"/token", "file holding the bearer token clients must present")
+	certFile := flag.String("tls-cert", dir+"/tls.crt", "the serving certificate (PEM)")
+	keyFile := flag.String("tls-key", dir+"/tls.key", "its private key (PEM)")
 	flag.Parse()
 	logger := log.New(os.Stderr, "terminal-agent: ", log.LstdFlags)
 	server := &http.Server{
 		Addr:              *listen,
 		Handler:           newAgent(*tokenFile, logger.Printf),
+		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS13},
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          logger,
@@ -308,7 +316,7 @@ func main() {
 		server.Shutdown(shutdown)
 	}()
 	// PID 1 is tini, which reaps the orphans of hung-up sessions.
-	if err := server.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		logger.Fatalf("cannot serve on %s: %v", *listen, err)
+	if err := server.ListenAndServeTLS(*certFile, *keyFile); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Fatalf("cannot serve on %s with %s: %v", *listen, *certFile, err)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -23,14 +24,21 @@ func startAgent(t *testing.T) string {
 	if err := os.WriteFile(tokenFile, []byte(testToken+"\n"), 0o400); err != nil {
 		t.Fatal(err)
 	}
-	server := httptest.NewServer(newAgent(tokenFile, t.Logf))
+	// TLS as the agent serves it; the client trusts the test server's certificate alone.
+	server := httptest.NewUnstartedServer(newAgent(tokenFile, t.Logf))
+	server.TLS = &tls.Config{MinVersion: tls.VersionTLS13}
+	server.StartTLS()
 	t.Cleanup(server.Close)
-	return "ws" + strings.TrimPrefix(server.URL, "http") + "/terminal"
+	dialer = &websocket.Dialer{TLSClientConfig: server.Client().Transport.(*http.Transport).TLSClientConfig}
+	return "wss" + strings.TrimPrefix(server.URL, "https") + "/terminal"
 }
+
+// dialer trusts the newest test server's certificate.
+var dialer *websocket.Dialer
 
 func dial(t *testing.T, url string, header http.Header) (*websocket.Conn, *http.Response, error) {
 	t.Helper()
-	conn, res, err := websocket.DefaultDialer.Dial(url, header)
+	conn, res, err := dialer.Dial(url, header)
 	if conn != nil {
 		t.Cleanup(func() { conn.Close() })
 	}
@@ -101,6 +109,7 @@ func TestRefusesWebPages(t *testing.T) {
 func TestRefusesWhenTheTokenFileIsMissing(t *testing.T) {
 	server := httptest.NewServer(newAgent(filepath.Join(t.TempDir(), "absent"), t.Logf))
 	defer server.Close()
+	dialer = websocket.DefaultDialer
 	_, res, err := dial(t, "ws"+strings.TrimPrefix(server.URL, "http")+"/terminal", bearer(""))
 	if err == nil || res == nil || res.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("want 503, got %v %v", res, err)

@@ -11,6 +11,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { KubernetesObject, V1Namespace, V1Pod } from "@kubernetes/client-node";
+import { generatePinnedServingPair } from "../cluster/local/pki.ts";
 import { TOOLBOX_IMAGE } from "../images/catalog.ts";
 import type { LabKube, ObjectRef } from "./kube-ops.ts";
 import {
@@ -247,14 +248,18 @@ export function createLabManager(options: LabManagerOptions): LabManager {
         signal.throwIfAborted();
         await kube.apply(obj);
       }
-      // The terminal agent's token: made once and kept, since a running toolbox has it mounted.
+      // The terminal agent's token and key pair: made once and kept, since a running toolbox has them mounted.
       const tokenRef: ObjectRef = {
         apiVersion: "v1",
         kind: "Secret",
         name: TERMINAL_SECRET,
         namespace: names.toolboxNamespace,
       };
-      if (!(await kube.read(tokenRef))) await kube.apply(terminalSecret(names, randomBytes(32).toString("base64url")));
+      if (!(await kube.read(tokenRef))) {
+        const pair = await generatePinnedServingPair(`kubelab-terminal-${names.id}`);
+        signal.throwIfAborted();
+        await kube.apply(terminalSecret(names, { token: randomBytes(32).toString("base64url"), ...pair }));
+      }
       // A pod's spec is immutable: keep a healthy existing one (adopted after a
       // restart, tmux session intact), replace a finished one or one made
       // from another spec (an older kubelab: other image, no limits).

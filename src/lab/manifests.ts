@@ -39,14 +39,16 @@ export const WORK_DIR = "/root/pod";
 export const MAIN_SESSION = "main";
 /**
  * The toolbox's terminal agent (cluster/terminal-agent): the port it serves
- * terminals on, and the Secret (in the toolbox namespace, which the learner
- * cannot read in namespace mode) holding the token it wants, mounted at
- * TERMINAL_TOKEN_DIR.
+ * terminals on (TLS), and the Secret (in the toolbox namespace, which the
+ * learner cannot read in namespace mode) holding the token it wants and its
+ * key pair, which the server pins; mounted at TERMINAL_SECRET_DIR.
  */
 export const TERMINAL_AGENT_PORT = 7681;
 export const TERMINAL_SECRET = "kubelab-terminal";
+export const TERMINAL_SECRET_DIR = "/var/run/kubelab/terminal";
 export const TERMINAL_TOKEN_KEY = "token";
-export const TERMINAL_TOKEN_DIR = "/var/run/kubelab/terminal";
+export const TERMINAL_CERT_KEY = "tls.crt";
+export const TERMINAL_PRIVATE_KEY_KEY = "tls.key";
 /** Where the kubelet mounts the service account's token and CA (automount). */
 export const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
@@ -396,7 +398,8 @@ export function toolboxPod(names: LabNames, options: ToolboxOptions): V1Pod {
           "-c",
           `for f in ${STARTER_DIR}/*; do [ -e "$f" ] && cp -nL "$f" ${WORK_DIR}/; done; ` +
             `tmux -u new-session -d -s ${MAIN_SESSION} -c ${WORK_DIR} 2>/dev/null || true; ` +
-            `exec kubelab-terminal-agent --listen :${TERMINAL_AGENT_PORT} --token-file ${TERMINAL_TOKEN_DIR}/${TERMINAL_TOKEN_KEY}`,
+            `exec kubelab-terminal-agent --listen :${TERMINAL_AGENT_PORT} --token-file ${TERMINAL_SECRET_DIR}/${TERMINAL_TOKEN_KEY} ` +
+            `--tls-cert ${TERMINAL_SECRET_DIR}/${TERMINAL_CERT_KEY} --tls-key ${TERMINAL_SECRET_DIR}/${TERMINAL_PRIVATE_KEY_KEY}`,
         ],
         ports: [{ name: "terminal", containerPort: TERMINAL_AGENT_PORT, protocol: "TCP" }],
         workingDir: WORK_DIR,
@@ -415,7 +418,7 @@ export function toolboxPod(names: LabNames, options: ToolboxOptions): V1Pod {
           { name: "kubeconfig", mountPath: KUBECONFIG_DIR, readOnly: true },
           { name: "starter", mountPath: STARTER_DIR, readOnly: true },
           { name: "work", mountPath: WORK_DIR },
-          { name: "terminal-token", mountPath: TERMINAL_TOKEN_DIR, readOnly: true },
+          { name: "terminal-agent", mountPath: TERMINAL_SECRET_DIR, readOnly: true },
         ],
       },
     ],
@@ -423,7 +426,7 @@ export function toolboxPod(names: LabNames, options: ToolboxOptions): V1Pod {
       { name: "kubeconfig", configMap: { name: KUBECONFIG_CONFIGMAP } },
       { name: "starter", configMap: { name: STARTER_CONFIGMAP } },
       { name: "work", emptyDir: {} },
-      { name: "terminal-token", secret: { secretName: TERMINAL_SECRET, defaultMode: 0o400 } },
+      { name: "terminal-agent", secret: { secretName: TERMINAL_SECRET, defaultMode: 0o400 } },
     ],
   };
   const hash = createHash("sha256").update(JSON.stringify(spec)).digest("hex").slice(0, 16);
@@ -440,18 +443,29 @@ export function toolboxPod(names: LabNames, options: ToolboxOptions): V1Pod {
   };
 }
 
+/** What the terminal agent of one lab is given (see TERMINAL_SECRET). */
+export interface TerminalCredentials {
+  token: string;
+  /** Its serving certificate and key (PEM). */
+  cert: string;
+  key: string;
+}
+
 /**
- * The terminal agent's token (see TERMINAL_SECRET). Made once per lab, with
- * a fresh `token`: createLab keeps an existing one, so a running toolbox and
- * the server agree on it.
+ * The terminal agent's Secret. Made once per lab with fresh credentials:
+ * createLab keeps an existing one, so a running toolbox and the server agree on it.
  */
-export function terminalSecret(names: LabNames, token: string): V1Secret {
+export function terminalSecret(names: LabNames, credentials: TerminalCredentials): V1Secret {
   return {
     apiVersion: "v1",
     kind: "Secret",
     metadata: { name: TERMINAL_SECRET, namespace: names.toolboxNamespace, labels: labels(names, "toolbox") },
     type: "Opaque",
-    stringData: { [TERMINAL_TOKEN_KEY]: token },
+    stringData: {
+      [TERMINAL_TOKEN_KEY]: credentials.token,
+      [TERMINAL_CERT_KEY]: credentials.cert,
+      [TERMINAL_PRIVATE_KEY_KEY]: credentials.key,
+    },
   };
 }
 

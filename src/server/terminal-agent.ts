@@ -12,20 +12,26 @@
  * address or no agent token (made by an older kubelab), an agent that does
  * not answer within `connectTimeoutMs`.
  *
- * The agent hangs a command up when its socket closes (a real pty's hang-up),
+ * The connection is TLS to the lab's own certificate, pinned (a learner's pod
+ * can forge packets on the node's bridge, see the README), and only then
+ * carries the token. The agent hangs a command up when its socket closes (a real pty's hang-up),
  * so its sockets say `hangsUpOnClose` and the bridge skips its hang-up exec.
  */
+import { X509Certificate } from "node:crypto";
 import type { PassThrough, Writable } from "node:stream";
 import type { V1Pod, V1Secret, V1Status } from "@kubernetes/client-node";
-import { WebSocket } from "ws";
+import type { ConnectionOptions } from "node:tls";
+import { WebSocket, type ClientOptions } from "ws";
 import type { LabKube } from "../lab/index.ts";
-import { TERMINAL_AGENT_PORT, TERMINAL_SECRET, TERMINAL_TOKEN_KEY } from "../lab/manifests.ts";
+import { TERMINAL_AGENT_PORT, TERMINAL_CERT_KEY, TERMINAL_SECRET, TERMINAL_TOKEN_KEY } from "../lab/manifests.ts";
 import type { ExecClient, ExecSocket } from "./terminal-bridge.ts";
 
-/** Where a toolbox's agent listens and the token it wants. */
+/** Where a toolbox's agent listens, the certificate it must present and the token it wants. */
 export interface AgentAddress {
-  /** ws://<pod IP>:<port>/terminal */
+  /** wss://<pod IP>:<port>/terminal */
   url: string;
+  /** The agent's own serving certificate (PEM), pinned: the only one accepted. */
+  cert: string;
   token: string;
 }
 
@@ -86,10 +92,19 @@ export function agentExec(options: AgentExecOptions): ExecClient {
 /** Open the agent's WebSocket, retrying a refused connection until `timeoutMs`. */
 async function connect(address: AgentAddress, timeoutMs: number): Promise<WebSocket> {
   const deadline = performance.now() + timeoutMs;
+  const pinned = new X509Certificate(address.cert).fingerprint256;
   for (;;) {
     try {
       return await new Promise<WebSocket>((resolve, reject) => {
+        // TLS to the lab's own certificate alone: the token goes to nobody else.
+        const tls: ConnectionOptions = {
+          ca: address.cert,
+          checkServerIdentity: (_host, peer) =>
+            peer.fingerprint256 === pinned ? undefined : new Error("the agent did not present its lab's certificate"),
+        };
         const ws = new WebSocket(address.url, {
+          // ws passes these to tls.connect (its own typing of checkServerIdentity is not tls's).
+          ...(tls as ClientOptions),
           headers: { authorization: `Bearer ${address.token}` },
           handshakeTimeout: Math.max(500, Math.round(deadline - performance.now())),
           maxPayload: MAX_AGENT_MESSAGE,
@@ -184,8 +199,13 @@ export function locateToolboxAgent(kube: Pick<LabKube, "read">): AgentExecOption
     const servesTerminals = pod?.spec?.containers.some((c) =>
       c.ports?.some((p) => p.name === "terminal" && p.containerPort === TERMINAL_AGENT_PORT),
     );
-    const token = secret?.data?.[TERMINAL_TOKEN_KEY];
-    if (!ip || pod?.spec?.hostNetwork || !servesTerminals || !token) return undefined;
-    return { url: `ws://${ip}:${TERMINAL_AGENT_PORT}/terminal`, token: Buffer.from(token, "base64").toString("utf8") };
+    const field = (key: string) => {
+      const value = secret?.data?.[key];
+      return value ? Buffer.from(value, "base64").toString("utf8") : undefined;
+    };
+    const token = field(TERMINAL_TOKEN_KEY);
+    const cert = field(TERMINAL_CERT_KEY);
+    if (!ip || pod?.spec?.hostNetwork || !servesTerminals || !token || !cert) return undefined;
+    return { url: `wss://${ip}:${TERMINAL_AGENT_PORT}/terminal`, cert, token };
   };
 }

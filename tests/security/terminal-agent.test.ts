@@ -1,13 +1,13 @@
 /**
  * The toolbox's terminal agent (cluster/terminal-agent), against a real
  * `kubelab start` (namespace mode) and the real cluster: the server's
- * terminals go through it, and nobody else gets a shell from it — not a
+ * terminals go through it, over TLS only, and nobody else gets a shell from it — not a
  * request without the lab's token or with another lab's, not a web page
  * (an Origin header), not another learner's toolbox, not the learner's own
  * pods.
  */
 import assert from "node:assert/strict";
-import { request } from "node:http";
+import { request } from "node:https";
 import { after, before, describe, test } from "node:test";
 import { NETWORK, PORTS } from "../../src/cluster/local/layout.ts";
 import { TOOLBOX_IMAGE } from "../../src/images/catalog.ts";
@@ -17,7 +17,7 @@ import { deleteLabNamespaces, openTerminal, startLab, startServer, type ServerPr
 
 describe("the terminal agent serves only kubelab's server", { timeout: 600_000 }, () => {
   let server: ServerProcess;
-  const labs: { cookie: string; id: string; ip: string; token: string }[] = [];
+  const labs: { cookie: string; id: string; ip: string; token: string; cert: string }[] = [];
 
   const inToolbox = (id: string, script: string) =>
     kubectl(["exec", "-n", `kubelab-${id}`, "toolbox", "--", "bash", "-c", script], { timeoutMs: 60_000 });
@@ -26,17 +26,15 @@ describe("the terminal agent serves only kubelab's server", { timeout: 600_000 }
   const probe = (ip: string, port: number) =>
     `timeout 3 bash -c 'exec 3<>/dev/tcp/${ip}/${port}' && echo open || echo shut`;
 
-  /** The status the agent at `ip` answers a GET /terminal with `headers`, from this process (on the node). */
-  const agentStatus = (ip: string, headers: Record<string, string>) =>
+  /** The status lab `lab`'s agent answers a GET /terminal with `headers`, from this process (on the node), over TLS to its certificate. */
+  const agentStatus = (lab: (typeof labs)[number], headers: Record<string, string>) =>
     new Promise<number>((resolve, reject) => {
-      const req = request(
-        { host: ip, port: TERMINAL_AGENT_PORT, path: "/terminal", headers, timeout: 10_000 },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode!);
-        },
-      );
-      req.on("timeout", () => req.destroy(new Error(`the agent at ${ip} did not answer`)));
+      const options = { host: lab.ip, port: TERMINAL_AGENT_PORT, path: "/terminal", headers, timeout: 10_000 };
+      const req = request({ ...options, ca: lab.cert, checkServerIdentity: () => undefined }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on("timeout", () => req.destroy(new Error(`the agent at ${lab.ip} did not answer`)));
       req.on("error", reject);
       req.end();
     });
@@ -46,17 +44,11 @@ describe("the terminal agent serves only kubelab's server", { timeout: 600_000 }
     for (let i = 0; i < 2; i++) {
       const lab = await startLab(server);
       const ip = await kubectl(["get", "pod", "-n", `kubelab-${lab.id}`, "toolbox", "-o", "jsonpath={.status.podIP}"]);
-      const secret = await kubectl([
-        "get",
-        "secret",
-        "-n",
-        `kubelab-${lab.id}`,
-        "kubelab-terminal",
-        "-o",
-        "jsonpath={.data.token}",
-      ]);
+      const secret = await kubectl(["get", "secret", "-n", `kubelab-${lab.id}`, "kubelab-terminal", "-o", "json"]);
       assert.equal(secret.code, 0, secret.stderr);
-      labs.push({ ...lab, ip: ip.stdout.trim(), token: Buffer.from(secret.stdout, "base64").toString() });
+      const data = JSON.parse(secret.stdout).data as Record<string, string>;
+      const field = (key: string) => Buffer.from(data[key], "base64").toString();
+      labs.push({ ...lab, ip: ip.stdout.trim(), token: field("token"), cert: field("tls.crt") });
     }
   });
 
@@ -87,7 +79,7 @@ describe("the terminal agent serves only kubelab's server", { timeout: 600_000 }
 
   test("from the node: no token, a wrong one, another lab's, or a web page's request get no terminal", async () => {
     const [a, b] = labs;
-    const status = (headers: Record<string, string>) => agentStatus(a.ip, headers);
+    const status = (headers: Record<string, string>) => agentStatus(a, headers);
     assert.equal(await status({}), 401, "no token");
     assert.equal(await status({ authorization: "Bearer guess" }), 401, "a wrong token");
     assert.equal(await status({ authorization: `Bearer ${b.token}` }), 401, "another lab's token");
@@ -97,6 +89,12 @@ describe("the terminal agent serves only kubelab's server", { timeout: 600_000 }
       403,
       "a web page's request, even with the token",
     );
+    // Only TLS: plain HTTP gets no answer from the agent's handler.
+    const plain = await fetch(`http://${a.ip}:${TERMINAL_AGENT_PORT}/terminal`).then(
+      (res) => res.status,
+      () => "refused",
+    );
+    assert.ok(plain === "refused" || plain === 400, `plain HTTP answered ${plain}`);
   });
 
   test("another learner's toolbox and the learner's own pods cannot reach the agent", async () => {

@@ -39,13 +39,15 @@ describe("lab manager: cluster mode", () => {
     assert.equal(c.command, undefined, "the image's entrypoint (tini) stays PID 1");
     assert.match(
       c.args!.join(" "),
-      /exec kubelab-terminal-agent --listen :7681 --token-file \/var\/run\/kubelab\/terminal\/token$/,
+      /exec kubelab-terminal-agent --listen :7681 --token-file (\/var\/run\/kubelab\/terminal\/)token --tls-cert \1tls.crt --tls-key \1tls.key$/,
     );
     // The agent's token: a Secret of its own in the toolbox namespace, mounted read-only for root alone.
     const secret = kube.get("Secret", lab.toolboxNamespace, "kubelab-terminal") as V1Secret;
     assert.match(secret.stringData!.token, /^[A-Za-z0-9_-]{43}$/, "32 random bytes");
+    assert.match(secret.stringData!["tls.crt"], /^-----BEGIN CERTIFICATE-----/);
+    assert.match(secret.stringData!["tls.key"], /^-----BEGIN PRIVATE KEY-----/);
     assert.ok(c.volumeMounts!.some((m) => m.mountPath === "/var/run/kubelab/terminal" && m.readOnly));
-    assert.equal(pod.spec!.volumes!.find((v) => v.name === "terminal-token")?.secret?.defaultMode, 0o400);
+    assert.equal(pod.spec!.volumes!.find((v) => v.name === "terminal-agent")?.secret?.defaultMode, 0o400);
     assert.ok(c.resources!.limits!.memory && c.resources!.limits!["ephemeral-storage"], "the toolbox is bounded");
     assert.ok(c.env!.some((e) => e.name === "KUBECONFIG" && e.value === "/etc/kubelab/kubeconfig"));
     assert.equal(pod.spec!.serviceAccountName, "learner");

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { PassThrough } from "node:stream";
 import { afterEach, describe, it } from "node:test";
 import type { V1Status } from "@kubernetes/client-node";
 import { WebSocket, WebSocketServer } from "ws";
 import type { KubernetesObject } from "@kubernetes/client-node";
+import { generatePinnedServingPair, type KeyPairPem } from "../../src/cluster/local/pki.ts";
 import type { ObjectRef } from "../../src/lab/index.ts";
 import { toolboxPod, labNames, terminalSecret } from "../../src/lab/manifests.ts";
 import { agentExec, locateToolboxAgent, type AgentAddress } from "../../src/server/terminal-agent.ts";
@@ -13,6 +15,9 @@ import { bridgeTerminal, TerminalOutput } from "../../src/server/terminal-bridge
 import { FakeExecTransport, waitFor } from "../fakes/server-fakes.ts";
 
 const TOKEN = "agent-token";
+/** The lab's key pair, which the client pins, and another one. */
+const LAB_PAIR = await generatePinnedServingPair("kubelab-terminal-test");
+const IMPOSTOR_PAIR = await generatePinnedServingPair("kubelab-terminal-test");
 const TARGET = { namespace: "kubelab-x", pod: "toolbox", container: "toolbox" };
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -26,9 +31,13 @@ class FakeAgent {
   controls: Record<string, unknown>[] = [];
   sockets: WebSocket[] = [];
   readonly closed: WebSocket[] = [];
+  /** The Authorization headers of every upgrade the agent was asked for. */
+  tokensSeen: string[] = [];
   readonly wss: WebSocketServer;
-  private constructor(wss: WebSocketServer) {
+  readonly server: HttpsServer;
+  private constructor(wss: WebSocketServer, server: HttpsServer) {
     this.wss = wss;
+    this.server = server;
     wss.on("connection", (ws) => {
       this.sockets.push(ws);
       ws.on("close", () => this.closed.push(ws));
@@ -43,23 +52,32 @@ class FakeAgent {
       });
     });
   }
-  static async start(port = 0): Promise<FakeAgent> {
+  /** Serves TLS with `pair` (default: the lab's own). */
+  static async start(port = 0, pair: KeyPairPem = LAB_PAIR): Promise<FakeAgent> {
+    const server = createHttpsServer({ cert: pair.cert, key: pair.key });
     const wss = new WebSocketServer({
-      port,
-      host: "127.0.0.1",
-      verifyClient: (info: { req: IncomingMessage }) => info.req.headers.authorization === `Bearer ${TOKEN}`,
+      server,
+      verifyClient: (info: { req: IncomingMessage }) => {
+        agent.tokensSeen.push(info.req.headers.authorization ?? "");
+        return info.req.headers.authorization === `Bearer ${TOKEN}`;
+      },
     });
-    await new Promise((r) => wss.once("listening", r));
-    const agent = new FakeAgent(wss);
+    await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+    const agent = new FakeAgent(wss, server);
     cleanups.push(() => agent.stop());
     return agent;
   }
   get address(): AgentAddress {
-    return { url: `ws://127.0.0.1:${(this.wss.address() as AddressInfo).port}/terminal`, token: TOKEN };
+    return {
+      url: `wss://127.0.0.1:${(this.server.address() as AddressInfo).port}/terminal`,
+      cert: LAB_PAIR.cert,
+      token: TOKEN,
+    };
   }
   async stop(): Promise<void> {
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise((r) => this.wss.close(r));
+    await new Promise((r) => this.server.close(r));
   }
 }
 
@@ -122,7 +140,7 @@ describe("terminal agent client", () => {
     await run(async () => agent.address, false);
     await run(async () => undefined);
     await run(async () => ({ ...agent.address, token: "not-the-token" }));
-    await run(async () => ({ url: `ws://127.0.0.1:${await freePort()}/terminal`, token: TOKEN }));
+    await run(async () => ({ url: `wss://127.0.0.1:${await freePort()}/terminal`, cert: LAB_PAIR.cert, token: TOKEN }));
     await run(async () => {
       throw new Error('pods "toolbox" is forbidden');
     });
@@ -134,12 +152,28 @@ describe("terminal agent client", () => {
     assert.match(lines[3], /forbidden/);
   });
 
+  it("never sends the token to an agent without the lab's certificate (a pod posing as it on the bridge)", async () => {
+    const impostor = await FakeAgent.start(0, IMPOSTOR_PAIR);
+    const fallback = new FakeExecTransport();
+    const lines: string[] = [];
+    const exec = agentExec({
+      fallback: fallback.exec(),
+      locate: async () => impostor.address,
+      log: (l) => lines.push(l),
+    });
+    const s = streams();
+    await exec.exec("ns", "toolbox", "toolbox", ["sh"], s.stdout, null, s.stdin, true);
+    assert.deepEqual(impostor.tokensSeen, [], "the impostor saw no request at all");
+    assert.equal(fallback.conns.length, 1, "the terminal went through the API's exec");
+    assert.match(lines[0], /certificate/);
+  });
+
   it("waits for an agent that is still starting", async () => {
     const port = await freePort();
     const fallback = new FakeExecTransport();
     const exec = agentExec({
       fallback: fallback.exec(),
-      locate: async () => ({ url: `ws://127.0.0.1:${port}/terminal`, token: TOKEN }),
+      locate: async () => ({ url: `wss://127.0.0.1:${port}/terminal`, cert: LAB_PAIR.cert, token: TOKEN }),
       connectTimeoutMs: 3000,
     });
     setTimeout(() => void FakeAgent.start(port), 300);
@@ -177,14 +211,19 @@ describe("terminal agent client", () => {
     const names = labNames("abc", "namespace");
     const pod = toolboxPod(names, { image: "toolbox" });
     pod.status = { podIP: "10.244.3.7" };
-    const secret = terminalSecret(names, "s3cret");
-    secret.data = { token: Buffer.from("s3cret").toString("base64") };
+    const secret = terminalSecret(names, { token: "s3cret", ...LAB_PAIR });
+    const base64 = (text: string) => Buffer.from(text).toString("base64");
+    secret.data = { token: base64("s3cret"), "tls.crt": base64(LAB_PAIR.cert), "tls.key": base64(LAB_PAIR.key) };
     const objects = (...present: KubernetesObject[]) => ({
       read: async <T extends KubernetesObject>(ref: ObjectRef) =>
         present.find((o) => o.kind === ref.kind && o.metadata?.name === ref.name) as T | undefined,
     });
     const at = (kube: ReturnType<typeof objects>) => locateToolboxAgent(kube)(names.toolboxNamespace, "toolbox");
-    assert.deepEqual(await at(objects(pod, secret)), { url: "ws://10.244.3.7:7681/terminal", token: "s3cret" });
+    assert.deepEqual(await at(objects(pod, secret)), {
+      url: "wss://10.244.3.7:7681/terminal",
+      cert: LAB_PAIR.cert,
+      token: "s3cret",
+    });
     assert.equal(await at(objects(pod)), undefined, "no token: a lab made by an older kubelab");
     assert.equal(await at(objects(secret)), undefined, "no pod");
     const older = structuredClone(pod);

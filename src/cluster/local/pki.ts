@@ -120,6 +120,27 @@ async function createLeaf(
   return { cert: cert.toString("pem"), key: await privatePem(keys.privateKey) };
 }
 
+/**
+ * A self-signed serving certificate with no names (a lab's terminal agent:
+ * its pod's address is not known yet), trusted by pinning: its client takes
+ * this very certificate as its only CA and compares fingerprints.
+ */
+export async function generatePinnedServingPair(commonName: string): Promise<KeyPairPem> {
+  const keys = await newKeys();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    name: `CN=${commonName}`,
+    keys,
+    signingAlgorithm: ALG,
+    ...validity(),
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
+    ],
+  });
+  return { cert: cert.toString("pem"), key: await privatePem(keys.privateKey) };
+}
+
 /** Generate the whole PKI for one node (about 50 ms). */
 export async function generatePki(options: PkiOptions): Promise<ClusterPki> {
   const ca = await createCa("kubelab-ca");
