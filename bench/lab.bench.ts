@@ -16,9 +16,10 @@
  *     Warm: the lab exists; a new request and socket (a page reload).
  * (b) Keystroke echo: one character at a time into the prompt line, timed
  *     until its echo arrives, through kubelab's terminal (WebSocket → server
- *     → exec → tmux → bash) beside two baselines into the same toolbox
- *     container without tmux: client-node `Exec` with a TTY running bash
- *     (what the server uses, minus the WebSocket hop and tmux), and
+ *     → the toolbox's terminal agent → tmux → bash; on the local cluster)
+ *     beside two baselines into the same toolbox container without tmux:
+ *     client-node `Exec` with a TTY running bash (the API's exec, which the
+ *     server falls back to, minus the WebSocket hop and tmux), and
  *     `kubectl exec -it` under `script` (which gives kubectl a pty).
  * (c) Checking job/echo on a completed Job: kubelab's grader (in-process, and
  *     through `POST /api/lab/grade` as the Check button does) beside a shell
@@ -140,7 +141,7 @@ async function main(argv: string[]): Promise<void> {
       `\n(b) keystroke echo, ${keys} keys each (ms)\n` +
         table([
           ["path", ...STAT_HEADER],
-          ["kubelab terminal (ws → server → exec → tmux → bash)", ...statCells(echo.kubelab)],
+          ["kubelab terminal (ws → server → agent → tmux → bash)", ...statCells(echo.kubelab)],
           ["plain exec: client-node Exec, tty, bash (no tmux)", ...statCells(echo.clientNodeExec)],
           ["plain exec: kubectl exec -it under script, bash", ...statCells(echo.kubectlExecIt)],
         ]),

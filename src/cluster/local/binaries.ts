@@ -99,7 +99,7 @@ export async function ensureBinaries(onProgress: (line: string) => void = () => 
 
 /**
  * Return the toolbox's terminal agent (a small static binary), building it
- * first when the cache lacks it: seconds, once its two modules are downloaded.
+ * first when the cache lacks it: seconds, once its modules are downloaded.
  */
 export async function ensureTerminalAgent(onProgress: (line: string) => void = () => {}): Promise<string> {
   const dir = join(cacheDir(), "bin", `terminal-agent-${sourceKey(TERMINAL_AGENT_MODULE_DIR)}`);
