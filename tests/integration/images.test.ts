@@ -93,7 +93,7 @@ test("cold build pushes every catalog image", { skip, timeout: 20 * 60_000 }, as
   first = await ensureImages({
     cacheDir,
     registry,
-    binaries: { kubectl: join(work, "kubectl"), pause: join(work, "kubectl") },
+    binaries: { kubectl: join(work, "kubectl"), pause: join(work, "kubectl"), terminalAgent: join(work, "kubectl") },
     onProgress: (l) => console.log(`  ${l}`),
   });
   console.log(`  cold (or cache-warm, empty registry) run: ${Date.now() - started} ms`);
@@ -186,6 +186,7 @@ test("toolbox: shell, prompt, completion, tmux, kubectl", { skip }, async () => 
     "usr/bin/ps",
     "usr/bin/tini",
     "usr/local/bin/kubectl",
+    "usr/local/bin/kubelab-terminal-agent",
     "usr/share/bash-completion/bash_completion",
     "usr/share/bash-completion/completions/kubectl",
     "root/pod",
@@ -206,7 +207,7 @@ test("warm run builds and pushes nothing, in under two seconds", { skip }, async
   const again = await ensureImages({
     cacheDir,
     registry,
-    binaries: { kubectl: join(work, "kubectl"), pause: join(work, "kubectl") },
+    binaries: { kubectl: join(work, "kubectl"), pause: join(work, "kubectl"), terminalAgent: join(work, "kubectl") },
   });
   const ms = Date.now() - started;
   console.log(`  warm run: ${ms} ms`);
