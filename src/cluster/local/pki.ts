@@ -60,23 +60,31 @@ function validity() {
   return { notBefore, notAfter: new Date(notBefore.getTime() + TEN_YEARS_MS) };
 }
 
-async function createCa(commonName: string): Promise<{ pem: KeyPairPem; keys: CryptoKeyPair; cert: x509.X509Certificate }> {
+/** A new key pair and a certificate it signs itself, with `extensions`. */
+async function selfSigned(
+  commonName: string,
+  extensions: (keys: CryptoKeyPair) => Promise<x509.Extension[]>,
+): Promise<{ pem: KeyPairPem; keys: CryptoKeyPair; cert: x509.X509Certificate }> {
   const keys = await newKeys();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     name: `CN=${commonName}`,
     keys,
     signingAlgorithm: ALG,
     ...validity(),
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
-        true,
-      ),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
+    extensions: await extensions(keys),
   });
   return { pem: { cert: cert.toString("pem"), key: await privatePem(keys.privateKey) }, keys, cert };
+}
+
+function createCa(commonName: string): Promise<{ pem: KeyPairPem; keys: CryptoKeyPair; cert: x509.X509Certificate }> {
+  return selfSigned(commonName, async (keys) => [
+    new x509.BasicConstraintsExtension(true, undefined, true),
+    new x509.KeyUsagesExtension(
+      x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+      true,
+    ),
+    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+  ]);
 }
 
 interface LeafSpec {
@@ -126,19 +134,12 @@ async function createLeaf(
  * this very certificate as its only CA and compares fingerprints.
  */
 export async function generatePinnedServingPair(commonName: string): Promise<KeyPairPem> {
-  const keys = await newKeys();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    name: `CN=${commonName}`,
-    keys,
-    signingAlgorithm: ALG,
-    ...validity(),
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
-    ],
-  });
-  return { cert: cert.toString("pem"), key: await privatePem(keys.privateKey) };
+  const { pem } = await selfSigned(commonName, async () => [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
+  ]);
+  return pem;
 }
 
 /** Generate the whole PKI for one node (about 50 ms). */
