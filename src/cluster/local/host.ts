@@ -43,6 +43,23 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Sends `signal` to each pid and returns how many were still there to receive it.
+ * A process may exit between being listed and being signalled; that is not an error.
+ */
+export function signalProcesses(pids: Iterable<number>, signal: NodeJS.Signals): number {
+  let signalled = 0;
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+      signalled++;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
+    }
+  }
+  return signalled;
+}
+
 /** The process's command line, or "" when it is gone. */
 export function commandLine(pid: number): string {
   try {
@@ -126,14 +143,8 @@ export function killPodProcesses(): number {
     }
     for (const entry of entries) if (entry.isDirectory()) visit(join(dir, entry.name));
     try {
-      for (const pid of readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean)) {
-        try {
-          process.kill(Number(pid), "SIGKILL");
-          killed++;
-        } catch {
-          /* already gone */
-        }
-      }
+      const pids = readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean).map(Number);
+      killed += signalProcesses(pids, "SIGKILL");
     } catch {
       /* not a cgroup dir */
     }

@@ -4,7 +4,7 @@
  * Afterwards no process, mount, veth, bridge or nftables table of this state dir remains.
  */
 import { rmSync } from "node:fs";
-import { bridgePorts, killPodProcesses, linkExists, markedProcesses, NODE_NFT_TABLES, removePodCgroups, run, sleep, unmountAll } from "./host.ts";
+import { bridgePorts, killPodProcesses, linkExists, markedProcesses, NODE_NFT_TABLES, removePodCgroups, run, signalProcesses, sleep, unmountAll } from "./host.ts";
 import { NETWORK, type StateLayout } from "./layout.ts";
 
 export interface TeardownOptions {
@@ -20,13 +20,7 @@ export async function teardownNode(layout: StateLayout, options: TeardownOptions
   for (let round = 0; round < 20; round++) {
     const pids = markedProcesses(layout.root);
     if (pids.length === 0) break;
-    for (const pid of pids) {
-      try {
-        process.kill(pid, round < 10 ? "SIGTERM" : "SIGKILL");
-      } catch {
-        /* gone */
-      }
-    }
+    signalProcesses(pids, round < 10 ? "SIGTERM" : "SIGKILL");
     await sleep(150);
   }
   killPodProcesses();

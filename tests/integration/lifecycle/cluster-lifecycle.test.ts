@@ -16,6 +16,7 @@ import {
   markedProcesses,
   mountsUnder,
   killPodProcesses,
+  signalProcesses,
 } from "../../../src/cluster/local/host.ts";
 import { defaultStateDir, NETWORK, PORTS, stateLayout } from "../../../src/cluster/local/layout.ts";
 import { NODE_COMPONENTS } from "../../../src/cluster/local/supervisor.ts";
@@ -200,7 +201,8 @@ describe("local cluster life cycle", { timeout: 900_000 }, () => {
     assert.equal((await kubectl(["create", "configmap", "survivor", "--from-literal=k=v"])).code, 0);
     const supervisor = Number(readFileSync(layout.supervisorPid, "utf8"));
     process.kill(supervisor, "SIGKILL");
-    for (const pid of markedProcesses(state)) process.kill(pid, "SIGKILL");
+    // A component's short-lived child may exit between the listing and the kill.
+    signalProcesses(markedProcesses(state), "SIGKILL");
     killPodProcesses();
     const again = await kubelab(["cluster", "up"], { timeoutMs: 300_000 });
     assert.equal(again.code, 0, again.stderr);
