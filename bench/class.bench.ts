@@ -25,7 +25,7 @@ import { cachedBinaries } from "../src/cluster/local/binaries.ts";
 import { flagString, parseArgs } from "../src/cli/args.ts";
 import type { LearnersInput, LearnersResult } from "./class-learners.ts";
 import { etcdBytes, openClass, quietCluster } from "./classroom.ts";
-import { Report, runMain, STAT_HEADER, statCells, stats, table, target } from "./support.ts";
+import { Report, requireCluster, runMain, STAT_HEADER, statCells, stats, table, target } from "./support.ts";
 
 function kubectlTop(kubeconfig: string): string {
   const kubectl = cachedBinaries()?.kubectl ?? "kubectl";
@@ -43,6 +43,7 @@ async function main(args: string[]) {
   const keys = Number(flagString(parsed, "keys") ?? 20);
   const report = new Report("class");
   const provider = providerFromEnv();
+  await requireCluster(provider.kubeconfigPath());
   await quietCluster(provider);
   await report.start(provider.kubeconfigPath());
   const etcdBefore = etcdBytes();

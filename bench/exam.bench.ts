@@ -32,7 +32,7 @@ import { paramEnv } from "../src/graders/framework.ts";
 import { createGradeContext, kubeExec } from "../src/graders/index.ts";
 import { RecorderPool } from "../src/recorder/index.ts";
 import type { ExamAttemptRecord } from "../src/store/types.ts";
-import { Report, runMain, STAT_HEADER, statCells, stats, table, target } from "./support.ts";
+import { Report, requireCluster, runMain, STAT_HEADER, statCells, stats, table, target } from "./support.ts";
 
 const P95_TARGET_MS = 10_000;
 
@@ -44,6 +44,7 @@ async function main(argv: string[]): Promise<void> {
   const solved = !parsed.flags.has("unsolved");
 
   const adminPath = providerFromEnv().kubeconfigPath();
+  await requireCluster(adminPath);
   const report = new Report("exam");
   await report.start(adminPath);
   const admin = new KubeConfig();

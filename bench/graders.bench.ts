@@ -32,7 +32,18 @@ import type { CoreReader } from "../src/graders/context.ts";
 import { loadExercises, type ExerciseManifest } from "../src/graders/exercises.ts";
 import { LabRecorder } from "../src/recorder/index.ts";
 import { parseArgs, flagString } from "../src/cli/args.ts";
-import { Report, runMain, sleep, STAT_HEADER, statCells, stats, table, target, type Stats } from "./support.ts";
+import {
+  Report,
+  requireCluster,
+  runMain,
+  sleep,
+  STAT_HEADER,
+  statCells,
+  stats,
+  table,
+  target,
+  type Stats,
+} from "./support.ts";
 
 const CURRENT_STATE_P95_MS = 300;
 const LOGS_OR_EXEC_P95_MS = 1500;
@@ -77,6 +88,7 @@ async function main(argv: string[]): Promise<void> {
   let chosen = parsed.positional.length ? all.filter((e) => parsed.positional.includes(e.id)) : all;
 
   const adminPath = providerFromEnv().kubeconfigPath();
+  await requireCluster(adminPath);
   const report = new Report("graders");
   await report.start(adminPath);
   const results: ExerciseResult[] = [];

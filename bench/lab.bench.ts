@@ -50,7 +50,19 @@ import type { IsolationMode } from "../src/lab/types.ts";
 import { LabRecorder } from "../src/recorder/index.ts";
 import { SESSION_COOKIE, TERMINAL_PATH } from "../src/server/server.ts";
 import { flagString, parseArgs } from "../src/cli/args.ts";
-import { elapsed, Report, ROOT, runMain, sleep, STAT_HEADER, statCells, stats, table, target } from "./support.ts";
+import {
+  elapsed,
+  Report,
+  requireCluster,
+  ROOT,
+  runMain,
+  sleep,
+  STAT_HEADER,
+  statCells,
+  stats,
+  table,
+  target,
+} from "./support.ts";
 
 const PROMPT = "[root@master pod]#";
 const LAB_READY_P50_MS = 2000;
@@ -71,6 +83,7 @@ async function main(argv: string[]): Promise<void> {
   if (mode !== "namespace" && mode !== "cluster") throw new Error(`--mode must be namespace or cluster, not ${mode}`);
 
   const provider = providerFromEnv();
+  await requireCluster(provider.kubeconfigPath());
   const report = new Report("lab");
   await report.start(provider.kubeconfigPath());
   const admin = new KubeConfig();

@@ -36,7 +36,7 @@ import {
   type Terminal,
 } from "./classroom.ts";
 import { nodeComponentsPssMiB } from "./node-memory.ts";
-import { percentile, Report, runMain, sleep, table, target } from "./support.ts";
+import { percentile, Report, requireCluster, runMain, sleep, table, target } from "./support.ts";
 
 /** Allowed growth, last-quarter median over first-quarter median. */
 const BOUND = 1.5;
@@ -73,6 +73,7 @@ async function main(args: string[]) {
   const sampleSeconds = Number(flagString(parsed, "sample") ?? 60);
   const report = new Report("soak");
   const provider = providerFromEnv();
+  await requireCluster(provider.kubeconfigPath());
   const local = provider instanceof LocalProvider ? provider : undefined;
   await quietCluster(provider);
   await report.start(provider.kubeconfigPath());

@@ -13,6 +13,7 @@ import { join, resolve } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { KUBERNETES_VERSION } from "../src/cluster/local/binaries.ts";
 import { kubeGetJson } from "../src/cluster/kube-request.ts";
+import { KubelabError } from "../src/errors.ts";
 
 export const ROOT = resolve(import.meta.dirname, "..");
 export const RESULTS_DIR = join(ROOT, "bench", "results");
@@ -153,6 +154,15 @@ export async function machineInfo(kubeconfigPath?: string): Promise<MachineInfo>
   };
 }
 
+/** Fails fast, with a hint, when a bench that needs the cluster finds it unreachable. */
+export async function requireCluster(kubeconfigPath: string): Promise<void> {
+  if ((await machineInfo(kubeconfigPath)).kubernetesServer) return;
+  throw new KubelabError(
+    `this benchmark needs a running cluster, and none answers through ${kubeconfigPath}`,
+    "start it first: ./kubelab cluster up (or KUBELAB_PROVIDER=kubeconfig for a cluster of your own)",
+  );
+}
+
 export interface BenchReport {
   bench: string;
   startedAt: string;
@@ -213,6 +223,10 @@ export function runMain(main: (args: string[]) => Promise<void>): void {
   main(process.argv.slice(2)).then(
     () => process.exit(0),
     (err) => {
+      if (err instanceof KubelabError) {
+        console.error(`bench failed: ${err.message}${err.hint ? `\nhint: ${err.hint}` : ""}`);
+        process.exit(1);
+      }
       console.error(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       process.exit(1);
     },
