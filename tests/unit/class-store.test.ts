@@ -31,6 +31,18 @@ const input = (joinCode: string, capacity = 2) => ({
 });
 
 describe("class store (schema v3)", () => {
+  it("gives every class an id the API server takes as a label value (it labels the class's labs)", async () => {
+    const { store } = open();
+    await store.setInstructor("ana", "h1");
+    // Kubernetes' label-value syntax: at most 63 characters, alphanumeric at both ends.
+    const labelValue = /^(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+    // A base64url id ends or starts in "-" or "_" about once in 16 classes; 200 would all but surely show it.
+    for (let i = 0; i < 200; i++) {
+      const cls = await store.createClass(input(`CODE${i}`));
+      assert.match(cls.id, labelValue);
+    }
+  });
+
   it("upgrades a v2 store in place, keeping its learners", async () => {
     const { store: v2, path } = open(MIGRATIONS.slice(0, 2));
     const learner = await v2.learnerForSession("sid-1");
