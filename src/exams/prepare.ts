@@ -17,12 +17,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import type { V1Namespace } from "@kubernetes/client-node";
+import type { V1Namespace, V1ResourceQuota } from "@kubernetes/client-node";
 import { KubelabError } from "../errors.ts";
 import { cachedBinaries } from "../cluster/local/binaries.ts";
 import { loadExercise } from "../graders/exercises.ts";
 import { paramEnv } from "../graders/framework.ts";
-import { createLabKube } from "../lab/kube-ops.ts";
+import { NAMESPACE_NOT_USABLE_HINT, createLabKube, namespaceNotUsable, type LabKube } from "../lab/kube-ops.ts";
 import { LABEL_LAB_ID, LABEL_ROLE, ROLE_EXAM_TASK, labNames, taskNamespaceObjects } from "../lab/manifests.ts";
 import type { NamespaceLimits } from "../lab/manifests.ts";
 import type { Lab } from "../lab/types.ts";
@@ -32,6 +32,25 @@ import type { AttemptTask } from "./attempt.ts";
 
 export const EXAM_LABEL = "kubelab.dev/exam-attempt";
 const SETUP_TIMEOUT_MS = 180_000;
+const NAMESPACE_USABLE_TIMEOUT_MS = 60_000;
+
+/** Wait until a new task namespace takes the setup script's pods (see `namespaceNotUsable`). */
+async function waitNamespaceUsable(kube: LabKube, namespace: string, quotas: V1ResourceQuota[]): Promise<void> {
+  const deadline = Date.now() + NAMESPACE_USABLE_TIMEOUT_MS;
+  for (;;) {
+    const missing = await namespaceNotUsable(kube, namespace, quotas);
+    if (missing.length === 0) return;
+    if (Date.now() > deadline)
+      throw new KubelabError(
+        `task namespace ${namespace} is not usable: ${missing.join("; ")}`,
+        NAMESPACE_NOT_USABLE_HINT,
+        {
+          status: 504,
+        },
+      );
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
 
 function runSetup(script: string, kubeconfigPath: string, env: Record<string, string>): Promise<void> {
   const kubectlDir = dirname(cachedBinaries()?.kubectl ?? "/usr/bin/kubectl");
@@ -71,7 +90,10 @@ export function examPreparer(kubeConfig: KubeConfig, recorders: RecorderPool, is
   /** Creates (never takes over: an existing namespace fails the start) the task's namespace and what lives in it. */
   const makeNamespace = async (attempt: ExamAttemptRecord, t: AttemptTask, lab?: Lab) => {
     const labels = { [EXAM_LABEL]: attempt.id };
-    if (!isolation) return void (await core.createNamespace({ body: { metadata: { name: t.namespace, labels } } }));
+    if (!isolation) {
+      await core.createNamespace({ body: { metadata: { name: t.namespace, labels } } });
+      return waitNamespaceUsable(kube, t.namespace, []);
+    }
     if (!lab)
       throw new KubelabError(
         "this server runs labs per learner, and this session has none yet",
@@ -86,6 +108,8 @@ export function examPreparer(kubeConfig: KubeConfig, recorders: RecorderPool, is
     await core.createNamespace({ body: namespace as V1Namespace });
     // Quota and LimitRange before the setup script's pods; the admin binding before the learner's shell.
     for (const obj of inside) await kube.apply(obj);
+    const quotas = inside.filter((o): o is V1ResourceQuota => o.kind === "ResourceQuota");
+    await waitNamespaceUsable(kube, t.namespace, quotas);
   };
   return async (attempt: ExamAttemptRecord, tasks: AttemptTask[], lab?: Lab): Promise<void> => {
     const work = mkdtempSync(join(tmpdir(), "kubelab-exam-"));

@@ -8,6 +8,7 @@ import {
   type KubeConfig,
   type KubernetesObject,
   type V1Pod,
+  type V1ResourceQuota,
 } from "@kubernetes/client-node";
 import { apiStatus as statusCode } from "../cluster/kube-request.ts";
 import { kubeResetApi, type ResetApi } from "../cluster/reset.ts";
@@ -95,5 +96,37 @@ export function createLabKube(kubeConfig: KubeConfig): LabKube {
     },
   };
 }
+
+/**
+ * What a new namespace still lacks before it takes pods, as phrases ([] once
+ * usable). Two controllers must have seen it first: the `default`
+ * ServiceAccount must exist (or a pod that names none is refused "error
+ * looking up service account"), and each of `quotas` must have its usage
+ * computed (or admission refuses "status unknown for quota"). Both usually
+ * take milliseconds, but not on a loaded node.
+ */
+export async function namespaceNotUsable(
+  kube: LabKube,
+  namespace: string,
+  quotas: V1ResourceQuota[],
+): Promise<string[]> {
+  const [account, ...counted] = await Promise.all([
+    kube.read({ apiVersion: "v1", kind: "ServiceAccount", name: "default", namespace }),
+    ...quotas.map((q) =>
+      kube.read<V1ResourceQuota>({ apiVersion: "v1", kind: "ResourceQuota", name: q.metadata!.name!, namespace }),
+    ),
+  ]);
+  const missing = account ? [] : ["no default ServiceAccount"];
+  quotas.forEach((q, i) => {
+    const hard = counted[i]?.status?.hard ?? {};
+    if (!Object.keys(q.spec?.hard ?? {}).every((k) => k in hard))
+      missing.push(`the usage of quota ${q.metadata!.name} is not computed`);
+  });
+  return missing;
+}
+
+/** The hint for a namespace `namespaceNotUsable` keeps reporting. */
+export const NAMESPACE_NOT_USABLE_HINT =
+  "The cluster's controller manager makes these; check it with `./kubelab cluster status`.";
 
 export type { V1Pod };

@@ -1,8 +1,9 @@
 /**
- * An in-memory LabKube for lab manager tests: stores applied objects and
- * plays a scripted toolbox pod status.
+ * An in-memory LabKube for lab manager tests: stores applied objects, plays a
+ * scripted toolbox pod status, and plays the controller manager's part in a
+ * new namespace (its `default` ServiceAccount, its quotas' usage).
  */
-import type { KubernetesObject, V1Pod, V1PodStatus } from "@kubernetes/client-node";
+import type { KubernetesObject, V1Pod, V1PodStatus, V1ResourceQuota } from "@kubernetes/client-node";
 import type { LabKube, ObjectRef } from "../../src/lab/kube-ops.ts";
 import { FakeResetApi } from "./reset-fake.ts";
 
@@ -15,6 +16,8 @@ export class FakeKube implements LabKube {
   readsUntilReady = 2;
   /** When set, the toolbox pod reports this status instead. */
   podStatus?: V1PodStatus;
+  /** While true, the controllers lag: new namespaces get no `default` ServiceAccount, quotas no usage. */
+  controllersLag = false;
   /** Delay every call by this many ms, to widen race windows. */
   latencyMs = 0;
   #podReads = new Map<string, number>();
@@ -33,6 +36,12 @@ export class FakeKube implements LabKube {
     this.calls.push(`apply ${keyOf(obj.kind!, obj.metadata?.namespace, obj.metadata!.name!)}`);
     await this.#tick();
     this.add(obj);
+    if (obj.kind === "Namespace" && !this.controllersLag) this.makeDefaultServiceAccount(obj.metadata!.name!);
+  }
+
+  /** What the ServiceAccount controller does for each new namespace. */
+  makeDefaultServiceAccount(namespace: string) {
+    this.add({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace } });
   }
 
   async read<T extends KubernetesObject = KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
@@ -67,6 +76,11 @@ export class FakeKube implements LabKube {
               ] as V1PodStatus["containerStatuses"],
             });
       return pod as T;
+    }
+    if (ref.kind === "ResourceQuota" && !this.controllersLag) {
+      const quota = structuredClone(obj) as V1ResourceQuota;
+      quota.status = { hard: { ...quota.spec?.hard }, used: {} };
+      return quota as T;
     }
     return structuredClone(obj) as T;
   }

@@ -291,6 +291,36 @@ describe("lab manager: namespace mode", () => {
     assert.equal(kube.get("Job", lab.namespace, "echo"), undefined);
   });
 
+  it("is ready only once the controllers have made the learner's namespace usable", async () => {
+    const kube = new FakeKube();
+    kube.controllersLag = true;
+    const labs = manager(kube, { mode: "namespace" });
+    const lab = await labs.ensureLab("a");
+    const seen: string[] = [];
+    const ready = labs.waitUntilReady("a", { onProgress: (l) => seen.push(l.message ?? "") });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(labs.getLab("a")!.state, "starting", "no default ServiceAccount, no quota usage: not ready");
+    assert.equal(labs.getLab("a")!.message, "Preparing your namespace…");
+    kube.makeDefaultServiceAccount(lab.namespace);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(labs.getLab("a")!.state, "starting", "the quota's usage is still not computed");
+    kube.controllersLag = false;
+    assert.equal((await ready).state, "ready");
+    assert.ok(seen.includes("Preparing your namespace…"), seen.join(" | "));
+  });
+
+  it("says which controller's work is missing when the namespace never becomes usable", async () => {
+    const kube = new FakeKube();
+    kube.controllersLag = true;
+    const labs = manager(kube, { mode: "namespace", readyTimeoutMs: 200 });
+    await labs.ensureLab("a");
+    await assert.rejects(
+      labs.waitUntilReady("a"),
+      /no default ServiceAccount; the usage of quota kubelab-quota is not computed/,
+    );
+    assert.match(labs.getLab("a")!.hint ?? "", /cluster status/);
+  });
+
   it("enforces the lab limit with a hint", async () => {
     const labs = manager(new FakeKube(), { mode: "namespace", maxLabs: 1 });
     await labs.ensureLab("a");
