@@ -187,6 +187,31 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX exam_attempts_class ON exam_attempts(class_id, learner_id, started_at) WHERE class_id IS NOT NULL;
     `,
   },
+  {
+    version: 8,
+    description: "class ids that cannot label a lab get a new hex id",
+    sql: `
+      -- Ids were base64url until hex (newClassId); one starting or ending in
+      -- "-" or "_" is no label value, so none of that class's labs could be
+      -- made. Such a class gets a new id, and what names it follows. Foreign
+      -- keys are checked at COMMIT, once every reference has moved.
+      PRAGMA defer_foreign_keys = ON;
+      CREATE TEMP TABLE class_id_moves AS
+        SELECT id AS old_id, lower(hex(randomblob(8))) AS new_id FROM classes
+        WHERE substr(id, 1, 1) IN ('-', '_') OR substr(id, -1, 1) IN ('-', '_');
+      UPDATE class_members SET class_id = (SELECT new_id FROM class_id_moves WHERE old_id = class_id)
+        WHERE class_id IN (SELECT old_id FROM class_id_moves);
+      -- A submitted attempt is final, but which class it belongs to is renamed, not changed.
+      DROP TRIGGER exam_attempts_final;
+      UPDATE exam_attempts SET class_id = (SELECT new_id FROM class_id_moves WHERE old_id = class_id)
+        WHERE class_id IN (SELECT old_id FROM class_id_moves);
+      CREATE TRIGGER exam_attempts_final BEFORE UPDATE ON exam_attempts WHEN OLD.submitted_at IS NOT NULL
+        BEGIN SELECT RAISE(ABORT, 'a submitted exam attempt is final'); END;
+      UPDATE classes SET id = (SELECT new_id FROM class_id_moves WHERE old_id = id)
+        WHERE id IN (SELECT old_id FROM class_id_moves);
+      DROP TABLE class_id_moves;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

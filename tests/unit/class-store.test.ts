@@ -43,6 +43,56 @@ describe("class store (schema v3)", () => {
     }
   });
 
+  it("gives a class whose old base64url id cannot label a lab a new id, and its members and attempts follow (v8)", async () => {
+    const { store: v7, path } = open(MIGRATIONS.slice(0, 7));
+    await v7.setInstructor("ana", "h1");
+    const broken = await v7.createClass(input("BROKEN"));
+    const fine = await v7.createClass(input("FINE"));
+    const learner = await v7.learnerForSession("sid-1");
+    await v7.joinClass(broken.id, learner.id);
+    await v7.startExamAttempt({
+      id: "attempt-1",
+      learnerId: learner.id,
+      exam: "ckad-mini",
+      seed: "s",
+      namespacePrefix: "x-",
+      endsAt: new Date(Date.now() + 60_000).toISOString(),
+      classId: broken.id,
+    });
+    await v7.submitExamAttempt("attempt-1", { percent: 50, passed: false, report: {}, auto: false });
+    await v7.close();
+    // What an older kubelab wrote about one class in 16: an id that starts and ends in "_" or "-".
+    const raw = new DatabaseSync(path, { enableForeignKeyConstraints: false });
+    raw.exec("DROP TRIGGER exam_attempts_final");
+    for (const table of ["class_members", "exam_attempts"])
+      raw.prepare(`UPDATE ${table} SET class_id = '_old-id9-' WHERE class_id = ?`).run(broken.id);
+    raw.prepare("UPDATE classes SET id = '_old-id9-' WHERE id = ?").run(broken.id);
+    raw.exec(`CREATE TRIGGER exam_attempts_final BEFORE UPDATE ON exam_attempts WHEN OLD.submitted_at IS NOT NULL
+      BEGIN SELECT RAISE(ABORT, 'a submitted exam attempt is final'); END;`);
+    raw.close();
+
+    const v8 = openSqliteStore({ path });
+    stores.push(v8);
+    const classes = await v8.listClasses();
+    const renamed = classes.find((c) => c.joinCode === "BROKEN")!;
+    assert.match(renamed.id, /^[0-9a-f]{16}$/);
+    assert.equal(await v8.getClass("_old-id9-"), undefined);
+    assert.equal(classes.find((c) => c.joinCode === "FINE")!.id, fine.id, "a valid id stays as it was");
+    assert.deepEqual(
+      (await v8.members(renamed.id)).map((m) => m.learner.id),
+      [learner.id],
+    );
+    assert.equal((await v8.classOf(learner.id))?.id, renamed.id);
+    const [attempt] = await v8.latestClassExamAttempts(renamed.id);
+    assert.equal(attempt?.id, "attempt-1");
+    assert.equal(attempt.percent, 50, "the submitted attempt is kept as it was");
+    assert.equal(
+      await v8.submitExamAttempt("attempt-1", { percent: 100, passed: true, report: {}, auto: false }),
+      false,
+      "and is still final",
+    );
+  });
+
   it("upgrades a v2 store in place, keeping its learners", async () => {
     const { store: v2, path } = open(MIGRATIONS.slice(0, 2));
     const learner = await v2.learnerForSession("sid-1");
