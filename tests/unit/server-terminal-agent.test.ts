@@ -233,4 +233,27 @@ describe("terminal agent client", () => {
     pending.status = {};
     assert.equal(await at(objects(pending, secret)), undefined, "no address yet");
   });
+
+  it("reads a toolbox pod's Secret once, and again for a new pod", async () => {
+    const names = labNames("abc", "namespace");
+    const pod = toolboxPod(names, { image: "toolbox" });
+    pod.metadata!.uid = "uid-1";
+    pod.status = { podIP: "10.244.3.7" };
+    const secret = terminalSecret(names, { token: "s3cret", ...LAB_PAIR });
+    const base64 = (text: string) => Buffer.from(text).toString("base64");
+    secret.data = { token: base64("s3cret"), "tls.crt": base64(LAB_PAIR.cert), "tls.key": base64(LAB_PAIR.key) };
+    const reads: string[] = [];
+    const kube = {
+      read: async <T extends KubernetesObject>(ref: ObjectRef) => {
+        reads.push(ref.kind);
+        return (ref.kind === "Pod" ? pod : secret) as T;
+      },
+    };
+    const locate = locateToolboxAgent(kube);
+    for (let i = 0; i < 3; i++) assert.equal((await locate(names.toolboxNamespace, "toolbox"))?.token, "s3cret");
+    assert.deepEqual(reads, ["Pod", "Secret", "Pod", "Pod"], "three terminals, one Secret read");
+    pod.metadata!.uid = "uid-2";
+    secret.data.token = base64("new-token");
+    assert.equal((await locate(names.toolboxNamespace, "toolbox"))?.token, "new-token", "a new pod: read again");
+  });
 });

@@ -142,12 +142,14 @@ export function killPodProcesses(): number {
       return;
     }
     for (const entry of entries) if (entry.isDirectory()) visit(join(dir, entry.name));
+    let procs;
     try {
-      const pids = readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean).map(Number);
-      killed += signalProcesses(pids, "SIGKILL");
+      procs = readFileSync(join(dir, "cgroup.procs"), "utf8");
     } catch {
-      /* not a cgroup dir */
+      return; // not a cgroup dir, or removed meanwhile
     }
+    // A failure to kill (EPERM) is the caller's to see: the teardown must not report a node it could not stop as down.
+    killed += signalProcesses(procs.split("\n").filter(Boolean).map(Number), "SIGKILL");
   };
   for (const root of cgroupRoots()) visit(join(root, "kubepods"));
   return killed;
