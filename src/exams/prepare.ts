@@ -22,7 +22,7 @@ import { KubelabError } from "../errors.ts";
 import { cachedBinaries } from "../cluster/local/binaries.ts";
 import { loadExercise } from "../graders/exercises.ts";
 import { paramEnv } from "../graders/framework.ts";
-import { NAMESPACE_NOT_USABLE_HINT, createLabKube, namespaceNotUsable, type LabKube } from "../lab/kube-ops.ts";
+import { createLabKube, waitNamespaceUsable } from "../lab/kube-ops.ts";
 import { LABEL_LAB_ID, LABEL_ROLE, ROLE_EXAM_TASK, labNames, taskNamespaceObjects } from "../lab/manifests.ts";
 import type { NamespaceLimits } from "../lab/manifests.ts";
 import type { Lab } from "../lab/types.ts";
@@ -32,25 +32,9 @@ import type { AttemptTask } from "./attempt.ts";
 
 export const EXAM_LABEL = "kubelab.dev/exam-attempt";
 const SETUP_TIMEOUT_MS = 180_000;
+/** How long a new task namespace may take before it takes the setup script's pods (see `namespaceNotUsable`). */
 const NAMESPACE_USABLE_TIMEOUT_MS = 60_000;
-
-/** Wait until a new task namespace takes the setup script's pods (see `namespaceNotUsable`). */
-async function waitNamespaceUsable(kube: LabKube, namespace: string, quotas: V1ResourceQuota[]): Promise<void> {
-  const deadline = Date.now() + NAMESPACE_USABLE_TIMEOUT_MS;
-  for (;;) {
-    const missing = await namespaceNotUsable(kube, namespace, quotas);
-    if (missing.length === 0) return;
-    if (Date.now() > deadline)
-      throw new KubelabError(
-        `task namespace ${namespace} is not usable: ${missing.join("; ")}`,
-        NAMESPACE_NOT_USABLE_HINT,
-        {
-          status: 504,
-        },
-      );
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const usableSoon = () => ({ deadline: Date.now() + NAMESPACE_USABLE_TIMEOUT_MS, pollIntervalMs: 250 });
 
 function runSetup(script: string, kubeconfigPath: string, env: Record<string, string>): Promise<void> {
   const kubectlDir = dirname(cachedBinaries()?.kubectl ?? "/usr/bin/kubectl");
@@ -92,7 +76,7 @@ export function examPreparer(kubeConfig: KubeConfig, recorders: RecorderPool, is
     const labels = { [EXAM_LABEL]: attempt.id };
     if (!isolation) {
       await core.createNamespace({ body: { metadata: { name: t.namespace, labels } } });
-      return waitNamespaceUsable(kube, t.namespace, []);
+      return waitNamespaceUsable(kube, t.namespace, [], usableSoon());
     }
     if (!lab)
       throw new KubelabError(
@@ -109,7 +93,7 @@ export function examPreparer(kubeConfig: KubeConfig, recorders: RecorderPool, is
     // Quota and LimitRange before the setup script's pods; the admin binding before the learner's shell.
     for (const obj of inside) await kube.apply(obj);
     const quotas = inside.filter((o): o is V1ResourceQuota => o.kind === "ResourceQuota");
-    await waitNamespaceUsable(kube, t.namespace, quotas);
+    await waitNamespaceUsable(kube, t.namespace, quotas, usableSoon());
   };
   return async (attempt: ExamAttemptRecord, tasks: AttemptTask[], lab?: Lab): Promise<void> => {
     const work = mkdtempSync(join(tmpdir(), "kubelab-exam-"));

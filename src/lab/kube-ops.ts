@@ -12,6 +12,7 @@ import {
 } from "@kubernetes/client-node";
 import { apiStatus as statusCode } from "../cluster/kube-request.ts";
 import { kubeResetApi, type ResetApi } from "../cluster/reset.ts";
+import { LabError } from "./types.ts";
 
 export interface ObjectRef {
   apiVersion: string;
@@ -125,8 +126,37 @@ export async function namespaceNotUsable(
   return missing;
 }
 
-/** The hint for a namespace `namespaceNotUsable` keeps reporting. */
-export const NAMESPACE_NOT_USABLE_HINT =
-  "The cluster's controller manager makes these; check it with `./kubelab cluster status`.";
+/**
+ * Poll `namespaceNotUsable` until the namespace takes pods; `onWaiting` runs
+ * while it does not. Past `deadline` (ms since the epoch) it throws a
+ * LabError (504) naming what is still missing.
+ */
+export async function waitNamespaceUsable(
+  kube: LabKube,
+  namespace: string,
+  quotas: V1ResourceQuota[],
+  options: {
+    deadline: number;
+    pollIntervalMs: number;
+    now?: () => number;
+    sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+    signal?: AbortSignal;
+    onWaiting?: () => void;
+  },
+): Promise<void> {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  for (;;) {
+    const missing = await namespaceNotUsable(kube, namespace, quotas);
+    if (missing.length === 0) return;
+    options.onWaiting?.();
+    if (now() > options.deadline)
+      throw new LabError(`namespace ${namespace} is not usable yet: ${missing.join("; ")}`, {
+        hint: "The cluster's controller manager makes these; check it with `./kubelab cluster status`.",
+        status: 504,
+      });
+    await sleep(options.pollIntervalMs, options.signal);
+  }
+}
 
 export type { V1Pod };

@@ -13,7 +13,7 @@ import { EventEmitter } from "node:events";
 import type { KubernetesObject, V1Namespace, V1Pod } from "@kubernetes/client-node";
 import { generatePinnedServingPair } from "../cluster/local/pki.ts";
 import { TOOLBOX_IMAGE } from "../images/catalog.ts";
-import { NAMESPACE_NOT_USABLE_HINT, namespaceNotUsable, type LabKube, type ObjectRef } from "./kube-ops.ts";
+import { waitNamespaceUsable, type LabKube, type ObjectRef } from "./kube-ops.ts";
 import {
   ANNOTATION_SPEC_HASH,
   DEFAULT_NAMESPACE_LIMITS,
@@ -186,23 +186,6 @@ export function createLabManager(options: LabManagerOptions): LabManager {
     }
   }
 
-  /** Namespace mode: the learner's namespace must take pods before the lab is ready (see `namespaceNotUsable`). */
-  async function waitLearnerNamespaceUsable(entry: Entry, signal: AbortSignal, deadline: number) {
-    const { namespace } = entry.names;
-    const quota = resourceQuota(entry.names, limits);
-    for (;;) {
-      const missing = await namespaceNotUsable(kube, namespace, [quota]);
-      if (missing.length === 0) return;
-      progress(entry, "Preparing your namespace…");
-      if (now() > deadline)
-        throw new LabError(`namespace ${namespace} is not usable yet: ${missing.join("; ")}`, {
-          hint: NAMESPACE_NOT_USABLE_HINT,
-          status: 504,
-        });
-      await sleep(pollIntervalMs, signal);
-    }
-  }
-
   /** Describe a pod's progress, or throw when it cannot become ready. */
   function podProgress(pod: V1Pod): { ready: boolean; message: string } {
     const status = pod.status ?? {};
@@ -321,7 +304,16 @@ export function createLabManager(options: LabManagerOptions): LabManager {
         }
         await sleep(pollIntervalMs, signal);
       }
-      if (mode === "namespace") await waitLearnerNamespaceUsable(entry, signal, deadline);
+      // Namespace mode: the learner's namespace must take pods too (see `namespaceNotUsable`).
+      if (mode === "namespace")
+        await waitNamespaceUsable(kube, names.namespace, [resourceQuota(names, limits)], {
+          deadline,
+          pollIntervalMs,
+          now,
+          sleep,
+          signal,
+          onWaiting: () => progress(entry, "Preparing your namespace…"),
+        });
       signal.throwIfAborted();
       entry.lab.lastActiveAt = new Date(now());
       setState(entry, "ready");

@@ -102,13 +102,13 @@ export function storeError(err: unknown, path: string, doing: string): KubelabEr
 type Row = Record<string, SQLInputValue>;
 
 const iso = (d: Date) => d.toISOString();
-/** Session ids are kept only as this: a copy of the file opens no session. */
 /**
  * A class's id labels every lab of the class (`kubelab.dev/class`), so it must be a valid label
  * value: hex, never base64url, whose `-` or `_` at either end the API server refuses.
  */
 const newClassId = () => randomBytes(8).toString("hex");
 
+/** Session ids are kept only as this: a copy of the file opens no session. */
 const sha256 = (value: string) => createHash("sha256").update(value).digest("base64url");
 const bool = (v: unknown) => v === 1 || v === 1n || v === true;
 const optional = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
