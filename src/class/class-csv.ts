@@ -1,13 +1,14 @@
 /**
- * The instructor's CSV exports as rows (header first), for csv-stringify in
- * class-http.ts: the grid (best score per exercise, then the class exam) and
- * the class exam's results (one row per member, points per task).
+ * The instructor's CSV exports as rows (header first), written by the one
+ * CSV writer (src/store/csv.ts, which neutralises formulas): the grid (best
+ * score per exercise, then the class exam), every attempt of the class's
+ * members, and the class exam's results (one row per member, points per task).
  */
 import type { ExamReport } from "../shared/contract.ts";
-import type { ExamAttemptRecord, Learner } from "../store/index.ts";
+import { attemptCsvRows, type Attempt, type CsvCell, type ExamAttemptRecord, type Learner } from "../store/index.ts";
 import type { Grid } from "./class-service.ts";
 
-type Cell = string | number;
+type Cell = CsvCell;
 
 const yesNo = (value: boolean | undefined) => (value ? "yes" : "no");
 
@@ -67,4 +68,13 @@ export function examCsvRows(rows: { learner: Learner; attempt?: ExamAttemptRecor
     ];
   });
   return [header, ...body];
+}
+
+/** Every attempt of the class's members (the same table as `./kubelab progress export --format csv`). */
+export function attemptsCsvRows(all: readonly { learner: Learner; attempt: Attempt }[]): Cell[][] {
+  const names = new Map(all.map(({ learner }) => [learner.id, learner.displayName ?? ""]));
+  return attemptCsvRows(
+    all.map((a) => a.attempt),
+    (id) => names.get(id) ?? "",
+  );
 }

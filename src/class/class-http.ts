@@ -33,7 +33,6 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { stringify } from "csv-stringify/sync";
 import { WebSocketServer } from "ws";
 import { KubelabError } from "../errors.ts";
 import useUiKeys from "../i18n/ui/en.ts";
@@ -53,8 +52,8 @@ import { clientAddress, createRateLimiter, type RateLimitOptions } from "../serv
 import type { InstructorApi, PageContext } from "../server/server.ts";
 import { createTokenIssuer } from "../server/sessions.ts";
 import { bridgeTerminal, type ExecClient, type TerminalSession } from "../server/terminal-bridge.ts";
-import type { Store } from "../store/index.ts";
-import { examCsvRows, gridCsvRows } from "./class-csv.ts";
+import { toCsv, type CsvCell, type Store } from "../store/index.ts";
+import { attemptsCsvRows, examCsvRows, gridCsvRows } from "./class-csv.ts";
 import type { ClassService } from "./class-service.ts";
 import { displayJoinCode, normalizeJoinCode } from "./join-code.ts";
 import { verifyPassword } from "./passwords.ts";
@@ -358,8 +357,8 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
     });
   }
 
-  function csv(res: ServerResponse, name: string, rows: unknown[][]) {
-    const text = stringify(rows);
+  function csv(res: ServerResponse, name: string, rows: CsvCell[][]) {
+    const text = toCsv(rows);
     res.writeHead(200, {
       "content-type": "text/csv; charset=utf-8",
       "content-disposition": `attachment; filename="${name}"`,
@@ -423,42 +422,7 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
       return sendJson(res, 200, { exam: cls.exam ?? null });
     }
     if (rest === "attempts.csv") {
-      const all = await service.allAttempts(classId);
-      const header = [
-        "seq",
-        "at",
-        "learner",
-        "name",
-        "exercise",
-        "passed",
-        "score",
-        "max_score",
-        "duration_ms",
-        "checks_passed",
-        "checks_failed",
-        "infrastructure_error",
-      ];
-      const rows = all.map(({ learner, attempt: a }) => [
-        a.seq,
-        a.at,
-        learner.id,
-        learner.displayName ?? "",
-        a.exercise,
-        a.passed ? "yes" : "no",
-        a.score,
-        a.maxScore,
-        a.durationMs,
-        a.checks
-          .filter((c) => c.passed)
-          .map((c) => c.id)
-          .join(" "),
-        a.checks
-          .filter((c) => !c.passed)
-          .map((c) => c.id)
-          .join(" "),
-        a.infrastructureError ? "yes" : "no",
-      ]);
-      return csv(res, `class-${classId}-attempts.csv`, [header, ...rows]);
+      return csv(res, `class-${classId}-attempts.csv`, attemptsCsvRows(await service.allAttempts(classId)));
     }
     if (rest === "end") {
       if (method !== "POST") notAllowed("POST");

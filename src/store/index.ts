@@ -9,6 +9,7 @@ import type { Store } from "./types.ts";
 
 export type * from "./types.ts";
 export { storeError } from "./sqlite-store.ts";
+export { attemptCsvRows, neutralizeCell, toCsv, type CsvCell } from "./csv.ts";
 
 /** Environment variable naming the store file (default `<state>/lab-server/progress.db`). */
 export const STORE_ENV = "KUBELAB_STORE";

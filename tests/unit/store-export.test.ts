@@ -58,13 +58,13 @@ describe("progress export", () => {
     const lines = csv.stdout.trimEnd().split("\n");
     assert.equal(
       lines[0],
-      "seq,at,learner,displayName,exercise,passed,score,maxScore,durationMs,mode,lab,locale,infrastructureError,checks",
+      "seq,at,learner,name,exercise,passed,score,max_score,duration_ms,mode,lab,locale,infrastructure_error,checks",
     );
     assert.equal(lines.length, 3);
     assert.ok(lines[1].includes(`"Ada, ""the first"""`), "quoted by csv-stringify");
     assert.ok(
       lines[1].endsWith(
-        ",job/echo,false,1,3,120,cluster,local,,false,exists:passed:job.exists output:failed:job.output-wrong",
+        ",job/echo,no,1,3,120,cluster,local,,no,exists:passed:job.exists output:failed:job.output-wrong",
       ),
       lines[1],
     );

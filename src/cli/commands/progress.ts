@@ -6,41 +6,23 @@
  * directory); safe while the server runs (WAL: readers never block it).
  */
 import { existsSync, writeFileSync } from "node:fs";
-import { stringify } from "csv-stringify/sync";
 import { KubelabError } from "../../errors.ts";
-import { defaultStorePath, openStore, STORE_ENV, type ProgressExport } from "../../store/index.ts";
+import {
+  attemptCsvRows,
+  defaultStorePath,
+  openStore,
+  STORE_ENV,
+  toCsv,
+  type ProgressExport,
+} from "../../store/index.ts";
 import { flagString, parseArgs } from "../args.ts";
 
 const USAGE = "usage: ./kubelab progress export [--format json|csv] [--learner ID] [--output FILE]";
 
-/** One CSV row per attempt; each check as `id:passed|failed[:messageId]`, separated by spaces. */
+/** One CSV row per attempt, in the same table as the instructor's attempts.csv (src/store/csv.ts). */
 export function attemptsCsv(data: ProgressExport): string {
   const names = new Map(data.learners.map((l) => [l.id, l.displayName ?? ""]));
-  return stringify(
-    data.attempts.map((a) => ({
-      seq: a.seq,
-      at: a.at,
-      learner: a.learnerId,
-      displayName: names.get(a.learnerId) ?? "",
-      exercise: a.exercise,
-      passed: a.passed,
-      score: a.score,
-      maxScore: a.maxScore,
-      durationMs: a.durationMs,
-      mode: a.mode,
-      lab: a.labId ?? "",
-      locale: a.locale ?? "",
-      infrastructureError: a.infrastructureError,
-      checks: a.checks
-        .map((c) =>
-          [c.id, c.infrastructureError ? "infra-error" : c.passed ? "passed" : "failed", c.messageId]
-            .filter(Boolean)
-            .join(":"),
-        )
-        .join(" "),
-    })),
-    { header: true, cast: { boolean: (v) => (v ? "true" : "false") } },
-  );
+  return toCsv(attemptCsvRows(data.attempts, (id) => names.get(id) ?? ""));
 }
 
 export default async function progressCommand(args: string[]): Promise<number> {
