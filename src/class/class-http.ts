@@ -54,7 +54,7 @@ import { createTokenIssuer } from "../server/sessions.ts";
 import { bridgeTerminal, type ExecClient, type TerminalSession } from "../server/terminal-bridge.ts";
 import { toCsv, type CsvCell, type Store } from "../store/index.ts";
 import { attemptsCsvRows, examCsvRows, gridCsvRows } from "./class-csv.ts";
-import type { ClassService } from "./class-service.ts";
+import type { ClassActor, ClassService } from "./class-service.ts";
 import { displayJoinCode, normalizeJoinCode } from "./join-code.ts";
 import { verifyPassword } from "./passwords.ts";
 
@@ -141,10 +141,11 @@ export function createClassHttp(options: ClassHttpOptions): InstructorApi {
 
   const csrfFor = (sid: string) => createHmac("sha256", csrfKey).update(`csrf\n${sid}`).digest("base64url");
 
-  async function instructorOf(req: IncomingMessage): Promise<{ sid: string; name: string } | undefined> {
+  /** The signed-in instructor (name and role: every class action is checked against it), with their session id. */
+  async function instructorOf(req: IncomingMessage): Promise<(ClassActor & { sid: string }) | undefined> {
     const sid = tokens.verify(parseCookies(req.headers.cookie).get(INSTRUCTOR_COOKIE));
-    const name = sid ? await store.instructorOfSession(sid) : undefined;
-    return sid && name ? { sid, name } : undefined;
+    const who = sid ? await store.instructorOfSession(sid) : undefined;
+    return sid && who ? { sid, ...who } : undefined;
   }
 
   function checkCsrf(req: IncomingMessage, sid: string) {
@@ -391,42 +392,42 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
     if (parts.length === 1) {
       if (method === "GET")
         return sendJson(res, 200, {
-          classes: (await store.listClasses()).map((c) => ({ ...c, joinCodeShown: displayJoinCode(c.joinCode) })),
+          classes: (await service.list(who)).map((c) => ({ ...c, joinCodeShown: displayJoinCode(c.joinCode) })),
         });
       if (method !== "POST") notAllowed("GET, POST");
-      const cls = await service.create(await readJsonBody(req, 16 * 1024), who.name);
+      const cls = await service.create(who, await readJsonBody(req, 16 * 1024));
       return sendJson(res, 201, { ...cls, joinCodeShown: displayJoinCode(cls.joinCode) });
     }
     const classId = parts[1];
     const rest = parts.slice(2).join("/");
     if (rest === "grid" || rest === "") {
       if (method !== "GET") notAllowed("GET");
-      return sendJson(res, 200, await service.grid(classId));
+      return sendJson(res, 200, await service.grid(who, classId));
     }
     if (rest === "events") {
       if (method !== "GET") notAllowed("GET");
-      await service.grid(classId); // 404 for a class that is not open
+      await service.grid(who, classId); // 404 for a class that is not open
       return events(req, res, classId);
     }
     if (rest === "grid.csv") {
-      return csv(res, `class-${classId}-grid.csv`, gridCsvRows(await service.grid(classId)));
+      return csv(res, `class-${classId}-grid.csv`, gridCsvRows(await service.grid(who, classId)));
     }
     if (rest === "exam.csv") {
       if (method !== "GET") notAllowed("GET");
-      return csv(res, `class-${classId}-exam.csv`, examCsvRows((await service.examResults(classId)).rows));
+      return csv(res, `class-${classId}-exam.csv`, examCsvRows((await service.examResults(who, classId)).rows));
     }
     if (rest === "exam" || rest === "exam/end") {
       if (method !== "POST") notAllowed("POST");
       const body = await readJsonBody(req, 1024);
-      const cls = rest === "exam" ? await service.startExam(classId, body) : await service.endExam(classId);
+      const cls = rest === "exam" ? await service.startExam(who, classId, body) : await service.endExam(who, classId);
       return sendJson(res, 200, { exam: cls.exam ?? null });
     }
     if (rest === "attempts.csv") {
-      return csv(res, `class-${classId}-attempts.csv`, attemptsCsvRows(await service.allAttempts(classId)));
+      return csv(res, `class-${classId}-attempts.csv`, attemptsCsvRows(await service.allAttempts(who, classId)));
     }
     if (rest === "end") {
       if (method !== "POST") notAllowed("POST");
-      await service.end(classId);
+      await service.end(who, classId);
       return sendJson(res, 200, { ended: true });
     }
     if (parts[2] === "learners" && parts.length >= 5) {
@@ -434,23 +435,23 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
       const action = parts.slice(4).join("/");
       if (action === "attempts") {
         if (method !== "GET") notAllowed("GET");
-        return sendJson(res, 200, { attempts: await service.attempts(classId, learnerId) });
+        return sendJson(res, 200, { attempts: await service.attempts(who, classId, learnerId) });
       }
       if (action === "reset") {
         if (method !== "POST") notAllowed("POST");
         await readJsonBody(req, 1024);
-        const lab = await service.resetLab(classId, learnerId);
+        const lab = await service.resetLab(who, classId, learnerId);
         return sendJson(res, 200, { id: lab.id, state: lab.state });
       }
       if (action === "exam/submit") {
         if (method !== "POST") notAllowed("POST");
         await readJsonBody(req, 1024);
-        return sendJson(res, 200, await service.submitExam(classId, learnerId));
+        return sendJson(res, 200, await service.submitExam(who, classId, learnerId));
       }
       if (action === "extend") {
         if (method !== "POST") notAllowed("POST");
         const body = await readJsonBody(req, 1024);
-        const lab = await service.extendLab(classId, learnerId, Number(body.minutes ?? 30));
+        const lab = await service.extendLab(who, classId, learnerId, Number(body.minutes ?? 30));
         return sendJson(res, 200, { id: lab.id, state: lab.state, lastActiveAt: lab.lastActiveAt.toISOString() });
       }
     }
@@ -524,15 +525,15 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
       if (!m) return refuse(socket, 404, `no WebSocket endpoint at ${path}`);
       const [, classId, learnerId] = m;
       const authorized = async () => {
-        if (!(await instructorOf(req)))
-          throw new HttpError(401, "instructor authentication required", "Sign in as the instructor first.");
+        const who = await instructorOf(req);
+        if (!who) throw new HttpError(401, "instructor authentication required", "Sign in as the instructor first.");
         if (watchers.size >= MAX_WATCHERS)
           throw new HttpError(
             429,
             `${watchers.size} terminal views are open (the limit is ${MAX_WATCHERS})`,
             "Close a terminal view first.",
           );
-        return service.sessionOf(classId, learnerId);
+        return service.sessionOf(who, classId, learnerId);
       };
       authorized().then(
         (sessionId) => {

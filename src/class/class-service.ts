@@ -12,7 +12,15 @@
 import { EventEmitter } from "node:events";
 import { KubelabError } from "../errors.ts";
 import type { EnsureLabOptions, Lab, LabManager } from "../lab/types.ts";
-import type { Attempt, ClassRecord, ExamAttemptRecord, ExerciseProgress, Learner, Store } from "../store/index.ts";
+import type {
+  Attempt,
+  ClassRecord,
+  ExamAttemptRecord,
+  ExerciseProgress,
+  InstructorIdentity,
+  Learner,
+  Store,
+} from "../store/index.ts";
 import { loadExams } from "../exams/exam-file.ts";
 import { newJoinCode } from "./join-code.ts";
 import { loadClassLessons, type ClassLesson } from "./lessons.ts";
@@ -102,32 +110,42 @@ export interface ClassChange {
   exercise?: string;
 }
 
+/**
+ * The signed-in instructor an action is done by. Every instructor action
+ * takes it first: an instructor acts only on classes they created, an admin
+ * on every class; any other class is answered as if it did not exist (404).
+ */
+export type ClassActor = InstructorIdentity;
+
 export interface ClassService {
   readonly lessons: readonly ClassLesson[];
   /** The exams an instructor may start for a class. */
   examIds(): string[];
-  create(input: unknown, instructor: string): Promise<ClassRecord>;
+  /** The open classes `by` may see: their own, or every one for an admin; newest first. */
+  list(by: ClassActor): Promise<ClassRecord[]>;
+  create(by: ClassActor, input: unknown): Promise<ClassRecord>;
   join(code: string, displayName: string, sessionId: string, locale: string): Promise<JoinOutcome>;
-  grid(classId: string): Promise<Grid>;
+  grid(by: ClassActor, classId: string): Promise<Grid>;
   /** One learner's attempts, newest last. */
-  attempts(classId: string, learnerId: string): Promise<Attempt[]>;
+  attempts(by: ClassActor, classId: string, learnerId: string): Promise<Attempt[]>;
   /** Every attempt of the class's members. */
-  allAttempts(classId: string): Promise<{ learner: Learner; attempt: Attempt }[]>;
+  allAttempts(by: ClassActor, classId: string): Promise<{ learner: Learner; attempt: Attempt }[]>;
   /** The member's session id (to reach their lab), or a 404. */
-  sessionOf(classId: string, learnerId: string): Promise<string>;
-  resetLab(classId: string, learnerId: string): Promise<Lab>;
-  extendLab(classId: string, learnerId: string, minutes: number): Promise<Lab>;
-  end(classId: string): Promise<void>;
+  sessionOf(by: ClassActor, classId: string, learnerId: string): Promise<string>;
+  resetLab(by: ClassActor, classId: string, learnerId: string): Promise<Lab>;
+  extendLab(by: ClassActor, classId: string, learnerId: string, minutes: number): Promise<Lab>;
+  end(by: ClassActor, classId: string): Promise<void>;
   /** Offer an exam to the class's members from now on (`{exam}`, validated); the class. */
-  startExam(classId: string, input: unknown): Promise<ClassRecord>;
+  startExam(by: ClassActor, classId: string, input: unknown): Promise<ClassRecord>;
   /** Stop offering the class's exam (attempts running go on to their deadline). */
-  endExam(classId: string): Promise<ClassRecord>;
+  endExam(by: ClassActor, classId: string): Promise<ClassRecord>;
   /** Each member (in the grid's order) with their latest attempt at the class's exam, report included. */
   examResults(
+    by: ClassActor,
     classId: string,
   ): Promise<{ class: ClassRecord; rows: { learner: Learner; attempt?: ExamAttemptRecord }[] }>;
   /** Submit a member's running class exam attempt now; the stored report's percent and pass. */
-  submitExam(classId: string, learnerId: string): Promise<GridExam>;
+  submitExam(by: ClassActor, classId: string, learnerId: string): Promise<GridExam>;
   /** An exam attempt started or was submitted: its class's grid hears of it. */
   examChanged(attempt: ExamAttemptRecord): void;
   /** Take back the class labs found in the cluster and warm the pools again (after a restart). */
@@ -258,9 +276,13 @@ export function createClassService(options: ClassServiceOptions): ClassService {
   const exercisesOf = (cls: ClassRecord) =>
     cls.lessons.flatMap((slug) => lessons.find((l) => l.slug === slug)?.exercises ?? []);
 
-  async function openClass(classId: string): Promise<ClassRecord> {
+  /**
+   * The open class `by` may act on. Another instructor's class gets the same
+   * 404 as a class that does not exist, so its existence does not leak.
+   */
+  async function ownClass(by: ClassActor, classId: string): Promise<ClassRecord> {
     const cls = await store.getClass(classId);
-    if (!cls || cls.endedAt)
+    if (!cls || cls.endedAt || !(by.admin || cls.instructor === by.name))
       throw new KubelabError(`no open class ${classId}`, "Open the class from the instructor page's list.", {
         status: 404,
       });
@@ -337,7 +359,10 @@ export function createClassService(options: ClassServiceOptions): ClassService {
     lessons,
     examIds,
 
-    async create(input, instructor) {
+    list: (by) => store.listClasses(by.admin ? {} : { instructor: by.name }),
+
+    async create(by, input) {
+      const instructor = by.name;
       const wanted = parseNewClass(input, lessons);
       let cls: ClassRecord | undefined;
       // A clash with an open class's code is rare (1 in 2·10^8 per class); draw again.
@@ -380,8 +405,8 @@ export function createClassService(options: ClassServiceOptions): ClassService {
       };
     },
 
-    async grid(classId) {
-      const cls = await openClass(classId);
+    async grid(by, classId) {
+      const cls = await ownClass(by, classId);
       const labs = new Map(labManager.listLabs().map((l) => [l.id, l]));
       const exams = await examAttemptsOf(cls);
       const now = Date.now();
@@ -415,14 +440,14 @@ export function createClassService(options: ClassServiceOptions): ClassService {
       };
     },
 
-    async attempts(classId, learnerId) {
-      await openClass(classId);
+    async attempts(by, classId, learnerId) {
+      await ownClass(by, classId);
       await memberSession(classId, learnerId);
       return store.attempts({ learnerId });
     },
 
-    async allAttempts(classId) {
-      await openClass(classId);
+    async allAttempts(by, classId) {
+      await ownClass(by, classId);
       const out: { learner: Learner; attempt: Attempt }[] = [];
       for (const m of await store.members(classId)) {
         for (
@@ -436,13 +461,13 @@ export function createClassService(options: ClassServiceOptions): ClassService {
       return out.sort((a, b) => a.attempt.seq - b.attempt.seq);
     },
 
-    async sessionOf(classId, learnerId) {
-      await openClass(classId);
+    async sessionOf(by, classId, learnerId) {
+      await ownClass(by, classId);
       return (await memberSession(classId, learnerId)).sessionId;
     },
 
-    async resetLab(classId, learnerId) {
-      await openClass(classId);
+    async resetLab(by, classId, learnerId) {
+      await ownClass(by, classId);
       const { sessionId, learner } = await memberSession(classId, learnerId);
       if (!labManager.getLab(sessionId))
         throw new KubelabError(
@@ -456,8 +481,8 @@ export function createClassService(options: ClassServiceOptions): ClassService {
       return lab;
     },
 
-    async extendLab(classId, learnerId, minutes) {
-      const cls = await openClass(classId);
+    async extendLab(by, classId, learnerId, minutes) {
+      const cls = await ownClass(by, classId);
       if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_LIFETIME_MINUTES)
         throw bad(`"minutes" must be a whole number from 1 to ${MAX_LIFETIME_MINUTES}`, 'Send {"minutes":30}.');
       const { sessionId } = await memberSession(cls.id, learnerId);
@@ -472,8 +497,8 @@ export function createClassService(options: ClassServiceOptions): ClassService {
       return lab;
     },
 
-    async end(classId) {
-      const cls = await openClass(classId);
+    async end(by, classId) {
+      const cls = await ownClass(by, classId);
       // Closed to joins first, so no new lab appears while the others go.
       await store.endClass(cls.id);
       labManager.warmPool?.(cls.id, 0);
@@ -496,23 +521,23 @@ export function createClassService(options: ClassServiceOptions): ClassService {
       );
     },
 
-    async startExam(classId, input) {
-      await openClass(classId);
+    async startExam(by, classId, input) {
+      await ownClass(by, classId);
       const { exam } = parseClassExam(input, examIds());
-      const cls = (await store.setClassExam(classId, exam)) ?? (await openClass(classId));
+      const cls = (await store.setClassExam(classId, exam)) ?? (await ownClass(by, classId));
       log(`class ${cls.id} "${cls.name}": exam ${exam} started for the class`);
       return cls;
     },
 
-    async endExam(classId) {
-      await openClass(classId);
-      const cls = (await store.setClassExam(classId, undefined)) ?? (await openClass(classId));
+    async endExam(by, classId) {
+      await ownClass(by, classId);
+      const cls = (await store.setClassExam(classId, undefined)) ?? (await ownClass(by, classId));
       log(`class ${cls.id} "${cls.name}": the class's exam is no longer offered`);
       return cls;
     },
 
-    async examResults(classId) {
-      const cls = await openClass(classId);
+    async examResults(by, classId) {
+      const cls = await ownClass(by, classId);
       const exams = await examAttemptsOf(cls);
       const rows = (await store.members(classId)).map((m) => ({
         learner: m.learner,
@@ -521,8 +546,8 @@ export function createClassService(options: ClassServiceOptions): ClassService {
       return { class: cls, rows };
     },
 
-    async submitExam(classId, learnerId) {
-      const cls = await openClass(classId);
+    async submitExam(by, classId, learnerId) {
+      const cls = await ownClass(by, classId);
       const member = (await store.members(classId)).some((m) => m.learner.id === learnerId);
       const attempt = member ? (await examAttemptsOf(cls)).get(learnerId) : undefined;
       if (!attempt || attempt.submittedAt || !options.submitExam)

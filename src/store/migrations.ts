@@ -212,6 +212,15 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE class_id_moves;
     `,
   },
+  {
+    version: 9,
+    description: "instructors own their classes; an admin instructor may act on every class",
+    sql: `
+      -- Set by "./kubelab instructor add --admin"; an instructor without it
+      -- sees and acts only on the classes whose classes.instructor names them.
+      ALTER TABLE instructors ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -26,6 +26,7 @@ import type {
   ClassInput,
   ClassMember,
   ClassRecord,
+  InstructorIdentity,
   InstructorRecord,
   AttemptInput,
   AttemptQuery,
@@ -585,13 +586,13 @@ class SqliteStore implements Store {
     return { format: "kubelab-progress", version: 1, exportedAt: iso(this.now()), learners, attempts, events };
   }
 
-  async setInstructor(name: string, passwordHash: string): Promise<void> {
+  async setInstructor(name: string, passwordHash: string, options: { admin?: boolean } = {}): Promise<void> {
     this.tx("keeping an instructor", () => {
       this.db
         .prepare(
-          "INSERT INTO instructors(name, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET password_hash = excluded.password_hash, disabled_at = NULL",
+          "INSERT INTO instructors(name, password_hash, created_at, admin) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET password_hash = excluded.password_hash, admin = excluded.admin, disabled_at = NULL",
         )
-        .run(name, passwordHash, iso(this.now()));
+        .run(name, passwordHash, iso(this.now()), options.admin ? 1 : 0);
       this.db.prepare("DELETE FROM instructor_sessions WHERE instructor = ?").run(name);
     });
   }
@@ -607,13 +608,14 @@ class SqliteStore implements Store {
 
   async listInstructors(): Promise<InstructorRecord[]> {
     return this.read("listing instructors", () =>
-      (this.db.prepare("SELECT name, created_at, disabled_at FROM instructors ORDER BY name").all() as Row[]).map(
-        (r) => ({
-          name: String(r.name),
-          createdAt: String(r.created_at),
-          ...(r.disabled_at == null ? {} : { removedAt: String(r.disabled_at) }),
-        }),
-      ),
+      (
+        this.db.prepare("SELECT name, created_at, disabled_at, admin FROM instructors ORDER BY name").all() as Row[]
+      ).map((r) => ({
+        name: String(r.name),
+        createdAt: String(r.created_at),
+        ...(r.disabled_at == null ? {} : { removedAt: String(r.disabled_at) }),
+        admin: Number(r.admin) === 1,
+      })),
     );
   }
 
@@ -639,15 +641,15 @@ class SqliteStore implements Store {
     });
   }
 
-  async instructorOfSession(sessionId: string): Promise<string | undefined> {
+  async instructorOfSession(sessionId: string): Promise<InstructorIdentity | undefined> {
     return this.read("reading an instructor session", () => {
       const row = this.db
         .prepare(
-          `SELECT s.instructor FROM instructor_sessions s JOIN instructors i ON i.name = s.instructor
+          `SELECT s.instructor, i.admin FROM instructor_sessions s JOIN instructors i ON i.name = s.instructor
            WHERE s.id_hash = ? AND s.expires_at > ? AND i.disabled_at IS NULL`,
         )
         .get(sha256(sessionId), iso(this.now())) as Row | undefined;
-      return row ? String(row.instructor) : undefined;
+      return row ? { name: String(row.instructor), admin: Number(row.admin) === 1 } : undefined;
     });
   }
 
@@ -699,14 +701,16 @@ class SqliteStore implements Store {
     });
   }
 
-  async listClasses(options: { all?: boolean } = {}): Promise<ClassRecord[]> {
+  async listClasses(options: { all?: boolean; instructor?: string } = {}): Promise<ClassRecord[]> {
+    const where = [options.all ? "" : "ended_at IS NULL", options.instructor === undefined ? "" : "instructor = ?"]
+      .filter(Boolean)
+      .join(" AND ");
+    const params = options.instructor === undefined ? [] : [options.instructor];
     return this.read("listing classes", () =>
       (
         this.db
-          .prepare(
-            `SELECT * FROM classes ${options.all ? "" : "WHERE ended_at IS NULL"} ORDER BY created_at DESC LIMIT ${MAX_LIMIT}`,
-          )
-          .all() as Row[]
+          .prepare(`SELECT * FROM classes ${where ? `WHERE ${where}` : ""} ORDER BY created_at DESC LIMIT ${MAX_LIMIT}`)
+          .all(...params) as Row[]
       ).map(classFrom),
     );
   }

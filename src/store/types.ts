@@ -141,12 +141,24 @@ export interface InstructorRecord {
   createdAt: string;
   /** When `./kubelab instructor remove` disabled it (schema v5). */
   removedAt?: string;
+  /** May act on every class, not only their own (`instructor add --admin`, schema v9). */
+  admin: boolean;
+}
+
+/** Who is signed in on an instructor session: the acting instructor every class action is checked against. */
+export interface InstructorIdentity {
+  name: string;
+  /** May act on every class (schema v9); otherwise only on classes they created. */
+  admin: boolean;
 }
 
 /** Instructors and their classes (schema v3); kept beside the learners they concern. */
 export interface ClassStore {
-  /** Create or replace an instructor's password hash; enables a removed instructor again. */
-  setInstructor(name: string, passwordHash: string): Promise<void>;
+  /**
+   * Create or replace an instructor's password hash and role (admin: every
+   * class; default not); enables a removed instructor again.
+   */
+  setInstructor(name: string, passwordHash: string, options?: { admin?: boolean }): Promise<void>;
   /** The hash of an instructor who may sign in: undefined when unknown or removed. */
   instructorHash(name: string): Promise<string | undefined>;
   /** Every instructor, removed ones too, by name. */
@@ -162,16 +174,16 @@ export interface ClassStore {
    * sessions; expired ones are pruned as new ones start.
    */
   startInstructorSession(sessionId: string, name: string, expiresAt: Date): Promise<void>;
-  /** The instructor of a session not expired, ended, or whose instructor was removed. */
-  instructorOfSession(sessionId: string): Promise<string | undefined>;
+  /** The instructor (and role) of a session not expired, ended, or whose instructor was removed. */
+  instructorOfSession(sessionId: string): Promise<InstructorIdentity | undefined>;
   endInstructorSession(sessionId: string): Promise<void>;
   /** Throws a KubelabError (status 409) when an open class already has this code. */
   createClass(input: ClassInput): Promise<ClassRecord>;
   getClass(id: string): Promise<ClassRecord | undefined>;
   /** The open class with this code. */
   classByCode(joinCode: string): Promise<ClassRecord | undefined>;
-  /** Open classes (and ended ones too with `all`), newest first. */
-  listClasses(options?: { all?: boolean }): Promise<ClassRecord[]>;
+  /** Open classes (and ended ones too with `all`; only `instructor`'s with it), newest first. */
+  listClasses(options?: { all?: boolean; instructor?: string }): Promise<ClassRecord[]>;
   /** Add a learner, unless the class is full or ended; one transaction, so concurrent joins never exceed capacity. */
   joinClass(classId: string, learnerId: string): Promise<"joined" | "already" | "full" | "ended">;
   members(classId: string): Promise<ClassMember[]>;

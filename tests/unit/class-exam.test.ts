@@ -43,8 +43,8 @@ function open(migrations = MIGRATIONS, dir = mkdtempSync(join(tmpdir(), "kubelab
   return { store, clock, dir };
 }
 
-async function classWith(store: Store, members: string[]) {
-  await store.setInstructor("ana", "h");
+async function classWith(store: Store, members: string[], instructor = true) {
+  if (instructor) await store.setInstructor("ana", "h");
   const cls = await store.createClass({
     name: "Tuesday",
     joinCode: "ACD479",
@@ -75,7 +75,11 @@ const attempt = (id: string, learnerId: string, classId?: string) => ({
 describe("class exam in the store (schema v7)", () => {
   it("upgrades a v6 store: its classes have no exam, its attempts no class", async () => {
     const { store: v6, dir } = open(MIGRATIONS.slice(0, 6));
-    const { cls, learners } = await classWith(v6, ["a"]);
+    // A v6 instructor (today's code writes the v9 role column).
+    const db = new DatabaseSync(join(dir, "p.db"));
+    db.exec("INSERT INTO instructors(name, password_hash, created_at) VALUES ('ana', 'h', 't0')");
+    db.close();
+    const { cls, learners } = await classWith(v6, ["a"], false);
     await v6.close();
     // A v6 attempt (today's code writes v7 rows).
     const raw = new DatabaseSync(join(dir, "p.db"));
@@ -267,7 +271,10 @@ describe("instructor exam API", () => {
     const data = JSON.parse(/id="kubelab-instructor-data">(.*?)<\/script>/s.exec(html)![1]);
     assert.deepEqual(data.exams, ["ckad-mock"], "the page knows the exams it may start");
     assert.equal(data.strings["class.grid.exam"], "Exam");
-    const cls = service.create({ name: "T", lessons: ["job"], capacity: 2, labLifetimeMinutes: 60 }, "ana");
+    const cls = service.create(
+      { name: "ana", admin: false },
+      { name: "T", lessons: ["job"], capacity: 2, labLifetimeMinutes: 60 },
+    );
     return { base, store, cookie, csrf: data.csrf as string, cls: await cls, submitted };
   }
 

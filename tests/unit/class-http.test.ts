@@ -81,8 +81,8 @@ const form = (fields: Record<string, string>) => ({
   body: new URLSearchParams(fields).toString(),
 });
 
-async function signIn(base: string, password = PASSWORD) {
-  const res = await fetch(`${base}/instructor/login?lang=en`, form({ name: "ana", password }));
+async function signIn(base: string, password = PASSWORD, name = "ana") {
+  const res = await fetch(`${base}/instructor/login?lang=en`, form({ name, password }));
   const cookie = res.headers.get("set-cookie")?.split(";")[0];
   return { res, cookie };
 }
@@ -331,6 +331,69 @@ describe("the grid", () => {
       await fetch(`${base}/api/instructor/classes/${cls.id}/attempts.csv`, { headers: { cookie: cookie! } })
     ).text();
     assert.match(attempts, /job\/echo,yes,3,3,10,\w+,[^,]*,[^,]*,no,exists:passed/);
+  });
+});
+
+describe("instructors own their classes", () => {
+  it("answers another instructor's class as missing on every route, the list included; an admin may act on it", async () => {
+    const { base, store } = await start();
+    const hash = await hashPassword(PASSWORD, { N: 1024, r: 8, p: 1 });
+    await store.setInstructor("bo", hash);
+    await store.setInstructor("root", hash, { admin: true });
+    const ana = (await signIn(base)).cookie!;
+    const cls = await newClass(base, ana, await csrfOf(base, ana));
+    await fetch(`${base}/join`, form({ code: cls.joinCode, name: "Li Lei" }));
+    const [member] = await store.members(cls.id);
+    const as = async (name: string) => {
+      const cookie = (await signIn(base, PASSWORD, name)).cookie!;
+      const csrf = await csrfOf(base, cookie);
+      const call = (method: string, path: string, body: unknown = {}) =>
+        fetch(`${base}/api/instructor/classes${path}`, {
+          method,
+          headers: { cookie, [CSRF_HEADER]: csrf, "content-type": "application/json" },
+          ...(method === "POST" ? { body: JSON.stringify(body) } : {}),
+        });
+      return { cookie, call };
+    };
+    const c = `/${cls.id}`;
+    const l = `${c}/learners/${member.learner.id}`;
+    const routes: [string, string, unknown?][] = [
+      ["GET", `${c}/grid`],
+      ["GET", `${c}/grid.csv`],
+      ["GET", `${c}/attempts.csv`],
+      ["GET", `${c}/exam.csv`],
+      ["GET", `${l}/attempts`],
+      ["POST", `${l}/reset`],
+      ["POST", `${l}/extend`, { minutes: 30 }],
+      ["POST", `${c}/exam`, { exam: "ckad-mock" }],
+      ["POST", `${l}/exam/submit`],
+      ["POST", `${c}/exam/end`],
+    ];
+    const bo = await as("bo");
+    const listed = (await (await bo.call("GET", "")).json()) as { classes: { id: string }[] };
+    assert.deepEqual(listed.classes, [], "bo's list does not show ana's class");
+    for (const [method, path, body] of [...routes, ["GET", `${c}/events`], ["POST", `${c}/end`]] as const) {
+      const res = await bo.call(method, path, body);
+      assert.equal(res.status, 404, `bo: ${method} ${path}`);
+      assert.doesNotMatch(await res.text(), /Li Lei|Tuesday|ana/, "nothing of the class leaks");
+    }
+    const terminal = `/api/instructor/classes${l}/terminal`;
+    assert.equal(await upgradeStatus(base, terminal, bo.cookie), 404, "bo: read-only terminal");
+
+    const root = await as("root");
+    const all = (await (await root.call("GET", "")).json()) as { classes: { id: string }[] };
+    assert.deepEqual(
+      all.classes.map((x) => x.id),
+      [cls.id],
+      "an admin sees every class",
+    );
+    for (const [method, path, body] of routes) {
+      const res = await root.call(method, path, body);
+      // Past the ownership check: the learner has no running exam to submit, the fake lab manager cannot extend.
+      const expected = path.endsWith("/exam/submit") || path.endsWith("/extend") ? 409 : 200;
+      assert.equal(res.status, expected, `root: ${method} ${path}: ${await res.text()}`);
+    }
+    assert.equal((await root.call("POST", `${c}/end`)).status, 200, "an admin may end it");
   });
 });
 

@@ -21,6 +21,14 @@ function open(migrations = MIGRATIONS) {
   stores.push(store);
   return { store, path: join(dir, "p.db") };
 }
+/** An instructor row as a store before v9 holds it (today's code writes the v9 role column). */
+function oldInstructor(path: string, name: string) {
+  const raw = new DatabaseSync(path);
+  raw
+    .prepare("INSERT INTO instructors(name, password_hash, created_at) VALUES (?, 'h1', ?)")
+    .run(name, new Date().toISOString());
+  raw.close();
+}
 const input = (joinCode: string, capacity = 2) => ({
   name: "Tuesday",
   joinCode,
@@ -45,7 +53,7 @@ describe("class store (schema v3)", () => {
 
   it("gives a class whose old base64url id cannot label a lab a new id, and its members and attempts follow (v8)", async () => {
     const { store: v7, path } = open(MIGRATIONS.slice(0, 7));
-    await v7.setInstructor("ana", "h1");
+    oldInstructor(path, "ana");
     const broken = await v7.createClass(input("BROKEN"));
     const fine = await v7.createClass(input("FINE"));
     const learner = await v7.learnerForSession("sid-1");
@@ -147,6 +155,35 @@ describe("class store (schema v3)", () => {
     assert.equal((await store.listInstructors())[0].removedAt, undefined);
   });
 
+  it("gives an instructor a role (schema v9): ordinary unless added as admin; a v8 instructor is ordinary", async () => {
+    const { store: v8, path } = open(MIGRATIONS.slice(0, 8));
+    oldInstructor(path, "ana");
+    await v8.createClass(input("ANA111"));
+    await v8.close();
+    const store = openSqliteStore({ path });
+    stores.push(store);
+    assert.deepEqual(
+      (await store.listInstructors()).map((i) => [i.name, i.admin]),
+      [["ana", false]],
+      "an instructor from before v9 is not an admin",
+    );
+    await store.setInstructor("root", "h2", { admin: true });
+    await store.setInstructor("bo", "h3");
+    await store.createClass({ ...input("BO2222"), instructor: "bo" });
+    const hour = new Date(Date.now() + 3600_000);
+    await store.startInstructorSession("s-root", "root", hour);
+    assert.deepEqual(await store.instructorOfSession("s-root"), { name: "root", admin: true });
+    assert.deepEqual(
+      (await store.listClasses({ instructor: "bo" })).map((c) => c.joinCode),
+      ["BO2222"],
+      "one instructor's classes",
+    );
+    assert.equal((await store.listClasses()).length, 2, "every class without the filter");
+    // Each add states the role anew.
+    await store.setInstructor("root", "h4");
+    assert.equal((await store.listInstructors()).find((i) => i.name === "root")?.admin, false);
+  });
+
   it("keeps instructor sessions hashed until they expire, end, or the instructor changes (schema v6)", async () => {
     let now = new Date("2026-01-01T00:00:00Z");
     const dir = mkdtempSync(join(tmpdir(), "kubelab-class-store-"));
@@ -156,14 +193,14 @@ describe("class store (schema v3)", () => {
     await store.setInstructor("ana", "h");
     const hour = new Date(now.getTime() + 3600_000);
     for (const sid of ["s1", "s2", "s3"]) await store.startInstructorSession(sid, "ana", hour);
-    assert.equal(await store.instructorOfSession("s1"), "ana");
+    assert.deepEqual(await store.instructorOfSession("s1"), { name: "ana", admin: false });
     assert.equal(await store.instructorOfSession("nope"), undefined);
     await store.endInstructorSession("s1");
     assert.equal(await store.instructorOfSession("s1"), undefined, "signed out");
     now = new Date(hour.getTime());
     assert.equal(await store.instructorOfSession("s2"), undefined, "expired");
     now = new Date("2026-01-01T00:00:00Z");
-    assert.equal(await store.instructorOfSession("s2"), "ana");
+    assert.deepEqual(await store.instructorOfSession("s2"), { name: "ana", admin: false });
     await store.setInstructor("ana", "h2");
     assert.equal(await store.instructorOfSession("s2"), undefined, "a new password ends the sessions");
     await store.startInstructorSession("s4", "ana", hour);

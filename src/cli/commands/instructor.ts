@@ -1,12 +1,14 @@
 /**
- * `./kubelab instructor add <name>`: make (or re-password, or bring back) an
- * instructor who can sign in at /instructor/login and run classes (namespace
- * mode). The password is read from the terminal without echo (asked twice),
+ * `./kubelab instructor add [--admin] <name>`: make (or re-password, or bring
+ * back) an instructor who can sign in at /instructor/login and run classes
+ * (namespace mode). An instructor sees and acts only on the classes they
+ * created; `--admin` lets them act on every class. Each `add` states the role
+ * anew: adding again without `--admin` makes an admin an ordinary instructor. The password is read from the terminal without echo (asked twice),
  * or from stdin when it is not a terminal (`… | ./kubelab instructor add ana`);
  * never from an argument, which other users see in `ps`. Only its scrypt hash
  * is kept, in the progress store.
  *
- * `instructor list` prints names and dates (never hashes); `instructor remove
+ * `instructor list` prints names, dates and roles (never hashes); `instructor remove
  * <name>` disables the account: it cannot sign in and its open sessions stop
  * working at their next request (the server re-reads the account on each).
  * Its classes stay, and keep naming it.
@@ -15,7 +17,8 @@ import { KubelabError } from "../../errors.ts";
 import { hashPassword, MIN_INSTRUCTOR_PASSWORD } from "../../class/passwords.ts";
 import { openStore } from "../../store/index.ts";
 
-const USAGE = `usage: ./kubelab instructor add <name>      (password from the terminal, or stdin)
+const USAGE = `usage: ./kubelab instructor add [--admin] <name>   (password from the terminal, or stdin;
+                                                   --admin: may act on every class, not only their own)
        ./kubelab instructor list
        ./kubelab instructor remove <name>`;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
@@ -70,7 +73,10 @@ async function list(): Promise<number> {
   try {
     const all = await store.listInstructors();
     if (!all.length) console.log("no instructors yet: add one with ./kubelab instructor add <name>");
-    for (const i of all) console.log(`${i.name}\tadded ${i.createdAt}${i.removedAt ? `\tremoved ${i.removedAt}` : ""}`);
+    for (const i of all)
+      console.log(
+        `${i.name}\t${i.admin ? "admin" : "instructor"}\tadded ${i.createdAt}${i.removedAt ? `\tremoved ${i.removedAt}` : ""}`,
+      );
   } finally {
     await store.close();
   }
@@ -99,7 +105,8 @@ async function remove(name: string): Promise<number> {
 }
 
 export default async function instructorCommand(args: string[]): Promise<number> {
-  const [sub, name, ...rest] = args;
+  const admin = args[0] === "add" && args.includes("--admin");
+  const [sub, name, ...rest] = admin ? args.filter((a) => a !== "--admin") : args;
   if (sub === "list" && !name) return list();
   if (sub === "remove" && name && !rest.length) return remove(name);
   if (sub !== "add" || !name || rest.length) {
@@ -123,12 +130,12 @@ export default async function instructorCommand(args: string[]): Promise<number>
   const hash = await hashPassword(password);
   const store = openStore();
   try {
-    await store.setInstructor(name, hash);
+    await store.setInstructor(name, hash, { admin });
   } finally {
     await store.close();
   }
   console.log(
-    `instructor ${name} can sign in at /instructor/login (serve a class with ./kubelab start --mode namespace)`,
+    `${admin ? "admin" : "instructor"} ${name} can sign in at /instructor/login and act on ${admin ? "every class" : "the classes they create"} (serve a class with ./kubelab start --mode namespace)`,
   );
   return 0;
 }
