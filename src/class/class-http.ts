@@ -7,7 +7,7 @@
  *   POST     /instructor/logout
  *   GET      /instructor          classes + the create form
  *   GET      /instructor/class/<id>  the live grid
- *   GET/POST /join                a learner joins with code + name (rate-limited failures per address)
+ *   GET/POST /join                a learner joins with code + name (wrong codes and full classes rate-limited per address)
  * API (every route needs the instructor cookie; every POST the CSRF header):
  *   GET/POST /api/instructor/classes
  *   GET  /api/instructor/classes/<id>/grid | /events (SSE) | /grid.csv | /attempts.csv | /exam.csv
@@ -71,7 +71,7 @@ export interface ClassHttpOptions {
   exec: () => ExecClient;
   /** Failed sign-ins per address. Default 5 at once, 5 per minute. */
   loginRate?: RateLimitOptions;
-  /** Failed join codes per address. Default 10 at once, 10 per minute. */
+  /** Failed joins (a wrong code, a full class) per address. Default 10 at once, 10 per minute. */
   joinRate?: RateLimitOptions;
   /** Instructor session lifetime. Default 12 h. */
   maxAgeSeconds?: number;
@@ -327,7 +327,7 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
     }
     const outcome = code ? await service.join(code, name, sessionId!, locale) : ({ status: "unknown" } as const);
     if (outcome.status === "unknown") return joinPage(res, locale, { code: typed, name }, t("class.join.unknown"), 404);
-    joins.refund(address);
+    // A full class counts like a wrong code: only a join that went through is refunded.
     if (outcome.status === "full")
       return joinPage(
         res,
@@ -336,6 +336,7 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
         t("class.join.full", { capacity: outcome.class.capacity }),
         409,
       );
+    joins.refund(address);
     log(
       `class ${outcome.class.id}: ${outcome.learner.id} joined (${outcome.status}), lab ${outcome.lab.id} ${outcome.lab.state}`,
     );

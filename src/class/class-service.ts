@@ -383,10 +383,11 @@ export function createClassService(options: ClassServiceOptions): ClassService {
     async join(code, displayName, sessionId, locale) {
       const cls = await store.classByCode(code);
       if (!cls) return { status: "unknown" };
-      const learner = await store.learnerForSession(sessionId);
-      const joined = await store.joinClass(cls.id, learner.id);
-      if (joined === "full") return { status: "full", class: cls };
-      if (joined === "ended") return { status: "unknown" };
+      // A full class turns the session away without recording it (a crowd of joins writes nothing).
+      const outcome = await store.joinClassAs(cls.id, sessionId);
+      if (!("learner" in outcome))
+        return outcome.status === "full" ? { status: "full", class: cls } : { status: "unknown" };
+      const { learner, status: joined } = outcome;
       memberOf.set(learner.id, cls.id);
       const named = await store.setDisplayName(learner.id, displayName);
       const lab = await labManager.ensureLab(sessionId, { pool: cls.id, ...labOptions(cls) });

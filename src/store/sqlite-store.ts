@@ -37,6 +37,7 @@ import type {
   LabEventInput,
   Learner,
   ProgressExport,
+  SessionJoin,
   Store,
 } from "./types.ts";
 
@@ -717,20 +718,50 @@ class SqliteStore implements Store {
 
   async joinClass(classId: string, learnerId: string): Promise<"joined" | "already" | "full" | "ended"> {
     return this.tx("joining a class", () => {
-      const cls = this.db.prepare("SELECT capacity, ended_at FROM classes WHERE id = ?").get(classId) as
-        Row | undefined;
-      if (!cls || cls.ended_at) return "ended";
-      if (this.db.prepare("SELECT 1 FROM class_members WHERE class_id = ? AND learner_id = ?").get(classId, learnerId))
-        return "already";
-      const { n } = this.db.prepare("SELECT COUNT(*) AS n FROM class_members WHERE class_id = ?").get(classId) as {
-        n: number;
-      };
-      if (Number(n) >= Number(cls.capacity)) return "full";
-      this.db
-        .prepare("INSERT INTO class_members(class_id, learner_id, joined_at) VALUES (?, ?, ?)")
-        .run(classId, learnerId, iso(this.now()));
-      return "joined";
+      const place = this.placeIn(classId, learnerId);
+      if (place === "free") this.addMember(classId, learnerId);
+      return place === "free" ? "joined" : place;
     });
+  }
+
+  async joinClassAs(classId: string, sessionId: string): Promise<SessionJoin> {
+    return this.tx("joining a class", () => {
+      const known = this.db.prepare("SELECT id FROM learners WHERE session_id = ?").get(sessionId) as Row | undefined;
+      const place = this.placeIn(classId, known ? String(known.id) : undefined);
+      if (place === "full" || place === "ended") return { status: place };
+      // Only now, with a place, is the learner recorded (or marked seen).
+      const at = iso(this.now());
+      const row = (this.db
+        .prepare("UPDATE learners SET last_seen_at = ? WHERE session_id = ? RETURNING *")
+        .get(at, sessionId) ??
+        this.db
+          .prepare("INSERT INTO learners(id, session_id, created_at, last_seen_at) VALUES (?, ?, ?, ?) RETURNING *")
+          .get(randomBytes(9).toString("base64url"), sessionId, at, at)) as Row;
+      const learner = learnerFrom(row);
+      if (place === "free") this.addMember(classId, learner.id);
+      return { status: place === "free" ? "joined" : "already", learner };
+    });
+  }
+
+  /** Inside a transaction: whether `learnerId` (undefined: a learner not recorded yet) may join. */
+  private placeIn(classId: string, learnerId: string | undefined): "free" | "already" | "full" | "ended" {
+    const cls = this.db.prepare("SELECT capacity, ended_at FROM classes WHERE id = ?").get(classId) as Row | undefined;
+    if (!cls || cls.ended_at) return "ended";
+    if (
+      learnerId !== undefined &&
+      this.db.prepare("SELECT 1 FROM class_members WHERE class_id = ? AND learner_id = ?").get(classId, learnerId)
+    )
+      return "already";
+    const { n } = this.db.prepare("SELECT COUNT(*) AS n FROM class_members WHERE class_id = ?").get(classId) as {
+      n: number;
+    };
+    return Number(n) >= Number(cls.capacity) ? "full" : "free";
+  }
+
+  private addMember(classId: string, learnerId: string) {
+    this.db
+      .prepare("INSERT INTO class_members(class_id, learner_id, joined_at) VALUES (?, ?, ?)")
+      .run(classId, learnerId, iso(this.now()));
   }
 
   async members(classId: string): Promise<ClassMember[]> {

@@ -130,6 +130,9 @@ export interface ClassRecord {
 
 export type ClassInput = Omit<ClassRecord, "id" | "createdAt" | "endedAt" | "exam">;
 
+/** How a session's join went (`joinClassAs`). */
+export type SessionJoin = { status: "joined" | "already"; learner: Learner } | { status: "full" | "ended" };
+
 export interface ClassMember {
   learner: Learner;
   joinedAt: string;
@@ -186,6 +189,12 @@ export interface ClassStore {
   listClasses(options?: { all?: boolean; instructor?: string }): Promise<ClassRecord[]>;
   /** Add a learner, unless the class is full or ended; one transaction, so concurrent joins never exceed capacity. */
   joinClass(classId: string, learnerId: string): Promise<"joined" | "already" | "full" | "ended">;
+  /**
+   * Join as a session's learner, in one transaction: a full or ended class
+   * writes nothing (no learner row for a session it turns away); otherwise
+   * the session's learner is recorded (created on first sight) and added.
+   */
+  joinClassAs(classId: string, sessionId: string): Promise<SessionJoin>;
   members(classId: string): Promise<ClassMember[]>;
   /** The open class a learner belongs to. */
   classOf(learnerId: string): Promise<ClassRecord | undefined>;

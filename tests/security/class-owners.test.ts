@@ -159,6 +159,24 @@ describe("class owners and exports", { timeout: 300_000 }, () => {
     assert.ok(grid.rows[0]!.lab, "ana's class and its lab are as they were");
   });
 
+  it("a crowd joining the full class is slowed down like wrong codes and leaves no learner rows", async () => {
+    const learnerRows = () => {
+      const db = new DatabaseSync(env.KUBELAB_STORE!, { readOnly: true });
+      try {
+        return Number((db.prepare("SELECT COUNT(*) AS n FROM learners").get() as { n: number }).n);
+      } finally {
+        db.close();
+      }
+    };
+    const before = learnerRows();
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++)
+      statuses.push((await fetch(`${base}/join?lang=en`, form({ code: joinCode, name: `crowd ${i}` }))).status);
+    assert.ok(statuses.includes(409), `the first hear the class is full: ${statuses}`);
+    assert.ok(statuses.filter((s) => s === 429).length >= 15, `then 429: ${statuses}`);
+    assert.equal(learnerRows(), before, "no learner row for anyone turned away");
+  });
+
   it("an admin instructor may act on every class", async () => {
     const added = await cli(["instructor", "add", "--admin", "root"], PASSWORD);
     assert.equal(added.code, 0, added.stderr);

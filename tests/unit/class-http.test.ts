@@ -277,6 +277,24 @@ describe("joining a class", () => {
     assert.match(await zh.text(), /加入课堂/);
   });
 
+  it("turns a crowd away from a full class: rate-limited like wrong codes, and no learner row written", async () => {
+    const { base, store } = await start({ join: 5 });
+    const { cookie } = await signIn(base);
+    const cls = await newClass(base, cookie!, await csrfOf(base, cookie!), 1);
+    assert.equal((await fetch(`${base}/join`, form({ code: cls.joinCode, name: "first" }))).status, 303);
+    const learnersBefore = (await store.export()).learners.length;
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++)
+      statuses.push((await fetch(`${base}/join`, form({ code: cls.joinCode, name: `crowd ${i}` }))).status);
+    assert.deepEqual(statuses.slice(0, 5), [409, 409, 409, 409, 409], "the first are told the class is full");
+    assert.ok(
+      statuses.slice(5).every((s) => s === 429),
+      `then the address is slowed down like for wrong codes: ${statuses}`,
+    );
+    assert.equal((await store.export()).learners.length, learnersBefore, "no learner row for anyone turned away");
+    assert.equal((await store.members(cls.id)).length, 1);
+  });
+
   it("rate-limits wrong codes per address", async () => {
     const { base } = await start({ join: 3 });
     for (let i = 0; i < 3; i++)

@@ -218,6 +218,21 @@ describe("class store (schema v3)", () => {
     assert.notEqual(rows[0].id_hash, "s6", "the id itself is never kept");
   });
 
+  it("joins as a session: records the learner only with a place; a full or ended class writes nothing", async () => {
+    const { store } = open();
+    await store.setInstructor("ana", "h");
+    const cls = await store.createClass(input("ACD479", 1));
+    const first = await store.joinClassAs(cls.id, "sid-1");
+    assert.equal(first.status, "joined");
+    assert.equal(first.status === "joined" && first.learner.id, (await store.learnerForSession("sid-1")).id);
+    assert.equal((await store.joinClassAs(cls.id, "sid-1")).status, "already", "a member comes back");
+    assert.deepEqual(await store.joinClassAs(cls.id, "sid-2"), { status: "full" });
+    assert.equal((await store.export()).learners.length, 1, "the session turned away was not recorded");
+    await store.endClass(cls.id);
+    assert.deepEqual(await store.joinClassAs(cls.id, "sid-3"), { status: "ended" });
+    assert.equal((await store.export()).learners.length, 1);
+  });
+
   it("finds an open class by its code; an ended class frees the code", async () => {
     const { store } = open();
     await store.setInstructor("ana", "h");
