@@ -17,6 +17,7 @@ export function gridCsvRows(grid: Grid): Cell[][] {
     "learner",
     "name",
     ...grid.exercises.flatMap((e) => [`${e} best`, `${e} max`, `${e} attempts`, `${e} passed`]),
+    "exam sittings",
     "exam",
     "exam state",
     "exam percent",
@@ -29,6 +30,7 @@ export function gridCsvRows(grid: Grid): Cell[][] {
       const c = r.cells[e];
       return c ? [c.best.score, c.best.maxScore, c.attempts, yesNo(c.passed)] : ["", "", 0, "no"];
     }),
+    r.exams.length,
     r.exam?.exam ?? grid.class.exam?.exam ?? "",
     r.exam?.state ?? "not started",
     r.exam?.percent ?? "",
@@ -37,8 +39,12 @@ export function gridCsvRows(grid: Grid): Cell[][] {
   return [header, ...rows];
 }
 
-/** One row per member; a task's column is its points earned (weight × score / max), empty before submit. */
-export function examCsvRows(rows: { learner: Learner; attempt?: ExamAttemptRecord }[]): Cell[][] {
+/**
+ * One row per sitting (a member without one: one row without it), numbered
+ * per member; a task's column is its points earned (weight × score / max),
+ * empty before submit.
+ */
+export function examCsvRows(rows: { learner: Learner; attempt?: ExamAttemptRecord; sitting?: number }[]): Cell[][] {
   const reports = rows.map((r) => r.attempt?.report as ExamReport | undefined);
   // Task ids in the order of the first report that has them (an exam's tasks are the same in every attempt).
   const tasks = [...new Set(reports.flatMap((report) => report?.tasks.map((t) => t.id) ?? []))];
@@ -46,6 +52,7 @@ export function examCsvRows(rows: { learner: Learner; attempt?: ExamAttemptRecor
     "learner",
     "name",
     "exam",
+    "sitting",
     "started",
     "submitted",
     "auto_submitted",
@@ -53,12 +60,13 @@ export function examCsvRows(rows: { learner: Learner; attempt?: ExamAttemptRecor
     "passed",
     ...tasks.map((t) => `${t} points`),
   ];
-  const body = rows.map(({ learner, attempt: a }, i) => {
+  const body = rows.map(({ learner, attempt: a, sitting }, i) => {
     const byTask = new Map((reports[i]?.tasks ?? []).map((t) => [t.id, t.earned]));
     return [
       learner.id,
       learner.displayName ?? "",
       a?.exam ?? "",
+      sitting ?? "",
       a?.startedAt ?? "",
       a?.submittedAt ?? "",
       a?.submittedAt ? yesNo(a.autoSubmitted) : "",

@@ -13,7 +13,7 @@
  *   GET  /api/instructor/classes/<id>/grid | /events (SSE) | /grid.csv | /attempts.csv | /exam.csv
  *   POST /api/instructor/classes/<id>/exam {exam} | /exam/end   offer the class an exam, or stop
  *   GET  /api/instructor/classes/<id>/learners/<lid>/attempts
- *   POST /api/instructor/classes/<id>/learners/<lid>/reset | /extend {minutes} | /exam/submit
+ *   POST /api/instructor/classes/<id>/learners/<lid>/reset | /extend {minutes} | /exam/submit | /exam/grant
  *   POST /api/instructor/classes/<id>/end
  *   WS   /api/instructor/classes/<id>/learners/<lid>/terminal   read-only view (tmux attach -r)
  *
@@ -448,6 +448,11 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
         if (method !== "POST") notAllowed("POST");
         await readJsonBody(req, 1024);
         return sendJson(res, 200, await service.submitExam(who, classId, learnerId));
+      }
+      if (action === "exam/grant") {
+        if (method !== "POST") notAllowed("POST");
+        await readJsonBody(req, 1024);
+        return sendJson(res, 200, await service.grantExamSitting(who, classId, learnerId));
       }
       if (action === "extend") {
         if (method !== "POST") notAllowed("POST");

@@ -75,6 +75,10 @@ export interface GridRow {
   cells: Record<string, GridCell>;
   /** Absent: no attempt at the class's exam (not started). */
   exam?: GridExam;
+  /** Every attempt carrying the class's id, oldest first: every sitting counts, a thrown-away one too. */
+  exams: GridExam[];
+  /** While the class offers an exam: the learner's sittings of it (one, plus those granted). */
+  examSittings?: { allowed: number; used: number };
 }
 
 export interface Grid {
@@ -139,11 +143,17 @@ export interface ClassService {
   startExam(by: ClassActor, classId: string, input: unknown): Promise<ClassRecord>;
   /** Stop offering the class's exam (attempts running go on to their deadline). */
   endExam(by: ClassActor, classId: string): Promise<ClassRecord>;
-  /** Each member (in the grid's order) with their latest attempt at the class's exam, report included. */
+  /**
+   * Each member (in the grid's order) with every attempt at the class's exam
+   * (one row per sitting, numbered from 1, report included); a member
+   * without any has one row without an attempt.
+   */
   examResults(
     by: ClassActor,
     classId: string,
-  ): Promise<{ class: ClassRecord; rows: { learner: Learner; attempt?: ExamAttemptRecord }[] }>;
+  ): Promise<{ class: ClassRecord; rows: { learner: Learner; attempt?: ExamAttemptRecord; sitting?: number }[] }>;
+  /** Grant a member one more sitting of the exam the class offers now; their sittings then. */
+  grantExamSitting(by: ClassActor, classId: string, learnerId: string): Promise<{ allowed: number; used: number }>;
   /** Submit a member's running class exam attempt now; the stored report's percent and pass. */
   submitExam(by: ClassActor, classId: string, learnerId: string): Promise<GridExam>;
   /** An exam attempt started or was submitted: its class's grid hears of it. */
@@ -271,6 +281,12 @@ export function createClassService(options: ClassServiceOptions): ClassService {
       const shown = classExamAttempt(cls, a);
       if (shown) out.set(a.learnerId, shown);
     }
+    return out;
+  }
+  /** Member id → every attempt of theirs carrying the class's id, oldest first. */
+  async function allExamAttemptsOf(cls: ClassRecord): Promise<Map<string, ExamAttemptRecord[]>> {
+    const out = new Map<string, ExamAttemptRecord[]>();
+    for (const a of await store.classExamAttempts(cls.id)) out.set(a.learnerId, [...(out.get(a.learnerId) ?? []), a]);
     return out;
   }
   const exercisesOf = (cls: ClassRecord) =>
@@ -410,6 +426,7 @@ export function createClassService(options: ClassServiceOptions): ClassService {
       const cls = await ownClass(by, classId);
       const labs = new Map(labManager.listLabs().map((l) => [l.id, l]));
       const exams = await examAttemptsOf(cls);
+      const sittings = await allExamAttemptsOf(cls);
       const now = Date.now();
       const rows: GridRow[] = [];
       for (const m of await store.members(classId)) {
@@ -431,7 +448,10 @@ export function createClassService(options: ClassServiceOptions): ClassService {
             : {}),
           cells,
           ...(exams.has(m.learner.id) ? { exam: gridExam(exams.get(m.learner.id)!, now) } : {}),
+          exams: (sittings.get(m.learner.id) ?? []).map((a) => gridExam(a, now)),
         });
+        const offered = cls.exam ? await store.classExamSittings(cls.id, m.learner.id) : undefined;
+        if (offered) rows[rows.length - 1].examSittings = { allowed: offered.allowed, used: offered.used };
       }
       return {
         class: cls,
@@ -539,12 +559,32 @@ export function createClassService(options: ClassServiceOptions): ClassService {
 
     async examResults(by, classId) {
       const cls = await ownClass(by, classId);
-      const exams = await examAttemptsOf(cls);
-      const rows = (await store.members(classId)).map((m) => ({
-        learner: m.learner,
-        attempt: exams.get(m.learner.id),
-      }));
+      const exams = await allExamAttemptsOf(cls);
+      const rows = (await store.members(classId)).flatMap((m) => {
+        const all = exams.get(m.learner.id) ?? [];
+        return all.length
+          ? all.map((attempt, i) => ({ learner: m.learner, attempt, sitting: i + 1 }))
+          : [{ learner: m.learner }];
+      });
       return { class: cls, rows };
+    },
+
+    async grantExamSitting(by, classId, learnerId) {
+      const cls = await ownClass(by, classId);
+      if (!(await store.members(classId)).some((m) => m.learner.id === learnerId))
+        throw new KubelabError(`no learner ${learnerId} in this class`, "Pick a learner from the class's grid.", {
+          status: 404,
+        });
+      const sittings = await store.grantClassExamSitting(classId, learnerId, by.name);
+      if (!sittings)
+        throw new KubelabError(
+          "the class offers no exam now",
+          "Start the class's exam first; a sitting is granted for the exam on offer.",
+          { status: 409 },
+        );
+      log(`class ${cls.id}: ${by.name} granted ${learnerId} sitting ${sittings.allowed} of ${sittings.exam}`);
+      emit({ classId, learnerId, kind: "exam" });
+      return { allowed: sittings.allowed, used: sittings.used };
     },
 
     async submitExam(by, classId, learnerId) {

@@ -178,7 +178,7 @@ export function createExamApi(options: ExamApiOptions) {
         await sessions.flag(a.id, body.task, body.flagged);
         return sendJson(res, 200, { ok: true });
       }
-      return sendJson(res, 200, await sessions.submit(a.id, locale(body.locale)));
+      return sendJson(res, 200, await sessions.shown(a, await sessions.submit(a.id, locale(body.locale))));
     },
   };
 }

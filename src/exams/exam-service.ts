@@ -104,6 +104,7 @@ export function createExamService(o: ExamServiceOptions): ExamService {
           { timeoutMs: 10_000 },
         );
     },
+    classOf: (learnerId) => store.classOf(learnerId),
     onChange: (attempt, change) => o.onAttemptChange?.(attempt, change),
     log,
   });

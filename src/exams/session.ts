@@ -12,7 +12,7 @@ import { KubelabError } from "../errors.ts";
 import type { GradeContext } from "../graders/context.ts";
 import type { Locale } from "../graders/types.ts";
 import type { Lab } from "../lab/types.ts";
-import type { ExamAttemptRecord, ExamStore } from "../store/types.ts";
+import type { ClassRecord, ExamAttemptRecord, ExamStore } from "../store/types.ts";
 import { drawTasks, gradeAttempt } from "./attempt.ts";
 import type { AttemptTask, ObjectFinder } from "./attempt.ts";
 import { newSeed } from "./draw.ts";
@@ -36,11 +36,25 @@ export interface ExamSessionDeps {
   prepare?(attempt: ExamAttemptRecord, tasks: AttemptTask[], lab?: Lab): Promise<void>;
   /** Removes the tasks' namespaces once the report is stored; failures are only logged. */
   cleanup?(attempt: ExamAttemptRecord, tasks: AttemptTask[]): Promise<void>;
+  /** The learner's open class (namespace mode's classes): it decides when a class attempt's solutions show. */
+  classOf?(learnerId: string): Promise<ClassRecord | undefined>;
   /** An attempt was stored as started or submitted (a class's grid follows its members'). */
   onChange?(attempt: ExamAttemptRecord, change: "started" | "submitted"): void;
   log?: (line: string) => void;
   now?: () => number;
   loadExam?: (id: string) => ExamDef;
+}
+
+/**
+ * Whether a report leaves out its reference solutions: an attempt at a
+ * class's exam while that class (`cls`, the learner's open class) still
+ * offers that exam. The class exam has then not ended for anyone in it, and
+ * a report with the drawn values' solutions would be an answer sheet to pass
+ * on; once the instructor stops offering it (or ends the class) they show.
+ * Outside a class, a report always shows them.
+ */
+export function solutionsWithheld(attempt: ExamAttemptRecord, cls: ClassRecord | undefined): boolean {
+  return attempt.classId !== undefined && cls?.id === attempt.classId && cls.exam?.exam === attempt.exam;
 }
 
 export class ExamSessions {
@@ -151,8 +165,14 @@ export class ExamSessions {
         flagged: a.flags.includes(t.id),
       })),
       submitted: Boolean(a.submittedAt),
-      ...(a.report ? { report: a.report as ExamReport } : {}),
+      ...(a.report ? { report: await this.shown(a, a.report as ExamReport) } : {}),
     };
+  }
+
+  /** The report as its learner sees it now: without reference solutions while `solutionsWithheld`. */
+  async shown(a: ExamAttemptRecord, report: ExamReport): Promise<ExamReport> {
+    if (!a.classId || !solutionsWithheld(a, await this.deps.classOf?.(a.learnerId))) return report;
+    return { ...report, tasks: report.tasks.map((t) => ({ ...t, solution: null })), solutionsWithheld: true };
   }
 
   async flag(attemptId: string, taskId: string, flagged: boolean): Promise<void> {

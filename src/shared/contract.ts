@@ -204,6 +204,8 @@ export interface ExamReport {
   passed: boolean;
   /** Wall time of grading the whole attempt. */
   gradingMs: number;
+  /** Set when the reference solutions were left out: a class's exam still on offer (they come once it stops). */
+  solutionsWithheld?: boolean;
 }
 
 /** GET the exam attempt: its tasks and time left; the report once submitted. */

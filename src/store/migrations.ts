@@ -221,6 +221,23 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE instructors ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 10,
+    description: "class exam sittings: one per learner per offer, more only as an instructor grants them",
+    sql: `
+      -- A learner's attempts at the class's exam while it is offered (since
+      -- classes.exam_started_at) are their sittings: one, plus one per row
+      -- here for that offer. Appended, never changed.
+      CREATE TABLE class_exam_grants (
+        class_id TEXT NOT NULL REFERENCES classes(id),
+        learner_id TEXT NOT NULL REFERENCES learners(id),
+        exam TEXT NOT NULL,
+        granted_by TEXT NOT NULL,
+        granted_at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX class_exam_grants_learner ON class_exam_grants(class_id, learner_id, exam, granted_at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -32,6 +32,7 @@ import type {
   AttemptQuery,
   ExamAttemptInput,
   ExamAttemptRecord,
+  ExamSittings,
   ExerciseProgress,
   LabEvent,
   LabEventInput,
@@ -815,6 +816,60 @@ class SqliteStore implements Store {
     );
   }
 
+  async classExamAttempts(classId: string): Promise<ExamAttemptRecord[]> {
+    return this.read("reading a class's exam attempts", () =>
+      (
+        this.db
+          .prepare(
+            `SELECT * FROM exam_attempts WHERE class_id = ? ORDER BY learner_id, started_at, id LIMIT ${MAX_LIMIT}`,
+          )
+          .all(classId) as Row[]
+      ).map(examAttemptFrom),
+    );
+  }
+
+  async classExamSittings(classId: string, learnerId: string): Promise<ExamSittings | undefined> {
+    return this.read("counting exam sittings", () => this.sittings(classId, learnerId));
+  }
+
+  async grantClassExamSitting(
+    classId: string,
+    learnerId: string,
+    instructor: string,
+  ): Promise<ExamSittings | undefined> {
+    return this.tx("granting an exam sitting", () => {
+      const now = this.sittings(classId, learnerId);
+      if (!now) return undefined;
+      this.db
+        .prepare(
+          "INSERT INTO class_exam_grants(class_id, learner_id, exam, granted_by, granted_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .run(classId, learnerId, now.exam, instructor, iso(this.now()));
+      return { ...now, allowed: now.allowed + 1 };
+    });
+  }
+
+  /** Inside a read or transaction: the sittings of the exam the open class offers now. */
+  private sittings(classId: string, learnerId: string): ExamSittings | undefined {
+    const cls = this.db
+      .prepare("SELECT exam, exam_started_at FROM classes WHERE id = ? AND ended_at IS NULL")
+      .get(classId) as Row | undefined;
+    if (!cls?.exam) return undefined;
+    const since = [classId, learnerId, cls.exam, cls.exam_started_at] as SQLInputValue[];
+    const count = (sql: string) => Number((this.db.prepare(sql).get(...since) as { n: number }).n);
+    return {
+      exam: String(cls.exam),
+      allowed:
+        1 +
+        count(
+          "SELECT COUNT(*) AS n FROM class_exam_grants WHERE class_id = ? AND learner_id = ? AND exam = ? AND granted_at >= ?",
+        ),
+      used: count(
+        "SELECT COUNT(*) AS n FROM exam_attempts WHERE class_id = ? AND learner_id = ? AND exam = ? AND started_at >= ?",
+      ),
+    };
+  }
+
   async startExamAttempt(input: ExamAttemptInput): Promise<ExamAttemptRecord> {
     return this.tx("starting an exam", () => {
       if (
@@ -825,6 +880,22 @@ class SqliteStore implements Store {
         throw new KubelabError("an exam is already running for this learner", "Finish or submit it first (/exam).", {
           status: 409,
         });
+      }
+      if (input.classId !== undefined) {
+        // Checked in the same transaction as the insert, so two starts at once cannot both take the last sitting.
+        const sittings = this.sittings(input.classId, input.learnerId);
+        if (sittings?.exam !== input.exam)
+          throw new KubelabError(
+            `the class does not offer the exam ${input.exam} now`,
+            "Open /exam again: it shows the exams on offer.",
+            { status: 409 },
+          );
+        if (sittings.used >= sittings.allowed)
+          throw new KubelabError(
+            `you have sat this class's exam ${sittings.used === 1 ? "once" : `${sittings.used} times`}, as many as allowed`,
+            "Your report stays on /exam; your instructor can grant another sitting.",
+            { status: 409 },
+          );
       }
       const row = this.db
         .prepare(

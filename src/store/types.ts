@@ -130,6 +130,13 @@ export interface ClassRecord {
 
 export type ClassInput = Omit<ClassRecord, "id" | "createdAt" | "endedAt" | "exam">;
 
+/** A learner's sittings of the class's current exam offer. */
+export interface ExamSittings {
+  exam: string;
+  allowed: number;
+  used: number;
+}
+
 /** How a session's join went (`joinClassAs`). */
 export type SessionJoin = { status: "joined" | "already"; learner: Learner } | { status: "full" | "ended" };
 
@@ -203,6 +210,16 @@ export interface ClassStore {
   setClassExam(classId: string, exam: string | undefined): Promise<ClassRecord | undefined>;
   /** The latest attempt carrying this class's id of each learner who has one (schema v7). */
   latestClassExamAttempts(classId: string): Promise<ExamAttemptRecord[]>;
+  /** Every attempt carrying this class's id, by learner, oldest first (every sitting counts). */
+  classExamAttempts(classId: string): Promise<ExamAttemptRecord[]>;
+  /**
+   * A learner's sittings of the exam the open class offers now (schema v10):
+   * `allowed` is one plus the sittings granted for this offer, `used` their
+   * attempts at it since it was offered. Undefined when no exam is offered.
+   */
+  classExamSittings(classId: string, learnerId: string): Promise<ExamSittings | undefined>;
+  /** Grant a member one more sitting of the exam the open class offers now; undefined when none is offered. */
+  grantClassExamSitting(classId: string, learnerId: string, instructor: string): Promise<ExamSittings | undefined>;
 }
 
 /** One timed attempt at an exam (schema v4; src/exams/session.ts). */
@@ -238,7 +255,11 @@ export type ExamAttemptInput = Pick<
 
 /** Exam attempts, kept beside the learner's progress. */
 export interface ExamStore {
-  /** Throws a KubelabError (status 409) when the learner already has a running attempt. */
+  /**
+   * Throws a KubelabError (status 409) when the learner already has a running
+   * attempt, or, for a class's attempt (`classId`), when the class does not
+   * offer this exam or the learner has used every sitting of it.
+   */
   startExamAttempt(input: ExamAttemptInput): Promise<ExamAttemptRecord>;
   getExamAttempt(id: string): Promise<ExamAttemptRecord | undefined>;
   /** The learner's attempt not yet submitted. */

@@ -172,11 +172,31 @@ describe("an exam in a class", { timeout: 600_000 }, () => {
     assert.match(gridCsv, new RegExp(`^${row.learnerId},Li Lei,.*,ckad-mock,submitted,${report.percent},no$`, "m"));
     const examCsv = await (await asInstructor("/exam.csv")).text();
     const [header, line] = examCsv.trim().split("\n");
-    assert.match(header!, /^learner,name,exam,started,submitted,auto_submitted,percent,passed,task-1 points,/);
+    assert.match(header!, /^learner,name,exam,sitting,started,submitted,auto_submitted,percent,passed,task-1 points,/);
     const cells = line!.split(",");
     assert.deepEqual(cells.slice(0, 3), [row.learnerId, "Li Lei", "ckad-mock"]);
-    assert.deepEqual(cells.slice(5, 9), ["no", String(report.percent), "no", String(report.tasks[0]!.earned)]);
-    assert.equal(cells.length, 8 + report.tasks.length);
+    assert.deepEqual(cells.slice(3, 4), ["1"], "the first sitting");
+    assert.deepEqual(cells.slice(6, 10), ["no", String(report.percent), "no", String(report.tasks[0]!.earned)]);
+    assert.equal(cells.length, 9 + report.tasks.length);
+  });
+
+  test("a throw-away sitting counts: no solutions while the exam is on, no second start, the grid keeps it", async () => {
+    const view = (await (await call(`/api/exam/attempt?id=${attempt!.id}&locale=en`, { cookie: member })).json()) as {
+      report: { solutionsWithheld?: boolean; tasks: { solution: unknown }[] };
+    };
+    assert.equal(view.report.solutionsWithheld, true);
+    assert.ok(
+      view.report.tasks.every((t) => t.solution === null),
+      "no reference solution while the class's exam is on",
+    );
+    const again = await call("/api/exam/start", { cookie: member, body: { exam: "ckad-mock", locale: "en" } });
+    assert.equal(again.status, 409, await again.clone().text());
+    assert.match(((await again.json()) as { hint: string }).hint, /instructor can grant another sitting/);
+    const grid = (await (await asInstructor("/grid")).json()) as { rows: { exams: { attemptId: string }[] }[] };
+    assert.deepEqual(
+      grid.rows[0]!.exams.map((e) => e.attemptId),
+      [attempt!.id],
+    );
   });
 
   test("ending the class exam stops offering it; the results stay", async () => {
@@ -185,6 +205,14 @@ describe("an exam in a class", { timeout: 600_000 }, () => {
     assert.equal(list.classExam, null);
     const grid = (await (await asInstructor("/grid")).json()) as { rows: { exam?: { state: string } }[] };
     assert.equal(grid.rows[0]!.exam?.state, "submitted");
+    const view = (await (await call(`/api/exam/attempt?id=${attempt!.id}&locale=en`, { cookie: member })).json()) as {
+      report: { solutionsWithheld?: boolean; tasks: { solution: unknown }[] };
+    };
+    assert.equal(view.report.solutionsWithheld, undefined);
+    assert.ok(
+      view.report.tasks.some((t) => t.solution !== null),
+      "the solutions show once the exam is over",
+    );
     assert.deepEqual(
       logs.filter((l) => /could not/i.test(l)),
       [],

@@ -21,7 +21,9 @@ import {
 } from "../../src/class/class-service.ts";
 import { hashPassword } from "../../src/class/passwords.ts";
 import { KubelabError } from "../../src/errors.ts";
+import { ExamSessions, solutionsWithheld } from "../../src/exams/session.ts";
 import { createLabServer } from "../../src/server/server.ts";
+import type { ExamReport } from "../../src/shared/contract.ts";
 import { MIGRATIONS } from "../../src/store/migrations.ts";
 import { openSqliteStore } from "../../src/store/sqlite-store.ts";
 import type { ClassRecord, ExamAttemptRecord, Store } from "../../src/store/types.ts";
@@ -110,9 +112,11 @@ describe("class exam in the store (schema v7)", () => {
     const { store, clock } = open();
     const { cls, learners } = await classWith(store, ["a", "b", "c"]);
     const [a, b, c] = learners;
+    await store.setClassExam(cls.id, "ckad-mock");
     await store.startExamAttempt(attempt("a1", a.id, cls.id));
     await store.submitExamAttempt("a1", { percent: 40, passed: false, report: {}, auto: true });
     clock.now += 60_000;
+    await store.grantClassExamSitting(cls.id, a.id, "ana");
     await store.startExamAttempt(attempt("a2", a.id, cls.id));
     await store.startExamAttempt(attempt("b1", b.id)); // not the class's exam
     clock.now += 60_000;
@@ -123,6 +127,77 @@ describe("class exam in the store (schema v7)", () => {
       ["a2", cls.id, 80, true],
       ["c1", cls.id, undefined, undefined],
     ]);
+  });
+});
+
+describe("class exam sittings (schema v10)", () => {
+  it("gives a member one sitting per offer, another only when granted; outside the class no limit", async () => {
+    const { store, clock } = open();
+    const { cls, learners } = await classWith(store, ["a", "b"]);
+    const [a, b] = learners;
+    const refused = (err: KubelabError) => err.status === 409;
+    await assert.rejects(store.startExamAttempt(attempt("x0", a.id, cls.id)), refused, "no exam offered");
+    await store.setClassExam(cls.id, "ckad-mock");
+    assert.deepEqual(await store.classExamSittings(cls.id, a.id), { exam: "ckad-mock", allowed: 1, used: 0 });
+    await store.startExamAttempt(attempt("a1", a.id, cls.id));
+    await store.submitExamAttempt("a1", { percent: 0, passed: false, report: {}, auto: false });
+    await assert.rejects(
+      store.startExamAttempt(attempt("a2", a.id, cls.id)),
+      (err: KubelabError) => refused(err) && /instructor can grant another sitting/.test(err.hint ?? ""),
+      "a thrown-away attempt used the sitting",
+    );
+    assert.deepEqual(await store.grantClassExamSitting(cls.id, a.id, "ana"), {
+      exam: "ckad-mock",
+      allowed: 2,
+      used: 1,
+    });
+    clock.now += 1000;
+    await store.startExamAttempt(attempt("a2", a.id, cls.id));
+    await store.submitExamAttempt("a2", { percent: 0, passed: false, report: {}, auto: false });
+    await assert.rejects(store.startExamAttempt(attempt("a3", a.id, cls.id)), refused, "granted one, used it");
+    await store.startExamAttempt(attempt("b1", b.id, cls.id));
+    // Outside the class (no class id) a learner starts again freely.
+    await store.submitExamAttempt("b1", { percent: 0, passed: false, report: {}, auto: false });
+    for (const id of ["f1", "f2"]) {
+      await store.startExamAttempt(attempt(id, a.id));
+      await store.submitExamAttempt(id, { percent: 0, passed: false, report: {}, auto: false });
+    }
+    assert.deepEqual(
+      (await store.classExamAttempts(cls.id)).map((x) => x.id),
+      [a.id < b.id ? ["a1", "a2", "b1"] : ["b1", "a1", "a2"]].flat(),
+      "every class attempt is listed",
+    );
+    // A new offer is a new round: one sitting again.
+    await store.setClassExam(cls.id, undefined);
+    assert.equal(await store.grantClassExamSitting(cls.id, a.id, "ana"), undefined, "nothing to grant when off");
+    clock.now += 1000;
+    await store.setClassExam(cls.id, "ckad-mock");
+    assert.deepEqual(await store.classExamSittings(cls.id, a.id), { exam: "ckad-mock", allowed: 1, used: 0 });
+  });
+
+  it("withholds a class attempt's reference solutions while its class still offers the exam", async () => {
+    const cls = { id: "c1", exam: { exam: "ckad-mock", startedAt: "t" } } as ClassRecord;
+    const a = { id: "a", learnerId: "l", exam: "ckad-mock", classId: "c1" } as ExamAttemptRecord;
+    assert.equal(solutionsWithheld(a, cls), true);
+    assert.equal(solutionsWithheld(a, { ...cls, exam: undefined }), false, "the offer stopped");
+    assert.equal(solutionsWithheld(a, undefined), false, "the class ended");
+    assert.equal(solutionsWithheld({ ...a, classId: undefined }, cls), false, "not a class attempt");
+    let current: ClassRecord | undefined = cls;
+    const sessions = new ExamSessions({
+      store: {} as Store,
+      contextFor: () => {
+        throw new Error("unused");
+      },
+      classOf: async () => current,
+    });
+    const report = {
+      tasks: [{ id: "task-1", solution: { script: "kubectl create job x", env: { NAME: "x" } } }],
+    } as unknown as ExamReport;
+    const hidden = await sessions.shown(a, report);
+    assert.equal(hidden.tasks[0].solution, null);
+    assert.equal(hidden.solutionsWithheld, true);
+    current = { ...cls, exam: undefined };
+    assert.deepEqual(await sessions.shown(a, report), report, "shown once the class's exam is over");
   });
 });
 
@@ -185,17 +260,18 @@ describe("class exam CSV rows", () => {
           displayName: "Li",
           cells: {},
           exam: { exam: "ckad-mock", state: "submitted", percent: 70, passed: true },
+          exams: [{}, {}],
         },
-        { learnerId: "l2", displayName: "Han", cells: {} },
+        { learnerId: "l2", displayName: "Han", cells: {}, exams: [] },
       ],
     } as unknown as Grid;
     const rows = gridCsvRows(grid);
     assert.deepEqual(rows[0].slice(-4), ["exam", "exam state", "exam percent", "exam passed"]);
-    assert.deepEqual(rows[1], ["l1", "Li", "", "", 0, "no", "ckad-mock", "submitted", 70, "yes"]);
-    assert.deepEqual(rows[2], ["l2", "Han", "", "", 0, "no", "ckad-mock", "not started", "", ""]);
+    assert.deepEqual(rows[1], ["l1", "Li", "", "", 0, "no", 2, "ckad-mock", "submitted", 70, "yes"]);
+    assert.deepEqual(rows[2], ["l2", "Han", "", "", 0, "no", 0, "ckad-mock", "not started", "", ""]);
   });
 
-  it("the exam CSV has one row per member with points per task", () => {
+  it("the exam CSV has one row per sitting (a member without one: one row) with points per task", () => {
     const submitted = {
       exam: "ckad-mock",
       startedAt: "s",
@@ -207,8 +283,9 @@ describe("class exam CSV rows", () => {
     } as ExamAttemptRecord;
     const running = { exam: "ckad-mock", startedAt: "s2" } as ExamAttemptRecord;
     const rows = examCsvRows([
-      { learner: learner("l1", "Li"), attempt: submitted },
-      { learner: learner("l2", "Han"), attempt: running },
+      { learner: learner("l1", "Li"), attempt: submitted, sitting: 1 },
+      { learner: learner("l1", "Li"), attempt: running, sitting: 2 },
+      { learner: learner("l2", "Han"), attempt: running, sitting: 1 },
       { learner: learner("l3") },
     ]);
     assert.deepEqual(rows, [
@@ -216,6 +293,7 @@ describe("class exam CSV rows", () => {
         "learner",
         "name",
         "exam",
+        "sitting",
         "started",
         "submitted",
         "auto_submitted",
@@ -224,9 +302,10 @@ describe("class exam CSV rows", () => {
         "task-1 points",
         "task-2 points",
       ],
-      ["l1", "Li", "ckad-mock", "s", "e", "yes", 50, "no", 2, 0],
-      ["l2", "Han", "ckad-mock", "s2", "", "", "", "", "", ""],
-      ["l3", "", "", "", "", "", "", "", "", ""],
+      ["l1", "Li", "ckad-mock", 1, "s", "e", "yes", 50, "no", 2, 0],
+      ["l1", "Li", "ckad-mock", 2, "s2", "", "", "", "", "", ""],
+      ["l2", "Han", "ckad-mock", 1, "s2", "", "", "", "", "", ""],
+      ["l3", "", "", "", "", "", "", "", "", "", ""],
     ]);
   });
 });
@@ -311,7 +390,27 @@ describe("instructor exam API", () => {
     const csv = await (
       await fetch(`${base}/api/instructor/classes/${cls.id}/exam.csv`, { headers: { cookie } })
     ).text();
-    assert.match(csv, new RegExp(`^${member.id},,ckad-mock,.*,no,10,no$`, "m"));
+    assert.match(csv, new RegExp(`^${member.id},,ckad-mock,1,.*,no,10,no$`, "m"));
+
+    // One sitting: starting again is refused until the instructor grants another; every sitting is listed.
+    await assert.rejects(store.startExamAttempt(attempt("m2", member.id, cls.id)), /as many as allowed/);
+    assert.equal((await post(`/learners/nobody/exam/grant`, {})).status, 404);
+    const granted = await post(`/learners/${member.id}/exam/grant`, {});
+    assert.equal(granted.status, 200, await granted.clone().text());
+    assert.deepEqual(await granted.json(), { allowed: 2, used: 1 });
+    await store.startExamAttempt(attempt("m2", member.id, cls.id));
+    const again = (await (
+      await fetch(`${base}/api/instructor/classes/${cls.id}/grid`, { headers: { cookie } })
+    ).json()) as { rows: { exams: { attemptId: string }[]; examSittings: unknown }[] };
+    assert.deepEqual(
+      again.rows[0].exams.map((e) => e.attemptId),
+      ["m1", "m2"],
+    );
+    assert.deepEqual(again.rows[0].examSittings, { allowed: 2, used: 2 });
+    const both = await (
+      await fetch(`${base}/api/instructor/classes/${cls.id}/exam.csv`, { headers: { cookie } })
+    ).text();
+    assert.match(both, new RegExp(`^${member.id},,ckad-mock,2,`, "m"), "the second sitting has its row");
 
     assert.equal((await post("/exam/end", {})).status, 200);
     assert.equal((await store.getClass(cls.id))?.exam, undefined);

@@ -58,19 +58,16 @@ describe("class store (schema v3)", () => {
     const fine = await v7.createClass(input("FINE"));
     const learner = await v7.learnerForSession("sid-1");
     await v7.joinClass(broken.id, learner.id);
-    await v7.startExamAttempt({
-      id: "attempt-1",
-      learnerId: learner.id,
-      exam: "ckad-mini",
-      seed: "s",
-      namespacePrefix: "x-",
-      endsAt: new Date(Date.now() + 60_000).toISOString(),
-      classId: broken.id,
-    });
-    await v7.submitExamAttempt("attempt-1", { percent: 50, passed: false, report: {}, auto: false });
     await v7.close();
     // What an older kubelab wrote about one class in 16: an id that starts and ends in "_" or "-".
     const raw = new DatabaseSync(path, { enableForeignKeyConstraints: false });
+    // A submitted attempt at the class's exam, as a v7 store holds it.
+    raw
+      .prepare(
+        `INSERT INTO exam_attempts(id, learner_id, exam, seed, namespace_prefix, started_at, ends_at, submitted_at, percent, passed, report_json, class_id)
+         VALUES ('attempt-1', ?, 'ckad-mini', 's', 'x-', 't0', 't1', 't1', 50, 0, '{}', ?)`,
+      )
+      .run(learner.id, broken.id);
     raw.exec("DROP TRIGGER exam_attempts_final");
     for (const table of ["class_members", "exam_attempts"])
       raw.prepare(`UPDATE ${table} SET class_id = '_old-id9-' WHERE class_id = ?`).run(broken.id);
