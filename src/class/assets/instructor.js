@@ -376,6 +376,12 @@
                 call("POST", `/classes/${id}/learners/${r.learnerId}/exam/submit`, {}).then(refresh),
               )
             : undefined,
+          // Every sitting counts: a member who has used theirs sits again only if the instructor allows it.
+          r.examSittings && r.exam?.state !== "running" && r.examSittings.used >= r.examSittings.allowed
+            ? act(t("class.learner.examGrant", r.examSittings), () =>
+                call("POST", `/classes/${id}/learners/${r.learnerId}/exam/grant`, {}).then(refresh),
+              )
+            : undefined,
           act(t("class.learner.close"), () => {
             watching?.close();
             detail.replaceChildren();

@@ -118,6 +118,7 @@ export default {
   "class.grid.examEnd": "Stop offering the exam",
   "class.grid.examCsv": "Exam results as CSV",
   "class.learner.examSubmit": "Submit their exam now",
+  "class.learner.examGrant": "Allow another exam sitting ({used} of {allowed} used)",
   "class.learner.attempts": "Attempts",
   "class.learner.reset": "Reset lab",
   "class.learner.resetConfirm": "Delete everything in this learner's namespace?",

@@ -116,6 +116,7 @@ export default {
   "class.grid.examEnd": "停止提供考试",
   "class.grid.examCsv": "考试成绩导出为 CSV",
   "class.learner.examSubmit": "立即为该学员交卷",
+  "class.learner.examGrant": "允许再考一次（已考 {used} 次，共可考 {allowed} 次）",
   "class.learner.attempts": "提交记录",
   "class.learner.reset": "重置实验环境",
   "class.learner.resetConfirm": "删除这个学员命名空间中的所有对象吗？",
