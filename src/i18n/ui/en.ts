@@ -6,7 +6,9 @@ export default {
   "lab.resetting": "Resetting the lab…",
   "lab.resetFailed": "The lab could not be reset",
   "lab.reconnect": "Reconnect",
-  "lab.jumpToTerminal": "Terminal",
+  "lab.resize": "Terminal height (drag, or ↑ and ↓)",
+  "lab.keys":
+    "Keys: Esc then Tab (or Shift+Tab) leaves the terminal · select text or Ctrl+Shift+C to copy (Ctrl+C copies a selection, otherwise stops the command) · Ctrl+V or Ctrl+Shift+V to paste",
   "state.idle": "Not started",
   "state.provisioning": "Preparing your lab…",
   "state.connecting": "Connecting…",
