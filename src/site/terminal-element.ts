@@ -83,6 +83,8 @@ export class KubelabTerminal extends HTMLElement {
   readonly t = useUi(toUiLocale(document.documentElement.lang));
   term?: Terminal;
   #fit = new FitAddon();
+  /** What the last reset did, said in the status line and the shell once the terminal is back. */
+  #resetDone?: string;
   /** When Escape was last pressed in the terminal (Escape, then Tab, leaves it). */
   #escapeAt = 0;
   #socket?: LabSocketAddon;
@@ -193,6 +195,8 @@ export class KubelabTerminal extends HTMLElement {
       this.#setState("error", `${this.t("lab.resetFailed")}: ${errorText(error)}`);
       return;
     }
+    const time = new Date().toLocaleTimeString(document.documentElement.lang || undefined, { hour12: false });
+    this.#resetDone = this.t("lab.resetDone", { time });
     this.term?.reset();
     window.dispatchEvent(new CustomEvent("kubelab:lab-reset"));
     this.#socket?.start();
@@ -265,6 +269,11 @@ export class KubelabTerminal extends HTMLElement {
     } else if (state === "reconnecting" || state === "connecting") {
       // Keep a provisioning message visible while waitForLab is still polling.
       if (this.state !== "provisioning" || state === "connecting") this.#setState(state, this.t(`state.${state}`));
+    } else if (state === "ready" && this.#resetDone) {
+      // Said in the shell too, as a comment line: Ctrl+C first ends a command left running on deleted objects.
+      this.#setState(state, this.#resetDone);
+      this.#socket?.sendInput(`\x03# ${this.#resetDone}\r`);
+      this.#resetDone = undefined;
     } else {
       this.#setState(state, message ?? this.t(`state.${state}`));
     }
@@ -279,7 +288,10 @@ export class KubelabTerminal extends HTMLElement {
 
   #setMessage(message: string): void {
     const status = this.querySelector<HTMLElement>("[data-status]");
-    if (status) status.textContent = message;
+    if (status) {
+      status.textContent = message;
+      status.title = message; // the line may be cut short in a narrow panel
+    }
   }
 }
 

@@ -278,3 +278,23 @@ test.describe("a narrow window", () => {
     await runInTerminal(page, "clear");
   });
 });
+
+test("Reset lab says what it did, in the panel and in the terminal", async ({ page }) => {
+  await openLesson(page, "/en/job/");
+  page.once("dialog", (dialog) => void dialog.accept());
+  await page.locator("kubelab-terminal [data-reset]").click();
+  const status = page.locator("kubelab-terminal [data-status]");
+  await expect(status).toContainText(
+    /^Lab reset at \d\d:\d\d:\d\d: everything you created in the cluster was deleted/,
+    {
+      timeout: 120_000,
+    },
+  );
+  await expect(page.locator("kubelab-terminal")).toHaveAttribute("data-state", "ready");
+  await expectTerminal(
+    page,
+    /# Lab reset at \d\d:\d\d:\d\d: everything you created in the cluster was deleted/,
+    30_000,
+  );
+  await clearTerminal(page);
+});

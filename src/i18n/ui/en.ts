@@ -5,6 +5,8 @@ export default {
   "lab.resetConfirm": "Reset the lab? Everything you created in the cluster will be deleted.",
   "lab.resetting": "Resetting the lab…",
   "lab.resetFailed": "The lab could not be reset",
+  "lab.resetDone":
+    "Lab reset at {time}: everything you created in the cluster was deleted; your files and shell are kept",
   "lab.reconnect": "Reconnect",
   "lab.resize": "Terminal height (drag, or ↑ and ↓)",
   "lab.keys":

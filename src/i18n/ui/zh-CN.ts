@@ -7,6 +7,7 @@ export default {
   "lab.resetConfirm": "确定要重置实验吗？你在集群中创建的所有资源都会被删除。",
   "lab.resetting": "正在重置实验…",
   "lab.resetFailed": "实验重置失败",
+  "lab.resetDone": "实验已于 {time} 重置：你在集群中创建的资源已全部删除；终端里的文件和 shell 保留",
   "lab.reconnect": "重新连接",
   "lab.resize": "终端高度（拖动，或按 ↑ 和 ↓）",
   "lab.keys":
