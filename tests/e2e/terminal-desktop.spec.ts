@@ -217,6 +217,9 @@ test("Esc then Tab leaves the terminal, which comes early in the tab order", asy
   await page.keyboard.press("Escape");
   await page.keyboard.press("Shift+Tab");
   expect(await inTerminal(), "Esc, Shift+Tab leaves the terminal").toBe(false);
+  // On a wide screen the lesson says the terminal is on the right, where it is.
+  await expect(page.locator(".kl-where-wide").first()).toHaveText("on the right");
+  await expect(page.locator(".kl-where-narrow").first()).toBeHidden();
   // The help names the key, for sighted and screen-reader users alike.
   await expect(page.locator("#kubelab-terminal-keys")).toContainText("Esc then Tab");
   const describedBy = await page.locator("kubelab-terminal textarea").getAttribute("aria-describedby");
@@ -276,6 +279,11 @@ test.describe("a narrow window", () => {
       .poll(async () => (await page.locator(".kl-lab-pane").boundingBox())!.height)
       .toBeGreaterThan(before + 50);
     await runInTerminal(page, "clear");
+
+    // The Chinese lesson says the same.
+    await page.goto("/job/");
+    await expect(page.locator(".kl-where-narrow").first()).toHaveText("屏幕下方");
+    await expect(page.locator(".kl-where-wide").first()).toBeHidden();
   });
 });
 
