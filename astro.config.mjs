@@ -52,6 +52,8 @@ export default defineConfig({
         TwoColumnContent: "./src/components/overrides/TwoColumnContent.astro",
         // Marks lessons done / partly done from the learner's progress.
         Sidebar: "./src/components/overrides/Sidebar.astro",
+        // The search button's shortcut keys hidden from assistive technology (axe: label-content-name-mismatch).
+        Search: "./src/components/overrides/Search.astro",
       },
       routeMiddleware: "./src/components/lab-route-data.ts",
       customCss: ["./src/components/lab.css"],

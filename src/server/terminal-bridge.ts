@@ -141,6 +141,9 @@ export interface TerminalSession {
 /** Where the default command records each terminal's tmux client pid, in the toolbox. */
 const PID_DIR = "/tmp/.kubelab-terminals";
 
+/** Programs in the shell may set the browser's clipboard (OSC 52): tmux passes it on to the page. */
+const CLIPBOARD = " \\; set-option -s set-clipboard on";
+
 /**
  * The default command for terminal `id`: record the pid (which `exec` makes
  * the tmux client's; entries of processes gone are pruned first), then attach
@@ -157,11 +160,12 @@ export function terminalCommand(id: string, shell?: TerminalShell, options: { re
   // Read-only: tmux ignores this client's keys and never sizes the learner's window after it (an instructor watching).
   if (options.readOnly)
     return ["sh", "-c", `${record}exec tmux -u attach-session -t ${MAIN_SESSION} -f read-only,ignore-size`, "sh", id];
-  if (!shell) return ["sh", "-c", `${record}exec tmux -u new-session -A -s ${MAIN_SESSION} -c ${WORK_DIR}`, "sh", id];
+  if (!shell)
+    return ["sh", "-c", `${record}exec tmux -u new-session -A -s ${MAIN_SESSION} -c ${WORK_DIR}${CLIPBOARD}`, "sh", id];
   const own =
     `k=/root/.kube/$2.conf; [ -d /root/.kube ] || mkdir -p /root/.kube; ` +
     `[ -f "$k" ] || (umask 077; printf '%s' "$3" > "$k"); ` +
-    `exec tmux -u new-session -A -s "$2" -c ${WORK_DIR} -e KUBECONFIG="$k"`;
+    `exec tmux -u new-session -A -s "$2" -c ${WORK_DIR} -e KUBECONFIG="$k"${CLIPBOARD}`;
   return ["sh", "-c", record + own, "sh", id, shell.session, shell.kubeconfig];
 }
 

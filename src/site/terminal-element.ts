@@ -12,6 +12,7 @@
  */
 import { Terminal } from "@xterm/xterm";
 import { FitAddon } from "@xterm/addon-fit";
+import { ClipboardAddon, type IClipboardProvider } from "@xterm/addon-clipboard";
 import { toUiLocale, useUi } from "../i18n/ui/index.ts";
 import { API } from "../shared/contract.ts";
 import { errorText, LabApiError, resetLab, waitForLab } from "./lab-api.ts";
@@ -32,6 +33,46 @@ declare global {
   }
 }
 
+/**
+ * OSC 52 from programs in the shell (tmux, vim, `printf '\e]52;c;…\a'`) may
+ * set the clipboard, never read it: a command could otherwise read whatever
+ * the learner copied elsewhere.
+ */
+const writeOnlyClipboard: IClipboardProvider = {
+  readText: () => "",
+  writeText: (_selection, text) => copyText(text),
+};
+
+/** Put `text` on the system clipboard; a browser that refuses (no focus, no permission) leaves it as it was. */
+async function copyText(text: string): Promise<void> {
+  if (!text) return;
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    /* refused: nothing to do, the selection is still there for the browser's own copy */
+  }
+}
+
+/** Within this long after Escape, Tab and Shift+Tab leave the terminal instead of reaching the shell. */
+const ESCAPE_THEN_TAB_MS = 2000;
+
+const MODIFIER_KEYS = new Set(["Shift", "Control", "Alt", "Meta", "AltGraph", "CapsLock"]);
+
+/** Elements a Tab press can reach, in document order. */
+const TABBABLE =
+  'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), ' +
+  'textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/** Move focus from `from` to the next (or previous) element a Tab press would reach. */
+function moveFocus(from: Element, backwards: boolean): void {
+  const stops = [...document.querySelectorAll<HTMLElement>(TABBABLE)].filter(
+    (el) => el === from || (el.tabIndex >= 0 && el.getClientRects().length > 0 && !el.closest("[inert]")),
+  );
+  const here = stops.indexOf(from as HTMLElement);
+  const next = stops[backwards ? here - 1 : here + 1] ?? (backwards ? stops.at(-1) : stops[0]);
+  next?.focus();
+}
+
 /** Turn shell text into keystrokes: newlines become Enter, and it ends with Enter. */
 export function toKeystrokes(command: string): string {
   const text = command.replace(/\r\n?/g, "\n").replace(/\n*$/, "\n");
@@ -42,6 +83,10 @@ export class KubelabTerminal extends HTMLElement {
   readonly t = useUi(toUiLocale(document.documentElement.lang));
   term?: Terminal;
   #fit = new FitAddon();
+  /** What the last reset did, said in the status line and the shell once the terminal is back. */
+  #resetDone?: string;
+  /** When Escape was last pressed in the terminal (Escape, then Tab, leaves it). */
+  #escapeAt = 0;
   #socket?: LabSocketAddon;
   #resizeObserver?: ResizeObserver;
   #resizeTimer?: ReturnType<typeof setTimeout>;
@@ -56,11 +101,21 @@ export class KubelabTerminal extends HTMLElement {
       scrollback: 5000,
       fontFamily: 'ui-monospace, "Cascadia Mono", "DejaVu Sans Mono", Menlo, monospace',
       fontSize: 14,
+      // At 1.0 the row is exactly the font's height and the DOM renderer clips its
+      // bottom pixel row at 1× density: underscores vanished ("snake case name").
+      lineHeight: 1.2,
       theme: { background: "#0d1117", foreground: "#e6edf3" },
     });
     this.term = term;
     term.loadAddon(this.#fit);
+    term.loadAddon(new ClipboardAddon(undefined, writeOnlyClipboard));
+    term.attachCustomKeyEventHandler((event) => this.#onKey(event));
+    // Copy on selection, as a desktop terminal does.
+    term.onSelectionChange(() => {
+      if (term.hasSelection()) void copyText(term.getSelection());
+    });
     term.open(screen);
+    term.textarea?.setAttribute("aria-describedby", "kubelab-terminal-keys");
     this.#fitNow();
 
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -140,9 +195,46 @@ export class KubelabTerminal extends HTMLElement {
       this.#setState("error", `${this.t("lab.resetFailed")}: ${errorText(error)}`);
       return;
     }
+    const time = new Date().toLocaleTimeString(document.documentElement.lang || undefined, { hour12: false });
+    this.#resetDone = this.t("lab.resetDone", { time });
     this.term?.reset();
     window.dispatchEvent(new CustomEvent("kubelab:lab-reset"));
     this.#socket?.start();
+  }
+
+  /**
+   * Desktop-terminal keys, before xterm turns them into input for the shell
+   * (returning false keeps a key from the shell):
+   * - Ctrl+Shift+C, and Ctrl+C while text is selected: copy (Ctrl+C without a selection is ^C).
+   * - Ctrl+V and Ctrl+Shift+V: the browser's own paste (never ^V, which would
+   *   leave bash waiting in quoted-insert).
+   * - Escape, then Tab or Shift+Tab: focus leaves the terminal (no keyboard trap);
+   *   the Escape itself still reaches the shell, so vim works as usual.
+   */
+  #onKey(event: KeyboardEvent): boolean {
+    const key = event.key.toLowerCase();
+    const ctrl = event.ctrlKey && !event.altKey && !event.metaKey;
+    if (ctrl && key === "c" && (event.shiftKey || this.term?.hasSelection())) {
+      if (event.type === "keydown") {
+        event.preventDefault();
+        void copyText(this.term?.getSelection() ?? "");
+        if (!event.shiftKey) this.term?.clearSelection();
+      }
+      return false;
+    }
+    // Not prevented: the browser pastes into xterm's textarea and xterm sends the text (bracketed if asked).
+    if (ctrl && key === "v") return false;
+    if (event.type !== "keydown") return true;
+    if (event.key === "Tab" && !event.ctrlKey && !event.altKey && Date.now() - this.#escapeAt < ESCAPE_THEN_TAB_MS) {
+      event.preventDefault();
+      this.#escapeAt = 0;
+      const from = this.term?.textarea;
+      if (from) moveFocus(from, event.shiftKey);
+      return false;
+    }
+    // A modifier on its own (the Shift of Shift+Tab) keeps a pending Escape.
+    if (!MODIFIER_KEYS.has(event.key)) this.#escapeAt = event.key === "Escape" ? Date.now() : 0;
+    return true;
   }
 
   #fitNow(): void {
@@ -177,6 +269,11 @@ export class KubelabTerminal extends HTMLElement {
     } else if (state === "reconnecting" || state === "connecting") {
       // Keep a provisioning message visible while waitForLab is still polling.
       if (this.state !== "provisioning" || state === "connecting") this.#setState(state, this.t(`state.${state}`));
+    } else if (state === "ready" && this.#resetDone) {
+      // Said in the shell too, as a comment line: Ctrl+C first ends a command left running on deleted objects.
+      this.#setState(state, this.#resetDone);
+      this.#socket?.sendInput(`\x03# ${this.#resetDone}\r`);
+      this.#resetDone = undefined;
     } else {
       this.#setState(state, message ?? this.t(`state.${state}`));
     }
@@ -191,7 +288,10 @@ export class KubelabTerminal extends HTMLElement {
 
   #setMessage(message: string): void {
     const status = this.querySelector<HTMLElement>("[data-status]");
-    if (status) status.textContent = message;
+    if (status) {
+      status.textContent = message;
+      status.title = message; // the line may be cut short in a narrow panel
+    }
   }
 }
 

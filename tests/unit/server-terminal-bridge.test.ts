@@ -106,7 +106,10 @@ describe("terminal bridge", () => {
     assert.equal(query.get("container"), "toolbox");
     // tmux, after recording its pid under a random terminal id (for the hang-up).
     assert.deepEqual(conn.command.slice(0, 2), ["sh", "-c"]);
-    assert.match(conn.command[2], /echo \$\$ > "\$d\/\$1"; exec tmux -u new-session -A -s main -c \/root\/pod$/);
+    assert.match(
+      conn.command[2],
+      /echo \$\$ > "\$d\/\$1"; exec tmux -u new-session -A -s main -c \/root\/pod \\; set-option -s set-clipboard on$/,
+    );
     assert.match(conn.command[4], /^[0-9a-f]{16}$/);
 
     h.client.send(Buffer.from("kubectl get po\r"));
@@ -498,7 +501,11 @@ describe("terminal park", () => {
     park.park(TARGET);
     await waitFor(() => transport.conns.length === 1, "the parked exec");
     const parked = transport.last!;
-    assert.match(parked.command[2], /exec tmux -u new-session -A -s main -c \/root\/pod$/, "the bridge's own command");
+    assert.match(
+      parked.command[2],
+      /exec tmux -u new-session -A -s main -c \/root\/pod \\; set-option -s set-clipboard on$/,
+      "the bridge's own command",
+    );
     await new Promise((r) => setTimeout(r, 10)); // client-node has the connection
     parked.output(SCREEN); // tmux draws while nobody watches
 

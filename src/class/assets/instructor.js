@@ -203,7 +203,7 @@
       const chosen = examBox.querySelector("select")?.value;
       const select = el(
         "select",
-        { id: "exam-choice" },
+        { id: "exam-choice", "aria-label": t("class.grid.exam") },
         data.exams.map((e) => el("option", { value: e }, e)),
       );
       if (chosen) select.value = chosen;

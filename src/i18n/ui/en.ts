@@ -5,8 +5,12 @@ export default {
   "lab.resetConfirm": "Reset the lab? Everything you created in the cluster will be deleted.",
   "lab.resetting": "Resetting the lab…",
   "lab.resetFailed": "The lab could not be reset",
+  "lab.resetDone":
+    "Lab reset at {time}: everything you created in the cluster was deleted; your files and shell are kept",
   "lab.reconnect": "Reconnect",
-  "lab.jumpToTerminal": "Terminal",
+  "lab.resize": "Terminal height (drag, or ↑ and ↓)",
+  "lab.keys":
+    "Keys: Esc then Tab (or Shift+Tab) leaves the terminal · select text or Ctrl+Shift+C to copy (Ctrl+C copies a selection, otherwise stops the command) · Ctrl+V or Ctrl+Shift+V to paste",
   "state.idle": "Not started",
   "state.provisioning": "Preparing your lab…",
   "state.connecting": "Connecting…",

@@ -7,8 +7,11 @@ export default {
   "lab.resetConfirm": "确定要重置实验吗？你在集群中创建的所有资源都会被删除。",
   "lab.resetting": "正在重置实验…",
   "lab.resetFailed": "实验重置失败",
+  "lab.resetDone": "实验已于 {time} 重置：你在集群中创建的资源已全部删除；终端里的文件和 shell 保留",
   "lab.reconnect": "重新连接",
-  "lab.jumpToTerminal": "终端",
+  "lab.resize": "终端高度（拖动，或按 ↑ 和 ↓）",
+  "lab.keys":
+    "按键：先按 Esc 再按 Tab（或 Shift+Tab）离开终端 · 选中文字或按 Ctrl+Shift+C 复制（有选中文字时 Ctrl+C 复制，否则中断命令）· Ctrl+V 或 Ctrl+Shift+V 粘贴",
   "state.idle": "未启动",
   "state.provisioning": "正在准备实验环境…",
   "state.connecting": "正在连接…",

@@ -1,0 +1,102 @@
+/**
+ * axe-core (WCAG 2.1 A and AA rules) on the pages a learner and an
+ * instructor use: no serious or critical violation. Each page is checked
+ * once it has settled (a lesson's terminal connected). The class pages (join,
+ * instructor sign-in, classes, a class's grid) need a namespace-mode server,
+ * started here with a store and an instructor of its own.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test, type Page } from "@playwright/test";
+import { runCommand } from "../integration/support.ts";
+import { startServer, type ServerProcess } from "../security/server-support.ts";
+
+async function expectNoSeriousViolations(page: Page, what: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  const report = serious.map(
+    (v) =>
+      `${v.impact} ${v.id}: ${v.help}\n  ${v.nodes
+        .map((n) => n.target.join(" "))
+        .slice(0, 5)
+        .join("\n  ")}`,
+  );
+  console.log(`${what}: ${results.violations.length} violations, ${serious.length} serious or critical`);
+  expect(report, `serious or critical accessibility violations on ${what}`).toEqual([]);
+}
+
+for (const path of ["/en/job/", "/job/"]) {
+  test(`the lesson ${path} has no serious accessibility violation`, async ({ page }) => {
+    await page.goto(path);
+    await expect(page.locator("kubelab-terminal")).toHaveAttribute("data-state", "ready", { timeout: 120_000 });
+    await expectNoSeriousViolations(page, path);
+  });
+}
+
+for (const path of ["/en/exam/", "/exam/", "/en/progress/", "/progress/"]) {
+  test(`${path} has no serious accessibility violation`, async ({ page }) => {
+    const response = await page.goto(path);
+    expect(response?.status(), `${path} answers`).toBeLessThan(400);
+    await page.waitForLoadState("networkidle").catch(() => {});
+    await expectNoSeriousViolations(page, path);
+  });
+}
+
+test.describe("a class's pages (a namespace-mode server of its own)", () => {
+  const PASSWORD = "correct horse battery staple";
+  const dir = mkdtempSync(join(tmpdir(), "kubelab-e2e-axe-"));
+  const env = { KUBELAB_STORE: join(dir, "progress.db") };
+  let server: ServerProcess | undefined;
+  let endClass: (() => Promise<unknown>) | undefined;
+  test.beforeAll(async () => {
+    test.setTimeout(300_000);
+    const added = await runCommand(
+      process.execPath,
+      ["--disable-warning=ExperimentalWarning", "src/cli/main.ts", "instructor", "add", "ana"],
+      { env, input: PASSWORD },
+    );
+    expect(added.code, added.stderr).toBe(0);
+    server = await startServer(["--mode", "namespace"], env);
+  });
+  test.afterAll(async () => {
+    await endClass?.().catch(() => {});
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const path of ["/join?lang=en", "/join?lang=zh-CN", "/instructor/login"]) {
+    test(`${path} has no serious accessibility violation`, async ({ page }) => {
+      const response = await page.goto(`${server!.url}${path}`);
+      expect(response?.status(), `${path} answers`).toBeLessThan(400);
+      await expectNoSeriousViolations(page, path);
+    });
+  }
+
+  test("the instructor's pages (classes, a class's grid) have no serious accessibility violation", async ({ page }) => {
+    test.setTimeout(240_000);
+    await page.goto(`${server!.url}/instructor/login?lang=en`);
+    await page.getByLabel("Instructor name").fill("ana");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("heading", { name: "Create a class" })).toBeVisible();
+    await expectNoSeriousViolations(page, "the instructor's classes page");
+
+    await page.getByLabel("Name", { exact: true }).fill("Axe group");
+    await page.getByLabel("Places (labs started ahead)").fill("1");
+    await page.getByRole("button", { name: "Create a class" }).click();
+    await expect(page.locator("#join-code")).toHaveText(/^[A-Z0-9]{3}-[A-Z0-9]{3}$/, { timeout: 30_000 });
+    const classId = /\/instructor\/class\/([\w-]+)/.exec(page.url())![1];
+    const csrf = await page.evaluate(
+      () => JSON.parse(document.getElementById("kubelab-instructor-data")!.textContent!).csrf as string,
+    );
+    const request = page.context().request;
+    endClass = () =>
+      request.post(`${server!.url}/api/instructor/classes/${classId}/end`, {
+        headers: { "x-kubelab-csrf": csrf, origin: server!.url },
+      });
+    await expect(page.locator("#live")).toHaveAttribute("data-live", "true");
+    await expectNoSeriousViolations(page, "a class's grid");
+  });
+});
