@@ -68,6 +68,12 @@ export interface CheckResult {
   messageId?: string;
   /** The check cannot run in this lab mode (e.g. node access in namespace isolation); not a failure of the learner. */
   unavailable?: boolean;
+  /**
+   * Not decided yet: what it waits for (its message says what) is due in this
+   * many ms from the answer; Check again then. Counted from the answer, not a
+   * clock time, so the browser's clock need not agree with the server's.
+   */
+  waitMs?: number;
 }
 
 export interface GradeResult {
@@ -81,6 +87,8 @@ export interface GradeResult {
   infrastructureError?: boolean;
   /** Set when any check is unavailable in this lab mode. */
   unavailable?: boolean;
+  /** Set when a check waits (the least of the checks' waitMs): the result is not final, Check again then. */
+  waitMs?: number;
   /** Locale the messages are in. */
   locale?: Locale;
 }

@@ -275,12 +275,24 @@ export const messages = {
     hint: 'Set `suspend: false` (`kubectl patch cj {name} -p \'{"spec":{"suspend":false}}\'`) and wait for the next minute.',
   },
   "cronjob.not-fired": {
-    text: "CronJob {name} has not created a Job yet (waited {seconds} s).",
+    text: "CronJob {name} has not created a Job, though a scheduled time has passed since it was created.",
     hint: "It fires at the start of each minute. Wait a minute, then press Check again; `kubectl get jobs -w` shows new Jobs as they appear.",
   },
   "cronjob.no-completed-job": {
-    text: "CronJob {name} has created Jobs, but none has completed yet (waited {seconds} s).",
+    text: "CronJob {name} has created Jobs, but none has completed.",
     hint: "Look at the newest Job's pod: `kubectl get po` and `kubectl logs <pod>`. Is the image right, does the command succeed?",
+  },
+  "cronjob.run-not-awaited": {
+    text: "Not waited for a run: CronJob {name} does not match the exercise yet (see the checks above).",
+    hint: "Fix it (`kubectl edit cj {name}`, or change the YAML and `kubectl replace -f` it), then press Check again.",
+  },
+  "cronjob.waiting-run": {
+    text: "Waiting for the run of CronJob {name} due at {at}.",
+    hint: "Check looks again by itself when it is due; meanwhile `kubectl get jobs -w` shows each Job as it appears.",
+  },
+  "cronjob.waiting-job": {
+    text: "Waiting for Job {job} of CronJob {name} to finish.",
+    hint: "`kubectl get po` shows its pod; `kubectl logs job/{job}` shows its output.",
   },
   "cronjob.output-wrong": {
     text: "Job {job} of CronJob {name} completed, but its pod did not print “{expected}”.",

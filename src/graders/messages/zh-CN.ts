@@ -263,12 +263,24 @@ export const messages: Record<MessageId, MessageText> = {
     hint: '把 `suspend` 设为 false（`kubectl patch cj {name} -p \'{"spec":{"suspend":false}}\'`），等到下一分钟。',
   },
   "cronjob.not-fired": {
-    text: "CronJob {name} 还没有创建过 Job（已等待 {seconds} 秒）。",
+    text: "CronJob {name} 创建以来已经过了调度时间点，但还没有创建过 Job。",
     hint: "它在每分钟开始时触发。等一分钟再点“检查”；用 `kubectl get jobs -w` 可以看到新创建的 Job。",
   },
   "cronjob.no-completed-job": {
-    text: "CronJob {name} 已经创建过 Job，但还没有一个执行完成（已等待 {seconds} 秒）。",
+    text: "CronJob {name} 已经创建过 Job，但没有一个执行完成。",
     hint: "看看最新那个 Job 的 Pod：`kubectl get po`、`kubectl logs <pod>`。镜像对不对？命令能否成功执行？",
+  },
+  "cronjob.run-not-awaited": {
+    text: "没有等待执行：CronJob {name} 还不符合练习要求（见上面的检查项）。",
+    hint: "先改正它（`kubectl edit cj {name}`，或改好 YAML 后 `kubectl replace -f`），再点“检查”。",
+  },
+  "cronjob.waiting-run": {
+    text: "正在等待 CronJob {name} 在 {at} 的那次执行。",
+    hint: "到时间后会自动再检查一次；等待期间可以用 `kubectl get jobs -w` 看 Job 出现。",
+  },
+  "cronjob.waiting-job": {
+    text: "正在等待 CronJob {name} 的 Job {job} 执行完成。",
+    hint: "`kubectl get po` 查看它的 Pod；`kubectl logs job/{job}` 查看输出。",
   },
   "cronjob.output-wrong": {
     text: "CronJob {name} 创建的 Job {job} 执行完了，但它的 Pod 没有输出“{expected}”。",
