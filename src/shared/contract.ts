@@ -179,17 +179,23 @@ export interface ExamTaskReport {
   text: string;
   params: Record<string, string | number>;
   weight: number;
+  /** The grader's raw points of the checks that count (not those the task's setup made pass). */
   score: number;
   maxScore: number;
-  /** weight × score / maxScore. */
+  /** weight × score / maxScore: the task's points, on the scale of `weight`. */
   earned: number;
   checks: {
     id: string;
     expected: string;
     observed: string;
     hint?: string;
+    /** Points earned, on the task's weight scale: the checks' points sum to `earned`. */
     points: number;
+    /** The most this check can earn on that scale (0 when the task's setup made it pass). */
+    possible: number;
     passed: boolean;
+    /** The task's own setup made this check pass (e.g. the Deployment to debug): it earns nothing. */
+    setupMade?: boolean;
     infrastructureError?: boolean;
   }[];
   /** "Job echo-7f2 is in namespace default; this task's namespace is task-3". */

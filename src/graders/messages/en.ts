@@ -15,6 +15,8 @@ export const titles = {
   "title.job-complete": "Job {name} completed",
   "title.job-output": "A pod of Job {name} printed “{text}”",
   "title.job-spec": "Job {name} is configured as the exercise asks",
+  "title.job-counts": "Job {name} needs {completions} completions, {parallelism} at a time",
+  "title.job-cleanup": "Job {name} retries at most {backoffLimit} times and is removed {ttl} s after it finished",
   "title.job-succeeded-n": "Job {name} completed with {count} successful pods",
   "title.job-sequential": "The pods of Job {name} ran one at a time",
   "title.job-parallel": "The pods of Job {name} ran in parallel, at most {limit} at once",
@@ -379,7 +381,7 @@ export const messages = {
     hint: "Add an `initContainers:` list to the pod template, next to `containers:`.",
   },
   "init.init-command": {
-    text: "No init container of Deployment {name} runs `touch /mnt/test-init.txt`.",
+    text: "No init container of Deployment {name} runs `touch /mnt/{file}`.",
     hint: "Give the init container the command {expected}.",
   },
   "init.init-mount": {
@@ -387,7 +389,7 @@ export const messages = {
     hint: "Declare `volumes: [{name: init-volume, emptyDir: {}}]` and mount it with `volumeMounts: [{name: init-volume, mountPath: /mnt}]`.",
   },
   "init.init-ok": {
-    text: "Init container {container} creates /mnt/test-init.txt on a shared emptyDir.",
+    text: "Init container {container} creates /mnt/{file} on a shared emptyDir.",
     hint: "Next: the app container must mount the same volume.",
   },
   "init.app-missing": {
@@ -444,7 +446,7 @@ export const messages = {
   },
   "pod.missing": {
     text: "There is no Pod named {name} in your namespace.",
-    hint: "Create it, e.g. `kubectl create -f init-order.yaml`, then check with `kubectl get po {name}`.",
+    hint: "Create it, e.g. `kubectl create -f {name}.yaml`, then check with `kubectl get po {name}`.",
   },
   "pod.exists": {
     text: "Pod {name} exists.",

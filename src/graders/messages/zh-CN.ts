@@ -6,6 +6,8 @@ export const titles: Record<TitleId, string> = {
   "title.job-complete": "Job {name} 已执行完成",
   "title.job-output": "Job {name} 的 Pod 输出了“{text}”",
   "title.job-spec": "Job {name} 的配置符合练习要求",
+  "title.job-counts": "Job {name} 需要 {completions} 次完成，每次并行 {parallelism} 个",
+  "title.job-cleanup": "Job {name} 最多重试 {backoffLimit} 次，完成 {ttl} 秒后被删除",
   "title.job-succeeded-n": "Job {name} 已完成，共 {count} 个 Pod 执行成功",
   "title.job-sequential": "Job {name} 的 Pod 是一个接一个执行的",
   "title.job-parallel": "Job {name} 的 Pod 并行执行，同时最多 {limit} 个",
@@ -367,7 +369,7 @@ export const messages: Record<MessageId, MessageText> = {
     hint: "在 Pod 模板里、和 `containers:` 平级的位置加上 `initContainers:`。",
   },
   "init.init-command": {
-    text: "Deployment {name} 的初始化容器里，没有一个执行 `touch /mnt/test-init.txt`。",
+    text: "Deployment {name} 的初始化容器里，没有一个执行 `touch /mnt/{file}`。",
     hint: "把初始化容器的命令设成 {expected}。",
   },
   "init.init-mount": {
@@ -375,7 +377,7 @@ export const messages: Record<MessageId, MessageText> = {
     hint: "先声明 `volumes: [{name: init-volume, emptyDir: {}}]`，再用 `volumeMounts: [{name: init-volume, mountPath: /mnt}]` 挂载。",
   },
   "init.init-ok": {
-    text: "初始化容器 {container} 会在共享的 emptyDir 里创建 /mnt/test-init.txt。",
+    text: "初始化容器 {container} 会在共享的 emptyDir 里创建 /mnt/{file}。",
     hint: "接下来，业务容器也要挂载同一个卷。",
   },
   "init.app-missing": {
@@ -432,7 +434,7 @@ export const messages: Record<MessageId, MessageText> = {
   },
   "pod.missing": {
     text: "你的命名空间里没有名为 {name} 的 Pod。",
-    hint: "先创建它，比如 `kubectl create -f init-order.yaml`，再用 `kubectl get po {name}` 确认。",
+    hint: "先创建它，比如 `kubectl create -f {name}.yaml`，再用 `kubectl get po {name}` 确认。",
   },
   "pod.exists": {
     text: "Pod {name} 已创建。",

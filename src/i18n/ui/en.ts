@@ -147,6 +147,10 @@ export default {
   "exam.expected": "Asked",
   "exam.observed": "Seen",
   "exam.points": "Points",
+  "exam.pointsOf": "{points} of {possible}",
+  "exam.setupMade": "the task's setup made this: no points",
+  "exam.again": "Start a new attempt",
+  "exam.allExams": "All exams",
   "exam.solution": "Reference solution",
   "exam.seed": "Seed {seed} (the same seed draws the same exam); graded in {ms} ms.",
 } as const;

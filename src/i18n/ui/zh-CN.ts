@@ -145,6 +145,10 @@ export default {
   "exam.expected": "要求",
   "exam.observed": "实际",
   "exam.points": "分数",
+  "exam.pointsOf": "{points} / {possible}",
+  "exam.setupMade": "由任务的初始设置产生：不计分",
+  "exam.again": "再考一次",
+  "exam.allExams": "全部考试",
   "exam.solution": "参考答案",
   "exam.seed": "种子 {seed}（相同的种子抽出相同的考试）；评分用时 {ms} 毫秒。",
 } satisfies UiStrings;
