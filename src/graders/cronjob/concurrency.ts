@@ -101,7 +101,7 @@ export default defineParamGrader({
     const spanned = async () => (await activePeriods(ctx, cj)).periods.some((p) => spannedATick(ctx, schedule, p));
     const evidence = async () => (policy === "Replace" ? replaced(runs()) !== undefined : spanned());
     // The policy acts only when a run is still going at the next scheduled time: wait for it while it can come.
-    const look = (await evidence()) ? undefined : nextLook(ctx, cj, 4);
+    const look = (await evidence()) ? undefined : nextLook(ctx, cj, 3);
     if (look)
       return [...head, waitingFor("behaviour", look.at, "cronjob.waiting-run", { name: NAME, at: runTime(look.run) })];
 

@@ -56,7 +56,7 @@ export default defineParamGrader({
       ctx.recorder.jobsCreatedBy(cj.metadata?.uid ?? "").filter((r) => r.outcome === "complete");
     const pruned = () => successfulRuns().find((r) => r.deletion && !r.deletion.gap);
     // Pruning needs two successful runs: wait for the next ones while they can still come.
-    const look = pruned() ? undefined : nextLook(ctx, cj, 4);
+    const look = pruned() ? undefined : nextLook(ctx, cj, 3);
     if (look)
       return [...head, waitingFor("honoured", look.at, "cronjob.waiting-run", { name: NAME, at: runTime(look.run) })];
 
