@@ -23,6 +23,7 @@
  * renders the reference solution as blocks with Run buttons.
  */
 import { toUiLocale, useUi } from "../i18n/ui/index.ts";
+import { withCode } from "./code-text.ts";
 import { errorText, gradeExercise, LabApiError, type CheckResult, type GradeResult } from "./lab-api.ts";
 import {
   ago,
@@ -314,15 +315,6 @@ export class KubelabCheck extends HTMLElement {
     }
     this.#resultBox().replaceChildren(...parts);
   }
-}
-
-/**
- * A grader message or hint as nodes: text between backticks becomes `<code>`
- * (the messages write commands and fields as Markdown code). Text nodes only,
- * never HTML: the messages come from the server.
- */
-function withCode(text: string): (string | HTMLElement)[] {
-  return text.split(/`([^`\n]+)`/).map((part, i) => (i % 2 === 1 ? el("code", "", part) : part));
 }
 
 /** Create an element with a class and optional text (never HTML: messages come from the server). */

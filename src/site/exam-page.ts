@@ -9,6 +9,7 @@
  * Routes: src/exams/exam-api.ts.
  */
 import { toUiLocale, useUi } from "../i18n/ui/index.ts";
+import { withCode } from "./code-text.ts";
 import { apiRequest, createLab, errorText } from "./lab-api.ts";
 import type {
   ExamListJson as ExamList,
@@ -234,7 +235,8 @@ export class KubelabExam extends HTMLElement {
       for (const c of task.checks) {
         const row = el("tr");
         row.dataset.passed = String(c.passed);
-        const observed = el("td", c.observed);
+        const observed = el("td");
+        observed.append(...withCode(c.observed));
         if (c.setupMade) observed.append(el("em", ` (${this.t("exam.setupMade")})`));
         // Reports stored before checks had `possible` show their points alone.
         const points =
