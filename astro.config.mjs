@@ -38,6 +38,8 @@ export default defineConfig({
         },
         // Filled in the browser from the learner's record (src/components/ProgressReport.astro).
         "progress",
+        // The timed mock exam over all four chapters (src/components/ExamSession.astro).
+        "exam",
       ],
       // Lessons live outside src/content/docs, so Starlight's Markdown
       // plugins (asides, heading links) must be told where they are.

@@ -223,6 +223,8 @@ async function serve(
           options: { nodeAccess: mode === "cluster" },
         }),
         locale,
+        // The Check panel shows what a check waits for and checks again itself (src/site/check-element.ts).
+        { answerWaits: true },
       ),
   };
 

@@ -1,7 +1,8 @@
 /**
  * One attempt at an exam: its tasks with values drawn from the seed, each in
  * a namespace of its own, and — at the end — the score report: per task and
- * per check the points, what was expected (the check's title) and what was
+ * per check the points (on the task's weight scale; none for what the
+ * task's setup made pass), what was expected (the check's title) and what was
  * observed (its message), the reference solution with this attempt's values,
  * objects found in another namespace named as such, and the weighted total
  * against the pass mark.
@@ -11,6 +12,7 @@ import { join } from "node:path";
 import { KubelabError } from "../errors.ts";
 import type { GradeContext } from "../graders/context.ts";
 import { LABS_DIR, loadExercise } from "../graders/exercises.ts";
+import type { ExerciseManifest } from "../graders/exercises.ts";
 import { paramEnv } from "../graders/framework.ts";
 import type { ParamValues } from "../graders/framework.ts";
 import { translateMessage } from "../graders/messages/index.ts";
@@ -79,11 +81,10 @@ export interface GradeAttemptOptions {
   labsDir?: string;
 }
 
-function referenceSolution(task: AttemptTask, labsDir: string): TaskReport["solution"] {
+function referenceSolution(task: AttemptTask, manifest: ExerciseManifest | undefined): TaskReport["solution"] {
+  const script = manifest?.solutions[0];
+  if (!manifest || !script) return null;
   try {
-    const manifest = loadExercise(task.exercise, labsDir);
-    const script = manifest.solutions[0];
-    if (!script) return null;
     return {
       script: renderScript(readFileSync(join(manifest.dir, script), "utf8"), task.params),
       env: paramEnv(task.params),
@@ -93,9 +94,17 @@ function referenceSolution(task: AttemptTask, labsDir: string): TaskReport["solu
   }
 }
 
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
 async function gradeTask(task: AttemptTask, locale: Locale, options: GradeAttemptOptions): Promise<TaskReport> {
   const registry = new Map([[task.exercise, task.grader]]);
   const result: GradeResult = await gradeExercise(task.exercise, options.contextFor(task), locale, { registry });
+  let manifest: ExerciseManifest | undefined;
+  try {
+    manifest = loadExercise(task.exercise, options.labsDir ?? LABS_DIR);
+  } catch {
+    manifest = undefined;
+  }
   const wrongNamespace: string[] = [];
   if (!result.passed && options.findElsewhere) {
     for (const o of task.objects) {
@@ -112,6 +121,13 @@ async function gradeTask(task: AttemptTask, locale: Locale, options: GradeAttemp
       }
     }
   }
+  // What the task's setup made pass is not the learner's work: it earns nothing, and the task's weight
+  // is shared among the other checks. Every check's points are on that one scale (they sum to `earned`).
+  const given = new Set(manifest?.setupPasses ?? []);
+  const counted = result.checks.filter((c) => !given.has(c.id));
+  const maxScore = counted.reduce((sum, c) => sum + c.points, 0);
+  const score = counted.reduce((sum, c) => sum + (c.passed ? c.points : 0), 0);
+  const scale = maxScore > 0 ? task.weight / maxScore : 0;
   return {
     id: task.id,
     exercise: task.exercise,
@@ -119,20 +135,22 @@ async function gradeTask(task: AttemptTask, locale: Locale, options: GradeAttemp
     text: task.text[locale],
     params: task.params,
     weight: task.weight,
-    score: result.score,
-    maxScore: result.maxScore,
-    earned: result.maxScore > 0 ? Math.round(((task.weight * result.score) / result.maxScore) * 100) / 100 : 0,
+    score,
+    maxScore,
+    earned: round2(score * scale),
     checks: result.checks.map((c) => ({
       id: c.id,
       expected: c.title,
       observed: c.message,
       hint: c.hint,
-      points: c.passed ? c.points : 0,
+      points: c.passed && !given.has(c.id) ? round2(c.points * scale) : 0,
+      possible: given.has(c.id) ? 0 : round2(c.points * scale),
       passed: c.passed,
+      ...(given.has(c.id) ? { setupMade: true } : {}),
       ...(c.infrastructureError ? { infrastructureError: true } : {}),
     })),
     wrongNamespace,
-    solution: referenceSolution(task, options.labsDir ?? LABS_DIR),
+    solution: referenceSolution(task, manifest),
     durationMs: result.durationMs,
   };
 }

@@ -18,6 +18,12 @@ export interface ExerciseManifest {
   grader: string;
   /** Run after a fresh lab and before anything else, e.g. to create the nginx Deployment. */
   setup?: string;
+  /**
+   * Check ids the setup script alone makes pass (debug/netstat's running
+   * target pod): an exam gives them no points. `lab verify`'s baseline
+   * proves the list exact: right after setup, exactly these checks pass.
+   */
+  setupPasses: string[];
   solutions: string[];
   wrongAttempts: WrongAttempt[];
   /** Wait this long after a script before grading (behaviour that needs the clock, e.g. CronJobs). */
@@ -60,10 +66,14 @@ export function loadExercises(labsDir = LABS_DIR, options: { exam?: boolean } = 
         throw new Error(
           `${file}: id "${raw.id}" should be "${expectedId}" (hint: the id is the folder path under labs/)`,
         );
+      const setupPasses = raw.setupPasses ?? [];
+      if (!Array.isArray(setupPasses) || setupPasses.some((c) => typeof c !== "string"))
+        throw new Error(`${file}: "setupPasses" must be a list of check ids (hint: ["target"])`);
       out.push({
         id: raw.id,
         grader: raw.grader ?? raw.id,
         setup: raw.setup,
+        setupPasses,
         solutions: raw.solutions ?? [],
         wrongAttempts: raw.wrongAttempts ?? [],
         settleMs: raw.settleMs ?? 0,

@@ -26,6 +26,11 @@ export interface CheckOutcome {
   params?: Params;
   /** The check cannot run in this lab mode (e.g. node access in namespace isolation). */
   unavailable?: boolean;
+  /**
+   * Not decided yet: what it waits for is due at this time (ms, the context's clock), e.g. a
+   * CronJob's next run. The message says what it waits for. See `waitingFor`.
+   */
+  waitUntil?: number;
 }
 
 export interface Grader {
@@ -107,6 +112,18 @@ export function pass(id: string, message: MessageId, params?: Params): CheckOutc
 
 export function fail(id: string, message: MessageId, params?: Params): CheckOutcome {
   return { id, passed: false, message, params };
+}
+
+/**
+ * A check that cannot be decided before `until` (the context's clock), when
+ * something due soon happens. Graders never sleep for it: the runner either
+ * grades again at `until` (CLI, verify, exams) or answers at once and the
+ * Check panel counts down and checks again (see runner.ts `answerWaits`).
+ * Only for what can still change the verdict: a check the spec already
+ * decides fails at once instead.
+ */
+export function waitingFor(id: string, until: number, message: MessageId, params?: Params): CheckOutcome {
+  return { id, passed: false, message, params, waitUntil: until };
 }
 
 /** Marks a check that depends on an object the learner has not created yet. */

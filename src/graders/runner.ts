@@ -15,7 +15,17 @@ export interface GradeExerciseOptions {
   registry?: ReadonlyMap<string, Grader>;
   /** Reports grader bugs (unexpected exceptions) for the server log. */
   onGraderError?: (exerciseId: string, err: unknown) => void;
+  /**
+   * When a check waits for something due soon (CheckOutcome.waitUntil), answer
+   * at once with it marked waiting (CheckResult.waitMs) instead of grading
+   * again when it is due. The lab's Check sets it: its panel shows the
+   * countdown and checks again. Default: grade again at that time, within the deadline.
+   */
+  answerWaits?: boolean;
 }
+
+/** Rounds of "grade again when due" in one grading; each waits for a later time, so this only bounds a buggy grader. */
+const MAX_WAIT_ROUNDS = 20;
 
 /**
  * Grades one exercise of `options.registry`. Rejects only for an unknown
@@ -37,17 +47,32 @@ export async function gradeExercise(
   const deadline = AbortSignal.timeout(ctx.options.deadlineMs);
   const run = ctx.withSignal(deadline);
 
-  let outcomes: CheckOutcome[];
-  try {
-    outcomes = await grader.grade(run);
-  } catch (err) {
-    const infra = isInfrastructureError(err) || deadline.aborted;
-    if (!infra) options.onGraderError?.(exerciseId, err);
-    const message: MessageId = infra ? "infra.unreachable" : "infra.grader-error";
-    outcomes = grader.checks.map(
-      (c) => ({ id: c.id, passed: false, message, infra: true }) as CheckOutcome & { infra: true },
-    );
+  const gradeOnce = async (): Promise<CheckOutcome[]> => {
+    try {
+      return await grader.grade(run);
+    } catch (err) {
+      const infra = isInfrastructureError(err) || deadline.aborted;
+      if (!infra) options.onGraderError?.(exerciseId, err);
+      const message: MessageId = infra ? "infra.unreachable" : "infra.grader-error";
+      return grader.checks.map(
+        (c) => ({ id: c.id, passed: false, message, infra: true }) as CheckOutcome & { infra: true },
+      );
+    }
+  };
+  const waitUntil = (list: CheckOutcome[]) => {
+    const times = list.flatMap((o) => (o.waitUntil === undefined ? [] : [o.waitUntil]));
+    return times.length ? Math.min(...times) : undefined;
+  };
+  const startedAt = run.now();
+  let outcomes = await gradeOnce();
+  for (let round = 0; !options.answerWaits && round < MAX_WAIT_ROUNDS; round++) {
+    const until = waitUntil(outcomes);
+    if (until === undefined || deadline.aborted || until > startedAt + ctx.options.deadlineMs) break;
+    await run.sleep(Math.max(0, until - run.now()));
+    if (deadline.aborted) break;
+    outcomes = await gradeOnce();
   }
+  const now = run.now();
 
   const byId = new Map(outcomes.map((o) => [o.id, o]));
   const checks: CheckResult[] = grader.checks.map((spec) => {
@@ -64,6 +89,7 @@ export async function gradeExercise(
     };
     if ((o as { infra?: boolean }).infra) result.infrastructureError = true;
     if (o.unavailable) result.unavailable = true;
+    if (o.waitUntil !== undefined) result.waitMs = Math.max(0, Math.round(o.waitUntil - now));
     return result;
   });
 
@@ -80,5 +106,7 @@ export async function gradeExercise(
   };
   if (checks.some((c) => c.infrastructureError)) result.infrastructureError = true;
   if (checks.some((c) => c.unavailable)) result.unavailable = true;
+  const waits = checks.flatMap((c) => (c.waitMs === undefined ? [] : [c.waitMs]));
+  if (waits.length) result.waitMs = Math.min(...waits);
   return result;
 }

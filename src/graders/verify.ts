@@ -1,7 +1,7 @@
 /**
  * "Fails before, passes after": proves an exercise's grader against a real
  * lab. For one exercise:
- *   fresh lab → setup → grade (must fail)
+ *   fresh lab → setup → grade (must fail; the checks that pass are exactly the manifest's setupPasses)
  *   for each wrong attempt: fresh lab → setup → attempt → settle → grade (must fail, showing the expected message id)
  *   for each solution:      fresh lab → setup → solution → settle → grade (must pass)
  * An infrastructure error never counts as the expected failure. The caller
@@ -111,6 +111,13 @@ export async function verifyExercise(
             : "expected a failure, but the grade passed (false pass)";
       else if (messageId && !step.messageIds.includes(messageId))
         step.problem = `expected message ${messageId}, got ${step.messageIds.join(", ")}`;
+      else if (kind === "baseline") {
+        // What passes before the learner did anything is the setup's: exercise.json must say so (an exam gives it no points).
+        const passed = result.checks.filter((c) => c.passed).map((c) => c.id);
+        const declared = manifest.setupPasses;
+        if (passed.sort().join(",") !== [...declared].sort().join(","))
+          step.problem = `right after setup the checks [${passed.join(", ")}] pass; exercise.json's setupPasses says [${declared.join(", ")}]`;
+      }
       step.ok = step.problem === undefined;
     } catch (err) {
       step.problem = `${script ?? "setup/grade"} failed: ${(err as Error).message}`;

@@ -148,7 +148,8 @@ export function createProgressApi(options: ProgressApiOptions): ProgressApi {
           "Send a new random id with each Check, or none.",
         );
       }
-      if (!store) return undefined;
+      // A result still waiting (a CronJob's next run) is not an attempt; the Check made when it is due is.
+      if (!store || result.waitMs !== undefined) return undefined;
       try {
         const l = await learner(sessionId);
         const { attempt, duplicate } = await store.recordAttempt({

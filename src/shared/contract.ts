@@ -68,6 +68,12 @@ export interface CheckResult {
   messageId?: string;
   /** The check cannot run in this lab mode (e.g. node access in namespace isolation); not a failure of the learner. */
   unavailable?: boolean;
+  /**
+   * Not decided yet: what it waits for (its message says what) is due in this
+   * many ms from the answer; Check again then. Counted from the answer, not a
+   * clock time, so the browser's clock need not agree with the server's.
+   */
+  waitMs?: number;
 }
 
 export interface GradeResult {
@@ -81,6 +87,8 @@ export interface GradeResult {
   infrastructureError?: boolean;
   /** Set when any check is unavailable in this lab mode. */
   unavailable?: boolean;
+  /** Set when a check waits (the least of the checks' waitMs): the result is not final, Check again then. */
+  waitMs?: number;
   /** Locale the messages are in. */
   locale?: Locale;
 }
@@ -171,17 +179,23 @@ export interface ExamTaskReport {
   text: string;
   params: Record<string, string | number>;
   weight: number;
+  /** The grader's raw points of the checks that count (not those the task's setup made pass). */
   score: number;
   maxScore: number;
-  /** weight × score / maxScore. */
+  /** weight × score / maxScore: the task's points, on the scale of `weight`. */
   earned: number;
   checks: {
     id: string;
     expected: string;
     observed: string;
     hint?: string;
+    /** Points earned, on the task's weight scale: the checks' points sum to `earned`. */
     points: number;
+    /** The most this check can earn on that scale (0 when the task's setup made it pass). */
+    possible: number;
     passed: boolean;
+    /** The task's own setup made this check pass (e.g. the Deployment to debug): it earns nothing. */
+    setupMade?: boolean;
     infrastructureError?: boolean;
   }[];
   /** "Job echo-7f2 is in namespace default; this task's namespace is task-3". */

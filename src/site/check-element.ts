@@ -6,7 +6,14 @@
  *
  * Markup it expects (rendered by Check.astro):
  *   <kubelab-check exercise="…"><button data-check>…</button><div data-result></div></kubelab-check>
- * After grading, `data-state` is `passed`, `failed` or `infra-error`.
+ * After grading, `data-state` is `passed`, `failed`, `infra-error` or `waiting`.
+ *
+ * A result with `waitMs` is not final: a check waits for something due soon
+ * (its message says what, e.g. a CronJob's next run). The panel shows that
+ * check as waiting, a countdown to the local time it is due
+ * (`[data-wait]`, `[data-wait-countdown]`), and checks again by itself then;
+ * "Stop waiting" (`[data-wait-cancel]`) or Check cancels it. Messages and
+ * hints show `code` in backticks as code.
  *
  * Progress (src/site/progress-client.ts): on load the panel shows the best
  * result and the last attempt kept by the server (`[data-progress]`,
@@ -16,6 +23,7 @@
  * renders the reference solution as blocks with Run buttons.
  */
 import { toUiLocale, useUi } from "../i18n/ui/index.ts";
+import { withCode } from "./code-text.ts";
 import { errorText, gradeExercise, LabApiError, type CheckResult, type GradeResult } from "./lab-api.ts";
 import {
   ago,
@@ -32,6 +40,8 @@ export class KubelabCheck extends HTMLElement {
   /** The last result, for tests and other scripts. */
   result?: GradeResult;
   #onReset = () => this.clear();
+  /** The countdown of a waiting result (a 1 s interval), until it checks again or is cancelled. */
+  #waitTimer?: ReturnType<typeof setInterval>;
   #onProgress = (event: CustomEvent<ProgressInfo>) => this.#renderProgress(event.detail);
   /** Failed attempts after which the solution is offered without asking (from the server). */
   #solutionAfter = 2;
@@ -49,6 +59,7 @@ export class KubelabCheck extends HTMLElement {
   }
 
   disconnectedCallback(): void {
+    this.#stopWaiting();
     window.removeEventListener("kubelab:lab-reset", this.#onReset);
     window.removeEventListener("kubelab:progress", this.#onProgress);
   }
@@ -61,6 +72,7 @@ export class KubelabCheck extends HTMLElement {
   async check(): Promise<GradeResult | undefined> {
     const button = this.button;
     if (button?.disabled) return;
+    this.#stopWaiting();
     if (button) {
       button.disabled = true;
       button.setAttribute("aria-busy", "true");
@@ -171,6 +183,7 @@ export class KubelabCheck extends HTMLElement {
 
   /** Forget the last result (after a lab reset). */
   clear(): void {
+    this.#stopWaiting();
     this.result = undefined;
     delete this.dataset.state;
     this.#resultBox().replaceChildren();
@@ -182,7 +195,14 @@ export class KubelabCheck extends HTMLElement {
   }
 
   #render(result: GradeResult): void {
-    const state = result.infrastructureError ? "infra-error" : result.passed ? "passed" : "failed";
+    const waiting = result.waitMs !== undefined && !result.infrastructureError;
+    const state = result.infrastructureError
+      ? "infra-error"
+      : result.passed
+        ? "passed"
+        : waiting
+          ? "waiting"
+          : "failed";
     this.dataset.state = state;
     const box = this.#resultBox();
     box.replaceChildren();
@@ -193,7 +213,11 @@ export class KubelabCheck extends HTMLElement {
       summary.append(el("strong", "", this.t("check.infra")), " ", this.t("check.infraDetail"));
     } else {
       summary.append(
-        el("strong", "", result.passed ? this.t("check.passed") : this.t("check.failed")),
+        el(
+          "strong",
+          "",
+          result.passed ? this.t("check.passed") : waiting ? this.t("check.waiting") : this.t("check.failed"),
+        ),
         " · ",
         this.t("check.score", { score: result.score, maxScore: result.maxScore }),
         " · ",
@@ -205,27 +229,72 @@ export class KubelabCheck extends HTMLElement {
     const list = el("ul", "kl-check-list");
     for (const check of result.checks) list.append(this.#renderCheck(check));
     box.append(list);
+    if (waiting) this.#startWaiting(result.waitMs!);
+  }
+
+  /** Count down to the time a waiting check is due (the browser's clock), then check again. */
+  #startWaiting(waitMs: number): void {
+    const due = Date.now() + waitMs;
+    const line = el("p", "kl-check-wait");
+    line.dataset.wait = "";
+    line.setAttribute("role", "status");
+    const countdown = el("span", "");
+    countdown.dataset.waitCountdown = "";
+    const cancel = el("button", "kl-check-wait-cancel", this.t("check.waitCancel"));
+    cancel.type = "button";
+    cancel.dataset.waitCancel = "";
+    cancel.addEventListener("click", () => {
+      this.#stopWaiting();
+      this.dataset.state = "failed";
+      line.replaceChildren(this.t("check.waitCancelled"));
+    });
+    line.append(countdown, " ", cancel);
+    this.#resultBox().querySelector(".kl-check-summary")?.after(line);
+    const time = new Date(due).toLocaleTimeString(this.locale, { hour12: false });
+    const tick = () => {
+      const left = Math.max(0, Math.ceil((due - Date.now()) / 1000));
+      countdown.textContent = this.t("check.waitCountdown", { time, seconds: left });
+      if (left === 0) {
+        this.#stopWaiting();
+        void this.check();
+      }
+    };
+    tick();
+    if (Date.now() < due) this.#waitTimer = setInterval(tick, 1000);
+  }
+
+  #stopWaiting(): void {
+    if (this.#waitTimer !== undefined) clearInterval(this.#waitTimer);
+    this.#waitTimer = undefined;
   }
 
   #renderCheck(check: CheckResult): HTMLElement {
-    const state = check.infrastructureError ? "infra-error" : check.passed ? "passed" : "failed";
+    const state = check.infrastructureError
+      ? "infra-error"
+      : check.passed
+        ? "passed"
+        : check.waitMs !== undefined
+          ? "waiting"
+          : "failed";
     const item = el("li", "kl-check-item");
     item.dataset.check = check.id;
     item.dataset.state = state;
-    const icon = el("span", "kl-check-icon", state === "passed" ? "✓" : state === "failed" ? "✗" : "!");
-    icon.setAttribute(
-      "aria-label",
-      state === "passed"
-        ? this.t("check.passed")
-        : state === "failed"
-          ? this.t("check.failed")
-          : this.t("check.checkInfra"),
-    );
+    const icons = { passed: "✓", failed: "✗", waiting: "⏳", "infra-error": "!" };
+    const icon = el("span", "kl-check-icon", icons[state]);
+    const labels = {
+      passed: "check.passed",
+      failed: "check.failed",
+      waiting: "check.waiting",
+      "infra-error": "check.checkInfra",
+    } as const;
+    icon.setAttribute("aria-label", this.t(labels[state]));
     const body = el("div", "kl-check-body");
-    body.append(el("div", "kl-check-title", check.title), el("div", "kl-check-message", check.message));
+    const message = el("div", "kl-check-message");
+    message.append(...withCode(check.message));
+    body.append(el("div", "kl-check-title", check.title), message);
     if (check.hint && !check.passed) {
       const hint = el("div", "kl-check-hint");
-      hint.append(el("strong", "", `${this.t("check.hint")}: `), check.hint);
+      hint.append(el("strong", "", `${this.t("check.hint")}: `), ...withCode(check.hint));
       body.append(hint);
     }
     item.append(icon, body);
@@ -241,7 +310,7 @@ export class KubelabCheck extends HTMLElement {
     const parts: HTMLElement[] = [summary, el("p", "kl-check-detail", message)];
     if (hint) {
       const box = el("div", "kl-check-hint");
-      box.append(el("strong", "", `${this.t("check.hint")}: `), hint);
+      box.append(el("strong", "", `${this.t("check.hint")}: `), ...withCode(hint));
       parts.push(box);
     }
     this.#resultBox().replaceChildren(...parts);

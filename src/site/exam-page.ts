@@ -3,10 +3,13 @@
  * attempts; a running attempt shows its tasks (each with the context to use
  * and a flag), the time left — counted down from the server's deadline, so
  * a reload shows the same — and Submit; at zero the page asks the server,
- * which submits by itself. A submitted attempt shows its report, printable.
+ * which submits by itself. A submitted attempt shows its report, printable
+ * (every points figure on the task's weight scale), then "start a new
+ * attempt" (outside a class's exam), all exams and the past attempts.
  * Routes: src/exams/exam-api.ts.
  */
 import { toUiLocale, useUi } from "../i18n/ui/index.ts";
+import { withCode } from "./code-text.ts";
 import { apiRequest, createLab, errorText } from "./lab-api.ts";
 import type {
   ExamListJson as ExamList,
@@ -75,25 +78,57 @@ export class KubelabExam extends HTMLElement {
           start,
         );
       }
-      if (list.attempts.length > 0) {
-        body.append(el("h2", this.t("exam.past")));
-        const ul = el("ul");
-        for (const a of list.attempts) {
-          const li = el("li");
-          const link = el("a", `${a.exam} — ${new Date(a.startedAt).toLocaleString(this.locale)}`);
-          link.href = `?attempt=${encodeURIComponent(a.id)}`;
-          li.append(
-            link,
-            document.createTextNode(
-              a.submittedAt ? ` — ${a.percent} % ${a.passed ? this.t("exam.passed") : this.t("exam.failed")}` : "",
-            ),
-          );
-          ul.append(li);
-        }
-        body.append(ul);
-      }
+      this.#appendPast(body, list);
     } catch (err) {
       this.#fail(err);
+    }
+  }
+
+  /** The learner's past attempts, each linking to its report. */
+  #appendPast(body: HTMLElement, list: ExamList): void {
+    if (list.attempts.length === 0) return;
+    body.append(el("h2", this.t("exam.past")));
+    const ul = el("ul");
+    ul.dataset.examPast = "";
+    for (const a of list.attempts) {
+      const li = el("li");
+      const link = el("a", `${a.exam} — ${new Date(a.startedAt).toLocaleString(this.locale)}`);
+      link.href = `?attempt=${encodeURIComponent(a.id)}`;
+      li.append(
+        link,
+        document.createTextNode(
+          a.submittedAt ? ` — ${a.percent} % ${a.passed ? this.t("exam.passed") : this.t("exam.failed")}` : "",
+        ),
+      );
+      ul.append(li);
+    }
+    body.append(ul);
+  }
+
+  /**
+   * Under a submitted report: a new attempt at the same exam (not for a
+   * class's exam, whose sitting the class decides), the list of all exams,
+   * and the past attempts.
+   */
+  async #appendAfterReport(r: Report): Promise<void> {
+    const body = this.#body();
+    const nav = el("nav", undefined, "kl-exam-after");
+    nav.dataset.examAfter = "";
+    try {
+      const list = await apiRequest<ExamList>("GET", `/api/exam?locale=${this.locale}`);
+      if (!list.running && list.classExam !== r.exam && list.exams.some((e) => e.id === r.exam)) {
+        const again = el("button", this.t("exam.again"), "kl-button");
+        again.dataset.examAgain = "";
+        again.addEventListener("click", () => void this.start(r.exam));
+        nav.append(again, " ");
+      }
+      const all = el("a", this.t("exam.allExams"));
+      all.href = location.pathname;
+      nav.append(all);
+      body.append(nav);
+      this.#appendPast(body, list);
+    } catch (err) {
+      body.append(el("p", errorText(err), "kl-exam-error"));
     }
   }
 
@@ -200,7 +235,15 @@ export class KubelabExam extends HTMLElement {
       for (const c of task.checks) {
         const row = el("tr");
         row.dataset.passed = String(c.passed);
-        row.append(el("td", `${c.passed ? "✓" : "✗"} ${c.expected}`), el("td", c.observed), el("td", String(c.points)));
+        const observed = el("td");
+        observed.append(...withCode(c.observed));
+        if (c.setupMade) observed.append(el("em", ` (${this.t("exam.setupMade")})`));
+        // Reports stored before checks had `possible` show their points alone.
+        const points =
+          c.possible === undefined
+            ? String(c.points)
+            : this.t("exam.pointsOf", { points: c.points, possible: c.possible });
+        row.append(el("td", `${c.passed ? "✓" : "✗"} ${c.expected}`), observed, el("td", points));
         table.append(row);
       }
       section.append(table);
@@ -212,6 +255,7 @@ export class KubelabExam extends HTMLElement {
       body.append(section);
     }
     body.append(el("p", this.t("exam.seed", { seed: r.seed, ms: r.gradingMs })));
+    void this.#appendAfterReport(r);
   }
 }
 

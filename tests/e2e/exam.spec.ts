@@ -207,6 +207,15 @@ test("en: start the exam, solve two tasks, one in the wrong namespace, reload, s
   expect(percent).toBeGreaterThan(0);
   expect(percent).toBeLessThan(pass);
   await expect(page.locator(".kl-exam-fail")).toHaveText("Not passed");
+  // One points scale: a check's points "of" its most, on the task's weight (raw 2+2+2 was shown under "3 / 3").
+  const cells = await sections.nth(0).locator("tr[data-passed] td:last-child").allTextContents();
+  const pairs = cells.map((text) => /^(\S+) of (\S+)$/.exec(text)).map((p) => [Number(p?.[1]), Number(p?.[2])]);
+  expect(pairs.length).toBeGreaterThan(0);
+  expect(pairs.reduce((sum, [points]) => sum + points!, 0)).toBeCloseTo(echo!.weight, 1);
+  expect(pairs.reduce((sum, [, possible]) => sum + possible!, 0)).toBeCloseTo(echo!.weight, 1);
+  // After the report: start again (this is no class's exam), and the past attempts with this one.
+  await expect(page.locator("[data-exam-again]")).toBeVisible();
+  await expect(page.locator(`[data-exam-past] a[href="?attempt=${encodeURIComponent(attemptId!)}"]`)).toBeVisible();
   await total.scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${SCREENSHOTS}exam-report.png`, fullPage: true });
 

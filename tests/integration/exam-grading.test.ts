@@ -1,10 +1,13 @@
 /**
  * Grading a whole exam on the real cluster: one attempt of exams/ckad-mock
  * (values drawn from a fresh seed), every task solved by its reference
- * solution in its own namespace — except job/echo, solved in another
- * namespace — then the attempt graded five times as at submit. Every task
- * but that one gets full marks; that one gets none and the report names
- * where its Job is. Prints the grading time (p50/p95) for the whole exam;
+ * solution in its own namespace — except job/echo and init/nginx-mnt, solved
+ * in another namespace, and debug/netstat and exam/fix-job, left as their
+ * setup made them — then the attempt graded five times as at submit. Every
+ * other task gets full marks; the misplaced ones get none and the report
+ * names where their objects are; the untouched ones get none either (what
+ * their setup made earns nothing). Every check's points are on the task's
+ * weight scale (they sum to the task's points). Prints the grading time (p50/p95) for the whole exam;
  * the target is ≤ 10 s.
  */
 import assert from "node:assert/strict";
@@ -34,6 +37,8 @@ const tasks = drawTasks(exam, seed, prefix);
 const misplaced = tasks.find((t) => t.exercise === "job/echo")!;
 const misplacedDeployment = tasks.find((t) => t.exercise === "init/nginx-mnt")!;
 const elsewhere = `${prefix}elsewhere`;
+// Left as the task's setup made them: a running Deployment to debug, a broken Job to fix.
+const untouched = tasks.filter((t) => t.exercise === "debug/netstat" || t.exercise === "exam/fix-job");
 
 const admin = new KubeConfig();
 admin.loadFromFile(kubeconfig());
@@ -65,7 +70,7 @@ async function solve(t: AttemptTask): Promise<void> {
   const ns = t === misplaced || t === misplacedDeployment ? elsewhere : t.namespace;
   const env = paramEnv(t.params);
   if (m.setup) await run(join(m.dir, m.setup), ns, env);
-  await run(join(m.dir, m.solutions[0]!), ns, env);
+  if (!untouched.includes(t)) await run(join(m.dir, m.solutions[0]!), ns, env);
 }
 
 describe(`grading a whole exam (${tasks.length} tasks, seed ${seed})`, { timeout: 900_000 }, () => {
@@ -112,7 +117,18 @@ describe(`grading a whole exam (${tasks.length} tasks, seed ${seed})`, { timeout
       `exam grading, ${tasks.length} tasks, ${ROUNDS} rounds: p50 ${p(0.5)} ms, p95 ${p(0.95)} ms, max ${times.at(-1)} ms; per task (last round): ${report!.tasks.map((t) => `${t.exercise} ${t.durationMs}`).join(", ")}`,
     );
     for (const t of report!.tasks) {
+      const sum = (xs: number[]) => Math.round(xs.reduce((a, b) => a + b, 0) * 100) / 100;
+      assert.ok(Math.abs(sum(t.checks.map((c) => c.points)) - t.earned) <= 0.05, `${t.id}: check points sum to earned`);
+      assert.ok(Math.abs(sum(t.checks.map((c) => c.possible)) - t.weight) <= 0.05, `${t.id}: possible sums to weight`);
       if (t.id === misplaced.id || t.id === misplacedDeployment.id) continue;
+      if (untouched.some((u) => u.id === t.id)) {
+        assert.equal(t.earned, 0, `${t.id} ${t.exercise} untouched: ${JSON.stringify(t.checks)}`);
+        assert.ok(
+          t.checks.some((c) => c.passed && c.setupMade && c.points === 0),
+          `${t.id}: its setup's check passes`,
+        );
+        continue;
+      }
       assert.equal(
         t.score,
         t.maxScore,
@@ -133,6 +149,7 @@ describe(`grading a whole exam (${tasks.length} tasks, seed ${seed})`, { timeout
       `Deployment ${misplacedDeployment.params.name} is in namespace ${elsewhere}; this task's namespace is ${misplacedDeployment.namespace}.`,
     ]);
     assert.ok(report!.percent < 100 && report!.percent > 70, `partial credit: ${report!.percent} %`);
+    assert.equal(untouched.length, 2);
     assert.ok(p(0.95) <= 10_000, `p95 ${p(0.95)} ms within the 10 s target`);
   });
 });

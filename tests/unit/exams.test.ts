@@ -18,6 +18,7 @@ import { paramEnv } from "../../src/graders/framework.ts";
 import type { Grader } from "../../src/graders/framework.ts";
 import { loadExercises } from "../../src/graders/exercises.ts";
 import { gradeExercise, graders } from "../../src/graders/index.ts";
+import { translateTitle } from "../../src/graders/messages/index.ts";
 import { fakeCluster, fakeContext, job, jobPod, T0 } from "../fakes/graders-fakes.ts";
 import type { FakeCluster } from "../fakes/graders-fakes.ts";
 
@@ -541,6 +542,22 @@ describe("exam-only graders", () => {
   });
 });
 
+describe("check titles", () => {
+  it("no task of the shipped exam lists the same check title twice, under any of several seeds", () => {
+    for (const def of loadExams())
+      for (const seed of ["t1", "t2", "t3", "t4"])
+        for (const task of drawTasks(def, seed))
+          for (const locale of ["en", "zh-CN"] as const) {
+            const titles = task.grader.checks.map((c) => translateTitle(c.title, c.titleParams, locale));
+            assert.deepEqual(
+              titles.filter((t, i) => titles.indexOf(t) !== i),
+              [],
+              `${def.id} ${task.id} ${task.exercise} (${locale})`,
+            );
+          }
+  });
+});
+
 describe("score report", () => {
   it("weights tasks, applies the pass mark and names objects found in another namespace", async () => {
     const text = `id: r
@@ -600,5 +617,69 @@ tasks:
     );
     assert.doesNotMatch(report.tasks[0]!.solution!.script, /\$\{?NAME/);
     assert.equal(report.tasks[0]!.solution!.env.NAME, echoName);
+  });
+
+  it("gives no points for what the task's setup made, and puts every check's points on the task's weight scale", async () => {
+    const text = `id: s
+title: { en: S, zh-CN: 设置 }
+timeLimitMinutes: 10
+tasks:
+  - exercise: exam/fix-job
+    weight: 5
+    params: { name: { name: greeter } }
+    objects: [{ kind: Job, name: "{name}" }]
+    text: { en: "Fix Job {name}", zh-CN: "修复 Job {name}" }
+  - exercise: job/echo
+    weight: 3
+    params: { name: { name: echo } }
+    objects: [{ kind: Job, name: "{name}" }]
+    text: { en: "Job {name}", zh-CN: "Job {name}" }
+`;
+    const def = parseExam(text, "exams/s.yaml");
+    const tasks = drawTasks(def, "seed-s", "s1-");
+    const [fix, echo] = [tasks[0]!, tasks[1]!];
+    const fixName = String(fix.params.name);
+    const echoName = String(echo.params.name);
+    const echoText = String(echo.params.text);
+    // Task 1 untouched: only the broken Job its setup made. Task 2 solved.
+    const broken = job(fixName, { state: "failed", command: ["ech0", "x"] });
+    const done = job(echoName, { state: "complete" });
+    const clusters: Record<string, FakeCluster> = {
+      [fix.namespace]: fakeCluster({
+        namespace: fix.namespace,
+        jobs: [broken],
+        pods: [jobPod(broken, `${fixName}-a`, { phase: "Failed" })],
+      }),
+      [echo.namespace]: fakeCluster({
+        namespace: echo.namespace,
+        jobs: [done],
+        pods: [jobPod(done, `${echoName}-a`)],
+        logs: { [`${echoName}-a/${echoName}`]: `${echoText}\n` },
+      }),
+    };
+    const report = await gradeAttempt(def, "seed-s", tasks, "en", {
+      contextFor: (t) => fakeContext(clusters[t.namespace]!),
+    });
+    const [untouched, solved] = [report.tasks[0]!, report.tasks[1]!];
+    assert.equal(untouched.earned, 0, "the setup's Job earns nothing");
+    const exists = untouched.checks.find((c) => c.id === "exists")!;
+    assert.equal(exists.passed, true);
+    assert.equal(exists.setupMade, true);
+    assert.equal(exists.points, 0);
+    assert.equal(exists.possible, 0);
+    const sum = (xs: number[]) => Math.round(xs.reduce((a, b) => a + b, 0) * 100) / 100;
+    assert.equal(sum(untouched.checks.map((c) => c.possible)), 5, "the weight is shared by the checks that count");
+    assert.equal(solved.earned, 3);
+    assert.deepEqual(
+      solved.checks.map((c) => [c.points, c.possible]),
+      [
+        [1, 1],
+        [1, 1],
+        [1, 1],
+      ],
+      "job/echo's 2+2+2 raw points shown as 1+1+1 of the task's 3",
+    );
+    assert.equal(report.earned, 3);
+    assert.equal(report.possible, 8);
   });
 });

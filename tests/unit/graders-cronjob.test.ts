@@ -20,10 +20,11 @@ function cronJob(
     policy?: string;
     ok?: number;
     failed?: number;
+    created?: number;
   } = {},
 ): V1CronJob {
   return {
-    metadata: { name, uid: `${name}-cj`, resourceVersion: "1", creationTimestamp: new Date(T0 - 300_000) },
+    metadata: { name, uid: `${name}-cj`, resourceVersion: "1", creationTimestamp: new Date(o.created ?? T0 - 300_000) },
     spec: {
       schedule: o.schedule ?? "*/1 * * * *",
       suspend: o.suspend ?? false,
@@ -71,6 +72,7 @@ describe("cronjob/hello", () => {
     const cj = cronJob("hello", {
       command: ["/bin/sh", "-c", "date; echo Hello from the Kubernetes cluster"],
       args: [],
+      created: T0 - 20_000,
     });
     const cluster = fakeCluster({ cronJobs: [cj] });
     cluster.onRead = (now) => {
@@ -100,8 +102,49 @@ describe("cronjob/hello", () => {
       image: "fail:cronjob.image-wrong",
       command: "fail:cronjob.command-wrong",
       "restart-policy": "fail:cronjob.restart-policy-wrong",
-      fired: "fail:cronjob.not-fired",
+      fired: "fail:cronjob.run-not-awaited",
     });
+  });
+  it("answers a wrong schedule at once, without waiting for a run (*/5, 0 3 * * *)", async () => {
+    for (const schedule of ["*/5 * * * *", "0 3 * * *"]) {
+      const ctx = fakeContext(fakeCluster({ cronJobs: [cronJob("hello", { schedule, created: T0 - 5000 })] }));
+      const r = await gradeExercise("cronjob/hello", ctx, "en");
+      assert.equal(ids(r).schedule, "fail:cronjob.schedule-wrong", schedule);
+      assert.equal(ids(r).fired, "fail:cronjob.run-not-awaited", schedule);
+      assert.equal(ctx.clock.now, T0, `${schedule}: no time passed`);
+      assert.equal(r.waitMs, undefined);
+      assert.doesNotMatch(r.checks.map((c) => c.message).join(" "), /waited \d+ s/);
+    }
+  });
+  it("with answerWaits, says at once what it waits for and when it is due", async () => {
+    const ctx = fakeContext(fakeCluster({ cronJobs: [cronJob("hello", { created: T0 - 5000 })] }));
+    const r = await gradeExercise("cronjob/hello", ctx, "en", { answerWaits: true });
+    assert.equal(ctx.clock.now, T0, "no time passed");
+    const fired = r.checks.find((c) => c.id === "fired")!;
+    assert.equal(fired.messageId, "cronjob.waiting-run");
+    assert.match(fired.message, /due at 10:01 UTC/);
+    // T0 is 10:00:30: the run at 10:01:00, looked at a few seconds after.
+    assert.equal(fired.waitMs, 33_000);
+    assert.equal(r.waitMs, 33_000);
+    assert.equal(r.passed, false);
+  });
+  it("waits for a Job under way, and decides once its CronJob has long had no Job", async () => {
+    const cj = cronJob("hello", { created: T0 - 20_000 });
+    const running = job("hello-1", { owner: owner(cj), created: T0 - 5000 });
+    const r = await gradeExercise(
+      "cronjob/hello",
+      fakeContext(fakeCluster({ cronJobs: [cj], jobs: [running] })),
+      "en",
+      {
+        answerWaits: true,
+      },
+    );
+    assert.equal(r.checks.find((c) => c.id === "fired")!.messageId, "cronjob.waiting-job");
+    const old = await gradeExercise("cronjob/hello", fakeContext(fakeCluster({ cronJobs: [cronJob("hello")] })), "en", {
+      answerWaits: true,
+    });
+    assert.equal(ids(old).fired, "fail:cronjob.not-fired");
+    assert.equal(old.waitMs, undefined);
   });
   it("fails a plain Job named hello, without waiting", async () => {
     const ctx = fakeContext(fakeCluster({ jobs: [job("hello", { state: "complete" })] }));
@@ -157,7 +200,7 @@ describe("cronjob/suspend", () => {
 describe("cronjob/concurrency", () => {
   const minute = Date.parse("2025-01-06T10:00:00Z");
   it("passes Forbid when a run spanned a scheduled time alone", async () => {
-    const cj = cronJob("concurrency", { policy: "Forbid" });
+    const cj = cronJob("concurrency", { policy: "Forbid", created: minute - 60_000 });
     const store = new EventStore();
     store.record("Job", "added", job("concurrency-1", { owner: owner(cj), uid: "C1" }), { at: minute - 58_000 });
     const r = await gradeExercise("cronjob/concurrency", fakeContext(fakeCluster({ cronJobs: [cj] }), store), "en");
@@ -367,7 +410,7 @@ describe("cronjob graders with an exam's names", () => {
   it("concurrency: the drawn name passes Forbid, the lesson's name is missing", async () => {
     const grade = withName("cronjob/concurrency", "overlap-3c4");
     const minute = Date.parse("2025-01-06T10:00:00Z");
-    const cj = cronJob("overlap-3c4", { policy: "Forbid" });
+    const cj = cronJob("overlap-3c4", { policy: "Forbid", created: minute - 60_000 });
     const store = new EventStore();
     store.record("Job", "added", job("overlap-3c4-1", { owner: owner(cj), uid: "O1" }), { at: minute - 58_000 });
     const r = await grade(fakeContext(fakeCluster({ cronJobs: [cj] }), store));

@@ -84,4 +84,30 @@ describe("grader messages", () => {
       );
     }
   });
+
+  it("no message or title spells out a lesson's value an exam draws anew (test-init.txt…): it takes the parameter", () => {
+    // Values with a separator are distinctive (a file name, a text); plain names recur as ordinary words.
+    const drawn = [...graders.values()].flatMap((g) =>
+      Object.entries(g.params ?? {}).flatMap(([key, v]) =>
+        typeof v === "string" && /[^a-z0-9]/i.test(v) ? [{ grader: g.id, key, value: v }] : [],
+      ),
+    );
+    assert.ok(drawn.some((d) => d.value === "test-init.txt"));
+    for (const locale of LOCALES) {
+      const { messages, titles } = catalog(locale);
+      const texts = [
+        ...Object.entries(titles),
+        ...Object.entries(messages).flatMap(([id, m]) => [
+          [id, m.text],
+          [id, m.hint],
+        ]),
+      ];
+      for (const d of drawn)
+        for (const [id, text] of texts)
+          assert.ok(
+            !text.includes(d.value),
+            `${locale} ${id} spells out ${d.grader}'s ${d.key} "${d.value}": use {${d.key}}`,
+          );
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { loadExercise } from "../../src/graders/exercises.ts";
 import { formatVerifyTable, verifyExercise } from "../../src/graders/verify.ts";
 import type { GradeResult } from "../../src/graders/types.ts";
 
@@ -24,6 +25,35 @@ const result = (passed: boolean, messageId = "job.missing", infra = false): Grad
 });
 
 describe("verifyExercise", () => {
+  it("the baseline's passing checks must be exactly the manifest's setupPasses (what an exam gives no points)", async () => {
+    const twoChecks = (passedAfterSetup: string[]): GradeResult => ({
+      ...result(false),
+      checks: ["target", "ephemeral"].map((id) => ({
+        id,
+        title: id,
+        passed: passedAfterSetup.includes(id),
+        points: 1,
+        message: "m",
+        messageId: "m",
+      })),
+    });
+    const baseline = async (passes: string[], declared: string[]) => {
+      let last = "";
+      const row = await verifyExercise(
+        "debug/netstat",
+        {
+          freshLab: async () => void (last = ""),
+          runScript: async (p) => void (last = p),
+          grade: async () => (last.includes("setup") ? twoChecks(passes) : result(false)),
+        },
+        { manifest: { ...loadExercise("debug/netstat"), setupPasses: declared }, wrongAttempts: false },
+      );
+      return row.steps.find((s) => s.kind === "baseline")!;
+    };
+    assert.equal((await baseline(["target"], ["target"])).ok, true);
+    assert.match((await baseline(["target"], [])).problem ?? "", /right after setup the checks \[target\] pass/);
+    assert.equal((await baseline([], ["target"])).ok, false);
+  });
   it("runs baseline, each wrong attempt and each solution on a fresh lab, in order", async () => {
     const calls: string[] = [];
     let last = "";

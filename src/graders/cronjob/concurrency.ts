@@ -12,13 +12,13 @@
  * The name is a parameter (an exam draws it); the lesson's is `concurrency`.
  */
 import type { V1CronJob } from "@kubernetes/client-node";
-import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, needs, pass, waitingFor } from "../framework.ts";
 import type { CheckSpec } from "../framework.ts";
 import { jobActiveInterval, jobsOwnedBy, ms, peakOverlap, scheduledTimes } from "../k8s-helpers.ts";
 import type { Interval } from "../k8s-helpers.ts";
 import type { GradeContext } from "../context.ts";
 import type { JobRun } from "../../recorder/types.ts";
-import { readCronJob, waitForSchedule } from "./shared.ts";
+import { nextLook, readCronJob, runTime } from "./shared.ts";
 
 const SLACK_MS = 5000;
 
@@ -100,7 +100,10 @@ export default defineParamGrader({
     const runs = () => ctx.recorder.jobsCreatedBy(uid);
     const spanned = async () => (await activePeriods(ctx, cj)).periods.some((p) => spannedATick(ctx, schedule, p));
     const evidence = async () => (policy === "Replace" ? replaced(runs()) !== undefined : spanned());
-    await waitForSchedule(ctx, schedule, evidence, SLACK_MS * 2);
+    // The policy acts only when a run is still going at the next scheduled time: wait for it while it can come.
+    const look = (await evidence()) ? undefined : nextLook(ctx, cj, 3);
+    if (look)
+      return [...head, waitingFor("behaviour", look.at, "cronjob.waiting-run", { name: NAME, at: runTime(look.run) })];
 
     if (policy === "Forbid") {
       // The recorder's order when it saw every run begin (immune to clock skew), else also the Jobs' timestamps.

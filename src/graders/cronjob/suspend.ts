@@ -8,10 +8,10 @@
  */
 import type { V1CronJob } from "@kubernetes/client-node";
 import type { GradeContext } from "../context.ts";
-import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, needs, pass, waitingFor } from "../framework.ts";
 import type { CheckSpec } from "../framework.ts";
 import { jobsOwnedBy, ms, nextScheduledTime, scheduledTimes } from "../k8s-helpers.ts";
-import { readCronJob } from "./shared.ts";
+import { readCronJob, runTime } from "./shared.ts";
 
 /** Controller and recorder clocks/latency: a Job seen this soon after suspension was made before it. */
 const SLACK_MS = 3000;
@@ -65,11 +65,15 @@ export default defineParamGrader({
     // No scheduled time seen yet while suspended: wait for the next one if it is within budget.
     if (ticks().length === 0) {
       const next = nextScheduledTime(schedule, ctx.now());
-      if (next !== undefined && next + SLACK_MS - ctx.now() <= ctx.options.cronWaitMs) {
-        await ctx.waitFor(async () => ticks().length > 0 || undefined, {
-          timeoutMs: next + SLACK_MS - ctx.now() + ctx.options.pollMs,
-        });
-      }
+      if (next !== undefined && next + SLACK_MS - ctx.now() <= ctx.options.cronWaitMs)
+        return [
+          pass("exists", "cronjob.exists", { name: NAME }),
+          pass("suspended", "cronjob.suspended", { name: NAME }),
+          waitingFor("no-jobs", next + SLACK_MS + ctx.options.pollMs, "cronjob.waiting-run", {
+            name: NAME,
+            at: runTime(next),
+          }),
+        ];
     }
     const periods = suspendedPeriods(ctx, NAME, uid);
     const inside = (t: number | undefined) =>

@@ -12,10 +12,10 @@ import { missing } from "./shared.ts";
 
 const defaults = { name: "batch", completions: 5, parallelism: 2, backoffLimit: 3, ttl: 600 };
 
-const checks = ({ name, completions }: typeof defaults): CheckSpec[] => [
+const checks = ({ name, completions, parallelism, backoffLimit, ttl }: typeof defaults): CheckSpec[] => [
   { id: "exists", points: 1, title: "title.exam-exists", titleParams: { kind: "Job", name } },
-  { id: "counts", points: 2, title: "title.job-spec", titleParams: { name } },
-  { id: "cleanup", points: 1, title: "title.job-spec", titleParams: { name } },
+  { id: "counts", points: 2, title: "title.job-counts", titleParams: { name, completions, parallelism } },
+  { id: "cleanup", points: 1, title: "title.job-cleanup", titleParams: { name, backoffLimit, ttl } },
   { id: "complete", points: 2, title: "title.job-succeeded-n", titleParams: { name, count: completions } },
 ];
 

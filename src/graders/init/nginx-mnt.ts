@@ -62,10 +62,11 @@ export default defineParamGrader({
     const inits = spec?.initContainers ?? [];
     const init = inits.find((c) => commandLine(c).includes(TOUCH));
     if (inits.length === 0) out.push(fail("init-container", "init.no-init-container", { name: NAME }));
-    else if (!init) out.push(fail("init-container", "init.init-command", { name: NAME, expected: `sh -c "${TOUCH}"` }));
+    else if (!init)
+      out.push(fail("init-container", "init.init-command", { name: NAME, file: FILE, expected: `sh -c "${TOUCH}"` }));
     else if (!emptyDirAt(spec, init, "/mnt"))
       out.push(fail("init-container", "init.init-mount", { container: init.name }));
-    else out.push(pass("init-container", "init.init-ok", { container: init.name }));
+    else out.push(pass("init-container", "init.init-ok", { container: init.name, file: FILE }));
 
     const app = spec?.containers?.find((c) => c.name === APP);
     const appVolume = emptyDirAt(spec, app, "/mnt");

@@ -15,6 +15,8 @@ export const titles = {
   "title.job-complete": "Job {name} completed",
   "title.job-output": "A pod of Job {name} printed “{text}”",
   "title.job-spec": "Job {name} is configured as the exercise asks",
+  "title.job-counts": "Job {name} needs {completions} completions, {parallelism} at a time",
+  "title.job-cleanup": "Job {name} retries at most {backoffLimit} times and is removed {ttl} s after it finished",
   "title.job-succeeded-n": "Job {name} completed with {count} successful pods",
   "title.job-sequential": "The pods of Job {name} ran one at a time",
   "title.job-parallel": "The pods of Job {name} ran in parallel, at most {limit} at once",
@@ -275,12 +277,24 @@ export const messages = {
     hint: 'Set `suspend: false` (`kubectl patch cj {name} -p \'{"spec":{"suspend":false}}\'`) and wait for the next minute.',
   },
   "cronjob.not-fired": {
-    text: "CronJob {name} has not created a Job yet (waited {seconds} s).",
+    text: "CronJob {name} has not created a Job, though a scheduled time has passed since it was created.",
     hint: "It fires at the start of each minute. Wait a minute, then press Check again; `kubectl get jobs -w` shows new Jobs as they appear.",
   },
   "cronjob.no-completed-job": {
-    text: "CronJob {name} has created Jobs, but none has completed yet (waited {seconds} s).",
+    text: "CronJob {name} has created Jobs, but none has completed.",
     hint: "Look at the newest Job's pod: `kubectl get po` and `kubectl logs <pod>`. Is the image right, does the command succeed?",
+  },
+  "cronjob.run-not-awaited": {
+    text: "Not waited for a run: CronJob {name} does not match the exercise yet (see the checks above).",
+    hint: "Fix it (`kubectl edit cj {name}`, or change the YAML and `kubectl replace -f` it), then press Check again.",
+  },
+  "cronjob.waiting-run": {
+    text: "Waiting for the run of CronJob {name} due at {at}.",
+    hint: "Check looks again by itself when it is due; meanwhile `kubectl get jobs -w` shows each Job as it appears.",
+  },
+  "cronjob.waiting-job": {
+    text: "Waiting for Job {job} of CronJob {name} to finish.",
+    hint: "`kubectl get po` shows its pod; `kubectl logs job/{job}` shows its output.",
   },
   "cronjob.output-wrong": {
     text: "Job {job} of CronJob {name} completed, but its pod did not print “{expected}”.",
@@ -367,7 +381,7 @@ export const messages = {
     hint: "Add an `initContainers:` list to the pod template, next to `containers:`.",
   },
   "init.init-command": {
-    text: "No init container of Deployment {name} runs `touch /mnt/test-init.txt`.",
+    text: "No init container of Deployment {name} runs `touch /mnt/{file}`.",
     hint: "Give the init container the command {expected}.",
   },
   "init.init-mount": {
@@ -375,7 +389,7 @@ export const messages = {
     hint: "Declare `volumes: [{name: init-volume, emptyDir: {}}]` and mount it with `volumeMounts: [{name: init-volume, mountPath: /mnt}]`.",
   },
   "init.init-ok": {
-    text: "Init container {container} creates /mnt/test-init.txt on a shared emptyDir.",
+    text: "Init container {container} creates /mnt/{file} on a shared emptyDir.",
     hint: "Next: the app container must mount the same volume.",
   },
   "init.app-missing": {
@@ -432,7 +446,7 @@ export const messages = {
   },
   "pod.missing": {
     text: "There is no Pod named {name} in your namespace.",
-    hint: "Create it, e.g. `kubectl create -f init-order.yaml`, then check with `kubectl get po {name}`.",
+    hint: "Create it, e.g. `kubectl create -f {name}.yaml`, then check with `kubectl get po {name}`.",
   },
   "pod.exists": {
     text: "Pod {name} exists.",

@@ -6,6 +6,8 @@ export const titles: Record<TitleId, string> = {
   "title.job-complete": "Job {name} 已执行完成",
   "title.job-output": "Job {name} 的 Pod 输出了“{text}”",
   "title.job-spec": "Job {name} 的配置符合练习要求",
+  "title.job-counts": "Job {name} 需要 {completions} 次完成，每次并行 {parallelism} 个",
+  "title.job-cleanup": "Job {name} 最多重试 {backoffLimit} 次，完成 {ttl} 秒后被删除",
   "title.job-succeeded-n": "Job {name} 已完成，共 {count} 个 Pod 执行成功",
   "title.job-sequential": "Job {name} 的 Pod 是一个接一个执行的",
   "title.job-parallel": "Job {name} 的 Pod 并行执行，同时最多 {limit} 个",
@@ -263,12 +265,24 @@ export const messages: Record<MessageId, MessageText> = {
     hint: '把 `suspend` 设为 false（`kubectl patch cj {name} -p \'{"spec":{"suspend":false}}\'`），等到下一分钟。',
   },
   "cronjob.not-fired": {
-    text: "CronJob {name} 还没有创建过 Job（已等待 {seconds} 秒）。",
+    text: "CronJob {name} 创建以来已经过了调度时间点，但还没有创建过 Job。",
     hint: "它在每分钟开始时触发。等一分钟再点“检查”；用 `kubectl get jobs -w` 可以看到新创建的 Job。",
   },
   "cronjob.no-completed-job": {
-    text: "CronJob {name} 已经创建过 Job，但还没有一个执行完成（已等待 {seconds} 秒）。",
+    text: "CronJob {name} 已经创建过 Job，但没有一个执行完成。",
     hint: "看看最新那个 Job 的 Pod：`kubectl get po`、`kubectl logs <pod>`。镜像对不对？命令能否成功执行？",
+  },
+  "cronjob.run-not-awaited": {
+    text: "没有等待执行：CronJob {name} 还不符合练习要求（见上面的检查项）。",
+    hint: "先改正它（`kubectl edit cj {name}`，或改好 YAML 后 `kubectl replace -f`），再点“检查”。",
+  },
+  "cronjob.waiting-run": {
+    text: "正在等待 CronJob {name} 在 {at} 的那次执行。",
+    hint: "到时间后会自动再检查一次；等待期间可以用 `kubectl get jobs -w` 看 Job 出现。",
+  },
+  "cronjob.waiting-job": {
+    text: "正在等待 CronJob {name} 的 Job {job} 执行完成。",
+    hint: "`kubectl get po` 查看它的 Pod；`kubectl logs job/{job}` 查看输出。",
   },
   "cronjob.output-wrong": {
     text: "CronJob {name} 创建的 Job {job} 执行完了，但它的 Pod 没有输出“{expected}”。",
@@ -355,7 +369,7 @@ export const messages: Record<MessageId, MessageText> = {
     hint: "在 Pod 模板里、和 `containers:` 平级的位置加上 `initContainers:`。",
   },
   "init.init-command": {
-    text: "Deployment {name} 的初始化容器里，没有一个执行 `touch /mnt/test-init.txt`。",
+    text: "Deployment {name} 的初始化容器里，没有一个执行 `touch /mnt/{file}`。",
     hint: "把初始化容器的命令设成 {expected}。",
   },
   "init.init-mount": {
@@ -363,7 +377,7 @@ export const messages: Record<MessageId, MessageText> = {
     hint: "先声明 `volumes: [{name: init-volume, emptyDir: {}}]`，再用 `volumeMounts: [{name: init-volume, mountPath: /mnt}]` 挂载。",
   },
   "init.init-ok": {
-    text: "初始化容器 {container} 会在共享的 emptyDir 里创建 /mnt/test-init.txt。",
+    text: "初始化容器 {container} 会在共享的 emptyDir 里创建 /mnt/{file}。",
     hint: "接下来，业务容器也要挂载同一个卷。",
   },
   "init.app-missing": {
@@ -420,7 +434,7 @@ export const messages: Record<MessageId, MessageText> = {
   },
   "pod.missing": {
     text: "你的命名空间里没有名为 {name} 的 Pod。",
-    hint: "先创建它，比如 `kubectl create -f init-order.yaml`，再用 `kubectl get po {name}` 确认。",
+    hint: "先创建它，比如 `kubectl create -f {name}.yaml`，再用 `kubectl get po {name}` 确认。",
   },
   "pod.exists": {
     text: "Pod {name} 已创建。",
