@@ -39,6 +39,8 @@ export interface KubelabOptions {
   allowedHosts?: string[];
   /** Require a login with this password (see src/server/access.ts). */
   accessPassword?: string;
+  /** Namespace mode on a network address: labs for anyone who asks, not only class members (`--open-labs`). */
+  openLabs?: boolean;
   /** Namespace mode: most labs at once. */
   maxLabs?: number;
   /** Open terminals per browser session. */
@@ -138,7 +140,7 @@ export async function startKubelab(options: KubelabOptions): Promise<RunningKube
   const log = options.log ?? (() => {});
   const mode = options.mode ?? "cluster";
   // Refuse an unsafe exposure before spending a minute on the cluster (the server checks again).
-  checkExposure({ host: options.host, mode, password: options.accessPassword });
+  checkExposure({ host: options.host, mode, password: options.accessPassword, openLabs: options.openLabs });
   assertAllowedHosts([...(options.allowedHosts ?? []), ...(options.allowedOrigins ?? [])]);
   // A damaged, locked or read-only store fails now, with a hint, before the cluster's minute.
   const store = openStore({ path: options.storePath, log });
@@ -273,6 +275,7 @@ async function serve(
     allowedOrigins: options.allowedOrigins,
     allowedHosts: options.allowedHosts,
     accessPassword: options.accessPassword,
+    openLabs: options.openLabs,
     maxTerminalsPerSession: options.maxTerminalsPerSession,
     sessionSecret: await sessionSecret(store),
     store,

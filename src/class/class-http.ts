@@ -32,10 +32,8 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Duplex } from "node:stream";
 import { stringify } from "csv-stringify/sync";
-import { WebSocketServer } from "ws";
-import { KubelabError } from "../errors.ts";
+import { z } from "zod";
 import useUiKeys from "../i18n/ui/en.ts";
 import { toUiLocale, useUi, type UiKey, type UiLocale } from "../i18n/ui/index.ts";
 import type { LabManager } from "../lab/types.ts";
@@ -44,13 +42,13 @@ import {
   HttpError,
   htmlPage,
   parseCookies,
-  readBody,
-  readJsonBody,
   sendHtml,
   sendJson,
+  serializeCookie,
 } from "../server/http-util.ts";
+import { route, type InstructorIdentity, type Route, type UpgradeRoute } from "../server/http/route.ts";
 import { clientAddress, createRateLimiter, type RateLimitOptions } from "../server/rate-limit.ts";
-import type { InstructorApi, PageContext } from "../server/server.ts";
+import type { ClassFeature, LearnerSessions } from "../server/server.ts";
 import { createTokenIssuer } from "../server/sessions.ts";
 import { bridgeTerminal, type ExecClient, type TerminalSession } from "../server/terminal-bridge.ts";
 import type { Store } from "../store/index.ts";
@@ -103,29 +101,15 @@ function localeOf(req: IncomingMessage, url: URL): UiLocale {
   return toUiLocale(String(req.headers["accept-language"] ?? "").split(",")[0]);
 }
 
-function strictCookie(name: string, value: string, secure: boolean, maxAgeSeconds: number): string {
-  // SameSite=Strict: no cross-site request (link, form, fetch) ever carries it.
-  return `${name}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure ? "; Secure" : ""}`;
-}
-
 function redirect(res: ServerResponse, location: string, headers: Record<string, string> = {}) {
   res.writeHead(303, { location, "cache-control": "no-store", "content-length": 0, ...headers });
   res.end();
 }
 
-async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
-  const type = String(req.headers["content-type"] ?? "");
-  if (!/^application\/x-www-form-urlencoded\b/i.test(type)) {
-    req.resume();
-    throw new HttpError(415, `expected a form, got content-type "${type || "none"}"`, "Use the form on the page.");
-  }
-  return new URLSearchParams((await readBody(req, 4096)).toString("utf8"));
-}
-
 const field = "font:inherit;padding:.3em;width:20em;max-width:100%";
 const button = "font:inherit;padding:.3em 1.2em";
 
-export function createClassHttp(options: ClassHttpOptions): InstructorApi {
+export function createClassHttp(options: ClassHttpOptions): ClassFeature {
   const { service, store, labManager } = options;
   const log = options.log ?? (() => {});
   const secret = options.sessionSecret ?? randomBytes(32);
@@ -137,7 +121,6 @@ export function createClassHttp(options: ClassHttpOptions): InstructorApi {
   const csrfKey = createHmac("sha256", secret).update("instructor csrf key").digest();
   const logins = createRateLimiter(options.loginRate ?? { burst: 5, perMinute: 5 });
   const joins = createRateLimiter(options.joinRate ?? { burst: 10, perMinute: 10 });
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
   const watchers = new Set<TerminalSession>();
 
   const csrfFor = (sid: string) => createHmac("sha256", csrfKey).update(`csrf\n${sid}`).digest("base64url");
@@ -148,17 +131,10 @@ export function createClassHttp(options: ClassHttpOptions): InstructorApi {
     return sid && name ? { sid, name } : undefined;
   }
 
-  function checkCsrf(req: IncomingMessage, sid: string) {
+  function csrfValid(req: IncomingMessage, who: InstructorIdentity): boolean {
     const given = Buffer.from(String(req.headers[CSRF_HEADER] ?? ""));
-    const expected = Buffer.from(csrfFor(sid));
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      req.resume();
-      throw new HttpError(
-        403,
-        "missing or wrong CSRF token",
-        `Send the instructor page's token in the ${CSRF_HEADER} header (reload the page for a fresh one).`,
-      );
-    }
+    const expected = Buffer.from(csrfFor(who.sid));
+    return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
   function page(
@@ -259,20 +235,15 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
     );
   }
 
-  async function handleLogin(req: IncomingMessage, res: ServerResponse, locale: UiLocale, ctx: PageContext) {
-    if (req.method === "GET" || req.method === "HEAD") return loginPage(res, locale);
-    if (req.method !== "POST")
-      throw new HttpError(405, "method not allowed", "Use GET or POST.", { allow: "GET, POST" });
-    ctx.checkOrigin(req);
+  async function login(req: IncomingMessage, res: ServerResponse, form: URLSearchParams, secure: boolean) {
+    const locale = localeOf(req, new URL(req.url ?? "/", "http://localhost"));
     const t = useUi(locale);
     const address = clientAddress(req.socket);
     const wait = logins.take(address);
     if (wait > 0) {
-      req.resume();
       log(`instructor sign-in: too many failures from ${address}`);
       return loginPage(res, locale, t("class.login.slow", { seconds: wait }), 429, { "retry-after": String(wait) });
     }
-    const form = await readForm(req);
     const name = (form.get("name") ?? "").trim().slice(0, 64);
     const hash = name ? await store.instructorHash(name) : undefined;
     if (!(await verifyPassword(form.get("password") ?? "", hash))) {
@@ -284,26 +255,30 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
     await store.startInstructorSession(token.id, name, new Date(Date.now() + tokens.maxAgeSeconds * 1000));
     log(`instructor ${name} signed in from ${address}`);
     redirect(res, `/instructor?lang=${locale}`, {
-      "set-cookie": strictCookie(INSTRUCTOR_COOKIE, token.value, ctx.isSecure(req), tokens.maxAgeSeconds),
+      // SameSite=Strict: no cross-site request (link, form, fetch) ever carries it.
+      "set-cookie": serializeCookie(INSTRUCTOR_COOKIE, token.value, {
+        sameSite: "Strict",
+        secure,
+        maxAgeSeconds: tokens.maxAgeSeconds,
+      }),
     });
   }
 
-  async function handleJoin(req: IncomingMessage, res: ServerResponse, locale: UiLocale, ctx: PageContext) {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    if (req.method === "GET" || req.method === "HEAD")
-      return joinPage(res, locale, { code: url.searchParams.get("code") ?? undefined });
-    if (req.method !== "POST")
-      throw new HttpError(405, "method not allowed", "Use GET or POST.", { allow: "GET, POST" });
-    ctx.checkOrigin(req);
+  async function join(
+    req: IncomingMessage,
+    res: ServerResponse,
+    form: URLSearchParams,
+    current: { sessionId?: string; secure: boolean },
+    learners: LearnerSessions,
+  ) {
+    const locale = localeOf(req, new URL(req.url ?? "/", "http://localhost"));
     const t = useUi(locale);
     const address = clientAddress(req.socket);
     const wait = joins.take(address);
     if (wait > 0) {
-      req.resume();
       log(`join: too many wrong codes from ${address}`);
       return joinPage(res, locale, {}, t("class.join.slow", { seconds: wait }), 429, { "retry-after": String(wait) });
     }
-    const form = await readForm(req);
     const typed = form.get("code") ?? "";
     const name = (form.get("name") ?? "")
       .normalize("NFC")
@@ -315,13 +290,13 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
       return joinPage(res, locale, { code: typed, name }, t("class.join.badName"), 400);
     }
     // A session already in this class joins again (a reload of the form); any other gets a fresh one.
-    let sessionId = ctx.learners.current(req);
+    let sessionId = current.sessionId;
     let setCookie: string | undefined;
-    const current = sessionId ? await store.learnerForSession(sessionId) : undefined;
+    const learner = sessionId ? await store.learnerForSession(sessionId) : undefined;
     const cls = code ? await store.classByCode(code) : undefined;
-    const already = current && cls ? (await store.classOf(current.id))?.id === cls.id : false;
+    const already = learner && cls ? (await store.classOf(learner.id))?.id === cls.id : false;
     if (!already) {
-      const issued = ctx.learners.issue(req);
+      const issued = learners.issue(current.secure);
       sessionId = issued.sessionId;
       setCookie = issued.setCookie;
     }
@@ -352,7 +327,8 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
     res.write(": kubelab class events\n\n");
     const off = service.subscribe(classId, (change) => res.write(`event: change\ndata: ${JSON.stringify(change)}\n\n`));
     const ping = setInterval(() => res.write(": ping\n\n"), 15_000);
-    req.on("close", () => {
+    // The response's close, not the request's: a GET's request closes as soon as its (empty) body is read.
+    res.on("close", () => {
       off();
       clearInterval(ping);
     });
@@ -369,242 +345,312 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
     res.end(text);
   }
 
-  async function api(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+  function attemptsCsvRows(all: Awaited<ReturnType<ClassService["allAttempts"]>>): unknown[][] {
+    const header = [
+      "seq",
+      "at",
+      "learner",
+      "name",
+      "exercise",
+      "passed",
+      "score",
+      "max_score",
+      "duration_ms",
+      "checks_passed",
+      "checks_failed",
+      "infrastructure_error",
+    ];
+    const rows = all.map(({ learner, attempt: a }) => [
+      a.seq,
+      a.at,
+      learner.id,
+      learner.displayName ?? "",
+      a.exercise,
+      a.passed ? "yes" : "no",
+      a.score,
+      a.maxScore,
+      a.durationMs,
+      a.checks
+        .filter((c) => c.passed)
+        .map((c) => c.id)
+        .join(" "),
+      a.checks
+        .filter((c) => !c.passed)
+        .map((c) => c.id)
+        .join(" "),
+      a.infrastructureError ? "yes" : "no",
+    ]);
+    return [header, ...rows];
+  }
+
+  /** The instructor's page (or the sign-in form for anyone else). */
+  async function appPageFor(req: IncomingMessage, res: ServerResponse, view: Record<string, unknown>) {
+    const locale = localeOf(req, new URL(req.url ?? "/", "http://localhost"));
     const who = await instructorOf(req);
-    if (!who) throw new HttpError(401, "instructor authentication required", "Sign in as the instructor first.");
-    const method = req.method ?? "GET";
-    if (method !== "GET" && method !== "HEAD") checkCsrf(req, who.sid);
-    const parts = path.split("/").filter(Boolean);
-    const notAllowed = (allowed: string) => {
-      throw new HttpError(405, "method not allowed", `Use ${allowed}.`, { allow: allowed });
-    };
-    if (parts[0] === "logout" && parts.length === 1) {
-      if (method !== "POST") notAllowed("POST");
-      await store.endInstructorSession(who.sid);
-      res.writeHead(204, {
-        "set-cookie": `${INSTRUCTOR_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`,
-        "cache-control": "no-store",
-      });
-      return void res.end();
-    }
-    if (parts[0] !== "classes")
-      throw new HttpError(404, `no instructor route ${path}`, "See the route list in src/class/class-http.ts.");
-    if (parts.length === 1) {
-      if (method === "GET")
-        return sendJson(res, 200, {
-          classes: (await store.listClasses()).map((c) => ({ ...c, joinCodeShown: displayJoinCode(c.joinCode) })),
-        });
-      if (method !== "POST") notAllowed("GET, POST");
-      const cls = await service.create(await readJsonBody(req, 16 * 1024), who.name);
-      return sendJson(res, 201, { ...cls, joinCodeShown: displayJoinCode(cls.joinCode) });
-    }
-    const classId = parts[1];
-    const rest = parts.slice(2).join("/");
-    if (rest === "grid" || rest === "") {
-      if (method !== "GET") notAllowed("GET");
-      return sendJson(res, 200, await service.grid(classId));
-    }
-    if (rest === "events") {
-      if (method !== "GET") notAllowed("GET");
-      await service.grid(classId); // 404 for a class that is not open
-      return events(req, res, classId);
-    }
-    if (rest === "grid.csv") {
-      return csv(res, `class-${classId}-grid.csv`, gridCsvRows(await service.grid(classId)));
-    }
-    if (rest === "exam.csv") {
-      if (method !== "GET") notAllowed("GET");
-      return csv(res, `class-${classId}-exam.csv`, examCsvRows((await service.examResults(classId)).rows));
-    }
-    if (rest === "exam" || rest === "exam/end") {
-      if (method !== "POST") notAllowed("POST");
-      const body = await readJsonBody(req, 1024);
-      const cls = rest === "exam" ? await service.startExam(classId, body) : await service.endExam(classId);
-      return sendJson(res, 200, { exam: cls.exam ?? null });
-    }
-    if (rest === "attempts.csv") {
-      const all = await service.allAttempts(classId);
-      const header = [
-        "seq",
-        "at",
-        "learner",
-        "name",
-        "exercise",
-        "passed",
-        "score",
-        "max_score",
-        "duration_ms",
-        "checks_passed",
-        "checks_failed",
-        "infrastructure_error",
-      ];
-      const rows = all.map(({ learner, attempt: a }) => [
-        a.seq,
-        a.at,
-        learner.id,
-        learner.displayName ?? "",
-        a.exercise,
-        a.passed ? "yes" : "no",
-        a.score,
-        a.maxScore,
-        a.durationMs,
-        a.checks
-          .filter((c) => c.passed)
-          .map((c) => c.id)
-          .join(" "),
-        a.checks
-          .filter((c) => !c.passed)
-          .map((c) => c.id)
-          .join(" "),
-        a.infrastructureError ? "yes" : "no",
-      ]);
-      return csv(res, `class-${classId}-attempts.csv`, [header, ...rows]);
-    }
-    if (rest === "end") {
-      if (method !== "POST") notAllowed("POST");
-      await service.end(classId);
-      return sendJson(res, 200, { ended: true });
-    }
-    if (parts[2] === "learners" && parts.length >= 5) {
-      const learnerId = parts[3];
-      const action = parts.slice(4).join("/");
-      if (action === "attempts") {
-        if (method !== "GET") notAllowed("GET");
-        return sendJson(res, 200, { attempts: await service.attempts(classId, learnerId) });
-      }
-      if (action === "reset") {
-        if (method !== "POST") notAllowed("POST");
-        await readJsonBody(req, 1024);
-        const lab = await service.resetLab(classId, learnerId);
-        return sendJson(res, 200, { id: lab.id, state: lab.state });
-      }
-      if (action === "exam/submit") {
-        if (method !== "POST") notAllowed("POST");
-        await readJsonBody(req, 1024);
-        return sendJson(res, 200, await service.submitExam(classId, learnerId));
-      }
-      if (action === "extend") {
-        if (method !== "POST") notAllowed("POST");
-        const body = await readJsonBody(req, 1024);
-        const lab = await service.extendLab(classId, learnerId, Number(body.minutes ?? 30));
-        return sendJson(res, 200, { id: lab.id, state: lab.state, lastActiveAt: lab.lastActiveAt.toISOString() });
-      }
-    }
-    throw new HttpError(404, `no instructor route ${method} ${path}`, "See the route list in src/class/class-http.ts.");
+    if (!who) return redirect(res, `${INSTRUCTOR_LOGIN_PATH}?lang=${locale}`);
+    appPage(res, locale, who, view);
   }
 
-  function refuse(socket: Duplex, status: number, error: string, hint?: string) {
-    const body = JSON.stringify(hint ? { error, hint } : { error });
-    socket.end(
-      `HTTP/1.1 ${status} Refused\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
-  }
+  const localeOfReq = (req: IncomingMessage) => localeOf(req, new URL(req.url ?? "/", "http://localhost"));
+  const SMALL_BODY = { json: z.looseObject({}), limit: 1024, hint: "Send an empty body or {}." };
+  const classApi = "/api/instructor/classes/:classId";
+  const learnerApi = `${classApi}/learners/:learnerId`;
+  /** An instructor API route: signed in; every POST carries the CSRF token. */
+  const api = <Body>(r: Omit<Route<Body>, "auth" | "csrf">): Route<Body> => ({
+    ...r,
+    auth: "instructor",
+    csrf: r.method !== "GET",
+  });
 
-  return {
-    authenticate: async (req) => (await instructorOf(req)) !== undefined,
+  function routes(learners: LearnerSessions): { routes: Route<any>[]; upgrades: UpgradeRoute[] } {
+    const pages: Route<any>[] = [
+      route({
+        method: "GET",
+        path: JOIN_PATH,
+        auth: "public",
+        csrf: false,
+        page: true,
+        handler: ({ req, res, url }) =>
+          joinPage(res, localeOfReq(req), { code: url.searchParams.get("code") ?? undefined }),
+      }),
+      route<URLSearchParams>({
+        method: "POST",
+        path: JOIN_PATH,
+        auth: "public",
+        csrf: false,
+        page: true,
+        body: { form: true },
+        handler: ({ req, res, body, sessionId, isSecure }) =>
+          join(req, res, body, { sessionId, secure: isSecure }, learners),
+      }),
+      route({
+        method: "GET",
+        path: INSTRUCTOR_LOGIN_PATH,
+        auth: "public",
+        csrf: false,
+        page: true,
+        handler: ({ req, res }) => loginPage(res, localeOfReq(req)),
+      }),
+      route<URLSearchParams>({
+        method: "POST",
+        path: INSTRUCTOR_LOGIN_PATH,
+        auth: "public",
+        csrf: false,
+        page: true,
+        body: { form: true },
+        handler: ({ req, res, body, isSecure }) => login(req, res, body, isSecure),
+      }),
+      route({
+        method: "GET",
+        path: "/instructor",
+        auth: "public",
+        csrf: false,
+        page: true,
+        handler: ({ req, res }) => appPageFor(req, res, { view: "home" }),
+      }),
+      route({
+        method: "GET",
+        path: "/instructor/class/:classId",
+        auth: "public",
+        csrf: false,
+        page: true,
+        handler: ({ req, res, params }) => appPageFor(req, res, { view: "class", classId: params.classId }),
+      }),
+      ...Object.entries(ASSETS).map(([path, asset]) =>
+        route({
+          method: "GET",
+          path,
+          auth: "public",
+          csrf: false,
+          page: true,
+          handler({ res }) {
+            let body = assetCache.get(path);
+            if (!body) assetCache.set(path, (body = readFileSync(asset.file)));
+            res.writeHead(200, {
+              "content-type": `${asset.type}; charset=utf-8`,
+              "cache-control": "no-cache",
+              "content-length": body.length,
+            });
+            res.end(body);
+          },
+        }),
+      ),
+    ];
 
-    handle: (req, res, path) => api(req, res, path),
-
-    labOptions: (sessionId) => service.labOptions(sessionId),
-
-    ownsPage: (path) => path === JOIN_PATH || path === "/instructor" || path.startsWith("/instructor/"),
-
-    async page(req, res, path, ctx) {
-      const url = new URL(req.url ?? "/", "http://localhost");
-      const locale = localeOf(req, url);
-      try {
-        if (path === JOIN_PATH) return await handleJoin(req, res, locale, ctx);
-        if (path === INSTRUCTOR_LOGIN_PATH) return await handleLogin(req, res, locale, ctx);
-        const asset = ASSETS[path];
-        if (asset) {
-          req.resume();
-          let body = assetCache.get(path);
-          if (!body) assetCache.set(path, (body = readFileSync(asset.file)));
-          res.writeHead(200, {
-            "content-type": `${asset.type}; charset=utf-8`,
-            "cache-control": "no-cache",
-            "content-length": body.length,
+    const apiRoutes: Route<any>[] = [
+      api({
+        method: "POST",
+        path: "/api/instructor/logout",
+        body: SMALL_BODY,
+        async handler({ res, instructor }) {
+          await store.endInstructorSession(instructor!.sid);
+          res.writeHead(204, {
+            "set-cookie": serializeCookie(INSTRUCTOR_COOKIE, "", { sameSite: "Strict", maxAgeSeconds: 0 }),
+            "cache-control": "no-store",
           });
-          return void res.end(body);
-        }
-        req.resume();
-        const who = await instructorOf(req);
-        if (!who) return redirect(res, `${INSTRUCTOR_LOGIN_PATH}?lang=${locale}`);
-        if (req.method !== "GET" && req.method !== "HEAD")
-          throw new HttpError(405, "method not allowed", "Use GET.", { allow: "GET" });
-        if (path === "/instructor" || path === "/instructor/") return appPage(res, locale, who, { view: "home" });
-        const m = /^\/instructor\/class\/([A-Za-z0-9_-]{1,40})$/.exec(path);
-        if (m) return appPage(res, locale, who, { view: "class", classId: m[1] });
-        throw new HttpError(404, `no instructor page ${path}`, "Start at /instructor.");
-      } catch (err) {
-        if (res.headersSent) return void res.end();
-        if (err instanceof KubelabError) {
-          const body = `<h1>${err.status}</h1><p>${escapeHtml(err.message)}</p>${err.hint ? `<p>${escapeHtml(err.hint)}</p>` : ""}`;
-          return page(
-            res,
-            locale,
-            String(err.status),
-            body,
-            err.status,
-            err instanceof HttpError && err.headers ? err.headers : {},
-          );
-        }
-        throw err;
-      }
-    },
+          res.end();
+        },
+      }),
+      api({
+        method: "GET",
+        path: "/api/instructor/classes",
+        handler: async ({ res }) =>
+          sendJson(res, 200, {
+            classes: (await store.listClasses()).map((c) => ({ ...c, joinCodeShown: displayJoinCode(c.joinCode) })),
+          }),
+      }),
+      api({
+        method: "POST",
+        path: "/api/instructor/classes",
+        // The service validates the class's fields itself (class-rules.ts), with its own messages.
+        body: { json: z.looseObject({}), limit: 16 * 1024, hint: "Send the class as a JSON object." },
+        async handler({ res, body, instructor }) {
+          const cls = await service.create(body, instructor!.name);
+          sendJson(res, 201, { ...cls, joinCodeShown: displayJoinCode(cls.joinCode) });
+        },
+      }),
+      ...[classApi, `${classApi}/grid`].map((path) =>
+        api({
+          method: "GET",
+          path,
+          handler: async ({ res, params }) => sendJson(res, 200, await service.grid(params.classId)),
+        }),
+      ),
+      api({
+        method: "GET",
+        path: `${classApi}/events`,
+        async handler({ req, res, params }) {
+          await service.grid(params.classId); // 404 for a class that is not open
+          events(req, res, params.classId);
+        },
+      }),
+      api({
+        method: "GET",
+        path: `${classApi}/grid.csv`,
+        handler: async ({ res, params }) =>
+          csv(res, `class-${params.classId}-grid.csv`, gridCsvRows(await service.grid(params.classId))),
+      }),
+      api({
+        method: "GET",
+        path: `${classApi}/exam.csv`,
+        handler: async ({ res, params }) =>
+          csv(res, `class-${params.classId}-exam.csv`, examCsvRows((await service.examResults(params.classId)).rows)),
+      }),
+      api({
+        method: "GET",
+        path: `${classApi}/attempts.csv`,
+        handler: async ({ res, params }) =>
+          csv(res, `class-${params.classId}-attempts.csv`, attemptsCsvRows(await service.allAttempts(params.classId))),
+      }),
+      api({
+        method: "POST",
+        path: `${classApi}/exam`,
+        // The service validates {exam} itself.
+        body: { json: z.looseObject({}), limit: 1024, hint: 'Send {"exam":"ckad-mock"}.' },
+        async handler({ res, params, body }) {
+          const cls = await service.startExam(params.classId, body);
+          sendJson(res, 200, { exam: cls.exam ?? null });
+        },
+      }),
+      api({
+        method: "POST",
+        path: `${classApi}/exam/end`,
+        body: SMALL_BODY,
+        async handler({ res, params }) {
+          const cls = await service.endExam(params.classId);
+          sendJson(res, 200, { exam: cls.exam ?? null });
+        },
+      }),
+      api({
+        method: "POST",
+        path: `${classApi}/end`,
+        body: SMALL_BODY,
+        async handler({ res, params }) {
+          await service.end(params.classId);
+          sendJson(res, 200, { ended: true });
+        },
+      }),
+      api({
+        method: "GET",
+        path: `${learnerApi}/attempts`,
+        handler: async ({ res, params }) =>
+          sendJson(res, 200, { attempts: await service.attempts(params.classId, params.learnerId) }),
+      }),
+      api({
+        method: "POST",
+        path: `${learnerApi}/reset`,
+        body: SMALL_BODY,
+        async handler({ res, params }) {
+          const lab = await service.resetLab(params.classId, params.learnerId);
+          sendJson(res, 200, { id: lab.id, state: lab.state });
+        },
+      }),
+      api({
+        method: "POST",
+        path: `${learnerApi}/exam/submit`,
+        body: SMALL_BODY,
+        handler: async ({ res, params }) =>
+          sendJson(res, 200, await service.submitExam(params.classId, params.learnerId)),
+      }),
+      api({
+        method: "POST",
+        path: `${learnerApi}/extend`,
+        body: {
+          json: z.looseObject({ minutes: z.coerce.number({ error: `"minutes" must be a number` }).default(30) }),
+          limit: 1024,
+          hint: 'Send {"minutes":30}.',
+        },
+        async handler({ res, params, body }) {
+          const lab = await service.extendLab(params.classId, params.learnerId, body.minutes);
+          sendJson(res, 200, { id: lab.id, state: lab.state, lastActiveAt: lab.lastActiveAt.toISOString() });
+        },
+      }),
+    ];
 
-    upgrade(req, socket, head, path) {
-      const m = /^\/api\/instructor\/classes\/([A-Za-z0-9_-]{1,40})\/learners\/([A-Za-z0-9_-]{1,40})\/terminal$/.exec(
-        path,
-      );
-      if (!m) return refuse(socket, 404, `no WebSocket endpoint at ${path}`);
-      const [, classId, learnerId] = m;
-      const authorized = async () => {
-        if (!(await instructorOf(req)))
-          throw new HttpError(401, "instructor authentication required", "Sign in as the instructor first.");
+    const watch: UpgradeRoute = {
+      path: `${learnerApi}/terminal`,
+      auth: "instructor",
+      async handler({ params, accept }) {
+        const { classId, learnerId } = params;
         if (watchers.size >= MAX_WATCHERS)
           throw new HttpError(
             429,
             `${watchers.size} terminal views are open (the limit is ${MAX_WATCHERS})`,
             "Close a terminal view first.",
           );
-        return service.sessionOf(classId, learnerId);
-      };
-      authorized().then(
-        (sessionId) => {
-          if (!labManager.getLab(sessionId))
-            return refuse(
-              socket,
-              409,
-              "this learner's lab was stopped",
-              "It starts again when they reload their lesson page.",
-            );
-          wss.handleUpgrade(req, socket, head, (ws) => {
-            const session = bridgeTerminal(ws, {
-              exec: options.exec(),
-              readOnly: true,
-              resolveTarget: async (signal) => {
-                const lab = await labManager.waitUntilReady(sessionId, { signal });
-                return { namespace: lab.toolboxNamespace, pod: lab.toolboxPod, container: lab.toolboxContainer };
-              },
-              log,
-            });
-            watchers.add(session);
-            void session.closed.then(() => watchers.delete(session));
-            log(`class ${classId}: instructor watching ${learnerId}'s terminal (read-only)`);
+        const sessionId = await service.sessionOf(classId, learnerId);
+        if (!labManager.getLab(sessionId))
+          throw new HttpError(
+            409,
+            "this learner's lab was stopped",
+            "It starts again when they reload their lesson page.",
+          );
+        accept((ws) => {
+          const session = bridgeTerminal(ws, {
+            exec: options.exec(),
+            readOnly: true,
+            resolveTarget: async (signal) => {
+              const lab = await labManager.waitUntilReady(sessionId, { signal });
+              return { namespace: lab.toolboxNamespace, pod: lab.toolboxPod, container: lab.toolboxContainer };
+            },
+            log,
           });
-        },
-        (err: unknown) =>
-          err instanceof KubelabError
-            ? refuse(socket, err.status, err.message, err.hint)
-            : refuse(socket, 500, (err as Error).message),
-      );
-    },
+          watchers.add(session);
+          void session.closed.then(() => watchers.delete(session));
+          log(`class ${classId}: instructor watching ${learnerId}'s terminal (read-only)`);
+        });
+      },
+    };
+    return { routes: [...pages, ...apiRoutes], upgrades: [watch] };
+  }
 
+  return {
+    auth: { identify: instructorOf, csrfValid },
+    labOptions: (sessionId) => service.labOptions(sessionId),
+    routes,
     async close() {
       for (const w of watchers) w.close("The lab server is shutting down.");
       await Promise.all([...watchers].map((w) => w.closed));
-      wss.close();
       service.close();
     },
   };
