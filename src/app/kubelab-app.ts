@@ -41,6 +41,8 @@ export interface KubelabOptions {
   accessPassword?: string;
   /** Namespace mode on a network address: labs for anyone who asks, not only class members (`--open-labs`). */
   openLabs?: boolean;
+  /** Namespace mode: serve clients in the cluster's pod network too (default: refused; `--allow-pod-clients`). */
+  allowPodClients?: boolean;
   /** Namespace mode: most labs at once. */
   maxLabs?: number;
   /** Open terminals per browser session. */
@@ -276,6 +278,8 @@ async function serve(
     allowedHosts: options.allowedHosts,
     accessPassword: options.accessPassword,
     openLabs: options.openLabs,
+    // In a class, learners' pods reach this machine's addresses: none of them may reach the server.
+    refuseClients: mode === "namespace" && info.podCidr && !options.allowPodClients ? [info.podCidr] : undefined,
     maxTerminalsPerSession: options.maxTerminalsPerSession,
     sessionSecret: await sessionSecret(store),
     store,

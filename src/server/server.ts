@@ -25,6 +25,7 @@ import type { EnsureLabOptions, Lab, LabManager } from "../lab/types.ts";
 import { API, type Locale } from "../shared/contract.ts";
 import { checkExposure, createAccessGate, type AccessGate } from "./access.ts";
 import { ALLOWED_HOST_FLAG, assertAllowedHosts, createHostPolicy, isLoopbackBind } from "./host-check.ts";
+import { createClientFilter } from "./http/client-filter.ts";
 import { createFrontDoor, type InstructorAuth } from "./http/front-door.ts";
 import type { Route, UpgradeRoute } from "./http/route.ts";
 import { createRouter, type Router } from "./http/router.ts";
@@ -105,6 +106,11 @@ export interface LabServerOptions {
    * only class members and holders of the access password (`--open-labs`).
    */
   openLabs?: boolean;
+  /**
+   * Client address ranges refused when the connection opens (class mode: the
+   * cluster's pod network, so learners' pods cannot reach this server).
+   */
+  refuseClients?: string[];
   /** Where attempts and lab events are kept (src/store); without one nothing outlives the page. */
   store?: Store;
   /** The exam routes (src/exams/exam-api.ts); absent: no exams on this server. */
@@ -171,6 +177,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
     password: options.accessPassword,
     openLabs: options.openLabs,
   });
+  const clientFilter = createClientFilter(options.refuseClients ?? []);
   const allowedHosts = [...(options.allowedHosts ?? []), ...allowedOrigins];
   assertAllowedHosts(allowedHosts);
   const hosts = createHostPolicy({
@@ -352,6 +359,16 @@ export function createLabServer(options: LabServerOptions): LabServer {
     );
   });
   server.on("upgrade", door.upgrade);
+  // Before anything is read: a refused peer gets no answer at all (and one log line per minute).
+  let refusalLoggedAt = 0;
+  server.on("connection", (socket) => {
+    if (!clientFilter.refuses(socket.remoteAddress)) return;
+    if (Date.now() - refusalLoggedAt > 60_000) {
+      refusalLoggedAt = Date.now();
+      log(`connection from ${socket.remoteAddress} refused: that address is in the pod network`);
+    }
+    socket.destroy();
+  });
 
   return {
     server,

@@ -1,7 +1,7 @@
 /**
  * `./kubelab start [--port N] [--host H] [--mode cluster|namespace] [--origin URL]
  *  [--allowed-host NAME]... [--access-password-file FILE|-] [--max-labs N] [--labs-per-minute N] [--max-terminals N]
- *  [--open-labs]`:
+ *  [--open-labs] [--allow-pod-clients]`:
  * bring up the cluster (the embedded local one by default) and the lab server,
  * print the URL, and serve until interrupted.
  *
@@ -91,6 +91,7 @@ export default async function startCommand(args: string[]): Promise<number> {
     ],
     accessPassword: accessPassword(flagString(parsed, "access-password-file")),
     openLabs: parsed.flags.get("open-labs") === true,
+    allowPodClients: parsed.flags.get("allow-pod-clients") === true,
     maxLabs: positiveInt(flagString(parsed, "max-labs"), "--max-labs"),
     maxTerminalsPerSession: positiveInt(flagString(parsed, "max-terminals"), "--max-terminals"),
     labsPerMinute: positiveInt(flagString(parsed, "labs-per-minute"), "--labs-per-minute"),
