@@ -1,6 +1,8 @@
 /**
- * The instructor's side of the lab server and the learners' `/join`, behind
- * the server's `InstructorApi` seam (src/server/server.ts).
+ * The instructor's side of the lab server and the learners' `/join`: route
+ * records behind the server's front door (src/server/http), through the
+ * `ClassFeature` seam (src/server/server.ts). Each handler parses nothing:
+ * the front door checked the caller, the CSRF token and the body first.
  *
  * Pages (server-rendered, zh-CN or English by `?lang=` / Accept-Language):
  *   GET/POST /instructor/login    sign in (rate-limited failures per address)

@@ -10,6 +10,7 @@ import { stringify } from "csv-stringify/sync";
 import { KubelabError } from "../../errors.ts";
 import { defaultStorePath, openStore, STORE_ENV, type ProgressExport } from "../../store/index.ts";
 import { flagString, parseArgs } from "../args.ts";
+import { usageOf } from "../usage.ts";
 
 const USAGE = "usage: ./kubelab progress export [--format json|csv] [--learner ID] [--output FILE]";
 
@@ -44,7 +45,7 @@ export function attemptsCsv(data: ProgressExport): string {
 }
 
 export default async function progressCommand(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, ["format", "learner", "output"]);
+  const parsed = parseArgs(args, { usage: usageOf("progress"), strings: ["format", "learner", "output"] });
   const [sub] = parsed.positional;
   if (sub !== "export")
     throw new KubelabError(sub ? `unknown progress command "${sub}"` : "which progress command?", USAGE);

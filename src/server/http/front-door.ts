@@ -186,7 +186,7 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): Promise<void> {
     // 1. Host.
     if (!hosts.allows(req.headers.host)) {
-      log(`upgrade refused: host ${(req.headers.host ?? "(none)").slice(0, 100)} is not allowed`);
+      log(`terminal upgrade refused: host ${(req.headers.host ?? "(none)").slice(0, 100)} is not allowed`);
       const { error, hint } = options.misdirected(req.headers.host);
       throw new HttpError(421, error, hint);
     }
@@ -194,7 +194,7 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
     if (!match) throw new HttpError(404, `no WebSocket endpoint at ${path}`, "The terminal is at /api/lab/terminal.");
     // 3. Origin: every upgrade, since a WebSocket is not bound by the same-origin policy.
     if (!originAllowed(req.headers.origin, req.headers.host, options.allowedOrigins)) {
-      log(`upgrade refused: origin ${req.headers.origin ?? "(none)"} for host ${req.headers.host}`);
+      log(`terminal upgrade refused: origin ${req.headers.origin ?? "(none)"} for host ${req.headers.host}`);
       throw new HttpError(403, `origin ${req.headers.origin ?? "(none)"} is not allowed`, ORIGIN_HINT);
     }
     // 2. Access (after Origin, as before the router: a foreign page learns nothing about the password).
