@@ -19,9 +19,7 @@ import type { IsolationMode, LabManager } from "../lab/types.ts";
 import { RecorderPool } from "../recorder/index.ts";
 import { createExamApi } from "../exams/exam-api.ts";
 import { createExamService, type ExamService } from "../exams/exam-service.ts";
-import { checkExposure } from "../server/access.ts";
-import { assertAllowedHosts } from "../server/host-check.ts";
-import { createLabServer, type GradeService } from "../server/server.ts";
+import { checkServerExposure, createLabServer, type GradeService } from "../server/server.ts";
 import { shareConnections } from "../cluster/kube-connections.ts";
 import { createSiteHandler } from "../server/site.ts";
 import { agentExec, locateToolboxAgent } from "../server/terminal-agent.ts";
@@ -141,13 +139,12 @@ async function adoptLabs(
 export async function startKubelab(options: KubelabOptions): Promise<RunningKubelab> {
   const log = options.log ?? (() => {});
   const mode = options.mode ?? "cluster";
-  // Refuse an unsafe exposure before spending a minute on the cluster (the server checks again).
-  checkExposure({ host: options.host, mode, password: options.accessPassword, openLabs: options.openLabs });
-  assertAllowedHosts([...(options.allowedHosts ?? []), ...(options.allowedOrigins ?? [])]);
+  // Refuse an unsafe exposure before spending a minute on the cluster (the server takes this result).
+  const exposure = checkServerExposure({ ...options, mode });
   // A damaged, locked or read-only store fails now, with a hint, before the cluster's minute.
   const store = openStore({ path: options.storePath, log });
   try {
-    return await serve(options, store, log, mode);
+    return await serve(options, store, log, mode, exposure);
   } catch (err) {
     await store.close();
     throw err;
@@ -159,6 +156,7 @@ async function serve(
   store: Store,
   log: (line: string) => void,
   mode: IsolationMode,
+  exposure: ReturnType<typeof checkServerExposure>,
 ): Promise<RunningKubelab> {
   // The site builds while the cluster comes up: both are needed before the URL is printed.
   const site = options.buildSite === false ? undefined : ensureSite({ onProgress: options.onProgress });
@@ -278,6 +276,7 @@ async function serve(
     allowedHosts: options.allowedHosts,
     accessPassword: options.accessPassword,
     openLabs: options.openLabs,
+    exposure,
     // In a class, learners' pods reach this machine's addresses: none of them may reach the server.
     refuseClients: mode === "namespace" && info.podCidr && !options.allowPodClients ? [info.podCidr] : undefined,
     maxTerminalsPerSession: options.maxTerminalsPerSession,

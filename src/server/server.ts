@@ -111,6 +111,8 @@ export interface LabServerOptions {
    * cluster's pod network, so learners' pods cannot reach this server).
    */
   refuseClients?: string[];
+  /** `checkServerExposure`'s result when the caller ran it already (else the server runs it). */
+  exposure?: { warnings: string[] };
   /** Where attempts and lab events are kept (src/store); without one nothing outlives the page. */
   store?: Store;
   /** The exam routes (src/exams/exam-api.ts); absent: no exams on this server. */
@@ -165,21 +167,38 @@ const NOT_BUILT_PAGE = `<!doctype html>
 </body></html>
 `;
 
+/** What `checkServerExposure` judges: where the server listens, for whom, under which names. */
+export type ExposureOptions = Pick<
+  LabServerOptions,
+  "host" | "accessPassword" | "openLabs" | "allowedHosts" | "allowedOrigins"
+> & { mode: LabManager["mode"] };
+
+/**
+ * The start-time rules of the front door, in one place: refuses (throws) the
+ * cluster-admin lab on a network address without a password, a too-short
+ * password, and allowed hosts that are not host names; returns the warnings
+ * to print once listening. The app runs it before the cluster's minute and
+ * hands the result to `createLabServer`, so it runs once.
+ */
+export function checkServerExposure(options: ExposureOptions): { warnings: string[] } {
+  const warnings = checkExposure({
+    host: options.host,
+    mode: options.mode,
+    password: options.accessPassword,
+    openLabs: options.openLabs,
+  });
+  assertAllowedHosts([...(options.allowedHosts ?? []), ...(options.allowedOrigins ?? [])]);
+  return { warnings };
+}
+
 export function createLabServer(options: LabServerOptions): LabServer {
   const { labManager } = options;
   const log = options.log ?? (() => {});
   const allowedOrigins = options.allowedOrigins ?? [];
   const bodyLimit = options.bodyLimitBytes ?? 16 * 1024;
-  // Refuses (throws) the cluster-admin lab on a network address without a password.
-  const exposureWarnings = checkExposure({
-    host: options.host,
-    mode: labManager.mode,
-    password: options.accessPassword,
-    openLabs: options.openLabs,
-  });
+  const exposureWarnings = (options.exposure ?? checkServerExposure({ ...options, mode: labManager.mode })).warnings;
   const clientFilter = createClientFilter(options.refuseClients ?? []);
   const allowedHosts = [...(options.allowedHosts ?? []), ...allowedOrigins];
-  assertAllowedHosts(allowedHosts);
   const hosts = createHostPolicy({
     port: () => (server.address() as AddressInfo | null)?.port,
     bindHost: options.host ?? "127.0.0.1",
