@@ -38,7 +38,11 @@ function kubectlTop(kubeconfig: string): string {
 }
 
 async function main(args: string[]) {
-  const parsed = parseArgs(args, ["learners", "keys"]);
+  const parsed = parseArgs(args, {
+    usage: "./kubelab bench class [flags]",
+    strings: ["learners", "keys"],
+    loose: true,
+  });
   const n = Number(flagString(parsed, "learners") ?? 50);
   const keys = Number(flagString(parsed, "keys") ?? 20);
   const report = new Report("class");

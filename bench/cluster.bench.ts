@@ -37,7 +37,7 @@ const PARTS = ["start", "reset", "memory"] as const;
 type Part = (typeof PARTS)[number];
 
 async function main(argv: string[]): Promise<void> {
-  const parsed = parseArgs(argv, ["runs", "idle"]);
+  const parsed = parseArgs(argv, { usage: "./kubelab bench cluster [flags]", strings: ["runs", "idle"], loose: true });
   const runs = Number(flagString(parsed, "runs") ?? 5);
   const idleSeconds = Number(flagString(parsed, "idle") ?? 30);
   const destructive = parsed.flags.has("destructive");

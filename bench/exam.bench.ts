@@ -37,7 +37,11 @@ import { Report, requireCluster, runMain, STAT_HEADER, statCells, stats, table, 
 const P95_TARGET_MS = 10_000;
 
 async function main(argv: string[]): Promise<void> {
-  const parsed = parseArgs(argv, ["exam", "seed", "runs"]);
+  const parsed = parseArgs(argv, {
+    usage: "./kubelab bench exam [flags]",
+    strings: ["exam", "seed", "runs"],
+    loose: true,
+  });
   const exam = loadExam(flagString(parsed, "exam") ?? "ckad-mock");
   const seed = flagString(parsed, "seed") ?? "bench-1";
   const runs = Number(flagString(parsed, "runs") ?? 10);

@@ -77,7 +77,11 @@ interface ExerciseResult {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const parsed = parseArgs(argv, ["runs", "concurrency"]);
+  const parsed = parseArgs(argv, {
+    usage: "./kubelab bench graders [flags]",
+    strings: ["runs", "concurrency"],
+    loose: true,
+  });
   const runs = Number(flagString(parsed, "runs") ?? 20);
   const concurrency = Number(flagString(parsed, "concurrency") ?? 7);
   const skipSlow = parsed.flags.has("skip-slow");

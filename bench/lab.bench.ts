@@ -73,7 +73,11 @@ const GRADER_SPEEDUP = 5;
 const RESET_P50_MS = 900;
 
 async function main(argv: string[]): Promise<void> {
-  const parsed = parseArgs(argv, ["cold", "warm", "keys", "grades", "resets", "mode"]);
+  const parsed = parseArgs(argv, {
+    usage: "./kubelab bench lab [flags]",
+    strings: ["cold", "warm", "keys", "grades", "resets", "mode"],
+    loose: true,
+  });
   const coldRuns = Number(flagString(parsed, "cold") ?? 5);
   const warmRuns = Number(flagString(parsed, "warm") ?? 10);
   const keys = Number(flagString(parsed, "keys") ?? 200);

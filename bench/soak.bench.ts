@@ -67,7 +67,11 @@ const median = (values: number[]) =>
   );
 
 async function main(args: string[]) {
-  const parsed = parseArgs(args, ["minutes", "learners", "sample"]);
+  const parsed = parseArgs(args, {
+    usage: "./kubelab bench soak [flags]",
+    strings: ["minutes", "learners", "sample"],
+    loose: true,
+  });
   const minutes = Number(flagString(parsed, "minutes") ?? 120);
   const n = Number(flagString(parsed, "learners") ?? 20);
   const sampleSeconds = Number(flagString(parsed, "sample") ?? 60);

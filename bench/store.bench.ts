@@ -108,7 +108,11 @@ async function ttfb(url: string, cookie: string): Promise<number> {
 }
 
 async function main(args: string[]) {
-  const parsed = parseArgs(args, ["attempts", "requests", "dir"]);
+  const parsed = parseArgs(args, {
+    usage: "./kubelab bench store [flags]",
+    strings: ["attempts", "requests", "dir"],
+    loose: true,
+  });
   const attempts = Number(flagString(parsed, "attempts") ?? 10_000);
   const requests = Number(flagString(parsed, "requests") ?? 200);
   const parent = resolve(flagString(parsed, "dir") ?? dirname(defaultStorePath()));

@@ -19,9 +19,7 @@ import type { IsolationMode, LabManager } from "../lab/types.ts";
 import { RecorderPool } from "../recorder/index.ts";
 import { createExamApi } from "../exams/exam-api.ts";
 import { createExamService, type ExamService } from "../exams/exam-service.ts";
-import { checkExposure } from "../server/access.ts";
-import { assertAllowedHosts } from "../server/host-check.ts";
-import { createLabServer, type GradeService } from "../server/server.ts";
+import { checkServerExposure, createLabServer, type GradeService } from "../server/server.ts";
 import { shareConnections } from "../cluster/kube-connections.ts";
 import { createSiteHandler } from "../server/site.ts";
 import { agentExec, locateToolboxAgent } from "../server/terminal-agent.ts";
@@ -39,6 +37,10 @@ export interface KubelabOptions {
   allowedHosts?: string[];
   /** Require a login with this password (see src/server/access.ts). */
   accessPassword?: string;
+  /** Namespace mode on a network address: labs for anyone who asks, not only class members (`--open-labs`). */
+  openLabs?: boolean;
+  /** Namespace mode: serve clients in the cluster's pod network too (default: refused; `--allow-pod-clients`). */
+  allowPodClients?: boolean;
   /** Namespace mode: most labs at once. */
   maxLabs?: number;
   /** Open terminals per browser session. */
@@ -137,13 +139,12 @@ async function adoptLabs(
 export async function startKubelab(options: KubelabOptions): Promise<RunningKubelab> {
   const log = options.log ?? (() => {});
   const mode = options.mode ?? "cluster";
-  // Refuse an unsafe exposure before spending a minute on the cluster (the server checks again).
-  checkExposure({ host: options.host, mode, password: options.accessPassword });
-  assertAllowedHosts([...(options.allowedHosts ?? []), ...(options.allowedOrigins ?? [])]);
+  // Refuse an unsafe exposure before spending a minute on the cluster (the server takes this result).
+  const exposure = checkServerExposure({ ...options, mode });
   // A damaged, locked or read-only store fails now, with a hint, before the cluster's minute.
   const store = openStore({ path: options.storePath, log });
   try {
-    return await serve(options, store, log, mode);
+    return await serve(options, store, log, mode, exposure);
   } catch (err) {
     await store.close();
     throw err;
@@ -155,6 +156,7 @@ async function serve(
   store: Store,
   log: (line: string) => void,
   mode: IsolationMode,
+  exposure: ReturnType<typeof checkServerExposure>,
 ): Promise<RunningKubelab> {
   // The site builds while the cluster comes up: both are needed before the URL is printed.
   const site = options.buildSite === false ? undefined : ensureSite({ onProgress: options.onProgress });
@@ -275,6 +277,10 @@ async function serve(
     allowedOrigins: options.allowedOrigins,
     allowedHosts: options.allowedHosts,
     accessPassword: options.accessPassword,
+    openLabs: options.openLabs,
+    exposure,
+    // In a class, learners' pods reach this machine's addresses: none of them may reach the server.
+    refuseClients: mode === "namespace" && info.podCidr && !options.allowPodClients ? [info.podCidr] : undefined,
     maxTerminalsPerSession: options.maxTerminalsPerSession,
     sessionSecret: await sessionSecret(store),
     store,

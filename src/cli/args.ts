@@ -1,24 +1,84 @@
-/** Tiny flag parsing for the CLI: `--name value`, `--name=value` and boolean `--flag`. */
+/**
+ * Flags for the CLI through `node:util` `parseArgs`, strict: a flag the
+ * command does not know is an error that names the nearest one it does and
+ * shows the command's usage (`start --prot 80` must not start on 4321).
+ */
+import { parseArgs as parseNodeArgs } from "node:util";
+import { KubelabError } from "../errors.ts";
+
 export interface ParsedArgs {
   positional: string[];
+  /** Each given flag: its (last) value, or true for a boolean flag. */
   flags: Map<string, string | true>;
+  /** Every value of a repeatable flag, in order. */
+  all(name: string): string[];
 }
 
-export function parseArgs(args: string[], valueFlags: string[] = []): ParsedArgs {
-  const positional: string[] = [];
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (!arg.startsWith("--")) {
-      positional.push(arg);
-      continue;
+export interface FlagSpec {
+  /** The command's usage line(s), shown with any mistake. */
+  usage: string;
+  /** Flags that take a value (`--port 80`, `--port=80`). */
+  strings?: readonly string[];
+  /** Flags that take a value and may be given more than once. */
+  repeated?: readonly string[];
+  /** Flags that take none (`--json`). */
+  booleans?: readonly string[];
+  /**
+   * Pass unknown flags through as booleans instead of refusing them: only for
+   * the benchmark scripts, which all receive the flags given before any
+   * benchmark's name (`./kubelab bench --runs 3`).
+   */
+  loose?: boolean;
+}
+
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
     }
-    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
-    if (inline !== undefined) flags.set(name, inline);
-    else if (valueFlags.includes(name) && i + 1 < args.length) flags.set(name, args[++i]);
-    else flags.set(name, true);
   }
-  return { positional, flags };
+  return row[b.length];
+}
+
+export function parseArgs(args: string[], spec: FlagSpec): ParsedArgs {
+  const known = [...(spec.strings ?? []), ...(spec.repeated ?? []), ...(spec.booleans ?? [])];
+  const options = Object.fromEntries([
+    ...(spec.strings ?? []).map((name) => [name, { type: "string" as const }]),
+    ...(spec.repeated ?? []).map((name) => [name, { type: "string" as const, multiple: true }]),
+    ...(spec.booleans ?? []).map((name) => [name, { type: "boolean" as const }]),
+  ]);
+  let parsed: ReturnType<typeof parseNodeArgs>;
+  try {
+    parsed = parseNodeArgs({ args, options, strict: !spec.loose, allowPositionals: true });
+  } catch (err) {
+    const message = (err as Error).message.split("\n")[0].replace(/\. To specify a positional.*$/, "");
+    const given = /'(--?[^']+)'/.exec(message)?.[1]?.replace(/^-+/, "").split("=")[0];
+    const nearest = given ? known.map((k) => ({ k, d: distance(given, k) })).sort((a, b) => a.d - b.d)[0] : undefined;
+    const suggestion = nearest && nearest.d <= 2 ? `did you mean --${nearest.k}? ` : "";
+    throw new KubelabError(message, `${suggestion}usage: ${spec.usage}`);
+  }
+  const flags = new Map<string, string | true>();
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (value === false || value === undefined) continue;
+    if (Array.isArray(value)) {
+      const last = value.at(-1);
+      if (typeof last === "string") flags.set(name, last);
+    } else flags.set(name, value === true ? true : String(value));
+  }
+  return {
+    positional: parsed.positionals,
+    flags,
+    all: (name) => {
+      const value = parsed.values[name];
+      return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+    },
+  };
 }
 
 export function flagString(parsed: ParsedArgs, name: string): string | undefined {

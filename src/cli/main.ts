@@ -3,6 +3,7 @@
  * only dispatches and turns errors into a message plus a hint (no stack trace).
  */
 import { errorLines } from "./report-error.ts";
+import { USAGES } from "./usage.ts";
 import { clusterCommand } from "./commands/cluster.ts";
 import { kubectlCommand } from "./commands/kubectl.ts";
 
@@ -10,28 +11,9 @@ export type Command = (args: string[]) => Promise<number>;
 
 const USAGE = `usage: ./kubelab <command> [...]
 
-  start [--mode cluster|namespace] [--port N] [--host H] [--origin URL] [--allowed-host NAME]...
-        [--access-password-file FILE|-] [--max-labs N] [--labs-per-minute N] [--max-terminals N]
-                             build the lesson site if needed, bring up the local cluster
-                             and the lab server, print the URL (namespace: a lab per learner)
-  build [--force|--check]    build the lesson site into dist/ when its sources changed
-  cluster up|down|status|reset|logs
-                             manage the embedded local cluster
-  kubectl ...                kubectl with the cluster's admin kubeconfig
-  grade <exercise> [--json]  grade an exercise in the learner namespace
-  lab verify [exercise] [--exam]
-                             author check: setup → fails, solve → passes (--exam: every exam
-                             task under several seeds)
-  format [--check]           format the code with Prettier (--check: only report)
-  test [format|typecheck|unit|integration|security|verify|e2e|conformance]
-                             run the test suites (all by default)
-  progress export [--format json|csv] [--learner ID] [--output FILE]
-                             learners' attempts and lab events from the progress store
-  instructor add <name>      make an instructor who runs classes (password from the terminal or stdin)
-  instructor list|remove <name>
-                             list instructors; remove one (their sessions end, their classes stay)
-  bench [cluster|lab|graders|store|class|exam|soak]
-                             run benchmarks (all but soak by default), write results to bench/results/
+${Object.values(USAGES)
+  .map((u) => `  ${u}`)
+  .join("\n")}
 
 environment: KUBELAB_PROVIDER=local|kubeconfig, KUBELAB_STATE (default /var/lib/kubelab),
              KUBELAB_CACHE (default ~/.cache/kubelab),
@@ -68,9 +50,9 @@ async function main(argv: string[]): Promise<number> {
     console.error(`kubelab: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
-  // `./kubelab start --help` must print help, not start a server.
+  // `./kubelab start --help` prints start's usage, and never starts a server.
   if (name !== "kubectl" && (args.includes("--help") || args.includes("-h"))) {
-    console.log(USAGE);
+    console.log(`usage: ./kubelab ${USAGES[name as keyof typeof USAGES] ?? USAGE}`);
     return 0;
   }
   return command(args);

@@ -49,6 +49,12 @@ export interface ClusterInfo {
    * go straight to the toolbox's terminal agent rather than through the API's exec.
    */
   podNetworkReachable?: boolean;
+  /**
+   * The pods' address range as this machine sees it (the local node's pod
+   * subnet), when the provider knows it: a class server refuses clients
+   * from it, so a learner's pods cannot reach the instructor's sign-in.
+   */
+  podCidr?: string;
 }
 
 export interface ClusterStatus {

@@ -18,16 +18,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { KubelabError } from "../errors.ts";
 import type { IsolationMode } from "../lab/types.ts";
 import { isLoopbackBind } from "./host-check.ts";
-import {
-  escapeHtml,
-  HttpError,
-  htmlPage,
-  parseCookies,
-  readBody,
-  sendError,
-  sendHtml,
-  serializeCookie,
-} from "./http-util.ts";
+import { escapeHtml, HttpError, htmlPage, parseCookies, sendError, sendHtml, serializeCookie } from "./http-util.ts";
+import { route, type Route } from "./http/route.ts";
 import { clientAddress, createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 import { createTokenIssuer } from "./sessions.ts";
 
@@ -37,6 +29,8 @@ export const LOGIN_PATH = "/login";
 export const PASSWORD_ENV = "KUBELAB_ACCESS_PASSWORD";
 export const PASSWORD_FILE_FLAG = "--access-password-file";
 export const MIN_PASSWORD_LENGTH = 8;
+/** Namespace mode on a network address: labs for anyone, not only class members (named in the warning). */
+export const OPEN_LABS_FLAG = "--open-labs";
 
 const SCRYPT_KEY_BYTES = 32;
 
@@ -45,7 +39,12 @@ const SCRYPT_KEY_BYTES = 32;
  * (with a hint) for cluster mode on a non-loopback address without a
  * password; otherwise returns warnings to print (empty on loopback).
  */
-export function checkExposure(options: { host?: string; mode: IsolationMode; password?: string }): string[] {
+export function checkExposure(options: {
+  host?: string;
+  mode: IsolationMode;
+  password?: string;
+  openLabs?: boolean;
+}): string[] {
   const { host, mode, password } = options;
   if (password !== undefined && password.length < MIN_PASSWORD_LENGTH) {
     throw new KubelabError(
@@ -64,9 +63,13 @@ export function checkExposure(options: { host?: string; mode: IsolationMode; pas
     `WARNING: listening on ${host}, reachable from the network, over plain HTTP (put a TLS proxy in front for anything beyond a trusted LAN).`,
   ];
   if (password !== undefined) warnings.push(`Every page asks for the access password first (${LOGIN_PATH}).`);
+  else if (options.openLabs)
+    warnings.push(
+      `No access password and ${OPEN_LABS_FLAG}: anyone who can reach this address can create a lab (rate-limited per address). Set ${PASSWORD_ENV} to require a login.`,
+    );
   else
     warnings.push(
-      `No access password: anyone who can reach this address can create a lab (rate-limited per address). Set ${PASSWORD_ENV} to require a login.`,
+      `No access password: labs are made only for the members of a class (who join at /join). ${OPEN_LABS_FLAG} makes them self-serve for anyone who can reach this address; ${PASSWORD_ENV} requires a login instead.`,
     );
   return warnings;
 }
@@ -77,17 +80,14 @@ export interface AccessGateOptions {
   loginRate?: RateLimitOptions;
   /** Access cookie lifetime. Default 12 hours (and never beyond this server run). */
   maxAgeSeconds?: number;
-  isSecure: (req: IncomingMessage) => boolean;
-  /** The Origin rule (throws HttpError 403). */
-  checkOrigin: (req: IncomingMessage) => void;
   log?: (line: string) => void;
 }
 
 export interface AccessGate {
   /** True when the request carries a valid access cookie. */
   allows(req: IncomingMessage): boolean;
-  /** GET and POST /login. */
-  handleLogin(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** GET and POST /login (the only routes before the access rule). */
+  readonly routes: Route<any>[];
   /** Answer a request that has no access: page loads go to the login page, the rest get 401. */
   deny(req: IncomingMessage, res: ServerResponse, path: string): void;
   /** For a refused WebSocket upgrade. */
@@ -161,55 +161,56 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
       sendHtml(res, 401, loginPage("/"));
     },
 
-    async handleLogin(req, res) {
-      const method = req.method ?? "GET";
-      const url = new URL(req.url ?? "/", "http://localhost");
-      if (method === "GET" || method === "HEAD")
-        return sendHtml(res, 200, loginPage(safeNext(url.searchParams.get("next"))));
-      if (method !== "POST") throw new HttpError(405, "method not allowed", "Use GET or POST.", { allow: "GET, POST" });
-      options.checkOrigin(req);
-      const address = clientAddress(req.socket);
-      const wait = limiter.take(address);
-      if (wait > 0) {
-        req.resume();
-        log(`login: too many failed attempts from ${address}`);
-        return sendHtml(
-          res,
-          429,
-          loginPage("/", {
-            en: `Too many attempts. Wait ${wait} s, then try again.`,
-            zh: `尝试次数过多，请等待 ${wait} 秒后再试。`,
-          }),
-          { "retry-after": String(wait) },
-        );
-      }
-      const type = String(req.headers["content-type"] ?? "");
-      if (!/^application\/x-www-form-urlencoded\b/i.test(type)) {
-        req.resume();
-        throw new HttpError(
-          415,
-          `expected a form, got content-type "${type || "none"}"`,
-          "Sign in through the form on /login.",
-        );
-      }
-      const form = new URLSearchParams((await readBody(req, 4096)).toString("utf8"));
-      const next = safeNext(form.get("next"));
-      if (!(await passwordMatches(form.get("password") ?? ""))) {
-        log(`login: wrong password from ${address}`);
-        return sendHtml(res, 401, loginPage(next, { en: "That password is not right.", zh: "密码不正确。" }));
-      }
-      limiter.refund(address);
-      const token = tokens.issue();
-      res.writeHead(303, {
-        location: next,
-        "set-cookie": serializeCookie(ACCESS_COOKIE, token.value, {
-          secure: options.isSecure(req),
-          maxAgeSeconds: tokens.maxAgeSeconds,
-        }),
-        "cache-control": "no-store",
-        "content-length": 0,
-      });
-      res.end();
-    },
+    routes: [
+      route({
+        method: "GET",
+        path: LOGIN_PATH,
+        auth: "public",
+        csrf: false,
+        beforeAccess: true,
+        handler: ({ res, url }) => sendHtml(res, 200, loginPage(safeNext(url.searchParams.get("next")))),
+      }),
+      route<URLSearchParams>({
+        method: "POST",
+        path: LOGIN_PATH,
+        auth: "public",
+        csrf: false,
+        beforeAccess: true,
+        body: { form: true },
+        async handler({ req, res, body: form, isSecure }) {
+          const address = clientAddress(req.socket);
+          const wait = limiter.take(address);
+          if (wait > 0) {
+            log(`login: too many failed attempts from ${address}`);
+            return sendHtml(
+              res,
+              429,
+              loginPage("/", {
+                en: `Too many attempts. Wait ${wait} s, then try again.`,
+                zh: `尝试次数过多，请等待 ${wait} 秒后再试。`,
+              }),
+              { "retry-after": String(wait) },
+            );
+          }
+          const next = safeNext(form.get("next"));
+          if (!(await passwordMatches(form.get("password") ?? ""))) {
+            log(`login: wrong password from ${address}`);
+            return sendHtml(res, 401, loginPage(next, { en: "That password is not right.", zh: "密码不正确。" }));
+          }
+          limiter.refund(address);
+          const token = tokens.issue();
+          res.writeHead(303, {
+            location: next,
+            "set-cookie": serializeCookie(ACCESS_COOKIE, token.value, {
+              secure: isSecure,
+              maxAgeSeconds: tokens.maxAgeSeconds,
+            }),
+            "cache-control": "no-store",
+            "content-length": 0,
+          });
+          res.end();
+        },
+      }),
+    ],
   };
 }

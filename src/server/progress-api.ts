@@ -12,12 +12,13 @@
  * Without a store (tests, a server started bare) the routes answer
  * `enabled: false` and nothing is recorded.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { z } from "zod";
 import type { GradeResult } from "../graders/types.ts";
 import type { Lab } from "../lab/types.ts";
 import type { Attempt, LabEventKind, Learner, Store } from "../store/index.ts";
 import { API, EXERCISE_ID, type SolutionBlock } from "../shared/contract.ts";
-import { HttpError, readJsonBody, sendJson } from "./http-util.ts";
+import { HttpError, sendJson } from "./http-util.ts";
+import { route, type Route } from "./http/route.ts";
 import { renderScript } from "../graders/scripts.ts";
 
 export type { SolutionBlock };
@@ -51,9 +52,8 @@ export interface ProgressApi {
     result: GradeResult,
     requestId: unknown,
   ): Promise<(Pick<Attempt, "seq" | "at"> & { duplicate: boolean }) | undefined>;
-  /** True when this module answers `path`. */
-  handles(path: string): boolean;
-  handle(req: IncomingMessage, res: ServerResponse, path: string, sessionId: string | undefined): Promise<void>;
+  /** GET /api/progress, GET /api/progress/export, POST /api/learner, POST /api/lab/solution. */
+  routes: Route<any>[];
 }
 
 /**
@@ -112,9 +112,14 @@ export function createProgressApi(options: ProgressApiOptions): ProgressApi {
     return found;
   }
 
-  function requireLearner(sessionId: string | undefined): string {
-    if (!sessionId) throw new HttpError(401, "no lab session", "Open a lesson page first: it starts your session.");
-    return sessionId;
+  function requireStore(): Store {
+    if (!store)
+      throw new HttpError(
+        404,
+        "this server keeps no progress",
+        "Start it with `./kubelab start` (it keeps progress in its state directory).",
+      );
+    return store;
   }
 
   return {
@@ -170,97 +175,106 @@ export function createProgressApi(options: ProgressApiOptions): ProgressApi {
       }
     },
 
-    handles: (path) =>
-      path === API.progress || path === API.progressExport || path === API.learner || path === API.labSolution,
-
-    async handle(req, res, path, sessionId) {
-      const method = req.method ?? "GET";
-      const allow = (methods: string[]) => {
-        if (!methods.includes(method) && !(method === "HEAD" && methods.includes("GET"))) {
-          throw new HttpError(405, "method not allowed", `Use ${methods.join(" or ")}.`, { allow: methods.join(", ") });
-        }
-      };
-      if (path === API.progress) {
-        allow(["GET"]);
-        if (!store) return sendJson(res, 200, { enabled: false, mode, exercises: [] });
-        // Pages ask before any lab exists (the sidebar on a reading page): no session, nothing yet.
-        if (!sessionId) return sendJson(res, 200, { enabled: true, mode, learner: null, exercises: [] });
-        const l = (await learner(sessionId))!;
-        const exercises = await store.progress(l.id);
-        return sendJson(res, 200, {
-          enabled: true,
-          mode,
-          learner: { id: l.id, displayName: l.displayName ?? null },
-          solutionAfterFailures: SOLUTION_AFTER_FAILURES,
-          exercises,
-        });
-      }
-      if (path === API.progressExport) {
-        allow(["GET"]);
-        if (!store)
-          throw new HttpError(
-            404,
-            "this server keeps no progress",
-            "Start it with `./kubelab start` (it keeps progress in its state directory).",
-          );
-        const l = (await learner(requireLearner(sessionId)))!;
-        const data = await store.export(l.id);
-        return sendJson(res, 200, data, {
-          "content-disposition": `attachment; filename="kubelab-progress-${l.id}.json"`,
-        });
-      }
-      if (!store)
-        throw new HttpError(
-          404,
-          "this server keeps no progress",
-          "Start it with `./kubelab start` (it keeps progress in its state directory).",
-        );
-      if (path === API.learner) {
-        allow(["POST"]);
-        const body = await readJsonBody(req, bodyLimit);
-        const name = body.displayName;
-        if (name !== null && name !== undefined && typeof name !== "string")
-          throw new HttpError(400, `"displayName" must be a string or null`, 'Send {"displayName":"Ada"}.');
-        const sid = requireLearner(sessionId);
-        const l = (await learner(sid))!;
-        const updated = await store.setDisplayName(l.id, name ?? undefined);
-        learners.set(sid, updated);
-        return sendJson(res, 200, { id: updated.id, displayName: updated.displayName ?? null });
-      }
-      // /api/lab/solution
-      allow(["POST"]);
-      const body = await readJsonBody(req, bodyLimit);
-      const { exercise, confirm } = body;
-      if (typeof exercise !== "string" || !EXERCISE_ID.test(exercise))
-        throw new HttpError(
-          400,
-          `"exercise" must be an exercise id such as "job/echo"`,
-          'Send {"exercise":"job/echo","confirm":true}.',
-        );
-      const script = await options.solutions?.(exercise);
-      if (script === undefined)
-        throw new HttpError(
-          404,
-          `exercise "${exercise}" has no reference solution`,
-          "Use an exercise id from a lesson page (for example job/echo).",
-        );
-      const l = (await learner(requireLearner(sessionId)))!;
-      const standing = (await store.progress(l.id)).find((p) => p.exercise === exercise);
-      if ((standing?.failed ?? 0) < SOLUTION_AFTER_FAILURES && !standing?.solutionRevealedAt && confirm !== true) {
-        throw new HttpError(
-          409,
-          `the solution to ${exercise} is offered after ${SOLUTION_AFTER_FAILURES} failed attempts`,
-          'Try it yourself first; to see it anyway, send {"confirm":true}.',
-        );
-      }
-      const event = await store.recordEvent({
-        learnerId: l.id,
-        kind: "solution-revealed",
-        exercise,
-        labId: l.labId,
-        mode,
-      });
-      return sendJson(res, 200, { exercise, revealedAt: event.at, blocks: solutionBlocks(renderScript(script)) });
-    },
+    routes: [
+      route({
+        method: "GET",
+        path: API.progress,
+        auth: "public",
+        csrf: false,
+        async handler({ res, sessionId }) {
+          if (!store) return sendJson(res, 200, { enabled: false, mode, exercises: [] });
+          // Pages ask before any lab exists (the sidebar on a reading page): no session, nothing yet.
+          if (!sessionId) return sendJson(res, 200, { enabled: true, mode, learner: null, exercises: [] });
+          const l = (await learner(sessionId))!;
+          const exercises = await store.progress(l.id);
+          sendJson(res, 200, {
+            enabled: true,
+            mode,
+            learner: { id: l.id, displayName: l.displayName ?? null },
+            solutionAfterFailures: SOLUTION_AFTER_FAILURES,
+            exercises,
+          });
+        },
+      }),
+      route({
+        method: "GET",
+        path: API.progressExport,
+        auth: "session",
+        csrf: false,
+        async handler({ res, sessionId }) {
+          const s = requireStore();
+          const l = (await learner(sessionId!))!;
+          const data = await s.export(l.id);
+          sendJson(res, 200, data, {
+            "content-disposition": `attachment; filename="kubelab-progress-${l.id}.json"`,
+          });
+        },
+      }),
+      route({
+        method: "POST",
+        path: API.learner,
+        auth: "session",
+        csrf: false,
+        body: {
+          json: z.looseObject({
+            displayName: z.string({ error: `"displayName" must be a string or null` }).nullish(),
+          }),
+          limit: bodyLimit,
+          hint: 'Send {"displayName":"Ada"}.',
+        },
+        async handler({ res, sessionId, body }) {
+          const s = requireStore();
+          const sid = sessionId!;
+          const l = (await learner(sid))!;
+          const updated = await s.setDisplayName(l.id, body.displayName ?? undefined);
+          learners.set(sid, updated);
+          sendJson(res, 200, { id: updated.id, displayName: updated.displayName ?? null });
+        },
+      }),
+      route({
+        method: "POST",
+        path: API.labSolution,
+        auth: "session",
+        csrf: false,
+        body: {
+          json: z.looseObject({
+            exercise: z
+              .string({ error: `"exercise" must be an exercise id such as "job/echo"` })
+              .regex(EXERCISE_ID, { error: `"exercise" must be an exercise id such as "job/echo"` }),
+            confirm: z.unknown().optional(),
+          }),
+          limit: bodyLimit,
+          hint: 'Send {"exercise":"job/echo","confirm":true}.',
+        },
+        async handler({ res, sessionId, body }) {
+          const s = requireStore();
+          const { exercise, confirm } = body;
+          const script = await options.solutions?.(exercise);
+          if (script === undefined)
+            throw new HttpError(
+              404,
+              `exercise "${exercise}" has no reference solution`,
+              "Use an exercise id from a lesson page (for example job/echo).",
+            );
+          const l = (await learner(sessionId!))!;
+          const standing = (await s.progress(l.id)).find((p) => p.exercise === exercise);
+          if ((standing?.failed ?? 0) < SOLUTION_AFTER_FAILURES && !standing?.solutionRevealedAt && confirm !== true) {
+            throw new HttpError(
+              409,
+              `the solution to ${exercise} is offered after ${SOLUTION_AFTER_FAILURES} failed attempts`,
+              'Try it yourself first; to see it anyway, send {"confirm":true}.',
+            );
+          }
+          const event = await s.recordEvent({
+            learnerId: l.id,
+            kind: "solution-revealed",
+            exercise,
+            labId: l.labId,
+            mode,
+          });
+          sendJson(res, 200, { exercise, revealedAt: event.at, blocks: solutionBlocks(renderScript(script)) });
+        },
+      }),
+    ],
   };
 }

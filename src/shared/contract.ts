@@ -24,6 +24,16 @@ export const API = {
   progressExport: "/api/progress/export",
   /** POST {displayName} → the learner. */
   learner: "/api/learner",
+  /** GET ?locale= → exams on offer, the running attempt, past attempts. */
+  exam: "/api/exam",
+  /** POST {exam, locale} → a new attempt's view. */
+  examStart: "/api/exam/start",
+  /** GET ?id=&locale= → an attempt's view. */
+  examAttempt: "/api/exam/attempt",
+  /** POST {id, task, flagged}. */
+  examFlag: "/api/exam/flag",
+  /** POST {id, locale} → the report. */
+  examSubmit: "/api/exam/submit",
 } as const;
 
 /** An exercise id as lessons name it: `job/echo`, `cronjob/concurrency`. */

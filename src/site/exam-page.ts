@@ -11,6 +11,7 @@
 import { toUiLocale, useUi } from "../i18n/ui/index.ts";
 import { withCode } from "./code-text.ts";
 import { apiRequest, createLab, errorText } from "./lab-api.ts";
+import { API } from "../shared/contract.ts";
 import type {
   ExamListJson as ExamList,
   ExamReport as Report,
@@ -62,7 +63,7 @@ export class KubelabExam extends HTMLElement {
 
   async showList(): Promise<void> {
     try {
-      const list = await apiRequest<ExamList>("GET", `/api/exam?locale=${this.locale}`);
+      const list = await apiRequest<ExamList>("GET", `${API.exam}?locale=${this.locale}`);
       if (list.running) return this.showAttempt(list.running);
       const body = this.#body();
       body.replaceChildren();
@@ -135,7 +136,7 @@ export class KubelabExam extends HTMLElement {
   async start(exam: string): Promise<void> {
     try {
       this.#body().replaceChildren(el("p", this.t("exam.preparing")));
-      const view = await apiRequest<AttemptView>("POST", "/api/exam/start", { exam, locale: this.locale });
+      const view = await apiRequest<AttemptView>("POST", API.examStart, { exam, locale: this.locale });
       history.replaceState(null, "", `?attempt=${encodeURIComponent(view.id)}`);
       reconnectTerminal();
       this.render(view);
@@ -147,7 +148,7 @@ export class KubelabExam extends HTMLElement {
   async showAttempt(id: string): Promise<void> {
     try {
       this.render(
-        await apiRequest<AttemptView>("GET", `/api/exam/attempt?id=${encodeURIComponent(id)}&locale=${this.locale}`),
+        await apiRequest<AttemptView>("GET", `${API.examAttempt}?id=${encodeURIComponent(id)}&locale=${this.locale}`),
       );
     } catch (err) {
       this.#fail(err);
@@ -179,7 +180,7 @@ export class KubelabExam extends HTMLElement {
     submit.addEventListener("click", () => {
       if (!confirm(this.t("exam.submitConfirm"))) return;
       submit.disabled = true;
-      void apiRequest<Report>("POST", "/api/exam/submit", { id: view.id, locale: this.locale }).then(
+      void apiRequest<Report>("POST", API.examSubmit, { id: view.id, locale: this.locale }).then(
         () => (reconnectTerminal(), this.showAttempt(view.id)),
         (err) => this.#fail(err),
       );
@@ -193,8 +194,8 @@ export class KubelabExam extends HTMLElement {
       flag.addEventListener(
         "change",
         () =>
-          void apiRequest("POST", "/api/exam/flag", { id: view.id, task: task.id, flagged: flag.checked }).catch(
-            (err) => this.#fail(err),
+          void apiRequest("POST", API.examFlag, { id: view.id, task: task.id, flagged: flag.checked }).catch((err) =>
+            this.#fail(err),
           ),
       );
       const label = el("label", ` ${this.t("exam.flag")}`);

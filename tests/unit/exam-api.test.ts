@@ -12,8 +12,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { createExamApi } from "../../src/exams/exam-api.ts";
 import { ExamSessions } from "../../src/exams/session.ts";
-import { KubelabError } from "../../src/errors.ts";
-import { sendError } from "../../src/server/http-util.ts";
+import { dispatchRoutes } from "../fakes/route-dispatch.ts";
 import { kubeconfigYaml, labNames } from "../../src/lab/manifests.ts";
 import type { Lab } from "../../src/lab/types.ts";
 import { openSqliteStore } from "../../src/store/sqlite-store.ts";
@@ -29,13 +28,9 @@ const api = createExamApi({
   bodyLimit: 4096,
   toolboxKubeconfig: (lab) => kubeconfigYaml(labNames(lab.id, "cluster"), "https://10.0.0.1:6443"),
 });
-const server = createServer((req, res) => {
-  const path = new URL(req.url ?? "/", "http://x").pathname;
-  if (!api.handles(path)) return void res.writeHead(404).end();
-  api
-    .handle(req, res, path, req.headers["x-sid"] as string | undefined)
-    .catch((err) => sendError(res, err instanceof KubelabError ? err : new KubelabError(String(err))));
-});
+const server = createServer(
+  dispatchRoutes(api.routes, (req) => ({ sessionId: req.headers["x-sid"] as string | undefined })),
+);
 await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 after(async () => {

@@ -12,11 +12,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { KubelabError } from "../../src/errors.ts";
 import { createExamApi } from "../../src/exams/exam-api.ts";
 import { ExamSessions } from "../../src/exams/session.ts";
 import type { Lab } from "../../src/lab/types.ts";
-import { sendError } from "../../src/server/http-util.ts";
+import { dispatchRoutes } from "../fakes/route-dispatch.ts";
 import { openSqliteStore } from "../../src/store/sqlite-store.ts";
 import { fakeCluster, fakeContext } from "../fakes/graders-fakes.ts";
 import type { V1NetworkPolicy, V1Namespace, V1ResourceQuota, V1RoleBinding } from "@kubernetes/client-node";
@@ -135,12 +134,9 @@ describe("the exam API in namespace mode", () => {
       keepUntil: (sid, deadline) => void kept.push({ sid, deadline: deadline.toISOString() }),
     },
   });
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? "/", "http://x").pathname;
-    api
-      .handle(req, res, path, req.headers["x-sid"] as string | undefined)
-      .catch((err) => sendError(res, err instanceof KubelabError ? err : new KubelabError(String(err))));
-  });
+  const server = createServer(
+    dispatchRoutes(api.routes, (req) => ({ sessionId: req.headers["x-sid"] as string | undefined })),
+  );
   const listening = new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   after(async () => {
     server.close();

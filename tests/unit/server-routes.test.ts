@@ -8,6 +8,7 @@ import {
   type LabServerOptions,
   type SiteHandler,
 } from "../../src/server/server.ts";
+import { route } from "../../src/server/http/route.ts";
 import { FakeExecTransport, FakeLabManager } from "../fakes/server-fakes.ts";
 
 const servers: { close(): Promise<void> }[] = [];
@@ -183,8 +184,25 @@ describe("lab server routes", () => {
   it("guards instructor routes with authentication when configured", async () => {
     const { base } = await start({
       instructor: {
-        authenticate: (req) => req.headers.authorization === "Bearer t0ken",
-        handle: async (_req, res, path) => void res.end(JSON.stringify({ path })),
+        auth: {
+          identify: async (req) =>
+            req.headers.authorization === "Bearer t0ken" ? { sid: "s", name: "ana", admin: false } : undefined,
+          csrfValid: () => false,
+        },
+        labOptions: async () => undefined,
+        close: async () => {},
+        routes: () => ({
+          routes: [
+            route({
+              method: "GET",
+              path: "/api/instructor/labs",
+              auth: "instructor",
+              csrf: false,
+              handler: ({ res }) => void res.end(JSON.stringify({ path: "/labs" })),
+            }),
+          ],
+          upgrades: [],
+        }),
       },
     });
     assert.equal((await fetch(`${base}/api/instructor/labs`)).status, 401);

@@ -5,10 +5,11 @@
  * `--check` only reports whether dist/ is fresh (exit 0) or not (exit 1).
  */
 import { parseArgs } from "../args.ts";
+import { usageOf } from "../usage.ts";
 import { ensureSite, siteState } from "../../site-build/site-build.ts";
 
 export default async function buildCommand(args: string[]): Promise<number> {
-  const parsed = parseArgs(args);
+  const parsed = parseArgs(args, { usage: usageOf("build"), booleans: ["force", "check"] });
   if (parsed.flags.has("check")) {
     const started = performance.now();
     const state = await siteState();

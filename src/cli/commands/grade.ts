@@ -16,9 +16,10 @@ import {
 } from "../../graders/index.ts";
 import { LabRecorder } from "../../recorder/index.ts";
 import { flagString, parseArgs } from "../args.ts";
+import { usageOf } from "../usage.ts";
 
 export default async function gradeCommand(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, ["namespace", "locale"]);
+  const parsed = parseArgs(args, { usage: usageOf("grade"), strings: ["namespace", "locale"], booleans: ["json"] });
   const [exercise] = parsed.positional;
   if (!exercise || !graders.has(exercise)) {
     throw new KubelabError(

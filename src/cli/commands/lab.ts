@@ -26,9 +26,14 @@ import { resetLabNamespace } from "../../lab/index.ts";
 import { RecorderPool } from "../../recorder/index.ts";
 import { shareConnections } from "../../cluster/kube-connections.ts";
 import { flagString, parseArgs } from "../args.ts";
+import { usageOf } from "../usage.ts";
 
 export default async function labCommand(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, ["concurrency", "seeds", "task"]);
+  const parsed = parseArgs(args, {
+    usage: usageOf("lab"),
+    strings: ["concurrency", "seeds", "task"],
+    booleans: ["exam"],
+  });
   const [sub, ...ids] = parsed.positional;
   if (sub !== "verify")
     throw new KubelabError(

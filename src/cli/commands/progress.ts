@@ -16,6 +16,7 @@ import {
   type ProgressExport,
 } from "../../store/index.ts";
 import { flagString, parseArgs } from "../args.ts";
+import { usageOf } from "../usage.ts";
 
 const USAGE = "usage: ./kubelab progress export [--format json|csv] [--learner ID] [--output FILE]";
 
@@ -26,7 +27,7 @@ export function attemptsCsv(data: ProgressExport): string {
 }
 
 export default async function progressCommand(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, ["format", "learner", "output"]);
+  const parsed = parseArgs(args, { usage: usageOf("progress"), strings: ["format", "learner", "output"] });
   const [sub] = parsed.positional;
   if (sub !== "export")
     throw new KubelabError(sub ? `unknown progress command "${sub}"` : "which progress command?", USAGE);

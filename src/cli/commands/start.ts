@@ -1,6 +1,7 @@
 /**
  * `./kubelab start [--port N] [--host H] [--mode cluster|namespace] [--origin URL]
- *  [--allowed-host NAME]... [--access-password-file FILE|-] [--max-labs N] [--labs-per-minute N] [--max-terminals N]`:
+ *  [--allowed-host NAME]... [--access-password-file FILE|-] [--max-labs N] [--labs-per-minute N] [--max-terminals N]
+ *  [--open-labs] [--allow-pod-clients]`:
  * bring up the cluster (the embedded local one by default) and the lab server,
  * print the URL, and serve until interrupted.
  *
@@ -14,16 +15,7 @@ import { providerFromEnv } from "../../cluster/providers.ts";
 import { PASSWORD_ENV, PASSWORD_FILE_FLAG } from "../../server/access.ts";
 import { ALLOWED_HOST_FLAG, splitHostList } from "../../server/host-check.ts";
 import { flagString, parseArgs } from "../args.ts";
-
-/** Every value of a repeatable flag (`--name v`, `--name=v`), each split on commas. */
-function repeatedFlag(args: string[], name: string): string[] {
-  const values: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === `--${name}` && i + 1 < args.length) values.push(args[++i]);
-    else if (args[i].startsWith(`--${name}=`)) values.push(args[i].slice(name.length + 3));
-  }
-  return values.flatMap(splitHostList);
-}
+import { usageOf } from "../usage.ts";
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -52,17 +44,23 @@ function accessPassword(file: string | undefined): string | undefined {
 }
 
 export default async function startCommand(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, [
-    "port",
-    "host",
-    "mode",
-    "origin",
-    "allowed-host",
-    "access-password-file",
-    "max-labs",
-    "max-terminals",
-    "labs-per-minute",
-  ]);
+  const parsed = parseArgs(args, {
+    usage: usageOf("start"),
+    strings: [
+      "port",
+      "host",
+      "mode",
+      "origin",
+      "access-password-file",
+      "max-labs",
+      "max-terminals",
+      "labs-per-minute",
+      // Known only to refuse it with its own hint below.
+      "access-password",
+    ],
+    repeated: [ALLOWED_HOST_FLAG.slice(2)],
+    booleans: ["open-labs", "allow-pod-clients"],
+  });
   const port = Number(flagString(parsed, "port") ?? process.env.KUBELAB_PORT ?? 4321);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) {
     throw new KubelabError(`invalid --port ${flagString(parsed, "port")}`, "give a port number between 1 and 65535");
@@ -86,9 +84,11 @@ export default async function startCommand(args: string[]): Promise<number> {
     allowedOrigins: origin ? [origin] : undefined,
     allowedHosts: [
       ...splitHostList(process.env.KUBELAB_ALLOWED_HOSTS),
-      ...repeatedFlag(args, ALLOWED_HOST_FLAG.slice(2)),
+      ...parsed.all(ALLOWED_HOST_FLAG.slice(2)).flatMap(splitHostList),
     ],
     accessPassword: accessPassword(flagString(parsed, "access-password-file")),
+    openLabs: parsed.flags.get("open-labs") === true,
+    allowPodClients: parsed.flags.get("allow-pod-clients") === true,
     maxLabs: positiveInt(flagString(parsed, "max-labs"), "--max-labs"),
     maxTerminalsPerSession: positiveInt(flagString(parsed, "max-terminals"), "--max-terminals"),
     labsPerMinute: positiveInt(flagString(parsed, "labs-per-minute"), "--labs-per-minute"),

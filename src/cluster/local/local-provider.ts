@@ -154,6 +154,7 @@ export class LocalProvider implements ClusterProvider {
         steps,
         // kubelab runs on the node, whose bridge carries the pods' network.
         podNetworkReachable: true,
+        podCidr: NETWORK.podSubnet,
       };
     } finally {
       stopAddons.abort();

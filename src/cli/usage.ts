@@ -1,0 +1,31 @@
+/** Each command's usage: printed by `./kubelab <command> --help` and with any flag it does not know. */
+export const USAGES = {
+  start: `start [--mode cluster|namespace] [--port N] [--host H] [--origin URL] [--allowed-host NAME]...
+        [--access-password-file FILE|-] [--max-labs N] [--labs-per-minute N] [--max-terminals N]
+        [--open-labs] [--allow-pod-clients]
+                             build the lesson site if needed, bring up the local cluster
+                             and the lab server, print the URL (namespace: a lab per learner;
+                             on a network address only for class members unless --open-labs)`,
+  build: `build [--force|--check]    build the lesson site into dist/ when its sources changed`,
+  cluster: `cluster up|down|status|reset|logs
+                             manage the embedded local cluster`,
+  kubectl: `kubectl ...                kubectl with the cluster's admin kubeconfig`,
+  grade: `grade <exercise> [--json] [--namespace NS] [--locale en|zh-CN]
+                             grade an exercise in the learner namespace`,
+  lab: `lab verify [exercise] [--exam [exam ...] [--seeds a,b,c] [--task ID]] [--concurrency N]
+                             author check: setup → fails, solve → passes (--exam: every exam
+                             task under several seeds)`,
+  format: `format [--check]           format the code with Prettier (--check: only report)`,
+  test: `test [format|typecheck|unit|integration|security|verify|e2e|conformance]
+                             run the test suites (all by default)`,
+  progress: `progress export [--format json|csv] [--learner ID] [--output FILE]
+                             learners' attempts and lab events from the progress store`,
+  instructor: `instructor add <name>      make an instructor who runs classes (password from the terminal or stdin)
+  instructor list|remove <name>
+                             list instructors; remove one (their sessions end, their classes stay)`,
+  bench: `bench [cluster|lab|graders|store|class|exam|soak]
+                             run benchmarks (all but soak by default), write results to bench/results/`,
+} as const;
+
+/** `./kubelab <command>` with its usage, as shown in hints. */
+export const usageOf = (command: keyof typeof USAGES): string => `./kubelab ${USAGES[command]}`;

@@ -1,0 +1,284 @@
+/**
+ * The learner's lab routes (paths in src/shared/contract.ts `API`):
+ *   GET    /api/health         liveness + a summary
+ *   POST   /api/lab            ensure the learner's lab; issues the `kubelab_sid` cookie
+ *   GET    /api/lab            the learner's lab
+ *   DELETE /api/lab            delete it
+ *   POST   /api/lab/reset      delete the learner's objects, keep the toolbox
+ *   POST   /api/lab/grade      {exercise, locale, requestId?} → GradeResult + {attempt}, recorded before it is answered
+ *   WS     /api/lab/terminal   the terminal (terminal-bridge.ts)
+ * Host, access, Origin and the session are the front door's (src/server/http);
+ * these handlers parse nothing themselves.
+ */
+import { z } from "zod";
+import type { ClusterInfo } from "../../cluster/provider.ts";
+import { KubelabError } from "../../errors.ts";
+import type { GradeResult } from "../../graders/types.ts";
+import type { EnsureLabOptions, Lab, LabManager } from "../../lab/types.ts";
+import { API, EXERCISE_ID, LOCALES, type LabJson, type Locale } from "../../shared/contract.ts";
+import { route, type Route, type UpgradeRoute } from "../http/route.ts";
+import { HttpError, sendJson } from "../http-util.ts";
+import type { ProgressApi } from "../progress-api.ts";
+import { clientAddress, type RateLimiter } from "../rate-limit.ts";
+import { bridgeTerminal, type ExecClient, type TerminalSession, type TerminalShell } from "../terminal-bridge.ts";
+import type { TerminalPark } from "../terminal-park.ts";
+
+export interface LabRoutesDeps {
+  labManager: LabManager;
+  grade: {
+    has(exerciseId: string): boolean;
+    grade(exerciseId: string, lab: Lab, locale: Locale): Promise<GradeResult>;
+  };
+  progress: ProgressApi;
+  clusterInfo?: ClusterInfo;
+  /** A fresh learner session and its Set-Cookie header (the server's one cookie writer). */
+  issueSession(secure: boolean): { sessionId: string; setCookie: string };
+  /** Namespace mode: new labs per client address. */
+  labCreation: RateLimiter;
+  /** A class member's lab options (its labels and lifetime). */
+  labOptions?(sessionId: string): Promise<EnsureLabOptions | undefined>;
+  terminals: Set<TerminalSession>;
+  maxTerminalsPerSession: number;
+  execClient(): ExecClient;
+  examShell?(sessionId: string, lab: Lab): Promise<TerminalShell | undefined>;
+  terminalPark?: TerminalPark;
+  terminal?: { highWaterMark?: number; lowWaterMark?: number; keepaliveMs?: number };
+  log: (line: string) => void;
+}
+
+/** What the API tells a browser about a lab (never the learner id). */
+export function publicLab(lab: Lab): LabJson {
+  return {
+    id: lab.id,
+    state: lab.state,
+    namespace: lab.namespace,
+    ...(lab.message ? { message: lab.message } : {}),
+    ...(lab.hint ? { hint: lab.hint } : {}),
+  };
+}
+
+const START_HINT = "Start a lab first with POST /api/lab (reload the lesson page).";
+const GRADE_HINT = 'Send {"exercise":"job/echo","locale":"en"}.';
+/** Bodies these routes ignore still have to be a small JSON object (or empty). */
+const ANY_OBJECT = { json: z.looseObject({}), hint: "Send an empty body or {}." };
+
+const gradeBody = z.looseObject({
+  exercise: z
+    .string({ error: `"exercise" must be an exercise id such as "job/echo"` })
+    .regex(EXERCISE_ID, { error: `"exercise" must be an exercise id such as "job/echo"` }),
+  locale: z.enum(LOCALES, { error: `"locale" must be one of ${LOCALES.join(", ")}` }).default("en"),
+  requestId: z.unknown().optional(),
+});
+
+export function labRoutes(deps: LabRoutesDeps): { routes: Route<any>[]; upgrades: UpgradeRoute[] } {
+  const { labManager, progress, log } = deps;
+  /** Open terminal sockets per session id; entries go when they reach 0. */
+  const terminalCounts = new Map<string, number>();
+
+  function requireLab(sid: string): Lab {
+    const lab = labManager.getLab(sid);
+    if (!lab) throw new HttpError(409, "there is no lab for this session", START_HINT);
+    return lab;
+  }
+
+  const routes: Route<any>[] = [
+    route({
+      method: "GET",
+      path: API.health,
+      auth: "public",
+      csrf: false,
+      handler({ res }) {
+        const labs = labManager.listLabs();
+        sendJson(res, 200, {
+          status: "ok",
+          mode: labManager.mode,
+          labs: { total: labs.length, ready: labs.filter((l) => l.state === "ready").length },
+          terminals: deps.terminals.size,
+          ...(deps.clusterInfo
+            ? { cluster: { server: deps.clusterInfo.server, node: deps.clusterInfo.nodeName } }
+            : {}),
+        });
+      },
+    }),
+    route({
+      method: "POST",
+      path: API.lab,
+      auth: "labs",
+      csrf: false,
+      body: ANY_OBJECT,
+      async handler({ req, res, sessionId, isSecure }) {
+        let sid = sessionId;
+        // In a class, each new lab is a namespace and a pod: creation is rate-limited per address.
+        if (labManager.mode === "namespace" && !(sid && labManager.getLab(sid))) {
+          const wait = deps.labCreation.take(clientAddress(req.socket));
+          if (wait > 0)
+            throw new HttpError(
+              429,
+              "too many new labs from this address",
+              `Wait ${wait} s and reload the page; a lab is made once per browser session.`,
+              { "retry-after": String(wait) },
+            );
+        }
+        const headers: Record<string, string> = {};
+        if (!sid) {
+          // No cookie, or one this server run did not issue: a fresh session, never the client's value.
+          const issued = deps.issueSession(isSecure);
+          sid = issued.sessionId;
+          headers["set-cookie"] = issued.setCookie;
+        }
+        // A class member's lab, made again after it idled out, is the class's again (label, lifetime).
+        const lab = await labManager.ensureLab(sid, labManager.getLab(sid) ? undefined : await deps.labOptions?.(sid));
+        await progress.labEnsured(sid, lab);
+        sendJson(res, 200, publicLab(lab), headers);
+      },
+    }),
+    route({
+      method: "GET",
+      path: API.lab,
+      auth: "session",
+      csrf: false,
+      handler({ res, sessionId }) {
+        const lab = labManager.getLab(sessionId!);
+        if (!lab)
+          throw new HttpError(
+            404,
+            "there is no lab for this session",
+            "Start one with POST /api/lab (reload the lesson page).",
+          );
+        labManager.touch(sessionId!);
+        sendJson(res, 200, publicLab(lab));
+      },
+    }),
+    route({
+      method: "DELETE",
+      path: API.lab,
+      auth: "session",
+      csrf: false,
+      async handler({ res, sessionId }) {
+        const sid = sessionId!;
+        const deleted = labManager.getLab(sid);
+        await labManager.deleteLab(sid);
+        if (deleted) await progress.labEvent(sid, "lab-deleted", deleted);
+        res.writeHead(204, { "cache-control": "no-store" });
+        res.end();
+      },
+    }),
+    route({
+      method: "POST",
+      path: API.labReset,
+      auth: "session",
+      csrf: false,
+      body: ANY_OBJECT,
+      async handler({ res, sessionId }) {
+        requireLab(sessionId!);
+        const lab = await labManager.resetLab(sessionId!);
+        await progress.labEvent(sessionId!, "lab-reset", lab);
+        sendJson(res, 200, publicLab(lab));
+      },
+    }),
+    route({
+      method: "POST",
+      path: API.labGrade,
+      auth: "session",
+      csrf: false,
+      body: { json: gradeBody, hint: GRADE_HINT },
+      async handler({ res, sessionId, body }) {
+        const { exercise, locale, requestId } = body;
+        if (!deps.grade.has(exercise))
+          throw new HttpError(
+            400,
+            `unknown exercise "${exercise}"`,
+            "Use an exercise id from a lesson page (for example job/echo).",
+          );
+        const sid = sessionId!;
+        const lab = requireLab(sid);
+        if (lab.state !== "ready")
+          throw new HttpError(
+            409,
+            `the lab is not ready (${lab.state}${lab.message ? `: ${lab.message}` : ""})`,
+            "Wait until the terminal says it is ready, then press Check again.",
+          );
+        labManager.touch(sid);
+        let result: GradeResult;
+        try {
+          result = await deps.grade.grade(exercise, lab, locale);
+        } catch (err) {
+          log(`grading ${exercise} for lab ${lab.id} failed: ${(err as Error)?.stack ?? err}`);
+          throw new HttpError(
+            500,
+            `grading failed: ${(err as Error)?.message ?? err}`,
+            "This is a problem with the lab, not your answer. Try again; if it persists, check the cluster with `./kubelab cluster status`.",
+          );
+        }
+        // Committed before the answer leaves: a crash after this line loses nothing the learner saw.
+        const attempt = await progress.recordAttempt(sid, lab, result, requestId);
+        sendJson(res, 200, attempt ? { ...result, attempt } : result);
+      },
+    }),
+  ];
+
+  const terminal: UpgradeRoute = {
+    path: API.labTerminal,
+    auth: "session",
+    handler({ socket, sessionId, accept }) {
+      const sid = sessionId!;
+      const open = terminalCounts.get(sid) ?? 0;
+      if (open >= deps.maxTerminalsPerSession) {
+        log(`terminal upgrade refused: ${open} terminals already open for one session`);
+        throw new HttpError(
+          429,
+          `this session already has ${open} terminals open (the limit is ${deps.maxTerminalsPerSession})`,
+          "Close the lesson in other tabs or windows, then reload this page.",
+        );
+      }
+      const lab = requireLab(sid);
+      if (lab.state === "deleting" || lab.state === "error")
+        throw new HttpError(
+          409,
+          `the lab is ${lab.state === "error" ? "in error" : "being deleted"}${lab.message ? `: ${lab.message}` : ""}`,
+          lab.hint ?? "Reload the page to start a new lab.",
+        );
+      let exec: ExecClient;
+      try {
+        exec = deps.execClient();
+      } catch (err) {
+        if (err instanceof KubelabError) throw err;
+        throw new HttpError(500, (err as Error).message);
+      }
+      // The slot is held from here until the connection closes, whether or not the handshake completes.
+      terminalCounts.set(sid, open + 1);
+      socket.once("close", () => {
+        const left = (terminalCounts.get(sid) ?? 1) - 1;
+        if (left > 0) terminalCounts.set(sid, left);
+        else terminalCounts.delete(sid);
+      });
+      accept((ws) => {
+        labManager.touch(sid);
+        const session = bridgeTerminal(ws, {
+          exec,
+          resolveTarget: async (signal, onProgress) => {
+            const ready = await labManager.waitUntilReady(sid, {
+              signal,
+              onProgress: (l) => onProgress(l.message ?? "Starting the lab…"),
+            });
+            // While the session's exam runs, its terminal is the exam's shell (a context per task).
+            const shell = await deps.examShell?.(sid, ready);
+            return {
+              namespace: ready.toolboxNamespace,
+              pod: ready.toolboxPod,
+              container: ready.toolboxContainer,
+              ...(shell ? { shell } : {}),
+            };
+          },
+          onActivity: () => labManager.touch(sid),
+          park: deps.terminalPark,
+          ...deps.terminal,
+          log,
+        });
+        deps.terminals.add(session);
+        void session.closed.then(() => deps.terminals.delete(session));
+      });
+    },
+  };
+  return { routes, upgrades: [terminal] };
+}
