@@ -43,8 +43,8 @@ describe("grader parameters", () => {
     // The lesson's grader does not accept the drawn Job: the name is part of the task.
     assert.deepEqual(failedIds(await grade(echo, cluster)), [
       "job.missing",
-      "common.needs-object",
-      "common.needs-object",
+      "common.not-checked",
+      "common.not-checked",
     ]);
   });
 
@@ -303,9 +303,9 @@ describe("exam-only graders", () => {
     assert.match(parallel.checks.find((c) => !c.passed)!.message, /completions is 1, the task asks for 4/);
     assert.deepEqual(failedIds(await grade(g, fakeCluster())), [
       "exam.object-missing",
-      "common.needs-object",
-      "common.needs-object",
-      "common.needs-object",
+      "common.not-checked",
+      "common.not-checked",
+      "common.not-checked",
     ]);
   });
 
@@ -452,7 +452,7 @@ describe("exam-only graders", () => {
       { app: "web-1" },
     );
     assert.deepEqual(failedIds(await grade(g, fakeCluster({ pods: [stuck] }))), [
-      "common.needs-object",
+      "exam.object-missing",
       "exam.pod-not-running",
     ]);
     assert.deepEqual(

@@ -7,7 +7,7 @@
  * (an exam draws it); the lesson's is `hello`.
  */
 import type { V1Job } from "@kubernetes/client-node";
-import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, notChecked, pass } from "../framework.ts";
 import type { CheckOutcome, CheckSpec } from "../framework.ts";
 import {
   commandLine,
@@ -49,7 +49,7 @@ export default defineParamGrader({
     const cj = await readCronJob(ctx, NAME);
     if (!cj)
       return ["exists", "schedule", "image", "command", "restart-policy", "fired"].map((id) =>
-        id === "exists" ? fail(id, "cronjob.missing", { name: NAME }) : needs(id, "CronJob", NAME),
+        id === "exists" ? fail(id, "cronjob.missing", { name: NAME }) : notChecked(id, "exists"),
       );
     const pod = cj.spec?.jobTemplate?.spec?.template?.spec;
     const container = pod?.containers?.[0];

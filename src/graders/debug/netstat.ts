@@ -16,7 +16,7 @@
 import type { V1EphemeralContainer, V1Pod } from "@kubernetes/client-node";
 import type { LogText } from "../context.ts";
 import { orNull } from "../errors.ts";
-import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, notCheckedAll, pass } from "../framework.ts";
 import type { CheckOutcome, CheckSpec } from "../framework.ts";
 import { commandLine, containerState, imageRepository } from "../k8s-helpers.ts";
 import { podsOfDeployment } from "../init/shared.ts";
@@ -51,18 +51,14 @@ export default defineParamGrader({
     if (!deploy)
       return [
         fail("target", "deploy.missing", { name: NAME }),
-        needs("ephemeral", "Deployment", NAME),
-        needs("ran", "Deployment", NAME),
-        needs("netstat", "Deployment", NAME),
+        ...notCheckedAll(["ephemeral", "ran", "netstat"], "target"),
       ];
     const pods = await podsOfDeployment(ctx, deploy);
     const running = pods.filter((p) => p.status?.phase === "Running");
     if (running.length === 0)
       return [
         fail("target", "debug.no-running-pod", { name: NAME }),
-        needs("ephemeral", "Pod", `${NAME}-…`),
-        needs("ran", "Pod", `${NAME}-…`),
-        needs("netstat", "Pod", `${NAME}-…`),
+        ...notCheckedAll(["ephemeral", "ran", "netstat"], "target"),
       ];
     const head = pass("target", "debug.target-ok", { name: NAME, pod: running[0].metadata!.name! });
 
@@ -118,8 +114,7 @@ export default defineParamGrader({
       return [
         head,
         fail("ephemeral", "debug.no-ephemeral", { pod }),
-        needs("ran", "EphemeralContainer", pod),
-        needs("netstat", "EphemeralContainer", pod),
+        ...notCheckedAll(["ran", "netstat"], "ephemeral"),
       ];
     }
     candidates.sort((a, b) => b.score - a.score);

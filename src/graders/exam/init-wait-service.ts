@@ -9,7 +9,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { orNull } from "../errors.ts";
 import { commandLine } from "../k8s-helpers.ts";
-import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, pass } from "../framework.ts";
 import type { CheckOutcome, CheckSpec } from "../framework.ts";
 import { missing, podNotReadyReason, podReady } from "./shared.ts";
 
@@ -44,7 +44,7 @@ export default defineParamGrader({
     const selects = Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
     out.push(
       !svc
-        ? needs("service", "Service", p.service)
+        ? fail("service", "exam.object-missing", { kind: "Service", name: p.service })
         : selects
           ? pass("service", "exam.service-ok", { name: p.service, pod: p.pod })
           : fail("service", "exam.service-no-match", {
