@@ -2,7 +2,9 @@
  * "Fails before, passes after": proves an exercise's grader against a real
  * lab. For one exercise:
  *   fresh lab → setup → grade (must fail)
- *   for each wrong attempt: fresh lab → setup → attempt → settle → grade (must fail, showing the expected message id)
+ *   for each wrong attempt: fresh lab → setup → attempt → settle → grade (must fail, showing the expected message id),
+ *                           then, on what the attempt left behind, the shown solution (the first) → settle → grade
+ *                           (must pass: "Show solution" has to work from any state, not only from an empty lab)
  *   for each solution:      fresh lab → setup → solution → settle → grade (must pass)
  * An infrastructure error never counts as the expected failure. The caller
  * (the lead's integration harness / CLI) supplies the lab operations.
@@ -28,7 +30,8 @@ export interface VerifyDriver {
 export interface VerifyStep {
   /** "baseline", "wrong-bare-pod.sh", "solution.sh", … */
   name: string;
-  kind: "baseline" | "wrong" | "solution";
+  /** "recovery": the shown solution run on top of a wrong attempt, without a fresh lab. */
+  kind: "baseline" | "wrong" | "recovery" | "solution";
   expected: "fail" | "pass";
   /** What the grade said: pass/fail/infra, or error when a script or the grade threw. */
   actual: "pass" | "fail" | "infra" | "error";
@@ -79,7 +82,7 @@ export async function verifyExercise(
     script: string | undefined,
     expect: "fail" | "pass",
     messageId?: string,
-  ) => {
+  ): Promise<boolean> => {
     const t0 = performance.now();
     const step: VerifyStep = {
       name,
@@ -91,9 +94,11 @@ export async function verifyExercise(
       durationMs: 0,
     };
     try {
-      log(`${id}: ${name}: fresh lab`);
-      await driver.freshLab();
-      if (manifest.setup) await driver.runScript(join(manifest.dir, manifest.setup), options.env);
+      if (kind !== "recovery") {
+        log(`${id}: ${name}: fresh lab`);
+        await driver.freshLab();
+        if (manifest.setup) await driver.runScript(join(manifest.dir, manifest.setup), options.env);
+      }
       if (script) {
         log(`${id}: ${name}: running ${script}`);
         await driver.runScript(join(manifest.dir, script), options.env);
@@ -118,11 +123,16 @@ export async function verifyExercise(
     step.durationMs = Math.round(performance.now() - t0);
     log(`${id}: ${name}: ${step.ok ? "ok" : `NOT OK — ${step.problem}`}`);
     steps.push(step);
+    return step.ok;
   };
 
+  const shown = manifest.solutions[0];
   await round("baseline", "baseline", undefined, "fail");
-  for (const w of options.wrongAttempts === false ? [] : manifest.wrongAttempts)
-    await round(w.script, "wrong", w.script, "fail", w.expect);
+  for (const w of options.wrongAttempts === false ? [] : manifest.wrongAttempts) {
+    // A wrong attempt that itself went wrong left no known state to recover from.
+    if ((await round(w.script, "wrong", w.script, "fail", w.expect)) && shown)
+      await round(`${w.script} → ${shown}`, "recovery", shown, "pass");
+  }
   for (const s of manifest.solutions) await round(s, "solution", s, "pass");
 
   return {

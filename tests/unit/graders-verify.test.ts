@@ -52,16 +52,56 @@ describe("verifyExercise", () => {
       "fresh",
       "fresh",
       "wrong-bare-pod.sh",
+      "solution.sh",
       "fresh",
       "wrong-other-text.sh",
+      "solution.sh",
       "fresh",
       "wrong-failed.sh",
+      "solution.sh",
       "fresh",
       "solution.sh",
       "fresh",
       "solution-imperative.sh",
     ]);
     assert.match(formatVerifyTable([row]), /\| job\/echo \| solution\.sh \| pass \| pass \|/);
+    assert.match(formatVerifyTable([row]), /\| job\/echo \| wrong-bare-pod\.sh → solution\.sh \| pass \| pass \|/);
+  });
+
+  it("fails the shown solution that cannot recover from a wrong attempt's leftovers (create answers AlreadyExists)", async () => {
+    const objects = new Set<string>();
+    let lastRun = "";
+    const row = await verifyExercise("job/echo", {
+      freshLab: async () => objects.clear(),
+      runScript: async (p) => {
+        const script = p.split("/").pop()!;
+        // Like `kubectl create -f -`: refuses an object of the same name.
+        if (objects.has("job/echo")) throw new Error('exit 1: jobs.batch "echo" already exists');
+        objects.add(script.startsWith("wrong-bare-pod") ? "pod/echo" : "job/echo");
+        lastRun = script;
+      },
+      grade: async () =>
+        lastRun.startsWith("solution")
+          ? result(true)
+          : lastRun.includes("bare-pod")
+            ? result(false, "job.bare-pod")
+            : lastRun.includes("other-text")
+              ? result(false, "job.output-wrong")
+              : lastRun.includes("failed")
+                ? result(false, "job.failed")
+                : result(false),
+    });
+    assert.equal(row.ok, false);
+    const recovery = row.steps.filter((s) => s.kind === "recovery");
+    assert.deepEqual(
+      recovery.map((s) => [s.name, s.ok]),
+      [
+        ["wrong-bare-pod.sh → solution.sh", true],
+        ["wrong-other-text.sh → solution.sh", false],
+        ["wrong-failed.sh → solution.sh", false],
+      ],
+    );
+    assert.match(recovery[1]!.problem!, /already exists/);
   });
 
   it("flags a false pass, a wrong message, an infrastructure error and a failing script", async () => {
