@@ -467,6 +467,23 @@ describe("exam-only graders", () => {
       ),
       ["exam.init-missing"],
     );
+    // The Service handed to the wait loop in an environment variable: the same wait.
+    const byEnv = {
+      ...spec,
+      initContainers: [
+        {
+          name: "wait",
+          image: "busybox",
+          command: ["sh", "-c", "until nslookup $TARGET; do sleep 2; done"],
+          env: [{ name: "TARGET", value: "db-1" }],
+        },
+      ],
+    };
+    assert.equal(
+      (await grade(g, fakeCluster({ pods: [runningPod("web-1", byEnv, {}, { app: "web-1" })], services: [svc] })))
+        .passed,
+      true,
+    );
   });
 
   it("exam/sidecar-log: native sidecar showing the text passes; a plain container or another volume fails", async () => {

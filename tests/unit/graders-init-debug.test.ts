@@ -413,15 +413,28 @@ describe("debug/netstat", () => {
       "fail:common.log-too-large",
     );
   });
-  it("passes a debugger given netstat as its command", async () => {
+  const PLAIN_TABLE = TABLE.replace(/\/ # [^\r]*\r\n/g, "");
+  it("passes a debugger given netstat as its command: its log shows the table", async () => {
     const { d, rs, pod } = base();
-    withEphemeral(pod, { name: "debugger", image: "busybox:1.36", command: ["netstat", "-anpt"] }, "running");
+    withEphemeral(pod, { name: "debugger", image: "busybox:1.36", command: ["netstat", "-anpt"] });
+    const logs = { [`${pod.metadata!.name}/debugger`]: PLAIN_TABLE };
     const r = await gradeExercise(
       "debug/netstat",
-      fakeContext(fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod] })),
+      fakeContext(fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod], logs })),
       "en",
     );
     assert.equal(r.passed, true, JSON.stringify(r.checks));
+  });
+  it("fails a command that names netstat but prints nothing of it (look-alike)", async () => {
+    const { d, rs, pod } = base();
+    withEphemeral(pod, { name: "debugger", image: "busybox", command: ["sh", "-c", "netstat -anpt > /dev/null"] });
+    const logs = { [`${pod.metadata!.name}/debugger`]: "" };
+    const r = await gradeExercise(
+      "debug/netstat",
+      fakeContext(fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod], logs })),
+      "en",
+    );
+    assert.equal(ids(r).netstat, "fail:debug.netstat-missing");
   });
   it("fails kubectl exec (no ephemeral container)", async () => {
     const { d, rs, pod } = base();
@@ -483,7 +496,12 @@ describe("debug/netstat", () => {
       const { d, rs, pod } = base();
       if (rename) d.metadata!.name = rs.metadata!.ownerReferences![0]!.name = "front-7c2";
       withEphemeral(pod, { name: "debugger", image: "busybox", command: ["netstat", "-anpt"] });
-      return fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod] });
+      return fakeCluster({
+        deployments: [d],
+        replicaSets: [rs],
+        pods: [pod],
+        logs: { [`${pod.metadata!.name}/debugger`]: PLAIN_TABLE },
+      });
     };
     const r = await grade(fakeContext(cluster(true)));
     assert.equal(r.passed, true, JSON.stringify(r.checks));

@@ -66,7 +66,8 @@ export default defineParamGrader({
       imageRepository(container?.image) === "busybox"
         ? pass("image", "cronjob.image-ok", { name: NAME, image: container!.image! })
         : fail("image", "cronjob.image-wrong", { name: NAME, expected: "busybox", actual: container?.image ?? "" }),
-      /\bdate\b/.test(cmd) && cmd.includes(`echo ${TEXT}`)
+      // Quotes are the shell's (`echo "Hello …"`, `echo 'Hello …'` print the same): compare without them.
+      /\bdate\b/.test(cmd) && cmd.replace(/["']/g, "").includes(`echo ${TEXT}`)
         ? pass("command", "cronjob.command-ok", { name: NAME })
         : fail("command", "cronjob.command-wrong", { name: NAME, actual: cmd || "—" }),
       pod?.restartPolicy === "OnFailure"

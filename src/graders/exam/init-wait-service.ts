@@ -31,7 +31,10 @@ export default defineParamGrader({
     let pod: V1Pod | null = await read();
     if (!pod) return missing(checks(p), "Pod", p.pod);
     const waiter = (pod.spec?.initContainers ?? []).find(
-      (c) => c.restartPolicy !== "Always" && new RegExp(`\\b${p.service}\\b`).test(commandLine(c)),
+      // The Service may be named in the command or handed to it in an environment variable.
+      (c) =>
+        c.restartPolicy !== "Always" &&
+        new RegExp(`\\b${p.service}\\b`).test([commandLine(c), ...(c.env ?? []).map((e) => e.value ?? "")].join(" ")),
     );
     const out: CheckOutcome[] = [
       waiter
