@@ -61,6 +61,46 @@ export interface VerifyOptions {
   label?: string;
   /** Run the wrong attempts too (default true). */
   wrongAttempts?: boolean;
+  /** Only this part of the exercise (see verifyParts); all of them, in order, by default. */
+  part?: VerifyPart;
+}
+
+/**
+ * One independently runnable piece of an exercise's proof: each starts from a
+ * fresh lab, so `lab verify` runs the parts side by side, each in a namespace
+ * of its own, instead of one exercise's rounds one after another.
+ */
+export type VerifyPart =
+  { kind: "baseline" } | { kind: "wrong"; script: string } | { kind: "solution"; script: string };
+
+/** The parts of an exercise's proof, in the order verifyExercise runs them. */
+export function verifyParts(
+  manifest: ExerciseManifest,
+  options: Pick<VerifyOptions, "wrongAttempts"> = {},
+): VerifyPart[] {
+  return [
+    { kind: "baseline" },
+    ...(options.wrongAttempts === false ? [] : manifest.wrongAttempts).map((w) => ({
+      kind: "wrong" as const,
+      script: w.script,
+    })),
+    ...manifest.solutions.map((script) => ({ kind: "solution" as const, script })),
+  ];
+}
+
+/** Rows of the same exercise's parts (in part order) as one row. */
+export function mergeVerifyRows(rows: VerifyRow[]): VerifyRow[] {
+  const merged = new Map<string, VerifyRow>();
+  for (const r of rows) {
+    const m = merged.get(r.exercise);
+    if (!m) merged.set(r.exercise, { ...r, steps: [...r.steps] });
+    else {
+      m.steps.push(...r.steps);
+      m.ok &&= r.ok;
+      m.durationMs += r.durationMs;
+    }
+  }
+  return [...merged.values()];
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -127,13 +167,17 @@ export async function verifyExercise(
   };
 
   const shown = manifest.solutions[0];
-  await round("baseline", "baseline", undefined, "fail");
-  for (const w of options.wrongAttempts === false ? [] : manifest.wrongAttempts) {
-    // A wrong attempt that itself went wrong left no known state to recover from.
-    if ((await round(w.script, "wrong", w.script, "fail", w.expect)) && shown)
-      await round(`${w.script} → ${shown}`, "recovery", shown, "pass");
+  for (const part of options.part ? [options.part] : verifyParts(manifest, options)) {
+    if (part.kind === "baseline") await round("baseline", "baseline", undefined, "fail");
+    else if (part.kind === "solution") await round(part.script, "solution", part.script, "pass");
+    else {
+      const w = manifest.wrongAttempts.find((a) => a.script === part.script);
+      if (!w) throw new Error(`${id}: no wrong attempt ${part.script} in its exercise.json`);
+      // A wrong attempt that itself went wrong left no known state to recover from.
+      if ((await round(w.script, "wrong", w.script, "fail", w.expect)) && shown)
+        await round(`${w.script} → ${shown}`, "recovery", shown, "pass");
+    }
   }
-  for (const s of manifest.solutions) await round(s, "solution", s, "pass");
 
   return {
     exercise: options.label ?? id,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatVerifyTable, verifyExercise } from "../../src/graders/verify.ts";
+import { formatVerifyTable, mergeVerifyRows, verifyExercise, verifyParts } from "../../src/graders/verify.ts";
+import { loadExercise } from "../../src/graders/exercises.ts";
 import type { GradeResult } from "../../src/graders/types.ts";
 
 const result = (passed: boolean, messageId = "job.missing", infra = false): GradeResult => ({
@@ -63,6 +64,8 @@ describe("verifyExercise", () => {
       "solution.sh",
       "fresh",
       "solution-imperative.sh",
+      "fresh",
+      "solution-apply-args.sh",
     ]);
     assert.match(formatVerifyTable([row]), /\| job\/echo \| solution\.sh \| pass \| pass \|/);
     assert.match(formatVerifyTable([row]), /\| job\/echo \| wrong-bare-pod\.sh → solution\.sh \| pass \| pass \|/);
@@ -132,5 +135,75 @@ describe("verifyExercise", () => {
     assert.equal(byName["wrong-failed.sh"].actual, "infra");
     assert.equal(byName["solution.sh"].ok, true);
     assert.match(byName["solution-imperative.sh"].problem!, /exit 1/);
+  });
+});
+
+describe("verify parts (lab verify runs them side by side, each in its own namespace)", () => {
+  const grade = (last: string) =>
+    last.includes("solution")
+      ? result(true)
+      : last.includes("bare-pod")
+        ? result(false, "job.bare-pod")
+        : last.includes("other-text")
+          ? result(false, "job.output-wrong")
+          : last.includes("failed")
+            ? result(false, "job.failed")
+            : result(false);
+
+  it("splits an exercise into baseline, each wrong attempt (with its recovery) and each solution; merged, the steps read as one run", async () => {
+    const manifest = loadExercise("job/echo");
+    const parts = verifyParts(manifest);
+    assert.deepEqual(
+      parts.map((p) => (p.kind === "baseline" ? p.kind : `${p.kind}:${p.script}`)),
+      [
+        "baseline",
+        ...manifest.wrongAttempts.map((w) => `wrong:${w.script}`),
+        ...manifest.solutions.map((s) => `solution:${s}`),
+      ],
+    );
+    assert.deepEqual(
+      verifyParts(manifest, { wrongAttempts: false }).map((p) => p.kind),
+      ["baseline", ...manifest.solutions.map(() => "solution")],
+    );
+    const rows = await Promise.all(
+      parts.map((part) => {
+        let last = "";
+        const calls: string[] = [];
+        return verifyExercise(
+          "job/echo",
+          {
+            freshLab: async () => {
+              calls.push("fresh");
+              last = "";
+            },
+            runScript: async (p) => {
+              last = p;
+            },
+            grade: async () => grade(last),
+          },
+          { part },
+        );
+      }),
+    );
+    let wholeLast = "";
+    const whole = await verifyExercise("job/echo", {
+      freshLab: async () => {
+        wholeLast = "";
+      },
+      runScript: async (p) => {
+        wholeLast = p;
+      },
+      grade: async () => grade(wholeLast),
+    });
+    const [merged] = mergeVerifyRows(rows);
+    assert.equal(mergeVerifyRows(rows).length, 1);
+    assert.equal(merged!.ok, true, JSON.stringify(merged!.steps, null, 2));
+    assert.deepEqual(
+      merged!.steps.map((s) => s.name),
+      whole.steps.map((s) => s.name),
+    );
+    // A failed part fails the merged row.
+    rows[1]!.ok = false;
+    assert.equal(mergeVerifyRows(rows)[0]!.ok, false);
   });
 });
