@@ -494,10 +494,6 @@ export const messages = {
     text: "Pod {pod} uses the debug-tools image, but it is an ordinary pod: it cannot see the node.",
     hint: "Use `kubectl debug node/<node> -it --image=…` instead: it pins the pod to the node, shares the node's namespaces and mounts the node's root at /host.",
   },
-  "debug.node-needs-pod": {
-    text: "Not checked yet: there is no node debugging pod.",
-    hint: "Create one with `kubectl debug node/<node> -it --image=…` first.",
-  },
   "debug.node-pod-ok": {
     text: "Node debugging pod {pod} runs on node {node}.",
     hint: "Inside it, the node's files are under /host (`chroot /host` to use them as root).",

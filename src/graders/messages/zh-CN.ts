@@ -482,10 +482,6 @@ export const messages: Record<MessageId, MessageText> = {
     text: "Pod {pod} 虽然用了 debug-tools 镜像，但它只是一个普通 Pod，看不到节点。",
     hint: "改用 `kubectl debug node/<节点名> -it --image=…`：它会把 Pod 固定到节点上，共享节点的命名空间，并把节点根目录挂载到 /host。",
   },
-  "debug.node-needs-pod": {
-    text: "暂未检查：还没有节点调试 Pod。",
-    hint: "先用 `kubectl debug node/<节点名> -it --image=…` 创建一个。",
-  },
   "debug.node-pod-ok": {
     text: "节点调试 Pod {pod} 运行在节点 {node} 上。",
     hint: "在里面，节点的文件都在 /host 下（可以 `chroot /host` 切换过去）。",
