@@ -31,6 +31,11 @@ export interface CheckOutcome {
    * CronJob's next run. The message says what it waits for. See `waitingFor`.
    */
   waitUntil?: number;
+  /**
+   * Not judged because this earlier check (its id) did not pass: the runner
+   * names that check by its own title, so a follow-on never contradicts it.
+   */
+  after?: string;
 }
 
 export interface Grader {
@@ -126,9 +131,19 @@ export function waitingFor(id: string, until: number, message: MessageId, params
   return { id, passed: false, message, params, waitUntil: until };
 }
 
-/** Marks a check that depends on an object the learner has not created yet. */
-export function needs(id: string, kind: string, name: string): CheckOutcome {
-  return fail(id, "common.needs-object", { kind, name });
+/**
+ * A check not judged because the earlier check `after` did not pass (the
+ * object is missing, the template is wrong, the pod is not running): the
+ * learner reads "not checked: <that check's title>", in the words of the
+ * check above it rather than a second diagnosis that may contradict it.
+ */
+export function notChecked(id: string, after: string): CheckOutcome {
+  return { id, passed: false, message: "common.not-checked", after };
+}
+
+/** The same follow-on for several checks, in order. */
+export function notCheckedAll(ids: readonly string[], after: string): CheckOutcome[] {
+  return ids.map((id) => notChecked(id, after));
 }
 
 /** Declares a grader, checking that check ids are unique (a bug caught at import time). */

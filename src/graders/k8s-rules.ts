@@ -194,10 +194,21 @@ export function peakOverlap(intervals: Interval[]): number {
   return peak;
 }
 
-/** True when the schedule fires every minute ("*\/1 * * * *" or "* * * * *"). */
+/**
+ * True when the schedule fires every minute, however it is spelt: "* * * * *",
+ * "*\/1 * * * *", "0-59 * * * *", "* * * * 0-6" all do (each field covers its whole range).
+ */
 export function isEveryMinute(schedule: string | undefined): boolean {
-  const fields = (schedule ?? "").trim().split(/\s+/);
-  return fields.length === 5 && (fields[0] === "*" || fields[0] === "*/1") && fields.slice(1).every((f) => f === "*");
+  const f = (schedule ?? "")
+    .trim()
+    .replace(/^(CRON_)?TZ=\S+\s+/, "")
+    .split(/\s+/);
+  if (f.length !== 5) return false;
+  const covers = (field: string, min: number, max: number) => {
+    for (let v = min; v <= max; v++) if (!fieldMatches(field, v, min, max)) return false;
+    return true;
+  };
+  return covers(f[0], 0, 59) && covers(f[1], 0, 23) && covers(f[2], 1, 31) && covers(f[3], 1, 12) && covers(f[4], 0, 6);
 }
 
 function fieldMatches(field: string, value: number, min: number, max: number): boolean {

@@ -75,9 +75,24 @@ export async function gradeExercise(
   const now = run.now();
 
   const byId = new Map(outcomes.map((o) => [o.id, o]));
-  const checks: CheckResult[] = grader.checks.map((spec) => {
+  const titleOf = (id: string) => {
+    const spec = grader.checks.find((c) => c.id === id);
+    return spec ? translateTitle(spec.title, spec.titleParams, locale) : id;
+  };
+  const checks: CheckResult[] = grader.checks.map((spec, index) => {
     const o = byId.get(spec.id) ?? { id: spec.id, passed: false, message: "common.not-evaluated" as MessageId };
-    const { text, hint } = translateMessage(o.message, o.params, locale);
+    // A follow-on names the earlier check in that check's own title; one that
+    // names a later, unknown or passed check is a grader bug (the learner would read a contradiction).
+    if (o.after !== undefined) {
+      const earlier = grader.checks.findIndex((c) => c.id === o.after);
+      if (earlier < 0 || earlier >= index || byId.get(o.after)?.passed !== false)
+        options.onGraderError?.(
+          exerciseId,
+          new Error(`check "${spec.id}" is "not checked" after "${o.after}", which is not an earlier failed check`),
+        );
+    }
+    const params = o.after !== undefined ? { ...o.params, check: titleOf(o.after) } : o.params;
+    const { text, hint } = translateMessage(o.message, params, locale);
     const result: CheckResult = {
       id: spec.id,
       title: translateTitle(spec.title, spec.titleParams, locale),

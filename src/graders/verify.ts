@@ -2,7 +2,9 @@
  * "Fails before, passes after": proves an exercise's grader against a real
  * lab. For one exercise:
  *   fresh lab → setup → grade (must fail; the checks that pass are exactly the manifest's setupPasses)
- *   for each wrong attempt: fresh lab → setup → attempt → settle → grade (must fail, showing the expected message id)
+ *   for each wrong attempt: fresh lab → setup → attempt → settle → grade (must fail, showing the expected message id),
+ *                           then, on what the attempt left behind, the shown solution (the first) → settle → grade
+ *                           (must pass: "Show solution" has to work from any state, not only from an empty lab)
  *   for each solution:      fresh lab → setup → solution → settle → grade (must pass)
  * An infrastructure error never counts as the expected failure. The caller
  * (the lead's integration harness / CLI) supplies the lab operations.
@@ -28,7 +30,8 @@ export interface VerifyDriver {
 export interface VerifyStep {
   /** "baseline", "wrong-bare-pod.sh", "solution.sh", … */
   name: string;
-  kind: "baseline" | "wrong" | "solution";
+  /** "recovery": the shown solution run on top of a wrong attempt, without a fresh lab. */
+  kind: "baseline" | "wrong" | "recovery" | "solution";
   expected: "fail" | "pass";
   /** What the grade said: pass/fail/infra, or error when a script or the grade threw. */
   actual: "pass" | "fail" | "infra" | "error";
@@ -58,6 +61,46 @@ export interface VerifyOptions {
   label?: string;
   /** Run the wrong attempts too (default true). */
   wrongAttempts?: boolean;
+  /** Only this part of the exercise (see verifyParts); all of them, in order, by default. */
+  part?: VerifyPart;
+}
+
+/**
+ * One independently runnable piece of an exercise's proof: each starts from a
+ * fresh lab, so `lab verify` runs the parts side by side, each in a namespace
+ * of its own, instead of one exercise's rounds one after another.
+ */
+export type VerifyPart =
+  { kind: "baseline" } | { kind: "wrong"; script: string } | { kind: "solution"; script: string };
+
+/** The parts of an exercise's proof, in the order verifyExercise runs them. */
+export function verifyParts(
+  manifest: ExerciseManifest,
+  options: Pick<VerifyOptions, "wrongAttempts"> = {},
+): VerifyPart[] {
+  return [
+    { kind: "baseline" },
+    ...(options.wrongAttempts === false ? [] : manifest.wrongAttempts).map((w) => ({
+      kind: "wrong" as const,
+      script: w.script,
+    })),
+    ...manifest.solutions.map((script) => ({ kind: "solution" as const, script })),
+  ];
+}
+
+/** Rows of the same exercise's parts (in part order) as one row. */
+export function mergeVerifyRows(rows: VerifyRow[]): VerifyRow[] {
+  const merged = new Map<string, VerifyRow>();
+  for (const r of rows) {
+    const m = merged.get(r.exercise);
+    if (!m) merged.set(r.exercise, { ...r, steps: [...r.steps] });
+    else {
+      m.steps.push(...r.steps);
+      m.ok &&= r.ok;
+      m.durationMs += r.durationMs;
+    }
+  }
+  return [...merged.values()];
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -79,7 +122,7 @@ export async function verifyExercise(
     script: string | undefined,
     expect: "fail" | "pass",
     messageId?: string,
-  ) => {
+  ): Promise<boolean> => {
     const t0 = performance.now();
     const step: VerifyStep = {
       name,
@@ -91,9 +134,11 @@ export async function verifyExercise(
       durationMs: 0,
     };
     try {
-      log(`${id}: ${name}: fresh lab`);
-      await driver.freshLab();
-      if (manifest.setup) await driver.runScript(join(manifest.dir, manifest.setup), options.env);
+      if (kind !== "recovery") {
+        log(`${id}: ${name}: fresh lab`);
+        await driver.freshLab();
+        if (manifest.setup) await driver.runScript(join(manifest.dir, manifest.setup), options.env);
+      }
       if (script) {
         log(`${id}: ${name}: running ${script}`);
         await driver.runScript(join(manifest.dir, script), options.env);
@@ -125,12 +170,21 @@ export async function verifyExercise(
     step.durationMs = Math.round(performance.now() - t0);
     log(`${id}: ${name}: ${step.ok ? "ok" : `NOT OK — ${step.problem}`}`);
     steps.push(step);
+    return step.ok;
   };
 
-  await round("baseline", "baseline", undefined, "fail");
-  for (const w of options.wrongAttempts === false ? [] : manifest.wrongAttempts)
-    await round(w.script, "wrong", w.script, "fail", w.expect);
-  for (const s of manifest.solutions) await round(s, "solution", s, "pass");
+  const shown = manifest.solutions[0];
+  for (const part of options.part ? [options.part] : verifyParts(manifest, options)) {
+    if (part.kind === "baseline") await round("baseline", "baseline", undefined, "fail");
+    else if (part.kind === "solution") await round(part.script, "solution", part.script, "pass");
+    else {
+      const w = manifest.wrongAttempts.find((a) => a.script === part.script);
+      if (!w) throw new Error(`${id}: no wrong attempt ${part.script} in its exercise.json`);
+      // A wrong attempt that itself went wrong left no known state to recover from.
+      if ((await round(w.script, "wrong", w.script, "fail", w.expect)) && shown)
+        await round(`${w.script} → ${shown}`, "recovery", shown, "pass");
+    }
+  }
 
   return {
     exercise: options.label ?? id,

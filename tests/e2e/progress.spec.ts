@@ -72,10 +72,12 @@ test("progress survives a reload and a server restart; a revealed solution is in
   await solution.click();
   const blocks = check.locator("[data-solution] .kl-solution-block");
   await expect(blocks.first()).toBeVisible();
-  await expect(blocks.first().locator("pre")).toContainText("kubectl create -f - <<'YAML'");
-  // Its blocks run in the terminal: create the Job, wait for it.
+  await expect(blocks.first().locator("pre")).toContainText("kubectl delete job echo --ignore-not-found");
+  await expect(blocks.nth(1).locator("pre")).toContainText("kubectl create -f - <<'YAML'");
+  // Its blocks run in the terminal: start clean, create the Job, wait for it.
   await blocks.nth(0).locator("button.kl-run").click();
   await blocks.nth(1).locator("button.kl-run").click();
+  await blocks.nth(2).locator("button.kl-run").click();
   await expect(async () => {
     await expect(await pressCheck(page)).toHaveAttribute("data-state", "passed", { timeout: 1000 });
   }).toPass({ timeout: 120_000, intervals: [2000] });

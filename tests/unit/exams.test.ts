@@ -44,8 +44,8 @@ describe("grader parameters", () => {
     // The lesson's grader does not accept the drawn Job: the name is part of the task.
     assert.deepEqual(failedIds(await grade(echo, cluster)), [
       "job.missing",
-      "common.needs-object",
-      "common.needs-object",
+      "common.not-checked",
+      "common.not-checked",
     ]);
   });
 
@@ -304,9 +304,9 @@ describe("exam-only graders", () => {
     assert.match(parallel.checks.find((c) => !c.passed)!.message, /completions is 1, the task asks for 4/);
     assert.deepEqual(failedIds(await grade(g, fakeCluster())), [
       "exam.object-missing",
-      "common.needs-object",
-      "common.needs-object",
-      "common.needs-object",
+      "common.not-checked",
+      "common.not-checked",
+      "common.not-checked",
     ]);
   });
 
@@ -453,7 +453,7 @@ describe("exam-only graders", () => {
       { app: "web-1" },
     );
     assert.deepEqual(failedIds(await grade(g, fakeCluster({ pods: [stuck] }))), [
-      "common.needs-object",
+      "exam.object-missing",
       "exam.pod-not-running",
     ]);
     assert.deepEqual(
@@ -467,6 +467,23 @@ describe("exam-only graders", () => {
         ),
       ),
       ["exam.init-missing"],
+    );
+    // The Service handed to the wait loop in an environment variable: the same wait.
+    const byEnv = {
+      ...spec,
+      initContainers: [
+        {
+          name: "wait",
+          image: "busybox",
+          command: ["sh", "-c", "until nslookup $TARGET; do sleep 2; done"],
+          env: [{ name: "TARGET", value: "db-1" }],
+        },
+      ],
+    };
+    assert.equal(
+      (await grade(g, fakeCluster({ pods: [runningPod("web-1", byEnv, {}, { app: "web-1" })], services: [svc] })))
+        .passed,
+      true,
     );
   });
 

@@ -84,6 +84,33 @@ describe("cronjob/hello", () => {
     assert.equal(r.passed, true, JSON.stringify(r.checks));
     assert.ok(ctx.clock.now - T0 < 75_000);
   });
+  it("passes the greeting quoted in the shell (echo 'Hello …'), as the shell prints the same", async () => {
+    for (const quoted of [
+      `date; echo 'Hello from the Kubernetes cluster'`,
+      `date; echo "Hello from the Kubernetes cluster"`,
+    ]) {
+      const cj = cronJob("hello", { command: ["/bin/sh", "-c", quoted], args: [] });
+      const j = job("hello-28950000", { state: "complete", owner: owner(cj) });
+      const cluster = fakeCluster({ cronJobs: [cj], jobs: [j] });
+      const r = await gradeExercise("cronjob/hello", fakeContext(cluster), "en");
+      assert.equal(ids(r).command, "pass:cronjob.command-ok", quoted);
+    }
+  });
+  it("judges the schedule by when it fires, not how it is spelt", async () => {
+    for (const [schedule, verdict] of [
+      ["* * * * *", "pass:cronjob.schedule-ok"],
+      ["0-59 * * * *", "pass:cronjob.schedule-ok"],
+      ["*/1 * * * 0-6", "pass:cronjob.schedule-ok"],
+      ["*/2 * * * *", "fail:cronjob.schedule-wrong"],
+      ["0-58 * * * *", "fail:cronjob.schedule-wrong"],
+      ["@hourly", "fail:cronjob.schedule-wrong"],
+    ]) {
+      const cj = cronJob("hello", { schedule });
+      const j = job("hello-28950000", { state: "complete", owner: owner(cj) });
+      const r = await gradeExercise("cronjob/hello", fakeContext(fakeCluster({ cronJobs: [cj], jobs: [j] })), "en");
+      assert.equal(ids(r).schedule, verdict, schedule);
+    }
+  });
   it("fails other schedule, image, restart policy, command", async () => {
     const cj = cronJob("hello", {
       schedule: "*/5 * * * *",

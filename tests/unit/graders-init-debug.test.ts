@@ -75,7 +75,9 @@ describe("init/nginx-mnt", () => {
     });
     const r = await gradeExercise("init/nginx-mnt", fakeContext(cluster), "zh-CN");
     assert.equal(r.passed, true, JSON.stringify(r.checks));
-    assert.ok(cluster.calls.some((c) => c.startsWith("exec nginx-67f9b78699-r8kbm/nginx01 ls /mnt")));
+    assert.ok(
+      cluster.calls.some((c) => c.startsWith("exec nginx-67f9b78699-r8kbm/nginx01 ls -la --time-style=+%s /mnt")),
+    );
   });
   it("fails a postStart hook writing the file (no init container)", async () => {
     const app = { ...APP, lifecycle: { postStart: { exec: { command: ["sh", "-c", "touch /mnt/test-init.txt"] } } } };
@@ -88,17 +90,62 @@ describe("init/nginx-mnt", () => {
     assert.equal(ids(r)["init-container"], "fail:init.no-init-container");
     assert.equal(r.passed, false);
   });
-  it("fails when nginx01 creates the file even with an init container present", async () => {
+  it("fails when nginx01 writes the file itself after the init container finished (ls shows a later write)", async () => {
     const app = { ...APP, command: ["sh", "-c", "touch /mnt/test-init.txt && exec nginx -g 'daemon off;'"] };
-    const { d, rs, pod } = deployment({ volumes, initContainers: [INIT], containers: [app] });
+    const sleeper = { ...INIT, command: ["sleep", "1"] };
+    const { d, rs, pod } = deployment({ volumes, initContainers: [sleeper], containers: [app] });
+    const writtenAt = (s: number) => Math.floor(at(s).getTime() / 1000);
+    const listing = (s: number) => ({
+      stdout: `total 8\ndrwxrwxrwx 2 root root 4096 ${writtenAt(s)} .\n-rw-r--r-- 1 root root 0 ${writtenAt(s)} test-init.txt\n`,
+      stderr: "",
+      exitCode: 0,
+    });
+    const key = `${pod.metadata!.name}/nginx01`;
+    const late = fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod], exec: { [key]: listing(2) } });
+    assert.equal(ids(await gradeExercise("init/nginx-mnt", fakeContext(late), "en")).file, "fail:init.app-writes-file");
+    // Written in the second the init container finished (timestamps are whole seconds): the init container's.
+    const inTime = fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod], exec: { [key]: listing(1) } });
+    assert.equal(ids(await gradeExercise("init/nginx-mnt", fakeContext(inTime), "en")).file, "pass:init.file-present");
+  });
+  it("passes any init container that creates the file: echo >, another image and name, a volume mounted elsewhere", async () => {
+    // issue 25: `sh -c "echo ready > /mnt/test-init.txt"` scored 2/8 because the grader looked for `touch`.
+    const routes: V1Container[] = [
+      { ...INIT, command: ["sh", "-c", "echo ready > /mnt/test-init.txt"] },
+      {
+        name: "prepare",
+        image: "busybox:1.36",
+        command: ["sh", "-c", ": > /work/test-init.txt"],
+        volumeMounts: [{ name: "init-volume", mountPath: "/work" }],
+      },
+    ];
+    for (const init of routes) {
+      const { d, rs, pod } = deployment({ volumes, initContainers: [init], containers: [APP] });
+      const cluster = fakeCluster({
+        deployments: [d],
+        replicaSets: [rs],
+        pods: [pod],
+        exec: { [`${pod.metadata!.name}/nginx01`]: { stdout: "test-init.txt\n", stderr: "", exitCode: 0 } },
+      });
+      const r = await gradeExercise("init/nginx-mnt", fakeContext(cluster), "en");
+      assert.equal(r.passed, true, `${init.command!.join(" ")}: ${JSON.stringify(r.checks)}`);
+      assert.equal(r.score, 8);
+    }
+  });
+  it("fails an init container that shares the volume but does not create the file", async () => {
+    const { d, rs, pod } = deployment({
+      volumes,
+      initContainers: [{ ...INIT, command: ["sh", "-c", "echo ready"] }],
+      containers: [APP],
+    });
     const cluster = fakeCluster({
       deployments: [d],
       replicaSets: [rs],
       pods: [pod],
-      exec: { [`${pod.metadata!.name}/nginx01`]: { stdout: "test-init.txt\n", stderr: "", exitCode: 0 } },
+      exec: { [`${pod.metadata!.name}/nginx01`]: { stdout: "", stderr: "", exitCode: 0 } },
     });
     const r = await gradeExercise("init/nginx-mnt", fakeContext(cluster), "en");
-    assert.equal(ids(r).file, "fail:init.app-writes-file");
+    assert.equal(ids(r)["init-container"], "pass:init.init-ok");
+    assert.equal(ids(r).file, "fail:init.file-missing");
   });
   it("fails when nginx01 does not share the volume", async () => {
     const { d, rs, pod } = deployment({
@@ -182,7 +229,7 @@ describe("init/nginx-mnt", () => {
     assert.equal(r.passed, true, JSON.stringify(r.checks));
     assert.equal(r.checks[0]!.title, "Deployment web-2a1 exists");
     const lessonFile = await grade(fakeContext(cluster("touch /mnt/test-init.txt", true)));
-    assert.equal(ids(lessonFile)["init-container"], "fail:init.init-command");
+    assert.equal(ids(lessonFile).file, "fail:init.file-missing");
     const lessonName = await grade(fakeContext(cluster("touch /mnt/ready.flag", false)));
     assert.equal(ids(lessonName).exists, "fail:deploy.missing");
   });
@@ -366,15 +413,28 @@ describe("debug/netstat", () => {
       "fail:common.log-too-large",
     );
   });
-  it("passes a debugger given netstat as its command", async () => {
+  const PLAIN_TABLE = TABLE.replace(/\/ # [^\r]*\r\n/g, "");
+  it("passes a debugger given netstat as its command: its log shows the table", async () => {
     const { d, rs, pod } = base();
-    withEphemeral(pod, { name: "debugger", image: "busybox:1.36", command: ["netstat", "-anpt"] }, "running");
+    withEphemeral(pod, { name: "debugger", image: "busybox:1.36", command: ["netstat", "-anpt"] });
+    const logs = { [`${pod.metadata!.name}/debugger`]: PLAIN_TABLE };
     const r = await gradeExercise(
       "debug/netstat",
-      fakeContext(fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod] })),
+      fakeContext(fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod], logs })),
       "en",
     );
     assert.equal(r.passed, true, JSON.stringify(r.checks));
+  });
+  it("fails a command that names netstat but prints nothing of it (look-alike)", async () => {
+    const { d, rs, pod } = base();
+    withEphemeral(pod, { name: "debugger", image: "busybox", command: ["sh", "-c", "netstat -anpt > /dev/null"] });
+    const logs = { [`${pod.metadata!.name}/debugger`]: "" };
+    const r = await gradeExercise(
+      "debug/netstat",
+      fakeContext(fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod], logs })),
+      "en",
+    );
+    assert.equal(ids(r).netstat, "fail:debug.netstat-missing");
   });
   it("fails kubectl exec (no ephemeral container)", async () => {
     const { d, rs, pod } = base();
@@ -436,7 +496,12 @@ describe("debug/netstat", () => {
       const { d, rs, pod } = base();
       if (rename) d.metadata!.name = rs.metadata!.ownerReferences![0]!.name = "front-7c2";
       withEphemeral(pod, { name: "debugger", image: "busybox", command: ["netstat", "-anpt"] });
-      return fakeCluster({ deployments: [d], replicaSets: [rs], pods: [pod] });
+      return fakeCluster({
+        deployments: [d],
+        replicaSets: [rs],
+        pods: [pod],
+        logs: { [`${pod.metadata!.name}/debugger`]: PLAIN_TABLE },
+      });
     };
     const r = await grade(fakeContext(cluster(true)));
     assert.equal(r.passed, true, JSON.stringify(r.checks));

@@ -96,7 +96,7 @@ describe("init/sidecar", () => {
     const regular = { ...SIDECAR, restartPolicy: undefined };
     const r = await grade(pod([regular], [APP], { blocked: ["log-shipper"], appWaiting: true }));
     assert.equal(ids(r).native, "fail:init.sidecar-blocks");
-    assert.equal(ids(r).running, "fail:common.needs-object");
+    assert.equal(ids(r).running, "fail:common.not-checked");
     assert.match(r.checks.find((c) => c.id === "native")!.hint!, /restartPolicy: Always/);
   });
   it("fails the follower as a second ordinary container", async () => {

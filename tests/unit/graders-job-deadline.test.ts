@@ -69,8 +69,8 @@ describe("job/deadline", () => {
     const r = await grade(undefined);
     assert.deepEqual(ids(r), {
       exists: "fail:job.missing",
-      deadline: "fail:common.needs-object",
-      exceeded: "fail:common.needs-object",
+      deadline: "fail:common.not-checked",
+      exceeded: "fail:common.not-checked",
     });
   });
 });

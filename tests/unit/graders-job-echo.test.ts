@@ -35,8 +35,8 @@ describe("job/echo", () => {
     assert.equal(r.passed, false);
     assert.deepEqual(ids(r), {
       exists: "fail:job.bare-pod",
-      complete: "fail:common.needs-object",
-      output: "fail:common.needs-object",
+      complete: "fail:common.not-checked",
+      output: "fail:common.not-checked",
     });
     assert.equal(r.score, 0);
   });

@@ -114,9 +114,11 @@ describe("progress routes", () => {
     const confirmed = await call("/api/lab/solution", { exercise: "job/echo", confirm: true });
     assert.equal(confirmed.status, 200);
     const body = await confirmed.json();
-    assert.ok(body.blocks.length >= 2);
+    assert.ok(body.blocks.length >= 3);
+    // First a clean start (a wrong attempt may have left a Job echo behind), then the create.
+    assert.equal(body.blocks[0].code, "kubectl delete job echo --ignore-not-found");
     assert.match(
-      body.blocks[0].code,
+      body.blocks[1].code,
       /^kubectl create -f - <<'YAML'\n[\s\S]*\nYAML$/,
       "the heredoc stays with its command",
     );

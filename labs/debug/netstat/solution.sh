@@ -13,6 +13,8 @@ wait_ephemeral_done() {
   echo "ephemeral container $1 did not finish within 120 s" >&2; return 1
 }
 kubectl exec "$pod" -c nginx01 -- sh -c "netstat -anpt" || echo "(as expected: no netstat in the nginx image)"
-printf 'netstat -anpt\nexit\n' | kubectl debug "$pod" -i --image=busybox -c debugger
-wait_ephemeral_done debugger
-kubectl logs "$pod" -c debugger
+# No -c: kubectl names the container (debugger-xxxxx), so an earlier try's name is never in the way.
+printf 'netstat -anpt\nexit\n' | kubectl debug "$pod" -i --image=busybox
+debugger=$(kubectl get pod "$pod" -o jsonpath='{.spec.ephemeralContainers[-1:].name}')
+wait_ephemeral_done "$debugger"
+kubectl logs "$pod" -c "$debugger"

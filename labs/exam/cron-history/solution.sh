@@ -7,6 +7,8 @@ SCHEDULE=${SCHEDULE:-0 3 * * *}
 POLICY=${POLICY:-Forbid}
 SUCCESSFUL=${SUCCESSFUL:-2}
 FAILED=${FAILED:-1}
+# Starts over if an earlier attempt left an object of the same name behind.
+kubectl delete cronjob "$NAME" --ignore-not-found
 kubectl create -f - <<YAML
 apiVersion: batch/v1
 kind: CronJob

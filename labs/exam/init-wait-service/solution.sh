@@ -4,6 +4,9 @@ set -euo pipefail
 # Parameters (the exam draws them); the defaults are the grader's.
 POD=${POD:-web}
 SERVICE=${SERVICE:-backend}
+# Starts over if an earlier attempt left an object of the same name behind.
+kubectl delete pod "$POD" --ignore-not-found --now
+kubectl delete service "$SERVICE" --ignore-not-found
 kubectl create -f - <<YAML
 apiVersion: v1
 kind: Pod

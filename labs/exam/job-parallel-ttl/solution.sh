@@ -7,6 +7,8 @@ COMPLETIONS=${COMPLETIONS:-5}
 PARALLELISM=${PARALLELISM:-2}
 BACKOFF_LIMIT=${BACKOFF_LIMIT:-3}
 TTL=${TTL:-600}
+# Starts over if an earlier attempt left an object of the same name behind.
+kubectl delete job "$NAME" --ignore-not-found
 kubectl create -f - <<YAML
 apiVersion: batch/v1
 kind: Job

@@ -5,6 +5,8 @@ set -euo pipefail
 POD=${POD:-shop}
 SIDECAR=${SIDECAR:-log-shipper}
 TEXT=${TEXT:-order received}
+# Starts over if an earlier attempt left an object of the same name behind.
+kubectl delete pod "$POD" --ignore-not-found --now
 kubectl create -f - <<YAML
 apiVersion: v1
 kind: Pod

@@ -4,6 +4,8 @@ set -euo pipefail
 # Parameters (an exam draws others); the defaults are the lesson's.
 NAME=${NAME:-nginx}
 FILE=${FILE:-test-init.txt}
+# Starts over if an earlier attempt left an object of the same name behind.
+kubectl delete deployment ${NAME} --ignore-not-found
 kubectl create -f - <<YAML
 apiVersion: apps/v1
 kind: Deployment

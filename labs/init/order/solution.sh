@@ -3,6 +3,8 @@
 set -euo pipefail
 # Parameters (an exam draws others); the defaults are the lesson's.
 NAME=${NAME:-init-order}
+# Starts over if an earlier attempt left an object of the same name behind.
+kubectl delete pod ${NAME} --ignore-not-found --now
 kubectl create -f - <<YAML
 apiVersion: v1
 kind: Pod

@@ -4,6 +4,8 @@ set -euo pipefail
 # Parameters (an exam draws others); the defaults are the lesson's.
 NAME=${NAME:-sidecar}
 TEXT=${TEXT:-hello from app}
+# Starts over if an earlier attempt left an object of the same name behind.
+kubectl delete pod ${NAME} --ignore-not-found --now
 kubectl create -f - <<YAML
 apiVersion: v1
 kind: Pod

@@ -5,6 +5,8 @@ set -euo pipefail
 NAME=${NAME:-parallel}
 COMPLETIONS=${COMPLETIONS:-4}
 PARALLELISM=${PARALLELISM:-3}
+# Starts over if an earlier attempt left an object of the same name behind.
+kubectl delete job ${NAME} --ignore-not-found
 kubectl create -f - <<YAML
 apiVersion: batch/v1
 kind: Job

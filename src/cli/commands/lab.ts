@@ -1,8 +1,11 @@
 /**
  * `./kubelab lab verify [exercise ...] [--concurrency N]`: the authoring check.
- * For each exercise, in a namespace of its own: setup → grade must fail, each
- * wrong attempt → grade must fail with its message, each reference solution →
- * grade must pass. Prints a table; exits 0 only if every row is ok.
+ * For each exercise: setup → grade must fail, each wrong attempt → grade must
+ * fail with its message (then the shown solution on top must pass), each
+ * reference solution → grade must pass. Each of these parts starts from a
+ * fresh lab, so the parts of all exercises run side by side (N at a time,
+ * default 6), each in a namespace of its own. Prints a table; exits 0 only if
+ * every row is ok.
  * `--exam [exam-id ...] [--seeds a,b,c] [--task <exercise>]`: every task of exams/*.yaml instead,
  * with values drawn under each seed (src/exams/verify-exam.ts).
  */
@@ -17,8 +20,16 @@ import { providerFromEnv } from "../../cluster/providers.ts";
 import { cachedBinaries } from "../../cluster/local/binaries.ts";
 import { kubeResetApi, type ResetApi } from "../../cluster/reset.ts";
 import { createGradeContext, gradeExercise, kubeExec } from "../../graders/index.ts";
-import { loadExercises } from "../../graders/exercises.ts";
-import { formatVerifyTable, verifyExercise, type VerifyOptions, type VerifyRow } from "../../graders/verify.ts";
+import { loadExercise, loadExercises } from "../../graders/exercises.ts";
+import {
+  formatVerifyTable,
+  mergeVerifyRows,
+  verifyExercise,
+  verifyParts,
+  type VerifyOptions,
+  type VerifyPart,
+  type VerifyRow,
+} from "../../graders/verify.ts";
 import type { Grader } from "../../graders/framework.ts";
 import { loadExams } from "../../exams/exam-file.ts";
 import { examVerifyJobs, VERIFY_SEEDS } from "../../exams/verify-exam.ts";
@@ -71,7 +82,7 @@ export default async function labCommand(args: string[]): Promise<number> {
       throw new KubelabError(`unknown exercise(s): ${unknown.join(", ")}`, `known: ${all.map((e) => e.id).join(", ")}`);
     chosen = ids.length > 0 ? all.filter((e) => ids.includes(e.id)) : all;
   }
-  const concurrency = Number(flagString(parsed, "concurrency") ?? 7);
+  const concurrency = Number(flagString(parsed, "concurrency") ?? 6);
 
   const adminPath = providerFromEnv().kubeconfigPath();
   const admin = new KubeConfig();
@@ -82,20 +93,19 @@ export default async function labCommand(args: string[]): Promise<number> {
   const recorders = new RecorderPool({ kubeConfig: admin, log: (line) => console.error(line) });
   // Two verify runs on one cluster (two authors, CI) must not share a namespace: one's clean-up would delete the other's lab.
   const runId = randomBytes(3).toString("hex");
-  const rows: VerifyRow[] = [];
-  const queue = [...chosen];
+  const parts: VerifyUnit[] = chosen.flatMap((e) => {
+    const manifest = e.job?.options.manifest ?? loadExercise(e.job?.exercise ?? e.id);
+    return verifyParts(manifest, e.job?.options ?? {}).map((part, index) => ({ ...e, part, index }));
+  });
+  const partRows: { unit: VerifyUnit; row: VerifyRow }[] = [];
+  const queue = [...parts];
   const started = Date.now();
   try {
     await Promise.all(
       Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
-        for (let exercise = queue.shift(); exercise; exercise = queue.shift()) {
-          rows.push(
-            await verifyInOwnNamespace(
-              exercise.id,
-              { admin, adminPath, workDir, resetApi, recorders, runId },
-              exercise.job,
-            ),
-          );
+        for (let unit = queue.shift(); unit; unit = queue.shift()) {
+          const row = await verifyInOwnNamespace(unit, { admin, adminPath, workDir, resetApi, recorders, runId });
+          partRows.push({ unit, row });
         }
       }),
     );
@@ -103,7 +113,9 @@ export default async function labCommand(args: string[]): Promise<number> {
     await recorders.stopAll();
     rmSync(workDir, { recursive: true, force: true });
   }
-  rows.sort((a, b) => chosen.findIndex((e) => e.id === a.exercise) - chosen.findIndex((e) => e.id === b.exercise));
+  // The parts' rows back in exercise order, then part order, one row per exercise.
+  partRows.sort((a, b) => parts.indexOf(a.unit) - parts.indexOf(b.unit));
+  const rows = mergeVerifyRows(partRows.map((p) => p.row));
   console.log(formatVerifyTable(rows));
   console.log(`verified ${rows.length} exercise(s) in ${Math.round((Date.now() - started) / 1000)} s`);
   return rows.every((r) => r.ok) ? 0 : 1;
@@ -127,12 +139,21 @@ interface VerifyEnv {
   runId: string;
 }
 
+/** One part of one exercise's proof (or of one exam task under one seed). */
+interface VerifyUnit {
+  id: string;
+  job?: ExamJob;
+  part: VerifyPart;
+  /** The part's place in its exercise: its namespace's suffix. */
+  index: number;
+}
+
 async function verifyInOwnNamespace(
-  id: string,
+  { id, job, part, index }: VerifyUnit,
   { admin, adminPath, workDir, resetApi, recorders, runId }: VerifyEnv,
-  job?: ExamJob,
 ): Promise<VerifyRow> {
-  const namespace = `verify-${(job?.slug ?? id.replace(/[^a-z0-9]+/g, "-")).slice(0, 48).replace(/-+$/, "")}-${runId}`;
+  const slug = (job?.slug ?? id.replace(/[^a-z0-9]+/g, "-")).slice(0, 44).replace(/-+$/, "");
+  const namespace = `verify-${slug}-${index}-${runId}`;
   const exercise = job?.exercise ?? id;
   const registry = job ? new Map([[exercise, job.grader]]) : undefined;
   const core = admin.makeApiClient(CoreV1Api);
@@ -173,7 +194,7 @@ async function verifyInOwnNamespace(
         },
         log: (line) => console.error(line),
       },
-      job?.options,
+      { ...job?.options, part },
     );
   } finally {
     await hooks.deleted(lab);

@@ -12,7 +12,7 @@
  * The name is a parameter (an exam draws it); the lesson's is `concurrency`.
  */
 import type { V1CronJob } from "@kubernetes/client-node";
-import { defineParamGrader, fail, needs, pass, waitingFor } from "../framework.ts";
+import { defineParamGrader, fail, notCheckedAll, pass, waitingFor } from "../framework.ts";
 import type { CheckSpec } from "../framework.ts";
 import { jobActiveInterval, jobsOwnedBy, ms, peakOverlap, scheduledTimes } from "../k8s-helpers.ts";
 import type { Interval } from "../k8s-helpers.ts";
@@ -80,11 +80,7 @@ export default defineParamGrader({
   async grade(ctx, { name: NAME }) {
     const cj = await readCronJob(ctx, NAME);
     if (!cj)
-      return [
-        fail("exists", "cronjob.missing", { name: NAME }),
-        needs("policy", "CronJob", NAME),
-        needs("behaviour", "CronJob", NAME),
-      ];
+      return [fail("exists", "cronjob.missing", { name: NAME }), ...notCheckedAll(["policy", "behaviour"], "exists")];
     const policy = cj.spec?.concurrencyPolicy ?? "Allow";
     const schedule = cj.spec?.schedule ?? "";
     const head = [pass("exists", "cronjob.exists", { name: NAME })];

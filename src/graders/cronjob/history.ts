@@ -7,7 +7,7 @@
  * controller remove an older finished Job. The name is a parameter (an exam
  * draws it); the lesson's is `history`.
  */
-import { defineParamGrader, fail, needs, pass, waitingFor } from "../framework.ts";
+import { defineParamGrader, fail, notChecked, notCheckedAll, pass, waitingFor } from "../framework.ts";
 import type { CheckSpec } from "../framework.ts";
 import { jobState, jobsOwnedBy } from "../k8s-helpers.ts";
 import { nextLook, readCronJob, runTime } from "./shared.ts";
@@ -33,11 +33,7 @@ export default defineParamGrader({
   async grade(ctx, { name: NAME }) {
     const cj = await readCronJob(ctx, NAME);
     if (!cj)
-      return [
-        fail("exists", "cronjob.missing", { name: NAME }),
-        needs("limits", "CronJob", NAME),
-        needs("honoured", "CronJob", NAME),
-      ];
+      return [fail("exists", "cronjob.missing", { name: NAME }), ...notCheckedAll(["limits", "honoured"], "exists")];
     const head = [pass("exists", "cronjob.exists", { name: NAME })];
     const s = cj.spec?.successfulJobsHistoryLimit ?? 3;
     const f = cj.spec?.failedJobsHistoryLimit ?? 1;
@@ -47,7 +43,7 @@ export default defineParamGrader({
       return [
         ...head,
         fail("limits", "cronjob.spec-mismatch", { name: NAME, field, expected, actual }),
-        needs("honoured", "CronJob", NAME),
+        notChecked("honoured", "limits"),
       ];
     }
     head.push(pass("limits", "cronjob.limits-ok", { name: NAME, successful: s, failed: f }));

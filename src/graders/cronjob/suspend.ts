@@ -8,7 +8,7 @@
  */
 import type { V1CronJob } from "@kubernetes/client-node";
 import type { GradeContext } from "../context.ts";
-import { defineParamGrader, fail, needs, pass, waitingFor } from "../framework.ts";
+import { defineParamGrader, fail, notCheckedAll, pass, waitingFor } from "../framework.ts";
 import type { CheckSpec } from "../framework.ts";
 import { jobsOwnedBy, ms, nextScheduledTime, scheduledTimes } from "../k8s-helpers.ts";
 import { readCronJob, runTime } from "./shared.ts";
@@ -46,11 +46,7 @@ export default defineParamGrader({
   async grade(ctx, { name: NAME }) {
     const cj: V1CronJob | null = await readCronJob(ctx, NAME);
     if (!cj)
-      return [
-        fail("exists", "cronjob.missing", { name: NAME }),
-        needs("suspended", "CronJob", NAME),
-        needs("no-jobs", "CronJob", NAME),
-      ];
+      return [fail("exists", "cronjob.missing", { name: NAME }), ...notCheckedAll(["suspended", "no-jobs"], "exists")];
     if (cj.spec?.suspend !== true) {
       return [
         pass("exists", "cronjob.exists", { name: NAME }),

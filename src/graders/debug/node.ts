@@ -8,7 +8,7 @@
  * isolation, where learners get no node access.
  */
 import type { V1Pod } from "@kubernetes/client-node";
-import { defineGrader, fail, pass } from "../framework.ts";
+import { defineGrader, fail, notCheckedAll, pass } from "../framework.ts";
 import type { CheckOutcome } from "../framework.ts";
 import { containerState, imageRepository } from "../k8s-helpers.ts";
 
@@ -58,7 +58,7 @@ export default defineGrader({
       const plain = pods.find(withImage);
       return [
         plain ? fail("pod", "debug.node-plain-pod", { pod: plain.metadata!.name! }) : fail("pod", "debug.node-missing"),
-        ...CHECK_IDS.slice(1).map((id) => fail(id, "debug.node-needs-pod")),
+        ...notCheckedAll(CHECK_IDS.slice(1), "pod"),
       ];
     }
     // Judge the most complete candidate.

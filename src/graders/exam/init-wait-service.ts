@@ -9,7 +9,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { orNull } from "../errors.ts";
 import { commandLine } from "../k8s-helpers.ts";
-import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, pass } from "../framework.ts";
 import type { CheckOutcome, CheckSpec } from "../framework.ts";
 import { missing, podNotReadyReason, podReady } from "./shared.ts";
 
@@ -31,7 +31,10 @@ export default defineParamGrader({
     let pod: V1Pod | null = await read();
     if (!pod) return missing(checks(p), "Pod", p.pod);
     const waiter = (pod.spec?.initContainers ?? []).find(
-      (c) => c.restartPolicy !== "Always" && new RegExp(`\\b${p.service}\\b`).test(commandLine(c)),
+      // The Service may be named in the command or handed to it in an environment variable.
+      (c) =>
+        c.restartPolicy !== "Always" &&
+        new RegExp(`\\b${p.service}\\b`).test([commandLine(c), ...(c.env ?? []).map((e) => e.value ?? "")].join(" ")),
     );
     const out: CheckOutcome[] = [
       waiter
@@ -44,7 +47,7 @@ export default defineParamGrader({
     const selects = Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
     out.push(
       !svc
-        ? needs("service", "Service", p.service)
+        ? fail("service", "exam.object-missing", { kind: "Service", name: p.service })
         : selects
           ? pass("service", "exam.service-ok", { name: p.service, pod: p.pod })
           : fail("service", "exam.service-no-match", {

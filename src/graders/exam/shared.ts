@@ -2,10 +2,10 @@
  * Checks shared by the exam-only graders: one field of an object compared
  * with the task's value, saying what was expected and what was observed
  * (the score report shows both), and "the object is missing" for every
- * check that needs it.
+ * check that notChecked it.
  */
 import type { V1Pod } from "@kubernetes/client-node";
-import { fail, needs, pass } from "../framework.ts";
+import { fail, notChecked, pass } from "../framework.ts";
 import type { CheckOutcome, CheckSpec } from "../framework.ts";
 
 /** `actual` undefined: the field is not set at all (its own message, with where it belongs in the hint). */
@@ -61,7 +61,9 @@ export function fieldTask<T>(kind: string, name: string, rules: readonly FieldRu
 
 /** The object the task is about does not exist: the first check says so, the others need it. */
 export function missing(checks: readonly CheckSpec[], kind: string, name: string): CheckOutcome[] {
-  return checks.map((c, i) => (i === 0 ? fail(c.id, "exam.object-missing", { kind, name }) : needs(c.id, kind, name)));
+  return checks.map((c, i) =>
+    i === 0 ? fail(c.id, "exam.object-missing", { kind, name }) : notChecked(c.id, checks[0].id),
+  );
 }
 
 export function podReady(pod: V1Pod | null | undefined): boolean {

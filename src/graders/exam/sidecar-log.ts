@@ -8,7 +8,7 @@
  */
 import { orNull } from "../errors.ts";
 import { logLines } from "../k8s-helpers.ts";
-import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, notChecked, pass } from "../framework.ts";
 import type { CheckSpec } from "../framework.ts";
 import { missing, podNotReadyReason, podReady } from "./shared.ts";
 
@@ -60,7 +60,7 @@ export default defineParamGrader({
             reason: podNotReadyReason(pod),
           }),
       !ready
-        ? needs("output", "Pod", p.pod)
+        ? notChecked("output", "running")
         : seen
           ? pass("output", "exam.sidecar-output", { name: p.pod, container: p.sidecar, text: p.text })
           : fail("output", "exam.sidecar-no-output", { name: p.pod, container: p.sidecar, text: p.text }),

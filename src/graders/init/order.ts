@@ -7,7 +7,7 @@
  */
 import type { V1Pod } from "@kubernetes/client-node";
 import { orNull } from "../errors.ts";
-import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, notChecked, notCheckedAll, pass } from "../framework.ts";
 import type { CheckSpec } from "../framework.ts";
 import { containerStartedAt, containerState } from "../k8s-helpers.ts";
 
@@ -40,11 +40,7 @@ export default defineParamGrader({
     const read = () => orNull(ctx.core.readNamespacedPod({ name: NAME, namespace: ctx.namespace }));
     let pod = await read();
     if (!pod)
-      return [
-        fail("exists", "pod.missing", { name: NAME }),
-        needs("two-inits", "Pod", NAME),
-        needs("sequence", "Pod", NAME),
-      ];
+      return [fail("exists", "pod.missing", { name: NAME }), ...notCheckedAll(["two-inits", "sequence"], "exists")];
     const inits = pod.spec?.initContainers ?? [];
     const sidecar = inits.find((c) => c.restartPolicy === "Always");
     const head = [pass("exists", "pod.exists", { name: NAME })];
@@ -52,7 +48,7 @@ export default defineParamGrader({
       return [
         ...head,
         fail("two-inits", "init.order-too-few", { name: NAME, count: inits.length }),
-        needs("sequence", "Pod", NAME),
+        notChecked("sequence", "two-inits"),
       ];
     if (sidecar)
       return [

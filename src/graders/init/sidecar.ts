@@ -16,7 +16,7 @@
  */
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
 import { orNull } from "../errors.ts";
-import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, notChecked, notCheckedAll, pass } from "../framework.ts";
 import type { CheckOutcome, CheckSpec } from "../framework.ts";
 import { containerState } from "../k8s-helpers.ts";
 
@@ -47,9 +47,7 @@ export default defineParamGrader({
     if (!pod)
       return [
         fail("exists", "init.sidecar-pod-missing", { name: NAME }),
-        needs("native", "Pod", NAME),
-        needs("running", "Pod", NAME),
-        needs("output", "Pod", NAME),
+        ...notCheckedAll(["native", "running", "output"], "exists"),
       ];
     const head = pass("exists", "pod.exists", { name: NAME });
     const inits = pod.spec?.initContainers ?? [];
@@ -63,7 +61,7 @@ export default defineParamGrader({
         : apps.length > 1
           ? fail("native", "init.sidecar-regular-container", { containers: apps.map((c) => c.name).join(", ") })
           : fail("native", "init.sidecar-missing", { name: NAME });
-      return [head, native, needs("running", "Pod", NAME), needs("output", "Pod", NAME)];
+      return [head, native, ...notCheckedAll(["running", "output"], "native")];
     }
     const native = pass("native", "init.sidecar-native", { container: sidecars.map((c) => c.name).join(", ") });
 
@@ -76,7 +74,12 @@ export default defineParamGrader({
         return p && allRunning(p) ? p : undefined;
       })) ?? (await read());
     if (!pod)
-      return [head, native, fail("running", "init.sidecar-pod-missing", { name: NAME }), needs("output", "Pod", NAME)];
+      return [
+        head,
+        native,
+        fail("running", "init.sidecar-pod-missing", { name: NAME }),
+        notChecked("output", "running"),
+      ];
     const stopped = [...sidecars.map((c) => ({ c, init: true })), ...apps.map((c) => ({ c, init: false }))].find(
       ({ c, init }) => !running(pod!, c.name, init),
     );
@@ -88,7 +91,7 @@ export default defineParamGrader({
         head,
         native,
         fail("running", "init.sidecar-not-running", { container: stopped.c.name, reason }),
-        needs("output", "Pod", NAME),
+        notChecked("output", "running"),
       ];
     }
     const runningOk = pass("running", "init.sidecar-running", {

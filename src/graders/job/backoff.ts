@@ -4,7 +4,7 @@
  * with reason BackoffLimitExceeded after exactly backoffLimit + 1 pods.
  */
 import type { V1Pod } from "@kubernetes/client-node";
-import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, notCheckedAll, pass } from "../framework.ts";
 import type { CheckSpec } from "../framework.ts";
 import { jobState, podsOfJob, readJobSettled } from "../k8s-helpers.ts";
 import { checkJobSpec } from "./shared.ts";
@@ -23,12 +23,7 @@ export default defineParamGrader({
     // Retries back off 10 s, 20 s, …: three attempts need about 40 s.
     const job = await readJobSettled(ctx, NAME, ctx.options.backoffWaitMs);
     if (!job)
-      return [
-        fail("exists", "job.missing", { name: NAME }),
-        needs("spec", "Job", NAME),
-        needs("failed", "Job", NAME),
-        needs("pods", "Job", NAME),
-      ];
+      return [fail("exists", "job.missing", { name: NAME }), ...notCheckedAll(["spec", "failed", "pods"], "exists")];
     const state = jobState(job);
     const failed =
       state.state === "complete"

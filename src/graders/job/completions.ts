@@ -3,7 +3,7 @@
  * with completions 3 and parallelism 1. Passes when 3 pods succeeded and no
  * two of its pods were ever active at once (recorder, or pod timestamps).
  */
-import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, notCheckedAll, pass } from "../framework.ts";
 import type { CheckSpec } from "../framework.ts";
 import { readJobSettled } from "../k8s-helpers.ts";
 import { checkJobCompleted, checkJobSpec, jobPeakConcurrency } from "./shared.ts";
@@ -24,9 +24,7 @@ export default defineParamGrader({
     if (!job)
       return [
         fail("exists", "job.missing", { name: NAME }),
-        needs("spec", "Job", NAME),
-        needs("complete", "Job", NAME),
-        needs("sequential", "Job", NAME),
+        ...notCheckedAll(["spec", "complete", "sequential"], "exists"),
       ];
     const peak = await jobPeakConcurrency(ctx, job);
     return [

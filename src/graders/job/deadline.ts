@@ -8,7 +8,7 @@
  * `timeout` instead: the Job fails with BackoffLimitExceeded), and a command
  * that ends before the deadline (the Job completes).
  */
-import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, notCheckedAll, pass } from "../framework.ts";
 import type { CheckOutcome, CheckSpec } from "../framework.ts";
 import { jobState, readJobSettled } from "../k8s-helpers.ts";
 
@@ -26,11 +26,7 @@ export default defineParamGrader({
     // Pod has terminated (a process ignoring SIGTERM: 30 s grace period).
     const job = await readJobSettled(ctx, NAME, ctx.options.backoffWaitMs);
     if (!job)
-      return [
-        fail("exists", "job.missing", { name: NAME }),
-        needs("deadline", "Job", NAME),
-        needs("exceeded", "Job", NAME),
-      ];
+      return [fail("exists", "job.missing", { name: NAME }), ...notCheckedAll(["deadline", "exceeded"], "exists")];
 
     const onJob = job.spec?.activeDeadlineSeconds;
     const onPod = job.spec?.template?.spec?.activeDeadlineSeconds;

@@ -9,7 +9,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import type { GradeContext } from "../context.ts";
 import { orNull } from "../errors.ts";
-import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, notCheckedAll, pass } from "../framework.ts";
 import type { CheckOutcome, CheckSpec } from "../framework.ts";
 import { firstLine, jobState, logLines, ownerUid, podsOfJob, readJobSettled } from "../k8s-helpers.ts";
 
@@ -68,8 +68,7 @@ export default defineParamGrader({
       const bare = pod && ownerUid(pod, "Job") === undefined;
       return [
         bare ? fail("exists", "job.bare-pod", { name: NAME }) : fail("exists", "job.missing", { name: NAME }),
-        needs("complete", "Job", NAME),
-        needs("output", "Job", NAME),
+        ...notCheckedAll(["complete", "output"], "exists"),
       ];
     }
     const out: CheckOutcome[] = [pass("exists", "job.exists", { name: NAME })];

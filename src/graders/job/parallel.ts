@@ -4,7 +4,7 @@
  * really overlapped, but never more than 3 at once (the controller starts 3,
  * then only the 1 remaining).
  */
-import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, notCheckedAll, pass } from "../framework.ts";
 import type { CheckSpec } from "../framework.ts";
 import { readJobSettled } from "../k8s-helpers.ts";
 import { checkJobCompleted, checkJobSpec, jobPeakConcurrency } from "./shared.ts";
@@ -24,9 +24,7 @@ export default defineParamGrader({
     if (!job)
       return [
         fail("exists", "job.missing", { name: NAME }),
-        needs("spec", "Job", NAME),
-        needs("complete", "Job", NAME),
-        needs("parallel", "Job", NAME),
+        ...notCheckedAll(["spec", "complete", "parallel"], "exists"),
       ];
     const peak = await jobPeakConcurrency(ctx, job);
     return [

@@ -8,7 +8,7 @@
  */
 import type { V1Job } from "@kubernetes/client-node";
 import { orNull } from "../errors.ts";
-import { defineParamGrader, fail, needs, pass } from "../framework.ts";
+import { defineParamGrader, fail, notCheckedAll, pass } from "../framework.ts";
 import type { CheckOutcome, CheckSpec } from "../framework.ts";
 import { jobState, readJobSettled } from "../k8s-helpers.ts";
 
@@ -56,8 +56,7 @@ export default defineParamGrader({
       const missed = ctx.recorder.coverage().since === null;
       return [
         fail("ttl", missed ? "recorder.missed" : "job.missing", { kind: "Job", name: NAME }),
-        needs("complete", "Job", NAME),
-        needs("removed", "Job", NAME),
+        ...notCheckedAll(["complete", "removed"], "ttl"),
       ];
     }
     const out: CheckOutcome[] = [

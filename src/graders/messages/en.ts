@@ -37,7 +37,7 @@ export const titles = {
   "title.cronjob-limits": "CronJob {name} keeps {successful} successful and {failed} failed Jobs",
   "title.cronjob-history": "Older finished Jobs of {name} were cleaned up",
   "title.deploy-exists": "Deployment {name} exists",
-  "title.init-container": "Deployment {name} has an init container that creates the file",
+  "title.init-container": "Deployment {name} has an init container with an emptyDir volume",
   "title.app-container": "App container {container} uses {image} and shares /mnt",
   "title.init-ran-first": "The init container finished before {container} started",
   "title.init-file": "{file} is visible in /mnt inside {container}",
@@ -73,9 +73,9 @@ export const titles = {
 
 export const messages = {
   // common
-  "common.needs-object": {
-    text: "Not checked yet: there is no {kind} named {name}.",
-    hint: "Create the {kind} {name} first, then press Check again.",
+  "common.not-checked": {
+    text: "Not checked: “{check}” has to pass first.",
+    hint: "Fix that check first, then press Check again.",
   },
   "common.not-evaluated": {
     text: "This check was not evaluated.",
@@ -380,16 +380,12 @@ export const messages = {
     text: "The pods of Deployment {name} have no init container.",
     hint: "Add an `initContainers:` list to the pod template, next to `containers:`.",
   },
-  "init.init-command": {
-    text: "No init container of Deployment {name} runs `touch /mnt/{file}`.",
-    hint: "Give the init container the command {expected}.",
-  },
   "init.init-mount": {
-    text: "Init container {container} does not mount an emptyDir volume at /mnt.",
-    hint: "Declare `volumes: [{name: init-volume, emptyDir: {}}]` and mount it with `volumeMounts: [{name: init-volume, mountPath: /mnt}]`.",
+    text: "Init container {container} does not mount an emptyDir volume, so nothing it writes can reach the app container.",
+    hint: "Declare `volumes: [{name: init-volume, emptyDir: {}}]` and mount it in the init container with `volumeMounts: [{name: init-volume, mountPath: /mnt}]`.",
   },
   "init.init-ok": {
-    text: "Init container {container} creates /mnt/{file} on a shared emptyDir.",
+    text: "Init container {container} mounts an emptyDir volume.",
     hint: "Next: the app container must mount the same volume.",
   },
   "init.app-missing": {
@@ -407,10 +403,6 @@ export const messages = {
   "init.app-ok": {
     text: "Container {container} runs nginx:1.20.0 and shares /mnt with the init container.",
     hint: "Now check the running pod.",
-  },
-  "init.needs-template": {
-    text: "Not checked yet: the pod template of Deployment {name} is not right yet.",
-    hint: "Fix the checks above first, then press Check again.",
   },
   "init.pod-not-running": {
     text: "No pod of Deployment {name} with the init container is running yet.",
@@ -433,7 +425,7 @@ export const messages = {
     hint: "That is the guarantee postStart does not give.",
   },
   "init.app-writes-file": {
-    text: "Container {container} creates {file} itself (in its command or postStart hook), so the file does not prove the init container did it.",
+    text: "{file} in /mnt was last written after the init containers had finished, so {container} (its command or a postStart hook) wrote it, not the init container.",
     hint: "Remove that from {container}; let only the init container create the file.",
   },
   "init.file-present": {
@@ -515,10 +507,6 @@ export const messages = {
   "debug.node-plain-pod": {
     text: "Pod {pod} uses the debug-tools image, but it is an ordinary pod: it cannot see the node.",
     hint: "Use `kubectl debug node/<node> -it --image=…` instead: it pins the pod to the node, shares the node's namespaces and mounts the node's root at /host.",
-  },
-  "debug.node-needs-pod": {
-    text: "Not checked yet: there is no node debugging pod.",
-    hint: "Create one with `kubectl debug node/<node> -it --image=…` first.",
   },
   "debug.node-pod-ok": {
     text: "Node debugging pod {pod} runs on node {node}.",

@@ -28,7 +28,7 @@ export const titles: Record<TitleId, string> = {
   "title.cronjob-limits": "CronJob {name} 保留 {successful} 个成功、{failed} 个失败的 Job",
   "title.cronjob-history": "{name} 较早完成的 Job 已被清理",
   "title.deploy-exists": "已创建 Deployment {name}",
-  "title.init-container": "Deployment {name} 有一个负责创建文件的初始化容器",
+  "title.init-container": "Deployment {name} 有一个挂载 emptyDir 卷的初始化容器",
   "title.app-container": "业务容器 {container} 使用 {image}，并共享 /mnt",
   "title.init-ran-first": "初始化容器在 {container} 启动之前就已执行完",
   "title.init-file": "在 {container} 的 /mnt 下能看到 {file}",
@@ -62,9 +62,9 @@ export const titles: Record<TitleId, string> = {
 };
 
 export const messages: Record<MessageId, MessageText> = {
-  "common.needs-object": {
-    text: "暂未检查：还没有名为 {name} 的 {kind}。",
-    hint: "先创建 {kind} {name}，再点一次“检查”。",
+  "common.not-checked": {
+    text: "未检查：需要先通过“{check}”。",
+    hint: "先把那一项改好，再点一次“检查”。",
   },
   "common.not-evaluated": {
     text: "这一项没有被检查到。",
@@ -368,16 +368,12 @@ export const messages: Record<MessageId, MessageText> = {
     text: "Deployment {name} 的 Pod 里没有初始化容器。",
     hint: "在 Pod 模板里、和 `containers:` 平级的位置加上 `initContainers:`。",
   },
-  "init.init-command": {
-    text: "Deployment {name} 的初始化容器里，没有一个执行 `touch /mnt/{file}`。",
-    hint: "把初始化容器的命令设成 {expected}。",
-  },
   "init.init-mount": {
-    text: "初始化容器 {container} 没有在 /mnt 挂载 emptyDir 卷。",
+    text: "初始化容器 {container} 没有挂载 emptyDir 卷，它写的文件到不了业务容器。",
     hint: "先声明 `volumes: [{name: init-volume, emptyDir: {}}]`，再用 `volumeMounts: [{name: init-volume, mountPath: /mnt}]` 挂载。",
   },
   "init.init-ok": {
-    text: "初始化容器 {container} 会在共享的 emptyDir 里创建 /mnt/{file}。",
+    text: "初始化容器 {container} 挂载了 emptyDir 卷。",
     hint: "接下来，业务容器也要挂载同一个卷。",
   },
   "init.app-missing": {
@@ -395,10 +391,6 @@ export const messages: Record<MessageId, MessageText> = {
   "init.app-ok": {
     text: "容器 {container} 使用 nginx:1.20.0，并与初始化容器共享 /mnt。",
     hint: "接下来看实际运行的 Pod。",
-  },
-  "init.needs-template": {
-    text: "暂未检查：Deployment {name} 的 Pod 模板还不对。",
-    hint: "先把上面几项改好，再点“检查”。",
   },
   "init.pod-not-running": {
     text: "Deployment {name} 还没有带初始化容器的 Pod 在运行。",
@@ -421,7 +413,7 @@ export const messages: Record<MessageId, MessageText> = {
     hint: "这正是 postStart 做不到的保证。",
   },
   "init.app-writes-file": {
-    text: "容器 {container} 自己创建了 {file}（在启动命令或 postStart 里），这样就无法证明文件是初始化容器创建的。",
+    text: "/mnt 里的 {file} 是在初始化容器结束之后才写入的，所以是 {container}（启动命令或 postStart）写的，不是初始化容器。",
     hint: "把这部分从 {container} 里去掉，只让初始化容器创建这个文件。",
   },
   "init.file-present": {
@@ -503,10 +495,6 @@ export const messages: Record<MessageId, MessageText> = {
   "debug.node-plain-pod": {
     text: "Pod {pod} 虽然用了 debug-tools 镜像，但它只是一个普通 Pod，看不到节点。",
     hint: "改用 `kubectl debug node/<节点名> -it --image=…`：它会把 Pod 固定到节点上，共享节点的命名空间，并把节点根目录挂载到 /host。",
-  },
-  "debug.node-needs-pod": {
-    text: "暂未检查：还没有节点调试 Pod。",
-    hint: "先用 `kubectl debug node/<节点名> -it --image=…` 创建一个。",
   },
   "debug.node-pod-ok": {
     text: "节点调试 Pod {pod} 运行在节点 {node} 上。",
