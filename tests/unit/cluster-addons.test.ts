@@ -183,10 +183,10 @@ test("the NetworkPolicy enforcer runs from the node binary with a user that may 
       [["networkpolicies"], ["list", "watch"]],
     ],
   );
-  // Teardown deletes its table with kube-proxy's, and no other.
+  // Teardown deletes its table with kube-proxy's and the node guard's, and no other.
   assert.deepEqual(
     NODE_NFT_TABLES.map(([family, name]) => `${family} ${name}`),
-    ["ip kube-proxy", "ip6 kube-proxy", "inet kubelab-netpol"],
+    ["ip kube-proxy", "ip6 kube-proxy", "inet kubelab-netpol", "inet kubelab-node"],
   );
 });
 
