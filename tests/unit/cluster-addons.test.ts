@@ -74,8 +74,10 @@ test("CoreDNS serves cluster.local on the node IP; forwards to the host's resolv
   assert.match(online, new RegExp(`bind ${NETWORK.nodeIp.replaceAll(".", "\\.")}`));
   assert.match(
     online,
-    /kubernetes cluster\.local in-addr\.arpa ip6\.arpa \{[^}]*kubeconfig \/state\/kubeconfig\/coredns\.conf kubelab/,
+    /kubernetes cluster\.local 96\.10\.in-addr\.arpa \{[^}]*kubeconfig \/state\/kubeconfig\/coredns\.conf kubelab/,
   );
+  // Pod addresses get no reverse name: it would name another learner's namespace and Service.
+  assert.doesNotMatch(online, /kubernetes[^{]* (in-addr\.arpa|ip6\.arpa|244\.10\.in-addr\.arpa)/);
   assert.match(online, /forward \. \/etc\/resolv\.conf/);
   assert.doesNotMatch(corefile(layout, { forwardToHost: false }), /forward/);
   assert.deepEqual(componentArgs(layout).coredns, ["-conf", "/state/Corefile"]);
