@@ -585,6 +585,17 @@ export const EXAM_TASK_LIMITS: NamespaceLimits = {
   defaultRequests: DEFAULT_NAMESPACE_LIMITS.defaultRequests,
 };
 
+/**
+ * A class's limits in any namespace: the quota and LimitRange of a lab's own
+ * namespace (`lab`) or of an exam task's, as `lab verify --class-quota`
+ * proves every reference solution under them.
+ */
+export function classLimitObjects(namespace: string, kind: "lab" | "exam-task"): [V1ResourceQuota, V1LimitRange] {
+  const names: LabNames = { ...labNames("verify", "namespace"), namespace };
+  const limits = kind === "lab" ? DEFAULT_NAMESPACE_LIMITS : EXAM_TASK_LIMITS;
+  return [resourceQuota(names, limits), limitRange(names, limits)];
+}
+
 /** The role label of an exam task's namespace (a lab's own namespace is `learner`, its toolbox's `toolbox`). */
 export const ROLE_EXAM_TASK = "exam-task";
 

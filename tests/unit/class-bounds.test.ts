@@ -19,6 +19,7 @@ import {
   EXAM_TASK_LIMITS,
   EXAM_TASK_OBJECT_COUNTS,
   LAB_OBJECT_COUNTS,
+  classLimitObjects,
   etcdWorstCaseBytes,
   learnerAdmissionPolicies,
 } from "../../src/lab/manifests.ts";
@@ -103,6 +104,19 @@ describe("a class's objects fit etcd", () => {
     for (const [key, count] of Object.entries(EXAM_TASK_OBJECT_COUNTS))
       assert.equal(EXAM_TASK_LIMITS.quota[key], count, key);
     assert.deepEqual(Object.keys(EXAM_TASK_OBJECT_COUNTS).sort(), Object.keys(LAB_OBJECT_COUNTS).sort());
+  });
+
+  it("gives `lab verify --class-quota` the quota and LimitRange a lab's or an exam task's namespace has", () => {
+    for (const [kind, limits] of [
+      ["lab", DEFAULT_NAMESPACE_LIMITS],
+      ["exam-task", EXAM_TASK_LIMITS],
+    ] as const) {
+      const [quota, limitRange] = classLimitObjects("verify-x", kind);
+      assert.equal(quota.metadata!.namespace, "verify-x");
+      assert.deepEqual(quota.spec!.hard, limits.quota);
+      assert.deepEqual(limitRange.spec!.limits[0].defaultRequest, limits.defaultRequests);
+      assert.equal(quota.metadata!.labels!["app.kubernetes.io/managed-by"], "kubelab", "a reset keeps it");
+    }
   });
 
   it("keeps a class of 50 sitting the largest exam inside etcd's quota, with room for the cluster's own", () => {
