@@ -344,10 +344,12 @@ const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
  * them only within the namespace, to the cluster DNS (the kube-dns pods of
  * kube-system) and to the API server (`server`: its address as pods reach it,
  * which is also where the `kubernetes` Service leads). A learner, admin of
- * their namespace, may delete or widen this policy: that opens only their own
+ * their namespace, can neither change nor delete it (`kubelab-isolation-guard`
+ * in learnerAdmissionPolicies); were it gone, that would open only their own
  * namespace, since every other learner's namespace is isolated by its own
- * copy, which they cannot touch (and which the lab manager applies again
- * whenever it makes the lab).
+ * copy (which the lab manager applies again whenever it makes the lab), and
+ * the local node refuses pods everything on its address but the API server
+ * and DNS (src/cluster/local/node-guard.ts).
  */
 export function learnerNetworkPolicy(names: LabNames, server: string): V1NetworkPolicy {
   const api = new URL(server);
