@@ -12,7 +12,7 @@ export const USAGES = {
   kubectl: `kubectl ...                kubectl with the cluster's admin kubeconfig`,
   grade: `grade <exercise> [--json] [--namespace NS] [--locale en|zh-CN]
                              grade an exercise in the learner namespace`,
-  lab: `lab verify [exercise] [--exam [exam ...] [--seeds a,b,c] [--task ID]] [--concurrency N]
+  lab: `lab verify [exercise] [--exam [exam ...] [--seeds a,b,c] [--task ID]] [--concurrency N] [--class-quota]
                              author check: setup → fails, solve → passes (--exam: every exam
                              task under several seeds)`,
   format: `format [--check]           format the code with Prettier (--check: only report)`,

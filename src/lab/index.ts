@@ -4,5 +4,6 @@
 export type { IsolationMode, Lab, LabLifecycle, LabManager, LabState } from "./types.ts";
 export { LabError } from "./types.ts";
 export { createLabManager, labIdFor, labIdIsOfMode, type LabManagerOptions } from "./lab-manager.ts";
-export { createLabKube, type LabKube, type ObjectRef } from "./kube-ops.ts";
+export { createLabKube, waitNamespaceUsable, type LabKube, type ObjectRef } from "./kube-ops.ts";
+export { classLimitObjects } from "./manifests.ts";
 export { LEARNER_OBJECTS, resetLabNamespace } from "./reset.ts";

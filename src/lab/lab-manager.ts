@@ -24,6 +24,7 @@ import {
   clusterBindingName,
   labNames,
   labObjects,
+  learnerAdmissionPolicies,
   TERMINAL_SECRET,
   terminalSecret,
   limitRange,
@@ -224,6 +225,18 @@ export function createLabManager(options: LabManagerOptions): LabManager {
     return { ready: false, message: `Starting the toolbox${waitingOn ? ` (${waitingOn})` : ""}…` };
   }
 
+  /** Namespace mode: the class's admission policies, applied once before the first lab (again after a failure). */
+  let policiesApplied: Promise<void> | undefined;
+  function applyLearnerPolicies(): Promise<void> {
+    policiesApplied ??= (async () => {
+      for (const obj of learnerAdmissionPolicies()) await kube.apply(obj);
+    })().catch((err) => {
+      policiesApplied = undefined;
+      throw err;
+    });
+    return policiesApplied;
+  }
+
   async function create(entry: Entry): Promise<void> {
     const signal = entry.abort.signal;
     const { names } = entry;
@@ -233,6 +246,7 @@ export function createLabManager(options: LabManagerOptions): LabManager {
       await waitNamespaceGone(entry, names.toolboxNamespace, signal, deadline);
       if (mode === "namespace") await waitNamespaceGone(entry, names.namespace, signal, deadline);
       progress(entry, "Creating the lab's namespace and permissions…");
+      if (mode === "namespace") await applyLearnerPolicies();
       const objects = labObjects(names, {
         server: options.server,
         toolbox,

@@ -79,6 +79,109 @@ export interface NamespaceLimits {
   defaultRequests: Record<string, string>;
 }
 
+/**
+ * How many objects of each kind a learner's namespace may hold: every kind
+ * a learner can create (the `admin` role's), and those its controllers make
+ * from them (ReplicaSets, ControllerRevisions, Endpoints, EndpointSlices,
+ * finished pods: `count/pods`, where `pods` counts only running ones), so
+ * that a class cannot fill etcd, which it shares (etcdWorstCaseBytes).
+ * Events are not counted: the controllers write them into the learner's
+ * namespace and graders read them; the API server's event TTL bounds them.
+ * The objects the cluster and kubelab put there count too (the `default`
+ * ServiceAccount, `kube-root-ca.crt`, the RoleBinding `kubelab-learner`, the
+ * NetworkPolicy `kubelab-isolation`).
+ */
+export const LAB_OBJECT_COUNTS: Record<string, string> = {
+  "count/pods": "40",
+  "count/jobs.batch": "20",
+  "count/cronjobs.batch": "10",
+  "count/deployments.apps": "10",
+  "count/replicasets.apps": "20",
+  "count/statefulsets.apps": "5",
+  "count/daemonsets.apps": "5",
+  "count/controllerrevisions.apps": "20",
+  "count/replicationcontrollers": "5",
+  "count/podtemplates": "5",
+  services: "10",
+  // NodePorts are one range (30000–32767) for the whole cluster.
+  "services.nodeports": "5",
+  "services.loadbalancers": "0",
+  "count/endpoints": "20",
+  "count/endpointslices.discovery.k8s.io": "20",
+  "count/ingresses.networking.k8s.io": "5",
+  "count/networkpolicies.networking.k8s.io": "10",
+  persistentvolumeclaims: "5",
+  configmaps: "20",
+  secrets: "20",
+  "count/serviceaccounts": "10",
+  "count/roles.rbac.authorization.k8s.io": "10",
+  "count/rolebindings.rbac.authorization.k8s.io": "10",
+  "count/leases.coordination.k8s.io": "10",
+  "count/poddisruptionbudgets.policy": "5",
+  "count/horizontalpodautoscalers.autoscaling": "5",
+  "count/resourceclaims.resource.k8s.io": "5",
+  "count/resourceclaimtemplates.resource.k8s.io": "5",
+};
+
+/**
+ * An exam task namespace's counts: one task's objects (a CronJob's Jobs
+ * and their pods with its history limits, a Job's completions), the same
+ * kinds as a lab's, much fewer of each since an attempt has a namespace per task.
+ */
+export const EXAM_TASK_OBJECT_COUNTS: Record<string, string> = {
+  "count/pods": "30",
+  "count/jobs.batch": "12",
+  "count/cronjobs.batch": "2",
+  "count/deployments.apps": "2",
+  "count/replicasets.apps": "4",
+  "count/statefulsets.apps": "1",
+  "count/daemonsets.apps": "1",
+  "count/controllerrevisions.apps": "2",
+  "count/replicationcontrollers": "1",
+  "count/podtemplates": "1",
+  services: "3",
+  "services.nodeports": "1",
+  "services.loadbalancers": "0",
+  "count/endpoints": "3",
+  "count/endpointslices.discovery.k8s.io": "6",
+  "count/ingresses.networking.k8s.io": "1",
+  "count/networkpolicies.networking.k8s.io": "3",
+  persistentvolumeclaims: "1",
+  configmaps: "5",
+  secrets: "5",
+  "count/serviceaccounts": "3",
+  "count/roles.rbac.authorization.k8s.io": "2",
+  "count/rolebindings.rbac.authorization.k8s.io": "3",
+  "count/leases.coordination.k8s.io": "2",
+  "count/poddisruptionbudgets.policy": "1",
+  "count/horizontalpodautoscalers.autoscaling": "1",
+  "count/resourceclaims.resource.k8s.io": "1",
+  "count/resourceclaimtemplates.resource.k8s.io": "1",
+};
+
+/** The largest object etcd stores (its MaxRequestBytes, cluster/internal/etcdserver). */
+export const ETCD_MAX_OBJECT_BYTES = 128 * 1024;
+/** etcd's backend quota (QuotaBackendBytes, cluster/internal/etcdserver). */
+export const ETCD_QUOTA_BYTES = 16 * 1024 ** 3;
+
+/** Objects a quota's counts allow in one namespace (`services.nodeports` is a port, not an object). */
+export function objectsAllowed(counts: Record<string, string>): number {
+  return Object.entries(counts)
+    .filter(([resource]) => !resource.startsWith("services."))
+    .reduce((sum, [, count]) => sum + Number(count), 0);
+}
+
+/**
+ * The most a class can write into etcd: per learner, their lab's namespace
+ * and an exam's task namespaces, each full to its counts with objects of the
+ * largest size etcd takes. Kept below ETCD_QUOTA_BYTES for a class of 50
+ * sitting the largest exam (a unit test checks it).
+ */
+export function etcdWorstCaseBytes(learners: number, examTasks: number): number {
+  const perLearner = objectsAllowed(LAB_OBJECT_COUNTS) + examTasks * objectsAllowed(EXAM_TASK_OBJECT_COUNTS);
+  return learners * perLearner * ETCD_MAX_OBJECT_BYTES;
+}
+
 export const DEFAULT_NAMESPACE_LIMITS: NamespaceLimits = {
   quota: {
     pods: "20",
@@ -89,15 +192,7 @@ export const DEFAULT_NAMESPACE_LIMITS: NamespaceLimits = {
     // Container logs, writable layers and emptyDirs all land on the node's one disk.
     "requests.ephemeral-storage": "2Gi",
     "limits.ephemeral-storage": "4Gi",
-    "count/jobs.batch": "20",
-    "count/cronjobs.batch": "10",
-    "count/deployments.apps": "10",
-    services: "10",
-    persistentvolumeclaims: "5",
-    // Each can hold about 1 MiB, and etcd (2 GiB by default) is shared by the class:
-    // uncounted, one learner fills it in minutes and the whole cluster turns read-only.
-    configmaps: "20",
-    secrets: "20",
+    ...LAB_OBJECT_COUNTS,
   },
   defaultLimits: { cpu: "500m", memory: "256Mi", "ephemeral-storage": "256Mi" },
   defaultRequests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "16Mi" },
@@ -249,10 +344,12 @@ const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
  * them only within the namespace, to the cluster DNS (the kube-dns pods of
  * kube-system) and to the API server (`server`: its address as pods reach it,
  * which is also where the `kubernetes` Service leads). A learner, admin of
- * their namespace, may delete or widen this policy: that opens only their own
+ * their namespace, can neither change nor delete it (`kubelab-isolation-guard`
+ * in learnerAdmissionPolicies); were it gone, that would open only their own
  * namespace, since every other learner's namespace is isolated by its own
- * copy, which they cannot touch (and which the lab manager applies again
- * whenever it makes the lab).
+ * copy (which the lab manager applies again whenever it makes the lab), and
+ * the local node refuses pods everything on its address but the API server
+ * and DNS (src/cluster/local/node-guard.ts).
  */
 export function learnerNetworkPolicy(names: LabNames, server: string): V1NetworkPolicy {
   const api = new URL(server);
@@ -484,17 +581,22 @@ export const EXAM_TASK_LIMITS: NamespaceLimits = {
     "limits.memory": "2Gi",
     "requests.ephemeral-storage": "1Gi",
     "limits.ephemeral-storage": "2Gi",
-    "count/jobs.batch": "20",
-    "count/cronjobs.batch": "5",
-    "count/deployments.apps": "5",
-    services: "5",
-    persistentvolumeclaims: "2",
-    configmaps: "10",
-    secrets: "10",
+    ...EXAM_TASK_OBJECT_COUNTS,
   },
   defaultLimits: DEFAULT_NAMESPACE_LIMITS.defaultLimits,
   defaultRequests: DEFAULT_NAMESPACE_LIMITS.defaultRequests,
 };
+
+/**
+ * A class's limits in any namespace: the quota and LimitRange of a lab's own
+ * namespace (`lab`) or of an exam task's, as `lab verify --class-quota`
+ * proves every reference solution under them.
+ */
+export function classLimitObjects(namespace: string, kind: "lab" | "exam-task"): [V1ResourceQuota, V1LimitRange] {
+  const names: LabNames = { ...labNames("verify", "namespace"), namespace };
+  const limits = kind === "lab" ? DEFAULT_NAMESPACE_LIMITS : EXAM_TASK_LIMITS;
+  return [resourceQuota(names, limits), limitRange(names, limits)];
+}
 
 /** The role label of an exam task's namespace (a lab's own namespace is `learner`, its toolbox's `toolbox`). */
 export const ROLE_EXAM_TASK = "exam-task";
@@ -549,4 +651,120 @@ export function labObjects(
 
 export function isManaged(obj: KubernetesObject): boolean {
   return obj.metadata?.labels?.[LABEL_MANAGED_BY] === MANAGED_BY;
+}
+
+/** The learner-side namespaces of namespace mode: a lab's own and its exam tasks' (and its toolbox's). */
+const LEARNER_NAMESPACES = {
+  matchExpressions: [
+    { key: LABEL_MANAGED_BY, operator: "In", values: [MANAGED_BY] },
+    { key: LABEL_ROLE, operator: "In", values: ["learner", ROLE_EXAM_TASK, "toolbox"] },
+  ],
+};
+
+/**
+ * A user name of a service account a learner controls: their toolbox's
+ * (`kubelab-<id>:learner`) or any in their own namespaces (`lab-<id>`,
+ * `exam-<8 hex>-task-<i>`), which the learner may bind to `admin` and run
+ * pods as. The namespace controller and other system accounts are not.
+ */
+const LEARNER_SERVICE_ACCOUNT =
+  "request.userInfo.username.matches('^system:serviceaccount:((lab|kubelab)-[0-9a-f]+|exam-[0-9a-f]{8}-task-[0-9]+):')";
+
+const SYSTEM_PRIORITY_FLOOR = 1_000_000_000;
+
+/**
+ * Namespace mode: the rules of a class that a learner, admin of their
+ * namespaces, could otherwise undo, as ValidatingAdmissionPolicies (GA in
+ * Kubernetes 1.30), so they hold on any cluster kubelab runs a class on:
+ * - `kubelab-isolation-guard`: a learner can neither change nor delete a
+ *   `kubelab-isolation` NetworkPolicy (their own namespace's included: with
+ *   it gone, their pods would reach whatever the cluster's network allows);
+ * - `kubelab-learner-priority`: no pod in a learner's namespace runs at a
+ *   system priority (≥ 10⁹: `system-node-critical`, `system-cluster-critical`),
+ *   which would let it preempt other learners' pods and toolboxes; learner
+ *   pods get the default priority;
+ * - `kubelab-learner-events`: a learner writes no Events (the `admin` role
+ *   allows it), which no quota counts since the controllers write them into
+ *   the learner's namespace; the API server's event TTL bounds the controllers'.
+ * Cluster-scoped; the lab manager applies them before its first lab.
+ */
+export function learnerAdmissionPolicies(): KubernetesObject[] {
+  const meta = (name: string) => ({ name, labels: { [LABEL_MANAGED_BY]: MANAGED_BY } });
+  const policy = (name: string, spec: Record<string, unknown>) => ({
+    apiVersion: "admissionregistration.k8s.io/v1",
+    kind: "ValidatingAdmissionPolicy",
+    metadata: meta(name),
+    spec: { failurePolicy: "Fail", ...spec },
+  });
+  const binding = (name: string) => ({
+    apiVersion: "admissionregistration.k8s.io/v1",
+    kind: "ValidatingAdmissionPolicyBinding",
+    metadata: meta(name),
+    spec: { policyName: name, validationActions: ["Deny"] },
+  });
+  return [
+    policy("kubelab-isolation-guard", {
+      matchConstraints: {
+        namespaceSelector: LEARNER_NAMESPACES,
+        resourceRules: [
+          {
+            apiGroups: ["networking.k8s.io"],
+            apiVersions: ["*"],
+            resources: ["networkpolicies"],
+            operations: ["UPDATE", "DELETE"],
+          },
+        ],
+      },
+      matchConditions: [{ name: "by-a-learner", expression: LEARNER_SERVICE_ACCOUNT }],
+      validations: [
+        {
+          expression: "oldObject.metadata.name != 'kubelab-isolation'",
+          message:
+            "kubelab-isolation is the class's network isolation: a learner can neither change nor delete it (add a NetworkPolicy of your own instead)",
+          reason: "Forbidden",
+        },
+      ],
+    }),
+    binding("kubelab-isolation-guard"),
+    policy("kubelab-learner-priority", {
+      matchConstraints: {
+        namespaceSelector: LEARNER_NAMESPACES,
+        resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], resources: ["pods"], operations: ["CREATE"] }],
+      },
+      validations: [
+        {
+          expression:
+            `(!has(object.spec.priorityClassName) || !object.spec.priorityClassName.startsWith('system-')) && ` +
+            `(!has(object.spec.priority) || object.spec.priority < ${SYSTEM_PRIORITY_FLOOR})`,
+          message:
+            "a learner's pod cannot use a system priority class (system-node-critical, system-cluster-critical): it would preempt other learners' pods; leave priorityClassName out",
+          reason: "Forbidden",
+        },
+      ],
+    }),
+    binding("kubelab-learner-priority"),
+    policy("kubelab-learner-events", {
+      matchConstraints: {
+        namespaceSelector: LEARNER_NAMESPACES,
+        resourceRules: [
+          {
+            apiGroups: ["", "events.k8s.io"],
+            apiVersions: ["*"],
+            resources: ["events"],
+            operations: ["CREATE", "UPDATE"],
+          },
+        ],
+      },
+      matchConditions: [{ name: "by-a-learner", expression: LEARNER_SERVICE_ACCOUNT }],
+      validations: [
+        {
+          expression: "false",
+          message:
+            "Events are the cluster's to write: no quota counts them (the controllers write them into your namespace), so a learner's own are refused",
+          reason: "Forbidden",
+        },
+      ],
+    }),
+    binding("kubelab-learner-events"),
+  ];
 }

@@ -3,8 +3,8 @@
  * policies by podSelector, namespaceSelector and (named) port open exactly
  * what they name, egress isolation holds DNS until a policy allows the
  * kube-dns pods, and deleting the policies opens again. In namespace mode a
- * pod of learner A cannot connect to a pod of learner B (not even after A
- * deletes A's own policy), while both reach DNS, their own Services and, from
+ * pod of learner A cannot connect to a pod of learner B (A cannot delete A's
+ * own policy, and not even with it gone), while both reach DNS, their own Services and, from
  * a Job's init container waiting on a Service, finish their exercise.
  */
 import assert from "node:assert/strict";
@@ -296,10 +296,14 @@ kubectl wait --for=condition=complete job/fetch --timeout=90s`,
     assert.equal(job.code, 0, job.stdout + job.stderr);
   });
 
-  test("a learner who deletes their own policy still cannot reach the other learner", async () => {
+  test("a learner cannot delete their own policy, and with it gone still cannot reach the other learner", async () => {
     const [a, b] = labs;
-    const deleted = await learner(0, "kubectl delete networkpolicy kubelab-isolation");
-    assert.equal(deleted.code, 0, deleted.stderr);
+    const refused = await learner(0, "kubectl delete networkpolicy kubelab-isolation");
+    assert.notEqual(refused.code, 0, "the guard (kubelab-isolation-guard) refuses the learner's delete");
+    assert.match(refused.stderr, /kubelab-isolation/);
+    // Gone all the same (removed here by the admin): B's own policy still keeps A out.
+    const removed = await kubectl(["delete", "networkpolicy", "kubelab-isolation", "-n", a.namespace]);
+    assert.equal(removed.code, 0, removed.stderr);
     const denied = await learner(0, `kubectl delete networkpolicy kubelab-isolation -n ${b.namespace}`);
     assert.match(denied.stderr, /forbidden/i);
     await new Promise((r) => setTimeout(r, 1000));

@@ -37,7 +37,7 @@ describe("a learner cannot fill the shared etcd", { timeout: 600_000 }, () => {
       // A create that fails for another reason (a busy API server, a conflict on the quota's
       // status) is tried again, up to 3 times: only the quota's refusal ends an object's tries.
       const script =
-        `head -c 400000 /dev/zero | tr '\\0' x > /tmp/v; : > /tmp/err; ok=0; ` +
+        `head -c 100000 /dev/zero | tr '\\0' x > /tmp/v; : > /tmp/err; ok=0; ` +
         `for i in $(seq 1 ${ATTEMPTS}); do for try in 1 2 3; do ` +
         `if kubectl create ${kind} fill-$i --from-file=v=/tmp/v >/dev/null 2>/tmp/e; then ok=$((ok+1)); break; fi; ` +
         `cat /tmp/e >> /tmp/err; grep -qi "exceeded quota" /tmp/e && break; done; done; ` +
@@ -47,7 +47,7 @@ describe("a learner cannot fill the shared etcd", { timeout: 600_000 }, () => {
       const created = Number(/created=(\d+)/.exec(res.stdout)?.[1]);
       assert.ok(
         created < ATTEMPTS,
-        `all ${ATTEMPTS} ${kind}s of 400 KB were accepted: nothing bounds what one learner writes to etcd\n${res.stdout}`,
+        `all ${ATTEMPTS} ${kind}s of 100 KB (etcd takes objects up to 128 KiB) were accepted: nothing bounds what one learner writes to etcd\n${res.stdout}`,
       );
       assert.match(res.stdout, /exceeded quota/i);
     });

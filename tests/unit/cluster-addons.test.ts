@@ -74,8 +74,10 @@ test("CoreDNS serves cluster.local on the node IP; forwards to the host's resolv
   assert.match(online, new RegExp(`bind ${NETWORK.nodeIp.replaceAll(".", "\\.")}`));
   assert.match(
     online,
-    /kubernetes cluster\.local in-addr\.arpa ip6\.arpa \{[^}]*kubeconfig \/state\/kubeconfig\/coredns\.conf kubelab/,
+    /kubernetes cluster\.local 96\.10\.in-addr\.arpa \{[^}]*kubeconfig \/state\/kubeconfig\/coredns\.conf kubelab/,
   );
+  // Pod addresses get no reverse name: it would name another learner's namespace and Service.
+  assert.doesNotMatch(online, /kubernetes[^{]* (in-addr\.arpa|ip6\.arpa|244\.10\.in-addr\.arpa)/);
   assert.match(online, /forward \. \/etc\/resolv\.conf/);
   assert.doesNotMatch(corefile(layout, { forwardToHost: false }), /forward/);
   assert.deepEqual(componentArgs(layout).coredns, ["-conf", "/state/Corefile"]);
@@ -183,10 +185,10 @@ test("the NetworkPolicy enforcer runs from the node binary with a user that may 
       [["networkpolicies"], ["list", "watch"]],
     ],
   );
-  // Teardown deletes its table with kube-proxy's, and no other.
+  // Teardown deletes its table with kube-proxy's and the node guard's, and no other.
   assert.deepEqual(
     NODE_NFT_TABLES.map(([family, name]) => `${family} ${name}`),
-    ["ip kube-proxy", "ip6 kube-proxy", "inet kubelab-netpol"],
+    ["ip kube-proxy", "ip6 kube-proxy", "inet kubelab-netpol", "inet kubelab-node"],
   );
 });
 

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.etcd.io/etcd/server/v3/etcdserver/api/membership"
 )
@@ -115,8 +116,23 @@ func Config(o Options) (*embed.Config, error) {
 	// Start-up defragments when that frees enough; a running node does it in
 	// defragWhenWasteful.
 	cfg.BootstrapDefragThresholdMegabytes = defragThresholdBytes >> 20
+	// A class shares this etcd: the largest object it stores, times every object
+	// the learners' quotas allow, fits the backend quota (README, "Running a
+	// class"). Past the quota etcd raises its NOSPACE alarm and refuses writes.
+	cfg.MaxRequestBytes = MaxRequestBytes
+	cfg.QuotaBackendBytes = QuotaBackendBytes
 	return cfg, nil
 }
+
+// MaxRequestBytes bounds one write, so the largest object the API server can
+// store (etcd's default is 1.5 MiB). The lessons' objects are a few KiB; the
+// node's largest own object, its Node with the image list, about 20 KiB.
+const MaxRequestBytes = 128 << 10
+
+// QuotaBackendBytes is etcd's database size past which it raises the NOSPACE
+// alarm and turns read-only (the default is 2 GiB). It holds a class of 50 at
+// its quotas' worst case: see src/lab/manifests.ts (etcdWorstCaseBytes).
+const QuotaBackendBytes = 16 << 30
 
 // defragThresholdBytes is how much free space in etcd's file is worth a
 // defragmentation, which blocks requests for its duration (about a second per
@@ -141,16 +157,45 @@ func defragWhenWasteful(server *embed.Etcd, interval time.Duration, stop <-chan 
 		}
 		be := server.Server.Backend()
 		before, inUse := be.Size(), be.SizeInUse()
-		if before-inUse < defragThresholdBytes {
-			continue
+		if before-inUse >= defragThresholdBytes || noSpaceAlarm(server) {
+			started := time.Now()
+			if err := be.Defrag(); err != nil {
+				fmt.Fprintln(os.Stderr, "etcd: defragmentation failed:", err)
+				continue
+			}
+			fmt.Fprintf(os.Stderr, "etcd: defragmented %d MiB to %d MiB in %s\n", before>>20, be.Size()>>20, time.Since(started).Round(time.Millisecond))
 		}
-		started := time.Now()
-		if err := be.Defrag(); err != nil {
-			fmt.Fprintln(os.Stderr, "etcd: defragmentation failed:", err)
-			continue
-		}
-		fmt.Fprintf(os.Stderr, "etcd: defragmented %d MiB to %d MiB in %s\n", before>>20, be.Size()>>20, time.Since(started).Round(time.Millisecond))
+		disarmWhenRoom(server)
 	}
+}
+
+func noSpaceAlarm(server *embed.Etcd) bool {
+	for _, alarm := range server.Server.Alarms() {
+		if alarm.Alarm == pb.AlarmType_NOSPACE {
+			return true
+		}
+	}
+	return false
+}
+
+// disarmWhenRoom clears the NOSPACE alarm once the database is back under
+// nine tenths of its quota: the alarm outlives the history that raised it
+// (the API server compacts old revisions every 5 minutes, a defragmentation
+// returns their pages), and until it is cleared etcd refuses every write.
+func disarmWhenRoom(server *embed.Etcd) {
+	if !noSpaceAlarm(server) || server.Server.Backend().Size() >= QuotaBackendBytes/10*9 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := server.Server.Alarm(ctx, &pb.AlarmRequest{
+		Action: pb.AlarmRequest_DEACTIVATE, MemberID: uint64(server.Server.MemberID()), Alarm: pb.AlarmType_NOSPACE,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "etcd: could not clear the NOSPACE alarm:", err)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "etcd: cleared the NOSPACE alarm (database %d MiB of a %d MiB quota)\n", server.Server.Backend().Size()>>20, QuotaBackendBytes>>20)
 }
 
 // Run starts etcd with the given command-line flags and blocks until it stops
@@ -178,6 +223,8 @@ func Run(args []string) error {
 		if err := updatePeerURL(server, options.PeerURL); err != nil {
 			fmt.Fprintln(os.Stderr, "etcd: could not update the member's peer URL:", err)
 		}
+		// A node stopped while over its quota comes back with the alarm set; start-up defragmented it.
+		disarmWhenRoom(server)
 		done := make(chan struct{})
 		defer close(done)
 		go defragWhenWasteful(server, defragCheckInterval, done)

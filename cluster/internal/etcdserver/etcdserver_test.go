@@ -44,6 +44,20 @@ func TestConfigRequiresClientCertificatesAndServesNoBrowser(t *testing.T) {
 	}
 }
 
+func TestConfigBoundsObjectsAndTheDatabase(t *testing.T) {
+	options, err := parseOptions(validArgs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Config(options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MaxRequestBytes != 128<<10 || cfg.QuotaBackendBytes != 16<<30 {
+		t.Errorf("MaxRequestBytes %d, QuotaBackendBytes %d: want the sizes the class arithmetic assumes", cfg.MaxRequestBytes, cfg.QuotaBackendBytes)
+	}
+}
+
 func TestPlainHTTPAndMissingCertificatesAreRefused(t *testing.T) {
 	for _, flag := range []string{"--listen-client-url=http://127.0.0.1:12379", "--listen-peer-url=http://127.0.0.1:12380"} {
 		options, err := parseOptions(append(validArgs(), flag))

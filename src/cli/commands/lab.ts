@@ -8,6 +8,8 @@
  * every row is ok.
  * `--exam [exam-id ...] [--seeds a,b,c] [--task <exercise>]`: every task of exams/*.yaml instead,
  * with values drawn under each seed (src/exams/verify-exam.ts).
+ * `--class-quota`: each namespace gets a class's quota and LimitRange (a lab's,
+ * or an exam task's with --exam), so every solution is proven to run within them.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -33,7 +35,7 @@ import {
 import type { Grader } from "../../graders/framework.ts";
 import { loadExams } from "../../exams/exam-file.ts";
 import { examVerifyJobs, VERIFY_SEEDS } from "../../exams/verify-exam.ts";
-import { resetLabNamespace } from "../../lab/index.ts";
+import { classLimitObjects, createLabKube, resetLabNamespace, waitNamespaceUsable } from "../../lab/index.ts";
 import { RecorderPool } from "../../recorder/index.ts";
 import { shareConnections } from "../../cluster/kube-connections.ts";
 import { flagString, parseArgs } from "../args.ts";
@@ -43,13 +45,13 @@ export default async function labCommand(args: string[]): Promise<number> {
   const parsed = parseArgs(args, {
     usage: usageOf("lab"),
     strings: ["concurrency", "seeds", "task"],
-    booleans: ["exam"],
+    booleans: ["exam", "class-quota"],
   });
   const [sub, ...ids] = parsed.positional;
   if (sub !== "verify")
     throw new KubelabError(
       `unknown lab command "${sub ?? ""}"`,
-      "usage: ./kubelab lab verify [exercise ...] | ./kubelab lab verify --exam [exam ...] [--seeds a,b,c]",
+      "usage: ./kubelab lab verify [exercise ...] | ./kubelab lab verify --exam [exam ...] [--seeds a,b,c] [--class-quota]",
     );
   let chosen: { id: string; job?: ExamJob }[];
   if (parsed.flags.has("exam")) {
@@ -93,6 +95,7 @@ export default async function labCommand(args: string[]): Promise<number> {
   const recorders = new RecorderPool({ kubeConfig: admin, log: (line) => console.error(line) });
   // Two verify runs on one cluster (two authors, CI) must not share a namespace: one's clean-up would delete the other's lab.
   const runId = randomBytes(3).toString("hex");
+  const classQuota = parsed.flags.has("class-quota") ? (parsed.flags.has("exam") ? "exam-task" : "lab") : undefined;
   const parts: VerifyUnit[] = chosen.flatMap((e) => {
     const manifest = e.job?.options.manifest ?? loadExercise(e.job?.exercise ?? e.id);
     return verifyParts(manifest, e.job?.options ?? {}).map((part, index) => ({ ...e, part, index }));
@@ -104,7 +107,15 @@ export default async function labCommand(args: string[]): Promise<number> {
     await Promise.all(
       Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
         for (let unit = queue.shift(); unit; unit = queue.shift()) {
-          const row = await verifyInOwnNamespace(unit, { admin, adminPath, workDir, resetApi, recorders, runId });
+          const row = await verifyInOwnNamespace(unit, {
+            admin,
+            adminPath,
+            workDir,
+            resetApi,
+            recorders,
+            runId,
+            classQuota,
+          });
           partRows.push({ unit, row });
         }
       }),
@@ -137,6 +148,8 @@ interface VerifyEnv {
   recorders: RecorderPool;
   /** Makes this run's namespaces its own. */
   runId: string;
+  /** Give each namespace a class's quota and LimitRange (`--class-quota`). */
+  classQuota?: "lab" | "exam-task";
 }
 
 /** One part of one exercise's proof (or of one exam task under one seed). */
@@ -150,7 +163,7 @@ interface VerifyUnit {
 
 async function verifyInOwnNamespace(
   { id, job, part, index }: VerifyUnit,
-  { admin, adminPath, workDir, resetApi, recorders, runId }: VerifyEnv,
+  { admin, adminPath, workDir, resetApi, recorders, runId, classQuota }: VerifyEnv,
 ): Promise<VerifyRow> {
   const slug = (job?.slug ?? id.replace(/[^a-z0-9]+/g, "-")).slice(0, 44).replace(/-+$/, "");
   const namespace = `verify-${slug}-${index}-${runId}`;
@@ -158,6 +171,14 @@ async function verifyInOwnNamespace(
   const registry = job ? new Map([[exercise, job.grader]]) : undefined;
   const core = admin.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: namespace } } }).catch(() => undefined);
+  if (classQuota) {
+    // kubelab's labels on both: the reset between steps keeps them, as a lab's Reset does.
+    const kube = createLabKube(admin);
+    const [quota, limits] = classLimitObjects(namespace, classQuota);
+    await kube.apply(quota);
+    await kube.apply(limits);
+    await waitNamespaceUsable(kube, namespace, [quota], { deadline: Date.now() + 60_000, pollIntervalMs: 250 });
+  }
   // kubectl in the scripts uses this kubeconfig: admin credentials, the exercise's namespace.
   const kubeconfigPath = join(workDir, `${namespace}.conf`);
   const scoped = new KubeConfig();

@@ -220,7 +220,10 @@ export const KUBE_PROXY_TABLES = [["ip", "kube-proxy"], ["ip6", "kube-proxy"]] a
 /** The NetworkPolicy enforcer's table (`kubelab-node network-policy`, cluster/internal/netpol). */
 export const NETWORK_POLICY_TABLE = ["inet", "kubelab-netpol"] as const;
 
+/** The node's firewall against its pods (`node-guard.ts`): they reach only the API server and DNS on the node. */
+export const NODE_GUARD_TABLE = ["inet", "kubelab-node"] as const;
+
 /** Every nftables table of the node's, which teardown deletes (and no other). */
-export const NODE_NFT_TABLES = [...KUBE_PROXY_TABLES, NETWORK_POLICY_TABLE] as const;
+export const NODE_NFT_TABLES = [...KUBE_PROXY_TABLES, NETWORK_POLICY_TABLE, NODE_GUARD_TABLE] as const;
 
 export const sleep = (ms: number) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));

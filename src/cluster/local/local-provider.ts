@@ -28,6 +28,7 @@ import { applyAddons, NETWORK_POLICY_USER, waitForClusterDns } from "./addons.ts
 import { encryptStoredSecrets, ensureEncryptionConfig } from "./encryption.ts";
 import { checkCgroups, checkCommands, checkOverlayfs, checkPorts, checkRoot } from "./preflight.ts";
 import { checkReadiness, waitUntilReady } from "./readiness.ts";
+import { applyNodeGuard } from "./node-guard.ts";
 import { teardownNode } from "./teardown.ts";
 import { runSteps, type UpStep } from "./up-steps.ts";
 import { NODE_COMPONENTS } from "./supervisor.ts";
@@ -92,6 +93,8 @@ export class LocalProvider implements ClusterProvider {
     let madeNode = false;
     const alreadyRunning = Boolean(this.supervisorPid());
     if (alreadyRunning) progress("cluster already running; checking it is ready");
+    // Installed before any pod can start, and again on a running node (an older kubelab's had none).
+    const guardStep: UpStep = { name: "node firewall", run: () => applyNodeGuard(this.layout) };
     const startSteps: UpStep[] = [
       {
         name: "clean up after any earlier run",
@@ -110,6 +113,7 @@ export class LocalProvider implements ClusterProvider {
           await checkPorts();
         },
       },
+      guardStep,
       {
         name: "start node processes",
         run: async () => {
@@ -140,7 +144,7 @@ export class LocalProvider implements ClusterProvider {
     ];
     try {
       steps.push(
-        ...(await runSteps([...(alreadyRunning ? [] : startSteps), ...readySteps], progress, async () => {
+        ...(await runSteps([...(alreadyRunning ? [guardStep] : startSteps), ...readySteps], progress, async () => {
           // State files stay for the next try; the logs stay for `./kubelab cluster logs`.
           if (madeNode) await this.down();
         })),

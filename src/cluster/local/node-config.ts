@@ -218,8 +218,22 @@ conntrack:
 }
 
 /**
+ * The reverse zone of the Service range (10.96.0.0/16: `96.10.in-addr.arpa`).
+ * CoreDNS answers reverse lookups of Service addresses (as a kubeadm cluster
+ * does, and the DNS conformance specs ask), but not of pod addresses, which
+ * it would answer with the Service, the namespace and the pod behind them:
+ * in a class, another learner's.
+ */
+function serviceReverseZone(): string {
+  const [address, prefix] = NETWORK.serviceSubnet.split("/");
+  const octets = address.split(".").slice(0, Number(prefix) / 8);
+  return `${octets.reverse().join(".")}.in-addr.arpa`;
+}
+
+/**
  * CoreDNS's configuration: the kubeadm Corefile, bound to the node IP (the
- * kube-dns Service's endpoint). Names outside the cluster go to the host's
+ * kube-dns Service's endpoint), but with reverse lookups only of Service
+ * addresses (serviceReverseZone). Names outside the cluster go to the host's
  * resolvers when it has any; without them (offline) they fail at once.
  */
 export function corefile(layout: StateLayout, options: { forwardToHost: boolean }): string {
@@ -230,7 +244,7 @@ export function corefile(layout: StateLayout, options: { forwardToHost: boolean 
     errors
     health 127.0.0.1:${PORTS.dnsHealth}
     ready 127.0.0.1:${PORTS.dnsReady}
-    kubernetes ${NETWORK.clusterDomain} in-addr.arpa ip6.arpa {
+    kubernetes ${NETWORK.clusterDomain} ${serviceReverseZone()} {
         kubeconfig ${join(layout.kubeconfigs, "coredns.conf")} kubelab
         pods insecure
         fallthrough in-addr.arpa ip6.arpa

@@ -30,7 +30,7 @@ export async function teardownNode(layout: StateLayout, options: TeardownOptions
   // 4. Network: veths vanish with their namespaces; delete any stragglers and the bridge.
   for (const port of await bridgePorts(NETWORK.bridge)) await run("ip", ["link", "del", port], { allowFail: true });
   if (await linkExists(NETWORK.bridge)) await run("ip", ["link", "del", NETWORK.bridge], { allowFail: true });
-  // 5. kube-proxy's and the NetworkPolicy enforcer's own nftables tables (both are stopped by now);
+  // 5. kube-proxy's, the NetworkPolicy enforcer's (both stopped by now) and the node guard's own nftables tables;
   // no other rule of the host is touched.
   for (const [family, table] of NODE_NFT_TABLES) await run("nft", ["delete", "table", family, table], { allowFail: true });
   // host-local IPAM allocations would otherwise leak addresses across restarts.
