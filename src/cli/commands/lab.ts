@@ -98,10 +98,16 @@ export default async function labCommand(args: string[]): Promise<number> {
   const classQuota = parsed.flags.has("class-quota") ? (parsed.flags.has("exam") ? "exam-task" : "lab") : undefined;
   const parts: VerifyUnit[] = chosen.flatMap((e) => {
     const manifest = e.job?.options.manifest ?? loadExercise(e.job?.exercise ?? e.id);
-    return verifyParts(manifest, e.job?.options ?? {}).map((part, index) => ({ ...e, part, index }));
+    return verifyParts(manifest, e.job?.options ?? {}).map((part, index) => ({
+      ...e,
+      part,
+      index,
+      timeoutMs: manifest.timeoutMs,
+    }));
   });
   const partRows: { unit: VerifyUnit; row: VerifyRow }[] = [];
-  const queue = [...parts];
+  // The slowest first (the CronJob parts wait for the clock), so none is left to run alone at the end.
+  const queue = [...parts].sort((a, b) => b.timeoutMs - a.timeoutMs);
   const started = Date.now();
   try {
     await Promise.all(
@@ -159,6 +165,8 @@ interface VerifyUnit {
   part: VerifyPart;
   /** The part's place in its exercise: its namespace's suffix. */
   index: number;
+  /** The exercise's bound for one script and grade: how long the part may take. */
+  timeoutMs: number;
 }
 
 async function verifyInOwnNamespace(
