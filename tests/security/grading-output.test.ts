@@ -121,7 +121,8 @@ spec:
     "an `ls` that prints without end: the exec is cut at the cap, the check fails, memory stays flat",
     { timeout: 300_000 },
     async () => {
-      // The exercise's Deployment, except that nginx01 replaces `ls` with `yes` (prints "/mnt" forever) before starting nginx.
+      // The exercise's Deployment, except that nginx01 replaces `ls` with a script that prints "/mnt" forever
+      // whatever its arguments (the grader lists with options, which `yes` itself would parse and refuse).
       await apply(`apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -145,7 +146,7 @@ spec:
       containers:
       - name: nginx01
         image: nginx:1.20.0
-        command: ["sh", "-c", "mkdir -p /usr/local/bin && cp \\"$(command -v yes)\\" /usr/local/bin/ls && exec nginx -g 'daemon off;'"]
+        command: ["sh", "-c", "mkdir -p /usr/local/bin && printf '#!/bin/sh\\nexec yes /mnt\\n' > /usr/local/bin/ls && chmod +x /usr/local/bin/ls && exec nginx -g 'daemon off;'"]
         volumeMounts: [{ name: init-volume, mountPath: /mnt }]
 `);
       const rollout = await kubectl(["-n", NAMESPACE, "rollout", "status", "deploy/nginx", "--timeout=180s"], {
