@@ -80,6 +80,9 @@ export function refuseUpgrade(socket: Duplex, status: number, error: string, hin
   );
 }
 
+/** A lessons' API route (or page) asked for while the session's exam runs. */
+const examRunning = (examPage: string) =>
+  new HttpError(403, "an exam is running", `Lessons come back once you submit it at ${examPage}.`);
 const isApi = (path: string) => path === "/api" || path.startsWith("/api/");
 const changesState = (method: string | undefined) => method !== "GET" && method !== "HEAD";
 
@@ -153,8 +156,7 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
     if (!route) {
       const examPage = await options.hidden?.(path, options.sessionOf(req));
       if (examPage && !isApi(path)) return redirect(res, examPage);
-      if (examPage)
-        throw new HttpError(403, "an exam is running", `Lessons come back once you submit it at ${examPage}.`);
+      if (examPage) throw examRunning(examPage);
       if (!isApi(path)) return options.fallback(req, res);
       if (router.knows(path))
         throw new HttpError(426, "this endpoint is a WebSocket", "Connect with a WebSocket client.", {
@@ -173,8 +175,7 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
     // While the session's exam runs, the lessons' API routes refuse (exam-api.ts); pages in the table
     // (sign-in, join, the instructor's) are not lessons.
     const examPage = isApi(path) ? await options.hidden?.(path, caller.sessionId) : undefined;
-    if (examPage)
-      throw new HttpError(403, "an exam is running", `Lessons come back once you submit it at ${examPage}.`);
+    if (examPage) throw examRunning(examPage);
     await runRoute(match, req, res, caller, { isSecure: options.isSecure(req), raw });
   }
 
