@@ -4,11 +4,11 @@
  */
 import { join, resolve } from "node:path";
 import { defaultStateDir } from "../cluster/local/layout.ts";
-import { openSqliteStore, type SqliteStoreOptions } from "./sqlite-store.ts";
+import { openSqliteStore, type SqliteStoreOptions } from "./sqlite/index.ts";
 import type { Store } from "./types.ts";
 
 export type * from "./types.ts";
-export { storeError } from "./sqlite-store.ts";
+export { storeError } from "./sqlite/index.ts";
 export { attemptCsvRows, neutralizeCell, toCsv, type CsvCell } from "./csv.ts";
 
 /** Environment variable naming the store file (default `<state>/lab-server/progress.db`). */

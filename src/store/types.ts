@@ -162,8 +162,8 @@ export interface InstructorIdentity {
   admin: boolean;
 }
 
-/** Instructors and their classes (schema v3); kept beside the learners they concern. */
-export interface ClassStore {
+/** Instructor accounts and their sign-in sessions (schema v3, v5, v6, v9). */
+export interface InstructorStore {
   /**
    * Create or replace an instructor's password hash and role (admin: every
    * class; default not); enables a removed instructor again.
@@ -187,6 +187,10 @@ export interface ClassStore {
   /** The instructor (and role) of a session not expired, ended, or whose instructor was removed. */
   instructorOfSession(sessionId: string): Promise<InstructorIdentity | undefined>;
   endInstructorSession(sessionId: string): Promise<void>;
+}
+
+/** Classes, their members and their exam offer (schema v3, v7, v10); kept beside the learners they concern. */
+export interface ClassStore {
   /** Throws a KubelabError (status 409) when an open class already has this code. */
   createClass(input: ClassInput): Promise<ClassRecord>;
   getClass(id: string): Promise<ClassRecord | undefined>;
@@ -277,9 +281,8 @@ export interface ExamStore {
   examAttempts(learnerId: string): Promise<ExamAttemptRecord[]>;
 }
 
-export interface Store extends ClassStore, ExamStore {
-  /** Where it lives, for messages (a file path, a database name). */
-  readonly location: string;
+/** Learners, one per browser session. */
+export interface LearnerStore {
   /** The learner for a session id, created on first sight; marks them seen. */
   learnerForSession(sessionId: string): Promise<Learner>;
   /** Learners (with their session ids) whose lab is among `labIds`: the owners a restarted server adopts labs for. */
@@ -289,6 +292,10 @@ export interface Store extends ClassStore, ExamStore {
   /** Set (or clear, with undefined) the learner's display name; at most 60 characters. */
   setDisplayName(learnerId: string, name: string | undefined): Promise<Learner>;
   getLearner(learnerId: string): Promise<Learner | undefined>;
+}
+
+/** Attempts and lab events (appended facts) and the progress derived from them. */
+export interface ProgressStore {
   /** Append an attempt; resolves once it is committed. `duplicate` when its requestId was already stored. */
   recordAttempt(input: AttemptInput): Promise<{ attempt: Attempt; duplicate: boolean }>;
   /** Append a lab event; resolves once it is committed. */
@@ -299,11 +306,24 @@ export interface Store extends ClassStore, ExamStore {
   progress(learnerId: string): Promise<ExerciseProgress[]>;
   /** All of it, or one learner's. */
   export(learnerId?: string): Promise<ProgressExport>;
+}
+
+/** Named secrets kept with the data they protect. */
+export interface SecretStore {
   /**
    * A named secret kept with the data it protects (the session key: learners
    * are keyed by session ids only that key can sign). Made by `make` once,
    * atomically, so concurrent servers agree on it.
    */
   secret(name: string, make: () => Buffer): Promise<Buffer>;
+}
+
+/**
+ * The whole store: one interface per aggregate, so a backend implements (and
+ * a caller asks for) them one at a time.
+ */
+export interface Store extends LearnerStore, ProgressStore, InstructorStore, ClassStore, ExamStore, SecretStore {
+  /** Where it lives, for messages (a file path, a database name). */
+  readonly location: string;
   close(): Promise<void>;
 }

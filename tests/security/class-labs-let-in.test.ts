@@ -16,7 +16,7 @@ import { createClassService } from "../../src/class/class-service.ts";
 import { hashPassword } from "../../src/class/passwords.ts";
 import { checkExposure } from "../../src/server/access.ts";
 import { createLabServer } from "../../src/server/server.ts";
-import { openSqliteStore } from "../../src/store/sqlite-store.ts";
+import { openSqliteStore } from "../../src/store/sqlite/index.ts";
 import { FakeExecTransport, FakeLabManager } from "../fakes/server-fakes.ts";
 
 const PASSWORD = "correct horse battery";

@@ -20,7 +20,7 @@ import { createExamApi } from "../../src/exams/exam-api.ts";
 import { ExamSessions } from "../../src/exams/session.ts";
 import type { Route, UpgradeRoute } from "../../src/server/http/route.ts";
 import { createLabServer, SESSION_COOKIE, type LabServer } from "../../src/server/server.ts";
-import { openSqliteStore } from "../../src/store/sqlite-store.ts";
+import { openSqliteStore } from "../../src/store/sqlite/index.ts";
 import type { Store } from "../../src/store/index.ts";
 import { fakeCluster, fakeContext } from "../fakes/graders-fakes.ts";
 import { FakeExecTransport, FakeLabManager } from "../fakes/server-fakes.ts";

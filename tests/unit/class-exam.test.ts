@@ -25,7 +25,7 @@ import { ExamSessions, solutionsWithheld } from "../../src/exams/session.ts";
 import { createLabServer } from "../../src/server/server.ts";
 import type { ExamReport } from "../../src/shared/contract.ts";
 import { MIGRATIONS } from "../../src/store/migrations.ts";
-import { openSqliteStore } from "../../src/store/sqlite-store.ts";
+import { openSqliteStore } from "../../src/store/sqlite/index.ts";
 import type { ClassRecord, ExamAttemptRecord, Store } from "../../src/store/types.ts";
 import { FakeExecTransport, FakeLabManager } from "../fakes/server-fakes.ts";
 

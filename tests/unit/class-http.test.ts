@@ -14,7 +14,7 @@ import { createClassHttp, CSRF_HEADER, INSTRUCTOR_COOKIE } from "../../src/class
 import { createClassService } from "../../src/class/class-service.ts";
 import { hashPassword } from "../../src/class/passwords.ts";
 import { createLabServer } from "../../src/server/server.ts";
-import { openSqliteStore } from "../../src/store/sqlite-store.ts";
+import { openSqliteStore } from "../../src/store/sqlite/index.ts";
 import { FakeExecTransport, FakeLabManager } from "../fakes/server-fakes.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];

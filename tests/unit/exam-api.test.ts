@@ -15,7 +15,7 @@ import { ExamSessions } from "../../src/exams/session.ts";
 import { dispatchRoutes } from "../fakes/route-dispatch.ts";
 import { kubeconfigYaml, labNames } from "../../src/lab/manifests.ts";
 import type { Lab } from "../../src/lab/types.ts";
-import { openSqliteStore } from "../../src/store/sqlite-store.ts";
+import { openSqliteStore } from "../../src/store/sqlite/index.ts";
 import { fakeCluster, fakeContext } from "../fakes/graders-fakes.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kubelab-exam-api-"));

@@ -14,7 +14,7 @@ import { after, describe, it } from "node:test";
 import { createExamApi, hiddenDuringExam } from "../../src/exams/exam-api.ts";
 import { ExamSessions } from "../../src/exams/session.ts";
 import { createLabServer } from "../../src/server/server.ts";
-import { openSqliteStore } from "../../src/store/sqlite-store.ts";
+import { openSqliteStore } from "../../src/store/sqlite/index.ts";
 import { fakeCluster, fakeContext } from "../fakes/graders-fakes.ts";
 import { FakeExecTransport, FakeLabManager } from "../fakes/server-fakes.ts";
 

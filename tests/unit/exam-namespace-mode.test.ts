@@ -16,7 +16,7 @@ import { createExamApi } from "../../src/exams/exam-api.ts";
 import { ExamSessions } from "../../src/exams/session.ts";
 import type { Lab } from "../../src/lab/types.ts";
 import { dispatchRoutes } from "../fakes/route-dispatch.ts";
-import { openSqliteStore } from "../../src/store/sqlite-store.ts";
+import { openSqliteStore } from "../../src/store/sqlite/index.ts";
 import { fakeCluster, fakeContext } from "../fakes/graders-fakes.ts";
 import type { V1NetworkPolicy, V1Namespace, V1ResourceQuota, V1RoleBinding } from "@kubernetes/client-node";
 import { scopedObjectFinder, type ObjectProbe } from "../../src/exams/finder.ts";

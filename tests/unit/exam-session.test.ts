@@ -15,7 +15,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { parseExam } from "../../src/exams/exam-file.ts";
 import { ExamSessions, examKubeconfig } from "../../src/exams/session.ts";
 import { kubeconfigYaml, labNames } from "../../src/lab/manifests.ts";
-import { openSqliteStore } from "../../src/store/sqlite-store.ts";
+import { openSqliteStore } from "../../src/store/sqlite/index.ts";
 import { fakeCluster, fakeContext, job, jobPod } from "../fakes/graders-fakes.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kubelab-exam-"));

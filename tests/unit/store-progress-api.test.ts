@@ -13,7 +13,7 @@ import type { GradeResult, Locale } from "../../src/graders/types.ts";
 import type { Lab } from "../../src/lab/types.ts";
 import { solutionBlocks } from "../../src/server/progress-api.ts";
 import { createLabServer, type GradeService } from "../../src/server/server.ts";
-import { openSqliteStore } from "../../src/store/sqlite-store.ts";
+import { openSqliteStore } from "../../src/store/sqlite/index.ts";
 import type { Store } from "../../src/store/types.ts";
 import { FakeExecTransport, FakeLabManager } from "../fakes/server-fakes.ts";
 

@@ -16,7 +16,7 @@ import { Worker } from "node:worker_threads";
 import { KubelabError } from "../../src/errors.ts";
 import type { GradeResult } from "../../src/graders/types.ts";
 import { MIGRATIONS } from "../../src/store/migrations.ts";
-import { openSqliteStore } from "../../src/store/sqlite-store.ts";
+import { openSqliteStore } from "../../src/store/sqlite/index.ts";
 
 const root = mkdtempSync(join(tmpdir(), "kubelab-store-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -285,7 +285,7 @@ describe("sqlite store", () => {
     openSqliteStore({ path }).close();
     const writers = 6;
     const perWriter = 150;
-    const storeUrl = new URL("../../src/store/sqlite-store.ts", import.meta.url).href;
+    const storeUrl = new URL("../../src/store/sqlite/index.ts", import.meta.url).href;
     // Each worker is its own connection (as another process would be), writing at full speed.
     const code = `
       const { workerData, parentPort } = require("node:worker_threads");

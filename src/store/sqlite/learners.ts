@@ -1,0 +1,82 @@
+/**
+ * Learners on SQLite (the `LearnerStore` aggregate): one row per session,
+ * found by the session id, shown and exported by its own id.
+ */
+import { randomBytes } from "node:crypto";
+import { KubelabError } from "../../errors.ts";
+import type { Learner, LearnerStore } from "../types.ts";
+import { type Row, type SqliteDb, iso } from "./db.ts";
+
+const MAX_NAME = 60;
+
+export function learnerFrom(r: Row): Learner {
+  return {
+    id: String(r.id),
+    ...(r.display_name ? { displayName: String(r.display_name) } : {}),
+    ...(r.lab_id ? { labId: String(r.lab_id) } : {}),
+    createdAt: String(r.created_at),
+    lastSeenAt: String(r.last_seen_at),
+  };
+}
+
+/** Inside a transaction: the session's learner marked seen at `at`, created on first sight. */
+export function seeSession(sql: SqliteDb, sessionId: string, at: string): Learner {
+  const row = (sql.db
+    .prepare("UPDATE learners SET last_seen_at = ? WHERE session_id = ? RETURNING *")
+    .get(at, sessionId) ??
+    sql.db
+      .prepare("INSERT INTO learners(id, session_id, created_at, last_seen_at) VALUES (?, ?, ?, ?) RETURNING *")
+      .get(randomBytes(9).toString("base64url"), sessionId, at, at)) as Row;
+  return learnerFrom(row);
+}
+
+export function sqliteLearners(sql: SqliteDb): LearnerStore {
+  const { db } = sql;
+  return {
+    async learnerForSession(sessionId) {
+      return sql.tx("recording a learner", () => seeSession(sql, sessionId, iso(sql.now())));
+    },
+
+    async labOwners(labIds) {
+      if (labIds.length === 0) return [];
+      return sql.read("finding lab owners", () =>
+        (
+          db
+            .prepare(
+              "SELECT * FROM learners WHERE lab_id IN (SELECT value FROM json_each(?)) ORDER BY last_seen_at DESC",
+            )
+            .all(JSON.stringify(labIds)) as Row[]
+        ).map((r) => ({ sessionId: String(r.session_id), learner: learnerFrom(r) })),
+      );
+    },
+
+    async setLab(learnerId, labId) {
+      sql.tx("recording a learner's lab", () =>
+        db.prepare("UPDATE learners SET lab_id = ? WHERE id = ? AND lab_id IS NOT ?").run(labId, learnerId, labId),
+      );
+    },
+
+    async setDisplayName(learnerId, name) {
+      const clean =
+        name
+          ?.normalize("NFC")
+          .replace(/[\p{Cc}\p{Cf}]/gu, "")
+          .trim()
+          .slice(0, MAX_NAME) || null;
+      return sql.tx("setting a display name", () => {
+        const row = db
+          .prepare("UPDATE learners SET display_name = ? WHERE id = ? RETURNING *")
+          .get(clean, learnerId) as Row | undefined;
+        if (!row) throw new KubelabError(`no learner ${learnerId}`, "Reload the lesson page to start a session.");
+        return learnerFrom(row);
+      });
+    },
+
+    async getLearner(learnerId) {
+      return sql.read("reading a learner", () => {
+        const row = db.prepare("SELECT * FROM learners WHERE id = ?").get(learnerId) as Row | undefined;
+        return row ? learnerFrom(row) : undefined;
+      });
+    },
+  };
+}
