@@ -239,8 +239,6 @@ async function serve(
     exec,
     labManager,
     server: info.server,
-    // A class exam's attempts reach its grid (classes is made below; attempts start once the server listens).
-    onAttemptChange: (attempt) => classes?.examChanged(attempt),
     log,
   });
   examsOfLabs.service = exams;

@@ -2,9 +2,10 @@
  * Classes (docs/architecture.md §11): the rules, without HTTP. An instructor
  * creates a class (name, lessons, capacity, lab lifetime) and gets a join
  * code; learners join with it and get a lab from the class's warm pool; the
- * grid is derived from the progress store; Checks reach the grid by polling
- * the store's append-only attempts and events (one indexed query per tick),
- * so nothing in the Check path has to know about classes.
+ * grid is derived from the progress store; Checks, lab events, joins and
+ * exam changes reach the grid by polling the store's one change feed from its
+ * end (one indexed query per tick), so neither the Check path nor the exams
+ * have to know about classes, and a change on another server arrives too.
  *
  * A learner is their session id inside the lab manager and the server, and
  * their store id (`Learner.id`) everywhere the instructor sees them.
@@ -20,6 +21,7 @@ import type {
   InstructorIdentity,
   Learner,
   Store,
+  StoreChange,
 } from "../store/index.ts";
 import { loadExams } from "../exams/exam-file.ts";
 import { newJoinCode } from "./join-code.ts";
@@ -156,8 +158,6 @@ export interface ClassService {
   grantExamSitting(by: ClassActor, classId: string, learnerId: string): Promise<{ allowed: number; used: number }>;
   /** Submit a member's running class exam attempt now; the stored report's percent and pass. */
   submitExam(by: ClassActor, classId: string, learnerId: string): Promise<GridExam>;
-  /** An exam attempt started or was submitted: its class's grid hears of it. */
-  examChanged(attempt: ExamAttemptRecord): void;
   /** Take back the class labs found in the cluster and warm the pools again (after a restart). */
   resume(): Promise<void>;
   /** For a new lab of this session (its first one idled out): its class's labels and lifetime, when it is a member of an open class. */
@@ -313,47 +313,56 @@ export function createClassService(options: ClassServiceOptions): ClassService {
 
   const emit = (change: ClassChange) => changes.emit(change.classId, change);
 
-  // Checks and revealed solutions, as the store commits them.
-  let attemptSeq = 0;
-  let eventSeq = 0;
+  /** The grid's change for one of the store's, or undefined when no open grid shows it. */
+  function classChange(c: StoreChange): ClassChange | undefined {
+    const { learnerId } = c;
+    switch (c.kind) {
+      case "joined":
+        // Joins on any server reach every server's grid and route its later attempts.
+        memberOf.set(learnerId, c.classId!);
+        return { classId: c.classId!, learnerId, kind: "joined" };
+      case "exam":
+        return c.classId ? { classId: c.classId, learnerId, kind: "exam" } : undefined;
+      case "attempt":
+      case "lab-event": {
+        const classId = memberOf.get(learnerId);
+        if (!classId) return undefined;
+        if (c.kind === "attempt") return { classId, learnerId, kind: "attempt", exercise: c.exercise };
+        return {
+          classId,
+          learnerId,
+          kind: c.event === "solution-revealed" ? "solution-revealed" : "lab",
+          exercise: c.exercise,
+        };
+      }
+    }
+  }
+
+  // Checks, lab events, joins and exam changes, as the store commits them: one feed,
+  // followed from its end when the service starts (the grid reads what came before).
+  let feedSeq = 0;
   let polling = false;
   async function poll() {
     if (polling) return;
     polling = true;
     try {
-      for (const a of await store.attempts({ afterSeq: attemptSeq, limit: 1000 })) {
-        attemptSeq = a.seq;
-        const classId = memberOf.get(a.learnerId);
-        if (classId) emit({ classId, learnerId: a.learnerId, kind: "attempt", exercise: a.exercise });
-      }
-      for (const e of await store.events({ afterSeq: eventSeq, limit: 1000 })) {
-        eventSeq = e.seq;
-        const classId = memberOf.get(e.learnerId);
-        if (classId)
-          emit({
-            classId,
-            learnerId: e.learnerId,
-            kind: e.kind === "solution-revealed" ? "solution-revealed" : "lab",
-            exercise: e.exercise,
-          });
+      for (const c of await store.changes(feedSeq)) {
+        feedSeq = c.seq;
+        const change = classChange(c);
+        if (change) emit(change);
       }
     } catch (err) {
-      log(`class grid: could not read new attempts: ${(err as Error).message}`);
+      log(`class grid: could not read new changes: ${(err as Error).message}`);
     } finally {
       polling = false;
     }
   }
-  // Start from the store's end: the grid reads what came before.
-  const started = (async () => {
-    for (
-      let page = await store.attempts({ afterSeq: 0 });
-      page.length;
-      page = await store.attempts({ afterSeq: attemptSeq })
-    )
-      attemptSeq = page[page.length - 1].seq;
-    for (let page = await store.events({ afterSeq: 0 }); page.length; page = await store.events({ afterSeq: eventSeq }))
-      eventSeq = page[page.length - 1].seq;
-  })().catch((err) => log(`class grid: ${(err as Error).message}`));
+  const started = store
+    .changeHead()
+    .then((head) => {
+      feedSeq = head;
+    })
+    .catch((err) => log(`class grid: ${(err as Error).message}`));
   const timer = setInterval(() => void started.then(poll), options.pollMs ?? 500);
   timer.unref();
 
@@ -411,7 +420,6 @@ export function createClassService(options: ClassServiceOptions): ClassService {
         await store.setLab(learner.id, lab.id);
         await store.recordEvent({ learnerId: learner.id, kind: "lab-created", labId: lab.id, mode: labManager.mode });
       }
-      emit({ classId: cls.id, learnerId: learner.id, kind: "joined" });
       const first = cls.lessons[0];
       return {
         status: joined,
@@ -497,8 +505,8 @@ export function createClassService(options: ClassServiceOptions): ClassService {
           { status: 409 },
         );
       const lab = await labManager.resetLab(sessionId);
+      // The grid hears of it from the feed (the lab-reset event).
       await store.recordEvent({ learnerId: learner.id, kind: "lab-reset", labId: lab.id, mode: labManager.mode });
-      emit({ classId, learnerId, kind: "lab" });
       return lab;
     },
 
@@ -583,7 +591,6 @@ export function createClassService(options: ClassServiceOptions): ClassService {
           { status: 409 },
         );
       log(`class ${cls.id}: ${by.name} granted ${learnerId} sitting ${sittings.allowed} of ${sittings.exam}`);
-      emit({ classId, learnerId, kind: "exam" });
       return { allowed: sittings.allowed, used: sittings.used };
     },
 
@@ -600,10 +607,6 @@ export function createClassService(options: ClassServiceOptions): ClassService {
       await options.submitExam(attempt.id);
       log(`class ${cls.id}: the instructor submitted ${learnerId}'s exam attempt ${attempt.id}`);
       return gridExam((await store.getExamAttempt(attempt.id))!, Date.now());
-    },
-
-    examChanged(attempt) {
-      if (attempt.classId) emit({ classId: attempt.classId, learnerId: attempt.learnerId, kind: "exam" });
     },
 
     async resume() {

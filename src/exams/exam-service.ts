@@ -39,8 +39,6 @@ export interface ExamServiceOptions {
   labManager: Pick<LabManager, "listLabs">;
   /** The API server's address as pods reach it. */
   server: string;
-  /** An attempt started or was submitted (src/exams/session.ts). */
-  onAttemptChange?: ExamSessionDeps["onChange"];
   log: (line: string) => void;
 }
 
@@ -105,7 +103,6 @@ export function createExamService(o: ExamServiceOptions): ExamService {
         );
     },
     classOf: (learnerId) => store.classOf(learnerId),
-    onChange: (attempt, change) => o.onAttemptChange?.(attempt, change),
     log,
   });
 

@@ -38,8 +38,6 @@ export interface ExamSessionDeps {
   cleanup?(attempt: ExamAttemptRecord, tasks: AttemptTask[]): Promise<void>;
   /** The learner's open class (namespace mode's classes): it decides when a class attempt's solutions show. */
   classOf?(learnerId: string): Promise<ClassRecord | undefined>;
-  /** An attempt was stored as started or submitted (a class's grid follows its members'). */
-  onChange?(attempt: ExamAttemptRecord, change: "started" | "submitted"): void;
   log?: (line: string) => void;
   now?: () => number;
   loadExam?: (id: string) => ExamDef;
@@ -100,7 +98,6 @@ export class ExamSessions {
       endsAt: new Date(this.now() + exam.timeLimitMinutes * 60_000).toISOString(),
       ...(classId ? { classId } : {}),
     });
-    this.deps.onChange?.(attempt, "started");
     this.atDeadline(attempt);
     await this.deps.prepare?.(attempt, this.tasks(attempt), lab);
     return attempt;
@@ -209,7 +206,6 @@ export class ExamSessions {
       clearTimeout(this.deadlines.get(attemptId));
       this.deadlines.delete(attemptId);
       if (!stored) return (await this.get(attemptId)).report as ExamReport;
-      this.deps.onChange?.(a, "submitted");
       // The report holds what was seen; the namespaces are not needed any more.
       void this.deps
         .cleanup?.(a, this.tasks(a))

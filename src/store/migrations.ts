@@ -238,6 +238,48 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX class_exam_grants_learner ON class_exam_grants(class_id, learner_id, exam, granted_at);
     `,
   },
+  {
+    version: 11,
+    description: "one change feed: attempts, lab events, class joins and exam changes in one sequence",
+    sql: `
+      -- What a class's grid follows (src/class): each write below appends a
+      -- row here in its own transaction, so a reader follows one sequence,
+      -- starts at its end (max(seq)) and never scans what came before.
+      CREATE TABLE changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL CHECK (kind IN ('attempt', 'lab-event', 'joined', 'exam')),
+        learner_id TEXT NOT NULL,
+        class_id TEXT,
+        exercise TEXT,
+        -- A lab event's kind.
+        event TEXT
+      ) STRICT;
+      CREATE TRIGGER changes_attempt AFTER INSERT ON attempts BEGIN
+        INSERT INTO changes(kind, learner_id, exercise) VALUES ('attempt', NEW.learner_id, NEW.exercise);
+      END;
+      CREATE TRIGGER changes_lab_event AFTER INSERT ON lab_events BEGIN
+        INSERT INTO changes(kind, learner_id, exercise, event) VALUES ('lab-event', NEW.learner_id, NEW.exercise, NEW.kind);
+      END;
+      CREATE TRIGGER changes_joined AFTER INSERT ON class_members BEGIN
+        INSERT INTO changes(kind, learner_id, class_id) VALUES ('joined', NEW.learner_id, NEW.class_id);
+      END;
+      CREATE TRIGGER changes_exam_started AFTER INSERT ON exam_attempts BEGIN
+        INSERT INTO changes(kind, learner_id, class_id) VALUES ('exam', NEW.learner_id, NEW.class_id);
+      END;
+      CREATE TRIGGER changes_exam_submitted AFTER UPDATE OF submitted_at ON exam_attempts
+        WHEN OLD.submitted_at IS NULL AND NEW.submitted_at IS NOT NULL BEGIN
+        INSERT INTO changes(kind, learner_id, class_id) VALUES ('exam', NEW.learner_id, NEW.class_id);
+      END;
+      CREATE TRIGGER changes_exam_granted AFTER INSERT ON class_exam_grants BEGIN
+        INSERT INTO changes(kind, learner_id, class_id) VALUES ('exam', NEW.learner_id, NEW.class_id);
+      END;
+      -- The feed is for live readers, not history (the facts stay in their
+      -- tables): every thousandth change drops those 100,000 behind it.
+      CREATE TRIGGER changes_bounded AFTER INSERT ON changes WHEN NEW.seq % 1000 = 0 BEGIN
+        DELETE FROM changes WHERE seq <= NEW.seq - 100000;
+      END;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -308,6 +308,34 @@ export interface ProgressStore {
   export(learnerId?: string): Promise<ProgressExport>;
 }
 
+/** One change on the feed (`ChangeFeed`): what a class's grid follows. */
+export interface StoreChange {
+  /** Store-assigned, increasing in commit order. */
+  seq: number;
+  kind: "attempt" | "lab-event" | "joined" | "exam";
+  learnerId: string;
+  /** Joined: the class; exam: the attempt's or grant's class (absent for an exam outside a class). */
+  classId?: string;
+  /** Attempt: its exercise; lab event: the exercise it concerns, if any. */
+  exercise?: string;
+  /** Lab event: its kind. */
+  event?: LabEventKind;
+}
+
+/**
+ * One feed of changes (schema v11): each attempt, lab event, class join and
+ * exam change (started, submitted, a sitting granted) is on it, appended in
+ * the write's own transaction. A reader starts at `changeHead()` and reads
+ * forward from there: its work is bounded by what happens after it starts,
+ * never by what the store holds.
+ */
+export interface ChangeFeed {
+  /** The newest change's seq (0 when none). */
+  changeHead(): Promise<number>;
+  /** Changes after `afterSeq`, oldest first; at most `limit` (default and maximum 1,000). */
+  changes(afterSeq: number, limit?: number): Promise<StoreChange[]>;
+}
+
 /** Named secrets kept with the data they protect. */
 export interface SecretStore {
   /**
@@ -322,7 +350,8 @@ export interface SecretStore {
  * The whole store: one interface per aggregate, so a backend implements (and
  * a caller asks for) them one at a time.
  */
-export interface Store extends LearnerStore, ProgressStore, InstructorStore, ClassStore, ExamStore, SecretStore {
+export interface Store
+  extends LearnerStore, ProgressStore, InstructorStore, ClassStore, ExamStore, ChangeFeed, SecretStore {
   /** Where it lives, for messages (a file path, a database name). */
   readonly location: string;
   close(): Promise<void>;

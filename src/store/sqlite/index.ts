@@ -6,6 +6,7 @@
  */
 import type { SecretStore, Store } from "../types.ts";
 import { type SqliteDb, type SqliteStoreOptions, openSqliteDb } from "./db.ts";
+import { sqliteChanges } from "./changes.ts";
 import { sqliteClasses } from "./classes.ts";
 import { sqliteExams } from "./exams.ts";
 import { sqliteInstructors } from "./instructors.ts";
@@ -24,6 +25,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     ...sqliteInstructors(sql),
     ...sqliteClasses(sql),
     ...sqliteExams(sql),
+    ...sqliteChanges(sql),
     ...sqliteSecrets(sql),
     async close() {
       sql.close();
