@@ -15,7 +15,7 @@ import { hashPassword } from "../src/class/passwords.ts";
 import { defaultStateDir } from "../src/cluster/local/layout.ts";
 import type { ClusterProvider } from "../src/cluster/provider.ts";
 import { TERMINAL_PATH } from "../src/server/server.ts";
-import { typedSolution } from "../tests/integration/support.ts";
+import { typedSolution } from "../tests/support/cluster.ts";
 import { elapsed, sleep } from "./support.ts";
 
 export const PROMPT = "[root@master pod]#";

@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
-import { runCommand } from "../integration/support.ts";
-import { startServer, type ServerProcess } from "../security/server-support.ts";
+import { runCommand } from "../support/cluster.ts";
+import { startServer, type ServerProcess } from "../support/server.ts";
 
 async function expectNoSeriousViolations(page: Page, what: string): Promise<void> {
   const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();

@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
-import { eventually, kubectl, runCommand, typedSolution } from "../integration/support.ts";
-import { startServer, type ServerProcess } from "../security/server-support.ts";
+import { eventually, kubectl, runCommand, typedSolution } from "../support/cluster.ts";
+import { startServer, type ServerProcess } from "../support/server.ts";
 import { expectTerminal, runInTerminal } from "./support.ts";
 
 const PASSWORD = "correct horse battery staple";

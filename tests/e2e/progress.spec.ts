@@ -13,8 +13,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, test, type Browser, type Page } from "@playwright/test";
-import { kubectl } from "../integration/support.ts";
-import { startServer, type ServerProcess } from "../security/server-support.ts";
+import { kubectl } from "../support/cluster.ts";
+import { startServer, type ServerProcess } from "../support/server.ts";
 import { clearTerminal, resetLab } from "./support.ts";
 
 const SCREENSHOTS = fileURLToPath(new URL("../../test-results/e2e/screenshots/", import.meta.url));

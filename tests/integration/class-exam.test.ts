@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { hashPassword } from "../../src/class/passwords.ts";
 import type { RunningKubelab } from "../../src/app/kubelab-app.ts";
-import { eventually, kubectl, startNamespaceKubelab } from "./support.ts";
+import { eventually, kubectl, startNamespaceKubelab } from "../support/cluster.ts";
 
 const PASSWORD = "correct horse battery staple";
 const EXAM_LABEL = "kubelab.dev/exam-attempt";

@@ -16,7 +16,7 @@ import type { RunningKubelab } from "../../src/app/kubelab-app.ts";
 import { hashPassword } from "../../src/class/passwords.ts";
 import { openSqliteStore } from "../../src/store/sqlite/index.ts";
 import type { Store } from "../../src/store/types.ts";
-import { startNamespaceKubelab } from "./support.ts";
+import { startNamespaceKubelab } from "../support/cluster.ts";
 
 const PASSWORD = "correct horse battery staple";
 const OLD_CHECKS = 20_000;

@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, it } from "node:test";
-import { startServer, type ServerProcess } from "../security/server-support.ts";
-import { eventually, kubectl, runCommand } from "./support.ts";
+import { startServer, type ServerProcess } from "../support/server.ts";
+import { eventually, kubectl, runCommand } from "../support/cluster.ts";
 
 const PASSWORD = "correct horse battery staple";
 const dir = mkdtempSync(join(tmpdir(), "kubelab-class-restart-"));

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { eventually, kubectl, labSolution, runCommand, kubectlPath, kubeconfig } from "./support.ts";
+import { eventually, kubectl, labSolution, runCommand, kubectlPath, kubeconfig } from "../support/cluster.ts";
 
 async function cleanDefault() {
   await kubectl(["delete", "job,cronjob,deployment,pod", "--all", "--grace-period=0", "--force", "--wait=false"]);

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { NETWORK } from "../../src/cluster/local/layout.ts";
 import { TOOLBOX_IMAGE } from "../../src/images/catalog.ts";
-import { eventually, kubectl } from "./support.ts";
+import { eventually, kubectl } from "../support/cluster.ts";
 
 const ns = `net-${randomBytes(3).toString("hex")}`;
 

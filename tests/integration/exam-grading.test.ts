@@ -26,7 +26,7 @@ import { loadExercise } from "../../src/graders/exercises.ts";
 import { paramEnv } from "../../src/graders/framework.ts";
 import { createGradeContext, kubeExec } from "../../src/graders/index.ts";
 import { RecorderPool } from "../../src/recorder/index.ts";
-import { kubeconfig, kubectlPath } from "./support.ts";
+import { kubeconfig, kubectlPath } from "../support/cluster.ts";
 
 const ROUNDS = 5;
 const exam = loadExam("ckad-mock");

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { WebSocket } from "ws";
 import type { RunningKubelab } from "../../src/app/kubelab-app.ts";
-import { eventually, kubectl, startNamespaceKubelab } from "./support.ts";
+import { eventually, kubectl, startNamespaceKubelab } from "../support/cluster.ts";
 
 interface Learner {
   cookie: string;

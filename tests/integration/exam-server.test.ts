@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { startKubelab } from "../../src/app/kubelab-app.ts";
 import { providerFromEnv } from "../../src/cluster/providers.ts";
-import { eventually, kubectl } from "./support.ts";
+import { eventually, kubectl } from "../support/cluster.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kubelab-exam-server-"));
 const port = 20000 + Math.floor(Math.random() * 20000);

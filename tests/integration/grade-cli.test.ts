@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { kubeconfig, kubectl, kubelab } from "./support.ts";
+import { kubeconfig, kubectl, kubelab } from "../support/cluster.ts";
 
 const NAMESPACE = "grade-cli";
 

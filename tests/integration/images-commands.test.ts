@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { NETWORK } from "../../src/cluster/local/layout.ts";
 import { DEBUG_TOOLS_IMAGE } from "../../src/images/catalog.ts";
-import { kubectl } from "./support.ts";
+import { kubectl } from "../support/cluster.ts";
 
 const ns = `img-${randomBytes(3).toString("hex")}`;
 

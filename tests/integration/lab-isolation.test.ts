@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { startKubelab, type RunningKubelab } from "../../src/app/kubelab-app.ts";
 import { providerFromEnv } from "../../src/cluster/providers.ts";
 import { SESSION_COOKIE } from "../../src/server/server.ts";
-import { eventually, kubectl } from "./support.ts";
+import { eventually, kubectl } from "../support/cluster.ts";
 
 interface Learner {
   cookie: string;

@@ -20,7 +20,7 @@ import { after, before, describe, it } from "node:test";
 import { KubeConfig } from "@kubernetes/client-node";
 import { ensureSite } from "../../src/site-build/site-build.ts";
 import { blockFromRendered, runActionFor, typeAction, type RunAction } from "../../src/site/run-commands.ts";
-import { kubeconfig, kubectl, kubectlPath } from "./support.ts";
+import { kubeconfig, kubectl, kubectlPath } from "../support/cluster.ts";
 
 const CHAPTERS = ["job", "cronjob", "init-containers", "ephemeral-containers"] as const;
 const LOCALES = [

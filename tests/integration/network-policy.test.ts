@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { startKubelab, type RunningKubelab } from "../../src/app/kubelab-app.ts";
 import { providerFromEnv } from "../../src/cluster/providers.ts";
-import { eventually, kubectl } from "./support.ts";
+import { eventually, kubectl } from "../support/cluster.ts";
 
 const suffix = randomBytes(3).toString("hex");
 

@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { openSqliteStore } from "../../src/store/sqlite/index.ts";
-import { startServer, type ServerProcess } from "../security/server-support.ts";
-import { check, json, labReady } from "./progress-support.ts";
+import { startServer, type ServerProcess } from "../support/server.ts";
+import { check, json, labReady } from "../support/progress.ts";
 
 const LEARNERS = 20;
 const CHECKS = 200;

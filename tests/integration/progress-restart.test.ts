@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { WebSocket } from "ws";
-import { deleteLabNamespaces, startServer, type ServerProcess } from "../security/server-support.ts";
-import { check, json, labReady, newLearner, tmuxCreated, toolboxUid } from "./progress-support.ts";
+import { deleteLabNamespaces, startServer, type ServerProcess } from "../support/server.ts";
+import { check, json, labReady, newLearner, tmuxCreated, toolboxUid } from "../support/progress.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kubelab-progress-restart-"));
 const env = { KUBELAB_STORE: join(dir, "progress.db") };

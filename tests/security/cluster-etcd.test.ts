@@ -18,7 +18,7 @@ import { LocalProvider } from "../../src/cluster/local/local-provider.ts";
 import { PORTS } from "../../src/cluster/local/layout.ts";
 import { POD_PIDS_LIMIT } from "../../src/cluster/local/node-config.ts";
 import { providerFromEnv } from "../../src/cluster/providers.ts";
-import { eventually, kubectl } from "../integration/support.ts";
+import { eventually, kubectl } from "../support/cluster.ts";
 
 const provider = providerFromEnv();
 const local = provider instanceof LocalProvider ? provider : undefined;

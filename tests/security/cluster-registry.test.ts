@@ -16,7 +16,7 @@ import { LocalProvider } from "../../src/cluster/local/local-provider.ts";
 import { LOCAL_REGISTRY } from "../../src/cluster/local/node-config.ts";
 import { RegistryClient } from "../../src/images/registry.ts";
 import { providerFromEnv } from "../../src/cluster/providers.ts";
-import { eventually, kubectl } from "../integration/support.ts";
+import { eventually, kubectl } from "../support/cluster.ts";
 
 const provider = providerFromEnv();
 const local = provider instanceof LocalProvider ? provider : undefined;

@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { LocalProvider } from "../../src/cluster/local/local-provider.ts";
 import { providerFromEnv } from "../../src/cluster/providers.ts";
 import { DEBUG_TOOLS_IMAGE } from "../../src/images/catalog.ts";
-import { eventually, kubectl } from "../integration/support.ts";
+import { eventually, kubectl } from "../support/cluster.ts";
 
 const local = providerFromEnv() instanceof LocalProvider;
 const skip = local ? false : "reads the local node's CoreDNS configuration";

@@ -15,7 +15,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { gradeOnce } from "../../src/cli/commands/grade.ts";
-import { kubeconfig, kubectl, kubectlPath, runCommand } from "../integration/support.ts";
+import { kubeconfig, kubectl, kubectlPath, runCommand } from "../support/cluster.ts";
 
 const NAMESPACE = `sec-grading-${process.pid}`;
 const MiB = 1024 * 1024;

@@ -13,7 +13,7 @@ import { runInNewContext } from "node:vm";
 import { after, before, describe, test } from "node:test";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { LabRecorder } from "../../src/recorder/index.ts";
-import { eventually, kubeconfig } from "../integration/support.ts";
+import { eventually, kubeconfig } from "../support/cluster.ts";
 
 const NAMESPACE = `sec-recorder-${process.pid}`;
 const MiB = 1024 * 1024;

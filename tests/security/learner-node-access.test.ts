@@ -18,8 +18,8 @@ import { after, before, describe, test } from "node:test";
 import { LocalProvider } from "../../src/cluster/local/local-provider.ts";
 import { NETWORK, PORTS } from "../../src/cluster/local/layout.ts";
 import { providerFromEnv } from "../../src/cluster/providers.ts";
-import { eventually, kubectl } from "../integration/support.ts";
-import { deleteLabNamespaces, startLab, startServer, type ServerProcess } from "./server-support.ts";
+import { eventually, kubectl } from "../support/cluster.ts";
+import { deleteLabNamespaces, startLab, startServer, type ServerProcess } from "../support/server.ts";
 
 const local = providerFromEnv() instanceof LocalProvider;
 const skip = local ? false : "attacks the local cluster's node";

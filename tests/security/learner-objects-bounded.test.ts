@@ -16,8 +16,8 @@ import { LocalProvider } from "../../src/cluster/local/local-provider.ts";
 import { PORTS } from "../../src/cluster/local/layout.ts";
 import { providerFromEnv } from "../../src/cluster/providers.ts";
 import { ETCD_MAX_OBJECT_BYTES, ETCD_QUOTA_BYTES } from "../../src/lab/manifests.ts";
-import { kubectl } from "../integration/support.ts";
-import { deleteLabNamespaces, startLab, startServer, type ServerProcess } from "./server-support.ts";
+import { kubectl } from "../support/cluster.ts";
+import { deleteLabNamespaces, startLab, startServer, type ServerProcess } from "../support/server.ts";
 
 const provider = providerFromEnv();
 const local = provider instanceof LocalProvider ? provider : undefined;

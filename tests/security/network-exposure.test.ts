@@ -17,7 +17,7 @@ import { LocalProvider } from "../../src/cluster/local/local-provider.ts";
 import { NETWORK, PORTS } from "../../src/cluster/local/layout.ts";
 import { providerFromEnv } from "../../src/cluster/providers.ts";
 import { DEBUG_TOOLS_IMAGE } from "../../src/images/catalog.ts";
-import { eventually, kubectl } from "../integration/support.ts";
+import { eventually, kubectl } from "../support/cluster.ts";
 
 const local = providerFromEnv() instanceof LocalProvider;
 const skip = local ? false : "attacks the local cluster's node";

@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { V1Pod, V1ResourceQuota } from "@kubernetes/client-node";
 import { NODE_NAME } from "../../src/cluster/local/layout.ts";
-import { eventually, kubectl } from "../integration/support.ts";
-import { deleteLabNamespaces, startLab, startServer, type ServerProcess } from "./server-support.ts";
+import { eventually, kubectl } from "../support/cluster.ts";
+import { deleteLabNamespaces, startLab, startServer, type ServerProcess } from "../support/server.ts";
 
 async function getJson<T>(args: string[]): Promise<T> {
   const res = await kubectl([...args, "-o", "json"]);

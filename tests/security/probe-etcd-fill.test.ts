@@ -8,8 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { kubectl } from "../integration/support.ts";
-import { deleteLabNamespaces, startLab, startServer, type ServerProcess } from "./server-support.ts";
+import { kubectl } from "../support/cluster.ts";
+import { deleteLabNamespaces, startLab, startServer, type ServerProcess } from "../support/server.ts";
 
 const json = { "content-type": "application/json" };
 /** Objects the attack tries to create of each kind: the quota (20) plus one, bounded. */

@@ -27,7 +27,7 @@ import {
   upgrade,
   type RawResponse,
   type ServerProcess,
-} from "./server-support.ts";
+} from "../support/server.ts";
 
 const EVIL = (port: number) => ({ host: `evil.example:${port}`, origin: `http://evil.example:${port}` });
 const json = { "content-type": "application/json" };

@@ -22,7 +22,7 @@ import {
   startServer,
   upgrade,
   type ServerProcess,
-} from "./server-support.ts";
+} from "../support/server.ts";
 
 const json = { "content-type": "application/json" };
 const MB = 1024 * 1024;

@@ -12,8 +12,8 @@ import { after, before, describe, test } from "node:test";
 import { NETWORK, PORTS } from "../../src/cluster/local/layout.ts";
 import { TOOLBOX_IMAGE } from "../../src/images/catalog.ts";
 import { TERMINAL_AGENT_PORT } from "../../src/lab/manifests.ts";
-import { kubectl } from "../integration/support.ts";
-import { deleteLabNamespaces, openTerminal, startLab, startServer, type ServerProcess } from "./server-support.ts";
+import { kubectl } from "../support/cluster.ts";
+import { deleteLabNamespaces, openTerminal, startLab, startServer, type ServerProcess } from "../support/server.ts";
 
 describe("the terminal agent serves only kubelab's server", { timeout: 600_000 }, () => {
   let server: ServerProcess;

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { eventually, kubectl } from "../integration/support.ts";
+import { eventually, kubectl } from "../support/cluster.ts";
 import {
   deleteLabNamespaces,
   memoryOf,
@@ -15,7 +15,7 @@ import {
   startLab,
   startServer,
   type ServerProcess,
-} from "./server-support.ts";
+} from "../support/server.ts";
 
 const MiB = 1024 * 1024;
 

@@ -20,7 +20,7 @@ import {
 } from "../../../src/cluster/local/host.ts";
 import { defaultStateDir, NETWORK, PORTS, stateLayout } from "../../../src/cluster/local/layout.ts";
 import { NODE_COMPONENTS } from "../../../src/cluster/local/supervisor.ts";
-import { eventually, kubectl, kubelab } from "../support.ts";
+import { eventually, kubectl, kubelab } from "../../support/cluster.ts";
 
 const state = defaultStateDir();
 const layout = stateLayout(state);
@@ -139,7 +139,7 @@ describe("local cluster life cycle", { timeout: 900_000 }, () => {
     const node = join(dir, "node");
     copyFileSync(process.execPath, node);
     chmodSync(node, 0o755);
-    const { runCommand } = await import("../support.ts");
+    const { runCommand } = await import("../../support/cluster.ts");
     const result = await runCommand(
       "setpriv",
       [

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { createServer } from "node:net";
 import { WebSocket } from "ws";
-import { eventually, kubeconfig, kubectl, ROOT } from "../integration/support.ts";
+import { eventually, kubeconfig, kubectl, ROOT } from "./cluster.ts";
 
 export interface ServerProcess {
   url: string;

@@ -2,7 +2,7 @@
  * Helpers for the progress tests on the real server: a learner's session
  * (cookie), waiting for their lab, a Check, and the toolbox pod's identity.
  */
-import { kubectl } from "./support.ts";
+import { kubectl } from "./cluster.ts";
 
 export interface Learner {
   cookie: string;
