@@ -12,7 +12,7 @@ import { CONFORMANCE_IMAGES } from "../images/catalog.ts";
 import { ensureImages, type EnsuredImage } from "../images/build.ts";
 import type { ClusterProvider } from "../cluster/provider.ts";
 import { LocalProvider } from "../cluster/local/local-provider.ts";
-import { run } from "../cluster/local/host.ts";
+import { run } from "../host/run.ts";
 import { cacheDir } from "../cluster/local/layout.ts";
 import { LOCAL_REGISTRY } from "../cluster/local/node-config.ts";
 import { ensureConformanceBinaries, type ConformanceBinaries } from "./binaries.ts";

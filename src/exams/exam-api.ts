@@ -16,32 +16,12 @@
  * cannot undo it, and a reload or a restart does not either.
  */
 import { API } from "../shared/contract.ts";
-import type { ClassStore, ExamAttemptRecord, ExamStore, Learner } from "../store/types.ts";
-import { examRoutes } from "./routes.ts";
+import type { ExamAttemptRecord } from "../store/index.ts";
+import { examRoutes, type ExamApiOptions } from "./routes.ts";
 import type { Lab } from "../lab/types.ts";
 import type { TerminalShell } from "../server/terminal-bridge.ts";
 import { examKubeconfig } from "./session.ts";
 import type { ExamSessions } from "./session.ts";
-
-export interface ExamApiOptions {
-  sessions: ExamSessions;
-  /** With `classOf` (namespace mode's classes): a member is offered their class's exam. */
-  store: ExamStore & Partial<Pick<ClassStore, "classOf">>;
-  learner(sessionId: string): Promise<Learner | undefined>;
-  bodyLimit: number;
-  /** The lab's toolbox kubeconfig (its text): the exam terminal's contexts use its cluster and user. */
-  toolboxKubeconfig?(lab: Lab): string;
-  /**
-   * Namespace mode: the session's lab. An attempt's task namespaces are that
-   * lab's, so a session without one cannot start (the exam page makes it
-   * first), and the lab is kept from idling out before the deadline (its
-   * going would submit the attempt).
-   */
-  labs?: {
-    get(sessionId: string): Lab | undefined;
-    keepUntil(sessionId: string, deadline: Date): void;
-  };
-}
 
 /** The tmux session (and kubeconfig file) of an attempt's terminal: `exam-<8 hex>`, like its namespaces. */
 export const examShellSession = (a: Pick<ExamAttemptRecord, "namespacePrefix">): string =>

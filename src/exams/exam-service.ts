@@ -22,7 +22,7 @@ import type { IsolationMode, Lab, LabManager } from "../lab/types.ts";
 import type { RecorderPool } from "../recorder/index.ts";
 import { endShellCommand } from "../server/terminal-bridge.ts";
 import type { Store } from "../store/index.ts";
-import type { ExamAttemptRecord } from "../store/types.ts";
+import type { ExamAttemptRecord } from "../store/index.ts";
 import type { AttemptTask } from "./attempt.ts";
 import { examShellSession } from "./exam-api.ts";
 import { kubeObjectFinder, kubeObjectProbe, scopedObjectFinder } from "./finder.ts";

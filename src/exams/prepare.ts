@@ -27,7 +27,7 @@ import { LABEL_LAB_ID, LABEL_ROLE, ROLE_EXAM_TASK, labNames, taskNamespaceObject
 import type { NamespaceLimits } from "../lab/manifests.ts";
 import type { Lab } from "../lab/types.ts";
 import type { RecorderPool } from "../recorder/index.ts";
-import type { ExamAttemptRecord } from "../store/types.ts";
+import type { ExamAttemptRecord } from "../store/index.ts";
 import type { AttemptTask } from "./attempt.ts";
 
 export const EXAM_LABEL = "kubelab.dev/exam-attempt";

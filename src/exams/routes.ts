@@ -8,9 +8,31 @@ import type { Locale } from "../graders/types.ts";
 import { HttpError, sendJson } from "../server/http-util.ts";
 import { route, type Route } from "../server/http/route.ts";
 import { API } from "../shared/contract.ts";
-import type { Learner } from "../store/types.ts";
-import type { ExamApiOptions } from "./exam-api.ts";
+import type { Lab } from "../lab/types.ts";
+import type { ClassStore, ExamStore, Learner } from "../store/index.ts";
 import { loadExams } from "./exam-file.ts";
+import type { ExamSessions } from "./session.ts";
+
+/** What the exam routes need (src/exams/exam-api.ts builds them with it). */
+export interface ExamApiOptions {
+  sessions: ExamSessions;
+  /** With `classOf` (namespace mode's classes): a member is offered their class's exam. */
+  store: ExamStore & Partial<Pick<ClassStore, "classOf">>;
+  learner(sessionId: string): Promise<Learner | undefined>;
+  bodyLimit: number;
+  /** The lab's toolbox kubeconfig (its text): the exam terminal's contexts use its cluster and user. */
+  toolboxKubeconfig?(lab: Lab): string;
+  /**
+   * Namespace mode: the session's lab. An attempt's task namespaces are that
+   * lab's, so a session without one cannot start (the exam page makes it
+   * first), and the lab is kept from idling out before the deadline (its
+   * going would submit the attempt).
+   */
+  labs?: {
+    get(sessionId: string): Lab | undefined;
+    keepUntil(sessionId: string, deadline: Date): void;
+  };
+}
 
 const locale = (value: unknown): Locale => (value === "zh-CN" ? "zh-CN" : "en");
 const attemptId = z.string({ error: `"id" must be an exam attempt id` }).max(100);

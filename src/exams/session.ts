@@ -12,7 +12,7 @@ import { KubelabError } from "../errors.ts";
 import type { GradeContext } from "../graders/context.ts";
 import type { Locale } from "../graders/types.ts";
 import type { Lab } from "../lab/types.ts";
-import type { ClassRecord, ExamAttemptRecord, ExamStore } from "../store/types.ts";
+import type { ClassRecord, ExamAttemptRecord, ExamStore } from "../store/index.ts";
 import { drawTasks, gradeAttempt } from "./attempt.ts";
 import type { AttemptTask, ObjectFinder } from "./attempt.ts";
 import { newSeed } from "./draw.ts";

@@ -1,13 +1,13 @@
 /**
  * Helpers graders share: reading Jobs and Pods through the GradeContext,
  * images, commands and logs. The Kubernetes object rules themselves (owner
- * uid, Job finish, container state, overlap, cron) live in `k8s-rules.ts`,
+ * uid, Job finish, container state, overlap, cron) live in `src/k8s/rules.ts`,
  * shared with the recorder, and are re-exported here for graders.
  */
 import type { V1Container, V1CronJob, V1Job, V1Pod } from "@kubernetes/client-node";
 import type { GradeContext } from "./context.ts";
 import { orNull } from "./errors.ts";
-import { isOwnedBy, jobState } from "./k8s-rules.ts";
+import { isOwnedBy, jobState } from "../k8s/rules.ts";
 
 export {
   containerStartedAt,
@@ -24,8 +24,8 @@ export {
   podActiveInterval,
   podIsTerminal,
   scheduledTimes,
-} from "./k8s-rules.ts";
-export type { ContainerRunState, Interval, JobState } from "./k8s-rules.ts";
+} from "../k8s/rules.ts";
+export type { ContainerRunState, Interval, JobState } from "../k8s/rules.ts";
 
 /** Reads a Job and, while it is still running, waits (bounded) for it to finish. */
 export async function readJobSettled(

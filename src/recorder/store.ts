@@ -11,9 +11,9 @@
  *   first; dropping marks the history `truncated` and moves `since`.
  *
  * Objects are told apart by uid; the shared rules (ownership, Job finish,
- * overlap) come from `src/graders/k8s-rules.ts`.
+ * overlap) come from `src/k8s/rules.ts`.
  */
-import { isOwnedBy, jobState, ms, peakOverlap, podIsTerminal } from "../graders/k8s-rules.ts";
+import { isOwnedBy, jobState, ms, peakOverlap, podIsTerminal } from "../k8s/rules.ts";
 import type {
   ConditionSnapshot,
   ContainerStatusSnapshot,

@@ -4,7 +4,7 @@
  * (`LabRecorder`) stays behind it so unit tests feed an `EventStore` directly.
  */
 
-import type { ConditionLike, ContainerStatusLike, OwnerRefLike } from "../graders/k8s-rules.ts";
+import type { ConditionLike, ContainerStatusLike, OwnerRefLike } from "../k8s/rules.ts";
 
 export type RecordedKind = "Pod" | "Job" | "CronJob" | "Deployment";
 export type RecordedEventType = "added" | "modified" | "deleted";
@@ -20,7 +20,7 @@ export type ContainerStatusSnapshot = ContainerStatusLike<string>;
 /**
  * What the recorder keeps of an object: the API object with every field the
  * graders do not read removed (no annotations, managedFields, other labels,
- * templates), same shape as the API's, so `src/graders/k8s-rules.ts` applies
+ * templates), same shape as the API's, so `src/k8s/rules.ts` applies
  * to recorded and live objects alike. Strings are bounded in length and
  * lists in count, so a learner's object cannot make a record large.
  */

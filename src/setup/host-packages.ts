@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { KubelabError } from "../errors.ts";
-import { run } from "../cluster/local/host.ts";
+import { run } from "../host/run.ts";
 
 /** What the local cluster's node runs. */
 export const NODE_PACKAGES = [

@@ -1,32 +1,16 @@
 /**
- * Host-level helpers for the local node: running commands, finding our own
+ * Host-level helpers for the local node (commands run through
+ * src/host/run.ts): finding our own
  * processes, mounts, cgroups and the bridge. Everything here works on paths
  * and markers of one state directory, so it never touches anything else.
  */
-import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { KubelabError } from "../../errors.ts";
-
-const execFileAsync = promisify(execFile);
+import { run } from "../../host/run.ts";
 
 /** Environment variable set on every process the supervisor starts. */
 export const STATE_MARKER = "KUBELAB_STATE_DIR";
-
-/** Run a host command; its failure is a KubelabError carrying the command and its stderr (callers add the hint). */
-export async function run(cmd: string, args: string[], options: { allowFail?: boolean } = {}): Promise<string> {
-  try {
-    const { stdout } = await execFileAsync(cmd, args, { maxBuffer: 16 << 20 });
-    return stdout;
-  } catch (err) {
-    if (options.allowFail) return "";
-    const e = err as { stderr?: string; message: string };
-    throw new KubelabError(`${cmd} ${args.join(" ")} failed: ${(e.stderr || e.message).trim()}`, undefined, {
-      cause: err,
-    });
-  }
-}
 
 /** True when `pid` runs (a zombie left unreaped by a careless init does not count). */
 export function isAlive(pid: number): boolean {

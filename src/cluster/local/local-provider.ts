@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { KubelabError, wrapError } from "../../errors.ts";
 import type { ClusterInfo, ClusterProvider, ClusterStatus, UpOptions } from "../provider.ts";
 import { ensureBinaries, ensureTerminalAgent, type NodeBinaries } from "./binaries.ts";
-import { commandLine, enableBridgeNetfilter, hostHasNameservers, isAlive, linkExists, run, runningNodeStates, sleep } from "./host.ts";
+import { commandLine, enableBridgeNetfilter, hostHasNameservers, isAlive, linkExists, runningNodeStates, sleep } from "./host.ts";
+import { run } from "../../host/run.ts";
 import { cacheDir, defaultStateDir, NETWORK, NODE_NAME, stateLayout, type StateLayout } from "./layout.ts";
 import {
   API_SERVER_URL,

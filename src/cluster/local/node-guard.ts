@@ -10,7 +10,8 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { NODE_GUARD_TABLE, run } from "./host.ts";
+import { NODE_GUARD_TABLE } from "./host.ts";
+import { run } from "../../host/run.ts";
 import { NETWORK, PORTS, type StateLayout } from "./layout.ts";
 
 /**

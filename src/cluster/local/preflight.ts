@@ -5,7 +5,7 @@
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { KubelabError } from "../../errors.ts";
-import { run } from "./host.ts";
+import { run } from "../../host/run.ts";
 import { NETWORK, PORTS } from "./layout.ts";
 
 const APT_HINT = "install the node's packages: apt-get install -y containerd runc containernetworking-plugins docker-registry iproute2 nftables";

@@ -4,7 +4,8 @@
  * Afterwards no process, mount, veth, bridge or nftables table of this state dir remains.
  */
 import { rmSync } from "node:fs";
-import { bridgePorts, killPodProcesses, linkExists, markedProcesses, NODE_NFT_TABLES, removePodCgroups, run, signalProcesses, sleep, unmountAll } from "./host.ts";
+import { bridgePorts, killPodProcesses, linkExists, markedProcesses, NODE_NFT_TABLES, removePodCgroups, signalProcesses, sleep, unmountAll } from "./host.ts";
+import { run } from "../../host/run.ts";
 import { NETWORK, type StateLayout } from "./layout.ts";
 
 export interface TeardownOptions {

@@ -1,7 +1,7 @@
 /** Helpers for Deployment-based exercises: the pods a Deployment owns. */
 import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
 import type { GradeContext } from "../context.ts";
-import { isOwnedBy, ownerUid } from "../k8s-rules.ts";
+import { isOwnedBy, ownerUid } from "../../k8s/rules.ts";
 
 /** Pods owned by a ReplicaSet that the Deployment owns (not merely matching its labels). */
 export async function podsOfDeployment(ctx: GradeContext, deployment: V1Deployment): Promise<V1Pod[]> {

@@ -1,5 +1,5 @@
 /** English UI strings for the lab panel, terminal and Check buttons. */
-export default {
+const en = {
   "lab.title": "Lab terminal",
   "lab.reset": "Reset lab",
   "lab.resetConfirm": "Reset the lab? Everything you created in the cluster will be deleted.",
@@ -159,3 +159,9 @@ export default {
   "exam.solution": "Reference solution",
   "exam.seed": "Seed {seed} (the same seed draws the same exam); graded in {ms} ms.",
 } as const;
+
+export default en;
+/** Every UI key: English is the reference catalogue. */
+export type UiKey = keyof typeof en;
+/** A catalogue: every key, in one language (each locale's file `satisfies` it). */
+export type UiStrings = Record<UiKey, string>;

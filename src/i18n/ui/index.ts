@@ -3,13 +3,12 @@
  * provide the same keys (checked by the `satisfies` in each file).
  */
 import type { Locale } from "../../shared/contract.ts";
-import en from "./en.ts";
+import en, { type UiKey, type UiStrings } from "./en.ts";
 import zhCN from "./zh-CN.ts";
 
 /** The page's languages are the contract's locales (the graders answer in the same ones). */
 export type UiLocale = Locale;
-export type UiKey = keyof typeof en;
-export type UiStrings = Record<UiKey, string>;
+export type { UiKey, UiStrings };
 
 const catalogues: Record<UiLocale, UiStrings> = { en, "zh-CN": zhCN };
 

@@ -1,5 +1,5 @@
 /** 简体中文界面文字：实验面板、终端与“检查”按钮。 */
-import type { UiStrings } from "./index.ts";
+import type { UiStrings } from "./en.ts";
 
 export default {
   "lab.title": "实验终端",

@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { NODE_NFT_TABLES, run } from "../../../src/cluster/local/host.ts";
+import { NODE_NFT_TABLES } from "../../../src/cluster/local/host.ts";
+import { run } from "../../../src/host/run.ts";
 import { eventually, kubelab } from "../../support/cluster.ts";
 
 const ours = new Set(NODE_NFT_TABLES.map(([family, name]) => `${family} ${name}`));
