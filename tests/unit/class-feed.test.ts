@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, it } from "node:test";
 import { createClassService, type ClassChange } from "../../src/class/class-service.ts";
+import { MIGRATIONS } from "../../src/store/migrations.ts";
 import { openSqliteStore } from "../../src/store/sqlite/index.ts";
 import type { Store } from "../../src/store/types.ts";
 import { FakeLabManager } from "../fakes/server-fakes.ts";
@@ -183,5 +184,20 @@ describe("the class change feed", () => {
     assert.equal(rows.attempts ?? 0, 0, "no attempt is read to find where the feed ends");
     assert.equal(rows.events ?? 0, 0, "no lab event is read to find where the feed ends");
     assert.ok((rows.changes ?? 0) <= 2, `only the new changes are read (${rows.changes})`);
+  });
+
+  it("starts empty on a store upgraded from schema v10, and follows what is written after", async () => {
+    const path = scratch();
+    const v10 = openSqliteStore({ path, migrations: MIGRATIONS.slice(0, 10) });
+    const learner = await v10.learnerForSession("s1");
+    await v10.recordAttempt({ learnerId: learner.id, result: result("job/old"), mode: "namespace" });
+    await v10.close();
+    const store = open(path);
+    assert.equal(await store.changeHead(), 0, "what came before is in its tables, not replayed on the feed");
+    await store.recordAttempt({ learnerId: learner.id, result: result("job/echo"), mode: "namespace" });
+    assert.deepEqual(
+      (await store.changes(0)).map((c) => [c.kind, c.exercise]),
+      [["attempt", "job/echo"]],
+    );
   });
 });
