@@ -73,6 +73,13 @@ function eventFrom(r: Row): LabEvent {
   };
 }
 
+/** Every row of a read that pages by seq (each page at most MAX_LIMIT rows). */
+async function everyPage<T extends { seq: number }>(page: (afterSeq: number) => Promise<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for (let rows = await page(0); rows.length; rows = await page(rows[rows.length - 1]!.seq)) out.push(...rows);
+  return out;
+}
+
 export function sqliteProgress(sql: SqliteDb): ProgressStore {
   const { db } = sql;
   const store: ProgressStore = {
@@ -245,20 +252,8 @@ export function sqliteProgress(sql: SqliteDb): ProgressStore {
             .all(...(learnerId !== undefined ? [learnerId] : [])) as Row[]
         ).map(learnerFrom),
       );
-      const attempts: Attempt[] = [];
-      for (
-        let page = await store.attempts({ learnerId });
-        page.length;
-        page = await store.attempts({ learnerId, afterSeq: page[page.length - 1].seq })
-      )
-        attempts.push(...page);
-      const events: LabEvent[] = [];
-      for (
-        let page = await store.events({ learnerId });
-        page.length;
-        page = await store.events({ learnerId, afterSeq: page[page.length - 1].seq })
-      )
-        events.push(...page);
+      const attempts = await everyPage((afterSeq) => store.attempts({ learnerId, afterSeq }));
+      const events = await everyPage((afterSeq) => store.events({ learnerId, afterSeq }));
       return { format: "kubelab-progress", version: 1, exportedAt: iso(sql.now()), learners, attempts, events };
     },
   };
