@@ -52,6 +52,31 @@ function fill(path: string, learnerId: string, count: number) {
   db.close();
 }
 
+/** An instructor's class (the instructor recorded first). */
+async function newClass(store: Store) {
+  await store.setInstructor("ana", "hash");
+  return store.createClass({
+    name: "c",
+    joinCode: "AAAA-BBBB",
+    lessons: ["job"],
+    capacity: 2,
+    labLifetimeMinutes: 30,
+    instructor: "ana",
+  });
+}
+
+/** A learner's attempt at the exam the class offers. */
+const startClassExam = (store: Store, learnerId: string, classId: string) =>
+  store.startExamAttempt({
+    id: "e1",
+    learnerId,
+    exam: "ckad-mock",
+    seed: "s",
+    namespacePrefix: "exam-e1-",
+    endsAt: "2099-01-01T00:00:00.000Z",
+    classId,
+  });
+
 /** The store's reads, in rows returned per method. */
 function counted(store: Store) {
   const rows: Record<string, number> = {};
@@ -84,30 +109,14 @@ describe("the class change feed", () => {
     const path = scratch();
     const store = open(path);
     const other = open(path); // another server on the same store
-    await store.setInstructor("ana", "hash");
     const head = await store.changeHead();
     const learner = await store.learnerForSession("s1");
-    const cls = await store.createClass({
-      name: "c",
-      joinCode: "AAAA-BBBB",
-      lessons: ["job"],
-      capacity: 2,
-      labLifetimeMinutes: 30,
-      instructor: "ana",
-    });
+    const cls = await newClass(store);
     await other.joinClass(cls.id, learner.id);
     await other.recordAttempt({ learnerId: learner.id, result: result("job/echo"), mode: "namespace" });
     await other.recordEvent({ learnerId: learner.id, kind: "solution-revealed", exercise: "job/echo" });
     await other.setClassExam(cls.id, "ckad-mock");
-    const exam = await other.startExamAttempt({
-      id: "e1",
-      learnerId: learner.id,
-      exam: "ckad-mock",
-      seed: "s",
-      namespacePrefix: "exam-e1-",
-      endsAt: "2099-01-01T00:00:00.000Z",
-      classId: cls.id,
-    });
+    const exam = await startClassExam(other, learner.id, cls.id);
     await other.setExamFlags(exam.id, ["t1"]); // not a change the grid shows
     await other.grantClassExamSitting(cls.id, learner.id, "ana");
     await other.submitExamAttempt(exam.id, { percent: 1, passed: false, report: {}, auto: false });
@@ -137,16 +146,8 @@ describe("the class change feed", () => {
   it("starts a class service at the feed's end: its reads do not grow with the store", async () => {
     const path = scratch();
     const writer = open(path);
-    await writer.setInstructor("ana", "hash");
     const learner = await writer.learnerForSession("s1");
-    const cls = await writer.createClass({
-      name: "c",
-      joinCode: "AAAA-BBBB",
-      lessons: ["job"],
-      capacity: 2,
-      labLifetimeMinutes: 30,
-      instructor: "ana",
-    });
+    const cls = await newClass(writer);
     await writer.joinClass(cls.id, learner.id);
     await writer.setClassExam(cls.id, "ckad-mock");
     fill(path, learner.id, 20_000);
@@ -167,15 +168,7 @@ describe("the class change feed", () => {
 
     // Another server records a Check and starts the class's exam.
     await writer.recordAttempt({ learnerId: learner.id, result: result("job/echo"), mode: "namespace" });
-    await writer.startExamAttempt({
-      id: "e1",
-      learnerId: learner.id,
-      exam: "ckad-mock",
-      seed: "s",
-      namespacePrefix: "exam-e1-",
-      endsAt: "2099-01-01T00:00:00.000Z",
-      classId: cls.id,
-    });
+    await startClassExam(writer, learner.id, cls.id);
     await until(() => (heard.length >= 2 ? heard : undefined), "the attempt and the exam change");
     assert.deepEqual(heard, [
       { classId: cls.id, learnerId: learner.id, kind: "attempt", exercise: "job/echo" },
