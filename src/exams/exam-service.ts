@@ -21,13 +21,12 @@ import { labNames } from "../lab/manifests.ts";
 import type { IsolationMode, Lab, LabManager } from "../lab/types.ts";
 import type { RecorderPool } from "../recorder/index.ts";
 import { endShellCommand } from "../server/terminal-bridge.ts";
-import type { Store } from "../store/index.ts";
-import type { ExamAttemptRecord } from "../store/index.ts";
+import type { ExamAttemptRecord, Store } from "../store/index.ts";
 import type { AttemptTask } from "./attempt.ts";
 import { examShellSession } from "./exam-api.ts";
 import { kubeObjectFinder, kubeObjectProbe, scopedObjectFinder } from "./finder.ts";
 import { attemptLab, examCleaner, examPreparer, labTaskNamespaces } from "./prepare.ts";
-import { ExamSessions, type ExamSessionDeps } from "./session.ts";
+import { ExamSessions } from "./session.ts";
 
 export interface ExamServiceOptions {
   mode: IsolationMode;
