@@ -4,7 +4,7 @@
  * registry (src/graders/index.ts), which must match the lessons one to one.
  * Their lab folders are labs/exam/<name>/.
  */
-import type { Grader } from "../framework.ts";
+import type { Grader } from "../../graders/framework.ts";
 import cronCompletions from "./cron-completions.ts";
 import cronHistory from "./cron-history.ts";
 import debugNoShell from "./debug-no-shell.ts";
