@@ -5,24 +5,7 @@
  * Their lab folders are labs/exam/<name>/.
  */
 import type { Grader } from "../../graders/framework.ts";
-import cronCompletions from "./cron-completions.ts";
-import cronHistory from "./cron-history.ts";
-import debugNoShell from "./debug-no-shell.ts";
-import fixJob from "./fix-job.ts";
-import initWaitService from "./init-wait-service.ts";
-import jobFromCronjob from "./job-from-cronjob.ts";
-import jobParallelTtl from "./job-parallel-ttl.ts";
-import sidecarLog from "./sidecar-log.ts";
+import { buildRegistry } from "../../graders/registry.ts";
 
-const all: Grader[] = [
-  cronCompletions,
-  cronHistory,
-  jobParallelTtl,
-  jobFromCronjob,
-  fixJob,
-  initWaitService,
-  sidecarLog,
-  debugNoShell,
-];
-
-export const examGraders: ReadonlyMap<string, Grader> = new Map(all.map((g) => [g.id, g]));
+/** Every module in this folder but shared.ts, by id `exam/<file name>` (see src/graders/registry.ts). */
+export const examGraders: ReadonlyMap<string, Grader> = await buildRegistry([[new URL("./", import.meta.url), "exam"]]);
