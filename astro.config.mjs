@@ -6,6 +6,7 @@
 import { defineConfig } from "astro/config";
 import node from "@astrojs/node";
 import starlight from "@astrojs/starlight";
+import { lessonSidebar } from "./src/shared/lessons.ts";
 
 export default defineConfig({
   // On-demand rendering is available, but Starlight prerenders every lesson
@@ -30,17 +31,8 @@ export default defineConfig({
         root: { label: "简体中文", lang: "zh-CN" },
         en: { label: "English", lang: "en" },
       },
-      sidebar: [
-        {
-          label: "课程",
-          translations: { en: "Lessons" },
-          items: ["job", "cronjob", "init-containers", "ephemeral-containers"],
-        },
-        // Filled in the browser from the learner's record (src/components/ProgressReport.astro).
-        "progress",
-        // The timed mock exam over all four chapters (src/components/ExamSession.astro).
-        "exam",
-      ],
+      // The chapters' order is src/shared/lessons.ts's (the class server and progress page read it too).
+      sidebar: lessonSidebar(),
       // Lessons live outside src/content/docs, so Starlight's Markdown
       // plugins (asides, heading links) must be told where they are.
       markdown: { processedDirs: ["./content/lessons"] },
