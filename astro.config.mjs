@@ -13,6 +13,10 @@ export default defineConfig({
   // (`prerender: true` is its default), so pages are static files in dist/client.
   output: "server",
   adapter: node({ mode: "middleware" }),
+  // The lab server's front door checks Origin (against its own and the allowed
+  // origins) on every state change before a request reaches a page here; the
+  // class forms (src/pages/join.astro, instructor/login.astro) post behind it.
+  security: { checkOrigin: false },
   vite: {
     // Starlight needs js-yaml 4 (default export) but the project root has
     // js-yaml 5 for client-node; bundling it resolves Starlight's own copy.

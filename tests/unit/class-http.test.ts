@@ -16,6 +16,7 @@ import { hashPassword } from "../../src/class/passwords.ts";
 import { createLabServer } from "../../src/server/server.ts";
 import { openSqliteStore } from "../../src/store/sqlite-store.ts";
 import { FakeExecTransport, FakeLabManager } from "../fakes/server-fakes.ts";
+import { builtSite } from "../support/site.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -60,6 +61,7 @@ async function start(
     exec,
     store,
     instructor,
+    siteHandler: await builtSite(),
     port: 0,
   });
   const base = await server.listen();
