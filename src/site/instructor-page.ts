@@ -455,7 +455,7 @@ async function classView(id: string) {
 
   const links = el(
     "p",
-    { class: "kl-class-bar" },
+    { class: "kl-class-links" },
     el("a", { id: "grid-csv", href: `${API}/classes/${id}/grid.csv` }, t("class.grid.csv")),
     el("a", { id: "attempts-csv", href: `${API}/classes/${id}/attempts.csv` }, t("class.grid.attemptsCsv")),
     el("a", { id: "exam-csv", href: `${API}/classes/${id}/exam.csv` }, t("class.grid.examCsv")),
