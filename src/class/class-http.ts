@@ -187,13 +187,7 @@ export function createClassHttp(options: ClassHttpOptions): ClassFeature {
     const wait = joins.take(address);
     if (wait > 0) {
       log(`join: too many wrong codes from ${address}`);
-      return show(
-        render,
-        req,
-        res,
-        { page: "join", locale, status: 429, error: t("class.join.slow", { seconds: wait }) },
-        { "retry-after": String(wait) },
-      );
+      return refuse(429, t("class.join.slow", { seconds: wait }), { "retry-after": String(wait) });
     }
     const code = normalizeJoinCode(typed);
     if (!name || name.length > 60) {

@@ -2,9 +2,9 @@
  * The class routes as declared records for the server's front door
  * (src/server/http): the instructor's API (`auth: "instructor"`, every POST
  * with the CSRF token), the sign-in and join forms, the instructor's pages
- * (rendered by the site, src/pages/), and the read-only terminal view. Handlers stay thin:
- * the validated body and params in, a service call, the answer out; the
- * pages and the forms' logic are class-http.ts's.
+ * (rendered by the site, src/pages/), and the read-only terminal view.
+ * Handlers stay thin: the validated body and params in, a service call, the
+ * answer out; the forms' logic and what each page shows are class-http.ts's.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";

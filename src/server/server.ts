@@ -34,6 +34,7 @@ import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 import { labRoutes } from "./routes/lab.ts";
 import type { Store } from "../store/index.ts";
 import { createProgressApi } from "./progress-api.ts";
+import type { SiteHandler } from "./site.ts";
 import { createTokenIssuer } from "./sessions.ts";
 import type { ExecClient, TerminalSession, TerminalShell } from "./terminal-bridge.ts";
 import type { TerminalPark } from "./terminal-park.ts";
@@ -43,13 +44,8 @@ export { publicLab } from "./routes/lab.ts";
 export const SESSION_COOKIE = "kubelab_sid";
 export const TERMINAL_PATH = API.labTerminal;
 
-/** Connect-style handler for everything outside /api (Astro's middleware + static files); see site.ts. */
-export type SiteHandler = (
-  req: IncomingMessage,
-  res: ServerResponse,
-  next: (err?: unknown) => void,
-  locals?: Record<string, unknown>,
-) => void;
+/** Connect-style handler for everything outside /api (Astro's middleware + static files): site.ts's. */
+export type { SiteHandler };
 
 /** Render one of the site's on-demand pages with `locals` as its `Astro.locals` (503 while the site is not built). */
 export type RenderPage = (req: IncomingMessage, res: ServerResponse, locals: Record<string, unknown>) => void;

@@ -222,6 +222,30 @@ describe("instructor sign-in", () => {
   });
 });
 
+describe("the class pages", () => {
+  it("are the site's pages, rendered only through the class routes: a server without classes answers them 404", async () => {
+    const { base } = await start();
+    const page = await fetch(`${base}/join?lang=en&code=ABC123`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get("content-security-policy")!, /script-src 'self'/);
+    const html = await page.text();
+    assert.match(html, /<html lang="en">/);
+    assert.match(html, /<input[^>]*name="code"[^>]*value="ABC123"/, "the code from the link is filled in");
+
+    const plain = createLabServer({
+      labManager: new FakeLabManager("namespace"),
+      grade: { has: () => false, grade: async () => Promise.reject(new Error("unused")) },
+      exec: new FakeExecTransport().exec(),
+      siteHandler: await builtSite(),
+      port: 0,
+    });
+    const other = await plain.listen();
+    cleanups.push(() => plain.close());
+    for (const path of ["/join", "/instructor/login", "/instructor", "/instructor/class/abc"])
+      assert.equal((await fetch(`${other}${path}`)).status, 404, path);
+  });
+});
+
 describe("instructor CSRF", () => {
   it("refuses a POST without the CSRF header, with another session's token, or from another origin", async () => {
     const { base } = await start();
