@@ -2,9 +2,11 @@
  * The instructor's side of the lab server and the learners' `/join`: route
  * records behind the server's front door (src/server/http), through the
  * `ClassFeature` seam (src/server/server.ts). The records are in
- * routes.ts; this file renders the pages and forms and signs instructors in.
+ * routes.ts; this file signs instructors in, lets learners join, and decides
+ * which page to show with what; the site renders the pages (src/pages/join.astro,
+ * src/pages/instructor/, given a `ClassPage` in `Astro.locals`).
  *
- * Pages (server-rendered, zh-CN or English by `?lang=` / Accept-Language):
+ * Pages (rendered on demand, zh-CN or English by `?lang=` / Accept-Language):
  *   GET/POST /instructor/login    sign in (rate-limited failures per address)
  *   GET      /instructor          classes + the create form
  *   GET      /instructor/class/<id>  the live grid
@@ -32,23 +34,22 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import useUiKeys from "../i18n/ui/en.ts";
-import { toUiLocale, useUi, type UiKey, type UiLocale } from "../i18n/ui/index.ts";
+import { toUiLocale, useUi, type UiLocale } from "../i18n/ui/index.ts";
 import type { LabManager } from "../lab/types.ts";
-import { escapeHtml, htmlPage, parseCookies, sendHtml, serializeCookie } from "../server/http-util.ts";
+import { parseCookies, serializeCookie } from "../server/http-util.ts";
 import type { InstructorIdentity } from "../server/http/route.ts";
 import { clientAddress, createRateLimiter, type RateLimitOptions } from "../server/rate-limit.ts";
-import type { ClassFeature, LearnerSessions } from "../server/server.ts";
+import type { ClassFeature, LearnerSessions, RenderPage } from "../server/server.ts";
 import { createTokenIssuer } from "../server/sessions.ts";
 import type { ExecClient, TerminalSession } from "../server/terminal-bridge.ts";
+import { CLASS_PAGE_LOCAL, CSRF_HEADER, type ClassPage, type InstructorPageData } from "../shared/class-pages.ts";
 import { toCsv, type CsvCell, type Store } from "../store/index.ts";
 import type { ClassService } from "./class-service.ts";
 import { classRoutes, INSTRUCTOR_COOKIE, INSTRUCTOR_LOGIN_PATH, JOIN_PATH } from "./routes.ts";
 import { normalizeJoinCode } from "./join-code.ts";
 import { verifyPassword } from "./passwords.ts";
 
-export const CSRF_HEADER = "x-kubelab-csrf";
-export { INSTRUCTOR_COOKIE, INSTRUCTOR_LOGIN_PATH, JOIN_PATH };
+export { CSRF_HEADER, INSTRUCTOR_COOKIE, INSTRUCTOR_LOGIN_PATH, JOIN_PATH };
 
 export interface ClassHttpOptions {
   service: ClassService;
@@ -67,6 +68,7 @@ export interface ClassHttpOptions {
   log?: (line: string) => void;
 }
 
+/** The class pages load only this server's own scripts and styles (Astro's bundles) and post only to it. */
 const PAGE_CSP =
   "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'";
 export function localeOf(req: IncomingMessage, url: URL): UiLocale {
@@ -79,9 +81,6 @@ function redirect(res: ServerResponse, location: string, headers: Record<string,
   res.writeHead(303, { location, "cache-control": "no-store", "content-length": 0, ...headers });
   res.end();
 }
-
-const field = "font:inherit;padding:.3em;width:20em;max-width:100%";
-const button = "font:inherit;padding:.3em 1.2em";
 
 export function createClassHttp(options: ClassHttpOptions): ClassFeature {
   const { service, store, labManager } = options;
@@ -112,118 +111,45 @@ export function createClassHttp(options: ClassHttpOptions): ClassFeature {
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
-  function page(
+  /** Answer with a class page the site renders (src/pages/), this server's CSP and `headers` on it. */
+  function show(
+    render: RenderPage,
+    req: IncomingMessage,
     res: ServerResponse,
-    locale: UiLocale,
-    title: string,
-    body: string,
-    status = 200,
+    page: ClassPage,
     headers: Record<string, string> = {},
   ) {
-    sendHtml(res, status, htmlPage(`kubelab: ${title}`, body, locale).replace("max-width:40em", "max-width:80em"), {
+    for (const [name, value] of Object.entries({
       "content-security-policy": PAGE_CSP,
+      "cache-control": "no-store",
       ...headers,
-    });
+    }))
+      res.setHeader(name, value);
+    render(req, res, { [CLASS_PAGE_LOCAL]: page });
   }
 
-  const langLinks = (path: string) =>
-    `<p style="text-align:right"><a href="${path}?lang=zh-CN">中文</a> · <a href="${path}?lang=en">English</a></p>`;
-
-  function loginPage(
+  async function login(
+    render: RenderPage,
+    req: IncomingMessage,
     res: ServerResponse,
-    locale: UiLocale,
-    error?: string,
-    status = 200,
-    headers: Record<string, string> = {},
+    form: URLSearchParams,
+    secure: boolean,
   ) {
-    const t = useUi(locale);
-    page(
-      res,
-      locale,
-      t("class.login.title"),
-      `${langLinks(INSTRUCTOR_LOGIN_PATH)}<h1>${escapeHtml(t("class.login.title"))}</h1>
-${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
-<form method="post" action="${INSTRUCTOR_LOGIN_PATH}?lang=${locale}">
-<p><label>${escapeHtml(t("class.login.name"))}<br><input name="name" autocomplete="username" required autofocus style="${field}"></label></p>
-<p><label>${escapeHtml(t("class.login.password"))}<br><input type="password" name="password" autocomplete="current-password" required style="${field}"></label></p>
-<p><button type="submit" style="${button}">${escapeHtml(t("class.login.submit"))}</button></p>
-</form>`,
-      status,
-      headers,
-    );
-  }
-
-  function joinPage(
-    res: ServerResponse,
-    locale: UiLocale,
-    values: { code?: string; name?: string } = {},
-    error?: string,
-    status = 200,
-    headers: Record<string, string> = {},
-  ) {
-    const t = useUi(locale);
-    page(
-      res,
-      locale,
-      t("class.join.title"),
-      `${langLinks(JOIN_PATH)}<h1>${escapeHtml(t("class.join.title"))}</h1>
-<p>${escapeHtml(t("class.join.intro"))}</p>
-${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
-<form method="post" action="${JOIN_PATH}?lang=${locale}">
-<p><label>${escapeHtml(t("class.join.code"))}<br><input name="code" value="${escapeHtml(values.code ?? "")}" autocomplete="off" autocapitalize="characters" spellcheck="false" required autofocus maxlength="12" style="${field};letter-spacing:.2em;text-transform:uppercase"></label></p>
-<p><label>${escapeHtml(t("class.join.name"))}<br><input name="name" value="${escapeHtml(values.name ?? "")}" autocomplete="nickname" required maxlength="60" style="${field}"></label></p>
-<p><button type="submit" style="${button}">${escapeHtml(t("class.join.submit"))}</button></p>
-</form>`,
-      status,
-      headers,
-    );
-  }
-
-  /** The instructor's pages: a shell the script fills; the strings and the CSRF token ride along as data. */
-  function appPage(
-    res: ServerResponse,
-    locale: UiLocale,
-    who: { sid: string; name: string },
-    view: Record<string, unknown>,
-  ) {
-    const t = useUi(locale);
-    const keys = Object.keys(useUiKeys).filter((k) => k.startsWith("class.")) as UiKey[];
-    const strings = Object.fromEntries(keys.map((k) => [k, t(k)]));
-    const data = JSON.stringify({
-      locale,
-      csrf: csrfFor(who.sid),
-      instructor: who.name,
-      strings,
-      lessons: service.lessons,
-      exams: service.examIds(),
-      ...view,
-    }).replace(/</g, "\\u003c");
-    page(
-      res,
-      locale,
-      t("class.home.title"),
-      `<div id="kubelab-instructor">${escapeHtml(t("class.home.signedIn", { name: who.name }))}</div>
-<link rel="stylesheet" href="/instructor/assets/xterm.css">
-<script type="application/json" id="kubelab-instructor-data">${data}</script>
-<script src="/instructor/assets/xterm.js" defer></script>
-<script src="/instructor/assets/instructor.js" defer></script>`,
-    );
-  }
-
-  async function login(req: IncomingMessage, res: ServerResponse, form: URLSearchParams, secure: boolean) {
     const locale = localeOf(req, new URL(req.url ?? "/", "http://localhost"));
     const t = useUi(locale);
+    const refuse = (status: number, error: string, headers?: Record<string, string>) =>
+      show(render, req, res, { page: "login", locale, status, error }, headers);
     const address = clientAddress(req.socket);
     const wait = logins.take(address);
     if (wait > 0) {
       log(`instructor sign-in: too many failures from ${address}`);
-      return loginPage(res, locale, t("class.login.slow", { seconds: wait }), 429, { "retry-after": String(wait) });
+      return refuse(429, t("class.login.slow", { seconds: wait }), { "retry-after": String(wait) });
     }
     const name = (form.get("name") ?? "").trim().slice(0, 64);
     const hash = name ? await store.instructorHash(name) : undefined;
     if (!(await verifyPassword(form.get("password") ?? "", hash))) {
       log(`instructor sign-in: refused for "${name.slice(0, 40)}" from ${address}`);
-      return loginPage(res, locale, t("class.login.wrong"), 401);
+      return refuse(401, t("class.login.wrong"));
     }
     logins.refund(address);
     const token = tokens.issue();
@@ -240,6 +166,7 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
   }
 
   async function join(
+    render: RenderPage,
     req: IncomingMessage,
     res: ServerResponse,
     form: URLSearchParams,
@@ -248,21 +175,24 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
   ) {
     const locale = localeOf(req, new URL(req.url ?? "/", "http://localhost"));
     const t = useUi(locale);
-    const address = clientAddress(req.socket);
-    const wait = joins.take(address);
-    if (wait > 0) {
-      log(`join: too many wrong codes from ${address}`);
-      return joinPage(res, locale, {}, t("class.join.slow", { seconds: wait }), 429, { "retry-after": String(wait) });
-    }
     const typed = form.get("code") ?? "";
     const name = (form.get("name") ?? "")
       .normalize("NFC")
       .replace(/[\p{Cc}\p{Cf}]/gu, "")
       .trim();
+    /** The form again, as typed, with what went wrong. */
+    const refuse = (status: number, error: string, headers?: Record<string, string>) =>
+      show(render, req, res, { page: "join", locale, status, error, code: typed, name }, headers);
+    const address = clientAddress(req.socket);
+    const wait = joins.take(address);
+    if (wait > 0) {
+      log(`join: too many wrong codes from ${address}`);
+      return refuse(429, t("class.join.slow", { seconds: wait }), { "retry-after": String(wait) });
+    }
     const code = normalizeJoinCode(typed);
     if (!name || name.length > 60) {
       joins.refund(address);
-      return joinPage(res, locale, { code: typed, name }, t("class.join.badName"), 400);
+      return refuse(400, t("class.join.badName"));
     }
     // A session already in this class joins again (a reload of the form); any other gets a fresh one.
     let sessionId = current.sessionId;
@@ -276,16 +206,9 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
       setCookie = issued.setCookie;
     }
     const outcome = code ? await service.join(code, name, sessionId!, locale) : ({ status: "unknown" } as const);
-    if (outcome.status === "unknown") return joinPage(res, locale, { code: typed, name }, t("class.join.unknown"), 404);
+    if (outcome.status === "unknown") return refuse(404, t("class.join.unknown"));
     // A full class counts like a wrong code: only a join that went through is refunded.
-    if (outcome.status === "full")
-      return joinPage(
-        res,
-        locale,
-        { code: typed, name },
-        t("class.join.full", { capacity: outcome.class.capacity }),
-        409,
-      );
+    if (outcome.status === "full") return refuse(409, t("class.join.full", { capacity: outcome.class.capacity }));
     joins.refund(address);
     log(
       `class ${outcome.class.id}: ${outcome.learner.id} joined (${outcome.status}), lab ${outcome.lab.id} ${outcome.lab.state}`,
@@ -321,37 +244,48 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
     res.end(text);
   }
 
-  /** The instructor's page (or the sign-in form for anyone else). */
-  async function appPageFor(req: IncomingMessage, res: ServerResponse, view: Record<string, unknown>) {
+  /** The instructor's page, its CSRF token in its data (or the sign-in form for anyone else). */
+  async function instructorPage(
+    render: RenderPage,
+    req: IncomingMessage,
+    res: ServerResponse,
+    view: Pick<InstructorPageData, "view" | "classId">,
+  ) {
     const locale = localeOf(req, new URL(req.url ?? "/", "http://localhost"));
     const who = await instructorOf(req);
     if (!who) return redirect(res, `${INSTRUCTOR_LOGIN_PATH}?lang=${locale}`);
-    appPage(res, locale, who, view);
+    const data: InstructorPageData = {
+      csrf: csrfFor(who.sid),
+      instructor: who.name,
+      lessons: service.lessons.map(({ slug, title }) => ({ slug, title })),
+      exams: service.examIds(),
+      ...view,
+    };
+    show(render, req, res, { page: "instructor", locale, data });
   }
 
   return {
     auth: { identify: instructorOf, csrfValid },
     labOptions: (sessionId) => service.labOptions(sessionId),
-    routes: (learners) =>
-      classRoutes(
-        {
-          service,
-          store,
-          labManager,
-          exec: options.exec,
-          log,
-          watchers,
-          localeOf: (req) => localeOf(req, new URL(req.url ?? "/", "http://localhost")),
-          joinPage: (res, locale, code) => joinPage(res, locale, { code }),
-          loginPage,
-          appPageFor,
-          login,
-          join,
-          events,
-          csv,
-        },
-        learners,
-      ),
+    routes: (learners, render) => {
+      const localeFor = (req: IncomingMessage) => localeOf(req, new URL(req.url ?? "/", "http://localhost"));
+      return classRoutes({
+        service,
+        store,
+        labManager,
+        exec: options.exec,
+        log,
+        watchers,
+        joinPage: (req, res, code) =>
+          show(render, req, res, { page: "join", locale: localeFor(req), status: 200, code }),
+        loginPage: (req, res) => show(render, req, res, { page: "login", locale: localeFor(req), status: 200 }),
+        instructorPage: (req, res, view) => instructorPage(render, req, res, view),
+        login: (req, res, form, secure) => login(render, req, res, form, secure),
+        join: (req, res, form, current) => join(render, req, res, form, current, learners),
+        events,
+        csv,
+      });
+    },
     async close() {
       for (const w of watchers) w.close("The lab server is shutting down.");
       await Promise.all([...watchers].map((w) => w.closed));

@@ -1,11 +1,15 @@
 /**
  * The lessons a class may use and the exercises on each, read from the
  * lessons' frontmatter (content/lessons/<slug>.mdx, the zh-CN pages; the
- * English ones hold the same exercise ids). Only the `exercises:` list of
- * `- id:` / `title:` pairs is read, the shape the content schema enforces.
+ * English ones hold the same exercise ids) with the schema the site's
+ * content collection uses (src/shared/lesson-frontmatter.ts), in the
+ * chapters' order (src/shared/lessons.ts).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { load } from "js-yaml";
+import { lessonFrontmatter } from "../shared/lesson-frontmatter.ts";
+import { chapterOrder } from "../shared/lessons.ts";
 
 export interface ClassLesson {
   slug: string;
@@ -16,19 +20,30 @@ export interface ClassLesson {
 
 export const LESSONS_DIR = resolve(import.meta.dirname, "../../content/lessons");
 
+/**
+ * A lesson with exercises, or undefined for a page without (the home page,
+ * "My progress"). Throws, naming the lesson, when its frontmatter is not
+ * YAML or breaks the schema (the site's build refuses the same page).
+ */
 export function parseLessonFrontmatter(slug: string, text: string): ClassLesson | undefined {
   const match = /^---\r?\n([\s\S]*?)\r?\n---/.exec(text);
   if (!match) return undefined;
-  const front = match[1];
-  const exercises = [...front.matchAll(/^\s*-\s*id:\s*['"]?([a-z0-9/-]+)['"]?\s*$/gm)].map((m) => m[1]);
-  if (exercises.length === 0) return undefined;
-  const label = /^\s+label:\s*['"]?(.+?)['"]?\s*$/m.exec(front)?.[1];
-  const title = label ?? /^title:\s*['"]?(.+?)['"]?\s*$/m.exec(front)?.[1] ?? slug;
-  const order = Number(/^\s+order:\s*(\d+)/m.exec(front)?.[1] ?? 1000);
-  return { slug, title, order, exercises };
+  const parsed = lessonFrontmatter.safeParse(load(match[1]));
+  if (!parsed.success)
+    throw new Error(
+      `lesson ${slug}: its frontmatter does not fit the lessons' schema: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")} (hint: see src/shared/lesson-frontmatter.ts)`,
+    );
+  const front = parsed.data;
+  if (front.exercises.length === 0) return undefined;
+  return {
+    slug,
+    title: front.sidebar?.label ?? front.title,
+    order: chapterOrder(slug),
+    exercises: front.exercises.map((e) => e.id),
+  };
 }
 
-/** Lessons with exercises, in sidebar order. */
+/** Lessons with exercises, in the chapters' order. */
 export function loadClassLessons(dir = LESSONS_DIR): ClassLesson[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith(".mdx"))

@@ -2,44 +2,35 @@
  * The class routes as declared records for the server's front door
  * (src/server/http): the instructor's API (`auth: "instructor"`, every POST
  * with the CSRF token), the sign-in and join forms, the instructor's pages
- * and their assets, and the read-only terminal view. Handlers stay thin:
- * the validated body and params in, a service call, the answer out; the
- * pages and the forms' logic are class-http.ts's.
+ * (rendered by the site, src/pages/), and the read-only terminal view.
+ * Handlers stay thin: the validated body and params in, a service call, the
+ * answer out; the forms' logic and what each page shows are class-http.ts's.
  */
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import type { UiLocale } from "../i18n/ui/index.ts";
 import type { LabManager } from "../lab/types.ts";
 import { HttpError, sendJson, serializeCookie } from "../server/http-util.ts";
 import { route, type Route, type UpgradeRoute } from "../server/http/route.ts";
-import type { LearnerSessions } from "../server/server.ts";
 import { bridgeTerminal, type ExecClient, type TerminalSession } from "../server/terminal-bridge.ts";
+import {
+  INSTRUCTOR_LOGIN_PATH,
+  INSTRUCTOR_PATH,
+  JOIN_PATH,
+  type GridView,
+  type InstructorPageData,
+} from "../shared/class-pages.ts";
 import type { CsvCell, Store } from "../store/index.ts";
 import { attemptsCsvRows, examCsvRows, gridCsvRows } from "./class-csv.ts";
 import type { ClassService } from "./class-service.ts";
 import { displayJoinCode } from "./join-code.ts";
 
 export const INSTRUCTOR_COOKIE = "kubelab_instructor";
-export const JOIN_PATH = "/join";
-export const INSTRUCTOR_LOGIN_PATH = "/instructor/login";
+export { INSTRUCTOR_LOGIN_PATH, JOIN_PATH };
 
-const require = createRequire(import.meta.url);
-/** The instructor pages' script, and xterm (already the lesson terminal's) for the read-only view. */
-const ASSETS: Record<string, { type: string; file: string }> = {
-  "/instructor/assets/instructor.js": {
-    type: "text/javascript",
-    file: new URL("./assets/instructor.js", import.meta.url).pathname,
-  },
-  "/instructor/assets/xterm.js": { type: "text/javascript", file: require.resolve("@xterm/xterm/lib/xterm.js") },
-  "/instructor/assets/xterm.css": { type: "text/css", file: require.resolve("@xterm/xterm/css/xterm.css") },
-};
-const assetCache = new Map<string, Buffer>();
 /** Read-only terminal views open at once (each is an exec into a toolbox). */
 const MAX_WATCHERS = 20;
 
-/** What the routes call: the service and store, and the pages and forms class-http.ts renders. */
+/** What the routes call: the service and store, and the pages and forms class-http.ts answers with. */
 export interface ClassRouteDeps {
   service: ClassService;
   store: Store;
@@ -48,27 +39,28 @@ export interface ClassRouteDeps {
   log: (line: string) => void;
   /** Open read-only views (closed with the server). */
   watchers: Set<TerminalSession>;
-  localeOf(req: IncomingMessage): UiLocale;
-  joinPage(res: ServerResponse, locale: UiLocale, code?: string): void;
-  loginPage(res: ServerResponse, locale: UiLocale): void;
-  appPageFor(req: IncomingMessage, res: ServerResponse, view: Record<string, unknown>): Promise<void>;
+  /** The join form, its code filled in from a link (`/join?code=`). */
+  joinPage(req: IncomingMessage, res: ServerResponse, code?: string): void;
+  loginPage(req: IncomingMessage, res: ServerResponse): void;
+  /** The signed-in instructor's page (their classes, or one class's grid); the sign-in form for anyone else. */
+  instructorPage(
+    req: IncomingMessage,
+    res: ServerResponse,
+    view: Pick<InstructorPageData, "view" | "classId">,
+  ): Promise<void>;
   login(req: IncomingMessage, res: ServerResponse, form: URLSearchParams, secure: boolean): Promise<void>;
   join(
     req: IncomingMessage,
     res: ServerResponse,
     form: URLSearchParams,
     current: { sessionId?: string; secure: boolean },
-    learners: LearnerSessions,
   ): Promise<void>;
   events(req: IncomingMessage, res: ServerResponse, classId: string): void;
   csv(res: ServerResponse, name: string, rows: CsvCell[][]): void;
 }
 
-export function classRoutes(
-  deps: ClassRouteDeps,
-  learners: LearnerSessions,
-): { routes: Route<any>[]; upgrades: UpgradeRoute[] } {
-  const { service, store, labManager, exec, log, watchers, localeOf, joinPage, loginPage, appPageFor } = deps;
+export function classRoutes(deps: ClassRouteDeps): { routes: Route<any>[]; upgrades: UpgradeRoute[] } {
+  const { service, store, labManager, exec, log, watchers, joinPage, loginPage, instructorPage } = deps;
   const { login, join, events, csv } = deps;
   const SMALL_BODY = { json: z.looseObject({}), limit: 1024, hint: "Send an empty body or {}." };
   const classApi = "/api/instructor/classes/:classId";
@@ -87,7 +79,7 @@ export function classRoutes(
       auth: "public",
       csrf: false,
       page: true,
-      handler: ({ req, res, url }) => joinPage(res, localeOf(req), url.searchParams.get("code") ?? undefined),
+      handler: ({ req, res, url }) => joinPage(req, res, url.searchParams.get("code") ?? undefined),
     }),
     route<URLSearchParams>({
       method: "POST",
@@ -96,8 +88,7 @@ export function classRoutes(
       csrf: false,
       page: true,
       body: { form: true },
-      handler: ({ req, res, body, sessionId, isSecure }) =>
-        join(req, res, body, { sessionId, secure: isSecure }, learners),
+      handler: ({ req, res, body, sessionId, isSecure }) => join(req, res, body, { sessionId, secure: isSecure }),
     }),
     route({
       method: "GET",
@@ -105,7 +96,7 @@ export function classRoutes(
       auth: "public",
       csrf: false,
       page: true,
-      handler: ({ req, res }) => loginPage(res, localeOf(req)),
+      handler: ({ req, res }) => loginPage(req, res),
     }),
     route<URLSearchParams>({
       method: "POST",
@@ -118,39 +109,20 @@ export function classRoutes(
     }),
     route({
       method: "GET",
-      path: "/instructor",
+      path: INSTRUCTOR_PATH,
       auth: "public",
       csrf: false,
       page: true,
-      handler: ({ req, res }) => appPageFor(req, res, { view: "home" }),
+      handler: ({ req, res }) => instructorPage(req, res, { view: "home" }),
     }),
     route({
       method: "GET",
-      path: "/instructor/class/:classId",
+      path: `${INSTRUCTOR_PATH}/class/:classId`,
       auth: "public",
       csrf: false,
       page: true,
-      handler: ({ req, res, params, instructor }) => appPageFor(req, res, { view: "class", classId: params.classId }),
+      handler: ({ req, res, params }) => instructorPage(req, res, { view: "class", classId: params.classId }),
     }),
-    ...Object.entries(ASSETS).map(([path, asset]) =>
-      route({
-        method: "GET",
-        path,
-        auth: "public",
-        csrf: false,
-        page: true,
-        handler({ res }) {
-          let body = assetCache.get(path);
-          if (!body) assetCache.set(path, (body = readFileSync(asset.file)));
-          res.writeHead(200, {
-            "content-type": `${asset.type}; charset=utf-8`,
-            "cache-control": "no-cache",
-            "content-length": body.length,
-          });
-          res.end(body);
-        },
-      }),
-    ),
   ];
 
   const apiRoutes: Route<any>[] = [
@@ -189,8 +161,9 @@ export function classRoutes(
       api({
         method: "GET",
         path,
+        // `satisfies`: the instructor's page reads the grid as GridView (src/shared/class-pages.ts).
         handler: async ({ res, params, instructor }) =>
-          sendJson(res, 200, await service.grid(instructor!, params.classId)),
+          sendJson(res, 200, (await service.grid(instructor!, params.classId)) satisfies GridView),
       }),
     ),
     api({

@@ -3,6 +3,7 @@
  * frontmatter, for the sidebar marks and the "My progress" page.
  */
 import { getCollection } from "astro:content";
+import { chapterOrder } from "../shared/lessons.ts";
 
 export interface LessonExercises {
   /** Entry id, e.g. `job` or `en/job`. */
@@ -14,7 +15,7 @@ export interface LessonExercises {
   exercises: { id: string; title: string }[];
 }
 
-/** Lessons with exercises in one locale (`en` pages live under en/), in sidebar order. */
+/** Lessons with exercises in one locale (`en` pages live under en/), in the chapters' order (src/shared/lessons.ts). */
 export async function lessonExercises(locale?: "en" | "zh-CN"): Promise<LessonExercises[]> {
   const docs = await getCollection("docs");
   return docs
@@ -24,7 +25,7 @@ export async function lessonExercises(locale?: "en" | "zh-CN"): Promise<LessonEx
       id: entry.id,
       path: `/${entry.id}/`,
       title: entry.data.sidebar?.label ?? entry.data.title,
-      order: entry.data.sidebar?.order ?? 1000,
+      order: chapterOrder(entry.id),
       exercises: entry.data.exercises,
     }))
     .sort((a, b) => a.order - b.order || a.id.localeCompare(b.id));

@@ -23,7 +23,7 @@ import { z } from "zod";
 import { KubelabError } from "../errors.ts";
 import type { Grader, ParamValues } from "../graders/framework.ts";
 import { graders } from "../graders/index.ts";
-import { examGraders } from "../graders/exam/index.ts";
+import { examGraders } from "./graders/index.ts";
 
 export const EXAMS_DIR = resolve(import.meta.dirname, "../../exams");
 export const DEFAULT_PASS_PERCENT = 66;

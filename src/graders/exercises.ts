@@ -38,7 +38,7 @@ export interface ExerciseManifest {
 
 export const LABS_DIR = resolve(import.meta.dirname, "../../labs");
 
-/** labs/exam/: the exam-only tasks (src/graders/exam/), not part of any lesson. */
+/** labs/exam/: the exam-only tasks (src/exams/graders/), not part of any lesson. */
 export const EXAM_CHAPTER = "exam";
 
 /**

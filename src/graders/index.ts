@@ -2,46 +2,23 @@
  * The grader registry and the facade of src/graders: the rest of kubelab
  * imports from here. Exercise ids are stable (they are stored with progress).
  */
+import { readdirSync } from "node:fs";
 import type { GradeContext } from "./context.ts";
 import type { Grader } from "./framework.ts";
 import { gradeExercise as runGrader } from "./runner.ts";
 import type { GradeExerciseOptions } from "./runner.ts";
 import type { GradeResult, Locale } from "./types.ts";
-import cronjobConcurrency from "./cronjob/concurrency.ts";
-import cronjobHello from "./cronjob/hello.ts";
-import cronjobHistory from "./cronjob/history.ts";
-import cronjobSuspend from "./cronjob/suspend.ts";
-import debugNetstat from "./debug/netstat.ts";
-import debugNode from "./debug/node.ts";
-import initNginxMnt from "./init/nginx-mnt.ts";
-import initOrder from "./init/order.ts";
-import initSidecar from "./init/sidecar.ts";
-import jobBackoff from "./job/backoff.ts";
-import jobCompletions from "./job/completions.ts";
-import jobDeadline from "./job/deadline.ts";
-import jobEcho from "./job/echo.ts";
-import jobParallel from "./job/parallel.ts";
-import jobTtl from "./job/ttl.ts";
+import { buildRegistry } from "./registry.ts";
 
-const all: Grader[] = [
-  jobEcho,
-  jobCompletions,
-  jobParallel,
-  jobBackoff,
-  jobTtl,
-  jobDeadline,
-  cronjobHello,
-  cronjobSuspend,
-  cronjobConcurrency,
-  cronjobHistory,
-  initNginxMnt,
-  initOrder,
-  initSidecar,
-  debugNetstat,
-  debugNode,
-];
+/** The chapters' grader folders: every folder here but messages/ (the graders' texts); see registry.ts. */
+const chapters = readdirSync(import.meta.dirname, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && entry.name !== "messages")
+  .map((entry) => entry.name);
 
-export const graders: ReadonlyMap<string, Grader> = new Map(all.map((g) => [g.id, g]));
+/** Every lesson exercise's grader, by id, built from the files (`job/echo.ts` is `job/echo`). */
+export const graders: ReadonlyMap<string, Grader> = await buildRegistry(
+  chapters.map((chapter) => [new URL(`./${chapter}/`, import.meta.url), chapter]),
+);
 
 export function getGrader(id: string): Grader | undefined {
   return graders.get(id);

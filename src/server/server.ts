@@ -34,6 +34,7 @@ import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 import { labRoutes } from "./routes/lab.ts";
 import type { Store } from "../store/index.ts";
 import { createProgressApi } from "./progress-api.ts";
+import type { SiteHandler } from "./site.ts";
 import { createTokenIssuer } from "./sessions.ts";
 import type { ExecClient, TerminalSession, TerminalShell } from "./terminal-bridge.ts";
 import type { TerminalPark } from "./terminal-park.ts";
@@ -43,8 +44,11 @@ export { publicLab } from "./routes/lab.ts";
 export const SESSION_COOKIE = "kubelab_sid";
 export const TERMINAL_PATH = API.labTerminal;
 
-/** Connect-style handler for everything outside /api (Astro's middleware + static files). */
-export type SiteHandler = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+/** Connect-style handler for everything outside /api (Astro's middleware + static files): site.ts's. */
+export type { SiteHandler };
+
+/** Render one of the site's on-demand pages with `locals` as its `Astro.locals` (503 while the site is not built). */
+export type RenderPage = (req: IncomingMessage, res: ServerResponse, locals: Record<string, unknown>) => void;
 
 /** Grading as the server needs it; the CLI adapts `gradeExercise` and the recorder to this. */
 export interface GradeService {
@@ -62,8 +66,8 @@ export interface LearnerSessions {
 
 /** Class mode's part of the server (src/class): its routes and how instructors are signed in. */
 export interface ClassFeature {
-  /** The instructor's routes, pages and /join, given the server's learner sessions. */
-  routes(learners: LearnerSessions): { routes: Route<any>[]; upgrades: UpgradeRoute[] };
+  /** The instructor's routes, pages and /join, given the server's learner sessions and the site's page renderer. */
+  routes(learners: LearnerSessions, renderPage: RenderPage): { routes: Route<any>[]; upgrades: UpgradeRoute[] };
   auth: InstructorAuth;
   /** How a new lab for this learner session is made (a class member's: its labels and lifetime); undefined for a non-member. */
   labOptions(sessionId: string): Promise<EnsureLabOptions | undefined>;
@@ -270,7 +274,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
     terminal: options.terminal,
     log,
   });
-  const classRoutes = options.instructor?.routes(learners) ?? { routes: [], upgrades: [] };
+  const classRoutes = options.instructor?.routes(learners, serveSite) ?? { routes: [], upgrades: [] };
 
   const access: AccessGate | undefined =
     options.accessPassword === undefined
@@ -305,7 +309,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
     };
   }
 
-  function serveSite(req: IncomingMessage, res: ServerResponse) {
+  function serveSite(req: IncomingMessage, res: ServerResponse, locals?: Record<string, unknown>) {
     const notFound = (err?: unknown) => {
       if (err && isClientAbort(err, req)) {
         log(
@@ -327,7 +331,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
       return void res.end(NOT_BUILT_PAGE);
     }
     try {
-      options.siteHandler(req, res, notFound);
+      options.siteHandler(req, res, notFound, locals);
     } catch (err) {
       notFound(err);
     }

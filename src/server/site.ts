@@ -12,8 +12,22 @@ import { pipeline } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
 
 export type NextFunction = (error?: unknown) => void;
-export type SiteHandler = (req: IncomingMessage, res: ServerResponse, next: NextFunction) => void;
-type AstroHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => Promise<void>;
+/**
+ * `locals` reach an on-demand page as `Astro.locals` (the class pages read
+ * theirs there); a request with locals is always rendered, never a file.
+ */
+export type SiteHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: NextFunction,
+  locals?: Record<string, unknown>,
+) => void;
+type AstroHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next?: () => void,
+  locals?: Record<string, unknown>,
+) => Promise<void>;
 
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -63,15 +77,20 @@ export async function createSiteHandler(distDir: string): Promise<SiteHandler> {
   }
   const notFoundPage = path.join(clientDir, "404.html");
 
-  return (req, res, next) => {
-    handle(req, res, next).catch(next);
+  return (req, res, next, locals) => {
+    handle(req, res, next, locals).catch(next);
   };
 
-  async function handle(req: IncomingMessage, res: ServerResponse, next: NextFunction): Promise<void> {
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: NextFunction,
+    locals?: Record<string, unknown>,
+  ): Promise<void> {
     const url = new URL(req.url ?? "/", "http://site.invalid");
     if (url.pathname === "/api" || url.pathname.startsWith("/api/")) return next();
 
-    if (req.method === "GET" || req.method === "HEAD") {
+    if (!locals && (req.method === "GET" || req.method === "HEAD")) {
       const file = resolveInside(clientDir, url.pathname);
       if (file === null) return sendStatus(res, 400);
       const found = await findFile(file);
@@ -83,9 +102,14 @@ export async function createSiteHandler(distDir: string): Promise<SiteHandler> {
       if (found) return sendFile(req, res, found.file, found.size, found.mtime, url.pathname.startsWith("/_astro/"));
     }
     // Not a file: on-demand routes, then the prerendered 404 page.
-    await astro(req, res, () => {
-      void sendNotFound(req, res).catch(next);
-    });
+    await astro(
+      req,
+      res,
+      () => {
+        void sendNotFound(req, res).catch(next);
+      },
+      locals,
+    );
   }
 
   async function sendNotFound(req: IncomingMessage, res: ServerResponse): Promise<void> {

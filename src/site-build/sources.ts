@@ -18,6 +18,7 @@ export const SITE_SOURCES = [
   "content",
   "public",
   "src/components",
+  "src/pages",
   "src/site",
   "src/i18n",
   "src/content",

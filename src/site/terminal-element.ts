@@ -17,6 +17,7 @@ import { toUiLocale, useUi } from "../i18n/ui/index.ts";
 import { API } from "../shared/contract.ts";
 import { errorText, LabApiError, resetLab, waitForLab } from "./lab-api.ts";
 import { LabSocketAddon, type SocketStatus } from "./socket-addon.ts";
+import { TERMINAL_LOOK } from "./terminal-options.ts";
 
 /** Detail of the `kubelab:run` event: text to type into the terminal. */
 export interface RunEventDetail {
@@ -95,17 +96,7 @@ export class KubelabTerminal extends HTMLElement {
   connectedCallback(): void {
     if (this.term) return;
     const screen = this.querySelector<HTMLElement>("[data-screen]") ?? this;
-    const term = new Terminal({
-      cursorBlink: true,
-      convertEol: false,
-      scrollback: 5000,
-      fontFamily: 'ui-monospace, "Cascadia Mono", "DejaVu Sans Mono", Menlo, monospace',
-      fontSize: 14,
-      // At 1.0 the row is exactly the font's height and the DOM renderer clips its
-      // bottom pixel row at 1× density: underscores vanished ("snake case name").
-      lineHeight: 1.2,
-      theme: { background: "#0d1117", foreground: "#e6edf3" },
-    });
+    const term = new Terminal({ ...TERMINAL_LOOK, cursorBlink: true, convertEol: false, scrollback: 5000 });
     this.term = term;
     term.loadAddon(this.#fit);
     term.loadAddon(new ClipboardAddon(undefined, writeOnlyClipboard));

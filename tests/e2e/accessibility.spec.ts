@@ -91,10 +91,13 @@ test.describe("a class's pages (a namespace-mode server of its own)", () => {
     const csrf = await page.evaluate(
       () => JSON.parse(document.getElementById("kubelab-instructor-data")!.textContent!).csrf as string,
     );
-    const request = page.context().request;
+    // Not through the page's context: Playwright closes it after the test, before afterAll, and the
+    // class (with its pool lab) was then left running on the cluster.
+    const cookie = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
     endClass = () =>
-      request.post(`${server!.url}/api/instructor/classes/${classId}/end`, {
-        headers: { "x-kubelab-csrf": csrf, origin: server!.url },
+      fetch(`${server!.url}/api/instructor/classes/${classId}/end`, {
+        method: "POST",
+        headers: { cookie, "x-kubelab-csrf": csrf, origin: server!.url },
       });
     await expect(page.locator("#live")).toHaveAttribute("data-live", "true");
     await expectNoSeriousViolations(page, "a class's grid");

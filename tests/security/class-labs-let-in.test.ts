@@ -18,6 +18,7 @@ import { checkExposure } from "../../src/server/access.ts";
 import { createLabServer } from "../../src/server/server.ts";
 import { openSqliteStore } from "../../src/store/sqlite/index.ts";
 import { FakeExecTransport, FakeLabManager } from "../fakes/server-fakes.ts";
+import { builtSite } from "../support/site.ts";
 
 const PASSWORD = "correct horse battery";
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -44,6 +45,7 @@ async function start(options: { accessPassword?: string; openLabs?: boolean } = 
     store,
     instructor: createClassHttp({ service, store, labManager, exec: () => exec }),
     host: "0.0.0.0",
+    siteHandler: await builtSite(),
     port: 0,
     ...options,
   });

@@ -24,6 +24,7 @@ import { openSqliteStore } from "../../src/store/sqlite/index.ts";
 import type { Store } from "../../src/store/index.ts";
 import { fakeCluster, fakeContext } from "../fakes/graders-fakes.ts";
 import { FakeExecTransport, FakeLabManager } from "../fakes/server-fakes.ts";
+import { builtSite } from "../support/site.ts";
 
 const PASSWORD = "correct horse battery";
 /** A well-formed token no server run ever signed (id.expiry.mac). */
@@ -118,6 +119,7 @@ async function classServer(accessPassword?: string) {
     instructor: createClassHttp({ service, store, labManager, exec: () => exec }),
     exams: createExamApi({ sessions, store, learner: (sid) => store.learnerForSession(sid), bodyLimit: 4096 }),
     accessPassword,
+    siteHandler: await builtSite(),
     port: 0,
   });
   const base = await server.listen();

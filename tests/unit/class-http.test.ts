@@ -16,6 +16,7 @@ import { hashPassword } from "../../src/class/passwords.ts";
 import { createLabServer } from "../../src/server/server.ts";
 import { openSqliteStore } from "../../src/store/sqlite/index.ts";
 import { FakeExecTransport, FakeLabManager } from "../fakes/server-fakes.ts";
+import { builtSite } from "../support/site.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -60,6 +61,7 @@ async function start(
     exec,
     store,
     instructor,
+    siteHandler: await builtSite(),
     port: 0,
   });
   const base = await server.listen();
@@ -217,6 +219,30 @@ describe("instructor sign-in", () => {
       headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://evil.example" },
     });
     assert.equal(res.status, 403);
+  });
+});
+
+describe("the class pages", () => {
+  it("are the site's pages, rendered only through the class routes: a server without classes answers them 404", async () => {
+    const { base } = await start();
+    const page = await fetch(`${base}/join?lang=en&code=ABC123`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get("content-security-policy")!, /script-src 'self'/);
+    const html = await page.text();
+    assert.match(html, /<html lang="en">/);
+    assert.match(html, /<input[^>]*name="code"[^>]*value="ABC123"/, "the code from the link is filled in");
+
+    const plain = createLabServer({
+      labManager: new FakeLabManager("namespace"),
+      grade: { has: () => false, grade: async () => Promise.reject(new Error("unused")) },
+      exec: new FakeExecTransport().exec(),
+      siteHandler: await builtSite(),
+      port: 0,
+    });
+    const other = await plain.listen();
+    cleanups.push(() => plain.close());
+    for (const path of ["/join", "/instructor/login", "/instructor", "/instructor/class/abc"])
+      assert.equal((await fetch(`${other}${path}`)).status, 404, path);
   });
 });
 

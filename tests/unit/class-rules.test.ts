@@ -112,10 +112,15 @@ describe("class rules: lessons", () => {
   it("reads each lesson's exercises from its frontmatter", () => {
     const lesson = parseLessonFrontmatter(
       "job",
-      "---\ntitle: 'Jobs'\nsidebar:\n  label: Job\n  order: 1\nexercises:\n  - id: job/echo\n    title: Echo\n  - id: job/ttl\n    title: TTL\n---\nbody\n  - id: not/this\n",
+      "---\ntitle: 'Jobs'\nsidebar:\n  label: Job\nexercises:\n  - id: job/echo\n    title: Echo\n  - id: job/ttl\n    title: TTL\n---\nbody\n  - id: not/this\n",
     );
-    assert.deepEqual(lesson, { slug: "job", title: "Job", order: 1, exercises: ["job/echo", "job/ttl"] });
+    assert.deepEqual(lesson, { slug: "job", title: "Job", order: 0, exercises: ["job/echo", "job/ttl"] });
     assert.equal(parseLessonFrontmatter("x", "---\ntitle: x\n---\n"), undefined);
+    assert.throws(
+      () => parseLessonFrontmatter("bad", "---\ntitle: x\nexercises:\n  - id: Job Echo\n    title: Echo\n---\n"),
+      /lesson bad: .*exercises\.0\.id: Exercise ids look like `job\/echo`/,
+      "the site's schema, not a looser reading",
+    );
     const real = loadClassLessons();
     assert.equal(real[0].slug, "job");
     assert.ok(real[0].exercises.includes("job/echo"));

@@ -13,7 +13,7 @@ import { Draw } from "../../src/exams/draw.ts";
 import { drawTasks, gradeAttempt } from "../../src/exams/attempt.ts";
 import { lineOf, loadExams, parseExam } from "../../src/exams/exam-file.ts";
 import { examVerifyJobs } from "../../src/exams/verify-exam.ts";
-import { examGraders } from "../../src/graders/exam/index.ts";
+import { examGraders } from "../../src/exams/graders/index.ts";
 import { paramEnv } from "../../src/graders/framework.ts";
 import type { Grader } from "../../src/graders/framework.ts";
 import { loadExercises } from "../../src/graders/exercises.ts";

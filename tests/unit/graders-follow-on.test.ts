@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { V1Pod } from "@kubernetes/client-node";
 import { gradeExercise, graders } from "../../src/graders/index.ts";
-import { examGraders } from "../../src/graders/exam/index.ts";
+import { examGraders } from "../../src/exams/graders/index.ts";
 import { defineGrader, notChecked, pass } from "../../src/graders/framework.ts";
 import { fakeCluster, fakeContext } from "../fakes/graders-fakes.ts";
 

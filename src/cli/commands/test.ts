@@ -54,6 +54,9 @@ async function clusterEnv(): Promise<NodeJS.ProcessEnv> {
   return { KUBECONFIG: info.kubeconfig, KUBELAB_NODE_NAME: info.nodeName };
 }
 
+/** The built lesson site: the class pages the unit, integration and security tests fetch are its pages. */
+const site = () => ensureSite({ onProgress: (line) => console.error(line) });
+
 const run: Record<Layer, () => Promise<number>> = {
   format: () => node(["src/cli/main.ts", "format", "--check"]),
   typecheck: async () => {
@@ -63,12 +66,13 @@ const run: Record<Layer, () => Promise<number>> = {
   // TypeScript against fakes, then the Go packages: the node binaries' own (etcd's set-up, the NetworkPolicy
   // compiler) and the toolbox's terminal agent.
   unit: async () => {
+    await site();
     let code = await node(["--test", "--test-reporter=spec", "tests/unit/**/*.test.ts"]);
     if (code === 0) code = await goTest(["./internal/..."]);
     return code !== 0 ? code : goTest(["."], "cluster/terminal-agent");
   },
   integration: async () => {
-    const env = await clusterEnv();
+    const [env] = await Promise.all([clusterEnv(), site()]);
     const code = await node(
       ["--test", "--test-concurrency=1", "--test-reporter=spec", "tests/integration/*.test.ts"],
       env,
@@ -77,8 +81,10 @@ const run: Record<Layer, () => Promise<number>> = {
     return code !== 0 ? code : node(["--test", "--test-reporter=spec", "tests/integration/lifecycle/*.test.ts"], env);
   },
   // The attack suite (tests/security/): each attack on the real server and cluster.
-  security: async () =>
-    node(["--test", "--test-concurrency=1", "--test-reporter=spec", "tests/security/*.test.ts"], await clusterEnv()),
+  security: async () => {
+    const [env] = await Promise.all([clusterEnv(), site()]);
+    return node(["--test", "--test-concurrency=1", "--test-reporter=spec", "tests/security/*.test.ts"], env);
+  },
   // Every exercise (fails before, passes after), then every exam task under several seeds.
   verify: async () => {
     const env = await clusterEnv();
@@ -87,7 +93,7 @@ const run: Record<Layer, () => Promise<number>> = {
   },
   e2e: async () => {
     await ensureHostPackages(BROWSER_PACKAGES, (line) => console.error(line));
-    const [env] = await Promise.all([clusterEnv(), ensureSite({ onProgress: (line) => console.error(line) })]);
+    const [env] = await Promise.all([clusterEnv(), site()]);
     return npx(["playwright", "test", "--config", "tests/e2e/playwright.config.ts"], env);
   },
   // The slowest layer, so last: builds the e2e test binary once (cached), then runs the specs.

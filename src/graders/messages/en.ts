@@ -57,7 +57,7 @@ export const titles = {
   "title.init-sidecar-native": "Pod {name} has a native sidecar (an init container with restartPolicy: Always)",
   "title.init-sidecar-running": "The sidecar and the app container of {name} run side by side",
   "title.init-sidecar-output": "The sidecar's log shows “{text}” written by the app",
-  // Exam-only tasks (src/graders/exam/).
+  // Exam-only tasks (src/exams/graders/).
   "title.exam-exists": "{kind} {name} exists",
   "title.exam-field": "{kind} {name}: {field} is {expected}",
   "title.exam-pod-running": "Pod {name} is running and ready",
@@ -596,7 +596,7 @@ export const messages = {
     text: "The log of {container} does not show “{text}”: the sidecar does not see the app's file.",
     hint: "Mount the same emptyDir volume in both containers and have the sidecar follow the file the app writes (`tail -f`).",
   },
-  // Exam-only tasks (src/graders/exam/). {expected}/{actual}: what the task asks, what kubelab saw.
+  // Exam-only tasks (src/exams/graders/). {expected}/{actual}: what the task asks, what kubelab saw.
   "exam.object-missing": {
     text: "There is no {kind} named {name} in this task's namespace.",
     hint: "Check the name and the context: `kubectl config current-context`, then `kubectl get {kind} {name}`.",

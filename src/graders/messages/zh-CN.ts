@@ -48,7 +48,7 @@ export const titles: Record<TitleId, string> = {
   "title.init-sidecar-native": "Pod {name} 有原生边车容器（restartPolicy: Always 的初始化容器）",
   "title.init-sidecar-running": "{name} 的边车容器和应用容器同时在运行",
   "title.init-sidecar-output": "边车容器的日志里有应用写入的“{text}”",
-  // 考试专用任务（src/graders/exam/）。
+  // 考试专用任务（src/exams/graders/）。
   "title.exam-exists": "{kind} {name} 已存在",
   "title.exam-field": "{kind} {name}：{field} 为 {expected}",
   "title.exam-pod-running": "Pod {name} 正在运行且就绪",
@@ -584,7 +584,7 @@ export const messages: Record<MessageId, MessageText> = {
     text: "{container} 的日志里没有“{text}”：边车容器看不到应用写的文件。",
     hint: "让两个容器挂载同一个 emptyDir 卷，并让边车容器跟踪应用写的那个文件（`tail -f`）。",
   },
-  // 考试专用任务（src/graders/exam/）。{expected}/{actual}：任务要求的值、kubelab 看到的值。
+  // 考试专用任务（src/exams/graders/）。{expected}/{actual}：任务要求的值、kubelab 看到的值。
   "exam.object-missing": {
     text: "本任务的命名空间里没有名为 {name} 的 {kind}。",
     hint: "检查名称和上下文：`kubectl config current-context`，然后 `kubectl get {kind} {name}`。",

@@ -5,8 +5,8 @@
  * check that notChecked it.
  */
 import type { V1Pod } from "@kubernetes/client-node";
-import { fail, notChecked, pass } from "../framework.ts";
-import type { CheckOutcome, CheckSpec } from "../framework.ts";
+import { fail, notChecked, pass } from "../../graders/framework.ts";
+import type { CheckOutcome, CheckSpec } from "../../graders/framework.ts";
 
 /** `actual` undefined: the field is not set at all (its own message, with where it belongs in the hint). */
 export function fieldCheck(

@@ -6,8 +6,8 @@
  * the Job fields must sit in jobTemplate.spec, not on the CronJob or the pod.
  */
 import type { V1CronJob } from "@kubernetes/client-node";
-import { defineParamGrader } from "../framework.ts";
-import { readCronJob } from "../cronjob/shared.ts";
+import { defineParamGrader } from "../../graders/framework.ts";
+import { readCronJob } from "../../graders/cronjob/shared.ts";
 import { fieldTask } from "./shared.ts";
 
 const defaults = { name: "report", schedule: "*/5 * * * *", completions: 3, deadline: 40 };

@@ -6,10 +6,10 @@
  * spec (native sidecar, not a second app container) and on the sidecar's
  * log (it sees the app's file only through a shared volume).
  */
-import { orNull } from "../errors.ts";
-import { logLines } from "../k8s-helpers.ts";
-import { defineParamGrader, fail, notChecked, pass } from "../framework.ts";
-import type { CheckSpec } from "../framework.ts";
+import { orNull } from "../../graders/errors.ts";
+import { logLines } from "../../graders/k8s-helpers.ts";
+import { defineParamGrader, fail, notChecked, pass } from "../../graders/framework.ts";
+import type { CheckSpec } from "../../graders/framework.ts";
 import { missing, podNotReadyReason, podReady } from "./shared.ts";
 
 const defaults = { pod: "shop", sidecar: "log-shipper", text: "order received" };

@@ -7,10 +7,10 @@
  * which it is only once the wait ended.
  */
 import type { V1Pod } from "@kubernetes/client-node";
-import { orNull } from "../errors.ts";
-import { commandLine } from "../k8s-helpers.ts";
-import { defineParamGrader, fail, pass } from "../framework.ts";
-import type { CheckOutcome, CheckSpec } from "../framework.ts";
+import { orNull } from "../../graders/errors.ts";
+import { commandLine } from "../../graders/k8s-helpers.ts";
+import { defineParamGrader, fail, pass } from "../../graders/framework.ts";
+import type { CheckOutcome, CheckSpec } from "../../graders/framework.ts";
 import { missing, podNotReadyReason, podReady } from "./shared.ts";
 
 const defaults = { pod: "web", service: "backend" };

@@ -4,11 +4,11 @@
  * create job --from=cronjob/…`), completed. A hand-written Job with the
  * same command has no owner reference to the CronJob and does not count.
  */
-import { defineParamGrader, fail, pass } from "../framework.ts";
-import type { CheckSpec } from "../framework.ts";
-import { ownerUid, readJobSettled } from "../k8s-helpers.ts";
-import { readCronJob } from "../cronjob/shared.ts";
-import { checkJobCompleted } from "../job/shared.ts";
+import { defineParamGrader, fail, pass } from "../../graders/framework.ts";
+import type { CheckSpec } from "../../graders/framework.ts";
+import { ownerUid, readJobSettled } from "../../graders/k8s-helpers.ts";
+import { readCronJob } from "../../graders/cronjob/shared.ts";
+import { checkJobCompleted } from "../../graders/job/shared.ts";
 import { missing } from "./shared.ts";
 
 const defaults = { cronjob: "nightly", job: "nightly-now" };

@@ -5,8 +5,8 @@
  * so the fix is delete + re-create; judged exactly as job/echo (the same
  * grader with this task's name and text).
  */
-import { defineParamGrader } from "../framework.ts";
-import jobEcho from "../job/echo.ts";
+import { defineParamGrader } from "../../graders/framework.ts";
+import jobEcho from "../../graders/job/echo.ts";
 
 const defaults = { name: "greeter", text: "Hello from the exam" };
 

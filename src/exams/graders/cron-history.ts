@@ -5,8 +5,8 @@
  * Judged on the spec only: a suspended CronJob never fires.
  */
 import type { V1CronJob } from "@kubernetes/client-node";
-import { defineParamGrader } from "../framework.ts";
-import { readCronJob } from "../cronjob/shared.ts";
+import { defineParamGrader } from "../../graders/framework.ts";
+import { readCronJob } from "../../graders/cronjob/shared.ts";
 import { fieldTask } from "./shared.ts";
 
 const defaults = { name: "cleanup", schedule: "0 3 * * *", policy: "Forbid", successful: 2, failed: 1 };

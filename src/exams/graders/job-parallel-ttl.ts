@@ -4,10 +4,10 @@
  * {backoffLimit} retries, removed {ttl} s after it finished (long enough to
  * be graded before the TTL controller removes it).
  */
-import { defineParamGrader, pass } from "../framework.ts";
-import type { CheckSpec } from "../framework.ts";
-import { readJobSettled } from "../k8s-helpers.ts";
-import { checkJobCompleted, checkJobSpec } from "../job/shared.ts";
+import { defineParamGrader, pass } from "../../graders/framework.ts";
+import type { CheckSpec } from "../../graders/framework.ts";
+import { readJobSettled } from "../../graders/k8s-helpers.ts";
+import { checkJobCompleted, checkJobSpec } from "../../graders/job/shared.ts";
 import { missing } from "./shared.ts";
 
 const defaults = { name: "batch", completions: 5, parallelism: 2, backoffLimit: 3, ttl: 600 };

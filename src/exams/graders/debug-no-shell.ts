@@ -6,10 +6,10 @@
  * runs as its main process, and store its name in ConfigMap {configmap},
  * key `process`. Judged on the pod's ephemeral containers and on the answer.
  */
-import { orNull } from "../errors.ts";
-import { imageRepository } from "../k8s-helpers.ts";
-import { defineParamGrader, fail, pass } from "../framework.ts";
-import type { CheckSpec } from "../framework.ts";
+import { orNull } from "../../graders/errors.ts";
+import { imageRepository } from "../../graders/k8s-helpers.ts";
+import { defineParamGrader, fail, pass } from "../../graders/framework.ts";
+import type { CheckSpec } from "../../graders/framework.ts";
 import { missing } from "./shared.ts";
 
 const defaults = { pod: "vault", debugger: "dbg", configmap: "answer" };
