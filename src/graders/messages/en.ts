@@ -128,8 +128,16 @@ export const messages = {
     hint: "Look at its pods with `kubectl get po` and `kubectl logs <pod>` to see why, fix the manifest, then delete the Job and create it again.",
   },
   "job.still-running": {
-    text: "Job {name} is still running after waiting {seconds} s.",
-    hint: "Give it a little longer, or look at `kubectl get po` and `kubectl describe job {name}` to see what it is waiting for (image pull, scheduling…).",
+    text: "Job {name} is still running, {seconds} s after it started.",
+    hint: "Look at `kubectl get po` and `kubectl describe job {name}` to see what it is waiting for (image pull, scheduling, a command that does not end…), then press Check again.",
+  },
+  "job.waiting": {
+    text: "Waiting for Job {name} to finish: {succeeded} of {completions} pod(s) succeeded so far, running for {seconds} s.",
+    hint: "Check looks again by itself, for up to {limit} s after the Job started; meanwhile `kubectl get po -w` shows its pods.",
+  },
+  "job.run-not-awaited": {
+    text: "Not waited for: Job {name} is still running, but it does not match the exercise (see the checks above).",
+    hint: "Fix the manifest, delete the Job (`kubectl delete job {name}`) and create it again, then press Check.",
   },
   "job.no-pods": {
     text: "No pods of Job {name} are left to look at.",
@@ -208,10 +216,6 @@ export const messages = {
     text: "Job {name} created {count} pod(s); with restartPolicy Never and backoffLimit 2 it should create {expected}.",
     hint: "With `restartPolicy: OnFailure` the same pod restarts instead of a new one being created. Use `restartPolicy: Never`, delete the Job and create it again.",
   },
-  "job.backoff-not-finished": {
-    text: "Job {name} has not given up yet, so its pods cannot be counted.",
-    hint: "Retries back off (10 s, 20 s, …). Wait about a minute, then press Check again.",
-  },
   "job.ttl-missing": {
     text: "Job {name} has no ttlSecondsAfterFinished, so nothing will clean it up automatically.",
     hint: "Add `ttlSecondsAfterFinished: 10` under `spec`, delete the Job and create it again.",
@@ -219,6 +223,10 @@ export const messages = {
   "job.ttl-not-yet": {
     text: "Job {name} is still there; it should disappear {ttl} s after it finishes.",
     hint: "Wait a few seconds and press Check again; `kubectl get job -w` shows when it goes. Do not delete it yourself.",
+  },
+  "job.waiting-ttl": {
+    text: "Waiting for the TTL controller to remove Job {name}: it is due at {at}.",
+    hint: "Check looks again by itself then; `kubectl get job -w` shows it go. Do not delete it yourself.",
   },
   "job.ttl-removed": {
     text: "Job {name} finished and was then removed by the TTL-after-finished controller.",

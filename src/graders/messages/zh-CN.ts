@@ -116,8 +116,16 @@ export const messages: Record<MessageId, MessageText> = {
     hint: "用 `kubectl get po` 和 `kubectl logs <pod>` 看看失败原因，改好清单后删掉这个 Job 再重新创建。",
   },
   "job.still-running": {
-    text: "等了 {seconds} 秒，Job {name} 还在运行。",
-    hint: "再等一会儿；或者用 `kubectl get po`、`kubectl describe job {name}` 看看它卡在哪一步（拉镜像、调度等）。",
+    text: "Job {name} 启动 {seconds} 秒后仍在运行。",
+    hint: "用 `kubectl get po` 和 `kubectl describe job {name}` 看看它在等什么（拉镜像、调度、不会结束的命令等），然后再点“检查”。",
+  },
+  "job.waiting": {
+    text: "正在等待 Job {name} 执行完成：目前 {completions} 个 Pod 中已有 {succeeded} 个成功，已运行 {seconds} 秒。",
+    hint: "“检查”会自动再看，最多到 Job 启动后 {limit} 秒；这期间可以用 `kubectl get po -w` 观察它的 Pod。",
+  },
+  "job.run-not-awaited": {
+    text: "没有等待：Job {name} 仍在运行，但它不符合练习要求（见上面的检查项）。",
+    hint: "改正清单，删除这个 Job（`kubectl delete job {name}`）后重新创建，再点“检查”。",
   },
   "job.no-pods": {
     text: "Job {name} 已经没有 Pod 可供检查了。",
@@ -196,10 +204,6 @@ export const messages: Record<MessageId, MessageText> = {
     text: "Job {name} 创建了 {count} 个 Pod；在 restartPolicy 为 Never、backoffLimit 为 2 时应该是 {expected} 个。",
     hint: "如果用 `restartPolicy: OnFailure`，失败时是原地重启同一个 Pod，而不是新建 Pod。请改成 `restartPolicy: Never`，删掉 Job 后重新创建。",
   },
-  "job.backoff-not-finished": {
-    text: "Job {name} 还没有放弃重试，暂时没法清点它的 Pod。",
-    hint: "重试之间的等待会越来越长（10 秒、20 秒……）。等一分钟左右再点“检查”。",
-  },
   "job.ttl-missing": {
     text: "Job {name} 没有设置 ttlSecondsAfterFinished，执行完后不会被自动清理。",
     hint: "在 `spec` 下加上 `ttlSecondsAfterFinished: 10`，删掉 Job 后重新创建。",
@@ -207,6 +211,10 @@ export const messages: Record<MessageId, MessageText> = {
   "job.ttl-not-yet": {
     text: "Job {name} 还在；它应该在执行完 {ttl} 秒后自动消失。",
     hint: "等几秒再点“检查”；用 `kubectl get job -w` 能看到它什么时候被删。不要自己手动删除。",
+  },
+  "job.waiting-ttl": {
+    text: "正在等待 TTL 控制器删除 Job {name}：预计在 {at}。",
+    hint: "到时“检查”会自动再看；`kubectl get job -w` 可以看到它消失。不要自己删除它。",
   },
   "job.ttl-removed": {
     text: "Job {name} 执行完后，被 TTL 控制器（TTL-after-finished）自动删除了。",
