@@ -8,7 +8,8 @@ import type { V1Container, V1CronJob, V1Job, V1Pod } from "@kubernetes/client-no
 import type { GradeContext } from "./context.ts";
 import { orNull } from "./errors.ts";
 import { fail, waitingFor } from "./framework.ts";
-import type { CheckOutcome } from "./framework.ts";
+import type { CheckOutcome, Params } from "./framework.ts";
+import type { MessageId } from "./messages/index.ts";
 import { isOwnedBy, ms } from "./k8s-rules.ts";
 
 export {
@@ -82,6 +83,30 @@ export function jobPending(
     completions: job.spec?.completions ?? 1,
     limit: Math.round(limitMs / 1000),
   });
+}
+
+/**
+ * A check that needs pod `pod` to get further (its init containers to
+ * finish, to run, a line in its log): waits (the panel shows `message` and
+ * counts down) up to `limitMs` after the pod was created, unless a check
+ * already `decided` fails. Undefined when waiting is over or would not
+ * change the verdict: the caller judges what is there now, without claiming a wait.
+ */
+export function podPending(
+  ctx: GradeContext,
+  id: string,
+  pod: V1Pod,
+  limitMs: number,
+  decided: readonly CheckOutcome[],
+  message: MessageId,
+  params: Params,
+): CheckOutcome | undefined {
+  if (decided.some((o) => !o.passed && o.waitUntil === undefined)) return undefined;
+  const since = ms(pod.metadata?.creationTimestamp);
+  const at = lookAgain(ctx, since, limitMs);
+  if (at === undefined) return undefined;
+  const seconds = Math.max(0, Math.round((ctx.now() - (since ?? ctx.now())) / 1000));
+  return waitingFor(id, at, message, { ...params, seconds });
 }
 
 /** Pods of this Job (by its uid: a pod merely labelled with the Job's name is not one). */

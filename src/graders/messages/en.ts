@@ -444,6 +444,18 @@ export const messages = {
     text: "`ls /mnt` in {container} does not list {file}.",
     hint: "Both containers must mount the same emptyDir volume at /mnt; check `volumeMounts` of both.",
   },
+  "pod.waiting-running": {
+    text: "Waiting for Pod {name} to run: it was created {seconds} s ago.",
+    hint: "Check looks again by itself; meanwhile `kubectl get po {name} -w` shows it start (Init:0/1 means an init container is still running).",
+  },
+  "pod.waiting-log": {
+    text: "Waiting for “{text}” in the log of container {container} of Pod {name} (created {seconds} s ago).",
+    hint: "Check looks again by itself; `kubectl logs {name} -c {container} -f` shows the log as it grows.",
+  },
+  "init.waiting-inits": {
+    text: "Waiting for the init containers of Pod {name} to finish: it was created {seconds} s ago.",
+    hint: "Check looks again by itself; `kubectl get po {name} -w` shows Init:1/2, Init:2/2… as they finish.",
+  },
   "pod.missing": {
     text: "There is no Pod named {name} in your namespace.",
     hint: "Create it, e.g. `kubectl create -f {name}.yaml`, then check with `kubectl get po {name}`.",
@@ -633,12 +645,20 @@ export const messages = {
     text: "Pod {name} is not running and ready (phase {phase}, {reason}).",
     hint: "`kubectl describe pod {name}` shows the events; `kubectl logs {name} -c <init-container>` what an init container waits for.",
   },
+  "exam.init-did-not-wait": {
+    text: "The init containers of Pod {name} had all finished before Service {service} existed (the last: {container}), so they did not wait for it: the app would have started without the Service.",
+    hint: "Make an init container loop until the Service's name resolves, e.g. `until nslookup {service}; do sleep 2; done`. Create the Pod, then the Service, and watch it leave Init.",
+  },
+  "exam.init-no-service": {
+    text: "There is no Service {service} yet, so it cannot be seen whether Pod {name} waits for it.",
+    hint: "Create Service {service} (port 80) selecting the pod; an init container that waits for it finishes soon after.",
+  },
   "exam.init-waits": {
     text: "Init container {container} waits for Service {service}.",
     hint: "`kubectl logs {name} -c {container}` shows its lookups.",
   },
   "exam.init-missing": {
-    text: "Pod {name} has no init container that names Service {service}.",
+    text: "Pod {name} has no init container (a sidecar, restartPolicy Always, does not hold the app back), so nothing makes it wait for Service {service}.",
     hint: "Add an init container to spec.initContainers whose command loops until the name resolves, e.g. `until nslookup {service} | grep -q '^Name:'; do sleep 2; done` (busybox's nslookup exits 1 even once the name resolves, when one of the search domains does not).",
   },
   "exam.service-ok": {

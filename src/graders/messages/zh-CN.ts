@@ -432,6 +432,18 @@ export const messages: Record<MessageId, MessageText> = {
     text: "在 {container} 里执行 `ls /mnt`，看不到 {file}。",
     hint: "两个容器必须在 /mnt 挂载同一个 emptyDir 卷；检查两边的 `volumeMounts`。",
   },
+  "pod.waiting-running": {
+    text: "正在等待 Pod {name} 运行：它创建于 {seconds} 秒前。",
+    hint: "“检查”会自动再看；这期间 `kubectl get po {name} -w` 可以看到它启动（Init:0/1 表示 init 容器还在运行）。",
+  },
+  "pod.waiting-log": {
+    text: "正在等待 Pod {name} 的容器 {container} 的日志中出现“{text}”（Pod 创建于 {seconds} 秒前）。",
+    hint: "“检查”会自动再看；`kubectl logs {name} -c {container} -f` 可以看到日志增长。",
+  },
+  "init.waiting-inits": {
+    text: "正在等待 Pod {name} 的 init 容器执行完毕：它创建于 {seconds} 秒前。",
+    hint: "“检查”会自动再看；`kubectl get po {name} -w` 会依次显示 Init:1/2、Init:2/2……",
+  },
   "pod.missing": {
     text: "你的命名空间里没有名为 {name} 的 Pod。",
     hint: "先创建它，比如 `kubectl create -f {name}.yaml`，再用 `kubectl get po {name}` 确认。",
@@ -621,12 +633,20 @@ export const messages: Record<MessageId, MessageText> = {
     text: "Pod {name} 未运行或未就绪（阶段 {phase}，{reason}）。",
     hint: "`kubectl describe pod {name}` 查看事件；`kubectl logs {name} -c <init 容器>` 查看 init 容器在等什么。",
   },
+  "exam.init-did-not-wait": {
+    text: "Pod {name} 的 init 容器在 Service {service} 出现之前就已全部结束（最后一个：{container}），所以并没有等待它：没有这个 Service，应用也会启动。",
+    hint: "让一个 init 容器循环直到 Service 的名称可以解析，例如 `until nslookup {service}; do sleep 2; done`。先创建 Pod，再创建 Service，观察它离开 Init 状态。",
+  },
+  "exam.init-no-service": {
+    text: "还没有 Service {service}，所以看不出 Pod {name} 是否在等待它。",
+    hint: "创建选中该 Pod 的 Service {service}（端口 80）；等待它的 init 容器随后很快就会结束。",
+  },
   "exam.init-waits": {
     text: "init 容器 {container} 等待 Service {service}。",
     hint: "`kubectl logs {name} -c {container}` 可查看它的解析记录。",
   },
   "exam.init-missing": {
-    text: "Pod {name} 没有提到 Service {service} 的 init 容器。",
+    text: "Pod {name} 没有 init 容器（restartPolicy 为 Always 的边车不会让应用等待），所以没有什么让它等待 Service {service}。",
     hint: "在 spec.initContainers 中添加一个循环等待名称可解析的 init 容器，例如 `until nslookup {service} | grep -q '^Name:'; do sleep 2; done`（busybox 的 nslookup 只要有一个搜索域查不到就返回 1，即使名称已能解析）。",
   },
   "exam.service-ok": {
