@@ -265,12 +265,12 @@ export const messages = {
     hint: "Set `image: {expected}` in the container under `jobTemplate`.",
   },
   "cronjob.command-ok": {
-    text: "CronJob {name} prints the date and “Hello from the Kubernetes cluster”.",
-    hint: "Each run's output is in its pod's log: `kubectl logs <pod>`.",
+    text: "The pod of Job {job} printed the date and “Hello from the Kubernetes cluster”.",
+    hint: "Each run's output is in its pod's log: `kubectl logs job/{job}`.",
   },
-  "cronjob.command-wrong": {
-    text: "CronJob {name} runs “{actual}”, which does not print the date and the greeting.",
-    hint: 'Use `/bin/sh -c "date; echo Hello from the Kubernetes cluster"` as the container\'s args (or command).',
+  "cronjob.no-log": {
+    text: "Job {job} of CronJob {name} completed, but no log of its pod is left to read.",
+    hint: "Its pod may have been removed. Wait for the next run (one a minute) and press Check again.",
   },
   "cronjob.restart-policy-ok": {
     text: "The pods of CronJob {name} use restartPolicy {policy}.",
@@ -305,8 +305,8 @@ export const messages = {
     hint: "`kubectl get po` shows its pod; `kubectl logs job/{job}` shows its output.",
   },
   "cronjob.output-wrong": {
-    text: "Job {job} of CronJob {name} completed, but its pod did not print “{expected}”.",
-    hint: "Check the container's args: `date; echo {expected}`.",
+    text: "Job {job} of CronJob {name} completed, but its pod did not print the date and “{expected}”; it printed: {actual}",
+    hint: 'The container should run `date` and then `echo {expected}`, e.g. args `/bin/sh -c "date; echo {expected}"`. Fix it (`kubectl edit cj {name}`) and wait for the next run.',
   },
   "cronjob.fired": {
     text: "CronJob {name} ran: Job {job} completed.",

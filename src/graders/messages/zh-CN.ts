@@ -253,12 +253,12 @@ export const messages: Record<MessageId, MessageText> = {
     hint: "把 `jobTemplate` 里容器的 `image` 改成 {expected}。",
   },
   "cronjob.command-ok": {
-    text: "CronJob {name} 会输出日期和“Hello from the Kubernetes cluster”。",
-    hint: "每次执行的输出都在对应 Pod 的日志里：`kubectl logs <pod>`。",
+    text: "Job {job} 的 Pod 输出了日期和“Hello from the Kubernetes cluster”。",
+    hint: "每次执行的输出都在对应 Pod 的日志里：`kubectl logs job/{job}`。",
   },
-  "cronjob.command-wrong": {
-    text: "CronJob {name} 执行的是“{actual}”，不会输出日期和问候语。",
-    hint: '把容器的 args（或 command）设成 `/bin/sh -c "date; echo Hello from the Kubernetes cluster"`。',
+  "cronjob.no-log": {
+    text: "CronJob {name} 创建的 Job {job} 执行完了，但它的 Pod 已没有日志可读。",
+    hint: "它的 Pod 可能已被删除。等下一次执行（每分钟一次）后再点“检查”。",
   },
   "cronjob.restart-policy-ok": {
     text: "CronJob {name} 的 Pod 重启策略是 {policy}。",
@@ -293,8 +293,8 @@ export const messages: Record<MessageId, MessageText> = {
     hint: "`kubectl get po` 查看它的 Pod；`kubectl logs job/{job}` 查看输出。",
   },
   "cronjob.output-wrong": {
-    text: "CronJob {name} 创建的 Job {job} 执行完了，但它的 Pod 没有输出“{expected}”。",
-    hint: "检查容器的 args：`date; echo {expected}`。",
+    text: "CronJob {name} 创建的 Job {job} 执行完了，但它的 Pod 没有输出日期和“{expected}”；它输出的是：{actual}",
+    hint: '容器应先执行 `date` 再执行 `echo {expected}`，例如 args 为 `/bin/sh -c "date; echo {expected}"`。改正它（`kubectl edit cj {name}`）后等待下一次执行。',
   },
   "cronjob.fired": {
     text: "CronJob {name} 已经执行：Job {job} 已完成。",
