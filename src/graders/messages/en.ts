@@ -48,10 +48,10 @@ export const titles = {
   "title.debug-ephemeral": "The pod has an ephemeral container using {image}",
   "title.debug-ran": "The ephemeral container started",
   "title.debug-netstat": "netstat was run inside the ephemeral container",
-  "title.node-pod": "A node debugging pod was created with kubectl debug node/…",
+  "title.node-pod": "A pod on the node mounts the node's root filesystem (kubectl debug node/…)",
   "title.node-image": "It uses the {image} image",
-  "title.node-host": "It shares the node's network, PID and IPC namespaces and mounts the node's root at /host",
-  "title.node-ran": "Its container started",
+  "title.node-host": "It shares the node's network, PID and IPC namespaces",
+  "title.node-ran": "Its shell looked at the node's filesystem",
   "title.job-deadline-set": "Job {name} has activeDeadlineSeconds: {seconds}",
   "title.job-deadline-exceeded": "Job {name} was stopped by its deadline (DeadlineExceeded)",
   "title.init-sidecar-native": "Pod {name} has a native sidecar (an init container with restartPolicy: Always)",
@@ -521,16 +521,16 @@ export const messages = {
     hint: "Attach to it (`kubectl attach {pod} -c {container} -it`, if it is still running) or start a new one with `kubectl debug {pod} -it --image=busybox`, and run `netstat -anpt`.",
   },
   "debug.node-missing": {
-    text: "There is no node debugging pod (node-debugger-…) in your namespace.",
+    text: "No pod in your namespace mounts a node's root filesystem, as the pod `kubectl debug node/…` creates does.",
     hint: "Run `kubectl debug node/<node> -it --image=registry.cn-beijing.aliyuncs.com/dotbalo/debug-tools`; `kubectl get nodes` gives the node name.",
   },
   "debug.node-plain-pod": {
-    text: "Pod {pod} uses the debug-tools image, but it is an ordinary pod: it cannot see the node.",
+    text: "Pod {pod} uses the debug-tools image, but it is an ordinary pod: the node's filesystem is not mounted in it, so it cannot see the node.",
     hint: "Use `kubectl debug node/<node> -it --image=…` instead: it pins the pod to the node, shares the node's namespaces and mounts the node's root at /host.",
   },
   "debug.node-pod-ok": {
-    text: "Node debugging pod {pod} runs on node {node}.",
-    hint: "Inside it, the node's files are under /host (`chroot /host` to use them as root).",
+    text: "Pod {pod} runs on node {node} with the node's root filesystem at {path}.",
+    hint: "Inside it, the node's files are under {path} (`chroot {path}` to use them as root).",
   },
   "debug.node-image-ok": {
     text: "It uses {image}.",
@@ -541,16 +541,20 @@ export const messages = {
     hint: "Run it again with `--image={expected}`.",
   },
   "debug.node-host-ok": {
-    text: "Pod {pod} shares the node's network, PID and IPC namespaces and has the node's root at /host.",
-    hint: "`ps aux` there lists the node's processes.",
+    text: "Pod {pod} shares the node's network, PID and IPC namespaces.",
+    hint: "`ps aux` there lists the node's processes, `ip addr` its interfaces.",
   },
   "debug.node-no-host": {
     text: "Pod {pod} lacks host access: {missing}.",
     hint: "Create it with `kubectl debug node/<node>` (default profile) rather than by hand or with a restricted profile.",
   },
-  "debug.node-ran-ok": {
-    text: "The container of {pod} started.",
-    hint: "When you are done, delete it: `kubectl delete pod {pod}`.",
+  "debug.node-looked": {
+    text: "The log of {pod} shows the node's filesystem (at {path}) being looked at.",
+    hint: "When you are done, delete the pod: `kubectl delete pod {pod}`.",
+  },
+  "debug.node-not-looked": {
+    text: "{pod} ran, but its log does not show the node's filesystem being looked at (it is mounted at {path}).",
+    hint: "Start a shell on the node again and run `ls {path}`, or give the command directly: `kubectl debug node/<node> --image=… -- ls /host`. Then press Check.",
   },
   "debug.node-not-started": {
     text: "The container of {pod} has not started ({reason}).",

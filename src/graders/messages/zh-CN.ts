@@ -39,10 +39,10 @@ export const titles: Record<TitleId, string> = {
   "title.debug-ephemeral": "Pod 里有一个使用 {image} 的临时容器",
   "title.debug-ran": "临时容器已启动",
   "title.debug-netstat": "在临时容器里执行过 netstat",
-  "title.node-pod": "用 kubectl debug node/… 创建了节点调试 Pod",
+  "title.node-pod": "节点上有一个挂载了节点根文件系统的 Pod（kubectl debug node/…）",
   "title.node-image": "调试 Pod 使用 {image} 镜像",
-  "title.node-host": "调试 Pod 共享节点的网络、PID 和 IPC 命名空间，并把节点根目录挂载到 /host",
-  "title.node-ran": "调试容器已启动",
+  "title.node-host": "调试 Pod 共享节点的网络、PID 和 IPC 命名空间",
+  "title.node-ran": "调试容器里查看过节点的文件系统",
   "title.job-deadline-set": "Job {name} 设置了 activeDeadlineSeconds: {seconds}",
   "title.job-deadline-exceeded": "Job {name} 因超过时限而终止（DeadlineExceeded）",
   "title.init-sidecar-native": "Pod {name} 有原生边车容器（restartPolicy: Always 的初始化容器）",
@@ -509,16 +509,16 @@ export const messages: Record<MessageId, MessageText> = {
     hint: "重新连上它（如果还在运行：`kubectl attach {pod} -c {container} -it`），或用 `kubectl debug {pod} -it --image=busybox` 新开一个，然后执行 `netstat -anpt`。",
   },
   "debug.node-missing": {
-    text: "你的命名空间里没有节点调试 Pod（node-debugger-…）。",
+    text: "你的命名空间里没有挂载节点根文件系统的 Pod（`kubectl debug node/…` 创建的 Pod 就是这样的）。",
     hint: "执行 `kubectl debug node/<节点名> -it --image=registry.cn-beijing.aliyuncs.com/dotbalo/debug-tools`；节点名可以用 `kubectl get nodes` 查到。",
   },
   "debug.node-plain-pod": {
-    text: "Pod {pod} 虽然用了 debug-tools 镜像，但它只是一个普通 Pod，看不到节点。",
+    text: "Pod {pod} 虽然用了 debug-tools 镜像，但它只是一个普通 Pod：没有挂载节点的文件系统，看不到节点。",
     hint: "改用 `kubectl debug node/<节点名> -it --image=…`：它会把 Pod 固定到节点上，共享节点的命名空间，并把节点根目录挂载到 /host。",
   },
   "debug.node-pod-ok": {
-    text: "节点调试 Pod {pod} 运行在节点 {node} 上。",
-    hint: "在里面，节点的文件都在 /host 下（可以 `chroot /host` 切换过去）。",
+    text: "Pod {pod} 运行在节点 {node} 上，节点的根文件系统挂在 {path}。",
+    hint: "在里面，节点的文件都在 {path} 下（可以 `chroot {path}` 切换过去）。",
   },
   "debug.node-image-ok": {
     text: "它使用的镜像是 {image}。",
@@ -529,16 +529,20 @@ export const messages: Record<MessageId, MessageText> = {
     hint: "用 `--image={expected}` 重新执行一次。",
   },
   "debug.node-host-ok": {
-    text: "Pod {pod} 共享节点的网络、PID 和 IPC 命名空间，节点根目录挂在 /host。",
-    hint: "在里面执行 `ps aux` 能看到节点上的进程。",
+    text: "Pod {pod} 共享节点的网络、PID 和 IPC 命名空间。",
+    hint: "在里面执行 `ps aux` 能看到节点上的进程，`ip addr` 能看到节点的网卡。",
   },
   "debug.node-no-host": {
     text: "Pod {pod} 缺少访问宿主机的配置：{missing}。",
     hint: "用 `kubectl debug node/<节点名>`（默认 profile）创建，而不是手写或使用受限的 profile。",
   },
-  "debug.node-ran-ok": {
-    text: "{pod} 的容器已经启动。",
+  "debug.node-looked": {
+    text: "{pod} 的日志显示查看过节点的文件系统（挂在 {path}）。",
     hint: "用完记得删掉：`kubectl delete pod {pod}`。",
+  },
+  "debug.node-not-looked": {
+    text: "{pod} 运行过，但它的日志里看不到查看节点文件系统的输出（节点根目录挂在 {path}）。",
+    hint: "再进入节点的 shell 执行 `ls {path}`，或者直接给出命令：`kubectl debug node/<节点名> --image=… -- ls /host`。然后再点“检查”。",
   },
   "debug.node-not-started": {
     text: "{pod} 的容器还没有启动（{reason}）。",
