@@ -26,6 +26,7 @@ export {
   peakOverlap,
   podActiveInterval,
   podIsTerminal,
+  sameSchedule,
   scheduledTimes,
 } from "./k8s-rules.ts";
 export type { ContainerRunState, Interval, JobState } from "./k8s-rules.ts";

@@ -247,6 +247,54 @@ function runningPod(
 }
 
 describe("exam-only graders", () => {
+  it("exam cron tasks judge the schedule by when it fires, not how it is spelt", async () => {
+    const g = exam("exam/cron-completions").withParams!({
+      name: "report-1",
+      schedule: "*/10 * * * *",
+      completions: 4,
+      deadline: 50,
+    });
+    const jobTemplate = {
+      spec: {
+        completions: 4,
+        activeDeadlineSeconds: 50,
+        template: { spec: { containers: [{ name: "c", image: "busybox" }], restartPolicy: "OnFailure" } },
+      },
+    };
+    const withSchedule = (schedule: string) =>
+      grade(g, fakeCluster({ cronJobs: [cronJob("report-1", { schedule, jobTemplate })] }));
+    for (const same of ["*/10 * * * *", "0,10,20,30,40,50 * * * *", "0-59/10 * * * *", "*/10 * * * 0-6"])
+      assert.deepEqual(failedIds(await withSchedule(same)), [], same);
+    for (const other of ["*/5 * * * *", "10 * * * *", "*/10 * * 1 *"])
+      assert.deepEqual(failedIds(await withSchedule(other)), ["exam.field-wrong"], other);
+    const h = exam("exam/cron-history").withParams!({
+      name: "c-1",
+      schedule: "30 2 * * 0",
+      policy: "Forbid",
+      successful: 2,
+      failed: 2,
+    });
+    const history = (schedule: string) =>
+      grade(
+        h,
+        fakeCluster({
+          cronJobs: [
+            cronJob("c-1", {
+              schedule,
+              suspend: true,
+              concurrencyPolicy: "Forbid",
+              successfulJobsHistoryLimit: 2,
+              failedJobsHistoryLimit: 2,
+              jobTemplate,
+            }),
+          ],
+        }),
+      );
+    assert.deepEqual(failedIds(await history("30 2 * * 7")), [], "Sunday as 7");
+    assert.deepEqual(failedIds(await history("30 2 * * SUN")), [], "Sunday by name");
+    assert.deepEqual(failedIds(await history("30 2 * * 1")), ["exam.field-wrong"], "Monday");
+  });
+
   it("exam/cron-completions: fields in jobTemplate pass; startingDeadlineSeconds or parallelism instead fail", async () => {
     const g = exam("exam/cron-completions").withParams!({
       name: "report-1",

@@ -16,10 +16,11 @@ export function fieldCheck(
   field: string,
   expected: string | number | boolean,
   actual: unknown,
+  same: (actual: string, expected: string) => boolean = (a, e) => a === e,
 ): CheckOutcome {
   const params = { kind, name, field, expected: String(expected) };
   if (actual === undefined || actual === null) return fail(id, "exam.field-missing", params);
-  return String(actual) === String(expected)
+  return same(String(actual), String(expected))
     ? pass(id, "exam.field-ok", params)
     : fail(id, "exam.field-wrong", { ...params, actual: String(actual) });
 }
@@ -32,6 +33,8 @@ export interface FieldRule<T> {
   expected: string | number | boolean;
   /** The field's value on the object; undefined when unset (give the API's default where unset has a meaning). */
   actual: (obj: T) => unknown;
+  /** When two values mean the same though spelt differently (a cron schedule); equal text by default. */
+  same?: (actual: string, expected: string) => boolean;
 }
 
 /**
@@ -53,7 +56,7 @@ export function fieldTask<T>(kind: string, name: string, rules: readonly FieldRu
     obj
       ? [
           pass("exists", "exam.object-exists", { kind, name }),
-          ...rules.map((r) => fieldCheck(r.id, kind, name, r.field, r.expected, r.actual(obj))),
+          ...rules.map((r) => fieldCheck(r.id, kind, name, r.field, r.expected, r.actual(obj), r.same)),
         ]
       : missing(specs, kind, name);
   return { specs, grade };
