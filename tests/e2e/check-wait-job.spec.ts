@@ -6,9 +6,9 @@
  * progress) and a countdown, and stops when asked.
  */
 import { BatchV1Api, KubeConfig, type V1Job } from "@kubernetes/client-node";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { providerFromEnv } from "../../src/cluster/providers.ts";
-import { LEARNER_NAMESPACE, openLesson } from "./support.ts";
+import { LEARNER_NAMESPACE, openLesson, pressCheck } from "./support.ts";
 
 const kc = new KubeConfig();
 kc.loadFromFile(process.env.KUBECONFIG ?? providerFromEnv().kubeconfigPath());
@@ -48,16 +48,6 @@ async function deleteJob(): Promise<void> {
     .toBe(0);
 }
 
-async function pressCheck(page: Page) {
-  const check = page.locator(`kubelab-check[exercise="job/${NAME}"]`);
-  const button = check.locator("button[data-check]");
-  await button.scrollIntoViewIfNeeded();
-  const started = Date.now();
-  await button.click();
-  await expect(check).not.toHaveAttribute("data-state", "running", { timeout: 90_000 });
-  return { check, seconds: (Date.now() - started) / 1000 };
-}
-
 test.beforeEach(deleteJob);
 test.afterEach(deleteJob);
 
@@ -67,7 +57,7 @@ test("job/completions: a wrong spec is answered in under 2 s while the Job runs;
   await openLesson(page, "/en/job/");
 
   await batch.createNamespacedJob({ namespace: LEARNER_NAMESPACE, body: completions(2) });
-  const wrong = await pressCheck(page);
+  const wrong = await pressCheck(page, `job/${NAME}`);
   expect(wrong.seconds, "a spec that is wrong from the start is answered at once").toBeLessThan(2);
   await expect(wrong.check).toHaveAttribute("data-state", "failed");
   await expect(wrong.check.locator('li[data-check="spec"]')).toHaveAttribute("data-state", "failed");
@@ -79,7 +69,7 @@ test("job/completions: a wrong spec is answered in under 2 s while the Job runs;
   // The right spec, pods still to run: the Check answers at once and waits in the panel.
   await deleteJob();
   await batch.createNamespacedJob({ namespace: LEARNER_NAMESPACE, body: completions(1) });
-  const waiting = await pressCheck(page);
+  const waiting = await pressCheck(page, `job/${NAME}`);
   expect(waiting.seconds).toBeLessThan(2);
   await expect(waiting.check).toHaveAttribute("data-state", "waiting");
   await expect(waiting.check.locator('li[data-check="complete"]')).toHaveAttribute("data-state", "waiting");

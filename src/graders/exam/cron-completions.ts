@@ -8,22 +8,13 @@
 import type { V1CronJob } from "@kubernetes/client-node";
 import { defineParamGrader } from "../framework.ts";
 import { readCronJob } from "../cronjob/shared.ts";
-import { fieldTask } from "./shared.ts";
-import { sameSchedule } from "../k8s-helpers.ts";
+import { fieldTask, scheduleRule } from "./shared.ts";
 
 const defaults = { name: "report", schedule: "*/5 * * * *", completions: 3, deadline: 40 };
 
 const task = ({ name, schedule, completions, deadline }: typeof defaults) =>
   fieldTask<V1CronJob>("CronJob", name, [
-    {
-      id: "schedule",
-      points: 1,
-      field: "spec.schedule",
-      expected: schedule,
-      actual: (cj) => cj.spec?.schedule,
-      // When it fires, not how it is spelt: "0 * * * *" and "@hourly" are one schedule.
-      same: sameSchedule,
-    },
+    scheduleRule(schedule),
     {
       id: "completions",
       points: 2,

@@ -4,7 +4,8 @@
  * (the score report shows both), and "the object is missing" for every
  * check that notChecked it.
  */
-import type { V1Pod } from "@kubernetes/client-node";
+import type { V1CronJob, V1Pod } from "@kubernetes/client-node";
+import { sameSchedule } from "../k8s-helpers.ts";
 import { fail, notChecked, pass } from "../framework.ts";
 import type { CheckOutcome, CheckSpec } from "../framework.ts";
 
@@ -35,6 +36,18 @@ export interface FieldRule<T> {
   actual: (obj: T) => unknown;
   /** When two values mean the same though spelt differently (a cron schedule); equal text by default. */
   same?: (actual: string, expected: string) => boolean;
+}
+
+/** A CronJob's schedule as a task asks for it: judged by when it fires, not how it is spelt ("0 * * * *", "@hourly"). */
+export function scheduleRule(schedule: string): FieldRule<V1CronJob> {
+  return {
+    id: "schedule",
+    points: 1,
+    field: "spec.schedule",
+    expected: schedule,
+    actual: (cj) => cj.spec?.schedule,
+    same: sameSchedule,
+  };
 }
 
 /**
