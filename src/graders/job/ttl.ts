@@ -35,10 +35,8 @@ export default defineParamGrader({
     const ttl =
       job?.spec?.ttlSecondsAfterFinished ??
       mine.findLast((e) => e.object.spec?.ttlSecondsAfterFinished !== undefined)?.object.spec?.ttlSecondsAfterFinished;
-    const finished = job
-      ? jobState(job).state
-      : mine.map((e) => jobState(e.object)).find((f) => f.state !== "running")?.state;
-
+    const finishedState = job ? jobState(job) : mine.map((e) => jobState(e.object)).find((f) => f.state !== "running");
+    const finished = finishedState?.state;
     if (!job && mine.length === 0) {
       const missed = ctx.recorder.coverage().since === null;
       return [
@@ -67,31 +65,36 @@ export default defineParamGrader({
             : fail("complete", "job.deleted-before-finish", { name: NAME });
     const out: CheckOutcome[] = [ttlCheck, complete];
 
+    // Finished, with the TTL asked for: the controller removes it at finish + TTL. Wait for
+    // that time (the panel counts down to it), then a little for the controller, when it is near.
+    const now = ctx.now();
+    const finishedAt = finishedState && finishedState.state !== "running" ? (finishedState.at ?? now) : undefined;
+    const removeAt = finishedAt !== undefined && ttl !== undefined ? finishedAt + ttl * 1000 : undefined;
+    const removal =
+      ttlCheck.passed &&
+      complete.passed &&
+      removeAt !== undefined &&
+      removeAt - now <= ctx.options.ttlWaitMs &&
+      now < removeAt + TTL_SLACK_MS
+        ? waitingFor("removed", Math.max(removeAt + 1000, now + RECHECK_MS), "job.waiting-ttl", {
+            name: NAME,
+            at: `${new Date(removeAt).toISOString().slice(11, 19)} UTC`,
+          })
+        : undefined;
     if (job) {
-      const state = jobState(job);
-      // Finished, with a TTL: the controller removes it at finish + TTL. Wait for that
-      // time (the panel counts down to it), then a little for the controller, when it is near.
-      const removeAt =
-        state.state !== "running" && ttl !== undefined ? (state.at ?? ctx.now()) + ttl * 1000 : undefined;
       out.push(
         complete.waitUntil !== undefined
           ? { ...complete, id: "removed" }
           : ttl === undefined
             ? fail("removed", "job.ttl-missing", { name: NAME })
-            : ttlCheck.passed &&
-                removeAt !== undefined &&
-                removeAt - ctx.now() <= ctx.options.ttlWaitMs &&
-                ctx.now() < removeAt + TTL_SLACK_MS
-              ? waitingFor("removed", Math.max(removeAt + 1000, ctx.now() + RECHECK_MS), "job.waiting-ttl", {
-                  name: NAME,
-                  at: new Date(removeAt).toISOString().slice(11, 19) + " UTC",
-                })
-              : fail("removed", "job.ttl-not-yet", { name: NAME, ttl }),
+            : (removal ?? fail("removed", "job.ttl-not-yet", { name: NAME, ttl })),
       );
       return out;
     }
     const deletion = ctx.recorder.deletionOf("Job", NAME);
-    if (!deletion || deletion.uid !== lastUid)
+    // Gone from the API a moment before the recorder's watch reports it: look again shortly.
+    if (!deletion && removal) out.push(removal);
+    else if (!deletion || deletion.uid !== lastUid)
       out.push(fail("removed", "recorder.missed", { kind: "Job", name: NAME }));
     else if (deletion.gap) out.push(fail("removed", "recorder.gap", { kind: "Job", name: NAME }));
     else if (deletion.likelyCause === "ttl-after-finished")
