@@ -24,8 +24,12 @@ export interface GradeExerciseOptions {
   answerWaits?: boolean;
 }
 
-/** Rounds of "grade again when due" in one grading; each waits for a later time, so this only bounds a buggy grader. */
-const MAX_WAIT_ROUNDS = 20;
+/**
+ * Rounds of "grade again when due" in one grading; each waits for a later
+ * time (a running Job is looked at every few seconds, within the deadline),
+ * so this only bounds a buggy grader.
+ */
+const MAX_WAIT_ROUNDS = 100;
 
 /**
  * Grades one exercise of `options.registry`. Rejects only for an unknown

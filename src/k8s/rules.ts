@@ -241,14 +241,29 @@ const MACROS: Record<string, string> = {
   "@hourly": "0 * * * *",
 };
 
+const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+
+/** A schedule's five fields, macros expanded, a TZ= prefix dropped, month and weekday names (JAN, sun) as numbers. */
+function cronFields(schedule: string | undefined): string[] {
+  const trimmed = (schedule ?? "").trim();
+  const f = (MACROS[trimmed] ?? trimmed.replace(/^(CRON_)?TZ=\S+\s+/, "")).split(/\s+/);
+  if (f.length !== 5) return f;
+  const names = (field: string, list: string[], first: number) =>
+    field.replace(/[a-z]{3}/gi, (n) => {
+      const i = list.indexOf(n.toLowerCase());
+      return i < 0 ? n : String(i + first);
+    });
+  return [f[0], f[1], f[2], names(f[3], MONTHS, 1), names(f[4], WEEKDAYS, 0)];
+}
+
 /**
  * Whether a standard 5-field cron schedule fires at the minute of `time`
  * (evaluated in UTC; names like MON/JAN are not supported). Enough to tell
  * whether a scheduled time passed during an interval.
  */
 export function cronMatches(schedule: string, time: number): boolean {
-  const expr = MACROS[schedule.trim()] ?? schedule.trim().replace(/^(CRON_)?TZ=\S+\s+/, "");
-  const f = expr.split(/\s+/);
+  const f = cronFields(schedule);
   if (f.length !== 5) return false;
   const d = new Date(time);
   const dom = fieldMatches(f[2], d.getUTCDate(), 1, 31);
@@ -269,6 +284,26 @@ export function scheduledTimes(schedule: string, from: number, to: number, limit
   let t = Math.floor(from / 60_000) * 60_000 + 60_000;
   for (; t <= to && out.length < limit; t += 60_000) if (cronMatches(schedule, t)) out.push(t);
   return out;
+}
+
+/** A Monday, 00:00 UTC: the start of the week sameSchedule compares. */
+const WEEK_START = Date.UTC(2024, 0, 1);
+
+/**
+ * Two cron schedules that fire at the same minutes, however spelt (a step
+ * or the list of minutes it gives, `@daily` or `0 0 * * *`, `0-6` or `*`
+ * for every weekday): compared minute by minute over a week, which decides
+ * schedules that do not name days of the month or months (an exam's hourly,
+ * daily and weekly ones); those two fields must be written alike.
+ */
+export function sameSchedule(a: string | undefined, b: string | undefined): boolean {
+  const fa = cronFields(a);
+  const fb = cronFields(b);
+  if (fa.length !== 5 || fb.length !== 5) return false;
+  if (fa[2] !== fb[2] || fa[3] !== fb[3]) return false;
+  for (let t = WEEK_START; t < WEEK_START + 7 * 24 * 3600_000; t += 60_000)
+    if (cronMatches(a!, t) !== cronMatches(b!, t)) return false;
+  return true;
 }
 
 /** The first scheduled time after `from`, searching up to `horizonMs` ahead. */

@@ -6,9 +6,9 @@
  * countdown that runs down, and stops when asked. Hints show code as code.
  */
 import { BatchV1Api, KubeConfig, type V1CronJob } from "@kubernetes/client-node";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { providerFromEnv } from "../../src/cluster/providers.ts";
-import { LEARNER_NAMESPACE, openLesson } from "./support.ts";
+import { LEARNER_NAMESPACE, openLesson, pressCheck } from "./support.ts";
 
 const kc = new KubeConfig();
 kc.loadFromFile(process.env.KUBECONFIG ?? providerFromEnv().kubeconfigPath());
@@ -59,16 +59,6 @@ async function deleteHello(): Promise<void> {
     .toBe(0);
 }
 
-async function pressCheck(page: Page) {
-  const check = page.locator('kubelab-check[exercise="cronjob/hello"]');
-  const button = check.locator("button[data-check]");
-  await button.scrollIntoViewIfNeeded();
-  const started = Date.now();
-  await button.click();
-  await expect(check).not.toHaveAttribute("data-state", "running", { timeout: 90_000 });
-  return { check, seconds: (Date.now() - started) / 1000 };
-}
-
 test.beforeEach(deleteHello);
 test.afterEach(deleteHello);
 
@@ -78,7 +68,7 @@ test("cronjob/hello: a wrong schedule is answered in under 2 s; a Check that mus
   await openLesson(page, "/en/cronjob/");
 
   await batch.createNamespacedCronJob({ namespace: LEARNER_NAMESPACE, body: hello("*/5 * * * *") });
-  const wrong = await pressCheck(page);
+  const wrong = await pressCheck(page, "cronjob/hello");
   expect(wrong.seconds, "a spec that is wrong from the start is answered at once").toBeLessThan(2);
   await expect(wrong.check).toHaveAttribute("data-state", "failed");
   await expect(wrong.check.locator('li[data-check="schedule"]')).toHaveAttribute("data-state", "failed");
@@ -93,7 +83,7 @@ test("cronjob/hello: a wrong schedule is answered in under 2 s; a Check that mus
   // The right spec, no run yet: the Check answers at once and waits in the panel.
   await deleteHello();
   await batch.createNamespacedCronJob({ namespace: LEARNER_NAMESPACE, body: hello("*/1 * * * *") });
-  const waiting = await pressCheck(page);
+  const waiting = await pressCheck(page, "cronjob/hello");
   expect(waiting.seconds).toBeLessThan(2);
   await expect(waiting.check).toHaveAttribute("data-state", "waiting");
   await expect(waiting.check.locator('li[data-check="fired"]')).toHaveAttribute("data-state", "waiting");

@@ -79,6 +79,20 @@ function adminConfig(): KubeConfig {
   return kubeConfig;
 }
 
+/**
+ * Press an exercise's Check button and wait for its answer; how long the
+ * answer took (seconds) is what the "never waits silently" tests measure.
+ */
+export async function pressCheck(page: Page, exercise: string) {
+  const check = page.locator(`kubelab-check[exercise="${exercise}"]`);
+  const button = check.locator("button[data-check]");
+  await button.scrollIntoViewIfNeeded();
+  const started = Date.now();
+  await button.click();
+  await expect(check).not.toHaveAttribute("data-state", "running", { timeout: 90_000 });
+  return { check, seconds: (Date.now() - started) / 1000 };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**

@@ -247,6 +247,54 @@ function runningPod(
 }
 
 describe("exam-only graders", () => {
+  it("exam cron tasks judge the schedule by when it fires, not how it is spelt", async () => {
+    const g = exam("exam/cron-completions").withParams!({
+      name: "report-1",
+      schedule: "*/10 * * * *",
+      completions: 4,
+      deadline: 50,
+    });
+    const jobTemplate = {
+      spec: {
+        completions: 4,
+        activeDeadlineSeconds: 50,
+        template: { spec: { containers: [{ name: "c", image: "busybox" }], restartPolicy: "OnFailure" } },
+      },
+    };
+    const withSchedule = (schedule: string) =>
+      grade(g, fakeCluster({ cronJobs: [cronJob("report-1", { schedule, jobTemplate })] }));
+    for (const same of ["*/10 * * * *", "0,10,20,30,40,50 * * * *", "0-59/10 * * * *", "*/10 * * * 0-6"])
+      assert.deepEqual(failedIds(await withSchedule(same)), [], same);
+    for (const other of ["*/5 * * * *", "10 * * * *", "*/10 * * 1 *"])
+      assert.deepEqual(failedIds(await withSchedule(other)), ["exam.field-wrong"], other);
+    const h = exam("exam/cron-history").withParams!({
+      name: "c-1",
+      schedule: "30 2 * * 0",
+      policy: "Forbid",
+      successful: 2,
+      failed: 2,
+    });
+    const history = (schedule: string) =>
+      grade(
+        h,
+        fakeCluster({
+          cronJobs: [
+            cronJob("c-1", {
+              schedule,
+              suspend: true,
+              concurrencyPolicy: "Forbid",
+              successfulJobsHistoryLimit: 2,
+              failedJobsHistoryLimit: 2,
+              jobTemplate,
+            }),
+          ],
+        }),
+      );
+    assert.deepEqual(failedIds(await history("30 2 * * 7")), [], "Sunday as 7");
+    assert.deepEqual(failedIds(await history("30 2 * * SUN")), [], "Sunday by name");
+    assert.deepEqual(failedIds(await history("30 2 * * 1")), ["exam.field-wrong"], "Monday");
+  });
+
   it("exam/cron-completions: fields in jobTemplate pass; startingDeadlineSeconds or parallelism instead fail", async () => {
     const g = exam("exam/cron-completions").withParams!({
       name: "report-1",
@@ -428,63 +476,75 @@ describe("exam-only graders", () => {
     );
   });
 
-  it("exam/init-wait-service: waiting init container, matching Service, ready pod pass; no Service or no init container fail", async () => {
+  it("exam/init-wait-service: judged on what happened — an init container still running when the Service came, whatever its command", async () => {
     const g = exam("exam/init-wait-service").withParams!({ pod: "web-1", service: "db-1" });
+    const at = (s: number) => new Date(T0 + s * 1000);
+    // The wait is in a script the spec does not show: its command names no Service.
     const spec = {
-      initContainers: [
-        { name: "wait", image: "busybox", command: ["sh", "-c", "until nslookup db-1; do sleep 2; done"] },
-      ],
+      initContainers: [{ name: "gate", image: "busybox", command: ["sh", "/scripts/wait.sh"] }],
       containers: [{ name: "web", image: "nginx" }],
     };
-    const svc = { metadata: { name: "db-1" }, spec: { selector: { app: "web-1" } } } as V1Service;
-    assert.equal(
-      (await grade(g, fakeCluster({ pods: [runningPod("web-1", spec, {}, { app: "web-1" })], services: [svc] })))
-        .passed,
-      true,
-    );
-    const stuck = runningPod(
-      "web-1",
-      spec,
-      {
-        phase: "Pending",
-        conditions: [],
-        initContainerStatuses: [{ name: "wait", ready: false, state: { running: {} } }],
-      },
-      { app: "web-1" },
-    );
-    assert.deepEqual(failedIds(await grade(g, fakeCluster({ pods: [stuck] }))), [
-      "exam.object-missing",
-      "exam.pod-not-running",
+    const svc = (createdS: number) =>
+      ({
+        metadata: { name: "db-1", creationTimestamp: at(createdS) },
+        spec: { selector: { app: "web-1" } },
+      }) as V1Service;
+    const pod = (initEndS: number, extra: Record<string, unknown> = {}) =>
+      runningPod(
+        "web-1",
+        spec,
+        {
+          initContainerStatuses: [
+            {
+              name: "gate",
+              ready: false,
+              state: { terminated: { exitCode: 0, startedAt: at(-40), finishedAt: at(initEndS) } },
+            },
+          ],
+          containerStatuses: [
+            { name: "web", ready: true, started: true, state: { running: { startedAt: at(initEndS + 1) } } },
+          ],
+          ...extra,
+        },
+        { app: "web-1" },
+      );
+    // Created at -40 s, the Service at -20 s, the init container finished at -19 s: it waited.
+    assert.deepEqual(failedIds(await grade(g, fakeCluster({ pods: [pod(-19)], services: [svc(-20)] }))), []);
+    // The Service first, the pod after: it finished after the Service existed too (the wait was short).
+    assert.deepEqual(failedIds(await grade(g, fakeCluster({ pods: [pod(-5)], services: [svc(-60)] }))), []);
+    // Look-alike: the init container finished at -35 s, the Service came at -20 s: it did not wait.
+    assert.deepEqual(failedIds(await grade(g, fakeCluster({ pods: [pod(-35)], services: [svc(-20)] }))), [
+      "exam.init-did-not-wait",
     ]);
+    // No init container at all.
     assert.deepEqual(
       failedIds(
         await grade(
           g,
           fakeCluster({
             pods: [runningPod("web-1", { containers: spec.containers }, {}, { app: "web-1" })],
-            services: [svc],
+            services: [svc(-20)],
           }),
         ),
       ),
       ["exam.init-missing"],
     );
-    // The Service handed to the wait loop in an environment variable: the same wait.
-    const byEnv = {
-      ...spec,
-      initContainers: [
-        {
-          name: "wait",
-          image: "busybox",
-          command: ["sh", "-c", "until nslookup $TARGET; do sleep 2; done"],
-          env: [{ name: "TARGET", value: "db-1" }],
-        },
-      ],
-    };
-    assert.equal(
-      (await grade(g, fakeCluster({ pods: [runningPod("web-1", byEnv, {}, { app: "web-1" })], services: [svc] })))
-        .passed,
-      true,
+    // Still waiting, no Service: nothing to wait for in the panel (the Service is missing), said at once.
+    const stuck = runningPod(
+      "web-1",
+      spec,
+      {
+        phase: "Pending",
+        conditions: [],
+        initContainerStatuses: [{ name: "gate", ready: false, state: { running: { startedAt: at(-40) } } }],
+      },
+      { app: "web-1" },
     );
+    assert.deepEqual(failedIds(await grade(g, fakeCluster({ pods: [stuck] }))), [
+      "exam.init-no-service",
+      "exam.object-missing",
+      "exam.pod-not-running",
+    ]);
   });
 
   it("exam/sidecar-log: native sidecar showing the text passes; a plain container or another volume fails", async () => {

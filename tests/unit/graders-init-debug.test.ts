@@ -512,7 +512,9 @@ describe("debug/netstat", () => {
 
 describe("debug/node", () => {
   const IMG = "registry.cn-beijing.aliyuncs.com/dotbalo/debug-tools";
-  const nodePod = (name: string, host: boolean): V1Pod => ({
+  const LS_HOST =
+    "bin   dev  home  lib64  media  opt   root  sbin  sys  usr\r\nboot  etc  lib   lost+found  mnt  proc  run  srv  tmp  var\r\n";
+  const nodePod = (name: string, host: boolean, mountPath = "/host"): V1Pod => ({
     metadata: { name, uid: name },
     spec: {
       nodeName: "k8s-node02",
@@ -527,7 +529,7 @@ describe("debug/node", () => {
           image: IMG,
           stdin: true,
           tty: true,
-          volumeMounts: host ? [{ name: "host-root", mountPath: "/host" }] : [],
+          volumeMounts: host ? [{ name: "host-root", mountPath }] : [],
         },
       ],
     },
@@ -545,24 +547,37 @@ describe("debug/node", () => {
       ],
     },
   });
-  it("passes the pod kubectl debug node/… creates", async () => {
-    const r = await gradeExercise(
-      "debug/node",
-      fakeContext(fakeCluster({ pods: [nodePod("node-debugger-k8s-node02-bgfx9", true)] })),
-      "en",
-    );
+  const grade = (pods: V1Pod[], logs: Record<string, string> = {}) =>
+    gradeExercise("debug/node", fakeContext(fakeCluster({ pods, logs })), "en");
+  it("passes the pod kubectl debug node/… creates, once its shell listed /host", async () => {
+    const r = await grade([nodePod("node-debugger-k8s-node02-bgfx9", true)], {
+      "node-debugger-k8s-node02-bgfx9/debugger": `(130 09:09 k8s-node02:/) ls /host\r\n${LS_HOST}`,
+    });
     assert.equal(r.passed, true, JSON.stringify(r.checks));
   });
-  it("fails a plain pod with the debug-tools image", async () => {
-    const r = await gradeExercise("debug/node", fakeContext(fakeCluster({ pods: [nodePod("tools", false)] })), "en");
-    assert.equal(ids(r).pod, "fail:debug.node-plain-pod");
+  it("passes a hand-written debugging pod of any name, the node's root mounted elsewhere, its os-release read", async () => {
+    const r1 = await grade([nodePod("node-shell", true, "/node")], { "node-shell/debugger": LS_HOST });
+    assert.equal(r1.passed, true, JSON.stringify(r1.checks));
+    const r2 = await grade([nodePod("rootfs", true, "/rootfs")], {
+      "rootfs/debugger": 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n',
+    });
+    assert.equal(r2.passed, true, JSON.stringify(r2.checks));
   });
-  it("fails a look-alike pod without host access", async () => {
-    const r = await gradeExercise(
-      "debug/node",
-      fakeContext(fakeCluster({ pods: [nodePod("node-debugger-k8s-node02-abcde", false)] })),
-      "en",
-    );
+  it("fails a debugging pod whose container never looked at the node (e.g. `-- true`)", async () => {
+    const r = await grade([nodePod("node-debugger-k8s-node02-bgfx9", true)], {
+      "node-debugger-k8s-node02-bgfx9/debugger": "",
+    });
+    assert.equal(ids(r).ran, "fail:debug.node-not-looked");
+    assert.equal(r.passed, false);
+  });
+  it("fails a plain pod with the debug-tools image, whatever its name", async () => {
+    assert.equal(ids(await grade([nodePod("tools", false)])).pod, "fail:debug.node-plain-pod");
+    assert.equal(ids(await grade([nodePod("node-debugger-k8s-node02-abcde", false)])).pod, "fail:debug.node-plain-pod");
+  });
+  it("fails a node pod without the host's namespaces", async () => {
+    const p = nodePod("node-debugger-k8s-node02-abcde", true);
+    p.spec!.hostPID = false;
+    const r = await grade([p], { "node-debugger-k8s-node02-abcde/debugger": LS_HOST });
     assert.equal(ids(r).host, "fail:debug.node-no-host");
   });
   it("is unavailable (not failed by the learner) without node access", async () => {

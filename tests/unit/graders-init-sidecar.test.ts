@@ -121,6 +121,42 @@ describe("init/sidecar", () => {
     assert.equal(ids(r).running, "fail:init.sidecar-not-running");
     assert.match(r.checks.find((c) => c.id === "running")!.message, /CrashLoopBackOff/);
   });
+  it("waits in the panel, saying for what, while a fresh Pod starts or its sidecar has not shown the line yet", async () => {
+    const panel = async (p: V1Pod, logs: Record<string, string> = {}) => {
+      const ctx = fakeContext(fakeCluster({ pods: [p], logs }));
+      const r = await gradeExercise("init/sidecar", ctx, "en", { answerWaits: true });
+      assert.equal(ctx.clock.now, T0, "never sleeps");
+      return r;
+    };
+    const starting = pod([SIDECAR], [APP], { appWaiting: true });
+    starting.metadata!.creationTimestamp = at(-2);
+    const r1 = await panel(starting);
+    assert.equal(ids(r1).running, "fail:pod.waiting-running");
+    assert.equal(ids(r1).output, "fail:pod.waiting-running");
+    assert.match(r1.checks[2].message, /Waiting for Pod sidecar to run: it was created 2 s ago/);
+    assert.equal(r1.waitMs, 3000);
+    const quiet = pod([SIDECAR], [APP]);
+    quiet.metadata!.creationTimestamp = at(-2);
+    const r2 = await panel(quiet, { "sidecar/log-shipper": "" });
+    assert.equal(ids(r2).output, "fail:pod.waiting-log");
+    assert.match(r2.checks[3].message, /Waiting for “hello from app” in the log of container log-shipper/);
+    // Created long ago: decided now, without a word about waiting.
+    quiet.metadata!.creationTimestamp = at(-60);
+    const r3 = await panel(quiet, { "sidecar/log-shipper": "" });
+    assert.equal(ids(r3).output, "fail:init.sidecar-no-output");
+    assert.equal(r3.waitMs, undefined);
+  });
+  it("init/order waits in the panel while a fresh Pod's init containers run", async () => {
+    const first: V1Container = { name: "one", image: "busybox", command: ["sleep", "5"] };
+    const second: V1Container = { name: "two", image: "busybox", command: ["true"] };
+    const p = pod([first, second], [APP], { blocked: ["one"], appWaiting: true });
+    p.metadata!.name = "init-order";
+    p.metadata!.creationTimestamp = at(-1);
+    const ctx = fakeContext(fakeCluster({ pods: [p] }));
+    const r = await gradeExercise("init/order", ctx, "en", { answerWaits: true });
+    assert.equal(ids(r).sequence, "fail:init.waiting-inits");
+    assert.equal(ctx.clock.now, T0);
+  });
   it("reports a missing Pod", async () => {
     const r = await grade(undefined);
     assert.equal(ids(r).exists, "fail:init.sidecar-pod-missing");

@@ -92,7 +92,7 @@ describe("job/echo", () => {
   });
 
   it("waits for a running Job to complete (bounded)", async () => {
-    const j = job("echo", { state: "running" });
+    const j = job("echo", { state: "running", created: T0 - 1000 });
     const p = jobPod(j, "echo-a", { phase: "Running" });
     const cluster = fakeCluster({ jobs: [j], pods: [p] });
     cluster.onRead = (now) => {
@@ -108,14 +108,52 @@ describe("job/echo", () => {
     assert.ok(ctx.clock.now >= T0 + 5000 && ctx.clock.now < T0 + 20_000);
   });
 
-  it("gives up waiting after jobWaitMs and says the Job is still running", async () => {
-    const j = job("echo", { state: "running" });
+  it("does not wait for a Job that started longer than jobWaitMs ago, and says how long it has run", async () => {
+    const j = job("echo", { state: "running", created: T0 - 30_000 });
     const cluster = fakeCluster({ jobs: [j], pods: [jobPod(j, "echo-a", { phase: "Pending" })] });
     const ctx = fakeContext(cluster, undefined, { jobWaitMs: 20_000 });
     const r = await gradeExercise("job/echo", ctx, "en");
     assert.equal(ids(r).complete, "fail:job.still-running");
+    assert.match(r.checks[1].message, /still running, 30 s after it started/);
+    assert.doesNotMatch(r.checks[1].message, /wait/i);
     assert.equal(ids(r).output, "fail:job.no-logs");
-    assert.ok(ctx.clock.now - T0 <= 21_000);
+    assert.equal(ctx.clock.now, T0, "no wait happened");
+  });
+
+  it("gives up waiting jobWaitMs after the Job started", async () => {
+    const j = job("echo", { state: "running", created: T0 - 2000 });
+    const cluster = fakeCluster({ jobs: [j], pods: [jobPod(j, "echo-a", { phase: "Pending" })] });
+    const ctx = fakeContext(cluster, undefined, { jobWaitMs: 20_000 });
+    const r = await gradeExercise("job/echo", ctx, "en");
+    assert.equal(ids(r).complete, "fail:job.still-running");
+    assert.ok(ctx.clock.now - T0 <= 18_000 && ctx.clock.now - T0 >= 15_000, String(ctx.clock.now - T0));
+  });
+
+  it("in the Check panel, a running Job answers at once as waiting, with what it waits for", async () => {
+    const j = job("echo", { state: "running", created: T0 - 2000 });
+    const cluster = fakeCluster({ jobs: [j], pods: [jobPod(j, "echo-a", { phase: "Running" })] });
+    const ctx = fakeContext(cluster);
+    const r = await gradeExercise("job/echo", ctx, "en", { answerWaits: true });
+    assert.equal(ctx.clock.now, T0);
+    assert.equal(ids(r).complete, "fail:job.waiting");
+    assert.equal(ids(r).output, "fail:job.waiting");
+    assert.equal(r.waitMs, 3000);
+    assert.match(
+      r.checks[1].message,
+      /Waiting for Job echo to finish: 0 of 1 pod\(s\) succeeded so far, running for 2 s/,
+    );
+  });
+
+  it("a finished pod that printed the wrong text decides it at once, while the Job still runs", async () => {
+    const j = job("echo", { state: "running", created: T0 - 2000, completions: 2, command: ["echo", "Hello"] });
+    const cluster = fakeCluster({ jobs: [j], pods: [jobPod(j, "echo-a"), jobPod(j, "echo-b", { phase: "Running" })] });
+    cluster.logs["echo-a/echo"] = "Hello\n";
+    const ctx = fakeContext(cluster);
+    const r = await gradeExercise("job/echo", ctx, "en", { answerWaits: true });
+    assert.equal(r.waitMs, undefined);
+    assert.equal(ids(r).output, "fail:job.output-wrong");
+    assert.equal(ids(r).complete, "fail:job.run-not-awaited");
+    assert.equal(ctx.clock.now, T0);
   });
 
   it("reports an unreachable cluster as an infrastructure error, not a learner failure", async () => {

@@ -276,6 +276,27 @@ describe("job/ttl", () => {
     const r = await gradeExercise("job/ttl", fakeContext(cluster, store), "en");
     assert.equal(r.passed, true, JSON.stringify(r.checks));
   });
+  it("looks again when the Job is gone from the API before the recorder saw it deleted", async () => {
+    const store = new EventStore();
+    store.setLive(true);
+    const spec = { ttlSecondsAfterFinished: 10 };
+    store.record("Job", "added", { metadata: { name: "ttl", uid: "T", resourceVersion: "1" }, spec, status: {} });
+    store.record("Job", "modified", {
+      metadata: { name: "ttl", uid: "T", resourceVersion: "2" },
+      spec,
+      status: complete,
+    });
+    // Finished at 10:00:00 with a 10 s TTL: at 10:00:08 the API no longer has it, the watch reports it at 10:00:10.
+    const cluster = fakeCluster();
+    const ctx = fakeContext(cluster, store);
+    ctx.clock.now = Date.parse("2025-01-06T10:00:08Z");
+    cluster.onRead = (now) => {
+      if (now >= Date.parse("2025-01-06T10:00:10Z") && !store.deletionOf("Job", "ttl"))
+        record(store, { ttl: 10, foregroundAt: "2025-01-06T10:00:10Z" });
+    };
+    const r = await gradeExercise("job/ttl", ctx, "en");
+    assert.equal(r.passed, true, JSON.stringify(r.checks));
+  });
   it("fails a Job without TTL deleted by hand", async () => {
     const store = new EventStore();
     store.setLive(true);

@@ -8,13 +8,13 @@
 import type { V1CronJob } from "@kubernetes/client-node";
 import { defineParamGrader } from "../../graders/framework.ts";
 import { readCronJob } from "../../graders/cronjob/shared.ts";
-import { fieldTask } from "./shared.ts";
+import { fieldTask, scheduleRule } from "./shared.ts";
 
 const defaults = { name: "report", schedule: "*/5 * * * *", completions: 3, deadline: 40 };
 
 const task = ({ name, schedule, completions, deadline }: typeof defaults) =>
   fieldTask<V1CronJob>("CronJob", name, [
-    { id: "schedule", points: 1, field: "spec.schedule", expected: schedule, actual: (cj) => cj.spec?.schedule },
+    scheduleRule(schedule),
     {
       id: "completions",
       points: 2,

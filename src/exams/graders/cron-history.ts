@@ -7,13 +7,13 @@
 import type { V1CronJob } from "@kubernetes/client-node";
 import { defineParamGrader } from "../../graders/framework.ts";
 import { readCronJob } from "../../graders/cronjob/shared.ts";
-import { fieldTask } from "./shared.ts";
+import { fieldTask, scheduleRule } from "./shared.ts";
 
 const defaults = { name: "cleanup", schedule: "0 3 * * *", policy: "Forbid", successful: 2, failed: 1 };
 
 const task = ({ name, schedule, policy, successful, failed }: typeof defaults) =>
   fieldTask<V1CronJob>("CronJob", name, [
-    { id: "schedule", points: 1, field: "spec.schedule", expected: schedule, actual: (cj) => cj.spec?.schedule },
+    scheduleRule(schedule),
     // Unset means false: say "false", not "not set", so the learner sees the value that counts.
     { id: "suspend", points: 1, field: "spec.suspend", expected: true, actual: (cj) => cj.spec?.suspend ?? false },
     {

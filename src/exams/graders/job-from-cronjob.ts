@@ -6,7 +6,7 @@
  */
 import { defineParamGrader, fail, pass } from "../../graders/framework.ts";
 import type { CheckSpec } from "../../graders/framework.ts";
-import { ownerUid, readJobSettled } from "../../graders/k8s-helpers.ts";
+import { ownerUid, readJob } from "../../graders/k8s-helpers.ts";
 import { readCronJob } from "../../graders/cronjob/shared.ts";
 import { checkJobCompleted } from "../../graders/job/shared.ts";
 import { missing } from "./shared.ts";
@@ -25,16 +25,18 @@ export default defineParamGrader({
   defaults,
   checks,
   async grade(ctx, p) {
-    const job = await readJobSettled(ctx, p.job);
+    const job = await readJob(ctx, p.job);
     if (!job) return missing(checks(p), "Job", p.job);
     const cj = await readCronJob(ctx, p.cronjob);
     const owner = ownerUid(job, "CronJob");
-    return [
-      pass("exists", "exam.object-exists", { kind: "Job", name: p.job }),
+    const fromCronJob =
       cj && owner === cj.metadata?.uid
         ? pass("from-cronjob", "exam.from-cronjob-ok", { name: p.job, cronjob: p.cronjob })
-        : fail("from-cronjob", "exam.not-from-cronjob", { name: p.job, cronjob: p.cronjob }),
-      checkJobCompleted(ctx, "complete", job, 1),
+        : fail("from-cronjob", "exam.not-from-cronjob", { name: p.job, cronjob: p.cronjob });
+    return [
+      pass("exists", "exam.object-exists", { kind: "Job", name: p.job }),
+      fromCronJob,
+      checkJobCompleted(ctx, "complete", job, 1, ctx.options.jobWaitMs, [fromCronJob]),
     ];
   },
 });

@@ -6,7 +6,7 @@
  */
 import { defineParamGrader, pass } from "../../graders/framework.ts";
 import type { CheckSpec } from "../../graders/framework.ts";
-import { readJobSettled } from "../../graders/k8s-helpers.ts";
+import { readJob } from "../../graders/k8s-helpers.ts";
 import { checkJobCompleted, checkJobSpec } from "../../graders/job/shared.ts";
 import { missing } from "./shared.ts";
 
@@ -28,13 +28,15 @@ export default defineParamGrader({
   defaults,
   checks,
   async grade(ctx, p) {
-    const job = await readJobSettled(ctx, p.name, ctx.options.jobWaitMs * 3);
+    const job = await readJob(ctx, p.name);
     if (!job) return missing(checks(p), "Job", p.name);
+    const counts = checkJobSpec("counts", job, { completions: p.completions, parallelism: p.parallelism });
+    const cleanup = checkJobSpec("cleanup", job, { backoffLimit: p.backoffLimit, ttlSecondsAfterFinished: p.ttl });
     return [
       pass("exists", "exam.object-exists", { kind: "Job", name: p.name }),
-      checkJobSpec("counts", job, { completions: p.completions, parallelism: p.parallelism }),
-      checkJobSpec("cleanup", job, { backoffLimit: p.backoffLimit, ttlSecondsAfterFinished: p.ttl }),
-      checkJobCompleted(ctx, "complete", job, p.completions),
+      counts,
+      cleanup,
+      checkJobCompleted(ctx, "complete", job, p.completions, ctx.options.jobWaitMs * 3, [counts, cleanup]),
     ];
   },
 });

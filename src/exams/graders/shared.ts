@@ -4,7 +4,8 @@
  * (the score report shows both), and "the object is missing" for every
  * check that notChecked it.
  */
-import type { V1Pod } from "@kubernetes/client-node";
+import type { V1CronJob, V1Pod } from "@kubernetes/client-node";
+import { sameSchedule } from "../../graders/k8s-helpers.ts";
 import { fail, notChecked, pass } from "../../graders/framework.ts";
 import type { CheckOutcome, CheckSpec } from "../../graders/framework.ts";
 
@@ -16,10 +17,11 @@ export function fieldCheck(
   field: string,
   expected: string | number | boolean,
   actual: unknown,
+  same: (actual: string, expected: string) => boolean = (a, e) => a === e,
 ): CheckOutcome {
   const params = { kind, name, field, expected: String(expected) };
   if (actual === undefined || actual === null) return fail(id, "exam.field-missing", params);
-  return String(actual) === String(expected)
+  return same(String(actual), String(expected))
     ? pass(id, "exam.field-ok", params)
     : fail(id, "exam.field-wrong", { ...params, actual: String(actual) });
 }
@@ -32,6 +34,20 @@ export interface FieldRule<T> {
   expected: string | number | boolean;
   /** The field's value on the object; undefined when unset (give the API's default where unset has a meaning). */
   actual: (obj: T) => unknown;
+  /** When two values mean the same though spelt differently (a cron schedule); equal text by default. */
+  same?: (actual: string, expected: string) => boolean;
+}
+
+/** A CronJob's schedule as a task asks for it: judged by when it fires, not how it is spelt ("0 * * * *", "@hourly"). */
+export function scheduleRule(schedule: string): FieldRule<V1CronJob> {
+  return {
+    id: "schedule",
+    points: 1,
+    field: "spec.schedule",
+    expected: schedule,
+    actual: (cj) => cj.spec?.schedule,
+    same: sameSchedule,
+  };
 }
 
 /**
@@ -53,7 +69,7 @@ export function fieldTask<T>(kind: string, name: string, rules: readonly FieldRu
     obj
       ? [
           pass("exists", "exam.object-exists", { kind, name }),
-          ...rules.map((r) => fieldCheck(r.id, kind, name, r.field, r.expected, r.actual(obj))),
+          ...rules.map((r) => fieldCheck(r.id, kind, name, r.field, r.expected, r.actual(obj), r.same)),
         ]
       : missing(specs, kind, name);
   return { specs, grade };

@@ -7,7 +7,7 @@
  * log (it sees the app's file only through a shared volume).
  */
 import { orNull } from "../../graders/errors.ts";
-import { logLines } from "../../graders/k8s-helpers.ts";
+import { logLines, podPending } from "../../graders/k8s-helpers.ts";
 import { defineParamGrader, fail, notChecked, pass } from "../../graders/framework.ts";
 import type { CheckSpec } from "../../graders/framework.ts";
 import { missing, podNotReadyReason, podReady } from "./shared.ts";
@@ -26,44 +26,44 @@ export default defineParamGrader({
   defaults,
   checks,
   async grade(ctx, p) {
-    const read = () => orNull(ctx.core.readNamespacedPod({ name: p.pod, namespace: ctx.namespace }));
-    let pod = await read();
+    const pod = await orNull(ctx.core.readNamespacedPod({ name: p.pod, namespace: ctx.namespace }));
     if (!pod) return missing(checks(p), "Pod", p.pod);
-    const native = (pod.spec?.initContainers ?? []).some((c) => c.name === p.sidecar && c.restartPolicy === "Always");
-    if (!podReady(pod))
-      pod =
-        (await ctx.waitFor(async () => {
-          const now = await read();
-          return podReady(now) ? now : null;
-        })) ?? pod;
+    const nativeOk = (pod.spec?.initContainers ?? []).some((c) => c.name === p.sidecar && c.restartPolicy === "Always");
+    const native = nativeOk
+      ? pass("native", "exam.sidecar-native", { name: p.pod, container: p.sidecar })
+      : fail("native", "exam.sidecar-not-native", { name: p.pod, container: p.sidecar });
+    // Just created, or the app has not written yet: wait in the panel (bounded), unless the spec already failed.
+    const pending = (id: string, message: "pod.waiting-running" | "pod.waiting-log") =>
+      podPending(ctx, id, pod, ctx.options.jobWaitMs, [native], message, {
+        name: p.pod,
+        container: p.sidecar,
+        text: p.text,
+      });
     const ready = podReady(pod);
+    const starting = ready ? undefined : pending("running", "pod.waiting-running");
+    if (starting) return [native, starting, { ...starting, id: "output" }];
+    if (!ready)
+      return [
+        native,
+        fail("running", "exam.pod-not-running", {
+          name: p.pod,
+          phase: pod.status?.phase ?? "Unknown",
+          reason: podNotReadyReason(pod),
+        }),
+        notChecked("output", "running"),
+      ];
     const inPod = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].some(
       (c) => c.name === p.sidecar,
     );
-    // The app writes every few seconds: wait (bounded) for the line to reach the sidecar's log.
-    const seen =
-      inPod && ready
-        ? await ctx.waitFor(async () => {
-            const log = await ctx.readLog(ctx.namespace, p.pod, p.sidecar, { tailLines: 200 });
-            return log !== null && logLines(log.text).some((l) => l.includes(p.text));
-          })
-        : false;
+    const log = inPod ? await ctx.readLog(ctx.namespace, p.pod, p.sidecar, { tailLines: 200 }) : null;
+    const seen = log !== null && logLines(log.text).some((l) => l.includes(p.text));
     return [
-      native
-        ? pass("native", "exam.sidecar-native", { name: p.pod, container: p.sidecar })
-        : fail("native", "exam.sidecar-not-native", { name: p.pod, container: p.sidecar }),
-      ready
-        ? pass("running", "exam.pod-running", { name: p.pod })
-        : fail("running", "exam.pod-not-running", {
-            name: p.pod,
-            phase: pod.status?.phase ?? "Unknown",
-            reason: podNotReadyReason(pod),
-          }),
-      !ready
-        ? notChecked("output", "running")
-        : seen
-          ? pass("output", "exam.sidecar-output", { name: p.pod, container: p.sidecar, text: p.text })
-          : fail("output", "exam.sidecar-no-output", { name: p.pod, container: p.sidecar, text: p.text }),
+      native,
+      pass("running", "exam.pod-running", { name: p.pod }),
+      seen
+        ? pass("output", "exam.sidecar-output", { name: p.pod, container: p.sidecar, text: p.text })
+        : ((inPod ? pending("output", "pod.waiting-log") : undefined) ??
+          fail("output", "exam.sidecar-no-output", { name: p.pod, container: p.sidecar, text: p.text })),
     ];
   },
 });

@@ -2,7 +2,7 @@
 import type { V1CronJob } from "@kubernetes/client-node";
 import type { GradeContext } from "../context.ts";
 import { orNull } from "../errors.ts";
-import { ms, nextScheduledTime, scheduledTimes } from "../k8s-helpers.ts";
+import { ms, nextScheduledTime, RECHECK_MS, scheduledTimes } from "../k8s-helpers.ts";
 
 export function readCronJob(ctx: GradeContext, name: string): Promise<V1CronJob | null> {
   return orNull(ctx.batch.readNamespacedCronJob({ name, namespace: ctx.namespace }));
@@ -10,8 +10,7 @@ export function readCronJob(ctx: GradeContext, name: string): Promise<V1CronJob 
 
 /** After a scheduled time, how long its Job may still be on its way (controller latency, image pull, a short run). */
 export const RUN_GRACE_MS = 30_000;
-/** How soon a check looks again while a run is due or under way. */
-export const RECHECK_MS = 3000;
+export { RECHECK_MS };
 
 /** When a check that needs a CronJob's runs should look again, and for which run. */
 export interface NextLook {

@@ -1,41 +1,103 @@
 /**
  * debug/node — debugging a node: `kubectl debug node/<node> -it
- * --image=registry.cn-beijing.aliyuncs.com/dotbalo/debug-tools` creates a
- * pod `node-debugger-<node>-xxxxx` pinned to the node (nodeName) with the
- * host's network, PID and IPC namespaces and the host's root mounted at
- * /host (kubectl's default "legacy" and the "general" profiles). A plain pod
- * with the same image but no host access fails. Unavailable in namespace
- * isolation, where learners get no node access.
+ * --image=registry.cn-beijing.aliyuncs.com/dotbalo/debug-tools` creates a pod
+ * pinned to the node with the host's network, PID and IPC namespaces and the
+ * node's root mounted at /host, and the learner looks around in it (`ls
+ * /host`). Judged on what that means, not on kubectl's spelling of it: a pod
+ * (any name: kubectl's `node-debugger-…`, or one written by hand) that mounts
+ * the node's root filesystem (hostPath `/`, at any path), in the node's
+ * namespaces, with the debug-tools image, whose container ran and whose log
+ * shows the node's filesystem was looked at (a listing of a root directory,
+ * or the node's os-release). A plain pod with the same image, or a debugging
+ * pod that never looked, fails. Unavailable in namespace isolation, where
+ * learners get no node access.
  */
 import type { V1Pod } from "@kubernetes/client-node";
 import { defineGrader, fail, notCheckedAll, pass } from "../framework.ts";
 import type { CheckOutcome } from "../framework.ts";
+import type { GradeContext } from "../context.ts";
 import { containerState, imageRepository } from "../k8s-helpers.ts";
 
 const IMAGE = "registry.cn-beijing.aliyuncs.com/dotbalo/debug-tools";
 const CHECK_IDS = ["pod", "image", "host", "ran"] as const;
 
-function isNodeDebugger(p: V1Pod): boolean {
-  const node = p.spec?.nodeName;
-  return (
-    !!node &&
-    new RegExp(`^node-debugger-${node.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-[a-z0-9]{5}$`).test(
-      p.metadata?.name ?? "",
-    )
-  );
+/** Entries of a root directory: a log listing several of them has listed a root (`ls /host`, `ls -la /host`). */
+const ROOT_ENTRIES = new Set([
+  "bin",
+  "boot",
+  "dev",
+  "etc",
+  "home",
+  "lib",
+  "mnt",
+  "opt",
+  "proc",
+  "root",
+  "run",
+  "sbin",
+  "srv",
+  "sys",
+  "tmp",
+  "usr",
+  "var",
+]);
+/** How many root entries make a listing (an `ls` of some other directory names one or two by chance). */
+const LISTING_MIN = 6;
+/** Lines of /etc/os-release (`cat /host/etc/os-release`). */
+const OS_RELEASE = /^(PRETTY_NAME|VERSION_ID|ID)=/m;
+
+/** The container that mounts the node's root (hostPath `/`) and where, if any. */
+function rootMount(p: V1Pod): { container: string; path: string } | undefined {
+  const roots = new Set((p.spec?.volumes ?? []).filter((v) => v.hostPath?.path === "/").map((v) => v.name));
+  for (const c of p.spec?.containers ?? []) {
+    const m = c.volumeMounts?.find((v) => roots.has(v.name));
+    if (m) return { container: c.name, path: m.mountPath };
+  }
+  return undefined;
 }
 
-function hostAccessMissing(p: V1Pod): string[] {
+function namespacesMissing(p: V1Pod): string[] {
   const missing: string[] = [];
   if (!p.spec?.hostNetwork) missing.push("hostNetwork");
   if (!p.spec?.hostPID) missing.push("hostPID");
   if (!p.spec?.hostIPC) missing.push("hostIPC");
-  const rootVolumes = new Set((p.spec?.volumes ?? []).filter((v) => v.hostPath?.path === "/").map((v) => v.name));
-  const mounted = (p.spec?.containers ?? []).some((c) =>
-    c.volumeMounts?.some((m) => m.mountPath.replace(/\/+$/, "") === "/host" && rootVolumes.has(m.name)),
-  );
-  if (!mounted) missing.push("/host");
   return missing;
+}
+
+/** The log shows a root directory listed, or the node's os-release read (colours and TTY returns removed). */
+export function sawRootFilesystem(log: string): boolean {
+  const text = log.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").replace(/\r/g, "");
+  if (OS_RELEASE.test(text)) return true;
+  const seen = new Set(
+    text
+      .split(/\s+/)
+      .map((t) => t.replace(/[/@*]$/, ""))
+      .filter((t) => ROOT_ENTRIES.has(t)),
+  );
+  return seen.size >= LISTING_MIN;
+}
+
+async function judge(ctx: GradeContext, p: V1Pod, mount: { container: string; path: string }): Promise<CheckOutcome[]> {
+  const name = p.metadata!.name!;
+  const container = p.spec!.containers!.find((c) => c.name === mount.container)!;
+  const missing = namespacesMissing(p);
+  const st = containerState(p.status?.containerStatuses?.find((s) => s.name === mount.container));
+  const started = st.state === "running" || st.state === "terminated";
+  const log = started ? await ctx.readLog(ctx.namespace, name, mount.container, { tailLines: 2000 }) : null;
+  return [
+    pass("pod", "debug.node-pod-ok", { pod: name, node: p.spec?.nodeName ?? "—", path: mount.path }),
+    imageRepository(container.image) === IMAGE
+      ? pass("image", "debug.node-image-ok", { image: container.image! })
+      : fail("image", "debug.node-image", { expected: IMAGE, actual: container.image ?? "" }),
+    missing.length === 0
+      ? pass("host", "debug.node-host-ok", { pod: name, path: mount.path })
+      : fail("host", "debug.node-no-host", { pod: name, missing: missing.join(", ") }),
+    !started
+      ? fail("ran", "debug.node-not-started", { pod: name, reason: st.state === "waiting" ? st.reason : "Unknown" })
+      : log !== null && sawRootFilesystem(log.text)
+        ? pass("ran", "debug.node-looked", { pod: name, path: mount.path })
+        : fail("ran", "debug.node-not-looked", { pod: name, path: mount.path }),
+  ];
 }
 
 export default defineGrader({
@@ -52,37 +114,19 @@ export default defineGrader({
       return CHECK_IDS.map((id) => ({ ...fail(id, "common.unavailable-namespace-mode"), unavailable: true }));
     }
     const pods = (await ctx.core.listNamespacedPod({ namespace: ctx.namespace })).items;
-    const debuggers = pods.filter(isNodeDebugger);
-    const withImage = (p: V1Pod) => (p.spec?.containers ?? []).find((c) => imageRepository(c.image) === IMAGE);
+    const debuggers = pods.flatMap((p) => {
+      const mount = p.spec?.nodeName ? rootMount(p) : undefined;
+      return mount ? [{ p, mount }] : [];
+    });
     if (debuggers.length === 0) {
-      const plain = pods.find(withImage);
+      const plain = pods.find((p) => (p.spec?.containers ?? []).some((c) => imageRepository(c.image) === IMAGE));
       return [
         plain ? fail("pod", "debug.node-plain-pod", { pod: plain.metadata!.name! }) : fail("pod", "debug.node-missing"),
         ...notCheckedAll(CHECK_IDS.slice(1), "pod"),
       ];
     }
     // Judge the most complete candidate.
-    const judged = debuggers.map((p): CheckOutcome[] => {
-      const name = p.metadata!.name!;
-      const c = withImage(p) ?? p.spec?.containers?.[0];
-      const missing = hostAccessMissing(p);
-      const st = containerState(p.status?.containerStatuses?.find((s) => s.name === c?.name));
-      return [
-        pass("pod", "debug.node-pod-ok", { pod: name, node: p.spec!.nodeName! }),
-        withImage(p)
-          ? pass("image", "debug.node-image-ok", { image: c!.image! })
-          : fail("image", "debug.node-image", { expected: IMAGE, actual: c?.image ?? "" }),
-        missing.length === 0
-          ? pass("host", "debug.node-host-ok", { pod: name })
-          : fail("host", "debug.node-no-host", { pod: name, missing: missing.join(", ") }),
-        st.state === "running" || st.state === "terminated"
-          ? pass("ran", "debug.node-ran-ok", { pod: name })
-          : fail("ran", "debug.node-not-started", {
-              pod: name,
-              reason: st.state === "waiting" ? st.reason : "Unknown",
-            }),
-      ];
-    });
+    const judged = await Promise.all(debuggers.map(({ p, mount }) => judge(ctx, p, mount)));
     judged.sort((a, b) => b.filter((o) => o.passed).length - a.filter((o) => o.passed).length);
     return judged[0];
   },

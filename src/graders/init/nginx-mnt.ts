@@ -15,7 +15,7 @@ import type { V1Container, V1Pod, V1PodSpec } from "@kubernetes/client-node";
 import { orNull } from "../errors.ts";
 import { defineParamGrader, fail, notChecked, notCheckedAll, pass } from "../framework.ts";
 import type { CheckOutcome, CheckSpec } from "../framework.ts";
-import { containerStartedAt, containerState, imageRepository, imageTag } from "../k8s-helpers.ts";
+import { containerStartedAt, containerState, imageRepository, imageTag, ms, podPending } from "../k8s-helpers.ts";
 import { podsOfDeployment } from "./shared.ts";
 
 const APP = "nginx01";
@@ -112,9 +112,24 @@ export default defineParamGrader({
           containerState(p.status?.containerStatuses?.find((s) => s.name === APP)).state === "running" &&
           p.spec?.initContainers?.some((c) => c.name === init.name),
       );
-    const pod = await ctx.waitFor(async () => running(await podsOfDeployment(ctx, deploy)));
+    const pods = await podsOfDeployment(ctx, deploy);
+    const pod = running(pods);
     if (!pod) {
-      out.push(fail("ran-first", "init.pod-not-running", { name: NAME }), notChecked("file", "ran-first"));
+      // A fresh rollout: wait in the panel (bounded from the newest pod's creation), unless the spec already failed.
+      const newest = pods.reduce<V1Pod | undefined>(
+        (a, p) => ((ms(p.metadata?.creationTimestamp) ?? 0) > (ms(a?.metadata?.creationTimestamp) ?? -1) ? p : a),
+        undefined,
+      );
+      const waiting =
+        newest &&
+        podPending(ctx, "ran-first", newest, ctx.options.jobWaitMs, out, "pod.waiting-running", {
+          name: newest.metadata!.name!,
+        });
+      out.push(
+        ...(waiting
+          ? [waiting, { ...waiting, id: "file" }]
+          : [fail("ran-first", "init.pod-not-running", { name: NAME }), notChecked("file", "ran-first")]),
+      );
       return out;
     }
     const initState = containerState(pod.status?.initContainerStatuses?.find((s) => s.name === init.name));

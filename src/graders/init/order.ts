@@ -9,7 +9,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { orNull } from "../errors.ts";
 import { defineParamGrader, fail, notChecked, notCheckedAll, pass } from "../framework.ts";
 import type { CheckSpec } from "../framework.ts";
-import { containerStartedAt, containerState } from "../k8s-helpers.ts";
+import { containerStartedAt, containerState, podPending } from "../k8s-helpers.ts";
 
 function allInitsDone(pod: V1Pod): boolean {
   const statuses = pod.status?.initContainerStatuses ?? [];
@@ -37,8 +37,7 @@ export default defineParamGrader({
     { id: "sequence", points: 3, title: "title.init-sequence", titleParams: { name: NAME } },
   ],
   async grade(ctx, { name: NAME }) {
-    const read = () => orNull(ctx.core.readNamespacedPod({ name: NAME, namespace: ctx.namespace }));
-    let pod = await read();
+    const pod = await orNull(ctx.core.readNamespacedPod({ name: NAME, namespace: ctx.namespace }));
     if (!pod)
       return [fail("exists", "pod.missing", { name: NAME }), ...notCheckedAll(["two-inits", "sequence"], "exists")];
     const inits = pod.spec?.initContainers ?? [];
@@ -58,12 +57,11 @@ export default defineParamGrader({
       ];
     head.push(pass("two-inits", "init.order-two-ok", { name: NAME, count: inits.length }));
 
-    pod =
-      (await ctx.waitFor(async () => {
-        const p = await read();
-        return p && allInitsDone(p) ? p : undefined;
-      })) ?? (await read());
-    if (!pod) return [...head, fail("sequence", "pod.missing", { name: NAME })];
+    // Just created: its init containers may still be running; wait in the panel (bounded).
+    const waiting = allInitsDone(pod)
+      ? undefined
+      : podPending(ctx, "sequence", pod, ctx.options.jobWaitMs, [], "init.waiting-inits", { name: NAME });
+    if (waiting) return [...head, waiting];
     let previousEnd: number | undefined;
     let previousName = "";
     for (const c of inits) {

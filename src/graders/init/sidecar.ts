@@ -18,7 +18,7 @@ import type { V1Container, V1Pod } from "@kubernetes/client-node";
 import { orNull } from "../errors.ts";
 import { defineParamGrader, fail, notChecked, notCheckedAll, pass } from "../framework.ts";
 import type { CheckOutcome, CheckSpec } from "../framework.ts";
-import { containerState } from "../k8s-helpers.ts";
+import { containerState, podPending } from "../k8s-helpers.ts";
 
 /** The end of a follower's log is what matters; it grows as long as the Pod runs. */
 const TAIL_LINES = 200;
@@ -42,8 +42,7 @@ export default defineParamGrader({
     { id: "output", points: 2, title: "title.init-sidecar-output", titleParams: { name: NAME, text: TEXT } },
   ],
   async grade(ctx, { name: NAME, text: TEXT }) {
-    const read = () => orNull(ctx.core.readNamespacedPod({ name: NAME, namespace: ctx.namespace }));
-    let pod = await read();
+    const pod = await orNull(ctx.core.readNamespacedPod({ name: NAME, namespace: ctx.namespace }));
     if (!pod)
       return [
         fail("exists", "init.sidecar-pod-missing", { name: NAME }),
@@ -65,21 +64,13 @@ export default defineParamGrader({
     }
     const native = pass("native", "init.sidecar-native", { container: sidecars.map((c) => c.name).join(", ") });
 
-    // Just created: give the images and the first lines a moment (bounded).
+    // Just created: give the images and the first lines a moment (bounded, waiting in the panel).
     const allRunning = (p: V1Pod) =>
       sidecars.every((c) => running(p, c.name, true)) && apps.every((c) => running(p, c.name, false));
-    pod =
-      (await ctx.waitFor(async () => {
-        const p = await read();
-        return p && allRunning(p) ? p : undefined;
-      })) ?? (await read());
-    if (!pod)
-      return [
-        head,
-        native,
-        fail("running", "init.sidecar-pod-missing", { name: NAME }),
-        notChecked("output", "running"),
-      ];
+    const starting = allRunning(pod)
+      ? undefined
+      : podPending(ctx, "running", pod, ctx.options.jobWaitMs, [], "pod.waiting-running", { name: NAME });
+    if (starting) return [head, native, starting, { ...starting, id: "output" }];
     const stopped = [...sidecars.map((c) => ({ c, init: true })), ...apps.map((c) => ({ c, init: false }))].find(
       ({ c, init }) => !running(pod!, c.name, init),
     );
@@ -107,10 +98,14 @@ export default defineParamGrader({
       }
       return undefined;
     };
-    const seenIn = await ctx.waitFor(shows);
+    const seenIn = await shows();
     const output: CheckOutcome = seenIn
       ? pass("output", "init.sidecar-output", { container: seenIn, text: TEXT })
-      : fail("output", "init.sidecar-no-output", { container: sidecars[0].name, text: TEXT });
+      : (podPending(ctx, "output", pod, ctx.options.jobWaitMs, [], "pod.waiting-log", {
+          name: NAME,
+          container: sidecars[0].name,
+          text: TEXT,
+        }) ?? fail("output", "init.sidecar-no-output", { container: sidecars[0].name, text: TEXT }));
     return [head, native, runningOk, output];
   },
 });

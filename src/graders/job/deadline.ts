@@ -10,7 +10,7 @@
  */
 import { defineParamGrader, fail, notCheckedAll, pass } from "../framework.ts";
 import type { CheckOutcome, CheckSpec } from "../framework.ts";
-import { jobState, readJobSettled } from "../k8s-helpers.ts";
+import { jobPending, jobState, readJob } from "../k8s-helpers.ts";
 
 export default defineParamGrader({
   id: "job/deadline",
@@ -22,9 +22,7 @@ export default defineParamGrader({
     { id: "exceeded", points: 2, title: "title.job-deadline-exceeded", titleParams: { name: NAME } },
   ],
   async grade(ctx, { name: NAME, deadlineSeconds: DEADLINE }) {
-    // The deadline ends the Job at 10 s, but it is marked Failed only once its
-    // Pod has terminated (a process ignoring SIGTERM: 30 s grace period).
-    const job = await readJobSettled(ctx, NAME, ctx.options.backoffWaitMs);
+    const job = await readJob(ctx, NAME);
     if (!job)
       return [fail("exists", "job.missing", { name: NAME }), ...notCheckedAll(["deadline", "exceeded"], "exists")];
 
@@ -49,7 +47,9 @@ export default defineParamGrader({
       state.state === "complete"
         ? fail("exceeded", "job.deadline-succeeded", { name: NAME })
         : state.state === "running"
-          ? fail("exceeded", "job.still-running", { name: NAME, seconds: Math.round(ctx.options.backoffWaitMs / 1000) })
+          ? // The deadline ends the Job at 10 s, but it is marked Failed only once its
+            // Pod has terminated (a process ignoring SIGTERM: 30 s grace period).
+            jobPending(ctx, "exceeded", job, ctx.options.backoffWaitMs, [deadline])
           : state.reason === "DeadlineExceeded"
             ? pass("exceeded", "job.deadline-exceeded", { name: NAME })
             : fail("exceeded", "job.deadline-other-reason", { name: NAME, reason: state.reason });

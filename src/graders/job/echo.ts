@@ -11,7 +11,7 @@ import type { GradeContext } from "../context.ts";
 import { orNull } from "../errors.ts";
 import { defineParamGrader, fail, notCheckedAll, pass } from "../framework.ts";
 import type { CheckOutcome, CheckSpec } from "../framework.ts";
-import { firstLine, jobState, logLines, ownerUid, podsOfJob, readJobSettled } from "../k8s-helpers.ts";
+import { firstLine, jobPending, jobState, logLines, ownerUid, podsOfJob, readJob } from "../k8s-helpers.ts";
 
 /** Succeeded pods first: their log is the one that counts. */
 function byOutcome(a: V1Pod, b: V1Pod): number {
@@ -62,7 +62,7 @@ export default defineParamGrader({
     { id: "output", points: 2, title: "title.job-output", titleParams: { name: NAME, text: EXPECTED } },
   ],
   async grade(ctx, { name: NAME, text: EXPECTED }) {
-    const job = await readJobSettled(ctx, NAME);
+    const job = await readJob(ctx, NAME);
     if (!job) {
       const pod = await orNull(ctx.core.readNamespacedPod({ name: NAME, namespace: ctx.namespace }));
       const bare = pod && ownerUid(pod, "Job") === undefined;
@@ -71,16 +71,26 @@ export default defineParamGrader({
         ...notCheckedAll(["complete", "output"], "exists"),
       ];
     }
-    const out: CheckOutcome[] = [pass("exists", "job.exists", { name: NAME })];
+    const exists = pass("exists", "job.exists", { name: NAME });
     const state = jobState(job);
-    if (state.state === "complete")
-      out.push(pass("complete", "job.completed", { name: NAME, succeeded: state.succeeded }));
-    else if (state.state === "failed") out.push(fail("complete", "job.failed", { name: NAME, reason: state.reason }));
-    else
-      out.push(
-        fail("complete", "job.still-running", { name: NAME, seconds: Math.round(ctx.options.jobWaitMs / 1000) }),
-      );
-    out.push(await checkJobOutput(ctx, "output", await podsOfJob(ctx, job), NAME, EXPECTED));
-    return out;
+    const pods = await podsOfJob(ctx, job);
+    if (state.state !== "running")
+      return [
+        exists,
+        state.state === "complete"
+          ? pass("complete", "job.completed", { name: NAME, succeeded: state.succeeded })
+          : fail("complete", "job.failed", { name: NAME, reason: state.reason }),
+        await checkJobOutput(ctx, "output", pods, NAME, EXPECTED),
+      ];
+    // Still running: a pod that already finished may have printed the wrong text, which decides it now.
+    const finished = pods.filter((p) => p.status?.phase === "Succeeded" || p.status?.phase === "Failed");
+    const early = finished.length > 0 ? await checkJobOutput(ctx, "output", finished, NAME, EXPECTED) : undefined;
+    const complete = jobPending(ctx, "complete", job, ctx.options.jobWaitMs, early ? [early] : []);
+    const output =
+      early ??
+      (complete.waitUntil !== undefined
+        ? { ...complete, id: "output" }
+        : await checkJobOutput(ctx, "output", pods, NAME, EXPECTED));
+    return [exists, complete, output];
   },
 });

@@ -1,9 +1,9 @@
 /** Checks shared by the Job graders: existence, spec fields, completion, concurrency. */
 import type { V1Job } from "@kubernetes/client-node";
 import type { GradeContext } from "../context.ts";
-import { fail, pass } from "../framework.ts";
+import { fail, notChecked, pass } from "../framework.ts";
 import type { CheckOutcome } from "../framework.ts";
-import { jobState, peakOverlap, podActiveInterval, podsOfJob } from "../k8s-helpers.ts";
+import { jobPending, jobState, peakOverlap, podActiveInterval, podsOfJob } from "../k8s-helpers.ts";
 import type { Interval } from "../k8s-helpers.ts";
 
 /** Compares spec fields to the exercise; reports the first mismatch. */
@@ -29,16 +29,35 @@ export function checkJobSpec(checkId: string, job: V1Job, expected: Record<strin
   });
 }
 
-/** Complete with at least `minSucceeded` successes. */
-export function checkJobCompleted(ctx: GradeContext, checkId: string, job: V1Job, minSucceeded: number): CheckOutcome {
+/**
+ * Complete with at least `minSucceeded` successes. While the Job runs, the
+ * check waits (up to `limitMs` after the Job started) unless a check already
+ * `decided` fails: see jobPending.
+ */
+export function checkJobCompleted(
+  ctx: GradeContext,
+  checkId: string,
+  job: V1Job,
+  minSucceeded: number,
+  limitMs: number,
+  decided: readonly CheckOutcome[],
+): CheckOutcome {
   const name = job.metadata!.name!;
   const state = jobState(job);
   if (state.state === "failed") return fail(checkId, "job.failed", { name, reason: state.reason });
-  if (state.state === "running")
-    return fail(checkId, "job.still-running", { name, seconds: Math.round(ctx.options.jobWaitMs / 1000) });
+  if (state.state === "running") return jobPending(ctx, checkId, job, limitMs, decided);
   if (state.succeeded < minSucceeded)
     return fail(checkId, "job.too-few-succeeded", { name, succeeded: state.succeeded, expected: minSucceeded });
   return pass(checkId, "job.completed", { name, succeeded: state.succeeded });
+}
+
+/**
+ * A check that judges the whole run (the pods' overlap, their count) while
+ * the Job is still running: it waits with the completion check, or, when
+ * that one failed, is not checked after it.
+ */
+export function untilFinished(checkId: string, complete: CheckOutcome): CheckOutcome {
+  return complete.waitUntil !== undefined ? { ...complete, id: checkId } : notChecked(checkId, complete.id);
 }
 
 /**

@@ -7,10 +7,12 @@
  * (`kubectl delete` deletes in the background) or one without a TTL fails.
  */
 import type { V1Job } from "@kubernetes/client-node";
-import { orNull } from "../errors.ts";
-import { defineParamGrader, fail, notCheckedAll, pass } from "../framework.ts";
+import { defineParamGrader, fail, notCheckedAll, pass, waitingFor } from "../framework.ts";
 import type { CheckOutcome, CheckSpec } from "../framework.ts";
-import { jobState, readJobSettled } from "../k8s-helpers.ts";
+import { jobPending, jobState, readJob, RECHECK_MS } from "../k8s-helpers.ts";
+
+/** After finish + TTL, how long the TTL controller may still take to remove the Job. */
+const TTL_SLACK_MS = 10_000;
 
 export default defineParamGrader({
   id: "job/ttl",
@@ -25,22 +27,7 @@ export default defineParamGrader({
     { id: "removed", points: 3, title: "title.job-ttl-removed", titleParams: { name: NAME } },
   ],
   async grade(ctx, { name: NAME, ttl: TTL }) {
-    const read = () => orNull(ctx.batch.readNamespacedJob({ name: NAME, namespace: ctx.namespace }));
-    let job: V1Job | null = await readJobSettled(ctx, NAME);
-    // Still there, finished, with a TTL: the controller should remove it soon; wait (bounded).
-    const ttlNow = job?.spec?.ttlSecondsAfterFinished;
-    const settled = job ? jobState(job) : undefined;
-    if (job && ttlNow !== undefined && settled && settled.state !== "running") {
-      const finishedAt = settled.at ?? ctx.now();
-      const due = finishedAt + ttlNow * 1000 + 5000 - ctx.now();
-      if (due <= ctx.options.ttlWaitMs) {
-        await ctx.waitFor(
-          async () => (job = await read()) === null && ctx.recorder.deletionOf("Job", NAME) !== undefined,
-          { timeoutMs: Math.max(due, ctx.options.pollMs) },
-        );
-      }
-    }
-
+    const job: V1Job | null = await readJob(ctx, NAME);
     // The latest incarnation the recorder knows, else the current object.
     const history = ctx.recorder.history("Job", NAME);
     const lastUid = job?.metadata?.uid ?? history.at(-1)?.object.metadata.uid;
@@ -48,10 +35,8 @@ export default defineParamGrader({
     const ttl =
       job?.spec?.ttlSecondsAfterFinished ??
       mine.findLast((e) => e.object.spec?.ttlSecondsAfterFinished !== undefined)?.object.spec?.ttlSecondsAfterFinished;
-    const finished = job
-      ? jobState(job).state
-      : mine.map((e) => jobState(e.object)).find((f) => f.state !== "running")?.state;
-
+    const finishedState = job ? jobState(job) : mine.map((e) => jobState(e.object)).find((f) => f.state !== "running");
+    const finished = finishedState?.state;
     if (!job && mine.length === 0) {
       const missed = ctx.recorder.coverage().since === null;
       return [
@@ -59,7 +44,7 @@ export default defineParamGrader({
         ...notCheckedAll(["complete", "removed"], "ttl"),
       ];
     }
-    const out: CheckOutcome[] = [
+    const ttlCheck =
       ttl === undefined
         ? fail("ttl", "job.ttl-missing", { name: NAME })
         : ttl !== TTL
@@ -69,24 +54,47 @@ export default defineParamGrader({
               expected: TTL,
               actual: ttl,
             })
-          : pass("ttl", "job.spec-ok", { name: NAME, fields: `ttlSecondsAfterFinished: ${TTL}` }),
+          : pass("ttl", "job.spec-ok", { name: NAME, fields: `ttlSecondsAfterFinished: ${TTL}` });
+    const complete =
       finished === "complete"
         ? pass("complete", "job.completed", { name: NAME, succeeded: 1 })
         : finished === "failed"
           ? fail("complete", "job.failed", { name: NAME, reason: "Failed" })
-          : fail("complete", "job.still-running", { name: NAME, seconds: Math.round(ctx.options.jobWaitMs / 1000) }),
-    ];
+          : job
+            ? jobPending(ctx, "complete", job, ctx.options.jobWaitMs, [ttlCheck])
+            : fail("complete", "job.deleted-before-finish", { name: NAME });
+    const out: CheckOutcome[] = [ttlCheck, complete];
 
+    // Finished, with the TTL asked for: the controller removes it at finish + TTL. Wait for
+    // that time (the panel counts down to it), then a little for the controller, when it is near.
+    const now = ctx.now();
+    const finishedAt = finishedState && finishedState.state !== "running" ? (finishedState.at ?? now) : undefined;
+    const removeAt = finishedAt !== undefined && ttl !== undefined ? finishedAt + ttl * 1000 : undefined;
+    const removal =
+      ttlCheck.passed &&
+      complete.passed &&
+      removeAt !== undefined &&
+      removeAt - now <= ctx.options.ttlWaitMs &&
+      now < removeAt + TTL_SLACK_MS
+        ? waitingFor("removed", Math.max(removeAt + 1000, now + RECHECK_MS), "job.waiting-ttl", {
+            name: NAME,
+            at: `${new Date(removeAt).toISOString().slice(11, 19)} UTC`,
+          })
+        : undefined;
     if (job) {
       out.push(
-        ttl === undefined
-          ? fail("removed", "job.ttl-missing", { name: NAME })
-          : fail("removed", "job.ttl-not-yet", { name: NAME, ttl }),
+        complete.waitUntil !== undefined
+          ? { ...complete, id: "removed" }
+          : ttl === undefined
+            ? fail("removed", "job.ttl-missing", { name: NAME })
+            : (removal ?? fail("removed", "job.ttl-not-yet", { name: NAME, ttl })),
       );
       return out;
     }
     const deletion = ctx.recorder.deletionOf("Job", NAME);
-    if (!deletion || deletion.uid !== lastUid)
+    // Gone from the API a moment before the recorder's watch reports it: look again shortly.
+    if (!deletion && removal) out.push(removal);
+    else if (!deletion || deletion.uid !== lastUid)
       out.push(fail("removed", "recorder.missed", { kind: "Job", name: NAME }));
     else if (deletion.gap) out.push(fail("removed", "recorder.gap", { kind: "Job", name: NAME }));
     else if (deletion.likelyCause === "ttl-after-finished")

@@ -48,10 +48,10 @@ export const titles = {
   "title.debug-ephemeral": "The pod has an ephemeral container using {image}",
   "title.debug-ran": "The ephemeral container started",
   "title.debug-netstat": "netstat was run inside the ephemeral container",
-  "title.node-pod": "A node debugging pod was created with kubectl debug node/…",
+  "title.node-pod": "A pod on the node mounts the node's root filesystem (kubectl debug node/…)",
   "title.node-image": "It uses the {image} image",
-  "title.node-host": "It shares the node's network, PID and IPC namespaces and mounts the node's root at /host",
-  "title.node-ran": "Its container started",
+  "title.node-host": "It shares the node's network, PID and IPC namespaces",
+  "title.node-ran": "Its shell looked at the node's filesystem",
   "title.job-deadline-set": "Job {name} has activeDeadlineSeconds: {seconds}",
   "title.job-deadline-exceeded": "Job {name} was stopped by its deadline (DeadlineExceeded)",
   "title.init-sidecar-native": "Pod {name} has a native sidecar (an init container with restartPolicy: Always)",
@@ -128,8 +128,16 @@ export const messages = {
     hint: "Look at its pods with `kubectl get po` and `kubectl logs <pod>` to see why, fix the manifest, then delete the Job and create it again.",
   },
   "job.still-running": {
-    text: "Job {name} is still running after waiting {seconds} s.",
-    hint: "Give it a little longer, or look at `kubectl get po` and `kubectl describe job {name}` to see what it is waiting for (image pull, scheduling…).",
+    text: "Job {name} is still running, {seconds} s after it started.",
+    hint: "Look at `kubectl get po` and `kubectl describe job {name}` to see what it is waiting for (image pull, scheduling, a command that does not end…), then press Check again.",
+  },
+  "job.waiting": {
+    text: "Waiting for Job {name} to finish: {succeeded} of {completions} pod(s) succeeded so far, running for {seconds} s.",
+    hint: "Check looks again by itself, for up to {limit} s after the Job started; meanwhile `kubectl get po -w` shows its pods.",
+  },
+  "job.run-not-awaited": {
+    text: "Not waited for: Job {name} is still running, but it does not match the exercise (see the checks above).",
+    hint: "Fix the manifest, delete the Job (`kubectl delete job {name}`) and create it again, then press Check.",
   },
   "job.no-pods": {
     text: "No pods of Job {name} are left to look at.",
@@ -208,10 +216,6 @@ export const messages = {
     text: "Job {name} created {count} pod(s); with restartPolicy Never and backoffLimit 2 it should create {expected}.",
     hint: "With `restartPolicy: OnFailure` the same pod restarts instead of a new one being created. Use `restartPolicy: Never`, delete the Job and create it again.",
   },
-  "job.backoff-not-finished": {
-    text: "Job {name} has not given up yet, so its pods cannot be counted.",
-    hint: "Retries back off (10 s, 20 s, …). Wait about a minute, then press Check again.",
-  },
   "job.ttl-missing": {
     text: "Job {name} has no ttlSecondsAfterFinished, so nothing will clean it up automatically.",
     hint: "Add `ttlSecondsAfterFinished: 10` under `spec`, delete the Job and create it again.",
@@ -219,6 +223,10 @@ export const messages = {
   "job.ttl-not-yet": {
     text: "Job {name} is still there; it should disappear {ttl} s after it finishes.",
     hint: "Wait a few seconds and press Check again; `kubectl get job -w` shows when it goes. Do not delete it yourself.",
+  },
+  "job.waiting-ttl": {
+    text: "Waiting for the TTL controller to remove Job {name}: it is due at {at}.",
+    hint: "Check looks again by itself then; `kubectl get job -w` shows it go. Do not delete it yourself.",
   },
   "job.ttl-removed": {
     text: "Job {name} finished and was then removed by the TTL-after-finished controller.",
@@ -257,12 +265,12 @@ export const messages = {
     hint: "Set `image: {expected}` in the container under `jobTemplate`.",
   },
   "cronjob.command-ok": {
-    text: "CronJob {name} prints the date and “Hello from the Kubernetes cluster”.",
-    hint: "Each run's output is in its pod's log: `kubectl logs <pod>`.",
+    text: "The pod of Job {job} printed the date and “Hello from the Kubernetes cluster”.",
+    hint: "Each run's output is in its pod's log: `kubectl logs job/{job}`.",
   },
-  "cronjob.command-wrong": {
-    text: "CronJob {name} runs “{actual}”, which does not print the date and the greeting.",
-    hint: 'Use `/bin/sh -c "date; echo Hello from the Kubernetes cluster"` as the container\'s args (or command).',
+  "cronjob.no-log": {
+    text: "Job {job} of CronJob {name} completed, but no log of its pod is left to read.",
+    hint: "Its pod may have been removed. Wait for the next run (one a minute) and press Check again.",
   },
   "cronjob.restart-policy-ok": {
     text: "The pods of CronJob {name} use restartPolicy {policy}.",
@@ -297,8 +305,8 @@ export const messages = {
     hint: "`kubectl get po` shows its pod; `kubectl logs job/{job}` shows its output.",
   },
   "cronjob.output-wrong": {
-    text: "Job {job} of CronJob {name} completed, but its pod did not print “{expected}”.",
-    hint: "Check the container's args: `date; echo {expected}`.",
+    text: "Job {job} of CronJob {name} completed, but its pod did not print the date and “{expected}”; it printed: {actual}",
+    hint: 'The container should run `date` and then `echo {expected}`, e.g. args `/bin/sh -c "date; echo {expected}"`. Fix it (`kubectl edit cj {name}`) and wait for the next run.',
   },
   "cronjob.fired": {
     text: "CronJob {name} ran: Job {job} completed.",
@@ -436,6 +444,18 @@ export const messages = {
     text: "`ls /mnt` in {container} does not list {file}.",
     hint: "Both containers must mount the same emptyDir volume at /mnt; check `volumeMounts` of both.",
   },
+  "pod.waiting-running": {
+    text: "Waiting for Pod {name} to run: it was created {seconds} s ago.",
+    hint: "Check looks again by itself; meanwhile `kubectl get po {name} -w` shows it start (Init:0/1 means an init container is still running).",
+  },
+  "pod.waiting-log": {
+    text: "Waiting for “{text}” in the log of container {container} of Pod {name} (created {seconds} s ago).",
+    hint: "Check looks again by itself; `kubectl logs {name} -c {container} -f` shows the log as it grows.",
+  },
+  "init.waiting-inits": {
+    text: "Waiting for the init containers of Pod {name} to finish: it was created {seconds} s ago.",
+    hint: "Check looks again by itself; `kubectl get po {name} -w` shows Init:1/2, Init:2/2… as they finish.",
+  },
   "pod.missing": {
     text: "There is no Pod named {name} in your namespace.",
     hint: "Create it, e.g. `kubectl create -f {name}.yaml`, then check with `kubectl get po {name}`.",
@@ -501,16 +521,16 @@ export const messages = {
     hint: "Attach to it (`kubectl attach {pod} -c {container} -it`, if it is still running) or start a new one with `kubectl debug {pod} -it --image=busybox`, and run `netstat -anpt`.",
   },
   "debug.node-missing": {
-    text: "There is no node debugging pod (node-debugger-…) in your namespace.",
+    text: "No pod in your namespace mounts a node's root filesystem, as the pod `kubectl debug node/…` creates does.",
     hint: "Run `kubectl debug node/<node> -it --image=registry.cn-beijing.aliyuncs.com/dotbalo/debug-tools`; `kubectl get nodes` gives the node name.",
   },
   "debug.node-plain-pod": {
-    text: "Pod {pod} uses the debug-tools image, but it is an ordinary pod: it cannot see the node.",
+    text: "Pod {pod} uses the debug-tools image, but it is an ordinary pod: the node's filesystem is not mounted in it, so it cannot see the node.",
     hint: "Use `kubectl debug node/<node> -it --image=…` instead: it pins the pod to the node, shares the node's namespaces and mounts the node's root at /host.",
   },
   "debug.node-pod-ok": {
-    text: "Node debugging pod {pod} runs on node {node}.",
-    hint: "Inside it, the node's files are under /host (`chroot /host` to use them as root).",
+    text: "Pod {pod} runs on node {node} with the node's root filesystem at {path}.",
+    hint: "Inside it, the node's files are under {path} (`chroot {path}` to use them as root).",
   },
   "debug.node-image-ok": {
     text: "It uses {image}.",
@@ -521,16 +541,20 @@ export const messages = {
     hint: "Run it again with `--image={expected}`.",
   },
   "debug.node-host-ok": {
-    text: "Pod {pod} shares the node's network, PID and IPC namespaces and has the node's root at /host.",
-    hint: "`ps aux` there lists the node's processes.",
+    text: "Pod {pod} shares the node's network, PID and IPC namespaces.",
+    hint: "`ps aux` there lists the node's processes, `ip addr` its interfaces.",
   },
   "debug.node-no-host": {
     text: "Pod {pod} lacks host access: {missing}.",
     hint: "Create it with `kubectl debug node/<node>` (default profile) rather than by hand or with a restricted profile.",
   },
-  "debug.node-ran-ok": {
-    text: "The container of {pod} started.",
-    hint: "When you are done, delete it: `kubectl delete pod {pod}`.",
+  "debug.node-looked": {
+    text: "The log of {pod} shows the node's filesystem (at {path}) being looked at.",
+    hint: "When you are done, delete the pod: `kubectl delete pod {pod}`.",
+  },
+  "debug.node-not-looked": {
+    text: "{pod} ran, but its log does not show the node's filesystem being looked at (it is mounted at {path}).",
+    hint: "Start a shell on the node again and run `ls {path}`, or give the command directly: `kubectl debug node/<node> --image=… -- ls /host`. Then press Check.",
   },
   "debug.node-not-started": {
     text: "The container of {pod} has not started ({reason}).",
@@ -625,12 +649,20 @@ export const messages = {
     text: "Pod {name} is not running and ready (phase {phase}, {reason}).",
     hint: "`kubectl describe pod {name}` shows the events; `kubectl logs {name} -c <init-container>` what an init container waits for.",
   },
+  "exam.init-did-not-wait": {
+    text: "The init containers of Pod {name} had all finished before Service {service} existed (the last: {container}), so they did not wait for it: the app would have started without the Service.",
+    hint: "Make an init container loop until the Service's name resolves, e.g. `until nslookup {service}; do sleep 2; done`. Create the Pod, then the Service, and watch it leave Init.",
+  },
+  "exam.init-no-service": {
+    text: "There is no Service {service} yet, so it cannot be seen whether Pod {name} waits for it.",
+    hint: "Create Service {service} (port 80) selecting the pod; an init container that waits for it finishes soon after.",
+  },
   "exam.init-waits": {
     text: "Init container {container} waits for Service {service}.",
     hint: "`kubectl logs {name} -c {container}` shows its lookups.",
   },
   "exam.init-missing": {
-    text: "Pod {name} has no init container that names Service {service}.",
+    text: "Pod {name} has no init container (a sidecar, restartPolicy Always, does not hold the app back), so nothing makes it wait for Service {service}.",
     hint: "Add an init container to spec.initContainers whose command loops until the name resolves, e.g. `until nslookup {service} | grep -q '^Name:'; do sleep 2; done` (busybox's nslookup exits 1 even once the name resolves, when one of the search domains does not).",
   },
   "exam.service-ok": {

@@ -39,10 +39,10 @@ export const titles: Record<TitleId, string> = {
   "title.debug-ephemeral": "Pod 里有一个使用 {image} 的临时容器",
   "title.debug-ran": "临时容器已启动",
   "title.debug-netstat": "在临时容器里执行过 netstat",
-  "title.node-pod": "用 kubectl debug node/… 创建了节点调试 Pod",
+  "title.node-pod": "节点上有一个挂载了节点根文件系统的 Pod（kubectl debug node/…）",
   "title.node-image": "调试 Pod 使用 {image} 镜像",
-  "title.node-host": "调试 Pod 共享节点的网络、PID 和 IPC 命名空间，并把节点根目录挂载到 /host",
-  "title.node-ran": "调试容器已启动",
+  "title.node-host": "调试 Pod 共享节点的网络、PID 和 IPC 命名空间",
+  "title.node-ran": "调试容器里查看过节点的文件系统",
   "title.job-deadline-set": "Job {name} 设置了 activeDeadlineSeconds: {seconds}",
   "title.job-deadline-exceeded": "Job {name} 因超过时限而终止（DeadlineExceeded）",
   "title.init-sidecar-native": "Pod {name} 有原生边车容器（restartPolicy: Always 的初始化容器）",
@@ -116,8 +116,16 @@ export const messages: Record<MessageId, MessageText> = {
     hint: "用 `kubectl get po` 和 `kubectl logs <pod>` 看看失败原因，改好清单后删掉这个 Job 再重新创建。",
   },
   "job.still-running": {
-    text: "等了 {seconds} 秒，Job {name} 还在运行。",
-    hint: "再等一会儿；或者用 `kubectl get po`、`kubectl describe job {name}` 看看它卡在哪一步（拉镜像、调度等）。",
+    text: "Job {name} 启动 {seconds} 秒后仍在运行。",
+    hint: "用 `kubectl get po` 和 `kubectl describe job {name}` 看看它在等什么（拉镜像、调度、不会结束的命令等），然后再点“检查”。",
+  },
+  "job.waiting": {
+    text: "正在等待 Job {name} 执行完成：目前 {completions} 个 Pod 中已有 {succeeded} 个成功，已运行 {seconds} 秒。",
+    hint: "“检查”会自动再看，最多到 Job 启动后 {limit} 秒；这期间可以用 `kubectl get po -w` 观察它的 Pod。",
+  },
+  "job.run-not-awaited": {
+    text: "没有等待：Job {name} 仍在运行，但它不符合练习要求（见上面的检查项）。",
+    hint: "改正清单，删除这个 Job（`kubectl delete job {name}`）后重新创建，再点“检查”。",
   },
   "job.no-pods": {
     text: "Job {name} 已经没有 Pod 可供检查了。",
@@ -196,10 +204,6 @@ export const messages: Record<MessageId, MessageText> = {
     text: "Job {name} 创建了 {count} 个 Pod；在 restartPolicy 为 Never、backoffLimit 为 2 时应该是 {expected} 个。",
     hint: "如果用 `restartPolicy: OnFailure`，失败时是原地重启同一个 Pod，而不是新建 Pod。请改成 `restartPolicy: Never`，删掉 Job 后重新创建。",
   },
-  "job.backoff-not-finished": {
-    text: "Job {name} 还没有放弃重试，暂时没法清点它的 Pod。",
-    hint: "重试之间的等待会越来越长（10 秒、20 秒……）。等一分钟左右再点“检查”。",
-  },
   "job.ttl-missing": {
     text: "Job {name} 没有设置 ttlSecondsAfterFinished，执行完后不会被自动清理。",
     hint: "在 `spec` 下加上 `ttlSecondsAfterFinished: 10`，删掉 Job 后重新创建。",
@@ -207,6 +211,10 @@ export const messages: Record<MessageId, MessageText> = {
   "job.ttl-not-yet": {
     text: "Job {name} 还在；它应该在执行完 {ttl} 秒后自动消失。",
     hint: "等几秒再点“检查”；用 `kubectl get job -w` 能看到它什么时候被删。不要自己手动删除。",
+  },
+  "job.waiting-ttl": {
+    text: "正在等待 TTL 控制器删除 Job {name}：预计在 {at}。",
+    hint: "到时“检查”会自动再看；`kubectl get job -w` 可以看到它消失。不要自己删除它。",
   },
   "job.ttl-removed": {
     text: "Job {name} 执行完后，被 TTL 控制器（TTL-after-finished）自动删除了。",
@@ -245,12 +253,12 @@ export const messages: Record<MessageId, MessageText> = {
     hint: "把 `jobTemplate` 里容器的 `image` 改成 {expected}。",
   },
   "cronjob.command-ok": {
-    text: "CronJob {name} 会输出日期和“Hello from the Kubernetes cluster”。",
-    hint: "每次执行的输出都在对应 Pod 的日志里：`kubectl logs <pod>`。",
+    text: "Job {job} 的 Pod 输出了日期和“Hello from the Kubernetes cluster”。",
+    hint: "每次执行的输出都在对应 Pod 的日志里：`kubectl logs job/{job}`。",
   },
-  "cronjob.command-wrong": {
-    text: "CronJob {name} 执行的是“{actual}”，不会输出日期和问候语。",
-    hint: '把容器的 args（或 command）设成 `/bin/sh -c "date; echo Hello from the Kubernetes cluster"`。',
+  "cronjob.no-log": {
+    text: "CronJob {name} 创建的 Job {job} 执行完了，但它的 Pod 已没有日志可读。",
+    hint: "它的 Pod 可能已被删除。等下一次执行（每分钟一次）后再点“检查”。",
   },
   "cronjob.restart-policy-ok": {
     text: "CronJob {name} 的 Pod 重启策略是 {policy}。",
@@ -285,8 +293,8 @@ export const messages: Record<MessageId, MessageText> = {
     hint: "`kubectl get po` 查看它的 Pod；`kubectl logs job/{job}` 查看输出。",
   },
   "cronjob.output-wrong": {
-    text: "CronJob {name} 创建的 Job {job} 执行完了，但它的 Pod 没有输出“{expected}”。",
-    hint: "检查容器的 args：`date; echo {expected}`。",
+    text: "CronJob {name} 创建的 Job {job} 执行完了，但它的 Pod 没有输出日期和“{expected}”；它输出的是：{actual}",
+    hint: '容器应先执行 `date` 再执行 `echo {expected}`，例如 args 为 `/bin/sh -c "date; echo {expected}"`。改正它（`kubectl edit cj {name}`）后等待下一次执行。',
   },
   "cronjob.fired": {
     text: "CronJob {name} 已经执行：Job {job} 已完成。",
@@ -424,6 +432,18 @@ export const messages: Record<MessageId, MessageText> = {
     text: "在 {container} 里执行 `ls /mnt`，看不到 {file}。",
     hint: "两个容器必须在 /mnt 挂载同一个 emptyDir 卷；检查两边的 `volumeMounts`。",
   },
+  "pod.waiting-running": {
+    text: "正在等待 Pod {name} 运行：它创建于 {seconds} 秒前。",
+    hint: "“检查”会自动再看；这期间 `kubectl get po {name} -w` 可以看到它启动（Init:0/1 表示 init 容器还在运行）。",
+  },
+  "pod.waiting-log": {
+    text: "正在等待 Pod {name} 的容器 {container} 的日志中出现“{text}”（Pod 创建于 {seconds} 秒前）。",
+    hint: "“检查”会自动再看；`kubectl logs {name} -c {container} -f` 可以看到日志增长。",
+  },
+  "init.waiting-inits": {
+    text: "正在等待 Pod {name} 的 init 容器执行完毕：它创建于 {seconds} 秒前。",
+    hint: "“检查”会自动再看；`kubectl get po {name} -w` 会依次显示 Init:1/2、Init:2/2……",
+  },
   "pod.missing": {
     text: "你的命名空间里没有名为 {name} 的 Pod。",
     hint: "先创建它，比如 `kubectl create -f {name}.yaml`，再用 `kubectl get po {name}` 确认。",
@@ -489,16 +509,16 @@ export const messages: Record<MessageId, MessageText> = {
     hint: "重新连上它（如果还在运行：`kubectl attach {pod} -c {container} -it`），或用 `kubectl debug {pod} -it --image=busybox` 新开一个，然后执行 `netstat -anpt`。",
   },
   "debug.node-missing": {
-    text: "你的命名空间里没有节点调试 Pod（node-debugger-…）。",
+    text: "你的命名空间里没有挂载节点根文件系统的 Pod（`kubectl debug node/…` 创建的 Pod 就是这样的）。",
     hint: "执行 `kubectl debug node/<节点名> -it --image=registry.cn-beijing.aliyuncs.com/dotbalo/debug-tools`；节点名可以用 `kubectl get nodes` 查到。",
   },
   "debug.node-plain-pod": {
-    text: "Pod {pod} 虽然用了 debug-tools 镜像，但它只是一个普通 Pod，看不到节点。",
+    text: "Pod {pod} 虽然用了 debug-tools 镜像，但它只是一个普通 Pod：没有挂载节点的文件系统，看不到节点。",
     hint: "改用 `kubectl debug node/<节点名> -it --image=…`：它会把 Pod 固定到节点上，共享节点的命名空间，并把节点根目录挂载到 /host。",
   },
   "debug.node-pod-ok": {
-    text: "节点调试 Pod {pod} 运行在节点 {node} 上。",
-    hint: "在里面，节点的文件都在 /host 下（可以 `chroot /host` 切换过去）。",
+    text: "Pod {pod} 运行在节点 {node} 上，节点的根文件系统挂在 {path}。",
+    hint: "在里面，节点的文件都在 {path} 下（可以 `chroot {path}` 切换过去）。",
   },
   "debug.node-image-ok": {
     text: "它使用的镜像是 {image}。",
@@ -509,16 +529,20 @@ export const messages: Record<MessageId, MessageText> = {
     hint: "用 `--image={expected}` 重新执行一次。",
   },
   "debug.node-host-ok": {
-    text: "Pod {pod} 共享节点的网络、PID 和 IPC 命名空间，节点根目录挂在 /host。",
-    hint: "在里面执行 `ps aux` 能看到节点上的进程。",
+    text: "Pod {pod} 共享节点的网络、PID 和 IPC 命名空间。",
+    hint: "在里面执行 `ps aux` 能看到节点上的进程，`ip addr` 能看到节点的网卡。",
   },
   "debug.node-no-host": {
     text: "Pod {pod} 缺少访问宿主机的配置：{missing}。",
     hint: "用 `kubectl debug node/<节点名>`（默认 profile）创建，而不是手写或使用受限的 profile。",
   },
-  "debug.node-ran-ok": {
-    text: "{pod} 的容器已经启动。",
+  "debug.node-looked": {
+    text: "{pod} 的日志显示查看过节点的文件系统（挂在 {path}）。",
     hint: "用完记得删掉：`kubectl delete pod {pod}`。",
+  },
+  "debug.node-not-looked": {
+    text: "{pod} 运行过，但它的日志里看不到查看节点文件系统的输出（节点根目录挂在 {path}）。",
+    hint: "再进入节点的 shell 执行 `ls {path}`，或者直接给出命令：`kubectl debug node/<节点名> --image=… -- ls /host`。然后再点“检查”。",
   },
   "debug.node-not-started": {
     text: "{pod} 的容器还没有启动（{reason}）。",
@@ -613,12 +637,20 @@ export const messages: Record<MessageId, MessageText> = {
     text: "Pod {name} 未运行或未就绪（阶段 {phase}，{reason}）。",
     hint: "`kubectl describe pod {name}` 查看事件；`kubectl logs {name} -c <init 容器>` 查看 init 容器在等什么。",
   },
+  "exam.init-did-not-wait": {
+    text: "Pod {name} 的 init 容器在 Service {service} 出现之前就已全部结束（最后一个：{container}），所以并没有等待它：没有这个 Service，应用也会启动。",
+    hint: "让一个 init 容器循环直到 Service 的名称可以解析，例如 `until nslookup {service}; do sleep 2; done`。先创建 Pod，再创建 Service，观察它离开 Init 状态。",
+  },
+  "exam.init-no-service": {
+    text: "还没有 Service {service}，所以看不出 Pod {name} 是否在等待它。",
+    hint: "创建选中该 Pod 的 Service {service}（端口 80）；等待它的 init 容器随后很快就会结束。",
+  },
   "exam.init-waits": {
     text: "init 容器 {container} 等待 Service {service}。",
     hint: "`kubectl logs {name} -c {container}` 可查看它的解析记录。",
   },
   "exam.init-missing": {
-    text: "Pod {name} 没有提到 Service {service} 的 init 容器。",
+    text: "Pod {name} 没有 init 容器（restartPolicy 为 Always 的边车不会让应用等待），所以没有什么让它等待 Service {service}。",
     hint: "在 spec.initContainers 中添加一个循环等待名称可解析的 init 容器，例如 `until nslookup {service} | grep -q '^Name:'; do sleep 2; done`（busybox 的 nslookup 只要有一个搜索域查不到就返回 1，即使名称已能解析）。",
   },
   "exam.service-ok": {
