@@ -40,7 +40,7 @@ import type { InstructorIdentity } from "../server/http/route.ts";
 import { clientAddress, createRateLimiter, type RateLimitOptions } from "../server/rate-limit.ts";
 import type { ClassFeature, LearnerSessions } from "../server/server.ts";
 import { createTokenIssuer } from "../server/sessions.ts";
-import type { ExecClient, TerminalSession } from "../server/terminal-bridge.ts";
+import type { TerminalSession, TerminalTransport } from "../terminal/index.ts";
 import { toCsv, type CsvCell, type Store } from "../store/index.ts";
 import type { ClassService } from "./class-service.ts";
 import { classRoutes, INSTRUCTOR_COOKIE, INSTRUCTOR_LOGIN_PATH, JOIN_PATH } from "./routes.ts";
@@ -54,8 +54,8 @@ export interface ClassHttpOptions {
   service: ClassService;
   store: Store;
   labManager: LabManager;
-  /** Exec transport for the read-only terminal view. */
-  exec: () => ExecClient;
+  /** How the read-only terminal view reaches the toolbox. */
+  terminalTransport: TerminalTransport;
   /** Failed sign-ins per address. Default 5 at once, 5 per minute. */
   loginRate?: RateLimitOptions;
   /** Failed join codes per address. Default 10 at once, 10 per minute. */
@@ -338,7 +338,7 @@ ${error ? `<p role="alert" style="color:#b00020">${escapeHtml(error)}</p>` : ""}
           service,
           store,
           labManager,
-          exec: options.exec,
+          terminalTransport: options.terminalTransport,
           log,
           watchers,
           localeOf: (req) => localeOf(req, new URL(req.url ?? "/", "http://localhost")),

@@ -15,7 +15,7 @@ import type { LabManager } from "../lab/types.ts";
 import { HttpError, sendJson, serializeCookie } from "../server/http-util.ts";
 import { route, type Route, type UpgradeRoute } from "../server/http/route.ts";
 import type { LearnerSessions } from "../server/server.ts";
-import { bridgeTerminal, type ExecClient, type TerminalSession } from "../server/terminal-bridge.ts";
+import { bridgeTerminal, type TerminalSession, type TerminalTransport } from "../terminal/index.ts";
 import type { CsvCell, Store } from "../store/index.ts";
 import { attemptsCsvRows, examCsvRows, gridCsvRows } from "./class-csv.ts";
 import type { ClassService } from "./class-service.ts";
@@ -44,7 +44,7 @@ export interface ClassRouteDeps {
   service: ClassService;
   store: Store;
   labManager: LabManager;
-  exec: () => ExecClient;
+  terminalTransport: TerminalTransport;
   log: (line: string) => void;
   /** Open read-only views (closed with the server). */
   watchers: Set<TerminalSession>;
@@ -68,7 +68,8 @@ export function classRoutes(
   deps: ClassRouteDeps,
   learners: LearnerSessions,
 ): { routes: Route<any>[]; upgrades: UpgradeRoute[] } {
-  const { service, store, labManager, exec, log, watchers, localeOf, joinPage, loginPage, appPageFor } = deps;
+  const { service, store, labManager, terminalTransport, log, watchers, localeOf, joinPage, loginPage, appPageFor } =
+    deps;
   const { login, join, events, csv } = deps;
   const SMALL_BODY = { json: z.looseObject({}), limit: 1024, hint: "Send an empty body or {}." };
   const classApi = "/api/instructor/classes/:classId";
@@ -319,7 +320,7 @@ export function classRoutes(
         );
       accept((ws) => {
         const session = bridgeTerminal(ws, {
-          exec: exec(),
+          transport: terminalTransport,
           readOnly: true,
           resolveTarget: async (signal) => {
             const lab = await labManager.waitUntilReady(sessionId, { signal });

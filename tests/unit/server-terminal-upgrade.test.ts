@@ -15,7 +15,7 @@ async function start(allowedOrigins: string[] = []) {
   const server = createLabServer({
     labManager,
     grade: { has: () => false, grade: async () => Promise.reject(new Error("unused")) },
-    exec: transport.exec(),
+    terminalTransport: transport.terminals(),
     allowedOrigins,
     port: 0,
     terminal: { keepaliveMs: 0 },

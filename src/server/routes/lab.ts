@@ -6,7 +6,7 @@
  *   DELETE /api/lab            delete it
  *   POST   /api/lab/reset      delete the learner's objects, keep the toolbox
  *   POST   /api/lab/grade      {exercise, locale, requestId?} → GradeResult + {attempt}, recorded before it is answered
- *   WS     /api/lab/terminal   the terminal (terminal-bridge.ts)
+ *   WS     /api/lab/terminal   the terminal (src/terminal/bridge.ts)
  * Host, access, Origin and the session are the front door's (src/server/http);
  * these handlers parse nothing themselves.
  */
@@ -20,8 +20,13 @@ import { route, type Route, type UpgradeRoute } from "../http/route.ts";
 import { HttpError, sendJson } from "../http-util.ts";
 import type { ProgressApi } from "../progress-api.ts";
 import { clientAddress, type RateLimiter } from "../rate-limit.ts";
-import { bridgeTerminal, type ExecClient, type TerminalSession, type TerminalShell } from "../terminal-bridge.ts";
-import type { TerminalPark } from "../terminal-park.ts";
+import {
+  bridgeTerminal,
+  type TerminalPark,
+  type TerminalSession,
+  type TerminalShell,
+  type TerminalTransport,
+} from "../../terminal/index.ts";
 
 export interface LabRoutesDeps {
   labManager: LabManager;
@@ -39,7 +44,7 @@ export interface LabRoutesDeps {
   labOptions?(sessionId: string): Promise<EnsureLabOptions | undefined>;
   terminals: Set<TerminalSession>;
   maxTerminalsPerSession: number;
-  execClient(): ExecClient;
+  terminalTransport(): TerminalTransport;
   examShell?(sessionId: string, lab: Lab): Promise<TerminalShell | undefined>;
   terminalPark?: TerminalPark;
   terminal?: { highWaterMark?: number; lowWaterMark?: number; keepaliveMs?: number };
@@ -238,9 +243,9 @@ export function labRoutes(deps: LabRoutesDeps): { routes: Route<any>[]; upgrades
           `the lab is ${lab.state === "error" ? "in error" : "being deleted"}${lab.message ? `: ${lab.message}` : ""}`,
           lab.hint ?? "Reload the page to start a new lab.",
         );
-      let exec: ExecClient;
+      let transport: TerminalTransport;
       try {
-        exec = deps.execClient();
+        transport = deps.terminalTransport();
       } catch (err) {
         if (err instanceof KubelabError) throw err;
         throw new HttpError(500, (err as Error).message);
@@ -255,7 +260,7 @@ export function labRoutes(deps: LabRoutesDeps): { routes: Route<any>[]; upgrades
       accept((ws) => {
         labManager.touch(sid);
         const session = bridgeTerminal(ws, {
-          exec,
+          transport,
           resolveTarget: async (signal, onProgress) => {
             const ready = await labManager.waitUntilReady(sid, {
               signal,

@@ -3,12 +3,13 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, it } from "node:test";
 import { WebSocket, WebSocketServer } from "ws";
 import {
+  apiExecTransport,
   bridgeTerminal,
-  HANG_UP_SCRIPT,
+  createTerminalPark,
   type TerminalBridgeOptions,
   type TerminalSession,
-} from "../../src/server/terminal-bridge.ts";
-import { createTerminalPark } from "../../src/server/terminal-park.ts";
+} from "../../src/terminal/index.ts";
+import { HANG_UP_SCRIPT } from "../../src/terminal/toolbox-scripts.ts";
 import { FakeExecTransport, waitFor, type FakeExecConn } from "../fakes/server-fakes.ts";
 
 const TARGET = { namespace: "kubelab-local", pod: "toolbox", container: "toolbox" };
@@ -42,7 +43,7 @@ async function harness(transport: FakeExecTransport, options: Partial<TerminalBr
   wss.on("connection", (ws) => {
     serverSocket = ws;
     session = bridgeTerminal(ws, {
-      exec: transport.exec(),
+      transport: transport.terminals(),
       resolveTarget: async () => TARGET,
       keepaliveMs: 0,
       hangUpDelayMs: 0,
@@ -307,7 +308,7 @@ describe("terminal bridge", () => {
     h.client.close();
     await h.session().closed;
     assert.ok(conn.terminated, "exec connection ended");
-    assert.equal(conn.listenerCount("close"), 1, "only the bridge listened");
+    assert.equal(conn.listenerCount("close"), 1, "only the transport listened");
   });
 
   it("closes the browser socket with status closed when the shell exits", async () => {
@@ -435,7 +436,7 @@ describe("terminal bridge over client-node's real WebSocket", () => {
     wss.on("connection", (ws) => {
       server = ws;
       session = bridgeTerminal(ws, {
-        exec: new Exec(kc),
+        transport: apiExecTransport({ exec: new Exec(kc) }),
         resolveTarget: async () => TARGET,
         keepaliveMs: 0,
         highWaterMark,
@@ -475,7 +476,7 @@ describe("terminal bridge over client-node's real WebSocket", () => {
 describe("read-only terminal", () => {
   it("attaches read-only to the learner's session, records its pid and is hung up like any other", async () => {
     const transport = new FakeExecTransport();
-    const park = createTerminalPark({ exec: transport.exec() });
+    const park = createTerminalPark({ transport: transport.terminals() });
     cleanups.push(() => park.close());
     park.park(TARGET);
     await waitFor(() => transport.conns.length === 1, "a parked terminal");
@@ -496,7 +497,7 @@ describe("read-only terminal", () => {
 describe("terminal park", () => {
   it("hands a terminal opened ahead of time to the first browser: no exec of its own, screen, input, size, hang-up", async () => {
     const transport = new FakeExecTransport();
-    const park = createTerminalPark({ exec: transport.exec() });
+    const park = createTerminalPark({ transport: transport.terminals() });
     cleanups.push(() => park.close());
     park.park(TARGET);
     await waitFor(() => transport.conns.length === 1, "the parked exec");
@@ -528,7 +529,7 @@ describe("terminal park", () => {
 
   it("opens a new exec when the parked one ended, and never parks twice for one lab", async () => {
     const transport = new FakeExecTransport();
-    const park = createTerminalPark({ exec: transport.exec(), maxBufferBytes: 8 });
+    const park = createTerminalPark({ transport: transport.terminals(), maxBufferBytes: 8 });
     cleanups.push(() => park.close());
     park.park(TARGET);
     park.park(TARGET);
@@ -546,7 +547,7 @@ describe("terminal park", () => {
 
   it("keeps at most maxBufferBytes of a parked terminal's output", async () => {
     const transport = new FakeExecTransport();
-    const park = createTerminalPark({ exec: transport.exec(), maxBufferBytes: 10 });
+    const park = createTerminalPark({ transport: transport.terminals(), maxBufferBytes: 10 });
     cleanups.push(() => park.close());
     park.park(TARGET);
     await waitFor(() => transport.conns.length === 1, "the parked exec");
