@@ -1,7 +1,10 @@
 /**
  * Terminal bridge: one browser WebSocket ⇄ one terminal connection
  * (transport.ts) into the learner's toolbox, running tmux so a reload or a
- * dropped connection reattaches to the same shell and several tabs share it.
+ * dropped connection reattaches to the same shell. Each browser window has
+ * a view of the learner's tmux session of its own (its own window and size,
+ * toolbox-scripts.ts): the server names it in a "view" message, the window
+ * keeps the id and sends it back when it connects again.
  * The bridge knows the browser's protocol and flow control; how bytes reach
  * the pod and how a closed terminal is hung up are the transport's.
  *
@@ -11,7 +14,7 @@
  *   client → server: {"type":"resize","cols":n,"rows":n} | {"type":"ping"} |
  *                    {"type":"pause"} | {"type":"resume"}
  *   server → client: {"type":"status","state":"starting"|"ready"|"closed"|"error","message"?} |
- *                    {"type":"pong"}
+ *                    {"type":"pong"} | {"type":"view","id":"<16 hex>"}
  *
  * Flow control, both ways, so server memory stays bounded:
  * - output: the connection is paused while the client asked for a pause, or
@@ -30,7 +33,8 @@
 import type { RawData, WebSocket } from "ws";
 import { KubelabError } from "../errors.ts";
 import type { ClientControl, ServerControl, TerminalState } from "../shared/contract.ts";
-import { attachCommand } from "./toolbox-scripts.ts";
+import type { TerminalPark } from "./park.ts";
+import { attachCommand, newViewId, watchCommand } from "./toolbox-scripts.ts";
 import {
   DEFAULT_SIZE,
   type TerminalConn,
@@ -48,8 +52,10 @@ export interface TerminalBridgeOptions {
   resolveTarget(signal: AbortSignal, onProgress: (message: string) => void): Promise<TerminalTarget>;
   /** Attach read-only to the learner's session "main" (an instructor watching). */
   readOnly?: boolean;
-  /** Terminals opened ahead of time (warm-pool labs): a learner's "main" takes one when there is one. */
-  park?: { take(target: TerminalTarget): TerminalConn | undefined };
+  /** The browser window's view id (VIEW_ID) from an earlier connection; without one it gets a new view. */
+  view?: string;
+  /** Terminals opened ahead of time (warm-pool labs): a new view of "main" takes one when there is one. */
+  park?: Pick<TerminalPark, "take">;
   /** Called on learner input and resizes (keeps the lab from idling out). */
   onActivity?: () => void;
   /** Pause the connection when the browser socket buffers more than this. Default 1 MiB. */
@@ -307,13 +313,14 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
     }
     if (finished) return;
     // A terminal opened while the lab waited in a warm pool: nothing to wait for.
-    const parked = options.readOnly || target.shell ? undefined : options.park?.take(target);
+    const parked = options.readOnly || target.shell || options.view ? undefined : options.park?.take(target);
+    const view = options.readOnly ? undefined : (parked?.view ?? options.view ?? newViewId());
     try {
       conn =
-        parked ??
+        parked?.conn ??
         (await options.transport.open(
           target,
-          attachCommand(target.shell ? { shell: target.shell } : { readOnly: options.readOnly }),
+          view ? attachCommand({ view, shell: target.shell }) : watchCommand(),
           size,
         ));
     } catch (err) {
@@ -327,6 +334,7 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
     // The browser left while the terminal was opening.
     if (finished) return void conn.close();
     if (parked) conn.resize(size);
+    if (view) send({ type: "view", id: view });
     conn.onData(onOutput);
     conn.onExit((failure) =>
       failure

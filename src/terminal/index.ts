@@ -18,5 +18,12 @@ export type {
 export { bridgeTerminal, type TerminalBridgeOptions, type TerminalSession } from "./bridge.ts";
 export { apiExecTransport, type ExecClient, type ExecSocket } from "./api-exec.ts";
 export { agentTransport, type AgentAddress, type AgentTransportOptions } from "./agent.ts";
-export { createTerminalPark, type TerminalPark } from "./park.ts";
-export { attachCommand, endShellCommand, START_MAIN_SESSION, WORK_DIR } from "./toolbox-scripts.ts";
+export { createTerminalPark, type ParkedTerminal, type TerminalPark } from "./park.ts";
+export {
+  attachCommand,
+  endShellCommand,
+  START_MAIN_SESSION,
+  VIEW_ID,
+  watchCommand,
+  WORK_DIR,
+} from "./toolbox-scripts.ts";

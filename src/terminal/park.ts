@@ -6,25 +6,32 @@
  * toolbox. Fifty learners joining a class at once would pay fifty of them
  * together on a small machine, seconds each; a parked terminal has paid while
  * the pool warmed, so the learner's first prompt costs nothing to open. The
- * parked terminal runs the bridge's own command (`attachCommand()`: tmux
- * attached to "main"), so it is closed and hung up like any other.
+ * parked terminal runs the bridge's own command (`attachCommand`: a new view
+ * of tmux's "main", see toolbox-scripts.ts), so it is closed and hung up like
+ * any other, and the browser that takes it is told its view id.
  *
  * Bounded: one parked terminal per lab, its output kept up to `maxBufferBytes`
  * (tmux's first screen; later bytes past the bound drop the oldest) until a
  * bridge takes it; a parked terminal that ends (its lab's pod deleted) is forgotten.
  */
-import { attachCommand } from "./toolbox-scripts.ts";
+import { attachCommand, newViewId } from "./toolbox-scripts.ts";
 import { DEFAULT_SIZE, type TerminalConn, type TerminalTarget, type TerminalTransport } from "./transport.ts";
 
 export interface TerminalPark {
   /** Open a terminal into `target` now, unless one is parked (or opening) for it already. */
   park(target: TerminalTarget): void;
-  /** The open parked terminal for `target`, removed from the park; its output so far comes first. */
-  take(target: TerminalTarget): TerminalConn | undefined;
+  /** The open parked terminal for `target` and its view id, removed from the park; its output so far comes first. */
+  take(target: TerminalTarget): ParkedTerminal | undefined;
   /** How many terminals are parked or opening. */
   readonly size: number;
   /** Close every parked terminal. */
   close(): void;
+}
+
+export interface ParkedTerminal {
+  /** The view of tmux's "main" it is attached to. */
+  view: string;
+  conn: TerminalConn;
 }
 
 export interface TerminalParkOptions {
@@ -35,6 +42,7 @@ export interface TerminalParkOptions {
 }
 
 interface Parked {
+  view: string;
   conn?: TerminalConn;
   /** The terminal ended or failed, or the park closed. */
   gone: boolean;
@@ -70,9 +78,9 @@ export function createTerminalPark(options: TerminalParkOptions): TerminalPark {
     park(target) {
       const key = keyOf(target);
       if (closed || target.shell || parked.has(key)) return;
-      const p: Parked = { gone: false, buffered: [], bufferedBytes: 0 };
+      const p: Parked = { view: newViewId(), gone: false, buffered: [], bufferedBytes: 0 };
       parked.set(key, p);
-      options.transport.open(target, attachCommand(), DEFAULT_SIZE).then(
+      options.transport.open(target, attachCommand({ view: p.view }), DEFAULT_SIZE).then(
         (conn) => {
           p.conn = conn;
           // The park closed while connecting.
@@ -94,7 +102,7 @@ export function createTerminalPark(options: TerminalParkOptions): TerminalPark {
       if (!p || p.gone || !p.conn) return undefined;
       parked.delete(key);
       const conn = p.conn;
-      return {
+      const taken: TerminalConn = {
         write: (data) => conn.write(data),
         get bufferedAmount() {
           return conn.bufferedAmount;
@@ -110,6 +118,7 @@ export function createTerminalPark(options: TerminalParkOptions): TerminalPark {
         },
         onExit: (listener) => conn.onExit(listener),
       };
+      return { view: p.view, conn: taken };
     },
 
     get size() {

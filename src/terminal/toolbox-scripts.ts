@@ -38,54 +38,107 @@ export const HANG_UP_SCRIPT =
   `f=${PID_DIR}/$1; p=$(cat "$f" 2>/dev/null); rm -f "$f"; ` +
   `[ -n "$p" ] && case "$(cat /proc/$p/comm 2>/dev/null)" in tmux*) kill -HUP "$p" ;; esac; true`;
 
-export interface AttachOptions {
-  /** Another tmux session than "main" (an exam's), whose shells get KUBECONFIG pointing at its own file. */
-  shell?: TerminalShell;
-  /** Attach read-only to "main": tmux ignores this client's keys and never sizes the learner's window after it (an instructor watching). */
-  readOnly?: boolean;
+/** A browser window's view of a tmux session (see `attachCommand`): 16 hex digits. */
+export const VIEW_ID = /^[0-9a-f]{16}$/;
+
+/** A new view id, for a browser window that has none yet. */
+export const newViewId = (): string => randomBytes(8).toString("hex");
+
+/**
+ * Shell builtins only (no fork) on the way to tmux, as this runs before every
+ * prompt: record the pid (which `exec` makes the tmux client's; entries of
+ * processes gone are pruned first) under terminal id `$1`.
+ */
+const RECORD_PID =
+  `d=${PID_DIR}; [ -d "$d" ] || mkdir -p "$d"; ` +
+  `for f in "$d"/*; do [ -f "$f" ] && read -r p < "$f" && [ ! -d "/proc/$p" ] && rm -f "$f"; done; ` +
+  `echo $$ > "$d/$1"; `;
+
+/**
+ * Attach to view `$3` of session `$2` (made if missing; `$4`, when set, is
+ * the kubeconfig its shells use, written to /root/.kube/$2.conf once).
+ *
+ * A tmux window has one size (a pty has one), and tmux sizes it after the
+ * latest client looking at it (`window-size latest`): two browser windows on
+ * one window shrink each other. So each browser window is a view: a session
+ * `$2-$3` grouped with `$2` (the same windows, shells and processes) whose
+ * current window is its own — the window tagged with its view id, else one
+ * no writable client is looking at (the hot-started first shell, or the
+ * shell of a browser window closed earlier: nothing is lost), else a new one.
+ * A reload comes back with the same view id to the same window; a view's
+ * session goes with its last client (`destroy-unattached`), its window stays.
+ */
+const ATTACH_VIEW =
+  `b=$2; s="$2-$3"; k=; ` +
+  `if [ -n "$4" ]; then k=/root/.kube/$2.conf; [ -d /root/.kube ] || mkdir -p /root/.kube; ` +
+  `[ -f "$k" ] || (umask 077; printf '%s' "$4" > "$k"); fi; ` +
+  `e=\${k:+KUBECONFIG=$k}; ` +
+  `if ! tmux has-session -t "=$s" 2>/dev/null; then ` +
+  `tmux has-session -t "=$b" 2>/dev/null || tmux new-session -d -s "$b" -c ${WORK_DIR} \${e:+-e "$e"}; ` +
+  `seen=" $(tmux list-clients -F ' #{?client_readonly,,#{window_id}} ') "; w=; free=; ` +
+  `for x in $(tmux list-windows -t "=$b" -F '#{window_id}/#{@kubelab-view}'); do ` +
+  `case "$x" in */"$3") w=\${x%%/*}; break ;; esac; ` +
+  `case "$seen" in *" \${x%%/*} "*) ;; *) free=\${free:-\${x%%/*}} ;; esac; done; ` +
+  `w=\${w:-$free}; ` +
+  `[ -n "$w" ] || w=$(tmux new-window -d -t "=$b:" -c ${WORK_DIR} \${e:+-e "$e"} -P -F '#{window_id}'); ` +
+  `tmux set-option -w -t "$w" @kubelab-view "$3" \\; new-session -d -s "$s" -t "=$b" \\; select-window -t "=$s:$w"; fi; ` +
+  `exec tmux -u attach-session -t "=$s" \\; set-option destroy-unattached on${CLIPBOARD}`;
+
+/**
+ * A learner's terminal: view `view` (VIEW_ID) of the tmux session "main" in
+ * WORK_DIR — or of `shell`'s session, whose shells get KUBECONFIG pointing
+ * at its own file. Its pid is recorded under a new random terminal id, which
+ * its `hangUp` ends.
+ */
+export function attachCommand(options: { view: string; shell?: TerminalShell }): TerminalCommand {
+  const { view, shell } = options;
+  if (!VIEW_ID.test(view)) throw new KubelabError(`bad terminal view id "${view}"`);
+  if (shell) checkSession(shell.session);
+  const id = newViewId();
+  return {
+    argv: [
+      "sh",
+      "-c",
+      RECORD_PID + ATTACH_VIEW,
+      "sh",
+      id,
+      shell?.session ?? MAIN_SESSION,
+      view,
+      shell?.kubeconfig ?? "",
+    ],
+    hangUp: ["sh", "-c", HANG_UP_SCRIPT, "sh", id],
+  };
 }
 
 /**
- * A terminal's command: record the pid (which `exec` makes the tmux
- * client's; entries of processes gone are pruned first) under a new random
- * terminal id, then attach to (or create) the tmux session "main" in
- * WORK_DIR — or `shell`'s session. Its `hangUp` ends that tmux client.
+ * An instructor watching: attached read-only to the session "main" (its
+ * current window); tmux ignores this client's keys and never sizes a window
+ * after it. Hung up like a learner's.
  */
-export function attachCommand(options: AttachOptions = {}): TerminalCommand {
-  const { shell, readOnly } = options;
-  if (shell) checkSession(shell.session);
-  const id = randomBytes(8).toString("hex");
-  // Shell builtins only (no fork) on the way to tmux: this runs before every prompt.
-  const record =
-    `d=${PID_DIR}; [ -d "$d" ] || mkdir -p "$d"; ` +
-    `for f in "$d"/*; do [ -f "$f" ] && read -r p < "$f" && [ ! -d "/proc/$p" ] && rm -f "$f"; done; ` +
-    `echo $$ > "$d/$1"; `;
-  const hangUp = ["sh", "-c", HANG_UP_SCRIPT, "sh", id];
-  if (readOnly)
-    return {
-      argv: ["sh", "-c", `${record}exec tmux -u attach-session -t ${MAIN_SESSION} -f read-only,ignore-size`, "sh", id],
-      hangUp,
-    };
-  if (!shell)
-    return {
-      argv: [
-        "sh",
-        "-c",
-        `${record}exec tmux -u new-session -A -s ${MAIN_SESSION} -c ${WORK_DIR}${CLIPBOARD}`,
-        "sh",
-        id,
-      ],
-      hangUp,
-    };
-  const own =
-    `k=/root/.kube/$2.conf; [ -d /root/.kube ] || mkdir -p /root/.kube; ` +
-    `[ -f "$k" ] || (umask 077; printf '%s' "$3" > "$k"); ` +
-    `exec tmux -u new-session -A -s "$2" -c ${WORK_DIR} -e KUBECONFIG="$k"${CLIPBOARD}`;
-  return { argv: ["sh", "-c", record + own, "sh", id, shell.session, shell.kubeconfig], hangUp };
+export function watchCommand(): TerminalCommand {
+  const id = newViewId();
+  return {
+    argv: [
+      "sh",
+      "-c",
+      `${RECORD_PID}exec tmux -u attach-session -t ${MAIN_SESSION} -f read-only,ignore-size`,
+      "sh",
+      id,
+    ],
+    hangUp: ["sh", "-c", HANG_UP_SCRIPT, "sh", id],
+  };
 }
 
-/** Ends a TerminalShell's tmux session (its shells with it) and removes its kubeconfig file. */
+/** Ends a TerminalShell's tmux session and its views (their shells with them) and removes its kubeconfig file. */
 export function endShellCommand(session: string): string[] {
   checkSession(session);
-  return ["sh", "-c", `tmux kill-session -t "$1" 2>/dev/null; rm -f "/root/.kube/$1.conf"; true`, "sh", session];
+  return [
+    "sh",
+    "-c",
+    `for x in $(tmux list-sessions -F '#{session_group}/#{session_name}' 2>/dev/null); do ` +
+      `case "$x" in "$1/"*) tmux kill-session -t "=\${x#*/}" ;; esac; done; ` +
+      `tmux kill-session -t "=$1" 2>/dev/null; rm -f "/root/.kube/$1.conf"; true`,
+    "sh",
+    session,
+  ];
 }

@@ -111,6 +111,17 @@ describe("terminal upgrade", () => {
     servers.splice(servers.indexOf(server), 1);
   });
 
+  it("opens the browser window's own view of tmux, and refuses a view that is no view id (400)", async () => {
+    const { base, ws, cookie, transport } = await start();
+    const bad = await connect(`${ws}?view=..%2Fmain`, { origin: base, cookie });
+    assert.equal(bad.status, 400);
+    assert.equal(transport.conns.length, 0);
+    const { socket } = await connect(`${ws}?view=0123456789abcdef`, { origin: base, cookie });
+    await waitFor(() => transport.conns.length > 0, "exec");
+    assert.equal(transport.last!.command[6], "0123456789abcdef");
+    socket!.close();
+  });
+
   it("404s upgrades on other paths", async () => {
     const { base, cookie } = await start();
     const result = await connect(base.replace("http", "ws") + "/api/other", { origin: base, cookie });

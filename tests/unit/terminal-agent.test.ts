@@ -192,7 +192,7 @@ describe("terminal agent client", () => {
     const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`);
     await new Promise((r) => client.once("open", r));
     await waitFor(() => agent.sockets.length === 1 && agent.hellos.length === 1, "the agent's terminal");
-    assert.match(agent.hellos[0].command[2], /exec tmux -u new-session -A -s main/);
+    assert.match(agent.hellos[0].command[2], /exec tmux -u attach-session -t "=\$s"/);
     client.close();
     await waitFor(() => agent.closed.length === 1, "the agent's socket closed");
     await closed;

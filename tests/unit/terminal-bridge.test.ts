@@ -105,13 +105,22 @@ describe("terminal bridge", () => {
     assert.equal(query.get("stdin"), "true");
     assert.equal(query.get("stderr"), "false", "stderr is merged into the TTY");
     assert.equal(query.get("container"), "toolbox");
-    // tmux, after recording its pid under a random terminal id (for the hang-up).
+    // tmux, after recording its pid under a random terminal id (for the hang-up), in a view of its own.
     assert.deepEqual(conn.command.slice(0, 2), ["sh", "-c"]);
+    assert.match(conn.command[2], /echo \$\$ > "\$d\/\$1"; b=\$2; s="\$2-\$3";/);
     assert.match(
       conn.command[2],
-      /echo \$\$ > "\$d\/\$1"; exec tmux -u new-session -A -s main -c \/root\/pod \\; set-option -s set-clipboard on$/,
+      /exec tmux -u attach-session -t "=\$s" \\; set-option destroy-unattached on \\; set-option -s set-clipboard on$/,
     );
     assert.match(conn.command[4], /^[0-9a-f]{16}$/);
+    const [session, view, kubeconfig] = conn.command.slice(5);
+    assert.deepEqual([session, kubeconfig], ["main", ""], "a view of the learner's session");
+    assert.match(view, /^[0-9a-f]{16}$/);
+    assert.notEqual(view, conn.command[4]);
+    assert.ok(
+      h.controls.some((c) => c.type === "view" && c.id === view),
+      "the browser is told its view, to send back when it reconnects",
+    );
 
     h.client.send(Buffer.from("kubectl get po\r"));
     await waitFor(() => conn.stdin() === "kubectl get po\r", "stdin bytes");
@@ -484,6 +493,7 @@ describe("read-only terminal", () => {
     const h = await harness(transport, { readOnly: true, park });
     const conn = await attach(h, transport);
     assert.notEqual(conn, transport.conns[0], "never the learner's parked terminal");
+    assert.ok(!h.controls.some((c) => c.type === "view"), "no view: it looks at the learner's session");
     assert.match(
       conn.command[2],
       /echo \$\$ > "\$d\/\$1"; exec tmux -u attach-session -t main -f read-only,ignore-size$/,
@@ -504,7 +514,7 @@ describe("terminal park", () => {
     const parked = transport.last!;
     assert.match(
       parked.command[2],
-      /exec tmux -u new-session -A -s main -c \/root\/pod \\; set-option -s set-clipboard on$/,
+      /exec tmux -u attach-session -t "=\$s" \\; set-option destroy-unattached on \\; set-option -s set-clipboard on$/,
       "the bridge's own command",
     );
     await new Promise((r) => setTimeout(r, 10)); // client-node has the connection
@@ -515,6 +525,10 @@ describe("terminal park", () => {
     await waitFor(() => h.output().toString() === SCREEN, "the screen drawn before the browser came");
     assert.equal(transport.conns.length, 1, "no exec was opened for the browser");
     assert.equal(park.size, 0, "taken out of the park");
+    assert.ok(
+      h.controls.some((c) => c.type === "view" && c.id === parked.command[6]),
+      "the browser is told the parked terminal's view",
+    );
 
     h.client.send(JSON.stringify({ type: "resize", cols: 132, rows: 43 }));
     await waitFor(() => parked.resizes().some((r) => r.width === 132 && r.height === 43), "the browser's size");
@@ -543,6 +557,21 @@ describe("terminal park", () => {
     const conn = await attach(h, transport);
     assert.equal(transport.conns.length, 2, "the browser got an exec of its own");
     assert.notEqual(conn, transport.conns[0]);
+  });
+
+  it("a browser window that comes back with its view gets that view, never a parked terminal", async () => {
+    const transport = new FakeExecTransport();
+    const park = createTerminalPark({ transport: transport.terminals() });
+    cleanups.push(() => park.close());
+    park.park(TARGET);
+    await waitFor(() => transport.conns.length === 1, "the parked exec");
+    await new Promise((r) => setTimeout(r, 10));
+    const h = await harness(transport, { park, view: "00112233445566aa" });
+    const conn = await attach(h, transport);
+    assert.notEqual(conn, transport.conns[0], "an exec of its own");
+    assert.equal(conn.command[6], "00112233445566aa", "its own view");
+    assert.equal(park.size, 1, "the parked terminal waits for a new window");
+    assert.ok(h.controls.some((c) => c.type === "view" && c.id === "00112233445566aa"));
   });
 
   it("keeps at most maxBufferBytes of a parked terminal's output", async () => {

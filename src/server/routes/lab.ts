@@ -15,7 +15,7 @@ import type { ClusterInfo } from "../../cluster/provider.ts";
 import { KubelabError } from "../../errors.ts";
 import type { GradeResult } from "../../graders/types.ts";
 import type { EnsureLabOptions, Lab, LabManager } from "../../lab/types.ts";
-import { API, EXERCISE_ID, LOCALES, type LabJson, type Locale } from "../../shared/contract.ts";
+import { API, EXERCISE_ID, LOCALES, TERMINAL_VIEW_PARAM, type LabJson, type Locale } from "../../shared/contract.ts";
 import { route, type Route, type UpgradeRoute } from "../http/route.ts";
 import { HttpError, sendJson } from "../http-util.ts";
 import type { ProgressApi } from "../progress-api.ts";
@@ -26,6 +26,7 @@ import {
   type TerminalSession,
   type TerminalShell,
   type TerminalTransport,
+  VIEW_ID,
 } from "../../terminal/index.ts";
 
 export interface LabRoutesDeps {
@@ -225,8 +226,12 @@ export function labRoutes(deps: LabRoutesDeps): { routes: Route<any>[]; upgrades
   const terminal: UpgradeRoute = {
     path: API.labTerminal,
     auth: "session",
-    handler({ socket, sessionId, accept }) {
+    handler({ req, socket, sessionId, accept }) {
       const sid = sessionId!;
+      // The browser window's own view of the tmux session, from its earlier connection (src/terminal/toolbox-scripts.ts).
+      const view = new URL(req.url ?? "/", "http://localhost").searchParams.get(TERMINAL_VIEW_PARAM) ?? undefined;
+      if (view !== undefined && !VIEW_ID.test(view))
+        throw new HttpError(400, `bad terminal view "${view.slice(0, 40)}"`, "Reload the page: it gets a new view.");
       const open = terminalCounts.get(sid) ?? 0;
       if (open >= deps.maxTerminalsPerSession) {
         log(`terminal upgrade refused: ${open} terminals already open for one session`);
@@ -261,6 +266,7 @@ export function labRoutes(deps: LabRoutesDeps): { routes: Route<any>[]; upgrades
         labManager.touch(sid);
         const session = bridgeTerminal(ws, {
           transport,
+          view,
           resolveTarget: async (signal, onProgress) => {
             const ready = await labManager.waitUntilReady(sid, {
               signal,
