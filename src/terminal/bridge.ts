@@ -315,6 +315,7 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
     // A terminal opened while the lab waited in a warm pool: nothing to wait for.
     const parked = options.readOnly || target.shell || options.view ? undefined : options.park?.take(target);
     const view = options.readOnly ? undefined : (parked?.view ?? options.view ?? newViewId());
+    const openedAt = size;
     try {
       conn =
         parked?.conn ??
@@ -333,7 +334,8 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
     }
     // The browser left while the terminal was opening.
     if (finished) return void conn.close();
-    if (parked) conn.resize(size);
+    // The browser's size arrives while the terminal opens (or was never a parked one's): pass on the latest.
+    if (parked || size !== openedAt) conn.resize(size);
     if (view) send({ type: "view", id: view });
     conn.onData(onOutput);
     conn.onExit((failure) =>

@@ -65,6 +65,11 @@ const RECORD_PID =
  * current window is its own — the window tagged with its view id, else one
  * no writable client is looking at (the hot-started first shell, or the
  * shell of a browser window closed earlier: nothing is lost), else a new one.
+ * That window is sized by `window-size smallest` among the clients whose
+ * current window it is (`aggressive-resize`, the toolbox's tmux.conf): with
+ * `latest`, tmux 3.3 counts every client of the session group as one of the
+ * window's and follows only the one that last typed, so a new view would
+ * stay 80x24 until its first key.
  * A reload comes back with the same view id to the same window; a view's
  * session goes with its last client (`destroy-unattached`), its window stays.
  */
@@ -81,7 +86,7 @@ const ATTACH_VIEW =
   `case "$seen" in *" \${x%%/*} "*) ;; *) free=\${free:-\${x%%/*}} ;; esac; done; ` +
   `w=\${w:-$free}; ` +
   `[ -n "$w" ] || w=$(tmux new-window -d -t "=$b:" -c ${WORK_DIR} \${e:+-e "$e"} -P -F '#{window_id}'); ` +
-  `tmux set-option -w -t "$w" @kubelab-view "$3" \\; new-session -d -s "$s" -t "=$b" \\; select-window -t "=$s:$w"; fi; ` +
+  `tmux set-option -w -t "$w" @kubelab-view "$3" \\; set-option -w -t "$w" window-size smallest \\; new-session -d -s "$s" -t "=$b" \\; select-window -t "=$s:$w"; fi; ` +
   `exec tmux -u attach-session -t "=$s" \\; set-option destroy-unattached on${CLIPBOARD}`;
 
 /**

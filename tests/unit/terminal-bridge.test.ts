@@ -164,6 +164,21 @@ describe("terminal bridge", () => {
     assert.ok(activity.length >= 1, "resizes count as activity");
   });
 
+  it("passes on a size that arrives while the terminal opens", async () => {
+    const transport = new FakeExecTransport();
+    let release!: () => void;
+    transport.gate = new Promise((r) => (release = r));
+    const h = await harness(transport);
+    await waitFor(() => h.controls.length > 0, "starting");
+    await new Promise((r) => setTimeout(r, 20)); // the exec is opening, at the size known then
+    h.client.send(JSON.stringify({ type: "resize", cols: 150, rows: 45 }));
+    await new Promise((r) => setTimeout(r, 20));
+    release();
+    const conn = await attach(h, transport);
+    await waitFor(() => conn.resizes().at(-1)?.width === 150, "the browser's size");
+    assert.deepEqual(conn.resizes().at(-1), { width: 150, height: 45 });
+  });
+
   it("pauses and resumes the exec stream when the client asks", async () => {
     const transport = new FakeExecTransport();
     const h = await harness(transport);
