@@ -72,7 +72,12 @@ const RECORD_PID =
  * stay 80x24 until its first key.
  * A reload comes back with the same view id to the same window; a view's
  * session goes with its last client (`destroy-unattached`), its window stays.
+ * At MAX_WINDOWS shells, a new view shares the first window (sized to the
+ * smaller) rather than start another: connections cannot pile up shells.
  */
+/** Shells the views of one session may start; past this, views share. */
+const MAX_WINDOWS = 8;
+
 const ATTACH_VIEW =
   `b=$2; s="$2-$3"; k=; ` +
   `if [ -n "$4" ]; then k=/root/.kube/$2.conf; [ -d /root/.kube ] || mkdir -p /root/.kube; ` +
@@ -80,13 +85,16 @@ const ATTACH_VIEW =
   `e=\${k:+KUBECONFIG=$k}; ` +
   `if ! tmux has-session -t "=$s" 2>/dev/null; then ` +
   `tmux has-session -t "=$b" 2>/dev/null || tmux new-session -d -s "$b" -c ${WORK_DIR} \${e:+-e "$e"}; ` +
-  `seen=" $(tmux list-clients -F ' #{?client_readonly,,#{window_id}} ') "; w=; free=; ` +
+  `seen=" $(tmux list-clients -F ' #{?client_readonly,,#{window_id}} ') "; w=; free=; first=; n=0; ` +
   `for x in $(tmux list-windows -t "=$b" -F '#{window_id}/#{@kubelab-view}'); do ` +
   `case "$x" in */"$3") w=\${x%%/*}; break ;; esac; ` +
+  `first=\${first:-\${x%%/*}}; n=$((n+1)); ` +
   `case "$seen" in *" \${x%%/*} "*) ;; *) free=\${free:-\${x%%/*}} ;; esac; done; ` +
+  `t=1; if [ -z "$w" ] && [ -z "$free" ] && [ "$n" -ge ${MAX_WINDOWS} ]; then w=$first; t=; fi; ` +
   `w=\${w:-$free}; ` +
   `[ -n "$w" ] || w=$(tmux new-window -d -t "=$b:" -c ${WORK_DIR} \${e:+-e "$e"} -P -F '#{window_id}'); ` +
-  `tmux set-option -w -t "$w" @kubelab-view "$3" \\; set-option -w -t "$w" window-size smallest \\; new-session -d -s "$s" -t "=$b" \\; select-window -t "=$s:$w"; fi; ` +
+  `[ -z "$t" ] || tmux set-option -w -t "$w" @kubelab-view "$3"; ` +
+  `tmux set-option -w -t "$w" window-size smallest \\; new-session -d -s "$s" -t "=$b" \\; select-window -t "=$s:$w"; fi; ` +
   `exec tmux -u attach-session -t "=$s" \\; set-option destroy-unattached on${CLIPBOARD}`;
 
 /**
