@@ -7,6 +7,7 @@ import {
   bridgeTerminal,
   createTerminalPark,
   type TerminalBridgeOptions,
+  type TerminalPark,
   type TerminalSession,
 } from "../../src/terminal/index.ts";
 import { HANG_UP_SCRIPT } from "../../src/terminal/toolbox-scripts.ts";
@@ -497,14 +498,20 @@ describe("terminal bridge over client-node's real WebSocket", () => {
   });
 });
 
+/** A park with a terminal parked for TARGET, open (client-node has its connection). */
+async function parkOne(transport: FakeExecTransport, maxBufferBytes?: number): Promise<TerminalPark> {
+  const park = createTerminalPark({ transport: transport.terminals(), maxBufferBytes });
+  cleanups.push(() => park.close());
+  park.park(TARGET);
+  await waitFor(() => transport.conns.length === 1, "the parked exec");
+  await new Promise((r) => setTimeout(r, 10));
+  return park;
+}
+
 describe("read-only terminal", () => {
   it("attaches read-only to the learner's session, records its pid and is hung up like any other", async () => {
     const transport = new FakeExecTransport();
-    const park = createTerminalPark({ transport: transport.terminals() });
-    cleanups.push(() => park.close());
-    park.park(TARGET);
-    await waitFor(() => transport.conns.length === 1, "a parked terminal");
-    await new Promise((r) => setTimeout(r, 10));
+    const park = await parkOne(transport);
     const h = await harness(transport, { readOnly: true, park });
     const conn = await attach(h, transport);
     assert.notEqual(conn, transport.conns[0], "never the learner's parked terminal");
@@ -576,11 +583,7 @@ describe("terminal park", () => {
 
   it("a browser window that comes back with its view gets that view, never a parked terminal", async () => {
     const transport = new FakeExecTransport();
-    const park = createTerminalPark({ transport: transport.terminals() });
-    cleanups.push(() => park.close());
-    park.park(TARGET);
-    await waitFor(() => transport.conns.length === 1, "the parked exec");
-    await new Promise((r) => setTimeout(r, 10));
+    const park = await parkOne(transport);
     const h = await harness(transport, { park, view: "00112233445566aa" });
     const conn = await attach(h, transport);
     assert.notEqual(conn, transport.conns[0], "an exec of its own");
@@ -591,11 +594,7 @@ describe("terminal park", () => {
 
   it("keeps at most maxBufferBytes of a parked terminal's output", async () => {
     const transport = new FakeExecTransport();
-    const park = createTerminalPark({ transport: transport.terminals(), maxBufferBytes: 10 });
-    cleanups.push(() => park.close());
-    park.park(TARGET);
-    await waitFor(() => transport.conns.length === 1, "the parked exec");
-    await new Promise((r) => setTimeout(r, 10));
+    const park = await parkOne(transport, 10);
     for (let i = 0; i < 100; i++) transport.last!.output("0123456789");
     // One chunk larger than the bound: its newest bytes.
     transport.last!.output("abcdefghijklmnopqrstuvwxyz");
