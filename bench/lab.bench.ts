@@ -278,8 +278,11 @@ class LabClient {
     if (!res.ok) throw new Error(`POST /api/lab/grade: HTTP ${res.status} ${await res.text()}`);
     return (await res.json()) as { passed: boolean };
   }
+  /** Each session's view of its tmux session, kept like a browser window keeps it, so a new socket is a reload. */
+  private views = new Map<string, string>();
   openTerminal(sid: string): Promise<Terminal> {
-    const ws = new WebSocket(`${this.url.replace(/^http/, "ws")}${TERMINAL_PATH}`, {
+    const view = this.views.get(sid);
+    const ws = new WebSocket(`${this.url.replace(/^http/, "ws")}${TERMINAL_PATH}${view ? `?view=${view}` : ""}`, {
       headers: { origin: this.url, cookie: this.cookie(sid) },
     });
     const term = new Terminal(
@@ -288,7 +291,11 @@ class LabClient {
     );
     ws.on("message", (data, isBinary) => {
       if (isBinary) term.receive(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer));
-      else term.control(JSON.parse(String(data)));
+      else {
+        const msg = JSON.parse(String(data));
+        if (msg.type === "view") this.views.set(sid, msg.id);
+        term.control(msg);
+      }
     });
     ws.on("close", () => term.ended());
     return new Promise((resolve, reject) => {

@@ -13,7 +13,7 @@ import { defaultStateDir } from "../cluster/local/layout.ts";
 import type { ClusterProvider } from "../cluster/provider.ts";
 import { createGradeContext, graders, gradeExercise, kubeExec } from "../graders/index.ts";
 import { loadExercises } from "../graders/exercises.ts";
-import { createLabKube, createLabManager, labIdIsOfMode } from "../lab/index.ts";
+import { createLabKube, createLabManager, labIdIsOfMode, locateToolboxAgent } from "../lab/index.ts";
 import { kubeconfigYaml, labNames } from "../lab/manifests.ts";
 import type { IsolationMode, LabManager } from "../lab/types.ts";
 import { RecorderPool } from "../recorder/index.ts";
@@ -22,8 +22,7 @@ import { createExamService, type ExamService } from "../exams/exam-service.ts";
 import { checkServerExposure, createLabServer, type GradeService } from "../server/server.ts";
 import { shareConnections } from "../cluster/kube-connections.ts";
 import { createSiteHandler } from "../server/site.ts";
-import { agentExec, locateToolboxAgent } from "../server/terminal-agent.ts";
-import { createTerminalPark } from "../server/terminal-park.ts";
+import { agentTransport, apiExecTransport, createTerminalPark } from "../terminal/index.ts";
 import { ensureSite } from "../site-build/site-build.ts";
 import { openStore, type Store } from "../store/index.ts";
 
@@ -168,13 +167,14 @@ async function serve(
   shareConnections(kubeConfig);
 
   const recorders = new RecorderPool({ kubeConfig, log });
-  // Terminals: straight to the toolbox's agent where this process reaches pods (src/server/terminal-agent.ts).
+  // Terminals: straight to the toolbox's agent where this process reaches pods (src/terminal/agent.ts).
   const labKube = createLabKube(kubeConfig);
-  const terminalExec = info.podNetworkReachable
-    ? agentExec({ fallback: new Exec(kubeConfig), locate: locateToolboxAgent(labKube), log })
-    : new Exec(kubeConfig);
-  // Namespace mode: a warm-pool lab gets its terminal opened while it waits (src/server/terminal-park.ts).
-  const terminalPark = mode === "namespace" ? createTerminalPark({ exec: terminalExec, log }) : undefined;
+  const viaApi = apiExecTransport({ exec: new Exec(kubeConfig), log });
+  const terminalTransport = info.podNetworkReachable
+    ? agentTransport({ fallback: viaApi, locate: locateToolboxAgent(labKube), log })
+    : viaApi;
+  // Namespace mode: a warm-pool lab gets its terminal opened while it waits (src/terminal/park.ts).
+  const terminalPark = mode === "namespace" ? createTerminalPark({ transport: terminalTransport, log }) : undefined;
   // Made below, once the lab manager exists: a lab that goes takes its exam with it.
   const examsOfLabs: { service?: ExamService } = {};
   const labManager = createLabManager({
@@ -257,7 +257,7 @@ async function serve(
         service: classes,
         store,
         labManager,
-        exec: () => terminalExec,
+        terminalTransport,
         log,
         // The learners' key (another purpose): instructor sessions outlive a restart too.
         sessionSecret: await sessionSecret(store),
@@ -269,7 +269,7 @@ async function serve(
     labManager,
     grade,
     kubeConfig,
-    exec: terminalExec,
+    terminalTransport,
     clusterInfo: info,
     siteHandler,
     allowedOrigins: options.allowedOrigins,

@@ -41,7 +41,7 @@ import type { InstructorIdentity } from "../server/http/route.ts";
 import { clientAddress, createRateLimiter, type RateLimitOptions } from "../server/rate-limit.ts";
 import type { ClassFeature, LearnerSessions, RenderPage } from "../server/server.ts";
 import { createTokenIssuer } from "../server/sessions.ts";
-import type { ExecClient, TerminalSession } from "../server/terminal-bridge.ts";
+import type { TerminalSession, TerminalTransport } from "../terminal/index.ts";
 import { CLASS_PAGE_LOCAL, CSRF_HEADER, type ClassPage, type InstructorPageData } from "../shared/class-pages.ts";
 import { toCsv, type CsvCell, type Store } from "../store/index.ts";
 import type { ClassService } from "./class-service.ts";
@@ -55,8 +55,8 @@ export interface ClassHttpOptions {
   service: ClassService;
   store: Store;
   labManager: LabManager;
-  /** Exec transport for the read-only terminal view. */
-  exec: () => ExecClient;
+  /** How the read-only terminal view reaches the toolbox. */
+  terminalTransport: TerminalTransport;
   /** Failed sign-ins per address. Default 5 at once, 5 per minute. */
   loginRate?: RateLimitOptions;
   /** Failed join codes per address. Default 10 at once, 10 per minute. */
@@ -273,7 +273,7 @@ export function createClassHttp(options: ClassHttpOptions): ClassFeature {
         service,
         store,
         labManager,
-        exec: options.exec,
+        terminalTransport: options.terminalTransport,
         log,
         watchers,
         joinPage: (req, res, code) =>

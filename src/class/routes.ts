@@ -11,7 +11,7 @@ import { z } from "zod";
 import type { LabManager } from "../lab/types.ts";
 import { HttpError, sendJson, serializeCookie } from "../server/http-util.ts";
 import { route, type Route, type UpgradeRoute } from "../server/http/route.ts";
-import { bridgeTerminal, type ExecClient, type TerminalSession } from "../server/terminal-bridge.ts";
+import { bridgeTerminal, type TerminalSession, type TerminalTransport } from "../terminal/index.ts";
 import {
   INSTRUCTOR_LOGIN_PATH,
   INSTRUCTOR_PATH,
@@ -35,7 +35,7 @@ export interface ClassRouteDeps {
   service: ClassService;
   store: Store;
   labManager: LabManager;
-  exec: () => ExecClient;
+  terminalTransport: TerminalTransport;
   log: (line: string) => void;
   /** Open read-only views (closed with the server). */
   watchers: Set<TerminalSession>;
@@ -60,7 +60,7 @@ export interface ClassRouteDeps {
 }
 
 export function classRoutes(deps: ClassRouteDeps): { routes: Route<any>[]; upgrades: UpgradeRoute[] } {
-  const { service, store, labManager, exec, log, watchers, joinPage, loginPage, instructorPage } = deps;
+  const { service, store, labManager, terminalTransport, log, watchers, joinPage, loginPage, instructorPage } = deps;
   const { login, join, events, csv } = deps;
   const SMALL_BODY = { json: z.looseObject({}), limit: 1024, hint: "Send an empty body or {}." };
   const classApi = "/api/instructor/classes/:classId";
@@ -292,7 +292,7 @@ export function classRoutes(deps: ClassRouteDeps): { routes: Route<any>[]; upgra
         );
       accept((ws) => {
         const session = bridgeTerminal(ws, {
-          exec: exec(),
+          transport: terminalTransport,
           readOnly: true,
           resolveTarget: async (signal) => {
             const lab = await labManager.waitUntilReady(sessionId, { signal });

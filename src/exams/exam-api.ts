@@ -19,7 +19,7 @@ import { API } from "../shared/contract.ts";
 import type { ExamAttemptRecord } from "../store/index.ts";
 import { examRoutes, type ExamApiOptions } from "./routes.ts";
 import type { Lab } from "../lab/types.ts";
-import type { TerminalShell } from "../server/terminal-bridge.ts";
+import type { TerminalShell } from "../terminal/index.ts";
 import { examKubeconfig } from "./session.ts";
 import type { ExamSessions } from "./session.ts";
 

@@ -20,7 +20,7 @@ import type { ExecFn } from "../graders/context.ts";
 import { labNames } from "../lab/manifests.ts";
 import type { IsolationMode, Lab, LabManager } from "../lab/types.ts";
 import type { RecorderPool } from "../recorder/index.ts";
-import { endShellCommand } from "../server/terminal-bridge.ts";
+import { endShellCommand } from "../terminal/index.ts";
 import type { ExamAttemptRecord, Store } from "../store/index.ts";
 import type { AttemptTask } from "./attempt.ts";
 import { examShellSession } from "./exam-api.ts";

@@ -7,3 +7,4 @@ export { createLabManager, labIdFor, labIdIsOfMode, type LabManagerOptions } fro
 export { createLabKube, waitNamespaceUsable, type LabKube, type ObjectRef } from "./kube-ops.ts";
 export { classLimitObjects } from "./manifests.ts";
 export { LEARNER_OBJECTS, resetLabNamespace } from "./reset.ts";
+export { locateToolboxAgent } from "./terminal-agent-address.ts";

@@ -16,6 +16,7 @@ import type {
   V1ServiceAccount,
 } from "@kubernetes/client-node";
 import { createHash } from "node:crypto";
+import { START_MAIN_SESSION, WORK_DIR } from "../terminal/index.ts";
 import type { IsolationMode } from "./types.ts";
 
 /** Labels kubelab puts on everything it creates, to find and clean up. */
@@ -34,9 +35,6 @@ export const STARTER_CONFIGMAP = "kubelab-starter";
 export const KUBECONFIG_DIR = "/etc/kubelab";
 export const KUBECONFIG_PATH = `${KUBECONFIG_DIR}/kubeconfig`;
 export const STARTER_DIR = "/etc/kubelab-starter";
-export const WORK_DIR = "/root/pod";
-/** The learner's tmux session in the toolbox: started with the pod, attached to by every terminal. */
-export const MAIN_SESSION = "main";
 /**
  * The toolbox's terminal agent (cluster/terminal-agent): the port it serves
  * terminals on (TLS), and the Secret (in the toolbox namespace, which the
@@ -494,7 +492,7 @@ export function toolboxPod(names: LabNames, options: ToolboxOptions): V1Pod {
           "sh",
           "-c",
           `for f in ${STARTER_DIR}/*; do [ -e "$f" ] && cp -nL "$f" ${WORK_DIR}/; done; ` +
-            `tmux -u new-session -d -s ${MAIN_SESSION} -c ${WORK_DIR} 2>/dev/null || true; ` +
+            `${START_MAIN_SESSION}; ` +
             `exec kubelab-terminal-agent --listen :${TERMINAL_AGENT_PORT} --token-file ${TERMINAL_SECRET_DIR}/${TERMINAL_TOKEN_KEY} ` +
             `--tls-cert ${TERMINAL_SECRET_DIR}/${TERMINAL_CERT_KEY} --tls-key ${TERMINAL_SECRET_DIR}/${TERMINAL_PRIVATE_KEY_KEY}`,
         ],

@@ -36,8 +36,13 @@ import type { Store } from "../store/index.ts";
 import { createProgressApi } from "./progress-api.ts";
 import type { SiteHandler } from "./site.ts";
 import { createTokenIssuer } from "./sessions.ts";
-import type { ExecClient, TerminalSession, TerminalShell } from "./terminal-bridge.ts";
-import type { TerminalPark } from "./terminal-park.ts";
+import {
+  apiExecTransport,
+  type TerminalPark,
+  type TerminalSession,
+  type TerminalShell,
+  type TerminalTransport,
+} from "../terminal/index.ts";
 
 export { publicLab } from "./routes/lab.ts";
 
@@ -77,10 +82,10 @@ export interface ClassFeature {
 export interface LabServerOptions {
   labManager: LabManager;
   grade: GradeService;
-  /** Used to build the terminal's `Exec` when `exec` is not given. */
+  /** Used to build the terminal's transport (the API's exec) when `terminalTransport` is not given. */
   kubeConfig?: KubeConfig;
-  /** Exec transport for the terminal (tests pass a fake). */
-  exec?: ExecClient;
+  /** How terminals reach the toolbox (tests pass the API's exec over a fake). */
+  terminalTransport?: TerminalTransport;
   /** Shown by /api/health. */
   clusterInfo?: ClusterInfo;
   siteHandler?: SiteHandler;
@@ -220,16 +225,16 @@ export function createLabServer(options: LabServerOptions): LabServer {
     bodyLimit,
     log,
   });
-  let exec = options.exec;
-  const execClient = (): ExecClient => {
-    if (exec) return exec;
+  let transport = options.terminalTransport;
+  const terminalTransport = (): TerminalTransport => {
+    if (transport) return transport;
     if (!options.kubeConfig)
       throw new KubelabError(
         "the lab server has no Kubernetes client configured",
         "Pass kubeConfig to createLabServer.",
       );
-    exec = new Exec(options.kubeConfig);
-    return exec;
+    transport = apiExecTransport({ exec: new Exec(options.kubeConfig), log });
+    return transport;
   };
   const terminals = new Set<TerminalSession>();
 
@@ -268,7 +273,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
     labOptions: options.instructor ? (sid) => options.instructor!.labOptions(sid) : undefined,
     terminals,
     maxTerminalsPerSession: options.maxTerminalsPerSession ?? 4,
-    execClient,
+    terminalTransport,
     examShell: options.exams?.terminal,
     terminalPark: options.terminalPark,
     terminal: options.terminal,

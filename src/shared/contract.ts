@@ -168,7 +168,13 @@ export type TerminalState = "starting" | "ready" | "closed" | "error";
 
 /** Text frames from the terminal bridge to the browser. */
 export type ServerControl =
-  { type: "status"; state: TerminalState; message?: string; hint?: string } | { type: "pong" };
+  | { type: "status"; state: TerminalState; message?: string; hint?: string }
+  | { type: "pong" }
+  /** The browser window's own view of the learner's tmux session: send it back as `?view=` when connecting again. */
+  | { type: "view"; id: string };
+
+/** The query parameter of API.labTerminal naming the browser window's view (16 hex digits). */
+export const TERMINAL_VIEW_PARAM = "view";
 
 /** An exam task as the exam page shows it while the attempt runs. */
 export interface ExamTaskView {

@@ -5,7 +5,7 @@
  *
  * Protocol: binary frames carry terminal bytes both ways; text frames carry
  * JSON control messages (client: resize, ping, pause, resume; server:
- * status, pong).
+ * status, pong, view).
  */
 import type { IDisposable, ITerminalAddon, Terminal } from "@xterm/xterm";
 import type { ClientControl, ServerControl } from "../shared/contract.ts";
@@ -23,8 +23,10 @@ export interface SocketStatus {
 }
 
 export interface SocketAddonOptions {
-  /** Full ws(s):// URL of the terminal endpoint. */
-  url: string;
+  /** Full ws(s):// URL of the terminal endpoint, asked before every (re)connection. */
+  url: () => string;
+  /** The server named this browser window's view of the tmux session (to send back when reconnecting). */
+  onView?: (id: string) => void;
   /** Called before every (re)connection, e.g. to make sure the lab exists. */
   beforeConnect?: () => Promise<void>;
   onStatus?: (status: SocketStatus) => void;
@@ -41,7 +43,7 @@ const encoder = new TextEncoder();
 const INPUT_FRAME = 64 * 1024;
 
 export class LabSocketAddon implements ITerminalAddon {
-  #options: Required<Omit<SocketAddonOptions, "beforeConnect" | "onStatus">> & SocketAddonOptions;
+  #options: Required<Omit<SocketAddonOptions, "beforeConnect" | "onStatus" | "onView">> & SocketAddonOptions;
   #term?: Terminal;
   #socket?: WebSocket;
   #disposables: IDisposable[] = [];
@@ -132,7 +134,7 @@ export class LabSocketAddon implements ITerminalAddon {
     }
     if (this.#stopped) return;
     this.#setStatus({ state: "connecting" });
-    const socket = new WebSocket(this.#options.url);
+    const socket = new WebSocket(this.#options.url());
     socket.binaryType = "arraybuffer";
     this.#socket = socket;
     this.#pending = 0;
@@ -164,6 +166,7 @@ export class LabSocketAddon implements ITerminalAddon {
     } catch {
       return; // Unknown frames are ignored so the server can grow the protocol.
     }
+    if (message.type === "view") return this.#options.onView?.(message.id);
     if (message.type !== "status") return;
     if (message.state === "ready") {
       this.#attempt = 0;

@@ -14,7 +14,7 @@ import { Terminal } from "@xterm/xterm";
 import { FitAddon } from "@xterm/addon-fit";
 import { ClipboardAddon, type IClipboardProvider } from "@xterm/addon-clipboard";
 import { toUiLocale, useUi } from "../i18n/ui/index.ts";
-import { API } from "../shared/contract.ts";
+import { API, TERMINAL_VIEW_PARAM } from "../shared/contract.ts";
 import { errorText, LabApiError, resetLab, waitForLab } from "./lab-api.ts";
 import { LabSocketAddon, type SocketStatus } from "./socket-addon.ts";
 import { TERMINAL_LOOK } from "./terminal-options.ts";
@@ -53,6 +53,30 @@ async function copyText(text: string): Promise<void> {
     /* refused: nothing to do, the selection is still there for the browser's own copy */
   }
 }
+
+/**
+ * Where a browser window keeps its view of the learner's tmux session (its
+ * own tmux window, so two windows never size each other): sessionStorage is
+ * per window and survives a reload. Storage a browser refuses means a new
+ * view per connection, which still works.
+ */
+const VIEW_KEY = "kubelab-terminal-view";
+const viewStore = {
+  get: (): string | null => {
+    try {
+      return sessionStorage.getItem(VIEW_KEY);
+    } catch {
+      return null;
+    }
+  },
+  set: (id: string): void => {
+    try {
+      sessionStorage.setItem(VIEW_KEY, id);
+    } catch {
+      // See VIEW_KEY.
+    }
+  },
+};
 
 /** Within this long after Escape, Tab and Shift+Tab leave the terminal instead of reaching the shell. */
 const ESCAPE_THEN_TAB_MS = 2000;
@@ -111,7 +135,11 @@ export class KubelabTerminal extends HTMLElement {
 
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     this.#socket = new LabSocketAddon({
-      url: `${scheme}//${location.host}${API.labTerminal}`,
+      url: () => {
+        const view = viewStore.get();
+        return `${scheme}//${location.host}${API.labTerminal}${view ? `?${TERMINAL_VIEW_PARAM}=${encodeURIComponent(view)}` : ""}`;
+      },
+      onView: viewStore.set,
       beforeConnect: () => this.#ensureLab(),
       onStatus: (status) => this.#showStatus(status),
     });

@@ -1,10 +1,10 @@
 /**
  * The terminal's promises beyond one lesson: the socket refuses foreign
- * origins, the shell (tmux in the toolbox pod) survives a page reload, and a
- * flood of output neither freezes the page nor grows the server's memory
+ * origins, the shell (tmux in the toolbox pod) survives a page reload, two
+ * browser windows keep their own sizes, and a flood of output neither freezes the page nor grows the server's memory
  * without bound (flow control end to end).
  */
-import { expect, test } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 import WebSocket from "ws";
 import { BASE_URL, PORT } from "./playwright.config.ts";
 import {
@@ -92,6 +92,55 @@ test("the shell survives a page reload", async ({ page }) => {
   // And the shell still answers.
   await runInTerminal(page, "echo after-reload-$((1+1))");
   await expectTerminal(page, /^after-reload-2$/m, 30_000);
+});
+
+/** The terminal's size as the shell sees it (`stty size`: rows, columns), read through a marker line. */
+async function shellSize(page: Page): Promise<{ rows: number; cols: number }> {
+  const tag = `size${Math.floor(Math.random() * 1e6)}`;
+  await runInTerminal(page, `echo ${tag}-$(stty size | tr ' ' x)-end`);
+  const line = new RegExp(`^${tag}-(\\d+)x(\\d+)-end$`, "m");
+  await expectTerminal(page, line, 30_000);
+  const [, rows, cols] = line.exec(await terminalText(page))!;
+  return { rows: Number(rows), cols: Number(cols) };
+}
+
+test("two browser windows on one lab keep their own terminal sizes; a reload keeps the window's shell", async ({
+  page,
+  context,
+}) => {
+  // The first window, large.
+  await openLesson(page, "/en/job/");
+  const n = 40 + Math.floor(Math.random() * 1000);
+  await runInTerminal(page, `echo first-window-$((${n}+1))`);
+  const marker = new RegExp(`^first-window-${n + 1}$`, "m");
+  await expectTerminal(page, marker, 30_000);
+  const first = await shellSize(page);
+
+  // A second window of the same browser (same session, same lab), much smaller.
+  const second = await context.newPage();
+  await second.setViewportSize({ width: 900, height: 560 });
+  await second.goto("/en/job/");
+  await expect(second.locator("kubelab-terminal")).toHaveAttribute("data-state", "ready", { timeout: 120_000 });
+  const small = await shellSize(second);
+  // Docked below the lesson at this size: a short, wide terminal.
+  expect(small.rows, "the second window's shell has the second window's height").toBeLessThan(first.rows);
+  expect(small.cols, "and its width").not.toEqual(first.cols);
+  // The same learner's tmux: the second window is a view of the first's session.
+  await runInTerminal(second, "echo group-$(tmux display -p '#{session_group}')-end");
+  await expectTerminal(second, /^group-main-end$/m, 30_000);
+
+  // Typing in the second window (the latest client) does not shrink the first.
+  await runInTerminal(second, "echo typed-in-the-second");
+  await expectTerminal(second, /^typed-in-the-second$/m, 30_000);
+  expect(await shellSize(page), "the first window keeps its size").toEqual(first);
+  expect(await shellSize(second), "and the second its own").toEqual(small);
+
+  // A reload of the first window comes back to its own shell, at its own size.
+  await page.reload();
+  await expect(page.locator("kubelab-terminal")).toHaveAttribute("data-state", "ready", { timeout: 120_000 });
+  await expectTerminal(page, marker, 30_000);
+  expect(await shellSize(page)).toEqual(first);
+  await second.close();
 });
 
 test("a flood of output does not freeze the page or grow the server without bound", async ({ page }) => {

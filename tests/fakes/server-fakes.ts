@@ -10,6 +10,7 @@ import { Exec, KubeConfig } from "@kubernetes/client-node";
 type WebSocketInterface = NonNullable<ConstructorParameters<typeof Exec>[1]>;
 import type { IsolationMode, Lab, LabManager } from "../../src/lab/types.ts";
 import { LabError } from "../../src/lab/types.ts";
+import { apiExecTransport, type TerminalTransport } from "../../src/terminal/index.ts";
 
 export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -101,6 +102,10 @@ export class FakeExecTransport {
   /** client-node's real Exec on top of this transport. */
   exec(): Exec {
     return new Exec(new KubeConfig(), this as unknown as WebSocketInterface);
+  }
+  /** The terminals' API exec transport on top of client-node's real Exec on top of this. */
+  terminals(): TerminalTransport {
+    return apiExecTransport({ exec: this.exec() });
   }
   get last(): FakeExecConn | undefined {
     return this.conns.at(-1);

@@ -37,13 +37,13 @@ async function start(options: { accessPassword?: string; openLabs?: boolean } = 
     pollMs: 50,
     lessons: [{ slug: "job", title: "Job", order: 1, exercises: ["job/echo"] }],
   });
-  const exec = new FakeExecTransport().exec();
+  const terminalTransport = new FakeExecTransport().terminals();
   const server = createLabServer({
     labManager,
     grade: { has: () => true, grade: async () => Promise.reject(new Error("unused")) },
-    exec,
+    terminalTransport,
     store,
-    instructor: createClassHttp({ service, store, labManager, exec: () => exec }),
+    instructor: createClassHttp({ service, store, labManager, terminalTransport }),
     host: "0.0.0.0",
     siteHandler: await builtSite(),
     port: 0,

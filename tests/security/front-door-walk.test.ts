@@ -109,14 +109,14 @@ async function classServer(accessPassword?: string) {
     pollMs: 50,
     lessons: [{ slug: "job", title: "Job", order: 1, exercises: ["job/echo"] }],
   });
-  const exec = new FakeExecTransport().exec();
+  const terminalTransport = new FakeExecTransport().terminals();
   const sessions = new ExamSessions({ store, contextFor: (t) => fakeContext(fakeCluster({ namespace: t.namespace })) });
   const server: LabServer = createLabServer({
     labManager,
     grade: { has: () => true, grade: async () => Promise.reject(new Error("not in this test")) },
-    exec,
+    terminalTransport,
     store,
-    instructor: createClassHttp({ service, store, labManager, exec: () => exec }),
+    instructor: createClassHttp({ service, store, labManager, terminalTransport }),
     exams: createExamApi({ sessions, store, learner: (sid) => store.learnerForSession(sid), bodyLimit: 4096 }),
     accessPassword,
     siteHandler: await builtSite(),

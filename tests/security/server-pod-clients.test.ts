@@ -34,7 +34,7 @@ describe("a class server and the pod network", () => {
     server = createLabServer({
       labManager: new FakeLabManager("namespace"),
       grade: { has: () => true, grade: async () => Promise.reject(new Error("unused")) },
-      exec: new FakeExecTransport().exec(),
+      terminalTransport: new FakeExecTransport().terminals(),
       refuseClients: ["127.0.0.2/32"],
       port: 0,
     });

@@ -70,7 +70,7 @@ describe("the terminal agent serves only kubelab's server", { timeout: 600_000 }
       .map(([pid, ppid, ...args]) => ({ pid, ppid, args: args.join(" ") }));
     const agent = rows.find((r) => r.args.startsWith("kubelab-terminal-agent"));
     assert.ok(agent, `no agent in the toolbox:\n${ps.stdout}`);
-    const client = rows.find((r) => /^tmux -u new-session -A -s main/.test(r.args));
+    const client = rows.find((r) => /^tmux -u attach-session -t =main-[0-9a-f]{16} /.test(r.args));
     assert.ok(client, `no tmux client of the terminal:\n${ps.stdout}`);
     assert.equal(client.ppid, agent.pid, `the terminal's client is not the agent's:\n${ps.stdout}`);
     terminal.socket.close();

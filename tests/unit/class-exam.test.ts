@@ -328,12 +328,12 @@ describe("instructor exam API", () => {
         await store.submitExamAttempt(id, { percent: 10, passed: false, report: { tasks: [] }, auto: false });
       },
     });
-    const exec = new FakeExecTransport().exec();
-    const instructor = createClassHttp({ service, store, labManager, exec: () => exec });
+    const terminalTransport = new FakeExecTransport().terminals();
+    const instructor = createClassHttp({ service, store, labManager, terminalTransport });
     const server = createLabServer({
       labManager,
       grade: { has: () => true, grade: async () => Promise.reject(new Error("unused")) },
-      exec,
+      terminalTransport,
       store,
       instructor,
       siteHandler: await builtSite(),

@@ -40,12 +40,12 @@ async function start(
     pollMs: 50,
     lessons: [{ slug: "job", title: "Job", order: 1, exercises: ["job/echo"] }],
   });
-  const exec = new FakeExecTransport().exec();
+  const terminalTransport = new FakeExecTransport().terminals();
   const instructor = createClassHttp({
     service,
     store,
     labManager,
-    exec: () => exec,
+    terminalTransport,
     sessionSecret: again.sessionSecret,
     loginRate: rates.login ? { burst: rates.login, perMinute: rates.login } : undefined,
     joinRate: rates.join ? { burst: rates.join, perMinute: rates.join } : undefined,
@@ -58,7 +58,7 @@ async function start(
         throw new Error("unused");
       },
     },
-    exec,
+    terminalTransport,
     store,
     instructor,
     siteHandler: await builtSite(),

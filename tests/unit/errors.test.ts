@@ -74,7 +74,7 @@ describe("one error type", () => {
       const server = createLabServer({
         labManager,
         grade: { has: () => false, grade: async () => assert.fail() },
-        exec: new FakeExecTransport().exec(),
+        terminalTransport: new FakeExecTransport().terminals(),
         port: 0,
       });
       const base = await server.listen();

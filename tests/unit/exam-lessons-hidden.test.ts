@@ -27,7 +27,7 @@ const server = createLabServer({
     has: () => true,
     grade: async () => ({ exercise: "job/echo", passed: true, score: 1, maxScore: 1, durationMs: 1, checks: [] }),
   },
-  exec: new FakeExecTransport().exec(),
+  terminalTransport: new FakeExecTransport().terminals(),
   store,
   exams: createExamApi({ sessions, store, learner: (sid) => store.learnerForSession(sid), bodyLimit: 4096 }),
   solutions: async () => "kubectl create job echo --image=busybox",

@@ -30,7 +30,7 @@ async function start(options: Partial<LabServerOptions> = {}, mode: "cluster" | 
   const server = createLabServer({
     labManager,
     grade: { has: () => true, grade: async () => Promise.reject(new Error("unused")) },
-    exec: new FakeExecTransport().exec(),
+    terminalTransport: new FakeExecTransport().terminals(),
     port: 0,
     terminal: { keepaliveMs: 0 },
     log: (line) => lines.push(line),

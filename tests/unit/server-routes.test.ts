@@ -40,7 +40,7 @@ async function start(options: Partial<LabServerOptions> = {}) {
   const server = createLabServer({
     labManager,
     grade: grader,
-    exec: new FakeExecTransport().exec(),
+    terminalTransport: new FakeExecTransport().terminals(),
     port: 0,
     ...options,
   });

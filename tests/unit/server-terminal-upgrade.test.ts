@@ -15,7 +15,7 @@ async function start(allowedOrigins: string[] = []) {
   const server = createLabServer({
     labManager,
     grade: { has: () => false, grade: async () => Promise.reject(new Error("unused")) },
-    exec: transport.exec(),
+    terminalTransport: transport.terminals(),
     allowedOrigins,
     port: 0,
     terminal: { keepaliveMs: 0 },
@@ -109,6 +109,17 @@ describe("terminal upgrade", () => {
     assert.ok(conn.terminated);
     assert.equal(server.terminals.size, 0);
     servers.splice(servers.indexOf(server), 1);
+  });
+
+  it("opens the browser window's own view of tmux, and refuses a view that is no view id (400)", async () => {
+    const { base, ws, cookie, transport } = await start();
+    const bad = await connect(`${ws}?view=..%2Fmain`, { origin: base, cookie });
+    assert.equal(bad.status, 400);
+    assert.equal(transport.conns.length, 0);
+    const { socket } = await connect(`${ws}?view=0123456789abcdef`, { origin: base, cookie });
+    await waitFor(() => transport.conns.length > 0, "exec");
+    assert.equal(transport.last!.command[6], "0123456789abcdef");
+    socket!.close();
   });
 
   it("404s upgrades on other paths", async () => {

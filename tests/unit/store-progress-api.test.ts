@@ -49,7 +49,7 @@ async function start() {
   const server = createLabServer({
     labManager: new FakeLabManager(),
     grade: grader,
-    exec: new FakeExecTransport().exec(),
+    terminalTransport: new FakeExecTransport().terminals(),
     port: 0,
     store,
     solutions: async (id) =>

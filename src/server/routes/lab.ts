@@ -6,7 +6,7 @@
  *   DELETE /api/lab            delete it
  *   POST   /api/lab/reset      delete the learner's objects, keep the toolbox
  *   POST   /api/lab/grade      {exercise, locale, requestId?} → GradeResult + {attempt}, recorded before it is answered
- *   WS     /api/lab/terminal   the terminal (terminal-bridge.ts)
+ *   WS     /api/lab/terminal   the terminal (src/terminal/bridge.ts)
  * Host, access, Origin and the session are the front door's (src/server/http);
  * these handlers parse nothing themselves.
  */
@@ -15,13 +15,19 @@ import type { ClusterInfo } from "../../cluster/provider.ts";
 import { KubelabError } from "../../errors.ts";
 import type { GradeResult } from "../../graders/types.ts";
 import type { EnsureLabOptions, Lab, LabManager } from "../../lab/types.ts";
-import { API, EXERCISE_ID, LOCALES, type LabJson, type Locale } from "../../shared/contract.ts";
+import { API, EXERCISE_ID, LOCALES, TERMINAL_VIEW_PARAM, type LabJson, type Locale } from "../../shared/contract.ts";
 import { route, type Route, type UpgradeRoute } from "../http/route.ts";
 import { HttpError, sendJson } from "../http-util.ts";
 import type { ProgressApi } from "../progress-api.ts";
 import { clientAddress, type RateLimiter } from "../rate-limit.ts";
-import { bridgeTerminal, type ExecClient, type TerminalSession, type TerminalShell } from "../terminal-bridge.ts";
-import type { TerminalPark } from "../terminal-park.ts";
+import {
+  bridgeTerminal,
+  type TerminalPark,
+  type TerminalSession,
+  type TerminalShell,
+  type TerminalTransport,
+  VIEW_ID,
+} from "../../terminal/index.ts";
 
 export interface LabRoutesDeps {
   labManager: LabManager;
@@ -39,7 +45,7 @@ export interface LabRoutesDeps {
   labOptions?(sessionId: string): Promise<EnsureLabOptions | undefined>;
   terminals: Set<TerminalSession>;
   maxTerminalsPerSession: number;
-  execClient(): ExecClient;
+  terminalTransport(): TerminalTransport;
   examShell?(sessionId: string, lab: Lab): Promise<TerminalShell | undefined>;
   terminalPark?: TerminalPark;
   terminal?: { highWaterMark?: number; lowWaterMark?: number; keepaliveMs?: number };
@@ -220,8 +226,12 @@ export function labRoutes(deps: LabRoutesDeps): { routes: Route<any>[]; upgrades
   const terminal: UpgradeRoute = {
     path: API.labTerminal,
     auth: "session",
-    handler({ socket, sessionId, accept }) {
+    handler({ req, socket, sessionId, accept }) {
       const sid = sessionId!;
+      // The browser window's own view of the tmux session, from its earlier connection (src/terminal/toolbox-scripts.ts).
+      const view = new URL(req.url ?? "/", "http://localhost").searchParams.get(TERMINAL_VIEW_PARAM) ?? undefined;
+      if (view !== undefined && !VIEW_ID.test(view))
+        throw new HttpError(400, `bad terminal view "${view.slice(0, 40)}"`, "Reload the page: it gets a new view.");
       const open = terminalCounts.get(sid) ?? 0;
       if (open >= deps.maxTerminalsPerSession) {
         log(`terminal upgrade refused: ${open} terminals already open for one session`);
@@ -238,9 +248,9 @@ export function labRoutes(deps: LabRoutesDeps): { routes: Route<any>[]; upgrades
           `the lab is ${lab.state === "error" ? "in error" : "being deleted"}${lab.message ? `: ${lab.message}` : ""}`,
           lab.hint ?? "Reload the page to start a new lab.",
         );
-      let exec: ExecClient;
+      let transport: TerminalTransport;
       try {
-        exec = deps.execClient();
+        transport = deps.terminalTransport();
       } catch (err) {
         if (err instanceof KubelabError) throw err;
         throw new HttpError(500, (err as Error).message);
@@ -255,7 +265,8 @@ export function labRoutes(deps: LabRoutesDeps): { routes: Route<any>[]; upgrades
       accept((ws) => {
         labManager.touch(sid);
         const session = bridgeTerminal(ws, {
-          exec,
+          transport,
+          view,
           resolveTarget: async (signal, onProgress) => {
             const ready = await labManager.waitUntilReady(sid, {
               signal,

@@ -2,16 +2,14 @@ import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { PassThrough } from "node:stream";
 import { afterEach, describe, it } from "node:test";
-import type { V1Status } from "@kubernetes/client-node";
 import { WebSocket, WebSocketServer } from "ws";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { generatePinnedServingPair, type KeyPairPem } from "../../src/cluster/local/pki.ts";
 import type { ObjectRef } from "../../src/lab/index.ts";
+import { locateToolboxAgent } from "../../src/lab/index.ts";
 import { toolboxPod, labNames, terminalSecret } from "../../src/lab/manifests.ts";
-import { agentExec, locateToolboxAgent, type AgentAddress } from "../../src/server/terminal-agent.ts";
-import { bridgeTerminal, TerminalOutput } from "../../src/server/terminal-bridge.ts";
+import { agentTransport, bridgeTerminal, type AgentAddress, type TerminalConn } from "../../src/terminal/index.ts";
 import { FakeExecTransport, waitFor } from "../fakes/server-fakes.ts";
 
 const TOKEN = "agent-token";
@@ -90,61 +88,57 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function streams() {
+const SIZE = { cols: 120, rows: 40 };
+
+/** Listen to a connection's output and exit. */
+function watch(conn: TerminalConn) {
   let out = "";
-  let ended = false;
-  const stdout = new TerminalOutput(
-    (chunk) => (out += chunk.toString()),
-    () => (ended = true),
-  );
-  stdout.setSize(120, 40);
-  const stdin = new PassThrough();
-  return { stdout, stdin, output: () => out, ended: () => ended };
+  const exits: (string | undefined)[] = [];
+  conn.onData((chunk) => (out += chunk.toString()));
+  conn.onExit((failure) => exits.push(failure));
+  return { output: () => out, exits };
 }
 
 describe("terminal agent client", () => {
   it("runs the command through the agent: size, input, output, resize and exit status", async () => {
     const agent = await FakeAgent.start();
     const fallback = new FakeExecTransport();
-    const exec = agentExec({ fallback: fallback.exec(), locate: async () => agent.address });
-    const s = streams();
-    const statuses: V1Status[] = [];
-    const conn = await exec.exec("ns", "toolbox", "toolbox", ["tmux", "attach"], s.stdout, null, s.stdin, true, (st) =>
-      statuses.push(st),
-    );
-    assert.equal(conn.hangsUpOnClose, true, "the agent hangs up: the bridge needs no hang-up exec");
+    const transport = agentTransport({ fallback: fallback.terminals(), locate: async () => agent.address });
+    const conn = await transport.open(TARGET, { argv: ["tmux", "attach"], hangUp: ["true"] }, SIZE);
+    const s = watch(conn);
     await waitFor(() => agent.hellos.length === 1, "the hello");
     assert.deepEqual(agent.hellos[0], { command: ["tmux", "attach"], cols: 120, rows: 40 });
-    s.stdin.write("kubectl get po\r");
+    conn.write(Buffer.from("kubectl get po\r"));
     await waitFor(() => s.output() === "kubectl get po\r", "the echo");
-    s.stdout.setSize(100, 30);
+    conn.resize({ cols: 100, rows: 30 });
     await waitFor(() => agent.controls.length === 1, "the resize");
     assert.deepEqual(agent.controls[0], { type: "resize", cols: 100, rows: 30 });
-    s.stdin.write("exit 3");
-    await waitFor(() => s.ended(), "the end of the output");
-    assert.equal(statuses.length, 1);
-    assert.equal(statuses[0].status, "Failure");
-    assert.equal(statuses[0].details?.causes?.[0]?.message, "3");
-    assert.equal(fallback.conns.length, 0, "the API's exec was not used");
+    conn.write(Buffer.from("exit 3"));
+    await waitFor(() => s.exits.length === 1, "the exit");
+    assert.deepEqual(s.exits, ["command terminated with exit code 3"]);
+    assert.equal(fallback.conns.length, 0, "the API's exec was not used, for the hang-up neither");
   });
 
-  it("falls back to the API's exec: no TTY, no agent, a refused token, nobody listening", async () => {
+  it("falls back to the API's exec: no agent, a refused token, nobody listening", async () => {
     const agent = await FakeAgent.start();
     const fallback = new FakeExecTransport();
     const lines: string[] = [];
-    const run = async (locate: () => Promise<AgentAddress | undefined>, tty = true) => {
-      const exec = agentExec({ fallback: fallback.exec(), locate, connectTimeoutMs: 300, log: (l) => lines.push(l) });
-      const s = streams();
-      await exec.exec("ns", "toolbox", "toolbox", ["true"], s.stdout, null, s.stdin, tty);
+    const run = async (locate: () => Promise<AgentAddress | undefined>) => {
+      const transport = agentTransport({
+        fallback: fallback.terminals(),
+        locate,
+        connectTimeoutMs: 300,
+        log: (l) => lines.push(l),
+      });
+      await transport.open(TARGET, { argv: ["true"] }, SIZE);
     };
-    await run(async () => agent.address, false);
     await run(async () => undefined);
     await run(async () => ({ ...agent.address, token: "not-the-token" }));
     await run(async () => ({ url: `wss://127.0.0.1:${await freePort()}/terminal`, cert: LAB_PAIR.cert, token: TOKEN }));
     await run(async () => {
       throw new Error('pods "toolbox" is forbidden');
     });
-    assert.equal(fallback.conns.length, 5, "every one went through the API's exec");
+    assert.equal(fallback.conns.length, 4, "every one went through the API's exec");
     assert.equal(agent.hellos.length, 0, "the agent ran nothing");
     assert.match(lines[0], /no terminal agent/);
     assert.match(lines[1], /HTTP 401/);
@@ -156,13 +150,12 @@ describe("terminal agent client", () => {
     const impostor = await FakeAgent.start(0, IMPOSTOR_PAIR);
     const fallback = new FakeExecTransport();
     const lines: string[] = [];
-    const exec = agentExec({
-      fallback: fallback.exec(),
+    const transport = agentTransport({
+      fallback: fallback.terminals(),
       locate: async () => impostor.address,
       log: (l) => lines.push(l),
     });
-    const s = streams();
-    await exec.exec("ns", "toolbox", "toolbox", ["sh"], s.stdout, null, s.stdin, true);
+    await transport.open(TARGET, { argv: ["sh"] }, SIZE);
     assert.deepEqual(impostor.tokensSeen, [], "the impostor saw no request at all");
     assert.equal(fallback.conns.length, 1, "the terminal went through the API's exec");
     assert.match(lines[0], /certificate/);
@@ -171,14 +164,13 @@ describe("terminal agent client", () => {
   it("waits for an agent that is still starting", async () => {
     const port = await freePort();
     const fallback = new FakeExecTransport();
-    const exec = agentExec({
-      fallback: fallback.exec(),
+    const transport = agentTransport({
+      fallback: fallback.terminals(),
       locate: async () => ({ url: `wss://127.0.0.1:${port}/terminal`, cert: LAB_PAIR.cert, token: TOKEN }),
       connectTimeoutMs: 3000,
     });
     setTimeout(() => void FakeAgent.start(port), 300);
-    const s = streams();
-    await exec.exec("ns", "toolbox", "toolbox", ["sh"], s.stdout, null, s.stdin, true);
+    await transport.open(TARGET, { argv: ["sh"] }, SIZE);
     assert.equal(fallback.conns.length, 0);
   });
 
@@ -190,7 +182,7 @@ describe("terminal agent client", () => {
     let closed: Promise<void> | undefined;
     wss.on("connection", (ws) => {
       closed = bridgeTerminal(ws, {
-        exec: agentExec({ fallback: fallback.exec(), locate: async () => agent.address }),
+        transport: agentTransport({ fallback: fallback.terminals(), locate: async () => agent.address }),
         resolveTarget: async () => TARGET,
         keepaliveMs: 0,
         hangUpDelayMs: 0,
@@ -200,7 +192,7 @@ describe("terminal agent client", () => {
     const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`);
     await new Promise((r) => client.once("open", r));
     await waitFor(() => agent.sockets.length === 1 && agent.hellos.length === 1, "the agent's terminal");
-    assert.match(agent.hellos[0].command[2], /exec tmux -u new-session -A -s main/);
+    assert.match(agent.hellos[0].command[2], /exec tmux -u attach-session -t "=\$s"/);
     client.close();
     await waitFor(() => agent.closed.length === 1, "the agent's socket closed");
     await closed;

@@ -3,12 +3,14 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, it } from "node:test";
 import { WebSocket, WebSocketServer } from "ws";
 import {
+  apiExecTransport,
   bridgeTerminal,
-  HANG_UP_SCRIPT,
+  createTerminalPark,
   type TerminalBridgeOptions,
+  type TerminalPark,
   type TerminalSession,
-} from "../../src/server/terminal-bridge.ts";
-import { createTerminalPark } from "../../src/server/terminal-park.ts";
+} from "../../src/terminal/index.ts";
+import { HANG_UP_SCRIPT } from "../../src/terminal/toolbox-scripts.ts";
 import { FakeExecTransport, waitFor, type FakeExecConn } from "../fakes/server-fakes.ts";
 
 const TARGET = { namespace: "kubelab-local", pod: "toolbox", container: "toolbox" };
@@ -42,7 +44,7 @@ async function harness(transport: FakeExecTransport, options: Partial<TerminalBr
   wss.on("connection", (ws) => {
     serverSocket = ws;
     session = bridgeTerminal(ws, {
-      exec: transport.exec(),
+      transport: transport.terminals(),
       resolveTarget: async () => TARGET,
       keepaliveMs: 0,
       hangUpDelayMs: 0,
@@ -104,13 +106,22 @@ describe("terminal bridge", () => {
     assert.equal(query.get("stdin"), "true");
     assert.equal(query.get("stderr"), "false", "stderr is merged into the TTY");
     assert.equal(query.get("container"), "toolbox");
-    // tmux, after recording its pid under a random terminal id (for the hang-up).
+    // tmux, after recording its pid under a random terminal id (for the hang-up), in a view of its own.
     assert.deepEqual(conn.command.slice(0, 2), ["sh", "-c"]);
+    assert.match(conn.command[2], /echo \$\$ > "\$d\/\$1"; b=\$2; s="\$2-\$3";/);
     assert.match(
       conn.command[2],
-      /echo \$\$ > "\$d\/\$1"; exec tmux -u new-session -A -s main -c \/root\/pod \\; set-option -s set-clipboard on$/,
+      /exec tmux -u attach-session -t "=\$s" \\; set-option destroy-unattached on \\; set-option -s set-clipboard on$/,
     );
     assert.match(conn.command[4], /^[0-9a-f]{16}$/);
+    const [session, view, kubeconfig] = conn.command.slice(5);
+    assert.deepEqual([session, kubeconfig], ["main", ""], "a view of the learner's session");
+    assert.match(view, /^[0-9a-f]{16}$/);
+    assert.notEqual(view, conn.command[4]);
+    assert.ok(
+      h.controls.some((c) => c.type === "view" && c.id === view),
+      "the browser is told its view, to send back when it reconnects",
+    );
 
     h.client.send(Buffer.from("kubectl get po\r"));
     await waitFor(() => conn.stdin() === "kubectl get po\r", "stdin bytes");
@@ -152,6 +163,21 @@ describe("terminal bridge", () => {
     await waitFor(() => h.controls.some((c) => c.type === "pong"), "pong");
     assert.deepEqual(conn.resizes().at(-1), { width: 100, height: 30 });
     assert.ok(activity.length >= 1, "resizes count as activity");
+  });
+
+  it("passes on a size that arrives while the terminal opens", async () => {
+    const transport = new FakeExecTransport();
+    let release!: () => void;
+    transport.gate = new Promise((r) => (release = r));
+    const h = await harness(transport);
+    await waitFor(() => h.controls.length > 0, "starting");
+    await new Promise((r) => setTimeout(r, 20)); // the exec is opening, at the size known then
+    h.client.send(JSON.stringify({ type: "resize", cols: 150, rows: 45 }));
+    await new Promise((r) => setTimeout(r, 20));
+    release();
+    const conn = await attach(h, transport);
+    await waitFor(() => conn.resizes().at(-1)?.width === 150, "the browser's size");
+    assert.deepEqual(conn.resizes().at(-1), { width: 150, height: 45 });
   });
 
   it("pauses and resumes the exec stream when the client asks", async () => {
@@ -307,7 +333,7 @@ describe("terminal bridge", () => {
     h.client.close();
     await h.session().closed;
     assert.ok(conn.terminated, "exec connection ended");
-    assert.equal(conn.listenerCount("close"), 1, "only the bridge listened");
+    assert.equal(conn.listenerCount("close"), 1, "only the transport listened");
   });
 
   it("closes the browser socket with status closed when the shell exits", async () => {
@@ -435,7 +461,7 @@ describe("terminal bridge over client-node's real WebSocket", () => {
     wss.on("connection", (ws) => {
       server = ws;
       session = bridgeTerminal(ws, {
-        exec: new Exec(kc),
+        transport: apiExecTransport({ exec: new Exec(kc) }),
         resolveTarget: async () => TARGET,
         keepaliveMs: 0,
         highWaterMark,
@@ -472,17 +498,24 @@ describe("terminal bridge over client-node's real WebSocket", () => {
   });
 });
 
+/** A park with a terminal parked for TARGET, open (client-node has its connection). */
+async function parkOne(transport: FakeExecTransport, maxBufferBytes?: number): Promise<TerminalPark> {
+  const park = createTerminalPark({ transport: transport.terminals(), maxBufferBytes });
+  cleanups.push(() => park.close());
+  park.park(TARGET);
+  await waitFor(() => transport.conns.length === 1, "the parked exec");
+  await new Promise((r) => setTimeout(r, 10));
+  return park;
+}
+
 describe("read-only terminal", () => {
   it("attaches read-only to the learner's session, records its pid and is hung up like any other", async () => {
     const transport = new FakeExecTransport();
-    const park = createTerminalPark({ exec: transport.exec() });
-    cleanups.push(() => park.close());
-    park.park(TARGET);
-    await waitFor(() => transport.conns.length === 1, "a parked terminal");
-    await new Promise((r) => setTimeout(r, 10));
+    const park = await parkOne(transport);
     const h = await harness(transport, { readOnly: true, park });
     const conn = await attach(h, transport);
     assert.notEqual(conn, transport.conns[0], "never the learner's parked terminal");
+    assert.ok(!h.controls.some((c) => c.type === "view"), "no view: it looks at the learner's session");
     assert.match(
       conn.command[2],
       /echo \$\$ > "\$d\/\$1"; exec tmux -u attach-session -t main -f read-only,ignore-size$/,
@@ -496,14 +529,14 @@ describe("read-only terminal", () => {
 describe("terminal park", () => {
   it("hands a terminal opened ahead of time to the first browser: no exec of its own, screen, input, size, hang-up", async () => {
     const transport = new FakeExecTransport();
-    const park = createTerminalPark({ exec: transport.exec() });
+    const park = createTerminalPark({ transport: transport.terminals() });
     cleanups.push(() => park.close());
     park.park(TARGET);
     await waitFor(() => transport.conns.length === 1, "the parked exec");
     const parked = transport.last!;
     assert.match(
       parked.command[2],
-      /exec tmux -u new-session -A -s main -c \/root\/pod \\; set-option -s set-clipboard on$/,
+      /exec tmux -u attach-session -t "=\$s" \\; set-option destroy-unattached on \\; set-option -s set-clipboard on$/,
       "the bridge's own command",
     );
     await new Promise((r) => setTimeout(r, 10)); // client-node has the connection
@@ -514,6 +547,10 @@ describe("terminal park", () => {
     await waitFor(() => h.output().toString() === SCREEN, "the screen drawn before the browser came");
     assert.equal(transport.conns.length, 1, "no exec was opened for the browser");
     assert.equal(park.size, 0, "taken out of the park");
+    assert.ok(
+      h.controls.some((c) => c.type === "view" && c.id === parked.command[6]),
+      "the browser is told the parked terminal's view",
+    );
 
     h.client.send(JSON.stringify({ type: "resize", cols: 132, rows: 43 }));
     await waitFor(() => parked.resizes().some((r) => r.width === 132 && r.height === 43), "the browser's size");
@@ -528,7 +565,7 @@ describe("terminal park", () => {
 
   it("opens a new exec when the parked one ended, and never parks twice for one lab", async () => {
     const transport = new FakeExecTransport();
-    const park = createTerminalPark({ exec: transport.exec(), maxBufferBytes: 8 });
+    const park = createTerminalPark({ transport: transport.terminals(), maxBufferBytes: 8 });
     cleanups.push(() => park.close());
     park.park(TARGET);
     park.park(TARGET);
@@ -544,13 +581,20 @@ describe("terminal park", () => {
     assert.notEqual(conn, transport.conns[0]);
   });
 
+  it("a browser window that comes back with its view gets that view, never a parked terminal", async () => {
+    const transport = new FakeExecTransport();
+    const park = await parkOne(transport);
+    const h = await harness(transport, { park, view: "00112233445566aa" });
+    const conn = await attach(h, transport);
+    assert.notEqual(conn, transport.conns[0], "an exec of its own");
+    assert.equal(conn.command[6], "00112233445566aa", "its own view");
+    assert.equal(park.size, 1, "the parked terminal waits for a new window");
+    assert.ok(h.controls.some((c) => c.type === "view" && c.id === "00112233445566aa"));
+  });
+
   it("keeps at most maxBufferBytes of a parked terminal's output", async () => {
     const transport = new FakeExecTransport();
-    const park = createTerminalPark({ exec: transport.exec(), maxBufferBytes: 10 });
-    cleanups.push(() => park.close());
-    park.park(TARGET);
-    await waitFor(() => transport.conns.length === 1, "the parked exec");
-    await new Promise((r) => setTimeout(r, 10));
+    const park = await parkOne(transport, 10);
     for (let i = 0; i < 100; i++) transport.last!.output("0123456789");
     // One chunk larger than the bound: its newest bytes.
     transport.last!.output("abcdefghijklmnopqrstuvwxyz");
