@@ -235,7 +235,7 @@ describe("the class pages", () => {
     const plain = createLabServer({
       labManager: new FakeLabManager("namespace"),
       grade: { has: () => false, grade: async () => Promise.reject(new Error("unused")) },
-      exec: new FakeExecTransport().exec(),
+      terminalTransport: new FakeExecTransport().terminals(),
       siteHandler: await builtSite(),
       port: 0,
     });
