@@ -195,10 +195,12 @@ describe("lab manager: cluster mode", () => {
     kube.readsUntilReady = Infinity;
     const labs = manager(kube);
     const lab = await labs.ensureLab("a");
-    const waiting = labs.waitUntilReady("a");
+    // The rejection is awaited from the start: it comes while deleteLab is
+    // still deleting, and a rejection nobody awaits yet fails the test run.
+    const waiting = assert.rejects(labs.waitUntilReady("a"), LabError);
     await new Promise((r) => setTimeout(r, 20));
     await labs.deleteLab("a");
-    await assert.rejects(waiting, LabError);
+    await waiting;
     assert.equal(labs.getLab("a"), undefined);
     const left = [...kube.objects.values()].filter((o) => JSON.stringify(o).includes(lab.id));
     assert.deepEqual(left, []);
