@@ -100,14 +100,17 @@ export function runningNodeStates(): string[] {
   return [...states];
 }
 
-/** Mount points at or below `dir`, deepest first. */
-export function mountsUnder(dir: string): string[] {
-  const mounts = readFileSync("/proc/self/mountinfo", "utf8")
+/**
+ * Mount points below `dir`, deepest first. Not `dir` itself: the node never
+ * mounts its state dir, but its owner may (the all-in-one image's volume).
+ */
+export function mountsUnder(dir: string, mountinfo = readFileSync("/proc/self/mountinfo", "utf8")): string[] {
+  const mounts = mountinfo
     .split("\n")
     .map((line) => line.split(" ")[4])
     .filter((mount): mount is string => !!mount)
     .map((mount) => mount.replace(/\\040/g, " "))
-    .filter((mount) => mount === dir || mount.startsWith(dir + "/"));
+    .filter((mount) => mount.startsWith(dir + "/"));
   return [...new Set(mounts)].sort((a, b) => b.length - a.length);
 }
 
