@@ -17,6 +17,8 @@ export const NODE_PACKAGES = [
   "iproute2",
   "nftables",
 ];
+/** What the all-in-one image's test runs it on: Debian's Docker engine (tests/container/). */
+export const DOCKER_PACKAGES = ["docker.io"];
 /** What the end-to-end tests drive; a CJK font so the zh-CN lessons render (and screenshot) as text, not boxes. */
 export const BROWSER_PACKAGES = ["chromium", "fonts-wqy-microhei"];
 
