@@ -1,5 +1,5 @@
 /**
- * `./kubelab test [format|typecheck|unit|integration|security|verify|e2e|conformance ...]`: the one
+ * `./kubelab test [format|typecheck|unit|integration|security|verify|container|e2e|conformance ...]`: the one
  * test command (the README's and CI's). With no argument it runs every layer in
  * order: the formatter's check (Prettier), types (tsc for the server side,
  * `astro check` for the site), unit
