@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { check, json, labReady } from "../integration/progress-support.ts";
 import { kubelab } from "../integration/support.ts";
+import { markedProcesses, STATE_MARKER } from "../../src/cluster/local/host.ts";
 import { freePort } from "../security/server-support.ts";
 import { command, docker, DOCKER_BRIDGE, dockerOk, startDockerd, type Dockerd } from "./dockerd.ts";
 
@@ -149,6 +150,23 @@ describe("the all-in-one image on Docker", { timeout: 900_000 }, () => {
     const lessonAt = Date.now() - started;
     await sleep(20_000);
     const memory = containerMemory(cid);
+
+    // The container's node carries the same marker as a host's: the host's teardown must not count it as its own.
+    const inside = (await dockerOk(["top", NAME, "-eo", "pid"])).split("\n").slice(1).map(Number);
+    const marked = inside.filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, "latin1").includes(`${STATE_MARKER}=/var/lib/kubelab`);
+      } catch {
+        return false;
+      }
+    });
+    assert.ok(marked.length > 0, "the container's node processes carry the state marker");
+    const hostOwn = new Set(markedProcesses("/var/lib/kubelab"));
+    assert.deepEqual(
+      marked.filter((pid) => hostOwn.has(pid)),
+      [],
+      "a host's teardown of /var/lib/kubelab leaves the container's processes alone",
+    );
 
     // docker stop / start: the same learner (cookie), their attempt and their Job are still there.
     await dockerOk(["stop", NAME], 60_000);

@@ -4,7 +4,7 @@
  * and markers of one state directory, so it never touches anything else.
  */
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { KubelabError } from "../../errors.ts";
@@ -69,12 +69,25 @@ export function commandLine(pid: number): string {
   }
 }
 
-/** PIDs of processes carrying this state dir's marker (supervised components, shims). */
+/**
+ * True when `pid` runs in another PID namespace than this process: a node in a
+ * container (the all-in-one image) carries the same marker and state path as
+ * the host's, and is that container's to stop, never the host's.
+ */
+function inOtherPidNamespace(pid: string): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`) !== readlinkSync("/proc/self/ns/pid");
+  } catch {
+    return false; // gone, or namespaces not shown: judged by its marker alone
+  }
+}
+
+/** PIDs of processes carrying this state dir's marker (supervised components, shims) in this PID namespace. */
 export function markedProcesses(state: string): number[] {
   const wanted = `${STATE_MARKER}=${state}`;
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid || inOtherPidNamespace(entry)) continue;
     try {
       if (readFileSync(`/proc/${entry}/environ`, "latin1").split("\0").includes(wanted)) pids.push(Number(entry));
     } catch {
@@ -84,12 +97,12 @@ export function markedProcesses(state: string): number[] {
   return pids;
 }
 
-/** State dirs of kubelab nodes running on this machine (from the marker of their processes). */
+/** State dirs of kubelab nodes running on this machine, outside containers (from the marker of their processes). */
 export function runningNodeStates(): string[] {
   const states = new Set<string>();
   const prefix = `${STATE_MARKER}=`;
   for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
+    if (!/^\d+$/.test(entry) || inOtherPidNamespace(entry)) continue;
     try {
       const marker = readFileSync(`/proc/${entry}/environ`, "latin1").split("\0").find((v) => v.startsWith(prefix));
       if (marker) states.add(marker.slice(prefix.length));
