@@ -5,7 +5,7 @@
  *   1. base      the "all-in-one" recipe: Debian with the node's packages;
  *   2. runtime   Node.js and the node binaries, under the image's cache dir;
  *   3. images    the node's image registry, filled with every catalog image;
- *   4. app       this checkout's tracked files, its built site and production modules.
+ *   4. app       this checkout's files, its built site and production modules.
  * The result is a `docker load` archive (Docker's image tarball: manifest.json,
  * the config and the gzip layers), which every Docker loads.
  */
@@ -14,7 +14,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { basename, dirname, join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { ensureImages, ensureLayers, withCache } from "./build.ts";
 import { CATALOG } from "./catalog.ts";
 import { ImageBuildError, run } from "./exec.ts";
@@ -158,15 +158,19 @@ async function appLayer(o: AllInOneOptions) {
   return treeLayer(o, "app", key, async (root) => {
     const app = join(root, ALL_IN_ONE_APP.slice(1));
     await mkdir(app, { recursive: true });
-    // cp --parents keeps each file's path; xargs passes the list in chunks.
+    // cp --parents keeps each file's path (hard links, or copies across file systems); xargs passes the list in chunks.
     const list = join(dirname(root), "app.files");
     await writeFile(list, files.join("\0"));
-    await run("bash", ["-c", 'cd "$1" && xargs -0 -a "$2" cp -al --parents -t "$3"', "stage", o.appDir, list, app]);
+    const copy =
+      'cd "$1" && { xargs -0 -a "$2" cp -al --parents -t "$3" 2>/dev/null || xargs -0 -a "$2" cp -a --parents -t "$3"; }';
+    await run("bash", ["-c", copy, "stage", o.appDir, list, app]);
     await rm(list, { force: true });
     await stage(join(o.appDir, "dist"), join(app, "dist"));
     await stage(join(o.appDir, "node_modules"), join(app, "node_modules"));
     for (const dev of await devPackagePaths(o.appDir)) await rm(join(app, dev), { recursive: true, force: true });
     // The launcher installs modules when this stamp differs from package-lock.json: they are installed.
+    // Removed first: the staged one is a hard link to the checkout's.
+    await rm(join(app, "node_modules", ".kubelab-lock"), { force: true });
     await writeFile(join(app, "node_modules", ".kubelab-lock"), lock);
   });
 }
@@ -277,7 +281,7 @@ export async function buildAllInOne(o: AllInOneOptions): Promise<AllInOneImage> 
   const layers = parts.map((p) => p.layer);
   const config = imageConfig(base.recipe.config, layers, "kubelab image build: all-in-one");
   await writeArchive(o, layers, config);
-  progress(`all-in-one: wrote ${o.tag} to ${o.output} (${basename(o.output)})`);
+  progress(`all-in-one: wrote ${o.tag} to ${o.output}`);
   return {
     output: o.output,
     tag: o.tag,

@@ -5,6 +5,7 @@
  * code changes to the assembly steps bump BUILDER_VERSION in build.ts.
  */
 import { DEFAULT_PATH, type ContainerConfig } from "./manifest.ts";
+import { NODE_PACKAGES } from "../setup/host-packages.ts";
 
 /**
  * Files the caller supplies: static binaries (the toolbox's terminal agent
@@ -528,13 +529,8 @@ export const RECIPES: Readonly<Record<string, ImageRecipe>> = {
       "tini",
       // Node.js's one library beyond libc.
       "libstdc++6",
-      // NODE_PACKAGES (src/setup/host-packages.ts), and iptables for what still looks for it.
-      "containerd",
-      "runc",
-      "containernetworking-plugins",
-      "docker-registry",
-      "iproute2",
-      "nftables",
+      // What the node needs on a host, and iptables for what still looks for it.
+      ...NODE_PACKAGES,
       "iptables",
     ],
     files: {

@@ -4,7 +4,7 @@
  * it is missing; without root the error says exactly what to install.
  */
 import { spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { KubelabError } from "../errors.ts";
 import { run } from "../cluster/local/host.ts";
 
@@ -65,8 +65,17 @@ export async function ensureAptLists(progress: (line: string) => void): Promise<
   if (!aptListsPresent()) await apt(["update", "-qq"], progress);
 }
 
-/** Install the packages that are missing (as root), or explain how to. */
-export async function ensureHostPackages(packages: string[], progress: (line: string) => void): Promise<void> {
+/**
+ * Install the packages that are missing (as root), or explain how to.
+ * `startServices: false` keeps their services from starting on install (a
+ * policy-rc.d for the install's length, as in image builds): Debian's
+ * docker.service would rewrite the host's iptables under the embedded cluster.
+ */
+export async function ensureHostPackages(
+  packages: string[],
+  progress: (line: string) => void,
+  { startServices = true } = {},
+): Promise<void> {
   const missing: string[] = [];
   for (const pkg of packages) if (!(await installed(pkg))) missing.push(pkg);
   if (missing.length === 0) return;
@@ -78,5 +87,13 @@ export async function ensureHostPackages(packages: string[], progress: (line: st
   }
   progress(`installing Debian packages: ${missing.join(" ")}`);
   await apt(["update", "-qq"], progress);
-  await apt(["install", "-y", "-qq", "--no-install-recommends", ...missing], progress);
+  const policy = "/usr/sbin/policy-rc.d";
+  const holdServices = !startServices && !existsSync(policy);
+  if (holdServices)
+    writeFileSync(policy, "#!/bin/sh\n# kubelab: no service starts while installing\nexit 101\n", { mode: 0o755 });
+  try {
+    await apt(["install", "-y", "-qq", "--no-install-recommends", ...missing], progress);
+  } finally {
+    if (holdServices) rmSync(policy, { force: true });
+  }
 }

@@ -95,9 +95,10 @@ const run: Record<Layer, () => Promise<number>> = {
     const code = await node(["src/cli/main.ts", "lab", "verify"], env);
     return code !== 0 ? code : node(["src/cli/main.ts", "lab", "verify", "--exam"], env);
   },
-  // The all-in-one image (`./kubelab image build`) on Debian's Docker, with a daemon of the test's own.
+  // The all-in-one image (`./kubelab image build`) on Debian's Docker, with a daemon of the test's own
+  // (never Debian's docker.service, whose iptables rules would sit under the embedded cluster).
   container: async () => {
-    await ensureHostPackages(DOCKER_PACKAGES, (line) => console.error(line));
+    await ensureHostPackages(DOCKER_PACKAGES, (line) => console.error(line), { startServices: false });
     return node(["--test", "--test-concurrency=1", "--test-reporter=spec", "tests/container/*.test.ts"]);
   },
   e2e: async () => {
