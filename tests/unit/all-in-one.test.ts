@@ -4,11 +4,11 @@
  * the exposure rule for the container's wildcard address.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { insideAllInOne } from "../../src/cluster/local/container.ts";
+import { insideAllInOne, nestCgroupV2 } from "../../src/cluster/local/container.ts";
 import { mountsUnder } from "../../src/cluster/local/host.ts";
 import { checkExposure } from "../../src/server/access.ts";
 import { RECIPES } from "../../src/images/recipes.ts";
@@ -32,6 +32,19 @@ describe("all-in-one image", () => {
       assert.ok(RECIPES["all-in-one"].files?.["/etc/kubelab/all-in-one"], "the recipe writes the marker");
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("on cgroup v2 moves the container's processes to a child and hands every controller to the root's children", () => {
+    const root = mkdtempSync(join(tmpdir(), "kubelab-cgroup-"));
+    try {
+      writeFileSync(join(root, "cgroup.procs"), "1\n17\n");
+      writeFileSync(join(root, "cgroup.controllers"), "cpuset cpu io memory pids\n");
+      nestCgroupV2(root);
+      assert.ok(existsSync(join(root, "init", "cgroup.procs")), "processes written to init");
+      assert.equal(readFileSync(join(root, "cgroup.subtree_control"), "utf8"), "+cpuset +cpu +io +memory +pids");
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 

@@ -5,7 +5,18 @@
  * container runtime leaves read-only or private is opened up for the node.
  */
 import { execFileSync } from "node:child_process";
-import { closeSync, existsSync, lstatSync, openSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { run } from "./host.ts";
 
@@ -23,19 +34,38 @@ export function insideAllInOne(marker = process.env.KUBELAB_IMAGE_MARKER ?? IMAG
  * mounts them read-only unless --privileged; in a private cgroup namespace they
  * are this container's subtree, never the host's `kubepods`), mounts shared so
  * the kubelet's volume mounts propagate, and /dev/kmsg for the kubelet's OOM
- * watcher. Each step is idempotent and skipped where already so.
+ * watcher. On cgroup v2 the container's processes move to a child cgroup, so
+ * the root may hand its controllers to `kubepods` (v2 lets a cgroup with
+ * processes of its own have no controlled children). Each step is idempotent.
  */
 export async function prepareContainerHost(cgroupRoot = "/sys/fs/cgroup"): Promise<void> {
   // remount,bind changes only this mount's read-only flag (a plain remount would be the whole hierarchy's).
   const writable = (path: string) => run("mount", ["-o", "remount,bind,rw", path], { allowFail: true });
-  if (existsSync(join(cgroupRoot, "cgroup.controllers"))) await writable(cgroupRoot);
-  else {
+  if (existsSync(join(cgroupRoot, "cgroup.controllers"))) {
+    await writable(cgroupRoot);
+    nestCgroupV2(cgroupRoot);
+  } else {
     for (const controller of readdirSync(cgroupRoot, { withFileTypes: true })) {
       if (controller.isDirectory()) await writable(join(cgroupRoot, controller.name));
     }
   }
   await run("mount", ["--make-rshared", "/"], { allowFail: true });
   ensureKmsg();
+}
+
+/** cgroup v2: this container's processes into `<root>/init`, every controller enabled for the root's children. */
+export function nestCgroupV2(root: string): void {
+  const init = join(root, "init");
+  mkdirSync(init, { recursive: true });
+  for (const pid of readFileSync(join(root, "cgroup.procs"), "utf8").split("\n").filter(Boolean)) {
+    try {
+      writeFileSync(join(init, "cgroup.procs"), pid);
+    } catch {
+      // a kernel thread, or a process that has exited
+    }
+  }
+  const controllers = readFileSync(join(root, "cgroup.controllers"), "utf8").trim().split(/\s+/).filter(Boolean);
+  if (controllers.length) writeFileSync(join(root, "cgroup.subtree_control"), controllers.map((c) => `+${c}`).join(" "));
 }
 
 /**
