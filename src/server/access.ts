@@ -41,7 +41,7 @@ const SCRYPT_KEY_BYTES = 32;
  */
 export function checkExposure(options: {
   host?: string;
-  /** The host is the all-in-one container's: the port it publishes decides the exposure. */
+  /** The host is the all-in-one container's: the port it publishes decides the exposure of cluster mode. */
   inContainer?: boolean;
   mode: IsolationMode;
   password?: string;
@@ -55,7 +55,7 @@ export function checkExposure(options: {
     );
   }
   if (isLoopbackBind(host)) return [];
-  if (options.inContainer && password === undefined) {
+  if (options.inContainer && mode === "cluster" && password === undefined) {
     return [
       `Listening on ${host} in the container: publish the port on the host's loopback only (docker run -p 127.0.0.1:4321:4321), or set ${PASSWORD_ENV} before publishing it on a network address.`,
     ];

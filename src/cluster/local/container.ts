@@ -23,8 +23,8 @@ import { run } from "./host.ts";
 /** Written by the image's recipe (src/images/recipes.ts); its presence is the detection. */
 export const IMAGE_MARKER = "/etc/kubelab/all-in-one";
 
-/** True when this kubelab runs in the all-in-one image (the marker can be moved for tests). */
-export function insideAllInOne(marker = process.env.KUBELAB_IMAGE_MARKER ?? IMAGE_MARKER): boolean {
+/** True when this kubelab runs in the all-in-one image. */
+export function insideAllInOne(marker = IMAGE_MARKER): boolean {
   return existsSync(marker);
 }
 
