@@ -104,8 +104,10 @@ describe("the all-in-one image on Docker", { timeout: 900_000 }, () => {
     const id = /\(([0-9a-f]{12}),/.exec(build.stdout)?.[1];
     assert.ok(archive && id, `no archive or id in: ${build.stdout}`);
     // Loaded once per image: the daemon's data root is kept in the cache.
-    if (!(await docker(["image", "inspect", "-f", "{{.Id}}", TAG])).stdout.includes(id))
+    if (!(await docker(["image", "inspect", "-f", "{{.Id}}", TAG])).stdout.includes(id)) {
       await dockerOk(["load", "-i", archive], 600_000);
+      await dockerOk(["image", "prune", "-f"]); // the previous build's, untagged by this load
+    }
     const size = Number(await dockerOk(["image", "inspect", "-f", "{{.Size}}", TAG]));
 
     const port = await freePort();
