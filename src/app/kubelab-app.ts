@@ -31,6 +31,8 @@ export interface KubelabOptions {
   mode?: IsolationMode;
   port?: number;
   host?: string;
+  /** Serving from the all-in-one container (see LabServerOptions.inContainer). */
+  inContainer?: boolean;
   allowedOrigins?: string[];
   /** Host names served besides loopback (see src/server/host-check.ts). */
   allowedHosts?: string[];
@@ -303,6 +305,7 @@ async function serve(
       : undefined,
     port: options.port,
     host: options.host,
+    inContainer: options.inContainer,
     log,
   });
   // A class's labs first (with its labels and lifetime), then everyone else's.

@@ -30,6 +30,7 @@ const commands: Record<string, Command> = {
   kubectl: kubectlCommand,
   start: lazy(() => import("./commands/start.ts")),
   build: lazy(() => import("./commands/build.ts")),
+  image: lazy(() => import("./commands/image.ts")),
   grade: lazy(() => import("./commands/grade.ts")),
   lab: lazy(() => import("./commands/lab.ts")),
   format: lazy(() => import("./commands/format.ts")),

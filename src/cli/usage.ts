@@ -7,6 +7,9 @@ export const USAGES = {
                              and the lab server, print the URL (namespace: a lab per learner;
                              on a network address only for class members unless --open-labs)`,
   build: `build [--force|--check]    build the lesson site into dist/ when its sources changed`,
+  image: `image build [--output FILE] [--tag NAME] [--load]
+                             build the all-in-one container image (server and cluster in one)
+                             as a \`docker load\` archive (--load: into the local Docker too)`,
   cluster: `cluster up|down|status|reset|logs
                              manage the embedded local cluster`,
   kubectl: `kubectl ...                kubectl with the cluster's admin kubeconfig`,
@@ -16,7 +19,7 @@ export const USAGES = {
                              author check: setup → fails, solve → passes (--exam: every exam
                              task under several seeds)`,
   format: `format [--check]           format the code with Prettier (--check: only report)`,
-  test: `test [format|typecheck|unit|integration|security|verify|e2e|conformance]
+  test: `test [format|typecheck|unit|integration|security|verify|container|e2e|conformance]
                              run the test suites (all by default)`,
   progress: `progress export [--format json|csv] [--learner ID] [--output FILE]
                              learners' attempts and lab events from the progress store`,

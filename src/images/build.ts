@@ -102,7 +102,7 @@ function recipeBinaries(r: ImageRecipe): BinaryName[] {
 }
 
 /** sha256 of the supplied binaries, cached by path, size and mtime. */
-async function binaryDigests(o: ImageBuildOptions, needed: readonly BinaryName[]): Promise<Record<string, string>> {
+async function binaryDigests(o: LayerBuildOptions, needed: readonly BinaryName[]): Promise<Record<string, string>> {
   const cacheFile = join(o.cacheDir, "binaries.json");
   const cache = (await readJson<Record<string, { size: number; mtimeMs: number; sha256: string }>>(cacheFile)) ?? {};
   const out: Record<string, string> = {};
@@ -132,7 +132,7 @@ async function binaryDigests(o: ImageBuildOptions, needed: readonly BinaryName[]
 }
 
 /** Package closure with candidate versions, cached while the apt lists are unchanged. */
-async function resolvePackages(o: ImageBuildOptions, r: ImageRecipe, aptState: string): Promise<PackageVersion[]> {
+async function resolvePackages(o: LayerBuildOptions, r: ImageRecipe, aptState: string): Promise<PackageVersion[]> {
   if (!r.packages.length) return [];
   const exclude = [...COMMON_EXCLUDES, ...(r.exclude ?? [])];
   const key = sha256(JSON.stringify([BUILDER_VERSION, aptState, r.packages, exclude, PREFERRED_PROVIDERS]));
@@ -224,24 +224,43 @@ export async function ensureImages(o: ImageBuildOptions): Promise<EnsuredImage[]
       "start it first (docker-registry serve <config.yml>)",
     );
   }
+  return withCache(o.cacheDir, progress, () => buildAndPush(o, entries, client, progress, started));
+}
+
+/** Run `work` holding the cache's lock, its directories made. */
+export async function withCache<T>(
+  cacheDir: string,
+  progress: (line: string) => void,
+  work: () => Promise<T>,
+): Promise<T> {
   for (const d of ["closures", "debs", "layers", "blobs", "rootfs"])
-    await mkdir(join(o.cacheDir, d), { recursive: true });
-  const unlock = await lockCache(o.cacheDir, progress);
+    await mkdir(join(cacheDir, d), { recursive: true });
+  const unlock = await lockCache(cacheDir, progress);
   try {
-    return await buildAndPush(o, entries, client, progress, started);
+    return await work();
   } finally {
     await unlock();
   }
 }
 
-async function buildAndPush(
-  o: ImageBuildOptions,
-  entries: readonly CatalogEntry[],
-  client: RegistryClient,
-  progress: (line: string) => void,
-  started: number,
-): Promise<EnsuredImage[]> {
-  const recipes = [...new Set(entries.map((e) => e.recipe))].map((name) => {
+/** What building layers needs of the builder's options. */
+export type LayerBuildOptions = Pick<ImageBuildOptions, "cacheDir" | "binaries" | "onProgress">;
+
+/** A recipe's layer from the cache, built first when its inputs changed. */
+export interface RecipeLayer {
+  recipe: ImageRecipe;
+  layer: Layer;
+  /** True when this call built it. */
+  built: boolean;
+}
+
+/**
+ * The layers of the named recipes (call under `withCache`): each from the
+ * cache when its inputs are unchanged, else built from its packages.
+ */
+export async function ensureLayers(o: LayerBuildOptions, names: readonly string[]): Promise<Map<string, RecipeLayer>> {
+  const progress = o.onProgress ?? (() => {});
+  const recipes = [...new Set(names)].map((name) => {
     const r = RECIPES[name];
     if (!r)
       throw new ImageBuildError(
@@ -300,17 +319,30 @@ async function buildAndPush(
       }),
     );
   }
+  return new Map(
+    plans.map((p) => [p.recipe.name, { recipe: p.recipe, layer: p.layer!, built: built.has(p.recipe.name) }]),
+  );
+}
 
+async function buildAndPush(
+  o: ImageBuildOptions,
+  entries: readonly CatalogEntry[],
+  client: RegistryClient,
+  progress: (line: string) => void,
+  started: number,
+): Promise<EnsuredImage[]> {
+  const layers = await ensureLayers(
+    o,
+    entries.map((e) => e.recipe),
+  );
   // Push: compare manifest digests first; upload only what the registry lacks.
-  const byRecipe = new Map(plans.map((p) => [p.recipe.name, p]));
   const jobs = await Promise.all(
     entries.map(async (e): Promise<PushJob> => {
-      const plan = byRecipe.get(e.recipe)!;
-      const layer = plan.layer!;
-      const config = imageConfig(plan.recipe.config, [layer], `kubelab image builder: ${plan.recipe.name}`);
+      const { recipe, layer, built } = layers.get(e.recipe)!;
+      const config = imageConfig(recipe.config, [layer], `kubelab image builder: ${recipe.name}`);
       const manifest = imageManifest(config, [layer]);
       const current = (await client.manifestDigest(e.repository, e.tag)) === manifest.digest;
-      return { e, config, manifest, layer, current, built: built.has(plan.recipe.name) };
+      return { e, config, manifest, layer, current, built };
     }),
   );
   // One push at a time, so two tags of one image never upload the same blob twice.
@@ -342,4 +374,19 @@ interface PushJob {
   layer: Layer;
   current: boolean;
   built: boolean;
+}
+
+/**
+ * Where the images come built (the all-in-one image's filled registry): only
+ * check that the registry serves every entry, and say which are missing.
+ */
+export async function checkImagesPresent(client: RegistryClient, entries: readonly CatalogEntry[]): Promise<void> {
+  const missing: string[] = [];
+  for (const e of entries) if (!(await client.manifestDigest(e.repository, e.tag))) missing.push(e.ref);
+  if (missing.length) {
+    throw new ImageBuildError(
+      `the image registry lacks ${missing.join(", ")}`,
+      "the all-in-one image was built without them; rebuild it with `./kubelab image build`",
+    );
+  }
 }

@@ -32,6 +32,8 @@ export interface ContainerConfig {
   User?: string;
   ExposedPorts?: Record<string, Record<string, never>>;
   StopSignal?: string;
+  /** Paths the runtime makes volumes of when the user mounts none there. */
+  Volumes?: Record<string, Record<string, never>>;
   Labels?: Record<string, string>;
 }
 

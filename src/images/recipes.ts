@@ -5,6 +5,7 @@
  * code changes to the assembly steps bump BUILDER_VERSION in build.ts.
  */
 import { DEFAULT_PATH, type ContainerConfig } from "./manifest.ts";
+import { NODE_PACKAGES } from "../setup/host-packages.ts";
 
 /**
  * Files the caller supplies: static binaries (the toolbox's terminal agent
@@ -262,6 +263,12 @@ const BUSYBOX_FILES: ImageRecipe["files"] = {
   "/home": { dir: true },
 };
 
+/** Where the all-in-one image keeps kubelab: the app (a checkout with its site and modules) and its cache. */
+export const ALL_IN_ONE_APP = "/opt/kubelab/app";
+export const ALL_IN_ONE_CACHE = "/opt/kubelab/cache";
+/** The port the all-in-one image's server listens on. */
+export const ALL_IN_ONE_PORT = 4321;
+
 export const RECIPES: Readonly<Record<string, ImageRecipe>> = {
   busybox: {
     name: "busybox",
@@ -493,6 +500,75 @@ export const RECIPES: Readonly<Record<string, ImageRecipe>> = {
       Entrypoint: ["/usr/bin/tini", "--"],
       Cmd: ["sleep", "infinity"],
       WorkingDir: "/root/pod",
+    },
+  },
+
+  /**
+   * The base layer of the all-in-one image (src/images/all-in-one.ts adds the
+   * node binaries, Node.js, the filled registry and the app above it): what the
+   * local provider's preflight asks of a host, the marker kubelab detects the
+   * image by, and tini as PID 1 to reap what the node's processes leave.
+   */
+  "all-in-one": {
+    name: "all-in-one",
+    base: "debian",
+    packages: [
+      "base-files",
+      "bash",
+      "coreutils",
+      "diffutils",
+      "grep",
+      "sed",
+      "findutils",
+      "procps",
+      "mount",
+      "util-linux",
+      "kmod",
+      "ca-certificates",
+      "libc-bin",
+      "tini",
+      // Node.js's one library beyond libc.
+      "libstdc++6",
+      // What the node needs on a host, and iptables for what still looks for it.
+      ...NODE_PACKAGES,
+      "iptables",
+    ],
+    files: {
+      "/etc/kubelab/all-in-one": { content: "kubelab all-in-one image: the node and the server in one container\n" },
+      "/var/lib/kubelab": { dir: true, mode: 0o700 },
+    },
+    mustHave: [
+      "/usr/bin/containerd",
+      "/usr/bin/containerd-shim-runc-v2",
+      "/usr/sbin/runc",
+      "/usr/lib/cni/bridge",
+      "/usr/lib/cni/host-local",
+      "/usr/lib/cni/loopback",
+      "/usr/bin/docker-registry",
+      "/usr/sbin/nft",
+      "/usr/bin/ip",
+      "/usr/bin/mount",
+      "/usr/bin/tini",
+      "/usr/bin/cmp",
+      "/usr/lib/x86_64-linux-gnu/libstdc++.so.6",
+    ],
+    config: {
+      Env: [
+        DEFAULT_PATH,
+        `KUBELAB_CACHE=${ALL_IN_ONE_CACHE}`,
+        "KUBELAB_STATE=/var/lib/kubelab",
+        // Reached through the published port: listen on every address of the container, and
+        // take the host's loopback names on whatever host port maps to it (`-p 8080:4321`).
+        "KUBELAB_HOST=0.0.0.0",
+        "KUBELAB_ALLOWED_HOSTS=localhost,127.0.0.1",
+      ],
+      Entrypoint: ["/usr/bin/tini", "--", `${ALL_IN_ONE_APP}/kubelab`],
+      Cmd: ["start"],
+      WorkingDir: ALL_IN_ONE_APP,
+      ExposedPorts: { [`${ALL_IN_ONE_PORT}/tcp`]: {} },
+      // containerd's overlayfs cannot sit on the container's own overlay root: the state must be a volume.
+      Volumes: { "/var/lib/kubelab": {} },
+      StopSignal: "SIGTERM",
     },
   },
 };

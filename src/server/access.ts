@@ -41,6 +41,8 @@ const SCRYPT_KEY_BYTES = 32;
  */
 export function checkExposure(options: {
   host?: string;
+  /** The host is the all-in-one container's: the port it publishes decides the exposure of cluster mode. */
+  inContainer?: boolean;
   mode: IsolationMode;
   password?: string;
   openLabs?: boolean;
@@ -53,6 +55,11 @@ export function checkExposure(options: {
     );
   }
   if (isLoopbackBind(host)) return [];
+  if (options.inContainer && mode === "cluster" && password === undefined) {
+    return [
+      `Listening on ${host} in the container: publish the port on the host's loopback only (docker run -p 127.0.0.1:4321:4321), or set ${PASSWORD_ENV} before publishing it on a network address.`,
+    ];
+  }
   if (mode === "cluster" && password === undefined) {
     throw new KubelabError(
       `refusing to serve the cluster-admin lab on ${host} without an access password: anyone who can reach this address would get a root shell on this machine`,

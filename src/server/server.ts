@@ -137,6 +137,12 @@ export interface LabServerOptions {
   /** Port and host for `listen()`. Default 4321 on 127.0.0.1. */
   port?: number;
   host?: string;
+  /**
+   * The server runs in the all-in-one container (src/cluster/local/container.ts):
+   * its wildcard address is the container's own, and what the host publishes
+   * (`docker run -p 127.0.0.1:4321:4321`) decides who reaches it.
+   */
+  inContainer?: boolean;
   /** Add `Secure` to the session cookie. Default: when the request came over TLS or via an https proxy. */
   secureCookies?: boolean;
   /** Largest JSON body accepted. Default 16 KiB. */
@@ -179,7 +185,7 @@ const NOT_BUILT_PAGE = `<!doctype html>
 /** What `checkServerExposure` judges: where the server listens, for whom, under which names. */
 export type ExposureOptions = Pick<
   LabServerOptions,
-  "host" | "accessPassword" | "openLabs" | "allowedHosts" | "allowedOrigins"
+  "host" | "inContainer" | "accessPassword" | "openLabs" | "allowedHosts" | "allowedOrigins"
 > & { mode: LabManager["mode"] };
 
 /**
@@ -192,6 +198,7 @@ export type ExposureOptions = Pick<
 export function checkServerExposure(options: ExposureOptions): { warnings: string[] } {
   const warnings = checkExposure({
     host: options.host,
+    inContainer: options.inContainer,
     mode: options.mode,
     password: options.accessPassword,
     openLabs: options.openLabs,

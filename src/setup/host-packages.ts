@@ -4,7 +4,7 @@
  * it is missing; without root the error says exactly what to install.
  */
 import { spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { KubelabError } from "../errors.ts";
 import { run } from "../host/run.ts";
 
@@ -17,6 +17,8 @@ export const NODE_PACKAGES = [
   "iproute2",
   "nftables",
 ];
+/** What the all-in-one image's test runs it on: Debian's Docker engine (tests/container/). */
+export const DOCKER_PACKAGES = ["docker.io"];
 /** What the end-to-end tests drive; a CJK font so the zh-CN lessons render (and screenshot) as text, not boxes. */
 export const BROWSER_PACKAGES = ["chromium", "fonts-wqy-microhei"];
 
@@ -63,8 +65,17 @@ export async function ensureAptLists(progress: (line: string) => void): Promise<
   if (!aptListsPresent()) await apt(["update", "-qq"], progress);
 }
 
-/** Install the packages that are missing (as root), or explain how to. */
-export async function ensureHostPackages(packages: string[], progress: (line: string) => void): Promise<void> {
+/**
+ * Install the packages that are missing (as root), or explain how to.
+ * `startServices: false` keeps their services from starting on install (a
+ * policy-rc.d for the install's length, as in image builds): Debian's
+ * docker.service would rewrite the host's iptables under the embedded cluster.
+ */
+export async function ensureHostPackages(
+  packages: string[],
+  progress: (line: string) => void,
+  { startServices = true } = {},
+): Promise<void> {
   const missing: string[] = [];
   for (const pkg of packages) if (!(await installed(pkg))) missing.push(pkg);
   if (missing.length === 0) return;
@@ -76,5 +87,13 @@ export async function ensureHostPackages(packages: string[], progress: (line: st
   }
   progress(`installing Debian packages: ${missing.join(" ")}`);
   await apt(["update", "-qq"], progress);
-  await apt(["install", "-y", "-qq", "--no-install-recommends", ...missing], progress);
+  const policy = "/usr/sbin/policy-rc.d";
+  const holdServices = !startServices && !existsSync(policy);
+  if (holdServices)
+    writeFileSync(policy, "#!/bin/sh\n# kubelab: no service starts while installing\nexit 101\n", { mode: 0o755 });
+  try {
+    await apt(["install", "-y", "-qq", "--no-install-recommends", ...missing], progress);
+  } finally {
+    if (holdServices) rmSync(policy, { force: true });
+  }
 }

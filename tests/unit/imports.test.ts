@@ -109,7 +109,7 @@ function scan(dir: string, base: string): { files: string[]; imports: Import[]; 
 export const readImports = () => scan(SRC, SRC);
 
 /** The test layers: none imports another's files; what they share is in tests/support/ (and tests/fakes/). */
-const TEST_LAYERS = ["tests/unit/", "tests/integration/", "tests/security/", "tests/e2e/"];
+const TEST_LAYERS = ["tests/unit/", "tests/integration/", "tests/security/", "tests/container/", "tests/e2e/"];
 
 /** Imports into a test layer's folder from outside it (bench/ included). */
 export function testLayerBreaks(imports: readonly Import[]): string[] {

@@ -12,6 +12,7 @@ import { readFileSync } from "node:fs";
 import { KubelabError } from "../../errors.ts";
 import { startKubelab } from "../../app/kubelab-app.ts";
 import { providerFromEnv } from "../../cluster/providers.ts";
+import { insideAllInOne } from "../../cluster/local/container.ts";
 import { PASSWORD_ENV, PASSWORD_FILE_FLAG } from "../../server/access.ts";
 import { ALLOWED_HOST_FLAG, splitHostList } from "../../server/host-check.ts";
 import { flagString, parseArgs } from "../args.ts";
@@ -81,6 +82,7 @@ export default async function startCommand(args: string[]): Promise<number> {
     mode,
     port,
     host: flagString(parsed, "host") ?? process.env.KUBELAB_HOST ?? "127.0.0.1",
+    inContainer: insideAllInOne(),
     allowedOrigins: origin ? [origin] : undefined,
     allowedHosts: [
       ...splitHostList(process.env.KUBELAB_ALLOWED_HOSTS),
@@ -96,6 +98,8 @@ export default async function startCommand(args: string[]): Promise<number> {
     log: (line) => console.error(`[kubelab] ${line}`),
   });
   console.log(`kubelab is ready: ${app.url}/   (English: ${app.url}/en/)`);
+  if (insideAllInOne())
+    console.log(`  (in the container: open it on the host through the published port, e.g. http://localhost:${port}/)`);
   await new Promise<void>((resolveStop) => {
     const stop = () => resolveStop();
     process.once("SIGINT", stop);

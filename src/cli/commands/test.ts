@@ -1,5 +1,5 @@
 /**
- * `./kubelab test [format|typecheck|unit|integration|security|verify|e2e|conformance ...]`: the one
+ * `./kubelab test [format|typecheck|unit|integration|security|verify|container|e2e|conformance ...]`: the one
  * test command (the README's and CI's). With no argument it runs every layer in
  * order: the formatter's check (Prettier), types (tsc for the server side,
  * `astro check` for the site), unit
@@ -14,11 +14,21 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { providerFromEnv } from "../../cluster/providers.ts";
 import { testConformance } from "../../conformance/conformance.ts";
-import { BROWSER_PACKAGES, ensureHostPackages } from "../../setup/host-packages.ts";
+import { BROWSER_PACKAGES, DOCKER_PACKAGES, ensureHostPackages } from "../../setup/host-packages.ts";
 import { ensureSite } from "../../site-build/site-build.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
-const LAYERS = ["format", "typecheck", "unit", "integration", "security", "verify", "e2e", "conformance"] as const;
+const LAYERS = [
+  "format",
+  "typecheck",
+  "unit",
+  "integration",
+  "security",
+  "verify",
+  "container",
+  "e2e",
+  "conformance",
+] as const;
 type Layer = (typeof LAYERS)[number];
 
 /**
@@ -90,6 +100,12 @@ const run: Record<Layer, () => Promise<number>> = {
     const env = await clusterEnv();
     const code = await node(["src/cli/main.ts", "lab", "verify"], env);
     return code !== 0 ? code : node(["src/cli/main.ts", "lab", "verify", "--exam"], env);
+  },
+  // The all-in-one image (`./kubelab image build`) on Debian's Docker, with a daemon of the test's own
+  // (never Debian's docker.service, whose iptables rules would sit under the embedded cluster).
+  container: async () => {
+    await ensureHostPackages(DOCKER_PACKAGES, (line) => console.error(line), { startServices: false });
+    return node(["--test", "--test-concurrency=1", "--test-reporter=spec", "tests/container/*.test.ts"]);
   },
   e2e: async () => {
     await ensureHostPackages(BROWSER_PACKAGES, (line) => console.error(line));

@@ -4,7 +4,7 @@
  * processes, mounts, cgroups and the bridge. Everything here works on paths
  * and markers of one state directory, so it never touches anything else.
  */
-import { existsSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KubelabError } from "../../errors.ts";
 import { run } from "../../host/run.ts";
@@ -53,12 +53,25 @@ export function commandLine(pid: number): string {
   }
 }
 
-/** PIDs of processes carrying this state dir's marker (supervised components, shims). */
+/**
+ * True when `pid` runs in another PID namespace than this process: a node in a
+ * container (the all-in-one image) carries the same marker and state path as
+ * the host's, and is that container's to stop, never the host's.
+ */
+function inOtherPidNamespace(pid: string): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`) !== readlinkSync("/proc/self/ns/pid");
+  } catch {
+    return false; // gone, or namespaces not shown: judged by its marker alone
+  }
+}
+
+/** PIDs of processes carrying this state dir's marker (supervised components, shims) in this PID namespace. */
 export function markedProcesses(state: string): number[] {
   const wanted = `${STATE_MARKER}=${state}`;
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid || inOtherPidNamespace(entry)) continue;
     try {
       if (readFileSync(`/proc/${entry}/environ`, "latin1").split("\0").includes(wanted)) pids.push(Number(entry));
     } catch {
@@ -68,12 +81,12 @@ export function markedProcesses(state: string): number[] {
   return pids;
 }
 
-/** State dirs of kubelab nodes running on this machine (from the marker of their processes). */
+/** State dirs of kubelab nodes running on this machine, outside containers (from the marker of their processes). */
 export function runningNodeStates(): string[] {
   const states = new Set<string>();
   const prefix = `${STATE_MARKER}=`;
   for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
+    if (!/^\d+$/.test(entry) || inOtherPidNamespace(entry)) continue;
     try {
       const marker = readFileSync(`/proc/${entry}/environ`, "latin1").split("\0").find((v) => v.startsWith(prefix));
       if (marker) states.add(marker.slice(prefix.length));
@@ -84,14 +97,17 @@ export function runningNodeStates(): string[] {
   return [...states];
 }
 
-/** Mount points at or below `dir`, deepest first. */
-export function mountsUnder(dir: string): string[] {
-  const mounts = readFileSync("/proc/self/mountinfo", "utf8")
+/**
+ * Mount points below `dir`, deepest first. Not `dir` itself: the node never
+ * mounts its state dir, but its owner may (the all-in-one image's volume).
+ */
+export function mountsUnder(dir: string, mountinfo = readFileSync("/proc/self/mountinfo", "utf8")): string[] {
+  const mounts = mountinfo
     .split("\n")
     .map((line) => line.split(" ")[4])
     .filter((mount): mount is string => !!mount)
     .map((mount) => mount.replace(/\\040/g, " "))
-    .filter((mount) => mount === dir || mount.startsWith(dir + "/"));
+    .filter((mount) => mount.startsWith(dir + "/"));
   return [...new Set(mounts)].sort((a, b) => b.length - a.length);
 }
 

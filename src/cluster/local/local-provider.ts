@@ -35,7 +35,9 @@ import { runSteps, type UpStep } from "./up-steps.ts";
 import { NODE_COMPONENTS } from "./supervisor.ts";
 import { resetClusterObjects } from "./reset.ts";
 import { RegistryClient, registryConfigYaml, type RegistryTls } from "../../images/registry.ts";
-import { ensureImages } from "../../images/build.ts";
+import { checkImagesPresent, ensureImages } from "../../images/build.ts";
+import { CATALOG } from "../../images/catalog.ts";
+import { insideAllInOne, prepareContainerHost } from "./container.ts";
 import { ensureAptLists, ensureHostPackages, NODE_PACKAGES } from "../../setup/host-packages.ts";
 
 const SUPERVISOR_ENTRY = join(import.meta.dirname, "supervisor-main.ts");
@@ -218,11 +220,14 @@ export class LocalProvider implements ClusterProvider {
     return Object.fromEntries(names.map((n) => [n, join(this.layout.logs, `${n}.log`)]));
   }
 
-  /** The host checks: root, the node's Debian packages, cgroups and overlayfs. */
+  /** The host checks: root, the node's Debian packages (in the all-in-one image: its container's mounts), cgroups and overlayfs. */
   private async checkHost(progress: (line: string) => void): Promise<void> {
     checkRoot();
-    await ensureHostPackages(NODE_PACKAGES, progress);
-    await ensureAptLists(progress);
+    if (insideAllInOne()) await prepareContainerHost();
+    else {
+      await ensureHostPackages(NODE_PACKAGES, progress);
+      await ensureAptLists(progress);
+    }
     checkCommands();
     checkCgroups();
     await checkOverlayfs();
@@ -403,7 +408,7 @@ export class LocalProvider implements ClusterProvider {
     writeFileSync(this.layout.supervisorPid, String(child.pid));
   }
 
-  /** Build (cold) or verify (warm) the offline images, once the registry answers. */
+  /** Build (cold) or verify (warm) the offline images, once the registry answers; the all-in-one image brings them built. */
   private async pushImages(bins: NodeBinaries, progress: (line: string) => void): Promise<void> {
     const registryTls = this.registryTls();
     const registry = new RegistryClient(LOCAL_REGISTRY, registryTls);
@@ -414,6 +419,7 @@ export class LocalProvider implements ClusterProvider {
       }
       await sleep(100);
     }
+    if (insideAllInOne()) return checkImagesPresent(registry, CATALOG);
     await ensureImages({
       cacheDir: join(cacheDir(), "images"),
       registry: LOCAL_REGISTRY,
