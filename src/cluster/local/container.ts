@@ -18,7 +18,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { run } from "./host.ts";
+import { run } from "../../host/run.ts";
 
 /** Written by the image's recipe (src/images/recipes.ts); its presence is the detection. */
 export const IMAGE_MARKER = "/etc/kubelab/all-in-one";
