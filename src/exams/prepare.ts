@@ -9,6 +9,9 @@
  * In namespace mode a task's namespace is the learner's lab's, made like
  * the lab's own (`taskNamespaceObjects`: the lab's toolbox account as admin,
  * quota, LimitRange, network isolation) and labelled with the lab's id: the
+ * task namespaces split the half of the learner's share that the lab's own
+ * quota leaves them (`examTaskLimits`), so a learner's exam reserves no more
+ * of the node than their share; the
  * learner's exam shell works there and nowhere else, and what a lab leaves
  * behind can be found by its id (`labTaskNamespaces`).
  */
@@ -23,8 +26,17 @@ import { cachedBinaries } from "../cluster/local/binaries.ts";
 import { loadExercise } from "../graders/exercises.ts";
 import { paramEnv } from "../graders/framework.ts";
 import { createLabKube, waitNamespaceUsable } from "../lab/kube-ops.ts";
-import { LABEL_LAB_ID, LABEL_ROLE, ROLE_EXAM_TASK, labNames, taskNamespaceObjects } from "../lab/manifests.ts";
-import type { NamespaceLimits } from "../lab/manifests.ts";
+import {
+  LABEL_LAB_ID,
+  LABEL_ROLE,
+  ROLE_EXAM_TASK,
+  examTaskLimits,
+  labNames,
+  resourceQuota,
+  taskNamespaceObjects,
+  DEFAULT_NAMESPACE_LIMITS,
+  type NamespaceLimits,
+} from "../lab/manifests.ts";
 import type { Lab } from "../lab/types.ts";
 import type { RecorderPool } from "../recorder/index.ts";
 import type { ExamAttemptRecord } from "../store/types.ts";
@@ -64,21 +76,30 @@ function runSetup(script: string, kubeconfigPath: string, env: Record<string, st
 export interface LabIsolation {
   /** The API server's address as pods reach it (the lab's NetworkPolicy lets pods reach it). */
   server: string;
-  /** Each task namespace's quota and LimitRange (default EXAM_TASK_LIMITS). */
-  limits?: NamespaceLimits;
 }
 
 export function examPreparer(kubeConfig: KubeConfig, recorders: RecorderPool, isolation?: LabIsolation) {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const kube = createLabKube(kubeConfig);
+  /** The lab's own quota (`spec.hard`), whose share the task namespaces split; the floor's when it is gone. */
+  const labQuota = async (lab: Lab) => {
+    const name = resourceQuota(labNames(lab.id, "namespace"), DEFAULT_NAMESPACE_LIMITS).metadata!.name!;
+    const quota = await kube.read<V1ResourceQuota>({
+      apiVersion: "v1",
+      kind: "ResourceQuota",
+      name,
+      namespace: lab.namespace,
+    });
+    return quota?.spec?.hard ?? DEFAULT_NAMESPACE_LIMITS.quota;
+  };
   /** Creates (never takes over: an existing namespace fails the start) the task's namespace and what lives in it. */
-  const makeNamespace = async (attempt: ExamAttemptRecord, t: AttemptTask, lab?: Lab) => {
+  const makeNamespace = async (attempt: ExamAttemptRecord, t: AttemptTask, limits?: NamespaceLimits, lab?: Lab) => {
     const labels = { [EXAM_LABEL]: attempt.id };
     if (!isolation) {
       await core.createNamespace({ body: { metadata: { name: t.namespace, labels } } });
       return waitNamespaceUsable(kube, t.namespace, [], usableSoon());
     }
-    if (!lab)
+    if (!lab || !limits)
       throw new KubelabError(
         "this server runs labs per learner, and this session has none yet",
         "Reload the exam page: it starts your lab.",
@@ -86,7 +107,7 @@ export function examPreparer(kubeConfig: KubeConfig, recorders: RecorderPool, is
       );
     const [namespace, ...inside] = taskNamespaceObjects(labNames(lab.id, "namespace"), t.namespace, {
       server: isolation.server,
-      limits: isolation.limits,
+      limits,
       labels,
     });
     await core.createNamespace({ body: namespace as V1Namespace });
@@ -98,9 +119,10 @@ export function examPreparer(kubeConfig: KubeConfig, recorders: RecorderPool, is
   return async (attempt: ExamAttemptRecord, tasks: AttemptTask[], lab?: Lab): Promise<void> => {
     const work = mkdtempSync(join(tmpdir(), "kubelab-exam-"));
     try {
+      const limits = isolation && lab ? examTaskLimits(await labQuota(lab), tasks.length) : undefined;
       await Promise.all(
         tasks.map(async (t) => {
-          await makeNamespace(attempt, t, lab);
+          await makeNamespace(attempt, t, limits, lab);
           recorders.for(t.namespace);
           const manifest = loadExercise(t.exercise);
           if (!manifest.setup) return;
