@@ -38,7 +38,7 @@ import {
   type ToolboxOptions,
 } from "./manifests.ts";
 import { resetLabNamespace } from "./reset.ts";
-import { allocatableOf, cpuMilli, learnerShare, parseQuantity, type ComputeShare } from "./share.ts";
+import { allocatableOf, computeOf, learnerShare, type ComputeShare } from "./share.ts";
 import {
   LabError,
   type EnsureLabOptions,
@@ -257,11 +257,10 @@ export function createLabManager(options: LabManagerOptions): LabManager {
   async function limitsFor(entry: Entry): Promise<NamespaceLimits> {
     if (options.limits) return options.limits;
     const nodes = (await kube.list("v1", "Node", "")) as V1Node[];
-    const requests = { ...DEFAULT_TOOLBOX_RESOURCES.requests, ...toolbox.requests };
     const share = learnerShare({
       allocatable: allocatableOf(nodes),
       places: entry.places ?? maxLabs,
-      toolbox: { cpuMilli: cpuMilli(requests.cpu ?? "0"), memoryBytes: parseQuantity(requests.memory ?? "0") },
+      toolbox: computeOf({ ...DEFAULT_TOOLBOX_RESOURCES.requests, ...toolbox.requests }),
       override: options.share,
     });
     return labLimits(share);

@@ -69,6 +69,11 @@ export function parseShareOverride(cpu: string | undefined, memory: string | und
   return out;
 }
 
+/** The CPU and memory of a container's `resources.requests` (what is not stated is 0). */
+export function computeOf(requests: Record<string, string>): ComputeShare {
+  return { cpuMilli: cpuMilli(requests.cpu ?? "0"), memoryBytes: parseQuantity(requests.memory ?? "0") };
+}
+
 /** What the schedulable nodes offer pods together (their `status.allocatable`); cordoned nodes do not count. */
 export function allocatableOf(
   nodes: { spec?: { unschedulable?: boolean }; status?: { allocatable?: Record<string, string> } }[],

@@ -9,6 +9,7 @@ import { DEFAULT_TOOLBOX_RESOURCES, examTaskLimits, labLimits } from "../../src/
 import {
   SHARE_FLOOR,
   allocatableOf,
+  computeOf,
   cpuMilli,
   learnerShare,
   parseQuantity,
@@ -19,10 +20,7 @@ import {
 const MI = 1024 ** 2;
 /** This project's node: 2 CPUs, 24629008Ki allocatable. */
 const NODE = { status: { allocatable: { cpu: "2", memory: "24629008Ki", pods: "110" } } };
-const TOOLBOX: ComputeShare = {
-  cpuMilli: cpuMilli(DEFAULT_TOOLBOX_RESOURCES.requests.cpu!),
-  memoryBytes: parseQuantity(DEFAULT_TOOLBOX_RESOURCES.requests.memory!),
-};
+const TOOLBOX: ComputeShare = computeOf(DEFAULT_TOOLBOX_RESOURCES.requests);
 
 /** What a class of `places` learners reserves at most: every lab's namespace, every exam task's, every toolbox. */
 function classReserves(share: ComputeShare, places: number, examTasks: number): ComputeShare {

@@ -39,7 +39,7 @@ import { loadExams } from "../../exams/exam-file.ts";
 import { examVerifyJobs, VERIFY_SEEDS } from "../../exams/verify-exam.ts";
 import { classLimitObjects, createLabKube, resetLabNamespace, waitNamespaceUsable } from "../../lab/index.ts";
 import { DEFAULT_TOOLBOX_RESOURCES, examTaskLimits, labLimits, type NamespaceLimits } from "../../lab/manifests.ts";
-import { allocatableOf, cpuMilli, learnerShare, parseQuantity } from "../../lab/share.ts";
+import { allocatableOf, computeOf, learnerShare } from "../../lab/share.ts";
 import { RecorderPool } from "../../recorder/index.ts";
 import { shareConnections } from "../../cluster/kube-connections.ts";
 import { flagString, parseArgs } from "../args.ts";
@@ -185,11 +185,10 @@ export const CLASS_QUOTA_PLACES = 50;
  */
 async function classQuotaLimits(admin: KubeConfig, examTasks: number): Promise<NamespaceLimits> {
   const { items } = await admin.makeApiClient(CoreV1Api).listNode();
-  const requests = DEFAULT_TOOLBOX_RESOURCES.requests;
   const share = learnerShare({
     allocatable: allocatableOf(items),
     places: CLASS_QUOTA_PLACES,
-    toolbox: { cpuMilli: cpuMilli(requests.cpu!), memoryBytes: parseQuantity(requests.memory!) },
+    toolbox: computeOf(DEFAULT_TOOLBOX_RESOURCES.requests),
   });
   const lab = labLimits(share);
   const limits = examTasks > 0 ? examTaskLimits(lab.quota, examTasks) : lab;
