@@ -95,14 +95,14 @@ export interface NamespaceLimits {
  * NetworkPolicy `kubelab-isolation`).
  */
 export const LAB_OBJECT_COUNTS: Record<string, string> = {
-  "count/pods": "30",
-  "count/jobs.batch": "10",
+  "count/pods": "26",
+  "count/jobs.batch": "8",
   "count/cronjobs.batch": "5",
   "count/deployments.apps": "5",
-  "count/replicasets.apps": "10",
+  "count/replicasets.apps": "6",
   "count/statefulsets.apps": "2",
   "count/daemonsets.apps": "2",
-  "count/controllerrevisions.apps": "6",
+  "count/controllerrevisions.apps": "4",
   "count/replicationcontrollers": "2",
   "count/podtemplates": "2",
   services: "5",
@@ -110,16 +110,16 @@ export const LAB_OBJECT_COUNTS: Record<string, string> = {
   "services.nodeports": "3",
   "services.loadbalancers": "0",
   "count/endpoints": "5",
-  "count/endpointslices.discovery.k8s.io": "10",
+  "count/endpointslices.discovery.k8s.io": "6",
   "count/ingresses.networking.k8s.io": "2",
   "count/networkpolicies.networking.k8s.io": "5",
   persistentvolumeclaims: "2",
-  configmaps: "10",
-  secrets: "10",
+  configmaps: "8",
+  secrets: "8",
   "count/serviceaccounts": "5",
   "count/roles.rbac.authorization.k8s.io": "5",
   "count/rolebindings.rbac.authorization.k8s.io": "5",
-  "count/leases.coordination.k8s.io": "5",
+  "count/leases.coordination.k8s.io": "3",
   "count/poddisruptionbudgets.policy": "2",
   "count/horizontalpodautoscalers.autoscaling": "2",
   "count/resourceclaims.resource.k8s.io": "1",
@@ -131,10 +131,10 @@ export const LAB_OBJECT_COUNTS: Record<string, string> = {
  * a namespace per task (22 in the mock exam, the largest term of
  * etcdWorstCaseBytes). The exam's tasks are Jobs (up to 6 completions, whose
  * finished pods count), CronJobs, pods with init and sidecar containers, a
- * Deployment to debug and a Service; the kinds no task needs get none, and
- * ConfigMaps, ServiceAccounts, RoleBindings and NetworkPolicies room for the
- * cluster's and kubelab's own only (`kube-root-ca.crt`, `default`,
- * `kubelab-learner`, `kubelab-isolation`).
+ * Deployment to debug, a Service and a ConfigMap for an answer; the kinds
+ * no task needs get none. One ConfigMap, the ServiceAccount, the RoleBinding
+ * and the NetworkPolicy are the cluster's and kubelab's own
+ * (`kube-root-ca.crt`, `default`, `kubelab-learner`, `kubelab-isolation`).
  */
 export const EXAM_TASK_OBJECT_COUNTS: Record<string, string> = {
   "count/pods": "8",
@@ -155,7 +155,7 @@ export const EXAM_TASK_OBJECT_COUNTS: Record<string, string> = {
   "count/ingresses.networking.k8s.io": "0",
   "count/networkpolicies.networking.k8s.io": "1",
   persistentvolumeclaims: "0",
-  configmaps: "1",
+  configmaps: "2",
   secrets: "0",
   "count/serviceaccounts": "1",
   "count/roles.rbac.authorization.k8s.io": "0",
