@@ -9,11 +9,10 @@
  * In namespace mode a task's namespace is the learner's lab's, made like
  * the lab's own (`taskNamespaceObjects`: the lab's toolbox account as admin,
  * quota, LimitRange, network isolation) and labelled with the lab's id: the
- * task namespaces split the half of the learner's share that the lab's own
- * quota leaves them (`examTaskLimits`), so a learner's exam reserves no more
- * of the node than their share; the
  * learner's exam shell works there and nowhere else, and what a lab leaves
- * behind can be found by its id (`labTaskNamespaces`).
+ * behind can be found by its id (`labTaskNamespaces`). The task namespaces
+ * split the half of the learner's share that the lab's own quota leaves
+ * (`examTaskLimits`), so an exam reserves no more of the node than the share.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -32,9 +31,9 @@ import {
   ROLE_EXAM_TASK,
   examTaskLimits,
   labNames,
-  resourceQuota,
   taskNamespaceObjects,
   DEFAULT_NAMESPACE_LIMITS,
+  QUOTA_NAME,
   type NamespaceLimits,
 } from "../lab/manifests.ts";
 import type { Lab } from "../lab/types.ts";
@@ -83,11 +82,10 @@ export function examPreparer(kubeConfig: KubeConfig, recorders: RecorderPool, is
   const kube = createLabKube(kubeConfig);
   /** The lab's own quota (`spec.hard`), whose share the task namespaces split; the floor's when it is gone. */
   const labQuota = async (lab: Lab) => {
-    const name = resourceQuota(labNames(lab.id, "namespace"), DEFAULT_NAMESPACE_LIMITS).metadata!.name!;
     const quota = await kube.read<V1ResourceQuota>({
       apiVersion: "v1",
       kind: "ResourceQuota",
-      name,
+      name: QUOTA_NAME,
       namespace: lab.namespace,
     });
     return quota?.spec?.hard ?? DEFAULT_NAMESPACE_LIMITS.quota;

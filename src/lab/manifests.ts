@@ -339,11 +339,14 @@ export function namespaceAdminBinding(names: LabNames): V1RoleBinding {
   };
 }
 
+/** The ResourceQuota of a learner's namespace (a lab's own or an exam task's). */
+export const QUOTA_NAME = "kubelab-quota";
+
 export function resourceQuota(names: LabNames, limits: NamespaceLimits): V1ResourceQuota {
   return {
     apiVersion: "v1",
     kind: "ResourceQuota",
-    metadata: { name: "kubelab-quota", namespace: names.namespace, labels: labels(names, "limits") },
+    metadata: { name: QUOTA_NAME, namespace: names.namespace, labels: labels(names, "limits") },
     spec: { hard: { ...limits.quota } },
   };
 }
