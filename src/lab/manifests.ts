@@ -221,7 +221,7 @@ export function labLimits(share: ComputeShare): NamespaceLimits {
   };
 }
 
-/** A lab's limits when nothing is known of the cluster: the share's floor (tests, `lab verify` without a node). */
+/** A lab's limits at the share's floor: the exam's when its lab's quota is gone, and the tests'. */
 export const DEFAULT_NAMESPACE_LIMITS: NamespaceLimits = labLimits(SHARE_FLOOR);
 
 /**
