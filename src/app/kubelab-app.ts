@@ -15,6 +15,7 @@ import { createGradeContext, graders, gradeExercise, kubeExec } from "../graders
 import { loadExercises } from "../graders/exercises.ts";
 import { createLabKube, createLabManager, labIdIsOfMode, locateToolboxAgent } from "../lab/index.ts";
 import { kubeconfigYaml, labNames } from "../lab/manifests.ts";
+import type { ComputeShare } from "../lab/share.ts";
 import type { IsolationMode, LabManager } from "../lab/types.ts";
 import { RecorderPool } from "../recorder/index.ts";
 import { createExamApi } from "../exams/exam-api.ts";
@@ -44,6 +45,11 @@ export interface KubelabOptions {
   allowPodClients?: boolean;
   /** Namespace mode: most labs at once. */
   maxLabs?: number;
+  /**
+   * Namespace mode: what each learner's pods may reserve (`--learner-cpu`,
+   * `--learner-memory`) instead of their share of the nodes (src/lab/share.ts).
+   */
+  learnerShare?: Partial<ComputeShare>;
   /** Open terminals per browser session. */
   maxTerminalsPerSession?: number;
   /** Namespace mode: new labs per client address per minute (also the burst). */
@@ -188,6 +194,7 @@ async function serve(
     // empty their `default` namespace. Class labs (namespace mode) expire.
     idleTimeoutMs: mode === "cluster" ? 0 : options.idleTimeoutMs,
     maxLabs: options.maxLabs,
+    share: options.learnerShare,
     pollIntervalMs: 200,
     log,
     // Each lab's recorder lives as long as the lab: fresh after a reset, stopped when it is deleted or expires.

@@ -272,6 +272,8 @@ export function createClassService(options: ClassServiceOptions): ClassService {
   const labOptions = (cls: ClassRecord) => ({
     labels: { [LABEL_CLASS]: cls.id },
     idleTimeoutMs: cls.labLifetimeMinutes * 60_000,
+    // Each learner's share of the cluster is cut for the class's places.
+    places: cls.capacity,
   });
   const examIds = options.examIds ?? (() => loadExams().map((e) => e.id));
   /** Member id → their attempt the grid shows. */

@@ -10,7 +10,9 @@
  * the lab's own (`taskNamespaceObjects`: the lab's toolbox account as admin,
  * quota, LimitRange, network isolation) and labelled with the lab's id: the
  * learner's exam shell works there and nowhere else, and what a lab leaves
- * behind can be found by its id (`labTaskNamespaces`).
+ * behind can be found by its id (`labTaskNamespaces`). The task namespaces
+ * split the half of the learner's share that the lab's own quota leaves
+ * (`examTaskLimits`), so an exam reserves no more of the node than the share.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -23,8 +25,17 @@ import { cachedBinaries } from "../cluster/local/binaries.ts";
 import { loadExercise } from "../graders/exercises.ts";
 import { paramEnv } from "../graders/framework.ts";
 import { createLabKube, waitNamespaceUsable } from "../lab/kube-ops.ts";
-import { LABEL_LAB_ID, LABEL_ROLE, ROLE_EXAM_TASK, labNames, taskNamespaceObjects } from "../lab/manifests.ts";
-import type { NamespaceLimits } from "../lab/manifests.ts";
+import {
+  LABEL_LAB_ID,
+  LABEL_ROLE,
+  ROLE_EXAM_TASK,
+  examTaskLimits,
+  labNames,
+  taskNamespaceObjects,
+  DEFAULT_NAMESPACE_LIMITS,
+  QUOTA_NAME,
+  type NamespaceLimits,
+} from "../lab/manifests.ts";
 import type { Lab } from "../lab/types.ts";
 import type { RecorderPool } from "../recorder/index.ts";
 import type { ExamAttemptRecord } from "../store/index.ts";
@@ -64,21 +75,29 @@ function runSetup(script: string, kubeconfigPath: string, env: Record<string, st
 export interface LabIsolation {
   /** The API server's address as pods reach it (the lab's NetworkPolicy lets pods reach it). */
   server: string;
-  /** Each task namespace's quota and LimitRange (default EXAM_TASK_LIMITS). */
-  limits?: NamespaceLimits;
 }
 
 export function examPreparer(kubeConfig: KubeConfig, recorders: RecorderPool, isolation?: LabIsolation) {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const kube = createLabKube(kubeConfig);
+  /** The lab's own quota (`spec.hard`), whose share the task namespaces split; the floor's when it is gone. */
+  const labQuota = async (lab: Lab) => {
+    const quota = await kube.read<V1ResourceQuota>({
+      apiVersion: "v1",
+      kind: "ResourceQuota",
+      name: QUOTA_NAME,
+      namespace: lab.namespace,
+    });
+    return quota?.spec?.hard ?? DEFAULT_NAMESPACE_LIMITS.quota;
+  };
   /** Creates (never takes over: an existing namespace fails the start) the task's namespace and what lives in it. */
-  const makeNamespace = async (attempt: ExamAttemptRecord, t: AttemptTask, lab?: Lab) => {
+  const makeNamespace = async (attempt: ExamAttemptRecord, t: AttemptTask, limits?: NamespaceLimits, lab?: Lab) => {
     const labels = { [EXAM_LABEL]: attempt.id };
     if (!isolation) {
       await core.createNamespace({ body: { metadata: { name: t.namespace, labels } } });
       return waitNamespaceUsable(kube, t.namespace, [], usableSoon());
     }
-    if (!lab)
+    if (!lab || !limits)
       throw new KubelabError(
         "this server runs labs per learner, and this session has none yet",
         "Reload the exam page: it starts your lab.",
@@ -86,7 +105,7 @@ export function examPreparer(kubeConfig: KubeConfig, recorders: RecorderPool, is
       );
     const [namespace, ...inside] = taskNamespaceObjects(labNames(lab.id, "namespace"), t.namespace, {
       server: isolation.server,
-      limits: isolation.limits,
+      limits,
       labels,
     });
     await core.createNamespace({ body: namespace as V1Namespace });
@@ -98,9 +117,10 @@ export function examPreparer(kubeConfig: KubeConfig, recorders: RecorderPool, is
   return async (attempt: ExamAttemptRecord, tasks: AttemptTask[], lab?: Lab): Promise<void> => {
     const work = mkdtempSync(join(tmpdir(), "kubelab-exam-"));
     try {
+      const limits = isolation && lab ? examTaskLimits(await labQuota(lab), tasks.length) : undefined;
       await Promise.all(
         tasks.map(async (t) => {
-          await makeNamespace(attempt, t, lab);
+          await makeNamespace(attempt, t, limits, lab);
           recorders.for(t.namespace);
           const manifest = loadExercise(t.exercise);
           if (!manifest.setup) return;

@@ -10,19 +10,21 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
-import type { KubernetesObject, V1Namespace, V1Pod } from "@kubernetes/client-node";
+import type { KubernetesObject, V1Namespace, V1Node, V1Pod } from "@kubernetes/client-node";
 import { generatePinnedServingPair } from "../cluster/local/pki.ts";
 import { TOOLBOX_IMAGE } from "../images/catalog.ts";
 import { waitNamespaceUsable, type LabKube, type ObjectRef } from "./kube-ops.ts";
 import {
   ANNOTATION_SPEC_HASH,
   DEFAULT_NAMESPACE_LIMITS,
+  DEFAULT_TOOLBOX_RESOURCES,
   LABEL_LAB_ID,
   LABEL_ROLE,
   TOOLBOX_CONTAINER,
   TOOLBOX_POD,
   clusterBindingName,
   labNames,
+  labLimits,
   labObjects,
   learnerAdmissionPolicies,
   TERMINAL_SECRET,
@@ -36,6 +38,7 @@ import {
   type ToolboxOptions,
 } from "./manifests.ts";
 import { resetLabNamespace } from "./reset.ts";
+import { allocatableOf, computeOf, learnerShare, type ComputeShare } from "./share.ts";
 import {
   LabError,
   type EnsureLabOptions,
@@ -65,7 +68,13 @@ export interface LabManagerOptions {
   pollIntervalMs?: number;
   /** Namespace mode: refuse new labs beyond this many. Default 200. */
   maxLabs?: number;
+  /**
+   * Every lab's limits as given, instead of each cut from a learner's share of
+   * the cluster (`labLimits(learnerShare(...))`, src/lab/share.ts).
+   */
   limits?: NamespaceLimits;
+  /** The instructor's share per learner (`--learner-cpu`, `--learner-memory`), replacing the computed one. */
+  share?: Partial<ComputeShare>;
   /** Observability hook: one line per notable event. */
   log?: (line: string) => void;
   /** What lives as long as each lab (its recorder). */
@@ -88,6 +97,10 @@ interface Entry {
   pool?: string;
   labels?: Record<string, string>;
   idleTimeoutMs?: number;
+  /** How many learners share the cluster with this one (its class's places; else maxLabs). */
+  places?: number;
+  /** Its namespace's limits, once cut from its share (kept for its resets). */
+  limits?: NamespaceLimits;
 }
 
 /** Pod waiting reasons that will not fix themselves. */
@@ -137,7 +150,6 @@ export function createLabManager(options: LabManagerOptions): LabManager {
   const readyTimeoutMs = options.readyTimeoutMs ?? 180_000;
   const pollIntervalMs = options.pollIntervalMs ?? 500;
   const maxLabs = options.maxLabs ?? 200;
-  const limits = options.limits ?? DEFAULT_NAMESPACE_LIMITS;
   const toolbox: ToolboxOptions = { image: options.toolboxImage ?? TOOLBOX_IMAGE, ...options.toolboxResources };
   const log = options.log ?? (() => {});
 
@@ -237,6 +249,23 @@ export function createLabManager(options: LabManagerOptions): LabManager {
     return policiesApplied;
   }
 
+  /**
+   * A lab's limits: cut from its learner's share of the schedulable nodes
+   * (their allocatable over the class's places, less the toolbox's requests),
+   * or the instructor's share, or the manager's fixed `limits`.
+   */
+  async function limitsFor(entry: Entry): Promise<NamespaceLimits> {
+    if (options.limits) return options.limits;
+    const nodes = (await kube.list("v1", "Node", "")) as V1Node[];
+    const share = learnerShare({
+      allocatable: allocatableOf(nodes),
+      places: entry.places ?? maxLabs,
+      toolbox: computeOf({ ...DEFAULT_TOOLBOX_RESOURCES.requests, ...toolbox.requests }),
+      override: options.share,
+    });
+    return labLimits(share);
+  }
+
   async function create(entry: Entry): Promise<void> {
     const signal = entry.abort.signal;
     const { names } = entry;
@@ -247,6 +276,7 @@ export function createLabManager(options: LabManagerOptions): LabManager {
       if (mode === "namespace") await waitNamespaceGone(entry, names.namespace, signal, deadline);
       progress(entry, "Creating the lab's namespace and permissions…");
       if (mode === "namespace") await applyLearnerPolicies();
+      const limits = (entry.limits = mode === "namespace" ? await limitsFor(entry) : DEFAULT_NAMESPACE_LIMITS);
       const objects = labObjects(names, {
         server: options.server,
         toolbox,
@@ -375,6 +405,7 @@ export function createLabManager(options: LabManagerOptions): LabManager {
       abort: new AbortController(),
       labels: opts.labels,
       idleTimeoutMs: opts.idleTimeoutMs,
+      places: opts.places,
       lab: {
         id,
         learnerId,
@@ -422,7 +453,7 @@ export function createLabManager(options: LabManagerOptions): LabManager {
   function warmPool(
     pool: string,
     spares: number,
-    opts: Pick<EnsureLabOptions, "labels" | "idleTimeoutMs"> & { existing?: string[] } = {},
+    opts: Pick<EnsureLabOptions, "labels" | "idleTimeoutMs" | "places"> & { existing?: string[] } = {},
   ) {
     if (mode !== "namespace" || closed) return;
     const current = sparesOf(pool);
@@ -563,8 +594,8 @@ export function createLabManager(options: LabManagerOptions): LabManager {
           // The learner may have deleted kubelab's own objects; put them back.
           const own = [
             namespaceAdminBinding(entry.names),
-            resourceQuota(entry.names, limits),
-            limitRange(entry.names, limits),
+            resourceQuota(entry.names, entry.limits ?? DEFAULT_NAMESPACE_LIMITS),
+            limitRange(entry.names, entry.limits ?? DEFAULT_NAMESPACE_LIMITS),
           ];
           await Promise.all(own.map((obj) => kube.apply(obj as KubernetesObject)));
         }

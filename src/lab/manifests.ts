@@ -17,6 +17,7 @@ import type {
 } from "@kubernetes/client-node";
 import { createHash } from "node:crypto";
 import { START_MAIN_SESSION, WORK_DIR } from "../terminal/index.ts";
+import { SHARE_FLOOR, cpuMilli, formatCpu, formatMemory, parseQuantity, type ComputeShare } from "./share.ts";
 import type { IsolationMode } from "./types.ts";
 
 /** Labels kubelab puts on everything it creates, to find and clean up. */
@@ -75,6 +76,8 @@ export interface NamespaceLimits {
   /** LimitRange defaults for containers that state none (needed once the quota counts cpu/memory). */
   defaultLimits: Record<string, string>;
   defaultRequests: Record<string, string>;
+  /** LimitRange maximum of one container's limits (and so its requests). */
+  maxLimits: Record<string, string>;
 }
 
 /**
@@ -90,77 +93,84 @@ export interface NamespaceLimits {
  * NetworkPolicy `kubelab-isolation`).
  */
 export const LAB_OBJECT_COUNTS: Record<string, string> = {
-  "count/pods": "40",
-  "count/jobs.batch": "20",
-  "count/cronjobs.batch": "10",
-  "count/deployments.apps": "10",
-  "count/replicasets.apps": "20",
-  "count/statefulsets.apps": "5",
-  "count/daemonsets.apps": "5",
-  "count/controllerrevisions.apps": "20",
-  "count/replicationcontrollers": "5",
-  "count/podtemplates": "5",
-  services: "10",
+  "count/pods": "26",
+  "count/jobs.batch": "8",
+  "count/cronjobs.batch": "5",
+  "count/deployments.apps": "5",
+  "count/replicasets.apps": "6",
+  "count/statefulsets.apps": "2",
+  "count/daemonsets.apps": "2",
+  "count/controllerrevisions.apps": "4",
+  "count/replicationcontrollers": "2",
+  "count/podtemplates": "2",
+  services: "5",
   // NodePorts are one range (30000–32767) for the whole cluster.
-  "services.nodeports": "5",
+  "services.nodeports": "3",
   "services.loadbalancers": "0",
-  "count/endpoints": "20",
-  "count/endpointslices.discovery.k8s.io": "20",
-  "count/ingresses.networking.k8s.io": "5",
-  "count/networkpolicies.networking.k8s.io": "10",
-  persistentvolumeclaims: "5",
-  configmaps: "20",
-  secrets: "20",
-  "count/serviceaccounts": "10",
-  "count/roles.rbac.authorization.k8s.io": "10",
-  "count/rolebindings.rbac.authorization.k8s.io": "10",
-  "count/leases.coordination.k8s.io": "10",
-  "count/poddisruptionbudgets.policy": "5",
-  "count/horizontalpodautoscalers.autoscaling": "5",
-  "count/resourceclaims.resource.k8s.io": "5",
-  "count/resourceclaimtemplates.resource.k8s.io": "5",
-};
-
-/**
- * An exam task namespace's counts: one task's objects (a CronJob's Jobs
- * and their pods with its history limits, a Job's completions), the same
- * kinds as a lab's, much fewer of each since an attempt has a namespace per task.
- */
-export const EXAM_TASK_OBJECT_COUNTS: Record<string, string> = {
-  "count/pods": "30",
-  "count/jobs.batch": "12",
-  "count/cronjobs.batch": "2",
-  "count/deployments.apps": "2",
-  "count/replicasets.apps": "4",
-  "count/statefulsets.apps": "1",
-  "count/daemonsets.apps": "1",
-  "count/controllerrevisions.apps": "2",
-  "count/replicationcontrollers": "1",
-  "count/podtemplates": "1",
-  services: "3",
-  "services.nodeports": "1",
-  "services.loadbalancers": "0",
-  "count/endpoints": "3",
+  "count/endpoints": "5",
   "count/endpointslices.discovery.k8s.io": "6",
-  "count/ingresses.networking.k8s.io": "1",
-  "count/networkpolicies.networking.k8s.io": "3",
-  persistentvolumeclaims: "1",
-  configmaps: "5",
-  secrets: "5",
-  "count/serviceaccounts": "3",
-  "count/roles.rbac.authorization.k8s.io": "2",
-  "count/rolebindings.rbac.authorization.k8s.io": "3",
-  "count/leases.coordination.k8s.io": "2",
-  "count/poddisruptionbudgets.policy": "1",
-  "count/horizontalpodautoscalers.autoscaling": "1",
+  "count/ingresses.networking.k8s.io": "2",
+  "count/networkpolicies.networking.k8s.io": "5",
+  persistentvolumeclaims: "2",
+  configmaps: "8",
+  secrets: "8",
+  "count/serviceaccounts": "5",
+  "count/roles.rbac.authorization.k8s.io": "5",
+  "count/rolebindings.rbac.authorization.k8s.io": "5",
+  "count/leases.coordination.k8s.io": "3",
+  "count/poddisruptionbudgets.policy": "2",
+  "count/horizontalpodautoscalers.autoscaling": "2",
   "count/resourceclaims.resource.k8s.io": "1",
   "count/resourceclaimtemplates.resource.k8s.io": "1",
 };
 
+/**
+ * An exam task namespace's counts: one task's objects, since an attempt has
+ * a namespace per task (22 in the mock exam, the largest term of
+ * etcdWorstCaseBytes). The exam's tasks are Jobs (up to 6 completions, whose
+ * finished pods count), CronJobs, pods with init and sidecar containers, a
+ * Deployment to debug, a Service and a ConfigMap for an answer; the kinds
+ * no task needs get none. One ConfigMap, the ServiceAccount, the RoleBinding
+ * and the NetworkPolicy are the cluster's and kubelab's own
+ * (`kube-root-ca.crt`, `default`, `kubelab-learner`, `kubelab-isolation`).
+ */
+export const EXAM_TASK_OBJECT_COUNTS: Record<string, string> = {
+  "count/pods": "8",
+  "count/jobs.batch": "3",
+  "count/cronjobs.batch": "1",
+  "count/deployments.apps": "1",
+  "count/replicasets.apps": "1",
+  "count/statefulsets.apps": "0",
+  "count/daemonsets.apps": "0",
+  "count/controllerrevisions.apps": "0",
+  "count/replicationcontrollers": "0",
+  "count/podtemplates": "0",
+  services: "1",
+  "services.nodeports": "0",
+  "services.loadbalancers": "0",
+  "count/endpoints": "1",
+  "count/endpointslices.discovery.k8s.io": "1",
+  "count/ingresses.networking.k8s.io": "0",
+  "count/networkpolicies.networking.k8s.io": "1",
+  persistentvolumeclaims: "0",
+  configmaps: "2",
+  secrets: "0",
+  "count/serviceaccounts": "1",
+  "count/roles.rbac.authorization.k8s.io": "0",
+  "count/rolebindings.rbac.authorization.k8s.io": "1",
+  "count/leases.coordination.k8s.io": "0",
+  "count/poddisruptionbudgets.policy": "0",
+  "count/horizontalpodautoscalers.autoscaling": "0",
+  "count/resourceclaims.resource.k8s.io": "0",
+  "count/resourceclaimtemplates.resource.k8s.io": "0",
+};
+
 /** The largest object etcd stores (its MaxRequestBytes, cluster/internal/etcdserver). */
 export const ETCD_MAX_OBJECT_BYTES = 128 * 1024;
-/** etcd's backend quota (QuotaBackendBytes, cluster/internal/etcdserver). */
-export const ETCD_QUOTA_BYTES = 16 * 1024 ** 3;
+/** etcd's backend quota (QuotaBackendBytes, cluster/internal/etcdserver): etcd's documented practical maximum. */
+export const ETCD_QUOTA_BYTES = 8 * 1024 ** 3;
+/** The class size the object counts are sized for (etcdWorstCaseBytes ≤ ETCD_QUOTA_BYTES less room). */
+export const ETCD_SIZED_CLASS = 100;
 
 /** Objects a quota's counts allow in one namespace (`services.nodeports` is a port, not an object). */
 export function objectsAllowed(counts: Record<string, string>): number {
@@ -172,29 +182,45 @@ export function objectsAllowed(counts: Record<string, string>): number {
 /**
  * The most a class can write into etcd: per learner, their lab's namespace
  * and an exam's task namespaces, each full to its counts with objects of the
- * largest size etcd takes. Kept below ETCD_QUOTA_BYTES for a class of 50
- * sitting the largest exam (a unit test checks it).
+ * largest size etcd takes. Kept 512 MiB below ETCD_QUOTA_BYTES (room for the
+ * cluster's own objects and kubelab's in each lab, a few KiB each) for a
+ * class of 100 sitting the largest exam (a unit test checks it).
  */
 export function etcdWorstCaseBytes(learners: number, examTasks: number): number {
   const perLearner = objectsAllowed(LAB_OBJECT_COUNTS) + examTasks * objectsAllowed(EXAM_TASK_OBJECT_COUNTS);
   return learners * perLearner * ETCD_MAX_OBJECT_BYTES;
 }
 
-export const DEFAULT_NAMESPACE_LIMITS: NamespaceLimits = {
-  quota: {
-    pods: "20",
-    "requests.cpu": "2",
-    "requests.memory": "2Gi",
-    "limits.cpu": "4",
-    "limits.memory": "4Gi",
-    // Container logs, writable layers and emptyDirs all land on the node's one disk.
-    "requests.ephemeral-storage": "2Gi",
-    "limits.ephemeral-storage": "4Gi",
-    ...LAB_OBJECT_COUNTS,
-  },
-  defaultLimits: { cpu: "500m", memory: "256Mi", "ephemeral-storage": "256Mi" },
-  defaultRequests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "16Mi" },
-};
+/**
+ * A lab's own namespace's limits for a learner's share (src/lab/share.ts):
+ * half of it for requests (an exam's task namespaces draw on the other half,
+ * examTaskLimits), limits and counts as fixed bounds. Containers that state
+ * no CPU or memory requests reserve none (the defaults are 0), so every
+ * exercise runs however small the share, and only what a learner asks for
+ * explicitly draws on it; their limits default to 500m / 256Mi, at most
+ * 1 CPU / 1 GiB per container.
+ */
+export function labLimits(share: ComputeShare): NamespaceLimits {
+  return {
+    quota: {
+      pods: "20",
+      "requests.cpu": formatCpu(share.cpuMilli / 2),
+      "requests.memory": formatMemory(share.memoryBytes / 2),
+      "limits.cpu": "4",
+      "limits.memory": "4Gi",
+      // Container logs, writable layers and emptyDirs all land on the node's one disk.
+      "requests.ephemeral-storage": "2Gi",
+      "limits.ephemeral-storage": "4Gi",
+      ...LAB_OBJECT_COUNTS,
+    },
+    defaultLimits: { cpu: "500m", memory: "256Mi", "ephemeral-storage": "256Mi" },
+    defaultRequests: { cpu: "0", memory: "0", "ephemeral-storage": "16Mi" },
+    maxLimits: { cpu: "1", memory: "1Gi" },
+  };
+}
+
+/** A lab's limits at the share's floor: the exam's when its lab's quota is gone, and the tests'. */
+export const DEFAULT_NAMESPACE_LIMITS: NamespaceLimits = labLimits(SHARE_FLOOR);
 
 /**
  * The toolbox's resources, in both modes (in cluster mode too: the learner
@@ -311,11 +337,14 @@ export function namespaceAdminBinding(names: LabNames): V1RoleBinding {
   };
 }
 
+/** The ResourceQuota of a learner's namespace (a lab's own or an exam task's). */
+export const QUOTA_NAME = "kubelab-quota";
+
 export function resourceQuota(names: LabNames, limits: NamespaceLimits): V1ResourceQuota {
   return {
     apiVersion: "v1",
     kind: "ResourceQuota",
-    metadata: { name: "kubelab-quota", namespace: names.namespace, labels: labels(names, "limits") },
+    metadata: { name: QUOTA_NAME, namespace: names.namespace, labels: labels(names, "limits") },
     spec: { hard: { ...limits.quota } },
   };
 }
@@ -327,7 +356,12 @@ export function limitRange(names: LabNames, limits: NamespaceLimits): V1LimitRan
     metadata: { name: "kubelab-limits", namespace: names.namespace, labels: labels(names, "limits") },
     spec: {
       limits: [
-        { type: "Container", _default: { ...limits.defaultLimits }, defaultRequest: { ...limits.defaultRequests } },
+        {
+          type: "Container",
+          _default: { ...limits.defaultLimits },
+          defaultRequest: { ...limits.defaultRequests },
+          max: { ...limits.maxLimits },
+        },
       ],
     },
   };
@@ -565,34 +599,40 @@ export function terminalSecret(names: LabNames, credentials: TerminalCredentials
 }
 
 /**
- * The limits of one exam task's namespace (namespace mode). An attempt has a
- * namespace per task, so each is smaller than a lab's: room for a task's
- * Jobs with their parallelism, a CronJob's history, a Deployment or a
- * debugged pod (finished pods do not count against `pods`).
+ * The limits of one of an exam's `tasks` task namespaces, cut from its lab's
+ * quota (`labQuota`, the lab namespace's `spec.hard`): the lab's namespace
+ * holds half the learner's share, and the task namespaces split the other
+ * half equally, so a learner's namespaces together reserve at most their
+ * share. Limits are half a lab's; counts are one task's (EXAM_TASK_OBJECT_COUNTS).
  */
-export const EXAM_TASK_LIMITS: NamespaceLimits = {
-  quota: {
-    pods: "10",
-    "requests.cpu": "1",
-    "requests.memory": "1Gi",
-    "limits.cpu": "2",
-    "limits.memory": "2Gi",
-    "requests.ephemeral-storage": "1Gi",
-    "limits.ephemeral-storage": "2Gi",
-    ...EXAM_TASK_OBJECT_COUNTS,
-  },
-  defaultLimits: DEFAULT_NAMESPACE_LIMITS.defaultLimits,
-  defaultRequests: DEFAULT_NAMESPACE_LIMITS.defaultRequests,
-};
+export function examTaskLimits(labQuota: Record<string, string>, tasks: number): NamespaceLimits {
+  const n = Math.max(1, tasks);
+  const lab = labLimits(SHARE_FLOOR);
+  const cpu = cpuMilli(labQuota["requests.cpu"] ?? lab.quota["requests.cpu"]!);
+  const memory = parseQuantity(labQuota["requests.memory"] ?? lab.quota["requests.memory"]!);
+  return {
+    quota: {
+      pods: "10",
+      "requests.cpu": formatCpu(cpu / n),
+      "requests.memory": formatMemory(memory / n),
+      "limits.cpu": "2",
+      "limits.memory": "2Gi",
+      "requests.ephemeral-storage": "1Gi",
+      "limits.ephemeral-storage": "2Gi",
+      ...EXAM_TASK_OBJECT_COUNTS,
+    },
+    defaultLimits: lab.defaultLimits,
+    defaultRequests: lab.defaultRequests,
+    maxLimits: lab.maxLimits,
+  };
+}
 
 /**
- * A class's limits in any namespace: the quota and LimitRange of a lab's own
- * namespace (`lab`) or of an exam task's, as `lab verify --class-quota`
- * proves every reference solution under them.
+ * A class's limits in any namespace (a lab's own or an exam task's), as
+ * `lab verify --class-quota` proves every reference solution under them.
  */
-export function classLimitObjects(namespace: string, kind: "lab" | "exam-task"): [V1ResourceQuota, V1LimitRange] {
+export function classLimitObjects(namespace: string, limits: NamespaceLimits): [V1ResourceQuota, V1LimitRange] {
   const names: LabNames = { ...labNames("verify", "namespace"), namespace };
-  const limits = kind === "lab" ? DEFAULT_NAMESPACE_LIMITS : EXAM_TASK_LIMITS;
   return [resourceQuota(names, limits), limitRange(names, limits)];
 }
 
@@ -611,10 +651,10 @@ export const ROLE_EXAM_TASK = "exam-task";
 export function taskNamespaceObjects(
   names: LabNames,
   namespace: string,
-  options: { server: string; limits?: NamespaceLimits; labels?: Record<string, string> },
+  options: { server: string; limits: NamespaceLimits; labels?: Record<string, string> },
 ): KubernetesObject[] {
   const task: LabNames = { ...names, namespace };
-  const limits = options.limits ?? EXAM_TASK_LIMITS;
+  const limits = options.limits;
   const ns = learnerNamespace(task, ROLE_EXAM_TASK);
   // The lab's own labels win: `labels` cannot claim the namespace for another lab.
   ns.metadata!.labels = { ...options.labels, ...ns.metadata!.labels };

@@ -73,6 +73,8 @@ export interface EnsureLabOptions {
   labels?: Record<string, string>;
   /** This lab's idle expiry instead of the manager's. */
   idleTimeoutMs?: number;
+  /** How many learners its cluster is shared by (its class's places), to cut the learner's share (src/lab/share.ts). */
+  places?: number;
 }
 
 /** What the server and the terminal bridge need from a lab manager. */
@@ -115,7 +117,7 @@ export interface LabManager {
   warmPool?(
     pool: string,
     spares: number,
-    options?: Pick<EnsureLabOptions, "labels" | "idleTimeoutMs"> & { existing?: string[] },
+    options?: Pick<EnsureLabOptions, "labels" | "idleTimeoutMs" | "places"> & { existing?: string[] },
   ): void;
   /** Unassigned labs of a pool, by state. */
   poolStatus?(pool: string): { starting: number; ready: number; error: number };

@@ -15,6 +15,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { WebSocket } from "ws";
 import type { RunningKubelab } from "../../src/app/kubelab-app.ts";
+import { examTaskLimits } from "../../src/lab/manifests.ts";
+import { cpuMilli, parseQuantity } from "../../src/lab/share.ts";
 import { eventually, kubectl, startNamespaceKubelab } from "../support/cluster.ts";
 
 interface Learner {
@@ -146,6 +148,19 @@ describe("exams in namespace mode", { timeout: 900_000 }, () => {
       "jsonpath={.subjects[0].namespace}",
     ]);
     assert.equal(subject.stdout, a.toolboxNamespace);
+    // The task namespaces split the half of A's share that the lab's own quota leaves (src/lab/share.ts).
+    const hardOf = async (ns: string) =>
+      JSON.parse(
+        (await kubectl(["-n", ns, "get", "resourcequota", "kubelab-quota", "-o", "jsonpath={.spec.hard}"])).stdout,
+      ) as Record<string, string>;
+    const labHard = await hardOf(a.namespace);
+    const taskHard = await hardOf(task.namespace);
+    const slice = examTaskLimits(labHard, a.exam.tasks.length).quota;
+    assert.equal(cpuMilli(taskHard["requests.cpu"]!), cpuMilli(slice["requests.cpu"]!));
+    assert.equal(parseQuantity(taskHard["requests.memory"]!), parseQuantity(slice["requests.memory"]!));
+    assert.ok(
+      a.exam.tasks.length * parseQuantity(taskHard["requests.memory"]!) <= parseQuantity(labHard["requests.memory"]!),
+    );
     // Setups ran under the quota and LimitRange: exam/fix-job's broken Job has failed.
     const fix = a.exam.tasks.find((t) => t.text.includes("fails. Find out why"))!;
     await eventually(

@@ -240,4 +240,78 @@ describe("class attacks", () => {
       500,
     );
   });
+
+  it("a learner's pod cannot take another's share of the node: asking past it is refused, the other's pods still run", async () => {
+    const [a, b] = learners;
+    /** kubectl as the learner, in their toolbox (their own credentials): exit code and output. */
+    const asLearner = async (lab: { id: string }, script: string) => {
+      const res = await kubectl(
+        ["-n", `kubelab-${lab.id}`, "exec", "toolbox", "-c", "toolbox", "--", "bash", "-c", script],
+        {
+          timeoutMs: 120_000,
+        },
+      );
+      return `${res.stdout}${res.stderr}`;
+    };
+    const podAsking = (name: string, cpu?: string) =>
+      `kubectl run ${name} --image=busybox --restart=Never ` +
+      (cpu
+        ? `--overrides='{"spec":{"containers":[{"name":"${name}","image":"busybox","args":["sleep","300"],"resources":{"requests":{"cpu":"${cpu}"},"limits":{"cpu":"${cpu}"}}}]}}' `
+        : "") +
+      `-- sleep 300 2>&1; echo rc=$?`;
+    // The issue's attack: A asks for 1850m of a 2-CPU node.
+    const greedy = await asLearner(a.lab, podAsking("greedy", "1850m"));
+    assert.match(greedy, /rc=1/, `A's pod asking for 1850m was admitted: ${greedy}`);
+    assert.match(greedy, /exceeded quota|must be less than or equal to cpu limit|maximum cpu usage/, greedy);
+    // A may take their own share, no more: what their namespace's quota allows.
+    const hard = JSON.parse(
+      (await kubectl(["get", "resourcequota", "kubelab-quota", "-n", a.lab.namespace, "-o", "jsonpath={.spec.hard}"]))
+        .stdout,
+    ) as Record<string, string>;
+    const own = await asLearner(a.lab, podAsking("fair", hard["requests.cpu"]));
+    assert.match(own, /rc=0/, `A's pod within their share was refused: ${own}`);
+    // B's next pod runs.
+    assert.match(await asLearner(b.lab, podAsking("next")), /rc=0/);
+    await eventually(
+      async () =>
+        (await kubectl(["get", "pod", "next", "-n", b.lab.namespace, "-o", "jsonpath={.status.phase}"])).stdout ===
+        "Running",
+      "B's pod runs beside A's",
+      120_000,
+      1000,
+    );
+    // What the class may reserve at most fits the node: both labs' requests quotas and both toolboxes.
+    const node = JSON.parse(
+      (await kubectl(["get", "nodes", "-o", "jsonpath={.items[0].status.allocatable}"])).stdout,
+    ) as Record<string, string>;
+    const milli = (q: string) => (q.endsWith("m") ? Number(q.slice(0, -1)) : Number(q) * 1000);
+    let reserved = 0;
+    for (const { lab } of learners) {
+      const quota = await kubectl([
+        "get",
+        "resourcequota",
+        "kubelab-quota",
+        "-n",
+        lab.namespace,
+        "-o",
+        "jsonpath={.spec.hard.requests\\.cpu}",
+      ]);
+      const toolbox = await kubectl([
+        "get",
+        "pod",
+        "toolbox",
+        "-n",
+        `kubelab-${lab.id}`,
+        "-o",
+        "jsonpath={.spec.containers[0].resources.requests.cpu}",
+      ]);
+      reserved += 2 * milli(quota.stdout) + milli(toolbox.stdout); // the lab's half, and its exam's half
+    }
+    assert.ok(reserved <= milli(node.cpu!), `a class of 2 may reserve ${reserved}m of the node's ${node.cpu}`);
+    for (const [{ lab }, pod] of [
+      [a, "fair"],
+      [b, "next"],
+    ] as const)
+      await kubectl(["delete", "pod", pod, "-n", lab.namespace, "--wait=false"]);
+  });
 });

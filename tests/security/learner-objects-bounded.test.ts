@@ -15,7 +15,7 @@ import type { V1ResourceQuota } from "@kubernetes/client-node";
 import { LocalProvider } from "../../src/cluster/local/local-provider.ts";
 import { PORTS } from "../../src/cluster/local/layout.ts";
 import { providerFromEnv } from "../../src/cluster/providers.ts";
-import { ETCD_MAX_OBJECT_BYTES, ETCD_QUOTA_BYTES } from "../../src/lab/manifests.ts";
+import { ETCD_MAX_OBJECT_BYTES, ETCD_QUOTA_BYTES, LAB_OBJECT_COUNTS } from "../../src/lab/manifests.ts";
 import { kubectl } from "../support/cluster.ts";
 import { deleteLabNamespaces, startLab, startServer, type ServerProcess } from "../support/server.ts";
 
@@ -99,11 +99,12 @@ EOF`,
     assert.match(res.stdout, /Events/);
   });
 
-  test("the learner's Roles are counted: the 11th is refused", async () => {
+  test("the learner's Roles are counted: the one past the quota's count is refused", async () => {
+    const roles = Number(LAB_OBJECT_COUNTS["count/roles.rbac.authorization.k8s.io"]);
     const res = await inToolbox(
-      `for i in $(seq 1 12); do kubectl create role filler-$i --verb=get --resource=pods >/dev/null 2>/tmp/err-$i || { cat /tmp/err-$i; echo "refused at $i"; break; }; done`,
+      `for i in $(seq 1 ${roles + 2}); do kubectl create role filler-$i --verb=get --resource=pods >/dev/null 2>/tmp/err-$i || { cat /tmp/err-$i; echo "refused at $i"; break; }; done`,
     );
-    assert.match(res.stdout, /refused at 11/, `stdout: ${res.stdout} stderr: ${res.stderr}`);
+    assert.match(res.stdout, new RegExp(`refused at ${roles + 1}\\b`), `stdout: ${res.stdout} stderr: ${res.stderr}`);
     assert.match(res.stdout, /exceeded quota/);
   });
 

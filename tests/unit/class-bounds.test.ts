@@ -16,11 +16,13 @@ import {
   DEFAULT_NAMESPACE_LIMITS,
   ETCD_MAX_OBJECT_BYTES,
   ETCD_QUOTA_BYTES,
-  EXAM_TASK_LIMITS,
+  ETCD_SIZED_CLASS,
   EXAM_TASK_OBJECT_COUNTS,
   LAB_OBJECT_COUNTS,
   classLimitObjects,
   etcdWorstCaseBytes,
+  examTaskLimits,
+  objectsAllowed,
   learnerAdmissionPolicies,
 } from "../../src/lab/manifests.ts";
 
@@ -99,30 +101,33 @@ describe("admission policies of a class", () => {
 
 describe("a class's objects fit etcd", () => {
   it("puts the object counts in both the lab's and an exam task's quota", () => {
+    const task = examTaskLimits(DEFAULT_NAMESPACE_LIMITS.quota, 22);
     for (const [key, count] of Object.entries(LAB_OBJECT_COUNTS))
       assert.equal(DEFAULT_NAMESPACE_LIMITS.quota[key], count, key);
-    for (const [key, count] of Object.entries(EXAM_TASK_OBJECT_COUNTS))
-      assert.equal(EXAM_TASK_LIMITS.quota[key], count, key);
+    for (const [key, count] of Object.entries(EXAM_TASK_OBJECT_COUNTS)) assert.equal(task.quota[key], count, key);
     assert.deepEqual(Object.keys(EXAM_TASK_OBJECT_COUNTS).sort(), Object.keys(LAB_OBJECT_COUNTS).sort());
   });
 
-  it("gives `lab verify --class-quota` the quota and LimitRange a lab's or an exam task's namespace has", () => {
-    for (const [kind, limits] of [
-      ["lab", DEFAULT_NAMESPACE_LIMITS],
-      ["exam-task", EXAM_TASK_LIMITS],
-    ] as const) {
-      const [quota, limitRange] = classLimitObjects("verify-x", kind);
+  it("gives `lab verify --class-quota` the quota and LimitRange it is handed, kept by a reset", () => {
+    for (const limits of [DEFAULT_NAMESPACE_LIMITS, examTaskLimits(DEFAULT_NAMESPACE_LIMITS.quota, 22)]) {
+      const [quota, limitRange] = classLimitObjects("verify-x", limits);
       assert.equal(quota.metadata!.namespace, "verify-x");
       assert.deepEqual(quota.spec!.hard, limits.quota);
       assert.deepEqual(limitRange.spec!.limits[0].defaultRequest, limits.defaultRequests);
+      assert.deepEqual(limitRange.spec!.limits[0].max, limits.maxLimits);
       assert.equal(quota.metadata!.labels!["app.kubernetes.io/managed-by"], "kubelab", "a reset keeps it");
     }
   });
 
-  it("keeps a class of 50 sitting the largest exam inside etcd's quota, with room for the cluster's own", () => {
+  it(`keeps a class of ${ETCD_SIZED_CLASS} sitting the largest exam inside etcd's quota, with room for the cluster's own`, () => {
     const largestExam = Math.max(...loadExams().map((exam) => exam.tasks.length));
-    const worst = etcdWorstCaseBytes(50, largestExam);
+    // The arithmetic the README shows: (lab + tasks × task) objects × the largest object × learners.
+    const perLearner = objectsAllowed(LAB_OBJECT_COUNTS) + largestExam * objectsAllowed(EXAM_TASK_OBJECT_COUNTS);
+    const worst = etcdWorstCaseBytes(ETCD_SIZED_CLASS, largestExam);
+    assert.equal(worst, perLearner * ETCD_MAX_OBJECT_BYTES * ETCD_SIZED_CLASS);
     assert.ok(worst <= ETCD_QUOTA_BYTES - 512 * 1024 ** 2, `${(worst / 1024 ** 3).toFixed(2)} GiB`);
+    // etcd's documented practical maximum, which this machine's memory holds (etcd maps its file).
+    assert.ok(ETCD_QUOTA_BYTES <= 8 * 1024 ** 3);
   });
 
   it("states the same etcd sizes as the node binary sets", () => {

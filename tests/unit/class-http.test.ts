@@ -296,6 +296,8 @@ describe("joining a class", () => {
     assert.deepEqual(await service.labOptions(sessionId), {
       labels: { "kubelab.dev/class": cls.id },
       idleTimeoutMs: 60 * 60_000,
+      // Its learner's share of the cluster is cut for the class's places.
+      places: 1,
     });
     assert.equal(await service.labOptions("not-a-member"), undefined);
 

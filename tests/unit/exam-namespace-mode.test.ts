@@ -21,7 +21,7 @@ import { fakeCluster, fakeContext } from "../fakes/graders-fakes.ts";
 import type { V1NetworkPolicy, V1Namespace, V1ResourceQuota, V1RoleBinding } from "@kubernetes/client-node";
 import { scopedObjectFinder, type ObjectProbe } from "../../src/exams/finder.ts";
 import {
-  EXAM_TASK_LIMITS,
+  examTaskLimits,
   LABEL_LAB_ID,
   LABEL_ROLE,
   ROLE_EXAM_TASK,
@@ -34,8 +34,10 @@ import {
 
 const SERVER = "https://10.0.0.1:6443";
 const names = labNames("abc", "namespace");
+const TASK_LIMITS = examTaskLimits(DEFAULT_NAMESPACE_LIMITS.quota, 22);
 const objects = taskNamespaceObjects(names, "exam-1234abcd-task-3", {
   server: SERVER,
+  limits: TASK_LIMITS,
   labels: { "kubelab.dev/exam-attempt": "a-1", [LABEL_LAB_ID]: "someone-else" },
 });
 
@@ -63,8 +65,8 @@ describe("an exam task's namespace (namespace mode)", () => {
     assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "learner", namespace: "kubelab-abc" }]);
   });
 
-  it("has the exam's smaller quota by default, and the lab's network isolation for its own namespace", () => {
-    assert.deepEqual((objects[1] as V1ResourceQuota).spec!.hard, EXAM_TASK_LIMITS.quota);
+  it("has its slice of the lab's quota, and the lab's network isolation for its own namespace", () => {
+    assert.deepEqual((objects[1] as V1ResourceQuota).spec!.hard, TASK_LIMITS.quota);
     const policy = objects[3] as V1NetworkPolicy;
     const own = learnerNetworkPolicy({ ...names, namespace: "exam-1234abcd-task-3" }, SERVER);
     assert.deepEqual(policy, own);

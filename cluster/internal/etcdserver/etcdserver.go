@@ -130,9 +130,10 @@ func Config(o Options) (*embed.Config, error) {
 const MaxRequestBytes = 128 << 10
 
 // QuotaBackendBytes is etcd's database size past which it raises the NOSPACE
-// alarm and turns read-only (the default is 2 GiB). It holds a class of 50 at
-// its quotas' worst case: see src/lab/manifests.ts (etcdWorstCaseBytes).
-const QuotaBackendBytes = 16 << 30
+// alarm and turns read-only (the default is 2 GiB; 8 GiB is etcd's documented
+// practical maximum). It holds a class of 100 at its quotas' worst case: see
+// src/lab/manifests.ts (etcdWorstCaseBytes).
+const QuotaBackendBytes = 8 << 30
 
 // defragThresholdBytes is how much free space in etcd's file is worth a
 // defragmentation, which blocks requests for its duration (about a second per

@@ -8,8 +8,10 @@
  * every row is ok.
  * `--exam [exam-id ...] [--seeds a,b,c] [--task <exercise>]`: every task of exams/*.yaml instead,
  * with values drawn under each seed (src/exams/verify-exam.ts).
- * `--class-quota`: each namespace gets a class's quota and LimitRange (a lab's,
- * or an exam task's with --exam), so every solution is proven to run within them.
+ * `--class-quota`: each namespace gets the quota and LimitRange a lab of a
+ * class of CLASS_QUOTA_PLACES gets on this cluster (with --exam: a task
+ * namespace's of the largest exam, its slice of that lab's share), so every
+ * solution is proven to run within them.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -36,6 +38,8 @@ import type { Grader } from "../../graders/framework.ts";
 import { loadExams } from "../../exams/exam-file.ts";
 import { examVerifyJobs, VERIFY_SEEDS } from "../../exams/verify-exam.ts";
 import { classLimitObjects, createLabKube, resetLabNamespace, waitNamespaceUsable } from "../../lab/index.ts";
+import { DEFAULT_TOOLBOX_RESOURCES, examTaskLimits, labLimits, type NamespaceLimits } from "../../lab/manifests.ts";
+import { allocatableOf, computeOf, learnerShare } from "../../lab/share.ts";
 import { RecorderPool } from "../../recorder/index.ts";
 import { shareConnections } from "../../cluster/kube-connections.ts";
 import { flagString, parseArgs } from "../args.ts";
@@ -54,8 +58,10 @@ export default async function labCommand(args: string[]): Promise<number> {
       "usage: ./kubelab lab verify [exercise ...] | ./kubelab lab verify --exam [exam ...] [--seeds a,b,c] [--class-quota]",
     );
   let chosen: { id: string; job?: ExamJob }[];
+  let examTasks = 0;
   if (parsed.flags.has("exam")) {
     const exams = loadExams();
+    examTasks = Math.max(...exams.filter((e) => ids.length === 0 || ids.includes(e.id)).map((e) => e.tasks.length));
     const unknownExams = ids.filter((id) => !exams.some((e) => e.id === id));
     if (unknownExams.length > 0)
       throw new KubelabError(
@@ -95,7 +101,7 @@ export default async function labCommand(args: string[]): Promise<number> {
   const recorders = new RecorderPool({ kubeConfig: admin, log: (line) => console.error(line) });
   // Two verify runs on one cluster (two authors, CI) must not share a namespace: one's clean-up would delete the other's lab.
   const runId = randomBytes(3).toString("hex");
-  const classQuota = parsed.flags.has("class-quota") ? (parsed.flags.has("exam") ? "exam-task" : "lab") : undefined;
+  const classQuota = parsed.flags.has("class-quota") ? await classQuotaLimits(admin, examTasks) : undefined;
   const parts: VerifyUnit[] = chosen.flatMap((e) => {
     const manifest = e.job?.options.manifest ?? loadExercise(e.job?.exercise ?? e.id);
     return verifyParts(manifest, e.job?.options ?? {}).map((part, index) => ({
@@ -155,7 +161,7 @@ interface VerifyEnv {
   /** Makes this run's namespaces its own. */
   runId: string;
   /** Give each namespace a class's quota and LimitRange (`--class-quota`). */
-  classQuota?: "lab" | "exam-task";
+  classQuota?: NamespaceLimits;
 }
 
 /** One part of one exercise's proof (or of one exam task under one seed). */
@@ -167,6 +173,31 @@ interface VerifyUnit {
   index: number;
   /** The exercise's bound for one script and grade: how long the part may take. */
   timeoutMs: number;
+}
+
+/** The class size `--class-quota` proves the solutions under. */
+export const CLASS_QUOTA_PLACES = 50;
+
+/**
+ * `--class-quota`: a lab's limits in a class of CLASS_QUOTA_PLACES on this
+ * cluster (its learner's share of the nodes' allocatable), or with
+ * `examTasks` one task namespace's of an exam of that many tasks.
+ */
+async function classQuotaLimits(admin: KubeConfig, examTasks: number): Promise<NamespaceLimits> {
+  const { items } = await admin.makeApiClient(CoreV1Api).listNode();
+  const share = learnerShare({
+    allocatable: allocatableOf(items),
+    places: CLASS_QUOTA_PLACES,
+    toolbox: computeOf(DEFAULT_TOOLBOX_RESOURCES.requests),
+  });
+  const lab = labLimits(share);
+  const limits = examTasks > 0 ? examTaskLimits(lab.quota, examTasks) : lab;
+  console.error(
+    `class quota: a ${CLASS_QUOTA_PLACES}-place class on this cluster gives ` +
+      (examTasks > 0 ? `each of ${examTasks} exam task namespaces` : "a lab's namespace") +
+      ` requests.cpu ${limits.quota["requests.cpu"]}, requests.memory ${limits.quota["requests.memory"]}`,
+  );
+  return limits;
 }
 
 async function verifyInOwnNamespace(

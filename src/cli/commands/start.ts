@@ -1,7 +1,7 @@
 /**
  * `./kubelab start [--port N] [--host H] [--mode cluster|namespace] [--origin URL]
  *  [--allowed-host NAME]... [--access-password-file FILE|-] [--max-labs N] [--labs-per-minute N] [--max-terminals N]
- *  [--open-labs] [--allow-pod-clients]`:
+ *  [--open-labs] [--allow-pod-clients] [--learner-cpu Q] [--learner-memory Q]`:
  * bring up the cluster (the embedded local one by default) and the lab server,
  * print the URL, and serve until interrupted.
  *
@@ -9,6 +9,7 @@
  * with `-`), never from an argument: arguments show in `ps`.
  */
 import { readFileSync } from "node:fs";
+import { parseShareOverride } from "../../lab/share.ts";
 import { KubelabError } from "../../errors.ts";
 import { startKubelab } from "../../app/kubelab-app.ts";
 import { providerFromEnv } from "../../cluster/providers.ts";
@@ -56,6 +57,8 @@ export default async function startCommand(args: string[]): Promise<number> {
       "max-labs",
       "max-terminals",
       "labs-per-minute",
+      "learner-cpu",
+      "learner-memory",
       // Known only to refuse it with its own hint below.
       "access-password",
     ],
@@ -94,6 +97,7 @@ export default async function startCommand(args: string[]): Promise<number> {
     maxLabs: positiveInt(flagString(parsed, "max-labs"), "--max-labs"),
     maxTerminalsPerSession: positiveInt(flagString(parsed, "max-terminals"), "--max-terminals"),
     labsPerMinute: positiveInt(flagString(parsed, "labs-per-minute"), "--labs-per-minute"),
+    learnerShare: parseShareOverride(flagString(parsed, "learner-cpu"), flagString(parsed, "learner-memory")),
     onProgress: (line) => console.error(line),
     log: (line) => console.error(`[kubelab] ${line}`),
   });
