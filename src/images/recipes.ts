@@ -5,7 +5,7 @@
  * code changes to the assembly steps bump BUILDER_VERSION in build.ts.
  */
 import { DEFAULT_PATH, type ContainerConfig } from "./manifest.ts";
-import { NODE_PACKAGES } from "../setup/host-packages.ts";
+import { NODE_PACKAGES } from "../host/node-packages.ts";
 
 /**
  * Files the caller supplies: static binaries (the toolbox's terminal agent

@@ -8,15 +8,8 @@ import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { KubelabError } from "../errors.ts";
 import { run } from "../host/run.ts";
 
-/** What the local cluster's node runs. */
-export const NODE_PACKAGES = [
-  "containerd",
-  "runc",
-  "containernetworking-plugins",
-  "docker-registry",
-  "iproute2",
-  "nftables",
-];
+export { NODE_PACKAGES } from "../host/node-packages.ts";
+
 /** What the all-in-one image's test runs it on: Debian's Docker engine (tests/container/). */
 export const DOCKER_PACKAGES = ["docker.io"];
 /** What the end-to-end tests drive; a CJK font so the zh-CN lessons render (and screenshot) as text, not boxes. */

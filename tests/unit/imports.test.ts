@@ -24,8 +24,8 @@ const SRC = join(ROOT, "src");
 /** Low to high: an area imports only areas on a lower layer (docs/architecture.md §1). */
 export const LAYERS: readonly (readonly string[])[] = [
   ["errors.ts", "shared", "k8s"],
-  ["host", "i18n", "images", "site-build", "content.config.ts"],
-  ["setup", "site"],
+  ["host", "i18n", "site-build", "content.config.ts"],
+  ["setup", "site", "images"],
   ["cluster", "components", "terminal"],
   ["lab", "recorder", "conformance", "pages"],
   ["graders"],
@@ -45,7 +45,7 @@ export const PUBLIC: Record<string, readonly string[]> = {
   store: ["index.ts"],
   terminal: ["index.ts"],
   recorder: ["index.ts", "types.ts"],
-  lab: ["index.ts", "types.ts", "manifests.ts", "kube-ops.ts"],
+  lab: ["index.ts", "types.ts", "manifests.ts", "kube-ops.ts", "share.ts"],
 };
 
 /**
