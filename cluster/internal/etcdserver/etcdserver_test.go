@@ -53,7 +53,7 @@ func TestConfigBoundsObjectsAndTheDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.MaxRequestBytes != 128<<10 || cfg.QuotaBackendBytes != 16<<30 {
+	if cfg.MaxRequestBytes != 128<<10 || cfg.QuotaBackendBytes != 8<<30 {
 		t.Errorf("MaxRequestBytes %d, QuotaBackendBytes %d: want the sizes the class arithmetic assumes", cfg.MaxRequestBytes, cfg.QuotaBackendBytes)
 	}
 }
