@@ -20,6 +20,8 @@ import { RecorderPool } from "../recorder/index.ts";
 import { createExamApi } from "../exams/exam-api.ts";
 import { createExamService, type ExamService } from "../exams/exam-service.ts";
 import { checkServerExposure, createLabServer, type GradeService } from "../server/server.ts";
+import { accessTokenIn } from "../server/access.ts";
+import { isLoopbackBind } from "../server/host-check.ts";
 import { shareConnections } from "../cluster/kube-connections.ts";
 import { createSiteHandler } from "../server/site.ts";
 import { agentTransport, apiExecTransport, createTerminalPark } from "../terminal/index.ts";
@@ -31,7 +33,11 @@ export interface KubelabOptions {
   mode?: IsolationMode;
   port?: number;
   host?: string;
-  /** Serving from the all-in-one container (see LabServerOptions.inContainer). */
+  /**
+   * Serving from the all-in-one container (src/cluster/local/container.ts):
+   * on a network address without a password, an access token kept in the
+   * state volume is required instead (see `accessTokenFile`).
+   */
   inContainer?: boolean;
   allowedOrigins?: string[];
   /** Host names served besides loopback (see src/server/host-check.ts). */
@@ -59,6 +65,8 @@ export interface KubelabOptions {
 
 export interface RunningKubelab {
   url: string;
+  /** The access token every page asks for (the container without a password): print it with the URL. */
+  accessToken?: string;
   labManager: LabManager;
   /** Attempts, learners and lab events (closed by `close`). */
   store: Store;
@@ -85,6 +93,11 @@ const STARTER_FILES = {
  * it from the key file earlier versions kept for namespace mode, so those
  * cookies keep working.
  */
+/** Where the container's access token is kept: in the state volume, beside the progress store. */
+export function accessTokenFile(): string {
+  return join(defaultStateDir(), "lab-server", "access-token");
+}
+
 function sessionSecret(store: Store): Promise<Buffer> {
   return store.secret("session", () => {
     try {
@@ -140,12 +153,16 @@ async function adoptLabs(
 export async function startKubelab(options: KubelabOptions): Promise<RunningKubelab> {
   const log = options.log ?? (() => {});
   const mode = options.mode ?? "cluster";
+  const accessToken =
+    options.inContainer && options.accessPassword === undefined && !isLoopbackBind(options.host)
+      ? accessTokenIn(accessTokenFile())
+      : undefined;
   // Refuse an unsafe exposure before spending a minute on the cluster (the server takes this result).
-  const exposure = checkServerExposure({ ...options, mode });
+  const exposure = checkServerExposure({ ...options, accessToken, mode });
   // A damaged, locked or read-only store fails now, with a hint, before the cluster's minute.
   const store = openStore({ path: options.storePath, log });
   try {
-    return await serve(options, store, log, mode, exposure);
+    return await serve({ ...options, accessToken }, store, log, mode, exposure);
   } catch (err) {
     await store.close();
     throw err;
@@ -153,7 +170,7 @@ export async function startKubelab(options: KubelabOptions): Promise<RunningKube
 }
 
 async function serve(
-  options: KubelabOptions,
+  options: KubelabOptions & { accessToken?: string },
   store: Store,
   log: (line: string) => void,
   mode: IsolationMode,
@@ -277,6 +294,7 @@ async function serve(
     allowedOrigins: options.allowedOrigins,
     allowedHosts: options.allowedHosts,
     accessPassword: options.accessPassword,
+    accessToken: options.accessToken,
     openLabs: options.openLabs,
     exposure,
     // In a class, learners' pods reach this machine's addresses: none of them may reach the server.
@@ -305,7 +323,6 @@ async function serve(
       : undefined,
     port: options.port,
     host: options.host,
-    inContainer: options.inContainer,
     log,
   });
   // A class's labs first (with its labels and lifetime), then everyone else's.
@@ -332,6 +349,7 @@ async function serve(
   }
   return {
     url,
+    accessToken: options.accessToken,
     labManager,
     store,
     issueSession: () => server.issueSession(),

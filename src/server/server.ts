@@ -95,6 +95,12 @@ export interface LabServerOptions {
   allowedHosts?: string[];
   /** When set, every request needs the access cookie from /login (access.ts). */
   accessPassword?: string;
+  /**
+   * Without a password: the all-in-one container's access token (access.ts
+   * `accessTokenIn`), required as the password is, and also taken from a
+   * page's URL (`/?token=…`).
+   */
+  accessToken?: string;
   /** Open terminal WebSockets per session. Default 4. */
   maxTerminalsPerSession?: number;
   /** Namespace mode: labs created per client address. Default 20 at once, 20 per minute. */
@@ -137,12 +143,6 @@ export interface LabServerOptions {
   /** Port and host for `listen()`. Default 4321 on 127.0.0.1. */
   port?: number;
   host?: string;
-  /**
-   * The server runs in the all-in-one container (src/cluster/local/container.ts):
-   * its wildcard address is the container's own, and what the host publishes
-   * (`docker run -p 127.0.0.1:4321:4321`) decides who reaches it.
-   */
-  inContainer?: boolean;
   /** Add `Secure` to the session cookie. Default: when the request came over TLS or via an https proxy. */
   secureCookies?: boolean;
   /** Largest JSON body accepted. Default 16 KiB. */
@@ -185,7 +185,7 @@ const NOT_BUILT_PAGE = `<!doctype html>
 /** What `checkServerExposure` judges: where the server listens, for whom, under which names. */
 export type ExposureOptions = Pick<
   LabServerOptions,
-  "host" | "inContainer" | "accessPassword" | "openLabs" | "allowedHosts" | "allowedOrigins"
+  "host" | "accessPassword" | "accessToken" | "openLabs" | "allowedHosts" | "allowedOrigins"
 > & { mode: LabManager["mode"] };
 
 /**
@@ -198,9 +198,9 @@ export type ExposureOptions = Pick<
 export function checkServerExposure(options: ExposureOptions): { warnings: string[] } {
   const warnings = checkExposure({
     host: options.host,
-    inContainer: options.inContainer,
     mode: options.mode,
     password: options.accessPassword,
+    token: options.accessToken,
     openLabs: options.openLabs,
   });
   assertAllowedHosts([...(options.allowedHosts ?? []), ...(options.allowedOrigins ?? [])]);
@@ -268,6 +268,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
     labManager.mode === "cluster" ||
     isLoopbackBind(options.host) ||
     options.accessPassword !== undefined ||
+    options.accessToken !== undefined ||
     options.openLabs === true;
 
   const lab = labRoutes({
@@ -288,11 +289,15 @@ export function createLabServer(options: LabServerOptions): LabServer {
   });
   const classRoutes = options.instructor?.routes(learners, serveSite) ?? { routes: [], upgrades: [] };
 
+  const accessSecret = options.accessPassword ?? options.accessToken;
   const access: AccessGate | undefined =
-    options.accessPassword === undefined
+    accessSecret === undefined
       ? undefined
       : createAccessGate({
-          password: options.accessPassword,
+          password: accessSecret,
+          isToken: options.accessPassword === undefined,
+          // The token is kept across restarts, so are the browsers it signed in (the password's sign-ins last one run).
+          secret: options.accessPassword === undefined ? options.sessionSecret : undefined,
           loginRate: options.loginRate,
           log,
         });

@@ -369,6 +369,66 @@ describe("access password", () => {
   });
 });
 
+describe("access token (the all-in-one container without a password)", () => {
+  const token = "0123456789abcdef".repeat(4);
+
+  it("signs in from a page URL carrying the token, then redirects to it without the token", async () => {
+    const { base, ws } = await start({ accessToken: token });
+    assert.equal((await fetch(`${base}/api/health`)).status, 401);
+    const bare = await fetch(`${base}/en/job/`, { redirect: "manual" });
+    assert.equal(bare.status, 303);
+    assert.equal(bare.headers.get("location"), "/login?next=%2Fen%2Fjob%2F");
+
+    const res = await fetch(`${base}/en/job/?x=1&token=${token}`, { redirect: "manual" });
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get("location"), "/en/job/?x=1", "the same URL without the token");
+    const header = res.headers.getSetCookie().find((c) => c.startsWith("kubelab_access="))!;
+    assert.match(header, /HttpOnly/);
+    const access = header.split(";")[0];
+    assert.equal((await fetch(`${base}/api/health`, { headers: { cookie: access } })).status, 200);
+    const lab = await fetch(`${base}/api/lab`, { method: "POST", headers: { origin: base, cookie: access } });
+    assert.equal(lab.status, 200, "labs for the token's holder");
+    const term = await upgrade(ws, { origin: base, cookie: `${access}; ${cookieOf(lab, "kubelab_sid")}` });
+    assert.ok(term.socket, "the terminal opens");
+    term.socket!.close();
+    // The token signs in at the root too (the URL `start` prints), and only in a page's URL.
+    assert.equal((await fetch(`${base}/?token=${token}`, { redirect: "manual" })).headers.get("location"), "/");
+    assert.equal((await fetch(`${base}/api/health?token=${token}`)).status, 401);
+  });
+
+  it("answers a wrong token with the login page, which asks for the token", async () => {
+    const { base } = await start({ accessToken: token });
+    const wrong = await fetch(`${base}/en/job/?token=${"f".repeat(64)}`, { redirect: "manual" });
+    assert.equal(wrong.status, 401);
+    assert.equal(cookieOf(wrong, "kubelab_access"), undefined);
+    const html = await wrong.text();
+    assert.match(html, /token is not right/);
+    assert.match(html, /访问令牌/);
+    assert.match(html, /name="next" value="\/en\/job\/"/, "the login form goes back to the page, without the token");
+    // The form takes the token as the password.
+    const form = await fetch(`${base}/login`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: base },
+      body: `password=${token}&next=%2Fen%2F`,
+    });
+    assert.equal(form.status, 303);
+    assert.ok(cookieOf(form, "kubelab_access"));
+  });
+
+  it("rate-limits wrong tokens per client address, as the login form", async () => {
+    const { base, lines } = await start({ accessToken: token, loginRate: { burst: 2, perMinute: 1 } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await fetch(`${base}/?token=guess${i}`, { redirect: "manual" })).status);
+    assert.deepEqual(statuses, [401, 401, 429]);
+    const limited = await fetch(`${base}/?token=${token}`, { redirect: "manual" });
+    assert.equal(limited.status, 429, "even the right token waits once the bucket is empty");
+    assert.ok(Number(limited.headers.get("retry-after")) > 0);
+    assert.equal(cookieOf(limited, "kubelab_access"), undefined);
+    assert.ok(lines.some((l) => /wrong token/.test(l)));
+  });
+});
+
 describe("limits", () => {
   it("rate limiter: bucket per key, refill, bounded table", () => {
     let now = 0;
