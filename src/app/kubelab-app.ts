@@ -36,9 +36,11 @@ export interface KubelabOptions {
   /**
    * Serving from the all-in-one container (src/cluster/local/container.ts):
    * on a network address without a password, an access token kept in the
-   * state volume is required instead (see `accessTokenFile`).
+   * state volume is required instead.
    */
   inContainer?: boolean;
+  /** Where that token is kept (default `<state>/lab-server/access-token`, in the volume). */
+  accessTokenFile?: string;
   allowedOrigins?: string[];
   /** Host names served besides loopback (see src/server/host-check.ts). */
   allowedHosts?: string[];
@@ -93,11 +95,6 @@ const STARTER_FILES = {
  * it from the key file earlier versions kept for namespace mode, so those
  * cookies keep working.
  */
-/** Where the container's access token is kept: in the state volume, beside the progress store. */
-export function accessTokenFile(): string {
-  return join(defaultStateDir(), "lab-server", "access-token");
-}
-
 function sessionSecret(store: Store): Promise<Buffer> {
   return store.secret("session", () => {
     try {
@@ -155,7 +152,7 @@ export async function startKubelab(options: KubelabOptions): Promise<RunningKube
   const mode = options.mode ?? "cluster";
   const accessToken =
     options.inContainer && options.accessPassword === undefined && !isLoopbackBind(options.host)
-      ? accessTokenIn(accessTokenFile())
+      ? accessTokenIn(options.accessTokenFile ?? join(defaultStateDir(), "lab-server", "access-token"))
       : undefined;
   // Refuse an unsafe exposure before spending a minute on the cluster (the server takes this result).
   const exposure = checkServerExposure({ ...options, accessToken, mode });
