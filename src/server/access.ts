@@ -2,7 +2,8 @@
  * The access password: when configured, every page, API call and terminal
  * needs an access cookie, which only the login page hands out.
  *
- * - `/login` is a plain server-rendered form (English and Chinese); the
+ * - `/login` is the site's page src/pages/login.astro (English or Chinese by
+ *   `?lang=` / Accept-Language), given what to show in `Astro.locals`; the
  *   password travels in a POST body, never in a URL.
  * - The password is kept only as an scrypt hash made at start; attempts are
  *   hashed the same way and compared with `timingSafeEqual`.
@@ -27,13 +28,16 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { KubelabError } from "../errors.ts";
 import type { IsolationMode } from "../lab/types.ts";
 import { isLoopbackBind } from "./host-check.ts";
-import { escapeHtml, HttpError, htmlPage, parseCookies, sendError, sendHtml, serializeCookie } from "./http-util.ts";
+import { useUi } from "../i18n/ui/index.ts";
+import { ACCESS_PAGE_LOCAL, LOGIN_PATH, type AccessLoginPage } from "../shared/access-page.ts";
+import { HttpError, parseCookies, sendError, serializeCookie } from "./http-util.ts";
 import { route, type Route } from "./http/route.ts";
 import { clientAddress, createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 import { createTokenIssuer } from "./sessions.ts";
+import { pageLocale, showSitePage, type RenderPage } from "./site.ts";
 
 export const ACCESS_COOKIE = "kubelab_access";
-export const LOGIN_PATH = "/login";
+export { LOGIN_PATH };
 /** Where a password may come from; named in hints, so keep in step with `start`. */
 export const PASSWORD_ENV = "KUBELAB_ACCESS_PASSWORD";
 export const PASSWORD_FILE_FLAG = "--access-password-file";
@@ -94,6 +98,8 @@ export interface AccessGateOptions {
   password: string;
   /** It is the access token: a page's URL may carry it (`?token=`), and the login page asks for a token. */
   isToken?: boolean;
+  /** Renders the site's /login page (src/pages/login.astro). */
+  render: RenderPage;
   /** Failed logins per client address. Default 10 at once, 10 per minute. */
   loginRate?: RateLimitOptions;
   /** The key signing access cookies. Default: a random one for this run. */
@@ -149,30 +155,6 @@ function safeNext(next: string | null | undefined): string {
   return next;
 }
 
-function loginPage(next: string, isToken: boolean, message?: { en: string; zh: string }): string {
-  const error = message
-    ? `<p role="alert" style="color:#b00020">${escapeHtml(message.en)}<br>${escapeHtml(message.zh)}</p>`
-    : "";
-  return htmlPage(
-    "kubelab: sign in / 登录",
-    `<h1>kubelab</h1>
-${
-  isToken
-    ? `<p>This lab server asks for its access token. Open the URL it printed at start (<code>docker logs kubelab</code> shows it again), or paste the token here.<br>
-这个实验服务器需要访问令牌。请打开它启动时打印的网址（<code>docker logs kubelab</code> 可再次显示），或把令牌粘贴到这里。</p>`
-    : `<p>This lab server asks for its access password. Your instructor (or whoever started it) has it.<br>
-这个实验服务器需要访问密码，请向讲师（或启动它的人）索取。</p>`
-}
-${error}
-<form method="post" action="${LOGIN_PATH}">
-<input type="hidden" name="next" value="${escapeHtml(next)}">
-<p><label>${isToken ? "Access token / 访问令牌" : "Access password / 访问密码"}<br>
-<input type="password" name="password" autocomplete="current-password" required autofocus style="font:inherit;padding:.3em;width:20em;max-width:100%"></label></p>
-<p><button type="submit" style="font:inherit;padding:.3em 1.2em">Sign in / 登录</button></p>
-</form>`,
-  );
-}
-
 export function createAccessGate(options: AccessGateOptions): AccessGate {
   const log = options.log ?? (() => {});
   const isToken = options.isToken === true;
@@ -185,6 +167,22 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
   });
   const limiter = createRateLimiter(options.loginRate ?? { burst: 10, perMinute: 10 });
   const what = isToken ? "token" : "password";
+
+  /** The login page, in the request's language, with what went wrong. */
+  function loginPage(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    next: string,
+    error?: (t: ReturnType<typeof useUi>) => string,
+    headers?: Record<string, string>,
+  ) {
+    const locale = pageLocale(req);
+    const page: AccessLoginPage = { locale, status, next, secret: what, error: error?.(useUi(locale)) };
+    // The site renders the page its URL names: a refused page or token URL is answered with /login's.
+    req.url = `${LOGIN_PATH}?lang=${locale}`;
+    showSitePage(options.render, req, res, { [ACCESS_PAGE_LOCAL]: page }, headers);
+  }
 
   const passwordMatches = (attempt: string) =>
     new Promise<boolean>((resolve, reject) => {
@@ -212,22 +210,15 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
     const wait = limiter.take(address);
     if (wait > 0) {
       log(`login: too many failed attempts from ${address}`);
-      return sendHtml(
-        res,
-        429,
-        loginPage(next, isToken, {
-          en: `Too many attempts. Wait ${wait} s, then try again.`,
-          zh: `尝试次数过多，请等待 ${wait} 秒后再试。`,
-        }),
-        { "retry-after": String(wait) },
-      );
+      return loginPage(req, res, 429, next, (t) => t("access.login.slow", { seconds: wait }), {
+        "retry-after": String(wait),
+      });
     }
     if (!(await passwordMatches(attempt))) {
       log(`login: wrong ${what} from ${address}`);
-      const message = isToken
-        ? { en: "That token is not right.", zh: "令牌不正确。" }
-        : { en: "That password is not right.", zh: "密码不正确。" };
-      return sendHtml(res, 401, loginPage(next, isToken, message));
+      return loginPage(req, res, 401, next, (t) =>
+        t(isToken ? "access.login.wrongToken" : "access.login.wrongPassword"),
+      );
     }
     limiter.refund(address);
     const token = tokens.issue();
@@ -253,7 +244,7 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
       });
       return void res.end();
     }
-    sendHtml(res, 401, loginPage("/", isToken));
+    loginPage(req, res, 401, "/");
   }
 
   return {
@@ -285,7 +276,7 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
         auth: "public",
         csrf: false,
         beforeAccess: true,
-        handler: ({ res, url }) => sendHtml(res, 200, loginPage(safeNext(url.searchParams.get("next")), isToken)),
+        handler: ({ req, res, url }) => loginPage(req, res, 200, safeNext(url.searchParams.get("next"))),
       }),
       route<URLSearchParams>({
         method: "POST",

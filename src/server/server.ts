@@ -34,7 +34,7 @@ import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 import { labRoutes } from "./routes/lab.ts";
 import type { Store } from "../store/index.ts";
 import { createProgressApi } from "./progress-api.ts";
-import type { SiteHandler } from "./site.ts";
+import type { RenderPage, SiteHandler } from "./site.ts";
 import { createTokenIssuer } from "./sessions.ts";
 import {
   apiExecTransport,
@@ -52,8 +52,7 @@ export const TERMINAL_PATH = API.labTerminal;
 /** Connect-style handler for everything outside /api (Astro's middleware + static files): site.ts's. */
 export type { SiteHandler };
 
-/** Render one of the site's on-demand pages with `locals` as its `Astro.locals` (503 while the site is not built). */
-export type RenderPage = (req: IncomingMessage, res: ServerResponse, locals: Record<string, unknown>) => void;
+export type { RenderPage } from "./site.ts";
 
 /** Grading as the server needs it; the CLI adapts `gradeExercise` and the recorder to this. */
 export interface GradeService {
@@ -296,6 +295,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
       : createAccessGate({
           password: accessSecret,
           isToken: options.accessPassword === undefined,
+          render: serveSite,
           // The token is kept across restarts, so are the browsers it signed in (the password's sign-ins last one run).
           secret: options.accessPassword === undefined ? options.sessionSecret : undefined,
           loginRate: options.loginRate,

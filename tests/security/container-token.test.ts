@@ -49,7 +49,6 @@ describe("the container's access token: nothing without it", { timeout: 300_000 
       port: 0,
       inContainer: true,
       accessTokenFile: tokenFile,
-      buildSite: false,
       storePath: join(dir, "p.db"),
     });
     port = Number(new URL(app.url).port);
@@ -89,7 +88,8 @@ describe("the container's access token: nothing without it", { timeout: 300_000 
   test("a wrong token gets the login page; the right one signs in and drops itself from the URL", async () => {
     const wrong = await from("GET", `/?token=${"0".repeat(64)}`);
     assert.equal(wrong.status, 401);
-    assert.match(wrong.body, /<form method="post" action="\/login">/);
+    assert.match(wrong.body, /<form method="post" action="\/login\?lang=en"/);
+    assert.match(wrong.body, /That token is not right/);
     assert.equal(wrong.headers["set-cookie"], undefined);
 
     const right = await from("GET", `/en/?token=${app.accessToken}`);
