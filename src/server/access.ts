@@ -9,7 +9,8 @@
  *   hashed the same way and compared with `timingSafeEqual`.
  * - Failed attempts are rate-limited per client address.
  * - The cookie is a token signed by this server run (sessions.ts), HttpOnly,
- *   SameSite=Lax, Secure behind TLS.
+ *   SameSite=Lax, Secure behind TLS; the container token's with the store's
+ *   key, so like the token it outlives a restart.
  *
  * - In the all-in-one container without a password, a random access token
  *   (kept in the state volume) takes the password's place, as Jupyter's
@@ -104,7 +105,7 @@ export interface AccessGateOptions {
   loginRate?: RateLimitOptions;
   /** The key signing access cookies. Default: a random one for this run. */
   secret?: Buffer;
-  /** Access cookie lifetime. Default 12 hours (and never beyond this server run). */
+  /** Access cookie lifetime. Default 12 hours (and, with the default `secret`, never beyond this server run). */
   maxAgeSeconds?: number;
   log?: (line: string) => void;
 }
