@@ -21,6 +21,8 @@ import { RecorderPool } from "../recorder/index.ts";
 import { createExamApi } from "../exams/exam-api.ts";
 import { createExamService, type ExamService } from "../exams/exam-service.ts";
 import { checkServerExposure, createLabServer, type GradeService } from "../server/server.ts";
+import { accessTokenIn } from "../server/access.ts";
+import { isLoopbackBind } from "../server/host-check.ts";
 import { shareConnections } from "../cluster/kube-connections.ts";
 import { createSiteHandler } from "../server/site.ts";
 import { agentTransport, apiExecTransport, createTerminalPark } from "../terminal/index.ts";
@@ -32,8 +34,14 @@ export interface KubelabOptions {
   mode?: IsolationMode;
   port?: number;
   host?: string;
-  /** Serving from the all-in-one container (see LabServerOptions.inContainer). */
+  /**
+   * Serving from the all-in-one container (src/cluster/local/container.ts):
+   * on a network address without a password, an access token kept in the
+   * state volume is required instead.
+   */
   inContainer?: boolean;
+  /** Where that token is kept (default `<state>/lab-server/access-token`, in the volume). */
+  accessTokenFile?: string;
   allowedOrigins?: string[];
   /** Host names served besides loopback (see src/server/host-check.ts). */
   allowedHosts?: string[];
@@ -65,6 +73,8 @@ export interface KubelabOptions {
 
 export interface RunningKubelab {
   url: string;
+  /** The access token every page asks for (the container without a password): print it with the URL. */
+  accessToken?: string;
   labManager: LabManager;
   /** Attempts, learners and lab events (closed by `close`). */
   store: Store;
@@ -146,12 +156,16 @@ async function adoptLabs(
 export async function startKubelab(options: KubelabOptions): Promise<RunningKubelab> {
   const log = options.log ?? (() => {});
   const mode = options.mode ?? "cluster";
+  const accessToken =
+    options.inContainer && options.accessPassword === undefined && !isLoopbackBind(options.host)
+      ? accessTokenIn(options.accessTokenFile ?? join(defaultStateDir(), "lab-server", "access-token"))
+      : undefined;
   // Refuse an unsafe exposure before spending a minute on the cluster (the server takes this result).
-  const exposure = checkServerExposure({ ...options, mode });
+  const exposure = checkServerExposure({ ...options, accessToken, mode });
   // A damaged, locked or read-only store fails now, with a hint, before the cluster's minute.
   const store = openStore({ path: options.storePath, log });
   try {
-    return await serve(options, store, log, mode, exposure);
+    return await serve({ ...options, accessToken }, store, log, mode, exposure);
   } catch (err) {
     await store.close();
     throw err;
@@ -159,7 +173,7 @@ export async function startKubelab(options: KubelabOptions): Promise<RunningKube
 }
 
 async function serve(
-  options: KubelabOptions,
+  options: KubelabOptions & { accessToken?: string },
   store: Store,
   log: (line: string) => void,
   mode: IsolationMode,
@@ -284,6 +298,7 @@ async function serve(
     allowedOrigins: options.allowedOrigins,
     allowedHosts: options.allowedHosts,
     accessPassword: options.accessPassword,
+    accessToken: options.accessToken,
     openLabs: options.openLabs,
     exposure,
     // In a class, learners' pods reach this machine's addresses: none of them may reach the server.
@@ -312,7 +327,6 @@ async function serve(
       : undefined,
     port: options.port,
     host: options.host,
-    inContainer: options.inContainer,
     log,
   });
   // A class's labs first (with its labels and lifetime), then everyone else's.
@@ -339,6 +353,7 @@ async function serve(
   }
   return {
     url,
+    accessToken: options.accessToken,
     labManager,
     store,
     issueSession: () => server.issueSession(),

@@ -34,12 +34,13 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { toUiLocale, useUi, type UiLocale } from "../i18n/ui/index.ts";
+import { useUi } from "../i18n/ui/index.ts";
 import type { LabManager } from "../lab/types.ts";
 import { parseCookies, serializeCookie } from "../server/http-util.ts";
 import type { InstructorIdentity } from "../server/http/route.ts";
 import { clientAddress, createRateLimiter, type RateLimitOptions } from "../server/rate-limit.ts";
 import type { ClassFeature, LearnerSessions, RenderPage } from "../server/server.ts";
+import { pageLocale, showSitePage } from "../server/site.ts";
 import { createTokenIssuer } from "../server/sessions.ts";
 import type { TerminalSession, TerminalTransport } from "../terminal/index.ts";
 import { CLASS_PAGE_LOCAL, CSRF_HEADER, type ClassPage, type InstructorPageData } from "../shared/class-pages.ts";
@@ -66,15 +67,6 @@ export interface ClassHttpOptions {
   /** Key of the session tokens and CSRF tokens; default random (sessions then end with this server run). */
   sessionSecret?: Buffer;
   log?: (line: string) => void;
-}
-
-/** The class pages load only this server's own scripts and styles (Astro's bundles) and post only to it. */
-const PAGE_CSP =
-  "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'";
-export function localeOf(req: IncomingMessage, url: URL): UiLocale {
-  const lang = url.searchParams.get("lang");
-  if (lang === "en" || lang === "zh-CN") return lang;
-  return toUiLocale(String(req.headers["accept-language"] ?? "").split(",")[0]);
 }
 
 function redirect(res: ServerResponse, location: string, headers: Record<string, string> = {}) {
@@ -112,21 +104,13 @@ export function createClassHttp(options: ClassHttpOptions): ClassFeature {
   }
 
   /** Answer with a class page the site renders (src/pages/), this server's CSP and `headers` on it. */
-  function show(
+  const show = (
     render: RenderPage,
     req: IncomingMessage,
     res: ServerResponse,
     page: ClassPage,
     headers: Record<string, string> = {},
-  ) {
-    for (const [name, value] of Object.entries({
-      "content-security-policy": PAGE_CSP,
-      "cache-control": "no-store",
-      ...headers,
-    }))
-      res.setHeader(name, value);
-    render(req, res, { [CLASS_PAGE_LOCAL]: page });
-  }
+  ) => showSitePage(render, req, res, { [CLASS_PAGE_LOCAL]: page }, headers);
 
   async function login(
     render: RenderPage,
@@ -135,7 +119,7 @@ export function createClassHttp(options: ClassHttpOptions): ClassFeature {
     form: URLSearchParams,
     secure: boolean,
   ) {
-    const locale = localeOf(req, new URL(req.url ?? "/", "http://localhost"));
+    const locale = pageLocale(req);
     const t = useUi(locale);
     const refuse = (status: number, error: string, headers?: Record<string, string>) =>
       show(render, req, res, { page: "login", locale, status, error }, headers);
@@ -173,7 +157,7 @@ export function createClassHttp(options: ClassHttpOptions): ClassFeature {
     current: { sessionId?: string; secure: boolean },
     learners: LearnerSessions,
   ) {
-    const locale = localeOf(req, new URL(req.url ?? "/", "http://localhost"));
+    const locale = pageLocale(req);
     const t = useUi(locale);
     const typed = form.get("code") ?? "";
     const name = (form.get("name") ?? "")
@@ -251,7 +235,7 @@ export function createClassHttp(options: ClassHttpOptions): ClassFeature {
     res: ServerResponse,
     view: Pick<InstructorPageData, "view" | "classId">,
   ) {
-    const locale = localeOf(req, new URL(req.url ?? "/", "http://localhost"));
+    const locale = pageLocale(req);
     const who = await instructorOf(req);
     if (!who) return redirect(res, `${INSTRUCTOR_LOGIN_PATH}?lang=${locale}`);
     const data: InstructorPageData = {
@@ -268,7 +252,6 @@ export function createClassHttp(options: ClassHttpOptions): ClassFeature {
     auth: { identify: instructorOf, csrfValid },
     labOptions: (sessionId) => service.labOptions(sessionId),
     routes: (learners, render) => {
-      const localeFor = (req: IncomingMessage) => localeOf(req, new URL(req.url ?? "/", "http://localhost"));
       return classRoutes({
         service,
         store,
@@ -277,8 +260,8 @@ export function createClassHttp(options: ClassHttpOptions): ClassFeature {
         log,
         watchers,
         joinPage: (req, res, code) =>
-          show(render, req, res, { page: "join", locale: localeFor(req), status: 200, code }),
-        loginPage: (req, res) => show(render, req, res, { page: "login", locale: localeFor(req), status: 200 }),
+          show(render, req, res, { page: "join", locale: pageLocale(req), status: 200, code }),
+        loginPage: (req, res) => show(render, req, res, { page: "login", locale: pageLocale(req), status: 200 }),
         instructorPage: (req, res, view) => instructorPage(render, req, res, view),
         login: (req, res, form, secure) => login(render, req, res, form, secure),
         join: (req, res, form, current) => join(render, req, res, form, current, learners),

@@ -2,33 +2,49 @@
  * The access password: when configured, every page, API call and terminal
  * needs an access cookie, which only the login page hands out.
  *
- * - `/login` is a plain server-rendered form (English and Chinese); the
+ * - `/login` is the site's page src/pages/login.astro (English or Chinese by
+ *   `?lang=` / Accept-Language), given what to show in `Astro.locals`; the
  *   password travels in a POST body, never in a URL.
  * - The password is kept only as an scrypt hash made at start; attempts are
  *   hashed the same way and compared with `timingSafeEqual`.
  * - Failed attempts are rate-limited per client address.
  * - The cookie is a token signed by this server run (sessions.ts), HttpOnly,
- *   SameSite=Lax, Secure behind TLS.
+ *   SameSite=Lax, Secure behind TLS; the container token's with the store's
+ *   key, so like the token it outlives a restart.
+ *
+ * - In the all-in-one container without a password, a random access token
+ *   (kept in the state volume) takes the password's place, as Jupyter's
+ *   does: it is the password, and a page's URL may also carry it
+ *   (`/?token=…`, the URL `start` prints). Such a URL signs the browser in
+ *   and redirects to itself without the token, so it stays out of the
+ *   history and of Referer headers.
  *
  * `checkExposure` is the start-time rule: the cluster-admin lab (cluster
- * mode) is never served beyond loopback without a password.
+ * mode) is never served beyond loopback without a password or token.
  */
 import { randomBytes, scrypt, scryptSync, timingSafeEqual } from "node:crypto";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { KubelabError } from "../errors.ts";
 import type { IsolationMode } from "../lab/types.ts";
 import { isLoopbackBind } from "./host-check.ts";
-import { escapeHtml, HttpError, htmlPage, parseCookies, sendError, sendHtml, serializeCookie } from "./http-util.ts";
+import { useUi } from "../i18n/ui/index.ts";
+import { ACCESS_PAGE_LOCAL, LOGIN_PATH, type AccessLoginPage } from "../shared/access-page.ts";
+import { HttpError, parseCookies, sendError, serializeCookie } from "./http-util.ts";
 import { route, type Route } from "./http/route.ts";
 import { clientAddress, createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 import { createTokenIssuer } from "./sessions.ts";
+import { pageLocale, showSitePage, type RenderPage } from "./site.ts";
 
 export const ACCESS_COOKIE = "kubelab_access";
-export const LOGIN_PATH = "/login";
+export { LOGIN_PATH };
 /** Where a password may come from; named in hints, so keep in step with `start`. */
 export const PASSWORD_ENV = "KUBELAB_ACCESS_PASSWORD";
 export const PASSWORD_FILE_FLAG = "--access-password-file";
 export const MIN_PASSWORD_LENGTH = 8;
+/** The query parameter a page's URL carries the access token in. */
+export const TOKEN_PARAM = "token";
 /** Namespace mode on a network address: labs for anyone, not only class members (named in the warning). */
 export const OPEN_LABS_FLAG = "--open-labs";
 
@@ -41,10 +57,10 @@ const SCRYPT_KEY_BYTES = 32;
  */
 export function checkExposure(options: {
   host?: string;
-  /** The host is the all-in-one container's: the port it publishes decides the exposure of cluster mode. */
-  inContainer?: boolean;
   mode: IsolationMode;
   password?: string;
+  /** The all-in-one container's access token (only made there, without a password): every page asks for it. */
+  token?: string;
   openLabs?: boolean;
 }): string[] {
   const { host, mode, password } = options;
@@ -55,11 +71,8 @@ export function checkExposure(options: {
     );
   }
   if (isLoopbackBind(host)) return [];
-  if (options.inContainer && mode === "cluster" && password === undefined) {
-    return [
-      `Listening on ${host} in the container: publish the port on the host's loopback only (docker run -p 127.0.0.1:4321:4321), or set ${PASSWORD_ENV} before publishing it on a network address.`,
-    ];
-  }
+  // The token is printed with the URL; nobody without it gets past the login page.
+  if (password === undefined && options.token !== undefined) return [];
   if (mode === "cluster" && password === undefined) {
     throw new KubelabError(
       `refusing to serve the cluster-admin lab on ${host} without an access password: anyone who can reach this address would get a root shell on this machine`,
@@ -82,23 +95,59 @@ export function checkExposure(options: {
 }
 
 export interface AccessGateOptions {
+  /** The access password, or the container's access token. */
   password: string;
+  /** It is the access token: a page's URL may carry it (`?token=`), and the login page asks for a token. */
+  isToken?: boolean;
+  /** Renders the site's /login page (src/pages/login.astro). */
+  render: RenderPage;
   /** Failed logins per client address. Default 10 at once, 10 per minute. */
   loginRate?: RateLimitOptions;
-  /** Access cookie lifetime. Default 12 hours (and never beyond this server run). */
+  /** The key signing access cookies. Default: a random one for this run. */
+  secret?: Buffer;
+  /** Access cookie lifetime. Default 12 hours (and, with the default `secret`, never beyond this server run). */
   maxAgeSeconds?: number;
   log?: (line: string) => void;
 }
 
 export interface AccessGate {
-  /** True when the request carries a valid access cookie. */
+  /** True when the request carries a valid access cookie (upgrades: a URL token does not count). */
   allows(req: IncomingMessage): boolean;
+  /**
+   * The access rule for a request: resolves true to go on; otherwise the gate
+   * has answered it (the login page, a 401, or the URL token's sign-in and
+   * redirect to the same URL without it).
+   */
+  admit(req: IncomingMessage, res: ServerResponse, path: string, secure: boolean): Promise<boolean>;
   /** GET and POST /login (the only routes before the access rule). */
   readonly routes: Route<any>[];
-  /** Answer a request that has no access: page loads go to the login page, the rest get 401. */
-  deny(req: IncomingMessage, res: ServerResponse, path: string): void;
   /** For a refused WebSocket upgrade. */
   readonly upgradeRefusal: { status: number; error: string; hint: string };
+}
+
+const isApi = (path: string) => path === "/api" || path.startsWith("/api/");
+
+/**
+ * The all-in-one container's access token, made once at first start and kept
+ * in `file` (mode 0600, in the state volume), so `docker stop`/`start` keeps
+ * the printed URL working. 32 random bytes, hex.
+ */
+export function accessTokenIn(file: string): string {
+  try {
+    const kept = readFileSync(file, "utf8").trim();
+    if (/^[0-9a-f]{64}$/.test(kept)) return kept;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT")
+      throw new KubelabError(
+        `cannot read the access token in ${file}: ${(err as Error).message}`,
+        "Make the state volume readable by kubelab, or remove the file to have a new token made.",
+      );
+  }
+  const token = randomBytes(32).toString("hex");
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600); // a damaged file kept its own mode
+  return token;
 }
 
 /** Only same-site absolute paths are followed after login (no open redirect). */
@@ -107,31 +156,34 @@ function safeNext(next: string | null | undefined): string {
   return next;
 }
 
-function loginPage(next: string, message?: { en: string; zh: string }): string {
-  const error = message
-    ? `<p role="alert" style="color:#b00020">${escapeHtml(message.en)}<br>${escapeHtml(message.zh)}</p>`
-    : "";
-  return htmlPage(
-    "kubelab: sign in / 登录",
-    `<h1>kubelab</h1>
-<p>This lab server asks for its access password. Your instructor (or whoever started it) has it.<br>
-这个实验服务器需要访问密码，请向讲师（或启动它的人）索取。</p>
-${error}
-<form method="post" action="${LOGIN_PATH}">
-<input type="hidden" name="next" value="${escapeHtml(next)}">
-<p><label>Access password / 访问密码<br>
-<input type="password" name="password" autocomplete="current-password" required autofocus style="font:inherit;padding:.3em;width:20em;max-width:100%"></label></p>
-<p><button type="submit" style="font:inherit;padding:.3em 1.2em">Sign in / 登录</button></p>
-</form>`,
-  );
-}
-
 export function createAccessGate(options: AccessGateOptions): AccessGate {
   const log = options.log ?? (() => {});
+  const isToken = options.isToken === true;
   const salt = randomBytes(16);
   const hash = scryptSync(options.password, salt, SCRYPT_KEY_BYTES);
-  const tokens = createTokenIssuer({ purpose: "access", maxAgeSeconds: options.maxAgeSeconds ?? 12 * 3600 });
+  const tokens = createTokenIssuer({
+    purpose: "access",
+    secret: options.secret,
+    maxAgeSeconds: options.maxAgeSeconds ?? 12 * 3600,
+  });
   const limiter = createRateLimiter(options.loginRate ?? { burst: 10, perMinute: 10 });
+  const what = isToken ? "token" : "password";
+
+  /** The login page, in the request's language, with what went wrong. */
+  function loginPage(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    next: string,
+    error?: (t: ReturnType<typeof useUi>) => string,
+    headers?: Record<string, string>,
+  ) {
+    const locale = pageLocale(req);
+    const page: AccessLoginPage = { locale, status, next, secret: what, error: error?.(useUi(locale)) };
+    // The site renders the page its URL names: a refused page or token URL is answered with /login's.
+    req.url = `${LOGIN_PATH}?lang=${locale}`;
+    showSitePage(options.render, req, res, { [ACCESS_PAGE_LOCAL]: page }, headers);
+  }
 
   const passwordMatches = (attempt: string) =>
     new Promise<boolean>((resolve, reject) => {
@@ -140,32 +192,82 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
 
   const refusal = {
     status: 401,
-    error: "sign in first: this server asks for an access password",
-    hint: `Open ${LOGIN_PATH} on this server, enter the password, then reload the lesson.`,
+    error: `sign in first: this server asks for an access ${what}`,
+    hint: isToken
+      ? `Open the URL with ?${TOKEN_PARAM}= that the server printed at start (docker logs shows it again), then reload the lesson.`
+      : `Open ${LOGIN_PATH} on this server, enter the password, then reload the lesson.`,
   };
 
-  return {
-    allows(req) {
-      return tokens.verify(parseCookies(req.headers.cookie).get(ACCESS_COOKIE)) !== undefined;
-    },
+  const allows = (req: IncomingMessage) =>
+    tokens.verify(parseCookies(req.headers.cookie).get(ACCESS_COOKIE)) !== undefined;
 
+  /**
+   * One sign-in attempt, from the login form or a URL's token: rate-limited per
+   * client address, compared in constant time. On success, the access cookie
+   * and a redirect to `next`; otherwise the login page (429 or 401).
+   */
+  async function signIn(req: IncomingMessage, res: ServerResponse, attempt: string, next: string, secure: boolean) {
+    const address = clientAddress(req.socket);
+    const wait = limiter.take(address);
+    if (wait > 0) {
+      log(`login: too many failed attempts from ${address}`);
+      return loginPage(req, res, 429, next, (t) => t("access.login.slow", { seconds: wait }), {
+        "retry-after": String(wait),
+      });
+    }
+    if (!(await passwordMatches(attempt))) {
+      log(`login: wrong ${what} from ${address}`);
+      return loginPage(req, res, 401, next, (t) =>
+        t(isToken ? "access.login.wrongToken" : "access.login.wrongPassword"),
+      );
+    }
+    limiter.refund(address);
+    const token = tokens.issue();
+    res.writeHead(303, {
+      location: next,
+      "set-cookie": serializeCookie(ACCESS_COOKIE, token.value, { secure, maxAgeSeconds: tokens.maxAgeSeconds }),
+      "cache-control": "no-store",
+      "content-length": 0,
+    });
+    res.end();
+  }
+
+  function deny(req: IncomingMessage, res: ServerResponse, path: string) {
+    const method = req.method ?? "GET";
+    req.resume();
+    if (isApi(path)) return sendError(res, new HttpError(401, refusal.error, refusal.hint));
+    if (method === "GET" || method === "HEAD") {
+      const next = safeNext(req.url);
+      res.writeHead(303, {
+        location: `${LOGIN_PATH}?next=${encodeURIComponent(next)}`,
+        "cache-control": "no-store",
+        "content-length": 0,
+      });
+      return void res.end();
+    }
+    loginPage(req, res, 401, "/");
+  }
+
+  return {
+    allows,
     upgradeRefusal: refusal,
 
-    deny(req, res, path) {
-      const method = req.method ?? "GET";
-      req.resume();
-      if (path === "/api" || path.startsWith("/api/"))
-        return sendError(res, new HttpError(401, refusal.error, refusal.hint));
-      if (method === "GET" || method === "HEAD") {
-        const next = safeNext(req.url);
-        res.writeHead(303, {
-          location: `${LOGIN_PATH}?next=${encodeURIComponent(next)}`,
-          "cache-control": "no-store",
-          "content-length": 0,
-        });
-        return void res.end();
+    async admit(req, res, path, secure) {
+      const url = new URL(req.url ?? "/", "http://localhost");
+      const attempt =
+        isToken && !isApi(path) && (req.method === "GET" || req.method === "HEAD")
+          ? url.searchParams.get(TOKEN_PARAM)
+          : null;
+      if (attempt === null) {
+        if (allows(req)) return true;
+        deny(req, res, path);
+        return false;
       }
-      sendHtml(res, 401, loginPage("/"));
+      // A URL with the token: sign in (even with a cookie), then the same URL without it.
+      req.resume();
+      url.searchParams.delete(TOKEN_PARAM);
+      await signIn(req, res, attempt, safeNext(url.pathname + url.search), secure);
+      return false;
     },
 
     routes: [
@@ -175,7 +277,7 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
         auth: "public",
         csrf: false,
         beforeAccess: true,
-        handler: ({ res, url }) => sendHtml(res, 200, loginPage(safeNext(url.searchParams.get("next")))),
+        handler: ({ req, res, url }) => loginPage(req, res, 200, safeNext(url.searchParams.get("next"))),
       }),
       route<URLSearchParams>({
         method: "POST",
@@ -184,39 +286,8 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
         csrf: false,
         beforeAccess: true,
         body: { form: true },
-        async handler({ req, res, body: form, isSecure }) {
-          const address = clientAddress(req.socket);
-          const wait = limiter.take(address);
-          if (wait > 0) {
-            log(`login: too many failed attempts from ${address}`);
-            return sendHtml(
-              res,
-              429,
-              loginPage("/", {
-                en: `Too many attempts. Wait ${wait} s, then try again.`,
-                zh: `尝试次数过多，请等待 ${wait} 秒后再试。`,
-              }),
-              { "retry-after": String(wait) },
-            );
-          }
-          const next = safeNext(form.get("next"));
-          if (!(await passwordMatches(form.get("password") ?? ""))) {
-            log(`login: wrong password from ${address}`);
-            return sendHtml(res, 401, loginPage(next, { en: "That password is not right.", zh: "密码不正确。" }));
-          }
-          limiter.refund(address);
-          const token = tokens.issue();
-          res.writeHead(303, {
-            location: next,
-            "set-cookie": serializeCookie(ACCESS_COOKIE, token.value, {
-              secure: isSecure,
-              maxAgeSeconds: tokens.maxAgeSeconds,
-            }),
-            "cache-control": "no-store",
-            "content-length": 0,
-          });
-          res.end();
-        },
+        handler: ({ req, res, body: form, isSecure }) =>
+          signIn(req, res, form.get("password") ?? "", safeNext(form.get("next")), isSecure),
       }),
     ],
   };

@@ -34,7 +34,7 @@ import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 import { labRoutes } from "./routes/lab.ts";
 import type { Store } from "../store/index.ts";
 import { createProgressApi } from "./progress-api.ts";
-import type { SiteHandler } from "./site.ts";
+import type { RenderPage, SiteHandler } from "./site.ts";
 import { createTokenIssuer } from "./sessions.ts";
 import {
   apiExecTransport,
@@ -52,8 +52,7 @@ export const TERMINAL_PATH = API.labTerminal;
 /** Connect-style handler for everything outside /api (Astro's middleware + static files): site.ts's. */
 export type { SiteHandler };
 
-/** Render one of the site's on-demand pages with `locals` as its `Astro.locals` (503 while the site is not built). */
-export type RenderPage = (req: IncomingMessage, res: ServerResponse, locals: Record<string, unknown>) => void;
+export type { RenderPage } from "./site.ts";
 
 /** Grading as the server needs it; the CLI adapts `gradeExercise` and the recorder to this. */
 export interface GradeService {
@@ -95,6 +94,12 @@ export interface LabServerOptions {
   allowedHosts?: string[];
   /** When set, every request needs the access cookie from /login (access.ts). */
   accessPassword?: string;
+  /**
+   * Without a password: the all-in-one container's access token (access.ts
+   * `accessTokenIn`), required as the password is, and also taken from a
+   * page's URL (`/?token=…`).
+   */
+  accessToken?: string;
   /** Open terminal WebSockets per session. Default 4. */
   maxTerminalsPerSession?: number;
   /** Namespace mode: labs created per client address. Default 20 at once, 20 per minute. */
@@ -137,12 +142,6 @@ export interface LabServerOptions {
   /** Port and host for `listen()`. Default 4321 on 127.0.0.1. */
   port?: number;
   host?: string;
-  /**
-   * The server runs in the all-in-one container (src/cluster/local/container.ts):
-   * its wildcard address is the container's own, and what the host publishes
-   * (`docker run -p 127.0.0.1:4321:4321`) decides who reaches it.
-   */
-  inContainer?: boolean;
   /** Add `Secure` to the session cookie. Default: when the request came over TLS or via an https proxy. */
   secureCookies?: boolean;
   /** Largest JSON body accepted. Default 16 KiB. */
@@ -185,7 +184,7 @@ const NOT_BUILT_PAGE = `<!doctype html>
 /** What `checkServerExposure` judges: where the server listens, for whom, under which names. */
 export type ExposureOptions = Pick<
   LabServerOptions,
-  "host" | "inContainer" | "accessPassword" | "openLabs" | "allowedHosts" | "allowedOrigins"
+  "host" | "accessPassword" | "accessToken" | "openLabs" | "allowedHosts" | "allowedOrigins"
 > & { mode: LabManager["mode"] };
 
 /**
@@ -198,9 +197,9 @@ export type ExposureOptions = Pick<
 export function checkServerExposure(options: ExposureOptions): { warnings: string[] } {
   const warnings = checkExposure({
     host: options.host,
-    inContainer: options.inContainer,
     mode: options.mode,
     password: options.accessPassword,
+    token: options.accessToken,
     openLabs: options.openLabs,
   });
   assertAllowedHosts([...(options.allowedHosts ?? []), ...(options.allowedOrigins ?? [])]);
@@ -268,6 +267,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
     labManager.mode === "cluster" ||
     isLoopbackBind(options.host) ||
     options.accessPassword !== undefined ||
+    options.accessToken !== undefined ||
     options.openLabs === true;
 
   const lab = labRoutes({
@@ -288,11 +288,16 @@ export function createLabServer(options: LabServerOptions): LabServer {
   });
   const classRoutes = options.instructor?.routes(learners, serveSite) ?? { routes: [], upgrades: [] };
 
+  const accessSecret = options.accessPassword ?? options.accessToken;
   const access: AccessGate | undefined =
-    options.accessPassword === undefined
+    accessSecret === undefined
       ? undefined
       : createAccessGate({
-          password: options.accessPassword,
+          password: accessSecret,
+          isToken: options.accessPassword === undefined,
+          render: serveSite,
+          // The token is kept across restarts, so are the browsers it signed in (the password's sign-ins last one run).
+          secret: options.accessPassword === undefined ? options.sessionSecret : undefined,
           loginRate: options.loginRate,
           log,
         });

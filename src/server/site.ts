@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
+import { toUiLocale, type UiLocale } from "../i18n/ui/index.ts";
 
 export type NextFunction = (error?: unknown) => void;
 /**
@@ -22,6 +23,37 @@ export type SiteHandler = (
   next: NextFunction,
   locals?: Record<string, unknown>,
 ) => void;
+/** Render one of the site's on-demand pages with `locals` as its `Astro.locals` (503 while the site is not built). */
+export type RenderPage = (req: IncomingMessage, res: ServerResponse, locals: Record<string, unknown>) => void;
+
+/** The on-demand pages (sign-in forms, join, the instructor's) load only this server's own bundles and post only to it. */
+export const SITE_PAGE_CSP =
+  "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/** Answer with an on-demand page the site renders (src/pages/): this CSP, never cached, and `headers`. */
+export function showSitePage(
+  render: RenderPage,
+  req: IncomingMessage,
+  res: ServerResponse,
+  locals: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): void {
+  for (const [name, value] of Object.entries({
+    "content-security-policy": SITE_PAGE_CSP,
+    "cache-control": "no-store",
+    ...headers,
+  }))
+    res.setHeader(name, value);
+  render(req, res, locals);
+}
+
+/** An on-demand page's language: `?lang=en|zh-CN`, else the browser's first Accept-Language. */
+export function pageLocale(req: IncomingMessage): UiLocale {
+  const lang = new URL(req.url ?? "/", "http://localhost").searchParams.get("lang");
+  if (lang === "en" || lang === "zh-CN") return lang;
+  return toUiLocale(String(req.headers["accept-language"] ?? "").split(",")[0]);
+}
+
 type AstroHandler = (
   req: IncomingMessage,
   res: ServerResponse,

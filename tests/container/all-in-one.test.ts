@@ -2,8 +2,9 @@
  * The all-in-one image on Debian's Docker, as a learner runs it: built by
  * `./kubelab image build`, run with the capability form of the README (this
  * machine's Docker cannot grant --privileged), a learner's Job lesson passes
- * its Check through the published port, `docker stop`/`start` keeps the
- * progress and the lab, and `docker rm` with the volume leaves nothing on the
+ * its Check through the published port (signed in by the URL with the access
+ * token the container prints; nothing without it), `docker stop`/`start`
+ * keeps the progress, the lab, the token and the browser's sign-in, and `docker rm` with the volume leaves nothing on the
  * host: no nftables table, no bridge or other link, no mount.
  * Reports the image's size, `docker run` → working lesson, and idle memory.
  */
@@ -48,11 +49,12 @@ async function hostFootprint() {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function healthy(base: string, timeoutMs: number): Promise<number> {
+/** Until the server answers (401 too: without the token it answers nothing else). */
+async function healthy(base: string, timeoutMs: number, cookie?: string): Promise<number> {
   const started = Date.now();
   for (;;) {
-    const ok = await fetch(`${base}/api/health`).then(
-      (r) => r.ok,
+    const ok = await fetch(`${base}/api/health`, { headers: cookie ? { cookie } : {} }).then(
+      (r) => r.ok || (!cookie && r.status === 401),
       () => false,
     );
     if (ok) return Date.now() - started;
@@ -81,6 +83,14 @@ function containerMemory(id: string): number | undefined {
   if (existsSync(v2))
     return Number(readFileSync(`${v2}/memory.current`, "utf8")) - stat(`${v2}/memory.stat`).inactive_file;
   return undefined;
+}
+
+/** The URL with the access token, from the nth "kubelab is ready" in `docker logs`. */
+async function printedUrl(nth = 1): Promise<string> {
+  const logs = await docker(["logs", NAME]);
+  const urls = [...logs.stdout.matchAll(/kubelab is ready: .*?(http:\/\/\S+\?token=\S+)/g)].map((m) => m[1]);
+  assert.ok(urls.length >= nth, `no URL with the token in the log:\n${logs.stdout}`);
+  return urls[nth - 1];
 }
 
 let daemon: Dockerd | undefined;
@@ -127,10 +137,26 @@ describe("the all-in-one image on Docker", { timeout: 900_000 }, () => {
     ]);
     const serving = await healthy(base, 300_000);
 
+    // Without the token: nothing but the login page.
+    const foreign = await fetch(`${base}/api/lab`, { method: "POST" });
+    assert.equal(foreign.status, 401, "no lab without the access token");
+    const page = await fetch(`${base}/`);
+    assert.equal(page.status, 200);
+    assert.equal(new URL(page.url).pathname, "/login");
+    assert.match(await page.text(), /access token/);
+    // The URL the container prints signs the browser in, and leads to itself without the token.
+    const url = await printedUrl();
+    assert.match(url, /^http:\/\/localhost:4321\/\?token=[0-9a-f]{64}$/);
+    const signIn = await fetch(url.replace("localhost:4321", `localhost:${port}`), { redirect: "manual" });
+    assert.equal(signIn.status, 303);
+    assert.equal(signIn.headers.get("location"), "/");
+    const access = signIn.headers.get("set-cookie")!.split(";")[0];
+    assert.match(access, /^kubelab_access=/);
+
     // A learner: their lab, the lesson's solution (what they type in their terminal), then Check.
-    const res = await fetch(`${base}/api/lab`, { method: "POST" });
+    const res = await fetch(`${base}/api/lab`, { method: "POST", headers: { cookie: access } });
     assert.equal(res.status, 200);
-    const cookie = res.headers.get("set-cookie")!.split(";")[0];
+    const cookie = `${access}; ${res.headers.get("set-cookie")!.split(";")[0]}`;
     await labReady(base, cookie, 300_000);
     const labAt = Date.now() - started;
     const failed = await json(await check(base, cookie, "job/echo"));
@@ -170,12 +196,13 @@ describe("the all-in-one image on Docker", { timeout: 900_000 }, () => {
       "a host's teardown of /var/lib/kubelab leaves the container's processes alone",
     );
 
-    // docker stop / start: the same learner (cookie), their attempt and their Job are still there.
+    // docker stop / start: the same learner (cookies), their attempt and their Job are still there, and the token.
     await dockerOk(["stop", NAME], 60_000);
     const restarted = Date.now();
     await dockerOk(["start", NAME]);
-    await healthy(base, 300_000);
+    await healthy(base, 300_000, cookie);
     const restartMs = Date.now() - restarted;
+    assert.equal(await printedUrl(2), url, "the same token after docker start");
     const progress = await json(await fetch(`${base}/api/progress`, { headers: { cookie } }));
     assert.ok(
       JSON.stringify(progress.exercises).includes("job/echo"),

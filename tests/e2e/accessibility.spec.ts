@@ -3,7 +3,8 @@
  * instructor use: no serious or critical violation. Each page is checked
  * once it has settled (a lesson's terminal connected). The class pages (join,
  * instructor sign-in, classes, a class's grid) need a namespace-mode server,
- * started here with a store and an instructor of its own.
+ * started here with a store and an instructor of its own; the access
+ * sign-in (/login) one with an access password.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -43,6 +44,34 @@ for (const path of ["/en/exam/", "/exam/", "/en/progress/", "/progress/"]) {
     await expectNoSeriousViolations(page, path);
   });
 }
+
+test.describe("the access sign-in (a server of its own behind an access password)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kubelab-e2e-axe-access-"));
+  let server: ServerProcess | undefined;
+  test.beforeAll(async () => {
+    test.setTimeout(300_000);
+    server = await startServer(["--mode", "namespace"], {
+      KUBELAB_STORE: join(dir, "progress.db"),
+      KUBELAB_ACCESS_PASSWORD: "correct horse battery staple",
+    });
+  });
+  test.afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const lang of ["en", "zh-CN"]) {
+    test(`/login?lang=${lang}, and with a wrong password, has no serious accessibility violation`, async ({ page }) => {
+      const response = await page.goto(`${server!.url}/login?lang=${lang}`);
+      expect(response?.status(), "/login answers").toBe(200);
+      await expectNoSeriousViolations(page, `/login?lang=${lang}`);
+      await page.locator('input[name="password"]').fill("not the password");
+      await page.locator('button[type="submit"]').click();
+      await expect(page.getByRole("alert")).toBeVisible();
+      await expectNoSeriousViolations(page, `/login?lang=${lang} after a wrong password`);
+    });
+  }
+});
 
 test.describe("a class's pages (a namespace-mode server of its own)", () => {
   const PASSWORD = "correct horse battery staple";

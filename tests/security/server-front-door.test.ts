@@ -176,9 +176,9 @@ describe("front door: network addresses need a password", { timeout: 300_000 }, 
       const page = track(await raw(server.port, { path: "/en/job/" }));
       assert.equal(page.status, 303);
       assert.equal(page.headers.location, "/login?next=%2Fen%2Fjob%2F");
-      const form = await raw(server.port, { path: "/login?next=%2Fen%2Fjob%2F" });
+      const form = await raw(server.port, { path: "/login?next=%2Fen%2Fjob%2F&lang=zh-CN" });
       assert.equal(form.status, 200);
-      assert.match(form.body, /<form method="post" action="\/login">/);
+      assert.match(form.body, /<form method="post" action="\/login\?lang=zh-CN"/);
       assert.match(form.body, /type="password"/);
       assert.match(form.body, /访问密码/);
       for (const [method, path] of [

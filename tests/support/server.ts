@@ -159,6 +159,8 @@ export interface RawRequest {
   body?: string | Buffer;
   /** Client address on 127/8 (each is its own "client" to per-address limits). */
   localAddress?: string;
+  /** The server's address to connect to. Default 127.0.0.1. */
+  address?: string;
 }
 
 /** One HTTP request with exactly the headers given (Host included). */
@@ -166,7 +168,7 @@ export function raw(port: number, options: RawRequest): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
       {
-        host: "127.0.0.1",
+        host: options.address ?? "127.0.0.1",
         port,
         method: options.method ?? "GET",
         path: options.path ?? "/",

@@ -4,13 +4,13 @@
  * the exposure rule for the container's wildcard address.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { insideAllInOne, nestCgroupV2 } from "../../src/cluster/local/container.ts";
 import { mountsUnder } from "../../src/cluster/local/host.ts";
-import { checkExposure } from "../../src/server/access.ts";
+import { accessTokenIn, checkExposure } from "../../src/server/access.ts";
 import { RECIPES } from "../../src/images/recipes.ts";
 
 const mountinfo = [
@@ -55,9 +55,18 @@ describe("all-in-one image", () => {
     ]);
   });
 
-  it("serves the cluster-admin lab on the container's wildcard address without a password, with a warning", () => {
+  it("serves the cluster-admin lab on a wildcard address only behind a password or the container's token", () => {
     assert.throws(() => checkExposure({ host: "0.0.0.0", mode: "cluster" }), /without an access password/);
-    const warnings = checkExposure({ host: "0.0.0.0", mode: "cluster", inContainer: true });
-    assert.match(warnings.join("\n"), /-p 127\.0\.0\.1:4321:4321/);
+    assert.deepEqual(checkExposure({ host: "0.0.0.0", mode: "cluster", token: "a".repeat(64) }), []);
+  });
+
+  it("makes the access token once, 0600, and keeps it across starts", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "kubelab-token-")), "lab-server", "access-token");
+    const token = accessTokenIn(file);
+    assert.match(token, /^[0-9a-f]{64}$/);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.equal(accessTokenIn(file), token, "docker stop/start keeps the printed URL working");
+    writeFileSync(file, "damaged");
+    assert.notEqual(accessTokenIn(file), "damaged", "a damaged file gets a new token");
   });
 });

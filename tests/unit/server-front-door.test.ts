@@ -18,6 +18,7 @@ import { createRateLimiter } from "../../src/server/rate-limit.ts";
 import { createLabServer, type LabServer, type LabServerOptions } from "../../src/server/server.ts";
 import { createTokenIssuer, persistentSecret } from "../../src/server/sessions.ts";
 import { FakeExecTransport, FakeLabManager, waitFor } from "../fakes/server-fakes.ts";
+import { builtSite } from "../support/site.ts";
 
 const servers: LabServer[] = [];
 afterEach(async () => {
@@ -290,16 +291,22 @@ describe("access password", () => {
     });
 
   it("sends pages to /login, 401s the API and the terminal, until the right password is given", async () => {
-    const { base, ws, port } = await start({ accessPassword: password });
+    const { base, ws, port } = await start({ siteHandler: await builtSite(), accessPassword: password });
     const page = await fetch(`${base}/en/job/?x=1`, { redirect: "manual" });
     assert.equal(page.status, 303);
     assert.equal(page.headers.get("location"), "/login?next=%2Fen%2Fjob%2F%3Fx%3D1");
-    const form = await fetch(`${base}/login?next=/en/job/`);
+    const form = await fetch(`${base}/login?next=/en/job/&lang=zh-CN`);
     assert.equal(form.status, 200);
+    assert.match(form.headers.get("content-security-policy")!, /default-src 'none'.*form-action 'self'/);
     const html = await form.text();
-    assert.match(html, /<form method="post" action="\/login">/);
+    assert.match(html, /<form method="post" action="\/login\?lang=zh-CN"/);
     assert.match(html, /访问密码/);
     assert.match(html, /type="password"/);
+    assert.match(html, /name="next" value="\/en\/job\/"/);
+    // A state-changing request to a page gets the login page itself, 401.
+    const post = await fetch(`${base}/en/job/`, { method: "POST", headers: { origin: base }, body: "x=1" });
+    assert.equal(post.status, 401);
+    assert.match(await post.text(), /Access password/);
     assert.equal((await fetch(`${base}/api/health`)).status, 401);
     assert.equal((await fetch(`${base}/api/lab`, { method: "POST", headers: { origin: base } })).status, 401);
     assert.equal((await upgrade(ws, { origin: base })).status, 401);
@@ -344,7 +351,7 @@ describe("access password", () => {
   });
 
   it("follows only same-site paths after login", async () => {
-    const { base } = await start({ accessPassword: password });
+    const { base } = await start({ siteHandler: await builtSite(), accessPassword: password });
     for (const next of ["//evil.example/", "https://evil.example/", "/\\evil.example", "/login"]) {
       const res = await login(base, `password=${encodeURIComponent(password)}&next=${encodeURIComponent(next)}`);
       assert.equal(res.headers.get("location"), "/", next);
@@ -352,7 +359,11 @@ describe("access password", () => {
   });
 
   it("rate-limits failed logins per client address", async () => {
-    const { base, lines } = await start({ accessPassword: password, loginRate: { burst: 3, perMinute: 1 } });
+    const { base, lines } = await start({
+      siteHandler: await builtSite(),
+      accessPassword: password,
+      loginRate: { burst: 3, perMinute: 1 },
+    });
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await login(base, "password=wrong-guess")).status);
     assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
@@ -363,9 +374,77 @@ describe("access password", () => {
   });
 
   it("does not count successful logins against the limit", async () => {
-    const { base } = await start({ accessPassword: password, loginRate: { burst: 2, perMinute: 1 } });
+    const { base } = await start({
+      siteHandler: await builtSite(),
+      accessPassword: password,
+      loginRate: { burst: 2, perMinute: 1 },
+    });
     for (let i = 0; i < 5; i++)
       assert.equal((await login(base, `password=${encodeURIComponent(password)}`)).status, 303);
+  });
+});
+
+describe("access token (the all-in-one container without a password)", () => {
+  const token = "0123456789abcdef".repeat(4);
+
+  it("signs in from a page URL carrying the token, then redirects to it without the token", async () => {
+    const { base, ws } = await start({ siteHandler: await builtSite(), accessToken: token });
+    assert.equal((await fetch(`${base}/api/health`)).status, 401);
+    const bare = await fetch(`${base}/en/job/`, { redirect: "manual" });
+    assert.equal(bare.status, 303);
+    assert.equal(bare.headers.get("location"), "/login?next=%2Fen%2Fjob%2F");
+
+    const res = await fetch(`${base}/en/job/?x=1&token=${token}`, { redirect: "manual" });
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get("location"), "/en/job/?x=1", "the same URL without the token");
+    const header = res.headers.getSetCookie().find((c) => c.startsWith("kubelab_access="))!;
+    assert.match(header, /HttpOnly/);
+    const access = header.split(";")[0];
+    assert.equal((await fetch(`${base}/api/health`, { headers: { cookie: access } })).status, 200);
+    const lab = await fetch(`${base}/api/lab`, { method: "POST", headers: { origin: base, cookie: access } });
+    assert.equal(lab.status, 200, "labs for the token's holder");
+    const term = await upgrade(ws, { origin: base, cookie: `${access}; ${cookieOf(lab, "kubelab_sid")}` });
+    assert.ok(term.socket, "the terminal opens");
+    term.socket!.close();
+    // The token signs in at the root too (the URL `start` prints), and only in a page's URL.
+    assert.equal((await fetch(`${base}/?token=${token}`, { redirect: "manual" })).headers.get("location"), "/");
+    assert.equal((await fetch(`${base}/api/health?token=${token}`)).status, 401);
+  });
+
+  it("answers a wrong token with the login page, which asks for the token", async () => {
+    const { base } = await start({ siteHandler: await builtSite(), accessToken: token });
+    const wrong = await fetch(`${base}/en/job/?token=${"f".repeat(64)}`, { redirect: "manual" });
+    assert.equal(wrong.status, 401);
+    assert.equal(cookieOf(wrong, "kubelab_access"), undefined);
+    const html = await wrong.text();
+    assert.match(html, /token is not right/);
+    assert.match(html, /Access token/);
+    assert.match(html, /name="next" value="\/en\/job\/"/, "the login form goes back to the page, without the token");
+    // The form takes the token as the password.
+    const form = await fetch(`${base}/login`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: base },
+      body: `password=${token}&next=%2Fen%2F`,
+    });
+    assert.equal(form.status, 303);
+    assert.ok(cookieOf(form, "kubelab_access"));
+  });
+
+  it("rate-limits wrong tokens per client address, as the login form", async () => {
+    const { base, lines } = await start({
+      siteHandler: await builtSite(),
+      accessToken: token,
+      loginRate: { burst: 2, perMinute: 1 },
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await fetch(`${base}/?token=guess${i}`, { redirect: "manual" })).status);
+    assert.deepEqual(statuses, [401, 401, 429]);
+    const limited = await fetch(`${base}/?token=${token}`, { redirect: "manual" });
+    assert.equal(limited.status, 429, "even the right token waits once the bucket is empty");
+    assert.ok(Number(limited.headers.get("retry-after")) > 0);
+    assert.equal(cookieOf(limited, "kubelab_access"), undefined);
+    assert.ok(lines.some((l) => /wrong token/.test(l)));
   });
 });
 

@@ -14,7 +14,7 @@ import { KubelabError } from "../../errors.ts";
 import { startKubelab } from "../../app/kubelab-app.ts";
 import { providerFromEnv } from "../../cluster/providers.ts";
 import { insideAllInOne } from "../../cluster/local/container.ts";
-import { PASSWORD_ENV, PASSWORD_FILE_FLAG } from "../../server/access.ts";
+import { PASSWORD_ENV, PASSWORD_FILE_FLAG, TOKEN_PARAM } from "../../server/access.ts";
 import { ALLOWED_HOST_FLAG, splitHostList } from "../../server/host-check.ts";
 import { flagString, parseArgs } from "../args.ts";
 import { usageOf } from "../usage.ts";
@@ -101,9 +101,13 @@ export default async function startCommand(args: string[]): Promise<number> {
     onProgress: (line) => console.error(line),
     log: (line) => console.error(`[kubelab] ${line}`),
   });
-  console.log(`kubelab is ready: ${app.url}/   (English: ${app.url}/en/)`);
+  const query = app.accessToken ? `?${TOKEN_PARAM}=${app.accessToken}` : "";
   if (insideAllInOne())
-    console.log(`  (in the container: open it on the host through the published port, e.g. http://localhost:${port}/)`);
+    console.log(
+      `kubelab is ready: open it on the host through the published port, e.g. http://localhost:${port}/${query}` +
+        (query ? "\n  (the token signs your browser in; `docker logs kubelab` shows this URL again)" : ""),
+    );
+  else console.log(`kubelab is ready: ${app.url}/${query}   (English: ${app.url}/en/${query})`);
   await new Promise<void>((resolveStop) => {
     const stop = () => resolveStop();
     process.once("SIGINT", stop);

@@ -92,6 +92,17 @@ const en = {
   "class.login.submit": "Sign in",
   "class.login.wrong": "That name and password do not match an instructor (`./kubelab instructor add NAME` makes one).",
   "class.login.slow": "Too many failed sign-ins. Wait {seconds} s, then try again.",
+  "access.login.title": "Sign in",
+  "access.login.introPassword":
+    "This lab server asks for its access password. Your instructor (or whoever started it) has it.",
+  "access.login.introToken":
+    "This lab server asks for its access token. Open the URL it printed at start (`docker logs kubelab` shows it again), or paste the token here.",
+  "access.login.password": "Access password",
+  "access.login.token": "Access token",
+  "access.login.submit": "Sign in",
+  "access.login.wrongPassword": "That password is not right.",
+  "access.login.wrongToken": "That token is not right.",
+  "access.login.slow": "Too many attempts. Wait {seconds} s, then try again.",
   "class.home.title": "Classes",
   "class.home.signedIn": "Signed in as {name}.",
   "class.home.signOut": "Sign out",

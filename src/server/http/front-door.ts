@@ -4,8 +4,9 @@
  * (docs/architecture.md §8):
  *
  * 1. Host: on the allowlist (host-check.ts), else 421. Defeats DNS rebinding.
- * 2. Access: with an access password, the access cookie (access.ts), else the
- *    login page / 401. Only the login form itself is before this rule.
+ * 2. Access: with an access password (or token), the access cookie
+ *    (access.ts), else the login page / 401; a page URL carrying the token
+ *    signs in and redirects. Only the login form itself is before this rule.
  * 3. Origin: state-changing requests and every upgrade come from the
  *    server's own origin (or `allowedOrigins`), else 403.
  * 4. Session: the caller the route's `auth` asks for (route.ts `Auth`): a
@@ -152,7 +153,7 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
     const route = match?.entry;
     if (route) answer.page = route.page === true;
     // 2. Access.
-    if (access && !route?.beforeAccess && !access.allows(req)) return access.deny(req, res, path);
+    if (access && !route?.beforeAccess && !(await access.admit(req, res, path, options.isSecure(req)))) return;
     if (!route) {
       const examPage = await options.hidden?.(path, options.sessionOf(req));
       if (examPage && !isApi(path)) return redirect(res, examPage);
