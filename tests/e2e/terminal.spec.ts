@@ -104,6 +104,22 @@ async function shellSize(page: Page): Promise<{ rows: number; cols: number }> {
   return { rows: Number(rows), cols: Number(cols) };
 }
 
+/**
+ * The size once the page's own has reached the shell: a window's first size
+ * is the pty's default until the browser's resize arrives, which a busy
+ * machine can deliver after the first command, so read until two reads agree.
+ */
+async function settledShellSize(page: Page): Promise<{ rows: number; cols: number }> {
+  let last = await shellSize(page);
+  for (let i = 0; i < 10; i++) {
+    await page.waitForTimeout(500);
+    const now = await shellSize(page);
+    if (now.rows === last.rows && now.cols === last.cols) return now;
+    last = now;
+  }
+  return last;
+}
+
 test("two browser windows on one lab keep their own terminal sizes; a reload keeps the window's shell", async ({
   page,
   context,
@@ -114,14 +130,14 @@ test("two browser windows on one lab keep their own terminal sizes; a reload kee
   await runInTerminal(page, `echo first-window-$((${n}+1))`);
   const marker = new RegExp(`^first-window-${n + 1}$`, "m");
   await expectTerminal(page, marker, 30_000);
-  const first = await shellSize(page);
+  const first = await settledShellSize(page);
 
   // A second window of the same browser (same session, same lab), much smaller.
   const second = await context.newPage();
   await second.setViewportSize({ width: 900, height: 560 });
   await second.goto("/en/job/");
   await expect(second.locator("kubelab-terminal")).toHaveAttribute("data-state", "ready", { timeout: 120_000 });
-  const small = await shellSize(second);
+  const small = await settledShellSize(second);
   // Docked below the lesson at this size: a short, wide terminal.
   expect(small.rows, "the second window's shell has the second window's height").toBeLessThan(first.rows);
   expect(small.cols, "and its width").not.toEqual(first.cols);
