@@ -105,9 +105,10 @@ async function shellSize(page: Page): Promise<{ rows: number; cols: number }> {
 }
 
 /**
- * The size once the page's own has reached the shell: a window's first size
- * is the pty's default until the browser's resize arrives, which a busy
- * machine can deliver after the first command, so read until two reads agree.
+ * The size once the page's own has reached the shell: a new or reloaded
+ * window's shell can report tmux's default 80x24 until its first keys (tmux
+ * sizes a view's window as its clients become active), so read until two
+ * reads agree.
  */
 async function settledShellSize(page: Page): Promise<{ rows: number; cols: number }> {
   let last = await shellSize(page);
@@ -148,14 +149,14 @@ test("two browser windows on one lab keep their own terminal sizes; a reload kee
   // Typing in the second window (the latest client) does not shrink the first.
   await runInTerminal(second, "echo typed-in-the-second");
   await expectTerminal(second, /^typed-in-the-second$/m, 30_000);
-  expect(await shellSize(page), "the first window keeps its size").toEqual(first);
-  expect(await shellSize(second), "and the second its own").toEqual(small);
+  expect(await settledShellSize(page), "the first window keeps its size").toEqual(first);
+  expect(await settledShellSize(second), "and the second its own").toEqual(small);
 
   // A reload of the first window comes back to its own shell, at its own size.
   await page.reload();
   await expect(page.locator("kubelab-terminal")).toHaveAttribute("data-state", "ready", { timeout: 120_000 });
   await expectTerminal(page, marker, 30_000);
-  expect(await shellSize(page)).toEqual(first);
+  expect(await settledShellSize(page)).toEqual(first);
   await second.close();
 });
 
