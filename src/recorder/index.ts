@@ -5,3 +5,5 @@ export { DEFAULT_MAX_BYTES, EventStore, snapshot } from "./store.ts";
 export type { AnyObject, EventStoreOptions } from "./store.ts";
 export type * from "./types.ts";
 export { RecorderPool, type RecorderPoolOptions } from "./pool.ts";
+export { SharedInformers, kubeClusterInformerFactory } from "./shared.ts";
+export type { ClusterInformerFactory, ClusterInformerLike } from "./shared.ts";

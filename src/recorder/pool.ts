@@ -4,12 +4,16 @@
  * (the old history is of objects the reset deleted), stopped when the lab is
  * deleted, so nothing keeps watching a class's expired labs. The lab server
  * and `./kubelab lab verify` share it, so both restart recorders alike.
+ *
+ * Given a kubeConfig, its recorders share one cluster-wide watch per kind
+ * (`src/recorder/shared.ts`): the API server's watches do not grow with labs.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import { LabRecorder, type InformerFactory } from "./recorder.ts";
+import { SharedInformers, kubeClusterInformerFactory } from "./shared.ts";
 
 export interface RecorderPoolOptions {
-  /** Builds real informers when `informerFactory` is not given. */
+  /** Opens the shared cluster-wide watches when `informerFactory` is not given. */
   kubeConfig?: KubeConfig;
   informerFactory?: InformerFactory;
   log?: (line: string) => void;
@@ -17,12 +21,18 @@ export interface RecorderPoolOptions {
 
 export class RecorderPool {
   private readonly recorders = new Map<string, LabRecorder>();
-  private readonly options: RecorderPoolOptions;
   private readonly log: (line: string) => void;
+  private readonly shared?: SharedInformers;
+  private readonly factory: InformerFactory;
 
   constructor(options: RecorderPoolOptions) {
-    this.options = options;
     this.log = options.log ?? (() => {});
+    if (options.informerFactory) this.factory = options.informerFactory;
+    else if (options.kubeConfig) {
+      this.shared = new SharedInformers(kubeClusterInformerFactory(options.kubeConfig));
+      this.factory = this.shared.factory;
+    } else
+      throw new Error("RecorderPool needs a kubeConfig or an informerFactory (hint: pass the server's KubeConfig)");
   }
 
   /** The namespace's recorder, started (in the background) if it had none. */
@@ -74,13 +84,13 @@ export class RecorderPool {
     const all = [...this.recorders.values()];
     this.recorders.clear();
     await Promise.all(all.map((r) => r.stop()));
+    await this.shared?.stop();
   }
 
   private create(namespace: string): LabRecorder {
     const recorder = new LabRecorder({
       namespace,
-      kubeConfig: this.options.kubeConfig,
-      informerFactory: this.options.informerFactory,
+      informerFactory: this.factory,
       log: this.log,
     });
     this.recorders.set(namespace, recorder);

@@ -4,7 +4,8 @@
  * can judge things that leave no trace in the final state (peak parallelism,
  * a Job removed by its TTL, a Job a suspended CronJob should not have made).
  *
- * Lifetime: `start()` opens one informer per kind, all tied to one
+ * Lifetime: `start()` opens one informer per kind (in the pool, a view of
+ * the labs' shared cluster-wide informer: src/recorder/shared.ts), all tied to one
  * AbortController; `stop()` (or aborting the signal given to `start`) closes
  * them and cancels pending restarts. A watch that fails is restarted with
  * exponential backoff; the re-list that follows is marked as a gap.
@@ -41,7 +42,7 @@ export interface LabRecorderOptions {
 
 const DEFAULT_KINDS: RecordedKind[] = ["Pod", "Job", "CronJob", "Deployment"];
 
-/** Builds real client-node informers for one namespace. */
+/** Builds real client-node informers for one namespace (one recorder alone, e.g. `./kubelab grade`). */
 export function kubeInformerFactory(kubeConfig: KubeConfig): InformerFactory {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const batch = kubeConfig.makeApiClient(BatchV1Api);

@@ -21,3 +21,11 @@ export class FakeInformer implements InformerLike {
     this.stopped++;
   }
 }
+
+/** A controllable cluster-wide informer with a cache, as shared watches use. */
+export class FakeClusterInformer extends FakeInformer {
+  cache: { metadata: { namespace: string; name: string; uid: string; resourceVersion: string } }[] = [];
+  list(namespace: string) {
+    return this.cache.filter((o) => o.metadata.namespace === namespace);
+  }
+}
