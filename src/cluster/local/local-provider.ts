@@ -27,7 +27,7 @@ import {
 import { generateAddonPki, generateClientCertificate, generateEtcdPki, generatePki, generateRegistryPki, type KeyPairPem } from "./pki.ts";
 import { applyAddons, NETWORK_POLICY_USER, waitForClusterDns } from "./addons.ts";
 import { encryptStoredSecrets, ensureEncryptionConfig } from "./encryption.ts";
-import { checkCgroups, checkCommands, checkOverlayfs, checkPorts, checkRoot } from "./preflight.ts";
+import { checkCgroups, checkCommands, checkOverlayfs, checkPorts, checkRoot, mountMissingHierarchies } from "./preflight.ts";
 import { checkReadiness, waitUntilReady } from "./readiness.ts";
 import { applyNodeGuard } from "./node-guard.ts";
 import { teardownNode } from "./teardown.ts";
@@ -230,6 +230,7 @@ export class LocalProvider implements ClusterProvider {
     }
     checkCommands();
     checkCgroups();
+    await mountMissingHierarchies(progress);
     await checkOverlayfs();
   }
 

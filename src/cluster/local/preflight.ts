@@ -53,6 +53,46 @@ export function checkCgroups(root = "/sys/fs/cgroup"): void {
   }
 }
 
+/**
+ * cgroup v1 hierarchies this process belongs to (`/proc/self/cgroup`) that
+ * have no mount in this mount namespace, as their controller lists
+ * ("perf_event", "net_cls,net_prio"). containerd loads every hierarchy a
+ * task's process is in and fails on one it cannot find ("cannot find cgroup
+ * mount destination"), so container stats read 0 and `kubectl top pod`
+ * shows nothing, without any other sign. Such hierarchies appear when
+ * something (a privileged container running systemd, say) mounted a
+ * controller the host never mounted. Named hierarchies (`name=…`) and v2
+ * are left alone.
+ */
+export function unmountedHierarchies(procCgroup: string, mountinfo: string): string[] {
+  const mounted = new Set(
+    mountinfo
+      .split("\n")
+      .filter((line) => / - cgroup cgroup /.test(line))
+      .flatMap((line) => line.split(" ").at(-1)!.split(","))
+      .filter((option) => option !== "rw" && option !== "ro"),
+  );
+  return procCgroup
+    .split("\n")
+    .map((line) => line.split(":")[1] ?? "")
+    .filter((controllers) => controllers !== "" && !controllers.startsWith("name="))
+    .filter((controllers) => controllers.split(",").some((c) => !mounted.has(c)));
+}
+
+/** Mounts the v1 hierarchies of `unmountedHierarchies` where a host with them mounts them: /sys/fs/cgroup/<controllers>. */
+export async function mountMissingHierarchies(progress: (line: string) => void, root = "/sys/fs/cgroup"): Promise<void> {
+  if (existsSync(`${root}/cgroup.controllers`)) return; // cgroup v2 only: nothing of this kind
+  const missing = unmountedHierarchies(
+    readFileSync("/proc/self/cgroup", "utf8"),
+    readFileSync("/proc/self/mountinfo", "utf8"),
+  );
+  for (const controllers of missing) {
+    progress(`mounting the cgroup v1 hierarchy ${controllers} at ${root}/${controllers} (it exists, unmounted, and containerd needs every hierarchy its tasks are in)`);
+    await run("mkdir", ["-p", `${root}/${controllers}`]);
+    await run("mount", ["-t", "cgroup", "-o", controllers, "cgroup", `${root}/${controllers}`]);
+  }
+}
+
 export async function checkOverlayfs(filesystems = "/proc/filesystems"): Promise<void> {
   const hasOverlay = () => /\toverlay$/m.test(readFileSync(filesystems, "utf8"));
   if (hasOverlay()) return;
