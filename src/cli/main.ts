@@ -38,6 +38,7 @@ const commands: Record<string, Command> = {
   bench: lazy(() => import("./commands/bench.ts")),
   progress: lazy(() => import("./commands/progress.ts")),
   instructor: lazy(() => import("./commands/instructor.ts")),
+  helm: lazy(() => import("./commands/helm.ts")),
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -52,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   // `./kubelab start --help` prints start's usage, and never starts a server.
-  if (name !== "kubectl" && (args.includes("--help") || args.includes("-h"))) {
+  if (name !== "kubectl" && name !== "helm" && (args.includes("--help") || args.includes("-h"))) {
     console.log(`usage: ./kubelab ${USAGES[name as keyof typeof USAGES] ?? USAGE}`);
     return 0;
   }

@@ -15,6 +15,7 @@ export const USAGES = {
   cluster: `cluster up|down|status|reset|logs
                              manage the embedded local cluster`,
   kubectl: `kubectl ...                kubectl with the cluster's admin kubeconfig`,
+  helm: `helm ...                   Helm (built from its Go module once, cached) with the cluster's admin kubeconfig`,
   grade: `grade <exercise> [--json] [--namespace NS] [--locale en|zh-CN]
                              grade an exercise in the learner namespace`,
   lab: `lab verify [exercise] [--exam [exam ...] [--seeds a,b,c] [--task ID]] [--concurrency N] [--class-quota]

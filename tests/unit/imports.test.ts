@@ -27,7 +27,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["host", "i18n", "site-build", "content.config.ts"],
   ["setup", "site", "images"],
   ["cluster", "components", "terminal"],
-  ["lab", "recorder", "conformance", "pages"],
+  ["lab", "recorder", "conformance", "helm", "pages"],
   ["graders"],
   ["store"],
   ["server"],

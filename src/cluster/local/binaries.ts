@@ -157,15 +157,17 @@ export interface GoCompileOptions {
   label: string;
   /** Called every 20 seconds while it runs. */
   tick: (elapsedMs: number) => void;
+  /** Extra environment (GOBIN for a `go install pkg@version`). */
+  env?: Record<string, string>;
 }
 
 /** Run one static (CGO_ENABLED=0) `go build` or `go test -c` in a module directory. */
-export function goCompile(args: string[], cwd: string, { what, label, tick }: GoCompileOptions): Promise<void> {
+export function goCompile(args: string[], cwd: string, { what, label, tick, env }: GoCompileOptions): Promise<void> {
   return new Promise((resolveBuild, reject) => {
     const started = Date.now();
     const child = spawn("go", args, {
       cwd,
-      env: { ...process.env, CGO_ENABLED: "0", GOFLAGS: "-mod=mod" },
+      env: { ...process.env, ...env, CGO_ENABLED: "0", GOFLAGS: "-mod=mod" },
       stdio: ["ignore", "ignore", "pipe"],
     });
     let stderr = "";
