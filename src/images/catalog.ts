@@ -17,9 +17,15 @@ export interface CatalogImage {
 export const MIRRORED_REGISTRIES = ["docker.io", "registry.k8s.io", "registry.cn-beijing.aliyuncs.com"] as const;
 
 export const PAUSE_IMAGE = "registry.k8s.io/pause:3.10.1";
+/** The catalog's busybox as a manifest names it (docker.io/library/busybox:latest). */
+export const BUSYBOX_IMAGE = "busybox";
 /** The tag changes with the toolbox's contract (2: tini as entrypoint; 3: the terminal agent): pods pull IfNotPresent. */
 export const TOOLBOX_IMAGE = "docker.io/kubelab/toolbox:3";
 export const DEBUG_TOOLS_IMAGE = "registry.cn-beijing.aliyuncs.com/dotbalo/debug-tools:latest";
+/** The release of rancher's local-path provisioner built from its Go module (src/cluster/local/binaries.ts). */
+export const LOCAL_PATH_PROVISIONER_VERSION = "v0.0.30";
+/** The local cluster's default StorageClass provisioner (an add-on, src/cluster/local/addons.ts), under upstream's name. */
+export const LOCAL_PATH_PROVISIONER_IMAGE = `docker.io/rancher/local-path-provisioner:${LOCAL_PATH_PROVISIONER_VERSION}`;
 
 /** A catalog image and the recipe (src/images/recipes.ts) that builds it. */
 export interface CatalogEntry extends CatalogImage {
@@ -28,13 +34,19 @@ export interface CatalogEntry extends CatalogImage {
 
 /** Every image the offline registry serves; several tags may share a recipe. */
 export const CATALOG: readonly CatalogEntry[] = [
-  { ref: "busybox", repository: "library/busybox", tag: "latest", recipe: "busybox" },
+  { ref: BUSYBOX_IMAGE, repository: "library/busybox", tag: "latest", recipe: "busybox" },
   { ref: "busybox:1.36", repository: "library/busybox", tag: "1.36", recipe: "busybox" },
   { ref: "nginx:1.20.0", repository: "library/nginx", tag: "1.20.0", recipe: "nginx" },
   { ref: "nginx", repository: "library/nginx", tag: "latest", recipe: "nginx" },
   { ref: DEBUG_TOOLS_IMAGE, repository: "dotbalo/debug-tools", tag: "latest", recipe: "debug-tools" },
   { ref: PAUSE_IMAGE, repository: "pause", tag: "3.10.1", recipe: "pause" },
   { ref: TOOLBOX_IMAGE, repository: "kubelab/toolbox", tag: "3", recipe: "toolbox" },
+  {
+    ref: LOCAL_PATH_PROVISIONER_IMAGE,
+    repository: "rancher/local-path-provisioner",
+    tag: LOCAL_PATH_PROVISIONER_VERSION,
+    recipe: "local-path-provisioner",
+  },
 ];
 
 /**

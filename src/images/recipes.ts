@@ -12,7 +12,8 @@ import { NODE_PACKAGES } from "../host/node-packages.ts";
  * among them), and for the conformance images agnhost and the test
  * certificate its TLS servers use (agnhostCert/agnhostKey).
  */
-export type BinaryName = "kubectl" | "pause" | "terminalAgent" | "agnhost" | "agnhostCert" | "agnhostKey";
+export type BinaryName =
+  "kubectl" | "pause" | "terminalAgent" | "localPathProvisioner" | "agnhost" | "agnhostCert" | "agnhostKey";
 
 /** Paths of the supplied binaries; a recipe's build fails when one it uses is missing. */
 export type SuppliedBinaries = { readonly [name in BinaryName]?: string };
@@ -433,6 +434,21 @@ export const RECIPES: Readonly<Record<string, ImageRecipe>> = {
       Cmd: ["pause"],
       ExposedPorts: { "80/tcp": {}, "8080/tcp": {}, "8081/tcp": {}, "9376/tcp": {}, "5000/tcp": {} },
     },
+  },
+
+  /**
+   * The default StorageClass's provisioner (rancher's local-path, as kind and
+   * k3s ship it): its one static Go program, built from its module
+   * (src/cluster/local/binaries.ts). The directories it hands out are made
+   * by helper pods of the catalog's busybox, so nothing else is needed here.
+   */
+  "local-path-provisioner": {
+    name: "local-path-provisioner",
+    base: "scratch",
+    packages: [],
+    files: { "/usr/bin/local-path-provisioner": { binary: "localPathProvisioner", mode: 0o755 } },
+    mustHave: ["/usr/bin/local-path-provisioner"],
+    config: { Env: [DEFAULT_PATH], Entrypoint: ["/usr/bin/local-path-provisioner"] },
   },
 
   pause: {

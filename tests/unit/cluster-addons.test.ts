@@ -13,7 +13,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadAllYaml, loadYaml } from "@kubernetes/client-node";
-import { addonManifests, apiServerStarting, NETWORK_POLICY_USER } from "../../src/cluster/local/addons.ts";
+import {
+  addonManifests,
+  apiServerStarting,
+  LOCAL_PATH_STORAGE_CLASS,
+  NETWORK_POLICY_USER,
+} from "../../src/cluster/local/addons.ts";
+import { CATALOG, LOCAL_PATH_PROVISIONER_IMAGE } from "../../src/images/catalog.ts";
+import { RECIPES } from "../../src/images/recipes.ts";
 import { hostHasNameservers, KUBE_PROXY_TABLES, NODE_NFT_TABLES } from "../../src/cluster/local/host.ts";
 import { NETWORK, PORTS, stateLayout } from "../../src/cluster/local/layout.ts";
 import {
@@ -90,7 +97,7 @@ test("CoreDNS serves cluster.local on the node IP; forwards to the host's resolv
 });
 
 test("kube-dns and metrics-server Services point at the node; metrics.k8s.io is aggregated with the cluster CA", () => {
-  const docs: any[] = JSON.parse(JSON.stringify(loadAllYaml(addonManifests("CA-PEM"))));
+  const docs: any[] = JSON.parse(JSON.stringify(loadAllYaml(addonManifests("CA-PEM", "/state/local-path"))));
   const find = (kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name);
   const dns = find("Service", "kube-dns");
   assert.equal(dns.metadata.namespace, "kube-system");
@@ -172,7 +179,7 @@ test("the NetworkPolicy enforcer runs from the node binary with a user that may 
   ]);
   const spec = nodeComponents(layout, binariesIn("/bin-dir")).find((s) => s.name === "network-policy")!;
   assert.deepEqual(spec.args, ["network-policy", ...args]);
-  const role = (loadAllYaml(addonManifests("CA")) as any[]).find(
+  const role = (loadAllYaml(addonManifests("CA", "/state/local-path")) as any[]).find(
     (o) => o.kind === "ClusterRole" && o.metadata.name === NETWORK_POLICY_USER,
   );
   assert.deepEqual(
@@ -204,4 +211,29 @@ test("add-ons are retried while the API server starts, including a ServiceCIDR n
   assert.ok(!apiServerStarting(422, 'Service "kube-dns" is invalid: spec.ports: Required value'));
   assert.ok(!apiServerStarting(403, "forbidden"));
   assert.ok(!apiServerStarting(400, "bad request"));
+});
+
+test("the default StorageClass is local-path: its provisioner from the offline catalog, volumes under the state dir", () => {
+  const docs: any[] = JSON.parse(JSON.stringify(loadAllYaml(addonManifests("CA", "/state/local-path"))));
+  const classes = docs.filter((d) => d.kind === "StorageClass");
+  assert.deepEqual(
+    classes
+      .filter((c) => c.metadata.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true")
+      .map((c) => c.metadata.name),
+    [LOCAL_PATH_STORAGE_CLASS],
+  );
+  assert.equal(classes[0].provisioner, "rancher.io/local-path");
+  assert.equal(classes[0].volumeBindingMode, "WaitForFirstConsumer");
+  const deployment = docs.find((d) => d.kind === "Deployment" && d.metadata.name === "local-path-provisioner");
+  // kube-system, which a cluster reset keeps (it deletes every namespace it did not make).
+  assert.equal(deployment.metadata.namespace, "kube-system");
+  const pod = deployment.spec.template.spec;
+  assert.equal(pod.containers[0].image, LOCAL_PATH_PROVISIONER_IMAGE);
+  assert.ok(CATALOG.some((image) => image.ref === LOCAL_PATH_PROVISIONER_IMAGE && image.recipe in RECIPES));
+  assert.equal(pod.securityContext.runAsNonRoot, true);
+  const config = docs.find((d) => d.kind === "ConfigMap" && d.metadata.name === "local-path-config");
+  assert.deepEqual(JSON.parse(config.data["config.json"]).nodePathMap[0].paths, ["/state/local-path"]);
+  const helper = loadYaml(config.data["helperPod.yaml"]) as any;
+  assert.ok(CATALOG.some((image) => image.ref === helper.spec.containers[0].image));
+  assert.equal(helper.spec.automountServiceAccountToken, false);
 });

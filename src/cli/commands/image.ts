@@ -9,7 +9,12 @@ import { join } from "node:path";
 import { KubelabError } from "../../errors.ts";
 import { buildAllInOne, DEFAULT_IMAGE_TAG } from "../../images/all-in-one.ts";
 import { run } from "../../images/exec.ts";
-import { ensureBinaries, ensureTerminalAgent } from "../../cluster/local/binaries.ts";
+import {
+  ensureBinaries,
+  ensureGoInstall,
+  ensureTerminalAgent,
+  LOCAL_PATH_PROVISIONER,
+} from "../../cluster/local/binaries.ts";
 import { cacheDir } from "../../cluster/local/layout.ts";
 import { ensureSite, PROJECT_ROOT } from "../../site-build/site-build.ts";
 import { flagString, parseArgs } from "../args.ts";
@@ -44,7 +49,12 @@ export default async function imageCommand(args: string[]): Promise<number> {
     binariesDir: bins.dir,
     terminalAgent,
     cacheRoot: cacheDir(),
-    binaries: { kubectl: bins.kubectl, pause: bins.pause, terminalAgent },
+    binaries: {
+      kubectl: bins.kubectl,
+      pause: bins.pause,
+      terminalAgent,
+      localPathProvisioner: await ensureGoInstall(LOCAL_PATH_PROVISIONER, progress),
+    },
     tag: flagString(parsed, "tag") ?? DEFAULT_IMAGE_TAG,
     output: flagString(parsed, "output") ?? defaultImageArchive(),
     onProgress: progress,

@@ -6,12 +6,17 @@
  * `v1beta1.metrics.k8s.io` APIService). The Services have no selector: their
  * Endpoints name the node IP, where the add-ons listen (the endpoint-slice
  * mirroring controller makes the EndpointSlices kube-proxy reads).
+ * The default StorageClass is rancher's local-path provisioner, as kind and
+ * k3s ship it: a Deployment in kube-system (its image built from its Go
+ * module into the offline catalog) that gives each claim a directory under
+ * the state dir, made and removed by busybox helper pods.
  * Applied server-side on every `up`, so an upgraded state dir gets them too.
  */
 import { Resolver } from "node:dns/promises";
 import { KubeConfig, KubernetesObjectApi, loadAllYaml, PatchStrategy, type KubernetesObject } from "@kubernetes/client-node";
 import { KubelabError } from "../../errors.ts";
 import { apiStatus } from "../kube-request.ts";
+import { BUSYBOX_IMAGE, LOCAL_PATH_PROVISIONER_IMAGE } from "../../images/catalog.ts";
 import { sleep } from "./host.ts";
 import { NETWORK, NODE_NAME, PORTS } from "./layout.ts";
 
@@ -69,8 +74,173 @@ subjects:
 /** The NetworkPolicy enforcer's user (its client certificate's CN). */
 export const NETWORK_POLICY_USER = "system:kubelab-network-policy";
 
-/** Every add-on object, as one multi-document YAML. `caPem` is the cluster CA (the metrics APIService's caBundle). */
-export function addonManifests(caPem: string): string {
+/** The default StorageClass's name and provisioner, as kind and k3s name them. */
+export const LOCAL_PATH_STORAGE_CLASS = "local-path";
+const LOCAL_PATH = "local-path-provisioner";
+
+/**
+ * The local-path provisioner and its default StorageClass. WaitForFirstConsumer:
+ * the volume is made on the node the pod is scheduled to (one node here, but
+ * the claim stays Pending until a pod uses it, as on kind and k3s).
+ */
+function localPathProvisioner(localVolumes: string): string[] {
+  const meta = (name: string, namespaced = true) =>
+    `metadata:\n  name: ${name}\n${namespaced ? "  namespace: kube-system\n" : ""}  labels:\n${LABELS}\n    app.kubernetes.io/name: ${LOCAL_PATH}\n`;
+  // The helper pods run as the provisioner's account (its --service-account-name) without its token.
+  const helperPod = `apiVersion: v1
+kind: Pod
+metadata:
+  name: helper-pod
+spec:
+  priorityClassName: system-node-critical
+  automountServiceAccountToken: false
+  tolerations:
+  - key: node.kubernetes.io/disk-pressure
+    operator: Exists
+    effect: NoSchedule
+  containers:
+  - name: helper-pod
+    image: ${BUSYBOX_IMAGE}
+    imagePullPolicy: IfNotPresent`;
+  const config = JSON.stringify({ nodePathMap: [{ node: "DEFAULT_PATH_FOR_NON_LISTED_NODES", paths: [localVolumes] }] });
+  const indent = (text: string) => text.replace(/^/gm, "    ");
+  return [
+    `apiVersion: v1
+kind: ServiceAccount
+${meta(LOCAL_PATH)}`,
+    // Upstream's roles: read claims and nodes, write PersistentVolumes, run helper pods in its namespace.
+    `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+${meta(LOCAL_PATH, false)}rules:
+- apiGroups: [""]
+  resources: [nodes, persistentvolumeclaims, configmaps, pods, pods/log]
+  verbs: [get, list, watch]
+- apiGroups: [""]
+  resources: [persistentvolumes]
+  verbs: [get, list, watch, create, patch, update, delete]
+- apiGroups: [""]
+  resources: [events]
+  verbs: [create, patch]
+- apiGroups: [storage.k8s.io]
+  resources: [storageclasses]
+  verbs: [get, list, watch]
+`,
+    `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+${meta(LOCAL_PATH, false)}roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: ${LOCAL_PATH}
+subjects:
+- kind: ServiceAccount
+  name: ${LOCAL_PATH}
+  namespace: kube-system
+`,
+    `apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+${meta(LOCAL_PATH)}rules:
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list, watch, create, patch, update, delete]
+`,
+    `apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+${meta(LOCAL_PATH)}roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: ${LOCAL_PATH}
+subjects:
+- kind: ServiceAccount
+  name: ${LOCAL_PATH}
+  namespace: kube-system
+`,
+    `apiVersion: v1
+kind: ConfigMap
+${meta("local-path-config")}data:
+  config.json: |-
+${indent(config)}
+  setup: |-
+    #!/bin/sh
+    set -eu
+    mkdir -m 0777 -p "$VOL_DIR"
+  teardown: |-
+    #!/bin/sh
+    set -eu
+    rm -rf "$VOL_DIR"
+  helperPod.yaml: |-
+${indent(helperPod)}
+`,
+    `apiVersion: apps/v1
+kind: Deployment
+${meta(LOCAL_PATH)}spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: ${LOCAL_PATH}
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: ${LOCAL_PATH}
+    spec:
+      serviceAccountName: ${LOCAL_PATH}
+      priorityClassName: system-cluster-critical
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 65534
+        runAsGroup: 65534
+        seccompProfile:
+          type: RuntimeDefault
+      containers:
+      - name: ${LOCAL_PATH}
+        image: ${LOCAL_PATH_PROVISIONER_IMAGE}
+        imagePullPolicy: IfNotPresent
+        args: [start, --config, /etc/config/config.json, --service-account-name, ${LOCAL_PATH}, --helper-image, ${BUSYBOX_IMAGE}]
+        env:
+        - name: POD_NAMESPACE
+          valueFrom:
+            fieldRef:
+              fieldPath: metadata.namespace
+        - name: CONFIG_MOUNT_PATH
+          value: /etc/config/
+        securityContext:
+          allowPrivilegeEscalation: false
+          readOnlyRootFilesystem: true
+          capabilities:
+            drop: [ALL]
+        resources:
+          requests:
+            cpu: 10m
+            memory: 32Mi
+          limits:
+            memory: 128Mi
+        volumeMounts:
+        - name: config
+          mountPath: /etc/config/
+      volumes:
+      - name: config
+        configMap:
+          name: local-path-config
+`,
+    `apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: ${LOCAL_PATH_STORAGE_CLASS}
+  labels:
+${LABELS}
+  annotations:
+    storageclass.kubernetes.io/is-default-class: "true"
+provisioner: rancher.io/local-path
+volumeBindingMode: WaitForFirstConsumer
+reclaimPolicy: Delete
+`,
+  ];
+}
+
+/**
+ * Every add-on object, as one multi-document YAML. `caPem` is the cluster CA (the metrics APIService's caBundle);
+ * `localVolumes` the host directory the default StorageClass's volumes are made in.
+ */
+export function addonManifests(caPem: string, localVolumes: string): string {
   const docs = [
     // kubeadm's CoreDNS role, for CoreDNS's user (kube-proxy's user is bound by the bootstrap policy).
     `apiVersion: rbac.authorization.k8s.io/v1
@@ -179,6 +349,7 @@ spec:
     port: 443
   caBundle: ${Buffer.from(caPem).toString("base64")}
 `,
+    ...localPathProvisioner(localVolumes),
   ];
   return docs.join("---\n");
 }
@@ -202,11 +373,16 @@ export function apiServerStarting(status: number | undefined, message: string): 
  * while the API server is still starting: called as soon as `up` has spawned
  * the node, in parallel with the wait for the node to be Ready.
  */
-export async function applyAddons(kubeconfigPath: string, caPem: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+export async function applyAddons(
+  kubeconfigPath: string,
+  caPem: string,
+  localVolumes: string,
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<void> {
   const config = new KubeConfig();
   config.loadFromFile(kubeconfigPath);
   const api = KubernetesObjectApi.makeApiClient(config);
-  const objects = loadAllYaml(addonManifests(caPem)) as KubernetesObject[];
+  const objects = loadAllYaml(addonManifests(caPem, localVolumes)) as KubernetesObject[];
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   // Independent objects (a binding may name a role that comes later): all at once.
   await Promise.all(objects.map(async (obj) => {

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { join, resolve } from "node:path";
 import { cacheDir } from "./layout.ts";
 import { KubelabError } from "../../errors.ts";
+import { LOCAL_PATH_PROVISIONER_VERSION } from "../../images/catalog.ts";
 
 /** The Kubernetes release the node binaries are built from (see cluster/go.mod). */
 export const KUBERNETES_VERSION = "v1.34.4";
@@ -122,6 +123,72 @@ export async function ensureTerminalAgent(onProgress: (line: string) => void = (
   renameSync(staging, dir);
   return binary;
 }
+
+/** A Go program built with `go install <pkg>@<version>`, pinned by its own module's go.mod and go.sum. */
+export interface GoInstallTool {
+  /** The binary's name, and the cache directory's prefix. */
+  name: string;
+  /** The main package, e.g. helm.sh/helm/v4/cmd/helm. */
+  pkg: string;
+  /** A version the Go module proxy serves. */
+  version: string;
+  /** Linker flags besides -s -w (a version stamp). */
+  ldflags?: string;
+}
+
+/** Where a go-installed tool is cached: keyed by its version alone, since nothing of ours goes into it. */
+export function goInstallPath(tool: GoInstallTool): string {
+  return join(cacheDir(), "bin", `${tool.name}-${tool.version}`, tool.name);
+}
+
+/**
+ * Return a Go program built from its own module at a pinned version (Helm,
+ * the local-path provisioner), building it first when the cache lacks it.
+ */
+export async function ensureGoInstall(tool: GoInstallTool, onProgress: (line: string) => void = () => {}): Promise<string> {
+  const binary = goInstallPath(tool);
+  if (existsSync(binary)) return binary;
+  const dir = join(binary, "..");
+  // Per process, so two builders (two test files at once) never write into one directory.
+  const staging = `${dir}.partial-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  const started = Date.now();
+  const target = `${tool.pkg}@${tool.version}`;
+  onProgress(`building ${tool.name} ${tool.version} from the Go module proxy (cached afterwards in ${dir})`);
+  try {
+    // Outside any module of ours: the versions the tool's own go.mod pins.
+    await goCompile(["install", "-trimpath", "-ldflags", `-s -w ${tool.ldflags ?? ""}`.trim(), target], staging, {
+      what: tool.name,
+      label: `go install ${target}`,
+      tick: (elapsed) => onProgress(`  go install ${tool.name}: ${Math.round(elapsed / 1000)} s elapsed ...`),
+      env: { GOBIN: staging },
+    });
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    throw err;
+  }
+  // Another process may have finished first with the same build.
+  if (existsSync(binary)) rmSync(staging, { recursive: true, force: true });
+  else {
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(staging, dir);
+  }
+  onProgress(`${tool.name} ready in ${Math.round((Date.now() - started) / 1000)} s`);
+  return binary;
+}
+
+/**
+ * The local-path provisioner (the default StorageClass's, as kind and k3s
+ * ship it), from rancher's module; its image is built by src/images (recipe
+ * `local-path-provisioner`).
+ */
+export const LOCAL_PATH_PROVISIONER: GoInstallTool = {
+  name: "local-path-provisioner",
+  pkg: "github.com/rancher/local-path-provisioner",
+  version: LOCAL_PATH_PROVISIONER_VERSION,
+  ldflags: `-X main.VERSION=${LOCAL_PATH_PROVISIONER_VERSION}`,
+};
 
 /** Linker flags that stamp the Kubernetes version into a binary (as the release build does), stripped. */
 export function versionLdflags(): string {

@@ -79,6 +79,8 @@ export function stateLayout(state: string) {
     status: join(state, "run", "status.json"),
     upLock: join(state, "run", "up.lock"),
     bootstrapped: join(state, "bootstrapped"),
+    /** The local-path provisioner's volumes (the default StorageClass), one directory per PersistentVolume. */
+    localVolumes: join(state, "local-path"),
   };
 }
 

@@ -8,7 +8,13 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { join } from "node:path";
 import { KubelabError, wrapError } from "../../errors.ts";
 import type { ClusterInfo, ClusterProvider, ClusterStatus, UpOptions } from "../provider.ts";
-import { ensureBinaries, ensureTerminalAgent, type NodeBinaries } from "./binaries.ts";
+import {
+  ensureBinaries,
+  ensureGoInstall,
+  ensureTerminalAgent,
+  LOCAL_PATH_PROVISIONER,
+  type NodeBinaries,
+} from "./binaries.ts";
 import { commandLine, enableBridgeNetfilter, hostHasNameservers, isAlive, linkExists, runningNodeStates, sleep } from "./host.ts";
 import { run } from "../../host/run.ts";
 import { cacheDir, defaultStateDir, NETWORK, NODE_NAME, stateLayout, type StateLayout } from "./layout.ts";
@@ -83,7 +89,8 @@ export class LocalProvider implements ClusterProvider {
     // server answers, while images are checked and the node gets Ready.
     let addons: Promise<void> | undefined;
     const startAddons = () => {
-      const applying = applyAddons(this.kubeconfigPath(), readFileSync(join(this.layout.pki, "ca.crt"), "utf8"), {
+      const ca = readFileSync(join(this.layout.pki, "ca.crt"), "utf8");
+      const applying = applyAddons(this.kubeconfigPath(), ca, this.layout.localVolumes, {
         timeoutMs: READY_TIMEOUT_MS,
         signal: stopAddons.signal,
       });
@@ -425,7 +432,12 @@ export class LocalProvider implements ClusterProvider {
       cacheDir: join(cacheDir(), "images"),
       registry: LOCAL_REGISTRY,
       registryTls,
-      binaries: { kubectl: bins.kubectl, pause: bins.pause, terminalAgent: await ensureTerminalAgent(progress) },
+      binaries: {
+        kubectl: bins.kubectl,
+        pause: bins.pause,
+        terminalAgent: await ensureTerminalAgent(progress),
+        localPathProvisioner: await ensureGoInstall(LOCAL_PATH_PROVISIONER, progress),
+      },
       onProgress: progress,
     });
   }
