@@ -11,11 +11,14 @@ import { join } from "node:path";
 import { ensureGoInstall, type GoInstallTool } from "../cluster/local/binaries.ts";
 
 /** The Helm release the binary is built from (a version the Go module proxy serves). */
+const HELM_VERSION = "v4.3.2";
+
 export const HELM: GoInstallTool = {
   name: "helm",
   pkg: "helm.sh/helm/v4/cmd/helm",
-  version: "v4.3.2",
-  ldflags: "-X helm.sh/helm/v4/internal/version.version=v4.3.2",
+  version: HELM_VERSION,
+  // `helm version` says the release, as upstream's release build stamps it.
+  ldflags: `-X helm.sh/helm/v4/internal/version.version=${HELM_VERSION}`,
 };
 
 /** The chart kubelab ships, in the repository. */
