@@ -1,8 +1,9 @@
 /**
  * The Helm chart on the real cluster, without the server running (its image
  * is never pulled: pullPolicy Never): `helm install` makes the release's
- * objects, the state claim binds to the default StorageClass once the pod is
- * scheduled, the server's account may do what the server needs and nothing
+ * objects in a namespace that enforces the restricted Pod Security level,
+ * the state claim binds to the default StorageClass once the server's pod is
+ * admitted and scheduled, the server's account may do what the server needs and nothing
  * wider (asked of the API server's own authorizer), and `helm uninstall`
  * removes everything but the claim it is told to keep.
  */
@@ -31,14 +32,11 @@ describe("the chart in the local cluster", { timeout: 240_000 }, () => {
   });
 
   test("install: the claim binds and the account holds what the server needs, no more; uninstall keeps only the claim", async () => {
-    const installed = await helm([
-      "install",
-      release,
-      CHART_DIR,
-      "--create-namespace",
-      "--set",
-      "image.pullPolicy=Never",
-    ]);
+    const created = await kubectl(["create", "namespace", ns]);
+    assert.equal(created.code, 0, created.stderr);
+    // The server's pod meets the strictest level: it is refused otherwise, and the claim never binds.
+    await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=restricted"]);
+    const installed = await helm(["install", release, CHART_DIR, "--set", "image.pullPolicy=Never"]);
     assert.equal(installed.code, 0, installed.stderr);
     assert.match(installed.stdout, /kubelab instructor add --admin/);
 
