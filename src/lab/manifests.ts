@@ -16,6 +16,7 @@ import type {
   V1ServiceAccount,
 } from "@kubernetes/client-node";
 import { createHash } from "node:crypto";
+import { LOCAL_PATH_STORAGE_CLASS } from "../cluster/local/layout.ts";
 import { START_MAIN_SESSION, WORK_DIR } from "../terminal/index.ts";
 import { SHARE_FLOOR, cpuMilli, formatCpu, formatMemory, parseQuantity, type ComputeShare } from "./share.ts";
 import type { IsolationMode } from "./types.ts";
@@ -112,6 +113,12 @@ export const LAB_OBJECT_COUNTS: Record<string, string> = {
   "count/ingresses.networking.k8s.io": "2",
   "count/networkpolicies.networking.k8s.io": "5",
   persistentvolumeclaims: "2",
+  // The local cluster's default class (the local-path provisioner) gives a
+  // claim a plain directory on the node's disk whose size nothing enforces:
+  // a learner could fill the disk through one. Claims of that class are
+  // refused in learners' namespaces (a claim naming another class still counts
+  // against the 2 above).
+  [`${LOCAL_PATH_STORAGE_CLASS}.storageclass.storage.k8s.io/persistentvolumeclaims`]: "0",
   configmaps: "8",
   secrets: "8",
   "count/serviceaccounts": "5",
@@ -153,6 +160,7 @@ export const EXAM_TASK_OBJECT_COUNTS: Record<string, string> = {
   "count/ingresses.networking.k8s.io": "0",
   "count/networkpolicies.networking.k8s.io": "1",
   persistentvolumeclaims: "0",
+  [`${LOCAL_PATH_STORAGE_CLASS}.storageclass.storage.k8s.io/persistentvolumeclaims`]: "0",
   configmaps: "2",
   secrets: "0",
   "count/serviceaccounts": "1",

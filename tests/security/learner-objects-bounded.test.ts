@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { V1ResourceQuota } from "@kubernetes/client-node";
 import { LocalProvider } from "../../src/cluster/local/local-provider.ts";
+import { LOCAL_PATH_STORAGE_CLASS } from "../../src/cluster/local/layout.ts";
 import { PORTS } from "../../src/cluster/local/layout.ts";
 import { providerFromEnv } from "../../src/cluster/providers.ts";
 import { ETCD_MAX_OBJECT_BYTES, ETCD_QUOTA_BYTES, LAB_OBJECT_COUNTS } from "../../src/lab/manifests.ts";
@@ -106,6 +107,26 @@ EOF`,
     );
     assert.match(res.stdout, new RegExp(`refused at ${roles + 1}\\b`), `stdout: ${res.stdout} stderr: ${res.stderr}`);
     assert.match(res.stdout, /exceeded quota/);
+  });
+
+  test("a claim on the node's local-path class, whose size nothing enforces, is refused", async () => {
+    // No class named: the cluster's default class (local-path on the local cluster) is filled in before quota.
+    const res = await inToolbox(
+      `kubectl create -f - 2>&1 <<'EOF'; echo rc=$?
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: disk-filler}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Mi}}}
+EOF`,
+    );
+    const defaultClass = await kubectl(["get", "storageclass", LOCAL_PATH_STORAGE_CLASS]);
+    if (defaultClass.code === 0) {
+      assert.match(res.stdout, /rc=1/, `a local-path claim was stored: ${res.stdout}`);
+      assert.match(res.stdout, /exceeded quota/);
+    } else {
+      // Another provider's cluster: its default class is its own, bounded by the count of claims.
+      assert.match(res.stdout, /rc=0/, res.stdout);
+    }
   });
 
   test("an object larger than etcd takes is refused, not stored", async () => {

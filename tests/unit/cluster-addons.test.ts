@@ -13,16 +13,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadAllYaml, loadYaml } from "@kubernetes/client-node";
-import {
-  addonManifests,
-  apiServerStarting,
-  LOCAL_PATH_STORAGE_CLASS,
-  NETWORK_POLICY_USER,
-} from "../../src/cluster/local/addons.ts";
+import { addonManifests, apiServerStarting, NETWORK_POLICY_USER } from "../../src/cluster/local/addons.ts";
 import { CATALOG, LOCAL_PATH_PROVISIONER_IMAGE } from "../../src/images/catalog.ts";
 import { RECIPES } from "../../src/images/recipes.ts";
 import { hostHasNameservers, KUBE_PROXY_TABLES, NODE_NFT_TABLES } from "../../src/cluster/local/host.ts";
-import { NETWORK, PORTS, stateLayout } from "../../src/cluster/local/layout.ts";
+import { LOCAL_PATH_STORAGE_CLASS, NETWORK, PORTS, stateLayout } from "../../src/cluster/local/layout.ts";
 import {
   cniConflist,
   componentArgs,

@@ -18,7 +18,7 @@ import { KubelabError } from "../../errors.ts";
 import { apiStatus } from "../kube-request.ts";
 import { BUSYBOX_IMAGE, LOCAL_PATH_PROVISIONER_IMAGE } from "../../images/catalog.ts";
 import { sleep } from "./host.ts";
-import { NETWORK, NODE_NAME, PORTS } from "./layout.ts";
+import { LOCAL_PATH_STORAGE_CLASS, NETWORK, NODE_NAME, PORTS } from "./layout.ts";
 
 const LABELS = "    app.kubernetes.io/managed-by: kubelab";
 
@@ -74,8 +74,6 @@ subjects:
 /** The NetworkPolicy enforcer's user (its client certificate's CN). */
 export const NETWORK_POLICY_USER = "system:kubelab-network-policy";
 
-/** The default StorageClass's name and provisioner, as kind and k3s name them. */
-export const LOCAL_PATH_STORAGE_CLASS = "local-path";
 const LOCAL_PATH = "local-path-provisioner";
 
 /**
