@@ -83,7 +83,7 @@ export interface KubelabOptions {
    * (src/lab/sweep.ts), at start and every `intervalMs`. Default off here;
    * `./kubelab start` turns it on (KUBELAB_SWEEP).
    */
-  sweep?: { mode: SweepMode; intervalMs?: number; only?: SweepOptions["only"] };
+  sweep?: { mode: SweepMode; intervalMs?: number } & Pick<SweepOptions, "only" | "minAgeMs" | "labLifetimeMs">;
   /** Also serve GET /metrics on this address alone, for a cluster's scraper (`--metrics-port`). */
   metricsAddress?: { host: string; port: number };
 }
@@ -399,6 +399,8 @@ async function serve(
           heldLabs: () => labManager.listLabs().map((l) => l.id),
           dryRun: options.sweep.mode === "dry-run",
           only: options.sweep.only,
+          minAgeMs: options.sweep.minAgeMs,
+          labLifetimeMs: options.sweep.labLifetimeMs,
           log,
         }
       : undefined;

@@ -30,11 +30,13 @@ export const USAGES = {
   instructor: `instructor add <name>      make an instructor who runs classes (password from the terminal or stdin)
   instructor list|remove <name>
                              list instructors; remove one (their sessions end, their classes stay)`,
-  labs: `labs list [--json]      every kubelab namespace in the cluster: lab, learner, mode, age, state
-                             (live, orphan: the store knows no owner, expired: its lifetime is over)
-  labs delete <lab-id>|--orphans [--dry-run]
-                             delete a lab's namespaces, or every orphan's and expired one's
-                             (never a live lab's); --dry-run: only say what would go`,
+  labs: `labs list [--json] [--min-age MIN]
+                             every kubelab namespace in the cluster: lab, learner, mode, age, state
+                             (live, orphan: the store knows no owner, expired: its lifetime is over;
+                             younger than --min-age minutes, default 10: live)
+  labs delete <lab-id>|--orphans [--dry-run] [--force] [--min-age MIN]
+                             delete a lab's namespaces, or every orphan and expired one
+                             (never a live one without --force); --dry-run: only say what would go`,
   bench: `bench [cluster|lab|graders|store|class|exam|soak]
                              run benchmarks (all but soak by default), write results to bench/results/`,
 } as const;

@@ -1,5 +1,6 @@
 /**
- * `./kubelab labs list [--json]` and `./kubelab labs delete <lab-id>|--orphans [--dry-run] [--force]`:
+ * `./kubelab labs list [--json] [--min-age MIN]` and
+ * `./kubelab labs delete <lab-id>|--orphans [--dry-run] [--force] [--min-age MIN]`:
  * the operator's view of every namespace kubelab made in the cluster, judged
  * by the progress store (src/lab/sweep.ts: live, orphan, expired), and the
  * sweep by hand. Reads the store the lab server uses (KUBELAB_STORE);
@@ -14,7 +15,20 @@ import { defaultStorePath, openStore, STORE_ENV, type Store } from "../../store/
 import { flagString, parseArgs } from "../args.ts";
 import { usageOf } from "../usage.ts";
 
-const USAGE = "usage: ./kubelab labs list [--json] | ./kubelab labs delete <lab-id>|--orphans [--dry-run] [--force]";
+const USAGE =
+  "usage: ./kubelab labs list [--json] [--min-age MIN] | ./kubelab labs delete <lab-id>|--orphans [--dry-run] [--force] [--min-age MIN]";
+
+/** `--min-age MIN`: namespaces younger than this many minutes are live (default: the sweep's 10). */
+function minAge(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const minutes = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(minutes))
+    throw new KubelabError(
+      `invalid --min-age ${value}`,
+      "Give --min-age a whole number of minutes (0: judge even new namespaces).",
+    );
+  return minutes * 60_000;
+}
 
 /** "3d", "5h", "12m": how old a namespace is, as kubectl shows it. */
 export function formatAge(ms: number): string {
@@ -65,12 +79,17 @@ async function withStore<T>(fn: (store: Store, kubeConfig: KubeConfig) => Promis
 }
 
 export default async function labsCommand(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, { usage: usageOf("labs"), booleans: ["json", "orphans", "dry-run", "force"] });
+  const parsed = parseArgs(args, {
+    usage: usageOf("labs"),
+    strings: ["min-age"],
+    booleans: ["json", "orphans", "dry-run", "force"],
+  });
   const [sub, labId, ...extra] = parsed.positional;
+  const minAgeMs = minAge(flagString(parsed, "min-age"));
   if (sub === "list") {
     if (labId !== undefined) throw new KubelabError(`labs list takes no lab id (got "${labId}")`, USAGE);
     return withStore(async (store, kubeConfig) => {
-      const rows = await listKubelabNamespaces({ kubeConfig, store });
+      const rows = await listKubelabNamespaces({ kubeConfig, store, minAgeMs });
       if (parsed.flags.get("json") === true) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       else if (rows.length === 0) console.log("no kubelab namespaces in the cluster");
       else console.log(labsTable(rows, Date.now()));
@@ -86,7 +105,7 @@ export default async function labsCommand(args: string[]): Promise<number> {
     );
   const dryRun = parsed.flags.get("dry-run") === true;
   return withStore(async (store, kubeConfig) => {
-    const options: SweepOptions = { kubeConfig, store, dryRun, log: (line) => console.error(line) };
+    const options: SweepOptions = { kubeConfig, store, dryRun, minAgeMs, log: (line) => console.error(line) };
     if (orphans) {
       const gone = await sweepNamespaces(options);
       console.log(`${dryRun ? "would delete" : "deleted"} ${gone.length} namespaces`);
