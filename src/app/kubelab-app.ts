@@ -18,6 +18,7 @@ import { kubeconfigYaml, labNames } from "../lab/manifests.ts";
 import type { ComputeShare } from "../lab/share.ts";
 import type { IsolationMode, LabManager } from "../lab/types.ts";
 import type { GradeResult } from "../graders/types.ts";
+import { addLogContext } from "../logger.ts";
 import { RecorderPool } from "../recorder/index.ts";
 import {
   scheduleSweep,
@@ -281,8 +282,9 @@ async function serve(
   const exec = kubeExec(kubeConfig);
   const grade: GradeService = {
     has: (exerciseId) => graders.has(exerciseId),
-    grade: (exerciseId, lab, locale) =>
-      timedCheck(metrics, exerciseId, () =>
+    grade: (exerciseId, lab, locale) => {
+      addLogContext({ lab: lab.id });
+      return timedCheck(metrics, exerciseId, () =>
         gradeExercise(
           exerciseId,
           createGradeContext({
@@ -296,7 +298,8 @@ async function serve(
           // The Check panel shows what a check waits for and checks again itself (src/site/check-element.ts).
           { answerWaits: true },
         ),
-      ),
+      );
+    },
   };
 
   // Exams (src/exams/exam-service.ts): in namespace mode an attempt's task namespaces are the learner's lab's.
