@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { V1Namespace } from "@kubernetes/client-node";
+import { formatAge, labsTable } from "../../src/cli/commands/labs.ts";
 import { judgeNamespaces, kubelabNamespaces, type SweepFacts } from "../../src/lab/sweep.ts";
 import type { Learner } from "../../src/store/index.ts";
 
@@ -109,5 +110,21 @@ describe("sweep rules", () => {
     assert.deepEqual(judge([ns("kubelab-old", lab("old", "toolbox"))], { owners }, ["old"]), {
       "kubelab-old": "live:L9",
     });
+  });
+
+  test("labs list's table: namespace, lab, learner, mode, age, state and why, one row each", () => {
+    const rows = judgeNamespaces(
+      kubelabNamespaces([
+        ns("kubelab-a1", lab("a1", "toolbox"), 3 * HOUR),
+        ns("ckad-task-1", { "kubelab.dev/exam-attempt": "x" }),
+      ]),
+      { owners: new Map([["a1", learner("L1", "a1")]]), attempts: new Map(), examLabs: new Set() },
+      { now: NOW },
+    );
+    const lines = labsTable(rows, NOW).split("\n");
+    assert.match(lines[0]!, /^NAMESPACE\s+LAB\s+LEARNER\s+MODE\s+AGE\s+STATE\s+WHY$/);
+    assert.match(lines[1]!, /^kubelab-a1\s+a1\s+L1\s+namespace\s+3h\s+live\s+its learner has it$/);
+    assert.match(lines[2]!, /^ckad-task-1\s+-\s+-\s+cluster\s+2h\s+orphan\s+the store knows no such exam attempt$/);
+    assert.deepEqual([formatAge(59_000), formatAge(90 * 60_000), formatAge(50 * HOUR)], ["0m", "1h", "2d"]);
   });
 });
