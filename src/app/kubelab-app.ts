@@ -17,7 +17,6 @@ import { createLabKube, createLabManager, labIdIsOfMode, locateToolboxAgent } fr
 import { kubeconfigYaml, labNames } from "../lab/manifests.ts";
 import type { ComputeShare } from "../lab/share.ts";
 import type { IsolationMode, LabManager } from "../lab/types.ts";
-import type { GradeResult } from "../graders/types.ts";
 import { addLogContext } from "../logger.ts";
 import { RecorderPool } from "../recorder/index.ts";
 import {
@@ -176,24 +175,6 @@ async function adoptLabs(
   }
 }
 
-/** Grade, and count the Check and its time (a grader that throws counts as `error`). */
-async function timedCheck(
-  metrics: KubelabMetrics,
-  exerciseId: string,
-  grade: () => Promise<GradeResult>,
-): Promise<GradeResult> {
-  const started = performance.now();
-  const seconds = () => (performance.now() - started) / 1000;
-  try {
-    const result = await grade();
-    metrics.check(exerciseId, result.passed ? "passed" : "failed", seconds());
-    return result;
-  } catch (err) {
-    metrics.check(exerciseId, "error", seconds());
-    throw err;
-  }
-}
-
 /** Bring up the cluster (idempotent) and serve kubelab; resolves once listening. */
 export async function startKubelab(options: KubelabOptions): Promise<RunningKubelab> {
   const log = options.log ?? (() => {});
@@ -284,20 +265,18 @@ async function serve(
     has: (exerciseId) => graders.has(exerciseId),
     grade: (exerciseId, lab, locale) => {
       addLogContext({ lab: lab.id });
-      return timedCheck(metrics, exerciseId, () =>
-        gradeExercise(
-          exerciseId,
-          createGradeContext({
-            namespace: lab.namespace,
-            recorder: recorders.for(lab.namespace).view,
-            kubeConfig,
-            exec,
-            options: { nodeAccess: mode === "cluster" },
-          }),
-          locale,
-          // The Check panel shows what a check waits for and checks again itself (src/site/check-element.ts).
-          { answerWaits: true },
-        ),
+      return gradeExercise(
+        exerciseId,
+        createGradeContext({
+          namespace: lab.namespace,
+          recorder: recorders.for(lab.namespace).view,
+          kubeConfig,
+          exec,
+          options: { nodeAccess: mode === "cluster" },
+        }),
+        locale,
+        // The Check panel shows what a check waits for and checks again itself (src/site/check-element.ts).
+        { answerWaits: true },
       );
     },
   };

@@ -287,6 +287,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
     examShell: options.exams?.terminal,
     terminalPark: options.terminalPark,
     terminal: options.terminal,
+    metrics: options.metrics,
     log,
   });
   options.metrics?.observe({ labs: () => labManager.listLabs(), terminals: () => terminals.size });

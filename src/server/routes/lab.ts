@@ -18,6 +18,7 @@ import type { EnsureLabOptions, Lab, LabManager } from "../../lab/types.ts";
 import { API, EXERCISE_ID, LOCALES, TERMINAL_VIEW_PARAM, type LabJson, type Locale } from "../../shared/contract.ts";
 import { route, type Route, type UpgradeRoute } from "../http/route.ts";
 import { HttpError, sendJson } from "../http-util.ts";
+import type { KubelabMetrics } from "../metrics.ts";
 import type { ProgressApi } from "../progress-api.ts";
 import { clientAddress, type RateLimiter } from "../rate-limit.ts";
 import {
@@ -49,6 +50,8 @@ export interface LabRoutesDeps {
   examShell?(sessionId: string, lab: Lab): Promise<TerminalShell | undefined>;
   terminalPark?: TerminalPark;
   terminal?: { highWaterMark?: number; lowWaterMark?: number; keepaliveMs?: number };
+  /** Counts each Check and times it, from the handler's start to the recorded answer (what the learner waits for). */
+  metrics?: Pick<KubelabMetrics, "check">;
   log: (line: string) => void;
 }
 
@@ -205,10 +208,14 @@ export function labRoutes(deps: LabRoutesDeps): { routes: Route<any>[]; upgrades
             "Wait until the terminal says it is ready, then press Check again.",
           );
         labManager.touch(sid);
+        const started = performance.now();
+        const done = (outcome: "passed" | "failed" | "error") =>
+          deps.metrics?.check(exercise, outcome, (performance.now() - started) / 1000);
         let result: GradeResult;
         try {
           result = await deps.grade.grade(exercise, lab, locale);
         } catch (err) {
+          done("error");
           log(`grading ${exercise} for lab ${lab.id} failed: ${(err as Error)?.stack ?? err}`);
           throw new HttpError(
             500,
@@ -218,6 +225,7 @@ export function labRoutes(deps: LabRoutesDeps): { routes: Route<any>[]; upgrades
         }
         // Committed before the answer leaves: a crash after this line loses nothing the learner saw.
         const attempt = await progress.recordAttempt(sid, lab, result, requestId);
+        done(result.passed ? "passed" : "failed");
         sendJson(res, 200, attempt ? { ...result, attempt } : result);
       },
     }),
