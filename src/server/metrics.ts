@@ -86,7 +86,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Kubel
   });
   const checkSeconds = new Histogram({
     name: "kubelab_check_duration_seconds",
-    help: "How long a Check took on the server, in seconds: grading and recording the attempt, what the learner waits for.",
+    help: "How long a Check took on the server, in seconds: from the request's arrival through grading to the recorded attempt.",
     labelNames: ["outcome"],
     buckets: CHECK_BUCKETS,
     registers: [registry],

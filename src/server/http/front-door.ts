@@ -88,6 +88,17 @@ const examRunning = (examPage: string) =>
   new HttpError(403, "an exam is running", `Lessons come back once you submit it at ${examPage}.`);
 /** The response header echoing each request's id (the same id is on every log line of the request). */
 export const REQUEST_ID_HEADER = "x-request-id";
+const arrivals = new WeakMap<IncomingMessage, number>();
+
+/**
+ * When the front door met this request (`performance.now()`): a route that
+ * times itself for the metrics counts from here, so reading the body, the
+ * session and the store's checks are in its time, as they are in the caller's.
+ */
+export function arrivedAt(req: IncomingMessage): number | undefined {
+  return arrivals.get(req);
+}
+
 /**
  * A proxy's request id, when it looks like one (so a log line can be followed
  * through it); else a fresh one.
@@ -229,6 +240,7 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
 
   return {
     request(req, res) {
+      arrivals.set(req, performance.now());
       const requestId = requestIdOf(req);
       res.setHeader(REQUEST_ID_HEADER, requestId);
       withLogContext({ requestId }, () => handle(req, res));

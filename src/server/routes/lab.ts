@@ -18,6 +18,7 @@ import type { EnsureLabOptions, Lab, LabManager } from "../../lab/types.ts";
 import { API, EXERCISE_ID, LOCALES, TERMINAL_VIEW_PARAM, type LabJson, type Locale } from "../../shared/contract.ts";
 import { route, type Route, type UpgradeRoute } from "../http/route.ts";
 import { HttpError, sendJson } from "../http-util.ts";
+import { arrivedAt } from "../http/front-door.ts";
 import type { KubelabMetrics } from "../metrics.ts";
 import type { ProgressApi } from "../progress-api.ts";
 import { clientAddress, type RateLimiter } from "../rate-limit.ts";
@@ -50,7 +51,7 @@ export interface LabRoutesDeps {
   examShell?(sessionId: string, lab: Lab): Promise<TerminalShell | undefined>;
   terminalPark?: TerminalPark;
   terminal?: { highWaterMark?: number; lowWaterMark?: number; keepaliveMs?: number };
-  /** Counts each Check and times it, from the handler's start to the recorded answer (what the learner waits for). */
+  /** Counts each Check and times it, from the request's arrival to the recorded answer (what the learner waits for). */
   metrics?: Pick<KubelabMetrics, "check">;
   log: (line: string) => void;
 }
@@ -191,7 +192,8 @@ export function labRoutes(deps: LabRoutesDeps): { routes: Route<any>[]; upgrades
       auth: "session",
       csrf: false,
       body: { json: gradeBody, hint: GRADE_HINT },
-      async handler({ res, sessionId, body }) {
+      async handler({ req, res, sessionId, body }) {
+        const started = arrivedAt(req) ?? performance.now();
         const { exercise, locale, requestId } = body;
         if (!deps.grade.has(exercise))
           throw new HttpError(
@@ -208,7 +210,6 @@ export function labRoutes(deps: LabRoutesDeps): { routes: Route<any>[]; upgrades
             "Wait until the terminal says it is ready, then press Check again.",
           );
         labManager.touch(sid);
-        const started = performance.now();
         const done = (outcome: "passed" | "failed" | "error") =>
           deps.metrics?.check(exercise, outcome, (performance.now() - started) / 1000);
         let result: GradeResult;
