@@ -17,13 +17,22 @@ import { createLabKube, createLabManager, labIdIsOfMode, locateToolboxAgent } fr
 import { kubeconfigYaml, labNames } from "../lab/manifests.ts";
 import type { ComputeShare } from "../lab/share.ts";
 import type { IsolationMode, LabManager } from "../lab/types.ts";
+import { addLogContext } from "../logger.ts";
 import { RecorderPool } from "../recorder/index.ts";
+import {
+  scheduleSweep,
+  sweepNamespaces,
+  type JudgedNamespace,
+  type SweepMode,
+  type SweepOptions,
+} from "../lab/sweep.ts";
 import { createExamApi } from "../exams/exam-api.ts";
 import { createExamService, type ExamService } from "../exams/exam-service.ts";
 import { checkServerExposure, createLabServer, type GradeService } from "../server/server.ts";
 import { accessTokenIn } from "../server/access.ts";
 import { isLoopbackBind } from "../server/host-check.ts";
-import { shareConnections } from "../cluster/kube-connections.ts";
+import { onApiServerError, shareConnections } from "../cluster/kube-connections.ts";
+import { createMetrics, instrumentStore, serveMetrics, type KubelabMetrics } from "../server/metrics.ts";
 import { createSiteHandler } from "../server/site.ts";
 import { agentTransport, apiExecTransport, createTerminalPark } from "../terminal/index.ts";
 import { ensureSite } from "../site-build/site-build.ts";
@@ -69,6 +78,14 @@ export interface KubelabOptions {
   buildSite?: boolean;
   /** The progress store's file (default KUBELAB_STORE, else `<state>/lab-server/progress.db`; see src/store). */
   storePath?: string;
+  /**
+   * The clean-up sweep of kubelab namespaces the store knows no live owner of
+   * (src/lab/sweep.ts), at start and every `intervalMs`. Default off here;
+   * `./kubelab start` turns it on (KUBELAB_SWEEP).
+   */
+  sweep?: { mode: SweepMode; intervalMs?: number } & Pick<SweepOptions, "only" | "minAgeMs" | "labLifetimeMs">;
+  /** Also serve GET /metrics on this address alone, for a cluster's scraper (`--metrics-port`). */
+  metricsAddress?: { host: string; port: number };
 }
 
 export interface RunningKubelab {
@@ -78,6 +95,12 @@ export interface RunningKubelab {
   labManager: LabManager;
   /** Attempts, learners and lab events (closed by `close`). */
   store: Store;
+  /** Run one sweep now (as the schedule does); what it deleted (or would, in dry-run). Undefined when the sweep is off. */
+  sweep?(): Promise<JudgedNamespace[]>;
+  /** What /metrics serves. */
+  metrics: KubelabMetrics;
+  /** The scraper's own /metrics URL, when `metricsAddress` was given. */
+  metricsUrl?: string;
   /** Mint a learner session (benchmarks that must know the lab's names first; see LabServer.issueSession). */
   issueSession(): { learnerId: string; cookieValue: string };
   close(): Promise<void>;
@@ -163,9 +186,10 @@ export async function startKubelab(options: KubelabOptions): Promise<RunningKube
   // Refuse an unsafe exposure before spending a minute on the cluster (the server takes this result).
   const exposure = checkServerExposure({ ...options, accessToken, mode });
   // A damaged, locked or read-only store fails now, with a hint, before the cluster's minute.
-  const store = openStore({ path: options.storePath, log });
+  const metrics = createMetrics();
+  const store = instrumentStore(openStore({ path: options.storePath, log }), metrics);
   try {
-    return await serve({ ...options, accessToken }, store, log, mode, exposure);
+    return await serve({ ...options, accessToken }, store, log, mode, exposure, metrics);
   } catch (err) {
     await store.close();
     throw err;
@@ -178,6 +202,7 @@ async function serve(
   log: (line: string) => void,
   mode: IsolationMode,
   exposure: ReturnType<typeof checkServerExposure>,
+  metrics: KubelabMetrics,
 ): Promise<RunningKubelab> {
   // The site builds while the cluster comes up: both are needed before the URL is printed.
   const site = options.buildSite === false ? undefined : ensureSite({ onProgress: options.onProgress });
@@ -234,11 +259,13 @@ async function serve(
   // so history-aware graders see what happened before the first Check.
   if (mode === "cluster") recorders.for("default");
 
+  const stopCountingApiErrors = onApiServerError((verb, status) => metrics.apiServerError(verb, status));
   const exec = kubeExec(kubeConfig);
   const grade: GradeService = {
     has: (exerciseId) => graders.has(exerciseId),
-    grade: (exerciseId, lab, locale) =>
-      gradeExercise(
+    grade: (exerciseId, lab, locale) => {
+      addLogContext({ lab: lab.id });
+      return gradeExercise(
         exerciseId,
         createGradeContext({
           namespace: lab.namespace,
@@ -250,7 +277,8 @@ async function serve(
         locale,
         // The Check panel shows what a check waits for and checks again itself (src/site/check-element.ts).
         { answerWaits: true },
-      ),
+      );
+    },
   };
 
   // Exams (src/exams/exam-service.ts): in namespace mode an attempt's task namespaces are the learner's lab's.
@@ -327,6 +355,7 @@ async function serve(
       : undefined,
     port: options.port,
     host: options.host,
+    metrics,
     log,
   });
   // A class's labs first (with its labels and lifetime), then everyone else's.
@@ -343,7 +372,24 @@ async function serve(
     .resume()
     .then((n) => n > 0 && log(`${n} running exam attempts: each is submitted at its deadline`))
     .catch((err) => log(`could not take back the running exams: ${err instanceof Error ? err.message : err}`));
+  // After the classes' and learners' labs are taken back and the exams resumed: what is left has no owner.
+  const sweepOptions: SweepOptions | undefined =
+    options.sweep && options.sweep.mode !== "off"
+      ? {
+          kubeConfig,
+          store,
+          heldLabs: () => labManager.listLabs().map((l) => l.id),
+          dryRun: options.sweep.mode === "dry-run",
+          only: options.sweep.only,
+          minAgeMs: options.sweep.minAgeMs,
+          labLifetimeMs: options.sweep.labLifetimeMs,
+          log,
+        }
+      : undefined;
+  const sweeping = sweepOptions ? scheduleSweep({ ...sweepOptions, intervalMs: options.sweep?.intervalMs }) : undefined;
   const url = await server.listen();
+  const scraper = options.metricsAddress ? await serveMetrics(metrics, options.metricsAddress) : undefined;
+  metrics.observe({ store });
   // In cluster mode there is one lab for the machine: start it now, so the
   // first page load finds a shell ready instead of waiting for a pod.
   if (mode === "cluster") {
@@ -356,8 +402,14 @@ async function serve(
     accessToken: options.accessToken,
     labManager,
     store,
+    metrics,
+    metricsUrl: scraper?.url,
+    sweep: sweepOptions && (() => sweepNamespaces(sweepOptions)),
     issueSession: () => server.issueSession(),
     close: async () => {
+      sweeping?.close();
+      await scraper?.close();
+      stopCountingApiErrors();
       await server.close();
       terminalPark?.close();
       exams.sessions.close();

@@ -2,6 +2,7 @@
  * kubelab's one command line. Each subcommand lives in ./commands/; this file
  * only dispatches and turns errors into a message plus a hint (no stack trace).
  */
+import { LOG_ENV, logger } from "../logger.ts";
 import { errorLines } from "./report-error.ts";
 import { USAGES } from "./usage.ts";
 import { clusterCommand } from "./commands/cluster.ts";
@@ -18,6 +19,9 @@ ${Object.values(USAGES)
 environment: KUBELAB_PROVIDER=local|kubeconfig, KUBELAB_STATE (default /var/lib/kubelab),
              KUBELAB_CACHE (default ~/.cache/kubelab),
              KUBELAB_STORE (progress store file, default <state>/lab-server/progress.db),
+             KUBELAB_LOG=json|text (log lines; text on a terminal, JSON otherwise),
+             KUBELAB_METRICS_PORT=[HOST:]PORT (start: /metrics for a scraper),
+             KUBELAB_SWEEP=on|dry-run|off (start: the orphan namespace sweep, default on),
              KUBELAB_DEBUG=1 (a failure's stack trace too)`;
 
 const lazy =
@@ -39,6 +43,7 @@ const commands: Record<string, Command> = {
   progress: lazy(() => import("./commands/progress.ts")),
   instructor: lazy(() => import("./commands/instructor.ts")),
   helm: lazy(() => import("./commands/helm.ts")),
+  labs: lazy(() => import("./commands/labs.ts")),
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -63,6 +68,11 @@ async function main(argv: string[]): Promise<number> {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
-  for (const line of errorLines(err, { debug: Boolean(process.env.KUBELAB_DEBUG) })) console.error(line);
+  const lines = errorLines(err, { debug: Boolean(process.env.KUBELAB_DEBUG) });
+  // Asked for JSON: the failure is one event a log collector reads (hint and stack as fields).
+  if (process.env[LOG_ENV] === "json") {
+    const [message, hint, stack] = lines;
+    logger().error(message.replace(/^kubelab: /, ""), { hint: hint?.replace(/^hint: /, ""), stack });
+  } else for (const line of lines) console.error(line);
   process.exitCode = 1;
 }

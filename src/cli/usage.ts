@@ -2,12 +2,14 @@
 export const USAGES = {
   start: `start [--mode cluster|namespace] [--port N] [--host H] [--origin URL] [--allowed-host NAME]...
         [--access-password-file FILE|-] [--max-labs N] [--labs-per-minute N] [--max-terminals N]
-        [--open-labs] [--allow-pod-clients] [--learner-cpu Q] [--learner-memory Q]
+        [--open-labs] [--allow-pod-clients] [--learner-cpu Q] [--learner-memory Q] [--metrics-port [HOST:]PORT]
                              build the lesson site if needed, bring up the local cluster
                              and the lab server, print the URL (namespace: a lab per learner;
                              on a network address only for class members unless --open-labs;
                              --learner-cpu/--learner-memory: each learner's requests instead of
-                             the nodes' allocatable over the class's places)`,
+                             the nodes' allocatable over the class's places; --metrics-port
+                             or KUBELAB_METRICS_PORT: GET /metrics alone on that port too, for a
+                             cluster's scraper; a bare port listens on every address)`,
   build: `build [--force|--check]    build the lesson site into dist/ when its sources changed`,
   image: `image build [--output FILE] [--tag NAME] [--load]
                              build the all-in-one container image (server and cluster in one)
@@ -29,6 +31,13 @@ export const USAGES = {
   instructor: `instructor add <name>      make an instructor who runs classes (password from the terminal or stdin)
   instructor list|remove <name>
                              list instructors; remove one (their sessions end, their classes stay)`,
+  labs: `labs list [--json] [--min-age MIN]
+                             every kubelab namespace in the cluster: lab, learner, mode, age, state
+                             (live, orphan: the store knows no owner, expired: its lifetime is over;
+                             younger than --min-age minutes, default 10: live)
+  labs delete <lab-id>|--orphans [--dry-run] [--force] [--min-age MIN]
+                             delete a lab's namespaces, or every orphan and expired one
+                             (never a live one without --force); --dry-run: only say what would go`,
   bench: `bench [cluster|lab|graders|store|class|exam|soak]
                              run benchmarks (all but soak by default), write results to bench/results/`,
 } as const;

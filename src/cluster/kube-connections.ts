@@ -8,11 +8,66 @@
  * of its CPU time beside idling. The first request's Agent (its TLS options
  * and keep-alive are client-node's own) is kept and handed to every later
  * request with the same cluster and user, so connections are reused.
+ *
+ * The kept pool is also where kubelab sees the API server's answers: its
+ * errors are reported to `onApiServerError`'s listeners (the metrics).
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Dispatcher } from "undici";
 
 const SHARED = Symbol("kubelab.sharedConnections");
+
+/** Told of each request the API server refused (status ≥ 400) or never answered (status undefined). */
+export type ApiServerErrorListener = (verb: string, status: number | undefined) => void;
+const errorListeners = new Set<ApiServerErrorListener>();
+
+/**
+ * Listen to the API server's errors on every kubelab client (those made
+ * through `shareConnections`, and `kubeRequest`); returns how to stop.
+ * The metrics count them (src/server/metrics.ts).
+ */
+export function onApiServerError(listener: ApiServerErrorListener): () => void {
+  errorListeners.add(listener);
+  return () => errorListeners.delete(listener);
+}
+
+/** Tell the listeners of one failed request (a listener that throws is not the request's problem). */
+export function reportApiServerError(verb: string, status: number | undefined): void {
+  for (const listener of errorListeners)
+    try {
+      listener(verb, status);
+    } catch {
+      // a metric's trouble never fails a request
+    }
+}
+
+/**
+ * An undici interceptor that reports each response's status ≥ 400 and each
+ * request that failed before an answer, and otherwise passes everything on.
+ * Watches (which end with an error when closed) are reported only when the
+ * API server answered them with an error status.
+ */
+const observeErrors: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
+  const verb = String(opts.method ?? "GET");
+  let answered = false;
+  const h = handler as Dispatcher.DispatchHandler;
+  return dispatch(opts, {
+    onRequestStart: (controller, context) => h.onRequestStart?.(controller, context),
+    onRequestUpgrade: (controller, status, headers, socket) =>
+      h.onRequestUpgrade?.(controller, status, headers, socket),
+    onResponseStart(controller, status, headers, message) {
+      if (status >= 200) answered = true;
+      if (status >= 400) reportApiServerError(verb, status);
+      return h.onResponseStart?.(controller, status, headers, message);
+    },
+    onResponseData: (controller, chunk) => h.onResponseData?.(controller, chunk),
+    onResponseEnd: (controller, trailers) => h.onResponseEnd?.(controller, trailers),
+    onResponseError(controller, err) {
+      if (!answered && (err as { name?: string })?.name !== "AbortError") reportApiServerError(verb, undefined);
+      return h.onResponseError?.(controller, err);
+    },
+  });
+};
 
 /** Makes `config`'s API clients share connections; returns `config`. Idempotent. */
 export function shareConnections(config: KubeConfig): KubeConfig {
@@ -39,8 +94,10 @@ export function shareConnections(config: KubeConfig): KubeConfig {
     const made = context.getDispatcher();
     if (!made) return;
     const pool = pools.get(key);
-    if (pool) context.setDispatcher(pool);
-    else pools.set(key, made);
+    if (pool) return context.setDispatcher(pool);
+    const observed = made.compose(observeErrors);
+    pools.set(key, observed);
+    context.setDispatcher(observed);
   };
   return config;
 }

@@ -6,6 +6,7 @@
 import { request as httpsRequest, type RequestOptions } from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { KubelabError } from "../errors.ts";
+import { reportApiServerError } from "./kube-connections.ts";
 
 /**
  * The HTTP status of a failed API call: client-node's ApiException (`code`),
@@ -38,8 +39,12 @@ export async function kubeRequest(config: KubeConfig, method: string, path: stri
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () => resolveResponse({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
       res.on("error", reject);
+      if ((res.statusCode ?? 0) >= 400) reportApiServerError(method, res.statusCode);
     });
-    req.on("error", reject);
+    req.on("error", (err) => {
+      reportApiServerError(method, undefined);
+      reject(err);
+    });
     req.setTimeout(15_000, () => req.destroy(new Error(`${method} ${path}: timed out after 15 s`)));
     req.end(payload);
   });

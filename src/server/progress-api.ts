@@ -12,6 +12,7 @@
  * Without a store (tests, a server started bare) the routes answer
  * `enabled: false` and nothing is recorded.
  */
+import { addLogContext } from "../logger.ts";
 import { z } from "zod";
 import type { GradeResult } from "../graders/types.ts";
 import type { Lab } from "../lab/types.ts";
@@ -105,10 +106,13 @@ export function createProgressApi(options: ProgressApiOptions): ProgressApi {
   async function learner(sessionId: string): Promise<Learner | undefined> {
     if (!store) return undefined;
     const known = learners.get(sessionId);
-    if (known) return known;
-    const found = await store.learnerForSession(sessionId);
-    if (learners.size >= LEARNER_CACHE) learners.clear();
-    learners.set(sessionId, found);
+    const found = known ?? (await store.learnerForSession(sessionId));
+    if (!known) {
+      if (learners.size >= LEARNER_CACHE) learners.clear();
+      learners.set(sessionId, found);
+    }
+    // The request's later log lines name the learner (by id: the session id is never logged).
+    addLogContext({ learner: found.id });
     return found;
   }
 

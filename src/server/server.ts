@@ -32,6 +32,7 @@ import { createRouter, type Router } from "./http/router.ts";
 import { isClientAbort, parseCookies, serializeCookie } from "./http-util.ts";
 import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 import { labRoutes } from "./routes/lab.ts";
+import { metricsRoute, type KubelabMetrics } from "./metrics.ts";
 import type { Store } from "../store/index.ts";
 import { createProgressApi } from "./progress-api.ts";
 import type { RenderPage, SiteHandler } from "./site.ts";
@@ -150,6 +151,8 @@ export interface LabServerOptions {
   terminal?: { highWaterMark?: number; lowWaterMark?: number; keepaliveMs?: number };
   /** Terminals opened ahead of time for warm-pool labs; a learner's first terminal takes theirs. */
   terminalPark?: TerminalPark;
+  /** Serve these at GET /metrics (behind Host and access like the API), with this server's labs and terminals. */
+  metrics?: KubelabMetrics;
   log?: (line: string) => void;
 }
 
@@ -284,8 +287,10 @@ export function createLabServer(options: LabServerOptions): LabServer {
     examShell: options.exams?.terminal,
     terminalPark: options.terminalPark,
     terminal: options.terminal,
+    metrics: options.metrics,
     log,
   });
+  options.metrics?.observe({ labs: () => labManager.listLabs(), terminals: () => terminals.size });
   const classRoutes = options.instructor?.routes(learners, serveSite) ?? { routes: [], upgrades: [] };
 
   const accessSecret = options.accessPassword ?? options.accessToken;
@@ -309,6 +314,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
       ...(options.exams?.routes ?? []),
       ...classRoutes.routes,
       ...(access?.routes ?? []),
+      ...(options.metrics ? [metricsRoute(options.metrics)] : []),
     ],
     [...lab.upgrades, ...classRoutes.upgrades],
   );

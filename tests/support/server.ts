@@ -48,6 +48,13 @@ function cliArgs(args: string[]): string[] {
 }
 
 /**
+ * The tests read the server's log as text lines (a test of the JSON format
+ * asks for it), and their servers, each with a store of its own on one
+ * cluster, must not sweep each other's labs as orphans (a sweep test asks for it).
+ */
+const TEST_SERVER_ENV = { KUBELAB_LOG: "text", KUBELAB_SWEEP: "off" };
+
+/**
  * `kubelab start ARGS` as a child process; resolves when it prints its URL.
  * Another process bringing the shared cluster up at the same moment makes
  * `start` refuse; that is retried for a while.
@@ -72,7 +79,7 @@ async function startServerOnce(args: string[], env: NodeJS.ProcessEnv, timeoutMs
   const port = await freePort();
   const child = spawn(process.execPath, cliArgs(["--port", String(port), ...args]), {
     cwd: ROOT,
-    env: { ...process.env, KUBECONFIG: kubeconfig(), ...env },
+    env: { ...process.env, KUBECONFIG: kubeconfig(), ...TEST_SERVER_ENV, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -127,7 +134,7 @@ export function runStart(
   return new Promise((resolve) => {
     const child = spawn(process.execPath, cliArgs(args), {
       cwd: ROOT,
-      env: { ...process.env, KUBECONFIG: kubeconfig(), ...env },
+      env: { ...process.env, KUBECONFIG: kubeconfig(), ...TEST_SERVER_ENV, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";

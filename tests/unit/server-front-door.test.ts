@@ -558,3 +558,30 @@ describe("aborted requests", () => {
     assert.equal((await fetch(`${base}/api/health`)).status, 200);
   });
 });
+
+describe("request ids and /metrics", () => {
+  it("echoes a proxy's request id, makes one otherwise, and ignores one that is not an id", async () => {
+    const { base } = await start();
+    const given = await fetch(`${base}/api/health`, { headers: { "x-request-id": "proxy-id-1234" } });
+    assert.equal(given.headers.get("x-request-id"), "proxy-id-1234");
+    const made = await fetch(`${base}/api/health`);
+    assert.match(made.headers.get("x-request-id") ?? "", /^[0-9a-f]{16}$/);
+    const odd = await fetch(`${base}/api/health`, { headers: { "x-request-id": 'a b"<script>' } });
+    assert.match(odd.headers.get("x-request-id") ?? "", /^[0-9a-f]{16}$/);
+  });
+
+  it("serves /metrics behind the access password like the API, and not at all without metrics", async () => {
+    const { createMetrics } = await import("../../src/server/metrics.ts");
+    const metrics = createMetrics({ defaultMetrics: false });
+    const open = await start({ metrics });
+    const page = await fetch(`${open.base}/metrics`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /^# HELP kubelab_checks_total /m);
+    const locked = await start({ metrics, accessPassword: "correct horse battery" });
+    const refused = await fetch(`${locked.base}/metrics`, { redirect: "manual" });
+    assert.equal(refused.status, 303, "to the login page, as every page without the access cookie");
+    assert.match(refused.headers.get("location") ?? "", /^\/login\?next=%2Fmetrics/);
+    const none = await start();
+    assert.notEqual((await fetch(`${none.base}/metrics`)).status, 200);
+  });
+});

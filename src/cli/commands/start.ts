@@ -1,7 +1,7 @@
 /**
  * `./kubelab start [--port N] [--host H] [--mode cluster|namespace] [--origin URL]
  *  [--allowed-host NAME]... [--access-password-file FILE|-] [--max-labs N] [--labs-per-minute N] [--max-terminals N]
- *  [--open-labs] [--allow-pod-clients] [--learner-cpu Q] [--learner-memory Q]`:
+ *  [--open-labs] [--allow-pod-clients] [--learner-cpu Q] [--learner-memory Q] [--metrics-port [HOST:]PORT]`:
  * bring up the cluster (the embedded local one by default) and the lab server,
  * print the URL, and serve until interrupted.
  *
@@ -16,6 +16,9 @@ import { providerFromEnv } from "../../cluster/providers.ts";
 import { insideAllInOne } from "../../cluster/local/container.ts";
 import { PASSWORD_ENV, PASSWORD_FILE_FLAG, TOKEN_PARAM } from "../../server/access.ts";
 import { ALLOWED_HOST_FLAG, splitHostList } from "../../server/host-check.ts";
+import { logger } from "../../logger.ts";
+import { parseSweepMode, SWEEP_ENV } from "../../lab/sweep.ts";
+import { METRICS_PORT_ENV, parseMetricsAddress } from "../../server/metrics.ts";
 import { flagString, parseArgs } from "../args.ts";
 import { usageOf } from "../usage.ts";
 
@@ -59,6 +62,7 @@ export default async function startCommand(args: string[]): Promise<number> {
       "labs-per-minute",
       "learner-cpu",
       "learner-memory",
+      "metrics-port",
       // Known only to refuse it with its own hint below.
       "access-password",
     ],
@@ -80,6 +84,8 @@ export default async function startCommand(args: string[]): Promise<number> {
     );
   }
   const origin = flagString(parsed, "origin");
+  const metricsPort = flagString(parsed, "metrics-port") ?? process.env[METRICS_PORT_ENV];
+  const log = logger();
   const app = await startKubelab({
     provider: providerFromEnv(),
     mode,
@@ -98,9 +104,12 @@ export default async function startCommand(args: string[]): Promise<number> {
     maxTerminalsPerSession: positiveInt(flagString(parsed, "max-terminals"), "--max-terminals"),
     labsPerMinute: positiveInt(flagString(parsed, "labs-per-minute"), "--labs-per-minute"),
     learnerShare: parseShareOverride(flagString(parsed, "learner-cpu"), flagString(parsed, "learner-memory")),
-    onProgress: (line) => console.error(line),
-    log: (line) => console.error(`[kubelab] ${line}`),
+    sweep: { mode: parseSweepMode(process.env[SWEEP_ENV]) },
+    metricsAddress: metricsPort ? parseMetricsAddress(metricsPort) : undefined,
+    onProgress: log.line,
+    log: log.line,
   });
+  if (app.metricsUrl) log.info(`metrics for a scraper at ${app.metricsUrl}`);
   const query = app.accessToken ? `?${TOKEN_PARAM}=${app.accessToken}` : "";
   if (insideAllInOne())
     console.log(
@@ -113,7 +122,7 @@ export default async function startCommand(args: string[]): Promise<number> {
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });
-  console.error("stopping kubelab (the cluster keeps running; `./kubelab cluster down` stops it)");
+  log.info("stopping kubelab (the cluster keeps running; `./kubelab cluster down` stops it)");
   await app.close();
   return 0;
 }

@@ -22,10 +22,12 @@
  * One WebSocketServer (noServer) serves every upgrade route; one function
  * refuses upgrades; paths outside the table fall through to the site.
  */
+import { randomBytes } from "node:crypto";
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { KubelabError } from "../../errors.ts";
+import { withLogContext } from "../../logger.ts";
 import type { AccessGate } from "../access.ts";
 import type { HostPolicy } from "../host-check.ts";
 import { escapeHtml, HttpError, htmlPage, isClientAbort, originAllowed, sendError, sendHtml } from "../http-util.ts";
@@ -84,6 +86,27 @@ export function refuseUpgrade(socket: Duplex, status: number, error: string, hin
 /** A lessons' API route (or page) asked for while the session's exam runs. */
 const examRunning = (examPage: string) =>
   new HttpError(403, "an exam is running", `Lessons come back once you submit it at ${examPage}.`);
+/** The response header echoing each request's id (the same id is on every log line of the request). */
+export const REQUEST_ID_HEADER = "x-request-id";
+const arrivals = new WeakMap<IncomingMessage, number>();
+
+/**
+ * When the front door met this request (`performance.now()`): a route that
+ * times itself for the metrics counts from here, so reading the body, the
+ * session and the store's checks are in its time, as they are in the caller's.
+ */
+export function arrivedAt(req: IncomingMessage): number | undefined {
+  return arrivals.get(req);
+}
+
+/**
+ * A proxy's request id, when it looks like one (so a log line can be followed
+ * through it); else a fresh one.
+ */
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers[REQUEST_ID_HEADER];
+  return typeof given === "string" && /^[A-Za-z0-9._-]{8,64}$/.test(given) ? given : randomBytes(8).toString("hex");
+}
 const isApi = (path: string) => path === "/api" || path.startsWith("/api/");
 const changesState = (method: string | undefined) => method !== "GET" && method !== "HEAD";
 
@@ -217,44 +240,55 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
 
   return {
     request(req, res) {
-      req.on("error", () => {}); // a reset mid-body surfaces in the handler's read; never as an uncaught error
-      let path: string;
-      try {
-        path = new URL(req.url ?? "/", "http://localhost").pathname;
-      } catch {
-        return sendError(res, new HttpError(400, "malformed request URL"));
-      }
-      // 1. Host.
-      if (!hosts.allows(req.headers.host)) {
-        req.resume();
-        const { error, hint } = options.misdirected(req.headers.host);
-        if (isApi(path)) return sendError(res, new HttpError(421, error, hint));
-        return sendHtml(
-          res,
-          421,
-          htmlPage(
-            "kubelab: wrong host name",
-            `<h1>Wrong host name</h1>\n<p>${escapeHtml(error)}.</p>\n<p>${escapeHtml(hint)}</p>`,
-          ),
-        );
-      }
-      const answer = { page: false };
-      serve(req, res, path, answer).catch((err: unknown) => failed(req, res, path, answer.page, err));
+      arrivals.set(req, performance.now());
+      const requestId = requestIdOf(req);
+      res.setHeader(REQUEST_ID_HEADER, requestId);
+      withLogContext({ requestId }, () => handle(req, res));
     },
     upgrade(req, socket, head) {
-      socket.on("error", () => {});
-      let path: string;
-      try {
-        path = new URL(req.url ?? "/", "http://localhost").pathname;
-      } catch {
-        return refuseUpgrade(socket, 400, "malformed request URL");
-      }
-      upgrade(req, socket, head, path).catch((err: unknown) => {
-        if (err instanceof KubelabError) return refuseUpgrade(socket, err.status, err.message, err.hint);
-        log(`upgrade ${path} failed: ${(err as Error)?.stack ?? err}`);
-        refuseUpgrade(socket, 500, (err as Error)?.message ?? String(err));
-      });
+      withLogContext({ requestId: requestIdOf(req) }, () => handleUpgrade(req, socket, head));
     },
     close: () => wss.close(),
   };
+
+  function handle(req: IncomingMessage, res: ServerResponse) {
+    req.on("error", () => {}); // a reset mid-body surfaces in the handler's read; never as an uncaught error
+    let path: string;
+    try {
+      path = new URL(req.url ?? "/", "http://localhost").pathname;
+    } catch {
+      return sendError(res, new HttpError(400, "malformed request URL"));
+    }
+    // 1. Host.
+    if (!hosts.allows(req.headers.host)) {
+      req.resume();
+      const { error, hint } = options.misdirected(req.headers.host);
+      if (isApi(path)) return sendError(res, new HttpError(421, error, hint));
+      return sendHtml(
+        res,
+        421,
+        htmlPage(
+          "kubelab: wrong host name",
+          `<h1>Wrong host name</h1>\n<p>${escapeHtml(error)}.</p>\n<p>${escapeHtml(hint)}</p>`,
+        ),
+      );
+    }
+    const answer = { page: false };
+    serve(req, res, path, answer).catch((err: unknown) => failed(req, res, path, answer.page, err));
+  }
+
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
+    socket.on("error", () => {});
+    let path: string;
+    try {
+      path = new URL(req.url ?? "/", "http://localhost").pathname;
+    } catch {
+      return refuseUpgrade(socket, 400, "malformed request URL");
+    }
+    upgrade(req, socket, head, path).catch((err: unknown) => {
+      if (err instanceof KubelabError) return refuseUpgrade(socket, err.status, err.message, err.hint);
+      log(`upgrade ${path} failed: ${(err as Error)?.stack ?? err}`);
+      refuseUpgrade(socket, 500, (err as Error)?.message ?? String(err));
+    });
+  }
 }

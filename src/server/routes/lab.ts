@@ -18,6 +18,8 @@ import type { EnsureLabOptions, Lab, LabManager } from "../../lab/types.ts";
 import { API, EXERCISE_ID, LOCALES, TERMINAL_VIEW_PARAM, type LabJson, type Locale } from "../../shared/contract.ts";
 import { route, type Route, type UpgradeRoute } from "../http/route.ts";
 import { HttpError, sendJson } from "../http-util.ts";
+import { arrivedAt } from "../http/front-door.ts";
+import type { KubelabMetrics } from "../metrics.ts";
 import type { ProgressApi } from "../progress-api.ts";
 import { clientAddress, type RateLimiter } from "../rate-limit.ts";
 import {
@@ -49,6 +51,8 @@ export interface LabRoutesDeps {
   examShell?(sessionId: string, lab: Lab): Promise<TerminalShell | undefined>;
   terminalPark?: TerminalPark;
   terminal?: { highWaterMark?: number; lowWaterMark?: number; keepaliveMs?: number };
+  /** Counts each Check and times it, from the request's arrival to the recorded answer (what the learner waits for). */
+  metrics?: Pick<KubelabMetrics, "check">;
   log: (line: string) => void;
 }
 
@@ -188,7 +192,8 @@ export function labRoutes(deps: LabRoutesDeps): { routes: Route<any>[]; upgrades
       auth: "session",
       csrf: false,
       body: { json: gradeBody, hint: GRADE_HINT },
-      async handler({ res, sessionId, body }) {
+      async handler({ req, res, sessionId, body }) {
+        const started = arrivedAt(req) ?? performance.now();
         const { exercise, locale, requestId } = body;
         if (!deps.grade.has(exercise))
           throw new HttpError(
@@ -205,10 +210,13 @@ export function labRoutes(deps: LabRoutesDeps): { routes: Route<any>[]; upgrades
             "Wait until the terminal says it is ready, then press Check again.",
           );
         labManager.touch(sid);
+        const done = (outcome: "passed" | "failed" | "error") =>
+          deps.metrics?.check(exercise, outcome, (performance.now() - started) / 1000);
         let result: GradeResult;
         try {
           result = await deps.grade.grade(exercise, lab, locale);
         } catch (err) {
+          done("error");
           log(`grading ${exercise} for lab ${lab.id} failed: ${(err as Error)?.stack ?? err}`);
           throw new HttpError(
             500,
@@ -218,6 +226,7 @@ export function labRoutes(deps: LabRoutesDeps): { routes: Route<any>[]; upgrades
         }
         // Committed before the answer leaves: a crash after this line loses nothing the learner saw.
         const attempt = await progress.recordAttempt(sid, lab, result, requestId);
+        done(result.passed ? "passed" : "failed");
         sendJson(res, 200, attempt ? { ...result, attempt } : result);
       },
     }),
