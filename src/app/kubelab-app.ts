@@ -25,7 +25,7 @@ import {
   type JudgedNamespace,
   type SweepMode,
   type SweepOptions,
-} from "../lab/sweep.ts";
+} from "./sweep.ts";
 import { createExamApi } from "../exams/exam-api.ts";
 import { createExamService, type ExamService } from "../exams/exam-service.ts";
 import { checkServerExposure, createLabServer, type GradeService } from "../server/server.ts";
@@ -80,7 +80,7 @@ export interface KubelabOptions {
   storePath?: string;
   /**
    * The clean-up sweep of kubelab namespaces the store knows no live owner of
-   * (src/lab/sweep.ts), at start and every `intervalMs`. Default off here;
+   * (src/app/sweep.ts), at start and every `intervalMs`. Default off here;
    * `./kubelab start` turns it on (KUBELAB_SWEEP).
    */
   sweep?: { mode: SweepMode; intervalMs?: number } & Pick<SweepOptions, "only" | "minAgeMs" | "labLifetimeMs">;

@@ -24,7 +24,7 @@ const SRC = join(ROOT, "src");
 /** Low to high: an area imports only areas on a lower layer (docs/architecture.md §1). */
 export const LAYERS: readonly (readonly string[])[] = [
   ["errors.ts", "shared", "k8s"],
-  ["host", "i18n", "site-build", "content.config.ts"],
+  ["logger.ts", "host", "i18n", "site-build", "content.config.ts"],
   ["setup", "site", "images"],
   ["cluster", "components", "terminal"],
   ["lab", "recorder", "conformance", "helm", "pages"],

@@ -1,12 +1,12 @@
 /**
- * The sweep's rules (src/lab/sweep.ts judgeNamespaces), from labels and
+ * The sweep's rules (src/app/sweep.ts judgeNamespaces), from labels and
  * store facts alone: what is live is never judged otherwise.
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { V1Namespace } from "@kubernetes/client-node";
 import { formatAge, labsTable } from "../../src/cli/commands/labs.ts";
-import { judgeNamespaces, kubelabNamespaces, type SweepFacts } from "../../src/lab/sweep.ts";
+import { judgeNamespaces, kubelabNamespaces, type SweepFacts } from "../../src/app/sweep.ts";
 import type { Learner } from "../../src/store/index.ts";
 
 const NOW = Date.parse("2026-01-10T12:00:00Z");

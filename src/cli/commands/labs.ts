@@ -2,7 +2,7 @@
  * `./kubelab labs list [--json] [--min-age MIN]` and
  * `./kubelab labs delete <lab-id>|--orphans [--dry-run] [--force] [--min-age MIN]`:
  * the operator's view of every namespace kubelab made in the cluster, judged
- * by the progress store (src/lab/sweep.ts: live, orphan, expired), and the
+ * by the progress store (src/app/sweep.ts: live, orphan, expired), and the
  * sweep by hand. Reads the store the lab server uses (KUBELAB_STORE);
  * safe while it runs.
  */
@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import { providerFromEnv } from "../../cluster/providers.ts";
 import { KubelabError } from "../../errors.ts";
-import { listKubelabNamespaces, sweepNamespaces, type JudgedNamespace, type SweepOptions } from "../../lab/sweep.ts";
+import { listKubelabNamespaces, sweepNamespaces, type JudgedNamespace, type SweepOptions } from "../../app/sweep.ts";
 import { defaultStorePath, openStore, STORE_ENV, type Store } from "../../store/index.ts";
 import { flagString, parseArgs } from "../args.ts";
 import { usageOf } from "../usage.ts";

@@ -17,7 +17,7 @@ import { insideAllInOne } from "../../cluster/local/container.ts";
 import { PASSWORD_ENV, PASSWORD_FILE_FLAG, TOKEN_PARAM } from "../../server/access.ts";
 import { ALLOWED_HOST_FLAG, splitHostList } from "../../server/host-check.ts";
 import { logger } from "../../logger.ts";
-import { parseSweepMode, SWEEP_ENV } from "../../lab/sweep.ts";
+import { parseSweepMode, SWEEP_ENV } from "../../app/sweep.ts";
 import { METRICS_PORT_ENV, parseMetricsAddress } from "../../server/metrics.ts";
 import { flagString, parseArgs } from "../args.ts";
 import { usageOf } from "../usage.ts";

@@ -26,7 +26,7 @@ import { CoreV1Api } from "@kubernetes/client-node";
 import { KubelabError } from "../errors.ts";
 import { EXAM_LABEL } from "../exams/prepare.ts";
 import type { Learner, Store } from "../store/index.ts";
-import { LABEL_LAB_ID, LABEL_MANAGED_BY, LABEL_ROLE, MANAGED_BY } from "./manifests.ts";
+import { LABEL_LAB_ID, LABEL_MANAGED_BY, LABEL_ROLE, MANAGED_BY } from "../lab/manifests.ts";
 
 export type NamespaceState = "live" | "orphan" | "expired";
 
