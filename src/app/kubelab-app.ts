@@ -19,13 +19,7 @@ import type { ComputeShare } from "../lab/share.ts";
 import type { IsolationMode, LabManager } from "../lab/types.ts";
 import { addLogContext } from "../logger.ts";
 import { RecorderPool } from "../recorder/index.ts";
-import {
-  scheduleSweep,
-  sweepNamespaces,
-  type JudgedNamespace,
-  type SweepMode,
-  type SweepOptions,
-} from "./sweep.ts";
+import { scheduleSweep, sweepNamespaces, type JudgedNamespace, type SweepMode, type SweepOptions } from "./sweep.ts";
 import { createExamApi } from "../exams/exam-api.ts";
 import { createExamService, type ExamService } from "../exams/exam-service.ts";
 import { checkServerExposure, createLabServer, type GradeService } from "../server/server.ts";
