@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Exec, KubeConfig } from "@kubernetes/client-node";
+import { Exec, KubeConfig, VersionApi } from "@kubernetes/client-node";
 import { createClassHttp } from "../class/class-http.ts";
 import { createClassService } from "../class/class-service.ts";
 import { defaultStateDir } from "../cluster/local/layout.ts";
@@ -17,12 +17,14 @@ import { createLabKube, createLabManager, labIdIsOfMode, locateToolboxAgent } fr
 import { kubeconfigYaml, labNames } from "../lab/manifests.ts";
 import type { ComputeShare } from "../lab/share.ts";
 import type { IsolationMode, LabManager } from "../lab/types.ts";
+import { catalogEntry, imageIn, TOOLBOX_IMAGE } from "../images/catalog.ts";
 import { RecorderPool } from "../recorder/index.ts";
 import { createExamApi } from "../exams/exam-api.ts";
 import { createExamService, type ExamService } from "../exams/exam-service.ts";
 import { checkServerExposure, createLabServer, type GradeService } from "../server/server.ts";
 import { accessTokenIn } from "../server/access.ts";
 import { isLoopbackBind } from "../server/host-check.ts";
+import { createHealth } from "../server/http/health.ts";
 import { shareConnections } from "../cluster/kube-connections.ts";
 import { createSiteHandler } from "../server/site.ts";
 import { agentTransport, apiExecTransport, createTerminalPark } from "../terminal/index.ts";
@@ -69,6 +71,10 @@ export interface KubelabOptions {
   buildSite?: boolean;
   /** The progress store's file (default KUBELAB_STORE, else `<state>/lab-server/progress.db`; see src/store). */
   storePath?: string;
+  /** The key that signs sessions (a mounted Secret, src/app/server-config.ts); default: the one kept in the store. */
+  sessionKey?: Buffer;
+  /** The registry the lab's images are pulled from (`--registry`); default: their own names (docker.io/kubelab/toolbox:3). */
+  registry?: string;
 }
 
 export interface RunningKubelab {
@@ -99,9 +105,11 @@ const STARTER_FILES = {
  * PostgreSQL store) together. Cluster mode needs it now too: its lab is the
  * same for every session, but progress is the learner's. The first run seeds
  * it from the key file earlier versions kept for namespace mode, so those
- * cookies keep working.
+ * cookies keep working. A key given in configuration (a Secret several
+ * replicas or a restored store share) replaces the stored one.
  */
-function sessionSecret(store: Store): Promise<Buffer> {
+function sessionSecret(store: Store, given: Buffer | undefined): Promise<Buffer> {
+  if (given) return Promise.resolve(given);
   return store.secret("session", () => {
     try {
       const old = readFileSync(join(defaultStateDir(), "lab-server", "session.key"));
@@ -188,6 +196,7 @@ async function serve(
   kubeConfig.loadFromFile(options.provider.kubeconfigPath());
   shareConnections(kubeConfig);
 
+  const versionApi = kubeConfig.makeApiClient(VersionApi);
   const recorders = new RecorderPool({ kubeConfig, log });
   // Terminals: straight to the toolbox's agent where this process reaches pods (src/terminal/agent.ts).
   const labKube = createLabKube(kubeConfig);
@@ -203,6 +212,7 @@ async function serve(
     kube: labKube,
     server: info.server,
     mode,
+    toolboxImage: imageIn(options.registry, catalogEntry(TOOLBOX_IMAGE)),
     starterFiles: STARTER_FILES,
     // A solo learner's lab lives as long as the cluster: expiring it would
     // empty their `default` namespace. Class labs (namespace mode) expire.
@@ -283,10 +293,19 @@ async function serve(
         terminalTransport,
         log,
         // The learners' key (another purpose): instructor sessions outlive a restart too.
-        sessionSecret: await sessionSecret(store),
+        sessionSecret: await sessionSecret(store, options.sessionKey),
       })
     : undefined;
   const server = createLabServer({
+    health: createHealth({
+      checks: {
+        // A read by key: the store's file is open and answers (a closed or broken store throws).
+        store: () => store.getLearner("readyz"),
+        // /version is readable by every authenticated identity (system:public-info-viewer): no role needed.
+        cluster: () => versionApi.getCode(),
+      },
+      log,
+    }),
     instructor,
     terminalPark,
     labManager,
@@ -304,7 +323,7 @@ async function serve(
     // In a class, learners' pods reach this machine's addresses: none of them may reach the server.
     refuseClients: mode === "namespace" && info.podCidr && !options.allowPodClients ? [info.podCidr] : undefined,
     maxTerminalsPerSession: options.maxTerminalsPerSession,
-    sessionSecret: await sessionSecret(store),
+    sessionSecret: await sessionSecret(store, options.sessionKey),
     store,
     solutions: solutionReader(),
     exams: createExamApi({

@@ -18,7 +18,8 @@ ${Object.values(USAGES)
 environment: KUBELAB_PROVIDER=local|kubeconfig, KUBELAB_STATE (default /var/lib/kubelab),
              KUBELAB_CACHE (default ~/.cache/kubelab),
              KUBELAB_STORE (progress store file, default <state>/lab-server/progress.db),
-             KUBELAB_DEBUG=1 (a failure's stack trace too)`;
+             KUBELAB_DEBUG=1 (a failure's stack trace too);
+             the server's settings (KUBELAB_MODE, KUBELAB_PORT, KUBELAB_REGISTRY, …): docs/server-image.md`;
 
 const lazy =
   (load: () => Promise<{ default: Command }>): Command =>

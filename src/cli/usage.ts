@@ -2,12 +2,13 @@
 export const USAGES = {
   start: `start [--mode cluster|namespace] [--port N] [--host H] [--origin URL] [--allowed-host NAME]...
         [--access-password-file FILE|-] [--max-labs N] [--labs-per-minute N] [--max-terminals N]
-        [--open-labs] [--allow-pod-clients] [--learner-cpu Q] [--learner-memory Q]
+        [--open-labs] [--allow-pod-clients] [--learner-cpu Q] [--learner-memory Q] [--store FILE] [--registry R]
                              build the lesson site if needed, bring up the local cluster
                              and the lab server, print the URL (namespace: a lab per learner;
                              on a network address only for class members unless --open-labs;
                              --learner-cpu/--learner-memory: each learner's requests instead of
-                             the nodes' allocatable over the class's places)`,
+                             the nodes' allocatable over the class's places; --registry: the
+                             lab's images from registry R, as \`images push\` put them there)`,
   build: `build [--force|--check]    build the lesson site into dist/ when its sources changed`,
   image: `image build [--output FILE] [--tag NAME] [--load]
                              build the all-in-one container image (server and cluster in one)
