@@ -10,9 +10,10 @@ export const USAGES = {
                              the nodes' allocatable over the class's places; --registry: the
                              lab's images from registry R, as \`images push\` put them there)`,
   build: `build [--force|--check]    build the lesson site into dist/ when its sources changed`,
-  image: `image build [--output FILE] [--tag NAME] [--load]
-                             build the all-in-one container image (server and cluster in one)
-                             as a \`docker load\` archive (--load: into the local Docker too)`,
+  image: `image build [all-in-one|server] [--output FILE] [--tag NAME] [--load]
+                             build a container image as a \`docker load\` archive (--load: into
+                             the local Docker too): all-in-one (server and cluster in one, the
+                             default) or server (the server alone, for a pod in any cluster)`,
   cluster: `cluster up|down|status|reset|logs
                              manage the embedded local cluster`,
   kubectl: `kubectl ...                kubectl with the cluster's admin kubeconfig`,
