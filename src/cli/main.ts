@@ -32,6 +32,8 @@ const commands: Record<string, Command> = {
   start: lazy(() => import("./commands/start.ts")),
   build: lazy(() => import("./commands/build.ts")),
   image: lazy(() => import("./commands/image.ts")),
+  // `images push` reads as what it does (many images); the same command as `image`.
+  images: lazy(() => import("./commands/image.ts")),
   grade: lazy(() => import("./commands/grade.ts")),
   lab: lazy(() => import("./commands/lab.ts")),
   format: lazy(() => import("./commands/format.ts")),

@@ -13,7 +13,10 @@ export const USAGES = {
   image: `image build [all-in-one|server] [--output FILE] [--tag NAME] [--load]
                              build a container image as a \`docker load\` archive (--load: into
                              the local Docker too): all-in-one (server and cluster in one, the
-                             default) or server (the server alone, for a pod in any cluster)`,
+                             default) or server (the server alone, for a pod in any cluster)
+  images push --registry R [--insecure]
+                             push the server image and the labs' images to registry R
+                             (--insecure: plain HTTP; credentials: KUBELAB_REGISTRY_USERNAME/_PASSWORD)`,
   cluster: `cluster up|down|status|reset|logs
                              manage the embedded local cluster`,
   kubectl: `kubectl ...                kubectl with the cluster's admin kubeconfig`,

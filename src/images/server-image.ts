@@ -14,7 +14,7 @@ import { dirname, join } from "node:path";
 import { ensureLayers, withCache } from "./build.ts";
 import { imageIn } from "./catalog.ts";
 import { appLayer, stage, treeLayer, treeListing, writeArchive, type ImageParts } from "./image-parts.ts";
-import { imageConfig, type Document, type Layer } from "./manifest.ts";
+import { imageConfig, imageManifest, type Document, type Layer } from "./manifest.ts";
 import { SERVER_APP, SERVER_NODE, SERVER_STATE, SERVER_UID } from "./recipes.ts";
 
 /** Bump when the layers' assembly below changes. */
@@ -53,6 +53,7 @@ export interface ServerImage {
   /** Config digest: Docker's image id. */
   id: string;
   config: Document;
+  manifest: Document;
   layers: { name: string; layer: Layer; built: boolean }[];
   output?: string;
 }
@@ -102,6 +103,7 @@ export async function buildServerImage(o: ServerImageOptions): Promise<ServerIma
     tag: o.tag,
     id: config.digest,
     config,
+    manifest: imageManifest(config, layers),
     output: o.output,
     layers: parts.map((p) => ({ name: p.name, layer: p.layer, built: p.built })),
   };

@@ -5,12 +5,20 @@
  * - all-in-one (the default): the server and the embedded node in one
  *   container (docs/all-in-one.md);
  * - server: the lab server alone, for a pod in any cluster (docs/server-image.md).
+ *
+ * `./kubelab images push --registry R [--insecure]` (`image push` too):
+ * publish the server image and every image its labs pull to R
+ * (src/images/push.ts), with credentials from KUBELAB_REGISTRY_USERNAME and
+ * KUBELAB_REGISTRY_PASSWORD where R asks for them.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { KubelabError } from "../../errors.ts";
 import { buildAllInOne, DEFAULT_IMAGE_TAG } from "../../images/all-in-one.ts";
+import { checkRegistryName } from "../../images/catalog.ts";
 import { run } from "../../images/exec.ts";
+import { pushImages } from "../../images/push.ts";
+import { REGISTRY_PASSWORD_ENV, REGISTRY_USERNAME_ENV } from "../../images/registry.ts";
 import { buildServerImage, serverImageName, serverImageTag } from "../../images/server-image.ts";
 import { ensureBinaries, ensureTerminalAgent } from "../../cluster/local/binaries.ts";
 import { cacheDir } from "../../cluster/local/layout.ts";
@@ -73,14 +81,59 @@ async function allInOne(progress: Progress, output: string, tag: string) {
   return { ...image, layers: image.layers.map((l) => ({ name: l.name, size: l.size, built: l.built })) };
 }
 
+/** Credentials for the operator's registry from the environment: both variables, or neither. */
+function registryCredentials(env: NodeJS.ProcessEnv = process.env) {
+  const username = env[REGISTRY_USERNAME_ENV];
+  const password = env[REGISTRY_PASSWORD_ENV];
+  if (!username && !password) return undefined;
+  if (!username || !password)
+    throw new KubelabError(
+      `only one of ${REGISTRY_USERNAME_ENV} and ${REGISTRY_PASSWORD_ENV} is set`,
+      "set both (the account that may push to the registry), or neither for a registry without accounts",
+    );
+  return { username, password };
+}
+
+async function push(registry: string | undefined, insecure: boolean, progress: Progress): Promise<number> {
+  if (!registry) throw new KubelabError("images push needs --registry R", `usage: ${usageOf("image")}`);
+  checkRegistryName(registry, "--registry");
+  const remote = { insecure, credentials: registryCredentials() };
+  const server = await serverImage(progress);
+  const bins = await ensureBinaries(progress);
+  const terminalAgent = await ensureTerminalAgent(progress);
+  const pushed = await pushImages({
+    registry,
+    remote,
+    cacheDir: join(cacheDir(), "images"),
+    binaries: { kubectl: bins.kubectl, pause: bins.pause, terminalAgent },
+    server,
+    onProgress: progress,
+  });
+  const fresh = pushed.filter((p) => p.pushed).length;
+  console.log(
+    `${registry}: ${fresh ? `${fresh} of ${pushed.length} images pushed` : `all ${pushed.length} images up to date`}` +
+      `; start the server with --registry ${registry} (or KUBELAB_REGISTRY) to pull the toolbox from there`,
+  );
+  return 0;
+}
+
 export default async function imageCommand(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, { usage: usageOf("image"), strings: ["output", "tag"], booleans: ["load"] });
+  const parsed = parseArgs(args, {
+    usage: usageOf("image"),
+    strings: ["output", "tag", "registry"],
+    booleans: ["load", "insecure"],
+  });
   const [sub, which = "all-in-one", ...rest] = parsed.positional;
-  if (sub !== "build" || rest.length || !(IMAGES as readonly string[]).includes(which)) {
-    throw new KubelabError(`\`./kubelab image\` takes: build [${IMAGES.join("|")}]`, `usage: ${usageOf("image")}`);
-  }
   const started = Date.now();
   const progress = (line: string) => console.error(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`);
+  if (sub === "push" && parsed.positional.length === 1)
+    return push(flagString(parsed, "registry"), parsed.flags.get("insecure") === true, progress);
+  if (sub !== "build" || rest.length || !(IMAGES as readonly string[]).includes(which)) {
+    throw new KubelabError(
+      `\`./kubelab image\` takes: build [${IMAGES.join("|")}], or push --registry R`,
+      `usage: ${usageOf("image")}`,
+    );
+  }
   const output = flagString(parsed, "output");
   const tag = flagString(parsed, "tag");
   const image =
