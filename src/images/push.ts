@@ -20,10 +20,12 @@ export interface PushOptions {
   remote: RemoteRegistry;
   /** The image builder's cache (<kubelab cache>/images). */
   cacheDir: string;
-  /** What the catalog's recipes put in their images (kubectl, pause, the terminal agent). */
-  binaries: SuppliedBinaries;
-  /** The server image, built. */
-  server: ServerImage;
+  /**
+   * Build the server image and supply what the catalog's recipes put in
+   * theirs (kubectl, pause, the terminal agent): called once the registry
+   * answered, so a wrong name fails in a second, not after a build.
+   */
+  prepare(): Promise<{ server: ServerImage; binaries: SuppliedBinaries }>;
   onProgress?: (line: string) => void;
 }
 
@@ -44,9 +46,10 @@ export async function pushImages(o: PushOptions): Promise<PushedImage[]> {
   // The path part of R (a project, an organisation) prefixes every repository.
   const prefix = o.registry.includes("/") ? `${o.registry.slice(o.registry.indexOf("/") + 1)}/` : "";
   await client.checkAccess();
+  const { server, binaries } = await o.prepare();
   const layers = await withCache(o.cacheDir, progress, () =>
     ensureLayers(
-      { cacheDir: o.cacheDir, binaries: o.binaries, onProgress: progress },
+      { cacheDir: o.cacheDir, binaries, onProgress: progress },
       CATALOG.map((e) => e.recipe),
     ),
   );
@@ -54,11 +57,11 @@ export async function pushImages(o: PushOptions): Promise<PushedImage[]> {
   const images: { repository: string; tag: string; documents: ImageDocuments }[] = [
     {
       repository: SERVER_REPOSITORY,
-      tag: o.server.tag.slice(o.server.tag.lastIndexOf(":") + 1),
+      tag: server.tag.slice(server.tag.lastIndexOf(":") + 1),
       documents: {
-        config: o.server.config,
-        manifest: o.server.manifest,
-        layers: o.server.layers.map((l) => l.layer),
+        config: server.config,
+        manifest: server.manifest,
+        layers: server.layers.map((l) => l.layer),
         blobDir,
       },
     },

@@ -98,15 +98,16 @@ async function push(registry: string | undefined, insecure: boolean, progress: P
   if (!registry) throw new KubelabError("images push needs --registry R", `usage: ${usageOf("image")}`);
   checkRegistryName(registry, "--registry");
   const remote = { insecure, credentials: registryCredentials() };
-  const server = await serverImage(progress);
-  const bins = await ensureBinaries(progress);
-  const terminalAgent = await ensureTerminalAgent(progress);
   const pushed = await pushImages({
     registry,
     remote,
     cacheDir: join(cacheDir(), "images"),
-    binaries: { kubectl: bins.kubectl, pause: bins.pause, terminalAgent },
-    server,
+    prepare: async () => {
+      const server = await serverImage(progress);
+      const bins = await ensureBinaries(progress);
+      const terminalAgent = await ensureTerminalAgent(progress);
+      return { server, binaries: { kubectl: bins.kubectl, pause: bins.pause, terminalAgent } };
+    },
     onProgress: progress,
   });
   const fresh = pushed.filter((p) => p.pushed).length;
