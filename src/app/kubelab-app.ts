@@ -17,7 +17,7 @@ import { createLabKube, createLabManager, labIdIsOfMode, locateToolboxAgent } fr
 import { kubeconfigYaml, labNames } from "../lab/manifests.ts";
 import type { ComputeShare } from "../lab/share.ts";
 import type { IsolationMode, LabManager } from "../lab/types.ts";
-import { catalogEntry, imageIn, TOOLBOX_IMAGE } from "../images/catalog.ts";
+import { toolboxImageIn } from "../images/catalog.ts";
 import { RecorderPool } from "../recorder/index.ts";
 import { createExamApi } from "../exams/exam-api.ts";
 import { createExamService, type ExamService } from "../exams/exam-service.ts";
@@ -212,7 +212,7 @@ async function serve(
     kube: labKube,
     server: info.server,
     mode,
-    toolboxImage: imageIn(options.registry, catalogEntry(TOOLBOX_IMAGE)),
+    toolboxImage: toolboxImageIn(options.registry),
     starterFiles: STARTER_FILES,
     // A solo learner's lab lives as long as the cluster: expiring it would
     // empty their `default` namespace. Class labs (namespace mode) expire.

@@ -79,9 +79,10 @@ export function imageIn(registry: string | undefined, image: CatalogImage): stri
   return registry ? `${registry}/${image.repository}:${image.tag}` : image.ref;
 }
 
-/** The catalog entry of an image reference (its `ref`). */
-export function catalogEntry(ref: string): CatalogEntry {
-  const entry = CATALOG.find((e) => e.ref === ref);
-  if (!entry) throw new KubelabError(`${ref} is not in the image catalog`, "see CATALOG in src/images/catalog.ts");
-  return entry;
+/** The toolbox the lab's pods run: from `registry` (`--registry`, KUBELAB_REGISTRY) when given, else TOOLBOX_IMAGE. */
+export function toolboxImageIn(registry: string | undefined): string {
+  return imageIn(
+    registry,
+    CATALOG.find((e) => e.ref === TOOLBOX_IMAGE)!,
+  );
 }

@@ -10,7 +10,10 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { serverConfig, SESSION_KEY_MIN_BYTES } from "../../src/app/server-config.ts";
 import { KubelabError } from "../../src/errors.ts";
-import { catalogEntry, imageIn, TOOLBOX_IMAGE } from "../../src/images/catalog.ts";
+import type { V1Pod } from "@kubernetes/client-node";
+import { toolboxImageIn, TOOLBOX_IMAGE } from "../../src/images/catalog.ts";
+import { createLabManager } from "../../src/lab/lab-manager.ts";
+import { FakeKube } from "../fakes/lab-fake-kube.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kubelab-config-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -157,9 +160,22 @@ describe("server configuration", () => {
     );
   });
 
-  it("puts the toolbox in the configured registry, under its own name without one", () => {
-    const toolbox = catalogEntry(TOOLBOX_IMAGE);
-    assert.equal(imageIn(undefined, toolbox), "docker.io/kubelab/toolbox:3");
-    assert.equal(imageIn("registry.example.com:5000", toolbox), "registry.example.com:5000/kubelab/toolbox:3");
+  it("puts the lab's toolbox in the configured registry, under its own name without one", async () => {
+    assert.equal(toolboxImageIn(undefined), TOOLBOX_IMAGE);
+    const kube = new FakeKube();
+    const labs = createLabManager({
+      kube,
+      server: "https://10.88.0.1:6443",
+      toolboxImage: toolboxImageIn("registry.example.com:5000/mirror"),
+      pollIntervalMs: 2,
+    });
+    try {
+      const lab = await labs.ensureLab("sid-registry");
+      await labs.waitUntilReady("sid-registry");
+      const pod = kube.get("Pod", lab.toolboxNamespace, "toolbox") as V1Pod;
+      assert.equal(pod.spec!.containers[0].image, "registry.example.com:5000/mirror/kubelab/toolbox:3");
+    } finally {
+      await labs.shutdown();
+    }
   });
 });
