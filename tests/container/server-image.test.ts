@@ -14,9 +14,8 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { kubelab } from "../support/cluster.ts";
 import { freePort } from "../support/server.ts";
-import { docker, dockerOk, startDockerd, type Dockerd } from "./dockerd.ts";
+import { buildAndLoad, docker, dockerOk, startDockerd, type Dockerd } from "./dockerd.ts";
 
 const TAG = "kubelab/server:test";
 const NAME = `kubelab-server-test-${process.pid}`;
@@ -58,15 +57,7 @@ describe("the server image on Docker", { timeout: 600_000 }, () => {
   });
 
   it("runs as 10001 on a read-only root, answers its probes to any Host and serves a lesson", async (t) => {
-    const build = await kubelab(["image", "build", "server", "--tag", TAG], { timeoutMs: 600_000 });
-    assert.equal(build.code, 0, `image build failed:\n${build.stderr}`);
-    const archive = /: (\S+\.tar)$/m.exec(build.stdout)?.[1];
-    const id = /\(([0-9a-f]{12}),/.exec(build.stdout)?.[1];
-    assert.ok(archive && id, `no archive or id in: ${build.stdout}`);
-    if (!(await docker(["image", "inspect", "-f", "{{.Id}}", TAG])).stdout.includes(id)) {
-      await dockerOk(["load", "-i", archive], 300_000);
-      await dockerOk(["image", "prune", "-f"]); // the previous build's, untagged by this load
-    }
+    await buildAndLoad(["server"], TAG, 600_000);
     assert.equal(await dockerOk(["image", "inspect", "-f", "{{.Config.User}}", TAG]), "10001:10001");
     const size = Number(await dockerOk(["image", "inspect", "-f", "{{.Size}}", TAG]));
 

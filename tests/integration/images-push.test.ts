@@ -8,8 +8,7 @@
  * sends nothing.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -17,28 +16,25 @@ import { LocalProvider } from "../../src/cluster/local/local-provider.ts";
 import { LOCAL_REGISTRY } from "../../src/cluster/local/node-config.ts";
 import { providerFromEnv } from "../../src/cluster/providers.ts";
 import { CATALOG } from "../../src/images/catalog.ts";
-import { RegistryClient, registryConfigYaml } from "../../src/images/registry.ts";
+import { RegistryClient } from "../../src/images/registry.ts";
 import { SERVER_REPOSITORY } from "../../src/images/server-image.ts";
 import { kubelab } from "../support/cluster.ts";
+import { startTestRegistry, type TestRegistry } from "../support/registry.ts";
 import { freePort } from "../support/server.ts";
 
 const provider = providerFromEnv();
 const local = provider instanceof LocalProvider ? provider : undefined;
 const work = mkdtempSync(join(tmpdir(), "kubelab-push-"));
 let registry = "";
-let server: ChildProcess | undefined;
+let test: TestRegistry | undefined;
 
 describe("images push", { timeout: 600_000 }, () => {
   before(async () => {
-    registry = `127.0.0.1:${await freePort()}`;
-    writeFileSync(join(work, "config.yml"), registryConfigYaml(join(work, "storage"), registry));
-    server = spawn("docker-registry", ["serve", join(work, "config.yml")], { stdio: "ignore" });
-    const client = new RegistryClient(registry);
-    for (let i = 0; i < 100 && !(await client.ping()); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.ok(await client.ping(), `docker-registry did not come up on ${registry}`);
+    test = await startTestRegistry(work);
+    registry = test.address;
   });
   after(() => {
-    server?.kill("SIGTERM");
+    test?.stop();
     rmSync(work, { recursive: true, force: true });
   });
 
