@@ -111,9 +111,14 @@ async function devPackagePaths(appDir: string): Promise<string[]> {
 
 /**
  * The app at `appPath` in the image: the checkout's files (tracked, and new
- * ones not ignored) as they are, the built site, production modules.
+ * ones not ignored) as they are, the built site, production modules but the
+ * `dropModules` (paths under node_modules/).
  */
-export async function appLayer(o: ImageParts & { appDir: string }, appPath: string) {
+export async function appLayer(
+  o: ImageParts & { appDir: string },
+  appPath: string,
+  dropModules: readonly string[] = [],
+) {
   const git = (args: string[]) =>
     run("git", ["-C", o.appDir, ...args], { hint: "the app is taken from a git checkout" });
   const files = (await git(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])).stdout
@@ -123,9 +128,13 @@ export async function appLayer(o: ImageParts & { appDir: string }, appPath: stri
     throw new ImageBuildError(`the lesson site is not built in ${o.appDir}/dist`, "build it first: ./kubelab build");
   });
   const lock = await readFile(join(o.appDir, "package-lock.json"), "utf8");
-  const key = [await fileListing(o.appDir, files), stamp, lock, await treeListing(join(o.appDir, "node_modules"))].join(
-    "\n",
-  );
+  const key = [
+    await fileListing(o.appDir, files),
+    stamp,
+    lock,
+    await treeListing(join(o.appDir, "node_modules")),
+    ...dropModules,
+  ].join("\n");
   return treeLayer(o, "app", key, async (root) => {
     const app = join(root, appPath.slice(1));
     await mkdir(app, { recursive: true });
@@ -139,6 +148,7 @@ export async function appLayer(o: ImageParts & { appDir: string }, appPath: stri
     await stage(join(o.appDir, "dist"), join(app, "dist"));
     await stage(join(o.appDir, "node_modules"), join(app, "node_modules"));
     for (const dev of await devPackagePaths(o.appDir)) await rm(join(app, dev), { recursive: true, force: true });
+    for (const module of dropModules) await rm(join(app, "node_modules", module), { recursive: true, force: true });
     // The launcher installs modules when this stamp differs from package-lock.json: they are installed.
     // Removed first: the staged one is a hard link to the checkout's.
     await rm(join(app, "node_modules", ".kubelab-lock"), { force: true });
