@@ -14,6 +14,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { toolboxImageIn, TOOLBOX_IMAGE } from "../../src/images/catalog.ts";
 import { createLabManager } from "../../src/lab/lab-manager.ts";
 import { FakeKube } from "../fakes/lab-fake-kube.ts";
+import { defaultStateDir } from "../../src/cluster/local/layout.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kubelab-config-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -158,6 +159,24 @@ describe("server configuration", () => {
       undefined,
       /name two state directories/,
     );
+  });
+
+  it("gives every command the state directory KUBELAB_STATE_DIR names (KUBELAB_STATE wins)", () => {
+    const saved = { state: process.env.KUBELAB_STATE, dir: process.env.KUBELAB_STATE_DIR };
+    try {
+      delete process.env.KUBELAB_STATE;
+      process.env.KUBELAB_STATE_DIR = "/data/state";
+      assert.equal(defaultStateDir(), "/data/state");
+      process.env.KUBELAB_STATE = "/srv/kubelab";
+      assert.equal(defaultStateDir(), "/srv/kubelab");
+    } finally {
+      for (const [name, value] of [
+        ["KUBELAB_STATE", saved.state],
+        ["KUBELAB_STATE_DIR", saved.dir],
+      ] as const)
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+    }
   });
 
   it("puts the lab's toolbox in the configured registry, under its own name without one", async () => {

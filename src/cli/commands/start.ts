@@ -58,8 +58,6 @@ export default async function startCommand(args: string[]): Promise<number> {
     );
   }
   const config = serverConfig({ get: (name) => flagString(parsed, name), all: (name) => parsed.all(name) });
-  // The state directory's one variable for everything below (the store, the access token).
-  if (config.stateDir) process.env.KUBELAB_STATE = config.stateDir;
   const { port } = config;
   const origin = flagString(parsed, "origin");
   const app = await startKubelab({
