@@ -132,6 +132,9 @@ describe("the server image on Docker", { timeout: 600_000 }, () => {
     assert.match(stored, /progress\.db/);
     assert.match(stored, /10001:10001$/);
 
+    // The CLI's other commands run beside it, on the same store (docs/server-image.md).
+    assert.match(await dockerOk(["exec", cid, "node", "src/cli/main.ts", "instructor", "list"]), /no instructors yet/);
+
     t.diagnostic(
       `server image: ${(size / 1e6).toFixed(0)} MB unpacked; docker run → ready ${(readyMs / 1000).toFixed(1)} s`,
     );
