@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Exec, KubeConfig } from "@kubernetes/client-node";
+import { Exec, KubeConfig, VersionApi } from "@kubernetes/client-node";
 import { createClassHttp } from "../class/class-http.ts";
 import { createClassService } from "../class/class-service.ts";
 import { defaultStateDir } from "../cluster/local/layout.ts";
@@ -18,6 +18,7 @@ import { kubeconfigYaml, labNames } from "../lab/manifests.ts";
 import type { ComputeShare } from "../lab/share.ts";
 import type { IsolationMode, LabManager } from "../lab/types.ts";
 import { addLogContext } from "../logger.ts";
+import { toolboxImageIn } from "../images/catalog.ts";
 import { RecorderPool } from "../recorder/index.ts";
 import { scheduleSweep, sweepNamespaces, type JudgedNamespace, type SweepMode, type SweepOptions } from "./sweep.ts";
 import { createExamApi } from "../exams/exam-api.ts";
@@ -27,6 +28,7 @@ import { accessTokenIn } from "../server/access.ts";
 import { isLoopbackBind } from "../server/host-check.ts";
 import { onApiServerError, shareConnections } from "../cluster/kube-connections.ts";
 import { createMetrics, instrumentStore, serveMetrics, type KubelabMetrics } from "../server/metrics.ts";
+import { createHealth } from "../server/http/health.ts";
 import { createSiteHandler } from "../server/site.ts";
 import { agentTransport, apiExecTransport, createTerminalPark } from "../terminal/index.ts";
 import { ensureSite } from "../site-build/site-build.ts";
@@ -80,6 +82,10 @@ export interface KubelabOptions {
   sweep?: { mode: SweepMode; intervalMs?: number } & Pick<SweepOptions, "only" | "minAgeMs" | "labLifetimeMs">;
   /** Also serve GET /metrics on this address alone, for a cluster's scraper (`--metrics-port`). */
   metricsAddress?: { host: string; port: number };
+  /** The key that signs sessions (a mounted Secret, src/app/server-config.ts); default: the one kept in the store. */
+  sessionKey?: Buffer;
+  /** The registry the lab's images are pulled from (`--registry`); default: their own names (docker.io/kubelab/toolbox:3). */
+  registry?: string;
 }
 
 export interface RunningKubelab {
@@ -116,9 +122,11 @@ const STARTER_FILES = {
  * PostgreSQL store) together. Cluster mode needs it now too: its lab is the
  * same for every session, but progress is the learner's. The first run seeds
  * it from the key file earlier versions kept for namespace mode, so those
- * cookies keep working.
+ * cookies keep working. A key given in configuration (a Secret several
+ * replicas or a restored store share) replaces the stored one.
  */
-function sessionSecret(store: Store): Promise<Buffer> {
+function sessionSecret(store: Store, given: Buffer | undefined): Promise<Buffer> {
+  if (given) return Promise.resolve(given);
   return store.secret("session", () => {
     try {
       const old = readFileSync(join(defaultStateDir(), "lab-server", "session.key"));
@@ -207,6 +215,7 @@ async function serve(
   kubeConfig.loadFromFile(options.provider.kubeconfigPath());
   shareConnections(kubeConfig);
 
+  const versionApi = kubeConfig.makeApiClient(VersionApi);
   const recorders = new RecorderPool({ kubeConfig, log });
   // Terminals: straight to the toolbox's agent where this process reaches pods (src/terminal/agent.ts).
   const labKube = createLabKube(kubeConfig);
@@ -222,6 +231,7 @@ async function serve(
     kube: labKube,
     server: info.server,
     mode,
+    toolboxImage: toolboxImageIn(options.registry),
     starterFiles: STARTER_FILES,
     // A solo learner's lab lives as long as the cluster: expiring it would
     // empty their `default` namespace. Class labs (namespace mode) expire.
@@ -305,10 +315,19 @@ async function serve(
         terminalTransport,
         log,
         // The learners' key (another purpose): instructor sessions outlive a restart too.
-        sessionSecret: await sessionSecret(store),
+        sessionSecret: await sessionSecret(store, options.sessionKey),
       })
     : undefined;
   const server = createLabServer({
+    health: createHealth({
+      checks: {
+        // A read by key: the store's file is open and answers (a closed or broken store throws).
+        store: () => store.getLearner("readyz"),
+        // /version is readable by every authenticated identity (system:public-info-viewer): no role needed.
+        cluster: () => versionApi.getCode(),
+      },
+      log,
+    }),
     instructor,
     terminalPark,
     labManager,
@@ -326,7 +345,7 @@ async function serve(
     // In a class, learners' pods reach this machine's addresses: none of them may reach the server.
     refuseClients: mode === "namespace" && info.podCidr && !options.allowPodClients ? [info.podCidr] : undefined,
     maxTerminalsPerSession: options.maxTerminalsPerSession,
-    sessionSecret: await sessionSecret(store),
+    sessionSecret: await sessionSecret(store, options.sessionKey),
     store,
     solutions: solutionReader(),
     exams: createExamApi({

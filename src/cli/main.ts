@@ -22,7 +22,8 @@ environment: KUBELAB_PROVIDER=local|kubeconfig, KUBELAB_STATE (default /var/lib/
              KUBELAB_LOG=json|text (log lines; text on a terminal, JSON otherwise),
              KUBELAB_METRICS_PORT=[HOST:]PORT (start: /metrics for a scraper),
              KUBELAB_SWEEP=on|dry-run|off (start: the orphan namespace sweep, default on),
-             KUBELAB_DEBUG=1 (a failure's stack trace too)`;
+             KUBELAB_DEBUG=1 (a failure's stack trace too);
+             the server's settings (KUBELAB_MODE, KUBELAB_PORT, KUBELAB_REGISTRY, …): docs/server-image.md`;
 
 const lazy =
   (load: () => Promise<{ default: Command }>): Command =>
@@ -35,6 +36,8 @@ const commands: Record<string, Command> = {
   start: lazy(() => import("./commands/start.ts")),
   build: lazy(() => import("./commands/build.ts")),
   image: lazy(() => import("./commands/image.ts")),
+  // `images push` reads as what it does (many images); the same command as `image`.
+  images: lazy(() => import("./commands/image.ts")),
   grade: lazy(() => import("./commands/grade.ts")),
   lab: lazy(() => import("./commands/lab.ts")),
   format: lazy(() => import("./commands/format.ts")),

@@ -2,18 +2,24 @@
 export const USAGES = {
   start: `start [--mode cluster|namespace] [--port N] [--host H] [--origin URL] [--allowed-host NAME]...
         [--access-password-file FILE|-] [--max-labs N] [--labs-per-minute N] [--max-terminals N]
-        [--open-labs] [--allow-pod-clients] [--learner-cpu Q] [--learner-memory Q] [--metrics-port [HOST:]PORT]
+        [--open-labs] [--allow-pod-clients] [--learner-cpu Q] [--learner-memory Q] [--store FILE] [--registry R]
+        [--metrics-port [HOST:]PORT]
                              build the lesson site if needed, bring up the local cluster
                              and the lab server, print the URL (namespace: a lab per learner;
                              on a network address only for class members unless --open-labs;
                              --learner-cpu/--learner-memory: each learner's requests instead of
-                             the nodes' allocatable over the class's places; --metrics-port
-                             or KUBELAB_METRICS_PORT: GET /metrics alone on that port too, for a
-                             cluster's scraper; a bare port listens on every address)`,
+                             the nodes' allocatable over the class's places; --registry: the
+                             lab's images from registry R, as \`images push\` put them there;
+                             --metrics-port or KUBELAB_METRICS_PORT: GET /metrics alone on that
+                             port too, for a cluster's scraper; a bare port listens on every address)`,
   build: `build [--force|--check]    build the lesson site into dist/ when its sources changed`,
-  image: `image build [--output FILE] [--tag NAME] [--load]
-                             build the all-in-one container image (server and cluster in one)
-                             as a \`docker load\` archive (--load: into the local Docker too)`,
+  image: `image build [all-in-one|server] [--output FILE] [--tag NAME] [--load]
+                             build a container image as a \`docker load\` archive (--load: into
+                             the local Docker too): all-in-one (server and cluster in one, the
+                             default) or server (the server alone, for a pod in any cluster)
+  images push --registry R [--insecure]
+                             push the server image and the labs' images to registry R
+                             (--insecure: plain HTTP; credentials: KUBELAB_REGISTRY_USERNAME/_PASSWORD)`,
   cluster: `cluster up|down|status|reset|logs
                              manage the embedded local cluster`,
   kubectl: `kubectl ...                kubectl with the cluster's admin kubeconfig`,

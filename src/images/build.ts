@@ -338,21 +338,21 @@ async function buildAndPush(
   // Push: compare manifest digests first; upload only what the registry lacks.
   const jobs = await Promise.all(
     entries.map(async (e): Promise<PushJob> => {
-      const { recipe, layer, built } = layers.get(e.recipe)!;
-      const config = imageConfig(recipe.config, [layer], `kubelab image builder: ${recipe.name}`);
-      const manifest = imageManifest(config, [layer]);
+      const { layer, built } = layers.get(e.recipe)!;
+      const { config, manifest } = recipeImage(layers.get(e.recipe)!, o.cacheDir);
       const current = (await client.manifestDigest(e.repository, e.tag)) === manifest.digest;
       return { e, config, manifest, layer, current, built };
     }),
   );
   // One push at a time, so two tags of one image never upload the same blob twice.
   for (const j of jobs.filter((j) => !j.current)) {
-    const sent = await client.pushBlob(j.e.repository, j.layer.digest, {
-      file: blobPath(join(o.cacheDir, "blobs"), j.layer.digest),
+    const sent = await pushDocuments(client, j.e.repository, j.e.tag, {
+      config: j.config,
+      manifest: j.manifest,
+      layers: [j.layer],
+      blobDir: join(o.cacheDir, "blobs"),
     });
-    await client.pushBlob(j.e.repository, j.config.digest, { bytes: j.config.bytes });
-    await client.putManifest(j.e.repository, j.e.tag, j.manifest);
-    progress(`pushed ${j.e.repository}:${j.e.tag}${sent ? ` (${mb(j.layer.size)})` : ""}`);
+    progress(`pushed ${j.e.repository}:${j.e.tag}${sent ? ` (${mb(sent)})` : ""}`);
   }
   const results = jobs.map((j) => ({
     image: `${o.registry}/${j.e.repository}:${j.e.tag}`,
@@ -364,6 +364,40 @@ async function buildAndPush(
     `images: ${changed ? `${changed} of ${results.length} built or pushed` : `all ${results.length} up to date`} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
   );
   return results;
+}
+
+/** An image's documents and its layers' blobs, ready to push. */
+export interface ImageDocuments {
+  config: Document;
+  manifest: Document;
+  layers: readonly Layer[];
+  /** Where the layers' blobs are (the cache's blobs/). */
+  blobDir: string;
+}
+
+/** A recipe's one-layer image: the same documents (and digests) in every registry. */
+export function recipeImage({ recipe, layer }: RecipeLayer, cacheDir: string): ImageDocuments {
+  const config = imageConfig(recipe.config, [layer], `kubelab image builder: ${recipe.name}`);
+  return { config, manifest: imageManifest(config, [layer]), layers: [layer], blobDir: join(cacheDir, "blobs") };
+}
+
+/**
+ * Push an image under `repository:tag`: the layers and the config the
+ * registry lacks, then the manifest. Returns the bytes of layers sent.
+ */
+export async function pushDocuments(
+  client: RegistryClient,
+  repository: string,
+  tag: string,
+  image: ImageDocuments,
+): Promise<number> {
+  let sent = 0;
+  for (const layer of image.layers)
+    if (await client.pushBlob(repository, layer.digest, { file: blobPath(image.blobDir, layer.digest) }))
+      sent += layer.size;
+  await client.pushBlob(repository, image.config.digest, { bytes: image.config.bytes });
+  await client.putManifest(repository, tag, image.manifest);
+  return sent;
 }
 
 /** One catalog entry's documents and whether the registry already has them. */

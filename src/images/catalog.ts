@@ -5,6 +5,8 @@
  * `kubectl debug --image` names; `repository`/`tag` is where it sits in the
  * local registry (the registry host is dropped by containerd's mirror lookup).
  */
+import { KubelabError } from "../errors.ts";
+
 export interface CatalogImage {
   /** Reference as a learner writes it, e.g. "busybox" or "nginx:1.20.0". */
   ref: string;
@@ -71,3 +73,28 @@ export const CONFORMANCE_IMAGES: readonly CatalogEntry[] = [
   tag,
   recipe,
 }));
+
+/** A registry as `--registry` and KUBELAB_REGISTRY take it: host[:port][/path], no scheme, no tag. */
+const REGISTRY_NAME = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+
+/** Throw with a hint unless `value` (from `source`, for the message) names a registry. */
+export function checkRegistryName(value: string, source: string): void {
+  if (!REGISTRY_NAME.test(value))
+    throw new KubelabError(
+      `${source} ${JSON.stringify(value)} is not a registry name`,
+      "give host[:port][/path] in lower case, without https:// or a tag, e.g. registry.example.com:5000",
+    );
+}
+
+/** Where a catalog image sits in `registry` (e.g. "registry.example.com:5000/kubelab/toolbox:3"); its own name without one. */
+export function imageIn(registry: string | undefined, image: CatalogImage): string {
+  return registry ? `${registry}/${image.repository}:${image.tag}` : image.ref;
+}
+
+/** The toolbox the lab's pods run: from `registry` (`--registry`, KUBELAB_REGISTRY) when given, else TOOLBOX_IMAGE. */
+export function toolboxImageIn(registry: string | undefined): string {
+  return imageIn(
+    registry,
+    CATALOG.find((e) => e.ref === TOOLBOX_IMAGE)!,
+  );
+}

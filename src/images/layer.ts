@@ -33,6 +33,17 @@ export function blobPath(blobDir: string, digest: string): string {
   return join(blobDir, digest.replace(":", "/"));
 }
 
+/** How a layer is packed. */
+export interface LayerPacking {
+  /** uid and gid of every entry (default root). */
+  owner?: number;
+  /**
+   * The paths to pack (relative to the root) instead of its top-level entries:
+   * their parents then stay out of the layer, as the layers below made them.
+   */
+  paths?: readonly string[];
+}
+
 /** A pass-through stream that hashes what flows through it. */
 function hasher(hash: ReturnType<typeof createHash>, count?: { n: number }): Transform {
   return new Transform({
@@ -45,14 +56,19 @@ function hasher(hash: ReturnType<typeof createHash>, count?: { n: number }): Tra
 }
 
 /**
- * Pack `rootfs` (its entries without a "./" prefix) into `<blobDir>/sha256/<hex>`.
+ * Pack `rootfs` (its entries without a "./" prefix) into `<blobDir>/sha256/<hex>`,
+ * every entry owned by root, or by `owner` (uid and gid) when given.
  */
-export async function createLayer(rootfs: string, blobDir: string): Promise<Layer> {
+export async function createLayer(rootfs: string, blobDir: string, options: LayerPacking = {}): Promise<Layer> {
   await mkdir(join(blobDir, "sha256"), { recursive: true });
-  const entries = (await readdir(rootfs)).sort();
+  const entries = options.paths ? [...options.paths] : (await readdir(rootfs)).sort();
   if (!entries.length) throw new ImageBuildError(`cannot pack ${rootfs}: it is empty`);
   const tmp = join(blobDir, `.layer-${process.pid}-${Date.now()}.tar.gz`);
-  const tar = spawn("tar", [...TAR_FLAGS, "-C", rootfs, "-cf", "-", "--", ...entries], {
+  const owner = options.owner ?? 0;
+  const flags = TAR_FLAGS.map((f) =>
+    f === "--owner=0" ? `--owner=${owner}` : f === "--group=0" ? `--group=${owner}` : f,
+  );
+  const tar = spawn("tar", [...flags, "-C", rootfs, "-cf", "-", "--", ...entries], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const stderr: Buffer[] = [];

@@ -270,6 +270,14 @@ export const ALL_IN_ONE_CACHE = "/opt/kubelab/cache";
 /** The port the all-in-one image's server listens on. */
 export const ALL_IN_ONE_PORT = 4321;
 
+/** Where the server image keeps kubelab: the app (a checkout with its site and modules) and Node.js. */
+export const SERVER_APP = "/opt/kubelab/app";
+export const SERVER_NODE = "/opt/kubelab/node/bin/node";
+/** The server image's user and group: not root, and no id a distribution gives out. */
+export const SERVER_UID = 10001;
+/** The server image's state directory: the store and what the server keeps, on a volume in a pod. */
+export const SERVER_STATE = "/var/lib/kubelab";
+
 export const RECIPES: Readonly<Record<string, ImageRecipe>> = {
   busybox: {
     name: "busybox",
@@ -584,6 +592,59 @@ export const RECIPES: Readonly<Record<string, ImageRecipe>> = {
       ExposedPorts: { [`${ALL_IN_ONE_PORT}/tcp`]: {} },
       // containerd's overlayfs cannot sit on the container's own overlay root: the state must be a volume.
       Volumes: { "/var/lib/kubelab": {} },
+      StopSignal: "SIGTERM",
+    },
+  },
+
+  /**
+   * The base layer of the server image (src/images/server-image.ts adds
+   * Node.js, the app and its state directory): the lab server alone, for a
+   * pod in any cluster. No node, no container runtime, no package manager:
+   * terminals go through the toolbox's agent or the API's exec. bash and
+   * kubectl run the exams' setup scripts (src/exams/prepare.ts).
+   */
+  server: {
+    name: "server",
+    base: "debian",
+    packages: [
+      "base-files",
+      "bash",
+      "ca-certificates",
+      "tini",
+      // Node.js's one library beyond libc.
+      "libstdc++6",
+    ],
+    passwd: [`kubelab:x:${SERVER_UID}:${SERVER_UID}:kubelab:${SERVER_STATE}:/usr/sbin/nologin`],
+    group: [`kubelab:x:${SERVER_UID}:`],
+    files: {
+      "/usr/bin/kubectl": { binary: "kubectl", mode: 0o755 },
+      "/tmp": { dir: true, mode: 0o1777 },
+    },
+    mustHave: ["/usr/bin/tini", "/usr/bin/bash", "/usr/bin/kubectl", "/etc/ssl/certs/ca-certificates.crt"],
+    mustNotHave: ["/usr/bin/apt-get", "/usr/bin/dpkg", "/usr/bin/containerd"],
+    config: {
+      Env: [
+        `PATH=${SERVER_NODE.slice(0, -"/node".length)}:/usr/local/bin:/usr/bin:/bin`,
+        `HOME=${SERVER_STATE}`,
+        `KUBELAB_STATE_DIR=${SERVER_STATE}`,
+        // A pod's server: the in-cluster provider in namespace mode (the only mode it runs), on every address.
+        "KUBELAB_PROVIDER=incluster",
+        "KUBELAB_MODE=namespace",
+        "KUBELAB_HOST=0.0.0.0",
+        `KUBELAB_PORT=${ALL_IN_ONE_PORT}`,
+      ],
+      // Node.js straight, without the launcher's checks (the image holds what they would install).
+      Entrypoint: [
+        "/usr/bin/tini",
+        "--",
+        SERVER_NODE,
+        "--disable-warning=ExperimentalWarning",
+        `${SERVER_APP}/src/cli/main.ts`,
+      ],
+      Cmd: ["start"],
+      User: `${SERVER_UID}:${SERVER_UID}`,
+      WorkingDir: SERVER_APP,
+      ExposedPorts: { [`${ALL_IN_ONE_PORT}/tcp`]: {} },
       StopSignal: "SIGTERM",
     },
   },

@@ -37,6 +37,7 @@ import type { Store } from "../store/index.ts";
 import { createProgressApi } from "./progress-api.ts";
 import type { RenderPage, SiteHandler } from "./site.ts";
 import { createTokenIssuer } from "./sessions.ts";
+import { createHealth, type Health } from "./http/health.ts";
 import {
   apiExecTransport,
   type TerminalPark,
@@ -82,6 +83,8 @@ export interface ClassFeature {
 export interface LabServerOptions {
   labManager: LabManager;
   grade: GradeService;
+  /** /healthz and /readyz (src/server/http/health.ts); default: live, and ready with nothing to check. */
+  health?: Health;
   /** Used to build the terminal's transport (the API's exec) when `terminalTransport` is not given. */
   kubeConfig?: KubeConfig;
   /** How terminals reach the toolbox (tests pass the API's exec over a fake). */
@@ -381,6 +384,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
     fallback: serveSite,
     isSecure,
     maxPayload: 1024 * 1024,
+    health: options.health ?? createHealth({ checks: {}, log }),
     log,
   });
 

@@ -12,10 +12,9 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { check, json, labReady } from "../support/progress.ts";
-import { kubelab } from "../support/cluster.ts";
 import { markedProcesses, STATE_MARKER } from "../../src/cluster/local/host.ts";
 import { freePort } from "../support/server.ts";
-import { command, docker, DOCKER_BRIDGE, dockerOk, startDockerd, type Dockerd } from "./dockerd.ts";
+import { buildAndLoad, command, docker, DOCKER_BRIDGE, dockerOk, startDockerd, type Dockerd } from "./dockerd.ts";
 
 const TAG = "kubelab:test";
 const NAME = `kubelab-test-${process.pid}`;
@@ -108,16 +107,7 @@ describe("the all-in-one image on Docker", { timeout: 900_000 }, () => {
   });
 
   it("runs a learner's Job lesson, keeps it across docker stop/start, and leaves nothing behind", async (t) => {
-    const build = await kubelab(["image", "build", "--tag", TAG], { timeoutMs: 1_200_000 });
-    assert.equal(build.code, 0, `image build failed:\n${build.stderr}`);
-    const archive = /: (\S+\.tar)$/m.exec(build.stdout)?.[1];
-    const id = /\(([0-9a-f]{12}),/.exec(build.stdout)?.[1];
-    assert.ok(archive && id, `no archive or id in: ${build.stdout}`);
-    // Loaded once per image: the daemon's data root is kept in the cache.
-    if (!(await docker(["image", "inspect", "-f", "{{.Id}}", TAG])).stdout.includes(id)) {
-      await dockerOk(["load", "-i", archive], 600_000);
-      await dockerOk(["image", "prune", "-f"]); // the previous build's, untagged by this load
-    }
+    await buildAndLoad([], TAG, 1_200_000);
     const size = Number(await dockerOk(["image", "inspect", "-f", "{{.Size}}", TAG]));
 
     const port = await freePort();

@@ -10,7 +10,7 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { cacheDir } from "../../src/cluster/local/layout.ts";
-import type { RunResult } from "../support/cluster.ts";
+import { kubelab, type RunResult } from "../support/cluster.ts";
 
 /** Debian's docker.io puts its client and daemon here (a docker elsewhere on PATH may be another). */
 export const DOCKER = "/usr/bin/docker";
@@ -96,4 +96,20 @@ export async function startDockerd(): Promise<Dockerd> {
       await ip(["link", "del", DOCKER_BRIDGE]);
     },
   };
+}
+
+/**
+ * `./kubelab image build ...buildArgs --tag TAG`, loaded into the tests' daemon
+ * unless it holds this build already (its data root is kept in the cache).
+ */
+export async function buildAndLoad(buildArgs: string[], tag: string, timeoutMs: number): Promise<void> {
+  const build = await kubelab(["image", "build", ...buildArgs, "--tag", tag], { timeoutMs });
+  if (build.code !== 0) throw new Error(`image build failed:\n${build.stderr}`);
+  const archive = /: (\S+\.tar)$/m.exec(build.stdout)?.[1];
+  const id = /\(([0-9a-f]{12}),/.exec(build.stdout)?.[1];
+  if (!archive || !id) throw new Error(`no archive or id in: ${build.stdout}`);
+  if (!(await docker(["image", "inspect", "-f", "{{.Id}}", tag])).stdout.includes(id)) {
+    await dockerOk(["load", "-i", archive], 600_000);
+    await dockerOk(["image", "prune", "-f"]); // the previous build's, untagged by this load
+  }
 }

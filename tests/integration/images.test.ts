@@ -7,15 +7,15 @@
 // survives between runs in $KUBELAB_IMAGES_TEST_CACHE (default: a directory
 // in the system temp dir), so reruns take seconds.
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ensureImages, type EnsuredImage } from "../../src/images/build.ts";
 import { CATALOG } from "../../src/images/catalog.ts";
-import { RegistryClient, registryConfigYaml } from "../../src/images/registry.ts";
+import { RegistryClient } from "../../src/images/registry.ts";
+import { startTestRegistry, type TestRegistry } from "../support/registry.ts";
 
 function which(cmd: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
@@ -30,28 +30,13 @@ const skip = !which("docker-registry")
 const cacheDir = process.env.KUBELAB_IMAGES_TEST_CACHE ?? join(tmpdir(), "kubelab-images-test-cache");
 let work = "";
 let registry = "";
-let server: ChildProcess | undefined;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+let server: TestRegistry | undefined;
 
 before(async () => {
   if (skip) return;
   work = mkdtempSync(join(tmpdir(), "kubelab-images-it-"));
-  registry = `127.0.0.1:${await freePort()}`;
-  writeFileSync(join(work, "config.yml"), registryConfigYaml(join(work, "storage"), registry));
-  server = spawn("docker-registry", ["serve", join(work, "config.yml")], { stdio: "ignore" });
-  const client = new RegistryClient(registry);
-  for (let i = 0; i < 100 && !(await client.ping()); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.ok(await client.ping(), `docker-registry did not come up on ${registry}`);
+  server = await startTestRegistry(work);
+  registry = server.address;
   // Stand-ins for the real binaries: the test checks placement, not behaviour.
   const fake = join(work, "kubectl");
   writeFileSync(
@@ -62,7 +47,7 @@ before(async () => {
 });
 
 after(() => {
-  server?.kill("SIGTERM");
+  server?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 

@@ -1,21 +1,24 @@
 /**
  * `./kubelab start [--port N] [--host H] [--mode cluster|namespace] [--origin URL]
  *  [--allowed-host NAME]... [--access-password-file FILE|-] [--max-labs N] [--labs-per-minute N] [--max-terminals N]
- *  [--open-labs] [--allow-pod-clients] [--learner-cpu Q] [--learner-memory Q] [--metrics-port [HOST:]PORT]`:
+ *  [--open-labs] [--allow-pod-clients] [--learner-cpu Q] [--learner-memory Q] [--store FILE] [--registry R]
+ *  [--metrics-port [HOST:]PORT]`:
  * bring up the cluster (the embedded local one by default) and the lab server,
  * print the URL, and serve until interrupted.
  *
- * The access password comes from KUBELAB_ACCESS_PASSWORD or a file (or stdin
- * with `-`), never from an argument: arguments show in `ps`.
+ * Each setting also comes from the environment (src/app/server-config.ts:
+ * KUBELAB_MODE, KUBELAB_PORT, …; a flag wins). The access password comes from
+ * KUBELAB_ACCESS_PASSWORD or a file (or stdin with `-`), never from an
+ * argument: arguments show in `ps`.
  */
-import { readFileSync } from "node:fs";
 import { parseShareOverride } from "../../lab/share.ts";
 import { KubelabError } from "../../errors.ts";
 import { startKubelab } from "../../app/kubelab-app.ts";
+import { serverConfig } from "../../app/server-config.ts";
 import { providerFromEnv } from "../../cluster/providers.ts";
 import { insideAllInOne } from "../../cluster/local/container.ts";
 import { PASSWORD_ENV, PASSWORD_FILE_FLAG, TOKEN_PARAM } from "../../server/access.ts";
-import { ALLOWED_HOST_FLAG, splitHostList } from "../../server/host-check.ts";
+import { ALLOWED_HOST_FLAG } from "../../server/host-check.ts";
 import { logger } from "../../logger.ts";
 import { parseSweepMode, SWEEP_ENV } from "../../app/sweep.ts";
 import { METRICS_PORT_ENV, parseMetricsAddress } from "../../server/metrics.ts";
@@ -28,24 +31,6 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
   if (!Number.isInteger(n) || n < 1)
     throw new KubelabError(`invalid ${flag} ${value}`, `give ${flag} a whole number of at least 1`);
   return n;
-}
-
-/** The access password from the file flag (or stdin for `-`) or the environment; one trailing newline dropped. */
-function accessPassword(file: string | undefined): string | undefined {
-  const fromEnv = process.env[PASSWORD_ENV];
-  // Keep it out of the environment of anything this process starts.
-  delete process.env[PASSWORD_ENV];
-  if (file === undefined) return fromEnv || undefined;
-  let text: string;
-  try {
-    text = readFileSync(file === "-" ? 0 : file, "utf8");
-  } catch (err) {
-    throw new KubelabError(
-      `cannot read the access password from ${file === "-" ? "stdin" : file}: ${(err as Error).message}`,
-      `give ${PASSWORD_FILE_FLAG} a readable file holding the password, or - to read it from stdin`,
-    );
-  }
-  return text.replace(/\r?\n$/, "");
 }
 
 export default async function startCommand(args: string[]): Promise<number> {
@@ -63,41 +48,37 @@ export default async function startCommand(args: string[]): Promise<number> {
       "learner-cpu",
       "learner-memory",
       "metrics-port",
+      "store",
+      "registry",
       // Known only to refuse it with its own hint below.
       "access-password",
     ],
     repeated: [ALLOWED_HOST_FLAG.slice(2)],
     booleans: ["open-labs", "allow-pod-clients"],
   });
-  const port = Number(flagString(parsed, "port") ?? process.env.KUBELAB_PORT ?? 4321);
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-    throw new KubelabError(`invalid --port ${flagString(parsed, "port")}`, "give a port number between 1 and 65535");
-  }
-  const mode = flagString(parsed, "mode") ?? "cluster";
-  if (mode !== "cluster" && mode !== "namespace") {
-    throw new KubelabError(`invalid --mode ${mode}`, "use --mode cluster (one learner) or --mode namespace (a class)");
-  }
   if (parsed.flags.get("access-password") !== undefined) {
     throw new KubelabError(
       "the access password is not taken on the command line (other users see it in `ps`)",
       `set ${PASSWORD_ENV}, or pass ${PASSWORD_FILE_FLAG} FILE (- reads stdin)`,
     );
   }
+  const config = serverConfig({ get: (name) => flagString(parsed, name), all: (name) => parsed.all(name) });
+  const { port } = config;
   const origin = flagString(parsed, "origin");
   const metricsPort = flagString(parsed, "metrics-port") ?? process.env[METRICS_PORT_ENV];
   const log = logger();
   const app = await startKubelab({
     provider: providerFromEnv(),
-    mode,
+    mode: config.mode,
     port,
-    host: flagString(parsed, "host") ?? process.env.KUBELAB_HOST ?? "127.0.0.1",
+    host: config.host,
     inContainer: insideAllInOne(),
     allowedOrigins: origin ? [origin] : undefined,
-    allowedHosts: [
-      ...splitHostList(process.env.KUBELAB_ALLOWED_HOSTS),
-      ...parsed.all(ALLOWED_HOST_FLAG.slice(2)).flatMap(splitHostList),
-    ],
-    accessPassword: accessPassword(flagString(parsed, "access-password-file")),
+    allowedHosts: config.allowedHosts,
+    accessPassword: config.accessPassword,
+    sessionKey: config.sessionKey,
+    registry: config.registry,
+    storePath: config.storePath,
     openLabs: parsed.flags.get("open-labs") === true,
     allowPodClients: parsed.flags.get("allow-pod-clients") === true,
     maxLabs: positiveInt(flagString(parsed, "max-labs"), "--max-labs"),

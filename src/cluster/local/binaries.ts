@@ -265,3 +265,21 @@ export function goCompile(args: string[], cwd: string, { what, label, tick, env 
     });
   });
 }
+
+/**
+ * Every binary the offline image catalog's recipes take (src/images/recipes.ts
+ * `SuppliedBinaries`), built first where the cache lacks one: the node's
+ * images, the all-in-one and `images push` all build from these.
+ */
+export async function ensureImageBinaries(onProgress: (line: string) => void = () => {}) {
+  const bins = await ensureBinaries(onProgress);
+  return {
+    node: bins,
+    binaries: {
+      kubectl: bins.kubectl,
+      pause: bins.pause,
+      terminalAgent: await ensureTerminalAgent(onProgress),
+      localPathProvisioner: await ensureGoInstall(LOCAL_PATH_PROVISIONER, onProgress),
+    },
+  };
+}

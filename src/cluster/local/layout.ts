@@ -51,7 +51,9 @@ export function cacheDir(): string {
 }
 
 export function defaultStateDir(): string {
-  return resolve(process.env.KUBELAB_STATE ?? "/var/lib/kubelab");
+  // KUBELAB_STATE_DIR is the server image's name for it (docs/server-image.md), so `kubectl exec … instructor add`
+  // finds the server's store; the local node's processes carry it too, with the same value, as their marker.
+  return resolve(process.env.KUBELAB_STATE ?? process.env.KUBELAB_STATE_DIR ?? "/var/lib/kubelab");
 }
 
 /** Paths inside one cluster's state directory. */

@@ -8,13 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { join } from "node:path";
 import { KubelabError, wrapError } from "../../errors.ts";
 import type { ClusterInfo, ClusterProvider, ClusterStatus, UpOptions } from "../provider.ts";
-import {
-  ensureBinaries,
-  ensureGoInstall,
-  ensureTerminalAgent,
-  LOCAL_PATH_PROVISIONER,
-  type NodeBinaries,
-} from "./binaries.ts";
+import { ensureBinaries, ensureImageBinaries, type NodeBinaries } from "./binaries.ts";
 import { commandLine, enableBridgeNetfilter, hostHasNameservers, isAlive, linkExists, runningNodeStates, sleep } from "./host.ts";
 import { run } from "../../host/run.ts";
 import { cacheDir, defaultStateDir, NETWORK, NODE_NAME, stateLayout, type StateLayout } from "./layout.ts";
@@ -132,7 +126,7 @@ export class LocalProvider implements ClusterProvider {
           addons = startAddons();
         },
       },
-      { name: "offline images", run: () => this.pushImages(bins!, progress) },
+      { name: "offline images", run: () => this.pushImages(progress) },
     ];
     const readySteps: UpStep[] = [
       { name: "node Ready", run: async () => void (nodeName = await this.waitForNode(progress)) },
@@ -417,7 +411,7 @@ export class LocalProvider implements ClusterProvider {
   }
 
   /** Build (cold) or verify (warm) the offline images, once the registry answers; the all-in-one image brings them built. */
-  private async pushImages(bins: NodeBinaries, progress: (line: string) => void): Promise<void> {
+  private async pushImages(progress: (line: string) => void): Promise<void> {
     const registryTls = this.registryTls();
     const registry = new RegistryClient(LOCAL_REGISTRY, registryTls);
     for (let waited = 0; ; waited += 100) {
@@ -432,12 +426,7 @@ export class LocalProvider implements ClusterProvider {
       cacheDir: join(cacheDir(), "images"),
       registry: LOCAL_REGISTRY,
       registryTls,
-      binaries: {
-        kubectl: bins.kubectl,
-        pause: bins.pause,
-        terminalAgent: await ensureTerminalAgent(progress),
-        localPathProvisioner: await ensureGoInstall(LOCAL_PATH_PROVISIONER, progress),
-      },
+      binaries: (await ensureImageBinaries(progress)).binaries,
       onProgress: progress,
     });
   }

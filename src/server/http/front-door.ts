@@ -19,6 +19,9 @@
  * handler runs. (The body's bytes are read, bounded, between 3 and 4, so an
  * oversized body gets its 413 from whoever sends it.)
  *
+ * Before rule 1, only the health probes (health.ts): a kubelet probes the
+ * pod's IP with no password, and the answer is ok / not ok and nothing more.
+ *
  * One WebSocketServer (noServer) serves every upgrade route; one function
  * refuses upgrades; paths outside the table fall through to the site.
  */
@@ -31,6 +34,7 @@ import { withLogContext } from "../../logger.ts";
 import type { AccessGate } from "../access.ts";
 import type { HostPolicy } from "../host-check.ts";
 import { escapeHtml, HttpError, htmlPage, isClientAbort, originAllowed, sendError, sendHtml } from "../http-util.ts";
+import type { Health } from "./health.ts";
 import type { Caller, InstructorIdentity, Route, UpgradeRoute } from "./route.ts";
 import { readRouteBody, runRoute, type Router } from "./router.ts";
 
@@ -65,6 +69,8 @@ export interface FrontDoorOptions {
   isSecure(req: IncomingMessage): boolean;
   /** Largest WebSocket message. */
   maxPayload: number;
+  /** /healthz and /readyz, answered before every rule. */
+  health?: Health;
   log: (line: string) => void;
 }
 
@@ -259,6 +265,8 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
     } catch {
       return sendError(res, new HttpError(400, "malformed request URL"));
     }
+    // 0. The kubelet's probes (pod IP as Host): ok or not, nothing more.
+    if (options.health?.answer(req, res, path)) return;
     // 1. Host.
     if (!hosts.allows(req.headers.host)) {
       req.resume();
