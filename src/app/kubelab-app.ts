@@ -15,6 +15,7 @@ import { createGradeContext, graders, gradeExercise, kubeExec } from "../graders
 import { loadExercises } from "../graders/exercises.ts";
 import { createLabKube, createLabManager, labIdIsOfMode, locateToolboxAgent } from "../lab/index.ts";
 import { kubeconfigYaml, labNames } from "../lab/manifests.ts";
+import { apiServerEndpoints } from "../lab/api-endpoints.ts";
 import type { ComputeShare } from "../lab/share.ts";
 import type { IsolationMode, LabManager } from "../lab/types.ts";
 import { RecorderPool } from "../recorder/index.ts";
@@ -182,11 +183,13 @@ async function serve(
   // The site builds while the cluster comes up: both are needed before the URL is printed.
   const site = options.buildSite === false ? undefined : ensureSite({ onProgress: options.onProgress });
   site?.catch(() => {}); // awaited below; do not report it unhandled if the cluster fails first
-  const info = await options.provider.up({ onProgress: options.onProgress });
+  const info = await options.provider.up({ onProgress: options.onProgress, mode });
   await site;
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(options.provider.kubeconfigPath());
   shareConnections(kubeConfig);
+  // Namespace mode: learners' pods reach the API server at the `kubernetes` Service's endpoints (read once, at start).
+  const apiEndpoints = mode === "namespace" ? await apiServerEndpoints(kubeConfig) : undefined;
 
   const recorders = new RecorderPool({ kubeConfig, log });
   // Terminals: straight to the toolbox's agent where this process reaches pods (src/terminal/agent.ts).
@@ -202,6 +205,8 @@ async function serve(
   const labManager = createLabManager({
     kube: labKube,
     server: info.server,
+    apiEndpoints,
+    serverPods: info.serverPods,
     mode,
     starterFiles: STARTER_FILES,
     // A solo learner's lab lives as long as the cluster: expiring it would
@@ -262,6 +267,7 @@ async function serve(
     exec,
     labManager,
     server: info.server,
+    apiEndpoints,
     log,
   });
   examsOfLabs.service = exams;
