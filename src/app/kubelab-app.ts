@@ -16,6 +16,7 @@ import { loadExercises } from "../graders/exercises.ts";
 import { createLabKube, createLabManager, labIdIsOfMode, locateToolboxAgent } from "../lab/index.ts";
 import { kubeconfigYaml, labNames } from "../lab/manifests.ts";
 import { apiServerEndpoints } from "../lab/api-endpoints.ts";
+import { watchPolicyEnforcement } from "../lab/policy-check.ts";
 import type { ComputeShare } from "../lab/share.ts";
 import type { IsolationMode, LabManager } from "../lab/types.ts";
 import { RecorderPool } from "../recorder/index.ts";
@@ -54,6 +55,13 @@ export interface KubelabOptions {
   allowPodClients?: boolean;
   /** Namespace mode: most labs at once. */
   maxLabs?: number;
+  /**
+   * Namespace mode: open classes even where the cluster does not enforce
+   * NetworkPolicy (`--accept-unenforced-network-policy`); the instructor page says so.
+   */
+  acceptUnenforcedNetworkPolicy?: boolean;
+  /** The image of the NetworkPolicy check's probe pods (a busybox). Default `busybox`. */
+  probeImage?: string;
   /**
    * Namespace mode: what each learner's pods may reserve (`--learner-cpu`,
    * `--learner-memory`) instead of their share of the nodes (src/lab/share.ts).
@@ -277,9 +285,25 @@ async function serve(
     return undefined;
   });
   // Classes are namespace mode's: an instructor, join codes, warm pools, the live grid (src/class).
+  // Namespace mode: learners are kept apart by NetworkPolicy; prove the cluster enforces it, now and every 10 min.
+  const networkPolicy =
+    mode === "namespace"
+      ? watchPolicyEnforcement(kubeConfig, {
+          image: options.probeImage ?? "busybox",
+          accepted: options.acceptUnenforcedNetworkPolicy === true,
+          log,
+        })
+      : undefined;
+  void networkPolicy?.check();
   const classes =
     mode === "namespace"
-      ? createClassService({ store, labManager, log, submitExam: (id) => exams.sessions.submit(id, "en") })
+      ? createClassService({
+          store,
+          labManager,
+          log,
+          networkPolicy,
+          submitExam: (id) => exams.sessions.submit(id, "en"),
+        })
       : undefined;
   const instructor = classes
     ? createClassHttp({
@@ -364,6 +388,7 @@ async function serve(
     store,
     issueSession: () => server.issueSession(),
     close: async () => {
+      networkPolicy?.stop();
       await server.close();
       terminalPark?.close();
       exams.sessions.close();

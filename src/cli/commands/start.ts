@@ -1,7 +1,7 @@
 /**
  * `./kubelab start [--port N] [--host H] [--mode cluster|namespace] [--origin URL]
  *  [--allowed-host NAME]... [--access-password-file FILE|-] [--max-labs N] [--labs-per-minute N] [--max-terminals N]
- *  [--open-labs] [--allow-pod-clients] [--learner-cpu Q] [--learner-memory Q]`:
+ *  [--open-labs] [--allow-pod-clients] [--accept-unenforced-network-policy] [--learner-cpu Q] [--learner-memory Q]`:
  * bring up the cluster (the embedded local one by default) and the lab server,
  * print the URL, and serve until interrupted.
  *
@@ -9,6 +9,7 @@
  * with `-`), never from an argument: arguments show in `ps`.
  */
 import { readFileSync } from "node:fs";
+import { ACCEPT_UNENFORCED_ENV, ACCEPT_UNENFORCED_FLAG } from "../../lab/policy-check.ts";
 import { parseShareOverride } from "../../lab/share.ts";
 import { KubelabError } from "../../errors.ts";
 import { startKubelab } from "../../app/kubelab-app.ts";
@@ -63,7 +64,7 @@ export default async function startCommand(args: string[]): Promise<number> {
       "access-password",
     ],
     repeated: [ALLOWED_HOST_FLAG.slice(2)],
-    booleans: ["open-labs", "allow-pod-clients"],
+    booleans: ["open-labs", "allow-pod-clients", ACCEPT_UNENFORCED_FLAG.slice(2)],
   });
   const port = Number(flagString(parsed, "port") ?? process.env.KUBELAB_PORT ?? 4321);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) {
@@ -94,6 +95,8 @@ export default async function startCommand(args: string[]): Promise<number> {
     accessPassword: accessPassword(flagString(parsed, "access-password-file")),
     openLabs: parsed.flags.get("open-labs") === true,
     allowPodClients: parsed.flags.get("allow-pod-clients") === true,
+    acceptUnenforcedNetworkPolicy:
+      parsed.flags.get(ACCEPT_UNENFORCED_FLAG.slice(2)) === true || process.env[ACCEPT_UNENFORCED_ENV] === "1",
     maxLabs: positiveInt(flagString(parsed, "max-labs"), "--max-labs"),
     maxTerminalsPerSession: positiveInt(flagString(parsed, "max-terminals"), "--max-terminals"),
     labsPerMinute: positiveInt(flagString(parsed, "labs-per-minute"), "--labs-per-minute"),
