@@ -18,7 +18,8 @@ export function providerFromEnv(env: NodeJS.ProcessEnv = process.env): ClusterPr
     case "kubeconfig":
       return new KubeconfigProvider();
     case "incluster":
-      return new InclusterProvider();
+      // KUBELAB_SERVICE_ACCOUNT_ROOT: a directory standing for a pod's root, to run it outside one (see InclusterOptions.root).
+      return new InclusterProvider({ root: env.KUBELAB_SERVICE_ACCOUNT_ROOT });
     default:
       throw new KubelabError(`unknown cluster provider "${name}"`, "set KUBELAB_PROVIDER to `local`, `kubeconfig` or `incluster`");
   }
