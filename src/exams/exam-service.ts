@@ -93,6 +93,7 @@ export function createExamService(o: ExamServiceOptions): ExamService {
       recorders,
       isolated ? { server: o.server, apiEndpoints: o.apiEndpoints } : undefined,
     ),
+    resumed: (_attempt, tasks) => tasks.forEach((t) => recorders.for(t.namespace)),
     cleanup: async (attempt, tasks) => {
       // Found before the namespaces go: in namespace mode they name the lab.
       const lab = await toolboxOf(attempt);
