@@ -99,6 +99,7 @@ it(
     } finally {
       clearTimeout(guard);
       resume();
+      t.diagnostic(`the NetworkPolicy engine was stopped for ${Date.now() - stoppedAt} ms`);
     }
     assert.notEqual(processState(pid), "T", "the engine runs again");
     assert.equal(refused.status, 409, JSON.stringify(refused.body));
