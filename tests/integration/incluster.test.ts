@@ -129,6 +129,17 @@ describe("in-cluster provider on the real cluster", { timeout: 900_000 }, () => 
       policy.spec.ingress[0].from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"],
       NAMESPACE,
     );
+    // A learner's Reset empties their namespace with the server's rights (deletecollection of what `admin` makes).
+    const ns = `lab-${learner.labId}`;
+    await ok("a learner's Job", ["-n", ns, "create", "job", "made", "--image=busybox", "--", "true"]);
+    await ok("a learner's Role", ["-n", ns, "create", "role", "made", "--verb=get", "--resource=pods"]);
+    const reset = await fetch(`${server.url}/api/lab/reset`, {
+      method: "POST",
+      headers: { cookie: learner.cookie, origin: server.url, "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(reset.status, 200, await reset.clone().text());
+    assert.equal((await ok("after the reset", ["-n", ns, "get", "jobs,roles", "-o", "name"])).trim(), "");
     const graded = await json(await check(server.url, learner.cookie, "job/echo", `incluster-${id}`));
     assert.equal(typeof graded.attempt?.seq, "number", `the Check was recorded: ${JSON.stringify(graded)}`);
     const headers = { cookie: learner.cookie, origin: server.url, "content-type": "application/json" };
