@@ -13,10 +13,15 @@ import { defaultStateDir } from "../cluster/local/layout.ts";
 import type { ClusterProvider } from "../cluster/provider.ts";
 import { createGradeContext, graders, gradeExercise, kubeExec } from "../graders/index.ts";
 import { loadExercises } from "../graders/exercises.ts";
-import { createLabKube, createLabManager, labIdIsOfMode, locateToolboxAgent } from "../lab/index.ts";
+import {
+  apiServerEndpoints,
+  createLabKube,
+  createLabManager,
+  labIdIsOfMode,
+  locateToolboxAgent,
+  watchPolicyEnforcement,
+} from "../lab/index.ts";
 import { kubeconfigYaml, labNames } from "../lab/manifests.ts";
-import { apiServerEndpoints } from "../lab/api-endpoints.ts";
-import { watchPolicyEnforcement } from "../lab/policy-check.ts";
 import type { ComputeShare } from "../lab/share.ts";
 import type { IsolationMode, LabManager } from "../lab/types.ts";
 import { RecorderPool } from "../recorder/index.ts";

@@ -13,7 +13,7 @@
 import { EventEmitter } from "node:events";
 import { KubelabError } from "../errors.ts";
 import type { EnsureLabOptions, Lab, LabManager } from "../lab/types.ts";
-import { ACCEPT_UNENFORCED_ENV, ACCEPT_UNENFORCED_FLAG, type PolicyWatch } from "../lab/policy-check.ts";
+import { ACCEPT_UNENFORCED_ENV, ACCEPT_UNENFORCED_FLAG, type PolicyWatch } from "../lab/index.ts";
 import type {
   Attempt,
   ClassRecord,

@@ -9,7 +9,7 @@
  * with `-`), never from an argument: arguments show in `ps`.
  */
 import { readFileSync } from "node:fs";
-import { ACCEPT_UNENFORCED_ENV, ACCEPT_UNENFORCED_FLAG } from "../../lab/policy-check.ts";
+import { ACCEPT_UNENFORCED_ENV, ACCEPT_UNENFORCED_FLAG } from "../../lab/index.ts";
 import { parseShareOverride } from "../../lab/share.ts";
 import { KubelabError } from "../../errors.ts";
 import { startKubelab } from "../../app/kubelab-app.ts";
