@@ -14,8 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, it } from "node:test";
 import { providerFromEnv } from "../../src/cluster/providers.ts";
-import { kubectl, runCommand } from "../support/cluster.ts";
-import { startServer, type ServerProcess } from "../support/server.ts";
+import { kubectl } from "../support/cluster.ts";
+import { addInstructor, signInInstructor, startServer, type ServerProcess } from "../support/server.ts";
 
 const PASSWORD = "correct horse battery staple";
 const STOPPED_MS = 30_000;
@@ -27,21 +27,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function signIn(base: string) {
-  const res = await fetch(`${base}/instructor/login`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", origin: base },
-    body: new URLSearchParams({ name: "ana", password: PASSWORD }),
-  });
-  const cookie = res.headers.get("set-cookie")!.split(";")[0]!;
-  const html = await (await fetch(`${base}/instructor`, { headers: { cookie } })).text();
-  return {
-    cookie,
-    html,
-    csrf: JSON.parse(/id="kubelab-instructor-data">(.*?)<\/script>/s.exec(html)![1]!).csrf as string,
-  };
-}
+const signIn = (base: string) => signInInstructor(base, "ana", PASSWORD);
 
 async function openClass(base: string, who: { cookie: string; csrf: string }) {
   const res = await fetch(`${base}/api/instructor/classes`, {
@@ -66,12 +52,7 @@ it(
   "opens a class where NetworkPolicy is enforced, and refuses (saying why) where it is not",
   { timeout: 600_000 },
   async (t) => {
-    const added = await runCommand(
-      process.execPath,
-      ["--disable-warning=ExperimentalWarning", "src/cli/main.ts", "instructor", "add", "ana"],
-      { env, input: PASSWORD },
-    );
-    assert.equal(added.code, 0, added.stderr);
+    await addInstructor(env, "ana", PASSWORD);
 
     server = await startServer(["--mode", "namespace"], env);
     let who = await signIn(server.url);
