@@ -289,7 +289,6 @@ async function serve(
     log(`site not served (${err instanceof Error ? err.message : err}); build it with \`./kubelab build\``);
     return undefined;
   });
-  // Classes are namespace mode's: an instructor, join codes, warm pools, the live grid (src/class).
   // Namespace mode: learners are kept apart by NetworkPolicy; prove the cluster enforces it, now and every 10 min.
   const networkPolicy =
     mode === "namespace"
@@ -300,6 +299,7 @@ async function serve(
         })
       : undefined;
   void networkPolicy?.check();
+  // Classes are namespace mode's: an instructor, join codes, warm pools, the live grid (src/class).
   const classes =
     mode === "namespace"
       ? createClassService({

@@ -270,12 +270,14 @@ export function gridCell(p: ExerciseProgress): GridCell {
 
 /**
  * A class's learners are kept apart by NetworkPolicy: where the cluster does
- * not enforce it (the latest check, or the one running at start), no class
- * opens unless the operator accepted that explicitly.
+ * not enforce it (the latest check, or the one running at start; one that
+ * could not tell is run again), no class opens unless the operator accepted
+ * that explicitly.
  */
 async function refuseWithoutIsolation(policy: PolicyWatch | undefined): Promise<void> {
   if (!policy || policy.accepted) return;
-  const latest = policy.latest() ?? (await policy.check());
+  let latest = policy.latest() ?? (await policy.check());
+  if (!latest.enforced && !latest.proven) latest = await policy.check();
   if (latest.enforced) return;
   throw new KubelabError(
     `this cluster does not enforce NetworkPolicy, which keeps a class's learners apart, so no class opens: ${latest.detail}`,

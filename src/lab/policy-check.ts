@@ -14,6 +14,12 @@ import { LABEL_MANAGED_BY, LABEL_ROLE, MANAGED_BY } from "./manifests.ts";
 
 export interface PolicyCheck {
   enforced: boolean;
+  /**
+   * The probe answered the question (it saw the policy hold or fail); false
+   * where it could not tell (a probe pod that did not start in time, an API
+   * error), which a class's opening checks again rather than trusts.
+   */
+  proven: boolean;
   /** Why, in a sentence (what the probe saw). */
   detail: string;
   /** When it ran (ISO time). */
@@ -97,8 +103,9 @@ export async function checkPolicyEnforcement(
   const net = kubeConfig.makeApiClient(NetworkingV1Api);
   const deadline = Date.now() + (options.timeoutMs ?? 90_000);
   const namespace = `kubelab-policy-check-${randomBytes(3).toString("hex")}`;
-  const result = (enforced: boolean, detail: string): PolicyCheck => ({
+  const result = (enforced: boolean, detail: string, proven = false): PolicyCheck => ({
     enforced,
+    proven,
     detail,
     checkedAt: new Date().toISOString(),
   });
@@ -164,11 +171,12 @@ export async function checkPolicyEnforcement(
     });
     const client = await waitPod("client", (p) => p.status?.phase === "Succeeded" || p.status?.phase === "Failed");
     const code = client?.status?.containerStatuses?.[0]?.state?.terminated?.exitCode;
-    if (code === 0) return result(true, "a pod reached the allowed port and not the one a policy denies");
+    if (code === 0) return result(true, "a pod reached the allowed port and not the one a policy denies", true);
     if (code === EXIT_DENIED_REACHED)
       return result(
         false,
         "a pod reached a port a NetworkPolicy denies: the cluster's network plugin does not enforce NetworkPolicy",
+        true,
       );
     if (code === EXIT_ALLOWED_FAILED)
       return result(false, "a pod could not reach even the port a NetworkPolicy allows, so the check proved nothing");

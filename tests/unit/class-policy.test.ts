@@ -37,12 +37,10 @@ function watch(
   return w;
 }
 
-const enforced: PolicyCheck = { enforced: true, detail: "ok", checkedAt: "2026-01-01T00:00:00Z" };
-const ignored: PolicyCheck = {
-  enforced: false,
-  detail: "a pod reached a denied port",
-  checkedAt: "2026-01-01T00:00:00Z",
-};
+const at = "2026-01-01T00:00:00Z";
+const enforced: PolicyCheck = { enforced: true, proven: true, detail: "ok", checkedAt: at };
+const ignored: PolicyCheck = { enforced: false, proven: true, detail: "a pod reached a denied port", checkedAt: at };
+const unsure: PolicyCheck = { enforced: false, proven: false, detail: "a probe pod did not start", checkedAt: at };
 const ana = { name: "ana", admin: false, sid: "s" };
 const input = { name: "c", lessons: ["job"], capacity: 1, labLifetimeMinutes: 30 };
 
@@ -82,6 +80,14 @@ describe("classes and the NetworkPolicy check", () => {
     const w = watch(undefined, false, ignored);
     const s = await service(w);
     await assert.rejects(s.create(ana, input), /does not enforce NetworkPolicy/);
+    assert.equal(w.runs, 1);
+    s.close();
+  });
+
+  it("checks again where the last check could not tell, and opens the class once it proves the policy holds", async () => {
+    const w = watch(unsure, false, enforced);
+    const s = await service(w);
+    assert.equal((await s.create(ana, input)).name, "c");
     assert.equal(w.runs, 1);
     s.close();
   });
