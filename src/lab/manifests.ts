@@ -17,6 +17,7 @@ import type {
 } from "@kubernetes/client-node";
 import { createHash } from "node:crypto";
 import { isIP, isIPv6 } from "node:net";
+import type { ClusterInfo } from "../cluster/provider.ts";
 import { START_MAIN_SESSION, WORK_DIR } from "../terminal/index.ts";
 import { SHARE_FLOOR, cpuMilli, formatCpu, formatMemory, parseQuantity, type ComputeShare } from "./share.ts";
 import type { IsolationMode } from "./types.ts";
@@ -377,11 +378,8 @@ export interface ApiEndpoint {
   port: number;
 }
 
-/** The server's own pods, where it runs in the cluster (ClusterInfo.serverPods). */
-export interface ServerPods {
-  namespace: string;
-  labels: Record<string, string>;
-}
+/** The server's own pods, where it runs in the cluster. */
+export type ServerPods = NonNullable<ClusterInfo["serverPods"]>;
 
 /**
  * Where a learner's pods may reach the API server: the kubeconfig's address
