@@ -72,6 +72,8 @@ before(async () => {
 after(async () => {
   await server?.stop();
   await deleteLabNamespaces(labs);
+  // An exam's task namespaces carry their lab's id (a failed run leaves its attempt running).
+  for (const lab of labs) await kubectl(["delete", "namespace", "-l", `kubelab.dev/lab=${lab}`, "--wait=false"]);
   await kubectl(["delete", "clusterrolebinding", ROLE, "--ignore-not-found"]);
   await kubectl(["delete", "clusterrole", ROLE, "--ignore-not-found"]);
   await kubectl(["delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=false"]);
