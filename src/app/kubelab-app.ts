@@ -13,12 +13,19 @@ import { defaultStateDir } from "../cluster/local/layout.ts";
 import type { ClusterProvider } from "../cluster/provider.ts";
 import { createGradeContext, graders, gradeExercise, kubeExec } from "../graders/index.ts";
 import { loadExercises } from "../graders/exercises.ts";
-import { createLabKube, createLabManager, labIdIsOfMode, locateToolboxAgent } from "../lab/index.ts";
+import {
+  apiServerEndpoints,
+  createLabKube,
+  createLabManager,
+  labIdIsOfMode,
+  locateToolboxAgent,
+  watchPolicyEnforcement,
+} from "../lab/index.ts";
 import { kubeconfigYaml, labNames } from "../lab/manifests.ts";
 import type { ComputeShare } from "../lab/share.ts";
 import type { IsolationMode, LabManager } from "../lab/types.ts";
 import { addLogContext } from "../logger.ts";
-import { toolboxImageIn } from "../images/catalog.ts";
+import { BUSYBOX_IMAGE, catalogImageIn, toolboxImageIn } from "../images/catalog.ts";
 import { RecorderPool } from "../recorder/index.ts";
 import { scheduleSweep, sweepNamespaces, type JudgedNamespace, type SweepMode, type SweepOptions } from "./sweep.ts";
 import { createExamApi } from "../exams/exam-api.ts";
@@ -58,6 +65,11 @@ export interface KubelabOptions {
   allowPodClients?: boolean;
   /** Namespace mode: most labs at once. */
   maxLabs?: number;
+  /**
+   * Namespace mode: open classes even where the cluster does not enforce
+   * NetworkPolicy (`--accept-unenforced-network-policy`); the instructor page says so.
+   */
+  acceptUnenforcedNetworkPolicy?: boolean;
   /**
    * Namespace mode: what each learner's pods may reserve (`--learner-cpu`,
    * `--learner-memory`) instead of their share of the nodes (src/lab/share.ts).
@@ -209,11 +221,13 @@ async function serve(
   // The site builds while the cluster comes up: both are needed before the URL is printed.
   const site = options.buildSite === false ? undefined : ensureSite({ onProgress: options.onProgress });
   site?.catch(() => {}); // awaited below; do not report it unhandled if the cluster fails first
-  const info = await options.provider.up({ onProgress: options.onProgress });
+  const info = await options.provider.up({ onProgress: options.onProgress, mode });
   await site;
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(options.provider.kubeconfigPath());
   shareConnections(kubeConfig);
+  // Namespace mode: learners' pods reach the API server at the `kubernetes` Service's endpoints (read once, at start).
+  const apiEndpoints = mode === "namespace" ? await apiServerEndpoints(kubeConfig) : undefined;
 
   const versionApi = kubeConfig.makeApiClient(VersionApi);
   const recorders = new RecorderPool({ kubeConfig, log });
@@ -230,6 +244,8 @@ async function serve(
   const labManager = createLabManager({
     kube: labKube,
     server: info.server,
+    apiEndpoints,
+    serverPods: info.serverPods,
     mode,
     toolboxImage: toolboxImageIn(options.registry),
     starterFiles: STARTER_FILES,
@@ -294,6 +310,7 @@ async function serve(
     exec,
     labManager,
     server: info.server,
+    apiEndpoints,
     log,
   });
   examsOfLabs.service = exams;
@@ -302,10 +319,26 @@ async function serve(
     log(`site not served (${err instanceof Error ? err.message : err}); build it with \`./kubelab build\``);
     return undefined;
   });
+  // Namespace mode: learners are kept apart by NetworkPolicy; prove the cluster enforces it, now and every 10 min.
+  const networkPolicy =
+    mode === "namespace"
+      ? watchPolicyEnforcement(kubeConfig, {
+          image: catalogImageIn(options.registry, BUSYBOX_IMAGE),
+          accepted: options.acceptUnenforcedNetworkPolicy === true,
+          log,
+        })
+      : undefined;
+  void networkPolicy?.check();
   // Classes are namespace mode's: an instructor, join codes, warm pools, the live grid (src/class).
   const classes =
     mode === "namespace"
-      ? createClassService({ store, labManager, log, submitExam: (id) => exams.sessions.submit(id, "en") })
+      ? createClassService({
+          store,
+          labManager,
+          log,
+          networkPolicy,
+          submitExam: (id) => exams.sessions.submit(id, "en"),
+        })
       : undefined;
   const instructor = classes
     ? createClassHttp({
@@ -423,6 +456,7 @@ async function serve(
       sweeping?.close();
       await scraper?.close();
       stopCountingApiErrors();
+      networkPolicy?.stop();
       await server.close();
       terminalPark?.close();
       exams.sessions.close();

@@ -243,6 +243,7 @@ export function createClassHttp(options: ClassHttpOptions): ClassFeature {
       instructor: who.name,
       lessons: service.lessons.map(({ slug, title }) => ({ slug, title })),
       exams: service.examIds(),
+      networkPolicy: service.unenforcedPolicy(),
       ...view,
     };
     show(render, req, res, { page: "instructor", locale, data });

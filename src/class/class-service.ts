@@ -13,6 +13,7 @@
 import { EventEmitter } from "node:events";
 import { KubelabError } from "../errors.ts";
 import type { EnsureLabOptions, Lab, LabManager } from "../lab/types.ts";
+import { ACCEPT_UNENFORCED_ENV, ACCEPT_UNENFORCED_FLAG, type PolicyWatch } from "../lab/index.ts";
 import type {
   Attempt,
   ClassRecord,
@@ -103,6 +104,11 @@ export interface ClassServiceOptions {
   examIds?: () => string[];
   /** Submits a running exam attempt (src/exams/session.ts); absent: instructors cannot submit for a learner. */
   submitExam?: (attemptId: string) => Promise<unknown>;
+  /**
+   * Namespace mode's check that NetworkPolicy is enforced (src/lab/policy-check.ts):
+   * where it fails, no class opens unless the operator accepted it.
+   */
+  networkPolicy?: PolicyWatch;
   /** How often new attempts are looked for. Default 500 ms (the grid promises 2 s). */
   pollMs?: number;
   log?: (line: string) => void;
@@ -130,6 +136,8 @@ export interface ClassService {
   /** The open classes `by` may see: their own, or every one for an admin; newest first. */
   list(by: ClassActor): Promise<ClassRecord[]>;
   create(by: ClassActor, input: unknown): Promise<ClassRecord>;
+  /** The NetworkPolicy check's latest result where it failed (the instructor page shows it); undefined where it passed or none ran. */
+  unenforcedPolicy(): { detail: string; checkedAt: string; accepted: boolean } | undefined;
   join(code: string, displayName: string, sessionId: string, locale: string): Promise<JoinOutcome>;
   grid(by: ClassActor, classId: string): Promise<Grid>;
   /** One learner's attempts, newest last. */
@@ -260,6 +268,24 @@ export function gridCell(p: ExerciseProgress): GridCell {
   };
 }
 
+/**
+ * A class's learners are kept apart by NetworkPolicy: where the cluster does
+ * not enforce it (the latest check, or the one running at start; one that
+ * could not tell is run again), no class opens unless the operator accepted
+ * that explicitly.
+ */
+async function refuseWithoutIsolation(policy: PolicyWatch | undefined): Promise<void> {
+  if (!policy || policy.accepted) return;
+  let latest = policy.latest() ?? (await policy.check());
+  if (!latest.enforced && !latest.proven) latest = await policy.check();
+  if (latest.enforced) return;
+  throw new KubelabError(
+    `this cluster does not enforce NetworkPolicy, which keeps a class's learners apart, so no class opens: ${latest.detail}`,
+    `Run a network plugin that enforces NetworkPolicy and restart the server, or accept learners who can reach each other: start it with ${ACCEPT_UNENFORCED_FLAG} (or ${ACCEPT_UNENFORCED_ENV}=1).`,
+    { status: 409 },
+  );
+}
+
 export function createClassService(options: ClassServiceOptions): ClassService {
   const { store, labManager } = options;
   const log = options.log ?? (() => {});
@@ -388,9 +414,16 @@ export function createClassService(options: ClassServiceOptions): ClassService {
 
     list: (by) => store.listClasses(by.admin ? {} : { instructor: by.name }),
 
+    unenforcedPolicy() {
+      const latest = options.networkPolicy?.latest();
+      if (!latest || latest.enforced) return undefined;
+      return { detail: latest.detail, checkedAt: latest.checkedAt, accepted: options.networkPolicy!.accepted };
+    },
+
     async create(by, input) {
       const instructor = by.name;
       const wanted = parseNewClass(input, lessons);
+      await refuseWithoutIsolation(options.networkPolicy);
       let cls: ClassRecord | undefined;
       // A clash with an open class's code is rare (1 in 2·10^8 per class); draw again.
       for (let i = 0; !cls; i++) {

@@ -2,8 +2,8 @@
 export const USAGES = {
   start: `start [--mode cluster|namespace] [--port N] [--host H] [--origin URL] [--allowed-host NAME]...
         [--access-password-file FILE|-] [--max-labs N] [--labs-per-minute N] [--max-terminals N]
-        [--open-labs] [--allow-pod-clients] [--learner-cpu Q] [--learner-memory Q] [--store FILE] [--registry R]
-        [--metrics-port [HOST:]PORT]
+        [--open-labs] [--allow-pod-clients] [--accept-unenforced-network-policy] [--learner-cpu Q] [--learner-memory Q]
+        [--store FILE] [--registry R] [--metrics-port [HOST:]PORT]
                              build the lesson site if needed, bring up the local cluster
                              and the lab server, print the URL (namespace: a lab per learner;
                              on a network address only for class members unless --open-labs;

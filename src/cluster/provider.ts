@@ -32,6 +32,8 @@ export interface UpOptions {
   /** Called with human-readable progress lines during long steps. */
   onProgress?: (line: string) => void;
   signal?: AbortSignal;
+  /** The isolation mode the server will run labs in; a provider may refuse one (the in-cluster provider, cluster mode). */
+  mode?: "cluster" | "namespace";
 }
 
 export interface ClusterInfo {
@@ -55,6 +57,12 @@ export interface ClusterInfo {
    * from it, so a learner's pods cannot reach the instructor's sign-in.
    */
   podCidr?: string;
+  /**
+   * Where this process runs as a pod of the cluster (the in-cluster
+   * provider): its namespace and the labels its pods carry, so the toolbox
+   * namespaces' NetworkPolicy admits them to the terminal agent.
+   */
+  serverPods?: { namespace: string; labels: Record<string, string> };
 }
 
 export interface ClusterStatus {

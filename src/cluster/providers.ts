@@ -1,8 +1,9 @@
 /**
  * The facade the rest of kubelab uses to get a cluster provider: chosen by
- * KUBELAB_PROVIDER (`local`, the default, or `kubeconfig`).
+ * KUBELAB_PROVIDER (`local`, the default, `kubeconfig`, or `incluster` in a pod).
  */
 import { KubelabError } from "../errors.ts";
+import { InclusterProvider } from "./incluster/incluster-provider.ts";
 import { KubeconfigProvider } from "./kubeconfig/kubeconfig-provider.ts";
 import { LocalProvider } from "./local/local-provider.ts";
 import type { ClusterProvider } from "./provider.ts";
@@ -16,7 +17,10 @@ export function providerFromEnv(env: NodeJS.ProcessEnv = process.env): ClusterPr
       return new LocalProvider();
     case "kubeconfig":
       return new KubeconfigProvider();
+    case "incluster":
+      // KUBELAB_SERVICE_ACCOUNT_ROOT: a directory standing for a pod's root, to run it outside one (see InclusterOptions.root).
+      return new InclusterProvider({ root: env.KUBELAB_SERVICE_ACCOUNT_ROOT });
     default:
-      throw new KubelabError(`unknown cluster provider "${name}"`, "set KUBELAB_PROVIDER to `local` or `kubeconfig`");
+      throw new KubelabError(`unknown cluster provider "${name}"`, "set KUBELAB_PROVIDER to `local`, `kubeconfig` or `incluster`");
   }
 }

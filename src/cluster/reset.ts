@@ -142,7 +142,9 @@ export function kubeResetApi(config: KubeConfig): ResetApi {
       const path = `${ref.base}/namespaces/${namespace}/${ref.resource}?${query}`;
       const response = await kubeRequest(config, "DELETE", path);
       // 404: the namespace or the resource went away meanwhile; nothing left to delete.
-      if (response.status >= 400 && response.status !== 404) {
+      // 403: a kind the server may not delete (the in-cluster server's ClusterRole names
+      // those a learner can make with `admin`, deploy/helm/kubelab/files/rbac-rules.yaml).
+      if (response.status >= 400 && response.status !== 404 && response.status !== 403) {
         throw new KubelabError(
           `could not delete ${ref.resource} in ${namespace}: HTTP ${response.status} ${response.body.slice(0, 300)}`,
           "check the cluster with `./kubelab cluster status`, then try again",

@@ -17,7 +17,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { createGradeContext } from "../graders/context.ts";
 import type { ExecFn } from "../graders/context.ts";
-import { labNames } from "../lab/manifests.ts";
+import { labNames, type ApiEndpoint } from "../lab/manifests.ts";
 import type { IsolationMode, Lab, LabManager } from "../lab/types.ts";
 import type { RecorderPool } from "../recorder/index.ts";
 import { endShellCommand } from "../terminal/index.ts";
@@ -38,6 +38,8 @@ export interface ExamServiceOptions {
   labManager: Pick<LabManager, "listLabs">;
   /** The API server's address as pods reach it. */
   server: string;
+  /** The `kubernetes` Service's endpoints, which learners' pods may reach (apiServerEndpoints). */
+  apiEndpoints?: ApiEndpoint[];
   log: (line: string) => void;
 }
 
@@ -86,7 +88,12 @@ export function createExamService(o: ExamServiceOptions): ExamService {
       const own = tasks.map((t) => t.namespace);
       return scopedObjectFinder(probe, lab ? [labNames(lab, "namespace").namespace, ...own] : own);
     },
-    prepare: examPreparer(kubeConfig, recorders, isolated ? { server: o.server } : undefined),
+    prepare: examPreparer(
+      kubeConfig,
+      recorders,
+      isolated ? { server: o.server, apiEndpoints: o.apiEndpoints } : undefined,
+    ),
+    resumed: (_attempt, tasks) => tasks.forEach((t) => recorders.for(t.namespace)),
     cleanup: async (attempt, tasks) => {
       // Found before the namespaces go: in namespace mode they name the lab.
       const lab = await toolboxOf(attempt);

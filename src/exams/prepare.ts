@@ -34,6 +34,7 @@ import {
   taskNamespaceObjects,
   DEFAULT_NAMESPACE_LIMITS,
   QUOTA_NAME,
+  type ApiEndpoint,
   type NamespaceLimits,
 } from "../lab/manifests.ts";
 import type { Lab } from "../lab/types.ts";
@@ -75,6 +76,8 @@ function runSetup(script: string, kubeconfigPath: string, env: Record<string, st
 export interface LabIsolation {
   /** The API server's address as pods reach it (the lab's NetworkPolicy lets pods reach it). */
   server: string;
+  /** The `kubernetes` Service's endpoints (learnerNetworkPolicy). */
+  apiEndpoints?: ApiEndpoint[];
 }
 
 export function examPreparer(kubeConfig: KubeConfig, recorders: RecorderPool, isolation?: LabIsolation) {
@@ -105,6 +108,7 @@ export function examPreparer(kubeConfig: KubeConfig, recorders: RecorderPool, is
       );
     const [namespace, ...inside] = taskNamespaceObjects(labNames(lab.id, "namespace"), t.namespace, {
       server: isolation.server,
+      apiEndpoints: isolation.apiEndpoints,
       limits,
       labels,
     });

@@ -34,6 +34,12 @@ export interface ExamSessionDeps {
    * `lab`: the learner's lab, whose namespaces they become (namespace mode).
    */
   prepare?(attempt: ExamAttemptRecord, tasks: AttemptTask[], lab?: Lab): Promise<void>;
+  /**
+   * A running attempt taken back after a restart (`resume`): its task
+   * namespaces are recorded again from now, as `prepare` had them recorded,
+   * so what the learner does before the next Check or the deadline is history.
+   */
+  resumed?(attempt: ExamAttemptRecord, tasks: AttemptTask[]): void;
   /** Removes the tasks' namespaces once the report is stored; failures are only logged. */
   cleanup?(attempt: ExamAttemptRecord, tasks: AttemptTask[]): Promise<void>;
   /** The learner's open class (namespace mode's classes): it decides when a class attempt's solutions show. */
@@ -128,7 +134,10 @@ export class ExamSessions {
   /** After a restart: every running attempt is submitted at its deadline again (past ones now). */
   async resume(): Promise<number> {
     const running = await this.deps.store.runningExamAttempts();
-    for (const a of running) this.atDeadline(a);
+    for (const a of running) {
+      this.deps.resumed?.(a, this.tasks(a));
+      this.atDeadline(a);
+    }
     return running.length;
   }
 

@@ -91,10 +91,12 @@ export function imageIn(registry: string | undefined, image: CatalogImage): stri
   return registry ? `${registry}/${image.repository}:${image.tag}` : image.ref;
 }
 
-/** The toolbox the lab's pods run: from `registry` (`--registry`, KUBELAB_REGISTRY) when given, else TOOLBOX_IMAGE. */
-export function toolboxImageIn(registry: string | undefined): string {
-  return imageIn(
-    registry,
-    CATALOG.find((e) => e.ref === TOOLBOX_IMAGE)!,
-  );
+/** A catalog image (by its `ref`) as pods pull it: from `registry` (`--registry`, KUBELAB_REGISTRY) when given, else under its own name. */
+export function catalogImageIn(registry: string | undefined, ref: string): string {
+  const entry = CATALOG.find((e) => e.ref === ref);
+  if (!entry) throw new Error(`${ref} is not in the image catalog`);
+  return imageIn(registry, entry);
 }
+
+/** The toolbox the lab's pods run, from `registry` when given. */
+export const toolboxImageIn = (registry: string | undefined): string => catalogImageIn(registry, TOOLBOX_IMAGE);

@@ -33,8 +33,10 @@ import {
   namespaceAdminBinding,
   isManaged,
   resourceQuota,
+  type ApiEndpoint,
   type LabNames,
   type NamespaceLimits,
+  type ServerPods,
   type ToolboxOptions,
 } from "./manifests.ts";
 import { resetLabNamespace } from "./reset.ts";
@@ -52,6 +54,10 @@ export interface LabManagerOptions {
   kube: LabKube;
   /** API server URL reachable from pods (`ClusterInfo.server`). */
   server: string;
+  /** Namespace mode: the `kubernetes` Service's endpoints, which learners' pods may reach (apiServerEndpoints). */
+  apiEndpoints?: ApiEndpoint[];
+  /** Namespace mode: the server's own pods, admitted to the toolbox's terminal agent (`ClusterInfo.serverPods`). */
+  serverPods?: ServerPods;
   /** Default `cluster`: one learner on their own cluster. */
   mode?: IsolationMode;
   toolboxImage?: string;
@@ -279,6 +285,8 @@ export function createLabManager(options: LabManagerOptions): LabManager {
       const limits = (entry.limits = mode === "namespace" ? await limitsFor(entry) : DEFAULT_NAMESPACE_LIMITS);
       const objects = labObjects(names, {
         server: options.server,
+        apiEndpoints: options.apiEndpoints,
+        serverPods: options.serverPods,
         toolbox,
         starterFiles: await starterFiles(),
         limits,

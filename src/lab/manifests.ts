@@ -17,6 +17,8 @@ import type {
 } from "@kubernetes/client-node";
 import { createHash } from "node:crypto";
 import { LOCAL_PATH_STORAGE_CLASS } from "../cluster/local/layout.ts";
+import { isIP, isIPv6 } from "node:net";
+import type { ClusterInfo } from "../cluster/provider.ts";
 import { START_MAIN_SESSION, WORK_DIR } from "../terminal/index.ts";
 import { SHARE_FLOOR, cpuMilli, formatCpu, formatMemory, parseQuantity, type ComputeShare } from "./share.ts";
 import type { IsolationMode } from "./types.ts";
@@ -378,12 +380,40 @@ export function limitRange(names: LabNames, limits: NamespaceLimits): V1LimitRan
 /** The label the API server sets on every namespace to its name (users cannot change it). */
 const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 
+/** An address the API server answers on, as NetworkPolicy sees it: after the `kubernetes` Service's DNAT. */
+export interface ApiEndpoint {
+  ip: string;
+  port: number;
+}
+
+/** The server's own pods, where it runs in the cluster. */
+export type ServerPods = NonNullable<ClusterInfo["serverPods"]>;
+
+/**
+ * Where a learner's pods may reach the API server: the kubeconfig's address
+ * when it is an IP (the local cluster's pods use it directly), and the
+ * `kubernetes` Service's endpoints (`endpoints`, from its EndpointSlices),
+ * which is where a name or the Service's ClusterIP leads once translated.
+ * A name alone gives no rule: NetworkPolicy matches addresses, not names.
+ */
+export function apiEgressEndpoints(server: string, endpoints: ApiEndpoint[] = []): ApiEndpoint[] {
+  const api = new URL(server);
+  const host = api.hostname.replace(/^\[(.*)\]$/, "$1");
+  const fromUrl = isIP(host) ? [{ ip: host, port: Number(api.port || 443) }] : [];
+  const seen = new Set<string>();
+  return [...fromUrl, ...endpoints].filter((e) => {
+    const key = `${e.ip}:${e.port}`;
+    return !seen.has(key) && !!seen.add(key);
+  });
+}
+
 /**
  * Namespace mode: the network of a class. The learner namespace's pods take
  * connections only from their own namespace and their own toolbox, and open
  * them only within the namespace, to the cluster DNS (the kube-dns pods of
- * kube-system) and to the API server (`server`: its address as pods reach it,
- * which is also where the `kubernetes` Service leads). A learner, admin of
+ * kube-system) and to the API server (apiEgressEndpoints: `server`, its
+ * address in the pods' kubeconfig, and `apiEndpoints`, the `kubernetes`
+ * Service's). A learner, admin of
  * their namespace, can neither change nor delete it (`kubelab-isolation-guard`
  * in learnerAdmissionPolicies); were it gone, that would open only their own
  * namespace, since every other learner's namespace is isolated by its own
@@ -391,9 +421,11 @@ const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
  * the local node refuses pods everything on its address but the API server
  * and DNS (src/cluster/local/node-guard.ts).
  */
-export function learnerNetworkPolicy(names: LabNames, server: string): V1NetworkPolicy {
-  const api = new URL(server);
-  const apiIsIp = /^\d+\.\d+\.\d+\.\d+$/.test(api.hostname);
+export function learnerNetworkPolicy(
+  names: LabNames,
+  server: string,
+  apiEndpoints: ApiEndpoint[] = [],
+): V1NetworkPolicy {
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
@@ -423,26 +455,46 @@ export function learnerNetworkPolicy(names: LabNames, server: string): V1Network
             { protocol: "TCP", port: 53 },
           ],
         },
-        ...(apiIsIp
-          ? [
-              {
-                to: [{ ipBlock: { cidr: `${api.hostname}/32` } }],
-                ports: [{ protocol: "TCP", port: Number(api.port || 443) }],
-              },
-            ]
-          : []),
+        ...apiEgressEndpoints(server, apiEndpoints).map(({ ip, port }) => ({
+          to: [{ ipBlock: { cidr: `${ip}/${isIPv6(ip) ? 128 : 32}` } }],
+          ports: [{ protocol: "TCP", port }],
+        })),
       ],
     },
   };
 }
 
-/** Namespace mode: nothing connects to a toolbox pod (its terminal is an exec through the API server). */
-export function toolboxNetworkPolicy(names: LabNames): V1NetworkPolicy {
+/**
+ * Namespace mode: what may connect to a toolbox pod. Nothing, where the
+ * server runs on the node (the local cluster: the node's own traffic is not
+ * policed, so the server reaches the terminal agent, and terminals that go
+ * through the API's exec need no ingress); where it runs in a pod
+ * (`serverPods`), those pods, on the terminal agent's port only.
+ */
+export function toolboxNetworkPolicy(names: LabNames, serverPods?: ServerPods): V1NetworkPolicy {
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
     metadata: { name: "kubelab-isolation", namespace: names.toolboxNamespace, labels: labels(names, "network") },
-    spec: { podSelector: {}, policyTypes: ["Ingress"] },
+    spec: {
+      podSelector: {},
+      policyTypes: ["Ingress"],
+      ...(serverPods
+        ? {
+            ingress: [
+              {
+                _from: [
+                  {
+                    namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: serverPods.namespace } },
+                    podSelector: { matchLabels: { ...serverPods.labels } },
+                  },
+                ],
+                ports: [{ protocol: "TCP", port: TERMINAL_AGENT_PORT }],
+              },
+            ],
+          }
+        : {}),
+    },
   };
 }
 
@@ -659,7 +711,7 @@ export const ROLE_EXAM_TASK = "exam-task";
 export function taskNamespaceObjects(
   names: LabNames,
   namespace: string,
-  options: { server: string; limits: NamespaceLimits; labels?: Record<string, string> },
+  options: { server: string; apiEndpoints?: ApiEndpoint[]; limits: NamespaceLimits; labels?: Record<string, string> },
 ): KubernetesObject[] {
   const task: LabNames = { ...names, namespace };
   const limits = options.limits;
@@ -670,7 +722,7 @@ export function taskNamespaceObjects(
     ns,
     resourceQuota(task, limits),
     limitRange(task, limits),
-    learnerNetworkPolicy(task, options.server),
+    learnerNetworkPolicy(task, options.server, options.apiEndpoints),
     namespaceAdminBinding(task),
   ];
 }
@@ -681,12 +733,24 @@ export function taskNamespaceObjects(
  */
 export function labObjects(
   names: LabNames,
-  options: { server: string; toolbox: ToolboxOptions; starterFiles: Record<string, string>; limits: NamespaceLimits },
+  options: {
+    server: string;
+    toolbox: ToolboxOptions;
+    starterFiles: Record<string, string>;
+    limits: NamespaceLimits;
+    /** The `kubernetes` Service's endpoints (learnerNetworkPolicy). */
+    apiEndpoints?: ApiEndpoint[];
+    /** The server's pods, where it runs in the cluster (toolboxNetworkPolicy). */
+    serverPods?: ServerPods;
+  },
 ): KubernetesObject[] {
   const objects: KubernetesObject[] = [toolboxNamespace(names), toolboxQuota(names, options.toolbox)];
   if (names.mode === "namespace") {
     objects.push(learnerNamespace(names), resourceQuota(names, options.limits), limitRange(names, options.limits));
-    objects.push(learnerNetworkPolicy(names, options.server), toolboxNetworkPolicy(names));
+    objects.push(
+      learnerNetworkPolicy(names, options.server, options.apiEndpoints),
+      toolboxNetworkPolicy(names, options.serverPods),
+    );
   }
   objects.push(serviceAccount(names));
   objects.push(names.mode === "cluster" ? clusterAdminBinding(names) : namespaceAdminBinding(names));

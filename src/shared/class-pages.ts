@@ -36,6 +36,12 @@ export interface InstructorPageData {
   exams: string[];
   view: "home" | "class";
   classId?: string;
+  /**
+   * The server's latest check that the cluster enforces NetworkPolicy
+   * (src/lab/policy-check.ts), when it failed: classes do not open unless the
+   * operator accepted it (`accepted`), and the page says so either way.
+   */
+  networkPolicy?: { detail: string; checkedAt: string; accepted: boolean };
 }
 
 /**

@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, it } from "node:test";
-import { startServer, type ServerProcess } from "../support/server.ts";
-import { eventually, kubectl, runCommand } from "../support/cluster.ts";
+import { addInstructor, signInInstructor, startServer, type ServerProcess } from "../support/server.ts";
+import { eventually, kubectl } from "../support/cluster.ts";
 
 const PASSWORD = "correct horse battery staple";
 const dir = mkdtempSync(join(tmpdir(), "kubelab-class-restart-"));
@@ -22,28 +22,13 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function signIn(base: string) {
-  const res = await fetch(`${base}/instructor/login`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", origin: base },
-    body: new URLSearchParams({ name: "ana", password: PASSWORD }),
-  });
-  const cookie = res.headers.get("set-cookie")!.split(";")[0];
-  const html = await (await fetch(`${base}/instructor`, { headers: { cookie } })).text();
-  return { cookie, csrf: JSON.parse(/id="kubelab-instructor-data">(.*?)<\/script>/s.exec(html)![1]).csrf as string };
-}
+const signIn = (base: string) => signInInstructor(base, "ana", PASSWORD);
 
 const podUid = async (labId: string) =>
   (await kubectl(["-n", `kubelab-${labId}`, "get", "pod", "toolbox", "-o", "jsonpath={.metadata.uid}"])).stdout.trim();
 
 it("class labs survive a restart; ending the class removes them", { timeout: 600_000 }, async () => {
-  const added = await runCommand(
-    process.execPath,
-    ["--disable-warning=ExperimentalWarning", "src/cli/main.ts", "instructor", "add", "ana"],
-    { env, input: PASSWORD },
-  );
-  assert.equal(added.code, 0, added.stderr);
+  await addInstructor(env, "ana", PASSWORD);
   server = await startServer(["--mode", "namespace"], env);
   let base = server.url;
   let who = await signIn(base);

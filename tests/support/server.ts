@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { createServer } from "node:net";
 import { WebSocket } from "ws";
-import { eventually, kubeconfig, kubectl, ROOT } from "./cluster.ts";
+import { eventually, kubeconfig, kubectl, ROOT, runCommand } from "./cluster.ts";
 
 export interface ServerProcess {
   url: string;
@@ -301,4 +301,32 @@ export async function deleteLabNamespaces(ids: string[]): Promise<void> {
     "--ignore-not-found",
     "--wait=false",
   ]);
+}
+
+/** `./kubelab instructor add NAME` on the store of `env`, the password on stdin. */
+export async function addInstructor(env: NodeJS.ProcessEnv, name: string, password: string): Promise<void> {
+  const added = await runCommand(
+    process.execPath,
+    ["--disable-warning=ExperimentalWarning", "src/cli/main.ts", "instructor", "add", name],
+    { env, input: password },
+  );
+  assert.equal(added.code, 0, added.stderr);
+}
+
+/** Sign an instructor in on `base`: their cookie, the instructor page's HTML and its CSRF token. */
+export async function signInInstructor(
+  base: string,
+  name: string,
+  password: string,
+): Promise<{ cookie: string; csrf: string; html: string }> {
+  const res = await fetch(`${base}/instructor/login`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: base },
+    body: new URLSearchParams({ name, password }),
+  });
+  const cookie = res.headers.get("set-cookie")!.split(";")[0]!;
+  const html = await (await fetch(`${base}/instructor`, { headers: { cookie } })).text();
+  const csrf = JSON.parse(/id="kubelab-instructor-data">(.*?)<\/script>/s.exec(html)![1]!).csrf as string;
+  return { cookie, csrf, html };
 }

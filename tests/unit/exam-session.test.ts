@@ -44,12 +44,14 @@ function setup(clock: { t: number }) {
   const store = openSqliteStore({ path: join(dir, `${Math.random()}.db`), now: () => new Date(clock.t) });
   let gradings = 0;
   const cleaned: string[] = [];
+  const resumed: string[] = [];
   const sessions = () =>
     new ExamSessions({
       store,
       now: () => clock.t,
       loadExam: () => EXAM,
       cleanup: async (_a, tasks) => void cleaned.push(...tasks.map((t) => t.namespace)),
+      resumed: (_a, tasks) => void resumed.push(...tasks.map((t) => t.namespace)),
       contextFor: (task) => {
         gradings++;
         if (task.exercise !== "job/echo") return fakeContext(fakeCluster({ namespace: task.namespace }));
@@ -66,7 +68,7 @@ function setup(clock: { t: number }) {
       },
       finderFor: () => async (_kind, name) => (name.startsWith("greeter-") ? ["default"] : []),
     });
-  return { store, sessions, gradings: () => gradings, cleaned };
+  return { store, sessions, gradings: () => gradings, cleaned, resumed };
 }
 
 describe("exam sessions", () => {
@@ -140,13 +142,14 @@ describe("exam sessions", () => {
 
   it("with nobody looking, a restarted server submits what ran past its deadline, and not a minute early", async () => {
     const clock = { t: Date.parse("2026-01-01T10:00:00Z") };
-    const { store, sessions } = setup(clock);
+    const { store, sessions, resumed } = setup(clock);
     const early = await sessions().start((await store.learnerForSession("s4")).id, "small", { seed: "seed-4" });
     clock.t += 10 * 60_000;
     const late = await sessions().start((await store.learnerForSession("s5")).id, "small", { seed: "seed-5" });
     clock.t += 21 * 60_000; // early's deadline passed while the server was down; late's is 9 minutes away
     const restarted = sessions();
     assert.equal(await restarted.resume(), 2);
+    assert.equal(resumed.length, 4, "both attempts' task namespaces are recorded again");
     for (let i = 0; i < 200 && !(await store.getExamAttempt(early.id))!.submittedAt; i++)
       await new Promise((r) => setTimeout(r, 5));
     const submitted = (await store.getExamAttempt(early.id))!;

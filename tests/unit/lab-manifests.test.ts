@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { V1Namespace, V1ResourceQuota } from "@kubernetes/client-node";
+import type { V1Namespace, V1NetworkPolicy, V1ResourceQuota } from "@kubernetes/client-node";
 import {
   ANNOTATION_SPEC_HASH,
   DEFAULT_NAMESPACE_LIMITS,
@@ -11,6 +11,8 @@ import {
   limitRange,
   resourceQuota,
   starterConfigMap,
+  taskNamespaceObjects,
+  TERMINAL_AGENT_PORT,
   toolboxNetworkPolicy,
   toolboxPod,
 } from "../../src/lab/manifests.ts";
@@ -134,11 +136,68 @@ describe("lab manifests", () => {
       to: [{ ipBlock: { cidr: "10.244.0.1/32" } }],
       ports: [{ protocol: "TCP", port: 6443 }],
     });
-    // An API server by name (another provider) cannot be an ipBlock: DNS and the namespace only.
+    // The kubeconfig's IP and the same endpoint from the `kubernetes` Service: one rule.
+    const same = learnerNetworkPolicy(names, "https://10.244.0.1:6443", [{ ip: "10.244.0.1", port: 6443 }]);
+    assert.equal(same.spec!.egress!.length, 3);
+  });
+  it("lets learners reach an API server named by a host name at the `kubernetes` Service's endpoints", () => {
+    const names = labNames("abc", "namespace");
+    const endpoints = [
+      { ip: "172.18.0.2", port: 6443 },
+      { ip: "fd00::2", port: 6443 },
+    ];
+    const egress = learnerNetworkPolicy(names, "https://api.example:443", endpoints).spec!.egress!;
+    assert.deepEqual(egress.slice(2), [
+      { to: [{ ipBlock: { cidr: "172.18.0.2/32" } }], ports: [{ protocol: "TCP", port: 6443 }] },
+      { to: [{ ipBlock: { cidr: "fd00::2/128" } }], ports: [{ protocol: "TCP", port: 6443 }] },
+    ]);
+    // A name alone cannot be an ipBlock (NetworkPolicy matches addresses): DNS and the namespace only.
     assert.equal(learnerNetworkPolicy(names, "https://api.example:443").spec!.egress!.length, 2);
+    // The endpoints reach every policy a lab applies, its exam tasks' too.
+    const objects = labObjects(names, {
+      server: "https://api.example:443",
+      apiEndpoints: endpoints,
+      toolbox: { image: "t" },
+      starterFiles: {},
+      limits: DEFAULT_NAMESPACE_LIMITS,
+    });
+    const own = objects.find(
+      (o) => o.kind === "NetworkPolicy" && o.metadata!.namespace === "lab-abc",
+    ) as V1NetworkPolicy;
+    assert.equal(own.spec!.egress!.length, 4);
+    const task = taskNamespaceObjects(names, "exam-1234abcd-task-1", {
+      server: "https://api.example:443",
+      apiEndpoints: endpoints,
+      limits: DEFAULT_NAMESPACE_LIMITS,
+    }).find((o) => o.kind === "NetworkPolicy") as V1NetworkPolicy;
+    assert.equal(task.spec!.egress!.length, 4);
+  });
+  it("admits nothing to a toolbox but, where the server runs in a pod, its pods on the agent's port", () => {
+    const names = labNames("abc", "namespace");
     const toolbox = toolboxNetworkPolicy(names);
     assert.equal(toolbox.metadata!.namespace, "kubelab-abc");
     assert.deepEqual(toolbox.spec, { podSelector: {}, policyTypes: ["Ingress"] });
+    const serverPods = { namespace: "kubelab-system", labels: { "app.kubernetes.io/name": "kubelab" } };
+    const admitted = toolboxNetworkPolicy(names, serverPods);
+    assert.deepEqual(admitted.spec!.ingress, [
+      {
+        _from: [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kubelab-system" } },
+            podSelector: { matchLabels: { "app.kubernetes.io/name": "kubelab" } },
+          },
+        ],
+        ports: [{ protocol: "TCP", port: TERMINAL_AGENT_PORT }],
+      },
+    ]);
+    const inLab = labObjects(names, {
+      server: "https://10.244.0.1:6443",
+      serverPods,
+      toolbox: { image: "t" },
+      starterFiles: {},
+      limits: DEFAULT_NAMESPACE_LIMITS,
+    }).find((o) => o.kind === "NetworkPolicy" && o.metadata!.namespace === "kubelab-abc");
+    assert.deepEqual(inLab, admitted);
     const cluster = labObjects(labNames("abc", "cluster"), {
       server: "https://10.244.0.1:6443",
       toolbox: { image: "t" },

@@ -1,8 +1,8 @@
 /**
  * `./kubelab start [--port N] [--host H] [--mode cluster|namespace] [--origin URL]
  *  [--allowed-host NAME]... [--access-password-file FILE|-] [--max-labs N] [--labs-per-minute N] [--max-terminals N]
- *  [--open-labs] [--allow-pod-clients] [--learner-cpu Q] [--learner-memory Q] [--store FILE] [--registry R]
- *  [--metrics-port [HOST:]PORT]`:
+ *  [--open-labs] [--allow-pod-clients] [--accept-unenforced-network-policy] [--learner-cpu Q] [--learner-memory Q]
+ *  [--store FILE] [--registry R] [--metrics-port [HOST:]PORT]`:
  * bring up the cluster (the embedded local one by default) and the lab server,
  * print the URL, and serve until interrupted.
  *
@@ -11,6 +11,7 @@
  * KUBELAB_ACCESS_PASSWORD or a file (or stdin with `-`), never from an
  * argument: arguments show in `ps`.
  */
+import { ACCEPT_UNENFORCED_ENV, ACCEPT_UNENFORCED_FLAG } from "../../lab/index.ts";
 import { parseShareOverride } from "../../lab/share.ts";
 import { KubelabError } from "../../errors.ts";
 import { startKubelab } from "../../app/kubelab-app.ts";
@@ -54,7 +55,7 @@ export default async function startCommand(args: string[]): Promise<number> {
       "access-password",
     ],
     repeated: [ALLOWED_HOST_FLAG.slice(2)],
-    booleans: ["open-labs", "allow-pod-clients"],
+    booleans: ["open-labs", "allow-pod-clients", ACCEPT_UNENFORCED_FLAG.slice(2)],
   });
   if (parsed.flags.get("access-password") !== undefined) {
     throw new KubelabError(
@@ -81,6 +82,8 @@ export default async function startCommand(args: string[]): Promise<number> {
     storePath: config.storePath,
     openLabs: parsed.flags.get("open-labs") === true,
     allowPodClients: parsed.flags.get("allow-pod-clients") === true,
+    acceptUnenforcedNetworkPolicy:
+      parsed.flags.get(ACCEPT_UNENFORCED_FLAG.slice(2)) === true || process.env[ACCEPT_UNENFORCED_ENV] === "1",
     maxLabs: positiveInt(flagString(parsed, "max-labs"), "--max-labs"),
     maxTerminalsPerSession: positiveInt(flagString(parsed, "max-terminals"), "--max-terminals"),
     labsPerMinute: positiveInt(flagString(parsed, "labs-per-minute"), "--labs-per-minute"),

@@ -105,6 +105,10 @@ const en = {
   "access.login.slow": "Too many attempts. Wait {seconds} s, then try again.",
   "class.home.title": "Classes",
   "class.home.signedIn": "Signed in as {name}.",
+  "class.policy.refused":
+    "No class opens on this server: the cluster does not enforce NetworkPolicy, which keeps learners apart ({detail}; checked {time}). Run a network plugin that enforces it and restart the server, or start it with --accept-unenforced-network-policy to open classes anyway.",
+  "class.policy.accepted":
+    "Learners are not kept apart: the cluster does not enforce NetworkPolicy ({detail}; checked {time}), and the server was started with --accept-unenforced-network-policy, so classes open anyway. A learner's pods can reach other learners' pods.",
   "class.home.signOut": "Sign out",
   "class.home.none": "No open class yet.",
   "class.home.create": "Create a class",

@@ -101,6 +101,10 @@ export default {
   "class.login.slow": "登录失败次数过多，请等待 {seconds} 秒后再试。",
   "class.home.title": "课堂",
   "class.home.signedIn": "已登录：{name}。",
+  "class.policy.refused":
+    "本服务器不能开班：集群不执行 NetworkPolicy，而学员之间的隔离靠它（{detail}；检查于 {time}）。请换用执行 NetworkPolicy 的网络插件后重启服务器，或以 --accept-unenforced-network-policy 启动，照样开班。",
+  "class.policy.accepted":
+    "学员之间没有隔离：集群不执行 NetworkPolicy（{detail}；检查于 {time}），服务器以 --accept-unenforced-network-policy 启动，所以照样开班。学员的 Pod 能连到其他学员的 Pod。",
   "class.home.signOut": "退出",
   "class.home.none": "还没有进行中的课堂。",
   "class.home.create": "创建课堂",
