@@ -16,8 +16,8 @@ const root = resolve(dirname(page).replace(/(dist\/client).*/, "$1"));
 const html = readFileSync(page, "utf8");
 
 const gz = (file: string) => gzipSync(readFileSync(file), { level: 9 }).length;
-const staticImports = /(?:import|export)\s*(?:[\w*{}\s,$]+from\s*)?["']([^"']+\.js)["']/g;
-const dynamicImports = /import\(\s*["']([^"']+\.js)["']\s*\)/g;
+const staticImports = /(?:import|export)\s*(?:[\w*{}\s,$]+from\s*)?["'`]([^"'`]+\.js)["'`]/g;
+const dynamicImports = /import\(\s*["'`]([^"'`]+\.js)["'`]\s*\)/g;
 
 const eager = new Set<string>();
 const lazy = new Set<string>();
