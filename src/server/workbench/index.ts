@@ -2,7 +2,7 @@
 import { Exec, type KubeConfig } from "@kubernetes/client-node";
 import { kubeGetJson, kubeRequest } from "../../cluster/kube-request.ts";
 import { TOOLBOX_SERVICE_ACCOUNT } from "../../lab/manifests.ts";
-import { WORK_DIR } from "../../terminal/toolbox-scripts.ts";
+import { WORK_DIR } from "../../terminal/index.ts";
 import type { WorkbenchRoutesDeps } from "../routes/workbench-files.ts";
 import { applier } from "./apply.ts";
 import { clusterSchemas } from "./cluster-schemas.ts";
