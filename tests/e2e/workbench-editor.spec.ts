@@ -144,6 +144,17 @@ test.describe("workbench editor", () => {
     }
   });
 
+  test("a lesson's Write button opens its file in the editor", async ({ page }) => {
+    await openLesson(page, "/en/job/");
+    await page
+      .locator('.kl-run[data-run="write"]', { hasText: /\bjob\.yaml$/ })
+      .first()
+      .click();
+    await expect(page.locator("[data-editor]")).toBeVisible();
+    await expect(page.locator("[data-editor-path]")).toHaveValue("job.yaml");
+    await expect(page.locator(".cm-content")).toContainText("kind: Job");
+  });
+
   test("checks each document of a file against its own kind", async ({ page }) => {
     await openLesson(page, "/en/job/");
     await page.getByRole("button", { name: "Editor" }).click();
