@@ -30,6 +30,12 @@ const en = {
   "editor.keys":
     "Keys: Ctrl+Space completes · Ctrl+S saves · hover a field for its description · Esc leaves the editor",
   "editor.failed": "The editor failed",
+  "editor.mark.wrongType": "{path}: expected {expected}, got {actual}",
+  "editor.mark.notInEnum": "{path}: must be one of {values}",
+  "editor.mark.tooSmall": "{path}: must be at least {minimum}",
+  "editor.mark.tooLarge": "{path}: must be at most {maximum}",
+  "editor.mark.unknownField": 'unknown field "{path}": the cluster\'s schema has no such field here',
+  "editor.mark.missingField": 'missing required field "{path}"',
   "state.idle": "Not started",
   "state.provisioning": "Preparing your lab…",
   "state.connecting": "Connecting…",

@@ -187,7 +187,11 @@ export function apiToolboxExec(client: StdinExecClient, target: { namespace: str
       (s) => (status = s),
     );
     socket = ws;
-    const closed = new Promise<void>((resolve) => ws.on("close", () => resolve()));
+    // A command that ends at once may have closed the socket already (a `ws` WebSocket's readyState 3).
+    const closed = new Promise<void>((resolve) => {
+      if ((ws as { readyState?: number }).readyState === 3) resolve();
+      else ws.on("close", () => resolve());
+    });
     // client-node sends stdin's end as the v5 protocol's close of the stream: `head` sees EOF.
     input?.end(stdin);
     const timer = setTimeout(() => ws.terminate(), EXEC_TIMEOUT_MS);

@@ -30,9 +30,20 @@ import {
   syntaxMarks,
   validate,
   type JsonSchema,
+  type MarkTexts,
 } from "./yaml-schema.ts";
 
 const t = useUi(toUiLocale(document.documentElement.lang));
+
+/** The schema marks in the page's language. */
+const markTexts: MarkTexts = {
+  wrongType: (path, expected, actual) => t("editor.mark.wrongType", { path, expected, actual }),
+  notInEnum: (path, values) => t("editor.mark.notInEnum", { path, values }),
+  tooSmall: (path, minimum) => t("editor.mark.tooSmall", { path, minimum }),
+  tooLarge: (path, maximum) => t("editor.mark.tooLarge", { path, maximum }),
+  unknownField: (path) => t("editor.mark.unknownField", { path }),
+  missingField: (path) => t("editor.mark.missingField", { path }),
+};
 
 /** A kind the cluster does not serve is asked again after this long (a CRD may just have been applied). */
 const UNKNOWN_RETRY_MS = 3000;
@@ -104,7 +115,7 @@ export async function mountEditor(pane: HTMLElement, options: EditorOptions) {
             severity: "error",
             message: t("editor.unknownKind", { kind: d.kind, apiVersion: d.apiVersion }),
           });
-        } else marks.push(...validate(d.doc, schema));
+        } else marks.push(...validate(d.doc, schema, markTexts));
       }
       if (marks.length > 0 && !firstMark) {
         firstMark = true;

@@ -20,6 +20,25 @@ export interface Mark {
   message: string;
 }
 
+/** The texts of the marks (the editor passes its language's; English by default). */
+export interface MarkTexts {
+  wrongType(path: string, expected: string, actual: string): string;
+  notInEnum(path: string, values: string): string;
+  tooSmall(path: string, minimum: number): string;
+  tooLarge(path: string, maximum: number): string;
+  unknownField(path: string): string;
+  missingField(path: string): string;
+}
+
+export const ENGLISH_MARKS: MarkTexts = {
+  wrongType: (path, expected, actual) => `${path}: expected ${expected}, got ${actual}`,
+  notInEnum: (path, values) => `${path}: must be one of ${values}`,
+  tooSmall: (path, minimum) => `${path}: must be at least ${minimum}`,
+  tooLarge: (path, maximum) => `${path}: must be at most ${maximum}`,
+  unknownField: (path) => `unknown field "${path}": the cluster's schema has no such field here`,
+  missingField: (path) => `missing required field "${path}"`,
+};
+
 export interface YamlDocument {
   doc: Document.Parsed;
   /** Offsets of the document in the text. */
@@ -94,10 +113,10 @@ const rangeOf = (node: Node | null | undefined, fallback: [number, number]): [nu
   node?.range ? [node.range[0], Math.max(node.range[1], node.range[0] + 1)] : fallback;
 
 /** Marks for one document against its kind's schema. */
-export function validate(doc: Document.Parsed, root: JsonSchema): Mark[] {
+export function validate(doc: Document.Parsed, root: JsonSchema, texts: MarkTexts = ENGLISH_MARKS): Mark[] {
   const marks: Mark[] = [];
   const start = doc.range[0];
-  check(doc.contents, root, [start, start + 1], "", marks, root, [start, start + 1]);
+  check(doc.contents, root, [start, start + 1], "", marks, { root, texts }, [start, start + 1]);
   return marks;
 }
 
@@ -108,20 +127,21 @@ function check(
   at: [number, number],
   path: string,
   marks: Mark[],
-  root: JsonSchema,
+  context: { root: JsonSchema; texts: MarkTexts },
   owner: [number, number],
 ): void {
+  const { root, texts } = context;
   const schema = resolve(raw, root);
   if (!schema) return;
   const actual = typeOf(node);
   // An empty value is what a learner has while typing (and the API server takes null for most fields).
   if (actual === "null") return;
-  for (const part of schema.allOf ?? []) check(node, part, at, path, marks, root, owner);
+  for (const part of schema.allOf ?? []) check(node, part, at, path, marks, context, owner);
   const alternatives = schema.oneOf ?? schema.anyOf;
   if (Array.isArray(alternatives)) {
     const fits = alternatives.some((alt: JsonSchema) => {
       const trial: Mark[] = [];
-      check(node, alt, at, path, trial, root, owner);
+      check(node, alt, at, path, trial, context, owner);
       return trial.length === 0;
     });
     if (!fits) {
@@ -130,7 +150,7 @@ function check(
         from: at[0],
         to: at[1],
         severity: "error",
-        message: `${path || "value"}: expected ${types.join(" or ") || "another value"}, got ${actual}`,
+        message: texts.wrongType(path || "value", types.join(" | ") || "?", actual),
       });
     }
     return;
@@ -141,7 +161,7 @@ function check(
       from: at[0],
       to: at[1],
       severity: "error",
-      message: `${path || "value"}: expected ${expected.join(" or ")}, got ${actual}`,
+      message: texts.wrongType(path || "value", expected.join(" | "), actual),
     });
     return;
   }
@@ -152,7 +172,7 @@ function check(
         from: at[0],
         to: at[1],
         severity: "error",
-        message: `${path}: must be one of ${schema.enum.map((v: unknown) => JSON.stringify(v)).join(", ")}`,
+        message: texts.notInEnum(path, schema.enum.map((v: unknown) => JSON.stringify(v)).join(", ")),
       });
     if (typeof value === "number") {
       if (typeof schema.minimum === "number" && value < schema.minimum)
@@ -160,14 +180,14 @@ function check(
           from: at[0],
           to: at[1],
           severity: "error",
-          message: `${path}: must be at least ${schema.minimum}`,
+          message: texts.tooSmall(path, schema.minimum),
         });
       if (typeof schema.maximum === "number" && value > schema.maximum)
         marks.push({
           from: at[0],
           to: at[1],
           severity: "error",
-          message: `${path}: must be at most ${schema.maximum}`,
+          message: texts.tooLarge(path, schema.maximum),
         });
     }
     return;
@@ -175,7 +195,7 @@ function check(
   if (isSeq(node)) {
     node.items.forEach((item, i) => {
       const r = rangeOf(item as Node, at);
-      check(item, schema.items, r, `${path}[${i}]`, marks, root, r);
+      check(item, schema.items, r, `${path}[${i}]`, marks, context, r);
     });
     return;
   }
@@ -189,13 +209,13 @@ function check(
       const childPath = path ? `${path}.${key}` : key;
       const property = schema.properties?.[key];
       if (property)
-        check(pair.value, property, rangeOf(pair.value as Node, keyRange), childPath, marks, root, keyRange);
+        check(pair.value, property, rangeOf(pair.value as Node, keyRange), childPath, marks, context, keyRange);
       else if (schema.additionalProperties === false)
         marks.push({
           from: keyRange[0],
           to: keyRange[1],
           severity: "error",
-          message: `unknown field "${childPath}": the cluster's schema has no such field here`,
+          message: texts.unknownField(childPath),
         });
       else if (typeof schema.additionalProperties === "object")
         check(
@@ -204,7 +224,7 @@ function check(
           rangeOf(pair.value as Node, keyRange),
           childPath,
           marks,
-          root,
+          context,
           keyRange,
         );
     }
@@ -214,7 +234,7 @@ function check(
           from: owner[0],
           to: owner[1],
           severity: "error",
-          message: `missing required field "${path ? `${path}.` : ""}${name}"`,
+          message: texts.missingField(`${path ? `${path}.` : ""}${name}`),
         });
   }
 }
