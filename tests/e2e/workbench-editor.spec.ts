@@ -164,6 +164,23 @@ test.describe("workbench editor", () => {
     await expect.poll(() => marks(page), { timeout: 15_000 }).toEqual(["6:schedule", "20:completions"]);
   });
 
+  test("completes the fields the cluster's schema allows where the cursor is", async ({ page }) => {
+    await openLesson(page, "/en/job/");
+    await page.getByRole("button", { name: "Editor" }).click();
+    await expect(page.locator(".cm-content")).toBeVisible();
+    await edit(page, "e2e-complete.yaml", "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: x\nspec:\n  templ");
+    await expect.poll(() => marks(page)).not.toEqual([]); // the schema is in
+    await page.locator(".cm-content").click();
+    await page.keyboard.press("Control+End");
+    await page.keyboard.press("Control+Space");
+    const options = page.locator(".cm-tooltip-autocomplete li");
+    await expect(options.first()).toContainText("template");
+    // CodeMirror ignores Enter on a completion list younger than its interactionDelay (75 ms).
+    await page.waitForTimeout(150);
+    await page.keyboard.press("Enter");
+    await expect(page.locator(".cm-content")).toContainText("template: ");
+  });
+
   test("Apply shows the API server's own error beside its line", async ({ page }) => {
     await openLesson(page, "/en/job/");
     await page.getByRole("button", { name: "Editor" }).click();

@@ -15,7 +15,7 @@ import {
 import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
 import { yaml } from "@codemirror/lang-yaml";
 import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from "@codemirror/language";
-import { forceLinting, lintGutter, linter, type Diagnostic } from "@codemirror/lint";
+import { lintGutter, linter, setDiagnostics, type Diagnostic } from "@codemirror/lint";
 import { EditorState } from "@codemirror/state";
 import { EditorView, drawSelection, highlightActiveLine, hoverTooltip, keymap, lineNumbers } from "@codemirror/view";
 import { toUiLocale, useUi } from "../../i18n/ui/index.ts";
@@ -93,37 +93,50 @@ export async function mountEditor(pane: HTMLElement, options: EditorOptions) {
   let applyMarks: Diagnostic[] = [];
   let firstMark = false;
 
+  /** Each document's syntax and schema marks; undefined when the text changed meanwhile (the next run answers). */
+  async function schemaMarksOf(text: string): Promise<Diagnostic[] | undefined> {
+    const marks: Diagnostic[] = [];
+    for (const d of documentsOf(text)) {
+      marks.push(...syntaxMarks(d.doc));
+      if (!d.apiVersion || !d.kind) continue;
+      let schema: JsonSchema | null;
+      try {
+        schema = await schemaFor(d.apiVersion, d.kind);
+      } catch (err) {
+        say(errorText(err));
+        continue;
+      }
+      if (view.state.doc.toString() !== text) return undefined;
+      if (schema === null) {
+        const at = rangeOfField(d.doc, "kind");
+        marks.push({
+          ...at,
+          severity: "error",
+          message: t("editor.unknownKind", { kind: d.kind, apiVersion: d.apiVersion }),
+        });
+      } else marks.push(...validate(d.doc, schema, markTexts));
+    }
+    if (marks.length > 0 && !firstMark) {
+      firstMark = true;
+      // Read by the end-to-end test and reported: opening the editor → its first mark.
+      pane.dataset.firstMarkMs = String(Math.round(performance.now() - options.openedAt));
+    }
+    return marks;
+  }
+
+  /** Marks within the text (a mark past its end would throw), the API server's last. */
+  const withApplyMarks = (marks: Diagnostic[], length: number) =>
+    [...marks, ...applyMarks].map((m) => ({
+      ...m,
+      from: Math.min(m.from, length),
+      to: Math.min(Math.max(m.to, m.from), length),
+    }));
+
   const checkSchemas = linter(
     async (view) => {
-      const text = view.state.doc.toString();
-      const marks: Diagnostic[] = [...applyMarks];
-      for (const d of documentsOf(text)) {
-        marks.push(...syntaxMarks(d.doc));
-        if (!d.apiVersion || !d.kind) continue;
-        let schema: JsonSchema | null;
-        try {
-          schema = await schemaFor(d.apiVersion, d.kind);
-        } catch (err) {
-          say(errorText(err));
-          continue;
-        }
-        if (view.state.doc.toString() !== text) return []; // typed on: the next run answers
-        if (schema === null) {
-          const at = rangeOfField(d.doc, "kind");
-          marks.push({
-            ...at,
-            severity: "error",
-            message: t("editor.unknownKind", { kind: d.kind, apiVersion: d.apiVersion }),
-          });
-        } else marks.push(...validate(d.doc, schema, markTexts));
-      }
-      if (marks.length > 0 && !firstMark) {
-        firstMark = true;
-        // Read by the end-to-end test and reported: opening the editor → its first mark.
-        pane.dataset.firstMarkMs = String(Math.round(performance.now() - options.openedAt));
-      }
-      const length = view.state.doc.length;
-      return marks.map((m) => ({ ...m, from: Math.min(m.from, length), to: Math.min(Math.max(m.to, m.from), length) }));
+      const marks = await schemaMarksOf(view.state.doc.toString());
+      // applyMarks are read after the wait: a run that began before an Apply answered still shows them.
+      return marks ? withApplyMarks(marks, view.state.doc.length) : [];
     },
     { delay: 250 },
   );
@@ -295,7 +308,9 @@ export async function mountEditor(pane: HTMLElement, options: EditorOptions) {
       results.append(item);
     }
     applyMarks = marks;
-    forceLinting(view);
+    // Shown now, with the schema's (the linter's forceLinting starts nothing unless a run is already scheduled).
+    const schemaMarks = await schemaMarksOf(text);
+    if (schemaMarks) view.dispatch(setDiagnostics(view.state, withApplyMarks(schemaMarks, view.state.doc.length)));
     say(
       answer.applied
         ? t("editor.applied", {
