@@ -9,6 +9,7 @@
  */
 import { parseAllDocuments } from "yaml";
 import { KubelabError } from "../../errors.ts";
+import type { WorkbenchApplyResult } from "../../shared/contract.ts";
 
 /** An API request: method, path, body (sent as apply YAML), headers; answers status and body. */
 export type ApiCall = (
@@ -18,24 +19,10 @@ export type ApiCall = (
   headers: Record<string, string | string[]>,
 ) => Promise<{ status: number; body: string }>;
 
+/** The answer, as the browser reads it (src/shared/contract.ts). */
+export type ApplyResult = WorkbenchApplyResult;
 /** What the API server said about one document. */
-export interface ApplyOutcome {
-  /** The document's index in the file (0-based, `---` separated). */
-  document: number;
-  /** `Kind/name` as the document says. */
-  object: string;
-  ok: boolean;
-  /** The API server's message (or kubelab's, when the document could not be sent). */
-  message: string;
-  /** Field paths the API server named (`spec.template.spec.containers[0].image`), with their messages. */
-  causes: { field: string; message: string }[];
-}
-
-export interface ApplyResult {
-  /** False when the dry run refused a document: nothing was changed. */
-  applied: boolean;
-  documents: ApplyOutcome[];
-}
+type ApplyOutcome = WorkbenchApplyResult["documents"][number];
 
 export interface Learner {
   /** Where a namespaced object without a namespace goes. */
