@@ -25,7 +25,14 @@ export interface KubeResponse {
   body: string;
 }
 
-export async function kubeRequest(config: KubeConfig, method: string, path: string, body?: unknown): Promise<KubeResponse> {
+/** `headers` are added to the request's (e.g. a content type of its own, or impersonation). */
+export async function kubeRequest(
+  config: KubeConfig,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string | string[]> = {},
+): Promise<KubeResponse> {
   const server = config.getCurrentCluster()?.server;
   if (!server) throw new KubelabError("the kubeconfig has no current cluster", "run `./kubelab cluster status`; with KUBELAB_PROVIDER=kubeconfig, `kubectl config use-context <name>`");
   const url = new URL(path, server);
@@ -33,6 +40,7 @@ export async function kubeRequest(config: KubeConfig, method: string, path: stri
   await config.applyToHTTPSOptions(options);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   if (payload) options.headers = { ...options.headers, "content-type": "application/json" };
+  options.headers = { ...options.headers, ...headers };
   return new Promise((resolveResponse, reject) => {
     const req = httpsRequest(url, options, (res) => {
       const chunks: Buffer[] = [];

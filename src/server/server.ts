@@ -33,6 +33,8 @@ import { isClientAbort, parseCookies, serializeCookie } from "./http-util.ts";
 import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 import { labRoutes } from "./routes/lab.ts";
 import { metricsRoute, type KubelabMetrics } from "./metrics.ts";
+import { workbenchRoutes } from "./routes/workbench-files.ts";
+import { workbenchFromKubeConfig, type WorkbenchDeps } from "./workbench/index.ts";
 import type { Store } from "../store/index.ts";
 import { createProgressApi } from "./progress-api.ts";
 import type { RenderPage, SiteHandler } from "./site.ts";
@@ -89,6 +91,8 @@ export interface LabServerOptions {
   kubeConfig?: KubeConfig;
   /** How terminals reach the toolbox (tests pass the API's exec over a fake). */
   terminalTransport?: TerminalTransport;
+  /** The workbench editor's files, schemas and apply; made from `kubeConfig` when not given. */
+  workbench?: WorkbenchDeps;
   /** Shown by /api/health. */
   clusterInfo?: ClusterInfo;
   siteHandler?: SiteHandler;
@@ -294,6 +298,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
     log,
   });
   options.metrics?.observe({ labs: () => labManager.listLabs(), terminals: () => terminals.size });
+  const workbench = options.workbench ?? (options.kubeConfig ? workbenchFromKubeConfig(options.kubeConfig) : undefined);
   const classRoutes = options.instructor?.routes(learners, serveSite) ?? { routes: [], upgrades: [] };
 
   const accessSecret = options.accessPassword ?? options.accessToken;
@@ -313,6 +318,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
   const router = createRouter(
     [
       ...lab.routes,
+      ...(workbench ? workbenchRoutes({ labManager, ...workbench }) : []),
       ...progress.routes,
       ...(options.exams?.routes ?? []),
       ...classRoutes.routes,

@@ -18,6 +18,14 @@ export const API = {
   labSolution: "/api/lab/solution",
   /** WebSocket: terminal bytes as binary frames, control messages as text frames. */
   labTerminal: "/api/lab/terminal",
+  /** The workbench editor: GET → WorkbenchFileList. */
+  labFiles: "/api/lab/files",
+  /** GET ?path= → WorkbenchFile; POST WorkbenchFile → {path, size}. */
+  labFile: "/api/lab/file",
+  /** GET ?apiVersion=&kind= → the kind's JSON Schema from the cluster's own OpenAPI v3. */
+  labSchema: "/api/lab/schema",
+  /** POST {content} → WorkbenchApplyResult (server-side dry run, then apply, as the learner). */
+  labApply: "/api/lab/apply",
   /** GET → ProgressJson. */
   progress: "/api/progress",
   /** GET: the learner's own attempts and events (a JSON download). */
@@ -259,4 +267,31 @@ export interface ExamListJson {
   /** The exam the learner's class has on (an instructor started it), or null. */
   classExam: string | null;
   attempts: { id: string; exam: string; startedAt: string; submittedAt?: string; percent?: number; passed?: boolean }[];
+}
+
+/** The workbench editor's files under the toolbox's working directory. */
+export interface WorkbenchFileList {
+  files: { path: string; size: number }[];
+  /** More files than a listing returns. */
+  truncated: boolean;
+}
+
+export interface WorkbenchFile {
+  /** Relative to the working directory: `job.yaml`, `jobs/echo.yaml`. */
+  path: string;
+  content: string;
+}
+
+/** POST API.labApply's answer: the API server's word on each YAML document. */
+export interface WorkbenchApplyResult {
+  /** False when the dry run refused a document: nothing was changed. */
+  applied: boolean;
+  documents: {
+    document: number;
+    object: string;
+    ok: boolean;
+    message: string;
+    /** Field paths the API server named (`spec.template.spec.containers[0].image`). */
+    causes: { field: string; message: string }[];
+  }[];
 }

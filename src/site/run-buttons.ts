@@ -46,6 +46,11 @@ function enhance(root: ParentNode): void {
           button.dispatchEvent(new CustomEvent("kubelab:run", { detail: { command }, bubbles: true, composed: true })),
         sleep: (ms) => new Promise((done) => setTimeout(done, ms)),
       });
+      // The file written is open in the editor too (src/site/editor/editor-toggle.ts).
+      if (action.kind === "write")
+        document.dispatchEvent(
+          new CustomEvent("kubelab:edit-file", { detail: { file: action.file, content: action.content } }),
+        );
     });
     bar.append(button);
     container.after(bar);

@@ -25,6 +25,8 @@ export interface RunAction {
   command: string;
   /** For `write`: the file name. */
   file?: string;
+  /** For `write`: the file's text. */
+  content?: string;
   /** Its last line keeps running until interrupted (`-w`, `--watch`, `-f`, `--follow`). */
   keepsRunning?: boolean;
 }
@@ -71,6 +73,7 @@ export function runActionFor(block: CodeBlock): RunAction | undefined {
     return {
       kind: "write",
       file: block.title,
+      content: `${code}\n`, // what the heredoc writes
       command: `cat > ${block.title} <<'${delimiter}'\n${code}\n${delimiter}`,
     };
   }

@@ -36,6 +36,38 @@ for (const path of ["/en/job/", "/job/"]) {
   });
 }
 
+for (const [path, button] of [
+  ["/en/job/", "Editor"],
+  ["/job/", "编辑器"],
+] as const) {
+  test(`the workbench editor on ${path}: no serious violation, reached by keyboard, Escape leaves it`, async ({
+    page,
+  }) => {
+    await page.goto(path);
+    await expect(page.locator("kubelab-terminal")).toHaveAttribute("data-state", "ready", { timeout: 120_000 });
+    const toggle = page.getByRole("button", { name: button, exact: true });
+    await toggle.focus();
+    await page.keyboard.press("Enter");
+    await expect(toggle).toHaveAttribute("aria-expanded", "true");
+    const content = page.locator("[data-editor] .cm-content");
+    await expect(content).toBeFocused();
+    await expect(page.locator("[data-editor-status]")).toContainText(/job\.yaml/);
+    await expectNoSeriousViolations(page, `${path} with the editor open`);
+    // Escape leaves the editor for its button (Tab indents inside it, so Tab alone would trap).
+    await page.keyboard.press("Escape");
+    await expect(toggle).toBeFocused();
+    // And Tab comes back into it through the file bar: the path, Open, Save, Apply, then the text.
+    const order: string[] = [];
+    for (let i = 0; i < 8 && !(await content.evaluate((el) => el === document.activeElement)); i++) {
+      await page.keyboard.press("Tab");
+      order.push(
+        await page.evaluate(() => document.activeElement?.textContent?.trim() || document.activeElement?.tagName || ""),
+      );
+    }
+    await expect(content, `Tab order from the button: ${order.join(" → ")}`).toBeFocused();
+  });
+}
+
 for (const path of ["/en/exam/", "/exam/", "/en/progress/", "/progress/"]) {
   test(`${path} has no serious accessibility violation`, async ({ page }) => {
     const response = await page.goto(path);

@@ -120,6 +120,16 @@ async function classServer(accessPassword?: string) {
     exams: createExamApi({ sessions, store, learner: (sid) => store.learnerForSession(sid), bodyLimit: 4096 }),
     accessPassword,
     siteHandler: await builtSite(),
+    // The workbench editor's routes are walked too (their handlers are never reached by a refused request).
+    workbench: {
+      files: () => Promise.reject(new Error("not in this test")) as never,
+      schemas: { schema: async () => undefined },
+      apply: async () => Promise.reject(new Error("not in this test")),
+      learner: (lab) => ({
+        namespace: lab.namespace,
+        serviceAccount: { namespace: lab.toolboxNamespace, name: "learner" },
+      }),
+    },
     port: 0,
   });
   const base = await server.listen();
@@ -162,7 +172,15 @@ describe("the front door, walked over every route and upgrade", () => {
 
   it("the table holds every feature's routes, and every state-changing instructor route needs the CSRF token", () => {
     const paths = new Set(routes.map((r) => r.path));
-    for (const p of ["/api/lab", "/api/progress", "/api/exam/start", "/join", "/api/instructor/classes"])
+    for (const p of [
+      "/api/lab",
+      "/api/lab/file",
+      "/api/lab/apply",
+      "/api/progress",
+      "/api/exam/start",
+      "/join",
+      "/api/instructor/classes",
+    ])
       assert.ok(paths.has(p), `${p} is in the table`);
     assert.ok(upgrades.some((u) => u.path === "/api/lab/terminal"));
     for (const r of routes)

@@ -17,6 +17,7 @@ test("a titled YAML block becomes a quoted heredoc that writes the file", () => 
   assert.deepEqual(action, {
     kind: "write",
     file: "job.yaml",
+    content: "kind: Job\nname: $HOME\n",
     command: "cat > job.yaml <<'EOF'\nkind: Job\nname: $HOME\nEOF",
   });
 });
