@@ -40,7 +40,12 @@ describe("in-cluster provider: the server's rights", () => {
     // A rule's reason is the comment above its group (rules of one reason follow each other).
     for (const above of starts) assert.match(above!, /^#|^  verbs/);
     const rights = rightsOf(rules);
-    assert.ok(!rights.some((r) => ["escalate", "impersonate"].includes(r.verb) || r.name === "cluster-admin"));
+    assert.ok(!rights.some((r) => r.verb === "escalate" || r.name === "cluster-admin"));
+    // Impersonation only of the learner's ServiceAccount (the editor's Apply), never a user or a group.
+    assert.deepEqual(
+      rights.filter((r) => r.verb === "impersonate").map((r) => `${r.resource}/${r.name}`),
+      ["serviceaccounts/learner"],
+    );
     assert.ok(
       !rights.some((r) => r.resource === "clusterrolebindings"),
       "namespace mode binds no learner cluster-wide",

@@ -57,13 +57,11 @@ export function applier(call: ApiCall) {
   }
 
   return async function apply(yamlText: string, learner: Learner): Promise<ApplyResult> {
+    // The user alone: the API server gives an impersonated ServiceAccount its own groups
+    // (system:serviceaccounts, …:<namespace>, system:authenticated), so the server needs the right to
+    // impersonate the learner's ServiceAccount only, never groups (deploy/helm/kubelab/files/rbac-rules.yaml).
     const headers = {
       "impersonate-user": `system:serviceaccount:${learner.serviceAccount.namespace}:${learner.serviceAccount.name}`,
-      "impersonate-group": [
-        "system:serviceaccounts",
-        `system:serviceaccounts:${learner.serviceAccount.namespace}`,
-        "system:authenticated",
-      ],
     };
     const docs = parseAllDocuments(yamlText);
     if (!Array.isArray(docs))
