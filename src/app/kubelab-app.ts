@@ -28,6 +28,7 @@ import { createSiteHandler } from "../server/site.ts";
 import { agentTransport, apiExecTransport, createTerminalPark } from "../terminal/index.ts";
 import { ensureSite } from "../site-build/site-build.ts";
 import { openStore, type Store } from "../store/index.ts";
+import { ClusterViewFeeds } from "../workbench/cluster-feed.ts";
 
 export interface KubelabOptions {
   provider: ClusterProvider;
@@ -286,7 +287,10 @@ async function serve(
         sessionSecret: await sessionSecret(store),
       })
     : undefined;
+  // The workbench's cluster view: views of the recorders' shared watches, none of its own (src/workbench).
+  const sharedView = recorders.sharedView();
   const server = createLabServer({
+    clusterView: sharedView ? new ClusterViewFeeds({ watch: sharedView, log }) : undefined,
     instructor,
     terminalPark,
     labManager,

@@ -31,7 +31,9 @@ import type { Route, UpgradeRoute } from "./http/route.ts";
 import { createRouter, type Router } from "./http/router.ts";
 import { isClientAbort, parseCookies, serializeCookie } from "./http-util.ts";
 import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
+import { clusterViewRoutes } from "./routes/cluster-view.ts";
 import { labRoutes } from "./routes/lab.ts";
+import type { ClusterViewFeeds } from "../workbench/cluster-feed.ts";
 import type { Store } from "../store/index.ts";
 import { createProgressApi } from "./progress-api.ts";
 import type { RenderPage, SiteHandler } from "./site.ts";
@@ -150,6 +152,8 @@ export interface LabServerOptions {
   terminal?: { highWaterMark?: number; lowWaterMark?: number; keepaliveMs?: number };
   /** Terminals opened ahead of time for warm-pool labs; a learner's first terminal takes theirs. */
   terminalPark?: TerminalPark;
+  /** The workbench's live cluster view, fed from the shared watches (absent: no cluster view route). */
+  clusterView?: ClusterViewFeeds;
   log?: (line: string) => void;
 }
 
@@ -305,6 +309,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
   const router = createRouter(
     [
       ...lab.routes,
+      ...(options.clusterView ? clusterViewRoutes({ labManager, feeds: options.clusterView }) : []),
       ...progress.routes,
       ...(options.exams?.routes ?? []),
       ...classRoutes.routes,
@@ -437,6 +442,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
       for (const session of terminals) session.close("The lab server is shutting down.");
       await Promise.all([...terminals].map((s) => s.closed));
       await options.instructor?.close();
+      await options.clusterView?.close();
       door.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { RecorderPool } from "../../src/recorder/pool.ts";
-import { SharedInformers } from "../../src/recorder/shared.ts";
-import type { RecordedKind } from "../../src/recorder/types.ts";
+import { SharedInformers, type SharedKindName } from "../../src/recorder/shared.ts";
 import { FakeClusterInformer } from "../fakes/recorder-fakes.ts";
 
 const pod = (namespace: string, name: string, rv = "1") => ({
@@ -12,7 +11,7 @@ const pod = (namespace: string, name: string, rv = "1") => ({
 
 /** A pool whose recorders share fake cluster-wide informers, and every informer made. */
 function setup() {
-  const made: { kind: RecordedKind; informer: FakeClusterInformer }[] = [];
+  const made: { kind: SharedKindName; informer: FakeClusterInformer }[] = [];
   const shared = new SharedInformers((kind) => {
     const informer = new FakeClusterInformer();
     made.push({ kind, informer });
