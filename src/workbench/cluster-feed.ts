@@ -8,12 +8,14 @@
  *
  * Changes are coalesced: at most one frame per VIEW_FRAME_INTERVAL_MS per
  * namespace (the first change after a quiet spell goes out at once), built
- * once and sent to all its viewers. A shared watch that fails is a gap: the
+ * once per language its viewers read and sent to all of them. A shared watch that fails is a gap: the
  * namespace's views are dropped and opened again after a backoff (the first
  * re-opens the shared informer, whose list refills the cache).
  */
 import type { InformerLike } from "../recorder/recorder.ts";
 import type { SharedKindName } from "../recorder/shared.ts";
+import { useUi } from "../i18n/ui/index.ts";
+import type { Locale } from "../shared/contract.ts";
 import { VIEW_FRAME_INTERVAL_MS, type ClusterViewFrame } from "../shared/cluster-view.ts";
 import { boundedFrame, buildTree, type NamespaceObjects, type ViewObject } from "./cluster-tree.ts";
 
@@ -35,10 +37,11 @@ const KINDS: SharedKindName[] = ["CronJob", "Job", "Deployment", "Pod", "Event"]
 const MAX_CACHED_PER_KIND = 2000;
 
 class NamespaceFeed {
-  readonly viewers = new Set<Viewer>();
+  /** Each viewer and the language its page reads. */
+  readonly viewers = new Map<Viewer, Locale>();
   private readonly objects = new Map<SharedKindName, Map<string, ViewObject>>();
   private informers: InformerLike[] = [];
-  private last?: ClusterViewFrame;
+  private readonly last = new Map<Locale, ClusterViewFrame>();
   private lastAt = 0;
   private timer?: ReturnType<typeof setTimeout>;
   private retryTimer?: ReturnType<typeof setTimeout>;
@@ -83,9 +86,11 @@ class NamespaceFeed {
   }
 
   /** Add a viewer; it gets the latest frame at once when there is one. */
-  add(viewer: Viewer): void {
-    this.viewers.add(viewer);
-    if (this.last) viewer(this.last);
+  add(viewer: Viewer, locale: Locale): void {
+    this.viewers.set(viewer, locale);
+    if (!this.lastAt) return; // not listed yet: the first frame comes with the list
+    if (!this.last.has(locale)) this.last.set(locale, this.frame(locale));
+    viewer(this.last.get(locale)!);
   }
 
   async close(): Promise<void> {
@@ -109,6 +114,14 @@ class NamespaceFeed {
   private flush(): void {
     if (this.closed) return;
     this.lastAt = Date.now();
+    this.last.clear();
+    for (const [viewer, locale] of [...this.viewers]) {
+      if (!this.last.has(locale)) this.last.set(locale, this.frame(locale));
+      viewer(this.last.get(locale)!);
+    }
+  }
+
+  private frame(locale: Locale): ClusterViewFrame {
     const list = (kind: SharedKindName) => [...(this.objects.get(kind)?.values() ?? [])];
     const objects: NamespaceObjects = {
       cronJobs: list("CronJob"),
@@ -117,8 +130,7 @@ class NamespaceFeed {
       pods: list("Pod"),
       events: list("Event") as NamespaceObjects["events"],
     };
-    this.last = boundedFrame(this.namespace, buildTree(objects));
-    for (const viewer of [...this.viewers]) viewer(this.last);
+    return boundedFrame(this.namespace, buildTree(objects, useUi(locale)));
   }
 
   private failed(informers: InformerLike[], err: unknown): void {
@@ -149,14 +161,14 @@ export class ClusterViewFeeds {
   }
 
   /** Frames of `namespace` go to `viewer` until the returned function is called. */
-  subscribe(namespace: string, viewer: Viewer): () => Promise<void> {
+  subscribe(namespace: string, viewer: Viewer, locale: Locale = "en"): () => Promise<void> {
     let feed = this.feeds.get(namespace);
     if (!feed) {
       const made = new NamespaceFeed(namespace, this.options);
       this.feeds.set(namespace, (feed = made));
       made.open().catch((err) => this.options.log(`cluster view of ${namespace} could not open: ${err}`));
     }
-    feed.add(viewer);
+    feed.add(viewer, locale);
     const own = feed;
     return async () => {
       own.viewers.delete(viewer);

@@ -3,12 +3,14 @@
  * shared watches cache them: CronJob → Jobs → Pods → containers (init,
  * sidecar, app, ephemeral), Deployment → Pods, and lone Pods and Jobs at the
  * root, each with its state in words and its latest events. Pure (objects in,
- * a bounded frame out), so unit tests feed it fakes.
+ * a bounded frame out), so unit tests feed it fakes. States are words of the
+ * learner's language (src/i18n/ui) around the API's own (phases, reasons).
  *
  * Owners are matched by uid, as the recorder does (a Job re-made under its
  * name is another Job); a Deployment's pods by their ReplicaSet's name
  * (`<deployment>-<hash>`), since ReplicaSets are not watched.
  */
+import { useUi } from "../i18n/ui/index.ts";
 import {
   MAX_EVENTS_PER_OBJECT,
   MAX_FRAME_BYTES,
@@ -64,30 +66,37 @@ const byCreation = (a: ViewObject, b: ViewObject) =>
   time(a.metadata?.creationTimestamp).localeCompare(time(b.metadata?.creationTimestamp)) ||
   String(a.metadata?.name).localeCompare(String(b.metadata?.name));
 
+/** The translator states are written with (src/i18n/ui's `useUi`). */
+export type Words = ReturnType<typeof useUi>;
+const ENGLISH: Words = useUi("en");
+
 /** A container's state in words and its tone. */
-function containerState(status: any, role: ContainerRole): Pick<ViewNode, "state" | "tone"> {
+function containerState(t: Words, status: any, role: ContainerRole): Pick<ViewNode, "state" | "tone"> {
   const state = status?.state ?? {};
   if (state.running) {
-    const ready = status.ready === false && role !== "init" ? ", not ready" : "";
-    return { state: `running${ready}`, tone: ready ? "progress" : "ok" };
+    const notReady = status.ready === false && role !== "init";
+    return { state: t(notReady ? "view.state.notReady" : "view.state.running"), tone: notReady ? "progress" : "ok" };
   }
   if (state.terminated) {
     const { reason, exitCode } = state.terminated;
     const failed = exitCode !== 0;
     return {
-      state: `terminated: ${clip(reason ?? (failed ? "Error" : "Completed"))} (exit ${exitCode ?? "?"})`,
+      state: t("view.state.terminated", {
+        reason: clip(reason ?? (failed ? "Error" : "Completed")),
+        code: exitCode ?? "?",
+      }),
       tone: failed ? "failed" : "done",
     };
   }
   if (state.waiting) {
-    const reason = clip(state.waiting.reason ?? "waiting");
+    const reason = clip(state.waiting.reason ?? "ContainerCreating");
     const failed = /BackOff|Err|Invalid/.test(reason);
-    return { state: `waiting: ${reason}`, tone: failed ? "failed" : "waiting" };
+    return { state: t("view.state.waiting", { reason }), tone: failed ? "failed" : "waiting" };
   }
-  return { state: "not started", tone: "waiting" };
+  return { state: t("view.state.notStarted"), tone: "waiting" };
 }
 
-function containerNodes(pod: ViewObject): ViewNode[] {
+function containerNodes(t: Words, pod: ViewObject): ViewNode[] {
   const uid = pod.metadata?.uid ?? pod.metadata?.name ?? "";
   const statuses = (list: unknown) => new Map(((list as any[]) ?? []).map((s) => [s?.name, s]));
   const groups: [ContainerRole | "initOrSidecar", any[], Map<string, any>][] = [
@@ -108,50 +117,53 @@ function containerNodes(pod: ViewObject): ViewNode[] {
         key: `${uid}/${spec?.name}`,
         role,
         restarts: s?.restartCount ?? 0,
-        ...containerState(s, role),
-        ...(spec?.image ? { detail: `image ${clip(spec.image)}` } : {}),
+        ...containerState(t, s, role),
+        ...(spec?.image ? { detail: t("view.image", { image: clip(spec.image) }) } : {}),
         children: [],
       });
     }
   return nodes;
 }
 
-function podState(pod: ViewObject): Pick<ViewNode, "state" | "tone"> {
-  if (pod.metadata?.deletionTimestamp) return { state: "Terminating", tone: "progress" };
+function podState(t: Words, pod: ViewObject): Pick<ViewNode, "state" | "tone"> {
+  if (pod.metadata?.deletionTimestamp) return { state: t("view.state.terminating"), tone: "progress" };
   const phase = String(pod.status?.phase ?? "Pending");
   const reason = pod.status?.reason ? ` (${clip(pod.status.reason)})` : "";
   const tone = phase === "Running" ? "ok" : phase === "Succeeded" ? "done" : phase === "Failed" ? "failed" : "waiting";
   return { state: `${phase}${reason}`, tone };
 }
 
-function jobState(job: ViewObject): Pick<ViewNode, "state" | "tone"> {
+function jobState(t: Words, job: ViewObject): Pick<ViewNode, "state" | "tone"> {
   const s = job.status ?? {};
   const conditions: any[] = s.conditions ?? [];
   const has = (type: string) => conditions.some((c) => c?.type === type && c?.status === "True");
-  const completions = job.spec?.completions ?? 1;
-  const parts = [`${s.succeeded ?? 0}/${completions} succeeded`];
-  if (s.active) parts.push(`${s.active} active`);
-  if (s.failed) parts.push(`${s.failed} failed`);
-  if (has("Complete")) return { state: `Complete: ${parts.join(", ")}`, tone: "done" };
-  if (has("Failed")) return { state: `Failed: ${parts.join(", ")}`, tone: "failed" };
-  if (job.spec?.suspend) return { state: `Suspended: ${parts.join(", ")}`, tone: "waiting" };
-  return { state: parts.join(", "), tone: "progress" };
+  const parts = [t("view.job.counts", { succeeded: s.succeeded ?? 0, completions: job.spec?.completions ?? 1 })];
+  if (s.active) parts.push(t("view.job.active", { count: s.active }));
+  if (s.failed) parts.push(t("view.job.failedCount", { count: s.failed }));
+  const counts = parts.join(", ");
+  if (has("Complete")) return { state: t("view.job.complete", { counts }), tone: "done" };
+  if (has("Failed")) return { state: t("view.job.failed", { counts }), tone: "failed" };
+  if (job.spec?.suspend) return { state: t("view.job.suspended", { counts }), tone: "waiting" };
+  return { state: counts, tone: "progress" };
 }
 
-function cronJobState(cronJob: ViewObject): Pick<ViewNode, "state" | "tone" | "detail"> {
+function cronJobState(t: Words, cronJob: ViewObject): Pick<ViewNode, "state" | "tone" | "detail"> {
   const suspended = cronJob.spec?.suspend === true;
+  const schedule = clip(cronJob.spec?.schedule);
   const last = time(cronJob.status?.lastScheduleTime);
   return {
-    state: suspended ? "Suspended" : `Active jobs: ${(cronJob.status?.active ?? []).length}`,
+    state: suspended
+      ? t("view.cron.suspended")
+      : t("view.cron.active", { count: (cronJob.status?.active ?? []).length }),
     tone: suspended ? "waiting" : "ok",
-    detail: `schedule ${clip(cronJob.spec?.schedule)}${last ? `, last run ${last}` : ""}`,
+    detail: last ? t("view.cron.lastRun", { schedule, time: last }) : t("view.cron.schedule", { schedule }),
   };
 }
 
-function deploymentState(d: ViewObject): Pick<ViewNode, "state" | "tone"> {
+function deploymentState(t: Words, d: ViewObject): Pick<ViewNode, "state" | "tone"> {
   const want = d.spec?.replicas ?? 1;
   const ready = d.status?.readyReplicas ?? 0;
-  return { state: `${ready}/${want} ready`, tone: ready >= want ? "ok" : "progress" };
+  return { state: t("view.deploy.ready", { ready, want }), tone: ready >= want ? "ok" : "progress" };
 }
 
 /** The latest events per involved object uid, newest first, at most MAX_EVENTS_PER_OBJECT each. */
@@ -185,7 +197,7 @@ const ownerOf = (obj: ViewObject, kind: string) =>
  * Deployments, Jobs no CronJob owns and Pods nothing shown owns, each list
  * oldest first.
  */
-export function buildTree(objects: NamespaceObjects): ViewNode[] {
+export function buildTree(objects: NamespaceObjects, t: Words = ENGLISH): ViewNode[] {
   const events = eventsByObject(objects.events);
   const node = (kind: ViewNode["kind"], obj: ViewObject, state: Pick<ViewNode, "state" | "tone" | "detail">) => {
     const uid = obj.metadata?.uid ?? `${kind}/${obj.metadata?.name}`;
@@ -200,10 +212,10 @@ export function buildTree(objects: NamespaceObjects): ViewNode[] {
     };
   };
   const podNode = (pod: ViewObject) => {
-    const n = node("Pod", pod, podState(pod));
-    n.children = containerNodes(pod);
+    const n = node("Pod", pod, podState(t, pod));
+    n.children = containerNodes(t, pod);
     const restarts = n.children.reduce((sum, c) => sum + (c.restarts ?? 0), 0);
-    if (restarts) n.state += `, ${restarts} restarts`;
+    if (restarts) n.state = t("view.state.restarts", { state: n.state, count: restarts });
     return n;
   };
 
@@ -213,7 +225,7 @@ export function buildTree(objects: NamespaceObjects): ViewNode[] {
     pods.filter((p) => !placed.has(p) && match(p) && placed.add(p)).map(podNode);
 
   const jobNode = (job: ViewObject) => {
-    const n = node("Job", job, jobState(job));
+    const n = node("Job", job, jobState(t, job));
     n.children = podsOf((p) => ownerOf(p, "Job")?.uid === job.metadata?.uid);
     return n;
   };
@@ -222,14 +234,14 @@ export function buildTree(objects: NamespaceObjects): ViewNode[] {
 
   const roots: ViewNode[] = [];
   for (const cronJob of [...objects.cronJobs].sort(byCreation)) {
-    const n = node("CronJob", cronJob, cronJobState(cronJob));
+    const n = node("CronJob", cronJob, cronJobState(t, cronJob));
     n.children = jobs
       .filter((j) => ownerOf(j, "CronJob")?.uid === cronJob.metadata?.uid && jobsPlaced.add(j))
       .map(jobNode);
     roots.push(n);
   }
   for (const d of [...objects.deployments].sort(byCreation)) {
-    const n = node("Deployment", d, deploymentState(d));
+    const n = node("Deployment", d, deploymentState(t, d));
     const prefix = `${d.metadata?.name}-`;
     n.children = podsOf((p) => {
       const rs = ownerOf(p, "ReplicaSet")?.name ?? "";

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { useUi } from "../../src/i18n/ui/index.ts";
 import { SharedInformers, type SharedKindName } from "../../src/recorder/shared.ts";
 import type { ClusterViewFrame, ViewNode } from "../../src/shared/cluster-view.ts";
 import { ClusterViewFeeds } from "../../src/workbench/cluster-feed.ts";
@@ -144,6 +145,20 @@ describe("cluster view tree", () => {
     assert.equal(tree[0].tone, "done");
     assert.equal(tree[1].children[0].state, "waiting: CrashLoopBackOff");
     assert.equal(tree[1].children[0].tone, "failed");
+  });
+
+  it("writes states in the learner's language around the API's own words", () => {
+    const objects = empty();
+    objects.jobs.push(job);
+    objects.pods.push(
+      pod("tick-1-a", "p1", {
+        phase: "Running",
+        containerStatuses: [{ name: "app", state: { waiting: { reason: "ImagePullBackOff" } } }],
+      }),
+    );
+    const tree = buildTree(objects, useUi("zh-CN"));
+    assert.equal(tree[0].state, "1/3 已成功, 1 个运行中");
+    assert.equal(tree[0].children[0].children[0].state, "等待中：ImagePullBackOff");
   });
 });
 

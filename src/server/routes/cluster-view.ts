@@ -1,6 +1,6 @@
 /**
  * The workbench's live cluster view of the learner's lab namespace:
- *   GET /api/lab/cluster-view   Server-Sent Events, each `data:` a ClusterViewFrame
+ *   GET /api/lab/cluster-view?locale=   Server-Sent Events, each `data:` a ClusterViewFrame
  * Fed by src/workbench/cluster-feed.ts from the server's shared watches (no
  * watch of its own per viewer). Only the session's own lab namespace, as the
  * other lab routes; at most MAX_VIEWERS_PER_SESSION open per session; a slow
@@ -8,6 +8,7 @@
  */
 import type { ServerResponse } from "node:http";
 import type { LabManager } from "../../lab/types.ts";
+import { LOCALES, type Locale } from "../../shared/contract.ts";
 import { CLUSTER_VIEW_PATH, MAX_VIEWERS_PER_SESSION, type ClusterViewFrame } from "../../shared/cluster-view.ts";
 import type { ClusterViewFeeds } from "../../workbench/cluster-feed.ts";
 import { route, type Route } from "../http/route.ts";
@@ -26,7 +27,7 @@ export function clusterViewRoutes(deps: ClusterViewRoutesDeps): Route<any>[] {
   /** Open views per session id; entries go when they reach 0. */
   const open = new Map<string, number>();
 
-  function stream(res: ServerResponse, namespace: string, onClose: () => void) {
+  function stream(res: ServerResponse, namespace: string, locale: Locale, onClose: () => void) {
     res.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-store",
@@ -45,7 +46,7 @@ export function clusterViewRoutes(deps: ClusterViewRoutesDeps): Route<any>[] {
       pending = undefined;
       if (frame) send(frame);
     });
-    const off = deps.feeds.subscribe(namespace, send);
+    const off = deps.feeds.subscribe(namespace, send, locale);
     const ping = setInterval(() => res.write(": ping\n\n"), deps.pingMs ?? 20_000);
     // The response's close, not the request's: a GET's request closes as soon as its (empty) body is read.
     res.on("close", () => {
@@ -61,7 +62,7 @@ export function clusterViewRoutes(deps: ClusterViewRoutesDeps): Route<any>[] {
       path: CLUSTER_VIEW_PATH,
       auth: "session",
       csrf: false,
-      handler({ res, sessionId }) {
+      handler({ res, url, sessionId }) {
         const sid = sessionId!;
         const lab = deps.labManager.getLab(sid);
         if (!lab)
@@ -75,7 +76,9 @@ export function clusterViewRoutes(deps: ClusterViewRoutesDeps): Route<any>[] {
           );
         open.set(sid, count + 1);
         deps.labManager.touch(sid);
-        stream(res, lab.namespace, () => {
+        const asked = url.searchParams.get("locale");
+        const locale = LOCALES.find((l) => l === asked) ?? "en";
+        stream(res, lab.namespace, locale, () => {
           const left = (open.get(sid) ?? 1) - 1;
           if (left > 0) open.set(sid, left);
           else open.delete(sid);
