@@ -184,6 +184,8 @@ export interface ExamTaskView {
   namespace: string;
   weight: number;
   text: string;
+  /** `text` in parts: the task's own words, and the values drawn for this attempt (`drawn`) apart. */
+  parts: { text: string; drawn?: true }[];
   flagged: boolean;
 }
 

@@ -201,14 +201,54 @@ export class KubelabExam extends HTMLElement {
       const label = el("label", ` ${this.t("exam.flag")}`);
       label.prepend(flag);
       li.append(
-        el("p", task.text),
+        this.#taskText(task),
         el("code", `kubectl config use-context ${task.context}`),
         el("span", ` · ${this.t("exam.weight", { weight: task.weight })} · `),
         label,
       );
       ol.append(li);
     }
-    body.append(clock, ol, submit);
+    const copied = el("p", "", "kl-sr-only");
+    copied.setAttribute("role", "status");
+    copied.dataset.copied = "";
+    body.append(clock, ol, submit, copied);
+  }
+
+  /** The task's text, each value drawn for this attempt with a button that copies it (said in the status line). */
+  #taskText(task: TaskView): HTMLParagraphElement {
+    const p = el("p");
+    for (const part of task.parts ?? [{ text: task.text }]) {
+      if (!part.drawn) {
+        p.append(part.text);
+        continue;
+      }
+      const value = part.text;
+      const copy = el("button", "⧉", "kl-copy");
+      copy.type = "button";
+      copy.setAttribute("aria-label", this.t("exam.copy", { value }));
+      copy.title = this.t("exam.copy", { value });
+      copy.addEventListener("click", () => void this.#copy(value, copy));
+      const span = el("span", undefined, "kl-drawn");
+      span.append(el("code", value), copy);
+      p.append(span);
+    }
+    return p;
+  }
+
+  async #copy(value: string, button: HTMLButtonElement): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(value);
+    } catch {
+      return; // refused (no focus or permission): the value is still there to select
+    }
+    const status = this.querySelector<HTMLElement>("[data-copied]");
+    // Emptied first so copying the same value twice is said twice.
+    if (status) status.textContent = "";
+    requestAnimationFrame(() => {
+      if (status) status.textContent = this.t("exam.copied", { value });
+    });
+    button.textContent = "✓";
+    setTimeout(() => (button.textContent = "⧉"), 1500);
   }
 
   renderReport(r: Report): void {
