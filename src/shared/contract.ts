@@ -175,6 +175,9 @@ export type ServerControl =
 
 /** The query parameter of API.labTerminal naming the browser window's view (16 hex digits). */
 export const TERMINAL_VIEW_PARAM = "view";
+/** The query parameter of API.labTerminal naming the tab's tmux window (`term-2`; TERMINAL_NAME). */
+export const TERMINAL_NAME_PARAM = "name";
+export const TERMINAL_NAME = /^[a-z0-9][a-z0-9-]{0,15}$/;
 
 /** An exam task as the exam page shows it while the attempt runs. */
 export interface ExamTaskView {
