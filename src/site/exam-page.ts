@@ -229,7 +229,7 @@ export class KubelabExam extends HTMLElement {
       copy.title = this.t("exam.copy", { value });
       copy.addEventListener("click", () => void this.#copy(value, copy));
       const span = el("span", undefined, "kl-drawn");
-      span.append(el("code", value), copy);
+      span.append(el("span", value, "kl-drawn-value"), copy);
       p.append(span);
     }
     return p;
