@@ -408,11 +408,14 @@ export class KubelabTerminal extends HTMLElement {
     };
     this.#newTab = button("+", this.t("tabs.new"), () => void this.newTab());
     this.#closeTab = button("×", this.t("tabs.close", { name: "" }).trim(), () => this.closeTab());
-    bar.append(list, this.#newTab, this.#closeTab);
+    const hint = document.createElement("span");
+    hint.className = "kl-lab-tabs-hint";
+    hint.textContent = this.t("tabs.hint");
+    bar.append(list, this.#newTab, this.#closeTab, hint);
     this.#tablist = list;
     screen.before(bar);
     const keys = this.querySelector("#kubelab-terminal-keys");
-    if (keys) keys.append(` · ${this.t("tabs.hint")}`);
+    if (keys) keys.append(` · ${this.t("tabs.keys")}`);
   }
 
   #tabButton(n: number): HTMLButtonElement {

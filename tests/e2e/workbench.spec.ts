@@ -185,7 +185,10 @@ test("terminal tabs are named windows of the tmux session, opened, switched and 
   await openLesson(page, "/en/job/");
   const tablist = page.getByRole("tablist", { name: "Terminals" });
   await expect(tablist.getByRole("tab")).toHaveCount(1);
-  await expect(page.locator("#kubelab-terminal-keys")).toContainText("Ctrl-b c");
+  await expect(page.locator(".kl-lab-tabs-hint")).toHaveText(
+    "Each tab is a tmux window: Ctrl-b c, Ctrl-b n and Ctrl-b p work too",
+  );
+  await expect(page.locator("#kubelab-terminal-keys")).toContainText("Alt+Shift+N new");
 
   // Tab 1's window: tmux says its name and id.
   await runInTerminal(page, "tmux display -p 'WIN=#{window_name}/#{window_id}'");

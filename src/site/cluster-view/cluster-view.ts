@@ -130,7 +130,7 @@ function eventItem(owner: ViewNode, e: ViewEvent, level: number, index: number, 
   if (e.type === "Warning") li.classList.add("kl-event-warning");
   const count = e.count > 1 ? ` (×${e.count})` : "";
   li.append(
-    line("", e.type === "Warning" ? "!" : "·", `${t("view.events")}: ${e.type}`, e.reason, `${e.message}${count}`),
+    line("", e.type === "Warning" ? "!" : "·", t("view.event", { type: e.type }), e.reason, `${e.message}${count}`),
   );
   return li;
 }
