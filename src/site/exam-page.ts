@@ -27,6 +27,11 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, classN
   return node;
 }
 
+/** Two overlapping sheets: the copy icon (a constant, drawn in the text's colour; the button's name says what it does). */
+const COPY_ICON =
+  '<svg aria-hidden="true" width="12" height="12" viewBox="0 0 16 16" fill="none" stroke="currentColor" stroke-width="1.5">' +
+  '<rect x="5.5" y="5.5" width="8" height="8" rx="1.5"/><path d="M10.5 3.5v-1a1 1 0 0 0-1-1h-7a1 1 0 0 0-1 1v7a1 1 0 0 0 1 1h1"/></svg>';
+
 /**
  * The page's terminal opens a new shell: the server gives a session with a
  * running exam the exam's (a kubectl context per task), and the lessons'
@@ -223,7 +228,8 @@ export class KubelabExam extends HTMLElement {
         continue;
       }
       const value = part.text;
-      const copy = el("button", "⧉", "kl-copy");
+      const copy = el("button", undefined, "kl-copy");
+      copy.innerHTML = COPY_ICON;
       copy.type = "button";
       copy.setAttribute("aria-label", this.t("exam.copy", { value }));
       copy.title = this.t("exam.copy", { value });
@@ -248,7 +254,7 @@ export class KubelabExam extends HTMLElement {
       if (status) status.textContent = this.t("exam.copied", { value });
     });
     button.textContent = "✓";
-    setTimeout(() => (button.textContent = "⧉"), 1500);
+    setTimeout(() => (button.innerHTML = COPY_ICON), 1500);
   }
 
   renderReport(r: Report): void {
