@@ -12,6 +12,10 @@ import type { ClusterViewFrame, ViewNode } from "../../src/shared/cluster-view.t
 import { ClusterViewFeeds } from "../../src/workbench/cluster-feed.ts";
 import { boundedFrame, buildTree, type NamespaceObjects, type ViewObject } from "../../src/workbench/cluster-tree.ts";
 import { FakeClusterInformer } from "../fakes/recorder-fakes.ts";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { clusterViewRoutes } from "../../src/server/routes/cluster-view.ts";
+import { HttpError, sendJson } from "../../src/server/http-util.ts";
 
 const NS = "lab-x";
 const meta = (name: string, uid: string, created: string, owner?: { kind: string; name: string; uid: string }) => ({
@@ -280,5 +284,60 @@ describe("cluster view feed", () => {
     assert.equal(made.length, 5, "no informer for the second viewer");
     await offA();
     await offB();
+  });
+});
+
+describe("cluster view route", () => {
+  /** The route on a plain HTTP server, its session id from a header (the front door's part in the real server). */
+  async function serve(labs: Record<string, string>) {
+    const subscribed: string[] = [];
+    const feeds = {
+      subscribe(namespace: string, viewer: (f: ClusterViewFrame) => void, locale: string) {
+        subscribed.push(`${namespace} ${locale}`);
+        viewer({ namespace, roots: [], omitted: { nodes: 0, events: 0 }, at: 1 });
+        return async () => void subscribed.push(`off ${namespace}`);
+      },
+    } as unknown as ClusterViewFeeds;
+    const [route] = clusterViewRoutes({
+      labManager: { getLab: (sid) => (labs[sid] ? ({ namespace: labs[sid] } as never) : undefined), touch: () => {} },
+      feeds,
+    });
+    const server = createServer((req, res) => {
+      const url = new URL(req.url!, "http://x");
+      const ctx = { req, res, url, params: {}, body: undefined, isSecure: false, sessionId: String(req.headers.sid) };
+      (async () => route!.handler(ctx))().catch((err: HttpError) => sendJson(res, err.status, { error: err.message }));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return { server, base, subscribed };
+  }
+
+  it("streams the session's own lab namespace only, at most three views a session", async () => {
+    const { server, base, subscribed } = await serve({ s1: "lab-one", s2: "lab-two" });
+    const aborts: AbortController[] = [];
+    try {
+      const open = async (sid: string, query = "") => {
+        const abort = new AbortController();
+        aborts.push(abort);
+        return fetch(`${base}/api/lab/cluster-view${query}`, { headers: { sid }, signal: abort.signal });
+      };
+      const first = await open("s1", "?locale=zh-CN");
+      assert.equal(first.status, 200);
+      assert.equal(first.headers.get("content-type"), "text/event-stream; charset=utf-8");
+      const reader = first.body!.getReader();
+      let text = "";
+      while (!text.includes("data:")) text += new TextDecoder().decode((await reader.read()).value);
+      assert.equal(JSON.parse(text.split("data: ")[1]!.split("\n")[0]!).namespace, "lab-one");
+      assert.equal((await open("s1")).status, 200);
+      assert.equal((await open("s1", "?locale=../x")).status, 200);
+      assert.equal((await open("s1")).status, 429, "a fourth view of one session is refused");
+      assert.equal((await open("s2")).status, 200, "another session has its own count");
+      assert.equal((await open("nobody")).status, 409, "no lab, no view");
+      assert.deepEqual(subscribed.slice(0, 4), ["lab-one zh-CN", "lab-one en", "lab-one en", "lab-two en"]);
+    } finally {
+      for (const a of aborts) a.abort();
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
