@@ -14,7 +14,7 @@ import { RecorderPool } from "../../src/recorder/index.ts";
 import { SharedInformers, kubeClusterInformerFactory } from "../../src/recorder/shared.ts";
 import type { ClusterViewFrame } from "../../src/shared/cluster-view.ts";
 import { ClusterViewFeeds } from "../../src/workbench/cluster-feed.ts";
-import { eventually, kubeconfig, kubectl } from "../support/cluster.ts";
+import { apiWatchCount, eventually, kubeconfig, kubectl } from "../support/cluster.ts";
 
 const KINDS = new Set(["pods", "jobs", "cronjobs", "deployments", "events"]);
 /** Watches other users of the shared cluster may open or close while we count. */
@@ -26,19 +26,6 @@ admin.loadFromFile(kubeconfig());
 const prefix = `itv-${Math.random().toString(36).slice(2, 8)}`;
 const namespaces = Array.from({ length: LABS }, (_, i) => `${prefix}-${i}`);
 
-/** Open WATCH requests on the recorded kinds and events, as the API server counts them. */
-async function watchCountOnce(): Promise<number> {
-  const res = await kubectl(["get", "--raw", "/metrics"]);
-  assert.equal(res.code, 0, `reading the API server's metrics: ${res.stderr}`);
-  let total = 0;
-  for (const line of res.stdout.split("\n")) {
-    if (!line.startsWith("apiserver_longrunning_requests{") || !line.includes('verb="WATCH"')) continue;
-    const resource = /resource="([^"]*)"/.exec(line)?.[1] ?? "";
-    if (KINDS.has(resource)) total += Number(line.slice(line.lastIndexOf(" ") + 1));
-  }
-  return total;
-}
-
 /**
  * The least of a few reads a second apart: other servers on the shared
  * cluster (other test runs) open and close watches of their own, which only
@@ -48,7 +35,7 @@ async function watchCount(): Promise<number> {
   const reads: number[] = [];
   for (let i = 0; i < 4; i++) {
     if (i) await new Promise((r) => setTimeout(r, 1000));
-    reads.push(await watchCountOnce());
+    reads.push(await apiWatchCount(KINDS));
   }
   return Math.min(...reads);
 }

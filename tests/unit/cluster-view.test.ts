@@ -7,11 +7,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { useUi } from "../../src/i18n/ui/index.ts";
-import { SharedInformers, type SharedKindName } from "../../src/recorder/shared.ts";
+import type { SharedKindName } from "../../src/recorder/shared.ts";
 import type { ClusterViewFrame, ViewNode } from "../../src/shared/cluster-view.ts";
 import { ClusterViewFeeds } from "../../src/workbench/cluster-feed.ts";
 import { boundedFrame, buildTree, type NamespaceObjects, type ViewObject } from "../../src/workbench/cluster-tree.ts";
-import { FakeClusterInformer } from "../fakes/recorder-fakes.ts";
+import { fakeSharedInformers } from "../fakes/recorder-fakes.ts";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { clusterViewRoutes } from "../../src/server/routes/cluster-view.ts";
@@ -220,12 +220,7 @@ describe("cluster view bounds", () => {
 
 describe("cluster view feed", () => {
   function setup() {
-    const made: { kind: SharedKindName; informer: FakeClusterInformer }[] = [];
-    const shared = new SharedInformers((kind) => {
-      const informer = new FakeClusterInformer();
-      made.push({ kind, informer });
-      return informer;
-    });
+    const { shared, made } = fakeSharedInformers();
     const feeds = new ClusterViewFeeds({ watch: (k, ns) => shared.view(k, ns), intervalMs: 50 });
     const informer = (kind: SharedKindName) => made.find((m) => m.kind === kind)!.informer;
     return { shared, feeds, made, informer };
