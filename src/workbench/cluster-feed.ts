@@ -12,8 +12,7 @@
  * namespace's views are dropped and opened again after a backoff (the first
  * re-opens the shared informer, whose list refills the cache).
  */
-import type { InformerLike } from "../recorder/recorder.ts";
-import type { SharedKindName } from "../recorder/shared.ts";
+import type { InformerLike, SharedKindName } from "../recorder/index.ts";
 import { useUi } from "../i18n/ui/index.ts";
 import type { Locale } from "../shared/contract.ts";
 import { VIEW_FRAME_INTERVAL_MS, type ClusterViewFrame } from "../shared/cluster-view.ts";
