@@ -136,6 +136,8 @@ export interface LabServerOptions {
     routes: Route<any>[];
     /** While the session's exam runs, the exam page a hidden path leads to (pages: 303 there; API routes: 403). */
     hidden?(path: string, sessionId: string | undefined): Promise<string | undefined>;
+    /** While the session's exam runs, its task namespaces (the cluster view offers them beside the lab's). */
+    namespaces?(sessionId: string): Promise<string[]>;
     /** While the session's exam runs, the tmux session and kubeconfig its terminal opens instead of "main". */
     terminal?(sessionId: string, lab: Lab): Promise<TerminalShell | undefined>;
   };
@@ -309,7 +311,9 @@ export function createLabServer(options: LabServerOptions): LabServer {
   const router = createRouter(
     [
       ...lab.routes,
-      ...(options.clusterView ? clusterViewRoutes({ labManager, feeds: options.clusterView }) : []),
+      ...(options.clusterView
+        ? clusterViewRoutes({ labManager, feeds: options.clusterView, examNamespaces: options.exams?.namespaces })
+        : []),
       ...progress.routes,
       ...(options.exams?.routes ?? []),
       ...classRoutes.routes,

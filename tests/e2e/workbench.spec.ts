@@ -4,7 +4,8 @@
  * page, measured; the lesson page's JavaScript before the view is opened,
  * and that the view's chunk comes only with the first open), terminal tabs
  * (two tabs are two named windows of the tmux session, switched by mouse and
- * keyboard), and the exam's copy buttons for drawn values. Screenshots at
+ * keyboard), and the exam's copy buttons for drawn values (and its task
+ * namespaces offered in the cluster view). Screenshots at
  * 1366×900, 800×900 and 1920×1080 in test-results/.
  *
  * The objects are made with the admin kubeconfig in the learner namespace
@@ -278,6 +279,16 @@ test("the exam's drawn values copy with one click, and it is said", async ({ pag
       await page.setViewportSize(size);
       await page.screenshot({ path: `${RESULTS}workbench-exam-copy-${size.width}x${size.height}.png` });
     }
+    await page.setViewportSize({ width: 1366, height: 900 });
+    // The cluster view offers the exam's task namespaces beside the lab's.
+    await page.getByRole("button", { name: "Cluster", exact: true }).click();
+    const select = page.getByRole("combobox", { name: "Namespace", exact: true });
+    await expect(select.locator("option")).toHaveCount(1 + view.tasks.length);
+    await select.selectOption(view.tasks[1].namespace);
+    await expect(page.locator("#kubelab-cluster-view h2")).toHaveText(
+      `Live view of namespace ${view.tasks[1].namespace}`,
+    );
+    await page.getByRole("button", { name: "Cluster", exact: true }).click();
   } finally {
     await page.request.post("/api/exam/submit", { data: { id: attempt, locale: "en" } });
     const left = await core.listNamespace({ labelSelector: `${EXAM_LABEL}=${attempt}` });

@@ -284,7 +284,7 @@ describe("cluster view feed", () => {
 
 describe("cluster view route", () => {
   /** The route on a plain HTTP server, its session id from a header (the front door's part in the real server). */
-  async function serve(labs: Record<string, string>) {
+  async function serve(labs: Record<string, string>, examNamespaces?: (sid: string) => Promise<string[]>) {
     const subscribed: string[] = [];
     const feeds = {
       subscribe(namespace: string, viewer: (f: ClusterViewFrame) => void, locale: string) {
@@ -296,6 +296,7 @@ describe("cluster view route", () => {
     const [route] = clusterViewRoutes({
       labManager: { getLab: (sid) => (labs[sid] ? ({ namespace: labs[sid] } as never) : undefined), touch: () => {} },
       feeds,
+      examNamespaces,
     });
     const server = createServer((req, res) => {
       const url = new URL(req.url!, "http://x");
@@ -321,14 +322,38 @@ describe("cluster view route", () => {
       assert.equal(first.headers.get("content-type"), "text/event-stream; charset=utf-8");
       const reader = first.body!.getReader();
       let text = "";
-      while (!text.includes("data:")) text += new TextDecoder().decode((await reader.read()).value);
-      assert.equal(JSON.parse(text.split("data: ")[1]!.split("\n")[0]!).namespace, "lab-one");
+      while (!text.includes("data: {")) text += new TextDecoder().decode((await reader.read()).value);
+      assert.equal(JSON.parse(text.split("data: ")[2]!.split("\n")[0]!).namespace, "lab-one");
       assert.equal((await open("s1")).status, 200);
       assert.equal((await open("s1", "?locale=../x")).status, 200);
       assert.equal((await open("s1")).status, 429, "a fourth view of one session is refused");
       assert.equal((await open("s2")).status, 200, "another session has its own count");
       assert.equal((await open("nobody")).status, 409, "no lab, no view");
       assert.deepEqual(subscribed.slice(0, 4), ["lab-one zh-CN", "lab-one en", "lab-one en", "lab-two en"]);
+    } finally {
+      for (const a of aborts) a.abort();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it("offers a running exam's task namespaces beside the lab's, and no other", async () => {
+    const { server, base, subscribed } = await serve({ s1: "lab-one" }, async () => ["exam-1-task-1"]);
+    const aborts: AbortController[] = [];
+    const open = async (query: string) => {
+      const abort = new AbortController();
+      aborts.push(abort);
+      return fetch(`${base}/api/lab/cluster-view${query}`, { headers: { sid: "s1" }, signal: abort.signal });
+    };
+    try {
+      const res = await open("?namespace=exam-1-task-1");
+      assert.equal(res.status, 200);
+      const reader = res.body!.getReader();
+      let text = "";
+      while (!text.includes("data: {")) text += new TextDecoder().decode((await reader.read()).value);
+      assert.match(text, /event: namespaces\ndata: \["lab-one","exam-1-task-1"\]/);
+      assert.equal((await open("?namespace=kube-system")).status, 403, "not the session's");
+      assert.deepEqual(subscribed, ["exam-1-task-1 en"]);
     } finally {
       for (const a of aborts) a.abort();
       server.closeAllConnections();

@@ -152,6 +152,7 @@ const en = {
   "view.lost": "The cluster view lost its connection; reconnecting…",
   "view.empty": "Nothing in {namespace} yet: create a Job or a Pod and it appears here.",
   "view.updated": "Updated {time}",
+  "view.namespace": "Namespace",
   "view.omitted": "Not shown (too many): {nodes} objects, {events} events",
   "view.event": "Event ({type})",
   "view.role.init": "init container",

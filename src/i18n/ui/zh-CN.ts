@@ -148,6 +148,7 @@ export default {
   "view.lost": "集群视图连接已断开，正在重新连接…",
   "view.empty": "{namespace} 中还没有资源：创建一个 Job 或 Pod，它就会出现在这里。",
   "view.updated": "更新于 {time}",
+  "view.namespace": "命名空间",
   "view.omitted": "未显示（数量过多）：{nodes} 个对象，{events} 条事件",
   "view.event": "事件（{type}）",
   "view.role.init": "init 容器",

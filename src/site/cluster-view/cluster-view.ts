@@ -6,7 +6,8 @@
  * (the colour and mark only repeat it). The tree is drawn again per frame
  * (at most five a second), keeping what the learner collapsed and the item
  * that has focus; the keys are the WAI-ARIA tree's (arrows, Home, End,
- * Enter/Space to expand or collapse).
+ * Enter/Space to expand or collapse). During an exam the server offers its
+ * task namespaces too, picked in a select above the tree.
  */
 import { toUiLocale, useUi } from "../../i18n/ui/index.ts";
 import { CLUSTER_VIEW_PATH, type ClusterViewFrame, type ViewEvent, type ViewNode } from "../../shared/cluster-view.ts";
@@ -23,6 +24,8 @@ const MARK: Record<ViewNode["tone"], string> = { ok: "●", done: "✓", progres
 
 let source: EventSource | undefined;
 let root: HTMLElement | undefined;
+/** The namespace picked in the select; undefined: the lab's own (the server's default). */
+let picked: string | undefined;
 /** Keys of the items the learner collapsed (all start expanded: the lesson's objects are few). */
 const collapsed = new Set<string>();
 
@@ -37,17 +40,42 @@ export function open(section: HTMLElement): void {
     tree.addEventListener("click", onClick);
   }
   status(t("view.connecting"));
-  const locale = toUiLocale(document.documentElement.lang);
-  source = new EventSource(`${CLUSTER_VIEW_PATH}?locale=${encodeURIComponent(locale)}`);
+  const query = new URLSearchParams({ locale: toUiLocale(document.documentElement.lang) });
+  if (picked) query.set("namespace", picked);
+  source = new EventSource(`${CLUSTER_VIEW_PATH}?${query}`);
   source.onmessage = (event) => draw(JSON.parse(event.data) as ClusterViewFrame);
-  // EventSource reconnects by itself; say so meanwhile.
-  source.onerror = () => status(t("view.lost"));
+  source.addEventListener("namespaces", (event) => offer(JSON.parse((event as MessageEvent).data) as string[]));
+  // EventSource reconnects by itself; say so meanwhile. A refusal closes it: an exam's namespace once
+  // the exam is over goes back to the lab's own.
+  const mine = source;
+  source.onerror = () => {
+    status(t("view.lost"));
+    if (mine.readyState !== EventSource.CLOSED || source !== mine) return;
+    source = undefined;
+    picked = undefined;
+    setTimeout(() => root && !root.hidden && open(root), 2000);
+  };
 }
 
 /** Stop the feed (the server frees this page's viewer slot). */
 export function close(): void {
   source?.close();
   source = undefined;
+}
+
+/** The namespaces this session may view: a select when there is more than the lab's own. */
+function offer(namespaces: string[]): void {
+  const label = root?.querySelector<HTMLElement>("[data-view-ns]");
+  const select = label?.querySelector("select");
+  if (!label || !select) return;
+  label.hidden = namespaces.length < 2;
+  select.replaceChildren(...namespaces.map((ns) => new Option(ns, ns, false, ns === (picked ?? namespaces[0]))));
+  select.onchange = () => {
+    picked = select.value;
+    collapsed.clear();
+    close();
+    if (root) open(root);
+  };
 }
 
 function status(text: string): void {
