@@ -40,6 +40,7 @@ import { createSiteHandler } from "../server/site.ts";
 import { agentTransport, apiExecTransport, createTerminalPark } from "../terminal/index.ts";
 import { ensureSite } from "../site-build/site-build.ts";
 import { openStore, type Store } from "../store/index.ts";
+import { ClusterViewFeeds } from "../workbench/cluster-feed.ts";
 
 export interface KubelabOptions {
   provider: ClusterProvider;
@@ -351,6 +352,8 @@ async function serve(
         sessionSecret: await sessionSecret(store, options.sessionKey),
       })
     : undefined;
+  // The workbench's cluster view: views of the recorders' shared watches, none of its own (src/workbench).
+  const sharedView = recorders.sharedView();
   const server = createLabServer({
     health: createHealth({
       checks: {
@@ -361,6 +364,7 @@ async function serve(
       },
       log,
     }),
+    clusterView: sharedView ? new ClusterViewFeeds({ watch: sharedView, log }) : undefined,
     instructor,
     terminalPark,
     labManager,

@@ -67,6 +67,13 @@ export function createExamApi(options: ExamApiOptions) {
       };
     },
 
+    /** The task namespaces of the exam the session's learner has running (none without one): the cluster view shows them. */
+    async namespaces(sessionId: string): Promise<string[]> {
+      const learner = await options.learner(sessionId);
+      const running = learner && (await store.runningExamAttempt(learner.id));
+      return running ? sessions.tasks(running).map((t) => t.namespace) : [];
+    },
+
     /** The exam page to send the session to, when `path` is hidden and its learner has an exam running. */
     async hidden(path: string, sessionId: string | undefined): Promise<string | undefined> {
       const page = hiddenDuringExam(path);

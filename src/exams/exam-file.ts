@@ -235,6 +235,26 @@ export interface DrawnTask {
   grader: Grader;
 }
 
+/**
+ * The template with its values filled in, as parts: the template's own words
+ * and the drawn values apart (the exam page gives each drawn value a copy button).
+ */
+export function drawnParts(
+  template: string,
+  values: Record<string, string | number>,
+): { text: string; drawn?: true }[] {
+  const parts: { text: string; drawn?: true }[] = [];
+  let from = 0;
+  for (const m of template.matchAll(PLACEHOLDER)) {
+    if (!(m[1] in values)) continue;
+    if (m.index > from) parts.push({ text: template.slice(from, m.index) });
+    parts.push({ text: String(values[m[1]]), drawn: true });
+    from = m.index + m[0].length;
+  }
+  if (from < template.length) parts.push({ text: template.slice(from) });
+  return parts;
+}
+
 export function fillPlaceholders(template: string, values: Record<string, string | number>): string {
   return template.replace(PLACEHOLDER, (whole, key: string) => (key in values ? String(values[key]) : whole));
 }

@@ -16,7 +16,7 @@ import type { ClassRecord, ExamAttemptRecord, ExamStore } from "../store/index.t
 import { drawTasks, gradeAttempt } from "./attempt.ts";
 import type { AttemptTask, ObjectFinder } from "./attempt.ts";
 import { newSeed } from "./draw.ts";
-import { loadExam } from "./exam-file.ts";
+import { drawnParts, loadExam } from "./exam-file.ts";
 import type { ExamDef } from "./exam-file.ts";
 import type { ExamReport, ExamTaskView, ExamView } from "../shared/contract.ts";
 
@@ -168,6 +168,7 @@ export class ExamSessions {
         namespace: t.namespace,
         weight: t.weight,
         text: t.text[locale],
+        parts: drawnParts(exam.tasks[t.index].text[locale], { ...t.params, namespace: t.namespace }),
         flagged: a.flags.includes(t.id),
       })),
       submitted: Boolean(a.submittedAt),

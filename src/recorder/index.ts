@@ -6,4 +6,4 @@ export type { AnyObject, EventStoreOptions } from "./store.ts";
 export type * from "./types.ts";
 export { RecorderPool, type RecorderPoolOptions } from "./pool.ts";
 export { SharedInformers, kubeClusterInformerFactory } from "./shared.ts";
-export type { ClusterInformerFactory, ClusterInformerLike } from "./shared.ts";
+export type { ClusterInformerFactory, ClusterInformerLike, SharedKindName } from "./shared.ts";

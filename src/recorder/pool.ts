@@ -75,6 +75,16 @@ export class RecorderPool {
     };
   }
 
+  /**
+   * Views of the same shared watches for others than the recorders (the
+   * workbench's cluster view): undefined when the pool was given its own
+   * `informerFactory` (nothing shared to view).
+   */
+  sharedView(): SharedInformers["view"] | undefined {
+    const shared = this.shared;
+    return shared ? (kind, namespace) => shared.view(kind, namespace) : undefined;
+  }
+
   /** Namespaces being recorded. */
   namespaces(): string[] {
     return [...this.recorders.keys()];

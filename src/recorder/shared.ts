@@ -16,7 +16,8 @@
  *   with no labs (a CLI run that is done) keeps nothing open.
  *
  * Rights: cluster-wide list and watch of pods, batch jobs and cronjobs and
- * apps deployments (docs/architecture.md, "The recorder").
+ * apps deployments (docs/architecture.md, "The recorder"), and of events
+ * while a learner has the workbench's cluster view open (src/workbench).
  */
 import { AppsV1Api, BatchV1Api, CoreV1Api, makeInformer } from "@kubernetes/client-node";
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
@@ -30,7 +31,10 @@ export interface ClusterInformerLike extends InformerLike {
   list(namespace: string): AnyObject[];
 }
 
-export type ClusterInformerFactory = (kind: RecordedKind) => ClusterInformerLike;
+/** The recorded kinds, and core/v1 Events (the cluster view shows each object's latest; the recorder keeps none). */
+export type SharedKindName = RecordedKind | "Event";
+
+export type ClusterInformerFactory = (kind: SharedKindName) => ClusterInformerLike;
 
 type Verb = "add" | "update" | "delete" | "error" | "connect";
 
@@ -51,6 +55,8 @@ export function kubeClusterInformerFactory(kubeConfig: KubeConfig): ClusterInfor
         return mk("/apis/batch/v1/cronjobs", () => batch.listCronJobForAllNamespaces());
       case "Deployment":
         return mk("/apis/apps/v1/deployments", () => apps.listDeploymentForAllNamespaces());
+      case "Event":
+        return mk("/api/v1/events", () => core.listEventForAllNamespaces());
     }
   };
 }
@@ -96,10 +102,10 @@ class SharedKind {
   /** Settles once the current informer has listed and watches (or failed). */
   private started: Promise<void> = Promise.resolve();
   private readonly views = new Map<string, Set<NamespaceView>>();
-  private readonly kind: RecordedKind;
+  private readonly kind: SharedKindName;
   private readonly make: ClusterInformerFactory;
 
-  constructor(kind: RecordedKind, make: ClusterInformerFactory) {
+  constructor(kind: SharedKindName, make: ClusterInformerFactory) {
     this.kind = kind;
     this.make = make;
   }
@@ -161,7 +167,7 @@ class SharedKind {
 
 /** One set of shared watches (one informer per kind), opened on demand. */
 export class SharedInformers {
-  private readonly kinds = new Map<RecordedKind, SharedKind>();
+  private readonly kinds = new Map<SharedKindName, SharedKind>();
   private readonly make: ClusterInformerFactory;
 
   constructor(make: ClusterInformerFactory) {
@@ -169,7 +175,12 @@ export class SharedInformers {
   }
 
   /** The `InformerFactory` a `LabRecorder` takes: a namespace's view of the shared informer of a kind. */
-  readonly factory: InformerFactory = (kind, namespace) => new NamespaceView(namespace, this.kindOf(kind));
+  readonly factory: InformerFactory = (kind, namespace) => this.view(kind, namespace);
+
+  /** A namespace's view of the shared informer of a kind (the recorder's, or the cluster view's). */
+  view(kind: SharedKindName, namespace: string): InformerLike {
+    return new NamespaceView(namespace, this.kindOf(kind));
+  }
 
   /** Shared watches open right now. */
   get openWatches(): number {
@@ -183,7 +194,7 @@ export class SharedInformers {
     await Promise.all([...this.kinds.values()].map((k) => k.close()));
   }
 
-  private kindOf(kind: RecordedKind): SharedKind {
+  private kindOf(kind: SharedKindName): SharedKind {
     let shared = this.kinds.get(kind);
     if (!shared) this.kinds.set(kind, (shared = new SharedKind(kind, this.make)));
     return shared;

@@ -31,10 +31,12 @@ import type { Route, UpgradeRoute } from "./http/route.ts";
 import { createRouter, type Router } from "./http/router.ts";
 import { isClientAbort, parseCookies, serializeCookie } from "./http-util.ts";
 import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
+import { clusterViewRoutes } from "./routes/cluster-view.ts";
 import { labRoutes } from "./routes/lab.ts";
 import { metricsRoute, type KubelabMetrics } from "./metrics.ts";
 import { workbenchRoutes } from "./routes/workbench-files.ts";
 import { workbenchFromKubeConfig, type WorkbenchDeps } from "./workbench/index.ts";
+import type { ClusterViewFeeds } from "../workbench/cluster-feed.ts";
 import type { Store } from "../store/index.ts";
 import { createProgressApi } from "./progress-api.ts";
 import type { RenderPage, SiteHandler } from "./site.ts";
@@ -142,6 +144,8 @@ export interface LabServerOptions {
     routes: Route<any>[];
     /** While the session's exam runs, the exam page a hidden path leads to (pages: 303 there; API routes: 403). */
     hidden?(path: string, sessionId: string | undefined): Promise<string | undefined>;
+    /** While the session's exam runs, its task namespaces (the cluster view offers them beside the lab's). */
+    namespaces?(sessionId: string): Promise<string[]>;
     /** While the session's exam runs, the tmux session and kubeconfig its terminal opens instead of "main". */
     terminal?(sessionId: string, lab: Lab): Promise<TerminalShell | undefined>;
   };
@@ -160,6 +164,8 @@ export interface LabServerOptions {
   terminalPark?: TerminalPark;
   /** Serve these at GET /metrics (behind Host and access like the API), with this server's labs and terminals. */
   metrics?: KubelabMetrics;
+  /** The workbench's live cluster view, fed from the shared watches (absent: no cluster view route). */
+  clusterView?: ClusterViewFeeds;
   log?: (line: string) => void;
 }
 
@@ -319,6 +325,9 @@ export function createLabServer(options: LabServerOptions): LabServer {
     [
       ...lab.routes,
       ...(workbench ? workbenchRoutes({ labManager, ...workbench }) : []),
+      ...(options.clusterView
+        ? clusterViewRoutes({ labManager, feeds: options.clusterView, examNamespaces: options.exams?.namespaces })
+        : []),
       ...progress.routes,
       ...(options.exams?.routes ?? []),
       ...classRoutes.routes,
@@ -453,6 +462,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
       for (const session of terminals) session.close("The lab server is shutting down.");
       await Promise.all([...terminals].map((s) => s.closed));
       await options.instructor?.close();
+      await options.clusterView?.close();
       door.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -183,6 +183,9 @@ export type ServerControl =
 
 /** The query parameter of API.labTerminal naming the browser window's view (16 hex digits). */
 export const TERMINAL_VIEW_PARAM = "view";
+/** The query parameter of API.labTerminal naming the tab's tmux window (`term-2`; TERMINAL_NAME). */
+export const TERMINAL_NAME_PARAM = "name";
+export const TERMINAL_NAME = /^[a-z0-9][a-z0-9-]{0,15}$/;
 
 /** An exam task as the exam page shows it while the attempt runs. */
 export interface ExamTaskView {
@@ -192,6 +195,8 @@ export interface ExamTaskView {
   namespace: string;
   weight: number;
   text: string;
+  /** `text` in parts: the task's own words, and the values drawn for this attempt (`drawn`) apart. */
+  parts: { text: string; drawn?: true }[];
   flagged: boolean;
 }
 

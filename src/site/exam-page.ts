@@ -27,6 +27,11 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, classN
   return node;
 }
 
+/** Two overlapping sheets: the copy icon (a constant, drawn in the text's colour; the button's name says what it does). */
+const COPY_ICON =
+  '<svg aria-hidden="true" width="12" height="12" viewBox="0 0 16 16" fill="none" stroke="currentColor" stroke-width="1.5">' +
+  '<rect x="5.5" y="5.5" width="8" height="8" rx="1.5"/><path d="M10.5 3.5v-1a1 1 0 0 0-1-1h-7a1 1 0 0 0-1 1v7a1 1 0 0 0 1 1h1"/></svg>';
+
 /**
  * The page's terminal opens a new shell: the server gives a session with a
  * running exam the exam's (a kubectl context per task), and the lessons'
@@ -201,14 +206,55 @@ export class KubelabExam extends HTMLElement {
       const label = el("label", ` ${this.t("exam.flag")}`);
       label.prepend(flag);
       li.append(
-        el("p", task.text),
+        this.#taskText(task),
         el("code", `kubectl config use-context ${task.context}`),
         el("span", ` · ${this.t("exam.weight", { weight: task.weight })} · `),
         label,
       );
       ol.append(li);
     }
-    body.append(clock, ol, submit);
+    const copied = el("p", "", "kl-sr-only");
+    copied.setAttribute("role", "status");
+    copied.dataset.copied = "";
+    body.append(clock, ol, submit, copied);
+  }
+
+  /** The task's text, each value drawn for this attempt with a button that copies it (said in the status line). */
+  #taskText(task: TaskView): HTMLParagraphElement {
+    const p = el("p");
+    for (const part of task.parts ?? [{ text: task.text }]) {
+      if (!part.drawn) {
+        p.append(part.text);
+        continue;
+      }
+      const value = part.text;
+      const copy = el("button", undefined, "kl-copy");
+      copy.innerHTML = COPY_ICON;
+      copy.type = "button";
+      copy.setAttribute("aria-label", this.t("exam.copy", { value }));
+      copy.title = this.t("exam.copy", { value });
+      copy.addEventListener("click", () => void this.#copy(value, copy));
+      const span = el("span", undefined, "kl-drawn");
+      span.append(el("span", value, "kl-drawn-value"), copy);
+      p.append(span);
+    }
+    return p;
+  }
+
+  async #copy(value: string, button: HTMLButtonElement): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(value);
+    } catch {
+      return; // refused (no focus or permission): the value is still there to select
+    }
+    const status = this.querySelector<HTMLElement>("[data-copied]");
+    // Emptied first so copying the same value twice is said twice.
+    if (status) status.textContent = "";
+    requestAnimationFrame(() => {
+      if (status) status.textContent = this.t("exam.copied", { value });
+    });
+    button.textContent = "✓";
+    setTimeout(() => (button.innerHTML = COPY_ICON), 1500);
   }
 
   renderReport(r: Report): void {

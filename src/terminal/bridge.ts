@@ -54,6 +54,8 @@ export interface TerminalBridgeOptions {
   readOnly?: boolean;
   /** The browser window's view id (VIEW_ID) from an earlier connection; without one it gets a new view. */
   view?: string;
+  /** A name for a new view's tmux window (the page's tab: `term-2`). */
+  windowName?: string;
   /** Terminals opened ahead of time (warm-pool labs): a new view of "main" takes one when there is one. */
   park?: Pick<TerminalPark, "take">;
   /** Called on learner input and resizes (keeps the lab from idling out). */
@@ -321,7 +323,7 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
         parked?.conn ??
         (await options.transport.open(
           target,
-          view ? attachCommand({ view, shell: target.shell }) : watchCommand(),
+          view ? attachCommand({ view, shell: target.shell, windowName: options.windowName }) : watchCommand(),
           size,
         ));
     } catch (err) {

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { KubelabError } from "../errors.ts";
+import { TERMINAL_NAME } from "../shared/contract.ts";
 import type { TerminalCommand, TerminalShell } from "./transport.ts";
 
 /** The learner's working directory in the toolbox (a volume of its own). */
@@ -56,7 +57,8 @@ const RECORD_PID =
 
 /**
  * Attach to view `$3` of session `$2` (made if missing; `$4`, when set, is
- * the kubeconfig its shells use, written to /root/.kube/$2.conf once).
+ * the kubeconfig its shells use, written to /root/.kube/$2.conf once; `$5`,
+ * when set, names a new view's window: the page's tab, `term-2`).
  *
  * A tmux window has one size (a pty has one), and tmux sizes it after the
  * latest client looking at it (`window-size latest`): two browser windows on
@@ -94,18 +96,21 @@ const ATTACH_VIEW =
   `w=\${w:-$free}; ` +
   `[ -n "$w" ] || w=$(tmux new-window -d -t "=$b:" -c ${WORK_DIR} \${e:+-e "$e"} -P -F '#{window_id}'); ` +
   `[ -z "$t" ] || tmux set-option -w -t "$w" @kubelab-view "$3"; ` +
+  `[ -z "$t" ] || [ -z "$5" ] || tmux rename-window -t "$w" "$5"; ` +
   `tmux set-option -w -t "$w" window-size smallest \\; new-session -d -s "$s" -t "=$b" \\; select-window -t "=$s:$w"; fi; ` +
   `exec tmux -u attach-session -t "=$s" \\; set-option destroy-unattached on${CLIPBOARD}`;
 
 /**
  * A learner's terminal: view `view` (VIEW_ID) of the tmux session "main" in
- * WORK_DIR — or of `shell`'s session, whose shells get KUBECONFIG pointing
+ * WORK_DIR (its window named `windowName` when the view is new) — or of `shell`'s session, whose shells get KUBECONFIG pointing
  * at its own file. Its pid is recorded under a new random terminal id, which
  * its `hangUp` ends.
  */
-export function attachCommand(options: { view: string; shell?: TerminalShell }): TerminalCommand {
-  const { view, shell } = options;
+export function attachCommand(options: { view: string; shell?: TerminalShell; windowName?: string }): TerminalCommand {
+  const { view, shell, windowName } = options;
   if (!VIEW_ID.test(view)) throw new KubelabError(`bad terminal view id "${view}"`);
+  if (windowName !== undefined && !TERMINAL_NAME.test(windowName))
+    throw new KubelabError(`bad terminal window name "${windowName}"`);
   if (shell) checkSession(shell.session);
   const id = newViewId();
   return {
@@ -118,6 +123,7 @@ export function attachCommand(options: { view: string; shell?: TerminalShell }):
       shell?.session ?? MAIN_SESSION,
       view,
       shell?.kubeconfig ?? "",
+      windowName ?? "",
     ],
     hangUp: ["sh", "-c", HANG_UP_SCRIPT, "sh", id],
   };

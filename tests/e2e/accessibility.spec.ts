@@ -68,6 +68,21 @@ for (const [path, button] of [
   });
 }
 
+for (const path of ["/en/job/", "/job/"]) {
+  test(`the workbench on ${path} (cluster view open, two terminal tabs) has no serious accessibility violation`, async ({
+    page,
+  }) => {
+    await page.goto(path);
+    await expect(page.locator("kubelab-terminal")).toHaveAttribute("data-state", "ready", { timeout: 120_000 });
+    await page.locator("[data-cluster-toggle]").click();
+    await expect(page.locator("[data-view-updated]")).not.toBeEmpty({ timeout: 30_000 });
+    await page.locator(".kl-lab-tab-action").first().click();
+    await expect(page.getByRole("tab")).toHaveCount(2);
+    await expect(page.locator("kubelab-terminal")).toHaveAttribute("data-state", "ready", { timeout: 60_000 });
+    await expectNoSeriousViolations(page, `${path} workbench`);
+  });
+}
+
 for (const path of ["/en/exam/", "/exam/", "/en/progress/", "/progress/"]) {
   test(`${path} has no serious accessibility violation`, async ({ page }) => {
     const response = await page.goto(path);

@@ -1,5 +1,6 @@
 /** Fakes for the recorder's seams. */
 import type { InformerLike } from "../../src/recorder/recorder.ts";
+import { SharedInformers, type SharedKindName } from "../../src/recorder/shared.ts";
 
 /** A controllable informer: tests push events and errors. */
 export class FakeInformer implements InformerLike {
@@ -28,4 +29,15 @@ export class FakeClusterInformer extends FakeInformer {
   list(namespace: string) {
     return this.cache.filter((o) => o.metadata.namespace === namespace);
   }
+}
+
+/** Shared watches over fake cluster-wide informers, and every informer they made (with its kind). */
+export function fakeSharedInformers() {
+  const made: { kind: SharedKindName; informer: FakeClusterInformer }[] = [];
+  const shared = new SharedInformers((kind) => {
+    const informer = new FakeClusterInformer();
+    made.push({ kind, informer });
+    return informer;
+  });
+  return { shared, made };
 }

@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { AppsV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { RecorderPool, kubeInformerFactory } from "../../src/recorder/index.ts";
-import { eventually, kubeconfig, kubectl } from "../support/cluster.ts";
+import { apiWatchCount, eventually, kubeconfig, kubectl } from "../support/cluster.ts";
 
 const LAB_COUNTS = [1, 10, 50, 100];
 const KINDS = new Set(["pods", "jobs", "cronjobs", "deployments"]);
@@ -25,17 +25,7 @@ admin.loadFromFile(kubeconfig());
 const prefix = `itw-${Math.random().toString(36).slice(2, 8)}`;
 
 /** Open WATCH requests on the recorded kinds, as the API server counts them. */
-async function watchCount(): Promise<number> {
-  const res = await kubectl(["get", "--raw", "/metrics"]);
-  assert.equal(res.code, 0, `reading the API server's metrics: ${res.stderr}`);
-  let total = 0;
-  for (const line of res.stdout.split("\n")) {
-    if (!line.startsWith("apiserver_longrunning_requests{") || !line.includes('verb="WATCH"')) continue;
-    const resource = /resource="([^"]*)"/.exec(line)?.[1] ?? "";
-    if (KINDS.has(resource)) total += Number(line.slice(line.lastIndexOf(" ") + 1));
-  }
-  return total;
-}
+const watchCount = () => apiWatchCount(KINDS);
 
 /** Watches N labs' recorders add to the API server's count, with the pool made by `pool`. */
 async function watchesFor(n: number, pool: () => RecorderPool): Promise<number> {

@@ -55,6 +55,22 @@ export function kubectl(args: string[], options: { input?: string; timeoutMs?: n
 }
 
 /** The kubelab CLI itself (`./kubelab ...` without the launcher's set-up). */
+/**
+ * Open WATCH requests on `resources` ("pods", "events", …), as the API
+ * server counts them (`apiserver_longrunning_requests`).
+ */
+export async function apiWatchCount(resources: ReadonlySet<string>): Promise<number> {
+  const res = await kubectl(["get", "--raw", "/metrics"]);
+  if (res.code !== 0) throw new Error(`reading the API server's metrics: ${res.stderr}`);
+  let total = 0;
+  for (const line of res.stdout.split("\n")) {
+    if (!line.startsWith("apiserver_longrunning_requests{") || !line.includes('verb="WATCH"')) continue;
+    const resource = /resource="([^"]*)"/.exec(line)?.[1] ?? "";
+    if (resources.has(resource)) total += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return total;
+}
+
 export function kubelab(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},

@@ -89,6 +89,14 @@ describe("exam sessions", () => {
       ["task-1", "task-2"],
     );
     assert.match(v2.tasks[0]!.text, new RegExp(`in ${a.namespacePrefix}task-1$`));
+    // The drawn values apart from the task's words (the page gives each a copy button), the same text joined.
+    const parts = v2.tasks[0]!.parts;
+    assert.equal(parts.map((p) => p.text).join(""), v2.tasks[0]!.text);
+    assert.deepEqual(
+      parts.filter((p) => p.drawn).map((p) => p.text),
+      [parts[1]!.text, `${a.namespacePrefix}task-1`],
+    );
+    assert.deepEqual(parts[0], { text: "Job " });
     await assert.rejects(sessions().start(learner.id, "small"), /already running/);
   });
 

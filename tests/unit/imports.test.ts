@@ -28,7 +28,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["setup", "site", "images"],
   ["cluster", "components", "terminal"],
   ["lab", "recorder", "conformance", "helm", "pages"],
-  ["graders"],
+  ["graders", "workbench"],
   ["store"],
   ["server"],
   ["exams"],

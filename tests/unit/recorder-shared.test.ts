@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { RecorderPool } from "../../src/recorder/pool.ts";
-import { SharedInformers } from "../../src/recorder/shared.ts";
-import type { RecordedKind } from "../../src/recorder/types.ts";
-import { FakeClusterInformer } from "../fakes/recorder-fakes.ts";
+import { fakeSharedInformers } from "../fakes/recorder-fakes.ts";
 
 const pod = (namespace: string, name: string, rv = "1") => ({
   metadata: { namespace, name, uid: `${namespace}-${name}`, resourceVersion: rv },
@@ -12,12 +10,7 @@ const pod = (namespace: string, name: string, rv = "1") => ({
 
 /** A pool whose recorders share fake cluster-wide informers, and every informer made. */
 function setup() {
-  const made: { kind: RecordedKind; informer: FakeClusterInformer }[] = [];
-  const shared = new SharedInformers((kind) => {
-    const informer = new FakeClusterInformer();
-    made.push({ kind, informer });
-    return informer;
-  });
+  const { shared, made } = fakeSharedInformers();
   const pool = new RecorderPool({ informerFactory: shared.factory, log: () => {} });
   const pods = () => made.filter((m) => m.kind === "Pod").map((m) => m.informer);
   return { shared, pool, made, pods };

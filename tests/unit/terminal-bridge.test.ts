@@ -10,7 +10,7 @@ import {
   type TerminalPark,
   type TerminalSession,
 } from "../../src/terminal/index.ts";
-import { HANG_UP_SCRIPT } from "../../src/terminal/toolbox-scripts.ts";
+import { attachCommand, HANG_UP_SCRIPT } from "../../src/terminal/toolbox-scripts.ts";
 import { FakeExecTransport, waitFor, type FakeExecConn } from "../fakes/server-fakes.ts";
 
 const TARGET = { namespace: "kubelab-local", pod: "toolbox", container: "toolbox" };
@@ -590,6 +590,15 @@ describe("terminal park", () => {
     assert.equal(conn.command[6], "00112233445566aa", "its own view");
     assert.equal(park.size, 1, "the parked terminal waits for a new window");
     assert.ok(h.controls.some((c) => c.type === "view" && c.id === "00112233445566aa"));
+  });
+
+  it("names a new view's tmux window after the page's tab, and refuses a name that is not one", async () => {
+    const transport = new FakeExecTransport();
+    const h = await harness(transport, { view: "00112233445566aa", windowName: "term-2" });
+    const conn = await attach(h, transport);
+    assert.equal(conn.command[8], "term-2");
+    assert.match(conn.command[2], /tmux rename-window -t "\$w" "\$5"/);
+    assert.throws(() => attachCommand({ view: "00112233445566aa", windowName: "a;b" }), /bad terminal window name/);
   });
 
   it("keeps at most maxBufferBytes of a parked terminal's output", async () => {

@@ -15,7 +15,16 @@ import type { ClusterInfo } from "../../cluster/provider.ts";
 import { KubelabError } from "../../errors.ts";
 import type { GradeResult } from "../../graders/types.ts";
 import type { EnsureLabOptions, Lab, LabManager } from "../../lab/types.ts";
-import { API, EXERCISE_ID, LOCALES, TERMINAL_VIEW_PARAM, type LabJson, type Locale } from "../../shared/contract.ts";
+import {
+  API,
+  EXERCISE_ID,
+  LOCALES,
+  TERMINAL_NAME,
+  TERMINAL_NAME_PARAM,
+  TERMINAL_VIEW_PARAM,
+  type LabJson,
+  type Locale,
+} from "../../shared/contract.ts";
 import { route, type Route, type UpgradeRoute } from "../http/route.ts";
 import { HttpError, sendJson } from "../http-util.ts";
 import { arrivedAt } from "../http/front-door.ts";
@@ -104,6 +113,7 @@ export function labRoutes(deps: LabRoutesDeps): { routes: Route<any>[]; upgrades
           mode: labManager.mode,
           labs: { total: labs.length, ready: labs.filter((l) => l.state === "ready").length },
           terminals: deps.terminals.size,
+          terminalsPerSession: deps.maxTerminalsPerSession,
           ...(deps.clusterInfo
             ? { cluster: { server: deps.clusterInfo.server, node: deps.clusterInfo.nodeName } }
             : {}),
@@ -238,9 +248,18 @@ export function labRoutes(deps: LabRoutesDeps): { routes: Route<any>[]; upgrades
     handler({ req, socket, sessionId, accept }) {
       const sid = sessionId!;
       // The browser window's own view of the tmux session, from its earlier connection (src/terminal/toolbox-scripts.ts).
-      const view = new URL(req.url ?? "/", "http://localhost").searchParams.get(TERMINAL_VIEW_PARAM) ?? undefined;
+      const query = new URL(req.url ?? "/", "http://localhost").searchParams;
+      const view = query.get(TERMINAL_VIEW_PARAM) ?? undefined;
       if (view !== undefined && !VIEW_ID.test(view))
         throw new HttpError(400, `bad terminal view "${view.slice(0, 40)}"`, "Reload the page: it gets a new view.");
+      // The page's tab names its tmux window (`term-2`), so tmux's own window list says which is which.
+      const windowName = query.get(TERMINAL_NAME_PARAM) ?? undefined;
+      if (windowName !== undefined && !TERMINAL_NAME.test(windowName))
+        throw new HttpError(
+          400,
+          `bad terminal name "${windowName.slice(0, 40)}"`,
+          "A name is up to 16 lowercase letters, digits and dashes, such as term-2.",
+        );
       const open = terminalCounts.get(sid) ?? 0;
       if (open >= deps.maxTerminalsPerSession) {
         log(`terminal upgrade refused: ${open} terminals already open for one session`);
@@ -276,6 +295,7 @@ export function labRoutes(deps: LabRoutesDeps): { routes: Route<any>[]; upgrades
         const session = bridgeTerminal(ws, {
           transport,
           view,
+          windowName,
           resolveTarget: async (signal, onProgress) => {
             const ready = await labManager.waitUntilReady(sid, {
               signal,
