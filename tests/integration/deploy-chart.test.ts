@@ -282,6 +282,24 @@ describe("the chart deployed with its images from an operator's registry", { tim
     assert.equal(graded.passed, true, JSON.stringify(graded));
     const progress = await jsonVia("/api/progress", cookie);
 
+    // The chart's notes say how to add an instructor: that command, as printed (password on
+    // stdin, so `-i` without `-t`), then the instructor signs in through the Service.
+    const notes = /kubectl (-n \S+ exec) -it (\S+) -- (.*instructor add --admin) <name>/.exec(installed.stdout);
+    assert.ok(notes, `the notes name the instructor command: ${installed.stdout}`);
+    const instructorPassword = `ipw-${randomBytes(8).toString("hex")}`;
+    await ok(
+      "the notes' instructor command",
+      [...notes[1].split(" "), "-i", notes[2], "--", ...notes[3].split(" "), "ana"],
+      `${instructorPassword}\n`,
+    );
+    const signedIn = await viaService("/instructor/login", {
+      method: "POST",
+      cookie: access,
+      body: new URLSearchParams({ name: "ana", password: instructorPassword }).toString(),
+      type: "application/x-www-form-urlencoded",
+    });
+    assert.equal(signedIn.status, 303, `the instructor signs in: ${signedIn.status} ${signedIn.body}`);
+
     // 4. The server pod deleted: its successor serves the same learner the same lab and progress.
     await ok("the server pod's deletion", ["-n", ns, "delete", "pod", first.name, "--wait"]);
     const second = await serverReady();

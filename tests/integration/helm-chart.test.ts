@@ -38,7 +38,7 @@ describe("the chart in the local cluster", { timeout: 240_000 }, () => {
     await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=restricted"]);
     const installed = await helm(["install", release, CHART_DIR, "--set", "image.pullPolicy=Never"]);
     assert.equal(installed.code, 0, installed.stderr);
-    assert.match(installed.stdout, /kubelab instructor add --admin/);
+    assert.match(installed.stdout, /node src\/cli\/main\.ts instructor add --admin/);
 
     const claim = await eventually(
       async () => {
