@@ -107,6 +107,24 @@ async function serverReady(): Promise<{ name: string; uid: string; image: string
   return serverPod();
 }
 
+/**
+ * Namespaces of the server's NetworkPolicy check whose probes came from `registry`: this
+ * release's (the other servers on the cluster pull theirs elsewhere).
+ */
+async function policyCheckNamespaces(registry: string): Promise<string[]> {
+  const { stdout } = await kubectl([
+    "get",
+    "pods",
+    "-A",
+    "-l",
+    "kubelab.dev/probe",
+    "-o",
+    'jsonpath={range .items[*]}{.metadata.namespace} {.spec.containers[0].image}{"\\n"}{end}',
+  ]);
+  const lines = stdout.split("\n").map((l) => l.split(" "));
+  return [...new Set(lines.filter(([, image]) => image?.startsWith(`${registry}/`)).map(([ns]) => ns!))];
+}
+
 const serverLog = async () => (await kubectl(["-n", ns, "logs", "deploy/kubelab"])).stdout;
 
 describe("the chart deployed with its images from an operator's registry", { timeout: 360_000 }, () => {
@@ -115,6 +133,9 @@ describe("the chart deployed with its images from an operator's registry", { tim
     for (const lab of labs)
       await kubectl(["delete", "namespace", `lab-${lab}`, `kubelab-${lab}`, "--ignore-not-found", "--wait=false"]);
     await kubectl(["delete", "namespace", ns, "--ignore-not-found", "--wait=false"]);
+    if (registry)
+      for (const check of await policyCheckNamespaces(registry.address))
+        await kubectl(["delete", "namespace", check, "--ignore-not-found", "--wait=false"]);
     registry?.stop();
     for (const d of hostsDirs) rmSync(d, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
@@ -318,6 +339,9 @@ describe("the chart deployed with its images from an operator's registry", { tim
     ]);
     assert.equal(toolboxAfter, toolbox.metadata.uid, "the same toolbox pod");
     assert.deepEqual(await jsonVia("/api/progress", cookie), progress, "the same progress");
+    // The new server's own policy check done: uninstalled in the middle of it, the server
+    // loses its rights at once and leaves the check's namespace (docs/kubernetes.md says so).
+    await eventually(async () => /NetworkPolicy is enforced/.test(await serverLog()), "the new server's check", 90_000);
 
     // 5. helm uninstall: what docs/kubernetes.md says stays, and nothing else of the release.
     const uninstalled = await helm(["uninstall", release, "--wait"]);
@@ -342,6 +366,12 @@ describe("the chart deployed with its images from an operator's registry", { tim
       60_000,
     );
     assert.deepEqual(left, [`persistentvolumeclaim/${release}-state`], "the kept state claim stays, alone");
+    // A finished check's namespace may still be terminating (its probes' grace): it goes, an orphan would not.
+    await eventually(
+      async () => (await policyCheckNamespaces(R)).length === 0,
+      "no policy check's namespace to stay",
+      90_000,
+    );
     // The learner's namespaces stay (the server made them, not Helm), as the docs say.
     await ok("the learner's namespace", ["get", "namespace", `lab-${labId}`]);
     // Deleting the kept claim frees its volume: no PersistentVolume of the release stays.
