@@ -1,8 +1,12 @@
 /**
  * A class, measured through the real server and cluster (issue: classes).
  *
- *   node bench/class.bench.ts [--learners 50] [--keys 20]
+ *   node bench/class.bench.ts [--learners 50] [--keys 20] [--url URL --instructor NAME]
  *
+ * With --url, the server is one already running there (a pod behind its
+ * Service, for one), its instructor NAME signing in with the password in
+ * KUBELAB_BENCH_PASSWORD; the server's memory is then not this process's and
+ * is not reported. Without, as follows.
  * A namespace-mode server is started in this process on a free port with a
  * store of its own; an instructor (made directly in that store) signs in
  * and creates a class of N places, and the bench waits for its warm pool.
@@ -24,7 +28,7 @@ import { providerFromEnv } from "../src/cluster/providers.ts";
 import { cachedBinaries } from "../src/cluster/local/binaries.ts";
 import { flagString, parseArgs } from "../src/cli/args.ts";
 import type { LearnersInput, LearnersResult } from "./class-learners.ts";
-import { etcdBytes, openClass, quietCluster } from "./classroom.ts";
+import { etcdBytes, openClass, openClassAt, quietCluster } from "./classroom.ts";
 import { Report, requireCluster, runMain, STAT_HEADER, statCells, stats, table, target } from "./support.ts";
 
 function kubectlTop(kubeconfig: string): string {
@@ -61,18 +65,25 @@ function checkHistogramP95(text: string): { count: number; lower: number; upper:
 async function main(args: string[]) {
   const parsed = parseArgs(args, {
     usage: "./kubelab bench class [flags]",
-    strings: ["learners", "keys"],
+    strings: ["learners", "keys", "url", "instructor"],
     loose: true,
   });
   const n = Number(flagString(parsed, "learners") ?? 50);
   const keys = Number(flagString(parsed, "keys") ?? 20);
-  const report = new Report("class");
+  const url = flagString(parsed, "url");
+  const instructor = flagString(parsed, "instructor");
+  const password = process.env.KUBELAB_BENCH_PASSWORD;
+  if (url && (!instructor || !password))
+    throw new Error("--url needs --instructor NAME and the password in KUBELAB_BENCH_PASSWORD");
+  const report = new Report(url ? "class-remote" : "class");
   const provider = providerFromEnv();
   await requireCluster(provider.kubeconfigPath());
   await quietCluster(provider);
   await report.start(provider.kubeconfigPath());
   const etcdBefore = etcdBytes();
-  const room = await openClass(provider, n);
+  const room = url
+    ? await openClassAt(url, { name: instructor!, password: password! }, n)
+    : await openClass(provider, n);
   const { app, base, code } = room;
   try {
     const warmMs = room.warmMs;
@@ -102,8 +113,9 @@ async function main(args: string[]) {
     const loopMs = (q: number) => Math.round((loopDelay.percentile(q) / 1e6) * 10) / 10;
     const eventLoopDelayMs = { p50: loopMs(50), p95: loopMs(95), p99: loopMs(99), max: loopMs(100) };
     const rssLoaded = process.memoryUsage().rss;
-    const top = kubectlTop(provider.kubeconfigPath());
-    const labs = new Set(app.labManager.listLabs().map((l) => l.id));
+    // A server elsewhere: its labs, its memory and its event loop are not this process's to read.
+    const top = app ? kubectlTop(provider.kubeconfigPath()) : "";
+    const labs = new Set(app?.labManager.listLabs().map((l) => l.id));
     let classMiB = 0;
     for (const line of top.split("\n")) {
       const [ns, , , mem] = line.trim().split(/\s+/);
@@ -125,7 +137,7 @@ async function main(args: string[]) {
       ]),
     );
     console.log(
-      `served ${served}/${n}; server RSS ${(rssIdle / 2 ** 20).toFixed(0)} MiB idle with the pool, ${(rssLoaded / 2 ** 20).toFixed(0)} MiB after the class; class pods ${top ? `${(classMiB / n).toFixed(1)} MiB per learner` : "(metrics-server gave nothing)"}; etcd db ${(etcdBefore / 2 ** 20).toFixed(1)} → ${(etcdAfter / 2 ** 20).toFixed(1)} MiB; event loop delay p50/p95/max ${eventLoopDelayMs.p50}/${eventLoopDelayMs.p95}/${eventLoopDelayMs.max} ms`,
+      `served ${served}/${n}; ${app ? `server RSS ${(rssIdle / 2 ** 20).toFixed(0)} MiB idle with the pool, ${(rssLoaded / 2 ** 20).toFixed(0)} MiB after the class` : `server at ${url}`}; class pods ${top ? `${(classMiB / n).toFixed(1)} MiB per learner` : "(metrics-server gave nothing)"}; etcd db ${(etcdBefore / 2 ** 20).toFixed(1)} → ${(etcdAfter / 2 ** 20).toFixed(1)} MiB; event loop delay p50/p95/max ${eventLoopDelayMs.p50}/${eventLoopDelayMs.p95}/${eventLoopDelayMs.max} ms`,
     );
     // The histogram's p95 is a nearest-rank one (the bucket holding the ⌈0.95 n⌉-th Check); stats() interpolates.
     const nearestRankP95 = [...checkMs].sort((a, b) => a - b)[Math.ceil(0.95 * checkMs.length) - 1] ?? 0;
@@ -149,7 +161,10 @@ async function main(args: string[]) {
       metricsCheckP95: { ...scraped, benchNearestRankP95Ms: Math.round(nearestRankP95), agrees },
       echoMs: echo,
       eventLoopDelayMs,
-      serverRssMiB: { idleWithPool: Math.round(rssIdle / 2 ** 20), afterClass: Math.round(rssLoaded / 2 ** 20) },
+      serverRssMiB: app
+        ? { idleWithPool: Math.round(rssIdle / 2 ** 20), afterClass: Math.round(rssLoaded / 2 ** 20) }
+        : null,
+      server: url ?? "in this process",
       classPodsMiBPerLearner: top ? Math.round((classMiB / n) * 10) / 10 : null,
       etcdDbMiB: {
         before: Math.round((etcdBefore / 2 ** 20) * 10) / 10,
@@ -162,10 +177,13 @@ async function main(args: string[]) {
       target("Check p95", check.p95, "<=", 1000, "ms"),
       target("keystroke echo p95 under load", echo.p95, "<=", 50, "ms"),
     );
-    report.note(
-      "the server runs in the bench's process, so its RSS includes the simulated learners' worker and sockets",
-    );
-    report.note("the learners run in a worker thread: the event loop delay is the server's own");
+    if (app) {
+      report.note(
+        "the server runs in the bench's process, so its RSS includes the simulated learners' worker and sockets",
+      );
+      report.note("the learners run in a worker thread: the event loop delay is the server's own");
+    } else
+      report.note(`the server runs at ${url}: the RSS and event loop delay above are the bench's, not the server's`);
     report.note("Check times include the attempts before the Job completed (retried every 2 s until it passes)");
   } finally {
     await room.close();

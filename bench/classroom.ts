@@ -74,7 +74,8 @@ export function terminal(base: string, cookie: string) {
 }
 
 export interface Classroom {
-  app: RunningKubelab;
+  /** The server in this process; undefined for a server elsewhere (`openClassAt`). */
+  app?: RunningKubelab;
   base: string;
   code: string;
   /** Milliseconds until the warm pool held a lab per place. */
@@ -105,6 +106,12 @@ export async function quietCluster(
   }
 }
 
+interface ClassOptions {
+  lessons?: string[];
+  labLifetimeMinutes?: number;
+  signal?: AbortSignal;
+}
+
 /**
  * Starts the server, signs an instructor in and creates a class of
  * `learners` places on `lessons`, then waits (up to 15 min) for its warm pool.
@@ -113,7 +120,7 @@ export async function quietCluster(
 export async function openClass(
   provider: ClusterProvider,
   learners: number,
-  options: { lessons?: string[]; labLifetimeMinutes?: number; signal?: AbortSignal } = {},
+  options: ClassOptions = {},
 ): Promise<Classroom> {
   const dir = mkdtempSync(join(tmpdir(), "kubelab-bench-class-"));
   const app = await startKubelab({
@@ -126,7 +133,31 @@ export async function openClass(
     labsPerMinute: 10_000,
     log: () => {},
   });
-  const base = app.url;
+  const stop = async () => {
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await app.store.setInstructor("bench", await hashPassword(PASSWORD));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { app, ...(await openClassAt(app.url, { name: "bench", password: PASSWORD }, learners, options, stop)) };
+}
+
+/**
+ * The same class on a server already running at `base` (another process, a
+ * pod behind its Service), its instructor's name and password given; `stop`
+ * runs after the class ends.
+ */
+export async function openClassAt(
+  base: string,
+  instructor: { name: string; password: string },
+  learners: number,
+  options: ClassOptions = {},
+  stop: () => Promise<void> = async () => {},
+): Promise<Classroom> {
   let classId: string | undefined;
   let auth: Record<string, string> = {};
   let closing: Promise<void> | undefined;
@@ -134,17 +165,16 @@ export async function openClass(
     (closing ??= (async () => {
       if (classId)
         await fetch(`${base}/api/instructor/classes/${classId}/end`, { method: "POST", headers: auth }).catch(() => {});
-      await app.close();
-      rmSync(dir, { recursive: true, force: true });
+      await stop();
     })());
   try {
-    await app.store.setInstructor("bench", await hashPassword(PASSWORD));
     const login = await fetch(`${base}/instructor/login`, {
       method: "POST",
       redirect: "manual",
       headers: { "content-type": "application/x-www-form-urlencoded", origin: base },
-      body: new URLSearchParams({ name: "bench", password: PASSWORD }),
+      body: new URLSearchParams(instructor),
     });
+    if (login.status !== 303) throw new Error(`the instructor's sign-in at ${base} answered ${login.status}`);
     const cookie = login.headers.get("set-cookie")!.split(";")[0];
     const page = await (await fetch(`${base}/instructor`, { headers: { cookie } })).text();
     const csrf = JSON.parse(/id="kubelab-instructor-data">(.*?)<\/script>/s.exec(page)![1]).csrf;
@@ -173,7 +203,7 @@ export async function openClass(
         throw new Error(`the pool did not warm in 15 min (${JSON.stringify(grid.pool)})`);
       await sleep(1000);
     }
-    return { app, base, code: created.joinCode as string, warmMs: elapsed(warmStart), close };
+    return { base, code: created.joinCode as string, warmMs: elapsed(warmStart), close };
   } catch (err) {
     await close();
     throw err;

@@ -22,7 +22,7 @@
  * `checkExposure` is the start-time rule: the cluster-admin lab (cluster
  * mode) is never served beyond loopback without a password or token.
  */
-import { randomBytes, scrypt, scryptSync, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, scrypt, scryptSync, timingSafeEqual } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -148,6 +148,15 @@ export function accessTokenIn(file: string): string {
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   chmodSync(file, 0o600); // a damaged file kept its own mode
   return token;
+}
+
+/**
+ * The key that signs a password's access cookies: the session secret bound to
+ * the password (HMAC), so a restart with the same secret keeps learners signed
+ * in and a new password signs every one of them out.
+ */
+export function accessCookieKey(sessionSecret: Buffer, password: string): Buffer {
+  return createHmac("sha256", sessionSecret).update(`kubelab access password\0${password}`).digest();
 }
 
 /** Only same-site absolute paths are followed after login (no open redirect). */

@@ -23,7 +23,7 @@ import { KubelabError } from "../errors.ts";
 import type { GradeResult } from "../graders/types.ts";
 import type { EnsureLabOptions, Lab, LabManager } from "../lab/types.ts";
 import { API, type Locale } from "../shared/contract.ts";
-import { checkExposure, createAccessGate, type AccessGate } from "./access.ts";
+import { accessCookieKey, checkExposure, createAccessGate, type AccessGate } from "./access.ts";
 import { ALLOWED_HOST_FLAG, assertAllowedHosts, createHostPolicy, isLoopbackBind } from "./host-check.ts";
 import { createClientFilter } from "./http/client-filter.ts";
 import { createFrontDoor, type InstructorAuth } from "./http/front-door.ts";
@@ -315,8 +315,13 @@ export function createLabServer(options: LabServerOptions): LabServer {
           password: accessSecret,
           isToken: options.accessPassword === undefined,
           render: serveSite,
-          // The token is kept across restarts, so are the browsers it signed in (the password's sign-ins last one run).
-          secret: options.accessPassword === undefined ? options.sessionSecret : undefined,
+          // Sign-ins outlive a restart, as sessions do: a deleted server pod's successor (same
+          // session key) must not send every learner back to /login. A password's cookies are
+          // signed with a key drawn from the password too, so changing the password ends them.
+          secret:
+            options.sessionSecret === undefined || options.accessPassword === undefined
+              ? options.sessionSecret
+              : accessCookieKey(options.sessionSecret, options.accessPassword),
           loginRate: options.loginRate,
           log,
         });

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, describe, test } from "node:test";
 import { CHART_DIR, runHelm } from "../../src/helm/helm.ts";
-import { eventually, kubeconfig, kubectl } from "../support/cluster.ts";
+import { eventually, kubeconfig, kubectl, releaseLeftovers } from "../support/cluster.ts";
 
 const ns = `chart-${randomBytes(3).toString("hex")}`;
 const release = "kl";
@@ -38,7 +38,7 @@ describe("the chart in the local cluster", { timeout: 240_000 }, () => {
     await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=restricted"]);
     const installed = await helm(["install", release, CHART_DIR, "--set", "image.pullPolicy=Never"]);
     assert.equal(installed.code, 0, installed.stderr);
-    assert.match(installed.stdout, /kubelab instructor add --admin/);
+    assert.match(installed.stdout, /node src\/cli\/main\.ts instructor add --admin/);
 
     const claim = await eventually(
       async () => {
@@ -75,28 +75,10 @@ describe("the chart in the local cluster", { timeout: 240_000 }, () => {
 
     const uninstalled = await helm(["uninstall", release, "--wait"]);
     assert.equal(uninstalled.code, 0, uninstalled.stderr);
-    for (const kind of ["clusterrole", "clusterrolebinding"]) {
-      const left = await kubectl(["get", kind, name]);
-      assert.notEqual(left.code, 0, `${kind} ${name} is gone`);
-    }
-    // The server's pod goes with its ReplicaSet (garbage collection), a moment after the Deployment.
-    let leftovers: string[] = [];
-    await eventually(
-      async () => {
-        const { stdout } = await kubectl([
-          "-n",
-          ns,
-          "get",
-          "all,pvc,networkpolicy,serviceaccount,ingress",
-          "-o",
-          "name",
-        ]);
-        leftovers = stdout.split("\n").filter((l) => l && l !== "serviceaccount/default");
-        return !leftovers.some((l) => l.startsWith("pod/"));
-      },
-      "the server's pod to go",
-      60_000,
+    assert.deepEqual(
+      await releaseLeftovers(ns, name),
+      [`persistentvolumeclaim/${name}-state`],
+      "only the kept claim stays",
     );
-    assert.deepEqual(leftovers, [`persistentvolumeclaim/${name}-state`], "only the kept claim stays");
   });
 });

@@ -134,3 +134,33 @@ export function startNamespaceKubelab(dir: string, log: (line: string) => void):
     log,
   });
 }
+
+/**
+ * What `helm uninstall` left of the release whose objects are named `name` in
+ * `namespace`, once its server pod is gone (it goes with its ReplicaSet, by
+ * garbage collection, a moment after the Deployment): the namespace's objects
+ * but its default ServiceAccount, and its ClusterRole and binding if they stayed.
+ */
+export async function releaseLeftovers(namespace: string, name: string): Promise<string[]> {
+  const cluster: string[] = [];
+  for (const kind of ["clusterrole", "clusterrolebinding"])
+    if ((await kubectl(["get", kind, name])).code === 0) cluster.push(`${kind}/${name}`);
+  let left: string[] = [];
+  await eventually(
+    async () => {
+      const { stdout } = await kubectl([
+        "-n",
+        namespace,
+        "get",
+        "all,pvc,networkpolicy,serviceaccount,ingress",
+        "-o",
+        "name",
+      ]);
+      left = stdout.split("\n").filter((l) => l && l !== "serviceaccount/default");
+      return !left.some((l) => l.startsWith("pod/"));
+    },
+    "the server's pod to go",
+    60_000,
+  );
+  return [...cluster, ...left];
+}

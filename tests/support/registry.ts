@@ -1,6 +1,8 @@
 /**
  * A registry of a test's own: Debian's docker-registry, plain HTTP on a free
- * loopback port, its storage under `dir` (the test removes it).
+ * port of `host` (loopback unless told: the node's address makes a registry
+ * under another name than any the node mirrors), its storage under `dir`
+ * (the test removes it).
  */
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -14,8 +16,8 @@ export interface TestRegistry {
   stop(): void;
 }
 
-export async function startTestRegistry(dir: string): Promise<TestRegistry> {
-  const address = `127.0.0.1:${await freePort()}`;
+export async function startTestRegistry(dir: string, host = "127.0.0.1"): Promise<TestRegistry> {
+  const address = `${host}:${await freePort()}`;
   writeFileSync(join(dir, "config.yml"), registryConfigYaml(join(dir, "storage"), address));
   const server = spawn("docker-registry", ["serve", join(dir, "config.yml")], { stdio: "ignore" });
   const client = new RegistryClient(address);

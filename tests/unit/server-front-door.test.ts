@@ -350,6 +350,23 @@ describe("access password", () => {
     assert.equal((await raw(port, { path: "/login", headers: { host: "evil.example" } })).status, 421);
   });
 
+  it("keeps a sign-in across a restart with the same session secret, until the password changes", async () => {
+    const sessionSecret = Buffer.alloc(32, 7);
+    const site = await builtSite();
+    const first = await start({ siteHandler: site, accessPassword: password, sessionSecret });
+    const right = await login(first.base, `password=${encodeURIComponent(password)}`);
+    const access = cookieOf(right, "kubelab_access")!;
+    assert.ok(access);
+    const health = (base: string) => fetch(`${base}/api/health`, { headers: { cookie: access } });
+    // A new server (a deleted pod's successor) with the same secret and password admits it.
+    const again = await start({ siteHandler: site, accessPassword: password, sessionSecret });
+    assert.equal((await health(again.base)).status, 200);
+    const changed = await start({ siteHandler: site, accessPassword: `${password}!`, sessionSecret });
+    assert.equal((await health(changed.base)).status, 401, "a new password signs everyone out");
+    const otherKey = await start({ siteHandler: site, accessPassword: password, sessionSecret: Buffer.alloc(32, 8) });
+    assert.equal((await health(otherKey.base)).status, 401);
+  });
+
   it("follows only same-site paths after login", async () => {
     const { base } = await start({ siteHandler: await builtSite(), accessPassword: password });
     for (const next of ["//evil.example/", "https://evil.example/", "/\\evil.example", "/login"]) {
