@@ -329,24 +329,38 @@ export function createLabManager(options: LabManagerOptions): LabManager {
         await kube.apply(pod);
       }
       progress(entry, "Starting the toolbox…");
-      for (;;) {
-        signal.throwIfAborted();
-        const current = await kube.read<V1Pod>(podRef);
-        if (current) {
-          const state = podProgress(current);
-          if (state.ready) break;
-          progress(entry, state.message);
+      // The pod turning Ready is the learner's prompt: a watch wakes this
+      // loop at once (a poll alone adds half its interval on average), the
+      // poll stays for a watch that fails.
+      const podWatch = new AbortController();
+      let podChanged = () => {};
+      kube.onPodChange(names.toolboxNamespace, TOOLBOX_POD, () => podChanged(), podWatch.signal);
+      try {
+        for (;;) {
+          signal.throwIfAborted();
+          const current = await kube.read<V1Pod>(podRef);
+          if (current) {
+            const state = podProgress(current);
+            if (state.ready) break;
+            progress(entry, state.message);
+          }
+          if (now() > deadline) {
+            throw new LabError(
+              `the toolbox pod was not ready after ${Math.round(readyTimeoutMs / 1000)} s (${entry.lab.message ?? "no status"})`,
+              {
+                hint: `Look at its events: kubectl -n ${names.toolboxNamespace} describe pod ${TOOLBOX_POD}`,
+                status: 504,
+              },
+            );
+          }
+          const wake = new AbortController();
+          podChanged = () => wake.abort();
+          await sleep(pollIntervalMs, AbortSignal.any([signal, wake.signal])).catch((err) => {
+            if (signal.aborted) throw err;
+          });
         }
-        if (now() > deadline) {
-          throw new LabError(
-            `the toolbox pod was not ready after ${Math.round(readyTimeoutMs / 1000)} s (${entry.lab.message ?? "no status"})`,
-            {
-              hint: `Look at its events: kubectl -n ${names.toolboxNamespace} describe pod ${TOOLBOX_POD}`,
-              status: 504,
-            },
-          );
-        }
-        await sleep(pollIntervalMs, signal);
+      } finally {
+        podWatch.abort();
       }
       // Namespace mode: the learner's namespace must take pods too (see `namespaceNotUsable`).
       if (mode === "namespace")

@@ -20,6 +20,8 @@ export class FakeKube implements LabKube {
   controllersLag = false;
   /** Delay every call by this many ms, to widen race windows. */
   latencyMs = 0;
+  /** While a pod is watched (`onPodChange`), tell of a change every this many ms, as a status update would. */
+  podChangeEveryMs = 5;
   #podReads = new Map<string, number>();
   /** The one reset's calls, over the same objects. */
   readonly reset = new FakeResetApi(this.objects);
@@ -83,6 +85,12 @@ export class FakeKube implements LabKube {
       return quota as T;
     }
     return structuredClone(obj) as T;
+  }
+
+  onPodChange(namespace: string, name: string, onChange: () => void, signal: AbortSignal) {
+    this.calls.push(`watch ${keyOf("Pod", namespace, name)}`);
+    const timer = setInterval(onChange, this.podChangeEveryMs);
+    signal.addEventListener("abort", () => clearInterval(timer), { once: true });
   }
 
   async list(apiVersion: string, kind: string, namespace: string) {
