@@ -20,6 +20,8 @@ export class FakeKube implements LabKube {
   controllersLag = false;
   /** Delay every call by this many ms, to widen race windows. */
   latencyMs = 0;
+  /** Refuse this many pod applies as admission does while a new quota is not counted yet. */
+  podsRefusedForQuota = 0;
   /** While a pod is watched (`onPodChange`), tell of a change every this many ms, as a status update would. */
   podChangeEveryMs = 5;
   #podReads = new Map<string, number>();
@@ -37,6 +39,10 @@ export class FakeKube implements LabKube {
   async apply(obj: KubernetesObject) {
     this.calls.push(`apply ${keyOf(obj.kind!, obj.metadata?.namespace, obj.metadata!.name!)}`);
     await this.#tick();
+    if (obj.kind === "Pod" && this.podsRefusedForQuota > 0) {
+      this.podsRefusedForQuota--;
+      throw new Error(`failed to apply Pod: pods "${obj.metadata!.name}" is forbidden: status unknown for quota: q`);
+    }
     this.add(obj);
     if (obj.kind === "Namespace" && !this.controllersLag) this.makeDefaultServiceAccount(obj.metadata!.name!);
   }

@@ -163,6 +163,15 @@ describe("lab manager: cluster mode", () => {
     assert.equal(kube.count("watch Pod/"), 1, "one watch of the toolbox pod while it starts");
   });
 
+  it("creates the toolbox pod once its new namespace's quota is counted (admission refuses it before)", async () => {
+    const kube = new FakeKube();
+    kube.podsRefusedForQuota = 2;
+    const labs = manager(kube);
+    await labs.ensureLab("a");
+    assert.equal((await labs.waitUntilReady("a")).state, "ready");
+    assert.equal(kube.count("apply Pod/"), 3, "tried again after each refusal");
+  });
+
   it("times out with a hint when the pod never becomes ready", async () => {
     const kube = new FakeKube();
     kube.readsUntilReady = Infinity;
