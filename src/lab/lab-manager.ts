@@ -307,11 +307,17 @@ export function createLabManager(options: LabManagerOptions): LabManager {
     const deadline = now() + readyTimeoutMs;
     const podRef: ObjectRef = { apiVersion: "v1", kind: "Pod", name: TOOLBOX_POD, namespace: names.toolboxNamespace };
     try {
-      await waitNamespaceGone(entry, names.toolboxNamespace, signal, deadline);
-      if (mode === "namespace") await waitNamespaceGone(entry, names.namespace, signal, deadline);
+      // An earlier lab's namespaces going, the class's policies and the
+      // nodes' room for the limits: apart from one another, so at once.
+      const [limits] = await Promise.all([
+        mode === "namespace"
+          ? Promise.all([limitsFor(entry), applyLearnerPolicies()]).then(([l]) => l)
+          : DEFAULT_NAMESPACE_LIMITS,
+        waitNamespaceGone(entry, names.toolboxNamespace, signal, deadline),
+        mode === "namespace" ? waitNamespaceGone(entry, names.namespace, signal, deadline) : undefined,
+      ]);
+      entry.limits = limits;
       progress(entry, "Creating the lab's namespace and permissions…");
-      if (mode === "namespace") await applyLearnerPolicies();
-      const limits = (entry.limits = mode === "namespace" ? await limitsFor(entry) : DEFAULT_NAMESPACE_LIMITS);
       const objects = labObjects(names, {
         server: options.server,
         toolbox,
