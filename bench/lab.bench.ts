@@ -110,6 +110,11 @@ async function main(argv: string[]): Promise<void> {
     for (let i = 0; i < coldRuns; i++) {
       const sid = client.newSession(app.issueSession());
       sessions.push(sid);
+      // The kubelet reports a started container at its next relist (every
+      // second): a run that starts right after the previous lab's pods went
+      // (which that relist paced too) would meet it at the same phase each
+      // time. A random pause samples the phase as a learner's click does.
+      await sleep(Math.random() * 1000);
       const run = await coldLab(client, sid, mode, admin, provider.logFiles());
       cold.push(run);
       console.log(
