@@ -12,7 +12,13 @@
  *     its namespaces gone); a pod watch timestamps the toolbox pod's progress
  *     (created, scheduled, init container done, container running, Ready) so
  *     the total splits into API objects, scheduling, sandbox + init container,
- *     container start, the lab manager noticing Ready, and exec + tmux.
+ *     container start, the lab manager noticing Ready, and exec + tmux. The
+ *     same run is split again by the node's clocks (bench/node-timeline.ts:
+ *     the kubelet's and containerd's logs, the toolbox's processes) into
+ *     admission, volumes, sandbox + CNI, runc, tini, tmux, the kubelet's
+ *     report of Running, the agent accepting and the prompt, with the load
+ *     at each run; a random pause before each run samples the kubelet's 1 s
+ *     relist at any phase.
  *     Warm: the lab exists; a new request and socket (a page reload).
  * (b) Keystroke echo: one character at a time into the prompt line, timed
  *     until its echo arrives, through kubelab's terminal (WebSocket → server
@@ -481,7 +487,6 @@ async function coldLab(
       uid ??= pod.metadata?.uid;
       if (pod.spec?.nodeName) mark("scheduled");
       if (pod.status?.podIP && !agentProbe) {
-        mark("podIP");
         agentProbe = firstAccept(pod.status.podIP, TERMINAL_AGENT_PORT, 10_000);
       }
       const init = pod.status?.initContainerStatuses?.[0];
