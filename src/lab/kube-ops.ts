@@ -5,6 +5,7 @@
 import {
   KubernetesObjectApi,
   PatchStrategy,
+  Watch,
   type KubeConfig,
   type KubernetesObject,
   type V1Pod,
@@ -30,6 +31,13 @@ export interface LabKube {
   list(apiVersion: string, kind: string, namespace: string): Promise<KubernetesObject[]>;
   /** Delete now (grace 0, background propagation); a missing object is not an error. */
   delete(ref: ObjectRef): Promise<void>;
+  /**
+   * Call `onChange` whenever pod `namespace/name` changes, until `signal`
+   * aborts: a watch, so a waiter hears of its status at once instead of at
+   * its next poll. Best effort: a watch that fails or ends only costs the
+   * waiter its poll interval, so waiters keep polling.
+   */
+  onPodChange(namespace: string, name: string, onChange: () => void, signal: AbortSignal): void;
   /** The calls of the one reset (`src/cluster/reset.ts`), for emptying the learner's namespace. */
   readonly reset: ResetApi;
 }
@@ -94,6 +102,16 @@ export function createLabKube(kubeConfig: KubeConfig): LabKube {
         if (statusCode(err) === 404) return;
         throw wrap("delete", ref, err);
       }
+    },
+    onPodChange(namespace, name, onChange, signal) {
+      if (signal.aborted) return;
+      const done = () => undefined; // an ended or failed watch: the waiter's poll carries on
+      void new Watch(kubeConfig)
+        .watch(`/api/v1/namespaces/${namespace}/pods`, { fieldSelector: `metadata.name=${name}` }, onChange, done)
+        .then(
+          (req) => (signal.aborted ? req.abort() : signal.addEventListener("abort", () => req.abort(), { once: true })),
+          done,
+        );
     },
   };
 }

@@ -20,6 +20,10 @@ export class FakeKube implements LabKube {
   controllersLag = false;
   /** Delay every call by this many ms, to widen race windows. */
   latencyMs = 0;
+  /** Refuse this many pod applies as admission does while a new quota is not counted yet. */
+  podsRefusedForQuota = 0;
+  /** While a pod is watched (`onPodChange`), tell of a change every this many ms, as a status update would. */
+  podChangeEveryMs = 5;
   #podReads = new Map<string, number>();
   /** The one reset's calls, over the same objects. */
   readonly reset = new FakeResetApi(this.objects);
@@ -35,6 +39,10 @@ export class FakeKube implements LabKube {
   async apply(obj: KubernetesObject) {
     this.calls.push(`apply ${keyOf(obj.kind!, obj.metadata?.namespace, obj.metadata!.name!)}`);
     await this.#tick();
+    if (obj.kind === "Pod" && this.podsRefusedForQuota > 0) {
+      this.podsRefusedForQuota--;
+      throw new Error(`failed to apply Pod: pods "${obj.metadata!.name}" is forbidden: status unknown for quota: q`);
+    }
     this.add(obj);
     if (obj.kind === "Namespace" && !this.controllersLag) this.makeDefaultServiceAccount(obj.metadata!.name!);
   }
@@ -83,6 +91,12 @@ export class FakeKube implements LabKube {
       return quota as T;
     }
     return structuredClone(obj) as T;
+  }
+
+  onPodChange(namespace: string, name: string, onChange: () => void, signal: AbortSignal) {
+    this.calls.push(`watch ${keyOf("Pod", namespace, name)}`);
+    const timer = setInterval(onChange, this.podChangeEveryMs);
+    signal.addEventListener("abort", () => clearInterval(timer), { once: true });
   }
 
   async list(apiVersion: string, kind: string, namespace: string) {

@@ -148,6 +148,30 @@ describe("lab manager: cluster mode", () => {
     assert.equal((await labs.waitUntilReady("a")).state, "ready");
   });
 
+  it("hears the toolbox pod turn ready from its watch, not at the next poll", async () => {
+    const kube = new FakeKube();
+    // A poll that never comes back unless woken: only the pod's watch can end each wait.
+    const sleep = (_ms: number, signal?: AbortSignal) =>
+      new Promise<void>((_resolve, reject) => signal?.addEventListener("abort", () => reject(signal.reason)));
+    const labs = manager(kube, { pollIntervalMs: 60_000, readyTimeoutMs: 60_000, sleep });
+    await labs.ensureLab("a");
+    const ready = await Promise.race([
+      labs.waitUntilReady("a"),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("waited for a poll")), 2000)),
+    ]);
+    assert.equal(ready.state, "ready");
+    assert.equal(kube.count("watch Pod/"), 1, "one watch of the toolbox pod while it starts");
+  });
+
+  it("creates the toolbox pod once its new namespace's quota is counted (admission refuses it before)", async () => {
+    const kube = new FakeKube();
+    kube.podsRefusedForQuota = 2;
+    const labs = manager(kube);
+    await labs.ensureLab("a");
+    assert.equal((await labs.waitUntilReady("a")).state, "ready");
+    assert.equal(kube.count("apply Pod/"), 3, "tried again after each refusal");
+  });
+
   it("times out with a hint when the pod never becomes ready", async () => {
     const kube = new FakeKube();
     kube.readsUntilReady = Infinity;
