@@ -15,10 +15,10 @@
  * a hint, leaving the file as it found it: not a database / corrupt, locked
  * by another process, not writable, or written by a newer kubelab.
  */
-import { createHash } from "node:crypto";
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync } from "node:sqlite";
+import { iso } from "../rows.ts";
 import { KubelabError } from "../../errors.ts";
 import { MIGRATIONS, type Migration } from "../migrations.ts";
 
@@ -33,9 +33,6 @@ export interface SqliteStoreOptions {
   log?: (line: string) => void;
   now?: () => Date;
 }
-
-/** The most rows one read returns. */
-export const MAX_LIMIT = 10_000;
 
 /** SQLite primary result codes (the low byte of an extended code). */
 const SQLITE = { PERM: 3, BUSY: 5, LOCKED: 6, READONLY: 8, IOERR: 10, CORRUPT: 11, CANTOPEN: 14, NOTADB: 26 } as const;
@@ -81,16 +78,6 @@ export function storeError(err: unknown, path: string, doing: string): KubelabEr
     { cause: err },
   );
 }
-
-/** A row as node:sqlite returns it. */
-export type Row = Record<string, SQLInputValue>;
-
-export const iso = (d: Date) => d.toISOString();
-
-/** Session ids are kept only as this: a copy of the file opens no session. */
-export const sha256 = (value: string) => createHash("sha256").update(value).digest("base64url");
-export const bool = (v: unknown) => v === 1 || v === 1n || v === true;
-export const optional = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
 
 /** Open (creating or upgrading) the database at `path`. */
 export function openSqliteDb(options: SqliteStoreOptions): SqliteDb {

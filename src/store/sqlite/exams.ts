@@ -5,29 +5,8 @@
 import type { SQLInputValue } from "node:sqlite";
 import { KubelabError } from "../../errors.ts";
 import type { ExamAttemptInput, ExamAttemptRecord, ExamSittings, ExamStore } from "../types.ts";
-import { MAX_LIMIT, type Row, type SqliteDb, iso } from "./db.ts";
-
-export function examAttemptFrom(row: Row): ExamAttemptRecord {
-  const out: ExamAttemptRecord = {
-    id: String(row.id),
-    learnerId: String(row.learner_id),
-    exam: String(row.exam),
-    seed: String(row.seed),
-    namespacePrefix: String(row.namespace_prefix),
-    startedAt: String(row.started_at),
-    endsAt: String(row.ends_at),
-    flags: JSON.parse(String(row.flags)) as string[],
-    ...(row.class_id ? { classId: String(row.class_id) } : {}),
-  };
-  if (row.submitted_at !== null) {
-    out.submittedAt = String(row.submitted_at);
-    out.autoSubmitted = row.auto_submitted === 1;
-    out.percent = Number(row.percent);
-    out.passed = row.passed === 1;
-    out.report = row.report_json === null ? undefined : JSON.parse(String(row.report_json));
-  }
-  return out;
-}
+import { MAX_LIMIT, type Row, examAttemptFrom, iso } from "../rows.ts";
+import type { SqliteDb } from "./db.ts";
 
 /** Inside a read or transaction: the sittings of the exam the open class offers now. */
 export function sittingsNow(sql: SqliteDb, classId: string, learnerId: string): ExamSittings | undefined {

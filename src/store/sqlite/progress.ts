@@ -15,70 +15,13 @@ import type {
   ProgressExport,
   ProgressStore,
 } from "../types.ts";
-import { MAX_LIMIT, type Row, type SqliteDb, bool, iso, optional } from "./db.ts";
-import { learnerFrom } from "./learners.ts";
+import { MAX_LIMIT, type Row, attemptFrom, eventFrom, everyPage, iso, learnerFrom, optional } from "../rows.ts";
+import type { SqliteDb } from "./db.ts";
 
 const ATTEMPT_COLUMNS = `a.seq, a.request_id, a.learner_id, a.exercise, a.passed, a.score, a.max_score, a.duration_ms, a.mode, a.lab_id, a.locale, a.infrastructure_error, a.at,
   (SELECT json_group_array(json_object('id', c.check_id, 'passed', c.passed, 'points', c.points, 'messageId', c.message_id,
      'infrastructureError', c.infrastructure_error, 'unavailable', c.unavailable))
    FROM attempt_checks c WHERE c.attempt_seq = a.seq) AS checks`;
-
-function checksFrom(json: unknown): AttemptCheck[] {
-  const raw = JSON.parse(String(json ?? "[]")) as {
-    id: string;
-    passed: number;
-    points: number;
-    messageId: string | null;
-    infrastructureError: number;
-    unavailable: number;
-  }[];
-  return raw.map((c) => ({
-    id: c.id,
-    passed: c.passed === 1,
-    points: c.points,
-    ...(c.messageId ? { messageId: c.messageId } : {}),
-    ...(c.infrastructureError ? { infrastructureError: true } : {}),
-    ...(c.unavailable ? { unavailable: true } : {}),
-  }));
-}
-
-function attemptFrom(r: Row): Attempt {
-  return {
-    seq: Number(r.seq),
-    ...(r.request_id ? { requestId: String(r.request_id) } : {}),
-    learnerId: String(r.learner_id),
-    exercise: String(r.exercise),
-    passed: bool(r.passed),
-    score: Number(r.score),
-    maxScore: Number(r.max_score),
-    durationMs: Number(r.duration_ms),
-    mode: String(r.mode),
-    ...(r.lab_id ? { labId: String(r.lab_id) } : {}),
-    ...(r.locale ? { locale: String(r.locale) } : {}),
-    infrastructureError: bool(r.infrastructure_error),
-    checks: checksFrom(r.checks),
-    at: String(r.at),
-  };
-}
-
-function eventFrom(r: Row): LabEvent {
-  return {
-    seq: Number(r.seq),
-    learnerId: String(r.learner_id),
-    kind: String(r.kind) as LabEvent["kind"],
-    ...(r.lab_id ? { labId: String(r.lab_id) } : {}),
-    ...(r.mode ? { mode: String(r.mode) } : {}),
-    ...(r.exercise ? { exercise: String(r.exercise) } : {}),
-    at: String(r.at),
-  };
-}
-
-/** Every row of a read that pages by seq (each page at most MAX_LIMIT rows). */
-async function everyPage<T extends { seq: number }>(page: (afterSeq: number) => Promise<T[]>): Promise<T[]> {
-  const out: T[] = [];
-  for (let rows = await page(0); rows.length; rows = await page(rows[rows.length - 1]!.seq)) out.push(...rows);
-  return out;
-}
 
 export function sqliteProgress(sql: SqliteDb): ProgressStore {
   const { db } = sql;

@@ -1,0 +1,170 @@
+/**
+ * What every store backend shares: rows mapped to the contract's records
+ * (../types.ts), and the small rules both dialects keep. The schemas agree on
+ * column names and on their kinds (times as ISO 8601 text, booleans as 0/1
+ * integers), so one mapper reads a SQLite row and a PostgreSQL row alike.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import type {
+  Attempt,
+  AttemptCheck,
+  ClassRecord,
+  ExamAttemptRecord,
+  LabEvent,
+  LabEventKind,
+  Learner,
+  StoreChange,
+} from "./types.ts";
+
+/** A row as a driver returns it. */
+export type Row = Record<string, unknown>;
+
+/** The most rows one read returns. */
+export const MAX_LIMIT = 10_000;
+
+/** The most changes one read of the feed returns. */
+export const MAX_CHANGES = 1000;
+
+export const iso = (d: Date) => d.toISOString();
+
+/** Session ids are kept only as this: a copy of the store opens no session. */
+export const sha256 = (value: string) => createHash("sha256").update(value).digest("base64url");
+export const bool = (v: unknown) => v === 1 || v === 1n || v === true;
+export const optional = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
+
+/** A new learner's id (safe to show and export). */
+export const newLearnerId = () => randomBytes(9).toString("base64url");
+
+const MAX_NAME = 60;
+
+/** A display name as stored: NFC, no control or format characters, at most 60 characters; null when empty. */
+export function cleanDisplayName(name: string | undefined): string | null {
+  return (
+    name
+      ?.normalize("NFC")
+      .replace(/[\p{Cc}\p{Cf}]/gu, "")
+      .trim()
+      .slice(0, MAX_NAME) || null
+  );
+}
+
+export function checksFrom(json: unknown): AttemptCheck[] {
+  const raw = JSON.parse(String(json ?? "[]")) as {
+    id: string;
+    passed: number;
+    points: number;
+    messageId: string | null;
+    infrastructureError: number;
+    unavailable: number;
+  }[];
+  return raw.map((c) => ({
+    id: c.id,
+    passed: c.passed === 1,
+    points: c.points,
+    ...(c.messageId ? { messageId: c.messageId } : {}),
+    ...(c.infrastructureError ? { infrastructureError: true } : {}),
+    ...(c.unavailable ? { unavailable: true } : {}),
+  }));
+}
+
+export function attemptFrom(r: Row): Attempt {
+  return {
+    seq: Number(r.seq),
+    ...(r.request_id ? { requestId: String(r.request_id) } : {}),
+    learnerId: String(r.learner_id),
+    exercise: String(r.exercise),
+    passed: bool(r.passed),
+    score: Number(r.score),
+    maxScore: Number(r.max_score),
+    durationMs: Number(r.duration_ms),
+    mode: String(r.mode),
+    ...(r.lab_id ? { labId: String(r.lab_id) } : {}),
+    ...(r.locale ? { locale: String(r.locale) } : {}),
+    infrastructureError: bool(r.infrastructure_error),
+    checks: checksFrom(r.checks),
+    at: String(r.at),
+  };
+}
+
+export function eventFrom(r: Row): LabEvent {
+  return {
+    seq: Number(r.seq),
+    learnerId: String(r.learner_id),
+    kind: String(r.kind) as LabEvent["kind"],
+    ...(r.lab_id ? { labId: String(r.lab_id) } : {}),
+    ...(r.mode ? { mode: String(r.mode) } : {}),
+    ...(r.exercise ? { exercise: String(r.exercise) } : {}),
+    at: String(r.at),
+  };
+}
+
+/** Every row of a read that pages by seq (each page at most MAX_LIMIT rows). */
+export async function everyPage<T extends { seq: number }>(page: (afterSeq: number) => Promise<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for (let rows = await page(0); rows.length; rows = await page(rows[rows.length - 1]!.seq)) out.push(...rows);
+  return out;
+}
+
+export function learnerFrom(r: Row): Learner {
+  return {
+    id: String(r.id),
+    ...(r.display_name ? { displayName: String(r.display_name) } : {}),
+    ...(r.lab_id ? { labId: String(r.lab_id) } : {}),
+    createdAt: String(r.created_at),
+    lastSeenAt: String(r.last_seen_at),
+  };
+}
+
+export function examAttemptFrom(row: Row): ExamAttemptRecord {
+  const out: ExamAttemptRecord = {
+    id: String(row.id),
+    learnerId: String(row.learner_id),
+    exam: String(row.exam),
+    seed: String(row.seed),
+    namespacePrefix: String(row.namespace_prefix),
+    startedAt: String(row.started_at),
+    endsAt: String(row.ends_at),
+    flags: JSON.parse(String(row.flags)) as string[],
+    ...(row.class_id ? { classId: String(row.class_id) } : {}),
+  };
+  if (row.submitted_at !== null) {
+    out.submittedAt = String(row.submitted_at);
+    out.autoSubmitted = row.auto_submitted === 1;
+    out.percent = Number(row.percent);
+    out.passed = row.passed === 1;
+    out.report = row.report_json === null ? undefined : JSON.parse(String(row.report_json));
+  }
+  return out;
+}
+
+/**
+ * A class's id labels every lab of the class (`kubelab.dev/class`), so it must be a valid label
+ * value: hex, never base64url, whose `-` or `_` at either end the API server refuses.
+ */
+export const newClassId = () => randomBytes(8).toString("hex");
+
+export function classFrom(r: Row): ClassRecord {
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    joinCode: String(r.join_code),
+    lessons: JSON.parse(String(r.lessons)) as string[],
+    capacity: Number(r.capacity),
+    labLifetimeMinutes: Number(r.lab_lifetime_minutes),
+    instructor: String(r.instructor),
+    createdAt: String(r.created_at),
+    ...(r.ended_at ? { endedAt: String(r.ended_at) } : {}),
+    ...(r.exam ? { exam: { exam: String(r.exam), startedAt: String(r.exam_started_at) } } : {}),
+  };
+}
+
+export function changeFrom(r: Row): StoreChange {
+  return {
+    seq: Number(r.seq),
+    kind: String(r.kind) as StoreChange["kind"],
+    learnerId: String(r.learner_id),
+    ...(r.class_id ? { classId: String(r.class_id) } : {}),
+    ...(r.exercise ? { exercise: String(r.exercise) } : {}),
+    ...(r.event ? { event: String(r.event) as LabEventKind } : {}),
+  };
+}
