@@ -67,7 +67,7 @@ export interface KubelabOptions {
   log?: (line: string) => void;
   /** Build the lesson site first when dist/ is missing or stale (default true; tests without a browser may skip it). */
   buildSite?: boolean;
-  /** The progress store's file (default KUBELAB_STORE, else `<state>/lab-server/progress.db`; see src/store). */
+  /** The progress store: a file or a postgres:// URL (default KUBELAB_STORE, else `<state>/lab-server/progress.db`; see src/store). */
   storePath?: string;
 }
 
@@ -163,7 +163,7 @@ export async function startKubelab(options: KubelabOptions): Promise<RunningKube
   // Refuse an unsafe exposure before spending a minute on the cluster (the server takes this result).
   const exposure = checkServerExposure({ ...options, accessToken, mode });
   // A damaged, locked or read-only store fails now, with a hint, before the cluster's minute.
-  const store = openStore({ path: options.storePath, log });
+  const store = await openStore({ path: options.storePath, log });
   try {
     return await serve({ ...options, accessToken }, store, log, mode, exposure);
   } catch (err) {

@@ -1,6 +1,6 @@
 /**
  * What every store backend shares: rows mapped to the contract's records
- * (../types.ts), and the small rules both dialects keep. The schemas agree on
+ * (./types.ts), and the small rules both dialects keep. The schemas agree on
  * column names and on their kinds (times as ISO 8601 text, booleans as 0/1
  * integers), so one mapper reads a SQLite row and a PostgreSQL row alike.
  */
@@ -10,6 +10,7 @@ import type {
   AttemptCheck,
   ClassRecord,
   ExamAttemptRecord,
+  ExerciseProgress,
   LabEvent,
   LabEventKind,
   Learner,
@@ -166,5 +167,31 @@ export function changeFrom(r: Row): StoreChange {
     ...(r.class_id ? { classId: String(r.class_id) } : {}),
     ...(r.exercise ? { exercise: String(r.exercise) } : {}),
     ...(r.event ? { event: String(r.event) as LabEventKind } : {}),
+  };
+}
+
+/**
+ * One exercise's progress from a learner's per-exercise reads: `c` its counts
+ * (n, failed, first_passed_at), `best` and `last` attempts, when a solution
+ * was revealed.
+ */
+export function progressOf(
+  c: Row,
+  best: Map<string, Row>,
+  last: Map<string, Attempt>,
+  revealed: Map<string, string>,
+): ExerciseProgress {
+  const exercise = String(c.exercise);
+  const b = best.get(exercise)!;
+  const l = last.get(exercise)!;
+  return {
+    exercise,
+    attempts: Number(c.n),
+    failed: Number(c.failed),
+    passed: c.first_passed_at !== null,
+    best: { score: Number(b.score), maxScore: Number(b.max_score), at: String(b.at) },
+    last: { score: l.score, maxScore: l.maxScore, passed: l.passed, at: l.at, checks: l.checks },
+    ...(optional(c.first_passed_at) ? { firstPassedAt: String(c.first_passed_at) } : {}),
+    ...(revealed.has(exercise) ? { solutionRevealedAt: revealed.get(exercise) } : {}),
   };
 }

@@ -20,7 +20,7 @@ import { basename, dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { iso } from "../rows.ts";
 import { KubelabError } from "../../errors.ts";
-import { MIGRATIONS, type Migration } from "../migrations.ts";
+import { MIGRATIONS, type Migration, pendingMigrations } from "../migrations.ts";
 
 export interface SqliteStoreOptions {
   path: string;
@@ -85,7 +85,6 @@ export function openSqliteDb(options: SqliteStoreOptions): SqliteDb {
   const log = options.log ?? (() => {});
   const now = options.now ?? (() => new Date());
   const migrations = options.migrations ?? MIGRATIONS;
-  const latest = migrations[migrations.length - 1]?.version ?? 0;
 
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -115,7 +114,7 @@ export function openSqliteDb(options: SqliteStoreOptions): SqliteDb {
         `the progress store ${path} is damaged (integrity check: ${check?.quick_check ?? "no answer"}); kubelab left it untouched`,
         `Restore the newest backup beside it (ls ${dirname(path)}/*.bak), or move it aside to start an empty store.`,
       );
-    migrate(db, path, migrations, latest, options.keepBackups ?? 5, log, now);
+    migrate(db, path, migrations, options.keepBackups ?? 5, log, now);
     // A store that cannot be written fails now, not at a learner's first Check.
     db.exec("BEGIN IMMEDIATE");
     db.prepare(
@@ -134,24 +133,23 @@ export function openSqliteDb(options: SqliteStoreOptions): SqliteDb {
   return sqliteDb(db, path, now);
 }
 
-/** Bring the schema to `latest`, backing the file up first when it already holds data. */
+/** Bring the schema to the newest migration's, backing the file up first when it already holds data. */
 function migrate(
   db: DatabaseSync,
   path: string,
   migrations: readonly Migration[],
-  latest: number,
   keepBackups: number,
   log: (l: string) => void,
   now: () => Date,
 ) {
   const current = Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
-  if (current > latest) {
-    throw new KubelabError(
-      `the progress store ${path} has schema version ${current}, newer than this kubelab knows (${latest})`,
-      "It was written by a newer kubelab: run that version, or restore a backup made before the upgrade (the .bak files beside it).",
-    );
-  }
-  if (current === latest) return;
+  const pending = pendingMigrations(
+    migrations,
+    current,
+    path,
+    "restore a backup made before the upgrade (the .bak files beside it, or ./kubelab store restore).",
+  );
+  if (pending.length === 0) return;
   if (current > 0) {
     const backup = `${path}.v${current}-${iso(now()).replace(/[:.]/g, "-")}.bak`;
     // VACUUM INTO writes a consistent copy even while another process reads.
@@ -162,8 +160,7 @@ function migrate(
   }
   db.exec("BEGIN IMMEDIATE");
   try {
-    for (const m of migrations) {
-      if (m.version <= current) continue;
+    for (const m of pending) {
       db.exec(m.sql);
       db.exec(`PRAGMA user_version = ${m.version}`);
       log(`progress store: schema v${m.version}: ${m.description}`);

@@ -15,7 +15,7 @@ import type {
   ProgressExport,
   ProgressStore,
 } from "../types.ts";
-import { MAX_LIMIT, type Row, attemptFrom, eventFrom, everyPage, iso, learnerFrom, optional } from "../rows.ts";
+import { MAX_LIMIT, type Row, attemptFrom, eventFrom, everyPage, iso, learnerFrom, progressOf } from "../rows.ts";
 import type { SqliteDb } from "./db.ts";
 
 const ATTEMPT_COLUMNS = `a.seq, a.request_id, a.learner_id, a.exercise, a.passed, a.score, a.max_score, a.duration_ms, a.mode, a.lab_id, a.locale, a.infrastructure_error, a.at,
@@ -169,21 +169,7 @@ export function sqliteProgress(sql: SqliteDb): ProgressStore {
               .all(learnerId) as Row[]
           ).map((r) => [String(r.exercise), String(r.at)]),
         );
-        return counts.map((c): ExerciseProgress => {
-          const exercise = String(c.exercise);
-          const b = best.get(exercise)!;
-          const l = last.get(exercise)!;
-          return {
-            exercise,
-            attempts: Number(c.n),
-            failed: Number(c.failed),
-            passed: c.first_passed_at !== null,
-            best: { score: Number(b.score), maxScore: Number(b.max_score), at: String(b.at) },
-            last: { score: l.score, maxScore: l.maxScore, passed: l.passed, at: l.at, checks: l.checks },
-            ...(optional(c.first_passed_at) ? { firstPassedAt: String(c.first_passed_at) } : {}),
-            ...(revealed.has(exercise) ? { solutionRevealedAt: revealed.get(exercise) } : {}),
-          };
-        });
+        return counts.map((c) => progressOf(c, best, last, revealed));
       });
     },
 
