@@ -50,7 +50,9 @@ function postgresUid(): { uid: number; gid: number } | undefined {
 
 export async function startPostgres(): Promise<TestPostgres> {
   if (!existsSync(join(PG_BIN, "postgres")))
-    throw new Error(`no PostgreSQL 15 at ${PG_BIN}: apt-get install -y postgresql-15 (./kubelab test integration does)`);
+    throw new Error(
+      `no PostgreSQL 15 at ${PG_BIN}: apt-get install -y postgresql-15 (./kubelab test integration does)`,
+    );
   const dir = mkdtempSync(join(tmpdir(), "kubelab-pg-"));
   const data = join(dir, "data");
   const owner = postgresUid();

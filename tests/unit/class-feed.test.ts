@@ -16,6 +16,11 @@ import { MIGRATIONS } from "../../src/store/migrations.ts";
 import { openSqliteStore } from "../../src/store/sqlite/index.ts";
 import type { Store } from "../../src/store/types.ts";
 import { FakeLabManager } from "../fakes/server-fakes.ts";
+import { openStore } from "../../src/store/index.ts";
+import { newStoreTarget, testBackend } from "../support/test-store.ts";
+
+/** Tests that fill or upgrade the SQLite file itself; the first runs on PostgreSQL too (tests/integration/store-postgres.test.ts). */
+const sqliteOnly = testBackend() !== "sqlite" && "writes the SQLite file itself";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -106,9 +111,12 @@ async function until<T>(probe: () => T | undefined, what: string, ms = 3000): Pr
 
 describe("the class change feed", () => {
   it("carries an attempt, a lab event, a join and exam changes in commit order, from any connection", async () => {
-    const path = scratch();
-    const store = open(path);
-    const other = open(path); // another server on the same store
+    const target = await newStoreTarget();
+    const [store, other] = [await openStore({ path: target }), await openStore({ path: target })]; // another server on the same store
+    cleanups.push(
+      () => store.close(),
+      () => other.close(),
+    );
     const head = await store.changeHead();
     const learner = await store.learnerForSession("s1");
     const cls = await newClass(store);
@@ -143,54 +151,62 @@ describe("the class change feed", () => {
     assert.equal((await store.changes(head, 2)).length, 2, "a limit bounds a read");
   });
 
-  it("starts a class service at the feed's end: its reads do not grow with the store", async () => {
-    const path = scratch();
-    const writer = open(path);
-    const learner = await writer.learnerForSession("s1");
-    const cls = await newClass(writer);
-    await writer.joinClass(cls.id, learner.id);
-    await writer.setClassExam(cls.id, "ckad-mock");
-    fill(path, learner.id, 20_000);
+  it(
+    "starts a class service at the feed's end: its reads do not grow with the store",
+    { skip: sqliteOnly },
+    async () => {
+      const path = scratch();
+      const writer = open(path);
+      const learner = await writer.learnerForSession("s1");
+      const cls = await newClass(writer);
+      await writer.joinClass(cls.id, learner.id);
+      await writer.setClassExam(cls.id, "ckad-mock");
+      fill(path, learner.id, 20_000);
 
-    const { store, rows } = counted(open(path));
-    const service = createClassService({
-      store,
-      labManager: new FakeLabManager("namespace"),
-      pollMs: 20,
-      lessons: [{ slug: "job", title: "Job", order: 1, exercises: ["job/echo"] }],
-      examIds: () => ["ckad-mock"],
-    });
-    cleanups.push(() => service.close());
-    await service.resume(); // what a started server does: it learns the members
-    const heard: ClassChange[] = [];
-    service.subscribe(cls.id, (c) => heard.push(c));
-    await new Promise((r) => setTimeout(r, 100)); // a few ticks on a quiet store
+      const { store, rows } = counted(open(path));
+      const service = createClassService({
+        store,
+        labManager: new FakeLabManager("namespace"),
+        pollMs: 20,
+        lessons: [{ slug: "job", title: "Job", order: 1, exercises: ["job/echo"] }],
+        examIds: () => ["ckad-mock"],
+      });
+      cleanups.push(() => service.close());
+      await service.resume(); // what a started server does: it learns the members
+      const heard: ClassChange[] = [];
+      service.subscribe(cls.id, (c) => heard.push(c));
+      await new Promise((r) => setTimeout(r, 100)); // a few ticks on a quiet store
 
-    // Another server records a Check and starts the class's exam.
-    await writer.recordAttempt({ learnerId: learner.id, result: result("job/echo"), mode: "namespace" });
-    await startClassExam(writer, learner.id, cls.id);
-    await until(() => (heard.length >= 2 ? heard : undefined), "the attempt and the exam change");
-    assert.deepEqual(heard, [
-      { classId: cls.id, learnerId: learner.id, kind: "attempt", exercise: "job/echo" },
-      { classId: cls.id, learnerId: learner.id, kind: "exam" },
-    ]);
-    assert.equal(rows.attempts ?? 0, 0, "no attempt is read to find where the feed ends");
-    assert.equal(rows.events ?? 0, 0, "no lab event is read to find where the feed ends");
-    assert.ok((rows.changes ?? 0) <= 2, `only the new changes are read (${rows.changes})`);
-  });
+      // Another server records a Check and starts the class's exam.
+      await writer.recordAttempt({ learnerId: learner.id, result: result("job/echo"), mode: "namespace" });
+      await startClassExam(writer, learner.id, cls.id);
+      await until(() => (heard.length >= 2 ? heard : undefined), "the attempt and the exam change");
+      assert.deepEqual(heard, [
+        { classId: cls.id, learnerId: learner.id, kind: "attempt", exercise: "job/echo" },
+        { classId: cls.id, learnerId: learner.id, kind: "exam" },
+      ]);
+      assert.equal(rows.attempts ?? 0, 0, "no attempt is read to find where the feed ends");
+      assert.equal(rows.events ?? 0, 0, "no lab event is read to find where the feed ends");
+      assert.ok((rows.changes ?? 0) <= 2, `only the new changes are read (${rows.changes})`);
+    },
+  );
 
-  it("starts empty on a store upgraded from schema v10, and follows what is written after", async () => {
-    const path = scratch();
-    const v10 = openSqliteStore({ path, migrations: MIGRATIONS.slice(0, 10) });
-    const learner = await v10.learnerForSession("s1");
-    await v10.recordAttempt({ learnerId: learner.id, result: result("job/old"), mode: "namespace" });
-    await v10.close();
-    const store = open(path);
-    assert.equal(await store.changeHead(), 0, "what came before is in its tables, not replayed on the feed");
-    await store.recordAttempt({ learnerId: learner.id, result: result("job/echo"), mode: "namespace" });
-    assert.deepEqual(
-      (await store.changes(0)).map((c) => [c.kind, c.exercise]),
-      [["attempt", "job/echo"]],
-    );
-  });
+  it(
+    "starts empty on a store upgraded from schema v10, and follows what is written after",
+    { skip: sqliteOnly },
+    async () => {
+      const path = scratch();
+      const v10 = openSqliteStore({ path, migrations: MIGRATIONS.slice(0, 10) });
+      const learner = await v10.learnerForSession("s1");
+      await v10.recordAttempt({ learnerId: learner.id, result: result("job/old"), mode: "namespace" });
+      await v10.close();
+      const store = open(path);
+      assert.equal(await store.changeHead(), 0, "what came before is in its tables, not replayed on the feed");
+      await store.recordAttempt({ learnerId: learner.id, result: result("job/echo"), mode: "namespace" });
+      assert.deepEqual(
+        (await store.changes(0)).map((c) => [c.kind, c.exercise]),
+        [["attempt", "job/echo"]],
+      );
+    },
+  );
 });

@@ -5,20 +5,16 @@
  * solution" with its two-failures-or-confirm rule and its event.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, afterEach, describe, it } from "node:test";
+import { readFileSync } from "node:fs";
+import { afterEach, describe, it } from "node:test";
 import type { GradeResult, Locale } from "../../src/graders/types.ts";
 import type { Lab } from "../../src/lab/types.ts";
 import { solutionBlocks } from "../../src/server/progress-api.ts";
 import { createLabServer, type GradeService } from "../../src/server/server.ts";
-import { openSqliteStore } from "../../src/store/sqlite/index.ts";
 import type { Store } from "../../src/store/types.ts";
 import { FakeExecTransport, FakeLabManager } from "../fakes/server-fakes.ts";
+import { newTestStore } from "../support/test-store.ts";
 
-const root = mkdtempSync(join(tmpdir(), "kubelab-progress-api-"));
-after(() => rmSync(root, { recursive: true, force: true }));
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
@@ -42,9 +38,8 @@ class ScriptedGrader implements GradeService {
   }
 }
 
-let n = 0;
 async function start() {
-  const store: Store = openSqliteStore({ path: join(root, `${++n}.db`) });
+  const store: Store = await newTestStore();
   const grader = new ScriptedGrader();
   const server = createLabServer({
     labManager: new FakeLabManager(),
