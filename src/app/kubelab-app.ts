@@ -163,7 +163,7 @@ export async function startKubelab(options: KubelabOptions): Promise<RunningKube
   // Refuse an unsafe exposure before spending a minute on the cluster (the server takes this result).
   const exposure = checkServerExposure({ ...options, accessToken, mode });
   // A damaged, locked or read-only store fails now, with a hint, before the cluster's minute.
-  const store = await openStore({ path: options.storePath, log });
+  const store = await openStore({ path: options.storePath, log, server: true });
   try {
     return await serve({ ...options, accessToken }, store, log, mode, exposure);
   } catch (err) {

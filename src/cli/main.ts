@@ -17,7 +17,8 @@ ${Object.values(USAGES)
 
 environment: KUBELAB_PROVIDER=local|kubeconfig, KUBELAB_STATE (default /var/lib/kubelab),
              KUBELAB_CACHE (default ~/.cache/kubelab),
-             KUBELAB_STORE (progress store file, default <state>/lab-server/progress.db),
+             KUBELAB_STORE (progress store: a file, default <state>/lab-server/progress.db,
+             or a postgres://user:password@host/db URL),
              KUBELAB_DEBUG=1 (a failure's stack trace too)`;
 
 const lazy =
@@ -38,6 +39,7 @@ const commands: Record<string, Command> = {
   bench: lazy(() => import("./commands/bench.ts")),
   progress: lazy(() => import("./commands/progress.ts")),
   instructor: lazy(() => import("./commands/instructor.ts")),
+  store: lazy(() => import("./commands/store.ts")),
 };
 
 async function main(argv: string[]): Promise<number> {

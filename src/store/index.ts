@@ -3,7 +3,9 @@
  * where the store lives and which implementation opens it. Other areas
  * import from here.
  */
+import { rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { serverMarker } from "./backup.ts";
 import { defaultStateDir } from "../cluster/local/layout.ts";
 import { openPostgresStore } from "./postgres/index.ts";
 import { openSqliteStore, type SqliteStoreOptions } from "./sqlite/index.ts";
@@ -12,6 +14,7 @@ import type { Store } from "./types.ts";
 export type * from "./types.ts";
 export { storeError } from "./sqlite/index.ts";
 export { redactUrl } from "./postgres/index.ts";
+export { backupStore, restoreStore, sizeOf } from "./backup.ts";
 export { attemptCsvRows, neutralizeCell, toCsv, type CsvCell } from "./csv.ts";
 
 /**
@@ -36,9 +39,24 @@ export function defaultStorePath(): string {
  * with a hint.
  */
 export async function openStore(
-  options: Partial<Pick<SqliteStoreOptions, "path" | "log" | "now">> = {},
+  options: Partial<Pick<SqliteStoreOptions, "path" | "log" | "now">> & {
+    /** A lab server's store: `./kubelab store restore` refuses while it is open (./backup.ts). */
+    server?: boolean;
+  } = {},
 ): Promise<Store> {
-  const target = options.path ?? defaultStorePath();
-  if (isPostgresUrl(target)) return openPostgresStore({ url: target, log: options.log, now: options.now });
-  return openSqliteStore({ ...options, path: target });
+  const { server, ...rest } = options;
+  const target = rest.path ?? defaultStorePath();
+  if (isPostgresUrl(target)) return openPostgresStore({ url: target, log: rest.log, now: rest.now, server });
+  const store = openSqliteStore({ ...rest, path: target });
+  if (!server) return store;
+  // The server's pid beside the file: a restore checks that process is gone (a kill -9 leaves the file, not the process).
+  const marker = serverMarker(target);
+  writeFileSync(marker, `${process.pid}\n`, { mode: 0o600 });
+  return {
+    ...store,
+    async close() {
+      await store.close();
+      rmSync(marker, { force: true });
+    },
+  };
 }

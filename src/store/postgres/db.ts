@@ -23,6 +23,8 @@ import { iso, type Row } from "../rows.ts";
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database (or postgresql://). */
   url: string;
+  /** A lab server's store (its connections say so, and a restore waits for it to stop); default a command's. */
+  server?: boolean;
   /** Connections the pool keeps at most. Default 10. */
   maxConnections?: number;
   /** The schema (tests add a migration to exercise upgrades). Default postgresMigrations(). */
@@ -31,8 +33,9 @@ export interface PostgresStoreOptions {
   now?: () => Date;
 }
 
-/** The application_name of kubelab's connections: `./kubelab store restore` looks for them. */
+/** The application_name of kubelab's connections; a lab server's own, which `./kubelab store restore` looks for. */
 export const APPLICATION_NAME = "kubelab";
+export const SERVER_APPLICATION_NAME = "kubelab-server";
 
 /** Taken by the migrating transaction (pg_advisory_xact_lock): any 64-bit key of our own. */
 const MIGRATION_LOCK = 0x6b75_6265_6c61_62n; // "kubelab"
@@ -125,7 +128,7 @@ export async function openPgDb(options: PostgresStoreOptions): Promise<PgDb> {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.maxConnections ?? 10,
-    application_name: APPLICATION_NAME,
+    application_name: options.server ? SERVER_APPLICATION_NAME : APPLICATION_NAME,
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
   });
