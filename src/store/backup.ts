@@ -211,7 +211,11 @@ async function refuseWhileServed(target: string, postgres: boolean) {
  * Replace the store at `target` by the backup in `file` (same kind). Resolves
  * with the backup's schema version and, for SQLite, where the replaced store was kept.
  */
-export async function restoreStore(target: string, file: string, postgres: boolean): Promise<number> {
+export async function restoreStore(
+  target: string,
+  file: string,
+  postgres: boolean,
+): Promise<{ version: number; before?: string }> {
   const kind = backupKind(file);
   if (kind === undefined)
     throw new KubelabError(
