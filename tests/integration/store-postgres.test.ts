@@ -8,6 +8,9 @@
  * password.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import pg from "pg";
 import { KubelabError } from "../../src/errors.ts";
@@ -15,10 +18,15 @@ import { MIGRATIONS, postgresMigrations } from "../../src/store/migrations.ts";
 import { openPostgresStore } from "../../src/store/postgres/index.ts";
 import { SCHEMA_VERSION } from "../../src/store/migrations.ts";
 import { startPostgres } from "../support/postgres.ts";
+import { backupStore, restoreStore } from "../../src/store/backup.ts";
 import { useTestPostgres } from "../support/test-store.ts";
 
 const server = await startPostgres();
-after(() => server.stop());
+const dir = mkdtempSync(join(tmpdir(), "kubelab-store-postgres-"));
+after(async () => {
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
 useTestPostgres(server);
 
 // The contract: every test in these files runs on PostgreSQL here (those on SQLite's own file say why they skip).
@@ -83,6 +91,25 @@ describe("PostgreSQL store", () => {
       assert.match(err.hint ?? "", /store restore/);
       return true;
     });
+  });
+
+  it("refuses to restore a pg_dump of a newer kubelab's store, and leaves the store as it was", async () => {
+    const newer = await server.database();
+    await (await openPostgresStore({ url: newer })).close();
+    await sqlOn(newer, (c) => c.query("UPDATE kubelab_schema SET version = $1", [SCHEMA_VERSION + 1]));
+    const file = join(dir, "newer.dump");
+    await backupStore(newer, file, true);
+    const target = await server.database();
+    const store = await openPostgresStore({ url: target });
+    await store.learnerForSession("kept");
+    await store.close();
+    await assert.rejects(restoreStore(target, file, true), (err: KubelabError) => {
+      assert.match(err.message, /of a newer kubelab/);
+      assert.match(err.hint ?? "", new RegExp(`schema v${SCHEMA_VERSION + 1}`));
+      return true;
+    });
+    const kept = await sqlOn(target, async (c) => (await c.query("SELECT COUNT(*)::int AS n FROM learners")).rows[0].n);
+    assert.equal(kept, 1);
   });
 
   it("asks every later migration for its PostgreSQL text", () => {
