@@ -2,7 +2,7 @@
  * The store on a real PostgreSQL 15 (tests/support/postgres.ts: one server
  * for this file, a database per test). First the store's contract tests,
  * the same bodies the unit layer runs on SQLite (tests/support/test-store.ts
- * points them here); then what only a networked store has to keep: servers
+ * points them here, tests/support/store-contract/); then what only a networked store has to keep: servers
  * starting at once migrate once, a newer schema is refused, the feed stays in
  * commit order under concurrent writers, errors name the server without its
  * password.
@@ -30,10 +30,10 @@ after(async () => {
 useTestPostgres(server);
 
 // The contract: every test in these files runs on PostgreSQL here (those on SQLite's own file say why they skip).
-await import("../unit/store-progress-api.test.ts");
-await import("../unit/class-store.test.ts");
-await import("../unit/class-feed.test.ts");
-await import("../unit/store-export.test.ts");
+await import("../support/store-contract/store-progress-api.ts");
+await import("../support/store-contract/class-store.ts");
+await import("../support/store-contract/class-feed.ts");
+await import("../support/store-contract/store-export.ts");
 
 async function sqlOn<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
