@@ -5,11 +5,14 @@
  * integers), so one mapper reads a SQLite row and a PostgreSQL row alike.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { KubelabError } from "../errors.ts";
 import type {
   Attempt,
   AttemptCheck,
+  AttemptInput,
   ClassRecord,
   ExamAttemptRecord,
+  ExamSittings,
   ExerciseProgress,
   LabEvent,
   LabEventKind,
@@ -194,4 +197,63 @@ export function progressOf(
     ...(optional(c.first_passed_at) ? { firstPassedAt: String(c.first_passed_at) } : {}),
     ...(revealed.has(exercise) ? { solutionRevealedAt: revealed.get(exercise) } : {}),
   };
+}
+
+/** The columns of an attempt's row, in the order `attemptValues` gives them. */
+export const ATTEMPT_INSERT_COLUMNS =
+  "request_id, learner_id, exercise, passed, score, max_score, duration_ms, mode, lab_id, locale, infrastructure_error, at";
+
+/** An attempt's row values (ATTEMPT_INSERT_COLUMNS), `at` defaulting to `now`. */
+export function attemptValues(input: AttemptInput, now: Date): (string | number | null)[] {
+  const { result } = input;
+  return [
+    input.requestId ?? null,
+    input.learnerId,
+    result.exercise,
+    result.passed ? 1 : 0,
+    result.score,
+    result.maxScore,
+    Math.round(result.durationMs),
+    input.mode,
+    input.labId ?? null,
+    result.locale ?? null,
+    result.infrastructureError ? 1 : 0,
+    iso(input.at ?? now),
+  ];
+}
+
+/** A request id stored for another learner: a request id names one learner's request. */
+export const requestIdTaken = () =>
+  new KubelabError("this Check's request id is already taken", "Send a new random requestId with each Check.");
+
+export const joinCodeTaken = (joinCode: string) =>
+  new KubelabError(
+    `an open class already has the join code ${joinCode}`,
+    "Create the class again: a new code is drawn.",
+    {
+      status: 409,
+    },
+  );
+
+export const examRunning = () =>
+  new KubelabError("an exam is already running for this learner", "Finish or submit it first (/exam).", {
+    status: 409,
+  });
+
+/** Throws unless the class offers `exam` now and the learner has a sitting of it left. */
+export function checkSittings(exam: string, sittings: ExamSittings | undefined): void {
+  if (sittings?.exam !== exam)
+    throw new KubelabError(
+      `the class does not offer the exam ${exam} now`,
+      "Open /exam again: it shows the exams on offer.",
+      {
+        status: 409,
+      },
+    );
+  if (sittings.used >= sittings.allowed)
+    throw new KubelabError(
+      `you have sat this class's exam ${sittings.used === 1 ? "once" : `${sittings.used} times`}, as many as allowed`,
+      "Your report stays on /exam; your instructor can grant another sitting.",
+      { status: 409 },
+    );
 }

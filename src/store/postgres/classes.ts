@@ -2,8 +2,7 @@
  * Classes and their members on PostgreSQL (the `ClassStore` aggregate), with
  * the class's exam offer and the sittings granted for it.
  */
-import { KubelabError } from "../../errors.ts";
-import { MAX_LIMIT, classFrom, examAttemptFrom, iso, learnerFrom, newClassId } from "../rows.ts";
+import { MAX_LIMIT, joinCodeTaken, classFrom, examAttemptFrom, iso, learnerFrom, newClassId } from "../rows.ts";
 import type { ClassStore } from "../types.ts";
 import type { PgDb, PgQuery } from "./db.ts";
 import { sittingsNow } from "./exams.ts";
@@ -28,22 +27,13 @@ async function placeIn(q: PgQuery, classId: string, learnerId: string | undefine
 const addMember = (q: PgQuery, classId: string, learnerId: string, at: string) =>
   q.run("INSERT INTO class_members(class_id, learner_id, joined_at) VALUES ($1, $2, $3)", [classId, learnerId, at]);
 
-const codeTaken = (joinCode: string) =>
-  new KubelabError(
-    `an open class already has the join code ${joinCode}`,
-    "Create the class again: a new code is drawn.",
-    {
-      status: 409,
-    },
-  );
-
 export function pgClasses(sql: PgDb): ClassStore {
   return {
     async createClass(input) {
       try {
         return await sql.tx("creating a class", async (q) => {
           if (await q.get("SELECT 1 FROM classes WHERE join_code = $1 AND ended_at IS NULL", [input.joinCode]))
-            throw codeTaken(input.joinCode);
+            throw joinCodeTaken(input.joinCode);
           const row = await q.get(
             `INSERT INTO classes(id, name, join_code, lessons, capacity, lab_lifetime_minutes, instructor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
             [
@@ -62,7 +52,7 @@ export function pgClasses(sql: PgDb): ClassStore {
       } catch (err) {
         // Two creates racing for one code: the unique index classes_open_code turns the second away.
         const cause = (err as { cause?: { code?: string; constraint?: string } }).cause;
-        if (cause?.code === "23505" && cause.constraint === "classes_open_code") throw codeTaken(input.joinCode);
+        if (cause?.code === "23505" && cause.constraint === "classes_open_code") throw joinCodeTaken(input.joinCode);
         throw err;
       }
     },

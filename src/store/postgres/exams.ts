@@ -2,8 +2,7 @@
  * Exam attempts on PostgreSQL (the `ExamStore` aggregate), and the sittings
  * rule a class's exam attempts are started under.
  */
-import { KubelabError } from "../../errors.ts";
-import { MAX_LIMIT, examAttemptFrom, iso } from "../rows.ts";
+import { MAX_LIMIT, checkSittings, examRunning, examAttemptFrom, iso } from "../rows.ts";
 import type { ExamSittings, ExamStore } from "../types.ts";
 import type { PgDb, PgQuery } from "./db.ts";
 
@@ -36,24 +35,11 @@ export function pgExams(sql: PgDb): ExamStore {
         if (
           await q.get("SELECT 1 FROM exam_attempts WHERE learner_id = $1 AND submitted_at IS NULL", [input.learnerId])
         )
-          throw new KubelabError("an exam is already running for this learner", "Finish or submit it first (/exam).", {
-            status: 409,
-          });
+          throw examRunning();
         if (input.classId !== undefined) {
           await q.run("SELECT 1 FROM classes WHERE id = $1 FOR UPDATE", [input.classId]);
           const sittings = await sittingsNow(q, input.classId, input.learnerId);
-          if (sittings?.exam !== input.exam)
-            throw new KubelabError(
-              `the class does not offer the exam ${input.exam} now`,
-              "Open /exam again: it shows the exams on offer.",
-              { status: 409 },
-            );
-          if (sittings.used >= sittings.allowed)
-            throw new KubelabError(
-              `you have sat this class's exam ${sittings.used === 1 ? "once" : `${sittings.used} times`}, as many as allowed`,
-              "Your report stays on /exam; your instructor can grant another sitting.",
-              { status: 409 },
-            );
+          checkSittings(input.exam, sittings);
         }
         const row = await q.get(
           "INSERT INTO exam_attempts(id, learner_id, exam, seed, namespace_prefix, started_at, ends_at, class_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *",

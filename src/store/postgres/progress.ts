@@ -2,8 +2,18 @@
  * Attempts and lab events on PostgreSQL (the `ProgressStore` aggregate):
  * facts, appended and never changed; a learner's progress is derived from them.
  */
-import { KubelabError } from "../../errors.ts";
-import { MAX_LIMIT, attemptFrom, eventFrom, everyPage, iso, learnerFrom, progressOf } from "../rows.ts";
+import {
+  ATTEMPT_INSERT_COLUMNS,
+  MAX_LIMIT,
+  attemptFrom,
+  attemptValues,
+  requestIdTaken,
+  eventFrom,
+  everyPage,
+  iso,
+  learnerFrom,
+  progressOf,
+} from "../rows.ts";
 import type { ProgressStore } from "../types.ts";
 import type { PgDb } from "./db.ts";
 
@@ -22,33 +32,16 @@ export function pgProgress(sql: PgDb): ProgressStore {
         const { result } = input;
         // ON CONFLICT waits for a concurrent insert of the same request id, then yields no row.
         const inserted = await q.get(
-          `INSERT INTO attempts(request_id, learner_id, exercise, passed, score, max_score, duration_ms, mode, lab_id, locale, infrastructure_error, at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (request_id) DO NOTHING RETURNING seq`,
-          [
-            input.requestId ?? null,
-            input.learnerId,
-            result.exercise,
-            result.passed ? 1 : 0,
-            result.score,
-            result.maxScore,
-            Math.round(result.durationMs),
-            input.mode,
-            input.labId ?? null,
-            result.locale ?? null,
-            result.infrastructureError ? 1 : 0,
-            iso(input.at ?? sql.now()),
-          ],
+          `INSERT INTO attempts(${ATTEMPT_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+           ON CONFLICT (request_id) DO NOTHING RETURNING seq`,
+          attemptValues(input, sql.now()),
         );
         if (!inserted) {
           const attempt = attemptFrom(
             (await q.get(`SELECT ${ATTEMPT_COLUMNS} FROM attempts a WHERE a.request_id = $1`, [input.requestId]))!,
           );
           // A request id names one learner's request; another learner reusing it gets no view of it.
-          if (attempt.learnerId !== input.learnerId)
-            throw new KubelabError(
-              "this Check's request id is already taken",
-              "Send a new random requestId with each Check.",
-            );
+          if (attempt.learnerId !== input.learnerId) throw requestIdTaken();
           return { attempt, duplicate: true };
         }
         const seq = inserted.seq;

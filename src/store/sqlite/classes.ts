@@ -2,7 +2,6 @@
  * Classes and their members on SQLite (the `ClassStore` aggregate), with
  * the class's exam offer and the sittings granted for it.
  */
-import { KubelabError } from "../../errors.ts";
 import type {
   ClassInput,
   ClassMember,
@@ -12,7 +11,16 @@ import type {
   ExamSittings,
   SessionJoin,
 } from "../types.ts";
-import { MAX_LIMIT, type Row, classFrom, examAttemptFrom, iso, learnerFrom, newClassId } from "../rows.ts";
+import {
+  MAX_LIMIT,
+  joinCodeTaken,
+  type Row,
+  classFrom,
+  examAttemptFrom,
+  iso,
+  learnerFrom,
+  newClassId,
+} from "../rows.ts";
 import type { SqliteDb } from "./db.ts";
 import { sittingsNow } from "./exams.ts";
 import { seeSession } from "./learners.ts";
@@ -44,11 +52,7 @@ export function sqliteClasses(sql: SqliteDb): ClassStore {
     async createClass(input: ClassInput): Promise<ClassRecord> {
       return sql.tx("creating a class", () => {
         if (db.prepare("SELECT 1 FROM classes WHERE join_code = ? AND ended_at IS NULL").get(input.joinCode)) {
-          throw new KubelabError(
-            `an open class already has the join code ${input.joinCode}`,
-            "Create the class again: a new code is drawn.",
-            { status: 409 },
-          );
+          throw joinCodeTaken(input.joinCode);
         }
         const row = db
           .prepare(

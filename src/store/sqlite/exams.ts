@@ -3,9 +3,8 @@
  * rule a class's exam attempts are started under.
  */
 import type { SQLInputValue } from "node:sqlite";
-import { KubelabError } from "../../errors.ts";
 import type { ExamAttemptInput, ExamAttemptRecord, ExamSittings, ExamStore } from "../types.ts";
-import { MAX_LIMIT, type Row, examAttemptFrom, iso } from "../rows.ts";
+import { MAX_LIMIT, checkSittings, examRunning, type Row, examAttemptFrom, iso } from "../rows.ts";
 import type { SqliteDb } from "./db.ts";
 
 /** Inside a read or transaction: the sittings of the exam the open class offers now. */
@@ -37,25 +36,12 @@ export function sqliteExams(sql: SqliteDb): ExamStore {
         if (
           db.prepare("SELECT 1 FROM exam_attempts WHERE learner_id = ? AND submitted_at IS NULL").get(input.learnerId)
         ) {
-          throw new KubelabError("an exam is already running for this learner", "Finish or submit it first (/exam).", {
-            status: 409,
-          });
+          throw examRunning();
         }
         if (input.classId !== undefined) {
           // Checked in the same transaction as the insert, so two starts at once cannot both take the last sitting.
           const sittings = sittingsNow(sql, input.classId, input.learnerId);
-          if (sittings?.exam !== input.exam)
-            throw new KubelabError(
-              `the class does not offer the exam ${input.exam} now`,
-              "Open /exam again: it shows the exams on offer.",
-              { status: 409 },
-            );
-          if (sittings.used >= sittings.allowed)
-            throw new KubelabError(
-              `you have sat this class's exam ${sittings.used === 1 ? "once" : `${sittings.used} times`}, as many as allowed`,
-              "Your report stays on /exam; your instructor can grant another sitting.",
-              { status: 409 },
-            );
+          checkSittings(input.exam, sittings);
         }
         const row = db
           .prepare(

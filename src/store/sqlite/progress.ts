@@ -3,7 +3,6 @@
  * appended and never changed; a learner's progress is derived from them.
  */
 import type { SQLInputValue } from "node:sqlite";
-import { KubelabError } from "../../errors.ts";
 import type {
   Attempt,
   AttemptCheck,
@@ -15,7 +14,19 @@ import type {
   ProgressExport,
   ProgressStore,
 } from "../types.ts";
-import { MAX_LIMIT, type Row, attemptFrom, eventFrom, everyPage, iso, learnerFrom, progressOf } from "../rows.ts";
+import {
+  ATTEMPT_INSERT_COLUMNS,
+  attemptValues,
+  requestIdTaken,
+  MAX_LIMIT,
+  type Row,
+  attemptFrom,
+  eventFrom,
+  everyPage,
+  iso,
+  learnerFrom,
+  progressOf,
+} from "../rows.ts";
 import type { SqliteDb } from "./db.ts";
 
 const ATTEMPT_COLUMNS = `a.seq, a.request_id, a.learner_id, a.exercise, a.passed, a.score, a.max_score, a.duration_ms, a.mode, a.lab_id, a.locale, a.infrastructure_error, a.at,
@@ -36,33 +47,15 @@ export function sqliteProgress(sql: SqliteDb): ProgressStore {
           if (existing) {
             const attempt = attemptFrom(existing);
             // A request id names one learner's request; another learner reusing it gets no view of it.
-            if (attempt.learnerId !== input.learnerId)
-              throw new KubelabError(
-                "this Check's request id is already taken",
-                "Send a new random requestId with each Check.",
-              );
+            if (attempt.learnerId !== input.learnerId) throw requestIdTaken();
             return { attempt, duplicate: true };
           }
         }
         const { seq } = db
           .prepare(
-            `INSERT INTO attempts(request_id, learner_id, exercise, passed, score, max_score, duration_ms, mode, lab_id, locale, infrastructure_error, at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+            `INSERT INTO attempts(${ATTEMPT_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
           )
-          .get(
-            input.requestId ?? null,
-            input.learnerId,
-            result.exercise,
-            result.passed ? 1 : 0,
-            result.score,
-            result.maxScore,
-            Math.round(result.durationMs),
-            input.mode,
-            input.labId ?? null,
-            result.locale ?? null,
-            result.infrastructureError ? 1 : 0,
-            iso(input.at ?? sql.now()),
-          ) as { seq: number };
+          .get(...attemptValues(input, sql.now())) as { seq: number };
         const insertCheck = db.prepare(
           "INSERT INTO attempt_checks(attempt_seq, position, check_id, passed, points, message_id, infrastructure_error, unavailable) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         );
