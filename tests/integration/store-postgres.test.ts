@@ -34,6 +34,8 @@ await import("../support/store-contract/store-progress-api.ts");
 await import("../support/store-contract/class-store.ts");
 await import("../support/store-contract/class-feed.ts");
 await import("../support/store-contract/store-export.ts");
+await import("../support/store-contract/class-exam.ts");
+await import("../support/store-contract/exam-session.ts");
 
 async function sqlOn<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
