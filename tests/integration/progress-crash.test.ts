@@ -7,12 +7,9 @@
  * a real PostgreSQL 15 (tests/support/postgres.ts).
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { openStore } from "../../src/store/index.ts";
-import { startPostgres } from "../support/postgres.ts";
+import { bothStores } from "../support/test-store.ts";
 import { startServer, type ServerProcess } from "../support/server.ts";
 import { check, json, labReady } from "../support/progress.ts";
 
@@ -20,21 +17,14 @@ const LEARNERS = 20;
 const CHECKS = 200;
 const KILL_AFTER = 60;
 
-const dir = mkdtempSync(join(tmpdir(), "kubelab-progress-crash-"));
-const postgres = await startPostgres();
+const stores = await bothStores();
 let running: ServerProcess | undefined;
 after(async () => {
   await running?.stop();
-  await postgres.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await stores.stop();
 });
 
-const stores = {
-  sqlite: async () => join(dir, "progress.db"),
-  postgres: () => postgres.database(),
-};
-
-for (const [backend, newStore] of Object.entries(stores))
+for (const [backend, newStore] of Object.entries(stores.backends))
   describe(`progress on ${backend}: kill -9 during a burst of Checks`, { timeout: 900_000 }, () => {
     it("keeps every answered attempt, none twice", async (t) => {
       const storePath = await newStore();

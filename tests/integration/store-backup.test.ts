@@ -15,7 +15,7 @@ import { after, describe, it } from "node:test";
 import { openStore } from "../../src/store/index.ts";
 import type { Store } from "../../src/store/types.ts";
 import { ROOT } from "../support/cluster.ts";
-import { startPostgres } from "../support/postgres.ts";
+import { bothStores } from "../support/test-store.ts";
 import { check, json, labReady } from "../support/progress.ts";
 import { startServer, type ServerProcess } from "../support/server.ts";
 
@@ -23,20 +23,14 @@ const LEARNERS = 20;
 const CHECKS_EACH = 5;
 const BACKUP_AFTER = 40;
 
+const stores = await bothStores();
 const dir = mkdtempSync(join(tmpdir(), "kubelab-store-backup-"));
-const postgres = await startPostgres();
 let running: ServerProcess | undefined;
 after(async () => {
   await running?.stop();
-  await postgres.stop();
+  await stores.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-let n = 0;
-const stores = {
-  sqlite: async () => join(dir, `${++n}.db`),
-  postgres: () => postgres.database(),
-};
 
 /** `./kubelab store ...` on `target`, without blocking this process (the Checks go on meanwhile). */
 function storeCli(target: string, ...args: string[]): Promise<{ status: number | null; stderr: string }> {
@@ -70,7 +64,7 @@ async function recordOf(target: string) {
   }
 }
 
-for (const [backend, newStore] of Object.entries(stores))
+for (const [backend, newStore] of Object.entries(stores.backends))
   describe(`store backup and restore on ${backend}`, { timeout: 600_000 }, () => {
     it("backs up while a class Checks, restores into a fresh store: the same progress for every learner", async (t) => {
       const target = await newStore();

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after } from "node:test";
 import { openStore } from "../../src/store/index.ts";
 import type { Store } from "../../src/store/types.ts";
-import type { TestPostgres } from "./postgres.ts";
+import { startPostgres, type TestPostgres } from "./postgres.ts";
 
 let postgres: TestPostgres | undefined;
 let dir: string | undefined;
@@ -38,4 +38,25 @@ export async function newStoreTarget(): Promise<string> {
 /** A new, empty store of this file's backend. */
 export async function newTestStore(options: { now?: () => Date } = {}): Promise<Store> {
   return openStore({ path: await newStoreTarget(), now: options.now });
+}
+
+/**
+ * For a test file that runs on both stores (a real server on each): what
+ * makes a new, empty store of each kind (a file path, a PostgreSQL URL) and
+ * `stop` to call last, which stops its PostgreSQL and removes its files.
+ */
+export async function bothStores(): Promise<{
+  backends: Record<"sqlite" | "postgres", () => Promise<string>>;
+  stop(): Promise<void>;
+}> {
+  const files = mkdtempSync(join(tmpdir(), "kubelab-stores-"));
+  const server = await startPostgres();
+  let n = 0;
+  return {
+    backends: { sqlite: async () => join(files, `${++n}.db`), postgres: () => server.database() },
+    async stop() {
+      await server.stop();
+      rmSync(files, { recursive: true, force: true });
+    },
+  };
 }
