@@ -112,6 +112,9 @@ for (const [backend, newStore] of Object.entries(stores.backends))
           }
         }),
       );
+      // Each store's run ends with its server stopped (the next run starts its own).
+      await second.stop();
+      running = undefined;
       const final = await openStore({ path: storePath });
       try {
         const stored = (await final.export()).attempts;
