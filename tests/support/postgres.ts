@@ -78,6 +78,13 @@ export async function startPostgres(): Promise<TestPostgres> {
   const server: ChildProcess = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   server.stderr!.on("data", (chunk: Buffer) => (log = (log + chunk).slice(-4000)));
+  // A test process that ends without calling stop (a failed hook, a timeout) still stops its server.
+  const stopNow = () => {
+    const [stopCmd, stopArgs] = asOwner(join(PG_BIN, "pg_ctl"), ["stop", "-D", data, "-m", "immediate"]);
+    spawnSync(stopCmd, stopArgs, { stdio: "ignore" });
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once("exit", stopNow);
   const url = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`;
   const stop = async () => {
     if (server.exitCode === null) {
@@ -87,6 +94,7 @@ export async function startPostgres(): Promise<TestPostgres> {
       spawnSync(stopCmd, stopArgs, { stdio: "ignore" });
       await exited;
     }
+    process.off("exit", stopNow);
     rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 30_000;
