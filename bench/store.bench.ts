@@ -119,7 +119,7 @@ async function main(args: string[]) {
   const report = new Report("store");
   await report.start();
   const dir = mkdtempSync(join(parent, "bench-store-"));
-  const store = openStore({ path: join(dir, "progress.db") });
+  const store = await openStore({ path: join(dir, "progress.db") });
   const server = createLabServer({
     labManager: standInLabs(),
     grade: { has: () => true, grade: async () => attemptResult(0) },

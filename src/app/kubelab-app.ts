@@ -85,7 +85,7 @@ export interface KubelabOptions {
   log?: (line: string) => void;
   /** Build the lesson site first when dist/ is missing or stale (default true; tests without a browser may skip it). */
   buildSite?: boolean;
-  /** The progress store's file (default KUBELAB_STORE, else `<state>/lab-server/progress.db`; see src/store). */
+  /** The progress store: a file or a postgres:// URL (default KUBELAB_STORE, else `<state>/lab-server/progress.db`; see src/store). */
   storePath?: string;
   /**
    * The clean-up sweep of kubelab namespaces the store knows no live owner of
@@ -202,7 +202,7 @@ export async function startKubelab(options: KubelabOptions): Promise<RunningKube
   const exposure = checkServerExposure({ ...options, accessToken, mode });
   // A damaged, locked or read-only store fails now, with a hint, before the cluster's minute.
   const metrics = createMetrics();
-  const store = instrumentStore(openStore({ path: options.storePath, log }), metrics);
+  const store = instrumentStore(await openStore({ path: options.storePath, log, server: true }), metrics);
   try {
     return await serve({ ...options, accessToken }, store, log, mode, exposure, metrics);
   } catch (err) {

@@ -18,7 +18,8 @@ ${Object.values(USAGES)
 
 environment: KUBELAB_PROVIDER=local|kubeconfig, KUBELAB_STATE (default /var/lib/kubelab),
              KUBELAB_CACHE (default ~/.cache/kubelab),
-             KUBELAB_STORE (progress store file, default <state>/lab-server/progress.db),
+             KUBELAB_STORE (progress store: a file, default <state>/lab-server/progress.db,
+             or a postgres://user:password@host/db URL),
              KUBELAB_LOG=json|text (log lines; text on a terminal, JSON otherwise),
              KUBELAB_METRICS_PORT=[HOST:]PORT (start: /metrics for a scraper),
              KUBELAB_SWEEP=on|dry-run|off (start: the orphan namespace sweep, default on),
@@ -47,6 +48,7 @@ const commands: Record<string, Command> = {
   instructor: lazy(() => import("./commands/instructor.ts")),
   helm: lazy(() => import("./commands/helm.ts")),
   labs: lazy(() => import("./commands/labs.ts")),
+  store: lazy(() => import("./commands/store.ts")),
 };
 
 async function main(argv: string[]): Promise<number> {

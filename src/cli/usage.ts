@@ -34,6 +34,10 @@ export const USAGES = {
                              run the test suites (all by default)`,
   progress: `progress export [--format json|csv] [--learner ID] [--output FILE]
                              learners' attempts and lab events from the progress store`,
+  store: `store backup|restore FILE
+                             a consistent copy of the progress store while the server runs
+                             (SQLite's online backup, or pg_dump); restore one (the server
+                             stopped; a newer kubelab's backup is refused). docs/store.md`,
   instructor: `instructor add <name>      make an instructor who runs classes (password from the terminal or stdin)
   instructor list|remove <name>
                              list instructors; remove one (their sessions end, their classes stay)`,

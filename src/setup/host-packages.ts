@@ -14,6 +14,8 @@ export { NODE_PACKAGES } from "../host/node-packages.ts";
 export const DOCKER_PACKAGES = ["docker.io"];
 /** What the end-to-end tests drive; a CJK font so the zh-CN lessons render (and screenshot) as text, not boxes. */
 export const BROWSER_PACKAGES = ["chromium", "fonts-wqy-microhei"];
+/** The PostgreSQL 15 server the store's tests start on their own (tests/support/postgres.ts), never Debian's service. */
+export const POSTGRES_PACKAGES = ["postgresql-15"];
 
 async function installed(pkg: string): Promise<boolean> {
   const status = await run("dpkg-query", ["-W", "-f=${Status}", pkg], { allowFail: true });

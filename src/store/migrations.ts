@@ -1,16 +1,26 @@
 /**
- * The SQLite schema, as an ordered list of migrations. A database's version
- * is its `PRAGMA user_version`: migration n takes it from n-1 to n. Never edit
- * a released migration; add the next one (the store backs the file up before
- * running any).
+ * The schema, as an ordered list of migrations. A SQLite database's version
+ * is its `PRAGMA user_version`, a PostgreSQL one's the row of
+ * `kubelab_schema` (./postgres/db.ts): migration n takes it from n-1 to n.
+ * Never edit a released migration; add the next one (the SQLite store backs
+ * the file up before running any; PostgreSQL runs them in one transaction).
  *
  * Times are ISO 8601 strings in UTC (they sort as text); booleans 0/1.
  */
+import { KubelabError } from "../errors.ts";
+import { POSTGRES_BASELINE, POSTGRES_BASELINE_VERSION } from "./postgres/schema.ts";
+
 export interface Migration {
   version: number;
   /** One line for the log and the backup's name. */
   description: string;
+  /** SQLite's dialect. */
   sql: string;
+  /**
+   * The same change in PostgreSQL's dialect: required for every migration
+   * after v11 (PostgreSQL stores start at v11, ./postgres/schema.ts).
+   */
+  postgres?: string;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -283,3 +293,41 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+/** The PostgreSQL migrations of `migrations`: the v11 baseline, then each later one's `postgres` text. */
+export function postgresMigrations(migrations: readonly Migration[] = MIGRATIONS): Migration[] {
+  const later = migrations.filter((m) => m.version > POSTGRES_BASELINE_VERSION);
+  const missing = later.find((m) => m.postgres === undefined);
+  if (missing)
+    throw new KubelabError(
+      `schema v${missing.version} has no PostgreSQL migration`,
+      "Give the migration its `postgres` text in src/store/migrations.ts: both stores take every version.",
+    );
+  return [
+    {
+      version: POSTGRES_BASELINE_VERSION,
+      description: "the schema of SQLite v1-v11, in PostgreSQL's dialect",
+      sql: POSTGRES_BASELINE,
+    },
+    ...later.map((m) => ({ ...m, sql: m.postgres! })),
+  ];
+}
+
+/**
+ * The migrations to run on a store at `current`, in order. Refuses a store
+ * written by a newer kubelab (a downgrade): `hint` says where its backups are.
+ */
+export function pendingMigrations(
+  migrations: readonly Migration[],
+  current: number,
+  location: string,
+  hint: string,
+): Migration[] {
+  const latest = migrations[migrations.length - 1]?.version ?? 0;
+  if (current > latest)
+    throw new KubelabError(
+      `the progress store ${location} has schema version ${current}, newer than this kubelab knows (${latest})`,
+      `It was written by a newer kubelab: run that version, or ${hint}`,
+    );
+  return migrations.filter((m) => m.version > current);
+}

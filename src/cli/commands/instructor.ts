@@ -69,7 +69,7 @@ async function readStdin(): Promise<string> {
 }
 
 async function list(): Promise<number> {
-  const store = openStore();
+  const store = await openStore();
   try {
     const all = await store.listInstructors();
     if (!all.length) console.log("no instructors yet: add one with ./kubelab instructor add <name>");
@@ -84,7 +84,7 @@ async function list(): Promise<number> {
 }
 
 async function remove(name: string): Promise<number> {
-  const store = openStore();
+  const store = await openStore();
   let outcome: Awaited<ReturnType<typeof store.removeInstructor>>;
   try {
     outcome = await store.removeInstructor(name);
@@ -128,7 +128,7 @@ export default async function instructorCommand(args: string[]): Promise<number>
     password = await readStdin();
   }
   const hash = await hashPassword(password);
-  const store = openStore();
+  const store = await openStore();
   try {
     await store.setInstructor(name, hash, { admin });
   } finally {

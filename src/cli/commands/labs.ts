@@ -70,7 +70,7 @@ async function withStore<T>(fn: (store: Store, kubeConfig: KubeConfig) => Promis
     );
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(providerFromEnv().kubeconfigPath());
-  const store = openStore({ path });
+  const store = await openStore({ path });
   try {
     return await fn(store, kubeConfig);
   } finally {

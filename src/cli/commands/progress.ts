@@ -10,6 +10,7 @@ import { KubelabError } from "../../errors.ts";
 import {
   attemptCsvRows,
   defaultStorePath,
+  isPostgresUrl,
   openStore,
   STORE_ENV,
   toCsv,
@@ -35,18 +36,18 @@ export default async function progressCommand(args: string[]): Promise<number> {
   if (format !== "json" && format !== "csv")
     throw new KubelabError(`unknown format ${format}`, "use --format json or --format csv");
   const path = defaultStorePath();
-  if (!existsSync(path)) {
+  if (!isPostgresUrl(path) && !existsSync(path)) {
     throw new KubelabError(
       `there is no progress store at ${path}`,
       `Start the lab server once (\`./kubelab start\`) to create it, or set ${STORE_ENV} to the store's file.`,
     );
   }
-  const store = openStore({ path });
+  const store = await openStore({ path });
   try {
     const learner = flagString(parsed, "learner");
     if (learner !== undefined && !(await store.getLearner(learner))) {
       throw new KubelabError(
-        `no learner ${learner} in ${path}`,
+        `no learner ${learner} in ${store.location}`,
         "Learner ids are in the JSON export (learners[].id) and on the learner's progress page.",
       );
     }

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { providerFromEnv } from "../../cluster/providers.ts";
 import { testConformance } from "../../conformance/conformance.ts";
-import { BROWSER_PACKAGES, DOCKER_PACKAGES, ensureHostPackages } from "../../setup/host-packages.ts";
+import { BROWSER_PACKAGES, DOCKER_PACKAGES, ensureHostPackages, POSTGRES_PACKAGES } from "../../setup/host-packages.ts";
 import { ensureSite } from "../../site-build/site-build.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
@@ -81,7 +81,9 @@ const run: Record<Layer, () => Promise<number>> = {
     if (code === 0) code = await goTest(["./internal/..."]);
     return code !== 0 ? code : goTest(["."], "cluster/terminal-agent");
   },
+  // The store's tests run on SQLite and on a PostgreSQL 15 server each test file starts (tests/support/postgres.ts).
   integration: async () => {
+    await ensureHostPackages(POSTGRES_PACKAGES, (line) => console.error(line), { startServices: false });
     const [env] = await Promise.all([clusterEnv(), site()]);
     const code = await node(
       ["--test", "--test-concurrency=1", "--test-reporter=spec", "tests/integration/*.test.ts"],

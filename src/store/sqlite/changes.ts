@@ -3,21 +3,9 @@
  * `changes` table, which the schema's triggers append in each write's own
  * transaction (src/store/migrations.ts, v11), so no write can miss it.
  */
-import type { ChangeFeed, LabEventKind, StoreChange } from "../types.ts";
-import type { Row, SqliteDb } from "./db.ts";
-
-const MAX_CHANGES = 1000;
-
-function changeFrom(r: Row): StoreChange {
-  return {
-    seq: Number(r.seq),
-    kind: String(r.kind) as StoreChange["kind"],
-    learnerId: String(r.learner_id),
-    ...(r.class_id ? { classId: String(r.class_id) } : {}),
-    ...(r.exercise ? { exercise: String(r.exercise) } : {}),
-    ...(r.event ? { event: String(r.event) as LabEventKind } : {}),
-  };
-}
+import { MAX_CHANGES, type Row, changeFrom } from "../rows.ts";
+import type { ChangeFeed } from "../types.ts";
+import type { SqliteDb } from "./db.ts";
 
 export function sqliteChanges(sql: SqliteDb): ChangeFeed {
   const { db } = sql;

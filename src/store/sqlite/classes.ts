@@ -2,8 +2,6 @@
  * Classes and their members on SQLite (the `ClassStore` aggregate), with
  * the class's exam offer and the sittings granted for it.
  */
-import { randomBytes } from "node:crypto";
-import { KubelabError } from "../../errors.ts";
 import type {
   ClassInput,
   ClassMember,
@@ -13,30 +11,19 @@ import type {
   ExamSittings,
   SessionJoin,
 } from "../types.ts";
-import { MAX_LIMIT, type Row, type SqliteDb, iso } from "./db.ts";
-import { examAttemptFrom, sittingsNow } from "./exams.ts";
-import { learnerFrom, seeSession } from "./learners.ts";
-
-/**
- * A class's id labels every lab of the class (`kubelab.dev/class`), so it must be a valid label
- * value: hex, never base64url, whose `-` or `_` at either end the API server refuses.
- */
-const newClassId = () => randomBytes(8).toString("hex");
-
-function classFrom(r: Row): ClassRecord {
-  return {
-    id: String(r.id),
-    name: String(r.name),
-    joinCode: String(r.join_code),
-    lessons: JSON.parse(String(r.lessons)) as string[],
-    capacity: Number(r.capacity),
-    labLifetimeMinutes: Number(r.lab_lifetime_minutes),
-    instructor: String(r.instructor),
-    createdAt: String(r.created_at),
-    ...(r.ended_at ? { endedAt: String(r.ended_at) } : {}),
-    ...(r.exam ? { exam: { exam: String(r.exam), startedAt: String(r.exam_started_at) } } : {}),
-  };
-}
+import {
+  MAX_LIMIT,
+  joinCodeTaken,
+  type Row,
+  classFrom,
+  examAttemptFrom,
+  iso,
+  learnerFrom,
+  newClassId,
+} from "../rows.ts";
+import type { SqliteDb } from "./db.ts";
+import { sittingsNow } from "./exams.ts";
+import { seeSession } from "./learners.ts";
 
 /** Inside a transaction: whether `learnerId` (undefined: a learner not recorded yet) may join. */
 function placeIn(sql: SqliteDb, classId: string, learnerId: string | undefined): "free" | "already" | "full" | "ended" {
@@ -65,11 +52,7 @@ export function sqliteClasses(sql: SqliteDb): ClassStore {
     async createClass(input: ClassInput): Promise<ClassRecord> {
       return sql.tx("creating a class", () => {
         if (db.prepare("SELECT 1 FROM classes WHERE join_code = ? AND ended_at IS NULL").get(input.joinCode)) {
-          throw new KubelabError(
-            `an open class already has the join code ${input.joinCode}`,
-            "Create the class again: a new code is drawn.",
-            { status: 409 },
-          );
+          throw joinCodeTaken(input.joinCode);
         }
         const row = db
           .prepare(

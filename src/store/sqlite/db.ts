@@ -15,12 +15,12 @@
  * a hint, leaving the file as it found it: not a database / corrupt, locked
  * by another process, not writable, or written by a newer kubelab.
  */
-import { createHash } from "node:crypto";
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync } from "node:sqlite";
+import { iso } from "../rows.ts";
 import { KubelabError } from "../../errors.ts";
-import { MIGRATIONS, type Migration } from "../migrations.ts";
+import { MIGRATIONS, type Migration, pendingMigrations } from "../migrations.ts";
 
 export interface SqliteStoreOptions {
   path: string;
@@ -33,9 +33,6 @@ export interface SqliteStoreOptions {
   log?: (line: string) => void;
   now?: () => Date;
 }
-
-/** The most rows one read returns. */
-export const MAX_LIMIT = 10_000;
 
 /** SQLite primary result codes (the low byte of an extended code). */
 const SQLITE = { PERM: 3, BUSY: 5, LOCKED: 6, READONLY: 8, IOERR: 10, CORRUPT: 11, CANTOPEN: 14, NOTADB: 26 } as const;
@@ -82,23 +79,12 @@ export function storeError(err: unknown, path: string, doing: string): KubelabEr
   );
 }
 
-/** A row as node:sqlite returns it. */
-export type Row = Record<string, SQLInputValue>;
-
-export const iso = (d: Date) => d.toISOString();
-
-/** Session ids are kept only as this: a copy of the file opens no session. */
-export const sha256 = (value: string) => createHash("sha256").update(value).digest("base64url");
-export const bool = (v: unknown) => v === 1 || v === 1n || v === true;
-export const optional = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
-
 /** Open (creating or upgrading) the database at `path`. */
 export function openSqliteDb(options: SqliteStoreOptions): SqliteDb {
   const { path } = options;
   const log = options.log ?? (() => {});
   const now = options.now ?? (() => new Date());
   const migrations = options.migrations ?? MIGRATIONS;
-  const latest = migrations[migrations.length - 1]?.version ?? 0;
 
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -128,7 +114,7 @@ export function openSqliteDb(options: SqliteStoreOptions): SqliteDb {
         `the progress store ${path} is damaged (integrity check: ${check?.quick_check ?? "no answer"}); kubelab left it untouched`,
         `Restore the newest backup beside it (ls ${dirname(path)}/*.bak), or move it aside to start an empty store.`,
       );
-    migrate(db, path, migrations, latest, options.keepBackups ?? 5, log, now);
+    migrate(db, path, migrations, options.keepBackups ?? 5, log, now);
     // A store that cannot be written fails now, not at a learner's first Check.
     db.exec("BEGIN IMMEDIATE");
     db.prepare(
@@ -147,24 +133,23 @@ export function openSqliteDb(options: SqliteStoreOptions): SqliteDb {
   return sqliteDb(db, path, now);
 }
 
-/** Bring the schema to `latest`, backing the file up first when it already holds data. */
+/** Bring the schema to the newest migration's, backing the file up first when it already holds data. */
 function migrate(
   db: DatabaseSync,
   path: string,
   migrations: readonly Migration[],
-  latest: number,
   keepBackups: number,
   log: (l: string) => void,
   now: () => Date,
 ) {
   const current = Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
-  if (current > latest) {
-    throw new KubelabError(
-      `the progress store ${path} has schema version ${current}, newer than this kubelab knows (${latest})`,
-      "It was written by a newer kubelab: run that version, or restore a backup made before the upgrade (the .bak files beside it).",
-    );
-  }
-  if (current === latest) return;
+  const pending = pendingMigrations(
+    migrations,
+    current,
+    path,
+    "restore a backup made before the upgrade (the .bak files beside it, or ./kubelab store restore).",
+  );
+  if (pending.length === 0) return;
   if (current > 0) {
     const backup = `${path}.v${current}-${iso(now()).replace(/[:.]/g, "-")}.bak`;
     // VACUUM INTO writes a consistent copy even while another process reads.
@@ -175,8 +160,7 @@ function migrate(
   }
   db.exec("BEGIN IMMEDIATE");
   try {
-    for (const m of migrations) {
-      if (m.version <= current) continue;
+    for (const m of pending) {
       db.exec(m.sql);
       db.exec(`PRAGMA user_version = ${m.version}`);
       log(`progress store: schema v${m.version}: ${m.description}`);

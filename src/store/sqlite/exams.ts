@@ -3,31 +3,9 @@
  * rule a class's exam attempts are started under.
  */
 import type { SQLInputValue } from "node:sqlite";
-import { KubelabError } from "../../errors.ts";
 import type { ExamAttemptInput, ExamAttemptRecord, ExamSittings, ExamStore } from "../types.ts";
-import { MAX_LIMIT, type Row, type SqliteDb, iso } from "./db.ts";
-
-export function examAttemptFrom(row: Row): ExamAttemptRecord {
-  const out: ExamAttemptRecord = {
-    id: String(row.id),
-    learnerId: String(row.learner_id),
-    exam: String(row.exam),
-    seed: String(row.seed),
-    namespacePrefix: String(row.namespace_prefix),
-    startedAt: String(row.started_at),
-    endsAt: String(row.ends_at),
-    flags: JSON.parse(String(row.flags)) as string[],
-    ...(row.class_id ? { classId: String(row.class_id) } : {}),
-  };
-  if (row.submitted_at !== null) {
-    out.submittedAt = String(row.submitted_at);
-    out.autoSubmitted = row.auto_submitted === 1;
-    out.percent = Number(row.percent);
-    out.passed = row.passed === 1;
-    out.report = row.report_json === null ? undefined : JSON.parse(String(row.report_json));
-  }
-  return out;
-}
+import { MAX_LIMIT, checkSittings, examRunning, type Row, examAttemptFrom, iso } from "../rows.ts";
+import type { SqliteDb } from "./db.ts";
 
 /** Inside a read or transaction: the sittings of the exam the open class offers now. */
 export function sittingsNow(sql: SqliteDb, classId: string, learnerId: string): ExamSittings | undefined {
@@ -58,25 +36,12 @@ export function sqliteExams(sql: SqliteDb): ExamStore {
         if (
           db.prepare("SELECT 1 FROM exam_attempts WHERE learner_id = ? AND submitted_at IS NULL").get(input.learnerId)
         ) {
-          throw new KubelabError("an exam is already running for this learner", "Finish or submit it first (/exam).", {
-            status: 409,
-          });
+          throw examRunning();
         }
         if (input.classId !== undefined) {
           // Checked in the same transaction as the insert, so two starts at once cannot both take the last sitting.
           const sittings = sittingsNow(sql, input.classId, input.learnerId);
-          if (sittings?.exam !== input.exam)
-            throw new KubelabError(
-              `the class does not offer the exam ${input.exam} now`,
-              "Open /exam again: it shows the exams on offer.",
-              { status: 409 },
-            );
-          if (sittings.used >= sittings.allowed)
-            throw new KubelabError(
-              `you have sat this class's exam ${sittings.used === 1 ? "once" : `${sittings.used} times`}, as many as allowed`,
-              "Your report stays on /exam; your instructor can grant another sitting.",
-              { status: 409 },
-            );
+          checkSittings(input.exam, sittings);
         }
         const row = db
           .prepare(

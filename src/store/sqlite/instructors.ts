@@ -4,7 +4,8 @@
  * opens no session.
  */
 import type { InstructorIdentity, InstructorRecord, InstructorStore } from "../types.ts";
-import { type Row, type SqliteDb, iso, sha256 } from "./db.ts";
+import { type Row, iso, sha256 } from "../rows.ts";
+import type { SqliteDb } from "./db.ts";
 
 export function sqliteInstructors(sql: SqliteDb): InstructorStore {
   const { db } = sql;

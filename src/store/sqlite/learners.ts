@@ -2,22 +2,10 @@
  * Learners on SQLite (the `LearnerStore` aggregate): one row per session,
  * found by the session id, shown and exported by its own id.
  */
-import { randomBytes } from "node:crypto";
 import { KubelabError } from "../../errors.ts";
+import { type Row, cleanDisplayName, iso, learnerFrom, newLearnerId } from "../rows.ts";
 import type { Learner, LearnerStore } from "../types.ts";
-import { type Row, type SqliteDb, iso } from "./db.ts";
-
-const MAX_NAME = 60;
-
-export function learnerFrom(r: Row): Learner {
-  return {
-    id: String(r.id),
-    ...(r.display_name ? { displayName: String(r.display_name) } : {}),
-    ...(r.lab_id ? { labId: String(r.lab_id) } : {}),
-    createdAt: String(r.created_at),
-    lastSeenAt: String(r.last_seen_at),
-  };
-}
+import type { SqliteDb } from "./db.ts";
 
 /** Inside a transaction: the session's learner marked seen at `at`, created on first sight. */
 export function seeSession(sql: SqliteDb, sessionId: string, at: string): Learner {
@@ -26,7 +14,7 @@ export function seeSession(sql: SqliteDb, sessionId: string, at: string): Learne
     .get(at, sessionId) ??
     sql.db
       .prepare("INSERT INTO learners(id, session_id, created_at, last_seen_at) VALUES (?, ?, ?, ?) RETURNING *")
-      .get(randomBytes(9).toString("base64url"), sessionId, at, at)) as Row;
+      .get(newLearnerId(), sessionId, at, at)) as Row;
   return learnerFrom(row);
 }
 
@@ -57,12 +45,7 @@ export function sqliteLearners(sql: SqliteDb): LearnerStore {
     },
 
     async setDisplayName(learnerId, name) {
-      const clean =
-        name
-          ?.normalize("NFC")
-          .replace(/[\p{Cc}\p{Cf}]/gu, "")
-          .trim()
-          .slice(0, MAX_NAME) || null;
+      const clean = cleanDisplayName(name);
       return sql.tx("setting a display name", () => {
         const row = db
           .prepare("UPDATE learners SET display_name = ? WHERE id = ? RETURNING *")

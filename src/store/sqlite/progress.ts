@@ -3,7 +3,6 @@
  * appended and never changed; a learner's progress is derived from them.
  */
 import type { SQLInputValue } from "node:sqlite";
-import { KubelabError } from "../../errors.ts";
 import type {
   Attempt,
   AttemptCheck,
@@ -15,70 +14,25 @@ import type {
   ProgressExport,
   ProgressStore,
 } from "../types.ts";
-import { MAX_LIMIT, type Row, type SqliteDb, bool, iso, optional } from "./db.ts";
-import { learnerFrom } from "./learners.ts";
+import {
+  ATTEMPT_INSERT_COLUMNS,
+  attemptValues,
+  requestIdTaken,
+  MAX_LIMIT,
+  type Row,
+  attemptFrom,
+  eventFrom,
+  everyPage,
+  iso,
+  learnerFrom,
+  progressOf,
+} from "../rows.ts";
+import type { SqliteDb } from "./db.ts";
 
 const ATTEMPT_COLUMNS = `a.seq, a.request_id, a.learner_id, a.exercise, a.passed, a.score, a.max_score, a.duration_ms, a.mode, a.lab_id, a.locale, a.infrastructure_error, a.at,
   (SELECT json_group_array(json_object('id', c.check_id, 'passed', c.passed, 'points', c.points, 'messageId', c.message_id,
      'infrastructureError', c.infrastructure_error, 'unavailable', c.unavailable))
    FROM attempt_checks c WHERE c.attempt_seq = a.seq) AS checks`;
-
-function checksFrom(json: unknown): AttemptCheck[] {
-  const raw = JSON.parse(String(json ?? "[]")) as {
-    id: string;
-    passed: number;
-    points: number;
-    messageId: string | null;
-    infrastructureError: number;
-    unavailable: number;
-  }[];
-  return raw.map((c) => ({
-    id: c.id,
-    passed: c.passed === 1,
-    points: c.points,
-    ...(c.messageId ? { messageId: c.messageId } : {}),
-    ...(c.infrastructureError ? { infrastructureError: true } : {}),
-    ...(c.unavailable ? { unavailable: true } : {}),
-  }));
-}
-
-function attemptFrom(r: Row): Attempt {
-  return {
-    seq: Number(r.seq),
-    ...(r.request_id ? { requestId: String(r.request_id) } : {}),
-    learnerId: String(r.learner_id),
-    exercise: String(r.exercise),
-    passed: bool(r.passed),
-    score: Number(r.score),
-    maxScore: Number(r.max_score),
-    durationMs: Number(r.duration_ms),
-    mode: String(r.mode),
-    ...(r.lab_id ? { labId: String(r.lab_id) } : {}),
-    ...(r.locale ? { locale: String(r.locale) } : {}),
-    infrastructureError: bool(r.infrastructure_error),
-    checks: checksFrom(r.checks),
-    at: String(r.at),
-  };
-}
-
-function eventFrom(r: Row): LabEvent {
-  return {
-    seq: Number(r.seq),
-    learnerId: String(r.learner_id),
-    kind: String(r.kind) as LabEvent["kind"],
-    ...(r.lab_id ? { labId: String(r.lab_id) } : {}),
-    ...(r.mode ? { mode: String(r.mode) } : {}),
-    ...(r.exercise ? { exercise: String(r.exercise) } : {}),
-    at: String(r.at),
-  };
-}
-
-/** Every row of a read that pages by seq (each page at most MAX_LIMIT rows). */
-async function everyPage<T extends { seq: number }>(page: (afterSeq: number) => Promise<T[]>): Promise<T[]> {
-  const out: T[] = [];
-  for (let rows = await page(0); rows.length; rows = await page(rows[rows.length - 1]!.seq)) out.push(...rows);
-  return out;
-}
 
 export function sqliteProgress(sql: SqliteDb): ProgressStore {
   const { db } = sql;
@@ -93,33 +47,15 @@ export function sqliteProgress(sql: SqliteDb): ProgressStore {
           if (existing) {
             const attempt = attemptFrom(existing);
             // A request id names one learner's request; another learner reusing it gets no view of it.
-            if (attempt.learnerId !== input.learnerId)
-              throw new KubelabError(
-                "this Check's request id is already taken",
-                "Send a new random requestId with each Check.",
-              );
+            if (attempt.learnerId !== input.learnerId) throw requestIdTaken();
             return { attempt, duplicate: true };
           }
         }
         const { seq } = db
           .prepare(
-            `INSERT INTO attempts(request_id, learner_id, exercise, passed, score, max_score, duration_ms, mode, lab_id, locale, infrastructure_error, at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+            `INSERT INTO attempts(${ATTEMPT_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
           )
-          .get(
-            input.requestId ?? null,
-            input.learnerId,
-            result.exercise,
-            result.passed ? 1 : 0,
-            result.score,
-            result.maxScore,
-            Math.round(result.durationMs),
-            input.mode,
-            input.labId ?? null,
-            result.locale ?? null,
-            result.infrastructureError ? 1 : 0,
-            iso(input.at ?? sql.now()),
-          ) as { seq: number };
+          .get(...attemptValues(input, sql.now())) as { seq: number };
         const insertCheck = db.prepare(
           "INSERT INTO attempt_checks(attempt_seq, position, check_id, passed, points, message_id, infrastructure_error, unavailable) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         );
@@ -226,21 +162,7 @@ export function sqliteProgress(sql: SqliteDb): ProgressStore {
               .all(learnerId) as Row[]
           ).map((r) => [String(r.exercise), String(r.at)]),
         );
-        return counts.map((c): ExerciseProgress => {
-          const exercise = String(c.exercise);
-          const b = best.get(exercise)!;
-          const l = last.get(exercise)!;
-          return {
-            exercise,
-            attempts: Number(c.n),
-            failed: Number(c.failed),
-            passed: c.first_passed_at !== null,
-            best: { score: Number(b.score), maxScore: Number(b.max_score), at: String(b.at) },
-            last: { score: l.score, maxScore: l.maxScore, passed: l.passed, at: l.at, checks: l.checks },
-            ...(optional(c.first_passed_at) ? { firstPassedAt: String(c.first_passed_at) } : {}),
-            ...(revealed.has(exercise) ? { solutionRevealedAt: revealed.get(exercise) } : {}),
-          };
-        });
+        return counts.map((c) => progressOf(c, best, last, revealed));
       });
     },
 
