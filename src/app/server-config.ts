@@ -26,6 +26,7 @@ import type { IsolationMode } from "../lab/types.ts";
 import { PASSWORD_ENV, PASSWORD_FILE_FLAG } from "../server/access.ts";
 import { ALLOWED_HOST_FLAG, splitHostList } from "../server/host-check.ts";
 import { checkRegistryName } from "../images/catalog.ts";
+import { isPostgresUrl } from "../store/index.ts";
 
 export const PASSWORD_FILE_ENV = "KUBELAB_ACCESS_PASSWORD_FILE";
 export const SESSION_KEY_FILE_ENV = "KUBELAB_SESSION_KEY_FILE";
@@ -39,7 +40,7 @@ export interface ServerConfig {
   mode: IsolationMode;
   host: string;
   port: number;
-  /** The progress store's file; undefined: the store's default (src/store/index.ts). */
+  /** The progress store's file or postgres:// URL; undefined: the store's default (src/store/index.ts). */
   storePath?: string;
   accessPassword?: string;
   /** The key that signs sessions, from a mounted Secret; undefined: the one kept in the store. */
@@ -172,7 +173,8 @@ export function serverConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proces
     mode: mode(flags, env),
     host: pick(flags, env, "host", "KUBELAB_HOST")?.value ?? "127.0.0.1",
     port: port(flags, env),
-    storePath: store ? resolve(store.value) : undefined,
+    // A file is made absolute (the server may change directory); a postgres:// URL is taken as it is.
+    storePath: store ? (isPostgresUrl(store.value) ? store.value : resolve(store.value)) : undefined,
     accessPassword: accessPassword(flags, env),
     sessionKey: sessionKey(env),
     registry: registry(flags, env),

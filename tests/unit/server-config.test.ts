@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { after, describe, it } from "node:test";
 import { serverConfig, SESSION_KEY_MIN_BYTES } from "../../src/app/server-config.ts";
 import { KubelabError } from "../../src/errors.ts";
@@ -95,6 +95,13 @@ describe("server configuration", () => {
     assert.equal(c.registry, "registry.example.com:5000/mirror");
     assert.deepEqual(c.allowedHosts, ["lab.example.com", "kubelab.school.test"]);
     assert.equal(c.stateDir, "/data/state");
+  });
+
+  it("takes a PostgreSQL store's URL as it is, and makes a store file's path absolute", () => {
+    const url = "postgres://kubelab:pw@db.example.com:5432/kubelab";
+    assert.equal(config({ KUBELAB_STORE: url }).storePath, url);
+    assert.equal(config({}, { store: "postgresql://db/kubelab" }).storePath, "postgresql://db/kubelab");
+    assert.equal(config({ KUBELAB_STORE: "relative/progress.db" }).storePath, resolve("relative/progress.db"));
   });
 
   it("takes the inline password and removes it from the environment", () => {
