@@ -42,6 +42,7 @@ const en = {
   "state.starting": "Starting the shell…",
   "state.ready": "Ready",
   "state.reconnecting": "Connection lost, reconnecting in {seconds}s…",
+  "state.noAnswer": "No answer from the lab server for {waited}s; trying again in {seconds}s (or press Reconnect)…",
   "state.closed": "Session ended",
   "state.error": "Error",
   "error.labUnavailable": "The lab server is not reachable.",
