@@ -42,6 +42,8 @@ const en = {
   "state.starting": "Starting the shell…",
   "state.ready": "Ready",
   "state.reconnecting": "Connection lost, reconnecting in {seconds}s…",
+  "state.scriptReloading": "The terminal's script did not load (the connection dropped); reloading the page…",
+  "state.scriptFailed": "The terminal's script did not load; press Reconnect to reload the page.",
   "state.noAnswer": "No answer from the lab server for {waited}s; trying again in {seconds}s (or press Reconnect)…",
   "state.closed": "Session ended",
   "state.error": "Error",

@@ -42,6 +42,8 @@ export default {
   "state.starting": "正在启动 shell…",
   "state.ready": "就绪",
   "state.reconnecting": "连接已断开，{seconds} 秒后重连…",
+  "state.scriptReloading": "终端脚本没有加载成功（连接中断），正在重新加载页面…",
+  "state.scriptFailed": "终端脚本没有加载成功，请按“重新连接”重新加载页面。",
   "state.noAnswer": "实验服务器 {waited} 秒没有应答，{seconds} 秒后重试（也可按“重新连接”）…",
   "state.closed": "会话已结束",
   "state.error": "出错了",
