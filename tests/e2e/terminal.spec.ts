@@ -218,8 +218,8 @@ test("a flood of output does not freeze the page or grow the server without boun
 test("a terminal script lost on the way (the network changed while the page loaded) is said, and the page reloads", async ({
   page,
 }) => {
-  // Chromium fails a page's pending fetches with ERR_NETWORK_CHANGED when an interface appears
-  // (a pod's, on this machine): the first load of the terminal's module is lost that way here.
+  // A module fetch can fail (Chromium drops a page's pending fetches with ERR_NETWORK_CHANGED when
+  // an interface appears, a pod's on this machine): here the first load of the terminal's module is lost.
   let lost = 0;
   await page.route(/\/_astro\/.*\.js$/, async (route) => {
     const response = await route.fetch();
