@@ -20,6 +20,8 @@ export interface SocketStatus {
   hint?: string;
   /** For `reconnecting`: milliseconds until the next attempt. */
   retryInMs?: number;
+  /** For `reconnecting`: the attempt was dropped after hearing nothing from the server for this long. */
+  noAnswerMs?: number;
 }
 
 export interface SocketAddonOptions {
@@ -27,14 +29,23 @@ export interface SocketAddonOptions {
   url: () => string;
   /** The server named this browser window's view of the tmux session (to send back when reconnecting). */
   onView?: (id: string) => void;
-  /** Called before every (re)connection, e.g. to make sure the lab exists. */
-  beforeConnect?: () => Promise<void>;
+  /**
+   * Called before every (re)connection, e.g. to make sure the lab exists. `signal` aborts
+   * when the attempt is dropped; call `alive` on each answer from the server (a lab
+   * still starting), so a slow start is not taken for a silent server.
+   */
+  beforeConnect?: (signal: AbortSignal, alive: () => void) => Promise<void>;
   onStatus?: (status: SocketStatus) => void;
   /** Pending-write watermarks for flow control, in bytes. */
   highWater?: number;
   lowWater?: number;
   /** Keep-alive interval; proxies drop idle sockets. */
   pingIntervalMs?: number;
+  /**
+   * An attempt that hears nothing from the server for this long before the server's
+   * first status (a request or handshake that never answers) is dropped and tried again.
+   */
+  noAnswerMs?: number;
 }
 
 const encoder = new TextEncoder();
@@ -53,12 +64,21 @@ export class LabSocketAddon implements ITerminalAddon {
   #stopped = true;
   #retryTimer?: ReturnType<typeof setTimeout>;
   #pingTimer?: ReturnType<typeof setInterval>;
+  /** The current attempt, until the server's first status on its socket; aborted when dropped. */
+  #attemptAbort?: AbortController;
+  #noAnswerTimer?: ReturnType<typeof setTimeout>;
   #status: SocketStatus = { state: "closed" };
   /** Input typed or sent before the socket was ready. */
   #outbox: Uint8Array<ArrayBuffer>[] = [];
 
   constructor(options: SocketAddonOptions) {
-    this.#options = { highWater: 2 * 1024 * 1024, lowWater: 512 * 1024, pingIntervalMs: 25_000, ...options };
+    this.#options = {
+      highWater: 2 * 1024 * 1024,
+      lowWater: 512 * 1024,
+      pingIntervalMs: 25_000,
+      noAnswerMs: 20_000,
+      ...options,
+    };
   }
 
   get status(): SocketStatus {
@@ -92,6 +112,7 @@ export class LabSocketAddon implements ITerminalAddon {
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#retryTimer);
+    this.#endAttempt();
     this.#closeSocket();
   }
 
@@ -125,15 +146,27 @@ export class LabSocketAddon implements ITerminalAddon {
   }
 
   async #connect(): Promise<void> {
+    this.#endAttempt();
+    const attempt = new AbortController();
+    this.#attemptAbort = attempt;
+    const alive = () => {
+      if (this.#attemptAbort !== attempt) return;
+      clearTimeout(this.#noAnswerTimer);
+      this.#noAnswerTimer = setTimeout(() => this.#noAnswer(attempt), this.#options.noAnswerMs);
+    };
+    alive();
     this.#setStatus({ state: this.#attempt === 0 ? "connecting" : "reconnecting" });
     try {
-      await this.#options.beforeConnect?.();
+      await this.#options.beforeConnect?.(attempt.signal, alive);
     } catch (error) {
+      if (attempt.signal.aborted) return; // dropped (no answer, stop, restart): that path goes on
+      this.#endAttempt();
       this.#scheduleRetry(error instanceof Error ? error.message : String(error));
       return;
     }
-    if (this.#stopped) return;
+    if (this.#stopped || attempt.signal.aborted) return;
     this.#setStatus({ state: "connecting" });
+    alive(); // the handshake gets a full wait of its own
     const socket = new WebSocket(this.#options.url());
     socket.binaryType = "arraybuffer";
     this.#socket = socket;
@@ -147,6 +180,8 @@ export class LabSocketAddon implements ITerminalAddon {
       this.#pingTimer = setInterval(() => this.#sendControl({ type: "ping" }), this.#options.pingIntervalMs);
     });
     socket.addEventListener("message", (event) => {
+      // The server answered: from here its own timeouts (the lab's start, the shell's) say what is wrong.
+      if (this.#attemptAbort === attempt) this.#endAttempt();
       if (typeof event.data === "string") this.#onControl(event.data, (message) => (lastError = message));
       else this.#onOutput(new Uint8Array(event.data as ArrayBuffer));
     });
@@ -155,6 +190,7 @@ export class LabSocketAddon implements ITerminalAddon {
       clearInterval(this.#pingTimer);
       this.#socket = undefined;
       if (this.#stopped) return;
+      if (this.#attemptAbort === attempt) this.#endAttempt();
       this.#scheduleRetry(lastError ?? (event.reason || undefined));
     });
   }
@@ -205,22 +241,40 @@ export class LabSocketAddon implements ITerminalAddon {
     if (this.#term) this.#sendControl({ type: "resize", cols: this.#term.cols, rows: this.#term.rows });
   }
 
-  #scheduleRetry(message?: string): void {
+  /** Stop watching the current attempt (it was answered, dropped, or another begins). */
+  #endAttempt(): void {
+    clearTimeout(this.#noAnswerTimer);
+    this.#attemptAbort?.abort();
+    this.#attemptAbort = undefined;
+  }
+
+  /**
+   * Nothing from the server for `noAnswerMs`: drop the attempt (its request or handshake may
+   * never answer: a connection lost on the way, a server stalled) and try again, saying so.
+   */
+  #noAnswer(attempt: AbortController): void {
+    if (this.#attemptAbort !== attempt || this.#stopped) return;
+    this.#endAttempt();
+    this.#closeSocket(false);
+    this.#scheduleRetry(undefined, this.#options.noAnswerMs);
+  }
+
+  #scheduleRetry(message?: string, noAnswerMs?: number): void {
     if (this.#stopped) return;
     this.#attempt += 1;
     // 1s, 2s, 4s … capped at 30s, with jitter so a class does not reconnect in lockstep.
     const base = Math.min(30_000, 1000 * 2 ** (this.#attempt - 1));
     const delay = Math.round(base * (0.8 + Math.random() * 0.4));
-    this.#setStatus({ state: "reconnecting", message, retryInMs: delay });
+    this.#setStatus({ state: "reconnecting", message, retryInMs: delay, ...(noAnswerMs ? { noAnswerMs } : {}) });
     clearTimeout(this.#retryTimer);
     this.#retryTimer = setTimeout(() => void this.#connect(), delay);
   }
 
-  #closeSocket(): void {
+  #closeSocket(report = true): void {
     clearInterval(this.#pingTimer);
     const socket = this.#socket;
     this.#socket = undefined;
     if (socket && socket.readyState <= WebSocket.OPEN) socket.close(1000, "client closed");
-    this.#setStatus({ state: "closed" });
+    if (report) this.#setStatus({ state: "closed" });
   }
 }

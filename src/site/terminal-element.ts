@@ -354,7 +354,7 @@ export class KubelabTerminal extends HTMLElement {
         return `${scheme}//${location.host}${API.labTerminal}?${params}`;
       },
       onView: (id) => viewStore.set(n, id),
-      beforeConnect: () => this.#ensureLab(pane),
+      beforeConnect: (signal, alive) => this.#ensureLab(pane, signal, alive),
       onStatus: (status) => this.#showStatus(pane, status),
     });
     term.loadAddon(pane.socket);
@@ -523,20 +523,25 @@ export class KubelabTerminal extends HTMLElement {
     }
   }
 
-  async #ensureLab(pane: Pane): Promise<void> {
+  async #ensureLab(pane: Pane, signal: AbortSignal, alive: () => void): Promise<void> {
     try {
       await waitForLab((lab) => {
+        alive();
         if (lab.state !== "ready") this.#paneState(pane, "provisioning", lab.message ?? this.t("state.provisioning"));
-      });
+      }, signal);
     } catch (error) {
+      if (signal.aborted) throw error; // the socket addon dropped this attempt and says so itself
       const message = error instanceof LabApiError ? errorText(error) : this.t("error.labUnavailable");
       this.#paneState(pane, "error", message);
       throw new Error(message);
     }
   }
 
-  #showStatus(pane: Pane, { state, message, hint, retryInMs }: SocketStatus): void {
-    if (state === "reconnecting" && retryInMs !== undefined) {
+  #showStatus(pane: Pane, { state, message, hint, retryInMs, noAnswerMs }: SocketStatus): void {
+    if (state === "reconnecting" && retryInMs !== undefined && noAnswerMs !== undefined) {
+      const seconds = Math.ceil(retryInMs / 1000);
+      this.#paneState(pane, state, this.t("state.noAnswer", { waited: Math.round(noAnswerMs / 1000), seconds }));
+    } else if (state === "reconnecting" && retryInMs !== undefined) {
       const text = this.t("state.reconnecting", { seconds: Math.ceil(retryInMs / 1000) });
       this.#paneState(pane, state, message ? `${text} (${message})` : text);
     } else if (state === "error") {

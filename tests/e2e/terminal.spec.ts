@@ -214,3 +214,24 @@ test("a flood of output does not freeze the page or grow the server without boun
 
   await clearTerminal(page);
 });
+
+test("a terminal script lost on the way (the network changed while the page loaded) is said, and the page reloads", async ({
+  page,
+}) => {
+  // A module fetch can fail (Chromium drops a page's pending fetches with ERR_NETWORK_CHANGED when
+  // an interface appears, a pod's on this machine): here the first load of the terminal's module is lost.
+  let lost = 0;
+  await page.route(/\/_astro\/.*\.js$/, async (route) => {
+    const response = await route.fetch();
+    const body = await response.text();
+    if (lost === 0 && /define\(.kubelab-terminal./.test(body)) {
+      lost++;
+      return route.abort("internetdisconnected");
+    }
+    await route.fulfill({ response, body });
+  });
+  await page.goto("/en/job/");
+  await expect(page.locator("kubelab-terminal [data-status]")).toContainText("did not load", { timeout: 40_000 });
+  await expect(page.locator("kubelab-terminal")).toHaveAttribute("data-state", "ready", { timeout: 60_000 });
+  expect(lost, "the terminal's module was lost once").toBe(1);
+});
