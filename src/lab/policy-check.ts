@@ -95,13 +95,40 @@ function probePod(
   };
 }
 
+/**
+ * Delete probe namespaces a check left when its server died mid-check: any
+ * older than the longest a check lives (`timeoutMs`) plus a minute, so a
+ * check another server runs now is never touched.
+ */
+export async function deleteAbandonedProbes(
+  core: Pick<CoreV1Api, "listNamespace" | "deleteNamespace">,
+  timeoutMs: number,
+  now = Date.now(),
+): Promise<void> {
+  const list = await core.listNamespace({ labelSelector: `${LABEL_ROLE}=${ROLE_POLICY_CHECK}` });
+  const abandoned = list.items.filter((ns) => {
+    const created = ns.metadata?.creationTimestamp;
+    return (
+      created !== undefined && now - new Date(created).getTime() > timeoutMs + 60_000 && !ns.metadata?.deletionTimestamp
+    );
+  });
+  await Promise.all(
+    abandoned.map((ns) =>
+      core.deleteNamespace({ name: ns.metadata!.name!, gracePeriodSeconds: 0 }).catch(() => undefined),
+    ),
+  );
+}
+
 export async function checkPolicyEnforcement(
   kubeConfig: KubeConfig,
   options: PolicyCheckOptions,
 ): Promise<PolicyCheck> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const net = kubeConfig.makeApiClient(NetworkingV1Api);
-  const deadline = Date.now() + (options.timeoutMs ?? 90_000);
+  const timeoutMs = options.timeoutMs ?? 90_000;
+  const deadline = Date.now() + timeoutMs;
+  // Best effort: a server killed mid-check left its namespace; the next check removes it.
+  await deleteAbandonedProbes(core, timeoutMs).catch(() => undefined);
   const namespace = `kubelab-policy-check-${randomBytes(3).toString("hex")}`;
   const result = (enforced: boolean, detail: string, proven = false): PolicyCheck => ({
     enforced,

@@ -10,7 +10,12 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { createClassService } from "../../src/class/class-service.ts";
 import { hashPassword } from "../../src/class/passwords.ts";
-import type { PolicyCheck, PolicyWatch } from "../../src/lab/policy-check.ts";
+import {
+  deleteAbandonedProbes,
+  ROLE_POLICY_CHECK,
+  type PolicyCheck,
+  type PolicyWatch,
+} from "../../src/lab/policy-check.ts";
 import { openSqliteStore } from "../../src/store/sqlite/index.ts";
 import { FakeLabManager } from "../fakes/server-fakes.ts";
 
@@ -97,5 +102,37 @@ describe("classes and the NetworkPolicy check", () => {
     assert.equal((await s.create(ana, input)).name, "c");
     assert.equal(s.unenforcedPolicy()?.accepted, true);
     s.close();
+  });
+});
+
+describe("the NetworkPolicy check's clean-up", () => {
+  it("deletes probe namespaces older than a check lives (a server killed mid-check), never a running check's", async () => {
+    const now = Date.parse("2026-01-01T10:00:00Z");
+    const ns = (name: string, ageMs: number, deleting = false) => ({
+      metadata: {
+        name,
+        creationTimestamp: new Date(now - ageMs),
+        ...(deleting ? { deletionTimestamp: new Date(now) } : {}),
+      },
+    });
+    const deleted: string[] = [];
+    let selector = "";
+    const core = {
+      listNamespace: async (req: { labelSelector?: string }) => {
+        selector = req.labelSelector ?? "";
+        return {
+          items: [
+            ns("abandoned", 200_000),
+            ns("running-now", 30_000),
+            ns("just-past-timeout", 100_000),
+            ns("already-going", 500_000, true),
+          ],
+        };
+      },
+      deleteNamespace: async (req: { name: string }) => void deleted.push(req.name),
+    };
+    await deleteAbandonedProbes(core as never, 90_000, now);
+    assert.equal(selector, `kubelab.dev/role=${ROLE_POLICY_CHECK}`);
+    assert.deepEqual(deleted, ["abandoned"]);
   });
 });
