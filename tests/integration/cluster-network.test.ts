@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { NETWORK } from "../../src/cluster/local/layout.ts";
 import { TOOLBOX_IMAGE } from "../../src/images/catalog.ts";
@@ -194,4 +195,21 @@ describe("cluster network: Services, DNS, metrics", { timeout: 300_000 }, () => 
     );
     assert.ok(pods);
   });
+
+  test(
+    "the pods' gateway keeps its MAC address when pods come and go (the bridge's is set, not its ports' lowest)",
+    {
+      skip: existsSync(`/sys/class/net/${NETWORK.bridge}`) ? false : "reads the local node's bridge",
+    },
+    async () => {
+      const sys = (file: string) => readFileSync(`/sys/class/net/${NETWORK.bridge}/${file}`, "utf8").trim();
+      // 3: NET_ADDR_SET. A bridge left at 1 (random) takes its lowest port's address, which changes as pods go.
+      assert.equal(sys("addr_assign_type"), "3", "the bridge's address is set");
+      assert.equal(sys("address"), NETWORK.bridgeMac);
+      const gone = await kubectl(["-n", ns, "delete", "pod", "-l", "app=web", "--wait=true"], { timeoutMs: 60_000 });
+      assert.equal(gone.code, 0, gone.stderr);
+      assert.equal(sys("address"), NETWORK.bridgeMac, "deleting pods leaves the gateway's address alone");
+      await kubectl(["-n", ns, "rollout", "status", "deployment/web", "--timeout=60s"], { timeoutMs: 70_000 });
+    },
+  );
 });

@@ -10,6 +10,14 @@ import { join, resolve } from "node:path";
 /** Fixed network facts of the local node. */
 export const NETWORK = {
   bridge: "kubelab0",
+  /**
+   * The bridge's own MAC address, set rather than left to the kernel: a bridge
+   * without one takes the lowest MAC of its ports, so deleting the pod whose
+   * veth had it changed the gateway's address under every other pod, and their
+   * cached one pointed nowhere until it expired (tens of seconds without the
+   * API server or DNS). Locally administered (0x02), unicast.
+   */
+  bridgeMac: "02:6b:6c:00:00:01",
   /** The node's IP: the bridge's own address, the pods' gateway, the API server's address. */
   nodeIp: "10.244.0.1",
   podSubnet: "10.244.0.0/16",

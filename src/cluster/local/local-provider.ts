@@ -386,9 +386,12 @@ export class LocalProvider implements ClusterProvider {
 
   /** The node's bridge carries the node IP, so the API server can bind it before any pod exists. */
   private async createBridge(): Promise<void> {
-    const { bridge, nodeIp, podSubnet } = NETWORK;
+    const { bridge, bridgeMac, nodeIp, podSubnet } = NETWORK;
     try {
-      if (!(await linkExists(bridge))) await run("ip", ["link", "add", bridge, "type", "bridge"]);
+      if (!(await linkExists(bridge))) await run("ip", ["link", "add", "name", bridge, "address", bridgeMac, "type", "bridge"]);
+      // A bridge made by an older kubelab follows its ports' addresses (see NETWORK.bridgeMac): pin it.
+      else if (!(await run("ip", ["-o", "link", "show", "dev", bridge])).includes(`link/ether ${bridgeMac} `))
+        await run("ip", ["link", "set", "dev", bridge, "address", bridgeMac]);
       const prefix = podSubnet.split("/")[1];
       const addrs = await run("ip", ["-o", "-4", "addr", "show", "dev", bridge]);
       if (!addrs.includes(`${nodeIp}/`)) await run("ip", ["addr", "add", `${nodeIp}/${prefix}`, "dev", bridge]);
