@@ -31,7 +31,7 @@ import type { IsolationMode } from "../lab/types.ts";
 import { isLoopbackBind } from "./host-check.ts";
 import { useUi } from "../i18n/ui/index.ts";
 import { ACCESS_PAGE_LOCAL, LOGIN_PATH, type AccessLoginPage } from "../shared/access-page.ts";
-import { HttpError, parseCookies, sendError, serializeCookie } from "./http-util.ts";
+import { HttpError, isApiPath, parseCookies, sendError, serializeCookie } from "./http-util.ts";
 import { route, type Route } from "./http/route.ts";
 import { clientAddress, createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 import { createTokenIssuer } from "./sessions.ts";
@@ -124,8 +124,6 @@ export interface AccessGate {
   /** For a refused WebSocket upgrade. */
   readonly upgradeRefusal: { status: number; error: string; hint: string };
 }
-
-const isApi = (path: string) => path === "/api" || path.startsWith("/api/");
 
 /**
  * The all-in-one container's access token, made once at first start and kept
@@ -244,7 +242,7 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
   function deny(req: IncomingMessage, res: ServerResponse, path: string) {
     const method = req.method ?? "GET";
     req.resume();
-    if (isApi(path)) return sendError(res, new HttpError(401, refusal.error, refusal.hint));
+    if (isApiPath(path)) return sendError(res, new HttpError(401, refusal.error, refusal.hint));
     if (method === "GET" || method === "HEAD") {
       const next = safeNext(req.url);
       res.writeHead(303, {
@@ -264,7 +262,7 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
     async admit(req, res, path, secure) {
       const url = new URL(req.url ?? "/", "http://localhost");
       const attempt =
-        isToken && !isApi(path) && (req.method === "GET" || req.method === "HEAD")
+        isToken && !isApiPath(path) && (req.method === "GET" || req.method === "HEAD")
           ? url.searchParams.get(TOKEN_PARAM)
           : null;
       if (attempt === null) {

@@ -213,3 +213,6 @@ export function originAllowed(
     return false;
   }
 }
+
+/** True for the JSON API's paths (`/api`, `/api/…`), which get JSON errors, never a page. */
+export const isApiPath = (path: string): boolean => path === "/api" || path.startsWith("/api/");

@@ -33,7 +33,16 @@ import { KubelabError } from "../../errors.ts";
 import { withLogContext } from "../../logger.ts";
 import type { AccessGate } from "../access.ts";
 import type { HostPolicy } from "../host-check.ts";
-import { escapeHtml, HttpError, htmlPage, isClientAbort, originAllowed, sendError, sendHtml } from "../http-util.ts";
+import {
+  escapeHtml,
+  HttpError,
+  htmlPage,
+  isApiPath,
+  isClientAbort,
+  originAllowed,
+  sendError,
+  sendHtml,
+} from "../http-util.ts";
 import type { Health } from "./health.ts";
 import type { Caller, InstructorIdentity, Route, UpgradeRoute } from "./route.ts";
 import { readRouteBody, runRoute, type Router } from "./router.ts";
@@ -113,7 +122,6 @@ function requestIdOf(req: IncomingMessage): string {
   const given = req.headers[REQUEST_ID_HEADER];
   return typeof given === "string" && /^[A-Za-z0-9._-]{8,64}$/.test(given) ? given : randomBytes(8).toString("hex");
 }
-const isApi = (path: string) => path === "/api" || path.startsWith("/api/");
 const changesState = (method: string | undefined) => method !== "GET" && method !== "HEAD";
 
 export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
@@ -185,9 +193,9 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
     if (access && !route?.beforeAccess && !(await access.admit(req, res, path, options.isSecure(req)))) return;
     if (!route) {
       const examPage = await options.hidden?.(path, options.sessionOf(req));
-      if (examPage && !isApi(path)) return redirect(res, examPage);
+      if (examPage && !isApiPath(path)) return redirect(res, examPage);
       if (examPage) throw examRunning(examPage);
-      if (!isApi(path)) return options.fallback(req, res);
+      if (!isApiPath(path)) return options.fallback(req, res);
       if (router.knows(path))
         throw new HttpError(426, "this endpoint is a WebSocket", "Connect with a WebSocket client.", {
           upgrade: "websocket",
@@ -204,7 +212,7 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
     if (route.csrf) checkCsrf(req, caller);
     // While the session's exam runs, the lessons' API routes refuse (exam-api.ts); pages in the table
     // (sign-in, join, the instructor's) are not lessons.
-    const examPage = isApi(path) ? await options.hidden?.(path, caller.sessionId) : undefined;
+    const examPage = isApiPath(path) ? await options.hidden?.(path, caller.sessionId) : undefined;
     if (examPage) throw examRunning(examPage);
     await runRoute(match, req, res, caller, { isSecure: options.isSecure(req), raw });
   }
@@ -271,7 +279,7 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
     if (!hosts.allows(req.headers.host)) {
       req.resume();
       const { error, hint } = options.misdirected(req.headers.host);
-      if (isApi(path)) return sendError(res, new HttpError(421, error, hint));
+      if (isApiPath(path)) return sendError(res, new HttpError(421, error, hint));
       return sendHtml(
         res,
         421,
