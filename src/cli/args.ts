@@ -46,6 +46,32 @@ function distance(a: string, b: string): number {
   return row[b.length];
 }
 
+/**
+ * `--learner -x3Kq` → `--learner=-x3Kq`: a value may start with a dash (a
+ * learner id is base64url), which strict `parseArgs` refuses as ambiguous
+ * after a flag that takes a value. Anything that is one of the command's own
+ * flags stays a flag, so a forgotten value still says so.
+ */
+function joinDashValues(args: string[], spec: FlagSpec): string[] {
+  const takesValue = new Set([...(spec.strings ?? []), ...(spec.repeated ?? [])]);
+  const known = new Set([...takesValue, ...(spec.booleans ?? [])]);
+  const isOwnFlag = (arg: string) => arg === "--" || known.has(arg.replace(/^--/, "").split("=")[0]);
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const next = args[i + 1];
+    if (arg === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    if (arg.startsWith("--") && takesValue.has(arg.slice(2)) && next?.startsWith("-") && !isOwnFlag(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 export function parseArgs(args: string[], spec: FlagSpec): ParsedArgs {
   const known = [...(spec.strings ?? []), ...(spec.repeated ?? []), ...(spec.booleans ?? [])];
   const options = Object.fromEntries([
@@ -55,7 +81,7 @@ export function parseArgs(args: string[], spec: FlagSpec): ParsedArgs {
   ]);
   let parsed: ReturnType<typeof parseNodeArgs>;
   try {
-    parsed = parseNodeArgs({ args, options, strict: !spec.loose, allowPositionals: true });
+    parsed = parseNodeArgs({ args: joinDashValues(args, spec), options, strict: !spec.loose, allowPositionals: true });
   } catch (err) {
     const message = (err as Error).message.split("\n")[0].replace(/\. To specify a positional.*$/, "");
     const given = /'(--?[^']+)'/.exec(message)?.[1]?.replace(/^-+/, "").split("=")[0];

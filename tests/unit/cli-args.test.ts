@@ -44,6 +44,16 @@ describe("CLI flags", () => {
     assert.equal(p.flags.has("nope"), false);
   });
 
+  it("takes a value that starts with a dash (a base64url learner id), but not one of its own flags", () => {
+    // One learner id in 64 starts with '-': `progress export --learner -x3Kq` failed as an ambiguous option.
+    const p = parseArgs(["--host", "-x3Kq", "--allowed-host", "-a", "--allowed-host", "_b", "--", "--port"], spec);
+    assert.equal(p.flags.get("host"), "-x3Kq");
+    assert.deepEqual(p.all("allowed-host"), ["-a", "_b"]);
+    assert.deepEqual(p.positional, ["--port"]);
+    assert.throws(() => parseArgs(["--host", "--open-labs"], spec), KubelabError, "a forgotten value stays an error");
+    assert.throws(() => parseArgs(["--host", "--port=1"], spec), KubelabError);
+  });
+
   it("refuses an unknown flag with the nearest known one and the usage", () => {
     assert.throws(
       () => parseArgs(["--prot", "80"], spec),
