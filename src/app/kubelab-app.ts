@@ -58,6 +58,8 @@ export interface KubelabOptions {
   allowedOrigins?: string[];
   /** Host names served besides loopback (see src/server/host-check.ts). */
   allowedHosts?: string[];
+  /** Reverse proxies whose X-Forwarded-For names the client (see src/server/http/client-address.ts). */
+  trustedProxies?: string[];
   /** Require a login with this password (see src/server/access.ts). */
   accessPassword?: string;
   /** Namespace mode on a network address: labs for anyone who asks, not only class members (`--open-labs`). */
@@ -381,6 +383,7 @@ async function serve(
     exposure,
     // In a class, learners' pods reach this machine's addresses: none of them may reach the server.
     refuseClients: mode === "namespace" && info.podCidr && !options.allowPodClients ? [info.podCidr] : undefined,
+    trustedProxies: options.trustedProxies,
     maxTerminalsPerSession: options.maxTerminalsPerSession,
     sessionSecret: await sessionSecret(store, options.sessionKey),
     store,

@@ -17,6 +17,7 @@
  * | KUBELAB_SESSION_KEY_FILE     |                          | the key kept in the store             |
  * | KUBELAB_REGISTRY             | --registry               | none: images by their own names       |
  * | KUBELAB_ALLOWED_HOSTS        | --allowed-host (adds)    | none                                  |
+ * | KUBELAB_TRUSTED_PROXIES      | --trusted-proxy (adds)   | none: the TCP peer is the client      |
  * | KUBELAB_STATE_DIR            |                          | KUBELAB_STATE, else /var/lib/kubelab  |
  */
 import { readFileSync } from "node:fs";
@@ -25,6 +26,8 @@ import { KubelabError } from "../errors.ts";
 import type { IsolationMode } from "../lab/types.ts";
 import { PASSWORD_ENV, PASSWORD_FILE_FLAG } from "../server/access.ts";
 import { ALLOWED_HOST_FLAG, splitHostList } from "../server/host-check.ts";
+import { createAddressRanges } from "../server/http/address-ranges.ts";
+import { TRUSTED_PROXIES_ENV, TRUSTED_PROXY_FLAG } from "../server/http/client-address.ts";
 import { checkRegistryName } from "../images/catalog.ts";
 import { isPostgresUrl } from "../store/index.ts";
 
@@ -48,6 +51,8 @@ export interface ServerConfig {
   /** Where the lab's images come from (e.g. "registry.example.com:5000"); undefined: their own names. */
   registry?: string;
   allowedHosts: string[];
+  /** Reverse proxies (CIDRs) whose X-Forwarded-For names the client (src/server/http/client-address.ts). */
+  trustedProxies: string[];
   /** The state directory (KUBELAB_STATE_DIR), when given. */
   stateDir?: string;
 }
@@ -140,6 +145,28 @@ function registry(flags: ConfigFlags, env: NodeJS.ProcessEnv): string | undefine
   return given.value;
 }
 
+/** `KUBELAB_TRUSTED_PROXIES` (comma- or space-separated) and every `--trusted-proxy`, each checked. */
+function trustedProxies(flags: ConfigFlags, env: NodeJS.ProcessEnv): string[] {
+  const given = [
+    ...splitHostList(env[TRUSTED_PROXIES_ENV]).map((cidr) => ({ cidr, source: TRUSTED_PROXIES_ENV })),
+    ...flags
+      .all(TRUSTED_PROXY_FLAG.slice(2))
+      .flatMap(splitHostList)
+      .map((cidr) => ({ cidr, source: TRUSTED_PROXY_FLAG })),
+  ];
+  for (const { cidr, source } of given) {
+    try {
+      createAddressRanges([cidr]);
+    } catch (err) {
+      throw new KubelabError(
+        `${source}: ${(err as Error).message}`,
+        "Name the reverse proxies in front of the server (e.g. the Ingress controller's pod network 10.42.0.0/16).",
+      );
+    }
+  }
+  return given.map((g) => g.cidr);
+}
+
 function absolutePath(value: string | undefined, source: string, hint: string): string | undefined {
   if (value === undefined || value === "") return undefined;
   if (!isAbsolute(value)) throw new KubelabError(`${source} ${value} is not an absolute path`, hint);
@@ -182,6 +209,7 @@ export function serverConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proces
       ...splitHostList(env.KUBELAB_ALLOWED_HOSTS),
       ...flags.all(ALLOWED_HOST_FLAG.slice(2)).flatMap(splitHostList),
     ],
+    trustedProxies: trustedProxies(flags, env),
     stateDir,
   };
   // Keep the password out of the environment of anything this process starts.

@@ -38,7 +38,7 @@ import { useUi } from "../i18n/ui/index.ts";
 import type { LabManager } from "../lab/types.ts";
 import { parseCookies, serializeCookie } from "../server/http-util.ts";
 import type { InstructorIdentity } from "../server/http/route.ts";
-import { clientAddress, createRateLimiter, type RateLimitOptions } from "../server/rate-limit.ts";
+import { createRateLimiter, type RateLimitOptions } from "../server/rate-limit.ts";
 import type { ClassFeature, LearnerSessions, RenderPage } from "../server/server.ts";
 import { pageLocale, showSitePage } from "../server/site.ts";
 import { createTokenIssuer } from "../server/sessions.ts";
@@ -118,12 +118,12 @@ export function createClassHttp(options: ClassHttpOptions): ClassFeature {
     res: ServerResponse,
     form: URLSearchParams,
     secure: boolean,
+    address: string,
   ) {
     const locale = pageLocale(req);
     const t = useUi(locale);
     const refuse = (status: number, error: string, headers?: Record<string, string>) =>
       show(render, req, res, { page: "login", locale, status, error }, headers);
-    const address = clientAddress(req.socket);
     const wait = logins.take(address);
     if (wait > 0) {
       log(`instructor sign-in: too many failures from ${address}`);
@@ -156,6 +156,7 @@ export function createClassHttp(options: ClassHttpOptions): ClassFeature {
     form: URLSearchParams,
     current: { sessionId?: string; secure: boolean },
     learners: LearnerSessions,
+    address: string,
   ) {
     const locale = pageLocale(req);
     const t = useUi(locale);
@@ -167,7 +168,6 @@ export function createClassHttp(options: ClassHttpOptions): ClassFeature {
     /** The form again, as typed, with what went wrong. */
     const refuse = (status: number, error: string, headers?: Record<string, string>) =>
       show(render, req, res, { page: "join", locale, status, error, code: typed, name }, headers);
-    const address = clientAddress(req.socket);
     const wait = joins.take(address);
     if (wait > 0) {
       log(`join: too many wrong codes from ${address}`);
@@ -252,7 +252,7 @@ export function createClassHttp(options: ClassHttpOptions): ClassFeature {
   return {
     auth: { identify: instructorOf, csrfValid },
     labOptions: (sessionId) => service.labOptions(sessionId),
-    routes: (learners, render) => {
+    routes: ({ learners, renderPage: render, clientAddress }) => {
       return classRoutes({
         service,
         store,
@@ -264,8 +264,8 @@ export function createClassHttp(options: ClassHttpOptions): ClassFeature {
           show(render, req, res, { page: "join", locale: pageLocale(req), status: 200, code }),
         loginPage: (req, res) => show(render, req, res, { page: "login", locale: pageLocale(req), status: 200 }),
         instructorPage: (req, res, view) => instructorPage(render, req, res, view),
-        login: (req, res, form, secure) => login(render, req, res, form, secure),
-        join: (req, res, form, current) => join(render, req, res, form, current, learners),
+        login: (req, res, form, secure) => login(render, req, res, form, secure, clientAddress(req)),
+        join: (req, res, form, current) => join(render, req, res, form, current, learners, clientAddress(req)),
         events,
         csv,
       });

@@ -1,7 +1,7 @@
 /** Each command's usage: printed by `./kubelab <command> --help` and with any flag it does not know. */
 export const USAGES = {
   start: `start [--mode cluster|namespace] [--port N] [--host H] [--origin URL] [--allowed-host NAME]...
-        [--access-password-file FILE|-] [--max-labs N] [--labs-per-minute N] [--max-terminals N]
+        [--trusted-proxy CIDR]... [--access-password-file FILE|-] [--max-labs N] [--labs-per-minute N] [--max-terminals N]
         [--open-labs] [--allow-pod-clients] [--accept-unenforced-network-policy] [--learner-cpu Q] [--learner-memory Q]
         [--store FILE] [--registry R] [--metrics-port [HOST:]PORT]
                              build the lesson site if needed, bring up the local cluster
@@ -11,7 +11,9 @@ export const USAGES = {
                              the nodes' allocatable over the class's places; --registry: the
                              lab's images from registry R, as \`images push\` put them there;
                              --metrics-port or KUBELAB_METRICS_PORT: GET /metrics alone on that
-                             port too, for a cluster's scraper; a bare port listens on every address)`,
+                             port too, for a cluster's scraper; a bare port listens on every address;
+                             --trusted-proxy: a reverse proxy whose X-Forwarded-For names the
+                             client for the per-client limits)`,
   build: `build [--force|--check]    build the lesson site into dist/ when its sources changed`,
   image: `image build [all-in-one|server] [--output FILE] [--tag NAME] [--load]
                              build a container image as a \`docker load\` archive (--load: into

@@ -33,7 +33,8 @@ import { useUi } from "../i18n/ui/index.ts";
 import { ACCESS_PAGE_LOCAL, LOGIN_PATH, type AccessLoginPage } from "../shared/access-page.ts";
 import { HttpError, isApiPath, parseCookies, sendError, serializeCookie } from "./http-util.ts";
 import { route, type Route } from "./http/route.ts";
-import { clientAddress, createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
+import type { ClientAddressOf } from "./http/client-address.ts";
+import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 import { createTokenIssuer } from "./sessions.ts";
 import { pageLocale, showSitePage, type RenderPage } from "./site.ts";
 
@@ -103,6 +104,8 @@ export interface AccessGateOptions {
   render: RenderPage;
   /** Failed logins per client address. Default 10 at once, 10 per minute. */
   loginRate?: RateLimitOptions;
+  /** Who a request comes from: the key `loginRate` counts by. */
+  clientAddress: ClientAddressOf;
   /** The key signing access cookies. Default: a random one for this run. */
   secret?: Buffer;
   /** Access cookie lifetime. Default 12 hours (and, with the default `secret`, never beyond this server run). */
@@ -214,7 +217,7 @@ export function createAccessGate(options: AccessGateOptions): AccessGate {
    * and a redirect to `next`; otherwise the login page (429 or 401).
    */
   async function signIn(req: IncomingMessage, res: ServerResponse, attempt: string, next: string, secure: boolean) {
-    const address = clientAddress(req.socket);
+    const address = options.clientAddress(req);
     const wait = limiter.take(address);
     if (wait > 0) {
       log(`login: too many failed attempts from ${address}`);

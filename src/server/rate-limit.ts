@@ -4,7 +4,6 @@
  * seen is dropped first (a dropped client starts again with a full bucket,
  * which only ever errs towards letting a real learner in).
  */
-import { isIP } from "node:net";
 
 export interface RateLimitOptions {
   burst: number;
@@ -52,29 +51,4 @@ export function createRateLimiter(options: RateLimitOptions): RateLimiter {
       if (bucket) bucket.tokens = Math.min(burst, bucket.tokens + 1);
     },
   };
-}
-
-/**
- * The client address a limit is keyed by (the TCP peer; proxies' X-Forwarded-For is not trusted).
- * IPv6 peers are keyed by their /64: one host usually owns a whole /64 and can
- * pick a new source address in it for every request, which per address would
- * give it a fresh bucket each time.
- */
-export function clientAddress(socket: { remoteAddress?: string }): string {
-  const address = (socket.remoteAddress ?? "unknown").replace(/^::ffff:(?=\d+\.)/i, "");
-  return isIP(address) === 6 && address !== "::1" ? ipv6Prefix64(address) : address;
-}
-
-/** `2001:db8:1:2:aa::1` → `2001:db8:1:2::/64` (zone dropped, groups without leading zeros). */
-function ipv6Prefix64(address: string): string {
-  const [head, tail] = address.toLowerCase().replace(/%.*$/, "").split("::");
-  const groups = (part: string | undefined) =>
-    part ? part.split(":").flatMap((g) => (g.includes(".") ? ["0", "0"] : [g])) : [];
-  const before = groups(head);
-  const after = groups(tail);
-  const all = tail === undefined ? before : [...before, ...Array(8 - before.length - after.length).fill("0"), ...after];
-  return `${all
-    .slice(0, 4)
-    .map((g) => parseInt(g, 16).toString(16))
-    .join(":")}::/64`;
 }

@@ -25,7 +25,8 @@ import type { EnsureLabOptions, Lab, LabManager } from "../lab/types.ts";
 import { API, type Locale } from "../shared/contract.ts";
 import { accessCookieKey, checkExposure, createAccessGate, type AccessGate } from "./access.ts";
 import { ALLOWED_HOST_FLAG, assertAllowedHosts, createHostPolicy, isLoopbackBind } from "./host-check.ts";
-import { createClientFilter } from "./http/client-filter.ts";
+import { createAddressRanges } from "./http/address-ranges.ts";
+import { clientAddressOf, type ClientAddressOf } from "./http/client-address.ts";
 import { createFrontDoor, type InstructorAuth } from "./http/front-door.ts";
 import type { Route, UpgradeRoute } from "./http/route.ts";
 import { createRouter, type Router } from "./http/router.ts";
@@ -76,8 +77,13 @@ export interface LearnerSessions {
 
 /** Class mode's part of the server (src/class): its routes and how instructors are signed in. */
 export interface ClassFeature {
-  /** The instructor's routes, pages and /join, given the server's learner sessions and the site's page renderer. */
-  routes(learners: LearnerSessions, renderPage: RenderPage): { routes: Route<any>[]; upgrades: UpgradeRoute[] };
+  /** The instructor's routes, pages and /join, given what of the server they need. */
+  routes(server: {
+    learners: LearnerSessions;
+    renderPage: RenderPage;
+    /** Who a request comes from, for the per-client limits on sign-in and join. */
+    clientAddress: ClientAddressOf;
+  }): { routes: Route<any>[]; upgrades: UpgradeRoute[] };
   auth: InstructorAuth;
   /** How a new lab for this learner session is made (a class member's: its labels and lifetime); undefined for a non-member. */
   labOptions(sessionId: string): Promise<EnsureLabOptions | undefined>;
@@ -135,6 +141,11 @@ export interface LabServerOptions {
    * cluster's pod network, so learners' pods cannot reach this server).
    */
   refuseClients?: string[];
+  /**
+   * Reverse proxies (CIDRs) whose X-Forwarded-For names the client for the
+   * per-client limits (an Ingress controller's pod network); none: the TCP peer.
+   */
+  trustedProxies?: string[];
   /** `checkServerExposure`'s result when the caller ran it already (else the server runs it). */
   exposure?: { warnings: string[] };
   /** Where attempts and lab events are kept (src/store); without one nothing outlives the page. */
@@ -228,7 +239,8 @@ export function createLabServer(options: LabServerOptions): LabServer {
   const allowedOrigins = options.allowedOrigins ?? [];
   const bodyLimit = options.bodyLimitBytes ?? 16 * 1024;
   const exposureWarnings = (options.exposure ?? checkServerExposure({ ...options, mode: labManager.mode })).warnings;
-  const clientFilter = createClientFilter(options.refuseClients ?? []);
+  const refusedClients = createAddressRanges(options.refuseClients ?? []);
+  const clientAddress = clientAddressOf(options.trustedProxies);
   const allowedHosts = [...(options.allowedHosts ?? []), ...allowedOrigins];
   const hosts = createHostPolicy({
     port: () => (server.address() as AddressInfo | null)?.port,
@@ -293,6 +305,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
     clusterInfo: options.clusterInfo,
     issueSession: learners.issue,
     labCreation: createRateLimiter(options.labCreationRate ?? { burst: 20, perMinute: 20 }),
+    clientAddress,
     labOptions: options.instructor ? (sid) => options.instructor!.labOptions(sid) : undefined,
     terminals,
     maxTerminalsPerSession: options.maxTerminalsPerSession ?? 4,
@@ -305,7 +318,10 @@ export function createLabServer(options: LabServerOptions): LabServer {
   });
   options.metrics?.observe({ labs: () => labManager.listLabs(), terminals: () => terminals.size });
   const workbench = options.workbench ?? (options.kubeConfig ? workbenchFromKubeConfig(options.kubeConfig) : undefined);
-  const classRoutes = options.instructor?.routes(learners, serveSite) ?? { routes: [], upgrades: [] };
+  const classRoutes = options.instructor?.routes({ learners, renderPage: serveSite, clientAddress }) ?? {
+    routes: [],
+    upgrades: [],
+  };
 
   const accessSecret = options.accessPassword ?? options.accessToken;
   const access: AccessGate | undefined =
@@ -323,6 +339,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
               ? options.sessionSecret
               : accessCookieKey(options.sessionSecret, options.accessPassword),
           loginRate: options.loginRate,
+          clientAddress,
           log,
         });
 
@@ -432,7 +449,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
   // Before anything is read: a refused peer gets no answer at all (and one log line per minute).
   let refusalLoggedAt = 0;
   server.on("connection", (socket) => {
-    if (!clientFilter.refuses(socket.remoteAddress)) return;
+    if (!refusedClients.has(socket.remoteAddress)) return;
     if (Date.now() - refusalLoggedAt > 60_000) {
       refusalLoggedAt = Date.now();
       log(`connection from ${socket.remoteAddress} refused: that address is in the pod network`);

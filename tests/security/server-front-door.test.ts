@@ -149,7 +149,10 @@ describe("front door: network addresses need a password", { timeout: 300_000 }, 
     const password = randomBytes(18).toString("base64url");
     let server: ServerProcess;
     before(async () => {
-      server = await startServer(["--host", "0.0.0.0"], { KUBELAB_ACCESS_PASSWORD: password });
+      // 127.0.0.9 plays a reverse proxy in front of the server (an Ingress controller).
+      server = await startServer(["--host", "0.0.0.0", "--trusted-proxy", "127.0.0.9"], {
+        KUBELAB_ACCESS_PASSWORD: password,
+      });
     });
     after(async () => {
       await server?.stop();
@@ -159,11 +162,15 @@ describe("front door: network addresses need a password", { timeout: 300_000 }, 
       if (res.headers.location) locations.push(String(res.headers.location));
       return res;
     };
-    const login = (body: string, localAddress?: string) =>
+    const login = (body: string, localAddress?: string, forwardedFor?: string) =>
       raw(server.port, {
         method: "POST",
         path: "/login",
-        headers: { origin: server.url, "content-type": "application/x-www-form-urlencoded" },
+        headers: {
+          origin: server.url,
+          "content-type": "application/x-www-form-urlencoded",
+          ...(forwardedFor ? { "x-forwarded-for": forwardedFor } : {}),
+        },
         body,
         localAddress,
       }).then(track);
@@ -253,6 +260,22 @@ describe("front door: network addresses need a password", { timeout: 300_000 }, 
         localAddress: "127.0.0.4",
       });
       assert.equal(foreign.status, 403);
+    });
+
+    test("X-Forwarded-For counts only from the trusted proxy, and only its own hop", async () => {
+      // The limited client of the test above cannot get a fresh budget by naming another address.
+      for (let i = 0; i < 12; i++) await login(`password=guess-${i}`, "127.0.0.2");
+      assert.equal((await login("password=again", "127.0.0.2", "203.0.113.77")).status, 429);
+      // Behind the proxy, each learner has their own budget: one spends it...
+      const statuses: number[] = [];
+      for (let i = 0; i < 11; i++)
+        statuses.push((await login(`password=guess-${i}`, "127.0.0.9", "203.0.113.1")).status);
+      assert.deepEqual(statuses.slice(9), [401, 429]);
+      // ...and writing a fresh address on the left of the proxy's own hop does not buy another.
+      assert.equal((await login("password=x", "127.0.0.9", "198.51.100.3, 203.0.113.1")).status, 429);
+      // Another learner behind the same proxy still signs in.
+      const other = await login(`password=${encodeURIComponent(password)}`, "127.0.0.9", "203.0.113.2");
+      assert.equal(other.status, 303);
     });
   });
 });

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { after, before, describe, it } from "node:test";
-import { createClientFilter } from "../../src/server/http/client-filter.ts";
+import { createAddressRanges } from "../../src/server/http/address-ranges.ts";
 import { createLabServer, type LabServer } from "../../src/server/server.ts";
 import { FakeExecTransport, FakeLabManager } from "../fakes/server-fakes.ts";
 
@@ -62,13 +62,13 @@ describe("a class server and the pod network", () => {
   });
 
   it("the filter: CIDRs of both families, IPv4-mapped peers, and a clear error for a malformed range", () => {
-    const f = createClientFilter(["10.244.0.0/16", "fd00:1::/64"]);
-    assert.equal(f.refuses("10.244.3.7"), true);
-    assert.equal(f.refuses("::ffff:10.244.0.9"), true);
-    assert.equal(f.refuses("fd00:1::5"), true);
-    assert.equal(f.refuses("10.245.0.1"), false);
-    assert.equal(f.refuses("127.0.0.1"), false);
-    assert.equal(f.refuses(undefined), false);
-    assert.throws(() => createClientFilter(["10.244.0.0/33"]), /invalid address range/);
+    const f = createAddressRanges(["10.244.0.0/16", "fd00:1::/64"]);
+    assert.equal(f.has("10.244.3.7"), true);
+    assert.equal(f.has("::ffff:10.244.0.9"), true);
+    assert.equal(f.has("fd00:1::5"), true);
+    assert.equal(f.has("10.245.0.1"), false);
+    assert.equal(f.has("127.0.0.1"), false);
+    assert.equal(f.has(undefined), false);
+    assert.throws(() => createAddressRanges(["10.244.0.0/33"]), /invalid address range/);
   });
 });

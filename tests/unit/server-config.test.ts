@@ -66,6 +66,7 @@ describe("server configuration", () => {
         sessionKey: undefined,
         registry: undefined,
         allowedHosts: [],
+        trustedProxies: [],
         stateDir: undefined,
       },
     );
@@ -84,8 +85,10 @@ describe("server configuration", () => {
       KUBELAB_SESSION_KEY_FILE: key,
       KUBELAB_REGISTRY: "registry.example.com:5000/mirror",
       KUBELAB_ALLOWED_HOSTS: "lab.example.com, kubelab.school.test",
+      KUBELAB_TRUSTED_PROXIES: "10.42.0.0/16,192.0.2.1",
       KUBELAB_STATE_DIR: "/data/state",
     });
+    assert.deepEqual(c.trustedProxies, ["10.42.0.0/16", "192.0.2.1"]);
     assert.equal(c.mode, "namespace");
     assert.equal(c.host, "0.0.0.0");
     assert.equal(c.port, 8080);
@@ -131,8 +134,10 @@ describe("server configuration", () => {
         "access-password-file": fromFlag,
         registry: "flag.example.com:443",
         "allowed-host": ["flag.example.com"],
+        "trusted-proxy": ["fd00::/64"],
       },
     );
+    assert.deepEqual(c.trustedProxies, ["fd00::/64"]);
     assert.equal(c.mode, "cluster");
     assert.equal(c.host, "127.0.0.2");
     assert.equal(c.port, 9090);
@@ -161,6 +166,12 @@ describe("server configuration", () => {
     refused({ KUBELAB_SESSION_KEY_FILE: join(dir, "missing") }, undefined, /cannot read the session key/);
     refused({ KUBELAB_PROVIDER: "kubeconfig", KUBELAB_STATE_DIR: "state" }, undefined, /not an absolute path/);
     refused({ KUBELAB_STATE_DIR: "/data/state" }, undefined, /not the local one/);
+    refused(
+      { KUBELAB_TRUSTED_PROXIES: "10.42.0.0/16,ingress" },
+      undefined,
+      /KUBELAB_TRUSTED_PROXIES: invalid address range "ingress"/,
+    );
+    refused({}, { "trusted-proxy": "10.0.0.0/40" }, /--trusted-proxy: invalid address range/);
     refused(
       { KUBELAB_PROVIDER: "kubeconfig", KUBELAB_STATE_DIR: "/a", KUBELAB_STATE: "/b" },
       undefined,

@@ -1,6 +1,6 @@
 /**
  * `./kubelab start [--port N] [--host H] [--mode cluster|namespace] [--origin URL]
- *  [--allowed-host NAME]... [--access-password-file FILE|-] [--max-labs N] [--labs-per-minute N] [--max-terminals N]
+ *  [--allowed-host NAME]... [--trusted-proxy CIDR]... [--access-password-file FILE|-] [--max-labs N] [--labs-per-minute N] [--max-terminals N]
  *  [--open-labs] [--allow-pod-clients] [--accept-unenforced-network-policy] [--learner-cpu Q] [--learner-memory Q]
  *  [--store FILE] [--registry R] [--metrics-port [HOST:]PORT]`:
  * bring up the cluster (the embedded local one by default) and the lab server,
@@ -20,6 +20,7 @@ import { providerFromEnv } from "../../cluster/providers.ts";
 import { insideAllInOne } from "../../cluster/local/container.ts";
 import { PASSWORD_ENV, PASSWORD_FILE_FLAG, TOKEN_PARAM } from "../../server/access.ts";
 import { ALLOWED_HOST_FLAG } from "../../server/host-check.ts";
+import { TRUSTED_PROXY_FLAG } from "../../server/http/client-address.ts";
 import { logger } from "../../logger.ts";
 import { parseSweepMode, SWEEP_ENV } from "../../app/sweep.ts";
 import { METRICS_PORT_ENV, parseMetricsAddress } from "../../server/metrics.ts";
@@ -54,7 +55,7 @@ export default async function startCommand(args: string[]): Promise<number> {
       // Known only to refuse it with its own hint below.
       "access-password",
     ],
-    repeated: [ALLOWED_HOST_FLAG.slice(2)],
+    repeated: [ALLOWED_HOST_FLAG.slice(2), TRUSTED_PROXY_FLAG.slice(2)],
     booleans: ["open-labs", "allow-pod-clients", ACCEPT_UNENFORCED_FLAG.slice(2)],
   });
   if (parsed.flags.get("access-password") !== undefined) {
@@ -76,6 +77,7 @@ export default async function startCommand(args: string[]): Promise<number> {
     inContainer: insideAllInOne(),
     allowedOrigins: origin ? [origin] : undefined,
     allowedHosts: config.allowedHosts,
+    trustedProxies: config.trustedProxies,
     accessPassword: config.accessPassword,
     sessionKey: config.sessionKey,
     registry: config.registry,

@@ -30,7 +30,8 @@ import { HttpError, sendJson } from "../http-util.ts";
 import { arrivedAt } from "../http/front-door.ts";
 import type { KubelabMetrics } from "../metrics.ts";
 import type { ProgressApi } from "../progress-api.ts";
-import { clientAddress, type RateLimiter } from "../rate-limit.ts";
+import type { ClientAddressOf } from "../http/client-address.ts";
+import type { RateLimiter } from "../rate-limit.ts";
 import {
   bridgeTerminal,
   type TerminalPark,
@@ -52,6 +53,8 @@ export interface LabRoutesDeps {
   issueSession(secure: boolean): { sessionId: string; setCookie: string };
   /** Namespace mode: new labs per client address. */
   labCreation: RateLimiter;
+  /** Who a request comes from: the key `labCreation` counts by. */
+  clientAddress: ClientAddressOf;
   /** A class member's lab options (its labels and lifetime). */
   labOptions?(sessionId: string): Promise<EnsureLabOptions | undefined>;
   terminals: Set<TerminalSession>;
@@ -130,7 +133,7 @@ export function labRoutes(deps: LabRoutesDeps): { routes: Route<any>[]; upgrades
         let sid = sessionId;
         // In a class, each new lab is a namespace and a pod: creation is rate-limited per address.
         if (labManager.mode === "namespace" && !(sid && labManager.getLab(sid))) {
-          const wait = deps.labCreation.take(clientAddress(req.socket));
+          const wait = deps.labCreation.take(deps.clientAddress(req));
           if (wait > 0)
             throw new HttpError(
               429,
