@@ -15,6 +15,8 @@ import { createGradeContext, graders, gradeExercise, kubeExec } from "../graders
 import { loadExercises } from "../graders/exercises.ts";
 import {
   apiServerEndpoints,
+  followApiServerEndpoints,
+  refreshApiEgress,
   createLabKube,
   createLabManager,
   labIdIsOfMode,
@@ -229,13 +231,26 @@ async function serve(
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(options.provider.kubeconfigPath());
   shareConnections(kubeConfig);
-  // Namespace mode: learners' pods reach the API server at the `kubernetes` Service's endpoints (read once, at start).
-  const apiEndpoints = mode === "namespace" ? await apiServerEndpoints(kubeConfig) : undefined;
+  // Namespace mode: learners' pods reach the API server at the `kubernetes` Service's endpoints,
+  // followed while the server runs (src/lab/api-endpoints.ts).
+  const labKube = createLabKube(kubeConfig);
+  const apiFollower =
+    mode === "namespace"
+      ? followApiServerEndpoints({
+          initial: await apiServerEndpoints(kubeConfig),
+          read: () => apiServerEndpoints(kubeConfig),
+          onChange: async (endpoints) => {
+            const rewritten = await refreshApiEgress(kubeConfig, labKube, info.server, endpoints);
+            log(`learners' policies follow the API server: ${rewritten} rewritten`);
+          },
+          log,
+        })
+      : undefined;
+  const apiEndpoints = apiFollower?.current;
 
   const versionApi = kubeConfig.makeApiClient(VersionApi);
   const recorders = new RecorderPool({ kubeConfig, log });
   // Terminals: straight to the toolbox's agent where this process reaches pods (src/terminal/agent.ts).
-  const labKube = createLabKube(kubeConfig);
   const viaApi = apiExecTransport({ exec: new Exec(kubeConfig), log });
   const terminalTransport = info.podNetworkReachable
     ? agentTransport({ fallback: viaApi, locate: locateToolboxAgent(labKube), log })
@@ -461,6 +476,7 @@ async function serve(
     issueSession: () => server.issueSession(),
     close: async () => {
       sweeping?.close();
+      apiFollower?.stop();
       await scraper?.close();
       stopCountingApiErrors();
       networkPolicy?.stop();

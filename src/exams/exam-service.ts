@@ -38,8 +38,8 @@ export interface ExamServiceOptions {
   labManager: Pick<LabManager, "listLabs">;
   /** The API server's address as pods reach it. */
   server: string;
-  /** The `kubernetes` Service's endpoints, which learners' pods may reach (apiServerEndpoints). */
-  apiEndpoints?: ApiEndpoint[];
+  /** The `kubernetes` Service's endpoints now, which learners' pods may reach (api-endpoints.ts). */
+  apiEndpoints?: () => ApiEndpoint[];
   log: (line: string) => void;
 }
 

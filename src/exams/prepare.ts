@@ -76,8 +76,8 @@ function runSetup(script: string, kubeconfigPath: string, env: Record<string, st
 export interface LabIsolation {
   /** The API server's address as pods reach it (the lab's NetworkPolicy lets pods reach it). */
   server: string;
-  /** The `kubernetes` Service's endpoints (learnerNetworkPolicy). */
-  apiEndpoints?: ApiEndpoint[];
+  /** The `kubernetes` Service's endpoints now (learnerNetworkPolicy). */
+  apiEndpoints?: () => ApiEndpoint[];
 }
 
 export function examPreparer(kubeConfig: KubeConfig, recorders: RecorderPool, isolation?: LabIsolation) {
@@ -108,7 +108,7 @@ export function examPreparer(kubeConfig: KubeConfig, recorders: RecorderPool, is
       );
     const [namespace, ...inside] = taskNamespaceObjects(labNames(lab.id, "namespace"), t.namespace, {
       server: isolation.server,
-      apiEndpoints: isolation.apiEndpoints,
+      apiEndpoints: isolation.apiEndpoints?.(),
       limits,
       labels,
     });

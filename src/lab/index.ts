@@ -8,7 +8,7 @@ export { createLabKube, waitNamespaceUsable, type LabKube, type ObjectRef } from
 export { classLimitObjects } from "./manifests.ts";
 export { LEARNER_OBJECTS, resetLabNamespace } from "./reset.ts";
 export { locateToolboxAgent } from "./terminal-agent-address.ts";
-export { apiServerEndpoints } from "./api-endpoints.ts";
+export { apiServerEndpoints, followApiServerEndpoints, refreshApiEgress } from "./api-endpoints.ts";
 export {
   ACCEPT_UNENFORCED_ENV,
   ACCEPT_UNENFORCED_FLAG,

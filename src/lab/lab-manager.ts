@@ -54,8 +54,8 @@ export interface LabManagerOptions {
   kube: LabKube;
   /** API server URL reachable from pods (`ClusterInfo.server`). */
   server: string;
-  /** Namespace mode: the `kubernetes` Service's endpoints, which learners' pods may reach (apiServerEndpoints). */
-  apiEndpoints?: ApiEndpoint[];
+  /** Namespace mode: the `kubernetes` Service's endpoints now, which learners' pods may reach (api-endpoints.ts). */
+  apiEndpoints?: () => ApiEndpoint[];
   /** Namespace mode: the server's own pods, admitted to the toolbox's terminal agent (`ClusterInfo.serverPods`). */
   serverPods?: ServerPods;
   /** Default `cluster`: one learner on their own cluster. */
@@ -326,7 +326,7 @@ export function createLabManager(options: LabManagerOptions): LabManager {
       progress(entry, "Creating the lab's namespace and permissions…");
       const objects = labObjects(names, {
         server: options.server,
-        apiEndpoints: options.apiEndpoints,
+        apiEndpoints: options.apiEndpoints?.(),
         serverPods: options.serverPods,
         toolbox,
         starterFiles: await starterFiles(),

@@ -9,6 +9,7 @@ import type {
   V1LimitRange,
   V1Namespace,
   V1NetworkPolicy,
+  V1NetworkPolicyEgressRule,
   V1Pod,
   V1ResourceQuota,
   V1RoleBinding,
@@ -455,13 +456,18 @@ export function learnerNetworkPolicy(
             { protocol: "TCP", port: 53 },
           ],
         },
-        ...apiEgressEndpoints(server, apiEndpoints).map(({ ip, port }) => ({
-          to: [{ ipBlock: { cidr: `${ip}/${isIPv6(ip) ? 128 : 32}` } }],
-          ports: [{ protocol: "TCP", port }],
-        })),
+        ...apiEgressRules(server, apiEndpoints),
       ],
     },
   };
+}
+
+/** learnerNetworkPolicy's rules to the API server: one per address, the only ipBlock rules it has. */
+export function apiEgressRules(server: string, apiEndpoints: ApiEndpoint[] = []): V1NetworkPolicyEgressRule[] {
+  return apiEgressEndpoints(server, apiEndpoints).map(({ ip, port }) => ({
+    to: [{ ipBlock: { cidr: `${ip}/${isIPv6(ip) ? 128 : 32}` } }],
+    ports: [{ protocol: "TCP", port }],
+  }));
 }
 
 /**
