@@ -20,7 +20,7 @@ import { flagString, parseArgs } from "../src/cli/args.ts";
 import { providerFromEnv } from "../src/cluster/providers.ts";
 import { RecorderPool } from "../src/recorder/index.ts";
 import type { ClusterViewFrame } from "../src/shared/cluster-view.ts";
-import { ClusterViewFeeds } from "../src/workbench/cluster-feed.ts";
+import { ClusterViewFeeds } from "../src/workbench/cluster-view/feed.ts";
 import { Report, requireCluster, runMain, sleep, STAT_HEADER, statCells, stats, table, target } from "./support.ts";
 
 const P95_MS = 1000;

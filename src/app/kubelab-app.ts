@@ -42,7 +42,7 @@ import { createSiteHandler } from "../server/site.ts";
 import { agentTransport, apiExecTransport, createTerminalPark } from "../terminal/index.ts";
 import { ensureSite } from "../site-build/site-build.ts";
 import { openStore, type Store } from "../store/index.ts";
-import { ClusterViewFeeds } from "../workbench/cluster-feed.ts";
+import { ClusterViewFeeds } from "../workbench/cluster-view/feed.ts";
 
 export interface KubelabOptions {
   provider: ClusterProvider;
@@ -369,7 +369,7 @@ async function serve(
         sessionSecret: await sessionSecret(store, options.sessionKey),
       })
     : undefined;
-  // The workbench's cluster view: views of the recorders' shared watches, none of its own (src/workbench).
+  // The workbench's cluster view: views of the recorders' shared watches, none of its own (src/workbench/cluster-view).
   const sharedView = recorders.sharedView();
   const server = createLabServer({
     health: createHealth({

@@ -17,7 +17,7 @@
  *
  * Rights: cluster-wide list and watch of pods, batch jobs and cronjobs and
  * apps deployments (docs/architecture.md, "The recorder"), and of events
- * while a learner has the workbench's cluster view open (src/workbench).
+ * while a learner has the workbench's cluster view open (src/workbench/cluster-view).
  */
 import { AppsV1Api, BatchV1Api, CoreV1Api, makeInformer } from "@kubernetes/client-node";
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";

@@ -36,8 +36,8 @@ import { clusterViewRoutes } from "./routes/cluster-view.ts";
 import { labRoutes } from "./routes/lab.ts";
 import { metricsRoute, type KubelabMetrics } from "./metrics.ts";
 import { workbenchRoutes } from "./routes/workbench-files.ts";
-import { workbenchFromKubeConfig, type WorkbenchDeps } from "./workbench/index.ts";
-import type { ClusterViewFeeds } from "../workbench/cluster-feed.ts";
+import { editorFromKubeConfig, type WorkbenchEditor } from "../workbench/editor/index.ts";
+import type { ClusterViewFeeds } from "../workbench/cluster-view/feed.ts";
 import type { Store } from "../store/index.ts";
 import { createProgressApi } from "./progress-api.ts";
 import type { RenderPage, SiteHandler } from "./site.ts";
@@ -100,7 +100,7 @@ export interface LabServerOptions {
   /** How terminals reach the toolbox (tests pass the API's exec over a fake). */
   terminalTransport?: TerminalTransport;
   /** The workbench editor's files, schemas and apply; made from `kubeConfig` when not given. */
-  workbench?: WorkbenchDeps;
+  workbench?: WorkbenchEditor;
   /** Shown by /api/health. */
   clusterInfo?: ClusterInfo;
   siteHandler?: SiteHandler;
@@ -317,7 +317,7 @@ export function createLabServer(options: LabServerOptions): LabServer {
     log,
   });
   options.metrics?.observe({ labs: () => labManager.listLabs(), terminals: () => terminals.size });
-  const workbench = options.workbench ?? (options.kubeConfig ? workbenchFromKubeConfig(options.kubeConfig) : undefined);
+  const workbench = options.workbench ?? (options.kubeConfig ? editorFromKubeConfig(options.kubeConfig) : undefined);
   const classRoutes = options.instructor?.routes({ learners, renderPage: serveSite, clientAddress }) ?? {
     routes: [],
     upgrades: [],

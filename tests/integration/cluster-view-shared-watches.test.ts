@@ -13,7 +13,7 @@ import { BatchV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { RecorderPool } from "../../src/recorder/index.ts";
 import { SharedInformers, kubeClusterInformerFactory } from "../../src/recorder/shared.ts";
 import type { ClusterViewFrame } from "../../src/shared/cluster-view.ts";
-import { ClusterViewFeeds } from "../../src/workbench/cluster-feed.ts";
+import { ClusterViewFeeds } from "../../src/workbench/cluster-view/feed.ts";
 import { apiWatchCount, eventually, kubeconfig, kubectl } from "../support/cluster.ts";
 
 const KINDS = new Set(["pods", "jobs", "cronjobs", "deployments", "events"]);

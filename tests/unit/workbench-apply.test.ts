@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { applier, type ApiCall } from "../../src/server/workbench/apply.ts";
+import { applier, type ApiCall } from "../../src/workbench/editor/apply.ts";
 
 const learner = { namespace: "lab-a", serviceAccount: { namespace: "kubelab-a", name: "learner" } };
 const DISCOVERY = {

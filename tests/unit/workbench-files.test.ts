@@ -17,7 +17,7 @@ import {
   toolboxFiles,
   type ExecOutcome,
   type ToolboxExec,
-} from "../../src/server/workbench/toolbox-files.ts";
+} from "../../src/workbench/editor/toolbox-files.ts";
 import { FakeExecTransport, FakeLabManager } from "../fakes/server-fakes.ts";
 
 /** Runs argv on this machine, as the API's exec runs it in the toolbox. */

@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
-import { clusterSchemas } from "../../src/server/workbench/cluster-schemas.ts";
-import { kindSchema, openApiKey, type OpenApiDocument } from "../../src/server/workbench/openapi-schema.ts";
+import { clusterSchemas } from "../../src/workbench/editor/cluster-schemas.ts";
+import { kindSchema, openApiKey, type OpenApiDocument } from "../../src/workbench/editor/openapi-schema.ts";
 import {
   describeAt,
   documentsOf,

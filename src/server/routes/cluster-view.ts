@@ -2,7 +2,7 @@
  * The workbench's live cluster view of the learner's lab namespace:
  *   GET /api/lab/cluster-view?locale=&namespace=   Server-Sent Events: first
  *       `event: namespaces` (those this session may view), then each `data:` a ClusterViewFrame
- * Fed by src/workbench/cluster-feed.ts from the server's shared watches (no
+ * Fed by src/workbench/cluster-view/feed.ts from the server's shared watches (no
  * watch of its own per viewer). Only the session's own lab namespace, as the
  * other lab routes, and while its exam runs that exam's task namespaces; at
  * most MAX_VIEWERS_PER_SESSION open per session; a slow page gets the latest
@@ -12,7 +12,7 @@ import type { ServerResponse } from "node:http";
 import type { LabManager } from "../../lab/types.ts";
 import { LOCALES, type Locale } from "../../shared/contract.ts";
 import { CLUSTER_VIEW_PATH, MAX_VIEWERS_PER_SESSION, type ClusterViewFrame } from "../../shared/cluster-view.ts";
-import type { ClusterViewFeeds } from "../../workbench/cluster-feed.ts";
+import type { ClusterViewFeeds } from "../../workbench/cluster-view/feed.ts";
 import { route, type Route } from "../http/route.ts";
 import { HttpError } from "../http-util.ts";
 

@@ -13,19 +13,10 @@ import type { Lab, LabManager } from "../../lab/types.ts";
 import { API, type WorkbenchApplyResult, type WorkbenchFile, type WorkbenchFileList } from "../../shared/contract.ts";
 import { route, type Route } from "../http/route.ts";
 import { HttpError, sendJson } from "../http-util.ts";
-import type { Learner } from "../workbench/apply.ts";
-import type { ClusterSchemas } from "../workbench/cluster-schemas.ts";
-import { MAX_FILE_BYTES, type ToolboxFiles } from "../workbench/toolbox-files.ts";
+import { MAX_FILE_BYTES, type WorkbenchEditor } from "../../workbench/editor/index.ts";
 
-export interface WorkbenchRoutesDeps {
+export interface WorkbenchRoutesDeps extends WorkbenchEditor {
   labManager: LabManager;
-  /** The files of a lab's toolbox. */
-  files(lab: Lab): ToolboxFiles;
-  schemas: ClusterSchemas;
-  /** Apply a file's YAML as the lab's learner. */
-  apply(content: string, learner: Learner): Promise<WorkbenchApplyResult>;
-  /** The ServiceAccount a lab's learner acts as. */
-  learner(lab: Lab): Learner;
 }
 
 /** A JSON body holding a whole file: its size bound plus room for JSON escapes. */

@@ -1,6 +1,6 @@
 /**
  * The editor's YAML against the cluster's JSON Schemas (made by the server
- * from its OpenAPI v3: src/server/workbench/openapi-schema.ts), on the `yaml`
+ * from its OpenAPI v3: src/workbench/editor/openapi-schema.ts), on the `yaml`
  * package's syntax tree so every mark lands on the text it concerns:
  * - `documentsOf`: each `---` document with its own apiVersion and kind;
  * - `validate`: unknown fields, wrong types, enums, bounds, missing required fields;

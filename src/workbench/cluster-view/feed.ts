@@ -12,11 +12,11 @@
  * namespace's views are dropped and opened again after a backoff (the first
  * re-opens the shared informer, whose list refills the cache).
  */
-import type { InformerLike, SharedKindName } from "../recorder/index.ts";
-import { useUi } from "../i18n/ui/index.ts";
-import type { Locale } from "../shared/contract.ts";
-import { VIEW_FRAME_INTERVAL_MS, type ClusterViewFrame } from "../shared/cluster-view.ts";
-import { boundedFrame, buildTree, type NamespaceObjects, type ViewObject } from "./cluster-tree.ts";
+import type { InformerLike, SharedKindName } from "../../recorder/index.ts";
+import { useUi } from "../../i18n/ui/index.ts";
+import type { Locale } from "../../shared/contract.ts";
+import { VIEW_FRAME_INTERVAL_MS, type ClusterViewFrame } from "../../shared/cluster-view.ts";
+import { boundedFrame, buildTree, type NamespaceObjects, type ViewObject } from "./tree.ts";
 
 /** A namespace's view of the shared informer of a kind (`SharedInformers.view`). */
 export type WatchSource = (kind: SharedKindName, namespace: string) => InformerLike;

@@ -10,7 +10,7 @@
  * name is another Job); a Deployment's pods by their ReplicaSet's name
  * (`<deployment>-<hash>`), since ReplicaSets are not watched.
  */
-import { useUi } from "../i18n/ui/index.ts";
+import { useUi } from "../../i18n/ui/index.ts";
 import {
   MAX_EVENTS_PER_OBJECT,
   MAX_FRAME_BYTES,
@@ -20,7 +20,7 @@ import {
   type ContainerRole,
   type ViewEvent,
   type ViewNode,
-} from "../shared/cluster-view.ts";
+} from "../../shared/cluster-view.ts";
 
 /** The fields of API objects the tree reads (client-node's types are wider; fakes fill only these). */
 export interface ViewObject {
