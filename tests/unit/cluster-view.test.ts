@@ -10,7 +10,12 @@ import { useUi } from "../../src/i18n/ui/index.ts";
 import type { SharedKindName } from "../../src/recorder/shared.ts";
 import type { ClusterViewFrame, ViewNode } from "../../src/shared/cluster-view.ts";
 import { ClusterViewFeeds } from "../../src/workbench/cluster-view/feed.ts";
-import { boundedFrame, buildTree, type NamespaceObjects, type ViewObject } from "../../src/workbench/cluster-view/tree.ts";
+import {
+  boundedFrame,
+  buildTree,
+  type NamespaceObjects,
+  type ViewObject,
+} from "../../src/workbench/cluster-view/tree.ts";
 import { fakeSharedInformers } from "../fakes/recorder-fakes.ts";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
