@@ -53,6 +53,7 @@ const en = {
   "run.writeFile": "Write {file}",
   "run.writeFileTitle": "Write this file in the terminal’s working directory",
   "run.queued": "The terminal is not ready yet; the command will run once it is.",
+  "run.dropped": "The terminal is not ready yet and holds at most {kib} KiB of typed input; the rest was dropped.",
   "check.button": "Check",
   "check.again": "Check again",
   "check.running": "Checking…",

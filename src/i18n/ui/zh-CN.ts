@@ -53,6 +53,7 @@ export default {
   "run.writeFile": "写入 {file}",
   "run.writeFileTitle": "在终端的当前目录中写入这个文件",
   "run.queued": "终端尚未就绪，就绪后会自动运行该命令。",
+  "run.dropped": "终端尚未就绪，最多暂存 {kib} KiB 的输入；超出的部分已丢弃。",
   "check.button": "检查",
   "check.again": "再次检查",
   "check.running": "检查中…",
