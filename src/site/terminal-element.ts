@@ -19,7 +19,7 @@ import { Terminal } from "@xterm/xterm";
 import { FitAddon } from "@xterm/addon-fit";
 import { ClipboardAddon, type IClipboardProvider } from "@xterm/addon-clipboard";
 import { toUiLocale, useUi } from "../i18n/ui/index.ts";
-import { API, TERMINAL_NAME_PARAM, TERMINAL_VIEW_PARAM } from "../shared/contract.ts";
+import { API, TERMINAL_NAME_PARAM, TERMINAL_VIEW_PARAM, terminalWindowName } from "../shared/contract.ts";
 import { errorText, LabApiError, resetLab, waitForLab } from "./lab-api.ts";
 import { LabSocketAddon, type SocketStatus } from "./socket-addon.ts";
 import { TERMINAL_LOOK } from "./terminal-options.ts";
@@ -353,7 +353,7 @@ export class KubelabTerminal extends HTMLElement {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     pane.socket = new LabSocketAddon({
       url: () => {
-        const params = new URLSearchParams({ [TERMINAL_NAME_PARAM]: `term-${n}` });
+        const params = new URLSearchParams({ [TERMINAL_NAME_PARAM]: terminalWindowName(n) });
         const view = viewStore.get(n);
         if (view) params.set(TERMINAL_VIEW_PARAM, view);
         return `${scheme}//${location.host}${API.labTerminal}?${params}`;
