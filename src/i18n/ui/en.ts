@@ -70,6 +70,8 @@ const en = {
   "check.waitCancel": "Stop waiting",
   "check.waitCancelled": "Stopped waiting. Press Check again when you are ready.",
   "check.exercise": "Exercise",
+  "check.scriptReloading": "The Check button's script did not load (the connection dropped); reloading the page…",
+  "check.scriptFailed": "The Check button's script did not load; press Check to reload the page.",
   "progress.best": "Best: {score} / {maxScore}",
   "progress.last": "last attempt {score} / {maxScore}, {when}",
   "progress.attempts": "{count} attempts",

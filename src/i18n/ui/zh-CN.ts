@@ -70,6 +70,8 @@ export default {
   "check.waitCancel": "停止等待",
   "check.waitCancelled": "已停止等待。准备好后再点“检查”。",
   "check.exercise": "练习",
+  "check.scriptReloading": "“检查”按钮的脚本没有加载成功（连接中断），正在重新加载页面…",
+  "check.scriptFailed": "“检查”按钮的脚本没有加载成功，请按“检查”重新加载页面。",
   "progress.best": "最好成绩：{score} / {maxScore}",
   "progress.last": "最近一次 {score} / {maxScore}，{when}",
   "progress.attempts": "共 {count} 次",
