@@ -21,6 +21,7 @@ import { ClipboardAddon, type IClipboardProvider } from "@xterm/addon-clipboard"
 import { toUiLocale, useUi } from "../i18n/ui/index.ts";
 import { API, TERMINAL_NAME_PARAM, TERMINAL_VIEW_PARAM, terminalWindowName } from "../shared/contract.ts";
 import { errorText, LabApiError, resetLab, waitForLab } from "./lab-api.ts";
+import { INTERRUPT, INTERRUPT_SETTLE_MS } from "./run-commands.ts";
 import { LabSocketAddon, type SocketStatus } from "./socket-addon.ts";
 import { TERMINAL_LOOK } from "./terminal-options.ts";
 
@@ -557,9 +558,12 @@ export class KubelabTerminal extends HTMLElement {
       if (pane.state !== "provisioning" || state === "connecting")
         this.#paneState(pane, state, this.t(`state.${state}`));
     } else if (state === "ready" && this.#resetDone && pane === this.#active) {
-      // Said in the shell too, as a comment line: Ctrl+C first ends a command left running on deleted objects.
+      // Said in the shell too, as a comment line: Ctrl+C first ends a command left running on deleted objects,
+      // and the comment waits for the fresh prompt (the key bash reads with the interrupt is lost: the #).
+      const said = `# ${this.#resetDone}\r`;
       this.#paneState(pane, state, this.#resetDone);
-      pane.socket.sendInput(`\x03# ${this.#resetDone}\r`);
+      pane.socket.sendInput(INTERRUPT);
+      setTimeout(() => pane.socket.sendInput(said), INTERRUPT_SETTLE_MS);
       this.#resetDone = undefined;
     } else {
       this.#paneState(pane, state, message ?? this.t(`state.${state}`));
