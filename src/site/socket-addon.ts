@@ -143,7 +143,10 @@ export class LabSocketAddon implements ITerminalAddon {
       else if (this.#outboxBytes + frame.byteLength <= this.#options.maxQueuedInput) {
         this.#outbox.push(frame);
         this.#outboxBytes += frame.byteLength;
-      } else return this.#options.onInputDropped?.(this.#options.maxQueuedInput);
+      } else {
+        this.#options.onInputDropped?.(this.#options.maxQueuedInput);
+        return; // the rest of it too: what is held stays in order
+      }
     }
   }
 
