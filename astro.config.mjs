@@ -46,6 +46,8 @@ export default defineConfig({
         getBlockLocale: ({ file }) => (/[\\/]content[\\/]lessons[\\/]en[\\/]/.test(file.path) ? "en" : "zh-CN"),
       },
       components: {
+        // The page's script-load guard, before any page script (src/components/ScriptGuard.astro).
+        Head: "./src/components/overrides/Head.astro",
         // Lesson pages with exercises get the terminal beside the text.
         TwoColumnContent: "./src/components/overrides/TwoColumnContent.astro",
         // Marks lessons done / partly done from the learner's progress.

@@ -186,6 +186,8 @@ export const TERMINAL_VIEW_PARAM = "view";
 /** The query parameter of API.labTerminal naming the tab's tmux window (`term-2`; TERMINAL_NAME). */
 export const TERMINAL_NAME_PARAM = "name";
 export const TERMINAL_NAME = /^[a-z0-9][a-z0-9-]{0,15}$/;
+/** The tmux window name of the page's terminal tab `n` (1…): its first tab's is what a warm-pool lab's parked terminal gets. */
+export const terminalWindowName = (n: number): string => `term-${n}`;
 
 /** An exam task as the exam page shows it while the attempt runs. */
 export interface ExamTaskView {

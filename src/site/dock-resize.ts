@@ -2,7 +2,10 @@
  * The separator on top of the docked terminal (narrow screens): drag it, or
  * focus it and press ↑/↓ (Home/End), to give the terminal more or less of the
  * window. The height is `--kl-dock-height` on the root element and is kept
- * in localStorage, so the next lesson opens the same way.
+ * in localStorage, so the next lesson opens the same way. The separator says
+ * the dock's height in pixels (`aria-valuenow`, which a focusable separator
+ * must have) from the start and whenever it changes: a drag, the window, the
+ * editor or the cluster view opening (lab.css lets the dock grow then).
  */
 const STORAGE_KEY = "kubelab.dockHeight";
 const MIN_PX = 128;
@@ -15,9 +18,14 @@ function maxHeight(): number {
 function apply(separator: HTMLElement, px: number): number {
   const height = Math.round(Math.min(maxHeight(), Math.max(MIN_PX, px)));
   document.documentElement.style.setProperty("--kl-dock-height", `${height}px`);
-  separator.setAttribute("aria-valuenow", String(height));
-  separator.setAttribute("aria-valuemax", String(maxHeight()));
+  report(separator);
   return height;
+}
+
+/** Say the dock's height as it is now. */
+function report(separator: HTMLElement): void {
+  separator.setAttribute("aria-valuenow", String(Math.round(current(separator))));
+  separator.setAttribute("aria-valuemax", String(maxHeight()));
 }
 
 function save(height: number): void {
@@ -36,6 +44,9 @@ for (const separator of document.querySelectorAll<HTMLElement>("[data-dock-resiz
   separator.setAttribute("aria-valuemin", String(MIN_PX));
   const stored = Number(localStorage.getItem(STORAGE_KEY));
   if (stored > 0) apply(separator, stored);
+  report(separator);
+  const pane = separator.closest(".kl-lab-pane");
+  if (pane) new ResizeObserver(() => report(separator)).observe(pane);
 
   separator.addEventListener("pointerdown", (down) => {
     separator.setPointerCapture(down.pointerId);

@@ -36,6 +36,10 @@ export interface SocketAddonOptions {
    */
   beforeConnect?: (signal: AbortSignal, alive: () => void) => Promise<void>;
   onStatus?: (status: SocketStatus) => void;
+  /** Input past `maxQueuedInput` was typed while not connected and dropped (the learner is told). */
+  onInputDropped?: (maxQueuedInput: number) => void;
+  /** Input held while not connected, in bytes, in order; what comes past it is dropped. */
+  maxQueuedInput?: number;
   /** Pending-write watermarks for flow control, in bytes. */
   highWater?: number;
   lowWater?: number;
@@ -54,7 +58,8 @@ const encoder = new TextEncoder();
 const INPUT_FRAME = 64 * 1024;
 
 export class LabSocketAddon implements ITerminalAddon {
-  #options: Required<Omit<SocketAddonOptions, "beforeConnect" | "onStatus" | "onView">> & SocketAddonOptions;
+  #options: Required<Omit<SocketAddonOptions, "beforeConnect" | "onStatus" | "onView" | "onInputDropped">> &
+    SocketAddonOptions;
   #term?: Terminal;
   #socket?: WebSocket;
   #disposables: IDisposable[] = [];
@@ -68,8 +73,9 @@ export class LabSocketAddon implements ITerminalAddon {
   #attemptAbort?: AbortController;
   #noAnswerTimer?: ReturnType<typeof setTimeout>;
   #status: SocketStatus = { state: "closed" };
-  /** Input typed or sent before the socket was ready. */
+  /** Input typed or sent before the socket was ready, sent in order once it is (bounded: maxQueuedInput). */
   #outbox: Uint8Array<ArrayBuffer>[] = [];
+  #outboxBytes = 0;
 
   constructor(options: SocketAddonOptions) {
     this.#options = {
@@ -77,6 +83,8 @@ export class LabSocketAddon implements ITerminalAddon {
       lowWater: 512 * 1024,
       pingIntervalMs: 25_000,
       noAnswerMs: 20_000,
+      // Below the server's own bound on input waiting for a shell (1 MiB closes the terminal).
+      maxQueuedInput: 256 * 1024,
       ...options,
     };
   }
@@ -132,7 +140,13 @@ export class LabSocketAddon implements ITerminalAddon {
     for (let at = 0; at < bytes.byteLength; at += INPUT_FRAME) {
       const frame = bytes.byteLength <= INPUT_FRAME ? bytes : bytes.slice(at, at + INPUT_FRAME);
       if (this.#socket?.readyState === WebSocket.OPEN && this.#status.state === "ready") this.#socket.send(frame);
-      else this.#outbox.push(frame);
+      else if (this.#outboxBytes + frame.byteLength <= this.#options.maxQueuedInput) {
+        this.#outbox.push(frame);
+        this.#outboxBytes += frame.byteLength;
+      } else {
+        this.#options.onInputDropped?.(this.#options.maxQueuedInput);
+        return; // the rest of it too: what is held stays in order
+      }
     }
   }
 
@@ -209,6 +223,7 @@ export class LabSocketAddon implements ITerminalAddon {
       this.#setStatus({ state: "ready" });
       this.#sendTerminalSize();
       const queued = this.#outbox.splice(0);
+      this.#outboxBytes = 0;
       for (const bytes of queued) this.#socket?.send(bytes);
     } else if (message.state === "error") {
       rememberError(message.message);

@@ -19,8 +19,9 @@ import { Terminal } from "@xterm/xterm";
 import { FitAddon } from "@xterm/addon-fit";
 import { ClipboardAddon, type IClipboardProvider } from "@xterm/addon-clipboard";
 import { toUiLocale, useUi } from "../i18n/ui/index.ts";
-import { API, TERMINAL_NAME_PARAM, TERMINAL_VIEW_PARAM } from "../shared/contract.ts";
+import { API, TERMINAL_NAME_PARAM, TERMINAL_VIEW_PARAM, terminalWindowName } from "../shared/contract.ts";
 import { errorText, LabApiError, resetLab, waitForLab } from "./lab-api.ts";
+import { INTERRUPT, INTERRUPT_SETTLE_MS } from "./run-commands.ts";
 import { LabSocketAddon, type SocketStatus } from "./socket-addon.ts";
 import { TERMINAL_LOOK } from "./terminal-options.ts";
 
@@ -100,7 +101,7 @@ const TAB_KEYS: Record<string, "new" | "close" | "next" | "previous"> = {
   ArrowLeft: "previous",
 };
 
-/** The server's default for terminals per session, when /api/health does not say. */
+/** The server's default for terminals per session, until /api/health says (or when it does not). */
 const DEFAULT_TERMINAL_LIMIT = 4;
 
 /** Within this long after Escape, Tab and Shift+Tab leave the terminal instead of reaching the shell. */
@@ -166,7 +167,7 @@ export class KubelabTerminal extends HTMLElement {
   readonly t = useUi(toUiLocale(document.documentElement.lang));
   #panes: Pane[] = [];
   #active?: Pane;
-  /** Terminals the server allows a session (GET /api/health), asked the first time a tab is added. */
+  /** Terminals the server allows a session (GET /api/health), asked once the element is on the page. */
   #limit?: number;
   #tablist?: HTMLElement;
   #newTab?: HTMLButtonElement;
@@ -201,6 +202,7 @@ export class KubelabTerminal extends HTMLElement {
     window.kubelabTerminal = this;
     this.#addPane(1);
     for (const n of tabStore.get()) this.#addPane(n, false);
+    void this.#askLimit();
   }
 
   disconnectedCallback(): void {
@@ -271,9 +273,13 @@ export class KubelabTerminal extends HTMLElement {
     for (const pane of this.#panes) pane.socket.start();
   }
 
-  /** Open a new tab (a new window of the tmux session) and show it; false at the server's limit. */
-  async newTab(): Promise<boolean> {
-    const limit = await this.#terminalLimit();
+  /**
+   * Open a new tab (a new window of the tmux session), show it and focus it at
+   * once, so keys typed right after the click or Alt+Shift+N reach it (queued
+   * until its shell is there), never the tab before; false at the server's limit.
+   */
+  newTab(): boolean {
+    const limit = this.#limit ?? DEFAULT_TERMINAL_LIMIT;
     const n = [1, 2, 3, 4, 5, 6, 7, 8, 9].find((i) => !this.#panes.some((p) => p.n === i));
     if (this.#panes.length >= limit || n === undefined) {
       this.#setMessage(this.t("tabs.limit", { max: limit }));
@@ -348,7 +354,7 @@ export class KubelabTerminal extends HTMLElement {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     pane.socket = new LabSocketAddon({
       url: () => {
-        const params = new URLSearchParams({ [TERMINAL_NAME_PARAM]: `term-${n}` });
+        const params = new URLSearchParams({ [TERMINAL_NAME_PARAM]: terminalWindowName(n) });
         const view = viewStore.get(n);
         if (view) params.set(TERMINAL_VIEW_PARAM, view);
         return `${scheme}//${location.host}${API.labTerminal}?${params}`;
@@ -356,6 +362,7 @@ export class KubelabTerminal extends HTMLElement {
       onView: (id) => viewStore.set(n, id),
       beforeConnect: (signal, alive) => this.#ensureLab(pane, signal, alive),
       onStatus: (status) => this.#showStatus(pane, status),
+      onInputDropped: (limit) => this.#paneState(pane, pane.state, this.t("run.dropped", { kib: limit / 1024 })),
     });
     term.loadAddon(pane.socket);
     this.#panes.push(pane);
@@ -406,7 +413,7 @@ export class KubelabTerminal extends HTMLElement {
       b.addEventListener("click", onClick);
       return b;
     };
-    this.#newTab = button("+", this.t("tabs.new"), () => void this.newTab());
+    this.#newTab = button("+", this.t("tabs.new"), () => this.newTab());
     this.#closeTab = button("×", this.t("tabs.close", { name: "" }).trim(), () => this.closeTab());
     const hint = document.createElement("span");
     hint.className = "kl-lab-tabs-hint";
@@ -445,16 +452,15 @@ export class KubelabTerminal extends HTMLElement {
     if (this.#newTab) this.#newTab.disabled = this.#limit !== undefined && this.#panes.length >= this.#limit;
   }
 
-  async #terminalLimit(): Promise<number> {
-    if (this.#limit === undefined) {
-      try {
-        const health = (await (await fetch(API.health)).json()) as { terminalsPerSession?: number };
-        this.#limit = health.terminalsPerSession ?? DEFAULT_TERMINAL_LIMIT;
-      } catch {
-        this.#limit = DEFAULT_TERMINAL_LIMIT;
-      }
+  /** Ask the server's limit ahead of the first new tab, which must not wait for it (see newTab). */
+  async #askLimit(): Promise<void> {
+    try {
+      const health = (await (await fetch(API.health)).json()) as { terminalsPerSession?: number };
+      this.#limit = health.terminalsPerSession ?? DEFAULT_TERMINAL_LIMIT;
+    } catch {
+      this.#limit = DEFAULT_TERMINAL_LIMIT;
     }
-    return this.#limit;
+    this.#updateTabButtons();
   }
 
   /**
@@ -552,9 +558,12 @@ export class KubelabTerminal extends HTMLElement {
       if (pane.state !== "provisioning" || state === "connecting")
         this.#paneState(pane, state, this.t(`state.${state}`));
     } else if (state === "ready" && this.#resetDone && pane === this.#active) {
-      // Said in the shell too, as a comment line: Ctrl+C first ends a command left running on deleted objects.
+      // Said in the shell too, as a comment line: Ctrl+C first ends a command left running on deleted objects,
+      // and the comment waits for the fresh prompt (the key bash reads with the interrupt is lost: the #).
+      const said = `# ${this.#resetDone}\r`;
       this.#paneState(pane, state, this.#resetDone);
-      pane.socket.sendInput(`\x03# ${this.#resetDone}\r`);
+      pane.socket.sendInput(INTERRUPT);
+      setTimeout(() => pane.socket.sendInput(said), INTERRUPT_SETTLE_MS);
       this.#resetDone = undefined;
     } else {
       this.#paneState(pane, state, message ?? this.t(`state.${state}`));

@@ -315,7 +315,8 @@ export function bridgeTerminal(socket: WebSocket, options: TerminalBridgeOptions
     }
     if (finished) return;
     // A terminal opened while the lab waited in a warm pool: nothing to wait for.
-    const parked = options.readOnly || target.shell || options.view ? undefined : options.park?.take(target);
+    const parked =
+      options.readOnly || target.shell || options.view ? undefined : options.park?.take(target, options.windowName);
     const view = options.readOnly ? undefined : (parked?.view ?? options.view ?? newViewId());
     const openedAt = size;
     try {

@@ -8,20 +8,27 @@
  * the pool warmed, so the learner's first prompt costs nothing to open. The
  * parked terminal runs the bridge's own command (`attachCommand`: a new view
  * of tmux's "main", see toolbox-scripts.ts), so it is closed and hung up like
- * any other, and the browser that takes it is told its view id.
+ * any other, and the browser that takes it is told its view id. It is opened
+ * as the page's first tab would open its own (its tmux window named
+ * `terminalWindowName(1)`), and only a connection for that window takes it:
+ * a second tab that came first would otherwise show a window named as the first.
  *
  * Bounded: one parked terminal per lab, its output kept up to `maxBufferBytes`
  * (tmux's first screen; later bytes past the bound drop the oldest) until a
  * bridge takes it; a parked terminal that ends (its lab's pod deleted) is forgotten.
  */
+import { terminalWindowName } from "../shared/contract.ts";
 import { attachCommand, newViewId } from "./toolbox-scripts.ts";
 import { DEFAULT_SIZE, type TerminalConn, type TerminalTarget, type TerminalTransport } from "./transport.ts";
 
 export interface TerminalPark {
   /** Open a terminal into `target` now, unless one is parked (or opening) for it already. */
   park(target: TerminalTarget): void;
-  /** The open parked terminal for `target` and its view id, removed from the park; its output so far comes first. */
-  take(target: TerminalTarget): ParkedTerminal | undefined;
+  /**
+   * The open parked terminal for `target` and its view id, removed from the park; its output so far
+   * comes first. Only for a connection naming the parked window (`windowName`), or naming none.
+   */
+  take(target: TerminalTarget, windowName?: string): ParkedTerminal | undefined;
   /** How many terminals are parked or opening. */
   readonly size: number;
   /** Close every parked terminal. */
@@ -51,6 +58,8 @@ interface Parked {
 }
 
 const keyOf = (t: TerminalTarget) => `${t.namespace}/${t.pod}/${t.container}`;
+/** The window a parked terminal shows: the page's first tab's. */
+const PARKED_WINDOW = terminalWindowName(1);
 
 export function createTerminalPark(options: TerminalParkOptions): TerminalPark {
   const maxBuffer = options.maxBufferBytes ?? 64 * 1024;
@@ -80,7 +89,7 @@ export function createTerminalPark(options: TerminalParkOptions): TerminalPark {
       if (closed || target.shell || parked.has(key)) return;
       const p: Parked = { view: newViewId(), gone: false, buffered: [], bufferedBytes: 0 };
       parked.set(key, p);
-      options.transport.open(target, attachCommand({ view: p.view }), DEFAULT_SIZE).then(
+      options.transport.open(target, attachCommand({ view: p.view, windowName: PARKED_WINDOW }), DEFAULT_SIZE).then(
         (conn) => {
           p.conn = conn;
           // The park closed while connecting.
@@ -95,7 +104,8 @@ export function createTerminalPark(options: TerminalParkOptions): TerminalPark {
       );
     },
 
-    take(target) {
+    take(target, windowName) {
+      if (windowName !== undefined && windowName !== PARKED_WINDOW) return undefined;
       const key = keyOf(target);
       const p = parked.get(key);
       // Only an open one: a terminal still connecting is no faster than a new one.

@@ -28,6 +28,36 @@ async function expectNoSeriousViolations(page: Page, what: string): Promise<void
   expect(report, `serious or critical accessibility violations on ${what}`).toEqual([]);
 }
 
+/** Rows of the shown terminal tab (the docked panel shares its height with the editor and the cluster view). */
+const terminalRows = (page: Page) =>
+  page.evaluate(() => (window as unknown as { kubelabTerminal: { term: { rows: number } } }).kubelabTerminal.term.rows);
+
+/**
+ * What a narrow screen (800 px: the terminal docked below a lesson column 500 px wide) showed wrong
+ * in Chinese: nothing wider than the window, no lesson table cut off, heading links named in the
+ * page's language, and Escape then Tab or Shift+Tab leaves the terminal (the documented way out).
+ */
+async function expectFitsNarrowScreen(page: Page): Promise<void> {
+  const widths = await page.evaluate(() => ({
+    page: document.documentElement.scrollWidth,
+    window: innerWidth,
+    tables: [...document.querySelectorAll(".sl-markdown-content table")].map((t) => t.scrollWidth - t.clientWidth),
+  }));
+  expect(widths.page, "no horizontal overflow").toBeLessThanOrEqual(widths.window);
+  expect(widths.tables.length, "the lesson has its table").toBeGreaterThan(0);
+  expect(widths.tables, "no table wider than its column").toEqual(widths.tables.map(() => 0));
+  const anchor = page.locator(".sl-anchor-link").first();
+  await expect(anchor).toHaveAccessibleName(/^章节“.+”$/);
+  await expect(page.locator("#kubelab-terminal-keys")).toContainText("先按 Esc 再按 Tab");
+  const textarea = page.locator(".kl-lab-tabpanel:not([hidden]) .xterm-helper-textarea");
+  for (const key of ["Tab", "Shift+Tab"]) {
+    await textarea.focus();
+    await page.keyboard.press("Escape");
+    await page.keyboard.press(key);
+    await expect(textarea, `Escape, then ${key}, leaves the terminal`).not.toBeFocused();
+  }
+}
+
 for (const path of ["/en/job/", "/job/"]) {
   test(`the lesson ${path} has no serious accessibility violation`, async ({ page }) => {
     await page.goto(path);
@@ -43,6 +73,7 @@ for (const [path, button] of [
   test(`the workbench editor on ${path}: no serious violation, reached by keyboard, Escape leaves it`, async ({
     page,
   }) => {
+    if (path === "/job/") await page.setViewportSize({ width: 800, height: 900 });
     await page.goto(path);
     await expect(page.locator("kubelab-terminal")).toHaveAttribute("data-state", "ready", { timeout: 120_000 });
     const toggle = page.getByRole("button", { name: button, exact: true });
@@ -52,6 +83,7 @@ for (const [path, button] of [
     const content = page.locator("[data-editor] .cm-content");
     await expect(content).toBeFocused();
     await expect(page.locator("[data-editor-status]")).toContainText(/job\.yaml/);
+    expect(await terminalRows(page), "terminal lines left below the editor").toBeGreaterThanOrEqual(4);
     await expectNoSeriousViolations(page, `${path} with the editor open`);
     // Escape leaves the editor for its button (Tab indents inside it, so Tab alone would trap).
     await page.keyboard.press("Escape");
@@ -72,10 +104,14 @@ for (const path of ["/en/job/", "/job/"]) {
   test(`the workbench on ${path} (cluster view open, two terminal tabs) has no serious accessibility violation`, async ({
     page,
   }) => {
+    // The Chinese lesson at 800 px wide (the docked layout), where its faults showed.
+    if (path === "/job/") await page.setViewportSize({ width: 800, height: 900 });
     await page.goto(path);
     await expect(page.locator("kubelab-terminal")).toHaveAttribute("data-state", "ready", { timeout: 120_000 });
+    if (path === "/job/") await expectFitsNarrowScreen(page);
     await page.locator("[data-cluster-toggle]").click();
     await expect(page.locator("[data-view-updated]")).not.toBeEmpty({ timeout: 30_000 });
+    expect(await terminalRows(page), "terminal lines left beside the cluster view").toBeGreaterThanOrEqual(6);
     await page.locator(".kl-lab-tab-action").first().click();
     await expect(page.getByRole("tab")).toHaveCount(2);
     await expect(page.locator("kubelab-terminal")).toHaveAttribute("data-state", "ready", { timeout: 60_000 });

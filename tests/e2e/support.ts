@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { BatchV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { expect, type APIRequestContext, type Page } from "@playwright/test";
 import { providerFromEnv } from "../../src/cluster/providers.ts";
+import { INTERRUPT, INTERRUPT_SETTLE_MS } from "../../src/site/run-commands.ts";
 
 /** The toolbox shell's prompt, as the lessons show it. */
 export const PROMPT = "[root@master pod]#";
@@ -63,7 +64,8 @@ export async function openLesson(page: Page, path: string): Promise<void> {
 /** Cancel any half-typed input, clear the screen and wait for a lone prompt. */
 export async function clearTerminal(page: Page): Promise<void> {
   await expect(async () => {
-    await sendInput(page, "\x03"); // Ctrl-C: drop a half-typed line or a running command
+    await sendInput(page, INTERRUPT); // drop a half-typed line or a running command
+    await page.waitForTimeout(INTERRUPT_SETTLE_MS); // else bash loses the c of clear with the interrupt
     await runInTerminal(page, "clear");
     await expect.poll(() => terminalText(page), { timeout: 5_000 }).toMatch(/^\[root@master pod\]#\s*$/);
   }).toPass({ timeout: 60_000, intervals: [500, 1000, 2000] });

@@ -304,5 +304,8 @@ test("Reset lab says what it did, in the panel and in the terminal", async ({ pa
     /# Lab reset at \d\d:\d\d:\d\d: everything you created in the cluster was deleted/,
     30_000,
   );
+  // A comment, whole: the # was lost to the Ctrl+C before it ("Lab: command not found").
+  await expectTerminal(page, /^\[root@master pod\]# # Lab reset at/m, 5_000);
+  expect(await terminalText(page)).not.toMatch(/command not found/);
   await clearTerminal(page);
 });

@@ -215,23 +215,31 @@ test("a flood of output does not freeze the page or grow the server without boun
   await clearTerminal(page);
 });
 
-test("a terminal script lost on the way (the network changed while the page loaded) is said, and the page reloads", async ({
+test("page scripts lost on the way (the network changed while the page loaded) are said, and the page reloads", async ({
   page,
 }) => {
   // A module fetch can fail (Chromium drops a page's pending fetches with ERR_NETWORK_CHANGED when
-  // an interface appears, a pod's on this machine): here the first load of the terminal's module is lost.
-  let lost = 0;
+  // an interface appears, a pod's on this machine): here the first loads of the terminal's and the
+  // Check button's modules are lost. One guard (src/components/ScriptGuard.astro) covers both.
+  const lost = new Set<string>();
   await page.route(/\/_astro\/.*\.js$/, async (route) => {
     const response = await route.fetch();
     const body = await response.text();
-    if (lost === 0 && /define\(.kubelab-terminal./.test(body)) {
-      lost++;
+    const element = /define\(.(kubelab-terminal|kubelab-check)./.exec(body)?.[1];
+    if (element && !lost.has(element)) {
+      lost.add(element);
       return route.abort("internetdisconnected");
     }
     await route.fulfill({ response, body });
   });
   await page.goto("/en/job/");
+  const check = page.locator('kubelab-check[exercise="job/echo"]');
   await expect(page.locator("kubelab-terminal [data-status]")).toContainText("did not load", { timeout: 40_000 });
+  await expect(check.locator("[data-result]")).toContainText("The Check button's script did not load");
+  await expect(check).toHaveAttribute("data-state", "error");
   await expect(page.locator("kubelab-terminal")).toHaveAttribute("data-state", "ready", { timeout: 60_000 });
-  expect(lost, "the terminal's module was lost once").toBe(1);
+  expect([...lost].sort(), "each module was lost once").toEqual(["kubelab-check", "kubelab-terminal"]);
+  // After the reload the Check button works: its progress line is there and it is defined.
+  expect(await page.evaluate(() => !!customElements.get("kubelab-check"))).toBe(true);
+  await expect(check.locator("[data-result]")).not.toContainText("did not load");
 });

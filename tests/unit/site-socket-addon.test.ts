@@ -148,3 +148,35 @@ describe("the terminal socket never sits in connecting silently", () => {
     socket.dispose();
   });
 });
+
+describe("input typed before the shell is there", () => {
+  it("is held in order and sent once the server says ready, up to maxQueuedInput; past it, dropped and said", async () => {
+    const dropped: number[] = [];
+    const socket = new LabSocketAddon({
+      url: () => "ws://lab.test/api/lab/terminal",
+      maxQueuedInput: 8,
+      onInputDropped: (max) => dropped.push(max),
+    });
+    socket.start();
+    await settle();
+    socket.sendInput("ech");
+    socket.sendInput("o 1");
+    FakeSocket.made[0].answer("starting");
+    socket.sendInput("\r");
+    socket.sendInput("too much");
+    assert.deepEqual(dropped, [8], "the learner is told once per input past the bound");
+    const text = (sent: unknown[]) =>
+      sent
+        .filter((frame) => typeof frame !== "string")
+        .map((frame) => new TextDecoder().decode(frame as Uint8Array))
+        .join("");
+    assert.equal(text(FakeSocket.made[0].sent), "", "nothing is sent before ready");
+    FakeSocket.made[0].dispatchEvent(
+      Object.assign(new Event("message"), { data: JSON.stringify({ type: "status", state: "ready" }) }),
+    );
+    assert.equal(text(FakeSocket.made[0].sent), "echo 1\r", "in order, the dropped part left out");
+    socket.sendInput("ls\r");
+    assert.equal(text(FakeSocket.made[0].sent), "echo 1\rls\r", "then straight through, with room again");
+    socket.dispose();
+  });
+});

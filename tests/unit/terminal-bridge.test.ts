@@ -592,6 +592,27 @@ describe("terminal park", () => {
     assert.ok(h.controls.some((c) => c.type === "view" && c.id === "00112233445566aa"));
   });
 
+  it("is opened as the page's first tab, and a later tab that comes first never takes it", async () => {
+    const transport = new FakeExecTransport();
+    const park = await parkOne(transport);
+    const parked = transport.conns[0];
+    assert.equal(parked.command[8], "term-1", "the parked window is named as the first tab's");
+    parked.output(SCREEN);
+    const second = await harness(transport, { park, windowName: "term-2" });
+    await waitFor(() => transport.conns.length === 2, "tab 2's own exec");
+    const conn = await attach(second, transport);
+    assert.notEqual(conn, parked, "tab 2 gets an exec of its own");
+    assert.equal(conn.command[8], "term-2");
+    assert.equal(park.size, 1, "the parked terminal still waits for tab 1");
+    const first = await harness(transport, { park, windowName: "term-1" });
+    await ready(first);
+    assert.ok(
+      first.controls.some((c) => c.type === "view" && c.id === parked.command[6]),
+      "tab 1 takes it",
+    );
+    assert.equal(park.size, 0);
+  });
+
   it("names a new view's tmux window after the page's tab, and refuses a name that is not one", async () => {
     const transport = new FakeExecTransport();
     const h = await harness(transport, { view: "00112233445566aa", windowName: "term-2" });
