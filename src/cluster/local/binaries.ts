@@ -124,6 +124,52 @@ export async function ensureTerminalAgent(onProgress: (line: string) => void = (
   return binary;
 }
 
+export const KIND_NODE_MODULE_DIR = join(MODULE_DIR, "kind-node");
+
+/** What the kind node image takes beyond the node binaries (cluster/kind-node). */
+export interface KindNodeBinaries {
+  kubeadm: string;
+  etcd: string;
+  coredns: string;
+}
+
+/**
+ * Return kubeadm, etcd and CoreDNS for the kind node image (src/images/kind-node.ts),
+ * building them first when the cache lacks them: kubeadm's compile takes a few
+ * minutes on two cores. Keyed by that module's sources alone.
+ */
+export async function ensureKindNodeBinaries(onProgress: (line: string) => void = () => {}): Promise<KindNodeBinaries> {
+  const dir = join(cacheDir(), "bin", `kind-node-${KUBERNETES_VERSION}-${sourceKey(KIND_NODE_MODULE_DIR)}`);
+  const bins = { kubeadm: join(dir, "kubeadm"), etcd: join(dir, "etcd"), coredns: join(dir, "coredns") };
+  if (Object.values(bins).every((p) => existsSync(p))) return bins;
+  const staging = `${dir}.partial-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  const started = Date.now();
+  onProgress(`building kubeadm ${KUBERNETES_VERSION}, etcd and CoreDNS for the kind node image (cluster/kind-node; cached afterwards in ${dir})`);
+  const builds: [string, string, string][] = [
+    ["k8s.io/kubernetes/cmd/kubeadm", "kubeadm", versionLdflags()],
+    ["./cmd/etcd", "etcd", "-s -w"],
+    ["./cmd/coredns", "coredns", "-s -w"],
+  ];
+  try {
+    for (const [pkg, out, ldflags] of builds) {
+      await goCompile(["build", "-trimpath", "-ldflags", ldflags, "-o", join(staging, out), pkg], KIND_NODE_MODULE_DIR, {
+        what: "the kind node's binaries",
+        label: `go build ${pkg}`,
+        tick: (elapsed) => onProgress(`  go build ${out}: ${Math.round(elapsed / 1000)} s elapsed ...`),
+      });
+      onProgress(`  built ${out} after ${Math.round((Date.now() - started) / 1000)} s`);
+    }
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    throw err;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(staging, dir);
+  return bins;
+}
+
 /** A Go program built with `go install <pkg>@<version>`, pinned by its own module's go.mod and go.sum. */
 export interface GoInstallTool {
   /** The binary's name, and the cache directory's prefix. */
