@@ -68,6 +68,24 @@ for uuid in /sys/class/dmi/id/product_uuid /sys/devices/virtual/dmi/id/product_u
   [[ -f "$uuid" ]] && mount -o ro,bind /kind/product_uuid "$uuid"
 done
 
+# Docker's embedded DNS answers on 127.0.0.11 inside the node's network namespace only, and pods get the
+# node's resolv.conf: in a pod that address is the pod's own loopback (CoreDNS's loop check stops it).
+# Give the DNS the gateway's address instead, for the node (OUTPUT) and for its pods (PREROUTING);
+# replies from a loopback address to a pod need route_localnet.
+if grep -q '^nameserver 127\\.0\\.0\\.11$' /etc/resolv.conf; then
+  gateway="$(ip -4 route show default | cut -d' ' -f3)"
+  iptables-save |
+    sed -e "s/-d 127\\.0\\.0\\.11/-d $gateway/g" \\
+      -e 's/^-A OUTPUT \\(.*\\) -j DOCKER_OUTPUT$/&\\n-A PREROUTING \\1 -j DOCKER_OUTPUT/' \\
+      -e "s/--to-source :53/--to-source $gateway:53/g" |
+    iptables-restore
+  # resolv.conf is a bind mount: rewrite it in place.
+  resolv="$(sed "s/^nameserver 127\\.0\\.0\\.11$/nameserver $gateway/" /etc/resolv.conf)"
+  echo "$resolv" >/etc/resolv.conf
+  sysctl -qw net.ipv4.conf.all.route_localnet=1
+  log "docker's DNS at $gateway"
+fi
+
 log "starting init"
 exec "$@"
 `;
@@ -91,6 +109,9 @@ version = 2
 
 [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
   SystemdCgroup = true
+  # runc through kubelab's wrapper: where the node lacks CAP_SYS_RESOURCE (so does the host), a pod
+  # sandbox's oom_score_adj of -998 would fail runc's init (cluster/cmd/runc-wrapper).
+  BinaryName = "/usr/local/bin/runc-wrapper"
 `;
 
 /** The kubelet under systemd, with kubeadm's flags and the cgroups kind's kubeadm config names. */
@@ -306,6 +327,7 @@ export const KIND_RECIPES: Readonly<Record<string, ImageRecipe>> = {
       "/sbin/init": { symlink: "/usr/lib/systemd/systemd" },
       "/usr/local/bin/kubelab-node": { binary: "kubelabNode", mode: 0o755 },
       "/usr/bin/kubelet": { symlink: "/usr/local/bin/kubelab-node" },
+      "/usr/local/bin/runc-wrapper": { binary: "runcWrapper", mode: 0o755 },
       "/usr/bin/kubeadm": { binary: "kubeadm", mode: 0o755 },
       "/usr/bin/kubectl": { binary: "kubectl", mode: 0o755 },
       ...IPTABLES_NFT,

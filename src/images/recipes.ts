@@ -23,6 +23,7 @@ export type BinaryName =
   | "agnhostKey"
   // The kind node image's (src/images/kind-recipes.ts): the node binary, and cluster/kind-node's programs.
   | "kubelabNode"
+  | "runcWrapper"
   | "kubeadm"
   | "etcd"
   | "coredns";

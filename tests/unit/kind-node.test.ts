@@ -70,7 +70,7 @@ describe("kind node image", () => {
     assert.match(content("/usr/local/bin/entrypoint"), /detected cgroup v1/);
     assert.match(content("/etc/systemd/system/kind-images.service"), new RegExp(KIND_IMAGES_ARCHIVE));
     assert.deepEqual(node.config.Entrypoint, ["/usr/local/bin/entrypoint", "/sbin/init"]);
-    for (const b of ["kubelabNode", "kubeadm", "kubectl"])
+    for (const b of ["kubelabNode", "runcWrapper", "kubeadm", "kubectl"])
       assert.ok(
         Object.values(node.files ?? {}).some((e) => "binary" in e && e.binary === b),
         `${b} in the node`,

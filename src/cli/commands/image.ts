@@ -90,7 +90,7 @@ async function kindNode(progress: Progress, output: string, tag: string) {
   const kind = await ensureKindNodeBinaries(progress);
   return buildKindNode({
     cacheDir: join(cacheDir(), "images"),
-    binaries: { ...binaries, ...kind, kubelabNode: node.node },
+    binaries: { ...binaries, ...kind, kubelabNode: node.node, runcWrapper: node.runcWrapper },
     tag,
     output,
     onProgress: progress,
