@@ -237,11 +237,12 @@ spec:
           EOF
           mv /etc/cni/net.d/.10-kind-bridge.conflist /etc/cni/net.d/10-kind-bridge.conflist
           echo "pod CIDR $cidr on kind-br0"
-          while sleep 10; do
+          while :; do
             kubectl get nodes -o 'jsonpath={range .items[*]}{.metadata.name} {.spec.podCIDR} {.status.addresses[?(@.type=="InternalIP")].address}{"\\n"}{end}' |
               while read -r name podcidr ip; do
                 [ "$name" != "$NODE_NAME" ] && [ -n "$podcidr" ] && [ -n "$ip" ] && ip route replace "$podcidr" via "$ip"
               done || true
+            sleep 10
           done
         env:
         - name: NODE_NAME
