@@ -102,23 +102,36 @@ export async function ensureBinaries(onProgress: (line: string) => void = () => 
  * Return the toolbox's terminal agent (a small static binary), building it
  * first when the cache lacks it: seconds, once its modules are downloaded.
  */
-export async function ensureTerminalAgent(onProgress: (line: string) => void = () => {}): Promise<string> {
-  const dir = join(cacheDir(), "bin", `terminal-agent-${sourceKey(TERMINAL_AGENT_MODULE_DIR)}`);
-  const binary = join(dir, "terminal-agent");
+export const ensureTerminalAgent = (onProgress: (line: string) => void = () => {}) =>
+  ensureModuleBinary("terminal-agent", TERMINAL_AGENT_MODULE_DIR, "the toolbox's terminal agent", onProgress);
+
+/** The driver of kind's Go library (cluster/kind-helper), which src/cluster/kind/ runs. */
+export const ensureKindHelper = (onProgress: (line: string) => void = () => {}) =>
+  ensureModuleBinary("kind-helper", join(MODULE_DIR, "kind-helper"), "the kind helper", onProgress);
+
+/**
+ * A small static binary from a module of ours whose main package is its root
+ * (`cluster/<name>`), cached as bin/<name>-<key>/<name> keyed by that module's
+ * sources alone, and built first when the cache lacks it.
+ */
+async function ensureModuleBinary(
+  name: string,
+  moduleDir: string,
+  what: string,
+  onProgress: (line: string) => void,
+): Promise<string> {
+  const dir = join(cacheDir(), "bin", `${name}-${sourceKey(moduleDir)}`);
+  const binary = join(dir, name);
   if (existsSync(binary)) return binary;
   const staging = `${dir}.partial-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
-  onProgress("building the toolbox's terminal agent (cluster/terminal-agent)");
-  await goCompile(
-    ["build", "-trimpath", "-ldflags", "-s -w", "-o", join(staging, "terminal-agent"), "."],
-    TERMINAL_AGENT_MODULE_DIR,
-    {
-      what: "the terminal agent",
-      label: "go build ./terminal-agent",
-      tick: (elapsed) => onProgress(`  go build terminal-agent: ${Math.round(elapsed / 1000)} s elapsed ...`),
-    },
-  );
+  onProgress(`building ${what} (${moduleDir.slice(MODULE_DIR.length - "cluster".length)})`);
+  await goCompile(["build", "-trimpath", "-ldflags", "-s -w", "-o", join(staging, name), "."], moduleDir, {
+    what,
+    label: `go build ./${name}`,
+    tick: (elapsed) => onProgress(`  go build ${name}: ${Math.round(elapsed / 1000)} s elapsed ...`),
+  });
   rmSync(dir, { recursive: true, force: true });
   renameSync(staging, dir);
   return binary;
