@@ -9,6 +9,7 @@
  * The control-plane images share one layer (the "kind-kubernetes" recipe):
  * the node binary under each component's name, etcd, CoreDNS and pause.
  */
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ensureLayers, withCache, type RecipeLayer } from "./build.ts";
 import { BUSYBOX_IMAGE, LOCAL_PATH_PROVISIONER_IMAGE } from "./catalog.ts";
@@ -108,6 +109,7 @@ export async function buildKindNode(o: KindNodeOptions): Promise<KindNodeImageRe
     const archive = join(o.cacheDir, "kind-node", "kubernetes.tar");
     await writeArchive({ ...img, image: "kind-node-images", output: archive }, inside);
     await stage(archive, join(root, KIND_IMAGES_ARCHIVE.slice(1)));
+    await rm(archive);
   });
   const parts = [
     { name: "node", layer: base.layer, built: base.built },
