@@ -15,10 +15,11 @@ export const USAGES = {
                              --trusted-proxy: a reverse proxy whose X-Forwarded-For names the
                              client for the per-client limits)`,
   build: `build [--force|--check]    build the lesson site into dist/ when its sources changed`,
-  image: `image build [all-in-one|server] [--output FILE] [--tag NAME] [--load]
+  image: `image build [all-in-one|server|kind-node] [--output FILE] [--tag NAME] [--load]
                              build a container image as a \`docker load\` archive (--load: into
                              the local Docker too): all-in-one (server and cluster in one, the
-                             default) or server (the server alone, for a pod in any cluster)
+                             default), server (the server alone, for a pod in any cluster) or
+                             kind-node (a node for \`kind create cluster --image\`, offline)
   images push --registry R [--insecure]
                              push the server image and the labs' images to registry R
                              (--insecure: plain HTTP; credentials: KUBELAB_REGISTRY_USERNAME/_PASSWORD)`,

@@ -139,7 +139,7 @@ export async function buildAllInOne(o: AllInOneOptions): Promise<AllInOneImage> 
   ];
   const layers = parts.map((p) => p.layer);
   const config = imageConfig(base.recipe.config, layers, "kubelab image build: all-in-one");
-  await writeArchive(img, layers, config);
+  await writeArchive(img, [{ tags: [o.tag], layers, config }]);
   progress(`all-in-one: wrote ${o.tag} to ${o.output}`);
   return {
     output: o.output,

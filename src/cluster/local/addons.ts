@@ -81,7 +81,7 @@ const LOCAL_PATH = "local-path-provisioner";
  * the volume is made on the node the pod is scheduled to (one node here, but
  * the claim stays Pending until a pod uses it, as on kind and k3s).
  */
-function localPathProvisioner(localVolumes: string): string[] {
+export function localPathProvisioner(localVolumes: string): string[] {
   const meta = (name: string, namespaced = true) =>
     `metadata:\n  name: ${name}\n${namespaced ? "  namespace: kube-system\n" : ""}  labels:\n${LABELS}\n    app.kubernetes.io/name: ${LOCAL_PATH}\n`;
   // The helper pods run as the provisioner's account (its --service-account-name) without its token.

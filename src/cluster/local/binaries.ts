@@ -102,26 +102,85 @@ export async function ensureBinaries(onProgress: (line: string) => void = () => 
  * Return the toolbox's terminal agent (a small static binary), building it
  * first when the cache lacks it: seconds, once its modules are downloaded.
  */
-export async function ensureTerminalAgent(onProgress: (line: string) => void = () => {}): Promise<string> {
-  const dir = join(cacheDir(), "bin", `terminal-agent-${sourceKey(TERMINAL_AGENT_MODULE_DIR)}`);
-  const binary = join(dir, "terminal-agent");
+export const ensureTerminalAgent = (onProgress: (line: string) => void = () => {}) =>
+  ensureModuleBinary("terminal-agent", TERMINAL_AGENT_MODULE_DIR, "the toolbox's terminal agent", onProgress);
+
+/** The driver of kind's Go library (cluster/kind-helper), which src/cluster/kind/ runs. */
+export const ensureKindHelper = (onProgress: (line: string) => void = () => {}) =>
+  ensureModuleBinary("kind-helper", join(MODULE_DIR, "kind-helper"), "the kind helper", onProgress);
+
+/**
+ * A small static binary from a module of ours whose main package is its root
+ * (`cluster/<name>`), cached as bin/<name>-<key>/<name> keyed by that module's
+ * sources alone, and built first when the cache lacks it.
+ */
+async function ensureModuleBinary(
+  name: string,
+  moduleDir: string,
+  what: string,
+  onProgress: (line: string) => void,
+): Promise<string> {
+  const dir = join(cacheDir(), "bin", `${name}-${sourceKey(moduleDir)}`);
+  const binary = join(dir, name);
   if (existsSync(binary)) return binary;
   const staging = `${dir}.partial-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
-  onProgress("building the toolbox's terminal agent (cluster/terminal-agent)");
-  await goCompile(
-    ["build", "-trimpath", "-ldflags", "-s -w", "-o", join(staging, "terminal-agent"), "."],
-    TERMINAL_AGENT_MODULE_DIR,
-    {
-      what: "the terminal agent",
-      label: "go build ./terminal-agent",
-      tick: (elapsed) => onProgress(`  go build terminal-agent: ${Math.round(elapsed / 1000)} s elapsed ...`),
-    },
-  );
+  onProgress(`building ${what} (${moduleDir.slice(MODULE_DIR.length - "cluster".length)})`);
+  await goCompile(["build", "-trimpath", "-ldflags", "-s -w", "-o", join(staging, name), "."], moduleDir, {
+    what,
+    label: `go build ./${name}`,
+    tick: (elapsed) => onProgress(`  go build ${name}: ${Math.round(elapsed / 1000)} s elapsed ...`),
+  });
   rmSync(dir, { recursive: true, force: true });
   renameSync(staging, dir);
   return binary;
+}
+
+export const KIND_NODE_MODULE_DIR = join(MODULE_DIR, "kind-node");
+
+/** What the kind node image takes beyond the node binaries (cluster/kind-node). */
+export interface KindNodeBinaries {
+  kubeadm: string;
+  etcd: string;
+  coredns: string;
+}
+
+/**
+ * Return kubeadm, etcd and CoreDNS for the kind node image (src/images/kind-node.ts),
+ * building them first when the cache lacks them: kubeadm's compile takes a few
+ * minutes on two cores. Keyed by that module's sources alone.
+ */
+export async function ensureKindNodeBinaries(onProgress: (line: string) => void = () => {}): Promise<KindNodeBinaries> {
+  const dir = join(cacheDir(), "bin", `kind-node-${KUBERNETES_VERSION}-${sourceKey(KIND_NODE_MODULE_DIR)}`);
+  const bins = { kubeadm: join(dir, "kubeadm"), etcd: join(dir, "etcd"), coredns: join(dir, "coredns") };
+  if (Object.values(bins).every((p) => existsSync(p))) return bins;
+  const staging = `${dir}.partial-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  const started = Date.now();
+  onProgress(`building kubeadm ${KUBERNETES_VERSION}, etcd and CoreDNS for the kind node image (cluster/kind-node; cached afterwards in ${dir})`);
+  const builds: [string, string, string][] = [
+    ["k8s.io/kubernetes/cmd/kubeadm", "kubeadm", versionLdflags()],
+    ["./cmd/etcd", "etcd", "-s -w"],
+    ["./cmd/coredns", "coredns", "-s -w"],
+  ];
+  try {
+    for (const [pkg, out, ldflags] of builds) {
+      await goCompile(["build", "-trimpath", "-ldflags", ldflags, "-o", join(staging, out), pkg], KIND_NODE_MODULE_DIR, {
+        what: "the kind node's binaries",
+        label: `go build ${pkg}`,
+        tick: (elapsed) => onProgress(`  go build ${out}: ${Math.round(elapsed / 1000)} s elapsed ...`),
+      });
+      onProgress(`  built ${out} after ${Math.round((Date.now() - started) / 1000)} s`);
+    }
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    throw err;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(staging, dir);
+  return bins;
 }
 
 /** A Go program built with `go install <pkg>@<version>`, pinned by its own module's go.mod and go.sum. */
