@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, freemem, loadavg, release, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
-import { KUBERNETES_VERSION } from "../src/cluster/local/binaries.ts";
+import { KUBERNETES_VERSION } from "../src/images/catalog.ts";
 import { kubeGetJson } from "../src/cluster/kube-request.ts";
 import { KubelabError } from "../src/errors.ts";
 

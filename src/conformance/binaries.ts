@@ -12,7 +12,8 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { goCompile, KUBERNETES_VERSION, MODULE_DIR, versionLdflags } from "../cluster/local/binaries.ts";
+import { goCompile, MODULE_DIR, versionLdflags } from "../cluster/local/binaries.ts";
+import { KUBERNETES_VERSION } from "../images/catalog.ts";
 import { cacheDir } from "../cluster/local/layout.ts";
 
 export const CONFORMANCE_MODULE_DIR = join(MODULE_DIR, "conformance");

@@ -18,7 +18,8 @@ import { CATALOG } from "./catalog.ts";
 import { ImageBuildError } from "./exec.ts";
 import { appLayer, stage, treeLayer, treeListing, writeArchive, type ImageParts } from "./image-parts.ts";
 import { imageConfig } from "./manifest.ts";
-import { ALL_IN_ONE_APP, ALL_IN_ONE_CACHE, type SuppliedBinaries } from "./recipes.ts";
+import { ALL_IN_ONE_APP, ALL_IN_ONE_CACHE } from "./recipes.ts";
+import type { SuppliedBinaries } from "./recipe.ts";
 import { registryConfigYaml, RegistryClient } from "./registry.ts";
 
 /** Bump when the layers' assembly below changes. */

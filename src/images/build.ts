@@ -22,15 +22,8 @@ import { CATALOG, type CatalogEntry } from "./catalog.ts";
 import { ImageBuildError } from "./exec.ts";
 import { blobPath, createLayer } from "./layer.ts";
 import { imageConfig, imageManifest, type Document, type Layer } from "./manifest.ts";
-import {
-  ALTERNATIVES,
-  COMMON_EXCLUDES,
-  PREFERRED_PROVIDERS,
-  RECIPES,
-  type BinaryName,
-  type ImageRecipe,
-  type SuppliedBinaries,
-} from "./recipes.ts";
+import { ALTERNATIVES, COMMON_EXCLUDES, PREFERRED_PROVIDERS, RECIPES } from "./recipes.ts";
+import type { BinaryName, ImageRecipe, SuppliedBinaries } from "./recipe.ts";
 import { assembleRootfs } from "./rootfs.ts";
 import { RegistryClient, type RegistryTls } from "./registry.ts";
 

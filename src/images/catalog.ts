@@ -24,6 +24,9 @@ export const BUSYBOX_IMAGE = "busybox";
 /** The tag changes with the toolbox's contract (2: tini as entrypoint; 3: the terminal agent): pods pull IfNotPresent. */
 export const TOOLBOX_IMAGE = "docker.io/kubelab/toolbox:3";
 export const DEBUG_TOOLS_IMAGE = "registry.cn-beijing.aliyuncs.com/dotbalo/debug-tools:latest";
+/** The Kubernetes release the node binaries are built from (see cluster/go.mod), and the kind node image's. */
+export const KUBERNETES_VERSION = "v1.34.4";
+
 /** The release of rancher's local-path provisioner built from its Go module (src/cluster/local/binaries.ts). */
 export const LOCAL_PATH_PROVISIONER_VERSION = "v0.0.30";
 /** The local cluster's default StorageClass provisioner (an add-on, src/cluster/local/addons.ts), under upstream's name. */

@@ -12,12 +12,11 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ensureLayers, withCache, type RecipeLayer } from "./build.ts";
-import { BUSYBOX_IMAGE, LOCAL_PATH_PROVISIONER_IMAGE } from "./catalog.ts";
+import { BUSYBOX_IMAGE, KUBERNETES_VERSION, LOCAL_PATH_PROVISIONER_IMAGE } from "./catalog.ts";
 import { stage, treeLayer, writeArchive, type ArchiveImage } from "./image-parts.ts";
 import { KIND_IMAGES_ARCHIVE, KIND_NETWORK_IMAGE } from "./kind-recipes.ts";
 import { DEFAULT_PATH, imageConfig, type ContainerConfig } from "./manifest.ts";
-import type { SuppliedBinaries } from "./recipes.ts";
-import { KUBERNETES_VERSION } from "../cluster/local/binaries.ts";
+import type { SuppliedBinaries } from "./recipe.ts";
 
 /** Bump when the layers' assembly below changes. */
 const KIND_NODE_VERSION = 1;

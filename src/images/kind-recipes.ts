@@ -6,10 +6,10 @@
  * control-plane image inside the node shares. Written for kubelab: kind asks
  * of a node image only the paths named in docs/kind.md.
  */
-import { localPathProvisioner } from "../cluster/local/addons.ts";
-import { KUBERNETES_VERSION } from "../cluster/local/binaries.ts";
+import { localPathProvisioner } from "./local-path.ts";
+import { KUBERNETES_VERSION } from "./catalog.ts";
 import { DEFAULT_PATH } from "./manifest.ts";
-import type { FileEntry, ImageRecipe } from "./recipes.ts";
+import type { FileEntry, ImageRecipe } from "./recipe.ts";
 
 /** Where the node keeps the archive of the images its containerd imports at first boot. */
 export const KIND_IMAGES_ARCHIVE = "/kind/images/kubernetes.tar";

@@ -11,7 +11,7 @@
 import { ensureLayers, pushDocuments, recipeImage, withCache, type ImageDocuments } from "./build.ts";
 import { CATALOG, imageIn } from "./catalog.ts";
 import { RegistryClient, type RemoteRegistry } from "./registry.ts";
-import type { SuppliedBinaries } from "./recipes.ts";
+import type { SuppliedBinaries } from "./recipe.ts";
 import { SERVER_REPOSITORY, type ServerImage } from "./server-image.ts";
 
 export interface PushOptions {

@@ -9,7 +9,8 @@ import { chmod, copyFile, lstat, mkdir, readdir, readFile, readlink, rm, symlink
 import { dirname, join, posix } from "node:path";
 import { elfDependencies } from "./elf.ts";
 import { ImageBuildError, run } from "./exec.ts";
-import { ALTERNATIVES, type FileEntry, type ImageRecipe, type SuppliedBinaries } from "./recipes.ts";
+import { ALTERNATIVES } from "./recipes.ts";
+import type { FileEntry, ImageRecipe, SuppliedBinaries } from "./recipe.ts";
 
 export interface AssembleOptions {
   recipe: ImageRecipe;

@@ -17,7 +17,7 @@ import type {
   V1ServiceAccount,
 } from "@kubernetes/client-node";
 import { createHash } from "node:crypto";
-import { LOCAL_PATH_STORAGE_CLASS } from "../cluster/local/layout.ts";
+import { LOCAL_PATH_STORAGE_CLASS } from "../images/local-path.ts";
 import { isIP, isIPv6 } from "node:net";
 import type { ClusterInfo } from "../cluster/provider.ts";
 import { START_MAIN_SESSION, WORK_DIR } from "../terminal/index.ts";

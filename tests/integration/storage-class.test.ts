@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { LOCAL_PATH_STORAGE_CLASS } from "../../src/cluster/local/layout.ts";
+import { LOCAL_PATH_STORAGE_CLASS } from "../../src/images/local-path.ts";
 import { defaultStateDir, stateLayout } from "../../src/cluster/local/layout.ts";
 import { eventually, kubectl } from "../support/cluster.ts";
 

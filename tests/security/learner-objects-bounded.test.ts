@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { V1ResourceQuota } from "@kubernetes/client-node";
 import { LocalProvider } from "../../src/cluster/local/local-provider.ts";
-import { LOCAL_PATH_STORAGE_CLASS } from "../../src/cluster/local/layout.ts";
+import { LOCAL_PATH_STORAGE_CLASS } from "../../src/images/local-path.ts";
 import { PORTS } from "../../src/cluster/local/layout.ts";
 import { providerFromEnv } from "../../src/cluster/providers.ts";
 import { ETCD_MAX_OBJECT_BYTES, ETCD_QUOTA_BYTES, LAB_OBJECT_COUNTS } from "../../src/lab/manifests.ts";

@@ -17,7 +17,8 @@ import { addonManifests, apiServerStarting, NETWORK_POLICY_USER } from "../../sr
 import { CATALOG, LOCAL_PATH_PROVISIONER_IMAGE } from "../../src/images/catalog.ts";
 import { RECIPES } from "../../src/images/recipes.ts";
 import { hostHasNameservers, KUBE_PROXY_TABLES, NODE_NFT_TABLES } from "../../src/cluster/local/host.ts";
-import { LOCAL_PATH_STORAGE_CLASS, NETWORK, PORTS, stateLayout } from "../../src/cluster/local/layout.ts";
+import { NETWORK, PORTS, stateLayout } from "../../src/cluster/local/layout.ts";
+import { LOCAL_PATH_STORAGE_CLASS } from "../../src/images/local-path.ts";
 import {
   cniConflist,
   componentArgs,

@@ -17,7 +17,7 @@ import { KIND_IMAGES_ARCHIVE } from "../../src/images/kind-recipes.ts";
 import { blobPath } from "../../src/images/layer.ts";
 import type { Layer } from "../../src/images/manifest.ts";
 import { RECIPES } from "../../src/images/recipes.ts";
-import { KUBERNETES_VERSION } from "../../src/cluster/local/binaries.ts";
+import { KUBERNETES_VERSION } from "../../src/images/catalog.ts";
 
 /** `kubeadm config images list --kubernetes-version v1.34.4`, as kubeadm v1.34.4 prints it. */
 const KUBEADM_IMAGES = [

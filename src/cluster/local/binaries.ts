@@ -11,10 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { join, resolve } from "node:path";
 import { cacheDir } from "./layout.ts";
 import { KubelabError } from "../../errors.ts";
-import { LOCAL_PATH_PROVISIONER_VERSION } from "../../images/catalog.ts";
-
-/** The Kubernetes release the node binaries are built from (see cluster/go.mod). */
-export const KUBERNETES_VERSION = "v1.34.4";
+import { KUBERNETES_VERSION, LOCAL_PATH_PROVISIONER_VERSION } from "../../images/catalog.ts";
 
 export const MODULE_DIR = resolve(import.meta.dirname, "../../../cluster");
 export const TERMINAL_AGENT_MODULE_DIR = join(MODULE_DIR, "terminal-agent");

@@ -47,12 +47,6 @@ export const PORTS = {
 
 export const NODE_NAME = "kubelab-node";
 
-/**
- * The default StorageClass's name and provisioner, as kind and k3s name them
- * (src/cluster/local/addons.ts). Its volumes are directories whose size
- * nothing enforces, so learners' quotas refuse its claims (src/lab/manifests.ts).
- */
-export const LOCAL_PATH_STORAGE_CLASS = "local-path";
 
 export function cacheDir(): string {
   return resolve(process.env.KUBELAB_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "kubelab"));
