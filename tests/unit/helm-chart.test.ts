@@ -192,6 +192,12 @@ describe("a rendering with ingress, existing secrets and PostgreSQL", () => {
     assert.ok(allowed.includes("lab.school.example") && allowed.includes("kl-kubelab.training.svc"), allowed.join());
   });
 
+  test("still Recreate with PostgreSQL: two servers at once would both adopt the same labs", () => {
+    const deployment = one(objects, "Deployment");
+    assert.equal(deployment.spec.replicas, 1);
+    assert.deepEqual(deployment.spec.strategy, { type: "Recreate" });
+  });
+
   test("secrets are read by reference, never rendered", () => {
     const deployment = one(objects, "Deployment");
     const env = envOf(deployment);
