@@ -118,6 +118,7 @@ describe("the default rendering", () => {
     assert.equal(env.get("KUBELAB_REGISTRY").value, "docker.io");
     assert.equal(env.get("KUBELAB_PROVIDER").value, "incluster");
     assert.equal(env.get("KUBELAB_MODE").value, "namespace");
+    assert.equal(env.get("KUBELAB_LOG").value, "json", "every line for the log collector, a failed start's too");
     assert.ok(!env.has("KUBELAB_ACCESS_PASSWORD") && !env.has("KUBELAB_SESSION_KEY_FILE"));
   });
 
