@@ -154,7 +154,7 @@ async function retag(registry: string, repository: string, from: string, to: str
 
 const serverLog = async () => (await kubectl(["-n", ns, "logs", "deploy/kubelab"])).stdout;
 
-describe("the chart deployed with its images from an operator's registry", { timeout: 600_000 }, () => {
+describe("the chart deployed with its images from an operator's registry", { timeout: 480_000 }, () => {
   after(async () => {
     await helm(["uninstall", release, "--ignore-not-found", "--wait"]);
     for (const lab of labs)
