@@ -10,28 +10,16 @@
  * store. (tests/integration/store-backup.test.ts holds a copy to the middle
  * of a burst of Checks on both stores; this is the same on a real class.)
  */
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { openStore } from "../src/store/index.ts";
 import type { Store } from "../src/store/types.ts";
-
-const ROOT = join(import.meta.dirname, "..");
+import { kubelab } from "../tests/support/cluster.ts";
 
 /** `./kubelab store <args>` on the store at `target`; rejects with its stderr when it fails. */
-function storeCli(target: string, ...args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ["--disable-warning=ExperimentalWarning", "src/cli/main.ts", "store", ...args],
-      { cwd: ROOT, env: { ...process.env, KUBELAB_STORE: target }, stdio: ["ignore", "ignore", "pipe"] },
-    );
-    let stderr = "";
-    child.stderr.on("data", (c: Buffer) => (stderr += c));
-    child.on("exit", (status) =>
-      status === 0 ? resolve() : reject(new Error(`store ${args.join(" ")} exited ${status}: ${stderr.trim()}`)),
-    );
-  });
+async function storeCli(target: string, ...args: string[]): Promise<void> {
+  const r = await kubelab(["store", ...args], { env: { KUBELAB_STORE: target } });
+  if (r.code !== 0) throw new Error(`store ${args.join(" ")} exited ${r.code}: ${r.stderr.trim()}`);
 }
 
 /** Each learner's progress (learner id → what /progress shows) and every attempt. */
