@@ -420,28 +420,41 @@ describe("the chart deployed with its images from an operator's registry", { tim
       `new (require("node:sqlite").DatabaseSync)("/var/lib/kubelab/progress.db").exec("PRAGMA user_version = ${SCHEMA_VERSION + 1}")`,
     ]);
     await ok("the server pod's deletion", ["-n", ns, "delete", "pod", third.name, "--wait"]);
-    const refusal = await eventually(
+    // The next pod's server exits (its container terminated with 1, the pod never Ready), and its
+    // log, read once it has exited (the line comes a moment before the exit), says why.
+    const refused = await eventually(
       async () => {
-        const { name } = await serverPod();
-        const logs = await Promise.all(
-          [[], ["--previous"]].map((extra) => kubectl(["-n", ns, "logs", name, ...extra])),
-        );
-        const text = logs.map((l) => l.stdout).join("");
-        return /newer than this kubelab knows/.test(text) && { name, text };
+        const pods = JSON.parse(
+          await ok("the server pods", [
+            "-n",
+            ns,
+            "get",
+            "pods",
+            "-l",
+            "app.kubernetes.io/component=server",
+            "-o",
+            "json",
+          ]),
+        ).items.filter((p: any) => !p.metadata.deletionTimestamp);
+        const status = pods[0]?.status.containerStatuses?.[0];
+        const exited = status && (status.state.terminated ?? status.lastState.terminated);
+        return exited && { name: pods[0].metadata.name as string, status, exited };
       },
-      "the refusal in the new server pod's log",
+      "the new server pod to exit",
       120_000,
       1000,
     );
+    assert.equal(refused.exited.exitCode, 1, JSON.stringify(refused.status));
+    assert.equal(refused.status.ready, false, "the refused server is never Ready");
+    const logs = await Promise.all(
+      [[], ["--previous"]].map((extra) => kubectl(["-n", ns, "logs", refused.name, ...extra])),
+    );
+    const refusal = logs.map((l) => l.stdout).join("");
     assert.match(
-      refusal.text,
+      refusal,
       new RegExp(`schema version ${SCHEMA_VERSION + 1}, newer than this kubelab knows \\(${SCHEMA_VERSION}\\)`),
     );
-    assert.match(refusal.text, /"hint":"It was written by a newer kubelab: run that version, or restore a backup/);
-    const refused = JSON.parse(await ok("the refused pod", ["-n", ns, "get", "pod", refusal.name, "-o", "json"]));
-    const status = refused.status.containerStatuses[0];
-    assert.equal(status.ready, false, "the refused server is never Ready");
-    assert.equal((status.state.terminated ?? status.lastState.terminated)?.exitCode, 1, JSON.stringify(status));
+    assert.match(refusal, /"hint":"It was written by a newer kubelab: run that version, or restore a backup/);
 
     // 7. helm uninstall: what docs/kubernetes.md says stays, and nothing else of the release.
     const uninstalled = await helm(["uninstall", release, "--wait"]);
