@@ -76,6 +76,8 @@ export function terminal(base: string, cookie: string) {
 export interface Classroom {
   /** The server in this process; undefined for a server elsewhere (`openClassAt`). */
   app?: RunningKubelab;
+  /** The store of the server in this process (a SQLite file); undefined for a server elsewhere. */
+  storePath?: string;
   base: string;
   code: string;
   /** Milliseconds until the warm pool held a lab per place. */
@@ -143,7 +145,11 @@ export async function openClass(
     await stop();
     throw err;
   }
-  return { app, ...(await openClassAt(app.url, { name: "bench", password: PASSWORD }, learners, options, stop)) };
+  return {
+    app,
+    storePath: join(dir, "progress.db"),
+    ...(await openClassAt(app.url, { name: "bench", password: PASSWORD }, learners, options, stop)),
+  };
 }
 
 /**

@@ -11,8 +11,11 @@
  * kube-proxy routes it), signs in, gets a lab, a terminal through the
  * toolbox's agent and a passing Check of job/echo. The server pod is
  * deleted; its successor serves the same learner (same cookies) the same lab
- * (same toolbox pod) and progress. `helm uninstall` leaves exactly what
- * docs/kubernetes.md says stays.
+ * (same toolbox pod) and progress, and so does the pod of a `helm upgrade`
+ * to a new tag of the server image. A store whose schema is newer than the
+ * server's (a downgrade) makes the next pod fail with the refusal and its
+ * hint in its log. `helm uninstall` leaves exactly what docs/kubernetes.md
+ * says stays.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -23,6 +26,8 @@ import { after, describe, test } from "node:test";
 import { WebSocket } from "ws";
 import { defaultStateDir, stateLayout } from "../../src/cluster/local/layout.ts";
 import { CHART_DIR, runHelm } from "../../src/helm/helm.ts";
+import { MANIFEST_MEDIA_TYPE } from "../../src/images/manifest.ts";
+import { SCHEMA_VERSION } from "../../src/store/migrations.ts";
 import { eventually, kubeconfig, kubectl, kubelab, releaseLeftovers } from "../support/cluster.ts";
 import { startTestRegistry, type TestRegistry } from "../support/registry.ts";
 import { cookieFrom, raw, type RawResponse } from "../support/server.ts";
@@ -134,9 +139,22 @@ async function policyCheckNamespaces(registry: string): Promise<string[]> {
   return [...new Set(lines.filter(([, image]) => image?.startsWith(`${registry}/`)).map(([ns]) => ns!))];
 }
 
+/** `repository:from` in `registry` under a second tag: the same manifest, so the same image. */
+async function retag(registry: string, repository: string, from: string, to: string): Promise<void> {
+  const url = `http://${registry}/v2/${repository}/manifests/`;
+  const manifest = await fetch(url + from, { headers: { accept: MANIFEST_MEDIA_TYPE } });
+  assert.equal(manifest.status, 200, `GET ${repository}:${from}`);
+  const put = await fetch(url + to, {
+    method: "PUT",
+    headers: { "content-type": manifest.headers.get("content-type")! },
+    body: new Uint8Array(await manifest.arrayBuffer()),
+  });
+  assert.equal(put.status, 201, `PUT ${repository}:${to}: ${await put.text()}`);
+}
+
 const serverLog = async () => (await kubectl(["-n", ns, "logs", "deploy/kubelab"])).stdout;
 
-describe("the chart deployed with its images from an operator's registry", { timeout: 360_000 }, () => {
+describe("the chart deployed with its images from an operator's registry", { timeout: 480_000 }, () => {
   after(async () => {
     await helm(["uninstall", release, "--ignore-not-found", "--wait"]);
     for (const lab of labs)
@@ -150,7 +168,7 @@ describe("the chart deployed with its images from an operator's registry", { tim
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test("push, install, a learner's lab, terminal and Check through the Service, a new server pod, uninstall", async () => {
+  test("push, install, a learner's lab, terminal and Check through the Service, a new server pod, upgrade, downgrade refused, uninstall", async () => {
     // 1. A registry under another name: the node's own address.
     const nodeIp = (
       await ok("the node's address", [
@@ -352,7 +370,93 @@ describe("the chart deployed with its images from an operator's registry", { tim
     // loses its rights at once and leaves the check's namespace (docs/kubernetes.md says so).
     await eventually(async () => /NetworkPolicy is enforced/.test(await serverLog()), "the new server's check", 90_000);
 
-    // 5. helm uninstall: what docs/kubernetes.md says stays, and nothing else of the release.
+    // 5. helm upgrade to the next tag of the server image (the same image under a new tag, as
+    // an operator's next push would be): Recreate replaces the pod, and the new server serves the
+    // same learner the same lab, toolbox and recorded attempt.
+    // First the backup docs/kubernetes.md has the operator take, in the running pod.
+    await ok("a backup before the upgrade", [
+      "-n",
+      ns,
+      "exec",
+      second.name,
+      "--",
+      ...["node", "src/cli/main.ts", "store", "backup", "/var/lib/kubelab/before-upgrade.bak"],
+    ]);
+    const [repository, tag] = second.image.slice(R.length + 1).split(":");
+    const nextTag = `${tag}-next`;
+    await retag(R, repository!, tag!, nextTag);
+    const upgraded = await helm(["upgrade", release, CHART_DIR, "--reuse-values", "--set", `image.tag=${nextTag}`]);
+    assert.equal(upgraded.code, 0, upgraded.stderr);
+    await ok("the upgrade's rollout", ["-n", ns, "rollout", "status", "deploy/kubelab", "--timeout=180s"]);
+    const third = await serverReady();
+    assert.equal(third.image, `${R}/${repository}:${nextTag}`, "the upgraded server runs the new tag");
+    assert.notEqual(third.uid, second.uid, "a new server pod");
+    const labAfterUpgrade = await jsonVia("/api/lab", cookie);
+    assert.deepEqual([labAfterUpgrade.id, labAfterUpgrade.state], [labId, "ready"], "the same lab, ready");
+    await ok("the learner's namespace after the upgrade", ["get", "namespace", `lab-${labId}`]);
+    assert.equal(
+      await ok("the toolbox", ["-n", `kubelab-${labId}`, "get", "pod", "toolbox", "-o", "jsonpath={.metadata.uid}"]),
+      toolbox.metadata.uid,
+      "the same toolbox pod",
+    );
+    assert.deepEqual(await jsonVia("/api/progress", cookie), progress, "the same progress, the passed Check in it");
+    // Its own policy check done before it is stopped (as above).
+    await eventually(
+      async () => /NetworkPolicy is enforced/.test(await serverLog()),
+      "the upgraded server's check",
+      90_000,
+    );
+
+    // 6. A downgrade: the store says a newer kubelab wrote it (its schema version one past this
+    // server's). The next pod refuses to start, fails, and its log says why and what to do.
+    await ok("the store's schema version raised", [
+      "-n",
+      ns,
+      "exec",
+      third.name,
+      "--",
+      "node",
+      "-e",
+      `new (require("node:sqlite").DatabaseSync)("/var/lib/kubelab/progress.db").exec("PRAGMA user_version = ${SCHEMA_VERSION + 1}")`,
+    ]);
+    await ok("the server pod's deletion", ["-n", ns, "delete", "pod", third.name, "--wait"]);
+    // The next pod's server exits (its container terminated with 1, the pod never Ready), and its
+    // log, read once it has exited (the line comes a moment before the exit), says why.
+    const refused = await eventually(
+      async () => {
+        const pods = JSON.parse(
+          await ok("the server pods", [
+            "-n",
+            ns,
+            "get",
+            "pods",
+            "-l",
+            "app.kubernetes.io/component=server",
+            "-o",
+            "json",
+          ]),
+        ).items.filter((p: any) => !p.metadata.deletionTimestamp);
+        const status = pods[0]?.status.containerStatuses?.[0];
+        const exited = status && (status.state.terminated ?? status.lastState.terminated);
+        return exited && { name: pods[0].metadata.name as string, status, exited };
+      },
+      "the new server pod to exit",
+      120_000,
+      1000,
+    );
+    assert.equal(refused.exited.exitCode, 1, JSON.stringify(refused.status));
+    assert.equal(refused.status.ready, false, "the refused server is never Ready");
+    const logs = await Promise.all(
+      [[], ["--previous"]].map((extra) => kubectl(["-n", ns, "logs", refused.name, ...extra])),
+    );
+    const refusal = logs.map((l) => l.stdout).join("");
+    assert.match(
+      refusal,
+      new RegExp(`schema version ${SCHEMA_VERSION + 1}, newer than this kubelab knows \\(${SCHEMA_VERSION}\\)`),
+    );
+    assert.match(refusal, /"hint":"It was written by a newer kubelab: run that version, or restore a backup/);
+
+    // 7. helm uninstall: what docs/kubernetes.md says stays, and nothing else of the release.
     const uninstalled = await helm(["uninstall", release, "--wait"]);
     assert.equal(uninstalled.code, 0, uninstalled.stderr);
     // No ClusterRole or binding, and in its namespace the kept state claim alone.

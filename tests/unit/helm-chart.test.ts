@@ -118,6 +118,7 @@ describe("the default rendering", () => {
     assert.equal(env.get("KUBELAB_REGISTRY").value, "docker.io");
     assert.equal(env.get("KUBELAB_PROVIDER").value, "incluster");
     assert.equal(env.get("KUBELAB_MODE").value, "namespace");
+    assert.equal(env.get("KUBELAB_LOG").value, "json", "every line for the log collector, a failed start's too");
     assert.ok(!env.has("KUBELAB_ACCESS_PASSWORD") && !env.has("KUBELAB_SESSION_KEY_FILE"));
   });
 
@@ -190,6 +191,12 @@ describe("a rendering with ingress, existing secrets and PostgreSQL", () => {
       assert.equal(ingress.metadata.annotations[`nginx.ingress.kubernetes.io/${key}`], "3600");
     const allowed = envOf(one(objects, "Deployment")).get("KUBELAB_ALLOWED_HOSTS").value.split(",");
     assert.ok(allowed.includes("lab.school.example") && allowed.includes("kl-kubelab.training.svc"), allowed.join());
+  });
+
+  test("still Recreate with PostgreSQL: two servers at once would both adopt the same labs", () => {
+    const deployment = one(objects, "Deployment");
+    assert.equal(deployment.spec.replicas, 1);
+    assert.deepEqual(deployment.spec.strategy, { type: "Recreate" });
   });
 
   test("secrets are read by reference, never rendered", () => {

@@ -30,8 +30,9 @@ export const BENCH_USAGE = `usage: ./kubelab bench [cluster|lab|graders|store|cl
   lab     [--cold 5] [--warm 10] [--keys 200] [--grades 30] [--resets 5] [--mode namespace|cluster]
   graders [exercise ...] [--runs 20] [--concurrency 7] [--skip-slow]
   store   [--attempts 10000] [--requests 200] [--dir DIR]   (no cluster needed)
-  class   [--learners 50] [--keys 20] [--url URL --instructor NAME]   a class of N simulated learners (warm pool,
-          join, type, Check); --url: against a server running there (password in KUBELAB_BENCH_PASSWORD)
+  class   [--learners 50] [--keys 20] [--url URL --instructor NAME] [--backup]   a class of N simulated learners (warm
+          pool, join, type, Check); --url: against a server running there (password in KUBELAB_BENCH_PASSWORD);
+          --backup: store backups during the class, restored into fresh stores and compared
   exam    [--exam ckad-mock] [--seed bench-1] [--runs 10] [--unsolved]   grading a whole attempt at submit
   soak    [--minutes 120] [--learners 20] [--sample 60]   a class left running: memory, etcd, restarts over time
           (only when named; not part of a plain \`./kubelab bench\`)`;
