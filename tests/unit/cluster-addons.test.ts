@@ -26,7 +26,12 @@ import {
   kubeProxyConfigYaml,
 } from "../../src/cluster/local/node-config.ts";
 import { generateAddonPki, generatePki } from "../../src/cluster/local/pki.ts";
-import { NODE_COMPONENTS, nodeComponents } from "../../src/cluster/local/supervisor.ts";
+import {
+  BUNDLE_SEPARATOR,
+  BUNDLED_COMPONENTS,
+  NODE_COMPONENTS,
+  nodeComponents,
+} from "../../src/cluster/local/supervisor.ts";
 import { binariesIn } from "../../src/cluster/local/binaries.ts";
 
 const layout = stateLayout("/state");
@@ -126,12 +131,23 @@ test("the API server has the aggregation layer's request-header CA and front-pro
 
 test("the supervisor runs the add-ons from the node binary, after the API server", () => {
   const specs = nodeComponents(layout, binariesIn("/bin-dir"));
-  for (const name of ["kube-proxy", "coredns", "metrics-server"]) {
-    const spec = specs.find((s) => s.name === name)!;
-    assert.equal(spec.command, "/bin-dir/kubelab-node");
-    assert.equal(spec.args[0], name);
-    assert.deepEqual(spec.after, ["kube-apiserver"]);
-  }
+  // The controllers and the add-ons share one process, each with its own flags, after the API server.
+  const bundle = specs.find((s) => s.name === "bundle")!;
+  assert.equal(bundle.command, "/bin-dir/kubelab-node");
+  assert.deepEqual(bundle.after, ["kube-apiserver"]);
+  assert.equal(bundle.args[0], "bundle");
+  const groups = bundle.args.slice(1).join(" ").split(` ${BUNDLE_SEPARATOR} `);
+  assert.deepEqual(
+    groups,
+    BUNDLED_COMPONENTS.map((name) => [name, ...componentArgs(layout)[name]].join(" ")),
+  );
+  assert.deepEqual([...BUNDLED_COMPONENTS].sort(), [
+    "kube-controller-manager",
+    "kube-proxy",
+    "kube-scheduler",
+    "metrics-server",
+    "network-policy",
+  ]);
   // `cluster logs` and the start line name the components from this list.
   assert.deepEqual(
     specs.map((s) => s.name),
@@ -172,8 +188,8 @@ test("the NetworkPolicy enforcer runs from the node binary with a user that may 
     `--node-ip=${NETWORK.nodeIp}`,
     `--bridge=${NETWORK.bridge}`,
   ]);
-  const spec = nodeComponents(layout, binariesIn("/bin-dir")).find((s) => s.name === "network-policy")!;
-  assert.deepEqual(spec.args, ["network-policy", ...args]);
+  const bundle = nodeComponents(layout, binariesIn("/bin-dir")).find((s) => s.name === "bundle")!;
+  assert.ok(bundle.args.join(" ").includes(["network-policy", ...args].join(" ")));
   const role = (loadAllYaml(addonManifests("CA", "/state/local-path")) as any[]).find(
     (o) => o.kind === "ClusterRole" && o.metadata.name === NETWORK_POLICY_USER,
   );

@@ -62,15 +62,15 @@ describe("local cluster life cycle", { timeout: 900_000 }, () => {
 
   test("a crashed component is restarted by the supervisor", async () => {
     const before = JSON.parse((await kubelab(["cluster", "status", "--json"])).stdout);
-    const scheduler = before.components.find((c: { name: string }) => c.name === "kube-scheduler");
+    const scheduler = before.components.find((c: { name: string }) => c.name === "bundle");
     process.kill(scheduler.pid, "SIGKILL");
     const after = await eventually(
       async () => {
         const status = JSON.parse((await kubelab(["cluster", "status", "--json"])).stdout);
-        const s = status.components.find((c: { name: string }) => c.name === "kube-scheduler");
+        const s = status.components.find((c: { name: string }) => c.name === "bundle");
         return s.running && s.pid !== scheduler.pid && s;
       },
-      "the scheduler to be restarted",
+      "the bundle (the scheduler among them) to be restarted",
       30_000,
     );
     assert.ok(after.restarts >= 1);
