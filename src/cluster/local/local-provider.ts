@@ -33,6 +33,7 @@ import { applyNodeGuard } from "./node-guard.ts";
 import { teardownNode } from "./teardown.ts";
 import { runSteps, type UpStep } from "./up-steps.ts";
 import { BUNDLED_COMPONENTS, NODE_COMPONENTS } from "./supervisor.ts";
+import { writeSupervisorScript } from "./supervisor-script.ts";
 import { resetClusterObjects } from "./reset.ts";
 import { RegistryClient, registryConfigYaml, type RegistryTls } from "../../images/registry.ts";
 import { checkImagesPresent, ensureImages } from "../../images/build.ts";
@@ -40,7 +41,6 @@ import { CATALOG } from "../../images/catalog.ts";
 import { insideAllInOne, prepareContainerHost } from "./container.ts";
 import { ensureAptLists, ensureHostPackages, NODE_PACKAGES } from "../../setup/host-packages.ts";
 
-const SUPERVISOR_ENTRY = join(import.meta.dirname, "supervisor-main.ts");
 const READY_TIMEOUT_MS = 180_000;
 
 export class LocalProvider implements ClusterProvider {
@@ -407,7 +407,8 @@ export class LocalProvider implements ClusterProvider {
 
   private spawnSupervisor(bins: NodeBinaries): void {
     const log = openSync(join(this.layout.logs, "supervisor.log"), "a");
-    const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", SUPERVISOR_ENTRY, this.layout.root, bins.dir], {
+    const entry = writeSupervisorScript(join(this.layout.run, "supervisor"));
+    const child = spawn(process.execPath, [entry, this.layout.root, bins.dir], {
       detached: true,
       stdio: ["ignore", log, log],
     });
