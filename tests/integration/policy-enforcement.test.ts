@@ -38,10 +38,10 @@ async function openClass(base: string, who: { cookie: string; csrf: string }) {
   return { status: res.status, body: (await res.json()) as { id?: string; error?: string; hint?: string } };
 }
 
-/** The node's NetworkPolicy engine (`kubelab-node bundle ... network-policy`), in the supervisor's "bundle" process. */
+/** The node's NetworkPolicy engine (`kubelab-node network-policy`), as the supervisor reports it. */
 async function enginePid(): Promise<number> {
   const status = await providerFromEnv().status();
-  const engine = status.components.find((c) => c.name === "bundle");
+  const engine = status.components.find((c) => c.name === "network-policy");
   assert.ok(engine?.running && engine.pid, `the NetworkPolicy engine is not running: ${JSON.stringify(status)}`);
   return engine.pid;
 }

@@ -146,7 +146,6 @@ test("the supervisor runs the add-ons from the node binary, after the API server
     "kube-proxy",
     "kube-scheduler",
     "metrics-server",
-    "network-policy",
   ]);
   // `cluster logs` and the start line name the components from this list.
   assert.deepEqual(
@@ -188,8 +187,8 @@ test("the NetworkPolicy enforcer runs from the node binary with a user that may 
     `--node-ip=${NETWORK.nodeIp}`,
     `--bridge=${NETWORK.bridge}`,
   ]);
-  const bundle = nodeComponents(layout, binariesIn("/bin-dir")).find((s) => s.name === "bundle")!;
-  assert.ok(bundle.args.join(" ").includes(["network-policy", ...args].join(" ")));
+  const spec = nodeComponents(layout, binariesIn("/bin-dir")).find((s) => s.name === "network-policy")!;
+  assert.deepEqual(spec.args, ["network-policy", ...args]);
   const role = (loadAllYaml(addonManifests("CA", "/state/local-path")) as any[]).find(
     (o) => o.kind === "ClusterRole" && o.metadata.name === NETWORK_POLICY_USER,
   );

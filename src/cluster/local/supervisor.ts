@@ -46,24 +46,33 @@ function tcpOpen(host: string, port: number): Promise<boolean> {
 }
 
 /** The node's components' names in start order (their log files carry these names). */
-export const NODE_COMPONENTS = ["registry", "containerd", "etcd", "kube-apiserver", "kubelet", "coredns", "bundle"] as const;
+export const NODE_COMPONENTS = [
+  "registry",
+  "containerd",
+  "etcd",
+  "kube-apiserver",
+  "kubelet",
+  "coredns",
+  "network-policy",
+  "bundle",
+] as const;
 
 /**
  * The components that share one process, the supervised "bundle"
  * (`kubelab-node bundle`, cluster/cmd/kubelab-node/bundle.go), as k3s runs
  * its own: every process of the node binary pays ~13 MiB of Go runtime and
- * package-init heap and maps ~85 MiB of the binary, so one process instead
- * of six saves ~65 MiB PSS and ~500 MiB RSS on an idle node. The kubelet
- * stays apart (it and the scheduler each claim the API server library's
- * one signal handler), and so do etcd and the API server, whose memory is
- * their own data.
+ * package-init heap and maps ~85 MiB of the binary. Apart stay etcd and the
+ * API server (their memory is their own data), the kubelet (it and the
+ * scheduler each claim the API server library's one signal handler), CoreDNS
+ * (bundle.go says why) and the NetworkPolicy engine, whose failure alone
+ * (stopped, not enforcing while pods still start) the policy check must be
+ * able to see, and its test to cause.
  */
 export const BUNDLED_COMPONENTS = [
   "kube-controller-manager",
   "kube-scheduler",
   "kube-proxy",
   "metrics-server",
-  "network-policy",
 ] as const;
 
 /** Ends one bundled component's arguments and starts the next one's (bundle.go's bundleSeparator). */
@@ -98,7 +107,8 @@ export function nodeComponents(layout: StateLayout, bins: NodeBinaries): Compone
     node("kube-apiserver", ["etcd"], () => tcpOpen(NETWORK.nodeIp, PORTS.apiserver)),
     node("kubelet", ["kube-apiserver", "containerd"]),
     node("coredns", ["kube-apiserver"], () => tcpOpen(NETWORK.nodeIp, PORTS.dns)),
-    // The controllers and the add-ons (Service NAT, resource metrics, NetworkPolicy) in one process.
+    node("network-policy", ["kube-apiserver"]),
+    // The controllers and two add-ons (Service NAT, resource metrics) in one process.
     {
       name: "bundle",
       command: bins.node,
