@@ -107,6 +107,10 @@ describe("local cluster life cycle", { timeout: 900_000 }, () => {
     const logs = await kubelab(["cluster", "logs", "kube-apiserver", "--tail", "5"]);
     assert.equal(logs.code, 0);
     assert.ok(logs.stdout.length > 0);
+    // A bundled component's lines are in its process's log, under its own name too.
+    const scheduler = await kubelab(["cluster", "logs", "kube-scheduler", "--tail", "2000"]);
+    assert.equal(scheduler.code, 0, scheduler.stderr);
+    assert.match(scheduler.stdout, /Starting Kubernetes Scheduler|schedul/i);
     assertCleanError(await kubelab(["cluster", "logs", "no-such-thing"]), /which component\?/);
   });
 
