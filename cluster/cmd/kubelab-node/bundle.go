@@ -12,8 +12,6 @@ import (
 	"k8s.io/component-base/logs"
 	logsapi "k8s.io/component-base/logs/api/v1"
 	"k8s.io/klog/v2"
-
-	"kubelab.local/cluster/internal/netpol"
 )
 
 // bundleSeparator ends one component's arguments and starts the next one's.
@@ -24,7 +22,7 @@ const bundleSeparator = "--next"
 // schemes, OpenAPI models) and one mapping of the binary instead of one per
 // component:
 //
-//	kubelab-node bundle kube-scheduler --flags... --next kube-proxy --flags... --next network-policy --flags...
+//	kubelab-node bundle kube-scheduler --flags... --next kube-proxy --flags... --next metrics-server --flags...
 //
 // The process globals they share, and why they do not clash here:
 //   - logging: each cobra command applies its logging options; the second
@@ -47,7 +45,8 @@ const bundleSeparator = "--next"
 //   - flags: each command parses its own pflag set (SetArgs); nothing reads
 //     os.Args.
 //
-// CoreDNS and the kubelet stay apart: CoreDNS parses the standard library's
+// CoreDNS, the kubelet and the NetworkPolicy engine stay apart (the last
+// for the policy check; src/cluster/local/supervisor.ts). CoreDNS parses the standard library's
 // global flag set from os.Args, traps SIGTERM and SIGQUIT itself and routes
 // klog, the whole process's log, through its own logger; a bundle with it
 // did not come up on the node (its DNS never answered). The kubelet, like the
@@ -137,9 +136,6 @@ func parseBundle(args []string) ([][]string, error) {
 // function that takes its arguments and prepares it (builds its command) and
 // returns how to run it; nil for a component that must run in its own process.
 func bundledRunner(name string) func(args []string) func() error {
-	if name == "network-policy" {
-		return func(args []string) func() error { return func() error { return netpol.Run(args) } }
-	}
 	newCommand, ok := bundled[name]
 	if !ok {
 		return nil
@@ -154,7 +150,7 @@ func bundledRunner(name string) func(args []string) func() error {
 }
 
 func bundledNames() []string {
-	names := []string{"network-policy"}
+	var names []string
 	for name := range bundled {
 		names = append(names, name)
 	}

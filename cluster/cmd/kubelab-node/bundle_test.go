@@ -7,11 +7,11 @@ import (
 )
 
 func TestParseBundleSplitsComponentsAndTheirFlags(t *testing.T) {
-	groups, err := parseBundle([]string{"kube-scheduler", "--a=1", "--b", "--next", "network-policy", "--kubeconfig=k"})
+	groups, err := parseBundle([]string{"kube-scheduler", "--a=1", "--b", "--next", "kube-proxy", "--config=c"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := [][]string{{"kube-scheduler", "--a=1", "--b"}, {"network-policy", "--kubeconfig=k"}}
+	want := [][]string{{"kube-scheduler", "--a=1", "--b"}, {"kube-proxy", "--config=c"}}
 	if !reflect.DeepEqual(groups, want) {
 		t.Fatalf("groups = %q, want %q", groups, want)
 	}
@@ -25,6 +25,7 @@ func TestParseBundleRefuses(t *testing.T) {
 		{nil, "an empty component"},
 		{[]string{"kube-proxy", "--next"}, "an empty component"},
 		{[]string{"kubelet", "--config=c"}, `"kubelet" cannot run in a bundle`},
+		{[]string{"kube-proxy", "--next", "network-policy"}, `"network-policy" cannot run in a bundle`},
 		{[]string{"kube-proxy", "--next", "kube-proxy"}, "named twice"},
 	} {
 		_, err := parseBundle(tc.args)
