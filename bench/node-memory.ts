@@ -12,19 +12,28 @@ export interface ProcessMemory {
   name: string;
   rssKiB: number;
   pssKiB: number;
+  /** PSS of anonymous pages (heaps, stacks: the process's own) and of file pages (its binary, etcd's mmapped db). */
+  pssAnonKiB: number;
+  pssFileKiB: number;
 }
 
-/** RSS from /proc/<pid>/status and PSS from smaps_rollup (shared pages split among sharers), in KiB. */
-export function processMemory(pid: number): { rssKiB: number; pssKiB: number } | undefined {
+/** RSS from /proc/<pid>/status and PSS (all, anonymous, file) from smaps_rollup (shared pages split among sharers), in KiB. */
+export function processMemory(pid: number): Omit<ProcessMemory, "pid" | "name"> | undefined {
   try {
     const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
-    let pss = rss;
+    let rollup = "";
     try {
-      pss = Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1] ?? rss);
+      rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
     } catch {
-      /* no smaps_rollup: PSS = RSS */
+      /* no smaps_rollup: PSS = RSS, all of it counted as anonymous */
     }
-    return { rssKiB: rss, pssKiB: pss };
+    const field = (name: string) => {
+      const match = new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(rollup);
+      return match ? Number(match[1]) : undefined;
+    };
+    const pss = field("Pss") ?? rss;
+    const pssFile = field("Pss_File") ?? 0;
+    return { rssKiB: rss, pssKiB: pss, pssAnonKiB: pss - pssFile, pssFileKiB: pssFile };
   } catch {
     return undefined; // exited
   }

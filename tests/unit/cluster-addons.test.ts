@@ -27,7 +27,12 @@ import {
   kubeProxyConfigYaml,
 } from "../../src/cluster/local/node-config.ts";
 import { generateAddonPki, generatePki } from "../../src/cluster/local/pki.ts";
-import { NODE_COMPONENTS, nodeComponents } from "../../src/cluster/local/supervisor.ts";
+import {
+  BUNDLE_SEPARATOR,
+  BUNDLED_COMPONENTS,
+  NODE_COMPONENTS,
+  nodeComponents,
+} from "../../src/cluster/local/supervisor.ts";
 import { binariesIn } from "../../src/cluster/local/binaries.ts";
 
 const layout = stateLayout("/state");
@@ -127,12 +132,22 @@ test("the API server has the aggregation layer's request-header CA and front-pro
 
 test("the supervisor runs the add-ons from the node binary, after the API server", () => {
   const specs = nodeComponents(layout, binariesIn("/bin-dir"));
-  for (const name of ["kube-proxy", "coredns", "metrics-server"]) {
-    const spec = specs.find((s) => s.name === name)!;
-    assert.equal(spec.command, "/bin-dir/kubelab-node");
-    assert.equal(spec.args[0], name);
-    assert.deepEqual(spec.after, ["kube-apiserver"]);
-  }
+  // The controllers and the add-ons share one process, each with its own flags, after the API server.
+  const bundle = specs.find((s) => s.name === "bundle")!;
+  assert.equal(bundle.command, "/bin-dir/kubelab-node");
+  assert.deepEqual(bundle.after, ["kube-apiserver"]);
+  assert.equal(bundle.args[0], "bundle");
+  const groups = bundle.args.slice(1).join(" ").split(` ${BUNDLE_SEPARATOR} `);
+  assert.deepEqual(
+    groups,
+    BUNDLED_COMPONENTS.map((name) => [name, ...componentArgs(layout)[name]].join(" ")),
+  );
+  assert.deepEqual([...BUNDLED_COMPONENTS].sort(), [
+    "kube-controller-manager",
+    "kube-proxy",
+    "kube-scheduler",
+    "metrics-server",
+  ]);
   // `cluster logs` and the start line name the components from this list.
   assert.deepEqual(
     specs.map((s) => s.name),

@@ -1,8 +1,11 @@
 // Command kubelab-node is a multi-call binary holding every process of a
 // kubelab local node. The component is chosen by the first argument
 // (`kubelab-node kubelet --flags...`) or by the name the binary was invoked
-// under (a `kubectl` symlink). Each component must run in its own OS process:
-// they share global registries (flags, metrics, schemes) that clash in one.
+// under. `kubelab-node bundle` runs several components in one process (see
+// bundle.go); the others each run in their own. kubectl is not in it (see
+// cmd/kubectl): every process of this binary runs the init of every package
+// linked in, and kubectl's cost each ~4 MiB of heap and ~10 MiB of mapped
+// binary.
 package main
 
 import (
@@ -17,12 +20,9 @@ import (
 	"github.com/spf13/cobra"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/component-base/cli"
-	"k8s.io/component-base/logs"
 	_ "k8s.io/component-base/logs/json/register"
 	_ "k8s.io/component-base/metrics/prometheus/clientgo"
 	_ "k8s.io/component-base/metrics/prometheus/version"
-	kubectlcmd "k8s.io/kubectl/pkg/cmd"
-	kubectlutil "k8s.io/kubectl/pkg/cmd/util"
 	apiserver "k8s.io/kubernetes/cmd/kube-apiserver/app"
 	controllermanager "k8s.io/kubernetes/cmd/kube-controller-manager/app"
 	proxy "k8s.io/kubernetes/cmd/kube-proxy/app"
@@ -42,7 +42,20 @@ var components = map[string]func() *cobra.Command{
 	"kube-scheduler":          func() *cobra.Command { return scheduler.NewSchedulerCommand() },
 	"kube-proxy":              proxy.NewProxyCommand,
 	"kubelet":                 func() *cobra.Command { return kubelet.NewKubeletCommand(context.Background()) },
-	"metrics-server":          func() *cobra.Command { return metricsserver.NewMetricsServerCommand(genericapiserver.SetupSignalHandler()) },
+	"metrics-server": func() *cobra.Command {
+		return metricsserver.NewMetricsServerCommand(genericapiserver.SetupSignalHandler())
+	},
+}
+
+// bundled maps a component that may share a process with others (`kubelab-node
+// bundle`) to its command; metrics-server stops with the process, since only
+// one component of a process may own the API server library's signal handler
+// (the scheduler's does).
+var bundled = map[string]func() *cobra.Command{
+	"kube-controller-manager": controllermanager.NewControllerManagerCommand,
+	"kube-scheduler":          func() *cobra.Command { return scheduler.NewSchedulerCommand() },
+	"kube-proxy":              proxy.NewProxyCommand,
+	"metrics-server":          func() *cobra.Command { return metricsserver.NewMetricsServerCommand(make(chan struct{})) },
 }
 
 func main() {
@@ -64,12 +77,12 @@ func main() {
 			os.Exit(1)
 		}
 		return
-	case "kubectl":
-		runKubectl()
-		return
 	case "coredns":
 		// CoreDNS parses its own flags (-conf Corefile) with the standard flag package.
 		dns.Run()
+		return
+	case "bundle":
+		runBundle(args)
 		return
 	case "network-policy":
 		if err := netpol.Run(args); err != nil {
@@ -89,16 +102,8 @@ func main() {
 	os.Exit(cli.Run(command))
 }
 
-func runKubectl() {
-	logs.GlogSetter(kubectlcmd.GetLogVerbosity(os.Args)) // nolint:errcheck
-	command := kubectlcmd.NewDefaultKubectlCommand()
-	if err := cli.RunNoErrOutput(command); err != nil {
-		kubectlutil.CheckErr(err)
-	}
-}
-
 func usage() {
-	names := []string{"coredns", "etcd", "kubectl", "network-policy"}
+	names := []string{"bundle", "coredns", "etcd", "network-policy"}
 	for n := range components {
 		names = append(names, n)
 	}

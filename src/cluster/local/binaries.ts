@@ -18,7 +18,7 @@ export const TERMINAL_AGENT_MODULE_DIR = join(MODULE_DIR, "terminal-agent");
 
 export interface NodeBinaries {
   dir: string;
-  /** Multi-call binary: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubectl. */
+  /** Multi-call binary: etcd, kube-apiserver, kubelet, CoreDNS, the NetworkPolicy engine and `bundle` (the controllers, kube-proxy and metrics-server in one process); kubectl is its own binary. */
   node: string;
   kubectl: string;
   pause: string;

@@ -32,7 +32,8 @@ import { checkReadiness, waitUntilReady } from "./readiness.ts";
 import { applyNodeGuard } from "./node-guard.ts";
 import { teardownNode } from "./teardown.ts";
 import { runSteps, type UpStep } from "./up-steps.ts";
-import { NODE_COMPONENTS } from "./supervisor.ts";
+import { BUNDLED_COMPONENTS, NODE_COMPONENTS } from "./supervisor.ts";
+import { writeSupervisorScript } from "./supervisor-script.ts";
 import { resetClusterObjects } from "./reset.ts";
 import { RegistryClient, registryConfigYaml, type RegistryTls } from "../../images/registry.ts";
 import { checkImagesPresent, ensureImages } from "../../images/build.ts";
@@ -40,7 +41,6 @@ import { CATALOG } from "../../images/catalog.ts";
 import { insideAllInOne, prepareContainerHost } from "./container.ts";
 import { ensureAptLists, ensureHostPackages, NODE_PACKAGES } from "../../setup/host-packages.ts";
 
-const SUPERVISOR_ENTRY = join(import.meta.dirname, "supervisor-main.ts");
 const READY_TIMEOUT_MS = 180_000;
 
 export class LocalProvider implements ClusterProvider {
@@ -215,10 +215,13 @@ export class LocalProvider implements ClusterProvider {
     };
   }
 
-  /** Paths of the component log files. */
+  /** Paths of the component log files; a bundled component (kube-scheduler) logs into its process's ("bundle"). */
   logFiles(): Record<string, string> {
-    const names = ["supervisor", ...NODE_COMPONENTS];
-    return Object.fromEntries(names.map((n) => [n, join(this.layout.logs, `${n}.log`)]));
+    const log = (name: string) => join(this.layout.logs, `${name}.log`);
+    return Object.fromEntries([
+      ...["supervisor", ...NODE_COMPONENTS].map((n) => [n, log(n)]),
+      ...BUNDLED_COMPONENTS.map((n) => [n, log("bundle")]),
+    ]);
   }
 
   /** The host checks: root, the node's Debian packages (in the all-in-one image: its container's mounts), cgroups and overlayfs. */
@@ -404,7 +407,8 @@ export class LocalProvider implements ClusterProvider {
 
   private spawnSupervisor(bins: NodeBinaries): void {
     const log = openSync(join(this.layout.logs, "supervisor.log"), "a");
-    const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", SUPERVISOR_ENTRY, this.layout.root, bins.dir], {
+    const entry = writeSupervisorScript(join(this.layout.run, "supervisor"));
+    const child = spawn(process.execPath, [entry, this.layout.root, bins.dir], {
       detached: true,
       stdio: ["ignore", log, log],
     });

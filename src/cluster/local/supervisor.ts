@@ -51,14 +51,32 @@ export const NODE_COMPONENTS = [
   "containerd",
   "etcd",
   "kube-apiserver",
+  "kubelet",
+  "coredns",
+  "network-policy",
+  "bundle",
+] as const;
+
+/**
+ * The components that share one process, the supervised "bundle"
+ * (`kubelab-node bundle`, cluster/cmd/kubelab-node/bundle.go), as k3s runs
+ * its own: every process of the node binary pays ~13 MiB of Go runtime and
+ * package-init heap and maps ~85 MiB of the binary. Apart stay etcd and the
+ * API server (their memory is their own data), the kubelet (it and the
+ * scheduler each claim the API server library's one signal handler), CoreDNS
+ * (bundle.go says why) and the NetworkPolicy engine, whose failure alone
+ * (stopped, not enforcing while pods still start) the policy check must be
+ * able to see, and its test to cause.
+ */
+export const BUNDLED_COMPONENTS = [
   "kube-controller-manager",
   "kube-scheduler",
-  "kubelet",
   "kube-proxy",
-  "coredns",
   "metrics-server",
-  "network-policy",
 ] as const;
+
+/** Ends one bundled component's arguments and starts the next one's (bundle.go's bundleSeparator). */
+export const BUNDLE_SEPARATOR = "--next";
 
 /** The node's components in start order; their names are NODE_COMPONENTS. */
 export function nodeComponents(layout: StateLayout, bins: NodeBinaries): ComponentSpec[] {
@@ -87,14 +105,16 @@ export function nodeComponents(layout: StateLayout, bins: NodeBinaries): Compone
     },
     node("etcd", [], () => tcpOpen("127.0.0.1", PORTS.etcdClient)),
     node("kube-apiserver", ["etcd"], () => tcpOpen(NETWORK.nodeIp, PORTS.apiserver)),
-    node("kube-controller-manager", ["kube-apiserver"]),
-    node("kube-scheduler", ["kube-apiserver"]),
     node("kubelet", ["kube-apiserver", "containerd"]),
-    // The add-ons, from the same binary: Service NAT, cluster DNS, resource metrics, NetworkPolicy.
-    node("kube-proxy", ["kube-apiserver"]),
     node("coredns", ["kube-apiserver"], () => tcpOpen(NETWORK.nodeIp, PORTS.dns)),
-    node("metrics-server", ["kube-apiserver"]),
     node("network-policy", ["kube-apiserver"]),
+    // The controllers and two add-ons (Service NAT, resource metrics) in one process.
+    {
+      name: "bundle",
+      command: bins.node,
+      args: ["bundle", ...BUNDLED_COMPONENTS.flatMap((name, i) => [...(i ? [BUNDLE_SEPARATOR] : []), name, ...args[name]])],
+      after: ["kube-apiserver"],
+    },
   ];
 }
 

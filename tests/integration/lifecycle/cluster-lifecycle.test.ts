@@ -62,15 +62,15 @@ describe("local cluster life cycle", { timeout: 900_000 }, () => {
 
   test("a crashed component is restarted by the supervisor", async () => {
     const before = JSON.parse((await kubelab(["cluster", "status", "--json"])).stdout);
-    const scheduler = before.components.find((c: { name: string }) => c.name === "kube-scheduler");
+    const scheduler = before.components.find((c: { name: string }) => c.name === "bundle");
     process.kill(scheduler.pid, "SIGKILL");
     const after = await eventually(
       async () => {
         const status = JSON.parse((await kubelab(["cluster", "status", "--json"])).stdout);
-        const s = status.components.find((c: { name: string }) => c.name === "kube-scheduler");
+        const s = status.components.find((c: { name: string }) => c.name === "bundle");
         return s.running && s.pid !== scheduler.pid && s;
       },
-      "the scheduler to be restarted",
+      "the bundle (the scheduler among them) to be restarted",
       30_000,
     );
     assert.ok(after.restarts >= 1);
@@ -107,6 +107,10 @@ describe("local cluster life cycle", { timeout: 900_000 }, () => {
     const logs = await kubelab(["cluster", "logs", "kube-apiserver", "--tail", "5"]);
     assert.equal(logs.code, 0);
     assert.ok(logs.stdout.length > 0);
+    // A bundled component's lines are in its process's log, under its own name too.
+    const scheduler = await kubelab(["cluster", "logs", "kube-scheduler", "--tail", "2000"]);
+    assert.equal(scheduler.code, 0, scheduler.stderr);
+    assert.match(scheduler.stdout, /Starting Kubernetes Scheduler|schedul/i);
     assertCleanError(await kubelab(["cluster", "logs", "no-such-thing"]), /which component\?/);
   });
 
