@@ -9,6 +9,7 @@ import type {
   V1LimitRange,
   V1Namespace,
   V1NetworkPolicy,
+  V1NetworkPolicyEgressRule,
   V1Pod,
   V1ResourceQuota,
   V1RoleBinding,
@@ -408,12 +409,37 @@ export function apiEgressEndpoints(server: string, endpoints: ApiEndpoint[] = []
 }
 
 /**
+ * Where every pod of a lab may go besides its own lab: the cluster DNS (the
+ * kube-dns pods of kube-system) and the API server (apiEgressEndpoints:
+ * `server`, its address in the pods' kubeconfig, and `apiEndpoints`, the
+ * `kubernetes` Service's).
+ */
+function clusterServicesEgress(server: string, apiEndpoints: ApiEndpoint[]): V1NetworkPolicyEgressRule[] {
+  return [
+    {
+      to: [
+        {
+          namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "kube-system" } },
+          podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+        },
+      ],
+      ports: [
+        { protocol: "UDP", port: 53 },
+        { protocol: "TCP", port: 53 },
+      ],
+    },
+    ...apiEgressEndpoints(server, apiEndpoints).map(({ ip, port }) => ({
+      to: [{ ipBlock: { cidr: `${ip}/${isIPv6(ip) ? 128 : 32}` } }],
+      ports: [{ protocol: "TCP", port }],
+    })),
+  ];
+}
+
+/**
  * Namespace mode: the network of a class. The learner namespace's pods take
  * connections only from their own namespace and their own toolbox, and open
- * them only within the namespace, to the cluster DNS (the kube-dns pods of
- * kube-system) and to the API server (apiEgressEndpoints: `server`, its
- * address in the pods' kubeconfig, and `apiEndpoints`, the `kubernetes`
- * Service's). A learner, admin of
+ * them only within the namespace and to the cluster's DNS and API server
+ * (clusterServicesEgress). A learner, admin of
  * their namespace, can neither change nor delete it (`kubelab-isolation-guard`
  * in learnerAdmissionPolicies); were it gone, that would open only their own
  * namespace, since every other learner's namespace is isolated by its own
@@ -441,44 +467,37 @@ export function learnerNetworkPolicy(
           ],
         },
       ],
-      egress: [
-        { to: [{ podSelector: {} }] },
-        {
-          to: [
-            {
-              namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "kube-system" } },
-              podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-            },
-          ],
-          ports: [
-            { protocol: "UDP", port: 53 },
-            { protocol: "TCP", port: 53 },
-          ],
-        },
-        ...apiEgressEndpoints(server, apiEndpoints).map(({ ip, port }) => ({
-          to: [{ ipBlock: { cidr: `${ip}/${isIPv6(ip) ? 128 : 32}` } }],
-          ports: [{ protocol: "TCP", port }],
-        })),
-      ],
+      egress: [{ to: [{ podSelector: {} }] }, ...clusterServicesEgress(server, apiEndpoints)],
     },
   };
 }
 
 /**
- * Namespace mode: what may connect to a toolbox pod. Nothing, where the
- * server runs on the node (the local cluster: the node's own traffic is not
- * policed, so the server reaches the terminal agent, and terminals that go
- * through the API's exec need no ingress); where it runs in a pod
- * (`serverPods`), those pods, on the terminal agent's port only.
+ * Namespace mode: the toolbox's network. In: nothing, where the server runs
+ * on the node (the local cluster: the node's own traffic is not policed, so
+ * the server reaches the terminal agent, and terminals that go through the
+ * API's exec need no ingress); where it runs in a pod (`serverPods`), those
+ * pods, on the terminal agent's port only. Out: the lab's own namespaces
+ * (its learner namespace and its exam tasks', by the lab's label, which only
+ * the server sets on namespaces) and the cluster's DNS and API server, as
+ * the learner's pods. Without the egress rule a learner's shell reached
+ * every pod of the cluster that no policy of its own guards: an in-cluster
+ * server's PostgreSQL, the operator's other services, the node's ports on a
+ * cluster without kubelab's node guard.
  */
-export function toolboxNetworkPolicy(names: LabNames, serverPods?: ServerPods): V1NetworkPolicy {
+export function toolboxNetworkPolicy(
+  names: LabNames,
+  server: string,
+  apiEndpoints: ApiEndpoint[] = [],
+  serverPods?: ServerPods,
+): V1NetworkPolicy {
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
     metadata: { name: "kubelab-isolation", namespace: names.toolboxNamespace, labels: labels(names, "network") },
     spec: {
       podSelector: {},
-      policyTypes: ["Ingress"],
+      policyTypes: ["Ingress", "Egress"],
       ...(serverPods
         ? {
             ingress: [
@@ -494,6 +513,10 @@ export function toolboxNetworkPolicy(names: LabNames, serverPods?: ServerPods): 
             ],
           }
         : {}),
+      egress: [
+        { to: [{ namespaceSelector: { matchLabels: { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_LAB_ID]: names.id } } }] },
+        ...clusterServicesEgress(server, apiEndpoints),
+      ],
     },
   };
 }
@@ -749,7 +772,7 @@ export function labObjects(
     objects.push(learnerNamespace(names), resourceQuota(names, options.limits), limitRange(names, options.limits));
     objects.push(
       learnerNetworkPolicy(names, options.server, options.apiEndpoints),
-      toolboxNetworkPolicy(names, options.serverPods),
+      toolboxNetworkPolicy(names, options.server, options.apiEndpoints, options.serverPods),
     );
   }
   objects.push(serviceAccount(names));
