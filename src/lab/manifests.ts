@@ -819,6 +819,19 @@ const SYSTEM_PRIORITY_FLOOR = 1_000_000_000;
  * - `kubelab-learner-events`: a learner writes no Events (the `admin` role
  *   allows it), which no quota counts since the controllers write them into
  *   the learner's namespace; the API server's event TTL bounds the controllers'.
+ * - `kubelab-learner-egress`: a learner's own NetworkPolicy lets their pods
+ *   out only to pods of the same namespace (a `podSelector` peer, no
+ *   `namespaceSelector` or `ipBlock`, no rule without peers). Policies add
+ *   up, so without it one of `egress: [{}]` undid `kubelab-isolation`'s
+ *   egress: their pods reached every pod of the cluster no policy guards
+ *   and, on a cluster without kubelab's node guard, the nodes' ports;
+ * - `kubelab-learner-bindings`: a learner's RoleBinding names no `system:`
+ *   user or group. `admin` lets a learner bind it to anyone, their own
+ *   `kubelab-learner` binding included: to `system:unauthenticated` it opens
+ *   their namespace to whoever reaches the API server on a cluster that
+ *   admits anonymous requests (most do), to `system:authenticated` to every
+ *   identity of the cluster. ServiceAccounts, and users by a name of their
+ *   own, stay the learner's to bind.
  * Cluster-scoped; the lab manager applies them before its first lab.
  */
 export function learnerAdmissionPolicies(): KubernetesObject[] {
@@ -899,5 +912,54 @@ export function learnerAdmissionPolicies(): KubernetesObject[] {
       ],
     }),
     binding("kubelab-learner-events"),
+    policy("kubelab-learner-egress", {
+      matchConstraints: {
+        namespaceSelector: LEARNER_NAMESPACES,
+        resourceRules: [
+          {
+            apiGroups: ["networking.k8s.io"],
+            apiVersions: ["*"],
+            resources: ["networkpolicies"],
+            operations: ["CREATE", "UPDATE"],
+          },
+        ],
+      },
+      matchConditions: [{ name: "by-a-learner", expression: LEARNER_SERVICE_ACCOUNT }],
+      validations: [
+        {
+          expression:
+            "!has(object.spec.egress) || object.spec.egress.all(r, has(r.to) && size(r.to) > 0 && " +
+            "r.to.all(p, has(p.podSelector) && !has(p.namespaceSelector) && !has(p.ipBlock)))",
+          message:
+            "a NetworkPolicy of yours lets pods out only to pods of this namespace: each egress rule names its peers by podSelector alone (no namespaceSelector, ipBlock or rule without `to`)",
+          reason: "Forbidden",
+        },
+      ],
+    }),
+    binding("kubelab-learner-egress"),
+    policy("kubelab-learner-bindings", {
+      matchConstraints: {
+        namespaceSelector: LEARNER_NAMESPACES,
+        resourceRules: [
+          {
+            apiGroups: ["rbac.authorization.k8s.io"],
+            apiVersions: ["*"],
+            resources: ["rolebindings"],
+            operations: ["CREATE", "UPDATE"],
+          },
+        ],
+      },
+      matchConditions: [{ name: "by-a-learner", expression: LEARNER_SERVICE_ACCOUNT }],
+      validations: [
+        {
+          expression:
+            "!has(object.subjects) || object.subjects.all(s, s.kind == 'ServiceAccount' || !s.name.startsWith('system:'))",
+          message:
+            "a RoleBinding of yours names no system: user or group (system:unauthenticated, system:authenticated, …): it would open your namespace to every caller of the cluster; bind a ServiceAccount instead",
+          reason: "Forbidden",
+        },
+      ],
+    }),
+    binding("kubelab-learner-bindings"),
   ];
 }
