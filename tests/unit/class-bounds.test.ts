@@ -105,6 +105,13 @@ describe("admission policies of a class", () => {
     );
   });
 
+  it("lets a learner's own NetworkPolicy out only to pods of its namespace", () => {
+    const egress = policy("kubelab-learner-egress").spec;
+    assert.deepEqual(egress.matchConstraints.resourceRules[0].operations, ["CREATE", "UPDATE"]);
+    assert.match(egress.validations[0].expression, /has\(r\.to\) && size\(r\.to\) > 0/);
+    assert.match(egress.validations[0].expression, /!has\(p\.namespaceSelector\) && !has\(p\.ipBlock\)/);
+  });
+
   it("refuses system priorities for pods in learner namespaces", () => {
     const priority = policy("kubelab-learner-priority").spec;
     assert.deepEqual(priority.matchConstraints.resourceRules[0].resources, ["pods"]);
