@@ -113,7 +113,10 @@ export const LAB_OBJECT_COUNTS: Record<string, string> = {
   "services.loadbalancers": "0",
   "count/endpoints": "5",
   "count/endpointslices.discovery.k8s.io": "6",
-  "count/ingresses.networking.k8s.io": "2",
+  // None: a cluster's Ingress controller serves every namespace's Ingresses on
+  // one front door, so a learner's could claim a path of any host (kubelab's own
+  // /login, to an ExternalName Service or a pod of theirs) and no lesson needs one.
+  "count/ingresses.networking.k8s.io": "0",
   "count/networkpolicies.networking.k8s.io": "5",
   persistentvolumeclaims: "2",
   // The local cluster's default class (the local-path provisioner) gives a

@@ -16,6 +16,12 @@
  *   other tenants' services) and, where no node guard stands (any cluster
  *   but the local one), the nodes' ports. Now `kubelab-learner-egress`
  *   refuses a learner's egress rule to anything but their namespace's pods.
+ * - FIXED here: the learner's quota let them make 2 Ingresses. A cluster's
+ *   Ingress controller serves every namespace's Ingresses on one front door,
+ *   so one for kubelab's own host and the path `/login` (or
+ *   `/instructor/login`) to an ExternalName Service or a pod of theirs took
+ *   the access and instructor passwords typed there. Their quota now allows
+ *   none (no lesson makes one).
  * - FIXED here: the learner's `admin` binds any subject, so they patched their
  *   own `kubelab-learner` RoleBinding (or made one) to `system:unauthenticated`
  *   or `system:authenticated`: on a cluster that admits anonymous requests
@@ -54,8 +60,11 @@ import { createLabKube } from "../../src/lab/kube-ops.ts";
 import {
   labNames,
   learnerAdmissionPolicies,
+  DEFAULT_NAMESPACE_LIMITS,
   learnerNamespace,
+  limitRange,
   namespaceAdminBinding,
+  resourceQuota,
   serviceAccount,
   toolboxNamespace,
 } from "../../src/lab/manifests.ts";
@@ -90,6 +99,8 @@ describe("a namespace-mode learner on a cluster kubelab runs inside", { timeout:
       ...learnerAdmissionPolicies(),
       toolboxNamespace(names),
       learnerNamespace(names),
+      resourceQuota(names, DEFAULT_NAMESPACE_LIMITS),
+      limitRange(names, DEFAULT_NAMESPACE_LIMITS),
       serviceAccount(names),
       namespaceAdminBinding(names),
     ])
@@ -173,6 +184,24 @@ spec: {podSelector: {}, policyTypes: [Egress], egress: ${egress}}
       const r = await asLearner(["create", "--dry-run=server", "-f", "-"], policy(egress));
       assert.equal(r.code, 0, `${egress}: ${r.stderr}`);
     }
+  });
+
+  test("the learner makes no Ingress, which could take a path of kubelab's own host", async () => {
+    const r = await asLearner(
+      ["create", "--dry-run=server", "-f", "-"],
+      `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: front-door}
+spec:
+  rules:
+    - host: kubelab.example.org
+      http:
+        paths:
+          - {path: /login, pathType: Exact, backend: {service: {name: phish, port: {number: 80}}}}
+`,
+    );
+    assert.notEqual(r.code, 0, "the Ingress was refused");
+    assert.match(r.stderr, /exceeded quota.*ingresses/);
   });
 
   test("the learner holds nothing outside their namespace, and nothing cluster-wide", async () => {
