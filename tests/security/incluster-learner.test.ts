@@ -34,7 +34,8 @@
  *   PostgreSQL, the operator's other services, the server pod's port).
  * - held: in the toolbox namespace the learner may do nothing: no Secret
  *   (the terminal agent's token), no pod, no ServiceAccount token there;
- *   nor in the server's namespace, `default` or `kube-system`.
+ *   nor in any other namespace (`default` and `kube-system` stand for the
+ *   server's).
  * - held: no cluster-scoped escalation: CSRs, TokenReviews, binding or
  *   escalating ClusterRoles, PriorityClasses, PersistentVolumes, admission
  *   policies, impersonating another namespace's accounts, changing their
@@ -50,7 +51,16 @@
  *   mounted because it is the server's only credential.
  * - held elsewhere: filling etcd (learner-objects-bounded, probe-etcd-fill),
  *   learners' pods reaching another learner's pods or the terminal agent
- *   (terminal-agent, learner-node-access).
+ *   (terminal-agent, learner-node-access); no grader or exam check of the
+ *   server connects to a learner's Service, so Endpoints or ExternalName
+ *   Services of theirs lead the server nowhere.
+ * - open, not fixed here: the priority policy refuses system classes only;
+ *   a cluster's own high class (none on the local cluster) is a learner's to
+ *   pick. Behind an Ingress every client has the controller's address, so
+ *   the per-address limits (10 failed logins, 20 labs a minute) are one
+ *   bucket for the whole class: a stranger's wrong passwords keep every
+ *   learner out (the server trusts no X-Forwarded-For, and has no setting
+ *   for a trusted proxy yet).
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
