@@ -839,130 +839,96 @@ const SYSTEM_PRIORITY_FLOOR = 1_000_000_000;
  */
 export function learnerAdmissionPolicies(): KubernetesObject[] {
   const meta = (name: string) => ({ name, labels: { [LABEL_MANAGED_BY]: MANAGED_BY } });
-  const policy = (name: string, spec: Record<string, unknown>) => ({
-    apiVersion: "admissionregistration.k8s.io/v1",
-    kind: "ValidatingAdmissionPolicy",
-    metadata: meta(name),
-    spec: { failurePolicy: "Fail", ...spec },
-  });
-  const binding = (name: string) => ({
-    apiVersion: "admissionregistration.k8s.io/v1",
-    kind: "ValidatingAdmissionPolicyBinding",
-    metadata: meta(name),
-    spec: { policyName: name, validationActions: ["Deny"] },
-  });
+  /**
+   * A denying policy and its binding: `resources` of `apiGroups` under
+   * `operations`, in learner namespaces, by a learner's account (or, with
+   * `anyone`, by whoever asks), must meet `expression`.
+   */
+  const guard = (
+    name: string,
+    rule: { apiGroups: string[]; apiVersions?: string[]; resources: string[]; operations: string[] },
+    validation: { expression: string; message: string },
+    anyone = false,
+  ): KubernetesObject[] => [
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicy",
+      metadata: meta(name),
+      spec: {
+        failurePolicy: "Fail",
+        matchConstraints: {
+          namespaceSelector: LEARNER_NAMESPACES,
+          resourceRules: [
+            {
+              apiGroups: rule.apiGroups,
+              apiVersions: rule.apiVersions ?? ["*"],
+              resources: rule.resources,
+              operations: rule.operations,
+            },
+          ],
+        },
+        ...(anyone ? {} : { matchConditions: [{ name: "by-a-learner", expression: LEARNER_SERVICE_ACCOUNT }] }),
+        validations: [{ ...validation, reason: "Forbidden" }],
+      },
+    } as KubernetesObject,
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicyBinding",
+      metadata: meta(name),
+      spec: { policyName: name, validationActions: ["Deny"] },
+    } as KubernetesObject,
+  ];
   return [
-    policy("kubelab-isolation-guard", {
-      matchConstraints: {
-        namespaceSelector: LEARNER_NAMESPACES,
-        resourceRules: [
-          {
-            apiGroups: ["networking.k8s.io"],
-            apiVersions: ["*"],
-            resources: ["networkpolicies"],
-            operations: ["UPDATE", "DELETE"],
-          },
-        ],
+    ...guard(
+      "kubelab-isolation-guard",
+      { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], operations: ["UPDATE", "DELETE"] },
+      {
+        expression: "oldObject.metadata.name != 'kubelab-isolation'",
+        message:
+          "kubelab-isolation is the class's network isolation: a learner can neither change nor delete it (add a NetworkPolicy of your own instead)",
       },
-      matchConditions: [{ name: "by-a-learner", expression: LEARNER_SERVICE_ACCOUNT }],
-      validations: [
-        {
-          expression: "oldObject.metadata.name != 'kubelab-isolation'",
-          message:
-            "kubelab-isolation is the class's network isolation: a learner can neither change nor delete it (add a NetworkPolicy of your own instead)",
-          reason: "Forbidden",
-        },
-      ],
-    }),
-    binding("kubelab-isolation-guard"),
-    policy("kubelab-learner-priority", {
-      matchConstraints: {
-        namespaceSelector: LEARNER_NAMESPACES,
-        resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], resources: ["pods"], operations: ["CREATE"] }],
+    ),
+    ...guard(
+      "kubelab-learner-priority",
+      { apiGroups: [""], apiVersions: ["v1"], resources: ["pods"], operations: ["CREATE"] },
+      {
+        expression:
+          `(!has(object.spec.priorityClassName) || !object.spec.priorityClassName.startsWith('system-')) && ` +
+          `(!has(object.spec.priority) || object.spec.priority < ${SYSTEM_PRIORITY_FLOOR})`,
+        message:
+          "a learner's pod cannot use a system priority class (system-node-critical, system-cluster-critical): it would preempt other learners' pods; leave priorityClassName out",
       },
-      validations: [
-        {
-          expression:
-            `(!has(object.spec.priorityClassName) || !object.spec.priorityClassName.startsWith('system-')) && ` +
-            `(!has(object.spec.priority) || object.spec.priority < ${SYSTEM_PRIORITY_FLOOR})`,
-          message:
-            "a learner's pod cannot use a system priority class (system-node-critical, system-cluster-critical): it would preempt other learners' pods; leave priorityClassName out",
-          reason: "Forbidden",
-        },
-      ],
-    }),
-    binding("kubelab-learner-priority"),
-    policy("kubelab-learner-events", {
-      matchConstraints: {
-        namespaceSelector: LEARNER_NAMESPACES,
-        resourceRules: [
-          {
-            apiGroups: ["", "events.k8s.io"],
-            apiVersions: ["*"],
-            resources: ["events"],
-            operations: ["CREATE", "UPDATE"],
-          },
-        ],
+      true,
+    ),
+    ...guard(
+      "kubelab-learner-events",
+      { apiGroups: ["", "events.k8s.io"], resources: ["events"], operations: ["CREATE", "UPDATE"] },
+      {
+        expression: "false",
+        message:
+          "Events are the cluster's to write: no quota counts them (the controllers write them into your namespace), so a learner's own are refused",
       },
-      matchConditions: [{ name: "by-a-learner", expression: LEARNER_SERVICE_ACCOUNT }],
-      validations: [
-        {
-          expression: "false",
-          message:
-            "Events are the cluster's to write: no quota counts them (the controllers write them into your namespace), so a learner's own are refused",
-          reason: "Forbidden",
-        },
-      ],
-    }),
-    binding("kubelab-learner-events"),
-    policy("kubelab-learner-egress", {
-      matchConstraints: {
-        namespaceSelector: LEARNER_NAMESPACES,
-        resourceRules: [
-          {
-            apiGroups: ["networking.k8s.io"],
-            apiVersions: ["*"],
-            resources: ["networkpolicies"],
-            operations: ["CREATE", "UPDATE"],
-          },
-        ],
+    ),
+    ...guard(
+      "kubelab-learner-egress",
+      { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], operations: ["CREATE", "UPDATE"] },
+      {
+        expression:
+          "!has(object.spec.egress) || object.spec.egress.all(r, has(r.to) && size(r.to) > 0 && " +
+          "r.to.all(p, has(p.podSelector) && !has(p.namespaceSelector) && !has(p.ipBlock)))",
+        message:
+          "a NetworkPolicy of yours lets pods out only to pods of this namespace: each egress rule names its peers by podSelector alone (no namespaceSelector, ipBlock or rule without `to`)",
       },
-      matchConditions: [{ name: "by-a-learner", expression: LEARNER_SERVICE_ACCOUNT }],
-      validations: [
-        {
-          expression:
-            "!has(object.spec.egress) || object.spec.egress.all(r, has(r.to) && size(r.to) > 0 && " +
-            "r.to.all(p, has(p.podSelector) && !has(p.namespaceSelector) && !has(p.ipBlock)))",
-          message:
-            "a NetworkPolicy of yours lets pods out only to pods of this namespace: each egress rule names its peers by podSelector alone (no namespaceSelector, ipBlock or rule without `to`)",
-          reason: "Forbidden",
-        },
-      ],
-    }),
-    binding("kubelab-learner-egress"),
-    policy("kubelab-learner-bindings", {
-      matchConstraints: {
-        namespaceSelector: LEARNER_NAMESPACES,
-        resourceRules: [
-          {
-            apiGroups: ["rbac.authorization.k8s.io"],
-            apiVersions: ["*"],
-            resources: ["rolebindings"],
-            operations: ["CREATE", "UPDATE"],
-          },
-        ],
+    ),
+    ...guard(
+      "kubelab-learner-bindings",
+      { apiGroups: ["rbac.authorization.k8s.io"], resources: ["rolebindings"], operations: ["CREATE", "UPDATE"] },
+      {
+        expression:
+          "!has(object.subjects) || object.subjects.all(s, s.kind == 'ServiceAccount' || !s.name.startsWith('system:'))",
+        message:
+          "a RoleBinding of yours names no system: user or group (system:unauthenticated, system:authenticated, …): it would open your namespace to every caller of the cluster; bind a ServiceAccount instead",
       },
-      matchConditions: [{ name: "by-a-learner", expression: LEARNER_SERVICE_ACCOUNT }],
-      validations: [
-        {
-          expression:
-            "!has(object.subjects) || object.subjects.all(s, s.kind == 'ServiceAccount' || !s.name.startsWith('system:'))",
-          message:
-            "a RoleBinding of yours names no system: user or group (system:unauthenticated, system:authenticated, …): it would open your namespace to every caller of the cluster; bind a ServiceAccount instead",
-          reason: "Forbidden",
-        },
-      ],
-    }),
-    binding("kubelab-learner-bindings"),
+    ),
   ];
 }
