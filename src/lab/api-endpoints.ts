@@ -9,9 +9,8 @@
  * They change under a running server: a managed cluster's control plane
  * moves to new addresses when it is upgraded or scaled. So the server keeps
  * following them (followApiServerEndpoints) and, when they change, rewrites
- * the API rules of every learner and exam namespace's policy
- * (refreshApiEgress); read once, every learner would lose `kubectl` at the
- * cluster's next upgrade.
+ * the API rules of every lab's policies (refreshApiEgress); read once, every
+ * learner would lose `kubectl` at the cluster's next upgrade.
  */
 import { DiscoveryV1Api, NetworkingV1Api, type KubeConfig, type V1NetworkPolicy } from "@kubernetes/client-node";
 import { wrapError } from "../errors.ts";
@@ -105,9 +104,10 @@ export function followApiServerEndpoints(options: {
 }
 
 /**
- * Rewrites the API server rules of every learner and exam namespace's
- * `kubelab-isolation` policy to `endpoints` (and `server`, the pods'
- * kubeconfig address), keeping its other rules. Returns how many it rewrote.
+ * Rewrites the API server rules of every lab's `kubelab-isolation` policy
+ * (its toolbox's, its learner namespace's and its exam tasks') to
+ * `endpoints` (and `server`, the pods' kubeconfig address), keeping its other
+ * rules. Returns how many it rewrote.
  */
 export async function refreshApiEgress(
   kubeConfig: KubeConfig,
@@ -120,13 +120,13 @@ export async function refreshApiEgress(
     fieldSelector: "metadata.name=kubelab-isolation",
   });
   const api = apiEgressRules(server, endpoints);
-  // The toolbox namespaces' policy of that name polices ingress only: it has no API rules to rewrite.
-  const learners = policies.items.filter((p) => p.spec?.policyTypes?.includes("Egress"));
-  await Promise.all(learners.map((policy) => kube.apply(withApiEgress(policy, api))));
-  return learners.length;
+  // A policy that does not police egress (a toolbox's, made before toolboxes had an egress rule) has nothing to rewrite.
+  const egress = policies.items.filter((p) => p.spec?.policyTypes?.includes("Egress"));
+  await Promise.all(egress.map((policy) => kube.apply(withApiEgress(policy, api))));
+  return egress.length;
 }
 
-/** `policy` with its ipBlock rules (learnerNetworkPolicy's API rules, its only ones) replaced by `api`. */
+/** `policy` with its ipBlock rules (its API rules, its only ones: apiEgressRules) replaced by `api`. */
 function withApiEgress(policy: V1NetworkPolicy, api: ReturnType<typeof apiEgressRules>): V1NetworkPolicy {
   const others = (policy.spec?.egress ?? []).filter((rule) => !rule.to?.some((peer) => peer.ipBlock));
   return {

@@ -113,7 +113,10 @@ export const LAB_OBJECT_COUNTS: Record<string, string> = {
   "services.loadbalancers": "0",
   "count/endpoints": "5",
   "count/endpointslices.discovery.k8s.io": "6",
-  "count/ingresses.networking.k8s.io": "2",
+  // None: a cluster's Ingress controller serves every namespace's Ingresses on
+  // one front door, so a learner's could claim a path of any host (kubelab's own
+  // /login, to an ExternalName Service or a pod of theirs) and no lesson needs one.
+  "count/ingresses.networking.k8s.io": "0",
   "count/networkpolicies.networking.k8s.io": "5",
   persistentvolumeclaims: "2",
   // The local cluster's default class (the local-path provisioner) gives a
@@ -409,12 +412,34 @@ export function apiEgressEndpoints(server: string, endpoints: ApiEndpoint[] = []
 }
 
 /**
+ * Where every pod of a lab may go besides its own lab: the cluster DNS (the
+ * kube-dns pods of kube-system) and the API server (apiEgressEndpoints:
+ * `server`, its address in the pods' kubeconfig, and `apiEndpoints`, the
+ * `kubernetes` Service's).
+ */
+function clusterServicesEgress(server: string, apiEndpoints: ApiEndpoint[]): V1NetworkPolicyEgressRule[] {
+  return [
+    {
+      to: [
+        {
+          namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "kube-system" } },
+          podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+        },
+      ],
+      ports: [
+        { protocol: "UDP", port: 53 },
+        { protocol: "TCP", port: 53 },
+      ],
+    },
+    ...apiEgressRules(server, apiEndpoints),
+  ];
+}
+
+/**
  * Namespace mode: the network of a class. The learner namespace's pods take
  * connections only from their own namespace and their own toolbox, and open
- * them only within the namespace, to the cluster DNS (the kube-dns pods of
- * kube-system) and to the API server (apiEgressEndpoints: `server`, its
- * address in the pods' kubeconfig, and `apiEndpoints`, the `kubernetes`
- * Service's). A learner, admin of
+ * them only within the namespace and to the cluster's DNS and API server
+ * (clusterServicesEgress). A learner, admin of
  * their namespace, can neither change nor delete it (`kubelab-isolation-guard`
  * in learnerAdmissionPolicies); were it gone, that would open only their own
  * namespace, since every other learner's namespace is isolated by its own
@@ -442,27 +467,16 @@ export function learnerNetworkPolicy(
           ],
         },
       ],
-      egress: [
-        { to: [{ podSelector: {} }] },
-        {
-          to: [
-            {
-              namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "kube-system" } },
-              podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-            },
-          ],
-          ports: [
-            { protocol: "UDP", port: 53 },
-            { protocol: "TCP", port: 53 },
-          ],
-        },
-        ...apiEgressRules(server, apiEndpoints),
-      ],
+      egress: [{ to: [{ podSelector: {} }] }, ...clusterServicesEgress(server, apiEndpoints)],
     },
   };
 }
 
-/** learnerNetworkPolicy's rules to the API server: one per address, the only ipBlock rules it has. */
+/**
+ * The rules to the API server, one per address: the only ipBlock rules of the
+ * learner's and the toolbox's policies (api-endpoints.ts rewrites them when
+ * the API server moves).
+ */
 export function apiEgressRules(server: string, apiEndpoints: ApiEndpoint[] = []): V1NetworkPolicyEgressRule[] {
   return apiEgressEndpoints(server, apiEndpoints).map(({ ip, port }) => ({
     to: [{ ipBlock: { cidr: `${ip}/${isIPv6(ip) ? 128 : 32}` } }],
@@ -471,20 +485,31 @@ export function apiEgressRules(server: string, apiEndpoints: ApiEndpoint[] = [])
 }
 
 /**
- * Namespace mode: what may connect to a toolbox pod. Nothing, where the
- * server runs on the node (the local cluster: the node's own traffic is not
- * policed, so the server reaches the terminal agent, and terminals that go
- * through the API's exec need no ingress); where it runs in a pod
- * (`serverPods`), those pods, on the terminal agent's port only.
+ * Namespace mode: the toolbox's network. In: nothing, where the server runs
+ * on the node (the local cluster: the node's own traffic is not policed, so
+ * the server reaches the terminal agent, and terminals that go through the
+ * API's exec need no ingress); where it runs in a pod (`serverPods`), those
+ * pods, on the terminal agent's port only. Out: the lab's own namespaces
+ * (its learner namespace and its exam tasks', by the lab's label, which only
+ * the server sets on namespaces) and the cluster's DNS and API server, as
+ * the learner's pods. Without the egress rule a learner's shell reached
+ * every pod of the cluster that no policy of its own guards: an in-cluster
+ * server's PostgreSQL, the operator's other services, the node's ports on a
+ * cluster without kubelab's node guard.
  */
-export function toolboxNetworkPolicy(names: LabNames, serverPods?: ServerPods): V1NetworkPolicy {
+export function toolboxNetworkPolicy(
+  names: LabNames,
+  server: string,
+  apiEndpoints: ApiEndpoint[] = [],
+  serverPods?: ServerPods,
+): V1NetworkPolicy {
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
     metadata: { name: "kubelab-isolation", namespace: names.toolboxNamespace, labels: labels(names, "network") },
     spec: {
       podSelector: {},
-      policyTypes: ["Ingress"],
+      policyTypes: ["Ingress", "Egress"],
       ...(serverPods
         ? {
             ingress: [
@@ -500,6 +525,10 @@ export function toolboxNetworkPolicy(names: LabNames, serverPods?: ServerPods): 
             ],
           }
         : {}),
+      egress: [
+        { to: [{ namespaceSelector: { matchLabels: { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_LAB_ID]: names.id } } }] },
+        ...clusterServicesEgress(server, apiEndpoints),
+      ],
     },
   };
 }
@@ -755,7 +784,7 @@ export function labObjects(
     objects.push(learnerNamespace(names), resourceQuota(names, options.limits), limitRange(names, options.limits));
     objects.push(
       learnerNetworkPolicy(names, options.server, options.apiEndpoints),
-      toolboxNetworkPolicy(names, options.serverPods),
+      toolboxNetworkPolicy(names, options.server, options.apiEndpoints, options.serverPods),
     );
   }
   objects.push(serviceAccount(names));
@@ -802,85 +831,113 @@ const SYSTEM_PRIORITY_FLOOR = 1_000_000_000;
  * - `kubelab-learner-events`: a learner writes no Events (the `admin` role
  *   allows it), which no quota counts since the controllers write them into
  *   the learner's namespace; the API server's event TTL bounds the controllers'.
+ * - `kubelab-learner-egress`: a learner's own NetworkPolicy lets their pods
+ *   out only to pods of the same namespace (a `podSelector` peer, no
+ *   `namespaceSelector` or `ipBlock`, no rule without peers). Policies add
+ *   up, so without it one of `egress: [{}]` undid `kubelab-isolation`'s
+ *   egress: their pods reached every pod of the cluster no policy guards
+ *   and, on a cluster without kubelab's node guard, the nodes' ports;
+ * - `kubelab-learner-bindings`: a learner's RoleBinding names no `system:`
+ *   user or group. `admin` lets a learner bind it to anyone, their own
+ *   `kubelab-learner` binding included: to `system:unauthenticated` it opens
+ *   their namespace to whoever reaches the API server on a cluster that
+ *   admits anonymous requests (most do), to `system:authenticated` to every
+ *   identity of the cluster. ServiceAccounts, and users by a name of their
+ *   own, stay the learner's to bind.
  * Cluster-scoped; the lab manager applies them before its first lab.
  */
 export function learnerAdmissionPolicies(): KubernetesObject[] {
   const meta = (name: string) => ({ name, labels: { [LABEL_MANAGED_BY]: MANAGED_BY } });
-  const policy = (name: string, spec: Record<string, unknown>) => ({
-    apiVersion: "admissionregistration.k8s.io/v1",
-    kind: "ValidatingAdmissionPolicy",
-    metadata: meta(name),
-    spec: { failurePolicy: "Fail", ...spec },
-  });
-  const binding = (name: string) => ({
-    apiVersion: "admissionregistration.k8s.io/v1",
-    kind: "ValidatingAdmissionPolicyBinding",
-    metadata: meta(name),
-    spec: { policyName: name, validationActions: ["Deny"] },
-  });
+  /**
+   * A denying policy and its binding: `resources` of `apiGroups` under
+   * `operations`, in learner namespaces, by a learner's account (or, with
+   * `anyone`, by whoever asks), must meet `expression`.
+   */
+  const guard = (
+    name: string,
+    rule: { apiGroups: string[]; apiVersions?: string[]; resources: string[]; operations: string[] },
+    validation: { expression: string; message: string },
+    anyone = false,
+  ): KubernetesObject[] => [
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicy",
+      metadata: meta(name),
+      spec: {
+        failurePolicy: "Fail",
+        matchConstraints: {
+          namespaceSelector: LEARNER_NAMESPACES,
+          resourceRules: [
+            {
+              apiGroups: rule.apiGroups,
+              apiVersions: rule.apiVersions ?? ["*"],
+              resources: rule.resources,
+              operations: rule.operations,
+            },
+          ],
+        },
+        ...(anyone ? {} : { matchConditions: [{ name: "by-a-learner", expression: LEARNER_SERVICE_ACCOUNT }] }),
+        validations: [{ ...validation, reason: "Forbidden" }],
+      },
+    } as KubernetesObject,
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicyBinding",
+      metadata: meta(name),
+      spec: { policyName: name, validationActions: ["Deny"] },
+    } as KubernetesObject,
+  ];
   return [
-    policy("kubelab-isolation-guard", {
-      matchConstraints: {
-        namespaceSelector: LEARNER_NAMESPACES,
-        resourceRules: [
-          {
-            apiGroups: ["networking.k8s.io"],
-            apiVersions: ["*"],
-            resources: ["networkpolicies"],
-            operations: ["UPDATE", "DELETE"],
-          },
-        ],
+    ...guard(
+      "kubelab-isolation-guard",
+      { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], operations: ["UPDATE", "DELETE"] },
+      {
+        expression: "oldObject.metadata.name != 'kubelab-isolation'",
+        message:
+          "kubelab-isolation is the class's network isolation: a learner can neither change nor delete it (add a NetworkPolicy of your own instead)",
       },
-      matchConditions: [{ name: "by-a-learner", expression: LEARNER_SERVICE_ACCOUNT }],
-      validations: [
-        {
-          expression: "oldObject.metadata.name != 'kubelab-isolation'",
-          message:
-            "kubelab-isolation is the class's network isolation: a learner can neither change nor delete it (add a NetworkPolicy of your own instead)",
-          reason: "Forbidden",
-        },
-      ],
-    }),
-    binding("kubelab-isolation-guard"),
-    policy("kubelab-learner-priority", {
-      matchConstraints: {
-        namespaceSelector: LEARNER_NAMESPACES,
-        resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], resources: ["pods"], operations: ["CREATE"] }],
+    ),
+    ...guard(
+      "kubelab-learner-priority",
+      { apiGroups: [""], apiVersions: ["v1"], resources: ["pods"], operations: ["CREATE"] },
+      {
+        expression:
+          `(!has(object.spec.priorityClassName) || !object.spec.priorityClassName.startsWith('system-')) && ` +
+          `(!has(object.spec.priority) || object.spec.priority < ${SYSTEM_PRIORITY_FLOOR})`,
+        message:
+          "a learner's pod cannot use a system priority class (system-node-critical, system-cluster-critical): it would preempt other learners' pods; leave priorityClassName out",
       },
-      validations: [
-        {
-          expression:
-            `(!has(object.spec.priorityClassName) || !object.spec.priorityClassName.startsWith('system-')) && ` +
-            `(!has(object.spec.priority) || object.spec.priority < ${SYSTEM_PRIORITY_FLOOR})`,
-          message:
-            "a learner's pod cannot use a system priority class (system-node-critical, system-cluster-critical): it would preempt other learners' pods; leave priorityClassName out",
-          reason: "Forbidden",
-        },
-      ],
-    }),
-    binding("kubelab-learner-priority"),
-    policy("kubelab-learner-events", {
-      matchConstraints: {
-        namespaceSelector: LEARNER_NAMESPACES,
-        resourceRules: [
-          {
-            apiGroups: ["", "events.k8s.io"],
-            apiVersions: ["*"],
-            resources: ["events"],
-            operations: ["CREATE", "UPDATE"],
-          },
-        ],
+      true,
+    ),
+    ...guard(
+      "kubelab-learner-events",
+      { apiGroups: ["", "events.k8s.io"], resources: ["events"], operations: ["CREATE", "UPDATE"] },
+      {
+        expression: "false",
+        message:
+          "Events are the cluster's to write: no quota counts them (the controllers write them into your namespace), so a learner's own are refused",
       },
-      matchConditions: [{ name: "by-a-learner", expression: LEARNER_SERVICE_ACCOUNT }],
-      validations: [
-        {
-          expression: "false",
-          message:
-            "Events are the cluster's to write: no quota counts them (the controllers write them into your namespace), so a learner's own are refused",
-          reason: "Forbidden",
-        },
-      ],
-    }),
-    binding("kubelab-learner-events"),
+    ),
+    ...guard(
+      "kubelab-learner-egress",
+      { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], operations: ["CREATE", "UPDATE"] },
+      {
+        expression:
+          "!has(object.spec.egress) || object.spec.egress.all(r, has(r.to) && size(r.to) > 0 && " +
+          "r.to.all(p, has(p.podSelector) && !has(p.namespaceSelector) && !has(p.ipBlock)))",
+        message:
+          "a NetworkPolicy of yours lets pods out only to pods of this namespace: each egress rule names its peers by podSelector alone (no namespaceSelector, ipBlock or rule without `to`)",
+      },
+    ),
+    ...guard(
+      "kubelab-learner-bindings",
+      { apiGroups: ["rbac.authorization.k8s.io"], resources: ["rolebindings"], operations: ["CREATE", "UPDATE"] },
+      {
+        expression:
+          "!has(object.subjects) || object.subjects.all(s, s.kind == 'ServiceAccount' || !s.name.startsWith('system:'))",
+        message:
+          "a RoleBinding of yours names no system: user or group (system:unauthenticated, system:authenticated, …): it would open your namespace to every caller of the cluster; bind a ServiceAccount instead",
+      },
+    ),
   ];
 }

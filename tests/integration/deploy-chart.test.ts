@@ -9,7 +9,8 @@
  * session key and its state on local-path. A learner reaches the server
  * through its Service's ClusterIP (this process runs on the node, where
  * kube-proxy routes it), signs in, gets a lab, a terminal through the
- * toolbox's agent and a passing Check of job/echo. The server pod is
+ * toolbox's agent (its shell has kubectl, and no way to the server pod) and
+ * a passing Check of job/echo. The server pod is
  * deleted; its successor serves the same learner (same cookies) the same lab
  * (same toolbox pod) and progress, and so does the pod of a `helm upgrade`
  * to a new tag of the server image. A store whose schema is newer than the
@@ -300,6 +301,23 @@ describe("the chart deployed with its images from an operator's registry", { tim
     socket.close();
     // The agent, not the API's exec: the server says when it falls back.
     assert.doesNotMatch(await serverLog(), /through the API's exec/, "the terminal went through the agent");
+    // The learner's shell has kubectl (the API server through the `kubernetes` Service), and
+    // reaches no pod outside its lab, the server's own included (the toolbox's egress rule).
+    const serverIp = (
+      await ok("the server pod's address", ["-n", ns, "get", "pod", first.name, "-o", "jsonpath={.status.podIP}"])
+    ).trim();
+    const shell = await ok("the learner's shell", [
+      "-n",
+      `kubelab-${labId}`,
+      "exec",
+      "toolbox",
+      "--",
+      "bash",
+      "-c",
+      `kubectl get pods >/dev/null && echo kubectl; ` +
+        `timeout 3 bash -c 'exec 3<>/dev/tcp/${serverIp}/4321' 2>/dev/null && echo server open || echo server shut`,
+    ]);
+    assert.deepEqual(shell.trim().split("\n"), ["kubectl", "server shut"], "the toolbox's reach");
 
     // The learner's Job, its image from R as every other here (the grader judges the Job, not the name).
     await ok("the learner's Job", [

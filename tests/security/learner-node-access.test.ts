@@ -10,9 +10,14 @@
  *   policy is gone;
  * - the learner can neither delete nor change `kubelab-isolation`;
  * - the learner cannot run a pod at a system priority (which would preempt
- *   other learners' pods and toolboxes).
+ *   other learners' pods and toolboxes);
+ * - the toolbox reaches its learner's pods and no pod of another namespace
+ *   (a server's PostgreSQL, an in-cluster server's own pod, anything else the
+ *   cluster runs without a policy of its own): its namespace let everything
+ *   out, so a learner's shell reached every such pod of the cluster.
  */
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { LocalProvider } from "../../src/cluster/local/local-provider.ts";
@@ -53,6 +58,7 @@ describe("a learner and the node's address", { skip, timeout: 600_000 }, () => {
   let listener: Server;
   let listenerPort = 0;
   const node = NETWORK.nodeIp;
+  const bystanderNs = `bystander-${randomBytes(3).toString("hex")}`;
 
   /** Run `command` in the learner's toolbox shell, as the learner (its kubeconfig, its service account). */
   const inToolbox = (command: string, timeoutMs = 60_000) =>
@@ -93,20 +99,41 @@ kind: Pod
 metadata: {name: prober}
 spec:
   terminationGracePeriodSeconds: 0
-  containers: [{name: nginx, image: nginx, command: [sleep, "3600"]}]
+  containers: [{name: nginx, image: nginx}]
 `,
     });
     assert.equal(applied.code, 0, applied.stderr);
-    const ready = await kubectl(["-n", ns, "wait", "--for=condition=Ready", "pod/prober", "--timeout=120s"], {
-      timeoutMs: 130_000,
+    // A pod of another namespace, guarded by no policy of its own, as most of a cluster's are.
+    const bystander = await kubectl(["apply", "-f", "-"], {
+      input: `apiVersion: v1
+kind: Namespace
+metadata: {name: ${bystanderNs}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: bystander, namespace: ${bystanderNs}}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers: [{name: nginx, image: nginx}]
+`,
     });
-    assert.equal(ready.code, 0, ready.stderr);
+    assert.equal(bystander.code, 0, bystander.stderr);
+    for (const [where, pod] of [
+      [ns, "prober"],
+      [bystanderNs, "bystander"],
+    ]) {
+      const ready = await kubectl(["-n", where!, "wait", "--for=condition=Ready", `pod/${pod}`, "--timeout=120s"], {
+        timeoutMs: 130_000,
+      });
+      assert.equal(ready.code, 0, ready.stderr);
+    }
   });
 
   after(async () => {
     listener?.close();
     await server?.stop();
     if (labId) await deleteLabNamespaces([labId]);
+    await kubectl(["delete", "namespace", bystanderNs, "--ignore-not-found", "--wait=false"]);
   });
 
   test("the toolbox reaches the API server and DNS on the node, nothing else there", async () => {
@@ -117,6 +144,17 @@ spec:
       "kubectl get pods -o name >/dev/null && getent hosts kubernetes.default.svc.cluster.local",
     );
     assert.equal(dns.code, 0, `kubectl and cluster DNS work from the toolbox: ${dns.stderr}`);
+  });
+
+  test("the toolbox reaches its learner's pods and no pod of another namespace", async () => {
+    const ip = async (namespace: string, pod: string) =>
+      (await kubectl(["-n", namespace, "get", "pod", pod, "-o", "jsonpath={.status.podIP}"])).stdout.trim();
+    const own = `${await ip(ns, "prober")}:80`;
+    const other = `${await ip(bystanderNs, "bystander")}:80`;
+    const seen = parseProbe((await inToolbox(probeScript([own, other]))).stdout);
+    assert.deepEqual(seen, { [own]: "open", [other]: "shut" }, "the toolbox's reach");
+    const fromPod = await kubectl(["exec", "-n", ns, "prober", "--", "bash", "-c", probeScript([other])]);
+    assert.deepEqual(parseProbe(fromPod.stdout), { [other]: "shut" }, "a learner's pod's reach");
   });
 
   test("a learner's pod reaches the API server and DNS on the node, nothing else there", async () => {

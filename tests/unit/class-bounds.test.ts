@@ -91,6 +91,27 @@ describe("admission policies of a class", () => {
       assert.ok(!who.test(system), system);
   });
 
+  it("refuses a learner's RoleBinding to a system: user or group, not to a ServiceAccount", () => {
+    const bindings = policy("kubelab-learner-bindings").spec;
+    assert.deepEqual(bindings.matchConstraints.resourceRules[0].resources, ["rolebindings"]);
+    assert.deepEqual(bindings.matchConstraints.resourceRules[0].operations, ["CREATE", "UPDATE"]);
+    assert.equal(
+      bindings.matchConditions[0].expression,
+      policy("kubelab-isolation-guard").spec.matchConditions[0].expression,
+    );
+    assert.match(
+      bindings.validations[0].expression,
+      /s\.kind == 'ServiceAccount' \|\| !s\.name\.startsWith\('system:'\)/,
+    );
+  });
+
+  it("lets a learner's own NetworkPolicy out only to pods of its namespace", () => {
+    const egress = policy("kubelab-learner-egress").spec;
+    assert.deepEqual(egress.matchConstraints.resourceRules[0].operations, ["CREATE", "UPDATE"]);
+    assert.match(egress.validations[0].expression, /has\(r\.to\) && size\(r\.to\) > 0/);
+    assert.match(egress.validations[0].expression, /!has\(p\.namespaceSelector\) && !has\(p\.ipBlock\)/);
+  });
+
   it("refuses system priorities for pods in learner namespaces", () => {
     const priority = policy("kubelab-learner-priority").spec;
     assert.deepEqual(priority.matchConstraints.resourceRules[0].resources, ["pods"]);

@@ -174,11 +174,13 @@ describe("lab manifests", () => {
   });
   it("admits nothing to a toolbox but, where the server runs in a pod, its pods on the agent's port", () => {
     const names = labNames("abc", "namespace");
-    const toolbox = toolboxNetworkPolicy(names);
+    const server = "https://10.244.0.1:6443";
+    const toolbox = toolboxNetworkPolicy(names, server);
     assert.equal(toolbox.metadata!.namespace, "kubelab-abc");
-    assert.deepEqual(toolbox.spec, { podSelector: {}, policyTypes: ["Ingress"] });
+    assert.deepEqual(toolbox.spec!.policyTypes, ["Ingress", "Egress"]);
+    assert.equal(toolbox.spec!.ingress, undefined);
     const serverPods = { namespace: "kubelab-system", labels: { "app.kubernetes.io/name": "kubelab" } };
-    const admitted = toolboxNetworkPolicy(names, serverPods);
+    const admitted = toolboxNetworkPolicy(names, server, [], serverPods);
     assert.deepEqual(admitted.spec!.ingress, [
       {
         _from: [
@@ -191,7 +193,7 @@ describe("lab manifests", () => {
       },
     ]);
     const inLab = labObjects(names, {
-      server: "https://10.244.0.1:6443",
+      server,
       serverPods,
       toolbox: { image: "t" },
       starterFiles: {},
@@ -205,5 +207,19 @@ describe("lab manifests", () => {
       limits: DEFAULT_NAMESPACE_LIMITS,
     });
     assert.ok(!cluster.some((o) => o.kind === "NetworkPolicy"), "cluster mode: the learner owns the cluster");
+  });
+  it("lets a toolbox out to its own lab's namespaces, the cluster DNS and the API server only", () => {
+    const names = labNames("abc", "namespace");
+    const endpoints = [{ ip: "192.168.1.10", port: 6443 }];
+    const egress = toolboxNetworkPolicy(names, "https://kubernetes.default.svc", endpoints).spec!.egress!;
+    assert.deepEqual(egress[0], {
+      to: [
+        { namespaceSelector: { matchLabels: { "app.kubernetes.io/managed-by": "kubelab", "kubelab.dev/lab": "abc" } } },
+      ],
+    });
+    // The same DNS and API server rules as the learner's own pods.
+    const learner = learnerNetworkPolicy(names, "https://kubernetes.default.svc", endpoints).spec!.egress!;
+    assert.deepEqual(egress.slice(1), learner.slice(1));
+    assert.equal(egress.length, 3);
   });
 });
