@@ -56,11 +56,12 @@
  *   Services of theirs lead the server nowhere.
  * - open, not fixed here: the priority policy refuses system classes only;
  *   a cluster's own high class (none on the local cluster) is a learner's to
- *   pick. Behind an Ingress every client has the controller's address, so
- *   the per-address limits (10 failed logins, 20 labs a minute) are one
- *   bucket for the whole class: a stranger's wrong passwords keep every
- *   learner out (the server trusts no X-Forwarded-For, and has no setting
- *   for a trusted proxy yet).
+ *   pick. Refusing every priorityClassName would refuse every pod on a
+ *   cluster with a globalDefault class (admission writes its name in).
+ * - FIXED (tests/unit/client-address.test.ts, tests/security/server-front-door.test.ts):
+ *   behind an Ingress every client had the controller's address, so the
+ *   per-address limits were one bucket for the whole class; the chart's
+ *   `trustedProxies` now names the controller, whose X-Forwarded-For counts.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
