@@ -283,7 +283,7 @@ export interface ExamStore {
 
 /** Learners, one per browser session. */
 export interface LearnerStore {
-  /** The learner for a session id, created on first sight; marks them seen. */
+  /** The learner for a session id, created on first sight; marks them seen (written at most once a minute: SEEN_RESOLUTION_MS). */
   learnerForSession(sessionId: string): Promise<Learner>;
   /** Learners (with their session ids) whose lab is among `labIds`: the owners a restarted server adopts labs for. */
   labOwners(labIds: string[]): Promise<{ sessionId: string; learner: Learner }[]>;

@@ -3,7 +3,7 @@
  * found by the session id, shown and exported by its own id.
  */
 import { KubelabError } from "../../errors.ts";
-import { cleanDisplayName, iso, learnerFrom, newLearnerId } from "../rows.ts";
+import { cleanDisplayName, iso, learnerFrom, newLearnerId, seenRecently } from "../rows.ts";
 import type { Learner, LearnerStore } from "../types.ts";
 import type { PgDb, PgQuery } from "./db.ts";
 
@@ -19,7 +19,14 @@ export async function seeSession(q: PgQuery, sessionId: string, at: string): Pro
 
 export function pgLearners(sql: PgDb): LearnerStore {
   return {
-    learnerForSession: (sessionId) => sql.tx("recording a learner", (q) => seeSession(q, sessionId, iso(sql.now()))),
+    async learnerForSession(sessionId) {
+      const now = sql.now();
+      const row = await sql.read("finding a learner", (q) =>
+        q.get("SELECT * FROM learners WHERE session_id = $1", [sessionId]),
+      );
+      if (row && seenRecently(row, now)) return learnerFrom(row);
+      return sql.tx("recording a learner", (q) => seeSession(q, sessionId, iso(now)));
+    },
 
     async labOwners(labIds) {
       if (labIds.length === 0) return [];

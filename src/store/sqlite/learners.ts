@@ -3,7 +3,7 @@
  * found by the session id, shown and exported by its own id.
  */
 import { KubelabError } from "../../errors.ts";
-import { type Row, cleanDisplayName, iso, learnerFrom, newLearnerId } from "../rows.ts";
+import { type Row, cleanDisplayName, iso, learnerFrom, newLearnerId, seenRecently } from "../rows.ts";
 import type { Learner, LearnerStore } from "../types.ts";
 import type { SqliteDb } from "./db.ts";
 
@@ -22,7 +22,13 @@ export function sqliteLearners(sql: SqliteDb): LearnerStore {
   const { db } = sql;
   return {
     async learnerForSession(sessionId) {
-      return sql.tx("recording a learner", () => seeSession(sql, sessionId, iso(sql.now())));
+      const now = sql.now();
+      const row = sql.read(
+        "finding a learner",
+        () => db.prepare("SELECT * FROM learners WHERE session_id = ?").get(sessionId) as Row | undefined,
+      );
+      if (row && seenRecently(row, now)) return learnerFrom(row);
+      return sql.tx("recording a learner", () => seeSession(sql, sessionId, iso(now)));
     },
 
     async labOwners(labIds) {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, it } from "node:test";
 import { MIGRATIONS } from "../../../src/store/migrations.ts";
+import { SEEN_RESOLUTION_MS } from "../../../src/store/rows.ts";
 import { openSqliteStore } from "../../../src/store/sqlite/index.ts";
 import type { Store } from "../../../src/store/types.ts";
 import { newTestStore, testBackend } from "../test-store.ts";
@@ -290,5 +291,23 @@ describe("class store (schema v3)", () => {
     await store.endClass(cls.id);
     assert.equal(await store.joinClass(cls.id, learners[7].id), "ended");
     assert.equal(await store.classOf(first.id), undefined);
+  });
+});
+
+describe("learners", () => {
+  it("records a learner's sight at most once a minute, so a class's requests are reads, not committed writes", async () => {
+    let now = new Date("2026-01-01T00:00:00Z");
+    const store = await newTestStore({ now: () => now });
+    stores.push(store);
+    const first = await store.learnerForSession("s1");
+    assert.equal(first.lastSeenAt, "2026-01-01T00:00:00.000Z");
+    now = new Date(now.getTime() + SEEN_RESOLUTION_MS - 1);
+    const again = await store.learnerForSession("s1");
+    assert.deepEqual(again, first, "seen within the minute: the row as it was");
+    now = new Date(now.getTime() + 1);
+    const later = await store.learnerForSession("s1");
+    assert.equal(later.id, first.id);
+    assert.equal(later.lastSeenAt, now.toISOString(), "a minute on: recorded again");
+    assert.notEqual((await store.learnerForSession("s2")).id, first.id, "another session is another learner");
   });
 });
