@@ -6,6 +6,7 @@ import { KubelabError } from "../../errors.ts";
 import { type Row, cleanDisplayName, iso, learnerFrom, newLearnerId, seenRecently } from "../rows.ts";
 import type { Learner, LearnerStore } from "../types.ts";
 import type { SqliteDb } from "./db.ts";
+import { insertEvent } from "./progress.ts";
 
 /** Inside a transaction: the session's learner marked seen at `at`, created on first sight. */
 export function seeSession(sql: SqliteDb, sessionId: string, at: string): Learner {
@@ -15,6 +16,15 @@ export function seeSession(sql: SqliteDb, sessionId: string, at: string): Learne
     sql.db
       .prepare("INSERT INTO learners(id, session_id, created_at, last_seen_at) VALUES (?, ?, ?, ?) RETURNING *")
       .get(newLearnerId(), sessionId, at, at)) as Row;
+  return learnerFrom(row);
+}
+
+/** Inside a transaction: the learner's display name set (cleared with undefined); the learner as it is then. */
+export function nameLearner(sql: SqliteDb, learnerId: string, name: string | undefined): Learner {
+  const row = sql.db
+    .prepare("UPDATE learners SET display_name = ? WHERE id = ? RETURNING *")
+    .get(cleanDisplayName(name), learnerId) as Row | undefined;
+  if (!row) throw new KubelabError(`no learner ${learnerId}`, "Reload the lesson page to start a session.");
   return learnerFrom(row);
 }
 
@@ -44,21 +54,17 @@ export function sqliteLearners(sql: SqliteDb): LearnerStore {
       );
     },
 
-    async setLab(learnerId, labId) {
-      sql.tx("recording a learner's lab", () =>
-        db.prepare("UPDATE learners SET lab_id = ? WHERE id = ? AND lab_id IS NOT ?").run(labId, learnerId, labId),
-      );
+    async setLab(learnerId, labId, mode) {
+      sql.tx("recording a learner's lab", () => {
+        const changed = db
+          .prepare("UPDATE learners SET lab_id = ? WHERE id = ? AND lab_id IS NOT ?")
+          .run(labId, learnerId, labId).changes;
+        if (changed) insertEvent(sql, { learnerId, kind: "lab-created", labId, mode });
+      });
     },
 
     async setDisplayName(learnerId, name) {
-      const clean = cleanDisplayName(name);
-      return sql.tx("setting a display name", () => {
-        const row = db
-          .prepare("UPDATE learners SET display_name = ? WHERE id = ? RETURNING *")
-          .get(clean, learnerId) as Row | undefined;
-        if (!row) throw new KubelabError(`no learner ${learnerId}`, "Reload the lesson page to start a session.");
-        return learnerFrom(row);
-      });
+      return sql.tx("setting a display name", () => nameLearner(sql, learnerId, name));
     },
 
     async getLearner(learnerId) {
