@@ -215,11 +215,13 @@ async function main(args: string[]) {
         `the bench's own Check p95 (${checkMs.length} presses, HTTP round trip) ${Math.round(nearestRankP95)} ms nearest-rank ` +
         `${agrees ? "is in it" : "is NOT in it"}, ${check.p95} ms interpolated ${inBucket(check.p95) ? "is in it" : "is NOT in it"}`,
     );
-    for (const f of failures.slice(0, 10)) console.log(`failed: ${f}`);
+    for (const f of failures.slice(0, 10)) console.log(`failed: ${f.slice(0, 300)}`);
+    for (const line of room.serverErrors?.slice(0, 5) ?? []) console.log(`server: ${line.slice(0, 400)}`);
     Object.assign(report.results, {
       learners: n,
       served,
       failures,
+      serverErrors: room.serverErrors ?? [],
       warmPoolMs: warmMs,
       joinToPromptMs: join,
       joinRequestsMs: stats(joinHttpMs),
