@@ -24,7 +24,12 @@ export interface LearnersResult {
   /** join → prompt's two parts: POST /join + POST /api/lab, then the terminal until the prompt. */
   joinHttpMs: number[];
   terminalMs: number[];
+  /** Each press of Check: its HTTP round trip. */
   checkMs: number[];
+  /** The same presses' grading alone (the answer's durationMs): the rest of the round trip is the server's queue, its store write and the network. */
+  checkGraderMs: number[];
+  /** Presses answered "still running, look again" (the Job not done yet): counted in checkMs, as each is a wait the learner sees. */
+  checkWaiting: number;
   echoMs: number[];
   failures: string[];
   served: number;
@@ -36,6 +41,8 @@ const result: LearnersResult = {
   joinHttpMs: [],
   terminalMs: [],
   checkMs: [],
+  checkGraderMs: [],
+  checkWaiting: 0,
   echoMs: [],
   failures: [],
   served: 0,
@@ -52,6 +59,8 @@ await Promise.all(
       await term.until((t) => t.includes(PROMPT), 120_000);
       result.terminalMs.push(elapsed(t1));
       result.joinMs.push(elapsed(t0));
+      // The bench measures the server's event loop in two phases: the joins, then the work.
+      if (result.joinMs.length === learners) parentPort!.postMessage({ joined: true });
       term.send(JOB);
       await term.until((t) => t.includes("WAITED-42"), 240_000);
       // Echo under load: one key at a time, each until it is drawn.
@@ -67,6 +76,9 @@ await Promise.all(
       for (let tries = 0; ; tries++) {
         const check = await pressCheck(base, cookie, "job/echo");
         result.checkMs.push(check.ms);
+        const body = check.body as { durationMs?: number; waitMs?: number };
+        if (typeof body.durationMs === "number") result.checkGraderMs.push(body.durationMs);
+        if (body.waitMs !== undefined) result.checkWaiting++;
         if (check.passed) break;
         if (tries >= 5) throw new Error(`job/echo did not pass: ${JSON.stringify(check.body).slice(0, 300)}`);
         await sleep(2000);

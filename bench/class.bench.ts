@@ -49,6 +49,43 @@ function kubectlTop(kubeconfig: string): string {
   return r.status === 0 ? r.stdout : "";
 }
 
+/** The API server's own request durations (its /metrics), summed by verb and resource; empty when unreadable. */
+function apiServerLatency(kubeconfig: string): Map<string, { sum: number; count: number }> {
+  const kubectl = cachedBinaries()?.kubectl ?? "kubectl";
+  const r = spawnSync(kubectl, ["get", "--raw", "/metrics"], {
+    env: { ...process.env, KUBECONFIG: kubeconfig },
+    encoding: "utf8",
+    timeout: 30_000,
+    maxBuffer: 64 * 2 ** 20,
+  });
+  const sums = new Map<string, { sum: number; count: number }>();
+  if (r.status !== 0) return sums;
+  for (const m of r.stdout.matchAll(/^apiserver_request_duration_seconds_(sum|count)\{(.*)\} (\S+)$/gm)) {
+    const label = (name: string) => new RegExp(`${name}="([^"]*)"`).exec(m[2])?.[1] ?? "";
+    const sub = label("subresource");
+    const key = `${label("verb")} ${label("resource")}${sub ? `/${sub}` : ""}`;
+    const entry = sums.get(key) ?? { sum: 0, count: 0 };
+    entry[m[1] as "sum" | "count"] += Number(m[3]);
+    sums.set(key, entry);
+  }
+  return sums;
+}
+
+/** The calls a Check of job/echo makes (read the Job, list the pods, read a log), their mean time between two scrapes. */
+function apiServerMeans(
+  before: Map<string, { sum: number; count: number }>,
+  after: Map<string, { sum: number; count: number }>,
+): Record<string, { meanMs: number; count: number }> {
+  const out: Record<string, { meanMs: number; count: number }> = {};
+  for (const key of ["GET jobs", "LIST pods", "CONNECT pods/log"]) {
+    const a = after.get(key);
+    const b = before.get(key) ?? { sum: 0, count: 0 };
+    const count = (a?.count ?? 0) - b.count;
+    if (a && count > 0) out[key] = { meanMs: Math.round(((a.sum - b.sum) / count) * 10000) / 10, count };
+  }
+  return out;
+}
+
 /**
  * The bucket of /metrics' Check histogram (every outcome) that holds its
  * p95: the first whose cumulative count reaches 95 % of all, and the one
@@ -104,8 +141,12 @@ async function main(args: string[]) {
     const rssIdle = process.memoryUsage().rss;
 
     // The learners run in a worker (class-learners.ts): this event loop is the server's alone, as in a real class.
-    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-    loopDelay.enable();
+    // Measured in two phases: while the learners join (until the last prompt), then while they type and check.
+    const joinLoop = monitorEventLoopDelay({ resolution: 10 });
+    const workLoop = monitorEventLoopDelay({ resolution: 10 });
+    // Scraped before the loop is measured: reading it blocks this thread.
+    const apiBefore = apiServerLatency(provider.kubeconfigPath());
+    joinLoop.enable();
     // --backup: the first backup as soon as a Check is answered (the server's own counter says when).
     let learning = true;
     const watching = (async () => {
@@ -122,25 +163,30 @@ async function main(args: string[]) {
         else await sleep(250);
       }
     })();
-    const { joinMs, joinHttpMs, terminalMs, checkMs, echoMs, failures, served } = await new Promise<LearnersResult>(
-      (resolve, reject) => {
+    const { joinMs, joinHttpMs, terminalMs, checkMs, checkGraderMs, checkWaiting, echoMs, failures, served } =
+      await new Promise<LearnersResult>((resolve, reject) => {
         const input: LearnersInput = { base, code, learners: n, keys };
         const worker = new Worker(new URL("./class-learners.ts", import.meta.url), {
           workerData: input,
           execArgv: ["--disable-warning=ExperimentalWarning"],
         });
-        worker.once("message", resolve);
+        worker.on("message", (m: LearnersResult | { joined: true }) => {
+          if (!("joined" in m)) return resolve(m);
+          joinLoop.disable();
+          workLoop.enable();
+        });
         worker.once("error", reject);
         worker.once("exit", (exitCode) =>
           reject(new Error(`the learners' worker exited (${exitCode}) without a result`)),
         );
-      },
-    );
-    loopDelay.disable();
+      });
+    joinLoop.disable();
+    workLoop.disable();
     learning = false;
     await watching;
     // Still during the class (open, its labs running): the second backup, then both restored and compared.
     const backedUp: ClassBackupResult | undefined = backups && (await backups.afterChecks(app!.store));
+    const apiServer = apiServerMeans(apiBefore, apiServerLatency(provider.kubeconfigPath()));
     // What an operator's Prometheus would see: the server's own Check histogram, scraped over HTTP.
     const metrics = await fetch(`${base}/metrics`, { redirect: "manual" });
     if (!metrics.ok)
@@ -148,8 +194,12 @@ async function main(args: string[]) {
         `GET ${base}/metrics answered ${metrics.status}: the bench compares its Check p95 with the server's histogram`,
       );
     const scraped = checkHistogramP95(await metrics.text());
-    const loopMs = (q: number) => Math.round((loopDelay.percentile(q) / 1e6) * 10) / 10;
-    const eventLoopDelayMs = { p50: loopMs(50), p95: loopMs(95), p99: loopMs(99), max: loopMs(100) };
+    const loopStats = (h: ReturnType<typeof monitorEventLoopDelay>) => {
+      const ms = (q: number) => Math.round(((h.count ? h.percentile(q) : 0) / 1e6) * 10) / 10;
+      return { p50: ms(50), p95: ms(95), p99: ms(99), max: ms(100) };
+    };
+    const eventLoopDelayMs = { whileJoining: loopStats(joinLoop), whileWorking: loopStats(workLoop) };
+    const loopMax = Math.max(eventLoopDelayMs.whileJoining.max, eventLoopDelayMs.whileWorking.max);
     const rssLoaded = process.memoryUsage().rss;
     // A server elsewhere: its labs, its memory and its event loop are not this process's to read.
     const top = app ? kubectlTop(provider.kubeconfigPath()) : "";
@@ -175,7 +225,8 @@ async function main(args: string[]) {
         ["join → prompt (ms)", ...statCells(join)],
         ["  join + lab requests (ms)", ...statCells(stats(joinHttpMs))],
         ["  terminal → prompt (ms)", ...statCells(stats(terminalMs))],
-        ["Check (ms)", ...statCells(check)],
+        ["Check, each press (ms)", ...statCells(check)],
+        ["  of it grading (ms)", ...statCells(stats(checkGraderMs))],
         // Beside the bench's own p95: the bucket of the server's histogram that holds its p95.
         [
           "  /metrics' p95 bucket (ms)",
@@ -190,7 +241,23 @@ async function main(args: string[]) {
       ]),
     );
     console.log(
-      `served ${served}/${n}; ${app ? `server RSS ${(rssIdle / 2 ** 20).toFixed(0)} MiB idle with the pool, ${(rssLoaded / 2 ** 20).toFixed(0)} MiB after the class` : `server at ${url}`}; class pods ${top ? `${(classMiB / n).toFixed(1)} MiB per learner` : "(metrics-server gave nothing)"}; etcd db ${(etcdBefore / 2 ** 20).toFixed(1)} → ${(etcdAfter / 2 ** 20).toFixed(1)} MiB; event loop delay p50/p95/max ${eventLoopDelayMs.p50}/${eventLoopDelayMs.p95}/${eventLoopDelayMs.max} ms`,
+      `served ${served}/${n}; ${app ? `server RSS ${(rssIdle / 2 ** 20).toFixed(0)} MiB idle with the pool, ${(rssLoaded / 2 ** 20).toFixed(0)} MiB after the class` : `server at ${url}`}; class pods ${top ? `${(classMiB / n).toFixed(1)} MiB per learner` : "(metrics-server gave nothing)"}; etcd db ${(etcdBefore / 2 ** 20).toFixed(1)} → ${(etcdAfter / 2 ** 20).toFixed(1)} MiB; event loop delay p50/p95/max ${(
+        ["whileJoining", "whileWorking"] as const
+      )
+        .map(
+          (k) =>
+            `${k === "whileJoining" ? "joining" : "working"} ${Object.values(eventLoopDelayMs[k])
+              .filter((_, i) => i !== 2)
+              .join("/")}`,
+        )
+        .join(", ")} ms`,
+    );
+    console.log(
+      `Check presses: ${checkMs.length}, of which ${checkWaiting} answered "the Job is still running"; API server mean during the class: ${Object.entries(
+        apiServer,
+      )
+        .map(([k, v]) => `${k} ${v.meanMs} ms (${v.count})`)
+        .join(", ")}`,
     );
     console.log(
       `/metrics: ${scraped.count} Checks; its p95 lies in the bucket ${bucketMs} ms; ` +
@@ -204,16 +271,21 @@ async function main(args: string[]) {
           `after the last Check (${a.backupMs} ms), restored: ${a.sameProgress} of ${a.learners} learners with the same progress, attempts ${a.sameAttempts ? "the same" : "DIFFERENT"}`,
       );
     }
-    for (const f of failures.slice(0, 10)) console.log(`failed: ${f}`);
+    for (const f of failures.slice(0, 10)) console.log(`failed: ${f.slice(0, 300)}`);
+    for (const line of room.serverErrors?.slice(0, 5) ?? []) console.log(`server: ${line.slice(0, 400)}`);
     Object.assign(report.results, {
       learners: n,
       served,
       failures,
+      serverErrors: room.serverErrors ?? [],
       warmPoolMs: warmMs,
       joinToPromptMs: join,
       joinRequestsMs: stats(joinHttpMs),
       terminalToPromptMs: stats(terminalMs),
       checkMs: check,
+      checkGraderMs: stats(checkGraderMs),
+      checkPressesWaiting: checkWaiting,
+      apiServerMeanMs: apiServer,
       metricsCheckP95: {
         ...scraped,
         benchNearestRankP95Ms: Math.round(nearestRankP95),
@@ -237,8 +309,8 @@ async function main(args: string[]) {
     report.targets.push(
       target("learners served", served, ">=", n, "learners"),
       target("join → prompt p95", join.p95, "<=", 2000, "ms"),
-      target("Check p95", check.p95, "<=", 1000, "ms"),
-      target("keystroke echo p95 under load", echo.p95, "<=", 50, "ms"),
+      target("Check p99", check.p99, "<=", 1000, "ms"),
+      target("keystroke echo p99 under load", echo.p99, "<=", 50, "ms"),
     );
     if (backedUp)
       report.targets.push(
@@ -257,6 +329,7 @@ async function main(args: string[]) {
           "",
         ),
       );
+    if (app) report.targets.push(target("server event loop delay max", loopMax, "<=", 100, "ms"));
     if (app) {
       report.note(
         "the server runs in the bench's process, so its RSS includes the simulated learners' worker and sockets",
@@ -264,7 +337,9 @@ async function main(args: string[]) {
       report.note("the learners run in a worker thread: the event loop delay is the server's own");
     } else
       report.note(`the server runs at ${url}: the RSS and event loop delay above are the bench's, not the server's`);
-    report.note("Check times include the attempts before the Job completed (retried every 2 s until it passes)");
+    report.note(
+      "a Check is one press: POST /api/lab/grade until its answer. The server never waits for the Job (a press that finds it running answers at once with how long to wait), so a press's time is the server's own; the learner presses again 2 s later until it passes, and every press counts",
+    );
   } finally {
     await room.close();
     rmSync(backupDir, { recursive: true, force: true });

@@ -82,6 +82,8 @@ export interface Classroom {
   code: string;
   /** Milliseconds until the warm pool held a lab per place. */
   warmMs: number;
+  /** The server's log lines that say something failed (the first 50; only for the server in this process). */
+  serverErrors?: string[];
   /** Ends the class (its labs and namespaces deleted), stops the server and deletes its store; idempotent. */
   close(): Promise<void>;
 }
@@ -125,6 +127,7 @@ export async function openClass(
   options: ClassOptions = {},
 ): Promise<Classroom> {
   const dir = mkdtempSync(join(tmpdir(), "kubelab-bench-class-"));
+  const serverErrors: string[] = [];
   const app = await startKubelab({
     provider,
     mode: "namespace",
@@ -133,7 +136,9 @@ export async function openClass(
     storePath: join(dir, "progress.db"),
     maxLabs: learners + 20,
     labsPerMinute: 10_000,
-    log: () => {},
+    log: (line) => {
+      if (serverErrors.length < 50 && /fail|error/i.test(line)) serverErrors.push(line);
+    },
   });
   const stop = async () => {
     await app.close();
@@ -148,6 +153,7 @@ export async function openClass(
   return {
     app,
     storePath: join(dir, "progress.db"),
+    serverErrors,
     ...(await openClassAt(app.url, { name: "bench", password: PASSWORD }, learners, options, stop)),
   };
 }

@@ -313,8 +313,12 @@ async function serve(
           options: { nodeAccess: mode === "cluster" },
         }),
         locale,
-        // The Check panel shows what a check waits for and checks again itself (src/site/check-element.ts).
-        { answerWaits: true },
+        {
+          // The Check panel shows what a check waits for and checks again itself (src/site/check-element.ts).
+          answerWaits: true,
+          // The learner reads "the grader ran into a problem"; the operator needs the why.
+          onGraderError: (id, err) => log(`grading ${id} for lab ${lab.id} failed: ${(err as Error)?.stack ?? err}`),
+        },
       );
     },
   };

@@ -444,17 +444,14 @@ export function createClassService(options: ClassServiceOptions): ClassService {
       const cls = await store.classByCode(code);
       if (!cls) return { status: "unknown" };
       // A full class turns the session away without recording it (a crowd of joins writes nothing).
-      const outcome = await store.joinClassAs(cls.id, sessionId);
+      // One write for the place and the name, one for the lab: each is a commit, and a class joins at once.
+      const outcome = await store.joinClassAs(cls.id, sessionId, displayName);
       if (!("learner" in outcome))
         return outcome.status === "full" ? { status: "full", class: cls } : { status: "unknown" };
-      const { learner, status: joined } = outcome;
-      memberOf.set(learner.id, cls.id);
-      const named = await store.setDisplayName(learner.id, displayName);
+      const { learner: named, status: joined } = outcome;
+      memberOf.set(named.id, cls.id);
       const lab = await labManager.ensureLab(sessionId, { pool: cls.id, ...labOptions(cls) });
-      if (named.labId !== lab.id) {
-        await store.setLab(learner.id, lab.id);
-        await store.recordEvent({ learnerId: learner.id, kind: "lab-created", labId: lab.id, mode: labManager.mode });
-      }
+      if (named.labId !== lab.id) await store.setLab(named.id, lab.id, labManager.mode);
       const first = cls.lessons[0];
       return {
         status: joined,

@@ -135,9 +135,8 @@ export function createProgressApi(options: ProgressApiOptions): ProgressApi {
       learners.delete(sessionId);
       const l = await learner(sessionId);
       if (!l || l.labId === lab.id) return;
-      await store.setLab(l.id, lab.id);
+      await store.setLab(l.id, lab.id, mode);
       learners.set(sessionId, { ...l, labId: lab.id });
-      await store.recordEvent({ learnerId: l.id, kind: "lab-created", labId: lab.id, mode });
     },
 
     async labEvent(sessionId, kind, lab) {

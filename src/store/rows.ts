@@ -109,6 +109,18 @@ export async function everyPage<T extends { seq: number }>(page: (afterSeq: numb
   return out;
 }
 
+/**
+ * How stale a learner's last sight may be before a request records it again
+ * (ms). It decides a lab's expiry, over minutes; recording it on every
+ * request made each one a committed write (with SQLite, a synchronous fsync
+ * on the server's event loop, per request of every learner in a class).
+ */
+export const SEEN_RESOLUTION_MS = 60_000;
+
+/** The learner row was marked seen less than SEEN_RESOLUTION_MS before `now`. */
+export const seenRecently = (r: Row, now: Date) =>
+  now.getTime() - Date.parse(String(r.last_seen_at)) < SEEN_RESOLUTION_MS;
+
 export function learnerFrom(r: Row): Learner {
   return {
     id: String(r.id),

@@ -203,9 +203,10 @@ export interface ClassStore {
   /**
    * Join as a session's learner, in one transaction: a full or ended class
    * writes nothing (no learner row for a session it turns away); otherwise
-   * the session's learner is recorded (created on first sight) and added.
+   * the session's learner is recorded (created on first sight), named
+   * `displayName` (cleared with undefined) and added.
    */
-  joinClassAs(classId: string, sessionId: string): Promise<SessionJoin>;
+  joinClassAs(classId: string, sessionId: string, displayName: string | undefined): Promise<SessionJoin>;
   members(classId: string): Promise<ClassMember[]>;
   /** The open class a learner belongs to. */
   classOf(learnerId: string): Promise<ClassRecord | undefined>;
@@ -283,12 +284,16 @@ export interface ExamStore {
 
 /** Learners, one per browser session. */
 export interface LearnerStore {
-  /** The learner for a session id, created on first sight; marks them seen. */
+  /** The learner for a session id, created on first sight; marks them seen (written at most once a minute: SEEN_RESOLUTION_MS). */
   learnerForSession(sessionId: string): Promise<Learner>;
   /** Learners (with their session ids) whose lab is among `labIds`: the owners a restarted server adopts labs for. */
   labOwners(labIds: string[]): Promise<{ sessionId: string; learner: Learner }[]>;
-  /** Remember which lab a learner uses. */
-  setLab(learnerId: string, labId: string): Promise<void>;
+  /**
+   * Remember which lab a learner uses; when it is another than before, its
+   * `lab-created` event (with `mode`) is recorded in the same write (one
+   * commit: with SQLite, one synchronous fsync on the server's event loop).
+   */
+  setLab(learnerId: string, labId: string, mode?: string): Promise<void>;
   /** Set (or clear, with undefined) the learner's display name; at most 60 characters. */
   setDisplayName(learnerId: string, name: string | undefined): Promise<Learner>;
   getLearner(learnerId: string): Promise<Learner | undefined>;

@@ -6,7 +6,7 @@ import { MAX_LIMIT, joinCodeTaken, classFrom, examAttemptFrom, iso, learnerFrom,
 import type { ClassStore } from "../types.ts";
 import type { PgDb, PgQuery } from "./db.ts";
 import { sittingsNow } from "./exams.ts";
-import { seeSession } from "./learners.ts";
+import { nameLearner, seeSession } from "./learners.ts";
 
 /**
  * Inside a transaction: whether `learnerId` (undefined: a learner not recorded yet) may join. The
@@ -90,13 +90,13 @@ export function pgClasses(sql: PgDb): ClassStore {
         return place === "free" ? "joined" : place;
       }),
 
-    joinClassAs: (classId, sessionId) =>
+    joinClassAs: (classId, sessionId, displayName) =>
       sql.tx("joining a class", async (q) => {
         const known = await q.get("SELECT id FROM learners WHERE session_id = $1", [sessionId]);
         const place = await placeIn(q, classId, known ? String(known.id) : undefined);
         if (place === "full" || place === "ended") return { status: place };
         // Only now, with a place, is the learner recorded (or marked seen).
-        const learner = await seeSession(q, sessionId, iso(sql.now()));
+        const learner = await nameLearner(q, (await seeSession(q, sessionId, iso(sql.now()))).id, displayName);
         if (place === "free") await addMember(q, classId, learner.id, iso(sql.now()));
         return { status: place === "free" ? "joined" : "already", learner };
       }),

@@ -3,9 +3,10 @@
  * found by the session id, shown and exported by its own id.
  */
 import { KubelabError } from "../../errors.ts";
-import { cleanDisplayName, iso, learnerFrom, newLearnerId } from "../rows.ts";
+import { cleanDisplayName, iso, learnerFrom, newLearnerId, seenRecently } from "../rows.ts";
 import type { Learner, LearnerStore } from "../types.ts";
 import type { PgDb, PgQuery } from "./db.ts";
+import { insertEvent } from "./progress.ts";
 
 /** Inside a transaction: the session's learner marked seen at `at`, created on first sight (one statement: no race). */
 export async function seeSession(q: PgQuery, sessionId: string, at: string): Promise<Learner> {
@@ -17,9 +18,26 @@ export async function seeSession(q: PgQuery, sessionId: string, at: string): Pro
   return learnerFrom(row!);
 }
 
+/** Inside a transaction: the learner's display name set (cleared with undefined); the learner as it is then. */
+export async function nameLearner(q: PgQuery, learnerId: string, name: string | undefined): Promise<Learner> {
+  const row = await q.get("UPDATE learners SET display_name = $1 WHERE id = $2 RETURNING *", [
+    cleanDisplayName(name),
+    learnerId,
+  ]);
+  if (!row) throw new KubelabError(`no learner ${learnerId}`, "Reload the lesson page to start a session.");
+  return learnerFrom(row);
+}
+
 export function pgLearners(sql: PgDb): LearnerStore {
   return {
-    learnerForSession: (sessionId) => sql.tx("recording a learner", (q) => seeSession(q, sessionId, iso(sql.now()))),
+    async learnerForSession(sessionId) {
+      const now = sql.now();
+      const row = await sql.read("finding a learner", (q) =>
+        q.get("SELECT * FROM learners WHERE session_id = $1", [sessionId]),
+      );
+      if (row && seenRecently(row, now)) return learnerFrom(row);
+      return sql.tx("recording a learner", (q) => seeSession(q, sessionId, iso(now)));
+    },
 
     async labOwners(labIds) {
       if (labIds.length === 0) return [];
@@ -30,21 +48,17 @@ export function pgLearners(sql: PgDb): LearnerStore {
       );
     },
 
-    async setLab(learnerId, labId) {
-      await sql.tx("recording a learner's lab", (q) =>
-        q.run("UPDATE learners SET lab_id = $1 WHERE id = $2 AND lab_id IS DISTINCT FROM $1", [labId, learnerId]),
-      );
+    async setLab(learnerId, labId, mode) {
+      await sql.tx("recording a learner's lab", async (q) => {
+        const changed = await q.get(
+          "UPDATE learners SET lab_id = $1 WHERE id = $2 AND lab_id IS DISTINCT FROM $1 RETURNING id",
+          [labId, learnerId],
+        );
+        if (changed) await insertEvent(q, { learnerId, kind: "lab-created", labId, mode }, sql.now());
+      });
     },
 
-    setDisplayName: (learnerId, name) =>
-      sql.tx("setting a display name", async (q) => {
-        const row = await q.get("UPDATE learners SET display_name = $1 WHERE id = $2 RETURNING *", [
-          cleanDisplayName(name),
-          learnerId,
-        ]);
-        if (!row) throw new KubelabError(`no learner ${learnerId}`, "Reload the lesson page to start a session.");
-        return learnerFrom(row);
-      }),
+    setDisplayName: (learnerId, name) => sql.tx("setting a display name", (q) => nameLearner(q, learnerId, name)),
 
     getLearner: (learnerId) =>
       sql.read("reading a learner", async (q) => {

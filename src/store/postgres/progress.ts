@@ -14,8 +14,8 @@ import {
   learnerFrom,
   progressOf,
 } from "../rows.ts";
-import type { ProgressStore } from "../types.ts";
-import type { PgDb } from "./db.ts";
+import type { LabEvent, LabEventInput, ProgressStore } from "../types.ts";
+import type { PgDb, PgQuery } from "./db.ts";
 
 // The checks as JSON text (the mapper parses text, as SQLite returns it), in their order.
 const ATTEMPT_COLUMNS = `a.seq, a.request_id, a.learner_id, a.exercise, a.passed, a.score, a.max_score, a.duration_ms, a.mode, a.lab_id, a.locale, a.infrastructure_error, a.at,
@@ -24,6 +24,23 @@ const ATTEMPT_COLUMNS = `a.seq, a.request_id, a.learner_id, a.exercise, a.passed
    FROM attempt_checks c WHERE c.attempt_seq = a.seq) AS checks`;
 
 const limitOf = (limit: number | undefined) => Math.min(Math.max(1, limit ?? MAX_LIMIT), MAX_LIMIT);
+
+/** Inside a transaction: one lab event recorded (at `input.at`, else `now`). */
+export async function insertEvent(q: PgQuery, input: LabEventInput, now: Date): Promise<LabEvent> {
+  return eventFrom(
+    (await q.get(
+      "INSERT INTO lab_events(learner_id, kind, lab_id, mode, exercise, at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+      [
+        input.learnerId,
+        input.kind,
+        input.labId ?? null,
+        input.mode ?? null,
+        input.exercise ?? null,
+        iso(input.at ?? now),
+      ],
+    ))!,
+  );
+}
 
 export function pgProgress(sql: PgDb): ProgressStore {
   const store: ProgressStore = {
@@ -69,22 +86,7 @@ export function pgProgress(sql: PgDb): ProgressStore {
         return { attempt: attemptFrom(row!), duplicate: false };
       }),
 
-    recordEvent: (input) =>
-      sql.tx("recording a lab event", async (q) =>
-        eventFrom(
-          (await q.get(
-            "INSERT INTO lab_events(learner_id, kind, lab_id, mode, exercise, at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
-            [
-              input.learnerId,
-              input.kind,
-              input.labId ?? null,
-              input.mode ?? null,
-              input.exercise ?? null,
-              iso(input.at ?? sql.now()),
-            ],
-          ))!,
-        ),
-      ),
+    recordEvent: (input) => sql.tx("recording a lab event", (q) => insertEvent(q, input, sql.now())),
 
     attempts(query = {}) {
       const where = ["a.seq > $1"];

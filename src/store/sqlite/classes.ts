@@ -23,7 +23,7 @@ import {
 } from "../rows.ts";
 import type { SqliteDb } from "./db.ts";
 import { sittingsNow } from "./exams.ts";
-import { seeSession } from "./learners.ts";
+import { nameLearner, seeSession } from "./learners.ts";
 
 /** Inside a transaction: whether `learnerId` (undefined: a learner not recorded yet) may join. */
 function placeIn(sql: SqliteDb, classId: string, learnerId: string | undefined): "free" | "already" | "full" | "ended" {
@@ -111,13 +111,13 @@ export function sqliteClasses(sql: SqliteDb): ClassStore {
       });
     },
 
-    async joinClassAs(classId: string, sessionId: string): Promise<SessionJoin> {
+    async joinClassAs(classId: string, sessionId: string, displayName: string | undefined): Promise<SessionJoin> {
       return sql.tx("joining a class", () => {
         const known = db.prepare("SELECT id FROM learners WHERE session_id = ?").get(sessionId) as Row | undefined;
         const place = placeIn(sql, classId, known ? String(known.id) : undefined);
         if (place === "full" || place === "ended") return { status: place };
         // Only now, with a place, is the learner recorded (or marked seen).
-        const learner = seeSession(sql, sessionId, iso(sql.now()));
+        const learner = nameLearner(sql, seeSession(sql, sessionId, iso(sql.now())).id, displayName);
         if (place === "free") addMember(sql, classId, learner.id);
         return { status: place === "free" ? "joined" : "already", learner };
       });

@@ -3,9 +3,10 @@
  * found by the session id, shown and exported by its own id.
  */
 import { KubelabError } from "../../errors.ts";
-import { type Row, cleanDisplayName, iso, learnerFrom, newLearnerId } from "../rows.ts";
+import { type Row, cleanDisplayName, iso, learnerFrom, newLearnerId, seenRecently } from "../rows.ts";
 import type { Learner, LearnerStore } from "../types.ts";
 import type { SqliteDb } from "./db.ts";
+import { insertEvent } from "./progress.ts";
 
 /** Inside a transaction: the session's learner marked seen at `at`, created on first sight. */
 export function seeSession(sql: SqliteDb, sessionId: string, at: string): Learner {
@@ -18,11 +19,26 @@ export function seeSession(sql: SqliteDb, sessionId: string, at: string): Learne
   return learnerFrom(row);
 }
 
+/** Inside a transaction: the learner's display name set (cleared with undefined); the learner as it is then. */
+export function nameLearner(sql: SqliteDb, learnerId: string, name: string | undefined): Learner {
+  const row = sql.db
+    .prepare("UPDATE learners SET display_name = ? WHERE id = ? RETURNING *")
+    .get(cleanDisplayName(name), learnerId) as Row | undefined;
+  if (!row) throw new KubelabError(`no learner ${learnerId}`, "Reload the lesson page to start a session.");
+  return learnerFrom(row);
+}
+
 export function sqliteLearners(sql: SqliteDb): LearnerStore {
   const { db } = sql;
   return {
     async learnerForSession(sessionId) {
-      return sql.tx("recording a learner", () => seeSession(sql, sessionId, iso(sql.now())));
+      const now = sql.now();
+      const row = sql.read(
+        "finding a learner",
+        () => db.prepare("SELECT * FROM learners WHERE session_id = ?").get(sessionId) as Row | undefined,
+      );
+      if (row && seenRecently(row, now)) return learnerFrom(row);
+      return sql.tx("recording a learner", () => seeSession(sql, sessionId, iso(now)));
     },
 
     async labOwners(labIds) {
@@ -38,21 +54,17 @@ export function sqliteLearners(sql: SqliteDb): LearnerStore {
       );
     },
 
-    async setLab(learnerId, labId) {
-      sql.tx("recording a learner's lab", () =>
-        db.prepare("UPDATE learners SET lab_id = ? WHERE id = ? AND lab_id IS NOT ?").run(labId, learnerId, labId),
-      );
+    async setLab(learnerId, labId, mode) {
+      sql.tx("recording a learner's lab", () => {
+        const changed = db
+          .prepare("UPDATE learners SET lab_id = ? WHERE id = ? AND lab_id IS NOT ?")
+          .run(labId, learnerId, labId).changes;
+        if (changed) insertEvent(sql, { learnerId, kind: "lab-created", labId, mode });
+      });
     },
 
     async setDisplayName(learnerId, name) {
-      const clean = cleanDisplayName(name);
-      return sql.tx("setting a display name", () => {
-        const row = db
-          .prepare("UPDATE learners SET display_name = ? WHERE id = ? RETURNING *")
-          .get(clean, learnerId) as Row | undefined;
-        if (!row) throw new KubelabError(`no learner ${learnerId}`, "Reload the lesson page to start a session.");
-        return learnerFrom(row);
-      });
+      return sql.tx("setting a display name", () => nameLearner(sql, learnerId, name));
     },
 
     async getLearner(learnerId) {

@@ -29,6 +29,24 @@ import {
 } from "../rows.ts";
 import type { SqliteDb } from "./db.ts";
 
+/** Inside a transaction: one lab event recorded. */
+export function insertEvent(sql: SqliteDb, input: LabEventInput): LabEvent {
+  return eventFrom(
+    sql.db
+      .prepare(
+        "INSERT INTO lab_events(learner_id, kind, lab_id, mode, exercise, at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+      )
+      .get(
+        input.learnerId,
+        input.kind,
+        input.labId ?? null,
+        input.mode ?? null,
+        input.exercise ?? null,
+        iso(input.at ?? sql.now()),
+      ) as Row,
+  );
+}
+
 const ATTEMPT_COLUMNS = `a.seq, a.request_id, a.learner_id, a.exercise, a.passed, a.score, a.max_score, a.duration_ms, a.mode, a.lab_id, a.locale, a.infrastructure_error, a.at,
   (SELECT json_group_array(json_object('id', c.check_id, 'passed', c.passed, 'points', c.points, 'messageId', c.message_id,
      'infrastructureError', c.infrastructure_error, 'unavailable', c.unavailable))
@@ -77,22 +95,7 @@ export function sqliteProgress(sql: SqliteDb): ProgressStore {
     },
 
     async recordEvent(input: LabEventInput): Promise<LabEvent> {
-      return sql.tx("recording a lab event", () =>
-        eventFrom(
-          db
-            .prepare(
-              "INSERT INTO lab_events(learner_id, kind, lab_id, mode, exercise, at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
-            )
-            .get(
-              input.learnerId,
-              input.kind,
-              input.labId ?? null,
-              input.mode ?? null,
-              input.exercise ?? null,
-              iso(input.at ?? sql.now()),
-            ) as Row,
-        ),
-      );
+      return sql.tx("recording a lab event", () => insertEvent(sql, input));
     },
 
     async attempts(query: AttemptQuery = {}): Promise<Attempt[]> {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, it } from "node:test";
 import { MIGRATIONS } from "../../../src/store/migrations.ts";
+import { SEEN_RESOLUTION_MS } from "../../../src/store/rows.ts";
 import { openSqliteStore } from "../../../src/store/sqlite/index.ts";
 import type { Store } from "../../../src/store/types.ts";
 import { newTestStore, testBackend } from "../test-store.ts";
@@ -246,14 +247,17 @@ describe("class store (schema v3)", () => {
     const { store } = await openNew();
     await store.setInstructor("ana", "h");
     const cls = await store.createClass(input("ACD479", 1));
-    const first = await store.joinClassAs(cls.id, "sid-1");
+    const first = await store.joinClassAs(cls.id, "sid-1", "Ada");
     assert.equal(first.status, "joined");
     assert.equal(first.status === "joined" && first.learner.id, (await store.learnerForSession("sid-1")).id);
-    assert.equal((await store.joinClassAs(cls.id, "sid-1")).status, "already", "a member comes back");
-    assert.deepEqual(await store.joinClassAs(cls.id, "sid-2"), { status: "full" });
+    assert.equal(first.status === "joined" && first.learner.displayName, "Ada", "named in the same write");
+    const again = await store.joinClassAs(cls.id, "sid-1", "Ada L.");
+    assert.equal(again.status, "already", "a member comes back");
+    assert.equal(again.status === "already" && again.learner.displayName, "Ada L.", "under the name given now");
+    assert.deepEqual(await store.joinClassAs(cls.id, "sid-2", "Bo"), { status: "full" });
     assert.equal((await store.export()).learners.length, 1, "the session turned away was not recorded");
     await store.endClass(cls.id);
-    assert.deepEqual(await store.joinClassAs(cls.id, "sid-3"), { status: "ended" });
+    assert.deepEqual(await store.joinClassAs(cls.id, "sid-3", undefined), { status: "ended" });
     assert.equal((await store.export()).learners.length, 1);
   });
 
@@ -290,5 +294,40 @@ describe("class store (schema v3)", () => {
     await store.endClass(cls.id);
     assert.equal(await store.joinClass(cls.id, learners[7].id), "ended");
     assert.equal(await store.classOf(first.id), undefined);
+  });
+});
+
+describe("learners", () => {
+  it("records a learner's sight at most once a minute, so a class's requests are reads, not committed writes", async () => {
+    let now = new Date("2026-01-01T00:00:00Z");
+    const store = await newTestStore({ now: () => now });
+    stores.push(store);
+    const first = await store.learnerForSession("s1");
+    assert.equal(first.lastSeenAt, "2026-01-01T00:00:00.000Z");
+    now = new Date(now.getTime() + SEEN_RESOLUTION_MS - 1);
+    const again = await store.learnerForSession("s1");
+    assert.deepEqual(again, first, "seen within the minute: the row as it was");
+    now = new Date(now.getTime() + 1);
+    const later = await store.learnerForSession("s1");
+    assert.equal(later.id, first.id);
+    assert.equal(later.lastSeenAt, now.toISOString(), "a minute on: recorded again");
+    assert.notEqual((await store.learnerForSession("s2")).id, first.id, "another session is another learner");
+  });
+
+  it("records a learner's new lab and its lab-created event in one write, and nothing for the lab they have", async () => {
+    const { store } = await openNew();
+    const learner = await store.learnerForSession("s1");
+    await store.setLab(learner.id, "lab1", "namespace");
+    await store.setLab(learner.id, "lab1", "namespace");
+    await store.setLab(learner.id, "lab2", "namespace");
+    const { learners, events } = await store.export();
+    assert.equal(learners[0].labId, "lab2");
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.labId, e.mode]),
+      [
+        ["lab-created", "lab1", "namespace"],
+        ["lab-created", "lab2", "namespace"],
+      ],
+    );
   });
 });
