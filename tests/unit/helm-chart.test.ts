@@ -225,6 +225,22 @@ describe("a rendering with ingress, existing secrets and PostgreSQL", () => {
   });
 });
 
+describe("the release namespace", () => {
+  for (const ns of ["lab-0a1b2c", "kubelab-beef", "exam-0123abcd-task-2"])
+    test(`refuses ${ns}, a learner's name (the admission policies would judge the server a learner)`, async () => {
+      const { code, stderr } = await runHelm(["template", "kl", CHART_DIR, "--namespace", ns]);
+      assert.notEqual(code, 0, `rendered into ${ns}`);
+      assert.match(stderr, /named like a learner's/);
+      assert.match(stderr, /--namespace kubelab/);
+    });
+  test("takes a namespace that only looks close (kubelab, lab-tools)", async () => {
+    for (const ns of ["kubelab", "lab-tools", "kubelab-system"]) {
+      const { code, stderr } = await runHelm(["template", "kl", CHART_DIR, "--namespace", ns]);
+      assert.equal(code, 0, `${ns}: ${stderr}`);
+    }
+  });
+});
+
 describe("the values schema", () => {
   for (const [bad, field] of [
     ["replicas=2", "replicas"],
