@@ -19,7 +19,7 @@ import { openPostgresStore } from "../../src/store/postgres/index.ts";
 import { SCHEMA_VERSION } from "../../src/store/migrations.ts";
 import { startPostgres } from "../support/postgres.ts";
 import { backupStore, restoreStore } from "../../src/store/backup.ts";
-import { useTestPostgres } from "../support/test-store.ts";
+import { passedResult, useTestPostgres } from "../support/test-store.ts";
 
 const server = await startPostgres();
 const dir = mkdtempSync(join(tmpdir(), "kubelab-store-postgres-"));
@@ -46,15 +46,6 @@ async function sqlOn<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<
     await client.end();
   }
 }
-
-const result = (exercise: string) => ({
-  exercise,
-  passed: true,
-  score: 1,
-  maxScore: 1,
-  durationMs: 1,
-  checks: [{ id: "c", title: "t", passed: true, points: 1, message: "ok" }],
-});
 
 describe("PostgreSQL store", () => {
   it("migrates once when several servers start at once, in one transaction", async () => {
@@ -139,7 +130,7 @@ describe("PostgreSQL store", () => {
         servers.flatMap((s, i) =>
           Array.from({ length: 8 }, async (_, j) => {
             for (let k = 0; k < 8; k++) {
-              await s.recordAttempt({ learnerId: learners[i]!.id, result: result(`e${j}`), mode: "namespace" });
+              await s.recordAttempt({ learnerId: learners[i]!.id, result: passedResult(`e${j}`), mode: "namespace" });
               if (k % 4 === 0) await s.recordEvent({ learnerId: learners[i]!.id, kind: "lab-reset" });
             }
           }),

@@ -17,7 +17,7 @@ import { openSqliteStore } from "../../../src/store/sqlite/index.ts";
 import type { Store } from "../../../src/store/types.ts";
 import { FakeLabManager } from "../../fakes/server-fakes.ts";
 import { openStore } from "../../../src/store/index.ts";
-import { newStoreTarget, testBackend } from "../test-store.ts";
+import { newStoreTarget, passedResult, testBackend } from "../test-store.ts";
 
 /** Tests that fill or upgrade the SQLite file itself; the first runs on PostgreSQL too (tests/integration/store-postgres.test.ts imports this file). */
 const sqliteOnly = testBackend() !== "sqlite" && "writes the SQLite file itself";
@@ -38,15 +38,6 @@ function open(path: string): Store {
   cleanups.push(() => store.close());
   return store;
 }
-
-const result = (exercise: string) => ({
-  exercise,
-  passed: true,
-  score: 1,
-  maxScore: 1,
-  durationMs: 1,
-  checks: [{ id: "c", title: "t", passed: true, points: 1, message: "ok" }],
-});
 
 /** `count` attempts of `learnerId` in one transaction (as many Checks over weeks would leave). */
 function fill(path: string, learnerId: string, count: number) {
@@ -121,7 +112,7 @@ describe("the class change feed", () => {
     const learner = await store.learnerForSession("s1");
     const cls = await newClass(store);
     await other.joinClass(cls.id, learner.id);
-    await other.recordAttempt({ learnerId: learner.id, result: result("job/echo"), mode: "namespace" });
+    await other.recordAttempt({ learnerId: learner.id, result: passedResult("job/echo"), mode: "namespace" });
     await other.recordEvent({ learnerId: learner.id, kind: "solution-revealed", exercise: "job/echo" });
     await other.setClassExam(cls.id, "ckad-mock");
     const exam = await startClassExam(other, learner.id, cls.id);
@@ -178,7 +169,7 @@ describe("the class change feed", () => {
       await new Promise((r) => setTimeout(r, 100)); // a few ticks on a quiet store
 
       // Another server records a Check and starts the class's exam.
-      await writer.recordAttempt({ learnerId: learner.id, result: result("job/echo"), mode: "namespace" });
+      await writer.recordAttempt({ learnerId: learner.id, result: passedResult("job/echo"), mode: "namespace" });
       await startClassExam(writer, learner.id, cls.id);
       await until(() => (heard.length >= 2 ? heard : undefined), "the attempt and the exam change");
       assert.deepEqual(heard, [
@@ -198,11 +189,11 @@ describe("the class change feed", () => {
       const path = scratch();
       const v10 = openSqliteStore({ path, migrations: MIGRATIONS.slice(0, 10) });
       const learner = await v10.learnerForSession("s1");
-      await v10.recordAttempt({ learnerId: learner.id, result: result("job/old"), mode: "namespace" });
+      await v10.recordAttempt({ learnerId: learner.id, result: passedResult("job/old"), mode: "namespace" });
       await v10.close();
       const store = open(path);
       assert.equal(await store.changeHead(), 0, "what came before is in its tables, not replayed on the feed");
-      await store.recordAttempt({ learnerId: learner.id, result: result("job/echo"), mode: "namespace" });
+      await store.recordAttempt({ learnerId: learner.id, result: passedResult("job/echo"), mode: "namespace" });
       assert.deepEqual(
         (await store.changes(0)).map((c) => [c.kind, c.exercise]),
         [["attempt", "job/echo"]],
