@@ -18,12 +18,13 @@ import { join } from "node:path";
 import { KubelabError } from "../../errors.ts";
 import { buildAllInOne, DEFAULT_IMAGE_TAG } from "../../images/all-in-one.ts";
 import { checkRegistryName } from "../../images/catalog.ts";
-import { buildKindNode, KIND_NODE_TAG } from "../../images/kind-node.ts";
+import { KIND_NODE_TAG } from "../../images/kind-node.ts";
+import { buildKindNodeImage } from "../../cluster/kind/kind.ts";
 import { run } from "../../images/exec.ts";
 import { pushImages } from "../../images/push.ts";
 import { REGISTRY_PASSWORD_ENV, REGISTRY_USERNAME_ENV } from "../../images/registry.ts";
 import { buildServerImage, serverImageName, serverImageTag } from "../../images/server-image.ts";
-import { ensureBinaries, ensureImageBinaries, ensureKindNodeBinaries } from "../../cluster/local/binaries.ts";
+import { ensureBinaries, ensureImageBinaries } from "../../cluster/local/binaries.ts";
 import { cacheDir } from "../../cluster/local/layout.ts";
 import { ensureSite, PROJECT_ROOT } from "../../site-build/site-build.ts";
 import { flagString, parseArgs } from "../args.ts";
@@ -83,18 +84,6 @@ async function allInOne(progress: Progress, output: string, tag: string) {
     onProgress: progress,
   });
   return { ...image, layers: image.layers.map((l) => ({ name: l.name, size: l.size, built: l.built })) };
-}
-
-async function kindNode(progress: Progress, output: string, tag: string) {
-  const { node, binaries } = await ensureImageBinaries(progress);
-  const kind = await ensureKindNodeBinaries(progress);
-  return buildKindNode({
-    cacheDir: join(cacheDir(), "images"),
-    binaries: { ...binaries, ...kind, kubelabNode: node.node, runcWrapper: node.runcWrapper },
-    tag,
-    output,
-    onProgress: progress,
-  });
 }
 
 /** Credentials for the operator's registry from the environment: both variables, or neither. */
@@ -159,7 +148,7 @@ export default async function imageCommand(args: string[]): Promise<number> {
           layers: i.layers.map((l) => ({ name: l.name, size: l.layer.size, built: l.built })),
         }))
       : which === "kind-node"
-        ? await kindNode(progress, output ?? defaultKindNodeArchive(), tag ?? KIND_NODE_TAG)
+        ? await buildKindNodeImage(output ?? defaultKindNodeArchive(), tag ?? KIND_NODE_TAG, progress)
         : await allInOne(progress, output ?? defaultImageArchive(), tag ?? DEFAULT_IMAGE_TAG);
   const mb = (n: number) => `${(n / 1e6).toFixed(0)} MB`;
   for (const l of image.layers) progress(`  ${l.name}: ${mb(l.size)}${l.built ? " (built)" : " (cached)"}`);

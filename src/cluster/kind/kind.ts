@@ -3,12 +3,15 @@
  * its module once and cached): create one from a node image, list, delete.
  * The helper talks to the Docker that `docker` on PATH and DOCKER_HOST name;
  * on a machine like kubelab's build machine that must be one whose
- * `--privileged` starts a container (docs/kind.md). The start of a kind
- * provider: nothing chooses it yet.
+ * `--privileged` starts a container (docs/kind.md); the kind provider
+ * (kind-provider.ts) runs one of its own (docker-engine.ts).
  */
 import { execFile } from "node:child_process";
+import { join } from "node:path";
 import { KubelabError } from "../../errors.ts";
-import { ensureKindHelper } from "../local/binaries.ts";
+import { buildKindNode } from "../../images/kind-node.ts";
+import { ensureImageBinaries, ensureKindHelper, ensureKindNodeBinaries } from "../local/binaries.ts";
+import { cacheDir } from "../local/layout.ts";
 
 export interface KindCreateOptions {
   name: string;
@@ -80,4 +83,20 @@ export async function deleteKindCluster(name: string, kubeconfig: string, docker
 /** The kind clusters the Docker holds. */
 export async function kindClusters(dockerHost?: string): Promise<string[]> {
   return ((await helper(["list"], dockerHost, 60_000)) as { clusters: string[] | null }).clusters ?? [];
+}
+
+/**
+ * Build the kind node image's `docker load` archive (src/images/kind-node.ts)
+ * from cached layers where unchanged, building the binaries it takes first.
+ */
+export async function buildKindNodeImage(output: string, tag: string, onProgress: (line: string) => void = () => {}) {
+  const { node, binaries } = await ensureImageBinaries(onProgress);
+  const kind = await ensureKindNodeBinaries(onProgress);
+  return buildKindNode({
+    cacheDir: join(cacheDir(), "images"),
+    binaries: { ...binaries, ...kind, kubelabNode: node.node, runcWrapper: node.runcWrapper },
+    tag,
+    output,
+    onProgress,
+  });
 }

@@ -66,9 +66,12 @@ function inOtherPidNamespace(pid: string): boolean {
   }
 }
 
-/** PIDs of processes carrying this state dir's marker (supervised components, shims) in this PID namespace. */
-export function markedProcesses(state: string): number[] {
-  const wanted = `${STATE_MARKER}=${state}`;
+/**
+ * PIDs of processes carrying this state dir's marker (supervised components, shims) in this PID namespace;
+ * `marker` names another environment variable for processes that are not a node's (the kind provider's Docker).
+ */
+export function markedProcesses(state: string, marker = STATE_MARKER): number[] {
+  const wanted = `${marker}=${state}`;
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid || inOtherPidNamespace(entry)) continue;
