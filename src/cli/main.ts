@@ -16,7 +16,8 @@ ${Object.values(USAGES)
   .map((u) => `  ${u}`)
   .join("\n")}
 
-environment: KUBELAB_PROVIDER=local|kubeconfig, KUBELAB_STATE (default /var/lib/kubelab),
+environment: KUBELAB_PROVIDER=local|kubeconfig|kind, KUBELAB_STATE (default /var/lib/kubelab),
+             KUBELAB_KIND_STATE (the kind provider's Docker, default /var/lib/kubelab-kind),
              KUBELAB_CACHE (default ~/.cache/kubelab),
              KUBELAB_STORE (progress store: a file, default <state>/lab-server/progress.db,
              or a postgres://user:password@host/db URL),

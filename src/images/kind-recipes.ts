@@ -383,7 +383,7 @@ export const KIND_RECIPES: Readonly<Record<string, ImageRecipe>> = {
   /**
    * The one layer of every image the node's containerd holds for kubeadm:
    * kube-apiserver, kube-controller-manager, kube-scheduler and kube-proxy
-   * (kubelab's node binary under each name), etcd and CoreDNS (cluster/kind-node),
+   * (kubelab's node binary under each name), kubectl, etcd and CoreDNS (cluster/kind-node),
    * pause; nftables and iptables for kube-proxy, bash and ip for the default CNI.
    */
   "kind-kubernetes": {
@@ -393,11 +393,13 @@ export const KIND_RECIPES: Readonly<Record<string, ImageRecipe>> = {
     files: {
       "/usr/local/bin/kubelab-node": { binary: "kubelabNode", mode: 0o755 },
       ...Object.fromEntries(
-        ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "kubectl"].map((n) => [
+        ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy"].map((n) => [
           `/usr/local/bin/${n}`,
           { symlink: "kubelab-node" },
         ]),
       ),
+      // The default CNI's DaemonSet reads the node's pod CIDR with it; the node binary has no kubectl of its own.
+      "/usr/local/bin/kubectl": { binary: "kubectl", mode: 0o755 },
       "/usr/local/bin/etcd": { binary: "etcd", mode: 0o755 },
       "/coredns": { binary: "coredns", mode: 0o755 },
       "/pause": { binary: "pause", mode: 0o755 },
