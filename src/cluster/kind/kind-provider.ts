@@ -130,10 +130,10 @@ export class KindProvider implements ClusterProvider {
         createKindCluster({ name: KIND_CLUSTER, image: KIND_NODE_TAG, kubeconfig, config, dockerHost, onProgress: progress }),
       );
     }
-    const nodeName = await step("ready", () => this.waitReady(progress));
-    const server = new KubeConfig();
-    server.loadFromFile(kubeconfig);
-    return { server: server.getCurrentCluster()?.server ?? "", kubeconfig, nodeName, durationMs: Date.now() - started, steps };
+    const { nodeName, nodeIp } = await step("ready", () => this.waitReady(progress));
+    // The API server as both this machine and the pods reach it (the learner's toolbox gets this URL):
+    // the node's own address on the kind network, not the port kind publishes on this machine's loopback.
+    return { server: `https://${nodeIp}:6443`, kubeconfig, nodeName, durationMs: Date.now() - started, steps };
   }
 
   /** `docker load` the node image unless the Docker holds this very build (Docker's image id is its config digest). */
@@ -182,8 +182,11 @@ export class KindProvider implements ClusterProvider {
     });
   }
 
-  /** The node Ready, the default service account there, and CoreDNS Ready; returns the node's name. */
-  private async waitReady(progress: (line: string) => void): Promise<string> {
+  /**
+   * The node Ready, the default service account there, and CoreDNS Ready;
+   * returns the node's name and its address on the kind network.
+   */
+  private async waitReady(progress: (line: string) => void): Promise<{ nodeName: string; nodeIp: string }> {
     const config = new KubeConfig();
     config.loadFromFile(this.kubeconfigPath());
     const core = config.makeApiClient(CoreV1Api);
@@ -193,11 +196,18 @@ export class KindProvider implements ClusterProvider {
       const dns = await core.listNamespacedPod({ namespace: "kube-system", labelSelector: "k8s-app=kube-dns" }).catch(() => undefined);
       const dnsReady = dns?.items.some((p) => p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"));
       const waiting = [...readiness.waitingFor, ...(dnsReady ? [] : ["CoreDNS"])];
-      if (waiting.length === 0) return readiness.nodeName ?? `${KIND_CLUSTER}-control-plane`;
+      if (waiting.length === 0 && readiness.nodeName) {
+        const node = await core.readNode({ name: readiness.nodeName });
+        const nodeIp = node.status?.addresses?.find((a) => a.type === "InternalIP")?.address;
+        if (nodeIp) return { nodeName: readiness.nodeName, nodeIp };
+      }
       if (waiting.join() !== last) progress(`waiting for ${waiting.join(", ")}`);
       last = waiting.join();
       if (Date.now() > until)
-        throw new KubelabError(`the kind cluster is not ready (waiting for ${waiting.join(", ")})`, `look inside: docker exec ${KIND_CLUSTER}-control-plane journalctl -u kubelet`);
+        throw new KubelabError(
+          `the kind cluster is not ready (waiting for ${waiting.join(", ")})`,
+          `look inside: docker exec ${KIND_CLUSTER}-control-plane journalctl -u kubelet`,
+        );
     }
   }
 
