@@ -33,7 +33,7 @@ export const USAGES = {
                              author check: setup → fails, solve → passes (--exam: every exam
                              task under several seeds)`,
   format: `format [--check]           format the code with Prettier (--check: only report)`,
-  test: `test [format|typecheck|unit|integration|security|verify|container|e2e|conformance]
+  test: `test [format|typecheck|unit|integration|security|verify|container|kind|e2e|conformance]
                              run the test suites (all by default)`,
   progress: `progress export [--format json|csv] [--learner ID] [--output FILE]
                              learners' attempts and lab events from the progress store`,

@@ -5,9 +5,12 @@
  * nothing of it left in Docker.
  *
  * Needs a Docker whose --privileged starts a container on this machine, named
- * by KUBELAB_KIND_DOCKER_HOST (e.g. unix:///run/kind-docker.sock): Debian's
- * docker.io 20.10 is not one (docs/kind.md: "unable to apply caps"), and the
- * project does not install another yet; without it the test is skipped.
+ * by KUBELAB_KIND_DOCKER_HOST: Debian's docker.io 20.10 is not one
+ * (docs/kind.md: "unable to apply caps"); the kind provider's own Docker is
+ * (`KUBELAB_PROVIDER=kind ./kubelab cluster up`, then its socket,
+ * unix:///var/lib/kubelab-kind/engine/run/docker.sock). Without it the test is
+ * skipped: tests/integration/kind-provider.test.ts runs a kind cluster
+ * under that Docker end to end.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";

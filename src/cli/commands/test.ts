@@ -1,10 +1,11 @@
 /**
- * `./kubelab test [format|typecheck|unit|integration|security|verify|container|e2e|conformance ...]`: the one
+ * `./kubelab test [format|typecheck|unit|integration|security|verify|container|kind|e2e|conformance ...]`: the one
  * test command (the README's and CI's). With no argument it runs every layer in
  * order: the formatter's check (Prettier), types (tsc for the server side,
  * `astro check` for the site), unit
  * tests (fakes), integration tests on the real local cluster, the attack
- * suite, `lab verify` of every exercise, end-to-end tests in Chromium
+ * suite, `lab verify` of every exercise, the all-in-one image and the kind
+ * provider (each under a Docker of its own), end-to-end tests in Chromium
  * (which build the lesson site first when dist/ is missing or stale), and
  * the upstream Kubernetes conformance specs of the areas learners touch.
  */
@@ -26,6 +27,7 @@ const LAYERS = [
   "security",
   "verify",
   "container",
+  "kind",
   "e2e",
   "conformance",
 ] as const;
@@ -108,6 +110,14 @@ const run: Record<Layer, () => Promise<number>> = {
   container: async () => {
     await ensureHostPackages(DOCKER_PACKAGES, (line) => console.error(line), { startServices: false });
     return node(["--test", "--test-concurrency=1", "--test-reporter=spec", "tests/container/*.test.ts"]);
+  },
+  // KUBELAB_PROVIDER=kind: the provider builds and runs its own Docker (docs/kind.md), brings a kind cluster up,
+  // runs lessons through a real server on it and takes it all down. kind runs the docker CLI, which docker.io brings.
+  kind: async () => {
+    await ensureHostPackages(DOCKER_PACKAGES, (line) => console.error(line), { startServices: false });
+    return node(["--test", "--test-reporter=spec", "tests/integration/kind-provider.test.ts"], {
+      KUBELAB_PROVIDER: "kind",
+    });
   },
   e2e: async () => {
     await ensureHostPackages(BROWSER_PACKAGES, (line) => console.error(line));
