@@ -12,6 +12,11 @@ export { NODE_PACKAGES } from "../host/node-packages.ts";
 
 /** What the all-in-one image's test runs it on: Debian's Docker engine (tests/container/). */
 export const DOCKER_PACKAGES = ["docker.io"];
+/**
+ * What the kind provider runs beside the Docker it builds (src/cluster/kind/): the docker CLI, which
+ * kind runs (docker.io's daemon is never started), runc under containerd, the catalog's registry.
+ */
+export const KIND_PACKAGES = ["docker.io", "runc", "docker-registry"];
 /** What the end-to-end tests drive; a CJK font so the zh-CN lessons render (and screenshot) as text, not boxes. */
 export const BROWSER_PACKAGES = ["chromium", "fonts-wqy-microhei"];
 /** The PostgreSQL 15 server the store's tests start on their own (tests/support/postgres.ts), never Debian's service. */

@@ -112,13 +112,9 @@ const run: Record<Layer, () => Promise<number>> = {
     return node(["--test", "--test-concurrency=1", "--test-reporter=spec", "tests/container/*.test.ts"]);
   },
   // KUBELAB_PROVIDER=kind: the provider builds and runs its own Docker (docs/kind.md), brings a kind cluster up,
-  // runs lessons through a real server on it and takes it all down. kind runs the docker CLI, which docker.io brings.
-  kind: async () => {
-    await ensureHostPackages(DOCKER_PACKAGES, (line) => console.error(line), { startServices: false });
-    return node(["--test", "--test-reporter=spec", "tests/integration/kind-provider.test.ts"], {
-      KUBELAB_PROVIDER: "kind",
-    });
-  },
+  // runs lessons through a real server on it and takes it all down.
+  kind: () =>
+    node(["--test", "--test-reporter=spec", "tests/integration/kind-provider.test.ts"], { KUBELAB_PROVIDER: "kind" }),
   e2e: async () => {
     await ensureHostPackages(BROWSER_PACKAGES, (line) => console.error(line));
     const [env] = await Promise.all([clusterEnv(), site()]);

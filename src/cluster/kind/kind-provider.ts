@@ -22,6 +22,7 @@ import { ensureImages } from "../../images/build.ts";
 import { CATALOG, MIRRORED_REGISTRIES } from "../../images/catalog.ts";
 import { KIND_NODE_TAG } from "../../images/kind-node.ts";
 import { registryConfigYaml } from "../../images/registry.ts";
+import { ensureHostPackages, KIND_PACKAGES } from "../../setup/host-packages.ts";
 import { ensureImageBinaries } from "../local/binaries.ts";
 import { sleep } from "../local/host.ts";
 import { cacheDir } from "../local/layout.ts";
@@ -116,6 +117,8 @@ export class KindProvider implements ClusterProvider {
       steps.push({ name, ms: Date.now() - t });
       return result;
     };
+    // Their services held: Debian's docker.service would rewrite the host's iptables.
+    await step("host packages", () => ensureHostPackages(KIND_PACKAGES, progress, { startServices: false }));
     const bins = await step("docker engine build", () => ensureDockerEngine(progress));
     const archive = join(cacheDir(), "kind-node", "kubelab-kind-node.tar");
     const image = await step("node image build", () => buildKindNodeImage(archive, KIND_NODE_TAG, progress));
