@@ -8,9 +8,10 @@
  * leaves nothing on the host (no process, mount, cgroup, bridge or iptables
  * rule of the Docker's).
  *
- * Runs only with KUBELAB_PROVIDER=kind (docs/kind.md gives the command): a
- * cold run builds dockerd, containerd and kubeadm and the node image (about
- * 10 minutes on 2 cores) before a cluster costing about 1 GiB comes up.
+ * Runs only with KUBELAB_PROVIDER=kind (`./kubelab test kind` sets it;
+ * docs/kind.md): a cold run builds dockerd, containerd, kubeadm and the node
+ * image (about 11 minutes on 2 cores) before the cluster comes up (the node
+ * about 0.6 GiB, the daemon 0.16 GiB); a warm one takes about 80 seconds.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
