@@ -5,7 +5,7 @@
  */
 import { KubelabError } from "../errors.ts";
 import { InclusterProvider } from "./incluster/incluster-provider.ts";
-import { KindProvider } from "./kind/kind-provider.ts";
+import { KindProvider, kindStateDir } from "./kind/kind-provider.ts";
 import { KubeconfigProvider } from "./kubeconfig/kubeconfig-provider.ts";
 import { LocalProvider } from "./local/local-provider.ts";
 import type { ClusterProvider } from "./provider.ts";
@@ -23,7 +23,7 @@ export function providerFromEnv(env: NodeJS.ProcessEnv = process.env): ClusterPr
       // KUBELAB_SERVICE_ACCOUNT_ROOT: a directory standing for a pod's root, to run it outside one (see InclusterOptions.root).
       return new InclusterProvider({ root: env.KUBELAB_SERVICE_ACCOUNT_ROOT });
     case "kind":
-      return new KindProvider();
+      return new KindProvider(kindStateDir(env));
     default:
       throw new KubelabError(`unknown cluster provider "${name}"`, "set KUBELAB_PROVIDER to `local`, `kubeconfig`, `incluster` or `kind`");
   }

@@ -18,10 +18,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { ensureBinaries, ensureImageBinaries, ensureKindNodeBinaries } from "../../src/cluster/local/binaries.ts";
-import { cacheDir } from "../../src/cluster/local/layout.ts";
-import { createKindCluster, deleteKindCluster, kindClusters } from "../../src/cluster/kind/kind.ts";
-import { buildKindNode } from "../../src/images/kind-node.ts";
+import { ensureBinaries } from "../../src/cluster/local/binaries.ts";
+import { buildKindNodeImage, createKindCluster, deleteKindCluster, kindClusters } from "../../src/cluster/kind/kind.ts";
 
 const dockerHost = process.env.KUBELAB_KIND_DOCKER_HOST;
 const skip = dockerHost
@@ -49,19 +47,8 @@ describe("a kind cluster from kubelab's node image", { skip, timeout: 900_000 },
   });
 
   it("comes up Ready with CoreDNS, runs a Job, and leaves nothing when deleted", async () => {
-    const { node, binaries } = await ensureImageBinaries();
     const archive = join(dir, "node.tar");
-    await buildKindNode({
-      cacheDir: join(cacheDir(), "images"),
-      binaries: {
-        ...binaries,
-        ...(await ensureKindNodeBinaries()),
-        kubelabNode: node.node,
-        runcWrapper: node.runcWrapper,
-      },
-      tag: IMAGE,
-      output: archive,
-    });
+    await buildKindNodeImage(archive, IMAGE);
     await docker(["load", "-i", archive]);
 
     // The cluster's networks stay inside the nodes; these keep clear of the embedded cluster's all the same.

@@ -31,6 +31,8 @@ describe("the kind provider", () => {
     const provider = providerFromEnv({ KUBELAB_PROVIDER: "kind" });
     assert.equal(provider.name, "kind");
     assert.ok(!provider.kubeconfigPath().startsWith("/var/lib/kubelab/"), provider.kubeconfigPath());
+    const elsewhere = providerFromEnv({ KUBELAB_PROVIDER: "kind", KUBELAB_KIND_STATE: "/srv/kind" });
+    assert.equal(elsewhere.kubeconfigPath(), "/srv/kind/kubeconfig");
   });
 
   it("keeps every network of its own away from the local cluster's", () => {

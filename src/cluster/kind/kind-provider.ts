@@ -48,8 +48,8 @@ const NETWORK = { name: "kind", subnet: "172.30.0.0/24", gateway: "172.30.0.1" }
 const REGISTRY = `${NETWORK.gateway}:5001`;
 
 /** Where the kind provider keeps its Docker, registry and kubeconfig: never inside the local cluster's state dir. */
-export function kindStateDir(): string {
-  return resolve(process.env.KUBELAB_KIND_STATE ?? "/var/lib/kubelab-kind");
+export function kindStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.KUBELAB_KIND_STATE ?? "/var/lib/kubelab-kind");
 }
 
 /**
