@@ -1,21 +1,37 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/signal"
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/spf13/cobra"
 	cliflag "k8s.io/component-base/cli/flag"
+	"k8s.io/component-base/cli/globalflag"
+	basecompatibility "k8s.io/component-base/compatibility"
+	"k8s.io/component-base/featuregate"
 	"k8s.io/component-base/logs"
 	logsapi "k8s.io/component-base/logs/api/v1"
 	"k8s.io/klog/v2"
+	scheduler "k8s.io/kubernetes/cmd/kube-scheduler/app"
+	scheduleroptions "k8s.io/kubernetes/cmd/kube-scheduler/app/options"
 )
 
 // bundleSeparator ends one component's arguments and starts the next one's.
 const bundleSeparator = "--next"
+
+// retriedAtStart names the components started again in the process when they
+// return within startRetryWindow of the bundle's start (runBundle says why);
+// metrics-server fails before it registers anything, so a new command of it
+// starts clean.
+var retriedAtStart = map[string]bool{"metrics-server": true}
+
+const startRetryWindow = time.Minute
 
 // runBundle runs several components in one process, as k3s does, so the
 // node pays for one Go runtime, one copy of the package-init heap (API
@@ -39,23 +55,30 @@ const bundleSeparator = "--next"
 //   - the legacy Prometheus registry: each component registers its own metrics
 //     once (sync.Once); those of client-go and the process are shared.
 //   - signals: the API server library lets one caller own SIGTERM
-//     (SetupSignalHandler panics on the second); the scheduler's command
-//     takes it, so metrics-server gets a channel that never closes, and this
-//     process exits on the first SIGTERM itself.
+//     (SetupSignalContext panics on the second). The kubelet's command takes
+//     it inside its RunE and cannot be handed a context (k3s and MicroK8s
+//     patch Kubernetes for that; we do not), so the scheduler, whose command
+//     takes it too, runs from newBundledScheduler with a context the bundle
+//     owns, and metrics-server gets a channel that never closes. The bundle
+//     exits on the first SIGTERM itself (the kubelet has nothing to drain:
+//     teardown stops the pods).
 //   - flags: each command parses its own pflag set (SetArgs); nothing reads
 //     os.Args.
 //
-// CoreDNS, the kubelet and the NetworkPolicy engine stay apart (the last
-// for the policy check; src/cluster/local/supervisor.ts). CoreDNS parses the standard library's
-// global flag set from os.Args, traps SIGTERM and SIGQUIT itself and routes
-// klog, the whole process's log, through its own logger; a bundle with it
-// did not come up on the node (its DNS never answered). The kubelet, like the
-// scheduler, takes the API server library's one signal handler.
+// CoreDNS and the NetworkPolicy engine stay apart, in processes of the lean
+// binary (cmd/kubelab-lean); the engine so that the policy check can see its
+// failure alone (src/cluster/local/supervisor.ts). CoreDNS parses the
+// standard library's global flag set from os.Args, traps SIGTERM and SIGQUIT
+// itself and routes klog, the whole process's log, through its own logger; a
+// bundle with it did not come up on the node (its DNS never answered).
 //
 // When any component returns, the process exits non-zero and the supervisor
-// restarts the whole bundle: a half-running bundle would look healthy. (On a
-// cold start metrics-server returns once, before `cluster up` has granted it
-// its role, as it restarted alone before.)
+// restarts the whole bundle: a half-running bundle would look healthy. The
+// one exception is metrics-server while it starts: it returns until its
+// role is bound and the API server's authorizer sees it (a second or two
+// into every start), so it is started again in the process, with backoff,
+// for startRetryWindow; a restart of the whole bundle would restart the
+// kubelet just as the node comes up.
 func runBundle(args []string) {
 	groups, err := parseBundle(args)
 	if err != nil {
@@ -75,11 +98,17 @@ func runBundle(args []string) {
 	for i, group := range groups {
 		runs[i] = bundledRunner(group[0])(group[1:])
 	}
+	started := time.Now()
 	done := make(chan string, len(groups))
 	for i, group := range groups {
 		name, run := group[0], runs[i]
 		go func() {
 			err := run()
+			for attempt := 1; err != nil && retriedAtStart[name] && time.Since(started) < startRetryWindow; attempt++ {
+				klog.ErrorS(err, "bundled component failed to start; starting it again", "component", name, "attempt", attempt)
+				time.Sleep(min(time.Duration(attempt)*time.Second, 5*time.Second))
+				err = bundledRunner(name)(group[1:])()
+			}
 			klog.ErrorS(err, "bundled component stopped", "component", name)
 			done <- name
 		}()
@@ -156,4 +185,37 @@ func bundledNames() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// newBundledScheduler is kube-scheduler's command (cmd/kube-scheduler/app's
+// NewSchedulerCommand and runCommand, same flags and steps) except that it
+// runs until ctx ends instead of claiming the API server library's signal
+// handler, which the kubelet in the same bundle holds.
+func newBundledScheduler(ctx context.Context) *cobra.Command {
+	opts := scheduleroptions.NewOptions()
+	command := &cobra.Command{
+		Use: "kube-scheduler",
+		// Feature gates are set before RunE, as the scheduler's own command does.
+		PersistentPreRunE: func(*cobra.Command, []string) error { return opts.ComponentGlobalsRegistry.Set() },
+		Args:              cobra.NoArgs,
+		RunE: func(command *cobra.Command, _ []string) error {
+			gates := opts.ComponentGlobalsRegistry.FeatureGateFor(basecompatibility.DefaultKubeComponent)
+			if err := logsapi.ValidateAndApply(opts.Logs, gates); err != nil {
+				return fmt.Errorf("kube-scheduler logging: %w", err)
+			}
+			cliflag.PrintFlags(command.Flags())
+			config, sched, err := scheduler.Setup(ctx, opts)
+			if err != nil {
+				return err
+			}
+			gates.(featuregate.MutableFeatureGate).AddMetrics()
+			opts.ComponentGlobalsRegistry.AddMetrics()
+			return scheduler.Run(ctx, config, sched)
+		},
+	}
+	globalflag.AddGlobalFlags(opts.Flags.FlagSet("global"), command.Name(), logs.SkipLoggingConfigurationFlags())
+	for _, set := range opts.Flags.FlagSets {
+		command.Flags().AddFlagSet(set)
+	}
+	return command
 }

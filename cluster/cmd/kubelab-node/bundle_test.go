@@ -24,7 +24,7 @@ func TestParseBundleRefuses(t *testing.T) {
 	}{
 		{nil, "an empty component"},
 		{[]string{"kube-proxy", "--next"}, "an empty component"},
-		{[]string{"kubelet", "--config=c"}, `"kubelet" cannot run in a bundle`},
+		{[]string{"coredns", "-conf", "c"}, `"coredns" cannot run in a bundle`},
 		{[]string{"kube-proxy", "--next", "network-policy"}, `"network-policy" cannot run in a bundle`},
 		{[]string{"kube-proxy", "--next", "kube-proxy"}, "named twice"},
 	} {

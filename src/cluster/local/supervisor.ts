@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, closeSync, copyFileSync, existsSync, openSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { connect as http2Connect } from "node:http2";
 import { connect } from "node:net";
 import type { NodeBinaries } from "./binaries.ts";
 import { STATE_MARKER, sleep } from "./host.ts";
@@ -45,13 +46,46 @@ function tcpOpen(host: string, port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Resolves true when containerd's CRI service answers a Version call over
+ * its socket (a gRPC call on HTTP/2). The socket opens before the CRI plugin
+ * is initialized, and the kubelet's first call then fails ("server is not
+ * initialized yet"), which would restart the whole bundle it runs in.
+ */
+export function criAnswers(socket: string): Promise<boolean> {
+  return new Promise((resolveAnswer) => {
+    const session = http2Connect("http://localhost", { createConnection: () => connect(socket) });
+    let answered = false;
+    const done = (ok: boolean) => {
+      if (answered) return;
+      answered = true;
+      session.destroy();
+      resolveAnswer(ok);
+    };
+    session.on("error", () => done(false));
+    session.setTimeout(1000, () => done(false));
+    const call = session.request({
+      ":method": "POST",
+      ":path": "/runtime.v1.RuntimeService/Version",
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
+    // A failing call may answer with headers alone ("trailers-only").
+    call.on("response", (headers) => headers["grpc-status"] !== undefined && done(headers["grpc-status"] === "0"));
+    call.on("trailers", (trailers) => done(trailers["grpc-status"] === "0"));
+    call.on("error", () => done(false));
+    call.resume();
+    // One gRPC message: not compressed, zero bytes long (an empty VersionRequest).
+    call.end(Buffer.alloc(5));
+  });
+}
+
 /** The node's components' names in start order (their log files carry these names). */
 export const NODE_COMPONENTS = [
   "registry",
   "containerd",
   "etcd",
   "kube-apiserver",
-  "kubelet",
   "coredns",
   "network-policy",
   "bundle",
@@ -62,16 +96,16 @@ export const NODE_COMPONENTS = [
  * (`kubelab-node bundle`, cluster/cmd/kubelab-node/bundle.go), as k3s runs
  * its own: every process of the node binary pays ~13 MiB of Go runtime and
  * package-init heap and maps ~85 MiB of the binary. Apart stay etcd and the
- * API server (their memory is their own data), the kubelet (it and the
- * scheduler each claim the API server library's one signal handler), CoreDNS
- * (bundle.go says why) and the NetworkPolicy engine, whose failure alone
- * (stopped, not enforcing while pods still start) the policy check must be
- * able to see, and its test to cause.
+ * API server (their memory is their own data, and the bundle restarts as a
+ * whole), CoreDNS (bundle.go says why) and the NetworkPolicy engine, whose
+ * failure alone (stopped, not enforcing while pods still start) the policy
+ * check must be able to see, and its test to cause.
  */
 export const BUNDLED_COMPONENTS = [
   "kube-controller-manager",
   "kube-scheduler",
   "kube-proxy",
+  "kubelet",
   "metrics-server",
 ] as const;
 
@@ -81,9 +115,10 @@ export const BUNDLE_SEPARATOR = "--next";
 /** The node's components in start order; their names are NODE_COMPONENTS. */
 export function nodeComponents(layout: StateLayout, bins: NodeBinaries): ComponentSpec[] {
   const args = componentArgs(layout);
-  const node = (name: string, after: string[], ready?: () => Promise<boolean>): ComponentSpec => ({
+  // etcd, CoreDNS and the NetworkPolicy engine run from the lean binary (cluster/cmd/kubelab-lean says why).
+  const lean = (name: string, after: string[], ready?: () => Promise<boolean>): ComponentSpec => ({
     name,
-    command: bins.node,
+    command: bins.lean,
     args: [name, ...args[name]],
     after,
     ready,
@@ -101,19 +136,24 @@ export function nodeComponents(layout: StateLayout, bins: NodeBinaries): Compone
       command: "containerd",
       args: ["--config", layout.containerdConfig],
       after: [],
-      ready: async () => existsSync(layout.containerdSocket),
+      ready: async () => existsSync(layout.containerdSocket) && (await criAnswers(layout.containerdSocket)),
     },
-    node("etcd", [], () => tcpOpen("127.0.0.1", PORTS.etcdClient)),
-    node("kube-apiserver", ["etcd"], () => tcpOpen(NETWORK.nodeIp, PORTS.apiserver)),
-    node("kubelet", ["kube-apiserver", "containerd"]),
-    node("coredns", ["kube-apiserver"], () => tcpOpen(NETWORK.nodeIp, PORTS.dns)),
-    node("network-policy", ["kube-apiserver"]),
-    // The controllers and two add-ons (Service NAT, resource metrics) in one process.
+    lean("etcd", [], () => tcpOpen("127.0.0.1", PORTS.etcdClient)),
+    {
+      name: "kube-apiserver",
+      command: bins.node,
+      args: ["kube-apiserver", ...args["kube-apiserver"]],
+      after: ["etcd"],
+      ready: () => tcpOpen(NETWORK.nodeIp, PORTS.apiserver),
+    },
+    lean("coredns", ["kube-apiserver"], () => tcpOpen(NETWORK.nodeIp, PORTS.dns)),
+    lean("network-policy", ["kube-apiserver"]),
+    // The controllers, the kubelet and two add-ons (Service NAT, resource metrics) in one process.
     {
       name: "bundle",
       command: bins.node,
       args: ["bundle", ...BUNDLED_COMPONENTS.flatMap((name, i) => [...(i ? [BUNDLE_SEPARATOR] : []), name, ...args[name]])],
-      after: ["kube-apiserver"],
+      after: ["kube-apiserver", "containerd"],
     },
   ];
 }
@@ -233,7 +273,7 @@ export async function runSupervisor(layout: StateLayout, bins: NodeBinaries): Pr
     stopping = true;
     for (const c of [...components].reverse()) {
       if (c.spec.name === "containerd") continue; // after its containers are gone (teardown)
-      await stopOne(c, c.spec.name === "kubelet" ? 5000 : 3000);
+      await stopOne(c, c.spec.name === "bundle" ? 5000 : 3000);
     }
     await teardownNode(layout, { stopContainerd: () => stopOne(byName.get("containerd")!, 3000) });
     writeStatus();
