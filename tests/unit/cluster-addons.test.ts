@@ -132,11 +132,11 @@ test("the API server has the aggregation layer's request-header CA and front-pro
 
 test("the supervisor runs the add-ons from the node binary, after the API server", () => {
   const specs = nodeComponents(layout, binariesIn("/bin-dir"));
-  // The controllers, the kubelet and the add-ons share one process, each with its own flags,
-  // after the API server and the container runtime (the kubelet's).
+  // The API server, the controllers, the kubelet and the add-ons share one process, each with its
+  // own flags, after etcd and the container runtime (the kubelet's).
   const bundle = specs.find((s) => s.name === "bundle")!;
   assert.equal(bundle.command, "/bin-dir/kubelab-node");
-  assert.deepEqual(bundle.after, ["kube-apiserver", "containerd"]);
+  assert.deepEqual(bundle.after, ["etcd", "containerd"]);
   assert.equal(bundle.args[0], "bundle");
   const groups = bundle.args.slice(1).join(" ").split(` ${BUNDLE_SEPARATOR} `);
   assert.deepEqual(
@@ -144,6 +144,7 @@ test("the supervisor runs the add-ons from the node binary, after the API server
     BUNDLED_COMPONENTS.map((name) => [name, ...componentArgs(layout)[name]].join(" ")),
   );
   assert.deepEqual([...BUNDLED_COMPONENTS].sort(), [
+    "kube-apiserver",
     "kube-controller-manager",
     "kube-proxy",
     "kube-scheduler",

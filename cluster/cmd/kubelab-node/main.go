@@ -47,9 +47,11 @@ var components = map[string]func() *cobra.Command{
 // bundled maps a component that may share a process with others (`kubelab-node
 // bundle`) to its command. Only one component of a process may own the API
 // server library's signal handler: the kubelet's command takes it (it cannot
-// be given a context), so the scheduler runs from a command of ours that takes
-// the bundle's context (bundle.go), and metrics-server stops with the process.
+// be given a context), so the API server and the scheduler run from commands
+// of ours that take the bundle's context (bundle.go), and metrics-server stops
+// with the process.
 var bundled = map[string]func() *cobra.Command{
+	"kube-apiserver":          func() *cobra.Command { return newBundledAPIServer(context.Background()) },
 	"kube-controller-manager": controllermanager.NewControllerManagerCommand,
 	"kube-scheduler":          func() *cobra.Command { return newBundledScheduler(context.Background()) },
 	"kube-proxy":              proxy.NewProxyCommand,

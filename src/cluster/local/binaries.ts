@@ -18,7 +18,7 @@ export const TERMINAL_AGENT_MODULE_DIR = join(MODULE_DIR, "terminal-agent");
 
 export interface NodeBinaries {
   dir: string;
-  /** Multi-call binary: kube-apiserver and `bundle` (the controllers, the kubelet, kube-proxy and metrics-server in one process); kubectl is its own binary. */
+  /** Multi-call binary of the Kubernetes components; the node runs them as `bundle` (the API server, the controllers, the kubelet, kube-proxy and metrics-server in one process); kubectl is its own binary. */
   node: string;
   /** Multi-call binary of the processes that need none of Kubernetes' packages: etcd, CoreDNS, the NetworkPolicy engine (cluster/cmd/kubelab-lean says why). */
   lean: string;

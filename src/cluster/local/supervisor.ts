@@ -7,7 +7,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, closeSync, copyFileSync, existsSync, openSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connect as http2Connect } from "node:http2";
 import { connect } from "node:net";
 import type { NodeBinaries } from "./binaries.ts";
 import { STATE_MARKER, sleep } from "./host.ts";
@@ -46,62 +45,29 @@ function tcpOpen(host: string, port: number): Promise<boolean> {
   });
 }
 
-/**
- * Resolves true when containerd's CRI service answers a Version call over
- * its socket (a gRPC call on HTTP/2). The socket opens before the CRI plugin
- * is initialized, and the kubelet's first call then fails ("server is not
- * initialized yet"), which would restart the whole bundle it runs in.
- */
-export function criAnswers(socket: string): Promise<boolean> {
-  return new Promise((resolveAnswer) => {
-    const session = http2Connect("http://localhost", { createConnection: () => connect(socket) });
-    let answered = false;
-    const done = (ok: boolean) => {
-      if (answered) return;
-      answered = true;
-      session.destroy();
-      resolveAnswer(ok);
-    };
-    session.on("error", () => done(false));
-    session.setTimeout(1000, () => done(false));
-    const call = session.request({
-      ":method": "POST",
-      ":path": "/runtime.v1.RuntimeService/Version",
-      "content-type": "application/grpc",
-      te: "trailers",
-    });
-    // A failing call may answer with headers alone ("trailers-only").
-    call.on("response", (headers) => headers["grpc-status"] !== undefined && done(headers["grpc-status"] === "0"));
-    call.on("trailers", (trailers) => done(trailers["grpc-status"] === "0"));
-    call.on("error", () => done(false));
-    call.resume();
-    // One gRPC message: not compressed, zero bytes long (an empty VersionRequest).
-    call.end(Buffer.alloc(5));
-  });
-}
-
 /** The node's components' names in start order (their log files carry these names). */
 export const NODE_COMPONENTS = [
   "registry",
   "containerd",
   "etcd",
-  "kube-apiserver",
+  "bundle",
   "coredns",
   "network-policy",
-  "bundle",
 ] as const;
 
 /**
  * The components that share one process, the supervised "bundle"
  * (`kubelab-node bundle`, cluster/cmd/kubelab-node/bundle.go), as k3s runs
- * its own: every process of the node binary pays ~13 MiB of Go runtime and
- * package-init heap and maps ~85 MiB of the binary. Apart stay etcd and the
- * API server (their memory is their own data, and the bundle restarts as a
- * whole), CoreDNS (bundle.go says why) and the NetworkPolicy engine, whose
- * failure alone (stopped, not enforcing while pods still start) the policy
- * check must be able to see, and its test to cause.
+ * its own: every process of the node binary pays its own Go runtime and
+ * package-init heap and maps ~100 MiB of the binary. Apart stay etcd (its
+ * memory is its own data, and it must outlive a restart of the bundle),
+ * CoreDNS (bundle.go says why) and the NetworkPolicy engine, whose failure
+ * alone (stopped, not enforcing while pods still start) the policy check
+ * must be able to see, and its test to cause; those three run from the lean
+ * binary (cluster/cmd/kubelab-lean).
  */
 export const BUNDLED_COMPONENTS = [
+  "kube-apiserver",
   "kube-controller-manager",
   "kube-scheduler",
   "kube-proxy",
@@ -136,25 +102,21 @@ export function nodeComponents(layout: StateLayout, bins: NodeBinaries): Compone
       command: "containerd",
       args: ["--config", layout.containerdConfig],
       after: [],
-      ready: async () => existsSync(layout.containerdSocket) && (await criAnswers(layout.containerdSocket)),
+      // Its socket opens before its CRI service answers; the kubelet waits for that itself (bundle.go).
+      ready: async () => existsSync(layout.containerdSocket),
     },
     lean("etcd", [], () => tcpOpen("127.0.0.1", PORTS.etcdClient)),
-    {
-      name: "kube-apiserver",
-      command: bins.node,
-      args: ["kube-apiserver", ...args["kube-apiserver"]],
-      after: ["etcd"],
-      ready: () => tcpOpen(NETWORK.nodeIp, PORTS.apiserver),
-    },
-    lean("coredns", ["kube-apiserver"], () => tcpOpen(NETWORK.nodeIp, PORTS.dns)),
-    lean("network-policy", ["kube-apiserver"]),
-    // The controllers, the kubelet and two add-ons (Service NAT, resource metrics) in one process.
+    // The API server, the controllers, the kubelet and two add-ons (Service NAT, resource metrics)
+    // in one process; it is up when the API server listens.
     {
       name: "bundle",
       command: bins.node,
       args: ["bundle", ...BUNDLED_COMPONENTS.flatMap((name, i) => [...(i ? [BUNDLE_SEPARATOR] : []), name, ...args[name]])],
-      after: ["kube-apiserver", "containerd"],
+      after: ["etcd", "containerd"],
+      ready: () => tcpOpen(NETWORK.nodeIp, PORTS.apiserver),
     },
+    lean("coredns", ["bundle"], () => tcpOpen(NETWORK.nodeIp, PORTS.dns)),
+    lean("network-policy", ["bundle"]),
   ];
 }
 
