@@ -73,15 +73,16 @@ const accessWait = time.Minute
 //     patch Kubernetes for that; we do not), so the API server and the
 //     scheduler, whose commands take it too, run from newBundledAPIServer and
 //     newBundledScheduler with a context the bundle owns, and metrics-server
-//     gets a channel that never closes. The bundle
-//     exits on the first SIGTERM itself (the kubelet has nothing to drain:
-//     teardown stops the pods).
+//     gets a channel that never closes. The bundle exits on the first
+//     SIGTERM itself (the kubelet has nothing to drain: teardown stops the
+//     pods).
 //   - flags: each command parses its own pflag set (SetArgs); nothing reads
 //     os.Args.
 //
-// CoreDNS and the NetworkPolicy engine stay apart, in processes of the lean
-// binary (cmd/kubelab-lean); the engine so that the policy check can see its
-// failure alone (src/cluster/local/supervisor.ts). CoreDNS parses the
+// etcd, CoreDNS and the NetworkPolicy engine stay apart, in processes of the
+// lean binary (cmd/kubelab-lean): etcd outlives a restart of the bundle, and
+// the policy check must be able to see the engine's failure alone
+// (src/cluster/local/supervisor.ts). CoreDNS parses the
 // standard library's global flag set from os.Args, traps SIGTERM and SIGQUIT
 // itself and routes klog, the whole process's log, through its own logger; a
 // bundle with it did not come up on the node (its DNS never answered).
