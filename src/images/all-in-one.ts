@@ -33,7 +33,7 @@ export interface AllInOneOptions {
   appDir: string;
   /** Node.js's install directory, whose bin/node runs the app (the launcher's node24). */
   nodeDir: string;
-  /** The node binaries' directory (kubelab-node, kubectl, pause, runc-wrapper). */
+  /** The node binaries' directory (kubelab-node, kubelab-lean, kubectl, pause, runc-wrapper). */
   binariesDir: string;
   /** The toolbox's terminal agent. */
   terminalAgent: string;

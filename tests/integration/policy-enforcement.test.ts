@@ -38,7 +38,7 @@ async function openClass(base: string, who: { cookie: string; csrf: string }) {
   return { status: res.status, body: (await res.json()) as { id?: string; error?: string; hint?: string } };
 }
 
-/** The node's NetworkPolicy engine (`kubelab-node network-policy`), as the supervisor reports it. */
+/** The node's NetworkPolicy engine (`kubelab-lean network-policy`), as the supervisor reports it. */
 async function enginePid(): Promise<number> {
   const status = await providerFromEnv().status();
   const engine = status.components.find((c) => c.name === "network-policy");

@@ -132,10 +132,11 @@ test("the API server has the aggregation layer's request-header CA and front-pro
 
 test("the supervisor runs the add-ons from the node binary, after the API server", () => {
   const specs = nodeComponents(layout, binariesIn("/bin-dir"));
-  // The controllers and the add-ons share one process, each with its own flags, after the API server.
+  // The API server, the controllers, the kubelet and the add-ons share one process, each with its
+  // own flags, after etcd and the container runtime (the kubelet's).
   const bundle = specs.find((s) => s.name === "bundle")!;
   assert.equal(bundle.command, "/bin-dir/kubelab-node");
-  assert.deepEqual(bundle.after, ["kube-apiserver"]);
+  assert.deepEqual(bundle.after, ["etcd", "containerd"]);
   assert.equal(bundle.args[0], "bundle");
   const groups = bundle.args.slice(1).join(" ").split(` ${BUNDLE_SEPARATOR} `);
   assert.deepEqual(
@@ -143,9 +144,11 @@ test("the supervisor runs the add-ons from the node binary, after the API server
     BUNDLED_COMPONENTS.map((name) => [name, ...componentArgs(layout)[name]].join(" ")),
   );
   assert.deepEqual([...BUNDLED_COMPONENTS].sort(), [
+    "kube-apiserver",
     "kube-controller-manager",
     "kube-proxy",
     "kube-scheduler",
+    "kubelet",
     "metrics-server",
   ]);
   // `cluster logs` and the start line name the components from this list.
@@ -181,7 +184,7 @@ test("add-on certificates: cluster CA for clients and servers, a CA of its own f
   assert.match(cert(addons.frontProxyClient.cert).subject, /CN=front-proxy-client/);
 });
 
-test("the NetworkPolicy enforcer runs from the node binary with a user that may only read what policies select", () => {
+test("the NetworkPolicy enforcer runs from the lean node binary with a user that may only read what policies select", () => {
   const args = componentArgs(layout)["network-policy"];
   assert.deepEqual(args, [
     "--kubeconfig=/state/kubeconfig/network-policy.conf",
@@ -189,6 +192,7 @@ test("the NetworkPolicy enforcer runs from the node binary with a user that may 
     `--bridge=${NETWORK.bridge}`,
   ]);
   const spec = nodeComponents(layout, binariesIn("/bin-dir")).find((s) => s.name === "network-policy")!;
+  assert.equal(spec.command, "/bin-dir/kubelab-lean");
   assert.deepEqual(spec.args, ["network-policy", ...args]);
   const role = (loadAllYaml(addonManifests("CA", "/state/local-path")) as any[]).find(
     (o) => o.kind === "ClusterRole" && o.metadata.name === NETWORK_POLICY_USER,

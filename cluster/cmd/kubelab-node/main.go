@@ -1,11 +1,12 @@
-// Command kubelab-node is a multi-call binary holding every process of a
-// kubelab local node. The component is chosen by the first argument
+// Command kubelab-node is a multi-call binary holding the Kubernetes
+// processes of a kubelab local node. The component is chosen by the first argument
 // (`kubelab-node kubelet --flags...`) or by the name the binary was invoked
 // under. `kubelab-node bundle` runs several components in one process (see
 // bundle.go); the others each run in their own. kubectl is not in it (see
-// cmd/kubectl): every process of this binary runs the init of every package
-// linked in, and kubectl's cost each ~4 MiB of heap and ~10 MiB of mapped
-// binary.
+// cmd/kubectl), nor are etcd, CoreDNS and the NetworkPolicy engine (see
+// cmd/kubelab-lean): every process of this binary runs the init of every
+// package linked in, and kubectl's cost each ~4 MiB of heap and ~10 MiB of
+// mapped binary.
 package main
 
 import (
@@ -29,10 +30,6 @@ import (
 	scheduler "k8s.io/kubernetes/cmd/kube-scheduler/app"
 	kubelet "k8s.io/kubernetes/cmd/kubelet/app"
 	metricsserver "sigs.k8s.io/metrics-server/cmd/metrics-server/app"
-
-	"kubelab.local/cluster/internal/dns"
-	"kubelab.local/cluster/internal/etcdserver"
-	"kubelab.local/cluster/internal/netpol"
 )
 
 // components maps a component name to the cobra command that runs it.
@@ -48,13 +45,17 @@ var components = map[string]func() *cobra.Command{
 }
 
 // bundled maps a component that may share a process with others (`kubelab-node
-// bundle`) to its command; metrics-server stops with the process, since only
-// one component of a process may own the API server library's signal handler
-// (the scheduler's does).
+// bundle`) to its command. Only one component of a process may own the API
+// server library's signal handler: the kubelet's command takes it (it cannot
+// be given a context), so the API server and the scheduler run from commands
+// of ours that take the bundle's context (bundle.go), and metrics-server stops
+// with the process.
 var bundled = map[string]func() *cobra.Command{
+	"kube-apiserver":          func() *cobra.Command { return newBundledAPIServer(context.Background()) },
 	"kube-controller-manager": controllermanager.NewControllerManagerCommand,
-	"kube-scheduler":          func() *cobra.Command { return scheduler.NewSchedulerCommand() },
+	"kube-scheduler":          func() *cobra.Command { return newBundledScheduler(context.Background()) },
 	"kube-proxy":              proxy.NewProxyCommand,
+	"kubelet":                 func() *cobra.Command { return kubelet.NewKubeletCommand(context.Background()) },
 	"metrics-server":          func() *cobra.Command { return metricsserver.NewMetricsServerCommand(make(chan struct{})) },
 }
 
@@ -70,25 +71,8 @@ func main() {
 	}
 	os.Args = append([]string{name}, args...)
 
-	switch name {
-	case "etcd":
-		if err := etcdserver.Run(args); err != nil {
-			fmt.Fprintf(os.Stderr, "etcd: %v\n", err)
-			os.Exit(1)
-		}
-		return
-	case "coredns":
-		// CoreDNS parses its own flags (-conf Corefile) with the standard flag package.
-		dns.Run()
-		return
-	case "bundle":
+	if name == "bundle" {
 		runBundle(args)
-		return
-	case "network-policy":
-		if err := netpol.Run(args); err != nil {
-			fmt.Fprintf(os.Stderr, "network-policy: %v\n", err)
-			os.Exit(1)
-		}
 		return
 	}
 	newCommand, ok := components[name]
@@ -103,7 +87,7 @@ func main() {
 }
 
 func usage() {
-	names := []string{"bundle", "coredns", "etcd", "network-policy"}
+	names := []string{"bundle"}
 	for n := range components {
 		names = append(names, n)
 	}

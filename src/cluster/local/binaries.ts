@@ -1,5 +1,5 @@
 /**
- * The node's Go binaries (kubelab-node, kubectl, pause), built from the
+ * The node's Go binaries (kubelab-node, kubelab-lean, kubectl, pause), built from the
  * `cluster/` Go module through the Go module proxy and cached outside the
  * repository, keyed by the Kubernetes version and a hash of the module's sources;
  * and the toolbox's terminal agent, from its own module (`cluster/terminal-agent`),
@@ -18,8 +18,10 @@ export const TERMINAL_AGENT_MODULE_DIR = join(MODULE_DIR, "terminal-agent");
 
 export interface NodeBinaries {
   dir: string;
-  /** Multi-call binary: etcd, kube-apiserver, kubelet, CoreDNS, the NetworkPolicy engine and `bundle` (the controllers, kube-proxy and metrics-server in one process); kubectl is its own binary. */
+  /** Multi-call binary of the Kubernetes components; the node runs them as `bundle` (the API server, the controllers, the kubelet, kube-proxy and metrics-server in one process); kubectl is its own binary. */
   node: string;
+  /** Multi-call binary of the processes that need none of Kubernetes' packages: etcd, CoreDNS, the NetworkPolicy engine (cluster/cmd/kubelab-lean says why). */
+  lean: string;
   kubectl: string;
   pause: string;
   /** Wraps runc so pod specs work where oom_score_adj can't be lowered (see cluster/cmd/runc-wrapper). */
@@ -53,13 +55,20 @@ export function binariesDir(): string {
 /** The binaries' paths inside a binaries directory. */
 export function binariesIn(dir: string): NodeBinaries {
   const at = (name: string) => join(dir, name);
-  return { dir, node: at("kubelab-node"), kubectl: at("kubectl"), pause: at("pause"), runcWrapper: at("runc-wrapper") };
+  return {
+    dir,
+    node: at("kubelab-node"),
+    lean: at("kubelab-lean"),
+    kubectl: at("kubectl"),
+    pause: at("pause"),
+    runcWrapper: at("runc-wrapper"),
+  };
 }
 
 /** The cached binaries, or undefined when they have not been built yet. */
 export function cachedBinaries(): NodeBinaries | undefined {
   const bins = binariesIn(binariesDir());
-  return [bins.node, bins.kubectl, bins.pause, bins.runcWrapper].every((p) => existsSync(p)) ? bins : undefined;
+  return [bins.node, bins.lean, bins.kubectl, bins.pause, bins.runcWrapper].every((p) => existsSync(p)) ? bins : undefined;
 }
 
 /**
@@ -79,6 +88,7 @@ export async function ensureBinaries(onProgress: (line: string) => void = () => 
   const ldflags = versionLdflags();
   const builds: [string, string, boolean][] = [
     ["./cmd/kubelab-node", "kubelab-node", false],
+    ["./cmd/kubelab-lean", "kubelab-lean", false],
     ["./cmd/kubectl", "kubectl", false],
     ["./cmd/pause", "pause", true],
     ["./cmd/runc-wrapper", "runc-wrapper", true],

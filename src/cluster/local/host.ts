@@ -220,7 +220,7 @@ export function hostHasNameservers(resolvConf = "/etc/resolv.conf"): boolean {
 /** nftables tables the node's kube-proxy creates (nftables mode), and only those. */
 export const KUBE_PROXY_TABLES = [["ip", "kube-proxy"], ["ip6", "kube-proxy"]] as const;
 
-/** The NetworkPolicy enforcer's table (`kubelab-node network-policy`, cluster/internal/netpol). */
+/** The NetworkPolicy enforcer's table (`kubelab-lean network-policy`, cluster/internal/netpol). */
 export const NETWORK_POLICY_TABLE = ["inet", "kubelab-netpol"] as const;
 
 /** The node's firewall against its pods (`node-guard.ts`): they reach only the API server and DNS on the node. */

@@ -50,28 +50,28 @@ export const NODE_COMPONENTS = [
   "registry",
   "containerd",
   "etcd",
-  "kube-apiserver",
-  "kubelet",
+  "bundle",
   "coredns",
   "network-policy",
-  "bundle",
 ] as const;
 
 /**
  * The components that share one process, the supervised "bundle"
  * (`kubelab-node bundle`, cluster/cmd/kubelab-node/bundle.go), as k3s runs
- * its own: every process of the node binary pays ~13 MiB of Go runtime and
- * package-init heap and maps ~85 MiB of the binary. Apart stay etcd and the
- * API server (their memory is their own data), the kubelet (it and the
- * scheduler each claim the API server library's one signal handler), CoreDNS
- * (bundle.go says why) and the NetworkPolicy engine, whose failure alone
- * (stopped, not enforcing while pods still start) the policy check must be
- * able to see, and its test to cause.
+ * its own: every process of the node binary pays its own Go runtime and
+ * package-init heap and maps ~100 MiB of the binary. Apart stay etcd (its
+ * memory is its own data, and it must outlive a restart of the bundle),
+ * CoreDNS (bundle.go says why) and the NetworkPolicy engine, whose failure
+ * alone (stopped, not enforcing while pods still start) the policy check
+ * must be able to see, and its test to cause; those three run from the lean
+ * binary (cluster/cmd/kubelab-lean).
  */
 export const BUNDLED_COMPONENTS = [
+  "kube-apiserver",
   "kube-controller-manager",
   "kube-scheduler",
   "kube-proxy",
+  "kubelet",
   "metrics-server",
 ] as const;
 
@@ -81,9 +81,10 @@ export const BUNDLE_SEPARATOR = "--next";
 /** The node's components in start order; their names are NODE_COMPONENTS. */
 export function nodeComponents(layout: StateLayout, bins: NodeBinaries): ComponentSpec[] {
   const args = componentArgs(layout);
-  const node = (name: string, after: string[], ready?: () => Promise<boolean>): ComponentSpec => ({
+  // etcd, CoreDNS and the NetworkPolicy engine run from the lean binary (cluster/cmd/kubelab-lean says why).
+  const lean = (name: string, after: string[], ready?: () => Promise<boolean>): ComponentSpec => ({
     name,
-    command: bins.node,
+    command: bins.lean,
     args: [name, ...args[name]],
     after,
     ready,
@@ -101,20 +102,21 @@ export function nodeComponents(layout: StateLayout, bins: NodeBinaries): Compone
       command: "containerd",
       args: ["--config", layout.containerdConfig],
       after: [],
+      // Its socket opens before its CRI service answers; the kubelet waits for that itself (bundle.go).
       ready: async () => existsSync(layout.containerdSocket),
     },
-    node("etcd", [], () => tcpOpen("127.0.0.1", PORTS.etcdClient)),
-    node("kube-apiserver", ["etcd"], () => tcpOpen(NETWORK.nodeIp, PORTS.apiserver)),
-    node("kubelet", ["kube-apiserver", "containerd"]),
-    node("coredns", ["kube-apiserver"], () => tcpOpen(NETWORK.nodeIp, PORTS.dns)),
-    node("network-policy", ["kube-apiserver"]),
-    // The controllers and two add-ons (Service NAT, resource metrics) in one process.
+    lean("etcd", [], () => tcpOpen("127.0.0.1", PORTS.etcdClient)),
+    // The API server, the controllers, the kubelet and two add-ons (Service NAT, resource metrics)
+    // in one process; it is up when the API server listens.
     {
       name: "bundle",
       command: bins.node,
       args: ["bundle", ...BUNDLED_COMPONENTS.flatMap((name, i) => [...(i ? [BUNDLE_SEPARATOR] : []), name, ...args[name]])],
-      after: ["kube-apiserver"],
+      after: ["etcd", "containerd"],
+      ready: () => tcpOpen(NETWORK.nodeIp, PORTS.apiserver),
     },
+    lean("coredns", ["bundle"], () => tcpOpen(NETWORK.nodeIp, PORTS.dns)),
+    lean("network-policy", ["bundle"]),
   ];
 }
 
@@ -233,7 +235,7 @@ export async function runSupervisor(layout: StateLayout, bins: NodeBinaries): Pr
     stopping = true;
     for (const c of [...components].reverse()) {
       if (c.spec.name === "containerd") continue; // after its containers are gone (teardown)
-      await stopOne(c, c.spec.name === "kubelet" ? 5000 : 3000);
+      await stopOne(c, c.spec.name === "bundle" ? 5000 : 3000);
     }
     await teardownNode(layout, { stopContainerd: () => stopOne(byName.get("containerd")!, 3000) });
     writeStatus();

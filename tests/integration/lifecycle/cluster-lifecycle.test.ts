@@ -70,11 +70,16 @@ describe("local cluster life cycle", { timeout: 900_000 }, () => {
         const s = status.components.find((c: { name: string }) => c.name === "bundle");
         return s.running && s.pid !== scheduler.pid && s;
       },
-      "the bundle (the scheduler among them) to be restarted",
+      "the bundle (the API server and the scheduler among them) to be restarted",
       30_000,
     );
     assert.ok(after.restarts >= 1);
-    // And it schedules again.
+    // The API server answers again, and the scheduler schedules.
+    await eventually(
+      async () => (await kubectl(["get", "--raw", "/readyz"])).code === 0,
+      "the API server to answer again",
+      30_000,
+    );
     await kubectl(["delete", "pod", "after-restart", "--ignore-not-found"]);
     assert.equal((await kubectl(["run", "after-restart", "--image=busybox", "--restart=Never", "--", "true"])).code, 0);
     const done = await kubectl(
