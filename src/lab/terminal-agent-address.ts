@@ -29,8 +29,17 @@ import type { LabKube } from "./kube-ops.ts";
 
 /** Credentials (and early addresses) kept per toolbox pod (a lab's Secret outlives reconnects; a new pod is a new uid). */
 const CACHE_SIZE = 1024;
-/** How often a container not yet running is asked for its address, and an agent not yet listening is tried. */
-const EXEC_RETRY_MS = 100;
+/**
+ * When a new pod's container is first asked for its address: the kubelet
+ * mounts a pod's volumes before it makes anything else, and sees them mounted
+ * at its volume manager's next poll (every 300 ms), so no container runs sooner.
+ */
+const FIRST_ASK_MS = 250;
+/** Then again after this long, each wait half as long again, up to the last (an exec is a call through the API server to the kubelet). */
+const ASK_AGAIN_MS = [50, 400];
+/** New toolboxes asked at once (a class's labs starting together): the others wait for the API's Running, as without asking. */
+const MAX_ASKING = 8;
+/** How often an agent whose container runs is tried until it listens. */
 const CONNECT_RETRY_MS = 20;
 /** How long one exec may take; how long a container is asked (a slow node: then the API's Running is as soon); how long its agent may take to listen. */
 const EXEC_TIMEOUT_MS = 3000;
@@ -140,7 +149,8 @@ export function toolboxAgents(kube: Pick<LabKube, "read">, exec?: ToolboxExec): 
     const namespace = pod.metadata!.namespace!;
     const name = pod.metadata!.name!;
     const hostname = pod.spec?.hostname ?? name;
-    while (performance.now() < deadline) {
+    await pause(FIRST_ASK_MS, signal);
+    for (let wait = ASK_AGAIN_MS[0]; performance.now() < deadline; wait = Math.min(wait * 1.5, ASK_AGAIN_MS[1])) {
       const hosts = await exec(namespace, name, TOOLBOX_CONTAINER, ["cat", "/etc/hosts"], {
         signal,
         timeoutMs: EXEC_TIMEOUT_MS,
@@ -148,24 +158,30 @@ export function toolboxAgents(kube: Pick<LabKube, "read">, exec?: ToolboxExec): 
       signal.throwIfAborted();
       const ip = hosts?.exitCode === 0 ? addressInHosts(hosts.stdout, hostname) : undefined;
       if (ip) return ip;
-      await pause(EXEC_RETRY_MS, signal);
+      await pause(wait, signal);
     }
     return undefined;
   }
 
+  let asking = 0;
   async function listening(pod: V1Pod, signal: AbortSignal): Promise<boolean> {
     const uid = pod.metadata?.uid;
-    if (!uid || !servesTerminals(pod)) return false;
-    const ip = await addressOf(pod, signal, performance.now() + ASK_FOR_MS);
-    if (!ip) return false;
-    for (const deadline = performance.now() + LISTEN_TIMEOUT_MS; performance.now() < deadline;) {
-      if (await accepts(ip, TERMINAL_AGENT_PORT)) {
-        if (!pod.status?.podIP) remember(early, uid, ip);
-        return true;
+    if (!uid || !servesTerminals(pod) || asking >= MAX_ASKING) return false;
+    asking++;
+    try {
+      const ip = await addressOf(pod, signal, performance.now() + ASK_FOR_MS);
+      if (!ip) return false;
+      for (const deadline = performance.now() + LISTEN_TIMEOUT_MS; performance.now() < deadline;) {
+        if (await accepts(ip, TERMINAL_AGENT_PORT)) {
+          if (!pod.status?.podIP) remember(early, uid, ip);
+          return true;
+        }
+        await pause(CONNECT_RETRY_MS, signal);
       }
-      await pause(CONNECT_RETRY_MS, signal);
+      return false;
+    } finally {
+      asking--;
     }
-    return false;
   }
 
   return { locate, listening };

@@ -278,6 +278,26 @@ describe("terminal agent client", () => {
     }
   });
 
+  it("asks at most eight new toolboxes at once (a class starting together); the others wait for the API", async () => {
+    const names = labNames("abc", "namespace");
+    const pods = Array.from({ length: 9 }, (_, i) => {
+      const pod = toolboxPod(names, { image: "toolbox" });
+      pod.metadata!.uid = `uid-${i}`;
+      return pod;
+    });
+    // Containers that never run: every exec fails.
+    const exec: ToolboxExec = async () => {
+      throw new Error("container not found");
+    };
+    const agents = toolboxAgents({ read: async () => undefined }, exec);
+    const stop = new AbortController();
+    const waits = pods.slice(0, 8).map((pod) => agents.listening(pod, stop.signal).catch(() => "aborted"));
+    assert.equal(await agents.listening(pods[8]!, stop.signal), false, "the ninth is not asked");
+    stop.abort();
+    assert.deepEqual(await Promise.all(waits), Array(8).fill("aborted"));
+    assert.equal(await agents.listening(pods[8]!, AbortSignal.timeout(10)).catch(() => "asked"), "asked", "room again");
+  });
+
   it("reads a toolbox pod's Secret once, and again for a new pod", async () => {
     const names = labNames("abc", "namespace");
     const pod = toolboxPod(names, { image: "toolbox" });
