@@ -39,8 +39,9 @@ const FIRST_ASK_MS = 250;
 const ASK_AGAIN_MS = [50, 400];
 /** New toolboxes asked at once (a class's labs starting together): the others wait for the API's Running, as without asking. */
 const MAX_ASKING = 8;
-/** How often an agent whose container runs is tried until it listens. */
+/** How often an agent whose container runs is tried until it listens, and how long one try may take. */
 const CONNECT_RETRY_MS = 20;
+const CONNECT_TIMEOUT_MS = 1000;
 /** How long one exec may take; how long a container is asked (a slow node: then the API's Running is as soon); how long its agent may take to listen. */
 const EXEC_TIMEOUT_MS = 3000;
 const ASK_FOR_MS = 20_000;
@@ -83,11 +84,14 @@ export function addressInHosts(hosts: string, hostname: string): string | undefi
   return undefined;
 }
 
+/** Whether host:port accepts a TCP connection within CONNECT_TIMEOUT_MS (an address nobody has drops the SYN). */
 function accepts(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    socket.once("connect", () => (socket.destroy(), resolve(true)));
-    socket.once("error", () => (socket.destroy(), resolve(false)));
+    const socket = connect({ host, port, timeout: CONNECT_TIMEOUT_MS });
+    const done = (ok: boolean) => (socket.destroy(), resolve(ok));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+    socket.once("timeout", () => done(false));
   });
 }
 
