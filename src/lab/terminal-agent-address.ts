@@ -35,8 +35,14 @@ const CACHE_SIZE = 1024;
  * at its volume manager's next poll (every 300 ms), so no container runs sooner.
  */
 const FIRST_ASK_MS = 250;
-/** Then again after this long, each wait half as long again, up to the last (an exec is a call through the API server to the kubelet). */
-const ASK_AGAIN_MS = [50, 400];
+/**
+ * Then every ASK_EVERY_MS for ASK_OFTEN_FOR_MS (a quiet node's container runs
+ * about 150 ms after the first ask), then each wait half as long again, up to
+ * ASK_AT_MOST_EVERY_MS: an exec is a call through the API server to the kubelet.
+ */
+const ASK_EVERY_MS = 50;
+const ASK_OFTEN_FOR_MS = 1000;
+const ASK_AT_MOST_EVERY_MS = 400;
 /** New toolboxes asked at once (a class's labs starting together): the others wait for the API's Running, as without asking. */
 const MAX_ASKING = 8;
 /** How often an agent whose container runs is tried until it listens, and how long one try may take. */
@@ -154,7 +160,8 @@ export function toolboxAgents(kube: Pick<LabKube, "read">, exec?: ToolboxExec): 
     const name = pod.metadata!.name!;
     const hostname = pod.spec?.hostname ?? name;
     await pause(FIRST_ASK_MS, signal);
-    for (let wait = ASK_AGAIN_MS[0]; performance.now() < deadline; wait = Math.min(wait * 1.5, ASK_AGAIN_MS[1])) {
+    const often = performance.now() + ASK_OFTEN_FOR_MS;
+    for (let wait = ASK_EVERY_MS; performance.now() < deadline;) {
       const hosts = await exec(namespace, name, TOOLBOX_CONTAINER, ["cat", "/etc/hosts"], {
         signal,
         timeoutMs: EXEC_TIMEOUT_MS,
@@ -163,6 +170,7 @@ export function toolboxAgents(kube: Pick<LabKube, "read">, exec?: ToolboxExec): 
       const ip = hosts?.exitCode === 0 ? addressInHosts(hosts.stdout, hostname) : undefined;
       if (ip) return ip;
       await pause(wait, signal);
+      if (performance.now() > often) wait = Math.min(wait * 1.5, ASK_AT_MOST_EVERY_MS);
     }
     return undefined;
   }
