@@ -519,6 +519,9 @@ async function coldLab(
     await term.waitFor(PROMPT, 180_000);
     const end = performance.now();
     term.close();
+    // The prompt may come before the API reports the pod Running (the lab is ready when its agent listens):
+    // keep watching a moment, so the hops show how much sooner.
+    for (const until = performance.now() + 2000; !marks.has("running") && performance.now() < until;) await sleep(20);
     const agentListening = await agentProbe;
     const node = uid
       ? nodeMarks(logFiles, offsets, {
@@ -541,10 +544,12 @@ async function coldLab(
       ["exec up → first byte", term.statusAt.get("first-byte")],
       ["first byte → prompt (tmux, bash)", end],
     ];
-    // In time order: the manager may see its lab ready (the agent listening) before the API reports the pod running.
+    // In time order, up to the prompt: the manager may see its lab ready (the agent listening) before the API
+    // reports the pod running, which the hops below then show after the prompt.
     const phases: Record<string, number> = {};
     let prev = start;
-    for (const [name, t] of seq.filter((m): m is [string, number] => m[1] !== undefined).sort((a, b) => a[1] - b[1])) {
+    const upToPrompt = seq.filter((m): m is [string, number] => m[1] !== undefined && m[1] <= end);
+    for (const [name, t] of upToPrompt.sort((a, b) => a[1] - b[1])) {
       phases[name] = Math.round(t - prev);
       prev = t;
     }
