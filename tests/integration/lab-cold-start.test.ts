@@ -79,7 +79,10 @@ describe("a cold lab", { timeout: 300_000 }, () => {
     // As the manager meets a new pod: no address on the API yet.
     const fresh = structuredClone(pod);
     fresh.status = {};
-    const agents = toolboxAgents({ read: async () => fresh as never }, kubeExec(admin));
+    const agents = toolboxAgents(
+      { read: async (r) => (r.kind === "Pod" ? (fresh as never) : kube.read(r)) },
+      kubeExec(admin),
+    );
     assert.equal(await agents.listening(fresh, AbortSignal.timeout(30_000)), true, "its agent listens");
     const address = await agents.locate(lab.toolboxNamespace, lab.toolboxPod);
     assert.equal(address?.url, `wss://${pod.status!.podIP}:7681/terminal`);
