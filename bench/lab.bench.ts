@@ -393,13 +393,19 @@ class Terminal {
   }
 }
 
-/** What a learner leaves in a lab before pressing Reset: a Job, a Deployment's two pods, a ConfigMap; returns once the pods exist. */
+/**
+ * What a learner leaves in a lab before pressing Reset: a Job, a Deployment's
+ * two pods, a ConfigMap; returns once the pods exist. The containers state no
+ * resources, as the lessons' do, so the lab's LimitRange gives them no
+ * requests: a lab's requests quota is its learner's share (src/lab/share.ts),
+ * at the server's 200 places a floor of 10m CPU, which three pods asking 10m
+ * each would exceed (and a limit alone would be its request too).
+ */
 async function fillLab(admin: KubeConfig, namespace: string, run: number): Promise<void> {
   const container = {
     name: "c",
     image: "busybox",
     command: ["sleep", "3600"],
-    resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
   };
   const labels = { app: `bench-reset-${run}` };
   await admin.makeApiClient(BatchV1Api).createNamespacedJob({
@@ -427,7 +433,13 @@ async function fillLab(admin: KubeConfig, namespace: string, run: number): Promi
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(200)) {
     if ((await core.listNamespacedPod({ namespace })).items.length >= 3) return;
   }
-  throw new Error(`the reset bench's pods did not appear in ${namespace}`);
+  // Why the controllers made no pods (a quota, an admission policy) is in their events.
+  const refused = (await core.listNamespacedEvent({ namespace })).items
+    .filter((e) => e.reason === "FailedCreate")
+    .map((e) => `${e.involvedObject.kind}/${e.involvedObject.name}: ${e.message}`);
+  throw new Error(
+    `the reset bench's pods did not appear in ${namespace}${refused.length ? `: ${[...new Set(refused)].join("; ")}` : ""}`,
+  );
 }
 
 interface ColdRun {
@@ -507,6 +519,9 @@ async function coldLab(
     await term.waitFor(PROMPT, 180_000);
     const end = performance.now();
     term.close();
+    // The prompt may come before the API reports the pod Running (the lab is ready when its agent listens):
+    // keep watching a moment, so the hops show how much sooner.
+    for (const until = performance.now() + 2000; !marks.has("running") && performance.now() < until;) await sleep(20);
     const agentListening = await agentProbe;
     const node = uid
       ? nodeMarks(logFiles, offsets, {
@@ -529,10 +544,12 @@ async function coldLab(
       ["exec up → first byte", term.statusAt.get("first-byte")],
       ["first byte → prompt (tmux, bash)", end],
     ];
+    // In time order, up to the prompt: the manager may see its lab ready (the agent listening) before the API
+    // reports the pod running, which the hops below then show after the prompt.
     const phases: Record<string, number> = {};
     let prev = start;
-    for (const [name, t] of seq) {
-      if (t === undefined) continue;
+    const upToPrompt = seq.filter((m): m is [string, number] => m[1] !== undefined && m[1] <= end);
+    for (const [name, t] of upToPrompt.sort((a, b) => a[1] - b[1])) {
       phases[name] = Math.round(t - prev);
       prev = t;
     }

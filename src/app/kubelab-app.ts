@@ -20,7 +20,7 @@ import {
   createLabKube,
   createLabManager,
   labIdIsOfMode,
-  locateToolboxAgent,
+  toolboxAgents,
   watchPolicyEnforcement,
 } from "../lab/index.ts";
 import { kubeconfigYaml, labNames } from "../lab/manifests.ts";
@@ -252,9 +252,9 @@ async function serve(
   const recorders = new RecorderPool({ kubeConfig, log });
   // Terminals: straight to the toolbox's agent where this process reaches pods (src/terminal/agent.ts).
   const viaApi = apiExecTransport({ exec: new Exec(kubeConfig), log });
-  const terminalTransport = info.podNetworkReachable
-    ? agentTransport({ fallback: viaApi, locate: locateToolboxAgent(labKube), log })
-    : viaApi;
+  // A new toolbox's agent is reached as soon as it listens, its address learned from its container (src/lab/terminal-agent-address.ts).
+  const agents = info.podNetworkReachable ? toolboxAgents(labKube, kubeExec(kubeConfig)) : undefined;
+  const terminalTransport = agents ? agentTransport({ fallback: viaApi, locate: agents.locate, log }) : viaApi;
   // Namespace mode: a warm-pool lab gets its terminal opened while it waits (src/terminal/park.ts).
   const terminalPark = mode === "namespace" ? createTerminalPark({ transport: terminalTransport, log }) : undefined;
   // Made below, once the lab manager exists: a lab that goes takes its exam with it.
@@ -273,6 +273,7 @@ async function serve(
     maxLabs: options.maxLabs,
     share: options.learnerShare,
     pollIntervalMs: 200,
+    toolboxListening: agents?.listening,
     log,
     // Each lab's recorder lives as long as the lab: fresh after a reset, stopped when it is deleted or expires.
     // An expiry is the learner's history too: their progress page shows when the lab went.

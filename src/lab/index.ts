@@ -7,7 +7,7 @@ export { createLabManager, labIdFor, labIdIsOfMode, type LabManagerOptions } fro
 export { createLabKube, waitNamespaceUsable, type LabKube, type ObjectRef } from "./kube-ops.ts";
 export { classLimitObjects } from "./manifests.ts";
 export { LEARNER_OBJECTS, resetLabNamespace } from "./reset.ts";
-export { locateToolboxAgent } from "./terminal-agent-address.ts";
+export { toolboxAgents, type ToolboxAgents, type ToolboxExec } from "./terminal-agent-address.ts";
 export { apiServerEndpoints, followApiServerEndpoints, refreshApiEgress } from "./api-endpoints.ts";
 export {
   ACCEPT_UNENFORCED_ENV,

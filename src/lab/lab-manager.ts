@@ -81,6 +81,13 @@ export interface LabManagerOptions {
   limits?: NamespaceLimits;
   /** The instructor's share per learner (`--learner-cpu`, `--learner-memory`), replacing the computed one. */
   share?: Partial<ComputeShare>;
+  /**
+   * Whether a toolbox pod's terminal agent accepts connections, asked once
+   * the pod is on a node (`ToolboxAgents.listening`): a lab is ready when it
+   * does, before the API reports the pod Running (which waits for the
+   * kubelet's next relist, up to a second). Without it, only the API counts.
+   */
+  toolboxListening?: (pod: V1Pod, signal: AbortSignal) => Promise<boolean>;
   /** Observability hook: one line per notable event. */
   log?: (line: string) => void;
   /** What lives as long as each lab (its recorder). */
@@ -372,9 +379,12 @@ export function createLabManager(options: LabManagerOptions): LabManager {
       progress(entry, "Starting the toolbox…");
       // The pod turning Ready is the learner's prompt: a watch wakes this
       // loop at once (a poll alone adds half its interval on average), the
-      // poll stays for a watch that fails.
+      // poll stays for a watch that fails. Its agent listening is the prompt
+      // too, and comes first (options.toolboxListening).
       const podWatch = new AbortController();
       let podChanged = () => {};
+      let listening: Promise<void> | undefined;
+      let agentUp = false;
       kube.onPodChange(names.toolboxNamespace, TOOLBOX_POD, () => podChanged(), podWatch.signal);
       try {
         for (;;) {
@@ -382,8 +392,16 @@ export function createLabManager(options: LabManagerOptions): LabManager {
           const current = await kube.read<V1Pod>(podRef);
           if (current) {
             const state = podProgress(current);
-            if (state.ready) break;
+            if (state.ready || agentUp) break;
             progress(entry, state.message);
+            if (options.toolboxListening && current.spec?.nodeName && !listening)
+              listening = options
+                .toolboxListening(current, AbortSignal.any([signal, podWatch.signal]))
+                .then((up) => {
+                  agentUp = up;
+                  podChanged();
+                })
+                .catch(() => {}); // aborted: the lab is ready, deleted or gone
           }
           if (now() > deadline) {
             throw new LabError(

@@ -16,6 +16,8 @@ export class FakeKube implements LabKube {
   readsUntilReady = 2;
   /** When set, the toolbox pod reports this status instead. */
   podStatus?: V1PodStatus;
+  /** The node the toolbox pod is on, as the scheduler sets it (none: not scheduled). */
+  nodeName?: string;
   /** While true, the controllers lag: new namespaces get no `default` ServiceAccount, quotas no usage. */
   controllersLag = false;
   /** Delay every call by this many ms, to widen race windows. */
@@ -61,6 +63,7 @@ export class FakeKube implements LabKube {
       const reads = (this.#podReads.get(key) ?? 0) + 1;
       this.#podReads.set(key, reads);
       const pod = structuredClone(obj) as V1Pod;
+      if (this.nodeName) pod.spec = { ...pod.spec!, nodeName: this.nodeName };
       pod.status =
         this.podStatus ??
         (reads > this.readsUntilReady

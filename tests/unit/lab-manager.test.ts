@@ -163,6 +163,66 @@ describe("lab manager: cluster mode", () => {
     assert.equal(kube.count("watch Pod/"), 1, "one watch of the toolbox pod while it starts");
   });
 
+  it("does not ask the agent of a toolbox not yet on a node", async () => {
+    const kube = new FakeKube();
+    const asked: V1Pod[] = [];
+    const labs = manager(kube, {
+      toolboxListening: async (pod) => {
+        asked.push(pod);
+        return true;
+      },
+    });
+    await labs.ensureLab("a");
+    assert.equal((await labs.waitUntilReady("a")).state, "ready", "not yet scheduled: the API alone");
+    assert.equal(asked.length, 0, "an unscheduled pod's agent is not asked");
+  });
+
+  it("is ready once a scheduled toolbox's agent listens, before the API reports the pod Running", async () => {
+    const kube = new FakeKube();
+    kube.readsUntilReady = Infinity; // the kubelet has not relisted yet
+    kube.nodeName = "node-1";
+    const asked: V1Pod[] = [];
+    const labs = manager(kube, {
+      readyTimeoutMs: 60_000,
+      toolboxListening: async (pod) => {
+        asked.push(pod);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return true;
+      },
+    });
+    await labs.ensureLab("a");
+    assert.equal((await labs.waitUntilReady("a")).state, "ready");
+    assert.equal(asked.length, 1);
+    assert.equal(asked[0].spec?.nodeName, "node-1");
+    assert.equal(asked[0].metadata?.name, "toolbox");
+  });
+
+  it("waits for the API when the agent is not reached, and stops asking once the lab is ready", async () => {
+    const kube = new FakeKube();
+    kube.nodeName = "node-1";
+    kube.readsUntilReady = 4;
+    let gaveUp = false;
+    const labs = manager(kube, { toolboxListening: async () => false });
+    await labs.ensureLab("a");
+    assert.equal((await labs.waitUntilReady("a")).state, "ready", "listening said no: the API's Running");
+
+    const kube2 = new FakeKube();
+    kube2.nodeName = "node-1";
+    kube2.readsUntilReady = 4;
+    const labs2 = manager(kube2, {
+      toolboxListening: (_pod, signal) =>
+        new Promise((_resolve, reject) =>
+          signal.addEventListener("abort", () => {
+            gaveUp = true;
+            reject(signal.reason);
+          }),
+        ),
+    });
+    await labs2.ensureLab("a");
+    assert.equal((await labs2.waitUntilReady("a")).state, "ready");
+    assert.ok(gaveUp, "the agent's wait ends with the pod's");
+  });
+
   it("creates the toolbox pod once its new namespace's quota is counted (admission refuses it before)", async () => {
     const kube = new FakeKube();
     kube.podsRefusedForQuota = 2;

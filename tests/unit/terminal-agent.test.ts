@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import { createServer, type AddressInfo, type Server } from "node:net";
 import { afterEach, describe, it } from "node:test";
 import { WebSocket, WebSocketServer } from "ws";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { generatePinnedServingPair, type KeyPairPem } from "../../src/cluster/local/pki.ts";
 import type { ObjectRef } from "../../src/lab/index.ts";
-import { locateToolboxAgent } from "../../src/lab/index.ts";
+import { toolboxAgents } from "../../src/lab/index.ts";
 import { toolboxPod, labNames, terminalSecret } from "../../src/lab/manifests.ts";
+import { addressInHosts, type ToolboxExec } from "../../src/lab/terminal-agent-address.ts";
 import { agentTransport, bridgeTerminal, type AgentAddress, type TerminalConn } from "../../src/terminal/index.ts";
 import { FakeExecTransport, waitFor } from "../fakes/server-fakes.ts";
 
@@ -210,7 +211,7 @@ describe("terminal agent client", () => {
       read: async <T extends KubernetesObject>(ref: ObjectRef) =>
         present.find((o) => o.kind === ref.kind && o.metadata?.name === ref.name) as T | undefined,
     });
-    const at = (kube: ReturnType<typeof objects>) => locateToolboxAgent(kube)(names.toolboxNamespace, "toolbox");
+    const at = (kube: ReturnType<typeof objects>) => toolboxAgents(kube).locate(names.toolboxNamespace, "toolbox");
     assert.deepEqual(await at(objects(pod, secret)), {
       url: "wss://10.244.3.7:7681/terminal",
       cert: LAB_PAIR.cert,
@@ -224,6 +225,77 @@ describe("terminal agent client", () => {
     const pending = structuredClone(pod);
     pending.status = {};
     assert.equal(await at(objects(pending, secret)), undefined, "no address yet");
+  });
+
+  it("reads a new toolbox's address from its /etc/hosts (the line of its host name)", () => {
+    const hosts =
+      "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n10.244.0.9\ttoolbox\n";
+    assert.equal(addressInHosts(hosts, "toolbox"), "10.244.0.9");
+    assert.equal(addressInHosts(hosts, "other"), undefined);
+    assert.equal(addressInHosts("# 10.1.1.1 toolbox\n", "toolbox"), undefined, "a comment");
+  });
+
+  it("learns a new toolbox's agent address from its container before the API has one", async () => {
+    const names = labNames("abc", "namespace");
+    const pod = toolboxPod(names, { image: "toolbox" });
+    pod.metadata!.uid = "uid-1";
+    pod.status = {}; // the kubelet has not relisted: no address on the API yet
+    const secret = terminalSecret(names, { token: "s3cret", ...LAB_PAIR });
+    const base64 = (text: string) => Buffer.from(text).toString("base64");
+    secret.data = { token: base64("s3cret"), "tls.crt": base64(LAB_PAIR.cert), "tls.key": base64(LAB_PAIR.key) };
+    let current = pod;
+    const kube = {
+      read: async <T extends KubernetesObject>(ref: ObjectRef) => (ref.kind === "Pod" ? current : secret) as T,
+    };
+    // An address on this machine stands for the pod's; its agent starts listening a moment after its container runs.
+    const ip = "127.0.0.3";
+    const execs: string[][] = [];
+    let listener: Server | undefined;
+    const exec: ToolboxExec = async (_ns, _pod, container, command) => {
+      execs.push([container, ...command]);
+      if (execs.length < 3) throw new Error('container not found ("toolbox")');
+      setTimeout(() => (listener = createServer((s) => s.destroy()).listen(7681, ip)), 50);
+      return { stdout: `127.0.0.1\tlocalhost\n${ip}\ttoolbox\n`, exitCode: 0 };
+    };
+    const agents = toolboxAgents(kube, exec);
+    try {
+      assert.equal(await agents.listening(pod, new AbortController().signal), true);
+      assert.deepEqual(execs.at(-1), ["toolbox", "cat", "/etc/hosts"]);
+      assert.equal(execs.length, 3, "asked again until the container ran");
+      assert.equal((await agents.locate(names.toolboxNamespace, "toolbox"))?.url, `wss://${ip}:7681/terminal`);
+      pod.status = { podIP: "10.244.3.7" };
+      assert.equal(
+        (await agents.locate(names.toolboxNamespace, "toolbox"))?.url,
+        "wss://10.244.3.7:7681/terminal",
+        "the API's address once it has one",
+      );
+      current = structuredClone(pod);
+      current.metadata!.uid = "uid-2";
+      current.status = {};
+      assert.equal(await agents.locate(names.toolboxNamespace, "toolbox"), undefined, "another pod: nothing learned");
+    } finally {
+      listener?.close();
+    }
+  });
+
+  it("asks at most eight new toolboxes at once (a class starting together); the others wait for the API", async () => {
+    const names = labNames("abc", "namespace");
+    const pods = Array.from({ length: 9 }, (_, i) => {
+      const pod = toolboxPod(names, { image: "toolbox" });
+      pod.metadata!.uid = `uid-${i}`;
+      return pod;
+    });
+    // Containers that never run: every exec fails.
+    const exec: ToolboxExec = async () => {
+      throw new Error("container not found");
+    };
+    const agents = toolboxAgents({ read: async () => undefined }, exec);
+    const stop = new AbortController();
+    const waits = pods.slice(0, 8).map((pod) => agents.listening(pod, stop.signal).catch(() => "aborted"));
+    assert.equal(await agents.listening(pods[8]!, stop.signal), false, "the ninth is not asked");
+    stop.abort();
+    assert.deepEqual(await Promise.all(waits), Array(8).fill("aborted"));
+    assert.equal(await agents.listening(pods[8]!, AbortSignal.timeout(10)).catch(() => "asked"), "asked", "room again");
   });
 
   it("reads a toolbox pod's Secret once, and again for a new pod", async () => {
@@ -241,7 +313,7 @@ describe("terminal agent client", () => {
         return (ref.kind === "Pod" ? pod : secret) as T;
       },
     };
-    const locate = locateToolboxAgent(kube);
+    const { locate } = toolboxAgents(kube);
     for (let i = 0; i < 3; i++) assert.equal((await locate(names.toolboxNamespace, "toolbox"))?.token, "s3cret");
     assert.deepEqual(reads, ["Pod", "Secret", "Pod", "Pod"], "three terminals, one Secret read");
     pod.metadata!.uid = "uid-2";
