@@ -150,6 +150,7 @@ async function main(args: string[]) {
     // Beside the histograms: each phase's longest stall, split into the thread's own work and waiting for a core.
     const stalls = app ? watchStalls() : undefined;
     stalls?.phase("whileJoining");
+    const serverCpuBefore = process.threadCpuUsage();
     joinLoop.enable();
     // --backup: the first backup as soon as a Check is answered (the server's own counter says when).
     let learning = true;
@@ -167,7 +168,7 @@ async function main(args: string[]) {
         else await sleep(250);
       }
     })();
-    const { joinMs, joinHttpMs, terminalMs, checkMs, checkGraderMs, checkWaiting, echoMs, failures, served } =
+    const { joinMs, joinHttpMs, terminalMs, checkMs, checkGraderMs, checkWaiting, echoMs, failures, served, cpuMs } =
       await new Promise<LearnersResult>((resolve, reject) => {
         const input: LearnersInput = { base, code, learners: n, keys };
         const worker = new Worker(new URL("./class-learners.ts", import.meta.url), {
@@ -188,6 +189,8 @@ async function main(args: string[]) {
     joinLoop.disable();
     workLoop.disable();
     const longestStalls = stalls?.stop();
+    const serverCpu = process.threadCpuUsage(serverCpuBefore);
+    const serverCpuMs = Math.round((serverCpu.user + serverCpu.system) / 1000);
     learning = false;
     await watching;
     // Still during the class (open, its labs running): the second backup, then both restored and compared.
@@ -260,7 +263,8 @@ async function main(args: string[]) {
     );
     if (longestStalls)
       console.log(
-        `longest event loop stall joining ${describeStall(longestStalls.whileJoining)}; working ${describeStall(longestStalls.whileWorking)}`,
+        `longest event loop stall joining ${describeStall(longestStalls.whileJoining)}; working ${describeStall(longestStalls.whileWorking)}; ` +
+          `CPU while the learners joined and worked: the server's thread ${(serverCpuMs / 1000).toFixed(1)} s, the learners' worker ${(cpuMs / 1000).toFixed(1)} s`,
       );
     console.log(
       `Check presses: ${checkMs.length}, of which ${checkWaiting} answered "the Job is still running"; API server mean during the class: ${Object.entries(
@@ -307,6 +311,7 @@ async function main(args: string[]) {
       backup: backedUp ?? null,
       eventLoopDelayMs,
       longestEventLoopStall: longestStalls ?? null,
+      cpuMs: app ? { serverThread: serverCpuMs, learnersWorker: cpuMs } : { learnersWorker: cpuMs },
       serverRssMiB: app
         ? { idleWithPool: Math.round(rssIdle / 2 ** 20), afterClass: Math.round(rssLoaded / 2 ** 20) }
         : null,
