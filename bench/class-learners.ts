@@ -33,6 +33,8 @@ export interface LearnersResult {
   echoMs: number[];
   failures: string[];
   served: number;
+  /** CPU time of this worker's thread (ms): load the simulated browsers put on the server's two cores. */
+  cpuMs: number;
 }
 
 const { base, code, learners, keys } = workerData as LearnersInput;
@@ -46,6 +48,7 @@ const result: LearnersResult = {
   echoMs: [],
   failures: [],
   served: 0,
+  cpuMs: 0,
 };
 
 await Promise.all(
@@ -90,4 +93,6 @@ await Promise.all(
     }
   }),
 );
+const cpu = process.threadCpuUsage();
+result.cpuMs = Math.round((cpu.user + cpu.system) / 1000);
 parentPort!.postMessage(result);

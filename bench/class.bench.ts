@@ -37,6 +37,7 @@ import { flagString, parseArgs } from "../src/cli/args.ts";
 import { classBackups, type ClassBackupResult } from "./class-backup.ts";
 import type { LearnersInput, LearnersResult } from "./class-learners.ts";
 import { etcdBytes, openClass, openClassAt, quietCluster } from "./classroom.ts";
+import { describeStall, watchStalls } from "./loop-stalls.ts";
 import { Report, requireCluster, runMain, STAT_HEADER, statCells, stats, table, target } from "./support.ts";
 
 function kubectlTop(kubeconfig: string): string {
@@ -146,6 +147,10 @@ async function main(args: string[]) {
     const workLoop = monitorEventLoopDelay({ resolution: 10 });
     // Scraped before the loop is measured: reading it blocks this thread.
     const apiBefore = apiServerLatency(provider.kubeconfigPath());
+    // Beside the histograms: each phase's longest stall, split into the thread's own work and waiting for a core.
+    const stalls = app ? watchStalls() : undefined;
+    stalls?.phase("whileJoining");
+    const serverCpuBefore = process.threadCpuUsage();
     joinLoop.enable();
     // --backup: the first backup as soon as a Check is answered (the server's own counter says when).
     let learning = true;
@@ -163,7 +168,7 @@ async function main(args: string[]) {
         else await sleep(250);
       }
     })();
-    const { joinMs, joinHttpMs, terminalMs, checkMs, checkGraderMs, checkWaiting, echoMs, failures, served } =
+    const { joinMs, joinHttpMs, terminalMs, checkMs, checkGraderMs, checkWaiting, echoMs, failures, served, cpuMs } =
       await new Promise<LearnersResult>((resolve, reject) => {
         const input: LearnersInput = { base, code, learners: n, keys };
         const worker = new Worker(new URL("./class-learners.ts", import.meta.url), {
@@ -174,6 +179,7 @@ async function main(args: string[]) {
           if (!("joined" in m)) return resolve(m);
           joinLoop.disable();
           workLoop.enable();
+          stalls?.phase("whileWorking");
         });
         worker.once("error", reject);
         worker.once("exit", (exitCode) =>
@@ -182,6 +188,9 @@ async function main(args: string[]) {
       });
     joinLoop.disable();
     workLoop.disable();
+    const longestStalls = stalls?.stop();
+    const serverCpu = process.threadCpuUsage(serverCpuBefore);
+    const serverCpuMs = Math.round((serverCpu.user + serverCpu.system) / 1000);
     learning = false;
     await watching;
     // Still during the class (open, its labs running): the second backup, then both restored and compared.
@@ -252,6 +261,11 @@ async function main(args: string[]) {
         )
         .join(", ")} ms`,
     );
+    if (longestStalls)
+      console.log(
+        `longest event loop stall joining ${describeStall(longestStalls.whileJoining)}; working ${describeStall(longestStalls.whileWorking)}; ` +
+          `CPU while the learners joined and worked: the server's thread ${(serverCpuMs / 1000).toFixed(1)} s, the learners' worker ${(cpuMs / 1000).toFixed(1)} s`,
+      );
     console.log(
       `Check presses: ${checkMs.length}, of which ${checkWaiting} answered "the Job is still running"; API server mean during the class: ${Object.entries(
         apiServer,
@@ -296,6 +310,8 @@ async function main(args: string[]) {
       echoMs: echo,
       backup: backedUp ?? null,
       eventLoopDelayMs,
+      longestEventLoopStall: longestStalls ?? null,
+      cpuMs: app ? { serverThread: serverCpuMs, learnersWorker: cpuMs } : { learnersWorker: cpuMs },
       serverRssMiB: app
         ? { idleWithPool: Math.round(rssIdle / 2 ** 20), afterClass: Math.round(rssLoaded / 2 ** 20) }
         : null,
@@ -335,6 +351,10 @@ async function main(args: string[]) {
         "the server runs in the bench's process, so its RSS includes the simulated learners' worker and sockets",
       );
       report.note("the learners run in a worker thread: the event loop delay is the server's own");
+      if (longestStalls)
+        report.note(
+          "a stall's split (Linux scheduler statistics of the server's thread): on a core is its own work, waiting for one is the machine's other work (cluster, toolboxes, other processes), blocked a synchronous wait",
+        );
     } else
       report.note(`the server runs at ${url}: the RSS and event loop delay above are the bench's, not the server's`);
     report.note(

@@ -178,11 +178,14 @@ export function createClassHttp(options: ClassHttpOptions): ClassFeature {
       joins.refund(address);
       return refuse(400, t("class.join.badName"));
     }
+    const cls = code ? await store.classByCode(code) : undefined;
+    // A right code gives its token back at once, not after the join's commits: a classroom behind one
+    // address (its NAT) joins all at once, and tokens held meanwhile would turn the eleventh away.
+    if (cls) joins.refund(address);
     // A session already in this class joins again (a reload of the form); any other gets a fresh one.
     let sessionId = current.sessionId;
     let setCookie: string | undefined;
     const learner = sessionId ? await store.learnerForSession(sessionId) : undefined;
-    const cls = code ? await store.classByCode(code) : undefined;
     const already = learner && cls ? (await store.classOf(learner.id))?.id === cls.id : false;
     if (!already) {
       const issued = learners.issue(current.secure);
@@ -191,9 +194,13 @@ export function createClassHttp(options: ClassHttpOptions): ClassFeature {
     }
     const outcome = code ? await service.join(code, name, sessionId!, locale) : ({ status: "unknown" } as const);
     if (outcome.status === "unknown") return refuse(404, t("class.join.unknown"));
-    // A full class counts like a wrong code: only a join that went through is refunded.
-    if (outcome.status === "full") return refuse(409, t("class.join.full", { capacity: outcome.class.capacity }));
-    joins.refund(address);
+    // A full class counts like a wrong code: the token goes again (none left: slowed down like one).
+    if (outcome.status === "full") {
+      const wait = joins.take(address);
+      if (wait > 0) return refuse(429, t("class.join.slow", { seconds: wait }), { "retry-after": String(wait) });
+      return refuse(409, t("class.join.full", { capacity: outcome.class.capacity }));
+    }
+    if (!cls) joins.refund(address);
     log(
       `class ${outcome.class.id}: ${outcome.learner.id} joined (${outcome.status}), lab ${outcome.lab.id} ${outcome.lab.state}`,
     );

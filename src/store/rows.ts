@@ -112,8 +112,8 @@ export async function everyPage<T extends { seq: number }>(page: (afterSeq: numb
 /**
  * How stale a learner's last sight may be before a request records it again
  * (ms). It decides a lab's expiry, over minutes; recording it on every
- * request made each one a committed write (with SQLite, a synchronous fsync
- * on the server's event loop, per request of every learner in a class).
+ * request made each one a committed write (with SQLite, an fsync the request
+ * waits for, per request of every learner in a class).
  */
 export const SEEN_RESOLUTION_MS = 60_000;
 

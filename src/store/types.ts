@@ -291,7 +291,7 @@ export interface LearnerStore {
   /**
    * Remember which lab a learner uses; when it is another than before, its
    * `lab-created` event (with `mode`) is recorded in the same write (one
-   * commit: with SQLite, one synchronous fsync on the server's event loop).
+   * commit: with SQLite, one fsync, shared with the commits made beside it).
    */
   setLab(learnerId: string, labId: string, mode?: string): Promise<void>;
   /** Set (or clear, with undefined) the learner's display name; at most 60 characters. */

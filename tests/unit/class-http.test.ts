@@ -323,6 +323,27 @@ describe("joining a class", () => {
     assert.equal((await store.members(cls.id)).length, 1);
   });
 
+  it("lets a classroom behind one address (its NAT) join all at once, past the wrong-code limit", async () => {
+    const { base, store } = await start({ join: 3 });
+    const { cookie } = await signIn(base);
+    const cls = await newClass(base, cookie!, await csrfOf(base, cookie!), 12);
+    const statuses = await Promise.all(
+      Array.from(
+        { length: 12 },
+        async (_, i) => (await fetch(`${base}/join`, form({ code: cls.joinCode, name: `learner ${i}` }))).status,
+      ),
+    );
+    assert.deepEqual(statuses, Array(12).fill(303), "every learner with the right code is in");
+    assert.equal((await store.members(cls.id)).length, 12);
+    for (let i = 0; i < 3; i++)
+      assert.equal((await fetch(`${base}/join`, form({ code: "ACD479", name: "x" }))).status, 404);
+    assert.equal(
+      (await fetch(`${base}/join`, form({ code: "ACD479", name: "x" }))).status,
+      429,
+      "wrong codes still limited",
+    );
+  });
+
   it("rate-limits wrong codes per address", async () => {
     const { base } = await start({ join: 3 });
     for (let i = 0; i < 3; i++)

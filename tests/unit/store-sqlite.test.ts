@@ -16,6 +16,7 @@ import { Worker } from "node:worker_threads";
 import { KubelabError } from "../../src/errors.ts";
 import type { GradeResult } from "../../src/graders/types.ts";
 import { MIGRATIONS } from "../../src/store/migrations.ts";
+import { groupCommit } from "../../src/store/sqlite/db.ts";
 import { openSqliteStore } from "../../src/store/sqlite/index.ts";
 
 const root = mkdtempSync(join(tmpdir(), "kubelab-store-"));
@@ -330,5 +331,40 @@ describe("sqlite store", () => {
     }
     assert.deepEqual([...new Set(all.map((a) => a.learnerId))].length, writers);
     await store.close();
+  });
+
+  it("fsyncs commits off the event loop, together: each waits for a sync that started after it", async () => {
+    const syncs: { done: () => void; fail: (e: Error) => void }[] = [];
+    const durable = groupCommit(() => new Promise<void>((done, fail) => syncs.push({ done, fail: (e) => fail(e) })));
+    const settled = new Set<string>();
+    const track = (name: string, p: Promise<void>) =>
+      p.then(
+        () => settled.add(name),
+        (e: Error) => settled.add(`${name}: ${e.message}`),
+      );
+    const tick = () => new Promise((r) => setImmediate(r));
+    void track("a", durable());
+    assert.equal(syncs.length, 1, "the first commit starts a sync at once");
+    // Committed while that sync runs: it may have started too early for them, so they wait for the next.
+    void track("b", durable());
+    void track("c", durable());
+    assert.equal(syncs.length, 1, "one sync at a time");
+    syncs[0].done();
+    await tick();
+    assert.deepEqual([...settled], ["a"]);
+    assert.equal(syncs.length, 2, "b and c share the next sync");
+    syncs[1].done();
+    await tick();
+    assert.deepEqual([...settled].sort(), ["a", "b", "c"]);
+    // A failed sync fails its commits (their answer must not say they are on disk).
+    void track("d", durable());
+    syncs[2].fail(new Error("EIO"));
+    await tick();
+    assert.ok(settled.has("d: EIO"));
+    void track("e", durable());
+    assert.equal(syncs.length, 4, "the next commit syncs again");
+    syncs[3].done();
+    await tick();
+    assert.ok(settled.has("e"));
   });
 });

@@ -147,7 +147,7 @@ export function sqliteClasses(sql: SqliteDb): ClassStore {
     },
 
     async endClass(id: string): Promise<void> {
-      sql.tx("ending a class", () =>
+      await sql.tx("ending a class", () =>
         db.prepare("UPDATE classes SET ended_at = ? WHERE id = ? AND ended_at IS NULL").run(iso(sql.now()), id),
       );
     },

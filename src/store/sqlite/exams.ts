@@ -84,7 +84,7 @@ export function sqliteExams(sql: SqliteDb): ExamStore {
     },
 
     async setExamFlags(id: string, flags: string[]): Promise<void> {
-      sql.tx("flagging exam tasks", () =>
+      await sql.tx("flagging exam tasks", () =>
         db
           .prepare("UPDATE exam_attempts SET flags = ? WHERE id = ? AND submitted_at IS NULL")
           .run(JSON.stringify(flags.slice(0, 100)), id),

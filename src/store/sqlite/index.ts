@@ -28,7 +28,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     ...sqliteChanges(sql),
     ...sqliteSecrets(sql),
     async close() {
-      sql.close();
+      await sql.close();
     },
   };
 }

@@ -11,7 +11,7 @@ export function sqliteInstructors(sql: SqliteDb): InstructorStore {
   const { db } = sql;
   return {
     async setInstructor(name: string, passwordHash: string, options: { admin?: boolean } = {}): Promise<void> {
-      sql.tx("keeping an instructor", () => {
+      await sql.tx("keeping an instructor", () => {
         db.prepare(
           "INSERT INTO instructors(name, password_hash, created_at, admin) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET password_hash = excluded.password_hash, admin = excluded.admin, disabled_at = NULL",
         ).run(name, passwordHash, iso(sql.now()), options.admin ? 1 : 0);
@@ -56,7 +56,7 @@ export function sqliteInstructors(sql: SqliteDb): InstructorStore {
     },
 
     async startInstructorSession(sessionId: string, name: string, expiresAt: Date): Promise<void> {
-      sql.tx("keeping an instructor session", () => {
+      await sql.tx("keeping an instructor session", () => {
         db.prepare("DELETE FROM instructor_sessions WHERE expires_at <= ?").run(iso(sql.now()));
         db.prepare("INSERT INTO instructor_sessions(id_hash, instructor, expires_at) VALUES (?, ?, ?)").run(
           sha256(sessionId),
@@ -79,7 +79,7 @@ export function sqliteInstructors(sql: SqliteDb): InstructorStore {
     },
 
     async endInstructorSession(sessionId: string): Promise<void> {
-      sql.tx("ending an instructor session", () =>
+      await sql.tx("ending an instructor session", () =>
         db.prepare("DELETE FROM instructor_sessions WHERE id_hash = ?").run(sha256(sessionId)),
       );
     },

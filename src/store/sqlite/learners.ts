@@ -55,7 +55,7 @@ export function sqliteLearners(sql: SqliteDb): LearnerStore {
     },
 
     async setLab(learnerId, labId, mode) {
-      sql.tx("recording a learner's lab", () => {
+      await sql.tx("recording a learner's lab", () => {
         const changed = db
           .prepare("UPDATE learners SET lab_id = ? WHERE id = ? AND lab_id IS NOT ?")
           .run(labId, learnerId, labId).changes;
