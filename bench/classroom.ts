@@ -14,6 +14,7 @@ import { startKubelab, type RunningKubelab } from "../src/app/kubelab-app.ts";
 import { hashPassword } from "../src/class/passwords.ts";
 import { defaultStateDir } from "../src/cluster/local/layout.ts";
 import type { ClusterProvider } from "../src/cluster/provider.ts";
+import { serverNiceFromEnv } from "../src/host/cpu-weight.ts";
 import { TERMINAL_PATH } from "../src/server/server.ts";
 import { typedSolution } from "../tests/support/cluster.ts";
 import { elapsed, sleep } from "./support.ts";
@@ -133,6 +134,8 @@ export async function openClass(
     mode: "namespace",
     port: 0,
     buildSite: false,
+    // As `./kubelab start` runs the server: the bench measures the product's own priority.
+    serverNice: serverNiceFromEnv(),
     storePath: join(dir, "progress.db"),
     maxLabs: learners + 20,
     labsPerMinute: 10_000,

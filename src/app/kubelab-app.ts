@@ -34,6 +34,7 @@ import { createExamApi } from "../exams/exam-api.ts";
 import { createExamService, type ExamService } from "../exams/exam-service.ts";
 import { checkServerExposure, createLabServer, type GradeService } from "../server/server.ts";
 import { accessTokenIn } from "../server/access.ts";
+import { raiseServerCpuWeight } from "../host/cpu-weight.ts";
 import { isLoopbackBind } from "../server/host-check.ts";
 import { onApiServerError, shareConnections } from "../cluster/kube-connections.ts";
 import { createMetrics, instrumentStore, serveMetrics, type KubelabMetrics } from "../server/metrics.ts";
@@ -89,6 +90,12 @@ export interface KubelabOptions {
   log?: (line: string) => void;
   /** Build the lesson site first when dist/ is missing or stale (default true; tests without a browser may skip it). */
   buildSite?: boolean;
+  /**
+   * Once the cluster is up, give the server this nice (its session's and its thread's), so it
+   * outranks the cluster and the learners' pods for a core (src/host/cpu-weight.ts).
+   * `./kubelab start` and the class bench pass `serverNiceFromEnv()`; unset or 0 leaves it.
+   */
+  serverNice?: number;
   /** The progress store: a file or a postgres:// URL (default KUBELAB_STORE, else `<state>/lab-server/progress.db`; see src/store). */
   storePath?: string;
   /**
@@ -227,6 +234,7 @@ async function serve(
   const site = options.buildSite === false ? undefined : ensureSite({ onProgress: options.onProgress });
   site?.catch(() => {}); // awaited below; do not report it unhandled if the cluster fails first
   const info = await options.provider.up({ onProgress: options.onProgress, mode });
+  if (options.serverNice) log(raiseServerCpuWeight(options.serverNice));
   await site;
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(options.provider.kubeconfigPath());

@@ -24,6 +24,7 @@ import { TRUSTED_PROXY_FLAG } from "../../server/http/client-address.ts";
 import { logger } from "../../logger.ts";
 import { parseSweepMode, SWEEP_ENV } from "../../app/sweep.ts";
 import { METRICS_PORT_ENV, parseMetricsAddress } from "../../server/metrics.ts";
+import { serverNiceFromEnv } from "../../host/cpu-weight.ts";
 import { flagString, parseArgs } from "../args.ts";
 import { usageOf } from "../usage.ts";
 
@@ -75,6 +76,7 @@ export default async function startCommand(args: string[]): Promise<number> {
     port,
     host: config.host,
     inContainer: insideAllInOne(),
+    serverNice: serverNiceFromEnv(),
     allowedOrigins: origin ? [origin] : undefined,
     allowedHosts: config.allowedHosts,
     trustedProxies: config.trustedProxies,

@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { providerFromEnv } from "../../cluster/providers.ts";
 import { testConformance } from "../../conformance/conformance.ts";
+import { SERVER_NICE_ENV } from "../../host/cpu-weight.ts";
 import { BROWSER_PACKAGES, DOCKER_PACKAGES, ensureHostPackages, POSTGRES_PACKAGES } from "../../setup/host-packages.ts";
 import { ensureSite } from "../../site-build/site-build.ts";
 
@@ -36,9 +37,13 @@ type Layer = (typeof LAYERS)[number];
 /**
  * Tests never touch the learner's own progress store: every layer of one run
  * shares a fresh store file (tests that need their own still set KUBELAB_STORE).
+ * The servers they start keep the default CPU priority: a raised one is the
+ * session's (src/host/cpu-weight.ts), and would let the whole test run outrank
+ * the cluster it tests.
  */
 const TEST_ENV: NodeJS.ProcessEnv = {
   KUBELAB_STORE: join(mkdtempSync(join(tmpdir(), "kubelab-test-")), "progress.db"),
+  [SERVER_NICE_ENV]: "0",
 };
 
 function sh(command: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): Promise<number> {
