@@ -25,13 +25,18 @@ import (
 )
 
 const (
-	// IdlePercent is GOGC while idle: 20 lets the API server's idle heap
-	// (~116 MB live) grow to ~140 MB instead of ~175 at GOGC=50.
+	// IdlePercent is GOGC while idle: 20 lets the bundle's idle heap (~125
+	// MB live) grow to ~150 MB instead of ~190 at GOGC=50, for a collection
+	// (~70 ms of CPU, GODEBUG=gctrace=1) every 5–15 s on an idle node. 10 was
+	// no smaller on the node (`bench cluster`): what is left past the live
+	// heap is then mostly partly used spans and ~4000 goroutines' stacks.
 	IdlePercent = 20
 	// IdleAllocRate is the allocation rate (bytes/s) below which a process is
-	// idle. The bundle allocates ~1–2 MB/s on an idle node and ~12 MB/s with a
-	// class of 100 learners; etcd, CoreDNS and the NetworkPolicy engine less.
-	IdleAllocRate = 4 << 20
+	// idle. The bundle allocates ~6 MB/s while one learner after another
+	// starts a lab (`bench lab`) and ~12 MB/s on average under a class of 100
+	// (`bench class`), whose load must see GOGC=50; etcd, CoreDNS and the
+	// NetworkPolicy engine allocate less than the bundle.
+	IdleAllocRate = 8 << 20
 	// Interval is how often the rate is sampled: a class's load raises GOGC
 	// within one interval.
 	Interval = 10 * time.Second
