@@ -15,6 +15,7 @@ import (
 
 	"kubelab.local/cluster/internal/dns"
 	"kubelab.local/cluster/internal/etcdserver"
+	"kubelab.local/cluster/internal/gctune"
 	"kubelab.local/cluster/internal/netpol"
 )
 
@@ -29,6 +30,8 @@ func main() {
 		name, args = args[0], args[1:]
 	}
 	os.Args = append([]string{name}, args...)
+	// Each of these idles most of the time: a smaller heap then (package gctune).
+	go gctune.Watch()
 
 	var err error
 	switch name {

@@ -30,6 +30,8 @@ import (
 	scheduler "k8s.io/kubernetes/cmd/kube-scheduler/app"
 	kubelet "k8s.io/kubernetes/cmd/kubelet/app"
 	metricsserver "sigs.k8s.io/metrics-server/cmd/metrics-server/app"
+
+	"kubelab.local/cluster/internal/gctune"
 )
 
 // components maps a component name to the cobra command that runs it.
@@ -72,6 +74,8 @@ func main() {
 	os.Args = append([]string{name}, args...)
 
 	if name == "bundle" {
+		// The bundle's heap at idle is most of the node's memory (package gctune).
+		go gctune.Watch()
 		runBundle(args)
 		return
 	}

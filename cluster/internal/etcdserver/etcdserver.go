@@ -121,6 +121,13 @@ func Config(o Options) (*embed.Config, error) {
 	// class"). Past the quota etcd raises its NOSPACE alarm and refuses writes.
 	cfg.MaxRequestBytes = MaxRequestBytes
 	cfg.QuotaBackendBytes = QuotaBackendBytes
+	// etcd keeps the raft entries since its last snapshot in memory, plus
+	// SnapshotCatchUpEntries more for a follower that lags; by default up to
+	// 10000 + 5000 entries, each a whole written object (a class's writes
+	// hold tens of MiB there). One member has no follower to catch up, and a
+	// snapshot of its store is cheap, so snapshot every 1000 and keep 100.
+	cfg.SnapshotCount = 1000
+	cfg.SnapshotCatchUpEntries = 100
 	return cfg, nil
 }
 

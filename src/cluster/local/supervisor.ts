@@ -190,6 +190,8 @@ export async function runSupervisor(layout: StateLayout, bins: NodeBinaries): Pr
       stdio: ["ignore", log, log],
       // GOGC=50: the Go components collect garbage twice as often, which costs
       // little CPU on an idle lab node and trims its resident memory (~5 %).
+      // That is their GOGC under load; ours (the bundle, the lean binary's
+      // processes) lower it further while idle (cluster/internal/gctune).
       env: { ...process.env, GOGC: "50", [STATE_MARKER]: layout.root, PATH: `${bins.dir}:${process.env.PATH}` },
     });
     closeSync(log);
