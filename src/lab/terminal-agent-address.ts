@@ -16,6 +16,7 @@
  * a container just made from the image, before any terminal was given out.
  */
 import { connect } from "node:net";
+import { setTimeout as delay } from "node:timers/promises";
 import type { V1Pod, V1Secret } from "@kubernetes/client-node";
 import type { AgentAddress } from "../terminal/index.ts";
 import {
@@ -101,14 +102,6 @@ function accepts(host: string, port: number): Promise<boolean> {
   });
 }
 
-const pause = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    signal.throwIfAborted();
-    const timer = setTimeout(() => (signal.removeEventListener("abort", onAbort), resolve()), ms);
-    const onAbort = () => (clearTimeout(timer), reject(signal.reason));
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-
 /**
  * The toolboxes' agents: their addresses (the API's, or one learned early by
  * `listening`) and the token and certificate from their namespace's
@@ -159,7 +152,7 @@ export function toolboxAgents(kube: Pick<LabKube, "read">, exec?: ToolboxExec): 
     const namespace = pod.metadata!.namespace!;
     const name = pod.metadata!.name!;
     const hostname = pod.spec?.hostname ?? name;
-    await pause(FIRST_ASK_MS, signal);
+    await delay(FIRST_ASK_MS, undefined, { signal });
     const often = performance.now() + ASK_OFTEN_FOR_MS;
     for (let wait = ASK_EVERY_MS; performance.now() < deadline;) {
       const hosts = await exec(namespace, name, TOOLBOX_CONTAINER, ["cat", "/etc/hosts"], {
@@ -169,7 +162,7 @@ export function toolboxAgents(kube: Pick<LabKube, "read">, exec?: ToolboxExec): 
       signal.throwIfAborted();
       const ip = hosts?.exitCode === 0 ? addressInHosts(hosts.stdout, hostname) : undefined;
       if (ip) return ip;
-      await pause(wait, signal);
+      await delay(wait, undefined, { signal });
       if (performance.now() > often) wait = Math.min(wait * 1.5, ASK_AT_MOST_EVERY_MS);
     }
     return undefined;
@@ -188,7 +181,7 @@ export function toolboxAgents(kube: Pick<LabKube, "read">, exec?: ToolboxExec): 
           if (!pod.status?.podIP) remember(early, uid, ip);
           return true;
         }
-        await pause(CONNECT_RETRY_MS, signal);
+        await delay(CONNECT_RETRY_MS, undefined, { signal });
       }
       return false;
     } finally {
