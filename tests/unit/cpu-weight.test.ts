@@ -1,10 +1,27 @@
 import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { getPriority, tmpdir } from "node:os";
+import { getPriority, setPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { KubelabError } from "../../src/errors.ts";
-import { raiseServerCpuWeight, SERVER_NICE, serverNiceFromEnv } from "../../src/host/cpu-weight.ts";
+import {
+  EVENT_LOOP_RT_PRIORITY,
+  raiseServerCpuWeight,
+  runRealtime,
+  SERVER_NICE,
+  serverNiceFromEnv,
+} from "../../src/host/cpu-weight.ts";
+
+/** A thread's scheduling policy as `chrt -p` names it, e.g. "SCHED_RR|SCHED_RESET_ON_FORK". */
+function policyOf(pid: number): string {
+  const out = spawnSync("chrt", ["--pid", String(pid)], { encoding: "utf8" }).stdout;
+  return /policy: (\S+)/.exec(out)?.[1] ?? `unknown (${out.trim()})`;
+}
+
+/** A pid no process has (above the kernel's pid_max). */
+const NO_SUCH_PID = 2 ** 22 + 1;
 
 test("the server's nice: -10 by default, KUBELAB_SERVER_NICE overrides it, nonsense is refused with a hint", () => {
   assert.equal(serverNiceFromEnv({}), SERVER_NICE);
@@ -24,13 +41,49 @@ test("raising the weight writes the session's nice where the kernel has autogrou
   const autogroup = join(mkdtempSync(join(tmpdir(), "kubelab-autogroup-")), "autogroup");
   writeFileSync(autogroup, "/autogroup-7 nice 0\n");
   const own = getPriority(0);
-  const said = raiseServerCpuWeight(own, autogroup);
+  const said = raiseServerCpuWeight(own, { autogroup, eventLoopTid: NO_SUCH_PID });
   assert.equal(readFileSync(autogroup, "utf8"), String(own));
   assert.match(said, new RegExp(`nice ${own} for the server's thread and session$`));
 });
 
 test("without autogroups the weight is the thread's alone, and the line says why and what to do", () => {
-  const said = raiseServerCpuWeight(getPriority(0), join(tmpdir(), "kubelab-no-such-dir", "autogroup"));
+  const said = raiseServerCpuWeight(getPriority(0), {
+    autogroup: join(tmpdir(), "kubelab-no-such-dir", "autogroup"),
+    eventLoopTid: NO_SUCH_PID,
+  });
   assert.match(said, /for the server's thread; kept for session \(no autogroups here\)/);
   assert.match(said, /systemd Nice= or CPUWeight=/);
+});
+
+test("the event loop's thread goes real-time, and what it starts gets the default policy back", async (t) => {
+  // A shell stands in for the server: it waits for a line, then starts a child.
+  const shell = spawn("sh", ["-c", "read line; sleep 30 & echo $!; wait"], { stdio: ["pipe", "pipe", "ignore"] });
+  t.after(() => shell.kill("SIGKILL"));
+  const why = runRealtime(shell.pid!);
+  if (why?.includes("not permitted")) return t.skip(`needs CAP_SYS_NICE to set a real-time policy: ${why}`);
+  assert.equal(why, undefined);
+  assert.equal(policyOf(shell.pid!), "SCHED_RR|SCHED_RESET_ON_FORK");
+  assert.match(
+    spawnSync("chrt", ["--pid", String(shell.pid)], { encoding: "utf8" }).stdout,
+    new RegExp(`priority: ${EVENT_LOOP_RT_PRIORITY}\\b`),
+  );
+  shell.stdin!.write("go\n");
+  const [started] = (await once(shell.stdout!, "data")) as [Buffer];
+  const child = Number(started.toString().trim());
+  assert.equal(policyOf(child), "SCHED_OTHER");
+  process.kill(child, "SIGKILL");
+});
+
+test("a negative nice also asks for the real-time event loop, and the line says why it was kept", (t) => {
+  const own = getPriority(0);
+  const autogroup = join(mkdtempSync(join(tmpdir(), "kubelab-autogroup-")), "autogroup");
+  writeFileSync(autogroup, "/autogroup-7 nice 0\n");
+  try {
+    const said = raiseServerCpuWeight(own - 1, { autogroup, eventLoopTid: NO_SUCH_PID });
+    if (getPriority(0) !== own - 1) return t.skip(`needs CAP_SYS_NICE to lower a nice: ${said}`);
+    assert.match(said, /kept for the event loop's real-time priority \(.*No such process\)/);
+    assert.match(said, /systemd Nice= or CPUWeight=/);
+  } finally {
+    setPriority(0, own);
+  }
 });
