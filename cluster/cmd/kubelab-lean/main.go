@@ -17,6 +17,7 @@ import (
 	"kubelab.local/cluster/internal/etcdserver"
 	"kubelab.local/cluster/internal/gctune"
 	"kubelab.local/cluster/internal/netpol"
+	"kubelab.local/cluster/internal/pageout"
 )
 
 func main() {
@@ -42,6 +43,9 @@ func main() {
 		dns.Run()
 	case "network-policy":
 		err = netpol.Run(args)
+	case "pageout":
+		// Not a component: the supervisor runs it once a component is past its start-up.
+		err = pageout.Run(args)
 	default:
 		fmt.Fprintf(os.Stderr, "kubelab-lean: unknown component %q\n", name)
 		usage()
@@ -54,5 +58,5 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: kubelab-lean <component> [flags]\ncomponents: [coredns etcd network-policy]")
+	fmt.Fprintln(os.Stderr, "usage: kubelab-lean <component> [flags]\ncomponents: [coredns etcd network-policy]; also: pageout PID...")
 }

@@ -132,7 +132,13 @@ class Supervised {
   }
 }
 
-/** Run the supervisor until SIGTERM/SIGINT; never returns normally. */
+/**
+ * How long after a component starts the supervisor hands the pages of its
+ * binary back to the kernel (`kubelab-lean pageout`, cluster/internal/pageout
+ * says why): by then the node is up and its start-up code has run.
+ */
+export const PAGEOUT_AFTER_MS = 20_000;
+
 /** A component's log is rotated past this size, keeping one older copy (`<name>.log.1`). */
 export const LOG_MAX_BYTES = 32 * 1024 * 1024;
 const LOG_CHECK_MS = 30_000;
@@ -158,6 +164,7 @@ export function rotateLog(path: string, maxBytes = LOG_MAX_BYTES): boolean {
   return true;
 }
 
+/** Run the supervisor until SIGTERM/SIGINT; never returns normally. */
 export async function runSupervisor(layout: StateLayout, bins: NodeBinaries): Promise<void> {
   const components = nodeComponents(layout, bins).map((spec) => new Supervised(spec));
   const byName = new Map(components.map((c) => [c.spec.name, c]));
@@ -197,6 +204,7 @@ export async function runSupervisor(layout: StateLayout, bins: NodeBinaries): Pr
     closeSync(log);
     c.child = child;
     c.startedAt = Date.now();
+    pageOutLater(child);
     child.on("error", (err) => {
       c.lastExit = `could not start: ${err.message}`;
     });
@@ -213,6 +221,15 @@ export async function runSupervisor(layout: StateLayout, bins: NodeBinaries): Pr
     });
     writeStatus();
   };
+
+  // Best effort: it says in the supervisor's log what it freed, or why not.
+  const pageOutLater = (child: ChildProcess) =>
+    setTimeout(() => {
+      if (stopping || !child.pid || child.exitCode !== null || child.signalCode !== null) return;
+      spawn(bins.lean, ["pageout", String(child.pid)], { stdio: ["ignore", "inherit", "inherit"] }).on("error", (err) =>
+        console.error(`pageout: could not run ${bins.lean}: ${err.message}`),
+      );
+    }, PAGEOUT_AFTER_MS).unref();
 
   const waitReady = async (c: Supervised) => {
     while (!stopping && !c.isReady) {

@@ -19,7 +19,7 @@ import {
   signalProcesses,
 } from "../../../src/cluster/local/host.ts";
 import { defaultStateDir, NETWORK, PORTS, stateLayout } from "../../../src/cluster/local/layout.ts";
-import { NODE_COMPONENTS } from "../../../src/cluster/local/supervisor.ts";
+import { NODE_COMPONENTS, PAGEOUT_AFTER_MS } from "../../../src/cluster/local/supervisor.ts";
 import { eventually, kubectl, kubelab } from "../../support/cluster.ts";
 
 const state = defaultStateDir();
@@ -88,6 +88,28 @@ describe("local cluster life cycle", { timeout: 900_000 }, () => {
     );
     assert.equal(done.code, 0, done.stderr);
     await kubectl(["delete", "pod", "after-restart"]);
+  });
+
+  test("each component's binary is paged out once past its start-up, the restarted bundle's too", async () => {
+    const status = JSON.parse((await kubelab(["cluster", "status", "--json"])).stdout);
+    const pids = new Map<string, number>(status.components.map((c: { name: string; pid: number }) => [c.name, c.pid]));
+    // "pageout: process 3188: resident 315 → 211 MiB", in the supervisor's log.
+    const pagedOut = () => {
+      const lines = readFileSync(join(layout.logs, "supervisor.log"), "utf8");
+      return new Map(
+        [...lines.matchAll(/^pageout: process (\d+): resident (\d+) → (\d+) MiB$/gm)].map((m) => [
+          Number(m[1]),
+          [Number(m[2]), Number(m[3])],
+        ]),
+      );
+    };
+    await eventually(
+      async () => [...pids.values()].every((pid) => pagedOut().has(pid)),
+      `a pageout line for each of ${[...pids].map(([n, p]) => `${n} (${p})`).join(", ")}`,
+      PAGEOUT_AFTER_MS + 30_000,
+    );
+    const [before, after] = pagedOut().get(pids.get("bundle")!)!;
+    assert.ok(after < before, `the bundle's resident memory went from ${before} to ${after} MiB`);
   });
 
   test("the kubeconfig provider sees the same cluster as ready", async () => {
