@@ -146,16 +146,18 @@ const QuotaBackendBytes = 8 << 30
 
 // defragThresholdBytes is how much free space in etcd's file is worth a
 // defragmentation, which blocks requests for its duration (about a second per
-// 100 MB here).
-const defragThresholdBytes = 64 << 20
+// 100 MB in use here). A running etcd also waits until the file is at least
+// twice its data (defragWhenWasteful): a class's history, compacted every 5
+// minutes, is not worth a pause each time.
+const defragThresholdBytes = 16 << 20
 
 // defragCheckInterval is how often a running etcd looks at its free space.
 // The API server compacts old revisions every 5 minutes.
 const defragCheckInterval = 10 * time.Minute
 
 // defragWhenWasteful looks every interval and defragments etcd's file
-// whenever at least defragThresholdBytes of it are free pages, until stop is
-// closed.
+// whenever at least defragThresholdBytes of it, and at least as much as is in
+// use, are free pages, until stop is closed.
 func defragWhenWasteful(server *embed.Etcd, interval time.Duration, stop <-chan struct{}) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
@@ -167,7 +169,7 @@ func defragWhenWasteful(server *embed.Etcd, interval time.Duration, stop <-chan 
 		}
 		be := server.Server.Backend()
 		before, inUse := be.Size(), be.SizeInUse()
-		if before-inUse >= defragThresholdBytes || noSpaceAlarm(server) {
+		if free := before - inUse; free >= defragThresholdBytes && free >= inUse || noSpaceAlarm(server) {
 			started := time.Now()
 			if err := be.Defrag(); err != nil {
 				fmt.Fprintln(os.Stderr, "etcd: defragmentation failed:", err)
