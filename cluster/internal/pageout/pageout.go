@@ -7,9 +7,9 @@
 // megabytes of its binary mapped, and those count in its resident memory:
 // 50–110 MiB per process here, most of it code that ran once. MADV_PAGEOUT
 // reclaims the clean pages no other process maps; what the component runs
-// again comes back on its next fault (from the page cache or the disk). On
-// an idle node this took the node components' PSS from 474 to 400 MiB, and
-// 30 s later it was 402 (docs/architecture.md, "A lighter node").
+// again comes back on its next fault (from the page cache or the disk). Idle
+// after a cold start, the node components' PSS went from 504 to 428 MiB, and
+// five minutes later it was 401 (docs/architecture.md, "Cluster providers").
 package pageout
 
 import (
