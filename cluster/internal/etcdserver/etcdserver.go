@@ -147,12 +147,12 @@ const QuotaBackendBytes = 8 << 30
 // defragThresholdBytes is how much free space in etcd's file is worth a
 // defragmentation, which blocks requests for its duration (about a second per
 // 100 MB in use here). A running etcd also waits until the file is at least
-// twice its data (defragWhenWasteful): a class's history, compacted every 5
-// minutes, is not worth a pause each time.
+// twice its data (defragWhenWasteful): a class's history, compacted every
+// minute, is not worth a pause each time.
 const defragThresholdBytes = 16 << 20
 
 // defragCheckInterval is how often a running etcd looks at its free space.
-// The API server compacts old revisions every 5 minutes.
+// The API server compacts old revisions every minute (node-config.ts).
 const defragCheckInterval = 10 * time.Minute
 
 // defragWhenWasteful looks every interval and defragments etcd's file
@@ -192,7 +192,7 @@ func noSpaceAlarm(server *embed.Etcd) bool {
 
 // disarmWhenRoom clears the NOSPACE alarm once the database is back under
 // nine tenths of its quota: the alarm outlives the history that raised it
-// (the API server compacts old revisions every 5 minutes, a defragmentation
+// (the API server compacts old revisions every minute, a defragmentation
 // returns their pages), and until it is cleared etcd refuses every write.
 func disarmWhenRoom(server *embed.Etcd) {
 	if !noSpaceAlarm(server) || server.Server.Backend().Size() >= QuotaBackendBytes/10*9 {
