@@ -303,8 +303,8 @@ export function componentArgs(layout: StateLayout): Record<string, string[]> {
       "--allow-privileged=true",
       "--profiling=false",
       "--event-ttl=1h",
-      // etcd keeps every revision until the API server compacts them (every 5 minutes by default):
-      // a class's churn of Jobs, Pods and Events grew the file 18 → 123 MB in a 30-minute soak of 20
+      // etcd keeps every revision until the API server compacts them (every 5 minutes by default).
+      // A class's churn of Jobs, Pods and Events grew the file 18 → 123 MB in a 30-minute soak of 20
       // learners. Watches resume from the API server's watch cache, so a minute of history is enough.
       "--etcd-compaction-interval=1m",
       // The aggregation layer (metrics.k8s.io from metrics-server), set up as kubeadm does.
