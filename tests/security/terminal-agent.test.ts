@@ -12,7 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { NETWORK, PORTS } from "../../src/cluster/local/layout.ts";
 import { TOOLBOX_IMAGE } from "../../src/images/catalog.ts";
 import { TERMINAL_AGENT_PORT } from "../../src/lab/manifests.ts";
-import { kubectl } from "../support/cluster.ts";
+import { eventually, kubectl } from "../support/cluster.ts";
 import { deleteLabNamespaces, openTerminal, startLab, startServer, type ServerProcess } from "../support/server.ts";
 
 describe("the terminal agent serves only kubelab's server", { timeout: 600_000 }, () => {
@@ -43,7 +43,20 @@ describe("the terminal agent serves only kubelab's server", { timeout: 600_000 }
     server = await startServer(["--mode", "namespace"]);
     for (let i = 0; i < 2; i++) {
       const lab = await startLab(server);
-      const ip = await kubectl(["get", "pod", "-n", `kubelab-${lab.id}`, "toolbox", "-o", "jsonpath={.status.podIP}"]);
+      // The server may find the agent (its address from the toolbox itself) before the kubelet's
+      // status update has put the pod's IP in the API.
+      const ip = await eventually(async () => {
+        const got = await kubectl([
+          "get",
+          "pod",
+          "-n",
+          `kubelab-${lab.id}`,
+          "toolbox",
+          "-o",
+          "jsonpath={.status.podIP}",
+        ]);
+        return got.stdout.trim() !== "" && got;
+      }, `the toolbox of lab ${lab.id} to have its IP in its status`);
       const secret = await kubectl(["get", "secret", "-n", `kubelab-${lab.id}`, "kubelab-terminal", "-o", "json"]);
       assert.equal(secret.code, 0, secret.stderr);
       const data = JSON.parse(secret.stdout).data as Record<string, string>;
