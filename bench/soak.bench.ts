@@ -11,8 +11,9 @@
  * `kubectl delete job echo`, think a few seconds; now and then reset their
  * lab (POST /api/lab/reset) or close their terminal and open a new one.
  * Every --sample seconds: the server's RSS, the node components' PSS (as
- * cluster.bench.ts measures it), etcd's db file size, each component's
- * restart count and pid (the provider's status(), as `cluster status`), the open terminals, and
+ * cluster.bench.ts measures it), etcd's db file size, the cluster's Events
+ * (what etcd's size follows until the API server's event TTL expires the
+ * first of them), each component's restart count and pid (the provider's status(), as `cluster status`), the open terminals, and
  * the Checks of that window (count, p50, p95).
  *
  * Bounded means: the median of the last quarter of samples is at most
@@ -20,7 +21,9 @@
  * PSS and etcd's db; and no component restarted (its restart count rose or
  * its pid changed since the first sample). The class is ended at the end and on SIGINT.
  */
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { LocalProvider } from "../src/cluster/local/local-provider.ts";
+import { EVENT_TTL_MINUTES } from "../src/cluster/local/node-config.ts";
 import { providerFromEnv } from "../src/cluster/providers.ts";
 import { flagString, parseArgs } from "../src/cli/args.ts";
 import {
@@ -48,6 +51,8 @@ interface Sample {
   serverRssMiB: number;
   nodePssMiB: number;
   etcdMiB: number;
+  /** Events in the cluster, all namespaces. */
+  events: number;
   openTerminals: number;
   /** Since the first sample: the rise in the components' restart counts, and how many components have a new pid. */
   restarts: number;
@@ -79,6 +84,14 @@ async function main(args: string[]) {
   const provider = providerFromEnv();
   await requireCluster(provider.kubeconfigPath());
   const local = provider instanceof LocalProvider ? provider : undefined;
+  const kc = new KubeConfig();
+  kc.loadFromFile(provider.kubeconfigPath());
+  const core = kc.makeApiClient(CoreV1Api);
+  // A list of one: the API server counts the rest (remainingItemCount) without sending them.
+  const eventCount = async () => {
+    const page = await core.listEventForAllNamespaces({ limit: 1 });
+    return page.items.length + (page.metadata?.remainingItemCount ?? 0);
+  };
   await quietCluster(provider);
   await report.start(provider.kubeconfigPath());
 
@@ -187,6 +200,7 @@ async function main(args: string[]) {
       serverRssMiB: mib(process.memoryUsage().rss),
       nodePssMiB: local ? nodeComponentsPssMiB(local) : NaN,
       etcdMiB: mib(etcdBytes()),
+      events: await eventCount().catch(() => NaN),
       openTerminals: terminals.size,
       restarts: components.reduce(
         (sum, c) => sum + Math.max(0, (c.restarts ?? 0) - (before(c.name)?.restarts ?? 0)),
@@ -204,7 +218,7 @@ async function main(args: string[]) {
     windowErrors = 0;
     samples.push(s);
     console.log(
-      `${s.atMin} min: server ${s.serverRssMiB} MiB, node PSS ${s.nodePssMiB} MiB, etcd ${s.etcdMiB} MiB, ` +
+      `${s.atMin} min: server ${s.serverRssMiB} MiB, node PSS ${s.nodePssMiB} MiB, etcd ${s.etcdMiB} MiB, ${s.events} events, ` +
         `${s.openTerminals} terminals, ${s.checks} checks (p50 ${s.checkP50Ms} ms, p95 ${s.checkP95Ms} ms), ` +
         `${s.rounds} rounds, ${s.errors} errors, restarts ${s.restarts}, new pids ${s.newPids}`,
     );
@@ -229,6 +243,7 @@ async function main(args: string[]) {
             "server MiB",
             "node PSS MiB",
             "etcd MiB",
+            "events",
             "terminals",
             "checks",
             "p50 ms",
@@ -243,6 +258,7 @@ async function main(args: string[]) {
             s.serverRssMiB,
             s.nodePssMiB,
             s.etcdMiB,
+            s.events,
             s.openTerminals,
             s.checks,
             s.checkP50Ms,
@@ -287,6 +303,8 @@ async function main(args: string[]) {
       target("worst window's Check p95", Math.max(0, ...allChecks.map((s) => s.checkP95Ms)), "<=", 1000, "ms"),
     );
     report.note("the server runs in the bench's process, so its RSS includes the simulated learners' sockets");
+    if (local)
+      report.note(`Events expire ${EVENT_TTL_MINUTES} min after their last update (the API server's --event-ttl)`);
     report.note("Check times include the attempts made before the Job completed (retried every 2 s until it passes)");
     report.note(
       "restarts: the rise in the supervisor's restart counts and the components with a new pid, both since the first sample",

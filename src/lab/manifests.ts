@@ -91,7 +91,7 @@ export interface NamespaceLimits {
  * finished pods: `count/pods`, where `pods` counts only running ones), so
  * that a class cannot fill etcd, which it shares (etcdWorstCaseBytes).
  * Events are not counted: the controllers write them into the learner's
- * namespace and graders read them; the API server's event TTL bounds them.
+ * namespace, where the learner reads them; the API server's event TTL bounds them.
  * The objects the cluster and kubelab put there count too (the `default`
  * ServiceAccount, `kube-root-ca.crt`, the RoleBinding `kubelab-learner`, the
  * NetworkPolicy `kubelab-isolation`).

@@ -132,6 +132,17 @@ export function cniConflist(layout: StateLayout): string {
   );
 }
 
+/**
+ * How long an Event lives after its last update (the API server's
+ * `--event-ttl`; Kubernetes' default is an hour). A class writes Events fast:
+ * each Job a learner runs leaves six or so (created, scheduled, pulled,
+ * started, completed), and 20 learners looping the Job exercise kept 17,000
+ * after 25 minutes, which grew etcd's file 24 → 48 MB. Ten minutes still
+ * covers what a learner looks at with `describe`, and an Event that keeps
+ * happening (BackOff, FailedScheduling) lives on, since each repeat updates it.
+ */
+export const EVENT_TTL_MINUTES = 10;
+
 /** Most processes (threads included) one pod may run. */
 export const POD_PIDS_LIMIT = 1024;
 
@@ -302,7 +313,7 @@ export function componentArgs(layout: StateLayout): Record<string, string[]> {
       "--enable-admission-plugins=NodeRestriction,DenyServiceExternalIPs",
       "--allow-privileged=true",
       "--profiling=false",
-      "--event-ttl=1h",
+      `--event-ttl=${EVENT_TTL_MINUTES}m`,
       // etcd keeps every revision until the API server compacts them (every 5 minutes by default).
       // A class's churn of Jobs, Pods and Events grew the file 18 → 123 MB in a 30-minute soak of 20
       // learners. Watches resume from the API server's watch cache, so a minute of history is enough.
