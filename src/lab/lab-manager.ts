@@ -10,7 +10,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
-import type { KubernetesObject, V1Namespace, V1Node, V1Pod } from "@kubernetes/client-node";
+import type { KubernetesObject, V1Namespace, V1Node, V1Pod, V1PriorityClass } from "@kubernetes/client-node";
 import { generatePinnedServingPair } from "../cluster/local/pki.ts";
 import { TOOLBOX_IMAGE } from "../images/catalog.ts";
 import { waitNamespaceUsable, type LabKube, type ObjectRef } from "./kube-ops.ts";
@@ -26,6 +26,7 @@ import {
   labNames,
   labLimits,
   labObjects,
+  defaultPodPriority,
   learnerAdmissionPolicies,
   TERMINAL_SECRET,
   terminalSecret,
@@ -257,7 +258,10 @@ export function createLabManager(options: LabManagerOptions): LabManager {
   let policiesApplied: Promise<void> | undefined;
   function applyLearnerPolicies(): Promise<void> {
     policiesApplied ??= (async () => {
-      for (const obj of learnerAdmissionPolicies()) await kube.apply(obj);
+      // Read once: a globalDefault class the operator adds later takes effect at the server's next start.
+      const classes = (await kube.list("scheduling.k8s.io/v1", "PriorityClass", "")) as V1PriorityClass[];
+      const defaultPriority = defaultPodPriority(classes);
+      for (const obj of learnerAdmissionPolicies({ defaultPriority })) await kube.apply(obj);
     })().catch((err) => {
       policiesApplied = undefined;
       throw err;

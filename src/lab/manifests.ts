@@ -815,7 +815,15 @@ const LEARNER_NAMESPACES = {
 const LEARNER_SERVICE_ACCOUNT =
   "request.userInfo.username.matches('^system:serviceaccount:((lab|kubelab)-[0-9a-f]+|exam-[0-9a-f]{8}-task-[0-9]+):')";
 
-const SYSTEM_PRIORITY_FLOOR = 1_000_000_000;
+/**
+ * The priority a pod gets when it names no class: the value of the cluster's
+ * `globalDefault` PriorityClass (the lowest, when several claim it, as the
+ * API server's Priority admission picks), else 0.
+ */
+export function defaultPodPriority(classes: { value?: number; globalDefault?: boolean }[]): number {
+  const defaults = classes.filter((c) => c.globalDefault).map((c) => c.value ?? 0);
+  return defaults.length ? Math.min(...defaults) : 0;
+}
 
 /**
  * Namespace mode: the rules of a class that a learner, admin of their
@@ -824,10 +832,14 @@ const SYSTEM_PRIORITY_FLOOR = 1_000_000_000;
  * - `kubelab-isolation-guard`: a learner can neither change nor delete a
  *   `kubelab-isolation` NetworkPolicy (their own namespace's included: with
  *   it gone, their pods would reach whatever the cluster's network allows);
- * - `kubelab-learner-priority`: no pod in a learner's namespace runs at a
- *   system priority (≥ 10⁹: `system-node-critical`, `system-cluster-critical`),
- *   which would let it preempt other learners' pods and toolboxes; learner
- *   pods get the default priority;
+ * - `kubelab-learner-priority`: no pod in a learner's namespace runs above
+ *   the cluster's default priority (`defaultPriority`, see defaultPodPriority):
+ *   neither at a system priority (`system-node-critical`,
+ *   `system-cluster-critical`) nor at a high class of the cluster's own,
+ *   which would let it preempt other learners' pods and toolboxes, or on a
+ *   cluster kubelab shares, the operator's workloads. Pods that name no
+ *   class get the default (admission writes in the globalDefault class's
+ *   name, so the rule is on the value, not the name);
  * - `kubelab-learner-events`: a learner writes no Events (the `admin` role
  *   allows it), which no quota counts since the controllers write them into
  *   the learner's namespace; the API server's event TTL bounds the controllers'.
@@ -846,7 +858,7 @@ const SYSTEM_PRIORITY_FLOOR = 1_000_000_000;
  *   own, stay the learner's to bind.
  * Cluster-scoped; the lab manager applies them before its first lab.
  */
-export function learnerAdmissionPolicies(): KubernetesObject[] {
+export function learnerAdmissionPolicies({ defaultPriority = 0 } = {}): KubernetesObject[] {
   const meta = (name: string) => ({ name, labels: { [LABEL_MANAGED_BY]: MANAGED_BY } });
   /**
    * A denying policy and its binding: `resources` of `apiGroups` under
@@ -901,11 +913,11 @@ export function learnerAdmissionPolicies(): KubernetesObject[] {
       "kubelab-learner-priority",
       { apiGroups: [""], apiVersions: ["v1"], resources: ["pods"], operations: ["CREATE"] },
       {
-        expression:
-          `(!has(object.spec.priorityClassName) || !object.spec.priorityClassName.startsWith('system-')) && ` +
-          `(!has(object.spec.priority) || object.spec.priority < ${SYSTEM_PRIORITY_FLOOR})`,
+        expression: `!has(object.spec.priority) || object.spec.priority <= ${defaultPriority}`,
         message:
-          "a learner's pod cannot use a system priority class (system-node-critical, system-cluster-critical): it would preempt other learners' pods; leave priorityClassName out",
+          `a learner's pod runs at the cluster's default priority (${defaultPriority}) or below: ` +
+          "a higher priority class (system-node-critical, system-cluster-critical or one of the cluster's own) " +
+          "would let it preempt other learners' pods; leave priorityClassName out",
       },
       true,
     ),

@@ -54,10 +54,12 @@
  *   (terminal-agent, learner-node-access); no grader or exam check of the
  *   server connects to a learner's Service, so Endpoints or ExternalName
  *   Services of theirs lead the server nowhere.
- * - open, not fixed here: the priority policy refuses system classes only;
- *   a cluster's own high class (none on the local cluster) is a learner's to
- *   pick. Refusing every priorityClassName would refuse every pod on a
- *   cluster with a globalDefault class (admission writes its name in).
+ * - FIXED (the next test): the priority policy refused system classes only,
+ *   so a cluster's own high class was a learner's to pick, preempting other
+ *   learners' pods and the operator's. It now holds a pod's priority to the
+ *   cluster's default (its globalDefault class's value, else 0), which a
+ *   pod naming no class gets: the rule is on the value, since admission
+ *   writes the globalDefault class's name into such pods.
  * - FIXED (tests/unit/client-address.test.ts, tests/security/server-front-door.test.ts):
  *   behind an Ingress every client had the controller's address, so the
  *   per-address limits were one bucket for the whole class; the chart's
@@ -266,12 +268,41 @@ spec:
     for (const [what, manifest] of Object.entries(attempts)) {
       const r = await asLearner(["create", "--dry-run=server", "-f", "-"], manifest);
       assert.notEqual(r.code, 0, `a ${what} pod was refused`);
-      assert.match(r.stderr, /violates PodSecurity "baseline|system priority class/, `${what}: ${r.stderr}`);
+      assert.match(r.stderr, /violates PodSecurity "baseline|default priority/, `${what}: ${r.stderr}`);
     }
     const plain = await asLearner(
       ["create", "--dry-run=server", "-f", "-"],
       pod("restartPolicy: Never").replace("VOLUMES", ""),
     );
     assert.equal(plain.code, 0, `the control: a plain pod is admitted: ${plain.stderr}`);
+  });
+
+  test("a priority class of the cluster's own above its default is refused; one below it is the learner's", async () => {
+    const suffix = randomBytes(4).toString("hex");
+    const high = `kubelab-test-high-${suffix}`;
+    const low = `kubelab-test-low-${suffix}`;
+    const made = await kubectl(["create", "-f", "-"], {
+      input: [
+        `{"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass","metadata":{"name":"${high}"},"value":1000000}`,
+        `{"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass","metadata":{"name":"${low}"},"value":-10}`,
+      ].join("\n"),
+    });
+    assert.equal(made.code, 0, made.stderr);
+    try {
+      const pod = (priorityClass: string) =>
+        JSON.stringify({
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: "ranked" },
+          spec: { priorityClassName: priorityClass, containers: [{ name: "c", image: "busybox" }] },
+        });
+      const refused = await asLearner(["create", "--dry-run=server", "-f", "-"], pod(high));
+      assert.notEqual(refused.code, 0, `a pod of ${high} (1000000) was refused`);
+      assert.match(refused.stderr, /default priority \(0\)/, refused.stderr);
+      const lower = await asLearner(["create", "--dry-run=server", "-f", "-"], pod(low));
+      assert.equal(lower.code, 0, `the control: a pod below the default is admitted: ${lower.stderr}`);
+    } finally {
+      await kubectl(["delete", "priorityclass", high, low, "--ignore-not-found"]);
+    }
   });
 });

@@ -23,6 +23,7 @@ import {
   etcdWorstCaseBytes,
   examTaskLimits,
   objectsAllowed,
+  defaultPodPriority,
   learnerAdmissionPolicies,
 } from "../../src/lab/manifests.ts";
 
@@ -112,11 +113,30 @@ describe("admission policies of a class", () => {
     assert.match(egress.validations[0].expression, /!has\(p\.namespaceSelector\) && !has\(p\.ipBlock\)/);
   });
 
-  it("refuses system priorities for pods in learner namespaces", () => {
+  it("keeps pods in learner namespaces at or below the cluster's default priority", () => {
     const priority = policy("kubelab-learner-priority").spec;
     assert.deepEqual(priority.matchConstraints.resourceRules[0].resources, ["pods"]);
-    assert.match(priority.validations[0].expression, /startsWith\('system-'\)/);
-    assert.match(priority.validations[0].expression, /priority < 1000000000/);
+    assert.equal(priority.validations[0].expression, "!has(object.spec.priority) || object.spec.priority <= 0");
+    // On the value, not the name: admission writes the globalDefault class's name into pods that name none.
+    const atDefault = (
+      learnerAdmissionPolicies({ defaultPriority: 1000 }) as { spec: { validations?: { expression: string }[] } }[]
+    )
+      .flatMap((o) => o.spec.validations ?? [])
+      .map((v) => v.expression);
+    assert.ok(atDefault.includes("!has(object.spec.priority) || object.spec.priority <= 1000"), atDefault.join("\n"));
+  });
+
+  it("takes the cluster's default priority from its globalDefault class, the lowest of several, else 0", () => {
+    assert.equal(defaultPodPriority([]), 0);
+    assert.equal(defaultPodPriority([{ value: 2_000_001_000 }, { value: 1_000_000, globalDefault: false }]), 0);
+    assert.equal(defaultPodPriority([{ value: 1000, globalDefault: true }, { value: 1_000_000 }]), 1000);
+    assert.equal(
+      defaultPodPriority([
+        { value: 1000, globalDefault: true },
+        { value: -5, globalDefault: true },
+      ]),
+      -5,
+    );
   });
 });
 
