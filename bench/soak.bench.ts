@@ -64,6 +64,13 @@ interface Sample {
   errors: number;
 }
 
+/** A Check's failing checks, id and message, for the errors table (where digits become N). */
+function failedChecks(body: unknown): string {
+  const checks = (body as { checks?: { id: string; passed: boolean; message?: string }[] }).checks ?? [];
+  const failed = checks.filter((c) => !c.passed).map((c) => `${c.id}: ${c.message ?? ""}`);
+  return failed.join("; ") || JSON.stringify(body).slice(0, 200);
+}
+
 const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 const median = (values: number[]) =>
   percentile(
@@ -133,7 +140,7 @@ async function main(args: string[]) {
   const totals = { rounds: 0, checks: 0, resets: 0, reconnects: 0 };
   const fail = (err: unknown) => {
     windowErrors++;
-    const what = ((err as Error).message ?? String(err)).replace(/\d+/g, "N").slice(0, 120);
+    const what = ((err as Error).message ?? String(err)).replace(/\d+/g, "N").slice(0, 200);
     errors.set(what, (errors.get(what) ?? 0) + 1);
   };
 
@@ -160,7 +167,7 @@ async function main(args: string[]) {
           windowChecks.push(check.ms);
           totals.checks++;
           if (check.passed) break;
-          if (tries >= 5) throw new Error(`job/echo did not pass: ${JSON.stringify(check.body).slice(0, 200)}`);
+          if (tries >= 5) throw new Error(`job/echo did not pass: ${failedChecks(check.body)}`);
           await sleep(2000);
         }
         term.send(`kubectl delete job echo; echo GONE-${round}-$((1+1))\n`);
