@@ -13,8 +13,9 @@
  * Every --sample seconds: the server's RSS, the node components' PSS (as
  * cluster.bench.ts measures it), etcd's db file size, the cluster's Events
  * (what etcd's size follows until the API server's event TTL expires the
- * first of them), each component's restart count and pid (the provider's status(), as `cluster status`), the open terminals, and
- * the Checks of that window (count, p50, p95).
+ * first of them), each component's restart count and pid (the provider's
+ * status(), as `cluster status`), the open terminals, and the Checks of that
+ * window (count, p50, p95).
  *
  * Bounded means: the median of the last quarter of samples is at most
  * BOUND × the median of the first quarter, for the server's RSS, the node's
