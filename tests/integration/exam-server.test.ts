@@ -16,15 +16,15 @@ import { providerFromEnv } from "../../src/cluster/providers.ts";
 import { eventually, kubectl } from "../support/cluster.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kubelab-exam-server-"));
-const port = 20000 + Math.floor(Math.random() * 20000);
 const app = await startKubelab({
   provider: providerFromEnv(),
   mode: "cluster",
   buildSite: false,
-  port,
+  // A port the kernel picks: a drawn one may already be taken.
+  port: 0,
   storePath: join(dir, "p.db"),
 });
-const base = `http://127.0.0.1:${port}`;
+const base = app.url;
 const cleanup: string[] = [];
 after(async () => {
   for (const job of cleanup) await kubectl(["-n", "default", "delete", "job", job, "--ignore-not-found"]);
