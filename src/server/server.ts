@@ -466,16 +466,28 @@ export function createLabServer(options: LabServerOptions): LabServer {
       return { learnerId: issued.id, cookieValue: issued.value };
     },
     listen() {
+      const port = options.port ?? 4321;
+      const host = options.host ?? "127.0.0.1";
       return new Promise<string>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(options.port ?? 4321, options.host ?? "127.0.0.1", () => {
-          server.off("error", reject);
+        const refused = (err: NodeJS.ErrnoException) =>
+          reject(
+            new KubelabError(
+              `cannot serve lessons on ${host}:${port}: ${err.code ?? err.message}`,
+              err.code === "EADDRINUSE"
+                ? "Another program listens there (a kubelab already running?): pick another --port, or stop it."
+                : "Check --host and --port.",
+              { cause: err },
+            ),
+          );
+        server.once("error", refused);
+        server.listen(port, host, () => {
+          server.off("error", refused);
           const addr = server.address() as AddressInfo;
-          const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+          const bound = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
           for (const warning of exposureWarnings) log(warning);
           // A wildcard address is no URL to open; loopback reaches it from this machine.
           const shown =
-            isLoopbackBind(addr.address) || (addr.address !== "0.0.0.0" && addr.address !== "::") ? host : "127.0.0.1";
+            isLoopbackBind(addr.address) || (addr.address !== "0.0.0.0" && addr.address !== "::") ? bound : "127.0.0.1";
           resolve(`http://${shown}:${addr.port}`);
         });
       });

@@ -139,8 +139,9 @@ test.describe("clipboard", () => {
     await expectTerminal(page, /^half-typed$/m, 30_000);
 
     // Without a selection Ctrl+C interrupts the command, as in any terminal.
-    await runInTerminal(page, "sleep 300; echo slept");
-    await page.waitForTimeout(500);
+    // ^C once the command runs (not while the shell still reads its line): then no key after it is lost.
+    await runInTerminal(page, "echo sleeping-$((1+1)); sleep 300; echo slept");
+    await expectTerminal(page, /^sleeping-2$/m, 15_000);
     await page.keyboard.press("Control+C");
     await runInTerminal(page, "echo after-interrupt-$((2+3))");
     await expectTerminal(page, /^after-interrupt-5$/m, 15_000);
@@ -174,8 +175,8 @@ test.describe("clipboard", () => {
       "no ^V reached the shell",
     ).toEqual([]);
     // Not left in quoted-insert: Ctrl+C still interrupts.
-    await runInTerminal(page, "sleep 300; echo slept");
-    await page.waitForTimeout(500);
+    await runInTerminal(page, "echo sleeping-$((2+2)); sleep 300; echo slept");
+    await expectTerminal(page, /^sleeping-4$/m, 15_000);
     await page.keyboard.press("Control+C");
     await runInTerminal(page, "echo still-here");
     await expectTerminal(page, /^still-here$/m, 15_000);

@@ -18,7 +18,9 @@ import { kubectl } from "../support/cluster.ts";
 import { addInstructor, signInInstructor, startServer, type ServerProcess } from "../support/server.ts";
 
 const PASSWORD = "correct horse battery staple";
-const STOPPED_MS = 30_000;
+// A guard only, should the test hang: the server's start and its whole check must fit in it
+// on a loaded runner, or the resumed engine would enforce the policy mid-check.
+const STOPPED_MS = 180_000;
 const dir = mkdtempSync(join(tmpdir(), "kubelab-policy-enforcement-"));
 const env = { KUBELAB_STORE: join(dir, "progress.db") };
 let server: ServerProcess | undefined;
@@ -98,6 +100,8 @@ it(
       resume();
       t.diagnostic(`the NetworkPolicy engine was stopped for ${Date.now() - stoppedAt} ms`);
     }
+    const stoppedFor = Date.now() - stoppedAt;
+    assert.ok(stoppedFor < STOPPED_MS, `the guard resumed the engine mid-check after ${stoppedFor} ms`);
     assert.notEqual(processState(pid), "T", "the engine runs again");
     assert.equal(refused.status, 409, JSON.stringify(refused.body));
     assert.match(refused.body.error!, /does not enforce NetworkPolicy.*reached a port a NetworkPolicy denies/);

@@ -296,10 +296,20 @@ spec:
           metadata: { name: "ranked" },
           spec: { priorityClassName: priorityClass, containers: [{ name: "c", image: "busybox" }] },
         });
-      const refused = await asLearner(["create", "--dry-run=server", "-f", "-"], pod(high));
+      // The API server's Priority admission reads classes from its cache, which may not have the new ones yet.
+      const tryPod = (priorityClass: string) =>
+        eventually(
+          async () => {
+            const r = await asLearner(["create", "--dry-run=server", "-f", "-"], pod(priorityClass));
+            return /no PriorityClass with name/.test(r.stderr) ? undefined : r;
+          },
+          `the API server to know ${priorityClass}`,
+          20_000,
+        );
+      const refused = await tryPod(high);
       assert.notEqual(refused.code, 0, `a pod of ${high} (1000000) was refused`);
       assert.match(refused.stderr, /default priority \(0\)/, refused.stderr);
-      const lower = await asLearner(["create", "--dry-run=server", "-f", "-"], pod(low));
+      const lower = await tryPod(low);
       assert.equal(lower.code, 0, `the control: a pod below the default is admitted: ${lower.stderr}`);
     } finally {
       await kubectl(["delete", "priorityclass", high, low, "--ignore-not-found"]);

@@ -56,8 +56,9 @@ const TEST_SERVER_ENV = { KUBELAB_LOG: "text", KUBELAB_SWEEP: "off" };
 
 /**
  * `kubelab start ARGS` as a child process; resolves when it prints its URL.
- * Another process bringing the shared cluster up at the same moment makes
- * `start` refuse; that is retried for a while.
+ * Another process bringing the shared cluster up at the same moment, or
+ * taking the picked port before the server binds it, makes `start` refuse;
+ * that is retried for a while.
  */
 export async function startServer(
   args: string[],
@@ -69,7 +70,9 @@ export async function startServer(
     try {
       return await startServerOnce(args, env, timeoutMs);
     } catch (err) {
-      if (!/another `kubelab cluster up` is already starting/.test(String(err)) || Date.now() > deadline) throw err;
+      // A cluster start in progress elsewhere, or the free port taken between picking it and the server binding it.
+      const passing = /another `kubelab cluster up` is already starting|cannot serve lessons on .*: EADDRINUSE/;
+      if (!passing.test(String(err)) || Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 3000));
     }
   }

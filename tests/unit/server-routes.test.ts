@@ -63,6 +63,23 @@ const postJson = (url: string, body: unknown, headers: Record<string, string> = 
   });
 
 describe("lab server routes", () => {
+  it("a port already taken is refused with the address and a hint, not a bare EADDRINUSE", async () => {
+    const { base } = await start();
+    const port = Number(new URL(base).port);
+    const second = createLabServer({
+      labManager: new FakeLabManager(),
+      grade: new FakeGrader(),
+      terminalTransport: new FakeExecTransport().terminals(),
+      port,
+    });
+    await assert.rejects(second.listen(), (err: Error & { hint?: string }) => {
+      assert.equal(err.message, `cannot serve lessons on 127.0.0.1:${port}: EADDRINUSE`);
+      assert.match(err.hint ?? "", /pick another --port/);
+      return true;
+    });
+    await second.close();
+  });
+
   it("POST /api/lab issues an HttpOnly SameSite=Lax session cookie and returns the lab", async () => {
     const { base, labManager } = await start();
     const { res, cookie, body } = await newSession(base);

@@ -97,7 +97,9 @@ const run: Record<Layer, () => Promise<number>> = {
       env,
     );
     // The life-cycle tests stop and restart the cluster, so they run last.
-    return code !== 0 ? code : node(["--test", "--test-reporter=spec", "tests/integration/lifecycle/*.test.ts"], env);
+    return code !== 0
+      ? code
+      : node(["--test", "--test-concurrency=1", "--test-reporter=spec", "tests/integration/lifecycle/*.test.ts"], env);
   },
   // The attack suite (tests/security/): each attack on the real server and cluster.
   security: async () => {
