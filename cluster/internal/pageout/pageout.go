@@ -24,15 +24,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Mapping is one read-only mapping of a process's executable.
-type Mapping struct {
+// mapping is one read-only mapping of a process's executable.
+type mapping struct {
 	Start, End uintptr
 }
 
 // executableMappings lists the mappings of the process's own executable that
 // are not writable (text and read-only data; the data segment is private and
 // written, so it is left alone).
-func executableMappings(pid int) ([]Mapping, error) {
+func executableMappings(pid int) ([]mapping, error) {
 	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
 	if err != nil {
 		return nil, err
@@ -42,7 +42,7 @@ func executableMappings(pid int) ([]Mapping, error) {
 		return nil, err
 	}
 	defer maps.Close()
-	var found []Mapping
+	var found []mapping
 	lines := bufio.NewScanner(maps)
 	for lines.Scan() {
 		// "00400000-021ea000 r-xp 00000000 fe:00 10027068   /path/to/binary"
@@ -59,7 +59,7 @@ func executableMappings(pid int) ([]Mapping, error) {
 		if err1 != nil || err2 != nil {
 			continue
 		}
-		found = append(found, Mapping{Start: uintptr(s), End: uintptr(e)})
+		found = append(found, mapping{Start: uintptr(s), End: uintptr(e)})
 	}
 	return found, lines.Err()
 }
