@@ -208,14 +208,23 @@ export async function openClassAt(
       })
     ).json();
     classId = created.id as string;
+    // Said every 30 s, so a pool that stops growing shows (its failed spares are replaced, a few times at most).
+    let saidAt = performance.now();
     for (;;) {
       const grid = await (
-        await fetch(`${base}/api/instructor/classes/${classId}/grid`, { headers: { cookie } })
+        await fetch(`${base}/api/instructor/classes/${classId}/grid`, {
+          headers: { cookie },
+          signal: AbortSignal.timeout(30_000),
+        })
       ).json();
       if (grid.pool.ready >= learners) break;
       options.signal?.throwIfAborted();
       if (performance.now() - warmStart > 15 * 60_000)
         throw new Error(`the pool did not warm in 15 min (${JSON.stringify(grid.pool)})`);
+      if (performance.now() - saidAt > 30_000) {
+        saidAt = performance.now();
+        console.log(`  warming the pool: ${Math.round(elapsed(warmStart) / 1000)} s, ${JSON.stringify(grid.pool)}`);
+      }
       await sleep(1000);
     }
     return { base, code: created.joinCode as string, warmMs: elapsed(warmStart), close };

@@ -73,6 +73,11 @@ export interface LabManagerOptions {
   readyTimeoutMs?: number;
   /** Poll interval while waiting for the pod. Default 500 ms. */
   pollIntervalMs?: number;
+  /**
+   * A warm pool's spare that failed is replaced after this long, twice as long
+   * for each failure in a row in its place (at most SPARE_REPLACEMENTS). Default 5 s.
+   */
+  spareRetryMs?: number;
   /** Namespace mode: refuse new labs beyond this many. Default 200. */
   maxLabs?: number;
   /**
@@ -109,6 +114,8 @@ interface Entry {
   reset?: Promise<void>;
   /** Set while the lab is an unassigned spare of this warm pool. */
   pool?: string;
+  /** For a spare: how many failed spares before it, in a row, it replaces. */
+  replaces?: number;
   labels?: Record<string, string>;
   idleTimeoutMs?: number;
   /** How many learners share the cluster with this one (its class's places; else maxLabs). */
@@ -147,6 +154,9 @@ const CLUSTER_LAB_ID = "local";
 /** How soon a toolbox pod refused for a quota not yet counted is tried again. */
 const QUOTA_RETRY_MS = 20;
 
+/** A spare that failed is replaced this many times in a row in its place, then left failed. */
+export const SPARE_REPLACEMENTS = 3;
+
 /** Lab id for a learner: short, DNS-safe, and stable across server restarts. */
 export function labIdFor(mode: IsolationMode, learnerId: string): string {
   if (mode === "cluster") return CLUSTER_LAB_ID;
@@ -166,6 +176,7 @@ export function createLabManager(options: LabManagerOptions): LabManager {
   const idleTimeoutMs = options.idleTimeoutMs ?? 60 * 60_000;
   const readyTimeoutMs = options.readyTimeoutMs ?? 180_000;
   const pollIntervalMs = options.pollIntervalMs ?? 500;
+  const spareRetryMs = options.spareRetryMs ?? 5000;
   const maxLabs = options.maxLabs ?? 200;
   const toolbox: ToolboxOptions = { image: options.toolboxImage ?? TOOLBOX_IMAGE, ...options.toolboxResources };
   const log = options.log ?? (() => {});
@@ -449,7 +460,48 @@ export function createLabManager(options: LabManagerOptions): LabManager {
         "Check that the cluster is running (`./kubelab cluster status`), then reload the page to try again.";
       setState(entry, "error", message, hint);
       log(`lab ${names.id}: error: ${message}`);
+      if (entry.pool) replaceFailedSpare(entry);
     }
+  }
+
+  /** Replacements of failed spares, waiting out their pause. */
+  const pendingReplacements = new Set<ReturnType<typeof setTimeout>>();
+
+  /**
+   * A class's spare that failed (a container error on a busy node, one API
+   * call that failed) is replaced after a pause, so the pool keeps its size
+   * through a passing fault; without it the class stays a lab short, and a
+   * learner who joins last waits for a cold one. The pause doubles for each
+   * failure in a row in the same place, and after SPARE_REPLACEMENTS the
+   * place is left failed: a broken cluster is not retried forever. The grid
+   * counts failed spares; warming the pool again (resuming the class) replaces them.
+   */
+  function replaceFailedSpare(failed: Entry) {
+    const pool = failed.pool!;
+    const replaces = failed.replaces ?? 0;
+    if (replaces >= SPARE_REPLACEMENTS) {
+      log(`lab ${failed.names.id}: pool ${pool}: ${replaces + 1} spares failed in a row in this place; left failed`);
+      return;
+    }
+    const retry = setTimeout(
+      () => {
+        pendingReplacements.delete(retry);
+        // Still this pool's failed spare: not deleted, nor the pool emptied, meanwhile.
+        if (closed || entries.get(failed.key) !== failed || failed.lab.state !== "error") return;
+        void deleteLab(failed.key).catch(() => {});
+        const id = randomBytes(5).toString("hex");
+        log(`lab ${id}: replaces failed spare ${failed.names.id} of pool ${pool}`);
+        const next = newEntry(`pool:${pool}:${id}`, id, {
+          labels: failed.labels,
+          idleTimeoutMs: failed.idleTimeoutMs,
+          places: failed.places,
+        });
+        next.pool = pool;
+        next.replaces = replaces + 1;
+      },
+      spareRetryMs * 2 ** replaces,
+    );
+    pendingReplacements.add(retry);
   }
 
   function startCreation(entry: Entry) {
@@ -534,9 +586,9 @@ export function createLabManager(options: LabManagerOptions): LabManager {
   ) {
     if (mode !== "namespace" || closed) return;
     const current = sparesOf(pool);
-    // A spare that failed is replaced, not handed out.
+    // A spare that failed is replaced, not handed out. (Counted before deleting: a deleted one is "deleting".)
+    const healthy = current.filter((e) => e.lab.state !== "error" && e.lab.state !== "deleting");
     for (const failed of current.filter((e) => e.lab.state === "error")) void deleteLab(failed.key).catch(() => {});
-    const healthy = current.filter((e) => e.lab.state !== "error");
     for (const extra of healthy.slice(Math.max(0, spares))) void deleteLab(extra.key).catch(() => {});
     // Spares an earlier run left are taken back (their pods kept), before new ones are made.
     const known = new Set([...entries.values()].map((e) => e.names.id));
@@ -811,6 +863,7 @@ export function createLabManager(options: LabManagerOptions): LabManager {
     async shutdown() {
       closed = true;
       if (timer) clearInterval(timer);
+      for (const retry of pendingReplacements) clearTimeout(retry);
       for (const entry of entries.values())
         entry.abort.abort(new LabError("the lab server is shutting down", { status: 503 }));
       await Promise.all([...entries.values()].map((e) => e.creation?.catch(() => {})));

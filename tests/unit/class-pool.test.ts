@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import type { V1Namespace } from "@kubernetes/client-node";
+import type { V1Namespace, V1PodStatus } from "@kubernetes/client-node";
 import { afterEach, describe, it } from "node:test";
-import { createLabManager, type LabManagerOptions } from "../../src/lab/lab-manager.ts";
+import { createLabManager, SPARE_REPLACEMENTS, type LabManagerOptions } from "../../src/lab/lab-manager.ts";
 import type { LabManager } from "../../src/lab/types.ts";
 import { FakeKube } from "../fakes/lab-fake-kube.ts";
 
@@ -22,6 +22,20 @@ function manager(kube: FakeKube, options: Partial<LabManagerOptions> = {}) {
   managers.push(m);
   return m;
 }
+/** A toolbox container the runtime could not create (as on a node short of memory for a moment). */
+const failingContainer: V1PodStatus = {
+  phase: "Pending",
+  containerStatuses: [
+    {
+      name: "toolbox",
+      ready: false,
+      image: "x",
+      imageID: "",
+      restartCount: 0,
+      state: { waiting: { reason: "CreateContainerError", message: "context deadline exceeded" } },
+    },
+  ],
+};
 const until = async (what: string, fn: () => boolean) => {
   for (let i = 0; i < 500 && !fn(); i++) await new Promise((r) => setTimeout(r, 5));
   assert.ok(fn(), what);
@@ -129,6 +143,40 @@ describe("warm pool", () => {
       ["0000000003"],
       "the other class's lab stays",
     );
+  });
+
+  it("replaces a spare that failed (a passing container error), so the class keeps its pool", async () => {
+    const kube = new FakeKube();
+    const lines: string[] = [];
+    const labs = manager(kube, { spareRetryMs: 20, log: (l) => lines.push(l) });
+    kube.podStatus = failingContainer;
+    labs.warmPool!("c7", 2);
+    await until("both spares failed", () => labs.poolStatus!("c7").error === 2);
+    const failedIds = labs.listLabs().map((l) => l.id);
+    kube.podStatus = undefined; // the node is no longer busy
+    await until("two spares ready again", () => labs.poolStatus!("c7").ready === 2);
+    assert.deepEqual(labs.poolStatus!("c7"), { starting: 0, ready: 2, error: 0 });
+    const now = labs.listLabs().map((l) => l.id);
+    assert.equal(now.length, 2, "the failed spares are gone");
+    assert.ok(!now.some((id) => failedIds.includes(id)), "new labs, not the failed ones");
+    for (const id of failedIds) assert.equal(kube.get("Namespace", "", `lab-${id}`), undefined);
+    assert.ok(lines.some((l) => new RegExp(`replaces failed spare ${failedIds[0]} of pool c7`).test(l)));
+  });
+
+  it("stops replacing a spare's place after three failures in a row (a broken cluster is not retried forever)", async () => {
+    const kube = new FakeKube();
+    const lines: string[] = [];
+    const labs = manager(kube, { spareRetryMs: 5, log: (l) => lines.push(l) });
+    kube.podStatus = failingContainer;
+    labs.warmPool!("c8", 1);
+    await until("left failed", () => lines.some((l) => /4 spares failed in a row in this place; left failed/.test(l)));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(lines.filter((l) => /: creating \(namespace mode\)/.test(l)).length, 1 + SPARE_REPLACEMENTS);
+    assert.deepEqual(labs.poolStatus!("c8"), { starting: 0, ready: 0, error: 1 }, "the grid counts it");
+    // Warming the pool again (the class resumed) replaces it.
+    kube.podStatus = undefined;
+    labs.warmPool!("c8", 1);
+    await until("ready again", () => labs.poolStatus!("c8").ready === 1);
   });
 
   it("adopts a lab under its recorded id", async () => {
