@@ -7,6 +7,23 @@ import type { KubernetesObject, V1Pod, V1PodStatus, V1ResourceQuota } from "@kub
 import type { LabKube, ObjectRef } from "../../src/lab/kube-ops.ts";
 import { FakeResetApi } from "./reset-fake.ts";
 
+/** A toolbox pod whose container waits for `reason` (the kubelet's words). */
+export function waitingToolbox(reason: string, message?: string): V1PodStatus {
+  return {
+    phase: "Pending",
+    containerStatuses: [
+      {
+        name: "toolbox",
+        ready: false,
+        image: "x",
+        imageID: "",
+        restartCount: 0,
+        state: { waiting: { reason, message } },
+      },
+    ],
+  };
+}
+
 const keyOf = (kind: string, namespace: string | undefined, name: string) => `${kind}/${namespace ?? ""}/${name}`;
 
 export class FakeKube implements LabKube {
@@ -73,19 +90,7 @@ export class FakeKube implements LabKube {
                 { name: "toolbox", ready: true, image: "x", imageID: "", restartCount: 0 },
               ] as V1PodStatus["containerStatuses"],
             }
-          : {
-              phase: "Pending",
-              containerStatuses: [
-                {
-                  name: "toolbox",
-                  ready: false,
-                  image: "x",
-                  imageID: "",
-                  restartCount: 0,
-                  state: { waiting: { reason: "ContainerCreating" } },
-                },
-              ] as V1PodStatus["containerStatuses"],
-            });
+          : waitingToolbox("ContainerCreating"));
       return pod as T;
     }
     if (ref.kind === "ResourceQuota" && !this.controllersLag) {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import type { V1Namespace, V1PodStatus } from "@kubernetes/client-node";
+import type { V1Namespace } from "@kubernetes/client-node";
 import { afterEach, describe, it } from "node:test";
 import { createLabManager, SPARE_REPLACEMENTS, type LabManagerOptions } from "../../src/lab/lab-manager.ts";
 import type { LabManager } from "../../src/lab/types.ts";
-import { FakeKube } from "../fakes/lab-fake-kube.ts";
+import { FakeKube, waitingToolbox } from "../fakes/lab-fake-kube.ts";
 
 let managers: LabManager[] = [];
 afterEach(async () => {
@@ -23,19 +23,7 @@ function manager(kube: FakeKube, options: Partial<LabManagerOptions> = {}) {
   return m;
 }
 /** A toolbox container the runtime could not create (as on a node short of memory for a moment). */
-const failingContainer: V1PodStatus = {
-  phase: "Pending",
-  containerStatuses: [
-    {
-      name: "toolbox",
-      ready: false,
-      image: "x",
-      imageID: "",
-      restartCount: 0,
-      state: { waiting: { reason: "CreateContainerError", message: "context deadline exceeded" } },
-    },
-  ],
-};
+const failingContainer = waitingToolbox("CreateContainerError", "context deadline exceeded");
 const until = async (what: string, fn: () => boolean) => {
   for (let i = 0; i < 500 && !fn(); i++) await new Promise((r) => setTimeout(r, 5));
   assert.ok(fn(), what);
